@@ -1,0 +1,62 @@
+// `npm test`: type check, unit/property/simulation tests (Node), browser tests (vitest in
+// real Chromium), build, end-to-end tests (Playwright driving Debian's Chromium against
+// the built app). Runs every stage even after a failure, then prints one line
+// `total: N passed, M failed` counted from the runners' JSON reports.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const out = 'test-results/reports';
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+/** @type {{name: string, passed: number, failed: number}[]} */
+const stages = [];
+
+function run(name, command, args, env = {}) {
+	console.log(`\n=== ${name}: ${command} ${args.join(' ')}`);
+	const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+	return result.status === 0;
+}
+
+function vitestCounts(file) {
+	if (!existsSync(file)) return null;
+	const report = JSON.parse(readFileSync(file, 'utf8'));
+	return { passed: report.numPassedTests, failed: report.numFailedTests + (report.numTotalTestSuites > 0 && report.success === false && report.numFailedTests === 0 ? 1 : 0) };
+}
+
+function playwrightCounts(file) {
+	if (!existsSync(file)) return null;
+	const { stats } = JSON.parse(readFileSync(file, 'utf8'));
+	return { passed: stats.expected + stats.flaky, failed: stats.unexpected + (stats.skipped ?? 0) };
+}
+
+function record(name, ok, counts) {
+	// A stage that crashed before writing its report counts as one failure.
+	const c = counts ?? { passed: 0, failed: 0 };
+	if (!ok && c.failed === 0) c.failed = 1;
+	stages.push({ name, ...c });
+}
+
+const checkOk = run('type check', 'npx', ['svelte-kit', 'sync']) && run('type check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']);
+record('type check', checkOk, { passed: checkOk ? 1 : 0, failed: checkOk ? 0 : 1 });
+
+for (const project of ['unit', 'browser']) {
+	const file = `${out}/vitest-${project}.json`;
+	const ok = run(`vitest ${project}`, 'npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
+	record(`vitest ${project}`, ok, vitestCounts(file));
+}
+
+const buildOk = run('build', 'npx', ['vite', 'build']);
+record('build', buildOk, { passed: buildOk ? 1 : 0, failed: buildOk ? 0 : 1 });
+if (buildOk) {
+	const file = `${out}/playwright.json`;
+	const ok = run('end-to-end', 'npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: file });
+	record('end-to-end', ok, playwrightCounts(file));
+}
+
+console.log('\n=== summary');
+for (const s of stages) console.log(`${s.name.padEnd(16)} ${s.passed} passed, ${s.failed} failed`);
+const passed = stages.reduce((n, s) => n + s.passed, 0);
+const failed = stages.reduce((n, s) => n + s.failed, 0);
+console.log(`total: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,58 @@
+/** Byte helpers shared by every core module. Inputs are checked; errors name the argument. */
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+	let out = '';
+	for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+	return out;
+}
+
+/** Bytes of an even-length hex string; throws on any other character. */
+export function fromHex(hex: string, label = 'hex'): Uint8Array {
+	if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+		throw new TypeError(`${label}: expected an even-length hex string`);
+	}
+	const out = new Uint8Array(hex.length / 2);
+	for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+	return out;
+}
+
+/** Concatenation of byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+	let length = 0;
+	for (const p of parts) length += p.length;
+	const out = new Uint8Array(length);
+	let offset = 0;
+	for (const p of parts) {
+		out.set(p, offset);
+		offset += p.length;
+	}
+	return out;
+}
+
+/** Byte-wise equality (not constant time: use only on public data). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+	if (a.length !== b.length) return false;
+	for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+	return true;
+}
+
+/** Lexicographic byte order, shorter first on a common prefix. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+	const n = Math.min(a.length, b.length);
+	for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+	return a.length - b.length;
+}
+
+/** Throws a labelled TypeError unless `value` is a Uint8Array of `length` bytes (any length when omitted). */
+export function assertBytes(value: unknown, label: string, length?: number): asserts value is Uint8Array {
+	if (!(value instanceof Uint8Array)) throw new TypeError(`${label}: expected Uint8Array`);
+	if (length !== undefined && value.length !== length) {
+		throw new TypeError(`${label}: expected ${length} bytes, got ${value.length}`);
+	}
+}
+
+/** UTF-8 encoding of a string. */
+export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -1,0 +1,50 @@
+/**
+ * Stable reason codes. A code is part of the protocol: nodes report them to each other
+ * and to the UI, so a code is never renamed or reused for another meaning.
+ */
+export const REASON_CODES = [
+	/** Encoded block exceeds {@link MAX_BLOCK_BYTES}. */
+	'TOO_LARGE',
+	/** Bytes are not the one canonical CBOR encoding of their value. */
+	'NON_CANONICAL',
+	/** Canonical CBOR, but not shaped like a block (missing field, wrong type, bad tx shape). */
+	'MALFORMED',
+	/** The id carried with the block is not the hash of its body. */
+	'BAD_HASH',
+	/** The signature does not verify for the author over the id. */
+	'BAD_SIGNATURE',
+	/** The block belongs to another network (or is a genesis that is not this network's). */
+	'WRONG_NETWORK',
+	/** Already stored: a replay, counted but harmless. */
+	'DUPLICATE',
+	/** The author's earlier blocks are missing (parked until they arrive). */
+	'SEQ_GAP',
+	/** `prev` is not the hash of the author's block at `seq - 1`. */
+	'PREV_MISMATCH',
+	/** A second, different, validly signed block at an (author, seq) already taken. */
+	'EQUIVOCATION',
+	/** Some `deps` are unknown (parked until they arrive). */
+	'MISSING_DEPS',
+	/** `clock` is not 1 + the maximum clock of `prev` and `deps`. */
+	'BAD_CLOCK',
+	/** The author is not a member at the block's causal position. */
+	'NOT_A_MEMBER',
+	/** A transaction breaks its type's rules. */
+	'TX_INVALID'
+] as const;
+
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** Codes that park a block in the pending pool instead of rejecting it outright. */
+export const PARKING_CODES: ReadonlySet<ReasonCode> = new Set(['SEQ_GAP', 'MISSING_DEPS']);
+
+/** An error carrying a stable {@link ReasonCode}; `detail` is for humans. */
+export class LedgerError extends Error {
+	override readonly name = 'LedgerError';
+	constructor(
+		readonly code: ReasonCode,
+		readonly detail: string
+	) {
+		super(`${code}: ${detail}`);
+	}
+}

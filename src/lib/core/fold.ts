@@ -1,0 +1,44 @@
+/**
+ * State is a deterministic fold of blocks in total order (clock, id). A fold may mutate
+ * its state in place: checkpoints hold an encoded copy, never a reference.
+ */
+import type { CborValue } from './codec.js';
+import type { Block } from './types.js';
+
+export interface Fold<S> {
+	/** Unique name; the key of this fold's state in `ledger.state()`. */
+	readonly name: string;
+	/** Bump when `apply` changes meaning: checkpoints of another version are refolded. */
+	readonly version: number;
+	init(): S;
+	apply(state: S, block: Block): S;
+	encode(state: S): CborValue;
+	decode(value: CborValue): S;
+}
+
+/** Counts of blocks and transactions by type, and the network name. */
+export interface Summary {
+	name: string;
+	blocks: number;
+	txs: Record<string, number>;
+}
+
+/** The core's own fold: what the ledger holds, at a glance. */
+export const summaryFold: Fold<Summary> = {
+	name: 'summary',
+	version: 1,
+	init: () => ({ name: '', blocks: 0, txs: {} }),
+	apply(state, block) {
+		state.blocks++;
+		for (const tx of block.txs) {
+			state.txs[tx.t] = (state.txs[tx.t] ?? 0) + 1;
+			if (tx.t === 'genesis') state.name = tx.name as string;
+		}
+		return state;
+	},
+	encode: (state) => ({ name: state.name, blocks: state.blocks, txs: state.txs }),
+	decode: (value) => {
+		const v = value as { name: string; blocks: number; txs: Record<string, number> };
+		return { name: v.name, blocks: v.blocks, txs: { ...v.txs } };
+	}
+};

@@ -1,0 +1,33 @@
+/**
+ * Public entry of the ledger core: framework-free, usable from Node and the browser.
+ * Import from here, not from the modules behind it.
+ */
+export { toHex, fromHex, bytesEqual, compareBytes } from './bytes.js';
+export { encodeCanonical, decodeCanonical, type CborValue } from './codec.js';
+export { REASON_CODES, PARKING_CODES, LedgerError, type ReasonCode } from './errors.js';
+export type { AuthorId, Block, BlockId, Head, Tx, VersionVector } from './types.js';
+export {
+	BLOCK_DOMAIN,
+	BLOCK_VERSION,
+	MAX_BLOCK_BYTES,
+	MAX_DEPS,
+	MAX_TXS,
+	createBlock,
+	createGenesis,
+	decodeBlock,
+	hashBody,
+	normalizeDeps,
+	type BlockInput,
+	type GenesisOptions
+} from './block.js';
+export { checkInContext, checkIntrinsic, validateBlock, type BlockMeta, type ValidationContext, type ValidationResult } from './validate.js';
+export { ADMIN, membershipEventsOf, rosterOf, type MembershipEvent, type Roster } from './membership.js';
+export { CORE_RULES, type TxRule, type TxRuleContext } from './rules.js';
+export { summaryFold, type Fold, type Summary } from './fold.js';
+export { Ledger, type LedgerEvents, type LedgerOptions, type ReceiveResult, type Rejection } from './ledger.js';
+export { compareOrder, orderKey, type Checkpoint, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './storage/store.js';
+export { MemoryStore } from './storage/memory.js';
+export { IndexedDBStore, SCHEMA_VERSION, type IndexedDBStoreOptions } from './storage/indexeddb.js';
+export { generateSecretKey, publicKeyOf, precheckSignature, verifyNoble } from './crypto/ed25519.js';
+export { createSigner, createWebCryptoVerifier, detectVerifier, nobleSigner, nobleVerifier, type Signer, type Verifier } from './crypto/verifier.js';
+export { generateKeyPair, type KeyPair } from './keys.js';

@@ -1,0 +1,712 @@
+/**
+ * The ledger: one node's verified copy. It owns validation, the pending pool, the
+ * causal membership index and the fold; the store is the only source of truth, and
+ * every in-memory structure here can be rebuilt from it.
+ *
+ * All mutations (append, receive) run one at a time through a queue, so the view used
+ * to validate a batch is exactly what the batch is appended on top of.
+ */
+import { createBlock, createGenesis, decodeBlock, normalizeDeps, type GenesisOptions } from './block.js';
+import { decodeCanonical, encodeCanonical, type CborValue } from './codec.js';
+import { detectVerifier, type Signer, type Verifier } from './crypto/verifier.js';
+import { toHex } from './bytes.js';
+import { LedgerError, PARKING_CODES, type ReasonCode } from './errors.js';
+import { summaryFold, type Fold } from './fold.js';
+import { ADMIN, compareEvents, membershipEventsOf, rosterOf, type MembershipEvent, type Roster } from './membership.js';
+import { CORE_RULES, type TxRule } from './rules.js';
+import { compareOrder, orderKey, type LedgerStore, type OrderKey, type StoredBlock } from './storage/store.js';
+import type { AuthorId, Block, BlockId, Head, Tx, VersionVector } from './types.js';
+import { checkInContext, checkIntrinsic, type BlockMeta, type ValidationContext, type ValidationResult } from './validate.js';
+
+export interface LedgerOptions {
+	store: LedgerStore;
+	/** This node's key; without one the ledger only receives. */
+	signer?: Signer;
+	/** Signature verifier; feature-detected (WebCrypto, else noble) when omitted. */
+	verifier?: Verifier;
+	/** Extra folds besides the core summary. */
+	folds?: readonly Fold<unknown>[];
+	/** Extra transaction types besides the core ones. */
+	rules?: readonly TxRule[];
+	/** Wall clock for the advisory `time` field. */
+	now?: () => number;
+	/** Blocks between fold checkpoints (default 1000). */
+	checkpointEvery?: number;
+	/** Most blocks parked while waiting for missing predecessors (default 10,000). */
+	pendingLimit?: number;
+}
+
+/** One refused block, as reported by `receive` and the `rejected` event. */
+export interface Rejection {
+	readonly code: ReasonCode;
+	readonly detail: string;
+	readonly id?: BlockId;
+	readonly author?: AuthorId;
+	/** Who sent it (peer id), when known. */
+	readonly from?: string;
+}
+
+export interface ReceiveResult {
+	readonly accepted: BlockId[];
+	readonly duplicates: number;
+	readonly rejected: Rejection[];
+	/** Blocks now waiting in the pending pool (all of it, not just this call's). */
+	readonly pending: number;
+	/** Ids this node should ask its peers for. */
+	readonly missing: BlockId[];
+}
+
+export interface LedgerEvents {
+	accepted: (blocks: readonly Block[]) => void;
+	rejected: (rejection: Rejection) => void;
+	equivocation: (evidence: { author: AuthorId; seq: number; ids: [BlockId, BlockId] }) => void;
+}
+
+interface CachedMeta extends BlockMeta {
+	readonly vv: readonly number[];
+}
+
+interface Pending {
+	readonly block: Block;
+	readonly from?: string;
+	readonly waitingFor: Set<BlockId>;
+}
+
+const META_NET = 'net';
+const META_AUTHORS = 'authors';
+const META_MEMBERSHIP = 'membership';
+const FOLD_PAGE = 500;
+const META_CACHE_LIMIT = 50_000;
+
+/** Pointwise maximum of two pair-encoded version vectors. */
+function mergeVV(a: readonly number[], b: readonly number[]): number[] {
+	const out: number[] = [];
+	let i = 0;
+	let j = 0;
+	while (i < a.length || j < b.length) {
+		if (j >= b.length || (i < a.length && a[i]! < b[j]!)) {
+			out.push(a[i]!, a[i + 1]!);
+			i += 2;
+		} else if (i >= a.length || b[j]! < a[i]!) {
+			out.push(b[j]!, b[j + 1]!);
+			j += 2;
+		} else {
+			out.push(a[i]!, Math.max(a[i + 1]!, b[j + 1]!));
+			i += 2;
+			j += 2;
+		}
+	}
+	return out;
+}
+
+function vvGet(vv: readonly number[], index: number): number {
+	for (let i = 0; i < vv.length; i += 2) if (vv[i] === index) return vv[i + 1]!;
+	return -1;
+}
+
+export class Ledger {
+	#store: LedgerStore;
+	#signer: Signer | undefined;
+	#verifier!: Verifier;
+	#folds: readonly Fold<unknown>[];
+	#rules: Map<string, TxRule>;
+	#now: () => number;
+	#checkpointEvery: number;
+	#pendingLimit: number;
+
+	#net: BlockId | null = null;
+	/** False until the first accepted block (the genesis) records the network id in the store. */
+	#netStored = false;
+	#heads = new Map<AuthorId, Head>();
+	#authors: AuthorId[] = [];
+	#authorIndex = new Map<AuthorId, number>();
+	#events: MembershipEvent[] = [];
+	#metaCache = new Map<BlockId, CachedMeta>();
+	#pending = new Map<BlockId, Pending>();
+	#waiting = new Map<BlockId, Set<BlockId>>();
+	#rejectedCounts = new Map<ReasonCode, number>();
+	#flagged = new Set<AuthorId>();
+
+	#foldPosition: OrderKey | null = null;
+	#foldCount = 0;
+	#lastCheckpointCount = 0;
+	#states: unknown[] = [];
+
+	#queue: Promise<unknown> = Promise.resolve();
+	#listeners: { [K in keyof LedgerEvents]: Set<LedgerEvents[K]> } = {
+		accepted: new Set(),
+		rejected: new Set(),
+		equivocation: new Set()
+	};
+
+	private constructor(options: LedgerOptions) {
+		this.#store = options.store;
+		this.#signer = options.signer;
+		this.#folds = [summaryFold as Fold<unknown>, ...(options.folds ?? [])];
+		const names = new Set(this.#folds.map((f) => f.name));
+		if (names.size !== this.#folds.length) throw new Error('Ledger: fold names must be unique');
+		this.#rules = new Map([...CORE_RULES, ...(options.rules ?? [])].map((r) => [r.type, r]));
+		this.#now = options.now ?? Date.now;
+		this.#checkpointEvery = options.checkpointEvery ?? 1000;
+		this.#pendingLimit = options.pendingLimit ?? 10_000;
+		this.#states = this.#folds.map((f) => f.init());
+	}
+
+	/**
+	 * Opens the ledger held by `options.store`. A store that holds no network yet needs
+	 * `net` (from an invite): the ledger then waits for that genesis block to arrive.
+	 */
+	static async open(options: LedgerOptions & { net?: BlockId }): Promise<Ledger> {
+		const ledger = new Ledger(options);
+		ledger.#verifier = options.verifier ?? (await detectVerifier());
+		const stored = await options.store.getMeta<BlockId>(META_NET);
+		if (stored && options.net && stored !== options.net) {
+			throw new Error(`this store holds network ${stored.slice(0, 12)}, not ${options.net.slice(0, 12)}`);
+		}
+		ledger.#net = stored ?? options.net ?? null;
+		ledger.#netStored = stored !== undefined;
+		if (!ledger.#net) throw new Error('Ledger.open: the store holds no network; create one or pass the network id to join');
+		await ledger.#load();
+		return ledger;
+	}
+
+	/** Founds a new network in an empty store; the signer becomes its first admin. */
+	static async create(options: LedgerOptions & { genesis: GenesisOptions }): Promise<Ledger> {
+		if (!options.signer) throw new Error('Ledger.create: a signer is required');
+		if ((await options.store.count()) > 0 || (await options.store.getMeta(META_NET))) {
+			throw new Error('Ledger.create: the store already holds a ledger');
+		}
+		const genesis = await createGenesis(options.signer, { time: (options.now ?? Date.now)(), ...options.genesis });
+		const ledger = await Ledger.open({ ...options, net: genesis.id });
+		const result = await ledger.receive([genesis.bytes]);
+		if (result.accepted.length !== 1) throw new Error(`genesis refused: ${result.rejected[0]?.detail ?? 'unknown'}`);
+		return ledger;
+	}
+
+	/** Network id: the genesis block's id. */
+	get net(): BlockId {
+		return this.#net!;
+	}
+
+	get verifierName(): Verifier['name'] {
+		return this.#verifier.name;
+	}
+
+	/** This node's author id, when it can sign. */
+	get author(): AuthorId | null {
+		return this.#signer ? (toHex(this.#signer.publicKey) as AuthorId) : null;
+	}
+
+	get store(): LedgerStore {
+		return this.#store;
+	}
+
+	on<K extends keyof LedgerEvents>(event: K, listener: LedgerEvents[K]): () => void {
+		this.#listeners[event].add(listener);
+		return () => this.#listeners[event].delete(listener);
+	}
+
+	#emit<K extends keyof LedgerEvents>(event: K, ...args: Parameters<LedgerEvents[K]>): void {
+		for (const listener of this.#listeners[event]) (listener as (...a: typeof args) => void)(...args);
+	}
+
+	#serial<T>(work: () => Promise<T>): Promise<T> {
+		const run = this.#queue.then(work, work);
+		this.#queue = run.catch(() => undefined);
+		return run;
+	}
+
+	async #load(): Promise<void> {
+		this.#heads = new Map((await this.#store.heads()).map((h) => [h.author, h]));
+		this.#authors = (await this.#store.getMeta<AuthorId[]>(META_AUTHORS)) ?? [];
+		this.#authorIndex = new Map(this.#authors.map((a, i) => [a, i]));
+		this.#events = (await this.#store.getMeta<MembershipEvent[]>(META_MEMBERSHIP)) ?? [];
+		this.#metaCache.clear();
+		await this.#restoreFold();
+	}
+
+	// ---- Reading -------------------------------------------------------------------
+
+	/** The newest block of every author. */
+	heads(): Head[] {
+		return [...this.#heads.values()];
+	}
+
+	/** {author: highest seq held}: what a peer compares to find what to send. */
+	versionVector(): VersionVector {
+		const vv: VersionVector = {};
+		for (const h of this.#heads.values()) vv[h.author] = h.seq;
+		return vv;
+	}
+
+	/** Number of accepted blocks. */
+	get size(): number {
+		let n = 0;
+		for (const h of this.#heads.values()) n += h.seq + 1;
+		return n;
+	}
+
+	/** Wire bytes of every block the holder of `vector` lacks, per author in chain order. */
+	async *blocksSince(vector: VersionVector, pageSize = 500): AsyncGenerator<Uint8Array> {
+		for (const head of this.#heads.values()) {
+			let from = (vector[head.author] ?? -1) + 1;
+			while (from <= head.seq) {
+				const page = await this.#store.range(head.author, from, pageSize);
+				if (page.length === 0) break;
+				for (const b of page) yield b.bytes;
+				from = page[page.length - 1]!.seq + 1;
+			}
+		}
+	}
+
+	/** Accepted blocks in total order (clock, id), decoded. */
+	async *blocks(after: OrderKey | null = null, pageSize = FOLD_PAGE): AsyncGenerator<Block> {
+		let position = after;
+		for (;;) {
+			const page = await this.#store.ordered(position, pageSize);
+			for (const stored of page) yield decodeBlock(stored.bytes);
+			if (page.length < pageSize) return;
+			position = orderKey(page[page.length - 1]!);
+		}
+	}
+
+	/** Folded state by fold name, as of every accepted block. */
+	state(): Record<string, unknown> {
+		return Object.fromEntries(this.#folds.map((f, i) => [f.name, this.#states[i]]));
+	}
+
+	/** Members and roles as of all accepted blocks (total order). */
+	roster(): Roster {
+		return rosterOf(this.#events, () => true);
+	}
+
+	/** Rejections by reason code since this ledger was opened. */
+	rejectedCounts(): Partial<Record<ReasonCode, number>> {
+		return Object.fromEntries(this.#rejectedCounts);
+	}
+
+	/** Authors caught signing two blocks at one position. */
+	flaggedAuthors(): AuthorId[] {
+		return [...this.#flagged];
+	}
+
+	get pendingCount(): number {
+		return this.#pending.size;
+	}
+
+	// ---- Writing -------------------------------------------------------------------
+
+	/** Signs and stores one block holding `txs`. Resolves once the block is durable. */
+	async append(txs: readonly Tx[]): Promise<Block> {
+		const [block] = await this.appendBatch([txs]);
+		return block!;
+	}
+
+	/**
+	 * Signs one block per element of `batches`, chained, and stores them in one durable
+	 * write. A block this node would refuse from a peer (e.g. it is no longer a member)
+	 * is refused here too, with the same reason code, and nothing is stored.
+	 */
+	appendBatch(batches: readonly (readonly Tx[])[]): Promise<Block[]> {
+		return this.#serial(async () => {
+			const signer = this.#signer;
+			if (!signer) throw new Error('this node has no signing key');
+			const author = toHex(signer.publicKey) as AuthorId;
+			const staged = new Map<BlockId, CachedMeta>();
+			const accepted: Block[] = [];
+			const rows: StoredBlock[] = [];
+			const heads = new Map(this.#heads);
+			const before = this.#snapshotIndexes();
+			try {
+				for (const txs of batches) {
+					const own = heads.get(author);
+					const prevMeta = own ? await this.#meta(own.id, staged) : undefined;
+					const seen = prevMeta?.vv ?? [];
+					const deps = [...heads.values()]
+						.filter((h) => h.author !== author && vvGet(seen, this.#indexOf(h.author)) < h.seq)
+						.sort((a, b) => b.clock - a.clock || (a.id < b.id ? -1 : 1))
+						.slice(0, 16);
+					const clock = 1 + Math.max(own?.clock ?? -1, ...deps.map((d) => d.clock));
+					const { block } = await createBlock(signer, {
+						net: this.net,
+						seq: own ? own.seq + 1 : 0,
+						prev: own?.id ?? null,
+						deps: normalizeDeps(deps.map((d) => d.id)),
+						clock,
+						time: this.#now(),
+						txs
+					});
+					const result = await checkInContext(block, this.#context(staged, heads));
+					if (!result.ok) throw new LedgerError(result.code, result.detail);
+					const row = await this.#stage(block, staged, heads);
+					rows.push(row);
+					accepted.push(block);
+				}
+				await this.#commit(rows, accepted, heads, before);
+			} catch (error) {
+				this.#restoreIndexes(before);
+				throw error;
+			}
+			return accepted;
+		});
+	}
+
+	/**
+	 * Validates and stores blocks from anywhere (a peer, a file, our own storage). Each
+	 * block is accepted, parked (missing predecessors), or rejected with its reason code.
+	 * Never throws for bad input; throws only if the store itself fails.
+	 */
+	receive(input: readonly Uint8Array[], from?: string): Promise<ReceiveResult> {
+		return this.#serial(async () => {
+			const rejected: Rejection[] = [];
+			let duplicates = 0;
+			const intrinsic = await Promise.all(input.map((bytes) => this.#intrinsic(bytes)));
+			const candidates: { block: Block; from?: string }[] = [];
+			for (const result of intrinsic) {
+				if (result.ok) candidates.push({ block: result.block, ...(from ? { from } : {}) });
+				else if (result.code === 'DUPLICATE') duplicates++;
+				else rejected.push(this.#reject(result, from));
+			}
+			// Causal order: a block's prev and deps always have a smaller clock.
+			candidates.sort((a, b) => compareOrder(orderKey(a.block), orderKey(b.block)));
+			const staged = new Map<BlockId, CachedMeta>();
+			const heads = new Map(this.#heads);
+			const accepted: Block[] = [];
+			const rows: StoredBlock[] = [];
+			const before = this.#snapshotIndexes();
+			const queue = [...candidates];
+			try {
+				while (queue.length > 0) {
+					const { block, from: sender } = queue.shift()!;
+					if (staged.has(block.id) || this.#pending.has(block.id)) continue;
+					const result = await checkInContext(block, this.#context(staged, heads));
+					if (result.ok) {
+						rows.push(await this.#stage(block, staged, heads));
+						accepted.push(block);
+						for (const id of this.#release(block.id)) queue.push(id);
+					} else if (result.code === 'DUPLICATE') {
+						duplicates++;
+					} else if (PARKING_CODES.has(result.code)) {
+						this.#park(block, result.missing ?? [], sender);
+					} else {
+						rejected.push(this.#reject(result, sender));
+						if (result.code === 'EQUIVOCATION') await this.#recordEquivocation(block, staged);
+					}
+				}
+				await this.#commit(rows, accepted, heads, before);
+			} catch (error) {
+				this.#restoreIndexes(before);
+				throw error;
+			}
+			for (const r of rejected) this.#emit('rejected', r);
+			return {
+				accepted: accepted.map((b) => b.id),
+				duplicates,
+				rejected,
+				pending: this.#pending.size,
+				missing: this.missing()
+			};
+		});
+	}
+
+	/** Ids that parked blocks are waiting for and this node does not hold. */
+	missing(): BlockId[] {
+		return [...this.#waiting.keys()].filter((id) => !this.#pending.has(id));
+	}
+
+	async #intrinsic(bytes: Uint8Array): Promise<ValidationResult> {
+		const result = await checkIntrinsic(bytes, this.net, this.#verifier);
+		if (result.ok && (this.#metaCache.has(result.block.id) || (await this.#store.get(result.block.id)))) {
+			return { ok: false, code: 'DUPLICATE', detail: 'already stored', block: result.block };
+		}
+		return result;
+	}
+
+	#reject(result: Extract<ValidationResult, { ok: false }>, from?: string): Rejection {
+		this.#rejectedCounts.set(result.code, (this.#rejectedCounts.get(result.code) ?? 0) + 1);
+		return {
+			code: result.code,
+			detail: result.detail,
+			...(result.block ? { id: result.block.id, author: result.block.author } : {}),
+			...(from ? { from } : {})
+		};
+	}
+
+	#park(block: Block, missing: readonly BlockId[], from?: string): void {
+		if (this.#pending.size >= this.#pendingLimit) {
+			// Bounded: drop the oldest parked block; it will be requested again by sync.
+			const [oldest] = this.#pending.keys();
+			if (oldest) this.#unpark(oldest);
+		}
+		const waitingFor = new Set(missing);
+		this.#pending.set(block.id, { block, waitingFor, ...(from ? { from } : {}) });
+		for (const id of waitingFor) {
+			const set = this.#waiting.get(id) ?? new Set();
+			set.add(block.id);
+			this.#waiting.set(id, set);
+		}
+	}
+
+	#unpark(id: BlockId): Pending | undefined {
+		const entry = this.#pending.get(id);
+		if (!entry) return undefined;
+		this.#pending.delete(id);
+		for (const w of entry.waitingFor) {
+			const set = this.#waiting.get(w);
+			set?.delete(id);
+			if (set?.size === 0) this.#waiting.delete(w);
+		}
+		return entry;
+	}
+
+	/** Parked blocks that were waiting for `id`, to be validated again now. */
+	#release(id: BlockId): { block: Block; from?: string }[] {
+		const waiters = this.#waiting.get(id);
+		if (!waiters) return [];
+		const released: { block: Block; from?: string }[] = [];
+		for (const waiter of [...waiters]) {
+			const entry = this.#unpark(waiter);
+			if (entry) released.push({ block: entry.block, ...(entry.from ? { from: entry.from } : {}) });
+		}
+		return released;
+	}
+
+	async #recordEquivocation(block: Block, staged: Map<BlockId, CachedMeta>): Promise<void> {
+		const existing = [...staged.values()].find((m) => m.author === block.author && m.seq === block.seq) ?? (await this.#store.at(block.author, block.seq));
+		if (!existing) return;
+		await this.#store.putEvidence({
+			id: block.id,
+			author: block.author,
+			seq: block.seq,
+			conflictsWith: existing.id,
+			bytes: block.bytes,
+			seenAt: this.#now()
+		});
+		this.#flagged.add(block.author);
+		this.#emit('equivocation', { author: block.author, seq: block.seq, ids: [existing.id, block.id] });
+	}
+
+	// ---- Validation context --------------------------------------------------------
+
+	#indexOf(author: AuthorId): number {
+		return this.#authorIndex.get(author) ?? -1;
+	}
+
+	async #meta(id: BlockId, staged: Map<BlockId, CachedMeta>): Promise<CachedMeta | undefined> {
+		const hit = staged.get(id) ?? this.#metaCache.get(id);
+		if (hit) return hit;
+		const stored = await this.#store.get(id);
+		if (!stored) return undefined;
+		const meta: CachedMeta = { id: stored.id, author: stored.author, seq: stored.seq, clock: stored.clock, vv: stored.vv };
+		this.#cache(meta);
+		return meta;
+	}
+
+	#cache(meta: CachedMeta): void {
+		if (this.#metaCache.size >= META_CACHE_LIMIT) {
+			const [oldest] = this.#metaCache.keys();
+			if (oldest) this.#metaCache.delete(oldest);
+		}
+		this.#metaCache.set(meta.id, meta);
+	}
+
+	/** Causal version vector of everything before `block` (its prev and deps and their pasts). */
+	async #pastVV(block: Block, staged: Map<BlockId, CachedMeta>): Promise<number[]> {
+		let vv: number[] = [];
+		for (const id of block.prev ? [block.prev, ...block.deps] : block.deps) {
+			const meta = await this.#meta(id, staged);
+			if (meta) vv = mergeVV(vv, meta.vv);
+		}
+		return vv;
+	}
+
+	#rosterAt(pastVV: readonly number[]): Map<AuthorId, string> {
+		return rosterOf(this.#events, (e) => vvGet(pastVV, this.#indexOf(e.author)) >= e.seq);
+	}
+
+	#context(staged: Map<BlockId, CachedMeta>, heads: Map<AuthorId, Head>): ValidationContext {
+		const at = async (author: AuthorId, seq: number) => {
+			const head = heads.get(author);
+			if (!head || seq > head.seq) return undefined;
+			if (head.seq === seq) return this.#meta(head.id, staged);
+			const stored = (await this.#store.at(author, seq)) ?? [...staged.values()].find((m) => m.author === author && m.seq === seq);
+			return stored ? { id: stored.id, author, seq, clock: stored.clock } : undefined;
+		};
+		return {
+			net: this.net,
+			verifier: this.#verifier,
+			meta: (id) => this.#meta(id, staged),
+			at,
+			headSeq: async (author) => heads.get(author)?.seq ?? -1,
+			admit: async (block) => {
+				let roster: Map<AuthorId, string>;
+				if (block.net === null) roster = new Map();
+				else {
+					roster = this.#rosterAt(await this.#pastVV(block, staged));
+					if (!roster.has(block.author)) return { code: 'NOT_A_MEMBER', detail: `author ${block.author.slice(0, 12)} is not a member at this block's causal position` };
+				}
+				const role = block.net === null ? ADMIN : roster.get(block.author)!;
+				for (const [i, tx] of block.txs.entries()) {
+					const rule = this.#rules.get(tx.t);
+					const problem = rule ? rule.check(tx, { block, roster, role }) : `unknown transaction type ${tx.t}`;
+					if (problem) return { code: 'TX_INVALID', detail: `txs[${i}] (${tx.t}): ${problem}` };
+				}
+				return null;
+			}
+		};
+	}
+
+	/** Adds an accepted block to the batch view: heads, author index, causal VV, membership. */
+	async #stage(block: Block, staged: Map<BlockId, CachedMeta>, heads: Map<AuthorId, Head>): Promise<StoredBlock> {
+		let index = this.#authorIndex.get(block.author);
+		if (index === undefined) {
+			index = this.#authors.length;
+			this.#authors.push(block.author);
+			this.#authorIndex.set(block.author, index);
+		}
+		const vv = mergeVV(await this.#pastVV(block, staged), [index, block.seq]);
+		const meta: CachedMeta = { id: block.id, author: block.author, seq: block.seq, clock: block.clock, vv };
+		staged.set(block.id, meta);
+		heads.set(block.author, { author: block.author, seq: block.seq, id: block.id, clock: block.clock });
+		const events = membershipEventsOf(block);
+		if (events.length > 0) this.#events = [...this.#events, ...events].sort(compareEvents);
+		return { id: block.id, author: block.author, seq: block.seq, clock: block.clock, bytes: block.bytes, vv };
+	}
+
+	#snapshotIndexes() {
+		return { authors: this.#authors.length, events: this.#events };
+	}
+
+	#restoreIndexes(before: { authors: number; events: MembershipEvent[] }): void {
+		for (const a of this.#authors.splice(before.authors)) this.#authorIndex.delete(a);
+		this.#events = before.events;
+	}
+
+	/** One durable write for the batch, then the in-memory view and the fold follow. */
+	async #commit(rows: StoredBlock[], accepted: Block[], heads: Map<AuthorId, Head>, before: { authors: number; events: MembershipEvent[] }): Promise<void> {
+		if (rows.length === 0) return;
+		const meta: Record<string, unknown> = {};
+		if (this.#authors.length !== before.authors) meta[META_AUTHORS] = this.#authors;
+		if (this.#events !== before.events) meta[META_MEMBERSHIP] = this.#events;
+		if (!this.#netStored) meta[META_NET] = this.net;
+		await this.#store.append(rows, meta);
+		this.#netStored = true;
+		this.#heads = heads;
+		for (const row of rows) this.#cache({ id: row.id, author: row.author, seq: row.seq, clock: row.clock, vv: row.vv });
+		await this.#advanceFold(accepted);
+		this.#emit('accepted', accepted);
+	}
+
+	// ---- Fold ----------------------------------------------------------------------
+
+	#foldSignature(): string {
+		return this.#folds.map((f) => `${f.name}@${f.version}`).join(',');
+	}
+
+	#encodeStates(): Uint8Array {
+		return encodeCanonical({ folds: this.#foldSignature(), states: this.#folds.map((f, i) => f.encode(this.#states[i])) });
+	}
+
+	#decodeStates(bytes: Uint8Array): unknown[] | null {
+		const value = decodeCanonical(bytes) as { folds: string; states: CborValue[] };
+		if (value.folds !== this.#foldSignature()) return null;
+		return this.#folds.map((f, i) => f.decode(value.states[i]!));
+	}
+
+	/** Starts from the latest usable checkpoint at or before `position` and folds forward to the end. */
+	async #refoldFrom(position: OrderKey | null): Promise<void> {
+		let checkpoint = await this.#store.checkpointAtOrBefore(position);
+		let states = checkpoint ? this.#decodeStates(checkpoint.state) : null;
+		if (checkpoint && !states) {
+			checkpoint = undefined; // written by other fold versions: start over
+		}
+		this.#states = states ?? this.#folds.map((f) => f.init());
+		this.#foldPosition = checkpoint?.position ?? null;
+		this.#foldCount = checkpoint?.count ?? 0;
+		this.#lastCheckpointCount = this.#foldCount;
+		if (this.#foldPosition) await this.#store.dropCheckpointsAfter(this.#foldPosition);
+		for await (const block of this.blocks(this.#foldPosition)) await this.#applyOne(block);
+	}
+
+	async #restoreFold(): Promise<void> {
+		await this.#refoldFrom(null);
+	}
+
+	async #applyOne(block: Block): Promise<void> {
+		this.#folds.forEach((f, i) => {
+			this.#states[i] = f.apply(this.#states[i], block);
+		});
+		this.#foldPosition = orderKey(block);
+		this.#foldCount++;
+		if (this.#foldCount - this.#lastCheckpointCount >= this.#checkpointEvery) {
+			await this.#store.putCheckpoint({ position: this.#foldPosition, count: this.#foldCount, state: this.#encodeStates() });
+			this.#lastCheckpointCount = this.#foldCount;
+		}
+	}
+
+	async #advanceFold(accepted: Block[]): Promise<void> {
+		const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
+		const first = sorted[0];
+		if (!first) return;
+		if (this.#foldPosition === null || compareOrder(orderKey(first), this.#foldPosition) > 0) {
+			for (const block of sorted) await this.#applyOne(block);
+			return;
+		}
+		// A block landed before blocks already folded: rewind to a checkpoint before it.
+		await this.#refoldFrom(orderKey(first));
+	}
+
+	// ---- Audit ---------------------------------------------------------------------
+
+	/**
+	 * Re-checks every stored block: encoding, hash, signature, network, chain links and
+	 * clocks. Reports progress as (checked, total). Returns the failures found.
+	 */
+	async verifyAll(onProgress?: (checked: number, total: number) => void, pageSize = 500): Promise<{ checked: number; failures: Rejection[] }> {
+		const total = await this.#store.count();
+		const failures: Rejection[] = [];
+		const clocks = new Map<BlockId, number>();
+		let checked = 0;
+		let position: OrderKey | null = null;
+		for (;;) {
+			const page = await this.#store.ordered(position, pageSize);
+			const results = await Promise.all(page.map((s) => checkIntrinsic(s.bytes, this.net, this.#verifier)));
+			for (const [i, result] of results.entries()) {
+				const stored = page[i]!;
+				if (!result.ok) failures.push({ code: result.code, detail: result.detail, id: stored.id, author: stored.author });
+				else {
+					const b = result.block;
+					if (b.id !== stored.id || b.author !== stored.author || b.seq !== stored.seq || b.clock !== stored.clock) {
+						failures.push({ code: 'BAD_HASH', detail: 'stored index does not match the block', id: stored.id });
+					} else {
+						const parents = b.prev ? [b.prev, ...b.deps] : b.deps;
+						let max = -1;
+						for (const p of parents) max = Math.max(max, clocks.get(p) ?? (await this.#store.get(p))?.clock ?? Infinity);
+						if (b.clock !== max + 1) failures.push({ code: 'BAD_CLOCK', detail: 'clock does not follow its parents', id: b.id });
+						clocks.set(b.id, b.clock);
+					}
+				}
+			}
+			checked += page.length;
+			onProgress?.(checked, total);
+			if (page.length < pageSize) break;
+			position = orderKey(page[page.length - 1]!);
+			if (clocks.size > 200_000) clocks.clear();
+		}
+		return { checked, failures };
+	}
+
+	/** Evidence of equivocation kept by this node. */
+	evidence() {
+		return this.#store.evidence();
+	}
+
+	async close(): Promise<void> {
+		await this.#serial(async () => {
+			if (this.#foldCount > this.#lastCheckpointCount && this.#foldPosition) {
+				await this.#store.putCheckpoint({ position: this.#foldPosition, count: this.#foldCount, state: this.#encodeStates() });
+			}
+			await this.#store.close();
+		});
+	}
+}

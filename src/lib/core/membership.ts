@@ -1,0 +1,64 @@
+/**
+ * Who may write, decided at each block's causal position: the roster a block is judged
+ * by is the fold, in total order, of the membership transactions in that block's causal
+ * past (its own ancestors), never of what happened to arrive first. A member revoked in
+ * a block's past cannot author it; blocks the member made before the revocation stay valid.
+ */
+import { toHex } from './bytes.js';
+import type { AuthorId, Block, BlockId } from './types.js';
+
+/** The privileged role: may add, change and revoke members. */
+export const ADMIN = 'admin';
+
+/** One membership change, as found in an accepted block. */
+export interface MembershipEvent {
+	readonly block: BlockId;
+	readonly author: AuthorId;
+	readonly seq: number;
+	readonly clock: number;
+	/** Index of the transaction inside its block: several changes may share a block. */
+	readonly index: number;
+	readonly kind: 'add' | 'revoke';
+	readonly member: AuthorId;
+	readonly role: string;
+}
+
+/** Members and their roles at some position. */
+export type Roster = ReadonlyMap<AuthorId, string>;
+
+/** Membership changes carried by an (already validated) block, in transaction order. */
+export function membershipEventsOf(block: Block): MembershipEvent[] {
+	const events: MembershipEvent[] = [];
+	const base = { block: block.id, author: block.author, seq: block.seq, clock: block.clock };
+	block.txs.forEach((tx, index) => {
+		if (tx.t === 'genesis') {
+			events.push({ ...base, index, kind: 'add', member: block.author, role: ADMIN });
+			const members = Array.isArray(tx.members) ? tx.members : [];
+			for (const m of members) {
+				const entry = m as { key: Uint8Array; role: string };
+				events.push({ ...base, index, kind: 'add', member: toHex(entry.key) as AuthorId, role: entry.role });
+			}
+		} else if (tx.t === 'member.add') {
+			events.push({ ...base, index, kind: 'add', member: toHex(tx.key as Uint8Array) as AuthorId, role: tx.role as string });
+		} else if (tx.t === 'member.revoke') {
+			events.push({ ...base, index, kind: 'revoke', member: toHex(tx.key as Uint8Array) as AuthorId, role: '' });
+		}
+	});
+	return events;
+}
+
+/** Total order of events: the block order (clock, id), then position in the block. */
+export function compareEvents(a: MembershipEvent, b: MembershipEvent): number {
+	return a.clock - b.clock || (a.block < b.block ? -1 : a.block > b.block ? 1 : 0) || a.index - b.index;
+}
+
+/** The roster after applying `events` (sorted by {@link compareEvents}) that `inPast` admits. */
+export function rosterOf(events: readonly MembershipEvent[], inPast: (event: MembershipEvent) => boolean): Map<AuthorId, string> {
+	const roster = new Map<AuthorId, string>();
+	for (const e of events) {
+		if (!inPast(e)) continue;
+		if (e.kind === 'add') roster.set(e.member, e.role);
+		else roster.delete(e.member);
+	}
+	return roster;
+}

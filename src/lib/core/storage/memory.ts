@@ -1,0 +1,141 @@
+/** In-memory {@link LedgerStore}: tests, simulation and the Node peer's working copy. */
+import type { AuthorId, BlockId, Head } from '../types.js';
+import { compareOrder, orderKey, type Checkpoint, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './store.js';
+
+export class MemoryStore implements LedgerStore {
+	readonly kind = 'memory';
+	#blocks = new Map<BlockId, StoredBlock>();
+	#chains = new Map<AuthorId, StoredBlock[]>();
+	/** Kept sorted by order key; appends at the end are the common case. */
+	#order: StoredBlock[] = [];
+	#evidence = new Map<BlockId, Evidence>();
+	#meta = new Map<string, unknown>();
+	#checkpoints: Checkpoint[] = [];
+	#closed = false;
+
+	#open(): void {
+		if (this.#closed) throw new Error('MemoryStore: closed');
+	}
+
+	async append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}): Promise<void> {
+		this.#open();
+		const ids = new Set<BlockId>();
+		for (const b of blocks) {
+			if (this.#blocks.has(b.id) || ids.has(b.id)) throw new Error(`MemoryStore: block ${b.id} already stored`);
+			ids.add(b.id);
+		}
+		for (const b of blocks) {
+			this.#blocks.set(b.id, b);
+			const chain = this.#chains.get(b.author) ?? [];
+			chain[b.seq] = b;
+			this.#chains.set(b.author, chain);
+			const last = this.#order[this.#order.length - 1];
+			if (!last || compareOrder(orderKey(last), orderKey(b)) < 0) this.#order.push(b);
+			else this.#order.splice(this.#lowerBound(orderKey(b)), 0, b);
+		}
+		for (const [key, value] of Object.entries(meta)) this.#meta.set(key, structuredClone(value));
+	}
+
+	/** Index of the first block whose key is >= `key`. */
+	#lowerBound(key: OrderKey): number {
+		let lo = 0;
+		let hi = this.#order.length;
+		while (lo < hi) {
+			const mid = (lo + hi) >>> 1;
+			if (compareOrder(orderKey(this.#order[mid]!), key) < 0) lo = mid + 1;
+			else hi = mid;
+		}
+		return lo;
+	}
+
+	async get(id: BlockId) {
+		this.#open();
+		return this.#blocks.get(id);
+	}
+
+	async getMany(ids: readonly BlockId[]) {
+		this.#open();
+		return ids.map((id) => this.#blocks.get(id));
+	}
+
+	async at(author: AuthorId, seq: number) {
+		this.#open();
+		return this.#chains.get(author)?.[seq];
+	}
+
+	async range(author: AuthorId, fromSeq: number, limit: number) {
+		this.#open();
+		const chain = this.#chains.get(author) ?? [];
+		return chain.slice(Math.max(0, fromSeq), Math.max(0, fromSeq) + limit).filter((b) => b !== undefined);
+	}
+
+	async ordered(after: OrderKey | null, limit: number) {
+		this.#open();
+		let start = 0;
+		if (after) {
+			start = this.#lowerBound(after);
+			if (start < this.#order.length && compareOrder(orderKey(this.#order[start]!), after) === 0) start++;
+		}
+		return this.#order.slice(start, start + limit);
+	}
+
+	async heads(): Promise<Head[]> {
+		this.#open();
+		const heads: Head[] = [];
+		for (const [author, chain] of this.#chains) {
+			const b = chain[chain.length - 1];
+			if (b) heads.push({ author, seq: b.seq, id: b.id, clock: b.clock });
+		}
+		return heads;
+	}
+
+	async count() {
+		this.#open();
+		return this.#blocks.size;
+	}
+
+	async putEvidence(evidence: Evidence) {
+		this.#open();
+		this.#evidence.set(evidence.id, evidence);
+	}
+
+	async evidence() {
+		this.#open();
+		return [...this.#evidence.values()];
+	}
+
+	async getMeta<T>(key: string) {
+		this.#open();
+		return structuredClone(this.#meta.get(key)) as T | undefined;
+	}
+
+	async putMeta(key: string, value: unknown) {
+		this.#open();
+		this.#meta.set(key, structuredClone(value));
+	}
+
+	async putCheckpoint(checkpoint: Checkpoint) {
+		this.#open();
+		this.#checkpoints = this.#checkpoints.filter((c) => compareOrder(c.position, checkpoint.position) !== 0);
+		this.#checkpoints.push(checkpoint);
+		this.#checkpoints.sort((a, b) => compareOrder(a.position, b.position));
+	}
+
+	async checkpointAtOrBefore(position: OrderKey | null) {
+		this.#open();
+		for (let i = this.#checkpoints.length - 1; i >= 0; i--) {
+			const c = this.#checkpoints[i]!;
+			if (position === null || compareOrder(c.position, position) <= 0) return c;
+		}
+		return undefined;
+	}
+
+	async dropCheckpointsAfter(position: OrderKey) {
+		this.#open();
+		this.#checkpoints = this.#checkpoints.filter((c) => compareOrder(c.position, position) <= 0);
+	}
+
+	async close() {
+		this.#closed = true;
+	}
+}

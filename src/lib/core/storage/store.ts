@@ -1,0 +1,84 @@
+/**
+ * The one storage interface of the ledger. Append-only: a block, once stored, is never
+ * changed or removed; everything else (heads, checkpoints) is derived and may be rebuilt.
+ * Implementations: IndexedDB (browser) and in-memory (tests, simulation, Node peer); one
+ * acceptance suite (`core/testing/store-acceptance.ts`) runs against both.
+ */
+import type { AuthorId, BlockId, Head } from '../types.js';
+
+/** Position in the total order: (clock, id). */
+export type OrderKey = readonly [clock: number, id: BlockId];
+
+/** A block as stored: its wire bytes plus what the ledger indexes it by. */
+export interface StoredBlock {
+	readonly id: BlockId;
+	readonly author: AuthorId;
+	readonly seq: number;
+	readonly clock: number;
+	readonly bytes: Uint8Array;
+	/**
+	 * Causal version vector of the block (its own position included), as pairs
+	 * `[authorIndex, seq, ...]` sorted by author index; indexes are this store's own.
+	 */
+	readonly vv: readonly number[];
+}
+
+/** A second block at an (author, seq) already taken: kept as evidence, never folded. */
+export interface Evidence {
+	readonly id: BlockId;
+	readonly author: AuthorId;
+	readonly seq: number;
+	/** The block already stored at that position. */
+	readonly conflictsWith: BlockId;
+	readonly bytes: Uint8Array;
+	/** Local time it was seen (ms). */
+	readonly seenAt: number;
+}
+
+/** Serialized fold state after every block up to and including `position`. */
+export interface Checkpoint {
+	readonly position: OrderKey;
+	/** How many blocks were folded to reach it. */
+	readonly count: number;
+	readonly state: Uint8Array;
+}
+
+export interface LedgerStore {
+	/** Short name for logs and the UI, e.g. "indexeddb" or "memory". */
+	readonly kind: string;
+	/**
+	 * Stores blocks atomically: all or none. Resolves only once the batch is durable, so a
+	 * reload right after cannot lose it. Ids already stored are an error (the ledger never
+	 * appends twice). Heads, and the `meta` entries given, are written in the same
+	 * transaction, so derived indexes never disagree with the blocks.
+	 */
+	append(blocks: readonly StoredBlock[], meta?: Readonly<Record<string, unknown>>): Promise<void>;
+	get(id: BlockId): Promise<StoredBlock | undefined>;
+	getMany(ids: readonly BlockId[]): Promise<(StoredBlock | undefined)[]>;
+	at(author: AuthorId, seq: number): Promise<StoredBlock | undefined>;
+	/** `author`'s blocks with `fromSeq <= seq`, ascending, at most `limit`. */
+	range(author: AuthorId, fromSeq: number, limit: number): Promise<StoredBlock[]>;
+	/** Blocks strictly after `after` (from the start when null) in (clock, id) order, at most `limit`. */
+	ordered(after: OrderKey | null, limit: number): Promise<StoredBlock[]>;
+	/** The newest block of every author. */
+	heads(): Promise<Head[]>;
+	count(): Promise<number>;
+	putEvidence(evidence: Evidence): Promise<void>;
+	evidence(): Promise<Evidence[]>;
+	getMeta<T>(key: string): Promise<T | undefined>;
+	putMeta(key: string, value: unknown): Promise<void>;
+	putCheckpoint(checkpoint: Checkpoint): Promise<void>;
+	/** The latest checkpoint at or before `position` (the latest of all when null). */
+	checkpointAtOrBefore(position: OrderKey | null): Promise<Checkpoint | undefined>;
+	/** Drops checkpoints after `position`: they no longer match the order once an earlier block arrives. */
+	dropCheckpointsAfter(position: OrderKey): Promise<void>;
+	close(): Promise<void>;
+}
+
+/** Compares order keys: clock first, then id. */
+export function compareOrder(a: OrderKey, b: OrderKey): number {
+	return a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+}
+
+/** The order key of a stored block. */
+export const orderKey = (block: { clock: number; id: BlockId }): OrderKey => [block.clock, block.id];

@@ -1,0 +1,133 @@
+/**
+ * The acceptance suite every {@link LedgerStore} must pass, run against the in-memory
+ * store in Node and the IndexedDB store in real Chromium. Imports vitest: use from tests only.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AuthorId, BlockId } from '../types.js';
+import type { LedgerStore, StoredBlock } from '../storage/store.js';
+
+export interface StoreHarness {
+	/** A fresh, empty store. */
+	create(): Promise<LedgerStore>;
+	/** Closes `store` and opens the same underlying data again (omit for volatile stores). */
+	reopen?(store: LedgerStore): Promise<LedgerStore>;
+}
+
+const hex = (n: number, width = 64) => n.toString(16).padStart(width, '0');
+const author = (n: number) => hex(n) as AuthorId;
+
+/** A synthetic row: stores index blocks, they do not validate them. */
+export function row(a: number, seq: number, clock: number, tag = 0): StoredBlock {
+	const id = hex(a * 1_000_000 + seq * 10 + tag + 1) as BlockId;
+	return { id, author: author(a), seq, clock, bytes: new Uint8Array([a, seq & 255, clock & 255, tag]), vv: [a, seq] };
+}
+
+export function runStoreAcceptance(name: string, harness: StoreHarness): void {
+	describe(`LedgerStore acceptance: ${name}`, () => {
+		it('starts empty', async () => {
+			const store = await harness.create();
+			expect(await store.count()).toBe(0);
+			expect(await store.heads()).toEqual([]);
+			expect(await store.ordered(null, 10)).toEqual([]);
+			expect(await store.getMeta('x')).toBeUndefined();
+			await store.close();
+		});
+
+		it('appends and reads back by id, position and range', async () => {
+			const store = await harness.create();
+			const rows = [row(1, 0, 0), row(1, 1, 1), row(2, 0, 1), row(1, 2, 2)];
+			await store.append(rows);
+			expect(await store.count()).toBe(4);
+			const got = await store.get(rows[1]!.id);
+			expect(got?.id).toBe(rows[1]!.id);
+			expect([...got!.bytes]).toEqual([...rows[1]!.bytes]);
+			expect(got?.vv).toEqual([1, 1]);
+			expect((await store.getMany([rows[0]!.id, 'ff' as BlockId, rows[2]!.id])).map((r) => r?.id)).toEqual([rows[0]!.id, undefined, rows[2]!.id]);
+			expect((await store.at(author(1), 2))?.id).toBe(rows[3]!.id);
+			expect(await store.at(author(1), 3)).toBeUndefined();
+			expect((await store.range(author(1), 1, 10)).map((r) => r.seq)).toEqual([1, 2]);
+			expect((await store.range(author(1), 0, 2)).map((r) => r.seq)).toEqual([0, 1]);
+			expect(await store.range(author(3), 0, 10)).toEqual([]);
+			await store.close();
+		});
+
+		it('iterates in (clock, id) order whatever the append order, with paging', async () => {
+			const store = await harness.create();
+			const rows = [row(3, 0, 5), row(1, 0, 0), row(2, 0, 5), row(1, 1, 2), row(4, 0, 1)];
+			for (const r of rows) await store.append([r]);
+			const all = await store.ordered(null, 100);
+			const expected = [...rows].sort((a, b) => a.clock - b.clock || (a.id < b.id ? -1 : 1)).map((r) => r.id);
+			expect(all.map((r) => r.id)).toEqual(expected);
+			const first = await store.ordered(null, 2);
+			const rest = await store.ordered([first[1]!.clock, first[1]!.id], 100);
+			expect([...first, ...rest].map((r) => r.id)).toEqual(expected);
+			await store.close();
+		});
+
+		it('keeps the newest block of each author as its head', async () => {
+			const store = await harness.create();
+			await store.append([row(1, 0, 0), row(1, 1, 1)]);
+			await store.append([row(2, 0, 2), row(1, 2, 3)]);
+			const heads = (await store.heads()).sort((a, b) => (a.author < b.author ? -1 : 1));
+			expect(heads.map((h) => [h.author, h.seq, h.clock])).toEqual([
+				[author(1), 2, 3],
+				[author(2), 0, 2]
+			]);
+			await store.close();
+		});
+
+		it('rejects a batch holding an id already stored, and stores none of it', async () => {
+			const store = await harness.create();
+			const a = row(1, 0, 0);
+			await store.append([a]);
+			await expect(store.append([row(2, 0, 1), a])).rejects.toThrow();
+			expect(await store.count()).toBe(1);
+			expect(await store.at(author(2), 0)).toBeUndefined();
+			expect((await store.heads()).length).toBe(1);
+			await store.close();
+		});
+
+		it('writes meta atomically with blocks and on its own', async () => {
+			const store = await harness.create();
+			await store.append([row(1, 0, 0)], { authors: ['a'], n: 1 });
+			expect(await store.getMeta('authors')).toEqual(['a']);
+			await store.putMeta('n', { deep: [1, 2] });
+			expect(await store.getMeta('n')).toEqual({ deep: [1, 2] });
+			await store.close();
+		});
+
+		it('keeps evidence and checkpoints', async () => {
+			const store = await harness.create();
+			const a = row(1, 0, 0);
+			await store.putEvidence({ id: 'e1' as BlockId, author: a.author, seq: 0, conflictsWith: a.id, bytes: new Uint8Array([9]), seenAt: 5 });
+			expect((await store.evidence()).map((e) => e.conflictsWith)).toEqual([a.id]);
+			for (const clock of [10, 20, 30]) {
+				await store.putCheckpoint({ position: [clock, hex(clock) as BlockId], count: clock, state: new Uint8Array([clock]) });
+			}
+			expect((await store.checkpointAtOrBefore(null))?.count).toBe(30);
+			expect((await store.checkpointAtOrBefore([25, hex(0) as BlockId]))?.count).toBe(20);
+			expect((await store.checkpointAtOrBefore([20, hex(20) as BlockId]))?.count).toBe(20);
+			expect(await store.checkpointAtOrBefore([5, hex(0) as BlockId])).toBeUndefined();
+			await store.dropCheckpointsAfter([15, hex(0) as BlockId]);
+			expect((await store.checkpointAtOrBefore(null))?.count).toBe(10);
+			await store.close();
+		});
+
+		if (harness.reopen) {
+			const reopen = harness.reopen;
+			it('still holds everything after being closed and reopened', async () => {
+				const store = await harness.create();
+				const rows = Array.from({ length: 50 }, (_, i) => row(1 + (i % 3), Math.floor(i / 3), i));
+				await store.append(rows, { net: 'abc' });
+				await store.putCheckpoint({ position: [3, rows[3]!.id], count: 4, state: new Uint8Array([4]) });
+				const again = await reopen(store);
+				expect(await again.count()).toBe(50);
+				expect(await again.getMeta('net')).toBe('abc');
+				expect((await again.ordered(null, 100)).map((r) => r.id)).toEqual(rows.map((r) => r.id));
+				expect((await again.heads()).length).toBe(3);
+				expect((await again.checkpointAtOrBefore(null))?.count).toBe(4);
+				await again.close();
+			});
+		}
+	});
+}

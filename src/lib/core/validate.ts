@@ -1,0 +1,118 @@
+/**
+ * Block validation, cheap to expensive, each failure a stable reason code:
+ * size → strict decode → hash → signature → network → author chain → deps → clock →
+ * membership at the block's causal position → transaction rules.
+ *
+ * The steps up to "network" need nothing but the bytes ({@link checkIntrinsic}); the rest
+ * ask a {@link ValidationContext} about blocks already accepted ({@link checkInContext}).
+ * The ledger runs the first part for a whole batch in parallel, then the second in order.
+ */
+import { decodeBlock, hashMatches } from './block.js';
+import { fromHex } from './bytes.js';
+import type { Verifier } from './crypto/verifier.js';
+import { LedgerError, type ReasonCode } from './errors.js';
+import type { AuthorId, Block, BlockId } from './types.js';
+
+/** What validation needs to know about an accepted block. */
+export interface BlockMeta {
+	readonly id: BlockId;
+	readonly author: AuthorId;
+	readonly seq: number;
+	readonly clock: number;
+}
+
+/** Answers about the accepted ledger, as of the block being validated. */
+export interface ValidationContext {
+	/** This network's id (the genesis id). */
+	readonly net: BlockId;
+	readonly verifier: Verifier;
+	/** The accepted block with this id, if any. */
+	meta(id: BlockId): Promise<BlockMeta | undefined>;
+	/** The accepted block of `author` at `seq`, if any. */
+	at(author: AuthorId, seq: number): Promise<BlockMeta | undefined>;
+	/** Highest accepted seq of `author`, -1 when none. */
+	headSeq(author: AuthorId): Promise<number>;
+	/**
+	 * Membership and transaction rules for a block whose chain, deps and clock are valid.
+	 * Returns null when the block is admissible, otherwise the code and a detail.
+	 */
+	admit(block: Block): Promise<{ code: 'NOT_A_MEMBER' | 'TX_INVALID'; detail: string } | null>;
+}
+
+export type ValidationResult =
+	| { ok: true; block: Block }
+	| { ok: false; code: ReasonCode; detail: string; block?: Block; missing?: BlockId[] };
+
+const reject = (code: ReasonCode, detail: string, block?: Block, missing?: BlockId[]): ValidationResult => ({
+	ok: false,
+	code,
+	detail,
+	...(block ? { block } : {}),
+	...(missing ? { missing } : {})
+});
+
+/**
+ * Everything that depends on the bytes alone: size, canonical decoding, hash, signature,
+ * network. `net` is this network's id.
+ */
+export async function checkIntrinsic(bytes: Uint8Array, net: BlockId, verifier: Verifier): Promise<ValidationResult> {
+	let block: Block;
+	try {
+		block = decodeBlock(bytes);
+	} catch (error) {
+		if (error instanceof LedgerError) return reject(error.code, error.detail);
+		return reject('MALFORMED', (error as Error).message);
+	}
+	if (!hashMatches(block)) return reject('BAD_HASH', 'the id is not the hash of the body', block);
+	if (!(await verifier.verify(block.signature, fromHex(block.id), fromHex(block.author)))) {
+		return reject('BAD_SIGNATURE', `signature does not verify for author ${block.author.slice(0, 12)}`, block);
+	}
+	if (block.net === null ? block.id !== net : block.net !== net) {
+		return reject('WRONG_NETWORK', `block belongs to network ${(block.net ?? block.id).slice(0, 12)}`, block);
+	}
+	return { ok: true, block };
+}
+
+/**
+ * The checks that need the accepted ledger: duplicate, author chain, deps, clock,
+ * membership and transaction rules. Assumes {@link checkIntrinsic} passed.
+ */
+export async function checkInContext(block: Block, context: ValidationContext): Promise<ValidationResult> {
+	const existing = await context.at(block.author, block.seq);
+	if (existing) {
+		if (existing.id === block.id) return reject('DUPLICATE', 'already stored', block);
+		return reject('EQUIVOCATION', `author ${block.author.slice(0, 12)} signed two blocks at seq ${block.seq}`, block);
+	}
+	const head = await context.headSeq(block.author);
+	if (block.seq > head + 1) {
+		return reject('SEQ_GAP', `seq ${block.seq} after head ${head}`, block, block.prev ? [block.prev] : []);
+	}
+	let maxClock = -1;
+	if (block.prev !== null) {
+		const prev = await context.at(block.author, block.seq - 1);
+		if (!prev || prev.id !== block.prev) return reject('PREV_MISMATCH', `prev is not the author's block at seq ${block.seq - 1}`, block);
+		maxClock = prev.clock;
+	}
+	const missing: BlockId[] = [];
+	for (const dep of block.deps) {
+		const meta = await context.meta(dep);
+		if (!meta) {
+			missing.push(dep);
+			continue;
+		}
+		if (meta.author === block.author) return reject('MALFORMED', 'deps must name other authors\' blocks', block);
+		maxClock = Math.max(maxClock, meta.clock);
+	}
+	if (missing.length > 0) return reject('MISSING_DEPS', `${missing.length} unknown dep(s)`, block, missing);
+	if (block.clock !== maxClock + 1) return reject('BAD_CLOCK', `clock ${block.clock}, expected ${maxClock + 1}`, block);
+	const refusal = await context.admit(block);
+	if (refusal) return reject(refusal.code, refusal.detail, block);
+	return { ok: true, block };
+}
+
+/** Full validation of one block against a context. See the module comment for the order. */
+export async function validateBlock(bytes: Uint8Array, context: ValidationContext): Promise<ValidationResult> {
+	const intrinsic = await checkIntrinsic(bytes, context.net, context.verifier);
+	if (!intrinsic.ok) return intrinsic;
+	return checkInContext(intrinsic.block, context);
+}
