@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { IndexedDBStore, Ledger, createSigner, createWebCryptoVerifier, detectVerifier, nobleVerifier, type Block } from '../../src/lib/core/index.js';
+import { foundNetwork, joinNetwork, syncInto, testSecret } from '../../src/lib/core/testing/fixtures.js';
+
+// The ledger on real IndexedDB with Chromium's WebCrypto Ed25519.
+const run = `${Date.now()}`;
+let n = 0;
+const dbName = () => `ledger-${run}-${n++}`;
+
+describe('Ledger in Chromium', () => {
+	it('uses WebCrypto for signatures in this browser', async () => {
+		expect((await detectVerifier()).name).toBe('webcrypto');
+	});
+
+	it('creates, appends, closes, reopens from IndexedDB with nothing lost', async () => {
+		const name = dbName();
+		const signer = await createSigner(testSecret('founder'));
+		const ledger = await Ledger.create({ store: await IndexedDBStore.open(name), signer, genesis: { name: 'Browser Clinic' }, checkpointEvery: 10 });
+		expect(ledger.verifierName).toBe('webcrypto');
+		const appended: Block[] = [];
+		for (let i = 0; i < 25; i++) appended.push(await ledger.append([{ t: 'note', text: `entry ${i}` }]));
+		const state = structuredClone(ledger.state());
+		await ledger.close();
+		const again = await Ledger.open({ store: await IndexedDBStore.open(name), signer });
+		expect(again.net).toBe(ledger.net);
+		expect(again.size).toBe(26);
+		expect(again.state()).toEqual(state);
+		const last = appended[appended.length - 1]!;
+		expect(again.heads()[0]?.id).toBe(last.id);
+		const check = await again.verifyAll();
+		expect(check).toEqual({ checked: 26, failures: [] });
+		await again.close();
+	});
+
+	it('WebCrypto and noble paths accept and reject exactly the same blocks', async () => {
+		const source = await foundNetwork({ members: { b: 'clinician' } });
+		for (let i = 0; i < 20; i++) await source.append([{ t: 'note', text: `n${i}` }]);
+		const blocks: Uint8Array[] = [];
+		for await (const b of source.blocksSince({})) blocks.push(b);
+		const tampered = blocks.map((b, i) => {
+			const copy = b.slice();
+			copy[copy.length - 1 - (i % 64)]! ^= 1 << i % 8; // inside the signature
+			return copy;
+		});
+		const web = await joinNetwork(source.net, 'web', { verifier: createWebCryptoVerifier(crypto.subtle) });
+		const noble = await joinNetwork(source.net, 'noble', { verifier: nobleVerifier });
+		const rw = await web.receive([...tampered, ...blocks]);
+		const rn = await noble.receive([...tampered, ...blocks]);
+		expect(rw.accepted).toEqual(rn.accepted);
+		expect(rw.rejected.map((r) => r.code)).toEqual(rn.rejected.map((r) => r.code));
+		expect(rw.rejected.every((r) => r.code === 'BAD_SIGNATURE')).toBe(true);
+		expect(rw.accepted.length).toBe(blocks.length);
+	});
+
+	it('a node on IndexedDB syncs from another and folds to the same state', async () => {
+		const a = await foundNetwork({ members: { b: 'clinician' } });
+		await a.append([{ t: 'note', text: 'from a' }]);
+		const b = await Ledger.open({ store: await IndexedDBStore.open(dbName()), signer: await createSigner(testSecret('b')), net: a.net });
+		const r = await syncInto(b, a);
+		expect(r.rejected).toEqual([]);
+		await b.append([{ t: 'note', text: 'from b' }]);
+		await syncInto(a, b);
+		expect(b.state()).toEqual(a.state());
+		await b.close();
+	});
+
+	it('a failed write leaves the ledger consistent: the store refuses, the view stays as it was', async () => {
+		const store = await IndexedDBStore.open(dbName());
+		const signer = await createSigner(testSecret('founder'));
+		const ledger = await Ledger.create({ store, signer, genesis: { name: 'X' } });
+		await store.close(); // simulate the database going away under the ledger
+		await expect(ledger.append([{ t: 'note', text: 'lost?' }])).rejects.toThrow();
+		expect(ledger.size).toBe(1);
+		expect(ledger.heads()[0]?.seq).toBe(0);
+	});
+});
