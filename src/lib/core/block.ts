@@ -53,7 +53,7 @@ function bodyValue(author: Uint8Array, input: BlockInput): { [key: string]: Cbor
 		deps: input.deps.map((d) => fromHex(d, 'deps')),
 		clock: input.clock,
 		time: input.time,
-		txs: input.txs as CborValue[]
+		txs: [...input.txs]
 	};
 	if (input.net !== null) body.net = fromHex(input.net, 'net');
 	if (input.prev !== null) body.prev = fromHex(input.prev, 'prev');
