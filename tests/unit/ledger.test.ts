@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publicKeyOf } from '../../src/lib/core/crypto/ed25519.js';
 import { nobleVerifier } from '../../src/lib/core/crypto/verifier.js';
-import { Ledger, MemoryStore, REASON_CODES, decodeBlock, encodeCanonical, fromHex, hashBody, type ReasonCode } from '../../src/lib/core/index.js';
+import { Ledger, MAX_BLOCK_BYTES, MemoryStore, REASON_CODES, decodeBlock, encodeCanonical, fromHex, hashBody, type ReasonCode } from '../../src/lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '../../src/lib/core/testing/fixtures.js';
 
 const note = (text: string) => [{ t: 'note', text }];
@@ -83,7 +83,7 @@ describe('every reason code', () => {
 
 	it('TOO_LARGE', async () => {
 		const a = await foundNetwork();
-		await expectCode(a, new Uint8Array(512 * 1024 + 1), 'TOO_LARGE');
+		await expectCode(a, new Uint8Array(MAX_BLOCK_BYTES + 1), 'TOO_LARGE');
 	});
 
 	it('NON_CANONICAL: garbage, non-minimal ints, unsorted keys', async () => {
@@ -153,6 +153,21 @@ describe('every reason code', () => {
 		seen.add('SEQ_GAP');
 		const r2 = await b.receive([one.bytes]);
 		expect(r2.accepted).toEqual([one.id, two.id]);
+		expect(b.pendingCount).toBe(0);
+	});
+
+	it('the pending pool is bounded; dropped blocks come back through the version vector', async () => {
+		const a = await foundNetwork();
+		const b = await joinNetwork(a.net, 'x', { pendingLimit: 3 });
+		await syncInto(b, a);
+		const made = [];
+		for (let i = 0; i < 6; i++) made.push(await a.append(note(`${i}`)));
+		const r = await b.receive(made.slice(1).map((m) => m.bytes));
+		expect(r.pending).toBe(3);
+		const r2 = await b.receive([made[0]!.bytes]);
+		expect(r2.accepted.length).toBeLessThan(6);
+		expect((await syncInto(b, a)).rejected).toEqual([]);
+		expect(b.heads()).toEqual(a.heads());
 		expect(b.pendingCount).toBe(0);
 	});
 

@@ -17,8 +17,11 @@ import type { AuthorId, Block, BlockId, Tx } from './types.js';
 export const BLOCK_VERSION = 1;
 /** Domain separation for block ids: no other hash in the system starts with these bytes. */
 export const BLOCK_DOMAIN = utf8('clinic-ledger/block/v1');
-/** Largest accepted wire block. Sync splits blocks into ≤ 64 KiB frames. */
-export const MAX_BLOCK_BYTES = 512 * 1024;
+/**
+ * Largest accepted wire block: room for one 5 MB clinical attachment plus encryption and
+ * framing overhead. Sync splits blocks into ≤ 64 KiB frames.
+ */
+export const MAX_BLOCK_BYTES = 6 * 1024 * 1024;
 export const MAX_DEPS = 16;
 export const MAX_TXS = 1000;
 /** Type names: lower case, dotted, so they sort and display predictably. */

@@ -34,6 +34,8 @@ export interface LedgerOptions {
 	checkpointEvery?: number;
 	/** Most blocks parked while waiting for missing predecessors (default 10,000). */
 	pendingLimit?: number;
+	/** Most bytes parked (default 64 MiB): large blocks must not exhaust memory. */
+	pendingBytesLimit?: number;
 }
 
 /** One refused block, as reported by `receive` and the `rejected` event. */
@@ -113,6 +115,8 @@ export class Ledger {
 	#now: () => number;
 	#checkpointEvery: number;
 	#pendingLimit: number;
+	#pendingBytesLimit: number;
+	#pendingBytes = 0;
 
 	#net: BlockId | null = null;
 	/** False until the first accepted block (the genesis) records the network id in the store. */
@@ -149,6 +153,7 @@ export class Ledger {
 		this.#now = options.now ?? Date.now;
 		this.#checkpointEvery = options.checkpointEvery ?? 1000;
 		this.#pendingLimit = options.pendingLimit ?? 10_000;
+		this.#pendingBytesLimit = options.pendingBytesLimit ?? 64 * 1024 * 1024;
 		this.#states = this.#folds.map((f) => f.init());
 	}
 
@@ -433,13 +438,14 @@ export class Ledger {
 	}
 
 	#park(block: Block, missing: readonly BlockId[], from?: string): void {
-		if (this.#pending.size >= this.#pendingLimit) {
-			// Bounded: drop the oldest parked block; it will be requested again by sync.
+		// Bounded: drop the oldest parked blocks; sync requests them again from the vector.
+		while (this.#pending.size > 0 && (this.#pending.size >= this.#pendingLimit || this.#pendingBytes + block.bytes.length > this.#pendingBytesLimit)) {
 			const [oldest] = this.#pending.keys();
-			if (oldest) this.#unpark(oldest);
+			this.#unpark(oldest!);
 		}
 		const waitingFor = new Set(missing);
 		this.#pending.set(block.id, { block, waitingFor, ...(from ? { from } : {}) });
+		this.#pendingBytes += block.bytes.length;
 		for (const id of waitingFor) {
 			const set = this.#waiting.get(id) ?? new Set();
 			set.add(block.id);
@@ -451,6 +457,7 @@ export class Ledger {
 		const entry = this.#pending.get(id);
 		if (!entry) return undefined;
 		this.#pending.delete(id);
+		this.#pendingBytes -= entry.block.bytes.length;
 		for (const w of entry.waitingFor) {
 			const set = this.#waiting.get(w);
 			set?.delete(id);
