@@ -31,3 +31,8 @@ export { IndexedDBStore, SCHEMA_VERSION, type IndexedDBStoreOptions } from './st
 export { generateSecretKey, publicKeyOf, precheckSignature, verifyNoble } from './crypto/ed25519.js';
 export { createSigner, createWebCryptoVerifier, detectVerifier, nobleSigner, nobleVerifier, type Signer, type Verifier } from './crypto/verifier.js';
 export { generateKeyPair, type KeyPair } from './keys.js';
+export { challengeDigest } from './challenge.js';
+export { PROTOCOL_VERSION, MAX_FRAME_BYTES, ProtocolError, decodeMessage, encodeMessage, type Message } from './sync/messages.js';
+export { memoryLinkPair, type FrameScheduler, type Link } from './sync/link.js';
+export { SyncSession, type SessionEvent, type SessionOptions, type SessionStats } from './sync/session.js';
+export { Replicator, type ReplicatorEvent, type ReplicatorOptions } from './sync/replicator.js';

@@ -10,6 +10,7 @@ import { createBlock, createGenesis, decodeBlock, normalizeDeps, type GenesisOpt
 import { decodeCanonical, encodeCanonical, type CborValue } from './codec.js';
 import { detectVerifier, type Signer, type Verifier } from './crypto/verifier.js';
 import { toHex } from './bytes.js';
+import { challengeDigest } from './challenge.js';
 import { LedgerError, PARKING_CODES, type ReasonCode } from './errors.js';
 import { summaryFold, type Fold } from './fold.js';
 import { ADMIN, compareEvents, membershipEventsOf, rosterOf, type MembershipEvent, type Roster } from './membership.js';
@@ -59,7 +60,8 @@ export interface ReceiveResult {
 }
 
 export interface LedgerEvents {
-	accepted: (blocks: readonly Block[]) => void;
+	/** `from` is the peer the blocks came from; absent for this node's own appends. */
+	accepted: (blocks: readonly Block[], from?: string) => void;
 	rejected: (rejection: Rejection) => void;
 	equivocation: (evidence: { author: AuthorId; seq: number; ids: [BlockId, BlockId] }) => void;
 }
@@ -299,6 +301,20 @@ export class Ledger {
 		return this.#pending.size;
 	}
 
+	/**
+	 * Answers a peer's sync handshake nonce: signs {@link challengeDigest}, never raw
+	 * bytes, so the answer cannot be replayed as a block signature or on another network.
+	 */
+	async signChallenge(nonce: Uint8Array): Promise<Uint8Array> {
+		if (!this.#signer) throw new Error('this node has no signing key');
+		return this.#signer.sign(challengeDigest(this.net, nonce, this.author!));
+	}
+
+	/** Verifies a peer's signature with this ledger's verifier. */
+	verifySignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+		return this.#verifier.verify(signature, message, publicKey);
+	}
+
 	// ---- Writing -------------------------------------------------------------------
 
 	/** Signs and stores one block holding `txs`. Resolves once the block is durable. */
@@ -398,7 +414,7 @@ export class Ledger {
 						if (result.code === 'EQUIVOCATION') await this.#recordEquivocation(block, staged);
 					}
 				}
-				await this.#commit(rows, accepted, heads, before);
+				await this.#commit(rows, accepted, heads, before, from);
 			} catch (error) {
 				this.#restoreIndexes(before);
 				throw error;
@@ -590,7 +606,7 @@ export class Ledger {
 	}
 
 	/** One durable write for the batch, then the in-memory view and the fold follow. */
-	async #commit(rows: StoredBlock[], accepted: Block[], heads: Map<AuthorId, Head>, before: { authors: number; events: MembershipEvent[] }): Promise<void> {
+	async #commit(rows: StoredBlock[], accepted: Block[], heads: Map<AuthorId, Head>, before: { authors: number; events: MembershipEvent[] }, from?: string): Promise<void> {
 		if (rows.length === 0) return;
 		const meta: Record<string, unknown> = {};
 		if (this.#authors.length !== before.authors) meta[META_AUTHORS] = this.#authors;
@@ -601,7 +617,7 @@ export class Ledger {
 		this.#heads = heads;
 		for (const row of rows) this.#cache({ id: row.id, author: row.author, seq: row.seq, clock: row.clock, vv: row.vv });
 		await this.#advanceFold(accepted);
-		this.#emit('accepted', accepted);
+		this.#emit('accepted', accepted, from);
 	}
 
 	// ---- Fold ----------------------------------------------------------------------

@@ -1,0 +1,79 @@
+/**
+ * Runs one sync session per connected peer for a ledger, and gossips: every block this
+ * node accepts (its own or a peer's) is offered to every other peer not known to hold it.
+ * Transport-agnostic: WebRTC, BroadcastChannel and in-memory links all attach here.
+ */
+import type { Ledger } from '../ledger.js';
+import type { Link } from './link.js';
+import { SyncSession, type SessionEvent, type SessionOptions } from './session.js';
+
+export type ReplicatorEvent = { session: SyncSession } & ({ type: 'attached' } | { type: 'detached' } | SessionEvent);
+
+export interface ReplicatorOptions extends Partial<Pick<SessionOptions, 'now' | 'randomBytes' | 'retryMs' | 'window' | 'batch'>> {
+	/** Call `tick` on a timer of this period (ms); 0 leaves ticking to the caller (simulation). */
+	tickMs?: number;
+}
+
+export class Replicator {
+	readonly ledger: Ledger;
+	#options: ReplicatorOptions;
+	#sessions = new Map<string, SyncSession>();
+	#listeners = new Set<(event: ReplicatorEvent) => void>();
+	#timer: ReturnType<typeof setInterval> | null = null;
+	#unsubscribe: () => void;
+
+	constructor(ledger: Ledger, options: ReplicatorOptions = {}) {
+		this.ledger = ledger;
+		this.#options = options;
+		this.#unsubscribe = ledger.on('accepted', (blocks, from) => {
+			for (const session of this.#sessions.values()) {
+				if (session.label === from) session.noteHeld(blocks);
+				else session.gossip(blocks);
+			}
+		});
+		const tickMs = options.tickMs ?? 1000;
+		if (tickMs > 0) this.#timer = setInterval(() => this.tick(), tickMs);
+	}
+
+	/** Starts a session over `link` with the peer known to the transport as `label`. */
+	attach(link: Link, label: string): SyncSession {
+		this.#sessions.get(label)?.close('replaced by a new connection');
+		const { tickMs: _tick, ...sessionOptions } = this.#options;
+		const session = new SyncSession({ ...sessionOptions, ledger: this.ledger, link, label });
+		this.#sessions.set(label, session);
+		session.on((event) => {
+			this.#emit({ session, ...event });
+			if (event.type === 'closed' && this.#sessions.get(label) === session) {
+				this.#sessions.delete(label);
+				this.#emit({ session, type: 'detached' });
+			}
+		});
+		this.#emit({ session, type: 'attached' });
+		session.start();
+		return session;
+	}
+
+	sessions(): SyncSession[] {
+		return [...this.#sessions.values()];
+	}
+
+	on(listener: (event: ReplicatorEvent) => void): () => void {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	}
+
+	#emit(event: ReplicatorEvent): void {
+		for (const l of this.#listeners) l(event);
+	}
+
+	/** Repairs lost frames on every session; called by the timer or the simulation. */
+	tick(): void {
+		for (const s of this.#sessions.values()) s.tick();
+	}
+
+	close(): void {
+		if (this.#timer) clearInterval(this.#timer);
+		this.#unsubscribe();
+		for (const s of this.#sessions.values()) s.close('node stopped');
+	}
+}

@@ -1,0 +1,522 @@
+/**
+ * One sync session: the protocol between this node's ledger and one peer over one link.
+ *
+ * hello (version, network, author, nonce) → auth (signature over the peer's nonce) →
+ * version vectors → each side streams what the other lacks (offer, blocks/parts, end),
+ * paced by the receiver's acks → live gossip of new blocks → wants for missing deps.
+ * Anti-entropy on `tick()` (resent hello, fresh vector) repairs lost frames, so the
+ * protocol converges over lossy, duplicating, reordering links too. See docs/protocol.md.
+ */
+import { MAX_BLOCK_BYTES } from '../block.js';
+import { fromHex, toHex } from '../bytes.js';
+import { challengeDigest } from '../challenge.js';
+import type { ReasonCode } from '../errors.js';
+import type { Block, BlockId, VersionVector, AuthorId } from '../types.js';
+import type { Ledger, Rejection } from '../ledger.js';
+import type { Link } from './link.js';
+import { FRAME_OVERHEAD, MAX_FRAME_BYTES, MAX_WANT_IDS, PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeMessage, type Message } from './messages.js';
+
+export interface SessionOptions {
+	ledger: Ledger;
+	link: Link;
+	/** Transport-level peer id, used to attribute received blocks and rejections. */
+	label: string;
+	now?: () => number;
+	randomBytes?: (n: number) => Uint8Array;
+	/** Resend hello / vector after this long without progress (ms, default 2000). */
+	retryMs?: number;
+	/** Blocks in flight before the sender waits for acks (default 2000). */
+	window?: number;
+	/** Blocks per ledger.receive call (default 500). */
+	batch?: number;
+}
+
+export type SessionEvent =
+	| { type: 'ready'; author: AuthorId }
+	| { type: 'progress'; received: number; expected: number }
+	| { type: 'caught-up' }
+	| { type: 'rejected'; rejection: Rejection }
+	| { type: 'closed'; reason: string }
+	| { type: 'log'; message: string };
+
+/** Counters shown in the network view. */
+export interface SessionStats {
+	framesIn: number;
+	framesOut: number;
+	bytesIn: number;
+	bytesOut: number;
+	blocksIn: number;
+	blocksOut: number;
+	accepted: number;
+	protocolErrors: number;
+	rejected: Partial<Record<ReasonCode, number>>;
+}
+
+/** Protocol errors tolerated before the peer is disconnected. */
+const MAX_PROTOCOL_ERRORS = 20;
+/** Invalid blocks tolerated before the peer is disconnected (a flood, not an accident). */
+const MAX_BAD_BLOCKS = 1000;
+/** Largest block accepted in parts; matches MAX_BLOCK_BYTES with room for framing. */
+const FRAME_PAYLOAD = MAX_FRAME_BYTES - FRAME_OVERHEAD;
+const MAX_PARTS = Math.ceil(MAX_BLOCK_BYTES / FRAME_PAYLOAD);
+const WANTS_PER_SECOND = 20;
+const INBOX_BYTES = 4 * 1024 * 1024;
+
+export class SyncSession {
+	readonly label: string;
+	readonly stats: SessionStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0, accepted: 0, protocolErrors: 0, rejected: {} };
+	#ledger: Ledger;
+	#link: Link;
+	#now: () => number;
+	#random: (n: number) => Uint8Array;
+	#retryMs: number;
+	#window: number;
+	#batch: number;
+	#listeners = new Set<(event: SessionEvent) => void>();
+
+	#state: 'handshake' | 'ready' | 'closed' = 'handshake';
+	#nonce: Uint8Array;
+	#peer: { author: AuthorId; nonce: Uint8Array } | null = null;
+	#authed = false;
+	#helloAt = 0;
+	/** What the peer is known to hold (from its vectors and the blocks it sent us). */
+	#peerVV: VersionVector = {};
+	#lastVVSent = '';
+	#lastVVAt = 0;
+
+	// Sending side of a stream
+	#generation = 0;
+	#sent = 0;
+	#acked = 0;
+	#ackAt = 0;
+	#ackWaiters: (() => void)[] = [];
+
+	// Receiving side
+	#inbox: Uint8Array[] = [];
+	#processing: Promise<void> | null = null;
+	#processed = 0;
+	#expected = 0;
+	#received = 0;
+	#streamOpen = false;
+	#progressAt = 0;
+	#parts = new Map<BlockId, { total: number; pieces: (Uint8Array | undefined)[]; have: number }>();
+	#wantTokens = WANTS_PER_SECOND;
+	#wantRefillAt = 0;
+	#badBlocks = 0;
+	lastSeen = 0;
+	readonly connectedAt: number;
+
+	constructor(options: SessionOptions) {
+		this.#ledger = options.ledger;
+		this.#link = options.link;
+		this.label = options.label;
+		this.#now = options.now ?? Date.now;
+		this.#random = options.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
+		this.#retryMs = options.retryMs ?? 2000;
+		this.#window = options.window ?? 2000;
+		this.#batch = options.batch ?? 500;
+		this.#nonce = this.#random(32);
+		this.connectedAt = this.#now();
+		this.#link.onFrame = (frame) => this.#onFrame(frame);
+		this.#link.onClose = () => this.#closed('link closed');
+	}
+
+	get state() {
+		return this.#state;
+	}
+
+	get peerAuthor(): AuthorId | null {
+		return this.#peer?.author ?? null;
+	}
+
+	get linkKind() {
+		return this.#link.kind;
+	}
+
+	/** The peer's known version vector (what it has told us or sent us). */
+	get peerVersionVector(): Readonly<VersionVector> {
+		return this.#peerVV;
+	}
+
+	/** Catch-up progress of the stream this node is receiving. */
+	get progress() {
+		return { received: this.#received, expected: this.#expected, streaming: this.#streamOpen };
+	}
+
+	on(listener: (event: SessionEvent) => void): () => void {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	}
+
+	#emit(event: SessionEvent): void {
+		for (const l of this.#listeners) l(event);
+	}
+
+	/** Starts the handshake. */
+	start(): void {
+		this.#sendHello();
+	}
+
+	/** Periodic repair: resend what may have been lost. Call every second or so. */
+	tick(): void {
+		if (this.#state === 'closed') return;
+		const now = this.#now();
+		if (this.#state === 'handshake') {
+			if (now - this.#helloAt >= this.#retryMs) this.#sendHello();
+			return;
+		}
+		if (this.#sent > this.#acked && now - this.#ackAt >= this.#retryMs * 2) {
+			// Acks were lost: stop waiting for them rather than stall.
+			this.#acked = this.#sent;
+			this.#wakeSender();
+		}
+		const receiving = this.#streamOpen && now - this.#progressAt < this.#retryMs * 2;
+		if (!receiving && now - this.#lastVVAt >= this.#retryMs) this.#sendVV(false);
+	}
+
+	close(reason = 'closed'): void {
+		if (this.#state === 'closed') return;
+		this.#send({ m: 'bye', reason });
+		this.#closed(reason);
+		this.#link.close();
+	}
+
+	#closed(reason: string): void {
+		if (this.#state === 'closed') return;
+		this.#state = 'closed';
+		this.#generation++;
+		this.#wakeSender();
+		this.#emit({ type: 'closed', reason });
+	}
+
+	#send(msg: Message): boolean {
+		if (!this.#link.open) return false;
+		const frame = encodeMessage(msg);
+		try {
+			this.#link.send(frame);
+		} catch {
+			this.#closed('send failed');
+			return false;
+		}
+		this.stats.framesOut++;
+		this.stats.bytesOut += frame.length;
+		return true;
+	}
+
+	#sendHello(): void {
+		this.#helloAt = this.#now();
+		const author = this.#ledger.author;
+		if (!author) throw new Error('sync needs a node with a signing key');
+		this.#send({ m: 'hello', v: PROTOCOL_VERSION, net: this.#ledger.net, author, nonce: this.#nonce });
+	}
+
+	/** Sends our vector when it changed since last sent, or always when `force`. */
+	#sendVV(force: boolean): void {
+		const vv = this.#ledger.versionVector();
+		const key = JSON.stringify(vv);
+		if (!force && key === this.#lastVVSent && !this.#behindPeer()) return;
+		this.#lastVVSent = key;
+		this.#lastVVAt = this.#now();
+		this.#send({ m: 'vv', vv });
+	}
+
+	/** True when the peer has told us of blocks we do not hold. */
+	#behindPeer(): boolean {
+		const ours = this.#ledger.versionVector();
+		return Object.entries(this.#peerVV).some(([a, s]) => (ours[a] ?? -1) < s) || this.#ledger.missing().length > 0;
+	}
+
+	#protocolError(detail: string): void {
+		this.stats.protocolErrors++;
+		this.#emit({ type: 'log', message: `protocol error from ${this.label}: ${detail}` });
+		if (this.stats.protocolErrors > MAX_PROTOCOL_ERRORS) this.close('too many protocol errors');
+	}
+
+	#onFrame(frame: Uint8Array): void {
+		if (this.#state === 'closed') return;
+		this.stats.framesIn++;
+		this.stats.bytesIn += frame.length;
+		this.lastSeen = this.#now();
+		let msg: Message;
+		try {
+			msg = decodeMessage(frame);
+		} catch (error) {
+			this.#protocolError(error instanceof ProtocolError ? error.message : String(error));
+			return;
+		}
+		void this.#handle(msg).catch((error: unknown) => this.#emit({ type: 'log', message: `error handling ${msg.m} from ${this.label}: ${(error as Error).message}` }));
+	}
+
+	async #handle(msg: Message): Promise<void> {
+		if (msg.m === 'bye') {
+			this.#emit({ type: 'log', message: `${this.label} said bye: ${msg.reason}` });
+			this.#closed(`peer left: ${msg.reason}`);
+			this.#link.close();
+			return;
+		}
+		if (msg.m === 'hello') return this.#onHello(msg);
+		if (msg.m === 'auth') return this.#onAuth(msg);
+		if (this.#state !== 'ready') {
+			this.#protocolError(`${msg.m} before the handshake completed`);
+			return;
+		}
+		switch (msg.m) {
+			case 'vv':
+				return this.#onVV(msg.vv);
+			case 'offer':
+				this.#expected = msg.count;
+				this.#received = 0;
+				this.#streamOpen = msg.count > 0;
+				this.#progressAt = this.#now();
+				this.#emit({ type: 'progress', received: 0, expected: msg.count });
+				return;
+			case 'blocks':
+				for (const item of msg.items) this.#enqueue(item);
+				return;
+			case 'part':
+				return this.#onPart(msg);
+			case 'end':
+				this.#streamOpen = false;
+				this.#afterStream();
+				return;
+			case 'ack':
+				if (msg.n > this.#acked && msg.n <= this.#sent) {
+					this.#acked = msg.n;
+					this.#ackAt = this.#now();
+					this.#wakeSender();
+				}
+				return;
+			case 'want':
+				return this.#onWant(msg.ids);
+		}
+	}
+
+	async #onHello(msg: Extract<Message, { m: 'hello' }>): Promise<void> {
+		if (msg.v !== PROTOCOL_VERSION) {
+			this.close(`unsupported protocol version ${msg.v}`);
+			return;
+		}
+		if (msg.net !== this.#ledger.net) {
+			this.close('WRONG_NETWORK');
+			return;
+		}
+		if (this.#peer && this.#peer.author !== msg.author) {
+			this.#protocolError('hello changed author');
+			return;
+		}
+		this.#peer = { author: msg.author, nonce: msg.nonce };
+		this.#send({ m: 'auth', sig: await this.#ledger.signChallenge(msg.nonce) });
+		// A repeated hello means ours or our auth may have been lost.
+		if (!this.#authed) this.#sendHello();
+	}
+
+	async #onAuth(msg: Extract<Message, { m: 'auth' }>): Promise<void> {
+		const peer = this.#peer;
+		if (!peer) {
+			this.#protocolError('auth before hello');
+			return;
+		}
+		if (this.#authed) return;
+		const ok = await this.#ledger.verifySignature(msg.sig, challengeDigest(this.#ledger.net, this.#nonce, peer.author), fromHex(peer.author));
+		if (!ok) {
+			this.close('BAD_SIGNATURE');
+			return;
+		}
+		const roster = this.#ledger.roster();
+		// A node that holds no roster yet (joining) cannot judge; it verifies every block anyway.
+		if (roster.size > 0 && !roster.has(peer.author)) {
+			this.close('NOT_A_MEMBER');
+			return;
+		}
+		this.#authed = true;
+		this.#state = 'ready';
+		this.#emit({ type: 'ready', author: peer.author });
+		this.#sendVV(true);
+	}
+
+	#onVV(vv: VersionVector): void {
+		for (const [a, s] of Object.entries(vv)) if ((this.#peerVV[a] ?? -1) < s) this.#peerVV[a] = s;
+		void this.#stream(vv);
+		// If the peer holds blocks we lack, our vector tells it what to send.
+		if (this.#behindPeer()) this.#sendVV(false);
+	}
+
+	/** Streams everything the holder of `vv` lacks; a newer vector restarts the stream. */
+	async #stream(vv: VersionVector): Promise<void> {
+		const generation = ++this.#generation;
+		let count = 0;
+		for (const h of this.#ledger.heads()) count += Math.max(0, h.seq - (vv[h.author] ?? -1));
+		if (!this.#send({ m: 'offer', count })) return;
+		let pending: Uint8Array[] = [];
+		let pendingBytes = 0;
+		const flush = async () => {
+			this.#sendBlocks(pending);
+			pending = [];
+			pendingBytes = 0;
+			if (this.#link.bufferedAmount > 1024 * 1024) await this.#link.drained();
+		};
+		for await (const bytes of this.#ledger.blocksSince(vv)) {
+			if (generation !== this.#generation || this.#state !== 'ready') return;
+			while (this.#sent - this.#acked >= this.#window && generation === this.#generation && this.#state === 'ready') {
+				await flush();
+				await new Promise<void>((resolve) => this.#ackWaiters.push(resolve));
+			}
+			if (generation !== this.#generation) return;
+			pending.push(bytes);
+			pendingBytes += bytes.length;
+			if (pendingBytes >= FRAME_PAYLOAD) await flush();
+			this.#sent++;
+			this.stats.blocksOut++;
+		}
+		await flush();
+		if (generation === this.#generation) this.#send({ m: 'end' });
+	}
+
+	#wakeSender(): void {
+		const waiters = this.#ackWaiters;
+		this.#ackWaiters = [];
+		for (const w of waiters) w();
+	}
+
+	/** Sends blocks packed into as few frames as fit; a block larger than a frame goes in parts. */
+	#sendBlocks(list: readonly Uint8Array[]): void {
+		let frame: Uint8Array[] = [];
+		let size = 0;
+		for (const bytes of list) {
+			if (bytes.length > FRAME_PAYLOAD) {
+				this.#sendParts(bytes);
+				continue;
+			}
+			if (size + bytes.length > FRAME_PAYLOAD) {
+				this.#send({ m: 'blocks', items: frame });
+				frame = [];
+				size = 0;
+			}
+			frame.push(bytes);
+			// Each item costs its length prefix too (at most 5 bytes below 64 KiB).
+			size += bytes.length + 5;
+		}
+		if (frame.length > 0) this.#send({ m: 'blocks', items: frame });
+	}
+
+	#sendParts(bytes: Uint8Array): void {
+		const total = Math.ceil(bytes.length / FRAME_PAYLOAD);
+		// The id is the block's first CBOR item: bytes 3..35 of `83 58 20 <id>`.
+		const id = toHex(bytes.subarray(3, 35)) as BlockId;
+		for (let i = 0; i < total; i++) this.#send({ m: 'part', id, index: i, total, data: bytes.subarray(i * FRAME_PAYLOAD, (i + 1) * FRAME_PAYLOAD) });
+	}
+
+	#onPart(msg: Extract<Message, { m: 'part' }>): void {
+		if (msg.total > MAX_PARTS) {
+			this.#protocolError(`block in ${msg.total} parts exceeds the block size limit`);
+			return;
+		}
+		let entry = this.#parts.get(msg.id);
+		if (!entry) {
+			if (this.#parts.size >= 4) this.#parts.delete(this.#parts.keys().next().value!);
+			entry = { total: msg.total, pieces: new Array(msg.total), have: 0 };
+			this.#parts.set(msg.id, entry);
+		}
+		if (entry.total !== msg.total) {
+			this.#protocolError('part count changed');
+			return;
+		}
+		if (entry.pieces[msg.index]) return;
+		entry.pieces[msg.index] = msg.data;
+		entry.have++;
+		if (entry.have < entry.total) return;
+		this.#parts.delete(msg.id);
+		const length = entry.pieces.reduce((n, p) => n + p!.length, 0);
+		const whole = new Uint8Array(length);
+		let offset = 0;
+		for (const p of entry.pieces) {
+			whole.set(p!, offset);
+			offset += p!.length;
+		}
+		this.#enqueue(whole);
+	}
+
+	#enqueue(bytes: Uint8Array): void {
+		this.#inbox.push(bytes);
+		this.stats.blocksIn++;
+		this.#pump();
+	}
+
+	#pump(): void {
+		if (this.#processing) return;
+		this.#processing = (async () => {
+			while (this.#inbox.length > 0 && this.#state !== 'closed') {
+				let take = 0;
+				let bytes = 0;
+				while (take < this.#inbox.length && take < this.#batch && bytes < INBOX_BYTES) bytes += this.#inbox[take++]!.length;
+				const batch = this.#inbox.splice(0, take);
+				const result = await this.#ledger.receive(batch, this.label);
+				this.#afterReceive(batch.length, result.accepted.length, result.rejected);
+			}
+		})().finally(() => {
+			this.#processing = null;
+			if (this.#inbox.length > 0) this.#pump();
+			else this.#afterStream();
+		});
+	}
+
+	#afterReceive(count: number, accepted: number, rejected: readonly Rejection[]): void {
+		this.#processed += count;
+		this.stats.accepted += accepted;
+		if (this.#streamOpen || this.#expected > 0) {
+			this.#received = Math.min(this.#expected, this.#received + count);
+			this.#progressAt = this.#now();
+			this.#emit({ type: 'progress', received: this.#received, expected: this.#expected });
+		}
+		this.#send({ m: 'ack', n: this.#processed });
+		for (const rejection of rejected) {
+			this.stats.rejected[rejection.code] = (this.stats.rejected[rejection.code] ?? 0) + 1;
+			this.#emit({ type: 'rejected', rejection });
+			if (rejection.code !== 'DUPLICATE' && ++this.#badBlocks > MAX_BAD_BLOCKS) this.close('too many invalid blocks');
+		}
+		this.#requestMissing();
+	}
+
+	#requestMissing(): void {
+		const missing = this.#ledger.missing().slice(0, MAX_WANT_IDS);
+		if (missing.length > 0) this.#send({ m: 'want', ids: missing });
+	}
+
+	/** After a stream ends and the inbox is drained: done, or ask again for what is still missing. */
+	#afterStream(): void {
+		if (this.#streamOpen || this.#processing || this.#inbox.length > 0) return;
+		if (this.#expected > 0) {
+			this.#expected = 0;
+			this.#emit({ type: 'caught-up' });
+		}
+		if (this.#behindPeer()) this.#sendVV(true);
+	}
+
+	async #onWant(ids: BlockId[]): Promise<void> {
+		const now = this.#now();
+		this.#wantTokens = Math.min(WANTS_PER_SECOND, this.#wantTokens + ((now - this.#wantRefillAt) / 1000) * WANTS_PER_SECOND);
+		this.#wantRefillAt = now;
+		if (this.#wantTokens < 1) {
+			this.#protocolError('want rate limit exceeded');
+			return;
+		}
+		this.#wantTokens--;
+		const found = (await this.#ledger.store.getMany(ids)).filter((b) => b !== undefined);
+		this.#sendBlocks(found.map((b) => b.bytes));
+	}
+
+	/** Live gossip: forwards new blocks the peer is not known to hold. */
+	gossip(blocks: readonly Block[]): void {
+		if (this.#state !== 'ready') return;
+		const fresh = blocks.filter((b) => (this.#peerVV[b.author] ?? -1) < b.seq);
+		if (fresh.length === 0) return;
+		this.#sendBlocks(fresh.map((b) => b.bytes));
+		// Optimistic: if the frames are lost, the peer's next vector brings them back.
+		this.noteHeld(fresh);
+	}
+
+	/** Records that the peer holds these blocks (it sent them to us). */
+	noteHeld(blocks: readonly Block[]): void {
+		for (const b of blocks) if ((this.#peerVV[b.author] ?? -1) < b.seq) this.#peerVV[b.author] = b.seq;
+	}
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { Replicator, decodeMessage, encodeMessage, memoryLinkPair, type Ledger } from '../../src/lib/core/index.js';
+import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
+import { foundNetwork, joinNetwork } from '../../src/lib/core/testing/fixtures.js';
+
+const settle = () => new Promise<void>((r) => setImmediate(r));
+async function until(cond: () => boolean, ms = 10_000) {
+	const end = Date.now() + ms;
+	while (!cond()) {
+		if (Date.now() > end) throw new Error('timed out');
+		await new Promise((r) => setTimeout(r, 5));
+	}
+}
+const sameHeads = (a: Ledger, b: Ledger) => JSON.stringify(a.versionVector()) === JSON.stringify(b.versionVector());
+
+describe('sync over an in-memory link', () => {
+	it('catches up a fresh node, then gossips new blocks both ways', async () => {
+		const verifier = await createNodeVerifier();
+		const a = await foundNetwork({ members: { b: 'clinician' }, verifier });
+		for (let i = 0; i < 300; i++) await a.append([{ t: 'note', text: `a${i}` }]);
+		const b = await joinNetwork(a.net, 'b', { verifier });
+		const ra = new Replicator(a, { tickMs: 0 });
+		const rb = new Replicator(b, { tickMs: 0, window: 50, batch: 20 });
+		const [la, lb] = memoryLinkPair();
+		const sa = ra.attach(la, 'to-b');
+		const sb = rb.attach(lb, 'to-a');
+		const progress: number[] = [];
+		sb.on((e) => e.type === 'progress' && progress.push(e.received));
+		await until(() => sameHeads(a, b));
+		expect(progress.at(-1)).toBe(a.size);
+		expect(progress.length).toBeGreaterThan(3);
+		expect(sa.peerAuthor).toBe(b.author);
+		const fromB = await b.append([{ t: 'note', text: 'hi from b' }]);
+		await until(() => a.heads().some((h) => h.id === fromB.id));
+		const fromA = await a.append([{ t: 'note', text: 'hi from a' }]);
+		await until(() => b.heads().some((h) => h.id === fromA.id));
+		expect(b.state()).toEqual(a.state());
+		ra.close();
+		rb.close();
+	});
+
+	it('carries a block larger than a frame in parts', async () => {
+		const a = await foundNetwork({ members: { b: 'clinician' }, rules: [{ type: 'blob', check: () => null }] });
+		const big = new Uint8Array(1_200_000).map((_, i) => i * 7);
+		const block = await a.append([{ t: 'blob', data: big }]);
+		expect(block.bytes.length).toBeGreaterThan(1_000_000);
+		const b = await joinNetwork(a.net, 'b', { rules: [{ type: 'blob', check: () => null }] });
+		const ra = new Replicator(a, { tickMs: 0 });
+		const rb = new Replicator(b, { tickMs: 0 });
+		const [la, lb] = memoryLinkPair();
+		ra.attach(la, 'b');
+		rb.attach(lb, 'a');
+		await until(() => sameHeads(a, b));
+		expect((await b.store.get(block.id))?.bytes.length).toBe(block.bytes.length);
+		ra.close();
+		rb.close();
+	});
+
+	it('drops a peer that is not a member, and one on another network', async () => {
+		const a = await foundNetwork();
+		const stranger = await joinNetwork(a.net, 'stranger');
+		const ra = new Replicator(a, { tickMs: 0 });
+		const rs = new Replicator(stranger, { tickMs: 0 });
+		const [la, ls] = memoryLinkPair();
+		const closed: string[] = [];
+		ra.attach(la, 's').on((e) => e.type === 'closed' && closed.push(e.reason));
+		rs.attach(ls, 'a');
+		await until(() => closed.length > 0);
+		expect(closed[0]).toBe('NOT_A_MEMBER');
+		expect(stranger.size).toBe(0);
+
+		const other = await foundNetwork({ founder: 'other' });
+		const ro = new Replicator(other, { tickMs: 0 });
+		const [la2, lo] = memoryLinkPair();
+		const closed2: string[] = [];
+		ra.attach(la2, 'o').on((e) => e.type === 'closed' && closed2.push(e.reason));
+		ro.attach(lo, 'a');
+		await until(() => closed2.length > 0);
+		expect(closed2[0]).toMatch(/WRONG_NETWORK/);
+		ra.close();
+		rs.close();
+		ro.close();
+	});
+
+	it('refuses malformed frames with a count, and disconnects a flooder', async () => {
+		const a = await foundNetwork({ members: { b: 'clinician' } });
+		const ra = new Replicator(a, { tickMs: 0 });
+		const [la, raw] = memoryLinkPair();
+		const session = ra.attach(la, 'evil');
+		raw.onFrame = () => {};
+		raw.send(new Uint8Array([0xff]));
+		raw.send(encodeMessage({ m: 'end' })); // before handshake
+		await settle();
+		expect(session.stats.protocolErrors).toBe(2);
+		for (let i = 0; i < 30; i++) raw.send(new Uint8Array([1, 2, 3]));
+		await until(() => session.state === 'closed');
+		expect(() => decodeMessage(new Uint8Array(70_000))).toThrow(/exceeds/);
+		expect(() => decodeMessage(encodeMessage({ m: 'hello', v: 1, net: a.net, author: a.author!, nonce: new Uint8Array(32) }).slice(0, -1))).toThrow();
+		ra.close();
+	});
+
+	it('a peer that sends a forged block is flagged; the honest blocks still arrive', async () => {
+		const a = await foundNetwork({ members: { b: 'clinician' } });
+		const b = await joinNetwork(a.net, 'b');
+		const ra = new Replicator(a, { tickMs: 0 });
+		const rb = new Replicator(b, { tickMs: 0 });
+		const [la, lb] = memoryLinkPair();
+		const sa = ra.attach(la, 'b');
+		rb.attach(lb, 'a');
+		await until(() => sameHeads(a, b));
+		const good = await b.append([{ t: 'note', text: 'honest' }]);
+		const forged = good.bytes.slice();
+		forged[forged.length - 5]! ^= 1;
+		lb.send(encodeMessage({ m: 'blocks', items: [forged] }));
+		await until(() => (sa.stats.rejected.BAD_SIGNATURE ?? 0) === 1);
+		await until(() => a.heads().some((h) => h.id === good.id));
+		expect(a.rejectedCounts().BAD_SIGNATURE).toBe(1);
+		ra.close();
+		rb.close();
+	});
+});
