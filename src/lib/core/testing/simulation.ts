@@ -26,9 +26,11 @@ export interface Faults {
 }
 
 /** Discrete-event clock: events run in time order; `run` drains them with microtasks in between. */
+/** Discrete-event clock: events run in time order; `run` drains them with microtasks in between. */
 export class VirtualNetwork {
 	now = 0;
-	#queue: { at: number; seq: number; fn: () => void }[] = [];
+	/** Binary min-heap on (at, seq). */
+	#heap: { at: number; seq: number; fn: () => void }[] = [];
 	#seq = 0;
 	readonly random: () => number;
 	constructor(
@@ -38,8 +40,41 @@ export class VirtualNetwork {
 		this.random = prng(seed);
 	}
 
+	static #before(a: { at: number; seq: number }, b: { at: number; seq: number }): boolean {
+		return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+	}
+
 	at(delayMs: number, fn: () => void): void {
-		this.#queue.push({ at: this.now + delayMs, seq: this.#seq++, fn });
+		const heap = this.#heap;
+		heap.push({ at: this.now + delayMs, seq: this.#seq++, fn });
+		let i = heap.length - 1;
+		while (i > 0) {
+			const parent = (i - 1) >> 1;
+			if (!VirtualNetwork.#before(heap[i]!, heap[parent]!)) break;
+			[heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+			i = parent;
+		}
+	}
+
+	#pop() {
+		const heap = this.#heap;
+		const top = heap[0];
+		const last = heap.pop();
+		if (heap.length > 0 && last) {
+			heap[0] = last;
+			let i = 0;
+			for (;;) {
+				const l = 2 * i + 1;
+				const r = l + 1;
+				let m = i;
+				if (l < heap.length && VirtualNetwork.#before(heap[l]!, heap[m]!)) m = l;
+				if (r < heap.length && VirtualNetwork.#before(heap[r]!, heap[m]!)) m = r;
+				if (m === i) break;
+				[heap[i], heap[m]] = [heap[m]!, heap[i]!];
+				i = m;
+			}
+		}
+		return top;
 	}
 
 	/** A scheduler for one link; `cut()` true drops everything (a partition). */
@@ -56,10 +91,9 @@ export class VirtualNetwork {
 	/** Runs events until virtual time `until`, letting async work settle after each. */
 	async run(until: number, settle: () => Promise<void>): Promise<void> {
 		for (;;) {
-			this.#queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
-			const next = this.#queue[0];
+			const next = this.#heap[0];
 			if (!next || next.at > until) break;
-			this.#queue.shift();
+			this.#pop();
 			this.now = Math.max(this.now, next.at);
 			next.fn();
 			await settle();

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { Ledger, MemoryStore, Replicator, memoryLinkPair, type Verifier } from '../../src/lib/core/index.js';
+import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
+import { publicKeyOf } from '../../src/lib/core/crypto/ed25519.js';
+import { nobleSigner } from '../../src/lib/core/crypto/verifier.js';
+import { VirtualNetwork, prng } from '../../src/lib/core/testing/simulation.js';
+import { testSecret } from '../../src/lib/core/testing/fixtures.js';
+
+const PEERS = 8;
+const SEEDS = Number(process.env.SIM_SEEDS ?? 200);
+const vvKey = (l: Ledger) => JSON.stringify(Object.entries(l.versionVector()).sort());
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
+async function order(ledger: Ledger): Promise<string> {
+	const ids: string[] = [];
+	for await (const b of ledger.blocks()) ids.push(b.id.slice(0, 8));
+	return ids.join(',');
+}
+
+/**
+ * One seeded run: 8 peers on a full mesh of lossy links (drops, duplicates, reordering,
+ * delays), each writing at random times, a partition that splits them in two and heals,
+ * and one link that breaks and is re-established. Returns a description of any divergence.
+ */
+async function simulate(seed: number, verifier: Verifier): Promise<string | null> {
+	const random = prng(seed * 7919 + 1);
+	const net = new VirtualNetwork(seed, { drop: 0.05 + random() * 0.1, duplicate: 0.05, jitterMs: 40, baseDelayMs: 2 });
+	const labels = Array.from({ length: PEERS }, (_, i) => `peer${i}`);
+	const founder = await Ledger.create({
+		store: new MemoryStore(),
+		signer: nobleSigner(testSecret(labels[0]!)),
+		verifier,
+		now: () => net.now,
+		genesis: { name: `sim ${seed}`, members: labels.slice(1).map((l) => ({ key: publicKeyOf(testSecret(l)), role: 'clinician' })) }
+	});
+	const nodes = [founder];
+	for (const label of labels.slice(1)) {
+		nodes.push(await Ledger.open({ store: new MemoryStore(), signer: nobleSigner(testSecret(label)), verifier, now: () => net.now, net: founder.net }));
+	}
+	const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(net.random() * 256));
+	const replicators = nodes.map((l) => new Replicator(l, { tickMs: 0, now: () => net.now, randomBytes: bytes, retryMs: 500, window: 20, batch: 8 }));
+	const side = labels.map(() => (random() < 0.5 ? 0 : 1));
+	let partitioned = false;
+	const connect = (i: number, j: number) => {
+		const [a, b] = memoryLinkPair(net.scheduler(() => partitioned && side[i] !== side[j]));
+		replicators[i]!.attach(a, labels[j]!);
+		replicators[j]!.attach(b, labels[i]!);
+		return [a, b] as const;
+	};
+	const links = new Map<string, readonly [ReturnType<typeof memoryLinkPair>[0], ReturnType<typeof memoryLinkPair>[1]]>();
+	for (let i = 0; i < PEERS; i++) for (let j = i + 1; j < PEERS; j++) links.set(`${i}-${j}`, connect(i, j));
+
+	// Writes at random times; a peer may write while cut off from the others. A peer that
+	// has not yet received the roster refuses to write (NOT_A_MEMBER): counted, not lost.
+	let written = 0;
+	const refused: string[] = [];
+	for (let w = 0; w < PEERS * 4; w++) {
+		const who = Math.floor(random() * PEERS);
+		net.at(500 + random() * 6000, () => {
+			nodes[who]!.append([{ t: 'note', text: `w${w} by ${who}` }]).then(
+				() => written++,
+				(error: Error) => refused.push(error.message)
+			);
+		});
+	}
+	net.at(1000 + random() * 1000, () => (partitioned = true));
+	net.at(4000 + random() * 1000, () => (partitioned = false));
+	// One connection drops mid-run and is re-established (sessions resume from vectors).
+	const [bi, bj] = [Math.floor(random() * PEERS), 0].map((x, k) => (k === 1 ? (x + 1 + Math.floor(random() * (PEERS - 1))) % PEERS : x)) as [number, number];
+	const [lo, hi] = bi < bj ? [bi, bj] : [bj, bi];
+	net.at(2500, () => links.get(`${lo}-${hi}`)?.[0].close());
+	net.at(3500, () => links.set(`${lo}-${hi}`, connect(lo, hi)));
+	for (let t = 0; t < 20_000; t += 250) net.at(t, () => replicators.forEach((r) => r.tick()));
+	await net.run(20_000, settle);
+
+	replicators.forEach((r) => r.close());
+	const vv = vvKey(founder);
+	const reference = await order(founder);
+	const state = JSON.stringify(founder.state());
+	for (const [i, node] of nodes.entries()) {
+		if (vvKey(node) !== vv) return `peer${i} vector ${vvKey(node)} != ${vv}`;
+		if ((await order(node)) !== reference) return `peer${i} order differs`;
+		if (JSON.stringify(node.state()) !== state) return `peer${i} state differs`;
+	}
+	if (refused.some((r) => !r.startsWith('NOT_A_MEMBER'))) return `unexpected refusal: ${refused.join('; ')}`;
+	if (founder.size !== 1 + written) return `${founder.size} blocks, expected ${1 + written}`;
+	if (written < PEERS * 2) return `only ${written} writes succeeded`;
+	return null;
+}
+
+describe('seeded simulation: 8 peers, lossy links, partitions', () => {
+	it(`all ${SEEDS} seeds converge to identical ledgers (replay one with SIM_SEED=n)`, async () => {
+		const verifier = await createNodeVerifier();
+		const only = process.env.SIM_SEED;
+		const seeds = only ? [Number(only)] : Array.from({ length: SEEDS }, (_, i) => i + 1);
+		const failures: string[] = [];
+		for (const seed of seeds) {
+			const problem = await simulate(seed, verifier);
+			if (problem) failures.push(`seed ${seed}: ${problem} (replay: SIM_SEED=${seed} npx vitest run tests/unit/simulation.test.ts)`);
+		}
+		expect(failures).toEqual([]);
+	}, 600_000);
+});
