@@ -1,0 +1,121 @@
+/**
+ * Links over browser (and Node) message channels: a negotiated WebRTC data channel on a
+ * peer connection, and a BroadcastChannel pair between two nodes of one origin.
+ */
+import type { Link } from './link.js';
+
+/** SCTP stream id of the ledger's data channel: fixed and negotiated out of band, so
+ * both sides open it without renegotiation and it never collides with the channel
+ * y-webrtc/simple-peer opens for Yjs (which gets an automatically assigned id). */
+export const LEDGER_CHANNEL_ID = 1000;
+export const LEDGER_CHANNEL_LABEL = 'clinic-ledger/sync/v1';
+const LOW_WATER = 256 * 1024;
+
+/** Opens the ledger channel on `pc` and resolves with a link once it is open. */
+export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): Promise<Link> {
+	const channel = pc.createDataChannel(LEDGER_CHANNEL_LABEL, { negotiated: true, id: LEDGER_CHANNEL_ID, ordered: true });
+	channel.binaryType = 'arraybuffer';
+	channel.bufferedAmountLowThreshold = LOW_WATER;
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => {
+			channel.close();
+			reject(new Error('ledger data channel did not open'));
+		}, timeoutMs);
+		channel.addEventListener('open', () => {
+			clearTimeout(timer);
+			resolve(new DataChannelLink(channel));
+		});
+		channel.addEventListener('error', () => {
+			clearTimeout(timer);
+			reject(new Error('ledger data channel failed'));
+		});
+	});
+}
+
+class DataChannelLink implements Link {
+	readonly kind = 'webrtc' as const;
+	onFrame: ((frame: Uint8Array) => void) | null = null;
+	onClose: (() => void) | null = null;
+	#closed = false;
+	constructor(private readonly channel: RTCDataChannel) {
+		channel.addEventListener('message', (event: MessageEvent) => {
+			const data = event.data as ArrayBuffer | Uint8Array;
+			this.onFrame?.(data instanceof Uint8Array ? data : new Uint8Array(data));
+		});
+		channel.addEventListener('close', () => this.#markClosed());
+	}
+
+	get open(): boolean {
+		return !this.#closed && this.channel.readyState === 'open';
+	}
+
+	get bufferedAmount(): number {
+		return this.channel.bufferedAmount;
+	}
+
+	send(frame: Uint8Array): void {
+		if (!this.open) throw new Error('link closed');
+		this.channel.send(frame as Uint8Array<ArrayBuffer>);
+	}
+
+	drained(): Promise<void> {
+		if (this.channel.bufferedAmount <= LOW_WATER || !this.open) return Promise.resolve();
+		return new Promise((resolve) => {
+			const done = () => {
+				this.channel.removeEventListener('bufferedamountlow', done);
+				this.channel.removeEventListener('close', done);
+				resolve();
+			};
+			this.channel.addEventListener('bufferedamountlow', done);
+			this.channel.addEventListener('close', done);
+		});
+	}
+
+	#markClosed(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.onClose?.();
+	}
+
+	close(): void {
+		this.channel.close();
+		this.#markClosed();
+	}
+}
+
+/**
+ * One end of a link between nodes `self` and `peer` over a BroadcastChannel named
+ * `name` (same origin: two tabs, or two nodes in one page in tests and demo mode).
+ */
+export function broadcastLink(name: string, self: string, peer: string): Link {
+	const channel = new BroadcastChannel(name);
+	const link: Link & { open: boolean } = {
+		kind: 'broadcast',
+		open: true,
+		bufferedAmount: 0,
+		onFrame: null,
+		onClose: null,
+		send(frame) {
+			if (!link.open) throw new Error('link closed');
+			channel.postMessage({ from: self, to: peer, frame });
+		},
+		drained: () => Promise.resolve(),
+		close() {
+			if (!link.open) return;
+			channel.postMessage({ from: self, to: peer, bye: true });
+			link.open = false;
+			channel.close();
+			link.onClose?.();
+		}
+	};
+	channel.onmessage = (event: MessageEvent<{ from: string; to: string; frame?: Uint8Array; bye?: boolean }>) => {
+		const { from, to, frame, bye } = event.data;
+		if (from !== peer || to !== self || !link.open) return;
+		if (bye) {
+			link.open = false;
+			channel.close();
+			link.onClose?.();
+		} else if (frame instanceof Uint8Array) link.onFrame?.(frame);
+	};
+	return link;
+}
