@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { BlockId } from '../../src/lib/core/index.js';
 import { networkLinkUrl, newRoomSecret, parseNetworkLink } from '../../src/lib/domain/invite.js';
 
-const link = { net: 'ab'.repeat(32), secret: newRoomSecret(), signaling: ['ws://127.0.0.1:5173/signaling'], name: 'Clinic Nord' };
+const link = { net: 'ab'.repeat(32) as BlockId, secret: newRoomSecret(), signaling: ['ws://127.0.0.1:5173/signaling'], name: 'Clinic Nord' };
 
 describe('network links', () => {
 	it('round-trips through a URL fragment', () => {
@@ -16,7 +17,7 @@ describe('network links', () => {
 		expect(() => parseNetworkLink('http://x/#nothing')).toThrow(/not a network link/);
 		expect(() => parseNetworkLink(url.slice(0, -7) + '!!!')).toThrow(/damaged/);
 		expect(() => networkLinkUrl('http://x/', { ...link, secret: 'short' })).toThrow(/room secret/);
-		expect(() => networkLinkUrl('http://x/', { ...link, net: 'zz' })).toThrow(/network id/);
+		expect(() => networkLinkUrl('http://x/', { ...link, net: 'zz' as BlockId })).toThrow(/network id/);
 		expect(() => networkLinkUrl('http://x/', { ...link, signaling: ['http://x'] })).toThrow(/ws: or wss:/);
 		expect(() => networkLinkUrl('http://x/', { ...link, signaling: [] })).toThrow(/no signaling/);
 	});

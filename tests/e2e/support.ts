@@ -1,0 +1,123 @@
+// Shared steps of the end-to-end tests: they drive the UI as a person would, and read
+// IndexedDB directly only to check what was stored or to damage it on purpose.
+import { expect, type Locator, type Page } from '@playwright/test';
+
+/** Opens the app and waits until the node has started (any status but loading). */
+export async function openApp(page: Page): Promise<void> {
+	await page.goto('/');
+	await expect(page.getByTestId('app')).not.toHaveAttribute('data-status', 'loading');
+}
+
+export async function createNetwork(page: Page, name: string): Promise<void> {
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
+	await page.getByTestId('clinic-name').fill(name);
+	await page.getByTestId('create-network').click();
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready');
+	await expect(page.getByTestId('network-name')).toHaveText(name);
+}
+
+/** The ledger rows, in the order shown. */
+export const rows = (page: Page): Locator => page.getByTestId('block-row');
+
+/** The row whose entry text is exactly `text`. */
+export const rowWithText = (page: Page, text: string): Locator =>
+	rows(page).filter({ has: page.getByTestId('block-text').getByText(text, { exact: true }) });
+
+/** Adds an entry and waits for the UI to acknowledge it (stored, shown, form cleared). */
+export async function addEntry(page: Page, text: string): Promise<void> {
+	const before = await rows(page).count();
+	await page.getByTestId('entry-text').fill(text);
+	await page.getByTestId('add-entry').click();
+	await expect(page.getByTestId('entry-status')).toContainText('Saved in block');
+	await expect(rows(page)).toHaveCount(before + 1);
+	await expect(rowWithText(page, text)).toHaveCount(1);
+	await expect(page.getByTestId('entry-text')).toHaveValue('');
+}
+
+/** The full hex public key this browser stored as its node identity, or null. */
+export function storedIdentity(page: Page): Promise<string | null> {
+	return page.evaluate(
+		() =>
+			new Promise<string | null>((resolve, reject) => {
+				const open = indexedDB.open('clinic-ledger-identity');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const db = open.result;
+					if (!db.objectStoreNames.contains('keys')) return resolve(null);
+					const get = db.transaction('keys').objectStore('keys').get('node');
+					get.onerror = () => reject(get.error);
+					get.onsuccess = () => {
+						const record = get.result as { publicKey: Uint8Array } | undefined;
+						db.close();
+						resolve(record ? Array.from(record.publicKey, (b) => b.toString(16).padStart(2, '0')).join('') : null);
+					};
+				};
+			})
+	);
+}
+
+/** Number of blocks in the ledger database. */
+export function storedBlockCount(page: Page): Promise<number> {
+	return page.evaluate(
+		() =>
+			new Promise<number>((resolve, reject) => {
+				const open = indexedDB.open('clinic-ledger');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const db = open.result;
+					const count = db.transaction('blocks').objectStore('blocks').count();
+					count.onerror = () => reject(count.error);
+					count.onsuccess = () => {
+						db.close();
+						resolve(count.result);
+					};
+				};
+			})
+	);
+}
+
+/**
+ * Flips one bit of a stored block, found by a text it carries, behind the app's back:
+ * `body` flips a bit of that text (the hash no longer matches), `signature` a bit of the
+ * signature's R half (the signature no longer verifies). Returns the block's id.
+ */
+export function tamperStoredBlock(page: Page, marker: string, where: 'body' | 'signature'): Promise<string> {
+	return page.evaluate(
+		({ marker, where }) =>
+			new Promise<string>((resolve, reject) => {
+				const needle = new TextEncoder().encode(marker);
+				const indexOf = (haystack: Uint8Array) => {
+					outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+						for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+						return i;
+					}
+					return -1;
+				};
+				const open = indexedDB.open('clinic-ledger');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const db = open.result;
+					const tx = db.transaction('blocks', 'readwrite');
+					const store = tx.objectStore('blocks');
+					const all = store.getAll();
+					all.onsuccess = () => {
+						const blocks = all.result as { id: string; bytes: Uint8Array }[];
+						const target = blocks.find((b) => indexOf(b.bytes) >= 0);
+						if (!target) return reject(new Error(`no stored block carries "${marker}"`));
+						const bytes = new Uint8Array(target.bytes);
+						// The signature is the last 64 bytes of the wire form; R is its first half.
+						const at = where === 'body' ? indexOf(bytes) : bytes.length - 48;
+						bytes[at] = bytes[at]! ^ 0x01;
+						store.put({ ...target, bytes });
+						tx.oncomplete = () => {
+							db.close();
+							resolve(target.id);
+						};
+						tx.onerror = () => reject(tx.error);
+					};
+					all.onerror = () => reject(all.error);
+				};
+			}),
+		{ marker, where }
+	);
+}
