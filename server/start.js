@@ -1,8 +1,9 @@
 // The local server of a clinic: serves the built app (build/, from `vite build`) on
 // 127.0.0.1 only. It never sees ledger data: every record lives in the browser.
 //
-// `startServer` owns the one HTTP server of the process. The WebRTC signaling relay will
-// attach to the same server (its `upgrade` event) so a clinic runs one process, one port.
+// `startServer` owns the one HTTP server of the process. The WebRTC signaling relay
+// (server/signaling.js) is attached to the same server at /signaling, so a clinic runs
+// one process, one port, both on 127.0.0.1.
 //
 // CLI: `node server/start.js` (PORT from the environment, default 5173).
 import { createReadStream } from 'node:fs';
@@ -10,8 +11,11 @@ import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { attachSignaling } from './signaling.js';
 
 const HOST = '127.0.0.1';
+/** WebSocket path of the signaling relay on the same server and port. */
+export const SIGNALING_PATH = '/signaling';
 export const DEFAULT_PORT = 5173;
 /** Ports tried after a busy one before letting the system choose. */
 const PORT_ATTEMPTS = 10;
@@ -164,18 +168,22 @@ async function listen(server, port) {
  * Starts the clinic's server on 127.0.0.1.
  * @param {{port?: number, root?: string}} [options] `port` defaults to 5173 (0: any free
  *   port); `root` to the build/ directory next to this file's parent.
- * @returns {Promise<{url: string, port: number, server: import('node:http').Server, close: () => Promise<void>}>}
+ * @returns {Promise<{url: string, port: number, signalingUrl: string, server: import('node:http').Server, signaling: {close(): void, stats(): {connections: number, topics: number}}, close: () => Promise<void>}>}
  */
 export async function startServer({ port = DEFAULT_PORT, root = fileURLToPath(new URL('../build', import.meta.url)) } = {}) {
 	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port: expected 0-65535, got ${port}`);
 	const server = createServer(createStaticHandler(root));
+	const signaling = attachSignaling(server, { path: SIGNALING_PATH });
 	const actual = await listen(server, port);
 	return {
 		url: `http://${HOST}:${actual}/`,
 		port: actual,
+		signalingUrl: `ws://${HOST}:${actual}${SIGNALING_PATH}`,
 		server,
+		signaling,
 		close: () =>
 			new Promise((resolveClose, rejectClose) => {
+				signaling.close();
 				server.close((error) => (error ? rejectClose(error) : resolveClose()));
 				server.closeAllConnections();
 			})
@@ -193,11 +201,12 @@ async function main() {
 		console.error(`PORT must be a port number (1-65535), got "${process.env.PORT}"`);
 		process.exit(1);
 	}
-	const { url, port, close } = await startServer({ port: requested, root });
+	const { url, port, signalingUrl, close } = await startServer({ port: requested, root });
 	if (port !== requested) {
 		// Browsers keep data per origin, and the port is part of it: warn that this is not the usual address.
 		console.warn(`Port ${requested} is busy; using ${port}. The browser keeps a separate ledger and identity for each address.`);
 	}
+	console.log(`Signaling relay (WebRTC introductions only, no records) at ${signalingUrl}`);
 	console.log(`Clinic ledger running at ${url}`);
 	const stop = () => {
 		close().then(

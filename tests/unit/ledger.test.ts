@@ -290,3 +290,23 @@ describe('fold and order', () => {
 		expect(fixedNow()).toBe(1_700_000_000_000);
 	});
 });
+
+describe('damage on disk', () => {
+	it('a stored block that no longer decodes does not stop the ledger from opening; it is reported', async () => {
+		const a = await foundNetwork();
+		for (let i = 0; i < 5; i++) await a.append(note(`${i}`));
+		const rows = await a.store.ordered(null, 10);
+		const victim = rows[3]!;
+		(victim.bytes as Uint8Array)[0] = 0xff; // the memory store hands out its own row: corrupt it in place
+		const again = await Ledger.open({ store: a.store, verifier: nobleVerifier });
+		expect(again.damagedBlocks().map((d) => [d.id, d.code])).toEqual([[victim.id, 'NON_CANONICAL']]);
+		expect((again.state().summary as { blocks: number }).blocks).toBe(5);
+		expect(await Ledger.storedNetwork(a.store)).toBe(a.net);
+		expect(await Ledger.storedNetwork(new MemoryStore())).toBeUndefined();
+		const check = await again.verifyAll();
+		expect(check.failures.map((f) => f.id)).toEqual([victim.id]);
+		const controller = new AbortController();
+		controller.abort();
+		await expect(again.verifyAll(undefined, 500, controller.signal)).rejects.toThrow();
+	});
+});

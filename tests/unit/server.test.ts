@@ -85,3 +85,31 @@ describe('startServer', () => {
 		}
 	});
 });
+
+describe('signaling relay', () => {
+	it('relays published messages between subscribers of a topic, on 127.0.0.1 only', async () => {
+		const { WebSocket } = await import('ws');
+		const root = mkdtempSync(join(tmpdir(), 'sig-'));
+		writeFileSync(join(root, 'index.html'), '<!doctype html>');
+		const running = await startServer({ port: 0, root });
+		expect(running.signalingUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/signaling$/);
+		const open = (url: string) =>
+			new Promise<InstanceType<typeof WebSocket>>((resolve, reject) => {
+				const ws = new WebSocket(url);
+				ws.once('open', () => resolve(ws));
+				ws.once('error', reject);
+			});
+		const a = await open(running.signalingUrl);
+		const b = await open(running.signalingUrl);
+		a.send(JSON.stringify({ type: 'subscribe', topics: ['room'] }));
+		b.send(JSON.stringify({ type: 'subscribe', topics: ['room'] }));
+		await new Promise((r) => setTimeout(r, 50));
+		const got = new Promise<unknown>((resolve) => b.once('message', (m) => resolve(JSON.parse(String(m)))));
+		a.send(JSON.stringify({ type: 'publish', topic: 'room', data: 'hi' }));
+		expect(await got).toMatchObject({ type: 'publish', topic: 'room', data: 'hi', clients: 2 });
+		await expect(open(running.url.replace('http', 'ws') + 'elsewhere')).rejects.toThrow();
+		a.close();
+		b.close();
+		await running.close();
+	});
+});

@@ -138,6 +138,7 @@ export class Ledger {
 	#waiting = new Map<BlockId, Set<BlockId>>();
 	#rejectedCounts = new Map<ReasonCode, number>();
 	#flagged = new Set<AuthorId>();
+	#damaged = new Map<BlockId, Rejection>();
 
 	#foldPosition: OrderKey | null = null;
 	#foldCount = 0;
@@ -181,6 +182,11 @@ export class Ledger {
 		if (!ledger.#net) throw new Error('Ledger.open: the store holds no network; create one or pass the network id to join');
 		await ledger.#load();
 		return ledger;
+	}
+
+	/** The network a store holds, if any (a store holds at most one). */
+	static storedNetwork(store: LedgerStore): Promise<BlockId | undefined> {
+		return store.getMeta<BlockId>(META_NET);
 	}
 
 	/** Founds a new network in an empty store; the signer becomes its first admin. */
@@ -301,6 +307,11 @@ export class Ledger {
 	/** Authors caught signing two blocks at one position. */
 	flaggedAuthors(): AuthorId[] {
 		return [...this.#flagged];
+	}
+
+	/** Stored blocks that could not be decoded when folding (damaged on disk), with why. */
+	damagedBlocks(): Rejection[] {
+		return [...this.#damaged.values()];
 	}
 
 	get pendingCount(): number {
@@ -657,7 +668,25 @@ export class Ledger {
 		this.#foldCount = checkpoint?.count ?? 0;
 		this.#lastCheckpointCount = this.#foldCount;
 		if (this.#foldPosition) await this.#store.dropCheckpointsAfter(this.#foldPosition);
-		for await (const block of this.blocks(this.#foldPosition)) await this.#applyOne(block);
+		let cursor = this.#foldPosition;
+		for (;;) {
+			const page = await this.#store.ordered(cursor, FOLD_PAGE);
+			for (const stored of page) {
+				let block: Block;
+				try {
+					block = decodeBlock(stored.bytes);
+				} catch (error) {
+					// Damaged on disk: keep the node usable, leave the block out of the state
+					// and report it; "Verify all" names it too. Nothing is deleted.
+					const code = error instanceof LedgerError ? error.code : 'MALFORMED';
+					this.#damaged.set(stored.id, { code, detail: (error as Error).message, id: stored.id, author: stored.author });
+					continue;
+				}
+				await this.#applyOne(block);
+			}
+			if (page.length < FOLD_PAGE) break;
+			cursor = orderKey(page[page.length - 1]!);
+		}
 	}
 
 	async #restoreFold(): Promise<void> {
@@ -694,13 +723,14 @@ export class Ledger {
 	 * Re-checks every stored block: encoding, hash, signature, network, chain links and
 	 * clocks. Reports progress as (checked, total). Returns the failures found.
 	 */
-	async verifyAll(onProgress?: (checked: number, total: number) => void, pageSize = 500): Promise<{ checked: number; failures: Rejection[] }> {
+	async verifyAll(onProgress?: (checked: number, total: number) => void, pageSize = 500, signal?: AbortSignal): Promise<{ checked: number; failures: Rejection[] }> {
 		const total = await this.#store.count();
 		const failures: Rejection[] = [];
 		const clocks = new Map<BlockId, number>();
 		let checked = 0;
 		let position: OrderKey | null = null;
 		for (;;) {
+			signal?.throwIfAborted();
 			const page = await this.#store.ordered(position, pageSize);
 			const results = await Promise.all(page.map((s) => checkIntrinsic(s.bytes, this.net, this.#verifier)));
 			for (const [i, result] of results.entries()) {
