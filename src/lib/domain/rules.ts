@@ -1,0 +1,8 @@
+/**
+ * Transaction types the app adds to the core's, registered on every node (browser and
+ * headless peer alike): a node refuses blocks with types it does not know.
+ */
+import type { TxRule } from '$lib/core/index.js';
+import { attachmentRule } from './attachment.js';
+
+export const APP_RULES: readonly TxRule[] = [attachmentRule];
