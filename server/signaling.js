@@ -20,6 +20,7 @@ export function attachSignaling(server, { path = '/signaling' } = {}) {
 	/** @type {Map<string, Set<import('ws').WebSocket>>} */
 	const topics = new Map();
 
+	/** @param {import('ws').WebSocket} conn @param {Record<string, unknown>} message */
 	const send = (conn, message) => {
 		if (conn.readyState > 1) return conn.close();
 		try {
@@ -29,7 +30,7 @@ export function attachSignaling(server, { path = '/signaling' } = {}) {
 		}
 	};
 
-	wss.on('connection', (conn) => {
+	wss.on('connection', (/** @type {import('ws').WebSocket} */ conn) => {
 		/** @type {Set<string>} */
 		const subscribed = new Set();
 		let alive = true;
@@ -51,7 +52,7 @@ export function attachSignaling(server, { path = '/signaling' } = {}) {
 				if (subs?.size === 0) topics.delete(topic);
 			}
 		});
-		conn.on('message', (raw) => {
+		conn.on('message', (/** @type {import('ws').RawData} */ raw) => {
 			let message;
 			try {
 				message = JSON.parse(String(raw));
@@ -63,8 +64,9 @@ export function attachSignaling(server, { path = '/signaling' } = {}) {
 				case 'subscribe':
 					for (const topic of Array.isArray(message.topics) ? message.topics : []) {
 						if (typeof topic !== 'string' || subscribed.size >= MAX_TOPICS_PER_CONN) continue;
-						if (!topics.has(topic)) topics.set(topic, new Set());
-						topics.get(topic).add(conn);
+						const subs = topics.get(topic) ?? new Set();
+						topics.set(topic, subs);
+						subs.add(conn);
 						subscribed.add(topic);
 					}
 					break;
@@ -87,10 +89,11 @@ export function attachSignaling(server, { path = '/signaling' } = {}) {
 		});
 	});
 
+	/** @param {import('node:http').IncomingMessage} request @param {import('node:stream').Duplex} socket @param {Buffer} head */
 	const onUpgrade = (request, socket, head) => {
 		const url = new URL(request.url ?? '/', 'http://localhost');
 		if (url.pathname !== path) return socket.destroy();
-		wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+		wss.handleUpgrade(request, socket, head, (/** @type {import('ws').WebSocket} */ ws) => wss.emit('connection', ws, request));
 	};
 	server.on('upgrade', onUpgrade);
 	return {

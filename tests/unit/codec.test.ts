@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, fromHex, toHex, type CborValue } from '../../src/lib/core/index.js';
+import { decodeCanonicalReference } from '../../src/lib/core/codec.js';
 
 // RFC 8949 Appendix A examples that lie inside our subset: the canonical bytes must
 // round-trip exactly.
@@ -116,6 +117,49 @@ describe('canonical CBOR', () => {
 				const reversed = Object.fromEntries(Object.entries(dict).reverse());
 				expect(toHex(encodeCanonical(reversed))).toBe(toHex(encodeCanonical(dict)));
 			})
+		);
+	});
+});
+
+describe('own strict decoder agrees with the cborg reference', () => {
+	const verdict = (f: (b: Uint8Array) => CborValue, bytes: Uint8Array) => {
+		try {
+			return { ok: true, value: f(bytes) };
+		} catch (error) {
+			return { ok: false, code: (error as { code?: string }).code };
+		}
+	};
+
+	it('on every listed case', () => {
+		for (const [, hex] of RFC8949_CANONICAL) expect(verdict(decodeCanonical, fromHex(hex))).toEqual(verdict(decodeCanonicalReference, fromHex(hex)));
+		for (const [hex] of NON_CANONICAL) {
+			expect(verdict(decodeCanonical, fromHex(hex)).ok, hex).toBe(false);
+			expect(verdict(decodeCanonicalReference, fromHex(hex)).ok, hex).toBe(false);
+		}
+	});
+
+	it('property: on random byte strings and on mutated canonical encodings, both accept exactly the same inputs', () => {
+		const leafy = fc.oneof(fc.maxSafeInteger(), fc.string({ unit: 'grapheme' }), fc.boolean(), fc.constant(null), fc.uint8Array({ maxLength: 20 }));
+		const value = fc.oneof(leafy, fc.array(leafy, { maxLength: 4 }), fc.dictionary(fc.string().filter((k) => k !== '__proto__'), leafy, { maxKeys: 4 }));
+		fc.assert(
+			fc.property(value, fc.nat(), fc.integer({ min: 0, max: 255 }), (v, at, byte) => {
+				const bytes = encodeCanonical(v as CborValue);
+				const mutated = bytes.slice();
+				mutated[at % mutated.length] = byte;
+				for (const input of [bytes, mutated, mutated.subarray(0, at % (mutated.length + 1))]) {
+					const ours = verdict(decodeCanonical, input);
+					const ref = verdict(decodeCanonicalReference, input);
+					expect(ours.ok).toBe(ref.ok);
+					if (ours.ok) expect(ours.value).toEqual(ref.value);
+				}
+			}),
+			{ numRuns: 3000 }
+		);
+		fc.assert(
+			fc.property(fc.uint8Array({ maxLength: 24 }), (bytes) => {
+				expect(verdict(decodeCanonical, bytes).ok).toBe(verdict(decodeCanonicalReference, bytes).ok);
+			}),
+			{ numRuns: 3000 }
 		);
 	});
 });
