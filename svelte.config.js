@@ -5,6 +5,8 @@ import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
 export default {
 	preprocess: vitePreprocess(),
 	kit: {
+		// The headless peer (peer/) shares the core and is type-checked with the app.
+		typescript: { config: (config) => ({ ...config, include: [...config.include, '../peer/**/*.ts'] }) },
 		adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
 		// Medical data in the page: no script but our own (the inline start-up script is
 		// allowed by hash), network only to this origin and WebSocket signaling servers.

@@ -16,6 +16,9 @@ export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): 
 	const channel = pc.createDataChannel(LEDGER_CHANNEL_LABEL, { negotiated: true, id: LEDGER_CHANNEL_ID, ordered: true });
 	channel.binaryType = 'arraybuffer';
 	channel.bufferedAmountLowThreshold = LOW_WATER;
+	// Some implementations (@roamhq/wrtc) open a negotiated channel on a live connection
+	// at once and never fire `open`.
+	if (channel.readyState === 'open') return Promise.resolve(new DataChannelLink(channel));
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => {
 			channel.close();
@@ -61,7 +64,13 @@ class DataChannelLink implements Link {
 	drained(): Promise<void> {
 		if (this.channel.bufferedAmount <= LOW_WATER || !this.open) return Promise.resolve();
 		return new Promise((resolve) => {
+			// The event where the implementation has it, and a poll as well: @roamhq/wrtc
+			// never fires `bufferedamountlow`, and a missed event must not stall a sync.
+			const poll = setInterval(() => {
+				if (this.channel.bufferedAmount <= LOW_WATER || !this.open) done();
+			}, 20);
 			const done = () => {
+				clearInterval(poll);
 				this.channel.removeEventListener('bufferedamountlow', done);
 				this.channel.removeEventListener('close', done);
 				resolve();

@@ -36,6 +36,9 @@ export function roomName(net: BlockId, secret: string): string {
 	return toHex(sha256(concatBytes(utf8('clinic-ledger/room/v1'), fromHex(net), fromHex(secret, 'secret')))).slice(0, 40);
 }
 
+const FIRST_RETRY_MS = 5_000;
+const MAX_RETRY_MS = 60_000;
+
 type Conn = { peer: { _pc: RTCPeerConnection; connected: boolean; once(e: string, f: () => void): void } };
 
 export class Mesh {
@@ -44,6 +47,10 @@ export class Mesh {
 	#replicator: Replicator;
 	#log: (message: string) => void;
 	#attached = new Set<string>();
+	#retries = new Map<string, ReturnType<typeof setTimeout>>();
+	#backoff = new Map<string, number>();
+	#destroyed = false;
+	#unsubscribe: () => void;
 
 	constructor(options: MeshOptions) {
 		this.#replicator = options.replicator;
@@ -58,8 +65,34 @@ export class Mesh {
 		this.provider.awareness.setLocalStateField('node', { author: options.replicator.ledger.author, ...options.presence });
 		this.provider.on('peers', ({ added, removed }: { added: string[]; removed: string[] }) => {
 			for (const id of added) this.#connect(id);
-			for (const id of removed) this.#attached.delete(id);
+			for (const id of removed) this.#forget(id);
 		});
+		// A session that ends while the peer connection stays up (e.g. refused as not yet a
+		// member) is retried on a fresh ledger channel, with backoff: once an admin adds
+		// the key, the next attempt succeeds without anyone reloading.
+		this.#unsubscribe = this.#replicator.on((event) => {
+			if (event.type !== 'detached' || this.#destroyed) return;
+			const id = event.session.label;
+			if (!this.#attached.has(id)) return;
+			this.#attached.delete(id);
+			const delay = Math.min(MAX_RETRY_MS, (this.#backoff.get(id) ?? FIRST_RETRY_MS / 2) * 2);
+			this.#backoff.set(id, delay);
+			this.#log(`session with ${id.slice(0, 8)} ended; retrying in ${Math.round(delay / 1000)} s`);
+			this.#retries.set(
+				id,
+				setTimeout(() => {
+					this.#retries.delete(id);
+					this.#connect(id);
+				}, delay)
+			);
+		});
+	}
+
+	#forget(id: string): void {
+		this.#attached.delete(id);
+		clearTimeout(this.#retries.get(id));
+		this.#retries.delete(id);
+		this.#backoff.delete(id);
 	}
 
 	/** Updates what peers see of this node. */
@@ -92,7 +125,9 @@ export class Mesh {
 		const open = () => {
 			openDataChannelLink(conn.peer._pc)
 				.then((link) => {
-					this.#replicator.attach(link, id);
+					if (this.#destroyed) return link.close();
+					const session = this.#replicator.attach(link, id);
+					session.on((e) => e.type === 'ready' && this.#backoff.delete(id));
 					this.#log(`ledger channel open with ${id.slice(0, 8)}`);
 				})
 				.catch((error: Error) => {
@@ -105,6 +140,11 @@ export class Mesh {
 	}
 
 	destroy(): void {
+		this.#destroyed = true;
+		for (const timer of this.#retries.values()) clearTimeout(timer);
+		this.#unsubscribe();
+		// y-webrtc's destroy() alone leaves the signaling socket and its timers open.
+		this.provider.disconnect();
 		this.provider.destroy();
 		this.doc.destroy();
 	}

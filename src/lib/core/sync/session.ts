@@ -81,6 +81,10 @@ export class SyncSession {
 	#helloAt = 0;
 	/** What the peer is known to hold (from its vectors and the blocks it sent us). */
 	#peerVV: VersionVector = {};
+	/** The union of the vectors the peer itself sent: what it really holds, at least. */
+	#peerClaimed: VersionVector = {};
+	#streaming = false;
+	#streamedSize = -1;
 	#lastVVSent = '';
 	#lastVVAt = 0;
 
@@ -335,15 +339,38 @@ export class SyncSession {
 	}
 
 	#onVV(vv: VersionVector): void {
-		for (const [a, s] of Object.entries(vv)) if ((this.#peerVV[a] ?? -1) < s) this.#peerVV[a] = s;
-		void this.#stream(vv);
+		let news = false;
+		for (const [a, s] of Object.entries(vv)) {
+			if ((this.#peerVV[a] ?? -1) < s) this.#peerVV[a] = s;
+			if ((this.#peerClaimed[a] ?? -1) < s) {
+				this.#peerClaimed[a] = s;
+				news = true;
+			}
+		}
+		// A late, stale copy of a vector already streamed from must not restart the stream
+		// from the beginning: stream from the most the peer has ever claimed to hold.
+		if (news || !this.#streaming || this.#ledgerChangedSinceStream()) void this.#stream({ ...this.#peerClaimed });
 		// If the peer holds blocks we lack, our vector tells it what to send.
 		if (this.#behindPeer()) this.#sendVV(false);
+	}
+
+	#ledgerChangedSinceStream(): boolean {
+		return this.#ledger.size !== this.#streamedSize;
 	}
 
 	/** Streams everything the holder of `vv` lacks; a newer vector restarts the stream. */
 	async #stream(vv: VersionVector): Promise<void> {
 		const generation = ++this.#generation;
+		this.#streaming = true;
+		this.#streamedSize = this.#ledger.size;
+		try {
+			await this.#streamFrom(vv, generation);
+		} finally {
+			if (generation === this.#generation) this.#streaming = false;
+		}
+	}
+
+	async #streamFrom(vv: VersionVector, generation: number): Promise<void> {
 		let count = 0;
 		for (const h of this.#ledger.heads()) count += Math.max(0, h.seq - (vv[h.author] ?? -1));
 		if (!this.#send({ m: 'offer', count })) return;

@@ -1,0 +1,186 @@
+/**
+ * The headless peer: a full node without a screen. It opens its ledger from a file,
+ * joins the network's WebRTC mesh through the signaling servers of the network link,
+ * verifies every block it receives, keeps it, and serves the ledger to every clinic that
+ * connects (catch-up and gossip), so clinics that are never online at the same time
+ * still converge. It writes no blocks of its own: its key only authenticates it.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Ledger, Replicator, createSigner, type AuthorId } from '../src/lib/core/index.js';
+import { createNodeVerifier } from '../src/lib/core/crypto/node-verifier.js';
+import { FileStore } from '../src/lib/core/storage/file.js';
+import { Mesh } from '../src/lib/core/sync/mesh.js';
+import type { NetworkLink } from '../src/lib/domain/invite.js';
+import { logActivity, logMesh, short } from './activity.js';
+import { lockStore } from './lock.js';
+import { keepSessionsUp } from './rejoin.js';
+import { serveStatus, type StatusServer } from './status.js';
+import { browserLikeWrtc, type WrtcModule } from './wrtc.js';
+
+/** What {@link startPeer} needs; the CLI builds it from the command line. */
+export interface PeerConfig {
+	readonly link: NetworkLink;
+	readonly storePath: string;
+	/** ed25519 seed of this peer's identity. */
+	readonly seed: Uint8Array;
+	/** @roamhq/wrtc (or an implementation of the same shape). */
+	readonly wrtc: WrtcModule;
+	/** Receives one line per event (no timestamp). */
+	readonly log: (line: string) => void;
+	/** Port of the JSON status endpoint on 127.0.0.1 (0: any free port); null or absent: none. */
+	readonly statusPort?: number | null;
+	/** How long a connected peer may go without a sync session (e.g. it refused this node
+	 * as a non-member) before the peer rejoins the mesh to try again (ms, default 30 s). */
+	readonly rejoinAfterMs?: number;
+}
+
+/** What the status endpoint reports. */
+export interface PeerStatus {
+	net: string;
+	name: string;
+	author: AuthorId;
+	/** This node's role in its copy of the roster; null while it is not (known to be) a member. */
+	role: string | null;
+	size: number;
+	heads: { author: AuthorId; seq: number; id: string }[];
+	pending: number;
+	rejected: Record<string, number>;
+	connections: { webrtc: number; broadcast: number; signaling: number };
+	sessions: { peer: string; author: AuthorId | null; link: string; state: string; blocksIn: number; blocksOut: number; accepted: number }[];
+}
+
+/** A started peer. */
+export interface RunningPeer {
+	readonly ledger: Ledger;
+	readonly replicator: Replicator;
+	/** The current mesh (replaced when the peer rejoins). */
+	readonly mesh: Mesh;
+	readonly author: AuthorId;
+	/** URL of the status endpoint, when one was asked for. */
+	readonly statusUrl: string | null;
+	status(): PeerStatus;
+	/** Leaves the mesh and closes the ledger; safe to call more than once. */
+	close(): Promise<void>;
+}
+
+async function openLedger(config: PeerConfig): Promise<Ledger> {
+	const store = await FileStore.open(config.storePath);
+	try {
+		return await Ledger.open({ store, net: config.link.net, signer: await createSigner(config.seed), verifier: await createNodeVerifier() });
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
+}
+
+/**
+ * Opens the ledger in `config.storePath` (locked against a second process), joins the
+ * mesh and starts syncing. Rejects when the files cannot be used (in use, another
+ * network, permissions); the ledger and lock are released again in that case.
+ */
+export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
+	const { link, log } = config;
+	mkdirSync(dirname(config.storePath), { recursive: true, mode: 0o700 });
+	const unlock = lockStore(config.storePath);
+	let ledger: Ledger;
+	try {
+		// The ledger holds membership and everything clinics wrote: its owner's eyes only.
+		closeSync(openSync(config.storePath, 'a', 0o600));
+		ledger = await openLedger(config);
+	} catch (error) {
+		unlock();
+		throw error;
+	}
+	const author = ledger.author as AuthorId;
+	const heads = ledger.heads();
+	log(`ledger ${config.storePath}: ${ledger.size} blocks from ${heads.length} authors; heads ${heads.map((h) => `${short(h.author)}:${h.seq}`).join(' ') || '(none)'}`);
+
+	const replicator = new Replicator(ledger);
+	const stopLogging = logActivity(ledger, replicator, log);
+	const join = () =>
+		new Mesh({
+			replicator,
+			secret: link.secret,
+			signaling: [...link.signaling],
+			wrtc: browserLikeWrtc(config.wrtc),
+			presence: { name: 'headless peer', headless: true },
+			onLog: log
+		});
+	let mesh = join();
+	let stopMeshLog = logMesh(mesh, log);
+	const leave = async () => {
+		stopMeshLog();
+		// disconnect() first: y-webrtc's destroy() alone leaves the signaling socket open.
+		mesh.provider.disconnect();
+		mesh.destroy();
+		// The room is released once the provider's key promise settles.
+		await mesh.provider.key;
+	};
+	const stopRejoining = keepSessionsUp({
+		replicator,
+		mesh: () => mesh,
+		rejoin: async () => {
+			await leave();
+			mesh = join();
+			stopMeshLog = logMesh(mesh, log);
+		},
+		log,
+		firstWaitMs: config.rejoinAfterMs ?? 30_000
+	});
+
+	const status = (): PeerStatus => ({
+		net: ledger.net,
+		name: (ledger.state().summary as { name: string }).name || link.name || '',
+		author,
+		role: ledger.roster().get(author) ?? null,
+		size: ledger.size,
+		heads: ledger.heads().map((h) => ({ author: h.author, seq: h.seq, id: h.id })),
+		pending: ledger.pendingCount,
+		rejected: ledger.rejectedCounts() as Record<string, number>,
+		connections: mesh.connections(),
+		sessions: replicator.sessions().map((s) => ({
+			peer: s.label,
+			author: s.peerAuthor,
+			link: s.linkKind,
+			state: s.state,
+			blocksIn: s.stats.blocksIn,
+			blocksOut: s.stats.blocksOut,
+			accepted: s.stats.accepted
+		}))
+	});
+
+	let statusServer: StatusServer | null = null;
+	if (config.statusPort !== undefined && config.statusPort !== null) {
+		try {
+			statusServer = await serveStatus(config.statusPort, status);
+		} catch (error) {
+			log(`status: cannot listen on 127.0.0.1:${config.statusPort}: ${(error as Error).message}; continuing without it`);
+		}
+		if (statusServer) log(`status: ${statusServer.url}`);
+	}
+
+	let closing: Promise<void> | null = null;
+	return {
+		ledger,
+		replicator,
+		get mesh() {
+			return mesh;
+		},
+		author,
+		statusUrl: statusServer?.url ?? null,
+		status,
+		close() {
+			closing ??= (async () => {
+				stopRejoining();
+				stopLogging();
+				replicator.close();
+				await leave();
+				await statusServer?.close();
+				await ledger.close();
+				unlock();
+			})();
+			return closing;
+		}
+	};
+}
