@@ -87,6 +87,7 @@ try {
 		if (prepared) {
 			const p = { runs: SIZES.verifyRuns, warmup: SIZES.verifyWarmup };
 			await step('verifyWebCrypto', 'verify: receive() into a fresh node, WebCrypto, memory store', () => inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'memory' }));
+			await step('verifyWorkers', 'verify: receive() into a fresh node, WebCrypto in 2 Web Workers, memory store', () => inPage('verifyLedger', { ...p, verifier: 'workers', store: 'memory' }));
 			await step('verifyWebCryptoIdb', 'verify: receive() into a fresh node, WebCrypto, IndexedDB store', () => inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'indexeddb' }));
 			await step('verifyNoble', 'verify: receive() into a fresh node, noble, memory store', () => inPage('verifyLedger', { ...p, runs: SIZES.nobleRuns, verifier: 'noble', store: 'memory' }));
 			await step('verifySplitWebCrypto', 'verify: stage timings, WebCrypto', () => inPage('verifySplit', { verifier: 'webcrypto', repeat: 3 }));
@@ -182,6 +183,7 @@ const yjsApplyName = (where) => `yjs Y.applyUpdate of ${SIZES.verify} single-ent
 if (r.yjsApply) {
 	const base = r.yjsApply.perSecond;
 	metric('verify_per_s_webcrypto', r.verifyWebCrypto?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), 10000, 'higher');
+	metric('verify_per_s_webcrypto_workers', r.verifyWorkers?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), 10000, 'higher');
 	metric('verify_per_s_webcrypto_idb', r.verifyWebCryptoIdb?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), 10000, 'higher');
 	metric('verify_per_s_noble', r.verifyNoble?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), null, 'higher');
 	if (r.verifySplitWebCrypto) metric('sig_verify_per_s_webcrypto', perSecond(r.verifySplitWebCrypto.blocks, r.verifySplitWebCrypto.signatureMs), 'signatures/s', base, yjsApplyName('Chromium'), 10000, 'higher');

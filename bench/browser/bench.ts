@@ -10,6 +10,7 @@ import {
 	createBlock,
 	createSigner,
 	createWebCryptoVerifier,
+	createWorkerVerifier,
 	decodeBlock,
 	detectVerifier,
 	nobleVerifier,
@@ -188,8 +189,11 @@ function writeRaw(db: IDBDatabase, write: (store: IDBObjectStore) => void): Prom
 }
 
 let workload: VerifyWorkload | undefined;
+/** One pool for all runs: workers start once, as in the app. */
+let workerPool: Verifier | undefined;
 const verifiers: Record<string, () => Promise<Verifier>> = {
 	webcrypto: async () => createWebCryptoVerifier(crypto.subtle),
+	workers: async () => workerPool ?? (workerPool = createWorkerVerifier(2)!),
 	noble: async () => nobleVerifier
 };
 
