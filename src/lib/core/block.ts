@@ -8,7 +8,7 @@
  * clock, time, txs. See docs/block-format.md for the byte layout.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesEqual, concatBytes, fromHex, toHex, utf8 } from './bytes.js';
+import { concatBytes, fromHex, toHex, utf8 } from './bytes.js';
 import { decodeCanonical, encodeCanonical, type CborValue } from './codec.js';
 import type { Signer } from './crypto/verifier.js';
 import { LedgerError } from './errors.js';
@@ -175,5 +175,5 @@ export function decodeBlock(bytes: Uint8Array): Block {
 
 /** True when the id carried by the block is the hash of its body. */
 export function hashMatches(block: Block): boolean {
-	return bytesEqual(hashBody(block.body), fromHex(block.id));
+	return toHex(hashBody(block.body)) === block.id;
 }
