@@ -174,7 +174,11 @@ export class SyncSession {
 			this.#acked = this.#sent;
 			this.#wakeSender();
 		}
-		const receiving = this.#streamOpen && now - this.#progressAt < this.#retryMs * 2;
+		// Not while blocks received are still being validated (the sender may send `end` up
+		// to a window ahead of our acks): a vector sent now would restart the stream and
+		// bring those blocks a second time. Nor while a stream is still arriving.
+		if (this.#processing !== null || this.#inbox.length > 0) return;
+		const receiving = this.#streamOpen && now - this.lastSeen < this.#retryMs * 2;
 		if (!receiving && now - this.#lastVVAt >= this.#retryMs) this.#sendVV(false);
 	}
 
