@@ -310,3 +310,22 @@ describe('damage on disk', () => {
 		await expect(again.verifyAll(undefined, 500, controller.signal)).rejects.toThrow();
 	});
 });
+
+describe('checkpoints after a late block', () => {
+	it('a block that sorts before every checkpoint drops them all; later refolds stay right', async () => {
+		let t = 1_700_000_000_000;
+		const a = await foundNetwork({ members: { b: 'clinician' }, checkpointEvery: 10, now: () => t++ });
+		const b = await joinNetwork(a.net, 'b', { checkpointEvery: 10, now: () => t++ });
+		await syncInto(b, a);
+		const a0 = await a.append(note('a0'));
+		const own = await b.appendBatch(Array.from({ length: 30 }, (_, i) => note(`b${i}`)));
+		await a.receive(own.slice(0, 10).map((x) => x.bytes));
+		const a1 = await a.append(note('a1'));
+		await b.receive([a0.bytes], 'a');
+		await b.receive([a1.bytes], 'a');
+		expect((b.state().summary as { blocks: number }).blocks).toBe(34);
+		const fresh = await joinNetwork(a.net, 'c');
+		await syncInto(fresh, b);
+		expect(fresh.state()).toEqual(b.state());
+	});
+});

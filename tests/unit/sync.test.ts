@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Replicator, decodeCanonical, decodeMessage, encodeCanonical, encodeMessage, hashBody, memoryLinkPair, type Ledger } from '../../src/lib/core/index.js';
+import { Ledger, MemoryStore, Replicator, nobleVerifier, decodeCanonical, decodeMessage, encodeCanonical, encodeMessage, hashBody, memoryLinkPair } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
-import { foundNetwork, joinNetwork } from '../../src/lib/core/testing/fixtures.js';
+import { foundNetwork, joinNetwork, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
 async function until(cond: () => boolean, ms = 10_000) {
@@ -119,5 +119,29 @@ describe('sync over an in-memory link', () => {
 		expect(a.rejectedCounts().BAD_SIGNATURE).toBe(1);
 		ra.close();
 		rb.close();
+	});
+
+	it('a block refused from a peer is not asked for again in a loop', async () => {
+		const honest = await foundNetwork({ members: { evil: 'clinician' } });
+		const store = new MemoryStore();
+		const evil = await Ledger.open({ store, signer: testSigner('evil'), verifier: nobleVerifier, net: honest.net });
+		await syncInto(evil, honest);
+		const bad = await evil.append([{ t: 'note', text: 'amount 80.00' }]);
+		// Alter the stored copy behind the ledger, as a tampered disk would.
+		const stored = (await store.get(bad.id))!;
+		const bytes = stored.bytes.slice();
+		bytes[bytes.length - 70]! ^= 1;
+		Object.assign(stored, { bytes });
+		const rh = new Replicator(honest, { tickMs: 1000 });
+		const re = new Replicator(evil, { tickMs: 1000 });
+		const [a, b] = memoryLinkPair();
+		const session = rh.attach(a, 'evil');
+		re.attach(b, 'honest');
+		await new Promise((r) => setTimeout(r, 2000));
+		expect(session.stats.rejected.BAD_HASH).toBeGreaterThanOrEqual(1);
+		expect(session.stats.rejected.BAD_HASH).toBeLessThan(5);
+		expect(session.state).toBe('ready');
+		rh.close();
+		re.close();
 	});
 });

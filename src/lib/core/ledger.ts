@@ -667,7 +667,9 @@ export class Ledger {
 		this.#foldPosition = checkpoint?.position ?? null;
 		this.#foldCount = checkpoint?.count ?? 0;
 		this.#lastCheckpointCount = this.#foldCount;
-		if (this.#foldPosition) await this.#store.dropCheckpointsAfter(this.#foldPosition);
+		// Checkpoints after the starting point no longer match the order; with no usable
+		// checkpoint that is all of them (a position before every block).
+		await this.#store.dropCheckpointsAfter(this.#foldPosition ?? [-1, '' as BlockId]);
 		let cursor = this.#foldPosition;
 		for (;;) {
 			const page = await this.#store.ordered(cursor, FOLD_PAGE);

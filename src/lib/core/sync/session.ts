@@ -107,6 +107,12 @@ export class SyncSession {
 	#wantTokens = WANTS_PER_SECOND;
 	#wantRefillAt = 0;
 	#badBlocks = 0;
+	#frames: Promise<void> = Promise.resolve();
+	/** An auth that arrived before the hello it answers (our first hello was lost). */
+	#earlyAuth: Uint8Array | null = null;
+	/** Blocks accepted and refused since the last offer: a stream that brought only refusals is not asked for again at once. */
+	#streamAccepted = 0;
+	#streamRefused = 0;
 	lastSeen = 0;
 	readonly connectedAt: number;
 
@@ -252,7 +258,10 @@ export class SyncSession {
 			this.#protocolError(error instanceof ProtocolError ? error.message : String(error));
 			return;
 		}
-		void this.#handle(msg).catch((error: unknown) => this.#emit({ type: 'log', message: `error handling ${msg.m} from ${this.label}: ${(error as Error).message}` }));
+		// One frame at a time: a vector must not overtake the auth still being verified.
+		this.#frames = this.#frames
+			.then(() => this.#handle(msg))
+			.catch((error: unknown) => this.#emit({ type: 'log', message: `error handling ${msg.m} from ${this.label}: ${(error as Error).message}` }));
 	}
 
 	async #handle(msg: Message): Promise<void> {
@@ -272,6 +281,8 @@ export class SyncSession {
 			case 'vv':
 				return this.#onVV(msg.vv);
 			case 'offer':
+				this.#streamAccepted = 0;
+				this.#streamRefused = 0;
 				this.#expected = msg.count;
 				this.#received = 0;
 				this.#streamOpen = msg.count > 0;
@@ -316,12 +327,15 @@ export class SyncSession {
 		this.#send({ m: 'auth', sig: await this.#ledger.signChallenge(msg.nonce) });
 		// A repeated hello means ours or our auth may have been lost.
 		if (!this.#authed) this.#sendHello();
+		const early = this.#earlyAuth;
+		this.#earlyAuth = null;
+		if (early && !this.#authed) await this.#onAuth({ m: 'auth', sig: early });
 	}
 
 	async #onAuth(msg: Extract<Message, { m: 'auth' }>): Promise<void> {
 		const peer = this.#peer;
 		if (!peer) {
-			this.#protocolError('auth before hello');
+			this.#earlyAuth = msg.sig;
 			return;
 		}
 		if (this.#authed) return;
@@ -494,6 +508,7 @@ export class SyncSession {
 	#afterReceive(count: number, accepted: number, rejected: readonly Rejection[]): void {
 		this.#processed += count;
 		this.stats.accepted += accepted;
+		this.#streamAccepted += accepted;
 		if (this.#streamOpen || this.#expected > 0) {
 			this.#received = Math.min(this.#expected, this.#received + count);
 			this.#progressAt = this.#now();
@@ -503,6 +518,7 @@ export class SyncSession {
 		for (const rejection of rejected) {
 			this.stats.rejected[rejection.code] = (this.stats.rejected[rejection.code] ?? 0) + 1;
 			this.#emit({ type: 'rejected', rejection });
+			this.#streamRefused++;
 			if (rejection.code !== 'DUPLICATE' && ++this.#badBlocks > MAX_BAD_BLOCKS) this.close('too many invalid blocks');
 		}
 		this.#requestMissing();
@@ -520,7 +536,10 @@ export class SyncSession {
 			this.#expected = 0;
 			this.#emit({ type: 'caught-up' });
 		}
-		if (this.#behindPeer()) this.#sendVV(true);
+		// A stream that brought only refused blocks would bring the same ones again: leave
+		// the retry to `tick` (at most one vector per retry period) instead of asking now.
+		const onlyRefusals = this.#streamRefused > 0 && this.#streamAccepted === 0;
+		if (this.#behindPeer() && !onlyRefusals) this.#sendVV(true);
 	}
 
 	async #onWant(ids: BlockId[]): Promise<void> {
