@@ -1,10 +1,13 @@
 // End-to-end tests: the built app (build/, from `vite build`) served by server/start.js,
 // driven in Debian's Chromium. Each test gets a fresh browser context, hence its own
-// empty IndexedDB: a new clinic browser.
+// empty IndexedDB: a new clinic browser. The sync specs launch one Chromium process per
+// node (real WebRTC between them, signaling on the same server) and run one at a time:
+// three browsers syncing thousands of blocks are enough for two cores.
 import { defineConfig } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from './scripts/chromium.js';
 
-const PORT = 4599;
+// E2E_PORT lets a second checkout run its end-to-end tests at the same time.
+const PORT = Number(process.env.E2E_PORT ?? 4599);
 
 export default defineConfig({
 	testDir: 'tests/e2e',
@@ -20,8 +23,13 @@ export default defineConfig({
 		browserName: 'chromium',
 		launchOptions: { executablePath: chromiumPath(), args: chromiumArgs },
 		viewport: { width: 1280, height: 800 },
+		actionTimeout: 30_000,
 		trace: 'retain-on-failure'
 	},
+	projects: [
+		{ name: 'app', testIgnore: /sync-.*\.spec\.ts$/ },
+		{ name: 'sync', testMatch: /sync-.*\.spec\.ts$/, workers: 1 }
+	],
 	webServer: {
 		command: 'node server/start.js',
 		env: { PORT: String(PORT) },

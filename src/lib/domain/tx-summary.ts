@@ -9,6 +9,13 @@ export interface TxSummary {
 
 const shortKey = (key: unknown): string => (key instanceof Uint8Array ? toHex(key).slice(0, 8) : 'unknown key');
 
+/** A byte count as people read it: 1.4 MB, 820 kB, 12 bytes (decimal units, as file managers show). */
+export function fileSize(bytes: number): string {
+	if (bytes >= 1_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
+	if (bytes >= 1_000) return `${Math.round(bytes / 1_000)} kB`;
+	return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+}
+
 /** What `tx` does, in words; unknown types are named, never hidden. */
 export function summarizeTx(tx: Tx): TxSummary {
 	switch (tx.t) {
@@ -18,6 +25,10 @@ export function summarizeTx(tx: Tx): TxSummary {
 			return { type: tx.t, text: String(tx.text) };
 		case 'member.add':
 			return { type: tx.t, text: `Member added: ${typeof tx.name === 'string' ? `${tx.name} ` : ''}(${shortKey(tx.key)}) as ${String(tx.role)}` };
+		case 'attachment': {
+			const size = tx.data instanceof Uint8Array ? ` (${fileSize(tx.data.length)}, ${String(tx.mime)})` : '';
+			return { type: tx.t, text: `File attached: ${String(tx.name)}${size}` };
+		}
 		case 'member.revoke':
 			return { type: tx.t, text: `Member revoked: ${shortKey(tx.key)}${typeof tx.reason === 'string' ? ` (${tx.reason})` : ''}` };
 		default:

@@ -22,9 +22,30 @@ import {
 	type Signer,
 	type Summary
 } from '$lib/core/index.js';
+import { APP_FOLDS } from '$lib/domain/folds.js';
 import { authorIdOf, loadOrCreateIdentity } from '$lib/domain/identity.js';
+import { InviteError, newRoomSecret, parseNetworkLink, type NetworkLink } from '$lib/domain/invite.js';
+import {
+	isMemberRole,
+	memberAddTx,
+	memberKeyProblem,
+	memberNameProblem,
+	memberViews,
+	normalizeMemberKey,
+	type MemberNames,
+	type MemberView
+} from '$lib/domain/members.js';
 import { networkNameProblem } from '$lib/domain/network.js';
+import {
+	defaultSignalingUrl,
+	loadNetworkConfig,
+	parseSignalingList,
+	saveNetworkConfig,
+	signalingProblem,
+	type NetworkConfig
+} from '$lib/domain/network-config.js';
 import { noteProblem, noteTx } from '$lib/domain/note.js';
+import { APP_RULES } from '$lib/domain/rules.js';
 import { summarizeTx, type TxSummary } from '$lib/domain/tx-summary.js';
 
 /** The ledger database of this origin; it holds at most one network. */
@@ -82,6 +103,38 @@ function messageOf(error: unknown): string {
 	return String(error);
 }
 
+/**
+ * What the node tells its sync layer (state/sync.svelte.ts): start with this ledger and
+ * these settings (again, after the settings changed), and stop before the ledger closes.
+ */
+export interface SyncControl {
+	start(ledger: Ledger, config: NetworkConfig): Promise<void>;
+	stop(): Promise<void>;
+}
+
+/** A network link from the address bar, waiting for the person to act on it. */
+export interface PendingLink {
+	readonly link: NetworkLink;
+	/** 'join': this browser holds no network yet; 'adopt': same network, this node has no sync settings. */
+	readonly action: 'join' | 'adopt';
+}
+
+/** Two lists in ledger order merged into one; a block in both is kept once. */
+function mergeViews(shown: readonly BlockView[], added: readonly BlockView[]): BlockView[] {
+	const merged: BlockView[] = [];
+	let i = 0;
+	for (const view of added) {
+		while (i < shown.length && compareOrder(orderKey(shown[i]!), orderKey(view)) < 0) merged.push(shown[i++]!);
+		if (i < shown.length && shown[i]!.id === view.id) continue;
+		merged.push(view);
+	}
+	while (i < shown.length) merged.push(shown[i++]!);
+	return merged;
+}
+
+/** Ledger options every node of the app uses: the app's transaction types and folds. */
+const APP_LEDGER = { rules: APP_RULES, folds: APP_FOLDS } as const;
+
 export class NodeState {
 	status = $state<NodeStatus>('loading');
 	/** Why the node could not start (status 'error'). */
@@ -105,9 +158,31 @@ export class NodeState {
 	/** The last block this node appended, once it is durable and shown. */
 	lastAppended = $state.raw<{ id: BlockId; seq: number } | null>(null);
 
+	/** How this node reaches its network (room secret, signaling); null before founding or joining. */
+	networkConfig = $state.raw<NetworkConfig | null>(null);
+	/** A network link opened in the address bar that the person can act on. */
+	pendingLink = $state.raw<PendingLink | null>(null);
+	/** Why a network link from the address bar cannot be used (nothing was changed). */
+	linkError = $state<string | null>(null);
+	/** Something to say about a link that needs no action (e.g. already in that network). */
+	linkNotice = $state<string | null>(null);
+	joining = $state(false);
+	joinError = $state<string | null>(null);
+	settingsError = $state<string | null>(null);
+	settingsSaved = $state(false);
+
+	/** Members of the network in this node's copy of the ledger. */
+	members = $state.raw<MemberView[]>([]);
+	/** This node's role in its copy of the roster; null while it is not (known to be) a member. */
+	role = $state<string | null>(null);
+	addingMember = $state(false);
+	memberError = $state<string | null>(null);
+	lastMemberAdded = $state.raw<{ key: AuthorId; role: string; blockId: BlockId } | null>(null);
+
 	#signer: Signer | null = null;
 	#store: IndexedDBStore | null = null;
 	#ledger: Ledger | null = null;
+	#sync: SyncControl | null;
 	#checks = new Map<BlockId, Pick<BlockView, 'check' | 'failure'>>();
 	/** View updates run one after another so a full reload never interleaves with an append. */
 	#view: Promise<void> = Promise.resolve();
@@ -115,6 +190,10 @@ export class NodeState {
 	#releaseLock: (() => void) | null = null;
 	#abort = new AbortController();
 	#verifying: Promise<void> | null = null;
+
+	constructor(options: { sync?: SyncControl } = {}) {
+		this.#sync = options.sync ?? null;
+	}
 
 	/** The open ledger, when status is 'ready'. */
 	get ledger(): Ledger | null {
@@ -136,12 +215,21 @@ export class NodeState {
 				return;
 			}
 			this.#store = store;
-			// An empty store holds no network (joining by invite, which starts from an empty store too, comes later).
-			if ((await store.count()) === 0) {
+			let config = await loadNetworkConfig();
+			const stored = await Ledger.storedNetwork(store);
+			if (stored && config && config.net !== stored) {
+				this.error = `The saved sync settings belong to another network (${config.net.slice(0, 12)}), not to the one in this browser; they are not used. Open this network's link to restore them.`;
+				config = null;
+			}
+			this.networkConfig = config;
+			// A node that joined by a link holds an empty store until the genesis arrives: its settings say which network it waits for.
+			const net = stored ?? config?.net;
+			if (!net) {
 				this.status = 'no-network';
+				this.#watchLinks();
 				return;
 			}
-			const ledger = await Ledger.open({ store, signer: this.#signer }).catch((error: unknown) => {
+			const ledger = await Ledger.open({ store, signer: this.#signer, net, ...APP_LEDGER }).catch((error: unknown) => {
 				// Opening folds every stored block: one that no longer decodes stops it.
 				if (error instanceof LedgerError) throw new Error(`A block stored in this browser is damaged (${error.code}: ${error.detail}). Nothing was changed or deleted.`);
 				throw error;
@@ -151,6 +239,7 @@ export class NodeState {
 				return;
 			}
 			await this.#attach(ledger);
+			this.#watchLinks();
 			void this.verifyAll('open');
 		} catch (error) {
 			this.error = messageOf(error);
@@ -158,7 +247,7 @@ export class NodeState {
 		}
 	}
 
-	/** Closes the ledger and lets another tab take over. */
+	/** Stops syncing, closes the ledger and lets another tab take over. */
 	async stop(): Promise<void> {
 		this.#abort.abort();
 		for (const off of this.#unsubscribe) off();
@@ -168,6 +257,7 @@ export class NodeState {
 		this.#ledger = null;
 		this.#store = null;
 		try {
+			await this.#sync?.stop();
 			if (ledger) await ledger.close();
 			else if (store) await store.close();
 		} finally {
@@ -188,9 +278,24 @@ export class NodeState {
 		}
 		this.creating = true;
 		try {
-			const ledger = await Ledger.create({ store: this.#store, signer: this.#signer, genesis: { name: name.trim() } });
+			const ledger = await Ledger.create({ store: this.#store, signer: this.#signer, genesis: { name: name.trim() }, ...APP_LEDGER });
 			// The genesis was validated by the ledger as it was stored.
 			for (const head of ledger.heads()) this.#checks.set(head.id, { check: 'verified' });
+			const config: NetworkConfig = {
+				net: ledger.net,
+				secret: newRoomSecret(),
+				signaling: [defaultSignalingUrl(location)],
+				name: name.trim(),
+				origin: 'founded',
+				savedAt: Date.now()
+			};
+			try {
+				await saveNetworkConfig(config);
+				this.networkConfig = config;
+			} catch (error) {
+				this.error = `The network was created, but its sync settings could not be saved: ${messageOf(error)}. Reload to try again.`;
+			}
+			this.pendingLink = null;
 			await this.#attach(ledger);
 			return true;
 		} catch (error) {
@@ -198,6 +303,144 @@ export class NodeState {
 			return false;
 		} finally {
 			this.creating = false;
+		}
+	}
+
+	/**
+	 * Joins the network of {@link pendingLink}: stores its settings, opens an empty ledger
+	 * for that network and starts syncing. Members refuse this node until an admin adds
+	 * its key; until then it holds nothing.
+	 */
+	async joinNetwork(): Promise<boolean> {
+		const pending = this.pendingLink;
+		this.joinError = null;
+		if (this.joining) return false;
+		if (!pending || pending.action !== 'join' || this.status !== 'no-network' || !this.#store || !this.#signer) {
+			this.joinError = 'There is no network link to join, or this browser already holds a network.';
+			return false;
+		}
+		this.joining = true;
+		try {
+			const { link } = pending;
+			const config: NetworkConfig = { net: link.net, secret: link.secret, signaling: [...link.signaling], name: link.name ?? '', origin: 'joined', savedAt: Date.now() };
+			// Settings first: they are what marks an empty store as "joined, waiting for the genesis".
+			await saveNetworkConfig(config);
+			this.networkConfig = config;
+			const ledger = await Ledger.open({ store: this.#store, signer: this.#signer, net: link.net, ...APP_LEDGER });
+			this.pendingLink = null;
+			this.#clearLinkFromAddressBar();
+			await this.#attach(ledger);
+			return true;
+		} catch (error) {
+			this.joinError = `The network could not be joined: ${messageOf(error)}`;
+			return false;
+		} finally {
+			this.joining = false;
+		}
+	}
+
+	/** Uses the sync settings of a link to this same network (this node had none). */
+	async adoptLinkSettings(): Promise<boolean> {
+		const pending = this.pendingLink;
+		const ledger = this.#ledger;
+		if (!pending || pending.action !== 'adopt' || !ledger || pending.link.net !== ledger.net) return false;
+		const { link } = pending;
+		return this.#saveSettings({ net: link.net, secret: link.secret, signaling: [...link.signaling], name: this.network?.name || link.name || '', origin: 'joined', savedAt: Date.now() }).then((ok) => {
+			if (ok) {
+				this.pendingLink = null;
+				this.#clearLinkFromAddressBar();
+			}
+			return ok;
+		});
+	}
+
+	/**
+	 * Makes new sync settings (a new room secret, this server's signaling) for a network
+	 * this node holds without settings. Nodes that joined with an older link will not
+	 * find it until they get the new link.
+	 */
+	async createSyncSettings(): Promise<boolean> {
+		const ledger = this.#ledger;
+		if (!ledger || this.networkConfig) return false;
+		return this.#saveSettings({
+			net: ledger.net,
+			secret: newRoomSecret(),
+			signaling: [defaultSignalingUrl(location)],
+			name: this.network?.name ?? '',
+			origin: 'founded',
+			savedAt: Date.now()
+		});
+	}
+
+	/** Replaces the signaling servers (one URL per line); sync restarts with them. */
+	async updateSignaling(text: string): Promise<boolean> {
+		const urls = parseSignalingList(text);
+		const problem = signalingProblem(urls);
+		this.settingsError = problem;
+		this.settingsSaved = false;
+		const current = this.networkConfig;
+		if (problem || !current) return false;
+		const ok = await this.#saveSettings({ ...current, signaling: urls, savedAt: Date.now() });
+		this.settingsSaved = ok;
+		return ok;
+	}
+
+	async #saveSettings(config: NetworkConfig): Promise<boolean> {
+		try {
+			await saveNetworkConfig(config);
+		} catch (error) {
+			this.settingsError = `The settings were not saved: ${messageOf(error)}`;
+			return false;
+		}
+		this.networkConfig = config;
+		this.settingsError = null;
+		if (this.#ledger) await this.#startSync(this.#ledger);
+		return true;
+	}
+
+	/** Forgets a pending network link without acting on it. */
+	dismissLink(): void {
+		this.pendingLink = null;
+		this.linkError = null;
+		this.linkNotice = null;
+		this.#clearLinkFromAddressBar();
+	}
+
+	/**
+	 * Adds a member (admins only): a `member.add` block signed by this node. Resolves true
+	 * once the block is durable; false with {@link memberError} set otherwise.
+	 */
+	async addMember(key: string, role: string, name: string): Promise<boolean> {
+		const problem = memberKeyProblem(key) ?? (isMemberRole(role) ? null : 'Choose a role.') ?? memberNameProblem(name);
+		this.memberError = problem;
+		if (problem || this.addingMember) return false;
+		const ledger = this.#ledger;
+		if (!ledger) {
+			this.memberError = 'Create or join a network first.';
+			return false;
+		}
+		const roster = ledger.roster();
+		const self = ledger.author;
+		if (!self || roster.get(self) !== 'admin') {
+			this.memberError = 'Only an admin of the network can add members; this node is not one.';
+			return false;
+		}
+		const normalized = normalizeMemberKey(key) as AuthorId;
+		if (roster.get(normalized) === role) {
+			this.memberError = `This key is already a member, as ${role}.`;
+			return false;
+		}
+		this.addingMember = true;
+		try {
+			const block = await ledger.append([memberAddTx(normalized, role as Parameters<typeof memberAddTx>[1], name)]);
+			await this.#view;
+			this.lastMemberAdded = { key: normalized, role, blockId: block.id };
+			return true;
+		} catch (error) {
+			this.memberError = `The member was not added: ${messageOf(error)}`;
+			return false;
+		} finally {
+			this.addingMember = false;
 		}
 	}
 
@@ -287,6 +530,48 @@ export class NodeState {
 		return true;
 	}
 
+	/** Reads a network link from the address bar now and whenever the fragment changes. */
+	#watchLinks(): void {
+		if (typeof window === 'undefined') return;
+		const read = () => this.#readLink(location.hash);
+		window.addEventListener('hashchange', read);
+		this.#unsubscribe.push(() => window.removeEventListener('hashchange', read));
+		read();
+	}
+
+	#readLink(hash: string): void {
+		if (!/(^#|&)network=/.test(hash)) return;
+		this.linkError = null;
+		this.linkNotice = null;
+		let link: NetworkLink;
+		try {
+			link = parseNetworkLink(hash);
+		} catch (error) {
+			this.pendingLink = null;
+			this.linkError = `This network link cannot be used: ${error instanceof InviteError ? error.message : messageOf(error)}. Nothing was changed.`;
+			return;
+		}
+		const ledger = this.#ledger;
+		if (this.status === 'no-network' || !ledger) {
+			this.pendingLink = { link, action: 'join' };
+		} else if (link.net !== ledger.net) {
+			this.pendingLink = null;
+			this.linkError = `This browser already holds the network “${this.network?.name || ledger.net.slice(0, 12)}”, and a browser holds one network. Open the link in another browser or browser profile. Nothing was changed.`;
+		} else if (!this.networkConfig) {
+			this.pendingLink = { link, action: 'adopt' };
+		} else {
+			this.pendingLink = null;
+			this.linkNotice = 'This browser is already a node of this network.';
+			this.#clearLinkFromAddressBar();
+		}
+	}
+
+	/** The room secret should not linger in the address bar (or be bookmarked) once used. */
+	#clearLinkFromAddressBar(): void {
+		if (typeof window === 'undefined' || !location.hash) return;
+		history.replaceState(history.state, '', location.pathname + location.search);
+	}
+
 	async #attach(ledger: Ledger): Promise<void> {
 		this.#ledger = ledger;
 		this.verifierName = ledger.verifierName;
@@ -299,23 +584,32 @@ export class NodeState {
 		this.rejected = ledger.rejectedCounts();
 		this.#queueView(() => this.#loadAll());
 		await this.#view;
-		this.network = { id: ledger.net, name: this.summary?.name ?? '' };
 		this.status = 'ready';
+		await this.#startSync(ledger);
+	}
+
+	async #startSync(ledger: Ledger): Promise<void> {
+		const config = this.networkConfig;
+		if (!config || !this.#sync) return;
+		try {
+			await this.#sync.start(ledger, config);
+		} catch (error) {
+			this.error = `Sync could not start: ${messageOf(error)}`;
+		}
 	}
 
 	#onAccepted(accepted: readonly Block[]): void {
 		for (const block of accepted) this.#checks.set(block.id, { check: 'verified' });
 		this.#queueView(async () => {
-			const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
-			const first = sorted[0];
+			const views = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b))).map((b) => this.#toView(b));
+			const first = views[0];
 			const last = this.blocks.at(-1);
-			if (first && last && compareOrder(orderKey(first), orderKey(last)) <= 0) {
-				// A block from a peer landed before blocks already shown: reread in order.
-				await this.#loadAll();
-				return;
-			}
-			this.blocks = [...this.blocks, ...sorted.map((b) => this.#toView(b))];
-			this.#readSummary();
+			if (!first) return;
+			if (!last || compareOrder(orderKey(first), orderKey(last)) > 0) this.blocks = [...this.blocks, ...views];
+			// Blocks from a peer that sort among those already shown: merge them in order (a
+			// catch-up interleaves with this node's own blocks batch after batch).
+			else this.blocks = mergeViews(this.blocks, views);
+			this.#readState();
 		});
 	}
 
@@ -331,13 +625,23 @@ export class NodeState {
 		const views: BlockView[] = [];
 		for await (const block of ledger.blocks()) views.push(this.#toView(block));
 		this.blocks = views;
-		this.#readSummary();
+		this.#readState();
 	}
 
-	#readSummary(): void {
-		const summary = this.#ledger?.state().summary as Summary | undefined;
+	/** Summary, network name and members, as of every accepted block. */
+	#readState(): void {
+		const ledger = this.#ledger;
+		if (!ledger) return;
+		const state = ledger.state();
+		const summary = state.summary as Summary | undefined;
 		// The fold updates its state in place: copy, so the view sees a new value.
 		this.summary = summary ? { name: summary.name, blocks: summary.blocks, txs: { ...summary.txs } } : null;
+		// Before the genesis arrives (joined, not yet synced) the link's name stands in.
+		this.network = { id: ledger.net, name: summary?.name || this.networkConfig?.name || '' };
+		const roster = ledger.roster();
+		const genesis = this.blocks[0]?.id === ledger.net ? this.blocks[0] : undefined;
+		this.members = memberViews(roster, (state['member-names'] ?? {}) as MemberNames, genesis?.author ?? null);
+		this.role = (ledger.author && roster.get(ledger.author)) ?? null;
 	}
 
 	#toView(block: Block): BlockView {

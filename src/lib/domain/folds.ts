@@ -1,0 +1,8 @@
+/**
+ * Folds the app keeps besides the core's summary. A fold is local state (nothing a peer
+ * checks), so adding one only costs a refold from the start on the next open.
+ */
+import type { Fold } from '$lib/core/index.js';
+import { memberNamesFold } from './members.js';
+
+export const APP_FOLDS: readonly Fold<unknown>[] = [memberNamesFold as Fold<unknown>];

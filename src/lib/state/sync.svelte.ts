@@ -1,0 +1,517 @@
+/**
+ * Sync, as the UI sees it: runs the core's Replicator (one sync session per peer) and
+ * Mesh (y-webrtc room, one ledger data channel per WebRTC connection) while the ledger is
+ * open, and turns their events into a calm picture: who is connected and how, how far
+ * apart the copies are, catch-up progress, refused blocks by reason and by the peer that
+ * sent them, and a log. Events arrive per batch of blocks; the picture is redrawn at most
+ * five times a second, so a catch-up of tens of thousands of blocks stays smooth.
+ */
+import type { AuthorId, BlockId, Ledger, ReasonCode, ReplicatorEvent, SyncSession, VersionVector } from '$lib/core/index.js';
+import { Replicator } from '$lib/core/index.js';
+import type { Mesh } from '$lib/core/sync/mesh.js';
+import type { MemberNames } from '$lib/domain/members.js';
+import type { NetworkConfig } from '$lib/domain/network-config.js';
+import type { SyncControl } from './node.svelte.js';
+
+/** Redraws at most this often (ms): about five times a second. */
+const REDRAW_MS = 200;
+/** Connection counts and "last seen" are sampled this often (ms) even without events. */
+const SAMPLE_MS = 1000;
+/** Lines kept in the sync log. */
+const LOG_LINES = 200;
+/** Refusals of one reason from one peer logged one by one, then every hundredth. */
+const REJECTIONS_LOGGED = 10;
+/** Presence (name, block count) is republished at most this often (ms). */
+const PRESENCE_MS = 5000;
+/** Closed sessions kept in the peers list (as offline, with when they were last seen). */
+const KEEP_CLOSED = 20;
+
+export type LinkKind = SyncSession['linkKind'];
+
+/** One peer node as the network panel shows it. */
+export interface PeerView {
+	/** Author key when the handshake told it, else the transport's id for the connection. */
+	readonly key: string;
+	readonly author: AuthorId | null;
+	/** Member name from this node's copy of the ledger, when known. */
+	readonly name: string | null;
+	/** Role in this node's roster; null when not a member here. */
+	readonly role: string | null;
+	readonly kind: LinkKind;
+	/** 'handshake' while connecting, 'ready' while syncing, 'closed' once gone. */
+	readonly state: SyncSession['state'];
+	readonly online: boolean;
+	/** When a frame last arrived from it (ms since the epoch); null if never. */
+	readonly lastSeen: number | null;
+	/** Blocks the peer holds, as far as this node knows (from its version vector). */
+	readonly theirBlocks: number;
+	/** Blocks this node holds that the peer lacks. */
+	readonly theyLack: number;
+	/** Blocks the peer holds that this node lacks. */
+	readonly weLack: number;
+	/** Catch-up stream from this peer, while one runs. */
+	readonly progress: { readonly received: number; readonly expected: number } | null;
+	readonly lastCatchUp: CatchUp | null;
+	readonly blocksIn: number;
+	readonly blocksOut: number;
+	/** Refused blocks from this peer, all reasons. */
+	readonly refused: number;
+	/** Sent blocks this node refused, or caught equivocating. */
+	readonly flagged: boolean;
+	/** Why the session ended, when it did. */
+	readonly closeReason: string | null;
+}
+
+/** A finished catch-up: how many blocks came in and how long it took. */
+export interface CatchUp {
+	readonly blocks: number;
+	readonly ms: number;
+	readonly at: number;
+}
+
+/** Blocks refused from one peer for one reason. */
+export interface RefusalView {
+	/** Author key of the sender, or the transport id if the handshake had not told it. */
+	readonly peer: string;
+	readonly author: AuthorId | null;
+	readonly name: string | null;
+	readonly code: ReasonCode;
+	/** Distinct blocks refused (a peer may send the same bad block again and again). */
+	readonly count: number;
+	/** Times a block was refused, repeats included. */
+	readonly attempts: number;
+	readonly lastDetail: string;
+	readonly lastBlock: BlockId | null;
+	readonly lastAt: number;
+}
+
+export interface LogLine {
+	readonly at: number;
+	readonly text: string;
+	readonly tone: 'info' | 'good' | 'warn' | 'bad';
+	/** How many times this same line was said in a row (1: once). */
+	readonly times: number;
+}
+
+export interface ConnectionCounts {
+	readonly webrtc: number;
+	readonly broadcast: number;
+	readonly signaling: number;
+}
+
+export type SyncStatus = 'stopped' | 'starting' | 'running';
+
+interface PeerRecord {
+	session: SyncSession;
+	closedAt: number | null;
+	closeReason: string | null;
+	catchUp: { startedAt: number; acceptedBefore: number } | null;
+	lastCatchUp: CatchUp | null;
+}
+
+const short = (id: string | null | undefined): string => (id ? id.slice(0, 8) : '?');
+const blocksText = (n: number): string => `${n.toLocaleString('en')} ${n === 1 ? 'block' : 'blocks'}`;
+
+/** Σ (seq + 1): the number of blocks a version vector stands for. */
+function blocksIn(vv: Readonly<VersionVector>): number {
+	let n = 0;
+	for (const seq of Object.values(vv)) n += seq + 1;
+	return n;
+}
+
+/** Blocks `a` holds that `b` lacks. */
+function lacking(a: Readonly<VersionVector>, b: Readonly<VersionVector>): number {
+	let n = 0;
+	for (const [author, seq] of Object.entries(a)) n += Math.max(0, seq - (b[author] ?? -1));
+	return n;
+}
+
+export class SyncState implements SyncControl {
+	status = $state<SyncStatus>('stopped');
+	/** Why sync is not running, when it failed to start. */
+	error = $state<string | null>(null);
+	/** The browser says it has a network connection. */
+	browserOnline = $state(true);
+	/** Signaling servers and whether each is connected. */
+	signaling = $state.raw<{ url: string; connected: boolean }[]>([]);
+	connections = $state.raw<ConnectionCounts>({ webrtc: 0, broadcast: 0, signaling: 0 });
+	peers = $state.raw<PeerView[]>([]);
+	/** Nodes announced through presence that have no sync session with this node. */
+	present = $state.raw<{ key: string; author: AuthorId | null; name: string | null }[]>([]);
+	refusals = $state.raw<RefusalView[]>([]);
+	log = $state.raw<LogLine[]>([]);
+
+	#ledger: Ledger | null = null;
+	#replicator: Replicator | null = null;
+	#mesh: Mesh | null = null;
+	#offs: (() => void)[] = [];
+	#records = new Map<string, PeerRecord>();
+	#refusals = new Map<string, { author: AuthorId | null; peer: string; code: ReasonCode; blocks: Set<string>; attempts: number; lastDetail: string; lastBlock: BlockId | null; lastAt: number }>();
+	/** The log as said so far; published to {@link log} on the next redraw. */
+	#lines: LogLine[] = [];
+	#linesChanged = false;
+	#redrawTimer: ReturnType<typeof setTimeout> | null = null;
+	#lastRedraw = 0;
+	#sampler: ReturnType<typeof setInterval> | null = null;
+	#signalingWas = new Map<string, boolean>();
+	/** Peers this node refused as non-members, by connection: asked again once they are members. */
+	#refused = new Map<string, AuthorId>();
+	#presence = { size: -1, at: 0 };
+	/** start/stop run one after another: a settings change restarts cleanly. */
+	#queue: Promise<void> = Promise.resolve();
+
+	/** Online: the browser has a network and at least one signaling server answers. */
+	get online(): boolean {
+		return this.browserOnline && this.connections.signaling > 0;
+	}
+
+	/** (Re)starts syncing `ledger` with the network described by `config`. */
+	start(ledger: Ledger, config: NetworkConfig): Promise<void> {
+		return this.#serial(async () => {
+			await this.#teardown();
+			await this.#setUp(ledger, config);
+		});
+	}
+
+	/** Leaves the network; the ledger stays open. */
+	stop(): Promise<void> {
+		return this.#serial(() => this.#teardown());
+	}
+
+	#serial(work: () => Promise<void>): Promise<void> {
+		const run = this.#queue.then(work, work);
+		this.#queue = run.catch(() => undefined);
+		return run;
+	}
+
+	async #setUp(ledger: Ledger, config: NetworkConfig): Promise<void> {
+		this.status = 'starting';
+		this.error = null;
+		this.#ledger = ledger;
+		// y-webrtc and simple-peer are only needed once a network exists.
+		const { Mesh } = await import('$lib/core/sync/mesh.js');
+		const replicator = new Replicator(ledger);
+		this.#replicator = replicator;
+		this.#offs.push(replicator.on((event) => this.#onEvent(event)));
+		try {
+			this.#mesh = new Mesh({
+				replicator,
+				secret: config.secret,
+				signaling: [...config.signaling],
+				presence: { name: this.#names()[ledger.author ?? ''] ?? null, blocks: ledger.size },
+				onLog: (message) => this.#say(message)
+			});
+		} catch (error) {
+			replicator.close();
+			this.#replicator = null;
+			this.status = 'stopped';
+			this.error = (error as Error).message;
+			throw error;
+		}
+		const mesh = this.#mesh;
+		const onPeers = ({ added, removed }: { added: string[]; removed: string[] }) => {
+			for (const id of added) this.#say(`webrtc: connecting to peer ${short(id)}`);
+			for (const id of removed) this.#say(`webrtc: peer ${short(id)} disconnected`);
+		};
+		mesh.provider.on('peers', onPeers);
+		this.#offs.push(() => mesh.provider.off('peers', onPeers));
+		this.#offs.push(
+			ledger.on('accepted', () => {
+				this.#admitRefused();
+				this.#redraw();
+			}),
+			ledger.on('equivocation', ({ author, seq }) => this.#say(`author ${short(author)} signed two different blocks at seq ${seq}: both kept as evidence, author flagged`, 'bad'))
+		);
+		if (typeof window !== 'undefined') {
+			const online = () => {
+				this.browserOnline = true;
+				this.#say('the browser is online again', 'good');
+			};
+			const offline = () => {
+				this.browserOnline = false;
+				this.#say('the browser went offline: peers are unreachable until it is back', 'warn');
+			};
+			window.addEventListener('online', online);
+			window.addEventListener('offline', offline);
+			this.#offs.push(() => {
+				window.removeEventListener('online', online);
+				window.removeEventListener('offline', offline);
+			});
+			this.browserOnline = navigator.onLine;
+		}
+		this.#sampler = setInterval(() => this.#sample(), SAMPLE_MS);
+		this.#say(`joining the network room through ${config.signaling.join(', ')}`);
+		this.status = 'running';
+		this.#sample();
+	}
+
+	async #teardown(): Promise<void> {
+		for (const off of this.#offs) off();
+		this.#offs = [];
+		if (this.#sampler) clearInterval(this.#sampler);
+		this.#sampler = null;
+		if (this.#redrawTimer) clearTimeout(this.#redrawTimer);
+		this.#redrawTimer = null;
+		this.#refused.clear();
+		this.#replicator?.close();
+		this.#replicator = null;
+		const mesh = this.#mesh;
+		this.#mesh = null;
+		if (mesh) {
+			mesh.destroy();
+			// y-webrtc frees the room name once its key promise settles; a restart must wait for that.
+			await mesh.provider.key;
+		}
+		this.#ledger = null;
+		this.#records.clear();
+		this.#refusals.clear();
+		this.#signalingWas.clear();
+		this.#presence = { size: -1, at: 0 };
+		if (this.status !== 'stopped') this.#say('left the network room');
+		this.status = 'stopped';
+		this.peers = [];
+		this.present = [];
+		this.refusals = [];
+		this.signaling = [];
+		this.connections = { webrtc: 0, broadcast: 0, signaling: 0 };
+		this.#flushLog();
+	}
+
+	#names(): MemberNames {
+		return (this.#ledger?.state()['member-names'] ?? {}) as MemberNames;
+	}
+
+	#peerName(author: AuthorId | null): string {
+		if (!author) return 'a peer';
+		const name = this.#names()[author];
+		return name ? `${name} (${short(author)})` : short(author);
+	}
+
+	#onEvent(event: ReplicatorEvent): void {
+		const { session } = event;
+		const now = Date.now();
+		let record = this.#records.get(session.label);
+		if (event.type === 'attached' || !record || record.session !== session) {
+			record = { session, closedAt: null, closeReason: null, catchUp: null, lastCatchUp: record?.lastCatchUp ?? null };
+			this.#records.set(session.label, record);
+		}
+		const who = this.#peerName(session.peerAuthor);
+		switch (event.type) {
+			case 'attached':
+				// The mesh logs the channel opening; the handshake follows.
+				break;
+			case 'ready':
+				this.#say(`sync session ready with ${who} over ${session.linkKind}`, 'good');
+				break;
+			case 'progress':
+				if (event.expected > 0 && !record.catchUp) {
+					record.catchUp = { startedAt: now, acceptedBefore: session.stats.accepted };
+					this.#say(`catch-up from ${who}: ${blocksText(event.expected)} to receive`);
+				}
+				break;
+			case 'caught-up':
+				if (record.catchUp) {
+					const blocks = session.stats.accepted - record.catchUp.acceptedBefore;
+					const ms = now - record.catchUp.startedAt;
+					record.catchUp = null;
+					// A stream that brought nothing new (duplicates, refused blocks) is no catch-up.
+					if (blocks === 0) break;
+					record.lastCatchUp = { blocks, ms, at: now };
+					const rate = ms > 0 ? `, ${Math.round((blocks * 1000) / ms).toLocaleString('en')} blocks/s` : '';
+					this.#say(`caught up with ${who}: ${blocksText(blocks)} in ${(ms / 1000).toFixed(1)} s${rate}; this node holds ${blocksText(this.#ledger?.size ?? 0)}`, 'good');
+				}
+				break;
+			case 'rejected':
+				this.#onRejected(session, event.rejection.code, event.rejection.detail, event.rejection.id ?? null, now);
+				break;
+			case 'closed':
+				record.closedAt = now;
+				record.closeReason = event.reason;
+				record.catchUp = null;
+				this.#onClosed(session, event.reason);
+				break;
+			case 'log':
+				this.#say(event.message, 'warn');
+				break;
+			case 'detached':
+				break;
+		}
+		this.#redraw();
+	}
+
+	#onRejected(session: SyncSession, code: ReasonCode, detail: string, id: BlockId | null, now: number): void {
+		const peer = session.peerAuthor ?? session.label;
+		const key = `${peer} ${code}`;
+		const entry = this.#refusals.get(key) ?? { author: session.peerAuthor, peer, code, blocks: new Set<string>(), attempts: 0, lastDetail: '', lastBlock: null, lastAt: 0 };
+		entry.attempts++;
+		// Bounded: a flood of distinct bad blocks is counted by attempts beyond this.
+		if (entry.blocks.size < 10_000) entry.blocks.add(id ?? `attempt ${entry.attempts}`);
+		entry.lastDetail = detail;
+		entry.lastBlock = id;
+		entry.lastAt = now;
+		this.#refusals.set(key, entry);
+		if (entry.attempts <= REJECTIONS_LOGGED || entry.attempts % 100 === 0) {
+			const more = entry.attempts > REJECTIONS_LOGGED ? ` (${entry.attempts} times so far)` : '';
+			this.#say(`refused block ${short(id)} from ${this.#peerName(session.peerAuthor)}: ${code}, ${detail}${more}`, 'bad');
+		}
+	}
+
+	#onClosed(session: SyncSession, reason: string): void {
+		const label = session.label;
+		const author = session.peerAuthor;
+		if (reason === 'NOT_A_MEMBER' && author) {
+			// This node refused it; once an admin's member.add for it arrives, ask it again.
+			this.#refused.set(label, author);
+			this.#say(`refused ${short(author)}: its key is not a member of this network in this node's copy of the ledger. An admin can add it under Members.`, 'warn');
+			return;
+		}
+		if (reason === 'peer left: NOT_A_MEMBER') {
+			// The mesh asks again with backoff; nothing changes until an admin adds this key.
+			this.#say(`${this.#peerName(author)} refused this node: its key is not a member in that peer's copy of the ledger. An admin of the network must add this node's key.`, 'warn');
+			return;
+		}
+		this.#say(`session with ${this.#peerName(author)} closed: ${reason}`, reason.startsWith('peer left: node stopped') ? 'info' : 'warn');
+	}
+
+	/** Peers this node refused whose keys are members now: reconnect so they sync at once. */
+	#admitRefused(): void {
+		if (this.#refused.size === 0 || !this.#ledger) return;
+		const roster = this.#ledger.roster();
+		for (const [label, author] of this.#refused) {
+			if (!roster.has(author)) continue;
+			this.#refused.delete(label);
+			this.#say(`${this.#peerName(author)} is a member now: reconnecting`);
+			this.#reconnect(label);
+		}
+	}
+
+	#reconnect(label: string): void {
+		const conn = this.#mesh?.provider.room?.webrtcConns.get(label);
+		const live = this.#replicator?.sessions().some((s) => s.label === label && s.state === 'ready');
+		if (conn && !live) conn.destroy();
+	}
+
+	/** Connection counts, signaling reachability and presence; runs every second. */
+	#sample(): void {
+		const mesh = this.#mesh;
+		const ledger = this.#ledger;
+		if (!mesh || !ledger) return;
+		for (const conn of mesh.provider.signalingConns) {
+			const before = this.#signalingWas.get(conn.url);
+			if (before === conn.connected) continue;
+			if (conn.connected) this.#say(`signaling server ${conn.url} connected`, 'good');
+			else if (before === true) this.#say(`signaling server ${conn.url} lost; reconnecting`, 'warn');
+			this.#signalingWas.set(conn.url, conn.connected);
+		}
+		const now = Date.now();
+		if (ledger.size !== this.#presence.size && now - this.#presence.at >= PRESENCE_MS) {
+			this.#presence = { size: ledger.size, at: now };
+			mesh.setPresence({ name: this.#names()[ledger.author ?? ''] ?? null, blocks: ledger.size });
+		}
+		this.#redraw();
+	}
+
+	#say(text: string, tone: LogLine['tone'] = 'info'): void {
+		const last = this.#lines.at(-1);
+		// A line said again and again (a peer re-sending the same bad block) is one line with a count.
+		if (last && last.text === text) this.#lines[this.#lines.length - 1] = { ...last, at: Date.now(), times: last.times + 1 };
+		else this.#lines.push({ at: Date.now(), text, tone, times: 1 });
+		if (this.#lines.length > LOG_LINES) this.#lines.splice(0, this.#lines.length - LOG_LINES);
+		this.#linesChanged = true;
+		this.#redraw();
+	}
+
+	#flushLog(): void {
+		if (!this.#linesChanged) return;
+		this.#linesChanged = false;
+		this.log = [...this.#lines];
+	}
+
+	/** Schedules a redraw; many events within {@link REDRAW_MS} become one. */
+	#redraw(): void {
+		if (this.#redrawTimer) return;
+		const wait = Math.max(0, REDRAW_MS - (Date.now() - this.#lastRedraw));
+		this.#redrawTimer = setTimeout(() => {
+			this.#redrawTimer = null;
+			this.#lastRedraw = Date.now();
+			this.#draw();
+		}, wait);
+	}
+
+	#draw(): void {
+		this.#flushLog();
+		const ledger = this.#ledger;
+		const mesh = this.#mesh;
+		if (!ledger || !mesh) return;
+		this.connections = mesh.connections();
+		this.signaling = mesh.provider.signalingConns.map((c) => ({ url: c.url, connected: c.connected }));
+		const names = this.#names();
+		const roster = ledger.roster();
+		const ours = ledger.versionVector();
+		const flaggedAuthors = new Set<string>(ledger.flaggedAuthors());
+		const refusedBy = new Map<string, number>();
+		for (const r of this.#refusals.values()) refusedBy.set(r.peer, (refusedBy.get(r.peer) ?? 0) + r.blocks.size);
+
+		// One row per peer node: its open session, else the one seen last.
+		const best = new Map<string, PeerRecord>();
+		for (const record of this.#records.values()) {
+			const key = record.session.peerAuthor ?? record.session.label;
+			const current = best.get(key);
+			const open = record.session.state !== 'closed';
+			if (!current || (open && current.session.state === 'closed') || (open === (current.session.state !== 'closed') && record.session.lastSeen > current.session.lastSeen)) {
+				best.set(key, record);
+			}
+		}
+		const views: PeerView[] = [];
+		for (const [key, record] of best) {
+			const s = record.session;
+			const author = s.peerAuthor;
+			// A connection that never completed its handshake and is gone says nothing useful.
+			if (!author && s.state === 'closed') continue;
+			const theirs = s.peerVersionVector;
+			const progress = s.progress;
+			views.push({
+				key,
+				author,
+				name: author ? (names[author] ?? null) : null,
+				role: author ? (roster.get(author) ?? null) : null,
+				kind: s.linkKind,
+				state: s.state,
+				online: s.state !== 'closed',
+				lastSeen: s.lastSeen > 0 ? s.lastSeen : null,
+				theirBlocks: blocksIn(theirs),
+				theyLack: lacking(ours, theirs),
+				weLack: lacking(theirs, ours),
+				progress: progress.streaming && progress.expected > 0 ? { received: progress.received, expected: progress.expected } : null,
+				lastCatchUp: record.lastCatchUp,
+				blocksIn: s.stats.blocksIn,
+				blocksOut: s.stats.blocksOut,
+				refused: refusedBy.get(key) ?? 0,
+				flagged: (refusedBy.get(key) ?? 0) > 0 || (author !== null && flaggedAuthors.has(author)),
+				closeReason: record.closeReason
+			});
+		}
+		views.sort((a, b) => Number(b.online) - Number(a.online) || (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.key < b.key ? -1 : 1));
+		this.peers = views;
+		this.#pruneClosed();
+
+		// Presence entries of a node that left linger for up to 30 s (awareness timeout): one per author.
+		const syncing = new Set(views.filter((v) => v.online && v.author).map((v) => v.author));
+		const present = new Map<string, { author: AuthorId | null; name: string | null }>();
+		for (const p of mesh.presence()) {
+			const author = typeof p.state.author === 'string' ? (p.state.author as AuthorId) : null;
+			if (author && syncing.has(author)) continue;
+			present.set(author ?? `client ${p.clientId}`, { author, name: typeof p.state.name === 'string' ? p.state.name : null });
+		}
+		this.present = [...present.entries()].map(([key, p]) => ({ key, ...p }));
+		this.refusals = [...this.#refusals.values()]
+			.map(({ blocks, ...r }) => ({ ...r, count: blocks.size, name: r.author ? (names[r.author] ?? null) : null }))
+			.sort((a, b) => b.count - a.count || (a.peer < b.peer ? -1 : 1));
+	}
+
+	/** Keeps the most recent closed sessions only: a long-running node sees many come and go. */
+	#pruneClosed(): void {
+		const closed = [...this.#records.entries()].filter(([, r]) => r.closedAt !== null).sort((a, b) => b[1].closedAt! - a[1].closedAt!);
+		for (const [label] of closed.slice(KEEP_CLOSED)) this.#records.delete(label);
+	}
+}

@@ -1,0 +1,202 @@
+// Several clinic nodes in one test: each node is its own Chromium process with its own
+// profile directory (so WebRTC between them is real; two pages of one browser would talk
+// over BroadcastChannel instead), driven through the UI as a person would. A node can be
+// closed and relaunched on the same profile (its IndexedDB survives), and its signaling
+// can be cut (the WebSocket to /signaling refused) to take it offline while it runs.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, expect, type BrowserContext, type Page } from '@playwright/test';
+import { chromiumArgs, chromiumPath } from '../../scripts/chromium.js';
+
+export interface Node {
+	readonly name: string;
+	readonly dir: string;
+	context: BrowserContext;
+	page: Page;
+	/** Whether the signaling WebSocket is refused (the node cannot find peers). */
+	signalingBlocked: boolean;
+}
+
+/** A fresh, empty browser profile directory for one node. */
+export function profileDir(name: string): string {
+	return mkdtempSync(join(tmpdir(), `clinic-node-${name}-`));
+}
+
+/** Starts a Chromium process on `dir` and opens the app; the node runs once the page is up. */
+export async function launchNode(name: string, dir: string, baseURL: string, options: { signalingBlocked?: boolean } = {}): Promise<Node> {
+	const context = await chromium.launchPersistentContext(dir, {
+		executablePath: chromiumPath(),
+		args: chromiumArgs,
+		headless: true,
+		baseURL,
+		viewport: { width: 1280, height: 900 }
+	});
+	const node: Node = { name, dir, context, page: context.pages()[0] ?? (await context.newPage()), signalingBlocked: options.signalingBlocked ?? false };
+	// Every signaling connection goes through here: passed to the real server, or refused
+	// while the node is "offline" (y-webrtc keeps retrying every 1-2.5 s).
+	await context.routeWebSocket(/\/signaling$/, (ws) => {
+		if (node.signalingBlocked) ws.close({ code: 1011, reason: 'signaling blocked by the test' });
+		else ws.connectToServer();
+	});
+	node.page.on('pageerror', (error) => console.log(`[${name}] page error: ${error.message}`));
+	await openApp(node.page);
+	return node;
+}
+
+/** Closes the node's browser process (its profile, hence its ledger, stays on disk). */
+export async function closeNode(node: Node): Promise<void> {
+	await node.context.close();
+}
+
+export function removeProfile(node: Node): void {
+	rmSync(node.dir, { recursive: true, force: true });
+}
+
+export async function openApp(page: Page): Promise<void> {
+	await page.goto('/');
+	await expect(page.getByTestId('app')).not.toHaveAttribute('data-status', 'loading');
+}
+
+export async function showTab(page: Page, tab: 'ledger' | 'network' | 'members' | 'diagnostics'): Promise<void> {
+	await page.getByTestId(`tab-${tab}`).click();
+	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
+}
+
+export async function foundNetwork(page: Page, name: string): Promise<void> {
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
+	await page.getByTestId('clinic-name').fill(name);
+	await page.getByTestId('create-network').click();
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready');
+	await expect(page.getByTestId('network-name')).toHaveText(name);
+}
+
+/** The node's public key as its screen shows it, before it holds a network. */
+export async function keyBeforeJoining(page: Page): Promise<string> {
+	const key = await page.getByTestId('node-key').inputValue();
+	expect(key).toMatch(/^[0-9a-f]{64}$/);
+	return key;
+}
+
+/** Adds a member through the Members tab of an admin node and waits for the block. */
+export async function addMember(page: Page, key: string, role: string, name: string): Promise<void> {
+	await showTab(page, 'members');
+	await page.getByTestId('member-key-input').fill(key);
+	await page.getByTestId('member-role').selectOption(role);
+	await page.getByTestId('member-name').fill(name);
+	await page.getByTestId('add-member-button').click();
+	await expect(page.getByTestId('member-status')).toContainText('Added');
+	await expect(page.getByTestId('member').and(page.locator(`[data-key="${key}"]`))).toHaveAttribute('data-role', role);
+}
+
+/** The network link from the Network tab's share panel. */
+export async function shareLink(page: Page): Promise<string> {
+	await showTab(page, 'network');
+	const link = await page.getByTestId('network-link').inputValue();
+	expect(link).toContain('#network=');
+	return link;
+}
+
+/** Opens a network link on a node without a network and joins. */
+export async function joinByLink(page: Page, link: string, expectedName: string): Promise<void> {
+	await page.goto(link);
+	await expect(page.getByTestId('join-network')).toBeVisible();
+	await expect(page.getByTestId('join-network-name')).toHaveText(expectedName);
+	await expect(page.getByTestId('join-membership-note')).toContainText('An admin of the network must add this key as a member');
+	await page.getByTestId('join-network-button').click();
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready');
+}
+
+/** Waits until the node's ledger holds `size` blocks. */
+export async function waitForSize(page: Page, size: number, timeout = 30_000): Promise<void> {
+	await expect(page.getByTestId('ledger-size')).toHaveAttribute('data-size', String(size), { timeout });
+}
+
+export async function ledgerSize(page: Page): Promise<number> {
+	return Number(await page.getByTestId('ledger-size').getAttribute('data-size'));
+}
+
+/** Writes test entries from the Diagnostics tab and waits until all are stored. */
+export async function writeTestEntries(page: Page, count: number, timeout = 60_000): Promise<void> {
+	await showTab(page, 'diagnostics');
+	await page.getByTestId('test-count').fill(String(count));
+	await page.getByTestId('test-write').click();
+	const run = page.getByTestId('test-run');
+	await expect(run).toHaveAttribute('data-running', 'false', { timeout });
+	await expect(run).toHaveAttribute('data-done', String(count));
+}
+
+/** The fingerprint the Diagnostics tab computes (sha256 of all block ids in ledger order). */
+export async function uiFingerprint(page: Page): Promise<{ digest: string; blocks: number; summary: string }> {
+	await showTab(page, 'diagnostics');
+	const value = page.getByTestId('fingerprint-value');
+	const before = (await value.count()) > 0 ? await value.getAttribute('data-at') : null;
+	await page.getByTestId('fingerprint-compute').click();
+	await expect(value).toBeVisible();
+	if (before) await expect(value).not.toHaveAttribute('data-at', before);
+	return {
+		digest: (await value.getAttribute('data-digest'))!,
+		blocks: Number(await value.getAttribute('data-blocks')),
+		summary: (await page.getByTestId('ledger-summary').getAttribute('data-summary'))!
+	};
+}
+
+/** What the node stored, read from its IndexedDB behind the app: block ids in ledger order and heads. */
+export interface StoredLedger {
+	readonly count: number;
+	/** sha256 over the ordered ids (the order index: clock, then id). */
+	readonly orderDigest: string;
+	readonly heads: Record<string, { seq: number; id: string }>;
+}
+
+export async function storedLedger(page: Page): Promise<StoredLedger> {
+	const { ids, heads } = await page.evaluate(
+		() =>
+			new Promise<{ ids: string[]; heads: { author: string; seq: number; id: string }[] }>((resolve, reject) => {
+				const open = indexedDB.open('clinic-ledger');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const db = open.result;
+					const tx = db.transaction(['blocks', 'heads']);
+					const keys = tx.objectStore('blocks').index('order').getAllKeys();
+					const all = tx.objectStore('heads').getAll();
+					tx.oncomplete = () => {
+						db.close();
+						resolve({ ids: keys.result as string[], heads: all.result as { author: string; seq: number; id: string }[] });
+					};
+					tx.onerror = () => reject(tx.error);
+				};
+			})
+	);
+	const hash = createHash('sha256');
+	for (const id of ids) hash.update(Buffer.from(id, 'hex'));
+	return {
+		count: ids.length,
+		orderDigest: hash.digest('hex'),
+		heads: Object.fromEntries(heads.sort((a, b) => (a.author < b.author ? -1 : 1)).map((h) => [h.author, { seq: h.seq, id: h.id }]))
+	};
+}
+
+/** The peer row for `author` in the node's Network tab. */
+export function peerRow(page: Page, author: string) {
+	return page.getByTestId('peer').and(page.locator(`[data-author="${author}"]`));
+}
+
+/** The node's own key once it is in a network (header). */
+export async function ownKey(page: Page): Promise<string> {
+	const key = await page.getByTestId('node-id').getAttribute('data-full');
+	expect(key).toMatch(/^[0-9a-f]{64}$/);
+	return key!;
+}
+
+/** Prints each node's sync log (newest first), to explain a failure. */
+export async function printSyncLogs(nodes: readonly Node[]): Promise<void> {
+	for (const node of nodes) {
+		const lines = await node.page
+			.getByTestId('sync-log-line')
+			.allTextContents()
+			.catch(() => ['(page closed)']);
+		console.log(`--- sync log of ${node.name}, newest first ---\n${lines.slice(0, 60).join('\n')}`);
+	}
+}
