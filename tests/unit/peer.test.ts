@@ -211,10 +211,10 @@ describe('headless peer', () => {
 		expect((await status()).size).toBe(0);
 
 		await a.append([{ t: 'member.add', key: publicKeyOf(testSecret('newcomer')), role: 'peer' }]);
-		await until(async () => (await status()).size === a.size, 20_000, 'the admitted peer to receive the ledger');
+		await until(async () => (await status()).size === a.size, 60_000, 'the admitted peer to receive the ledger');
 		await newcomer.line(/this node is now a member \(role peer\)/);
 		expect(await newcomer.stop()).toBe(0);
-	}, 40_000);
+	}, 90_000);
 
 	it('refuses a damaged or missing network link with a clear error and a non-zero exit code', async () => {
 		// More cases of the command line: tests/unit/peer-files.test.ts.
