@@ -291,13 +291,17 @@ async function propagation(page, count) {
 		await nodes[0].call('yjs.join', { room, secret: yjsSecret, signaling });
 		await signalingUp(nodes[0], 'yjs.status');
 		await Promise.all(nodes.slice(1).map((n) => n.call('yjs.join', { room, secret: yjsSecret, signaling })));
-		await Promise.all(nodes.map((n) => n.call('yjs.waitConnected', { count: nodes.length - 1, timeoutMs: 60_000 }, 90_000)));
+		// y-webrtc does not always complete a 5-peer mesh (a pair can stay unconnected); it
+		// relays updates, so the baseline runs on what formed, and says so.
+		const yConnected = await Promise.all(nodes.map((n) => n.call('yjs.waitConnected', { count: nodes.length - 1, atLeast: 1, timeoutMs: 20_000 }, 60_000)));
+		const yjsLinks = yConnected.reduce((sum, c) => sum + c.connected, 0);
 		await Promise.all(receivers.map((n) => n.call('yjs.trackArrivals')));
 		await Promise.all(nodes.map((n) => measureClock(n)));
 		const yWritten = await writer.call('yjs.writeEvery', { count, everyMs: WRITE_EVERY_MS }, count * WRITE_EVERY_MS + 60_000);
 		const yWaits = await Promise.all(receivers.map((n) => n.call('yjs.waitLength', { length: count, timeoutMs: 30_000 }, 60_000)));
 		const yArrivals = await Promise.all(receivers.map((n) => n.call('yjs.arrivals')));
-		out.yjs = { ...latencies(writer, receivers, yWritten.sent, yArrivals), converged: yWaits.every((w) => w.converged) };
+		out.yjs = { ...latencies(writer, receivers, yWritten.sent, yArrivals), converged: yWaits.every((w) => w.converged), connections: yjsLinks, broadcast: yConnected.reduce((sum, c) => sum + c.broadcast, 0) };
+		if (yjsLinks < nodes.length * (nodes.length - 1)) log(`propagation yjs: the y-webrtc mesh formed only ${yjsLinks} of ${nodes.length * (nodes.length - 1)} connection ends`);
 		log(`propagation yjs: p50 ${out.yjs.p50.toFixed(1)} ms, p95 ${out.yjs.p95.toFixed(1)} ms`);
 		for (const n of nodes) await n.call('yjs.reset');
 		return out;
@@ -436,7 +440,7 @@ if (r.propagation?.ledger) {
 	const p = r.propagation;
 	const spread = (clocks) => clocks.map((c) => `${sig(c.offset, 2)}±${sig(c.rtt / 2, 2)}`).join(', ');
 	out.push(`  propagation: ${p.ledger.samples.length} arrivals (${p.count} notes x 4 receivers), min ${ms(p.ledger.min)}, p50 ${ms(p.ledger.p50)}, p95 ${ms(p.ledger.p95)}, max ${ms(p.ledger.max)}; ${Math.round(100 * p.ledger.directShare)}% first arrived straight from the writer`);
-	out.push(`    of which the writer's own append (sign + strict IndexedDB commit) p50 ${ms(p.ledger.appendP50Ms)}, p95 ${ms(p.ledger.appendP95Ms)}; yjs p50 ${ms(p.yjs?.p50)}, p95 ${ms(p.yjs?.p95)}`);
+	out.push(`    of which the writer's own append (sign + strict IndexedDB commit) p50 ${ms(p.ledger.appendP50Ms)}, p95 ${ms(p.ledger.appendP95Ms)}; yjs p50 ${ms(p.yjs?.p50)}, p95 ${ms(p.yjs?.p95)} over ${p.yjs?.connections ?? '?'} of 20 WebRTC connection ends`);
 	const receivers = p.reports.filter((_, i) => i !== 1);
 	const avg = (pick) => receivers.reduce((n, rep) => n + pick(rep).busyMs, 0) / Math.max(1, receivers.reduce((n, rep) => n + pick(rep).calls, 0));
 	const calls = receivers.reduce((n, rep) => n + rep.probes.receive.calls, 0);
