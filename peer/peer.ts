@@ -16,7 +16,7 @@ import { logActivity, logMesh, short } from './activity.js';
 import { lockStore } from './lock.js';
 import { keepSessionsUp } from './rejoin.js';
 import { serveStatus, type StatusServer } from './status.js';
-import { browserLikeWrtc, type WrtcModule } from './wrtc.js';
+import type { WrtcModule } from './wrtc.js';
 
 /** What {@link startPeer} needs; the CLI builds it from the command line. */
 export interface PeerConfig {
@@ -103,7 +103,7 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 			replicator,
 			secret: link.secret,
 			signaling: [...link.signaling],
-			wrtc: browserLikeWrtc(config.wrtc),
+			wrtc: config.wrtc,
 			presence: { name: 'headless peer', headless: true },
 			onLog: log
 		});

@@ -19,7 +19,7 @@ import { Mesh } from '../../src/lib/core/sync/mesh.js';
 import { authorOf, foundNetwork, testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { networkLinkUrl, newRoomSecret } from '../../src/lib/domain/invite.js';
 import { writeKeyFile } from '../../peer/identity.js';
-import { browserLikeWrtc, type WrtcModule } from '../../peer/wrtc.js';
+import type { WrtcModule } from '../../peer/wrtc.js';
 import { attachSignaling } from '../../server/signaling.js';
 
 const require = createRequire(import.meta.url);
@@ -130,7 +130,7 @@ describe('headless peer', () => {
 		const secret = newRoomSecret();
 		link = networkLinkUrl('http://127.0.0.1/', { net: a.net, secret, signaling: [`ws://127.0.0.1:${port}/signaling`] });
 		replicator = new Replicator(a);
-		mesh = new Mesh({ replicator, secret, signaling: [`ws://127.0.0.1:${port}/signaling`], wrtc: browserLikeWrtc(wrtc) });
+		mesh = new Mesh({ replicator, secret, signaling: [`ws://127.0.0.1:${port}/signaling`], wrtc });
 		writeKeyFile(keyPath, testSecret('peer'));
 	}, 30_000);
 
