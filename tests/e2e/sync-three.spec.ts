@@ -66,7 +66,7 @@ test('three browsers write concurrently while one is offline, then all converge'
 		] as const) {
 			await showTab(node.page, 'network');
 			for (const peer of peers) {
-				await expect(peerRow(node.page, peer)).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+				await expect(peerRow(node.page, peer)).toHaveAttribute('data-state', 'ready', { timeout: 90_000 });
 				await expect(peerRow(node.page, peer)).toHaveAttribute('data-kind', 'webrtc');
 			}
 			await expect(node.page.getByTestId('connection')).toHaveAttribute('data-webrtc', '2');
