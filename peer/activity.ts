@@ -74,6 +74,9 @@ export function logActivity(ledger: Ledger, replicator: Replicator, log: (line: 
 					}
 					break;
 				}
+				case 'guest':
+					log(`refused ${peer}: not a member in this node's copy of the ledger (the connection stays open; it syncs once an admin adds it)`);
+					break;
 				case 'closed':
 					deciles.delete(event.session.label);
 					log(`session with ${peer} closed: ${event.reason}`);

@@ -12,6 +12,8 @@ import { createNodeVerifier } from '../src/lib/core/crypto/node-verifier.js';
 import { FileStore } from '../src/lib/core/storage/file.js';
 import { Mesh } from '../src/lib/core/sync/mesh.js';
 import type { NetworkLink } from '../src/lib/domain/invite.js';
+import { APP_FOLDS } from '../src/lib/domain/folds.js';
+import { APP_RULES } from '../src/lib/domain/rules.js';
 import { logActivity, logMesh, short } from './activity.js';
 import { lockStore } from './lock.js';
 import { keepSessionsUp } from './rejoin.js';
@@ -67,7 +69,8 @@ export interface RunningPeer {
 async function openLedger(config: PeerConfig): Promise<Ledger> {
 	const store = await FileStore.open(config.storePath);
 	try {
-		return await Ledger.open({ store, net: config.link.net, signer: await createSigner(config.seed), verifier: await createNodeVerifier() });
+		// The app's transaction types and folds: the peer must accept every block a clinic may write.
+		return await Ledger.open({ store, net: config.link.net, signer: await createSigner(config.seed), verifier: await createNodeVerifier(), rules: APP_RULES, folds: APP_FOLDS });
 	} catch (error) {
 		await store.close();
 		throw error;

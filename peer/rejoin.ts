@@ -1,18 +1,16 @@
 /**
  * Keeping sync sessions up. A WebRTC connection carries one ledger session, and the
- * mesh opens it once: when the session ends while the connection stays (most often a
- * member refused this node, `bye NOT_A_MEMBER`, because an admin has not added its key
- * yet) nothing syncs on that connection again. Dropping just that connection is not
- * enough: y-webrtc reconnects under the same peer ids and its bookkeeping races (the old
- * connection's close removes the new one). So when a connection has had no session for a
- * while, the peer leaves the room and joins it again under a new peer id, exactly like a
- * restart: every peer then connects afresh and a new handshake can succeed, once the
- * admin's `member.add` block has reached that peer. Waits double after each rejoin that
- * did not help, up to five minutes (or the first wait, if longer).
+ * mesh opens it once: when the session ends while the connection stays (a protocol
+ * failure, a peer that stopped its node but kept the page) nothing syncs on that
+ * connection again. A session kept open while one side refuses the other as a
+ * non-member (states 'guest' and 'refused') is not stuck: it starts syncing on the same
+ * link as soon as an admin's `member.add` reaches the refusing side.
  *
- * Peers this node refused itself (not members in its roster) do not count while its
- * roster stays the same: rejoining for them would only disturb the others. Once a
- * `member.add` arrives they count again, so a newly added clinic gets its session.
+ * Dropping just a dead connection is not enough: y-webrtc reconnects under the same peer
+ * ids and its bookkeeping races (the old connection's close removes the new one). So when
+ * a connection has had no session for a while, the peer leaves the room and joins it
+ * again under a new peer id, exactly like a restart. Waits double after each rejoin that
+ * did not help, up to five minutes (or the first wait, if longer).
  */
 import type { AuthorId, Replicator } from '../src/lib/core/index.js';
 import type { Mesh } from '../src/lib/core/sync/mesh.js';
@@ -51,6 +49,10 @@ export function keepSessionsUp({ replicator, mesh, rejoin, log, firstWaitMs }: R
 	const stopListening = replicator.on((event) => {
 		const label = event.session.label;
 		if (event.type === 'ready') lastReason.delete(label);
+		if (event.type === 'refused') {
+			log(`peer ${short(label)} refused this node: key ${author} is not a member in its copy of the ledger. An admin must add it as a member (e.g. role "peer"); the connection stays open and syncs once that happens`);
+			return;
+		}
 		if (event.type !== 'closed') return;
 		lastReason.set(label, event.reason);
 		if (event.reason === REFUSED_US) {
@@ -64,7 +66,9 @@ export function keepSessionsUp({ replicator, mesh, rejoin, log, firstWaitMs }: R
 		if (!conns) return;
 		// Reasons matter only while the connection lasts; peer ids are not reused.
 		for (const label of lastReason.keys()) if (!conns.has(label)) lastReason.delete(label);
-		const ready = new Set(replicator.sessions().filter((s) => s.state === 'ready').map((s) => s.label));
+		// A session kept open while one side refuses the other (guest / refused) is alive:
+		// it turns into a syncing one as soon as the roster allows, without a rejoin.
+		const ready = new Set(replicator.sessions().filter((s) => s.state === 'ready' || s.state === 'guest' || s.state === 'refused').map((s) => s.label));
 		const stuck = [...conns.entries()]
 			.filter(([id, conn]) => conn.connected && !ready.has(id) && !REFUSED_BY_US.has(lastReason.get(id) ?? ''))
 			.map(([id]) => id);

@@ -5,7 +5,7 @@ import { NOTE_MAX_CHARS, noteProblem, noteTx } from '$lib/domain/note.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
 
 const noteRule = CORE_RULES.find((r) => r.type === 'note')!;
-const coreAccepts = (text: string) => noteRule.check(noteTx(text), { block: {} as Block, roster: new Map() as Roster, role: 'admin' }) === null;
+const coreAccepts = (text: string) => noteRule.check(noteTx(text), { block: {} as Block, roster: new Map() as Roster, role: 'admin', revoked: new Set() }) === null;
 
 describe('entries', () => {
 	it('refuses empty and blank text with a message', () => {

@@ -236,11 +236,18 @@ describe('every reason code', () => {
 		expect(c.heads().find((h) => h.author === authorOf('b'))?.id).toBe(before.id);
 	});
 
-	it('TX_INVALID: unknown type, bad fields, wrong role', async () => {
+	it('NOT_AUTHORIZED: a member whose role may not sign the transaction', async () => {
 		const a = await foundNetwork({ members: { b: 'clinician' } });
 		const b = await joinNetwork(a.net, 'b');
 		await syncInto(b, a);
-		await expect(b.append([{ t: 'member.add', key: publicKeyOf(testSecret('z')), role: 'admin' }])).rejects.toMatchObject({ code: 'TX_INVALID' });
+		await expect(b.append([{ t: 'member.add', key: publicKeyOf(testSecret('z')), role: 'admin' }])).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
+		const bHead = b.heads().find((h) => h.author === authorOf('founder'))!;
+		const forged = await makeBlock(testSigner('b'), { net: a.net, deps: [bHead.id], clock: bHead.clock + 1, txs: [{ t: 'member.revoke', key: publicKeyOf(testSecret('founder')) }] });
+		await expectCode(a, forged.bytes, 'NOT_AUTHORIZED');
+	});
+
+	it('TX_INVALID: unknown type, bad fields', async () => {
+		const a = await foundNetwork({ members: { b: 'clinician' } });
 		await expect(a.append([{ t: 'no.such.type' }])).rejects.toMatchObject({ code: 'TX_INVALID' });
 		await expect(a.append([{ t: 'note', text: '' }])).rejects.toMatchObject({ code: 'TX_INVALID' });
 		const genesisAgain = await makeBlock(testSigner('founder'), { net: a.net, seq: 2, prev: a.heads()[0]!.id, clock: 2, txs: [{ t: 'genesis', name: 'again' }] });

@@ -195,14 +195,14 @@ describe('headless peer', () => {
 		expect(second.stderr).toBe('');
 	}, 60_000);
 
-	it('is refused until an admin adds its key, then syncs without a restart', async () => {
+	it('is refused until an admin adds its key, then syncs on the same connection', async () => {
 		const key = join(dir, 'newcomer.key');
 		writeKeyFile(key, testSecret('newcomer'));
 		const newcomer = new PeerProcess(['--invite', link, '--store', join(dir, 'newcomer.log'), '--key', key, '--status-port', '0', '--rejoin-after', '1']);
 		peers.push(newcomer);
 		let stopWatching = () => {};
 		const refused = new Promise<void>((resolve) => {
-			stopWatching = replicator.on((e) => e.type === 'closed' && e.reason === 'NOT_A_MEMBER' && e.session.peerAuthor === authorOf('newcomer') && resolve());
+			stopWatching = replicator.on((e) => e.type === 'guest' && e.reason === 'NOT_A_MEMBER' && e.session.peerAuthor === authorOf('newcomer') && resolve());
 		});
 		await newcomer.line(/NOT A MEMBER YET/);
 		await refused;

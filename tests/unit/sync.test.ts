@@ -57,19 +57,59 @@ describe('sync over an in-memory link', () => {
 		rb.close();
 	});
 
-	it('drops a peer that is not a member, and one on another network', async () => {
+	it('keeps a non-member as a guest: it gets nothing, may send a join request, and syncs once admitted', async () => {
 		const a = await foundNetwork();
 		const stranger = await joinNetwork(a.net, 'stranger');
 		const ra = new Replicator(a, { tickMs: 0 });
 		const rs = new Replicator(stranger, { tickMs: 0 });
 		const [la, ls] = memoryLinkPair();
-		const closed: string[] = [];
-		ra.attach(la, 's').on((e) => e.type === 'closed' && closed.push(e.reason));
-		rs.attach(ls, 'a');
-		await until(() => closed.length > 0);
-		expect(closed[0]).toBe('NOT_A_MEMBER');
+		const onA: string[] = [];
+		const onS: string[] = [];
+		const joins: string[] = [];
+		const replies: string[] = [];
+		const sa = ra.attach(la, 's');
+		sa.on((e) => {
+			onA.push(e.type === 'guest' ? `guest:${e.reason}` : e.type);
+			if (e.type === 'join') joins.push(new TextDecoder().decode(e.data));
+		});
+		const ss = rs.attach(ls, 'a');
+		ss.on((e) => {
+			onS.push(e.type === 'refused' ? `refused:${e.reason}` : e.type);
+			if (e.type === 'join-reply') replies.push(new TextDecoder().decode(e.data));
+		});
+		await until(() => onA.includes('guest:NOT_A_MEMBER') && onS.includes('refused:NOT_A_MEMBER'));
+		expect(sa.state).toBe('guest');
+		expect(ss.state).toBe('refused');
+		expect(ss.deniedBy).toBe('NOT_A_MEMBER');
+		// Nothing flows to a guest, not even gossip.
+		await a.append([{ t: 'note', text: 'private' }]);
+		await settle();
 		expect(stranger.size).toBe(0);
+		// The link carries a join request and its answer.
+		ss.sendJoin(new TextEncoder().encode('please add me'));
+		await until(() => joins.length === 1);
+		sa.sendJoinReply(new TextEncoder().encode('ok, wait'));
+		await until(() => replies.length === 1);
+		expect([joins[0], replies[0]]).toEqual(['please add me', 'ok, wait']);
+		// Admitted: the same link syncs, no reconnect needed.
+		await a.append([{ t: 'member.add', key: testSigner('stranger').publicKey, role: 'clinician' }]);
+		await until(() => sameHeads(a, stranger));
+		expect(sa.state).toBe('ready');
+		expect(ss.state).toBe('ready');
+		expect(stranger.size).toBe(a.size);
+		// Written by the new member, accepted by the admin.
+		const mine = await stranger.append([{ t: 'note', text: 'hello from the new member' }]);
+		await until(() => a.heads().some((h) => h.id === mine.id));
+		// Revoked: the admin's side turns the session back into a guest and refuses its blocks.
+		await a.append([{ t: 'member.revoke', key: testSigner('stranger').publicKey }]);
+		await until(() => sa.state === 'guest');
+		ra.close();
+		rs.close();
+	});
 
+	it('closes the link to a node of another network', async () => {
+		const a = await foundNetwork();
+		const ra = new Replicator(a, { tickMs: 0 });
 		const other = await foundNetwork({ founder: 'other' });
 		const ro = new Replicator(other, { tickMs: 0 });
 		const [la2, lo] = memoryLinkPair();
@@ -79,7 +119,6 @@ describe('sync over an in-memory link', () => {
 		await until(() => closed2.length > 0);
 		expect(closed2[0]).toMatch(/WRONG_NETWORK/);
 		ra.close();
-		rs.close();
 		ro.close();
 	});
 

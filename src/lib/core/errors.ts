@@ -30,7 +30,9 @@ export const REASON_CODES = [
 	/** The author is not a member at the block's causal position. */
 	'NOT_A_MEMBER',
 	/** A transaction breaks its type's rules. */
-	'TX_INVALID'
+	'TX_INVALID',
+	/** The author is a member, but its role may not sign this transaction type. */
+	'NOT_AUTHORIZED'
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -13,7 +13,7 @@ import { toHex } from './bytes.js';
 import { challengeDigest } from './challenge.js';
 import { LedgerError, PARKING_CODES, type ReasonCode } from './errors.js';
 import { summaryFold, type Fold } from './fold.js';
-import { ADMIN, compareEvents, membershipEventsOf, rosterOf, type MembershipEvent, type Roster } from './membership.js';
+import { ADMIN, compareEvents, membershipEventsOf, membershipOf, type MembershipEvent, type Roster } from './membership.js';
 import { CORE_RULES, type TxRule } from './rules.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey, type StoredBlock } from './storage/store.js';
 import type { AuthorId, Block, BlockId, Head, Tx, VersionVector } from './types.js';
@@ -64,6 +64,8 @@ export interface LedgerEvents {
 	accepted: (blocks: readonly Block[], from?: string) => void;
 	rejected: (rejection: Rejection) => void;
 	equivocation: (evidence: { author: AuthorId; seq: number; ids: [BlockId, BlockId] }) => void;
+	/** Accepted blocks that a revocation (or what it undid) made void: kept, without effect. */
+	voided: (ids: readonly BlockId[]) => void;
 }
 
 interface CachedMeta extends BlockMeta {
@@ -79,6 +81,9 @@ interface Pending {
 const META_NET = 'net';
 const META_AUTHORS = 'authors';
 const META_MEMBERSHIP = 'membership';
+const META_VOID = 'void';
+/** Set in the same write as a revocation, cleared once the void set is recomputed: survives a crash in between. */
+const META_REVALIDATE = 'revalidate';
 const FOLD_PAGE = 500;
 const META_CACHE_LIMIT = 50_000;
 
@@ -109,6 +114,18 @@ function peekId(bytes: Uint8Array): BlockId | null {
 	return toHex(bytes.subarray(3, 35)) as BlockId;
 }
 
+/** Prefix of the reason a block is void because its author was revoked before it. */
+const VOID_REVOKED = 'revoked';
+/** Most recomputation rounds of the void set (each round can only follow a chain of undone admissions). */
+const REVALIDATE_ROUNDS = 16;
+
+interface Snapshot {
+	authors: number;
+	events: MembershipEvent[];
+	void: Map<BlockId, string>;
+	cutoffs: Map<AuthorId, number>;
+}
+
 function vvGet(vv: readonly number[], index: number): number {
 	for (let i = 0; i < vv.length; i += 2) if (vv[i] === index) return vv[i + 1]!;
 	return -1;
@@ -132,7 +149,16 @@ export class Ledger {
 	#heads = new Map<AuthorId, Head>();
 	#authors: AuthorId[] = [];
 	#authorIndex = new Map<AuthorId, number>();
+	/** Membership events of every accepted block, void ones included (filtered when used), in total order. */
 	#events: MembershipEvent[] = [];
+	/** Accepted blocks without effect, with why: see {@link Ledger.voided}. */
+	#void = new Map<BlockId, string>();
+	/** Per revoked author, the seq after which its blocks are void (from valid revocations). */
+	#cutoffs = new Map<AuthorId, number>();
+	/** Predecessors named by the blocks of the batch being received (from authors not cut off). */
+	#batchNeeds = new Set<BlockId>();
+	/** Set while staging a batch that carries a revocation. */
+	#revocationStaged = false;
 	#metaCache = new Map<BlockId, CachedMeta>();
 	#pending = new Map<BlockId, Pending>();
 	#waiting = new Map<BlockId, Set<BlockId>>();
@@ -149,7 +175,8 @@ export class Ledger {
 	#listeners: { [K in keyof LedgerEvents]: Set<LedgerEvents[K]> } = {
 		accepted: new Set(),
 		rejected: new Set(),
-		equivocation: new Set()
+		equivocation: new Set(),
+		voided: new Set()
 	};
 
 	private constructor(options: LedgerOptions) {
@@ -240,7 +267,18 @@ export class Ledger {
 		this.#authors = (await this.#store.getMeta<AuthorId[]>(META_AUTHORS)) ?? [];
 		this.#authorIndex = new Map(this.#authors.map((a, i) => [a, i]));
 		this.#events = (await this.#store.getMeta<MembershipEvent[]>(META_MEMBERSHIP)) ?? [];
+		this.#void = new Map(Object.entries((await this.#store.getMeta<Record<string, string>>(META_VOID)) ?? {})) as Map<BlockId, string>;
 		this.#metaCache.clear();
+		// Revocations stored before cut-offs existed get theirs from the revoking block's past.
+		let legacy = false;
+		for (const [i, e] of this.#events.entries()) {
+			if (e.kind !== 'revoke' || e.cutoff !== undefined) continue;
+			const row = await this.#store.get(e.block);
+			this.#events[i] = { ...e, cutoff: row ? vvGet(row.vv, this.#indexOf(e.member)) : -1 };
+			legacy = true;
+		}
+		this.#cutoffs = this.#validCutoffs();
+		if (legacy || (await this.#store.getMeta<boolean>(META_REVALIDATE))) await this.#revalidate();
 		await this.#restoreFold();
 	}
 
@@ -296,7 +334,21 @@ export class Ledger {
 
 	/** Members and roles as of all accepted blocks (total order). */
 	roster(): Roster {
-		return rosterOf(this.#events, () => true);
+		return this.#membership(() => true).roster;
+	}
+
+	/** Keys revoked, with the seq after which their blocks are void. */
+	revocations(): ReadonlyMap<AuthorId, number> {
+		return new Map(this.#cutoffs);
+	}
+
+	/**
+	 * Accepted blocks that have no effect, with why: blocks a revoked member made after
+	 * its cut-off (kept only because other members' blocks build on them), and blocks of
+	 * members whose admission was itself in such a block.
+	 */
+	voided(): ReadonlyMap<BlockId, string> {
+		return new Map(this.#void);
 	}
 
 	/** Rejections by reason code since this ledger was opened. */
@@ -418,6 +470,13 @@ export class Ledger {
 			}
 			// Causal order: a block's prev and deps always have a smaller clock.
 			candidates.sort((a, b) => compareOrder(orderKey(a.block), orderKey(b.block)));
+			this.#batchNeeds = new Set();
+			for (const { block } of candidates) {
+				const cutoff = this.#cutoffs.get(block.author);
+				if (cutoff !== undefined && block.seq > cutoff) continue;
+				if (block.prev) this.#batchNeeds.add(block.prev);
+				for (const dep of block.deps) this.#batchNeeds.add(dep);
+			}
 			const staged = new Map<BlockId, CachedMeta>();
 			const heads = new Map(this.#heads);
 			const accepted: Block[] = [];
@@ -430,7 +489,7 @@ export class Ledger {
 					if (staged.has(block.id) || this.#pending.has(block.id)) continue;
 					const result = await checkInContext(block, this.#context(staged, heads));
 					if (result.ok) {
-						rows.push(await this.#stage(block, staged, heads));
+						rows.push(await this.#stage(block, staged, heads, result.void));
 						accepted.push(block);
 						for (const id of this.#release(block.id)) queue.push(id);
 					} else if (result.code === 'DUPLICATE') {
@@ -446,6 +505,8 @@ export class Ledger {
 			} catch (error) {
 				this.#restoreIndexes(before);
 				throw error;
+			} finally {
+				this.#batchNeeds = new Set();
 			}
 			for (const r of rejected) this.#emit('rejected', r);
 			return {
@@ -563,8 +624,84 @@ export class Ledger {
 		return vv;
 	}
 
-	#rosterAt(pastVV: readonly number[]): Map<AuthorId, string> {
-		return rosterOf(this.#events, (e) => vvGet(pastVV, this.#indexOf(e.author)) >= e.seq);
+	/** Roster and revoked keys from the events of non-void blocks that `inPast` admits. */
+	#membership(inPast: (e: MembershipEvent) => boolean) {
+		return membershipOf(this.#events, (e) => !this.#void.has(e.block) && inPast(e));
+	}
+
+	#membershipAt(pastVV: readonly number[]) {
+		return this.#membership((e) => vvGet(pastVV, this.#indexOf(e.author)) >= e.seq);
+	}
+
+	/**
+	 * Cut-offs of the valid revocations: taken in total order, a revocation counts unless
+	 * its own block is beyond a cut-off already counted (of two admins revoking each other
+	 * concurrently, the first in (clock, id) order wins) or void for another reason.
+	 */
+	#validCutoffs(): Map<AuthorId, number> {
+		const cutoffs = new Map<AuthorId, number>();
+		for (const e of this.#events) {
+			if (e.kind !== 'revoke' || e.cutoff === undefined) continue;
+			const authorCut = cutoffs.get(e.author);
+			if (authorCut !== undefined && e.seq > authorCut) continue;
+			if (this.#void.has(e.block) && !this.#void.get(e.block)!.startsWith(VOID_REVOKED)) continue;
+			const current = cutoffs.get(e.member);
+			cutoffs.set(e.member, current === undefined ? e.cutoff : Math.min(current, e.cutoff));
+		}
+		return cutoffs;
+	}
+
+	/**
+	 * Recomputes, from scratch, which accepted blocks are void: blocks after each valid
+	 * revocation cut-off, and blocks of authors who are not members at their causal
+	 * position because the block that admitted them is void. Repeated until stable (at
+	 * most {@link REVALIDATE_ROUNDS} rounds). Runs only when a revocation or a void block
+	 * arrives (rare), so the cost of reading those authors' chains is acceptable.
+	 */
+	async #revalidate(): Promise<void> {
+		const previous = this.#void;
+		let next = new Map<BlockId, string>();
+		for (let round = 0; round < REVALIDATE_ROUNDS; round++) {
+			this.#void = next;
+			const cutoffs = this.#validCutoffs();
+			const candidate = new Map<BlockId, string>();
+			for (const [author, cutoff] of cutoffs) {
+				for await (const row of this.#chain(author, cutoff + 1)) {
+					candidate.set(row.id, `${VOID_REVOKED}: author ${author.slice(0, 12)} was revoked; its blocks after seq ${cutoff} are void`);
+				}
+			}
+			this.#void = candidate;
+			// Authors whose admission may be void, and authors of blocks void for that reason before.
+			const suspects = new Set(this.#events.filter((e) => e.kind === 'add' && candidate.has(e.block)).map((e) => e.member));
+			for (const [id, why] of previous) {
+				const author = why.startsWith(VOID_REVOKED) ? undefined : (await this.#store.get(id))?.author;
+				if (author) suspects.add(author);
+			}
+			for (const author of suspects) {
+				for await (const row of this.#chain(author, 0)) {
+					if (candidate.has(row.id) || row.id === this.net) continue;
+					const { roster } = this.#membership((e) => (e.author === row.author ? e.seq < row.seq : vvGet(row.vv, this.#indexOf(e.author)) >= e.seq));
+					if (!roster.has(author)) candidate.set(row.id, `author ${author.slice(0, 12)} is not a member at this block's causal position: the block that admitted it is void`);
+				}
+			}
+			const stable = candidate.size === next.size && [...candidate.keys()].every((id) => next.has(id));
+			next = candidate;
+			if (stable) break;
+		}
+		this.#void = next;
+		this.#cutoffs = this.#validCutoffs();
+		await this.#store.putMeta(META_VOID, Object.fromEntries(this.#void));
+		await this.#store.putMeta(META_REVALIDATE, false);
+	}
+
+	/** `author`'s stored blocks from `fromSeq` on. */
+	async *#chain(author: AuthorId, fromSeq: number): AsyncGenerator<StoredBlock> {
+		for (let from = fromSeq; ; ) {
+			const page = await this.#store.range(author, from, FOLD_PAGE);
+			yield* page;
+			if (page.length < FOLD_PAGE) return;
+			from = page[page.length - 1]!.seq + 1;
+		}
 	}
 
 	#context(staged: Map<BlockId, CachedMeta>, heads: Map<AuthorId, Head>): ValidationContext {
@@ -581,17 +718,23 @@ export class Ledger {
 			meta: (id) => this.#meta(id, staged),
 			at,
 			headSeq: async (author) => heads.get(author)?.seq ?? -1,
+			revokedAfter: (author) => this.#cutoffs.get(author),
+			awaited: (id) => this.#waiting.has(id) || this.#batchNeeds.has(id),
 			admit: async (block) => {
-				let roster: Map<AuthorId, string>;
-				if (block.net === null) roster = new Map();
+				let membership: { roster: Map<AuthorId, string>; revoked: Set<AuthorId> };
+				if (block.net === null) membership = { roster: new Map(), revoked: new Set() };
 				else {
-					roster = this.#rosterAt(await this.#pastVV(block, staged));
-					if (!roster.has(block.author)) return { code: 'NOT_A_MEMBER', detail: `author ${block.author.slice(0, 12)} is not a member at this block's causal position` };
+					membership = this.#membershipAt(await this.#pastVV(block, staged));
+					if (!membership.roster.has(block.author)) return { code: 'NOT_A_MEMBER', detail: `author ${block.author.slice(0, 12)} is not a member at this block's causal position` };
 				}
+				const { roster, revoked } = membership;
 				const role = block.net === null ? ADMIN : roster.get(block.author)!;
 				for (const [i, tx] of block.txs.entries()) {
 					const rule = this.#rules.get(tx.t);
-					const problem = rule ? rule.check(tx, { block, roster, role }) : `unknown transaction type ${tx.t}`;
+					if (rule?.roles && !rule.roles.includes(role)) {
+						return { code: 'NOT_AUTHORIZED', detail: `txs[${i}] (${tx.t}): a member with role "${role}" may not sign it (allowed: ${rule.roles.join(', ')})` };
+					}
+					const problem = rule ? rule.check(tx, { block, roster, role, revoked }) : `unknown transaction type ${tx.t}`;
 					if (problem) return { code: 'TX_INVALID', detail: `txs[${i}] (${tx.t}): ${problem}` };
 				}
 				return null;
@@ -600,43 +743,82 @@ export class Ledger {
 	}
 
 	/** Adds an accepted block to the batch view: heads, author index, causal VV, membership. */
-	async #stage(block: Block, staged: Map<BlockId, CachedMeta>, heads: Map<AuthorId, Head>): Promise<StoredBlock> {
+	async #stage(block: Block, staged: Map<BlockId, CachedMeta>, heads: Map<AuthorId, Head>, voidReason?: string): Promise<StoredBlock> {
 		let index = this.#authorIndex.get(block.author);
 		if (index === undefined) {
 			index = this.#authors.length;
 			this.#authors.push(block.author);
 			this.#authorIndex.set(block.author, index);
 		}
-		const vv = mergeVV(await this.#pastVV(block, staged), [index, block.seq]);
+		const pastVV = await this.#pastVV(block, staged);
+		const vv = mergeVV(pastVV, [index, block.seq]);
 		const meta: CachedMeta = { id: block.id, author: block.author, seq: block.seq, clock: block.clock, vv };
 		staged.set(block.id, meta);
 		heads.set(block.author, { author: block.author, seq: block.seq, id: block.id, clock: block.clock });
-		const events = membershipEventsOf(block);
+		if (voidReason !== undefined) {
+			this.#void = new Map(this.#void).set(block.id, voidReason);
+			this.#revocationStaged = true; // persists the void set with the batch
+		}
+		const events = membershipEventsOf(block).map((e) => (e.kind === 'revoke' ? { ...e, cutoff: vvGet(pastVV, this.#indexOf(e.member)) } : e));
 		if (events.length > 0) this.#events = [...this.#events, ...events].sort(compareEvents);
+		if (voidReason === undefined && events.some((e) => e.kind === 'revoke')) {
+			this.#revocationStaged = true;
+			this.#cutoffs = this.#validCutoffs();
+		}
 		return { id: block.id, author: block.author, seq: block.seq, clock: block.clock, bytes: block.bytes, vv };
 	}
 
-	#snapshotIndexes() {
-		return { authors: this.#authors.length, events: this.#events };
+	#snapshotIndexes(): Snapshot {
+		this.#revocationStaged = false;
+		return { authors: this.#authors.length, events: this.#events, void: this.#void, cutoffs: this.#cutoffs };
 	}
 
-	#restoreIndexes(before: { authors: number; events: MembershipEvent[] }): void {
+	#restoreIndexes(before: Snapshot): void {
 		for (const a of this.#authors.splice(before.authors)) this.#authorIndex.delete(a);
 		this.#events = before.events;
+		this.#void = before.void;
+		this.#cutoffs = before.cutoffs;
+		this.#revocationStaged = false;
 	}
 
 	/** One durable write for the batch, then the in-memory view and the fold follow. */
-	async #commit(rows: StoredBlock[], accepted: Block[], heads: Map<AuthorId, Head>, before: { authors: number; events: MembershipEvent[] }, from?: string): Promise<void> {
+	async #commit(rows: StoredBlock[], accepted: Block[], heads: Map<AuthorId, Head>, before: Snapshot, from?: string): Promise<void> {
 		if (rows.length === 0) return;
 		const meta: Record<string, unknown> = {};
 		if (this.#authors.length !== before.authors) meta[META_AUTHORS] = this.#authors;
 		if (this.#events !== before.events) meta[META_MEMBERSHIP] = this.#events;
 		if (!this.#netStored) meta[META_NET] = this.net;
+		const revocation = this.#revocationStaged;
+		if (revocation) {
+			meta[META_VOID] = Object.fromEntries(this.#void);
+			meta[META_REVALIDATE] = true;
+		}
 		await this.#store.append(rows, meta);
 		this.#netStored = true;
 		this.#heads = heads;
 		for (const row of rows) this.#cache({ id: row.id, author: row.author, seq: row.seq, clock: row.clock, vv: row.vv });
+		if (revocation) await this.#revalidate();
+		const voidedNow = [...this.#void.keys()].filter((id) => !before.void.has(id));
+		const restored = [...before.void.keys()].filter((id) => !this.#void.has(id));
+		for (const id of voidedNow) {
+			const block = accepted.find((b) => b.id === id) ?? (await this.#store.get(id));
+			this.#rejectedCounts.set('NOT_A_MEMBER', (this.#rejectedCounts.get('NOT_A_MEMBER') ?? 0) + 1);
+			this.#emit('rejected', { code: 'NOT_A_MEMBER', detail: this.#void.get(id)!, id, ...(block ? { author: block.author } : {}), ...(from ? { from } : {}) });
+		}
+		const accepting = new Set(accepted.map((b) => b.id));
+		const changedEarlier = [...voidedNow, ...restored].filter((id) => !accepting.has(id));
+		const earlierRows = (await this.#store.getMany(changedEarlier)).filter((r): r is StoredBlock => r !== undefined);
+		if (earlierRows.length > 0) {
+			// Blocks folded before changed: refold from before the earliest (from before every
+			// block of its clock: a checkpoint exactly at that block includes it). Covers this batch too.
+			const first = earlierRows.map((r) => orderKey(r)).sort(compareOrder)[0]!;
+			await this.#refoldFrom([first[0], '' as BlockId]);
+			this.#emit('voided', voidedNow);
+			this.#emit('accepted', accepted, from);
+			return;
+		}
 		await this.#advanceFold(accepted);
+		if (voidedNow.length > 0) this.#emit('voided', voidedNow);
 		this.#emit('accepted', accepted, from);
 	}
 
@@ -696,9 +878,12 @@ export class Ledger {
 	}
 
 	async #applyOne(block: Block): Promise<void> {
-		this.#folds.forEach((f, i) => {
-			this.#states[i] = f.apply(this.#states[i], block);
-		});
+		// A void block keeps its place in the order but changes no state.
+		if (!this.#void.has(block.id)) {
+			this.#folds.forEach((f, i) => {
+				this.#states[i] = f.apply(this.#states[i], block);
+			});
+		}
 		this.#foldPosition = orderKey(block);
 		this.#foldCount++;
 		if (this.#foldCount - this.#lastCheckpointCount >= this.#checkpointEvery) {

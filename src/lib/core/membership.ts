@@ -3,6 +3,13 @@
  * by is the fold, in total order, of the membership transactions in that block's causal
  * past (its own ancestors), never of what happened to arrive first. A member revoked in
  * a block's past cannot author it; blocks the member made before the revocation stay valid.
+ *
+ * Revocation also has a cut-off that does not depend on causality: a `member.revoke` of
+ * key K records the highest seq of K in the revoking block's causal past (what the admin
+ * had seen of K). Every block of K after that seq is void on every node, whether it was
+ * made concurrently with the revocation or after it, and whether a node received it
+ * before or after the revocation (nodes that accepted it earlier re-evaluate it then).
+ * So a revoked device cannot keep writing by ignoring its revocation. See docs/membership.md.
  */
 import { toHex } from './bytes.js';
 import type { AuthorId, Block, BlockId } from './types.js';
@@ -18,9 +25,15 @@ export interface MembershipEvent {
 	readonly clock: number;
 	/** Index of the transaction inside its block: several changes may share a block. */
 	readonly index: number;
-	readonly kind: 'add' | 'revoke';
+	readonly kind: 'add' | 'revoke' | 'role';
 	readonly member: AuthorId;
 	readonly role: string;
+	/**
+	 * Revocations only: the member's highest seq in the revoking block's causal past
+	 * (-1 when none). The member's blocks after it are void. Filled in when the block is
+	 * accepted (it depends on the block's past, not on the transaction alone).
+	 */
+	readonly cutoff?: number;
 }
 
 /** Members and their roles at some position. */
@@ -40,6 +53,8 @@ export function membershipEventsOf(block: Block): MembershipEvent[] {
 			}
 		} else if (tx.t === 'member.add') {
 			events.push({ ...base, index, kind: 'add', member: toHex(tx.key as Uint8Array) as AuthorId, role: tx.role as string });
+		} else if (tx.t === 'member.role') {
+			events.push({ ...base, index, kind: 'role', member: toHex(tx.key as Uint8Array) as AuthorId, role: tx.role as string });
 		} else if (tx.t === 'member.revoke') {
 			events.push({ ...base, index, kind: 'revoke', member: toHex(tx.key as Uint8Array) as AuthorId, role: '' });
 		}
@@ -52,13 +67,34 @@ export function compareEvents(a: MembershipEvent, b: MembershipEvent): number {
 	return a.clock - b.clock || (a.block < b.block ? -1 : a.block > b.block ? 1 : 0) || a.index - b.index;
 }
 
-/** The roster after applying `events` (sorted by {@link compareEvents}) that `inPast` admits. */
-export function rosterOf(events: readonly MembershipEvent[], inPast: (event: MembershipEvent) => boolean): Map<AuthorId, string> {
+/** The roster, and the keys ever revoked, after applying the `events` (sorted by {@link compareEvents}) that `inPast` admits. */
+export function membershipOf(events: readonly MembershipEvent[], inPast: (event: MembershipEvent) => boolean): { roster: Map<AuthorId, string>; revoked: Set<AuthorId> } {
 	const roster = new Map<AuthorId, string>();
+	const revoked = new Set<AuthorId>();
 	for (const e of events) {
 		if (!inPast(e)) continue;
-		if (e.kind === 'add') roster.set(e.member, e.role);
-		else roster.delete(e.member);
+		if (e.kind === 'revoke') {
+			roster.delete(e.member);
+			revoked.add(e.member);
+		} else if (e.kind === 'role') {
+			if (roster.has(e.member)) roster.set(e.member, e.role);
+		} else if (!revoked.has(e.member)) roster.set(e.member, e.role);
 	}
-	return roster;
+	return { roster, revoked };
+}
+
+/** The roster after applying `events` (sorted by {@link compareEvents}) that `inPast` admits. */
+export function rosterOf(events: readonly MembershipEvent[], inPast: (event: MembershipEvent) => boolean): Map<AuthorId, string> {
+	return membershipOf(events, inPast).roster;
+}
+
+/** Per revoked key, the lowest cut-off of all its revocations: its blocks after that seq are void. */
+export function revocationCutoffs(events: readonly MembershipEvent[]): Map<AuthorId, number> {
+	const cutoffs = new Map<AuthorId, number>();
+	for (const e of events) {
+		if (e.kind !== 'revoke' || e.cutoff === undefined) continue;
+		const current = cutoffs.get(e.member);
+		cutoffs.set(e.member, current === undefined ? e.cutoff : Math.min(current, e.cutoff));
+	}
+	return cutoffs;
 }

@@ -1,11 +1,13 @@
 /**
  * Transaction rules: each transaction type states what a valid instance looks like and
- * who may sign it, judged against the roster at the block's causal position. Unknown
- * types are refused, so every node that accepts a block understood all of it.
+ * which roles may sign it, judged against the roster at the block's causal position.
+ * Unknown types are refused, so every node that accepts a block understood all of it.
+ * A signer without a listed role is refused `NOT_AUTHORIZED`; a malformed transaction
+ * `TX_INVALID`.
  */
 import type { CborValue } from './codec.js';
 import { ADMIN, type Roster } from './membership.js';
-import type { Block, Tx } from './types.js';
+import type { AuthorId, Block, Tx } from './types.js';
 import { toHex } from './bytes.js';
 
 /** What a rule sees besides the transaction. */
@@ -15,10 +17,14 @@ export interface TxRuleContext {
 	readonly roster: Roster;
 	/** The block author's role. */
 	readonly role: string;
+	/** Keys revoked in the block's causal past (a revoked key is never a member again). */
+	readonly revoked: ReadonlySet<AuthorId>;
 }
 
 export interface TxRule {
 	readonly type: string;
+	/** Roles that may sign this type; absent: any member. */
+	readonly roles?: readonly string[];
 	/** Null when valid, otherwise what is wrong, naming the field. */
 	check(tx: Tx, context: TxRuleContext): string | null;
 }
@@ -50,30 +56,61 @@ const genesis: TxRule = {
 	}
 };
 
+/**
+ * Adds a member (or, for a key already a member, sets its role). `clinic` names the
+ * clinic member a device belongs to; `invite` is the hash of the one-time invite token
+ * the member joined with, kept for the audit trail.
+ */
 const memberAdd: TxRule = {
 	type: 'member.add',
-	check(tx, { role }) {
-		if (role !== ADMIN) return 'only an admin may add members';
-		const extra = onlyFields(tx, ['key', 'role', 'name']);
+	roles: [ADMIN],
+	check(tx, { roster, revoked }) {
+		const extra = onlyFields(tx, ['key', 'role', 'name', 'clinic', 'invite']);
 		if (extra) return extra;
 		if (!isKey(tx.key)) return 'key: expected 32-byte public key';
 		if (typeof tx.role !== 'string' || !ROLE.test(tx.role)) return 'role: invalid role';
 		if (tx.name !== undefined && !isText(tx.name, 200)) return 'name: expected 1-200 characters';
+		if (revoked.has(toHex(tx.key) as AuthorId)) return 'key: this key was revoked and cannot be added again; the device needs a new key';
+		if (tx.clinic !== undefined) {
+			if (!isKey(tx.clinic)) return 'clinic: expected 32-byte public key';
+			if (!roster.has(toHex(tx.clinic) as AuthorId)) return 'clinic: not a member';
+		}
+		if (tx.invite !== undefined && !isKey(tx.invite)) return 'invite: expected 32-byte token hash';
+		return null;
+	}
+};
+
+const adminsOf = (roster: TxRuleContext['roster']) => [...roster.values()].filter((r) => r === ADMIN).length;
+
+/** Changes a member's role. */
+const memberRole: TxRule = {
+	type: 'member.role',
+	roles: [ADMIN],
+	check(tx, { roster }) {
+		const extra = onlyFields(tx, ['key', 'role']);
+		if (extra) return extra;
+		if (!isKey(tx.key)) return 'key: expected 32-byte public key';
+		if (typeof tx.role !== 'string' || !ROLE.test(tx.role)) return 'role: invalid role';
+		const target = toHex(tx.key) as AuthorId;
+		const current = roster.get(target);
+		if (current === undefined) return 'key: not a member';
+		if (current === tx.role) return `role: already ${current}`;
+		if (current === ADMIN && adminsOf(roster) === 1) return 'key: cannot demote the last admin';
 		return null;
 	}
 };
 
 const memberRevoke: TxRule = {
 	type: 'member.revoke',
-	check(tx, { role, roster }) {
-		if (role !== ADMIN) return 'only an admin may revoke members';
+	roles: [ADMIN],
+	check(tx, { roster }) {
 		const extra = onlyFields(tx, ['key', 'reason']);
 		if (extra) return extra;
 		if (!isKey(tx.key)) return 'key: expected 32-byte public key';
-		const target = toHex(tx.key);
-		if (!roster.has(target as never)) return 'key: not a member';
-		const admins = [...roster.values()].filter((r) => r === ADMIN).length;
-		if (roster.get(target as never) === ADMIN && admins === 1) return 'key: cannot revoke the last admin';
+		if (tx.reason !== undefined && !isText(tx.reason, 500)) return 'reason: expected 1-500 characters';
+		const target = toHex(tx.key) as AuthorId;
+		if (!roster.has(target)) return 'key: not a member';
+		if (roster.get(target) === ADMIN && adminsOf(roster) === 1) return 'key: cannot revoke the last admin';
 		return null;
 	}
 };
@@ -90,4 +127,4 @@ const note: TxRule = {
 };
 
 /** The transaction types the core itself understands. */
-export const CORE_RULES: readonly TxRule[] = [genesis, memberAdd, memberRevoke, note];
+export const CORE_RULES: readonly TxRule[] = [genesis, memberAdd, memberRole, memberRevoke, note];

@@ -36,11 +36,19 @@ export interface ValidationContext {
 	 * Membership and transaction rules for a block whose chain, deps and clock are valid.
 	 * Returns null when the block is admissible, otherwise the code and a detail.
 	 */
-	admit(block: Block): Promise<{ code: 'NOT_A_MEMBER' | 'TX_INVALID'; detail: string } | null>;
+	admit(block: Block): Promise<{ code: 'NOT_A_MEMBER' | 'TX_INVALID' | 'NOT_AUTHORIZED'; detail: string } | null>;
+	/** The revocation cut-off of `author` (its blocks after this seq are void), if it was revoked. */
+	revokedAfter?(author: AuthorId): number | undefined;
+	/** True when a parked block needs `id` (as its prev or a dep). */
+	awaited?(id: BlockId): boolean;
 }
 
 export type ValidationResult =
-	| { ok: true; block: Block }
+	/**
+	 * `void`: the block is kept only because accepted blocks of honest authors build on it
+	 * (its author was revoked before it); its transactions have no effect. The text says why.
+	 */
+	| { ok: true; block: Block; void?: string }
 	| { ok: false; code: ReasonCode; detail: string; block?: Block; missing?: BlockId[] };
 
 const reject = (code: ReasonCode, detail: string, block?: Block, missing?: BlockId[]): ValidationResult => ({
@@ -83,6 +91,16 @@ export async function checkInContext(block: Block, context: ValidationContext): 
 		if (existing.id === block.id) return reject('DUPLICATE', 'already stored', block);
 		return reject('EQUIVOCATION', `author ${block.author.slice(0, 12)} signed two blocks at seq ${block.seq}`, block);
 	}
+	// A revoked author's blocks after its cut-off are refused outright, unless a parked
+	// block of someone else needs one as a predecessor: then it is kept, void, so that the
+	// honest block can be accepted and every node ends with the same ledger.
+	const cutoff = context.revokedAfter?.(block.author);
+	const voided = cutoff !== undefined && block.seq > cutoff;
+	const why = `author ${block.author.slice(0, 12)} was revoked; its blocks after seq ${cutoff} are void`;
+	// Membership transactions are always kept: which of two concurrent revocations counts
+	// is decided by their order, so every node must hold both.
+	const membershipTx = block.txs.some((tx) => tx.t === 'genesis' || tx.t.startsWith('member.'));
+	if (voided && !membershipTx && !context.awaited?.(block.id)) return reject('NOT_A_MEMBER', why, block);
 	const head = await context.headSeq(block.author);
 	if (block.seq > head + 1) {
 		return reject('SEQ_GAP', `seq ${block.seq} after head ${head}`, block, block.prev ? [block.prev] : []);
@@ -105,7 +123,11 @@ export async function checkInContext(block: Block, context: ValidationContext): 
 	}
 	if (missing.length > 0) return reject('MISSING_DEPS', `${missing.length} unknown dep(s)`, block, missing);
 	if (block.clock !== maxClock + 1) return reject('BAD_CLOCK', `clock ${block.clock}, expected ${maxClock + 1}`, block);
+	if (voided) return { ok: true, block, void: why };
 	const refusal = await context.admit(block);
+	// Not a member, yet an accepted block of another author builds on it (made where it
+	// was valid, before what undid its author's admission arrived): kept, void.
+	if (refusal?.code === 'NOT_A_MEMBER' && context.awaited?.(block.id)) return { ok: true, block, void: refusal.detail };
 	if (refusal) return reject(refusal.code, refusal.detail, block);
 	return { ok: true, block };
 }

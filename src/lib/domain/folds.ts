@@ -3,6 +3,7 @@
  * checks), so adding one only costs a refold from the start on the next open.
  */
 import type { Fold } from '$lib/core/index.js';
+import { invitesFold } from './invites.js';
 import { memberNamesFold } from './members.js';
 
-export const APP_FOLDS: readonly Fold<unknown>[] = [memberNamesFold as Fold<unknown>];
+export const APP_FOLDS: readonly Fold<unknown>[] = [memberNamesFold as Fold<unknown>, invitesFold as Fold<unknown>];

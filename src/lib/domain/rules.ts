@@ -4,5 +4,7 @@
  */
 import type { TxRule } from '$lib/core/index.js';
 import { attachmentRule } from './attachment.js';
+import { clinicalNoteRule } from './clinical-note.js';
+import { inviteCreateRule, inviteRevokeRule } from './invites.js';
 
-export const APP_RULES: readonly TxRule[] = [attachmentRule];
+export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule];

@@ -24,11 +24,19 @@ export function summarizeTx(tx: Tx): TxSummary {
 		case 'note':
 			return { type: tx.t, text: String(tx.text) };
 		case 'member.add':
-			return { type: tx.t, text: `Member added: ${typeof tx.name === 'string' ? `${tx.name} ` : ''}(${shortKey(tx.key)}) as ${String(tx.role)}` };
+			return { type: tx.t, text: `Member added: ${typeof tx.name === 'string' ? `${tx.name} ` : ''}(${shortKey(tx.key)}) as ${String(tx.role)}${tx.invite instanceof Uint8Array ? ' with an invite' : ''}` };
 		case 'attachment': {
 			const size = tx.data instanceof Uint8Array ? ` (${fileSize(tx.data.length)}, ${String(tx.mime)})` : '';
 			return { type: tx.t, text: `File attached: ${String(tx.name)}${size}` };
 		}
+		case 'member.role':
+			return { type: tx.t, text: `Role changed: ${shortKey(tx.key)} is now ${String(tx.role)}` };
+		case 'clinical.note':
+			return { type: tx.t, text: `Clinical note: ${String(tx.text)}` };
+		case 'invite.create':
+			return { type: tx.t, text: `Invite created for a ${String(tx.role)}${typeof tx.label === 'string' ? ` (${tx.label})` : ''}, valid until ${typeof tx.expires === 'number' ? new Date(tx.expires).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : '?'}` };
+		case 'invite.revoke':
+			return { type: tx.t, text: `Invite withdrawn: ${shortKey(tx.token)}${typeof tx.reason === 'string' ? ` (${tx.reason})` : ''}` };
 		case 'member.revoke':
 			return { type: tx.t, text: `Member revoked: ${shortKey(tx.key)}${typeof tx.reason === 'string' ? ` (${tx.reason})` : ''}` };
 		default:

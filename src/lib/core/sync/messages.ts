@@ -14,6 +14,8 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 /** Room left in a frame for the message around a payload. */
 export const FRAME_OVERHEAD = 256;
 export const MAX_WANT_IDS = 256;
+/** Largest `join` / `join-reply` payload. */
+export const MAX_JOIN_BYTES = 16 * 1024;
 
 export type Message =
 	| { m: 'hello'; v: number; net: BlockId; author: AuthorId; nonce: Uint8Array }
@@ -29,6 +31,12 @@ export type Message =
 	/** Flow control: the receiver has processed this many streamed blocks. */
 	| { m: 'ack'; n: number }
 	| { m: 'want'; ids: BlockId[] }
+	/** The sender refuses to sync with the receiver (e.g. NOT_A_MEMBER) but keeps the link: it may admit it later. */
+	| { m: 'denied'; reason: string }
+	/** Application data from a node not (yet) admitted, e.g. a signed join request. */
+	| { m: 'join'; data: Uint8Array }
+	/** Application answer to a `join` (e.g. "this invite was already used"). */
+	| { m: 'join-reply'; data: Uint8Array }
 	| { m: 'bye'; reason: string };
 
 export class ProtocolError extends Error {
@@ -130,6 +138,15 @@ export function decodeMessage(frame: Uint8Array): Message {
 			expectKeys(f, ['ids']);
 			if (!Array.isArray(f.ids) || f.ids.length > MAX_WANT_IDS) throw new ProtocolError(`ids: expected at most ${MAX_WANT_IDS}`);
 			return { m: 'want', ids: f.ids.map((id) => toHex(bytes32(id, 'id')) as BlockId) };
+		case 'denied':
+			expectKeys(f, ['reason']);
+			if (typeof f.reason !== 'string' || f.reason.length > 200) throw new ProtocolError('reason: expected text');
+			return { m: 'denied', reason: f.reason };
+		case 'join':
+		case 'join-reply':
+			expectKeys(f, ['data']);
+			if (!isBytes(f.data) || f.data.length > MAX_JOIN_BYTES) throw new ProtocolError(`data: expected at most ${MAX_JOIN_BYTES} bytes`);
+			return { m: f.m, data: f.data };
 		case 'bye':
 			expectKeys(f, ['reason']);
 			if (typeof f.reason !== 'string' || f.reason.length > 200) throw new ProtocolError('reason: expected text');

@@ -25,12 +25,20 @@ export class Replicator {
 	constructor(ledger: Ledger, options: ReplicatorOptions = {}) {
 		this.ledger = ledger;
 		this.#options = options;
-		this.#unsubscribe = ledger.on('accepted', (blocks, from) => {
+		const stopAccepted = ledger.on('accepted', (blocks, from) => {
 			for (const session of this.#sessions.values()) {
 				if (session.label === from) session.noteHeld(blocks);
 				else session.gossip(blocks);
 			}
+			// The roster may have changed: peers refused as non-members may be admitted now,
+			// and sessions with revoked peers end their sync.
+			if (blocks.some((b) => b.txs.some((tx) => tx.t.startsWith('member.')))) this.recheck();
 		});
+		const stopVoided = ledger.on('voided', () => this.recheck());
+		this.#unsubscribe = () => {
+			stopAccepted();
+			stopVoided();
+		};
 		const tickMs = options.tickMs ?? 1000;
 		if (tickMs > 0) this.#timer = setInterval(() => this.tick(), tickMs);
 	}
@@ -51,6 +59,11 @@ export class Replicator {
 		this.#emit({ session, type: 'attached' });
 		session.start();
 		return session;
+	}
+
+	/** Re-judges every session's peer against the current roster. */
+	recheck(): void {
+		for (const s of this.#sessions.values()) s.recheck();
 	}
 
 	sessions(): SyncSession[] {

@@ -33,6 +33,13 @@ export interface SessionOptions {
 
 export type SessionEvent =
 	| { type: 'ready'; author: AuthorId }
+	/** This node refused the peer (not a member here); the link stays, the peer may be admitted later. */
+	| { type: 'guest'; author: AuthorId; reason: string }
+	/** The peer refused this node (`denied`); the link stays until it admits us or leaves. */
+	| { type: 'refused'; reason: string }
+	/** A `join` (from a guest) or `join-reply` (to us), for the application. */
+	| { type: 'join'; data: Uint8Array }
+	| { type: 'join-reply'; data: Uint8Array }
 	| { type: 'progress'; received: number; expected: number }
 	| { type: 'caught-up' }
 	| { type: 'rejected'; rejection: Rejection }
@@ -61,6 +68,7 @@ const FRAME_PAYLOAD = MAX_FRAME_BYTES - FRAME_OVERHEAD;
 const MAX_PARTS = Math.ceil(MAX_BLOCK_BYTES / FRAME_PAYLOAD);
 const WANTS_PER_SECOND = 20;
 const INBOX_BYTES = 4 * 1024 * 1024;
+const JOINS_PER_MINUTE = 6;
 
 export class SyncSession {
 	readonly label: string;
@@ -74,7 +82,18 @@ export class SyncSession {
 	#batch: number;
 	#listeners = new Set<(event: SessionEvent) => void>();
 
-	#state: 'handshake' | 'ready' | 'closed' = 'handshake';
+	/**
+	 * 'guest': this node refused the peer; 'refused': the peer refused this node. In both
+	 * the link stays open and only the handshake, `join`, `join-reply`, `denied` and `bye`
+	 * count; a membership change (see {@link recheck}) or the peer's vector ends them.
+	 */
+	#state: 'handshake' | 'ready' | 'guest' | 'refused' | 'closed' = 'handshake';
+	/** Why the peer refused this node, while it does. */
+	#deniedBy: string | null = null;
+	/** Admitted after being a guest: its hellos (asking again) are answered with our vector. */
+	#wasGuest = false;
+	#joinTokens = JOINS_PER_MINUTE;
+	#joinRefillAt = 0;
 	#nonce: Uint8Array;
 	#peer: { author: AuthorId; nonce: Uint8Array } | null = null;
 	#authed = false;
@@ -167,6 +186,56 @@ export class SyncSession {
 		this.#sendHello();
 	}
 
+	/** Why the peer refuses this node, while it does (state 'refused'). */
+	get deniedBy(): string | null {
+		return this.#deniedBy;
+	}
+
+	/**
+	 * Re-judges the peer after this node's roster changed: a guest that is a member now
+	 * is admitted (our vector tells it so); a peer no longer a member becomes a guest.
+	 */
+	recheck(): void {
+		const peer = this.#peer;
+		if (!peer || !this.#authed) return;
+		const member = this.#isMember(peer.author);
+		if (this.#state === 'guest' && member) this.#admit(peer.author);
+		else if ((this.#state === 'ready' || this.#state === 'refused') && !member) this.#refuse(peer.author, 'NOT_A_MEMBER');
+	}
+
+	/** Sends application data to a peer that refused this node (e.g. a join request). */
+	sendJoin(data: Uint8Array): boolean {
+		return this.#send({ m: 'join', data });
+	}
+
+	/** Answers a guest's `join`. */
+	sendJoinReply(data: Uint8Array): boolean {
+		return this.#send({ m: 'join-reply', data });
+	}
+
+	#isMember(author: AuthorId): boolean {
+		const roster = this.#ledger.roster();
+		// A node that holds no roster yet (joining) cannot judge; it verifies every block anyway.
+		return roster.size === 0 || roster.has(author);
+	}
+
+	#admit(author: AuthorId): void {
+		this.#wasGuest = true;
+		const wasRefused = this.#deniedBy !== null;
+		this.#state = wasRefused ? 'refused' : 'ready';
+		if (!wasRefused) this.#emit({ type: 'ready', author });
+		// Our vector is also how a peer we refused learns that it may sync now.
+		this.#sendVV(true);
+	}
+
+	#refuse(author: AuthorId, reason: string): void {
+		this.#state = 'guest';
+		this.#generation++; // stops a stream in progress
+		this.#wakeSender();
+		this.#send({ m: 'denied', reason });
+		this.#emit({ type: 'guest', author, reason });
+	}
+
 	/** Periodic repair: resend what may have been lost. Call every second or so. */
 	tick(): void {
 		if (this.#state === 'closed') return;
@@ -175,6 +244,12 @@ export class SyncSession {
 			if (now - this.#helloAt >= this.#retryMs) this.#sendHello();
 			return;
 		}
+		// Refused: a hello now and then asks the peer to look again (and repairs a lost vector).
+		if (this.#state === 'refused') {
+			if (now - this.#helloAt >= this.#retryMs * 5) this.#sendHello();
+			return;
+		}
+		if (this.#state === 'guest') return;
 		if (this.#sent > this.#acked && now - this.#ackAt >= this.#retryMs * 2) {
 			// Acks were lost: stop waiting for them rather than stall.
 			this.#acked = this.#sent;
@@ -273,6 +348,21 @@ export class SyncSession {
 		}
 		if (msg.m === 'hello') return this.#onHello(msg);
 		if (msg.m === 'auth') return this.#onAuth(msg);
+		if (msg.m === 'denied') return this.#onDenied(msg.reason);
+		if (msg.m === 'join' || msg.m === 'join-reply') {
+			if (!this.#authed) return this.#protocolError(`${msg.m} before the handshake completed`);
+			if (msg.m === 'join' && !this.#takeJoinToken()) return this.#protocolError('join requests too often');
+			this.#emit({ type: msg.m, data: msg.data });
+			return;
+		}
+		// A guest's frames are not for us; a vector from a peer that refused us says it admitted us.
+		if (this.#state === 'guest') return;
+		if (this.#state === 'refused' && msg.m === 'vv') {
+			this.#deniedBy = null;
+			this.#state = 'ready';
+			this.#emit({ type: 'ready', author: this.#peer!.author });
+		}
+		if (this.#state === 'refused') return;
 		if (this.#state !== 'ready') {
 			this.#protocolError(`${msg.m} before the handshake completed`);
 			return;
@@ -327,6 +417,10 @@ export class SyncSession {
 		this.#send({ m: 'auth', sig: await this.#ledger.signChallenge(msg.nonce) });
 		// A repeated hello means ours or our auth may have been lost.
 		if (!this.#authed) this.#sendHello();
+		// From a guest: it asks to be looked at again. From a peer that refused us and was
+		// then admitted... our vector may have been lost: send it again.
+		else if (this.#state === 'guest') this.recheck();
+		else if (this.#state === 'ready' && this.#wasGuest) this.#sendVV(true);
 		const early = this.#earlyAuth;
 		this.#earlyAuth = null;
 		if (early && !this.#authed) await this.#onAuth({ m: 'auth', sig: early });
@@ -344,16 +438,41 @@ export class SyncSession {
 			this.close('BAD_SIGNATURE');
 			return;
 		}
-		const roster = this.#ledger.roster();
-		// A node that holds no roster yet (joining) cannot judge; it verifies every block anyway.
-		if (roster.size > 0 && !roster.has(peer.author)) {
-			this.close('NOT_A_MEMBER');
+		this.#authed = true;
+		if (!this.#isMember(peer.author)) {
+			this.#refuse(peer.author, 'NOT_A_MEMBER');
 			return;
 		}
-		this.#authed = true;
+		if (this.#deniedBy !== null) {
+			this.#state = 'refused';
+			this.#sendVV(true);
+			return;
+		}
 		this.#state = 'ready';
 		this.#emit({ type: 'ready', author: peer.author });
 		this.#sendVV(true);
+	}
+
+	#onDenied(reason: string): void {
+		const first = this.#deniedBy === null;
+		this.#deniedBy = reason;
+		if (this.#state === 'ready' || this.#state === 'handshake') {
+			if (this.#state === 'ready') {
+				this.#generation++;
+				this.#wakeSender();
+			}
+			this.#state = this.#authed ? 'refused' : this.#state;
+		}
+		if (first) this.#emit({ type: 'refused', reason });
+	}
+
+	#takeJoinToken(): boolean {
+		const now = this.#now();
+		this.#joinTokens = Math.min(JOINS_PER_MINUTE, this.#joinTokens + ((now - this.#joinRefillAt) / 60_000) * JOINS_PER_MINUTE);
+		this.#joinRefillAt = now;
+		if (this.#joinTokens < 1) return false;
+		this.#joinTokens--;
+		return true;
 	}
 
 	#onVV(vv: VersionVector): void {
