@@ -23,7 +23,7 @@ import {
 	type Summary
 } from '$lib/core/index.js';
 import { APP_FOLDS } from '$lib/domain/folds.js';
-import { authorIdOf, loadOrCreateIdentity } from '$lib/domain/identity.js';
+import { authorIdOf, type Identity } from '$lib/domain/identity.js';
 import { InviteError, newRoomSecret, parseNetworkLink, type NetworkLink } from '$lib/domain/invite.js';
 import {
 	isMemberRole,
@@ -47,12 +47,14 @@ import {
 import { noteProblem, noteTx } from '$lib/domain/note.js';
 import { APP_RULES } from '$lib/domain/rules.js';
 import { summarizeTx, type TxSummary } from '$lib/domain/tx-summary.js';
+import { KeyState } from './keys.svelte.js';
 
 /** The ledger database of this origin; it holds at most one network. */
 export const LEDGER_DB = 'clinic-ledger';
 const NODE_LOCK = 'clinic-ledger-node';
 
-export type NodeStatus = 'loading' | 'no-network' | 'ready' | 'error';
+/** 'setup': choose a passphrase (first run, or a key kept in clear); 'locked': unlock the stored key. */
+export type NodeStatus = 'loading' | 'setup' | 'locked' | 'no-network' | 'ready' | 'error';
 
 /**
  * How far this node has checked a block in this session: `verified` when it was accepted
@@ -142,6 +144,8 @@ export class NodeState {
 	/** Something the person should know while loading, e.g. another tab holds the node. */
 	notice = $state<string | null>(null);
 	identity = $state.raw<NodeIdentity | null>(null);
+	/** The stored key: lock screen, passphrase, backup file. */
+	readonly keys = new KeyState();
 	network = $state.raw<{ id: BlockId; name: string } | null>(null);
 	verifierName = $state<string | null>(null);
 	/** Accepted blocks in total order (clock, id). */
@@ -200,10 +204,56 @@ export class NodeState {
 		return this.#ledger;
 	}
 
-	/** Opens identity and ledger. Call once; {@link stop} when the page goes away. */
+	/**
+	 * Reads which key this browser holds and stops at the lock screen: status 'setup' or
+	 * 'locked' until {@link unlock}, {@link setPassphrase} or {@link restoreBackup} opens
+	 * the key, then the ledger. Call once; {@link stop} when the page goes away.
+	 */
 	async start(): Promise<void> {
 		try {
-			const identity = await loadOrCreateIdentity();
+			this.status = (await this.keys.inspect()) === 'encrypted' ? 'locked' : 'setup';
+		} catch (error) {
+			this.error = messageOf(error);
+			this.status = 'error';
+		}
+	}
+
+	/** Opens the stored key with its passphrase, then the ledger; false when refused (see {@link keys}). */
+	unlock(passphrase: string): Promise<boolean> {
+		return this.#unlockWith(() => this.keys.unlock(passphrase));
+	}
+
+	/** Encrypts a new key (first run) or the key kept in clear under a chosen passphrase, then opens the ledger. */
+	setPassphrase(passphrase: string, confirm: string): Promise<boolean> {
+		return this.#unlockWith(() => this.keys.choose(passphrase, confirm));
+	}
+
+	/** Restores the key from a backup file and its passphrase, then opens the ledger. */
+	restoreBackup(fileText: string | null, passphrase: string): Promise<boolean> {
+		return this.#unlockWith(() => this.keys.restore(fileText, passphrase));
+	}
+
+	/**
+	 * Stops the node and reloads the page, which opens at the lock screen: a reload is the
+	 * one way to drop every copy of the key from memory (signer, WebCrypto key, closures).
+	 */
+	async lock(): Promise<void> {
+		await this.stop();
+		location.reload();
+	}
+
+	async #unlockWith(unlock: () => Promise<Identity | null>): Promise<boolean> {
+		if (this.status !== 'locked' && this.status !== 'setup') return false;
+		const identity = await unlock();
+		if (!identity) return false;
+		this.status = 'loading';
+		await this.#open(identity);
+		return true;
+	}
+
+	/** Opens the ledger as the unlocked identity. */
+	async #open(identity: Identity): Promise<void> {
+		try {
 			this.identity = { author: authorIdOf(identity), createdAt: identity.createdAt };
 			this.#signer = await createSigner(identity.secretKey);
 			// The signer keeps its own copy (a non-extractable key where WebCrypto has Ed25519).

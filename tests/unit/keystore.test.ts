@@ -1,0 +1,377 @@
+// idb needs the IndexedDB globals (IDBRequest, ...); each test still gets its own factory.
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bytesEqual, generateKeyPair, toHex } from '$lib/core/index.js';
+import {
+	BACKUP_FORMAT,
+	MIN_COST_MS,
+	KeystoreError,
+	calibrate,
+	decryptIdentity,
+	encodeBackup,
+	encryptIdentity,
+	parseBackup,
+	passphraseProblem,
+	type EncryptedKey,
+	type KeystoreErrorCode
+} from '$lib/domain/keystore.js';
+import { createIdentity, exportIdentityBackup, protectStoredIdentity, readStoredKey, restoreIdentity, unlockIdentity } from '$lib/domain/identity.js';
+
+// Cheap scrypt for tests that are about formats, not cost; the app never passes params for a
+// stored record (it always measures), and the calibration tests below use the real cost.
+const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
+const SLOW = 60_000;
+
+const keyPair = () => ({ ...generateKeyPair(), createdAt: 1_700_000_000_000 });
+
+async function refusal(promise: Promise<unknown>): Promise<KeystoreErrorCode> {
+	const error = await promise.then(
+		() => null,
+		(e: unknown) => e
+	);
+	expect(error).toBeInstanceOf(KeystoreError);
+	return (error as KeystoreError).code;
+}
+
+function syncRefusal(run: () => unknown): { code: KeystoreErrorCode; message: string } {
+	try {
+		run();
+	} catch (error) {
+		expect(error).toBeInstanceOf(KeystoreError);
+		return { code: (error as KeystoreError).code, message: (error as KeystoreError).message };
+	}
+	throw new Error('expected a refusal');
+}
+
+describe('calibration', () => {
+	it(
+		`measures at least ${MIN_COST_MS} ms for one derivation and says which setting`,
+		async () => {
+			const { params, costMs } = await calibrate();
+			expect(costMs).toBeGreaterThanOrEqual(MIN_COST_MS);
+			expect(params.N).toBeGreaterThanOrEqual(2 ** 15);
+			expect(params.N & (params.N - 1)).toBe(0);
+			expect(params.r).toBe(8);
+			console.log(`scrypt on this machine: N=2^${Math.log2(params.N)} r=${params.r} p=${params.p}, ${costMs.toFixed(0)} ms`);
+		},
+		SLOW
+	);
+
+	it(
+		'encrypts with the measured derivation and records its cost and parameters',
+		async () => {
+			const key = keyPair();
+			const started = performance.now();
+			const record = await encryptIdentity(key, 'correct horse battery', { purpose: 'stored' });
+			expect(performance.now() - started).toBeGreaterThanOrEqual(MIN_COST_MS);
+			expect(record.kdf.costMs).toBeGreaterThanOrEqual(MIN_COST_MS);
+			expect(record.kdf.N).toBeGreaterThanOrEqual(2 ** 15);
+			expect(record.kdf.salt).toHaveLength(16);
+			expect(record.nonce).toHaveLength(24);
+			expect(record.ciphertext).toHaveLength(48);
+			const back = await decryptIdentity(record, 'correct horse battery', { purpose: 'stored' });
+			expect(bytesEqual(back.secretKey, key.secretKey)).toBe(true);
+		},
+		SLOW
+	);
+});
+
+describe('encryptIdentity / decryptIdentity', () => {
+	it('round-trips any key and passphrase', async () => {
+		await fc.assert(
+			fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }), async (seed, passphrase) => {
+				const { publicKeyOf } = await import('$lib/core/index.js');
+				const key = { secretKey: seed, publicKey: publicKeyOf(seed), createdAt: 1 };
+				const record = await encryptIdentity(key, passphrase, { purpose: 'stored', params: CHEAP });
+				expect(toHex(record.ciphertext.subarray(0, 32))).not.toBe(toHex(seed));
+				const back = await decryptIdentity(record, passphrase, { purpose: 'stored' });
+				expect(bytesEqual(back.secretKey, seed)).toBe(true);
+				expect(bytesEqual(back.publicKey, key.publicKey)).toBe(true);
+			}),
+			{ numRuns: 25 }
+		);
+	}, SLOW);
+
+	it('normalizes the passphrase (NFKC): one passphrase typed two ways opens the key', async () => {
+		const record = await encryptIdentity(keyPair(), 'caf\u00e9 au lait', { purpose: 'stored', params: CHEAP });
+		await expect(decryptIdentity(record, 'cafe\u0301 au lait', { purpose: 'stored' })).resolves.toBeDefined();
+	});
+
+	it('refuses a wrong passphrase', async () => {
+		const record = await encryptIdentity(keyPair(), 'correct horse battery', { purpose: 'stored', params: CHEAP });
+		expect(await refusal(decryptIdentity(record, 'correct horse batterY', { purpose: 'stored' }))).toBe('WRONG_PASSPHRASE');
+	});
+
+	it('binds the ciphertext to its public key and its purpose', async () => {
+		const a = await encryptIdentity(keyPair(), 'correct horse battery', { purpose: 'stored', params: CHEAP });
+		const b = await encryptIdentity(keyPair(), 'correct horse battery', { purpose: 'stored', params: CHEAP });
+		// Record A's ciphertext under B's public key (a swapped record): the tag fails.
+		const swapped: EncryptedKey = { ...a, publicKey: b.publicKey };
+		expect(await refusal(decryptIdentity(swapped, 'correct horse battery', { purpose: 'stored' }))).toBe('WRONG_PASSPHRASE');
+		// A stored record does not open as a backup, nor the reverse.
+		expect(await refusal(decryptIdentity(a, 'correct horse battery', { purpose: 'backup' }))).toBe('WRONG_PASSPHRASE');
+	});
+
+	it('refuses every changed byte of the encrypted parts', async () => {
+		const record = await encryptIdentity(keyPair(), 'correct horse battery', { purpose: 'stored', params: CHEAP });
+		for (const field of ['ciphertext', 'nonce', 'salt', 'publicKey'] as const) {
+			const bytes = field === 'salt' ? record.kdf.salt : record[field];
+			for (const at of [0, bytes.length - 1]) {
+				const changed = new Uint8Array(bytes);
+				changed[at]! ^= 0x01;
+				const bad: EncryptedKey = field === 'salt' ? { ...record, kdf: { ...record.kdf, salt: changed } } : { ...record, [field]: changed };
+				expect(await refusal(decryptIdentity(bad, 'correct horse battery', { purpose: 'stored' })), `${field}[${at}]`).toBe('WRONG_PASSPHRASE');
+			}
+		}
+	});
+
+	it('refuses a malformed record without deriving anything', async () => {
+		const record = await encryptIdentity(keyPair(), 'correct horse battery', { purpose: 'stored', params: CHEAP });
+		const cases: unknown[] = [
+			null,
+			{ ...record, version: 3 },
+			{ ...record, ciphertext: record.ciphertext.subarray(0, 47) },
+			{ ...record, nonce: new Uint8Array(12) },
+			{ ...record, kdf: { ...record.kdf, N: 3000 } },
+			{ ...record, kdf: { ...record.kdf, N: 2 ** 22 } },
+			{ ...record, kdf: { ...record.kdf, p: 0 } },
+			{ ...record, cipher: 'aes-gcm' }
+		];
+		for (const bad of cases) expect(await refusal(decryptIdentity(bad as EncryptedKey, 'correct horse battery', { purpose: 'stored' }))).toBe('DAMAGED_RECORD');
+	});
+
+	it('checks passphrases a person chooses', () => {
+		expect(passphraseProblem('short')).toMatch(/at least 8/);
+		expect(passphraseProblem('        ')).toMatch(/only spaces/);
+		expect(passphraseProblem('long enough', 'long enougH')).toMatch(/differ/);
+		expect(passphraseProblem('long enough', 'long enough')).toBeNull();
+	});
+});
+
+describe('backup file', () => {
+	async function backupText(passphrase = 'backup passphrase') {
+		const key = keyPair();
+		const encrypted = await encryptIdentity(key, passphrase, { purpose: 'backup', params: CHEAP });
+		return { key, text: encodeBackup({ key: encrypted, exportedAt: 1_700_000_100_000, network: { id: 'ab'.repeat(32), name: 'Lakeside clinic' } }) };
+	}
+
+	it('encodes to versioned JSON and parses back', async () => {
+		const { key, text } = await backupText();
+		const json = JSON.parse(text);
+		expect(json).toMatchObject({ format: BACKUP_FORMAT, version: 1, publicKey: toHex(key.publicKey), keyCreatedAt: key.createdAt, network: { name: 'Lakeside clinic' } });
+		expect(json.kdf).toMatchObject({ name: 'scrypt', N: 1024, r: 8, p: 1 });
+		expect(json.cipher.name).toBe('xchacha20-poly1305');
+		expect(text).not.toContain(toHex(key.secretKey));
+		const parsed = parseBackup(text);
+		const back = await decryptIdentity(parsed.key, 'backup passphrase', { purpose: 'backup' });
+		expect(bytesEqual(back.secretKey, key.secretKey)).toBe(true);
+		expect(parsed.network).toEqual({ id: 'ab'.repeat(32), name: 'Lakeside clinic' });
+	});
+
+	it('names every kind of bad file', async () => {
+		const { text } = await backupText();
+		const json = JSON.parse(text);
+		const edit = (change: (j: Record<string, any>) => void) => {
+			const copy = structuredClone(json);
+			change(copy);
+			return JSON.stringify(copy);
+		};
+		const flipHex = (hex: string, at: number) => hex.slice(0, at) + (hex[at] === '0' ? '1' : '0') + hex.slice(at + 1);
+		const cases: [string, string, KeystoreErrorCode, RegExp][] = [
+			['empty', '', 'NOT_A_BACKUP', /not JSON/],
+			['not JSON', 'hello', 'NOT_A_BACKUP', /not JSON/],
+			['other JSON', '{"name":"package"}', 'NOT_A_BACKUP', /no "format"/],
+			['an array', '[]', 'NOT_A_BACKUP', /no "format"/],
+			['cut short', text.slice(0, text.length / 2), 'DAMAGED_BACKUP', /not complete JSON/],
+			['wrong format', edit((j) => (j.format = 'clinic-ledger-network')), 'NOT_A_BACKUP', /no "format"/],
+			['newer version', edit((j) => (j.version = 2)), 'UNSUPPORTED_BACKUP', /version 2/],
+			['truncated ciphertext', edit((j) => (j.ciphertext = j.ciphertext.slice(0, -2))), 'DAMAGED_BACKUP', /ciphertext is 47 bytes/],
+			['missing ciphertext', edit((j) => delete j.ciphertext), 'DAMAGED_BACKUP', /ciphertext is not/],
+			['short salt', edit((j) => (j.kdf.salt = j.kdf.salt.slice(2))), 'DAMAGED_BACKUP', /salt is 15 bytes/],
+			['hostile scrypt N', edit((j) => (j.kdf.N = 2 ** 24)), 'DAMAGED_BACKUP', /MiB/],
+			['unknown cipher', edit((j) => (j.cipher.name = 'aes-256-gcm')), 'DAMAGED_BACKUP', /unknown cipher/],
+			['modified ciphertext byte', edit((j) => (j.ciphertext = flipHex(j.ciphertext, 10))), 'DAMAGED_BACKUP', /checksum/],
+			['modified public key byte', edit((j) => (j.publicKey = flipHex(j.publicKey, 0))), 'DAMAGED_BACKUP', /checksum/],
+			['modified network name', edit((j) => (j.network.name = 'Hillside clinic')), 'DAMAGED_BACKUP', /checksum/],
+			['no checksum', edit((j) => delete j.checksum), 'DAMAGED_BACKUP', /checksum/]
+		];
+		for (const [label, bad, code, message] of cases) {
+			const got = syncRefusal(() => parseBackup(bad));
+			expect(got.code, label).toBe(code);
+			expect(got.message, label).toMatch(message);
+			expect(got.message, label).toMatch(/Nothing was changed/);
+		}
+	});
+
+	it('refuses a changed byte even when the checksum was recomputed (the tag catches it)', async () => {
+		const { text } = await backupText();
+		const parsed = parseBackup(text);
+		const ciphertext = new Uint8Array(parsed.key.ciphertext);
+		ciphertext[3]! ^= 0x80;
+		const forged = parseBackup(encodeBackup({ ...parsed, key: { ...parsed.key, ciphertext } }));
+		expect(await refusal(decryptIdentity(forged.key, 'backup passphrase', { purpose: 'backup' }))).toBe('WRONG_PASSPHRASE');
+	});
+});
+
+/** The raw stored identity record, for byte-for-byte comparisons. */
+function rawRecord(indexedDB: IDBFactory): Promise<unknown> {
+	return new Promise((resolve, reject) => {
+		const open = indexedDB.open('clinic-ledger-identity');
+		open.onsuccess = () => {
+			const get = open.result.transaction('keys').objectStore('keys').get('node');
+			get.onsuccess = () => {
+				open.result.close();
+				resolve(get.result);
+			};
+			get.onerror = () => reject(get.error);
+		};
+		open.onerror = () => reject(open.error);
+	});
+}
+
+function writeRaw(indexedDB: IDBFactory, value: unknown): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const open = indexedDB.open('clinic-ledger-identity', 1);
+		open.onupgradeneeded = () => open.result.createObjectStore('keys');
+		open.onsuccess = () => {
+			const tx = open.result.transaction('keys', 'readwrite');
+			tx.objectStore('keys').put(value, 'node');
+			tx.oncomplete = () => {
+				open.result.close();
+				resolve();
+			};
+			tx.onerror = () => reject(tx.error);
+		};
+		open.onerror = () => reject(open.error);
+	});
+}
+
+describe('the key at rest (IndexedDB)', () => {
+	it(
+		'stores only ciphertext, unlocks with the passphrase, and a wrong one changes nothing',
+		async () => {
+			const indexedDB = new IDBFactory();
+			const created = await createIdentity('correct horse battery', { indexedDB });
+			const raw = (await rawRecord(indexedDB)) as EncryptedKey & { secretKey?: unknown };
+			expect(raw.secretKey).toBeUndefined();
+			expect(raw.version).toBe(2);
+			expect(raw.kdf.costMs).toBeGreaterThanOrEqual(MIN_COST_MS);
+			// No 32-byte run of the record equals the secret key.
+			for (const field of [raw.publicKey, raw.nonce, raw.ciphertext, raw.kdf.salt]) expect(toHex(field)).not.toContain(toHex(created.secretKey));
+			const stored = await readStoredKey({ indexedDB });
+			expect(stored.kind).toBe('encrypted');
+
+			expect(await refusal(unlockIdentity('not the passphrase', { indexedDB }))).toBe('WRONG_PASSPHRASE');
+			expect(await rawRecord(indexedDB)).toStrictEqual(raw);
+
+			const steps = new Set<string>();
+			const unlocked = await unlockIdentity('correct horse battery', { indexedDB, onProgress: (_, step) => steps.add(step) });
+			expect(bytesEqual(unlocked.secretKey, created.secretKey)).toBe(true);
+			expect(unlocked.createdAt).toBe(created.createdAt);
+			expect([...steps]).toEqual(['unlock']);
+		},
+		SLOW
+	);
+
+	it(
+		'encrypts an unencrypted (version 1) record in place, keeping the same key',
+		async () => {
+			const indexedDB = new IDBFactory();
+			const legacy = { ...generateKeyPair(), createdAt: 1_600_000_000_000 };
+			await writeRaw(indexedDB, legacy);
+			const before = await readStoredKey({ indexedDB });
+			expect(before).toMatchObject({ kind: 'plain', createdAt: legacy.createdAt });
+			expect(await refusal(unlockIdentity('whatever passphrase', { indexedDB }))).toBe('NO_KEY');
+
+			const migrated = await protectStoredIdentity('correct horse battery', { indexedDB });
+			expect(bytesEqual(migrated.secretKey, legacy.secretKey)).toBe(true);
+			const raw = (await rawRecord(indexedDB)) as Record<string, unknown>;
+			expect(raw['secretKey']).toBeUndefined();
+			expect(raw['version']).toBe(2);
+			expect(toHex(raw['publicKey'] as Uint8Array)).toBe(toHex(legacy.publicKey));
+			const unlocked = await unlockIdentity('correct horse battery', { indexedDB });
+			expect(bytesEqual(unlocked.secretKey, legacy.secretKey)).toBe(true);
+			expect(unlocked.createdAt).toBe(legacy.createdAt);
+			// Once protected, a second migration is refused rather than re-encrypting under another passphrase.
+			expect(await refusal(protectStoredIdentity('another passphrase', { indexedDB }))).toBe('KEY_CHANGED');
+		},
+		SLOW
+	);
+
+	it(
+		'a first run racing another tab keeps the first key',
+		async () => {
+			const indexedDB = new IDBFactory();
+			const results = await Promise.allSettled([createIdentity('passphrase one', { indexedDB }), createIdentity('passphrase two', { indexedDB })]);
+			const won = results.filter((r) => r.status === 'fulfilled');
+			const lost = results.filter((r) => r.status === 'rejected');
+			expect(won).toHaveLength(1);
+			expect(lost).toHaveLength(1);
+			expect(((lost[0] as PromiseRejectedResult).reason as KeystoreError).code).toBe('KEY_CHANGED');
+			const stored = await readStoredKey({ indexedDB });
+			expect(stored.kind === 'encrypted' && toHex(stored.publicKey)).toBe(toHex((won[0] as PromiseFulfilledResult<{ publicKey: Uint8Array }>).value.publicKey));
+		},
+		SLOW
+	);
+
+	it(
+		'exports a backup and restores it in another browser, or here after a forgotten passphrase',
+		async () => {
+			const indexedDB = new IDBFactory();
+			const created = await createIdentity('correct horse battery', { indexedDB });
+			expect(await refusal(exportIdentityBackup('wrong passphrase', { indexedDB }))).toBe('WRONG_PASSPHRASE');
+			const { text, fileName } = await exportIdentityBackup('correct horse battery', {
+				indexedDB,
+				backupPassphrase: 'file passphrase',
+				network: { id: 'cd'.repeat(32), name: 'Lakeside' }
+			});
+			expect(fileName).toMatch(new RegExp(`^clinic-ledger-key-${toHex(created.publicKey).slice(0, 12)}-\\d{4}-\\d\\d-\\d\\d\\.json$`));
+			expect(parseBackup(text).network?.name).toBe('Lakeside');
+
+			const other = new IDBFactory();
+			const restored = await restoreIdentity(text, 'file passphrase', { indexedDB: other });
+			expect(bytesEqual(restored.secretKey, created.secretKey)).toBe(true);
+			// Stored there under the file's passphrase, with a cost measured there.
+			const unlocked = await unlockIdentity('file passphrase', { indexedDB: other });
+			expect(bytesEqual(unlocked.publicKey, created.publicKey)).toBe(true);
+			expect(unlocked.createdAt).toBe(created.createdAt);
+
+			// Same key, local passphrase forgotten: the backup replaces the record.
+			await restoreIdentity(text, 'file passphrase', { indexedDB });
+			expect(await refusal(unlockIdentity('correct horse battery', { indexedDB }))).toBe('WRONG_PASSPHRASE');
+			await expect(unlockIdentity('file passphrase', { indexedDB })).resolves.toBeDefined();
+		},
+		SLOW
+	);
+
+	it(
+		'refuses a wrong passphrase, a damaged, foreign or unrelated file, leaving the stored record byte-identical',
+		async () => {
+			const indexedDB = new IDBFactory();
+			await createIdentity('correct horse battery', { indexedDB });
+			const own = await exportIdentityBackup('correct horse battery', { indexedDB });
+			const elsewhere = new IDBFactory();
+			await createIdentity('other passphrase', { indexedDB: elsewhere });
+			const foreign = await exportIdentityBackup('other passphrase', { indexedDB: elsewhere });
+			const before = await rawRecord(indexedDB);
+			const json = JSON.parse(own.text);
+			const attempts: [string, string, string, KeystoreErrorCode][] = [
+				['wrong passphrase', own.text, 'not the passphrase', 'WRONG_PASSPHRASE'],
+				['bad JSON', own.text.slice(0, 100), 'correct horse battery', 'DAMAGED_BACKUP'],
+				['wrong version', JSON.stringify({ ...json, version: 9 }), 'correct horse battery', 'UNSUPPORTED_BACKUP'],
+				['truncated ciphertext', JSON.stringify({ ...json, ciphertext: json.ciphertext.slice(0, 64) }), 'correct horse battery', 'DAMAGED_BACKUP'],
+				['modified byte', JSON.stringify({ ...json, cipher: { ...json.cipher, nonce: (json.cipher.nonce[0] === 'a' ? 'b' : 'a') + json.cipher.nonce.slice(1) } }), 'correct horse battery', 'DAMAGED_BACKUP'],
+				['foreign key', foreign.text, 'other passphrase', 'FOREIGN_BACKUP'],
+				['not a backup', '{"format":"something-else"}', 'correct horse battery', 'NOT_A_BACKUP']
+			];
+			for (const [label, text, passphrase, code] of attempts) {
+				expect(await refusal(restoreIdentity(text, passphrase, { indexedDB })), label).toBe(code);
+				expect(await rawRecord(indexedDB), label).toStrictEqual(before);
+			}
+			await expect(unlockIdentity('correct horse battery', { indexedDB })).resolves.toBeDefined();
+		},
+		SLOW
+	);
+});
