@@ -318,6 +318,6 @@ export function judgeJoinRequest(request: JoinRequest, invites: Invites, roster:
 }
 
 /** The `member.add` that approves a request made with `invite`. */
-export function approveTx(request: JoinRequest, invite: InviteRecord): Tx {
+export function approveTx(request: JoinRequest, invite: Pick<InviteRecord, 'token' | 'role'>): Tx {
 	return { t: 'member.add', key: fromHex(request.key), role: invite.role, name: request.name, invite: fromHex(invite.token) };
 }

@@ -27,6 +27,16 @@ export interface NetworkConfig {
 	readonly origin: 'founded' | 'joined';
 	/** When the config was last written, ms since the epoch. */
 	readonly savedAt: number;
+	/** While this node waits to be admitted with an invite: the invite token (hex) and the display name it asks under. */
+	readonly join?: PendingJoin;
+}
+
+/** A join request this node keeps sending until it is a member. */
+export interface PendingJoin {
+	readonly token: string;
+	readonly name: string;
+	readonly role: string;
+	readonly expires: number;
 }
 
 interface NetworkDB extends DBSchema {
@@ -83,7 +93,13 @@ export function checkNetworkConfig(value: unknown): NetworkConfig {
 	if (typeof v.name !== 'string' || v.name.length > 200) throw new Error('the network name in the settings is invalid');
 	if (v.origin !== 'founded' && v.origin !== 'joined') throw new Error('the network settings do not say how this node came to the network');
 	if (typeof v.savedAt !== 'number') throw new Error('the network settings have no date');
-	return { net: v.net as BlockId, secret: v.secret, signaling: [...v.signaling], name: v.name, origin: v.origin, savedAt: v.savedAt };
+	let join: PendingJoin | undefined;
+	if (v.join !== undefined) {
+		const j = v.join as Partial<PendingJoin> | null;
+		if (!j || typeof j.token !== 'string' || !HEX64.test(j.token) || typeof j.name !== 'string' || typeof j.role !== 'string' || typeof j.expires !== 'number') throw new Error('the pending join request in the settings is invalid');
+		join = { token: j.token, name: j.name, role: j.role, expires: j.expires };
+	}
+	return { net: v.net as BlockId, secret: v.secret, signaling: [...v.signaling], name: v.name, origin: v.origin, savedAt: v.savedAt, ...(join ? { join } : {}) };
 }
 
 async function openConfigDB(options: NetworkConfigOptions) {

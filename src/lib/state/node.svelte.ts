@@ -13,6 +13,8 @@ import {
 	LedgerError,
 	compareOrder,
 	createSigner,
+	fromHex,
+	nobleVerifier,
 	orderKey,
 	type AuthorId,
 	type Block,
@@ -25,6 +27,20 @@ import {
 import { APP_FOLDS } from '$lib/domain/folds.js';
 import { authorIdOf, type Identity } from '$lib/domain/identity.js';
 import { InviteError, newRoomSecret, parseNetworkLink, type NetworkLink } from '$lib/domain/invite.js';
+import {
+	approveTx,
+	displayNameProblem,
+	encodeJoinRequest,
+	inviteCreateTx,
+	inviteLinkUrl,
+	MAX_INVITE_DAYS,
+	parseInviteLink,
+	signInviteLink,
+	type InviteLink,
+	type InviteRecord,
+	type Invites,
+	type JoinRequest
+} from '$lib/domain/invites.js';
 import {
 	isMemberRole,
 	memberAddTx,
@@ -74,6 +90,8 @@ export interface BlockView {
 	readonly txs: readonly TxSummary[];
 	readonly check: BlockCheck;
 	readonly failure?: { readonly code: ReasonCode; readonly detail: string };
+	/** Why the block has no effect (its author was revoked before it), when it has none. */
+	readonly void?: string;
 }
 
 /** The public half of the node identity; the secret key never reaches the UI. */
@@ -112,6 +130,18 @@ function messageOf(error: unknown): string {
 export interface SyncControl {
 	start(ledger: Ledger, config: NetworkConfig): Promise<void>;
 	stop(): Promise<void>;
+	/** This node's signed join request, sent to peers that refuse it; null once admitted. */
+	setJoinRequest?(request: Uint8Array | null): void;
+	/** Answers a received join request as refused. */
+	refuseJoin?(key: AuthorId, message: string): void;
+}
+
+/** An invite this node just made, to show as a link and QR code. */
+export interface MadeInvite {
+	readonly url: string;
+	readonly role: string;
+	readonly label: string;
+	readonly expires: number;
 }
 
 /** A network link from the address bar, waiting for the person to act on it. */
@@ -119,6 +149,8 @@ export interface PendingLink {
 	readonly link: NetworkLink;
 	/** 'join': this browser holds no network yet; 'adopt': same network, this node has no sync settings. */
 	readonly action: 'join' | 'adopt';
+	/** Set when the link is an invite (signed by an admin, with a one-time token). */
+	readonly invite?: InviteLink;
 }
 
 /** Two lists in ledger order merged into one; a block in both is kept once. */
@@ -182,6 +214,15 @@ export class NodeState {
 	addingMember = $state(false);
 	memberError = $state<string | null>(null);
 	lastMemberAdded = $state.raw<{ key: AuthorId; role: string; blockId: BlockId } | null>(null);
+	/** Invites on the ledger, newest first. */
+	invites = $state.raw<InviteRecord[]>([]);
+	/** Revoked members and the seq after which their blocks are void. */
+	revocations = $state.raw<{ key: AuthorId; cutoff: number; name: string | null }[]>([]);
+	/** The invite made last (link and QR code shown until dismissed). */
+	lastInvite = $state.raw<MadeInvite | null>(null);
+	/** Why the last admin action (invite, approval, revocation, role change) failed. */
+	adminError = $state<string | null>(null);
+	adminBusy = $state(false);
 
 	#signer: Signer | null = null;
 	#store: IndexedDBStore | null = null;
@@ -361,9 +402,10 @@ export class NodeState {
 	 * for that network and starts syncing. Members refuse this node until an admin adds
 	 * its key; until then it holds nothing.
 	 */
-	async joinNetwork(): Promise<boolean> {
+	async joinNetwork(displayName = ''): Promise<boolean> {
 		const pending = this.pendingLink;
-		this.joinError = null;
+		this.joinError = pending?.invite ? displayNameProblem(displayName) : null;
+		if (this.joinError) return false;
 		if (this.joining) return false;
 		if (!pending || pending.action !== 'join' || this.status !== 'no-network' || !this.#store || !this.#signer) {
 			this.joinError = 'There is no network link to join, or this browser already holds a network.';
@@ -372,7 +414,16 @@ export class NodeState {
 		this.joining = true;
 		try {
 			const { link } = pending;
-			const config: NetworkConfig = { net: link.net, secret: link.secret, signaling: [...link.signaling], name: link.name ?? '', origin: 'joined', savedAt: Date.now() };
+			const invite = pending.invite;
+			const config: NetworkConfig = {
+				net: link.net,
+				secret: link.secret,
+				signaling: [...link.signaling],
+				name: link.name ?? '',
+				origin: 'joined',
+				savedAt: Date.now(),
+				...(invite ? { join: { token: invite.token, name: displayName.trim(), role: invite.role, expires: invite.expires } } : {})
+			};
 			// Settings first: they are what marks an empty store as "joined, waiting for the genesis".
 			await saveNetworkConfig(config);
 			this.networkConfig = config;
@@ -494,6 +545,84 @@ export class NodeState {
 		}
 	}
 
+	/** Appends `txs` as this node, an admin; false with {@link adminError} set when refused. */
+	async #adminWrite(txs: Parameters<Ledger['append']>[0], what: string): Promise<boolean> {
+		const ledger = this.#ledger;
+		this.adminError = null;
+		if (this.adminBusy) return false;
+		if (!ledger || !ledger.author || ledger.roster().get(ledger.author) !== 'admin') {
+			this.adminError = `Only an admin of the network can do this; this node is not one. ${what} was not done.`;
+			return false;
+		}
+		this.adminBusy = true;
+		try {
+			await ledger.append(txs);
+			await this.#view;
+			return true;
+		} catch (error) {
+			this.adminError = `${what} failed: ${messageOf(error)}`;
+			return false;
+		} finally {
+			this.adminBusy = false;
+		}
+	}
+
+	/**
+	 * Creates an invite: its token's hash goes on the ledger (`invite.create`), the token
+	 * itself only into the link, which this node signs. Shown in {@link lastInvite}.
+	 */
+	async createInvite(role: string, label: string, days: number): Promise<boolean> {
+		const config = this.networkConfig;
+		if (!isMemberRole(role)) return ((this.adminError = 'Choose the role the invited device will have.'), false);
+		if (!Number.isInteger(days) || days < 1 || days > MAX_INVITE_DAYS) return ((this.adminError = `An invite is valid for 1 to ${MAX_INVITE_DAYS} days.`), false);
+		const problem = memberNameProblem(label);
+		if (problem) return ((this.adminError = problem), false);
+		if (!config || !this.#signer || !this.#ledger) return ((this.adminError = 'This node has no sync settings, so an invite could not reach it. Set up sync first.'), false);
+		const token = crypto.getRandomValues(new Uint8Array(32));
+		const expires = Date.now() + days * 24 * 60 * 60 * 1000;
+		if (!(await this.#adminWrite([inviteCreateTx(token, role, expires, label)], 'Creating the invite'))) return false;
+		const name = this.network?.name || config.name;
+		const link = await signInviteLink(this.#signer, {
+			net: config.net,
+			secret: config.secret,
+			signaling: config.signaling,
+			...(name ? { name } : {}),
+			token: Array.from(token, (b) => b.toString(16).padStart(2, '0')).join(''),
+			role,
+			expires
+		});
+		this.lastInvite = { url: inviteLinkUrl(location.href, link), role, label: label.trim(), expires };
+		return true;
+	}
+
+	/** Withdraws an invite (`invite.revoke`): its link can no longer admit anyone. */
+	withdrawInvite(tokenHashHex: string, reason: string): Promise<boolean> {
+		return this.#adminWrite([{ t: 'invite.revoke', token: fromHex(tokenHashHex), ...(reason.trim() ? { reason: reason.trim() } : {}) }], 'Withdrawing the invite');
+	}
+
+	/** Approves a join request: `member.add` with the invite's hash, which uses the invite up. */
+	approveJoin(request: JoinRequest, invite: { token: string; role: string }): Promise<boolean> {
+		return this.#adminWrite([approveTx(request, invite)], 'Approving the request');
+	}
+
+	/** Refuses a join request: the invite is withdrawn on the ledger and the requester told. */
+	async refuseJoin(request: JoinRequest, inviteHashHex: string): Promise<boolean> {
+		const ok = await this.withdrawInvite(inviteHashHex, `join request from “${request.name}” refused`);
+		if (ok) this.#sync?.refuseJoin?.(request.key, 'An administrator refused this join request. The invite can no longer be used; ask the clinic if this is a mistake.');
+		return ok;
+	}
+
+	/** Revokes a member: its blocks after what this node has seen of it are void on every node. */
+	revokeMember(key: AuthorId, reason: string): Promise<boolean> {
+		return this.#adminWrite([{ t: 'member.revoke', key: fromHex(key), ...(reason.trim() ? { reason: reason.trim() } : {}) }], 'Revoking the member');
+	}
+
+	/** Changes a member's role from now on (its earlier blocks keep the role they were written under). */
+	changeRole(key: AuthorId, role: string): Promise<boolean> {
+		if (!isMemberRole(role)) return Promise.resolve(((this.adminError = 'Choose a role.'), false));
+		return this.#adminWrite([{ t: 'member.role', key: fromHex(key), role }], 'Changing the role');
+	}
+
 	/**
 	 * Appends a free-text entry as one signed block. Resolves true once the block is
 	 * durable in IndexedDB and shown in {@link blocks}; false with {@link entryError} set
@@ -590,6 +719,10 @@ export class NodeState {
 	}
 
 	#readLink(hash: string): void {
+		if (/(^#|&)invite=/.test(hash)) {
+			void this.#readInvite(hash);
+			return;
+		}
 		if (!/(^#|&)network=/.test(hash)) return;
 		this.linkError = null;
 		this.linkNotice = null;
@@ -616,6 +749,58 @@ export class NodeState {
 		}
 	}
 
+	/** Reads an invite link: its signature is checked before anything is shown or stored. */
+	async #readInvite(hash: string): Promise<void> {
+		this.linkError = null;
+		this.linkNotice = null;
+		let invite: InviteLink;
+		try {
+			invite = await parseInviteLink(hash, (sig, msg, key) => nobleVerifier.verify(sig, msg, key));
+		} catch (error) {
+			this.pendingLink = null;
+			this.linkError = `This invite cannot be used: ${error instanceof InviteError ? error.message : messageOf(error)} Nothing was changed.`;
+			return;
+		}
+		const ledger = this.#ledger;
+		if (this.status === 'no-network' || !ledger) {
+			if (Date.now() > invite.expires) {
+				this.linkError = `This invite expired on ${new Date(invite.expires).toISOString().slice(0, 16).replace('T', ' ')} UTC. Ask the clinic for a new one. Nothing was changed.`;
+				return;
+			}
+			this.pendingLink = { link: invite, action: 'join', invite };
+		} else if (invite.net !== ledger.net) {
+			this.pendingLink = null;
+			this.linkError = `This browser already holds the network “${this.network?.name || ledger.net.slice(0, 12)}”, and a browser holds one network. Open the invite in another browser or browser profile. Nothing was changed.`;
+		} else {
+			this.pendingLink = null;
+			this.linkNotice = this.role ? 'This browser is already a member of this network; the invite was not used.' : 'This browser already joined this network and is waiting to be admitted.';
+			this.#clearLinkFromAddressBar();
+		}
+	}
+
+	/** While this node waits for admission with an invite: (re)sends its signed join request. */
+	async #sendJoinRequest(): Promise<void> {
+		const join = this.networkConfig?.join;
+		const ledger = this.#ledger;
+		if (!join || !ledger || !this.#signer || this.role) return;
+		const request = await encodeJoinRequest(this.#signer, { net: ledger.net, token: join.token, name: join.name, time: Date.now() });
+		this.#sync?.setJoinRequest?.(request);
+	}
+
+	/** Admitted: the invite is used, the request is no longer sent. */
+	async #finishJoin(): Promise<void> {
+		const config = this.networkConfig;
+		if (!config?.join || !this.role) return;
+		const { join: _used, ...rest } = config;
+		this.#sync?.setJoinRequest?.(null);
+		try {
+			await saveNetworkConfig(rest);
+			this.networkConfig = rest;
+		} catch (error) {
+			this.error = `Admitted, but the settings could not be updated: ${messageOf(error)}`;
+		}
+	}
+
 	/** The room secret should not linger in the address bar (or be bookmarked) once used. */
 	#clearLinkFromAddressBar(): void {
 		if (typeof window === 'undefined' || !location.hash) return;
@@ -629,13 +814,16 @@ export class NodeState {
 			ledger.on('accepted', (blocks) => this.#onAccepted(blocks)),
 			ledger.on('rejected', () => {
 				this.rejected = ledger.rejectedCounts();
-			})
+			}),
+			// A revocation made blocks shown before void: redraw them with why.
+			ledger.on('voided', () => this.#queueView(() => this.#loadAll()))
 		);
 		this.rejected = ledger.rejectedCounts();
 		this.#queueView(() => this.#loadAll());
 		await this.#view;
 		this.status = 'ready';
 		await this.#startSync(ledger);
+		await this.#sendJoinRequest();
 	}
 
 	async #startSync(ledger: Ledger): Promise<void> {
@@ -692,6 +880,12 @@ export class NodeState {
 		const genesis = this.blocks[0]?.id === ledger.net ? this.blocks[0] : undefined;
 		this.members = memberViews(roster, (state['member-names'] ?? {}) as MemberNames, genesis?.author ?? null);
 		this.role = (ledger.author && roster.get(ledger.author)) ?? null;
+		const names = (state['member-names'] ?? {}) as MemberNames;
+		this.invites = Object.values((state.invites ?? {}) as Invites)
+			.map((i) => ({ ...i }))
+			.sort((a, b) => b.createdAt - a.createdAt);
+		this.revocations = [...ledger.revocations()].map(([key, cutoff]) => ({ key, cutoff, name: names[key] ?? null }));
+		if (this.role && this.networkConfig?.join) void this.#finishJoin();
 	}
 
 	#toView(block: Block): BlockView {
@@ -702,7 +896,8 @@ export class NodeState {
 			clock: block.clock,
 			time: block.time,
 			txs: block.txs.map(summarizeTx),
-			...(this.#checks.get(block.id) ?? { check: 'unchecked' })
+			...(this.#checks.get(block.id) ?? { check: 'unchecked' }),
+			...(this.#ledger?.voided().has(block.id) ? { void: this.#ledger.voided().get(block.id)! } : {})
 		};
 	}
 }

@@ -10,6 +10,7 @@ import type { AuthorId, BlockId, Ledger, ReasonCode, ReplicatorEvent, SyncSessio
 import { Replicator } from '$lib/core/index.js';
 import type { Mesh } from '$lib/core/sync/mesh.js';
 import type { MemberNames } from '$lib/domain/members.js';
+import { decodeJoinReply, decodeJoinRequest, encodeJoinReply, judgeJoinRequest, type Invites, type JoinReply, type JoinRequest } from '$lib/domain/invites.js';
 import type { NetworkConfig } from '$lib/domain/network-config.js';
 import type { SyncControl } from './node.svelte.js';
 
@@ -25,6 +26,19 @@ const REJECTIONS_LOGGED = 10;
 const PRESENCE_MS = 5000;
 /** Closed sessions kept in the peers list (as offline, with when they were last seen). */
 const KEEP_CLOSED = 20;
+/** This node's own join request is sent again this often (ms) to peers that still refuse it. */
+const JOIN_RESEND_MS = 15_000;
+
+/** A join request received from a guest, checked against this node's ledger, waiting for an admin. */
+export interface JoinRequestView {
+	readonly request: JoinRequest;
+	/** Role and label of the invite it uses. */
+	readonly role: string;
+	readonly inviteLabel: string | null;
+	/** Hex of the invite's token hash. */
+	readonly invite: string;
+	readonly receivedAt: number;
+}
 
 export type LinkKind = SyncSession['linkKind'];
 
@@ -136,6 +150,12 @@ export class SyncState implements SyncControl {
 	signaling = $state.raw<{ url: string; connected: boolean }[]>([]);
 	connections = $state.raw<ConnectionCounts>({ webrtc: 0, broadcast: 0, signaling: 0 });
 	peers = $state.raw<PeerView[]>([]);
+	/** Join requests from invitees, waiting for an admin (any member node hears them). */
+	joinRequests = $state.raw<JoinRequestView[]>([]);
+	/** The latest answer to this node's own join request. */
+	joinReply = $state.raw<(JoinReply & { at: number }) | null>(null);
+	/** Peers that refuse this node (it is not a member in their copy of the ledger). */
+	refusedBy = $state(0);
 	/** Nodes announced through presence that have no sync session with this node. */
 	present = $state.raw<{ key: string; author: AuthorId | null; name: string | null }[]>([]);
 	refusals = $state.raw<RefusalView[]>([]);
@@ -154,8 +174,11 @@ export class SyncState implements SyncControl {
 	#lastRedraw = 0;
 	#sampler: ReturnType<typeof setInterval> | null = null;
 	#signalingWas = new Map<string, boolean>();
-	/** Peers this node refused as non-members, by connection: asked again once they are members. */
-	#refused = new Map<string, AuthorId>();
+	/** This node's own join request (it holds an invite and is not a member yet). */
+	#joinRequest: Uint8Array | null = null;
+	#joinSentAt = 0;
+	/** Join requests received, by requester key, with the session to answer on. */
+	#joins = new Map<AuthorId, { view: JoinRequestView; session: SyncSession }>();
 	#presence = { size: -1, at: 0 };
 	/** start/stop run one after another: a settings change restarts cleanly. */
 	#queue: Promise<void> = Promise.resolve();
@@ -217,7 +240,7 @@ export class SyncState implements SyncControl {
 		this.#offs.push(() => mesh.provider.off('peers', onPeers));
 		this.#offs.push(
 			ledger.on('accepted', () => {
-				this.#admitRefused();
+				this.#dropAnsweredJoins();
 				this.#redraw();
 			}),
 			ledger.on('equivocation', ({ author, seq }) => this.#say(`author ${short(author)} signed two different blocks at seq ${seq}: both kept as evidence, author flagged`, 'bad'))
@@ -252,7 +275,8 @@ export class SyncState implements SyncControl {
 		this.#sampler = null;
 		if (this.#redrawTimer) clearTimeout(this.#redrawTimer);
 		this.#redrawTimer = null;
-		this.#refused.clear();
+		this.#joins.clear();
+		this.joinRequests = [];
 		this.#replicator?.close();
 		this.#replicator = null;
 		const mesh = this.#mesh;
@@ -324,6 +348,25 @@ export class SyncState implements SyncControl {
 			case 'rejected':
 				this.#onRejected(session, event.rejection.code, event.rejection.detail, event.rejection.id ?? null, now);
 				break;
+			case 'guest':
+				this.#say(`refused ${who}: its key is not a member of this network in this node's copy of the ledger. The connection stays open: it syncs as soon as an admin adds it (with an invite, or by key under Members).`, 'warn');
+				break;
+			case 'refused':
+				this.#say(`${who} refused this node: its key is not a member in that peer's copy of the ledger. ${this.#joinRequest ? 'Sending the join request.' : 'An admin of the network must add this node.'}`, 'warn');
+				if (this.#joinRequest) session.sendJoin(this.#joinRequest);
+				break;
+			case 'join':
+				void this.#onJoin(session, event.data);
+				break;
+			case 'join-reply':
+				try {
+					const reply = decodeJoinReply(event.data);
+					this.joinReply = { ...reply, at: now };
+					this.#say(`${who} answered the join request: ${reply.message}`, reply.status === 'refused' ? 'bad' : 'info');
+				} catch {
+					this.#say(`${who} sent an unreadable answer to the join request`, 'warn');
+				}
+				break;
 			case 'closed':
 				record.closedAt = now;
 				record.closeReason = event.reason;
@@ -357,38 +400,81 @@ export class SyncState implements SyncControl {
 	}
 
 	#onClosed(session: SyncSession, reason: string): void {
-		const label = session.label;
 		const author = session.peerAuthor;
-		if (reason === 'NOT_A_MEMBER' && author) {
-			// This node refused it; once an admin's member.add for it arrives, ask it again.
-			this.#refused.set(label, author);
-			this.#say(`refused ${short(author)}: its key is not a member of this network in this node's copy of the ledger. An admin can add it under Members.`, 'warn');
-			return;
-		}
-		if (reason === 'peer left: NOT_A_MEMBER') {
-			// The mesh asks again with backoff; nothing changes until an admin adds this key.
-			this.#say(`${this.#peerName(author)} refused this node: its key is not a member in that peer's copy of the ledger. An admin of the network must add this node's key.`, 'warn');
-			return;
-		}
 		this.#say(`session with ${this.#peerName(author)} closed: ${reason}`, reason.startsWith('peer left: node stopped') ? 'info' : 'warn');
 	}
 
-	/** Peers this node refused whose keys are members now: reconnect so they sync at once. */
-	#admitRefused(): void {
-		if (this.#refused.size === 0 || !this.#ledger) return;
-		const roster = this.#ledger.roster();
-		for (const [label, author] of this.#refused) {
-			if (!roster.has(author)) continue;
-			this.#refused.delete(label);
-			this.#say(`${this.#peerName(author)} is a member now: reconnecting`);
-			this.#reconnect(label);
+	/** Sets (or clears) this node's join request: sent to every peer that refuses this node, now and every {@link JOIN_RESEND_MS}. */
+	setJoinRequest(request: Uint8Array | null): void {
+		this.#joinRequest = request;
+		if (!request) {
+			this.joinReply = null;
+			return;
 		}
+		this.#sendJoinRequest();
 	}
 
-	#reconnect(label: string): void {
-		const conn = this.#mesh?.provider.room?.webrtcConns.get(label);
-		const live = this.#replicator?.sessions().some((s) => s.label === label && s.state === 'ready');
-		if (conn && !live) conn.destroy();
+	#sendJoinRequest(): void {
+		if (!this.#joinRequest) return;
+		this.#joinSentAt = Date.now();
+		for (const s of this.#replicator?.sessions() ?? []) if (s.state === 'refused') s.sendJoin(this.#joinRequest);
+	}
+
+	/** Checks a guest's join request against this node's ledger and answers it. */
+	async #onJoin(session: SyncSession, data: Uint8Array): Promise<void> {
+		const ledger = this.#ledger;
+		if (!ledger) return;
+		let request: JoinRequest;
+		try {
+			request = await decodeJoinRequest(data, ledger.net, (sig, msg, key) => ledger.verifySignature(sig, msg, key));
+		} catch (error) {
+			this.#say(`ignored a join request from ${short(session.peerAuthor)}: ${(error as Error).message}`, 'warn');
+			return;
+		}
+		if (request.key !== session.peerAuthor) {
+			this.#say(`ignored a join request for key ${short(request.key)} sent by ${short(session.peerAuthor)}`, 'warn');
+			return;
+		}
+		const invites = (ledger.state().invites ?? {}) as Invites;
+		const judged = judgeJoinRequest(request, invites, ledger.roster(), ledger.revocations(), Date.now());
+		session.sendJoinReply(encodeJoinReply({ status: judged.status, message: judged.message }));
+		if (judged.status === 'refused' || !judged.invite) {
+			this.#say(`refused the join request of “${request.name}” (${short(request.key)}): ${judged.message}`, 'warn');
+			return;
+		}
+		const known = this.#joins.has(request.key);
+		this.#joins.set(request.key, {
+			session,
+			view: { request, role: judged.invite.role, inviteLabel: judged.invite.label, invite: judged.invite.token, receivedAt: this.#joins.get(request.key)?.view.receivedAt ?? Date.now() }
+		});
+		if (!known) this.#say(`join request from “${request.name}” (${short(request.key)}) with an invite for a ${judged.invite.role}: an admin can approve it under Members`, 'good');
+		this.#publishJoins();
+	}
+
+	/** Answers a pending request as refused (the caller withdraws the invite on the ledger). */
+	refuseJoin(key: AuthorId, message: string): void {
+		const entry = this.#joins.get(key);
+		if (!entry) return;
+		entry.session.sendJoinReply(encodeJoinReply({ status: 'refused', message }));
+		this.#joins.delete(key);
+		this.#publishJoins();
+	}
+
+	/** Requests whose key became a member (approved here or by another admin) or whose invite is gone are done. */
+	#dropAnsweredJoins(): void {
+		const ledger = this.#ledger;
+		if (!ledger || this.#joins.size === 0) return;
+		const roster = ledger.roster();
+		const invites = (ledger.state().invites ?? {}) as Invites;
+		for (const [key, { view }] of this.#joins) {
+			const invite = invites[view.invite];
+			if (roster.has(key) || !invite || invite.revoked || (invite.usedBy && invite.usedBy !== key)) this.#joins.delete(key);
+		}
+		this.#publishJoins();
+	}
+
+	#publishJoins(): void {
+		this.joinRequests = [...this.#joins.values()].map((j) => j.view).sort((a, b) => a.receivedAt - b.receivedAt);
 	}
 
 	/** Connection counts, signaling reachability and presence; runs every second. */
@@ -404,6 +490,7 @@ export class SyncState implements SyncControl {
 			this.#signalingWas.set(conn.url, conn.connected);
 		}
 		const now = Date.now();
+		if (this.#joinRequest && now - this.#joinSentAt >= JOIN_RESEND_MS) this.#sendJoinRequest();
 		if (ledger.size !== this.#presence.size && now - this.#presence.at >= PRESENCE_MS) {
 			this.#presence = { size: ledger.size, at: now };
 			mesh.setPresence({ name: this.#names()[ledger.author ?? ''] ?? null, blocks: ledger.size });
@@ -493,6 +580,7 @@ export class SyncState implements SyncControl {
 		}
 		views.sort((a, b) => Number(b.online) - Number(a.online) || (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.key < b.key ? -1 : 1));
 		this.peers = views;
+		this.refusedBy = views.filter((v) => v.state === 'refused').length;
 		this.#pruneClosed();
 
 		// Presence entries of a node that left linger for up to 30 s (awareness timeout): one per author.
