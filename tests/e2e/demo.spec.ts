@@ -116,6 +116,23 @@ test('the guided demo: writes spread, an offline clinic merges, forgeries and eq
 	expect(final.blocks).toBe(16);
 	await expect(page.getByTestId('demo')).toHaveAttribute('data-status', 'done');
 
+	// The explorer on a clinic's copy: five authors' lanes, every block drawn, a block re-verified.
+	const dag = page.getByTestId('demo-explorer').getByTestId('dag');
+	await page.getByTestId('demo-explore-node').selectOption('Fir');
+	await expect(dag).toHaveAttribute('data-total', '16');
+	await expect(dag).toHaveAttribute('data-lanes', '5');
+	await expect(dag).toHaveAttribute('data-drawn', '16');
+	await page.getByTestId('demo-explorer').getByTestId('dag-canvas').focus();
+	await page.keyboard.press('Home');
+	const laneHeight = Number(await dag.getAttribute('data-lane-height'));
+	const col = Number(await dag.getAttribute('data-col-width'));
+	// The genesis: clock 0, first lane (the founder's), past the 120 px gutter and 22 px axis.
+	await page.getByTestId('demo-explorer').getByTestId('dag-canvas').click({ position: { x: 120 + col / 2, y: 22 + laneHeight / 2 } });
+	const detail = page.getByTestId('demo-explorer').getByTestId('block-detail');
+	await expect(detail.getByTestId('detail-tx')).toHaveAttribute('data-type', 'genesis');
+	await expect(detail).toHaveAttribute('data-hash-ok', 'true');
+	await expect(detail).toHaveAttribute('data-signature-ok', 'true');
+
 	// The demo never touched this browser's own ledger.
 	await page.getByTestId('tab-ledger').click();
 	await expect(page.getByTestId('block-row')).toHaveCount(ownBlocks);

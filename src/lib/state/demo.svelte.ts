@@ -3,6 +3,7 @@
  * guided {@link STEPS} and what each step reported. It never touches this browser's own
  * node: the demo's ledgers live in memory and vanish with the tab or on reset.
  */
+import type { Ledger } from '$lib/core/index.js';
 import type { DemoNetwork, NetworkView } from '$lib/demo/network.js';
 import { STEPS, type ScriptMemory, type StepOutcome } from '$lib/demo/script.js';
 
@@ -64,6 +65,12 @@ export class DemoState {
 			this.error = `${step.title}: ${(error as Error).message}`;
 			this.status = 'error';
 		}
+	}
+
+	/** The ledger of simulated clinic `name`, for the explorer; null once destroyed or stopped. */
+	ledgerOf(name: string): Ledger | null {
+		const node = this.#demo?.nodes.get(name);
+		return node && node.status !== 'destroyed' ? node.ledger : null;
 	}
 
 	/** Stops every simulated node and forgets the demo. */
