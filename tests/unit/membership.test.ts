@@ -4,7 +4,7 @@
  * arrival order.
  */
 import { describe, expect, it } from 'vitest';
-import { Ledger, MemoryStore, publicKeyOf, type BlockId, type Ledger as LedgerType } from '$lib/core/index.js';
+import { Ledger, MemoryStore, fromHex, publicKeyOf, type BlockId, type Ledger as LedgerType } from '$lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
 import { nobleVerifier } from '$lib/core/crypto/verifier.js';
 import { APP_RULES } from '$lib/domain/rules.js';
@@ -209,5 +209,58 @@ describe('concurrent membership changes', () => {
 			expect(node.roster().has(authorOf(loser))).toBe(false);
 		}
 		expect(voidIds(results[0]!)).toEqual(voidIds(results[1]!));
+	});
+});
+
+describe('M-of-N admins (genesis quorum)', () => {
+	async function quorumNetwork() {
+		const a = await Ledger.create({
+			store: new MemoryStore(),
+			verifier: nobleVerifier,
+			now: fixedNow,
+			signer: testSigner('founder'),
+			genesis: { name: 'Two-admin clinic', quorum: 2, members: [{ key: key('x'), role: 'admin' }] }
+		});
+		const x = await joinNetwork(a.net, 'x');
+		await syncInto(x, a);
+		return { a, x };
+	}
+	const approve = (block: BlockId, index = 0) => [{ t: 'member.approve', block: fromHex(block), index }];
+
+	it('a change takes effect once a second admin approves it, for blocks that have the approval in their past', async () => {
+		const { a, x } = await quorumNetwork();
+		expect(a.quorum).toBe(2);
+		const proposal = await a.append([{ t: 'member.add', key: key('z'), role: 'clinician' }]);
+		expect(a.roster().has(authorOf('z'))).toBe(false);
+		expect(a.pendingChanges().map((p) => [p.event.member, p.approvedBy])).toEqual([[authorOf('z'), [authorOf('founder')]]]);
+		// The proposer approving its own change counts for nothing.
+		await a.append(approve(proposal.id));
+		expect(a.roster().has(authorOf('z'))).toBe(false);
+		// z cannot write yet, on any node.
+		const z = await joinNetwork(a.net, 'z');
+		await syncInto(z, a);
+		await expect(z.append(note('too early'))).rejects.toMatchObject({ code: 'NOT_A_MEMBER' });
+		await syncInto(x, a);
+		await x.append(approve(proposal.id));
+		expect(x.roster().get(authorOf('z'))).toBe('clinician');
+		await syncInto(a, x);
+		await syncInto(z, x);
+		expect(a.pendingChanges()).toEqual([]);
+		const written = await z.append(note('now a member'));
+		expect((await a.receive([written.bytes])).accepted).toEqual([written.id]);
+	});
+
+	it('a revocation by one admin alone does not take effect', async () => {
+		const { a, x } = await quorumNetwork();
+		await a.append(revoke('x'));
+		expect(a.roster().get(authorOf('x'))).toBe('admin');
+		expect(a.revocations().size).toBe(0);
+		await syncInto(x, a);
+		const still = await x.append(note('x still writes'));
+		expect((await a.receive([still.bytes])).accepted).toHaveLength(1);
+	});
+
+	it('a quorum larger than the founding admins is refused', async () => {
+		await expect(Ledger.create({ store: new MemoryStore(), verifier: nobleVerifier, now: fixedNow, signer: testSigner('founder'), genesis: { name: 'x', quorum: 3 } })).rejects.toThrow(/quorum/);
 	});
 });

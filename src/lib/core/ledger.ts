@@ -13,7 +13,7 @@ import { toHex } from './bytes.js';
 import { challengeDigest } from './challenge.js';
 import { LedgerError, PARKING_CODES, type ReasonCode } from './errors.js';
 import { summaryFold, type Fold } from './fold.js';
-import { ADMIN, compareEvents, membershipEventsOf, membershipOf, type MembershipEvent, type Roster } from './membership.js';
+import { ADMIN, compareEvents, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, type MembershipEvent, type Roster } from './membership.js';
 import { CORE_RULES, type TxRule } from './rules.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey, type StoredBlock } from './storage/store.js';
 import type { AuthorId, Block, BlockId, Head, Tx, VersionVector } from './types.js';
@@ -337,6 +337,28 @@ export class Ledger {
 		return this.#membership(() => true).roster;
 	}
 
+	/** Admins who must sign a membership change (genesis `quorum`; 1 when none is set). */
+	get quorum(): number {
+		return quorumOf(this.#events);
+	}
+
+	/**
+	 * Membership changes proposed but not yet approved by the quorum (M-of-N networks),
+	 * with the admins who signed so far.
+	 */
+	pendingChanges(): { event: MembershipEvent; approvedBy: AuthorId[] }[] {
+		const quorum = this.quorum;
+		if (quorum <= 1) return [];
+		const live = (e: MembershipEvent) => !this.#void.has(e.block);
+		const effective = new Set(effectiveChanges(this.#events, live).map((c) => `${c.event.block}/${c.event.index}/${c.event.member}`));
+		return this.#events
+			.filter((e) => (e.kind === 'add' || e.kind === 'role' || e.kind === 'revoke') && live(e) && e.block !== this.net && !effective.has(`${e.block}/${e.index}/${e.member}`))
+			.map((event) => ({
+				event,
+				approvedBy: [event.author, ...new Set(this.#events.filter((a) => a.kind === 'approve' && live(a) && a.target?.block === event.block && a.target.index === event.index && a.author !== event.author).map((a) => a.author))]
+			}));
+	}
+
 	/** Keys revoked, with the seq after which their blocks are void. */
 	revocations(): ReadonlyMap<AuthorId, number> {
 		return new Map(this.#cutoffs);
@@ -640,11 +662,12 @@ export class Ledger {
 	 */
 	#validCutoffs(): Map<AuthorId, number> {
 		const cutoffs = new Map<AuthorId, number>();
-		for (const e of this.#events) {
+		// Revocations in effect (with a quorum: approved), in the order they took effect.
+		const counted = (e: MembershipEvent) => !this.#void.has(e.block) || this.#void.get(e.block)!.startsWith(VOID_REVOKED);
+		for (const { event: e } of effectiveChanges(this.#events, counted)) {
 			if (e.kind !== 'revoke' || e.cutoff === undefined) continue;
 			const authorCut = cutoffs.get(e.author);
 			if (authorCut !== undefined && e.seq > authorCut) continue;
-			if (this.#void.has(e.block) && !this.#void.get(e.block)!.startsWith(VOID_REVOKED)) continue;
 			const current = cutoffs.get(e.member);
 			cutoffs.set(e.member, current === undefined ? e.cutoff : Math.min(current, e.cutoff));
 		}

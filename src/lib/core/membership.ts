@@ -25,7 +25,8 @@ export interface MembershipEvent {
 	readonly clock: number;
 	/** Index of the transaction inside its block: several changes may share a block. */
 	readonly index: number;
-	readonly kind: 'add' | 'revoke' | 'role';
+	/** 'approve': an admin's approval of another admin's change (M-of-N networks); 'quorum': the genesis rule. */
+	readonly kind: 'add' | 'revoke' | 'role' | 'approve' | 'quorum';
 	readonly member: AuthorId;
 	readonly role: string;
 	/**
@@ -34,6 +35,10 @@ export interface MembershipEvent {
 	 * accepted (it depends on the block's past, not on the transaction alone).
 	 */
 	readonly cutoff?: number;
+	/** 'approve' only: the change approved, as (block, index of its transaction). */
+	readonly target?: { readonly block: BlockId; readonly index: number };
+	/** 'quorum' only: admins who must sign a membership change (the proposer included). */
+	readonly quorum?: number;
 }
 
 /** Members and their roles at some position. */
@@ -46,6 +51,7 @@ export function membershipEventsOf(block: Block): MembershipEvent[] {
 	block.txs.forEach((tx, index) => {
 		if (tx.t === 'genesis') {
 			events.push({ ...base, index, kind: 'add', member: block.author, role: ADMIN });
+			if (typeof tx.quorum === 'number' && tx.quorum > 1) events.push({ ...base, index, kind: 'quorum', member: block.author, role: '', quorum: tx.quorum });
 			const members = Array.isArray(tx.members) ? tx.members : [];
 			for (const m of members) {
 				const entry = m as { key: Uint8Array; role: string };
@@ -55,6 +61,8 @@ export function membershipEventsOf(block: Block): MembershipEvent[] {
 			events.push({ ...base, index, kind: 'add', member: toHex(tx.key as Uint8Array) as AuthorId, role: tx.role as string });
 		} else if (tx.t === 'member.role') {
 			events.push({ ...base, index, kind: 'role', member: toHex(tx.key as Uint8Array) as AuthorId, role: tx.role as string });
+		} else if (tx.t === 'member.approve') {
+			events.push({ ...base, index, kind: 'approve', member: block.author, role: '', target: { block: toHex(tx.block as Uint8Array) as BlockId, index: tx.index as number } });
 		} else if (tx.t === 'member.revoke') {
 			events.push({ ...base, index, kind: 'revoke', member: toHex(tx.key as Uint8Array) as AuthorId, role: '' });
 		}
@@ -67,12 +75,63 @@ export function compareEvents(a: MembershipEvent, b: MembershipEvent): number {
 	return a.clock - b.clock || (a.block < b.block ? -1 : a.block > b.block ? 1 : 0) || a.index - b.index;
 }
 
+/** Admins who must sign a membership change: the genesis rule, 1 when it sets none. */
+export function quorumOf(events: readonly MembershipEvent[]): number {
+	return events.find((e) => e.kind === 'quorum')?.quorum ?? 1;
+}
+
+type Position = Pick<MembershipEvent, 'clock' | 'block' | 'index'>;
+const comparePositions = (a: Position, b: Position) => a.clock - b.clock || (a.block < b.block ? -1 : a.block > b.block ? 1 : 0) || a.index - b.index;
+
+/**
+ * The membership changes in effect among the `events` that `inPast` admits, each at the
+ * position where it took effect, in that order. With a quorum of M admins (genesis
+ * `quorum`), a change by one admin is a proposal: it takes effect where its (M-1)-th
+ * approval by another admin is (or the proposal itself, if later), and only for blocks
+ * whose causal past holds the proposal and those approvals. The genesis is never a proposal.
+ */
+export function effectiveChanges(events: readonly MembershipEvent[], inPast: (event: MembershipEvent) => boolean): { event: MembershipEvent; at: Position }[] {
+	const quorum = quorumOf(events);
+	const approvals = new Map<string, MembershipEvent[]>();
+	if (quorum > 1) {
+		for (const e of events) {
+			if (e.kind !== 'approve' || !e.target || !inPast(e)) continue;
+			const key = `${e.target.block}/${e.target.index}`;
+			approvals.set(key, [...(approvals.get(key) ?? []), e]);
+		}
+	}
+	const changes: { event: MembershipEvent; at: Position }[] = [];
+	for (const e of events) {
+		if (e.kind === 'approve' || e.kind === 'quorum' || !inPast(e)) continue;
+		if (quorum <= 1 || e.block === genesisBlockOf(events)) {
+			changes.push({ event: e, at: e });
+			continue;
+		}
+		const seen = new Set<AuthorId>([e.author]);
+		const counted: MembershipEvent[] = [];
+		for (const a of [...(approvals.get(`${e.block}/${e.index}`) ?? [])].sort(comparePositions)) {
+			if (seen.has(a.author)) continue;
+			seen.add(a.author);
+			counted.push(a);
+			if (counted.length === quorum - 1) break;
+		}
+		if (counted.length < quorum - 1) continue;
+		const last = counted[counted.length - 1]!;
+		changes.push({ event: e, at: comparePositions(last, e) > 0 ? last : e });
+	}
+	return changes.sort((a, b) => comparePositions(a.at, b.at) || compareEvents(a.event, b.event));
+}
+
+/** The genesis block's id, from its founder event (the first event of all). */
+function genesisBlockOf(events: readonly MembershipEvent[]): BlockId | undefined {
+	return events.find((e) => e.seq === 0 && e.clock === 0)?.block;
+}
+
 /** The roster, and the keys ever revoked, after applying the `events` (sorted by {@link compareEvents}) that `inPast` admits. */
 export function membershipOf(events: readonly MembershipEvent[], inPast: (event: MembershipEvent) => boolean): { roster: Map<AuthorId, string>; revoked: Set<AuthorId> } {
 	const roster = new Map<AuthorId, string>();
 	const revoked = new Set<AuthorId>();
-	for (const e of events) {
-		if (!inPast(e)) continue;
+	for (const { event: e } of effectiveChanges(events, inPast)) {
 		if (e.kind === 'revoke') {
 			roster.delete(e.member);
 			revoked.add(e.member);

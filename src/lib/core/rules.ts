@@ -42,9 +42,13 @@ const genesis: TxRule = {
 	type: 'genesis',
 	check(tx, { block }) {
 		if (block.net !== null) return 'genesis may only appear in the genesis block';
-		const extra = onlyFields(tx, ['name', 'members']);
+		const extra = onlyFields(tx, ['name', 'members', 'quorum']);
 		if (extra) return extra;
 		if (!isText(tx.name, 200)) return 'name: expected 1-200 characters';
+		if (tx.quorum !== undefined) {
+			const admins = 1 + (Array.isArray(tx.members) ? tx.members.filter((m) => (m as { role?: unknown }).role === ADMIN).length : 0);
+			if (typeof tx.quorum !== 'number' || !Number.isSafeInteger(tx.quorum) || tx.quorum < 1 || tx.quorum > admins) return `quorum: expected 1 to ${admins} (the founding admins)`;
+		}
 		if (tx.members === undefined) return null;
 		if (!Array.isArray(tx.members)) return 'members: expected array';
 		for (const [i, m] of tx.members.entries()) {
@@ -115,6 +119,23 @@ const memberRevoke: TxRule = {
 	}
 };
 
+/**
+ * An admin's approval of another admin's membership change, in networks whose genesis
+ * sets a quorum: the change takes effect once the quorum of admins signed it. An
+ * approval of something that is not a change (or the approver's own) counts for nothing.
+ */
+const memberApprove: TxRule = {
+	type: 'member.approve',
+	roles: [ADMIN],
+	check(tx) {
+		const extra = onlyFields(tx, ['block', 'index']);
+		if (extra) return extra;
+		if (!isKey(tx.block)) return 'block: expected a 32-byte block id';
+		if (typeof tx.index !== 'number' || !Number.isSafeInteger(tx.index) || tx.index < 0 || tx.index > 10_000) return 'index: expected a transaction index';
+		return null;
+	}
+};
+
 /** A free-text entry: the first real transaction, used to exercise the ledger end to end. */
 const note: TxRule = {
 	type: 'note',
@@ -127,4 +148,4 @@ const note: TxRule = {
 };
 
 /** The transaction types the core itself understands. */
-export const CORE_RULES: readonly TxRule[] = [genesis, memberAdd, memberRole, memberRevoke, note];
+export const CORE_RULES: readonly TxRule[] = [genesis, memberAdd, memberRole, memberRevoke, memberApprove, note];
