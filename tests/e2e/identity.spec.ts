@@ -12,8 +12,9 @@ test('first open creates a node identity; a reload keeps it', async ({ page }) =
 	await expect(nodeId).toHaveAttribute('title', shown!);
 	// The identity is the key pair stored in its own database, not something made per page load.
 	expect(await storedIdentity(page)).toBe(shown);
-	await expect(page.getByTestId('key-warning')).toContainText('unencrypted');
+	await expect(page.getByTestId('key-note')).toContainText('encrypted under your passphrase');
 
+	// The reload stops at the lock screen; the test helper types the passphrase.
 	await page.reload();
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
 	await expect(page.getByTestId('node-id')).toHaveAttribute('data-full', shown!);

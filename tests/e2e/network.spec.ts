@@ -1,7 +1,7 @@
 // One browser: the network settings, the share link, network links that cannot be used,
 // the members form and the diagnostics tools. Sync between browsers is in sync-*.spec.ts.
 import { expect, test } from '@playwright/test';
-import { createNetwork, openApp, rows } from './support.js';
+import { createNetwork, openApp, rows, unlockAutomatically } from './support.js';
 
 const showTab = async (page: import('@playwright/test').Page, tab: string) => {
 	await page.getByTestId(`tab-${tab}`).click();
@@ -58,6 +58,7 @@ test('founding makes sync settings: a share link with this server as signaling, 
 });
 
 test('a damaged network link, or a link to another network, is refused with a reason and changes nothing', async ({ page, context }) => {
+	unlockAutomatically(page);
 	await page.goto('/#network=eyJuZXQiOiJub3QtaGV4');
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
 	await expect(page.getByTestId('link-error')).toContainText('cannot be used');

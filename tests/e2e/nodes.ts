@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, type BrowserContext, type Page } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from '../../scripts/chromium.js';
+import { openApp, waitUntilOpen } from './support.js';
+
+export { openApp };
 
 export interface Node {
 	readonly name: string;
@@ -54,17 +57,13 @@ export function removeProfile(node: Node): void {
 	rmSync(node.dir, { recursive: true, force: true });
 }
 
-export async function openApp(page: Page): Promise<void> {
-	await page.goto('/');
-	await expect(page.getByTestId('app')).not.toHaveAttribute('data-status', 'loading');
-}
-
 export async function showTab(page: Page, tab: 'ledger' | 'network' | 'members' | 'diagnostics'): Promise<void> {
 	await page.getByTestId(`tab-${tab}`).click();
 	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
 }
 
 export async function foundNetwork(page: Page, name: string): Promise<void> {
+	await waitUntilOpen(page);
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
 	await page.getByTestId('clinic-name').fill(name);
 	await page.getByTestId('create-network').click();

@@ -1,14 +1,59 @@
 // Shared steps of the end-to-end tests: they drive the UI as a person would, and read
 // IndexedDB directly only to check what was stored or to damage it on purpose.
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Locator, type Page } from '@playwright/test';
 
-/** Opens the app and waits until the node has started (any status but loading). */
+/**
+ * The passphrase of every test node's key. The tests use the real scrypt cost, measured by
+ * the app in the browser (one derivation of at least 100 ms per unlock, a few per first run).
+ */
+export const PASSPHRASE = 'end-to-end test passphrase';
+
+const unlocking = new WeakSet<Page>();
+const watched = new WeakSet<BrowserContext>();
+
+/** Types the passphrase on the lock screen shown now: chosen (with its confirmation) on a first run, else to unlock. */
+export async function submitPassphrase(page: Page, passphrase = PASSPHRASE): Promise<void> {
+	const screen = page.getByTestId('lock-screen');
+	await page.getByTestId('lock-passphrase').fill(passphrase);
+	if ((await screen.getAttribute('data-mode')) !== 'unlock') await page.getByTestId('lock-confirm').fill(passphrase);
+	await page.getByTestId('lock-submit').click();
+}
+
+/**
+ * From now on, whenever this page (or another page of its browser context) shows the
+ * lock screen before an action or an assertion, the passphrase is typed first: tests
+ * written before passphrases (reloads, second tabs) run unchanged.
+ */
+export function unlockAutomatically(page: Page): void {
+	const context = page.context();
+	if (!watched.has(context)) {
+		watched.add(context);
+		context.on('page', (other) => unlockAutomatically(other));
+	}
+	if (unlocking.has(page)) return;
+	unlocking.add(page);
+	void page.addLocatorHandler(page.getByTestId('lock-screen'), async () => {
+		// A passphrase already typed is being checked: Playwright waits for the screen to go.
+		if ((await page.getByTestId('lock-progress').count()) > 0) return;
+		await submitPassphrase(page);
+	});
+}
+
+/** Waits until the node has started: past loading and past the lock screen (unlocked automatically). */
+export async function waitUntilOpen(page: Page): Promise<void> {
+	unlockAutomatically(page);
+	await expect(page.getByTestId('app')).not.toHaveAttribute('data-status', /^(loading|setup|locked)$/, { timeout: 30_000 });
+}
+
+/** Opens the app, sets or types the passphrase, and waits until the node has started. */
 export async function openApp(page: Page): Promise<void> {
+	unlockAutomatically(page);
 	await page.goto('/');
-	await expect(page.getByTestId('app')).not.toHaveAttribute('data-status', 'loading');
+	await waitUntilOpen(page);
 }
 
 export async function createNetwork(page: Page, name: string): Promise<void> {
+	await waitUntilOpen(page);
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
 	await page.getByTestId('clinic-name').fill(name);
 	await page.getByTestId('create-network').click();
@@ -50,6 +95,35 @@ export function storedIdentity(page: Page): Promise<string | null> {
 						const record = get.result as { publicKey: Uint8Array } | undefined;
 						db.close();
 						resolve(record ? Array.from(record.publicKey, (b) => b.toString(16).padStart(2, '0')).join('') : null);
+					};
+				};
+			})
+	);
+}
+
+/**
+ * The stored identity record as JSON-safe values (byte arrays as `{ bytes: hex }`), or
+ * null: to check what is kept at rest and that a refused attempt changed nothing.
+ */
+export function storedKeyRecord(page: Page): Promise<Record<string, unknown> | null> {
+	return page.evaluate(
+		() =>
+			new Promise<Record<string, unknown> | null>((resolve, reject) => {
+				const plain = (value: unknown): unknown => {
+					if (value instanceof Uint8Array) return { bytes: Array.from(value, (b) => b.toString(16).padStart(2, '0')).join('') };
+					if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+					return value;
+				};
+				const open = indexedDB.open('clinic-ledger-identity');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const db = open.result;
+					if (!db.objectStoreNames.contains('keys')) return resolve(null);
+					const get = db.transaction('keys').objectStore('keys').get('node');
+					get.onerror = () => reject(get.error);
+					get.onsuccess = () => {
+						db.close();
+						resolve(get.result === undefined ? null : (plain(get.result) as Record<string, unknown>));
 					};
 				};
 			})

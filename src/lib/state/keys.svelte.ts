@@ -54,6 +54,9 @@ export class KeyState {
 	}
 
 	#progress = (fraction: number, step: KeyWork['step']) => {
+		// scrypt reports up to 10,000 times per derivation; a percent is enough for a progress bar.
+		const shown = this.work;
+		if (shown && shown.step === step && fraction < 1 && fraction >= shown.fraction && fraction - shown.fraction < 0.01) return;
 		this.work = { step, fraction };
 	};
 
