@@ -60,10 +60,10 @@ export class KeyState {
 		this.work = { step, fraction };
 	};
 
-	async #run<T>(report: (message: string | null) => void, operation: () => Promise<T>): Promise<T | null> {
+	async #run<T>(first: KeyWork['step'], report: (message: string | null) => void, operation: () => Promise<T>): Promise<T | null> {
 		if (this.work) return null;
 		report(null);
-		this.work = { step: 'unlock', fraction: 0 };
+		this.work = { step: first, fraction: 0 };
 		try {
 			return await operation();
 		} catch (error) {
@@ -80,7 +80,7 @@ export class KeyState {
 			this.error = 'Type the passphrase.';
 			return Promise.resolve(null);
 		}
-		return this.#run((m) => (this.error = m), () => unlockIdentity(passphrase, { onProgress: this.#progress }));
+		return this.#run('unlock', (m) => (this.error = m), () => unlockIdentity(passphrase, { onProgress: this.#progress }));
 	}
 
 	/** First run or version 1 record: encrypts a new or the existing key under a chosen passphrase. */
@@ -92,6 +92,7 @@ export class KeyState {
 		}
 		const setup = this.setup;
 		return this.#run(
+			'protect',
 			(m) => (this.error = m),
 			() => (setup === 'plain' ? protectStoredIdentity(passphrase, { onProgress: this.#progress }) : createIdentity(passphrase, { onProgress: this.#progress }))
 		);
@@ -107,7 +108,7 @@ export class KeyState {
 			this.restoreError = "Type the backup file's passphrase.";
 			return Promise.resolve(null);
 		}
-		return this.#run((m) => (this.restoreError = m), () => restoreIdentity(fileText, passphrase, { onProgress: this.#progress }));
+		return this.#run('unlock', (m) => (this.restoreError = m), () => restoreIdentity(fileText, passphrase, { onProgress: this.#progress }));
 	}
 
 	/**
@@ -126,6 +127,7 @@ export class KeyState {
 			return null;
 		}
 		const file = await this.#run(
+			'unlock',
 			(m) => (this.backupError = m),
 			() => exportIdentityBackup(passphrase, { onProgress: this.#progress, network, ...(filePassphrase ? { backupPassphrase: filePassphrase } : {}) })
 		);
