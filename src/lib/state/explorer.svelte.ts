@@ -156,7 +156,7 @@ export class ExplorerState {
 	#searchGeneration = 0;
 	#off: (() => void) | null = null;
 	#refreshTimer: ReturnType<typeof setTimeout> | null = null;
-	#founder: AuthorId | null = null;
+	#founder: { net: BlockId; author: AuthorId | null } | null = null;
 
 	constructor(ledger: () => Ledger | null) {
 		this.#ledger = ledger;
@@ -171,6 +171,7 @@ export class ExplorerState {
 	async open(): Promise<void> {
 		const ledger = this.#ledger();
 		if (!ledger) return;
+		let founder: Promise<void> | undefined;
 		if (this.#opened !== ledger) {
 			this.#off?.();
 			this.#opened = ledger;
@@ -178,11 +179,17 @@ export class ExplorerState {
 			this.openMs = null;
 			this.firstPaintMs = null;
 			this.#off = ledger.on('accepted', () => this.#scheduleRefresh());
-			this.#founder = (await ledger.store.get(ledger.net))?.author ?? null;
+			// The founder's lane goes first; looked up alongside the first window, not before it.
+			if (this.#founder?.net !== ledger.net) {
+				founder = ledger.store.get(ledger.net).then((genesis) => {
+					this.#founder = { net: ledger.net, author: genesis?.author ?? null };
+					if (this.#opened === ledger) this.#readShape(ledger);
+				});
+			}
 		}
 		this.#readShape(ledger);
 		this.startClock = Math.max(0, this.maxClock + 1 - this.visibleClocks);
-		await this.ensureLoaded();
+		await Promise.all([this.ensureLoaded(), founder]);
 		this.openMs ??= Math.round(performance.now() - this.#openedAt);
 	}
 
@@ -207,7 +214,7 @@ export class ExplorerState {
 		const names = (ledger.state()['member-names'] ?? {}) as Record<string, string>;
 		const heads = ledger.heads();
 		// Lanes in a stable order: the founder first, then by key.
-		const founder = this.#founder;
+		const founder = this.#founder?.net === ledger.net ? this.#founder.author : null;
 		const sorted = [...heads].sort((a, b) => Number(b.author === founder) - Number(a.author === founder) || (a.author < b.author ? -1 : 1));
 		this.lanes = sorted.map((h, index) => ({ author: h.author, name: names[h.author] ?? null, seq: h.seq, index }));
 		this.total = ledger.size;
