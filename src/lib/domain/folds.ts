@@ -4,6 +4,6 @@
  */
 import type { Fold } from '$lib/core/index.js';
 import { invitesFold } from './invites.js';
-import { memberNamesFold } from './members.js';
+import { memberClinicsFold, memberNamesFold } from './members.js';
 
-export const APP_FOLDS: readonly Fold<unknown>[] = [memberNamesFold as Fold<unknown>, invitesFold as Fold<unknown>];
+export const APP_FOLDS: readonly Fold<unknown>[] = [memberNamesFold as Fold<unknown>, memberClinicsFold as Fold<unknown>, invitesFold as Fold<unknown>];

@@ -67,13 +67,14 @@ export const inviteCreateRule: TxRule = {
 	type: 'invite.create',
 	roles: [ADMIN],
 	check(tx, { block }) {
-		const extra = onlyFields(tx, ['token', 'role', 'expires', 'label']);
+		const extra = onlyFields(tx, ['token', 'role', 'expires', 'label', 'clinic']);
 		if (extra) return `unexpected field ${extra}`;
 		if (!isHash(tx.token)) return 'token: expected the 32-byte token hash';
 		if (typeof tx.role !== 'string' || !isMemberRole(tx.role)) return 'role: not a member role';
 		if (typeof tx.expires !== 'number' || !Number.isSafeInteger(tx.expires) || tx.expires <= block.time) return 'expires: expected a time after the block';
 		if (tx.expires - block.time > MAX_INVITE_DAYS * DAY_MS) return `expires: at most ${MAX_INVITE_DAYS} days after the block`;
 		if (tx.label !== undefined && (typeof tx.label !== 'string' || tx.label.length > MEMBER_NAME_MAX_CHARS)) return `label: at most ${MEMBER_NAME_MAX_CHARS} characters`;
+		if (tx.clinic !== undefined && !isHash(tx.clinic)) return 'clinic: expected a 32-byte member key';
 		return null;
 	}
 };
@@ -97,6 +98,8 @@ export interface InviteRecord {
 	readonly role: string;
 	readonly expires: number;
 	readonly label: string | null;
+	/** The clinic (member key) the invited device will belong to, if any. */
+	readonly clinic: AuthorId | null;
 	readonly by: AuthorId;
 	readonly block: BlockId;
 	readonly createdAt: number;
@@ -122,6 +125,7 @@ export const invitesFold: Fold<Invites> = {
 					role: tx.role as string,
 					expires: tx.expires as number,
 					label: typeof tx.label === 'string' ? tx.label : null,
+					clinic: tx.clinic instanceof Uint8Array ? (toHex(tx.clinic) as AuthorId) : null,
 					by: block.author,
 					block: block.id,
 					createdAt: block.time,
@@ -138,7 +142,7 @@ export const invitesFold: Fold<Invites> = {
 		}
 		return state;
 	},
-	encode: (state) => Object.fromEntries(Object.entries(state).map(([k, r]) => [k, { ...r, label: r.label ?? undefined, usedBy: r.usedBy ?? undefined, revoked: r.revoked ? { by: r.revoked.by, reason: r.revoked.reason ?? undefined } : undefined }])) as unknown as CborValue,
+	encode: (state) => Object.fromEntries(Object.entries(state).map(([k, r]) => [k, { ...r, label: r.label ?? undefined, clinic: r.clinic ?? undefined, usedBy: r.usedBy ?? undefined, revoked: r.revoked ? { by: r.revoked.by, reason: r.revoked.reason ?? undefined } : undefined }])) as unknown as CborValue,
 	decode: (value) =>
 		Object.fromEntries(
 			Object.entries(value as Record<string, Record<string, unknown>>).map(([k, r]) => [
@@ -146,6 +150,7 @@ export const invitesFold: Fold<Invites> = {
 				{
 					...(r as unknown as InviteRecord),
 					label: (r.label as string | undefined) ?? null,
+					clinic: (r.clinic as AuthorId | undefined) ?? null,
 					usedBy: (r.usedBy as AuthorId | undefined) ?? null,
 					revoked: r.revoked ? { by: (r.revoked as { by: AuthorId }).by, reason: ((r.revoked as { reason?: string }).reason ?? null) as string | null } : null
 				}
@@ -163,9 +168,9 @@ export function inviteProblem(record: InviteRecord | undefined, key: AuthorId, n
 }
 
 /** The `invite.create` transaction for a fresh token. */
-export function inviteCreateTx(token: Uint8Array, role: MemberRole, expires: number, label: string): Tx {
+export function inviteCreateTx(token: Uint8Array, role: MemberRole, expires: number, label: string, clinic?: AuthorId | null): Tx {
 	const trimmed = label.trim();
-	return { t: 'invite.create', token: tokenHash(token), role, expires, ...(trimmed ? { label: trimmed } : {}) };
+	return { t: 'invite.create', token: tokenHash(token), role, expires, ...(trimmed ? { label: trimmed } : {}), ...(clinic ? { clinic: fromHex(clinic) } : {}) };
 }
 
 // ---- The link -------------------------------------------------------------------------
@@ -318,6 +323,6 @@ export function judgeJoinRequest(request: JoinRequest, invites: Invites, roster:
 }
 
 /** The `member.add` that approves a request made with `invite`. */
-export function approveTx(request: JoinRequest, invite: Pick<InviteRecord, 'token' | 'role'>): Tx {
-	return { t: 'member.add', key: fromHex(request.key), role: invite.role, name: request.name, invite: fromHex(invite.token) };
+export function approveTx(request: JoinRequest, invite: Pick<InviteRecord, 'token' | 'role' | 'clinic'>): Tx {
+	return { t: 'member.add', key: fromHex(request.key), role: invite.role, name: request.name, invite: fromHex(invite.token), ...(invite.clinic ? { clinic: fromHex(invite.clinic) } : {}) };
 }

@@ -66,17 +66,36 @@ export const memberNamesFold: Fold<MemberNames> = {
 	decode: (value) => ({ ...(value as MemberNames) })
 };
 
+/** The clinic each device belongs to (`member.add` with `clinic`), by device key; the latest wins. */
+export type MemberClinics = Record<string, string>;
+
+export const memberClinicsFold: Fold<MemberClinics> = {
+	name: 'member-clinics',
+	version: 1,
+	init: () => ({}),
+	apply(state, block: Block) {
+		for (const tx of block.txs) {
+			if (tx.t === 'member.add' && tx.key instanceof Uint8Array && tx.clinic instanceof Uint8Array) state[toHex(tx.key)] = toHex(tx.clinic);
+		}
+		return state;
+	},
+	encode: (state) => ({ ...state }),
+	decode: (value) => ({ ...(value as MemberClinics) })
+};
+
 /** One member as the members list shows it. */
 export interface MemberView {
 	readonly key: AuthorId;
 	readonly role: string;
 	readonly name: string | null;
 	readonly founder: boolean;
+	/** The clinic this device belongs to, when it was added as one of its devices. */
+	readonly clinic: AuthorId | null;
 }
 
 /** The members list: roster entries with their names, founder first, then by name and key. */
-export function memberViews(roster: ReadonlyMap<AuthorId, string>, names: MemberNames, founder: AuthorId | null): MemberView[] {
+export function memberViews(roster: ReadonlyMap<AuthorId, string>, names: MemberNames, founder: AuthorId | null, clinics: MemberClinics = {}): MemberView[] {
 	return [...roster.entries()]
-		.map(([key, role]) => ({ key, role, name: names[key] ?? null, founder: key === founder }))
+		.map(([key, role]) => ({ key, role, name: names[key] ?? null, founder: key === founder, clinic: (clinics[key] as AuthorId | undefined) ?? null }))
 		.sort((a, b) => Number(b.founder) - Number(a.founder) || (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || (a.key < b.key ? -1 : 1));
 }

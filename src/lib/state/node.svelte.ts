@@ -48,6 +48,7 @@ import {
 	memberNameProblem,
 	memberViews,
 	normalizeMemberKey,
+	type MemberClinics,
 	type MemberNames,
 	type MemberView
 } from '$lib/domain/members.js';
@@ -216,6 +217,10 @@ export class NodeState {
 	lastMemberAdded = $state.raw<{ key: AuthorId; role: string; blockId: BlockId } | null>(null);
 	/** Invites on the ledger, newest first. */
 	invites = $state.raw<InviteRecord[]>([]);
+	/** Membership changes waiting for more admins' approvals (networks with a quorum). */
+	pendingChanges = $state.raw<{ block: BlockId; index: number; kind: string; member: AuthorId; role: string; approvedBy: AuthorId[] }[]>([]);
+	/** Admins who must sign a membership change. */
+	quorum = $state(1);
 	/** Revoked members and the seq after which their blocks are void. */
 	revocations = $state.raw<{ key: AuthorId; cutoff: number; name: string | null }[]>([]);
 	/** The invite made last (link and QR code shown until dismissed). */
@@ -358,8 +363,14 @@ export class NodeState {
 	}
 
 	/** Founds a network named after the clinic; this node becomes its first admin. */
-	async createNetwork(name: string): Promise<boolean> {
-		const problem = networkNameProblem(name);
+	async createNetwork(name: string, coAdminsText = '', quorum = 1): Promise<boolean> {
+		const coAdmins = coAdminsText.split(/[\s,]+/).map(normalizeMemberKey).filter((k) => k !== '');
+		const keyProblem = coAdmins.map((k) => memberKeyProblem(k)).find((p) => p !== null);
+		const problem =
+			networkNameProblem(name) ??
+			(keyProblem ? `Other founding admins: ${keyProblem}` : null) ??
+			(new Set(coAdmins).size !== coAdmins.length || coAdmins.includes(this.identity?.author ?? '') ? 'Other founding admins: a key is listed twice, or is this node’s own.' : null) ??
+			(!Number.isInteger(quorum) || quorum < 1 || quorum > coAdmins.length + 1 ? `Admins needed: 1 to ${coAdmins.length + 1} (this node and the keys listed).` : null);
 		this.createError = problem;
 		// One genesis only: a second click while the first is being written does nothing.
 		if (problem || this.creating) return false;
@@ -369,7 +380,12 @@ export class NodeState {
 		}
 		this.creating = true;
 		try {
-			const ledger = await Ledger.create({ store: this.#store, signer: this.#signer, genesis: { name: name.trim() }, ...APP_LEDGER });
+			const genesis = {
+				name: name.trim(),
+				...(coAdmins.length > 0 ? { members: coAdmins.map((k) => ({ key: fromHex(k), role: 'admin' })) } : {}),
+				...(quorum > 1 ? { quorum } : {})
+			};
+			const ledger = await Ledger.create({ store: this.#store, signer: this.#signer, genesis, ...APP_LEDGER });
 			// The genesis was validated by the ledger as it was stored.
 			for (const head of ledger.heads()) this.#checks.set(head.id, { check: 'verified' });
 			const config: NetworkConfig = {
@@ -571,7 +587,7 @@ export class NodeState {
 	 * Creates an invite: its token's hash goes on the ledger (`invite.create`), the token
 	 * itself only into the link, which this node signs. Shown in {@link lastInvite}.
 	 */
-	async createInvite(role: string, label: string, days: number): Promise<boolean> {
+	async createInvite(role: string, label: string, days: number, clinic: AuthorId | null = null): Promise<boolean> {
 		const config = this.networkConfig;
 		if (!isMemberRole(role)) return ((this.adminError = 'Choose the role the invited device will have.'), false);
 		if (!Number.isInteger(days) || days < 1 || days > MAX_INVITE_DAYS) return ((this.adminError = `An invite is valid for 1 to ${MAX_INVITE_DAYS} days.`), false);
@@ -580,7 +596,8 @@ export class NodeState {
 		if (!config || !this.#signer || !this.#ledger) return ((this.adminError = 'This node has no sync settings, so an invite could not reach it. Set up sync first.'), false);
 		const token = crypto.getRandomValues(new Uint8Array(32));
 		const expires = Date.now() + days * 24 * 60 * 60 * 1000;
-		if (!(await this.#adminWrite([inviteCreateTx(token, role, expires, label)], 'Creating the invite'))) return false;
+		if (clinic && !this.members.some((m) => m.key === clinic)) return ((this.adminError = 'The clinic chosen is not a member.'), false);
+		if (!(await this.#adminWrite([inviteCreateTx(token, role, expires, label, clinic)], 'Creating the invite'))) return false;
 		const name = this.network?.name || config.name;
 		const link = await signInviteLink(this.#signer, {
 			net: config.net,
@@ -601,7 +618,9 @@ export class NodeState {
 	}
 
 	/** Approves a join request: `member.add` with the invite's hash, which uses the invite up. */
-	approveJoin(request: JoinRequest, invite: { token: string; role: string }): Promise<boolean> {
+	approveJoin(request: JoinRequest, inviteHashHex: string): Promise<boolean> {
+		const invite = this.invites.find((i) => i.token === inviteHashHex);
+		if (!invite) return Promise.resolve(((this.adminError = 'That invite is not in this node’s ledger.'), false));
 		return this.#adminWrite([approveTx(request, invite)], 'Approving the request');
 	}
 
@@ -610,6 +629,11 @@ export class NodeState {
 		const ok = await this.withdrawInvite(inviteHashHex, `join request from “${request.name}” refused`);
 		if (ok) this.#sync?.refuseJoin?.(request.key, 'An administrator refused this join request. The invite can no longer be used; ask the clinic if this is a mistake.');
 		return ok;
+	}
+
+	/** Approves another admin's proposed membership change (networks with a quorum). */
+	approveChange(block: BlockId, index: number): Promise<boolean> {
+		return this.#adminWrite([{ t: 'member.approve', block: fromHex(block), index }], 'Approving the change');
 	}
 
 	/** Revokes a member: its blocks after what this node has seen of it are void on every node. */
@@ -878,12 +902,14 @@ export class NodeState {
 		this.network = { id: ledger.net, name: summary?.name || this.networkConfig?.name || '' };
 		const roster = ledger.roster();
 		const genesis = this.blocks[0]?.id === ledger.net ? this.blocks[0] : undefined;
-		this.members = memberViews(roster, (state['member-names'] ?? {}) as MemberNames, genesis?.author ?? null);
+		this.members = memberViews(roster, (state['member-names'] ?? {}) as MemberNames, genesis?.author ?? null, (state['member-clinics'] ?? {}) as MemberClinics);
 		this.role = (ledger.author && roster.get(ledger.author)) ?? null;
 		const names = (state['member-names'] ?? {}) as MemberNames;
 		this.invites = Object.values((state.invites ?? {}) as Invites)
 			.map((i) => ({ ...i }))
 			.sort((a, b) => b.createdAt - a.createdAt);
+		this.quorum = ledger.quorum;
+		this.pendingChanges = ledger.pendingChanges().map(({ event, approvedBy }) => ({ block: event.block, index: event.index, kind: event.kind, member: event.member, role: event.role, approvedBy }));
 		this.revocations = [...ledger.revocations()].map(([key, cutoff]) => ({ key, cutoff, name: names[key] ?? null }));
 		if (this.role && this.networkConfig?.join) void this.#finishJoin();
 	}
