@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { createNetwork, storedIdentity, storedKeyRecord } from './support.js';
 
+// Each test runs several real key derivations (100 ms to seconds each on a loaded machine) in up to three browsers.
+test.describe.configure({ timeout: 180_000 });
+
 const PASSPHRASE = 'keys spec passphrase';
 const FILE_PASSPHRASE = 'backup file passphrase';
 
