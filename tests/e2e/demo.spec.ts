@@ -1,6 +1,7 @@
 // The Demo tab end to end in Chromium: five simulated clinics in the page, each guided
 // step run by its button, and the states each step claims read from the table of nodes
 // (block counts, fingerprints, refusal codes, flags, evidence), not from its words alone.
+import { mkdirSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { createNetwork, openApp } from './support.js';
 
@@ -132,6 +133,15 @@ test('the guided demo: writes spread, an offline clinic merges, forgeries and eq
 	await expect(detail.getByTestId('detail-tx')).toHaveAttribute('data-type', 'genesis');
 	await expect(detail).toHaveAttribute('data-hash-ok', 'true');
 	await expect(detail).toHaveAttribute('data-signature-ok', 'true');
+
+	// Screenshots for the README: the demo after its last step, and a clinic's copy in the explorer.
+	mkdirSync('docs/screenshots', { recursive: true });
+	await page.setViewportSize({ width: 1400, height: 900 });
+	await page.getByTestId('demo-explore-node').selectOption('Alder');
+	await expect(dag).toHaveAttribute('data-total', '16');
+	await page.getByTestId('demo').screenshot({ path: 'docs/screenshots/demo.png' });
+	await page.getByTestId('demo-explorer').getByTestId('dag-canvas').click({ position: { x: 120 + col * 6.5, y: 22 + laneHeight * 4.5 } });
+	await page.getByTestId('demo-explorer').screenshot({ path: 'docs/screenshots/explorer.png' });
 
 	// The demo never touched this browser's own ledger.
 	await page.getByTestId('tab-ledger').click();

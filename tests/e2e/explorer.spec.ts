@@ -2,6 +2,7 @@
 // IndexedDB ledger, block detail re-verified on the spot, search by id, author and type;
 // and a 100,000-block ledger that opens, scrolls and zooms while the explorer holds only
 // a window of blocks, with the page's heap measured through the DevTools protocol.
+import { mkdirSync } from 'node:fs';
 import { expect, test, type CDPSession, type Page } from '@playwright/test';
 import { addEntry, createNetwork, openApp } from './support.js';
 
@@ -148,4 +149,6 @@ test('explorer: a 100,000-block ledger opens, scrolls and zooms holding only a w
 	await page.getByTestId('search-hit').first().click();
 	await expect(page.getByTestId('block-detail')).toHaveAttribute('data-signature-ok', 'true');
 	await expect(dag(page)).toHaveAttribute('data-start-clock', '0');
+	mkdirSync('docs/screenshots', { recursive: true });
+	await page.getByTestId('explorer').screenshot({ path: 'docs/screenshots/explorer-100k.png' });
 });

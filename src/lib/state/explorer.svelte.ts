@@ -157,6 +157,7 @@ export class ExplorerState {
 	#off: (() => void) | null = null;
 	#refreshTimer: ReturnType<typeof setTimeout> | null = null;
 	#founder: { net: BlockId; author: AuthorId | null } | null = null;
+	#reading: { from: number; to: number; generation: number; done: Promise<void> } | null = null;
 
 	constructor(ledger: () => Ledger | null) {
 		this.#ledger = ledger;
@@ -206,6 +207,7 @@ export class ExplorerState {
 		this.#refreshTimer = null;
 		this.#generation++;
 		this.#searchGeneration++;
+		this.#reading = null;
 		this.blocks = [];
 		this.loadedRange = [0, -1];
 	}
@@ -237,60 +239,73 @@ export class ExplorerState {
 	}
 
 	/** Pans by `dx` pixels (positive: towards newer blocks). */
-	pan(dx: number): void {
-		this.scrollTo(this.startClock + dx / this.colWidth);
+	pan(dx: number): Promise<void> {
+		return this.scrollTo(this.startClock + dx / this.colWidth);
 	}
 
 	/** Puts clock `clock` at the left edge, within bounds. */
-	scrollTo(clock: number): void {
+	scrollTo(clock: number): Promise<void> {
 		const max = Math.max(0, this.maxClock + 1 - this.visibleClocks);
 		this.startClock = Math.min(max, Math.max(0, clock));
 		this.follow = this.startClock >= max;
-		void this.ensureLoaded();
+		return this.ensureLoaded();
 	}
 
 	/** Centers the view on `clock`. */
-	center(clock: number): void {
-		this.scrollTo(clock - this.visibleClocks / 2);
+	center(clock: number): Promise<void> {
+		return this.scrollTo(clock - this.visibleClocks / 2);
 	}
 
 	/** Multiplies the zoom by `factor`, keeping the clock under pixel `x` in place. */
-	zoom(factor: number, x = this.width / 2): void {
+	zoom(factor: number, x = this.width / 2): Promise<void> {
 		const anchor = this.startClock + x / this.colWidth;
 		// The window must stay drawable: no more clocks than MAX_WINDOW_BLOCKS spread over the lanes.
 		const minCol = Math.max(MIN_COL, this.width / Math.max(1, MAX_WINDOW_BLOCKS / Math.max(1, this.lanes.length) / 1.5));
 		this.colWidth = Math.min(MAX_COL, Math.max(minCol, this.colWidth * factor));
-		this.scrollTo(anchor - x / this.colWidth);
+		return this.scrollTo(anchor - x / this.colWidth);
 	}
 
 	setWidth(width: number): void {
 		if (width <= 0 || width === this.width) return;
 		this.width = width;
+		// Showing the newest blocks: stay anchored at the end (the window being read covers it).
+		if (this.follow && this.#opened) this.startClock = Math.max(0, this.maxClock + 1 - this.visibleClocks);
 		void this.ensureLoaded();
 	}
 
 	/**
 	 * Loads the blocks of the visible clocks plus half a screen either side, unless the
-	 * loaded range already covers the visible one. Older requests are abandoned.
+	 * loaded range, or the one being read, already covers the visible one. A read that
+	 * would not cover it is abandoned for a new one.
 	 */
-	async ensureLoaded(): Promise<void> {
+	ensureLoaded(): Promise<void> {
 		const ledger = this.#opened;
-		if (!ledger) return;
+		if (!ledger) return Promise.resolve();
 		const from = Math.floor(this.startClock);
 		const to = Math.ceil(this.startClock + this.visibleClocks);
 		const [have0, have1] = this.loadedRange;
-		if (from >= have0 && to <= have1) return;
+		if (from >= have0 && to <= have1) return Promise.resolve();
+		const reading = this.#reading;
+		if (reading && reading.generation === this.#generation && from >= reading.from && to <= reading.to) return reading.done;
 		const margin = Math.ceil(this.visibleClocks / 2);
 		const want0 = Math.max(0, from - margin);
 		const want1 = to + margin;
 		const generation = ++this.#generation;
+		const done = this.#load(ledger, want0, want1, generation);
+		this.#reading = { from: want0, to: want1, generation, done };
+		return done;
+	}
+
+	async #load(ledger: Ledger, want0: number, want1: number, generation: number): Promise<void> {
 		this.loading = true;
+		// Pages sized to the window (at most one block per author per clock): a narrow window reads little.
+		const pageSize = Math.min(PAGE, Math.max(50, (want1 - want0 + 1) * Math.max(1, this.lanes.length)));
 		try {
 			const out: ExplorerBlock[] = [];
 			let after: OrderKey = [want0 - 1, ID_MAX];
 			let truncated = false;
 			for (;;) {
-				const page = await ledger.store.ordered(after, PAGE);
+				const page = await ledger.store.ordered(after, pageSize);
 				if (generation !== this.#generation) return;
 				this.fetched += page.length;
 				let past = false;
@@ -301,7 +316,7 @@ export class ExplorerState {
 					}
 					out.push(toExplorerBlock(stored));
 				}
-				if (past || page.length < PAGE) break;
+				if (past || page.length < pageSize) break;
 				if (out.length >= MAX_WINDOW_BLOCKS) {
 					truncated = true;
 					break;
@@ -317,7 +332,10 @@ export class ExplorerState {
 		} catch (error) {
 			this.error = `The explorer could not read the ledger: ${(error as Error).message}`;
 		} finally {
-			if (generation === this.#generation) this.loading = false;
+			if (generation === this.#generation) {
+				this.loading = false;
+				this.#reading = null;
+			}
 		}
 	}
 
@@ -358,7 +376,7 @@ export class ExplorerState {
 				verifyMs,
 				txs: block.txs.map(txView)
 			};
-			if (reveal) this.center(block.clock);
+			if (reveal) await this.center(block.clock);
 		} catch (error) {
 			this.error = `Block ${id.slice(0, 12)} could not be read: ${(error as Error).message}`;
 		} finally {
