@@ -43,7 +43,12 @@ export type StoredKey =
 	| { readonly kind: 'none' }
 	/** A version 1 record: the key pair in clear, waiting for a passphrase. */
 	| { readonly kind: 'plain'; readonly publicKey: Uint8Array; readonly createdAt: number }
-	| { readonly kind: 'encrypted'; readonly publicKey: Uint8Array; readonly createdAt: number; readonly record: EncryptedKey };
+	| { readonly kind: 'encrypted'; readonly publicKey: Uint8Array; readonly createdAt: number; readonly record: EncryptedKey }
+	/**
+	 * A record that is neither: reported and never replaced, except by a backup of its key
+	 * (any backup when its public key cannot be read either).
+	 */
+	| { readonly kind: 'damaged'; readonly publicKey: Uint8Array | null; readonly error: Error };
 
 type StoredRecord = EncryptedKey | Identity;
 
@@ -79,10 +84,20 @@ async function open(options: IdentityOptions): Promise<IDBPDatabase<IdentityDB>>
 
 function damagedPlain(): Error {
 	// Never replace a damaged identity silently: the blocks it signed would be orphaned.
-	return new Error(`the node identity stored in "${IDENTITY_DB}" is damaged; it was not replaced. Restore it from a backup or clear this site's data to start a new node`);
+	return new Error(`the node identity stored in "${IDENTITY_DB}" is damaged; it was not replaced. Restore it from a key backup file or clear this site's data to start a new node`);
 }
 
 function classify(value: StoredRecord | undefined): StoredKey {
+	try {
+		return classifyOrThrow(value);
+	} catch (error) {
+		if (!(error instanceof Error)) throw error;
+		const publicKey = (value as { publicKey?: unknown } | null)?.publicKey;
+		return { kind: 'damaged', publicKey: publicKey instanceof Uint8Array && publicKey.length === 32 ? publicKey : null, error };
+	}
+}
+
+function classifyOrThrow(value: StoredRecord | undefined): StoredKey {
 	if (value === undefined) return { kind: 'none' };
 	if (value !== null && typeof value === 'object' && 'version' in value) {
 		const record = checkEncryptedKey(value, 'stored');
@@ -111,7 +126,7 @@ async function readRecord(options: IdentityOptions): Promise<StoredRecord | unde
 	}
 }
 
-/** What this browser holds; throws when the stored record is damaged (it is never replaced). */
+/** What this browser holds (a damaged record is reported as such, never replaced silently). */
 export async function readStoredKey(options: IdentityOptions = {}): Promise<StoredKey> {
 	return classify(await readRecord(options));
 }
@@ -120,12 +135,12 @@ export async function readStoredKey(options: IdentityOptions = {}): Promise<Stor
  * Writes `record` in one strict-durability transaction, only if the stored record still
  * has the public key `expected` (null: still no record), in the state `kind`.
  */
-async function replaceRecord(record: EncryptedKey, expected: { kind: StoredKey['kind']; publicKey: Uint8Array | null }, options: IdentityOptions): Promise<void> {
+async function replaceRecord(record: EncryptedKey, expected: StoredKey, options: IdentityOptions): Promise<void> {
 	const db = await open(options);
 	try {
 		const tx = db.transaction('keys', 'readwrite', { durability: 'strict' });
 		const current = classify(await tx.store.get(IDENTITY_KEY));
-		const same = current.kind === expected.kind && (current.kind === 'none' || (expected.publicKey !== null && bytesEqual(current.publicKey, expected.publicKey)));
+		const same = current.kind === expected.kind && samePublicKey(current, expected);
 		if (!same) {
 			tx.abort();
 			await tx.done.catch(() => undefined);
@@ -136,6 +151,16 @@ async function replaceRecord(record: EncryptedKey, expected: { kind: StoredKey['
 	} finally {
 		db.close();
 	}
+}
+
+function heldKey(stored: StoredKey): Uint8Array | null {
+	return stored.kind === 'none' ? null : stored.publicKey;
+}
+
+function samePublicKey(a: StoredKey, b: StoredKey): boolean {
+	const x = heldKey(a);
+	const y = heldKey(b);
+	return x === null || y === null ? x === y : bytesEqual(x, y);
 }
 
 function progress(options: IdentityOptions, step: 'unlock' | 'protect'): OnProgress | undefined {
@@ -154,15 +179,19 @@ function protect(key: Identity, passphrase: string, options: IdentityOptions): P
  * (`KEY_CHANGED`) when a key appeared meanwhile (another tab).
  */
 export async function createIdentity(passphrase: string, options: IdentityOptions = {}): Promise<Identity> {
+	const stored = await readStoredKey(options);
+	if (stored.kind === 'damaged') throw stored.error;
+	if (stored.kind !== 'none') throw new KeystoreError('KEY_CHANGED', 'This browser already holds a key (made in another tab?). Reload the page.');
 	const fresh: Identity = { ...generateKeyPair(), createdAt: Date.now() };
 	const record = await protect(fresh, passphrase, options);
-	await replaceRecord(record, { kind: 'none', publicKey: null }, options);
+	await replaceRecord(record, stored, options);
 	return fresh;
 }
 
 /** The stored key, decrypted with `passphrase`; `WRONG_PASSPHRASE` changes nothing. */
 export async function unlockIdentity(passphrase: string, options: IdentityOptions = {}): Promise<Identity> {
 	const stored = await readStoredKey(options);
+	if (stored.kind === 'damaged') throw stored.error;
 	if (stored.kind !== 'encrypted') throw new KeystoreError('NO_KEY', 'This browser holds no passphrase-protected key to unlock. Reload the page.');
 	const onProgress = progress(options, 'unlock');
 	return decryptIdentity(stored.record, passphrase, { purpose: 'stored', ...(onProgress ? { onProgress } : {}) });
@@ -175,34 +204,37 @@ export async function unlockIdentity(passphrase: string, options: IdentityOption
 export async function protectStoredIdentity(passphrase: string, options: IdentityOptions = {}): Promise<Identity> {
 	const value = await readRecord(options);
 	const stored = classify(value);
+	if (stored.kind === 'damaged') throw stored.error;
 	if (stored.kind !== 'plain') throw new KeystoreError('KEY_CHANGED', 'The key of this browser is already protected by a passphrase (in another tab?). Reload the page.');
 	const plain = value as Identity;
 	const key: Identity = { secretKey: new Uint8Array(plain.secretKey), publicKey: new Uint8Array(plain.publicKey), createdAt: plain.createdAt };
 	const record = await protect(key, passphrase, options);
-	await replaceRecord(record, { kind: 'plain', publicKey: key.publicKey }, options);
+	await replaceRecord(record, stored, options);
 	return key;
 }
 
 /**
  * Restores a key from a backup file opened with its passphrase, then stores it here
  * under that same passphrase (cost measured on this device). A browser that already
- * holds a key accepts only a backup of that key (a forgotten passphrase is replaced).
+ * holds a key accepts only a backup of that key (a forgotten passphrase is replaced; so
+ * is a damaged record, checked against its public key when that can still be read).
  * Any refusal (`NOT_A_BACKUP`, `UNSUPPORTED_BACKUP`, `DAMAGED_BACKUP`, `FOREIGN_BACKUP`,
  * `WRONG_PASSPHRASE`) leaves the stored record as it was.
  */
 export async function restoreIdentity(fileText: string, passphrase: string, options: IdentityOptions = {}): Promise<Identity> {
 	const backup = parseBackup(fileText);
 	const stored = await readStoredKey(options);
-	if (stored.kind !== 'none' && !bytesEqual(stored.publicKey, backup.key.publicKey)) {
+	const held = heldKey(stored);
+	if (held && !bytesEqual(held, backup.key.publicKey)) {
 		throw new KeystoreError(
 			'FOREIGN_BACKUP',
-			`This backup holds another node's key (${toHex(backup.key.publicKey).slice(0, 12)}…), not this browser's (${toHex(stored.publicKey).slice(0, 12)}…). Nothing was changed.`
+			`This backup holds another node's key (${toHex(backup.key.publicKey).slice(0, 12)}…), not this browser's (${toHex(held).slice(0, 12)}…). Nothing was changed.`
 		);
 	}
 	const onProgress = progress(options, 'unlock');
 	const key = await decryptIdentity(backup.key, passphrase, { purpose: 'backup', ...(onProgress ? { onProgress } : {}) });
 	const record = await protect(key, passphrase, options);
-	await replaceRecord(record, { kind: stored.kind, publicKey: stored.kind === 'none' ? null : stored.publicKey }, options);
+	await replaceRecord(record, stored, options);
 	return key;
 }
 
@@ -219,6 +251,7 @@ export interface BackupOptions extends IdentityOptions {
  */
 export async function exportIdentityBackup(passphrase: string, options: BackupOptions = {}): Promise<{ text: string; fileName: string }> {
 	const stored = await readStoredKey(options);
+	if (stored.kind === 'damaged') throw stored.error;
 	if (stored.kind !== 'encrypted') throw new KeystoreError('NO_KEY', 'This browser holds no passphrase-protected key to back up.');
 	const unlockProgress = progress(options, 'unlock');
 	const key = await decryptIdentity(stored.record, passphrase, { purpose: 'stored', ...(unlockProgress ? { onProgress: unlockProgress } : {}) });

@@ -15,8 +15,11 @@ import {
 } from '$lib/domain/identity.js';
 import { KeystoreError, passphraseProblem, type BackupNetwork } from '$lib/domain/keystore.js';
 
-/** What the lock screen asks: choose a passphrase for a new key, for a key kept in clear (version 1), or unlock. */
-export type KeySetup = 'new' | 'plain' | 'encrypted';
+/**
+ * What the lock screen asks: choose a passphrase for a new key or for a key kept in clear
+ * (version 1), unlock, or restore a backup over a damaged record.
+ */
+export type KeySetup = 'new' | 'plain' | 'encrypted' | 'damaged';
 
 /** A key derivation under way: 'unlock' opens a key, 'protect' encrypts one (measuring this device). */
 export interface KeyWork {
@@ -38,6 +41,8 @@ export class KeyState {
 	/** The stored public key (hex), when there is one; it is not secret. */
 	publicKey = $state<AuthorId | null>(null);
 	work = $state.raw<KeyWork | null>(null);
+	/** Why the stored record cannot be used (setup 'damaged'). */
+	damage = $state<string | null>(null);
 	/** Why the last unlock or passphrase choice was refused. */
 	error = $state<string | null>(null);
 	restoreError = $state<string | null>(null);
@@ -45,10 +50,11 @@ export class KeyState {
 	/** The last exported backup file's name. */
 	lastBackup = $state<string | null>(null);
 
-	/** Reads what this browser holds; throws when its record is damaged. */
+	/** Reads what this browser holds. */
 	async inspect(): Promise<KeySetup> {
 		const stored = await readStoredKey();
-		this.publicKey = stored.kind === 'none' ? null : (toHex(stored.publicKey) as AuthorId);
+		this.publicKey = stored.kind === 'none' || !stored.publicKey ? null : (toHex(stored.publicKey) as AuthorId);
+		this.damage = stored.kind === 'damaged' ? `This browser's key record is damaged: ${stored.error.message}` : null;
 		this.setup = stored.kind === 'none' ? 'new' : stored.kind;
 		return this.setup;
 	}
