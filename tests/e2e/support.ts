@@ -32,11 +32,14 @@ export function unlockAutomatically(page: Page): void {
 	}
 	if (unlocking.has(page)) return;
 	unlocking.add(page);
-	void page.addLocatorHandler(page.getByTestId('lock-screen'), async () => {
-		// A passphrase already typed is being checked: Playwright waits for the screen to go.
-		if ((await page.getByTestId('lock-progress').count()) > 0) return;
-		await submitPassphrase(page);
-	});
+	page
+		.addLocatorHandler(page.getByTestId('lock-screen'), async () => {
+			// A passphrase already typed is being checked: Playwright waits for the screen to go.
+			if ((await page.getByTestId('lock-progress').count()) > 0) return;
+			await submitPassphrase(page);
+		})
+		// A page closed at once (a handed-over tab) needs no handler.
+		.catch(() => undefined);
 }
 
 /** Waits until the node has started: past loading and past the lock screen (unlocked automatically). */
