@@ -1,0 +1,127 @@
+/**
+ * Envelopes: how clinical payloads are encrypted before they enter a block.
+ *
+ * Key hierarchy (docs/privacy.md):
+ * - every member's ed25519 signing key doubles as an X25519 encryption key (the standard
+ *   birational map, `toMontgomery`), so a reader needs no second key registration;
+ * - a data key (32 random bytes) per patient, category and epoch encrypts records with
+ *   XChaCha20-Poly1305 (random 24-byte nonces); the epoch increases when access is
+ *   revoked, so new data is sealed under a key the revoked reader never had;
+ * - the data key is wrapped for each authorized reader: an ephemeral X25519 key agreement
+ *   with the reader's key, HKDF-SHA256 into a key-encryption key, XChaCha20-Poly1305.
+ *
+ * Every ciphertext is bound to its context (network, patient, category, epoch, reader)
+ * as associated data: moved to another patient or reader, or changed by a single bit, it
+ * fails to open with {@link EnvelopeError}, never yields wrong plaintext.
+ */
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { encodeCanonical } from '$lib/core/index.js';
+
+/** Data categories a patient grants separately. */
+export const CATEGORIES = ['demographics', 'encounters', 'medications', 'labs', 'mental-health', 'sexual-health'] as const;
+export type Category = (typeof CATEGORIES)[number];
+export const isCategory = (value: unknown): value is Category => typeof value === 'string' && (CATEGORIES as readonly string[]).includes(value);
+
+const NONCE_BYTES = 24;
+const KEY_BYTES = 32;
+const WRAP_INFO = new TextEncoder().encode('clinic-ledger/key-wrap/v1');
+
+export class EnvelopeError extends Error {
+	override readonly name = 'EnvelopeError';
+}
+
+/** Where a record belongs: bound into its ciphertext. */
+export interface RecordContext {
+	readonly net: string;
+	/** Patient id: the patient's public key (hex). */
+	readonly patient: string;
+	readonly category: Category;
+	readonly epoch: number;
+}
+
+export interface Sealed {
+	readonly nonce: Uint8Array;
+	readonly ct: Uint8Array;
+}
+
+export interface WrappedKey {
+	/** Ephemeral X25519 public key of the wrap. */
+	readonly eph: Uint8Array;
+	readonly nonce: Uint8Array;
+	/** The data key, encrypted (32 + 16 bytes). */
+	readonly wrapped: Uint8Array;
+}
+
+const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+/** A fresh data key. */
+export function newDataKey(): Uint8Array {
+	return random(KEY_BYTES);
+}
+
+/** The X25519 public key that wraps data keys for the holder of an ed25519 key. */
+export function encryptionPublicKey(ed25519Public: Uint8Array): Uint8Array {
+	return ed25519.utils.toMontgomery(ed25519Public);
+}
+
+/** The X25519 secret matching {@link encryptionPublicKey}, from the ed25519 seed. */
+export function encryptionSecretKey(ed25519Seed: Uint8Array): Uint8Array {
+	return ed25519.utils.toMontgomerySecret(ed25519Seed);
+}
+
+const recordAad = (c: RecordContext) => encodeCanonical({ v: 1, kind: 'record', net: c.net, patient: c.patient, category: c.category, epoch: c.epoch });
+const wrapAad = (c: RecordContext, reader: string) => encodeCanonical({ v: 1, kind: 'wrap', net: c.net, patient: c.patient, category: c.category, epoch: c.epoch, reader });
+
+/** Encrypts `plaintext` under `dataKey`, bound to `context`. */
+export function sealRecord(dataKey: Uint8Array, plaintext: Uint8Array, context: RecordContext): Sealed {
+	const nonce = random(NONCE_BYTES);
+	return { nonce, ct: xchacha20poly1305(dataKey, nonce, recordAad(context)).encrypt(plaintext) };
+}
+
+/** Decrypts a sealed record; throws {@link EnvelopeError} if anything was changed or the key or context is wrong. */
+export function openRecord(dataKey: Uint8Array, sealed: Sealed, context: RecordContext): Uint8Array {
+	if (sealed.nonce.length !== NONCE_BYTES) throw new EnvelopeError('the record nonce has the wrong length');
+	try {
+		return xchacha20poly1305(dataKey, sealed.nonce, recordAad(context)).decrypt(sealed.ct);
+	} catch {
+		throw new EnvelopeError('the record does not decrypt: its ciphertext, nonce or context was changed, or the key is not its key');
+	}
+}
+
+function kek(shared: Uint8Array, eph: Uint8Array, readerX: Uint8Array): Uint8Array {
+	if (shared.every((b) => b === 0)) throw new EnvelopeError('key agreement with a small-order key');
+	return hkdf(sha256, shared, new Uint8Array([...eph, ...readerX]), WRAP_INFO, KEY_BYTES);
+}
+
+/** Wraps `dataKey` for the reader whose ed25519 public key (hex) is `reader`. */
+export function wrapKey(dataKey: Uint8Array, reader: string, readerEd25519Public: Uint8Array, context: RecordContext): WrappedKey {
+	const ephSecret = x25519.utils.randomSecretKey();
+	const eph = x25519.getPublicKey(ephSecret);
+	const readerX = encryptionPublicKey(readerEd25519Public);
+	const key = kek(x25519.getSharedSecret(ephSecret, readerX), eph, readerX);
+	const nonce = random(NONCE_BYTES);
+	return { eph, nonce, wrapped: xchacha20poly1305(key, nonce, wrapAad(context, reader)).encrypt(dataKey) };
+}
+
+/** Unwraps a data key with the reader's X25519 secret; throws {@link EnvelopeError} when it is not for this reader or was changed. */
+export function unwrapKey(wrap: WrappedKey, reader: string, readerSecretX: Uint8Array, context: RecordContext): Uint8Array {
+	if (wrap.eph.length !== 32 || wrap.nonce.length !== NONCE_BYTES) throw new EnvelopeError('the wrapped key is malformed');
+	const readerX = x25519.getPublicKey(readerSecretX);
+	let shared: Uint8Array;
+	try {
+		shared = x25519.getSharedSecret(readerSecretX, wrap.eph);
+	} catch {
+		throw new EnvelopeError('the wrapped key has an invalid ephemeral key');
+	}
+	const key = kek(shared, wrap.eph, readerX);
+	try {
+		const dataKey = xchacha20poly1305(key, wrap.nonce, wrapAad(context, reader)).decrypt(wrap.wrapped);
+		if (dataKey.length !== KEY_BYTES) throw new Error('length');
+		return dataKey;
+	} catch {
+		throw new EnvelopeError('the wrapped key does not open: it is not for this reader, or its bytes or context were changed');
+	}
+}
