@@ -20,6 +20,8 @@ export class DemoState {
 	outcomes = $state.raw<StepOutcome[]>([]);
 	/** Time the network took to start (ms). */
 	startMs = $state<number | null>(null);
+	/** Clinics the network started with. */
+	startedWith = $state(0);
 	readonly steps = STEPS;
 
 	#demo: DemoNetwork | null = null;
@@ -41,6 +43,7 @@ export class DemoState {
 			const { DemoNetwork } = await import('$lib/demo/network.js');
 			this.#demo = await DemoNetwork.start({ nodes });
 			this.startMs = Math.round(performance.now() - started);
+			this.startedWith = nodes;
 			this.#off = this.#demo.onChange(() => this.#redraw());
 			await this.#refresh();
 			this.status = 'ready';

@@ -173,6 +173,7 @@ export class ExplorerState {
 		const ledger = this.#ledger();
 		if (!ledger) return;
 		let founder: Promise<void> | undefined;
+		let firstLook = false;
 		if (this.#opened !== ledger) {
 			this.#off?.();
 			this.#opened = ledger;
@@ -182,6 +183,7 @@ export class ExplorerState {
 			this.#off = ledger.on('accepted', () => this.#scheduleRefresh());
 			// The founder's lane goes first; looked up alongside the first window, not before it.
 			if (this.#founder?.net !== ledger.net) {
+				firstLook = true;
 				founder = ledger.store.get(ledger.net).then((genesis) => {
 					this.#founder = { net: ledger.net, author: genesis?.author ?? null };
 					if (this.#opened === ledger) this.#readShape(ledger);
@@ -189,6 +191,8 @@ export class ExplorerState {
 			}
 		}
 		this.#readShape(ledger);
+		// A small ledger is spread over the width rather than bunched at the left.
+		if (firstLook && (this.maxClock + 2) * this.colWidth < this.width) this.colWidth = Math.min(MAX_COL, this.width / (this.maxClock + 2));
 		this.startClock = Math.max(0, this.maxClock + 1 - this.visibleClocks);
 		await Promise.all([this.ensureLoaded(), founder]);
 		this.openMs ??= Math.round(performance.now() - this.#openedAt);
