@@ -220,3 +220,41 @@ test('a backup file restores the key in a fresh browser; damaged, foreign and un
 		await fresh.close();
 	}
 });
+
+test('a damaged key record is named on the lock screen and only a backup of that key replaces it', async ({ page }) => {
+	await page.goto('/');
+	await choosePassphrase(page, PASSPHRASE);
+	await createNetwork(page, 'Hillside Clinic');
+	const key = await page.getByTestId('node-id').getAttribute('data-full');
+	const backup = await exportBackup(page, PASSPHRASE);
+	// Cut the stored nonce short behind the app's back.
+	await page.evaluate(
+		() =>
+			new Promise<void>((resolve, reject) => {
+				const open = indexedDB.open('clinic-ledger-identity');
+				open.onsuccess = () => {
+					const store = open.result.transaction('keys', 'readwrite').objectStore('keys');
+					const get = store.get('node');
+					get.onsuccess = () => store.put({ ...get.result, nonce: new Uint8Array(3) }, 'node');
+					store.transaction.oncomplete = () => {
+						open.result.close();
+						resolve();
+					};
+					store.transaction.onerror = () => reject(store.transaction.error);
+				};
+				open.onerror = () => reject(open.error);
+			})
+	);
+	await page.reload();
+	await expect(page.getByTestId('lock-screen')).toHaveAttribute('data-mode', 'damaged');
+	await expect(page.getByTestId('lock-damaged')).toContainText('the nonce is not 24 bytes');
+	await expect(page.getByTestId('lock-passphrase')).toHaveCount(0);
+	const damaged = await storedKeyRecord(page);
+	await restore(page, { name: 'notes.txt', text: 'not a backup' }, PASSPHRASE);
+	await expect(page.getByTestId('restore-error')).toContainText('not a clinic ledger key backup');
+	expect(await storedKeyRecord(page)).toEqual(damaged);
+	await restore(page, backup, PASSPHRASE);
+	await expect(status(page)).toHaveAttribute('data-status', 'ready');
+	await expect(page.getByTestId('node-id')).toHaveAttribute('data-full', key!);
+	await expect(page.getByTestId('network-name')).toHaveText('Hillside Clinic');
+});

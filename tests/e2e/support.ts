@@ -33,11 +33,17 @@ export function unlockAutomatically(page: Page): void {
 	if (unlocking.has(page)) return;
 	unlocking.add(page);
 	page
-		.addLocatorHandler(page.getByTestId('lock-screen'), async () => {
-			// A passphrase already typed is being checked: Playwright waits for the screen to go.
-			if ((await page.getByTestId('lock-progress').count()) > 0) return;
-			await submitPassphrase(page);
-		})
+		.addLocatorHandler(
+			page.getByTestId('lock-screen'),
+			async () => {
+				// Only a lock screen waiting for a passphrase: not one checking it, nor a damaged key's.
+				const submit = page.getByTestId('lock-submit');
+				if ((await submit.count()) === 0 || (await submit.isDisabled())) return;
+				await submitPassphrase(page);
+			},
+			// The assertion or action goes on (and calls this again) while the screen stays.
+			{ noWaitAfter: true }
+		)
 		// A page closed at once (a handed-over tab) needs no handler.
 		.catch(() => undefined);
 }

@@ -47,6 +47,8 @@ export class KeyState {
 	error = $state<string | null>(null);
 	restoreError = $state<string | null>(null);
 	backupError = $state<string | null>(null);
+	/** Set once a key was opened and handed to the node: the lock screen stays disabled until it goes. */
+	opened = $state(false);
 	/** The last exported backup file's name. */
 	lastBackup = $state<string | null>(null);
 
@@ -66,12 +68,16 @@ export class KeyState {
 		this.work = { step, fraction };
 	};
 
-	async #run<T>(first: KeyWork['step'], report: (message: string | null) => void, operation: () => Promise<T>): Promise<T | null> {
+	/** Runs one key operation at a time; `opens`: its result is handed to the node. */
+	async #run<T>(first: KeyWork['step'], report: (message: string | null) => void, operation: () => Promise<T>, opens = true): Promise<T | null> {
 		if (this.work) return null;
 		report(null);
 		this.work = { step: first, fraction: 0 };
 		try {
-			return await operation();
+			const result = await operation();
+			// In the same step as clearing the progress, so the form never shows enabled in between.
+			if (opens) this.opened = true;
+			return result;
 		} catch (error) {
 			report(sentence(error));
 			return null;
@@ -135,7 +141,8 @@ export class KeyState {
 		const file = await this.#run(
 			'unlock',
 			(m) => (this.backupError = m),
-			() => exportIdentityBackup(passphrase, { onProgress: this.#progress, network, ...(filePassphrase ? { backupPassphrase: filePassphrase } : {}) })
+			() => exportIdentityBackup(passphrase, { onProgress: this.#progress, network, ...(filePassphrase ? { backupPassphrase: filePassphrase } : {}) }),
+			false
 		);
 		if (file) this.lastBackup = file.fileName;
 		return file;
