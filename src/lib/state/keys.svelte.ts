@@ -27,6 +27,10 @@ export interface KeyWork {
 	readonly fraction: number;
 }
 
+function sentenceCase(message: string): string {
+	return `${message.charAt(0).toUpperCase()}${message.slice(1)}${message.endsWith('.') ? '' : '.'}`;
+}
+
 function sentence(error: unknown): string {
 	if (error instanceof KeystoreError) {
 		if (error.code === 'WRONG_PASSPHRASE') return `${error.message} Nothing was changed.`;
@@ -56,7 +60,7 @@ export class KeyState {
 	async inspect(): Promise<KeySetup> {
 		const stored = await readStoredKey();
 		this.publicKey = stored.kind === 'none' || !stored.publicKey ? null : (toHex(stored.publicKey) as AuthorId);
-		this.damage = stored.kind === 'damaged' ? `This browser's key record is damaged: ${stored.error.message}` : null;
+		this.damage = stored.kind === 'damaged' ? sentenceCase(stored.error.message) : null;
 		this.setup = stored.kind === 'none' ? 'new' : stored.kind;
 		return this.setup;
 	}
