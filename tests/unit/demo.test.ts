@@ -13,7 +13,7 @@ afterEach(() => {
 
 const vv = (d: DemoNetwork, name: string) => JSON.stringify(Object.entries(d.nodes.get(name)!.ledger.versionVector()).sort());
 
-describe('demo network', () => {
+describe('demo network', { timeout: 30_000 }, () => {
 	it('starts 5 clinics that share the founding blocks, all members', async () => {
 		demo = await DemoNetwork.start({ verifier: nobleVerifier });
 		expect(demo.nodes.size).toBe(5);
@@ -88,7 +88,19 @@ describe('demo script', () => {
 		expect(fir.ledger.size).toBe(nodes.get('Alder')!.ledger.size);
 	}, 60_000);
 
-	it('new clinics cannot join while the introducer is away, and join when it returns', async () => {
+	it.each([3, 8])('the script holds with %i clinics too', async (count) => {
+		demo = await DemoNetwork.start({ verifier: nobleVerifier, nodes: count });
+		const memory: ScriptMemory = {};
+		for (const step of STEPS) {
+			const outcome = await step.run(demo, memory);
+			for (const check of outcome.checks) expect(check.ok, `${count} clinics, ${step.id}: ${check.label}`).toBe(true);
+		}
+		expect(demo.nodes.size).toBe(count + 1);
+		const sizes = new Set(demo.alive().map((n) => n.ledger.size));
+		expect(sizes.size).toBe(1);
+	}, 60_000);
+
+		it('new clinics cannot join while the introducer is away, and join when it returns', async () => {
 		demo = await DemoNetwork.start({ verifier: nobleVerifier, nodes: 3 });
 		demo.setIntroducer(false);
 		const { name, introduced } = await demo.addClinic('Alder');
