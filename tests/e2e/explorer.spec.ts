@@ -149,6 +149,8 @@ test('explorer: a 100,000-block ledger opens, scrolls and zooms holding only a w
 	await page.getByTestId('search-hit').first().click();
 	await expect(page.getByTestId('block-detail')).toHaveAttribute('data-signature-ok', 'true');
 	await expect(dag(page)).toHaveAttribute('data-start-clock', '0');
+	for (let i = 0; i < 4; i++) await page.getByTestId('dag-zoom-out').click();
+	await expect(dag(page)).toHaveAttribute('data-loading', 'false');
 	mkdirSync('docs/screenshots', { recursive: true });
 	await page.getByTestId('explorer').screenshot({ path: 'docs/screenshots/explorer-100k.png' });
 });
