@@ -214,7 +214,7 @@ export class NodeState {
 	role = $state<string | null>(null);
 	addingMember = $state(false);
 	memberError = $state<string | null>(null);
-	lastMemberAdded = $state.raw<{ key: AuthorId; role: string; blockId: BlockId } | null>(null);
+	lastMemberAdded = $state.raw<{ key: AuthorId; role: string; blockId: BlockId; pending: boolean } | null>(null);
 	/** Invites on the ledger, newest first. */
 	invites = $state.raw<InviteRecord[]>([]);
 	/** Membership changes waiting for more admins' approvals (networks with a quorum). */
@@ -551,7 +551,8 @@ export class NodeState {
 		try {
 			const block = await ledger.append([memberAddTx(normalized, role as Parameters<typeof memberAddTx>[1], name)]);
 			await this.#view;
-			this.lastMemberAdded = { key: normalized, role, blockId: block.id };
+			// With a quorum of admins the addition is a proposal until others approve it.
+			this.lastMemberAdded = { key: normalized, role, blockId: block.id, pending: ledger.roster().get(normalized) !== role };
 			return true;
 		} catch (error) {
 			this.memberError = `The member was not added: ${messageOf(error)}`;
