@@ -37,9 +37,15 @@ export function unlockAutomatically(page: Page): void {
 			page.getByTestId('lock-screen'),
 			async () => {
 				// Only a lock screen waiting for a passphrase: not one checking it, nor a damaged key's.
-				const submit = page.getByTestId('lock-submit');
-				if ((await submit.count()) === 0 || (await submit.isDisabled())) return;
-				await submitPassphrase(page);
+				// Read in one step, without waiting: the screen may go at any moment once a passphrase was typed.
+				const waiting = await page
+					.evaluate(() => {
+						const submit = document.querySelector<HTMLButtonElement>('[data-testid="lock-submit"]');
+						return submit !== null && !submit.disabled;
+					})
+					// A navigation under way: the next check sees the new page.
+					.catch(() => false);
+				if (waiting) await submitPassphrase(page);
 			},
 			// The assertion or action goes on (and calls this again) while the screen stays.
 			{ noWaitAfter: true }
