@@ -18,7 +18,8 @@ async function runStep(page: Page, id: string): Promise<Locator> {
 	await expect(next).toBeEnabled();
 	await next.click();
 	const step = page.locator(`[data-testid="demo-step"][data-step="${id}"]`);
-	await expect(step).toHaveAttribute('data-done', 'true');
+	// A step takes well under a second; the margin is for a busy machine.
+	await expect(step).toHaveAttribute('data-done', 'true', { timeout: 30_000 });
 	await expect(step.getByTestId('demo-said')).not.toBeEmpty();
 	const checks = step.getByTestId('demo-check');
 	expect(await checks.count()).toBeGreaterThan(0);
@@ -44,7 +45,7 @@ test('the guided demo: writes spread, an offline clinic merges, forgeries and eq
 	const ownBlocks = await page.getByTestId('block-row').count();
 	await page.getByTestId('tab-demo').click();
 	await page.getByTestId('demo-start').click();
-	await expect(page.getByTestId('demo')).toHaveAttribute('data-status', 'ready');
+	await expect(page.getByTestId('demo')).toHaveAttribute('data-status', 'ready', { timeout: 30_000 });
 	const all = ['Alder', 'Birch', 'Cedar', 'Dogwood', 'Elm'];
 	await expect(page.getByTestId('demo-node')).toHaveCount(5);
 	await expect(page.getByTestId('demo-graph')).toHaveAttribute('data-edges', '10');

@@ -155,7 +155,7 @@ export class DemoNetwork {
 		demo.#timer = setInterval(() => {
 			for (const node of demo.nodes.values()) node.replicator.tick();
 		}, TICK_MS);
-		await demo.converged(5000);
+		await demo.converged(15_000);
 		return demo;
 	}
 
@@ -352,7 +352,7 @@ export class DemoNetwork {
 	 * Resolves once every linked, non-destroyed node holds the same blocks (equal version
 	 * vectors, nothing pending); rejects after `timeoutMs`. Returns the time it took.
 	 */
-	async converged(timeoutMs = 5000, among: DemoNode[] = this.alive().filter((n) => n.status === 'online')): Promise<number> {
+	async converged(timeoutMs = 15_000, among: DemoNode[] = this.alive().filter((n) => n.status === 'online')): Promise<number> {
 		const started = performance.now();
 		for (;;) {
 			const keys = among.map((n) => JSON.stringify(Object.entries(n.ledger.versionVector()).sort()));

@@ -34,7 +34,8 @@ export interface ScriptMemory {
 	offline?: { name: string; written: Block[]; others: Block[] };
 }
 
-const WAIT_MS = 5000;
+// Upper bounds only: steps finish in tens of milliseconds, but a busy machine can be much slower.
+const WAIT_MS = 15_000;
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `ready` until true, or throws after {@link WAIT_MS}. */
