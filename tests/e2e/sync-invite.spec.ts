@@ -45,6 +45,7 @@ test('invite by link, approve, sync and write; reused and tampered invites refus
 		await foundNetwork(a.page, 'Riverside Clinic');
 		const keyA = await ownKey(a.page);
 		const url = await createInvite(a.page, 'clinician', 'Dr. Lee');
+		await a.page.getByTestId('invites').screenshot({ path: 'docs/screenshots/invite.png' });
 		await expect(a.page.getByTestId('invite').first()).toHaveAttribute('data-state', 'open');
 
 		// B opens the invite: the link says who invited it and as what; B asks under a name.
@@ -60,6 +61,9 @@ test('invite by link, approve, sync and write; reused and tampered invites refus
 		await expect(request).toHaveCount(1, { timeout: 60_000 });
 		await expect(request.getByTestId('join-request-name')).toHaveText('Dr. Lee, Riverside');
 		await expect(b.page.getByTestId('join-progress')).toContainText('Request delivered to 1 node');
+		// For the README: the admin's Members tab with the request and the invite, the invitee waiting.
+		await a.page.getByTestId('join-requests').screenshot({ path: 'docs/screenshots/join-request.png' });
+		await b.page.screenshot({ path: 'docs/screenshots/join-waiting.png' });
 		await request.getByTestId('approve-join').click();
 		await expect(a.page.getByTestId('join-request')).toHaveCount(0);
 		await expect(a.page.getByTestId('invite').first()).toHaveAttribute('data-state', 'used');
