@@ -148,3 +148,20 @@ test('the guided demo: writes spread, an offline clinic merges, forgeries and eq
 	await page.getByTestId('tab-ledger').click();
 	await expect(page.getByTestId('block-row')).toHaveCount(ownBlocks);
 });
+
+test('the demo opens in one click from the first screen, before this browser holds a network, and stores nothing', async ({ page }) => {
+	test.setTimeout(120_000);
+	await openApp(page);
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
+	await page.getByTestId('demo-first').click();
+	await page.getByTestId('demo-start').click();
+	await expect(page.getByTestId('demo')).toHaveAttribute('data-status', 'ready', { timeout: 30_000 });
+	await expect(page.getByTestId('demo-node')).toHaveCount(5);
+	await runStep(page, 'writes');
+	const state = await converged(page, ['Alder', 'Birch', 'Cedar', 'Dogwood', 'Elm']);
+	expect(state.blocks).toBe(7);
+	await page.getByTestId('demo-back').click();
+	await expect(page.getByTestId('create-network-form')).toBeVisible();
+	await page.reload();
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', /no-network|locked|setup/);
+});

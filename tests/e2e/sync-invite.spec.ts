@@ -75,6 +75,8 @@ test('invite by link, approve, sync and write; reused and tampered invites refus
 		const keyB = await ownKey(b.page);
 		await showTab(a.page, 'network');
 		await expect(peerRow(a.page, keyB)).toHaveAttribute('data-state', 'ready');
+		// The connection's round-trip time, from the browser's ICE statistics.
+		await expect(peerRow(a.page, keyB).getByTestId('peer-rtt')).toHaveAttribute('data-rtt', /^\d+(\.\d)?$/, { timeout: 30_000 });
 		await addEntry(b.page, 'Vitals recorded at Riverside');
 		await waitForSize(a.page, 4);
 		await showTab(a.page, 'ledger');

@@ -74,6 +74,8 @@ export interface PeerView {
 	readonly flagged: boolean;
 	/** Why the session ended, when it did. */
 	readonly closeReason: string | null;
+	/** Round-trip time of the WebRTC connection (ms, from the browser's ICE statistics), when known. */
+	readonly rttMs: number | null;
 }
 
 /** A finished catch-up: how many blocks came in and how long it took. */
@@ -180,6 +182,8 @@ export class SyncState implements SyncControl {
 	/** Join requests received, by requester key, with the session to answer on. */
 	#joins = new Map<AuthorId, { view: JoinRequestView; session: SyncSession }>();
 	#presence = { size: -1, at: 0 };
+	/** Last measured round-trip time per connection label (ms). */
+	#rtt = new Map<string, number>();
 	/** start/stop run one after another: a settings change restarts cleanly. */
 	#queue: Promise<void> = Promise.resolve();
 
@@ -489,6 +493,7 @@ export class SyncState implements SyncControl {
 			else if (before === true) this.#say(`signaling server ${conn.url} lost; reconnecting`, 'warn');
 			this.#signalingWas.set(conn.url, conn.connected);
 		}
+		void this.#measureRtt(mesh);
 		const now = Date.now();
 		if (this.#joinRequest && now - this.#joinSentAt >= JOIN_RESEND_MS) this.#sendJoinRequest();
 		if (ledger.size !== this.#presence.size && now - this.#presence.at >= PRESENCE_MS) {
@@ -496,6 +501,27 @@ export class SyncState implements SyncControl {
 			mesh.setPresence({ name: this.#names()[ledger.author ?? ''] ?? null, blocks: ledger.size });
 		}
 		this.#redraw();
+	}
+
+	/** Reads each WebRTC connection's round-trip time from its selected ICE candidate pair. */
+	async #measureRtt(mesh: Mesh): Promise<void> {
+		const conns = mesh.provider.room?.webrtcConns;
+		if (!conns) return;
+		for (const [label, conn] of conns) {
+			const pc = (conn as unknown as { peer?: { _pc?: RTCPeerConnection } }).peer?._pc;
+			if (!pc || typeof pc.getStats !== 'function') continue;
+			try {
+				const stats = await pc.getStats();
+				stats.forEach((report: { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number }) => {
+					if (report.type === 'candidate-pair' && report.state === 'succeeded' && report.nominated && typeof report.currentRoundTripTime === 'number') {
+						this.#rtt.set(label, Math.round(report.currentRoundTripTime * 1000 * 10) / 10);
+					}
+				});
+			} catch {
+				// A connection closing while its statistics are read: nothing to show.
+			}
+		}
+		for (const label of this.#rtt.keys()) if (!conns.has(label)) this.#rtt.delete(label);
 	}
 
 	#say(text: string, tone: LogLine['tone'] = 'info'): void {
@@ -575,7 +601,8 @@ export class SyncState implements SyncControl {
 				blocksOut: s.stats.blocksOut,
 				refused: refusedBy.get(key) ?? 0,
 				flagged: (refusedBy.get(key) ?? 0) > 0 || (author !== null && flaggedAuthors.has(author)),
-				closeReason: record.closeReason
+				closeReason: record.closeReason,
+				rttMs: s.linkKind === 'webrtc' ? (this.#rtt.get(s.label) ?? null) : null
 			});
 		}
 		views.sort((a, b) => Number(b.online) - Number(a.online) || (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.key < b.key ? -1 : 1));
