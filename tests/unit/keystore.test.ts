@@ -3,7 +3,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesEqual, generateKeyPair, toHex } from '$lib/core/index.js';
+import { bytesEqual, generateKeyPair, publicKeyOf, toHex } from '$lib/core/index.js';
 import {
 	BACKUP_FORMAT,
 	MIN_COST_MS,
@@ -82,7 +82,6 @@ describe('encryptIdentity / decryptIdentity', () => {
 	it('round-trips any key and passphrase', async () => {
 		await fc.assert(
 			fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }), async (seed, passphrase) => {
-				const { publicKeyOf } = await import('$lib/core/index.js');
 				const key = { secretKey: seed, publicKey: publicKeyOf(seed), createdAt: 1 };
 				const record = await encryptIdentity(key, passphrase, { purpose: 'stored', params: CHEAP });
 				expect(toHex(record.ciphertext.subarray(0, 32))).not.toBe(toHex(seed));
