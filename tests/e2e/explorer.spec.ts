@@ -96,10 +96,8 @@ test('explorer: a 100,000-block ledger opens, scrolls and zooms holding only a w
 	}
 	await expect(page.getByTestId('test-run')).toHaveAttribute('data-done', '50000');
 
-	// A fresh page: the node reopens the 100,000-block ledger and verifies it in the background.
-	await page.reload();
-	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
-	await expect(page.getByTestId('verify-result')).toHaveAttribute('data-outcome', 'ok', { timeout: 300_000 });
+	// The explorer opens on the ledger as written (reopening the page would add a full
+	// background verification of 100,000 blocks, minutes of CI time that test nothing here).
 	const cdp = await page.context().newCDPSession(page);
 	const before = await heapMB(cdp);
 
