@@ -1,5 +1,5 @@
 // Three clinics, three Chromium processes. C joins before it is a member and is refused
-// until A adds it; then all three sync. C is cut off from signaling (offline) while all
+// (kept as a guest on the open connection) until A adds it; then all three sync. C is cut off from signaling (offline) while all
 // three write at once; when it is back, every node ends with the same ledger.
 import { expect, test } from '@playwright/test';
 import {
@@ -53,7 +53,7 @@ test('three browsers write concurrently while one is offline, then all converge'
 		await expect(c.page.getByTestId('sync-log')).toContainText('refused this node', { timeout: 30_000 });
 		await expect(c.page.getByTestId('ledger-size')).toHaveAttribute('data-size', '0');
 
-		// A admits C: A reconnects to it at once and C syncs without a reload.
+		// A admits C: its guest session with C turns into a syncing one on the same connection, no reload.
 		await addMember(a.page, keyC, 'front-desk', 'Eastside Pharmacy');
 		await waitForSize(c.page, 3, 60_000);
 		await expect(c.page.getByTestId('not-member')).toHaveCount(0);
