@@ -98,3 +98,33 @@ describe('consent grants', () => {
 		);
 	}, 30_000);
 });
+
+describe('consent on the ledger (access fold)', () => {
+	it('a clinic records a patient-signed grant; revoking it moves the categories to a new epoch; forged grants are refused', async () => {
+		const { foundNetwork } = await import('$lib/core/testing/fixtures.js');
+		const { APP_RULES } = await import('$lib/domain/rules.js');
+		const { APP_FOLDS } = await import('$lib/domain/folds.js');
+		const { currentEpoch, mayRead, sealingReaders } = await import('$lib/domain/privacy/access.js');
+		const clinic = await foundNetwork({ rules: APP_RULES, folds: APP_FOLDS });
+		const patient = person();
+		const researcher = person();
+		const now = 1_700_000_000_000;
+		const grant: Grant = { id: 'ab'.repeat(16), patient: patient.id, grantee: researcher.id, categories: ['labs'], purpose: 'research', expires: now + 86_400_000, issued: now };
+		await clinic.append([grantTx(grant, signNoble(patient.seed, grantMessage(grant)))]);
+		const access = () => clinic.state().access as Parameters<typeof mayRead>[0];
+		expect(mayRead(access(), researcher.id, patient.id, 'labs', now + 1)).toBe(true);
+		expect(mayRead(access(), researcher.id, patient.id, 'mental-health', now + 1)).toBe(false);
+		expect(mayRead(access(), researcher.id, patient.id, 'labs', now + 86_400_001)).toBe(false); // expired
+		expect(sealingReaders(access(), patient.id, 'labs', now + 1)).toEqual([patient.id, researcher.id].sort());
+		expect(currentEpoch(access(), patient.id, 'labs')).toBe(0);
+		// Signed by the clinic, not the patient: refused on the ledger.
+		const forged: Grant = { ...grant, id: 'cd'.repeat(16) };
+		await expect(clinic.append([grantTx(forged, signNoble(generateSecretKey(), grantMessage(forged)))])).rejects.toMatchObject({ code: 'TX_INVALID' });
+		// The patient revokes: new data goes to a new epoch, sealed for the patient only.
+		const time = now + 5;
+		await clinic.append([revokeGrantTx(patient.id, grant.id, time, signNoble(patient.seed, revokeMessage(patient.id, grant.id, time)))]);
+		expect(mayRead(access(), researcher.id, patient.id, 'labs', now + 10)).toBe(false);
+		expect(currentEpoch(access(), patient.id, 'labs')).toBe(1);
+		expect(sealingReaders(access(), patient.id, 'labs', now + 10)).toEqual([patient.id]);
+	});
+});

@@ -6,5 +6,6 @@ import type { TxRule } from '$lib/core/index.js';
 import { attachmentRule } from './attachment.js';
 import { clinicalNoteRule } from './clinical-note.js';
 import { inviteCreateRule, inviteRevokeRule } from './invites.js';
+import { consentGrantRule, consentRevokeRule } from './privacy/consent.js';
 
-export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule];
+export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule];

@@ -37,6 +37,10 @@ export function summarizeTx(tx: Tx): TxSummary {
 			return { type: tx.t, text: `Invite created for a ${String(tx.role)}${typeof tx.label === 'string' ? ` (${tx.label})` : ''}, valid until ${typeof tx.expires === 'number' ? new Date(tx.expires).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : '?'}` };
 		case 'invite.revoke':
 			return { type: tx.t, text: `Invite withdrawn: ${shortKey(tx.token)}${typeof tx.reason === 'string' ? ` (${tx.reason})` : ''}` };
+		case 'consent.grant':
+			return { type: tx.t, text: 'Consent granted by a patient (signed by the patient’s key)' };
+		case 'consent.revoke':
+			return { type: tx.t, text: `Consent revoked by patient ${shortKey(tx.patient)}` };
 		case 'member.revoke':
 			return { type: tx.t, text: `Member revoked: ${shortKey(tx.key)}${typeof tx.reason === 'string' ? ` (${tx.reason})` : ''}` };
 		default:

@@ -1,0 +1,67 @@
+/**
+ * The access fold: consent as the ledger knows it, in ledger order. Grants (checked
+ * patient signatures), their revocations, and per (patient, category) the current key
+ * epoch: a revocation moves every category of the grant to a new epoch, so data sealed
+ * after it uses a key the revoked reader was never given.
+ */
+import { toHex, type Block, type CborValue, type Fold } from '$lib/core/index.js';
+import { grantOf, grantsFor, readersFor, type Grant } from './consent.js';
+import type { Category } from './envelope.js';
+
+export interface AccessState {
+	/** Grants by id, with whether the patient revoked them. */
+	grants: Record<string, Grant & { revoked: boolean; block: string }>;
+	/** Current epoch by `${patient}/${category}` (absent: 0). */
+	epochs: Record<string, number>;
+}
+
+export const epochKey = (patient: string, category: Category) => `${patient}/${category}`;
+
+export const accessFold: Fold<AccessState> = {
+	name: 'access',
+	version: 1,
+	init: () => ({ grants: {}, epochs: {} }),
+	apply(state, block: Block) {
+		for (const tx of block.txs) {
+			if (tx.t === 'consent.grant') {
+				let grant: Grant;
+				try {
+					grant = grantOf(tx); // checked by the rule already; never throws for an accepted block
+				} catch {
+					continue;
+				}
+				if (!state.grants[grant.id]) state.grants[grant.id] = { ...grant, revoked: false, block: block.id };
+			} else if (tx.t === 'consent.revoke' && tx.id instanceof Uint8Array && tx.patient instanceof Uint8Array) {
+				const grant = state.grants[toHex(tx.id)];
+				// Only the grant's own patient can revoke it (the rule checked the signature is by `patient`).
+				if (!grant || grant.revoked || grant.patient !== toHex(tx.patient)) continue;
+				grant.revoked = true;
+				for (const category of grant.categories) {
+					const key = epochKey(grant.patient, category);
+					state.epochs[key] = (state.epochs[key] ?? 0) + 1;
+				}
+			}
+		}
+		return state;
+	},
+	encode: (state) => ({ grants: state.grants as unknown as CborValue, epochs: state.epochs }),
+	decode: (value) => {
+		const v = value as unknown as AccessState;
+		return { grants: Object.fromEntries(Object.entries(v.grants).map(([k, g]) => [k, { ...g, categories: [...g.categories] }])), epochs: { ...v.epochs } };
+	}
+};
+
+/** The epoch new data of `patient`'s `category` is sealed under. */
+export function currentEpoch(state: AccessState, patient: string, category: Category): number {
+	return state.epochs[epochKey(patient, category)] ?? 0;
+}
+
+/** Who receives the data key when a record of `patient`'s `category` is sealed at `now`. */
+export function sealingReaders(state: AccessState, patient: string, category: Category, now: number): string[] {
+	return readersFor(Object.values(state.grants), patient, category, now);
+}
+
+/** True when `reader` may read `patient`'s `category` at `now` (the patient always may). */
+export function mayRead(state: AccessState, reader: string, patient: string, category: Category, now: number): boolean {
+	return reader === patient || grantsFor(Object.values(state.grants), reader, patient, category, now).length > 0;
+}
