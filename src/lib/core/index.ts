@@ -21,7 +21,7 @@ export {
 	type GenesisOptions
 } from './block.js';
 export { checkInContext, checkIntrinsic, validateBlock, type BlockMeta, type ValidationContext, type ValidationResult } from './validate.js';
-export { ADMIN, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, revocationCutoffs, rosterOf, type MembershipEvent, type Roster } from './membership.js';
+export { ADMIN, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, type MembershipEvent, type Roster } from './membership.js';
 export { CORE_RULES, type TxRule, type TxRuleContext } from './rules.js';
 export { summaryFold, type Fold, type Summary } from './fold.js';
 export { Ledger, type LedgerEvents, type LedgerOptions, type ReceiveResult, type Rejection } from './ledger.js';

@@ -373,6 +373,11 @@ export class Ledger {
 		return new Map(this.#void);
 	}
 
+	/** Why the block with `id` has no effect, or undefined when it counts (no copy: for per-block use). */
+	voidReason(id: BlockId): string | undefined {
+		return this.#void.get(id);
+	}
+
 	/** Rejections by reason code since this ledger was opened. */
 	rejectedCounts(): Partial<Record<ReasonCode, number>> {
 		return Object.fromEntries(this.#rejectedCounts);

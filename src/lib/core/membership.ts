@@ -141,19 +141,3 @@ export function membershipOf(events: readonly MembershipEvent[], inPast: (event:
 	}
 	return { roster, revoked };
 }
-
-/** The roster after applying `events` (sorted by {@link compareEvents}) that `inPast` admits. */
-export function rosterOf(events: readonly MembershipEvent[], inPast: (event: MembershipEvent) => boolean): Map<AuthorId, string> {
-	return membershipOf(events, inPast).roster;
-}
-
-/** Per revoked key, the lowest cut-off of all its revocations: its blocks after that seq are void. */
-export function revocationCutoffs(events: readonly MembershipEvent[]): Map<AuthorId, number> {
-	const cutoffs = new Map<AuthorId, number>();
-	for (const e of events) {
-		if (e.kind !== 'revoke' || e.cutoff === undefined) continue;
-		const current = cutoffs.get(e.member);
-		cutoffs.set(e.member, current === undefined ? e.cutoff : Math.min(current, e.cutoff));
-	}
-	return cutoffs;
-}

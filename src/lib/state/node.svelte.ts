@@ -916,6 +916,7 @@ export class NodeState {
 	}
 
 	#toView(block: Block): BlockView {
+		const voidReason = this.#ledger?.voidReason(block.id);
 		return {
 			id: block.id,
 			author: block.author,
@@ -924,7 +925,7 @@ export class NodeState {
 			time: block.time,
 			txs: block.txs.map(summarizeTx),
 			...(this.#checks.get(block.id) ?? { check: 'unchecked' }),
-			...(this.#ledger?.voided().has(block.id) ? { void: this.#ledger.voided().get(block.id)! } : {})
+			...(voidReason !== undefined ? { void: voidReason } : {})
 		};
 	}
 }
