@@ -6,5 +6,6 @@ import type { Fold } from '$lib/core/index.js';
 import { invitesFold } from './invites.js';
 import { memberClinicsFold, memberNamesFold } from './members.js';
 import { accessFold } from './privacy/access.js';
+import { recordsFold } from './records/fold.js';
 
-export const APP_FOLDS: readonly Fold<unknown>[] = [memberNamesFold as Fold<unknown>, memberClinicsFold as Fold<unknown>, invitesFold as Fold<unknown>, accessFold as Fold<unknown>];
+export const APP_FOLDS: readonly Fold<unknown>[] = [memberNamesFold as Fold<unknown>, memberClinicsFold as Fold<unknown>, invitesFold as Fold<unknown>, accessFold as Fold<unknown>, recordsFold as Fold<unknown>];

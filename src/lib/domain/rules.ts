@@ -7,5 +7,6 @@ import { attachmentRule } from './attachment.js';
 import { clinicalNoteRule } from './clinical-note.js';
 import { inviteCreateRule, inviteRevokeRule } from './invites.js';
 import { consentGrantRule, consentRevokeRule } from './privacy/consent.js';
+import { RECORD_RULES } from './records/txs.js';
 
-export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule];
+export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule, ...RECORD_RULES];

@@ -29,10 +29,12 @@ export interface Grant {
 	/** ms since the epoch; the grant is void after it. */
 	readonly expires: number;
 	readonly issued: number;
+	/** The access request (hex id) this grant answers, if any. */
+	readonly request?: string;
 }
 
 function grantBody(g: Grant): CborValue {
-	return { id: g.id, patient: g.patient, grantee: g.grantee, categories: [...g.categories].sort(), purpose: g.purpose, expires: g.expires, issued: g.issued };
+	return { id: g.id, patient: g.patient, grantee: g.grantee, categories: [...g.categories].sort(), purpose: g.purpose, expires: g.expires, issued: g.issued, ...(g.request ? { request: g.request } : {}) };
 }
 
 const withDomain = (domain: Uint8Array, value: CborValue) => new Uint8Array([...domain, ...encodeCanonical(value)]);
@@ -61,7 +63,9 @@ export function grantOf(tx: Tx): Grant {
 	if (!Array.isArray(v.categories) || v.categories.length === 0 || !v.categories.every(isCategory) || new Set(v.categories).size !== v.categories.length) throw new Error('grant: categories');
 	if (typeof v.purpose !== 'string' || !(PURPOSES as readonly string[]).includes(v.purpose)) throw new Error('grant: purpose');
 	if (typeof v.expires !== 'number' || typeof v.issued !== 'number' || v.expires <= v.issued || v.expires - v.issued > MAX_GRANT_DAYS * DAY) throw new Error('grant: expires must follow issued, within 5 years');
-	const grant: Grant = { id: v.id as string, patient: v.patient as string, grantee: v.grantee as string, categories: v.categories as Category[], purpose: v.purpose as Purpose, expires: v.expires, issued: v.issued };
+	if (v.request !== undefined && !hex(v.request, 32)) throw new Error('grant: bad request id');
+	for (const key of Object.keys(v)) if (!['id', 'patient', 'grantee', 'categories', 'purpose', 'expires', 'issued', 'request'].includes(key)) throw new Error(`grant: unexpected field ${key}`);
+	const grant: Grant = { id: v.id as string, patient: v.patient as string, grantee: v.grantee as string, categories: v.categories as Category[], purpose: v.purpose as Purpose, expires: v.expires, issued: v.issued, ...(v.request ? { request: v.request as string } : {}) };
 	if (!verifyNoble(tx.sig, grantMessage(grant), fromHex(grant.patient))) throw new Error('sig: not the patient’s signature over this grant');
 	return grant;
 }

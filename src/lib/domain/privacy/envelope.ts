@@ -40,6 +40,8 @@ export interface RecordContext {
 	readonly patient: string;
 	readonly category: Category;
 	readonly epoch: number;
+	/** Record id (hex), bound into a record's ciphertext so it cannot be moved to another record. */
+	readonly rid?: string;
 }
 
 export interface Sealed {
@@ -72,7 +74,7 @@ export function encryptionSecretKey(ed25519Seed: Uint8Array): Uint8Array {
 	return ed25519.utils.toMontgomerySecret(ed25519Seed);
 }
 
-const recordAad = (c: RecordContext) => encodeCanonical({ v: 1, kind: 'record', net: c.net, patient: c.patient, category: c.category, epoch: c.epoch });
+const recordAad = (c: RecordContext) => encodeCanonical({ v: 1, kind: 'record', net: c.net, patient: c.patient, category: c.category, epoch: c.epoch, ...(c.rid ? { rid: c.rid } : {}) });
 const wrapAad = (c: RecordContext, reader: string) => encodeCanonical({ v: 1, kind: 'wrap', net: c.net, patient: c.patient, category: c.category, epoch: c.epoch, reader });
 
 /** Encrypts `plaintext` under `dataKey`, bound to `context`. */

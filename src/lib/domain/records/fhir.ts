@@ -1,0 +1,304 @@
+/**
+ * Clinical records as FHIR R4 resources (types from @medplum/fhirtypes): which resource
+ * types the ledger stores, which consent category each falls in, and validation of
+ * required fields, code systems and units with the JSON path of every error.
+ *
+ * A resource's patient is the patient's ledger key: `Patient.id` is the key in hex and
+ * every other resource points at it (`subject` / `patient` = `Patient/<key>`).
+ */
+import type { AllergyIntolerance, Condition, DocumentReference, Encounter, Immunization, MedicationRequest, MedicationStatement, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import type { Category } from '../privacy/envelope.js';
+
+export type ClinicalResource = Patient | Encounter | Observation | Condition | MedicationStatement | MedicationRequest | AllergyIntolerance | Immunization | DocumentReference;
+export const RESOURCE_TYPES = ['Patient', 'Encounter', 'Observation', 'Condition', 'MedicationStatement', 'MedicationRequest', 'AllergyIntolerance', 'Immunization', 'DocumentReference'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+export const SYSTEMS = {
+	loinc: 'http://loinc.org',
+	snomed: 'http://snomed.info/sct',
+	icd10: 'http://hl7.org/fhir/sid/icd-10',
+	rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+	cvx: 'http://hl7.org/fhir/sid/cvx',
+	ucum: 'http://unitsofmeasure.org',
+	obsCategory: 'http://terminology.hl7.org/CodeSystem/observation-category',
+	actCode: 'http://terminology.hl7.org/CodeSystem/v3-ActCode'
+} as const;
+
+/** Vital signs the encounter form records: LOINC code, display, UCUM unit and a plausible range. */
+export const VITALS = [
+	{ key: 'systolic', code: '8480-6', display: 'Systolic blood pressure', unit: 'mm[Hg]', min: 40, max: 300 },
+	{ key: 'diastolic', code: '8462-4', display: 'Diastolic blood pressure', unit: 'mm[Hg]', min: 20, max: 200 },
+	{ key: 'heartRate', code: '8867-4', display: 'Heart rate', unit: '/min', min: 20, max: 300 },
+	{ key: 'temperature', code: '8310-5', display: 'Body temperature', unit: 'Cel', min: 30, max: 45 },
+	{ key: 'weight', code: '29463-7', display: 'Body weight', unit: 'kg', min: 0.2, max: 500 },
+	{ key: 'height', code: '8302-2', display: 'Body height', unit: 'cm', min: 20, max: 280 },
+	{ key: 'spo2', code: '59408-5', display: 'Oxygen saturation', unit: '%', min: 50, max: 100 }
+] as const;
+
+/** Codes of sensitive conditions (ICD-10 chapters F: mental health; A50-A64, B20, Z21: sexual health) stored under their own category. */
+export function sensitiveCategory(code: string | undefined): Category | null {
+	if (!code) return null;
+	if (/^F\d/.test(code)) return 'mental-health';
+	if (/^(A5\d|A6[0-4]|B20|Z21)/.test(code)) return 'sexual-health';
+	return null;
+}
+
+/** The consent category a resource is stored under (a condition coded as mental or sexual health goes to its own category). */
+export function categoryOf(resource: ClinicalResource): Category {
+	switch (resource.resourceType) {
+		case 'Patient':
+			return 'demographics';
+		case 'Observation':
+			return resource.category?.some((c) => c.coding?.some((x) => x.code === 'laboratory')) ? 'labs' : 'encounters';
+		case 'Condition':
+			return sensitiveCategory(resource.code?.coding?.find((c) => c.system === SYSTEMS.icd10)?.code) ?? 'encounters';
+		case 'MedicationStatement':
+		case 'MedicationRequest':
+		case 'AllergyIntolerance':
+		case 'Immunization':
+			return 'medications';
+		case 'Encounter':
+		case 'DocumentReference':
+			return 'encounters';
+	}
+}
+
+export interface FhirIssue {
+	/** JSON path of the offending element, e.g. `$.entry[3].resource.valueQuantity.unit`. */
+	readonly path: string;
+	readonly message: string;
+}
+
+const DATE = /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/;
+const DATETIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/;
+export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+class Checker {
+	readonly issues: FhirIssue[] = [];
+	constructor(readonly root: string) {}
+	fail(path: string, message: string) {
+		this.issues.push({ path: `${this.root}${path}`, message });
+	}
+	required(r: Json, field: string): boolean {
+		if (r[field] === undefined || r[field] === null || r[field] === '' || (Array.isArray(r[field]) && (r[field] as unknown[]).length === 0)) {
+			this.fail(`.${field}`, 'is required');
+			return false;
+		}
+		return true;
+	}
+	oneOf(r: Json, field: string, values: readonly string[], required = true) {
+		if (r[field] === undefined) {
+			if (required) this.fail(`.${field}`, `is required (one of ${values.join(', ')})`);
+		} else if (typeof r[field] !== 'string' || !values.includes(r[field] as string)) this.fail(`.${field}`, `must be one of ${values.join(', ')}`);
+	}
+	date(r: Json, field: string, kind: 'date' | 'dateTime', required = false) {
+		const v = r[field];
+		if (v === undefined) {
+			if (required) this.fail(`.${field}`, 'is required');
+			return;
+		}
+		if (typeof v !== 'string' || !(kind === 'date' ? DATE : DATETIME).test(v) || Number.isNaN(Date.parse(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v))) this.fail(`.${field}`, `must be a FHIR ${kind} (e.g. ${kind === 'date' ? '1980-04-12' : '2026-11-26T09:30:00Z'})`);
+	}
+	/** A CodeableConcept with at least one coding from `systems` (any system when empty). */
+	concept(r: Json, field: string, systems: readonly string[], required = true) {
+		const v = r[field];
+		if (v === undefined) {
+			if (required) this.fail(`.${field}`, 'is required');
+			return;
+		}
+		if (!isObject(v)) return this.fail(`.${field}`, 'must be a CodeableConcept');
+		const codings = v.coding;
+		if (!Array.isArray(codings) || codings.length === 0) {
+			if (typeof v.text !== 'string' || systems.length > 0) this.fail(`.${field}.coding`, systems.length ? `needs a coding from ${systems.join(' or ')}` : 'needs a coding or text');
+			return;
+		}
+		codings.forEach((c, i) => {
+			if (!isObject(c) || typeof c.code !== 'string' || c.code.trim() === '') this.fail(`.${field}.coding[${i}].code`, 'is required');
+			else if (typeof c.system !== 'string') this.fail(`.${field}.coding[${i}].system`, 'is required');
+		});
+		if (systems.length && !codings.some((c) => isObject(c) && systems.includes(c.system as string))) this.fail(`.${field}.coding`, `needs a coding from ${systems.join(' or ')}`);
+	}
+	reference(r: Json, field: string, patient: string | null, required = true) {
+		const v = r[field];
+		if (v === undefined) {
+			if (required) this.fail(`.${field}`, 'is required');
+			return;
+		}
+		if (!isObject(v) || typeof v.reference !== 'string') return this.fail(`.${field}.reference`, 'is required');
+		if (field === 'subject' || field === 'patient') {
+			if (!/^Patient\/[0-9a-f]{64}$/.test(v.reference)) this.fail(`.${field}.reference`, 'must be Patient/<64 hex patient key>');
+			else if (patient && v.reference !== `Patient/${patient}`) this.fail(`.${field}.reference`, 'points at another patient');
+		}
+	}
+}
+
+/**
+ * Problems with `resource` as a record of this ledger; empty when valid. `root` prefixes
+ * paths (e.g. `$.entry[3].resource`); `patient` (hex key) is the patient it must be about.
+ */
+export function validateResource(resource: unknown, root = '$', patient: string | null = null): FhirIssue[] {
+	const c = new Checker(root);
+	if (!isObject(resource)) {
+		c.fail('', 'must be a JSON object');
+		return c.issues;
+	}
+	const type = resource.resourceType;
+	if (typeof type !== 'string' || !(RESOURCE_TYPES as readonly string[]).includes(type)) {
+		c.fail('.resourceType', `must be one of ${RESOURCE_TYPES.join(', ')}`);
+		return c.issues;
+	}
+	const r = resource;
+	switch (type as ResourceType) {
+		case 'Patient': {
+			if (typeof r.id !== 'string' || !/^[0-9a-f]{64}$/.test(r.id)) c.fail('.id', 'must be the patient key (64 hex)');
+			else if (patient && r.id !== patient) c.fail('.id', 'is another patient');
+			if (c.required(r, 'name')) {
+				(r.name as unknown[]).forEach((n, i) => {
+					if (!isObject(n) || ((typeof n.family !== 'string' || !n.family.trim()) && !(Array.isArray(n.given) && n.given.length))) c.fail(`.name[${i}]`, 'needs a family or given name');
+				});
+			}
+			c.oneOf(r, 'gender', ['male', 'female', 'other', 'unknown'], false);
+			c.date(r, 'birthDate', 'date', true);
+			c.date(r, 'deceasedDateTime', 'dateTime');
+			if (r.identifier !== undefined) {
+				if (!Array.isArray(r.identifier)) c.fail('.identifier', 'must be a list');
+				else r.identifier.forEach((id, i) => isObject(id) && typeof id.value === 'string' && id.value.trim() ? undefined : c.fail(`.identifier[${i}].value`, 'is required'));
+			}
+			break;
+		}
+		case 'Encounter':
+			c.oneOf(r, 'status', ['planned', 'arrived', 'triaged', 'in-progress', 'onleave', 'finished', 'cancelled', 'entered-in-error', 'unknown']);
+			if (c.required(r, 'class')) {
+				const cls = r.class as Json;
+				if (!isObject(cls) || typeof cls.code !== 'string') c.fail('.class.code', 'is required');
+				else if (cls.system !== SYSTEMS.actCode) c.fail('.class.system', `must be ${SYSTEMS.actCode}`);
+			}
+			c.reference(r, 'subject', patient);
+			if (c.required(r, 'period') && isObject(r.period)) c.date(r.period, 'start', 'dateTime', true);
+			if (r.period && isObject(r.period) && typeof r.period.start === 'string' && !DATETIME.test(r.period.start)) c.fail('.period.start', 'must be a FHIR dateTime');
+			break;
+		case 'Observation': {
+			c.oneOf(r, 'status', ['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown']);
+			c.concept(r, 'code', [SYSTEMS.loinc]);
+			c.reference(r, 'subject', patient);
+			c.date(r, 'effectiveDateTime', 'dateTime', true);
+			const q = r.valueQuantity;
+			if (q === undefined && r.valueString === undefined && r.valueCodeableConcept === undefined) c.fail('.value[x]', 'a value is required (valueQuantity, valueString or valueCodeableConcept)');
+			if (q !== undefined) {
+				if (!isObject(q) || typeof q.value !== 'number' || !Number.isFinite(q.value)) c.fail('.valueQuantity.value', 'must be a number');
+				else {
+					if (q.system !== SYSTEMS.ucum) c.fail('.valueQuantity.system', `must be UCUM (${SYSTEMS.ucum})`);
+					if (typeof q.code !== 'string' || !q.code) c.fail('.valueQuantity.code', 'a UCUM unit code is required');
+					const code = (r.code as Json | undefined)?.coding as Json[] | undefined;
+					const vital = VITALS.find((v) => code?.some((x) => x.code === v.code));
+					if (vital) {
+						if (q.code !== vital.unit) c.fail('.valueQuantity.code', `${vital.display} is recorded in ${vital.unit}`);
+						else if ((q.value as number) < vital.min || (q.value as number) > vital.max) c.fail('.valueQuantity.value', `${vital.display} of ${q.value} ${vital.unit} is outside ${vital.min}-${vital.max}`);
+					}
+				}
+			}
+			break;
+		}
+		case 'Condition':
+			c.concept(r, 'code', [SYSTEMS.icd10, SYSTEMS.snomed]);
+			c.reference(r, 'subject', patient);
+			c.concept(r, 'clinicalStatus', [], false);
+			c.date(r, 'onsetDateTime', 'dateTime');
+			c.date(r, 'recordedDate', 'dateTime');
+			break;
+		case 'MedicationStatement':
+			c.oneOf(r, 'status', ['active', 'completed', 'entered-in-error', 'intended', 'stopped', 'on-hold', 'unknown', 'not-taken']);
+			c.concept(r, 'medicationCodeableConcept', [SYSTEMS.rxnorm]);
+			c.reference(r, 'subject', patient);
+			c.date(r, 'effectiveDateTime', 'dateTime');
+			break;
+		case 'MedicationRequest':
+			c.oneOf(r, 'status', ['active', 'on-hold', 'cancelled', 'completed', 'entered-in-error', 'stopped', 'draft', 'unknown']);
+			c.oneOf(r, 'intent', ['proposal', 'plan', 'order', 'original-order', 'reflex-order', 'filler-order', 'instance-order', 'option']);
+			c.concept(r, 'medicationCodeableConcept', [SYSTEMS.rxnorm]);
+			c.reference(r, 'subject', patient);
+			c.date(r, 'authoredOn', 'dateTime');
+			break;
+		case 'AllergyIntolerance':
+			c.concept(r, 'code', [SYSTEMS.rxnorm, SYSTEMS.snomed]);
+			c.reference(r, 'patient', patient);
+			c.oneOf(r, 'criticality', ['low', 'high', 'unable-to-assess'], false);
+			c.date(r, 'recordedDate', 'dateTime');
+			break;
+		case 'Immunization':
+			c.oneOf(r, 'status', ['completed', 'entered-in-error', 'not-done']);
+			c.concept(r, 'vaccineCode', [SYSTEMS.cvx]);
+			c.reference(r, 'patient', patient);
+			c.date(r, 'occurrenceDateTime', 'dateTime', true);
+			if (r.lotNumber !== undefined && (typeof r.lotNumber !== 'string' || r.lotNumber.length > 20)) c.fail('.lotNumber', 'must be up to 20 characters');
+			break;
+		case 'DocumentReference': {
+			c.oneOf(r, 'status', ['current', 'superseded', 'entered-in-error']);
+			c.reference(r, 'subject', patient);
+			if (c.required(r, 'content') && Array.isArray(r.content)) {
+				r.content.forEach((item, i) => {
+					const a = isObject(item) ? item.attachment : undefined;
+					if (!isObject(a)) return c.fail(`.content[${i}].attachment`, 'is required');
+					if (typeof a.contentType !== 'string') c.fail(`.content[${i}].attachment.contentType`, 'is required');
+					if (typeof a.data !== 'string') c.fail(`.content[${i}].attachment.data`, 'is required (base64)');
+					else if (Math.floor((a.data.length * 3) / 4) > MAX_ATTACHMENT_BYTES) c.fail(`.content[${i}].attachment.data`, `is larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB`);
+				});
+			}
+			break;
+		}
+	}
+	return c.issues;
+}
+
+/** The patient key (hex) a resource is about, or null. */
+export function patientOf(resource: Resource): string | null {
+	const r = resource as unknown as Json;
+	if (r.resourceType === 'Patient') return typeof r.id === 'string' ? r.id : null;
+	const ref = (isObject(r.subject) ? r.subject.reference : isObject(r.patient) ? r.patient.reference : undefined) as string | undefined;
+	const m = ref ? /^Patient\/([0-9a-f]{64})$/.exec(ref) : null;
+	return m ? m[1]! : null;
+}
+
+/** A person's name as shown in the registry. */
+export function displayName(patient: Patient): string {
+	const n = patient.name?.[0];
+	if (!n) return '(no name)';
+	return [...(n.given ?? []), n.family ?? ''].join(' ').trim() || n.text || '(no name)';
+}
+
+/** One line describing a resource in a chart timeline. */
+export function summarize(resource: ClinicalResource): string {
+	const concept = (cc: { text?: string; coding?: { display?: string; code?: string }[] } | undefined) => cc?.text ?? cc?.coding?.[0]?.display ?? cc?.coding?.[0]?.code ?? '';
+	switch (resource.resourceType) {
+		case 'Patient':
+			return `Registered: ${displayName(resource)}, born ${resource.birthDate ?? '?'}`;
+		case 'Encounter':
+			return `Encounter (${resource.class?.code ?? ''})${resource.reasonCode?.[0] ? `: ${concept(resource.reasonCode[0])}` : ''}`;
+		case 'Observation': {
+			const q = resource.valueQuantity;
+			return `${concept(resource.code)}: ${q ? `${q.value} ${q.unit ?? q.code ?? ''}` : (resource.valueString ?? concept(resource.valueCodeableConcept))}`;
+		}
+		case 'Condition':
+			return `Diagnosis: ${concept(resource.code)}`;
+		case 'MedicationStatement':
+		case 'MedicationRequest':
+			return `Medication: ${concept(resource.medicationCodeableConcept)}`;
+		case 'AllergyIntolerance':
+			return `Allergy: ${concept(resource.code)}${resource.criticality ? ` (${resource.criticality})` : ''}`;
+		case 'Immunization':
+			return `Immunization: ${concept(resource.vaccineCode)}${resource.lotNumber ? ` lot ${resource.lotNumber}` : ''}`;
+		case 'DocumentReference':
+			return `Document: ${resource.description ?? resource.content?.[0]?.attachment?.title ?? 'attachment'}`;
+	}
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+/** The plaintext of a record: the resource as UTF-8 JSON. */
+export const encodeResource = (resource: ClinicalResource): Uint8Array => encoder.encode(JSON.stringify(resource));
+export function decodeResource(bytes: Uint8Array): ClinicalResource {
+	return JSON.parse(decoder.decode(bytes)) as ClinicalResource;
+}

@@ -1,0 +1,199 @@
+/**
+ * A node's keyring: its own X25519 secret (derived from its device key at unlock), the
+ * data keys it could unwrap, and the three things a node does with them: seal a new
+ * record (`sealRecordTxs`), open a stored one (`openVersion`), and share keys it holds
+ * with readers the patient granted or a clinician who broke the glass (`pendingShares`).
+ *
+ * Who receives a data key is decided from ledger state only: the patient, members with a
+ * grant in force for that category (treatment, payment, operations; research grants give
+ * no keys: studies are answered at the clinic), the devices of a granted clinic, and
+ * clinicians who recorded an emergency access. A revoked member never does.
+ */
+import { decodeBlock, fromHex, toHex, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
+import { grantsFor } from '../privacy/consent.js';
+import { currentEpoch, type AccessState } from '../privacy/access.js';
+import { EnvelopeError, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, type Category, type RecordContext } from '../privacy/envelope.js';
+import type { MemberClinics } from '../members.js';
+import type { KeyEntry, RecordsState, RecordVersion } from './fold.js';
+import { MAX_WRAPS } from './txs.js';
+
+/** Ledger state a keyring decision needs. */
+export interface RecordsView {
+	readonly net: string;
+	readonly access: AccessState;
+	readonly records: RecordsState;
+	readonly clinics: MemberClinics;
+	readonly roster: Roster;
+}
+
+export class NoAccessError extends Error {
+	override readonly name = 'NoAccessError';
+}
+
+const KEY_PURPOSES = new Set(['treatment', 'payment', 'operations']);
+/** How long an emergency access lets its clinician receive keys of new data (from its block's time). */
+export const BREAK_GLASS_MS = 24 * 60 * 60 * 1000;
+
+function emergencies(view: RecordsView, patient: string, category: Category, now: number) {
+	return Object.entries(view.records.requests).filter(([, r]) => r.kind === 'break-glass' && r.patient === patient && r.categories.includes(category) && now < r.at + BREAK_GLASS_MS);
+}
+const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+/**
+ * Readers of `patient`'s `category` at `now`: the patient, members with a key-giving
+ * grant in force, every device of a granted clinic, and clinicians who broke the glass
+ * for it in the last {@link BREAK_GLASS_MS}. Members no longer on the roster are left out.
+ */
+export function readersOf(view: RecordsView, patient: string, category: Category, now: number): string[] {
+	const granted = new Set<string>();
+	for (const g of Object.values(view.access.grants)) {
+		if (g.revoked || g.patient !== patient || !g.categories.includes(category) || now >= g.expires || !KEY_PURPOSES.has(g.purpose)) continue;
+		granted.add(g.grantee);
+	}
+	for (const [, r] of emergencies(view, patient, category, now)) granted.add(r.by);
+	const readers = new Set<string>([patient]);
+	for (const member of granted) if (view.roster.has(member as never)) readers.add(member);
+	for (const [device, clinic] of Object.entries(view.clinics)) if (granted.has(clinic) && view.roster.has(device as never)) readers.add(device);
+	return [...readers].sort();
+}
+
+/** Why `reader` may read `patient`'s `category` now, or null: the patient, a grant in force (own or its clinic's), or an emergency access. */
+export function accessBasis(view: RecordsView, reader: string, patient: string, category: Category, now: number): 'patient' | 'grant' | 'emergency' | null {
+	if (reader === patient) return 'patient';
+	if (!view.roster.has(reader as never)) return null;
+	const grants = Object.values(view.access.grants).filter((g) => KEY_PURPOSES.has(g.purpose));
+	const clinic = view.clinics[reader];
+	if (grantsFor(grants, reader, patient, category, now).length > 0 || (clinic && grantsFor(grants, clinic, patient, category, now).length > 0)) return 'grant';
+	if (emergencies(view, patient, category, now).some(([, r]) => r.by === reader)) return 'emergency';
+	return null;
+}
+
+export class Keyring {
+	readonly #secretX: Uint8Array;
+	readonly #keys = new Map<string, Uint8Array>();
+
+	/** `self`: this node's key (hex); `secretX`: its X25519 secret (kept, not copied). */
+	constructor(
+		readonly self: string,
+		secretX: Uint8Array
+	) {
+		this.#secretX = secretX;
+	}
+
+	/** The data key `kid`, when it was wrapped for this node; null otherwise. Throws {@link EnvelopeError} for a changed wrap. */
+	dataKey(view: RecordsView, kid: string): Uint8Array | null {
+		const cached = this.#keys.get(kid);
+		if (cached) return cached;
+		const entry = view.records.keys[kid];
+		const wrap = entry?.readers[this.self];
+		if (!entry || !wrap) return null;
+		const key = unwrapKey(wrap, this.self, this.#secretX, contextOf(view.net, entry));
+		this.#keys.set(kid, key);
+		return key;
+	}
+
+	/**
+	 * Opens one version of a record from its block's bytes. Throws {@link NoAccessError}
+	 * when this node holds no key for it, {@link EnvelopeError} when anything was changed.
+	 */
+	openVersion(view: RecordsView, rid: string, version: RecordVersion, blockBytes: Uint8Array): Uint8Array {
+		const record = view.records.records[rid];
+		if (!record) throw new NoAccessError('no such record');
+		const key = this.dataKey(view, version.kid);
+		if (!key) throw new NoAccessError('this node holds no key for this record: the patient has not granted it access to this category');
+		const tx = decodeBlock(blockBytes).txs[version.index];
+		if (!tx || tx.t !== 'record.put' || toHex(tx.rid as Uint8Array) !== rid) throw new EnvelopeError('the block does not hold this record');
+		return openRecord(key, { nonce: tx.nonce as Uint8Array, ct: tx.ct as Uint8Array }, { ...contextOf(view.net, { patient: record.patient, category: record.category, epoch: version.epoch }), rid });
+	}
+
+	/**
+	 * The transactions that store `plaintext` as a record of `patient`'s `category`:
+	 * `key.wrap` when a key is created or a current reader lacks it, then `record.put`.
+	 * A key is reused only while everyone it was wrapped for is still a reader, so a
+	 * revoked, expired or removed reader never gets a key that opens newer data.
+	 * Throws {@link NoAccessError} when this node is not itself a reader.
+	 */
+	sealRecordTxs(view: RecordsView, input: { patient: string; category: Category; plaintext: Uint8Array; now: number; rid?: string; prev?: string }): { txs: Tx[]; rid: string } {
+		const { patient, category, now } = input;
+		const readers = readersOf(view, patient, category, now);
+		if (!readers.includes(this.self)) throw new NoAccessError('The patient has not granted this node access to this category; ask for access (or use emergency access) first.');
+		const epoch = currentEpoch(view.access, patient, category);
+		const txs: Tx[] = [];
+		let kid: string | null = null;
+		let key: Uint8Array | null = null;
+		for (const [id, entry] of Object.entries(view.records.keys)) {
+			if (entry.patient !== patient || entry.category !== category || entry.epoch !== epoch) continue;
+			if (!Object.keys(entry.readers).every((r) => readers.includes(r))) continue;
+			const held = this.dataKey(view, id);
+			if (!held) continue;
+			kid = id;
+			key = held;
+			const missing = readers.filter((r) => !entry.readers[r]);
+			if (missing.length > 0) txs.push(...wrapTxs(view.net, { patient, category, epoch }, id, held, missing));
+			break;
+		}
+		if (!kid || !key) {
+			key = newDataKey();
+			kid = toHex(random(16));
+			this.#keys.set(kid, key);
+			txs.push(...wrapTxs(view.net, { patient, category, epoch }, kid, key, readers));
+		}
+		const rid = input.rid ?? toHex(random(16));
+		const sealed = sealRecord(key, input.plaintext, { ...contextOf(view.net, { patient, category, epoch }), rid });
+		txs.push({ t: 'record.put', patient: fromHex(patient), category, epoch, kid: fromHex(kid), rid: fromHex(rid), ...(input.prev ? { prev: fromHex(input.prev) } : {}), nonce: sealed.nonce, ct: sealed.ct });
+		return { txs, rid };
+	}
+
+	/**
+	 * `key.wrap` transactions sharing keys this node holds with readers who lack them:
+	 * grantees of grants in force (for every key of the granted categories, history
+	 * included) and clinicians who recorded an emergency access.
+	 */
+	pendingShares(view: RecordsView, now: number): Tx[] {
+		const txs: Tx[] = [];
+		for (const [kid, entry] of Object.entries(view.records.keys)) {
+			if (!entry.readers[this.self]) continue;
+			const readers = readersOf(view, entry.patient, entry.category, now);
+			const missing = readers.filter((r) => !entry.readers[r]);
+			if (missing.length === 0) continue;
+			let key: Uint8Array | null;
+			try {
+				key = this.dataKey(view, kid);
+			} catch {
+				continue; // a changed wrap: nothing to share from it
+			}
+			if (key) txs.push(...wrapTxs(view.net, entry, kid, key, missing, reasonFor(view, entry, missing, now)));
+		}
+		return txs;
+	}
+
+	/** Forgets every data key (on lock). */
+	clear(): void {
+		for (const key of this.#keys.values()) key.fill(0);
+		this.#keys.clear();
+		this.#secretX.fill(0);
+	}
+}
+
+function reasonFor(view: RecordsView, entry: Pick<KeyEntry, 'patient' | 'category'>, missing: string[], now: number): Record<string, CborValue> {
+	const grant = Object.values(view.access.grants).find((g) => !g.revoked && g.patient === entry.patient && now < g.expires && (missing.includes(g.grantee) || missing.some((m) => view.clinics[m] === g.grantee)));
+	if (grant) return { grant: fromHex(grant.id) };
+	const emergency = emergencies(view, entry.patient, entry.category, now).find(([, r]) => missing.includes(r.by));
+	return emergency ? { breakglass: fromHex(emergency[0]) } : {};
+}
+
+const contextOf = (net: string, e: Pick<KeyEntry, 'patient' | 'category' | 'epoch'>): RecordContext => ({ net, patient: e.patient, category: e.category, epoch: e.epoch });
+
+/** `key.wrap` transactions giving `key` to `readers`, at most {@link MAX_WRAPS} wraps each. */
+function wrapTxs(net: string, e: Pick<KeyEntry, 'patient' | 'category' | 'epoch'>, kid: string, key: Uint8Array, readers: readonly string[], extra: Record<string, CborValue> = {}): Tx[] {
+	const context = contextOf(net, e);
+	const txs: Tx[] = [];
+	for (let i = 0; i < readers.length; i += MAX_WRAPS) {
+		const wraps = readers.slice(i, i + MAX_WRAPS).map((reader) => {
+			const w = wrapKey(key, reader, fromHex(reader), context);
+			return { reader: fromHex(reader), eph: w.eph, nonce: w.nonce, wrapped: w.wrapped };
+		});
+		txs.push({ t: 'key.wrap', patient: fromHex(e.patient), category: e.category, epoch: e.epoch, kid: fromHex(kid), wraps, ...extra });
+	}
+	return txs;
+}
