@@ -80,7 +80,7 @@ export interface PlainKey {
  * Stored record or backup file: the associated data differs, so the ciphertext of one
  * does not open as the other.
  */
-export type KeyPurpose = 'stored' | 'backup';
+export type KeyPurpose = 'stored' | 'backup' | 'card';
 
 /** Fraction done (0..1) of the key derivation under way. */
 export type OnProgress = (fraction: number) => void;
@@ -146,7 +146,7 @@ async function derive(passphrase: string, salt: Uint8Array, params: ScryptParams
 }
 
 function associatedData(purpose: KeyPurpose, publicKey: Uint8Array): Uint8Array {
-	const label = new TextEncoder().encode(purpose === 'stored' ? 'clinic-ledger stored node key v2\0' : 'clinic-ledger key backup v1\0');
+	const label = new TextEncoder().encode(purpose === 'stored' ? 'clinic-ledger stored node key v2\0' : purpose === 'card' ? 'clinic-ledger patient key card v1\0' : 'clinic-ledger key backup v1\0');
 	const out = new Uint8Array(label.length + publicKey.length);
 	out.set(label);
 	out.set(publicKey, label.length);
@@ -258,7 +258,7 @@ export async function decryptIdentity(record: EncryptedKey, passphrase: string, 
 	try {
 		secretKey = xchacha20poly1305(derived, checked.nonce, associatedData(options.purpose, checked.publicKey)).decrypt(checked.ciphertext);
 	} catch {
-		throw new KeystoreError('WRONG_PASSPHRASE', options.purpose === 'stored' ? 'Wrong passphrase.' : 'Wrong passphrase for this backup file.');
+		throw new KeystoreError('WRONG_PASSPHRASE', options.purpose === 'stored' ? 'Wrong passphrase.' : options.purpose === 'card' ? 'Wrong PIN for this key card.' : 'Wrong passphrase for this backup file.');
 	} finally {
 		derived.fill(0);
 	}
@@ -271,6 +271,7 @@ export async function decryptIdentity(record: EncryptedKey, passphrase: string, 
 }
 
 function damaged(purpose: KeyPurpose, why: string): KeystoreError {
+	if (purpose === 'card') return new KeystoreError('DAMAGED_BACKUP', `The key card code is damaged (${why}). Scan it again or type it carefully.`);
 	return purpose === 'stored'
 		? new KeystoreError('DAMAGED_RECORD', `The encrypted key stored in this browser is damaged (${why}); it was not changed. Restore it from a backup file, or clear this site's data to start a new node.`)
 		: new KeystoreError('DAMAGED_BACKUP', `The backup file is damaged (${why}). Nothing was changed.`);

@@ -43,6 +43,17 @@ export function summarizeTx(tx: Tx): TxSummary {
 			return { type: tx.t, text: `Consent revoked by patient ${shortKey(tx.patient)}` };
 		case 'member.revoke':
 			return { type: tx.t, text: `Member revoked: ${shortKey(tx.key)}${typeof tx.reason === 'string' ? ` (${tx.reason})` : ''}` };
+		case 'record.put':
+			// Only what is in clear: a node without the key sees the category, the patient's pseudonymous key and the size.
+			return { type: tx.t, text: `Sealed ${String(tx.category)} record${tx.prev instanceof Uint8Array ? ' (amendment)' : ''} for patient ${shortKey(tx.patient)}: ${tx.ct instanceof Uint8Array ? fileSize(tx.ct.length) : '?'} of ciphertext` };
+		case 'key.wrap':
+			return { type: tx.t, text: `Data key for patient ${shortKey(tx.patient)}'s ${String(tx.category)} wrapped for ${Array.isArray(tx.wraps) ? tx.wraps.length : '?'} reader(s)${tx.grant instanceof Uint8Array ? ' (by grant)' : tx.breakglass instanceof Uint8Array ? ' (emergency access)' : ''}` };
+		case 'access.request':
+			return { type: tx.t, text: `Access requested to patient ${shortKey(tx.patient)}'s ${Array.isArray(tx.categories) ? tx.categories.join(', ') : ''}: ${String(tx.reason)}` };
+		case 'access.breakglass':
+			return { type: tx.t, text: `EMERGENCY ACCESS to patient ${shortKey(tx.patient)}'s ${Array.isArray(tx.categories) ? tx.categories.join(', ') : ''}: ${String(tx.reason)}` };
+		case 'access.log':
+			return { type: tx.t, text: `Reads logged: ${Array.isArray(tx.entries) ? tx.entries.length : '?'} entr${Array.isArray(tx.entries) && tx.entries.length === 1 ? 'y' : 'ies'}` };
 		default:
 			return { type: tx.t, text: `Transaction of type ${tx.t}` };
 	}

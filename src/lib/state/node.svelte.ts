@@ -7,6 +7,8 @@
  * tab at a time runs the node (a Web Lock): two ledgers appending to one store as the
  * same author would race for the same sequence numbers.
  */
+import { Keyring } from '$lib/domain/records/keyring.js';
+import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import {
 	IndexedDBStore,
 	Ledger,
@@ -238,6 +240,7 @@ export class NodeState {
 	#view: Promise<void> = Promise.resolve();
 	#unsubscribe: (() => void)[] = [];
 	#releaseLock: (() => void) | null = null;
+	#keyring: Keyring | null = null;
 	#abort = new AbortController();
 	#verifying: Promise<void> | null = null;
 
@@ -248,6 +251,11 @@ export class NodeState {
 	/** The open ledger, when status is 'ready'. */
 	get ledger(): Ledger | null {
 		return this.#ledger;
+	}
+
+	/** This node's keyring (its record-opening key and the data keys it unwrapped), once unlocked. */
+	get keyring(): Keyring | null {
+		return this.#keyring;
 	}
 
 	/**
@@ -302,6 +310,8 @@ export class NodeState {
 		try {
 			this.identity = { author: authorIdOf(identity), createdAt: identity.createdAt };
 			this.#signer = await createSigner(identity.secretKey);
+			// Records are opened with the X25519 form of the same key (docs/privacy.md); it stays in memory until the page goes.
+			this.#keyring = new Keyring(authorIdOf(identity), encryptionSecretKey(identity.secretKey));
 			// The signer keeps its own copy (a non-extractable key where WebCrypto has Ed25519).
 			identity.secretKey.fill(0);
 			if (!(await this.#acquireLock())) return;
@@ -346,6 +356,7 @@ export class NodeState {
 	/** Stops syncing, closes the ledger and lets another tab take over. */
 	async stop(): Promise<void> {
 		this.#abort.abort();
+		this.#keyring?.clear();
 		for (const off of this.#unsubscribe) off();
 		this.#unsubscribe = [];
 		const ledger = this.#ledger;

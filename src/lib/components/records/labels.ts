@@ -1,0 +1,12 @@
+import type { Category } from '$lib/domain/privacy/envelope.js';
+
+export const CATEGORY_LABELS: Record<Category, string> = {
+	demographics: 'Demographics',
+	encounters: 'Encounters and diagnoses',
+	medications: 'Medications, allergies, immunizations',
+	labs: 'Lab results',
+	'mental-health': 'Mental health',
+	'sexual-health': 'Sexual health'
+};
+
+export const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';

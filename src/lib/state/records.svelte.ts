@@ -1,0 +1,474 @@
+/**
+ * The records workspace of a clinic node: the patient registry (names come from the
+ * demographics this node may decrypt, nothing else), a patient's chart, new entries,
+ * access requests and emergency access, the patient's own view (opened with their key
+ * card and PIN), reads logged and batched onto the ledger, and key sharing owed to
+ * grantees. All records go through {@link RecordBook}: validated, sealed, appended.
+ */
+import type { AuthorId, Ledger, Tx } from '$lib/core/index.js';
+import type { Patient } from '@medplum/fhirtypes';
+import type { AccessState } from '$lib/domain/privacy/access.js';
+import type { Grant, Purpose } from '$lib/domain/privacy/consent.js';
+import type { Category } from '$lib/domain/privacy/envelope.js';
+import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
+import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, type ReadEvent, type RecordView } from '$lib/domain/records/book.js';
+import { CardError, encodeCard, newPatientKey, openCard } from '$lib/domain/records/card.js';
+import { displayName, validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
+import type { AuditEvent, RecordsState as FoldState } from '$lib/domain/records/fold.js';
+import { accessBasis, NoAccessError, type Keyring } from '$lib/domain/records/keyring.js';
+import { PatientSession } from '$lib/domain/records/patient.js';
+
+export const DEFAULT_GRANT: readonly Category[] = ['demographics', 'encounters', 'medications', 'labs'];
+/** Reads are written to the ledger at least this often while any are waiting. */
+const LOG_FLUSH_MS = 10_000;
+/** The same record read again within this window is logged once. */
+const LOG_DEDUP_MS = 10 * 60_000;
+const PENDING_READS_META = 'pending-reads';
+
+export interface PatientRow {
+	readonly patient: string;
+	readonly name: string | null;
+	readonly birthDate: string | null;
+	readonly gender: string | null;
+	readonly identifiers: readonly string[];
+	readonly records: number;
+	/** Whether this node may read the patient's demographics. */
+	readonly readable: boolean;
+}
+
+export interface RegisterInput {
+	readonly given: string;
+	readonly family: string;
+	readonly birthDate: string;
+	readonly gender: 'male' | 'female' | 'other' | 'unknown';
+	readonly identifier: string;
+	readonly phone: string;
+	readonly pin: string;
+	readonly pinAgain: string;
+	readonly categories: readonly Category[];
+	/** Register even though a patient with the same name and birth date exists. */
+	readonly confirmDuplicate: boolean;
+}
+
+export interface MadeCard {
+	readonly patient: string;
+	readonly name: string;
+	readonly code: string;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class RecordsWorkspace {
+	patients = $state.raw<PatientRow[]>([]);
+	query = $state('');
+	selected = $state<string | null>(null);
+	chart = $state.raw<RecordView[]>([]);
+	chartError = $state<string | null>(null);
+	busy = $state(false);
+	error = $state<string | null>(null);
+	/** Paths and messages of a refused entry. */
+	issues = $state.raw<{ path: string; message: string }[]>([]);
+	duplicate = $state.raw<PatientRow | null>(null);
+	lastCard = $state.raw<MadeCard | null>(null);
+	/** Reads not yet on the ledger. */
+	pendingReads = $state(0);
+	/** Wraps this node shared for grants and emergency accesses since it opened. */
+	shared = $state(0);
+	names = $state.raw<MemberNames>({});
+	clinics = $state.raw<MemberClinics>({});
+	/** The patient present with their card, while their view is open. */
+	session = $state.raw<PatientSession | null>(null);
+	sessionError = $state<string | null>(null);
+	grants = $state.raw<(Grant & { revoked: boolean; block: string })[]>([]);
+	audit = $state.raw<AuditEvent[]>([]);
+	requests = $state.raw<{ id: string; kind: 'request' | 'break-glass'; by: string; at: number; categories: Category[]; purpose: string; reason: string; answered: boolean }[]>([]);
+
+	#ledger: Ledger | null = null;
+	#book: RecordBook | null = null;
+	#off: (() => void)[] = [];
+	#reads: ReadEvent[] = [];
+	#lastLogged = new Map<string, number>();
+	#flushTimer: ReturnType<typeof setTimeout> | null = null;
+	#sharing = false;
+	#refreshQueued = false;
+
+	/** Starts on an open ledger with this node's keyring. */
+	async attach(ledger: Ledger, keyring: Keyring): Promise<void> {
+		if (this.#ledger === ledger) return;
+		this.detach();
+		this.#ledger = ledger;
+		this.#book = new RecordBook(ledger, keyring);
+		this.#off.push(ledger.on('accepted', () => this.#queueRefresh()));
+		const saved = await ledger.store.getMeta<ReadEvent[]>(PENDING_READS_META).catch(() => undefined);
+		if (saved?.length) this.#reads.push(...saved);
+		this.pendingReads = this.#reads.length;
+		await this.refresh();
+		if (this.#reads.length) this.#scheduleFlush();
+	}
+
+	detach(): void {
+		for (const off of this.#off) off();
+		this.#off = [];
+		if (this.#flushTimer) clearTimeout(this.#flushTimer);
+		this.#flushTimer = null;
+		this.#ledger = null;
+		this.#book = null;
+		this.closePatient();
+	}
+
+	get self(): string | null {
+		return this.#book?.keyring.self ?? null;
+	}
+
+	/** Who wrote something, as the members list names them. */
+	nameOf(member: string): string {
+		return this.names[member] ?? `${member.slice(0, 10)}…`;
+	}
+
+	/** The clinic a member's device belongs to (the member itself when not a device of one). */
+	clinicOf(member: string): string {
+		return this.nameOf(this.clinics[member] ?? member);
+	}
+
+	get visiblePatients(): PatientRow[] {
+		const q = this.query.trim().toLowerCase();
+		if (!q) return this.patients;
+		return this.patients.filter((p) => (p.name ?? '').toLowerCase().includes(q) || (p.birthDate ?? '').includes(q) || p.identifiers.some((i) => i.toLowerCase().includes(q)) || p.patient.startsWith(q));
+	}
+
+	#queueRefresh(): void {
+		if (this.#refreshQueued) return;
+		this.#refreshQueued = true;
+		queueMicrotask(() => {
+			this.#refreshQueued = false;
+			void this.refresh();
+		});
+	}
+
+	/** Re-reads the registry, the open chart and the patient view, and shares keys owed. */
+	async refresh(): Promise<void> {
+		const book = this.#book;
+		const ledger = this.#ledger;
+		if (!book || !ledger) return;
+		const state = ledger.state();
+		this.names = (state['member-names'] ?? {}) as MemberNames;
+		this.clinics = (state['member-clinics'] ?? {}) as MemberClinics;
+		this.patients = await this.#registry(book);
+		if (this.selected) await this.#loadChart(this.selected);
+		this.#loadPatientView();
+		void this.#shareOwedKeys();
+	}
+
+	async #registry(book: RecordBook): Promise<PatientRow[]> {
+		const rows: PatientRow[] = [];
+		const now = Date.now();
+		for (const entry of book.patients()) {
+			let patient: Patient | null = null;
+			if (entry.demographics && accessBasis(book.view(), book.keyring.self, entry.patient, 'demographics', now)) {
+				const { records } = await book.chart(entry.patient, now).catch(() => ({ records: [] as RecordView[] }));
+				const current = records.find((r) => r.category === 'demographics')?.versions.at(-1)?.resource;
+				if (current?.resourceType === 'Patient') patient = current;
+			}
+			rows.push({
+				patient: entry.patient,
+				name: patient ? displayName(patient) : null,
+				birthDate: patient?.birthDate ?? null,
+				gender: patient?.gender ?? null,
+				identifiers: (patient?.identifier ?? []).map((i) => i.value ?? '').filter(Boolean),
+				records: entry.records,
+				readable: patient !== null
+			});
+		}
+		return rows.sort((a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.patient.localeCompare(b.patient));
+	}
+
+	async open(patient: string): Promise<void> {
+		this.selected = patient;
+		await this.#loadChart(patient);
+	}
+
+	async #loadChart(patient: string): Promise<void> {
+		const book = this.#book;
+		if (!book) return;
+		try {
+			const { records, reads } = await book.chart(patient);
+			if (this.selected !== patient) return;
+			this.chart = records;
+			this.chartError = null;
+			this.#log(reads);
+		} catch (error) {
+			this.chartError = `The chart could not be read: ${messageOf(error)}`;
+		}
+	}
+
+	/** What this node may do for `patient`'s `category` right now. */
+	basis(patient: string, category: Category): 'patient' | 'grant' | 'emergency' | null {
+		const book = this.#book;
+		return book ? accessBasis(book.view(), book.keyring.self, patient, category, Date.now()) : null;
+	}
+
+	/** The clinic member key grants go to: this device's clinic, or this node itself. */
+	get clinicKey(): string | null {
+		const self = this.self;
+		return self ? (this.clinics[self] ?? self) : null;
+	}
+
+	/**
+	 * Registers a patient: a new patient key, the patient's grant to this clinic signed with
+	 * it, the Patient resource sealed, and the key card (encrypted under the PIN) to print.
+	 */
+	async register(input: RegisterInput): Promise<boolean> {
+		const book = this.#book;
+		const ledger = this.#ledger;
+		this.error = null;
+		this.issues = [];
+		if (!book || !ledger || this.busy) return false;
+		const given = input.given.trim();
+		const family = input.family.trim();
+		if (!given && !family) return this.#refuse('Enter the patient’s name.');
+		if (input.pin !== input.pinAgain) return this.#refuse('The two PINs differ.');
+		if (input.pin.length < 8) return this.#refuse('The card PIN needs at least 8 digits or characters: the card can be lost, and the PIN is all that protects it.');
+		if (input.categories.length === 0) return this.#refuse('Choose what the patient lets this clinic read.');
+		const same = this.patients.find((p) => p.readable && p.birthDate === input.birthDate && (p.name ?? '').toLowerCase() === [given, family].join(' ').trim().toLowerCase());
+		if (same && !input.confirmDuplicate) {
+			this.duplicate = same;
+			return this.#refuse(`A patient named ${same.name}, born ${same.birthDate}, is already registered. Open that chart, or confirm this is a different person.`);
+		}
+		this.duplicate = null;
+		const grantee = this.clinicKey!;
+		const { seed, patient } = newPatientKey();
+		const session = new PatientSession(seed.slice());
+		this.busy = true;
+		try {
+			const resource: Patient = {
+				resourceType: 'Patient',
+				id: patient,
+				name: [{ ...(family ? { family } : {}), ...(given ? { given: given.split(/\s+/) } : {}) }],
+				gender: input.gender,
+				birthDate: input.birthDate,
+				...(input.identifier.trim() ? { identifier: [{ system: 'urn:clinic-ledger:mrn', value: input.identifier.trim() }] } : {}),
+				...(input.phone.trim() ? { telecom: [{ system: 'phone', value: input.phone.trim() }] } : {})
+			};
+			// Check the resource before anything is written or the slow card encryption runs.
+			const problems = validateResource(resource, '$', patient);
+			if (problems.length) {
+				this.issues = problems;
+				throw new RecordInputError(problems);
+			}
+			const { tx: grant } = session.grant({ grantee, categories: input.categories, purpose: 'treatment', days: 5 * 365 });
+			const code = await encodeCard(seed, input.pin);
+			await ledger.append([grant]);
+			await book.write(resource as ClinicalResource);
+			this.lastCard = { patient, name: displayName(resource), code };
+			await this.refresh();
+			await this.open(patient);
+			return true;
+		} catch (error) {
+			this.error = `The patient was not registered: ${messageOf(error)}`;
+			return false;
+		} finally {
+			session.close();
+			seed.fill(0);
+			this.busy = false;
+		}
+	}
+
+	#refuse(message: string): false {
+		this.error = message;
+		return false;
+	}
+
+	/** Writes `resources` for the open patient in one block (an encounter and what was recorded in it). */
+	async writeAll(resources: readonly ClinicalResource[], amend?: { rid: string; prev: string }): Promise<boolean> {
+		const book = this.#book;
+		const ledger = this.#ledger;
+		this.error = null;
+		this.issues = [];
+		if (!book || !ledger || this.busy) return false;
+		this.busy = true;
+		try {
+			const txs: Tx[] = [];
+			const issues: { path: string; message: string }[] = [];
+			resources.forEach((resource, i) => {
+				try {
+					txs.push(...book.sealTxs(resource, amend ? { rid: amend.rid, prev: amend.prev } : {}).txs);
+				} catch (error) {
+					if (error instanceof RecordInputError) issues.push(...error.issues.map((issue) => ({ path: issue.path.replace(/^\$/, `$[${i}] ${resource.resourceType}`), message: issue.message })));
+					else throw error;
+				}
+			});
+			if (issues.length) {
+				this.issues = issues;
+				this.error = 'Nothing was saved: correct the fields listed.';
+				return false;
+			}
+			await ledger.append(txs);
+			await this.refresh();
+			return true;
+		} catch (error) {
+			this.error = error instanceof NoAccessError ? error.message : `Nothing was saved: ${messageOf(error)}`;
+			return false;
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	/** Asks the patient for access (they approve from their view) or records an emergency access. */
+	async ask(kind: 'request' | 'break-glass', patient: string, categories: readonly Category[], reason: string, purpose: Purpose = 'treatment'): Promise<boolean> {
+		const ledger = this.#ledger;
+		this.error = null;
+		if (!ledger || this.busy) return false;
+		if (categories.length === 0) return this.#refuse('Choose which categories you need.');
+		if (!reason.trim()) return this.#refuse(kind === 'break-glass' ? 'Emergency access needs a reason; the patient will see it.' : 'Say why you need access; the patient will see it.');
+		this.busy = true;
+		try {
+			await ledger.append([accessRequestTx(kind, patient, categories, reason, purpose)]);
+			return true;
+		} catch (error) {
+			this.error = `Not recorded: ${messageOf(error)}`;
+			return false;
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	/** Records that this node exported or printed a patient's data. */
+	logAction(patient: string, action: 'export' | 'print', categories: readonly Category[]): void {
+		const at = Date.now();
+		this.#log(categories.map((category) => ({ patient, category, action, at })), true);
+	}
+
+	#log(reads: readonly ReadEvent[], always = false): void {
+		const now = Date.now();
+		const fresh = reads.filter((r) => {
+			const key = `${r.action}/${r.patient}/${r.rid ?? r.category}`;
+			if (!always && now - (this.#lastLogged.get(key) ?? -Infinity) < LOG_DEDUP_MS) return false;
+			this.#lastLogged.set(key, now);
+			return true;
+		});
+		if (fresh.length === 0) return;
+		this.#reads.push(...fresh);
+		this.pendingReads = this.#reads.length;
+		void this.#ledger?.store.putMeta(PENDING_READS_META, this.#reads).catch(() => undefined);
+		this.#scheduleFlush();
+	}
+
+	#scheduleFlush(): void {
+		if (this.#flushTimer) return;
+		this.#flushTimer = setTimeout(() => {
+			this.#flushTimer = null;
+			void this.flushReads();
+		}, LOG_FLUSH_MS);
+	}
+
+	/** Writes waiting reads to the ledger as one `access.log` block. */
+	async flushReads(): Promise<void> {
+		const ledger = this.#ledger;
+		if (!ledger || this.#reads.length === 0) return;
+		const batch = this.#reads.slice(0, 500);
+		try {
+			await ledger.append([accessLogTx(batch)]);
+			this.#reads.splice(0, batch.length);
+			await ledger.store.putMeta(PENDING_READS_META, this.#reads);
+		} catch {
+			// Kept for the next attempt: a read log is never dropped.
+		}
+		this.pendingReads = this.#reads.length;
+		if (this.#reads.length) this.#scheduleFlush();
+	}
+
+	async #shareOwedKeys(): Promise<void> {
+		const book = this.#book;
+		if (!book || this.#sharing) return;
+		this.#sharing = true;
+		try {
+			this.shared += await book.shareKeys();
+		} catch {
+			// A share refused now (e.g. this node was removed) is retried on the next change.
+		} finally {
+			this.#sharing = false;
+		}
+	}
+
+	// The patient's own view.
+
+	/** Opens the patient's view with their card code and PIN. */
+	async openPatient(code: string, pin: string): Promise<boolean> {
+		this.sessionError = null;
+		try {
+			const { seed } = await openCard(code, pin);
+			this.closePatient();
+			this.session = new PatientSession(seed);
+			this.#loadPatientView();
+			return true;
+		} catch (error) {
+			this.sessionError = error instanceof CardError ? error.message : `The card could not be opened: ${messageOf(error)}`;
+			return false;
+		}
+	}
+
+	closePatient(): void {
+		this.session?.close();
+		this.session = null;
+		this.grants = [];
+		this.audit = [];
+		this.requests = [];
+	}
+
+	#loadPatientView(): void {
+		const session = this.session;
+		const ledger = this.#ledger;
+		if (!session || !ledger) return;
+		const state = ledger.state();
+		const access = state.access as AccessState;
+		const records = state.records as FoldState;
+		this.grants = Object.values(access.grants).filter((g) => g.patient === session.patient).sort((a, b) => b.issued - a.issued);
+		this.audit = [...(records.audit[session.patient] ?? [])].reverse();
+		const answered = new Set(Object.values(access.grants).map((g) => g.request).filter(Boolean));
+		this.requests = Object.entries(records.requests)
+			.filter(([, r]) => r.patient === session.patient)
+			.map(([id, r]) => ({ id, kind: r.kind, by: r.by, at: r.at, categories: r.categories, purpose: r.purpose, reason: r.reason, answered: answered.has(id) }))
+			.sort((a, b) => b.at - a.at);
+	}
+
+	/** The patient grants `grantee` access (optionally answering a request). */
+	async patientGrant(grantee: string, categories: readonly Category[], purpose: Purpose, days: number, request?: string): Promise<boolean> {
+		const session = this.session;
+		if (!session) return false;
+		try {
+			const { tx } = session.grant({ grantee, categories, purpose, days, ...(request ? { request } : {}) });
+			return await this.#patientWrite([tx]);
+		} catch (error) {
+			this.sessionError = messageOf(error);
+			return false;
+		}
+	}
+
+	/** The patient revokes a grant: new data is sealed under keys the grantee never gets. */
+	patientRevoke(id: string): Promise<boolean> {
+		const session = this.session;
+		if (!session) return Promise.resolve(false);
+		return this.#patientWrite([session.revoke(id)]);
+	}
+
+	async #patientWrite(txs: Tx[]): Promise<boolean> {
+		const ledger = this.#ledger;
+		this.sessionError = null;
+		if (!ledger) return false;
+		try {
+			await ledger.append(txs);
+			await this.refresh();
+			return true;
+		} catch (error) {
+			this.sessionError = `Not recorded: ${messageOf(error)}`;
+			return false;
+		}
+	}
+
+	/** Members a patient can grant to: everyone but patients, with names. */
+	grantees(): { key: AuthorId; name: string; role: string }[] {
+		const ledger = this.#ledger;
+		if (!ledger) return [];
+		return [...ledger.roster()].filter(([, role]) => role !== 'patient').map(([key, role]) => ({ key, role, name: this.nameOf(key) }));
+	}
+}

@@ -1,0 +1,126 @@
+import { expect, test, type Page } from '@playwright/test';
+import { createNetwork, openApp } from './support.js';
+
+/** Every byte stored in the ledger database, as text (Latin-1), to search for plaintext. */
+function storedLedgerText(page: Page): Promise<string> {
+	return page.evaluate(
+		() =>
+			new Promise<string>((resolve, reject) => {
+				const open = indexedDB.open('clinic-ledger');
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const db = open.result;
+					const parts: string[] = [];
+					const tx = db.transaction(db.objectStoreNames, 'readonly');
+					const visit = (value: unknown): void => {
+						if (value instanceof Uint8Array) parts.push(Array.from(value, (b) => String.fromCharCode(b)).join(''));
+						else if (value instanceof ArrayBuffer) visit(new Uint8Array(value));
+						else if (typeof value === 'string') parts.push(value);
+						else if (Array.isArray(value)) value.forEach(visit);
+						else if (value && typeof value === 'object') Object.values(value).forEach(visit);
+					};
+					for (const name of Array.from(db.objectStoreNames)) {
+						const cursor = tx.objectStore(name).openCursor();
+						cursor.onsuccess = () => {
+							if (!cursor.result) return;
+							visit(cursor.result.value);
+							cursor.result.continue();
+						};
+					}
+					tx.oncomplete = () => {
+						db.close();
+						resolve(parts.join('\n'));
+					};
+					tx.onerror = () => reject(tx.error);
+				};
+			})
+	);
+}
+
+async function registerPatient(page: Page, given: string, family: string, birth: string, pin: string): Promise<string> {
+	await page.getByTestId('tab-patients').click();
+	await page.getByTestId('register-patient').click();
+	await page.getByTestId('reg-given').fill(given);
+	await page.getByTestId('reg-family').fill(family);
+	await page.getByTestId('reg-birth').fill(birth);
+	await page.getByTestId('reg-gender').selectOption('female');
+	await page.getByTestId('reg-identifier').fill('MRN-20931');
+	await page.getByTestId('reg-pin').fill(pin);
+	await page.getByTestId('reg-pin-again').fill(pin);
+	await page.getByTestId('register-submit').click();
+	await expect(page.getByTestId('patient-card')).toBeVisible({ timeout: 30_000 });
+	const code = (await page.getByTestId('card-code').textContent())!.trim();
+	expect(code).toMatch(/^CLK1\./);
+	await page.getByTestId('card-done').click();
+	return code;
+}
+
+test('register a patient, record an encounter, open the patient’s view with the key card: nothing readable is stored in clear', async ({ page }) => {
+	await openApp(page);
+	await createNetwork(page, 'Harbour Clinic');
+	const code = await registerPatient(page, 'Amina', 'Okonkwo-MARKERNAME', '1984-03-02', '48151623');
+
+	// The registry names the patient (decrypted here, where the patient granted access) and finds her.
+	await page.getByTestId('patient-search').fill('MRN-20931');
+	await expect(page.getByTestId('patient-row')).toHaveCount(1);
+	await expect(page.getByTestId('patient-row')).toContainText('Amina Okonkwo-MARKERNAME');
+	await page.getByTestId('patient-row').click();
+	await expect(page.getByTestId('access-demographics')).toContainText('granted');
+	await expect(page.getByTestId('access-mental-health')).toContainText('no access');
+
+	// An encounter with a note, vitals and a diagnosis, in one block.
+	await page.getByTestId('new-encounter').click();
+	await page.getByTestId('enc-reason').fill('Cough for two weeks');
+	await page.getByTestId('enc-note').fill('MARKER-NOTE-7731 lungs clear, advised fluids');
+	await page.getByTestId('enc-vital-systolic').fill('128');
+	await page.getByTestId('enc-vital-diastolic').fill('82');
+	await page.getByTestId('enc-vital-temperature').fill('37.9');
+	await page.getByTestId('enc-dx-code').fill('J20.9');
+	await page.getByTestId('enc-dx-text').fill('Acute bronchitis');
+	await page.getByTestId('encounter-save').click();
+	await expect(page.getByTestId('encounter-form')).toHaveCount(0);
+	const timeline = page.getByTestId('timeline-entry');
+	await expect(timeline).toHaveCount(7); // Patient, Encounter, note, 3 vitals, Condition
+	await expect(page.getByTestId('timeline')).toContainText('MARKER-NOTE-7731');
+	await expect(page.getByTestId('timeline')).toContainText('Diagnosis: Acute bronchitis');
+	await expect(page.getByTestId('vitals-trend')).toContainText('Systolic blood pressure: 128 mm[Hg]');
+
+	// A wrong vital is refused with its JSON path; nothing is written.
+	await page.getByTestId('new-encounter').click();
+	await page.getByTestId('enc-vital-heartRate').fill('900');
+	await page.getByTestId('encounter-save').click();
+	await expect(page.getByTestId('encounter-issues')).toContainText('valueQuantity.value');
+	await expect(page.getByTestId('encounter-issues')).toContainText('Heart rate of 900 /min is outside 20-300');
+	await expect(timeline).toHaveCount(7);
+
+	// Amend the diagnosis: a new version, the old one kept in the history.
+	const dx = timeline.filter({ hasText: 'Diagnosis: Acute bronchitis' });
+	await dx.getByTestId('amend').click();
+	const amended = (await page.getByTestId('amend-text').inputValue()).replace('Acute bronchitis', 'Acute bronchitis, viral');
+	await page.getByTestId('amend-text').fill(amended);
+	await page.getByTestId('amend-save').click();
+	await expect(page.getByTestId('timeline')).toContainText('Diagnosis: Acute bronchitis, viral');
+	await expect(timeline.filter({ hasText: 'viral' })).toContainText('version 2 (amended)');
+
+	// Nothing the clinic typed is in IndexedDB in clear: blocks, checkpoints and metadata hold ciphertext only.
+	const stored = await storedLedgerText(page);
+	expect(stored.length).toBeGreaterThan(1000);
+	for (const marker of ['MARKER-NOTE-7731', 'MARKERNAME', 'Amina', 'MRN-20931', 'bronchitis', '1984-03-02']) expect(stored, marker).not.toContain(marker);
+
+	// The patient's view: wrong PIN refused; right PIN shows the grant and the audit trail (writes, reads).
+	await page.getByTestId('open-patient-view').click();
+	await page.getByTestId('card-open-code').fill(code);
+	await page.getByTestId('card-open-pin').fill('00000000');
+	await page.getByTestId('card-open-submit').click();
+	await expect(page.getByTestId('card-open-error')).toContainText('Wrong PIN');
+	await page.getByTestId('card-open-pin').fill('48151623');
+	await page.getByTestId('card-open-submit').click();
+	await expect(page.getByTestId('grant-row')).toHaveCount(1);
+	await expect(page.getByTestId('grant-row')).toContainText('Harbour Clinic');
+	await expect(page.getByTestId('audit')).toContainText('Granted access');
+	await expect(page.getByTestId('audit')).toContainText('Wrote a record');
+	// Reads are batched onto the ledger (every 10 s) and then listed for the patient.
+	await expect(page.getByTestId('audit').locator('[data-kind="read"]').first()).toBeVisible({ timeout: 30_000 });
+	await page.getByTestId('patient-close').click();
+	await expect(page.getByTestId('card-open-form')).toBeVisible();
+});
