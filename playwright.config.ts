@@ -8,6 +8,7 @@ import { chromiumArgs, chromiumPath } from './scripts/chromium.js';
 
 // E2E_PORT lets a second checkout run its end-to-end tests at the same time.
 const PORT = Number(process.env.E2E_PORT ?? 4599);
+const SIGNALING_CAPTURE_FILE = `test-results/signaling-capture-${PORT}.log`;
 
 export default defineConfig({
 	testDir: 'tests/e2e',
@@ -32,7 +33,8 @@ export default defineConfig({
 	],
 	webServer: {
 		command: 'node server/start.js',
-		env: { PORT: String(PORT) },
+		// Every signaling message relayed during the run, for the check that no record data passes the relay.
+		env: { PORT: String(PORT), SIGNALING_CAPTURE: SIGNALING_CAPTURE_FILE },
 		url: `http://127.0.0.1:${PORT}/`,
 		reuseExistingServer: false,
 		timeout: 30_000,

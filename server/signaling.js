@@ -12,10 +12,12 @@ const MAX_TOPICS_PER_CONN = 32;
 /**
  * Serves signaling on `server` for upgrade requests to `path`.
  * @param {import('node:http').Server} server
- * @param {{ path?: string }} [options]
+ * `onRelay` sees every message as received (raw text), e.g. to capture traffic in tests.
+ * @param {import('node:http').Server} server
+ * @param {{ path?: string, onRelay?: (raw: string) => void }} [options]
  * @returns {{ close(): void, stats(): { connections: number, topics: number } }}
  */
-export function attachSignaling(server, { path = '/signaling' } = {}) {
+export function attachSignaling(server, { path = '/signaling', onRelay } = {}) {
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 	/** @type {Map<string, Set<import('ws').WebSocket>>} */
 	const topics = new Map();
@@ -54,6 +56,7 @@ export function attachSignaling(server, { path = '/signaling' } = {}) {
 		});
 		conn.on('message', (/** @type {import('ws').RawData} */ raw) => {
 			let message;
+			onRelay?.(String(raw));
 			try {
 				message = JSON.parse(String(raw));
 			} catch {

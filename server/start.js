@@ -6,10 +6,10 @@
 // one process, one port, both on 127.0.0.1.
 //
 // CLI: `node server/start.js` (PORT from the environment, default 5173).
-import { createReadStream } from 'node:fs';
+import { appendFileSync, createReadStream, mkdirSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attachSignaling } from './signaling.js';
 
@@ -166,14 +166,20 @@ async function listen(server, port) {
 
 /**
  * Starts the clinic's server on 127.0.0.1.
- * @param {{port?: number, root?: string}} [options] `port` defaults to 5173 (0: any free
- *   port); `root` to the build/ directory next to this file's parent.
+ * @param {{port?: number, root?: string, capture?: string}} [options] `port` defaults to 5173 (0: any free
+ *   port); `root` to the build/ directory next to this file's parent; `capture`: a file that
+ *   receives every signaling message relayed, one per line (tests check it holds no record data).
  * @returns {Promise<{url: string, port: number, signalingUrl: string, server: import('node:http').Server, signaling: {close(): void, stats(): {connections: number, topics: number}}, close: () => Promise<void>}>}
  */
-export async function startServer({ port = DEFAULT_PORT, root = fileURLToPath(new URL('../build', import.meta.url)) } = {}) {
+export async function startServer({ port = DEFAULT_PORT, root = fileURLToPath(new URL('../build', import.meta.url)), capture } = {}) {
 	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port: expected 0-65535, got ${port}`);
 	const server = createServer(createStaticHandler(root));
-	const signaling = attachSignaling(server, { path: SIGNALING_PATH });
+	if (capture) {
+		mkdirSync(dirname(capture), { recursive: true });
+		writeFileSync(capture, '');
+	}
+	const onRelay = capture ? (/** @type {string} */ raw) => appendFileSync(capture, `${raw}\n`) : undefined;
+	const signaling = attachSignaling(server, { path: SIGNALING_PATH, ...(onRelay ? { onRelay } : {}) });
 	const actual = await listen(server, port);
 	return {
 		url: `http://${HOST}:${actual}/`,
@@ -201,7 +207,8 @@ async function main() {
 		console.error(`PORT must be a port number (1-65535), got "${process.env.PORT}"`);
 		process.exit(1);
 	}
-	const { url, port, signalingUrl, close } = await startServer({ port: requested, root });
+	const capture = process.env.SIGNALING_CAPTURE || undefined;
+	const { url, port, signalingUrl, close } = await startServer({ port: requested, root, ...(capture ? { capture } : {}) });
 	if (port !== requested) {
 		// Browsers keep data per origin, and the port is part of it: warn that this is not the usual address.
 		console.warn(`Port ${requested} is busy; using ${port}. The browser keeps a separate ledger and identity for each address.`);

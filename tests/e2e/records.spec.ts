@@ -1,59 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { registerPatient, storedLedgerText } from './records-support.js';
 import { createNetwork, openApp } from './support.js';
-
-/** Every byte stored in the ledger database, as text (Latin-1), to search for plaintext. */
-function storedLedgerText(page: Page): Promise<string> {
-	return page.evaluate(
-		() =>
-			new Promise<string>((resolve, reject) => {
-				const open = indexedDB.open('clinic-ledger');
-				open.onerror = () => reject(open.error);
-				open.onsuccess = () => {
-					const db = open.result;
-					const parts: string[] = [];
-					const tx = db.transaction(db.objectStoreNames, 'readonly');
-					const visit = (value: unknown): void => {
-						if (value instanceof Uint8Array) parts.push(Array.from(value, (b) => String.fromCharCode(b)).join(''));
-						else if (value instanceof ArrayBuffer) visit(new Uint8Array(value));
-						else if (typeof value === 'string') parts.push(value);
-						else if (Array.isArray(value)) value.forEach(visit);
-						else if (value && typeof value === 'object') Object.values(value).forEach(visit);
-					};
-					for (const name of Array.from(db.objectStoreNames)) {
-						const cursor = tx.objectStore(name).openCursor();
-						cursor.onsuccess = () => {
-							if (!cursor.result) return;
-							visit(cursor.result.value);
-							cursor.result.continue();
-						};
-					}
-					tx.oncomplete = () => {
-						db.close();
-						resolve(parts.join('\n'));
-					};
-					tx.onerror = () => reject(tx.error);
-				};
-			})
-	);
-}
-
-async function registerPatient(page: Page, given: string, family: string, birth: string, pin: string): Promise<string> {
-	await page.getByTestId('tab-patients').click();
-	await page.getByTestId('register-patient').click();
-	await page.getByTestId('reg-given').fill(given);
-	await page.getByTestId('reg-family').fill(family);
-	await page.getByTestId('reg-birth').fill(birth);
-	await page.getByTestId('reg-gender').selectOption('female');
-	await page.getByTestId('reg-identifier').fill('MRN-20931');
-	await page.getByTestId('reg-pin').fill(pin);
-	await page.getByTestId('reg-pin-again').fill(pin);
-	await page.getByTestId('register-submit').click();
-	await expect(page.getByTestId('patient-card')).toBeVisible({ timeout: 30_000 });
-	const code = (await page.getByTestId('card-code').textContent())!.trim();
-	expect(code).toMatch(/^CLK1\./);
-	await page.getByTestId('card-done').click();
-	return code;
-}
 
 test('register a patient, record an encounter, open the patient’s view with the key card: nothing readable is stored in clear', async ({ page }) => {
 	await openApp(page);

@@ -422,7 +422,11 @@ export class RecordsWorkspace {
 		const state = ledger.state();
 		const access = state.access as AccessState;
 		const records = state.records as FoldState;
-		this.grants = Object.values(access.grants).filter((g) => g.patient === session.patient).sort((a, b) => b.issued - a.issued);
+		// Copies: the fold updates its grants in place (a revocation), and the list must see the change.
+		this.grants = Object.values(access.grants)
+			.filter((g) => g.patient === session.patient)
+			.map((g) => ({ ...g }))
+			.sort((a, b) => b.issued - a.issued);
 		this.audit = [...(records.audit[session.patient] ?? [])].reverse();
 		const answered = new Set(Object.values(access.grants).map((g) => g.request).filter(Boolean));
 		this.requests = Object.entries(records.requests)
