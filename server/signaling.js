@@ -10,9 +10,8 @@ const MAX_MESSAGE_BYTES = 64 * 1024;
 const MAX_TOPICS_PER_CONN = 32;
 
 /**
- * Serves signaling on `server` for upgrade requests to `path`.
- * @param {import('node:http').Server} server
- * `onRelay` sees every message as received (raw text), e.g. to capture traffic in tests.
+ * Serves signaling on `server` for upgrade requests to `path`. `onRelay` sees every
+ * message as received (raw text), e.g. to capture traffic in tests.
  * @param {import('node:http').Server} server
  * @param {{ path?: string, onRelay?: (raw: string) => void }} [options]
  * @returns {{ close(): void, stats(): { connections: number, topics: number } }}

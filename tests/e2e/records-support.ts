@@ -37,7 +37,7 @@ export function storedLedgerText(page: Page): Promise<string> {
 	);
 }
 
-export async function registerPatient(page: Page, given: string, family: string, birth: string, pin: string): Promise<string> {
+export async function registerPatient(page: Page, given: string, family: string, birth: string, pin: string, options: { screenshot?: string } = {}): Promise<string> {
 	await page.getByTestId('tab-patients').click();
 	await page.getByTestId('register-patient').click();
 	await page.getByTestId('reg-given').fill(given);
@@ -49,6 +49,7 @@ export async function registerPatient(page: Page, given: string, family: string,
 	await page.getByTestId('reg-pin-again').fill(pin);
 	await page.getByTestId('register-submit').click();
 	await expect(page.getByTestId('patient-card')).toBeVisible({ timeout: 30_000 });
+	if (options.screenshot) await page.getByTestId('patient-card').screenshot({ path: options.screenshot });
 	const code = (await page.getByTestId('card-code').textContent())!.trim();
 	expect(code).toMatch(/^CLK1\./);
 	await page.getByTestId('card-done').click();

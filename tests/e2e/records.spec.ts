@@ -1,11 +1,15 @@
+import { mkdirSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { registerPatient, storedLedgerText } from './records-support.js';
 import { createNetwork, openApp } from './support.js';
 
 test('register a patient, record an encounter, open the patient’s view with the key card: nothing readable is stored in clear', async ({ page }) => {
+	// Three scrypt derivations (node key, card, card again) take seconds each on a loaded machine.
+	test.setTimeout(180_000);
 	await openApp(page);
 	await createNetwork(page, 'Harbour Clinic');
-	const code = await registerPatient(page, 'Amina', 'Okonkwo-MARKERNAME', '1984-03-02', '48151623');
+	mkdirSync('docs/screenshots', { recursive: true });
+	const code = await registerPatient(page, 'Amina', 'Okonkwo-MARKERNAME', '1984-03-02', '48151623', { screenshot: 'docs/screenshots/key-card.png' });
 
 	// The registry names the patient (decrypted here, where the patient granted access) and finds her.
 	await page.getByTestId('patient-search').fill('MRN-20931');
@@ -39,6 +43,8 @@ test('register a patient, record an encounter, open the patient’s view with th
 	await expect(page.getByTestId('encounter-issues')).toContainText('valueQuantity.value');
 	await expect(page.getByTestId('encounter-issues')).toContainText('Heart rate of 900 /min is outside 20-300');
 	await expect(timeline).toHaveCount(7);
+	await page.getByTestId('encounter-cancel').click();
+	await expect(page.getByTestId('encounter-form')).toHaveCount(0);
 
 	// Amend the diagnosis: a new version, the old one kept in the history.
 	const dx = timeline.filter({ hasText: 'Diagnosis: Acute bronchitis' });
@@ -48,6 +54,7 @@ test('register a patient, record an encounter, open the patient’s view with th
 	await page.getByTestId('amend-save').click();
 	await expect(page.getByTestId('timeline')).toContainText('Diagnosis: Acute bronchitis, viral');
 	await expect(timeline.filter({ hasText: 'viral' })).toContainText('version 2 (amended)');
+	await page.getByTestId('records').screenshot({ path: 'docs/screenshots/chart.png' });
 
 	// Nothing the clinic typed is in IndexedDB in clear: blocks, checkpoints and metadata hold ciphertext only.
 	const stored = await storedLedgerText(page);
@@ -59,15 +66,16 @@ test('register a patient, record an encounter, open the patient’s view with th
 	await page.getByTestId('card-open-code').fill(code);
 	await page.getByTestId('card-open-pin').fill('00000000');
 	await page.getByTestId('card-open-submit').click();
-	await expect(page.getByTestId('card-open-error')).toContainText('Wrong PIN');
+	await expect(page.getByTestId('card-open-error')).toContainText('Wrong PIN', { timeout: 30_000 });
 	await page.getByTestId('card-open-pin').fill('48151623');
 	await page.getByTestId('card-open-submit').click();
-	await expect(page.getByTestId('grant-row')).toHaveCount(1);
+	await expect(page.getByTestId('grant-row')).toHaveCount(1, { timeout: 30_000 });
 	await expect(page.getByTestId('grant-row')).toContainText('Harbour Clinic');
 	await expect(page.getByTestId('audit')).toContainText('Granted access');
 	await expect(page.getByTestId('audit')).toContainText('Wrote a record');
 	// Reads are batched onto the ledger (every 10 s) and then listed for the patient.
 	await expect(page.getByTestId('audit').locator('[data-kind="read"]').first()).toBeVisible({ timeout: 30_000 });
+	await page.getByTestId('patient-view').screenshot({ path: 'docs/screenshots/patient-view.png' });
 	await page.getByTestId('patient-close').click();
 	await expect(page.getByTestId('card-open-form')).toBeVisible();
 });

@@ -42,6 +42,7 @@ test('records sync sealed: no grant, nothing readable; granted, readable in real
 		await expect(b.page.getByTestId('timeline-entry')).toHaveCount(4, { timeout: 30_000 }); // Patient, Encounter, note, vital
 		await expect(b.page.getByTestId('timeline')).toContainText('no access');
 		await expect(b.page.getByTestId('timeline')).not.toContainText('MARKER-SYNC-ONE');
+		await b.page.getByTestId('records').screenshot({ path: 'docs/screenshots/chart-sealed.png' });
 		const storedB = await storedLedgerText(b.page);
 		for (const marker of ['MARKER-SYNC-ONE', 'SYNCNAME', 'Amina']) expect(storedB, marker).not.toContain(marker);
 		expect(storedB.length).toBeGreaterThan(1000);

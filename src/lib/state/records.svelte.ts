@@ -125,9 +125,16 @@ export class RecordsWorkspace {
 		return this.names[member] ?? `${member.slice(0, 10)}…`;
 	}
 
-	/** The clinic a member's device belongs to (the member itself when not a device of one). */
-	clinicOf(member: string): string {
-		return this.nameOf(this.clinics[member] ?? member);
+	/** Who wrote something and where: the device's name and its clinic's, when it belongs to one. */
+	authorLabel(member: string): string {
+		const clinic = this.clinics[member];
+		return clinic && clinic !== member ? `${this.nameOf(member)} at ${this.nameOf(clinic)}` : this.nameOf(member);
+	}
+
+	/** Clears the errors of a form that was closed. */
+	clearErrors(): void {
+		this.error = null;
+		this.issues = [];
 	}
 
 	get visiblePatients(): PatientRow[] {
