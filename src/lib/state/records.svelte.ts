@@ -12,7 +12,7 @@ import type { Grant, Purpose } from '$lib/domain/privacy/consent.js';
 import type { Category } from '$lib/domain/privacy/envelope.js';
 import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
 import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, type ReadEvent, type RecordView } from '$lib/domain/records/book.js';
-import { CardError, encodeCard, newPatientKey, openCard } from '$lib/domain/records/card.js';
+import { CardError, encodeCard, MIN_PIN_CHARS, newPatientKey, openCard } from '$lib/domain/records/card.js';
 import { displayName, validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import type { AuditEvent, RecordsState as FoldState } from '$lib/domain/records/fold.js';
 import { accessBasis, NoAccessError, type Keyring } from '$lib/domain/records/keyring.js';
@@ -234,7 +234,7 @@ export class RecordsWorkspace {
 		const family = input.family.trim();
 		if (!given && !family) return this.#refuse('Enter the patient’s name.');
 		if (input.pin !== input.pinAgain) return this.#refuse('The two PINs differ.');
-		if (input.pin.length < 8) return this.#refuse('The card PIN needs at least 8 digits or characters: the card can be lost, and the PIN is all that protects it.');
+		if (input.pin.length < MIN_PIN_CHARS) return this.#refuse('The card PIN needs at least 8 digits or characters: the card can be lost, and the PIN is all that protects it.');
 		if (input.categories.length === 0) return this.#refuse('Choose what the patient lets this clinic read.');
 		const same = this.patients.find((p) => p.readable && p.birthDate === input.birthDate && (p.name ?? '').toLowerCase() === [given, family].join(' ').trim().toLowerCase());
 		if (same && !input.confirmDuplicate) {

@@ -12,6 +12,8 @@ import { bytesEqual, decodeCanonical, encodeCanonical, generateSecretKey, public
 import { decryptIdentity, encryptIdentity, KeystoreError, type EncryptedKey, type OnProgress, type ScryptParams } from '../keystore.js';
 
 export const CARD_PREFIX = 'CLK1.';
+/** A lost card is protected by its PIN alone (docs/privacy.md): 8 digits at the least. */
+export const MIN_PIN_CHARS = 8;
 
 export class CardError extends Error {
 	override readonly name = 'CardError';
@@ -32,6 +34,7 @@ function fromB64url(text: string): Uint8Array {
 
 /** The card's text for `seed` under `pin` (at least 8 characters; digits are fine). */
 export async function encodeCard(seed: Uint8Array, pin: string, options: { params?: ScryptParams; onProgress?: OnProgress; createdAt?: number } = {}): Promise<string> {
+	if (pin.length < MIN_PIN_CHARS) throw new CardError(`A card PIN needs at least ${MIN_PIN_CHARS} digits or characters.`);
 	const key = await encryptIdentity({ secretKey: seed, publicKey: publicKeyOf(seed), createdAt: options.createdAt ?? Date.now() }, pin, { purpose: 'card', ...(options.params ? { params: options.params } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
 	const fields: CborValue[] = [key.publicKey, key.createdAt, key.kdf.N, key.kdf.r, key.kdf.p, key.kdf.salt, key.kdf.costMs, key.nonce, key.ciphertext];
 	const body = encodeCanonical(fields);

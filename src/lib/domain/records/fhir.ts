@@ -191,10 +191,11 @@ export function validateResource(resource: unknown, root = '$', patient: string 
 				if (!isObject(q) || typeof q.value !== 'number' || !Number.isFinite(q.value)) c.fail('.valueQuantity.value', 'must be a number');
 				else {
 					if (q.system !== SYSTEMS.ucum) c.fail('.valueQuantity.system', `must be UCUM (${SYSTEMS.ucum})`);
-					if (typeof q.code !== 'string' || !q.code) c.fail('.valueQuantity.code', 'a UCUM unit code is required');
+					const hasUnit = typeof q.code === 'string' && q.code !== '';
+					if (!hasUnit) c.fail('.valueQuantity.code', 'a UCUM unit code is required');
 					const code = (r.code as Json | undefined)?.coding as Json[] | undefined;
 					const vital = VITALS.find((v) => code?.some((x) => x.code === v.code));
-					if (vital) {
+					if (vital && hasUnit) {
 						if (q.code !== vital.unit) c.fail('.valueQuantity.code', `${vital.display} is recorded in ${vital.unit}`);
 						else if ((q.value as number) < vital.min || (q.value as number) > vital.max) c.fail('.valueQuantity.value', `${vital.display} of ${q.value} ${vital.unit} is outside ${vital.min}-${vital.max}`);
 					}

@@ -10,9 +10,9 @@
  * clinicians who recorded an emergency access. A revoked member never does.
  */
 import { decodeBlock, fromHex, toHex, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
-import { grantsFor } from '../privacy/consent.js';
+import { grantsFor, type Grant } from '../privacy/consent.js';
 import { currentEpoch, type AccessState } from '../privacy/access.js';
-import { EnvelopeError, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, type Category, type RecordContext } from '../privacy/envelope.js';
+import { EnvelopeError, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, type Category, type RecordContext, type WrappedKey } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
 import type { KeyEntry, RecordsState, RecordVersion } from './fold.js';
 import { MAX_WRAPS } from './txs.js';
@@ -24,6 +24,16 @@ export interface RecordsView {
 	readonly records: RecordsState;
 	readonly clinics: MemberClinics;
 	readonly roster: Roster;
+}
+
+/** Keys made while sealing several records before any is on the ledger, by `patient/category/epoch`. */
+export type SealBatch = Map<string, { kid: string; key: Uint8Array; readers: readonly string[] }>;
+
+/** `view` as it will be once `grants` (checked, not yet appended) are on the ledger. */
+export function withGrants(view: RecordsView, grants: readonly Grant[]): RecordsView {
+	if (grants.length === 0) return view;
+	const added = Object.fromEntries(grants.map((g) => [g.id, { ...g, revoked: false, block: '' }]));
+	return { ...view, access: { ...view.access, grants: { ...view.access.grants, ...added } } };
 }
 
 export class NoAccessError extends Error {
@@ -113,7 +123,7 @@ export class Keyring {
 	 * revoked, expired or removed reader never gets a key that opens newer data.
 	 * Throws {@link NoAccessError} when this node is not itself a reader.
 	 */
-	sealRecordTxs(view: RecordsView, input: { patient: string; category: Category; plaintext: Uint8Array; now: number; rid?: string; prev?: string }): { txs: Tx[]; rid: string } {
+	sealRecordTxs(view: RecordsView, input: { patient: string; category: Category; plaintext: Uint8Array; now: number; rid?: string; prev?: string }, batch?: SealBatch): { txs: Tx[]; rid: string } {
 		const { patient, category, now } = input;
 		const readers = readersOf(view, patient, category, now);
 		if (!readers.includes(this.self)) throw new NoAccessError('The patient has not granted this node access to this category; ask for access (or use emergency access) first.');
@@ -121,7 +131,14 @@ export class Keyring {
 		const txs: Tx[] = [];
 		let kid: string | null = null;
 		let key: Uint8Array | null = null;
-		for (const [id, entry] of Object.entries(view.records.keys)) {
+		const slot = `${patient}/${category}/${epoch}`;
+		const pending = batch?.get(slot);
+		if (pending && pending.readers.every((r) => readers.includes(r)) && readers.every((r) => pending.readers.includes(r))) {
+			// A key made earlier in the same batch, not yet on the ledger.
+			kid = pending.kid;
+			key = pending.key;
+		}
+		for (const [id, entry] of kid ? [] : Object.entries(view.records.keys)) {
 			if (entry.patient !== patient || entry.category !== category || entry.epoch !== epoch) continue;
 			if (!Object.keys(entry.readers).every((r) => readers.includes(r))) continue;
 			const held = this.dataKey(view, id);
@@ -137,6 +154,7 @@ export class Keyring {
 			kid = toHex(random(16));
 			this.#keys.set(kid, key);
 			txs.push(...wrapTxs(view.net, { patient, category, epoch }, kid, key, readers));
+			batch?.set(slot, { kid, key, readers });
 		}
 		const rid = input.rid ?? toHex(random(16));
 		const sealed = sealRecord(key, input.plaintext, { ...contextOf(view.net, { patient, category, epoch }), rid });
@@ -165,6 +183,19 @@ export class Keyring {
 			if (key) txs.push(...wrapTxs(view.net, entry, kid, key, missing, reasonFor(view, entry, missing, now)));
 		}
 		return txs;
+	}
+
+	/**
+	 * A patient's secret key kept for this node alone until the patient's card is printed
+	 * (after an import). Wrapped like a data key, at epoch -1 so it can never pass for one.
+	 */
+	wrapForSelf(net: string, patient: string, secret: Uint8Array): WrappedKey {
+		return wrapKey(secret, this.self, fromHex(this.self), { net, patient, category: 'demographics', epoch: -1 });
+	}
+
+	/** The secret kept by {@link wrapForSelf}; throws {@link EnvelopeError} when changed. */
+	unwrapForSelf(net: string, patient: string, wrap: WrappedKey): Uint8Array {
+		return unwrapKey(wrap, this.self, this.#secretX, { net, patient, category: 'demographics', epoch: -1 });
 	}
 
 	/** Forgets every data key (on lock). */
