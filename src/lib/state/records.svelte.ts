@@ -12,6 +12,8 @@ import type { Grant, Purpose } from '$lib/domain/privacy/consent.js';
 import type { Category } from '$lib/domain/privacy/envelope.js';
 import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
 import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, type ReadEvent, type RecordView } from '$lib/domain/records/book.js';
+import { discardPlan, exportBundle, planImport, runImport, type ImportPlan } from '$lib/domain/records/bundle.js';
+import type { WrappedKey } from '$lib/domain/privacy/envelope.js';
 import { CardError, encodeCard, MIN_PIN_CHARS, newPatientKey, openCard } from '$lib/domain/records/card.js';
 import { displayName, validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import type { AuditEvent, RecordsState as FoldState } from '$lib/domain/records/fold.js';
@@ -24,6 +26,7 @@ const LOG_FLUSH_MS = 10_000;
 /** The same record read again within this window is logged once. */
 const LOG_DEDUP_MS = 10 * 60_000;
 const PENDING_READS_META = 'pending-reads';
+const PENDING_CARDS_META = 'pending-cards';
 
 export interface PatientRow {
 	readonly patient: string;
@@ -79,6 +82,13 @@ export class RecordsWorkspace {
 	/** The patient present with their card, while their view is open. */
 	session = $state.raw<PatientSession | null>(null);
 	sessionError = $state<string | null>(null);
+	/** A Bundle read and checked, waiting for the import button. */
+	importPlan = $state.raw<ImportPlan | null>(null);
+	importError = $state<string | null>(null);
+	importProgress = $state.raw<{ done: number; total: number; phase: 'sealing' | 'writing' } | null>(null);
+	lastImport = $state.raw<{ patients: number; records: number; blocks: number; ms: number } | null>(null);
+	/** Patients whose key is kept for this node until their card is printed (imported patients). */
+	pendingCards = $state.raw<string[]>([]);
 	grants = $state.raw<(Grant & { revoked: boolean; block: string })[]>([]);
 	audit = $state.raw<AuditEvent[]>([]);
 	requests = $state.raw<{ id: string; kind: 'request' | 'break-glass'; by: string; at: number; categories: Category[]; purpose: string; reason: string; answered: boolean }[]>([]);
@@ -99,6 +109,7 @@ export class RecordsWorkspace {
 		this.#ledger = ledger;
 		this.#book = new RecordBook(ledger, keyring);
 		this.#off.push(ledger.on('accepted', () => this.#queueRefresh()));
+		this.pendingCards = Object.keys((await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META).catch(() => undefined)) ?? {});
 		const saved = await ledger.store.getMeta<ReadEvent[]>(PENDING_READS_META).catch(() => undefined);
 		if (saved?.length) this.#reads.push(...saved);
 		this.pendingReads = this.#reads.length;
@@ -143,13 +154,14 @@ export class RecordsWorkspace {
 		return this.patients.filter((p) => (p.name ?? '').toLowerCase().includes(q) || (p.birthDate ?? '').includes(q) || p.identifiers.some((i) => i.toLowerCase().includes(q)) || p.patient.startsWith(q));
 	}
 
+	/** Coalesces refreshes: a catch-up accepts blocks in many batches; the registry is re-read at most every 250 ms. */
 	#queueRefresh(): void {
 		if (this.#refreshQueued) return;
 		this.#refreshQueued = true;
-		queueMicrotask(() => {
+		setTimeout(() => {
 			this.#refreshQueued = false;
 			void this.refresh();
-		});
+		}, 250);
 	}
 
 	/** Re-reads the registry, the open chart and the patient view, and shares keys owed. */
@@ -167,16 +179,11 @@ export class RecordsWorkspace {
 	}
 
 	async #registry(book: RecordBook): Promise<PatientRow[]> {
-		const rows: PatientRow[] = [];
-		const now = Date.now();
-		for (const entry of book.patients()) {
-			let patient: Patient | null = null;
-			if (entry.demographics && accessBasis(book.view(), book.keyring.self, entry.patient, 'demographics', now)) {
-				const { records } = await book.chart(entry.patient, now).catch(() => ({ records: [] as RecordView[] }));
-				const current = records.find((r) => r.category === 'demographics')?.versions.at(-1)?.resource;
-				if (current?.resourceType === 'Patient') patient = current;
-			}
-			rows.push({
+		const names = await book.demographics();
+		const rows: PatientRow[] = book.patients().map((entry) => {
+			const found = names.get(entry.patient);
+			const patient = found?.resourceType === 'Patient' ? (found as Patient) : null;
+			return {
 				patient: entry.patient,
 				name: patient ? displayName(patient) : null,
 				birthDate: patient?.birthDate ?? null,
@@ -184,8 +191,8 @@ export class RecordsWorkspace {
 				identifiers: (patient?.identifier ?? []).map((i) => i.value ?? '').filter(Boolean),
 				records: entry.records,
 				readable: patient !== null
-			});
-		}
+			};
+		});
 		return rows.sort((a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.patient.localeCompare(b.patient));
 	}
 
@@ -395,6 +402,99 @@ export class RecordsWorkspace {
 		} finally {
 			this.#sharing = false;
 		}
+	}
+
+	// Import and export.
+
+	/** Reads a Bundle file and checks it; shows the preview (or every error). Nothing is written. */
+	planFrom(text: string): void {
+		this.discardImport();
+		this.lastImport = null;
+		const plan = planImport(text);
+		this.importPlan = plan;
+		this.importError = plan.issues.length ? `${plan.issues.length} error(s): nothing will be imported until the Bundle is corrected.` : null;
+	}
+
+	discardImport(): void {
+		if (this.importPlan) discardPlan(this.importPlan);
+		this.importPlan = null;
+		this.importError = null;
+	}
+
+	/** Imports the checked Bundle, granting this clinic `categories` for every patient in it. */
+	async runImport(categories: readonly Category[]): Promise<boolean> {
+		const book = this.#book;
+		const plan = this.importPlan;
+		const ledger = this.#ledger;
+		if (!book || !plan || !ledger || this.busy) return false;
+		if (plan.issues.length) return false;
+		if (categories.length === 0) return ((this.importError = 'Choose what the patients let this clinic read.'), false);
+		this.busy = true;
+		const started = performance.now();
+		try {
+			this.importProgress = { done: 0, total: plan.patients.length, phase: 'sealing' };
+			const result = await runImport(book, plan, {
+				grantee: this.clinicKey!,
+				categories,
+				onProgress: async (done, total) => {
+					this.importProgress = { done, total, phase: done === total ? 'writing' : 'sealing' };
+					await new Promise((resolve) => setTimeout(resolve, 0)); // let the progress bar draw
+				}
+			});
+			// Keep each new patient key for this node only, until the patient's card is printed.
+			const kept = (await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META)) ?? {};
+			for (const p of plan.patients) kept[p.patient] = book.keyring.wrapForSelf(ledger.net, p.patient, p.seed);
+			await ledger.store.putMeta(PENDING_CARDS_META, kept);
+			this.pendingCards = Object.keys(kept);
+			this.lastImport = { patients: result.patients.length, records: result.records, blocks: result.blocks, ms: Math.round(performance.now() - started) };
+			this.discardImport();
+			await this.refresh();
+			return true;
+		} catch (error) {
+			this.importError = `Nothing was imported: ${messageOf(error)}`;
+			return false;
+		} finally {
+			this.importProgress = null;
+			this.busy = false;
+		}
+	}
+
+	/** Makes the key card of an imported patient (present now, choosing a PIN) and forgets the kept key. */
+	async printPendingCard(patient: string, pin: string, pinAgain: string): Promise<boolean> {
+		const book = this.#book;
+		const ledger = this.#ledger;
+		this.error = null;
+		if (!book || !ledger || this.busy) return false;
+		if (pin !== pinAgain) return this.#refuse('The two PINs differ.');
+		const kept = (await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META)) ?? {};
+		const wrap = kept[patient];
+		if (!wrap) return this.#refuse('This patient’s key is not kept here: their card was printed already.');
+		this.busy = true;
+		let seed: Uint8Array | null = null;
+		try {
+			seed = book.keyring.unwrapForSelf(ledger.net, patient, wrap);
+			const code = await encodeCard(seed, pin);
+			delete kept[patient];
+			await ledger.store.putMeta(PENDING_CARDS_META, kept);
+			this.pendingCards = Object.keys(kept);
+			this.lastCard = { patient, name: this.patients.find((p) => p.patient === patient)?.name ?? 'patient', code };
+			return true;
+		} catch (error) {
+			this.error = `No card was made: ${messageOf(error)}`;
+			return false;
+		} finally {
+			seed?.fill(0);
+			this.busy = false;
+		}
+	}
+
+	/** The open patient's readable records as a FHIR Bundle file; the export is logged for the patient. */
+	async exportPatient(patient: string): Promise<{ json: string; sealed: number } | null> {
+		const book = this.#book;
+		if (!book) return null;
+		const { bundle, sealed, categories } = await exportBundle(book, patient, { names: this.names });
+		this.logAction(patient, 'export', categories);
+		return { json: JSON.stringify(bundle, null, 2), sealed };
 	}
 
 	// The patient's own view.

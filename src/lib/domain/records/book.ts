@@ -119,6 +119,32 @@ export class RecordBook {
 		return Object.entries(view.records.patients).map(([patient, rids]) => ({ patient, records: rids.length, demographics: rids.find((rid) => view.records.records[rid]!.category === 'demographics') ?? null }));
 	}
 
+	/**
+	 * The current Patient resource of each patient this node may read the demographics of,
+	 * decrypted from their blocks in one read (the registry). Others are absent.
+	 */
+	async demographics(now = Date.now()): Promise<Map<string, ClinicalResource>> {
+		const view = this.view();
+		const wanted: { patient: string; rid: string; version: RecordVersion }[] = [];
+		for (const [patient, rids] of Object.entries(view.records.patients)) {
+			if (!accessBasis(view, this.keyring.self, patient, 'demographics', now)) continue;
+			const rid = rids.find((r) => view.records.records[r]!.category === 'demographics');
+			if (rid) wanted.push({ patient, rid, version: view.records.records[rid]!.versions.at(-1)! });
+		}
+		const stored = await this.ledger.store.getMany(wanted.map((w) => w.version.block as BlockId));
+		const out = new Map<string, ClinicalResource>();
+		wanted.forEach((w, i) => {
+			const bytes = stored[i]?.bytes;
+			if (!bytes) return;
+			try {
+				out.set(w.patient, decodeResource(this.keyring.openVersion(view, w.rid, w.version, bytes)));
+			} catch {
+				// Sealed for this node or damaged: the registry shows the patient as sealed.
+			}
+		});
+		return out;
+	}
+
 	/** Key shares this node owes (grants in force, emergency accesses) appended in one block; the number of wraps made. */
 	async shareKeys(now = Date.now()): Promise<number> {
 		const txs = this.keyring.pendingShares(this.view(), now);
