@@ -11,7 +11,7 @@ import { chromium, expect, type BrowserContext, type Page } from '@playwright/te
 import { chromiumArgs, chromiumPath } from '../../scripts/chromium.js';
 import { openApp, waitUntilOpen } from './support.js';
 
-export { openApp };
+export { openApp, waitUntilOpen };
 
 export interface Node {
 	readonly name: string;
