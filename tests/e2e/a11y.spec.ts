@@ -1,0 +1,59 @@
+// Accessibility of the main pages, checked with axe-core (WCAG 2.1 A and AA rules) in
+// Chromium: the lock screen, the first screen, the ledger, the Patients tab (registry,
+// registration form, chart with the encounter form open, the patient's view, the import
+// panel), the Network and Members tabs. Keyboard use: every form is filled and submitted
+// with the keyboard in the records specs; here the tab list is walked with arrow keys.
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { registerPatient } from './records-support.js';
+import { createNetwork, submitPassphrase } from './support.js';
+
+async function expectNoViolations(page: Page, where: string): Promise<void> {
+	const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+	const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join('\n  ')}`);
+	expect(found, `${where}:\n${found.join('\n')}`).toEqual([]);
+	expect(result.passes.length, `${where}: axe ran its rules`).toBeGreaterThan(10);
+}
+
+test('the main pages have no WCAG A/AA violations, and the tabs work from the keyboard', async ({ page }) => {
+	test.setTimeout(240_000);
+	await page.goto('/');
+	await expect(page.getByTestId('lock-screen')).toBeVisible();
+	await expectNoViolations(page, 'first run: choose a passphrase');
+	await submitPassphrase(page);
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network', { timeout: 30_000 });
+	await expectNoViolations(page, 'no network yet');
+
+	await createNetwork(page, 'Harbour Clinic');
+	await expectNoViolations(page, 'ledger tab');
+
+	await registerPatient(page, 'Amina', 'Okonkwo', '1984-03-02', '48151623');
+	await expectNoViolations(page, 'patients: chart');
+	await page.getByTestId('new-encounter').click();
+	await expectNoViolations(page, 'patients: encounter form');
+	await page.getByTestId('register-patient').click();
+	await expectNoViolations(page, 'patients: registration form');
+	await page.getByTestId('open-patient-view').click();
+	await expectNoViolations(page, "patients: patient's view (closed)");
+	await page.getByTestId('open-import').click();
+	await expectNoViolations(page, 'patients: import');
+
+	// The tab list: arrow keys move the selection, as in every tab list.
+	await page.getByTestId('tab-patients').focus();
+	await page.keyboard.press('ArrowRight');
+	await expect(page.getByTestId('tab-network')).toHaveAttribute('aria-selected', 'true');
+	await expect(page.getByTestId('tab-network')).toBeFocused();
+	await expectNoViolations(page, 'network tab');
+	await page.keyboard.press('ArrowRight');
+	await expect(page.getByTestId('tab-members')).toHaveAttribute('aria-selected', 'true');
+	await expectNoViolations(page, 'members tab');
+});
+
+test('the lock screen after a reload has no violations', async ({ page }) => {
+	await page.goto('/');
+	await submitPassphrase(page);
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network', { timeout: 30_000 });
+	await page.reload();
+	await expect(page.getByTestId('lock-screen')).toHaveAttribute('data-mode', 'unlock');
+	await expectNoViolations(page, 'lock screen (unlock)');
+});
