@@ -98,14 +98,41 @@ function kek(shared: Uint8Array, eph: Uint8Array, readerX: Uint8Array): Uint8Arr
 	return hkdf(sha256, shared, new Uint8Array([...eph, ...readerX]), WRAP_INFO, KEY_BYTES);
 }
 
+/** Montgomery forms of readers' keys, cached: a sealing node wraps for the same few readers again and again. */
+const montgomery = new Map<string, Uint8Array>();
+function readerX(reader: string, ed25519Public: Uint8Array): Uint8Array {
+	let x = montgomery.get(reader);
+	if (!x) {
+		x = encryptionPublicKey(ed25519Public);
+		if (montgomery.size > 4096) montgomery.clear();
+		montgomery.set(reader, x);
+	}
+	return x;
+}
+
 /** Wraps `dataKey` for the reader whose ed25519 public key (hex) is `reader`. */
 export function wrapKey(dataKey: Uint8Array, reader: string, readerEd25519Public: Uint8Array, context: RecordContext): WrappedKey {
+	return wrapKeyFor(dataKey, [{ reader, publicKey: readerEd25519Public }], context)[0]!;
+}
+
+/**
+ * Wraps `dataKey` for several readers with one ephemeral key pair: each reader's
+ * key-encryption key still differs (its own shared secret, and its key in the HKDF salt
+ * and in the associated data), and each wrap has its own nonce.
+ */
+export function wrapKeyFor(dataKey: Uint8Array, readers: readonly { reader: string; publicKey: Uint8Array }[], context: RecordContext): WrappedKey[] {
 	const ephSecret = x25519.utils.randomSecretKey();
 	const eph = x25519.getPublicKey(ephSecret);
-	const readerX = encryptionPublicKey(readerEd25519Public);
-	const key = kek(x25519.getSharedSecret(ephSecret, readerX), eph, readerX);
-	const nonce = random(NONCE_BYTES);
-	return { eph, nonce, wrapped: xchacha20poly1305(key, nonce, wrapAad(context, reader)).encrypt(dataKey) };
+	try {
+		return readers.map(({ reader, publicKey }) => {
+			const x = readerX(reader, publicKey);
+			const key = kek(x25519.getSharedSecret(ephSecret, x), eph, x);
+			const nonce = random(NONCE_BYTES);
+			return { eph, nonce, wrapped: xchacha20poly1305(key, nonce, wrapAad(context, reader)).encrypt(dataKey) };
+		});
+	} finally {
+		ephSecret.fill(0);
+	}
 }
 
 /** Unwraps a data key with the reader's X25519 secret; throws {@link EnvelopeError} when it is not for this reader or was changed. */

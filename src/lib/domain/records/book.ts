@@ -4,7 +4,7 @@
  * may open, decrypted from its block; the others listed as sealed), list the patients
  * this node can name, and share keys the ledger says others should have.
  */
-import { fromHex, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
+import { decodeBlock, fromHex, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
 import type { AccessState } from '../privacy/access.js';
 import { EnvelopeError, type Category } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
@@ -91,16 +91,21 @@ export class RecordBook {
 		const entries = rids.map((rid) => [rid, view.records.records[rid]!] as const);
 		const wanted = [...new Set(entries.flatMap(([, r]) => r.versions.map((v) => v.block as BlockId)))];
 		const stored = await this.ledger.store.getMany(wanted);
-		const bytesOf = new Map(wanted.map((id, i) => [id, stored[i]?.bytes]));
+		// Each block decoded once: one block often holds a whole visit, or a whole imported patient.
+		const txsOf = new Map<BlockId, readonly Tx[] | undefined>();
+		wanted.forEach((id, i) => {
+			const bytes = stored[i]?.bytes;
+			txsOf.set(id, bytes ? decodeBlock(bytes).txs : undefined);
+		});
 		const reads: ReadEvent[] = [];
 		const records = entries.map(([rid, r]): RecordView => {
 			const allowed = accessBasis(view, this.keyring.self, patient, r.category, now) !== null;
 			const versions = r.versions.map((v): VersionView => {
 				if (!allowed) return { ...v, resource: null, sealed: 'no-access' };
-				const bytes = bytesOf.get(v.block as BlockId);
+				const txs = txsOf.get(v.block as BlockId);
 				try {
-					if (!bytes) throw new EnvelopeError('the block is missing from this browser');
-					const resource = decodeResource(this.keyring.openVersion(view, rid, v, bytes));
+					if (!txs) throw new EnvelopeError('the block is missing from this browser');
+					const resource = decodeResource(this.keyring.openTx(view, rid, v, txs[v.index]));
 					return { ...v, resource, sealed: null };
 				} catch (error) {
 					if (error instanceof NoAccessError) return { ...v, resource: null, sealed: 'no-access' };

@@ -19,7 +19,7 @@ import type { Category } from '../privacy/envelope.js';
 import { recordsView, type RecordBook } from './book.js';
 import { newPatientKey } from './card.js';
 import { categoryOf, encodeResource, RESOURCE_TYPES, validateResource, type ClinicalResource, type FhirIssue } from './fhir.js';
-import { withGrants, type SealBatch } from './keyring.js';
+import { newPatientView, type SealBatch } from './keyring.js';
 import { PatientSession } from './patient.js';
 
 /** Largest Bundle text taken (a 1,000-patient export is about 30 MB). */
@@ -161,7 +161,7 @@ export async function runImport(
 		const session = new PatientSession(p.seed.slice());
 		try {
 			const { grant, tx } = session.grant({ grantee: options.grantee, categories: options.categories, purpose: 'treatment', days: 5 * 365, now });
-			const view = withGrants(base, [grant]);
+			const view = newPatientView(base, grant);
 			const seal: SealBatch = new Map();
 			let block: Tx[] = [tx];
 			let bytes = 0;

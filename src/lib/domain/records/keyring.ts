@@ -12,7 +12,7 @@
 import { decodeBlock, fromHex, toHex, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
 import { grantsFor, type Grant } from '../privacy/consent.js';
 import { currentEpoch, type AccessState } from '../privacy/access.js';
-import { EnvelopeError, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, type Category, type RecordContext, type WrappedKey } from '../privacy/envelope.js';
+import { EnvelopeError, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, wrapKeyFor, type Category, type RecordContext, type WrappedKey } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
 import type { KeyEntry, RecordsState, RecordVersion } from './fold.js';
 import { MAX_WRAPS } from './txs.js';
@@ -29,11 +29,13 @@ export interface RecordsView {
 /** Keys made while sealing several records before any is on the ledger, by `patient/category/epoch`. */
 export type SealBatch = Map<string, { kid: string; key: Uint8Array; readers: readonly string[] }>;
 
-/** `view` as it will be once `grants` (checked, not yet appended) are on the ledger. */
-export function withGrants(view: RecordsView, grants: readonly Grant[]): RecordsView {
-	if (grants.length === 0) return view;
-	const added = Object.fromEntries(grants.map((g) => [g.id, { ...g, revoked: false, block: '' }]));
-	return { ...view, access: { ...view.access, grants: { ...view.access.grants, ...added } } };
+/**
+ * The view for sealing the first records of a patient key made just now (an import): the
+ * only grant is the one being written with them, and no key of that patient exists yet.
+ * Built in constant time, so an import of n patients does not scan every grant n times.
+ */
+export function newPatientView(view: RecordsView, grant: Grant): RecordsView {
+	return { ...view, access: { grants: { [grant.id]: { ...grant, revoked: false, block: '' } }, epochs: {} }, records: { ...view.records, keys: {} } };
 }
 
 export class NoAccessError extends Error {
@@ -107,11 +109,15 @@ export class Keyring {
 	 * when this node holds no key for it, {@link EnvelopeError} when anything was changed.
 	 */
 	openVersion(view: RecordsView, rid: string, version: RecordVersion, blockBytes: Uint8Array): Uint8Array {
+		return this.openTx(view, rid, version, decodeBlock(blockBytes).txs[version.index]);
+	}
+
+	/** {@link openVersion} from the block's decoded transaction (a chart decodes each block once). */
+	openTx(view: RecordsView, rid: string, version: RecordVersion, tx: Tx | undefined): Uint8Array {
 		const record = view.records.records[rid];
 		if (!record) throw new NoAccessError('no such record');
 		const key = this.dataKey(view, version.kid);
 		if (!key) throw new NoAccessError('this node holds no key for this record: the patient has not granted it access to this category');
-		const tx = decodeBlock(blockBytes).txs[version.index];
 		if (!tx || tx.t !== 'record.put' || toHex(tx.rid as Uint8Array) !== rid) throw new EnvelopeError('the block does not hold this record');
 		return openRecord(key, { nonce: tx.nonce as Uint8Array, ct: tx.ct as Uint8Array }, { ...contextOf(view.net, { patient: record.patient, category: record.category, epoch: version.epoch }), rid });
 	}
@@ -220,10 +226,8 @@ function wrapTxs(net: string, e: Pick<KeyEntry, 'patient' | 'category' | 'epoch'
 	const context = contextOf(net, e);
 	const txs: Tx[] = [];
 	for (let i = 0; i < readers.length; i += MAX_WRAPS) {
-		const wraps = readers.slice(i, i + MAX_WRAPS).map((reader) => {
-			const w = wrapKey(key, reader, fromHex(reader), context);
-			return { reader: fromHex(reader), eph: w.eph, nonce: w.nonce, wrapped: w.wrapped };
-		});
+		const chunk = readers.slice(i, i + MAX_WRAPS).map((reader) => ({ reader, publicKey: fromHex(reader) }));
+		const wraps = wrapKeyFor(key, chunk, context).map((w, j) => ({ reader: chunk[j]!.publicKey, eph: w.eph, nonce: w.nonce, wrapped: w.wrapped }));
 		txs.push({ t: 'key.wrap', patient: fromHex(e.patient), category: e.category, epoch: e.epoch, kid: fromHex(kid), wraps, ...extra });
 	}
 	return txs;

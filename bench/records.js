@@ -1,0 +1,152 @@
+// `npm run bench` (records part): the Patients tab of the built app (build/, the code that
+// ships) served by server/start.js and driven in Debian's Chromium through playwright-core.
+//
+//   import_1000_patients_s   a FHIR Bundle of 1,000 synthetic patients (~50,000 resources,
+//                            ~30 MB of JSON) imported through the Import FHIR panel: every
+//                            resource validated, encrypted (XChaCha20-Poly1305 under per
+//                            patient/category keys wrapped with X25519), each patient's grant
+//                            signed with its new key, ~1,000 signed blocks in IndexedDB.
+//                            From the Import button to the "Imported" message. Goal < 60 s.
+//   chart_open_ms            a patient with 500 entries in a ledger of 100,000 blocks: from
+//                            the click on the patient to the timeline showing all 500
+//                            entries decrypted (median of 5; another chart is opened between
+//                            runs). Goal < 200 ms.
+//
+//   node bench/records.js             full sizes (about 5-10 minutes on 2 cores)
+//   node bench/records.js --quick     100 patients and a 10,000-block ledger
+//   node bench/records.js --no-build  use build/ as it is
+import { spawnSync } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { startServer as startApp } from '../server/start.js';
+import { chromiumArgs, chromiumPath } from '../scripts/chromium.js';
+import { startServer as startVite } from './harness.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const PATIENTS = quick ? 100 : 1000;
+const BLOCKS = quick ? 10_000 : 100_000;
+const CHART_ENTRIES = 500;
+const RUNS = 5;
+const PASSPHRASE = 'benchmark passphrase';
+const GOALS = { import_1000_patients_s: 60, chart_open_ms: 200 };
+const started = performance.now();
+const log = (message) => process.stderr.write(`[bench records ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+if (!argv.includes('--no-build')) {
+	log('building the app (vite build)');
+	const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+	if (build.status !== 0) throw new Error('vite build failed');
+}
+
+// The synthetic Bundles come from the app's own generator (TypeScript, loaded through Vite).
+const vite = await startVite();
+const { syntheticBundle } = await vite.server.ssrLoadModule('/src/lib/domain/records/synthetic.ts');
+const bundle = JSON.stringify(syntheticBundle(PATIENTS, { seed: 2026, perPatient: 50 }));
+const chartBundle = syntheticBundle(1, { seed: 99, perPatient: CHART_ENTRIES });
+chartBundle.entry[0].resource.name = [{ family: 'Benchmark', given: ['Chart'] }];
+await vite.server.close();
+const resources = JSON.parse(bundle).entry.length;
+log(`bundle: ${PATIENTS} patients, ${resources} resources, ${(bundle.length / 1e6).toFixed(1)} MB`);
+
+const server = await startApp({ port: 0 });
+const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs, headless: true });
+const results = { chromium: browser.version(), patients: PATIENTS, resources, bundleMb: bundle.length / 1e6, charts: [] };
+try {
+	const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+	page.on('pageerror', (error) => process.stderr.write(`[page error] ${error.message}\n`));
+	const byId = (id) => page.locator(`[data-testid="${id}"]`);
+	const waitAttr = (id, name, value, timeout = 600_000) => page.waitForFunction(([i, n, v]) => document.querySelector(`[data-testid="${i}"]`)?.getAttribute(n) === v, [id, name, value], { timeout, polling: 200 });
+	const unlock = async (expected) => {
+		await page.waitForFunction(() => !/^(loading)?$/.test(document.querySelector('[data-testid="app"]')?.getAttribute('data-status') ?? ''), null, { timeout: 300_000, polling: 200 });
+		const status = await byId('app').getAttribute('data-status');
+		if (status === 'setup' || status === 'locked') {
+			await byId('lock-passphrase').fill(PASSPHRASE);
+			if ((await byId('lock-screen').getAttribute('data-mode')) !== 'unlock') await byId('lock-confirm').fill(PASSPHRASE);
+			await byId('lock-submit').click();
+		}
+		await waitAttr('app', 'data-status', expected, 300_000);
+	};
+	await page.goto(server.url);
+	await unlock('no-network');
+	await byId('clinic-name').fill('Benchmark Clinic');
+	await byId('create-network').click();
+	await waitAttr('app', 'data-status', 'ready', 60_000);
+
+	// import_1000_patients_s: through the Import FHIR panel.
+	await byId('tab-patients').click();
+	await byId('open-import').click();
+	await byId('import-file').setInputFiles({ name: 'bundle.json', mimeType: 'application/json', buffer: Buffer.from(bundle) });
+	await page.waitForSelector('[data-testid="import-run"]', { timeout: 300_000 });
+	const clicked = performance.now();
+	await byId('import-run').click();
+	await page.waitForSelector('[data-testid="import-done"]', { timeout: 900_000 });
+	results.importWallS = (performance.now() - clicked) / 1000;
+	results.importS = Number(await byId('import-done').getAttribute('data-ms')) / 1000;
+	results.importBlocks = Number(await byId('import-done').getAttribute('data-blocks'));
+	results.importRecords = Number(await byId('import-done').getAttribute('data-records'));
+	log(`import: ${results.importRecords} records in ${results.importBlocks} blocks, ${results.importS.toFixed(1)} s (in the app), ${results.importWallS.toFixed(1)} s from the click`);
+
+	// The chart patient, then test entries up to the ledger size (Diagnostics, 500 signed blocks per durable write).
+	await byId('import-file').setInputFiles({ name: 'chart.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(chartBundle)) });
+	await page.waitForSelector('[data-testid="import-run"]', { timeout: 60_000 });
+	await byId('import-run').click();
+	await waitAttr('import-done', 'data-records', String(CHART_ENTRIES), 300_000);
+	const size = async () => Number(await byId('ledger-size').getAttribute('data-size'));
+	await byId('tab-diagnostics').click();
+	let left = BLOCKS - (await size());
+	const fillStarted = performance.now();
+	while (left > 0) {
+		const count = Math.min(50_000, left);
+		await byId('test-count').fill(String(count));
+		await byId('test-write').click();
+		await waitAttr('test-run', 'data-done', String(count));
+		await waitAttr('test-run', 'data-running', 'false');
+		left -= count;
+		log(`fixture: ${await size()} blocks`);
+	}
+	results.fillS = (performance.now() - fillStarted) / 1000;
+	results.blocks = await size();
+
+	// A fresh page, as after a restart; the background verification finishes first.
+	await page.reload();
+	await unlock('ready');
+	await waitAttr('verify-result', 'data-outcome', 'ok', 900_000);
+	await byId('tab-patients').click();
+	await page.waitForFunction((n) => document.querySelectorAll('[data-testid="patient-row"]').length === n, PATIENTS + 1, { timeout: 120_000 });
+	for (let run = 0; run < RUNS; run++) {
+		const ms = await page.evaluate(async (entries) => {
+			const rows = [...document.querySelectorAll('[data-testid="patient-row"]')];
+			const target = rows.find((r) => r.textContent?.includes('Chart Benchmark'));
+			const other = rows.find((r) => r !== target);
+			if (!target || !other) throw new Error('patients not listed');
+			const shown = (test) => new Promise((resolve) => {
+				const check = () => (test() ? resolve(undefined) : requestAnimationFrame(check));
+				check();
+			});
+			const title = () => document.querySelector('#chart-title')?.textContent ?? '';
+			other.click();
+			await shown(() => title() !== '' && !title().includes('Chart Benchmark') && document.querySelectorAll('[data-testid="timeline-entry"]').length > 0);
+			const t0 = performance.now();
+			target.click();
+			await shown(() => title().includes('Chart Benchmark') && document.querySelectorAll('[data-testid="timeline-entry"]:not(.sealed)').length === entries);
+			return performance.now() - t0;
+		}, CHART_ENTRIES);
+		results.charts.push(Math.round(ms));
+		log(`chart open ${run + 1}/${RUNS}: ${Math.round(ms)} ms`);
+	}
+} finally {
+	await browser.close();
+	await server.close();
+}
+
+const metrics = [
+	{ metric: quick ? 'import_100_patients_s' : 'import_1000_patients_s', value: Number(results.importS.toFixed(1)), unit: 's', goal: GOALS.import_1000_patients_s, samples: [Number(results.importWallS.toFixed(1))] },
+	{ metric: quick ? 'chart_open_10k_ms' : 'chart_open_ms', value: median(results.charts), unit: 'ms', goal: GOALS.chart_open_ms, samples: results.charts }
+];
+console.log(`\nclinic-ledger records benchmarks${quick ? ' (--quick: smaller sizes, not comparable with the goals)' : ''}; Chromium ${results.chromium}`);
+console.log(`import: ${results.patients} patients, ${results.resources} resources (${results.bundleMb.toFixed(1)} MB JSON) -> ${results.importRecords} sealed records in ${results.importBlocks} blocks`);
+console.log(`chart: a patient with ${CHART_ENTRIES} entries in a ledger of ${results.blocks.toLocaleString('en')} blocks (fixture filled in ${results.fillS.toFixed(0)} s)`);
+console.log(`${'metric'.padEnd(26)}${'value'.padStart(8)}  unit  ${'goal'.padEnd(8)} samples`);
+for (const m of metrics) console.log(`${m.metric.padEnd(26)}${String(m.value).padStart(8)}  ${m.unit.padEnd(4)}  ${`< ${m.goal}`.padEnd(8)} ${m.samples.join(', ')}${m.value < m.goal ? ' met' : ' MISSED'}`);
+for (const m of metrics) console.log(JSON.stringify({ metric: m.metric, value: m.value, unit: m.unit, baseline: null, goal: m.goal }));
