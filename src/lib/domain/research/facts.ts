@@ -39,8 +39,16 @@ export const CODE_SYSTEMS: Readonly<Record<string, string>> = {
 	RXNORM: 'http://www.nlm.nih.gov/research/umls/rxnorm'
 };
 const SHORT_NAMES = new Map(Object.entries(CODE_SYSTEMS).map(([name, url]) => [url, name]));
-/** Codes are short tokens; anything longer or with other characters is not a code. */
-const CODE = /^[A-Za-z0-9.-]{1,20}$/;
+/** What a code of each system looks like; a value of another shape (an identifier typed into a code) is dropped. */
+const CODE_SHAPES: Readonly<Record<string, RegExp>> = {
+	SNOMED: /^\d{6,18}$/,
+	LOINC: /^\d{1,7}-\d$/,
+	ICD10: /^[A-Z]\d{2}(?:\.[A-Z0-9]{1,4})?$/,
+	'ICD10-CM': /^[A-Z]\d{2}(?:\.[A-Z0-9]{1,4})?$/,
+	RXNORM: /^\d{1,10}$/
+};
+/** Encounter class codes (v3 ActCode): a few capital letters. */
+const CLASS_CODE = /^[A-Z]{2,8}$/;
 const UNIT = /^[A-Za-z0-9%/.*[\]{}^-]{1,20}$/;
 
 /** Codes of a concept as `SYSTEM|code`, for the known systems only. */
@@ -48,7 +56,7 @@ export function codesOf(concept: CodeableConcept | undefined): string[] {
 	const codes: string[] = [];
 	for (const coding of concept?.coding ?? []) {
 		const system = SHORT_NAMES.get(coding.system ?? '');
-		if (system && typeof coding.code === 'string' && CODE.test(coding.code)) codes.push(`${system}|${coding.code}`);
+		if (system && typeof coding.code === 'string' && CODE_SHAPES[system]!.test(coding.code)) codes.push(`${system}|${coding.code}`);
 	}
 	return codes;
 }
@@ -108,7 +116,7 @@ export function factsOf(records: PatientRecords): Facts {
 			case 'Encounter': {
 				const e = resource as Encounter;
 				const cls = e.class?.code;
-				facts.encounters.push({ time: timeOf(e.period?.start), cls: typeof cls === 'string' && CODE.test(cls) ? cls : null });
+				facts.encounters.push({ time: timeOf(e.period?.start), cls: typeof cls === 'string' && CLASS_CODE.test(cls) ? cls : null });
 				break;
 			}
 		}

@@ -8,8 +8,8 @@
 
 /** The quasi-identifiers of one row, at full detail (as Safe Harbor leaves them). */
 export interface QuasiIdentifiers {
-	/** Age in whole years, or 90 for "90 or over". */
-	age: number;
+	/** Age in whole years (90 stands for "90 or over"), or null when unknown. */
+	age: number | null;
 	sex: string;
 	/** Safe Harbor ZIP3 ('000' for restricted areas), or null. */
 	zip3: string | null;
@@ -35,7 +35,7 @@ const band = (age: number, width: number, top: number) => {
 
 /** The generalized value of each quasi-identifier at `levels`. */
 export function generalize(q: QuasiIdentifiers, levels: Levels): { age: string; sex: string; zip3: string; year: string } {
-	const age = [band(q.age, 5, 90), band(q.age, 10, 90), band(q.age, 20, 80), '*'][levels.age]!;
+	const age = q.age === null ? '*' : [band(q.age, 5, 90), band(q.age, 10, 90), band(q.age, 20, 80), '*'][levels.age]!;
 	const sex = [q.sex, '*'][levels.sex]!;
 	const zip3 = q.zip3 === null ? '*' : [q.zip3, `${q.zip3.slice(0, 2)}*`, '*'][levels.zip3]!;
 	const year = q.year === null ? '*' : [String(q.year), `${q.year - (q.year % 5)}-${q.year - (q.year % 5) + 4}`, `${q.year - (q.year % 10)}s`, '*'][levels.year]!;
@@ -85,14 +85,14 @@ export function kAnonymize<R>(rows: readonly R[], qiOf: (row: R) => QuasiIdentif
 					}
 					let suppressed = 0;
 					for (const size of sizes.values()) if (size < k) suppressed += size;
-					const allowed = suppressed <= maxSuppressed * rows.length || suppressed === rows.length;
+					const allowed = suppressed <= maxSuppressed * rows.length || rows.length < k;
 					if (!allowed) continue;
 					if (!best || cost < best.cost || (cost === best.cost && suppressed < best.suppressed)) best = { levels, cost, suppressed };
 				}
 			}
 		}
 	}
-	// The all-'*' level is always allowed (one class, or everything dropped), so best is set.
+	// The all-'*' level always qualifies (one class of all rows, or fewer rows than k), so best is set.
 	const levels = best!.levels;
 	const generalized = qis.map((q) => generalize(q, levels));
 	const sizes = new Map<string, number>();

@@ -30,7 +30,9 @@ export type Measure =
 	/** Mean of each member's latest value of `code` in range; with noise, values are clamped to [lo, hi]. */
 	| { kind: 'mean'; code: string; lo: number; hi: number }
 	| { kind: 'histogram'; dimension: Dimension }
-	| { kind: 'crosstab'; rows: Dimension; cols: Dimension };
+	| { kind: 'crosstab'; rows: Dimension; cols: Dimension }
+	/** A k-anonymous row-level extract (extract.ts), where the study allows it; not an aggregate. */
+	| { kind: 'extract' };
 
 export interface QuerySpec {
 	cohort: CohortSpec;
@@ -188,6 +190,8 @@ export function answerQuery(patients: Iterable<PatientRecords>, consented: (pati
 	const members = cohortOf(patients, consented, spec.cohort, options.now);
 	const measure = spec.measure;
 	switch (measure.kind) {
+		case 'extract':
+			throw new Error('measure: an extract is not an aggregate (extract.ts answers it)');
 		case 'count': {
 			const count = noisy ? noisyCount(rng!, members.length, epsilon!) : members.length;
 			return { kind: 'count', count: suppressCount(count), noisy };
