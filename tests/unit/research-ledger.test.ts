@@ -6,7 +6,7 @@ import { APP_FOLDS } from '$lib/domain/folds.js';
 import { APP_RULES } from '$lib/domain/rules.js';
 import type { AccessState } from '$lib/domain/privacy/access.js';
 import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant } from '$lib/domain/privacy/consent.js';
-import { EnvelopeError, encryptionSecretKey, type Category } from '$lib/domain/privacy/envelope.js';
+import { EnvelopeError, encryptionSecretKey, unwrapKey, type Category } from '$lib/domain/privacy/envelope.js';
 import { approveStudyTx, registerStudyTx, studyConsentMessage, studyConsentTx, studyQueryTx, studyResultTx, type StudyInput } from '$lib/domain/research/study.js';
 import { consentedPatients, type ResearchState } from '$lib/domain/research/fold.js';
 import { approvalWraps, unwrapStudyKey, wrapStudyKey } from '$lib/domain/research/keys.js';
@@ -15,6 +15,10 @@ import { seededRng } from '$lib/domain/research/laplace.js';
 import { syntheticPatient } from '$lib/domain/research/synthetic.js';
 import type { PatientRecords } from '$lib/domain/research/facts.js';
 import { pseudonym } from '$lib/domain/research/deidentify.js';
+import { RecordBook } from '$lib/domain/records/book.js';
+import { Keyring } from '$lib/domain/records/keyring.js';
+import { writeSyntheticCohort } from '$lib/domain/research/demo-cohort.js';
+import { readablePatients } from '$lib/domain/research/source.js';
 
 const T0 = 1_700_000_000_000; // fixtures' fixed clock
 const DAY = 86_400_000;
@@ -22,6 +26,8 @@ const study = (over: Partial<StudyInput> = {}): StudyInput => ({ title: 'HbA1c i
 const idOf = (tx: Tx) => toHex(tx.id as Uint8Array);
 const researchOf = (l: Ledger) => l.state().research as ResearchState;
 const accessOf = (l: Ledger) => l.state().access as AccessState;
+/** What a node's keyring does for `label`: open keys wrapped for it. */
+const unwrapAs = (label: string) => (wrap: Parameters<typeof unwrapKey>[0], context: Parameters<typeof unwrapKey>[3]) => unwrapKey(wrap, authorOf(label), encryptionSecretKey(testSecret(label)), context);
 
 async function sync(...ledgers: Ledger[]) {
 	for (let round = 0; round < 2; round++) for (const a of ledgers) for (const b of ledgers) if (a !== b) await syncInto(a, b);
@@ -70,7 +76,7 @@ describe('studies on the ledger', () => {
 		const s = researchOf(researcher).studies[idOf(tx)]!;
 		expect(s).toMatchObject({ researcher: authorOf('researcher'), title: 'HbA1c in the community', ethics: 'IRB-2026-014', categories: ['encounters', 'labs'], budget: 0 });
 		expect(Object.keys(s.approvals).sort()).toEqual([authorOf('clinic-a'), authorOf('clinic-b')].sort());
-	});
+	}, 30_000);
 
 	it('the study key goes to clinic members only; both clinics derive the same pseudonyms', async () => {
 		const { clinicA, clinicB, researcher } = await network();
@@ -79,7 +85,7 @@ describe('studies on the ledger', () => {
 		await sync(clinicA, researcher);
 		const net = clinicA.net;
 		const s0 = researchOf(clinicA).studies[idOf(tx)]!;
-		const secretA = encryptionSecretKey(testSecret('clinic-a'));
+		const secretA = unwrapAs('clinic-a');
 		// A wrap for the researcher (or a payer) is refused on the ledger.
 		const key = new Uint8Array(32).fill(1);
 		await expect(clinicA.append([approveStudyTx(idOf(tx), wrapStudyKey(key, net, idOf(tx), [authorOf('researcher')]))])).rejects.toMatchObject({ code: 'TX_INVALID', message: expect.stringMatching(/clinic members only/) });
@@ -91,10 +97,10 @@ describe('studies on the ledger', () => {
 		await sync(clinicA, clinicB, researcher);
 		const s = researchOf(researcher).studies[idOf(tx)]!;
 		const keyA = unwrapStudyKey(s, net, authorOf('clinic-a'), secretA);
-		const keyB = unwrapStudyKey(s, net, authorOf('clinic-b'), encryptionSecretKey(testSecret('clinic-b')));
+		const keyB = unwrapStudyKey(s, net, authorOf('clinic-b'), unwrapAs('clinic-b'));
 		expect(keyA).not.toBeNull();
 		expect(keyB).toEqual(keyA);
-		expect(unwrapStudyKey(s, net, authorOf('researcher'), encryptionSecretKey(testSecret('researcher')))).toBeNull();
+		expect(unwrapStudyKey(s, net, authorOf('researcher'), unwrapAs('researcher'))).toBeNull();
 		expect(Object.keys(s.keys)).not.toContain(authorOf('researcher'));
 		const someone = 'ab'.repeat(32);
 		expect(pseudonym(keyA!, someone)).toBe(pseudonym(keyB!, someone));
@@ -150,18 +156,16 @@ describe('studies on the ledger', () => {
 		await sync(clinicA, clinicB, researcher);
 		const state = researchOf(researcher);
 		const query = state.queries[idOf(q)]!;
-		const s = state.studies[studyId]!;
 		expect(Object.keys(query.results).sort()).toEqual([authorOf('clinic-a'), authorOf('clinic-b')].sort());
-		const secretR = encryptionSecretKey(testSecret('researcher'));
-		const answers = Object.values(query.results).map((r) => openAnswer(r, researcher.net, s, query, secretR));
+		const answers = Object.values(query.results).map((r) => openAnswer(r, researcher.net, query, unwrapAs('researcher')));
 		const combined = combineAnswers(answers);
 		expect(combined).toMatchObject({ kind: 'table', total: { value: 40, hiddenAt: 0 }, clinics: 2 });
 		// The other clinic cannot open what was sealed for the researcher.
-		expect(() => openAnswer(Object.values(query.results)[0]!, researcher.net, s, query, encryptionSecretKey(testSecret('clinic-b')))).toThrow(EnvelopeError);
+		expect(() => openAnswer(Object.values(query.results)[0]!, researcher.net, query, unwrapAs('clinic-b'))).toThrow(EnvelopeError);
 		// Nothing in the sealed results reveals a patient key.
 		const bytes = Buffer.concat(Object.values(query.results).map((r) => Buffer.from(r.ct)));
 		for (const p of Object.values(clinics[0]!).flat()) expect(bytes.includes(Buffer.from(p.id))).toBe(false);
-	});
+	}, 60_000);
 
 	it('the privacy budget: queries spend ε, one that would exceed it is refused, exact queries refused in a DP study', async () => {
 		const { clinicA, researcher } = await network();
@@ -195,13 +199,42 @@ describe('studies on the ledger', () => {
 		await expect(clinicA.append([studyQueryTx(studyId, count, 0)])).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
 	});
 
+	it('a clinic answers from its record book: consented patients only, requested categories only, reads logged', async () => {
+		const { clinicA, researcher } = await network();
+		const reg = registerStudyTx(study({ categories: ['demographics', 'labs'] }));
+		await researcher.append([reg]);
+		await sync(clinicA, researcher);
+		await clinicA.append([approveStudyTx(idOf(reg))]);
+		const book = new RecordBook(clinicA, new Keyring(authorOf('clinic-a'), encryptionSecretKey(testSecret('clinic-a'))));
+		const s = researchOf(clinicA).studies[idOf(reg)]!;
+		expect(await writeSyntheticCohort(clinicA, book, { count: 14, consenting: 12, study: s, seed: 9, now: T0 })).toEqual({ patients: 14, consented: 12 });
+		expect(book.patients()).toHaveLength(14);
+		const state = researchOf(clinicA).studies[idOf(reg)]!;
+		const consented = consentedPatients(state, accessOf(clinicA), T0);
+		expect(consented.size).toBe(12);
+		const { patients, reads } = await readablePatients(book, consented, state.categories, T0);
+		expect(patients).toHaveLength(12);
+		for (const p of patients) {
+			expect(consented.has(p.patient)).toBe(true);
+			expect(p.resources.some((r) => r.resourceType === 'Patient')).toBe(true);
+			// Encounters were not requested: no Encounter, no vital sign, no condition.
+			expect(p.resources.every((r) => r.resourceType === 'Patient' || (r.resourceType === 'Observation' && r.category?.[0]?.coding?.[0]?.code === 'laboratory'))).toBe(true);
+		}
+		expect(new Set(reads.map((r) => r.category))).toEqual(new Set(['demographics', 'labs']));
+		await researcher.append([studyQueryTx(idOf(reg), JSON.stringify({ cohort: {}, measure: { kind: 'count' } }), 0)]);
+		await sync(clinicA, researcher);
+		const query = Object.values(researchOf(clinicA).queries)[0]!;
+		const answer = answerAtClinic({ study: state, query, access: accessOf(clinicA), patients, studyKey: null, rng: seededRng(1) });
+		expect(answer).toEqual({ kind: 'count', count: 12, noisy: false });
+	}, 60_000);
+
 	it('the fold survives a checkpoint round trip exactly', async () => {
 		const { clinicA, researcher } = await network();
 		const reg = registerStudyTx(study({ rows: true }));
 		await researcher.append([reg]);
 		await sync(clinicA, researcher);
 		const s0 = researchOf(clinicA).studies[idOf(reg)]!;
-		await clinicA.append([approveStudyTx(idOf(reg), approvalWraps(s0, clinicA.net, authorOf('clinic-a'), encryptionSecretKey(testSecret('clinic-a')), [authorOf('clinic-b')]))]);
+		await clinicA.append([approveStudyTx(idOf(reg), approvalWraps(s0, clinicA.net, authorOf('clinic-a'), unwrapAs('clinic-a'), [authorOf('clinic-b')]))]);
 		const { researchFold } = await import('$lib/domain/research/fold.js');
 		const { encodeCanonical, decodeCanonical } = await import('$lib/core/index.js');
 		const state = researchOf(clinicA);

@@ -6,7 +6,7 @@
  * recomputed from the patient keys visible on the ledger.
  */
 import { fromHex } from '$lib/core/index.js';
-import { EnvelopeError, newDataKey, unwrapKey, wrapKey, type RecordContext } from '../privacy/envelope.js';
+import { EnvelopeError, newDataKey, wrapKey, type RecordContext, type WrappedKey } from '../privacy/envelope.js';
 import type { StudyRecord } from './fold.js';
 import type { KeyWrap } from './study.js';
 
@@ -15,6 +15,9 @@ const keyContext = (net: string, study: string): RecordContext => ({ net, patien
 
 export const newStudyKey = newDataKey;
 
+/** Opens a key wrapped for this node (the node's keyring: `Keyring.openWrapped`); throws EnvelopeError when it is not. */
+export type Unwrap = (wrap: WrappedKey, context: RecordContext) => Uint8Array;
+
 /** `key` wrapped for each of `members` (hex keys). */
 export function wrapStudyKey(key: Uint8Array, net: string, study: string, members: readonly string[]): Record<string, KeyWrap> {
 	const out: Record<string, KeyWrap> = {};
@@ -22,12 +25,12 @@ export function wrapStudyKey(key: Uint8Array, net: string, study: string, member
 	return out;
 }
 
-/** The study key as `self` (with X25519 secret `secretX`) unwraps it, or null when none was wrapped for it. */
-export function unwrapStudyKey(study: StudyRecord, net: string, self: string, secretX: Uint8Array): Uint8Array | null {
+/** The study key as node `self` unwraps it, or null when none was wrapped for it. */
+export function unwrapStudyKey(study: StudyRecord, net: string, self: string, unwrap: Unwrap): Uint8Array | null {
 	const wrap = study.keys[self];
 	if (!wrap) return null;
 	try {
-		return unwrapKey(wrap, self, secretX, keyContext(net, study.id));
+		return unwrap(wrap, keyContext(net, study.id));
 	} catch (error) {
 		if (error instanceof EnvelopeError) return null;
 		throw error;
@@ -39,9 +42,9 @@ export function unwrapStudyKey(study: StudyRecord, net: string, self: string, se
  * member when the study has none yet; else the existing key (if this node holds it) for
  * the members still without it.
  */
-export function approvalWraps(study: StudyRecord, net: string, self: string, secretX: Uint8Array, clinicMembers: readonly string[]): Record<string, KeyWrap> {
+export function approvalWraps(study: StudyRecord, net: string, self: string, unwrap: Unwrap, clinicMembers: readonly string[]): Record<string, KeyWrap> {
 	const existing = Object.keys(study.keys).length > 0;
-	const key = existing ? unwrapStudyKey(study, net, self, secretX) : newStudyKey();
+	const key = existing ? unwrapStudyKey(study, net, self, unwrap) : newStudyKey();
 	if (!key) return {};
 	const targets = [...new Set([self, ...clinicMembers])].filter((m) => !study.keys[m] && m !== study.researcher);
 	return wrapStudyKey(key, net, study.id, targets);

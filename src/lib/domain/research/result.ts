@@ -7,7 +7,8 @@
  */
 import { fromHex } from '$lib/core/index.js';
 import type { AccessState } from '../privacy/access.js';
-import { newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, type RecordContext } from '../privacy/envelope.js';
+import { newDataKey, openRecord, sealRecord, wrapKey, type RecordContext } from '../privacy/envelope.js';
+import type { Unwrap } from './keys.js';
 import { extractRows, type RowExtract, type ExtractRow } from './extract.js';
 import type { PatientRecords } from './facts.js';
 import { consentedPatients, type QueryRecord, type StudyRecord } from './fold.js';
@@ -51,10 +52,10 @@ export function sealAnswer(answer: ClinicAnswer, net: string, study: StudyRecord
 	return { eph: wrap.eph, knonce: wrap.nonce, wrapped: wrap.wrapped, nonce: sealed.nonce, ct: sealed.ct };
 }
 
-/** Opens a sealed answer with the researcher's X25519 secret; throws EnvelopeError when it is not for them. */
-export function openAnswer(sealed: SealedResult, net: string, study: StudyRecord, query: QueryRecord, researcherSecretX: Uint8Array): ClinicAnswer {
+/** Opens a sealed answer on the researcher's node; throws EnvelopeError when it is not for this node. */
+export function openAnswer(sealed: SealedResult, net: string, query: QueryRecord, unwrap: Unwrap): ClinicAnswer {
 	const context = resultContext(net, query);
-	const key = unwrapKey({ eph: sealed.eph, nonce: sealed.knonce, wrapped: sealed.wrapped }, study.researcher, researcherSecretX, context);
+	const key = unwrap({ eph: sealed.eph, nonce: sealed.knonce, wrapped: sealed.wrapped }, context);
 	return JSON.parse(new TextDecoder().decode(openRecord(key, { nonce: sealed.nonce, ct: sealed.ct }, context))) as ClinicAnswer;
 }
 

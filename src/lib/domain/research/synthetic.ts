@@ -15,7 +15,7 @@ export const SYNTHETIC_CONDITIONS = [
 	{ code: '35489007', display: 'Depressive disorder' }
 ];
 export const SYNTHETIC_OBSERVATIONS = [
-	{ code: '4548-4', unit: '%', mean: 6.2, sd: 1.1 },
+	{ code: '4548-4', unit: '%', mean: 6.2, sd: 1.1, lab: true },
 	{ code: '8480-6', unit: 'mm[Hg]', mean: 128, sd: 16 },
 	{ code: '39156-5', unit: 'kg/m2', mean: 27, sd: 5 },
 	{ code: '29463-7', unit: 'kg', mean: 78, sd: 15 }
@@ -31,9 +31,8 @@ const dateIn = (rng: Rng, from: number, to: number) => {
 };
 const normal = (rng: Rng) => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
 
-/** One synthetic patient with about `resources` resources. */
-export function syntheticPatient(rng: Rng, resources = 50): PatientRecords {
-	const patient = toHex(Uint8Array.from({ length: 32 }, () => Math.floor(rng.next() * 256)));
+/** One synthetic patient with about `resources` resources, under key `patient` (random when absent). */
+export function syntheticPatient(rng: Rng, resources = 50, patient = toHex(Uint8Array.from({ length: 32 }, () => Math.floor(rng.next() * 256)))): PatientRecords {
 	const ref = { reference: `Patient/${patient}` };
 	const where = Math.floor(rng.next() * ZIPS.length);
 	const out: Resource[] = [
@@ -53,7 +52,7 @@ export function syntheticPatient(rng: Rng, resources = 50): PatientRecords {
 		out.push({ resourceType: 'Condition', id: `c${i}`, subject: ref, code: { coding: [{ system: CODE_SYSTEMS.SNOMED, code: c.code, display: c.display }] }, onsetDateTime: dateIn(rng, 2015, 2025) } satisfies Condition);
 	}
 	const encounters = Math.max(1, Math.round(resources * 0.12));
-	for (let i = 0; i < encounters; i++) out.push({ resourceType: 'Encounter', id: `e${i}`, status: 'finished', class: { code: 'AMB' }, subject: ref, period: { start: `${dateIn(rng, 2015, 2025)}T09:30:00Z` } } satisfies Encounter);
+	for (let i = 0; i < encounters; i++) out.push({ resourceType: 'Encounter', id: `e${i}`, status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: ref, period: { start: `${dateIn(rng, 2015, 2025)}T09:30:00Z` } } satisfies Encounter);
 	for (let i = out.length; i < resources; i++) {
 		const o = pick(rng, SYNTHETIC_OBSERVATIONS);
 		out.push({
@@ -61,9 +60,10 @@ export function syntheticPatient(rng: Rng, resources = 50): PatientRecords {
 			id: `o${i}`,
 			status: 'final',
 			subject: ref,
+			...('lab' in o ? { category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }] } : {}),
 			code: { coding: [{ system: CODE_SYSTEMS.LOINC, code: o.code }] },
 			effectiveDateTime: dateIn(rng, 2015, 2025),
-			valueQuantity: { value: Math.round((o.mean + o.sd * normal(rng)) * 10) / 10, unit: o.unit, code: o.unit }
+			valueQuantity: { value: Math.round((o.mean + o.sd * normal(rng)) * 10) / 10, unit: o.unit, system: 'http://unitsofmeasure.org', code: o.unit }
 		} satisfies Observation);
 	}
 	return { patient, resources: out };
