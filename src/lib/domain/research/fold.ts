@@ -34,6 +34,8 @@ export interface StudyRecord {
 	spent: number;
 	/** Grant ids the patient put towards this study, by patient key. */
 	consents: Record<string, string[]>;
+	/** The member (clinic node) that first wrote each patient's study consent, by patient key. */
+	consentedAt: Record<string, string>;
 	queries: string[];
 }
 
@@ -102,6 +104,7 @@ export const researchFold: Fold<ResearchState> = {
 						keys: {},
 						spent: 0,
 						consents: {},
+						consentedAt: {},
 						queries: []
 					};
 					break;
@@ -121,6 +124,7 @@ export const researchFold: Fold<ResearchState> = {
 					if (!study) break;
 					const patient = toHex(tx.patient as Uint8Array);
 					const grant = toHex(tx.grant as Uint8Array);
+					study.consentedAt[patient] ??= block.author;
 					const list = (study.consents[patient] ??= []);
 					if (!list.includes(grant)) list.push(grant);
 					break;
@@ -168,6 +172,7 @@ export const researchFold: Fold<ResearchState> = {
 				approvals: { ...s.approvals },
 				keys: Object.fromEntries(Object.entries(s.keys).map(([m, w]) => [m, { ...w }])),
 				consents: Object.fromEntries(Object.entries(s.consents).map(([p, g]) => [p, [...g]])),
+				consentedAt: { ...s.consentedAt },
 				queries: [...s.queries]
 			};
 		}
