@@ -76,8 +76,9 @@ export class ResearchWorkspace {
 			.map((study) => {
 				const inForce = consentedPatients(study, access, now);
 				const members = new Set([...Object.keys(study.approvals), ...Object.values(study.consentedAt)]);
+				// Copies: the fold changes its objects in place, and the view must see new ones to redraw.
 				return {
-					study,
+					study: structuredClone(study),
 					consented: inForce.size,
 					clinics: [...members].map((member) => ({
 						member,
@@ -85,7 +86,7 @@ export class ResearchWorkspace {
 						approved: study.approvals[member] ?? null,
 						consents: [...inForce].filter((p) => study.consentedAt[p] === member).length
 					})),
-					queries: study.queries.map((id) => research.queries[id]!).concat(Object.values(research.queries).filter((q) => q.study === study.id && q.status === 'refused'))
+					queries: structuredClone(study.queries.map((id) => research.queries[id]!).concat(Object.values(research.queries).filter((q) => q.study === study.id && q.status === 'refused')))
 				};
 			});
 		// Answers that arrived since a result was opened: open again.
