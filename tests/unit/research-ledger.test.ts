@@ -221,6 +221,8 @@ describe('studies on the ledger', () => {
 			expect(p.resources.every((r) => r.resourceType === 'Patient' || (r.resourceType === 'Observation' && r.category?.[0]?.coding?.[0]?.code === 'laboratory'))).toBe(true);
 		}
 		expect(new Set(reads.map((r) => r.category))).toEqual(new Set(['demographics', 'labs']));
+		// The researcher queries once it has seen the approval (a query ordered before any approval is refused).
+		await sync(clinicA, researcher);
 		await researcher.append([studyQueryTx(idOf(reg), JSON.stringify({ cohort: {}, measure: { kind: 'count' } }), 0)]);
 		await sync(clinicA, researcher);
 		const query = Object.values(researchOf(clinicA).queries)[0]!;

@@ -7,7 +7,7 @@
  */
 import type { Ledger } from '$lib/core/index.js';
 import type { AccessState } from '$lib/domain/privacy/access.js';
-import type { MemberNames } from '$lib/domain/members.js';
+import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
 import { accessLogTx, RecordBook } from '$lib/domain/records/book.js';
 import type { Keyring } from '$lib/domain/records/keyring.js';
 import { writeSyntheticCohort } from '$lib/domain/research/demo-cohort.js';
@@ -35,6 +35,8 @@ export class ResearchWorkspace {
 	self = $state<string | null>(null);
 	role = $state<string | null>(null);
 	names = $state.raw<MemberNames>({});
+	/** The clinic each device belongs to (member-clinics fold). */
+	clinics = $state.raw<MemberClinics>({});
 	busy = $state(false);
 	error = $state<string | null>(null);
 	notice = $state<string | null>(null);
@@ -68,6 +70,7 @@ export class ResearchWorkspace {
 		const research = state.research as ResearchState;
 		const access = state.access as AccessState;
 		this.names = { ...(state['member-names'] as MemberNames) };
+		this.clinics = { ...(state['member-clinics'] as MemberClinics) };
 		this.self = ledger.author;
 		this.role = ledger.author ? (ledger.roster().get(ledger.author) ?? null) : null;
 		const now = Date.now();
@@ -156,9 +159,12 @@ export class ResearchWorkspace {
 		}, () => 'Query on the ledger. Each participating clinic answers it from its own consented patients.').then(Boolean);
 	}
 
-	/** Whether this node should answer `query` (a clinic node of an approving clinic, not yet answered). */
+	/** Whether this node should answer `query`: a clinic node whose clinic (its own key, or the clinic it belongs to) approved the study, not yet answered. */
 	canAnswer(view: StudyView, query: QueryRecord): boolean {
-		return query.status === 'accepted' && !!this.self && !query.results[this.self] && !!this.role && ANSWER_ROLES.includes(this.role) && Object.keys(view.study.approvals).length > 0;
+		const self = this.self;
+		if (query.status !== 'accepted' || !self || query.results[self] || !this.role || !ANSWER_ROLES.includes(this.role)) return false;
+		const clinic = this.clinics[self];
+		return view.study.approvals[self] !== undefined || (clinic !== undefined && view.study.approvals[clinic] !== undefined);
 	}
 
 	answer(queryId: string): Promise<boolean> {
