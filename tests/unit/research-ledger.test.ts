@@ -19,6 +19,8 @@ import { RecordBook } from '$lib/domain/records/book.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { writeSyntheticCohort } from '$lib/domain/research/demo-cohort.js';
 import { readablePatients } from '$lib/domain/research/source.js';
+import { consentTxs, withdrawTxs } from '$lib/domain/research/consent.js';
+import { PatientSession } from '$lib/domain/records/patient.js';
 
 const T0 = 1_700_000_000_000; // fixtures' fixed clock
 const DAY = 86_400_000;
@@ -229,6 +231,22 @@ describe('studies on the ledger', () => {
 		const answer = answerAtClinic({ study: state, query, access: accessOf(clinicA), patients, studyKey: null, rng: seededRng(1) });
 		expect(answer).toEqual({ kind: 'count', count: 12, noisy: false });
 	}, 60_000);
+
+	it('a patient present with their key consents to a study and withdraws', async () => {
+		const { clinicA, researcher } = await network();
+		const reg = registerStudyTx(study());
+		await researcher.append([reg]);
+		await sync(clinicA, researcher);
+		const s = () => researchOf(clinicA).studies[idOf(reg)]!;
+		const session = new PatientSession(generateSecretKey());
+		await clinicA.append(consentTxs(session, s(), T0));
+		expect(consentedPatients(s(), accessOf(clinicA), T0 + 1).has(session.patient)).toBe(true);
+		expect(s().consentedAt[session.patient]).toBe(authorOf('clinic-a'));
+		await clinicA.append(withdrawTxs(session, s(), accessOf(clinicA), T0 + 2));
+		expect(consentedPatients(s(), accessOf(clinicA), T0 + 3).has(session.patient)).toBe(false);
+		expect(withdrawTxs(session, s(), accessOf(clinicA), T0 + 4)).toEqual([]);
+		session.close();
+	});
 
 	it('the fold survives a checkpoint round trip exactly', async () => {
 		const { clinicA, researcher } = await network();

@@ -10,6 +10,9 @@ import type { AccessState } from '$lib/domain/privacy/access.js';
 import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
 import { accessLogTx, RecordBook } from '$lib/domain/records/book.js';
 import type { Keyring } from '$lib/domain/records/keyring.js';
+import { CardError, openCard } from '$lib/domain/records/card.js';
+import { PatientSession } from '$lib/domain/records/patient.js';
+import { consentTxs, withdrawTxs } from '$lib/domain/research/consent.js';
 import { writeSyntheticCohort } from '$lib/domain/research/demo-cohort.js';
 import { consentedPatients, queryRefusal, type QueryRecord, type ResearchState, type StudyRecord } from '$lib/domain/research/fold.js';
 import { approvalWraps, unwrapStudyKey } from '$lib/domain/research/keys.js';
@@ -197,6 +200,34 @@ export class ResearchWorkspace {
 		} catch (error) {
 			this.results = { ...this.results, [queryId]: { result: null, clinics: 0, error: messageOf(error) } };
 		}
+	}
+
+	/** A patient present with their card and PIN consents to the study (`withdraw`: revokes their consent to it). */
+	patientConsent(studyId: string, code: string, pin: string, withdraw: boolean): Promise<boolean> {
+		return this.#run(
+			async () => {
+				const { ledger } = this.#need();
+				const study = (ledger.state().research as ResearchState).studies[studyId];
+				if (!study) throw new Error('No such study.');
+				let seed: Uint8Array;
+				try {
+					seed = (await openCard(code, pin)).seed;
+				} catch (error) {
+					throw new Error(error instanceof CardError ? error.message : `The card could not be opened: ${messageOf(error)}`);
+				}
+				const session = new PatientSession(seed);
+				try {
+					const now = Date.now();
+					const txs = withdraw ? withdrawTxs(session, study, ledger.state().access as AccessState, now) : consentTxs(session, study, now);
+					if (txs.length === 0) throw new Error('This patient has no consent in force for this study.');
+					await ledger.append(txs);
+					return withdraw;
+				} finally {
+					session.close();
+				}
+			},
+			(withdrew) => (withdrew ? 'Consent withdrawn: this patient is no longer counted in the study, at any clinic.' : 'Consent recorded, signed with the patient’s key.')
+		).then((v) => v !== null);
 	}
 
 	/** Synthetic test patients at this clinic (demo and tests): `consenting` of them consent to the study. */
