@@ -10,7 +10,7 @@ import { EnvelopeError, encryptionSecretKey, unwrapKey, type Category } from '$l
 import { approveStudyTx, registerStudyTx, studyConsentMessage, studyConsentTx, studyQueryTx, studyResultTx, type StudyInput } from '$lib/domain/research/study.js';
 import { consentedPatients, type ResearchState } from '$lib/domain/research/fold.js';
 import { approvalWraps, unwrapStudyKey, wrapStudyKey } from '$lib/domain/research/keys.js';
-import { answerAtClinic, combineAnswers, openAnswer, sealAnswer } from '$lib/domain/research/result.js';
+import { answerAtClinic, answersToCombine, combineAnswers, openAnswer, sealAnswer } from '$lib/domain/research/result.js';
 import { seededRng } from '$lib/domain/research/laplace.js';
 import { syntheticPatient } from '$lib/domain/research/synthetic.js';
 import type { PatientRecords } from '$lib/domain/research/facts.js';
@@ -159,7 +159,13 @@ describe('studies on the ledger', () => {
 		const state = researchOf(researcher);
 		const query = state.queries[idOf(q)]!;
 		expect(Object.keys(query.results).sort()).toEqual([authorOf('clinic-a'), authorOf('clinic-b')].sort());
-		const answers = Object.values(query.results).map((r) => openAnswer(r, researcher.net, query, unwrapAs('researcher')));
+		const s = state.studies[studyId]!;
+		expect(answersToCombine(s, query, {})).toHaveLength(2);
+		// A second device of clinic A answering too would not count A twice; an answer from a clinic that did not approve is left out.
+		const device = { eph: new Uint8Array(32), knonce: new Uint8Array(24), wrapped: new Uint8Array(48), nonce: new Uint8Array(24), ct: new Uint8Array(16), block: 'x' };
+		const twice = { ...query, results: { ...query.results, ['d1'.repeat(32)]: { ...device, time: T0 + 999 }, ['e1'.repeat(32)]: { ...device, time: T0 } } };
+		expect(answersToCombine(s, twice, { ['d1'.repeat(32)]: authorOf('clinic-a') })).toHaveLength(2);
+		const answers = answersToCombine(s, query, {}).map((r) => openAnswer(r, researcher.net, query, unwrapAs('researcher')));
 		const combined = combineAnswers(answers);
 		expect(combined).toMatchObject({ kind: 'table', total: { value: 40, hiddenAt: 0 }, clinics: 2 });
 		// The other clinic cannot open what was sealed for the researcher.

@@ -18,7 +18,7 @@ import { consentedPatients, queryRefusal, type QueryRecord, type ResearchState, 
 import { approvalWraps, unwrapStudyKey } from '$lib/domain/research/keys.js';
 import { secureRng } from '$lib/domain/research/laplace.js';
 import type { QuerySpec } from '$lib/domain/research/query.js';
-import { answerAtClinic, combineAnswers, openAnswer, sealAnswer, type CombinedResult } from '$lib/domain/research/result.js';
+import { answerAtClinic, answersToCombine, combineAnswers, openAnswer, sealAnswer, type CombinedResult } from '$lib/domain/research/result.js';
 import { readablePatients } from '$lib/domain/research/source.js';
 import { ANSWER_ROLES, approveStudyTx, KEY_HOLDER_ROLES, registerStudyTx, studyProblem, studyQueryTx, studyResultTx, type StudyInput } from '$lib/domain/research/study.js';
 
@@ -98,7 +98,7 @@ export class ResearchWorkspace {
 		// Answers that arrived since a result was opened: open again.
 		for (const id of Object.keys(this.results)) {
 			const q = research.queries[id];
-			if (q && Object.keys(q.results).length !== this.results[id]!.clinics) this.openResults(id);
+			if (q && answersToCombine(research.studies[q.study]!, q, this.clinics).length !== this.results[id]!.clinics) this.openResults(id);
 		}
 	}
 
@@ -166,8 +166,10 @@ export class ResearchWorkspace {
 	canAnswer(view: StudyView, query: QueryRecord): boolean {
 		const self = this.self;
 		if (query.status !== 'accepted' || !self || query.results[self] || !this.role || !ANSWER_ROLES.includes(this.role)) return false;
-		const clinic = this.clinics[self];
-		return view.study.approvals[self] !== undefined || (clinic !== undefined && view.study.approvals[clinic] !== undefined);
+		const clinic = this.clinics[self] ?? self;
+		if (view.study.approvals[self] === undefined && view.study.approvals[clinic] === undefined) return false;
+		// Another device of this clinic answered already: one answer per clinic counts.
+		return !Object.keys(query.results).some((author) => (this.clinics[author] ?? author) === clinic);
 	}
 
 	answer(queryId: string): Promise<boolean> {
@@ -192,9 +194,10 @@ export class ResearchWorkspace {
 	openResults(queryId: string): void {
 		try {
 			const { ledger, keyring } = this.#need();
-			const query = (ledger.state().research as ResearchState).queries[queryId];
+			const research = ledger.state().research as ResearchState;
+			const query = research.queries[queryId];
 			if (!query) throw new Error('No such query.');
-			const sealed = Object.values(query.results);
+			const sealed = answersToCombine(research.studies[query.study]!, query, this.clinics);
 			const answers = sealed.map((r) => openAnswer(r, ledger.net, query, (w, c) => keyring.unwrapForSelf(w, c)));
 			this.results = { ...this.results, [queryId]: { result: combineAnswers(answers), clinics: sealed.length, error: null } };
 		} catch (error) {

@@ -59,6 +59,22 @@ export function openAnswer(sealed: SealedResult, net: string, query: QueryRecord
 	return JSON.parse(new TextDecoder().decode(openRecord(key, { nonce: sealed.nonce, ct: sealed.ct }, context))) as ClinicAnswer;
 }
 
+/**
+ * The sealed answers that count for `query`: one per clinic (a device counts for the
+ * clinic it belongs to, `clinics`; the earliest answer wins), and only from clinics that
+ * approved the study. Two devices of one clinic answering would otherwise count its
+ * patients twice.
+ */
+export function answersToCombine(study: StudyRecord, query: QueryRecord, clinics: Readonly<Record<string, string>>): SealedResult[] {
+	const byClinic = new Map<string, SealedResult & { time: number }>();
+	for (const [author, result] of Object.entries(query.results).sort(([a, x], [b, y]) => x.time - y.time || (a < b ? -1 : 1))) {
+		const clinic = clinics[author] ?? author;
+		if (study.approvals[clinic] === undefined && study.approvals[author] === undefined) continue;
+		if (!byClinic.has(clinic)) byClinic.set(clinic, result);
+	}
+	return [...byClinic.values()];
+}
+
 /** Clinics' answers to one query, combined. */
 export function combineAnswers(answers: readonly ClinicAnswer[]): CombinedResult | null {
 	if (answers.length === 0) return null;
