@@ -21,6 +21,7 @@ import { writeSyntheticCohort } from '$lib/domain/research/demo-cohort.js';
 import { readablePatients } from '$lib/domain/research/source.js';
 import { consentTxs, withdrawTxs } from '$lib/domain/research/consent.js';
 import { PatientSession } from '$lib/domain/records/patient.js';
+import { summarizeTx } from '$lib/domain/tx-summary.js';
 
 const T0 = 1_700_000_000_000; // fixtures' fixed clock
 const DAY = 86_400_000;
@@ -78,6 +79,8 @@ describe('studies on the ledger', () => {
 		const s = researchOf(researcher).studies[idOf(tx)]!;
 		expect(s).toMatchObject({ researcher: authorOf('researcher'), title: 'HbA1c in the community', ethics: 'IRB-2026-014', categories: ['encounters', 'labs'], budget: 0 });
 		expect(Object.keys(s.approvals).sort()).toEqual([authorOf('clinic-a'), authorOf('clinic-b')].sort());
+		expect(summarizeTx(tx).text).toBe('Study registered: HbA1c in the community (ethics IRB-2026-014)');
+		expect(summarizeTx(studyQueryTx(idOf(tx), '{}', 250)).text).toMatch(/spending ε 0\.250$/);
 	}, 30_000);
 
 	it('the study key goes to clinic members only; both clinics derive the same pseudonyms', async () => {
