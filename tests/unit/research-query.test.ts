@@ -6,6 +6,7 @@ import { answerQuery, combine, cohortOf, type Answer } from '$lib/domain/researc
 import { factsOf, ageAt } from '$lib/domain/research/facts.js';
 import { syntheticPatients } from '$lib/domain/research/synthetic.js';
 import { parseQuerySpec } from '$lib/domain/research/spec.js';
+import { cellText, combinedCsv } from '$lib/domain/research/export.js';
 
 /** Rank of a real matrix (Gaussian elimination with partial pivoting). */
 function rank(rows: number[][]): number {
@@ -196,6 +197,11 @@ describe('aggregate queries', () => {
 		expect(c).toMatchObject({ kind: 'table', cells: [[{ value: 20, hiddenAt: 1 }, { value: 60, hiddenAt: 0 }]], total: { value: 50, hiddenAt: 1 }, clinics: 2 });
 		expect(combine([{ kind: 'count', count: 12, noisy: false }, { kind: 'count', count: null, noisy: false }])).toMatchObject({ count: { value: 12, hiddenAt: 1 } });
 		expect(() => combine([a, { kind: 'count', count: 1, noisy: false }])).toThrow(/different measures/);
+		// Written out: a part hidden somewhere is a lower bound; hidden everywhere says so, never a number.
+		const csv = combinedCsv(c!);
+		expect(csv).toContain('≥20*');
+		expect(csv.split('\n')[1]).toBe('all,≥20*,60,≥50*');
+		expect(cellText({ value: 0, hiddenAt: 2 })).toBe('hidden');
 	});
 
 	it('query specs are checked field by field', () => {

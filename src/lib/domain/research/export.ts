@@ -1,13 +1,13 @@
 /**
  * Exports of de-identified results: CSV and FHIR R4. Only what the researcher already
- * holds (combined aggregates, k-anonymous extract rows) is written; hidden cells are
- * written as "<11", never as a number.
+ * holds (combined aggregates, k-anonymous extract rows) is written; a cell every clinic
+ * hid is written as "hidden" (a complement may be large, so not "<11"), one some clinic
+ * hid as "≥n*", never as a guess.
  */
 import type { Bundle, BundleEntry, MeasureReport, MeasureReportGroup, Observation, Patient, Condition } from '@medplum/fhirtypes';
 import { CODE_SYSTEMS } from './facts.js';
 import type { Combined, CombinedCell } from './query.js';
 import type { ExtractRow } from './extract.js';
-import { MIN_CELL } from './suppression.js';
 
 const csvField = (v: string | number) => {
 	const s = String(v);
@@ -18,7 +18,7 @@ const csv = (lines: (string | number)[][]) => lines.map((l) => l.map(csvField).j
 /** How a combined cell is written: the number, marked when some clinic hid its part. */
 export function cellText(cell: CombinedCell): string {
 	if (cell.hiddenAt === 0) return String(cell.value);
-	return cell.value === 0 ? `<${MIN_CELL}` : `≥${cell.value}*`;
+	return cell.value === 0 ? 'hidden' : `≥${cell.value}*`;
 }
 
 /** A combined answer as CSV (tables with their margins). */
@@ -69,7 +69,7 @@ export function extractBundle(rows: readonly ExtractRow[]): Bundle {
 	return { resourceType: 'Bundle', type: 'collection', entry };
 }
 
-const population = (cell: CombinedCell) => (cell.hiddenAt === 0 ? { count: cell.value } : { count: cell.value, extension: [{ url: 'suppressed', valueString: cellText(cell) }] });
+const population = (cell: CombinedCell) => (cell.hiddenAt === 0 ? { count: cell.value } : { count: cell.value, extension: [{ url: 'urn:clinic-ledger:research:suppressed', valueString: cellText(cell) }] });
 
 /** A combined answer as a FHIR R4 summary MeasureReport (strata for table rows and columns). */
 export function combinedMeasureReport(result: Combined, study: string, year: number): MeasureReport {
