@@ -69,7 +69,9 @@ export function extractBundle(rows: readonly ExtractRow[]): Bundle {
 	return { resourceType: 'Bundle', type: 'collection', entry };
 }
 
-const population = (cell: CombinedCell) => (cell.hiddenAt === 0 ? { count: cell.value } : { count: cell.value, extension: [{ url: 'urn:clinic-ledger:research:suppressed', valueString: cellText(cell) }] });
+/** A population: its count, or for a cell hidden somewhere the shown part (if any) and the mark. */
+const population = (cell: CombinedCell) =>
+	cell.hiddenAt === 0 ? { count: cell.value } : { ...(cell.value > 0 ? { count: cell.value } : {}), extension: [{ url: 'urn:clinic-ledger:research:suppressed', valueString: cellText(cell) }] };
 
 /** A combined answer as a FHIR R4 summary MeasureReport (strata for table rows and columns). */
 export function combinedMeasureReport(result: Combined, study: string, year: number): MeasureReport {
