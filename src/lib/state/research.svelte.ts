@@ -139,7 +139,7 @@ export class ResearchWorkspace {
 			if (!study) throw new Error('No such study.');
 			const roster = ledger.roster();
 			const members = [...roster.entries()].filter(([, role]) => KEY_HOLDER_ROLES.includes(role)).map(([m]) => m as string);
-			const wraps = approvalWraps(study, ledger.net, keyring.self, (w, c) => keyring.unwrapForSelf(w, c), members);
+			const wraps = approvalWraps(study, ledger.net, keyring.self, (w, c) => keyring.openWrapped(w, c), members);
 			await ledger.append([approveStudyTx(studyId, wraps)]);
 			return true;
 		}, () => 'Approved: this clinic takes part, and its members hold the study key.').then(Boolean);
@@ -184,7 +184,7 @@ export class ResearchWorkspace {
 			const book = new RecordBook(ledger, keyring);
 			const consented = consentedPatients(study, access, query.time);
 			const { patients, reads } = await readablePatients(book, consented, study.categories, Date.now());
-			const studyKey = unwrapStudyKey(study, ledger.net, keyring.self, (w, c) => keyring.unwrapForSelf(w, c));
+			const studyKey = unwrapStudyKey(study, ledger.net, keyring.self, (w, c) => keyring.openWrapped(w, c));
 			const answer = answerAtClinic({ study, query, access, patients, studyKey, rng: secureRng() });
 			await ledger.append([studyResultTx(study.id, query.id, sealAnswer(answer, ledger.net, study, query)), ...(reads.length ? [accessLogTx(reads)] : [])]);
 			return patients.length;
@@ -198,7 +198,7 @@ export class ResearchWorkspace {
 			const query = research.queries[queryId];
 			if (!query) throw new Error('No such query.');
 			const sealed = answersToCombine(research.studies[query.study]!, query, this.clinics);
-			const answers = sealed.map((r) => openAnswer(r, ledger.net, query, (w, c) => keyring.unwrapForSelf(w, c)));
+			const answers = sealed.map((r) => openAnswer(r, ledger.net, query, (w, c) => keyring.openWrapped(w, c)));
 			this.results = { ...this.results, [queryId]: { result: combineAnswers(answers), clinics: sealed.length, error: null } };
 		} catch (error) {
 			this.results = { ...this.results, [queryId]: { result: null, clinics: 0, error: messageOf(error) } };
