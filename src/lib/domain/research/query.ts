@@ -104,11 +104,13 @@ function member(facts: Facts, cohort: CohortSpec, now: number): Member | null {
 function latestValue(facts: Facts, code: string, cohort: CohortSpec): number | null {
 	const from = cohort.from ? timeOf(cohort.from) : null;
 	const to = cohort.to ? timeOf(cohort.to) : null;
+	const windowed = from !== null || to !== null;
 	let best: { value: number; time: number } | null = null;
 	for (const o of facts.observations) {
 		if (!codeMatches(code, o.code)) continue;
+		// Undated values count only when no date range is asked for (as in the cohort).
+		if (o.time === null ? windowed : (from !== null && o.time < from) || (to !== null && o.time >= to + DAY)) continue;
 		const time = o.time ?? -Infinity;
-		if (o.time !== null && ((from !== null && time < from) || (to !== null && time >= to + DAY))) continue;
 		if (!best || time >= best.time) best = { value: o.value, time };
 	}
 	return best?.value ?? null;
