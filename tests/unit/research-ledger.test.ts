@@ -19,6 +19,7 @@ import { RecordBook } from '$lib/domain/records/book.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { writeSyntheticCohort } from '$lib/domain/research/demo-cohort.js';
 import { readablePatients } from '$lib/domain/research/source.js';
+import { extractRows } from '$lib/domain/research/extract.js';
 import { consentTxs, withdrawTxs } from '$lib/domain/research/consent.js';
 import { PatientSession } from '$lib/domain/records/patient.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
@@ -109,6 +110,15 @@ describe('studies on the ledger', () => {
 		expect(Object.keys(s.keys)).not.toContain(authorOf('researcher'));
 		const someone = 'ab'.repeat(32);
 		expect(pseudonym(keyA!, someone)).toBe(pseudonym(keyB!, someone));
+		// An extract at either clinic names the same patient with the same pseudonym.
+		const rng = seededRng(4);
+		const people = Array.from({ length: 40 }, () => syntheticPatient(rng, 10));
+		const atA = extractRows(people, () => true, {}, keyA!, T0);
+		const atB = extractRows(people, () => true, {}, keyB!, T0);
+		expect(atA.rows.map((r) => r.pid)).toEqual(atB.rows.map((r) => r.pid));
+		const expected = new Set(people.map((p) => pseudonym(keyA!, p.patient)));
+		expect(atA.rows.every((r) => expected.has(r.pid))).toBe(true);
+		expect(atA.report.kept).toBeGreaterThan(0);
 	});
 
 	it('two clinics: only consented, non-withdrawn patients are counted anywhere; the researcher combines sealed answers', async () => {
