@@ -6,6 +6,7 @@
 // small cells hidden, exports it, and neither the export nor B's IndexedDB holds an
 // identifying value.
 import { readFileSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { addMember, closeNode, foundNetwork, joinByLink, keyBeforeJoining, launchNode, profileDir, removeProfile, shareLink, type Node } from './nodes.js';
 
@@ -41,6 +42,9 @@ function storedText(page: Page): Promise<string> {
 			})
 	);
 }
+
+/** WCAG 2.1 A/AA rule ids axe finds violated on the page as it is. */
+const axeViolations = async (page: Page) => (await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 
 const openResearch = async (page: Page) => {
 	await page.getByTestId('tab-research').click();
@@ -113,6 +117,9 @@ test('two clinics answer; the researcher gets the combined aggregate of consente
 		for (const text of await table.locator('td[data-suppressed="false"]').allInnerTexts()) expect(Number(text) === 0 || Number(text) >= 11).toBe(true);
 		await expect(b.page.getByTestId('result-chart').locator('rect[data-suppressed="true"]').first()).toBeAttached();
 		await b.page.screenshot({ path: 'docs/screenshots/research.png', fullPage: true });
+		// The Research tab as the researcher and as a clinic see it: no WCAG A/AA violation.
+		expect(await axeViolations(b.page)).toEqual([]);
+		expect(await axeViolations(a.page)).toEqual([]);
 
 		// The CSV export and B's IndexedDB hold nothing identifying: patient names, street, city, phone.
 		const download = b.page.waitForEvent('download');
