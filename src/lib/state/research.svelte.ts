@@ -49,21 +49,32 @@ export class ResearchWorkspace {
 	#ledger: Ledger | null = null;
 	#keyring: Keyring | null = null;
 	#off: (() => void)[] = [];
+	#refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
 	attach(ledger: Ledger, keyring: Keyring): void {
 		if (this.#ledger === ledger) return;
 		this.detach();
 		this.#ledger = ledger;
 		this.#keyring = keyring;
-		this.#off.push(ledger.on('accepted', () => this.refresh()));
+		this.#off.push(ledger.on('accepted', () => this.#queueRefresh()));
 		this.refresh();
 	}
 
 	detach(): void {
 		for (const off of this.#off) off();
 		this.#off = [];
+		if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+		this.#refreshTimer = null;
 		this.#ledger = null;
 		this.#keyring = null;
+	}
+
+	/** A sync delivers blocks by the thousand: redraw at most every 250 ms. */
+	#queueRefresh(): void {
+		this.#refreshTimer ??= setTimeout(() => {
+			this.#refreshTimer = null;
+			this.refresh();
+		}, 250);
 	}
 
 	refresh(): void {
