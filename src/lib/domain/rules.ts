@@ -8,5 +8,6 @@ import { clinicalNoteRule } from './clinical-note.js';
 import { inviteCreateRule, inviteRevokeRule } from './invites.js';
 import { consentGrantRule, consentRevokeRule } from './privacy/consent.js';
 import { RECORD_RULES } from './records/txs.js';
+import { STUDY_RULES } from './research/study.js';
 
-export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule, ...RECORD_RULES];
+export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule, ...RECORD_RULES, ...STUDY_RULES];

@@ -54,6 +54,16 @@ export function summarizeTx(tx: Tx): TxSummary {
 			return { type: tx.t, text: `EMERGENCY ACCESS to patient ${shortKey(tx.patient)}'s ${Array.isArray(tx.categories) ? tx.categories.join(', ') : ''}: ${String(tx.reason)}` };
 		case 'access.log':
 			return { type: tx.t, text: `Reads logged: ${Array.isArray(tx.entries) ? tx.entries.length : '?'} entr${Array.isArray(tx.entries) && tx.entries.length === 1 ? 'y' : 'ies'}` };
+		case 'study.register':
+			return { type: tx.t, text: `Study registered: ${String(tx.title)} (ethics ${String(tx.ethics)})${typeof tx.budget === 'number' && tx.budget > 0 ? `, privacy budget ε ${(tx.budget / 1000).toFixed(3)}` : ''}` };
+		case 'study.approve':
+			return { type: tx.t, text: `Study ${shortKey(tx.study)} approved by this clinic` };
+		case 'study.consent':
+			return { type: tx.t, text: `Patient ${shortKey(tx.patient)} consented to study ${shortKey(tx.study)} (signed by the patient’s key)` };
+		case 'study.query':
+			return { type: tx.t, text: `Study ${shortKey(tx.study)} query${typeof tx.epsilon === 'number' && tx.epsilon > 0 ? `, spending ε ${(tx.epsilon / 1000).toFixed(3)}` : ''}` };
+		case 'study.result':
+			return { type: tx.t, text: `Answer to a query of study ${shortKey(tx.study)}, sealed for the researcher (${tx.ct instanceof Uint8Array ? fileSize(tx.ct.length) : '?'})` };
 		default:
 			return { type: tx.t, text: `Transaction of type ${tx.t}` };
 	}

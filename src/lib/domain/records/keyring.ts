@@ -204,6 +204,11 @@ export class Keyring {
 		return unwrapKey(wrap, this.self, this.#secretX, { net, patient, category: 'demographics', epoch: -1 });
 	}
 
+	/** Opens a key wrapped for this node outside the record index (study keys, research results); throws {@link EnvelopeError} when it is not for this node. */
+	openWrapped(wrap: WrappedKey, context: RecordContext): Uint8Array {
+		return unwrapKey(wrap, this.self, this.#secretX, context);
+	}
+
 	/** Forgets every data key (on lock). */
 	clear(): void {
 		for (const key of this.#keys.values()) key.fill(0);

@@ -8,6 +8,7 @@ import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant, type Purpose } from '../privacy/consent.js';
 import { encryptionSecretKey, type Category } from '../privacy/envelope.js';
 import { Keyring } from './keyring.js';
+import { studyConsentMessage, studyConsentTx } from '../research/study.js';
 
 const DAY = 86_400_000;
 export const MAX_GRANT_DAYS = 5 * 365;
@@ -35,6 +36,11 @@ export class PatientSession {
 	/** A `consent.revoke` of grant `id` signed by this patient. */
 	revoke(id: string, now = Date.now()): Tx {
 		return revokeGrantTx(this.patient, id, now, signNoble(this.#seed, revokeMessage(this.patient, id, now)));
+	}
+
+	/** A `study.consent` putting this patient's research grant `grant` towards study `study` (research/study.ts). */
+	studyConsent(study: string, grant: string): Tx {
+		return studyConsentTx(study, grant, this.patient, signNoble(this.#seed, studyConsentMessage(study, grant, this.patient)));
 	}
 
 	close(): void {

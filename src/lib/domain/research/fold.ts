@@ -1,0 +1,202 @@
+/**
+ * The research fold: studies, their approvals, study keys, consents, queries with the
+ * budget they spend, and the sealed results, in ledger order on every node.
+ *
+ * Budget: rules cannot see this state, so a `study.query` that would take the study past
+ * its budget (or breaks the study's terms) is accepted on the ledger but recorded here as
+ * refused, with why; clinic nodes answer accepted queries only, and the app refuses
+ * before writing when it can see the query would be refused.
+ */
+import { toHex, type Block, type CborValue, type Fold } from '$lib/core/index.js';
+import type { AccessState } from '../privacy/access.js';
+import type { Category } from '../privacy/envelope.js';
+import { parseQuerySpec } from './spec.js';
+import type { KeyWrap, SealedResult } from './study.js';
+
+export interface StudyRecord {
+	id: string;
+	researcher: string;
+	title: string;
+	protocol: string;
+	ethics: string;
+	categories: Category[];
+	criteria: string;
+	ends: number;
+	budget: number;
+	k: number;
+	rows: boolean;
+	registered: number;
+	/** Approving admins and when. */
+	approvals: Record<string, number>;
+	/** The study key wrapped for clinic members (the first wrap for a member wins). */
+	keys: Record<string, KeyWrap>;
+	/** ε spent by accepted queries (thousandths). */
+	spent: number;
+	/** Grant ids the patient put towards this study, by patient key. */
+	consents: Record<string, string[]>;
+	/** The member (clinic node) that first wrote each patient's study consent, by patient key. */
+	consentedAt: Record<string, string>;
+	queries: string[];
+}
+
+export interface QueryRecord {
+	id: string;
+	study: string;
+	spec: string;
+	epsilon: number;
+	time: number;
+	status: 'accepted' | 'refused';
+	reason: string | null;
+	/** Sealed answers by answering member (the first from each wins). */
+	results: Record<string, SealedResult & { time: number; block: string }>;
+}
+
+export interface ResearchState {
+	studies: Record<string, StudyRecord>;
+	queries: Record<string, QueryRecord>;
+}
+
+const copyBytes = (v: Uint8Array) => new Uint8Array(v);
+
+/** Why a query of `epsilon` (thousandths) is refused for `study` at `time` by `author`, or null. */
+export function queryRefusal(study: StudyRecord | undefined, author: string, spec: string, epsilon: number, time: number): string | null {
+	if (!study) return 'no such study';
+	if (author !== study.researcher) return 'only the study’s researcher queries it';
+	if (time >= study.ends) return 'the study has ended';
+	if (Object.keys(study.approvals).length === 0) return 'no clinic has approved the study yet';
+	let kind: string;
+	try {
+		kind = parseQuerySpec(spec).measure.kind;
+	} catch (error) {
+		return (error as Error).message;
+	}
+	if (kind === 'extract' && !study.rows) return 'the study did not ask for row-level extracts';
+	if (study.budget > 0 && epsilon === 0) return 'this study answers with differential privacy only: give the ε to spend';
+	if (study.budget === 0 && epsilon > 0) return 'this study has no privacy budget: its answers are exact (with suppression), ε must be 0';
+	if (study.spent + epsilon > study.budget) return `over budget: ${(study.spent / 1000).toFixed(3)} of ε ${(study.budget / 1000).toFixed(3)} spent, this query asks ${(epsilon / 1000).toFixed(3)}`;
+	return null;
+}
+
+export const researchFold: Fold<ResearchState> = {
+	name: 'research',
+	version: 1,
+	init: () => ({ studies: {}, queries: {} }),
+	apply(state, block: Block) {
+		for (const tx of block.txs) {
+			switch (tx.t) {
+				case 'study.register': {
+					const id = toHex(tx.id as Uint8Array);
+					if (state.studies[id]) break;
+					state.studies[id] = {
+						id,
+						researcher: block.author,
+						title: tx.title as string,
+						protocol: tx.protocol as string,
+						ethics: tx.ethics as string,
+						categories: [...(tx.categories as Category[])],
+						criteria: tx.criteria as string,
+						ends: tx.ends as number,
+						budget: tx.budget as number,
+						k: tx.k as number,
+						rows: tx.rows as boolean,
+						registered: block.time,
+						approvals: {},
+						keys: {},
+						spent: 0,
+						consents: {},
+						consentedAt: {},
+						queries: []
+					};
+					break;
+				}
+				case 'study.approve': {
+					const study = state.studies[toHex(tx.study as Uint8Array)];
+					if (!study || block.time >= study.ends) break;
+					study.approvals[block.author] ??= block.time;
+					for (const [member, w] of Object.entries(tx.keys as Record<string, Record<string, Uint8Array>>)) {
+						if (member === study.researcher || study.keys[member]) continue;
+						study.keys[member] = { eph: copyBytes(w.eph!), nonce: copyBytes(w.nonce!), wrapped: copyBytes(w.wrapped!) };
+					}
+					break;
+				}
+				case 'study.consent': {
+					const study = state.studies[toHex(tx.study as Uint8Array)];
+					if (!study) break;
+					const patient = toHex(tx.patient as Uint8Array);
+					const grant = toHex(tx.grant as Uint8Array);
+					study.consentedAt[patient] ??= block.author;
+					const list = (study.consents[patient] ??= []);
+					if (!list.includes(grant)) list.push(grant);
+					break;
+				}
+				case 'study.query': {
+					const id = toHex(tx.id as Uint8Array);
+					if (state.queries[id]) break;
+					const studyId = toHex(tx.study as Uint8Array);
+					const study = state.studies[studyId];
+					const epsilon = tx.epsilon as number;
+					const reason = queryRefusal(study, block.author, tx.spec as string, epsilon, block.time);
+					state.queries[id] = { id, study: studyId, spec: tx.spec as string, epsilon, time: block.time, status: reason ? 'refused' : 'accepted', reason, results: {} };
+					if (study && !reason) {
+						study.spent += epsilon;
+						study.queries.push(id);
+					}
+					break;
+				}
+				case 'study.result': {
+					const query = state.queries[toHex(tx.query as Uint8Array)];
+					if (!query || query.status !== 'accepted' || query.study !== toHex(tx.study as Uint8Array) || query.results[block.author]) break;
+					query.results[block.author] = {
+						eph: copyBytes(tx.eph as Uint8Array),
+						knonce: copyBytes(tx.knonce as Uint8Array),
+						wrapped: copyBytes(tx.wrapped as Uint8Array),
+						nonce: copyBytes(tx.nonce as Uint8Array),
+						ct: copyBytes(tx.ct as Uint8Array),
+						time: block.time,
+						block: block.id
+					};
+					break;
+				}
+			}
+		}
+		return state;
+	},
+	encode: (state) => ({ studies: state.studies as unknown as CborValue, queries: state.queries as unknown as CborValue }),
+	decode: (value) => {
+		const v = value as unknown as ResearchState;
+		const studies: ResearchState['studies'] = {};
+		for (const [id, s] of Object.entries(v.studies)) {
+			studies[id] = {
+				...s,
+				categories: [...s.categories],
+				approvals: { ...s.approvals },
+				keys: Object.fromEntries(Object.entries(s.keys).map(([m, w]) => [m, { ...w }])),
+				consents: Object.fromEntries(Object.entries(s.consents).map(([p, g]) => [p, [...g]])),
+				consentedAt: { ...s.consentedAt },
+				queries: [...s.queries]
+			};
+		}
+		const queries: ResearchState['queries'] = {};
+		for (const [id, q] of Object.entries(v.queries)) queries[id] = { ...q, results: Object.fromEntries(Object.entries(q.results).map(([m, r]) => [m, { ...r }])) };
+		return { studies, queries };
+	}
+};
+
+/**
+ * Patients counted for `study` at `now`: those who linked a research grant to it that is
+ * in force (not revoked, not expired), names the study's researcher as grantee and
+ * covers every category the study asks for. Withdrawn or absent consent: not counted.
+ */
+export function consentedPatients(study: StudyRecord, access: AccessState, now: number): Set<string> {
+	const counted = new Set<string>();
+	for (const [patient, grants] of Object.entries(study.consents)) {
+		for (const id of grants) {
+			const g = access.grants[id];
+			if (!g || g.revoked || g.patient !== patient || g.purpose !== 'research' || g.grantee !== study.researcher || now >= g.expires) continue;
+			if (!study.categories.every((c) => g.categories.includes(c))) continue;
+			counted.add(patient);
+			break;
+		}
+	}
+	return counted;
+}
