@@ -73,6 +73,8 @@ test('register a patient, record an encounter, open the patient’s view with th
 	await expect(page.getByTestId('grant-row')).toHaveCount(1, { timeout: 30_000 });
 	await expect(page.getByTestId('grant-row')).toContainText('Harbour Clinic');
 	await expect(page.getByTestId('audit')).toContainText('Granted access');
+	// The patient reads their own records with their own key.
+	await expect(page.getByTestId('own-records')).toContainText('Diagnosis: Acute bronchitis, viral');
 	await expect(page.getByTestId('audit')).toContainText('Wrote a record');
 	// Reads are batched onto the ledger (every 10 s) and then listed for the patient.
 	await expect(page.getByTestId('audit').locator('[data-kind="read"]').first()).toBeVisible({ timeout: 30_000 });

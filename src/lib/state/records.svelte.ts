@@ -90,6 +90,8 @@ export class RecordsWorkspace {
 	/** Patients whose key is kept for this node until their card is printed (imported patients). */
 	pendingCards = $state.raw<string[]>([]);
 	grants = $state.raw<(Grant & { revoked: boolean; block: string })[]>([]);
+	/** The patient's own records, opened with the patient's key (all categories). */
+	sessionRecords = $state.raw<RecordView[]>([]);
 	audit = $state.raw<AuditEvent[]>([]);
 	requests = $state.raw<{ id: string; kind: 'request' | 'break-glass'; by: string; at: number; categories: Category[]; purpose: string; reason: string; answered: boolean }[]>([]);
 
@@ -520,6 +522,7 @@ export class RecordsWorkspace {
 		this.grants = [];
 		this.audit = [];
 		this.requests = [];
+		this.sessionRecords = [];
 	}
 
 	#loadPatientView(): void {
@@ -536,6 +539,9 @@ export class RecordsWorkspace {
 			.sort((a, b) => b.issued - a.issued);
 		this.audit = [...(records.audit[session.patient] ?? [])].reverse();
 		const answered = new Set(Object.values(access.grants).map((g) => g.request).filter(Boolean));
+		void new RecordBook(ledger, session.keyring).chart(session.patient).then(({ records: mine }) => {
+			if (this.session === session) this.sessionRecords = mine;
+		});
 		this.requests = Object.entries(records.requests)
 			.filter(([, r]) => r.patient === session.patient)
 			.map(([id, r]) => ({ id, kind: r.kind, by: r.by, at: r.at, categories: r.categories, purpose: r.purpose, reason: r.reason, answered: answered.has(id) }))
