@@ -201,7 +201,7 @@ export class Keyring {
 
 	/** The secret kept by {@link wrapForSelf}; throws {@link EnvelopeError} when changed. */
 	unwrapForSelf(net: string, patient: string, wrap: WrappedKey): Uint8Array {
-		return unwrapKey(wrap, this.self, this.#secretX, { net, patient, category: 'demographics', epoch: -1 });
+		return this.openWrapped(wrap, { net, patient, category: 'demographics', epoch: -1 });
 	}
 
 	/** Opens a key wrapped for this node outside the record index (study keys, research results); throws {@link EnvelopeError} when it is not for this node. */
