@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { startServer as startApp } from '../server/start.js';
 import { chromiumArgs, chromiumPath } from '../scripts/chromium.js';
+import { appDriver } from './app-page.js';
 import { startServer as startVite } from './harness.js';
 
 const argv = process.argv.slice(2);
@@ -55,18 +56,7 @@ const results = { chromium: browser.version(), patients: PATIENTS, resources, bu
 try {
 	const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
 	page.on('pageerror', (error) => process.stderr.write(`[page error] ${error.message}\n`));
-	const byId = (id) => page.locator(`[data-testid="${id}"]`);
-	const waitAttr = (id, name, value, timeout = 600_000) => page.waitForFunction(([i, n, v]) => document.querySelector(`[data-testid="${i}"]`)?.getAttribute(n) === v, [id, name, value], { timeout, polling: 200 });
-	const unlock = async (expected) => {
-		await page.waitForFunction(() => !/^(loading)?$/.test(document.querySelector('[data-testid="app"]')?.getAttribute('data-status') ?? ''), null, { timeout: 300_000, polling: 200 });
-		const status = await byId('app').getAttribute('data-status');
-		if (status === 'setup' || status === 'locked') {
-			await byId('lock-passphrase').fill(PASSPHRASE);
-			if ((await byId('lock-screen').getAttribute('data-mode')) !== 'unlock') await byId('lock-confirm').fill(PASSPHRASE);
-			await byId('lock-submit').click();
-		}
-		await waitAttr('app', 'data-status', expected, 300_000);
-	};
+	const { byId, waitAttr, unlock } = appDriver(page, PASSPHRASE);
 	await page.goto(server.url);
 	await unlock('no-network');
 	await byId('clinic-name').fill('Benchmark Clinic');

@@ -8,40 +8,9 @@
 import { readFileSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { storedLedgerText } from './records-support.js';
 import { addMember, closeNode, foundNetwork, joinByLink, keyBeforeJoining, launchNode, profileDir, removeProfile, shareLink, type Node } from './nodes.js';
 
-/** Every byte stored in the ledger database, as text (Latin-1). */
-function storedText(page: Page): Promise<string> {
-	return page.evaluate(
-		() =>
-			new Promise<string>((resolve, reject) => {
-				const open = indexedDB.open('clinic-ledger');
-				open.onerror = () => reject(open.error);
-				open.onsuccess = () => {
-					const db = open.result;
-					const parts: string[] = [];
-					const tx = db.transaction(db.objectStoreNames, 'readonly');
-					const visit = (value: unknown): void => {
-						if (value instanceof Uint8Array) parts.push(Array.from(value, (b) => String.fromCharCode(b)).join(''));
-						else if (value instanceof ArrayBuffer) visit(new Uint8Array(value));
-						else if (typeof value === 'string') parts.push(value);
-						else if (Array.isArray(value)) value.forEach(visit);
-						else if (value && typeof value === 'object') Object.values(value).forEach(visit);
-					};
-					for (const name of Array.from(db.objectStoreNames)) {
-						const cursor = tx.objectStore(name).openCursor();
-						cursor.onsuccess = () => {
-							if (!cursor.result) return;
-							visit(cursor.result.value);
-							cursor.result.continue();
-						};
-					}
-					tx.oncomplete = () => resolve(parts.join('\n'));
-					tx.onerror = () => reject(tx.error);
-				};
-			})
-	);
-}
 
 /** WCAG 2.1 A/AA rule ids axe finds violated on the page as it is. */
 const axeViolations = async (page: Page) => (await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
@@ -126,13 +95,13 @@ test('two clinics answer; the researcher gets the combined aggregate of consente
 		await b.page.getByTestId('export-csv').click();
 		const csv = readFileSync((await (await download).path())!, 'utf8');
 		expect(csv).toContain('total');
-		const stored = await storedText(b.page);
+		const stored = await storedLedgerText(b.page);
 		for (const value of ['Synthetic', 'Main St', 'Town', '555-']) {
 			expect(csv).not.toContain(value);
 			expect(stored.includes(value), value).toBe(false);
 		}
 		// The clinics' own stores hold the records sealed too (a clinic opens them in memory only).
-		for (const clinic of [a, c]) expect((await storedText(clinic.page)).includes('Synthetic')).toBe(false);
+		for (const clinic of [a, c]) expect((await storedLedgerText(clinic.page)).includes('Synthetic')).toBe(false);
 	} finally {
 		for (const node of nodes) {
 			await closeNode(node).catch(() => undefined);

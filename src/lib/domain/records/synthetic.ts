@@ -6,6 +6,7 @@
  * ICD-10, RxNorm and CVX codes.
  */
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import { prng } from '../../core/testing/simulation.js';
 import { SYSTEMS, VITALS, type ClinicalResource } from './fhir.js';
 
 const GIVEN = ['Amina', 'Tomás', 'Mei', 'Olusegun', 'Ingrid', 'Rahul', 'Fatima', 'Jonas', 'Aroha', 'Lucía', 'Kwame', 'Sofia', 'Dmitri', 'Leila', 'Mateo', 'Yuki'];
@@ -28,17 +29,6 @@ const VACCINES = [
 	['208', 'COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose'],
 	['115', 'Tdap']
 ] as const;
-
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
