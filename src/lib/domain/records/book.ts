@@ -98,8 +98,10 @@ export class RecordBook {
 			txsOf.set(id, bytes ? decodeBlock(bytes).txs : undefined);
 		});
 		const reads: ReadEvent[] = [];
+		const basis = new Map<Category, boolean>();
 		const records = entries.map(([rid, r]): RecordView => {
-			const allowed = accessBasis(view, this.keyring.self, patient, r.category, now) !== null;
+			let allowed = basis.get(r.category);
+			if (allowed === undefined) basis.set(r.category, (allowed = accessBasis(view, this.keyring.self, patient, r.category, now) !== null));
 			const versions = r.versions.map((v): VersionView => {
 				if (!allowed) return { ...v, resource: null, sealed: 'no-access' };
 				const txs = txsOf.get(v.block as BlockId);
