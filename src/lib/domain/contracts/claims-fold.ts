@@ -1,0 +1,138 @@
+/**
+ * The `claims` fold: contracts and their versions, coverages, authorizations, claims with
+ * every decision, fraud flags, payments and remittances. Outcomes are computed here, on
+ * every node, from the blocks in total order; no transaction can state an outcome.
+ * Time comes only from blocks (`block.time` is the filing date for timely filing).
+ */
+import { toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
+import { decide, undo } from './adjudicate.js';
+import { parseClaim } from './claim.js';
+import { dayOf, dayOfTime } from './dates.js';
+import { flagAfterDeath, flagClaim } from './fraud.js';
+import { parsePolicy } from './policy.js';
+import { emptyClaimsState, type ClaimRecord, type ClaimsState } from './state.js';
+
+/** Applies one transaction; returns why it was not applied, or null. */
+function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number): string | null {
+	const clinicOf = (key: string) => state.clinics[key] ?? key;
+	switch (tx.t) {
+		case 'member.add':
+			if (tx.key instanceof Uint8Array && tx.clinic instanceof Uint8Array) state.clinics[toHex(tx.key)] = toHex(tx.clinic);
+			return null;
+		case 'record.put': {
+			if (!(tx.rid instanceof Uint8Array)) return null;
+			const held = state.encounters[block.id] ?? (state.encounters[block.id] = { author: block.author, rids: [] });
+			held.rids.push(toHex(tx.rid));
+			return null;
+		}
+		case 'contract.deploy': {
+			const plan = tx.plan as string;
+			const contract = state.contracts[plan] ?? (state.contracts[plan] = { plan, payer: block.author, versions: [] });
+			if (contract.payer !== block.author) return `plan ${plan} belongs to another payer`;
+			const last = contract.versions[contract.versions.length - 1];
+			if (last && (tx.version as number) <= last.version) return `version ${tx.version as number} is not after version ${last.version}`;
+			contract.versions.push({ plan, version: tx.version as number, payer: block.author, block: block.id, time: block.time, policy: parsePolicy(tx.policy) });
+			return null;
+		}
+		case 'coverage.enroll': {
+			const id = tx.id as string;
+			const existing = state.coverages[id];
+			if (existing && existing.payer !== block.author) return `coverage ${id} belongs to another payer`;
+			state.coverages[id] = { id, payer: block.author, plan: tx.plan as string, patient: toHex(tx.patient as Uint8Array), start: dayOf(tx.start)!, end: tx.end === undefined || tx.end === null ? null : dayOf(tx.end)!, block: block.id };
+			return null;
+		}
+		case 'auth.grant': {
+			const coverage = state.coverages[tx.coverage as string];
+			if (!coverage || coverage.payer !== block.author) return `coverage ${tx.coverage as string} is not one of this payer's`;
+			if (state.auths[tx.id as string]) return `authorization ${tx.id as string} exists`;
+			state.auths[tx.id as string] = { id: tx.id as string, payer: block.author, coverage: coverage.id, code: tx.code as string, start: dayOf(tx.start)!, end: dayOf(tx.end)!, block: block.id };
+			return null;
+		}
+		case 'claim.submit':
+		case 'claim.correct': {
+			const { claim } = parseClaim(tx.claim as string);
+			if (!claim) return 'claim does not parse';
+			const clinic = clinicOf(block.author);
+			if (claim.provider !== clinic) return 'provider is not the submitting clinic';
+			let original: ClaimRecord | undefined;
+			if (tx.t === 'claim.correct') {
+				original = state.claims[tx.original as string];
+				if (!original) return `no claim ${tx.original as string}`;
+				if (original.clinic !== clinic) return 'the original claim is another clinic’s';
+				if (original.replacedBy !== null) return 'the original claim was already corrected';
+				if (original.patient !== claim.patient) return 'a correction cannot change the patient';
+				undo(state, original);
+			}
+			const id = `${block.id}-${index}`;
+			const rec: ClaimRecord = {
+				id,
+				block: block.id,
+				author: block.author,
+				clinic,
+				submitted: block.time,
+				patient: claim.patient,
+				coverage: claim.coverage,
+				payer: state.coverages[claim.coverage]?.payer ?? null,
+				billed: claim.billed,
+				diagnoses: claim.diagnoses,
+				lines: claim.lines,
+				preAuth: [...claim.preAuth],
+				decisions: [],
+				replaces: original?.id ?? null,
+				replacedBy: null
+			};
+			if (original) original.replacedBy = id;
+			state.claims[id] = rec;
+			state.order.push(id);
+			(state.byPatient[rec.patient] ?? (state.byPatient[rec.patient] = [])).push(id);
+			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time));
+			flagClaim(state, rec, decision);
+			return null;
+		}
+		case 'claim.appeal': {
+			const rec = state.claims[tx.original as string];
+			if (!rec) return `no claim ${tx.original as string}`;
+			if (rec.clinic !== clinicOf(block.author)) return 'the claim is another clinic’s';
+			if (rec.replacedBy !== null) return 'the claim was corrected; appeal the correction';
+			undo(state, rec);
+			for (const ref of (tx.preAuthRef as string[] | undefined) ?? []) if (!rec.preAuth.includes(ref)) rec.preAuth.push(ref);
+			// Filed when first submitted: an appeal does not make a late claim timely, nor a timely one late.
+			decide(state, rec, block.id, 'appeal', dayOfTime(rec.submitted));
+			return null;
+		}
+		case 'payment.record':
+			state.payments.push({ block: block.id, clinic: clinicOf(block.author), patient: toHex(tx.patient as Uint8Array), amount: tx.amount as number, claim: (tx.claim as string | undefined) ?? null });
+			return null;
+		case 'remittance.record': {
+			const rec = state.claims[tx.claim as string];
+			if (!rec) return `no claim ${tx.claim as string}`;
+			if (rec.payer !== block.author) return 'the claim is not this payer’s';
+			state.remittances.push({ block: block.id, payer: block.author, clinic: rec.clinic, claim: rec.id, amount: tx.amount as number });
+			return null;
+		}
+		case 'patient.deceased': {
+			const patient = toHex(tx.patient as Uint8Array);
+			state.deaths[patient] = { day: dayOf(tx.date)!, block: block.id };
+			flagAfterDeath(state, patient);
+			return null;
+		}
+		default:
+			return null;
+	}
+}
+
+export const claimsFold: Fold<ClaimsState> = {
+	name: 'claims',
+	version: 1,
+	init: emptyClaimsState,
+	apply(state, block) {
+		for (const [index, tx] of block.txs.entries()) {
+			const reason = applyTx(state, block, tx, index);
+			if (reason !== null) state.ignored.push({ block: block.id, tx: index, reason });
+		}
+		return state;
+	},
+	// The ledger encodes a checkpoint to bytes at once, so the state itself can be handed over.
+	encode: (state) => state as unknown as CborValue,
+	decode: (value) => value as unknown as ClaimsState
+};
