@@ -6,7 +6,6 @@
  * out-of-pocket maximum. The first failing check denies the line with its CARC.
  * Integer cents throughout: for every line payer + patient + CO adjustments = billed.
  */
-import type { ClaimLine } from './claim.js';
 import { yearOfDay } from './dates.js';
 import type { Policy } from './policy.js';
 import { ruleHolds } from './rule-logic.js';
@@ -51,7 +50,11 @@ export function columnOneOf(policy: Policy): Map<string, [string, number][]> {
 	return index;
 }
 
-export const lineKey = (rec: ClaimRecord, line: ClaimLine) => `${rec.patient}|${rec.clinic}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
+/** The duplicate-check key of a line (keys shortened to 64 bits: index keys only, never shown). */
+export const lineKey = (rec: ClaimRecord, line: BilledLine) => `${rec.patient.slice(0, 16)}|${rec.clinic.slice(0, 16)}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
+export const servedKey = (rec: ClaimRecord, line: BilledLine) => `${rec.patient.slice(0, 16)}|${line.code}`;
+
+type BilledLine = ClaimRecord['lines'][number];
 
 /** The contract version that decides a claim naming `coverageId` now (the latest in ledger order). */
 export function versionFor(state: ClaimsState, coverageId: string) {
@@ -64,7 +67,7 @@ export function versionFor(state: ClaimsState, coverageId: string) {
 function denialOf(
 	state: ClaimsState,
 	rec: ClaimRecord,
-	line: ClaimLine,
+	line: BilledLine,
 	policy: Policy | undefined,
 	filedDay: number,
 	ownKeys: Set<string>,
@@ -80,7 +83,7 @@ function denialOf(
 	if (!terms) return { carc: CARC.nonCovered, edit: null };
 	const key = lineKey(rec, line);
 	const owner = state.lineKeys[key];
-	if ((owner !== undefined && owner !== rec.id) || ownKeys.has(key)) return { carc: CARC.duplicate, edit: null };
+	if ((owner !== undefined && owner !== rec.n) || ownKeys.has(key)) return { carc: CARC.duplicate, edit: null };
 	if (line.units > terms.maxUnits) return { carc: CARC.units, edit: null };
 	const bundling = columnOneOf(policy).get(line.code);
 	if (bundling) {
@@ -99,7 +102,7 @@ function denialOf(
 	if (terms.frequency) {
 		const { count, days } = terms.frequency;
 		const near = (d: number) => Math.abs(d - line.dos) < days;
-		const before = (state.served[`${rec.patient}|${line.code}`] ?? []).filter(([d, claim]) => claim !== rec.id && near(d)).length;
+		const before = (state.served[servedKey(rec, line)] ?? []).filter(([d, claim]) => claim !== rec.n && near(d)).length;
 		const here = (servedHere.get(line.code) ?? []).filter(near).length;
 		if (before + here >= count) return { carc: CARC.frequency, edit: null };
 	}
@@ -110,6 +113,7 @@ function denialOf(
 			daysSinceService: filedDay - line.dos
 		};
 		for (const edit of policy.edits) {
+			if (edit.code !== null && edit.code !== line.code) continue; // the rule's own guard, checked without evaluating it
 			let holds: boolean;
 			try {
 				holds = ruleHolds(edit.when, data);
@@ -139,7 +143,7 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 	for (const line of rec.lines) {
 		const denial = denialOf(state, rec, line, policy, filedDay, ownKeys, servedHere);
 		const key = lineKey(rec, line);
-		if (state.lineKeys[key] === undefined) state.lineKeys[key] = rec.id;
+		if (state.lineKeys[key] === undefined) state.lineKeys[key] = rec.n;
 		ownKeys.add(key);
 		if (denial || !policy || !coverage) {
 			const carc = denial?.carc ?? CARC.notCovered;
@@ -180,8 +184,8 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 		payerTotal += payer;
 		patientTotal += patient;
 		adjusted += line.charge - allowed;
-		const served = state.served[`${rec.patient}|${line.code}`] ?? (state.served[`${rec.patient}|${line.code}`] = []);
-		served.push([line.dos, rec.id]);
+		const served = state.served[servedKey(rec, line)] ?? (state.served[servedKey(rec, line)] = []);
+		served.push([line.dos, rec.n]);
 		const here = servedHere.get(line.code) ?? [];
 		here.push(line.dos);
 		servedHere.set(line.code, here);
@@ -211,15 +215,15 @@ export function undo(state: ClaimsState, rec: ClaimRecord): void {
 	for (const [i, outcome] of current.lines.entries()) {
 		const line = rec.lines[i]!;
 		const key = lineKey(rec, line);
-		if (state.lineKeys[key] === rec.id) delete state.lineKeys[key];
+		if (state.lineKeys[key] === rec.n) delete state.lineKeys[key];
 		if (outcome.denied) continue;
 		const acc = state.accum[`${current.coverage}|${yearOfDay(line.dos)}`];
 		if (acc) {
 			acc[0] -= outcome.adjustments.find((a) => a.carc === CARC.deductible && a.group === 'PR')?.amount ?? 0;
 			acc[1] -= outcome.patient;
 		}
-		const servedKey = `${rec.patient}|${line.code}`;
-		const served = state.served[servedKey];
-		if (served) state.served[servedKey] = served.filter(([, claim]) => claim !== rec.id);
+		const key2 = servedKey(rec, line);
+		const served = state.served[key2];
+		if (served) state.served[key2] = served.filter(([, claim]) => claim !== rec.n);
 	}
 }

@@ -12,19 +12,21 @@
  */
 import { CARC, columnOneOf, lineKey, versionFor } from './adjudicate.js';
 import { dateOfDay } from './dates.js';
+import type { ClaimLine } from './claim.js';
 import type { ClaimRecord, ClaimsState, Decision, Flag } from './state.js';
 
 /** Flags for a claim just decided. */
-export function flagClaim(state: ClaimsState, rec: ClaimRecord, decision: Decision): void {
+export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly ClaimLine[], decision: Decision): void {
 	const flag = (f: Flag) => state.flags.push(f);
-	const blockOf = (claimId: string) => state.claims[claimId]?.block ?? claimId.slice(0, 64);
+	const claimAt = (n: number) => state.claims[state.order[n]!]!;
 	const policy = versionFor(state, rec.coverage).version?.policy;
-	for (const [i, line] of rec.lines.entries()) {
+	for (const [i, line] of lines.entries()) {
 		const outcome = decision.lines[i]!;
 		const carc = outcome.adjustments[0]?.carc;
 		if (outcome.denied && carc === CARC.duplicate) {
 			const owner = state.lineKeys[lineKey(rec, line)];
-			flag({ kind: 'duplicate', claim: rec.id, detail: `line ${line.seq} (${line.code} on ${dateOfDay(line.dos)}) was already billed${owner && owner !== rec.id ? ` by claim ${owner.slice(0, 12)}` : ' on this claim'}`, blocks: owner && owner !== rec.id ? [rec.block, blockOf(owner)] : [rec.block] });
+			const other = owner !== undefined && owner !== rec.n ? claimAt(owner) : null;
+			flag({ kind: 'duplicate', claim: rec.id, detail: `line ${line.seq} (${line.code} on ${dateOfDay(line.dos)}) was already billed${other ? ` by claim ${other.id.slice(0, 12)}` : ' on this claim'}`, blocks: other ? [rec.block, other.block] : [rec.block] });
 		}
 		const terms = policy?.services[line.code];
 		if (terms && line.units > terms.maxUnits) flag({ kind: 'excessive-units', claim: rec.id, detail: `line ${line.seq}: ${line.units} units of ${line.code}, the limit is ${terms.maxUnits}`, blocks: [rec.block, versionFor(state, rec.coverage).version!.block] });
@@ -40,13 +42,14 @@ export function flagClaim(state: ClaimsState, rec: ClaimRecord, decision: Decisi
 		const billed = state.sameDay[dayKey] ?? (state.sameDay[dayKey] = []);
 		if (policy) {
 			const ones = columnOneOf(policy).get(line.code) ?? [];
-			for (const [code, other] of billed) {
-				if (other === rec.id || !state.claims[other] || state.claims[other]!.replacedBy !== null) continue;
+			for (const [code, n] of billed) {
+				const other = claimAt(n);
+				if (n === rec.n || other.replacedBy !== null) continue;
 				const pairs = ones.some(([one]) => one === code) || (columnOneOf(policy).get(code) ?? []).some(([one]) => one === line.code);
-				if (pairs) flag({ kind: 'unbundling', claim: rec.id, detail: `${line.code} and ${code} (a code pair) billed on separate claims for ${dateOfDay(line.dos)}`, blocks: [rec.block, blockOf(other)] });
+				if (pairs) flag({ kind: 'unbundling', claim: rec.id, detail: `${line.code} and ${code} (a code pair) billed on separate claims for ${dateOfDay(line.dos)}`, blocks: [rec.block, other.block] });
 			}
 		}
-		billed.push([line.code, rec.id]);
+		billed.push([line.code, rec.n]);
 	}
 }
 

@@ -29,6 +29,12 @@ export interface Edit {
 	readonly when: Logic;
 	/** Its worst-case evaluation steps. */
 	readonly cost: number;
+	/**
+	 * The service code the rule is guarded by, when it has the form
+	 * `{"and": [{"==": [{"var": "line.code"}, code]}, ...]}`: lines of other codes skip it
+	 * (same outcome as evaluating it, without the cost).
+	 */
+	readonly code: string | null;
 }
 
 export interface Policy {
@@ -62,6 +68,19 @@ const MAX_EDITS = 64;
 export const POLICY_STEP_BUDGET = 5 * STEP_BUDGET;
 /** Largest money amount a policy or claim may state: $10 million, in cents. */
 export const MAX_CENTS = 1_000_000_000;
+
+/** The code in a rule of the form `and(line.code == "X", ...)`, else null. */
+function guardCode(logic: Logic): string | null {
+	const and = isMap(logic) ? logic.and : undefined;
+	const first = Array.isArray(and) ? and[0] : undefined;
+	const eq = isMap(first) ? (first['=='] ?? first['===']) : undefined;
+	if (!Array.isArray(eq) || eq.length !== 2) return null;
+	const [a, b] = eq;
+	const isCodeVar = (v: CborValue | undefined) => isMap(v) && Object.keys(v).length === 1 && (v.var === 'line.code' || (Array.isArray(v.var) && v.var.length === 1 && v.var[0] === 'line.code'));
+	if (isCodeVar(a) && typeof b === 'string') return b;
+	if (isCodeVar(b) && typeof a === 'string') return a;
+	return null;
+}
 
 const bad = (path: string, detail: string) => new RuleError('POLICY_MALFORMED', path, detail);
 
@@ -139,7 +158,7 @@ export function parsePolicy(raw: CborValue | undefined, path = 'policy'): Policy
 		const { logic, cost } = compileRule(e.when, `${at}.when`, defsRaw);
 		total += cost;
 		if (total > POLICY_STEP_BUDGET) throw new RuleError('RULE_OVER_BUDGET', `${path}.edits`, `the edits together need up to ${total} steps per line, over the budget of ${POLICY_STEP_BUDGET}`);
-		return { id: e.id, text: text(e.text, `${at}.text`, 500), carc: e.carc, when: logic, cost };
+		return { id: e.id, text: text(e.text, `${at}.text`, 500), carc: e.carc, when: logic, cost, code: guardCode(logic) };
 	});
 	return {
 		name,

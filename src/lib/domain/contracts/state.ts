@@ -87,6 +87,8 @@ export interface Decision {
 
 export interface ClaimRecord {
 	readonly id: string;
+	/** Position in `order`: indexes refer to claims by it. */
+	readonly n: number;
 	readonly block: string;
 	readonly author: string;
 	readonly clinic: string;
@@ -97,7 +99,8 @@ export interface ClaimRecord {
 	readonly payer: string | null;
 	readonly billed: number;
 	readonly diagnoses: readonly string[];
-	readonly lines: readonly ClaimLine[];
+	/** The lines as billed (encounter references are checked on arrival and not kept). */
+	readonly lines: readonly Omit<ClaimLine, 'encounters'>[];
 	preAuth: string[];
 	/** Every decision, oldest first: the last is the claim's current outcome. */
 	readonly decisions: Decision[];
@@ -152,14 +155,14 @@ export interface ClaimsState {
 	claims: Record<string, ClaimRecord>;
 	/** Claim ids in ledger order. */
 	order: string[];
-	/** patient|clinic|code|date|modifiers → the claim that billed it first. */
-	lineKeys: Record<string, string>;
-	/** patient|code → [date of service, claim id] of lines served (not denied). */
-	served: Record<string, [number, string][]>;
+	/** patient|clinic|code|date|modifiers (keys shortened to 16 hex) → the claim (n) that billed it first. */
+	lineKeys: Record<string, number>;
+	/** patient|code → [date of service, claim n] of lines served (not denied). */
+	served: Record<string, [number, number][]>;
 	/** coverage|year → [deductible met, out-of-pocket spent], cents. */
 	accum: Record<string, [number, number]>;
-	/** patient|clinic|date → [code, claim id] of every line billed, for unbundling across claims. */
-	sameDay: Record<string, [string, string][]>;
+	/** patient|clinic|date → [code, claim n] of every line billed, for unbundling across claims. */
+	sameDay: Record<string, [string, number][]>;
 	byPatient: Record<string, string[]>;
 	flags: Flag[];
 	payments: Payment[];
