@@ -1,0 +1,76 @@
+// `npm run bench` (contracts part): claims adjudication in the fold, in Node, on the same
+// TypeScript modules the app runs (loaded through Vite's ssrLoadModule).
+//
+//   adjudicate_per_s     claims (5 lines each) adjudicated per second by the claims fold,
+//                        counting the whole synthetic ledger folded (encounter records,
+//                        remittances and payments included): median of 3 runs of 5,000 claims
+//   fold_20k_claims_s    cold fold of 100,000 decoded blocks holding 20,000 claims through
+//                        every app fold (no signature checks or storage reads: those are
+//                        measured by bench/run.js)
+//   checkpoint_start_s   start from a checkpoint of that state: CBOR decode of the
+//                        checkpoint bytes and every fold's decode
+//
+//   node bench/contracts.js [--quick]   --quick: a tenth of the sizes, for checking the harness
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'vite';
+
+const quick = process.argv.includes('--quick');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const GOALS = { adjudicate_per_s: 5000, fold_20k_claims_s: 10, checkpoint_start_s: 1 };
+const CLAIMS = quick ? 500 : 5_000;
+const BIG = quick ? { claims: 2_000, blocks: 10_000 } : { claims: 20_000, blocks: 100_000 };
+const log = (m) => process.stderr.write(`[bench contracts] ${m}\n`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const vite = await createServer({ root, configFile: false, logLevel: 'warn', appType: 'custom', resolve: { alias: { $lib: `${root}src/lib` } }, server: { middlewareMode: true, hmr: false, watch: null } });
+try {
+	const contracts = await vite.ssrLoadModule('/src/lib/domain/contracts/index.ts');
+	const { syntheticClaims } = await vite.ssrLoadModule('/src/lib/domain/contracts/synthetic.ts');
+	const { APP_FOLDS } = await vite.ssrLoadModule('/src/lib/domain/folds.ts');
+	const core = await vite.ssrLoadModule('/src/lib/core/index.ts');
+	const folds = [core.summaryFold, ...APP_FOLDS];
+
+	const small = syntheticClaims({ seed: 11, claims: CLAIMS, linesPerClaim: 5 });
+	const rates = [];
+	for (let run = 0; run < 3; run++) {
+		const started = performance.now();
+		let state = contracts.claimsFold.init();
+		for (const block of small.blocks) state = contracts.claimsFold.apply(state, block);
+		const seconds = (performance.now() - started) / 1000;
+		if (state.order.length !== CLAIMS) throw new Error(`expected ${CLAIMS} claims, folded ${state.order.length}`);
+		rates.push(Math.round(CLAIMS / seconds));
+		log(`adjudication run ${run + 1}: ${rates[run]} claims/s (${small.blocks.length} blocks)`);
+	}
+
+	log(`generating ${BIG.blocks} blocks with ${BIG.claims} claims`);
+	const big = syntheticClaims({ seed: 12, claims: BIG.claims, linesPerClaim: 5, totalBlocks: BIG.blocks });
+	const started = performance.now();
+	let states = folds.map((f) => f.init());
+	for (const block of big.blocks) states = states.map((s, i) => folds[i].apply(s, block));
+	const foldSeconds = (performance.now() - started) / 1000;
+	const claimsState = states[folds.findIndex((f) => f.name === 'claims')];
+	log(`cold fold: ${foldSeconds.toFixed(2)} s for ${big.blocks.length} blocks, ${claimsState.order.length} claims`);
+
+	const bytes = core.encodeCanonical({ states: folds.map((f, i) => f.encode(states[i])) });
+	const startedDecode = performance.now();
+	const decoded = core.decodeCanonical(bytes);
+	const restored = folds.map((f, i) => f.decode(decoded.states[i]));
+	const startSeconds = (performance.now() - startedDecode) / 1000;
+	if (restored[folds.findIndex((f) => f.name === 'claims')].order.length !== claimsState.order.length) throw new Error('checkpoint lost claims');
+	log(`checkpoint: ${(bytes.length / 1e6).toFixed(1)} MB, start ${startSeconds.toFixed(2)} s`);
+
+	const metrics = [
+		{ metric: 'adjudicate_per_s', value: median(rates), unit: 'claims/s', goal: GOALS.adjudicate_per_s, better: 'higher', samples: rates },
+		{ metric: quick ? 'fold_2k_claims_s' : 'fold_20k_claims_s', value: Number(foldSeconds.toFixed(2)), unit: 's', goal: GOALS.fold_20k_claims_s, better: 'lower', samples: [] },
+		{ metric: 'checkpoint_start_s', value: Number(startSeconds.toFixed(2)), unit: 's', goal: GOALS.checkpoint_start_s, better: 'lower', samples: [`${(bytes.length / 1e6).toFixed(1)} MB`] }
+	];
+	console.log(`\nclinic-ledger contracts benchmarks${quick ? ' (--quick: a tenth of the sizes, not comparable with the goals)' : ''}; Node ${process.version}`);
+	console.log(`${'metric'.padEnd(22)}${'value'.padStart(10)}  ${'unit'.padEnd(9)} goal`);
+	for (const m of metrics) {
+		const met = m.better === 'higher' ? m.value >= m.goal : m.value < m.goal;
+		console.log(`${m.metric.padEnd(22)}${String(m.value).padStart(10)}  ${m.unit.padEnd(9)} ${m.better === 'higher' ? '≥' : '<'} ${m.goal}${met ? ' met' : ' MISSED'}  ${m.samples.join(', ')}`);
+	}
+	for (const m of metrics) console.log(JSON.stringify({ metric: m.metric, value: m.value, unit: m.unit, baseline: null, goal: m.goal }));
+} finally {
+	await vite.close();
+}
