@@ -43,7 +43,7 @@ try {
 	}
 
 	log(`generating ${BIG.blocks} blocks with ${BIG.claims} claims`);
-	const big = syntheticClaims({ seed: 12, claims: BIG.claims, linesPerClaim: 5, totalBlocks: BIG.blocks });
+	const big = syntheticClaims({ seed: 12, claims: BIG.claims, linesPerClaim: 5, totalBlocks: BIG.blocks, patients: BIG.claims / 5 });
 	const started = performance.now();
 	let states = folds.map((f) => f.init());
 	for (const block of big.blocks) states = states.map((s, i) => folds[i].apply(s, block));

@@ -28,7 +28,7 @@ async function network() {
 function claimTx(clinic: Ledger, lines: { code: string; price: number; date?: string; units?: number }[], extra: Partial<ClaimForm> = {}) {
 	const form: ClaimForm = {
 		patient: toHex(PATIENT),
-		provider: clinic.author,
+		provider: clinic.author!,
 		coverage: 'cov-1',
 		diagnoses: ['E11.9', 'I10'],
 		created: '2025-03-05',
@@ -58,8 +58,8 @@ describe('claims contracts on a real ledger', () => {
 		const withEdit = (when: CborValue) => ({ ...(samplePolicy() as Record<string, CborValue>), defs: { a: { ref: 'b' }, b: { '!': { ref: 'a' } } }, edits: [{ id: 'e', text: 'e', carc: '16', when }] });
 		let deep: CborValue = true;
 		for (let i = 0; i < 25; i++) deep = { '!': deep }; // past the rule limit (24), within the block codec's nesting limit
-		const over = { all: [{ var: 'claim.codes' }, { all: [{ var: 'claim.codes' }, { all: [{ var: 'claim.codes' }, true] }] }] };
-		for (const [when, code] of [[{ ref: 'a' }, 'RULE_LOOP'], [deep, 'RULE_TOO_DEEP'], [over, 'RULE_OVER_BUDGET'], [{ method: [{ var: 'line' }, 'constructor'] }, 'RULE_UNKNOWN_OP']] as const) {
+		const over: CborValue = { all: [{ var: 'claim.codes' }, { all: [{ var: 'claim.codes' }, { all: [{ var: 'claim.codes' }, true] }] }] };
+		for (const [when, code] of [[{ ref: 'a' }, 'RULE_LOOP'], [deep, 'RULE_TOO_DEEP'], [over, 'RULE_OVER_BUDGET'], [{ method: [{ var: 'line' }, 'constructor'] }, 'RULE_UNKNOWN_OP']] as [CborValue, string][]) {
 			const error = await refusal(nodes.payer!, [deploy(withEdit(when))]);
 			expect(error?.code).toBe('TX_INVALID');
 			expect(error?.detail).toContain(code);
@@ -84,7 +84,7 @@ describe('claims contracts on a real ledger', () => {
 
 	it('1,000 random arrival orders of the same blocks give identical outcomes', async () => {
 		const { time, nodes, options, founder } = await network();
-		const { payer, clinic, doctor } = nodes as Record<string, Ledger>;
+		const [payer, clinic, doctor] = [nodes.payer!, nodes.clinic!, nodes.doctor!];
 		await payer.append([{ t: 'contract.deploy', plan: 'ppo', version: 1, policy: samplePolicy() }]);
 		await payer.append([{ t: 'coverage.enroll', id: 'cov-1', plan: 'ppo', patient: PATIENT, start: '2025-01-01' }]);
 		await syncInto(clinic, payer);
