@@ -9,10 +9,10 @@
  * | contract.deploy     | payer                         | plan, version, policy |
  * | coverage.enroll     | payer                         | id, plan, patient, start, end? |
  * | auth.grant          | payer                         | id, coverage, code, start, end |
- * | claim.submit        | clinician, billing, front-desk| claim (FHIR Claim JSON) |
- * | claim.correct       | clinician, billing, front-desk| original (claim id), claim |
- * | claim.appeal        | clinician, billing, front-desk| original, reason, preAuthRef? |
- * | payment.record      | billing, front-desk           | patient, amount, claim?, ref? |
+ * | claim.submit        | clinician, billing, front-desk, admin | claim (FHIR Claim JSON) |
+ * | claim.correct       | clinician, billing, front-desk, admin | original (claim id), claim |
+ * | claim.appeal        | clinician, billing, front-desk, admin | original, reason, preAuthRef? |
+ * | payment.record      | billing, front-desk, admin    | patient, amount, claim?, ref? |
  * | remittance.record   | payer                         | claim, amount, ref? |
  * | patient.deceased    | clinician, admin              | patient, date |
  */
@@ -22,8 +22,11 @@ import { dayOf } from './dates.js';
 import { MAX_CENTS, parsePolicy, PLAN_ID, SERVICE_CODE } from './policy.js';
 import { RuleError } from './rule-logic.js';
 
-export const CLAIM_ROLES = ['clinician', 'billing', 'front-desk'] as const;
+/** Who bills: a clinic's clinicians, billing and front-desk devices, and its admin node (a small clinic's founding node bills too). */
+export const CLAIM_ROLES = ['clinician', 'billing', 'front-desk', 'admin'] as const;
 export const PAYER_ROLES = ['payer'] as const;
+/** Who records a patient's payment at the clinic. */
+export const PAYMENT_ROLES = ['billing', 'front-desk', 'admin'] as const;
 /** A claim's id: the hex id of the block that submitted it, a dash, the transaction's index. */
 export const CLAIM_ID = /^[0-9a-f]{64}-\d{1,4}$/;
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -130,7 +133,7 @@ const claimAppeal: TxRule = {
 
 const paymentRecord: TxRule = {
 	type: 'payment.record',
-	roles: ['billing', 'front-desk'],
+	roles: PAYMENT_ROLES,
 	check(tx) {
 		const extra = onlyFields(tx, ['patient', 'amount', 'claim', 'ref']);
 		if (extra) return extra;
