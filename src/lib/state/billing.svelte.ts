@@ -59,7 +59,8 @@ export class BillingState {
 
 	refresh(): void {
 		const state = (this.#ledger()?.state().claims as ClaimsState | undefined) ?? null;
-		this.claims = state;
+		// The fold updates its state in place: a new outer object tells the page it changed.
+		this.claims = state ? { ...state } : null;
 		this.flags = state ? allFlags(state) : [];
 		this.accounts = state ? accountsOf(state) : { patients: {}, payers: {} };
 		this.reconciliation = state ? reconcile(state) : null;
