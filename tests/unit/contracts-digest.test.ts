@@ -6,4 +6,4 @@ it('claims outcomes in Node match the digest the Chromium test checks', () => {
 	console.log(`claims outcome digest (Node): ${digest}`);
 	expect(digest).toBe(EXPECTED_OUTCOME_DIGEST);
 	expect(outcomeDigest()).toBe(digest);
-});
+}, 60_000);

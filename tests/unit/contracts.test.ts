@@ -415,6 +415,9 @@ describe('the fold checkpoints exactly', () => {
 		const { blocks } = syntheticClaims({ seed: 5, claims: 120, fraud: true });
 		const half = Math.floor(blocks.length / 2);
 		const whole = fold(blocks);
+		// Decoding gives back the very same state (compared field by field through canonical CBOR).
+		const again = claimsFold.decode(decodeCanonical(encodeCanonical(claimsFold.encode(whole))));
+		expect(toHex(encodeCanonical(again as unknown as CborValue))).toBe(toHex(encodeCanonical(whole as unknown as CborValue)));
 		let resumed = claimsFold.decode(decodeCanonical(encodeCanonical(claimsFold.encode(fold(blocks.slice(0, half))))));
 		for (const b of blocks.slice(half)) resumed = claimsFold.apply(resumed, b);
 		expect(toHex(encodeCanonical(claimsFold.encode(resumed)))).toBe(toHex(encodeCanonical(claimsFold.encode(whole))));

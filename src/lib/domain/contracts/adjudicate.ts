@@ -9,7 +9,7 @@
 import { yearOfDay } from './dates.js';
 import type { Policy } from './policy.js';
 import { ruleHolds } from './rule-logic.js';
-import type { Adjustment, ClaimRecord, ClaimsState, Decision, DecisionKind, LineOutcome } from './state.js';
+import { shortKey, type Adjustment, type ClaimRecord, type ClaimsState, type Decision, type DecisionKind, type LineOutcome } from './state.js';
 
 /** CARCs this engine assigns itself (payer edits bring their own). */
 export const CARC = {
@@ -50,9 +50,9 @@ export function columnOneOf(policy: Policy): Map<string, [string, number][]> {
 	return index;
 }
 
-/** The duplicate-check key of a line (keys shortened to 64 bits: index keys only, never shown). */
-export const lineKey = (rec: ClaimRecord, line: BilledLine) => `${rec.patient.slice(0, 16)}|${rec.clinic.slice(0, 16)}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
-export const servedKey = (rec: ClaimRecord, line: BilledLine) => `${rec.patient.slice(0, 16)}|${line.code}`;
+/** The duplicate-check key of a line. */
+export const lineKey = (state: ClaimsState, rec: ClaimRecord, line: BilledLine) => `${shortKey(state, rec.patient)}|${shortKey(state, rec.clinic)}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
+const servedKey = (state: ClaimsState, rec: ClaimRecord, line: BilledLine) => `${shortKey(state, rec.patient)}|${line.code}`;
 
 type BilledLine = ClaimRecord['lines'][number];
 
@@ -81,7 +81,7 @@ function denialOf(
 	if (line.dos > filedDay + 1) return { carc: CARC.lacksInformation, edit: null }; // a service dated in the future
 	const terms = policy.services[line.code];
 	if (!terms) return { carc: CARC.nonCovered, edit: null };
-	const key = lineKey(rec, line);
+	const key = lineKey(state, rec, line);
 	const owner = state.lineKeys[key];
 	if ((owner !== undefined && owner !== rec.n) || ownKeys.has(key)) return { carc: CARC.duplicate, edit: null };
 	if (line.units > terms.maxUnits) return { carc: CARC.units, edit: null };
@@ -102,7 +102,7 @@ function denialOf(
 	if (terms.frequency) {
 		const { count, days } = terms.frequency;
 		const near = (d: number) => Math.abs(d - line.dos) < days;
-		const before = (state.served[servedKey(rec, line)] ?? []).filter(([d, claim]) => claim !== rec.n && near(d)).length;
+		const before = (state.served[servedKey(state, rec, line)] ?? []).filter(([d, claim]) => claim !== rec.n && near(d)).length;
 		const here = (servedHere.get(line.code) ?? []).filter(near).length;
 		if (before + here >= count) return { carc: CARC.frequency, edit: null };
 	}
@@ -142,7 +142,7 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 	let adjusted = 0;
 	for (const line of rec.lines) {
 		const denial = denialOf(state, rec, line, policy, filedDay, ownKeys, servedHere);
-		const key = lineKey(rec, line);
+		const key = lineKey(state, rec, line);
 		if (state.lineKeys[key] === undefined) state.lineKeys[key] = rec.n;
 		ownKeys.add(key);
 		if (denial || !policy || !coverage) {
@@ -184,7 +184,7 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 		payerTotal += payer;
 		patientTotal += patient;
 		adjusted += line.charge - allowed;
-		const served = state.served[servedKey(rec, line)] ?? (state.served[servedKey(rec, line)] = []);
+		const served = state.served[servedKey(state, rec, line)] ?? (state.served[servedKey(state, rec, line)] = []);
 		served.push([line.dos, rec.n]);
 		const here = servedHere.get(line.code) ?? [];
 		here.push(line.dos);
@@ -214,7 +214,7 @@ export function undo(state: ClaimsState, rec: ClaimRecord): void {
 	if (!current) return;
 	for (const [i, outcome] of current.lines.entries()) {
 		const line = rec.lines[i]!;
-		const key = lineKey(rec, line);
+		const key = lineKey(state, rec, line);
 		if (state.lineKeys[key] === rec.n) delete state.lineKeys[key];
 		if (outcome.denied) continue;
 		const acc = state.accum[`${current.coverage}|${yearOfDay(line.dos)}`];
@@ -222,7 +222,7 @@ export function undo(state: ClaimsState, rec: ClaimRecord): void {
 			acc[0] -= outcome.adjustments.find((a) => a.carc === CARC.deductible && a.group === 'PR')?.amount ?? 0;
 			acc[1] -= outcome.patient;
 		}
-		const key2 = servedKey(rec, line);
+		const key2 = servedKey(state, rec, line);
 		const served = state.served[key2];
 		if (served) state.served[key2] = served.filter(([, claim]) => claim !== rec.n);
 	}

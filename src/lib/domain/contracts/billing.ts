@@ -4,7 +4,7 @@
  * claim's current decision counts, and a corrected (replaced) claim counts for nothing.
  */
 import { dateOfDay } from './dates.js';
-import type { ClaimRecord, ClaimsState, Decision } from './state.js';
+import { knownKey, type ClaimRecord, type ClaimsState, type Decision } from './state.js';
 
 /** A claim's current decision, or null when it was replaced by a correction. */
 export function currentDecision(rec: ClaimRecord): Decision | null {
@@ -111,7 +111,9 @@ export interface Statement {
 /** A patient's statement at one clinic: every current claim line, payments and the balance. */
 export function statementOf(state: ClaimsState, clinic: string, patient: string): Statement {
 	const lines: StatementLine[] = [];
-	for (const id of state.byPatient[patient] ?? []) {
+	const key = knownKey(state, patient);
+	for (const n of key === undefined ? [] : (state.byPatient[key] ?? [])) {
+		const id = state.order[n]!;
 		const rec = state.claims[id]!;
 		const d = currentDecision(rec);
 		if (!d || rec.clinic !== clinic) continue;

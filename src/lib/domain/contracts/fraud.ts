@@ -13,7 +13,7 @@
 import { CARC, columnOneOf, lineKey, versionFor } from './adjudicate.js';
 import { dateOfDay } from './dates.js';
 import type { ClaimLine } from './claim.js';
-import type { ClaimRecord, ClaimsState, Decision, Flag } from './state.js';
+import { shortKey, type ClaimRecord, type ClaimsState, type Decision, type Flag } from './state.js';
 
 /** Flags for a claim just decided. */
 export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly ClaimLine[], decision: Decision): void {
@@ -24,7 +24,7 @@ export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly 
 		const outcome = decision.lines[i]!;
 		const carc = outcome.adjustments[0]?.carc;
 		if (outcome.denied && carc === CARC.duplicate) {
-			const owner = state.lineKeys[lineKey(rec, line)];
+			const owner = state.lineKeys[lineKey(state, rec, line)];
 			const other = owner !== undefined && owner !== rec.n ? claimAt(owner) : null;
 			flag({ kind: 'duplicate', claim: rec.id, detail: `line ${line.seq} (${line.code} on ${dateOfDay(line.dos)}) was already billed${other ? ` by claim ${other.id.slice(0, 12)}` : ' on this claim'}`, blocks: other ? [rec.block, other.block] : [rec.block] });
 		}
@@ -38,7 +38,7 @@ export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly 
 			else if ((state.clinics[held.author] ?? held.author) !== rec.clinic) flag({ kind: 'encounter-other-clinic', claim: rec.id, detail: `line ${line.seq}: encounter block ${e.block.slice(0, 12)} was written by another clinic`, blocks: [rec.block, e.block] });
 		}
 		// Unbundling across claims: a code pair billed on two claims for the same patient, clinic and day.
-		const dayKey = `${rec.patient}|${rec.clinic}|${line.dos}`;
+		const dayKey = `${shortKey(state, rec.patient)}|${shortKey(state, rec.clinic)}|${line.dos}`;
 		const billed = state.sameDay[dayKey] ?? (state.sameDay[dayKey] = []);
 		if (policy) {
 			const ones = columnOneOf(policy).get(line.code) ?? [];
@@ -56,8 +56,8 @@ export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly 
 /** Flags for claims already recorded with services after a death just recorded. */
 export function flagAfterDeath(state: ClaimsState, patient: string): void {
 	const death = state.deaths[patient]!;
-	for (const id of state.byPatient[patient] ?? []) {
-		const rec = state.claims[id]!;
+	for (const n of state.byPatient[shortKey(state, patient)] ?? []) {
+		const rec = state.claims[state.order[n]!]!;
 		if (rec.replacedBy !== null) continue;
 		for (const line of rec.lines) {
 			if (line.dos > death.day) state.flags.push({ kind: 'after-death', claim: rec.id, detail: `line ${line.seq}: service on ${dateOfDay(line.dos)}, after the recorded death on ${dateOfDay(death.day)}`, blocks: [rec.block, death.block] });

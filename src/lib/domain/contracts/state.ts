@@ -155,15 +155,18 @@ export interface ClaimsState {
 	claims: Record<string, ClaimRecord>;
 	/** Claim ids in ledger order. */
 	order: string[];
-	/** patient|clinic|code|date|modifiers (keys shortened to 16 hex) → the claim (n) that billed it first. */
+	/** Member and patient keys (hex) in order of first use: index keys name them by position. */
+	keyList: string[];
+	/** patient#|clinic#|code|date|modifiers → the claim (n) that billed it first. */
 	lineKeys: Record<string, number>;
-	/** patient|code → [date of service, claim n] of lines served (not denied). */
+	/** patient#|code → [date of service, claim n] of lines served (not denied). */
 	served: Record<string, [number, number][]>;
 	/** coverage|year → [deductible met, out-of-pocket spent], cents. */
 	accum: Record<string, [number, number]>;
-	/** patient|clinic|date → [code, claim n] of every line billed, for unbundling across claims. */
+	/** patient#|clinic#|date → [code, claim n] of every line billed, for unbundling across claims. */
 	sameDay: Record<string, [string, number][]>;
-	byPatient: Record<string, string[]>;
+	/** patient# → claims (n) of the patient. */
+	byPatient: Record<string, number[]>;
 	flags: Flag[];
 	payments: Payment[];
 	remittances: Remittance[];
@@ -171,5 +174,31 @@ export interface ClaimsState {
 }
 
 export function emptyClaimsState(): ClaimsState {
-	return { contracts: {}, coverages: {}, auths: {}, encounters: {}, clinics: {}, deaths: {}, claims: {}, order: [], lineKeys: {}, served: {}, accum: {}, sameDay: {}, byPatient: {}, flags: [], payments: [], remittances: [], ignored: [] };
+	return { contracts: {}, coverages: {}, auths: {}, encounters: {}, clinics: {}, deaths: {}, claims: {}, order: [], keyList: [], lineKeys: {}, served: {}, accum: {}, sameDay: {}, byPatient: {}, flags: [], payments: [], remittances: [], ignored: [] };
+}
+
+const shortKeys = new WeakMap<ClaimsState, Map<string, number>>();
+
+function keyMap(state: ClaimsState): Map<string, number> {
+	let map = shortKeys.get(state);
+	if (!map) {
+		map = new Map(state.keyList.map((k, i) => [k, i]));
+		shortKeys.set(state, map);
+	}
+	return map;
+}
+
+/** The short number of a hex key, if the state has seen it (reads never add one). */
+export const knownKey = (state: ClaimsState, hex: string): number | undefined => keyMap(state).get(hex);
+
+/** The short number of a hex key in this state's key list (added on first use: only the fold calls it). */
+export function shortKey(state: ClaimsState, hex: string): number {
+	const map = keyMap(state);
+	let n = map.get(hex);
+	if (n === undefined) {
+		n = state.keyList.length;
+		state.keyList.push(hex);
+		map.set(hex, n);
+	}
+	return n;
 }
