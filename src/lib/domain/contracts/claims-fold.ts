@@ -21,7 +21,8 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number): strin
 			if (tx.key instanceof Uint8Array && tx.clinic instanceof Uint8Array) state.clinics[toHex(tx.key)] = toHex(tx.clinic);
 			return null;
 		case 'record.put': {
-			if (!(tx.rid instanceof Uint8Array)) return null;
+			// Only encounter records can be billed: other categories are not tracked.
+			if (!(tx.rid instanceof Uint8Array) || tx.category !== 'encounters') return null;
 			const held = state.encounters[block.id] ?? (state.encounters[block.id] = { author: block.author, rids: [] });
 			held.rids.push(toHex(tx.rid));
 			return null;

@@ -78,7 +78,7 @@ export function syntheticClaims(options: SyntheticOptions = {}): SyntheticData {
 	/** Writes an encounter record for `clinic` and returns its reference. */
 	const encounter = (clinic: number, day: number, n: number) => {
 		const rid = toHex(sha256(te.encode(`rid/${clinic}/${n}`)).slice(0, 16));
-		const block = push(clinics[clinic]!, day, [{ t: 'record.put', patient: keyOf(`patient-${n % patientCount}`), category: 'encounter', kid: 1, rid: sha256(te.encode(`rid/${clinic}/${n}`)).slice(0, 16), ver: 1, nonce: new Uint8Array(24), ct: new Uint8Array(16) }]);
+		const block = push(clinics[clinic]!, day, [{ t: 'record.put', patient: keyOf(`patient-${n % patientCount}`), category: 'encounters', kid: 1, rid: sha256(te.encode(`rid/${clinic}/${n}`)).slice(0, 16), ver: 1, nonce: new Uint8Array(24), ct: new Uint8Array(16) }]);
 		return { block: block.id as string, rid };
 	};
 	const submit = (clinic: number, form: ClaimForm, day: number) => {
