@@ -10,7 +10,7 @@ import { encodeCanonical, toHex, type CborValue } from '../src/lib/core/index.js
 import { allFlags, claimsFold, reconcile } from '../src/lib/domain/contracts/index.js';
 import { syntheticClaims } from '../src/lib/domain/contracts/synthetic.js';
 
-export const EXPECTED_OUTCOME_DIGEST = '9708b7ff6c00ead7e5bccf25f768e9e6614038aa29b5bd1f8f1146e9cce02d8f';
+export const EXPECTED_OUTCOME_DIGEST = '734af519b5babded5f1920c1476f680784c28a24fef3a625f2937a2c409a7747';
 
 /** Digest of the claims state, the flags and the reconciliation after folding the seeded ledger. */
 export function outcomeDigest(): string {

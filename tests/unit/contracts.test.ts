@@ -33,7 +33,7 @@ const CLINIC = hex('clinic');
 const PATIENT = hex('patient');
 const ENC = { block: 'e1'.repeat(32), rid: 'f2'.repeat(16) };
 
-/** Hand-made decoded blocks, one per call, in order; folds read only id, author, clock, time and txs. */
+/** Hand-made decoded blocks, one per call, in order, each with the one before as its dependency (each has seen all earlier ones). */
 function chain() {
 	let clock = 0;
 	const blocks: Block[] = [];
@@ -42,7 +42,7 @@ function chain() {
 		add(author: string, date: string, txs: Tx[]): Block {
 			clock++;
 			const id = toHex(sha256(te.encode(`${author}/${clock}`))) as BlockId;
-			const b: Block = { id, net: '00'.repeat(32) as BlockId, author: author as AuthorId, seq: clock, prev: null, deps: [], clock, time: dayOf(date)! * DAY + 3_600_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() };
+			const b: Block = { id, net: '00'.repeat(32) as BlockId, author: author as AuthorId, seq: clock, prev: null, deps: blocks.length > 0 ? [blocks[blocks.length - 1]!.id] : [], clock, time: dayOf(date)! * DAY + 3_600_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() };
 			blocks.push(b);
 			return b;
 		}
@@ -318,6 +318,27 @@ describe('contract versions, corrections and appeals', () => {
 		expect([decisionOf(state, b).version, decisionOf(state, b).lines[0]!.adjustments[0]]).toEqual([2, { group: 'PR', carc: '3', amount: 4_000 }]);
 		expect(state.ignored.map((i) => i.reason)).toEqual(['version 2 is not after version 2', 'plan ppo belongs to another payer']);
 		expect(state.contracts.ppo!.versions.map((v) => v.version)).toEqual([1, 2]);
+	});
+
+	it('a version applies from its causal position: a claim that did not see it keeps the version it saw', () => {
+		const c = scenario(samplePolicy({ copay: 2_500 }));
+		const before = c.blocks[c.blocks.length - 1]!;
+		const v2 = c.add(PAYER, '2025-03-06', [{ t: 'contract.deploy', plan: 'ppo', version: 2, policy: samplePolicy({ copay: 4_000 }) }]);
+		// Written concurrently with version 2 (its only dependency is the enrolment), though it sorts after it.
+		const concurrent = c.add(CLINIC, '2025-03-07', [submitTx(form([{ code: '99213', price: 9_200 }]))]);
+		(concurrent as { deps: BlockId[] }).deps = [before.id];
+		const after = c.add(CLINIC, '2025-03-08', [submitTx(form([{ code: '99213', price: 9_200, date: '2025-03-04' }]))]);
+		(after as { deps: BlockId[] }).deps = [concurrent.id, v2.id]; // the clinic has now seen version 2
+		const state = fold(c.blocks);
+		expect(decisionOf(state, concurrent).version).toBe(1);
+		expect(decisionOf(state, after).version).toBe(2);
+		// A claim whose past holds no contract at all is not covered.
+		const blind = chain();
+		blind.add(PAYER, '2024-12-01', [{ t: 'contract.deploy', plan: 'ppo', version: 1, policy: samplePolicy() }]);
+		blind.add(PAYER, '2024-12-02', [{ t: 'coverage.enroll', id: 'cov-1', plan: 'ppo', patient: key('patient'), start: '2025-01-01' }]);
+		const unseen = blind.add(CLINIC, '2025-03-05', [submitTx(form([{ code: '99213', price: 9_200 }]))]);
+		(unseen as { deps: BlockId[] }).deps = [];
+		expect(carcs(decisionOf(fold(blind.blocks), unseen))).toEqual(['31']);
 	});
 
 	it('a corrected claim replaces the original and re-adjudicates; an appeal re-decides and links to the claim', () => {

@@ -9,7 +9,7 @@
 import { yearOfDay } from './dates.js';
 import type { Policy } from './policy.js';
 import { ruleHolds } from './rule-logic.js';
-import { shortKey, type Adjustment, type ClaimRecord, type ClaimsState, type Decision, type DecisionKind, type LineOutcome } from './state.js';
+import { shortKey, type Adjustment, type ClaimRecord, type Coverage, type ClaimsState, type Decision, type DecisionKind, type LineOutcome } from './state.js';
 
 /** CARCs this engine assigns itself (payer edits bring their own). */
 export const CARC = {
@@ -56,11 +56,19 @@ const servedKey = (state: ClaimsState, rec: ClaimRecord, line: BilledLine) => `$
 
 type BilledLine = ClaimRecord['lines'][number];
 
-/** The contract version that decides a claim naming `coverageId` now (the latest in ledger order). */
-export function versionFor(state: ClaimsState, coverageId: string) {
+/** The contract versions a block has seen: plan → highest version deployed in its causal past. */
+export type Known = Readonly<Record<string, number>>;
+
+/**
+ * The coverage a claim names and the contract version that decides it for a block that
+ * has seen `known`: the highest version of the coverage's plan in the block's causal past.
+ */
+export function versionFor(state: ClaimsState, coverageId: string, known: Known) {
 	const coverage = state.coverages[coverageId];
 	const contract = coverage ? state.contracts[coverage.plan] : undefined;
-	return { coverage, version: contract && contract.payer === coverage!.payer ? contract.versions[contract.versions.length - 1] : undefined };
+	const seen = coverage ? known[coverage.plan] : undefined;
+	const version = contract && contract.payer === coverage!.payer && seen !== undefined ? contract.versions.find((v) => v.version === seen) : undefined;
+	return { coverage, version };
 }
 
 /** What a line's denial reason is, before pricing; null when it may be paid. */
@@ -68,12 +76,12 @@ function denialOf(
 	state: ClaimsState,
 	rec: ClaimRecord,
 	line: BilledLine,
+	coverage: Coverage | undefined,
 	policy: Policy | undefined,
 	filedDay: number,
 	ownKeys: Set<string>,
 	servedHere: Map<string, number[]>
 ): { carc: string; edit: string | null } | null {
-	const { coverage } = versionFor(state, rec.coverage);
 	if (!coverage || !policy || coverage.patient !== rec.patient) return { carc: CARC.notCovered, edit: null };
 	if (line.dos < coverage.start || line.dos < policy.start) return { carc: CARC.beforeCoverage, edit: null };
 	if ((coverage.end !== null && line.dos > coverage.end) || (policy.end !== null && line.dos > policy.end)) return { carc: CARC.afterCoverage, edit: null };
@@ -130,8 +138,8 @@ function denialOf(
  * Decides `rec` now (state as of the deciding block), records the decision, and books its
  * effects (served lines, duplicate keys, deductible and out-of-pocket accumulators).
  */
-export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind: DecisionKind, filedDay: number): Decision {
-	const { coverage, version } = versionFor(state, rec.coverage);
+export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind: DecisionKind, filedDay: number, known: Known): Decision {
+	const { coverage, version } = versionFor(state, rec.coverage, known);
 	const policy = version?.policy;
 	let copayLeft = policy?.copay ?? 0;
 	const ownKeys = new Set<string>();
@@ -141,7 +149,7 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 	let patientTotal = 0;
 	let adjusted = 0;
 	for (const line of rec.lines) {
-		const denial = denialOf(state, rec, line, policy, filedDay, ownKeys, servedHere);
+		const denial = denialOf(state, rec, line, coverage, policy, filedDay, ownKeys, servedHere);
 		const key = lineKey(state, rec, line);
 		if (state.lineKeys[key] === undefined) state.lineKeys[key] = rec.n;
 		ownKeys.add(key);

@@ -5,16 +5,31 @@
  * Time comes only from blocks (`block.time` is the filing date for timely filing).
  */
 import { toHex, type Block, type Fold, type Tx } from '$lib/core/index.js';
-import { decide, undo } from './adjudicate.js';
+import { decide, undo, type Known } from './adjudicate.js';
 import { packState, unpackState } from './checkpoint.js';
 import { parseClaim } from './claim.js';
 import { dayOf, dayOfTime } from './dates.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
-import { emptyClaimsState, shortKey, type ClaimRecord, type ClaimsState } from './state.js';
+import { emptyClaimsState, internKnowledge, shortKey, type ClaimRecord, type ClaimsState } from './state.js';
 
-/** Applies one transaction; returns why it was not applied, or null. */
-function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number): string | null {
+/** The contract versions in a block's causal past: the union of what its `prev` and `deps` had seen. */
+function knownBefore(state: ClaimsState, block: Block): Record<string, number> {
+	const known: Record<string, number> = {};
+	for (const parent of [block.prev, ...block.deps]) {
+		const k = parent === null ? undefined : state.known[parent.slice(0, 16)];
+		if (k === undefined) continue;
+		for (const [plan, version] of Object.entries(state.knowledge[k]!)) if (!(known[plan]! >= version)) known[plan] = version;
+	}
+	return known;
+}
+
+/**
+ * Applies one transaction; returns why it was not applied, or null. `known` holds the
+ * versions the block has seen (claims are decided under them); `seen` collects them and
+ * the versions this block deploys.
+ */
+function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known: Known, seen: Record<string, number>): string | null {
 	const clinicOf = (key: string) => state.clinics[key] ?? key;
 	switch (tx.t) {
 		case 'member.add':
@@ -34,6 +49,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number): strin
 			const last = contract.versions[contract.versions.length - 1];
 			if (last && (tx.version as number) <= last.version) return `version ${tx.version as number} is not after version ${last.version}`;
 			contract.versions.push({ plan, version: tx.version as number, payer: block.author, block: block.id, time: block.time, policy: parsePolicy(tx.policy) });
+			seen[plan] = tx.version as number;
 			return null;
 		}
 		case 'coverage.enroll': {
@@ -89,7 +105,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number): strin
 			state.claims[id] = rec;
 			state.order.push(id);
 			(state.byPatient[shortKey(state, rec.patient)] ??= []).push(rec.n);
-			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time));
+			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time), known);
 			flagClaim(state, rec, claim.lines, decision);
 			return null;
 		}
@@ -101,7 +117,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number): strin
 			undo(state, rec);
 			for (const ref of (tx.preAuthRef as string[] | undefined) ?? []) if (!rec.preAuth.includes(ref)) rec.preAuth.push(ref);
 			// Filed when first submitted: an appeal does not make a late claim timely, nor a timely one late.
-			decide(state, rec, block.id, 'appeal', dayOfTime(rec.submitted));
+			decide(state, rec, block.id, 'appeal', dayOfTime(rec.submitted), known);
 			return null;
 		}
 		case 'payment.record':
@@ -130,10 +146,16 @@ export const claimsFold: Fold<ClaimsState> = {
 	version: 1,
 	init: emptyClaimsState,
 	apply(state, block) {
+		// Before any contract exists there is nothing to know (and nothing to store per block).
+		const known = state.knowledge.length > 0 ? knownBefore(state, block) : {};
+		const seen = { ...known };
 		for (const [index, tx] of block.txs.entries()) {
-			const reason = applyTx(state, block, tx, index);
+			const reason = applyTx(state, block, tx, index, known, seen);
 			if (reason !== null) state.ignored.push({ block: block.id, tx: index, reason });
 		}
+		// Block ids are kept by their first 16 hex characters (64 bits): enough to tell
+		// parents apart, a quarter of the space.
+		if (Object.keys(seen).length > 0) state.known[block.id.slice(0, 16)] = internKnowledge(state, seen);
 		return state;
 	},
 	// The state holds only integers, text, booleans, null, arrays and plain objects, so

@@ -10,7 +10,7 @@
  * another clinic. Computed on read from the whole state: providers whose visit-level
  * (E/M) code distribution is far from their peers' ({@link providerOutliers}).
  */
-import { CARC, columnOneOf, lineKey, versionFor } from './adjudicate.js';
+import { CARC, columnOneOf, lineKey } from './adjudicate.js';
 import { dateOfDay } from './dates.js';
 import type { ClaimLine } from './claim.js';
 import { shortKey, type ClaimRecord, type ClaimsState, type Decision, type Flag } from './state.js';
@@ -19,7 +19,8 @@ import { shortKey, type ClaimRecord, type ClaimsState, type Decision, type Flag 
 export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly ClaimLine[], decision: Decision): void {
 	const flag = (f: Flag) => state.flags.push(f);
 	const claimAt = (n: number) => state.claims[state.order[n]!]!;
-	const policy = versionFor(state, rec.coverage).version?.policy;
+	const version = decision.plan === null ? undefined : state.contracts[decision.plan]?.versions.find((v) => v.version === decision.version);
+	const policy = version?.policy;
 	for (const [i, line] of lines.entries()) {
 		const outcome = decision.lines[i]!;
 		const carc = outcome.adjustments[0]?.carc;
@@ -29,7 +30,7 @@ export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly 
 			flag({ kind: 'duplicate', claim: rec.id, detail: `line ${line.seq} (${line.code} on ${dateOfDay(line.dos)}) was already billed${other ? ` by claim ${other.id.slice(0, 12)}` : ' on this claim'}`, blocks: other ? [rec.block, other.block] : [rec.block] });
 		}
 		const terms = policy?.services[line.code];
-		if (terms && line.units > terms.maxUnits) flag({ kind: 'excessive-units', claim: rec.id, detail: `line ${line.seq}: ${line.units} units of ${line.code}, the limit is ${terms.maxUnits}`, blocks: [rec.block, versionFor(state, rec.coverage).version!.block] });
+		if (terms && line.units > terms.maxUnits) flag({ kind: 'excessive-units', claim: rec.id, detail: `line ${line.seq}: ${line.units} units of ${line.code}, the limit is ${terms.maxUnits}`, blocks: [rec.block, version!.block] });
 		const death = state.deaths[rec.patient];
 		if (death && line.dos > death.day) flag({ kind: 'after-death', claim: rec.id, detail: `line ${line.seq}: service on ${dateOfDay(line.dos)}, after the recorded death on ${dateOfDay(death.day)}`, blocks: [rec.block, death.block] });
 		for (const e of line.encounters) {

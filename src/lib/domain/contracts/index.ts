@@ -1,5 +1,5 @@
 /** Claims contracts: policies as data, adjudication in a fold, billing and fraud checks (docs/contracts.md). */
-export { CARC, BYPASS_MODIFIERS, decide, versionFor } from './adjudicate.js';
+export { CARC, BYPASS_MODIFIERS, decide, versionFor, type Known } from './adjudicate.js';
 export { accountsOf, currentDecision, reconcile, statementOf, type Account, type Accounts, type Reconciliation, type Statement, type StatementLine } from './billing.js';
 export { centsOf, claimResource, parseClaim, type ClaimForm, type ClaimLine, type EncounterRef, type ParsedClaim } from './claim.js';
 export { claimsFold } from './claims-fold.js';

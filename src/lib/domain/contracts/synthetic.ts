@@ -3,6 +3,8 @@
  * clinics writing encounter records and billing them, patients with coverage, payments
  * and remittances; optionally one instance of every fraud pattern. Blocks are built as
  * decoded `Block` objects in total order (clock, id), unsigned: they feed folds directly.
+ * Each block depends on the one before it, except those written concurrently with it
+ * (same clock), which depend on what that one depended on.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex, type AuthorId, type Block, type BlockId, type Tx } from '$lib/core/index.js';
@@ -55,13 +57,19 @@ export function syntheticClaims(options: SyntheticOptions = {}): SyntheticData {
 	const seqs = new Map<string, number>();
 	let clock = 0;
 	const start = dayOf('2025-01-06')!;
+	let deps: BlockId[] = [];
+	let lastId: BlockId | null = null;
 	const push = (author: string, day: number, txs: Tx[], sameClock = false) => {
-		if (!sameClock) clock++;
+		if (!sameClock) {
+			clock++;
+			deps = lastId ? [lastId] : [];
+		}
 		const seq = seqs.get(author) ?? 0;
 		seqs.set(author, seq + 1);
 		const id = toHex(sha256(te.encode(`${author}/${seq}/${clock}`))) as BlockId;
-		const block: Block = { id, net: '00'.repeat(32) as BlockId, author: author as AuthorId, seq, prev: null, deps: [], clock, time: day * DAY_MS + 3_600_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() };
+		const block: Block = { id, net: '00'.repeat(32) as BlockId, author: author as AuthorId, seq, prev: null, deps, clock, time: day * DAY_MS + 3_600_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() };
 		blocks.push(block);
+		lastId = id;
 		return block;
 	};
 	const seeded: Record<string, string[]> = {};
