@@ -39,10 +39,11 @@ function chain() {
 	const blocks: Block[] = [];
 	return {
 		blocks,
-		add(author: string, date: string, txs: Tx[]): Block {
+		/** `deps`: the block's dependencies when not just the block before it. */
+		add(author: string, date: string, txs: Tx[], deps?: BlockId[]): Block {
 			clock++;
 			const id = toHex(sha256(te.encode(`${author}/${clock}`))) as BlockId;
-			const b: Block = { id, net: '00'.repeat(32) as BlockId, author: author as AuthorId, seq: clock, prev: null, deps: blocks.length > 0 ? [blocks[blocks.length - 1]!.id] : [], clock, time: dayOf(date)! * DAY + 3_600_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() };
+			const b: Block = { id, net: '00'.repeat(32) as BlockId, author: author as AuthorId, seq: clock, prev: null, deps: deps ?? (blocks.length > 0 ? [blocks[blocks.length - 1]!.id] : []), clock, time: dayOf(date)! * DAY + 3_600_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() };
 			blocks.push(b);
 			return b;
 		}
@@ -325,10 +326,9 @@ describe('contract versions, corrections and appeals', () => {
 		const before = c.blocks[c.blocks.length - 1]!;
 		const v2 = c.add(PAYER, '2025-03-06', [{ t: 'contract.deploy', plan: 'ppo', version: 2, policy: samplePolicy({ copay: 4_000 }) }]);
 		// Written concurrently with version 2 (its only dependency is the enrolment), though it sorts after it.
-		const concurrent = c.add(CLINIC, '2025-03-07', [submitTx(form([{ code: '99213', price: 9_200 }]))]);
-		(concurrent as { deps: BlockId[] }).deps = [before.id];
-		const after = c.add(CLINIC, '2025-03-08', [submitTx(form([{ code: '99213', price: 9_200, date: '2025-03-04' }]))]);
-		(after as { deps: BlockId[] }).deps = [concurrent.id, v2.id]; // the clinic has now seen version 2
+		const concurrent = c.add(CLINIC, '2025-03-07', [submitTx(form([{ code: '99213', price: 9_200 }]))], [before.id]);
+		// The clinic has now seen version 2.
+		const after = c.add(CLINIC, '2025-03-08', [submitTx(form([{ code: '99213', price: 9_200, date: '2025-03-04' }]))], [concurrent.id, v2.id]);
 		const state = fold(c.blocks);
 		expect(decisionOf(state, concurrent).version).toBe(1);
 		expect(decisionOf(state, after).version).toBe(2);
@@ -336,8 +336,7 @@ describe('contract versions, corrections and appeals', () => {
 		const blind = chain();
 		blind.add(PAYER, '2024-12-01', [{ t: 'contract.deploy', plan: 'ppo', version: 1, policy: samplePolicy() }]);
 		blind.add(PAYER, '2024-12-02', [{ t: 'coverage.enroll', id: 'cov-1', plan: 'ppo', patient: key('patient'), start: '2025-01-01' }]);
-		const unseen = blind.add(CLINIC, '2025-03-05', [submitTx(form([{ code: '99213', price: 9_200 }]))]);
-		(unseen as { deps: BlockId[] }).deps = [];
+		const unseen = blind.add(CLINIC, '2025-03-05', [submitTx(form([{ code: '99213', price: 9_200 }]))], []);
 		expect(carcs(decisionOf(fold(blind.blocks), unseen))).toEqual(['31']);
 	});
 
