@@ -13,15 +13,23 @@ import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
 import { emptyClaimsState, internKnowledge, shortKey, type ClaimRecord, type ClaimsState } from './state.js';
 
-/** The contract versions in a block's causal past: the union of what its `prev` and `deps` had seen. */
-function knownBefore(state: ClaimsState, block: Block): Record<string, number> {
-	const known: Record<string, number> = {};
+/**
+ * The contract versions in a block's causal past: the union of what its `prev` and `deps`
+ * had seen, and its index in `knowledge` when every parent saw the same (the usual case).
+ */
+function knownBefore(state: ClaimsState, block: Block): { known: Record<string, number>; index: number | null } {
+	const indexes = new Set<number>();
 	for (const parent of [block.prev, ...block.deps]) {
 		const k = parent === null ? undefined : state.known[parent.slice(0, 16)];
-		if (k === undefined) continue;
-		for (const [plan, version] of Object.entries(state.knowledge[k]!)) if (!(known[plan]! >= version)) known[plan] = version;
+		if (k !== undefined) indexes.add(k);
 	}
-	return known;
+	if (indexes.size <= 1) {
+		const [index] = indexes;
+		return index === undefined ? { known: {}, index: null } : { known: state.knowledge[index]!, index };
+	}
+	const known: Record<string, number> = {};
+	for (const k of indexes) for (const [plan, version] of Object.entries(state.knowledge[k]!)) if (!(known[plan]! >= version)) known[plan] = version;
+	return { known, index: null };
 }
 
 /**
@@ -147,15 +155,18 @@ export const claimsFold: Fold<ClaimsState> = {
 	init: emptyClaimsState,
 	apply(state, block) {
 		// Before any contract exists there is nothing to know (and nothing to store per block).
-		const known = state.knowledge.length > 0 ? knownBefore(state, block) : {};
-		const seen = { ...known };
+		const { known, index: common } = state.knowledge.length > 0 ? knownBefore(state, block) : { known: {}, index: null };
+		const seen: Record<string, number> = {};
 		for (const [index, tx] of block.txs.entries()) {
 			const reason = applyTx(state, block, tx, index, known, seen);
 			if (reason !== null) state.ignored.push({ block: block.id, tx: index, reason });
 		}
 		// Block ids are kept by their first 16 hex characters (64 bits): enough to tell
 		// parents apart, a quarter of the space.
-		if (Object.keys(seen).length > 0) state.known[block.id.slice(0, 16)] = internKnowledge(state, seen);
+		const id = block.id.slice(0, 16);
+		if (Object.keys(seen).length > 0) state.known[id] = internKnowledge(state, { ...known, ...seen });
+		else if (common !== null) state.known[id] = common;
+		else if (Object.keys(known).length > 0) state.known[id] = internKnowledge(state, known);
 		return state;
 	},
 	// The state holds only integers, text, booleans, null, arrays and plain objects, so
