@@ -83,10 +83,10 @@ export function syntheticClaims(options: SyntheticOptions = {}): SyntheticData {
 		for (const [code, share] of VISIT_MIX) if ((r -= share) < 0) return code;
 		return '99213';
 	};
-	/** Writes an encounter record for `clinic` and returns its reference. */
+	/** Writes an encounter record for `clinic` (a `record.put` of the records work's shape, dummy ciphertext) and returns its reference. */
 	const encounter = (clinic: number, day: number, n: number) => {
 		const rid = toHex(sha256(te.encode(`rid/${clinic}/${n}`)).slice(0, 16));
-		const block = push(clinics[clinic]!, day, [{ t: 'record.put', patient: keyOf(`patient-${n % patientCount}`), category: 'encounters', kid: 1, rid: sha256(te.encode(`rid/${clinic}/${n}`)).slice(0, 16), ver: 1, nonce: new Uint8Array(24), ct: new Uint8Array(16) }]);
+		const block = push(clinics[clinic]!, day, [{ t: 'record.put', patient: keyOf(`patient-${n % patientCount}`), category: 'encounters', epoch: 0, kid: new Uint8Array(16), rid: sha256(te.encode(`rid/${clinic}/${n}`)).slice(0, 16), nonce: new Uint8Array(24), ct: new Uint8Array(32) }]);
 		return { block: block.id as string, rid };
 	};
 	const submit = (clinic: number, form: ClaimForm, day: number) => {
