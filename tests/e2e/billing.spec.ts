@@ -68,6 +68,8 @@ test('a payer deploys a policy, a clinic submits a claim, both see the outcome w
 	// The payer's chart: paid against denied by reason.
 	await expect(payer.getByTestId('billing-chart')).toContainText('Denied, CARC 197');
 	await expect(payer.getByTestId('billing-chart')).toContainText('Paid');
+	await payer.getByTestId('billing-chart').scrollIntoViewIfNeeded();
+	await payer.screenshot({ path: 'docs/screenshots/billing-payer.png' });
 
 	// The statement, the fraud flags (the encounter reference names no record) and the contract viewer.
 	await showBilling(clinic, 'clinic');
@@ -80,4 +82,5 @@ test('a payer deploys a policy, a clinic submits a claim, both see the outcome w
 	await expect(contract).toHaveAttribute('data-version', '1');
 	await expect(contract.getByTestId('contract-rule')).toHaveCount(2);
 	await expect(contract).toContainText('Claims decided under this version: 1');
+	await clinic.screenshot({ path: 'docs/screenshots/billing-contract.png' });
 });

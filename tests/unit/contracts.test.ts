@@ -353,6 +353,8 @@ describe('contract versions, corrections and appeals', () => {
 		expect(original.replacedBy).toBe(corrected.id);
 		expect(corrected.replaces).toBe(original.id);
 		expect(currentDecision(original)).toBeNull();
+		expect(claimResponseOf(corrected).disposition).toBe(`appeal decision under ppo v1: paid; corrects Claim/${original.id}`);
+		expect(claimResponseOf(original).disposition).toContain(`replaced by Claim/${corrected.id}`);
 		expect(corrected.decisions.map((d) => [d.kind, carcs(d)])).toEqual([
 			['correction', [null, '197']],
 			['appeal', [null, null]]

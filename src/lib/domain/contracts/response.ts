@@ -39,7 +39,7 @@ export function claimResponseOf(rec: ClaimRecord, decision: Decision = rec.decis
 		insurer: { reference: `Organization/${rec.payer ?? 'unknown'}` },
 		request: { reference: `Claim/${rec.id}` },
 		outcome: decision.status === 'paid' ? 'complete' : 'partial',
-		disposition: `${decision.kind} decision under ${decision.plan ?? 'no contract'}${decision.version !== null ? ` v${decision.version}` : ''}: ${decision.status}`,
+		disposition: `${decision.kind} decision under ${decision.plan ?? 'no contract'}${decision.version !== null ? ` v${decision.version}` : ''}: ${decision.status}${rec.replaces ? `; corrects Claim/${rec.replaces}` : ''}${rec.replacedBy ? `; replaced by Claim/${rec.replacedBy}` : ''}`,
 		item,
 		total: [
 			{ category: category('submitted'), amount: money(decision.billed) },
