@@ -23,6 +23,8 @@ import {
 	type Decision
 } from '$lib/domain/contracts/index.js';
 import { syntheticClaims } from '$lib/domain/contracts/synthetic.js';
+import { summarizeTx } from '$lib/domain/tx-summary.js';
+import { CONTRACT_RULES } from '$lib/domain/contracts/txs.js';
 
 const DAY = 86_400_000;
 const te = new TextEncoder();
@@ -443,5 +445,12 @@ describe('the fold checkpoints exactly', () => {
 		let resumed = claimsFold.decode(decodeCanonical(encodeCanonical(claimsFold.encode(fold(blocks.slice(0, half))))));
 		for (const b of blocks.slice(half)) resumed = claimsFold.apply(resumed, b);
 		expect(toHex(encodeCanonical(claimsFold.encode(resumed)))).toBe(toHex(encodeCanonical(claimsFold.encode(whole))));
+	});
+});
+
+describe('contract transactions in words', () => {
+	it('every contract transaction type has its own summary', () => {
+		for (const rule of CONTRACT_RULES) expect(summarizeTx({ t: rule.type }).text).not.toBe(`Transaction of type ${rule.type}`);
+		expect(summarizeTx({ t: 'payment.record', patient: key('patient'), amount: 2_550 }).text).toBe(`Payment of $25.50 from patient ${PATIENT.slice(0, 8)}`);
 	});
 });
