@@ -41,7 +41,7 @@ describe('summarizeTx', () => {
 		expect(summarizeTx({ t: 'note', text: 'hello' })).toEqual({ type: 'note', text: 'hello' });
 		expect(summarizeTx({ t: 'member.add', key: new Uint8Array(32).fill(0xab), role: 'nurse', name: 'Ward B' }).text).toBe('Member added: Ward B (abababab) as nurse');
 		expect(summarizeTx({ t: 'member.revoke', key: new Uint8Array(32).fill(1) }).text).toBe('Member revoked: 01010101');
-		expect(summarizeTx({ t: 'claim.submit' }).text).toBe('Transaction of type claim.submit');
+		expect(summarizeTx({ t: 'example.unknown' }).text).toBe('Transaction of type example.unknown');
 		expect(summarizeTx({ t: 'attachment', name: 'scan.pdf', mime: 'application/pdf', data: new Uint8Array(1_500_000) }).text).toBe(
 			'File attached: scan.pdf (1.5 MB, application/pdf)'
 		);

@@ -64,6 +64,24 @@ export function summarizeTx(tx: Tx): TxSummary {
 			return { type: tx.t, text: `Study ${shortKey(tx.study)} query${typeof tx.epsilon === 'number' && tx.epsilon > 0 ? `, spending ε ${(tx.epsilon / 1000).toFixed(3)}` : ''}` };
 		case 'study.result':
 			return { type: tx.t, text: `Answer to a query of study ${shortKey(tx.study)}, sealed for the researcher (${tx.ct instanceof Uint8Array ? fileSize(tx.ct.length) : '?'})` };
+		case 'contract.deploy':
+			return { type: tx.t, text: `Policy deployed: plan ${String(tx.plan)}, version ${String(tx.version)}` };
+		case 'coverage.enroll':
+			return { type: tx.t, text: `Coverage ${String(tx.id)} in plan ${String(tx.plan)} for patient ${shortKey(tx.patient)} from ${String(tx.start)}` };
+		case 'auth.grant':
+			return { type: tx.t, text: `Prior authorization ${String(tx.id)}: ${String(tx.code)} on coverage ${String(tx.coverage)}, ${String(tx.start)} to ${String(tx.end)}` };
+		case 'claim.submit':
+			return { type: tx.t, text: 'Claim submitted (FHIR Claim; its outcome is computed by every node)' };
+		case 'claim.correct':
+			return { type: tx.t, text: `Corrected claim replacing ${String(tx.original).slice(0, 12)}` };
+		case 'claim.appeal':
+			return { type: tx.t, text: `Appeal of claim ${String(tx.original).slice(0, 12)}: ${String(tx.reason)}` };
+		case 'payment.record':
+			return { type: tx.t, text: `Payment of $${typeof tx.amount === 'number' ? (tx.amount / 100).toFixed(2) : '?'} from patient ${shortKey(tx.patient)}` };
+		case 'remittance.record':
+			return { type: tx.t, text: `Remittance of $${typeof tx.amount === 'number' ? (tx.amount / 100).toFixed(2) : '?'} for claim ${String(tx.claim).slice(0, 12)}` };
+		case 'patient.deceased':
+			return { type: tx.t, text: `Death recorded for patient ${shortKey(tx.patient)} on ${String(tx.date)}` };
 		default:
 			return { type: tx.t, text: `Transaction of type ${tx.t}` };
 	}

@@ -1,0 +1,128 @@
+/**
+ * Billing derived from claim outcomes: what each patient owes each clinic, what each payer
+ * owes each clinic, statements, and a reconciliation that must always balance. Only a
+ * claim's current decision counts, and a corrected (replaced) claim counts for nothing.
+ */
+import { dateOfDay } from './dates.js';
+import { knownKey, type ClaimRecord, type ClaimsState, type Decision } from './state.js';
+
+/** A claim's current decision, or null when it was replaced by a correction. */
+export function currentDecision(rec: ClaimRecord): Decision | null {
+	return rec.replacedBy === null ? (rec.decisions[rec.decisions.length - 1] ?? null) : null;
+}
+
+export interface Account {
+	/** `clinic|patient` for patients, `payer|clinic` for payers. */
+	readonly key: string;
+	/** Cents charged by current decisions. */
+	charged: number;
+	/** Cents paid (patient payments or payer remittances). */
+	paid: number;
+	/** charged − paid: positive is owed to the clinic, negative is a credit. */
+	balance: number;
+}
+
+export interface Accounts {
+	readonly patients: Record<string, Account>;
+	readonly payers: Record<string, Account>;
+}
+
+function account(map: Record<string, Account>, key: string): Account {
+	return map[key] ?? (map[key] = { key, charged: 0, paid: 0, balance: 0 });
+}
+
+/** Every patient and payer account, from the current decisions, payments and remittances. */
+export function accountsOf(state: ClaimsState): Accounts {
+	const patients: Record<string, Account> = {};
+	const payers: Record<string, Account> = {};
+	for (const id of state.order) {
+		const rec = state.claims[id]!;
+		const d = currentDecision(rec);
+		if (!d) continue;
+		if (d.patient > 0) account(patients, `${rec.clinic}|${rec.patient}`).charged += d.patient;
+		if (d.payer > 0 && rec.payer) account(payers, `${rec.payer}|${rec.clinic}`).charged += d.payer;
+	}
+	for (const p of state.payments) account(patients, `${p.clinic}|${p.patient}`).paid += p.amount;
+	for (const r of state.remittances) account(payers, `${r.payer}|${r.clinic}`).paid += r.amount;
+	for (const a of [...Object.values(patients), ...Object.values(payers)]) a.balance = a.charged - a.paid;
+	return { patients, payers };
+}
+
+export interface Reconciliation {
+	readonly billed: number;
+	readonly payer: number;
+	readonly patient: number;
+	readonly adjusted: number;
+	/** Claims (ids) whose decision does not add up; empty when every claim balances. */
+	readonly unbalanced: string[];
+	/** Sum of balances equals charged minus paid, over both kinds of account. */
+	readonly balancesMatch: boolean;
+}
+
+/** Checks every current decision (billed = payer + patient + adjusted, line by line and in total) and the accounts. */
+export function reconcile(state: ClaimsState): Reconciliation {
+	let billed = 0;
+	let payer = 0;
+	let patient = 0;
+	let adjusted = 0;
+	const unbalanced: string[] = [];
+	for (const id of state.order) {
+		const d = currentDecision(state.claims[id]!);
+		if (!d) continue;
+		billed += d.billed;
+		payer += d.payer;
+		patient += d.patient;
+		adjusted += d.adjusted;
+		const linesOk = d.lines.every((l) => {
+			const co = l.adjustments.filter((a) => a.group === 'CO').reduce((s, a) => s + a.amount, 0);
+			const pr = l.adjustments.filter((a) => a.group === 'PR').reduce((s, a) => s + a.amount, 0);
+			return l.payer + pr + co === l.billed && pr === l.patient && l.payer >= 0 && l.patient >= 0;
+		});
+		const sum = (f: (l: Decision['lines'][number]) => number) => d.lines.reduce((s, l) => s + f(l), 0);
+		if (!linesOk || d.payer + d.patient + d.adjusted !== d.billed || sum((l) => l.billed) !== d.billed || sum((l) => l.payer) !== d.payer) unbalanced.push(id);
+	}
+	const accounts = accountsOf(state);
+	const all = [...Object.values(accounts.patients), ...Object.values(accounts.payers)];
+	const paidIn = state.payments.reduce((s, p) => s + p.amount, 0) + state.remittances.reduce((s, r) => s + r.amount, 0);
+	const balancesMatch = all.reduce((s, a) => s + a.balance, 0) === payer + patient - paidIn;
+	return { billed, payer, patient, adjusted, unbalanced, balancesMatch };
+}
+
+export interface StatementLine {
+	readonly claim: string;
+	readonly date: string;
+	readonly code: string;
+	readonly billed: number;
+	readonly insurancePaid: number;
+	readonly adjusted: number;
+	readonly youOwe: number;
+}
+
+export interface Statement {
+	readonly clinic: string;
+	readonly patient: string;
+	readonly lines: StatementLine[];
+	readonly payments: { block: string; amount: number }[];
+	readonly owed: number;
+	readonly paid: number;
+	readonly balance: number;
+}
+
+/** A patient's statement at one clinic: every current claim line, payments and the balance. */
+export function statementOf(state: ClaimsState, clinic: string, patient: string): Statement {
+	const lines: StatementLine[] = [];
+	const key = knownKey(state, patient);
+	for (const n of key === undefined ? [] : (state.byPatient[key] ?? [])) {
+		const id = state.order[n]!;
+		const rec = state.claims[id]!;
+		const d = currentDecision(rec);
+		if (!d || rec.clinic !== clinic) continue;
+		d.lines.forEach((l, i) =>
+			lines.push({ claim: id, date: dateOfDay(rec.lines[i]!.dos), code: l.code, billed: l.billed, insurancePaid: l.payer, adjusted: l.billed - l.payer - l.patient, youOwe: l.patient })
+		);
+	}
+	const payments = state.payments.filter((p) => p.clinic === clinic && p.patient === patient).map((p) => ({ block: p.block, amount: p.amount }));
+	const owed = lines.reduce((s, l) => s + l.youOwe, 0);
+	const paid = payments.reduce((s, p) => s + p.amount, 0);
+	return { clinic, patient, lines, payments, owed, paid, balance: owed - paid };
+}

@@ -1,0 +1,130 @@
+/**
+ * Claim fraud checks: findings with the blocks they rest on, for a person to judge. They
+ * never deny a line by themselves (adjudication denies duplicates and over-limit units on
+ * its own terms, with CARCs).
+ *
+ * Recorded by the fold as claims arrive: duplicate claims, unbundling (a code pair of the
+ * policy billed on separate claims for one patient, clinic and day), excessive units,
+ * services dated after a recorded death (also when the death is recorded later), and
+ * encounter references to blocks that do not hold that encounter or were written by
+ * another clinic. Computed on read from the whole state: providers whose visit-level
+ * (E/M) code distribution is far from their peers' ({@link providerOutliers}).
+ */
+import { CARC, columnOneOf, lineKey } from './adjudicate.js';
+import { dateOfDay } from './dates.js';
+import type { ClaimLine } from './claim.js';
+import { shortKey, type ClaimRecord, type ClaimsState, type Decision, type Flag } from './state.js';
+
+/** Flags for a claim just decided. */
+export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly ClaimLine[], decision: Decision): void {
+	const flag = (f: Flag) => state.flags.push(f);
+	const claimAt = (n: number) => state.claims[state.order[n]!]!;
+	const version = decision.plan === null ? undefined : state.contracts[decision.plan]?.versions.find((v) => v.version === decision.version);
+	const policy = version?.policy;
+	for (const [i, line] of lines.entries()) {
+		const outcome = decision.lines[i]!;
+		const carc = outcome.adjustments[0]?.carc;
+		if (outcome.denied && carc === CARC.duplicate) {
+			const owner = state.lineKeys[lineKey(state, rec, line)];
+			const other = owner !== undefined && owner !== rec.n ? claimAt(owner) : null;
+			flag({ kind: 'duplicate', claim: rec.id, detail: `line ${line.seq} (${line.code} on ${dateOfDay(line.dos)}) was already billed${other ? ` by claim ${other.id.slice(0, 12)}` : ' on this claim'}`, blocks: other ? [rec.block, other.block] : [rec.block] });
+		}
+		const terms = policy?.services[line.code];
+		if (terms && line.units > terms.maxUnits) flag({ kind: 'excessive-units', claim: rec.id, detail: `line ${line.seq}: ${line.units} units of ${line.code}, the limit is ${terms.maxUnits}`, blocks: [rec.block, version!.block] });
+		const death = state.deaths[rec.patient];
+		if (death && line.dos > death.day) flag({ kind: 'after-death', claim: rec.id, detail: `line ${line.seq}: service on ${dateOfDay(line.dos)}, after the recorded death on ${dateOfDay(death.day)}`, blocks: [rec.block, death.block] });
+		for (const e of line.encounters) {
+			const held = state.encounters[e.block];
+			if (!held || !held.rids.includes(e.rid)) flag({ kind: 'encounter-missing', claim: rec.id, detail: `line ${line.seq}: no encounter ${e.rid.slice(0, 8)} in block ${e.block.slice(0, 12)}`, blocks: [rec.block] });
+			else if ((state.clinics[held.author] ?? held.author) !== rec.clinic) flag({ kind: 'encounter-other-clinic', claim: rec.id, detail: `line ${line.seq}: encounter block ${e.block.slice(0, 12)} was written by another clinic`, blocks: [rec.block, e.block] });
+		}
+		// Unbundling across claims: a code pair billed on two claims for the same patient, clinic and day.
+		const dayKey = `${shortKey(state, rec.patient)}|${shortKey(state, rec.clinic)}|${line.dos}`;
+		const billed = state.sameDay[dayKey] ?? (state.sameDay[dayKey] = []);
+		if (policy) {
+			const ones = columnOneOf(policy).get(line.code) ?? [];
+			for (const [code, n] of billed) {
+				const other = claimAt(n);
+				if (n === rec.n || other.replacedBy !== null) continue;
+				const pairs = ones.some(([one]) => one === code) || (columnOneOf(policy).get(code) ?? []).some(([one]) => one === line.code);
+				if (pairs) flag({ kind: 'unbundling', claim: rec.id, detail: `${line.code} and ${code} (a code pair) billed on separate claims for ${dateOfDay(line.dos)}`, blocks: [rec.block, other.block] });
+			}
+		}
+		billed.push([line.code, rec.n]);
+	}
+}
+
+/** Flags for claims already recorded with services after a death just recorded. */
+export function flagAfterDeath(state: ClaimsState, patient: string): void {
+	const death = state.deaths[patient]!;
+	for (const n of state.byPatient[shortKey(state, patient)] ?? []) {
+		const rec = state.claims[state.order[n]!]!;
+		if (rec.replacedBy !== null) continue;
+		for (const line of rec.lines) {
+			if (line.dos > death.day) state.flags.push({ kind: 'after-death', claim: rec.id, detail: `line ${line.seq}: service on ${dateOfDay(line.dos)}, after the recorded death on ${dateOfDay(death.day)}`, blocks: [rec.block, death.block] });
+		}
+	}
+}
+
+/** Established-patient office visit levels (CPT 99211-99215): the visit-level codes compared between providers. */
+export const VISIT_CODES = ['99211', '99212', '99213', '99214', '99215'] as const;
+/** Fewest visit-level lines a provider (and its peers together) must have before it is compared. */
+export const OUTLIER_MIN_VISITS = 30;
+/**
+ * Chi-square critical value for 4 degrees of freedom at p = 0.001: a provider's
+ * distribution over the five levels is flagged when its goodness-of-fit statistic against
+ * the pooled distribution of all other providers exceeds it.
+ */
+export const OUTLIER_CHI2 = 18.467;
+
+/**
+ * Providers whose visit-level code distribution is far from their peers': Pearson's
+ * chi-square of the provider's counts against the expected counts from the pooled
+ * distribution of every other provider (levels with no peer use are pooled away by a
+ * floor of half a visit). Deterministic: the same state gives the same flags.
+ */
+export function providerOutliers(state: ClaimsState): Flag[] {
+	const counts = new Map<string, number[]>();
+	const blocks = new Map<string, string[]>();
+	for (const id of state.order) {
+		const rec = state.claims[id]!;
+		if (rec.replacedBy !== null) continue;
+		for (const line of rec.lines) {
+			const level = (VISIT_CODES as readonly string[]).indexOf(line.code);
+			if (level < 0) continue;
+			const c = counts.get(rec.clinic) ?? [0, 0, 0, 0, 0];
+			c[level]! += 1;
+			counts.set(rec.clinic, c);
+			const b = blocks.get(rec.clinic) ?? [];
+			if (b[b.length - 1] !== rec.block) b.push(rec.block);
+			blocks.set(rec.clinic, b);
+		}
+	}
+	const flags: Flag[] = [];
+	const total = [0, 0, 0, 0, 0];
+	for (const c of counts.values()) c.forEach((n, i) => (total[i]! += n));
+	for (const [clinic, c] of [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+		const own = c.reduce((s, n) => s + n, 0);
+		const peers = total.map((n, i) => n - c[i]!);
+		const peerTotal = peers.reduce((s, n) => s + n, 0);
+		if (own < OUTLIER_MIN_VISITS || peerTotal < OUTLIER_MIN_VISITS) continue;
+		let chi2 = 0;
+		for (let i = 0; i < 5; i++) {
+			const expected = Math.max(0.5, (own * peers[i]!) / peerTotal);
+			chi2 += (c[i]! - expected) ** 2 / expected;
+		}
+		if (chi2 > OUTLIER_CHI2) {
+			const share = (n: number, of: number) => `${Math.round((100 * n) / of)}%`;
+			flags.push({
+				kind: 'provider-outlier',
+				claim: clinic,
+				detail: `visit levels 99211-99215: ${c.map((n) => share(n, own)).join(' / ')} over ${own} visits, peers ${peers.map((n) => share(n, peerTotal)).join(' / ')} (chi-square ${chi2.toFixed(1)} > ${OUTLIER_CHI2})`,
+				blocks: blocks.get(clinic)!
+			});
+		}
+	}
+	return flags;
+}
+
+/** Every flag: those the fold recorded, then the provider outliers. */
+export const allFlags = (state: ClaimsState): Flag[] => [...state.flags, ...providerOutliers(state)];

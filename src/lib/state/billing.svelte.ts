@@ -1,0 +1,146 @@
+/**
+ * The Billing tab's seam to the ledger: reads the claims fold after every accepted block,
+ * and writes contract, coverage, claim and payment transactions for this node's role.
+ * Every outcome shown is the fold's, computed on this node from the blocks.
+ */
+import { fromHex, LedgerError, type Ledger, type Tx } from '$lib/core/index.js';
+import {
+	accountsOf,
+	allFlags,
+	claimResource,
+	parseClaim,
+	reconcile,
+	samplePolicy,
+	statementOf,
+	type Accounts,
+	type ClaimForm,
+	type ClaimsState,
+	type Flag,
+	type Reconciliation
+} from '$lib/domain/contracts/index.js';
+
+export interface PolicyInput {
+	plan: string;
+	name: string;
+	start: string;
+	deductible: number;
+	copay: number;
+	coinsurancePercent: number;
+	oopMax: number;
+	timelyFilingDays: number;
+}
+
+export class BillingState {
+	claims = $state.raw<ClaimsState | null>(null);
+	flags = $state.raw<Flag[]>([]);
+	accounts = $state.raw<Accounts>({ patients: {}, payers: {} });
+	reconciliation = $state.raw<Reconciliation | null>(null);
+	busy = $state(false);
+	error = $state<string | null>(null);
+	done = $state<string | null>(null);
+	#off: (() => void) | null = null;
+	#ledger: () => Ledger | null;
+
+	constructor(ledger: () => Ledger | null) {
+		this.#ledger = ledger;
+	}
+
+	/** Starts following the ledger (call when the tab opens); returns the stop function. */
+	follow(): () => void {
+		const ledger = this.#ledger();
+		this.#off?.();
+		this.#off = ledger?.on('accepted', () => this.refresh()) ?? null;
+		this.refresh();
+		return () => {
+			this.#off?.();
+			this.#off = null;
+		};
+	}
+
+	refresh(): void {
+		const state = (this.#ledger()?.state().claims as ClaimsState | undefined) ?? null;
+		// The fold updates its state in place: a new outer object tells the page it changed.
+		this.claims = state ? { ...state } : null;
+		this.flags = state ? allFlags(state) : [];
+		this.accounts = state ? accountsOf(state) : { patients: {}, payers: {} };
+		this.reconciliation = state ? reconcile(state) : null;
+	}
+
+	async #write(txs: Tx[], done: string): Promise<boolean> {
+		const ledger = this.#ledger();
+		if (!ledger) return false;
+		this.busy = true;
+		this.error = null;
+		this.done = null;
+		try {
+			await ledger.append(txs);
+			this.done = done;
+			this.refresh();
+			return true;
+		} catch (error) {
+			this.error = error instanceof LedgerError ? `Refused (${error.code}): ${error.detail}` : String((error as Error).message ?? error);
+			return false;
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	/** Deploys the sample tables with these cost-sharing terms as the next version of `plan`. */
+	deploy(input: PolicyInput): Promise<boolean> {
+		const versions = this.claims?.contracts[input.plan]?.versions ?? [];
+		const version = (versions[versions.length - 1]?.version ?? 0) + 1;
+		const policy = samplePolicy({
+			name: input.name,
+			start: input.start,
+			deductible: Math.round(input.deductible * 100),
+			copay: Math.round(input.copay * 100),
+			coinsuranceBps: Math.round(input.coinsurancePercent * 100),
+			oopMax: Math.round(input.oopMax * 100),
+			timelyFilingDays: input.timelyFilingDays
+		});
+		return this.#write([{ t: 'contract.deploy', plan: input.plan, version, policy }], `Deployed ${input.plan} version ${version}.`);
+	}
+
+	enroll(id: string, plan: string, patient: string, start: string): Promise<boolean> {
+		if (!/^[0-9a-f]{64}$/.test(patient)) {
+			this.error = 'The patient key is 64 hexadecimal characters.';
+			return Promise.resolve(false);
+		}
+		return this.#write([{ t: 'coverage.enroll', id, plan, patient: fromHex(patient), start }], `Coverage ${id} recorded.`);
+	}
+
+	grant(id: string, coverage: string, code: string, start: string, end: string): Promise<boolean> {
+		return this.#write([{ t: 'auth.grant', id, coverage, code, start, end }], `Authorization ${id} granted.`);
+	}
+
+	/** Submits a claim; the form is checked first and every fault is listed with its path. */
+	submit(form: ClaimForm): Promise<boolean> {
+		const json = JSON.stringify(claimResource(form));
+		const { errors } = parseClaim(json);
+		if (errors.length > 0) {
+			this.error = `The claim is not valid: ${errors.join('; ')}`;
+			return Promise.resolve(false);
+		}
+		return this.#write([{ t: 'claim.submit', claim: json }], 'Claim submitted; its outcome is below.');
+	}
+
+	appeal(claim: string, reason: string, preAuthRef: string[]): Promise<boolean> {
+		return this.#write([{ t: 'claim.appeal', original: claim, reason, ...(preAuthRef.length > 0 ? { preAuthRef } : {}) }], 'Appeal recorded; the claim was decided again.');
+	}
+
+	remit(claim: string, cents: number): Promise<boolean> {
+		return this.#write([{ t: 'remittance.record', claim, amount: cents }], 'Remittance recorded.');
+	}
+
+	pay(patient: string, cents: number): Promise<boolean> {
+		if (!/^[0-9a-f]{64}$/.test(patient) || !Number.isSafeInteger(cents) || cents <= 0) {
+			this.error = 'A payment needs the patient key and a positive amount.';
+			return Promise.resolve(false);
+		}
+		return this.#write([{ t: 'payment.record', patient: fromHex(patient), amount: cents }], 'Payment recorded.');
+	}
+
+	statement(clinic: string, patient: string) {
+		return this.claims ? statementOf(this.claims, clinic, patient) : null;
+	}
+}
