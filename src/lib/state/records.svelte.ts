@@ -27,6 +27,8 @@ const LOG_FLUSH_MS = 10_000;
 const LOG_DEDUP_MS = 10 * 60_000;
 const PENDING_READS_META = 'pending-reads';
 const PENDING_CARDS_META = 'pending-cards';
+/** Transaction types after which the registry, the chart or the patient's view may read differently. */
+const RELEVANT = /^(record\.|key\.|consent\.|access\.|member\.|study\.)/;
 
 export interface PatientRow {
 	readonly patient: string;
@@ -110,7 +112,8 @@ export class RecordsWorkspace {
 		this.detach();
 		this.#ledger = ledger;
 		this.#book = new RecordBook(ledger, keyring);
-		this.#off.push(ledger.on('accepted', () => this.#queueRefresh()));
+		// Only blocks that can change what this node sees of patients (records, keys, consent, requests, membership) re-read the registry.
+		this.#off.push(ledger.on('accepted', (blocks) => blocks.some((b) => b.txs.some((tx) => RELEVANT.test(tx.t))) && this.#queueRefresh()));
 		this.pendingCards = Object.keys((await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META).catch(() => undefined)) ?? {});
 		const saved = await ledger.store.getMeta<ReadEvent[]>(PENDING_READS_META).catch(() => undefined);
 		if (saved?.length) this.#reads.push(...saved);

@@ -52,6 +52,9 @@ export interface ReadEvent {
 }
 
 export class RecordBook {
+	/** Decrypted Patient resources by `block/rid` of their version: a version never changes, so the registry reads each once. */
+	readonly #demographics = new Map<string, ClinicalResource>();
+
 	constructor(
 		readonly ledger: Ledger,
 		readonly keyring: Keyring
@@ -138,13 +141,20 @@ export class RecordBook {
 			const rid = rids.find((r) => view.records.records[r]!.category === 'demographics');
 			if (rid) wanted.push({ patient, rid, version: view.records.records[rid]!.versions.at(-1)! });
 		}
-		const stored = await this.ledger.store.getMany(wanted.map((w) => w.version.block as BlockId));
 		const out = new Map<string, ClinicalResource>();
-		wanted.forEach((w, i) => {
+		const missing = wanted.filter((w) => {
+			const cached = this.#demographics.get(`${w.version.block}/${w.rid}`);
+			if (cached) out.set(w.patient, cached);
+			return !cached;
+		});
+		const stored = await this.ledger.store.getMany(missing.map((w) => w.version.block as BlockId));
+		missing.forEach((w, i) => {
 			const bytes = stored[i]?.bytes;
 			if (!bytes) return;
 			try {
-				out.set(w.patient, decodeResource(this.keyring.openVersion(view, w.rid, w.version, bytes)));
+				const resource = decodeResource(this.keyring.openVersion(view, w.rid, w.version, bytes));
+				this.#demographics.set(`${w.version.block}/${w.rid}`, resource);
+				out.set(w.patient, resource);
 			} catch {
 				// Sealed for this node or damaged: the registry shows the patient as sealed.
 			}
