@@ -9,5 +9,6 @@ import { inviteCreateRule, inviteRevokeRule } from './invites.js';
 import { consentGrantRule, consentRevokeRule } from './privacy/consent.js';
 import { RECORD_RULES } from './records/txs.js';
 import { STUDY_RULES } from './research/study.js';
+import { SUPPLY_RULES } from './supply/transactions.js';
 
-export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule, ...RECORD_RULES, ...STUDY_RULES];
+export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule, ...RECORD_RULES, ...STUDY_RULES, ...SUPPLY_RULES];
