@@ -134,11 +134,11 @@ describe('stock fold', () => {
 		let transfers = 0;
 		for (const o of ops) {
 			const node = nodes[o.clinic]!;
-			const location = LOCATIONS[o.location]!;
 			if (o.kind === 'sync') {
 				await syncInto(node, nodes[o.from]!);
 				continue;
 			}
+			const location = LOCATIONS[o.location]!;
 			if (o.kind === 'accept') {
 				const incoming = incomingTransfers(supply(node), authorOf(CLINICS[o.clinic]!));
 				const t = incoming[0];
@@ -166,7 +166,7 @@ describe('stock fold', () => {
 				await node.append([adjustTx({ ...gtinLot, delta, reason: 'count' })]);
 				e[o.clinic]! += delta;
 				net[o.lot]! += delta;
-			} else {
+			} else if (o.kind === 'send') {
 				if (o.to === o.clinic) continue;
 				await node.append([transferSendTx({ ...gtinLot, id: transferId(++transfers), to: key(CLINICS[o.to]!), qty: o.qty })]);
 				e[o.clinic]! -= o.qty;
@@ -253,7 +253,7 @@ describe('expired and recalled lots at administration', () => {
 		expect(state.flags[`refused-administration|${block.id}|1`]?.message).toBe('dose given although lot BAD was recalled: particles found in vials');
 		expect(state.flags[`refused-administration|${block.id}|2`]).toBeUndefined();
 		// The doses left the shelf all the same; the inventory says which lots are blocked and why.
-		const rows = inventory(state, admin.author, time.now());
+		const rows = inventory(state, admin.author!, time.now());
 		expect(rows.map((r) => [r.lot, r.qty, r.blocked])).toEqual([
 			['OLD', 4, 'lot OLD expired on 2026-11-10'],
 			['BAD', 4, 'lot BAD was recalled: particles found in vials'],

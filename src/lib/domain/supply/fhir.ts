@@ -4,7 +4,7 @@
  * (the lot in a contained Medication's `batch`). The patient is referenced by the key
  * the ledger knows it by (a pseudonym), the encounter by its record's block and id.
  */
-import type { CodeableConcept, Immunization, Medication, MedicationAdministration, Reference } from '@medplum/fhirtypes';
+import type { CodeableConcept, Immunization, Medication, MedicationAdministration, Patient, Reference } from '@medplum/fhirtypes';
 import type { AdministrationRecord, ItemState, LotState } from './fold.js';
 
 /** GS1's identifier system for GTINs. */
@@ -15,7 +15,7 @@ export const PATIENT_KEY_SYSTEM = 'urn:clinic-ledger:patient-key';
 export function administrationResource(record: AdministrationRecord, lot: LotState, item: ItemState | null): Immunization | MedicationAdministration {
 	const code: CodeableConcept = { coding: [{ system: GTIN_SYSTEM, code: lot.gtin, ...(item ? { display: item.name } : {}) }], ...(item ? { text: item.name } : {}) };
 	const id = `${record.block}-${record.index}`;
-	const patient: Reference = { identifier: { system: PATIENT_KEY_SYSTEM, value: record.patient } };
+	const patient: Reference<Patient> = { identifier: { system: PATIENT_KEY_SYSTEM, value: record.patient } };
 	const encounter = record.encounter ? { reference: `Encounter/${record.encounter.block}-${record.encounter.rid}` } : undefined;
 	const when = new Date(record.time).toISOString();
 	// The dose was given: the fold's judgement (recalled or expired lot) travels as a note, and for a vaccine as sub-potency.
