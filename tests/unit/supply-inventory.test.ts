@@ -14,7 +14,7 @@ describe('the Inventory tab’s typed path', () => {
 	it('a typed GS1 code fills the form; receipts, doses and recalls are written; refusals name the reason and write nothing', async () => {
 		const ledger = await foundNetwork({ ...options, now: () => Date.now() });
 		const inventory = new InventoryState(() => ledger);
-		inventory.attach();
+		inventory.attach(ledger);
 
 		expect(inventory.readCode('(01)09506000134353(10)X')).toBeNull();
 		expect(inventory.error).toBe('Barcode: (01) GTIN: check digit is 3, expected 2');
@@ -55,8 +55,8 @@ describe('the Inventory tab’s typed path', () => {
 		await syncInto(b, a);
 		const atA = new InventoryState(() => a);
 		const atB = new InventoryState(() => b);
-		atA.attach();
-		atB.attach();
+		atA.attach(a);
+		atB.attach(b);
 		expect(atA.clinics.map((c) => c.key)).toEqual([authorOf('clinic-b')]);
 		expect(await atA.record({ ...emptyMovement('receive'), gtin: GTIN, lot: 'L1', expiry: '2030-01-31', qty: '5', supplier: 'Acme', itemName: 'Vaccine' })).toBe(true);
 		expect(await atA.record({ ...emptyMovement('transfer'), gtin: GTIN, lot: 'L1', qty: '2', to: authorOf('clinic-b') })).toBe(true);

@@ -114,27 +114,19 @@ export class InventoryState {
 	/** Wall clock for alerts (a view of the moment; the fold uses block time). */
 	now = $state(Date.now());
 	#ledger: () => Ledger | null;
-	#attached: Ledger | null = null;
-	#off: (() => void) | null = null;
 
 	constructor(ledger: () => Ledger | null) {
 		this.#ledger = ledger;
 	}
 
-	/** Follows the current ledger (call from an effect); returns the cleanup. */
-	attach(): () => void {
-		const ledger = this.#ledger();
-		if (ledger !== this.#attached) {
-			this.#off?.();
-			this.#attached = ledger;
-			this.#off = ledger ? ledger.on('accepted', () => this.#refresh()) : null;
-			this.#refresh();
-		}
-		return () => {
-			this.#off?.();
-			this.#off = null;
-			this.#attached = null;
-		};
+	/**
+	 * Follows `ledger` until the returned cleanup runs. Call it untracked from an effect
+	 * that depends on the ledger only: a refresh writes the state the getters read.
+	 */
+	attach(ledger: Ledger | null): () => void {
+		const off = ledger ? ledger.on('accepted', () => this.#refresh()) : null;
+		this.#refresh();
+		return () => off?.();
 	}
 
 	#refresh() {

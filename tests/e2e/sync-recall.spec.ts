@@ -1,0 +1,113 @@
+// Recall end to end in two Chromium processes (real WebRTC, signaling on the app's
+// server): clinic A receives lot L by a typed GS1 code, sends part of it to clinic B and
+// gives a dose to a patient; A's admin enters the supplier's recall of L; B's attempt to
+// give a dose of L is refused with the reason, and A's recall workspace names the patient.
+// The camera scan cannot run here (no camera); the typed code is the path tested.
+import { mkdirSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { addMember, closeNode, foundNetwork, joinByLink, keyBeforeJoining, launchNode, ledgerSize, printSyncLogs, profileDir, removeProfile, shareLink, waitForSize, type Node } from './nodes.js';
+
+test.describe.configure({ mode: 'serial' });
+
+const GTIN = '09506000134352';
+const LOT = 'L-2611A';
+const CODE = `(01)${GTIN}(17)301231(10)${LOT}`;
+const PATIENT = 'a1'.repeat(32);
+const REASON = 'particles found in vials of this lot';
+
+async function showInventory(page: Page) {
+	await page.getByTestId('tab-inventory').click();
+	await expect(page.getByTestId('tab-inventory')).toHaveAttribute('aria-selected', 'true');
+}
+
+/** Fills the movement form from the typed barcode text, as a scan would. */
+async function movement(page: Page, kind: string, fields: Record<string, string>) {
+	await page.getByTestId('supply-movement-kind').selectOption(kind);
+	await page.getByTestId('supply-code').fill(CODE);
+	await page.getByTestId('supply-code').press('Tab');
+	await expect(page.getByTestId('supply-gtin')).toHaveValue(GTIN);
+	await expect(page.getByTestId('supply-lot')).toHaveValue(LOT);
+	for (const [id, value] of Object.entries(fields)) {
+		const field = page.getByTestId(`supply-${id}`);
+		if ((await field.evaluate((e) => e.tagName)) === 'SELECT') await field.selectOption(value);
+		else await field.fill(value);
+	}
+	await page.getByTestId('supply-submit').click();
+}
+
+const stockOf = (page: Page) => page.getByTestId('supply-stock-row').and(page.locator(`[data-lot="${LOT}"]`));
+
+test('a recalled lot is refused at another clinic and the recall lists the patients who received it', async ({ baseURL }) => {
+	test.setTimeout(4 * 60_000);
+	const nodes: Node[] = [];
+	try {
+		const a = await launchNode('A', profileDir('A'), baseURL!);
+		nodes.push(a);
+		const b = await launchNode('B', profileDir('B'), baseURL!);
+		nodes.push(b);
+		await foundNetwork(a.page, 'Riverside Family Clinic');
+		const keyB = await keyBeforeJoining(b.page);
+		await addMember(a.page, keyB, 'clinician', 'Hillside Clinic');
+		await joinByLink(b.page, await shareLink(a.page), 'Riverside Family Clinic');
+		await waitForSize(b.page, 2);
+
+		// A receives 10 doses of lot L: the typed code fills GTIN, lot and expiry.
+		await showInventory(a.page);
+		await movement(a.page, 'receive', { qty: '10', supplier: 'Northern Vaccines Ltd', location: 'fridge', 'item-name': 'Measles-mumps-rubella vaccine' });
+		await expect(a.page.getByTestId('supply-done')).toHaveText('Receive from a supplier: saved');
+		await expect(stockOf(a.page)).toHaveAttribute('data-qty', '10');
+		await expect(a.page.getByTestId('supply-expiry')).toHaveValue('');
+
+		// A sends 4 to Hillside and gives one dose to a patient.
+		await movement(a.page, 'transfer', { qty: '4', location: 'fridge', to: keyB });
+		await expect(a.page.getByTestId('supply-done')).toHaveText('Transfer to another clinic: saved');
+		await movement(a.page, 'administer', { qty: '1', location: 'fridge', patient: PATIENT });
+		await expect(a.page.getByTestId('supply-done')).toHaveText('Give to a patient: saved');
+		await expect(stockOf(a.page)).toHaveAttribute('data-qty', '5');
+
+		// B sees the transfer coming and receives it.
+		await showInventory(b.page);
+		await b.page.getByTestId('supply-receive-transfer').click();
+		await expect(stockOf(b.page)).toHaveAttribute('data-qty', '4');
+
+		// The supplier recalls lot L; A's admin enters it.
+		await a.page.getByTestId('supply-recall-gtin').fill(GTIN);
+		await a.page.getByTestId('supply-recall-lot').fill(LOT);
+		await a.page.getByTestId('supply-recall-reason').fill(REASON);
+		await a.page.getByTestId('supply-recall-submit').click();
+		await expect(a.page.getByTestId('supply-recall-banner')).toContainText(LOT);
+		await expect(a.page.getByTestId('supply-recall-submit')).toBeEnabled();
+
+		// B learns of it over WebRTC: banner, blocked stock, and a dose of L refused with the reason, nothing written.
+		await expect(b.page.getByTestId('supply-recall-banner')).toContainText(REASON);
+		await expect(stockOf(b.page)).toContainText(`lot ${LOT} was recalled`);
+		const before = await ledgerSize(b.page);
+		await movement(b.page, 'administer', { qty: '1', location: 'main', patient: 'b2'.repeat(32) });
+		await expect(b.page.getByTestId('supply-error')).toHaveText(`Refused: lot ${LOT} was recalled: ${REASON}. Do not give this dose.`);
+		expect(await ledgerSize(b.page)).toBe(before);
+
+		// A's recall workspace names the patient who received L, and where the lot still is.
+		const patient = a.page.getByTestId('supply-recall-patient');
+		await expect(patient).toHaveCount(1);
+		await expect(patient).toHaveAttribute('data-patient', PATIENT);
+		await expect(patient).toHaveAttribute('data-status', 'pending');
+		await expect(a.page.getByTestId('supply-recall-holding')).toContainText('Riverside Family Clinic: 5 on hand');
+		await expect(a.page.getByTestId('supply-recall-holding')).toContainText('Hillside Clinic: 4 on hand');
+		await patient.getByTestId('supply-contact-status').selectOption('contacted');
+		await expect(patient).toHaveAttribute('data-status', 'contacted');
+		// B (a clinician) sees the same list and the contact status A recorded.
+		await expect(b.page.getByTestId('supply-recall-patient')).toHaveAttribute('data-status', 'contacted');
+
+		mkdirSync('docs/screenshots', { recursive: true });
+		await a.page.getByTestId('tab-inventory').scrollIntoViewIfNeeded();
+		await a.page.screenshot({ path: 'docs/screenshots/inventory.png', fullPage: true });
+	} catch (error) {
+		await printSyncLogs(nodes);
+		throw error;
+	} finally {
+		for (const node of nodes) {
+			await closeNode(node).catch(() => undefined);
+			removeProfile(node);
+		}
+	}
+});
