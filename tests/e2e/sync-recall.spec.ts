@@ -98,6 +98,10 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 		// B (a clinician) sees the same list and the contact status A recorded.
 		await expect(b.page.getByTestId('supply-recall-patient')).toHaveAttribute('data-status', 'contacted');
 
+		// The tab fits a narrow screen.
+		await b.page.setViewportSize({ width: 390, height: 844 });
+		expect(await b.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 'inventory tab at 390 px').toBeLessThanOrEqual(0);
+
 		mkdirSync('docs/screenshots', { recursive: true });
 		await a.page.getByTestId('tab-inventory').scrollIntoViewIfNeeded();
 		await a.page.screenshot({ path: 'docs/screenshots/inventory.png', fullPage: true });
