@@ -20,7 +20,7 @@ import {
 	transferSendTx,
 	wasteTx
 } from '$lib/domain/supply/transactions.js';
-import { activeRecalls, expiryAlerts, expiryTimeline, incomingTransfers, inventory, recallTrace, reorderAlerts } from '$lib/domain/supply/views.js';
+import { activeRecalls, expiryAlerts, expiryTimeline, flagsFor, incomingTransfers, inventory, recallTrace, reorderAlerts } from '$lib/domain/supply/views.js';
 
 const GTIN = '09506000134352';
 const GTIN2 = '04006381333931';
@@ -330,6 +330,11 @@ describe('supply flags with evidence', () => {
 	it('negative stock at a location is flagged with the block that caused it', () => {
 		const state = foldAll([fakeBlock(1, a, T0, [rcv('L1', 1)]), fakeBlock(2, a, T0, [wasteTx({ gtin: GTIN, lot: 'L1', qty: 3, reason: 'dropped' })])]);
 		expect(state.flags[`negative-stock|${lotKey(GTIN, 'L1')}|${a}|main`]).toMatchObject({ message: 'stock of lot L1 at main went to -2', evidence: [fakeBlock(2, a, T0, []).id] });
+		// One block taking two locations below zero: two flags, each listed once for the clinic.
+		supplyFold.apply(state, fakeBlock(3, a, T0 + 1, [wasteTx({ gtin: GTIN, lot: 'L1', qty: 1, reason: 'x', location: 'fridge' }), wasteTx({ gtin: GTIN, lot: 'L1', qty: 1, reason: 'x', location: 'bag' })]));
+		const listed = flagsFor(state, a).filter((f) => f.kind === 'negative-stock');
+		expect(listed.map((f) => f.key)).toEqual([`negative-stock|${lotKey(GTIN, 'L1')}|${a}|fridge`, `negative-stock|${lotKey(GTIN, 'L1')}|${a}|bag`, `negative-stock|${lotKey(GTIN, 'L1')}|${a}|main`]);
+		expect(flagsFor(state, authorOf('clinic-b'))).toEqual([]);
 	});
 
 	it('a transfer sent and never received is flagged once the transit days pass (block time), and marked settled when received', () => {

@@ -150,9 +150,10 @@ export function incomingTransfers(state: SupplyState, clinic: string) {
 		.sort((a, b) => a.sentTime - b.sentTime);
 }
 
-/** Flags that concern `clinic` (or every flag when null), open ones first, newest first. */
-export function flagsFor(state: SupplyState, clinic: string | null): Flag[] {
-	return Object.values(state.flags)
+/** Flags (with their keys) that concern `clinic`, or every flag when null; open ones first, newest first. */
+export function flagsFor(state: SupplyState, clinic: string | null): (Flag & { key: string })[] {
+	return Object.entries(state.flags)
+		.map(([key, f]) => ({ key, ...f }))
 		.filter((f) => clinic === null || f.clinic === clinic)
 		.sort((a, b) => Number(a.resolved !== null) - Number(b.resolved !== null) || b.time - a.time);
 }
