@@ -1,9 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCanonical, encodeCanonical, fromHex, toHex, type AuthorId, type Block, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
-import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing/fixtures.js';
+import { decodeCanonical, encodeCanonical, fromHex, publicKeyOf, toHex, type AuthorId, type Block, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
+import { signNoble } from '$lib/core/crypto/ed25519.js';
+import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS } from '$lib/domain/folds.js';
 import { APP_RULES } from '$lib/domain/rules.js';
+import { grantMessage, grantTx } from '$lib/domain/privacy/consent.js';
+import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
+import { RecordBook } from '$lib/domain/records/book.js';
+import { SYSTEMS } from '$lib/domain/records/fhir.js';
+import { Keyring } from '$lib/domain/records/keyring.js';
 import { administerProblem, lotKey, supplyFold, type SupplyState } from '$lib/domain/supply/fold.js';
 import { administrationResource } from '$lib/domain/supply/fhir.js';
 import {
@@ -419,5 +425,28 @@ describe('alerts and timeline', () => {
 			{ month: '2027-09', qty: 4, lots: ['LATER'], expired: false }
 		]);
 		expect(inventory(state, authorOf('clinic-b'), T0)).toEqual([]);
+	});
+});
+
+describe('doses linked to encounter records of the records layer', () => {
+	it('a dose linked to a sealed Encounter raises no flag; one linked to another patient’s encounter does', async () => {
+		const ledger = await foundNetwork({ ...options, founder: 'clinic-a', now: () => T0 });
+		const book = new RecordBook(ledger, new Keyring(authorOf('clinic-a'), encryptionSecretKey(testSecret('clinic-a'))));
+		// The patient grants clinic A their encounters; A records the visit, sealed.
+		const seed = testSecret('patient-9');
+		const patient = toHex(publicKeyOf(seed));
+		const other = toHex(patientKey(8));
+		const grant = { id: 'cd'.repeat(16), patient, grantee: authorOf('clinic-a'), categories: ['encounters' as const], purpose: 'treatment' as const, expires: T0 + 365 * DAY, issued: T0 };
+		await ledger.append([grantTx(grant, signNoble(seed, grantMessage(grant)))]);
+		const visit = await book.write({ resourceType: 'Encounter', status: 'finished', class: { system: SYSTEMS.actCode, code: 'AMB' }, subject: { reference: `Patient/${patient}` }, period: { start: '2026-11-20T09:00:00Z' } }, { now: T0 });
+		await ledger.append([receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2030-01-31', qty: 5, supplier: 'Acme' })]);
+		const encounter = { block: fromHex(visit.block), rid: fromHex(visit.rid) };
+		const good = await ledger.append([administerTx({ patient: fromHex(patient), gtin: GTIN, lot: 'L1', kind: 'immunization', encounter })]);
+		const wrong = await ledger.append([administerTx({ patient: fromHex(other), gtin: GTIN, lot: 'L1', kind: 'immunization', encounter })]);
+		const flags = Object.values(supply(ledger).flags);
+		expect(flags.filter((f) => f.evidence.includes(good.id))).toEqual([]);
+		expect(flags.map((f) => [f.kind, f.evidence])).toEqual([['encounter-patient-mismatch', [visit.block, wrong.id]]]);
+		const dose = supply(ledger).administrations[lotKey(GTIN, 'L1')]![0]!;
+		expect(administrationResource(dose, supply(ledger).lots[lotKey(GTIN, 'L1')]!, null)).toMatchObject({ resourceType: 'Immunization', encounter: { reference: `Encounter/${visit.block}-${visit.rid}` }, patient: { identifier: { value: patient } } });
 	});
 });
