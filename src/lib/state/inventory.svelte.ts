@@ -76,6 +76,9 @@ export const emptyMovement = (movement: Movement = 'receive'): MovementInput => 
 
 class InputError extends Error {}
 
+/** The parts of the tab that write: each shows the outcome of its own actions. */
+export type Area = 'movement' | 'transfer' | 'recall' | 'settings';
+
 const hexOf = (text: string, bytes: number, what: string) => {
 	const clean = text.replace(/\s+/g, '').toLowerCase();
 	if (!new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(clean)) throw new InputError(`${what}: expected ${bytes * 2} hexadecimal characters`);
@@ -111,6 +114,8 @@ export class InventoryState {
 	busy = $state(false);
 	error = $state<string | null>(null);
 	done = $state<string | null>(null);
+	/** Which part of the tab the last action (and so `error` and `done`) belongs to. */
+	area = $state<Area>('movement');
 	/** Wall clock for alerts (a view of the moment; the fold uses block time). */
 	now = $state(Date.now());
 	#ledger: () => Ledger | null;
@@ -201,6 +206,7 @@ export class InventoryState {
 
 	/** Fields of a scanned or typed GS1 string, or null with `error` set. */
 	readCode(text: string): Gs1Fields | null {
+		this.area = 'movement';
 		try {
 			const fields = parseGs1(text);
 			this.error = null;
@@ -276,23 +282,23 @@ export class InventoryState {
 	}
 
 	async record(input: MovementInput): Promise<boolean> {
-		return this.#write(() => this.#movementTxs(input), `${MOVEMENTS.find((m) => m.id === input.movement)!.label}: saved`);
+		return this.#write(() => this.#movementTxs(input), `${MOVEMENTS.find((m) => m.id === input.movement)!.label}: saved`, 'movement');
 	}
 
 	async receiveTransfer(id: string, location: string): Promise<boolean> {
-		return this.#write(() => [transferReceiveTx({ id: fromHex(id), location: locationOf(location) })], 'Transfer received');
+		return this.#write(() => [transferReceiveTx({ id: fromHex(id), location: locationOf(location) })], 'Transfer received', 'transfer');
 	}
 
 	async recall(gtin: string, lot: string, reason: string): Promise<boolean> {
-		return this.#write(() => [recallTx({ gtin: gtinOf(gtin), lot: lotOf(lot), reason: required(reason, 'Reason') })], `Lot ${lot.trim()} recalled`);
+		return this.#write(() => [recallTx({ gtin: gtinOf(gtin), lot: lotOf(lot), reason: required(reason, 'Reason') })], `Lot ${lot.trim()} recalled`, 'recall');
 	}
 
 	async contact(gtin: string, lot: string, patient: string, status: ContactStatus, note: string): Promise<boolean> {
-		return this.#write(() => [contactTx({ gtin, lot, patient: fromHex(patient), status, ...(note.trim() ? { note: note.trim() } : {}) })], 'Contact status saved');
+		return this.#write(() => [contactTx({ gtin, lot, patient: fromHex(patient), status, ...(note.trim() ? { note: note.trim() } : {}) })], 'Contact status saved', 'recall');
 	}
 
 	async setHorizon(days: string): Promise<boolean> {
-		return this.#write(() => [policyTx({ horizonDays: qtyOf(days, 'Days') })], 'Expiry alert horizon saved');
+		return this.#write(() => [policyTx({ horizonDays: qtyOf(days, 'Days') })], 'Expiry alert horizon saved', 'settings');
 	}
 
 	async setReorder(gtin: string, level: string): Promise<boolean> {
@@ -300,11 +306,12 @@ export class InventoryState {
 			const n = Number(level.trim());
 			if (!Number.isSafeInteger(n) || n < 0 || n > MAX_QTY) throw new InputError(`Reorder point: a whole number from 0 to ${MAX_QTY}`);
 			return [reorderTx({ gtin: gtinOf(gtin), level: n })];
-		}, 'Reorder point saved');
+		}, 'Reorder point saved', 'settings');
 	}
 
-	async #write(build: () => Tx[], done: string): Promise<boolean> {
+	async #write(build: () => Tx[], done: string, area: Area): Promise<boolean> {
 		const ledger = this.#ledger();
+		this.area = area;
 		this.done = null;
 		if (!ledger) return ((this.error = 'No ledger open.'), false);
 		let txs: Tx[];
