@@ -1,18 +1,19 @@
 // Recall end to end in two Chromium processes (real WebRTC, signaling on the app's
 // server): clinic A receives lot L by a typed GS1 code, sends part of it to clinic B and
-// gives a dose to a patient; A's admin enters the supplier's recall of L; B's attempt to
-// give a dose of L is refused with the reason, and A's recall workspace names the patient.
+// gives a dose to a patient registered on the Patients tab; A's admin enters the
+// supplier's recall of L; B's attempt to give a dose of L is refused with the reason, and
+// A's recall workspace names the patient (B, without the patient's grant, sees the key only).
 // The camera scan cannot run here (no camera); the typed code is the path tested.
 import { mkdirSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { addMember, closeNode, foundNetwork, joinByLink, keyBeforeJoining, launchNode, ledgerSize, printSyncLogs, profileDir, removeProfile, shareLink, waitForSize, type Node } from './nodes.js';
+import { registerPatient } from './records-support.js';
+import { addMember, closeNode, foundNetwork, joinByLink, keyBeforeJoining, launchNode, printSyncLogs, profileDir, removeProfile, shareLink, waitForSize, type Node } from './nodes.js';
 
 test.describe.configure({ mode: 'serial' });
 
 const GTIN = '09506000134352';
 const LOT = 'L-2611A';
 const CODE = `(01)${GTIN}(17)301231(10)${LOT}`;
-const PATIENT = 'a1'.repeat(32);
 const REASON = 'particles found in vials of this lot';
 
 async function showInventory(page: Page) {
@@ -58,7 +59,14 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 		await expect(stockOf(a.page)).toHaveAttribute('data-qty', '10');
 		await expect(a.page.getByTestId('supply-expiry')).toHaveValue('');
 
-		// A sends 4 to Hillside and gives one dose to a patient.
+		// A registers the patient (who grants A their records) and reads the patient key from the chart.
+		await registerPatient(a.page, 'Amina', 'Okonkwo', '1984-03-02', '48151623');
+		await a.page.getByTestId('patient-row').click();
+		const PATIENT = (await a.page.getByTestId('chart').locator('header abbr').getAttribute('data-full'))!;
+		expect(PATIENT).toMatch(/^[0-9a-f]{64}$/);
+		await showInventory(a.page);
+
+		// A sends 4 to Hillside and gives one dose to the patient.
 		await movement(a.page, 'transfer', { qty: '4', location: 'fridge', to: keyB });
 		await expect(a.page.getByTestId('supply-done')).toHaveText('Transfer to another clinic: saved');
 		await movement(a.page, 'administer', { qty: '1', location: 'fridge', patient: PATIENT });
@@ -81,10 +89,11 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 		// B learns of it over WebRTC: banner, blocked stock, and a dose of L refused with the reason, nothing written.
 		await expect(b.page.getByTestId('supply-recall-banner')).toContainText(REASON);
 		await expect(stockOf(b.page)).toContainText(`lot ${LOT} was recalled`);
-		const before = await ledgerSize(b.page);
 		await movement(b.page, 'administer', { qty: '1', location: 'main', patient: 'b2'.repeat(32) });
 		await expect(b.page.getByTestId('supply-error')).toHaveText(`Refused: lot ${LOT} was recalled: ${REASON}. Do not give this dose.`);
-		expect(await ledgerSize(b.page)).toBe(before);
+		// Nothing written: a dose would show as a second patient of the lot and take B's stock to 3.
+		await expect(b.page.getByTestId('supply-recall-patient')).toHaveCount(1);
+		await expect(stockOf(b.page)).toHaveAttribute('data-qty', '4');
 
 		// A's recall workspace names the patient who received L, and where the lot still is.
 		const patient = a.page.getByTestId('supply-recall-patient');
@@ -97,6 +106,9 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 		await expect(patient).toHaveAttribute('data-status', 'contacted');
 		// B (a clinician) sees the same list and the contact status A recorded.
 		await expect(b.page.getByTestId('supply-recall-patient')).toHaveAttribute('data-status', 'contacted');
+		// A can read the patient's demographics, so it shows the name; B holds no grant and shows the key only.
+		await expect(patient.getByTestId('supply-recall-patient-name')).toHaveText('Amina Okonkwo');
+		await expect(b.page.getByTestId('supply-recall-patient-name')).toHaveCount(0);
 
 		// The tab fits a narrow screen.
 		await b.page.setViewportSize({ width: 390, height: 844 });
@@ -105,6 +117,11 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 		mkdirSync('docs/screenshots', { recursive: true });
 		await a.page.getByTestId('tab-inventory').scrollIntoViewIfNeeded();
 		await a.page.screenshot({ path: 'docs/screenshots/inventory.png', fullPage: true });
+
+		// From the recall list to the patient's chart, to find how to reach them.
+		await patient.getByTestId('supply-open-patient').click();
+		await expect(a.page.getByTestId('tab-patients')).toHaveAttribute('aria-selected', 'true');
+		await expect(a.page.getByTestId('chart').locator('header abbr')).toHaveAttribute('data-full', PATIENT);
 	} catch (error) {
 		await printSyncLogs(nodes);
 		throw error;
