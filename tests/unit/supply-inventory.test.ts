@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toHex } from '$lib/core/index.js';
+import { fromHex, toHex } from '$lib/core/index.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS } from '$lib/domain/folds.js';
 import { APP_RULES } from '$lib/domain/rules.js';
@@ -50,7 +50,9 @@ describe('the Inventory tab’s typed path', () => {
 	});
 
 	it('transfers go to another clinic, which sees them incoming and receives them', async () => {
-		const a = await foundNetwork({ ...options, founder: 'clinic-a', members: { 'clinic-b': 'front-desk' }, now: () => Date.now() });
+		const a = await foundNetwork({ ...options, founder: 'clinic-a', members: { 'clinic-b': 'front-desk', insurer: 'payer' }, now: () => Date.now() });
+		// A tablet of clinic A is one of A's devices, not a clinic to send to.
+		await a.append([{ t: 'member.add', key: fromHex(authorOf('a-tablet')), role: 'clinician', clinic: fromHex(authorOf('clinic-a')) }]);
 		const b = await joinNetwork(a.net, 'clinic-b', { ...options, now: () => Date.now() });
 		await syncInto(b, a);
 		const atA = new InventoryState(() => a);

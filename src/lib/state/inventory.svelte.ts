@@ -76,6 +76,9 @@ export const emptyMovement = (movement: Movement = 'receive'): MovementInput => 
 
 class InputError extends Error {}
 
+/** Roles of members that hold no stock. */
+const NOT_CLINICS = ['patient', 'payer', 'researcher'];
+
 /** The parts of the tab that write: each shows the outcome of its own actions. */
 export type Area = 'movement' | 'transfer' | 'recall' | 'settings';
 
@@ -156,15 +159,15 @@ export class InventoryState {
 		const self = this.self;
 		return s && self ? clinicOf(s, self) : null;
 	}
-	/** Clinics a transfer may go to: every member but this clinic, by name. */
+	/** Clinics a transfer may go to: members that hold stock (not patients, payers or researchers, not a clinic's devices), but this clinic. */
 	get clinics(): { key: string; name: string }[] {
 		void this.version;
 		const ledger = this.#ledger();
-		if (!ledger) return [];
-		const names = this.names;
 		const s = this.supply;
-		const devices = new Set(Object.keys(s?.clinics ?? {}).filter((k) => s?.clinics[k] !== k));
-		return [...ledger.roster().keys()].filter((k) => k !== this.clinic && !devices.has(k)).map((key) => ({ key, name: names[key] ?? `${key.slice(0, 8)}…` }));
+		if (!ledger || !s) return [];
+		return [...ledger.roster().entries()]
+			.filter(([key, role]) => !NOT_CLINICS.includes(role) && key !== this.clinic && clinicOf(s, key) === key)
+			.map(([key]) => ({ key, name: this.nameOf(key) }));
 	}
 
 	nameOf(key: string): string {
