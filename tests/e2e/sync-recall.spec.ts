@@ -30,7 +30,8 @@ async function movement(page: Page, kind: string, fields: Record<string, string>
 	await expect(page.getByTestId('supply-lot')).toHaveValue(LOT);
 	for (const [id, value] of Object.entries(fields)) {
 		const field = page.getByTestId(`supply-${id}`);
-		if ((await field.evaluate((e) => e.tagName)) === 'SELECT') await field.selectOption(value);
+		if (value.startsWith('#')) await field.selectOption({ index: Number(value.slice(1)) });
+		else if ((await field.evaluate((e) => e.tagName)) === 'SELECT') await field.selectOption(value);
 		else await field.fill(value);
 	}
 	await page.getByTestId('supply-submit').click();
@@ -59,9 +60,13 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 		await expect(stockOf(a.page)).toHaveAttribute('data-qty', '10');
 		await expect(a.page.getByTestId('supply-expiry')).toHaveValue('');
 
-		// A registers the patient (who grants A their records) and reads the patient key from the chart.
+		// A registers the patient (who grants A their records), records the visit and reads the patient key from the chart.
 		await registerPatient(a.page, 'Amina', 'Okonkwo', '1984-03-02', '48151623');
 		await a.page.getByTestId('patient-row').click();
+		await a.page.getByTestId('new-encounter').click();
+		await a.page.getByTestId('enc-reason').fill('MMR second dose');
+		await a.page.getByTestId('encounter-save').click();
+		await expect(a.page.getByTestId('encounter-form')).toHaveCount(0);
 		const PATIENT = (await a.page.getByTestId('chart').locator('header abbr').getAttribute('data-full'))!;
 		expect(PATIENT).toMatch(/^[0-9a-f]{64}$/);
 		await showInventory(a.page);
@@ -69,9 +74,11 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 		// A sends 4 to Hillside and gives one dose to the patient.
 		await movement(a.page, 'transfer', { qty: '4', location: 'fridge', to: keyB });
 		await expect(a.page.getByTestId('supply-done')).toHaveText('Transfer to another clinic: saved');
-		await movement(a.page, 'administer', { qty: '1', location: 'fridge', patient: PATIENT });
+		// The dose is linked to the visit, offered by the form once the patient key is typed.
+		await movement(a.page, 'administer', { qty: '1', location: 'fridge', patient: PATIENT, visit: '#1' });
 		await expect(a.page.getByTestId('supply-done')).toHaveText('Give to a patient: saved');
 		await expect(stockOf(a.page)).toHaveAttribute('data-qty', '5');
+		await expect(a.page.getByTestId('supply-flag')).toHaveCount(0);
 
 		// B sees the transfer coming and receives it.
 		await showInventory(b.page);

@@ -26,7 +26,7 @@ import {
 	transferSendTx,
 	wasteTx
 } from '$lib/domain/supply/transactions.js';
-import { activeRecalls, expiryAlerts, expiryTimeline, flagsFor, incomingTransfers, inventory, recallTrace, reorderAlerts } from '$lib/domain/supply/views.js';
+import { activeRecalls, encountersOf, expiryAlerts, expiryTimeline, flagsFor, incomingTransfers, inventory, recallTrace, reorderAlerts } from '$lib/domain/supply/views.js';
 
 const GTIN = '09506000134352';
 const GTIN2 = '04006381333931';
@@ -438,7 +438,13 @@ describe('doses linked to encounter records of the records layer', () => {
 		const other = toHex(patientKey(8));
 		const grant = { id: 'cd'.repeat(16), patient, grantee: authorOf('clinic-a'), categories: ['encounters' as const], purpose: 'treatment' as const, expires: T0 + 365 * DAY, issued: T0 };
 		await ledger.append([grantTx(grant, signNoble(seed, grantMessage(grant)))]);
-		const visit = await book.write({ resourceType: 'Encounter', status: 'finished', class: { system: SYSTEMS.actCode, code: 'AMB' }, subject: { reference: `Patient/${patient}` }, period: { start: '2026-11-20T09:00:00Z' } }, { now: T0 });
+		// The visit: its Encounter first, then a vital sign, in one block.
+		const vital = book.sealTxs({ resourceType: 'Observation', status: 'final', category: [{ coding: [{ system: SYSTEMS.obsCategory, code: 'vital-signs' }] }], code: { coding: [{ system: SYSTEMS.loinc, code: '8310-5', display: 'Body temperature' }] }, subject: { reference: `Patient/${patient}` }, effectiveDateTime: '2026-11-20T09:00:00Z', valueQuantity: { value: 37.2, unit: 'Cel', system: SYSTEMS.ucum, code: 'Cel' } }, { now: T0 });
+		const visit = await book.write({ resourceType: 'Encounter', status: 'finished', class: { system: SYSTEMS.actCode, code: 'AMB' }, subject: { reference: `Patient/${patient}` }, period: { start: '2026-11-20T09:00:00Z' } }, { now: T0, extra: vital.txs });
+		// The dose form offers the visit by its Encounter record, once.
+		expect(encountersOf(supply(ledger), patient)).toEqual([{ block: visit.block, rid: visit.rid, time: T0 }]);
+		expect(Object.keys(supply(ledger).encounters)).toHaveLength(2);
+		expect(encountersOf(supply(ledger), other)).toEqual([]);
 		await ledger.append([receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2030-01-31', qty: 5, supplier: 'Acme' })]);
 		const encounter = { block: fromHex(visit.block), rid: fromHex(visit.rid) };
 		const good = await ledger.append([administerTx({ patient: fromHex(patient), gtin: GTIN, lot: 'L1', kind: 'immunization', encounter })]);

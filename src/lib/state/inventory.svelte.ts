@@ -26,7 +26,7 @@ import {
 	type AdministrationKind,
 	type ContactStatus
 } from '$lib/domain/supply/transactions.js';
-import { activeRecalls, expiryAlerts, expiryTimeline, flagsFor, incomingTransfers, inventory, recallTrace, reorderAlerts } from '$lib/domain/supply/views.js';
+import { activeRecalls, encountersOf, expiryAlerts, expiryTimeline, flagsFor, incomingTransfers, inventory, recallTrace, reorderAlerts } from '$lib/domain/supply/views.js';
 
 export const MOVEMENTS = [
 	{ id: 'receive', label: 'Receive from a supplier' },
@@ -201,6 +201,12 @@ export class InventoryState {
 	get flags() {
 		const s = this.supply;
 		return s ? flagsFor(s, null) : [];
+	}
+	/** The visits on the ledger of the patient whose key is typed, for linking a dose (none until the key is complete). */
+	encountersFor(patientText: string) {
+		const s = this.supply;
+		const key = patientText.replace(/\s+/g, '').toLowerCase();
+		return s && /^[0-9a-f]{64}$/.test(key) ? encountersOf(s, key) : [];
 	}
 	trace(gtin: string, lot: string) {
 		const s = this.supply;

@@ -136,8 +136,8 @@ export interface SupplyState {
 	administrations: Record<string, AdministrationRecord[]>;
 	/** `${gtin}|${serial}` → block of the administration that used it. */
 	serials: Record<string, string>;
-	/** `${block}:${rid}` of encounter records → patient key. */
-	encounters: Record<string, string>;
+	/** `${block}:${rid}` of encounter records (in block order) → patient key and block time. */
+	encounters: Record<string, { patient: string; time: number }>;
 	/** lot key → patient → follow-up status. */
 	contacts: Record<string, Record<string, ContactState>>;
 	/** clinic → GTIN → reorder point. */
@@ -227,7 +227,7 @@ function applyTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic
 			// An encounter record: administrations link to it by block id and record id.
 			const rid = hex(tx.rid);
 			const patient = hex(tx.patient);
-			if (tx.category === 'encounters' && rid && patient) state.encounters[`${block.id}:${rid}`] = patient;
+			if (tx.category === 'encounters' && rid && patient) state.encounters[`${block.id}:${rid}`] = { patient, time: block.time };
 			return;
 		}
 		case 'supply.item':
@@ -304,7 +304,7 @@ function applyTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic
 			if (!encounter) {
 				flag(state, `no-encounter|${block.id}|${index}`, block, { kind: 'no-encounter', message: 'administration not linked to an encounter', ...where });
 			} else {
-				const encounterPatient = state.encounters[`${encounter.block}:${encounter.rid}`];
+				const encounterPatient = state.encounters[`${encounter.block}:${encounter.rid}`]?.patient;
 				if (encounterPatient === undefined) flag(state, `no-encounter|${block.id}|${index}`, block, { kind: 'no-encounter', message: `encounter ${encounter.rid.slice(0, 8)} in block ${encounter.block.slice(0, 8)} is not on the ledger before this administration`, ...where });
 				else if (encounterPatient !== patient) flag(state, `encounter-patient-mismatch|${block.id}|${index}`, block, { kind: 'encounter-patient-mismatch', message: 'the encounter is another patient’s', ...where }, [encounter.block, block.id]);
 			}
