@@ -112,6 +112,9 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 		await expect(a.page.getByTestId('supply-recall-holding')).toContainText('Hillside Clinic: 4 on hand');
 		await patient.getByTestId('supply-contact-status').selectOption('contacted');
 		await expect(patient).toHaveAttribute('data-status', 'contacted');
+		await patient.getByLabel('Contact note').fill('new dose booked for Friday');
+		await patient.getByTestId('supply-contact-note').click();
+		await expect(patient.getByTestId('supply-contact-saved-note')).toHaveText('“new dose booked for Friday”');
 		// B (a clinician) sees the same list and the contact status A recorded.
 		await expect(b.page.getByTestId('supply-recall-patient')).toHaveAttribute('data-status', 'contacted');
 		// A can read the patient's demographics, so it shows the name; B holds no grant and shows the key only.
