@@ -5,6 +5,7 @@ import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS } from '$lib/domain/folds.js';
 import { APP_RULES } from '$lib/domain/rules.js';
+import { summarizeTx } from '$lib/domain/tx-summary.js';
 import { grantMessage, grantTx } from '$lib/domain/privacy/consent.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
@@ -72,6 +73,10 @@ describe('supply transaction rules', () => {
 		];
 		expect(txs.map((t) => t.t).sort()).toEqual(SUPPLY_RULES.map((r) => r.type).sort());
 		for (const tx of txs) expect(check(tx), tx.t).toBeNull();
+		// Every type reads as words in the ledger view, not as its type name.
+		for (const tx of txs) expect(summarizeTx(tx).text, tx.t).not.toMatch(/Transaction of type|undefined|\?/);
+		expect(summarizeTx(txs[1]!).text).toBe('Received 2 × lot L1 of 09506000134352 (expires 2027-01-31) from Acme at fridge');
+		expect(summarizeTx(txs[7]!).text).toBe('RECALL of lot L1 of 09506000134352: contamination');
 		expect(administerTx({ patient: patientKey(1), gtin: GTIN, lot: 'L1', kind: 'medication', qty: 1 })).not.toHaveProperty('qty');
 	});
 

@@ -1,5 +1,6 @@
 /** One-line, human descriptions of transactions, for lists and audit views. */
 import { toHex, type Tx } from '$lib/core/index.js';
+import { summarizeSupplyTx } from './supply/summary.js';
 
 /** A transaction as a list shows it: its type and what it says. */
 export interface TxSummary {
@@ -65,6 +66,6 @@ export function summarizeTx(tx: Tx): TxSummary {
 		case 'study.result':
 			return { type: tx.t, text: `Answer to a query of study ${shortKey(tx.study)}, sealed for the researcher (${tx.ct instanceof Uint8Array ? fileSize(tx.ct.length) : '?'})` };
 		default:
-			return { type: tx.t, text: `Transaction of type ${tx.t}` };
+			return { type: tx.t, text: summarizeSupplyTx(tx) ?? `Transaction of type ${tx.t}` };
 	}
 }
