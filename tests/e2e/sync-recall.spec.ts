@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { registerPatient } from './records-support.js';
-import { addMember, closeNode, foundNetwork, joinByLink, keyBeforeJoining, launchNode, printSyncLogs, profileDir, removeProfile, shareLink, waitForSize, type Node } from './nodes.js';
+import { foundAndAdmit, withNodes } from './nodes.js';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -42,17 +42,10 @@ const stockOf = (page: Page) => page.getByTestId('supply-stock-row').and(page.lo
 
 test('a recalled lot is refused at another clinic and the recall lists the patients who received it', async ({ baseURL }) => {
 	test.setTimeout(4 * 60_000);
-	const nodes: Node[] = [];
-	try {
-		const a = await launchNode('A', profileDir('A'), baseURL!);
-		nodes.push(a);
-		const b = await launchNode('B', profileDir('B'), baseURL!);
-		nodes.push(b);
-		await foundNetwork(a.page, 'Riverside Family Clinic');
-		const keyB = await keyBeforeJoining(b.page);
-		await addMember(a.page, keyB, 'clinician', 'Hillside Clinic');
-		await joinByLink(b.page, await shareLink(a.page), 'Riverside Family Clinic');
-		await waitForSize(b.page, 2);
+	await withNodes(baseURL!, async (launch) => {
+		const a = await launch('A');
+		const b = await launch('B');
+		const keyB = await foundAndAdmit(a, b, 'Riverside Family Clinic', 'clinician', 'Hillside Clinic');
 
 		// A receives 10 doses of lot L: the typed code fills GTIN, lot and expiry.
 		await showInventory(a.page);
@@ -138,13 +131,5 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 		await patient.getByTestId('supply-open-patient').click();
 		await expect(a.page.getByTestId('tab-patients')).toHaveAttribute('aria-selected', 'true');
 		await expect(a.page.getByTestId('chart').locator('header abbr')).toHaveAttribute('data-full', PATIENT);
-	} catch (error) {
-		await printSyncLogs(nodes);
-		throw error;
-	} finally {
-		for (const node of nodes) {
-			await closeNode(node).catch(() => undefined);
-			removeProfile(node);
-		}
-	}
+	});
 });
