@@ -199,3 +199,37 @@ export async function printSyncLogs(nodes: readonly Node[]): Promise<void> {
 		console.log(`--- sync log of ${node.name}, newest first ---\n${lines.slice(0, 60).join('\n')}`);
 	}
 }
+
+/**
+ * Runs `body` with the nodes it launches through `launch`; prints their sync logs when it
+ * fails, and always closes them and removes their profiles.
+ */
+export async function withNodes(baseURL: string, body: (launch: (name: string) => Promise<Node>) => Promise<void>): Promise<void> {
+	const nodes: Node[] = [];
+	const launch = async (name: string) => {
+		const node = await launchNode(name, profileDir(name), baseURL);
+		nodes.push(node);
+		return node;
+	};
+	try {
+		await body(launch);
+	} catch (error) {
+		await printSyncLogs(nodes);
+		throw error;
+	} finally {
+		for (const node of nodes) {
+			await closeNode(node).catch(() => undefined);
+			removeProfile(node);
+		}
+	}
+}
+
+/** `founder` founds `network` and admits `joiner` (as `role`, named `name`), which joins by the shared link and syncs; returns the joiner's key. */
+export async function foundAndAdmit(founder: Node, joiner: Node, network: string, role: string, name: string): Promise<string> {
+	await foundNetwork(founder.page, network);
+	const key = await keyBeforeJoining(joiner.page);
+	await addMember(founder.page, key, role, name);
+	await joinByLink(joiner.page, await shareLink(founder.page), network);
+	await waitForSize(joiner.page, 2);
+	return key;
+}

@@ -10,5 +10,6 @@ import { consentGrantRule, consentRevokeRule } from './privacy/consent.js';
 import { RECORD_RULES } from './records/txs.js';
 import { STUDY_RULES } from './research/study.js';
 import { CONTRACT_RULES } from './contracts/txs.js';
+import { SUPPLY_RULES } from './supply/transactions.js';
 
-export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule, ...RECORD_RULES, ...STUDY_RULES, ...CONTRACT_RULES];
+export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule, ...RECORD_RULES, ...STUDY_RULES, ...CONTRACT_RULES, ...SUPPLY_RULES];

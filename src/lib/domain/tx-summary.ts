@@ -1,5 +1,6 @@
 /** One-line, human descriptions of transactions, for lists and audit views. */
 import { toHex, type Tx } from '$lib/core/index.js';
+import { summarizeSupplyTx } from './supply/summary.js';
 
 /** A transaction as a list shows it: its type and what it says. */
 export interface TxSummary {
@@ -83,6 +84,6 @@ export function summarizeTx(tx: Tx): TxSummary {
 		case 'patient.deceased':
 			return { type: tx.t, text: `Death recorded for patient ${shortKey(tx.patient)} on ${String(tx.date)}` };
 		default:
-			return { type: tx.t, text: `Transaction of type ${tx.t}` };
+			return { type: tx.t, text: summarizeSupplyTx(tx) ?? `Transaction of type ${tx.t}` };
 	}
 }

@@ -1,0 +1,89 @@
+/**
+ * The Node side of bench/supply.js, loaded through Vite's `ssrLoadModule`: a 100,000-block
+ * supply ledger folded by the supply fold, then the recall trace of one lot served from
+ * the fold's index, against the baseline of scanning every stored block for it.
+ *
+ * The blocks are the fold's input (author, time, transactions) with each block's
+ * transactions also kept as canonical CBOR, as a store holds them; they are not signed:
+ * signatures are checked before a block reaches the fold and play no part in a trace.
+ */
+import { decodeCanonical, encodeCanonical, fromHex, type AuthorId, type Block, type BlockId, type Tx } from '../../src/lib/core/index.js';
+import { lotKey, supplyFold, type SupplyState } from '../../src/lib/domain/supply/fold.js';
+import { gs1CheckDigit } from '../../src/lib/domain/supply/gs1.js';
+import { administerTx, receiveTx, recallTx } from '../../src/lib/domain/supply/transactions.js';
+import { recallTrace } from '../../src/lib/domain/supply/views.js';
+import { median } from '../lib/stats.js';
+
+const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
+const key = (n: number) => Uint8Array.from({ length: 32 }, (_, i) => (i < 4 ? (n >>> (8 * i)) & 255 : 7));
+
+export function runSupplyTrace({ blocks: count, clinics, gtins, lotsPerGtin, runs }: { blocks: number; clinics: number; gtins: number; lotsPerGtin: number; runs: number }) {
+	const gtinList = Array.from({ length: gtins }, (_, g) => {
+		const body = `0950600${String(g).padStart(6, '0')}`;
+		return body + gs1CheckDigit(body);
+	});
+	const lots = gtinList.flatMap((gtin) => Array.from({ length: lotsPerGtin }, (_, l) => ({ gtin, lot: `LOT-${l}` })));
+	const authors = Array.from({ length: clinics }, (_, c) => hex(c + 1, 32) as AuthorId);
+	const target = lots[0]!;
+	// A deterministic spread: every 40th block a clinic receives a lot, the rest are doses given.
+	const blocks: Block[] = [];
+	const stored: Uint8Array[] = [];
+	const t0 = Date.UTC(2026, 0, 1);
+	for (let i = 0; i < count; i++) {
+		const author = authors[i % clinics]!;
+		const lot = lots[(i * 7919) % lots.length]!;
+		let txs: Tx[];
+		if (i % 40 === 39 || i < lots.length) txs = [receiveTx({ ...lot, expiry: '2030-12-31', qty: 500, supplier: 'Wholesaler' })];
+		else {
+			// A visit: the encounter record (ciphertext, as the records layer writes it) and the dose linked to it, in one block.
+			const rid = Uint8Array.from({ length: 16 }, (_, b) => (b < 4 ? (i >>> (8 * b)) & 255 : 1));
+			const encounter = { t: 'record.put', patient: key(i), category: 'encounters', kid: 0, rid, ver: 0, nonce: new Uint8Array(24), ct: new Uint8Array(96) };
+			txs = [encounter, administerTx({ ...lot, patient: key(i), kind: 'immunization', encounter: { block: fromHex(hex(i, 32)), rid } })];
+		}
+		if (i === count - 1) txs = [recallTx({ ...target, reason: 'benchmark recall' })];
+		blocks.push({ id: hex(i, 32) as BlockId, net: null, author, seq: Math.floor(i / clinics), prev: null, deps: [], clock: i + 1, time: t0 + i * 60_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() });
+		stored.push(encodeCanonical(txs as unknown as Tx[]));
+	}
+
+	const foldStart = performance.now();
+	let state: SupplyState = supplyFold.init();
+	for (const block of blocks) state = supplyFold.apply(state, block);
+	const foldMs = performance.now() - foldStart;
+
+	// Warm up both paths, then the median of `runs` each.
+	const fromIndex = () => recallTrace(state, target.gtin, target.lot);
+	const fromScan = () => {
+		const found: { block: string; patient: Uint8Array }[] = [];
+		for (let i = 0; i < stored.length; i++) {
+			for (const tx of decodeCanonical(stored[i]!) as unknown as Tx[]) {
+				if (tx.t === 'supply.administer' && tx.gtin === target.gtin && tx.lot === target.lot) found.push({ block: blocks[i]!.id, patient: tx.patient as Uint8Array });
+			}
+		}
+		return found;
+	};
+	const indexed = fromIndex();
+	const scanned = fromScan();
+	if (indexed.administrations.length !== scanned.length || indexed.administrations.some((a, i) => a.block !== scanned[i]!.block)) {
+		throw new Error(`index and scan disagree: ${indexed.administrations.length} vs ${scanned.length} administrations`);
+	}
+	const time = (f: () => unknown) => {
+		const samples: number[] = [];
+		for (let r = 0; r < runs; r++) {
+			const start = performance.now();
+			f();
+			samples.push(performance.now() - start);
+		}
+		return median(samples);
+	};
+	return {
+		blocks: count,
+		lots: lots.length,
+		administrations: indexed.administrations.length,
+		patients: indexed.patients.length,
+		foldMs,
+		traceMs: time(fromIndex),
+		scanMs: time(fromScan),
+		flags: Object.keys(state.flags).length,
+		lot: lotKey(target.gtin, target.lot)
+	};
+}
