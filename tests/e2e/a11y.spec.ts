@@ -38,15 +38,21 @@ test('the main pages have no WCAG A/AA violations, and the tabs work from the ke
 	await page.getByTestId('open-import').click();
 	await expectNoViolations(page, 'patients: import');
 
-	// The tab list: arrow keys move the selection, as in every tab list.
-	await page.getByTestId('tab-patients').focus();
+	// The tab list: arrow keys move the selection, as in every tab list; every tab's page is checked on the way.
+	const tabs = page.getByRole('tab');
+	const count = await tabs.count();
+	expect(count).toBeGreaterThanOrEqual(8);
+	await tabs.first().click();
+	for (let i = 1; i < count; i++) {
+		await page.keyboard.press('ArrowRight');
+		const tab = tabs.nth(i);
+		await expect(tab).toHaveAttribute('aria-selected', 'true');
+		await expect(tab).toBeFocused();
+		const name = (await tab.textContent())?.trim() ?? `tab ${i}`;
+		await expectNoViolations(page, `${name} tab`);
+	}
 	await page.keyboard.press('ArrowRight');
-	await expect(page.getByTestId('tab-network')).toHaveAttribute('aria-selected', 'true');
-	await expect(page.getByTestId('tab-network')).toBeFocused();
-	await expectNoViolations(page, 'network tab');
-	await page.keyboard.press('ArrowRight');
-	await expect(page.getByTestId('tab-members')).toHaveAttribute('aria-selected', 'true');
-	await expectNoViolations(page, 'members tab');
+	await expect(tabs.first()).toHaveAttribute('aria-selected', 'true');
 });
 
 test('the lock screen after a reload has no violations', async ({ page }) => {
