@@ -461,3 +461,18 @@ describe('doses linked to encounter records of the records layer', () => {
 		expect(administrationResource(dose, supply(ledger).lots[lotKey(GTIN, 'L1')]!, null)).toMatchObject({ resourceType: 'Immunization', encounter: { reference: `Encounter/${visit.block}-${visit.rid}` }, patient: { identifier: { value: patient } } });
 	});
 });
+
+describe('administration rules on the contract engine', () => {
+	it('are JsonLogic compiled within the step budget, and judge recalled and expired lots', async () => {
+		const { ADMINISTER_RULE_DATA } = await import('$lib/domain/supply/fold.js');
+		const { compileRule, ruleHolds, STEP_BUDGET } = await import('$lib/domain/contracts/rule-logic.js');
+		const compiled = ADMINISTER_RULE_DATA.map((r) => ({ code: r.code, ...compileRule(r.rule as never, r.code) }));
+		for (const c of compiled) expect(c.cost).toBeLessThan(STEP_BUDGET);
+		const holds = (code: string, data: unknown) => ruleHolds(compiled.find((c) => c.code === code)!.logic, data);
+		expect(holds('recalled', { time: 5, lot: { recalled: false, expiresAt: 10 } })).toBe(true);
+		expect(holds('recalled', { time: 5, lot: { recalled: true, expiresAt: 10 } })).toBe(false);
+		expect(holds('expired', { time: 5, lot: { recalled: false, expiresAt: 10 } })).toBe(true);
+		expect(holds('expired', { time: 10, lot: { recalled: false, expiresAt: 10 } })).toBe(false);
+		expect(holds('expired', { time: 10, lot: { recalled: false, expiresAt: null } })).toBe(true);
+	});
+});

@@ -9,6 +9,7 @@
  * recalled or expired lot, more out than in) is accepted into the ledger and judged
  * here: the outcome is recorded with the blocks that caused it, identically everywhere.
  */
+import { compileRule, ruleHolds } from '../contracts/rule-logic.js';
 import { toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import { memberClinicsFold, type MemberClinics } from '../members.js';
 import { DEFAULT_LOCATION, type AdministrationKind, type ContactStatus } from './transactions.js';
@@ -162,10 +163,25 @@ export function expiryInstant(expiry: string): number {
 export function administerProblem(state: SupplyState, gtin: string, lot: string, time: number): string | null {
 	const known = state.lots[lotKey(gtin, lot)];
 	if (!known) return null;
-	if (known.recall) return `lot ${lot} was recalled: ${known.recall.reason}`;
-	if (known.expiry !== null && time >= expiryInstant(known.expiry)) return `lot ${lot} expired on ${known.expiry}`;
+	const data = { time, lot: { recalled: known.recall !== null && known.recall !== undefined, expiresAt: known.expiry === null ? null : expiryInstant(known.expiry) } };
+	for (const rule of ADMINISTER_RULES) {
+		if (ruleHolds(rule.logic, data)) continue;
+		return rule.code === 'recalled' ? `lot ${lot} was recalled: ${known.recall!.reason}` : `lot ${lot} expired on ${known.expiry}`;
+	}
 	return null;
 }
+
+/**
+ * The administration rules as contract data (JsonLogic, checked and bounded by the
+ * contract engine of docs/contracts.md): a dose may be given only while each holds. The
+ * data a rule sees: `time` (the block's time, ms) and `lot` {`recalled`, `expiresAt`
+ * (ms, null when the lot has no expiry)}.
+ */
+export const ADMINISTER_RULE_DATA = [
+	{ code: 'recalled', rule: { '!': { var: 'lot.recalled' } } },
+	{ code: 'expired', rule: { or: [{ '==': [{ var: 'lot.expiresAt' }, null] }, { '<': [{ var: 'time' }, { var: 'lot.expiresAt' }] }] } }
+] as const;
+const ADMINISTER_RULES = ADMINISTER_RULE_DATA.map((r) => ({ code: r.code, logic: compileRule(r.rule as unknown as CborValue, `administer.${r.code}`).logic }));
 
 /** The clinic a device writes for. */
 export const clinicOf = (state: SupplyState, author: string) => state.clinics[author] ?? author;
