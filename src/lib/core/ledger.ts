@@ -31,7 +31,7 @@ export interface LedgerOptions {
 	rules?: readonly TxRule[];
 	/** Wall clock for the advisory `time` field. */
 	now?: () => number;
-	/** Blocks between fold checkpoints (default 1000). */
+	/** Blocks between fold checkpoints (default 1000; up to 20 times more while checkpoints take over 100 ms to write). */
 	checkpointEvery?: number;
 	/** Most blocks parked while waiting for missing predecessors (default 10,000). */
 	pendingLimit?: number;
@@ -131,6 +131,9 @@ function vvGet(vv: readonly number[], index: number): number {
 	return -1;
 }
 
+/** A checkpoint that takes longer than this to encode and store moves the next one further away. */
+const CHEAP_CHECKPOINT_MS = 100;
+
 export class Ledger {
 	#store: LedgerStore;
 	#signer: Signer | undefined;
@@ -169,6 +172,8 @@ export class Ledger {
 	#foldPosition: OrderKey | null = null;
 	#foldCount = 0;
 	#lastCheckpointCount = 0;
+	/** Blocks until the next checkpoint: `checkpointEvery`, longer while checkpoints are expensive to write. */
+	#checkpointGap = 1000;
 	#states: unknown[] = [];
 
 	#queue: Promise<unknown> = Promise.resolve();
@@ -188,6 +193,7 @@ export class Ledger {
 		this.#rules = new Map([...CORE_RULES, ...(options.rules ?? [])].map((r) => [r.type, r]));
 		this.#now = options.now ?? Date.now;
 		this.#checkpointEvery = options.checkpointEvery ?? 1000;
+		this.#checkpointGap = this.#checkpointEvery;
 		this.#pendingLimit = options.pendingLimit ?? 10_000;
 		this.#pendingBytesLimit = options.pendingBytesLimit ?? 64 * 1024 * 1024;
 		this.#states = this.#folds.map((f) => f.init());
@@ -914,9 +920,14 @@ export class Ledger {
 		}
 		this.#foldPosition = orderKey(block);
 		this.#foldCount++;
-		if (this.#foldCount - this.#lastCheckpointCount >= this.#checkpointEvery) {
+		if (this.#foldCount - this.#lastCheckpointCount >= this.#checkpointGap) {
+			const started = performance.now();
 			await this.#store.putCheckpoint({ position: this.#foldPosition, count: this.#foldCount, state: this.#encodeStates() });
 			this.#lastCheckpointCount = this.#foldCount;
+			// A large state (thousands of patients, claims) costs seconds to encode: space its checkpoints out
+			// so writing them stays a small share of folding (at most 20 times the configured gap).
+			const cost = performance.now() - started;
+			this.#checkpointGap = Math.min(20 * this.#checkpointEvery, Math.max(this.#checkpointEvery, Math.round((this.#checkpointEvery * cost) / CHEAP_CHECKPOINT_MS)));
 		}
 	}
 
