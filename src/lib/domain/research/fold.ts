@@ -11,20 +11,12 @@ import { toHex, type Block, type CborValue, type Fold } from '$lib/core/index.js
 import type { AccessState } from '../privacy/access.js';
 import type { Category } from '../privacy/envelope.js';
 import { parseQuerySpec } from './spec.js';
-import type { KeyWrap, SealedResult } from './study.js';
+import type { KeyWrap, SealedResult, StudyInput } from './study.js';
 
-export interface StudyRecord {
+/** A registered study: what the researcher registered ({@link StudyInput}) and what the ledger adds. */
+export interface StudyRecord extends StudyInput {
 	id: string;
 	researcher: string;
-	title: string;
-	protocol: string;
-	ethics: string;
-	categories: Category[];
-	criteria: string;
-	ends: number;
-	budget: number;
-	k: number;
-	rows: boolean;
 	registered: number;
 	/** Approving admins and when. */
 	approvals: Record<string, number>;
