@@ -178,15 +178,23 @@ describe('every reason code', () => {
 		await expectCode(a, bad.bytes, 'PREV_MISMATCH');
 	});
 
-	it('EQUIVOCATION: both blocks kept as evidence, the author flagged', async () => {
-		const a = await foundNetwork();
-		const one = await a.append(note('1'));
-		const twin = await makeBlock(testSigner('founder'), { net: a.net, seq: 1, prev: a.net, clock: 1, txs: note('other 1') });
+	it('EQUIVOCATION: both blocks kept, void from the fork on, as evidence; the author flagged', async () => {
+		const a = await foundNetwork({ members: { b: 'clinician' } });
+		const b = await joinNetwork(a.net, 'b');
+		await syncInto(b, a);
+		const one = await b.append(note('1'));
+		await syncInto(a, b);
+		const twin = await makeBlock(testSigner('b'), { net: a.net, seq: one.seq, prev: one.prev, deps: one.deps, clock: one.clock, txs: note('other 1') });
 		expect(twin.id).not.toBe(one.id);
-		await expectCode(a, twin.bytes, 'EQUIVOCATION');
-		expect(a.flaggedAuthors()).toEqual([authorOf('founder')]);
+		expect(await outcome(a, twin.bytes)).toBe('ACCEPTED');
+		expect(a.rejectedCounts().EQUIVOCATION).toBe(2); // both versions lost their effect
+		seen.add('EQUIVOCATION');
+		expect(a.flaggedAuthors()).toEqual([authorOf('b')]);
+		expect([...a.voided().keys()].sort()).toEqual([one.id, twin.id].sort());
+		const [low, high] = [one.id, twin.id].sort();
 		const evidence = await a.evidence();
-		expect(evidence.map((e) => [e.id, e.conflictsWith])).toEqual([[twin.id, one.id]]);
+		expect(evidence.map((e) => [e.id, e.conflictsWith])).toEqual([[high, low]]);
+		expect(a.heads().find((h) => h.author === authorOf('b'))?.id).toBe(low);
 	});
 
 	it('MISSING_DEPS parks until the dep arrives', async () => {

@@ -13,7 +13,7 @@ import { toHex } from './bytes.js';
 import { challengeDigest } from './challenge.js';
 import { LedgerError, PARKING_CODES, type ReasonCode } from './errors.js';
 import { summaryFold, type Fold } from './fold.js';
-import { ADMIN, compareEvents, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, type MembershipEvent, type Roster } from './membership.js';
+import { ADMIN, compareEvents, cutoffsOf, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, type MembershipEvent, type Roster } from './membership.js';
 import { CORE_RULES, type TxRule } from './rules.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey, type StoredBlock } from './storage/store.js';
 import type { AuthorId, Block, BlockId, Head, Tx, VersionVector } from './types.js';
@@ -82,6 +82,8 @@ const META_NET = 'net';
 const META_AUTHORS = 'authors';
 const META_MEMBERSHIP = 'membership';
 const META_VOID = 'void';
+/** {author: lowest seq at which it signed two blocks}: written with the batch that held the second. */
+const META_FORKS = 'forks';
 /** Set in the same write as a revocation, cleared once the void set is recomputed: survives a crash in between. */
 const META_REVALIDATE = 'revalidate';
 const FOLD_PAGE = 500;
@@ -116,14 +118,24 @@ function peekId(bytes: Uint8Array): BlockId | null {
 
 /** Prefix of the reason a block is void because its author was revoked before it. */
 const VOID_REVOKED = 'revoked';
+/** Prefix of the reason a block is void because its author equivocated at or before it. */
+const VOID_FORKED = 'equivocated';
+/** Prefix of the reason a block is void because a role change before it took the right it used. */
+const VOID_ROLE = 'role';
+/** Void for a cut-off (revocation or equivocation), as opposed to a membership or role judged at the block. */
+const isCutoffVoid = (why: string) => why.startsWith(VOID_REVOKED) || why.startsWith(VOID_FORKED);
 /** Most recomputation rounds of the void set (each round can only follow a chain of undone admissions). */
 const REVALIDATE_ROUNDS = 16;
+/** Refused ids remembered (so they are not asked for again). */
+const REFUSED_LIMIT = 10_000;
 
 interface Snapshot {
 	authors: number;
 	events: MembershipEvent[];
 	void: Map<BlockId, string>;
 	cutoffs: Map<AuthorId, number>;
+	forks: Map<AuthorId, number>;
+	suspects: Map<AuthorId, number>;
 }
 
 function vvGet(vv: readonly number[], index: number): number {
@@ -158,15 +170,28 @@ export class Ledger {
 	#void = new Map<BlockId, string>();
 	/** Per revoked author, the seq after which its blocks are void (from valid revocations). */
 	#cutoffs = new Map<AuthorId, number>();
-	/** Predecessors named by the blocks of the batch being received (from authors not cut off). */
-	#batchNeeds = new Set<BlockId>();
-	/** Set while staging a batch that carries a revocation. */
-	#revocationStaged = false;
+	/** Per equivocating author, the lowest seq at which it signed two blocks: its blocks from there on are void. */
+	#forks = new Map<AuthorId, number>();
+	/**
+	 * Authors whose blocks (from the given seq) may count differently from what their causal
+	 * past says: admitted by a void block, or whose role changed after they had written. Their
+	 * blocks are judged again with everything held ({@link Ledger.#effectRefusal}).
+	 */
+	#suspects = new Map<AuthorId, number>();
+	/** Accepted blocks, forks included. */
+	#count = 0;
+	/** Set while staging a batch whose changes can change which blocks are void: the void set is recomputed and persisted with it. */
+	#revalidateStaged = false;
+	/** Equivocations staged in the batch being received: (author → seqs), for their evidence. */
+	#stagedForks = new Map<AuthorId, Set<number>>();
+	/** Parked block ids per author, oldest first: the pool is shared out by author. */
+	#pendingByAuthor = new Map<AuthorId, Set<BlockId>>();
+	/** Ids refused for good (bounded, newest kept): never asked for again; blocks waiting for them are refused too. */
+	#refused = new Map<BlockId, Rejection>();
 	#metaCache = new Map<BlockId, CachedMeta>();
 	#pending = new Map<BlockId, Pending>();
 	#waiting = new Map<BlockId, Set<BlockId>>();
 	#rejectedCounts = new Map<ReasonCode, number>();
-	#flagged = new Set<AuthorId>();
 	#damaged = new Map<BlockId, Rejection>();
 
 	#foldPosition: OrderKey | null = null;
@@ -274,16 +299,20 @@ export class Ledger {
 		this.#authorIndex = new Map(this.#authors.map((a, i) => [a, i]));
 		this.#events = (await this.#store.getMeta<MembershipEvent[]>(META_MEMBERSHIP)) ?? [];
 		this.#void = new Map(Object.entries((await this.#store.getMeta<Record<string, string>>(META_VOID)) ?? {})) as Map<BlockId, string>;
+		this.#forks = new Map(Object.entries((await this.#store.getMeta<Record<string, number>>(META_FORKS)) ?? {})) as Map<AuthorId, number>;
+		this.#count = await this.#store.count();
 		this.#metaCache.clear();
-		// Revocations stored before cut-offs existed get theirs from the revoking block's past.
+		// Changes stored before cut-offs existed (for revocations, then for roles) get theirs from the changing block's past.
 		let legacy = false;
 		for (const [i, e] of this.#events.entries()) {
-			if (e.kind !== 'revoke' || e.cutoff !== undefined) continue;
+			if ((e.kind !== 'revoke' && e.kind !== 'role' && e.kind !== 'add') || e.cutoff !== undefined) continue;
 			const row = await this.#store.get(e.block);
-			this.#events[i] = { ...e, cutoff: row ? vvGet(row.vv, this.#indexOf(e.member)) : -1 };
+			this.#events[i] = { ...e, cutoff: !row ? -1 : e.member === e.author ? e.seq - 1 : vvGet(row.vv, this.#indexOf(e.member)) };
 			legacy = true;
 		}
+		if (legacy) await this.#store.putMeta(META_MEMBERSHIP, this.#events);
 		this.#cutoffs = this.#validCutoffs();
+		this.#suspects = this.#suspectsOf(this.#void);
 		if (legacy || (await this.#store.getMeta<boolean>(META_REVALIDATE))) await this.#revalidate();
 		await this.#restoreFold();
 	}
@@ -302,11 +331,9 @@ export class Ledger {
 		return vv;
 	}
 
-	/** Number of accepted blocks. */
+	/** Number of accepted blocks (an equivocating author's versions included). */
 	get size(): number {
-		let n = 0;
-		for (const h of this.#heads.values()) n += h.seq + 1;
-		return n;
+		return this.#count;
 	}
 
 	/** Wire bytes of every block the holder of `vector` lacks, per author in chain order. */
@@ -389,9 +416,9 @@ export class Ledger {
 		return Object.fromEntries(this.#rejectedCounts);
 	}
 
-	/** Authors caught signing two blocks at one position. */
+	/** Authors caught signing two blocks at one position (sorted). */
 	flaggedAuthors(): AuthorId[] {
-		return [...this.#flagged];
+		return [...this.#forks.keys()].sort();
 	}
 
 	/** Stored blocks that could not be decoded when folding (damaged on disk), with why. */
@@ -503,13 +530,6 @@ export class Ledger {
 			}
 			// Causal order: a block's prev and deps always have a smaller clock.
 			candidates.sort((a, b) => compareOrder(orderKey(a.block), orderKey(b.block)));
-			this.#batchNeeds = new Set();
-			for (const { block } of candidates) {
-				const cutoff = this.#cutoffs.get(block.author);
-				if (cutoff !== undefined && block.seq > cutoff) continue;
-				if (block.prev) this.#batchNeeds.add(block.prev);
-				for (const dep of block.deps) this.#batchNeeds.add(dep);
-			}
 			const staged = new Map<BlockId, CachedMeta>();
 			const heads = new Map(this.#heads);
 			const accepted: Block[] = [];
@@ -519,10 +539,19 @@ export class Ledger {
 			try {
 				while (queue.length > 0) {
 					const { block, from: sender } = queue.shift()!;
-					if (staged.has(block.id) || this.#pending.has(block.id)) continue;
+					// A second copy in the same batch, or a block already parked: a duplicate too.
+					if (staged.has(block.id) || this.#pending.has(block.id)) {
+						duplicates++;
+						continue;
+					}
+					const refusedBefore = this.#refused.get(block.id);
+					if (refusedBefore) {
+						rejected.push(this.#reject({ ok: false, code: refusedBefore.code, detail: refusedBefore.detail, block }, sender));
+						continue;
+					}
 					const result = await checkInContext(block, this.#context(staged, heads));
 					if (result.ok) {
-						rows.push(await this.#stage(block, staged, heads, result.void));
+						rows.push(await this.#stage(block, staged, heads, result.void, result.fork));
 						accepted.push(block);
 						for (const id of this.#release(block.id)) queue.push(id);
 					} else if (result.code === 'DUPLICATE') {
@@ -531,15 +560,14 @@ export class Ledger {
 						this.#park(block, result.missing ?? [], sender);
 					} else {
 						rejected.push(this.#reject(result, sender));
-						if (result.code === 'EQUIVOCATION') await this.#recordEquivocation(block, staged);
+						// Refused for what the block and its past are: no node will ever accept it, nor what builds on it.
+						for (const dependent of this.#refuseForGood(block.id, result.code, result.detail)) rejected.push(this.#reject(dependent, dependent.from));
 					}
 				}
 				await this.#commit(rows, accepted, heads, before, from);
 			} catch (error) {
 				this.#restoreIndexes(before);
 				throw error;
-			} finally {
-				this.#batchNeeds = new Set();
 			}
 			for (const r of rejected) this.#emit('rejected', r);
 			return {
@@ -554,7 +582,30 @@ export class Ledger {
 
 	/** Ids that parked blocks are waiting for and this node does not hold. */
 	missing(): BlockId[] {
-		return [...this.#waiting.keys()].filter((id) => !this.#pending.has(id));
+		return [...this.#waiting.keys()].filter((id) => !this.#pending.has(id) && !this.#refused.has(id));
+	}
+
+	/**
+	 * Remembers that `id` is refused for good and refuses the parked blocks that build on
+	 * it, transitively: they can never be accepted, so nothing is asked for on their behalf.
+	 */
+	#refuseForGood(id: BlockId, code: ReasonCode, detail: string): (Extract<ValidationResult, { ok: false }> & { from?: string })[] {
+		const out: (Extract<ValidationResult, { ok: false }> & { from?: string })[] = [];
+		const queue: [BlockId, ReasonCode, string][] = [[id, code, detail]];
+		while (queue.length > 0) {
+			const [refusedId, refusedCode, refusedDetail] = queue.shift()!;
+			if (this.#refused.size >= REFUSED_LIMIT) this.#refused.delete(this.#refused.keys().next().value!);
+			this.#refused.set(refusedId, { code: refusedCode, detail: refusedDetail, id: refusedId });
+			for (const waiter of [...(this.#waiting.get(refusedId) ?? [])]) {
+				const entry = this.#unpark(waiter);
+				if (!entry) continue;
+				const why = `builds on refused block ${refusedId.slice(0, 12)} (${refusedCode})`;
+				out.push({ ok: false, code: refusedCode, detail: why, block: entry.block, ...(entry.from ? { from: entry.from } : {}) });
+				queue.push([waiter, refusedCode, why]);
+			}
+			this.#waiting.delete(refusedId);
+		}
+		return out;
 	}
 
 	#reject(result: Extract<ValidationResult, { ok: false }>, from?: string): Rejection {
@@ -568,13 +619,18 @@ export class Ledger {
 	}
 
 	#park(block: Block, missing: readonly BlockId[], from?: string): void {
-		// Bounded: drop the oldest parked blocks; sync requests them again from the vector.
+		// Bounded: drop the oldest parked block of the author holding the most of the pool, so
+		// one member's blocks that never connect cannot push out the others'; sync asks again.
 		while (this.#pending.size > 0 && (this.#pending.size >= this.#pendingLimit || this.#pendingBytes + block.bytes.length > this.#pendingBytesLimit)) {
-			const [oldest] = this.#pending.keys();
-			this.#unpark(oldest!);
+			let largest: Set<BlockId> | undefined;
+			for (const ids of this.#pendingByAuthor.values()) if (!largest || ids.size > largest.size) largest = ids;
+			this.#unpark(largest!.values().next().value!);
 		}
 		const waitingFor = new Set(missing);
 		this.#pending.set(block.id, { block, waitingFor, ...(from ? { from } : {}) });
+		const mine = this.#pendingByAuthor.get(block.author) ?? new Set();
+		mine.add(block.id);
+		this.#pendingByAuthor.set(block.author, mine);
 		this.#pendingBytes += block.bytes.length;
 		for (const id of waitingFor) {
 			const set = this.#waiting.get(id) ?? new Set();
@@ -587,6 +643,9 @@ export class Ledger {
 		const entry = this.#pending.get(id);
 		if (!entry) return undefined;
 		this.#pending.delete(id);
+		const mine = this.#pendingByAuthor.get(entry.block.author);
+		mine?.delete(id);
+		if (mine?.size === 0) this.#pendingByAuthor.delete(entry.block.author);
 		this.#pendingBytes -= entry.block.bytes.length;
 		for (const w of entry.waitingFor) {
 			const set = this.#waiting.get(w);
@@ -608,19 +667,26 @@ export class Ledger {
 		return released;
 	}
 
-	async #recordEquivocation(block: Block, staged: Map<BlockId, CachedMeta>): Promise<void> {
-		const existing = [...staged.values()].find((m) => m.author === block.author && m.seq === block.seq) ?? (await this.#store.at(block.author, block.seq));
-		if (!existing) return;
-		await this.#store.putEvidence({
-			id: block.id,
-			author: block.author,
-			seq: block.seq,
-			conflictsWith: existing.id,
-			bytes: block.bytes,
-			seenAt: this.#now()
-		});
-		this.#flagged.add(block.author);
-		this.#emit('equivocation', { author: block.author, seq: block.seq, ids: [existing.id, block.id] });
+	/**
+	 * Writes the evidence of the equivocations in `forks` (author → seqs): every version at
+	 * the position but the smallest id, against the smallest, so every node that holds the
+	 * same blocks holds the same evidence; then tells the UI.
+	 */
+	async #recordEquivocations(forks: Map<AuthorId, Set<number>>): Promise<void> {
+		for (const [author, seqs] of forks) {
+			for (const seq of seqs) {
+				const versions: StoredBlock[] = [];
+				for await (const row of this.#chain(author, seq)) {
+					if (row.seq !== seq) break;
+					versions.push(row);
+				}
+				versions.sort((a, b) => (a.id < b.id ? -1 : 1));
+				const [first, ...rest] = versions;
+				if (!first) continue;
+				for (const v of rest) await this.#store.putEvidence({ id: v.id, author, seq, conflictsWith: first.id, bytes: v.bytes, seenAt: this.#now() });
+				this.#emit('equivocation', { author, seq, ids: [first.id, rest[rest.length - 1]!.id] });
+			}
+		}
 	}
 
 	// ---- Validation context --------------------------------------------------------
@@ -662,68 +728,107 @@ export class Ledger {
 		return membershipOf(this.#events, (e) => !this.#void.has(e.block) && inPast(e));
 	}
 
-	#membershipAt(pastVV: readonly number[]) {
-		return this.#membership((e) => vvGet(pastVV, this.#indexOf(e.author)) >= e.seq);
+	/**
+	 * Roster and revoked keys as the causal past `pastVV` alone shows them: its events,
+	 * without those its own revocations cut off. Decides whether a block is stored, so it
+	 * never looks at blocks outside that past (every node decides the same).
+	 */
+	#causalMembership(pastVV: readonly number[]) {
+		const inPast = (e: MembershipEvent) => vvGet(pastVV, this.#indexOf(e.author)) >= e.seq;
+		const cut = cutoffsOf(this.#events, inPast);
+		return membershipOf(this.#events, (e) => inPast(e) && !((cut.get(e.author) ?? Infinity) < e.seq));
 	}
 
 	/**
-	 * Cut-offs of the valid revocations: taken in total order, a revocation counts unless
-	 * its own block is beyond a cut-off already counted (of two admins revoking each other
-	 * concurrently, the first in (clock, id) order wins) or void for another reason.
+	 * Cut-offs of the valid revocations and equivocations: see {@link cutoffsOf}. A
+	 * revocation in a block void for another reason (not a cut-off) does not count.
 	 */
 	#validCutoffs(): Map<AuthorId, number> {
-		const cutoffs = new Map<AuthorId, number>();
-		// Revocations in effect (with a quorum: approved), in the order they took effect.
-		const counted = (e: MembershipEvent) => !this.#void.has(e.block) || this.#void.get(e.block)!.startsWith(VOID_REVOKED);
-		for (const { event: e } of effectiveChanges(this.#events, counted)) {
-			if (e.kind !== 'revoke' || e.cutoff === undefined) continue;
-			const authorCut = cutoffs.get(e.author);
-			if (authorCut !== undefined && e.seq > authorCut) continue;
-			const current = cutoffs.get(e.member);
-			cutoffs.set(e.member, current === undefined ? e.cutoff : Math.min(current, e.cutoff));
+		const counted = (e: MembershipEvent) => {
+			const why = this.#void.get(e.block);
+			return why === undefined || isCutoffVoid(why);
+		};
+		const forks = new Map([...this.#forks].map(([author, seq]) => [author, seq - 1]));
+		return cutoffsOf(this.#events, counted, forks);
+	}
+
+	#cutoffReason(author: AuthorId, cutoff: number): string {
+		const fork = this.#forks.get(author);
+		if (fork !== undefined && fork - 1 === cutoff) return `${VOID_FORKED}: author ${author.slice(0, 12)} signed two blocks at seq ${fork}; its blocks from that seq on are void`;
+		return `${VOID_REVOKED}: author ${author.slice(0, 12)} was revoked; its blocks after seq ${cutoff} are void`;
+	}
+
+	/**
+	 * Authors whose blocks (from the given seq) may count differently from what their
+	 * causal past shows: admitted or re-roled by a void block (from seq 0), or whose role
+	 * was changed by an admin who had seen some of their blocks (after those).
+	 */
+	#suspectsOf(voidSet: ReadonlyMap<BlockId, string>): Map<AuthorId, number> {
+		const out = new Map<AuthorId, number>();
+		const note = (author: AuthorId, from: number) => out.set(author, Math.min(out.get(author) ?? Infinity, from));
+		for (const e of this.#events) {
+			if (e.kind !== 'add' && e.kind !== 'role') continue;
+			if (voidSet.has(e.block)) note(e.member, 0);
+			else if ((e.cutoff ?? -1) >= 0) note(e.member, e.cutoff! + 1);
 		}
-		return cutoffs;
+		return out;
+	}
+
+	/**
+	 * Why a suspect's block at (`author`, `seq`) with causal vector `vv` (its own position
+	 * included) has no effect, judged with every block held: its author's admission must
+	 * not be void, and its transactions must be allowed to the role the author has there,
+	 * counting role changes whose cut-off (what the changing admin had seen of the author)
+	 * is before the block, in its past or not.
+	 */
+	#effectRefusal(author: AuthorId, seq: number, vv: readonly number[], txs: readonly Tx[], voidSet: ReadonlyMap<BlockId, string>): string | undefined {
+		const inView = (e: MembershipEvent) =>
+			(e.author === author ? e.seq < seq : vvGet(vv, this.#indexOf(e.author)) >= e.seq) ||
+			((e.kind === 'role' || e.kind === 'add') && e.member === author && (e.cutoff ?? -1) >= 0 && e.cutoff! < seq);
+		const { roster } = membershipOf(this.#events, (e) => !voidSet.has(e.block) && inView(e));
+		const role = roster.get(author);
+		if (role === undefined) return `author ${author.slice(0, 12)} is not a member at this block's causal position: the block that admitted it is void`;
+		for (const [i, tx] of txs.entries()) {
+			const rule = this.#rules.get(tx.t);
+			if (rule?.roles && !rule.roles.includes(role)) return `${VOID_ROLE}: txs[${i}] (${tx.t}): author ${author.slice(0, 12)} has role "${role}" here (a role change cut off its earlier rights)`;
+		}
+		return undefined;
 	}
 
 	/**
 	 * Recomputes, from scratch, which accepted blocks are void: blocks after each valid
-	 * revocation cut-off, and blocks of authors who are not members at their causal
-	 * position because the block that admitted them is void. Repeated until stable (at
-	 * most {@link REVALIDATE_ROUNDS} rounds). Runs only when a revocation or a void block
-	 * arrives (rare), so the cost of reading those authors' chains is acceptable.
+	 * cut-off (revocation, equivocation), and suspects' blocks that {@link #effectRefusal}
+	 * refuses. Each round is a function of the previous round's set alone, starting from
+	 * the empty set, so the result depends only on the blocks held, never on the order they
+	 * came in; repeated until stable (at most {@link REVALIDATE_ROUNDS} rounds). Runs only
+	 * when a batch brings a change that can move it (rare).
 	 */
 	async #revalidate(): Promise<void> {
-		const previous = this.#void;
-		let next = new Map<BlockId, string>();
+		let current = new Map<BlockId, string>();
 		for (let round = 0; round < REVALIDATE_ROUNDS; round++) {
-			this.#void = next;
+			this.#void = current;
 			const cutoffs = this.#validCutoffs();
-			const candidate = new Map<BlockId, string>();
-			for (const [author, cutoff] of cutoffs) {
-				for await (const row of this.#chain(author, cutoff + 1)) {
-					candidate.set(row.id, `${VOID_REVOKED}: author ${author.slice(0, 12)} was revoked; its blocks after seq ${cutoff} are void`);
+			const next = new Map<BlockId, string>();
+			for (const author of [...cutoffs.keys()].sort()) {
+				const cutoff = cutoffs.get(author)!;
+				const why = this.#cutoffReason(author, cutoff);
+				for await (const row of this.#chain(author, cutoff + 1)) next.set(row.id, why);
+			}
+			const suspects = this.#suspectsOf(new Map([...current, ...next]));
+			for (const author of [...suspects.keys()].sort()) {
+				for await (const row of this.#chain(author, suspects.get(author)!)) {
+					if (next.has(row.id) || row.id === this.net) continue;
+					const why = this.#effectRefusal(author, row.seq, row.vv, decodeBlock(row.bytes).txs, current);
+					if (why !== undefined) next.set(row.id, why);
 				}
 			}
-			this.#void = candidate;
-			// Authors whose admission may be void, and authors of blocks void for that reason before.
-			const suspects = new Set(this.#events.filter((e) => e.kind === 'add' && candidate.has(e.block)).map((e) => e.member));
-			for (const [id, why] of previous) {
-				const author = why.startsWith(VOID_REVOKED) ? undefined : (await this.#store.get(id))?.author;
-				if (author) suspects.add(author);
-			}
-			for (const author of suspects) {
-				for await (const row of this.#chain(author, 0)) {
-					if (candidate.has(row.id) || row.id === this.net) continue;
-					const { roster } = this.#membership((e) => (e.author === row.author ? e.seq < row.seq : vvGet(row.vv, this.#indexOf(e.author)) >= e.seq));
-					if (!roster.has(author)) candidate.set(row.id, `author ${author.slice(0, 12)} is not a member at this block's causal position: the block that admitted it is void`);
-				}
-			}
-			const stable = candidate.size === next.size && [...candidate.keys()].every((id) => next.has(id));
-			next = candidate;
+			const stable = next.size === current.size && [...next].every(([id, why]) => current.get(id) === why);
+			current = next;
 			if (stable) break;
 		}
-		this.#void = next;
+		this.#void = current;
 		this.#cutoffs = this.#validCutoffs();
+		this.#suspects = this.#suspectsOf(current);
 		await this.#store.putMeta(META_VOID, Object.fromEntries(this.#void));
 		await this.#store.putMeta(META_REVALIDATE, false);
 	}
@@ -742,9 +847,11 @@ export class Ledger {
 		const at = async (author: AuthorId, seq: number) => {
 			const head = heads.get(author);
 			if (!head || seq > head.seq) return undefined;
-			if (head.seq === seq) return this.#meta(head.id, staged);
-			const stored = (await this.#store.at(author, seq)) ?? [...staged.values()].find((m) => m.author === author && m.seq === seq);
-			return stored ? { id: stored.id, author, seq, clock: stored.clock } : undefined;
+			const stored = await this.#store.at(author, seq);
+			const inBatch = [...staged.values()].filter((m) => m.author === author && m.seq === seq);
+			const all = [...(stored ? [stored] : []), ...inBatch].sort((x, y) => (x.id < y.id ? -1 : 1));
+			const first = all[0];
+			return first ? { id: first.id, author, seq, clock: first.clock } : undefined;
 		};
 		return {
 			net: this.net,
@@ -752,13 +859,11 @@ export class Ledger {
 			meta: (id) => this.#meta(id, staged),
 			at,
 			headSeq: async (author) => heads.get(author)?.seq ?? -1,
-			revokedAfter: (author) => this.#cutoffs.get(author),
-			awaited: (id) => this.#waiting.has(id) || this.#batchNeeds.has(id),
 			admit: async (block) => {
 				let membership: { roster: Map<AuthorId, string>; revoked: Set<AuthorId> };
 				if (block.net === null) membership = { roster: new Map(), revoked: new Set() };
 				else {
-					membership = this.#membershipAt(await this.#pastVV(block, staged));
+					membership = this.#causalMembership(await this.#pastVV(block, staged));
 					if (!membership.roster.has(block.author)) return { code: 'NOT_A_MEMBER', detail: `author ${block.author.slice(0, 12)} is not a member at this block's causal position` };
 				}
 				const { roster, revoked } = membership;
@@ -772,12 +877,24 @@ export class Ledger {
 					if (problem) return { code: 'TX_INVALID', detail: `txs[${i}] (${tx.t}): ${problem}` };
 				}
 				return null;
+			},
+			voidReason: async (block, fork) => {
+				const forkAt = fork !== undefined ? Math.min(block.seq, this.#forks.get(block.author) ?? Infinity) : this.#forks.get(block.author);
+				if (forkAt !== undefined && block.seq >= forkAt) {
+					return `${VOID_FORKED}: author ${block.author.slice(0, 12)} signed two blocks at seq ${forkAt}; its blocks from that seq on are void`;
+				}
+				const cutoff = this.#cutoffs.get(block.author);
+				if (cutoff !== undefined && block.seq > cutoff) return this.#cutoffReason(block.author, cutoff);
+				const from = this.#suspects.get(block.author);
+				if (from === undefined || block.seq < from) return undefined;
+				const vv = mergeVV(await this.#pastVV(block, staged), [this.#indexOf(block.author), block.seq]);
+				return this.#effectRefusal(block.author, block.seq, vv, block.txs, this.#void);
 			}
 		};
 	}
 
-	/** Adds an accepted block to the batch view: heads, author index, causal VV, membership. */
-	async #stage(block: Block, staged: Map<BlockId, CachedMeta>, heads: Map<AuthorId, Head>, voidReason?: string): Promise<StoredBlock> {
+	/** Adds an accepted block to the batch view: heads, author index, causal VV, membership, forks. */
+	async #stage(block: Block, staged: Map<BlockId, CachedMeta>, heads: Map<AuthorId, Head>, voidReason?: string, fork?: BlockId): Promise<StoredBlock> {
 		let index = this.#authorIndex.get(block.author);
 		if (index === undefined) {
 			index = this.#authors.length;
@@ -788,23 +905,36 @@ export class Ledger {
 		const vv = mergeVV(pastVV, [index, block.seq]);
 		const meta: CachedMeta = { id: block.id, author: block.author, seq: block.seq, clock: block.clock, vv };
 		staged.set(block.id, meta);
-		heads.set(block.author, { author: block.author, seq: block.seq, id: block.id, clock: block.clock });
+		// Of several blocks at the highest seq (equivocation), the head is the smallest id: the same on every node.
+		const head = heads.get(block.author);
+		if (!head || block.seq > head.seq || (block.seq === head.seq && block.id < head.id)) heads.set(block.author, { author: block.author, seq: block.seq, id: block.id, clock: block.clock });
+		if (fork !== undefined) {
+			const seqs = this.#stagedForks.get(block.author) ?? new Set();
+			this.#stagedForks.set(block.author, seqs.add(block.seq));
+			if ((this.#forks.get(block.author) ?? Infinity) > block.seq) this.#forks = new Map(this.#forks).set(block.author, block.seq);
+			this.#revalidateStaged = true;
+		}
 		if (voidReason !== undefined) {
 			this.#void = new Map(this.#void).set(block.id, voidReason);
-			this.#revocationStaged = true; // persists the void set with the batch
+			this.#revalidateStaged = true; // persists the void set with the batch
 		}
-		const events = membershipEventsOf(block).map((e) => (e.kind === 'revoke' ? { ...e, cutoff: vvGet(pastVV, this.#indexOf(e.member)) } : e));
-		if (events.length > 0) this.#events = [...this.#events, ...events].sort(compareEvents);
-		if (voidReason === undefined && events.some((e) => e.kind === 'revoke')) {
-			this.#revocationStaged = true;
-			this.#cutoffs = this.#validCutoffs();
+		const events = membershipEventsOf(block).map((e) => (e.kind === 'revoke' || e.kind === 'role' || e.kind === 'add' ? { ...e, cutoff: vvGet(pastVV, this.#indexOf(e.member)) } : e));
+		if (events.length > 0) {
+			this.#events = [...this.#events, ...events].sort(compareEvents);
+			// A plain admission of a new member changes no other block's standing; anything else may.
+			if (events.some((e) => e.kind === 'revoke' || e.kind === 'role' || e.kind === 'approve' || e.kind === 'quorum' || (e.kind === 'add' && e.cutoff! >= 0))) {
+				this.#revalidateStaged = true;
+				this.#suspects = this.#suspectsOf(this.#void);
+			}
 		}
+		if (this.#revalidateStaged) this.#cutoffs = this.#validCutoffs();
 		return { id: block.id, author: block.author, seq: block.seq, clock: block.clock, bytes: block.bytes, vv };
 	}
 
 	#snapshotIndexes(): Snapshot {
-		this.#revocationStaged = false;
-		return { authors: this.#authors.length, events: this.#events, void: this.#void, cutoffs: this.#cutoffs };
+		this.#revalidateStaged = false;
+		this.#stagedForks = new Map();
+		return { authors: this.#authors.length, events: this.#events, void: this.#void, cutoffs: this.#cutoffs, forks: this.#forks, suspects: this.#suspects };
 	}
 
 	#restoreIndexes(before: Snapshot): void {
@@ -812,7 +942,10 @@ export class Ledger {
 		this.#events = before.events;
 		this.#void = before.void;
 		this.#cutoffs = before.cutoffs;
-		this.#revocationStaged = false;
+		this.#forks = before.forks;
+		this.#suspects = before.suspects;
+		this.#revalidateStaged = false;
+		this.#stagedForks = new Map();
 	}
 
 	/** One durable write for the batch, then the in-memory view and the fold follow. */
@@ -822,22 +955,28 @@ export class Ledger {
 		if (this.#authors.length !== before.authors) meta[META_AUTHORS] = this.#authors;
 		if (this.#events !== before.events) meta[META_MEMBERSHIP] = this.#events;
 		if (!this.#netStored) meta[META_NET] = this.net;
-		const revocation = this.#revocationStaged;
+		if (this.#forks !== before.forks) meta[META_FORKS] = Object.fromEntries(this.#forks);
+		const revocation = this.#revalidateStaged;
+		const forks = this.#stagedForks;
 		if (revocation) {
 			meta[META_VOID] = Object.fromEntries(this.#void);
 			meta[META_REVALIDATE] = true;
 		}
 		await this.#store.append(rows, meta);
 		this.#netStored = true;
+		this.#count += rows.length;
 		this.#heads = heads;
 		for (const row of rows) this.#cache({ id: row.id, author: row.author, seq: row.seq, clock: row.clock, vv: row.vv });
 		if (revocation) await this.#revalidate();
+		if (forks.size > 0) await this.#recordEquivocations(forks);
 		const voidedNow = [...this.#void.keys()].filter((id) => !before.void.has(id));
 		const restored = [...before.void.keys()].filter((id) => !this.#void.has(id));
 		for (const id of voidedNow) {
 			const block = accepted.find((b) => b.id === id) ?? (await this.#store.get(id));
-			this.#rejectedCounts.set('NOT_A_MEMBER', (this.#rejectedCounts.get('NOT_A_MEMBER') ?? 0) + 1);
-			this.#emit('rejected', { code: 'NOT_A_MEMBER', detail: this.#void.get(id)!, id, ...(block ? { author: block.author } : {}), ...(from ? { from } : {}) });
+			const why = this.#void.get(id)!;
+			const code: ReasonCode = why.startsWith(VOID_FORKED) ? 'EQUIVOCATION' : why.startsWith(VOID_ROLE) ? 'NOT_AUTHORIZED' : 'NOT_A_MEMBER';
+			this.#rejectedCounts.set(code, (this.#rejectedCounts.get(code) ?? 0) + 1);
+			this.#emit('rejected', { code, detail: why, id, ...(block ? { author: block.author } : {}), ...(from ? { from } : {}) });
 		}
 		const accepting = new Set(accepted.map((b) => b.id));
 		const changedEarlier = [...voidedNow, ...restored].filter((id) => !accepting.has(id));

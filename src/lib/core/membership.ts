@@ -30,8 +30,10 @@ export interface MembershipEvent {
 	readonly member: AuthorId;
 	readonly role: string;
 	/**
-	 * Revocations only: the member's highest seq in the revoking block's causal past
-	 * (-1 when none). The member's blocks after it are void. Filled in when the block is
+	 * Revocations, role changes and adds: the member's highest seq in the changing block's
+	 * causal past (-1 when none), i.e. what the admin had seen of it. After it, a revoked
+	 * member's blocks are void and a changed member's blocks are judged with the new role,
+	 * whether or not they hold the change in their past. Filled in when the block is
 	 * accepted (it depends on the block's past, not on the transaction alone).
 	 */
 	readonly cutoff?: number;
@@ -140,4 +142,23 @@ export function membershipOf(events: readonly MembershipEvent[], inPast: (event:
 		} else if (!revoked.has(e.member)) roster.set(e.member, e.role);
 	}
 	return { roster, revoked };
+}
+
+/**
+ * Revocation cut-offs among the `events` that `counted` admits, taken in the order the
+ * revocations took effect: a revocation counts unless its own block is beyond a cut-off
+ * already counted (of two admins revoking each other concurrently, the first in (clock,
+ * id) order wins). `initial` seeds cut-offs known otherwise (equivocations); a member
+ * revoked twice keeps the lower cut-off.
+ */
+export function cutoffsOf(events: readonly MembershipEvent[], counted: (event: MembershipEvent) => boolean, initial: ReadonlyMap<AuthorId, number> = new Map()): Map<AuthorId, number> {
+	const cutoffs = new Map(initial);
+	for (const { event: e } of effectiveChanges(events, counted)) {
+		if (e.kind !== 'revoke' || e.cutoff === undefined) continue;
+		const authorCut = cutoffs.get(e.author);
+		if (authorCut !== undefined && e.seq > authorCut) continue;
+		const current = cutoffs.get(e.member);
+		cutoffs.set(e.member, current === undefined ? e.cutoff : Math.min(current, e.cutoff));
+	}
+	return cutoffs;
 }

@@ -33,22 +33,25 @@ export interface ValidationContext {
 	/** Highest accepted seq of `author`, -1 when none. */
 	headSeq(author: AuthorId): Promise<number>;
 	/**
-	 * Membership and transaction rules for a block whose chain, deps and clock are valid.
-	 * Returns null when the block is admissible, otherwise the code and a detail.
+	 * Membership and transaction rules for a block whose chain, deps and clock are valid,
+	 * judged by the block's causal past alone. Returns null when the block is admissible,
+	 * otherwise the code and a detail.
 	 */
 	admit(block: Block): Promise<{ code: 'NOT_A_MEMBER' | 'TX_INVALID' | 'NOT_AUTHORIZED'; detail: string } | null>;
-	/** The revocation cut-off of `author` (its blocks after this seq are void), if it was revoked. */
-	revokedAfter?(author: AuthorId): number | undefined;
-	/** True when a parked block needs `id` (as its prev or a dep). */
-	awaited?(id: BlockId): boolean;
+	/**
+	 * Why an admissible block has no effect, judged with everything the node holds
+	 * (revocation and role cut-offs, equivocation; `fork` names another block already
+	 * held at the block's (author, seq)); undefined when it counts.
+	 */
+	voidReason?(block: Block, fork: BlockId | undefined): Promise<string | undefined>;
 }
 
 export type ValidationResult =
 	/**
-	 * `void`: the block is kept only because accepted blocks of honest authors build on it
-	 * (its author was revoked before it); its transactions have no effect. The text says why.
+	 * `void`: the block is kept (honest blocks may build on it) but its transactions have
+	 * no effect; the text says why. `fork`: another block at the same (author, seq) is held.
 	 */
-	| { ok: true; block: Block; void?: string }
+	| { ok: true; block: Block; void?: string; fork?: BlockId }
 	| { ok: false; code: ReasonCode; detail: string; block?: Block; missing?: BlockId[] };
 
 const reject = (code: ReasonCode, detail: string, block?: Block, missing?: BlockId[]): ValidationResult => ({
@@ -84,31 +87,27 @@ export async function checkIntrinsic(bytes: Uint8Array, net: BlockId, verifier: 
 /**
  * The checks that need the accepted ledger: duplicate, author chain, deps, clock,
  * membership and transaction rules. Assumes {@link checkIntrinsic} passed.
+ *
+ * Whether a block is stored depends only on the block and its causal past (so every node
+ * that sees it decides the same, whatever else it holds); whether it has an effect may
+ * depend on blocks outside its past (a concurrent revocation or demotion, an
+ * equivocation): such a block is accepted `void`. See docs/validation.md.
  */
 export async function checkInContext(block: Block, context: ValidationContext): Promise<ValidationResult> {
-	const existing = await context.at(block.author, block.seq);
-	if (existing) {
-		if (existing.id === block.id) return reject('DUPLICATE', 'already stored', block);
-		return reject('EQUIVOCATION', `author ${block.author.slice(0, 12)} signed two blocks at seq ${block.seq}`, block);
-	}
-	// A revoked author's blocks after its cut-off are refused outright, unless a parked
-	// block of someone else needs one as a predecessor: then it is kept, void, so that the
-	// honest block can be accepted and every node ends with the same ledger.
-	const cutoff = context.revokedAfter?.(block.author);
-	const voided = cutoff !== undefined && block.seq > cutoff;
-	const why = `author ${block.author.slice(0, 12)} was revoked; its blocks after seq ${cutoff} are void`;
-	// Membership transactions are always kept: which of two concurrent revocations counts
-	// is decided by their order, so every node must hold both.
-	const membershipTx = block.txs.some((tx) => tx.t === 'genesis' || tx.t.startsWith('member.'));
-	if (voided && !membershipTx && !context.awaited?.(block.id)) return reject('NOT_A_MEMBER', why, block);
+	if (await context.meta(block.id)) return reject('DUPLICATE', 'already stored', block);
 	const head = await context.headSeq(block.author);
 	if (block.seq > head + 1) {
 		return reject('SEQ_GAP', `seq ${block.seq} after head ${head}`, block, block.prev ? [block.prev] : []);
 	}
+	// Another block at this (author, seq): equivocation. Both are kept (as void from the
+	// fork on), so that honest blocks built on either version can be accepted everywhere.
+	const other = await context.at(block.author, block.seq);
 	let maxClock = -1;
 	if (block.prev !== null) {
-		const prev = await context.at(block.author, block.seq - 1);
-		if (!prev || prev.id !== block.prev) return reject('PREV_MISMATCH', `prev is not the author's block at seq ${block.seq - 1}`, block);
+		const prev = await context.meta(block.prev);
+		// Unknown prev below the head: a version of the author's chain not held yet.
+		if (!prev) return reject('SEQ_GAP', `prev ${block.prev.slice(0, 12)} is not held yet`, block, [block.prev]);
+		if (prev.author !== block.author || prev.seq !== block.seq - 1) return reject('PREV_MISMATCH', `prev is not the author's block at seq ${block.seq - 1}`, block);
 		maxClock = prev.clock;
 	}
 	const missing: BlockId[] = [];
@@ -123,13 +122,10 @@ export async function checkInContext(block: Block, context: ValidationContext): 
 	}
 	if (missing.length > 0) return reject('MISSING_DEPS', `${missing.length} unknown dep(s)`, block, missing);
 	if (block.clock !== maxClock + 1) return reject('BAD_CLOCK', `clock ${block.clock}, expected ${maxClock + 1}`, block);
-	if (voided) return { ok: true, block, void: why };
 	const refusal = await context.admit(block);
-	// Not a member, yet an accepted block of another author builds on it (made where it
-	// was valid, before what undid its author's admission arrived): kept, void.
-	if (refusal?.code === 'NOT_A_MEMBER' && context.awaited?.(block.id)) return { ok: true, block, void: refusal.detail };
 	if (refusal) return reject(refusal.code, refusal.detail, block);
-	return { ok: true, block };
+	const why = context.voidReason ? await context.voidReason(block, other?.id) : undefined;
+	return { ok: true, block, ...(why !== undefined ? { void: why } : {}), ...(other ? { fork: other.id } : {}) };
 }
 
 /** Full validation of one block against a context. See the module comment for the order. */

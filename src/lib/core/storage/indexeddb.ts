@@ -30,6 +30,12 @@ const MIGRATIONS: ((db: IDBPDatabase<LedgerDB>, tx: UpgradeTx) => void)[] = [
 		db.createObjectStore('evidence', { keyPath: 'id' });
 		db.createObjectStore('meta');
 		db.createObjectStore('checkpoints', { keyPath: 'position' });
+	},
+	// v2: an equivocating author's two blocks at one seq are both kept (docs/validation.md).
+	(_db, tx) => {
+		const blocks = tx.objectStore('blocks');
+		blocks.deleteIndex('chain');
+		blocks.createIndex('chain', ['author', 'seq'], { unique: false });
 	}
 ];
 
@@ -79,14 +85,14 @@ export class IndexedDBStore implements LedgerStore {
 		const newest = new Map<AuthorId, StoredBlock>();
 		for (const b of blocks) {
 			const current = newest.get(b.author);
-			if (!current || current.seq < b.seq) newest.set(b.author, b);
+			if (!current || current.seq < b.seq || (current.seq === b.seq && b.id < current.id)) newest.set(b.author, b);
 		}
 		const writes: Promise<unknown>[] = blocks.map((b) => store.add(b));
 		for (const [key, value] of metaEntries) writes.push(tx.objectStore('meta').put(value, key));
 		for (const b of newest.values()) {
 			writes.push(
 				heads.get(b.author).then((head) => {
-					if (!head || head.seq < b.seq) return heads.put({ author: b.author, seq: b.seq, id: b.id, clock: b.clock });
+					if (!head || head.seq < b.seq || (head.seq === b.seq && b.id < head.id)) return heads.put({ author: b.author, seq: b.seq, id: b.id, clock: b.clock });
 				})
 			);
 		}

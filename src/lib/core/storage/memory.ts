@@ -5,7 +5,8 @@ import { compareOrder, orderKey, type Checkpoint, type Evidence, type LedgerStor
 export class MemoryStore implements LedgerStore {
 	readonly kind = 'memory';
 	#blocks = new Map<BlockId, StoredBlock>();
-	#chains = new Map<AuthorId, StoredBlock[]>();
+	/** Per author, blocks by seq; a seq holds several blocks when the author equivocated (sorted by id). */
+	#chains = new Map<AuthorId, StoredBlock[][]>();
 	/** Kept sorted by order key; appends at the end are the common case. */
 	#order: StoredBlock[] = [];
 	#evidence = new Map<BlockId, Evidence>();
@@ -27,7 +28,7 @@ export class MemoryStore implements LedgerStore {
 		for (const b of blocks) {
 			this.#blocks.set(b.id, b);
 			const chain = this.#chains.get(b.author) ?? [];
-			chain[b.seq] = b;
+			chain[b.seq] = [...(chain[b.seq] ?? []), b].sort((x, y) => (x.id < y.id ? -1 : 1));
 			this.#chains.set(b.author, chain);
 			const last = this.#order[this.#order.length - 1];
 			if (!last || compareOrder(orderKey(last), orderKey(b)) < 0) this.#order.push(b);
@@ -60,13 +61,17 @@ export class MemoryStore implements LedgerStore {
 
 	async at(author: AuthorId, seq: number) {
 		this.#open();
-		return this.#chains.get(author)?.[seq];
+		return this.#chains.get(author)?.[seq]?.[0];
 	}
 
 	async range(author: AuthorId, fromSeq: number, limit: number) {
 		this.#open();
 		const chain = this.#chains.get(author) ?? [];
-		return chain.slice(Math.max(0, fromSeq), Math.max(0, fromSeq) + limit).filter((b) => b !== undefined);
+		const out: StoredBlock[] = [];
+		for (let seq = Math.max(0, fromSeq); seq < chain.length && out.length < limit; seq++) {
+			for (const b of chain[seq] ?? []) if (out.length < limit) out.push(b);
+		}
+		return out;
 	}
 
 	async ordered(after: OrderKey | null, limit: number) {
@@ -83,7 +88,7 @@ export class MemoryStore implements LedgerStore {
 		this.#open();
 		const heads: Head[] = [];
 		for (const [author, chain] of this.#chains) {
-			const b = chain[chain.length - 1];
+			const b = chain[chain.length - 1]?.[0];
 			if (b) heads.push({ author, seq: b.seq, id: b.id, clock: b.clock });
 		}
 		return heads;

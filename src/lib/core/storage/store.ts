@@ -23,12 +23,16 @@ export interface StoredBlock {
 	readonly vv: readonly number[];
 }
 
-/** A second block at an (author, seq) already taken: kept as evidence, never folded. */
+/**
+ * Proof of equivocation: a block at an (author, seq) that holds another block too. Both
+ * blocks are stored (they are void, see docs/validation.md); this record names the pair
+ * for the UI and for peers: every version but the smallest id, against the smallest.
+ */
 export interface Evidence {
 	readonly id: BlockId;
 	readonly author: AuthorId;
 	readonly seq: number;
-	/** The block already stored at that position. */
+	/** The block with the smallest id at that position. */
 	readonly conflictsWith: BlockId;
 	readonly bytes: Uint8Array;
 	/** Local time it was seen (ms). */
@@ -55,12 +59,16 @@ export interface LedgerStore {
 	append(blocks: readonly StoredBlock[], meta?: Readonly<Record<string, unknown>>): Promise<void>;
 	get(id: BlockId): Promise<StoredBlock | undefined>;
 	getMany(ids: readonly BlockId[]): Promise<(StoredBlock | undefined)[]>;
+	/**
+	 * `author`'s block at `seq`; when the author equivocated (several blocks at that seq,
+	 * all kept), the one with the smallest id.
+	 */
 	at(author: AuthorId, seq: number): Promise<StoredBlock | undefined>;
-	/** `author`'s blocks with `fromSeq <= seq`, ascending, at most `limit`. */
+	/** `author`'s blocks with `fromSeq <= seq`, ascending by (seq, id), at most `limit`. */
 	range(author: AuthorId, fromSeq: number, limit: number): Promise<StoredBlock[]>;
 	/** Blocks strictly after `after` (from the start when null) in (clock, id) order, at most `limit`. */
 	ordered(after: OrderKey | null, limit: number): Promise<StoredBlock[]>;
-	/** The newest block of every author. */
+	/** The newest block of every author (highest seq; of several at that seq, the smallest id). */
 	heads(): Promise<Head[]>;
 	count(): Promise<number>;
 	putEvidence(evidence: Evidence): Promise<void>;
