@@ -10,10 +10,10 @@ import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS } from '$lib/domain/folds.js';
 import { APP_RULES } from '$lib/domain/rules.js';
-import { grantMessage, grantTx, type Grant } from '$lib/domain/privacy/consent.js';
-import { encryptionSecretKey, newDataKey, openRecord, wrapKeyFor, type Category, type RecordContext } from '$lib/domain/privacy/envelope.js';
+import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant } from '$lib/domain/privacy/consent.js';
+import { encryptionSecretKey, newDataKey, openRecord, sealRecord, wrapKeyFor, type Category, type RecordContext } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
-import type { ClinicalResource } from '$lib/domain/records/fhir.js';
+import { encodeResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { recordPutRule } from '$lib/domain/records/txs.js';
 
@@ -21,6 +21,8 @@ const NOW = fixedNow();
 const DAY = 86_400_000;
 const options = { rules: APP_RULES, folds: APP_FOLDS };
 const MARKER = 'MARKER-genuine-7731';
+/** The permutation tests build dozens of ledgers: seconds on an idle machine, more with both cores busy. */
+const SLOW = 120_000;
 
 const memberBook = (ledger: Ledger, label: string) => new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
 
@@ -32,8 +34,11 @@ type Patient = ReturnType<typeof patientKey>;
 
 let grantCounter = 0;
 function grant(patient: Patient, grantee: string, categories: Category[]): Tx {
+	return grantWithId(patient, grantee, categories).tx;
+}
+function grantWithId(patient: Patient, grantee: string, categories: Category[]): { id: string; tx: Tx } {
 	const g: Grant = { id: (++grantCounter).toString(16).padStart(32, '0'), patient: patient.id, grantee, categories, purpose: 'treatment', expires: NOW + 365 * DAY, issued: NOW };
-	return grantTx(g, signNoble(patient.seed, grantMessage(g)));
+	return { id: g.id, tx: grantTx(g, signNoble(patient.seed, grantMessage(g))) };
 }
 
 const labResult = (patient: string, text: string): ClinicalResource => ({
@@ -147,7 +152,7 @@ describe('a bogus key.wrap or record.put cannot lock anyone out of a record', ()
 			reference ??= state;
 			expect(state).toBe(reference);
 		}
-	});
+	}, SLOW);
 
 	it('a bogus wrap folded first never makes a granted clinic seal new data under its author’s key', async () => {
 		const s = await scene();
@@ -187,6 +192,23 @@ describe('a bogus key.wrap or record.put cannot lock anyone out of a record', ()
 		}
 	});
 
+	it('a granted reader’s junk wrap for a new grantee counts until the patient revokes that reader; then the key is shared', async () => {
+		const s = await scene();
+		const toE = grantWithId(s.p, authorOf('bill-a'), ['labs']);
+		await s.a.append([toE.tx, grant(s.p, authorOf('clinic-c'), ['labs'])]);
+		const same = { patient: s.put.patient!, category: 'labs', epoch: s.put.epoch!, kid: s.put.kid! };
+		const junk = await attackerBlock(s, 'bill-a', [(await blocksOf(s.a)).at(-1)!.block], [{ t: 'key.wrap', ...same, wraps: junkWraps([authorOf('clinic-c')], s.context) }]);
+		expect((await s.a.receive([junk.bytes])).rejected).toEqual([]);
+		const A = memberBook(s.a, 'clinic-a');
+		// A shares with E (a grantee without a wrap), not with C: C's wrap is by a current reader.
+		expect(await A.shareKeys(NOW)).toBe(1);
+		await s.a.append([revokeGrantTx(s.p.id, toE.id, NOW + 1, signNoble(s.p.seed, revokeMessage(s.p.id, toE.id, NOW + 1)))]);
+		expect(await A.shareKeys(NOW + 2)).toBe(1);
+		const c = await joinNetwork(s.a.net, 'clinic-c', options);
+		await syncInto(c, s.a);
+		expect((await opened(c, memberBook(c, 'clinic-c').keyring, s.p.id, s.rid))![0]).toContain(MARKER);
+	});
+
 	it('only roles that can hold keys may write key.wrap; a committed record id cannot be claimed for another patient or category', async () => {
 		const s = await scene();
 		const res = await joinNetwork(s.a.net, 'res-a', options);
@@ -202,4 +224,35 @@ describe('a bogus key.wrap or record.put cannot lock anyone out of a record', ()
 		expect(check({ ...s.put, salt: new Uint8Array(16) })).toMatch(/^rid: not the commitment/);
 		expect(check({ ...s.put, salt: new Uint8Array(15) })).toMatch(/^salt:/);
 	});
+
+	it('records written before ids were commitments (random kid and rid, no salt) still open beside bogus wraps folded first and later puts claiming them; new data gets a committed key', async () => {
+		const s = await scene();
+		// What a node of the previous version wrote: a random key id and record id.
+		const key = newDataKey();
+		const kid = crypto.getRandomValues(new Uint8Array(16));
+		const rid = crypto.getRandomValues(new Uint8Array(16));
+		const sealed = sealRecord(key, encodeResource(labResult(s.p.id, 'MARKER-old')), { ...s.context, rid: toHex(rid) });
+		const where = { patient: fromHex(s.p.id), category: 'labs', epoch: s.context.epoch, kid };
+		const old = await attackerBlock(s, 'clinic-b', [s.genuine.block], [
+			{ t: 'key.wrap', ...where, wraps: junkWraps(s.readers, s.context, key) },
+			{ t: 'record.put', ...where, rid, nonce: sealed.nonce, ct: sealed.ct }
+		]);
+		const early = await attackerBlock(s, 'desk-a', [s.members], [{ t: 'key.wrap', ...where, wraps: junkWraps(s.readers, s.context) }]);
+		const late = await attackerBlock(s, 'clinic-c', [old.block], [{ t: 'record.put', patient: fromHex(s.q.id), category: 'demographics', epoch: 0, kid, rid, nonce: new Uint8Array(24), ct: new Uint8Array(40) }]);
+		for (const order of permutations([old, early, late])) {
+			const node = await joinNetwork(s.a.net, 'clinic-a', options);
+			await syncInto(node, s.a);
+			for (const b of order) expect((await node.receive([b.bytes])).rejected).toEqual([]);
+			expect(node.pendingCount).toBe(0);
+			for (const keyring of [new Keyring(s.p.id, encryptionSecretKey(s.p.seed)), memberBook(node, 'clinic-a').keyring, memberBook(node, 'clinic-b').keyring]) {
+				expect((await opened(node, keyring, s.p.id, toHex(rid)))![0]).toContain('MARKER-old');
+			}
+			// A key of an old id is never reused to seal new data: it cannot be told from a bogus one without a record.
+			const A = memberBook(node, 'clinic-a');
+			const next = await A.write(labResult(s.p.id, 'MARKER-next'), { now: NOW });
+			const put = (await blocksOf(node)).find((b) => b.block.id === next.block)!.block.txs.find((tx) => tx.t === 'record.put')!;
+			expect(toHex(put.kid as Uint8Array)).not.toBe(toHex(kid));
+			expect((await opened(node, new Keyring(s.p.id, encryptionSecretKey(s.p.seed)), s.p.id, next.rid))![0]).toContain('MARKER-next');
+		}
+	}, SLOW);
 });

@@ -285,7 +285,7 @@ export class Keyring {
 
 	/** Forgets every data key (on lock). */
 	clear(): void {
-		for (const key of this.#keys.values()) key.fill(0);
+		for (const keys of this.#keys.values()) for (const key of [keys.verified, ...keys.unverified]) key?.fill(0);
 		this.#keys.clear();
 		this.#secretX.fill(0);
 	}
