@@ -167,6 +167,12 @@ describe('records on the ledger', () => {
 		expect(chart.records).toHaveLength(1);
 		expect(chart.records[0]!.versions.map((v) => (v.resource as { code: { text: string } }).code.text)).toEqual(['v1', 'v2']);
 		expect(chart.records[0]!.versions[1]!.prev).toBe(first.block);
+		// A record's id commits to its patient and category: an amendment cannot move it, and says so before writing.
+		await a.append([grant(p, authorOf('clinic-a'), ['encounters']).tx]);
+		const before = a.versionVector();
+		expect(() => A.sealTxs(diagnosis(p.id, 'I10', 'moved'), { rid: first.rid, prev: first.block })).toThrow(RecordInputError);
+		await expect(A.write(diagnosis(p.id, 'I10', 'moved'), { now: NOW, rid: first.rid, prev: first.block })).rejects.toBeInstanceOf(RecordInputError);
+		expect(a.versionVector()).toEqual(before);
 	});
 
 	it('sensitive diagnoses go to their own category, which a general grant does not open', async () => {
