@@ -9,8 +9,8 @@ import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant, type P
 import { CATEGORIES, EnvelopeError, encryptionSecretKey, type Category } from '$lib/domain/privacy/envelope.js';
 import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, recordsView } from '$lib/domain/records/book.js';
 import { validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
-import type { RecordsState } from '$lib/domain/records/fold.js';
-import { Keyring, NoAccessError, readersOf } from '$lib/domain/records/keyring.js';
+import { keySlot, type RecordsState } from '$lib/domain/records/fold.js';
+import { Keyring, NoAccessError, readersOf, type RecordsView } from '$lib/domain/records/keyring.js';
 
 const NOW = fixedNow();
 const DAY = 86_400_000;
@@ -48,6 +48,13 @@ async function clinics() {
 	await syncInto(b, a);
 	await syncInto(c, a);
 	return { a, b, c, A: bookFor(a, 'clinic-a'), B: bookFor(b, 'clinic-b'), C: bookFor(c, 'clinic-c') };
+}
+
+/** The key slot of the first version of record `rid`. */
+function slotOf(view: RecordsView, rid: string): string {
+	const record = view.records.records[rid]!;
+	const version = record.versions[0]!;
+	return keySlot(record.patient, record.category, version.epoch, version.kid);
 }
 
 const contains = (haystack: Uint8Array, needle: string) => Buffer.from(haystack).includes(Buffer.from(needle));
@@ -89,9 +96,9 @@ describe('records on the ledger', () => {
 		const after = await A.write(labResult(p.id, 'MARKER-after-revoke'), { now: NOW + 10 });
 		await syncInto(b, a);
 		const view = B.view();
-		const newKid = view.records.records[after.rid]!.versions[0]!.kid;
-		expect(view.records.keys[newKid]!.readers[authorOf('clinic-b')]).toBeUndefined();
-		expect(B.keyring.dataKey(view, newKid)).toBeNull();
+		const newSlot = slotOf(view, after.rid);
+		expect(view.records.keys[newSlot]!.readers[authorOf('clinic-b')]).toBeUndefined();
+		expect(B.keyring.dataKey(view, newSlot)).toBeNull();
 		expect(shown(await B.chart(p.id, NOW + 10))).toEqual([]);
 		// A still reads both.
 		expect(shown(await A.chart(p.id, NOW + 10)).join()).toContain('MARKER-after-revoke');
@@ -105,7 +112,7 @@ describe('records on the ledger', () => {
 		const late = await A.write(labResult(p.id, 'MARKER-after-expiry'), { now: NOW + 2 * DAY });
 		await syncInto(b, a);
 		expect(shown(await B.chart(p.id, NOW)).join()).toContain('MARKER-before-expiry');
-		expect(B.keyring.dataKey(B.view(), B.view().records.records[late.rid]!.versions[0]!.kid)).toBeNull();
+		expect(B.keyring.dataKey(B.view(), slotOf(B.view(), late.rid))).toBeNull();
 		expect(shown(await B.chart(p.id, NOW + 2 * DAY))).toEqual([]);
 	});
 
@@ -130,7 +137,7 @@ describe('records on the ledger', () => {
 		expect(audit.find((e) => e.kind === 'break-glass')!.detail).toBe('Unconscious on arrival, needs recent labs');
 		// The emergency lasts a day: a day later C gets no key to new data.
 		const later = await A.write(labResult(p.id, 'later'), { now: NOW + 2 * DAY });
-		expect(A.view().records.keys[A.view().records.records[later.rid]!.versions[0]!.kid]!.readers[authorOf('clinic-c')]).toBeUndefined();
+		expect(A.view().records.keys[slotOf(A.view(), later.rid)]!.readers[authorOf('clinic-c')]).toBeUndefined();
 	});
 
 	it('a changed ciphertext in a stored block is reported as damaged, never shown', async () => {
@@ -160,6 +167,12 @@ describe('records on the ledger', () => {
 		expect(chart.records).toHaveLength(1);
 		expect(chart.records[0]!.versions.map((v) => (v.resource as { code: { text: string } }).code.text)).toEqual(['v1', 'v2']);
 		expect(chart.records[0]!.versions[1]!.prev).toBe(first.block);
+		// A record's id commits to its patient and category: an amendment cannot move it, and says so before writing.
+		await a.append([grant(p, authorOf('clinic-a'), ['encounters']).tx]);
+		const before = a.versionVector();
+		expect(() => A.sealTxs(diagnosis(p.id, 'I10', 'moved'), { rid: first.rid, prev: first.block })).toThrow(RecordInputError);
+		await expect(A.write(diagnosis(p.id, 'I10', 'moved'), { now: NOW, rid: first.rid, prev: first.block })).rejects.toBeInstanceOf(RecordInputError);
+		expect(a.versionVector()).toEqual(before);
 	});
 
 	it('sensitive diagnoses go to their own category, which a general grant does not open', async () => {

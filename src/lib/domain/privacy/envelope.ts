@@ -28,6 +28,8 @@ export const isCategory = (value: unknown): value is Category => typeof value ==
 const NONCE_BYTES = 24;
 const KEY_BYTES = 32;
 const WRAP_INFO = new TextEncoder().encode('clinic-ledger/key-wrap/v1');
+const KEY_ID_DOMAIN = new TextEncoder().encode('clinic-ledger/data-key-id/v1');
+const KEY_ID_BYTES = 16;
 
 export class EnvelopeError extends Error {
 	override readonly name = 'EnvelopeError';
@@ -62,6 +64,23 @@ const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 /** A fresh data key. */
 export function newDataKey(): Uint8Array {
 	return random(KEY_BYTES);
+}
+
+/**
+ * The key id (`kid`) of a data key: a commitment to the key and to where it belongs.
+ * Anyone can wrap some key for a reader under any `kid`; a reader who unwraps a key whose
+ * commitment is not the `kid` knows the wrap is bogus, and nobody can find a second key
+ * with the same id. Ids of keys made before this rule are random (docs/privacy.md).
+ */
+export function dataKeyId(dataKey: Uint8Array, context: RecordContext): Uint8Array {
+	const where = encodeCanonical({ net: context.net, patient: context.patient, category: context.category, epoch: context.epoch });
+	return sha256(new Uint8Array([...KEY_ID_DOMAIN, ...where, ...dataKey])).slice(0, KEY_ID_BYTES);
+}
+
+/** True when `kid` is the commitment ({@link dataKeyId}) to `dataKey` in `context`. */
+export function isDataKeyId(kid: Uint8Array, dataKey: Uint8Array, context: RecordContext): boolean {
+	const expected = dataKeyId(dataKey, context);
+	return kid.length === expected.length && kid.every((b, i) => b === expected[i]);
 }
 
 /** The X25519 public key that wraps data keys for the holder of an ed25519 key. */

@@ -84,6 +84,9 @@ export class RecordBook {
 		if (issues.length > 0) throw new RecordInputError(issues);
 		if (options.rid && !/^[0-9a-f]{32}$/.test(options.rid)) throw new RecordInputError([{ path: 'rid', message: 'expected 32 hex' }]);
 		const category = options.category ?? categoryOf(resource);
+		const amended = options.rid ? this.view().records.records[options.rid] : undefined;
+		// The record id commits to its patient and category (record-id.ts): the ledger would refuse the move.
+		if (amended && (amended.patient !== patient || amended.category !== category)) throw new RecordInputError([{ path: 'rid', message: `this record holds ${amended.category} of its patient; an amendment cannot move it to ${category}${amended.patient !== patient ? ' of another patient' : ''}` }]);
 		return this.keyring.sealRecordTxs(this.view(), { patient: patient!, category, plaintext: encodeResource(resource), now: options.now ?? Date.now(), ...(options.rid ? { rid: options.rid } : {}), ...(options.prev ? { prev: options.prev } : {}) });
 	}
 

@@ -5,6 +5,12 @@
  * version of every record (`records`, ciphertext stays in its block), records by patient,
  * and per patient the grants, revocations, requests, emergency accesses, key shares and
  * logged reads, in ledger order.
+ *
+ * Nothing a member writes can take a key or a record away from its readers: every wrap is
+ * kept (the reader tries each, and a key whose id is not its commitment is bogus), a key
+ * is indexed under the patient, category and epoch each wrap names (a wrap naming other
+ * ones fills another slot), and a record id that commits to its patient and category
+ * wins over any uncommitted claim to it, whatever their order (docs/privacy.md).
  */
 import { decodeCanonical, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import type { Category } from '../privacy/envelope.js';
@@ -14,15 +20,21 @@ export interface WrapEntry {
 	readonly nonce: Uint8Array;
 	readonly wrapped: Uint8Array;
 	readonly block: string;
+	/** Who wrote the wrap (hex member key). */
+	readonly by: string;
 }
 
 export interface KeyEntry {
+	readonly kid: string;
 	readonly patient: string;
 	readonly category: Category;
 	readonly epoch: number;
-	/** Wrapped copies of the key by reader (hex member or patient key); the first wins. */
-	readonly readers: Record<string, WrapEntry>;
+	/** Every wrapped copy of the key by reader (hex member or patient key), by block id: a bogus one cannot hide the genuine one. */
+	readonly readers: Record<string, WrapEntry[]>;
 }
+
+/** Where `keys` indexes data key `kid` of `patient`'s `category` at `epoch`. */
+export const keySlot = (patient: string, category: Category, epoch: number, kid: string) => `${patient}/${category}/${epoch}/${kid}`;
 
 export interface RecordVersion {
 	readonly block: string;
@@ -40,8 +52,18 @@ export interface RecordVersion {
 export interface RecordEntry {
 	readonly patient: string;
 	readonly category: Category;
+	/** The salt the record id commits to (hex, record-id.ts); absent for records written before ids were commitments. */
+	readonly salt?: string;
 	/** In ledger order; the last is current. */
 	readonly versions: RecordVersion[];
+	/** Uncommitted versions naming another patient or category than an uncommitted binding: kept until a committed put decides. */
+	readonly contested?: ContestedVersion[];
+}
+
+export interface ContestedVersion {
+	readonly patient: string;
+	readonly category: Category;
+	readonly version: RecordVersion;
 }
 
 export type AuditKind = 'grant' | 'revoke' | 'request' | 'break-glass' | 'key-share' | 'read' | 'export' | 'print' | 'write';
@@ -81,33 +103,29 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 			const rid = hex(tx.rid);
 			const patient = hex(tx.patient);
 			const category = tx.category as Category;
-			const entry = state.records[rid];
-			// A record id belongs to the patient and category it was first written for.
-			if (entry && (entry.patient !== patient || entry.category !== category)) return;
 			const version: RecordVersion = { block: block.id, index, author: block.author, time: block.time, kid: hex(tx.kid), epoch: tx.epoch as number, prev: tx.prev instanceof Uint8Array ? toHex(tx.prev) : null, size: (tx.ct as Uint8Array).length };
-			if (entry) entry.versions.push(version);
-			else {
-				state.records[rid] = { patient, category, versions: [version] };
-				(state.patients[patient] ??= []).push(rid);
-			}
-			audit(state, patient, { ...base, kind: 'write', categories: [category], subject: rid, ...(entry ? { detail: 'amended' } : {}) });
+			const amended = putRecord(state, rid, patient, category, tx.salt instanceof Uint8Array ? toHex(tx.salt) : undefined, version);
+			audit(state, patient, { ...base, kind: 'write', categories: [category], subject: rid, ...(amended ? { detail: 'amended' } : {}) });
 			return;
 		}
 		case 'key.wrap': {
 			const kid = hex(tx.kid);
 			const patient = hex(tx.patient);
-			const entry = (state.keys[kid] ??= { patient, category: tx.category as Category, epoch: tx.epoch as number, readers: {} });
-			// A key id is bound to one patient, category and epoch; a wrap claiming otherwise is ignored.
-			if (entry.patient !== patient || entry.category !== tx.category || entry.epoch !== tx.epoch) return;
+			const category = tx.category as Category;
+			const epoch = tx.epoch as number;
+			const entry = (state.keys[keySlot(patient, category, epoch, kid)] ??= { kid, patient, category, epoch, readers: {} });
 			const added: string[] = [];
 			for (const w of tx.wraps as Record<string, Uint8Array>[]) {
 				const reader = toHex(w.reader!);
-				if (entry.readers[reader]) continue;
-				entry.readers[reader] = { eph: w.eph!, nonce: w.nonce!, wrapped: w.wrapped!, block: block.id };
+				const wraps = (entry.readers[reader] ??= []);
+				// Sorted by block, so the list is the same whatever order the blocks were folded in.
+				let at = wraps.length;
+				while (at > 0 && wraps[at - 1]!.block > block.id) at--;
+				wraps.splice(at, 0, { eph: w.eph!, nonce: w.nonce!, wrapped: w.wrapped!, block: block.id, by: block.author });
 				added.push(reader);
 			}
 			const because = tx.grant instanceof Uint8Array ? `grant ${toHex(tx.grant)}` : tx.breakglass instanceof Uint8Array ? `emergency access ${toHex(tx.breakglass)}` : 'new key';
-			for (const reader of added) if (reader !== patient && reader !== block.author) audit(state, patient, { ...base, kind: 'key-share', categories: [entry.category], subject: reader, detail: because });
+			for (const reader of added) if (reader !== patient && reader !== block.author) audit(state, patient, { ...base, kind: 'key-share', categories: [category], subject: reader, detail: because });
 			return;
 		}
 		case 'access.request':
@@ -135,6 +153,40 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 	}
 }
 
+/**
+ * Files a version under record `rid`; true when it amends an existing record. A record
+ * belongs to the patient and category its id commits to (`salt`); a record written before
+ * ids were commitments, to those of its first version. An uncommitted version naming
+ * others is kept aside (`contested`), and a committed version takes the record over from
+ * an uncommitted binding, keeping the set-aside versions that agree with it: so the
+ * outcome does not depend on which arrived first.
+ */
+function putRecord(state: RecordsState, rid: string, patient: string, category: Category, salt: string | undefined, version: RecordVersion): boolean {
+	const entry = state.records[rid];
+	if (!entry) {
+		state.records[rid] = { patient, category, ...(salt ? { salt } : {}), versions: [version] };
+		(state.patients[patient] ??= []).push(rid);
+		return false;
+	}
+	if (entry.patient === patient && entry.category === category) {
+		const versions = [...entry.versions, version];
+		// Once committed, the binding is final: claims set aside against it can never win.
+		state.records[rid] = entry.salt || !salt ? { ...entry, versions } : { patient, category, salt, versions };
+		return true;
+	}
+	if (entry.salt || !salt) {
+		// Against a committed binding an uncommitted claim is void; two committed ones cannot disagree (the rule checked both).
+		if (!entry.salt) state.records[rid] = { ...entry, contested: [...(entry.contested ?? []), { patient, category, version }] };
+		return false;
+	}
+	const kept = (entry.contested ?? []).filter((c) => c.patient === patient && c.category === category).map((c) => c.version);
+	state.patients[entry.patient] = state.patients[entry.patient]!.filter((r) => r !== rid);
+	if (state.patients[entry.patient]!.length === 0) delete state.patients[entry.patient];
+	state.records[rid] = { patient, category, salt, versions: [...kept, version] };
+	(state.patients[patient] ??= []).push(rid);
+	return kept.length > 0;
+}
+
 function auditConsent(state: RecordsState, block: Block, tx: Tx): void {
 	const base = { by: block.author as string, block: block.id as string, at: block.time };
 	if (tx.t === 'consent.revoke') {
@@ -157,7 +209,7 @@ function grantFields(tx: Tx): { id: string; patient: string; grantee: string; ca
 
 export const recordsFold: Fold<RecordsState> = {
 	name: 'records',
-	version: 1,
+	version: 2,
 	init: () => ({ keys: {}, records: {}, patients: {}, audit: {}, requests: {} }),
 	apply(state, block) {
 		block.txs.forEach((tx, index) => applyTx(state, block, tx, index));
@@ -168,8 +220,8 @@ export const recordsFold: Fold<RecordsState> = {
 		const v = value as unknown as RecordsState;
 		// A deep copy: fold state is mutated in place, checkpoints must not share it.
 		return {
-			keys: Object.fromEntries(Object.entries(v.keys).map(([k, e]) => [k, { ...e, readers: { ...e.readers } }])),
-			records: Object.fromEntries(Object.entries(v.records).map(([k, r]) => [k, { ...r, versions: [...r.versions] }])),
+			keys: Object.fromEntries(Object.entries(v.keys).map(([k, e]) => [k, { ...e, readers: Object.fromEntries(Object.entries(e.readers).map(([r, w]) => [r, [...w]])) }])),
+			records: Object.fromEntries(Object.entries(v.records).map(([k, r]) => [k, { ...r, versions: [...r.versions], ...(r.contested ? { contested: [...r.contested] } : {}) }])),
 			patients: Object.fromEntries(Object.entries(v.patients).map(([k, l]) => [k, [...l]])),
 			audit: Object.fromEntries(Object.entries(v.audit).map(([k, l]) => [k, [...l]])),
 			requests: { ...v.requests }

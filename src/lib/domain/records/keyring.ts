@@ -12,9 +12,10 @@
 import { decodeBlock, fromHex, toHex, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
 import { grantsFor, type Grant } from '../privacy/consent.js';
 import { currentEpoch, type AccessState } from '../privacy/access.js';
-import { EnvelopeError, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, wrapKeyFor, type Category, type RecordContext, type WrappedKey } from '../privacy/envelope.js';
+import { dataKeyId, EnvelopeError, isDataKeyId, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, wrapKeyFor, type Category, type RecordContext, type WrappedKey } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
-import type { KeyEntry, RecordsState, RecordVersion } from './fold.js';
+import { keySlot, type KeyEntry, type RecordsState, type RecordVersion } from './fold.js';
+import { newRecordId } from './record-id.js';
 import { MAX_WRAPS } from './txs.js';
 
 /** Ledger state a keyring decision needs. */
@@ -24,6 +25,16 @@ export interface RecordsView {
 	readonly records: RecordsState;
 	readonly clinics: MemberClinics;
 	readonly roster: Roster;
+}
+
+/**
+ * Readers of a key who hold a wrap that counts: one written by this node, or by a member
+ * the patient lets read this category now. A wrap by anyone else may be bogus (nobody but
+ * its reader can tell), so it never stops a holder from sharing the genuine key.
+ */
+function servedReaders(entry: KeyEntry, self: string, readers: readonly string[]): Set<string> {
+	const trusted = new Set([self, ...readers]);
+	return new Set(Object.entries(entry.readers).filter(([, wraps]) => wraps.some((w) => trusted.has(w.by))).map(([reader]) => reader));
 }
 
 /** Keys made while sealing several records before any is on the ledger, by `patient/category/epoch`. */
@@ -49,7 +60,6 @@ export const BREAK_GLASS_MS = 24 * 60 * 60 * 1000;
 function emergencies(view: RecordsView, patient: string, category: Category, now: number) {
 	return Object.entries(view.records.requests).filter(([, r]) => r.kind === 'break-glass' && r.patient === patient && r.categories.includes(category) && now < r.at + BREAK_GLASS_MS);
 }
-const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
 /**
  * Readers of `patient`'s `category` at `now`: the patient, members with a key-giving
@@ -80,9 +90,18 @@ export function accessBasis(view: RecordsView, reader: string, patient: string, 
 	return null;
 }
 
+/** What a node could unwrap of one key slot: the key its id commits to, or else the keys of an id made before commitments. */
+interface Unwrapped {
+	/** Wraps for this node looked at (a new wrap means looking again). */
+	readonly seen: number;
+	readonly verified: Uint8Array | null;
+	/** Keys that unwrapped but are not the id's commitment: the genuine key of an old random id, or bogus. */
+	readonly unverified: readonly Uint8Array[];
+}
+
 export class Keyring {
 	readonly #secretX: Uint8Array;
-	readonly #keys = new Map<string, Uint8Array>();
+	readonly #keys = new Map<string, Unwrapped>();
 
 	/** `self`: this node's key (hex); `secretX`: its X25519 secret (kept, not copied). */
 	constructor(
@@ -92,16 +111,47 @@ export class Keyring {
 		this.#secretX = secretX;
 	}
 
-	/** The data key `kid`, when it was wrapped for this node; null otherwise. Throws {@link EnvelopeError} for a changed wrap. */
-	dataKey(view: RecordsView, kid: string): Uint8Array | null {
-		const cached = this.#keys.get(kid);
-		if (cached) return cached;
-		const entry = view.records.keys[kid];
-		const wrap = entry?.readers[this.self];
-		if (!entry || !wrap) return null;
-		const key = unwrapKey(wrap, this.self, this.#secretX, contextOf(view.net, entry));
-		this.#keys.set(kid, key);
-		return key;
+	/**
+	 * Tries every wrap for this node in key slot `slot`. Throws {@link EnvelopeError} when
+	 * there are wraps and none opens (all changed or bogus); null when there are none.
+	 */
+	#unwrap(view: RecordsView, slot: string): Unwrapped | null {
+		const entry = view.records.keys[slot];
+		const wraps = entry?.readers[this.self] ?? [];
+		const cached = this.#keys.get(slot);
+		if (cached && (cached.verified || cached.seen === wraps.length)) return cached;
+		if (!entry || wraps.length === 0) return null;
+		const context = contextOf(view.net, entry);
+		const kid = fromHex(entry.kid);
+		let verified: Uint8Array | null = null;
+		const unverified: Uint8Array[] = [];
+		for (const wrap of wraps) {
+			let key: Uint8Array;
+			try {
+				key = unwrapKey(wrap, this.self, this.#secretX, context);
+			} catch {
+				continue;
+			}
+			if (isDataKeyId(kid, key, context)) {
+				verified = key;
+				break;
+			}
+			if (!unverified.some((k) => k.every((b, i) => b === key[i]))) unverified.push(key);
+		}
+		if (!verified && unverified.length === 0) throw new EnvelopeError('no wrapped key for this node opens: each was changed, or written by someone without the key');
+		const result = { seen: wraps.length, verified, unverified: verified ? [] : unverified };
+		this.#keys.set(slot, result);
+		return result;
+	}
+
+	/**
+	 * The data key of key slot `slot` (fold.ts `keySlot`) when a key wrapped for this node
+	 * is the one its id commits to; null otherwise (no wrap, or a key id made before
+	 * commitments: such a key only opens records, it never seals new ones). Throws
+	 * {@link EnvelopeError} when every wrap for this node was changed or is bogus.
+	 */
+	dataKey(view: RecordsView, slot: string): Uint8Array | null {
+		return this.#unwrap(view, slot)?.verified ?? null;
 	}
 
 	/**
@@ -116,24 +166,39 @@ export class Keyring {
 	openTx(view: RecordsView, rid: string, version: RecordVersion, tx: Tx | undefined): Uint8Array {
 		const record = view.records.records[rid];
 		if (!record) throw new NoAccessError('no such record');
-		const key = this.dataKey(view, version.kid);
-		if (!key) throw new NoAccessError('this node holds no key for this record: the patient has not granted it access to this category');
+		const keys = this.#unwrap(view, keySlot(record.patient, record.category, version.epoch, version.kid));
+		if (!keys) throw new NoAccessError('this node holds no key for this record: the patient has not granted it access to this category');
 		if (!tx || tx.t !== 'record.put' || toHex(tx.rid as Uint8Array) !== rid) throw new EnvelopeError('the block does not hold this record');
-		return openRecord(key, { nonce: tx.nonce as Uint8Array, ct: tx.ct as Uint8Array }, { ...contextOf(view.net, { patient: record.patient, category: record.category, epoch: version.epoch }), rid });
+		const context = { ...contextOf(view.net, { patient: record.patient, category: record.category, epoch: version.epoch }), rid };
+		const sealed = { nonce: tx.nonce as Uint8Array, ct: tx.ct as Uint8Array };
+		// An old random key id proves nothing: the key that opens the record is the record's key.
+		const candidates = keys.verified ? [keys.verified] : keys.unverified;
+		let failure: unknown = new EnvelopeError('no key to try');
+		for (const key of candidates) {
+			try {
+				return openRecord(key, sealed, context);
+			} catch (error) {
+				failure = error;
+			}
+		}
+		throw failure;
 	}
 
 	/**
 	 * The transactions that store `plaintext` as a record of `patient`'s `category`:
 	 * `key.wrap` when a key is created or a current reader lacks it, then `record.put`.
 	 * A key is reused only while everyone it was wrapped for is still a reader, so a
-	 * revoked, expired or removed reader never gets a key that opens newer data.
-	 * Throws {@link NoAccessError} when this node is not itself a reader.
+	 * revoked, expired or removed reader never gets a key that opens newer data; and only
+	 * when it is the key its id commits to, so a bogus wrap never makes a node seal data
+	 * under a key its author knows. Throws {@link NoAccessError} when this node is not
+	 * itself a reader.
 	 */
 	sealRecordTxs(view: RecordsView, input: { patient: string; category: Category; plaintext: Uint8Array; now: number; rid?: string; prev?: string }, batch?: SealBatch): { txs: Tx[]; rid: string } {
 		const { patient, category, now } = input;
 		const readers = readersOf(view, patient, category, now);
 		if (!readers.includes(this.self)) throw new NoAccessError('The patient has not granted this node access to this category; ask for access (or use emergency access) first.');
 		const epoch = currentEpoch(view.access, patient, category);
+		const context = contextOf(view.net, { patient, category, epoch });
 		const txs: Tx[] = [];
 		let kid: string | null = null;
 		let key: Uint8Array | null = null;
@@ -146,26 +211,33 @@ export class Keyring {
 		}
 		for (const [id, entry] of kid ? [] : Object.entries(view.records.keys)) {
 			if (entry.patient !== patient || entry.category !== category || entry.epoch !== epoch) continue;
+			// Any wrap counts here, bogus or not: a wrap for a non-reader costs a new key, never a leak.
 			if (!Object.keys(entry.readers).every((r) => readers.includes(r))) continue;
-			const held = this.dataKey(view, id);
+			let held: Uint8Array | null;
+			try {
+				held = this.dataKey(view, id);
+			} catch {
+				continue;
+			}
 			if (!held) continue;
-			kid = id;
+			kid = entry.kid;
 			key = held;
-			const missing = readers.filter((r) => !entry.readers[r]);
-			if (missing.length > 0) txs.push(...wrapTxs(view.net, { patient, category, epoch }, id, held, missing));
+			const served = servedReaders(entry, this.self, readers);
+			const missing = readers.filter((r) => !served.has(r));
+			if (missing.length > 0) txs.push(...wrapTxs(view.net, entry, entry.kid, held, missing));
 			break;
 		}
 		if (!kid || !key) {
 			key = newDataKey();
-			kid = toHex(random(16));
-			this.#keys.set(kid, key);
+			kid = toHex(dataKeyId(key, context));
+			this.#keys.set(keySlot(patient, category, epoch, kid), { seen: 0, verified: key, unverified: [] });
 			txs.push(...wrapTxs(view.net, { patient, category, epoch }, kid, key, readers));
 			batch?.set(slot, { kid, key, readers });
 		}
-		const rid = input.rid ?? toHex(random(16));
-		const sealed = sealRecord(key, input.plaintext, { ...contextOf(view.net, { patient, category, epoch }), rid });
-		txs.push({ t: 'record.put', patient: fromHex(patient), category, epoch, kid: fromHex(kid), rid: fromHex(rid), ...(input.prev ? { prev: fromHex(input.prev) } : {}), nonce: sealed.nonce, ct: sealed.ct });
-		return { txs, rid };
+		const id = input.rid ? { rid: input.rid, salt: view.records.records[input.rid]?.salt } : newRecordId(patient, category);
+		const sealed = sealRecord(key, input.plaintext, { ...context, rid: id.rid });
+		txs.push({ t: 'record.put', patient: fromHex(patient), category, epoch, kid: fromHex(kid), rid: fromHex(id.rid), ...(id.salt ? { salt: fromHex(id.salt) } : {}), ...(input.prev ? { prev: fromHex(input.prev) } : {}), nonce: sealed.nonce, ct: sealed.ct });
+		return { txs, rid: id.rid };
 	}
 
 	/**
@@ -175,18 +247,20 @@ export class Keyring {
 	 */
 	pendingShares(view: RecordsView, now: number): Tx[] {
 		const txs: Tx[] = [];
-		for (const [kid, entry] of Object.entries(view.records.keys)) {
+		for (const [slot, entry] of Object.entries(view.records.keys)) {
 			if (!entry.readers[this.self]) continue;
 			const readers = readersOf(view, entry.patient, entry.category, now);
-			const missing = readers.filter((r) => !entry.readers[r]);
+			const served = servedReaders(entry, this.self, readers);
+			const missing = readers.filter((r) => !served.has(r));
 			if (missing.length === 0) continue;
-			let key: Uint8Array | null;
+			let keys: Unwrapped | null;
 			try {
-				key = this.dataKey(view, kid);
+				keys = this.#unwrap(view, slot);
 			} catch {
-				continue; // a changed wrap: nothing to share from it
+				continue; // only changed or bogus wraps: nothing to share from them
 			}
-			if (key) txs.push(...wrapTxs(view.net, entry, kid, key, missing, reasonFor(view, entry, missing, now)));
+			// A key of an old random id cannot be told from a bogus one without a record: pass each on, the reader tries them.
+			for (const key of keys?.verified ? [keys.verified] : (keys?.unverified ?? [])) txs.push(...wrapTxs(view.net, entry, entry.kid, key, missing, reasonFor(view, entry, missing, now)));
 		}
 		return txs;
 	}
@@ -211,7 +285,7 @@ export class Keyring {
 
 	/** Forgets every data key (on lock). */
 	clear(): void {
-		for (const key of this.#keys.values()) key.fill(0);
+		for (const keys of this.#keys.values()) for (const key of [keys.verified, ...keys.unverified]) key?.fill(0);
 		this.#keys.clear();
 		this.#secretX.fill(0);
 	}

@@ -8,13 +8,20 @@
  * id and epoch, the record id and the block that amended it, sizes. No names, no codes,
  * no resource type.
  */
-import type { CborValue, Tx, TxRule } from '$lib/core/index.js';
+import { toHex, type CborValue, type Tx, type TxRule } from '$lib/core/index.js';
 import { isCategory, type Category } from '../privacy/envelope.js';
 import { PURPOSES } from '../privacy/consent.js';
+import { RECORD_SALT_BYTES, recordIdOf } from './record-id.js';
 
 /** Roles that write clinical records; front desk writes demographics only. */
 export const RECORD_WRITERS = ['clinician', 'front-desk', 'admin'] as const;
 export const FRONT_DESK_CATEGORIES: readonly Category[] = ['demographics'];
+/**
+ * Roles that may write `key.wrap`: those a patient can give keys to (any grantee of a
+ * treatment, payment or operations grant, the devices of a granted clinic) and so may pass
+ * them on. Researchers get study keys, not data keys; headless peers hold ciphertext only.
+ */
+export const KEY_HOLDERS = ['clinician', 'front-desk', 'admin', 'billing', 'payer', 'patient'] as const;
 /** Largest sealed record (a DocumentReference with a 5 MB attachment, base64, plus room). */
 export const MAX_RECORD_BYTES = 7 * 1024 * 1024;
 export const MAX_WRAPS = 64;
@@ -39,7 +46,7 @@ export const recordPutRule: TxRule = {
 	type: 'record.put',
 	roles: RECORD_WRITERS,
 	check(tx, { role }) {
-		const extra = only(tx, ['patient', 'category', 'epoch', 'kid', 'rid', 'prev', 'nonce', 'ct']);
+		const extra = only(tx, ['patient', 'category', 'epoch', 'kid', 'rid', 'salt', 'prev', 'nonce', 'ct']);
 		if (extra) return extra;
 		if (!bytes(tx.patient, 32)) return 'patient: expected a 32-byte patient key';
 		if (!isCategory(tx.category)) return 'category: unknown category';
@@ -47,6 +54,10 @@ export const recordPutRule: TxRule = {
 		if (!uint(tx.epoch)) return 'epoch: expected a whole number';
 		if (!bytes(tx.kid, 16)) return 'kid: expected a 16-byte key id';
 		if (!bytes(tx.rid, 16)) return 'rid: expected a 16-byte record id';
+		if (tx.salt !== undefined) {
+			if (!bytes(tx.salt, RECORD_SALT_BYTES)) return `salt: expected ${RECORD_SALT_BYTES} bytes`;
+			if (toHex(recordIdOf(toHex(tx.patient), tx.category, tx.salt)) !== toHex(tx.rid)) return 'rid: not the commitment to this patient, category and salt';
+		}
 		if (tx.prev !== undefined && !bytes(tx.prev, 32)) return 'prev: expected the 32-byte id of the block holding the amended version';
 		if (!bytes(tx.nonce, 24)) return 'nonce: expected 24 bytes';
 		if (!(tx.ct instanceof Uint8Array) || tx.ct.length < 17 || tx.ct.length > MAX_RECORD_BYTES) return `ct: expected 17 to ${MAX_RECORD_BYTES} bytes of ciphertext`;
@@ -56,6 +67,7 @@ export const recordPutRule: TxRule = {
 
 export const keyWrapRule: TxRule = {
 	type: 'key.wrap',
+	roles: KEY_HOLDERS,
 	check(tx) {
 		const extra = only(tx, ['patient', 'category', 'epoch', 'kid', 'wraps', 'grant', 'breakglass']);
 		if (extra) return extra;
