@@ -3,10 +3,12 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../../src/lib/core/index.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { networkLinkUrl } from '../../src/lib/domain/invite.js';
+import { FileStore, LOG_MAGIC } from '../../src/lib/core/storage/file.js';
+import { EXIT_START_FAILED, main } from '../../peer/cli.js';
 import { KeyFileError, loadOrCreateKey, writeKeyFile } from '../../peer/identity.js';
 import { StoreLockedError, lockStore } from '../../peer/lock.js';
 import { UsageError, parsePeerArgs } from '../../peer/options.js';
@@ -87,6 +89,39 @@ describe('ledger file lock', () => {
 		const release = lockStore(store);
 		expect(readFileSync(`${store}.lock`, 'utf8')).toBe(`${process.pid}\n`);
 		release();
+		expect(() => statSync(`${store}.lock`)).toThrow();
+	});
+});
+
+describe('ledger file the peer cannot use', () => {
+	it.each([
+		['of another format (a version 1 log)', new Uint8Array([0, 0, 0, 5, 0xa1, 0x61, 0x6b, 0x61, 0x62]), /not a ledger log of this version.*move the file away/],
+		['with a damaged acknowledged record', null, /fails its checksum and whole records follow/]
+	])('%s: the peer refuses to start (exit 1), says what to do, and leaves the file alone', async (_, bytes, message) => {
+		const store = join(dir, `unusable-${bytes ? 'format' : 'damaged'}.log`);
+		if (bytes) writeFileSync(store, bytes);
+		else {
+			const file = await FileStore.open(store);
+			await file.putMeta('a', 1);
+			await file.putMeta('b', 2);
+			await file.close();
+			const damaged = readFileSync(store);
+			damaged[LOG_MAGIC.length + 40]! ^= 0xff;
+			writeFileSync(store, damaged);
+		}
+		const before = readFileSync(store);
+		const errors: string[] = [];
+		const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => errors.push(String(chunk)) > 0);
+		const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+		try {
+			const code = await main(['--invite', link, '--store', store, '--key', join(dir, 'unusable.key')], { wrtc: {} as never });
+			expect(code).toBe(EXIT_START_FAILED);
+		} finally {
+			stderr.mockRestore();
+			stdout.mockRestore();
+		}
+		expect(errors.join('')).toMatch(message);
+		expect(readFileSync(store)).toEqual(before);
 		expect(() => statSync(`${store}.lock`)).toThrow();
 	});
 });

@@ -11,7 +11,7 @@ import { approveStudyTx, registerStudyTx, studyConsentMessage, studyConsentTx, s
 import { consentedPatients, type ResearchState } from '$lib/domain/research/fold.js';
 import { approvalWraps, unwrapStudyKey, wrapStudyKey } from '$lib/domain/research/keys.js';
 import { answerAtClinic, answersToCombine, combineAnswers, openAnswer, sealAnswer } from '$lib/domain/research/result.js';
-import { seededRng } from '$lib/domain/research/laplace.js';
+import { seededRng } from '$lib/domain/research/seeded-rng.js';
 import { syntheticPatient } from '$lib/domain/research/synthetic.js';
 import type { PatientRecords } from '$lib/domain/research/facts.js';
 import { pseudonym } from '$lib/domain/research/deidentify.js';

@@ -1,7 +1,8 @@
 /**
  * IndexedDB {@link LedgerStore} on `idb`. One object store per concern; every append is
- * one readwrite transaction over blocks and heads, committed with `durability: 'strict'`
- * by default so an acknowledged append survives a reload, a closed tab or a crash.
+ * one readwrite transaction over blocks, heads and the batch's meta. Every write (append,
+ * meta, checkpoints, evidence) commits with `durability: 'strict'` by default and resolves
+ * on `complete`, so an acknowledged write survives a reload, a closed tab or a power cut.
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { AuthorId, BlockId, Head } from '../types.js';
@@ -43,7 +44,7 @@ const MIGRATIONS: ((db: IDBPDatabase<LedgerDB>, tx: UpgradeTx) => void)[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface IndexedDBStoreOptions {
-	/** 'strict' (default) flushes to disk before an append resolves; 'relaxed' is faster but may lose the last appends on a crash. */
+	/** 'strict' (default) flushes to disk before a write resolves; 'relaxed' is faster but may lose the last writes on a crash (bulk imports, benchmarks). */
 	durability?: 'strict' | 'relaxed';
 }
 
@@ -79,7 +80,7 @@ export class IndexedDBStore implements LedgerStore {
 	async append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}): Promise<void> {
 		const metaEntries = Object.entries(meta);
 		if (blocks.length === 0 && metaEntries.length === 0) return;
-		const tx = this.db.transaction(['blocks', 'heads', 'meta'], 'readwrite', { durability: this.durability });
+		const tx = this.#writeTransaction(['blocks', 'heads', 'meta']);
 		const store = tx.objectStore('blocks');
 		const heads = tx.objectStore('heads');
 		const newest = new Map<AuthorId, StoredBlock>();
@@ -106,6 +107,16 @@ export class IndexedDBStore implements LedgerStore {
 			}
 			throw error;
 		}
+	}
+
+	#writeTransaction<Names extends StoreNames<LedgerDB>[]>(stores: Names) {
+		return this.db.transaction(stores, 'readwrite', { durability: this.durability });
+	}
+
+	/** One write in its own transaction, resolved once the transaction is durable (idb's shortcuts resolve at the request). */
+	async #writeOne(store: StoreNames<LedgerDB>, write: (tx: IDBPTransaction<LedgerDB, StoreNames<LedgerDB>[], 'readwrite'>) => Promise<unknown>) {
+		const tx = this.#writeTransaction([store]);
+		await Promise.all([write(tx), tx.done]);
 	}
 
 	get(id: BlockId) {
@@ -139,8 +150,8 @@ export class IndexedDBStore implements LedgerStore {
 		return this.db.count('blocks');
 	}
 
-	async putEvidence(evidence: Evidence) {
-		await this.db.put('evidence', evidence);
+	putEvidence(evidence: Evidence) {
+		return this.#writeOne('evidence', (tx) => tx.objectStore('evidence').put(evidence));
 	}
 
 	evidence() {
@@ -151,12 +162,12 @@ export class IndexedDBStore implements LedgerStore {
 		return (await this.db.get('meta', key)) as T | undefined;
 	}
 
-	async putMeta(key: string, value: unknown) {
-		await this.db.put('meta', value, key);
+	putMeta(key: string, value: unknown) {
+		return this.#writeOne('meta', (tx) => tx.objectStore('meta').put(value, key));
 	}
 
-	async putCheckpoint(checkpoint: Checkpoint) {
-		await this.db.put('checkpoints', { ...checkpoint, position: [checkpoint.position[0], checkpoint.position[1]] });
+	putCheckpoint(checkpoint: Checkpoint) {
+		return this.#writeOne('checkpoints', (tx) => tx.objectStore('checkpoints').put({ ...checkpoint, position: [checkpoint.position[0], checkpoint.position[1]] }));
 	}
 
 	async checkpointAtOrBefore(position: OrderKey | null) {
@@ -165,8 +176,8 @@ export class IndexedDBStore implements LedgerStore {
 		return cursor?.value;
 	}
 
-	async dropCheckpointsAfter(position: OrderKey) {
-		await this.db.delete('checkpoints', IDBKeyRange.lowerBound([position[0], position[1]], true));
+	dropCheckpointsAfter(position: OrderKey) {
+		return this.#writeOne('checkpoints', (tx) => tx.objectStore('checkpoints').delete(IDBKeyRange.lowerBound([position[0], position[1]], true)));
 	}
 
 	async close() {

@@ -1,6 +1,6 @@
 /**
- * The acceptance suite every {@link LedgerStore} must pass, run against the in-memory
- * store in Node and the IndexedDB store in real Chromium. Imports vitest: use from tests only.
+ * The acceptance suite every {@link LedgerStore} must pass, run against the in-memory and
+ * file stores and IndexedDB (fake-indexeddb in Node, and real Chromium). Imports vitest: use from tests only.
  */
 import { describe, expect, it } from 'vitest';
 import type { AuthorId, BlockId } from '../types.js';
@@ -126,6 +126,17 @@ export function runStoreAcceptance(name: string, harness: StoreHarness): void {
 				expect((await again.ordered(null, 100)).map((r) => r.id)).toEqual(rows.map((r) => r.id));
 				expect((await again.heads()).length).toBe(3);
 				expect((await again.checkpointAtOrBefore(null))?.count).toBe(4);
+				await again.close();
+			});
+
+			it('stores a block once when two appends of it race, and still opens afterwards', async () => {
+				const store = await harness.create();
+				const results = await Promise.allSettled([store.append([row(1, 0, 0)], { n: 1 }), store.append([row(1, 0, 0)], { n: 2 })]);
+				expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+				const kept = results[0]!.status === 'fulfilled' ? 1 : 2;
+				const again = await reopen(store);
+				expect(await again.count()).toBe(1);
+				expect(await again.getMeta('n')).toBe(kept);
 				await again.close();
 			});
 		}

@@ -11,7 +11,7 @@ import { newPatientKey } from '../records/card.js';
 import { categoryOf, type ClinicalResource } from '../records/fhir.js';
 import { PatientSession } from '../records/patient.js';
 import type { StudyRecord } from './fold.js';
-import { seededRng } from './laplace.js';
+import { seededRng } from './seeded-rng.js';
 import { syntheticPatient } from './synthetic.js';
 
 export async function writeSyntheticCohort(ledger: Ledger, book: RecordBook, input: { count: number; consenting: number; study: StudyRecord | null; seed: number; now?: number }): Promise<{ patients: number; consented: number }> {

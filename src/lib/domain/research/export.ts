@@ -9,10 +9,23 @@ import { CODE_SYSTEMS } from './facts.js';
 import type { Combined, CombinedCell } from './query.js';
 import type { ExtractRow } from './extract.js';
 
-const csvField = (v: string | number) => {
-	const s = String(v);
-	return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
+/** Text a spreadsheet would run as a formula (OWASP "CSV injection"): `=`, `+`, `-`, `@`, tab, CR first. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV field. A number is written as itself (a negative number keeps its `-`: a
+ * spreadsheet reads `-3.5` as a number, not a formula). Text that a spreadsheet would
+ * take for a formula gets a leading `'` and quotes, so it opens as the text it is: labels
+ * and codes come from clinics' records, which any member can write.
+ */
+export function csvField(value: string | number): string {
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value)) throw new Error(`csv: ${value} is not a number a spreadsheet can hold`);
+		return String(value);
+	}
+	if (FORMULA_START.test(value)) return `"'${value.replaceAll('"', '""')}"`;
+	return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
 const csv = (lines: (string | number)[][]) => lines.map((l) => l.map(csvField).join(',')).join('\n') + '\n';
 
 /** How a combined cell is written: the number, marked when some clinic hid its part. */
@@ -24,7 +37,7 @@ export function cellText(cell: CombinedCell): string {
 /** A combined answer as CSV (tables with their margins). */
 export function combinedCsv(result: Combined): string {
 	if (result.kind === 'count') return csv([['count', 'clinics', 'noisy'], [cellText(result.count), result.clinics, String(result.noisy)]]);
-	if (result.kind === 'mean') return csv([['n', 'mean', 'clinics', 'noisy'], [cellText(result.n), result.mean === null ? '' : result.mean.toFixed(3), result.clinics, String(result.noisy)]]);
+	if (result.kind === 'mean') return csv([['n', 'mean', 'clinics', 'noisy'], [cellText(result.n), result.mean === null ? '' : Number(result.mean.toFixed(3)), result.clinics, String(result.noisy)]]);
 	return csv([
 		['', ...result.cols, 'total'],
 		...result.rows.map((r, i) => [r, ...result.cells[i]!.map(cellText), cellText(result.rowTotals[i]!)]),

@@ -5,7 +5,7 @@
  * returns only that. The researcher combines the clinics' answers ({@link combine}).
  */
 import { ageAt, factsOf, timeOf, type Facts, type PatientRecords, type Sex } from './facts.js';
-import { laplace, noisyCount, type Rng } from './laplace.js';
+import { noisyCount, noisySum, secureRng, type Rng } from './laplace.js';
 import { MIN_CELL, suppressCount, suppressTable, type PublishedTable, type Table } from './suppression.js';
 
 /** Who is in the cohort. Every given criterion must hold. */
@@ -50,7 +50,7 @@ export interface AnswerOptions {
 	now: number;
 	/** Differential privacy: total ε this answer may spend (absent: exact answer with suppression only). */
 	epsilon?: number;
-	/** Required with `epsilon`: the noise source (a clinic seeds it from crypto randomness). */
+	/** The noise source; `crypto.getRandomValues` when absent. Only tests inject another. */
 	rng?: Rng;
 }
 
@@ -186,16 +186,17 @@ export function cohortOf(patients: Iterable<PatientRecords>, consented: (patient
  * `consented` says took part (consent is checked here, before anything is read).
  */
 export function answerQuery(patients: Iterable<PatientRecords>, consented: (patient: string) => boolean, spec: QuerySpec, options: AnswerOptions): Answer {
-	const { epsilon, rng } = options;
+	const { epsilon } = options;
 	const noisy = epsilon !== undefined;
-	if (noisy && (!(epsilon > 0) || !rng)) throw new Error('epsilon: a positive ε needs a noise source');
+	if (noisy && !(epsilon > 0)) throw new Error('epsilon: expected a positive ε');
+	const rng = options.rng ?? secureRng();
 	const members = cohortOf(patients, consented, spec.cohort, options.now);
 	const measure = spec.measure;
 	switch (measure.kind) {
 		case 'extract':
 			throw new Error('measure: an extract is not an aggregate (extract.ts answers it)');
 		case 'count': {
-			const count = noisy ? noisyCount(rng!, members.length, epsilon!) : members.length;
+			const count = noisy ? noisyCount(rng, members.length, epsilon!) : members.length;
 			return { kind: 'count', count: suppressCount(count), noisy };
 		}
 		case 'mean': {
@@ -205,8 +206,8 @@ export function answerQuery(patients: Iterable<PatientRecords>, consented: (pati
 			if (noisy) {
 				// Half of ε for the count, half for the clamped sum (sensitivity: the largest |value|).
 				const clamped = values.map((v) => Math.min(measure.hi, Math.max(measure.lo, v)));
-				n = noisyCount(rng!, n, epsilon! / 2);
-				const sum = clamped.reduce((a, b) => a + b, 0) + laplace(rng!, Math.max(Math.abs(measure.lo), Math.abs(measure.hi)) / (epsilon! / 2));
+				n = noisyCount(rng, n, epsilon! / 2);
+				const sum = noisySum(rng, clamped.reduce((a, b) => a + b, 0), Math.max(Math.abs(measure.lo), Math.abs(measure.hi)), epsilon! / 2);
 				mean = n > 0 ? Math.min(measure.hi, Math.max(measure.lo, sum / n)) : null;
 			} else mean = n > 0 ? values.reduce((a, b) => a + b, 0) / n : null;
 			const shown = suppressCount(n);
@@ -215,8 +216,8 @@ export function answerQuery(patients: Iterable<PatientRecords>, consented: (pati
 		case 'histogram':
 		case 'crosstab': {
 			const table = measure.kind === 'histogram' ? tabulate(null, measure.dimension, members, spec.cohort) : tabulate(measure.rows, measure.cols, members, spec.cohort);
-			// Each patient is in exactly one cell, so noise of scale 1/ε per cell is ε-DP for the whole table; margins are sums of noisy cells.
-			const cells = noisy ? table.cells.map((line) => line.map((v) => noisyCount(rng!, v, epsilon!))) : table.cells;
+			// Each patient is in exactly one cell, so geometric noise with ε per cell is ε-DP for the whole table; margins are sums of noisy cells.
+			const cells = noisy ? table.cells.map((line) => line.map((v) => noisyCount(rng, v, epsilon!))) : table.cells;
 			return { kind: 'table', table: suppressTable({ ...table, cells }), noisy };
 		}
 	}

@@ -31,7 +31,7 @@ const resultContext = (net: string, query: QueryRecord): RecordContext => ({ net
  * consent for the study is in force at the query's time are looked at), then the query
  * runs over what this node can read. Ages are taken at the query's time.
  */
-export function answerAtClinic(input: { study: StudyRecord; query: QueryRecord; access: AccessState; patients: Iterable<PatientRecords>; studyKey: Uint8Array | null; rng: Rng }): ClinicAnswer {
+export function answerAtClinic(input: { study: StudyRecord; query: QueryRecord; access: AccessState; patients: Iterable<PatientRecords>; studyKey: Uint8Array | null; rng?: Rng }): ClinicAnswer {
 	const { study, query } = input;
 	if (query.status !== 'accepted') throw new Error(`query: refused (${query.reason})`);
 	const consented = consentedPatients(study, input.access, query.time);
@@ -40,7 +40,7 @@ export function answerAtClinic(input: { study: StudyRecord; query: QueryRecord; 
 		if (!input.studyKey) throw new Error('study key: this node holds no key for this study, so it cannot write pseudonyms');
 		return { kind: 'extract', extract: extractRows(input.patients, (p) => consented.has(p), spec.cohort, input.studyKey, query.time, { k: study.k }) };
 	}
-	return answerQuery(input.patients, (p) => consented.has(p), spec, { now: query.time, ...(query.epsilon > 0 ? { epsilon: query.epsilon / 1000, rng: input.rng } : {}) });
+	return answerQuery(input.patients, (p) => consented.has(p), spec, { now: query.time, ...(query.epsilon > 0 ? { epsilon: query.epsilon / 1000 } : {}), ...(input.rng ? { rng: input.rng } : {}) });
 }
 
 /** `answer` sealed for the study's researcher. */

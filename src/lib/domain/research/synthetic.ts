@@ -6,7 +6,8 @@
 import type { Condition, Encounter, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { toHex } from '$lib/core/index.js';
 import { CODE_SYSTEMS, type PatientRecords } from './facts.js';
-import { seededRng, type Rng } from './laplace.js';
+import type { Rng } from './laplace.js';
+import { seededRng } from './seeded-rng.js';
 
 export const SYNTHETIC_CONDITIONS = [
 	{ code: '44054006', display: 'Type 2 diabetes mellitus' },
