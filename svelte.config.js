@@ -3,6 +3,8 @@ import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
 import { parseOriginList } from './server/origins.js';
 import { LOCAL_SIGNALING_SOURCES } from './server/security-headers.js';
 
+/** @typedef {NonNullable<NonNullable<import('@sveltejs/kit').KitConfig['csp']>['directives']>['connect-src']} ConnectSources */
+
 /** @type {import('@sveltejs/kit').Config} */
 export default {
 	preprocess: vitePreprocess(),
@@ -21,7 +23,7 @@ export default {
 				'script-src': ['self'],
 				'style-src': ['self', 'unsafe-inline'],
 				'img-src': ['self', 'data:', 'blob:'],
-				'connect-src': ['self', ...LOCAL_SIGNALING_SOURCES, ...parseOriginList(process.env.SIGNALING_ORIGINS, ['ws:', 'wss:'], 'SIGNALING_ORIGINS')],
+				'connect-src': /** @type {ConnectSources} */ (['self', ...LOCAL_SIGNALING_SOURCES, ...parseOriginList(process.env.SIGNALING_ORIGINS, ['ws:', 'wss:'], 'SIGNALING_ORIGINS')]),
 				'worker-src': ['self'],
 				'object-src': ['none'],
 				'base-uri': ['self'],

@@ -124,7 +124,7 @@ export function createStaticHandler(root, { signalingOrigins = [] } = {}) {
 		}
 		return appPolicy.policy;
 	};
-	/** @type {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>} */
+	/** @type {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<unknown>} */
 	const serve = async (req, res) => {
 		if (req.method !== 'GET' && req.method !== 'HEAD') {
 			res.setHeader('Allow', 'GET, HEAD');
