@@ -5,12 +5,23 @@
 // (server/signaling.js) is attached to the same server at /signaling, so a clinic runs
 // one process, one port, both on 127.0.0.1.
 //
-// CLI: `node server/start.js` (PORT from the environment, default 5173).
+// Any web page open in a clinic's browser can send requests to 127.0.0.1, so the server
+// expects hostile input: header timeouts against slow clients, a connection cap, no
+// socket or URL error that can reach the process, and the relay's own limits
+// (server/signaling.js).
+//
+// CLI: `node server/start.js`. Environment: PORT (default 5173); RELAY_ORIGINS, web page
+// origins of other servers allowed to use this relay (e.g. `https://clinic.example`,
+// needed behind a reverse proxy); SIGNALING_ORIGINS, signaling servers besides this one
+// that the served app may connect to (e.g. `wss://relay.example`); both separated by
+// spaces or commas.
 import { appendFileSync, createReadStream, mkdirSync, writeFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseOriginList } from './origins.js';
+import { BASE_HEADERS, pagePolicy } from './security-headers.js';
 import { attachSignaling } from './signaling.js';
 
 const HOST = '127.0.0.1';
@@ -42,13 +53,12 @@ const CONTENT_TYPES = {
 	'.wasm': 'application/wasm'
 };
 
-/** Headers on every response: no sniffing, no framing, no referrer leaking a record's URL. */
-const BASE_HEADERS = {
-	'X-Content-Type-Options': 'nosniff',
-	'X-Frame-Options': 'DENY',
-	'Referrer-Policy': 'no-referrer',
-	'Cross-Origin-Opener-Policy': 'same-origin'
-};
+/** Slow-client limits (ms): a request's headers, a whole request, and how often both are checked. */
+export const DEFAULT_HEADERS_TIMEOUT = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT = 30_000;
+const TIMEOUT_CHECK_INTERVAL = 1_000;
+/** Open sockets the server accepts at once (browsers keep about 6 per page). */
+const MAX_SOCKETS = 1024;
 
 /**
  * @param {import('node:http').ServerResponse} res
@@ -56,7 +66,7 @@ const BASE_HEADERS = {
  * @param {string} message
  */
 function sendText(res, status, message) {
-	res.writeHead(status, { ...BASE_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(message) });
+	res.writeHead(status, { ...BASE_HEADERS, 'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'", 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(message) });
 	res.end(message);
 }
 
@@ -96,19 +106,36 @@ async function fileStat(file) {
 /**
  * Request handler serving the static files of `root`, with the SPA fallback: a path that
  * names no file (and has no file extension) gets `index.html`, and the client router
- * takes it from there.
+ * takes it from there. Every response carries the app's Content-Security-Policy
+ * (security-headers.js), with `signalingOrigins` allowed in `connect-src`.
  * @param {string} root
+ * @param {{ signalingOrigins?: readonly string[] }} [options]
  * @returns {import('node:http').RequestListener}
  */
-export function createStaticHandler(root) {
+export function createStaticHandler(root, { signalingOrigins = [] } = {}) {
 	const base = resolve(root);
 	const fallback = join(base, 'index.html');
-	return async (req, res) => {
+	/** The policy of index.html, for the files it loads (a worker runs under its script's policy). */
+	let appPolicy = { mtimeMs: -1, policy: pagePolicy('', signalingOrigins).policy };
+	/** @param {import('node:fs').Stats} info */
+	const policyFor = async (info) => {
+		if (info.mtimeMs !== appPolicy.mtimeMs) {
+			appPolicy = { mtimeMs: info.mtimeMs, policy: pagePolicy(await readFile(fallback, 'utf8'), signalingOrigins).policy };
+		}
+		return appPolicy.policy;
+	};
+	/** @type {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<unknown>} */
+	const serve = async (req, res) => {
 		if (req.method !== 'GET' && req.method !== 'HEAD') {
 			res.setHeader('Allow', 'GET, HEAD');
 			return sendText(res, 405, 'Method not allowed\n');
 		}
-		const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+		let pathname;
+		try {
+			pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+		} catch {
+			return sendText(res, 400, 'Bad request\n');
+		}
 		let file = resolveInside(base, pathname);
 		if (file === null) return sendText(res, 404, 'Not found\n');
 		let info = await fileStat(file);
@@ -123,17 +150,28 @@ export function createStaticHandler(root) {
 			if (!info) return sendText(res, 500, 'The app is not built: run `npx vite build`\n');
 		}
 		const immutable = pathname.startsWith('/_app/immutable/');
-		res.writeHead(200, {
+		const headers = {
 			...BASE_HEADERS,
 			'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-			'Content-Length': info.size,
 			// Hashed bundles never change; everything else is revalidated so an update is picked up.
 			'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache'
-		});
+		};
+		if (extname(file).toLowerCase() === '.html') {
+			const page = pagePolicy(await readFile(file, 'utf8'), signalingOrigins);
+			const body = Buffer.from(page.html);
+			res.writeHead(200, { ...headers, 'Content-Security-Policy': page.policy, 'Content-Length': body.length });
+			return res.end(req.method === 'HEAD' ? undefined : body);
+		}
+		const appInfo = await fileStat(fallback);
+		res.writeHead(200, { ...headers, 'Content-Security-Policy': appInfo ? await policyFor(appInfo) : appPolicy.policy, 'Content-Length': info.size });
 		if (req.method === 'HEAD') return res.end();
 		const stream = createReadStream(file);
 		stream.on('error', () => res.destroy());
 		stream.pipe(res);
+	};
+	// A file removed or unreadable between stat and read must not become an unhandled rejection.
+	return (req, res) => {
+		serve(req, res).catch(() => (res.headersSent ? res.destroy() : sendText(res, 500, 'Internal error\n')));
 	};
 }
 
@@ -165,22 +203,51 @@ async function listen(server, port) {
 }
 
 /**
- * Starts the clinic's server on 127.0.0.1.
- * @param {{port?: number, root?: string, capture?: string}} [options] `port` defaults to 5173 (0: any free
- *   port); `root` to the build/ directory next to this file's parent; `capture`: a file that
- *   receives every signaling message relayed, one per line (tests check it holds no record data).
- * @returns {Promise<{url: string, port: number, signalingUrl: string, server: import('node:http').Server, signaling: {close(): void, stats(): {connections: number, topics: number}}, close: () => Promise<void>}>}
+ * @typedef {{
+ *   port?: number,
+ *   root?: string,
+ *   capture?: string,
+ *   relayOrigins?: readonly string[],
+ *   signalingOrigins?: readonly string[],
+ *   maxConnections?: number,
+ *   maxConnectionsPerAddress?: number,
+ *   headersTimeout?: number,
+ *   requestTimeout?: number
+ * }} ServerOptions
+ * `port` defaults to 5173 (0: any free port); `root` to the build/ directory next to this
+ * file's parent; `capture`: a file that receives every signaling message relayed, one per
+ * line (tests check it holds no record data). `relayOrigins`: page origins of other
+ * servers allowed to use the relay; `signalingOrigins`: signaling servers the served app
+ * may reach besides its own. `maxConnections`, `maxConnectionsPerAddress`: the relay's
+ * WebSocket limits (server/signaling.js). `headersTimeout`, `requestTimeout` (ms): how long
+ * a client may take to send a request's headers, and the whole request.
  */
-export async function startServer({ port = DEFAULT_PORT, root = fileURLToPath(new URL('../build', import.meta.url)), capture } = {}) {
+
+/**
+ * Starts the clinic's server on 127.0.0.1.
+ * @param {ServerOptions} [options]
+ * @returns {Promise<{url: string, port: number, signalingUrl: string, server: import('node:http').Server, signaling: ReturnType<typeof attachSignaling>, close: () => Promise<void>}>}
+ */
+export async function startServer(options = {}) {
+	const { port = DEFAULT_PORT, root = fileURLToPath(new URL('../build', import.meta.url)), capture, relayOrigins = [], signalingOrigins = [], headersTimeout = DEFAULT_HEADERS_TIMEOUT, requestTimeout = DEFAULT_REQUEST_TIMEOUT } = options;
 	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port: expected 0-65535, got ${port}`);
-	const server = createServer(createStaticHandler(root));
+	const server = createServer({ headersTimeout, requestTimeout: Math.max(requestTimeout, headersTimeout), connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL, headersTimeout) }, createStaticHandler(root, { signalingOrigins }));
+	server.maxConnections = MAX_SOCKETS;
 	if (capture) {
 		mkdirSync(dirname(capture), { recursive: true });
 		writeFileSync(capture, '');
 	}
 	const onRelay = capture ? (/** @type {string} */ raw) => appendFileSync(capture, `${raw}\n`) : undefined;
-	const signaling = attachSignaling(server, { path: SIGNALING_PATH, ...(onRelay ? { onRelay } : {}) });
+	const signaling = attachSignaling(server, {
+		path: SIGNALING_PATH,
+		allowedOrigins: relayOrigins,
+		...(onRelay ? { onRelay } : {}),
+		...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+		...(options.maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress: options.maxConnectionsPerAddress } : {})
+	});
 	const actual = await listen(server, port);
+	// From now on a failed accept (EMFILE: out of file descriptors) is reported, not thrown.
+	server.on('error', (error) => console.error(`server: ${error.message}`));
 	return {
 		url: `http://${HOST}:${actual}/`,
 		port: actual,
@@ -208,7 +275,15 @@ async function main() {
 		process.exit(1);
 	}
 	const capture = process.env.SIGNALING_CAPTURE || undefined;
-	const { url, port, signalingUrl, close } = await startServer({ port: requested, root, ...(capture ? { capture } : {}) });
+	let relayOrigins, signalingOrigins;
+	try {
+		relayOrigins = parseOriginList(process.env.RELAY_ORIGINS, ['http:', 'https:'], 'RELAY_ORIGINS');
+		signalingOrigins = parseOriginList(process.env.SIGNALING_ORIGINS, ['ws:', 'wss:'], 'SIGNALING_ORIGINS');
+	} catch (error) {
+		console.error(/** @type {Error} */ (error).message);
+		process.exit(1);
+	}
+	const { url, port, signalingUrl, close } = await startServer({ port: requested, root, relayOrigins, signalingOrigins, ...(capture ? { capture } : {}) });
 	if (port !== requested) {
 		// Browsers keep data per origin, and the port is part of it: warn that this is not the usual address.
 		console.warn(`Port ${requested} is busy; using ${port}. The browser keeps a separate ledger and identity for each address.`);
