@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, fromHex, toHex, type CborValue } from '../../src/lib/core/index.js';
 import { decodeCanonicalReference } from '../../src/lib/core/codec.js';
+import { LedgerError } from '../../src/lib/core/errors.js';
 
 // RFC 8949 Appendix A examples that lie inside our subset: the canonical bytes must
 // round-trip exactly.
@@ -161,5 +162,74 @@ describe('own strict decoder agrees with the cborg reference', () => {
 			}),
 			{ numRuns: 3000 }
 		);
+	});
+});
+
+/** Runs `work` beneath `frames` extra stack frames, as a decoder deep in a caller's stack would. */
+function beneath(frames: number, work: () => void): void {
+	const descend = (left: number): number => (left === 0 ? (work(), 0) : descend(left - 1) + 1);
+	descend(frames);
+}
+
+/** Any UTF-16 string: code units drawn freely, so lone surrogates and valid pairs both occur. */
+const anyUnits = fc
+	.array(fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff })), { maxLength: 40 })
+	.map((units) => String.fromCharCode(...units));
+const wellFormed = (s: string) => !/[\ud800-\udfff]/u.test(s);
+/** The ASCII letters and a few non-ASCII characters, long texts are built by repeating one. */
+const LONG_LENGTHS = [100_000, 130_000, 1 << 20, 6 * 1024 * 1024 - 16];
+
+describe('long text and the encoder-decoder agreement', () => {
+	it.each(LONG_LENGTHS)('decodes an ASCII text and a map key of %i bytes, shallow and deep in the stack', (length) => {
+		const text = 'abcdefghijklmnopqrstuvwxyz'.repeat(Math.ceil(length / 26)).slice(0, length);
+		for (const value of [text, { [text]: 1 }, [0, text]] as CborValue[]) {
+			const bytes = encodeCanonical(value);
+			expect(decodeCanonical(bytes)).toEqual(value);
+			beneath(5_000, () => expect(decodeCanonical(bytes)).toEqual(value));
+		}
+	});
+
+	it('property: a long text of any characters decodes to itself at any stack depth', () => {
+		fc.assert(
+			fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 6 * 1024 * 1024 - 64 }), fc.nat({ max: 8_000 }), (piece, bytesWanted, frames) => {
+				const unitBytes = new TextEncoder().encode(piece).length;
+				const text = piece.repeat(Math.max(1, Math.floor(bytesWanted / unitBytes)));
+				const bytes = encodeCanonical(text);
+				beneath(frames, () => expect(decodeCanonical(bytes) === text).toBe(true));
+			}),
+			{ numRuns: 8 }
+		);
+	}, 60_000);
+
+	it('property: any string encodes iff it is well-formed UTF-16, and then decodes to itself; the refusal is a LedgerError', () => {
+		fc.assert(
+			fc.property(anyUnits, (s) => {
+				for (const value of [s, { [s === '__proto__' ? 'x' : s]: s }, [s]] as CborValue[]) {
+					let bytes: Uint8Array | undefined;
+					let refusal: unknown;
+					try {
+						bytes = encodeCanonical(value);
+					} catch (error) {
+						refusal = error;
+					}
+					if (wellFormed(s)) {
+						expect(refusal).toBeUndefined();
+						expect(decodeCanonical(bytes!)).toEqual(value);
+					} else {
+						expect(refusal).toBeInstanceOf(LedgerError);
+						expect((refusal as LedgerError).code).toBe('NON_CANONICAL');
+					}
+				}
+			}),
+			{ numRuns: 2_000 }
+		);
+	});
+
+	it('refuses a lone surrogate at encode instead of writing U+FFFD', () => {
+		for (const s of ['\ud800', 'a\udc00b', '\udbff', 'x\ud83d']) {
+			expect(() => encodeCanonical(s)).toThrow(LedgerError);
+			expect(() => encodeCanonical({ [s]: 1 })).toThrow(LedgerError);
+		}
+		expect(decodeCanonical(encodeCanonical('\ud83d\ude00'))).toBe('\ud83d\ude00');
 	});
 });
