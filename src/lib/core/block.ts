@@ -137,8 +137,6 @@ export interface OpenedBlock {
 	readonly signature: Uint8Array;
 	/** The author's public key, from the body. */
 	readonly author: Uint8Array;
-	/** Each body field's encoding, checked canonical; {@link readBlock} decodes them. */
-	readonly fields: ReadonlyMap<string, Uint8Array>;
 	readonly bytes: Uint8Array;
 }
 
@@ -167,7 +165,7 @@ export function openBlock(bytes: Uint8Array): OpenedBlock {
 	for (const key of fields.keys()) if (!BODY_KEYS.has(key)) fail('MALFORMED', `body: unknown field ${key}`);
 	const authorBytes = fields.get('author');
 	const author = hash32(authorBytes === undefined ? undefined : decodeCanonical(authorBytes), 'author');
-	return { id, body, signature, author, fields, bytes };
+	return { id, body, signature, author, bytes };
 }
 
 /**
@@ -176,8 +174,8 @@ export function openBlock(bytes: Uint8Array): OpenedBlock {
  */
 export function readBlock(opened: OpenedBlock): Block {
 	const { id, body, signature, author, bytes } = opened;
-	const value: { [key: string]: CborValue } = {};
-	for (const [key, encoded] of opened.fields) value[key] = decodeCanonical(encoded);
+	// One building pass over the whole body: openBlock checked it is a map of known fields.
+	const value = decodeCanonical(body) as { [key: string]: CborValue };
 	if (value.v !== BLOCK_VERSION) fail('MALFORMED', `v: unsupported version ${String(value.v)}`);
 	const seq = uint(value.seq, 'seq');
 	const clock = uint(value.clock, 'clock');

@@ -339,21 +339,21 @@ class StrictReader {
 		const start = this.pos;
 		const end = start + length;
 		this.pos = end;
-		let ascii = true;
-		for (let i = start; i < end; i++) {
-			if (b[i]! > 0x7f) {
-				ascii = false;
-				break;
-			}
-		}
-		if (ascii && length <= SHORT_ASCII) {
-			if (!build) return '';
+		if (length <= SHORT_ASCII) {
 			let out = '';
-			for (let i = start; i < end; i++) out += String.fromCharCode(b[i]!);
-			return out;
+			let ascii = true;
+			for (let i = start; i < end; i++) {
+				const c = b[i]!;
+				if (c > 0x7f) {
+					ascii = false;
+					break;
+				}
+				if (build) out += String.fromCharCode(c);
+			}
+			if (ascii) return out;
 		}
 		if (!build) {
-			if (ascii || isWellFormedUtf8(b, start, end)) return '';
+			if (isWellFormedUtf8(b, start, end)) return '';
 		} else {
 			// Long or non-ASCII text: the platform decoder, never an argument spread whose
 			// limit depends on the caller's stack.
