@@ -8,10 +8,14 @@
 //                              nesting, huge declared lengths, long texts; each forged,
 //                              with a forged signature, and signed) and on a valid 6 MiB
 //                              block: median of 5 runs per input, CPU time of the process
+//   decode_worst_before_signature_6mib_ms
+//                              the same over the unsigned inputs only (forged id, forged
+//                              signature, not a block): what anyone can make a node spend,
+//                              since their check stops at the hash or the signature
 //   decode_worst_6mib_heap_mb  the largest heap growth (JS heap + ArrayBuffers) measured
 //                              right after one such check, before any collection
 //   decode_valid_per_s         small valid blocks (a note, 12 transactions, nested data)
-//                              through decodeBlock, per second
+//                              through decodeBlock, per CPU second
 //
 // Baselines are the issue's figures for the decoder before the fix (the whole input
 // decoded before any check): 2.9 s and +383 MB for 6 MiB of empty maps, about 10 s and
@@ -50,10 +54,11 @@ try {
 	const net = 'ab'.repeat(32);
 
 	const inputs = (await hostileBlocks(signer)).map((input) => ({ ...input, expectOk: false }));
+	// Valid blocks of the full size: one long text (decoded by the platform), one attachment.
 	const long = await makeBlock(signer, { net, txs: [{ t: 'note', text: 'x'.repeat(core.MAX_BLOCK_BYTES - 400) }] });
-	inputs.push({ name: 'valid block, one 6 MiB text', bytes: long.bytes, expectOk: true });
+	inputs.push({ name: 'valid block, one 6 MiB text', variant: 'signed', bytes: long.bytes, expectOk: true });
 	const attachment = await makeBlock(signer, { net, txs: [{ t: 'attachment', data: new Uint8Array(core.MAX_BLOCK_BYTES - 400).fill(7) }] });
-	inputs.push({ name: 'valid block, one 6 MiB byte string', bytes: attachment.bytes, expectOk: true });
+	inputs.push({ name: 'valid block, one 6 MiB byte string', variant: 'signed', bytes: attachment.bytes, expectOk: true });
 
 	const rows = [];
 	for (const input of inputs) {
@@ -73,14 +78,13 @@ try {
 			heapMb = Math.max(heapMb, (heapBytes() - heapBefore) / MB);
 		}
 		if (verdict.ok !== input.expectOk) throw new Error(`${input.name}: expected ${input.expectOk ? 'accepted' : 'refused'}, got ${verdict.ok ? 'accepted' : verdict.code}`);
-		const row = { name: input.name, bytes: input.bytes.length, verdict: verdict.ok ? 'accepted' : verdict.code, cpuMs: median(cpus), wallMs: median(walls), heapMb };
+		const row = { name: input.name, signed: input.variant === 'signed', bytes: input.bytes.length, verdict: verdict.ok ? 'accepted' : verdict.code, cpuMs: median(cpus), wallMs: median(walls), heapMb };
 		rows.push(row);
 		log(`${row.name.padEnd(44)} ${(row.bytes / MB).toFixed(2)} MiB  ${row.verdict.padEnd(14)} ${row.cpuMs.toFixed(1).padStart(7)} ms CPU ${row.wallMs.toFixed(1).padStart(7)} ms wall ${row.heapMb.toFixed(1).padStart(6)} MB`);
 	}
 	const worstMs = rows.reduce((a, b) => (b.cpuMs > a.cpuMs ? b : a));
 	const worstHeap = rows.reduce((a, b) => (b.heapMb > a.heapMb ? b : a));
-	const refusedOnly = rows.filter((r) => r.verdict !== 'accepted');
-	const worstRefusal = refusedOnly.reduce((a, b) => (b.cpuMs > a.cpuMs ? b : a));
+	const worstUnsigned = rows.filter((r) => !r.signed).reduce((a, b) => (b.cpuMs > a.cpuMs ? b : a));
 
 	// Valid small blocks through decodeBlock: the everyday rate.
 	const small = [
@@ -90,22 +94,24 @@ try {
 	];
 	const count = quick ? 20_000 : 200_000;
 	const rates = [];
+	for (let i = 0; i < 5_000; i++) core.decodeBlock(small[i % small.length]);
 	for (let run = 0; run < (quick ? 1 : 3); run++) {
-		const started = performance.now();
+		const cpu = process.cpuUsage();
 		for (let i = 0; i < count; i++) core.decodeBlock(small[i % small.length]);
-		rates.push(count / ((performance.now() - started) / 1000));
+		const used = process.cpuUsage(cpu);
+		rates.push(count / ((used.user + used.system) / 1e6));
 	}
 	const rate = median(rates);
-	log(`valid small blocks: ${Math.round(rate)} decodeBlock/s (median of ${rates.length})`);
-	log(`worst: ${worstMs.cpuMs.toFixed(1)} ms CPU (${worstMs.name}); worst refusal ${worstRefusal.cpuMs.toFixed(1)} ms (${worstRefusal.name}); heap ${worstHeap.heapMb.toFixed(1)} MB (${worstHeap.name}); load ${loadavg()[0].toFixed(1)}`);
+	log(`valid small blocks: ${Math.round(rate)} decodeBlock per CPU second (median of ${rates.length})`);
+	log(`worst: ${worstMs.cpuMs.toFixed(1)} ms CPU (${worstMs.name}); worst before the signature ${worstUnsigned.cpuMs.toFixed(1)} ms (${worstUnsigned.name}); heap ${worstHeap.heapMb.toFixed(1)} MB (${worstHeap.name}); load ${loadavg()[0].toFixed(1)}`);
 
 	const sig = (v) => Number(v.toPrecision(4));
 	const metric = (name, value, unit, baseline, baselineName, goal, better) =>
 		console.log(JSON.stringify({ metric: name, value: sig(value), unit, baseline, baseline_name: baselineName, goal, better }));
 	metric('decode_worst_6mib_ms', worstMs.cpuMs, 'ms', BASELINE.maps.ms, 'decoder before the fix, 6 MiB of empty maps (10 s for empty byte strings)', GOALS.decode_worst_6mib_ms, 'lower');
 	metric('decode_worst_6mib_heap_mb', worstHeap.heapMb, 'MB', BASELINE.maps.heapMb, 'decoder before the fix, 6 MiB of empty maps (1.15 GB for empty byte strings)', GOALS.decode_worst_6mib_heap_mb, 'lower');
-	metric('decode_worst_refusal_6mib_ms', worstRefusal.cpuMs, 'ms', BASELINE.bytes.ms, 'decoder before the fix, 6 MiB of empty byte strings', GOALS.decode_worst_6mib_ms, 'lower');
-	metric('decode_valid_per_s', rate, 'blocks/s', null, '', null, 'higher');
+	metric('decode_worst_before_signature_6mib_ms', worstUnsigned.cpuMs, 'ms', BASELINE.bytes.ms, 'decoder before the fix, 6 MiB of empty byte strings', GOALS.decode_worst_6mib_ms, 'lower');
+	metric('decode_valid_per_s', rate, 'blocks/s', 99_500, 'decoder before the fix, same blocks, measured side by side once (per CPU second)', null, 'higher');
 } finally {
 	await vite.close();
 }
