@@ -101,9 +101,9 @@ const PROTO_KEY = Uint8Array.of(0x69, ...new TextEncoder().encode('__proto__'));
 /** Limits on one decode. */
 export interface DecodeLimits {
 	/**
-	 * Most items the input may hold, counting every value and every map key. A longer
-	 * input is refused (`MALFORMED`) once the budget runs out, so no more than this many
-	 * values are ever built, whatever the input claims.
+	 * Most items the input may hold, counting every value and every map key. An input
+	 * with more is refused (`MALFORMED`) as soon as a head declares them, so no more than
+	 * this many values are ever built, whatever the input claims.
 	 */
 	readonly maxItems?: number;
 }
