@@ -6,10 +6,15 @@
  *
  * Body keys: v, net (absent in genesis), author, seq, prev (absent at seq 0), deps,
  * clock, time, txs. See docs/block-format.md for the byte layout.
+ *
+ * Decoding is in two steps so that an unsigned input costs little whatever it holds:
+ * {@link openBlock} checks the bytes (canonical, a bounded number of items, the author)
+ * building no value of the body, which is enough to check the hash and the signature;
+ * {@link readBlock} then builds the values and checks the block's shape.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, fromHex, toHex, utf8 } from './bytes.js';
-import { decodeCanonical, encodeCanonical, type CborValue } from './codec.js';
+import { fromHex, toHex, utf8 } from './bytes.js';
+import { decodeCanonical, encodeCanonical, scanCanonicalMap, type CborValue } from './codec.js';
 import type { Signer } from './crypto/verifier.js';
 import { LedgerError } from './errors.js';
 import type { AuthorId, Block, BlockId, Tx } from './types.js';
@@ -24,12 +29,20 @@ export const BLOCK_DOMAIN = utf8('clinic-ledger/block/v1');
 export const MAX_BLOCK_BYTES = 6 * 1024 * 1024;
 export const MAX_DEPS = 16;
 export const MAX_TXS = 1000;
+/**
+ * Most items (values and map keys, at any depth) in one body. Building a value costs far
+ * more than its bytes (an empty map is 1 byte on the wire, about 60 in memory), so the
+ * count is bounded, not only the size: 1000 transactions of 260 items each, several times
+ * the largest written so far (a contract deployment, about 250).
+ */
+export const MAX_BODY_ITEMS = 262_144;
 /** Type names: lower case, dotted, so they sort and display predictably. */
 const TX_TYPE = /^[a-z][a-z0-9]*(\.[a-z][a-z0-9-]*)*$/;
 
 /** The id of a body: sha256 over the domain tag and the body bytes. */
 export function hashBody(body: Uint8Array): Uint8Array {
-	return sha256(concatBytes(BLOCK_DOMAIN, body));
+	// Incremental: a 6 MiB body is hashed without a second copy of it.
+	return sha256.create().update(BLOCK_DOMAIN).update(body).digest();
 }
 
 /** What a caller provides to make a block; the author comes from the signer. */
@@ -114,25 +127,56 @@ function hash32(value: CborValue | undefined, field: string): Uint8Array {
 const BODY_KEYS = new Set(['v', 'net', 'author', 'seq', 'prev', 'deps', 'clock', 'time', 'txs']);
 
 /**
- * Strictly decodes a wire block: size, canonical CBOR (outer and body), and shape.
- * Does not check the hash or signature (see `validateBlock`). Throws {@link LedgerError}.
+ * A wire block checked as far as the bytes allow without building the body's values:
+ * what the hash and signature checks need.
  */
-export function decodeBlock(bytes: Uint8Array): Block {
+export interface OpenedBlock {
+	/** The id the block claims (not yet checked against the body). */
+	readonly id: Uint8Array;
+	readonly body: Uint8Array;
+	readonly signature: Uint8Array;
+	/** The author's public key, from the body. */
+	readonly author: Uint8Array;
+	readonly bytes: Uint8Array;
+}
+
+/**
+ * The checks on a wire block that build nothing of its body: size, canonical CBOR
+ * (outer and body, with at most {@link MAX_BODY_ITEMS} items), the outer shape, known
+ * body fields and a 32-byte author. One pass over the bytes, one copy of the body, no
+ * allocation that grows with the number of items. Throws {@link LedgerError}.
+ */
+export function openBlock(bytes: Uint8Array): OpenedBlock {
 	if (!(bytes instanceof Uint8Array)) fail('MALFORMED', 'block must be a Uint8Array');
 	if (bytes.length > MAX_BLOCK_BYTES) fail('TOO_LARGE', `${bytes.length} bytes > ${MAX_BLOCK_BYTES}`);
-	const outer = decodeCanonical(bytes);
+	const outer = decodeCanonical(bytes, { maxItems: 4 });
 	if (!Array.isArray(outer) || outer.length !== 3) fail('MALFORMED', 'block must be [id, body, signature]');
 	const [idBytes, body, signature] = outer;
 	const id = hash32(idBytes, 'id');
 	if (!(body instanceof Uint8Array)) fail('MALFORMED', 'body must be a byte string');
 	if (!(signature instanceof Uint8Array) || signature.length !== 64) fail('MALFORMED', 'signature: expected 64 bytes');
-	const value = decodeCanonical(body);
-	if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) {
-		fail('MALFORMED', 'body must be a map');
+	let fields: Map<string, Uint8Array>;
+	try {
+		fields = scanCanonicalMap(body, { maxItems: MAX_BODY_ITEMS, maxEntries: BODY_KEYS.size });
+	} catch (error) {
+		if (error instanceof LedgerError && error.code === 'MALFORMED') fail('MALFORMED', `body: ${error.detail}`);
+		throw error;
 	}
-	for (const key of Object.keys(value)) if (!BODY_KEYS.has(key)) fail('MALFORMED', `body: unknown field ${key}`);
+	for (const key of fields.keys()) if (!BODY_KEYS.has(key)) fail('MALFORMED', `body: unknown field ${key}`);
+	const authorBytes = fields.get('author');
+	const author = hash32(authorBytes === undefined ? undefined : decodeCanonical(authorBytes), 'author');
+	return { id, body, signature, author, bytes };
+}
+
+/**
+ * Builds the block from an opened one and checks its shape: field types, `prev` iff
+ * `seq > 0`, deps, transactions, the genesis form. Throws {@link LedgerError}.
+ */
+export function readBlock(opened: OpenedBlock): Block {
+	const { id, body, signature, author, bytes } = opened;
+	// One building pass over the whole body: openBlock checked it is a map of known fields.
+	const value = decodeCanonical(body) as { [key: string]: CborValue };
 	if (value.v !== BLOCK_VERSION) fail('MALFORMED', `v: unsupported version ${String(value.v)}`);
-	const author = hash32(value.author, 'author');
 	const seq = uint(value.seq, 'seq');
 	const clock = uint(value.clock, 'clock');
 	const time = uint(value.time, 'time');
@@ -173,7 +217,10 @@ export function decodeBlock(bytes: Uint8Array): Block {
 	};
 }
 
-/** True when the id carried by the block is the hash of its body. */
-export function hashMatches(block: Block): boolean {
-	return toHex(hashBody(block.body)) === block.id;
+/**
+ * Strictly decodes a wire block: size, canonical CBOR (outer and body), and shape.
+ * Does not check the hash or signature (see `checkIntrinsic`). Throws {@link LedgerError}.
+ */
+export function decodeBlock(bytes: Uint8Array): Block {
+	return readBlock(openBlock(bytes));
 }

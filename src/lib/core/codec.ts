@@ -4,15 +4,19 @@
  * arrays, maps with text keys, booleans and null. No floats, tags, undefined, bigints or
  * indefinite lengths.
  *
- * Encoding is cborg's (RFC 8949 options). Decoding is our own single-pass strict reader:
- * every deterministic-encoding rule is checked on the bytes. The cborg decode +
- * re-encode check it replaced is kept as `decodeCanonicalReference`, and property tests
- * assert both accept and refuse the same inputs. One value has exactly one accepted
- * encoding.
+ * Encoding is cborg's (RFC 8949 options), after a check that the value is inside the
+ * subset. Decoding is our own single-pass strict reader: every deterministic-encoding rule
+ * is checked on the bytes, with no recursion or argument list that grows with the input,
+ * an optional budget of items, and a mode that checks without building anything
+ * (`scanCanonicalMap`), so what a hostile input costs is bounded by its length. The cborg
+ * decode + re-encode check it replaced is kept as `decodeCanonicalReference`, and property
+ * tests assert both accept and refuse the same inputs. One value has exactly one accepted
+ * encoding, and the encoder and decoder accept the same values.
  */
 import { decode, encode, rfc8949EncodeOptions } from 'cborg';
 import { bytesEqual } from './bytes.js';
 import { LedgerError } from './errors.js';
+import { isWellFormedUtf8 } from './utf8.js';
 
 /** A value that has a canonical encoding. */
 export type CborValue =
@@ -38,10 +42,20 @@ const DECODE_OPTIONS = {
 /** Nesting deeper than this is refused: no legitimate ledger value needs it. */
 export const MAX_DEPTH = 32;
 
+/**
+ * A lone surrogate has no UTF-8 encoding: an encoder would write U+FFFD in its place and
+ * the decoded value would differ from the one signed, so it is refused instead.
+ */
+function checkText(text: string, path: string): void {
+	if (!text.isWellFormed()) throw new LedgerError('NON_CANONICAL', `${path}: text with a lone surrogate has no UTF-8 encoding`);
+}
+
 function checkValue(value: unknown, depth: number, path: string): void {
 	if (depth > MAX_DEPTH) throw new LedgerError('MALFORMED', `${path}: nested deeper than ${MAX_DEPTH}`);
 	switch (typeof value) {
 		case 'string':
+			checkText(value, path);
+			return;
 		case 'boolean':
 			return;
 		case 'number':
@@ -60,6 +74,7 @@ function checkValue(value: unknown, depth: number, path: string): void {
 			}
 			for (const [key, item] of Object.entries(value)) {
 				if (key === '__proto__') throw new LedgerError('MALFORMED', `${path}: key __proto__ is not allowed`);
+				checkText(key, `${path} key`);
 				checkValue(item, depth + 1, `${path}.${key}`);
 			}
 			return;
@@ -78,17 +93,42 @@ export function encodeCanonical(value: CborValue): Uint8Array {
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const TWO_32 = 2 ** 32;
+/** Texts up to this many ASCII bytes are built by hand: cheaper than a TextDecoder call for short keys. */
+const SHORT_ASCII = 32;
+/** The encoded key `__proto__` (head 0x69: text of 9 bytes), refused: it would set the prototype. */
+const PROTO_KEY = Uint8Array.of(0x69, ...new TextEncoder().encode('__proto__'));
+
+/** Limits on one decode. */
+export interface DecodeLimits {
+	/**
+	 * Most items the input may hold, counting every value and every map key. An input
+	 * with more is refused (`MALFORMED`) as soon as a head declares them, so no more than
+	 * this many values are ever built, whatever the input claims.
+	 */
+	readonly maxItems?: number;
+}
 
 /**
- * A single-pass strict decoder for the subset: every rule of the deterministic encoding is
+ * A single-pass strict reader for the subset: every rule of the deterministic encoding is
  * checked on the bytes themselves (shortest heads, definite lengths, map keys as text in
  * strictly increasing encoded order, valid UTF-8, no floats, tags or undefined), so no
- * second encoding pass is needed. Measured against cborg decode + re-encode in
- * docs/benchmarks.md; the encoder stays cborg's.
+ * second encoding pass is needed. `item` builds the value; `skip` checks the same rules
+ * and builds nothing, so checking an input costs no allocation whatever it holds.
  */
 class StrictReader {
 	pos = 0;
-	constructor(private readonly bytes: Uint8Array) {}
+	/** The argument of the head last read by {@link #head}. */
+	#arg = 0;
+	#itemsLeft: number;
+
+	constructor(
+		private readonly bytes: Uint8Array,
+		private readonly maxItems = Infinity
+	) {
+		// The top-level item is the first spent.
+		this.#itemsLeft = maxItems - 1;
+		if (this.#itemsLeft < 0) throw new LedgerError('MALFORMED', `more than ${maxItems} items`);
+	}
 
 	#fail(detail: string): never {
 		throw new LedgerError('NON_CANONICAL', `at byte ${this.pos}: ${detail}`);
@@ -96,6 +136,12 @@ class StrictReader {
 
 	#need(n: number): void {
 		if (this.pos + n > this.bytes.length) this.#fail('truncated');
+	}
+
+	/** Takes `n` items from the budget before any of them is read or allocated. */
+	#spend(n: number): void {
+		this.#itemsLeft -= n;
+		if (this.#itemsLeft < 0) throw new LedgerError('MALFORMED', `more than ${this.maxItems} items`);
 	}
 
 	/** The argument of a head, checked to be in its shortest form. */
@@ -135,25 +181,37 @@ class StrictReader {
 		this.#fail(`reserved additional information ${info}`);
 	}
 
-	item(depth: number): CborValue {
+	/**
+	 * Reads one head at nesting `depth` and returns its major type, leaving its argument in
+	 * {@link #arg}. The simple values false, true and null come back as major 7 with their
+	 * additional information (20, 21, 22) as the argument; every other simple value, float
+	 * and tag is refused here.
+	 */
+	#head(depth: number): number {
 		if (depth > MAX_DEPTH) throw new LedgerError('MALFORMED', `nested deeper than ${MAX_DEPTH}`);
 		this.#need(1);
 		const head = this.bytes[this.pos++]!;
 		const major = head >> 5;
 		const info = head & 31;
 		if (major === 7) {
-			if (info === 20) return false;
-			if (info === 21) return true;
-			if (info === 22) return null;
-			this.#fail(info === 23 ? 'undefined' : info >= 25 && info <= 27 ? 'floats are not allowed' : 'unsupported simple value');
+			if (info < 20 || info > 22) this.#fail(info === 23 ? 'undefined' : info >= 25 && info <= 27 ? 'floats are not allowed' : 'unsupported simple value');
+			this.#arg = info;
+			return 7;
 		}
 		if (major === 6) this.#fail('tags are not allowed');
-		const arg = this.#argument(info);
+		this.#arg = this.#argument(info);
+		if (major === 1 && this.#arg >= Number.MAX_SAFE_INTEGER) this.#fail('integer beyond -2^53');
+		return major;
+	}
+
+	/** Reads and builds one item. */
+	item(depth: number): CborValue {
+		const major = this.#head(depth);
+		const arg = this.#arg;
 		switch (major) {
 			case 0:
 				return arg;
 			case 1:
-				if (arg >= Number.MAX_SAFE_INTEGER) this.#fail('integer beyond -2^53');
 				return -1 - arg;
 			case 2: {
 				this.#need(arg);
@@ -164,59 +222,157 @@ class StrictReader {
 				return out;
 			}
 			case 3:
-				return this.#text(arg);
+				return this.#text(arg, true);
 			case 4: {
 				// Each item needs at least one byte: refuse absurd lengths before allocating.
 				this.#need(arg);
+				this.#spend(arg);
 				const out: CborValue[] = new Array(arg);
 				for (let i = 0; i < arg; i++) out[i] = this.item(depth + 1);
 				return out;
 			}
-			default: {
+			case 5: {
 				this.#need(arg * 2);
+				this.#spend(arg * 2);
 				const out: { [key: string]: CborValue } = {};
 				let previousStart = -1;
 				let previousEnd = -1;
 				for (let i = 0; i < arg; i++) {
 					const keyStart = this.pos;
-					this.#need(1);
-					const keyHead = this.bytes[this.pos++]!;
-					if (keyHead >> 5 !== 3) this.#fail('map keys must be text');
-					const key = this.#text(this.#argument(keyHead & 31));
-					const keyEnd = this.pos;
-					if (previousStart >= 0 && compareRanges(this.bytes, previousStart, previousEnd, keyStart, keyEnd) >= 0) {
-						this.#fail('map keys out of order or repeated');
-					}
-					if (key === '__proto__') throw new LedgerError('MALFORMED', 'key __proto__ is not allowed');
+					const key = this.#key(previousStart, previousEnd, true);
 					previousStart = keyStart;
-					previousEnd = keyEnd;
+					previousEnd = this.pos;
 					out[key] = this.item(depth + 1);
 				}
 				return out;
 			}
+			default:
+				return arg === 20 ? false : arg === 21 ? true : null;
 		}
 	}
 
-	#text(length: number): string {
-		this.#need(length);
-		const start = this.pos;
-		this.pos += length;
-		// ASCII fast path: most keys and many values.
-		let ascii = true;
-		for (let i = start; i < this.pos; i++) {
-			if (this.bytes[i]! > 0x7f) {
-				ascii = false;
-				break;
+	/** Refuses input left over after the item. */
+	end(): void {
+		if (this.pos !== this.bytes.length) throw new LedgerError('NON_CANONICAL', `${this.bytes.length - this.pos} trailing bytes`);
+	}
+
+	/**
+	 * Reads a map at the top level, checking each value with {@link skip}, and returns its
+	 * keys with views of their values' bytes; null, once the item is checked, when it is not
+	 * a map.
+	 */
+	fields(maxEntries: number): Map<string, Uint8Array> | null {
+		this.#need(1);
+		if (this.bytes[this.pos]! >> 5 !== 5) {
+			this.skip(0);
+			return null;
+		}
+		this.#head(0);
+		const entries = this.#arg;
+		this.#need(entries * 2);
+		this.#spend(entries * 2);
+		if (entries > maxEntries) throw new LedgerError('MALFORMED', `more than ${maxEntries} fields`);
+		const out = new Map<string, Uint8Array>();
+		let previousStart = -1;
+		let previousEnd = -1;
+		for (let i = 0; i < entries; i++) {
+			const keyStart = this.pos;
+			const key = this.#key(previousStart, previousEnd, true);
+			previousStart = keyStart;
+			previousEnd = this.pos;
+			this.skip(1);
+			out.set(key, this.bytes.subarray(previousEnd, this.pos));
+		}
+		return out;
+	}
+
+	/** Checks one item like {@link item} does, building nothing. */
+	skip(depth: number): void {
+		const major = this.#head(depth);
+		const arg = this.#arg;
+		if (major === 2) {
+			this.#need(arg);
+			this.pos += arg;
+		} else if (major === 3) {
+			this.#text(arg, false);
+		} else if (major === 4) {
+			this.#need(arg);
+			this.#spend(arg);
+			for (let i = 0; i < arg; i++) this.skip(depth + 1);
+		} else if (major === 5) {
+			this.#need(arg * 2);
+			this.#spend(arg * 2);
+			let previousStart = -1;
+			let previousEnd = -1;
+			for (let i = 0; i < arg; i++) {
+				const keyStart = this.pos;
+				this.#key(previousStart, previousEnd, false);
+				previousStart = keyStart;
+				previousEnd = this.pos;
+				this.skip(depth + 1);
 			}
 		}
-		if (ascii) return String.fromCharCode.apply(null, this.bytes.subarray(start, this.pos) as unknown as number[]);
-		try {
-			return utf8Fatal.decode(this.bytes.subarray(start, this.pos));
-		} catch {
-			this.pos = start;
-			this.#fail('invalid UTF-8 in text');
-		}
 	}
+
+	/**
+	 * Reads one map key: text, strictly after the previous key (encoded bytes
+	 * `[previousStart, previousEnd)`, none when -1) in bytewise order, and not `__proto__`.
+	 * Returns the key's text when `build`, else an empty string.
+	 */
+	#key(previousStart: number, previousEnd: number, build: boolean): string {
+		const keyStart = this.pos;
+		this.#need(1);
+		const keyHead = this.bytes[this.pos++]!;
+		if (keyHead >> 5 !== 3) this.#fail('map keys must be text');
+		const key = this.#text(this.#argument(keyHead & 31), build);
+		if (previousStart >= 0 && compareRanges(this.bytes, previousStart, previousEnd, keyStart, this.pos) >= 0) {
+			this.#fail('map keys out of order or repeated');
+		}
+		if (rangeEquals(this.bytes, keyStart, this.pos, PROTO_KEY)) throw new LedgerError('MALFORMED', 'key __proto__ is not allowed');
+		return key;
+	}
+
+	/** Reads `length` bytes of text, checked to be UTF-8; the string itself only when `build`. */
+	#text(length: number, build: boolean): string {
+		this.#need(length);
+		const b = this.bytes;
+		const start = this.pos;
+		const end = start + length;
+		this.pos = end;
+		if (length <= SHORT_ASCII) {
+			let out = '';
+			let ascii = true;
+			for (let i = start; i < end; i++) {
+				const c = b[i]!;
+				if (c > 0x7f) {
+					ascii = false;
+					break;
+				}
+				if (build) out += String.fromCharCode(c);
+			}
+			if (ascii) return out;
+		}
+		if (!build) {
+			if (isWellFormedUtf8(b, start, end)) return '';
+		} else {
+			// Long or non-ASCII text: the platform decoder, never an argument spread whose
+			// limit depends on the caller's stack.
+			try {
+				return utf8Fatal.decode(b.subarray(start, end));
+			} catch {
+				// Refused below, pointing at the text.
+			}
+		}
+		this.pos = start;
+		this.#fail('invalid UTF-8 in text');
+	}
+}
+
+/** True when `b[start, end)` holds exactly the bytes of `other`. */
+function rangeEquals(b: Uint8Array, start: number, end: number, other: Uint8Array): boolean {
+	if (end - start !== other.length) return false;
+	for (let i = 0; i < other.length; i++) if (b[start + i] !== other[i]) return false;
+	return true;
 }
 
 /** Bytewise comparison of two ranges of one buffer. */
@@ -232,13 +388,30 @@ function compareRanges(b: Uint8Array, aStart: number, aEnd: number, cStart: numb
 /**
  * Decodes `bytes`, accepting only the canonical encoding of the decoded value.
  * Throws a {@link LedgerError} with code `NON_CANONICAL` otherwise (`MALFORMED` for
- * nesting deeper than {@link MAX_DEPTH} or a `__proto__` key).
+ * nesting deeper than {@link MAX_DEPTH}, a `__proto__` key, or more items than
+ * `limits.maxItems`).
  */
-export function decodeCanonical(bytes: Uint8Array): CborValue {
-	const reader = new StrictReader(bytes);
+export function decodeCanonical(bytes: Uint8Array, limits: DecodeLimits = {}): CborValue {
+	const reader = new StrictReader(bytes, limits.maxItems);
 	const value = reader.item(0);
-	if (reader.pos !== bytes.length) throw new LedgerError('NON_CANONICAL', `${bytes.length - reader.pos} trailing bytes`);
+	reader.end();
 	return value;
+}
+
+/**
+ * Checks that `bytes` is the canonical encoding of one map without building any of its
+ * values, and returns each key with a view of its value's encoding (decode one with
+ * {@link decodeCanonical} when it is needed). Costs one pass over the bytes and no
+ * allocation beyond the returned keys and views, whatever the input holds. Throws like
+ * {@link decodeCanonical}, and `MALFORMED` when the input is canonical but not a map or
+ * has more than `maxEntries` keys.
+ */
+export function scanCanonicalMap(bytes: Uint8Array, limits: { maxItems: number; maxEntries: number }): Map<string, Uint8Array> {
+	const reader = new StrictReader(bytes, limits.maxItems);
+	const fields = reader.fields(limits.maxEntries);
+	reader.end();
+	if (fields === null) throw new LedgerError('MALFORMED', 'expected a map');
+	return fields;
 }
 
 /** The previous decoder (cborg strict decode + re-encode check), kept as the reference in tests and benchmarks. */

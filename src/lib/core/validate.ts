@@ -1,14 +1,14 @@
 /**
  * Block validation, cheap to expensive, each failure a stable reason code:
- * size → strict decode → hash → signature → network → author chain → deps → clock →
- * membership at the block's causal position → transaction rules.
+ * size → strict canonical check → hash → signature → shape → network → author chain →
+ * deps → clock → membership at the block's causal position → transaction rules.
  *
  * The steps up to "network" need nothing but the bytes ({@link checkIntrinsic}); the rest
  * ask a {@link ValidationContext} about blocks already accepted ({@link checkInContext}).
  * The ledger runs the first part for a whole batch in parallel, then the second in order.
  */
-import { decodeBlock, hashMatches } from './block.js';
-import { fromHex } from './bytes.js';
+import { hashBody, openBlock, readBlock, type OpenedBlock } from './block.js';
+import { bytesEqual, toHex } from './bytes.js';
 import type { Verifier } from './crypto/verifier.js';
 import { LedgerError, type ReasonCode } from './errors.js';
 import type { AuthorId, Block, BlockId } from './types.js';
@@ -46,15 +46,24 @@ export interface ValidationContext {
 	voidReason?(block: Block, fork: BlockId | undefined): Promise<string | undefined>;
 }
 
+/**
+ * Which block a refusal is about: the id and author it claims. A block refused for its
+ * hash or signature is never built, so this is all a refusal can carry.
+ */
+export interface BlockRef {
+	readonly id: BlockId;
+	readonly author: AuthorId;
+}
+
 export type ValidationResult =
 	/**
 	 * `void`: the block is kept (honest blocks may build on it) but its transactions have
 	 * no effect; the text says why. `fork`: another block at the same (author, seq) is held.
 	 */
 	| { ok: true; block: Block; void?: string; fork?: BlockId }
-	| { ok: false; code: ReasonCode; detail: string; block?: Block; missing?: BlockId[] };
+	| { ok: false; code: ReasonCode; detail: string; block?: BlockRef; missing?: BlockId[] };
 
-const reject = (code: ReasonCode, detail: string, block?: Block, missing?: BlockId[]): ValidationResult => ({
+const reject = (code: ReasonCode, detail: string, block?: BlockRef, missing?: BlockId[]): ValidationResult => ({
 	ok: false,
 	code,
 	detail,
@@ -64,24 +73,40 @@ const reject = (code: ReasonCode, detail: string, block?: Block, missing?: Block
 
 /**
  * Everything that depends on the bytes alone: size, canonical decoding, hash, signature,
- * network. `net` is this network's id.
+ * shape, network. `net` is this network's id.
+ *
+ * The hash and the signature are checked on the raw body before any of its values is
+ * built, so an unsigned input costs one pass over its bytes, one hash and at most one
+ * verification, whatever it holds (docs/validation.md).
  */
 export async function checkIntrinsic(bytes: Uint8Array, net: BlockId, verifier: Verifier): Promise<ValidationResult> {
+	let opened: OpenedBlock;
+	try {
+		opened = openBlock(bytes);
+	} catch (error) {
+		return refusal(error);
+	}
+	const claimed: BlockRef = { id: toHex(opened.id) as BlockId, author: toHex(opened.author) as AuthorId };
+	if (!bytesEqual(hashBody(opened.body), opened.id)) return reject('BAD_HASH', 'the id is not the hash of the body', claimed);
+	if (!(await verifier.verify(opened.signature, opened.id, opened.author))) {
+		return reject('BAD_SIGNATURE', `signature does not verify for author ${claimed.author.slice(0, 12)}`, claimed);
+	}
 	let block: Block;
 	try {
-		block = decodeBlock(bytes);
+		block = readBlock(opened);
 	} catch (error) {
-		if (error instanceof LedgerError) return reject(error.code, error.detail);
-		return reject('MALFORMED', (error as Error).message);
-	}
-	if (!hashMatches(block)) return reject('BAD_HASH', 'the id is not the hash of the body', block);
-	if (!(await verifier.verify(block.signature, fromHex(block.id), fromHex(block.author)))) {
-		return reject('BAD_SIGNATURE', `signature does not verify for author ${block.author.slice(0, 12)}`, block);
+		return refusal(error, claimed);
 	}
 	if (block.net === null ? block.id !== net : block.net !== net) {
 		return reject('WRONG_NETWORK', `block belongs to network ${(block.net ?? block.id).slice(0, 12)}`, block);
 	}
 	return { ok: true, block };
+}
+
+/** A decoding failure as a refusal; anything but a {@link LedgerError} is a defect, reported as `MALFORMED`. */
+function refusal(error: unknown, claimed?: BlockRef): ValidationResult {
+	if (error instanceof LedgerError) return reject(error.code, error.detail, claimed);
+	return reject('MALFORMED', (error as Error).message, claimed);
 }
 
 /**
