@@ -182,4 +182,17 @@ describe('a junk or forged amendment never becomes a record’s current version'
 		expect(view.counted).toBe(1);
 		expect(view.setAside).toEqual([]);
 	});
+
+	it('a Patient record made up by a member who may not write demographics, ordered first, does not name the patient in the registry', async () => {
+		const s = await scene();
+		const unsalted = Object.fromEntries(Object.entries(s.person.put).filter(([field]) => field !== 'salt')) as Tx;
+		const made = await attackerBlock(s, 'clinic-c', [s.members], ownKeyAmendment(s.a.net, { ...unsalted, rid: crypto.getRandomValues(new Uint8Array(16)) }, demographics(s.p.id, 'Forged'), [s.p.id, authorOf('clinic-a')]));
+		expect(made.block.clock).toBeLessThan(s.base.find((b) => b.block.id === s.person.block)!.block.clock);
+		for (const order of [[made, ...s.base], [...s.base, made]]) {
+			const node = await joinNetwork(s.a.net, 'clinic-a', options);
+			for (const b of order) await node.receive([b.bytes]);
+			expect(node.pendingCount).toBe(0);
+			for (const keyring of [new Keyring(s.p.id, encryptionSecretKey(s.p.seed)), keyringOf('clinic-a')]) expect(JSON.stringify((await new RecordBook(node, keyring).demographics(NOW)).get(s.p.id))).toContain('Genuine');
+		}
+	});
 });

@@ -172,7 +172,10 @@ export class RecordBook {
 		let pending: { patient: string; rid: string; candidates: RecordVersion[]; at: number }[] = [];
 		for (const [patient, rids] of Object.entries(view.records.patients)) {
 			if (!accessBasis(view, this.keyring.self, patient, 'demographics', now)) continue;
-			const rid = rids.find((r) => view.records.records[r]!.category === 'demographics');
+			// A Patient record some writer wrote, before one nobody allowed wrote (which could be ordered first).
+			const written = (r: string) => view.records.records[r]!.versions.some((v) => mayWrite(patient, v.author, 'demographics'));
+			const demographic = rids.filter((r) => view.records.records[r]!.category === 'demographics');
+			const rid = demographic.find(written) ?? demographic[0];
 			if (!rid) continue;
 			// Newest first, as the chart judges them: versions by writers, or all when none is.
 			const versions = view.records.records[rid]!.versions;
