@@ -6,9 +6,10 @@
  *
  * A record's current version is its newest version that counts: written by a member the
  * patient let write that category (writers.ts) and, where this node may read the
- * category, one that opens (with the key its id commits to, keyring.ts). Anyone can append a `record.put` with an existing
- * record id, with the clock it likes; what does not count is set aside, shown in the
- * history, never current (docs/privacy.md, "Amendments").
+ * category, one that opens (with the key its id commits to, keyring.ts). Anyone can
+ * append a `record.put` with an existing record id, with the clock it likes; what does
+ * not count is set aside, shown in the history, never current (docs/privacy.md,
+ * "Amendments: who may write the current version").
  */
 import { decodeBlock, fromHex, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
 import type { AccessState } from '../privacy/access.js';
