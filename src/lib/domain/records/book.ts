@@ -3,6 +3,13 @@
  * resource (validated, sealed, appended), read a patient's chart (every record this node
  * may open, decrypted from its block; the others listed as sealed), list the patients
  * this node can name, and share keys the ledger says others should have.
+ *
+ * A record's current version is its newest version that counts: written by a member the
+ * patient let write that category (writers.ts) and, where this node may read the
+ * category, one that opens (with the key its id commits to, keyring.ts). Anyone can
+ * append a `record.put` with an existing record id, with the clock it likes; what does
+ * not count is set aside, shown in the history, never current (docs/privacy.md,
+ * "Amendments: who may write the current version").
  */
 import { decodeBlock, fromHex, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
 import type { AccessState } from '../privacy/access.js';
@@ -12,6 +19,7 @@ import { categoryOf, decodeResource, encodeResource, patientOf, validateResource
 import type { RecordsState, RecordVersion } from './fold.js';
 import { accessBasis, Keyring, NoAccessError, type RecordsView } from './keyring.js';
 import type { LogAction } from './txs.js';
+import { recordWriters, type MayWrite } from './writers.js';
 
 export class RecordInputError extends Error {
 	override readonly name = 'RecordInputError';
@@ -34,12 +42,34 @@ export interface VersionView extends RecordVersion {
 	readonly error?: string;
 }
 
+/** Why a version does not count: its author may not write the category, or it does not open with its key. */
+export type SetAsideReason = 'not-a-writer' | 'does-not-open';
+
 export interface RecordView {
 	readonly rid: string;
 	readonly patient: string;
 	readonly category: Category;
-	/** Oldest first; the last is current. */
+	/** The versions that count, oldest first; the last is current. When none counts, every version, as it is. */
 	readonly versions: readonly VersionView[];
+	/** Versions that do not count, in ledger order. */
+	readonly setAside: readonly (VersionView & { readonly why: SetAsideReason })[];
+}
+
+/** Why `version` of `record` does not count, or null when it does. `reads`: this node may read the category, so a version must open. */
+function setAsideReason(record: { patient: string; category: Category }, version: VersionView, mayWrite: MayWrite, reads: boolean): SetAsideReason | null {
+	if (!mayWrite(record.patient, version.author, record.category)) return 'not-a-writer';
+	return reads && version.sealed !== null ? 'does-not-open' : null;
+}
+
+/**
+ * Splits a record's versions into those that count and those set aside (with why). When
+ * no version counts, those by writers do (shown damaged); when none is by a writer, all.
+ */
+function judge(record: { patient: string; category: Category }, versions: readonly VersionView[], mayWrite: MayWrite, reads: boolean): Pick<RecordView, 'versions' | 'setAside'> {
+	const judged = versions.map((version) => ({ version, why: setAsideReason(record, version, mayWrite, reads) }));
+	const level = judged.some((j) => j.why === null) ? 'counts' : judged.some((j) => j.why === 'does-not-open') ? 'by-writer' : 'all';
+	const counts = (why: SetAsideReason | null) => why === null || (level === 'by-writer' && why === 'does-not-open') || level === 'all';
+	return { versions: judged.filter((j) => counts(j.why)).map((j) => j.version), setAside: judged.flatMap((j) => (j.why === null || counts(j.why) ? [] : [{ ...j.version, why: j.why }])) };
 }
 
 /** A read of decrypted data, to be logged on the ledger. */
@@ -105,6 +135,7 @@ export class RecordBook {
 		});
 		const reads: ReadEvent[] = [];
 		const basis = new Map<Category, boolean>();
+		const mayWrite = recordWriters(view);
 		const records = entries.map(([rid, r]): RecordView => {
 			let allowed = basis.get(r.category);
 			if (allowed === undefined) basis.set(r.category, (allowed = accessBasis(view, this.keyring.self, patient, r.category, now) !== null));
@@ -121,7 +152,7 @@ export class RecordBook {
 				}
 			});
 			if (versions.some((v) => v.resource)) reads.push({ patient, category: r.category, rid, action: 'read', at: now });
-			return { rid, patient, category: r.category, versions };
+			return { rid, patient, category: r.category, ...judge(r, versions, mayWrite, allowed) };
 		});
 		return { records, reads };
 	}
@@ -138,30 +169,44 @@ export class RecordBook {
 	 */
 	async demographics(now = Date.now()): Promise<Map<string, ClinicalResource>> {
 		const view = this.view();
-		const wanted: { patient: string; rid: string; version: RecordVersion }[] = [];
+		const mayWrite = recordWriters(view);
+		let pending: { patient: string; rid: string; candidates: RecordVersion[]; at: number }[] = [];
 		for (const [patient, rids] of Object.entries(view.records.patients)) {
 			if (!accessBasis(view, this.keyring.self, patient, 'demographics', now)) continue;
-			const rid = rids.find((r) => view.records.records[r]!.category === 'demographics');
-			if (rid) wanted.push({ patient, rid, version: view.records.records[rid]!.versions.at(-1)! });
+			// A Patient record some writer wrote, before one nobody allowed wrote (which could be ordered first).
+			const written = (r: string) => view.records.records[r]!.versions.some((v) => mayWrite(patient, v.author, 'demographics'));
+			const demographic = rids.filter((r) => view.records.records[r]!.category === 'demographics');
+			const rid = demographic.find(written) ?? demographic[0];
+			if (!rid) continue;
+			// Newest first, as the chart judges them: versions by writers, or all when none is.
+			const versions = view.records.records[rid]!.versions;
+			const byWriters = versions.filter((v) => mayWrite(patient, v.author, 'demographics'));
+			pending.push({ patient, rid, candidates: [...(byWriters.length > 0 ? byWriters : versions)].reverse(), at: 0 });
 		}
 		const out = new Map<string, ClinicalResource>();
-		const missing = wanted.filter((w) => {
-			const cached = this.#demographics.get(`${w.version.block}/${w.rid}`);
-			if (cached) out.set(w.patient, cached);
-			return !cached;
-		});
-		const stored = await this.ledger.store.getMany(missing.map((w) => w.version.block as BlockId));
-		missing.forEach((w, i) => {
-			const bytes = stored[i]?.bytes;
-			if (!bytes) return;
-			try {
-				const resource = decodeResource(this.keyring.openVersion(view, w.rid, w.version, bytes));
-				this.#demographics.set(`${w.version.block}/${w.rid}`, resource);
-				out.set(w.patient, resource);
-			} catch {
-				// Sealed for this node or damaged: the registry shows the patient as sealed.
-			}
-		});
+		// Every patient's newest candidate in one read; an older one only where the newer does not open.
+		while (pending.length > 0) {
+			const missing = pending.filter((w) => {
+				const cached = this.#demographics.get(`${w.candidates[w.at]!.block}/${w.rid}`);
+				if (cached) out.set(w.patient, cached);
+				return !cached;
+			});
+			const stored = await this.ledger.store.getMany(missing.map((w) => w.candidates[w.at]!.block as BlockId));
+			pending = [];
+			missing.forEach((w, i) => {
+				const version = w.candidates[w.at]!;
+				const bytes = stored[i]?.bytes;
+				try {
+					if (!bytes) throw new EnvelopeError('the block is missing from this browser');
+					const resource = decodeResource(this.keyring.openVersion(view, w.rid, version, bytes));
+					this.#demographics.set(`${version.block}/${w.rid}`, resource);
+					out.set(w.patient, resource);
+				} catch {
+					// Sealed for this node or damaged: try the version before; with none, the registry shows the patient as sealed.
+					if (w.at + 1 < w.candidates.length) pending.push({ ...w, at: w.at + 1 });
+				}
+			});
+		}
 		return out;
 	}
 

@@ -2,6 +2,9 @@
  * The research fold: studies, their approvals, study keys, consents, queries with the
  * budget they spend, and the sealed results, in ledger order on every node.
  *
+ * Every study key wrap is kept, not the first per member: an admin could otherwise write
+ * bogus wraps early (its clock is its parents' plus one) and lock members out of the key.
+ *
  * Budget: rules cannot see this state, so a `study.query` that would take the study past
  * its budget (or breaks the study's terms) is accepted on the ledger but recorded here as
  * refused, with why; clinic nodes answer accepted queries only, and the app refuses
@@ -13,6 +16,11 @@ import type { Category } from '../privacy/envelope.js';
 import { parseQuerySpec } from './spec.js';
 import type { KeyWrap, SealedResult, StudyInput } from './study.js';
 
+/** A study key wrapped for a member, and who wrote the wrap (hex member key). */
+export interface StudyKeyWrap extends KeyWrap {
+	by: string;
+}
+
 /** A registered study: what the researcher registered ({@link StudyInput}) and what the ledger adds. */
 export interface StudyRecord extends StudyInput {
 	id: string;
@@ -20,8 +28,8 @@ export interface StudyRecord extends StudyInput {
 	registered: number;
 	/** Approving admins and when. */
 	approvals: Record<string, number>;
-	/** The study key wrapped for clinic members (the first wrap for a member wins). */
-	keys: Record<string, KeyWrap>;
+	/** Every wrap of a study key for each clinic member, in ledger order: a bogus one cannot hide the genuine one (keys.ts picks). */
+	keys: Record<string, StudyKeyWrap[]>;
 	/** ε spent by accepted queries (thousandths). */
 	spent: number;
 	/** Grant ids the patient put towards this study, by patient key. */
@@ -71,7 +79,7 @@ export function queryRefusal(study: StudyRecord | undefined, author: string, spe
 
 export const researchFold: Fold<ResearchState> = {
 	name: 'research',
-	version: 1,
+	version: 2,
 	init: () => ({ studies: {}, queries: {} }),
 	apply(state, block: Block) {
 		for (const tx of block.txs) {
@@ -106,8 +114,8 @@ export const researchFold: Fold<ResearchState> = {
 					if (!study || block.time >= study.ends) break;
 					study.approvals[block.author] ??= block.time;
 					for (const [member, w] of Object.entries(tx.keys as Record<string, Record<string, Uint8Array>>)) {
-						if (member === study.researcher || study.keys[member]) continue;
-						study.keys[member] = { eph: copyBytes(w.eph!), nonce: copyBytes(w.nonce!), wrapped: copyBytes(w.wrapped!) };
+						if (member === study.researcher) continue;
+						(study.keys[member] ??= []).push({ eph: copyBytes(w.eph!), nonce: copyBytes(w.nonce!), wrapped: copyBytes(w.wrapped!), ...(w.kid ? { kid: copyBytes(w.kid) } : {}), by: block.author });
 					}
 					break;
 				}
@@ -162,7 +170,7 @@ export const researchFold: Fold<ResearchState> = {
 				...s,
 				categories: [...s.categories],
 				approvals: { ...s.approvals },
-				keys: Object.fromEntries(Object.entries(s.keys).map(([m, w]) => [m, { ...w }])),
+				keys: Object.fromEntries(Object.entries(s.keys).map(([m, wraps]) => [m, wraps.map((w) => ({ ...w }))])),
 				consents: Object.fromEntries(Object.entries(s.consents).map(([p, g]) => [p, [...g]])),
 				consentedAt: { ...s.consentedAt },
 				queries: [...s.queries]

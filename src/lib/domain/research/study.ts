@@ -6,8 +6,9 @@
  *   for exact answers with suppression only), k for extracts and whether row-level
  *   extracts are asked for.
  * - `study.approve` (admin): this admin's clinic takes part. It may carry the study key
- *   (pseudonyms are keyed with it) wrapped for clinic members; never for a researcher,
- *   patient or payer, so the researcher cannot recompute a pseudonym from a patient key.
+ *   (pseudonyms are keyed with it) wrapped for clinic members, each wrap with the key's
+ *   id (a commitment to the key, keys.ts); never for a researcher, patient or payer, so
+ *   the researcher cannot recompute a pseudonym from a patient key.
  * - `study.consent` (any member writes it; the patient signs it, like consent.grant):
  *   links the patient's research grant (purpose 'research', grantee the researcher) to
  *   the study. Withdrawal is `consent.revoke` of that grant: from then on the patient is
@@ -90,11 +91,13 @@ export interface KeyWrap {
 	eph: Uint8Array;
 	nonce: Uint8Array;
 	wrapped: Uint8Array;
+	/** The key's id, a commitment to it (keys.ts `studyKeyId`); absent in approvals written before key ids. */
+	kid?: Uint8Array;
 }
 
 export function approveStudyTx(study: string, keys: Record<string, KeyWrap> = {}): Tx {
 	const wraps: Record<string, CborValue> = {};
-	for (const [member, w] of Object.entries(keys)) wraps[member] = { eph: w.eph, nonce: w.nonce, wrapped: w.wrapped };
+	for (const [member, w] of Object.entries(keys)) wraps[member] = { eph: w.eph, nonce: w.nonce, wrapped: w.wrapped, ...(w.kid ? { kid: w.kid } : {}) };
 	return { t: 'study.approve', study: fromHex(study), keys: wraps };
 }
 
@@ -114,7 +117,8 @@ export const studyApproveRule: TxRule = {
 			const role = roster.get(member as AuthorId);
 			if (role === undefined || !KEY_HOLDER_ROLES.includes(role)) return `keys.${member.slice(0, 8)}: the study key goes to clinic members only (admin, clinician, peer), not ${role ?? 'non-members'}`;
 			const m = w as Record<string, CborValue>;
-			if (m === null || typeof m !== 'object' || !bytes(m.eph, 32) || !bytes(m.nonce, 24) || !bytes(m.wrapped, 48) || Object.keys(m).length !== 3) return `keys.${member.slice(0, 8)}: expected {eph, nonce, wrapped}`;
+			if (m === null || typeof m !== 'object' || !bytes(m.eph, 32) || !bytes(m.nonce, 24) || !bytes(m.wrapped, 48) || Object.keys(m).length !== (m.kid === undefined ? 3 : 4)) return `keys.${member.slice(0, 8)}: expected {eph, nonce, wrapped, kid}`;
+			if (m.kid !== undefined && !bytes(m.kid, 16)) return `keys.${member.slice(0, 8)}.kid: expected the 16-byte key id`;
 		}
 		return null;
 	}
