@@ -86,11 +86,25 @@ function invariantIssues(value: unknown, path: string, issues: FhirIssue[]): voi
 	for (const [k, v] of Object.entries(value)) invariantIssues(v, `${path}.${k}`, issues);
 }
 
-/** `Patient.name[0].family` from the validator → `<root>.name[0].family`. */
-function pathOf(expression: string | undefined, root: string): string {
+/**
+ * `Observation.effective[x]` from the validator → `<root>.effectiveDateTime`: the JSON path
+ * of the element, a choice element named by the key the resource actually uses.
+ */
+function pathOf(expression: string | undefined, root: string, resource: Record<string, unknown>): string {
 	if (!expression) return root;
-	const dot = expression.indexOf('.');
-	return dot < 0 ? root : `${root}${expression.slice(dot)}`;
+	const segments = expression.split('.').slice(1);
+	let at: unknown = resource;
+	let path = root;
+	for (const segment of segments) {
+		const m = /^([^[]+?)(\[x\])?((?:\[\d+\])*)$/.exec(segment);
+		if (!m) return `${path}.${segments.slice(segments.indexOf(segment)).join('.')}`;
+		let name = m[1]!;
+		if (m[2] && isObject(at)) name = Object.keys(at).find((k) => k.startsWith(name) && /^[A-Z]/.test(k.slice(name.length))) ?? `${name}[x]`;
+		path += `.${name}${m[3]}`;
+		at = isObject(at) ? at[name] : undefined;
+		for (const index of m[3]!.match(/\d+/g) ?? []) at = Array.isArray(at) ? at[Number(index)] : undefined;
+	}
+	return path;
 }
 
 /**
@@ -102,10 +116,10 @@ export function r4Issues(resource: unknown, root = '$'): FhirIssue[] {
 	if (!isObject(resource) || typeof resource.resourceType !== 'string') return [{ path: `${root}.resourceType`, message: 'is required' }];
 	ensureIndexed();
 	try {
-		for (const issue of medplumValidate(resource as unknown as Resource)) if (issue.severity === 'error' || issue.severity === 'fatal') issues.push({ path: pathOf(issue.expression?.[0], root), message: issue.details?.text ?? 'is invalid' });
+		for (const issue of medplumValidate(resource as unknown as Resource)) if (issue.severity === 'error' || issue.severity === 'fatal') issues.push({ path: pathOf(issue.expression?.[0], root, resource), message: issue.details?.text ?? 'is invalid' });
 	} catch (error) {
 		if (!(error instanceof OperationOutcomeError)) issues.push({ path: root, message: `could not be validated: ${(error as Error).message}` });
-		else for (const issue of error.outcome.issue ?? []) if (issue.severity === 'error' || issue.severity === 'fatal') issues.push({ path: pathOf(issue.expression?.[0], root), message: issue.details?.text ?? 'is invalid' });
+		else for (const issue of error.outcome.issue ?? []) if (issue.severity === 'error' || issue.severity === 'fatal') issues.push({ path: pathOf(issue.expression?.[0], root, resource), message: issue.details?.text ?? 'is invalid' });
 	}
 	invariantIssues(resource, root, issues);
 	return issues;
