@@ -81,6 +81,14 @@ export interface ImportPlan {
 	/** Entries already on the ledger exactly as they are: not written again. */
 	readonly unchanged: number;
 	readonly total: number;
+	/** What each entry becomes, by entry index (null: left out): the answer to a transaction. */
+	readonly outcomes: (EntryOutcome | null)[];
+}
+
+export interface EntryOutcome {
+	/** `Type/id` on the ledger. */
+	readonly ref: string;
+	readonly outcome: 'create' | 'update' | 'unchanged';
 }
 
 /** What an entry becomes, once its id on the ledger is decided. */
@@ -166,7 +174,7 @@ function withSource(resource: Json, source: string): Json {
 export function planImport(input: string | unknown, options: { known?: KnownRecords } = {}): ImportPlan {
 	const known = options.known ?? EMPTY_KNOWN;
 	const warnings: FhirIssue[] = [];
-	const refused = (issues: FhirIssue[]): ImportPlan => ({ patients: [], directory: [], issues, warnings: [], counts: {}, skipped: 0, unchanged: 0, total: 0 });
+	const refused = (issues: FhirIssue[]): ImportPlan => ({ patients: [], directory: [], issues, warnings: [], counts: {}, skipped: 0, unchanged: 0, total: 0, outcomes: [] });
 	let bundle: unknown = input;
 	if (typeof input === 'string') {
 		const parsed = parseJson(input, MAX_BUNDLE_CHARS);
@@ -284,6 +292,7 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 	const directory: Json[] = [];
 	const counts: Record<string, number> = {};
 	let unchanged = 0;
+	const outcomes: (EntryOutcome | null)[] = targets.map(() => null);
 	for (const target of targets) {
 		if (!target) continue;
 		const resource = rewritten.get(target.index)!;
@@ -292,8 +301,10 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 		if (restrictedWithoutTopic(resource)) warnings.push({ path: `${root}.meta.security`, message: `is restricted without naming a topic: stored under ${categories.get(target.index)}; grant that category with care` });
 		if (target.known && target.known.digest === digestOfResource(resource as unknown as ClinicalResource)) {
 			unchanged++;
+			outcomes[target.index] = { ref: target.ref, outcome: 'unchanged' };
 			continue;
 		}
+		outcomes[target.index] = { ref: target.ref, outcome: target.known ? 'update' : 'create' };
 		counts[target.type] = (counts[target.type] ?? 0) + 1;
 		if (target.kind === 'directory') {
 			directory.push(resource);
@@ -309,7 +320,7 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 		planned.records.push({ rid: target.kind === 'patient' ? (target.known?.rid ?? random(16)) : target.id, resource: resource as unknown as ClinicalResource, category: categories.get(target.index)!, ...(target.known?.block ? { prev: target.known.block } : {}) });
 	}
 	for (const p of patients.values()) p.records.sort((a, b) => Number(b.resource.resourceType === 'Patient') - Number(a.resource.resourceType === 'Patient'));
-	return { patients: [...patients.values()], directory, issues, warnings, counts, skipped, unchanged, total: entries.length };
+	return { patients: [...patients.values()], directory, issues, warnings, counts, skipped, unchanged, total: entries.length, outcomes };
 }
 
 /** The Patient record of a patient on the ledger with one of `resource`'s identifiers (a record number, say). */
