@@ -84,7 +84,7 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 
 	let patient = '';
 	it('takes a Synthea transaction whole, and it reaches the clinic over sync', async () => {
-		const response = (await client.transaction({ body: source as never })) as Bundle;
+		const response = (await client.transaction({ body: source as never })) as unknown as Bundle;
 		expect(response.type).toBe('transaction-response');
 		expect(response.entry).toHaveLength(source.entry!.length);
 		expect(response.entry!.every((e) => e.response!.status === '201 Created' && /^[A-Za-z]+\/[0-9a-f]+\/_history\/1$/.test(e.response!.location!))).toBe(true);
@@ -97,20 +97,20 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 	});
 
 	it('reads, vreads and searches what was posted', async () => {
-		const read = (await client.read({ resourceType: 'Patient', id: patient })) as Patient;
+		const read = (await client.read({ resourceType: 'Patient', id: patient })) as unknown as Patient;
 		const original = source.entry!.find((e) => e.resource!.resourceType === 'Patient')!.resource as Patient;
 		expect(read.name).toEqual(original.name);
 		expect(read.meta?.versionId).toBe('1');
-		const vread = (await client.vread({ resourceType: 'Patient', id: patient, version: '1' })) as Patient;
+		const vread = (await client.vread({ resourceType: 'Patient', id: patient, version: '1' })) as unknown as Patient;
 		expect(vread.name).toEqual(original.name);
 
-		const all = (await client.search({ resourceType: 'Observation', searchParams: { patient: `Patient/${patient}` } })) as Bundle;
+		const all = (await client.search({ resourceType: 'Observation', searchParams: { patient: `Patient/${patient}` } })) as unknown as Bundle;
 		expect(all.total).toBe(source.entry!.filter((e) => e.resource!.resourceType === 'Observation').length);
-		const height = (await client.search({ resourceType: 'Observation', searchParams: { patient, code: 'http://loinc.org|8302-2' } })) as Bundle;
+		const height = (await client.search({ resourceType: 'Observation', searchParams: { patient, code: 'http://loinc.org|8302-2' } })) as unknown as Bundle;
 		const heights = source.entry!.filter((e) => e.resource!.resourceType === 'Observation' && (e.resource as { code: { coding: { code: string }[] } }).code.coding.some((c) => c.code === '8302-2'));
 		expect(height.total).toBe(heights.length);
 		expect(height.total).toBeGreaterThan(0);
-		const since = (await client.search({ resourceType: 'Encounter', searchParams: { patient, date: 'ge2015-01-01' } })) as Bundle;
+		const since = (await client.search({ resourceType: 'Encounter', searchParams: { patient, date: 'ge2015-01-01' } })) as unknown as Bundle;
 		const encounters = source.entry!.filter((e) => e.resource!.resourceType === 'Encounter');
 		const later = encounters.filter((e) => (e.resource as { period: { start: string } }).period.start >= '2015-01-01');
 		expect(since.total).toBe(later.length);
@@ -118,13 +118,13 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 		const first = all.entry![0]!.resource as { encounter?: { reference: string } };
 		const [type, id] = first.encounter!.reference.split('/');
 		expect(((await client.read({ resourceType: type!, id: id! })) as { resourceType: string }).resourceType).toBe('Encounter');
-		const organizations = (await client.search({ resourceType: 'Organization' })) as Bundle;
+		const organizations = (await client.search({ resourceType: 'Organization' })) as unknown as Bundle;
 		expect(organizations.total).toBe(source.entry!.filter((e) => e.resource!.resourceType === 'Organization').length);
 	});
 
 	it('the same transaction again changes nothing', async () => {
 		const size = peer.size;
-		const response = (await client.transaction({ body: source as never })) as Bundle;
+		const response = (await client.transaction({ body: source as never })) as unknown as Bundle;
 		expect(response.entry!.every((e) => e.response!.status === '200 OK')).toBe(true);
 		await server.api.flushReads();
 		// Only the access log of the reads above was added.
@@ -151,7 +151,7 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 		const relayClient = new Client({ baseUrl: relayServer.url, bearerToken: relayServer.token });
 		const read = await refusal(relayClient.read({ resourceType: 'Patient', id: patient }));
 		expect(read.status).toBe(403);
-		const search = (await relayClient.search({ resourceType: 'Observation', searchParams: { patient } })) as Bundle;
+		const search = (await relayClient.search({ resourceType: 'Observation', searchParams: { patient } })) as unknown as Bundle;
 		expect(search.total).toBe(0);
 		const size = relay.size;
 		const other = syntheaBundles().find((s) => s.name.startsWith('Gabriele'))!;

@@ -185,8 +185,8 @@ export class FhirApi {
 			return outcome(500, 'exception', `nothing was written: ${(error as Error).message}`);
 		}
 		const view = this.book.view();
-		const entries: BundleEntry[] = plan.outcomes.map((o) => {
-			if (!o) return { response: { status: '200 OK', outcome: outcome(200, 'informational', 'not stored: this ledger records its own provenance').body } };
+		const entries: BundleEntry[] = plan.outcomes.map((o): BundleEntry => {
+			if (!o) return { response: { status: '200 OK', outcome: outcome(200, 'informational', 'not stored: this ledger records its own provenance').body as OperationOutcome } };
 			const [rtype, id] = o.ref.split('/') as [string, string];
 			const rid = rtype === 'Patient' ? (view.records.patients[id] ?? []).find((r) => view.records.records[r]!.category === 'demographics') : id;
 			const versions = rid ? (view.records.records[rid]?.versions.length ?? 1) : 1;
