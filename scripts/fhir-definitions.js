@@ -34,5 +34,35 @@ const slim = definitions.map((sd) => ({
 		})
 	}
 }));
-writeFileSync(`${root}src/lib/domain/records/r4-definitions.json`, `${JSON.stringify(slim)}\n`);
-console.log(`${slim.length} StructureDefinitions, ${JSON.stringify(slim).length} characters`);
+
+// The validator does not check required bindings: the codes of every top-level `code`
+// element of a stored resource with a required binding, from the value set's code systems
+// (value sets built from filters are left out: they cannot be listed here).
+const terminology = [...JSON.parse(readFileSync(`${source}valuesets.json`, 'utf8')).entry, ...JSON.parse(readFileSync(`${source}v3-codesystems.json`, 'utf8')).entry].map((e) => e.resource);
+const byUrl = new Map(terminology.map((r) => [r.url, r]));
+const codesOf = (concepts = []) => concepts.flatMap((c) => [c.code, ...codesOf(c.concept)]);
+function expand(url) {
+	const valueSet = byUrl.get(url.split('|')[0]);
+	if (!valueSet?.compose || valueSet.compose.exclude) return null;
+	const codes = [];
+	for (const include of valueSet.compose.include) {
+		if (include.filter || include.valueSet) return null;
+		if (include.concept) codes.push(...include.concept.map((c) => c.code));
+		else {
+			const system = byUrl.get(include.system);
+			if (system?.resourceType !== 'CodeSystem' || !system.concept) return null;
+			codes.push(...codesOf(system.concept));
+		}
+	}
+	return codes.length ? codes : null;
+}
+const requiredCodes = {};
+for (const sd of definitions.filter((d) => d.kind === 'resource')) {
+	for (const e of sd.snapshot.element) {
+		if (e.path.split('.').length !== 2 || e.binding?.strength !== 'required' || e.type?.length !== 1 || e.type[0].code !== 'code') continue;
+		const codes = expand(e.binding.valueSet);
+		if (codes) requiredCodes[e.path] = codes;
+	}
+}
+writeFileSync(`${root}src/lib/domain/records/r4-definitions.json`, `${JSON.stringify({ definitions: slim, requiredCodes })}\n`);
+console.log(`${slim.length} StructureDefinitions, ${Object.keys(requiredCodes).length} required code lists, ${JSON.stringify(slim).length} characters`);

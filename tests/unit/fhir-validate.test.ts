@@ -8,7 +8,7 @@ import { MAX_RESOURCE_BYTES, planImport, runImport } from '$lib/domain/records/b
 import { MAX_ATTACHMENT_BYTES } from '$lib/domain/records/fhir.js';
 import { MAX_DEPTH, textDepth } from '$lib/domain/records/json-input.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
-import definitions from '$lib/domain/records/r4-definitions.json';
+import shipped from '$lib/domain/records/r4-definitions.json';
 import { STORED_TYPES } from '$lib/domain/records/resource-types.js';
 
 type Json = Record<string, unknown>;
@@ -61,6 +61,8 @@ describe('invalid R4 is refused with the path of the error, and nothing is writt
 		['a conditional reference', bundleOf([observation({ performer: [{ reference: 'Practitioner?identifier=x|1' }] })]), '$.entry[1].resource', /conditional reference/],
 		['a record about no patient in the Bundle', bundleOf([observation({ subject: { reference: 'Patient/elsewhere' } })]), '$.entry[1].resource', /about no Patient/],
 		['a type the ledger does not keep', bundleOf([{ resourceType: 'Basic', code: { text: 'x' } }]), '$.entry[1].resource.resourceType', /not a resource type/],
+		['a code outside its required value set', bundleOf([encounter({ status: 'done' })]), '$.entry[1].resource.status', /required value set/],
+		['a code outside its required value set, in a list', bundleOf([{ resourceType: 'AllergyIntolerance', patient: subject, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, code: { text: 'Penicillin' }, category: ['food', 'poison'] }]), '$.entry[1].resource.category[1]', /required value set/],
 		['two entries with one fullUrl', { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: PATIENT_URL, resource: patient() }, { fullUrl: PATIENT_URL, resource: patient() }] }, '$.entry[1].fullUrl', /bdl-7/]
 	];
 	it.each(cases)('%s', async (_label, input, path, message) => {
@@ -106,7 +108,7 @@ describe('valid R4 the clinic forms would not write is accepted (clinic rules on
 
 describe('the shipped R4 definitions', () => {
 	it('hold a StructureDefinition for every stored type (regenerate with node scripts/fhir-definitions.js)', () => {
-		const names = new Set((definitions as { name: string; kind: string }[]).filter((d) => d.kind === 'resource').map((d) => d.name));
+		const names = new Set((shipped.definitions as { name: string; kind: string }[]).filter((d) => d.kind === 'resource').map((d) => d.name));
 		for (const type of STORED_TYPES) expect(names.has(type), type).toBe(true);
 		expect(names.size).toBe(STORED_TYPES.length + 2); // + Resource and DomainResource
 	});

@@ -13,14 +13,14 @@
  */
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource as medplumValidate } from '@medplum/core';
 import type { Resource, StructureDefinition } from '@medplum/fhirtypes';
-import definitions from './r4-definitions.json';
+import shipped from './r4-definitions.json';
 import type { FhirIssue } from './fhir.js';
 import { isObject } from './json-input.js';
 
 let indexed = false;
 function ensureIndexed(): void {
 	if (indexed) return;
-	indexStructureDefinitionBundle(definitions as unknown as StructureDefinition[]);
+	indexStructureDefinitionBundle(shipped.definitions as unknown as StructureDefinition[]);
 	indexed = true;
 }
 
@@ -34,6 +34,9 @@ const UNSAFE_NARRATIVE = [
 	/(href|src|action|xlink:href)\s*=\s*["']?\s*(javascript|vbscript|data)\s*:/i,
 	/<!\[CDATA\[|<!DOCTYPE|<\?/i
 ];
+
+/** Codes allowed by each required binding the validator leaves unchecked (`Encounter.status` → codes). */
+const REQUIRED_CODES = new Map(Object.entries(shipped.requiredCodes as Record<string, string[]>).map(([path, codes]) => [path, new Set(codes)]));
 
 const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
 
@@ -73,7 +76,16 @@ function invariantIssues(value: unknown, path: string, issues: FhirIssue[]): voi
 	}
 	if (!isObject(value)) return;
 	if (Object.keys(value).length === 0) issues.push({ path, message: 'is an empty object (R4 JSON leaves empty elements out)' });
-	if (typeof value.resourceType === 'string' && value.id !== undefined && (typeof value.id !== 'string' || !ID.test(value.id))) issues.push({ path: `${path}.id`, message: 'must be 1-64 letters, digits, "-" or "." (R4 id)' });
+	if (typeof value.resourceType === 'string') {
+		if (value.id !== undefined && (typeof value.id !== 'string' || !ID.test(value.id))) issues.push({ path: `${path}.id`, message: 'must be 1-64 letters, digits, "-" or "." (R4 id)' });
+		for (const [key, v] of Object.entries(value)) {
+			const allowed = REQUIRED_CODES.get(`${value.resourceType}.${key}`);
+			if (!allowed) continue;
+			(Array.isArray(v) ? v : [v]).forEach((code, i) => {
+				if (typeof code === 'string' && !allowed.has(code)) issues.push({ path: `${path}.${key}${Array.isArray(v) ? `[${i}]` : ''}`, message: `"${code}" is not in the required value set (${[...allowed].join(', ')})` });
+			});
+		}
+	}
 	if (typeof value.start === 'string' && typeof value.end === 'string') {
 		const start = bounds(value.start);
 		const end = bounds(value.end);
