@@ -9,7 +9,7 @@
  * decrypted data is queued for the patient's audit trail (`takeReads`).
  */
 import type { Bundle, BundleEntry, CapabilityStatement, OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { LedgerError, type BlockId, type Ledger } from '$lib/core/index.js';
+import { decodeBlock, LedgerError, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
 import { CATEGORIES, type Category } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
 import type { RecordBook, ReadEvent } from './book.js';
@@ -43,8 +43,14 @@ export function outcome(status: number, code: OperationOutcomeIssue['code'], tex
 /** Loads the importer (and its R4 definitions) on first use. */
 type Importer = typeof import('./bundle.js');
 
+/** Bytes of decoded blocks kept for reads: an imported block holds hundreds of records, and decoding one costs more than opening one. */
+const BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
+
 export class FhirApi {
 	readonly #reads: ReadEvent[] = [];
+	/** Decoded transactions by block id, least recently used first. */
+	readonly #blocks = new Map<string, { txs: readonly Tx[]; size: number }>();
+	#cached = 0;
 
 	constructor(
 		readonly book: RecordBook,
@@ -113,11 +119,11 @@ export class FhirApi {
 		if (!chosen) return outcome(404, 'not-found', `${type}/${id} has no version ${version}`);
 		const now = this.now();
 		if (!accessBasis(view, this.book.keyring.self, record.patient, record.category, now)) return outcome(403, 'forbidden', `the patient has not granted this node access to ${record.category}`);
-		const [stored] = await this.ledger.store.getMany([chosen.block as BlockId]);
-		if (!stored) return outcome(404, 'not-found', `the block of ${type}/${id} is not on this node`);
+		const txs = await this.#txsOf(chosen.block);
+		if (!txs) return outcome(404, 'not-found', `the block of ${type}/${id} is not on this node`);
 		let resource: ClinicalResource;
 		try {
-			resource = decodeResource(this.book.keyring.openVersion(view, rid, chosen, stored.bytes));
+			resource = decodeResource(this.book.keyring.openTx(view, rid, chosen, txs[chosen.index]));
 		} catch (error) {
 			if (error instanceof NoAccessError) return outcome(403, 'forbidden', error.message);
 			return outcome(500, 'exception', `${type}/${id} could not be opened: ${(error as Error).message}`);
@@ -125,6 +131,26 @@ export class FhirApi {
 		if (resource.resourceType !== type) return outcome(404, 'not-found', `${type}/${id} is not known`);
 		this.#reads.push({ patient: record.patient, category: record.category, rid, action: 'read', at: now });
 		return { status: 200, body: { ...resource, id, meta: { ...resource.meta, versionId: String(index + 1), lastUpdated: new Date(chosen.time).toISOString() } } as Resource };
+	}
+
+	async #txsOf(block: string): Promise<readonly Tx[] | null> {
+		const hit = this.#blocks.get(block);
+		if (hit) {
+			this.#blocks.delete(block);
+			this.#blocks.set(block, hit);
+			return hit.txs;
+		}
+		const [stored] = await this.ledger.store.getMany([block as BlockId]);
+		if (!stored) return null;
+		const entry = { txs: decodeBlock(stored.bytes).txs, size: stored.bytes.length };
+		this.#blocks.set(block, entry);
+		this.#cached += entry.size;
+		for (const [id, old] of this.#blocks) {
+			if (this.#cached <= BLOCK_CACHE_BYTES || id === block) break;
+			this.#blocks.delete(id);
+			this.#cached -= old.size;
+		}
+		return entry.txs;
 	}
 
 	/** `GET [type]?patient=&date=&code=&_id=&identifier=&_count=`: a `searchset` of what this node may read. */
