@@ -162,6 +162,12 @@ describe('real FHIR data: the HL7 R4 examples', () => {
 				const { bundle } = await exportBundle(node.book, p.patient, { now: NOW, directory: directoryOf(node.ledger) });
 				expect(unresolvedIn(bundle)).toEqual([]);
 				expect(exportIssues(bundle)).toEqual([]);
+				// Re-imported into a fresh node: the same records; back here: nothing new.
+				const other = await clinicNode();
+				const again = await importInto(other, bundle);
+				expect(again.result.records).toBe((await node.book.chart(p.patient, NOW)).records.length);
+				const back = planImport(bundle, { known: await knownRecords(node.book, directoryOf(node.ledger), NOW) });
+				expect(back.patients).toEqual([]);
 			}
 		}
 	}, 60_000);
