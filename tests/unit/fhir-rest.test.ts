@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'fhir-kit-client';
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
-import { fromHex, type Ledger } from '$lib/core/index.js';
+import { fromHex, publicKeyOf, toHex, type Ledger } from '$lib/core/index.js';
 import { APP_FOLDS } from '$lib/domain/folds.js';
 import { APP_RULES } from '$lib/domain/rules.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { serveFhir, type FhirServer } from '../../peer/fhir-server.js';
+import { PENDING_KEYS_META } from '$lib/domain/records/fhir-api.js';
 import { parsePeerArgs, UsageError, type PeerOptions } from '../../peer/options.js';
 import { networkLinkUrl } from '$lib/domain/invite.js';
 import { syntheaBundles } from './fhir-samples.js';
@@ -90,6 +91,12 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 		expect(response.entry!.every((e) => e.response!.status === '201 Created' && /^[A-Za-z]+\/[0-9a-f]+\/_history\/1$/.test(e.response!.location!))).toBe(true);
 		const patientLocation = response.entry![source.entry!.findIndex((e) => e.resource!.resourceType === 'Patient')]!.response!.location!;
 		patient = patientLocation.split('/')[1]!;
+		// The new patient's key is kept, wrapped for this node, until the card is printed.
+		const kept = await peer.store.getMeta<Record<string, Record<string, string>>>(PENDING_KEYS_META);
+		expect(Object.keys(kept!)).toEqual([patient]);
+		const wrap = kept![patient]!;
+		const seed = keyringOf('peer').unwrapForSelf(peer.net, patient, { eph: fromHex(wrap.eph!), nonce: fromHex(wrap.nonce!), wrapped: fromHex(wrap.wrapped!) });
+		expect(toHex(publicKeyOf(seed))).toBe(patient);
 
 		await syncInto(clinic, peer);
 		const { records } = await new RecordBook(clinic, keyringOf('clinic-a')).chart(patient);

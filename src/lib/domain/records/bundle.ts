@@ -206,7 +206,7 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 		issues.push(...requestIssues(entry, root, bundle.type as string, type));
 		if (kind === 'skipped') return void skipped++;
 		const entryIssues = [...r4Issues(resource, `${root}.resource`), ...sizeIssues(resource, `${root}.resource`)];
-		if (kind === 'directory' && JSON.stringify(resource).length > MAX_DIRECTORY_CHARS) entryIssues.push({ path: `${root}.resource`, message: `is larger than a directory entry may be (${MAX_DIRECTORY_CHARS} characters)` });
+		if (kind === 'directory' && JSON.stringify(resource).length + 1024 > MAX_DIRECTORY_CHARS) entryIssues.push({ path: `${root}.resource`, message: `is larger than a directory entry may be (${MAX_DIRECTORY_CHARS} characters)` });
 		issues.push(...entryIssues);
 		const fullUrl = typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined;
 		if (fullUrl && fullUrls.has(fullUrl)) issues.push({ path: `${root}.fullUrl`, message: 'is used by an earlier entry (bdl-7)' });

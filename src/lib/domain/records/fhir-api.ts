@@ -9,7 +9,7 @@
  * decrypted data is queued for the patient's audit trail (`takeReads`).
  */
 import type { Bundle, BundleEntry, CapabilityStatement, OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { decodeBlock, LedgerError, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
+import { decodeBlock, LedgerError, toHex, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
 import { CATEGORIES, type Category } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
 import type { RecordBook, ReadEvent } from './book.js';
@@ -43,6 +43,8 @@ export function outcome(status: number, code: OperationOutcomeIssue['code'], tex
 /** Loads the importer (and its R4 definitions) on first use. */
 type Importer = typeof import('./bundle.js');
 
+/** Store metadata holding the keys of patients created through the API, until their cards are printed. */
+export const PENDING_KEYS_META = 'fhir-pending-cards';
 /** Bytes of decoded blocks kept for reads: an imported block holds hundreds of records, and decoding one costs more than opening one. */
 const BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
 
@@ -198,17 +200,21 @@ export class FhirApi {
 		} catch (error) {
 			return outcome(500, 'exception', `the Bundle could not be checked: ${(error as Error).message}`);
 		}
-		if (plan.issues.length) return outcome(400, 'invalid', 'the Bundle is not valid', plan.issues);
+		const wipe = () => plan.patients.forEach((p) => p.seed?.fill(0));
+		if (plan.issues.length) return wipe(), outcome(400, 'invalid', 'the Bundle is not valid', plan.issues);
 		const type = (JSON.parse(body) as { type?: string }).type;
-		if (type !== 'transaction' && type !== 'batch') return outcome(400, 'invalid', 'POST to the base takes a transaction or batch Bundle');
+		if (type !== 'transaction' && type !== 'batch') return wipe(), outcome(400, 'invalid', 'POST to the base takes a transaction or batch Bundle');
 		const self = this.book.keyring.self;
 		const grantee = (this.ledger.state()['member-clinics'] as MemberClinics | undefined)?.[self] ?? self;
 		try {
 			await runImport(this.book, plan, { grantee, categories: CATEGORIES as readonly Category[], now });
+			await this.#keepNewKeys(plan);
 		} catch (error) {
 			if (error instanceof NoAccessError) return outcome(403, 'forbidden', error.message);
 			if (error instanceof LedgerError && (error.code === 'NOT_AUTHORIZED' || error.code === 'NOT_A_MEMBER')) return outcome(403, 'forbidden', `this node's role may not write records: ${error.detail}`);
 			return outcome(500, 'exception', `nothing was written: ${(error as Error).message}`);
+		} finally {
+			wipe();
 		}
 		const view = this.book.view();
 		const entries: BundleEntry[] = plan.outcomes.map((o): BundleEntry => {
@@ -219,6 +225,21 @@ export class FhirApi {
 			return { response: { status: o.outcome === 'create' ? '201 Created' : '200 OK', location: `${o.ref}/_history/${versions}` } };
 		});
 		return { status: 200, body: { resourceType: 'Bundle', type: type === 'batch' ? 'batch-response' : 'transaction-response', entry: entries } };
+	}
+
+	/**
+	 * The keys of patients created by a transaction, wrapped for this node alone (as the
+	 * import panel keeps them until a key card is printed), in the store's metadata as hex.
+	 */
+	async #keepNewKeys(plan: ImportPlan): Promise<void> {
+		const fresh = plan.patients.filter((p) => p.seed);
+		if (fresh.length === 0) return;
+		const kept = (await this.ledger.store.getMeta<Record<string, Record<string, string>>>(PENDING_KEYS_META)) ?? {};
+		for (const p of fresh) {
+			const wrap = this.book.keyring.wrapForSelf(this.ledger.net, p.patient, p.seed!);
+			kept[p.patient] = { eph: toHex(wrap.eph), nonce: toHex(wrap.nonce), wrapped: toHex(wrap.wrapped) };
+		}
+		await this.ledger.store.putMeta(PENDING_KEYS_META, kept);
 	}
 
 	/** Appends the queued reads as one `access.log` transaction (the patient sees them). */
