@@ -51,7 +51,7 @@ export async function main(argv: readonly string[], { wrtc }: { wrtc: WrtcModule
 
 	let peer;
 	try {
-		peer = await startPeer({ link, storePath: options.storePath, seed, wrtc, log, statusPort: options.statusPort, rejoinAfterMs: options.rejoinAfterMs });
+		peer = await startPeer({ link, storePath: options.storePath, seed, wrtc, log, statusPort: options.statusPort, rejoinAfterMs: options.rejoinAfterMs, fhir: options.fhir });
 	} catch (error) {
 		// Expected ways to fail: the file is in use, holds another network, or cannot be
 		// read or written (permissions, disk). Anything else is a bug: its stack is wanted.

@@ -20,6 +20,8 @@ export interface PeerOptions {
 	readonly statusPort: number | null;
 	/** How long a connected peer may go without a sync session before the peer rejoins (ms). */
 	readonly rejoinAfterMs: number;
+	/** Where to serve the FHIR R4 REST API; null: not at all. */
+	readonly fhir: { readonly host: string; readonly port: number } | null;
 }
 
 /** A command-line mistake; the message says what to do. */
@@ -38,6 +40,11 @@ export const USAGE = `usage: node peer/main.js --invite <network link> [options]
                          (default ~/.clinic-ledger-peer/<network>.key)
   --status-port <port>   serve JSON status on http://127.0.0.1:<port>/status
                          (0 picks a free port)
+  --fhir [<host>:]<port> serve the FHIR R4 REST API at http://<host>:<port>/fhir
+                         (host 127.0.0.1 unless given; a bearer token is printed
+                         at start). Records are read and written with this node's
+                         grants: add it as one of a clinic's devices for that
+                         clinic's; a plain relay peer answers 403
   --rejoin-after <s>     seconds a connected peer may go without a sync session
                          (e.g. it refused this node as a non-member) before this
                          node rejoins the mesh to try again (default 30, doubling
@@ -82,6 +89,14 @@ function readPort(value: string | undefined): number | null {
 	return port;
 }
 
+function readFhir(value: string | undefined): { host: string; port: number } | null {
+	if (value === undefined) return null;
+	const m = /^(?:(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(value);
+	const port = m ? Number(m[2]) : NaN;
+	if (!m || port > 65535) throw new UsageError(`--fhir: "${value}" is not [<host>:]<port> (e.g. 127.0.0.1:8080)`);
+	return { host: m[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
+}
+
 function readSeconds(value: string, option: string): number {
 	const seconds = Number(value);
 	if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0 || seconds > 3600) throw new UsageError(`${option}: "${value}" is not a number of seconds (up to 3600)`);
@@ -103,6 +118,7 @@ export function parsePeerArgs(argv: readonly string[], home = homedir()): PeerOp
 				key: { type: 'string' },
 				'status-port': { type: 'string' },
 				'rejoin-after': { type: 'string' },
+				fhir: { type: 'string' },
 				help: { type: 'boolean', short: 'h' }
 			}
 		});
@@ -118,6 +134,7 @@ export function parsePeerArgs(argv: readonly string[], home = homedir()): PeerOp
 		storePath: resolve(values.store ?? join(dir, `${netPrefix(link)}.log`)),
 		keyPath: resolve(values.key ?? join(dir, `${netPrefix(link)}.key`)),
 		statusPort: readPort(values['status-port']),
-		rejoinAfterMs: readSeconds(values['rejoin-after'] ?? '30', '--rejoin-after') * 1000
+		rejoinAfterMs: readSeconds(values['rejoin-after'] ?? '30', '--rejoin-after') * 1000,
+		fhir: readFhir(values.fhir)
 	};
 }

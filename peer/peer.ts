@@ -3,7 +3,8 @@
  * joins the network's WebRTC mesh through the signaling servers of the network link,
  * verifies every block it receives, keeps it, and serves the ledger to every clinic that
  * connects (catch-up and gossip), so clinics that are never online at the same time
- * still converge. It writes no blocks of its own: its key only authenticates it.
+ * still converge. It writes no blocks of its own (its key only authenticates it), except
+ * with `--fhir`: records an EHR posts to its FHIR API, and the log of what that API read.
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -14,6 +15,9 @@ import { Mesh } from '../src/lib/core/sync/mesh.js';
 import type { NetworkLink } from '../src/lib/domain/invite.js';
 import { APP_FOLDS } from '../src/lib/domain/folds.js';
 import { APP_RULES } from '../src/lib/domain/rules.js';
+import { encryptionSecretKey } from '../src/lib/domain/privacy/envelope.js';
+import { Keyring } from '../src/lib/domain/records/keyring.js';
+import { serveFhir, type FhirServer } from './fhir-server.js';
 import { logActivity, logMesh, short } from './activity.js';
 import { lockStore } from './lock.js';
 import { keepSessionsUp } from './rejoin.js';
@@ -35,6 +39,8 @@ export interface PeerConfig {
 	/** How long a connected peer may go without a sync session (e.g. it refused this node
 	 * as a non-member) before the peer rejoins the mesh to try again (ms, default 30 s). */
 	readonly rejoinAfterMs?: number;
+	/** Where to serve the FHIR R4 REST API (peer/fhir-server.ts); absent or null: not at all. */
+	readonly fhir?: { readonly host: string; readonly port: number; readonly token?: string } | null;
 }
 
 /** What the status endpoint reports. */
@@ -61,6 +67,8 @@ export interface RunningPeer {
 	readonly author: AuthorId;
 	/** URL of the status endpoint, when one was asked for. */
 	readonly statusUrl: string | null;
+	/** Base URL and bearer token of the FHIR API, when one was asked for. */
+	readonly fhir: { readonly url: string; readonly token: string } | null;
 	status(): PeerStatus;
 	/** Leaves the mesh and closes the ledger; safe to call more than once. */
 	close(): Promise<void>;
@@ -163,6 +171,16 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 		if (statusServer) log(`status: ${statusServer.url}`);
 	}
 
+	let fhirServer: FhirServer | null = null;
+	if (config.fhir) {
+		try {
+			fhirServer = await serveFhir({ ledger, keyring: new Keyring(author, encryptionSecretKey(config.seed)), host: config.fhir.host, port: config.fhir.port, ...(config.fhir.token ? { token: config.fhir.token } : {}), log });
+			log(`fhir: ${fhirServer.url} (Authorization: Bearer ${fhirServer.token})`);
+		} catch (error) {
+			log(`fhir: cannot listen on ${config.fhir.host}:${config.fhir.port}: ${(error as Error).message}; continuing without it`);
+		}
+	}
+
 	let closing: Promise<void> | null = null;
 	return {
 		ledger,
@@ -172,6 +190,7 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 		},
 		author,
 		statusUrl: statusServer?.url ?? null,
+		fhir: fhirServer ? { url: fhirServer.url, token: fhirServer.token } : null,
 		status,
 		close() {
 			closing ??= (async () => {
@@ -180,6 +199,7 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 				replicator.close();
 				await leave();
 				await statusServer?.close();
+				await fhirServer?.close();
 				await ledger.close();
 				unlock();
 			})();

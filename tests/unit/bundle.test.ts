@@ -5,7 +5,9 @@ import { APP_FOLDS } from '$lib/domain/folds.js';
 import { APP_RULES } from '$lib/domain/rules.js';
 import { CATEGORIES, encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
-import { exportBundle, planImport, runImport } from '$lib/domain/records/bundle.js';
+import { planImport, runImport } from '$lib/domain/records/bundle.js';
+import { exportBundle } from '$lib/domain/records/bundle-export.js';
+import { SOURCE_SYSTEM } from '$lib/domain/records/known.js';
 import { CardError, encodeCard, newPatientKey, openCard, readCard } from '$lib/domain/records/card.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { syntheticBundle } from '$lib/domain/records/synthetic.js';
@@ -14,7 +16,7 @@ const options = { rules: APP_RULES, folds: APP_FOLDS };
 const NOW = fixedNow();
 const bookFor = (ledger: Awaited<ReturnType<typeof foundNetwork>>, label: string) => new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
 
-/** A resource as compared across systems: no id or meta, the patient reference replaced by a placeholder, keys sorted. */
+/** A resource as compared across systems: no id, meta or source identifier, the patient reference replaced by a placeholder, keys sorted. */
 function normal(resource: Record<string, unknown>): string {
 	const strip = (v: unknown): unknown => {
 		if (Array.isArray(v)) return v.map(strip);
@@ -22,7 +24,11 @@ function normal(resource: Record<string, unknown>): string {
 			const out: Record<string, unknown> = {};
 			for (const k of Object.keys(v).sort()) {
 				if (k === 'id' || k === 'meta') continue;
-				const value = (v as Record<string, unknown>)[k];
+				let value = (v as Record<string, unknown>)[k];
+				if (k === 'identifier' && Array.isArray(value)) {
+					value = value.filter((i: { system?: string }) => i.system !== SOURCE_SYSTEM);
+					if ((value as unknown[]).length === 0) continue;
+				}
 				out[k] = k === 'reference' && typeof value === 'string' && /^(Patient\/|urn:uuid:)/.test(value) ? 'PATIENT' : strip(value);
 			}
 			return out;
@@ -65,7 +71,7 @@ describe('FHIR Bundle import and export', () => {
 		for (const patient of result.patients) {
 			const { bundle, sealed } = await exportBundle(book, patient, { now: NOW });
 			expect(sealed).toBe(0);
-			const resources = bundle.entry!.map((e) => e.resource as unknown as Record<string, unknown>);
+			const resources = bundle.entry!.map((e: { resource?: unknown }) => e.resource as unknown as Record<string, unknown>);
 			const provenance = resources.filter((r) => r.resourceType === 'Provenance');
 			expect(provenance.length).toBeGreaterThan(0);
 			const exported = resources.filter((r) => r.resourceType !== 'Provenance');
@@ -86,25 +92,27 @@ describe('FHIR Bundle import and export', () => {
 		expect(sealed).toBe(30);
 	}, 60_000);
 
-	it('refuses an invalid Bundle with the JSON path of each error, and imports nothing', async () => {
+	it('refuses an invalid Bundle with the JSON path of each R4 error, warns about the clinic rules, and imports nothing', async () => {
 		const clinic = await foundNetwork({ ...options, founder: 'clinic-a' });
 		const book = bookFor(clinic, 'clinic-a');
 		const bundle = syntheticBundle(2, { seed: 3, perPatient: 6 });
 		const entries = bundle.entry!;
 		const obs = entries.findIndex((e) => e.resource!.resourceType === 'Observation');
 		(entries[obs]!.resource as { valueQuantity: { code?: string } }).valueQuantity.code = undefined;
-		entries.push({ resource: { resourceType: 'Condition', subject: { reference: 'Patient/p000000' } } as never });
 		entries.push({ resource: { resourceType: 'Claim' } as never });
 		entries.push({ resource: { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: 'Patient/nobody' }, period: { start: '2025-01-01T10:00:00Z' } } as never });
+		entries.push({ resource: { resourceType: 'Basic' } as never });
 		const plan = planImport(bundle as Bundle);
 		expect(plan.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
-			`$.entry[${obs}].resource.valueQuantity.code: a UCUM unit code is required`,
-			`$.entry[12].resource.code: is required`,
-			`$.entry[13].resource.resourceType: Claim is not stored by this ledger (one of Patient, Encounter, Observation, Condition, MedicationStatement, MedicationRequest, AllergyIntolerance, Immunization, DocumentReference)`,
-			`$.entry[14].resource.subject.reference: must be Patient/<64 hex patient key>`
+			...['status', 'type', 'use', 'patient', 'created', 'provider', 'priority', 'insurance'].map((field) => `$.entry[12].resource.${field}: Missing required property`),
+			`$.entry[14].resource.resourceType: Basic is not a resource type this ledger keeps`,
+			`$.entry[12].resource: is about no Patient in this Bundle or on this ledger (subject, patient or beneficiary, or a record referring to it)`,
+			`$.entry[13].resource: is about no Patient in this Bundle or on this ledger (subject, patient or beneficiary, or a record referring to it)`
 		]);
+		// A missing unit is the clinic's rule, not R4's: a warning.
+		expect(plan.warnings).toContainEqual({ path: `$.entry[${obs}].resource.valueQuantity.code`, message: 'a UCUM unit code is required' });
 		const size = clinic.size;
-		await expect(runImport(book, plan, { grantee: authorOf('clinic-a'), categories: CATEGORIES })).rejects.toThrow(/4 error\(s\); nothing was imported/);
+		await expect(runImport(book, plan, { grantee: authorOf('clinic-a'), categories: CATEGORIES })).rejects.toThrow(/11 error\(s\); nothing was imported/);
 		expect(clinic.size).toBe(size);
 		expect(planImport('{"resourceType":"Bundle","type":"document","entry":[]}').issues[0]).toEqual({ path: '$.type', message: 'must be collection, transaction or batch' });
 		expect(planImport('not json').issues[0]!.message).toMatch(/^is not JSON/);

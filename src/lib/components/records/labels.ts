@@ -6,7 +6,8 @@ export const CATEGORY_LABELS: Record<Category, string> = {
 	medications: 'Medications, allergies, immunizations',
 	labs: 'Lab results',
 	'mental-health': 'Mental health',
-	'sexual-health': 'Sexual health'
+	'sexual-health': 'Sexual health',
+	financial: 'Claims and insurance'
 };
 
 export const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';

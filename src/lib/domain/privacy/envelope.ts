@@ -21,7 +21,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeCanonical } from '$lib/core/index.js';
 
 /** Data categories a patient grants separately. */
-export const CATEGORIES = ['demographics', 'encounters', 'medications', 'labs', 'mental-health', 'sexual-health'] as const;
+export const CATEGORIES = ['demographics', 'encounters', 'medications', 'labs', 'mental-health', 'sexual-health', 'financial'] as const;
 export type Category = (typeof CATEGORIES)[number];
 export const isCategory = (value: unknown): value is Category => typeof value === 'string' && (CATEGORIES as readonly string[]).includes(value);
 

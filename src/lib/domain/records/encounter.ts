@@ -66,7 +66,7 @@ export function encounterResources(input: EncounterInput): ClinicalResource[] {
 		out.push(medication);
 	}
 	if (input.allergy.code.trim() || input.allergy.text.trim()) {
-		const allergy: AllergyIntolerance = { resourceType: 'AllergyIntolerance', code: { coding: [{ system: SYSTEMS.rxnorm, code: input.allergy.code.trim(), ...(input.allergy.text.trim() ? { display: input.allergy.text.trim() } : {}) }] }, patient: subject, recordedDate: at, ...(input.allergy.criticality ? { criticality: input.allergy.criticality } : {}) };
+		const allergy: AllergyIntolerance = { resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, code: { coding: [{ system: SYSTEMS.rxnorm, code: input.allergy.code.trim(), ...(input.allergy.text.trim() ? { display: input.allergy.text.trim() } : {}) }] }, patient: subject, recordedDate: at, ...(input.allergy.criticality ? { criticality: input.allergy.criticality } : {}) };
 		out.push(allergy);
 	}
 	if (input.immunization.code.trim() || input.immunization.text.trim()) {

@@ -1,15 +1,66 @@
 /**
- * Clinical records as FHIR R4 resources (types from @medplum/fhirtypes): which resource
- * types the ledger stores, which consent category each falls in, and validation of
- * required fields, code systems and units with the JSON path of every error.
+ * Clinical records as FHIR R4 resources (types from @medplum/fhirtypes): which consent
+ * category each falls in, the clinic's own rules for what its forms write (required
+ * fields, code systems, units, plausible values, with the JSON path of every issue), and
+ * one-line summaries for the chart. Structural R4 validation of imported data is
+ * r4-validate.ts; these rules only warn about imported data.
  *
  * A resource's patient is the patient's ledger key: `Patient.id` is the key in hex and
- * every other resource points at it (`subject` / `patient` = `Patient/<key>`).
+ * every other resource points at it (`subject` / `patient` / `beneficiary` = `Patient/<key>`).
  */
-import type { AllergyIntolerance, Condition, DocumentReference, Encounter, Immunization, MedicationRequest, MedicationStatement, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import type {
+	AllergyIntolerance,
+	CarePlan,
+	CareTeam,
+	Claim,
+	Condition,
+	Coverage,
+	Device,
+	DiagnosticReport,
+	DocumentReference,
+	Encounter,
+	ExplanationOfBenefit,
+	Goal,
+	ImagingStudy,
+	Immunization,
+	Medication,
+	MedicationAdministration,
+	MedicationRequest,
+	MedicationStatement,
+	Observation,
+	Patient,
+	Procedure,
+	Resource,
+	ServiceRequest
+} from '@medplum/fhirtypes';
 import type { Category } from '../privacy/envelope.js';
+import { FINANCIAL_TYPES, PATIENT_ELEMENTS } from './resource-types.js';
+import { sensitivityOf } from './sensitivity.js';
 
-export type ClinicalResource = Patient | Encounter | Observation | Condition | MedicationStatement | MedicationRequest | AllergyIntolerance | Immunization | DocumentReference;
+export type ClinicalResource =
+	| Patient
+	| Encounter
+	| Observation
+	| Condition
+	| MedicationStatement
+	| MedicationRequest
+	| AllergyIntolerance
+	| Immunization
+	| DocumentReference
+	| Procedure
+	| DiagnosticReport
+	| MedicationAdministration
+	| Medication
+	| CarePlan
+	| CareTeam
+	| Goal
+	| ServiceRequest
+	| ImagingStudy
+	| Device
+	| Claim
+	| ExplanationOfBenefit
+	| Coverage;
+/** Types the clinic's forms write, with the rules of {@link validateResource}. */
 export const RESOURCE_TYPES = ['Patient', 'Encounter', 'Observation', 'Condition', 'MedicationStatement', 'MedicationRequest', 'AllergyIntolerance', 'Immunization', 'DocumentReference'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
@@ -17,6 +68,7 @@ export const SYSTEMS = {
 	loinc: 'http://loinc.org',
 	snomed: 'http://snomed.info/sct',
 	icd10: 'http://hl7.org/fhir/sid/icd-10',
+	icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',
 	rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
 	cvx: 'http://hl7.org/fhir/sid/cvx',
 	ucum: 'http://unitsofmeasure.org',
@@ -35,30 +87,30 @@ export const VITALS = [
 	{ key: 'spo2', code: '59408-5', display: 'Oxygen saturation', unit: '%', min: 50, max: 100 }
 ] as const;
 
-/** Codes of sensitive conditions (ICD-10 chapters F: mental health; A50-A64, B20, Z21: sexual health) stored under their own category. */
-export function sensitiveCategory(code: string | undefined): Category | null {
-	if (!code) return null;
-	if (/^F\d/.test(code)) return 'mental-health';
-	if (/^(A5\d|A6[0-4]|B20|Z21)/.test(code)) return 'sexual-health';
-	return null;
-}
+const LAB = (concepts: { coding?: { code?: string }[] }[] | undefined) => concepts?.some((c) => c.coding?.some((x) => x.code === 'laboratory' || x.code === 'LAB')) ?? false;
 
-/** The consent category a resource is stored under (a condition coded as mental or sexual health goes to its own category). */
+/**
+ * The consent category a resource is stored under: anything coded or labelled as mental
+ * or sexual health goes to its own category (sensitivity.ts), claims and insurance to
+ * `financial`, the rest by type.
+ */
 export function categoryOf(resource: ClinicalResource): Category {
+	if (resource.resourceType === 'Patient') return 'demographics';
+	const sensitive = sensitivityOf(resource);
+	if (sensitive) return sensitive;
+	if ((FINANCIAL_TYPES as readonly string[]).includes(resource.resourceType)) return 'financial';
 	switch (resource.resourceType) {
-		case 'Patient':
-			return 'demographics';
 		case 'Observation':
-			return resource.category?.some((c) => c.coding?.some((x) => x.code === 'laboratory')) ? 'labs' : 'encounters';
-		case 'Condition':
-			return sensitiveCategory(resource.code?.coding?.find((c) => c.system === SYSTEMS.icd10)?.code) ?? 'encounters';
+		case 'DiagnosticReport':
+			return LAB(resource.category) ? 'labs' : 'encounters';
 		case 'MedicationStatement':
 		case 'MedicationRequest':
+		case 'MedicationAdministration':
+		case 'Medication':
 		case 'AllergyIntolerance':
 		case 'Immunization':
 			return 'medications';
-		case 'Encounter':
-		case 'DocumentReference':
+		default:
 			return 'encounters';
 	}
 }
@@ -71,7 +123,12 @@ export interface FhirIssue {
 
 const DATE = /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/;
 const DATETIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/;
-export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
+/**
+ * Largest attachment (decoded) in a DocumentReference: its base64 text, the rest of the
+ * resource and the envelope must fit one block (MAX_BLOCK_BYTES, 6 MB). The entry form and
+ * the import both enforce it.
+ */
+export const MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -258,9 +315,12 @@ export function validateResource(resource: unknown, root = '$', patient: string 
 export function patientOf(resource: Resource): string | null {
 	const r = resource as unknown as Json;
 	if (r.resourceType === 'Patient') return typeof r.id === 'string' ? r.id : null;
-	const ref = (isObject(r.subject) ? r.subject.reference : isObject(r.patient) ? r.patient.reference : undefined) as string | undefined;
-	const m = ref ? /^Patient\/([0-9a-f]{64})$/.exec(ref) : null;
-	return m ? m[1]! : null;
+	for (const element of PATIENT_ELEMENTS) {
+		const ref = isObject(r[element]) ? (r[element] as Json).reference : undefined;
+		const m = typeof ref === 'string' ? /^Patient\/([0-9a-f]{64})$/.exec(ref) : null;
+		if (m) return m[1]!;
+	}
+	return null;
 }
 
 /** A person's name as shown in the registry. */
@@ -270,30 +330,94 @@ export function displayName(patient: Patient): string {
 	return [...(n.given ?? []), n.family ?? ''].join(' ').trim() || n.text || '(no name)';
 }
 
+type Concept = { text?: string; coding?: { display?: string; code?: string }[] } | undefined;
+const conceptText = (cc: Concept) => cc?.text ?? cc?.coding?.[0]?.display ?? cc?.coding?.[0]?.code ?? '';
+const quantityText = (q: { value?: number; unit?: string; code?: string } | undefined) => (q ? `${q.value ?? ''} ${q.unit ?? q.code ?? ''}`.trim() : '');
+
+/** The concept naming what a resource is about, for types without a form (code, type, vaccine…). */
+function mainConcept(r: Json): Concept {
+	for (const key of ['code', 'vaccineCode', 'medicationCodeableConcept', 'productOrService', 'type', 'category']) {
+		const v = r[key];
+		const first = Array.isArray(v) ? v[0] : v;
+		if (isObject(first) && (Array.isArray(first.coding) || typeof first.text === 'string')) return first as Concept;
+	}
+	return undefined;
+}
+
 /** One line describing a resource in a chart timeline. */
 export function summarize(resource: ClinicalResource): string {
-	const concept = (cc: { text?: string; coding?: { display?: string; code?: string }[] } | undefined) => cc?.text ?? cc?.coding?.[0]?.display ?? cc?.coding?.[0]?.code ?? '';
+	const concept = conceptText;
 	switch (resource.resourceType) {
 		case 'Patient':
 			return `Registered: ${displayName(resource)}, born ${resource.birthDate ?? '?'}`;
 		case 'Encounter':
-			return `Encounter (${resource.class?.code ?? ''})${resource.reasonCode?.[0] ? `: ${concept(resource.reasonCode[0])}` : ''}`;
+			return `Encounter (${resource.class?.code ?? ''})${resource.reasonCode?.[0] ? `: ${concept(resource.reasonCode[0])}` : resource.type?.[0] ? `: ${concept(resource.type[0])}` : ''}`;
 		case 'Observation': {
 			const q = resource.valueQuantity;
-			return `${concept(resource.code)}: ${q ? `${q.value} ${q.unit ?? q.code ?? ''}` : (resource.valueString ?? concept(resource.valueCodeableConcept))}`;
+			const value = q ? quantityText(q) : (resource.valueString ?? concept(resource.valueCodeableConcept));
+			const parts = resource.component?.map((c) => `${concept(c.code)} ${quantityText(c.valueQuantity) || (c.valueString ?? concept(c.valueCodeableConcept))}`.trim());
+			return `${concept(resource.code)}: ${value || parts?.join(', ') || '(no value)'}`;
 		}
 		case 'Condition':
 			return `Diagnosis: ${concept(resource.code)}`;
 		case 'MedicationStatement':
 		case 'MedicationRequest':
-			return `Medication: ${concept(resource.medicationCodeableConcept)}`;
+			return `Medication: ${concept(resource.medicationCodeableConcept) || resource.medicationReference?.display || resource.medicationReference?.reference || ''}`;
 		case 'AllergyIntolerance':
 			return `Allergy: ${concept(resource.code)}${resource.criticality ? ` (${resource.criticality})` : ''}`;
 		case 'Immunization':
 			return `Immunization: ${concept(resource.vaccineCode)}${resource.lotNumber ? ` lot ${resource.lotNumber}` : ''}`;
 		case 'DocumentReference':
 			return `Document: ${resource.description ?? resource.content?.[0]?.attachment?.title ?? 'attachment'}`;
+		case 'Claim':
+		case 'ExplanationOfBenefit': {
+			const total = resource.resourceType === 'Claim' ? resource.total : resource.payment?.amount;
+			return `${resource.resourceType === 'Claim' ? 'Claim' : 'Explanation of benefit'}${resource.insurer?.display ? ` to ${resource.insurer.display}` : ''}${total?.value !== undefined ? `: ${total.value} ${total.currency ?? ''}`.trimEnd() : ''}`;
+		}
+		default:
+			return `${resource.resourceType}: ${concept(mainConcept(resource as unknown as Json)) || resource.resourceType}`;
 	}
+}
+
+/** Elements holding when a resource happened, in the order they are looked for. */
+const WHEN = ['effectiveDateTime', 'effectiveInstant', 'effectivePeriod', 'occurrenceDateTime', 'performedDateTime', 'performedPeriod', 'period', 'onsetDateTime', 'authoredOn', 'recordedDate', 'issued', 'started', 'billablePeriod', 'created', 'date', 'birthDate'];
+
+/** When a resource happened (clinically), as written in it; null when it says nothing. */
+export function clinicalDate(resource: ClinicalResource): string | null {
+	const r = resource as unknown as Json;
+	for (const key of WHEN) {
+		const v = r[key];
+		if (typeof v === 'string') return v;
+		if (isObject(v) && typeof v.start === 'string') return v.start;
+	}
+	return null;
+}
+
+/** The main code of a resource as `system|code` and its display, for the generic chart view. */
+export function mainCode(resource: ClinicalResource): { system?: string; code?: string; display?: string } | null {
+	const c = mainConcept(resource as unknown as Json) as { coding?: { system?: string; code?: string; display?: string }[]; text?: string } | undefined;
+	const coding = c?.coding?.[0];
+	if (coding) return { ...(coding.system ? { system: coding.system } : {}), ...(coding.code ? { code: coding.code } : {}), ...(coding.display ?? c?.text ? { display: coding.display ?? c!.text! } : {}) };
+	return c?.text ? { display: c.text } : null;
+}
+
+/**
+ * The narrative of a resource as plain text: tags dropped, the five XML entities and
+ * numeric references decoded. Shown as text, never as HTML: imported narrative is data
+ * from another system, not markup this app trusts.
+ */
+export function narrativeText(resource: ClinicalResource): string {
+	const div = (resource as { text?: { div?: string } }).text?.div;
+	if (typeof div !== 'string') return '';
+	return div
+		.replace(/<(br|p|div|li|tr|h[1-6])\b[^>]*>/gi, '\n')
+		.replace(/<[^>]*>/g, '')
+		.replace(/&(#x[0-9a-f]+|#\d+|lt|gt|amp|quot|apos);/gi, (_, e: string) =>
+			e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[e.toLowerCase()]!
+		)
+		.replace(/[ \t]+/g, ' ')
+		.replace(/\s*\n\s*/g, '\n')
+		.trim();
 }
 
 const encoder = new TextEncoder();

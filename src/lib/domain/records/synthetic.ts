@@ -79,7 +79,7 @@ export function syntheticBundle(patients: number, options: { seed?: number; perP
 				const [code, display] = pick(VACCINES);
 				resources.push({ resourceType: 'Immunization', status: 'completed', vaccineCode: { coding: [{ system: SYSTEMS.cvx, code, display }] }, patient: subject(), occurrenceDateTime: at, lotNumber: `L${Math.floor(random() * 1e6)}` });
 			}
-			if (visit === 1 && random() < 0.3) resources.push({ resourceType: 'AllergyIntolerance', code: { coding: [{ system: SYSTEMS.rxnorm, code: '7980', display: 'Penicillin G' }] }, patient: subject(), criticality: 'high', recordedDate: at });
+			if (visit === 1 && random() < 0.3) resources.push({ resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, code: { coding: [{ system: SYSTEMS.rxnorm, code: '7980', display: 'Penicillin G' }] }, patient: subject(), criticality: 'high', recordedDate: at });
 			for (const resource of resources.slice(0, perPatient - made)) entry.push({ resource });
 			made += Math.min(resources.length, perPatient - made);
 		}

@@ -23,7 +23,8 @@ export async function writeSyntheticCohort(ledger: Ledger, book: RecordBook, inp
 		const { seed, patient } = newPatientKey();
 		const session = new PatientSession(seed);
 		try {
-			const txs = [session.grant({ grantee: clinic, categories: ['demographics', 'encounters', 'labs'], purpose: 'treatment', days: 365, now }).tx];
+			// Every category the synthetic records fall in: a depression diagnosis is mental health (records/sensitivity.ts).
+			const txs = [session.grant({ grantee: clinic, categories: ['demographics', 'encounters', 'labs', 'mental-health'], purpose: 'treatment', days: 365, now }).tx];
 			if (input.study && i < input.consenting) {
 				const research = session.grant({ grantee: input.study.researcher, categories: input.study.categories, purpose: 'research', days: 365, now });
 				txs.push(research.tx, session.studyConsent(input.study.id, research.grant.id));

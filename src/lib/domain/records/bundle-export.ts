@@ -1,0 +1,91 @@
+/**
+ * A patient's records out, as a FHIR R4 `collection` Bundle whose references resolve by
+ * R4's Bundle rules: every entry has a `urn:uuid:` fullUrl and every reference to
+ * something in the Bundle is that fullUrl. The directory entries the records refer to
+ * (organizations, practitioners, locations) are included, and one Provenance per block
+ * names who wrote what and when. Ids are the ledger's (`Patient.id` the patient key, a
+ * record's id its record id); the identifiers the data came with, the source it was
+ * imported from (`urn:clinic-ledger:source`) and `meta.security` stay, so the export
+ * imports again without duplicates.
+ */
+import type { Bundle, BundleEntry, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Category } from '../privacy/envelope.js';
+import type { RecordBook } from './book.js';
+import { directoryResource, type DirectoryState } from './directory.js';
+import { mapReferences, referencesIn } from './json-input.js';
+
+const uuidOf = (hex32: string) => `${hex32.slice(0, 8)}-${hex32.slice(8, 12)}-${hex32.slice(12, 16)}-${hex32.slice(16, 20)}-${hex32.slice(20, 32)}`;
+const urnOf = (hex: string) => `urn:uuid:${uuidOf(hex.slice(0, 32))}`;
+
+type Json = Record<string, unknown>;
+
+/**
+ * `patient`'s current readable records as a `collection` Bundle. Records this node cannot
+ * open are left out and counted in `sealed`; references to them stay relative and are
+ * counted in `unresolved`.
+ */
+export async function exportBundle(
+	book: RecordBook,
+	patient: string,
+	options: { names?: Record<string, string>; now?: number; directory?: DirectoryState } = {}
+): Promise<{ bundle: Bundle; sealed: number; unresolved: number; categories: Category[] }> {
+	const { records } = await book.chart(patient, options.now);
+	const readable: { ref: string; id: string; resource: Json; time: number; version: number; block: string; author: string }[] = [];
+	const categories = new Set<Category>();
+	let sealed = 0;
+	for (const record of records) {
+		const current = record.versions.at(-1)!;
+		if (!current.resource) {
+			sealed++;
+			continue;
+		}
+		categories.add(record.category);
+		const type = current.resource.resourceType;
+		const id = type === 'Patient' ? patient : record.rid;
+		readable.push({ ref: `${type}/${id}`, id, resource: current.resource as unknown as Json, time: current.time, version: record.versions.length, block: current.block, author: current.author });
+	}
+	const urls = new Map<string, string>(readable.map((r) => [r.ref, urnOf(r.id)]));
+	// The directory entries the records name, so their references resolve too.
+	const directory: Json[] = [];
+	for (const ref of new Set(readable.flatMap((r) => referencesIn(r.resource)))) {
+		const [type, id] = ref.split('/');
+		if (urls.has(ref) || !type || !id || ref.split('/').length !== 2) continue;
+		const entry = directoryResource(options.directory, type, id);
+		if (entry) {
+			directory.push(entry);
+			urls.set(ref, urnOf(id));
+		}
+	}
+	let unresolved = 0;
+	const resolve = (value: Json) =>
+		mapReferences(value, (ref) => {
+			const url = urls.get(ref.reference);
+			if (url) return { ...ref, reference: url };
+			if (!ref.reference.startsWith('#')) unresolved++;
+			return ref;
+		}) as Json;
+	const entries: BundleEntry[] = [];
+	for (const r of readable) {
+		const meta = { ...((r.resource.meta as Json | undefined) ?? {}), versionId: String(r.version), lastUpdated: new Date(r.time).toISOString() };
+		entries.push({ fullUrl: urls.get(r.ref)!, resource: resolve({ ...r.resource, id: r.id, meta }) as unknown as Resource });
+	}
+	for (const d of directory) entries.push({ fullUrl: urls.get(`${d.resourceType}/${d.id}`)!, resource: resolve(d) as unknown as Resource });
+	const byBlock = new Map<string, { time: number; author: string; targets: string[] }>();
+	for (const r of readable) {
+		const b = byBlock.get(r.block) ?? { time: r.time, author: r.author, targets: [] };
+		b.targets.push(urls.get(r.ref)!);
+		byBlock.set(r.block, b);
+	}
+	for (const [block, b] of byBlock) {
+		const provenance: Provenance = {
+			resourceType: 'Provenance',
+			id: block.slice(0, 32),
+			target: b.targets.map((reference) => ({ reference })),
+			recorded: new Date(b.time).toISOString(),
+			agent: [{ who: { identifier: { system: 'urn:clinic-ledger:member', value: b.author }, ...(options.names?.[b.author] ? { display: options.names[b.author] } : {}) } }],
+			entity: [{ role: 'source', what: { identifier: { system: 'urn:clinic-ledger:block', value: block } } }]
+		};
+		entries.push({ fullUrl: urnOf(block), resource: provenance });
+	}
+	return { bundle: { resourceType: 'Bundle', type: 'collection', timestamp: new Date(options.now ?? Date.now()).toISOString(), entry: entries }, sealed, unresolved, categories: [...categories] };
+}
