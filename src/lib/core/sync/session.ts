@@ -209,8 +209,14 @@ export class SyncSession {
 		return this.#state;
 	}
 
+	/** The key the peer claims in its hello; proven only once {@link authenticated}. */
 	get peerAuthor(): AuthorId | null {
 		return this.#peer?.author ?? null;
+	}
+
+	/** True once the peer's handshake answer was verified on this link. */
+	get authenticated(): boolean {
+		return this.#authed;
 	}
 
 	get linkKind() {
