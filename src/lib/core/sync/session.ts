@@ -92,7 +92,11 @@ const MAX_QUEUED_FRAMES = 4096;
  * fits while fake authors cannot grow the per-vector work without bound.
  */
 const PEER_AUTHOR_SLACK = 2048;
-/** Copies of blocks already held or already waiting: honest overlap (gossip from several peers, a repaired stream) stays well below. */
+/**
+ * Copies of blocks already waiting, and copies of stored blocks beyond one per block this
+ * node holds (two peers streaming the same catch-up in parallel send each block once):
+ * honest overlap (gossip from several peers, a repaired stream) stays well below.
+ */
 const DUPLICATE_BURST = 8000;
 const DUPLICATES_PER_SECOND = 200;
 /** Backoffs (in retry periods) for asking again what did not come: wants, refused streams, repairs. */
@@ -173,6 +177,8 @@ export class SyncSession {
 	#progressAt = 0;
 	#parts = new Map<BlockId, { total: number; pieces: (Uint8Array | undefined)[]; have: number; at: number }>();
 	#badBlocks = 0;
+	/** Copies of stored blocks received on this session. */
+	#storedDuplicates = 0;
 	#frames: Promise<void> = Promise.resolve();
 	#queuedFrames = 0;
 	/** An auth that arrived before the hello it answers (our first hello was lost). */
@@ -824,7 +830,7 @@ export class SyncSession {
 			this.#emit({ type: 'progress', received: this.#received, expected: this.#expected });
 		}
 		this.#send({ m: 'ack', n: this.#processed });
-		for (let i = 0; i < duplicates && this.#state !== 'closed'; i++) this.#duplicate();
+		for (let i = 0; i < duplicates && this.#state !== 'closed'; i++) if (++this.#storedDuplicates > this.#ledger.size) this.#duplicate();
 		for (const rejection of rejected) {
 			if (this.#state === 'closed') return;
 			this.stats.rejected[rejection.code] = (this.stats.rejected[rejection.code] ?? 0) + 1;
