@@ -2,6 +2,7 @@
  * The sync handshake proves a key on this very link: an answer relayed from another link
  * or made for another peer is refused, and a flood of hellos costs one signature.
  */
+import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import { Replicator, decodeMessage, encodeMessage, memoryLinkPair, type Link, type Message } from '../../src/lib/core/index.js';
 import { dtlsChannelBinding } from '../../src/lib/core/sync/channel-link.js';
@@ -160,6 +161,28 @@ describe('DTLS channel binding', () => {
 		const honestSide = dtlsChannelBinding(sdp(M), sdp(B));
 		expect(victimSide).not.toEqual(honestSide);
 		expect(victimSide).not.toEqual(atA);
+	});
+
+	it('two real WebRTC connections (@roamhq/wrtc, as the headless peer uses): same binding at both ends, another on another connection', async () => {
+		const { RTCPeerConnection } = createRequire(import.meta.url)('@roamhq/wrtc') as { RTCPeerConnection: typeof globalThis.RTCPeerConnection };
+		const connect = async () => {
+			const x = new RTCPeerConnection({ iceServers: [] });
+			const y = new RTCPeerConnection({ iceServers: [] });
+			x.createDataChannel('probe');
+			await x.setLocalDescription(await x.createOffer());
+			await y.setRemoteDescription(x.localDescription!);
+			await y.setLocalDescription(await y.createAnswer());
+			await x.setRemoteDescription(y.localDescription!);
+			const ends = [x, y].map((pc) => dtlsChannelBinding(pc.localDescription?.sdp, pc.remoteDescription?.sdp));
+			x.close();
+			y.close();
+			return ends;
+		};
+		const [x, y] = await connect();
+		expect(x).toBeInstanceOf(Uint8Array);
+		expect(x).toEqual(y);
+		const [other] = await connect();
+		expect(other).not.toEqual(x);
 	});
 
 	it('no binding when a description has no fingerprint', () => {
