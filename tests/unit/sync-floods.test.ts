@@ -4,7 +4,7 @@
  * complete stay quiet instead of asking each other for ever.
  */
 import { describe, expect, it } from 'vitest';
-import { Replicator, encodeMessage, memoryLinkPair, toHex, type FrameScheduler, type Ledger, type VersionVector } from '../../src/lib/core/index.js';
+import { Ledger as LedgerClass, MemoryStore, Replicator, encodeMessage, nobleVerifier, memoryLinkPair, toHex, type FrameScheduler, type Ledger, type VersionVector } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { foundNetwork, joinNetwork, makeBlock, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
 import { prng } from '../../src/lib/core/testing/simulation.js';
@@ -157,5 +157,39 @@ describe('an idle network with a block nobody can complete', () => {
 		expect(sa.state).toBe('ready');
 		expect(sb.state).toBe('ready');
 		close();
+	});
+});
+
+describe('a block this node refuses', () => {
+	it('is not asked for again and again: over ten simulated minutes it arrives at most twice', async () => {
+		const clock = { now: 1_000_000 };
+		const honest = await foundNetwork({ members: { evil: 'clinician' } });
+		const store = new MemoryStore();
+		const evil = await LedgerClass.open({ store, signer: testSigner('evil'), verifier: nobleVerifier, net: honest.net });
+		await syncInto(evil, honest);
+		const bad = await evil.append([{ t: 'note', text: 'amount 80.00' }]);
+		// The stored copy altered behind the ledger, as a tampered disk would: its holder
+		// keeps offering a block every other node refuses.
+		const stored = (await store.get(bad.id))!;
+		const bytes = stored.bytes.slice();
+		bytes[bytes.length - 70]! ^= 1;
+		Object.assign(stored, { bytes });
+		const rh = new Replicator(honest, { tickMs: 0, now: () => clock.now });
+		const re = new Replicator(evil, { tickMs: 0, now: () => clock.now });
+		const [a, b] = memoryLinkPair({ schedule: (deliver) => setImmediate(deliver) });
+		const session = rh.attach(a, 'evil');
+		const other = re.attach(b, 'honest');
+		await until(() => session.state === 'ready' && other.state === 'ready');
+		for (let second = 0; second < 600; second++) {
+			clock.now += 1000;
+			rh.tick();
+			re.tick();
+			await turns(4);
+		}
+		expect(session.stats.rejected.BAD_HASH).toBeGreaterThanOrEqual(1);
+		expect(session.stats.rejected.BAD_HASH).toBeLessThanOrEqual(2);
+		expect(session.state).toBe('ready');
+		rh.close();
+		re.close();
 	});
 });

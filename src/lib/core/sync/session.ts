@@ -152,8 +152,8 @@ export class SyncSession {
 	#lastVVAt = 0;
 	/** Wait between vectors resent because the peer holds more, doubled while its streams bring only refusals. */
 	#behindDelay: number;
-	/** Authors whose blocks from this peer we refused, with the peer's claim then: not asked for again until it claims more. */
-	#refusedAuthors = new Map<AuthorId, number>();
+	/** The peer's vector when a stream from it brought only refusals: what it holds up to there is not asked for again. */
+	#refusedUpTo: VersionVector = {};
 	/** Missing deps asked for, with when to ask again (doubling). */
 	#wanted = new Map<BlockId, { next: number; delay: number }>();
 
@@ -389,18 +389,13 @@ export class SyncSession {
 	}
 
 	/**
-	 * True when the peer has told us of blocks we do not hold, leaving out authors whose
-	 * blocks from this peer we refused (until it claims more of them). Missing deps are
-	 * not a reason: they are asked for by id, with backoff (`want`).
+	 * True when the peer has told us of blocks we do not hold, beyond what it already
+	 * sent us only to be refused (asked again once it claims more). Missing deps are not a
+	 * reason: they are asked for by id, with backoff (`want`).
 	 */
 	#behindPeer(): boolean {
 		const ours = this.#ledger.versionVector();
-		for (const [a, s] of Object.entries(this.#peerVV)) {
-			if ((ours[a] ?? -1) >= s) continue;
-			const refusedAt = this.#refusedAuthors.get(a as AuthorId);
-			if (refusedAt === undefined || s > refusedAt) return true;
-		}
-		return false;
+		return Object.entries(this.#peerVV).some(([a, s]) => (ours[a] ?? -1) < s && (this.#refusedUpTo[a] ?? -1) < s);
 	}
 
 	#protocolError(detail: string): void {
@@ -836,10 +831,6 @@ export class SyncSession {
 			this.stats.rejected[rejection.code] = (this.stats.rejected[rejection.code] ?? 0) + 1;
 			this.#emit({ type: 'rejected', rejection });
 			this.#streamRefused++;
-			if (rejection.author) {
-				const claim = Math.max(this.#peerClaimed[rejection.author] ?? -1, this.#peerVV[rejection.author] ?? -1);
-				this.#refusedAuthors.set(rejection.author, claim);
-			}
 			if (rejection.code === 'DUPLICATE') this.#duplicate();
 			else this.#badBlock(rejection.code);
 		}
@@ -879,6 +870,7 @@ export class SyncSession {
 		if (onlyRefusals) {
 			this.#behindDelay = Math.min(this.#behindDelay * 2, this.#retryMs * MAX_BACKOFF_RETRIES);
 			this.#streamRefused = 0;
+			for (const [a, s] of Object.entries(this.#peerVV)) if ((this.#refusedUpTo[a] ?? -1) < s) this.#refusedUpTo[a] = s;
 		}
 		if (this.#behindPeer() && !onlyRefusals) this.#sendVV(true);
 	}
