@@ -431,12 +431,16 @@ export class Ledger {
 	}
 
 	/**
-	 * Answers a peer's sync handshake nonce: signs {@link challengeDigest}, never raw
-	 * bytes, so the answer cannot be replayed as a block signature or on another network.
+	 * Answers a sync handshake: signs {@link challengeDigest} of the transcript (this
+	 * network, both keys, both nonces, the link binding), never raw bytes, so the answer
+	 * cannot be replayed as a block signature, on another network or on another link.
+	 * Refuses a transcript that does not name this node as one of its two parties.
 	 */
-	async signChallenge(nonce: Uint8Array): Promise<Uint8Array> {
+	async signChallenge(transcript: Parameters<typeof challengeDigest>[0]): Promise<Uint8Array> {
 		if (!this.#signer) throw new Error('this node has no signing key');
-		return this.#signer.sign(challengeDigest(this.net, nonce, this.author!));
+		if (transcript.net !== this.net) throw new Error('handshake of another network');
+		if (!transcript.parties.some((p) => p.author === this.author)) throw new Error('handshake does not name this node');
+		return this.#signer.sign(challengeDigest(transcript, this.author!));
 	}
 
 	/** Verifies a peer's signature with this ledger's verifier. */

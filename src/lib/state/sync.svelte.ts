@@ -405,7 +405,9 @@ export class SyncState implements SyncControl {
 
 	#onClosed(session: SyncSession, reason: string): void {
 		const author = session.peerAuthor;
-		this.#say(`session with ${this.#peerName(author)} closed: ${reason}`, reason.startsWith('peer left: node stopped') ? 'info' : 'warn');
+		// Before the handshake proved it, the key is only a claim: a relay names an honest member.
+		const who = session.authenticated || !author ? this.#peerName(author) : `a peer claiming to be ${this.#peerName(author)} (unproven)`;
+		this.#say(`session with ${who} (connection ${session.label.slice(0, 8)}) closed: ${reason}`, reason.startsWith('peer left: node stopped') ? 'info' : 'warn');
 	}
 
 	/** Sets (or clears) this node's join request: sent to every peer that refuses this node, now and every {@link JOIN_RESEND_MS}. */

@@ -2,6 +2,8 @@
  * Links over browser (and Node) message channels: a negotiated WebRTC data channel on a
  * peer connection, and a BroadcastChannel pair between two nodes of one origin.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { utf8 } from '../bytes.js';
 import type { Link } from './link.js';
 
 /** SCTP stream id of the ledger's data channel: fixed and negotiated out of band, so
@@ -11,6 +13,26 @@ export const LEDGER_CHANNEL_ID = 1000;
 export const LEDGER_CHANNEL_LABEL = 'clinic-ledger/sync/v1';
 const LOW_WATER = 256 * 1024;
 
+/**
+ * The binding of a WebRTC connection: a digest of every `a=fingerprint` line of both
+ * session descriptions. Each end sees its own certificate's fingerprint in its local
+ * description and the other's in the remote one, so both compute the same bytes; a relay
+ * sits on two connections with different certificates and cannot make them agree (DTLS
+ * checks each certificate against its fingerprint). Undefined when either side has none.
+ */
+export function dtlsChannelBinding(localSdp: string | undefined, remoteSdp: string | undefined): Uint8Array | undefined {
+	const fingerprints = (sdp: string | undefined) => [...(sdp ?? '').matchAll(/^a=fingerprint:[ \t]*(\S+)[ \t]+(\S+)[ \t]*$/gim)].map((m) => `${m[1]!.toLowerCase()} ${m[2]!.toLowerCase()}`);
+	const local = fingerprints(localSdp);
+	const remote = fingerprints(remoteSdp);
+	if (local.length === 0 || remote.length === 0) return undefined;
+	const canonical = [...new Set([...local, ...remote])].sort().join('\n');
+	return sha256(utf8(`clinic-ledger/dtls-binding/v1\n${canonical}`));
+}
+
+function bindingOf(pc: RTCPeerConnection): Uint8Array | undefined {
+	return dtlsChannelBinding(pc.localDescription?.sdp, pc.remoteDescription?.sdp);
+}
+
 /** Opens the ledger channel on `pc` and resolves with a link once it is open. */
 export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): Promise<Link> {
 	const channel = pc.createDataChannel(LEDGER_CHANNEL_LABEL, { negotiated: true, id: LEDGER_CHANNEL_ID, ordered: true });
@@ -18,7 +40,7 @@ export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): 
 	channel.bufferedAmountLowThreshold = LOW_WATER;
 	// Some implementations (@roamhq/wrtc) open a negotiated channel on a live connection
 	// at once and never fire `open`.
-	if (channel.readyState === 'open') return Promise.resolve(new DataChannelLink(channel));
+	if (channel.readyState === 'open') return Promise.resolve(new DataChannelLink(channel, bindingOf(pc)));
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => {
 			channel.close();
@@ -26,7 +48,7 @@ export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): 
 		}, timeoutMs);
 		channel.addEventListener('open', () => {
 			clearTimeout(timer);
-			resolve(new DataChannelLink(channel));
+			resolve(new DataChannelLink(channel, bindingOf(pc)));
 		});
 		channel.addEventListener('error', () => {
 			clearTimeout(timer);
@@ -40,7 +62,10 @@ class DataChannelLink implements Link {
 	onFrame: ((frame: Uint8Array) => void) | null = null;
 	onClose: (() => void) | null = null;
 	#closed = false;
-	constructor(private readonly channel: RTCDataChannel) {
+	constructor(
+		private readonly channel: RTCDataChannel,
+		readonly channelBinding: Uint8Array | undefined
+	) {
 		channel.addEventListener('message', (event: MessageEvent) => {
 			const data = event.data as ArrayBuffer | Uint8Array;
 			this.onFrame?.(data instanceof Uint8Array ? data : new Uint8Array(data));

@@ -8,6 +8,12 @@ export interface Link {
 	readonly kind: 'webrtc' | 'broadcast' | 'memory';
 	/** False once closed by either side. */
 	readonly open: boolean;
+	/**
+	 * Bytes both ends of this very connection compute alike and no relay can reproduce on
+	 * its own links (WebRTC: a digest of the DTLS certificate fingerprints). The handshake
+	 * signs it, so an answer relayed from another link fails. Absent when the transport has none.
+	 */
+	readonly channelBinding?: Uint8Array;
 	/** Bytes queued but not yet sent (0 when the transport has no buffer). */
 	readonly bufferedAmount: number;
 	send(frame: Uint8Array): void;
@@ -33,7 +39,10 @@ class MemoryLink implements Link {
 	onFrame: ((frame: Uint8Array) => void) | null = null;
 	onClose: (() => void) | null = null;
 	peer!: MemoryLink;
-	constructor(private readonly scheduler: FrameScheduler) {}
+	constructor(
+		private readonly scheduler: FrameScheduler,
+		readonly channelBinding: Uint8Array | undefined
+	) {}
 
 	send(frame: Uint8Array): void {
 		if (!this.open) throw new Error('link closed');
@@ -55,10 +64,14 @@ class MemoryLink implements Link {
 	}
 }
 
-/** Two connected in-memory link ends. */
-export function memoryLinkPair(scheduler: FrameScheduler = immediate): [Link, Link] {
-	const a = new MemoryLink(scheduler);
-	const b = new MemoryLink(scheduler);
+/**
+ * Two connected in-memory link ends. Each pair is its own connection, with a random
+ * binding shared by its two ends (as a WebRTC connection has its DTLS fingerprints);
+ * `null` models a transport without one.
+ */
+export function memoryLinkPair(scheduler: FrameScheduler = immediate, channelBinding: Uint8Array | null = crypto.getRandomValues(new Uint8Array(32))): [Link, Link] {
+	const a = new MemoryLink(scheduler, channelBinding ?? undefined);
+	const b = new MemoryLink(scheduler, channelBinding ?? undefined);
 	a.peer = b;
 	b.peer = a;
 	return [a, b];

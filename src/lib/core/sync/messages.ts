@@ -1,5 +1,5 @@
 /**
- * Sync protocol v1 messages. Each frame is one canonical CBOR map `{m: type, ...}` of at
+ * Sync protocol v2 messages. Each frame is one canonical CBOR map `{m: type, ...}` of at
  * most {@link MAX_FRAME_BYTES}. Decoding checks every field; a frame that fails is a
  * protocol error counted against the sender, never an exception that reaches the app.
  * See docs/protocol.md.
@@ -8,12 +8,15 @@ import { decodeCanonical, encodeCanonical, type CborValue } from '../codec.js';
 import { fromHex, toHex } from '../bytes.js';
 import type { AuthorId, BlockId, VersionVector } from '../types.js';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: the handshake signature binds both nonces, both keys and the link (docs/protocol.md). */
+export const PROTOCOL_VERSION = 2;
 /** Frames never exceed 64 KiB: the size every WebRTC implementation delivers whole. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 /** Room left in a frame for the message around a payload. */
 export const FRAME_OVERHEAD = 256;
 export const MAX_WANT_IDS = 256;
+/** Most items in one `blocks` frame: a valid block is at least ~200 bytes, so an honest frame holds ~330. */
+export const MAX_FRAME_ITEMS = 1024;
 /** Largest `join` / `join-reply` payload. */
 export const MAX_JOIN_BYTES = 16 * 1024;
 
@@ -119,6 +122,7 @@ export function decodeMessage(frame: Uint8Array): Message {
 		case 'blocks':
 			expectKeys(f, ['items']);
 			if (!Array.isArray(f.items) || !f.items.every((i) => isBytes(i))) throw new ProtocolError('items: expected byte strings');
+			if (f.items.length > MAX_FRAME_ITEMS) throw new ProtocolError(`items: ${f.items.length} in one frame, at most ${MAX_FRAME_ITEMS}`);
 			return { m: 'blocks', items: f.items as Uint8Array[] };
 		case 'part': {
 			expectKeys(f, ['id', 'index', 'total', 'data']);

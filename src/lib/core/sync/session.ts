@@ -1,20 +1,24 @@
 /**
  * One sync session: the protocol between this node's ledger and one peer over one link.
  *
- * hello (version, network, author, nonce) → auth (signature over the peer's nonce) →
- * version vectors → each side streams what the other lacks (offer, blocks/parts, end),
- * paced by the receiver's acks → live gossip of new blocks → wants for missing deps.
- * Anti-entropy on `tick()` (resent hello, fresh vector) repairs lost frames, so the
- * protocol converges over lossy, duplicating, reordering links too. See docs/protocol.md.
+ * hello (version, network, author, nonce) → auth (signature over both hellos and the
+ * link) → version vectors → each side streams what the other lacks (offer, blocks/parts,
+ * end), paced by the receiver's acks → live gossip of new blocks → wants for missing deps,
+ * with backoff. Anti-entropy on `tick()` (resent hello, fresh vector) repairs lost
+ * frames, so the protocol converges over lossy, duplicating, reordering links too; every
+ * cost a peer can cause is bounded, and a peer past a bound is disconnected with a
+ * reason that names the bound. See docs/protocol.md.
  */
 import { MAX_BLOCK_BYTES } from '../block.js';
 import { fromHex, toHex } from '../bytes.js';
-import { challengeDigest } from '../challenge.js';
+import { challengeDigest, type HandshakeTranscript } from '../challenge.js';
 import type { ReasonCode } from '../errors.js';
 import type { Block, BlockId, VersionVector, AuthorId } from '../types.js';
+import type { StoredBlock } from '../storage/store.js';
 import type { Ledger, Rejection } from '../ledger.js';
 import type { Link } from './link.js';
 import { FRAME_OVERHEAD, MAX_FRAME_BYTES, MAX_WANT_IDS, PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeMessage, type Message } from './messages.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface SessionOptions {
 	ledger: Ledger;
@@ -67,8 +71,38 @@ const MAX_BAD_BLOCKS = 1000;
 const FRAME_PAYLOAD = MAX_FRAME_BYTES - FRAME_OVERHEAD;
 const MAX_PARTS = Math.ceil(MAX_BLOCK_BYTES / FRAME_PAYLOAD);
 const WANTS_PER_SECOND = 20;
-const INBOX_BYTES = 4 * 1024 * 1024;
+/** Bytes per ledger.receive call. */
+const BATCH_BYTES = 4 * 1024 * 1024;
 const JOINS_PER_MINUTE = 6;
+/** Hellos answered: a few at once, then one a second (an honest peer resends every 2 s). */
+const HELLO_BURST = 5;
+const HELLOS_PER_SECOND = 1;
+/**
+ * Blocks waiting for validation. A sender that respects acks keeps at most its window
+ * (2,000 by default) in flight, plus gossip and want answers: far more means it ignores
+ * flow control.
+ */
+const MAX_INBOX_BLOCKS = 10_000;
+const MAX_INBOX_BYTES = 64 * 1024 * 1024;
+/** Frames received and not yet handled (they queue only behind a slow signature or store read). */
+const MAX_QUEUED_FRAMES = 4096;
+/**
+ * Authors a peer may name across its vectors on one session: twice the authors this node
+ * holds, plus more than one frame can carry (~1,770), so an honest peer ahead of us always
+ * fits while fake authors cannot grow the per-vector work without bound.
+ */
+const PEER_AUTHOR_SLACK = 2048;
+/**
+ * Copies of blocks already waiting, and copies of stored blocks beyond one per block this
+ * node holds (two peers streaming the same catch-up in parallel send each block once):
+ * honest overlap (gossip from several peers, a repaired stream) stays well below.
+ */
+const DUPLICATE_BURST = 8000;
+const DUPLICATES_PER_SECOND = 200;
+/** Backoffs (in retry periods) for asking again what did not come: wants, refused streams, repairs. */
+const MAX_BACKOFF_RETRIES = 64;
+/** A block in parts not completed within this many retry periods is dropped. */
+const PARTS_TIMEOUT_RETRIES = 15;
 
 export class SyncSession {
 	readonly label: string;
@@ -92,20 +126,36 @@ export class SyncSession {
 	#deniedBy: string | null = null;
 	/** Admitted after being a guest: its hellos (asking again) are answered with our vector. */
 	#wasGuest = false;
-	#joinTokens = JOINS_PER_MINUTE;
-	#joinRefillAt = 0;
+	#joins: TokenBucket;
+	#hellos: TokenBucket;
+	#wants: TokenBucket;
+	#duplicates: TokenBucket;
 	#nonce: Uint8Array;
 	#peer: { author: AuthorId; nonce: Uint8Array } | null = null;
+	/** Our answer to the peer's hello, signed once per session and resent as is. */
+	#authSig: Promise<Uint8Array> | null = null;
 	#authed = false;
 	#helloAt = 0;
 	/** What the peer is known to hold (from its vectors and the blocks it sent us). */
 	#peerVV: VersionVector = {};
 	/** The union of the vectors the peer itself sent: what it really holds, at least. */
 	#peerClaimed: VersionVector = {};
+	/** Authors the peer has named in its vectors (bounded, see PEER_AUTHOR_SLACK). */
+	#peerAuthors = 0;
 	#streaming = false;
-	#streamedSize = -1;
+	/** Highest seq per author sent to the peer on this session (streams and gossip): never streamed twice unless repaired. */
+	#sentTo: VersionVector = {};
+	#lastSentAt = -Infinity;
+	/** Wait after the last block sent before a vector that still lacks it has it sent again. */
+	#repairDelay: number;
 	#lastVVSent = '';
 	#lastVVAt = 0;
+	/** Wait between vectors resent because the peer holds more, doubled while its streams bring only refusals. */
+	#behindDelay: number;
+	/** The peer's vector when a stream from it brought only refusals: what it holds up to there is not asked for again. */
+	#refusedUpTo: VersionVector = {};
+	/** Missing deps asked for, with when to ask again (doubling). */
+	#wanted = new Map<BlockId, { next: number; delay: number }>();
 
 	// Sending side of a stream
 	#generation = 0;
@@ -116,17 +166,21 @@ export class SyncSession {
 
 	// Receiving side
 	#inbox: Uint8Array[] = [];
+	#inboxBytes = 0;
+	/** Ids in the inbox or being validated: a second copy is a duplicate, never validated twice. */
+	#inflight = new Set<string>();
 	#processing: Promise<void> | null = null;
 	#processed = 0;
 	#expected = 0;
 	#received = 0;
 	#streamOpen = false;
 	#progressAt = 0;
-	#parts = new Map<BlockId, { total: number; pieces: (Uint8Array | undefined)[]; have: number }>();
-	#wantTokens = WANTS_PER_SECOND;
-	#wantRefillAt = 0;
+	#parts = new Map<BlockId, { total: number; pieces: (Uint8Array | undefined)[]; have: number; at: number }>();
 	#badBlocks = 0;
+	/** Copies of stored blocks received on this session. */
+	#storedDuplicates = 0;
 	#frames: Promise<void> = Promise.resolve();
+	#queuedFrames = 0;
 	/** An auth that arrived before the hello it answers (our first hello was lost). */
 	#earlyAuth: Uint8Array | null = null;
 	/** Blocks accepted and refused since the last offer: a stream that brought only refusals is not asked for again at once. */
@@ -144,8 +198,15 @@ export class SyncSession {
 		this.#retryMs = options.retryMs ?? 2000;
 		this.#window = options.window ?? 2000;
 		this.#batch = options.batch ?? 500;
+		this.#repairDelay = this.#retryMs * 2;
+		this.#behindDelay = this.#retryMs;
 		this.#nonce = this.#random(32);
 		this.connectedAt = this.#now();
+		const start = this.connectedAt;
+		this.#joins = new TokenBucket(JOINS_PER_MINUTE, JOINS_PER_MINUTE / 60_000, start);
+		this.#hellos = new TokenBucket(HELLO_BURST, HELLOS_PER_SECOND / 1000, start);
+		this.#wants = new TokenBucket(WANTS_PER_SECOND, WANTS_PER_SECOND / 1000, start);
+		this.#duplicates = new TokenBucket(DUPLICATE_BURST, DUPLICATES_PER_SECOND / 1000, start);
 		this.#link.onFrame = (frame) => this.#onFrame(frame);
 		this.#link.onClose = () => this.#closed('link closed');
 	}
@@ -154,8 +215,14 @@ export class SyncSession {
 		return this.#state;
 	}
 
+	/** The key the peer claims in its hello; proven only once {@link authenticated}. */
 	get peerAuthor(): AuthorId | null {
 		return this.#peer?.author ?? null;
+	}
+
+	/** True once the peer's handshake answer was verified on this link. */
+	get authenticated(): boolean {
+		return this.#authed;
 	}
 
 	get linkKind() {
@@ -240,6 +307,7 @@ export class SyncSession {
 	tick(): void {
 		if (this.#state === 'closed') return;
 		const now = this.#now();
+		this.#expireParts(now);
 		if (this.#state === 'handshake') {
 			if (now - this.#helloAt >= this.#retryMs) this.#sendHello();
 			return;
@@ -259,13 +327,17 @@ export class SyncSession {
 		// to a window ahead of our acks): a vector sent now would restart the stream and
 		// bring those blocks a second time. Nor while a stream is still arriving.
 		if (this.#processing !== null || this.#inbox.length > 0) return;
+		this.#requestMissing();
 		const receiving = this.#streamOpen && now - this.lastSeen < this.#retryMs * 2;
-		if (!receiving && now - this.#lastVVAt >= this.#retryMs) this.#sendVV(false);
+		if (receiving) return;
+		const changed = JSON.stringify(this.#ledger.versionVector()) !== this.#lastVVSent;
+		const wait = changed ? this.#retryMs : this.#behindDelay;
+		if ((changed || this.#behindPeer()) && now - this.#lastVVAt >= wait) this.#sendVV(true);
 	}
 
 	close(reason = 'closed'): void {
 		if (this.#state === 'closed') return;
-		this.#send({ m: 'bye', reason });
+		this.#send({ m: 'bye', reason: reason.slice(0, 200) });
 		this.#closed(reason);
 		this.#link.close();
 	}
@@ -275,6 +347,13 @@ export class SyncSession {
 		this.#state = 'closed';
 		this.#generation++;
 		this.#wakeSender();
+		// What waits for validation is dropped: nobody will ack it, and a pump that saw it
+		// after the close would start again for ever.
+		this.#inbox = [];
+		this.#inboxBytes = 0;
+		this.#inflight.clear();
+		this.#parts.clear();
+		this.#wanted.clear();
 		this.#emit({ type: 'closed', reason });
 	}
 
@@ -309,16 +388,20 @@ export class SyncSession {
 		this.#send({ m: 'vv', vv });
 	}
 
-	/** True when the peer has told us of blocks we do not hold. */
+	/**
+	 * True when the peer has told us of blocks we do not hold, beyond what it already
+	 * sent us only to be refused (asked again once it claims more). Missing deps are not a
+	 * reason: they are asked for by id, with backoff (`want`).
+	 */
 	#behindPeer(): boolean {
 		const ours = this.#ledger.versionVector();
-		return Object.entries(this.#peerVV).some(([a, s]) => (ours[a] ?? -1) < s) || this.#ledger.missing().length > 0;
+		return Object.entries(this.#peerVV).some(([a, s]) => (ours[a] ?? -1) < s && (this.#refusedUpTo[a] ?? -1) < s);
 	}
 
 	#protocolError(detail: string): void {
 		this.stats.protocolErrors++;
 		this.#emit({ type: 'log', message: `protocol error from ${this.label}: ${detail}` });
-		if (this.stats.protocolErrors > MAX_PROTOCOL_ERRORS) this.close('too many protocol errors');
+		if (this.stats.protocolErrors > MAX_PROTOCOL_ERRORS) this.close(`too many protocol errors (last: ${detail})`);
 	}
 
 	#onFrame(frame: Uint8Array): void {
@@ -333,10 +416,15 @@ export class SyncSession {
 			this.#protocolError(error instanceof ProtocolError ? error.message : String(error));
 			return;
 		}
+		if (++this.#queuedFrames > MAX_QUEUED_FRAMES) {
+			this.close(`flooding: more than ${MAX_QUEUED_FRAMES} frames waiting to be handled`);
+			return;
+		}
 		// One frame at a time: a vector must not overtake the auth still being verified.
 		this.#frames = this.#frames
-			.then(() => this.#handle(msg))
-			.catch((error: unknown) => this.#emit({ type: 'log', message: `error handling ${msg.m} from ${this.label}: ${(error as Error).message}` }));
+			.then(() => (this.#state === 'closed' ? undefined : this.#handle(msg)))
+			.catch((error: unknown) => this.#emit({ type: 'log', message: `error handling ${msg.m} from ${this.label}: ${(error as Error).message}` }))
+			.finally(() => this.#queuedFrames--);
 	}
 
 	async #handle(msg: Message): Promise<void> {
@@ -351,7 +439,7 @@ export class SyncSession {
 		if (msg.m === 'denied') return this.#onDenied(msg.reason);
 		if (msg.m === 'join' || msg.m === 'join-reply') {
 			if (!this.#authed) return this.#protocolError(`${msg.m} before the handshake completed`);
-			if (msg.m === 'join' && !this.#takeJoinToken()) return this.#protocolError('join requests too often');
+			if (msg.m === 'join' && !this.#joins.take(this.#now())) return this.#protocolError('join requests too often');
 			this.#emit({ type: msg.m, data: msg.data });
 			return;
 		}
@@ -400,7 +488,20 @@ export class SyncSession {
 		}
 	}
 
+	/** Both hellos, as both ends see them, and this link's binding. */
+	#transcript(peer: { author: AuthorId; nonce: Uint8Array }): HandshakeTranscript {
+		const binding = this.#link.channelBinding;
+		return {
+			net: this.#ledger.net,
+			parties: [{ author: this.#ledger.author!, nonce: this.#nonce }, peer],
+			...(binding ? { binding } : {})
+		};
+	}
+
 	async #onHello(msg: Extract<Message, { m: 'hello' }>): Promise<void> {
+		// Each hello may cost a frame back; past the budget they are dropped unanswered
+		// (an honest peer resends every retry period, so nothing is lost).
+		if (!this.#hellos.take(this.#now())) return;
 		if (msg.v !== PROTOCOL_VERSION) {
 			this.close(`unsupported protocol version ${msg.v}`);
 			return;
@@ -409,12 +510,21 @@ export class SyncSession {
 			this.close('WRONG_NETWORK');
 			return;
 		}
-		if (this.#peer && this.#peer.author !== msg.author) {
-			this.#protocolError('hello changed author');
+		if (msg.author === this.#ledger.author) {
+			// Our own hello reflected back, or a copy of this node: never sync with it.
+			this.close("SELF_CONNECTION: the peer claims this node's own key");
 			return;
 		}
-		this.#peer = { author: msg.author, nonce: msg.nonce };
-		this.#send({ m: 'auth', sig: await this.#ledger.signChallenge(msg.nonce) });
+		if (this.#peer && (this.#peer.author !== msg.author || toHex(this.#peer.nonce) !== toHex(msg.nonce))) {
+			this.#protocolError('hello changed author or nonce');
+			return;
+		}
+		if (!this.#peer) {
+			this.#peer = { author: msg.author, nonce: msg.nonce };
+			// Signed once, now that both hellos are known; a repeated hello gets the same answer.
+			this.#authSig = this.#ledger.signChallenge(this.#transcript(this.#peer));
+		}
+		this.#send({ m: 'auth', sig: await this.#authSig! });
 		// A repeated hello means ours or our auth may have been lost.
 		if (!this.#authed) this.#sendHello();
 		// From a guest: it asks to be looked at again. From a peer that refused us and was
@@ -433,9 +543,10 @@ export class SyncSession {
 			return;
 		}
 		if (this.#authed) return;
-		const ok = await this.#ledger.verifySignature(msg.sig, challengeDigest(this.#ledger.net, this.#nonce, peer.author), fromHex(peer.author));
+		const ok = await this.#ledger.verifySignature(msg.sig, challengeDigest(this.#transcript(peer), peer.author), fromHex(peer.author));
+		if (this.#state === 'closed' || this.#authed) return;
 		if (!ok) {
-			this.close('BAD_SIGNATURE');
+			this.close(`BAD_SIGNATURE: the handshake answer of ${peer.author.slice(0, 8)} was not made on this link (relayed or forged)`);
 			return;
 		}
 		this.#authed = true;
@@ -466,16 +577,15 @@ export class SyncSession {
 		if (first) this.#emit({ type: 'refused', reason });
 	}
 
-	#takeJoinToken(): boolean {
-		const now = this.#now();
-		this.#joinTokens = Math.min(JOINS_PER_MINUTE, this.#joinTokens + ((now - this.#joinRefillAt) / 60_000) * JOINS_PER_MINUTE);
-		this.#joinRefillAt = now;
-		if (this.#joinTokens < 1) return false;
-		this.#joinTokens--;
-		return true;
-	}
-
 	#onVV(vv: VersionVector): void {
+		const limit = 2 * this.#ledger.heads().length + PEER_AUTHOR_SLACK;
+		let fresh = 0;
+		for (const a of Object.keys(vv)) if (this.#peerClaimed[a] === undefined) fresh++;
+		if (this.#peerAuthors + fresh > limit) {
+			this.close(`vector of ${this.#peerAuthors + fresh} authors exceeds the limit of ${limit}`);
+			return;
+		}
+		this.#peerAuthors += fresh;
 		let news = false;
 		for (const [a, s] of Object.entries(vv)) {
 			if ((this.#peerVV[a] ?? -1) < s) this.#peerVV[a] = s;
@@ -484,56 +594,83 @@ export class SyncSession {
 				news = true;
 			}
 		}
-		// A late, stale copy of a vector already streamed from must not restart the stream
-		// from the beginning: stream from the most the peer has ever claimed to hold.
-		if (news || !this.#streaming || this.#ledgerChangedSinceStream()) void this.#stream({ ...this.#peerClaimed });
+		const now = this.#now();
+		if (news) this.#repairDelay = this.#retryMs * 2;
+		else if (!this.#streaming && now - this.#lastSentAt >= this.#repairDelay && this.#sentBeyondClaimed()) {
+			// The peer still lacks blocks sent a while ago (frames lost, or refused): send
+			// them once more, and wait twice as long before the next time.
+			this.#sentTo = {};
+			this.#repairDelay = Math.min(this.#repairDelay * 2, this.#retryMs * MAX_BACKOFF_RETRIES);
+		}
+		// One stream at a time: a vector that tells nothing new leaves the stream in flight alone.
+		if (news || !this.#streaming) void this.#stream();
 		// If the peer holds blocks we lack, our vector tells it what to send.
 		if (this.#behindPeer()) this.#sendVV(false);
 	}
 
-	#ledgerChangedSinceStream(): boolean {
-		return this.#ledger.size !== this.#streamedSize;
+	#sentBeyondClaimed(): boolean {
+		return Object.entries(this.#sentTo).some(([a, s]) => (this.#peerClaimed[a] ?? -1) < s);
 	}
 
-	/** Streams everything the holder of `vv` lacks; a newer vector restarts the stream. */
-	async #stream(vv: VersionVector): Promise<void> {
+	/** Streams what the peer lacks and was not already sent on this session; a newer vector restarts it. */
+	async #stream(): Promise<void> {
 		const generation = ++this.#generation;
+		const from: VersionVector = { ...this.#peerClaimed };
+		for (const [a, s] of Object.entries(this.#sentTo)) if ((from[a] ?? -1) < s) from[a] = s;
 		this.#streaming = true;
-		this.#streamedSize = this.#ledger.size;
 		try {
-			await this.#streamFrom(vv, generation);
+			await this.#streamFrom(from, generation);
 		} finally {
 			if (generation === this.#generation) this.#streaming = false;
 		}
 	}
 
-	async #streamFrom(vv: VersionVector, generation: number): Promise<void> {
+	async #streamFrom(from: VersionVector, generation: number): Promise<void> {
+		const heads = this.#ledger.heads();
 		let count = 0;
-		for (const h of this.#ledger.heads()) count += Math.max(0, h.seq - (vv[h.author] ?? -1));
+		for (const h of heads) count += Math.max(0, h.seq - (from[h.author] ?? -1));
+		if (count === 0) return;
 		if (!this.#send({ m: 'offer', count })) return;
-		let pending: Uint8Array[] = [];
+		let pending: StoredBlock[] = [];
 		let pendingBytes = 0;
 		const flush = async () => {
-			this.#sendBlocks(pending);
+			this.#sendBlocks(pending.map((b) => b.bytes));
+			this.#noteSent(pending);
 			pending = [];
 			pendingBytes = 0;
 			if (this.#link.bufferedAmount > 1024 * 1024) await this.#link.drained();
 		};
-		for await (const bytes of this.#ledger.blocksSince(vv)) {
-			if (generation !== this.#generation || this.#state !== 'ready') return;
-			while (this.#sent - this.#acked >= this.#window && generation === this.#generation && this.#state === 'ready') {
-				await flush();
-				await new Promise<void>((resolve) => this.#ackWaiters.push(resolve));
+		const live = () => generation === this.#generation && this.#state === 'ready';
+		for (const head of heads) {
+			let next = (from[head.author] ?? -1) + 1;
+			while (next <= head.seq) {
+				const page = await this.#ledger.store.range(head.author, next, 500);
+				if (page.length === 0) break;
+				for (const block of page) {
+					if (!live()) return;
+					while (this.#sent - this.#acked >= this.#window && live()) {
+						await flush();
+						await new Promise<void>((resolve) => this.#ackWaiters.push(resolve));
+					}
+					if (!live()) return;
+					pending.push(block);
+					pendingBytes += block.bytes.length;
+					if (pendingBytes >= FRAME_PAYLOAD) await flush();
+					this.#sent++;
+					this.stats.blocksOut++;
+				}
+				next = page[page.length - 1]!.seq + 1;
 			}
-			if (generation !== this.#generation) return;
-			pending.push(bytes);
-			pendingBytes += bytes.length;
-			if (pendingBytes >= FRAME_PAYLOAD) await flush();
-			this.#sent++;
-			this.stats.blocksOut++;
 		}
+		if (!live()) return;
 		await flush();
 		if (generation === this.#generation) this.#send({ m: 'end' });
+	}
+
+	#noteSent(blocks: readonly { author: AuthorId; seq: number }[]): void {
+		if (blocks.length === 0) return;
+		for (const b of blocks) if ((this.#sentTo[b.author] ?? -1) < b.seq) this.#sentTo[b.author] = b.seq;
+		this.#lastSentAt = this.#now();
 	}
 
 	#wakeSender(): void {
@@ -578,7 +715,7 @@ export class SyncSession {
 		let entry = this.#parts.get(msg.id);
 		if (!entry) {
 			if (this.#parts.size >= 4) this.#parts.delete(this.#parts.keys().next().value!);
-			entry = { total: msg.total, pieces: new Array(msg.total), have: 0 };
+			entry = { total: msg.total, pieces: new Array(msg.total), have: 0, at: this.#now() };
 			this.#parts.set(msg.id, entry);
 		}
 		if (entry.total !== msg.total) {
@@ -588,6 +725,7 @@ export class SyncSession {
 		if (entry.pieces[msg.index]) return;
 		entry.pieces[msg.index] = msg.data;
 		entry.have++;
+		entry.at = this.#now();
 		if (entry.have < entry.total) return;
 		this.#parts.delete(msg.id);
 		const length = entry.pieces.reduce((n, p) => n + p!.length, 0);
@@ -600,52 +738,123 @@ export class SyncSession {
 		this.#enqueue(whole);
 	}
 
+	/** Drops blocks in parts that stopped arriving: their pieces would otherwise be held for ever. */
+	#expireParts(now: number): void {
+		for (const [id, entry] of this.#parts) {
+			if (now - entry.at < this.#retryMs * PARTS_TIMEOUT_RETRIES) continue;
+			this.#parts.delete(id);
+			this.#emit({ type: 'log', message: `block ${id.slice(0, 8)} from ${this.label} dropped: ${entry.have} of ${entry.total} parts after ${Math.round((now - entry.at) / 1000)} s` });
+		}
+	}
+
+	/** Blocks (in parts or cut short) whose bytes cannot hold an id are left to validation to refuse. */
+	static #claimedId(bytes: Uint8Array): string | null {
+		return bytes.length >= 35 && bytes[0] === 0x83 && bytes[1] === 0x58 && bytes[2] === 0x20 ? toHex(bytes.subarray(3, 35)) : null;
+	}
+
 	#enqueue(bytes: Uint8Array): void {
-		this.#inbox.push(bytes);
+		if (this.#state === 'closed') return;
 		this.stats.blocksIn++;
+		const id = SyncSession.#claimedId(bytes);
+		if (id !== null && this.#inflight.has(id)) {
+			this.#duplicate();
+			return;
+		}
+		if (this.#inbox.length >= MAX_INBOX_BLOCKS || this.#inboxBytes + bytes.length > MAX_INBOX_BYTES) {
+			this.close(`flow control ignored: more than ${this.#inbox.length} blocks (${Math.round(this.#inboxBytes / 1048576)} MiB) waiting for validation`);
+			return;
+		}
+		if (id !== null) this.#inflight.add(id);
+		this.#inbox.push(bytes);
+		this.#inboxBytes += bytes.length;
 		this.#pump();
 	}
 
+	/** A copy of a block already held or already waiting: free within the budget, then counted as bad. */
+	#duplicate(): void {
+		if (this.#duplicates.take(this.#now())) return;
+		this.#badBlock('DUPLICATE');
+	}
+
+	#badBlock(code: ReasonCode): void {
+		if (++this.#badBlocks > MAX_BAD_BLOCKS) this.close(`too many invalid blocks (${this.#badBlocks}, last: ${code})`);
+	}
+
+	#isClosed(): boolean {
+		return this.#state === 'closed';
+	}
+
 	#pump(): void {
-		if (this.#processing) return;
+		if (this.#processing || this.#state === 'closed') return;
 		this.#processing = (async () => {
 			while (this.#inbox.length > 0 && this.#state !== 'closed') {
 				let take = 0;
 				let bytes = 0;
-				while (take < this.#inbox.length && take < this.#batch && bytes < INBOX_BYTES) bytes += this.#inbox[take++]!.length;
+				while (take < this.#inbox.length && take < this.#batch && bytes < BATCH_BYTES) bytes += this.#inbox[take++]!.length;
 				const batch = this.#inbox.splice(0, take);
-				const result = await this.#ledger.receive(batch, this.label);
-				this.#afterReceive(batch.length, result.accepted.length, result.rejected);
+				this.#inboxBytes -= bytes;
+				try {
+					const result = await this.#ledger.receive(batch, this.label);
+					// The session may have closed while the batch was validated.
+					if (this.#isClosed()) return;
+					this.#afterReceive(batch.length, result.accepted.length, result.duplicates, result.rejected);
+				} finally {
+					for (const b of batch) {
+						const id = SyncSession.#claimedId(b);
+						if (id !== null) this.#inflight.delete(id);
+					}
+				}
 			}
 		})().finally(() => {
 			this.#processing = null;
+			// Only an open session goes on: after a close the inbox is empty and stays so.
+			if (this.#state === 'closed') return;
 			if (this.#inbox.length > 0) this.#pump();
 			else this.#afterStream();
 		});
 	}
 
-	#afterReceive(count: number, accepted: number, rejected: readonly Rejection[]): void {
+	#afterReceive(count: number, accepted: number, duplicates: number, rejected: readonly Rejection[]): void {
 		this.#processed += count;
 		this.stats.accepted += accepted;
 		this.#streamAccepted += accepted;
+		if (accepted > 0) this.#behindDelay = this.#retryMs;
 		if (this.#streamOpen || this.#expected > 0) {
 			this.#received = Math.min(this.#expected, this.#received + count);
 			this.#progressAt = this.#now();
 			this.#emit({ type: 'progress', received: this.#received, expected: this.#expected });
 		}
 		this.#send({ m: 'ack', n: this.#processed });
+		for (let i = 0; i < duplicates && this.#state !== 'closed'; i++) if (++this.#storedDuplicates > this.#ledger.size) this.#duplicate();
 		for (const rejection of rejected) {
+			if (this.#state === 'closed') return;
 			this.stats.rejected[rejection.code] = (this.stats.rejected[rejection.code] ?? 0) + 1;
 			this.#emit({ type: 'rejected', rejection });
 			this.#streamRefused++;
-			if (rejection.code !== 'DUPLICATE' && ++this.#badBlocks > MAX_BAD_BLOCKS) this.close('too many invalid blocks');
+			if (rejection.code === 'DUPLICATE') this.#duplicate();
+			else this.#badBlock(rejection.code);
 		}
-		this.#requestMissing();
+		if (this.#state !== 'closed') this.#requestMissing();
 	}
 
+	/** Asks for missing deps; each id again only after a wait that doubles, so a dep nobody has costs little. */
 	#requestMissing(): void {
-		const missing = this.#ledger.missing().slice(0, MAX_WANT_IDS);
-		if (missing.length > 0) this.#send({ m: 'want', ids: missing });
+		const missing = this.#ledger.missing();
+		if (missing.length === 0 && this.#wanted.size === 0) return;
+		const now = this.#now();
+		const wanted = new Map<BlockId, { next: number; delay: number }>();
+		const due: BlockId[] = [];
+		for (const id of missing) {
+			const entry = this.#wanted.get(id);
+			if (entry && entry.next > now) wanted.set(id, entry);
+			else if (due.length < MAX_WANT_IDS) {
+				const delay = entry ? Math.min(entry.delay * 2, this.#retryMs * MAX_BACKOFF_RETRIES) : this.#retryMs;
+				wanted.set(id, { next: now + delay, delay });
+				due.push(id);
+			}
+		}
+		this.#wanted = wanted;
+		if (due.length > 0) this.#send({ m: 'want', ids: due });
 	}
 
 	/** After a stream ends and the inbox is drained: done, or ask again for what is still missing. */
@@ -656,21 +865,23 @@ export class SyncSession {
 			this.#emit({ type: 'caught-up' });
 		}
 		// A stream that brought only refused blocks would bring the same ones again: leave
-		// the retry to `tick` (at most one vector per retry period) instead of asking now.
+		// the retry to `tick`, with a wait that doubles each time.
 		const onlyRefusals = this.#streamRefused > 0 && this.#streamAccepted === 0;
+		if (onlyRefusals) {
+			this.#behindDelay = Math.min(this.#behindDelay * 2, this.#retryMs * MAX_BACKOFF_RETRIES);
+			this.#streamRefused = 0;
+			for (const [a, s] of Object.entries(this.#peerVV)) if ((this.#refusedUpTo[a] ?? -1) < s) this.#refusedUpTo[a] = s;
+		}
 		if (this.#behindPeer() && !onlyRefusals) this.#sendVV(true);
 	}
 
 	async #onWant(ids: BlockId[]): Promise<void> {
-		const now = this.#now();
-		this.#wantTokens = Math.min(WANTS_PER_SECOND, this.#wantTokens + ((now - this.#wantRefillAt) / 1000) * WANTS_PER_SECOND);
-		this.#wantRefillAt = now;
-		if (this.#wantTokens < 1) {
+		if (!this.#wants.take(this.#now())) {
 			this.#protocolError('want rate limit exceeded');
 			return;
 		}
-		this.#wantTokens--;
 		const found = (await this.#ledger.store.getMany(ids)).filter((b) => b !== undefined);
+		if (this.#state !== 'ready') return;
 		this.#sendBlocks(found.map((b) => b.bytes));
 	}
 
@@ -682,6 +893,7 @@ export class SyncSession {
 		this.#sendBlocks(fresh.map((b) => b.bytes));
 		// Optimistic: if the frames are lost, the peer's next vector brings them back.
 		this.noteHeld(fresh);
+		this.#noteSent(fresh);
 	}
 
 	/** Records that the peer holds these blocks (it sent them to us). */
