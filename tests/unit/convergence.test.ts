@@ -11,13 +11,13 @@ import { Ledger } from '../../src/lib/core/ledger.js';
 import { MemoryStore } from '../../src/lib/core/storage/memory.js';
 import { Replicator } from '../../src/lib/core/sync/replicator.js';
 import { memoryLinkPair } from '../../src/lib/core/sync/link.js';
-import { fixedNow, testSigner } from '../../src/lib/core/testing/fixtures.js';
+import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
 import type { BlockId } from '../../src/lib/core/types.js';
 import { APP_RULES } from '../../src/lib/domain/rules.js';
 import { buildHostileDag, memoVerifier, prng, type HostileDag } from './support/hostile-dag.js';
 
 const verifier = memoVerifier();
-const RUNS = Number(process.env.CONVERGENCE_RUNS ?? 1000);
+const RUNS = 1000;
 
 async function fingerprint(node: Ledger) {
 	const stored: string[] = [];
@@ -147,4 +147,38 @@ describe('convergence whatever the arrival order', () => {
 		ra.close();
 		rb.close();
 	}, 120_000);
+});
+
+describe('equivocation over the real session', () => {
+	it('two nodes that each hold one version, with nothing built on either, exchange them and agree', async () => {
+		const p = await foundNetwork({ members: { b: 'clinician', q: 'clinician' }, rules: APP_RULES, verifier });
+		const b = await joinNetwork(p.net, 'b', { rules: APP_RULES, verifier });
+		const q = await joinNetwork(p.net, 'q', { rules: APP_RULES, verifier });
+		await syncInto(b, p);
+		await syncInto(q, p);
+		const one = await b.append([{ t: 'note', text: 'version one' }]);
+		const two = await makeBlock(testSigner('b'), { net: p.net, seq: one.seq, prev: one.prev, deps: one.deps, clock: one.clock, txs: [{ t: 'note', text: 'version two' }] });
+		await p.receive([one.bytes]);
+		await q.receive([two.bytes]);
+		expect(p.versionVector()).toEqual(q.versionVector()); // the vectors alone cannot tell
+		let now = 0;
+		const rp = new Replicator(p, { tickMs: 0, now: () => now });
+		const rq = new Replicator(q, { tickMs: 0, now: () => now });
+		const [lp, lq] = memoryLinkPair();
+		const sp = rp.attach(lp, 'q');
+		const sq = rq.attach(lq, 'p');
+		for (let round = 0; round < 50 && !(p.size === 4 && q.size === 4); round++) {
+			now += 2_500;
+			sp.tick();
+			sq.tick();
+			await new Promise((r) => setTimeout(r, 5));
+		}
+		for (const node of [p, q]) {
+			expect(node.flaggedAuthors()).toEqual([authorOf('b')]);
+			expect([...node.voided().keys()].sort()).toEqual([one.id, two.id].sort());
+		}
+		expect(await fingerprint(p)).toEqual(await fingerprint(q));
+		rp.close();
+		rq.close();
+	});
 });

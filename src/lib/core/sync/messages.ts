@@ -23,7 +23,11 @@ export const MAX_JOIN_BYTES = 16 * 1024;
 export type Message =
 	| { m: 'hello'; v: number; net: BlockId; author: AuthorId; nonce: Uint8Array }
 	| { m: 'auth'; sig: Uint8Array }
-	| { m: 'vv'; vv: VersionVector }
+	/**
+	 * `heads`: the first 8 bytes of the sender's head id per author (where it sent them), so
+	 * two nodes at the same seq holding different versions (equivocation) notice it.
+	 */
+	| { m: 'vv'; vv: VersionVector; heads?: Record<AuthorId, Uint8Array> }
 	/** How many blocks the sender is about to stream, for progress. */
 	| { m: 'offer'; count: number }
 	| { m: 'blocks'; items: Uint8Array[] }
@@ -42,6 +46,9 @@ export type Message =
 	| { m: 'join-reply'; data: Uint8Array }
 	| { m: 'bye'; reason: string };
 
+/** Bytes of a head id carried in a vector entry: enough to tell two versions apart. */
+export const HEAD_PREFIX_BYTES = 8;
+
 export class ProtocolError extends Error {
 	override readonly name = 'ProtocolError';
 }
@@ -51,7 +58,7 @@ function toWire(msg: Message): CborValue {
 		case 'hello':
 			return { m: msg.m, v: msg.v, net: fromHex(msg.net), author: fromHex(msg.author), nonce: msg.nonce };
 		case 'vv':
-			return { m: msg.m, vv: Object.entries(msg.vv).map(([a, s]) => [fromHex(a), s]) };
+			return { m: msg.m, vv: Object.entries(msg.vv).map(([a, s]) => (msg.heads?.[a as AuthorId] ? [fromHex(a), s, msg.heads[a as AuthorId]!] : [fromHex(a), s])) };
 		case 'part':
 			return { m: msg.m, id: fromHex(msg.id), index: msg.index, total: msg.total, data: msg.data };
 		case 'want':
@@ -110,11 +117,17 @@ export function decodeMessage(frame: Uint8Array): Message {
 			expectKeys(f, ['vv']);
 			if (!Array.isArray(f.vv)) throw new ProtocolError('vv: expected array');
 			const vv: VersionVector = {};
+			const heads: Record<AuthorId, Uint8Array> = {};
 			for (const entry of f.vv) {
-				if (!Array.isArray(entry) || entry.length !== 2) throw new ProtocolError('vv: expected [author, seq] pairs');
-				vv[toHex(bytes32(entry[0], 'vv author'))] = uint(entry[1], 'vv seq');
+				if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3)) throw new ProtocolError('vv: expected [author, seq] or [author, seq, head] entries');
+				const author = toHex(bytes32(entry[0], 'vv author')) as AuthorId;
+				vv[author] = uint(entry[1], 'vv seq');
+				if (entry.length === 3) {
+					if (!isBytes(entry[2], HEAD_PREFIX_BYTES)) throw new ProtocolError(`vv head: expected ${HEAD_PREFIX_BYTES} bytes`);
+					heads[author] = entry[2];
+				}
 			}
-			return { m: 'vv', vv };
+			return Object.keys(heads).length > 0 ? { m: 'vv', vv, heads } : { m: 'vv', vv };
 		}
 		case 'offer':
 			expectKeys(f, ['count']);

@@ -17,7 +17,7 @@ import type { Block, BlockId, VersionVector, AuthorId } from '../types.js';
 import type { StoredBlock } from '../storage/store.js';
 import type { Ledger, Rejection } from '../ledger.js';
 import type { Link } from './link.js';
-import { FRAME_OVERHEAD, MAX_FRAME_BYTES, MAX_WANT_IDS, PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeMessage, type Message } from './messages.js';
+import { FRAME_OVERHEAD, HEAD_PREFIX_BYTES, MAX_FRAME_BYTES, MAX_WANT_IDS, PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeMessage, type Message } from './messages.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface SessionOptions {
@@ -148,7 +148,10 @@ export class SyncSession {
 	#lastSentAt = -Infinity;
 	/** Wait after the last block sent before a vector that still lacks it has it sent again. */
 	#repairDelay: number;
+	/** The heads our last vector described (JSON), to send it again only when they change. */
 	#lastVVSent = '';
+	/** Head ids sent to a peer at the same seq with another head (equivocation), once each. */
+	#versionsSent = new Set<BlockId>();
 	#lastVVAt = 0;
 	/** Wait between vectors resent because the peer holds more, doubled while its streams bring only refusals. */
 	#behindDelay: number;
@@ -330,7 +333,7 @@ export class SyncSession {
 		this.#requestMissing();
 		const receiving = this.#streamOpen && now - this.lastSeen < this.#retryMs * 2;
 		if (receiving) return;
-		const changed = JSON.stringify(this.#ledger.versionVector()) !== this.#lastVVSent;
+		const changed = JSON.stringify(this.#ledger.heads()) !== this.#lastVVSent;
 		const wait = changed ? this.#retryMs : this.#behindDelay;
 		if ((changed || this.#behindPeer()) && now - this.#lastVVAt >= wait) this.#sendVV(true);
 	}
@@ -381,11 +384,30 @@ export class SyncSession {
 	/** Sends our vector when it changed since last sent, or always when `force`. */
 	#sendVV(force: boolean): void {
 		const vv = this.#ledger.versionVector();
-		const key = JSON.stringify(vv);
+		const heads = this.#ledger.heads();
+		const key = JSON.stringify(heads);
 		if (!force && key === this.#lastVVSent && !this.#behindPeer()) return;
 		this.#lastVVSent = key;
 		this.#lastVVAt = this.#now();
-		this.#send({ m: 'vv', vv });
+		this.#send({ m: 'vv', vv, heads: Object.fromEntries(heads.map((h) => [h.author, fromHex(h.id).subarray(0, HEAD_PREFIX_BYTES)])) });
+	}
+
+	/**
+	 * Equivocation: where the peer is at our seq with another head, it holds another
+	 * version of that author's chain. Our head goes to it (once per version per session);
+	 * what its `prev` needs, the peer asks for by id. So versions spread even when the
+	 * vectors match.
+	 */
+	async #offerOtherVersions(peerHeads: Record<AuthorId, Uint8Array> | undefined, vv: VersionVector): Promise<void> {
+		if (!peerHeads) return;
+		const ours = this.#ledger.heads().filter((h) => {
+			const theirs = peerHeads[h.author];
+			return theirs !== undefined && vv[h.author] === h.seq && toHex(theirs) !== h.id.slice(0, HEAD_PREFIX_BYTES * 2) && !this.#versionsSent.has(h.id);
+		});
+		if (ours.length === 0) return;
+		for (const h of ours) this.#versionsSent.add(h.id);
+		const rows = (await this.#ledger.store.getMany(ours.map((h) => h.id))).filter((r) => r !== undefined);
+		if (this.#state === 'ready') this.#sendBlocks(rows.map((r) => r.bytes));
 	}
 
 	/**
@@ -457,7 +479,8 @@ export class SyncSession {
 		}
 		switch (msg.m) {
 			case 'vv':
-				return this.#onVV(msg.vv);
+				this.#onVV(msg.vv);
+				return this.#offerOtherVersions(msg.heads, msg.vv);
 			case 'offer':
 				this.#streamAccepted = 0;
 				this.#streamRefused = 0;
