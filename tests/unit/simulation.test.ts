@@ -4,10 +4,11 @@ import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { publicKeyOf } from '../../src/lib/core/crypto/ed25519.js';
 import { nobleSigner } from '../../src/lib/core/crypto/verifier.js';
 import { VirtualNetwork, prng } from '../../src/lib/core/testing/simulation.js';
-import { testSecret } from '../../src/lib/core/testing/fixtures.js';
+import { makeBlock, testSecret, testSigner } from '../../src/lib/core/testing/fixtures.js';
 
 const PEERS = 8;
 const SEEDS = Number(process.env.SIM_SEEDS ?? 200);
+const HOSTILE_SEEDS = 50;
 const vvKey = (l: Ledger) => JSON.stringify(Object.entries(l.versionVector()).sort());
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
@@ -22,7 +23,7 @@ async function order(ledger: Ledger): Promise<string> {
  * delays), each writing at random times, a partition that splits them in two and heals,
  * and one link that breaks and is re-established. Returns a description of any divergence.
  */
-async function simulate(seed: number, verifier: Verifier): Promise<string | null> {
+async function simulate(seed: number, verifier: Verifier, hostile = false): Promise<string | null> {
 	const random = prng(seed * 7919 + 1);
 	const net = new VirtualNetwork(seed, { drop: 0.05 + random() * 0.1, duplicate: 0.05, jitterMs: 40, baseDelayMs: 2 });
 	const labels = Array.from({ length: PEERS }, (_, i) => `peer${i}`);
@@ -65,6 +66,24 @@ async function simulate(seed: number, verifier: Verifier): Promise<string | null
 	}
 	net.at(1000 + random() * 1000, () => (partitioned = true));
 	net.at(4000 + random() * 1000, () => (partitioned = false));
+	// Hostile runs: during the partition the founder revokes a member that keeps writing on
+	// the other side, and another member signs two blocks at one seq, each version reaching
+	// one side first.
+	const revoked = 1 + Math.floor(random() * (PEERS - 1));
+	const liar = 1 + ((revoked - 1 + 1 + Math.floor(random() * (PEERS - 2))) % (PEERS - 1));
+	let twin: string | null = null;
+	if (hostile) {
+		net.at(2200, () => void founder.append([{ t: 'member.revoke', key: publicKeyOf(testSecret(labels[revoked]!)) }]));
+		for (const t of [2600, 3000, 3400]) net.at(t, () => void nodes[revoked]!.append([{ t: 'note', text: `revoked writes at ${t}` }]).catch(() => undefined));
+		net.at(2800, () => {
+			void nodes[liar]!.append([{ t: 'note', text: 'version one' }]).then(async (one) => {
+				const other = await makeBlock(testSigner(labels[liar]!), { net: founder.net, seq: one.seq, prev: one.prev, deps: one.deps, clock: one.clock, time: one.time, txs: [{ t: 'note', text: 'version two' }] });
+				twin = other.id;
+				const elsewhere = side.findIndex((s, i) => s !== side[liar] && i !== liar && i !== revoked);
+				await nodes[elsewhere >= 0 ? elsewhere : 0]!.receive([other.bytes]);
+			});
+		});
+	}
 	// One connection drops mid-run and is re-established (sessions resume from vectors).
 	const [bi, bj] = [Math.floor(random() * PEERS), 0].map((x, k) => (k === 1 ? (x + 1 + Math.floor(random() * (PEERS - 1))) % PEERS : x)) as [number, number];
 	const [lo, hi] = bi < bj ? [bi, bj] : [bj, bi];
@@ -77,10 +96,22 @@ async function simulate(seed: number, verifier: Verifier): Promise<string | null
 	const vv = vvKey(founder);
 	const reference = await order(founder);
 	const state = JSON.stringify(founder.state());
-	for (const [i, node] of nodes.entries()) {
+	// A revoked member is expelled: members keep it as a guest and send it nothing more.
+	const members = [...nodes.entries()].filter(([i]) => !(hostile && i === revoked));
+	for (const [i, node] of members) {
 		if (vvKey(node) !== vv) return `peer${i} vector ${vvKey(node)} != ${vv}`;
 		if ((await order(node)) !== reference) return `peer${i} order differs`;
 		if (JSON.stringify(node.state()) !== state) return `peer${i} state differs`;
+	}
+	const settled = async (l: Ledger) =>
+		JSON.stringify({ heads: l.heads().map((h) => h.id).sort(), void: [...l.voided()].sort(), flagged: l.flaggedAuthors(), evidence: (await l.evidence()).map((e) => `${e.id}>${e.conflictsWith}`).sort(), revoked: [...l.revocations()].sort() });
+	const settledReference = await settled(founder);
+	for (const [i, node] of members) if ((await settled(node)) !== settledReference) return `peer${i} heads, void set, evidence or revocations differ`;
+	if (hostile) {
+		if (!twin || !(await founder.store.get(twin as never))) return 'the second version was not stored everywhere';
+		if (founder.flaggedAuthors().length !== 1) return `flagged ${founder.flaggedAuthors().length} authors, expected the liar`;
+		if (!founder.revocations().has(nodes[revoked]!.author!)) return 'the revocation did not count';
+		return null;
 	}
 	if (refused.some((r) => !r.startsWith('NOT_A_MEMBER'))) return `unexpected refusal: ${refused.join('; ')}`;
 	if (founder.size !== 1 + written) return `${founder.size} blocks, expected ${1 + written}`;
@@ -97,6 +128,18 @@ describe('seeded simulation: 8 peers, lossy links, partitions', () => {
 		for (const seed of seeds) {
 			const problem = await simulate(seed, verifier);
 			if (problem) failures.push(`seed ${seed}: ${problem} (replay: SIM_SEED=${seed} npx vitest run tests/unit/simulation.test.ts)`);
+		}
+		expect(failures).toEqual([]);
+	}, 600_000);
+});
+
+describe('seeded simulation: an equivocating member and a revocation during a partition', () => {
+	it(`all ${HOSTILE_SEEDS} seeds converge on the stored set, heads, void set and evidence, not only on the fold`, async () => {
+		const verifier = await createNodeVerifier();
+		const failures: string[] = [];
+		for (let seed = 1; seed <= HOSTILE_SEEDS; seed++) {
+			const problem = await simulate(seed, verifier, true);
+			if (problem) failures.push(`seed ${seed}: ${problem}`);
 		}
 		expect(failures).toEqual([]);
 	}, 600_000);

@@ -421,6 +421,11 @@ export class Ledger {
 		return [...this.#forks.keys()].sort();
 	}
 
+	/** Every stored block of each equivocating author from its lowest forked seq on (all versions): what sync shares so every node holds them all. */
+	async *forkedBlocks(): AsyncGenerator<StoredBlock> {
+		for (const [author, seq] of [...this.#forks].sort()) yield* this.#chain(author, seq);
+	}
+
 	/** Stored blocks that could not be decoded when folding (damaged on disk), with why. */
 	damagedBlocks(): Rejection[] {
 		return [...this.#damaged.values()];
@@ -492,7 +497,7 @@ export class Ledger {
 					});
 					const result = await checkInContext(block, this.#context(staged, heads));
 					if (!result.ok) throw new LedgerError(result.code, result.detail);
-					const row = await this.#stage(block, staged, heads);
+					const row = await this.#stage(block, staged, heads, result.void, result.fork);
 					rows.push(row);
 					accepted.push(block);
 				}

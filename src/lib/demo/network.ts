@@ -1,7 +1,7 @@
 /**
  * The demo's simulated clinic network: N nodes inside one page (or one Node process),
  * each a real {@link Ledger} on a {@link MemoryStore} with a {@link Replicator}, joined
- * by in-memory links that carry the real sync protocol v1. Nothing here is special-cased
+ * by in-memory links that carry the real sync protocol. Nothing here is special-cased
  * for the demo: validation, refusals, equivocation evidence and convergence are the
  * core's own. What the demo adds is the stage: an introducer that hands out new links
  * (the signaling relay's role), switches that take a node offline or destroy it, and a

@@ -178,14 +178,15 @@ export const STEPS: readonly Step[] = [
 			const { original, twin } = await demo.equivocate(villain.name, `Prescription at ${villain.name}: 50 ml`);
 			const honest = online(demo).filter((n) => n !== villain);
 			demo.sendRaw(villain.name, [twin.bytes]);
-			const caught = async (n: DemoNode) => (await n.ledger.evidence()).some((e) => e.id === twin.id && e.conflictsWith === original.id);
+			const pair = [original.id, twin.id].sort().join();
+			const caught = async (n: DemoNode) => (await n.ledger.evidence()).some((e) => [e.id, e.conflictsWith].sort().join() === pair);
 			await until(async () => (await Promise.all(honest.map(caught))).every(Boolean), 'every honest clinic kept the evidence');
 			const flagged = honest.every((n) => n.ledger.flaggedAuthors().includes(twin.author));
-			const refused = honest.every((n) => n.refusals.some((r) => r.code === 'EQUIVOCATION' && r.block === twin.id));
+			const voided = honest.every((n) => n.ledger.voidReason(original.id) !== undefined && n.ledger.voidReason(twin.id) !== undefined);
 			return {
-				said: `${villain.name} signed two different blocks as its entry number ${twin.seq}. Each is validly signed, so each clinic kept both as EQUIVOCATION evidence and flagged ${villain.name}: a signed, undeniable proof of cheating, while the first version stays the one in force.`,
+				said: `${villain.name} signed two different blocks as its entry number ${twin.seq}. Each is validly signed, so each clinic kept both as EQUIVOCATION evidence and flagged ${villain.name}: a signed, undeniable proof of cheating. Neither version counts, nor anything ${villain.name} signs after them, on every clinic whichever version it saw first, so the clinics cannot be split.`,
 				checks: [
-					{ label: 'every honest clinic refused the second version with EQUIVOCATION', ok: refused },
+					{ label: 'every honest clinic keeps both versions without effect (void)', ok: voided },
 					{ label: 'every honest clinic holds evidence naming both block ids', ok: (await Promise.all(honest.map(caught))).every(Boolean) },
 					{ label: `every honest clinic flags ${villain.name}'s key`, ok: flagged }
 				],

@@ -150,8 +150,11 @@ export class SyncSession {
 	#repairDelay: number;
 	/** The heads our last vector described (JSON), to send it again only when they change. */
 	#lastVVSent = '';
-	/** Head ids sent to a peer at the same seq with another head (equivocation), once each. */
+	/** Blocks of equivocating authors from their fork on, sent to this peer (once each). */
 	#versionsSent = new Set<BlockId>();
+	#stopForks: () => void;
+	#forkShareAt = 0;
+	#forkShareDelay: number;
 	#lastVVAt = 0;
 	/** Wait between vectors resent because the peer holds more, doubled while its streams bring only refusals. */
 	#behindDelay: number;
@@ -212,6 +215,8 @@ export class SyncSession {
 		this.#duplicates = new TokenBucket(DUPLICATE_BURST, DUPLICATES_PER_SECOND / 1000, start);
 		this.#link.onFrame = (frame) => this.#onFrame(frame);
 		this.#link.onClose = () => this.#closed('link closed');
+		this.#forkShareDelay = this.#retryMs;
+		this.#stopForks = this.#ledger.on('equivocation', () => void this.#shareForks());
 	}
 
 	get state() {
@@ -331,6 +336,13 @@ export class SyncSession {
 		// bring those blocks a second time. Nor while a stream is still arriving.
 		if (this.#processing !== null || this.#inbox.length > 0) return;
 		this.#requestMissing();
+		if (now >= this.#forkShareAt && this.#ledger.flaggedAuthors().length > 0) {
+			// Frames carrying another version may have been lost: share them all again, less and less often.
+			this.#forkShareDelay = Math.min(this.#forkShareDelay * 2, this.#retryMs * MAX_BACKOFF_RETRIES);
+			this.#forkShareAt = now + this.#forkShareDelay;
+			this.#versionsSent.clear();
+			void this.#shareForks();
+		}
 		const receiving = this.#streamOpen && now - this.lastSeen < this.#retryMs * 2;
 		if (receiving) return;
 		const changed = JSON.stringify(this.#ledger.heads()) !== this.#lastVVSent;
@@ -357,6 +369,7 @@ export class SyncSession {
 		this.#inflight.clear();
 		this.#parts.clear();
 		this.#wanted.clear();
+		this.#stopForks();
 		this.#emit({ type: 'closed', reason });
 	}
 
@@ -398,6 +411,22 @@ export class SyncSession {
 	 * what its `prev` needs, the peer asks for by id. So versions spread even when the
 	 * vectors match.
 	 */
+	/**
+	 * Sends every block of an equivocating author from its fork on that this peer was not
+	 * sent yet: a version off the chain the vectors describe (neither a head nor below
+	 * one the peer lacks) would otherwise reach it only if someone built on it.
+	 */
+	async #shareForks(): Promise<void> {
+		if (this.#state !== 'ready') return;
+		const fresh: Uint8Array[] = [];
+		for await (const row of this.#ledger.forkedBlocks()) {
+			if (this.#versionsSent.has(row.id)) continue;
+			this.#versionsSent.add(row.id);
+			fresh.push(row.bytes);
+		}
+		if (fresh.length > 0 && this.#state === 'ready') this.#sendBlocks(fresh);
+	}
+
 	async #offerOtherVersions(peerHeads: Record<AuthorId, Uint8Array> | undefined, vv: VersionVector): Promise<void> {
 		if (!peerHeads) return;
 		const ours = this.#ledger.heads().filter((h) => {
@@ -480,7 +509,8 @@ export class SyncSession {
 		switch (msg.m) {
 			case 'vv':
 				this.#onVV(msg.vv);
-				return this.#offerOtherVersions(msg.heads, msg.vv);
+				await this.#offerOtherVersions(msg.heads, msg.vv);
+				return this.#shareForks();
 			case 'offer':
 				this.#streamAccepted = 0;
 				this.#streamRefused = 0;
