@@ -38,7 +38,7 @@ async function converged(page: Page, names: string[]): Promise<{ fingerprint: st
 	return { fingerprint: await attr(node(page, names[0]!), 'data-fingerprint'), blocks: Number(await attr(node(page, names[0]!), 'data-blocks')) };
 }
 
-test('the guided demo: writes spread, an offline clinic merges, forgeries and equivocation are refused and flagged, a destroyed clinic loses nothing, the introducer outage', async ({ page }) => {
+test('the guided demo: writes spread, an offline clinic merges, forgeries are refused, equivocation kept void and flagged, a destroyed clinic loses nothing, the introducer outage', async ({ page }) => {
 	test.setTimeout(120_000);
 	await openApp(page);
 	await createNetwork(page, 'Demo Host Clinic');
@@ -82,30 +82,30 @@ test('the guided demo: writes spread, an offline clinic merges, forgeries and eq
 	expect(state.blocks).toBe(12); // nothing forged was stored anywhere
 	await expect(page.locator('[data-testid="graph-node"][data-id="Elm"]')).toHaveAttribute('data-tone', 'bad');
 
-	// 5. Elm signs two blocks at one position: EQUIVOCATION, evidence and a flag on Elm's key everywhere else.
+	// 5. Elm signs two blocks at one position: both kept without effect, EQUIVOCATION evidence and a flag on Elm's key everywhere else.
 	await runStep(page, 'equivocate');
 	for (const name of ['Alder', 'Birch', 'Cedar', 'Dogwood']) {
-		await expect(node(page, name)).toHaveAttribute('data-refusal-codes', 'BAD_HASH,BAD_SIGNATURE,EQUIVOCATION');
+		await expect(node(page, name)).toHaveAttribute('data-refusal-codes', 'BAD_HASH,BAD_SIGNATURE');
 		await expect(node(page, name)).toHaveAttribute('data-flagged-authors', 'Elm');
 		await expect(node(page, name)).toHaveAttribute('data-evidence', '1');
 	}
 	state = await converged(page, all);
-	expect(state.blocks).toBe(13); // the first version only
+	expect(state.blocks).toBe(14); // both versions, neither in force
 
 	// 6. Birch writes a last entry and is destroyed: the others still hold all its 14 blocks.
 	await runStep(page, 'destroy');
 	await expect(node(page, 'Birch')).toHaveAttribute('data-status', 'destroyed');
 	await expect(page.getByTestId('demo-graph')).toHaveAttribute('data-edges', '6');
 	state = await converged(page, ['Alder', 'Cedar', 'Dogwood', 'Elm']);
-	expect(state.blocks).toBe(14);
-	await expect(page.locator('[data-testid="demo-step"][data-step="destroy"]')).toContainText('every survivor holds all 14 blocks');
+	expect(state.blocks).toBe(15);
+	await expect(page.locator('[data-testid="demo-step"][data-step="destroy"]')).toContainText('every survivor holds all 15 blocks');
 
 	// 7. The introducer stops: connected clinics still sync; Fir, just added, cannot join.
 	await runStep(page, 'introducer-down');
 	await expect(page.getByTestId('demo-introducer')).toHaveAttribute('data-up', 'false');
 	await expect(page.getByTestId('demo-introducer')).toContainText('new clinics cannot join until it returns');
 	state = await converged(page, ['Alder', 'Cedar', 'Dogwood', 'Elm']);
-	expect(state.blocks).toBe(16); // an entry and Fir's member.add
+	expect(state.blocks).toBe(17); // an entry and Fir's member.add
 	await expect(node(page, 'Fir')).toHaveAttribute('data-status', 'waiting');
 	await expect(node(page, 'Fir')).toHaveAttribute('data-blocks', '0');
 	await expect(node(page, 'Fir')).toHaveAttribute('data-links', '0');
@@ -115,15 +115,15 @@ test('the guided demo: writes spread, an offline clinic merges, forgeries and eq
 	await expect(page.getByTestId('demo-introducer')).toHaveAttribute('data-up', 'true');
 	await expect(node(page, 'Fir')).toHaveAttribute('data-status', 'online');
 	const final = await converged(page, ['Alder', 'Cedar', 'Dogwood', 'Elm', 'Fir']);
-	expect(final.blocks).toBe(16);
+	expect(final.blocks).toBe(17);
 	await expect(page.getByTestId('demo')).toHaveAttribute('data-status', 'done');
 
 	// The explorer on a clinic's copy: five authors' lanes, every block drawn, a block re-verified.
 	const dag = page.getByTestId('demo-explorer').getByTestId('dag');
 	await page.getByTestId('demo-explore-node').selectOption('Fir');
-	await expect(dag).toHaveAttribute('data-total', '16');
+	await expect(dag).toHaveAttribute('data-total', '17');
 	await expect(dag).toHaveAttribute('data-lanes', '5');
-	await expect(dag).toHaveAttribute('data-drawn', '16');
+	await expect(dag).toHaveAttribute('data-drawn', '17');
 	await page.getByTestId('demo-explorer').getByTestId('dag-canvas').focus();
 	await page.keyboard.press('Home');
 	const laneHeight = Number(await dag.getAttribute('data-lane-height'));
@@ -139,7 +139,7 @@ test('the guided demo: writes spread, an offline clinic merges, forgeries and eq
 	mkdirSync('docs/screenshots', { recursive: true });
 	await page.setViewportSize({ width: 1400, height: 900 });
 	await page.getByTestId('demo-explore-node').selectOption('Alder');
-	await expect(dag).toHaveAttribute('data-total', '16');
+	await expect(dag).toHaveAttribute('data-total', '17');
 	await page.getByTestId('demo').screenshot({ path: 'docs/screenshots/demo.png' });
 	await page.getByTestId('demo-explorer').getByTestId('dag-canvas').click({ position: { x: 120 + col * 6.5, y: 22 + laneHeight * 4.5 } });
 	await page.getByTestId('demo-explorer').screenshot({ path: 'docs/screenshots/explorer.png' });

@@ -5,20 +5,20 @@
  * granted clinics open the record, and every node ends with the same state.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeBlock, encodeCanonical, fromHex, generateSecretKey, publicKeyOf, toHex, type Block, type BlockId, type CborValue, type Ledger, type Tx } from '$lib/core/index.js';
+import { decodeBlock, encodeCanonical, fromHex, toHex, type Block, type BlockId, type CborValue, type Ledger, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS } from '$lib/domain/folds.js';
 import { APP_RULES } from '$lib/domain/rules.js';
-import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant } from '$lib/domain/privacy/consent.js';
+import { revokeGrantTx, revokeMessage } from '$lib/domain/privacy/consent.js';
 import { encryptionSecretKey, newDataKey, openRecord, sealRecord, wrapKeyFor, type Category, type RecordContext } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { encodeResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { recordPutRule } from '$lib/domain/records/txs.js';
+import { grant, grantWithId, patientKey, type Patient } from './support/patients.js';
 
 const NOW = fixedNow();
-const DAY = 86_400_000;
 const options = { rules: APP_RULES, folds: APP_FOLDS };
 const MARKER = 'MARKER-genuine-7731';
 /** The permutation tests build dozens of ledgers: seconds on an idle machine, more with both cores busy. */
@@ -26,20 +26,6 @@ const SLOW = 120_000;
 
 const memberBook = (ledger: Ledger, label: string) => new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
 
-function patientKey() {
-	const seed = generateSecretKey();
-	return { seed, id: toHex(publicKeyOf(seed)) };
-}
-type Patient = ReturnType<typeof patientKey>;
-
-let grantCounter = 0;
-function grant(patient: Patient, grantee: string, categories: Category[]): Tx {
-	return grantWithId(patient, grantee, categories).tx;
-}
-function grantWithId(patient: Patient, grantee: string, categories: Category[]): { id: string; tx: Tx } {
-	const g: Grant = { id: (++grantCounter).toString(16).padStart(32, '0'), patient: patient.id, grantee, categories, purpose: 'treatment', expires: NOW + 365 * DAY, issued: NOW };
-	return { id: g.id, tx: grantTx(g, signNoble(patient.seed, grantMessage(g))) };
-}
 
 const labResult = (patient: string, text: string): ClinicalResource => ({
 	resourceType: 'Observation',

@@ -13,18 +13,9 @@ import type { Ledger } from '../../../src/lib/core/ledger.js';
 import type { AuthorId, BlockId, Tx } from '../../../src/lib/core/types.js';
 import { authorOf, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '../../../src/lib/core/testing/fixtures.js';
 import { APP_RULES } from '../../../src/lib/domain/rules.js';
+import { prng } from '../../../src/lib/core/testing/simulation.js';
 
-/** A small seeded PRNG (mulberry32) for test schedules. */
-export function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+export { prng };
 
 /** Verifies each distinct (signature, message, key) once with noble, then remembers the answer. */
 export function memoVerifier(inner: Verifier = nobleVerifier): Verifier {
