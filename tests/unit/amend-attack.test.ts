@@ -18,7 +18,7 @@ import { RecordBook } from '$lib/domain/records/book.js';
 import { encodeResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { readablePatients } from '$lib/domain/research/source.js';
-import { grant, patientKey, type Patient } from './support/patients.js';
+import { grant, labResult, patientKey, type Patient } from './support/patients.js';
 
 const NOW = fixedNow();
 const options = { rules: APP_RULES, folds: APP_FOLDS };
@@ -30,16 +30,6 @@ const bookOf = (ledger: Ledger, label: string) => new RecordBook(ledger, keyring
 const blocksOf = async (ledger: Ledger) => (await ledger.store.ordered(null, 10_000)).map((s) => ({ bytes: s.bytes, block: decodeBlock(s.bytes) }));
 type Stored = Awaited<ReturnType<typeof blocksOf>>[number];
 
-
-const labResult = (patient: string, text: string): ClinicalResource => ({
-	resourceType: 'Observation',
-	status: 'final',
-	category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
-	code: { coding: [{ system: 'http://loinc.org', code: '4548-4', display: 'Hemoglobin A1c' }], text },
-	subject: { reference: `Patient/${patient}` },
-	effectiveDateTime: '2026-11-20T09:00:00Z',
-	valueQuantity: { value: 6.1, unit: '%', system: 'http://unitsofmeasure.org', code: '%' }
-});
 const demographics = (patient: string, family: string): ClinicalResource => ({ resourceType: 'Patient', id: patient, name: [{ family, given: ['Ada'] }], gender: 'female', birthDate: '1980-02-03' });
 
 function permutations<T>(items: readonly T[]): T[][] {

@@ -4,10 +4,11 @@
  * complete stay quiet instead of asking each other for ever.
  */
 import { describe, expect, it } from 'vitest';
-import { Ledger as LedgerClass, MemoryStore, Replicator, encodeMessage, nobleVerifier, memoryLinkPair, toHex, type FrameScheduler, type Ledger, type VersionVector } from '../../src/lib/core/index.js';
+import { Replicator, encodeMessage, memoryLinkPair, toHex, type FrameScheduler, type Ledger, type VersionVector } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { foundNetwork, joinNetwork, makeBlock, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
 import { prng } from '../../src/lib/core/testing/simulation.js';
+import { tamperedHolder } from './support/tampered.js';
 
 async function until(cond: () => boolean, turns = 20_000) {
 	for (let i = 0; i < turns && !cond(); i++) await new Promise<void>((r) => setImmediate(r));
@@ -163,17 +164,7 @@ describe('an idle network with a block nobody can complete', () => {
 describe('a block this node refuses', () => {
 	it('is not asked for again and again: over ten simulated minutes it arrives at most twice', async () => {
 		const clock = { now: 1_000_000 };
-		const honest = await foundNetwork({ members: { evil: 'clinician' } });
-		const store = new MemoryStore();
-		const evil = await LedgerClass.open({ store, signer: testSigner('evil'), verifier: nobleVerifier, net: honest.net });
-		await syncInto(evil, honest);
-		const bad = await evil.append([{ t: 'note', text: 'amount 80.00' }]);
-		// The stored copy altered behind the ledger, as a tampered disk would: its holder
-		// keeps offering a block every other node refuses.
-		const stored = (await store.get(bad.id))!;
-		const bytes = stored.bytes.slice();
-		bytes[bytes.length - 70]! ^= 1;
-		Object.assign(stored, { bytes });
+		const { honest, evil } = await tamperedHolder();
 		const rh = new Replicator(honest, { tickMs: 0, now: () => clock.now });
 		const re = new Replicator(evil, { tickMs: 0, now: () => clock.now });
 		const [a, b] = memoryLinkPair({ schedule: (deliver) => setImmediate(deliver) });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Ledger, MemoryStore, Replicator, nobleVerifier, decodeCanonical, decodeMessage, encodeCanonical, encodeMessage, hashBody, memoryLinkPair } from '../../src/lib/core/index.js';
+import { Ledger, Replicator, decodeCanonical, decodeMessage, encodeCanonical, encodeMessage, hashBody, memoryLinkPair } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
-import { foundNetwork, joinNetwork, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
+import { foundNetwork, joinNetwork, testSigner } from '../../src/lib/core/testing/fixtures.js';
+import { tamperedHolder } from './support/tampered.js';
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
 async function until(cond: () => boolean, ms = 10_000) {
@@ -161,16 +162,7 @@ describe('sync over an in-memory link', () => {
 	});
 
 	it('a block refused from a peer is not asked for again in a loop', async () => {
-		const honest = await foundNetwork({ members: { evil: 'clinician' } });
-		const store = new MemoryStore();
-		const evil = await Ledger.open({ store, signer: testSigner('evil'), verifier: nobleVerifier, net: honest.net });
-		await syncInto(evil, honest);
-		const bad = await evil.append([{ t: 'note', text: 'amount 80.00' }]);
-		// Alter the stored copy behind the ledger, as a tampered disk would.
-		const stored = (await store.get(bad.id))!;
-		const bytes = stored.bytes.slice();
-		bytes[bytes.length - 70]! ^= 1;
-		Object.assign(stored, { bytes });
+		const { honest, evil } = await tamperedHolder();
 		const rh = new Replicator(honest, { tickMs: 1000 });
 		const re = new Replicator(evil, { tickMs: 1000 });
 		const [a, b] = memoryLinkPair();

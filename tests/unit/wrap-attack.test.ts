@@ -13,10 +13,10 @@ import { APP_RULES } from '$lib/domain/rules.js';
 import { revokeGrantTx, revokeMessage } from '$lib/domain/privacy/consent.js';
 import { encryptionSecretKey, newDataKey, openRecord, sealRecord, wrapKeyFor, type Category, type RecordContext } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
-import { encodeResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
+import { encodeResource } from '$lib/domain/records/fhir.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { recordPutRule } from '$lib/domain/records/txs.js';
-import { grant, grantWithId, patientKey, type Patient } from './support/patients.js';
+import { grant, grantWithId, labResult, patientKey, type Patient } from './support/patients.js';
 
 const NOW = fixedNow();
 const options = { rules: APP_RULES, folds: APP_FOLDS };
@@ -25,17 +25,6 @@ const MARKER = 'MARKER-genuine-7731';
 const SLOW = 120_000;
 
 const memberBook = (ledger: Ledger, label: string) => new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
-
-
-const labResult = (patient: string, text: string): ClinicalResource => ({
-	resourceType: 'Observation',
-	status: 'final',
-	category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
-	code: { coding: [{ system: 'http://loinc.org', code: '4548-4', display: 'Hemoglobin A1c' }], text },
-	subject: { reference: `Patient/${patient}` },
-	effectiveDateTime: '2026-11-20T09:00:00Z',
-	valueQuantity: { value: 6.1, unit: '%', system: 'http://unitsofmeasure.org', code: '%' }
-});
 
 const blocksOf = async (ledger: Ledger) => (await ledger.store.ordered(null, 10_000)).map((s) => ({ bytes: s.bytes, block: decodeBlock(s.bytes) }));
 

@@ -1,9 +1,10 @@
-/** Patients with their own keys, and the grants they sign, for the records attack tests. */
+/** Patients with their own keys, the grants they sign and a lab result, for the records attack tests. */
 import { generateSecretKey, publicKeyOf, toHex, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { fixedNow } from '$lib/core/testing/fixtures.js';
 import { grantMessage, grantTx, type Grant } from '$lib/domain/privacy/consent.js';
 import type { Category } from '$lib/domain/privacy/envelope.js';
+import type { ClinicalResource } from '$lib/domain/records/fhir.js';
 
 const NOW = fixedNow();
 const DAY = 86_400_000;
@@ -23,3 +24,14 @@ export function grantWithId(patient: Patient, grantee: string, categories: Categ
 }
 
 export const grant = (patient: Patient, grantee: string, categories: Category[]): Tx => grantWithId(patient, grantee, categories).tx;
+
+/** An HbA1c result of `patient`, `text` naming it. */
+export const labResult = (patient: string, text: string): ClinicalResource => ({
+	resourceType: 'Observation',
+	status: 'final',
+	category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+	code: { coding: [{ system: 'http://loinc.org', code: '4548-4', display: 'Hemoglobin A1c' }], text },
+	subject: { reference: `Patient/${patient}` },
+	effectiveDateTime: '2026-11-20T09:00:00Z',
+	valueQuantity: { value: 6.1, unit: '%', system: 'http://unitsofmeasure.org', code: '%' }
+});
