@@ -122,6 +122,7 @@ const VOID_REVOKED = 'revoked';
 const VOID_FORKED = 'equivocated';
 /** Prefix of the reason a block is void because a role change before it took the right it used. */
 const VOID_ROLE = 'role';
+const forkReason = (author: AuthorId, seq: number) => `${VOID_FORKED}: author ${author.slice(0, 12)} signed two blocks at seq ${seq}; its blocks from that seq on are void`;
 /** Void for a cut-off (revocation or equivocation), as opposed to a membership or role judged at the block. */
 const isCutoffVoid = (why: string) => why.startsWith(VOID_REVOKED) || why.startsWith(VOID_FORKED);
 /** Most recomputation rounds of the void set (each round can only follow a chain of undone admissions). */
@@ -763,7 +764,7 @@ export class Ledger {
 
 	#cutoffReason(author: AuthorId, cutoff: number): string {
 		const fork = this.#forks.get(author);
-		if (fork !== undefined && fork - 1 === cutoff) return `${VOID_FORKED}: author ${author.slice(0, 12)} signed two blocks at seq ${fork}; its blocks from that seq on are void`;
+		if (fork !== undefined && fork - 1 === cutoff) return forkReason(author, fork);
 		return `${VOID_REVOKED}: author ${author.slice(0, 12)} was revoked; its blocks after seq ${cutoff} are void`;
 	}
 
@@ -889,9 +890,7 @@ export class Ledger {
 			},
 			voidReason: async (block, fork) => {
 				const forkAt = fork !== undefined ? Math.min(block.seq, this.#forks.get(block.author) ?? Infinity) : this.#forks.get(block.author);
-				if (forkAt !== undefined && block.seq >= forkAt) {
-					return `${VOID_FORKED}: author ${block.author.slice(0, 12)} signed two blocks at seq ${forkAt}; its blocks from that seq on are void`;
-				}
+				if (forkAt !== undefined && block.seq >= forkAt) return forkReason(block.author, forkAt);
 				const cutoff = this.#cutoffs.get(block.author);
 				if (cutoff !== undefined && block.seq > cutoff) return this.#cutoffReason(block.author, cutoff);
 				const from = this.#suspects.get(block.author);
