@@ -353,8 +353,11 @@ describe('the relay in its own process', { timeout: 30_000 }, () => {
 		stalled.pause();
 		const publisher = await openClient(relay.port);
 		const data = 'x'.repeat(60_000);
-		// 9 MB through a reader that takes none: more than the kernel buffers hold.
-		await sendAll(publisher, [{ type: 'subscribe', topics: [topic] }, ...Array.from({ length: 150 }, () => ({ type: 'publish', topic, data }))]);
+		// 9 MB through a reader that takes none: more than the kernel buffers hold. In
+		// batches of 600 kB, each closed by a ping: the publisher (a subscriber too) gets its
+		// own messages back, and a client over 1 MiB behind would have its pong dropped as well.
+		await sendAll(publisher, [{ type: 'subscribe', topics: [topic] }]);
+		for (let batch = 0; batch < 15; batch++) await sendAll(publisher, Array.from({ length: 10 }, () => ({ type: 'publish', topic, data })));
 		expect((await relay.stats()).stats.dropped).toBeGreaterThan(0);
 		publisher.terminate();
 		stalled.destroy();
