@@ -11,6 +11,8 @@ mkdirSync(out, { recursive: true });
 
 /** @type {{name: string, passed: number, failed: number}[]} */
 const stages = [];
+/** Names of failed tests, printed again beside the summary (CI shows only the end of the log). */
+const failures = [];
 
 function run(name, command, args, env = {}) {
 	console.log(`\n=== ${name}: ${command} ${args.join(' ')}`);
@@ -21,12 +23,29 @@ function run(name, command, args, env = {}) {
 function vitestCounts(file) {
 	if (!existsSync(file)) return null;
 	const report = JSON.parse(readFileSync(file, 'utf8'));
+	for (const suite of report.testResults ?? []) {
+		for (const test of suite.assertionResults ?? []) {
+			if (test.status === 'failed') failures.push(`${suite.name.replace(process.cwd() + '/', '')} > ${test.fullName}: ${(test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300)}`);
+		}
+	}
 	return { passed: report.numPassedTests, failed: report.numFailedTests + (report.numTotalTestSuites > 0 && report.success === false && report.numFailedTests === 0 ? 1 : 0) };
 }
 
 function playwrightCounts(file) {
 	if (!existsSync(file)) return null;
-	const { stats } = JSON.parse(readFileSync(file, 'utf8'));
+	const { stats, suites } = JSON.parse(readFileSync(file, 'utf8'));
+	const walk = (suite) => {
+		for (const spec of suite.specs ?? []) {
+			for (const test of spec.tests ?? []) {
+				if (test.status === 'unexpected') {
+					const error = test.results?.at(-1)?.error?.message ?? '';
+					failures.push(`${spec.file} > ${spec.title}: ${error.split('\n')[0].slice(0, 300)}`);
+				}
+			}
+		}
+		for (const child of suite.suites ?? []) walk(child);
+	};
+	for (const suite of suites ?? []) walk(suite);
 	return { passed: stats.expected + stats.flaky, failed: stats.unexpected + (stats.skipped ?? 0) };
 }
 
@@ -54,6 +73,10 @@ if (buildOk) {
 	record('end-to-end', ok, playwrightCounts(file));
 }
 
+if (failures.length > 0) {
+	console.log('\n=== failed tests');
+	for (const f of failures) console.log(`FAILED ${f}`);
+}
 console.log('\n=== summary');
 for (const s of stages) console.log(`${s.name.padEnd(16)} ${s.passed} passed, ${s.failed} failed`);
 const passed = stages.reduce((n, s) => n + s.passed, 0);

@@ -40,13 +40,38 @@ export type ReasonCode = (typeof REASON_CODES)[number];
 /** Codes that park a block in the pending pool instead of rejecting it outright. */
 export const PARKING_CODES: ReadonlySet<ReasonCode> = new Set(['SEQ_GAP', 'MISSING_DEPS']);
 
-/** An error carrying a stable {@link ReasonCode}; `detail` is for humans. */
-export class LedgerError extends Error {
-	override readonly name = 'LedgerError';
+/**
+ * The base of every error the app raises on purpose: `code` is stable (tests and callers
+ * branch on it, never on the wording), the message is a sentence for people. Errors that
+ * are not a `CodedError` are bugs or the platform's (IndexedDB, WebRTC) and are shown as
+ * they come.
+ */
+export class CodedError extends Error {
+	override name = 'CodedError';
 	constructor(
-		readonly code: ReasonCode,
+		readonly code: string,
+		message: string,
+		options?: { cause?: unknown }
+	) {
+		super(message, options);
+	}
+}
+
+/** An error carrying a stable {@link ReasonCode}; `detail` is for humans. */
+export class LedgerError extends CodedError {
+	override readonly name = 'LedgerError';
+	declare readonly code: ReasonCode;
+	constructor(
+		code: ReasonCode,
 		readonly detail: string
 	) {
-		super(`${code}: ${detail}`);
+		super(code, `${code}: ${detail}`);
 	}
+}
+
+/** Any thrown value as one sentence for the UI, with the reason code where there is one. */
+export function describeError(error: unknown): string {
+	if (error instanceof LedgerError) return `${error.detail} (${error.code})`;
+	if (error instanceof Error) return error.message;
+	return String(error);
 }

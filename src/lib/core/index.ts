@@ -4,7 +4,7 @@
  */
 export { toHex, fromHex, bytesEqual, compareBytes } from './bytes.js';
 export { encodeCanonical, decodeCanonical, type CborValue } from './codec.js';
-export { REASON_CODES, PARKING_CODES, LedgerError, type ReasonCode } from './errors.js';
+export { REASON_CODES, PARKING_CODES, CodedError, LedgerError, describeError, type ReasonCode } from './errors.js';
 export type { AuthorId, Block, BlockId, Head, Tx, VersionVector } from './types.js';
 export {
 	BLOCK_DOMAIN,

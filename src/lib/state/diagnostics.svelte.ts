@@ -3,7 +3,7 @@
  * (to see sync at scale), attach a file (the largest blocks), and compute the ledger
  * fingerprint that two nodes show identically when they hold the same ledger.
  */
-import { LedgerError, type BlockId, type Ledger, type Summary } from '$lib/core/index.js';
+import { describeError, type BlockId, type Ledger, type Summary } from '$lib/core/index.js';
 import { MAX_ATTACHMENT_BYTES, attachmentTx } from '$lib/domain/attachment.js';
 import { ledgerFingerprint, type Fingerprint } from '$lib/domain/fingerprint.js';
 import { noteTx } from '$lib/domain/note.js';
@@ -24,11 +24,6 @@ export interface TestRun {
 	readonly finishedAt: number | null;
 	/** Set when the run stopped early: asked to, or a write failed. */
 	readonly stopped: string | null;
-}
-
-function messageOf(error: unknown): string {
-	if (error instanceof LedgerError) return `${error.detail} (${error.code})`;
-	return error instanceof Error ? error.message : String(error);
 }
 
 /** What is wrong with `count` as a number of test entries, or null. */
@@ -98,7 +93,7 @@ export class DiagnosticsState {
 				this.run = { total: count, done, running: true, startedAt, finishedAt: null, stopped: null };
 			}
 		} catch (error) {
-			stopped = `Writing stopped after ${done.toLocaleString('en')} entries: ${messageOf(error)}`;
+			stopped = `Writing stopped after ${done.toLocaleString('en')} entries: ${describeError(error)}`;
 		}
 		this.run = { total: count, done, running: false, startedAt, finishedAt: Date.now(), stopped };
 		return stopped === null;
@@ -138,7 +133,7 @@ export class DiagnosticsState {
 			this.lastAttachment = { name: tx.name as string, size: data.length, blockId: block.id };
 			return true;
 		} catch (error) {
-			this.attachError = `The file was not attached: ${messageOf(error)}`;
+			this.attachError = `The file was not attached: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.attaching = false;

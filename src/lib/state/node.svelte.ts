@@ -13,6 +13,7 @@ import {
 	IndexedDBStore,
 	Ledger,
 	LedgerError,
+	describeError,
 	compareOrder,
 	createSigner,
 	fromHex,
@@ -117,13 +118,6 @@ export interface Verification {
 	readonly total: number;
 	readonly result: VerificationResult | null;
 	readonly error: string | null;
-}
-
-/** A core or storage error as a sentence, with the reason code when there is one. */
-function messageOf(error: unknown): string {
-	if (error instanceof LedgerError) return `${error.detail} (${error.code})`;
-	if (error instanceof Error) return error.message;
-	return String(error);
 }
 
 /**
@@ -267,7 +261,7 @@ export class NodeState {
 		try {
 			this.status = (await this.keys.inspect()) === 'encrypted' ? 'locked' : 'setup';
 		} catch (error) {
-			this.error = messageOf(error);
+			this.error = describeError(error);
 			this.status = 'error';
 		}
 	}
@@ -348,7 +342,7 @@ export class NodeState {
 			this.#watchLinks();
 			void this.verifyAll('open');
 		} catch (error) {
-			this.error = messageOf(error);
+			this.error = describeError(error);
 			this.status = 'error';
 		}
 	}
@@ -411,13 +405,13 @@ export class NodeState {
 				await saveNetworkConfig(config);
 				this.networkConfig = config;
 			} catch (error) {
-				this.error = `The network was created, but its sync settings could not be saved: ${messageOf(error)}. Reload to try again.`;
+				this.error = `The network was created, but its sync settings could not be saved: ${describeError(error)}. Reload to try again.`;
 			}
 			this.pendingLink = null;
 			await this.#attach(ledger);
 			return true;
 		} catch (error) {
-			this.createError = `The network could not be created: ${messageOf(error)}`;
+			this.createError = `The network could not be created: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.creating = false;
@@ -460,7 +454,7 @@ export class NodeState {
 			await this.#attach(ledger);
 			return true;
 		} catch (error) {
-			this.joinError = `The network could not be joined: ${messageOf(error)}`;
+			this.joinError = `The network could not be joined: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.joining = false;
@@ -517,7 +511,7 @@ export class NodeState {
 		try {
 			await saveNetworkConfig(config);
 		} catch (error) {
-			this.settingsError = `The settings were not saved: ${messageOf(error)}`;
+			this.settingsError = `The settings were not saved: ${describeError(error)}`;
 			return false;
 		}
 		this.networkConfig = config;
@@ -566,7 +560,7 @@ export class NodeState {
 			this.lastMemberAdded = { key: normalized, role, blockId: block.id, pending: ledger.roster().get(normalized) !== role };
 			return true;
 		} catch (error) {
-			this.memberError = `The member was not added: ${messageOf(error)}`;
+			this.memberError = `The member was not added: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.addingMember = false;
@@ -588,7 +582,7 @@ export class NodeState {
 			await this.#view;
 			return true;
 		} catch (error) {
-			this.adminError = `${what} failed: ${messageOf(error)}`;
+			this.adminError = `${what} failed: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.adminBusy = false;
@@ -680,7 +674,7 @@ export class NodeState {
 			this.lastAppended = { id: block.id, seq: block.seq };
 			return true;
 		} catch (error) {
-			this.entryError = `The entry was not added: ${messageOf(error)}`;
+			this.entryError = `The entry was not added: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.appending = false;
@@ -716,7 +710,7 @@ export class NodeState {
 			this.verification = { trigger, running: false, checked, total: checked, result: { checked, failures, finishedAt: Date.now() }, error: null };
 		} catch (error) {
 			const current = this.verification;
-			this.verification = { trigger, running: false, checked: current?.checked ?? 0, total: current?.total ?? 0, result: previous, error: `Verification stopped: ${messageOf(error)}` };
+			this.verification = { trigger, running: false, checked: current?.checked ?? 0, total: current?.total ?? 0, result: previous, error: `Verification stopped: ${describeError(error)}` };
 		}
 	}
 
@@ -767,7 +761,7 @@ export class NodeState {
 			link = parseNetworkLink(hash);
 		} catch (error) {
 			this.pendingLink = null;
-			this.linkError = `This network link cannot be used: ${error instanceof InviteError ? error.message : messageOf(error)}. Nothing was changed.`;
+			this.linkError = `This network link cannot be used: ${error instanceof InviteError ? error.message : describeError(error)}. Nothing was changed.`;
 			return;
 		}
 		const ledger = this.#ledger;
@@ -794,7 +788,7 @@ export class NodeState {
 			invite = await parseInviteLink(hash, (sig, msg, key) => nobleVerifier.verify(sig, msg, key));
 		} catch (error) {
 			this.pendingLink = null;
-			this.linkError = `This invite cannot be used: ${error instanceof InviteError ? error.message : messageOf(error)} Nothing was changed.`;
+			this.linkError = `This invite cannot be used: ${error instanceof InviteError ? error.message : describeError(error)} Nothing was changed.`;
 			return;
 		}
 		const ledger = this.#ledger;
@@ -833,7 +827,7 @@ export class NodeState {
 			await saveNetworkConfig(rest);
 			this.networkConfig = rest;
 		} catch (error) {
-			this.error = `Admitted, but the settings could not be updated: ${messageOf(error)}`;
+			this.error = `Admitted, but the settings could not be updated: ${describeError(error)}`;
 		}
 	}
 
@@ -868,7 +862,7 @@ export class NodeState {
 		try {
 			await this.#sync.start(ledger, config);
 		} catch (error) {
-			this.error = `Sync could not start: ${messageOf(error)}`;
+			this.error = `Sync could not start: ${describeError(error)}`;
 		}
 	}
 
@@ -889,7 +883,7 @@ export class NodeState {
 
 	#queueView(update: () => Promise<void>): void {
 		this.#view = this.#view.then(update).catch((error: unknown) => {
-			this.error = `The ledger view could not be updated: ${messageOf(error)}`;
+			this.error = `The ledger view could not be updated: ${describeError(error)}`;
 		});
 	}
 

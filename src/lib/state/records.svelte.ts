@@ -5,7 +5,7 @@
  * card and PIN), reads logged and batched onto the ledger, and key sharing owed to
  * grantees. All records go through {@link RecordBook}: validated, sealed, appended.
  */
-import type { AuthorId, Ledger, Tx } from '$lib/core/index.js';
+import { describeError, type AuthorId, type Ledger, type Tx } from '$lib/core/index.js';
 import type { Patient } from '@medplum/fhirtypes';
 import type { AccessState } from '$lib/domain/privacy/access.js';
 import type { Grant, Purpose } from '$lib/domain/privacy/consent.js';
@@ -65,7 +65,6 @@ export interface MadeCard {
 	readonly code: string;
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class RecordsWorkspace {
 	patients = $state.raw<PatientRow[]>([]);
@@ -220,7 +219,7 @@ export class RecordsWorkspace {
 			this.chartError = null;
 			this.#log(reads);
 		} catch (error) {
-			this.chartError = `The chart could not be read: ${messageOf(error)}`;
+			this.chartError = `The chart could not be read: ${describeError(error)}`;
 		}
 	}
 
@@ -287,7 +286,7 @@ export class RecordsWorkspace {
 			await this.open(patient);
 			return true;
 		} catch (error) {
-			this.error = `The patient was not registered: ${messageOf(error)}`;
+			this.error = `The patient was not registered: ${describeError(error)}`;
 			return false;
 		} finally {
 			session.close();
@@ -329,7 +328,7 @@ export class RecordsWorkspace {
 			await this.refresh();
 			return true;
 		} catch (error) {
-			this.error = error instanceof NoAccessError ? error.message : `Nothing was saved: ${messageOf(error)}`;
+			this.error = error instanceof NoAccessError ? error.message : `Nothing was saved: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.busy = false;
@@ -348,7 +347,7 @@ export class RecordsWorkspace {
 			await ledger.append([accessRequestTx(kind, patient, categories, reason, purpose)]);
 			return true;
 		} catch (error) {
-			this.error = `Not recorded: ${messageOf(error)}`;
+			this.error = `Not recorded: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.busy = false;
@@ -428,7 +427,7 @@ export class RecordsWorkspace {
 			this.importPlan = plan;
 			this.importError = plan.issues.length ? `${plan.issues.length} error(s): nothing will be imported until the Bundle is corrected.` : null;
 		} catch (error) {
-			this.importError = `The file could not be read: ${messageOf(error)}`;
+			this.importError = `The file could not be read: ${describeError(error)}`;
 		}
 	}
 
@@ -474,7 +473,7 @@ export class RecordsWorkspace {
 			await this.refresh();
 			return true;
 		} catch (error) {
-			this.importError = `Nothing was imported: ${messageOf(error)}`;
+			this.importError = `Nothing was imported: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.importProgress = null;
@@ -503,7 +502,7 @@ export class RecordsWorkspace {
 			this.lastCard = { patient, name: this.patients.find((p) => p.patient === patient)?.name ?? 'patient', code };
 			return true;
 		} catch (error) {
-			this.error = `No card was made: ${messageOf(error)}`;
+			this.error = `No card was made: ${describeError(error)}`;
 			return false;
 		} finally {
 			seed?.fill(0);
@@ -532,7 +531,7 @@ export class RecordsWorkspace {
 			this.#loadPatientView();
 			return true;
 		} catch (error) {
-			this.sessionError = error instanceof CardError ? error.message : `The card could not be opened: ${messageOf(error)}`;
+			this.sessionError = error instanceof CardError ? error.message : `The card could not be opened: ${describeError(error)}`;
 			return false;
 		}
 	}
@@ -577,7 +576,7 @@ export class RecordsWorkspace {
 			const { tx } = session.grant({ grantee, categories, purpose, days, ...(request ? { request } : {}) });
 			return await this.#patientWrite([tx]);
 		} catch (error) {
-			this.sessionError = messageOf(error);
+			this.sessionError = describeError(error);
 			return false;
 		}
 	}
@@ -598,7 +597,7 @@ export class RecordsWorkspace {
 			await this.refresh();
 			return true;
 		} catch (error) {
-			this.sessionError = `Not recorded: ${messageOf(error)}`;
+			this.sessionError = `Not recorded: ${describeError(error)}`;
 			return false;
 		}
 	}

@@ -5,7 +5,7 @@
  * approves studies (sharing the study key with the clinic's members); a clinic node
  * answers accepted queries from the consented patients it can read.
  */
-import type { Ledger } from '$lib/core/index.js';
+import { describeError, type Ledger } from '$lib/core/index.js';
 import type { AccessState } from '$lib/domain/privacy/access.js';
 import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
 import { accessLogTx, RecordBook } from '$lib/domain/records/book.js';
@@ -31,7 +31,6 @@ export interface StudyView {
 	readonly queries: readonly QueryRecord[];
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class ResearchWorkspace {
 	studies = $state.raw<StudyView[]>([]);
@@ -122,7 +121,7 @@ export class ResearchWorkspace {
 			if (notice) this.notice = notice(value);
 			return value;
 		} catch (error) {
-			this.error = messageOf(error);
+			this.error = describeError(error);
 			return null;
 		} finally {
 			this.busy = false;
@@ -212,7 +211,7 @@ export class ResearchWorkspace {
 			const answers = sealed.map((r) => openAnswer(r, ledger.net, query, (w, c) => keyring.openWrapped(w, c)));
 			this.results = { ...this.results, [queryId]: { result: combineAnswers(answers), clinics: sealed.length, error: null } };
 		} catch (error) {
-			this.results = { ...this.results, [queryId]: { result: null, clinics: 0, error: messageOf(error) } };
+			this.results = { ...this.results, [queryId]: { result: null, clinics: 0, error: describeError(error) } };
 		}
 	}
 
@@ -227,7 +226,7 @@ export class ResearchWorkspace {
 				try {
 					seed = (await openCard(code, pin)).seed;
 				} catch (error) {
-					throw new Error(error instanceof CardError ? error.message : `The card could not be opened: ${messageOf(error)}`);
+					throw new Error(error instanceof CardError ? error.message : `The card could not be opened: ${describeError(error)}`);
 				}
 				const session = new PatientSession(seed);
 				try {
