@@ -9,13 +9,14 @@
  * no keys: studies are answered at the clinic), the devices of a granted clinic, and
  * clinicians who recorded an emergency access. A revoked member never does.
  */
-import { decodeBlock, fromHex, toHex, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
+import { decodeBlock, fromHex, toHex, type AuthorId, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
 import { grantsFor, type Grant } from '../privacy/consent.js';
 import { currentEpoch, type AccessState } from '../privacy/access.js';
 import { dataKeyId, EnvelopeError, isDataKeyId, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, wrapKeyFor, type Category, type RecordContext, type WrappedKey } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
 import { keySlot, type KeyEntry, type RecordsState, type RecordVersion } from './fold.js';
 import { newRecordId } from './record-id.js';
+import { roomsToJoin, type RoomRotations, type RoomToJoin } from '../room-secret.js';
 import { MAX_WRAPS } from './txs.js';
 
 /** Ledger state a keyring decision needs. */
@@ -109,6 +110,11 @@ export class Keyring {
 		secretX: Uint8Array
 	) {
 		this.#secretX = secretX;
+	}
+
+	/** The signaling rooms this node should be in now (domain/room-secret.ts): opening a rotated room secret takes this node's X25519 secret. */
+	roomsToJoin(net: string, linkSecret: string, rotations: RoomRotations, now: number): RoomToJoin[] {
+		return roomsToJoin({ net, linkSecret, rotations, self: this.self as AuthorId, secretX: this.#secretX, now });
 	}
 
 	/**
