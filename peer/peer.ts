@@ -12,17 +12,22 @@ import { Ledger, Replicator, createSigner, type AuthorId } from '../src/lib/core
 import { createNodeVerifier } from '../src/lib/core/crypto/node-verifier.js';
 import { FileStore } from '../src/lib/core/storage/file.js';
 import { Mesh } from '../src/lib/core/sync/mesh.js';
+import { Rooms } from '../src/lib/core/sync/rooms.js';
 import type { NetworkLink } from '../src/lib/domain/invite.js';
 import { APP_FOLDS } from '../src/lib/domain/folds.js';
 import { APP_RULES } from '../src/lib/domain/rules.js';
 import { encryptionSecretKey } from '../src/lib/domain/privacy/envelope.js';
 import { Keyring } from '../src/lib/domain/records/keyring.js';
+import { ROOM_ROTATE, type RoomRotations } from '../src/lib/domain/room-secret.js';
 import { serveFhir, type FhirServer } from './fhir-server.js';
 import { logActivity, logMesh, short } from './activity.js';
 import { lockStore } from './lock.js';
 import { keepSessionsUp } from './rejoin.js';
 import { serveStatus, type StatusServer } from './status.js';
 import type { WrtcModule } from './wrtc.js';
+
+/** How often the peer checks whether a room's grace period is over. */
+const ROOM_CHECK_MS = 60 * 60 * 1000;
 
 /** What {@link startPeer} needs; the CLI builds it from the command line. */
 export interface PeerConfig {
@@ -109,32 +114,43 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 
 	const replicator = new Replicator(ledger);
 	const stopLogging = logActivity(ledger, replicator, log);
-	const join = () =>
-		new Mesh({
-			replicator,
-			secret: link.secret,
-			signaling: [...link.signaling],
-			wrtc: config.wrtc,
-			presence: { name: 'headless peer', headless: true },
-			onLog: log
-		});
-	let mesh = join();
-	let stopMeshLog = logMesh(mesh, log);
-	const leave = async () => {
-		stopMeshLog();
-		// disconnect() first: y-webrtc's destroy() alone leaves the signaling socket open.
-		mesh.provider.disconnect();
-		mesh.destroy();
-		// The room is released once the provider's key promise settles.
-		await mesh.provider.key;
+	const keyring = new Keyring(author, encryptionSecretKey(config.seed));
+	// The rooms to be in: the link's, or the newest rotated room this peer can open, plus older ones for their grace period.
+	const roomsNow = () => keyring.roomsToJoin(ledger.net, link.secret, ledger.state()['room-rotations'] as RoomRotations, Date.now());
+	const meshLogs = new Map<Mesh, () => void>();
+	const rooms = new Rooms<Mesh>(
+		(room) => {
+			const mesh = new Mesh({ replicator, secret: room.secret, rank: room.epoch, signaling: [...link.signaling], wrtc: config.wrtc, presence: { name: 'headless peer', headless: true }, onLog: log });
+			meshLogs.set(mesh, logMesh(mesh, log));
+			return mesh;
+		},
+		async (mesh) => {
+			meshLogs.get(mesh)?.();
+			meshLogs.delete(mesh);
+			// disconnect() first: y-webrtc's destroy() alone leaves the signaling socket open.
+			mesh.provider.disconnect();
+			mesh.destroy();
+			// The room is released once the provider's key promise settles.
+			await mesh.provider.key;
+		}
+	);
+	const moveRooms = async () => {
+		const { joined, left } = await rooms.set(roomsNow());
+		for (const room of joined) if (room.epoch > 0) log(`room: joined the room of epoch ${room.epoch}`);
+		for (const room of left) log(`room: left the room of epoch ${room.epoch} (its grace period is over)`);
 	};
+	await moveRooms();
+	const stopRooms = ledger.on('accepted', (blocks) => {
+		if (blocks.some((b) => b.txs.some((tx) => tx.t === ROOM_ROTATE))) void moveRooms();
+	});
+	const roomTimer = setInterval(() => void moveRooms(), ROOM_CHECK_MS);
+	roomTimer.unref?.();
 	const stopRejoining = keepSessionsUp({
 		replicator,
-		mesh: () => mesh,
+		mesh: () => rooms.current as Mesh,
 		rejoin: async () => {
-			await leave();
-			mesh = join();
-			stopMeshLog = logMesh(mesh, log);
+			await rooms.close();
+			await moveRooms();
 		},
 		log,
 		firstWaitMs: config.rejoinAfterMs ?? 30_000
@@ -149,7 +165,7 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 		heads: ledger.heads().map((h) => ({ author: h.author, seq: h.seq, id: h.id })),
 		pending: ledger.pendingCount,
 		rejected: ledger.rejectedCounts() as Record<string, number>,
-		connections: mesh.connections(),
+		connections: (rooms.current as Mesh).connections(),
 		sessions: replicator.sessions().map((s) => ({
 			peer: s.label,
 			author: s.peerAuthor,
@@ -174,7 +190,7 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 	let fhirServer: FhirServer | null = null;
 	if (config.fhir) {
 		try {
-			fhirServer = await serveFhir({ ledger, keyring: new Keyring(author, encryptionSecretKey(config.seed)), host: config.fhir.host, port: config.fhir.port, ...(config.fhir.token ? { token: config.fhir.token } : {}), log });
+			fhirServer = await serveFhir({ ledger, keyring, host: config.fhir.host, port: config.fhir.port, ...(config.fhir.token ? { token: config.fhir.token } : {}), log });
 			log(`fhir: ${fhirServer.url} (Authorization: Bearer ${fhirServer.token})`);
 		} catch (error) {
 			log(`fhir: cannot listen on ${config.fhir.host}:${config.fhir.port}: ${(error as Error).message}; continuing without it`);
@@ -186,7 +202,7 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 		ledger,
 		replicator,
 		get mesh() {
-			return mesh;
+			return rooms.current as Mesh;
 		},
 		author,
 		statusUrl: statusServer?.url ?? null,
@@ -196,8 +212,10 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 			closing ??= (async () => {
 				stopRejoining();
 				stopLogging();
+				stopRooms();
+				clearInterval(roomTimer);
 				replicator.close();
-				await leave();
+				await rooms.close();
 				await statusServer?.close();
 				await fhirServer?.close();
 				await ledger.close();

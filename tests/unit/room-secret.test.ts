@@ -21,6 +21,7 @@ import {
 	roomsToJoin,
 	RoomSecretError,
 	rotationNeeded,
+	rotateRoomIfNeeded,
 	rotationsNewestFirst,
 	type RoomRotations
 } from '$lib/domain/room-secret.js';
@@ -75,6 +76,18 @@ describe('room secret rotation', () => {
 		expect(roomName(a.net, secret)).not.toBe(roomName(a.net, LINK_SECRET));
 		// The keyring gives a node the same answer without exposing its secret.
 		expect(new Keyring(authorOf('clinic-c'), secretXOf('clinic-c')).roomsToJoin(c.net, LINK_SECRET, rotationsOf(c), NOW)).toEqual(roomsOf(c, 'clinic-c'));
+	});
+
+	it('an admin node rotates by itself once, a non-admin never', async () => {
+		const a = await scene();
+		const c = await joinNetwork(a.net, 'clinic-c', options);
+		await syncInto(c, a);
+		expect(await rotateRoomIfNeeded(c)).toBeNull();
+		const block = await rotateRoomIfNeeded(a);
+		expect(block?.txs[0]?.t).toBe('room.rotate');
+		expect(await rotateRoomIfNeeded(a)).toBeNull();
+		await syncInto(c, a);
+		expect(roomsOf(c, 'clinic-c')[0]!.epoch).toBe(1);
 	});
 
 	it('a member added after a rotation needs one, and a second revocation moves everyone again', async () => {

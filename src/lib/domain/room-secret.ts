@@ -15,7 +15,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { ADMIN, CodedError, bytesEqual, encodeCanonical, fromHex, toHex, type AuthorId, type Block, type CborValue, type Fold, type Roster, type Tx, type TxRule } from '$lib/core/index.js';
+import { ADMIN, CodedError, bytesEqual, encodeCanonical, fromHex, toHex, type AuthorId, type Block, type CborValue, type Fold, type Ledger, type Roster, type Tx, type TxRule } from '$lib/core/index.js';
 
 export const ROOM_ROTATE = 'room.rotate';
 /** How long members stay in the room they move out of: longer than a clinic is expected to stay offline. */
@@ -174,6 +174,28 @@ export function rotationNeeded(rotations: RoomRotations, roster: Roster, revoked
 	const given = new Set(newest.wraps.map((w) => w.reader));
 	const needed = [...given].some((key) => revoked.has(key)) || readers.some((key) => !given.has(key));
 	return { needed, readers };
+}
+
+/** The rotations a ledger holds (its `room-rotations` fold). */
+export const rotationsOf = (ledger: Ledger): RoomRotations => (ledger.state()[roomRotationsFold.name] ?? {}) as RoomRotations;
+
+/**
+ * Writes a rotation when one is needed ({@link rotationNeeded}) and this node is an admin
+ * that may write; returns the block written, or null. Two admins doing it at once is
+ * harmless: every node ranks the rotations alike and moves to the same newest room.
+ */
+export async function rotateRoomIfNeeded(ledger: Ledger): Promise<Block | null> {
+	const self = ledger.author;
+	if (!self || ledger.roster().get(self) !== ADMIN) return null;
+	const rotations = rotationsOf(ledger);
+	const { needed, readers } = rotationNeeded(rotations, ledger.roster(), ledger.revocations());
+	if (!needed || readers.length === 0) return null;
+	const secret = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+	try {
+		return await ledger.append([roomRotateTx(ledger.net, nextRoomEpoch(rotations), secret, readers)]);
+	} finally {
+		secret.fill(0);
+	}
 }
 
 /** A room this node should be in, and why. */

@@ -18,6 +18,8 @@ export interface MeshOptions {
 	secret: string;
 	/** WebSocket URLs of y-webrtc signaling servers. */
 	signaling: string[];
+	/** Rank of this room among the rooms the node is in (its epoch): see {@link Replicator.attach}. */
+	rank?: number;
 	/** Presence shown to peers (name, role, head count...). */
 	presence?: Record<string, unknown>;
 	/** Node: a WebRTC implementation (e.g. @roamhq/wrtc) for simple-peer. */
@@ -45,6 +47,7 @@ export class Mesh {
 	readonly doc = new Y.Doc();
 	readonly provider: WebrtcProvider;
 	#replicator: Replicator;
+	#rank: number;
 	#log: (message: string) => void;
 	#attached = new Set<string>();
 	#retries = new Map<string, ReturnType<typeof setTimeout>>();
@@ -54,6 +57,7 @@ export class Mesh {
 
 	constructor(options: MeshOptions) {
 		this.#replicator = options.replicator;
+		this.#rank = options.rank ?? 0;
 		this.#log = options.onLog ?? (() => {});
 		const net = options.replicator.ledger.net;
 		this.provider = new WebrtcProvider(roomName(net, options.secret), this.doc, {
@@ -126,7 +130,7 @@ export class Mesh {
 			openDataChannelLink(conn.peer._pc)
 				.then((link) => {
 					if (this.#destroyed) return link.close();
-					const session = this.#replicator.attach(link, id);
+					const session = this.#replicator.attach(link, id, this.#rank);
 					session.on((e) => e.type === 'ready' && this.#backoff.delete(id));
 					this.#log(`ledger channel open with ${id.slice(0, 8)}`);
 				})

@@ -18,6 +18,8 @@ export class Replicator {
 	readonly ledger: Ledger;
 	#options: ReplicatorOptions;
 	#sessions = new Map<string, SyncSession>();
+	/** Each session's room rank (see {@link attach}). */
+	#ranks = new WeakMap<SyncSession, number>();
 	#listeners = new Set<(event: ReplicatorEvent) => void>();
 	#timer: ReturnType<typeof setInterval> | null = null;
 	#unsubscribe: () => void;
@@ -43,14 +45,21 @@ export class Replicator {
 		if (tickMs > 0) this.#timer = setInterval(() => this.tick(), tickMs);
 	}
 
-	/** Starts a session over `link` with the peer known to the transport as `label`. */
-	attach(link: Link, label: string): SyncSession {
+	/**
+	 * Starts a session over `link` with the peer known to the transport as `label`. `rank`
+	 * orders the rooms a node is in at once (the room epoch, docs/protocol.md *Room
+	 * secret*): two nodes in two rooms meet twice, and both keep the session in the newer
+	 * room and close the other, so one pair never streams the same blocks twice.
+	 */
+	attach(link: Link, label: string, rank = 0): SyncSession {
 		this.#sessions.get(label)?.close('replaced by a new connection');
 		const { tickMs: _tick, ...sessionOptions } = this.#options;
 		const session = new SyncSession({ ...sessionOptions, ledger: this.ledger, link, label });
 		this.#sessions.set(label, session);
+		this.#ranks.set(session, rank);
 		session.on((event) => {
 			this.#emit({ session, ...event });
+			if (event.type === 'ready') this.#dropTwin(session, event.author);
 			if (event.type === 'closed' && this.#sessions.get(label) === session) {
 				this.#sessions.delete(label);
 				this.#emit({ session, type: 'detached' });
@@ -59,6 +68,18 @@ export class Replicator {
 		this.#emit({ session, type: 'attached' });
 		session.start();
 		return session;
+	}
+
+	/** Of two sessions with the same member in different rooms, closes the one in the older room. */
+	#dropTwin(session: SyncSession, author: string): void {
+		const rank = this.#ranks.get(session) ?? 0;
+		for (const other of this.#sessions.values()) {
+			if (other === session || other.state === 'closed' || !other.authenticated || other.peerAuthor !== author) continue;
+			const otherRank = this.#ranks.get(other) ?? 0;
+			if (otherRank === rank) continue;
+			(otherRank > rank ? session : other).close('already syncing with this member in a newer room');
+			if (otherRank > rank) return;
+		}
 	}
 
 	/** Re-judges every session's peer against the current roster. */
