@@ -6,8 +6,6 @@
  * equivocating member whose two versions honest members build on.
  */
 import { publicKeyOf } from '../../../src/lib/core/crypto/ed25519.js';
-import type { Verifier } from '../../../src/lib/core/crypto/verifier.js';
-import { nobleVerifier } from '../../../src/lib/core/crypto/verifier.js';
 import { toHex } from '../../../src/lib/core/bytes.js';
 import type { Ledger } from '../../../src/lib/core/ledger.js';
 import type { AuthorId, BlockId, Tx } from '../../../src/lib/core/types.js';
@@ -17,21 +15,9 @@ import { prng } from '../../../src/lib/core/testing/simulation.js';
 
 export { prng };
 
-/** Verifies each distinct (signature, message, key) once with noble, then remembers the answer. */
-export function memoVerifier(inner: Verifier = nobleVerifier): Verifier {
-	const seen = new Map<string, boolean>();
-	return {
-		...inner,
-		async verify(signature, message, publicKey) {
-			const key = `${toHex(signature)}${toHex(message)}${toHex(publicKey)}`;
-			const hit = seen.get(key);
-			if (hit !== undefined) return hit;
-			const ok = await inner.verify(signature, message, publicKey);
-			seen.set(key, ok);
-			return ok;
-		}
-	};
-}
+import { memoVerifier } from '../../../src/lib/core/testing/memo-verifier.js';
+
+export { memoVerifier };
 
 const key = (label: string) => publicKeyOf(testSecret(label));
 const note = (text: string): Tx[] => [{ t: 'note', text }];

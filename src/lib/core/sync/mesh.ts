@@ -38,6 +38,14 @@ export function roomName(net: BlockId, secret: string): string {
 	return toHex(sha256(concatBytes(utf8('clinic-ledger/room/v1'), fromHex(net), fromHex(secret, 'secret')))).slice(0, 40);
 }
 
+/**
+ * The most WebRTC connections one node keeps per room. Gossip reaches every node through a
+ * connected graph, and what a node sends grows with its connections (tests/unit/gossip.test.ts:
+ * 100 nodes at 8 links each); y-webrtc's default (20 to 34) would cost a browser dozens of
+ * DTLS sessions in a large network.
+ */
+export const MAX_MESH_CONNECTIONS = 8;
+
 const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 60_000;
 
@@ -63,6 +71,7 @@ export class Mesh {
 		this.provider = new WebrtcProvider(roomName(net, options.secret), this.doc, {
 			signaling: options.signaling,
 			password: options.secret,
+			maxConns: MAX_MESH_CONNECTIONS,
 			filterBcConns: true,
 			peerOpts: { config: { iceServers: [] }, ...(options.wrtc ? { wrtc: options.wrtc } : {}) }
 		});
