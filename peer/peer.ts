@@ -18,16 +18,13 @@ import { APP_FOLDS } from '../src/lib/domain/folds.js';
 import { APP_RULES } from '../src/lib/domain/rules.js';
 import { encryptionSecretKey } from '../src/lib/domain/privacy/envelope.js';
 import { Keyring } from '../src/lib/domain/records/keyring.js';
-import { ROOM_ROTATE, type RoomRotations } from '../src/lib/domain/room-secret.js';
+import { RoomFollower } from '../src/lib/domain/room-follower.js';
 import { serveFhir, type FhirServer } from './fhir-server.js';
 import { logActivity, logMesh, short } from './activity.js';
 import { lockStore } from './lock.js';
 import { keepSessionsUp } from './rejoin.js';
 import { serveStatus, type StatusServer } from './status.js';
 import type { WrtcModule } from './wrtc.js';
-
-/** How often the peer checks whether a room's grace period is over. */
-const ROOM_CHECK_MS = 60 * 60 * 1000;
 
 /** What {@link startPeer} needs; the CLI builds it from the command line. */
 export interface PeerConfig {
@@ -115,8 +112,6 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 	const replicator = new Replicator(ledger);
 	const stopLogging = logActivity(ledger, replicator, log);
 	const keyring = new Keyring(author, encryptionSecretKey(config.seed));
-	// The rooms to be in: the link's, or the newest rotated room this peer can open, plus older ones for their grace period.
-	const roomsNow = () => keyring.roomsToJoin(ledger.net, link.secret, ledger.state()['room-rotations'] as RoomRotations, Date.now());
 	const meshLogs = new Map<Mesh, () => void>();
 	const rooms = new Rooms<Mesh>(
 		(room) => {
@@ -134,23 +129,15 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 			await mesh.provider.key;
 		}
 	);
-	const moveRooms = async () => {
-		const { joined, left } = await rooms.set(roomsNow());
-		for (const room of joined) if (room.epoch > 0) log(`room: joined the room of epoch ${room.epoch}`);
-		for (const room of left) log(`room: left the room of epoch ${room.epoch} (its grace period is over)`);
-	};
-	await moveRooms();
-	const stopRooms = ledger.on('accepted', (blocks) => {
-		if (blocks.some((b) => b.txs.some((tx) => tx.t === ROOM_ROTATE))) void moveRooms();
-	});
-	const roomTimer = setInterval(() => void moveRooms(), ROOM_CHECK_MS);
-	roomTimer.unref?.();
+	// The link's room, or the newest rotated room this peer can open, plus older ones for their grace period.
+	const follower = new RoomFollower({ ledger, keyring, linkSecret: link.secret, rooms, log });
+	await follower.start();
 	const stopRejoining = keepSessionsUp({
 		replicator,
 		mesh: () => rooms.current as Mesh,
 		rejoin: async () => {
 			await rooms.close();
-			await moveRooms();
+			await follower.update();
 		},
 		log,
 		firstWaitMs: config.rejoinAfterMs ?? 30_000
@@ -212,8 +199,7 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 			closing ??= (async () => {
 				stopRejoining();
 				stopLogging();
-				stopRooms();
-				clearInterval(roomTimer);
+				follower.stop();
 				replicator.close();
 				await rooms.close();
 				await statusServer?.close();

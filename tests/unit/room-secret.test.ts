@@ -13,6 +13,8 @@ import { APP_FOLDS } from '$lib/domain/folds.js';
 import { APP_RULES } from '$lib/domain/rules.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
+import { Rooms, type RoomSpec } from '$lib/core/sync/rooms.js';
+import { RoomFollower } from '$lib/domain/room-follower.js';
 import {
 	nextRoomEpoch,
 	openRoomSecret,
@@ -23,13 +25,13 @@ import {
 	rotationNeeded,
 	rotateRoomIfNeeded,
 	rotationsNewestFirst,
+	rotationsOf,
 	type RoomRotations
 } from '$lib/domain/room-secret.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS };
 const LINK_SECRET = 'ab'.repeat(32);
 const NOW = 1_700_000_000_000;
-const rotationsOf = (ledger: Ledger) => ledger.state()['room-rotations'] as RoomRotations;
 const secretXOf = (label: string) => encryptionSecretKey(testSecret(label));
 const roomsOf = (ledger: Ledger, label: string, now = NOW) =>
 	roomsToJoin({ net: ledger.net, linkSecret: LINK_SECRET, rotations: rotationsOf(ledger), self: authorOf(label), secretX: secretXOf(label), now });
@@ -88,6 +90,30 @@ describe('room secret rotation', () => {
 		expect(await rotateRoomIfNeeded(a)).toBeNull();
 		await syncInto(c, a);
 		expect(roomsOf(c, 'clinic-c')[0]!.epoch).toBe(1);
+	});
+
+	it('an admin node following its ledger rotates on a revocation and moves, keeping the old room for the grace period', async () => {
+		const a = await foundNetwork({ ...options, founder: 'admin-a', members: { 'clinic-c': 'clinician', 'rogue-r': 'clinician' } });
+		const joined: number[] = [];
+		const rooms = new Rooms<RoomSpec>(
+			(room) => (joined.push(room.epoch), room),
+			() => undefined
+		);
+		let now = NOW;
+		const follower = new RoomFollower({ ledger: a, keyring: new Keyring(authorOf('admin-a'), secretXOf('admin-a')), linkSecret: LINK_SECRET, rooms, now: () => now });
+		await follower.start();
+		expect(rooms.rooms()).toEqual([{ secret: LINK_SECRET, epoch: 0, until: null }]);
+		expect(follower.currentSecret).toBe(LINK_SECRET);
+		await a.append([{ t: 'member.revoke', key: fromHex(authorOf('rogue-r')) }]);
+		await follower.update();
+		expect(rooms.rooms().map((r) => r.epoch)).toEqual([1, 0]);
+		expect(follower.currentSecret).not.toBe(LINK_SECRET);
+		expect(Object.values(rotationsOf(a))[0]!.wraps.map((w) => w.reader).sort()).toEqual([authorOf('admin-a'), authorOf('clinic-c')].sort());
+		now += ROOM_GRACE_MS + 1;
+		await follower.update();
+		expect(rooms.rooms().map((r) => r.epoch)).toEqual([1]);
+		follower.stop();
+		expect(joined).toEqual([0, 1]);
 	});
 
 	it('a member added after a rotation needs one, and a second revocation moves everyone again', async () => {
