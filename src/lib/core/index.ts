@@ -36,4 +36,5 @@ export { PROTOCOL_VERSION, MAX_FRAME_BYTES, ProtocolError, decodeMessage, encode
 export { memoryLinkPair, type FrameScheduler, type Link } from './sync/link.js';
 export { SyncSession, type SessionEvent, type SessionOptions, type SessionStats } from './sync/session.js';
 export { Replicator, type ReplicatorEvent, type ReplicatorOptions } from './sync/replicator.js';
+export { Rooms, type RoomSpec } from './sync/rooms.js';
 export { createWorkerPoolVerifier, createWorkerVerifier, type VerifyPort, type WorkerVerifier } from './crypto/worker-verifier.js';

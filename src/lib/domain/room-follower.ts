@@ -4,8 +4,7 @@
  * admin node, writes the rotation a revocation or a new member calls for. The browser
  * node and the headless peer both use it, each with its own way to join a room.
  */
-import type { Ledger } from '$lib/core/index.js';
-import type { Rooms } from '$lib/core/sync/rooms.js';
+import type { Ledger, Rooms } from '$lib/core/index.js';
 import type { Keyring } from './records/keyring.js';
 import { ROOM_ROTATE, rotateRoomIfNeeded, rotationsOf, type RoomToJoin } from './room-secret.js';
 
