@@ -93,7 +93,7 @@ try {
 	const { RecordBook } = await load('/src/lib/domain/records/book.ts');
 	const { Keyring } = await load('/src/lib/domain/records/keyring.ts');
 	const { planImport, runImport } = await load('/src/lib/domain/records/bundle.ts');
-	const { syntheticBundle } = await load('/src/lib/domain/records/synthetic.ts');
+	const { syntheticBundle } = await load('/tests/synthetic/records.ts');
 	const { serveFhir } = await load('/peer/fhir-server.ts');
 	const options = { rules: APP_RULES, folds: APP_FOLDS };
 	const clinic = await foundNetwork({ ...options, founder: 'clinic-a' });

@@ -10,7 +10,7 @@ import { exportBundle } from '$lib/domain/records/bundle-export.js';
 import { SOURCE_SYSTEM } from '$lib/domain/records/known.js';
 import { CardError, encodeCard, newPatientKey, openCard, readCard } from '$lib/domain/records/card.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
-import { syntheticBundle } from '$lib/domain/records/synthetic.js';
+import { syntheticBundle } from '../synthetic/records.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS };
 const NOW = fixedNow();

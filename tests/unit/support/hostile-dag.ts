@@ -13,7 +13,7 @@ import type { Ledger } from '../../../src/lib/core/ledger.js';
 import type { AuthorId, BlockId, Tx } from '../../../src/lib/core/types.js';
 import { authorOf, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '../../../src/lib/core/testing/fixtures.js';
 import { APP_RULES } from '../../../src/lib/domain/rules.js';
-import { prng } from '../../../src/lib/core/testing/simulation.js';
+import { prng } from '../../../src/lib/core/testing/prng.js';
 
 export { prng };
 
