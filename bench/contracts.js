@@ -39,7 +39,7 @@ const vite = await createServer({ root, configFile: false, logLevel: 'warn', app
 try {
 	const contracts = await vite.ssrLoadModule('/src/lib/domain/contracts/index.ts');
 	const { syntheticClaims } = await vite.ssrLoadModule('/tests/synthetic/claims.ts');
-	const { APP_FOLDS } = await vite.ssrLoadModule('/src/lib/domain/folds.ts');
+	const { APP_FOLDS } = await vite.ssrLoadModule('/src/lib/domain/fold-registry.ts');
 	const core = await vite.ssrLoadModule('/src/lib/core/index.ts');
 	const folds = [core.summaryFold, ...APP_FOLDS];
 

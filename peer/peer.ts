@@ -12,9 +12,9 @@ import { Ledger, Replicator, createSigner, type AuthorId } from '../src/lib/core
 import { createNodeVerifier } from '../src/lib/core/crypto/node-verifier.js';
 import { FileStore } from '../src/lib/core/storage/file.js';
 import { Mesh } from '../src/lib/core/sync/mesh.js';
-import type { NetworkLink } from '../src/lib/domain/invite.js';
-import { APP_FOLDS } from '../src/lib/domain/folds.js';
-import { APP_RULES } from '../src/lib/domain/rules.js';
+import type { NetworkLink } from '../src/lib/domain/network-link.js';
+import { APP_FOLDS } from '../src/lib/domain/fold-registry.js';
+import { APP_RULES } from '../src/lib/domain/rule-registry.js';
 import { encryptionSecretKey } from '../src/lib/domain/privacy/envelope.js';
 import { Keyring } from '../src/lib/domain/records/keyring.js';
 import { serveFhir, type FhirServer } from './fhir-server.js';

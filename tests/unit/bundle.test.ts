@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { CATEGORIES, encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { planImport, runImport } from '$lib/domain/records/bundle.js';

@@ -24,7 +24,7 @@ import {
 } from '$lib/domain/contracts/index.js';
 import { syntheticClaims } from '../synthetic/claims.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
-import { CONTRACT_RULES } from '$lib/domain/contracts/txs.js';
+import { CONTRACT_RULES } from '$lib/domain/contracts/transactions.js';
 
 const DAY = 86_400_000;
 const te = new TextEncoder();

@@ -16,7 +16,7 @@ import { dataKeyId, EnvelopeError, isDataKeyId, newDataKey, openRecord, sealReco
 import type { MemberClinics } from '../members.js';
 import { keySlot, type KeyEntry, type RecordsState, type RecordVersion } from './fold.js';
 import { newRecordId } from './record-id.js';
-import { MAX_WRAPS } from './txs.js';
+import { MAX_WRAPS } from './transactions.js';
 
 /** Ledger state a keyring decision needs. */
 export interface RecordsView {
