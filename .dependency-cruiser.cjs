@@ -15,6 +15,8 @@ const STATE = '^src/lib/state/';
 const DEMO = '^src/lib/demo/';
 const COMPONENTS = '^src/lib/components/';
 const ROUTES = '^src/routes/';
+// Resolved paths: a package import ends up under node_modules/ (maybe through a symlink).
+const SVELTE = ['(^|/)node_modules/svelte/', '(^|/)node_modules/@sveltejs/', '\\.svelte(\\.ts|\\.js)?$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -24,14 +26,14 @@ module.exports = {
 			comment: 'The core is framework-free and knows nothing of the domain, the UI or the demo.',
 			severity: 'error',
 			from: { path: CORE },
-			to: { path: [DOMAIN, STATE, DEMO, COMPONENTS, ROUTES, '^svelte', '^@sveltejs/'] }
+			to: { path: [DOMAIN, STATE, DEMO, COMPONENTS, ROUTES, ...SVELTE] }
 		},
 		{
 			name: 'domain-imports-core-only',
 			comment: 'The domain builds on the core; it never imports state, the demo, components, routes or Svelte.',
 			severity: 'error',
 			from: { path: DOMAIN },
-			to: { path: [STATE, DEMO, COMPONENTS, ROUTES, '^svelte', '^@sveltejs/'] }
+			to: { path: [STATE, DEMO, COMPONENTS, ROUTES, ...SVELTE] }
 		},
 		{
 			name: 'domain-uses-core-index',
@@ -67,6 +69,13 @@ module.exports = {
 			severity: 'error',
 			from: { path: COMPONENTS },
 			to: { path: [CORE, ROUTES] }
+		},
+		{
+			name: 'routes-never-import-core',
+			comment: 'Routes compose components and managers; like components they never touch the core.',
+			severity: 'error',
+			from: { path: ROUTES },
+			to: { path: CORE }
 		},
 		{
 			name: 'shipped-code-never-imports-test-scaffolding',
