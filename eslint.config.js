@@ -39,6 +39,16 @@ export default defineConfig(
 		rules: { 'no-undef': 'off' }
 	},
 	{
+		rules: {
+			// A leading underscore marks a value left out on purpose (`const { a: _, ...rest } = x`).
+			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+			// Managers keep private, non-reactive Maps and Sets and publish snapshots through
+			// $state.raw; components build throwaway Maps inside $derived. The rule cannot tell
+			// either from state that should have been a SvelteMap, and flags every one.
+			'svelte/prefer-svelte-reactivity': 'off'
+		}
+	},
+	{
 		files: ['src/lib/components/**', 'src/routes/**'],
 		rules: { '@typescript-eslint/no-restricted-imports': ['error', NO_CORE] }
 	}
