@@ -12,13 +12,13 @@ import { studyConsentMessage, studyConsentTx } from '$lib/domain/privacy/study-c
 import { consentedPatients, type ResearchState } from '$lib/domain/research/fold.js';
 import { approvalWraps, unwrapStudyKey, wrapStudyKey } from '$lib/domain/research/keys.js';
 import { answerAtClinic, answersToCombine, combineAnswers, openAnswer, sealAnswer } from '$lib/domain/research/result.js';
-import { seededRng } from '$lib/domain/research/seeded-rng.js';
-import { syntheticPatient } from '$lib/domain/research/synthetic.js';
+import { seededRng } from '$lib/demo/seeded-rng.js';
+import { syntheticPatient } from '$lib/demo/synthetic-patients.js';
 import type { PatientRecords } from '$lib/domain/research/facts.js';
 import { pseudonym } from '$lib/domain/research/deidentify.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
-import { writeSyntheticCohort } from '$lib/domain/research/demo-cohort.js';
+import { writeSyntheticCohort } from '$lib/demo/research-cohort.js';
 import { readablePatients } from '$lib/domain/research/source.js';
 import { extractRows } from '$lib/domain/research/extract.js';
 import { consentTxs, withdrawTxs } from '$lib/domain/research/consent.js';
