@@ -38,8 +38,8 @@ function timed(work) {
 const vite = await createServer({ root, configFile: false, logLevel: 'warn', appType: 'custom', resolve: { alias: { $lib: `${root}src/lib` } }, server: { middlewareMode: true, hmr: false, watch: null } });
 try {
 	const contracts = await vite.ssrLoadModule('/src/lib/domain/contracts/index.ts');
-	const { syntheticClaims } = await vite.ssrLoadModule('/src/lib/domain/contracts/synthetic.ts');
-	const { APP_FOLDS } = await vite.ssrLoadModule('/src/lib/domain/folds.ts');
+	const { syntheticClaims } = await vite.ssrLoadModule('/tests/synthetic/claims.ts');
+	const { APP_FOLDS } = await vite.ssrLoadModule('/src/lib/domain/fold-registry.ts');
 	const core = await vite.ssrLoadModule('/src/lib/core/index.ts');
 	const folds = [core.summaryFold, ...APP_FOLDS];
 

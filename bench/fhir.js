@@ -87,13 +87,13 @@ try {
 	const load = (path) => vite.ssrLoadModule(path);
 	const { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } = await load('/src/lib/core/testing/fixtures.ts');
 	const { fromHex } = await load('/src/lib/core/index.ts');
-	const { APP_FOLDS } = await load('/src/lib/domain/folds.ts');
-	const { APP_RULES } = await load('/src/lib/domain/rules.ts');
+	const { APP_FOLDS } = await load('/src/lib/domain/fold-registry.ts');
+	const { APP_RULES } = await load('/src/lib/domain/rule-registry.ts');
 	const { CATEGORIES, encryptionSecretKey } = await load('/src/lib/domain/privacy/envelope.ts');
 	const { RecordBook } = await load('/src/lib/domain/records/book.ts');
 	const { Keyring } = await load('/src/lib/domain/records/keyring.ts');
 	const { planImport, runImport } = await load('/src/lib/domain/records/bundle.ts');
-	const { syntheticBundle } = await load('/src/lib/domain/records/synthetic.ts');
+	const { syntheticBundle } = await load('/tests/synthetic/records.ts');
 	const { serveFhir } = await load('/peer/fhir-server.ts');
 	const options = { rules: APP_RULES, folds: APP_FOLDS };
 	const clinic = await foundNetwork({ ...options, founder: 'clinic-a' });

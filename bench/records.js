@@ -42,7 +42,7 @@ if (!argv.includes('--no-build')) {
 
 // The synthetic Bundles come from the app's own generator (TypeScript, loaded through Vite).
 const vite = await startVite();
-const { syntheticBundle } = await vite.server.ssrLoadModule('/src/lib/domain/records/synthetic.ts');
+const { syntheticBundle } = await vite.server.ssrLoadModule('/tests/synthetic/records.ts');
 const bundle = JSON.stringify(syntheticBundle(PATIENTS, { seed: 2026, perPatient: 50 }));
 const chartBundle = syntheticBundle(1, { seed: 99, perPatient: CHART_ENTRIES });
 chartBundle.entry[0].resource.name = [{ family: 'Benchmark', given: ['Chart'] }];

@@ -26,7 +26,7 @@ const log = (message) => process.stderr.write(`[bench research] ${message}\n`);
 const vite = await createServer({ root, configFile: false, logLevel: 'error', appType: 'custom', resolve: { alias: { $lib: `${root}src/lib` } }, server: { middlewareMode: true, hmr: false, watch: null }, optimizeDeps: { noDiscovery: true } });
 try {
 	const { answerQuery } = await vite.ssrLoadModule('/src/lib/domain/research/query.ts');
-	const { syntheticPatients } = await vite.ssrLoadModule('/src/lib/domain/research/synthetic.ts');
+	const { syntheticPatients } = await vite.ssrLoadModule('/src/lib/demo/synthetic-patients.ts');
 	log(`generating ${PATIENTS} patients × ${RESOURCES} resources`);
 	const patients = syntheticPatients(2026, PATIENTS, RESOURCES);
 	const resources = patients.reduce((n, p) => n + p.resources.length, 0);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { InviteError, parseNetworkLink, type NetworkLink } from '../src/lib/domain/invite.js';
+import { InviteError, parseNetworkLink, type NetworkLink } from '../src/lib/domain/network-link.js';
 
 /** The peer's command line, checked. */
 export interface PeerOptions {

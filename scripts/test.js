@@ -59,6 +59,17 @@ function record(name, ok, counts) {
 const checkOk = run('type check', 'npx', ['svelte-kit', 'sync']) && run('type check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']);
 record('type check', checkOk, { passed: checkOk ? 1 : 0, failed: checkOk ? 0 : 1 });
 
+// Layer rule (.dependency-cruiser.cjs), then layout and lint rules (.prettierrc, eslint.config.js).
+const layersOk = run('layers', 'node', ['scripts/layers.js']);
+record('layers', layersOk, { passed: layersOk ? 1 : 0, failed: layersOk ? 0 : 1 });
+if (!layersOk) failures.push('layers: an import breaks the layer rule (scripts/layers.js output above; docs/architecture.md, "Layers")');
+const lintChecks = [
+	['prettier', run('lint', 'npx', ['prettier', '--check', '.']), 'files not in prettier\'s layout (npm run format)'],
+	['eslint', run('lint', 'npx', ['eslint', '.']), 'eslint problems (output above)']
+];
+for (const [tool, ok, what] of lintChecks) if (!ok) failures.push(`lint: ${tool}: ${what}`);
+record('lint', lintChecks.every(([, ok]) => ok), { passed: lintChecks.filter(([, ok]) => ok).length, failed: lintChecks.filter(([, ok]) => !ok).length });
+
 for (const project of ['unit', 'browser']) {
 	const file = `${out}/vitest-${project}.json`;
 	const ok = run(`vitest ${project}`, 'npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);

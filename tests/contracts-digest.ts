@@ -8,7 +8,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeCanonical, toHex, type CborValue } from '../src/lib/core/index.js';
 import { allFlags, claimsFold, reconcile } from '../src/lib/domain/contracts/index.js';
-import { syntheticClaims } from '../src/lib/domain/contracts/synthetic.js';
+import { syntheticClaims } from './synthetic/claims.js';
 
 export const EXPECTED_OUTCOME_DIGEST = '734af519b5babded5f1920c1476f680784c28a24fef3a625f2937a2c409a7747';
 

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { registerPatient, storedLedgerText } from './records-support.js';
 import { createNetwork, openApp } from './support.js';
-import { syntheticBundle } from '../../src/lib/domain/records/synthetic.js';
+import { syntheticBundle } from '../synthetic/records.js';
 
 test('register a patient, record an encounter, open the patient’s view with the key card: nothing readable is stored in clear', async ({ page }) => {
 	// Three scrypt derivations (node key, card, card again) take seconds each on a loaded machine.

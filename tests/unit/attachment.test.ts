@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BLOCK_BYTES } from '../../src/lib/core/index.js';
 import { MAX_ATTACHMENT_BYTES, attachmentTx } from '../../src/lib/domain/attachment.js';
-import { APP_RULES } from '../../src/lib/domain/rules.js';
+import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
 import { foundNetwork, joinNetwork, syncInto } from '../../src/lib/core/testing/fixtures.js';
 
 describe('attachments', () => {

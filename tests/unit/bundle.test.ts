@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { CATEGORIES, encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { planImport, runImport } from '$lib/domain/records/bundle.js';
@@ -10,7 +10,7 @@ import { exportBundle } from '$lib/domain/records/bundle-export.js';
 import { SOURCE_SYSTEM } from '$lib/domain/records/known.js';
 import { CardError, encodeCard, newPatientKey, openCard, readCard } from '$lib/domain/records/card.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
-import { syntheticBundle } from '$lib/domain/records/synthetic.js';
+import { syntheticBundle } from '../synthetic/records.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS };
 const NOW = fixedNow();

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { detectVerifier, encodeCanonical, LedgerError, toHex, type CborValue, type Ledger } from '$lib/core/index.js';
 import { foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
-import { prng } from '$lib/core/testing/simulation.js';
+import { prng } from '$lib/core/testing/prng.js';
 import { publicKeyOf } from '$lib/core/crypto/ed25519.js';
 import { claimResource, currentDecision, reconcile, samplePolicy, type ClaimForm, type ClaimsState } from '$lib/domain/contracts/index.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 
 const DAY = 86_400_000;
 const PATIENT = publicKeyOf(testSecret('patient'));

@@ -22,9 +22,9 @@ import {
 	type ClaimsState,
 	type Decision
 } from '$lib/domain/contracts/index.js';
-import { syntheticClaims } from '$lib/domain/contracts/synthetic.js';
+import { syntheticClaims } from '../synthetic/claims.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
-import { CONTRACT_RULES } from '$lib/domain/contracts/txs.js';
+import { CONTRACT_RULES } from '$lib/domain/contracts/transactions.js';
 
 const DAY = 86_400_000;
 const te = new TextEncoder();

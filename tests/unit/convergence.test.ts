@@ -13,7 +13,7 @@ import { Replicator } from '../../src/lib/core/sync/replicator.js';
 import { memoryLinkPair } from '../../src/lib/core/sync/link.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
 import type { BlockId } from '../../src/lib/core/types.js';
-import { APP_RULES } from '../../src/lib/domain/rules.js';
+import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
 import { buildHostileDag, memoVerifier, prng, type HostileDag } from './support/hostile-dag.js';
 
 const verifier = memoVerifier();

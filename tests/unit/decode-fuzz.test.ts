@@ -15,7 +15,7 @@ import { createSigner, type Signer, type Verifier } from '../../src/lib/core/cry
 import { LedgerError, REASON_CODES } from '../../src/lib/core/errors.js';
 import { cborHead, hostileBlocks } from '../../src/lib/core/testing/hostile-blocks.js';
 import { makeBlock, testSecret } from '../../src/lib/core/testing/fixtures.js';
-import { prng } from '../../src/lib/core/testing/simulation.js';
+import { prng } from '../../src/lib/core/testing/prng.js';
 import type { BlockId } from '../../src/lib/core/types.js';
 import { checkIntrinsic } from '../../src/lib/core/validate.js';
 

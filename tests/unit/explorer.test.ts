@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ledger, MemoryStore, nobleVerifier, type BlockId, type LedgerStore, type StoredBlock } from '../../src/lib/core/index.js';
 import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '../../src/lib/domain/folds.js';
+import { APP_FOLDS } from '../../src/lib/domain/fold-registry.js';
 import { ExplorerState, MAX_WINDOW_BLOCKS } from '../../src/lib/state/explorer.svelte.js';
 
 /** Founder and two clinicians writing in turns, synced after each round: chains woven by deps. */

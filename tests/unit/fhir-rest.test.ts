@@ -9,15 +9,15 @@ import { Client } from 'fhir-kit-client';
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
 import { fromHex, publicKeyOf, toHex, type Ledger } from '$lib/core/index.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { serveFhir, type FhirServer } from '../../peer/fhir-server.js';
 import { PENDING_KEYS_META } from '$lib/domain/records/fhir-api.js';
 import { parsePeerArgs, UsageError, type PeerOptions } from '../../peer/options.js';
-import { networkLinkUrl } from '$lib/domain/invite.js';
+import { networkLinkUrl } from '$lib/domain/network-link.js';
 import { syntheaBundles } from './fhir-samples.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS };

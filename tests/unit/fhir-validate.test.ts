@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { authorOf, fixedNow, foundNetwork, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { CATEGORIES, encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { MAX_RESOURCE_BYTES, planImport, runImport } from '$lib/domain/records/bundle.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { meshGraph, percentile, runGossip } from '../../src/lib/core/testing/gossip.js';
-import { prng } from '../../src/lib/core/testing/simulation.js';
+import { prng } from '../../src/lib/core/testing/prng.js';
 import { MAX_MESH_CONNECTIONS } from '../../src/lib/core/sync/mesh.js';
 
 // 5 seeds here (about 2 s of CPU each); `npm run bench` (bench/gossip.js) runs 50 and reports the p95.

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, nobleVerifier, publicKeyOf, toHex, type AuthorId } from '$lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import {
 	approveTx,
 	decodeJoinReply,

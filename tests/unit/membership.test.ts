@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { Ledger, MemoryStore, fromHex, publicKeyOf, type BlockId, type Ledger as LedgerType } from '$lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
 import { nobleVerifier } from '$lib/core/crypto/verifier.js';
-import { APP_RULES } from '$lib/domain/rules.js';
-import { clinicalNoteTx } from '$lib/domain/clinical-note.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
+import { clinicalNoteTx } from './support/clinical-note.js';
 
 const note = (text: string) => [{ t: 'note', text }];
 const key = (label: string) => publicKeyOf(testSecret(label));

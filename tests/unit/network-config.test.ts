@@ -3,7 +3,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { BlockId } from '$lib/core/index.js';
-import { newRoomSecret } from '$lib/domain/invite.js';
+import { newRoomSecret } from '$lib/domain/network-link.js';
 import {
 	NETWORK_DB,
 	checkNetworkConfig,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../../src/lib/core/index.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
-import { networkLinkUrl } from '../../src/lib/domain/invite.js';
+import { networkLinkUrl } from '../../src/lib/domain/network-link.js';
 import { FileStore, LOG_MAGIC } from '../../src/lib/core/storage/file.js';
 import { EXIT_START_FAILED, main } from '../../peer/cli.js';
 import { KeyFileError, loadOrCreateKey, writeKeyFile } from '../../peer/identity.js';

@@ -17,7 +17,7 @@ import { Replicator, publicKeyOf, type Ledger, type SyncSession } from '../../sr
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { Mesh } from '../../src/lib/core/sync/mesh.js';
 import { authorOf, foundNetwork, testSecret } from '../../src/lib/core/testing/fixtures.js';
-import { networkLinkUrl, newRoomSecret } from '../../src/lib/domain/invite.js';
+import { networkLinkUrl, newRoomSecret } from '../../src/lib/domain/network-link.js';
 import { writeKeyFile } from '../../peer/identity.js';
 import type { WrtcModule } from '../../peer/wrtc.js';
 import { attachSignaling } from '../../server/signaling.js';

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { noisyCount, noisySum, secureRng, sumGrain, twoSidedGeometric, type Rng } from '$lib/domain/research/laplace.js';
 import { answerQuery } from '$lib/domain/research/query.js';
-import * as seeded from '$lib/domain/research/seeded-rng.js';
-import { syntheticPatients } from '$lib/domain/research/synthetic.js';
+import * as seeded from '$lib/demo/seeded-rng.js';
+import { syntheticPatients } from '$lib/demo/synthetic-patients.js';
 
-vi.mock('$lib/domain/research/seeded-rng.js', { spy: true });
+vi.mock('$lib/demo/seeded-rng.js', { spy: true });
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -146,6 +146,6 @@ describe('the noise source', () => {
 		walk('src');
 		walk('peer');
 		const importers = files.filter((f) => /from ['"][^'"]*seeded-rng(\.js)?['"]/.test(readFileSync(f, 'utf8'))).sort();
-		expect(importers).toEqual(['src/lib/domain/research/demo-cohort.ts', 'src/lib/domain/research/synthetic.ts']);
+		expect(importers).toEqual(['src/lib/demo/research-cohort.ts', 'src/lib/demo/synthetic-patients.ts']);
 	});
 });

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MIN_CELL, suppressTable, withMargins, type Table } from '$lib/domain/research/suppression.js';
-import { seededRng } from '$lib/domain/research/seeded-rng.js';
+import { seededRng } from '$lib/demo/seeded-rng.js';
 import { answerQuery, combine, cohortOf, type Answer } from '$lib/domain/research/query.js';
 import { factsOf, ageAt } from '$lib/domain/research/facts.js';
-import { syntheticPatients } from '$lib/domain/research/synthetic.js';
+import { syntheticPatients } from '$lib/demo/synthetic-patients.js';
 import { parseQuerySpec } from '$lib/domain/research/spec.js';
 import { cellText, combinedCsv } from '$lib/domain/research/export.js';
 

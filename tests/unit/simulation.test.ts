@@ -3,7 +3,8 @@ import { Ledger, MemoryStore, Replicator, memoryLinkPair, type Verifier } from '
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { publicKeyOf } from '../../src/lib/core/crypto/ed25519.js';
 import { nobleSigner } from '../../src/lib/core/crypto/verifier.js';
-import { VirtualNetwork, prng } from '../../src/lib/core/testing/simulation.js';
+import { prng } from '../../src/lib/core/testing/prng.js';
+import { VirtualNetwork } from '../../src/lib/core/testing/simulation.js';
 import { makeBlock, testSecret, testSigner } from '../../src/lib/core/testing/fixtures.js';
 
 const PEERS = 8;

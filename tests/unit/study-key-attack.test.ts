@@ -9,8 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBlock, encodeCanonical, fromHex, toHex, type Block, type BlockId, type CborValue, type Ledger, type Tx } from '$lib/core/index.js';
 import { authorOf, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey, newDataKey, unwrapKey, wrapKey, type RecordContext } from '$lib/domain/privacy/envelope.js';
 import { researchFold, type ResearchState } from '$lib/domain/research/fold.js';
 import { approvalWraps, studyKeyId, unwrapStudyKey } from '$lib/domain/research/keys.js';

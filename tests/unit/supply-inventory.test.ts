@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '$lib/core/index.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import type { Summary } from '$lib/core/index.js';
 import { emptyMovement, InventoryState } from '$lib/state/inventory.svelte.js';
 

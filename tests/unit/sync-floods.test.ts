@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Replicator, encodeMessage, memoryLinkPair, toHex, type FrameScheduler, type Ledger, type VersionVector } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { foundNetwork, joinNetwork, makeBlock, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
-import { prng } from '../../src/lib/core/testing/simulation.js';
+import { prng } from '../../src/lib/core/testing/prng.js';
 import { tamperedHolder } from './support/tampered.js';
 
 async function until(cond: () => boolean, turns = 20_000) {

@@ -12,7 +12,7 @@ import { publicKeyOf } from '../../src/lib/core/crypto/ed25519.js';
 import { createWebCryptoSigner } from '../../src/lib/core/crypto/verifier.js';
 import { PROTOCOL_VERSION } from '../../src/lib/core/sync/messages.js';
 import { fixedNow, syncInto, testSecret } from '../../src/lib/core/testing/fixtures.js';
-import { prng } from '../../src/lib/core/testing/simulation.js';
+import { prng } from '../../src/lib/core/testing/prng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_251_202);
 const FRAMES = 10_000;

@@ -8,14 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeBlock, encodeCanonical, fromHex, toHex, type Block, type BlockId, type CborValue, type Ledger, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { revokeGrantTx, revokeMessage } from '$lib/domain/privacy/consent.js';
 import { encryptionSecretKey, newDataKey, openRecord, sealRecord, wrapKeyFor, type Category, type RecordContext } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { encodeResource } from '$lib/domain/records/fhir.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
-import { recordPutRule } from '$lib/domain/records/txs.js';
+import { recordPutRule } from '$lib/domain/records/transactions.js';
 import { grant, grantWithId, labResult, patientKey, type Patient } from './support/patients.js';
 
 const NOW = fixedNow();

@@ -14,8 +14,8 @@ import {
 	type Verifier
 } from '../../../src/lib/core/index.js';
 import { fixedNow, testSecret } from '../../../src/lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '../../../src/lib/domain/folds.js';
-import { APP_RULES } from '../../../src/lib/domain/rules.js';
+import { APP_FOLDS } from '../../../src/lib/domain/fold-registry.js';
+import { APP_RULES } from '../../../src/lib/domain/rule-registry.js';
 
 /** Rules and folds of the app: a clinic node validates and folds exactly this. */
 export const APP_LEDGER = { rules: APP_RULES, folds: APP_FOLDS } as const;

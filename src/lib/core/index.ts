@@ -28,7 +28,7 @@ export { Ledger, type LedgerEvents, type LedgerOptions, type ReceiveResult, type
 export { compareOrder, orderKey, type Checkpoint, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './storage/store.js';
 export { MemoryStore } from './storage/memory.js';
 export { IndexedDBStore, SCHEMA_VERSION, type IndexedDBStoreOptions } from './storage/indexeddb.js';
-export { generateSecretKey, publicKeyOf, precheckSignature, verifyNoble } from './crypto/ed25519.js';
+export { generateSecretKey, publicKeyOf, precheckSignature, signNoble, verifyNoble } from './crypto/ed25519.js';
 export { createSigner, createWebCryptoVerifier, detectVerifier, nobleSigner, nobleVerifier, type Signer, type Verifier } from './crypto/verifier.js';
 export { generateKeyPair, type KeyPair } from './keys.js';
 export { challengeDigest } from './challenge.js';

@@ -30,8 +30,8 @@ import {
 	type Signer,
 	type Verifier
 } from '$lib/core/index.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { memberAddTx } from '$lib/domain/members.js';
 import { noteTx } from '$lib/domain/note.js';
 

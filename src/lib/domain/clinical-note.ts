@@ -1,10 +1,12 @@
 /**
- * A clinician's note: the first transaction type only one role may sign. It shows how
- * every clinical type is guarded: the core refuses the block `NOT_AUTHORIZED` when its
- * author's role (at the block's causal position) is not listed, on every node.
- * The text is stored as given for now; clinical payload encryption comes with the privacy work.
+ * `clinical.note`: the rule of the first clinician-only transaction type (the free-text
+ * `note` any member writes is note.ts). The app no longer writes it: clinical data goes
+ * into encrypted records (records/). The rule stays registered so blocks of this type
+ * already on a ledger still validate, and the membership tests use it to show how the
+ * core refuses a block `NOT_AUTHORIZED` when its author's role at the block's causal
+ * position is not listed.
  */
-import type { Tx, TxRule } from '$lib/core/index.js';
+import type { TxRule } from '$lib/core/index.js';
 
 export const CLINICAL_NOTE_MAX_CHARS = 20_000;
 
@@ -18,8 +20,3 @@ export const clinicalNoteRule: TxRule = {
 		return null;
 	}
 };
-
-/** The transaction for a clinician's note. */
-export function clinicalNoteTx(text: string, patient?: Uint8Array): Tx {
-	return { t: 'clinical.note', text: text.trim(), ...(patient ? { patient } : {}) };
-}

@@ -31,7 +31,7 @@ import {
 	type Tx,
 	type TxRule
 } from '$lib/core/index.js';
-import { checkNetworkLink, InviteError, type NetworkLink } from './invite.js';
+import { checkNetworkLink, InviteError, type NetworkLink } from './network-link.js';
 import { isMemberRole, MEMBER_NAME_MAX_CHARS, type MemberRole } from './members.js';
 
 const enc = new TextEncoder();

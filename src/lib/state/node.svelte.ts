@@ -27,9 +27,9 @@ import {
 	type Signer,
 	type Summary
 } from '$lib/core/index.js';
-import { APP_FOLDS } from '$lib/domain/folds.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
 import { authorIdOf, type Identity } from '$lib/domain/identity.js';
-import { InviteError, newRoomSecret, parseNetworkLink, type NetworkLink } from '$lib/domain/invite.js';
+import { InviteError, newRoomSecret, parseNetworkLink, type NetworkLink } from '$lib/domain/network-link.js';
 import {
 	approveTx,
 	displayNameProblem,
@@ -65,7 +65,7 @@ import {
 	type NetworkConfig
 } from '$lib/domain/network-config.js';
 import { noteProblem, noteTx } from '$lib/domain/note.js';
-import { APP_RULES } from '$lib/domain/rules.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { summarizeTx, type TxSummary } from '$lib/domain/tx-summary.js';
 import { KeyState } from './keys.svelte.js';
 

@@ -13,7 +13,7 @@ import type { Keyring } from '$lib/domain/records/keyring.js';
 import { CardError, openCard } from '$lib/domain/records/card.js';
 import { PatientSession } from '$lib/domain/records/patient.js';
 import { consentTxs, withdrawTxs } from '$lib/domain/research/consent.js';
-import { writeSyntheticCohort } from '$lib/domain/research/demo-cohort.js';
+import { writeSyntheticCohort } from '$lib/demo/research-cohort.js';
 import { consentedPatients, queryRefusal, type QueryRecord, type ResearchState, type StudyRecord } from '$lib/domain/research/fold.js';
 import { approvalWraps, unwrapStudyKey } from '$lib/domain/research/keys.js';
 import { secureRng } from '$lib/domain/research/laplace.js';

@@ -10,8 +10,8 @@ import { toHex } from '../../../src/lib/core/bytes.js';
 import type { Ledger } from '../../../src/lib/core/ledger.js';
 import type { AuthorId, BlockId, Tx } from '../../../src/lib/core/types.js';
 import { authorOf, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '../../../src/lib/core/testing/fixtures.js';
-import { APP_RULES } from '../../../src/lib/domain/rules.js';
-import { prng } from '../../../src/lib/core/testing/simulation.js';
+import { APP_RULES } from '../../../src/lib/domain/rule-registry.js';
+import { prng } from '../../../src/lib/core/testing/prng.js';
 
 export { prng };
 

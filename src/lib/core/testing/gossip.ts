@@ -12,7 +12,8 @@ import { MemoryStore } from '../storage/memory.js';
 import { memoryLinkPair, type Link } from '../sync/link.js';
 import { Replicator } from '../sync/replicator.js';
 import { memoVerifier } from './memo-verifier.js';
-import { VirtualNetwork, prng } from './simulation.js';
+import { prng } from './prng.js';
+import { VirtualNetwork } from './simulation.js';
 
 export interface GossipOptions {
 	readonly seed: number;

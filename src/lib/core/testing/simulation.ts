@@ -4,18 +4,7 @@
  * and virtual time. Same seed, same run.
  */
 import type { FrameScheduler } from '../sync/link.js';
-
-/** mulberry32: small, fast, good enough to drive fault injection. */
-export function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+import { prng } from './prng.js';
 
 export interface Faults {
 	drop: number;

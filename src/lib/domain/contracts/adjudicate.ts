@@ -9,7 +9,7 @@
 import { yearOfDay } from './dates.js';
 import type { Policy } from './policy.js';
 import { ruleHolds } from './rule-logic.js';
-import { shortKey, type Adjustment, type ClaimRecord, type Coverage, type ClaimsState, type Decision, type DecisionKind, type LineOutcome } from './state.js';
+import { shortKey, type Adjustment, type ClaimRecord, type Coverage, type ClaimsState, type Decision, type DecisionKind, type LineOutcome } from './claims-state.js';
 
 /** CARCs this engine assigns itself (payer edits bring their own). */
 export const CARC = {

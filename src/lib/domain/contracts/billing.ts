@@ -4,7 +4,7 @@
  * claim's current decision counts, and a corrected (replaced) claim counts for nothing.
  */
 import { dateOfDay } from './dates.js';
-import { knownKey, type ClaimRecord, type ClaimsState, type Decision } from './state.js';
+import { knownKey, type ClaimRecord, type ClaimsState, type Decision } from './claims-state.js';
 
 /** A claim's current decision, or null when it was replaced by a correction. */
 export function currentDecision(rec: ClaimRecord): Decision | null {

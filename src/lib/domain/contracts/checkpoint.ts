@@ -4,8 +4,8 @@
  * the claim's), everything else as it is; the whole as one JSON byte string. Decoding
  * gives back the same state: `unpack(pack(s))` encodes to the same bytes as `s`.
  */
-import type { ClaimsState, ClaimRecord, Decision, DecisionKind, LineOutcome, AdjustmentGroup } from './state.js';
-import { knownKey } from './state.js';
+import type { ClaimsState, ClaimRecord, Decision, DecisionKind, LineOutcome, AdjustmentGroup } from './claims-state.js';
+import { knownKey } from './claims-state.js';
 
 type Packed = (string | number | boolean | null | Packed)[];
 const KINDS: DecisionKind[] = ['original', 'correction', 'appeal'];

@@ -11,7 +11,7 @@ import { parseClaim } from './claim.js';
 import { dayOf, dayOfTime } from './dates.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
-import { emptyClaimsState, internKnowledge, shortKey, type ClaimRecord, type ClaimsState } from './state.js';
+import { emptyClaimsState, internKnowledge, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
 
 /**
  * The contract versions in a block's causal past: the union of what its `prev` and `deps`

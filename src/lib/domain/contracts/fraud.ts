@@ -13,7 +13,7 @@
 import { CARC, columnOneOf, lineKey } from './adjudicate.js';
 import { dateOfDay } from './dates.js';
 import type { ClaimLine } from './claim.js';
-import { shortKey, type ClaimRecord, type ClaimsState, type Decision, type Flag } from './state.js';
+import { shortKey, type ClaimRecord, type ClaimsState, type Decision, type Flag } from './claims-state.js';
 
 /** Flags for a claim just decided. */
 export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly ClaimLine[], decision: Decision): void {

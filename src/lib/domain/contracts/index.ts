@@ -9,5 +9,5 @@ export { parsePolicy, POLICY_STEP_BUDGET, type Edit, type Policy, type ServiceTe
 export { claimResponseOf } from './response.js';
 export { compileRule, MAX_DEPTH, MAX_ITEMS, MAX_NODES, RULE_CODES, RuleError, ruleHolds, ruleText, STEP_BUDGET, type Logic, type RuleCode } from './rule-logic.js';
 export { SAMPLE_CODE_PAIRS, SAMPLE_EDITS, SAMPLE_SERVICES, samplePolicy, type SampleService } from './sample.js';
-export type * from './state.js';
-export { CLAIM_ID, CLAIM_ROLES, CONTRACT_RULES, PAYMENT_ROLES } from './txs.js';
+export type * from './claims-state.js';
+export { CLAIM_ID, CLAIM_ROLES, CONTRACT_RULES, PAYMENT_ROLES } from './transactions.js';

@@ -4,7 +4,7 @@
  * totals. Derived on read from the fold's integer cents (FHIR money is decimal).
  */
 import type { ClaimResponse, ClaimResponseItemAdjudication, Money } from '@medplum/fhirtypes';
-import type { ClaimRecord, Decision } from './state.js';
+import type { ClaimRecord, Decision } from './claims-state.js';
 
 export const ADJUDICATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/adjudication';
 export const CARC_SYSTEM = 'https://x12.org/codes/claim-adjustment-reason-codes';

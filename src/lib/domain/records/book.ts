@@ -18,7 +18,7 @@ import type { MemberClinics } from '../members.js';
 import { categoryOf, decodeResource, encodeResource, patientOf, validateResource, type ClinicalResource, type FhirIssue } from './fhir.js';
 import type { RecordsState, RecordVersion } from './fold.js';
 import { accessBasis, Keyring, NoAccessError, type RecordsView } from './keyring.js';
-import type { LogAction } from './txs.js';
+import type { LogAction } from './transactions.js';
 import { recordWriters, type MayWrite } from './writers.js';
 
 export class RecordInputError extends Error {

@@ -9,7 +9,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, toHex, type Block, type CborValue, type Fold, type Tx, type TxRule } from '$lib/core/index.js';
 import { DIRECTORY_TYPES } from './resource-types.js';
-import { RECORD_WRITERS } from './txs.js';
+import { RECORD_WRITERS } from './transactions.js';
 
 /** Largest directory resource (JSON characters): organizations and practitioners are small. */
 export const MAX_DIRECTORY_CHARS = 64 * 1024;

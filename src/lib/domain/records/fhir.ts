@@ -36,6 +36,7 @@ import type {
 import type { Category } from '../privacy/envelope.js';
 import { FINANCIAL_TYPES, PATIENT_ELEMENTS } from './resource-types.js';
 import { sensitivityOf } from './sensitivity.js';
+import type { FhirIssue } from './fhir-issue.js';
 
 export type ClinicalResource =
 	| Patient
@@ -115,11 +116,7 @@ export function categoryOf(resource: ClinicalResource): Category {
 	}
 }
 
-export interface FhirIssue {
-	/** JSON path of the offending element, e.g. `$.entry[3].resource.valueQuantity.unit`. */
-	readonly path: string;
-	readonly message: string;
-}
+export type { FhirIssue };
 
 const DATE = /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/;
 const DATETIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/;

@@ -5,7 +5,7 @@
  * with it would call the prototype setter and drop the value: such keys are refused with
  * their path, and every copy made afterwards defines properties instead of assigning.
  */
-import type { FhirIssue } from './fhir.js';
+import type { FhirIssue } from './fhir-issue.js';
 
 /** Deepest nesting of objects and arrays taken (R4 resources from real systems stay under 20). */
 export const MAX_DEPTH = 64;

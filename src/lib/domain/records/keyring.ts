@@ -17,7 +17,7 @@ import type { MemberClinics } from '../members.js';
 import { keySlot, type KeyEntry, type RecordsState, type RecordVersion } from './fold.js';
 import { newRecordId } from './record-id.js';
 import { roomsToJoin, type RoomRotations, type RoomToJoin } from '../room-secret.js';
-import { MAX_WRAPS } from './txs.js';
+import { MAX_WRAPS } from './transactions.js';
 
 /** Ledger state a keyring decision needs. */
 export interface RecordsView {

@@ -3,12 +3,11 @@
  * grants and revocations, and opens the patient's own records. The seed lives only in
  * this object and is wiped by {@link PatientSession.close}.
  */
-import { publicKeyOf, toHex, type Tx } from '$lib/core/index.js';
-import { signNoble } from '$lib/core/crypto/ed25519.js';
+import { publicKeyOf, signNoble, toHex, type Tx } from '$lib/core/index.js';
 import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant, type Purpose } from '../privacy/consent.js';
 import { encryptionSecretKey, type Category } from '../privacy/envelope.js';
 import { Keyring } from './keyring.js';
-import { studyConsentMessage, studyConsentTx } from '../research/study.js';
+import { studyConsentMessage, studyConsentTx } from '../privacy/study-consent.js';
 
 const DAY = 86_400_000;
 export const MAX_GRANT_DAYS = 5 * 365;

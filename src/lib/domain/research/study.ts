@@ -16,8 +16,9 @@
  * - `study.query` (the study's researcher): a query spec (JSON) and the ε it spends.
  * - `study.result` (a clinic node): its answer, sealed for the researcher.
  */
-import { fromHex, toHex, verifyNoble, encodeCanonical, ADMIN, type AuthorId, type CborValue, type Tx, type TxRule } from '$lib/core/index.js';
+import { fromHex, toHex, verifyNoble, ADMIN, type AuthorId, type CborValue, type Tx, type TxRule } from '$lib/core/index.js';
 import { isCategory, type Category } from '../privacy/envelope.js';
+import { studyConsentMessage } from '../privacy/study-consent.js';
 import { parseQuerySpec, SPEC_MAX_CHARS } from './spec.js';
 
 /** Roles a study key may be wrapped for: the clinic side. */
@@ -27,11 +28,6 @@ export const ANSWER_ROLES: readonly string[] = [ADMIN, 'clinician', 'peer'];
 /** Largest budget a study may set: ε = 100 (in thousandths). */
 export const MAX_BUDGET = 100_000;
 const MAX_CT = 2_000_000;
-
-const CONSENT_DOMAIN = new TextEncoder().encode('clinic-ledger/study-consent/v1');
-
-/** What a patient signs to put grant `grant` towards study `study`. */
-export const studyConsentMessage = (study: string, grant: string, patient: string) => new Uint8Array([...CONSENT_DOMAIN, ...encodeCanonical({ study, grant, patient })]);
 
 export interface StudyInput {
 	title: string;
@@ -123,10 +119,6 @@ export const studyApproveRule: TxRule = {
 		return null;
 	}
 };
-
-export function studyConsentTx(study: string, grant: string, patient: string, signature: Uint8Array): Tx {
-	return { t: 'study.consent', study: fromHex(study), grant: fromHex(grant), patient: fromHex(patient), sig: signature };
-}
 
 export const studyConsentRule: TxRule = {
 	type: 'study.consent',

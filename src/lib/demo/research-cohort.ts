@@ -6,13 +6,13 @@
  * "Synthetic" so nobody mistakes them for people.
  */
 import type { Ledger } from '$lib/core/index.js';
-import type { RecordBook } from '../records/book.js';
-import { newPatientKey } from '../records/card.js';
-import { categoryOf, type ClinicalResource } from '../records/fhir.js';
-import { PatientSession } from '../records/patient.js';
-import type { StudyRecord } from './fold.js';
+import type { RecordBook } from '$lib/domain/records/book.js';
+import { newPatientKey } from '$lib/domain/records/card.js';
+import { categoryOf, type ClinicalResource } from '$lib/domain/records/fhir.js';
+import { PatientSession } from '$lib/domain/records/patient.js';
+import type { StudyRecord } from '$lib/domain/research/fold.js';
 import { seededRng } from './seeded-rng.js';
-import { syntheticPatient } from './synthetic.js';
+import { syntheticPatient } from './synthetic-patients.js';
 
 export async function writeSyntheticCohort(ledger: Ledger, book: RecordBook, input: { count: number; consenting: number; study: StudyRecord | null; seed: number; now?: number }): Promise<{ patients: number; consented: number }> {
 	const rng = seededRng(input.seed);

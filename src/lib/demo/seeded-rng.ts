@@ -3,7 +3,7 @@
  * the noise of a real answer: from its seed anyone can replay every draw (answers use
  * `secureRng` in `laplace.ts`).
  */
-import type { Rng } from './laplace.js';
+import type { Rng } from '$lib/domain/research/laplace.js';
 
 /** xoshiro128** seeded through splitmix32: fast, small, reproducible; not for keys or noise. */
 export function seededRng(seed: number): Rng {

@@ -7,11 +7,11 @@
  * (same clock), which depend on what that one depended on.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex, type AuthorId, type Block, type BlockId, type Tx } from '$lib/core/index.js';
-import { prng } from '$lib/core/testing/simulation.js';
-import { claimResource, type ClaimForm } from './claim.js';
-import { dateOfDay, dayOf } from './dates.js';
-import { samplePolicy } from './sample.js';
+import { toHex, type AuthorId, type Block, type BlockId, type Tx } from '../../src/lib/core/index.js';
+import { prng } from '../../src/lib/core/testing/prng.js';
+import { claimResource, type ClaimForm } from '../../src/lib/domain/contracts/claim.js';
+import { dateOfDay, dayOf } from '../../src/lib/domain/contracts/dates.js';
+import { samplePolicy } from '../../src/lib/domain/contracts/sample.js';
 
 const DAY_MS = 86_400_000;
 const te = new TextEncoder();

@@ -5,8 +5,8 @@
  */
 import type { Condition, Encounter, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { toHex } from '$lib/core/index.js';
-import { CODE_SYSTEMS, type PatientRecords } from './facts.js';
-import type { Rng } from './laplace.js';
+import { CODE_SYSTEMS, type PatientRecords } from '$lib/domain/research/facts.js';
+import type { Rng } from '$lib/domain/research/laplace.js';
 import { seededRng } from './seeded-rng.js';
 
 export const SYNTHETIC_CONDITIONS = [

@@ -6,8 +6,8 @@
  * ICD-10, RxNorm and CVX codes.
  */
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
-import { prng } from '../../core/testing/simulation.js';
-import { SYSTEMS, VITALS, type ClinicalResource } from './fhir.js';
+import { prng } from '../../src/lib/core/testing/prng.js';
+import { SYSTEMS, VITALS, type ClinicalResource } from '../../src/lib/domain/records/fhir.js';
 
 const GIVEN = ['Amina', 'Tomás', 'Mei', 'Olusegun', 'Ingrid', 'Rahul', 'Fatima', 'Jonas', 'Aroha', 'Lucía', 'Kwame', 'Sofia', 'Dmitri', 'Leila', 'Mateo', 'Yuki'];
 const FAMILY = ['Okafor', 'García', 'Chen', 'Adeyemi', 'Larsen', 'Sharma', 'Haddad', 'Berg', 'Ngata', 'Fernández', 'Mensah', 'Rossi', 'Ivanov', 'Karimi', 'Silva', 'Tanaka'];

@@ -1,0 +1,16 @@
+/**
+ * The seeded PRNG of the simulations, fuzzers and synthetic data generators: same seed,
+ * same draws. Never for keys or for noise in a real answer.
+ */
+
+/** mulberry32: small, fast, good enough to drive fault injection. */
+export function prng(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
