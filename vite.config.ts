@@ -13,6 +13,12 @@ export default defineConfig({
 				test: {
 					name: 'unit',
 					environment: 'node',
+					// Vitest's default of 5 s is a wall-clock bound on every test: with more workers
+					// than cores, or both cores busy, property tests of 2-5 s (ed25519's 150 runs
+					// took 5.2 s with four workers) ran out of it. A test that bounds its own cost
+					// says so itself; this only catches a hang.
+					testTimeout: 60_000,
+					hookTimeout: 60_000,
 					include: ['tests/unit/**/*.test.ts']
 				}
 			},

@@ -37,6 +37,11 @@ async function fingerprint(node: Ledger) {
 	};
 }
 
+/** Lets every frame in flight be delivered and handled (all in-memory: turns of the event loop, no wall time). */
+async function drain(turns = 50) {
+	for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
 const open = (net: BlockId, label: string) => Ledger.open({ store: new MemoryStore(), verifier, now: fixedNow, rules: APP_RULES, signer: testSigner(label), net });
 
 /** Re-offers what the node lacks until nothing changes, as sync's repair does. */
@@ -139,7 +144,7 @@ describe('convergence whatever the arrival order', () => {
 			now += 2_500;
 			sa.tick();
 			sb.tick();
-			await new Promise((r) => setTimeout(r, 5));
+			await drain();
 		}
 		expect(await fingerprint(a)).toEqual(await fingerprint(b));
 		expect(await fingerprint(a)).toEqual(reference);
@@ -171,7 +176,7 @@ describe('equivocation over the real session', () => {
 			now += 2_500;
 			sp.tick();
 			sq.tick();
-			await new Promise((r) => setTimeout(r, 5));
+			await drain();
 		}
 		for (const node of [p, q]) {
 			expect(node.flaggedAuthors()).toEqual([authorOf('b')]);
