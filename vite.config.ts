@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
@@ -19,6 +20,10 @@ export default defineConfig({
 					// says so itself; this only catches a hang.
 					testTimeout: 60_000,
 					hookTimeout: 60_000,
+					// Vitest's default leaves a core to its main process (cores - 1): one worker on a
+					// two-core machine, so the whole stage ran on one core. The main process is
+					// mostly idle while the CPU-bound files run.
+					maxWorkers: Math.max(2, availableParallelism() - 1),
 					include: ['tests/unit/**/*.test.ts']
 				}
 			},
@@ -26,6 +31,8 @@ export default defineConfig({
 				extends: true,
 				test: {
 					name: 'browser',
+					// Its own worker count: a group of its own, after the unit files when both run.
+					sequence: { groupOrder: 1 },
 					include: ['tests/browser/**/*.test.ts'],
 					testTimeout: 60_000,
 					browser: {
