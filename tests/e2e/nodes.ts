@@ -44,7 +44,13 @@ export async function launchNode(name: string, dir: string, baseURL: string, opt
 		else ws.connectToServer();
 	});
 	node.page.on('pageerror', (error) => console.log(`[${name}] page error: ${error.message}`));
-	await openApp(node.page);
+	try {
+		await openApp(node.page);
+	} catch (error) {
+		// Nobody holds this node yet to close it: a browser that never opened the app is closed here.
+		await context.close().catch(() => undefined);
+		throw error;
+	}
 	return node;
 }
 
@@ -218,9 +224,15 @@ export const test = base.extend<{ nodes: Nodes }>({
 		const running: Node[] = [];
 		await use({
 			launch: async (name, options) => {
-				const node = await launchNode(name, profileDir(name), baseURL!, options);
-				running.push(node);
-				return node;
+				const dir = profileDir(name);
+				try {
+					const node = await launchNode(name, dir, baseURL!, options);
+					running.push(node);
+					return node;
+				} catch (error) {
+					rmSync(dir, { recursive: true, force: true });
+					throw error;
+				}
 			},
 			relaunch: async (node, options) => {
 				await closeNode(node);
