@@ -3,11 +3,24 @@
 // empty IndexedDB: a new clinic browser. The sync specs launch one Chromium process per
 // node (real WebRTC between them, signaling on the same server) and run one at a time:
 // three browsers syncing thousands of blocks are enough for two cores.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from './scripts/chromium.js';
 
-// E2E_PORT lets a second checkout run its end-to-end tests at the same time.
-const PORT = Number(process.env.E2E_PORT ?? 4599);
+// The port, chosen once by the runner (scripts/e2e-port.js): 4599, or a free one when a
+// leftover server holds 4599; E2E_PORT asks for one (a second checkout running its tests
+// at the same time) and stops the run at once, naming the holder, when it is busy. The
+// workers load this file too and inherit the choice through the environment.
+if (process.env.E2E_PORT_CHOSEN === undefined) {
+	try {
+		process.env.E2E_PORT = execFileSync(process.execPath, [fileURLToPath(new URL('./scripts/e2e-port.js', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+	} catch {
+		throw new Error('no port for the end-to-end server (the reason is printed above)');
+	}
+	process.env.E2E_PORT_CHOSEN = '1';
+}
+const PORT = Number(process.env.E2E_PORT);
 const SIGNALING_CAPTURE_FILE = `test-results/signaling-capture-${PORT}.log`;
 
 export default defineConfig({
@@ -36,7 +49,8 @@ export default defineConfig({
 	webServer: {
 		command: 'node server/start.js',
 		// Every signaling message relayed during the run, for the check that no record data passes the relay.
-		env: { PORT: String(PORT), SIGNALING_CAPTURE: SIGNALING_CAPTURE_FILE },
+		// STRICT_PORT: fail at once rather than move to another port Playwright does not wait on.
+		env: { PORT: String(PORT), STRICT_PORT: '1', SIGNALING_CAPTURE: SIGNALING_CAPTURE_FILE },
 		url: `http://127.0.0.1:${PORT}/`,
 		reuseExistingServer: false,
 		timeout: 30_000,

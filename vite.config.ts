@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
@@ -13,6 +14,16 @@ export default defineConfig({
 				test: {
 					name: 'unit',
 					environment: 'node',
+					// Vitest's default of 5 s is a wall-clock bound on every test: with more workers
+					// than cores, or both cores busy, property tests of 2-5 s (ed25519's 150 runs
+					// took 5.2 s with four workers) ran out of it. A test that bounds its own cost
+					// says so itself; this only catches a hang.
+					testTimeout: 60_000,
+					hookTimeout: 60_000,
+					// Vitest's default leaves a core to its main process (cores - 1): one worker on a
+					// two-core machine, so the whole stage ran on one core. The main process is
+					// mostly idle while the CPU-bound files run.
+					maxWorkers: Math.max(2, availableParallelism() - 1),
 					include: ['tests/unit/**/*.test.ts']
 				}
 			},
@@ -20,6 +31,8 @@ export default defineConfig({
 				extends: true,
 				test: {
 					name: 'browser',
+					// Its own worker count: a group of its own, after the unit files when both run.
+					sequence: { groupOrder: 1 },
 					include: ['tests/browser/**/*.test.ts'],
 					testTimeout: 60_000,
 					browser: {

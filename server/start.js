@@ -14,7 +14,8 @@
 // origins of other servers allowed to use this relay (e.g. `https://clinic.example`,
 // needed behind a reverse proxy); SIGNALING_ORIGINS, signaling servers besides this one
 // that the served app may connect to (e.g. `wss://relay.example`); both separated by
-// spaces or commas.
+// spaces or commas; STRICT_PORT=1, exit at once when PORT is busy instead of using the next
+// free port (what the end-to-end tests need: Playwright waits on that port).
 import { appendFileSync, createReadStream, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -176,12 +177,14 @@ export function createStaticHandler(root, { signalingOrigins = [] } = {}) {
 }
 
 /**
- * Listens on `port`; when it is busy, tries the next ones, then any free port.
+ * Listens on `port`; when it is busy, tries the next ones, then any free port, unless
+ * `strict`: then a busy port is an error (EADDRINUSE) at once.
  * @param {import('node:http').Server} server
  * @param {number} port
+ * @param {boolean} strict
  * @returns {Promise<number>} the port in use
  */
-async function listen(server, port) {
+async function listen(server, port, strict) {
 	for (let attempt = 0; ; attempt++) {
 		const candidate = attempt < PORT_ATTEMPTS ? port + attempt : 0;
 		try {
@@ -197,7 +200,7 @@ async function listen(server, port) {
 			return address.port;
 		} catch (error) {
 			const code = /** @type {NodeJS.ErrnoException} */ (error).code;
-			if (code !== 'EADDRINUSE' || candidate === 0) throw error;
+			if (code !== 'EADDRINUSE' || candidate === 0 || strict) throw error;
 		}
 	}
 }
@@ -205,6 +208,7 @@ async function listen(server, port) {
 /**
  * @typedef {{
  *   port?: number,
+ *   strictPort?: boolean,
  *   root?: string,
  *   capture?: string,
  *   relayOrigins?: readonly string[],
@@ -214,7 +218,9 @@ async function listen(server, port) {
  *   headersTimeout?: number,
  *   requestTimeout?: number
  * }} ServerOptions
- * `port` defaults to 5173 (0: any free port); `root` to the build/ directory next to this
+ * `port` defaults to 5173 (0: any free port); `strictPort`: a busy port is an error
+ * (EADDRINUSE) instead of a move to the next free one (the test server: its clients
+ * expect that port); `root` to the build/ directory next to this
  * file's parent; `capture`: a file that receives every signaling message relayed, one per
  * line (tests check it holds no record data). `relayOrigins`: page origins of other
  * servers allowed to use the relay; `signalingOrigins`: signaling servers the served app
@@ -245,7 +251,7 @@ export async function startServer(options = {}) {
 		...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
 		...(options.maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress: options.maxConnectionsPerAddress } : {})
 	});
-	const actual = await listen(server, port);
+	const actual = await listen(server, port, options.strictPort ?? false);
 	// From now on a failed accept (EMFILE: out of file descriptors) is reported, not thrown.
 	server.on('error', (error) => console.error(`server: ${error.message}`));
 	return {
@@ -283,7 +289,16 @@ async function main() {
 		console.error(/** @type {Error} */ (error).message);
 		process.exit(1);
 	}
-	const { url, port, signalingUrl, close } = await startServer({ port: requested, root, relayOrigins, signalingOrigins, ...(capture ? { capture } : {}) });
+	const strictPort = process.env.STRICT_PORT === '1';
+	let started;
+	try {
+		started = await startServer({ port: requested, strictPort, root, relayOrigins, signalingOrigins, ...(capture ? { capture } : {}) });
+	} catch (error) {
+		if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'EADDRINUSE') throw error;
+		console.error(`Port ${requested} is busy (STRICT_PORT=1: no other port is tried).`);
+		process.exit(1);
+	}
+	const { url, port, signalingUrl, close } = started;
 	if (port !== requested) {
 		// Browsers keep data per origin, and the port is part of it: warn that this is not the usual address.
 		console.warn(`Port ${requested} is busy; using ${port}. The browser keeps a separate ledger and identity for each address.`);

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, expect, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, chromium, expect, type BrowserContext, type Page } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from '../../scripts/chromium.js';
 import { openApp, waitUntilOpen } from './support.js';
 
@@ -44,7 +44,13 @@ export async function launchNode(name: string, dir: string, baseURL: string, opt
 		else ws.connectToServer();
 	});
 	node.page.on('pageerror', (error) => console.log(`[${name}] page error: ${error.message}`));
-	await openApp(node.page);
+	try {
+		await openApp(node.page);
+	} catch (error) {
+		// Nobody holds this node yet to close it: a browser that never opened the app is closed here.
+		await context.close().catch(() => undefined);
+		throw error;
+	}
 	return node;
 }
 
@@ -200,29 +206,50 @@ export async function printSyncLogs(nodes: readonly Node[]): Promise<void> {
 	}
 }
 
+/** The clinic nodes of one test (the `nodes` fixture). */
+export interface Nodes {
+	/** A new node: its own Chromium process on an empty profile. */
+	launch(name: string, options?: { signalingBlocked?: boolean }): Promise<Node>;
+	/** Closes `node`'s browser if it still runs and starts it again on the same profile (its ledger survives). */
+	relaunch(node: Node, options?: { signalingBlocked?: boolean }): Promise<Node>;
+}
+
 /**
- * Runs `body` with the nodes it launches through `launch`; prints their sync logs when it
- * fails, and always closes them and removes their profiles.
+ * Playwright's `test` with a `nodes` fixture for tests of several clinic browsers: every
+ * node it launched is closed and its profile removed after the test, and when the test
+ * failed each node's sync log is printed first, to explain it.
  */
-export async function withNodes(baseURL: string, body: (launch: (name: string) => Promise<Node>) => Promise<void>): Promise<void> {
-	const nodes: Node[] = [];
-	const launch = async (name: string) => {
-		const node = await launchNode(name, profileDir(name), baseURL);
-		nodes.push(node);
-		return node;
-	};
-	try {
-		await body(launch);
-	} catch (error) {
-		await printSyncLogs(nodes);
-		throw error;
-	} finally {
-		for (const node of nodes) {
+export const test = base.extend<{ nodes: Nodes }>({
+	nodes: async ({ baseURL }, use, testInfo) => {
+		const running: Node[] = [];
+		await use({
+			launch: async (name, options) => {
+				const dir = profileDir(name);
+				try {
+					const node = await launchNode(name, dir, baseURL!, options);
+					running.push(node);
+					return node;
+				} catch (error) {
+					rmSync(dir, { recursive: true, force: true });
+					throw error;
+				}
+			},
+			relaunch: async (node, options) => {
+				await closeNode(node);
+				const again = await launchNode(node.name, node.dir, baseURL!, options);
+				const at = running.indexOf(node);
+				if (at >= 0) running[at] = again;
+				else running.push(again);
+				return again;
+			}
+		});
+		if (testInfo.status !== testInfo.expectedStatus) await printSyncLogs(running);
+		for (const node of running) {
 			await closeNode(node).catch(() => undefined);
 			removeProfile(node);
 		}
 	}
-}
+});
 
 /** `founder` founds `network` and admits `joiner` (as `role`, named `name`), which joins by the shared link and syncs; returns the joiner's key. */
 export async function foundAndAdmit(founder: Node, joiner: Node, network: string, role: string, name: string): Promise<string> {

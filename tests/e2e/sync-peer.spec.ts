@@ -6,19 +6,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
-import { addMember, closeNode, foundNetwork, launchNode, ledgerSize, peerRow, profileDir, removeProfile, shareLink, showTab, writeTestEntries, type Node } from './nodes.js';
+import { expect } from '@playwright/test';
+import { addMember, foundNetwork, ledgerSize, peerRow, shareLink, showTab, test, writeTestEntries } from './nodes.js';
 
-test('the headless peer receives the ledger from a browser and stays in sync', async ({ baseURL }) => {
+test('the headless peer receives the ledger from a browser and stays in sync', async ({ nodes }) => {
 	test.setTimeout(5 * 60_000);
 	// (The peer is admitted between two runs here; admission of a running peer is tested
 	// in tests/unit/peer.test.ts.)
 	const dir = mkdtempSync(join(tmpdir(), 'clinic-peer-e2e-'));
-	let node: Node | undefined;
 	const lines: string[] = [];
 	const peer = { child: undefined as ReturnType<typeof spawn> | undefined };
 	try {
-		node = await launchNode('A', profileDir('peer-A'), baseURL!);
+		const node = await nodes.launch('peer-A');
 		await foundNetwork(node.page, 'Peer Clinic');
 		await writeTestEntries(node.page, 300);
 		const link = await shareLink(node.page);
@@ -62,10 +61,6 @@ test('the headless peer receives the ledger from a browser and stays in sync', a
 		throw error;
 	} finally {
 		peer.child?.kill('SIGTERM');
-		if (node) {
-			await closeNode(node);
-			removeProfile(node);
-		}
 		rmSync(dir, { recursive: true, force: true });
 	}
 });

@@ -1,6 +1,6 @@
 // The demo engine in Node: the same script the Demo tab runs, step by step, checking the
 // nodes' ledgers directly (not the script's own checks alone).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nobleVerifier, toHex } from '../../src/lib/core/index.js';
 import { DemoNetwork } from '../../src/lib/demo/network.js';
 import { STEPS, villainOf, type ScriptMemory, type StepOutcome } from '../../src/lib/demo/script.js';
@@ -108,7 +108,18 @@ describe('demo script', () => {
 		demo.setIntroducer(false);
 		const { name, introduced } = await demo.addClinic('Alder');
 		expect(introduced).toBe(false);
-		await new Promise((r) => setTimeout(r, 300));
+		// What 300 ms of the demo would do, on a faked clock: three rounds of its 100-ms
+		// repair tick at every node, each round's frames delivered before the next.
+		vi.useFakeTimers({ toFake: ['Date'] });
+		try {
+			for (let round = 0; round < 3; round++) {
+				vi.advanceTimersByTime(100);
+				for (const node of demo.nodes.values()) node.replicator.tick();
+				for (let i = 0; i < 50; i++) await new Promise<void>((r) => setImmediate(r));
+			}
+		} finally {
+			vi.useRealTimers();
+		}
 		expect(demo.nodes.get(name)!.ledger.size).toBe(0);
 		expect(demo.nodes.get(name)!.status).toBe('waiting');
 		demo.setIntroducer(true);

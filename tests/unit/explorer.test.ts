@@ -1,7 +1,7 @@
 // The explorer's state in Node, on a real ledger of several authors: it reads only the
 // clock window it shows, re-verifies a selected block (and catches one altered in the
 // store), and finds blocks by id, member and transaction type.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Ledger, MemoryStore, nobleVerifier, type BlockId, type LedgerStore, type StoredBlock } from '../../src/lib/core/index.js';
 import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
 import { APP_FOLDS } from '../../src/lib/domain/fold-registry.js';
@@ -154,12 +154,15 @@ describe('explorer state', { timeout: 60_000 }, () => {
 	});
 
 	it('follows new blocks while showing the newest', async () => {
+		// The refresh after new blocks is debounced by a timer: fake it, advance past it.
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		onTestFinished(() => void vi.useRealTimers());
 		const ledger = await Ledger.create({ store: new MemoryStore(), verifier: nobleVerifier, now: fixedNow, signer: testSigner('solo'), genesis: { name: 'Solo' } });
 		const explorer = new ExplorerState(() => ledger);
 		await explorer.open();
 		expect(explorer.total).toBe(1);
 		await ledger.append([{ t: 'note', text: 'later' }]);
-		await new Promise((r) => setTimeout(r, 400));
+		await vi.advanceTimersByTimeAsync(400);
 		await explorer.ensureLoaded();
 		expect(explorer.total).toBe(2);
 		expect(explorer.blocks.map((b) => b.seq)).toEqual([0, 1]);

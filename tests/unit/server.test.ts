@@ -183,9 +183,14 @@ describe('signaling relay', () => {
 			});
 		const a = await open(running.signalingUrl);
 		const b = await open(running.signalingUrl);
-		a.send(JSON.stringify({ type: 'subscribe', topics: ['room'] }));
-		b.send(JSON.stringify({ type: 'subscribe', topics: ['room'] }));
-		await new Promise((r) => setTimeout(r, 50));
+		// The relay handles a socket's messages in order: its pong after a subscribe says the subscribe is in.
+		const subscribed = (ws: InstanceType<typeof WebSocket>) => {
+			const pong = new Promise<void>((resolve) => ws.on('message', (m) => JSON.parse(String(m)).type === 'pong' && resolve()));
+			ws.send(JSON.stringify({ type: 'subscribe', topics: ['room'] }));
+			ws.send(JSON.stringify({ type: 'ping' }));
+			return pong;
+		};
+		await Promise.all([subscribed(a), subscribed(b)]);
 		const got = new Promise<unknown>((resolve) => b.once('message', (m) => resolve(JSON.parse(String(m)))));
 		a.send(JSON.stringify({ type: 'publish', topic: 'room', data: 'hi' }));
 		expect(await got).toMatchObject({ type: 'publish', topic: 'room', data: 'hi', clients: 2 });

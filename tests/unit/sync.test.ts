@@ -12,6 +12,11 @@ async function until(cond: () => boolean, ms = 10_000) {
 		await new Promise((r) => setTimeout(r, 5));
 	}
 }
+/** Waits for `cond` over event-loop turns, never on the wall clock. */
+async function untilTurns(cond: () => boolean, turns = 20_000) {
+	for (let i = 0; i < turns && !cond(); i++) await settle();
+	if (!cond()) throw new Error('condition not reached');
+}
 const vvKey = (l: Ledger) => JSON.stringify(Object.entries(l.versionVector()).sort());
 const sameHeads = (a: Ledger, b: Ledger) => vvKey(a) === vvKey(b);
 
@@ -163,12 +168,21 @@ describe('sync over an in-memory link', () => {
 
 	it('a block refused from a peer is not asked for again in a loop', async () => {
 		const { honest, evil } = await tamperedHolder();
-		const rh = new Replicator(honest, { tickMs: 1000 });
-		const re = new Replicator(evil, { tickMs: 1000 });
+		// Two seconds of a node's life on a shared virtual clock, ticked each second as the
+		// Replicator's timer would, with every frame delivered before the next tick.
+		const clock = { now: 1_000_000 };
+		const rh = new Replicator(honest, { tickMs: 0, now: () => clock.now });
+		const re = new Replicator(evil, { tickMs: 0, now: () => clock.now });
 		const [a, b] = memoryLinkPair();
 		const session = rh.attach(a, 'evil');
 		re.attach(b, 'honest');
-		await new Promise((r) => setTimeout(r, 2000));
+		await untilTurns(() => (session.stats.rejected.BAD_HASH ?? 0) >= 1);
+		for (let second = 0; second < 2; second++) {
+			clock.now += 1000;
+			rh.tick();
+			re.tick();
+			for (let i = 0; i < 200; i++) await settle();
+		}
 		expect(session.stats.rejected.BAD_HASH).toBeGreaterThanOrEqual(1);
 		expect(session.stats.rejected.BAD_HASH).toBeLessThan(5);
 		expect(session.state).toBe('ready');

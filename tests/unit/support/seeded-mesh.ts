@@ -1,15 +1,24 @@
+/**
+ * The seeded simulation of 8 peers on lossy links (drops, duplicates, reordering, delays),
+ * a partition that heals and a link re-established; optionally an equivocating member and
+ * a revocation during the partition. Its 200 seeds are shared out over four test files
+ * (simulation-1..4.test.ts): Vitest runs files in parallel, and one file of 200 seeds was
+ * the unit stage's last minute, alone on one core.
+ */
 import { describe, expect, it } from 'vitest';
-import { Ledger, MemoryStore, Replicator, memoryLinkPair, type Verifier } from '../../src/lib/core/index.js';
-import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
-import { publicKeyOf } from '../../src/lib/core/crypto/ed25519.js';
-import { nobleSigner } from '../../src/lib/core/crypto/verifier.js';
-import { prng } from '../../src/lib/core/testing/prng.js';
-import { VirtualNetwork } from '../../src/lib/core/testing/simulation.js';
-import { makeBlock, testSecret, testSigner } from '../../src/lib/core/testing/fixtures.js';
+import { Ledger, MemoryStore, Replicator, memoryLinkPair, type Verifier } from '../../../src/lib/core/index.js';
+import { createNodeVerifier } from '../../../src/lib/core/crypto/node-verifier.js';
+import { publicKeyOf } from '../../../src/lib/core/crypto/ed25519.js';
+import { nobleSigner } from '../../../src/lib/core/crypto/verifier.js';
+import { prng } from '../../../src/lib/core/testing/prng.js';
+import { VirtualNetwork } from '../../../src/lib/core/testing/simulation.js';
+import { makeBlock, testSecret, testSigner } from '../../../src/lib/core/testing/fixtures.js';
 
 const PEERS = 8;
-const SEEDS = Number(process.env.SIM_SEEDS ?? 200);
-const HOSTILE_SEEDS = 50;
+/** Seeds of the lossy-mesh simulation, shared out over the simulation-N test files. */
+export const SEEDS = Number(process.env.SIM_SEEDS ?? 200);
+export const SHARDS = 4;
+export const HOSTILE_SEEDS = 50;
 const vvKey = (l: Ledger) => JSON.stringify(Object.entries(l.versionVector()).sort());
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
@@ -24,7 +33,7 @@ async function order(ledger: Ledger): Promise<string> {
  * delays), each writing at random times, a partition that splits them in two and heals,
  * and one link that breaks and is re-established. Returns a description of any divergence.
  */
-async function simulate(seed: number, verifier: Verifier, hostile = false): Promise<string | null> {
+export async function simulate(seed: number, verifier: Verifier, hostile = false): Promise<string | null> {
 	const random = prng(seed * 7919 + 1);
 	const net = new VirtualNetwork(seed, { drop: 0.05 + random() * 0.1, duplicate: 0.05, jitterMs: 40, baseDelayMs: 2 });
 	const labels = Array.from({ length: PEERS }, (_, i) => `peer${i}`);
@@ -120,28 +129,25 @@ async function simulate(seed: number, verifier: Verifier, hostile = false): Prom
 	return null;
 }
 
-describe('seeded simulation: 8 peers, lossy links, partitions', () => {
-	it(`all ${SEEDS} seeds converge to identical ledgers (replay one with SIM_SEED=n)`, async () => {
-		const verifier = await createNodeVerifier();
-		const only = process.env.SIM_SEED;
-		const seeds = only ? [Number(only)] : Array.from({ length: SEEDS }, (_, i) => i + 1);
-		const failures: string[] = [];
-		for (const seed of seeds) {
-			const problem = await simulate(seed, verifier);
-			if (problem) failures.push(`seed ${seed}: ${problem} (replay: SIM_SEED=${seed} npx vitest run tests/unit/simulation.test.ts)`);
-		}
-		expect(failures).toEqual([]);
-	}, 600_000);
-});
-
-describe('seeded simulation: an equivocating member and a revocation during a partition', () => {
-	it(`all ${HOSTILE_SEEDS} seeds converge on the stored set, heads, void set and evidence, not only on the fold`, async () => {
-		const verifier = await createNodeVerifier();
-		const failures: string[] = [];
-		for (let seed = 1; seed <= HOSTILE_SEEDS; seed++) {
-			const problem = await simulate(seed, verifier, true);
-			if (problem) failures.push(`seed ${seed}: ${problem}`);
-		}
-		expect(failures).toEqual([]);
-	}, 600_000);
-});
+/**
+ * Registers shard `shard` (1-based) of the `SEEDS` seeds: a contiguous range, so the four
+ * files together run every seed once. SIM_SEED=n replays that seed alone.
+ */
+export function simulationShard(shard: number): void {
+	const size = Math.ceil(SEEDS / SHARDS);
+	const from = (shard - 1) * size + 1;
+	const to = Math.min(SEEDS, shard * size);
+	describe('seeded simulation: 8 peers, lossy links, partitions', () => {
+		it(`seeds ${from}-${to} of all ${SEEDS} converge to identical ledgers (replay one with SIM_SEED=n)`, async () => {
+			const verifier = await createNodeVerifier();
+			const only = process.env.SIM_SEED;
+			const seeds = only ? [Number(only)] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+			const failures: string[] = [];
+			for (const seed of seeds) {
+				const problem = await simulate(seed, verifier);
+				if (problem) failures.push(`seed ${seed}: ${problem} (replay: SIM_SEED=${seed} npx vitest run tests/unit/simulation-${shard}.test.ts)`);
+			}
+			expect(failures).toEqual([]);
+		}, 600_000);
+	});
+}

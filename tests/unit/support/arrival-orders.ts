@@ -1,0 +1,95 @@
+/**
+ * Arrival orders of the hostile DAG (support/hostile-dag.ts): a node's fingerprint (all
+ * it holds and computes), the repair sync does, and the 1,000 seeded orders and batchings,
+ * run in two files so that Vitest spreads them over two cores.
+ */
+import { expect } from 'vitest';
+import { Ledger } from '../../../src/lib/core/ledger.js';
+import { MemoryStore } from '../../../src/lib/core/storage/memory.js';
+import { fixedNow, testSigner } from '../../../src/lib/core/testing/fixtures.js';
+import type { BlockId } from '../../../src/lib/core/types.js';
+import { APP_RULES } from '../../../src/lib/domain/rule-registry.js';
+import { buildHostileDag, memoVerifier, prng, type HostileDag } from './hostile-dag.js';
+
+const verifier = memoVerifier();
+/** Seeded arrival orders checked in all, shared out over convergence.test.ts and convergence-orders.test.ts. */
+export const RUNS = 1000;
+
+export async function fingerprint(node: Ledger) {
+	const stored: string[] = [];
+	for await (const b of node.blocks()) stored.push(b.id);
+	return {
+		stored: stored.sort(),
+		heads: node.heads().map((h) => `${h.author}:${h.seq}:${h.id}`).sort(),
+		vector: Object.entries(node.versionVector()).sort(),
+		void: [...node.voided()].sort(),
+		pending: node.pendingCount,
+		missing: node.missing().sort(),
+		evidence: (await node.evidence()).map((e) => `${e.author}:${e.seq}:${e.id}:${e.conflictsWith}`).sort(),
+		flagged: node.flaggedAuthors(),
+		roster: [...node.roster()].sort(),
+		revocations: [...node.revocations()].sort(),
+		state: JSON.stringify(node.state(), (_k, v) => (v instanceof Map ? [...v].sort() : v instanceof Set ? [...v].sort() : v))
+	};
+}
+
+export const open = (net: BlockId, label: string) => Ledger.open({ store: new MemoryStore(), verifier, now: fixedNow, rules: APP_RULES, signer: testSigner(label), net });
+
+/** Re-offers what the node lacks until nothing changes, as sync's repair does. */
+export async function repair(node: Ledger, all: readonly Uint8Array[]) {
+	for (let round = 0; round < 20; round++) {
+		const have = new Set<string>();
+		for await (const b of node.blocks()) have.add(b.id);
+		const lacking = all.filter((b) => !have.has(Buffer.from(b.subarray(3, 35)).toString('hex')));
+		const before = node.size;
+		if (lacking.length > 0) await node.receive(lacking);
+		if (node.size === before) return;
+	}
+}
+
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+	const out = [...items];
+	for (let i = out.length - 1; i > 0; i--) {
+		const j = Math.floor(random() * (i + 1));
+		[out[i], out[j]] = [out[j]!, out[i]!];
+	}
+	return out;
+}
+
+export function batches<T>(items: readonly T[], size: number): T[][] {
+	const out: T[][] = [];
+	for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+	return out;
+}
+
+/**
+ * Delivers runs `from` to `to - 1` of the RUNS seeded arrival orders and batchings, each to
+ * a fresh node, and returns the runs whose fingerprint differs from `reference` (the first
+ * one also fails an assertion, to show the difference). The generator is advanced past the
+ * earlier runs, so the two files together check the same 1,000 orders as one file would.
+ */
+export async function differingOrders(dag: HostileDag, reference: Awaited<ReturnType<typeof fingerprint>>, from: number, to: number): Promise<number[]> {
+	const random = prng(2024);
+	const sizes = [1, 8, 50, dag.blocks.length];
+	const differing: number[] = [];
+	for (let run = 0; run < to; run++) {
+		const order = shuffled(dag.blocks, random);
+		if (run < from) continue;
+		const node = await open(dag.net, `run${run}`);
+		for (const batch of batches(order, sizes[run % sizes.length]!)) await node.receive(batch);
+		await repair(node, dag.blocks);
+		const print = await fingerprint(node);
+		if (JSON.stringify(print) !== JSON.stringify(reference)) differing.push(run);
+		if (differing.length === 1 && differing[0] === run) expect(print).toEqual(reference);
+	}
+	return differing;
+}
+
+/** The DAG, and the fingerprint of a node that received it whole and repaired. */
+export async function referenceDag(): Promise<{ dag: HostileDag; reference: Awaited<ReturnType<typeof fingerprint>> }> {
+	const dag = await buildHostileDag(7);
+	const node = await open(dag.net, 'reference');
+	await node.receive(dag.blocks);
+	await repair(node, dag.blocks);
+	return { dag, reference: await fingerprint(node) };
+}
