@@ -180,7 +180,7 @@ export class InventoryState {
 	giveDose(visit: Visit, choice: string, kind: AdministrationKind): Promise<boolean> {
 		return this.#write(
 			() => {
-				const made = doseFromVisit(visit, this.usable, choice, kind);
+				const made = doseFromVisit(visit, this.rows, choice, kind);
 				if ('problem' in made) throw new MovementInputError(made.problem);
 				const d = made.draft;
 				return [administerTx({ patient: fromHex(d.patient), gtin: d.gtin, lot: d.lot, kind: d.kind, qty: d.qty, location: d.location, encounter: { block: fromHex(d.encounter.block), rid: fromHex(d.encounter.rid) } })];
