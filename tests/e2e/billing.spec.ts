@@ -1,12 +1,12 @@
 // Claims in the Billing tab, with two clinic browsers (two contexts: real WebRTC between
-// them): the founding clinic (admin, it bills) admits a payer; the payer deploys a policy
-// and enrolls a patient; the clinic submits a claim from an encounter reference; both
-// nodes show the same outcome with its CARC codes, and the sums add up.
+// them): the founding clinic (admin, it bills) admits a payer and records a patient's visit;
+// the payer deploys a policy and enrolls the patient by key; the clinic submits a claim for
+// the visit, chosen from the patient's visits; both nodes show the same outcome with its
+// CARC codes, and the sums add up.
 import { expect, test, type Page } from '@playwright/test';
 import { openApp } from './support.js';
-import { addMember, foundNetwork, joinByLink, keyBeforeJoining, shareLink, waitForSize } from './nodes.js';
-
-const PATIENT = 'ab'.repeat(32);
+import { addMember, foundNetwork, joinByLink, keyBeforeJoining, ledgerSize, shareLink, waitForSize } from './nodes.js';
+import { registerPatient, writeEncounter } from './records-support.js';
 
 async function showBilling(page: Page, view: 'payer' | 'clinic' | 'flags' | 'contracts') {
 	await page.getByTestId('tab-billing').click();
@@ -32,6 +32,12 @@ test('a payer deploys a policy, a clinic submits a claim, both see the outcome w
 	await waitForSize(payer, 2);
 	await expect(payer.getByTestId('app')).toHaveAttribute('data-role', 'payer');
 
+	// The clinic registers a patient and records a visit; the payer knows the patient only by key.
+	await registerPatient(clinic, 'Grace', 'Mensah', '1979-02-03', '13572468');
+	await clinic.getByTestId('patient-row').first().click();
+	await writeEncounter(clinic, 'MARKER-BILLING visit');
+	const PATIENT = (await clinic.getByTestId('chart').locator('header abbr').getAttribute('data-full'))!;
+
 	// The payer deploys version 1 of its plan and enrolls the patient (a pseudonymous key).
 	await showBilling(payer, 'payer');
 	await payer.getByTestId('policy-deploy').click();
@@ -42,13 +48,15 @@ test('a payer deploys a policy, a clinic submits a claim, both see the outcome w
 	await expect(payer.getByTestId('billing-done')).toHaveText('Coverage cov-1 recorded.');
 
 	// The clinic bills three services two days ago (timely filing counts from the block's time).
-	await waitForSize(clinic, 4);
+	await waitForSize(clinic, await ledgerSize(payer));
 	const serviceDate = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
 	await showBilling(clinic, 'clinic');
-	await clinic.getByTestId('claim-patient').fill(PATIENT);
+	await clinic.getByTestId('claim-patient').fill('Grace');
+	await clinic.getByTestId('patient-option').first().click();
+	await expect(clinic.getByTestId('claim-patient')).toHaveAttribute('data-patient', PATIENT);
 	await clinic.getByTestId('claim-coverage').fill('cov-1');
 	await clinic.getByTestId('claim-date').fill(serviceDate);
-	await clinic.getByTestId('claim-encounter').fill(`${'e1'.repeat(32)}-${'f2'.repeat(16)}`);
+	await clinic.getByTestId('claim-encounter').selectOption({ index: 1 });
 	await clinic.getByTestId('claim-lines').fill('99214 1 150.00\n36415 1 5.00\n73721 1 300.00');
 	await clinic.getByTestId('claim-submit').click();
 	await expect(clinic.getByTestId('billing-done')).toContainText('Claim submitted');
@@ -71,12 +79,13 @@ test('a payer deploys a policy, a clinic submits a claim, both see the outcome w
 	await payer.getByTestId('billing-chart').scrollIntoViewIfNeeded();
 	await payer.screenshot({ path: 'docs/screenshots/billing-payer.png' });
 
-	// The statement, the fraud flags (the encounter reference names no record) and the contract viewer.
+	// The statement, the fraud flags (the claim bills a visit on the ledger: none about the encounter) and the contract viewer.
 	await showBilling(clinic, 'clinic');
 	await expect(clinic.getByTestId('statement-balance')).toContainText('balance');
 	await expect(clinic.getByTestId('reconciliation')).toContainText('every claim and account reconciles');
 	await showBilling(clinic, 'flags');
-	await expect(clinic.getByTestId('flag').first()).toHaveAttribute('data-kind', 'encounter-missing');
+	await expect(clinic.getByTestId('flags')).toBeAttached();
+	await expect(clinic.locator('[data-testid="flag"][data-kind^="encounter-"]')).toHaveCount(0);
 	await showBilling(clinic, 'contracts');
 	const contract = clinic.getByTestId('contract');
 	await expect(contract).toHaveAttribute('data-version', '1');

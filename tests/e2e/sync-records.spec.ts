@@ -61,8 +61,8 @@ test('records sync sealed: no grant, nothing readable; granted, readable in real
 
 	// The patient revokes B: B's chart closes; an encounter written afterwards stays sealed at B.
 	await openPatientView(a.page, code, PIN);
-	a.page.once('dialog', (dialog) => void dialog.accept());
 	await a.page.getByTestId('grant-row').filter({ hasText: 'Hillside Clinic' }).getByTestId('grant-revoke').click();
+	await a.page.getByTestId('revoke-grant-dialog-confirm').click();
 	await expect(a.page.getByTestId('grant-row').filter({ hasText: 'Hillside Clinic' })).toContainText('revoked');
 	await expect(b.page.getByTestId('access-encounters')).toContainText('no access', { timeout: 30_000 });
 	await expect(b.page.getByTestId('timeline')).not.toContainText('MARKER-SYNC-TWO');
@@ -75,8 +75,8 @@ test('records sync sealed: no grant, nothing readable; granted, readable in real
 	// Emergency: B breaks the glass for encounters; A shares the keys; B reads, and the patient sees it.
 	await b.page.getByTestId('break-glass').click();
 	await b.page.getByTestId('ask-reason').fill('Collapsed in the waiting room, unresponsive');
-	b.page.once('dialog', (dialog) => void dialog.accept());
 	await b.page.getByTestId('ask-submit').click();
+	await b.page.getByTestId('break-glass-dialog-confirm').click();
 	await expect(b.page.getByTestId('access-encounters')).toContainText('emergency access', { timeout: 30_000 });
 	await expect(b.page.getByTestId('timeline')).toContainText('MARKER-SYNC-THREE', { timeout: 30_000 });
 	await openPatientView(a.page, code, PIN);

@@ -3,10 +3,15 @@
  * and writes contract, coverage, claim and payment transactions for this node's role.
  * Every outcome shown is the fold's, computed on this node from the blocks.
  */
-import { fromHex, LedgerError, type Ledger, type Tx } from '$lib/core/index.js';
+import { describeError, fromHex, type Ledger, type Tx } from '$lib/core/index.js';
+import { claimFromVisit, type ClaimFromVisit } from '$lib/domain/contracts/claim-from-visit.js';
+import type { Visit } from '$lib/domain/records/visit.js';
+import type { SupplyState } from '$lib/domain/supply/fold.js';
+import { encountersOf } from '$lib/domain/supply/views.js';
 import {
 	accountsOf,
 	allFlags,
+	CLAIM_ROLES,
 	claimResource,
 	parseClaim,
 	reconcile,
@@ -18,6 +23,9 @@ import {
 	type Flag,
 	type Reconciliation
 } from '$lib/domain/contracts/index.js';
+
+export type { ClaimDraft, ClaimFromVisit } from '$lib/domain/contracts/claim-from-visit.js';
+export type { ClaimRecord, Decision } from '$lib/domain/contracts/index.js';
 
 export interface PolicyInput {
 	plan: string;
@@ -31,15 +39,49 @@ export interface PolicyInput {
 }
 
 export class BillingState {
-	claims = $state.raw<ClaimsState | null>(null);
-	flags = $state.raw<Flag[]>([]);
-	accounts = $state.raw<Accounts>({ patients: {}, payers: {} });
-	reconciliation = $state.raw<Reconciliation | null>(null);
-	busy = $state(false);
-	error = $state<string | null>(null);
-	done = $state<string | null>(null);
+	#claims = $state.raw<ClaimsState | null>(null);
+	#flags = $state.raw<Flag[]>([]);
+	#accounts = $state.raw<Accounts>({ patients: {}, payers: {} });
+	#reconciliation = $state.raw<Reconciliation | null>(null);
+	#busy = $state(false);
+	#error = $state<string | null>(null);
+	#done = $state<string | null>(null);
 	#off: (() => void) | null = null;
 	#ledger: () => Ledger | null;
+
+	get claims(): ClaimsState | null {
+		return this.#claims;
+	}
+	get flags(): Flag[] {
+		return this.#flags;
+	}
+	get accounts(): Accounts {
+		return this.#accounts;
+	}
+	get reconciliation(): Reconciliation | null {
+		return this.#reconciliation;
+	}
+	get busy(): boolean {
+		return this.#busy;
+	}
+	get error(): string | null {
+		return this.#error;
+	}
+	get done(): string | null {
+		return this.#done;
+	}
+	/** The clinic this node bills for: the clinic member it was added for, else itself. */
+	get clinic(): string | null {
+		const self = this.#ledger()?.author ?? null;
+		return self && this.#claims ? (this.#claims.clinics[self] ?? self) : self;
+	}
+	/** Whether this node's role may submit claims. */
+	get canBill(): boolean {
+		void this.#claims;
+		const ledger = this.#ledger();
+		const role = ledger?.author ? ledger.roster().get(ledger.author) : undefined;
+		return (CLAIM_ROLES as readonly string[]).includes(role ?? '');
+	}
 
 	constructor(ledger: () => Ledger | null) {
 		this.#ledger = ledger;
@@ -60,28 +102,43 @@ export class BillingState {
 	refresh(): void {
 		const state = (this.#ledger()?.state().claims as ClaimsState | undefined) ?? null;
 		// The fold updates its state in place: a new outer object tells the page it changed.
-		this.claims = state ? { ...state } : null;
-		this.flags = state ? allFlags(state) : [];
-		this.accounts = state ? accountsOf(state) : { patients: {}, payers: {} };
-		this.reconciliation = state ? reconcile(state) : null;
+		this.#claims = state ? { ...state } : null;
+		this.#flags = state ? allFlags(state) : [];
+		this.#accounts = state ? accountsOf(state) : { patients: {}, payers: {} };
+		this.#reconciliation = state ? reconcile(state) : null;
+	}
+
+	/** "Bill this visit": the claim the visit implies, with what it cannot supply named. */
+	draftFor(visit: Visit): ClaimFromVisit {
+		return claimFromVisit(visit, this.#claims?.coverages ?? {});
+	}
+
+	/**
+	 * The encounters a claim for `patient` may bill: records of the encounters category on
+	 * the ledger (their keys are in the clear, their content sealed), newest first.
+	 */
+	visitsOf(patient: string): { block: string; rid: string; time: number }[] {
+		void this.#claims;
+		const supply = this.#ledger()?.state().supply as SupplyState | undefined;
+		return supply && /^[0-9a-f]{64}$/.test(patient) ? encountersOf(supply, patient) : [];
 	}
 
 	async #write(txs: Tx[], done: string): Promise<boolean> {
 		const ledger = this.#ledger();
 		if (!ledger) return false;
-		this.busy = true;
-		this.error = null;
-		this.done = null;
+		this.#busy = true;
+		this.#error = null;
+		this.#done = null;
 		try {
 			await ledger.append(txs);
-			this.done = done;
+			this.#done = done;
 			this.refresh();
 			return true;
 		} catch (error) {
-			this.error = error instanceof LedgerError ? `Refused (${error.code}): ${error.detail}` : String((error as Error).message ?? error);
+			this.#error = `Refused: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.busy = false;
+			this.#busy = false;
 		}
 	}
 
@@ -103,7 +160,7 @@ export class BillingState {
 
 	enroll(id: string, plan: string, patient: string, start: string): Promise<boolean> {
 		if (!/^[0-9a-f]{64}$/.test(patient)) {
-			this.error = 'The patient key is 64 hexadecimal characters.';
+			this.#error = 'The patient key is 64 hexadecimal characters.';
 			return Promise.resolve(false);
 		}
 		return this.#write([{ t: 'coverage.enroll', id, plan, patient: fromHex(patient), start }], `Coverage ${id} recorded.`);
@@ -118,7 +175,7 @@ export class BillingState {
 		const json = JSON.stringify(claimResource(form));
 		const { errors } = parseClaim(json);
 		if (errors.length > 0) {
-			this.error = `The claim is not valid: ${errors.join('; ')}`;
+			this.#error = `The claim is not valid: ${errors.join('; ')}`;
 			return Promise.resolve(false);
 		}
 		return this.#write([{ t: 'claim.submit', claim: json }], 'Claim submitted; its outcome is below.');
@@ -134,7 +191,7 @@ export class BillingState {
 
 	pay(patient: string, cents: number): Promise<boolean> {
 		if (!/^[0-9a-f]{64}$/.test(patient) || !Number.isSafeInteger(cents) || cents <= 0) {
-			this.error = 'A payment needs the patient key and a positive amount.';
+			this.#error = 'A payment needs the patient key and a positive amount.';
 			return Promise.resolve(false);
 		}
 		return this.#write([{ t: 'payment.record', patient: fromHex(patient), amount: cents }], 'Payment recorded.');

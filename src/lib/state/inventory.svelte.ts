@@ -1,130 +1,63 @@
 /**
  * The Inventory tab's seam to the ledger: reads the supply fold after every accepted
- * block, checks what a person typed before it becomes a transaction, and refuses a dose
- * of an expired or recalled lot (or more than is on hand) before writing it. The fold
- * judges the same again on every node, for doses written elsewhere or offline.
+ * block and writes the movements a person records, each checked first by the domain
+ * (src/lib/domain/supply/movement.ts). Everything a component reads is a getter; only
+ * methods change what it shows.
  */
 import { fromHex, LedgerError, type AuthorId, type Ledger, type Tx } from '$lib/core/index.js';
 import type { MemberNames } from '$lib/domain/members.js';
-import { administerProblem, clinicOf, lotKey, type SupplyState } from '$lib/domain/supply/fold.js';
-import { Gs1Error, isGs1Text, normalizeGtin, parseGs1, type Gs1Fields } from '$lib/domain/supply/gs1.js';
-import {
-	adjustTx,
-	administerTx,
-	contactTx,
-	DEFAULT_LOCATION,
-	isIsoDate,
-	itemTx,
-	MAX_QTY,
-	policyTx,
-	recallTx,
-	receiveTx,
-	reorderTx,
-	transferReceiveTx,
-	transferSendTx,
-	wasteTx,
-	type AdministrationKind,
-	type ContactStatus
-} from '$lib/domain/supply/transactions.js';
+import type { Visit } from '$lib/domain/records/visit.js';
+import { doseFromVisit, usableLots } from '$lib/domain/supply/dose-from-visit.js';
+import { clinicOf, lotKey, type SupplyState } from '$lib/domain/supply/fold.js';
+import { Gs1Error, parseGs1, type Gs1Fields } from '$lib/domain/supply/gs1.js';
+import { gtinOf, locationOf, lotOf, MOVEMENTS, MovementInputError, movementTxs, qtyOf, required, type MovementInput } from '$lib/domain/supply/movement.js';
+import { administerTx, contactTx, MAX_QTY, policyTx, recallTx, reorderTx, transferReceiveTx, type AdministrationKind, type ContactStatus } from '$lib/domain/supply/transactions.js';
 import { activeRecalls, encountersOf, expiryAlerts, expiryTimeline, flagsFor, incomingTransfers, inventory, recallTrace, reorderAlerts } from '$lib/domain/supply/views.js';
 
-export const MOVEMENTS = [
-	{ id: 'receive', label: 'Receive from a supplier' },
-	{ id: 'administer', label: 'Give to a patient' },
-	{ id: 'transfer', label: 'Transfer to another clinic' },
-	{ id: 'waste', label: 'Waste' },
-	{ id: 'adjust', label: 'Adjust after a count' }
-] as const;
-export type Movement = (typeof MOVEMENTS)[number]['id'];
-
-/** What the movement form holds, all as typed. */
-export interface MovementInput {
-	movement: Movement;
-	gtin: string;
-	lot: string;
-	expiry: string;
-	serial: string;
-	qty: string;
-	location: string;
-	supplier: string;
-	itemName: string;
-	patient: string;
-	kind: AdministrationKind;
-	encounterBlock: string;
-	encounterRid: string;
-	to: string;
-	reason: string;
-}
-
-export const emptyMovement = (movement: Movement = 'receive'): MovementInput => ({
-	movement,
-	gtin: '',
-	lot: '',
-	expiry: '',
-	serial: '',
-	qty: '1',
-	location: DEFAULT_LOCATION,
-	supplier: '',
-	itemName: '',
-	patient: '',
-	kind: 'immunization',
-	encounterBlock: '',
-	encounterRid: '',
-	to: '',
-	reason: ''
-});
-
-class InputError extends Error {}
+export { emptyMovement, MOVEMENTS, type Movement, type MovementInput } from '$lib/domain/supply/movement.js';
+export { lotChoice } from '$lib/domain/supply/dose-from-visit.js';
+export type { StockRow } from '$lib/domain/supply/views.js';
+export type { AdministrationKind } from '$lib/domain/supply/transactions.js';
 
 /** Roles of members that hold no stock. */
 const NOT_CLINICS = ['patient', 'payer', 'researcher'];
 
 /** The parts of the tab that write: each shows the outcome of its own actions. */
-export type Area = 'movement' | 'transfer' | 'recall' | 'settings';
-
-const hexOf = (text: string, bytes: number, what: string) => {
-	const clean = text.replace(/\s+/g, '').toLowerCase();
-	if (!new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(clean)) throw new InputError(`${what}: expected ${bytes * 2} hexadecimal characters`);
-	return fromHex(clean);
-};
-const qtyOf = (text: string, what = 'Quantity') => {
-	const n = Number(text.trim());
-	if (!Number.isSafeInteger(n) || n < 1 || n > MAX_QTY) throw new InputError(`${what}: a whole number from 1 to ${MAX_QTY}`);
-	return n;
-};
-const lotOf = (text: string) => {
-	const lot = text.trim();
-	if (!isGs1Text(lot)) throw new InputError('Lot: 1-20 letters, digits or -./_ (as printed after (10))');
-	return lot;
-};
-const gtinOf = (text: string) => {
-	try {
-		return normalizeGtin(text);
-	} catch (e) {
-		throw new InputError((e as Error).message);
-	}
-};
-const locationOf = (text: string) => text.trim() || DEFAULT_LOCATION;
-const required = (text: string, what: string) => {
-	const t = text.trim();
-	if (!t) throw new InputError(`${what}: required`);
-	return t;
-};
+export type Area = 'movement' | 'transfer' | 'recall' | 'settings' | 'visit';
 
 export class InventoryState {
 	/** Bumped after each accepted block: the fold's state is updated in place. */
-	version = $state(0);
-	busy = $state(false);
-	error = $state<string | null>(null);
-	done = $state<string | null>(null);
-	/** Which part of the tab the last action (and so `error` and `done`) belongs to. */
-	area = $state<Area>('movement');
+	#version = $state(0);
+	#busy = $state(false);
+	#error = $state<string | null>(null);
+	#done = $state<string | null>(null);
+	#area = $state<Area>('movement');
 	/** Wall clock for alerts (a view of the moment; the fold uses block time). */
-	now = $state(Date.now());
+	#now = $state(0);
 	#ledger: () => Ledger | null;
+	#clock: () => number;
 
-	constructor(ledger: () => Ledger | null) {
+	constructor(ledger: () => Ledger | null, clock: () => number = Date.now) {
 		this.#ledger = ledger;
+		this.#clock = clock;
+		this.#now = clock();
+	}
+
+	get busy(): boolean {
+		return this.#busy;
+	}
+	get error(): string | null {
+		return this.#error;
+	}
+	get done(): string | null {
+		return this.#done;
+	}
+	/** Which part of the tab the last action (and so `error` and `done`) belongs to. */
+	get area(): Area {
+		return this.#area;
+	}
+	get now(): number {
+		return this.#now;
 	}
 
 	/**
@@ -132,22 +65,23 @@ export class InventoryState {
 	 * that depends on the ledger only: a refresh writes the state the getters read.
 	 */
 	attach(ledger: Ledger | null): () => void {
-		const off = ledger ? ledger.on('accepted', () => this.#refresh()) : null;
-		this.#refresh();
+		const off = ledger ? ledger.on('accepted', () => this.refresh()) : null;
+		this.refresh();
 		return () => off?.();
 	}
 
-	#refresh() {
-		this.now = Date.now();
-		this.version++;
+	/** Reads the fold again at the current moment (alerts age while the tab is open). */
+	refresh(): void {
+		this.#now = this.#clock();
+		this.#version++;
 	}
 
 	get supply(): SupplyState | null {
-		void this.version;
+		void this.#version;
 		return (this.#ledger()?.state().supply as SupplyState | undefined) ?? null;
 	}
 	get names(): MemberNames {
-		void this.version;
+		void this.#version;
 		return (this.#ledger()?.state()['member-names'] as MemberNames | undefined) ?? {};
 	}
 	get self(): AuthorId | null {
@@ -161,7 +95,7 @@ export class InventoryState {
 	}
 	/** Clinics a transfer may go to: members that hold stock (not patients, payers or researchers, not a clinic's devices), but this clinic. */
 	get clinics(): { key: string; name: string }[] {
-		void this.version;
+		void this.#version;
 		const ledger = this.#ledger();
 		const s = this.supply;
 		if (!ledger || !s) return [];
@@ -176,19 +110,23 @@ export class InventoryState {
 
 	get rows() {
 		const s = this.supply;
-		return s && this.clinic ? inventory(s, this.clinic, this.now) : [];
+		return s && this.clinic ? inventory(s, this.clinic, this.#now) : [];
+	}
+	/** Lots a dose may be given from now, first to expire first. */
+	get usable() {
+		return usableLots(this.rows);
 	}
 	get expiring() {
 		const s = this.supply;
-		return s && this.clinic ? expiryAlerts(s, this.clinic, this.now) : [];
+		return s && this.clinic ? expiryAlerts(s, this.clinic, this.#now) : [];
 	}
 	get reorder() {
 		const s = this.supply;
-		return s && this.clinic ? reorderAlerts(s, this.clinic, this.now) : [];
+		return s && this.clinic ? reorderAlerts(s, this.clinic, this.#now) : [];
 	}
 	get timeline() {
 		const s = this.supply;
-		return s && this.clinic ? expiryTimeline(s, this.clinic, this.now) : [];
+		return s && this.clinic ? expiryTimeline(s, this.clinic, this.#now) : [];
 	}
 	get recalls() {
 		const s = this.supply;
@@ -202,11 +140,10 @@ export class InventoryState {
 		const s = this.supply;
 		return s ? flagsFor(s, null) : [];
 	}
-	/** The visits on the ledger of the patient whose key is typed, for linking a dose (none until the key is complete). */
-	encountersFor(patientText: string) {
+	/** The visits on the ledger of a patient (by key), for linking a dose. */
+	encountersFor(patient: string) {
 		const s = this.supply;
-		const key = patientText.replace(/\s+/g, '').toLowerCase();
-		return s && /^[0-9a-f]{64}$/.test(key) ? encountersOf(s, key) : [];
+		return s && /^[0-9a-f]{64}$/.test(patient) ? encountersOf(s, patient) : [];
 	}
 	trace(gtin: string, lot: string) {
 		const s = this.supply;
@@ -215,13 +152,13 @@ export class InventoryState {
 
 	/** Fields of a scanned or typed GS1 string, or null with `error` set. */
 	readCode(text: string): Gs1Fields | null {
-		this.area = 'movement';
+		this.#area = 'movement';
 		try {
 			const fields = parseGs1(text);
-			this.error = null;
+			this.#error = null;
 			return fields;
 		} catch (e) {
-			this.error = e instanceof Gs1Error ? `Barcode: ${e.message}` : String(e);
+			this.#error = e instanceof Gs1Error ? `Barcode: ${e.message}` : String(e);
 			return null;
 		}
 	}
@@ -234,113 +171,72 @@ export class InventoryState {
 		return s.stock[lotKey(gtin, lot)]?.[clinic]?.[location] ?? 0;
 	}
 
-	/** The transactions for a movement as typed; throws InputError naming the field, or a refusal. */
-	#movementTxs(input: MovementInput): Tx[] {
-		const s = this.supply;
-		const gtin = gtinOf(input.gtin);
-		const lot = lotOf(input.lot);
-		const location = locationOf(input.location);
-		const out = (qty: number) => {
-			const have = this.onHand(gtin, lot, location);
-			if (have < qty) throw new InputError(`Refused: ${have} of lot ${lot} on hand at ${location}, ${qty} needed`);
-		};
-		switch (input.movement) {
-			case 'receive': {
-				if (!isIsoDate(input.expiry)) throw new InputError('Expiry: a date (from the barcode’s (17) or the pack)');
-				const qty = qtyOf(input.qty);
-				const serial = input.serial.trim();
-				if (serial && (!isGs1Text(serial) || qty !== 1)) throw new InputError('Serial: one serial number, for a quantity of 1 (as printed after (21))');
-				const txs: Tx[] = [];
-				const name = input.itemName.trim();
-				if (name) txs.push(itemTx({ gtin, name }));
-				else if (!s?.items[gtin]) throw new InputError('Item name: this GTIN is new here; name it (e.g. “Measles vaccine, 10-dose vial”)');
-				txs.push(receiveTx({ gtin, lot, expiry: input.expiry, qty, supplier: required(input.supplier, 'Supplier'), location, ...(serial ? { serials: [serial] } : {}) }));
-				return txs;
-			}
-			case 'administer': {
-				const patient = hexOf(input.patient, 32, 'Patient key');
-				const qty = qtyOf(input.qty);
-				const problem = s ? administerProblem(s, gtin, lot, Date.now()) : null;
-				if (problem) throw new InputError(`Refused: ${problem}. Do not give this dose.`);
-				out(qty);
-				const serial = input.serial.trim();
-				if (serial && !isGs1Text(serial)) throw new InputError('Serial: 1-20 letters, digits or -./_');
-				if (serial && s?.serials[`${gtin}|${serial}`]) throw new InputError(`Refused: serial ${serial} was already given`);
-				const hasEncounter = input.encounterBlock.trim() !== '' || input.encounterRid.trim() !== '';
-				const encounter = hasEncounter ? { block: hexOf(input.encounterBlock, 32, 'Encounter block'), rid: hexOf(input.encounterRid, 16, 'Encounter record id') } : undefined;
-				return [administerTx({ patient, gtin, lot, kind: input.kind, qty, location, ...(serial ? { serial } : {}), ...(encounter ? { encounter } : {}) })];
-			}
-			case 'transfer': {
-				const to = hexOf(input.to, 32, 'To clinic');
-				const qty = qtyOf(input.qty);
-				out(qty);
-				return [transferSendTx({ id: crypto.getRandomValues(new Uint8Array(16)), to, gtin, lot, qty, location })];
-			}
-			case 'waste': {
-				const qty = qtyOf(input.qty);
-				out(qty);
-				return [wasteTx({ gtin, lot, qty, reason: required(input.reason, 'Reason'), location })];
-			}
-			case 'adjust': {
-				const delta = Number(input.qty.trim());
-				if (!Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > MAX_QTY) throw new InputError('Change: a whole number other than 0 (negative to take away)');
-				if (delta < 0) out(-delta);
-				return [adjustTx({ gtin, lot, delta, reason: required(input.reason, 'Reason'), location })];
-			}
-		}
+	record(input: MovementInput): Promise<boolean> {
+		const context = { supply: this.supply, onHand: (g: string, l: string, at: string) => this.onHand(g, l, at), now: this.#clock(), randomId: () => crypto.getRandomValues(new Uint8Array(16)) };
+		return this.#write(() => movementTxs(input, context), `${MOVEMENTS.find((m) => m.id === input.movement)!.label}: saved`, 'movement');
 	}
 
-	async record(input: MovementInput): Promise<boolean> {
-		return this.#write(() => this.#movementTxs(input), `${MOVEMENTS.find((m) => m.id === input.movement)!.label}: saved`, 'movement');
+	/** "Give a dose" from a visit: one unit of the chosen lot (see `lotChoice`), linked to the visit. */
+	giveDose(visit: Visit, choice: string, kind: AdministrationKind): Promise<boolean> {
+		return this.#write(
+			() => {
+				const made = doseFromVisit(visit, this.rows, choice, kind);
+				if ('problem' in made) throw new MovementInputError(made.problem);
+				const d = made.draft;
+				return [administerTx({ patient: fromHex(d.patient), gtin: d.gtin, lot: d.lot, kind: d.kind, qty: d.qty, location: d.location, encounter: { block: fromHex(d.encounter.block), rid: fromHex(d.encounter.rid) } })];
+			},
+			'Dose recorded for this visit',
+			'visit'
+		);
 	}
 
-	async receiveTransfer(id: string, location: string): Promise<boolean> {
+	receiveTransfer(id: string, location: string): Promise<boolean> {
 		return this.#write(() => [transferReceiveTx({ id: fromHex(id), location: locationOf(location) })], 'Transfer received', 'transfer');
 	}
 
-	async recall(gtin: string, lot: string, reason: string): Promise<boolean> {
+	recall(gtin: string, lot: string, reason: string): Promise<boolean> {
 		return this.#write(() => [recallTx({ gtin: gtinOf(gtin), lot: lotOf(lot), reason: required(reason, 'Reason') })], `Lot ${lot.trim()} recalled`, 'recall');
 	}
 
-	async contact(gtin: string, lot: string, patient: string, status: ContactStatus, note: string): Promise<boolean> {
+	contact(gtin: string, lot: string, patient: string, status: ContactStatus, note: string): Promise<boolean> {
 		return this.#write(() => [contactTx({ gtin, lot, patient: fromHex(patient), status, ...(note.trim() ? { note: note.trim() } : {}) })], 'Contact status saved', 'recall');
 	}
 
-	async setHorizon(days: string): Promise<boolean> {
+	setHorizon(days: string): Promise<boolean> {
 		return this.#write(() => [policyTx({ horizonDays: qtyOf(days, 'Days') })], 'Expiry alert horizon saved', 'settings');
 	}
 
-	async setReorder(gtin: string, level: string): Promise<boolean> {
+	setReorder(gtin: string, level: string): Promise<boolean> {
 		return this.#write(() => {
 			const n = Number(level.trim());
-			if (!Number.isSafeInteger(n) || n < 0 || n > MAX_QTY) throw new InputError(`Reorder point: a whole number from 0 to ${MAX_QTY}`);
+			if (!Number.isSafeInteger(n) || n < 0 || n > MAX_QTY) throw new MovementInputError(`Reorder point: a whole number from 0 to ${MAX_QTY}`);
 			return [reorderTx({ gtin: gtinOf(gtin), level: n })];
 		}, 'Reorder point saved', 'settings');
 	}
 
 	async #write(build: () => Tx[], done: string, area: Area): Promise<boolean> {
 		const ledger = this.#ledger();
-		this.area = area;
-		this.done = null;
-		if (!ledger) return ((this.error = 'No ledger open.'), false);
+		this.#area = area;
+		this.#done = null;
+		if (!ledger) return ((this.#error = 'No ledger open.'), false);
 		let txs: Tx[];
 		try {
 			txs = build();
 		} catch (e) {
-			if (e instanceof InputError) return ((this.error = e.message), false);
+			if (e instanceof MovementInputError) return ((this.#error = e.message), false);
 			throw e;
 		}
-		this.busy = true;
+		this.#busy = true;
 		try {
 			await ledger.append(txs);
-			this.error = null;
-			this.done = done;
+			this.#error = null;
+			this.#done = done;
 			return true;
 		} catch (e) {
-			this.error = e instanceof LedgerError ? `Not saved: ${e.message}` : `Not saved: ${String(e)}`;
+			this.#error = e instanceof LedgerError ? `Not saved: ${e.message}` : `Not saved: ${String(e)}`;
 			return false;
 		} finally {
-			this.busy = false;
+			this.#busy = false;
 		}
 	}
 }
