@@ -11,7 +11,7 @@ import { createGenesis, decodeBlock, type GenesisOptions } from './block.js';
 import { detectVerifier, type Signer, type Verifier } from './crypto/verifier.js';
 import { toHex } from './bytes.js';
 import { challengeDigest } from './challenge.js';
-import type { ReasonCode } from './errors.js';
+import { CodedError, type ReasonCode } from './errors.js';
 import { summaryFold, type Fold } from './fold.js';
 import type { MembershipEvent, Roster } from './membership.js';
 import { CORE_RULES, type TxRule } from './rules.js';
@@ -28,6 +28,13 @@ import { VoidSet } from './ledger/void-set.js';
 
 export type { LedgerEvents, LedgerOptions, ReceiveResult, Rejection } from './ledger/types.js';
 
+/**
+ * Besides the {@link LedgerError}s of append (a block this node would refuse), the ledger
+ * refuses with {@link CodedError} codes: `STORE_OTHER_NETWORK` (the store holds another
+ * network than the one asked for), `STORE_NO_NETWORK` (an empty store and no network id
+ * to join), `STORE_NOT_EMPTY` (founding a network in a store that holds one),
+ * `NO_SIGNING_KEY` (writing or answering a handshake on a node without a key).
+ */
 export class Ledger {
 	#store: LedgerStore;
 	#signer: Signer | undefined;
@@ -72,10 +79,10 @@ export class Ledger {
 		ledger.#verifier = options.verifier ?? (await detectVerifier());
 		const stored = await options.store.getMeta<BlockId>(META_NET);
 		if (stored && options.net && stored !== options.net) {
-			throw new Error(`this store holds network ${stored.slice(0, 12)}, not ${options.net.slice(0, 12)}`);
+			throw new CodedError('STORE_OTHER_NETWORK', `this store holds network ${stored.slice(0, 12)}, not ${options.net.slice(0, 12)}`);
 		}
 		ledger.#net = stored ?? options.net ?? null;
-		if (!ledger.#net) throw new Error('Ledger.open: the store holds no network; create one or pass the network id to join');
+		if (!ledger.#net) throw new CodedError('STORE_NO_NETWORK', 'Ledger.open: the store holds no network; create one or pass the network id to join');
 		ledger.#pipeline = new Pipeline({
 			net: ledger.#net,
 			verifier: ledger.#verifier,
@@ -103,7 +110,7 @@ export class Ledger {
 	static async create(options: LedgerOptions & { genesis: GenesisOptions }): Promise<Ledger> {
 		if (!options.signer) throw new Error('Ledger.create: a signer is required');
 		if ((await options.store.count()) > 0 || (await options.store.getMeta(META_NET))) {
-			throw new Error('Ledger.create: the store already holds a ledger');
+			throw new CodedError('STORE_NOT_EMPTY', 'Ledger.create: the store already holds a ledger');
 		}
 		const genesis = await createGenesis(options.signer, { time: (options.now ?? Date.now)(), ...options.genesis });
 		const ledger = await Ledger.open({ ...options, net: genesis.id });
@@ -270,7 +277,7 @@ export class Ledger {
 	 * Refuses a transcript that does not name this node as one of its two parties.
 	 */
 	async signChallenge(transcript: Parameters<typeof challengeDigest>[0]): Promise<Uint8Array> {
-		if (!this.#signer) throw new Error('this node has no signing key');
+		if (!this.#signer) throw new CodedError('NO_SIGNING_KEY', 'this node has no signing key');
 		if (transcript.net !== this.net) throw new Error('handshake of another network');
 		if (!transcript.parties.some((p) => p.author === this.author)) throw new Error('handshake does not name this node');
 		return this.#signer.sign(challengeDigest(transcript, this.author!));
@@ -296,7 +303,7 @@ export class Ledger {
 	 */
 	appendBatch(batches: readonly (readonly Tx[])[]): Promise<Block[]> {
 		return this.#serial(async () => {
-			if (!this.#signer) throw new Error('this node has no signing key');
+			if (!this.#signer) throw new CodedError('NO_SIGNING_KEY', 'this node has no signing key');
 			return this.#pipeline.appendBatch(this.#signer, batches);
 		});
 	}
