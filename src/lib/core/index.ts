@@ -34,6 +34,7 @@ export { generateKeyPair, type KeyPair } from './keys.js';
 export { challengeDigest } from './challenge.js';
 export { PROTOCOL_VERSION, MAX_FRAME_BYTES, ProtocolError, decodeMessage, encodeMessage, type Message } from './sync/messages.js';
 export { memoryLinkPair, type FrameScheduler, type Link } from './sync/link.js';
-export { SyncSession, type SessionEvent, type SessionOptions, type SessionStats } from './sync/session.js';
+export { SyncSession } from './sync/session.js';
+export type { SessionEvent, SessionOptions, SessionStats } from './sync/session-types.js';
 export { Replicator, type ReplicatorEvent, type ReplicatorOptions } from './sync/replicator.js';
 export { createWorkerPoolVerifier, createWorkerVerifier, type VerifyPort, type WorkerVerifier } from './crypto/worker-verifier.js';
