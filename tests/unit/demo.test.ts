@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nobleVerifier, toHex } from '../../src/lib/core/index.js';
 import { DemoNetwork } from '../../src/lib/demo/network.js';
+import { forgeBlock } from '../../src/lib/demo/forgery.js';
 import { STEPS, villainOf, type ScriptMemory, type StepOutcome } from '../../src/lib/demo/script.js';
 
 let demo: DemoNetwork | null = null;
@@ -34,7 +35,7 @@ describe('demo network', { timeout: 30_000 }, () => {
 		demo = await DemoNetwork.start({ verifier: nobleVerifier, nodes: 3 });
 		const block = await demo.write('Alder', 'dose 5 ml');
 		await demo.converged();
-		const forged = DemoNetwork.forge(block, 'dose 50 ml');
+		const forged = forgeBlock(block, 'dose 50 ml');
 		const result = await demo.nodes.get('Cedar')!.ledger.receive([forged.badHash, forged.badSignature], 'test');
 		expect(result.rejected.map((r) => r.code).sort()).toEqual(['BAD_HASH', 'BAD_SIGNATURE']);
 	});

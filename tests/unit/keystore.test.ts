@@ -4,19 +4,8 @@ import { IDBFactory } from 'fake-indexeddb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, generateKeyPair, publicKeyOf, toHex } from '$lib/core/index.js';
-import {
-	BACKUP_FORMAT,
-	MIN_COST_MS,
-	KeystoreError,
-	calibrate,
-	decryptIdentity,
-	encodeBackup,
-	encryptIdentity,
-	parseBackup,
-	passphraseProblem,
-	type EncryptedKey,
-	type KeystoreErrorCode
-} from '$lib/domain/keystore.js';
+import { BACKUP_FORMAT, encodeBackup, parseBackup } from '$lib/domain/key-backup.js';
+import { MIN_COST_MS, KeystoreError, calibrate, decryptIdentity, encryptIdentity, passphraseProblem, type EncryptedKey, type KeystoreErrorCode } from '$lib/domain/keystore.js';
 import { createIdentity, exportIdentityBackup, protectStoredIdentity, readStoredKey, restoreIdentity, unlockIdentity } from '$lib/domain/identity.js';
 
 // Cheap scrypt for tests that are about formats, not cost; the app never passes params for a

@@ -12,13 +12,9 @@ import {
 	Ledger,
 	MemoryStore,
 	Replicator,
-	createBlock,
-	decodeBlock,
-	encodeCanonical,
 	encodeMessage,
 	fromHex,
 	generateSecretKey,
-	hashBody,
 	memoryLinkPair,
 	nobleSigner,
 	toHex,
@@ -34,6 +30,7 @@ import { APP_FOLDS } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { memberAddTx } from '$lib/domain/members.js';
 import { noteTx } from '$lib/domain/note.js';
+import { twinOfHead } from './forgery.js';
 
 /** Names of the simulated clinics, in the order nodes are made. */
 export const CLINIC_NAMES = ['Alder', 'Birch', 'Cedar', 'Dogwood', 'Elm', 'Fir', 'Gingko', 'Hazel', 'Ivy'] as const;
@@ -296,51 +293,12 @@ export class DemoNetwork {
 	}
 
 	/**
-	 * Two forgeries of `victim`'s block (a past block every node holds) with its text
-	 * changed: one keeps the original signature and claims an id that is not the hash of
-	 * the new body (BAD_HASH), one carries the honestly recomputed id, which the
-	 * original signature does not cover (BAD_SIGNATURE).
-	 */
-	static forge(victim: Block, text: string): { badHash: Uint8Array; badSignature: Uint8Array } {
-		const body = encodeCanonical({
-			v: 1,
-			author: fromHex(victim.author),
-			seq: victim.seq,
-			deps: victim.deps.map((d) => fromHex(d)),
-			clock: victim.clock,
-			time: victim.time,
-			txs: [noteTx(text)],
-			...(victim.net ? { net: fromHex(victim.net) } : {}),
-			...(victim.prev ? { prev: fromHex(victim.prev) } : {})
-		});
-		// A claimed id nobody holds (so it is not dropped as a duplicate) and that is not the body's hash.
-		const claimed = sha256(fromHex(victim.id));
-		return {
-			badHash: encodeCanonical([claimed, body, victim.signature]),
-			badSignature: encodeCanonical([hashBody(body), body, victim.signature])
-		};
-	}
-
-	/**
 	 * Signs a second block at the position of `name`'s newest block: same seq, prev, deps
 	 * and clock, other content. Validly signed, so only the position gives it away.
 	 */
-	async equivocate(name: string, text: string): Promise<{ original: Block; twin: Block }> {
+	equivocate(name: string, text: string): Promise<{ original: Block; twin: Block }> {
 		const node = this.#node(name);
-		const head = node.ledger.heads().find((h) => h.author === toHex(node.signer.publicKey));
-		if (!head) throw new Error(`${name} has written nothing yet`);
-		const original = (await node.ledger.store.get(head.id))!;
-		const first = decodeBlock(original.bytes);
-		const { block: twin } = await createBlock(node.signer, {
-			net: first.net,
-			seq: first.seq,
-			prev: first.prev,
-			deps: first.deps,
-			clock: first.clock,
-			time: first.time + 1,
-			txs: [noteTx(text)]
-		});
-		return { original: first, twin };
+		return twinOfHead(node.name, node.ledger, node.signer, text);
 	}
 
 	/** Names of nodes that are not destroyed. */

@@ -6,6 +6,7 @@
  */
 import { toHex, type Block, type BlockId } from '$lib/core/index.js';
 import { DemoNetwork, type DemoNode } from './network.js';
+import { forgeBlock } from './forgery.js';
 
 export interface Check {
 	readonly label: string;
@@ -144,7 +145,7 @@ export const STEPS: readonly Step[] = [
 			const villain = villainOf(demo);
 			const victim = memory.firstWrites?.find((b) => b.author !== authorOf(villain));
 			if (!victim) throw new Error('run the first step first');
-			const forged = DemoNetwork.forge(victim, `${victim.txs[0]?.text ?? 'entry'} (amended: dose 50 ml)`);
+			const forged = forgeBlock(victim, `${victim.txs[0]?.text ?? 'entry'} (amended: dose 50 ml)`);
 			const honest = online(demo).filter((n) => n !== villain);
 			const before = new Map(honest.map((n) => [n.name, n.refusals.length]));
 			const targets = demo.sendRaw(villain.name, [forged.badHash, forged.badSignature]);

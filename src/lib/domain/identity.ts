@@ -11,19 +11,9 @@
  * overwrite each other's key, and a failed attempt changes nothing.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { bytesEqual, generateKeyPair, publicKeyOf, toHex, type AuthorId } from '$lib/core/index.js';
-import {
-	KeystoreError,
-	checkEncryptedKey,
-	backupFileName,
-	decryptIdentity,
-	encodeBackup,
-	encryptIdentity,
-	parseBackup,
-	type BackupNetwork,
-	type EncryptedKey,
-	type OnProgress
-} from './keystore.js';
+import { bytesEqual, CodedError, generateKeyPair, publicKeyOf, toHex, type AuthorId } from '$lib/core/index.js';
+import { backupFileName, encodeBackup, parseBackup } from './key-backup.js';
+import { KeystoreError, checkEncryptedKey, decryptIdentity, encryptIdentity, type BackupNetwork, type EncryptedKey, type OnProgress } from './keystore.js';
 
 /** Name of the identity database (one per browser origin). */
 export const IDENTITY_DB = 'clinic-ledger-identity';
@@ -67,7 +57,7 @@ export interface IdentityOptions {
 
 async function open(options: IdentityOptions): Promise<IDBPDatabase<IdentityDB>> {
 	const factory = options.indexedDB ?? globalThis.indexedDB;
-	if (!factory) throw new Error('IndexedDB is not available: this browser cannot keep a node identity');
+	if (!factory) throw new CodedError('NO_INDEXEDDB', 'IndexedDB is not available: this browser cannot keep a node identity');
 	const previous = globalThis.indexedDB;
 	// idb reads the global factory; swap it only for the duration of the open call.
 	if (factory !== previous) Object.defineProperty(globalThis, 'indexedDB', { value: factory, configurable: true, writable: true });
@@ -82,9 +72,10 @@ async function open(options: IdentityOptions): Promise<IDBPDatabase<IdentityDB>>
 	}
 }
 
-function damagedPlain(): Error {
+/** Code `IDENTITY_DAMAGED`: the stored identity cannot be read. */
+function damagedPlain(): CodedError {
 	// Never replace a damaged identity silently: the blocks it signed would be orphaned.
-	return new Error(`the node identity stored in "${IDENTITY_DB}" is damaged; it was not replaced. Restore it from a key backup file or clear this site's data to start a new node`);
+	return new CodedError('IDENTITY_DAMAGED', `the node identity stored in "${IDENTITY_DB}" is damaged; it was not replaced. Restore it from a key backup file or clear this site's data to start a new node`);
 }
 
 function classify(value: StoredRecord | undefined): StoredKey {

@@ -285,13 +285,13 @@ export async function encodeJoinRequest(signer: Signer, request: Omit<JoinReques
 /** Decodes and verifies a join request; throws with a reason when it is not a valid one for `net`. */
 export async function decodeJoinRequest(bytes: Uint8Array, net: BlockId, verify: (sig: Uint8Array, message: Uint8Array, key: Uint8Array) => Promise<boolean>): Promise<JoinRequest> {
 	const v = decodeCanonical(bytes) as Record<string, CborValue>;
-	if (!v || typeof v !== 'object' || v.v !== 1) throw new Error('not a join request');
+	if (!v || typeof v !== 'object' || v.v !== 1) throw new InviteError('not a join request', 'JOIN_INVALID');
 	const { token, name, key, time, sig } = v;
-	if (v.net !== net) throw new Error('join request for another network');
-	if (typeof token !== 'string' || !HEX64.test(token) || typeof key !== 'string' || !HEX64.test(key)) throw new Error('join request: bad token or key');
-	if (typeof name !== 'string' || displayNameProblem(name) || typeof time !== 'number' || !(sig instanceof Uint8Array) || sig.length !== 64) throw new Error('join request: bad fields');
+	if (v.net !== net) throw new InviteError('join request for another network', 'JOIN_INVALID');
+	if (typeof token !== 'string' || !HEX64.test(token) || typeof key !== 'string' || !HEX64.test(key)) throw new InviteError('join request: bad token or key', 'JOIN_INVALID');
+	if (typeof name !== 'string' || displayNameProblem(name) || typeof time !== 'number' || !(sig instanceof Uint8Array) || sig.length !== 64) throw new InviteError('join request: bad fields', 'JOIN_INVALID');
 	const request: JoinRequest = { net, token, name, key: key as AuthorId, time };
-	if (!(await verify(sig, joinSigningBytes(request), fromHex(key)))) throw new Error('join request: signature does not verify');
+	if (!(await verify(sig, joinSigningBytes(request), fromHex(key)))) throw new InviteError('join request: signature does not verify', 'JOIN_INVALID');
 	return request;
 }
 
@@ -305,7 +305,7 @@ export const encodeJoinReply = (reply: JoinReply): Uint8Array => encodeCanonical
 
 export function decodeJoinReply(bytes: Uint8Array): JoinReply {
 	const v = decodeCanonical(bytes) as Record<string, CborValue>;
-	if (!v || (v.status !== 'pending' && v.status !== 'refused') || typeof v.message !== 'string' || v.message.length > 1000) throw new Error('not a join reply');
+	if (!v || (v.status !== 'pending' && v.status !== 'refused') || typeof v.message !== 'string' || v.message.length > 1000) throw new InviteError('not a join reply', 'JOIN_INVALID');
 	return { status: v.status, message: v.message };
 }
 

@@ -8,19 +8,16 @@
  * {@link MIN_COST_MS}. Encryption is XChaCha20-Poly1305 (@noble/ciphers) with a random
  * 24-byte nonce; its associated data names the purpose (stored record or backup file)
  * and the public key, so a record moved under another key, or a backup ciphertext pasted
- * into a stored record, fails to open. docs/keys.md describes both formats.
+ * into a stored record, fails to open. docs/keys.md describes both formats; the backup
+ * file's text format is in key-backup.ts.
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesEqual, fromHex, publicKeyOf, toHex } from '$lib/core/index.js';
+import { bytesEqual, CodedError, publicKeyOf, toHex } from '$lib/core/index.js';
 
 /** Version of the encrypted record kept in IndexedDB (version 1 was the unencrypted key pair). */
 export const KEY_RECORD_VERSION = 2;
-/** The `format` field of a key backup file. */
-export const BACKUP_FORMAT = 'clinic-ledger-key-backup';
-export const BACKUP_VERSION = 1;
 /** The least time one key derivation takes on the device that encrypts, ms. */
 export const MIN_COST_MS = 100;
 export const MIN_PASSPHRASE_CHARS = 8;
@@ -35,11 +32,11 @@ const MAX_CALIBRATED_P = 16;
 /** What a record may ask of the device that opens it: bounds a hostile backup file. */
 const MIN_N = 2 ** 10;
 const MAX_MEMORY = 256 * 1024 * 1024;
-const SALT_BYTES = 16;
-const NONCE_BYTES = 24;
+export const SALT_BYTES = 16;
+export const NONCE_BYTES = 24;
 const SECRET_BYTES = 32;
 const TAG_BYTES = 16;
-const CIPHERTEXT_BYTES = SECRET_BYTES + TAG_BYTES;
+export const CIPHERTEXT_BYTES = SECRET_BYTES + TAG_BYTES;
 
 /** scrypt's work factors. */
 export interface ScryptParams {
@@ -97,12 +94,11 @@ export type KeystoreErrorCode =
 	| 'NO_KEY';
 
 /** A key operation refused, with a stable code and a sentence a person can act on. */
-export class KeystoreError extends Error {
-	readonly code: KeystoreErrorCode;
+export class KeystoreError extends CodedError {
+	override readonly name = 'KeystoreError';
+	declare readonly code: KeystoreErrorCode;
 	constructor(code: KeystoreErrorCode, message: string) {
-		super(message);
-		this.name = 'KeystoreError';
-		this.code = code;
+		super(code, message);
 	}
 }
 
@@ -265,12 +261,13 @@ export async function decryptIdentity(record: EncryptedKey, passphrase: string, 
 	// Unreachable without the passphrase: whoever encrypted a mismatched pair knew it.
 	if (!bytesEqual(publicKeyOf(secretKey), checked.publicKey)) {
 		secretKey.fill(0);
-		throw damaged(options.purpose, 'the secret key inside does not match its public key');
+		throw damagedKeyError(options.purpose, 'the secret key inside does not match its public key');
 	}
 	return { secretKey, publicKey: new Uint8Array(checked.publicKey), createdAt: checked.createdAt };
 }
 
-function damaged(purpose: KeyPurpose, why: string): KeystoreError {
+/** The refusal of a damaged stored record, backup file or key card, saying what is wrong. */
+export function damagedKeyError(purpose: KeyPurpose, why: string): KeystoreError {
 	if (purpose === 'card') return new KeystoreError('DAMAGED_BACKUP', `The key card code is damaged (${why}). Scan it again or type it carefully.`);
 	return purpose === 'stored'
 		? new KeystoreError('DAMAGED_RECORD', `The encrypted key stored in this browser is damaged (${why}); it was not changed. Restore it from a backup file, or clear this site's data to start a new node.`)
@@ -291,19 +288,19 @@ function checkPlainKey(key: PlainKey): void {
 /** `value` as an encrypted key record, or a labelled {@link KeystoreError}. */
 export function checkEncryptedKey(value: unknown, purpose: KeyPurpose = 'stored'): EncryptedKey {
 	const v = value as Partial<EncryptedKey> | null;
-	if (v === null || typeof v !== 'object') throw damaged(purpose, 'not a record');
-	if (v.version !== KEY_RECORD_VERSION) throw damaged(purpose, `unknown version ${String(v.version)}`);
-	if (!(v.publicKey instanceof Uint8Array) || v.publicKey.length !== 32) throw damaged(purpose, 'the public key is not 32 bytes');
-	if (typeof v.createdAt !== 'number' || !Number.isFinite(v.createdAt)) throw damaged(purpose, 'no creation time');
+	if (v === null || typeof v !== 'object') throw damagedKeyError(purpose, 'not a record');
+	if (v.version !== KEY_RECORD_VERSION) throw damagedKeyError(purpose, `unknown version ${String(v.version)}`);
+	if (!(v.publicKey instanceof Uint8Array) || v.publicKey.length !== 32) throw damagedKeyError(purpose, 'the public key is not 32 bytes');
+	if (typeof v.createdAt !== 'number' || !Number.isFinite(v.createdAt)) throw damagedKeyError(purpose, 'no creation time');
 	const kdf = v.kdf as Partial<KdfParams> | undefined;
-	if (!kdf || kdf.name !== 'scrypt') throw damaged(purpose, 'unknown key derivation');
+	if (!kdf || kdf.name !== 'scrypt') throw damagedKeyError(purpose, 'unknown key derivation');
 	const problem = paramsProblem({ N: kdf.N as number, r: kdf.r as number, p: kdf.p as number });
-	if (problem) throw damaged(purpose, problem);
-	if (!(kdf.salt instanceof Uint8Array) || kdf.salt.length !== SALT_BYTES) throw damaged(purpose, `the salt is not ${SALT_BYTES} bytes`);
-	if (v.cipher !== 'xchacha20-poly1305') throw damaged(purpose, 'unknown cipher');
-	if (!(v.nonce instanceof Uint8Array) || v.nonce.length !== NONCE_BYTES) throw damaged(purpose, `the nonce is not ${NONCE_BYTES} bytes`);
+	if (problem) throw damagedKeyError(purpose, problem);
+	if (!(kdf.salt instanceof Uint8Array) || kdf.salt.length !== SALT_BYTES) throw damagedKeyError(purpose, `the salt is not ${SALT_BYTES} bytes`);
+	if (v.cipher !== 'xchacha20-poly1305') throw damagedKeyError(purpose, 'unknown cipher');
+	if (!(v.nonce instanceof Uint8Array) || v.nonce.length !== NONCE_BYTES) throw damagedKeyError(purpose, `the nonce is not ${NONCE_BYTES} bytes`);
 	if (!(v.ciphertext instanceof Uint8Array) || v.ciphertext.length !== CIPHERTEXT_BYTES)
-		throw damaged(purpose, `the ciphertext is ${v.ciphertext instanceof Uint8Array ? v.ciphertext.length : 'not'} bytes, not ${CIPHERTEXT_BYTES}`);
+		throw damagedKeyError(purpose, `the ciphertext is ${v.ciphertext instanceof Uint8Array ? v.ciphertext.length : 'not'} bytes, not ${CIPHERTEXT_BYTES}`);
 	return v as EncryptedKey;
 }
 
@@ -319,92 +316,4 @@ export interface KeyBackup {
 	readonly key: EncryptedKey;
 	readonly exportedAt: number;
 	readonly network: BackupNetwork | null;
-}
-
-/** The checked part of a backup file, in the fixed order its checksum covers. */
-function backupBody(backup: KeyBackup): Record<string, unknown> {
-	const { key } = backup;
-	return {
-		format: BACKUP_FORMAT,
-		version: BACKUP_VERSION,
-		publicKey: toHex(key.publicKey),
-		keyCreatedAt: key.createdAt,
-		exportedAt: backup.exportedAt,
-		network: backup.network ? { id: backup.network.id, name: backup.network.name } : null,
-		kdf: { name: 'scrypt', N: key.kdf.N, r: key.kdf.r, p: key.kdf.p, salt: toHex(key.kdf.salt), costMs: key.kdf.costMs },
-		cipher: { name: key.cipher, nonce: toHex(key.nonce) },
-		ciphertext: toHex(key.ciphertext)
-	};
-}
-
-function checksumOf(body: Record<string, unknown>): string {
-	return toHex(sha256(new TextEncoder().encode(`${BACKUP_FORMAT}\n${JSON.stringify(body)}`)));
-}
-
-/** The backup file's text (JSON) for a key encrypted with purpose 'backup'. */
-export function encodeBackup(backup: KeyBackup): string {
-	checkEncryptedKey(backup.key, 'backup');
-	const body = backupBody(backup);
-	return `${JSON.stringify({ ...body, checksum: checksumOf(body) }, null, '\t')}\n`;
-}
-
-/** Longest text taken as a backup file: a real one is under 1 KiB. */
-const MAX_BACKUP_CHARS = 64 * 1024;
-
-/**
- * A backup file's text, checked: format and version, every field's type and length, and
- * the checksum (so a changed byte is named as damage before any key derivation runs).
- * Throws {@link KeystoreError} `NOT_A_BACKUP`, `UNSUPPORTED_BACKUP` or `DAMAGED_BACKUP`.
- */
-export function parseBackup(text: string): KeyBackup {
-	if (typeof text !== 'string' || text.length > MAX_BACKUP_CHARS) throw new KeystoreError('NOT_A_BACKUP', 'This file is not a clinic ledger key backup (it is too large). Nothing was changed.');
-	let value: unknown;
-	try {
-		value = JSON.parse(text);
-	} catch {
-		if (text.includes(BACKUP_FORMAT)) throw damaged('backup', 'it is not complete JSON; it may have been cut short');
-		throw new KeystoreError('NOT_A_BACKUP', 'This file is not a clinic ledger key backup (it is not JSON). Nothing was changed.');
-	}
-	const v = value as Record<string, unknown> | null;
-	if (v === null || typeof v !== 'object' || Array.isArray(v) || v['format'] !== BACKUP_FORMAT)
-		throw new KeystoreError('NOT_A_BACKUP', `This file is not a clinic ledger key backup (no "format": "${BACKUP_FORMAT}"). Nothing was changed.`);
-	if (v['version'] !== BACKUP_VERSION)
-		throw new KeystoreError('UNSUPPORTED_BACKUP', `This backup file has version ${JSON.stringify(v['version'])}; this app reads version ${BACKUP_VERSION}. Nothing was changed.`);
-	const hex = (field: unknown, label: string, bytes: number): Uint8Array => {
-		if (typeof field !== 'string' || !/^[0-9a-f]*$/.test(field)) throw damaged('backup', `${label} is not lower-case hex`);
-		if (field.length !== bytes * 2) throw damaged('backup', `${label} is ${Math.floor(field.length / 2)} bytes, not ${bytes}`);
-		return fromHex(field, label);
-	};
-	const num = (field: unknown, label: string): number => {
-		if (typeof field !== 'number' || !Number.isFinite(field)) throw damaged('backup', `${label} is not a number`);
-		return field;
-	};
-	const kdf = v['kdf'] as Record<string, unknown> | null;
-	const cipher = v['cipher'] as Record<string, unknown> | null;
-	if (!kdf || typeof kdf !== 'object' || kdf['name'] !== 'scrypt') throw damaged('backup', 'unknown key derivation');
-	if (!cipher || typeof cipher !== 'object' || cipher['name'] !== 'xchacha20-poly1305') throw damaged('backup', 'unknown cipher');
-	const rawNetwork = v['network'] as Record<string, unknown> | null | undefined;
-	let network: BackupNetwork | null = null;
-	if (rawNetwork !== null && rawNetwork !== undefined) {
-		if (typeof rawNetwork !== 'object' || typeof rawNetwork['id'] !== 'string' || typeof rawNetwork['name'] !== 'string') throw damaged('backup', 'the network is not an id and a name');
-		network = { id: rawNetwork['id'], name: rawNetwork['name'] };
-	}
-	const key: EncryptedKey = {
-		version: KEY_RECORD_VERSION,
-		publicKey: hex(v['publicKey'], 'the public key', 32),
-		createdAt: num(v['keyCreatedAt'], 'the key creation time'),
-		kdf: { name: 'scrypt', N: num(kdf['N'], 'scrypt N'), r: num(kdf['r'], 'scrypt r'), p: num(kdf['p'], 'scrypt p'), salt: hex(kdf['salt'], 'the salt', SALT_BYTES), costMs: num(kdf['costMs'], 'the cost') },
-		cipher: 'xchacha20-poly1305',
-		nonce: hex(cipher['nonce'], 'the nonce', NONCE_BYTES),
-		ciphertext: hex(v['ciphertext'], 'the ciphertext', CIPHERTEXT_BYTES)
-	};
-	checkEncryptedKey(key, 'backup');
-	const backup: KeyBackup = { key, exportedAt: num(v['exportedAt'], 'the export time'), network };
-	if (typeof v['checksum'] !== 'string' || v['checksum'] !== checksumOf(backupBody(backup))) throw damaged('backup', 'its checksum does not match its content');
-	return backup;
-}
-
-/** A file name for a backup of `publicKey`: the key's first 12 hex digits and the date. */
-export function backupFileName(publicKey: Uint8Array, at: number): string {
-	return `clinic-ledger-key-${toHex(publicKey).slice(0, 12)}-${new Date(at).toISOString().slice(0, 10)}.json`;
 }

@@ -5,7 +5,7 @@
  * ledger, whose schema belongs to the core. One browser holds one network, so one config.
  */
 import { openDB, type DBSchema } from 'idb';
-import type { BlockId } from '$lib/core/index.js';
+import { CodedError, type BlockId } from '$lib/core/index.js';
 
 /** Name of the network settings database (one per browser origin). */
 export const NETWORK_DB = 'clinic-ledger-network';
@@ -81,22 +81,33 @@ export function signalingProblem(urls: readonly string[]): string | null {
 	return null;
 }
 
+/**
+ * Network settings that cannot be used or kept: `NETWORK_SETTINGS_INVALID` (a stored or
+ * new config fails its check), `NO_INDEXEDDB` (this browser cannot keep them).
+ */
+export class NetworkSettingsError extends CodedError {
+	override readonly name = 'NetworkSettingsError';
+	constructor(code: 'NETWORK_SETTINGS_INVALID' | 'NO_INDEXEDDB', message: string) {
+		super(code, message);
+	}
+}
+
 /** Checks a stored or new config; throws naming the first problem. */
 export function checkNetworkConfig(value: unknown): NetworkConfig {
 	const v = value as Partial<NetworkConfig> | null;
-	if (!v || typeof v !== 'object') throw new Error('the network settings are not readable');
-	if (typeof v.net !== 'string' || !HEX64.test(v.net)) throw new Error('the network settings hold no valid network id');
-	if (typeof v.secret !== 'string' || !HEX64.test(v.secret)) throw new Error('the network settings hold no valid room secret');
-	if (!Array.isArray(v.signaling)) throw new Error('the network settings hold no signaling servers');
+	if (!v || typeof v !== 'object') throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings are not readable');
+	if (typeof v.net !== 'string' || !HEX64.test(v.net)) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings hold no valid network id');
+	if (typeof v.secret !== 'string' || !HEX64.test(v.secret)) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings hold no valid room secret');
+	if (!Array.isArray(v.signaling)) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings hold no signaling servers');
 	const problem = signalingProblem(v.signaling);
-	if (problem) throw new Error(`the network settings are invalid: ${problem}`);
-	if (typeof v.name !== 'string' || v.name.length > 200) throw new Error('the network name in the settings is invalid');
-	if (v.origin !== 'founded' && v.origin !== 'joined') throw new Error('the network settings do not say how this node came to the network');
-	if (typeof v.savedAt !== 'number') throw new Error('the network settings have no date');
+	if (problem) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', `the network settings are invalid: ${problem}`);
+	if (typeof v.name !== 'string' || v.name.length > 200) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network name in the settings is invalid');
+	if (v.origin !== 'founded' && v.origin !== 'joined') throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings do not say how this node came to the network');
+	if (typeof v.savedAt !== 'number') throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings have no date');
 	let join: PendingJoin | undefined;
 	if (v.join !== undefined) {
 		const j = v.join as Partial<PendingJoin> | null;
-		if (!j || typeof j.token !== 'string' || !HEX64.test(j.token) || typeof j.name !== 'string' || typeof j.role !== 'string' || typeof j.expires !== 'number') throw new Error('the pending join request in the settings is invalid');
+		if (!j || typeof j.token !== 'string' || !HEX64.test(j.token) || typeof j.name !== 'string' || typeof j.role !== 'string' || typeof j.expires !== 'number') throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the pending join request in the settings is invalid');
 		join = { token: j.token, name: j.name, role: j.role, expires: j.expires };
 	}
 	return { net: v.net as BlockId, secret: v.secret, signaling: [...v.signaling], name: v.name, origin: v.origin, savedAt: v.savedAt, ...(join ? { join } : {}) };
@@ -104,7 +115,7 @@ export function checkNetworkConfig(value: unknown): NetworkConfig {
 
 async function openConfigDB(options: NetworkConfigOptions) {
 	const factory = options.indexedDB ?? globalThis.indexedDB;
-	if (!factory) throw new Error('IndexedDB is not available: this browser cannot keep network settings');
+	if (!factory) throw new NetworkSettingsError('NO_INDEXEDDB', 'IndexedDB is not available: this browser cannot keep network settings');
 	const previous = globalThis.indexedDB;
 	// idb reads the global factory; swap it only for the duration of the open call.
 	if (factory !== previous) Object.defineProperty(globalThis, 'indexedDB', { value: factory, configurable: true, writable: true });
@@ -128,7 +139,7 @@ export async function loadNetworkConfig(options: NetworkConfigOptions = {}): Pro
 		try {
 			return checkNetworkConfig(stored);
 		} catch (error) {
-			throw new Error(`${(error as Error).message} (database “${NETWORK_DB}”); it was not replaced`);
+			throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', `${(error as Error).message} (database “${NETWORK_DB}”); it was not replaced`);
 		}
 	} finally {
 		db.close();

@@ -4,7 +4,7 @@
  * reaches a web server. Membership is separate: the link lets a node connect, the
  * ledger decides whether its blocks count.
  */
-import type { BlockId } from '$lib/core/index.js';
+import { CodedError, type BlockId } from '$lib/core/index.js';
 
 export interface NetworkLink {
 	/** Network id (genesis block id, 64 hex). */
@@ -20,8 +20,17 @@ export interface NetworkLink {
 const FRAGMENT_KEY = 'network';
 const HEX64 = /^[0-9a-f]{64}$/;
 
-export class InviteError extends Error {
+/**
+ * A network or invite link that cannot be used (unreadable, invalid, tampered with):
+ * code `INVITE_INVALID`; a join request or reply from a guest that does not check:
+ * `JOIN_INVALID`.
+ */
+export class InviteError extends CodedError {
 	override readonly name = 'InviteError';
+	declare readonly code: 'INVITE_INVALID' | 'JOIN_INVALID';
+	constructor(message: string, code: 'INVITE_INVALID' | 'JOIN_INVALID' = 'INVITE_INVALID') {
+		super(code, message);
+	}
 }
 
 function base64url(text: string): string {

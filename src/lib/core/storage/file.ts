@@ -15,6 +15,7 @@ import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync,
 import { dirname } from 'node:path';
 import { bytesEqual, utf8 } from '../bytes.js';
 import { decodeCanonical, encodeCanonical, type CborValue } from '../codec.js';
+import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId } from '../types.js';
 import { MemoryStore } from './memory.js';
 import type { Checkpoint, Evidence, LedgerStore, OrderKey, StoredBlock } from './store.js';
@@ -41,13 +42,11 @@ type Operation =
  * earlier write or fsync failed: what reached the disk is unknown until the file is
  * reopened, which keeps only whole records).
  */
-export class LedgerFileError extends Error {
+export class LedgerFileError extends CodedError {
 	override readonly name = 'LedgerFileError';
-	constructor(
-		readonly code: 'LEDGER_FILE_FORMAT' | 'LEDGER_FILE_DAMAGED' | 'LEDGER_FILE_WRITE_FAILED',
-		message: string
-	) {
-		super(message);
+	declare readonly code: 'LEDGER_FILE_FORMAT' | 'LEDGER_FILE_DAMAGED' | 'LEDGER_FILE_WRITE_FAILED';
+	constructor(code: 'LEDGER_FILE_FORMAT' | 'LEDGER_FILE_DAMAGED' | 'LEDGER_FILE_WRITE_FAILED', message: string) {
+		super(code, message);
 	}
 }
 

@@ -5,6 +5,7 @@
  * on `complete`, so an acknowledged write survives a reload, a closed tab or a power cut.
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
 import type { Checkpoint, Evidence, LedgerStore, OrderKey, StoredBlock } from './store.js';
 
@@ -55,9 +56,9 @@ export class IndexedDBStore implements LedgerStore {
 		private readonly durability: 'strict' | 'relaxed'
 	) {}
 
-	/** Opens (creating or migrating) the database `name`. */
+	/** Opens (creating or migrating) the database `name`; refuses with code `NO_INDEXEDDB` (no IndexedDB here) or `STORE_NEWER_SCHEMA` (written by a newer app). */
 	static async open(name: string, options: IndexedDBStoreOptions = {}): Promise<IndexedDBStore> {
-		if (!globalThis.indexedDB) throw new Error('IndexedDB is not available in this environment');
+		if (!globalThis.indexedDB) throw new CodedError('NO_INDEXEDDB', 'IndexedDB is not available in this environment');
 		let opened: IDBPDatabase<LedgerDB> | undefined;
 		const db = await openDB<LedgerDB>(name, SCHEMA_VERSION, {
 			upgrade(db, oldVersion, _newVersion, tx) {
@@ -69,7 +70,7 @@ export class IndexedDBStore implements LedgerStore {
 			}
 		}).catch((error: unknown) => {
 			if (error instanceof DOMException && error.name === 'VersionError') {
-				throw new Error(`ledger database "${name}" was written by a newer version of the app (schema > ${SCHEMA_VERSION}): update the app`);
+				throw new CodedError('STORE_NEWER_SCHEMA', `ledger database "${name}" was written by a newer version of the app (schema > ${SCHEMA_VERSION}): update the app`);
 			}
 			throw error;
 		});

@@ -6,6 +6,7 @@
  */
 import { decodeCanonical, encodeCanonical, type CborValue } from '../codec.js';
 import { fromHex, toHex } from '../bytes.js';
+import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, VersionVector } from '../types.js';
 
 /** 2: the handshake signature binds both nonces, both keys and the link (docs/protocol.md). */
@@ -49,8 +50,12 @@ export type Message =
 /** Bytes of a head id carried in a vector entry: enough to tell two versions apart. */
 export const HEAD_PREFIX_BYTES = 8;
 
-export class ProtocolError extends Error {
+/** A frame that breaks the sync protocol (malformed, unknown, over a limit): code `PROTOCOL_VIOLATION`. */
+export class ProtocolError extends CodedError {
 	override readonly name = 'ProtocolError';
+	constructor(message: string) {
+		super('PROTOCOL_VIOLATION', message);
+	}
 }
 
 function toWire(msg: Message): CborValue {

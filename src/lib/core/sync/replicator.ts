@@ -5,7 +5,8 @@
  */
 import type { Ledger } from '../ledger.js';
 import type { Link } from './link.js';
-import { SyncSession, type SessionEvent, type SessionOptions } from './session.js';
+import { SyncSession } from './session.js';
+import type { SessionEvent, SessionOptions } from './session-types.js';
 
 export type ReplicatorEvent = { session: SyncSession } & ({ type: 'attached' } | { type: 'detached' } | SessionEvent);
 

@@ -9,7 +9,6 @@
  * cost a peer can cause is bounded, and a peer past a bound is disconnected with a
  * reason that names the bound. See docs/protocol.md.
  */
-import { MAX_BLOCK_BYTES } from '../block.js';
 import { fromHex, toHex } from '../bytes.js';
 import { challengeDigest, type HandshakeTranscript } from '../challenge.js';
 import type { ReasonCode } from '../errors.js';
@@ -17,92 +16,28 @@ import type { Block, BlockId, VersionVector, AuthorId } from '../types.js';
 import type { StoredBlock } from '../storage/store.js';
 import type { Ledger, Rejection } from '../ledger.js';
 import type { Link } from './link.js';
-import { FRAME_OVERHEAD, HEAD_PREFIX_BYTES, MAX_FRAME_BYTES, MAX_WANT_IDS, PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeMessage, type Message } from './messages.js';
+import { HEAD_PREFIX_BYTES, MAX_WANT_IDS, PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeMessage, type Message } from './messages.js';
+import {
+	BATCH_BYTES,
+	DUPLICATE_BURST,
+	DUPLICATES_PER_SECOND,
+	FRAME_PAYLOAD,
+	HELLO_BURST,
+	HELLOS_PER_SECOND,
+	JOINS_PER_MINUTE,
+	MAX_BACKOFF_RETRIES,
+	MAX_BAD_BLOCKS,
+	MAX_INBOX_BLOCKS,
+	MAX_INBOX_BYTES,
+	MAX_PROTOCOL_ERRORS,
+	MAX_QUEUED_FRAMES,
+	PARTS_TIMEOUT_RETRIES,
+	PEER_AUTHOR_SLACK,
+	WANTS_PER_SECOND
+} from './session-limits.js';
+import type { SessionEvent, SessionOptions, SessionStats } from './session-types.js';
+import { framesFor, PartsAssembler } from './block-parts.js';
 import { TokenBucket } from './token-bucket.js';
-
-export interface SessionOptions {
-	ledger: Ledger;
-	link: Link;
-	/** Transport-level peer id, used to attribute received blocks and rejections. */
-	label: string;
-	now?: () => number;
-	randomBytes?: (n: number) => Uint8Array;
-	/** Resend hello / vector after this long without progress (ms, default 2000). */
-	retryMs?: number;
-	/** Blocks in flight before the sender waits for acks (default 2000). */
-	window?: number;
-	/** Blocks per ledger.receive call (default 500). */
-	batch?: number;
-}
-
-export type SessionEvent =
-	| { type: 'ready'; author: AuthorId }
-	/** This node refused the peer (not a member here); the link stays, the peer may be admitted later. */
-	| { type: 'guest'; author: AuthorId; reason: string }
-	/** The peer refused this node (`denied`); the link stays until it admits us or leaves. */
-	| { type: 'refused'; reason: string }
-	/** A `join` (from a guest) or `join-reply` (to us), for the application. */
-	| { type: 'join'; data: Uint8Array }
-	| { type: 'join-reply'; data: Uint8Array }
-	| { type: 'progress'; received: number; expected: number }
-	| { type: 'caught-up' }
-	| { type: 'rejected'; rejection: Rejection }
-	| { type: 'closed'; reason: string }
-	| { type: 'log'; message: string };
-
-/** Counters shown in the network view. */
-export interface SessionStats {
-	framesIn: number;
-	framesOut: number;
-	bytesIn: number;
-	bytesOut: number;
-	blocksIn: number;
-	blocksOut: number;
-	accepted: number;
-	protocolErrors: number;
-	rejected: Partial<Record<ReasonCode, number>>;
-}
-
-/** Protocol errors tolerated before the peer is disconnected. */
-const MAX_PROTOCOL_ERRORS = 20;
-/** Invalid blocks tolerated before the peer is disconnected (a flood, not an accident). */
-const MAX_BAD_BLOCKS = 1000;
-/** Largest block accepted in parts; matches MAX_BLOCK_BYTES with room for framing. */
-const FRAME_PAYLOAD = MAX_FRAME_BYTES - FRAME_OVERHEAD;
-const MAX_PARTS = Math.ceil(MAX_BLOCK_BYTES / FRAME_PAYLOAD);
-const WANTS_PER_SECOND = 20;
-/** Bytes per ledger.receive call. */
-const BATCH_BYTES = 4 * 1024 * 1024;
-const JOINS_PER_MINUTE = 6;
-/** Hellos answered: a few at once, then one a second (an honest peer resends every 2 s). */
-const HELLO_BURST = 5;
-const HELLOS_PER_SECOND = 1;
-/**
- * Blocks waiting for validation. A sender that respects acks keeps at most its window
- * (2,000 by default) in flight, plus gossip and want answers: far more means it ignores
- * flow control.
- */
-const MAX_INBOX_BLOCKS = 10_000;
-const MAX_INBOX_BYTES = 64 * 1024 * 1024;
-/** Frames received and not yet handled (they queue only behind a slow signature or store read). */
-const MAX_QUEUED_FRAMES = 4096;
-/**
- * Authors a peer may name across its vectors on one session: twice the authors this node
- * holds, plus more than one frame can carry (~1,770), so an honest peer ahead of us always
- * fits while fake authors cannot grow the per-vector work without bound.
- */
-const PEER_AUTHOR_SLACK = 2048;
-/**
- * Copies of blocks already waiting, and copies of stored blocks beyond one per block this
- * node holds (two peers streaming the same catch-up in parallel send each block once):
- * honest overlap (gossip from several peers, a repaired stream) stays well below.
- */
-const DUPLICATE_BURST = 8000;
-const DUPLICATES_PER_SECOND = 200;
-/** Backoffs (in retry periods) for asking again what did not come: wants, refused streams, repairs. */
-const MAX_BACKOFF_RETRIES = 64;
-/** A block in parts not completed within this many retry periods is dropped. */
-const PARTS_TIMEOUT_RETRIES = 15;
 
 export class SyncSession {
 	readonly label: string;
@@ -181,7 +116,7 @@ export class SyncSession {
 	#received = 0;
 	#streamOpen = false;
 	#progressAt = 0;
-	#parts = new Map<BlockId, { total: number; pieces: (Uint8Array | undefined)[]; have: number; at: number }>();
+	#parts = new PartsAssembler();
 	#badBlocks = 0;
 	/** Copies of stored blocks received on this session. */
 	#storedDuplicates = 0;
@@ -734,69 +669,20 @@ export class SyncSession {
 
 	/** Sends blocks packed into as few frames as fit; a block larger than a frame goes in parts. */
 	#sendBlocks(list: readonly Uint8Array[]): void {
-		let frame: Uint8Array[] = [];
-		let size = 0;
-		for (const bytes of list) {
-			if (bytes.length > FRAME_PAYLOAD) {
-				this.#sendParts(bytes);
-				continue;
-			}
-			if (size + bytes.length > FRAME_PAYLOAD) {
-				this.#send({ m: 'blocks', items: frame });
-				frame = [];
-				size = 0;
-			}
-			frame.push(bytes);
-			// Each item costs its length prefix too (at most 5 bytes below 64 KiB).
-			size += bytes.length + 5;
-		}
-		if (frame.length > 0) this.#send({ m: 'blocks', items: frame });
-	}
-
-	#sendParts(bytes: Uint8Array): void {
-		const total = Math.ceil(bytes.length / FRAME_PAYLOAD);
-		// The id is the block's first CBOR item: bytes 3..35 of `83 58 20 <id>`.
-		const id = toHex(bytes.subarray(3, 35)) as BlockId;
-		for (let i = 0; i < total; i++) this.#send({ m: 'part', id, index: i, total, data: bytes.subarray(i * FRAME_PAYLOAD, (i + 1) * FRAME_PAYLOAD) });
+		for (const msg of framesFor(list)) this.#send(msg);
 	}
 
 	#onPart(msg: Extract<Message, { m: 'part' }>): void {
-		if (msg.total > MAX_PARTS) {
-			this.#protocolError(`block in ${msg.total} parts exceeds the block size limit`);
-			return;
-		}
-		let entry = this.#parts.get(msg.id);
-		if (!entry) {
-			if (this.#parts.size >= 4) this.#parts.delete(this.#parts.keys().next().value!);
-			entry = { total: msg.total, pieces: new Array(msg.total), have: 0, at: this.#now() };
-			this.#parts.set(msg.id, entry);
-		}
-		if (entry.total !== msg.total) {
-			this.#protocolError('part count changed');
-			return;
-		}
-		if (entry.pieces[msg.index]) return;
-		entry.pieces[msg.index] = msg.data;
-		entry.have++;
-		entry.at = this.#now();
-		if (entry.have < entry.total) return;
-		this.#parts.delete(msg.id);
-		const length = entry.pieces.reduce((n, p) => n + p!.length, 0);
-		const whole = new Uint8Array(length);
-		let offset = 0;
-		for (const p of entry.pieces) {
-			whole.set(p!, offset);
-			offset += p!.length;
-		}
-		this.#enqueue(whole);
+		const result = this.#parts.add(msg, this.#now());
+		if (result === null) return;
+		if ('problem' in result) this.#protocolError(result.problem);
+		else this.#enqueue(result.whole);
 	}
 
 	/** Drops blocks in parts that stopped arriving: their pieces would otherwise be held for ever. */
 	#expireParts(now: number): void {
-		for (const [id, entry] of this.#parts) {
-			if (now - entry.at < this.#retryMs * PARTS_TIMEOUT_RETRIES) continue;
-			this.#parts.delete(id);
-			this.#emit({ type: 'log', message: `block ${id.slice(0, 8)} from ${this.label} dropped: ${entry.have} of ${entry.total} parts after ${Math.round((now - entry.at) / 1000)} s` });
+		for (const { id, have, total, ageMs } of this.#parts.expire(now, this.#retryMs * PARTS_TIMEOUT_RETRIES)) {
+			this.#emit({ type: 'log', message: `block ${id.slice(0, 8)} from ${this.label} dropped: ${have} of ${total} parts after ${Math.round(ageMs / 1000)} s` });
 		}
 	}
 

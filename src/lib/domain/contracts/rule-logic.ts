@@ -15,7 +15,7 @@
  *   inlined at deploy and a definition that reaches itself is refused `RULE_LOOP`.
  */
 import jsonLogic from 'json-logic-js';
-import type { CborValue } from '$lib/core/index.js';
+import { CodedError, type CborValue } from '$lib/core/index.js';
 
 /** Largest array the engine passes to a rule (claim lines, diagnoses, modifiers). */
 export const MAX_ITEMS = 64;
@@ -31,13 +31,15 @@ export const RULE_CODES = ['POLICY_MALFORMED', 'RULE_MALFORMED', 'RULE_UNKNOWN_O
 export type RuleCode = (typeof RULE_CODES)[number];
 
 /** A policy or rule refused at deploy: a stable code, where (a path in the rule set) and why. */
-export class RuleError extends Error {
+export class RuleError extends CodedError {
+	override readonly name = 'RuleError';
+	declare readonly code: RuleCode;
 	constructor(
-		readonly code: RuleCode,
+		code: RuleCode,
 		readonly path: string,
 		readonly detail: string
 	) {
-		super(`${path}: ${code}: ${detail}`);
+		super(code, `${path}: ${code}: ${detail}`);
 	}
 }
 

@@ -5,7 +5,7 @@
  * revocation names the grant. The signature is inside the transaction, so every node
  * checks it is the patient's, not only the block author's.
  */
-import { decodeCanonical, encodeCanonical, fromHex, toHex, verifyNoble, type CborValue, type Tx, type TxRule } from '$lib/core/index.js';
+import { CodedError, decodeCanonical, encodeCanonical, fromHex, toHex, verifyNoble, type CborValue, type Tx, type TxRule } from '$lib/core/index.js';
 import { isCategory, type Category } from './envelope.js';
 
 export const PURPOSES = ['treatment', 'payment', 'operations', 'research'] as const;
@@ -54,19 +54,27 @@ export function revokeGrantTx(patient: string, id: string, time: number, signatu
 	return { t: 'consent.revoke', patient: fromHex(patient), id: fromHex(id), time, sig: signature };
 }
 
-/** The grant carried by a `consent.grant` transaction, checked (signature included); throws with why not. */
+/** A `consent.grant` whose grant or signature does not check: code `GRANT_INVALID`. */
+export class GrantError extends CodedError {
+	override readonly name = 'GrantError';
+	constructor(message: string) {
+		super('GRANT_INVALID', message);
+	}
+}
+
+/** The grant carried by a `consent.grant` transaction, checked (signature included); throws a {@link GrantError} with why not. */
 export function grantOf(tx: Tx): Grant {
-	if (!(tx.grant instanceof Uint8Array) || !(tx.sig instanceof Uint8Array) || tx.sig.length !== 64) throw new Error('grant and sig: expected bytes');
+	if (!(tx.grant instanceof Uint8Array) || !(tx.sig instanceof Uint8Array) || tx.sig.length !== 64) throw new GrantError('grant and sig: expected bytes');
 	const v = decodeCanonical(tx.grant) as Record<string, CborValue>;
 	const hex = (x: CborValue | undefined, n: number) => typeof x === 'string' && new RegExp(`^[0-9a-f]{${n}}$`).test(x);
-	if (!v || !hex(v.id, 32) || !hex(v.patient, 64) || !hex(v.grantee, 64)) throw new Error('grant: bad id, patient or grantee');
-	if (!Array.isArray(v.categories) || v.categories.length === 0 || !v.categories.every(isCategory) || new Set(v.categories).size !== v.categories.length) throw new Error('grant: categories');
-	if (typeof v.purpose !== 'string' || !(PURPOSES as readonly string[]).includes(v.purpose)) throw new Error('grant: purpose');
-	if (typeof v.expires !== 'number' || typeof v.issued !== 'number' || v.expires <= v.issued || v.expires - v.issued > MAX_GRANT_DAYS * DAY) throw new Error('grant: expires must follow issued, within 5 years');
-	if (v.request !== undefined && !hex(v.request, 32)) throw new Error('grant: bad request id');
-	for (const key of Object.keys(v)) if (!['id', 'patient', 'grantee', 'categories', 'purpose', 'expires', 'issued', 'request'].includes(key)) throw new Error(`grant: unexpected field ${key}`);
+	if (!v || !hex(v.id, 32) || !hex(v.patient, 64) || !hex(v.grantee, 64)) throw new GrantError('grant: bad id, patient or grantee');
+	if (!Array.isArray(v.categories) || v.categories.length === 0 || !v.categories.every(isCategory) || new Set(v.categories).size !== v.categories.length) throw new GrantError('grant: categories');
+	if (typeof v.purpose !== 'string' || !(PURPOSES as readonly string[]).includes(v.purpose)) throw new GrantError('grant: purpose');
+	if (typeof v.expires !== 'number' || typeof v.issued !== 'number' || v.expires <= v.issued || v.expires - v.issued > MAX_GRANT_DAYS * DAY) throw new GrantError('grant: expires must follow issued, within 5 years');
+	if (v.request !== undefined && !hex(v.request, 32)) throw new GrantError('grant: bad request id');
+	for (const key of Object.keys(v)) if (!['id', 'patient', 'grantee', 'categories', 'purpose', 'expires', 'issued', 'request'].includes(key)) throw new GrantError(`grant: unexpected field ${key}`);
 	const grant: Grant = { id: v.id as string, patient: v.patient as string, grantee: v.grantee as string, categories: v.categories as Category[], purpose: v.purpose as Purpose, expires: v.expires, issued: v.issued, ...(v.request ? { request: v.request as string } : {}) };
-	if (!verifyNoble(tx.sig, grantMessage(grant), fromHex(grant.patient))) throw new Error('sig: not the patient’s signature over this grant');
+	if (!verifyNoble(tx.sig, grantMessage(grant), fromHex(grant.patient))) throw new GrantError('sig: not the patient’s signature over this grant');
 	return grant;
 }
 

@@ -18,7 +18,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { encodeCanonical } from '$lib/core/index.js';
+import { CodedError, encodeCanonical } from '$lib/core/index.js';
 
 /** Data categories a patient grants separately. */
 export const CATEGORIES = ['demographics', 'encounters', 'medications', 'labs', 'mental-health', 'sexual-health', 'financial'] as const;
@@ -31,8 +31,12 @@ const WRAP_INFO = new TextEncoder().encode('clinic-ledger/key-wrap/v1');
 const KEY_ID_DOMAIN = new TextEncoder().encode('clinic-ledger/data-key-id/v1');
 const KEY_ID_BYTES = 16;
 
-export class EnvelopeError extends Error {
+/** Sealed data that cannot be opened (wrong key, other context, damaged): code `ENVELOPE_INVALID`. */
+export class EnvelopeError extends CodedError {
 	override readonly name = 'EnvelopeError';
+	constructor(message: string) {
+		super('ENVELOPE_INVALID', message);
+	}
 }
 
 /** Where a record belongs: bound into its ciphertext. */

@@ -11,7 +11,7 @@
  * not count is set aside, shown in the history, never current (docs/privacy.md,
  * "Amendments: who may write the current version").
  */
-import { decodeBlock, fromHex, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
+import { CodedError, decodeBlock, fromHex, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
 import type { AccessState } from '../privacy/access.js';
 import { EnvelopeError, type Category } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
@@ -21,10 +21,11 @@ import { accessBasis, Keyring, NoAccessError, type RecordsView } from './keyring
 import type { LogAction } from './transactions.js';
 import { recordWriters, type MayWrite } from './writers.js';
 
-export class RecordInputError extends Error {
+/** A record refused before it is written, with each problem at its path: code `RECORD_INVALID`. */
+export class RecordInputError extends CodedError {
 	override readonly name = 'RecordInputError';
 	constructor(readonly issues: readonly FhirIssue[]) {
-		super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+		super('RECORD_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('; '));
 	}
 }
 

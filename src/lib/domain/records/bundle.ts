@@ -21,7 +21,7 @@
  * Transactions: POST and PUT are honoured (all or nothing, like the whole import); DELETE,
  * PATCH, GET, conditional requests and conditional references are refused with a reason.
  */
-import type { Tx } from '$lib/core/index.js';
+import { CodedError, type Tx } from '$lib/core/index.js';
 import type { Category } from '../privacy/envelope.js';
 import { recordsView, type RecordBook } from './book.js';
 import { newPatientKey } from './card.js';
@@ -345,7 +345,8 @@ export async function runImport(
 	plan: ImportPlan,
 	options: { grantee: string; categories: readonly Category[]; now?: number; onProgress?: (done: number, total: number) => void | Promise<void> }
 ): Promise<{ blocks: number; records: number; directory: number; patients: string[] }> {
-	if (plan.issues.length) throw new Error(`the Bundle has ${plan.issues.length} error(s); nothing was imported`);
+	// Code `BUNDLE_INVALID`: the plan's issues say what to fix.
+	if (plan.issues.length) throw new CodedError('BUNDLE_INVALID', `the Bundle has ${plan.issues.length} error(s); nothing was imported`);
 	const now = options.now ?? Date.now();
 	const base = recordsView(book.ledger);
 	const batches: Tx[][] = [];

@@ -8,15 +8,19 @@
  * it scans the card when the patient is present and the patient types the PIN.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesEqual, decodeCanonical, encodeCanonical, generateSecretKey, publicKeyOf, toHex, type CborValue } from '$lib/core/index.js';
+import { bytesEqual, CodedError, decodeCanonical, encodeCanonical, generateSecretKey, publicKeyOf, toHex, type CborValue } from '$lib/core/index.js';
 import { decryptIdentity, encryptIdentity, KeystoreError, type EncryptedKey, type OnProgress, type ScryptParams } from '../keystore.js';
 
 export const CARD_PREFIX = 'CLK1.';
 /** A lost card is protected by its PIN alone (docs/privacy.md): 8 digits at the least. */
 export const MIN_PIN_CHARS = 8;
 
-export class CardError extends Error {
+/** A key card refused (not a card, damaged, mistyped, wrong PIN, PIN too short): code `CARD_INVALID`. */
+export class CardError extends CodedError {
 	override readonly name = 'CardError';
+	constructor(message: string) {
+		super('CARD_INVALID', message);
+	}
 }
 
 /** A new patient key pair. */

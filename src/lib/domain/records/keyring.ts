@@ -9,7 +9,7 @@
  * no keys: studies are answered at the clinic), the devices of a granted clinic, and
  * clinicians who recorded an emergency access. A revoked member never does.
  */
-import { decodeBlock, fromHex, toHex, type AuthorId, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
+import { CodedError, decodeBlock, fromHex, toHex, type AuthorId, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
 import { grantsFor, type Grant } from '../privacy/consent.js';
 import { currentEpoch, type AccessState } from '../privacy/access.js';
 import { dataKeyId, EnvelopeError, isDataKeyId, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, wrapKeyFor, type Category, type RecordContext, type WrappedKey } from '../privacy/envelope.js';
@@ -50,8 +50,12 @@ export function newPatientView(view: RecordsView, grant: Grant): RecordsView {
 	return { ...view, access: { grants: { [grant.id]: { ...grant, revoked: false, block: '' } }, epochs: {} }, records: { ...view.records, keys: {} } };
 }
 
-export class NoAccessError extends Error {
+/** This node holds no key for the record (no grant, or no such record): code `NO_ACCESS`. */
+export class NoAccessError extends CodedError {
 	override readonly name = 'NoAccessError';
+	constructor(message: string) {
+		super('NO_ACCESS', message);
+	}
 }
 
 const KEY_PURPOSES = new Set(['treatment', 'payment', 'operations']);

@@ -13,6 +13,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, toHex } from '$lib/core/index.js';
 import { ageAt, type Facts, type Sex } from './facts.js';
 import { zip3Of } from './zip3.js';
+import { ResearchInputError } from './input-error.js';
 
 /** Oldest age shown as a number; older is "90+". */
 export const MAX_AGE = 89;
@@ -35,7 +36,7 @@ export interface DeidentifiedPatient {
 
 /** The pseudonym of `patient` (hex key) in the study whose key is `studyKey`. */
 export function pseudonym(studyKey: Uint8Array, patient: string): string {
-	if (studyKey.length < 16) throw new Error('studyKey: expected at least 16 bytes');
+	if (studyKey.length < 16) throw new ResearchInputError('studyKey: expected at least 16 bytes');
 	return toHex(hmac(sha256, studyKey, fromHex(patient)).slice(0, 16));
 }
 

@@ -8,6 +8,7 @@ import type { Bundle, BundleEntry, MeasureReport, MeasureReportGroup, Observatio
 import { CODE_SYSTEMS } from './facts.js';
 import type { Combined, CombinedCell } from './query.js';
 import type { ExtractRow } from './extract.js';
+import { ResearchInputError } from './input-error.js';
 
 /** Text a spreadsheet would run as a formula (OWASP "CSV injection"): `=`, `+`, `-`, `@`, tab, CR first. */
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -20,7 +21,7 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  */
 export function csvField(value: string | number): string {
 	if (typeof value === 'number') {
-		if (!Number.isFinite(value)) throw new Error(`csv: ${value} is not a number a spreadsheet can hold`);
+		if (!Number.isFinite(value)) throw new ResearchInputError(`csv: ${value} is not a number a spreadsheet can hold`);
 		return String(value);
 	}
 	if (FORMULA_START.test(value)) return `"'${value.replaceAll('"', '""')}"`;

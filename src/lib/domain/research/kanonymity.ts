@@ -5,6 +5,7 @@
  * so the extract stays analysable) and suppressing the rows still in classes under k.
  * The lowest total generalization whose suppression stays within the allowed share wins.
  */
+import { ResearchInputError } from './input-error.js';
 
 /** The quasi-identifiers of one row, at full detail (as Safe Harbor leaves them). */
 export interface QuasiIdentifiers {
@@ -68,7 +69,7 @@ const classKey = (g: ReturnType<typeof generalize>) => `${g.age}|${g.sex}|${g.zi
 export function kAnonymize<R>(rows: readonly R[], qiOf: (row: R) => QuasiIdentifiers, options: { k?: number; maxSuppressed?: number } = {}): KAnonymous<R> {
 	const k = options.k ?? 5;
 	const maxSuppressed = options.maxSuppressed ?? 0.05;
-	if (!Number.isInteger(k) || k < 2) throw new Error('k: expected a whole number of at least 2');
+	if (!Number.isInteger(k) || k < 2) throw new ResearchInputError('k: expected a whole number of at least 2');
 	const qis = rows.map(qiOf);
 	let best: { levels: Levels; cost: number; suppressed: number } | null = null;
 	for (let age = 0; age < LEVELS.age; age++) {

@@ -6,6 +6,7 @@
  * integers, or integers times a power-of-two grain for sums: no output carries the
  * low-order bits of a floating-point computation on the true value (Mironov 2012).
  */
+import { ResearchInputError } from './input-error.js';
 
 /** Uniform doubles in [0, 1) with 53 random bits. */
 export interface Rng {
@@ -35,7 +36,7 @@ function geometric(rng: Rng, alpha: number): number {
  * to an integer query of sensitivity Δ is ε-differentially private.
  */
 export function twoSidedGeometric(rng: Rng, alpha: number): number {
-	if (!(alpha > 0 && alpha < 1)) throw new Error('alpha: expected a number between 0 and 1');
+	if (!(alpha > 0 && alpha < 1)) throw new ResearchInputError('alpha: expected a number between 0 and 1');
 	return geometric(rng, alpha) - geometric(rng, alpha);
 }
 
@@ -44,8 +45,8 @@ export function twoSidedGeometric(rng: Rng, alpha: number): number {
  * one patient changes a count by at most one), never below zero (post-processing keeps ε).
  */
 export function noisyCount(rng: Rng, count: number, epsilon: number, sensitivity = 1): number {
-	if (!(epsilon > 0)) throw new Error('epsilon: expected a positive number');
-	if (!Number.isInteger(count)) throw new Error('count: expected a whole number');
+	if (!(epsilon > 0)) throw new ResearchInputError('epsilon: expected a positive number');
+	if (!Number.isInteger(count)) throw new ResearchInputError('count: expected a whole number');
 	return Math.max(0, count + twoSidedGeometric(rng, Math.exp(-epsilon / sensitivity)));
 }
 
@@ -54,7 +55,7 @@ const GRID_BITS = 10;
 
 /** The power-of-two step a noisy sum of values within ±`bound` is reported on. */
 export function sumGrain(bound: number): number {
-	if (!(bound > 0 && Number.isFinite(bound))) throw new Error('bound: expected a positive number');
+	if (!(bound > 0 && Number.isFinite(bound))) throw new ResearchInputError('bound: expected a positive number');
 	return 2 ** (Math.ceil(Math.log2(bound)) - GRID_BITS);
 }
 
@@ -65,7 +66,7 @@ export function sumGrain(bound: number): number {
  * whole number of grains, computed exactly; its noise has the scale of Laplace(bound/ε).
  */
 export function noisySum(rng: Rng, sum: number, bound: number, epsilon: number): number {
-	if (!(epsilon > 0)) throw new Error('epsilon: expected a positive number');
+	if (!(epsilon > 0)) throw new ResearchInputError('epsilon: expected a positive number');
 	const grain = sumGrain(bound);
 	const sensitivity = Math.ceil(bound / grain);
 	return (Math.round(sum / grain) + twoSidedGeometric(rng, Math.exp(-epsilon / sensitivity))) * grain;

@@ -7,6 +7,7 @@
 import { ageAt, factsOf, timeOf, type Facts, type PatientRecords, type Sex } from './facts.js';
 import { noisyCount, noisySum, secureRng, type Rng } from './laplace.js';
 import { MIN_CELL, suppressCount, suppressTable, type PublishedTable, type Table } from './suppression.js';
+import { ResearchInputError } from './input-error.js';
 
 /** Who is in the cohort. Every given criterion must hold. */
 export interface CohortSpec {
@@ -188,13 +189,13 @@ export function cohortOf(patients: Iterable<PatientRecords>, consented: (patient
 export function answerQuery(patients: Iterable<PatientRecords>, consented: (patient: string) => boolean, spec: QuerySpec, options: AnswerOptions): Answer {
 	const { epsilon } = options;
 	const noisy = epsilon !== undefined;
-	if (noisy && !(epsilon > 0)) throw new Error('epsilon: expected a positive ε');
+	if (noisy && !(epsilon > 0)) throw new ResearchInputError('epsilon: expected a positive ε');
 	const rng = options.rng ?? secureRng();
 	const members = cohortOf(patients, consented, spec.cohort, options.now);
 	const measure = spec.measure;
 	switch (measure.kind) {
 		case 'extract':
-			throw new Error('measure: an extract is not an aggregate (extract.ts answers it)');
+			throw new ResearchInputError('measure: an extract is not an aggregate (extract.ts answers it)');
 		case 'count': {
 			const count = noisy ? noisyCount(rng, members.length, epsilon!) : members.length;
 			return { kind: 'count', count: suppressCount(count), noisy };
@@ -247,7 +248,7 @@ export function combine(answers: readonly Answer[]): Combined | null {
 	if (answers.length === 0) return null;
 	const first = answers[0]!;
 	const noisy = answers.some((a) => a.noisy);
-	if (answers.some((a) => a.kind !== first.kind)) throw new Error('answers: clinics answered different measures');
+	if (answers.some((a) => a.kind !== first.kind)) throw new ResearchInputError('answers: clinics answered different measures');
 	if (first.kind === 'count') {
 		const count = { value: 0, hiddenAt: 0 };
 		for (const a of answers as Extract<Answer, { kind: 'count' }>[]) add(count, a.count);

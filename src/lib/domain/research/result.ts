@@ -17,6 +17,7 @@ import type { Rng } from './laplace.js';
 import { answerQuery, combine, type Answer, type Combined } from './query.js';
 import { parseQuerySpec } from './spec.js';
 import type { SealedResult } from './study.js';
+import { ResearchInputError } from './input-error.js';
 
 /** What one clinic sends: an aggregate answer or an extract. */
 export type ClinicAnswer = Answer | { kind: 'extract'; extract: RowExtract };
@@ -33,11 +34,11 @@ const resultContext = (net: string, query: QueryRecord): RecordContext => ({ net
  */
 export function answerAtClinic(input: { study: StudyRecord; query: QueryRecord; access: AccessState; patients: Iterable<PatientRecords>; studyKey: Uint8Array | null; rng?: Rng }): ClinicAnswer {
 	const { study, query } = input;
-	if (query.status !== 'accepted') throw new Error(`query: refused (${query.reason})`);
+	if (query.status !== 'accepted') throw new ResearchInputError(`query: refused (${query.reason})`);
 	const consented = consentedPatients(study, input.access, query.time);
 	const spec = parseQuerySpec(query.spec);
 	if (spec.measure.kind === 'extract') {
-		if (!input.studyKey) throw new Error('study key: this node holds no key for this study, so it cannot write pseudonyms');
+		if (!input.studyKey) throw new ResearchInputError('study key: this node holds no key for this study, so it cannot write pseudonyms');
 		return { kind: 'extract', extract: extractRows(input.patients, (p) => consented.has(p), spec.cohort, input.studyKey, query.time, { k: study.k }) };
 	}
 	return answerQuery(input.patients, (p) => consented.has(p), spec, { now: query.time, ...(query.epsilon > 0 ? { epsilon: query.epsilon / 1000 } : {}), ...(input.rng ? { rng: input.rng } : {}) });
@@ -82,6 +83,6 @@ export function combineAnswers(answers: readonly ClinicAnswer[]): CombinedResult
 		const extracts = answers.map((a) => (a as Extract<ClinicAnswer, { kind: 'extract' }>).extract);
 		return { kind: 'extract', rows: extracts.flatMap((e) => e.rows), reports: extracts.map((e) => e.report), clinics: answers.length };
 	}
-	if (answers.some((a) => a.kind === 'extract')) throw new Error('answers: clinics answered different measures');
+	if (answers.some((a) => a.kind === 'extract')) throw new ResearchInputError('answers: clinics answered different measures');
 	return combine(answers as Answer[]);
 }

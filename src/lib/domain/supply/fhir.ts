@@ -5,7 +5,7 @@
  * the ledger knows it by (a pseudonym), the encounter by its record's block and id.
  */
 import type { CodeableConcept, Immunization, Medication, MedicationAdministration, Patient, Reference } from '@medplum/fhirtypes';
-import type { AdministrationRecord, ItemState, LotState } from './fold.js';
+import type { AdministrationRecord, ItemState, LotState } from './entities.js';
 
 /** GS1's identifier system for GTINs. */
 export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';

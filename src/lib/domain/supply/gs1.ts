@@ -10,6 +10,7 @@
  *
  * Anything else is refused with a message naming the position and the field.
  */
+import { CodedError } from '$lib/core/index.js';
 
 export const GS = '\u001d';
 
@@ -22,8 +23,12 @@ export interface Gs1Fields {
 	serial?: string;
 }
 
-export class Gs1Error extends Error {
-	override name = 'Gs1Error';
+/** A GS1 barcode that cannot be read (bad AI, length, check digit, date): code `GS1_INVALID`. */
+export class Gs1Error extends CodedError {
+	override readonly name = 'Gs1Error';
+	constructor(message: string) {
+		super('GS1_INVALID', message);
+	}
 }
 
 interface AiSpec {

@@ -4,7 +4,8 @@
  * recall's trace (affected patients, clinics holding stock). Alerts take `now` from the
  * caller: they are a view of the moment, unlike the fold's judgements, which use block time.
  */
-import { administerProblem, expiryInstant, lotKey, type AdministrationRecord, type ContactState, type Flag, type LotState, type RecallState, type SupplyState } from './fold.js';
+import type { AdministrationRecord, ContactState, Flag, LotState, RecallState } from './entities.js';
+import { administerProblem, expiryInstant, lotKey, type SupplyState } from './fold.js';
 import type { ContactStatus } from './transactions.js';
 
 const DAY_MS = 86_400_000;

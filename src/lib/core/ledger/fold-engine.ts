@@ -1,0 +1,141 @@
+/**
+ * The folds' state as of every accepted block in total order, with checkpoints in the
+ * store so a reopened node (or a block landing before blocks already folded) refolds from
+ * the nearest one instead of from the genesis.
+ */
+import { decodeBlock } from '../block.js';
+import { decodeCanonical, encodeCanonical, type CborValue } from '../codec.js';
+import { LedgerError } from '../errors.js';
+import type { Fold } from '../fold.js';
+import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
+import type { Block, BlockId } from '../types.js';
+import type { Rejection } from './types.js';
+
+/** Stored blocks read per page when folding or walking a chain. */
+export const FOLD_PAGE = 500;
+/** A checkpoint that takes longer than this to encode and store moves the next one further away. */
+const CHEAP_CHECKPOINT_MS = 100;
+
+export class FoldEngine {
+	readonly #store: LedgerStore;
+	readonly #folds: readonly Fold<unknown>[];
+	/** A void block keeps its place in the order but changes no state. */
+	readonly #isVoid: (id: BlockId) => boolean;
+	readonly #checkpointEvery: number;
+	/** Blocks until the next checkpoint: `checkpointEvery`, longer while checkpoints are expensive to write. */
+	#checkpointGap: number;
+	#states: unknown[];
+	#position: OrderKey | null = null;
+	#count = 0;
+	#lastCheckpointCount = 0;
+	#damaged = new Map<BlockId, Rejection>();
+
+	constructor(store: LedgerStore, folds: readonly Fold<unknown>[], checkpointEvery: number, isVoid: (id: BlockId) => boolean) {
+		const names = new Set(folds.map((f) => f.name));
+		if (names.size !== folds.length) throw new Error('Ledger: fold names must be unique');
+		this.#store = store;
+		this.#folds = folds;
+		this.#isVoid = isVoid;
+		this.#checkpointEvery = checkpointEvery;
+		this.#checkpointGap = checkpointEvery;
+		this.#states = folds.map((f) => f.init());
+	}
+
+	/** Folded state by fold name. */
+	state(): Record<string, unknown> {
+		return Object.fromEntries(this.#folds.map((f, i) => [f.name, this.#states[i]]));
+	}
+
+	/** Stored blocks that could not be decoded when folding (damaged on disk), with why. */
+	damaged(): Rejection[] {
+		return [...this.#damaged.values()];
+	}
+
+	/** Folds newly accepted blocks: forward when they come after what is folded, else from a checkpoint before them. */
+	async advance(accepted: readonly Block[]): Promise<void> {
+		const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
+		const first = sorted[0];
+		if (!first) return;
+		if (this.#position === null || compareOrder(orderKey(first), this.#position) > 0) {
+			for (const block of sorted) await this.#applyOne(block);
+			return;
+		}
+		// A block landed before blocks already folded: rewind to a checkpoint before it.
+		await this.refoldFrom(orderKey(first));
+	}
+
+	/** Starts from the latest usable checkpoint at or before `position` and folds forward to the end. */
+	async refoldFrom(position: OrderKey | null): Promise<void> {
+		let checkpoint = await this.#store.checkpointAtOrBefore(position);
+		const states = checkpoint ? this.#decodeStates(checkpoint.state) : null;
+		if (checkpoint && !states) {
+			checkpoint = undefined; // written by other fold versions: start over
+		}
+		this.#states = states ?? this.#folds.map((f) => f.init());
+		this.#position = checkpoint?.position ?? null;
+		this.#count = checkpoint?.count ?? 0;
+		this.#lastCheckpointCount = this.#count;
+		// Checkpoints after the starting point no longer match the order; with no usable
+		// checkpoint that is all of them (a position before every block).
+		await this.#store.dropCheckpointsAfter(this.#position ?? [-1, '' as BlockId]);
+		let cursor = this.#position;
+		for (;;) {
+			const page = await this.#store.ordered(cursor, FOLD_PAGE);
+			for (const stored of page) {
+				let block: Block;
+				try {
+					block = decodeBlock(stored.bytes);
+				} catch (error) {
+					// Damaged on disk: keep the node usable, leave the block out of the state
+					// and report it; "Verify all" names it too. Nothing is deleted.
+					const code = error instanceof LedgerError ? error.code : 'MALFORMED';
+					this.#damaged.set(stored.id, { code, detail: (error as Error).message, id: stored.id, author: stored.author });
+					continue;
+				}
+				await this.#applyOne(block);
+			}
+			if (page.length < FOLD_PAGE) break;
+			cursor = orderKey(page[page.length - 1]!);
+		}
+	}
+
+	/** Writes a checkpoint of what is folded since the last one (on close). */
+	async checkpointNow(): Promise<void> {
+		if (this.#count > this.#lastCheckpointCount && this.#position) {
+			await this.#store.putCheckpoint({ position: this.#position, count: this.#count, state: this.#encodeStates() });
+		}
+	}
+
+	async #applyOne(block: Block): Promise<void> {
+		if (!this.#isVoid(block.id)) {
+			this.#folds.forEach((f, i) => {
+				this.#states[i] = f.apply(this.#states[i], block);
+			});
+		}
+		this.#position = orderKey(block);
+		this.#count++;
+		if (this.#count - this.#lastCheckpointCount >= this.#checkpointGap) {
+			const started = performance.now();
+			await this.#store.putCheckpoint({ position: this.#position, count: this.#count, state: this.#encodeStates() });
+			this.#lastCheckpointCount = this.#count;
+			// A large state (thousands of patients, claims) costs seconds to encode: space its checkpoints out
+			// so writing them stays a small share of folding (at most 20 times the configured gap).
+			const cost = performance.now() - started;
+			this.#checkpointGap = Math.min(20 * this.#checkpointEvery, Math.max(this.#checkpointEvery, Math.round((this.#checkpointEvery * cost) / CHEAP_CHECKPOINT_MS)));
+		}
+	}
+
+	#signature(): string {
+		return this.#folds.map((f) => `${f.name}@${f.version}`).join(',');
+	}
+
+	#encodeStates(): Uint8Array {
+		return encodeCanonical({ folds: this.#signature(), states: this.#folds.map((f, i) => f.encode(this.#states[i])) });
+	}
+
+	#decodeStates(bytes: Uint8Array): unknown[] | null {
+		const value = decodeCanonical(bytes) as { folds: string; states: CborValue[] };
+		if (value.folds !== this.#signature()) return null;
+		return this.#folds.map((f, i) => f.decode(value.states[i]!));
+	}
+}
