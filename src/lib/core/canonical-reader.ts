@@ -3,7 +3,7 @@
  * (codec.ts): it checks the canonical encoding rules on the bytes themselves while it
  * reads. See docs/block-format.md.
  */
-import type { CborValue } from './codec.js';
+import type { CborValue } from './cbor-value.js';
 import { LedgerError } from './errors.js';
 import { isWellFormedUtf8 } from './utf8.js';
 

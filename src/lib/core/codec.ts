@@ -18,15 +18,8 @@ import { bytesEqual } from './bytes.js';
 import { LedgerError } from './errors.js';
 import { MAX_DEPTH, StrictReader } from './canonical-reader.js';
 
-/** A value that has a canonical encoding. */
-export type CborValue =
-	| number
-	| string
-	| boolean
-	| null
-	| Uint8Array
-	| CborValue[]
-	| { [key: string]: CborValue };
+export type { CborValue } from './cbor-value.js';
+import type { CborValue } from './cbor-value.js';
 
 const DECODE_OPTIONS = {
 	strict: true,

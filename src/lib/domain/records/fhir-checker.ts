@@ -3,7 +3,7 @@
  * required fields, allowed values, FHIR dates, coded concepts and patient references,
  * each problem recorded with its JSON path.
  */
-import type { FhirIssue } from './fhir.js';
+import type { FhirIssue } from './fhir-issue.js';
 
 const DATE = /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/;
 export const DATETIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/;
