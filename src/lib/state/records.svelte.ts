@@ -18,8 +18,9 @@ import { exportBundle } from '$lib/domain/records/bundle-export.js';
 import type { DirectoryState } from '$lib/domain/records/directory.js';
 import { knownRecords } from '$lib/domain/records/known.js';
 import type { WrappedKey } from '$lib/domain/privacy/envelope.js';
-import { CardError, encodeCard, MIN_PIN_CHARS, newPatientKey, openCard } from '$lib/domain/records/card.js';
-import { displayName, validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
+import { CardError, encodeCard, openCard } from '$lib/domain/records/card.js';
+import { registerPatient, RegisterRefusal, type RegisterInput } from '$lib/domain/records/register.js';
+import { displayName, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import type { AuditEvent, RecordsState as FoldState } from '$lib/domain/records/fold.js';
 import { accessBasis, NoAccessError, type Keyring } from '$lib/domain/records/keyring.js';
 import { PatientSession } from '$lib/domain/records/patient.js';
@@ -45,19 +46,7 @@ export interface PatientRow {
 	readonly readable: boolean;
 }
 
-export interface RegisterInput {
-	readonly given: string;
-	readonly family: string;
-	readonly birthDate: string;
-	readonly gender: 'male' | 'female' | 'other' | 'unknown';
-	readonly identifier: string;
-	readonly phone: string;
-	readonly pin: string;
-	readonly pinAgain: string;
-	readonly categories: readonly Category[];
-	/** Register even though a patient with the same name and birth date exists. */
-	readonly confirmDuplicate: boolean;
-}
+export type { RegisterInput } from '$lib/domain/records/register.js';
 
 export interface MadeCard {
 	readonly patient: string;
@@ -235,62 +224,30 @@ export class RecordsWorkspace {
 		return self ? (this.clinics[self] ?? self) : null;
 	}
 
-	/**
-	 * Registers a patient: a new patient key, the patient's grant to this clinic signed with
-	 * it, the Patient resource sealed, and the key card (encrypted under the PIN) to print.
-	 */
+	/** Registers a patient through the domain's use case (one block: grant and Patient), then opens the chart. */
 	async register(input: RegisterInput): Promise<boolean> {
 		const book = this.#book;
-		const ledger = this.#ledger;
 		this.error = null;
 		this.issues = [];
-		if (!book || !ledger || this.busy) return false;
-		const given = input.given.trim();
-		const family = input.family.trim();
-		if (!given && !family) return this.#refuse('Enter the patient’s name.');
-		if (input.pin !== input.pinAgain) return this.#refuse('The two PINs differ.');
-		if (input.pin.length < MIN_PIN_CHARS) return this.#refuse('The card PIN needs at least 8 digits or characters: the card can be lost, and the PIN is all that protects it.');
-		if (input.categories.length === 0) return this.#refuse('Choose what the patient lets this clinic read.');
-		const same = this.patients.find((p) => p.readable && p.birthDate === input.birthDate && (p.name ?? '').toLowerCase() === [given, family].join(' ').trim().toLowerCase());
-		if (same && !input.confirmDuplicate) {
-			this.duplicate = same;
-			return this.#refuse(`A patient named ${same.name}, born ${same.birthDate}, is already registered. Open that chart, or confirm this is a different person.`);
-		}
-		this.duplicate = null;
-		const grantee = this.clinicKey!;
-		const { seed, patient } = newPatientKey();
-		const session = new PatientSession(seed.slice());
+		if (!book || this.busy) return false;
 		this.busy = true;
 		try {
-			const resource: Patient = {
-				resourceType: 'Patient',
-				id: patient,
-				name: [{ ...(family ? { family } : {}), ...(given ? { given: given.split(/\s+/) } : {}) }],
-				gender: input.gender,
-				birthDate: input.birthDate,
-				...(input.identifier.trim() ? { identifier: [{ system: 'urn:clinic-ledger:mrn', value: input.identifier.trim() }] } : {}),
-				...(input.phone.trim() ? { telecom: [{ system: 'phone', value: input.phone.trim() }] } : {})
-			};
-			// Check the resource before anything is written or the slow card encryption runs.
-			const problems = validateResource(resource, '$', patient);
-			if (problems.length) {
-				this.issues = problems;
-				throw new RecordInputError(problems);
-			}
-			const { tx: grant } = session.grant({ grantee, categories: input.categories, purpose: 'treatment', days: 5 * 365 });
-			const code = await encodeCard(seed, input.pin);
-			await ledger.append([grant]);
-			await book.write(resource as ClinicalResource);
-			this.lastCard = { patient, name: displayName(resource), code };
+			const made = await registerPatient(book, input, { grantee: this.clinicKey! });
+			this.duplicate = null;
+			this.lastCard = { patient: made.patient, name: made.name, code: made.card };
 			await this.refresh();
-			await this.open(patient);
+			await this.open(made.patient);
 			return true;
 		} catch (error) {
-			this.error = `The patient was not registered: ${describeError(error)}`;
+			if (error instanceof RegisterRefusal) {
+				this.duplicate = error.duplicate ? (this.patients.find((p) => p.patient === error.duplicate) ?? null) : null;
+				this.error = error.message;
+			} else {
+				if (error instanceof RecordInputError) this.issues = [...error.issues];
+				this.error = `The patient was not registered: ${describeError(error)}`;
+			}
 			return false;
 		} finally {
-			session.close();
-			seed.fill(0);
 			this.busy = false;
 		}
 	}
