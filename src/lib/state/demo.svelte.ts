@@ -4,6 +4,7 @@
  * node: the demo's ledgers live in memory and vanish with the tab or on reset.
  */
 import type { Ledger } from '$lib/core/index.js';
+import { ExplorerState } from './explorer.svelte.js';
 import type { DemoNetwork, NetworkView } from '$lib/demo/network.js';
 import { STEPS, type ScriptMemory, type StepOutcome } from '$lib/demo/script.js';
 
@@ -71,6 +72,20 @@ export class DemoState {
 	}
 
 	/** The ledger of simulated clinic `name`, for the explorer; null once destroyed or stopped. */
+	/** The explorer over one clinic's copy ({@link explored}), for the demo's DAG view. */
+	readonly explorer = new ExplorerState(() => this.ledgerOf(this.#explored));
+	#explored = $state('Alder');
+
+	/** The clinic whose copy {@link explorer} shows. */
+	get explored(): string {
+		return this.#explored;
+	}
+
+	/** Chooses the clinic whose copy the explorer shows (the demo screen opens it again). */
+	explore(name: string): void {
+		this.#explored = name;
+	}
+
 	ledgerOf(name: string): Ledger | null {
 		const node = this.#demo?.nodes.get(name);
 		return node && node.status !== 'destroyed' ? node.ledger : null;

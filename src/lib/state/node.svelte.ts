@@ -520,6 +520,11 @@ export class NodeState {
 		return true;
 	}
 
+	/** Hides the invite made last (its link and QR code). */
+	dismissInvite(): void {
+		this.lastInvite = null;
+	}
+
 	/** Forgets a pending network link without acting on it. */
 	dismissLink(): void {
 		this.pendingLink = null;
@@ -614,7 +619,7 @@ export class NodeState {
 			role,
 			expires
 		});
-		this.lastInvite = { url: inviteLinkUrl(location.href, link), role, label: label.trim(), expires };
+		this.lastInvite = { url: inviteLinkUrl(new URL('/', location.href).href, link), role, label: label.trim(), expires };
 		return true;
 	}
 
