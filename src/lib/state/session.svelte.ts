@@ -22,7 +22,7 @@ import { RecordsWorkspace } from './records.svelte.js';
 import { ResearchWorkspace } from './research.svelte.js';
 import { SyncState } from './sync.svelte.js';
 
-export type { Screen } from '$lib/domain/screens.js';
+export { isScreen, type Screen } from '$lib/domain/screens.js';
 export { NOTE_MAX_CHARS } from '$lib/domain/note.js';
 export { LEDGER_DB } from './node.svelte.js';
 
