@@ -69,11 +69,13 @@ test('each screen opens by its URL, stays on reload, and back and forward walk t
 	}
 	for (let i = SCREENS.length - 2; i >= 0; i--) {
 		await page.goBack();
-		await expectScreen(page, ...SCREENS[i]!);
+		const [id, marker] = SCREENS[i]!;
+		await expectScreen(page, id, marker);
 	}
 	for (let i = 1; i < SCREENS.length; i++) {
 		await page.goForward();
-		await expectScreen(page, ...SCREENS[i]!);
+		const [id, marker] = SCREENS[i]!;
+		await expectScreen(page, id, marker);
 	}
 });
 
