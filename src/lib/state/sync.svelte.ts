@@ -541,25 +541,12 @@ export class SyncState implements SyncControl {
 		this.#redraw();
 	}
 
-	/** Reads each WebRTC connection's round-trip time from its selected ICE candidate pair. */
+	/** Keeps each WebRTC connection's latest round-trip time, as the mesh measures it. */
 	async #measureRtt(mesh: Mesh): Promise<void> {
+		const times = await mesh.roundTripTimes();
+		for (const [label, ms] of times) this.#rtt.set(label, ms);
 		const conns = mesh.provider.room?.webrtcConns;
-		if (!conns) return;
-		for (const [label, conn] of conns) {
-			const pc = (conn as unknown as { peer?: { _pc?: RTCPeerConnection } }).peer?._pc;
-			if (!pc || typeof pc.getStats !== 'function') continue;
-			try {
-				const stats = await pc.getStats();
-				stats.forEach((report: { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number }) => {
-					if (report.type === 'candidate-pair' && report.state === 'succeeded' && report.nominated && typeof report.currentRoundTripTime === 'number') {
-						this.#rtt.set(label, Math.round(report.currentRoundTripTime * 1000 * 10) / 10);
-					}
-				});
-			} catch {
-				// A connection closing while its statistics are read: nothing to show.
-			}
-		}
-		for (const label of this.#rtt.keys()) if (!conns.has(label)) this.#rtt.delete(label);
+		for (const label of this.#rtt.keys()) if (!conns?.has(label)) this.#rtt.delete(label);
 	}
 
 	#say(text: string, tone: LogLine['tone'] = 'info'): void {
