@@ -5,7 +5,7 @@ import { createNetwork, openApp, rows, unlockAutomatically } from './support.js'
 
 const showTab = async (page: import('@playwright/test').Page, tab: string) => {
 	await page.getByTestId(`tab-${tab}`).click();
-	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
+	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-current', 'page');
 };
 
 test('founding makes sync settings: a share link with this server as signaling, editable and validated', async ({ page, baseURL }) => {

@@ -59,7 +59,7 @@ export function removeProfile(node: Node): void {
 
 export async function showTab(page: Page, tab: 'ledger' | 'network' | 'members' | 'diagnostics'): Promise<void> {
 	await page.getByTestId(`tab-${tab}`).click();
-	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
+	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-current', 'page');
 }
 
 export async function foundNetwork(page: Page, name: string): Promise<void> {
