@@ -5,7 +5,7 @@ import { createNetwork, openApp, rows, unlockAutomatically } from './support.js'
 
 const showTab = async (page: import('@playwright/test').Page, tab: string) => {
 	await page.getByTestId(`tab-${tab}`).click();
-	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
+	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-current', 'page');
 };
 
 test('founding makes sync settings: a share link with this server as signaling, editable and validated', async ({ page, baseURL }) => {
@@ -180,7 +180,7 @@ test('diagnostics: test entries with progress, files up to 5 MiB attached, large
 
 	await showTab(page, 'ledger');
 	await expect(page.getByTestId('ledger-size')).toHaveAttribute('data-size', '1202');
-	await expect(page.getByTestId('ledger-size')).toContainText('showing the newest 300');
+	await expect(page.getByTestId('ledger-window')).toContainText('showing the newest 300');
 	await expect(rows(page)).toHaveCount(300);
 	await expect(rows(page).filter({ hasText: 'Test entry 1200 of 1200' })).toHaveCount(1);
 	await expect(rows(page).last()).toContainText('File attached: lab-report.pdf (300 kB, application/pdf)');

@@ -65,7 +65,7 @@ export function removeProfile(node: Node): void {
 
 export async function showTab(page: Page, tab: 'ledger' | 'network' | 'members' | 'diagnostics'): Promise<void> {
 	await page.getByTestId(`tab-${tab}`).click();
-	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
+	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-current', 'page');
 }
 
 export async function foundNetwork(page: Page, name: string): Promise<void> {
@@ -75,6 +75,10 @@ export async function foundNetwork(page: Page, name: string): Promise<void> {
 	await page.getByTestId('create-network').click();
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready');
 	await expect(page.getByTestId('network-name')).toHaveText(name);
+	// A clinic opens on its patients (routes.spec.ts); the specs written for the ledger start there.
+	await expect(page).toHaveURL(/\/patients$/);
+	await page.getByTestId('tab-ledger').click();
+	await expect(page.getByTestId('entry-form')).toBeVisible();
 }
 
 /** The node's public key as its screen shows it, before it holds a network. */

@@ -74,6 +74,10 @@ export async function createNetwork(page: Page, name: string): Promise<void> {
 	await page.getByTestId('create-network').click();
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready');
 	await expect(page.getByTestId('network-name')).toHaveText(name);
+	// A clinic opens on its patients (routes.spec.ts); the specs written for the ledger start there.
+	await expect(page).toHaveURL(/\/patients$/);
+	await page.getByTestId('tab-ledger').click();
+	await expect(page.getByTestId('entry-form')).toBeVisible();
 }
 
 /** The ledger rows, in the order shown. */

@@ -19,7 +19,7 @@ const REASON = 'particles found in vials of this lot';
 
 async function showInventory(page: Page) {
 	await page.getByTestId('tab-inventory').click();
-	await expect(page.getByTestId('tab-inventory')).toHaveAttribute('aria-selected', 'true');
+	await expect(page.getByTestId('tab-inventory')).toHaveAttribute('aria-current', 'page');
 }
 
 /** Fills the movement form from the typed barcode text, as a scan would. */
@@ -128,6 +128,6 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 
 	// From the recall list to the patient's chart, to find how to reach them.
 	await patient.getByTestId('supply-open-patient').click();
-	await expect(a.page.getByTestId('tab-patients')).toHaveAttribute('aria-selected', 'true');
+	await expect(a.page.getByTestId('tab-patients')).toHaveAttribute('aria-current', 'page');
 	await expect(a.page.getByTestId('chart').locator('header abbr')).toHaveAttribute('data-full', PATIENT);
 });

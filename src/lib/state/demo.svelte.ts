@@ -4,6 +4,7 @@
  * node: the demo's ledgers live in memory and vanish with the tab or on reset.
  */
 import type { Ledger } from '$lib/core/index.js';
+import { ExplorerState } from './explorer.svelte.js';
 import type { DemoNetwork, NetworkView } from '$lib/demo/network.js';
 import { STEPS, type ScriptMemory, type StepOutcome } from '$lib/demo/script.js';
 
@@ -13,15 +14,33 @@ export type DemoStatus = 'idle' | 'starting' | 'ready' | 'running' | 'done' | 'e
 const REDRAW_MS = 100;
 
 export class DemoState {
-	status = $state<DemoStatus>('idle');
-	error = $state<string | null>(null);
-	view = $state.raw<NetworkView | null>(null);
+	#status = $state<DemoStatus>('idle');
+	get status() {
+		return this.#status;
+	}
+	#error = $state<string | null>(null);
+	get error() {
+		return this.#error;
+	}
+	#view = $state.raw<NetworkView | null>(null);
+	get view() {
+		return this.#view;
+	}
 	/** Outcome of each step run so far, in order. */
-	outcomes = $state.raw<StepOutcome[]>([]);
+	#outcomes = $state.raw<StepOutcome[]>([]);
+	get outcomes() {
+		return this.#outcomes;
+	}
 	/** Time the network took to start (ms). */
-	startMs = $state<number | null>(null);
+	#startMs = $state<number | null>(null);
+	get startMs() {
+		return this.#startMs;
+	}
 	/** Clinics the network started with. */
-	startedWith = $state(0);
+	#startedWith = $state(0);
+	get startedWith() {
+		return this.#startedWith;
+	}
 	readonly steps = STEPS;
 
 	#demo: DemoNetwork | null = null;
@@ -32,24 +51,24 @@ export class DemoState {
 
 	/** The next step to run, or null when the script is over. */
 	get next() {
-		return this.steps[this.outcomes.length] ?? null;
+		return this.steps[this.#outcomes.length] ?? null;
 	}
 
 	async start(nodes = 5): Promise<void> {
 		this.reset();
-		this.status = 'starting';
+		this.#status = 'starting';
 		const started = performance.now();
 		try {
 			const { DemoNetwork } = await import('$lib/demo/network.js');
 			this.#demo = await DemoNetwork.start({ nodes });
-			this.startMs = Math.round(performance.now() - started);
-			this.startedWith = nodes;
+			this.#startMs = Math.round(performance.now() - started);
+			this.#startedWith = nodes;
 			this.#off = this.#demo.onChange(() => this.#redraw());
 			await this.#refresh();
-			this.status = 'ready';
+			this.#status = 'ready';
 		} catch (error) {
-			this.error = (error as Error).message;
-			this.status = 'error';
+			this.#error = (error as Error).message;
+			this.#status = 'error';
 		}
 	}
 
@@ -57,20 +76,34 @@ export class DemoState {
 	async step(): Promise<void> {
 		const step = this.next;
 		const demo = this.#demo;
-		if (!step || !demo || this.status !== 'ready') return;
-		this.status = 'running';
+		if (!step || !demo || this.#status !== 'ready') return;
+		this.#status = 'running';
 		try {
 			const outcome = await step.run(demo, this.#memory);
-			this.outcomes = [...this.outcomes, outcome];
+			this.#outcomes = [...this.#outcomes, outcome];
 			await this.#refresh();
-			this.status = this.next ? 'ready' : 'done';
+			this.#status = this.next ? 'ready' : 'done';
 		} catch (error) {
-			this.error = `${step.title}: ${(error as Error).message}`;
-			this.status = 'error';
+			this.#error = `${step.title}: ${(error as Error).message}`;
+			this.#status = 'error';
 		}
 	}
 
 	/** The ledger of simulated clinic `name`, for the explorer; null once destroyed or stopped. */
+	/** The explorer over one clinic's copy ({@link explored}), for the demo's DAG view. */
+	readonly explorer = new ExplorerState(() => this.ledgerOf(this.#explored));
+	#explored = $state('Alder');
+
+	/** The clinic whose copy {@link explorer} shows. */
+	get explored(): string {
+		return this.#explored;
+	}
+
+	/** Chooses the clinic whose copy the explorer shows (the demo screen opens it again). */
+	explore(name: string): void {
+		this.#explored = name;
+	}
+
 	ledgerOf(name: string): Ledger | null {
 		const node = this.#demo?.nodes.get(name);
 		return node && node.status !== 'destroyed' ? node.ledger : null;
@@ -85,11 +118,11 @@ export class DemoState {
 		this.#demo?.stop();
 		this.#demo = null;
 		this.#memory = {};
-		this.outcomes = [];
-		this.view = null;
-		this.error = null;
-		this.startMs = null;
-		this.status = 'idle';
+		this.#outcomes = [];
+		this.#view = null;
+		this.#error = null;
+		this.#startMs = null;
+		this.#status = 'idle';
 	}
 
 	#redraw(): void {
@@ -106,7 +139,7 @@ export class DemoState {
 		if (!demo) return;
 		this.#redrawAt = performance.now();
 		const view = await demo.view();
-		if (this.#demo === demo) this.view = view;
+		if (this.#demo === demo) this.#view = view;
 		// Flows fade out: redraw once more after they expire.
 		if (view.flows.length > 0) this.#redraw();
 	}

@@ -44,14 +44,35 @@ function attachmentName(name: string): string {
 }
 
 export class DiagnosticsState {
-	run = $state.raw<TestRun | null>(null);
-	runError = $state<string | null>(null);
-	attaching = $state(false);
-	attachError = $state<string | null>(null);
-	lastAttachment = $state.raw<{ name: string; size: number; blockId: BlockId } | null>(null);
+	#run = $state.raw<TestRun | null>(null);
+	get run() {
+		return this.#run;
+	}
+	#runError = $state<string | null>(null);
+	get runError() {
+		return this.#runError;
+	}
+	#attaching = $state(false);
+	get attaching() {
+		return this.#attaching;
+	}
+	#attachError = $state<string | null>(null);
+	get attachError() {
+		return this.#attachError;
+	}
+	#lastAttachment = $state.raw<{ name: string; size: number; blockId: BlockId } | null>(null);
+	get lastAttachment() {
+		return this.#lastAttachment;
+	}
 	/** Fingerprint and summary (blocks, transactions by type) of this copy, when last computed. */
-	fingerprint = $state.raw<(Fingerprint & { at: number; summary: { blocks: number; txs: [string, number][] } }) | null>(null);
-	fingerprinting = $state(false);
+	#fingerprint = $state.raw<(Fingerprint & { at: number; summary: { blocks: number; txs: [string, number][] } }) | null>(null);
+	get fingerprint() {
+		return this.#fingerprint;
+	}
+	#fingerprinting = $state(false);
+	get fingerprinting() {
+		return this.#fingerprinting;
+	}
 
 	#ledger: () => Ledger | null;
 	#stopAsked = false;
@@ -67,18 +88,18 @@ export class DiagnosticsState {
 	 */
 	async writeTestEntries(count: number): Promise<boolean> {
 		const problem = testEntriesProblem(count);
-		this.runError = problem;
-		if (problem || this.run?.running) return false;
+		this.#runError = problem;
+		if (problem || this.#run?.running) return false;
 		const ledger = this.#ledger();
 		if (!ledger) {
-			this.runError = 'Create or join a network first.';
+			this.#runError = 'Create or join a network first.';
 			return false;
 		}
 		this.#stopAsked = false;
 		const startedAt = Date.now();
 		const label = new Date(startedAt).toISOString().slice(0, 19).replace('T', ' ');
 		let done = 0;
-		this.run = { total: count, done, running: true, startedAt, finishedAt: null, stopped: null };
+		this.#run = { total: count, done, running: true, startedAt, finishedAt: null, stopped: null };
 		let stopped: string | null = null;
 		try {
 			while (done < count) {
@@ -90,12 +111,12 @@ export class DiagnosticsState {
 				const first = done;
 				await ledger.appendBatch(Array.from({ length: size }, (_, i) => [noteTx(`Test entry ${first + i + 1} of ${count} (diagnostics run ${label})`)]));
 				done += size;
-				this.run = { total: count, done, running: true, startedAt, finishedAt: null, stopped: null };
+				this.#run = { total: count, done, running: true, startedAt, finishedAt: null, stopped: null };
 			}
 		} catch (error) {
 			stopped = `Writing stopped after ${done.toLocaleString('en')} entries: ${describeError(error)}`;
 		}
-		this.run = { total: count, done, running: false, startedAt, finishedAt: Date.now(), stopped };
+		this.#run = { total: count, done, running: false, startedAt, finishedAt: Date.now(), stopped };
 		return stopped === null;
 	}
 
@@ -106,52 +127,52 @@ export class DiagnosticsState {
 
 	/** Appends `file` as one attachment block; refuses files over the attachment limit before reading them. */
 	async attachFile(file: File): Promise<boolean> {
-		this.attachError = null;
-		if (this.attaching) return false;
+		this.#attachError = null;
+		if (this.#attaching) return false;
 		if (file.size > MAX_ATTACHMENT_BYTES) {
-			this.attachError = `“${file.name}” is too large to attach: ${fileSize(file.size)} (${file.size.toLocaleString('en')} bytes). The limit is 5 MiB (${MAX_ATTACHMENT_BYTES.toLocaleString('en')} bytes).`;
+			this.#attachError = `“${file.name}” is too large to attach: ${fileSize(file.size)} (${file.size.toLocaleString('en')} bytes). The limit is 5 MiB (${MAX_ATTACHMENT_BYTES.toLocaleString('en')} bytes).`;
 			return false;
 		}
 		if (file.size === 0) {
-			this.attachError = `“${file.name}” is empty: there is nothing to attach.`;
+			this.#attachError = `“${file.name}” is empty: there is nothing to attach.`;
 			return false;
 		}
 		const ledger = this.#ledger();
 		if (!ledger) {
-			this.attachError = 'Create or join a network first.';
+			this.#attachError = 'Create or join a network first.';
 			return false;
 		}
-		this.attaching = true;
+		this.#attaching = true;
 		try {
 			const data = new Uint8Array(await file.arrayBuffer());
 			const tx = attachmentTx(attachmentName(file.name), MIME.test(file.type) ? file.type : 'application/octet-stream', data);
 			if (typeof tx === 'string') {
-				this.attachError = `The file cannot be attached: ${tx}`;
+				this.#attachError = `The file cannot be attached: ${tx}`;
 				return false;
 			}
 			const block = await ledger.append([tx]);
-			this.lastAttachment = { name: tx.name as string, size: data.length, blockId: block.id };
+			this.#lastAttachment = { name: tx.name as string, size: data.length, blockId: block.id };
 			return true;
 		} catch (error) {
-			this.attachError = `The file was not attached: ${describeError(error)}`;
+			this.#attachError = `The file was not attached: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.attaching = false;
+			this.#attaching = false;
 		}
 	}
 
 	/** Hashes the ids of every stored block in ledger order. */
 	async computeFingerprint(): Promise<void> {
 		const ledger = this.#ledger();
-		if (!ledger || this.fingerprinting) return;
-		this.fingerprinting = true;
+		if (!ledger || this.#fingerprinting) return;
+		this.#fingerprinting = true;
 		try {
 			const print = await ledgerFingerprint(ledger);
 			const summary = ledger.state().summary as Summary;
 			const txs = Object.entries(summary.txs).sort(([a], [b]) => (a < b ? -1 : 1));
-			this.fingerprint = { ...print, at: Date.now(), summary: { blocks: summary.blocks, txs } };
+			this.#fingerprint = { ...print, at: Date.now(), summary: { blocks: summary.blocks, txs } };
 		} finally {
-			this.fingerprinting = false;
+			this.#fingerprinting = false;
 		}
 	}
 }

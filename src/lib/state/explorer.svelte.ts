@@ -118,36 +118,93 @@ function toExplorerBlock(stored: StoredBlock): ExplorerBlock {
 const HEX = /^[0-9a-f]+$/;
 
 export class ExplorerState {
-	lanes = $state.raw<Lane[]>([]);
-	total = $state(0);
-	maxClock = $state(0);
+	#lanes = $state.raw<Lane[]>([]);
+	get lanes() {
+		return this.#lanes;
+	}
+	#total = $state(0);
+	get total() {
+		return this.#total;
+	}
+	#maxClock = $state(0);
+	get maxClock() {
+		return this.#maxClock;
+	}
 	/** Clock at the left edge of the view (fractional while panning). */
-	startClock = $state(0);
+	#startClock = $state(0);
+	get startClock() {
+		return this.#startClock;
+	}
 	/** Zoom: pixels per clock tick. */
-	colWidth = $state(14);
+	#colWidth = $state(14);
+	get colWidth() {
+		return this.#colWidth;
+	}
 	/** Drawing width in pixels (set by the canvas). */
-	width = $state(800);
+	#width = $state(800);
+	get width() {
+		return this.#width;
+	}
 	/** Blocks held for drawing: those of the loaded clock range. */
-	blocks = $state.raw<ExplorerBlock[]>([]);
+	#blocks = $state.raw<ExplorerBlock[]>([]);
+	get blocks() {
+		return this.#blocks;
+	}
 	/** Clock range [from, to] the held blocks cover. */
-	loadedRange = $state.raw<[number, number]>([0, -1]);
+	#loadedRange = $state.raw<[number, number]>([0, -1]);
+	get loadedRange() {
+		return this.#loadedRange;
+	}
 	/** The loaded range held more blocks than {@link MAX_WINDOW_BLOCKS}: the rest is not drawn. */
-	truncated = $state(false);
+	#truncated = $state(false);
+	get truncated() {
+		return this.#truncated;
+	}
 	/** Blocks read from the store since opening, in total (shows nothing is read twice needlessly). */
-	fetched = $state(0);
+	#fetched = $state(0);
+	get fetched() {
+		return this.#fetched;
+	}
 	/** Most blocks held at once since opening. */
-	peakHeld = $state(0);
+	#peakHeld = $state(0);
+	get peakHeld() {
+		return this.#peakHeld;
+	}
 	/** ms from {@link open} to the first window of blocks being ready to draw. */
-	openMs = $state<number | null>(null);
+	#openMs = $state<number | null>(null);
+	get openMs() {
+		return this.#openMs;
+	}
 	/** ms from {@link open} to the first frame drawn with blocks (set by the canvas). */
-	firstPaintMs = $state<number | null>(null);
-	loading = $state(false);
-	error = $state<string | null>(null);
-	selected = $state.raw<BlockDetail | null>(null);
-	selecting = $state(false);
-	search = $state.raw<SearchState | null>(null);
+	#firstPaintMs = $state<number | null>(null);
+	get firstPaintMs() {
+		return this.#firstPaintMs;
+	}
+	#loading = $state(false);
+	get loading() {
+		return this.#loading;
+	}
+	#error = $state<string | null>(null);
+	get error() {
+		return this.#error;
+	}
+	#selected = $state.raw<BlockDetail | null>(null);
+	get selected() {
+		return this.#selected;
+	}
+	#selecting = $state(false);
+	get selecting() {
+		return this.#selecting;
+	}
+	#search = $state.raw<SearchState | null>(null);
+	get search() {
+		return this.#search;
+	}
 	/** The view follows new blocks while its right edge is at the newest clock. */
-	follow = $state(true);
+	#follow = $state(true);
+	get follow() {
+		return this.#follow;
+	}
 
 	#ledger: () => Ledger | null;
 	#opened: Ledger | null = null;
@@ -165,7 +222,7 @@ export class ExplorerState {
 
 	/** Clock ticks visible at the current zoom. */
 	get visibleClocks(): number {
-		return this.width / this.colWidth;
+		return this.#width / this.#colWidth;
 	}
 
 	/** Opens (or re-reads) the ledger's shape and shows its newest blocks. */
@@ -178,8 +235,8 @@ export class ExplorerState {
 			this.#off?.();
 			this.#opened = ledger;
 			this.#openedAt = performance.now();
-			this.openMs = null;
-			this.firstPaintMs = null;
+			this.#openMs = null;
+			this.#firstPaintMs = null;
 			this.#off = ledger.on('accepted', () => this.#scheduleRefresh());
 			// The founder's lane goes first; looked up alongside the first window, not before it.
 			if (this.#founder?.net !== ledger.net) {
@@ -192,15 +249,15 @@ export class ExplorerState {
 		}
 		this.#readShape(ledger);
 		// A small ledger is spread over the width rather than bunched at the left.
-		if (firstLook && (this.maxClock + 2) * this.colWidth < this.width) this.colWidth = Math.min(MAX_COL, this.width / (this.maxClock + 2));
-		this.startClock = Math.max(0, this.maxClock + 1 - this.visibleClocks);
+		if (firstLook && (this.#maxClock + 2) * this.#colWidth < this.#width) this.#colWidth = Math.min(MAX_COL, this.#width / (this.#maxClock + 2));
+		this.#startClock = Math.max(0, this.#maxClock + 1 - this.visibleClocks);
 		await Promise.all([this.ensureLoaded(), founder]);
-		this.openMs ??= Math.round(performance.now() - this.#openedAt);
+		this.#openMs ??= Math.round(performance.now() - this.#openedAt);
 	}
 
 	/** Called by the canvas once it has drawn a frame with blocks. */
 	painted(): void {
-		if (this.firstPaintMs === null && this.blocks.length > 0) this.firstPaintMs = Math.round(performance.now() - this.#openedAt);
+		if (this.#firstPaintMs === null && this.#blocks.length > 0) this.#firstPaintMs = Math.round(performance.now() - this.#openedAt);
 	}
 
 	close(): void {
@@ -212,8 +269,8 @@ export class ExplorerState {
 		this.#generation++;
 		this.#searchGeneration++;
 		this.#reading = null;
-		this.blocks = [];
-		this.loadedRange = [0, -1];
+		this.#blocks = [];
+		this.#loadedRange = [0, -1];
 	}
 
 	#readShape(ledger: Ledger): void {
@@ -222,9 +279,9 @@ export class ExplorerState {
 		// Lanes in a stable order: the founder first, then by key.
 		const founder = this.#founder?.net === ledger.net ? this.#founder.author : null;
 		const sorted = [...heads].sort((a, b) => Number(b.author === founder) - Number(a.author === founder) || (a.author < b.author ? -1 : 1));
-		this.lanes = sorted.map((h, index) => ({ author: h.author, name: names[h.author] ?? null, seq: h.seq, index }));
-		this.total = ledger.size;
-		this.maxClock = heads.reduce((m, h) => Math.max(m, h.clock), 0);
+		this.#lanes = sorted.map((h, index) => ({ author: h.author, name: names[h.author] ?? null, seq: h.seq, index }));
+		this.#total = ledger.size;
+		this.#maxClock = heads.reduce((m, h) => Math.max(m, h.clock), 0);
 	}
 
 	#scheduleRefresh(): void {
@@ -233,25 +290,25 @@ export class ExplorerState {
 			this.#refreshTimer = null;
 			const ledger = this.#opened;
 			if (!ledger) return;
-			const atEnd = this.follow && this.startClock + this.visibleClocks >= this.maxClock;
+			const atEnd = this.#follow && this.#startClock + this.visibleClocks >= this.#maxClock;
 			this.#readShape(ledger);
-			if (atEnd) this.startClock = Math.max(0, this.maxClock + 1 - this.visibleClocks);
+			if (atEnd) this.#startClock = Math.max(0, this.#maxClock + 1 - this.visibleClocks);
 			// New blocks may fall in the loaded range: read it again.
-			this.loadedRange = [0, -1];
+			this.#loadedRange = [0, -1];
 			void this.ensureLoaded();
 		}, 300);
 	}
 
 	/** Pans by `dx` pixels (positive: towards newer blocks). */
 	pan(dx: number): Promise<void> {
-		return this.scrollTo(this.startClock + dx / this.colWidth);
+		return this.scrollTo(this.#startClock + dx / this.#colWidth);
 	}
 
 	/** Puts clock `clock` at the left edge, within bounds. */
 	scrollTo(clock: number): Promise<void> {
-		const max = Math.max(0, this.maxClock + 1 - this.visibleClocks);
-		this.startClock = Math.min(max, Math.max(0, clock));
-		this.follow = this.startClock >= max;
+		const max = Math.max(0, this.#maxClock + 1 - this.visibleClocks);
+		this.#startClock = Math.min(max, Math.max(0, clock));
+		this.#follow = this.#startClock >= max;
 		return this.ensureLoaded();
 	}
 
@@ -261,19 +318,19 @@ export class ExplorerState {
 	}
 
 	/** Multiplies the zoom by `factor`, keeping the clock under pixel `x` in place. */
-	zoom(factor: number, x = this.width / 2): Promise<void> {
-		const anchor = this.startClock + x / this.colWidth;
+	zoom(factor: number, x = this.#width / 2): Promise<void> {
+		const anchor = this.#startClock + x / this.#colWidth;
 		// The window must stay drawable: no more clocks than MAX_WINDOW_BLOCKS spread over the lanes.
-		const minCol = Math.max(MIN_COL, this.width / Math.max(1, MAX_WINDOW_BLOCKS / Math.max(1, this.lanes.length) / 1.5));
-		this.colWidth = Math.min(MAX_COL, Math.max(minCol, this.colWidth * factor));
-		return this.scrollTo(anchor - x / this.colWidth);
+		const minCol = Math.max(MIN_COL, this.#width / Math.max(1, MAX_WINDOW_BLOCKS / Math.max(1, this.#lanes.length) / 1.5));
+		this.#colWidth = Math.min(MAX_COL, Math.max(minCol, this.#colWidth * factor));
+		return this.scrollTo(anchor - x / this.#colWidth);
 	}
 
 	setWidth(width: number): void {
-		if (width <= 0 || width === this.width) return;
-		this.width = width;
+		if (width <= 0 || width === this.#width) return;
+		this.#width = width;
 		// Showing the newest blocks: stay anchored at the end (the window being read covers it).
-		if (this.follow && this.#opened) this.startClock = Math.max(0, this.maxClock + 1 - this.visibleClocks);
+		if (this.#follow && this.#opened) this.#startClock = Math.max(0, this.#maxClock + 1 - this.visibleClocks);
 		void this.ensureLoaded();
 	}
 
@@ -285,9 +342,9 @@ export class ExplorerState {
 	ensureLoaded(): Promise<void> {
 		const ledger = this.#opened;
 		if (!ledger) return Promise.resolve();
-		const from = Math.floor(this.startClock);
-		const to = Math.ceil(this.startClock + this.visibleClocks);
-		const [have0, have1] = this.loadedRange;
+		const from = Math.floor(this.#startClock);
+		const to = Math.ceil(this.#startClock + this.visibleClocks);
+		const [have0, have1] = this.#loadedRange;
 		if (from >= have0 && to <= have1) return Promise.resolve();
 		const reading = this.#reading;
 		if (reading && reading.generation === this.#generation && from >= reading.from && to <= reading.to) return reading.done;
@@ -301,9 +358,9 @@ export class ExplorerState {
 	}
 
 	async #load(ledger: Ledger, want0: number, want1: number, generation: number): Promise<void> {
-		this.loading = true;
+		this.#loading = true;
 		// Pages sized to the window (at most one block per author per clock): a narrow window reads little.
-		const pageSize = Math.min(PAGE, Math.max(50, (want1 - want0 + 1) * Math.max(1, this.lanes.length)));
+		const pageSize = Math.min(PAGE, Math.max(50, (want1 - want0 + 1) * Math.max(1, this.#lanes.length)));
 		try {
 			const out: ExplorerBlock[] = [];
 			let after: OrderKey = [want0 - 1, ID_MAX];
@@ -311,7 +368,7 @@ export class ExplorerState {
 			for (;;) {
 				const page = await ledger.store.ordered(after, pageSize);
 				if (generation !== this.#generation) return;
-				this.fetched += page.length;
+				this.#fetched += page.length;
 				let past = false;
 				for (const stored of page) {
 					if (stored.clock > want1) {
@@ -328,16 +385,16 @@ export class ExplorerState {
 				const last = page[page.length - 1]!;
 				after = [last.clock, last.id];
 			}
-			this.blocks = out;
-			this.truncated = truncated;
-			this.loadedRange = [want0, truncated ? out[out.length - 1]!.clock : want1];
-			this.peakHeld = Math.max(this.peakHeld, out.length);
-			this.error = null;
+			this.#blocks = out;
+			this.#truncated = truncated;
+			this.#loadedRange = [want0, truncated ? out[out.length - 1]!.clock : want1];
+			this.#peakHeld = Math.max(this.#peakHeld, out.length);
+			this.#error = null;
 		} catch (error) {
-			this.error = `The explorer could not read the ledger: ${(error as Error).message}`;
+			this.#error = `The explorer could not read the ledger: ${(error as Error).message}`;
 		} finally {
 			if (generation === this.#generation) {
-				this.loading = false;
+				this.#loading = false;
 				this.#reading = null;
 			}
 		}
@@ -347,14 +404,14 @@ export class ExplorerState {
 	async select(id: BlockId | null, { reveal = false } = {}): Promise<void> {
 		const ledger = this.#opened ?? this.#ledger();
 		if (!id || !ledger) {
-			this.selected = null;
+			this.#selected = null;
 			return;
 		}
-		this.selecting = true;
+		this.#selecting = true;
 		try {
 			const stored = await ledger.store.get(id);
 			if (!stored) {
-				this.error = `No block ${id.slice(0, 12)} in this node's copy.`;
+				this.#error = `No block ${id.slice(0, 12)} in this node's copy.`;
 				return;
 			}
 			const started = performance.now();
@@ -362,8 +419,8 @@ export class ExplorerState {
 			const hashOk = toHex(hashBody(block.body)) === block.id;
 			const signatureOk = await ledger.verifySignature(block.signature, fromHex(block.id), fromHex(block.author));
 			const verifyMs = performance.now() - started;
-			const lane = this.lanes.find((l) => l.author === block.author);
-			this.selected = {
+			const lane = this.#lanes.find((l) => l.author === block.author);
+			this.#selected = {
 				id: block.id,
 				author: block.author,
 				authorName: lane?.name ?? null,
@@ -382,9 +439,9 @@ export class ExplorerState {
 			};
 			if (reveal) await this.center(block.clock);
 		} catch (error) {
-			this.error = `Block ${id.slice(0, 12)} could not be read: ${(error as Error).message}`;
+			this.#error = `Block ${id.slice(0, 12)} could not be read: ${(error as Error).message}`;
 		} finally {
-			this.selecting = false;
+			this.#selecting = false;
 		}
 	}
 
@@ -398,18 +455,18 @@ export class ExplorerState {
 		const q = query.trim().toLowerCase();
 		const generation = ++this.#searchGeneration;
 		if (!ledger || q === '') {
-			this.search = null;
+			this.#search = null;
 			return;
 		}
 		const hitOf = (b: { id: BlockId; author: AuthorId; seq: number; clock: number }, label: string): SearchHit => ({ id: b.id, author: b.author, seq: b.seq, clock: b.clock, label });
-		const nameOf = (a: AuthorId) => this.lanes.find((l) => l.author === a)?.name ?? a.slice(0, 8);
+		const nameOf = (a: AuthorId) => this.#lanes.find((l) => l.author === a)?.name ?? a.slice(0, 8);
 		if (q.length === 64 && HEX.test(q)) {
 			const stored = await ledger.store.get(q as BlockId);
 			const hits = stored ? [hitOf(stored, `${nameOf(stored.author)} #${stored.seq}`)] : [];
-			this.search = { query, kind: 'id', hits, scanned: stored ? 1 : 0, done: true, note: stored ? null : 'No block with this id in this node’s copy.' };
+			this.#search = { query, kind: 'id', hits, scanned: stored ? 1 : 0, done: true, note: stored ? null : 'No block with this id in this node’s copy.' };
 			return;
 		}
-		const lanes = this.lanes.filter((l) => (l.name ?? '').toLowerCase().includes(q) || (HEX.test(q) && l.author.startsWith(q)));
+		const lanes = this.#lanes.filter((l) => (l.name ?? '').toLowerCase().includes(q) || (HEX.test(q) && l.author.startsWith(q)));
 		if (lanes.length > 0) {
 			const hits: SearchHit[] = [];
 			for (const lane of lanes.slice(0, 5)) {
@@ -418,18 +475,18 @@ export class ExplorerState {
 				for (const r of rows.reverse()) hits.push(hitOf(r, `${nameOf(r.author)} #${r.seq}`));
 			}
 			if (generation !== this.#searchGeneration) return;
-			this.search = { query, kind: 'author', hits: hits.slice(0, MAX_HITS), scanned: hits.length, done: true, note: `Newest blocks of ${lanes.map((l) => l.name ?? l.author.slice(0, 8)).join(', ')}` };
+			this.#search = { query, kind: 'author', hits: hits.slice(0, MAX_HITS), scanned: hits.length, done: true, note: `Newest blocks of ${lanes.map((l) => l.name ?? l.author.slice(0, 8)).join(', ')}` };
 			return;
 		}
 		const kind: SearchState['kind'] = HEX.test(q) && q.length >= 4 ? 'id-prefix' : /^[a-z][a-z0-9.-]*$/.test(q) ? 'type' : 'none';
 		if (kind === 'none') {
-			this.search = { query, kind, hits: [], scanned: 0, done: true, note: 'Search by block id (or its first 4+ characters), member name or key, or transaction type (e.g. note).' };
+			this.#search = { query, kind, hits: [], scanned: 0, done: true, note: 'Search by block id (or its first 4+ characters), member name or key, or transaction type (e.g. note).' };
 			return;
 		}
 		const hits: SearchHit[] = [];
 		let scanned = 0;
 		let after: OrderKey | null = null;
-		this.search = { query, kind, hits: [], scanned: 0, done: false, note: null };
+		this.#search = { query, kind, hits: [], scanned: 0, done: false, note: null };
 		for (;;) {
 			const page = await ledger.store.ordered(after, PAGE);
 			if (generation !== this.#searchGeneration) return;
@@ -445,7 +502,7 @@ export class ExplorerState {
 			}
 			scanned += page.length;
 			const done = page.length < PAGE || hits.length >= MAX_HITS;
-			this.search = { query, kind, hits: [...hits], scanned, done, note: done && hits.length >= MAX_HITS ? `First ${MAX_HITS} matches in ledger order.` : null };
+			this.#search = { query, kind, hits: [...hits], scanned, done, note: done && hits.length >= MAX_HITS ? `First ${MAX_HITS} matches in ledger order.` : null };
 			if (done) return;
 			const last = page[page.length - 1]!;
 			after = [last.clock, last.id];

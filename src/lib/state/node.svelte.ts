@@ -167,63 +167,168 @@ function mergeViews(shown: readonly BlockView[], added: readonly BlockView[]): B
 const APP_LEDGER = { rules: APP_RULES, folds: APP_FOLDS } as const;
 
 export class NodeState {
-	status = $state<NodeStatus>('loading');
+	#status = $state<NodeStatus>('loading');
+	get status() {
+		return this.#status;
+	}
 	/** Why the node could not start (status 'error'). */
-	error = $state<string | null>(null);
+	#error = $state<string | null>(null);
+	get error() {
+		return this.#error;
+	}
 	/** Something the person should know while loading, e.g. another tab holds the node. */
-	notice = $state<string | null>(null);
-	identity = $state.raw<NodeIdentity | null>(null);
+	#notice = $state<string | null>(null);
+	get notice() {
+		return this.#notice;
+	}
+	#identity = $state.raw<NodeIdentity | null>(null);
+	get identity() {
+		return this.#identity;
+	}
 	/** The stored key: lock screen, passphrase, backup file. */
 	readonly keys = new KeyState();
-	network = $state.raw<{ id: BlockId; name: string } | null>(null);
-	verifierName = $state<string | null>(null);
+	#network = $state.raw<{ id: BlockId; name: string } | null>(null);
+	get network() {
+		return this.#network;
+	}
+	#verifierName = $state<string | null>(null);
+	get verifierName() {
+		return this.#verifierName;
+	}
 	/** Accepted blocks in total order (clock, id). */
-	blocks = $state.raw<BlockView[]>([]);
-	summary = $state.raw<Summary | null>(null);
+	#blocks = $state.raw<BlockView[]>([]);
+	get blocks() {
+		return this.#blocks;
+	}
+	#summary = $state.raw<Summary | null>(null);
+	get summary() {
+		return this.#summary;
+	}
 	/** Blocks refused since the node opened, by reason code. */
-	rejected = $state.raw<Partial<Record<ReasonCode, number>>>({});
-	verification = $state.raw<Verification | null>(null);
+	#rejected = $state.raw<Partial<Record<ReasonCode, number>>>({});
+	get rejected() {
+		return this.#rejected;
+	}
+	#verification = $state.raw<Verification | null>(null);
+	get verification() {
+		return this.#verification;
+	}
 
-	creating = $state(false);
-	createError = $state<string | null>(null);
-	appending = $state(false);
-	entryError = $state<string | null>(null);
+	#creating = $state(false);
+	get creating() {
+		return this.#creating;
+	}
+	#createError = $state<string | null>(null);
+	get createError() {
+		return this.#createError;
+	}
+	#appending = $state(false);
+	get appending() {
+		return this.#appending;
+	}
+	#entryError = $state<string | null>(null);
+	get entryError() {
+		return this.#entryError;
+	}
 	/** The last block this node appended, once it is durable and shown. */
-	lastAppended = $state.raw<{ id: BlockId; seq: number } | null>(null);
+	#lastAppended = $state.raw<{ id: BlockId; seq: number } | null>(null);
+	get lastAppended() {
+		return this.#lastAppended;
+	}
 
 	/** How this node reaches its network (room secret, signaling); null before founding or joining. */
-	networkConfig = $state.raw<NetworkConfig | null>(null);
+	#networkConfig = $state.raw<NetworkConfig | null>(null);
+	get networkConfig() {
+		return this.#networkConfig;
+	}
 	/** A network link opened in the address bar that the person can act on. */
-	pendingLink = $state.raw<PendingLink | null>(null);
+	#pendingLink = $state.raw<PendingLink | null>(null);
+	get pendingLink() {
+		return this.#pendingLink;
+	}
 	/** Why a network link from the address bar cannot be used (nothing was changed). */
-	linkError = $state<string | null>(null);
+	#linkError = $state<string | null>(null);
+	get linkError() {
+		return this.#linkError;
+	}
 	/** Something to say about a link that needs no action (e.g. already in that network). */
-	linkNotice = $state<string | null>(null);
-	joining = $state(false);
-	joinError = $state<string | null>(null);
-	settingsError = $state<string | null>(null);
-	settingsSaved = $state(false);
+	#linkNotice = $state<string | null>(null);
+	get linkNotice() {
+		return this.#linkNotice;
+	}
+	#joining = $state(false);
+	get joining() {
+		return this.#joining;
+	}
+	#joinError = $state<string | null>(null);
+	get joinError() {
+		return this.#joinError;
+	}
+	#settingsError = $state<string | null>(null);
+	get settingsError() {
+		return this.#settingsError;
+	}
+	#settingsSaved = $state(false);
+	get settingsSaved() {
+		return this.#settingsSaved;
+	}
 
 	/** Members of the network in this node's copy of the ledger. */
-	members = $state.raw<MemberView[]>([]);
+	#members = $state.raw<MemberView[]>([]);
+	get members() {
+		return this.#members;
+	}
 	/** This node's role in its copy of the roster; null while it is not (known to be) a member. */
-	role = $state<string | null>(null);
-	addingMember = $state(false);
-	memberError = $state<string | null>(null);
-	lastMemberAdded = $state.raw<{ key: AuthorId; role: string; blockId: BlockId; pending: boolean } | null>(null);
+	#role = $state<string | null>(null);
+	get role() {
+		return this.#role;
+	}
+	#addingMember = $state(false);
+	get addingMember() {
+		return this.#addingMember;
+	}
+	#memberError = $state<string | null>(null);
+	get memberError() {
+		return this.#memberError;
+	}
+	#lastMemberAdded = $state.raw<{ key: AuthorId; role: string; blockId: BlockId; pending: boolean } | null>(null);
+	get lastMemberAdded() {
+		return this.#lastMemberAdded;
+	}
 	/** Invites on the ledger, newest first. */
-	invites = $state.raw<InviteRecord[]>([]);
+	#invites = $state.raw<InviteRecord[]>([]);
+	get invites() {
+		return this.#invites;
+	}
 	/** Membership changes waiting for more admins' approvals (networks with a quorum). */
-	pendingChanges = $state.raw<{ block: BlockId; index: number; kind: string; member: AuthorId; role: string; approvedBy: AuthorId[] }[]>([]);
+	#pendingChanges = $state.raw<{ block: BlockId; index: number; kind: string; member: AuthorId; role: string; approvedBy: AuthorId[] }[]>([]);
+	get pendingChanges() {
+		return this.#pendingChanges;
+	}
 	/** Admins who must sign a membership change. */
-	quorum = $state(1);
+	#quorum = $state(1);
+	get quorum() {
+		return this.#quorum;
+	}
 	/** Revoked members and the seq after which their blocks are void. */
-	revocations = $state.raw<{ key: AuthorId; cutoff: number; name: string | null }[]>([]);
+	#revocations = $state.raw<{ key: AuthorId; cutoff: number; name: string | null }[]>([]);
+	get revocations() {
+		return this.#revocations;
+	}
 	/** The invite made last (link and QR code shown until dismissed). */
-	lastInvite = $state.raw<MadeInvite | null>(null);
+	#lastInvite = $state.raw<MadeInvite | null>(null);
+	get lastInvite() {
+		return this.#lastInvite;
+	}
 	/** Why the last admin action (invite, approval, revocation, role change) failed. */
-	adminError = $state<string | null>(null);
-	adminBusy = $state(false);
+	#adminError = $state<string | null>(null);
+	get adminError() {
+		return this.#adminError;
+	}
+	#adminBusy = $state(false);
+	get adminBusy() {
+		return this.#adminBusy;
+	}
 
 	#signer: Signer | null = null;
 	#store: IndexedDBStore | null = null;
@@ -259,10 +364,10 @@ export class NodeState {
 	 */
 	async start(): Promise<void> {
 		try {
-			this.status = (await this.keys.inspect()) === 'encrypted' ? 'locked' : 'setup';
+			this.#status = (await this.keys.inspect()) === 'encrypted' ? 'locked' : 'setup';
 		} catch (error) {
-			this.error = describeError(error);
-			this.status = 'error';
+			this.#error = describeError(error);
+			this.#status = 'error';
 		}
 	}
 
@@ -291,10 +396,10 @@ export class NodeState {
 	}
 
 	async #unlockWith(unlock: () => Promise<Identity | null>): Promise<boolean> {
-		if (this.status !== 'locked' && this.status !== 'setup') return false;
+		if (this.#status !== 'locked' && this.#status !== 'setup') return false;
 		const identity = await unlock();
 		if (!identity) return false;
-		this.status = 'loading';
+		this.#status = 'loading';
 		await this.#open(identity);
 		return true;
 	}
@@ -302,7 +407,7 @@ export class NodeState {
 	/** Opens the ledger as the unlocked identity. */
 	async #open(identity: Identity): Promise<void> {
 		try {
-			this.identity = { author: authorIdOf(identity), createdAt: identity.createdAt };
+			this.#identity = { author: authorIdOf(identity), createdAt: identity.createdAt };
 			this.#signer = await createSigner(identity.secretKey);
 			// Records are opened with the X25519 form of the same key (docs/privacy.md); it stays in memory until the page goes.
 			this.#keyring = new Keyring(authorIdOf(identity), encryptionSecretKey(identity.secretKey));
@@ -318,14 +423,14 @@ export class NodeState {
 			let config = await loadNetworkConfig();
 			const stored = await Ledger.storedNetwork(store);
 			if (stored && config && config.net !== stored) {
-				this.error = `The saved sync settings belong to another network (${config.net.slice(0, 12)}), not to the one in this browser; they are not used. Open this network's link to restore them.`;
+				this.#error = `The saved sync settings belong to another network (${config.net.slice(0, 12)}), not to the one in this browser; they are not used. Open this network's link to restore them.`;
 				config = null;
 			}
-			this.networkConfig = config;
+			this.#networkConfig = config;
 			// A node that joined by a link holds an empty store until the genesis arrives: its settings say which network it waits for.
 			const net = stored ?? config?.net;
 			if (!net) {
-				this.status = 'no-network';
+				this.#status = 'no-network';
 				this.#watchLinks();
 				return;
 			}
@@ -342,8 +447,8 @@ export class NodeState {
 			this.#watchLinks();
 			void this.verifyAll('open');
 		} catch (error) {
-			this.error = describeError(error);
-			this.status = 'error';
+			this.#error = describeError(error);
+			this.#status = 'error';
 		}
 	}
 
@@ -374,16 +479,16 @@ export class NodeState {
 		const problem =
 			networkNameProblem(name) ??
 			(keyProblem ? `Other founding admins: ${keyProblem}` : null) ??
-			(new Set(coAdmins).size !== coAdmins.length || coAdmins.includes(this.identity?.author ?? '') ? 'Other founding admins: a key is listed twice, or is this node’s own.' : null) ??
+			(new Set(coAdmins).size !== coAdmins.length || coAdmins.includes(this.#identity?.author ?? '') ? 'Other founding admins: a key is listed twice, or is this node’s own.' : null) ??
 			(!Number.isInteger(quorum) || quorum < 1 || quorum > coAdmins.length + 1 ? `Admins needed: 1 to ${coAdmins.length + 1} (this node and the keys listed).` : null);
-		this.createError = problem;
+		this.#createError = problem;
 		// One genesis only: a second click while the first is being written does nothing.
-		if (problem || this.creating) return false;
-		if (this.status !== 'no-network' || !this.#store || !this.#signer) {
-			this.createError = 'This browser already holds a network.';
+		if (problem || this.#creating) return false;
+		if (this.#status !== 'no-network' || !this.#store || !this.#signer) {
+			this.#createError = 'This browser already holds a network.';
 			return false;
 		}
-		this.creating = true;
+		this.#creating = true;
 		try {
 			const genesis = {
 				name: name.trim(),
@@ -403,18 +508,18 @@ export class NodeState {
 			};
 			try {
 				await saveNetworkConfig(config);
-				this.networkConfig = config;
+				this.#networkConfig = config;
 			} catch (error) {
-				this.error = `The network was created, but its sync settings could not be saved: ${describeError(error)}. Reload to try again.`;
+				this.#error = `The network was created, but its sync settings could not be saved: ${describeError(error)}. Reload to try again.`;
 			}
-			this.pendingLink = null;
+			this.#pendingLink = null;
 			await this.#attach(ledger);
 			return true;
 		} catch (error) {
-			this.createError = `The network could not be created: ${describeError(error)}`;
+			this.#createError = `The network could not be created: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.creating = false;
+			this.#creating = false;
 		}
 	}
 
@@ -424,15 +529,15 @@ export class NodeState {
 	 * its key; until then it holds nothing.
 	 */
 	async joinNetwork(displayName = ''): Promise<boolean> {
-		const pending = this.pendingLink;
-		this.joinError = pending?.invite ? displayNameProblem(displayName) : null;
-		if (this.joinError) return false;
-		if (this.joining) return false;
-		if (!pending || pending.action !== 'join' || this.status !== 'no-network' || !this.#store || !this.#signer) {
-			this.joinError = 'There is no network link to join, or this browser already holds a network.';
+		const pending = this.#pendingLink;
+		this.#joinError = pending?.invite ? displayNameProblem(displayName) : null;
+		if (this.#joinError) return false;
+		if (this.#joining) return false;
+		if (!pending || pending.action !== 'join' || this.#status !== 'no-network' || !this.#store || !this.#signer) {
+			this.#joinError = 'There is no network link to join, or this browser already holds a network.';
 			return false;
 		}
-		this.joining = true;
+		this.#joining = true;
 		try {
 			const { link } = pending;
 			const invite = pending.invite;
@@ -447,29 +552,29 @@ export class NodeState {
 			};
 			// Settings first: they are what marks an empty store as "joined, waiting for the genesis".
 			await saveNetworkConfig(config);
-			this.networkConfig = config;
+			this.#networkConfig = config;
 			const ledger = await Ledger.open({ store: this.#store, signer: this.#signer, net: link.net, ...APP_LEDGER });
-			this.pendingLink = null;
+			this.#pendingLink = null;
 			this.#clearLinkFromAddressBar();
 			await this.#attach(ledger);
 			return true;
 		} catch (error) {
-			this.joinError = `The network could not be joined: ${describeError(error)}`;
+			this.#joinError = `The network could not be joined: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.joining = false;
+			this.#joining = false;
 		}
 	}
 
 	/** Uses the sync settings of a link to this same network (this node had none). */
 	async adoptLinkSettings(): Promise<boolean> {
-		const pending = this.pendingLink;
+		const pending = this.#pendingLink;
 		const ledger = this.#ledger;
 		if (!pending || pending.action !== 'adopt' || !ledger || pending.link.net !== ledger.net) return false;
 		const { link } = pending;
-		return this.#saveSettings({ net: link.net, secret: link.secret, signaling: [...link.signaling], name: this.network?.name || link.name || '', origin: 'joined', savedAt: Date.now() }).then((ok) => {
+		return this.#saveSettings({ net: link.net, secret: link.secret, signaling: [...link.signaling], name: this.#network?.name || link.name || '', origin: 'joined', savedAt: Date.now() }).then((ok) => {
 			if (ok) {
-				this.pendingLink = null;
+				this.#pendingLink = null;
 				this.#clearLinkFromAddressBar();
 			}
 			return ok;
@@ -483,12 +588,12 @@ export class NodeState {
 	 */
 	async createSyncSettings(): Promise<boolean> {
 		const ledger = this.#ledger;
-		if (!ledger || this.networkConfig) return false;
+		if (!ledger || this.#networkConfig) return false;
 		return this.#saveSettings({
 			net: ledger.net,
 			secret: newRoomSecret(),
 			signaling: [defaultSignalingUrl(location)],
-			name: this.network?.name ?? '',
+			name: this.#network?.name ?? '',
 			origin: 'founded',
 			savedAt: Date.now()
 		});
@@ -498,12 +603,12 @@ export class NodeState {
 	async updateSignaling(text: string): Promise<boolean> {
 		const urls = parseSignalingList(text);
 		const problem = signalingProblem(urls);
-		this.settingsError = problem;
-		this.settingsSaved = false;
-		const current = this.networkConfig;
+		this.#settingsError = problem;
+		this.#settingsSaved = false;
+		const current = this.#networkConfig;
 		if (problem || !current) return false;
 		const ok = await this.#saveSettings({ ...current, signaling: urls, savedAt: Date.now() });
-		this.settingsSaved = ok;
+		this.#settingsSaved = ok;
 		return ok;
 	}
 
@@ -511,20 +616,25 @@ export class NodeState {
 		try {
 			await saveNetworkConfig(config);
 		} catch (error) {
-			this.settingsError = `The settings were not saved: ${describeError(error)}`;
+			this.#settingsError = `The settings were not saved: ${describeError(error)}`;
 			return false;
 		}
-		this.networkConfig = config;
-		this.settingsError = null;
+		this.#networkConfig = config;
+		this.#settingsError = null;
 		if (this.#ledger) await this.#startSync(this.#ledger);
 		return true;
 	}
 
+	/** Hides the invite made last (its link and QR code). */
+	dismissInvite(): void {
+		this.#lastInvite = null;
+	}
+
 	/** Forgets a pending network link without acting on it. */
 	dismissLink(): void {
-		this.pendingLink = null;
-		this.linkError = null;
-		this.linkNotice = null;
+		this.#pendingLink = null;
+		this.#linkError = null;
+		this.#linkNotice = null;
 		this.#clearLinkFromAddressBar();
 	}
 
@@ -534,58 +644,58 @@ export class NodeState {
 	 */
 	async addMember(key: string, role: string, name: string): Promise<boolean> {
 		const problem = memberKeyProblem(key) ?? (isMemberRole(role) ? null : 'Choose a role.') ?? memberNameProblem(name);
-		this.memberError = problem;
-		if (problem || this.addingMember) return false;
+		this.#memberError = problem;
+		if (problem || this.#addingMember) return false;
 		const ledger = this.#ledger;
 		if (!ledger) {
-			this.memberError = 'Create or join a network first.';
+			this.#memberError = 'Create or join a network first.';
 			return false;
 		}
 		const roster = ledger.roster();
 		const self = ledger.author;
 		if (!self || roster.get(self) !== 'admin') {
-			this.memberError = 'Only an admin of the network can add members; this node is not one.';
+			this.#memberError = 'Only an admin of the network can add members; this node is not one.';
 			return false;
 		}
 		const normalized = normalizeMemberKey(key) as AuthorId;
 		if (roster.get(normalized) === role) {
-			this.memberError = `This key is already a member, as ${role}.`;
+			this.#memberError = `This key is already a member, as ${role}.`;
 			return false;
 		}
-		this.addingMember = true;
+		this.#addingMember = true;
 		try {
 			const block = await ledger.append([memberAddTx(normalized, role as Parameters<typeof memberAddTx>[1], name)]);
 			await this.#view;
 			// With a quorum of admins the addition is a proposal until others approve it.
-			this.lastMemberAdded = { key: normalized, role, blockId: block.id, pending: ledger.roster().get(normalized) !== role };
+			this.#lastMemberAdded = { key: normalized, role, blockId: block.id, pending: ledger.roster().get(normalized) !== role };
 			return true;
 		} catch (error) {
-			this.memberError = `The member was not added: ${describeError(error)}`;
+			this.#memberError = `The member was not added: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.addingMember = false;
+			this.#addingMember = false;
 		}
 	}
 
 	/** Appends `txs` as this node, an admin; false with {@link adminError} set when refused. */
 	async #adminWrite(txs: Parameters<Ledger['append']>[0], what: string): Promise<boolean> {
 		const ledger = this.#ledger;
-		this.adminError = null;
-		if (this.adminBusy) return false;
+		this.#adminError = null;
+		if (this.#adminBusy) return false;
 		if (!ledger || !ledger.author || ledger.roster().get(ledger.author) !== 'admin') {
-			this.adminError = `Only an admin of the network can do this; this node is not one. ${what} was not done.`;
+			this.#adminError = `Only an admin of the network can do this; this node is not one. ${what} was not done.`;
 			return false;
 		}
-		this.adminBusy = true;
+		this.#adminBusy = true;
 		try {
 			await ledger.append(txs);
 			await this.#view;
 			return true;
 		} catch (error) {
-			this.adminError = `${what} failed: ${describeError(error)}`;
+			this.#adminError = `${what} failed: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.adminBusy = false;
+			this.#adminBusy = false;
 		}
 	}
 
@@ -594,17 +704,17 @@ export class NodeState {
 	 * itself only into the link, which this node signs. Shown in {@link lastInvite}.
 	 */
 	async createInvite(role: string, label: string, days: number, clinic: AuthorId | null = null): Promise<boolean> {
-		const config = this.networkConfig;
-		if (!isMemberRole(role)) return ((this.adminError = 'Choose the role the invited device will have.'), false);
-		if (!Number.isInteger(days) || days < 1 || days > MAX_INVITE_DAYS) return ((this.adminError = `An invite is valid for 1 to ${MAX_INVITE_DAYS} days.`), false);
+		const config = this.#networkConfig;
+		if (!isMemberRole(role)) return ((this.#adminError = 'Choose the role the invited device will have.'), false);
+		if (!Number.isInteger(days) || days < 1 || days > MAX_INVITE_DAYS) return ((this.#adminError = `An invite is valid for 1 to ${MAX_INVITE_DAYS} days.`), false);
 		const problem = memberNameProblem(label);
-		if (problem) return ((this.adminError = problem), false);
-		if (!config || !this.#signer || !this.#ledger) return ((this.adminError = 'This node has no sync settings, so an invite could not reach it. Set up sync first.'), false);
+		if (problem) return ((this.#adminError = problem), false);
+		if (!config || !this.#signer || !this.#ledger) return ((this.#adminError = 'This node has no sync settings, so an invite could not reach it. Set up sync first.'), false);
 		const token = crypto.getRandomValues(new Uint8Array(32));
 		const expires = Date.now() + days * 24 * 60 * 60 * 1000;
-		if (clinic && !this.members.some((m) => m.key === clinic)) return ((this.adminError = 'The clinic chosen is not a member.'), false);
+		if (clinic && !this.#members.some((m) => m.key === clinic)) return ((this.#adminError = 'The clinic chosen is not a member.'), false);
 		if (!(await this.#adminWrite([inviteCreateTx(token, role, expires, label, clinic)], 'Creating the invite'))) return false;
-		const name = this.network?.name || config.name;
+		const name = this.#network?.name || config.name;
 		const link = await signInviteLink(this.#signer, {
 			net: config.net,
 			secret: config.secret,
@@ -614,7 +724,7 @@ export class NodeState {
 			role,
 			expires
 		});
-		this.lastInvite = { url: inviteLinkUrl(location.href, link), role, label: label.trim(), expires };
+		this.#lastInvite = { url: inviteLinkUrl(new URL('/', location.href).href, link), role, label: label.trim(), expires };
 		return true;
 	}
 
@@ -625,8 +735,8 @@ export class NodeState {
 
 	/** Approves a join request: `member.add` with the invite's hash, which uses the invite up. */
 	approveJoin(request: JoinRequest, inviteHashHex: string): Promise<boolean> {
-		const invite = this.invites.find((i) => i.token === inviteHashHex);
-		if (!invite) return Promise.resolve(((this.adminError = 'That invite is not in this node’s ledger.'), false));
+		const invite = this.#invites.find((i) => i.token === inviteHashHex);
+		if (!invite) return Promise.resolve(((this.#adminError = 'That invite is not in this node’s ledger.'), false));
 		return this.#adminWrite([approveTx(request, invite)], 'Approving the request');
 	}
 
@@ -649,7 +759,7 @@ export class NodeState {
 
 	/** Changes a member's role from now on (its earlier blocks keep the role they were written under). */
 	changeRole(key: AuthorId, role: string): Promise<boolean> {
-		if (!isMemberRole(role)) return Promise.resolve(((this.adminError = 'Choose a role.'), false));
+		if (!isMemberRole(role)) return Promise.resolve(((this.#adminError = 'Choose a role.'), false));
 		return this.#adminWrite([{ t: 'member.role', key: fromHex(key), role }], 'Changing the role');
 	}
 
@@ -660,24 +770,24 @@ export class NodeState {
 	 */
 	async addEntry(text: string): Promise<boolean> {
 		const problem = noteProblem(text);
-		this.entryError = problem;
+		this.#entryError = problem;
 		if (problem) return false;
 		const ledger = this.#ledger;
 		if (!ledger) {
-			this.entryError = 'Create or join a network before adding entries.';
+			this.#entryError = 'Create or join a network before adding entries.';
 			return false;
 		}
-		this.appending = true;
+		this.#appending = true;
 		try {
 			const block = await ledger.append([noteTx(text)]);
 			await this.#view;
-			this.lastAppended = { id: block.id, seq: block.seq };
+			this.#lastAppended = { id: block.id, seq: block.seq };
 			return true;
 		} catch (error) {
-			this.entryError = `The entry was not added: ${describeError(error)}`;
+			this.#entryError = `The entry was not added: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.appending = false;
+			this.#appending = false;
 		}
 	}
 
@@ -695,22 +805,22 @@ export class NodeState {
 	async #runVerification(trigger: Verification['trigger']): Promise<void> {
 		const ledger = this.#ledger;
 		if (!ledger) return;
-		const previous = this.verification?.result ?? null;
-		this.verification = { trigger, running: true, checked: 0, total: ledger.size, result: previous, error: null };
+		const previous = this.#verification?.result ?? null;
+		this.#verification = { trigger, running: true, checked: 0, total: ledger.size, result: previous, error: null };
 		try {
 			const { checked, failures } = await ledger.verifyAll((done, total) => {
-				this.verification = { trigger, running: true, checked: done, total, result: previous, error: null };
+				this.#verification = { trigger, running: true, checked: done, total, result: previous, error: null };
 			});
 			const failed = new Map(failures.filter((f) => f.id !== undefined).map((f) => [f.id!, f]));
-			for (const block of this.blocks) {
+			for (const block of this.#blocks) {
 				const failure = failed.get(block.id);
 				this.#checks.set(block.id, failure ? { check: 'failed', failure: { code: failure.code, detail: failure.detail } } : { check: 'verified' });
 			}
-			this.blocks = this.blocks.map((b) => ({ ...b, ...this.#checks.get(b.id)! }));
-			this.verification = { trigger, running: false, checked, total: checked, result: { checked, failures, finishedAt: Date.now() }, error: null };
+			this.#blocks = this.#blocks.map((b) => ({ ...b, ...this.#checks.get(b.id)! }));
+			this.#verification = { trigger, running: false, checked, total: checked, result: { checked, failures, finishedAt: Date.now() }, error: null };
 		} catch (error) {
-			const current = this.verification;
-			this.verification = { trigger, running: false, checked: current?.checked ?? 0, total: current?.total ?? 0, result: previous, error: `Verification stopped: ${describeError(error)}` };
+			const current = this.#verification;
+			this.#verification = { trigger, running: false, checked: current?.checked ?? 0, total: current?.total ?? 0, result: previous, error: `Verification stopped: ${describeError(error)}` };
 		}
 	}
 
@@ -728,14 +838,14 @@ export class NodeState {
 					.catch(reject);
 			});
 		if (await granted({ ifAvailable: true })) return true;
-		this.notice = 'This ledger is open in another tab of this browser. This tab takes over as soon as that one is closed.';
+		this.#notice = 'This ledger is open in another tab of this browser. This tab takes over as soon as that one is closed.';
 		try {
 			await granted({ signal: this.#abort.signal });
 		} catch (error) {
 			if (this.#abort.signal.aborted) return false;
 			throw error;
 		}
-		this.notice = null;
+		this.#notice = null;
 		return true;
 	}
 
@@ -754,80 +864,80 @@ export class NodeState {
 			return;
 		}
 		if (!/(^#|&)network=/.test(hash)) return;
-		this.linkError = null;
-		this.linkNotice = null;
+		this.#linkError = null;
+		this.#linkNotice = null;
 		let link: NetworkLink;
 		try {
 			link = parseNetworkLink(hash);
 		} catch (error) {
-			this.pendingLink = null;
-			this.linkError = `This network link cannot be used: ${error instanceof InviteError ? error.message : describeError(error)}. Nothing was changed.`;
+			this.#pendingLink = null;
+			this.#linkError = `This network link cannot be used: ${error instanceof InviteError ? error.message : describeError(error)}. Nothing was changed.`;
 			return;
 		}
 		const ledger = this.#ledger;
-		if (this.status === 'no-network' || !ledger) {
-			this.pendingLink = { link, action: 'join' };
+		if (this.#status === 'no-network' || !ledger) {
+			this.#pendingLink = { link, action: 'join' };
 		} else if (link.net !== ledger.net) {
-			this.pendingLink = null;
-			this.linkError = `This browser already holds the network “${this.network?.name || ledger.net.slice(0, 12)}”, and a browser holds one network. Open the link in another browser or browser profile. Nothing was changed.`;
-		} else if (!this.networkConfig) {
-			this.pendingLink = { link, action: 'adopt' };
+			this.#pendingLink = null;
+			this.#linkError = `This browser already holds the network “${this.#network?.name || ledger.net.slice(0, 12)}”, and a browser holds one network. Open the link in another browser or browser profile. Nothing was changed.`;
+		} else if (!this.#networkConfig) {
+			this.#pendingLink = { link, action: 'adopt' };
 		} else {
-			this.pendingLink = null;
-			this.linkNotice = 'This browser is already a node of this network.';
+			this.#pendingLink = null;
+			this.#linkNotice = 'This browser is already a node of this network.';
 			this.#clearLinkFromAddressBar();
 		}
 	}
 
 	/** Reads an invite link: its signature is checked before anything is shown or stored. */
 	async #readInvite(hash: string): Promise<void> {
-		this.linkError = null;
-		this.linkNotice = null;
+		this.#linkError = null;
+		this.#linkNotice = null;
 		let invite: InviteLink;
 		try {
 			invite = await parseInviteLink(hash, (sig, msg, key) => nobleVerifier.verify(sig, msg, key));
 		} catch (error) {
-			this.pendingLink = null;
-			this.linkError = `This invite cannot be used: ${error instanceof InviteError ? error.message : describeError(error)} Nothing was changed.`;
+			this.#pendingLink = null;
+			this.#linkError = `This invite cannot be used: ${error instanceof InviteError ? error.message : describeError(error)} Nothing was changed.`;
 			return;
 		}
 		const ledger = this.#ledger;
-		if (this.status === 'no-network' || !ledger) {
+		if (this.#status === 'no-network' || !ledger) {
 			if (Date.now() > invite.expires) {
-				this.linkError = `This invite expired on ${new Date(invite.expires).toISOString().slice(0, 16).replace('T', ' ')} UTC. Ask the clinic for a new one. Nothing was changed.`;
+				this.#linkError = `This invite expired on ${new Date(invite.expires).toISOString().slice(0, 16).replace('T', ' ')} UTC. Ask the clinic for a new one. Nothing was changed.`;
 				return;
 			}
-			this.pendingLink = { link: invite, action: 'join', invite };
+			this.#pendingLink = { link: invite, action: 'join', invite };
 		} else if (invite.net !== ledger.net) {
-			this.pendingLink = null;
-			this.linkError = `This browser already holds the network “${this.network?.name || ledger.net.slice(0, 12)}”, and a browser holds one network. Open the invite in another browser or browser profile. Nothing was changed.`;
+			this.#pendingLink = null;
+			this.#linkError = `This browser already holds the network “${this.#network?.name || ledger.net.slice(0, 12)}”, and a browser holds one network. Open the invite in another browser or browser profile. Nothing was changed.`;
 		} else {
-			this.pendingLink = null;
-			this.linkNotice = this.role ? 'This browser is already a member of this network; the invite was not used.' : 'This browser already joined this network and is waiting to be admitted.';
+			this.#pendingLink = null;
+			this.#linkNotice = this.#role ? 'This browser is already a member of this network; the invite was not used.' : 'This browser already joined this network and is waiting to be admitted.';
 			this.#clearLinkFromAddressBar();
 		}
 	}
 
 	/** While this node waits for admission with an invite: (re)sends its signed join request. */
 	async #sendJoinRequest(): Promise<void> {
-		const join = this.networkConfig?.join;
+		const join = this.#networkConfig?.join;
 		const ledger = this.#ledger;
-		if (!join || !ledger || !this.#signer || this.role) return;
+		if (!join || !ledger || !this.#signer || this.#role) return;
 		const request = await encodeJoinRequest(this.#signer, { net: ledger.net, token: join.token, name: join.name, time: Date.now() });
 		this.#sync?.setJoinRequest?.(request);
 	}
 
 	/** Admitted: the invite is used, the request is no longer sent. */
 	async #finishJoin(): Promise<void> {
-		const config = this.networkConfig;
-		if (!config?.join || !this.role) return;
+		const config = this.#networkConfig;
+		if (!config?.join || !this.#role) return;
 		const { join: _used, ...rest } = config;
 		this.#sync?.setJoinRequest?.(null);
 		try {
 			await saveNetworkConfig(rest);
-			this.networkConfig = rest;
+			this.#networkConfig = rest;
 		} catch (error) {
-			this.error = `Admitted, but the settings could not be updated: ${describeError(error)}`;
+			this.#error = `Admitted, but the settings could not be updated: ${describeError(error)}`;
 		}
 	}
 
@@ -839,30 +949,30 @@ export class NodeState {
 
 	async #attach(ledger: Ledger): Promise<void> {
 		this.#ledger = ledger;
-		this.verifierName = ledger.verifierName;
+		this.#verifierName = ledger.verifierName;
 		this.#unsubscribe.push(
 			ledger.on('accepted', (blocks) => this.#onAccepted(blocks)),
 			ledger.on('rejected', () => {
-				this.rejected = ledger.rejectedCounts();
+				this.#rejected = ledger.rejectedCounts();
 			}),
 			// A revocation made blocks shown before void: redraw them with why.
 			ledger.on('voided', () => this.#queueView(() => this.#loadAll()))
 		);
-		this.rejected = ledger.rejectedCounts();
+		this.#rejected = ledger.rejectedCounts();
 		this.#queueView(() => this.#loadAll());
 		await this.#view;
-		this.status = 'ready';
+		this.#status = 'ready';
 		await this.#startSync(ledger);
 		await this.#sendJoinRequest();
 	}
 
 	async #startSync(ledger: Ledger): Promise<void> {
-		const config = this.networkConfig;
+		const config = this.#networkConfig;
 		if (!config || !this.#sync) return;
 		try {
 			await this.#sync.start(ledger, config);
 		} catch (error) {
-			this.error = `Sync could not start: ${describeError(error)}`;
+			this.#error = `Sync could not start: ${describeError(error)}`;
 		}
 	}
 
@@ -871,19 +981,19 @@ export class NodeState {
 		this.#queueView(async () => {
 			const views = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b))).map((b) => this.#toView(b));
 			const first = views[0];
-			const last = this.blocks.at(-1);
+			const last = this.#blocks.at(-1);
 			if (!first) return;
-			if (!last || compareOrder(orderKey(first), orderKey(last)) > 0) this.blocks = [...this.blocks, ...views];
+			if (!last || compareOrder(orderKey(first), orderKey(last)) > 0) this.#blocks = [...this.#blocks, ...views];
 			// Blocks from a peer that sort among those already shown: merge them in order (a
 			// catch-up interleaves with this node's own blocks batch after batch).
-			else this.blocks = mergeViews(this.blocks, views);
+			else this.#blocks = mergeViews(this.#blocks, views);
 			this.#readState();
 		});
 	}
 
 	#queueView(update: () => Promise<void>): void {
 		this.#view = this.#view.then(update).catch((error: unknown) => {
-			this.error = `The ledger view could not be updated: ${describeError(error)}`;
+			this.#error = `The ledger view could not be updated: ${describeError(error)}`;
 		});
 	}
 
@@ -892,7 +1002,7 @@ export class NodeState {
 		if (!ledger) return;
 		const views: BlockView[] = [];
 		for await (const block of ledger.blocks()) views.push(this.#toView(block));
-		this.blocks = views;
+		this.#blocks = views;
 		this.#readState();
 	}
 
@@ -903,21 +1013,21 @@ export class NodeState {
 		const state = ledger.state();
 		const summary = state.summary as Summary | undefined;
 		// The fold updates its state in place: copy, so the view sees a new value.
-		this.summary = summary ? { name: summary.name, blocks: summary.blocks, txs: { ...summary.txs } } : null;
+		this.#summary = summary ? { name: summary.name, blocks: summary.blocks, txs: { ...summary.txs } } : null;
 		// Before the genesis arrives (joined, not yet synced) the link's name stands in.
-		this.network = { id: ledger.net, name: summary?.name || this.networkConfig?.name || '' };
+		this.#network = { id: ledger.net, name: summary?.name || this.#networkConfig?.name || '' };
 		const roster = ledger.roster();
-		const genesis = this.blocks[0]?.id === ledger.net ? this.blocks[0] : undefined;
-		this.members = memberViews(roster, (state['member-names'] ?? {}) as MemberNames, genesis?.author ?? null, (state['member-clinics'] ?? {}) as MemberClinics);
-		this.role = (ledger.author && roster.get(ledger.author)) ?? null;
+		const genesis = this.#blocks[0]?.id === ledger.net ? this.#blocks[0] : undefined;
+		this.#members = memberViews(roster, (state['member-names'] ?? {}) as MemberNames, genesis?.author ?? null, (state['member-clinics'] ?? {}) as MemberClinics);
+		this.#role = (ledger.author && roster.get(ledger.author)) ?? null;
 		const names = (state['member-names'] ?? {}) as MemberNames;
-		this.invites = Object.values((state.invites ?? {}) as Invites)
+		this.#invites = Object.values((state.invites ?? {}) as Invites)
 			.map((i) => ({ ...i }))
 			.sort((a, b) => b.createdAt - a.createdAt);
-		this.quorum = ledger.quorum;
-		this.pendingChanges = ledger.pendingChanges().map(({ event, approvedBy }) => ({ block: event.block, index: event.index, kind: event.kind, member: event.member, role: event.role, approvedBy }));
-		this.revocations = [...ledger.revocations()].map(([key, cutoff]) => ({ key, cutoff, name: names[key] ?? null }));
-		if (this.role && this.networkConfig?.join) void this.#finishJoin();
+		this.#quorum = ledger.quorum;
+		this.#pendingChanges = ledger.pendingChanges().map(({ event, approvedBy }) => ({ block: event.block, index: event.index, kind: event.kind, member: event.member, role: event.role, approvedBy }));
+		this.#revocations = [...ledger.revocations()].map(([key, cutoff]) => ({ key, cutoff, name: names[key] ?? null }));
+		if (this.#role && this.#networkConfig?.join) void this.#finishJoin();
 	}
 
 	#toView(block: Block): BlockView {

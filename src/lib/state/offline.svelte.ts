@@ -11,10 +11,22 @@ const key = (net: string) => `clinic-ledger:synced-seq:${net}`;
 
 export class OfflineStatus {
 	/** Blocks this node wrote that no peer is known to hold. */
-	waiting = $state(0);
-	persisted = $state<boolean | null>(null);
-	usage = $state<number | null>(null);
-	quota = $state<number | null>(null);
+	#waiting = $state(0);
+	get waiting() {
+		return this.#waiting;
+	}
+	#persisted = $state<boolean | null>(null);
+	get persisted() {
+		return this.#persisted;
+	}
+	#usage = $state<number | null>(null);
+	get usage() {
+		return this.#usage;
+	}
+	#quota = $state<number | null>(null);
+	get quota() {
+		return this.#quota;
+	}
 
 	/** Recounts from the ledger and the peers' last known state. */
 	update(ledger: Ledger | null, peers: readonly PeerView[]): void {
@@ -28,21 +40,21 @@ export class OfflineStatus {
 			localStorage.setItem(key(ledger.net), String(own));
 		}
 		// seq 0 is the genesis or the join marker; a block a peer sent us first was never waiting.
-		this.waiting = Math.max(0, own - Math.max(synced, 0));
+		this.#waiting = Math.max(0, own - Math.max(synced, 0));
 	}
 
 	/** Asks the browser to keep this origin's data (IndexedDB) and reads the quota. */
 	async checkStorage(): Promise<void> {
 		if (typeof navigator === 'undefined' || !navigator.storage) return;
 		try {
-			this.persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
+			this.#persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
 		} catch {
-			this.persisted = false;
+			this.#persisted = false;
 		}
 		try {
 			const estimate = await navigator.storage.estimate();
-			this.usage = estimate.usage ?? null;
-			this.quota = estimate.quota ?? null;
+			this.#usage = estimate.usage ?? null;
+			this.#quota = estimate.quota ?? null;
 		} catch {
 			// Not available: the footer leaves the quota out.
 		}

@@ -18,8 +18,9 @@ import { exportBundle } from '$lib/domain/records/bundle-export.js';
 import type { DirectoryState } from '$lib/domain/records/directory.js';
 import { knownRecords } from '$lib/domain/records/known.js';
 import type { WrappedKey } from '$lib/domain/privacy/envelope.js';
-import { CardError, encodeCard, MIN_PIN_CHARS, newPatientKey, openCard } from '$lib/domain/records/card.js';
-import { displayName, validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
+import { CardError, encodeCard, openCard } from '$lib/domain/records/card.js';
+import { registerPatient, RegisterRefusal, type RegisterInput } from '$lib/domain/records/register.js';
+import { displayName, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import type { AuditEvent, RecordsState as FoldState } from '$lib/domain/records/fold.js';
 import { accessBasis, NoAccessError, type Keyring } from '$lib/domain/records/keyring.js';
 import { PatientSession } from '$lib/domain/records/patient.js';
@@ -45,19 +46,7 @@ export interface PatientRow {
 	readonly readable: boolean;
 }
 
-export interface RegisterInput {
-	readonly given: string;
-	readonly family: string;
-	readonly birthDate: string;
-	readonly gender: 'male' | 'female' | 'other' | 'unknown';
-	readonly identifier: string;
-	readonly phone: string;
-	readonly pin: string;
-	readonly pinAgain: string;
-	readonly categories: readonly Category[];
-	/** Register even though a patient with the same name and birth date exists. */
-	readonly confirmDuplicate: boolean;
-}
+export type { RegisterInput } from '$lib/domain/records/register.js';
 
 export interface MadeCard {
 	readonly patient: string;
@@ -67,38 +56,117 @@ export interface MadeCard {
 
 
 export class RecordsWorkspace {
-	patients = $state.raw<PatientRow[]>([]);
-	query = $state('');
-	selected = $state<string | null>(null);
-	chart = $state.raw<RecordView[]>([]);
-	chartError = $state<string | null>(null);
-	busy = $state(false);
-	error = $state<string | null>(null);
+	#patients = $state.raw<PatientRow[]>([]);
+	get patients() {
+		return this.#patients;
+	}
+	#query = $state('');
+	get query() {
+		return this.#query;
+	}
+	/** Filters the registry by name, birth date or record number. */
+	search(text: string): void {
+		this.#query = text;
+	}
+	#selected = $state<string | null>(null);
+	get selected() {
+		return this.#selected;
+	}
+	#chart = $state.raw<RecordView[]>([]);
+	get chart() {
+		return this.#chart;
+	}
+	#chartError = $state<string | null>(null);
+	get chartError() {
+		return this.#chartError;
+	}
+	#busy = $state(false);
+	get busy() {
+		return this.#busy;
+	}
+	#error = $state<string | null>(null);
+	get error() {
+		return this.#error;
+	}
 	/** Paths and messages of a refused entry. */
-	issues = $state.raw<{ path: string; message: string }[]>([]);
-	duplicate = $state.raw<PatientRow | null>(null);
-	lastCard = $state.raw<MadeCard | null>(null);
+	#issues = $state.raw<{ path: string; message: string }[]>([]);
+	get issues() {
+		return this.#issues;
+	}
+	#duplicate = $state.raw<PatientRow | null>(null);
+	get duplicate() {
+		return this.#duplicate;
+	}
+	#lastCard = $state.raw<MadeCard | null>(null);
+	get lastCard() {
+		return this.#lastCard;
+	}
 	/** Reads not yet on the ledger. */
-	pendingReads = $state(0);
+	#pendingReads = $state(0);
+	get pendingReads() {
+		return this.#pendingReads;
+	}
 	/** Wraps this node shared for grants and emergency accesses since it opened. */
-	shared = $state(0);
-	names = $state.raw<MemberNames>({});
-	clinics = $state.raw<MemberClinics>({});
+	#shared = $state(0);
+	get shared() {
+		return this.#shared;
+	}
+	#names = $state.raw<MemberNames>({});
+	get names() {
+		return this.#names;
+	}
+	#clinics = $state.raw<MemberClinics>({});
+	get clinics() {
+		return this.#clinics;
+	}
 	/** The patient present with their card, while their view is open. */
-	session = $state.raw<PatientSession | null>(null);
-	sessionError = $state<string | null>(null);
+	#session = $state.raw<PatientSession | null>(null);
+	get session() {
+		return this.#session;
+	}
+	#sessionError = $state<string | null>(null);
+	get sessionError() {
+		return this.#sessionError;
+	}
 	/** A Bundle read and checked, waiting for the import button. */
-	importPlan = $state.raw<ImportPlan | null>(null);
-	importError = $state<string | null>(null);
-	importProgress = $state.raw<{ done: number; total: number; phase: 'sealing' | 'writing' } | null>(null);
-	lastImport = $state.raw<{ patients: number; records: number; directory: number; unchanged: number; blocks: number; ms: number } | null>(null);
+	#importPlan = $state.raw<ImportPlan | null>(null);
+	get importPlan() {
+		return this.#importPlan;
+	}
+	#importError = $state<string | null>(null);
+	get importError() {
+		return this.#importError;
+	}
+	#importProgress = $state.raw<{ done: number; total: number; phase: 'sealing' | 'writing' } | null>(null);
+	get importProgress() {
+		return this.#importProgress;
+	}
+	#lastImport = $state.raw<{ patients: number; records: number; directory: number; unchanged: number; blocks: number; ms: number } | null>(null);
+	get lastImport() {
+		return this.#lastImport;
+	}
 	/** Patients whose key is kept for this node until their card is printed (imported patients). */
-	pendingCards = $state.raw<string[]>([]);
-	grants = $state.raw<(Grant & { revoked: boolean; block: string })[]>([]);
+	#pendingCards = $state.raw<string[]>([]);
+	get pendingCards() {
+		return this.#pendingCards;
+	}
+	#grants = $state.raw<(Grant & { revoked: boolean; block: string })[]>([]);
+	get grants() {
+		return this.#grants;
+	}
 	/** The patient's own records, opened with the patient's key (all categories). */
-	sessionRecords = $state.raw<RecordView[]>([]);
-	audit = $state.raw<AuditEvent[]>([]);
-	requests = $state.raw<{ id: string; kind: 'request' | 'break-glass'; by: string; at: number; categories: Category[]; purpose: string; reason: string; answered: boolean }[]>([]);
+	#sessionRecords = $state.raw<RecordView[]>([]);
+	get sessionRecords() {
+		return this.#sessionRecords;
+	}
+	#audit = $state.raw<AuditEvent[]>([]);
+	get audit() {
+		return this.#audit;
+	}
+	#requests = $state.raw<{ id: string; kind: 'request' | 'break-glass'; by: string; at: number; categories: Category[]; purpose: string; reason: string; answered: boolean }[]>([]);
+	get requests() {
+		return this.#requests;
+	}
 
 	#ledger: Ledger | null = null;
 	#book: RecordBook | null = null;
@@ -117,10 +185,10 @@ export class RecordsWorkspace {
 		this.#book = new RecordBook(ledger, keyring);
 		// Only blocks that can change what this node sees of patients (records, keys, consent, requests, membership) re-read the registry.
 		this.#off.push(ledger.on('accepted', (blocks) => blocks.some((b) => b.txs.some((tx) => RELEVANT.test(tx.t))) && this.#queueRefresh()));
-		this.pendingCards = Object.keys((await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META).catch(() => undefined)) ?? {});
+		this.#pendingCards = Object.keys((await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META).catch(() => undefined)) ?? {});
 		const saved = await ledger.store.getMeta<ReadEvent[]>(PENDING_READS_META).catch(() => undefined);
 		if (saved?.length) this.#reads.push(...saved);
-		this.pendingReads = this.#reads.length;
+		this.#pendingReads = this.#reads.length;
 		await this.refresh();
 		if (this.#reads.length) this.#scheduleFlush();
 	}
@@ -141,25 +209,25 @@ export class RecordsWorkspace {
 
 	/** Who wrote something, as the members list names them. */
 	nameOf(member: string): string {
-		return this.names[member] ?? `${member.slice(0, 10)}…`;
+		return this.#names[member] ?? `${member.slice(0, 10)}…`;
 	}
 
 	/** Who wrote something and where: the device's name and its clinic's, when it belongs to one. */
 	authorLabel(member: string): string {
-		const clinic = this.clinics[member];
+		const clinic = this.#clinics[member];
 		return clinic && clinic !== member ? `${this.nameOf(member)} at ${this.nameOf(clinic)}` : this.nameOf(member);
 	}
 
 	/** Clears the errors of a form that was closed. */
 	clearErrors(): void {
-		this.error = null;
-		this.issues = [];
+		this.#error = null;
+		this.#issues = [];
 	}
 
 	get visiblePatients(): PatientRow[] {
-		const q = this.query.trim().toLowerCase();
-		if (!q) return this.patients;
-		return this.patients.filter((p) => (p.name ?? '').toLowerCase().includes(q) || (p.birthDate ?? '').includes(q) || p.identifiers.some((i) => i.toLowerCase().includes(q)) || p.patient.startsWith(q));
+		const q = this.#query.trim().toLowerCase();
+		if (!q) return this.#patients;
+		return this.#patients.filter((p) => (p.name ?? '').toLowerCase().includes(q) || (p.birthDate ?? '').includes(q) || p.identifiers.some((i) => i.toLowerCase().includes(q)) || p.patient.startsWith(q));
 	}
 
 	/** Coalesces refreshes: a catch-up accepts blocks in many batches; the registry is re-read at most every 250 ms. */
@@ -178,10 +246,10 @@ export class RecordsWorkspace {
 		const ledger = this.#ledger;
 		if (!book || !ledger) return;
 		const state = ledger.state();
-		this.names = (state['member-names'] ?? {}) as MemberNames;
-		this.clinics = (state['member-clinics'] ?? {}) as MemberClinics;
-		this.patients = await this.#registry(book);
-		if (this.selected) await this.#loadChart(this.selected);
+		this.#names = (state['member-names'] ?? {}) as MemberNames;
+		this.#clinics = (state['member-clinics'] ?? {}) as MemberClinics;
+		this.#patients = await this.#registry(book);
+		if (this.#selected) await this.#loadChart(this.#selected);
 		this.#loadPatientView();
 		void this.#shareOwedKeys();
 	}
@@ -205,7 +273,7 @@ export class RecordsWorkspace {
 	}
 
 	async open(patient: string): Promise<void> {
-		this.selected = patient;
+		this.#selected = patient;
 		await this.#loadChart(patient);
 	}
 
@@ -214,12 +282,12 @@ export class RecordsWorkspace {
 		if (!book) return;
 		try {
 			const { records, reads } = await book.chart(patient);
-			if (this.selected !== patient) return;
-			this.chart = records;
-			this.chartError = null;
+			if (this.#selected !== patient) return;
+			this.#chart = records;
+			this.#chartError = null;
 			this.#log(reads);
 		} catch (error) {
-			this.chartError = `The chart could not be read: ${describeError(error)}`;
+			this.#chartError = `The chart could not be read: ${describeError(error)}`;
 		}
 	}
 
@@ -232,71 +300,44 @@ export class RecordsWorkspace {
 	/** The clinic member key grants go to: this device's clinic, or this node itself. */
 	get clinicKey(): string | null {
 		const self = this.self;
-		return self ? (this.clinics[self] ?? self) : null;
+		return self ? (this.#clinics[self] ?? self) : null;
 	}
 
-	/**
-	 * Registers a patient: a new patient key, the patient's grant to this clinic signed with
-	 * it, the Patient resource sealed, and the key card (encrypted under the PIN) to print.
-	 */
+	/** Closes the key card shown after a registration (it was printed or handed over). */
+	dismissCard(): void {
+		this.#lastCard = null;
+	}
+
+	/** Registers a patient through the domain's use case (one block: grant and Patient), then opens the chart. */
 	async register(input: RegisterInput): Promise<boolean> {
 		const book = this.#book;
-		const ledger = this.#ledger;
-		this.error = null;
-		this.issues = [];
-		if (!book || !ledger || this.busy) return false;
-		const given = input.given.trim();
-		const family = input.family.trim();
-		if (!given && !family) return this.#refuse('Enter the patient’s name.');
-		if (input.pin !== input.pinAgain) return this.#refuse('The two PINs differ.');
-		if (input.pin.length < MIN_PIN_CHARS) return this.#refuse('The card PIN needs at least 8 digits or characters: the card can be lost, and the PIN is all that protects it.');
-		if (input.categories.length === 0) return this.#refuse('Choose what the patient lets this clinic read.');
-		const same = this.patients.find((p) => p.readable && p.birthDate === input.birthDate && (p.name ?? '').toLowerCase() === [given, family].join(' ').trim().toLowerCase());
-		if (same && !input.confirmDuplicate) {
-			this.duplicate = same;
-			return this.#refuse(`A patient named ${same.name}, born ${same.birthDate}, is already registered. Open that chart, or confirm this is a different person.`);
-		}
-		this.duplicate = null;
-		const grantee = this.clinicKey!;
-		const { seed, patient } = newPatientKey();
-		const session = new PatientSession(seed.slice());
-		this.busy = true;
+		this.#error = null;
+		this.#issues = [];
+		if (!book || this.#busy) return false;
+		this.#busy = true;
 		try {
-			const resource: Patient = {
-				resourceType: 'Patient',
-				id: patient,
-				name: [{ ...(family ? { family } : {}), ...(given ? { given: given.split(/\s+/) } : {}) }],
-				gender: input.gender,
-				birthDate: input.birthDate,
-				...(input.identifier.trim() ? { identifier: [{ system: 'urn:clinic-ledger:mrn', value: input.identifier.trim() }] } : {}),
-				...(input.phone.trim() ? { telecom: [{ system: 'phone', value: input.phone.trim() }] } : {})
-			};
-			// Check the resource before anything is written or the slow card encryption runs.
-			const problems = validateResource(resource, '$', patient);
-			if (problems.length) {
-				this.issues = problems;
-				throw new RecordInputError(problems);
-			}
-			const { tx: grant } = session.grant({ grantee, categories: input.categories, purpose: 'treatment', days: 5 * 365 });
-			const code = await encodeCard(seed, input.pin);
-			await ledger.append([grant]);
-			await book.write(resource as ClinicalResource);
-			this.lastCard = { patient, name: displayName(resource), code };
+			const made = await registerPatient(book, input, { grantee: this.clinicKey! });
+			this.#duplicate = null;
+			this.#lastCard = { patient: made.patient, name: made.name, code: made.card };
 			await this.refresh();
-			await this.open(patient);
+			await this.open(made.patient);
 			return true;
 		} catch (error) {
-			this.error = `The patient was not registered: ${describeError(error)}`;
+			if (error instanceof RegisterRefusal) {
+				this.#duplicate = error.duplicate ? (this.#patients.find((p) => p.patient === error.duplicate) ?? null) : null;
+				this.#error = error.message;
+			} else {
+				if (error instanceof RecordInputError) this.#issues = [...error.issues];
+				this.#error = `The patient was not registered: ${describeError(error)}`;
+			}
 			return false;
 		} finally {
-			session.close();
-			seed.fill(0);
-			this.busy = false;
+			this.#busy = false;
 		}
 	}
 
 	#refuse(message: string): false {
-		this.error = message;
+		this.#error = message;
 		return false;
 	}
 
@@ -304,10 +345,10 @@ export class RecordsWorkspace {
 	async writeAll(resources: readonly ClinicalResource[], amend?: { rid: string; prev: string }): Promise<boolean> {
 		const book = this.#book;
 		const ledger = this.#ledger;
-		this.error = null;
-		this.issues = [];
-		if (!book || !ledger || this.busy) return false;
-		this.busy = true;
+		this.#error = null;
+		this.#issues = [];
+		if (!book || !ledger || this.#busy) return false;
+		this.#busy = true;
 		try {
 			const txs: Tx[] = [];
 			const issues: { path: string; message: string }[] = [];
@@ -320,37 +361,37 @@ export class RecordsWorkspace {
 				}
 			});
 			if (issues.length) {
-				this.issues = issues;
-				this.error = 'Nothing was saved: correct the fields listed.';
+				this.#issues = issues;
+				this.#error = 'Nothing was saved: correct the fields listed.';
 				return false;
 			}
 			await ledger.append(txs);
 			await this.refresh();
 			return true;
 		} catch (error) {
-			this.error = error instanceof NoAccessError ? error.message : `Nothing was saved: ${describeError(error)}`;
+			this.#error = error instanceof NoAccessError ? error.message : `Nothing was saved: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.busy = false;
+			this.#busy = false;
 		}
 	}
 
 	/** Asks the patient for access (they approve from their view) or records an emergency access. */
 	async ask(kind: 'request' | 'break-glass', patient: string, categories: readonly Category[], reason: string, purpose: Purpose = 'treatment'): Promise<boolean> {
 		const ledger = this.#ledger;
-		this.error = null;
-		if (!ledger || this.busy) return false;
+		this.#error = null;
+		if (!ledger || this.#busy) return false;
 		if (categories.length === 0) return this.#refuse('Choose which categories you need.');
 		if (!reason.trim()) return this.#refuse(kind === 'break-glass' ? 'Emergency access needs a reason; the patient will see it.' : 'Say why you need access; the patient will see it.');
-		this.busy = true;
+		this.#busy = true;
 		try {
 			await ledger.append([accessRequestTx(kind, patient, categories, reason, purpose)]);
 			return true;
 		} catch (error) {
-			this.error = `Not recorded: ${describeError(error)}`;
+			this.#error = `Not recorded: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.busy = false;
+			this.#busy = false;
 		}
 	}
 
@@ -370,7 +411,7 @@ export class RecordsWorkspace {
 		});
 		if (fresh.length === 0) return;
 		this.#reads.push(...fresh);
-		this.pendingReads = this.#reads.length;
+		this.#pendingReads = this.#reads.length;
 		void this.#ledger?.store.putMeta(PENDING_READS_META, this.#reads).catch(() => undefined);
 		this.#scheduleFlush();
 	}
@@ -395,7 +436,7 @@ export class RecordsWorkspace {
 		} catch {
 			// Kept for the next attempt: a read log is never dropped.
 		}
-		this.pendingReads = this.#reads.length;
+		this.#pendingReads = this.#reads.length;
 		if (this.#reads.length) this.#scheduleFlush();
 	}
 
@@ -404,7 +445,7 @@ export class RecordsWorkspace {
 		if (!book || this.#sharing) return;
 		this.#sharing = true;
 		try {
-			this.shared += await book.shareKeys();
+			this.#shared += await book.shareKeys();
 		} catch {
 			// A share refused now (e.g. this node was removed) is retried on the next change.
 		} finally {
@@ -417,49 +458,49 @@ export class RecordsWorkspace {
 	/** Reads a Bundle file and checks it against what this node holds; shows the preview (or every error). Nothing is written. */
 	async planFrom(text: string): Promise<void> {
 		this.discardImport();
-		this.lastImport = null;
+		this.#lastImport = null;
 		const book = this.#book;
 		const ledger = this.#ledger;
 		if (!book || !ledger) return;
 		try {
 			const [{ planImport }, known] = await Promise.all([import('$lib/domain/records/bundle.js'), knownRecords(book, ledger.state().directory as DirectoryState | undefined)]);
 			const plan = planImport(text, { known });
-			this.importPlan = plan;
-			this.importError = plan.issues.length ? `${plan.issues.length} error(s): nothing will be imported until the Bundle is corrected.` : null;
+			this.#importPlan = plan;
+			this.#importError = plan.issues.length ? `${plan.issues.length} error(s): nothing will be imported until the Bundle is corrected.` : null;
 		} catch (error) {
-			this.importError = `The file could not be read: ${describeError(error)}`;
+			this.#importError = `The file could not be read: ${describeError(error)}`;
 		}
 	}
 
 	discardImport(): void {
-		for (const p of this.importPlan?.patients ?? []) p.seed?.fill(0);
-		this.importPlan = null;
-		this.importError = null;
+		for (const p of this.#importPlan?.patients ?? []) p.seed?.fill(0);
+		this.#importPlan = null;
+		this.#importError = null;
 	}
 
 	/** Records of the checked Bundle in categories not among `categories`: left with the source system. */
 	notGranted(categories: readonly Category[]): number {
-		return (this.importPlan?.patients ?? []).reduce((n, p) => n + p.records.filter((r) => !categories.includes(r.category)).length, 0);
+		return (this.#importPlan?.patients ?? []).reduce((n, p) => n + p.records.filter((r) => !categories.includes(r.category)).length, 0);
 	}
 
 	/** Imports the checked Bundle, granting this clinic `categories` for every patient in it. */
 	async runImport(categories: readonly Category[]): Promise<boolean> {
 		const book = this.#book;
-		const plan = this.importPlan;
+		const plan = this.#importPlan;
 		const ledger = this.#ledger;
-		if (!book || !plan || !ledger || this.busy) return false;
+		if (!book || !plan || !ledger || this.#busy) return false;
 		if (plan.issues.length) return false;
-		if (categories.length === 0) return ((this.importError = 'Choose what the patients let this clinic read.'), false);
-		this.busy = true;
+		if (categories.length === 0) return ((this.#importError = 'Choose what the patients let this clinic read.'), false);
+		this.#busy = true;
 		const started = performance.now();
 		try {
-			this.importProgress = { done: 0, total: plan.patients.length, phase: 'sealing' };
+			this.#importProgress = { done: 0, total: plan.patients.length, phase: 'sealing' };
 			const { runImport } = await import('$lib/domain/records/bundle.js');
 			const result = await runImport(book, plan, {
 				grantee: this.clinicKey!,
 				categories,
 				onProgress: async (done, total) => {
-					this.importProgress = { done, total, phase: done === total ? 'writing' : 'sealing' };
+					this.#importProgress = { done, total, phase: done === total ? 'writing' : 'sealing' };
 					await new Promise((resolve) => setTimeout(resolve, 0)); // let the progress bar draw
 				}
 			});
@@ -467,17 +508,17 @@ export class RecordsWorkspace {
 			const kept = (await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META)) ?? {};
 			for (const p of plan.patients) if (p.seed) kept[p.patient] = book.keyring.wrapForSelf(ledger.net, p.patient, p.seed);
 			await ledger.store.putMeta(PENDING_CARDS_META, kept);
-			this.pendingCards = Object.keys(kept);
-			this.lastImport = { patients: result.patients.length, records: result.records, directory: result.directory, unchanged: plan.unchanged, blocks: result.blocks, ms: Math.round(performance.now() - started) };
+			this.#pendingCards = Object.keys(kept);
+			this.#lastImport = { patients: result.patients.length, records: result.records, directory: result.directory, unchanged: plan.unchanged, blocks: result.blocks, ms: Math.round(performance.now() - started) };
 			this.discardImport();
 			await this.refresh();
 			return true;
 		} catch (error) {
-			this.importError = `Nothing was imported: ${describeError(error)}`;
+			this.#importError = `Nothing was imported: ${describeError(error)}`;
 			return false;
 		} finally {
-			this.importProgress = null;
-			this.busy = false;
+			this.#importProgress = null;
+			this.#busy = false;
 		}
 	}
 
@@ -485,28 +526,28 @@ export class RecordsWorkspace {
 	async printPendingCard(patient: string, pin: string, pinAgain: string): Promise<boolean> {
 		const book = this.#book;
 		const ledger = this.#ledger;
-		this.error = null;
-		if (!book || !ledger || this.busy) return false;
+		this.#error = null;
+		if (!book || !ledger || this.#busy) return false;
 		if (pin !== pinAgain) return this.#refuse('The two PINs differ.');
 		const kept = (await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META)) ?? {};
 		const wrap = kept[patient];
 		if (!wrap) return this.#refuse('This patient’s key is not kept here: their card was printed already.');
-		this.busy = true;
+		this.#busy = true;
 		let seed: Uint8Array | null = null;
 		try {
 			seed = book.keyring.unwrapForSelf(ledger.net, patient, wrap);
 			const code = await encodeCard(seed, pin);
 			delete kept[patient];
 			await ledger.store.putMeta(PENDING_CARDS_META, kept);
-			this.pendingCards = Object.keys(kept);
-			this.lastCard = { patient, name: this.patients.find((p) => p.patient === patient)?.name ?? 'patient', code };
+			this.#pendingCards = Object.keys(kept);
+			this.#lastCard = { patient, name: this.#patients.find((p) => p.patient === patient)?.name ?? 'patient', code };
 			return true;
 		} catch (error) {
-			this.error = `No card was made: ${describeError(error)}`;
+			this.#error = `No card was made: ${describeError(error)}`;
 			return false;
 		} finally {
 			seed?.fill(0);
-			this.busy = false;
+			this.#busy = false;
 		}
 	}
 
@@ -514,7 +555,7 @@ export class RecordsWorkspace {
 	async exportPatient(patient: string): Promise<{ json: string; sealed: number } | null> {
 		const book = this.#book;
 		if (!book) return null;
-		const { bundle, sealed, categories } = await exportBundle(book, patient, { names: this.names, directory: this.#ledger?.state().directory as DirectoryState | undefined });
+		const { bundle, sealed, categories } = await exportBundle(book, patient, { names: this.#names, directory: this.#ledger?.state().directory as DirectoryState | undefined });
 		this.logAction(patient, 'export', categories);
 		return { json: JSON.stringify(bundle, null, 2), sealed };
 	}
@@ -523,46 +564,46 @@ export class RecordsWorkspace {
 
 	/** Opens the patient's view with their card code and PIN. */
 	async openPatient(code: string, pin: string): Promise<boolean> {
-		this.sessionError = null;
+		this.#sessionError = null;
 		try {
 			const { seed } = await openCard(code, pin);
 			this.closePatient();
-			this.session = new PatientSession(seed);
+			this.#session = new PatientSession(seed);
 			this.#loadPatientView();
 			return true;
 		} catch (error) {
-			this.sessionError = error instanceof CardError ? error.message : `The card could not be opened: ${describeError(error)}`;
+			this.#sessionError = error instanceof CardError ? error.message : `The card could not be opened: ${describeError(error)}`;
 			return false;
 		}
 	}
 
 	closePatient(): void {
-		this.session?.close();
-		this.session = null;
-		this.grants = [];
-		this.audit = [];
-		this.requests = [];
-		this.sessionRecords = [];
+		this.#session?.close();
+		this.#session = null;
+		this.#grants = [];
+		this.#audit = [];
+		this.#requests = [];
+		this.#sessionRecords = [];
 	}
 
 	#loadPatientView(): void {
-		const session = this.session;
+		const session = this.#session;
 		const ledger = this.#ledger;
 		if (!session || !ledger) return;
 		const state = ledger.state();
 		const access = state.access as AccessState;
 		const records = state.records as FoldState;
 		// Copies: the fold updates its grants in place (a revocation), and the list must see the change.
-		this.grants = Object.values(access.grants)
+		this.#grants = Object.values(access.grants)
 			.filter((g) => g.patient === session.patient)
 			.map((g) => ({ ...g }))
 			.sort((a, b) => b.issued - a.issued);
-		this.audit = [...(records.audit[session.patient] ?? [])].reverse();
+		this.#audit = [...(records.audit[session.patient] ?? [])].reverse();
 		const answered = new Set(Object.values(access.grants).map((g) => g.request).filter(Boolean));
 		void new RecordBook(ledger, session.keyring).chart(session.patient).then(({ records: mine }) => {
-			if (this.session === session) this.sessionRecords = mine;
+			if (this.#session === session) this.#sessionRecords = mine;
 		});
-		this.requests = Object.entries(records.requests)
+		this.#requests = Object.entries(records.requests)
 			.filter(([, r]) => r.patient === session.patient)
 			.map(([id, r]) => ({ id, kind: r.kind, by: r.by, at: r.at, categories: r.categories, purpose: r.purpose, reason: r.reason, answered: answered.has(id) }))
 			.sort((a, b) => b.at - a.at);
@@ -570,34 +611,38 @@ export class RecordsWorkspace {
 
 	/** The patient grants `grantee` access (optionally answering a request). */
 	async patientGrant(grantee: string, categories: readonly Category[], purpose: Purpose, days: number, request?: string): Promise<boolean> {
-		const session = this.session;
+		const session = this.#session;
 		if (!session) return false;
+		if (!grantee) {
+			this.#sessionError = 'Choose who may read.';
+			return false;
+		}
 		try {
 			const { tx } = session.grant({ grantee, categories, purpose, days, ...(request ? { request } : {}) });
 			return await this.#patientWrite([tx]);
 		} catch (error) {
-			this.sessionError = describeError(error);
+			this.#sessionError = describeError(error);
 			return false;
 		}
 	}
 
 	/** The patient revokes a grant: new data is sealed under keys the grantee never gets. */
 	patientRevoke(id: string): Promise<boolean> {
-		const session = this.session;
+		const session = this.#session;
 		if (!session) return Promise.resolve(false);
 		return this.#patientWrite([session.revoke(id)]);
 	}
 
 	async #patientWrite(txs: Tx[]): Promise<boolean> {
 		const ledger = this.#ledger;
-		this.sessionError = null;
+		this.#sessionError = null;
 		if (!ledger) return false;
 		try {
 			await ledger.append(txs);
 			await this.refresh();
 			return true;
 		} catch (error) {
-			this.sessionError = `Not recorded: ${describeError(error)}`;
+			this.#sessionError = `Not recorded: ${describeError(error)}`;
 			return false;
 		}
 	}

@@ -33,17 +33,44 @@ export interface StudyView {
 
 
 export class ResearchWorkspace {
-	studies = $state.raw<StudyView[]>([]);
-	self = $state<string | null>(null);
-	role = $state<string | null>(null);
-	names = $state.raw<MemberNames>({});
+	#studies = $state.raw<StudyView[]>([]);
+	get studies() {
+		return this.#studies;
+	}
+	#self = $state<string | null>(null);
+	get self() {
+		return this.#self;
+	}
+	#role = $state<string | null>(null);
+	get role() {
+		return this.#role;
+	}
+	#names = $state.raw<MemberNames>({});
+	get names() {
+		return this.#names;
+	}
 	/** The clinic each device belongs to (member-clinics fold). */
-	clinics = $state.raw<MemberClinics>({});
-	busy = $state(false);
-	error = $state<string | null>(null);
-	notice = $state<string | null>(null);
+	#clinics = $state.raw<MemberClinics>({});
+	get clinics() {
+		return this.#clinics;
+	}
+	#busy = $state(false);
+	get busy() {
+		return this.#busy;
+	}
+	#error = $state<string | null>(null);
+	get error() {
+		return this.#error;
+	}
+	#notice = $state<string | null>(null);
+	get notice() {
+		return this.#notice;
+	}
 	/** Opened and combined answers by query id (researcher). */
-	results = $state.raw<Record<string, { result: CombinedResult | null; clinics: number; error: string | null }>>({});
+	#results = $state.raw<Record<string, { result: CombinedResult | null; clinics: number; error: string | null }>>({});
+	get results() {
+		return this.#results;
+	}
 
 	#ledger: Ledger | null = null;
 	#keyring: Keyring | null = null;
@@ -82,12 +109,12 @@ export class ResearchWorkspace {
 		const state = ledger.state();
 		const research = state.research as ResearchState;
 		const access = state.access as AccessState;
-		this.names = { ...(state['member-names'] as MemberNames) };
-		this.clinics = { ...(state['member-clinics'] as MemberClinics) };
-		this.self = ledger.author;
-		this.role = ledger.author ? (ledger.roster().get(ledger.author) ?? null) : null;
+		this.#names = { ...(state['member-names'] as MemberNames) };
+		this.#clinics = { ...(state['member-clinics'] as MemberClinics) };
+		this.#self = ledger.author;
+		this.#role = ledger.author ? (ledger.roster().get(ledger.author) ?? null) : null;
 		const now = Date.now();
-		this.studies = Object.values(research.studies)
+		this.#studies = Object.values(research.studies)
 			.sort((a, b) => b.registered - a.registered)
 			.map((study) => {
 				const inForce = consentedPatients(study, access, now);
@@ -98,7 +125,7 @@ export class ResearchWorkspace {
 					consented: inForce.size,
 					clinics: [...members].map((member) => ({
 						member,
-						name: this.names[member] ?? `${member.slice(0, 8)}…`,
+						name: this.#names[member] ?? `${member.slice(0, 8)}…`,
 						approved: study.approvals[member] ?? null,
 						consents: [...inForce].filter((p) => study.consentedAt[p] === member).length
 					})),
@@ -106,25 +133,25 @@ export class ResearchWorkspace {
 				};
 			});
 		// Answers that arrived since a result was opened: open again.
-		for (const id of Object.keys(this.results)) {
+		for (const id of Object.keys(this.#results)) {
 			const q = research.queries[id];
-			if (q && answersToCombine(research.studies[q.study]!, q, this.clinics).length !== this.results[id]!.clinics) this.openResults(id);
+			if (q && answersToCombine(research.studies[q.study]!, q, this.#clinics).length !== this.#results[id]!.clinics) this.openResults(id);
 		}
 	}
 
 	async #run<T>(what: () => Promise<T>, notice?: (value: T) => string): Promise<T | null> {
-		this.busy = true;
-		this.error = null;
-		this.notice = null;
+		this.#busy = true;
+		this.#error = null;
+		this.#notice = null;
 		try {
 			const value = await what();
-			if (notice) this.notice = notice(value);
+			if (notice) this.#notice = notice(value);
 			return value;
 		} catch (error) {
-			this.error = describeError(error);
+			this.#error = describeError(error);
 			return null;
 		} finally {
-			this.busy = false;
+			this.#busy = false;
 		}
 	}
 
@@ -174,12 +201,12 @@ export class ResearchWorkspace {
 
 	/** Whether this node should answer `query`: a clinic node whose clinic (its own key, or the clinic it belongs to) approved the study, not yet answered. */
 	canAnswer(view: StudyView, query: QueryRecord): boolean {
-		const self = this.self;
-		if (query.status !== 'accepted' || !self || query.results[self] || !this.role || !ANSWER_ROLES.includes(this.role)) return false;
-		const clinic = this.clinics[self] ?? self;
+		const self = this.#self;
+		if (query.status !== 'accepted' || !self || query.results[self] || !this.#role || !ANSWER_ROLES.includes(this.#role)) return false;
+		const clinic = this.#clinics[self] ?? self;
 		if (view.study.approvals[self] === undefined && view.study.approvals[clinic] === undefined) return false;
 		// Another device of this clinic answered already: one answer per clinic counts.
-		return !Object.keys(query.results).some((author) => (this.clinics[author] ?? author) === clinic);
+		return !Object.keys(query.results).some((author) => (this.#clinics[author] ?? author) === clinic);
 	}
 
 	answer(queryId: string): Promise<boolean> {
@@ -207,11 +234,11 @@ export class ResearchWorkspace {
 			const research = ledger.state().research as ResearchState;
 			const query = research.queries[queryId];
 			if (!query) throw new Error('No such query.');
-			const sealed = answersToCombine(research.studies[query.study]!, query, this.clinics);
+			const sealed = answersToCombine(research.studies[query.study]!, query, this.#clinics);
 			const answers = sealed.map((r) => openAnswer(r, ledger.net, query, (w, c) => keyring.openWrapped(w, c)));
-			this.results = { ...this.results, [queryId]: { result: combineAnswers(answers), clinics: sealed.length, error: null } };
+			this.#results = { ...this.#results, [queryId]: { result: combineAnswers(answers), clinics: sealed.length, error: null } };
 		} catch (error) {
-			this.results = { ...this.results, [queryId]: { result: null, clinics: 0, error: describeError(error) } };
+			this.#results = { ...this.#results, [queryId]: { result: null, clinics: 0, error: describeError(error) } };
 		}
 	}
 

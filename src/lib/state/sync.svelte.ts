@@ -143,25 +143,61 @@ function lacking(a: Readonly<VersionVector>, b: Readonly<VersionVector>): number
 }
 
 export class SyncState implements SyncControl {
-	status = $state<SyncStatus>('stopped');
+	#status = $state<SyncStatus>('stopped');
+	get status() {
+		return this.#status;
+	}
 	/** Why sync is not running, when it failed to start. */
-	error = $state<string | null>(null);
+	#error = $state<string | null>(null);
+	get error() {
+		return this.#error;
+	}
 	/** The browser says it has a network connection. */
-	browserOnline = $state(true);
+	#browserOnline = $state(true);
+	get browserOnline() {
+		return this.#browserOnline;
+	}
 	/** Signaling servers and whether each is connected. */
-	signaling = $state.raw<{ url: string; connected: boolean }[]>([]);
-	connections = $state.raw<ConnectionCounts>({ webrtc: 0, broadcast: 0, signaling: 0 });
-	peers = $state.raw<PeerView[]>([]);
+	#signaling = $state.raw<{ url: string; connected: boolean }[]>([]);
+	get signaling() {
+		return this.#signaling;
+	}
+	#connections = $state.raw<ConnectionCounts>({ webrtc: 0, broadcast: 0, signaling: 0 });
+	get connections() {
+		return this.#connections;
+	}
+	#peers = $state.raw<PeerView[]>([]);
+	get peers() {
+		return this.#peers;
+	}
 	/** Join requests from invitees, waiting for an admin (any member node hears them). */
-	joinRequests = $state.raw<JoinRequestView[]>([]);
+	#joinRequests = $state.raw<JoinRequestView[]>([]);
+	get joinRequests() {
+		return this.#joinRequests;
+	}
 	/** The latest answer to this node's own join request. */
-	joinReply = $state.raw<(JoinReply & { at: number }) | null>(null);
+	#joinReply = $state.raw<(JoinReply & { at: number }) | null>(null);
+	get joinReply() {
+		return this.#joinReply;
+	}
 	/** Peers that refuse this node (it is not a member in their copy of the ledger). */
-	refusedBy = $state(0);
+	#refusedBy = $state(0);
+	get refusedBy() {
+		return this.#refusedBy;
+	}
 	/** Nodes announced through presence that have no sync session with this node. */
-	present = $state.raw<{ key: string; author: AuthorId | null; name: string | null }[]>([]);
-	refusals = $state.raw<RefusalView[]>([]);
-	log = $state.raw<LogLine[]>([]);
+	#present = $state.raw<{ key: string; author: AuthorId | null; name: string | null }[]>([]);
+	get present() {
+		return this.#present;
+	}
+	#refusalViews = $state.raw<RefusalView[]>([]);
+	get refusals() {
+		return this.#refusalViews;
+	}
+	#log = $state.raw<LogLine[]>([]);
+	get log() {
+		return this.#log;
+	}
 
 	#ledger: Ledger | null = null;
 	#replicator: Replicator | null = null;
@@ -189,7 +225,7 @@ export class SyncState implements SyncControl {
 
 	/** Online: the browser has a network and at least one signaling server answers. */
 	get online(): boolean {
-		return this.browserOnline && this.connections.signaling > 0;
+		return this.#browserOnline && this.#connections.signaling > 0;
 	}
 
 	/** (Re)starts syncing `ledger` with the network described by `config`. */
@@ -212,8 +248,8 @@ export class SyncState implements SyncControl {
 	}
 
 	async #setUp(ledger: Ledger, config: NetworkConfig): Promise<void> {
-		this.status = 'starting';
-		this.error = null;
+		this.#status = 'starting';
+		this.#error = null;
 		this.#ledger = ledger;
 		// y-webrtc and simple-peer are only needed once a network exists.
 		const { Mesh } = await import('$lib/core/sync/mesh.js');
@@ -231,8 +267,8 @@ export class SyncState implements SyncControl {
 		} catch (error) {
 			replicator.close();
 			this.#replicator = null;
-			this.status = 'stopped';
-			this.error = (error as Error).message;
+			this.#status = 'stopped';
+			this.#error = (error as Error).message;
 			throw error;
 		}
 		const mesh = this.#mesh;
@@ -251,11 +287,11 @@ export class SyncState implements SyncControl {
 		);
 		if (typeof window !== 'undefined') {
 			const online = () => {
-				this.browserOnline = true;
+				this.#browserOnline = true;
 				this.#say('the browser is online again', 'good');
 			};
 			const offline = () => {
-				this.browserOnline = false;
+				this.#browserOnline = false;
 				this.#say('the browser went offline: peers are unreachable until it is back', 'warn');
 			};
 			window.addEventListener('online', online);
@@ -264,11 +300,11 @@ export class SyncState implements SyncControl {
 				window.removeEventListener('online', online);
 				window.removeEventListener('offline', offline);
 			});
-			this.browserOnline = navigator.onLine;
+			this.#browserOnline = navigator.onLine;
 		}
 		this.#sampler = setInterval(() => this.#sample(), SAMPLE_MS);
 		this.#say(`joining the network room through ${config.signaling.join(', ')}`);
-		this.status = 'running';
+		this.#status = 'running';
 		this.#sample();
 	}
 
@@ -280,7 +316,7 @@ export class SyncState implements SyncControl {
 		if (this.#redrawTimer) clearTimeout(this.#redrawTimer);
 		this.#redrawTimer = null;
 		this.#joins.clear();
-		this.joinRequests = [];
+		this.#joinRequests = [];
 		this.#replicator?.close();
 		this.#replicator = null;
 		const mesh = this.#mesh;
@@ -295,13 +331,13 @@ export class SyncState implements SyncControl {
 		this.#refusals.clear();
 		this.#signalingWas.clear();
 		this.#presence = { size: -1, at: 0 };
-		if (this.status !== 'stopped') this.#say('left the network room');
-		this.status = 'stopped';
-		this.peers = [];
-		this.present = [];
-		this.refusals = [];
-		this.signaling = [];
-		this.connections = { webrtc: 0, broadcast: 0, signaling: 0 };
+		if (this.#status !== 'stopped') this.#say('left the network room');
+		this.#status = 'stopped';
+		this.#peers = [];
+		this.#present = [];
+		this.#refusalViews = [];
+		this.#signaling = [];
+		this.#connections = { webrtc: 0, broadcast: 0, signaling: 0 };
 		this.#flushLog();
 	}
 
@@ -365,7 +401,7 @@ export class SyncState implements SyncControl {
 			case 'join-reply':
 				try {
 					const reply = decodeJoinReply(event.data);
-					this.joinReply = { ...reply, at: now };
+					this.#joinReply = { ...reply, at: now };
 					this.#say(`${who} answered the join request: ${reply.message}`, reply.status === 'refused' ? 'bad' : 'info');
 				} catch {
 					this.#say(`${who} sent an unreadable answer to the join request`, 'warn');
@@ -414,7 +450,7 @@ export class SyncState implements SyncControl {
 	setJoinRequest(request: Uint8Array | null): void {
 		this.#joinRequest = request;
 		if (!request) {
-			this.joinReply = null;
+			this.#joinReply = null;
 			return;
 		}
 		this.#sendJoinRequest();
@@ -480,7 +516,7 @@ export class SyncState implements SyncControl {
 	}
 
 	#publishJoins(): void {
-		this.joinRequests = [...this.#joins.values()].map((j) => j.view).sort((a, b) => a.receivedAt - b.receivedAt);
+		this.#joinRequests = [...this.#joins.values()].map((j) => j.view).sort((a, b) => a.receivedAt - b.receivedAt);
 	}
 
 	/** Connection counts, signaling reachability and presence; runs every second. */
@@ -505,25 +541,12 @@ export class SyncState implements SyncControl {
 		this.#redraw();
 	}
 
-	/** Reads each WebRTC connection's round-trip time from its selected ICE candidate pair. */
+	/** Keeps each WebRTC connection's latest round-trip time, as the mesh measures it. */
 	async #measureRtt(mesh: Mesh): Promise<void> {
+		const times = await mesh.roundTripTimes();
+		for (const [label, ms] of times) this.#rtt.set(label, ms);
 		const conns = mesh.provider.room?.webrtcConns;
-		if (!conns) return;
-		for (const [label, conn] of conns) {
-			const pc = (conn as unknown as { peer?: { _pc?: RTCPeerConnection } }).peer?._pc;
-			if (!pc || typeof pc.getStats !== 'function') continue;
-			try {
-				const stats = await pc.getStats();
-				stats.forEach((report: { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number }) => {
-					if (report.type === 'candidate-pair' && report.state === 'succeeded' && report.nominated && typeof report.currentRoundTripTime === 'number') {
-						this.#rtt.set(label, Math.round(report.currentRoundTripTime * 1000 * 10) / 10);
-					}
-				});
-			} catch {
-				// A connection closing while its statistics are read: nothing to show.
-			}
-		}
-		for (const label of this.#rtt.keys()) if (!conns.has(label)) this.#rtt.delete(label);
+		for (const label of this.#rtt.keys()) if (!conns?.has(label)) this.#rtt.delete(label);
 	}
 
 	#say(text: string, tone: LogLine['tone'] = 'info'): void {
@@ -539,7 +562,7 @@ export class SyncState implements SyncControl {
 	#flushLog(): void {
 		if (!this.#linesChanged) return;
 		this.#linesChanged = false;
-		this.log = [...this.#lines];
+		this.#log = [...this.#lines];
 	}
 
 	/** Schedules a redraw; many events within {@link REDRAW_MS} become one. */
@@ -558,8 +581,8 @@ export class SyncState implements SyncControl {
 		const ledger = this.#ledger;
 		const mesh = this.#mesh;
 		if (!ledger || !mesh) return;
-		this.connections = mesh.connections();
-		this.signaling = mesh.provider.signalingConns.map((c) => ({ url: c.url, connected: c.connected }));
+		this.#connections = mesh.connections();
+		this.#signaling = mesh.provider.signalingConns.map((c) => ({ url: c.url, connected: c.connected }));
 		const names = this.#names();
 		const roster = ledger.roster();
 		const ours = ledger.versionVector();
@@ -608,8 +631,8 @@ export class SyncState implements SyncControl {
 			});
 		}
 		views.sort((a, b) => Number(b.online) - Number(a.online) || (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || (a.key < b.key ? -1 : 1));
-		this.peers = views;
-		this.refusedBy = views.filter((v) => v.state === 'refused').length;
+		this.#peers = views;
+		this.#refusedBy = views.filter((v) => v.state === 'refused').length;
 		this.#pruneClosed();
 
 		// Presence entries of a node that left linger for up to 30 s (awareness timeout): one per author.
@@ -620,8 +643,8 @@ export class SyncState implements SyncControl {
 			if (author && syncing.has(author)) continue;
 			present.set(author ?? `client ${p.clientId}`, { author, name: typeof p.state.name === 'string' ? p.state.name : null });
 		}
-		this.present = [...present.entries()].map(([key, p]) => ({ key, ...p }));
-		this.refusals = [...this.#refusals.values()]
+		this.#present = [...present.entries()].map(([key, p]) => ({ key, ...p }));
+		this.#refusalViews = [...this.#refusals.values()]
 			.map(({ blocks, ...r }) => ({ ...r, count: blocks.size, name: r.author ? (names[r.author] ?? null) : null }))
 			.sort((a, b) => b.count - a.count || (a.peer < b.peer ? -1 : 1));
 	}

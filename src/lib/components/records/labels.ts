@@ -1,4 +1,4 @@
-import type { Category } from '$lib/domain/privacy/envelope.js';
+import type { Category } from '$lib/state/views.js';
 
 export const CATEGORY_LABELS: Record<Category, string> = {
 	demographics: 'Demographics',

@@ -131,6 +131,29 @@ export class Mesh {
 		};
 	}
 
+	/**
+	 * Round-trip time (ms, from the selected ICE candidate pair) of each WebRTC connection
+	 * by peer id; a connection without a measurement yet is absent. The mesh owns the
+	 * peer connections, so their statistics are read here, not by its users.
+	 */
+	async roundTripTimes(): Promise<Map<string, number>> {
+		const times = new Map<string, number>();
+		for (const [id, conn] of this.provider.room?.webrtcConns ?? []) {
+			const pc = (conn as unknown as Partial<Conn>).peer?._pc;
+			if (typeof pc?.getStats !== 'function') continue;
+			try {
+				(await pc.getStats()).forEach((report: { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number }) => {
+					if (report.type === 'candidate-pair' && report.state === 'succeeded' && report.nominated && typeof report.currentRoundTripTime === 'number') {
+						times.set(id, Math.round(report.currentRoundTripTime * 1000 * 10) / 10);
+					}
+				});
+			} catch {
+				// A connection closing while its statistics are read: nothing to report.
+			}
+		}
+		return times;
+	}
+
 	#connect(id: string): void {
 		const conn = this.provider.room?.webrtcConns.get(id) as unknown as Conn | undefined;
 		if (!conn || this.#attached.has(id)) return;
