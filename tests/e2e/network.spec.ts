@@ -3,6 +3,10 @@
 import { expect, test } from '@playwright/test';
 import { createNetwork, openApp, rows, unlockAutomatically, waitUntilOpen } from './support.js';
 
+// Each test founds or joins a network and reloads: several key derivations, about a second
+// each on a quiet machine, 7-10 s each with every core busy (over the 60 s default).
+test.describe.configure({ timeout: 180_000 });
+
 const showTab = async (page: import('@playwright/test').Page, tab: string) => {
 	await page.getByTestId(`tab-${tab}`).click();
 	await expect(page.getByTestId(`tab-${tab}`)).toHaveAttribute('aria-selected', 'true');
@@ -161,7 +165,6 @@ test('an admin adds members: keys are checked, the member appears with name and 
 });
 
 test('diagnostics: test entries with progress, files up to 5 MiB attached, larger ones refused', async ({ page }) => {
-	test.setTimeout(120_000);
 	await openApp(page);
 	await createNetwork(page, 'Riverside Family Clinic');
 	await showTab(page, 'diagnostics');
