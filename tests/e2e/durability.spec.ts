@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { addEntry, createNetwork, openApp, rowWithText, rows, storedBlockCount } from './support.js';
+import { addEntry, createNetwork, openApp, rowWithText, rows, storedBlockCount, waitUntilOpen } from './support.js';
 
 test('an acknowledged entry survives a reload made right after it', async ({ page }) => {
 	await openApp(page);
@@ -8,6 +8,8 @@ test('an acknowledged entry survives a reload made right after it', async ({ pag
 	await addEntry(page, 'Written just before the reload');
 	await page.reload();
 
+	// The unlock (a real key derivation, seconds when the cores are busy) comes first.
+	await waitUntilOpen(page);
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready');
 	await expect(page.getByTestId('network-name')).toHaveText('Hillside Clinic');
 	await expect(rows(page)).toHaveCount(3);

@@ -1,10 +1,12 @@
 // The Explorer tab end to end in Chromium: the block DAG drawn from the node's own
 // IndexedDB ledger, block detail re-verified on the spot, search by id, author and type;
 // and a 100,000-block ledger that opens, scrolls and zooms while the explorer holds only
-// a window of blocks, with the page's heap measured through the DevTools protocol.
+// a window of blocks, with the page's heap measured through the DevTools protocol. The
+// large ledger is a seeded store (fixtures/seeded-ledger.ts), not written through the UI.
 import { mkdirSync } from 'node:fs';
 import { expect, test, type CDPSession, type Page } from '@playwright/test';
-import { addEntry, createNetwork, openApp } from './support.js';
+import { loadSeededLedger, seededLedger } from './fixtures/seeded-ledger.js';
+import { addEntry, createNetwork, openApp, unlockAutomatically } from './support.js';
 
 const dag = (page: Page) => page.getByTestId('dag');
 const num = async (page: Page, name: string) => Number(await dag(page).getAttribute(name));
@@ -83,21 +85,24 @@ async function heapMB(cdp: CDPSession): Promise<number> {
 }
 
 test('explorer: a 100,000-block ledger opens, scrolls and zooms holding only a window of blocks (heap measured)', async ({ page }) => {
+	// 2 minutes measured with a load average of 5 on two cores (putting the store in 34 s,
+	// opening 11 s, the verification on open 41 s); the bounds below are for a first run
+	// (the seeded store is built, then cached) on a machine with every core busy.
 	test.setTimeout(900_000);
-	await openApp(page);
-	await createNetwork(page, 'Large Clinic');
-	// 100,000 blocks through the app itself: Diagnostics writes 500 signed blocks per durable write.
-	await page.getByTestId('tab-diagnostics').click();
-	// 49,999 + 50,000 entries and the genesis: 100,000 blocks (one run writes at most 50,000).
-	for (const count of ['49999', '50000']) {
-		await page.getByTestId('test-count').fill(count);
-		await page.getByTestId('test-write').click();
-		await expect(page.getByTestId('test-run')).toHaveAttribute('data-running', 'false', { timeout: 400_000 });
-	}
-	await expect(page.getByTestId('test-run')).toHaveAttribute('data-done', '50000');
+	const seed = await seededLedger(100_000, 'Large Clinic');
+	await loadSeededLedger(page, seed);
+	unlockAutomatically(page);
+	await page.goto('/');
+	// Opening decodes every stored block for the ledger view: seconds for 100,000 blocks,
+	// minutes when the cores are shared with other work.
+	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
+	await expect(page.getByTestId('network-name')).toHaveText('Large Clinic');
+	// The background "verify all" of an open re-checks every seeded block (hash, signature,
+	// chain, clock): it must pass, and it must be over before the heap is measured (10-20 s
+	// on a quiet machine, docs/benchmarks.md).
+	await expect(page.getByTestId('verify-result')).toHaveAttribute('data-outcome', 'ok', { timeout: 400_000 });
+	await expect(page.getByTestId('verify-result')).toContainText('100,000');
 
-	// The explorer opens on the ledger as written (reopening the page would add a full
-	// background verification of 100,000 blocks, minutes of CI time that test nothing here).
 	const cdp = await page.context().newCDPSession(page);
 	const before = await heapMB(cdp);
 
@@ -143,7 +148,7 @@ test('explorer: a 100,000-block ledger opens, scrolls and zooms holding only a w
 	// A block found by a scan of the whole ledger is shown and re-verified.
 	await page.getByTestId('explorer-search').fill('genesis');
 	await page.getByTestId('explorer-search-go').click();
-	await expect(page.getByTestId('search-status')).toHaveAttribute('data-done', 'true', { timeout: 60_000 });
+	await expect(page.getByTestId('search-status')).toHaveAttribute('data-done', 'true', { timeout: 120_000 });
 	await page.getByTestId('search-hit').first().click();
 	await expect(page.getByTestId('block-detail')).toHaveAttribute('data-signature-ok', 'true');
 	await expect(dag(page)).toHaveAttribute('data-start-clock', '0');

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { openApp, storedIdentity } from './support.js';
+import { openApp, storedIdentity, waitUntilOpen } from './support.js';
 
 test('first open creates a node identity; a reload keeps it', async ({ page }) => {
 	await openApp(page);
@@ -16,6 +16,8 @@ test('first open creates a node identity; a reload keeps it', async ({ page }) =
 
 	// The reload stops at the lock screen; the test helper types the passphrase.
 	await page.reload();
+	// The unlock (a real key derivation, seconds when the cores are busy) comes first.
+	await waitUntilOpen(page);
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
 	await expect(page.getByTestId('node-id')).toHaveAttribute('data-full', shown!);
 	expect(await storedIdentity(page)).toBe(shown);

@@ -1,7 +1,11 @@
 // One browser: the network settings, the share link, network links that cannot be used,
 // the members form and the diagnostics tools. Sync between browsers is in sync-*.spec.ts.
 import { expect, test } from '@playwright/test';
-import { createNetwork, openApp, rows, unlockAutomatically } from './support.js';
+import { createNetwork, openApp, rows, unlockAutomatically, waitUntilOpen } from './support.js';
+
+// Each test founds or joins a network and reloads: several key derivations, about a second
+// each on a quiet machine, 7-10 s each with every core busy (over the 60 s default).
+test.describe.configure({ timeout: 180_000 });
 
 const showTab = async (page: import('@playwright/test').Page, tab: string) => {
 	await page.getByTestId(`tab-${tab}`).click();
@@ -60,6 +64,8 @@ test('founding makes sync settings: a share link with this server as signaling, 
 test('a damaged network link, or a link to another network, is refused with a reason and changes nothing', async ({ page, context }) => {
 	unlockAutomatically(page);
 	await page.goto('/#network=eyJuZXQiOiJub3QtaGV4');
+	// The first-run passphrase (real key derivations, seconds when the cores are busy) comes first.
+	await waitUntilOpen(page);
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
 	await expect(page.getByTestId('link-error')).toContainText('cannot be used');
 	await expect(page.getByTestId('link-error')).toContainText('Nothing was changed');
@@ -82,6 +88,8 @@ test('a damaged network link, or a link to another network, is refused with a re
 	await expect(page.getByTestId('link-error')).toContainText('already holds the network “Hillside Clinic”');
 	await expect(page.getByTestId('network-id')).toHaveAttribute('data-full', net!);
 	await page.reload();
+	// The unlock (a real key derivation, seconds when the cores are busy) comes first.
+	await waitUntilOpen(page);
 	await expect(page.getByTestId('network-name')).toHaveText('Hillside Clinic');
 });
 
@@ -112,6 +120,8 @@ test('the join screen shows the network, this node key and that an admin must ad
 	await expect(page.getByTestId('add-member-not-admin')).toBeVisible();
 	// Joined but alone: after a reload it still waits for that network.
 	await page.reload();
+	// The unlock (a real key derivation, seconds when the cores are busy) comes first.
+	await waitUntilOpen(page);
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready');
 	await expect(page.getByTestId('network-name')).toHaveText('Lakeside Clinic');
 	await expect(page.getByTestId('not-member')).toBeVisible();
@@ -155,7 +165,6 @@ test('an admin adds members: keys are checked, the member appears with name and 
 });
 
 test('diagnostics: test entries with progress, files up to 5 MiB attached, larger ones refused', async ({ page }) => {
-	test.setTimeout(120_000);
 	await openApp(page);
 	await createNetwork(page, 'Riverside Family Clinic');
 	await showTab(page, 'diagnostics');

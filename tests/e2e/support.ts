@@ -54,10 +54,14 @@ export function unlockAutomatically(page: Page): void {
 		.catch(() => undefined);
 }
 
-/** Waits until the node has started: past loading and past the lock screen (unlocked automatically). */
+/**
+ * Waits until the node has started: past loading and past the lock screen (unlocked
+ * automatically). A first run measures and runs several key derivations, an unlock one:
+ * about a second on a quiet machine, 7-10 s each was seen with every core busy.
+ */
 export async function waitUntilOpen(page: Page): Promise<void> {
 	unlockAutomatically(page);
-	await expect(page.getByTestId('app')).not.toHaveAttribute('data-status', /^(loading|setup|locked)$/, { timeout: 30_000 });
+	await expect(page.getByTestId('app')).not.toHaveAttribute('data-status', /^(loading|setup|locked)$/, { timeout: 120_000 });
 }
 
 /** Opens the app, sets or types the passphrase, and waits until the node has started. */

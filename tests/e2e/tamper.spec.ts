@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { addEntry, createNetwork, openApp, rowWithText, rows, tamperStoredBlock } from './support.js';
+import { addEntry, createNetwork, openApp, rowWithText, rows, tamperStoredBlock, waitUntilOpen } from './support.js';
 
 test('a block altered in storage fails "Verify all" with its reason code, and again on the next open', async ({ page }) => {
 	await openApp(page);
@@ -31,6 +31,8 @@ test('a block altered in storage fails "Verify all" with its reason code, and ag
 
 	// Opening the ledger re-checks storage: the damage is reported without asking.
 	await page.reload();
+	// The unlock (a real key derivation, seconds when the cores are busy) comes first.
+	await waitUntilOpen(page);
 	await expect(page.getByTestId('verify-result')).toHaveAttribute('data-outcome', 'failed');
 	await expect(page.getByTestId('verify-failure')).toHaveCount(2);
 	await expect(rows(page).and(page.locator(`[data-block-id="${bodyTampered}"]`)).getByTestId('check-badge')).toHaveAttribute('data-check', 'failed');
