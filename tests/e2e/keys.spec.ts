@@ -6,7 +6,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect as baseExpect, test, type Page } from '@playwright/test';
 import { generateKeyPair } from '../../src/lib/core/index.js';
-import { backupFileName, encodeBackup, encryptIdentity } from '../../src/lib/domain/keystore.js';
+import { backupFileName, encodeBackup } from '../../src/lib/domain/key-backup.js';
+import { encryptIdentity } from '../../src/lib/domain/keystore.js';
 import { createNetwork, storedIdentity, storedKeyRecord } from './support.js';
 
 // Each test runs several real key derivations (100 ms to seconds each on a loaded machine) in up to three browsers.
