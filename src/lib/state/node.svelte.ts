@@ -125,7 +125,10 @@ export interface Verification {
  * these settings (again, after the settings changed), and stop before the ledger closes.
  */
 export interface SyncControl {
-	start(ledger: Ledger, config: NetworkConfig): Promise<void>;
+	/** `keyring` opens rotated room secrets (domain/room-secret.ts). */
+	start(ledger: Ledger, config: NetworkConfig, keyring?: Keyring | null): Promise<void>;
+	/** The room secret links and invites made now carry (the newest room's); null while not syncing. */
+	currentSecret?(): string | null;
 	stop(): Promise<void>;
 	/** This node's signed join request, sent to peers that refuse it; null once admitted. */
 	setJoinRequest?(request: Uint8Array | null): void;
@@ -717,7 +720,7 @@ export class NodeState {
 		const name = this.#network?.name || config.name;
 		const link = await signInviteLink(this.#signer, {
 			net: config.net,
-			secret: config.secret,
+			secret: this.#sync?.currentSecret?.() ?? config.secret,
 			signaling: config.signaling,
 			...(name ? { name } : {}),
 			token: Array.from(token, (b) => b.toString(16).padStart(2, '0')).join(''),
@@ -970,7 +973,7 @@ export class NodeState {
 		const config = this.#networkConfig;
 		if (!config || !this.#sync) return;
 		try {
-			await this.#sync.start(ledger, config);
+			await this.#sync.start(ledger, config, this.#keyring);
 		} catch (error) {
 			this.#error = `Sync could not start: ${describeError(error)}`;
 		}

@@ -7,8 +7,10 @@
  * five times a second, so a catch-up of tens of thousands of blocks stays smooth.
  */
 import type { AuthorId, BlockId, Ledger, ReasonCode, ReplicatorEvent, SyncSession, VersionVector } from '$lib/core/index.js';
-import { Replicator } from '$lib/core/index.js';
+import { Replicator, Rooms } from '$lib/core/index.js';
 import type { Mesh } from '$lib/core/sync/mesh.js';
+import type { Keyring } from '$lib/domain/records/keyring.js';
+import { RoomFollower } from '$lib/domain/room-follower.js';
 import type { MemberNames } from '$lib/domain/members.js';
 import { decodeJoinReply, decodeJoinRequest, encodeJoinReply, judgeJoinRequest, type Invites, type JoinReply, type JoinRequest } from '$lib/domain/invites.js';
 import type { NetworkConfig } from '$lib/domain/network-config.js';
@@ -201,7 +203,10 @@ export class SyncState implements SyncControl {
 
 	#ledger: Ledger | null = null;
 	#replicator: Replicator | null = null;
+	/** The mesh of the newest room this node is in (presence, counts); the older rooms' meshes only carry sessions. */
 	#mesh: Mesh | null = null;
+	#rooms: Rooms<Mesh> | null = null;
+	#follower: RoomFollower<Mesh> | null = null;
 	#offs: (() => void)[] = [];
 	#records = new Map<string, PeerRecord>();
 	#refusals = new Map<string, { author: AuthorId | null; peer: string; code: ReasonCode; blocks: Set<string>; attempts: number; lastDetail: string; lastBlock: BlockId | null; lastAt: number }>();
@@ -228,12 +233,20 @@ export class SyncState implements SyncControl {
 		return this.#browserOnline && this.#connections.signaling > 0;
 	}
 
-	/** (Re)starts syncing `ledger` with the network described by `config`. */
-	start(ledger: Ledger, config: NetworkConfig): Promise<void> {
+	/**
+	 * (Re)starts syncing `ledger` with the network described by `config`, in the rooms
+	 * `keyring` can open (domain/room-secret.ts; without one, the settings' room only).
+	 */
+	start(ledger: Ledger, config: NetworkConfig, keyring: Pick<Keyring, 'roomsToJoin'> | null = null): Promise<void> {
 		return this.#serial(async () => {
 			await this.#teardown();
-			await this.#setUp(ledger, config);
+			await this.#setUp(ledger, config, keyring);
 		});
+	}
+
+	/** The room secret a network link or invite made now carries: the newest room's. */
+	currentSecret(): string | null {
+		return this.#follower?.currentSecret ?? null;
 	}
 
 	/** Leaves the network; the ledger stays open. */
@@ -247,7 +260,7 @@ export class SyncState implements SyncControl {
 		return run;
 	}
 
-	async #setUp(ledger: Ledger, config: NetworkConfig): Promise<void> {
+	async #setUp(ledger: Ledger, config: NetworkConfig, keyring: Pick<Keyring, 'roomsToJoin'> | null): Promise<void> {
 		this.#status = 'starting';
 		this.#error = null;
 		this.#ledger = ledger;
@@ -256,28 +269,54 @@ export class SyncState implements SyncControl {
 		const replicator = new Replicator(ledger);
 		this.#replicator = replicator;
 		this.#offs.push(replicator.on((event) => this.#onEvent(event)));
-		try {
-			this.#mesh = new Mesh({
-				replicator,
-				secret: config.secret,
-				signaling: [...config.signaling],
-				presence: { name: this.#names()[ledger.author ?? ''] ?? null, blocks: ledger.size },
-				onLog: (message) => this.#say(message)
-			});
-		} catch (error) {
-			replicator.close();
-			this.#replicator = null;
-			this.#status = 'stopped';
-			this.#error = (error as Error).message;
-			throw error;
-		}
-		const mesh = this.#mesh;
 		const onPeers = ({ added, removed }: { added: string[]; removed: string[] }) => {
 			for (const id of added) this.#say(`webrtc: connecting to peer ${short(id)}`);
 			for (const id of removed) this.#say(`webrtc: peer ${short(id)} disconnected`);
 		};
-		mesh.provider.on('peers', onPeers);
-		this.#offs.push(() => mesh.provider.off('peers', onPeers));
+		const rooms = new Rooms<Mesh>(
+			(room) => {
+				const mesh = new Mesh({
+					replicator,
+					secret: room.secret,
+					rank: room.epoch,
+					signaling: [...config.signaling],
+					presence: { name: this.#names()[ledger.author ?? ''] ?? null, blocks: ledger.size },
+					onLog: (message) => this.#say(message)
+				});
+				mesh.provider.on('peers', onPeers);
+				return mesh;
+			},
+			async (mesh) => {
+				mesh.provider.off('peers', onPeers);
+				mesh.destroy();
+				// y-webrtc frees the room name once its key promise settles; a restart must wait for that.
+				await mesh.provider.key;
+			}
+		);
+		const roomsOf = keyring ?? { roomsToJoin: () => [{ secret: config.secret, epoch: 0, until: null }] };
+		const follower = new RoomFollower({ ledger, keyring: roomsOf, linkSecret: config.secret, rooms, log: (message) => this.#say(message) });
+		this.#rooms = rooms;
+		this.#follower = follower;
+		try {
+			await follower.start();
+		} catch (error) {
+			follower.stop();
+			await rooms.close();
+			replicator.close();
+			this.#replicator = null;
+			this.#rooms = null;
+			this.#follower = null;
+			this.#status = 'stopped';
+			this.#error = (error as Error).message;
+			throw error;
+		}
+		this.#mesh = rooms.current;
+		this.#offs.push(
+			ledger.on('accepted', () => {
+				// A rotation moves this node to a newer room: the newest one is the one shown.
+				this.#mesh = rooms.current;
+			})
+		);
 		this.#offs.push(
 			ledger.on('accepted', () => {
 				this.#dropAnsweredJoins();
@@ -317,15 +356,13 @@ export class SyncState implements SyncControl {
 		this.#redrawTimer = null;
 		this.#joins.clear();
 		this.#joinRequests = [];
+		this.#follower?.stop();
+		this.#follower = null;
 		this.#replicator?.close();
 		this.#replicator = null;
-		const mesh = this.#mesh;
 		this.#mesh = null;
-		if (mesh) {
-			mesh.destroy();
-			// y-webrtc frees the room name once its key promise settles; a restart must wait for that.
-			await mesh.provider.key;
-		}
+		await this.#rooms?.close();
+		this.#rooms = null;
 		this.#ledger = null;
 		this.#records.clear();
 		this.#refusals.clear();
