@@ -21,7 +21,16 @@ const NO_CORE = {
 
 export default defineConfig(
 	{
-		ignores: ['build/', '.svelte-kit/', 'node_modules/', 'test-results/', 'playwright-report/', 'bench/results/', 'bench/sync/results/', 'static/']
+		ignores: [
+			'build/',
+			'.svelte-kit/',
+			'node_modules/',
+			'test-results/',
+			'playwright-report/',
+			'bench/results/',
+			'bench/sync/results/',
+			'static/'
+		]
 	},
 	js.configs.recommended,
 	ts.configs.recommended,
@@ -41,7 +50,16 @@ export default defineConfig(
 	{
 		rules: {
 			// A leading underscore marks a value left out on purpose (`const { a: _, ...rest } = x`).
-			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+			'@typescript-eslint/no-unused-vars': [
+				'error',
+				{
+					argsIgnorePattern: '^_',
+					varsIgnorePattern: '^_',
+					caughtErrorsIgnorePattern: '^_',
+					destructuredArrayIgnorePattern: '^_',
+					ignoreRestSiblings: true
+				}
+			],
 			// Managers keep private, non-reactive Maps and Sets and publish snapshots through
 			// $state.raw; components build throwaway Maps inside $derived. The rule cannot tell
 			// either from state that should have been a SvelteMap, and flags every one.

@@ -14,7 +14,10 @@ import { chromiumArgs, chromiumPath } from './scripts/chromium.js';
 // workers load this file too and inherit the choice through the environment.
 if (process.env.E2E_PORT_CHOSEN === undefined) {
 	try {
-		process.env.E2E_PORT = execFileSync(process.execPath, [fileURLToPath(new URL('./scripts/e2e-port.js', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+		process.env.E2E_PORT = execFileSync(process.execPath, [fileURLToPath(new URL('./scripts/e2e-port.js', import.meta.url))], {
+			encoding: 'utf8',
+			stdio: ['ignore', 'pipe', 'inherit']
+		}).trim();
 	} catch {
 		throw new Error('no port for the end-to-end server (the reason is printed above)');
 	}

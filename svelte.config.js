@@ -23,7 +23,11 @@ export default {
 				'script-src': ['self'],
 				'style-src': ['self', 'unsafe-inline'],
 				'img-src': ['self', 'data:', 'blob:'],
-				'connect-src': /** @type {ConnectSources} */ (['self', ...LOCAL_SIGNALING_SOURCES, ...parseOriginList(process.env.SIGNALING_ORIGINS, ['ws:', 'wss:'], 'SIGNALING_ORIGINS')]),
+				'connect-src': /** @type {ConnectSources} */ ([
+					'self',
+					...LOCAL_SIGNALING_SOURCES,
+					...parseOriginList(process.env.SIGNALING_ORIGINS, ['ws:', 'wss:'], 'SIGNALING_ORIGINS')
+				]),
 				'worker-src': ['self'],
 				'object-src': ['none'],
 				'base-uri': ['self'],

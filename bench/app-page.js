@@ -9,10 +9,17 @@ export function appDriver(page, passphrase) {
 	const byId = (/** @type {string} */ id) => page.locator(`[data-testid="${id}"]`);
 	/** Waits until element `id` has attribute `name` = `value`. */
 	const waitAttr = (/** @type {string} */ id, /** @type {string} */ name, /** @type {string} */ value, timeout = 600_000) =>
-		page.waitForFunction(([i, n, v]) => document.querySelector(`[data-testid="${i}"]`)?.getAttribute(n) === v, [id, name, value], { timeout, polling: 200 });
+		page.waitForFunction(([i, n, v]) => document.querySelector(`[data-testid="${i}"]`)?.getAttribute(n) === v, [id, name, value], {
+			timeout,
+			polling: 200
+		});
 	/** Past the lock screen: chooses the passphrase on a first run, types it after a reload; then waits for status `expected`. */
 	const unlock = async (/** @type {string} */ expected) => {
-		await page.waitForFunction(() => !/^(loading)?$/.test(document.querySelector('[data-testid="app"]')?.getAttribute('data-status') ?? ''), null, { timeout: 300_000, polling: 200 });
+		await page.waitForFunction(
+			() => !/^(loading)?$/.test(document.querySelector('[data-testid="app"]')?.getAttribute('data-status') ?? ''),
+			null,
+			{ timeout: 300_000, polling: 200 }
+		);
 		const status = await byId('app').getAttribute('data-status');
 		if (status === 'setup' || status === 'locked') {
 			await byId('lock-passphrase').fill(passphrase);

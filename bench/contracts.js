@@ -35,7 +35,14 @@ function timed(work) {
 	return { result, wall: (performance.now() - started) / 1000, cpu: (used.user + used.system) / 1e6 };
 }
 
-const vite = await createServer({ root, configFile: false, logLevel: 'warn', appType: 'custom', resolve: { alias: { $lib: `${root}src/lib` } }, server: { middlewareMode: true, hmr: false, watch: null } });
+const vite = await createServer({
+	root,
+	configFile: false,
+	logLevel: 'warn',
+	appType: 'custom',
+	resolve: { alias: { $lib: `${root}src/lib` } },
+	server: { middlewareMode: true, hmr: false, watch: null }
+});
 try {
 	const contracts = await vite.ssrLoadModule('/src/lib/domain/contracts/index.ts');
 	const { syntheticClaims } = await vite.ssrLoadModule('/tests/synthetic/claims.ts');
@@ -47,7 +54,11 @@ try {
 	const rates = [];
 	const cpuRates = [];
 	for (let run = 0; run < 5; run++) {
-		const { result: state, wall, cpu } = timed(() => {
+		const {
+			result: state,
+			wall,
+			cpu
+		} = timed(() => {
 			let state = contracts.claimsFold.init();
 			for (const block of small.blocks) state = contracts.claimsFold.apply(state, block);
 			return state;
@@ -82,22 +93,54 @@ try {
 		log(`checkpoint part ${f.name}: ${(own.length / 1e6).toFixed(1)} MB, decoded in ${t.wall.toFixed(2)} s (${t.cpu.toFixed(2)} s CPU)`);
 	}
 	const startSeconds = start.wall;
-	if (restored[folds.findIndex((f) => f.name === 'claims')].order.length !== claimsState.order.length) throw new Error('checkpoint lost claims');
+	if (restored[folds.findIndex((f) => f.name === 'claims')].order.length !== claimsState.order.length)
+		throw new Error('checkpoint lost claims');
 	log(`checkpoint: ${(bytes.length / 1e6).toFixed(1)} MB, start ${startSeconds.toFixed(2)} s`);
 
 	const metrics = [
-		{ metric: 'adjudicate_per_s', value: median(rates), unit: 'claims/s', goal: GOALS.adjudicate_per_s, better: 'higher', cpu: median(cpuRates), samples: rates },
-		{ metric: quick ? 'fold_2k_claims_s' : 'fold_20k_claims_s', value: Number(foldSeconds.toFixed(2)), unit: 's', goal: GOALS.fold_20k_claims_s, better: 'lower', cpu: Number(fold.cpu.toFixed(2)), samples: [] },
-		{ metric: 'checkpoint_start_s', value: Number(startSeconds.toFixed(2)), unit: 's', goal: GOALS.checkpoint_start_s, better: 'lower', cpu: Number(start.cpu.toFixed(2)), samples: [`${(bytes.length / 1e6).toFixed(1)} MB`] }
+		{
+			metric: 'adjudicate_per_s',
+			value: median(rates),
+			unit: 'claims/s',
+			goal: GOALS.adjudicate_per_s,
+			better: 'higher',
+			cpu: median(cpuRates),
+			samples: rates
+		},
+		{
+			metric: quick ? 'fold_2k_claims_s' : 'fold_20k_claims_s',
+			value: Number(foldSeconds.toFixed(2)),
+			unit: 's',
+			goal: GOALS.fold_20k_claims_s,
+			better: 'lower',
+			cpu: Number(fold.cpu.toFixed(2)),
+			samples: []
+		},
+		{
+			metric: 'checkpoint_start_s',
+			value: Number(startSeconds.toFixed(2)),
+			unit: 's',
+			goal: GOALS.checkpoint_start_s,
+			better: 'lower',
+			cpu: Number(start.cpu.toFixed(2)),
+			samples: [`${(bytes.length / 1e6).toFixed(1)} MB`]
+		}
 	];
-	console.log(`\nclinic-ledger contracts benchmarks${quick ? ' (--quick: a tenth of the sizes, not comparable with the goals)' : ''}; Node ${process.version}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+	console.log(
+		`\nclinic-ledger contracts benchmarks${quick ? ' (--quick: a tenth of the sizes, not comparable with the goals)' : ''}; Node ${process.version}; load average ${loadavg()
+			.map((x) => x.toFixed(1))
+			.join(' ')}`
+	);
 	console.log(`${'metric'.padEnd(22)}${'value'.padStart(10)}  ${'unit'.padEnd(9)} ${'goal'.padEnd(14)} ${'CPU'.padStart(8)}  samples`);
 	for (const m of metrics) {
 		const met = m.better === 'higher' ? m.value >= m.goal : m.value < m.goal;
-		console.log(`${m.metric.padEnd(22)}${String(m.value).padStart(10)}  ${m.unit.padEnd(9)} ${`${m.better === 'higher' ? '≥' : '<'} ${m.goal}${met ? ' met' : ' MISSED'}`.padEnd(14)} ${String(m.cpu).padStart(8)}  ${m.samples.join(', ')}`);
+		console.log(
+			`${m.metric.padEnd(22)}${String(m.value).padStart(10)}  ${m.unit.padEnd(9)} ${`${m.better === 'higher' ? '≥' : '<'} ${m.goal}${met ? ' met' : ' MISSED'}`.padEnd(14)} ${String(m.cpu).padStart(8)}  ${m.samples.join(', ')}`
+		);
 	}
 	console.log('CPU: the same figure counted in CPU time of this process (claims per CPU second, CPU seconds).');
-	for (const m of metrics) console.log(JSON.stringify({ metric: m.metric, value: m.value, unit: m.unit, baseline: null, goal: m.goal, cpu: m.cpu }));
+	for (const m of metrics)
+		console.log(JSON.stringify({ metric: m.metric, value: m.value, unit: m.unit, baseline: null, goal: m.goal, cpu: m.cpu }));
 } finally {
 	await vite.close();
 }

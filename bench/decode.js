@@ -43,7 +43,14 @@ const heapBytes = () => {
 const gc = globalThis.gc ?? (() => {});
 if (!globalThis.gc) log('run with node --expose-gc for exact heap figures');
 
-const vite = await createServer({ root, configFile: false, logLevel: 'warn', appType: 'custom', resolve: { alias: { $lib: `${root}src/lib` } }, server: { middlewareMode: true, hmr: false, watch: null } });
+const vite = await createServer({
+	root,
+	configFile: false,
+	logLevel: 'warn',
+	appType: 'custom',
+	resolve: { alias: { $lib: `${root}src/lib` } },
+	server: { middlewareMode: true, hmr: false, watch: null }
+});
 try {
 	const core = await vite.ssrLoadModule('/src/lib/core/index.ts');
 	const { hostileBlocks } = await vite.ssrLoadModule('/src/lib/core/testing/hostile-blocks.ts');
@@ -77,10 +84,21 @@ try {
 			cpus.push((used.user + used.system) / 1000);
 			heapMb = Math.max(heapMb, (heapBytes() - heapBefore) / MB);
 		}
-		if (verdict.ok !== input.expectOk) throw new Error(`${input.name}: expected ${input.expectOk ? 'accepted' : 'refused'}, got ${verdict.ok ? 'accepted' : verdict.code}`);
-		const row = { name: input.name, signed: input.variant === 'signed', bytes: input.bytes.length, verdict: verdict.ok ? 'accepted' : verdict.code, cpuMs: median(cpus), wallMs: median(walls), heapMb };
+		if (verdict.ok !== input.expectOk)
+			throw new Error(`${input.name}: expected ${input.expectOk ? 'accepted' : 'refused'}, got ${verdict.ok ? 'accepted' : verdict.code}`);
+		const row = {
+			name: input.name,
+			signed: input.variant === 'signed',
+			bytes: input.bytes.length,
+			verdict: verdict.ok ? 'accepted' : verdict.code,
+			cpuMs: median(cpus),
+			wallMs: median(walls),
+			heapMb
+		};
 		rows.push(row);
-		log(`${row.name.padEnd(44)} ${(row.bytes / MB).toFixed(2)} MiB  ${row.verdict.padEnd(14)} ${row.cpuMs.toFixed(1).padStart(7)} ms CPU ${row.wallMs.toFixed(1).padStart(7)} ms wall ${row.heapMb.toFixed(1).padStart(6)} MB`);
+		log(
+			`${row.name.padEnd(44)} ${(row.bytes / MB).toFixed(2)} MiB  ${row.verdict.padEnd(14)} ${row.cpuMs.toFixed(1).padStart(7)} ms CPU ${row.wallMs.toFixed(1).padStart(7)} ms wall ${row.heapMb.toFixed(1).padStart(6)} MB`
+		);
 	}
 	const worstMs = rows.reduce((a, b) => (b.cpuMs > a.cpuMs ? b : a));
 	const worstHeap = rows.reduce((a, b) => (b.heapMb > a.heapMb ? b : a));
@@ -90,7 +108,12 @@ try {
 	const small = [
 		(await makeBlock(signer, { net, txs: [{ t: 'note', text: 'hello' }] })).bytes,
 		(await makeBlock(signer, { net, txs: Array.from({ length: 12 }, (_, i) => ({ t: 'note', text: `note ${i}`, n: i, ok: true })) })).bytes,
-		(await makeBlock(signer, { net, txs: [{ t: 'record.put', data: new Uint8Array(600).fill(3), meta: { a: [1, 2, { b: 'c' }], z: null } }] })).bytes
+		(
+			await makeBlock(signer, {
+				net,
+				txs: [{ t: 'record.put', data: new Uint8Array(600).fill(3), meta: { a: [1, 2, { b: 'c' }], z: null } }]
+			})
+		).bytes
 	];
 	const count = quick ? 20_000 : 200_000;
 	const rates = [];
@@ -103,15 +126,49 @@ try {
 	}
 	const rate = median(rates);
 	log(`valid small blocks: ${Math.round(rate)} decodeBlock per CPU second (median of ${rates.length})`);
-	log(`worst: ${worstMs.cpuMs.toFixed(1)} ms CPU (${worstMs.name}); worst before the signature ${worstUnsigned.cpuMs.toFixed(1)} ms (${worstUnsigned.name}); heap ${worstHeap.heapMb.toFixed(1)} MB (${worstHeap.name}); load ${loadavg()[0].toFixed(1)}`);
+	log(
+		`worst: ${worstMs.cpuMs.toFixed(1)} ms CPU (${worstMs.name}); worst before the signature ${worstUnsigned.cpuMs.toFixed(1)} ms (${worstUnsigned.name}); heap ${worstHeap.heapMb.toFixed(1)} MB (${worstHeap.name}); load ${loadavg()[0].toFixed(1)}`
+	);
 
 	const sig = (v) => Number(v.toPrecision(4));
 	const metric = (name, value, unit, baseline, baselineName, goal, better) =>
 		console.log(JSON.stringify({ metric: name, value: sig(value), unit, baseline, baseline_name: baselineName, goal, better }));
-	metric('decode_worst_6mib_ms', worstMs.cpuMs, 'ms', BASELINE.maps.ms, 'decoder before the fix, 6 MiB of empty maps (10 s for empty byte strings)', GOALS.decode_worst_6mib_ms, 'lower');
-	metric('decode_worst_6mib_heap_mb', worstHeap.heapMb, 'MB', BASELINE.maps.heapMb, 'decoder before the fix, 6 MiB of empty maps (1.15 GB for empty byte strings)', GOALS.decode_worst_6mib_heap_mb, 'lower');
-	metric('decode_worst_before_signature_6mib_ms', worstUnsigned.cpuMs, 'ms', BASELINE.bytes.ms, 'decoder before the fix, 6 MiB of empty byte strings', GOALS.decode_worst_6mib_ms, 'lower');
-	metric('decode_valid_per_s', rate, 'blocks/s', 99_500, 'decoder before the fix, same blocks, measured side by side once (per CPU second)', null, 'higher');
+	metric(
+		'decode_worst_6mib_ms',
+		worstMs.cpuMs,
+		'ms',
+		BASELINE.maps.ms,
+		'decoder before the fix, 6 MiB of empty maps (10 s for empty byte strings)',
+		GOALS.decode_worst_6mib_ms,
+		'lower'
+	);
+	metric(
+		'decode_worst_6mib_heap_mb',
+		worstHeap.heapMb,
+		'MB',
+		BASELINE.maps.heapMb,
+		'decoder before the fix, 6 MiB of empty maps (1.15 GB for empty byte strings)',
+		GOALS.decode_worst_6mib_heap_mb,
+		'lower'
+	);
+	metric(
+		'decode_worst_before_signature_6mib_ms',
+		worstUnsigned.cpuMs,
+		'ms',
+		BASELINE.bytes.ms,
+		'decoder before the fix, 6 MiB of empty byte strings',
+		GOALS.decode_worst_6mib_ms,
+		'lower'
+	);
+	metric(
+		'decode_valid_per_s',
+		rate,
+		'blocks/s',
+		99_500,
+		'decoder before the fix, same blocks, measured side by side once (per CPU second)',
+		null,
+		'higher'
+	);
 } finally {
 	await vite.close();
 }

@@ -28,7 +28,8 @@ const RUNS = 5;
 const PASSPHRASE = 'benchmark passphrase';
 const GOALS = { explorer_first_paint_ms: 500, demo_converge_ms: 1000 };
 const started = performance.now();
-const log = (message) => process.stderr.write(`[bench explorer-demo ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
+const log = (message) =>
+	process.stderr.write(`[bench explorer-demo ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (!argv.includes('--no-build')) {
@@ -80,7 +81,10 @@ try {
 		// Leaving the tab closes the explorer (it drops its window); coming back opens it again.
 		await byId('tab-ledger').click();
 		await byId('tab-explorer').click();
-		await page.waitForFunction(() => document.querySelector('[data-testid="dag"]')?.getAttribute('data-first-paint-ms') !== '', null, { timeout: 60_000, polling: 'raf' });
+		await page.waitForFunction(() => document.querySelector('[data-testid="dag"]')?.getAttribute('data-first-paint-ms') !== '', null, {
+			timeout: 60_000,
+			polling: 'raf'
+		});
 		const ms = Number(await byId('dag').getAttribute('data-first-paint-ms'));
 		const openMs = Number(await byId('dag').getAttribute('data-open-ms'));
 		const total = Number(await byId('dag').getAttribute('data-total'));
@@ -101,8 +105,15 @@ try {
 	await byId('dag-newest').click();
 	await settled();
 	const heapAfter = await heapMb();
-	results.heap = { beforeMb: heapBefore, afterMb: heapAfter, peakHeld: Number(await byId('dag').getAttribute('data-peak-held')), fetched: Number(await byId('dag').getAttribute('data-fetched')) };
-	log(`explorer heap ${heapBefore.toFixed(1)} -> ${heapAfter.toFixed(1)} MB, peak ${results.heap.peakHeld} blocks held, ${results.heap.fetched} read`);
+	results.heap = {
+		beforeMb: heapBefore,
+		afterMb: heapAfter,
+		peakHeld: Number(await byId('dag').getAttribute('data-peak-held')),
+		fetched: Number(await byId('dag').getAttribute('data-fetched'))
+	};
+	log(
+		`explorer heap ${heapBefore.toFixed(1)} -> ${heapAfter.toFixed(1)} MB, peak ${results.heap.peakHeld} blocks held, ${results.heap.fetched} read`
+	);
 
 	// The demo: start 5 clinics, run the first three steps; the third is the heal.
 	await byId('tab-demo').click();
@@ -112,7 +123,11 @@ try {
 		for (const step of ['writes', 'offline', 'heal']) {
 			await waitAttr('demo-next', 'data-step', step, 60_000);
 			await byId('demo-next').click();
-			await page.waitForFunction((s) => document.querySelector(`[data-testid="demo-step"][data-step="${s}"]`)?.getAttribute('data-done') === 'true', step, { timeout: 60_000 });
+			await page.waitForFunction(
+				(s) => document.querySelector(`[data-testid="demo-step"][data-step="${s}"]`)?.getAttribute('data-done') === 'true',
+				step,
+				{ timeout: 60_000 }
+			);
 		}
 		const facts = JSON.parse((await page.locator('[data-testid="demo-step"][data-step="heal"]').getAttribute('data-facts')) ?? '{}');
 		if (facts.fingerprints !== 1) throw new Error(`demo run ${run + 1}: the copies did not converge`);
@@ -125,17 +140,35 @@ try {
 }
 
 const metrics = [
-	{ metric: quick ? 'explorer_first_paint_10k_ms' : 'explorer_first_paint_ms', value: median(results.firstPaints), unit: 'ms', goal: GOALS.explorer_first_paint_ms, samples: results.firstPaints },
-	{ metric: 'explorer_heap_growth_mb', value: Number((results.heap.afterMb - results.heap.beforeMb).toFixed(1)), unit: 'MB', goal: null, samples: [results.heap.beforeMb, results.heap.afterMb].map((x) => Number(x.toFixed(1))) },
+	{
+		metric: quick ? 'explorer_first_paint_10k_ms' : 'explorer_first_paint_ms',
+		value: median(results.firstPaints),
+		unit: 'ms',
+		goal: GOALS.explorer_first_paint_ms,
+		samples: results.firstPaints
+	},
+	{
+		metric: 'explorer_heap_growth_mb',
+		value: Number((results.heap.afterMb - results.heap.beforeMb).toFixed(1)),
+		unit: 'MB',
+		goal: null,
+		samples: [results.heap.beforeMb, results.heap.afterMb].map((x) => Number(x.toFixed(1)))
+	},
 	{ metric: 'demo_converge_ms', value: median(results.demo), unit: 'ms', goal: GOALS.demo_converge_ms, samples: results.demo }
 ];
-console.log(`\nclinic-ledger explorer and demo benchmarks${quick ? ' (--quick: 10,000 blocks, not comparable with the goal)' : ''}; Chromium ${results.chromium}`);
+console.log(
+	`\nclinic-ledger explorer and demo benchmarks${quick ? ' (--quick: 10,000 blocks, not comparable with the goal)' : ''}; Chromium ${results.chromium}`
+);
 console.log(`fixture: ${BLOCKS.toLocaleString('en')} blocks written through the app in ${results.fixtureSeconds.toFixed(0)} s`);
 console.log(`${'metric'.padEnd(30)}${'value'.padStart(10)}  unit  ${'goal'.padEnd(9)} samples`);
 for (const m of metrics) {
 	const goal = m.goal === null ? '-' : `< ${m.goal}`;
 	const met = m.goal === null ? '' : m.value < m.goal ? ' met' : ' MISSED';
-	console.log(`${m.metric.padEnd(30)}${String(m.value).padStart(10)}  ${m.unit.padEnd(4)}  ${goal.padEnd(9)} ${m.samples.join(', ')}${met}`);
+	console.log(
+		`${m.metric.padEnd(30)}${String(m.value).padStart(10)}  ${m.unit.padEnd(4)}  ${goal.padEnd(9)} ${m.samples.join(', ')}${met}`
+	);
 }
-console.log(`explorer after scrolling end to end and zooming: peak ${results.heap.peakHeld.toLocaleString('en')} blocks held, ${results.heap.fetched.toLocaleString('en')} read from IndexedDB in all`);
+console.log(
+	`explorer after scrolling end to end and zooming: peak ${results.heap.peakHeld.toLocaleString('en')} blocks held, ${results.heap.fetched.toLocaleString('en')} read from IndexedDB in all`
+);
 for (const m of metrics) console.log(JSON.stringify({ metric: m.metric, value: m.value, unit: m.unit, baseline: null, goal: m.goal }));

@@ -38,11 +38,15 @@ const GOALS = { import_synthea_entries_per_s: 100, fhir_rest_read_p95_ms: 50 };
 const root = fileURLToPath(new URL('..', import.meta.url));
 const samples = resolve(root, '../shared/fhir-samples/synthea');
 const started = performance.now();
-const log = (message) => process.stderr.write(`[bench fhir ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
+const log = (message) =>
+	process.stderr.write(`[bench fhir ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 
 if (!existsSync(samples)) throw new Error(`FHIR samples missing: ${samples} (see ../shared/fhir-samples/README.md)`);
-const files = readdirSync(samples).filter((f) => f.endsWith('.json')).sort().map((name) => ({ name, text: readFileSync(join(samples, name), 'utf8') }));
+const files = readdirSync(samples)
+	.filter((f) => f.endsWith('.json'))
+	.sort()
+	.map((name) => ({ name, text: readFileSync(join(samples, name), 'utf8') }));
 
 if (!argv.includes('--no-build')) {
 	log('building the app (vite build)');
@@ -82,7 +86,16 @@ try {
 }
 
 // fhir_rest_read_p95_ms: the peer's FHIR server in this process, through Vite's module loader (as peer/main.js).
-const vite = await createServer({ root, configFile: false, logLevel: 'error', clearScreen: false, appType: 'custom', resolve: { alias: { $lib: `${root}src/lib` } }, server: { middlewareMode: true, hmr: false, watch: null, ws: false }, optimizeDeps: { noDiscovery: true, include: [] } });
+const vite = await createServer({
+	root,
+	configFile: false,
+	logLevel: 'error',
+	clearScreen: false,
+	appType: 'custom',
+	resolve: { alias: { $lib: `${root}src/lib` } },
+	server: { middlewareMode: true, hmr: false, watch: null, ws: false },
+	optimizeDeps: { noDiscovery: true, include: [] }
+});
 try {
 	const load = (path) => vite.ssrLoadModule(path);
 	const { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } = await load('/src/lib/core/testing/fixtures.ts');
@@ -106,7 +119,9 @@ try {
 	const plan = planImport(JSON.stringify(syntheticBundle(PATIENTS, { seed: 2026, perPatient: PER_PATIENT })));
 	if (plan.issues.length) throw new Error(`fixture Bundle refused: ${JSON.stringify(plan.issues.slice(0, 3))}`);
 	const imported = await runImport(book, plan, { grantee: authorOf('clinic-a'), categories: CATEGORIES });
-	log(`REST fixture: ${PATIENTS} patients, ${imported.records} records in ${imported.blocks} blocks (${((performance.now() - fixtureStarted) / 1000).toFixed(0)} s)`);
+	log(
+		`REST fixture: ${PATIENTS} patients, ${imported.records} records in ${imported.blocks} blocks (${((performance.now() - fixtureStarted) / 1000).toFixed(0)} s)`
+	);
 	const observations = plan.patients.flatMap((p) => p.records.filter((r) => r.resource.resourceType === 'Observation').map((r) => r.rid));
 	const server = await serveFhir({ ledger: peer, keyring, host: '127.0.0.1', port: 0 });
 	try {
@@ -121,7 +136,8 @@ try {
 				const response = await fetch(`${server.url}/Observation/${id}`, { headers });
 				const body = await response.json();
 				times.push(performance.now() - t0);
-				if (response.status !== 200 || body.resourceType !== 'Observation') throw new Error(`read failed: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+				if (response.status !== 200 || body.resourceType !== 'Observation')
+					throw new Error(`read failed: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
 			}
 		}
 	} finally {
@@ -134,10 +150,31 @@ try {
 const entries = results.imports.reduce((n, r) => n + r.entries, 0);
 const seconds = results.imports.reduce((n, r) => n + r.s, 0);
 const metrics = [
-	{ metric: 'import_synthea_entries_per_s', value: Math.round(entries / seconds), unit: '/s', goal: GOALS.import_synthea_entries_per_s, better: 'higher', samples: results.imports.map((r) => Math.round(r.entries / r.s)) },
-	{ metric: quick ? 'fhir_rest_read_p95_100p_ms' : 'fhir_rest_read_p95_ms', value: Number(percentile(results.reads, 95).toFixed(1)), unit: 'ms', goal: GOALS.fhir_rest_read_p95_ms, better: 'lower', samples: [percentile(results.reads, 50), percentile(results.reads, 99), percentile(results.warm, 50), percentile(results.warm, 95)].map((x) => Number(x.toFixed(1))) }
+	{
+		metric: 'import_synthea_entries_per_s',
+		value: Math.round(entries / seconds),
+		unit: '/s',
+		goal: GOALS.import_synthea_entries_per_s,
+		better: 'higher',
+		samples: results.imports.map((r) => Math.round(r.entries / r.s))
+	},
+	{
+		metric: quick ? 'fhir_rest_read_p95_100p_ms' : 'fhir_rest_read_p95_ms',
+		value: Number(percentile(results.reads, 95).toFixed(1)),
+		unit: 'ms',
+		goal: GOALS.fhir_rest_read_p95_ms,
+		better: 'lower',
+		samples: [percentile(results.reads, 50), percentile(results.reads, 99), percentile(results.warm, 50), percentile(results.warm, 95)].map(
+			(x) => Number(x.toFixed(1))
+		)
+	}
 ];
 console.log(`\nclinic-ledger FHIR benchmarks${quick ? ' (--quick: smaller sizes, not comparable with the goals)' : ''}`);
-console.log(`import: ${files.length} Synthea files, ${entries} entries; REST: ${PATIENTS} patients × ${PER_PATIENT} resources, ${READS} reads (samples: p50, p99; the same reads again, warm: p50, p95)`);
-for (const m of metrics) console.log(`${m.metric.padEnd(30)}${String(m.value).padStart(8)}  ${m.unit.padEnd(4)}  ${`${m.better === 'higher' ? '>' : '<'} ${m.goal}`.padEnd(8)} ${m.samples.join(', ')}${(m.better === 'higher' ? m.value > m.goal : m.value < m.goal) ? ' met' : ' MISSED'}`);
+console.log(
+	`import: ${files.length} Synthea files, ${entries} entries; REST: ${PATIENTS} patients × ${PER_PATIENT} resources, ${READS} reads (samples: p50, p99; the same reads again, warm: p50, p95)`
+);
+for (const m of metrics)
+	console.log(
+		`${m.metric.padEnd(30)}${String(m.value).padStart(8)}  ${m.unit.padEnd(4)}  ${`${m.better === 'higher' ? '>' : '<'} ${m.goal}`.padEnd(8)} ${m.samples.join(', ')}${(m.better === 'higher' ? m.value > m.goal : m.value < m.goal) ? ' met' : ' MISSED'}`
+	);
 for (const m of metrics) console.log(JSON.stringify({ metric: m.metric, value: m.value, unit: m.unit, baseline: null, goal: m.goal }));

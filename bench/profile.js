@@ -72,10 +72,14 @@ try {
 			.slice(0, n)
 			.map(([k, us]) => `${(us / 1000).toFixed(1).padStart(9)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`)
 			.join('\n');
-	console.log(`suite ${name} ${JSON.stringify(params)}\nresult ${JSON.stringify(result)}\nprofiled ${(total / 1000).toFixed(0)} ms of main-thread time (idle included)\n`);
+	console.log(
+		`suite ${name} ${JSON.stringify(params)}\nresult ${JSON.stringify(result)}\nprofiled ${(total / 1000).toFixed(0)} ms of main-thread time (idle included)\n`
+	);
 	console.log(`by module:\n${top(byModule, 15)}\n`);
 	console.log(`by function (self time):\n${top(byFunction, 30)}\n`);
-	console.log(`by function (inclusive time, src/ and bench/ only):\n${top(new Map([...inclusive].filter(([k]) => /\/(src|bench)\//.test(k))), 30)}`);
+	console.log(
+		`by function (inclusive time, src/ and bench/ only):\n${top(new Map([...inclusive].filter(([k]) => /\/(src|bench)\//.test(k))), 30)}`
+	);
 } finally {
 	await close();
 	await server.close();

@@ -31,7 +31,8 @@ const RUNS = 5;
 const PASSPHRASE = 'benchmark passphrase';
 const GOALS = { import_1000_patients_s: 60, chart_open_ms: 200 };
 const started = performance.now();
-const log = (message) => process.stderr.write(`[bench records ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
+const log = (message) =>
+	process.stderr.write(`[bench records ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (!argv.includes('--no-build')) {
@@ -75,10 +76,16 @@ try {
 	results.importS = Number(await byId('import-done').getAttribute('data-ms')) / 1000;
 	results.importBlocks = Number(await byId('import-done').getAttribute('data-blocks'));
 	results.importRecords = Number(await byId('import-done').getAttribute('data-records'));
-	log(`import: ${results.importRecords} records in ${results.importBlocks} blocks, ${results.importS.toFixed(1)} s (in the app), ${results.importWallS.toFixed(1)} s from the click`);
+	log(
+		`import: ${results.importRecords} records in ${results.importBlocks} blocks, ${results.importS.toFixed(1)} s (in the app), ${results.importWallS.toFixed(1)} s from the click`
+	);
 
 	// The chart patient, then test entries up to the ledger size (Diagnostics, 500 signed blocks per durable write).
-	await byId('import-file').setInputFiles({ name: 'chart.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(chartBundle)) });
+	await byId('import-file').setInputFiles({
+		name: 'chart.json',
+		mimeType: 'application/json',
+		buffer: Buffer.from(JSON.stringify(chartBundle))
+	});
 	await page.waitForSelector('[data-testid="import-run"]', { timeout: 60_000 });
 	await byId('import-run').click();
 	await waitAttr('import-done', 'data-records', String(CHART_ENTRIES), 300_000);
@@ -103,23 +110,32 @@ try {
 	await unlock('ready');
 	await waitAttr('verify-result', 'data-outcome', 'ok', 900_000);
 	await byId('tab-patients').click();
-	await page.waitForFunction((n) => document.querySelectorAll('[data-testid="patient-row"]').length === n, PATIENTS + 1, { timeout: 120_000 });
+	await page.waitForFunction((n) => document.querySelectorAll('[data-testid="patient-row"]').length === n, PATIENTS + 1, {
+		timeout: 120_000
+	});
 	for (let run = 0; run < RUNS; run++) {
 		const ms = await page.evaluate(async (entries) => {
 			const rows = [...document.querySelectorAll('[data-testid="patient-row"]')];
 			const target = rows.find((r) => r.textContent?.includes('Chart Benchmark'));
 			const other = rows.find((r) => r !== target);
 			if (!target || !other) throw new Error('patients not listed');
-			const shown = (test) => new Promise((resolve) => {
-				const check = () => (test() ? resolve(undefined) : requestAnimationFrame(check));
-				check();
-			});
+			const shown = (test) =>
+				new Promise((resolve) => {
+					const check = () => (test() ? resolve(undefined) : requestAnimationFrame(check));
+					check();
+				});
 			const title = () => document.querySelector('#chart-title')?.textContent ?? '';
 			other.click();
-			await shown(() => title() !== '' && !title().includes('Chart Benchmark') && document.querySelectorAll('[data-testid="timeline-entry"]').length > 0);
+			await shown(
+				() =>
+					title() !== '' && !title().includes('Chart Benchmark') && document.querySelectorAll('[data-testid="timeline-entry"]').length > 0
+			);
 			const t0 = performance.now();
 			target.click();
-			await shown(() => title().includes('Chart Benchmark') && document.querySelectorAll('[data-testid="timeline-entry"]:not(.sealed)').length === entries);
+			await shown(
+				() =>
+					title().includes('Chart Benchmark') && document.querySelectorAll('[data-testid="timeline-entry"]:not(.sealed)').length === entries
+			);
 			return performance.now() - t0;
 		}, CHART_ENTRIES);
 		results.charts.push(Math.round(ms));
@@ -131,12 +147,33 @@ try {
 }
 
 const metrics = [
-	{ metric: quick ? 'import_100_patients_s' : 'import_1000_patients_s', value: Number(results.importS.toFixed(1)), unit: 's', goal: GOALS.import_1000_patients_s, samples: [Number(results.importWallS.toFixed(1))] },
-	{ metric: quick ? 'chart_open_10k_ms' : 'chart_open_ms', value: median(results.charts), unit: 'ms', goal: GOALS.chart_open_ms, samples: results.charts }
+	{
+		metric: quick ? 'import_100_patients_s' : 'import_1000_patients_s',
+		value: Number(results.importS.toFixed(1)),
+		unit: 's',
+		goal: GOALS.import_1000_patients_s,
+		samples: [Number(results.importWallS.toFixed(1))]
+	},
+	{
+		metric: quick ? 'chart_open_10k_ms' : 'chart_open_ms',
+		value: median(results.charts),
+		unit: 'ms',
+		goal: GOALS.chart_open_ms,
+		samples: results.charts
+	}
 ];
-console.log(`\nclinic-ledger records benchmarks${quick ? ' (--quick: smaller sizes, not comparable with the goals)' : ''}; Chromium ${results.chromium}`);
-console.log(`import: ${results.patients} patients, ${results.resources} resources (${results.bundleMb.toFixed(1)} MB JSON) -> ${results.importRecords} sealed records in ${results.importBlocks} blocks`);
-console.log(`chart: a patient with ${CHART_ENTRIES} entries in a ledger of ${results.blocks.toLocaleString('en')} blocks (fixture filled in ${results.fillS.toFixed(0)} s)`);
+console.log(
+	`\nclinic-ledger records benchmarks${quick ? ' (--quick: smaller sizes, not comparable with the goals)' : ''}; Chromium ${results.chromium}`
+);
+console.log(
+	`import: ${results.patients} patients, ${results.resources} resources (${results.bundleMb.toFixed(1)} MB JSON) -> ${results.importRecords} sealed records in ${results.importBlocks} blocks`
+);
+console.log(
+	`chart: a patient with ${CHART_ENTRIES} entries in a ledger of ${results.blocks.toLocaleString('en')} blocks (fixture filled in ${results.fillS.toFixed(0)} s)`
+);
 console.log(`${'metric'.padEnd(26)}${'value'.padStart(8)}  unit  ${'goal'.padEnd(8)} samples`);
-for (const m of metrics) console.log(`${m.metric.padEnd(26)}${String(m.value).padStart(8)}  ${m.unit.padEnd(4)}  ${`< ${m.goal}`.padEnd(8)} ${m.samples.join(', ')}${m.value < m.goal ? ' met' : ' MISSED'}`);
+for (const m of metrics)
+	console.log(
+		`${m.metric.padEnd(26)}${String(m.value).padStart(8)}  ${m.unit.padEnd(4)}  ${`< ${m.goal}`.padEnd(8)} ${m.samples.join(', ')}${m.value < m.goal ? ' met' : ' MISSED'}`
+	);
 for (const m of metrics) console.log(JSON.stringify({ metric: m.metric, value: m.value, unit: m.unit, baseline: null, goal: m.goal }));

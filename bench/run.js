@@ -23,8 +23,40 @@ for (const g of only ?? []) if (!GROUPS.includes(g)) throw new Error(`--only: un
 const wanted = (group) => !only || only.has(group);
 
 const SIZES = quick
-	? { append: 200, appendWarmup: 20, split: 100, batchTotal: 2_000, batch: 500, batchRuns: 1, verify: 2_000, verifyWarmup: 300, verifyRuns: 1, nobleRuns: 1, open: 10_000, openBatch: 2_000, openRuns: 3, coldRuns: 2, layoutReps: 3 }
-	: { append: 1_000, appendWarmup: 50, split: 300, batchTotal: 10_000, batch: 500, batchRuns: 3, verify: 10_000, verifyWarmup: 1_000, verifyRuns: 3, nobleRuns: 1, open: 100_000, openBatch: 2_000, openRuns: 5, coldRuns: 3, layoutReps: 9 };
+	? {
+			append: 200,
+			appendWarmup: 20,
+			split: 100,
+			batchTotal: 2_000,
+			batch: 500,
+			batchRuns: 1,
+			verify: 2_000,
+			verifyWarmup: 300,
+			verifyRuns: 1,
+			nobleRuns: 1,
+			open: 10_000,
+			openBatch: 2_000,
+			openRuns: 3,
+			coldRuns: 2,
+			layoutReps: 3
+		}
+	: {
+			append: 1_000,
+			appendWarmup: 50,
+			split: 300,
+			batchTotal: 10_000,
+			batch: 500,
+			batchRuns: 3,
+			verify: 10_000,
+			verifyWarmup: 1_000,
+			verifyRuns: 3,
+			nobleRuns: 1,
+			open: 100_000,
+			openBatch: 2_000,
+			openRuns: 5,
+			coldRuns: 3,
+			layoutReps: 9
+		};
 
 const started = performance.now();
 const log = (message) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
@@ -63,37 +95,63 @@ try {
 		cpus: cpus().length,
 		loadStart: loadavg()[0]
 	};
-	log(`Chromium ${results.env.chromium}, ${results.env.cpus} cores, verifier detected in the page: ${results.env.detectedVerifier}, crossOriginIsolated: ${results.env.crossOriginIsolated}`);
+	log(
+		`Chromium ${results.env.chromium}, ${results.env.cpus} cores, verifier detected in the page: ${results.env.detectedVerifier}, crossOriginIsolated: ${results.env.crossOriginIsolated}`
+	);
 
 	if (wanted('append')) {
 		const p = { count: SIZES.append, warmup: SIZES.appendWarmup };
-		await step('appendStrict', `append: ${p.count} single appends, IndexedDB strict`, () => inPage('appendLedger', { ...p, durability: 'strict' }));
-		await step('appendRelaxed', `append: ${p.count} single appends, IndexedDB relaxed`, () => inPage('appendLedger', { ...p, durability: 'relaxed' }));
+		await step('appendStrict', `append: ${p.count} single appends, IndexedDB strict`, () =>
+			inPage('appendLedger', { ...p, durability: 'strict' })
+		);
+		await step('appendRelaxed', `append: ${p.count} single appends, IndexedDB relaxed`, () =>
+			inPage('appendLedger', { ...p, durability: 'relaxed' })
+		);
 		await step('appendYjs', `append: ${p.count} single pushes, Yjs + y-indexeddb`, () => inPage('appendYjs', p));
 		await step('appendSplit', 'append: parts of one append timed alone', () => inPage('appendSplit', { count: SIZES.split }));
 	}
 
 	if (wanted('batch')) {
 		const p = { total: SIZES.batchTotal, batch: SIZES.batch, runs: SIZES.batchRuns };
-		await step('batchStrict', `batch: ${p.total} entries in appendBatch(${p.batch}) x ${p.runs} runs, strict`, () => inPage('batchLedger', { ...p, durability: 'strict' }));
+		await step('batchStrict', `batch: ${p.total} entries in appendBatch(${p.batch}) x ${p.runs} runs, strict`, () =>
+			inPage('batchLedger', { ...p, durability: 'strict' })
+		);
 		await step('batchRelaxed', `batch: same, relaxed`, () => inPage('batchLedger', { ...p, durability: 'relaxed' }));
 		await step('batchYjs', `batch: ${p.total} entries into Yjs + y-indexeddb, ${p.batch} per transaction`, () => inPage('batchYjs', p));
-		await step('batchSplit', 'batch: parts of one batch timed alone', () => inPage('batchSplit', { batch: SIZES.batch, durability: 'strict' }));
-		await step('idbLayouts', `batch: one strict IndexedDB transaction of ${SIZES.batch} rows under other layouts`, () => inPage('idbLayouts', { rows: SIZES.batch, reps: SIZES.layoutReps }));
+		await step('batchSplit', 'batch: parts of one batch timed alone', () =>
+			inPage('batchSplit', { batch: SIZES.batch, durability: 'strict' })
+		);
+		await step('idbLayouts', `batch: one strict IndexedDB transaction of ${SIZES.batch} rows under other layouts`, () =>
+			inPage('idbLayouts', { rows: SIZES.batch, reps: SIZES.layoutReps })
+		);
 	}
 
 	if (wanted('verify')) {
-		const prepared = await step('verifyPrepare', `verify: preparing ${SIZES.verify} blocks from 4 authors in the page`, () => inPage('verifyPrepare', { count: SIZES.verify }));
+		const prepared = await step('verifyPrepare', `verify: preparing ${SIZES.verify} blocks from 4 authors in the page`, () =>
+			inPage('verifyPrepare', { count: SIZES.verify })
+		);
 		if (prepared) {
 			const p = { runs: SIZES.verifyRuns, warmup: SIZES.verifyWarmup };
-			await step('verifyWebCrypto', 'verify: receive() into a fresh node, WebCrypto, memory store', () => inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'memory' }));
-			await step('verifyWorkers', 'verify: receive() into a fresh node, WebCrypto in 2 Web Workers, memory store', () => inPage('verifyLedger', { ...p, verifier: 'workers', store: 'memory' }));
-			await step('verifyWebCryptoIdb', 'verify: receive() into a fresh node, WebCrypto, IndexedDB store', () => inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'indexeddb' }));
-			await step('verifyNoble', 'verify: receive() into a fresh node, noble, memory store', () => inPage('verifyLedger', { ...p, runs: SIZES.nobleRuns, verifier: 'noble', store: 'memory' }));
-			await step('verifySplitWebCrypto', 'verify: stage timings, WebCrypto', () => inPage('verifySplit', { verifier: 'webcrypto', repeat: 3 }));
+			await step('verifyWebCrypto', 'verify: receive() into a fresh node, WebCrypto, memory store', () =>
+				inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'memory' })
+			);
+			await step('verifyWorkers', 'verify: receive() into a fresh node, WebCrypto in 2 Web Workers, memory store', () =>
+				inPage('verifyLedger', { ...p, verifier: 'workers', store: 'memory' })
+			);
+			await step('verifyWebCryptoIdb', 'verify: receive() into a fresh node, WebCrypto, IndexedDB store', () =>
+				inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'indexeddb' })
+			);
+			await step('verifyNoble', 'verify: receive() into a fresh node, noble, memory store', () =>
+				inPage('verifyLedger', { ...p, runs: SIZES.nobleRuns, verifier: 'noble', store: 'memory' })
+			);
+			await step('verifySplitWebCrypto', 'verify: stage timings, WebCrypto', () =>
+				inPage('verifySplit', { verifier: 'webcrypto', repeat: 3 })
+			);
 			await step('verifySplitNoble', 'verify: stage timings, noble', () => inPage('verifySplit', { verifier: 'noble', repeat: 1 }));
 		}
-		await step('yjsApply', `verify baseline: Y.applyUpdate of ${SIZES.verify} single-entry updates`, () => inPage('yjsApply', { count: SIZES.verify, runs: 5 }));
+		await step('yjsApply', `verify baseline: Y.applyUpdate of ${SIZES.verify} single-entry updates`, () =>
+			inPage('yjsApply', { count: SIZES.verify, runs: 5 })
+		);
 	}
 
 	if (wanted('node')) {
@@ -124,8 +182,14 @@ try {
 				);
 				// Let IndexedDB's background compaction of the fresh data settle before timing opens.
 				await new Promise((resolve) => setTimeout(resolve, 3_000));
-				if (built) await step('openLedgerWarm', `open: IndexedDBStore.open + Ledger.open x ${SIZES.openRuns} in the same page`, () => builder.inPage('openLedger', { name: built.name, runs: SIZES.openRuns, blocks: SIZES.open }));
-				if (yjsBuilt) await step('yjsOpenWarm', `open: y-indexeddb until synced x ${SIZES.openRuns} in the same page`, () => builder.inPage('yjsOpen', { name: yjsBuilt.name, runs: SIZES.openRuns, entries: SIZES.open }));
+				if (built)
+					await step('openLedgerWarm', `open: IndexedDBStore.open + Ledger.open x ${SIZES.openRuns} in the same page`, () =>
+						builder.inPage('openLedger', { name: built.name, runs: SIZES.openRuns, blocks: SIZES.open })
+					);
+				if (yjsBuilt)
+					await step('yjsOpenWarm', `open: y-indexeddb until synced x ${SIZES.openRuns} in the same page`, () =>
+						builder.inPage('yjsOpen', { name: yjsBuilt.name, runs: SIZES.openRuns, entries: SIZES.open })
+					);
 			} finally {
 				await builder.close();
 			}
@@ -141,10 +205,20 @@ try {
 					}
 				}
 				const mid = (pick) => [...runs.map(pick)].sort((a, b) => a - b)[(runs.length - 1) >> 1];
-				return { samplesMs: runs.map((run) => run.ms), ms: mid((run) => run.ms), ...(runs[0].indexedDBOpenMs !== undefined ? { indexedDBOpenMs: mid((run) => run.indexedDBOpenMs) } : {}) };
+				return {
+					samplesMs: runs.map((run) => run.ms),
+					ms: mid((run) => run.ms),
+					...(runs[0].indexedDBOpenMs !== undefined ? { indexedDBOpenMs: mid((run) => run.indexedDBOpenMs) } : {})
+				};
 			};
-			if (built) await step('openLedger', `open: first Ledger.open in a restarted browser x ${SIZES.coldRuns}`, () => coldOpens('openLedger', { name: built.name, blocks: SIZES.open }));
-			if (yjsBuilt) await step('yjsOpen', `open: first y-indexeddb open in a restarted browser x ${SIZES.coldRuns}`, () => coldOpens('yjsOpen', { name: yjsBuilt.name, entries: SIZES.open }));
+			if (built)
+				await step('openLedger', `open: first Ledger.open in a restarted browser x ${SIZES.coldRuns}`, () =>
+					coldOpens('openLedger', { name: built.name, blocks: SIZES.open })
+				);
+			if (yjsBuilt)
+				await step('yjsOpen', `open: first y-indexeddb open in a restarted browser x ${SIZES.coldRuns}`, () =>
+					coldOpens('yjsOpen', { name: yjsBuilt.name, entries: SIZES.open })
+				);
 		} finally {
 			rmSync(profile, { recursive: true, force: true });
 		}
@@ -157,7 +231,8 @@ try {
 // ---- Report -------------------------------------------------------------------------
 
 const r = results.raw;
-const sig = (value, digits = 4) => (typeof value === 'number' && Number.isFinite(value) && value !== 0 ? Number(value.toPrecision(digits)) : value);
+const sig = (value, digits = 4) =>
+	typeof value === 'number' && Number.isFinite(value) && value !== 0 ? Number(value.toPrecision(digits)) : value;
 const perSecond = (count, ms) => (count / ms) * 1000;
 const yjsDurability = r.appendYjs?.durability ?? r.batchYjs?.durability ?? 'default';
 
@@ -165,7 +240,15 @@ const yjsDurability = r.appendYjs?.durability ?? r.batchYjs?.durability ?? 'defa
 const metrics = [];
 function metric(name, value, unit, baseline, baselineName, goal, better) {
 	if (value === undefined) return;
-	metrics.push({ metric: name, value: sig(value), unit, baseline: baseline === undefined ? null : sig(baseline), baseline_name: baselineName, goal, better });
+	metrics.push({
+		metric: name,
+		value: sig(value),
+		unit,
+		baseline: baseline === undefined ? null : sig(baseline),
+		baseline_name: baselineName,
+		goal,
+		better
+	});
 }
 
 if (r.appendStrict && r.appendYjs) {
@@ -186,18 +269,46 @@ if (r.yjsApply) {
 	metric('verify_per_s_webcrypto_workers', r.verifyWorkers?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), 10000, 'higher');
 	metric('verify_per_s_webcrypto_idb', r.verifyWebCryptoIdb?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), 10000, 'higher');
 	metric('verify_per_s_noble', r.verifyNoble?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), null, 'higher');
-	if (r.verifySplitWebCrypto) metric('sig_verify_per_s_webcrypto', perSecond(r.verifySplitWebCrypto.blocks, r.verifySplitWebCrypto.signatureMs), 'signatures/s', base, yjsApplyName('Chromium'), 10000, 'higher');
-	if (r.verifySplitNoble) metric('sig_verify_per_s_noble', perSecond(r.verifySplitNoble.blocks, r.verifySplitNoble.signatureMs), 'signatures/s', base, yjsApplyName('Chromium'), null, 'higher');
+	if (r.verifySplitWebCrypto)
+		metric(
+			'sig_verify_per_s_webcrypto',
+			perSecond(r.verifySplitWebCrypto.blocks, r.verifySplitWebCrypto.signatureMs),
+			'signatures/s',
+			base,
+			yjsApplyName('Chromium'),
+			10000,
+			'higher'
+		);
+	if (r.verifySplitNoble)
+		metric(
+			'sig_verify_per_s_noble',
+			perSecond(r.verifySplitNoble.blocks, r.verifySplitNoble.signatureMs),
+			'signatures/s',
+			base,
+			yjsApplyName('Chromium'),
+			null,
+			'higher'
+		);
 }
 if (r.node) {
 	const base = r.node.yjsApply.perSecond;
 	metric('verify_per_s_node', r.node.perSecond, 'blocks/s', base, yjsApplyName('Node'), 10000, 'higher');
-	metric('sig_verify_per_s_node', perSecond(r.node.blocks, r.node.split.signatureMs), 'signatures/s', base, yjsApplyName('Node'), 10000, 'higher');
+	metric(
+		'sig_verify_per_s_node',
+		perSecond(r.node.blocks, r.node.split.signatureMs),
+		'signatures/s',
+		base,
+		yjsApplyName('Node'),
+		10000,
+		'higher'
+	);
 }
 const openLabel = SIZES.open >= 1000 ? `${SIZES.open / 1000}k` : `${SIZES.open}`;
 const yjsOpenName = (when) => `yjs+y-indexeddb doc of ${SIZES.open} entries, new IndexeddbPersistence until synced, ${when}`;
-if (r.openLedger && r.yjsOpen) metric(`open_${openLabel}_ms`, r.openLedger.ms, 'ms', r.yjsOpen.ms, yjsOpenName('first open in a restarted browser'), 2000, 'lower');
-if (r.openLedgerWarm && r.yjsOpenWarm) metric(`open_${openLabel}_ms_warm`, r.openLedgerWarm.ms, 'ms', r.yjsOpenWarm.ms, yjsOpenName('reopened in the same page'), 2000, 'lower');
+if (r.openLedger && r.yjsOpen)
+	metric(`open_${openLabel}_ms`, r.openLedger.ms, 'ms', r.yjsOpen.ms, yjsOpenName('first open in a restarted browser'), 2000, 'lower');
+if (r.openLedgerWarm && r.yjsOpenWarm)
+	metric(`open_${openLabel}_ms_warm`, r.openLedgerWarm.ms, 'ms', r.yjsOpenWarm.ms, yjsOpenName('reopened in the same page'), 2000, 'lower');
 
 for (const m of metrics) {
 	m.ratio = m.value !== null && m.baseline ? sig(m.value / m.baseline, 3) : null;
@@ -212,11 +323,21 @@ function table(rows, columns) {
 
 const out = [];
 out.push(`clinic-ledger benchmarks${quick ? ' (--quick: small sizes, not comparable with the goals)' : ''}`);
-out.push(`Chromium ${results.env.chromium ?? '?'} (${results.env.detectedVerifier ?? '?'} verifier detected), Node ${process.version}, ${results.env.cpus ?? '?'} cores`);
+out.push(
+	`Chromium ${results.env.chromium ?? '?'} (${results.env.detectedVerifier ?? '?'} verifier detected), Node ${process.version}, ${results.env.cpus ?? '?'} cores`
+);
 out.push('');
 out.push(
 	table(
-		metrics.map((m) => [m.metric, m.value, m.unit, m.baseline ?? '-', m.ratio ?? '-', m.goal === null ? '-' : `${m.better === 'lower' ? '<' : '>='} ${m.goal}`, m.met === null ? '' : m.met ? 'met' : 'MISSED']),
+		metrics.map((m) => [
+			m.metric,
+			m.value,
+			m.unit,
+			m.baseline ?? '-',
+			m.ratio ?? '-',
+			m.goal === null ? '-' : `${m.better === 'lower' ? '<' : '>='} ${m.goal}`,
+			m.met === null ? '' : m.met ? 'met' : 'MISSED'
+		]),
 		['metric', 'value', 'unit', 'baseline', 'ratio', 'goal', '']
 	)
 );
@@ -235,20 +356,34 @@ out.push('');
 out.push('Breakdown (medians; "store" = wall time with a store call in flight, seen from the ledger):');
 if (r.appendStrict && r.appendSplit) {
 	const s = r.appendSplit;
-	out.push(`  append (one block): p50 strict ${ms(r.appendStrict.p50)}, of which IndexedDBStore.append ${ms(r.appendStrict.storeAppendP50)}; relaxed ${ms(r.appendRelaxed?.p50)}, of which store ${ms(r.appendRelaxed?.storeAppendP50)}`);
-	out.push(`    the same append on a memory store ${ms(s.memoryAppendMs)}; createBlock ${ms(s.createBlockMs)} (WebCrypto sign ${ms(s.signMs)}, decode-back check ${ms(s.decodeBlockMs)})`);
-	out.push(`    IndexedDBStore.append of one row alone: strict ${ms(s.commitStrictMs)}, relaxed ${ms(s.commitRelaxedMs)}; plain IDB put of 250 B: durability default ${ms(s.rawCommitMs.default)}, strict ${ms(s.rawCommitMs.strict)}, relaxed ${ms(s.rawCommitMs.relaxed)}`);
-	out.push(`    a ${s.blockBytes}-byte block has a ${s.blockBufferBytes}-byte buffer and is read back with a ${s.storedBufferBytes}-byte one`);
+	out.push(
+		`  append (one block): p50 strict ${ms(r.appendStrict.p50)}, of which IndexedDBStore.append ${ms(r.appendStrict.storeAppendP50)}; relaxed ${ms(r.appendRelaxed?.p50)}, of which store ${ms(r.appendRelaxed?.storeAppendP50)}`
+	);
+	out.push(
+		`    the same append on a memory store ${ms(s.memoryAppendMs)}; createBlock ${ms(s.createBlockMs)} (WebCrypto sign ${ms(s.signMs)}, decode-back check ${ms(s.decodeBlockMs)})`
+	);
+	out.push(
+		`    IndexedDBStore.append of one row alone: strict ${ms(s.commitStrictMs)}, relaxed ${ms(s.commitRelaxedMs)}; plain IDB put of 250 B: durability default ${ms(s.rawCommitMs.default)}, strict ${ms(s.rawCommitMs.strict)}, relaxed ${ms(s.rawCommitMs.relaxed)}`
+	);
+	out.push(
+		`    a ${s.blockBytes}-byte block has a ${s.blockBufferBytes}-byte buffer and is read back with a ${s.storedBufferBytes}-byte one`
+	);
 }
 if (r.batchStrict && r.batchSplit) {
 	const s = r.batchSplit;
 	const perBatch = (s.batch / r.batchStrict.median) * 1000;
-	out.push(`  appendBatch(${s.batch}) strict: ${ms(perBatch)} per batch, store busy ${pct(r.batchStrict.storeShare, 1)} of the time (${storeLine(r.batchStrict.store)} over the run); relaxed: store busy ${r.batchRelaxed ? pct(r.batchRelaxed.storeShare, 1) : '?'}`);
-	out.push(`    alone: createBlock x ${s.batch} ${ms(s.createBlocksMs)}; one strict IndexedDBStore.append of ${s.batch} rows ${ms(s.commitMs)}`);
+	out.push(
+		`  appendBatch(${s.batch}) strict: ${ms(perBatch)} per batch, store busy ${pct(r.batchStrict.storeShare, 1)} of the time (${storeLine(r.batchStrict.store)} over the run); relaxed: store busy ${r.batchRelaxed ? pct(r.batchRelaxed.storeShare, 1) : '?'}`
+	);
+	out.push(
+		`    alone: createBlock x ${s.batch} ${ms(s.createBlocksMs)}; one strict IndexedDBStore.append of ${s.batch} rows ${ms(s.commitMs)}`
+	);
 }
 if (r.idbLayouts) {
 	const l = r.idbLayouts;
-	out.push(`    one strict IDB transaction of ${l.rows} rows: ledger store ${ms(l.ledgerStore)}; raw with the same two indexes ${ms(l.twoIndexes)}; chain index only ${ms(l.chainIndexOnly)}; no index ${ms(l.noIndex)}; all ${l.rows} rows as ONE record ${ms(l.oneRecordPerBatch)}`);
+	out.push(
+		`    one strict IDB transaction of ${l.rows} rows: ledger store ${ms(l.ledgerStore)}; raw with the same two indexes ${ms(l.twoIndexes)}; chain index only ${ms(l.chainIndexOnly)}; no index ${ms(l.noIndex)}; all ${l.rows} rows as ONE record ${ms(l.oneRecordPerBatch)}`
+	);
 }
 const verifyLine = (label, whole, s) => {
 	const rest = whole - s.decodeMs - s.hashMs - s.signatureMs;
@@ -256,7 +391,8 @@ const verifyLine = (label, whole, s) => {
 	const restText = rest > 0 ? ms(rest) : 'n/a (stages timed separately exceed the whole: machine load changed)';
 	return `  receive ${s.blocks ?? SIZES.verify} blocks, ${label}: whole ${ms(whole)}; stages alone: decodeBlock ${ms(s.decodeMs)}, hash ${ms(s.hashMs)}, signatures ${ms(s.signatureMs)} (precheck ${ms(s.precheckMs)}), rest of receive ${restText}; [cborg decode ${ms(s.cborDecodeMs)} + re-encode check ${ms(s.cborReencodeMs)} for comparison]`;
 };
-if (r.verifyWebCrypto && r.verifySplitWebCrypto) out.push(verifyLine('WebCrypto, memory store (Chromium)', r.verifyWebCrypto.ms, r.verifySplitWebCrypto));
+if (r.verifyWebCrypto && r.verifySplitWebCrypto)
+	out.push(verifyLine('WebCrypto, memory store (Chromium)', r.verifyWebCrypto.ms, r.verifySplitWebCrypto));
 if (r.verifyWebCryptoIdb) {
 	out.push(`  receive, WebCrypto, IndexedDB store: whole ${ms(r.verifyWebCryptoIdb.ms)}; store: ${storeLine(r.verifyWebCryptoIdb.store)}`);
 }
@@ -264,16 +400,29 @@ if (r.verifyNoble && r.verifySplitNoble) out.push(verifyLine('noble, memory stor
 if (r.node) {
 	out.push(verifyLine('node:crypto, memory store (Node)', r.node.ms, { ...r.node.split, blocks: r.node.blocks }));
 	out.push(`    signatures through Node's WebCrypto instead: ${ms(r.node.nodeWebCryptoSignatureMs)}`);
-	if (r.verifyPrepare) out.push(`  workload digest: page ${r.verifyPrepare.digest}, node ${r.node.digest}${r.verifyPrepare.digest === r.node.digest ? ' (equal: both verified the same bytes)' : ' (DIFFERENT)'}`);
+	if (r.verifyPrepare)
+		out.push(
+			`  workload digest: page ${r.verifyPrepare.digest}, node ${r.node.digest}${r.verifyPrepare.digest === r.node.digest ? ' (equal: both verified the same bytes)' : ' (DIFFERENT)'}`
+		);
 }
-if (r.openLedger) out.push(`  open ${SIZES.open} blocks, restarted browser: ${r.openLedger.samplesMs.map(ms).join(', ')} (IndexedDBStore.open ${ms(r.openLedger.indexedDBOpenMs)} of the median); Yjs: ${r.yjsOpen?.samplesMs.map(ms).join(', ')}`);
-if (r.openLedgerWarm) out.push(`  open again in the same page: ${ms(r.openLedgerWarm.ms)}, of which IndexedDBStore.open ${ms(r.openLedgerWarm.indexedDBOpenMs)}; Yjs ${ms(r.yjsOpenWarm?.ms)}`);
+if (r.openLedger)
+	out.push(
+		`  open ${SIZES.open} blocks, restarted browser: ${r.openLedger.samplesMs.map(ms).join(', ')} (IndexedDBStore.open ${ms(r.openLedger.indexedDBOpenMs)} of the median); Yjs: ${r.yjsOpen?.samplesMs.map(ms).join(', ')}`
+	);
+if (r.openLedgerWarm)
+	out.push(
+		`  open again in the same page: ${ms(r.openLedgerWarm.ms)}, of which IndexedDBStore.open ${ms(r.openLedgerWarm.indexedDBOpenMs)}; Yjs ${ms(r.yjsOpenWarm?.ms)}`
+	);
 if (r.openBuild) {
 	const rates = r.openBuild.ratesPerTenth.map((v) => Math.round(v));
-	out.push(`  fixtures: ${SIZES.open} blocks built in ${ms(r.openBuild.ms)} (appendBatch of ${SIZES.openBatch}, relaxed); Yjs doc in ${ms(r.yjsOpenBuild?.ms)}`);
+	out.push(
+		`  fixtures: ${SIZES.open} blocks built in ${ms(r.openBuild.ms)} (appendBatch of ${SIZES.openBatch}, relaxed); Yjs doc in ${ms(r.yjsOpenBuild?.ms)}`
+	);
 	out.push(`    appendBatch rate per tenth of the build, blocks/s: ${rates.join(', ')} (does appending slow down as the store grows?)`);
 }
-out.push(`  machine load average (1 min) at start ${results.env.loadStart?.toFixed(1)}, at end ${loadavg()[0].toFixed(1)} on ${results.env.cpus} cores`);
+out.push(
+	`  machine load average (1 min) at start ${results.env.loadStart?.toFixed(1)}, at end ${loadavg()[0].toFixed(1)} on ${results.env.cpus} cores`
+);
 if (results.errors.length > 0) {
 	out.push('');
 	out.push('ERRORS:');
@@ -286,6 +435,9 @@ for (const { metric: name, value, unit, baseline, baseline_name, goal, ratio } o
 }
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ ...results, metrics, seconds: (performance.now() - started) / 1000 }, null, '\t'));
+writeFileSync(
+	new URL('./results/latest.json', import.meta.url),
+	JSON.stringify({ ...results, metrics, seconds: (performance.now() - started) / 1000 }, null, '\t')
+);
 log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; raw results in bench/results/latest.json`);
 process.exitCode = results.errors.length > 0 ? 1 : 0;

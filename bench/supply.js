@@ -16,16 +16,37 @@ import { createServer } from 'vite';
 const quick = process.argv.includes('--quick');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const GOAL_MS = 200;
-const server = await createServer({ root, configFile: false, logLevel: 'warn', appType: 'custom', server: { middlewareMode: true, hmr: false, watch: null }, resolve: { alias: { $lib: `${root}src/lib` } } });
+const server = await createServer({
+	root,
+	configFile: false,
+	logLevel: 'warn',
+	appType: 'custom',
+	server: { middlewareMode: true, hmr: false, watch: null },
+	resolve: { alias: { $lib: `${root}src/lib` } }
+});
 try {
 	const { runSupplyTrace } = await server.ssrLoadModule('/bench/node/supply-trace.ts');
 	const r = runSupplyTrace({ blocks: quick ? 10_000 : 100_000, clinics: 20, gtins: 50, lotsPerGtin: 4, runs: 21 });
 	const fmt = (n) => n.toFixed(n < 1 ? 3 : 1);
-	console.log(`supply: ${r.blocks} blocks, ${r.lots} lots, 20 clinics, ${r.flags} flags; lot ${r.lot}: ${r.administrations} administrations to ${r.patients} patients`);
+	console.log(
+		`supply: ${r.blocks} blocks, ${r.lots} lots, 20 clinics, ${r.flags} flags; lot ${r.lot}: ${r.administrations} administrations to ${r.patients} patients`
+	);
 	console.log('metric              value        baseline (scan)   goal');
 	console.log(`recall_trace_ms     ${fmt(r.traceMs).padEnd(12)} ${fmt(r.scanMs).padEnd(17)} < ${GOAL_MS}`);
 	console.log(`supply_fold_ms      ${fmt(r.foldMs).padEnd(12)} -                 -`);
-	const line = (metric, value, baseline, goal) => console.log(JSON.stringify({ metric, value: Number(value.toPrecision(4)), unit: 'ms', baseline: baseline === null ? null : Number(baseline.toPrecision(4)), baseline_name: baseline === null ? null : 'scan of every stored block', goal, better: 'lower', blocks: r.blocks }));
+	const line = (metric, value, baseline, goal) =>
+		console.log(
+			JSON.stringify({
+				metric,
+				value: Number(value.toPrecision(4)),
+				unit: 'ms',
+				baseline: baseline === null ? null : Number(baseline.toPrecision(4)),
+				baseline_name: baseline === null ? null : 'scan of every stored block',
+				goal,
+				better: 'lower',
+				blocks: r.blocks
+			})
+		);
 	line('recall_trace_ms', r.traceMs, r.scanMs, GOAL_MS);
 	line('supply_fold_ms', r.foldMs, null, null);
 } finally {

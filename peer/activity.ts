@@ -26,15 +26,23 @@ export function logActivity(ledger: Ledger, replicator: Replicator, log: (line: 
 			const session = from ? replicator.sessions().find((s) => s.label === from) : undefined;
 			// While a catch-up streams in, its progress lines say enough.
 			if (!session?.progress.streaming) {
-				log(`accepted ${blocks.length} block${blocks.length === 1 ? '' : 's'}${from ? ` from ${short(from)}` : ''}; ledger holds ${ledger.size}`);
+				log(
+					`accepted ${blocks.length} block${blocks.length === 1 ? '' : 's'}${from ? ` from ${short(from)}` : ''}; ledger holds ${ledger.size}`
+				);
 			}
 			const now = ledger.roster().get(author) ?? null;
 			if (now !== role) {
-				log(now ? `this node is now a member (role ${now}): members will sync with it` : 'this node is not a member any more: members will refuse it');
+				log(
+					now
+						? `this node is now a member (role ${now}): members will sync with it`
+						: 'this node is not a member any more: members will refuse it'
+				);
 				role = now;
 			}
 		}),
-		ledger.on('equivocation', ({ author: culprit, seq }) => log(`EQUIVOCATION: author ${short(culprit)} signed two blocks at seq ${seq}; both kept as evidence`))
+		ledger.on('equivocation', ({ author: culprit, seq }) =>
+			log(`EQUIVOCATION: author ${short(culprit)} signed two blocks at seq ${seq}; both kept as evidence`)
+		)
 	);
 
 	const deciles = new Map<string, number>();
@@ -45,7 +53,9 @@ export function logActivity(ledger: Ledger, replicator: Replicator, log: (line: 
 			switch (event.type) {
 				case 'ready': {
 					const peerRole = ledger.roster().get(event.author);
-					log(`session ready with ${peer} over ${event.session.linkKind}: author ${short(event.author)}${peerRole ? `, role ${peerRole}` : ''}`);
+					log(
+						`session ready with ${peer} over ${event.session.linkKind}: author ${short(event.author)}${peerRole ? `, role ${peerRole}` : ''}`
+					);
 					break;
 				}
 				case 'progress': {
@@ -75,7 +85,9 @@ export function logActivity(ledger: Ledger, replicator: Replicator, log: (line: 
 					break;
 				}
 				case 'guest':
-					log(`refused ${peer}: not a member in this node's copy of the ledger (the connection stays open; it syncs once an admin adds it)`);
+					log(
+						`refused ${peer}: not a member in this node's copy of the ledger (the connection stays open; it syncs once an admin adds it)`
+					);
 					break;
 				case 'closed':
 					deciles.delete(event.session.label);

@@ -51,12 +51,25 @@ export async function main(argv: readonly string[], { wrtc }: { wrtc: WrtcModule
 
 	let peer;
 	try {
-		peer = await startPeer({ link, storePath: options.storePath, seed, wrtc, log, statusPort: options.statusPort, rejoinAfterMs: options.rejoinAfterMs, fhir: options.fhir });
+		peer = await startPeer({
+			link,
+			storePath: options.storePath,
+			seed,
+			wrtc,
+			log,
+			statusPort: options.statusPort,
+			rejoinAfterMs: options.rejoinAfterMs,
+			fhir: options.fhir
+		});
 	} catch (error) {
 		// Expected ways to fail: the file is in use, holds another network, or cannot be
 		// read or written (permissions, disk). Anything else is a bug: its stack is wanted.
 		const message = (error as Error).message;
-		if (error instanceof StoreLockedError || /this store holds network/.test(message) || typeof (error as NodeJS.ErrnoException).code === 'string') {
+		if (
+			error instanceof StoreLockedError ||
+			/this store holds network/.test(message) ||
+			typeof (error as NodeJS.ErrnoException).code === 'string'
+		) {
 			fail(message);
 			return EXIT_START_FAILED;
 		}
@@ -65,7 +78,10 @@ export async function main(argv: readonly string[], { wrtc }: { wrtc: WrtcModule
 	const role = peer.ledger.roster().get(peer.author);
 	if (role) log(`this key is a member of the network (role ${role})`);
 	else {
-		const why = peer.ledger.size === 0 ? 'The ledger is empty: it arrives from the first member that accepts this node, and' : 'This key is not a member in the local copy of the ledger, and';
+		const why =
+			peer.ledger.size === 0
+				? 'The ledger is empty: it arrives from the first member that accepts this node, and'
+				: 'This key is not a member in the local copy of the ledger, and';
 		log(`NOT A MEMBER YET. ${why} members sync only with members: an admin must add this key as a member (e.g. role "peer"): ${author}`);
 	}
 	log(`joining through ${link.signaling.join(', ')}`);

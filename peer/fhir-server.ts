@@ -41,7 +41,9 @@ export interface FhirServer {
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 function send(response: ServerResponse, answer: FhirResponse): void {
-	response.writeHead(answer.status, { 'Content-Type': FHIR_JSON, 'Cache-Control': 'no-store', ...answer.headers }).end(JSON.stringify(answer.body));
+	response
+		.writeHead(answer.status, { 'Content-Type': FHIR_JSON, 'Cache-Control': 'no-store', ...answer.headers })
+		.end(JSON.stringify(answer.body));
 }
 
 function readBody(request: IncomingMessage): Promise<string | null> {
@@ -72,9 +74,17 @@ export async function serveFhir(config: FhirServerConfig): Promise<FhirServer> {
 	};
 
 	async function handle(request: IncomingMessage): Promise<FhirResponse> {
-		if (!authorized(request)) return { ...outcome(401, 'login', 'a bearer token is required (Authorization: Bearer <token printed by the peer>)'), headers: { 'WWW-Authenticate': 'Bearer realm="clinic-ledger"' } };
+		if (!authorized(request))
+			return {
+				...outcome(401, 'login', 'a bearer token is required (Authorization: Bearer <token printed by the peer>)'),
+				headers: { 'WWW-Authenticate': 'Bearer realm="clinic-ledger"' }
+			};
 		const url = new URL(request.url ?? '/', 'http://peer');
-		const parts = url.pathname.replace(/^\/fhir\/?/, '/').split('/').filter(Boolean).map(decodeURIComponent);
+		const parts = url.pathname
+			.replace(/^\/fhir\/?/, '/')
+			.split('/')
+			.filter(Boolean)
+			.map(decodeURIComponent);
 		if (request.method === 'GET') {
 			if (parts.length === 1 && parts[0] === 'metadata') return { status: 200, body: api.capabilityStatement() };
 			if (parts.length === 1) return api.search(parts[0]!, url.searchParams, base);
@@ -87,8 +97,13 @@ export async function serveFhir(config: FhirServerConfig): Promise<FhirServer> {
 			if (body === null) return outcome(413, 'too-costly', `the body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB`);
 			return api.transaction(body);
 		}
-		if (request.method === 'POST' && parts.length === 1 && parts[0] === '_search') return outcome(405, 'not-supported', 'POST _search is not supported: use GET');
-		return outcome(405, 'not-supported', `${request.method} ${url.pathname} is not supported: the ledger is append-only; POST a transaction Bundle to the base`);
+		if (request.method === 'POST' && parts.length === 1 && parts[0] === '_search')
+			return outcome(405, 'not-supported', 'POST _search is not supported: use GET');
+		return outcome(
+			405,
+			'not-supported',
+			`${request.method} ${url.pathname} is not supported: the ledger is append-only; POST a transaction Bundle to the base`
+		);
 	}
 
 	const server = createServer((request, response) => {
@@ -98,7 +113,10 @@ export async function serveFhir(config: FhirServerConfig): Promise<FhirServer> {
 		);
 	});
 	let flushing: Promise<void> = Promise.resolve();
-	const flush = () => (flushing = flushing.then(() => api.flushReads()).catch((error: Error) => config.log?.(`fhir: reads could not be logged yet: ${error.message}`)));
+	const flush = () =>
+		(flushing = flushing
+			.then(() => api.flushReads())
+			.catch((error: Error) => config.log?.(`fhir: reads could not be logged yet: ${error.message}`)));
 	const timer = setInterval(flush, READ_LOG_MS);
 	timer.unref();
 	await new Promise<void>((resolve, reject) => {

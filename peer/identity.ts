@@ -29,7 +29,8 @@ export function loadOrCreateKey(path: string): { seed: Uint8Array; created: bool
 	try {
 		mode = statSync(path).mode;
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new KeyFileError(`cannot read key file ${path}: ${(error as Error).message}`);
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+			throw new KeyFileError(`cannot read key file ${path}: ${(error as Error).message}`);
 		const seed = generateSecretKey();
 		try {
 			writeKeyFile(path, seed);

@@ -25,7 +25,9 @@ let wrtc;
 try {
 	wrtc = require('@roamhq/wrtc');
 } catch (error) {
-	process.stderr.write(`error: cannot load @roamhq/wrtc (WebRTC for Node): ${error instanceof Error ? error.message : error}\nRun \`npm ci\` in ${root}.\n`);
+	process.stderr.write(
+		`error: cannot load @roamhq/wrtc (WebRTC for Node): ${error instanceof Error ? error.message : error}\nRun \`npm ci\` in ${root}.\n`
+	);
 	process.exit(EXIT_CRASH);
 }
 

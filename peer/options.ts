@@ -62,7 +62,8 @@ export function netPrefix(link: NetworkLink): string {
 }
 
 function readLink(values: { invite?: string; 'invite-file'?: string }): NetworkLink {
-	if (values.invite !== undefined && values['invite-file'] !== undefined) throw new UsageError('give either --invite or --invite-file, not both');
+	if (values.invite !== undefined && values['invite-file'] !== undefined)
+		throw new UsageError('give either --invite or --invite-file, not both');
 	let text = values.invite;
 	if (values['invite-file'] !== undefined) {
 		try {
@@ -99,7 +100,8 @@ function readFhir(value: string | undefined): { host: string; port: number } | n
 
 function readSeconds(value: string, option: string): number {
 	const seconds = Number(value);
-	if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0 || seconds > 3600) throw new UsageError(`${option}: "${value}" is not a number of seconds (up to 3600)`);
+	if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0 || seconds > 3600)
+		throw new UsageError(`${option}: "${value}" is not a number of seconds (up to 3600)`);
 	return seconds;
 }
 

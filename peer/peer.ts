@@ -80,7 +80,14 @@ async function openLedger(config: PeerConfig): Promise<Ledger> {
 	const store = await FileStore.open(config.storePath);
 	try {
 		// The app's transaction types and folds: the peer must accept every block a clinic may write.
-		return await Ledger.open({ store, net: config.link.net, signer: await createSigner(config.seed), verifier: await createNodeVerifier(), rules: APP_RULES, folds: APP_FOLDS });
+		return await Ledger.open({
+			store,
+			net: config.link.net,
+			signer: await createSigner(config.seed),
+			verifier: await createNodeVerifier(),
+			rules: APP_RULES,
+			folds: APP_FOLDS
+		});
 	} catch (error) {
 		await store.close();
 		throw error;
@@ -107,7 +114,9 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 	}
 	const author = ledger.author as AuthorId;
 	const heads = ledger.heads();
-	log(`ledger ${config.storePath}: ${ledger.size} blocks from ${heads.length} authors; heads ${heads.map((h) => `${short(h.author)}:${h.seq}`).join(' ') || '(none)'}`);
+	log(
+		`ledger ${config.storePath}: ${ledger.size} blocks from ${heads.length} authors; heads ${heads.map((h) => `${short(h.author)}:${h.seq}`).join(' ') || '(none)'}`
+	);
 
 	const replicator = new Replicator(ledger);
 	const stopLogging = logActivity(ledger, replicator, log);
@@ -115,7 +124,15 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 	const meshLogs = new Map<Mesh, () => void>();
 	const rooms = new Rooms<Mesh>(
 		(room) => {
-			const mesh = new Mesh({ replicator, secret: room.secret, rank: room.epoch, signaling: [...link.signaling], wrtc: config.wrtc, presence: { name: 'headless peer', headless: true }, onLog: log });
+			const mesh = new Mesh({
+				replicator,
+				secret: room.secret,
+				rank: room.epoch,
+				signaling: [...link.signaling],
+				wrtc: config.wrtc,
+				presence: { name: 'headless peer', headless: true },
+				onLog: log
+			});
 			meshLogs.set(mesh, logMesh(mesh, log));
 			return mesh;
 		},
@@ -177,7 +194,14 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 	let fhirServer: FhirServer | null = null;
 	if (config.fhir) {
 		try {
-			fhirServer = await serveFhir({ ledger, keyring, host: config.fhir.host, port: config.fhir.port, ...(config.fhir.token ? { token: config.fhir.token } : {}), log });
+			fhirServer = await serveFhir({
+				ledger,
+				keyring,
+				host: config.fhir.host,
+				port: config.fhir.port,
+				...(config.fhir.token ? { token: config.fhir.token } : {}),
+				log
+			});
 			log(`fhir: ${fhirServer.url} (Authorization: Bearer ${fhirServer.token})`);
 		} catch (error) {
 			log(`fhir: cannot listen on ${config.fhir.host}:${config.fhir.port}: ${(error as Error).message}; continuing without it`);

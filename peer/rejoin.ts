@@ -50,13 +50,17 @@ export function keepSessionsUp({ replicator, mesh, rejoin, log, firstWaitMs }: R
 		const label = event.session.label;
 		if (event.type === 'ready') lastReason.delete(label);
 		if (event.type === 'refused') {
-			log(`peer ${short(label)} refused this node: key ${author} is not a member in its copy of the ledger. An admin must add it as a member (e.g. role "peer"); the connection stays open and syncs once that happens`);
+			log(
+				`peer ${short(label)} refused this node: key ${author} is not a member in its copy of the ledger. An admin must add it as a member (e.g. role "peer"); the connection stays open and syncs once that happens`
+			);
 			return;
 		}
 		if (event.type !== 'closed') return;
 		lastReason.set(label, event.reason);
 		if (event.reason === REFUSED_US) {
-			log(`peer ${short(label)} refused this node: key ${author} is not a member in its copy of the ledger. An admin must add it as a member (e.g. role "peer")`);
+			log(
+				`peer ${short(label)} refused this node: key ${author} is not a member in its copy of the ledger. An admin must add it as a member (e.g. role "peer")`
+			);
 		}
 	});
 
@@ -68,7 +72,12 @@ export function keepSessionsUp({ replicator, mesh, rejoin, log, firstWaitMs }: R
 		for (const label of lastReason.keys()) if (!conns.has(label)) lastReason.delete(label);
 		// A session kept open while one side refuses the other (guest / refused) is alive:
 		// it turns into a syncing one as soon as the roster allows, without a rejoin.
-		const ready = new Set(replicator.sessions().filter((s) => s.state === 'ready' || s.state === 'guest' || s.state === 'refused').map((s) => s.label));
+		const ready = new Set(
+			replicator
+				.sessions()
+				.filter((s) => s.state === 'ready' || s.state === 'guest' || s.state === 'refused')
+				.map((s) => s.label)
+		);
 		const stuck = [...conns.entries()]
 			.filter(([id, conn]) => conn.connected && !ready.has(id) && !REFUSED_BY_US.has(lastReason.get(id) ?? ''))
 			.map(([id]) => id);

@@ -19,7 +19,9 @@ export function serveStatus(port: number, status: () => unknown): Promise<Status
 			response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found: GET /status\n');
 			return;
 		}
-		response.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end(`${JSON.stringify(status(), null, 1)}\n`);
+		response
+			.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' })
+			.end(`${JSON.stringify(status(), null, 1)}\n`);
 	});
 	return new Promise((resolve, reject) => {
 		server.once('error', reject);

@@ -103,8 +103,10 @@ export function portHolder(port) {
 export async function chooseE2ePort({ requested, preferred = DEFAULT_E2E_PORT, log = (line) => console.error(line) } = {}) {
 	const holderText = (/** @type {number} */ port) => portHolder(port) ?? 'a process this user cannot see';
 	if (requested !== undefined) {
-		if (!Number.isInteger(requested) || requested < 1 || requested > 65535) throw new RangeError(`E2E_PORT must be a port number (1-65535), got ${requested}`);
-		if ((await tryListen(requested)) === null) throw new Error(`E2E_PORT ${requested} is busy, held by ${holderText(requested)}: end it, or unset E2E_PORT to use a free port`);
+		if (!Number.isInteger(requested) || requested < 1 || requested > 65535)
+			throw new RangeError(`E2E_PORT must be a port number (1-65535), got ${requested}`);
+		if ((await tryListen(requested)) === null)
+			throw new Error(`E2E_PORT ${requested} is busy, held by ${holderText(requested)}: end it, or unset E2E_PORT to use a free port`);
 		return requested;
 	}
 	if ((await tryListen(preferred)) !== null) return preferred;

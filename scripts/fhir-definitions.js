@@ -15,13 +15,30 @@ if (!listed) throw new Error('STORED_TYPES not found in resource-types.ts');
 const wanted = new Set([...listed[1].matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1]));
 for (const base of ['Resource', 'DomainResource']) wanted.add(base);
 
-const read = (file) => JSON.parse(readFileSync(source + file, 'utf8')).entry.map((e) => e.resource).filter((r) => r?.resourceType === 'StructureDefinition');
-const definitions = [...read('profiles-types.json'), ...read('profiles-resources.json')].filter((sd) => sd.kind !== 'logical' && (sd.kind !== 'resource' || wanted.has(sd.name)));
+const read = (file) =>
+	JSON.parse(readFileSync(source + file, 'utf8'))
+		.entry.map((e) => e.resource)
+		.filter((r) => r?.resourceType === 'StructureDefinition');
+const definitions = [...read('profiles-types.json'), ...read('profiles-resources.json')].filter(
+	(sd) => sd.kind !== 'logical' && (sd.kind !== 'resource' || wanted.has(sd.name))
+);
 const missing = [...wanted].filter((name) => !definitions.some((sd) => sd.name === name));
 if (missing.length) throw new Error(`no StructureDefinition for ${missing.join(', ')}`);
 
 // Prose, mappings and examples: read by people, never by the validator.
-const DOCUMENTATION = new Set(['short', 'definition', 'comment', 'requirements', 'alias', 'mapping', 'meaningWhenMissing', 'example', 'isModifierReason', 'orderMeaning', 'extension']);
+const DOCUMENTATION = new Set([
+	'short',
+	'definition',
+	'comment',
+	'requirements',
+	'alias',
+	'mapping',
+	'meaningWhenMissing',
+	'example',
+	'isModifierReason',
+	'orderMeaning',
+	'extension'
+]);
 const pick = (object, keys) => Object.fromEntries(keys.filter((k) => object[k] !== undefined).map((k) => [k, object[k]]));
 const slim = definitions.map((sd) => ({
 	...pick(sd, ['resourceType', 'url', 'name', 'type', 'kind', 'abstract', 'baseDefinition', 'derivation']),
@@ -38,7 +55,10 @@ const slim = definitions.map((sd) => ({
 // The validator does not check required bindings: the codes of every top-level `code`
 // element of a stored resource with a required binding, from the value set's code systems
 // (value sets built from filters are left out: they cannot be listed here).
-const terminology = [...JSON.parse(readFileSync(`${source}valuesets.json`, 'utf8')).entry, ...JSON.parse(readFileSync(`${source}v3-codesystems.json`, 'utf8')).entry].map((e) => e.resource);
+const terminology = [
+	...JSON.parse(readFileSync(`${source}valuesets.json`, 'utf8')).entry,
+	...JSON.parse(readFileSync(`${source}v3-codesystems.json`, 'utf8')).entry
+].map((e) => e.resource);
 const byUrl = new Map(terminology.map((r) => [r.url, r]));
 const codesOf = (concepts = []) => concepts.flatMap((c) => [c.code, ...codesOf(c.concept)]);
 function expand(url) {
@@ -65,4 +85,6 @@ for (const sd of definitions.filter((d) => d.kind === 'resource')) {
 	}
 }
 writeFileSync(`${root}src/lib/domain/records/r4-definitions.json`, `${JSON.stringify({ definitions: slim, requiredCodes })}\n`);
-console.log(`${slim.length} StructureDefinitions, ${Object.keys(requiredCodes).length} required code lists, ${JSON.stringify(slim).length} characters`);
+console.log(
+	`${slim.length} StructureDefinitions, ${Object.keys(requiredCodes).length} required code lists, ${JSON.stringify(slim).length} characters`
+);

@@ -25,5 +25,7 @@ const fresh = found.filter((v) => !known.includes(v));
 const stale = known.filter((v) => !found.includes(v));
 for (const v of fresh) console.log(`layer violation ${v}`);
 for (const v of stale) console.log(`fixed, delete from scripts/layers-known.json: ${v}`);
-console.log(`layers: ${result.summary.totalCruised} modules, ${result.summary.totalDependenciesCruised} imports; ${fresh.length} new violations, ${found.length - fresh.length} known, ${stale.length} stale`);
+console.log(
+	`layers: ${result.summary.totalCruised} modules, ${result.summary.totalDependenciesCruised} imports; ${fresh.length} new violations, ${found.length - fresh.length} known, ${stale.length} stale`
+);
 process.exit(fresh.length + stale.length === 0 ? 0 : 1);

@@ -25,10 +25,16 @@ function vitestCounts(file) {
 	const report = JSON.parse(readFileSync(file, 'utf8'));
 	for (const suite of report.testResults ?? []) {
 		for (const test of suite.assertionResults ?? []) {
-			if (test.status === 'failed') failures.push(`${suite.name.replace(process.cwd() + '/', '')} > ${test.fullName}: ${(test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300)}`);
+			if (test.status === 'failed')
+				failures.push(
+					`${suite.name.replace(process.cwd() + '/', '')} > ${test.fullName}: ${(test.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300)}`
+				);
 		}
 	}
-	return { passed: report.numPassedTests, failed: report.numFailedTests + (report.numTotalTestSuites > 0 && report.success === false && report.numFailedTests === 0 ? 1 : 0) };
+	return {
+		passed: report.numPassedTests,
+		failed: report.numFailedTests + (report.numTotalTestSuites > 0 && report.success === false && report.numFailedTests === 0 ? 1 : 0)
+	};
 }
 
 function playwrightCounts(file) {
@@ -56,7 +62,9 @@ function record(name, ok, counts) {
 	stages.push({ name, ...c });
 }
 
-const checkOk = run('type check', 'npx', ['svelte-kit', 'sync']) && run('type check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']);
+const checkOk =
+	run('type check', 'npx', ['svelte-kit', 'sync']) &&
+	run('type check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']);
 record('type check', checkOk, { passed: checkOk ? 1 : 0, failed: checkOk ? 0 : 1 });
 
 // Layer rule (.dependency-cruiser.cjs), then layout and lint rules (.prettierrc, eslint.config.js).
@@ -64,15 +72,27 @@ const layersOk = run('layers', 'node', ['scripts/layers.js']);
 record('layers', layersOk, { passed: layersOk ? 1 : 0, failed: layersOk ? 0 : 1 });
 if (!layersOk) failures.push('layers: an import breaks the layer rule (scripts/layers.js output above; docs/architecture.md, "Layers")');
 const lintChecks = [
-	['prettier', run('lint', 'npx', ['prettier', '--check', '.']), 'files not in prettier\'s layout (npm run format)'],
+	['prettier', run('lint', 'npx', ['prettier', '--check', '.']), "files not in prettier's layout (npm run format)"],
 	['eslint', run('lint', 'npx', ['eslint', '.']), 'eslint problems (output above)']
 ];
 for (const [tool, ok, what] of lintChecks) if (!ok) failures.push(`lint: ${tool}: ${what}`);
-record('lint', lintChecks.every(([, ok]) => ok), { passed: lintChecks.filter(([, ok]) => ok).length, failed: lintChecks.filter(([, ok]) => !ok).length });
+record(
+	'lint',
+	lintChecks.every(([, ok]) => ok),
+	{ passed: lintChecks.filter(([, ok]) => ok).length, failed: lintChecks.filter(([, ok]) => !ok).length }
+);
 
 for (const project of ['unit', 'browser']) {
 	const file = `${out}/vitest-${project}.json`;
-	const ok = run(`vitest ${project}`, 'npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
+	const ok = run(`vitest ${project}`, 'npx', [
+		'vitest',
+		'run',
+		'--project',
+		project,
+		'--reporter=default',
+		'--reporter=json',
+		`--outputFile.json=${file}`
+	]);
 	record(`vitest ${project}`, ok, vitestCounts(file));
 }
 

@@ -22,8 +22,10 @@ export function parseOriginList(text, schemes, label) {
 		} catch {
 			throw new Error(`${label}: "${item}" is not a URL`);
 		}
-		if (!schemes.includes(url.protocol)) throw new Error(`${label}: "${item}" must start with ${schemes.map((s) => `${s}//`).join(' or ')}`);
-		const bare = url.pathname === '/' && !item.endsWith('/') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+		if (!schemes.includes(url.protocol))
+			throw new Error(`${label}: "${item}" must start with ${schemes.map((s) => `${s}//`).join(' or ')}`);
+		const bare =
+			url.pathname === '/' && !item.endsWith('/') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
 		if (!bare) throw new Error(`${label}: "${item}" must be an origin only (scheme://host[:port]), without a path`);
 		const origin = `${url.protocol}//${url.host}`;
 		if (!origins.includes(origin)) origins.push(origin);

@@ -19,7 +19,18 @@ export const LOCAL_SIGNALING_SOURCES = Object.freeze(['ws://127.0.0.1:*', 'ws://
  * Features the app uses: the camera (scanning GS1 barcodes on supply lots) from its own
  * pages; everything else a page could ask the browser for is off.
  */
-export const PERMISSIONS_POLICY = ['camera=(self)', 'microphone=()', 'geolocation=()', 'payment=()', 'usb=()', 'serial=()', 'hid=()', 'midi=()', 'display-capture=()', 'clipboard-read=()'].join(', ');
+export const PERMISSIONS_POLICY = [
+	'camera=(self)',
+	'microphone=()',
+	'geolocation=()',
+	'payment=()',
+	'usb=()',
+	'serial=()',
+	'hid=()',
+	'midi=()',
+	'display-capture=()',
+	'clipboard-read=()'
+].join(', ');
 
 /** Headers on every response. */
 export const BASE_HEADERS = Object.freeze({

@@ -69,7 +69,14 @@ const POLICY_VIOLATION = 1008;
  * @returns {{ close(): void, stats(): SignalingStats }}
  */
 export function attachSignaling(server, options = {}) {
-	const { path = '/signaling', onRelay, allowedOrigins = [], maxConnections = DEFAULT_MAX_CONNECTIONS, maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, now = () => performance.now() } = options;
+	const {
+		path = '/signaling',
+		onRelay,
+		allowedOrigins = [],
+		maxConnections = DEFAULT_MAX_CONNECTIONS,
+		maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+		now = () => performance.now()
+	} = options;
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
 	// With noServer the WebSocketServer never emits 'error'; the listener keeps it that way if it ever does.
 	wss.on('error', () => {});
@@ -146,7 +153,9 @@ export function attachSignaling(server, options = {}) {
 				return;
 			}
 			if (!message || typeof message.type !== 'string') return;
-			const listed = Array.isArray(message.topics) ? message.topics.filter((/** @type {unknown} */ topic) => typeof topic === 'string' && topic.length <= MAX_TOPIC_LENGTH) : [];
+			const listed = Array.isArray(message.topics)
+				? message.topics.filter((/** @type {unknown} */ topic) => typeof topic === 'string' && topic.length <= MAX_TOPIC_LENGTH)
+				: [];
 			switch (message.type) {
 				case 'subscribe':
 					for (const topic of listed) {
@@ -181,7 +190,9 @@ export function attachSignaling(server, options = {}) {
 	 */
 	const refuse = (socket, status, reason) => {
 		socket.once('finish', () => socket.destroy());
-		socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Service Unavailable'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(reason) + 1}\r\n\r\n${reason}\n`);
+		socket.end(
+			`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Service Unavailable'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(reason) + 1}\r\n\r\n${reason}\n`
+		);
 	};
 
 	/** @param {import('node:http').IncomingMessage} request */

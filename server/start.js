@@ -67,7 +67,12 @@ const MAX_SOCKETS = 1024;
  * @param {string} message
  */
 function sendText(res, status, message) {
-	res.writeHead(status, { ...BASE_HEADERS, 'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'", 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(message) });
+	res.writeHead(status, {
+		...BASE_HEADERS,
+		'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+		'Content-Type': 'text/plain; charset=utf-8',
+		'Content-Length': Buffer.byteLength(message)
+	});
 	res.end(message);
 }
 
@@ -164,7 +169,11 @@ export function createStaticHandler(root, { signalingOrigins = [] } = {}) {
 			return res.end(req.method === 'HEAD' ? undefined : body);
 		}
 		const appInfo = await fileStat(fallback);
-		res.writeHead(200, { ...headers, 'Content-Security-Policy': appInfo ? await policyFor(appInfo) : appPolicy.policy, 'Content-Length': info.size });
+		res.writeHead(200, {
+			...headers,
+			'Content-Security-Policy': appInfo ? await policyFor(appInfo) : appPolicy.policy,
+			'Content-Length': info.size
+		});
 		if (req.method === 'HEAD') return res.end();
 		const stream = createReadStream(file);
 		stream.on('error', () => res.destroy());
@@ -235,9 +244,24 @@ async function listen(server, port, strict) {
  * @returns {Promise<{url: string, port: number, signalingUrl: string, server: import('node:http').Server, signaling: ReturnType<typeof attachSignaling>, close: () => Promise<void>}>}
  */
 export async function startServer(options = {}) {
-	const { port = DEFAULT_PORT, root = fileURLToPath(new URL('../build', import.meta.url)), capture, relayOrigins = [], signalingOrigins = [], headersTimeout = DEFAULT_HEADERS_TIMEOUT, requestTimeout = DEFAULT_REQUEST_TIMEOUT } = options;
+	const {
+		port = DEFAULT_PORT,
+		root = fileURLToPath(new URL('../build', import.meta.url)),
+		capture,
+		relayOrigins = [],
+		signalingOrigins = [],
+		headersTimeout = DEFAULT_HEADERS_TIMEOUT,
+		requestTimeout = DEFAULT_REQUEST_TIMEOUT
+	} = options;
 	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port: expected 0-65535, got ${port}`);
-	const server = createServer({ headersTimeout, requestTimeout: Math.max(requestTimeout, headersTimeout), connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL, headersTimeout) }, createStaticHandler(root, { signalingOrigins }));
+	const server = createServer(
+		{
+			headersTimeout,
+			requestTimeout: Math.max(requestTimeout, headersTimeout),
+			connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL, headersTimeout)
+		},
+		createStaticHandler(root, { signalingOrigins })
+	);
 	server.maxConnections = MAX_SOCKETS;
 	if (capture) {
 		mkdirSync(dirname(capture), { recursive: true });

@@ -110,7 +110,10 @@ function timed(store: LedgerStore): { store: LedgerStore; stats: Map<string, Met
 /** Store time per method since `before` (a copy of earlier stats), for the report. */
 function storeReport(stats: Map<string, MethodStats>, before = new Map<string, MethodStats>()) {
 	return Object.fromEntries(
-		[...stats].map(([key, s]) => [key, { calls: s.calls - (before.get(key)?.calls ?? 0), busyMs: s.busyMs - (before.get(key)?.busyMs ?? 0) }])
+		[...stats].map(([key, s]) => [
+			key,
+			{ calls: s.calls - (before.get(key)?.calls ?? 0), busyMs: s.busyMs - (before.get(key)?.busyMs ?? 0) }
+		])
 	);
 }
 
@@ -131,7 +134,15 @@ async function signChain(signer: Signer, net: BlockId, count: number, from = 0) 
 	const out: Awaited<ReturnType<typeof createBlock>>[] = [];
 	let prev: BlockId | null = null;
 	for (let i = 0; i < count; i++) {
-		const made = await createBlock(signer, { net, seq: from + i, prev: from + i === 0 ? null : (prev ?? net), deps: [], clock: from + i + 1, time: fixedNow(), txs: noteTxs(i) });
+		const made = await createBlock(signer, {
+			net,
+			seq: from + i,
+			prev: from + i === 0 ? null : (prev ?? net),
+			deps: [],
+			clock: from + i + 1,
+			time: fixedNow(),
+			txs: noteTxs(i)
+		});
 		prev = made.id;
 		out.push(made);
 	}
@@ -320,7 +331,6 @@ const suites = {
 		};
 	},
 
-
 	/** Sustained `appendBatch` throughput: `total` entries in batches of `batch`, after one warm-up batch. */
 	async batchLedger({ total, batch, runs, durability }: { total: number; batch: number; runs: number; durability: 'strict' | 'relaxed' }) {
 		const rates: number[] = [];
@@ -404,7 +414,10 @@ const suites = {
 		const net = '00'.repeat(32) as BlockId;
 		const all = (await signChain(signer, net, rows * (reps + 1))).map(({ block }) => rowOf(block));
 		const batches = Array.from({ length: reps + 1 }, (_, i) => all.slice(i * rows, (i + 1) * rows));
-		const layouts: Record<string, { open: (name: string) => Promise<{ write: (batch: StoredBlock[]) => Promise<void>; close: () => void }> }> = {
+		const layouts: Record<
+			string,
+			{ open: (name: string) => Promise<{ write: (batch: StoredBlock[]) => Promise<void>; close: () => void }> }
+		> = {
 			ledgerStore: {
 				open: async (name) => {
 					const store = await IndexedDBStore.open(name, { durability: 'strict' });
@@ -419,7 +432,9 @@ const suites = {
 			},
 			chainIndexOnly: {
 				open: async (name) => {
-					const db = await openRaw(name, (d) => d.createObjectStore('blocks', { keyPath: 'id' }).createIndex('chain', ['author', 'seq'], { unique: true }));
+					const db = await openRaw(name, (d) =>
+						d.createObjectStore('blocks', { keyPath: 'id' }).createIndex('chain', ['author', 'seq'], { unique: true })
+					);
 					return { write: (batch) => writeRaw(db, (s) => batch.forEach((row) => s.add(row))), close: () => db.close() };
 				}
 			},
@@ -495,7 +510,12 @@ const suites = {
 		}
 		const ms = median(samples);
 		const medianRun = samples.indexOf(ms);
-		return { samplesMs: samples, ms, perSecond: (workload.blocks.length / ms) * 1000, ...(stores.length ? { store: stores[medianRun] } : {}) };
+		return {
+			samplesMs: samples,
+			ms,
+			perSecond: (workload.blocks.length / ms) * 1000,
+			...(stores.length ? { store: stores[medianRun] } : {})
+		};
 	},
 
 	/** Stage-by-stage timings of intrinsic validation, each stage alone over the whole workload. */
@@ -531,7 +551,9 @@ const suites = {
 			if (ledger.size - marked >= tenth || ledger.size === count) {
 				const now = performance.now();
 				rates.push(((ledger.size - marked) / (now - mark)) * 1000);
-				log(`ledger fixture: ${ledger.size}/${count} blocks, ${((now - start) / 1000).toFixed(1)} s, ${Math.round(rates.at(-1)!)} blocks/s lately`);
+				log(
+					`ledger fixture: ${ledger.size}/${count} blocks, ${((now - start) / 1000).toFixed(1)} s, ${Math.round(rates.at(-1)!)} blocks/s lately`
+				);
 				mark = now;
 				marked = ledger.size;
 			}
@@ -553,7 +575,8 @@ const suites = {
 			const summary = ledger.state().summary as { blocks: number };
 			const heads = ledger.heads();
 			const ms = performance.now() - start;
-			if (summary.blocks !== blocks || heads.length !== 1) throw new Error(`opened ledger folds ${summary.blocks} blocks, ${heads.length} heads`);
+			if (summary.blocks !== blocks || heads.length !== 1)
+				throw new Error(`opened ledger folds ${summary.blocks} blocks, ${heads.length} heads`);
 			samples.push(ms);
 			storeMs.push(opened - start);
 			await ledger.close();

@@ -3,7 +3,17 @@
  * environment (Chromium page or Node) and with any verifier and store.
  */
 import { decode, encode, rfc8949EncodeOptions } from 'cborg';
-import { Ledger, bytesEqual, decodeBlock, fromHex, hashBody, precheckSignature, type BlockId, type LedgerStore, type Verifier } from '../../src/lib/core/index.js';
+import {
+	Ledger,
+	bytesEqual,
+	decodeBlock,
+	fromHex,
+	hashBody,
+	precheckSignature,
+	type BlockId,
+	type LedgerStore,
+	type Verifier
+} from '../../src/lib/core/index.js';
 
 /**
  * Milliseconds `ledger.receive(blocks)` takes on a fresh ledger of `net` over `store`: full
@@ -17,7 +27,9 @@ export async function timeReceive(net: BlockId, blocks: Uint8Array[], verifier: 
 	const ms = performance.now() - start;
 	if (result.accepted.length !== blocks.length) {
 		const first = result.rejected[0];
-		throw new Error(`receive accepted ${result.accepted.length} of ${blocks.length} (pending ${result.pending}${first ? `, ${first.code}: ${first.detail}` : ''})`);
+		throw new Error(
+			`receive accepted ${result.accepted.length} of ${blocks.length} (pending ${result.pending}${first ? `, ${first.code}: ${first.detail}` : ''})`
+		);
 	}
 	await ledger.close();
 	return ms;
@@ -65,7 +77,8 @@ export async function splitVerify(blocks: Uint8Array[], verifier: Verifier): Pro
 	const hashMs = performance.now() - start;
 
 	start = performance.now();
-	for (const block of decoded) if (!precheckSignature(fromHex(block.author), block.signature)) throw new Error('workload block fails the precheck');
+	for (const block of decoded)
+		if (!precheckSignature(fromHex(block.author), block.signature)) throw new Error('workload block fails the precheck');
 	const precheckMs = performance.now() - start;
 
 	start = performance.now();

@@ -64,7 +64,15 @@ export async function buildVerifyWorkload(
 	await founder.append(MEMBERS.map((label) => ({ t: 'member.add', key: publicKeyOf(testSecret(label)), role: 'clinician' })));
 	const nodes = [founder];
 	for (const label of MEMBERS) {
-		nodes.push(await Ledger.open({ store: new MemoryStore(), signer: await createSigner(testSecret(label)), verifier, now: fixedNow, net: founder.net }));
+		nodes.push(
+			await Ledger.open({
+				store: new MemoryStore(),
+				signer: await createSigner(testSecret(label)),
+				verifier,
+				now: fixedNow,
+				net: founder.net
+			})
+		);
 	}
 	let entry = 0;
 	let writer = founder;

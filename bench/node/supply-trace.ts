@@ -17,7 +17,19 @@ import { median } from '../lib/stats.js';
 const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
 const key = (n: number) => Uint8Array.from({ length: 32 }, (_, i) => (i < 4 ? (n >>> (8 * i)) & 255 : 7));
 
-export function runSupplyTrace({ blocks: count, clinics, gtins, lotsPerGtin, runs }: { blocks: number; clinics: number; gtins: number; lotsPerGtin: number; runs: number }) {
+export function runSupplyTrace({
+	blocks: count,
+	clinics,
+	gtins,
+	lotsPerGtin,
+	runs
+}: {
+	blocks: number;
+	clinics: number;
+	gtins: number;
+	lotsPerGtin: number;
+	runs: number;
+}) {
 	const gtinList = Array.from({ length: gtins }, (_, g) => {
 		const body = `0950600${String(g).padStart(6, '0')}`;
 		return body + gs1CheckDigit(body);
@@ -37,11 +49,33 @@ export function runSupplyTrace({ blocks: count, clinics, gtins, lotsPerGtin, run
 		else {
 			// A visit: the encounter record (ciphertext, as the records layer writes it) and the dose linked to it, in one block.
 			const rid = Uint8Array.from({ length: 16 }, (_, b) => (b < 4 ? (i >>> (8 * b)) & 255 : 1));
-			const encounter = { t: 'record.put', patient: key(i), category: 'encounters', kid: 0, rid, ver: 0, nonce: new Uint8Array(24), ct: new Uint8Array(96) };
+			const encounter = {
+				t: 'record.put',
+				patient: key(i),
+				category: 'encounters',
+				kid: 0,
+				rid,
+				ver: 0,
+				nonce: new Uint8Array(24),
+				ct: new Uint8Array(96)
+			};
 			txs = [encounter, administerTx({ ...lot, patient: key(i), kind: 'immunization', encounter: { block: fromHex(hex(i, 32)), rid } })];
 		}
 		if (i === count - 1) txs = [recallTx({ ...target, reason: 'benchmark recall' })];
-		blocks.push({ id: hex(i, 32) as BlockId, net: null, author, seq: Math.floor(i / clinics), prev: null, deps: [], clock: i + 1, time: t0 + i * 60_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() });
+		blocks.push({
+			id: hex(i, 32) as BlockId,
+			net: null,
+			author,
+			seq: Math.floor(i / clinics),
+			prev: null,
+			deps: [],
+			clock: i + 1,
+			time: t0 + i * 60_000,
+			txs,
+			body: new Uint8Array(),
+			signature: new Uint8Array(),
+			bytes: new Uint8Array()
+		});
 		stored.push(encodeCanonical(txs as unknown as Tx[]));
 	}
 
@@ -56,7 +90,8 @@ export function runSupplyTrace({ blocks: count, clinics, gtins, lotsPerGtin, run
 		const found: { block: string; patient: Uint8Array }[] = [];
 		for (let i = 0; i < stored.length; i++) {
 			for (const tx of decodeCanonical(stored[i]!) as unknown as Tx[]) {
-				if (tx.t === 'supply.administer' && tx.gtin === target.gtin && tx.lot === target.lot) found.push({ block: blocks[i]!.id, patient: tx.patient as Uint8Array });
+				if (tx.t === 'supply.administer' && tx.gtin === target.gtin && tx.lot === target.lot)
+					found.push({ block: blocks[i]!.id, patient: tx.patient as Uint8Array });
 			}
 		}
 		return found;

@@ -17,14 +17,21 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const server = await createServer({ root, configFile: false, logLevel: 'error', server: { middlewareMode: true, hmr: false, watch: null }, optimizeDeps: { noDiscovery: true } });
+const server = await createServer({
+	root,
+	configFile: false,
+	logLevel: 'error',
+	server: { middlewareMode: true, hmr: false, watch: null },
+	optimizeDeps: { noDiscovery: true }
+});
 try {
 	const core = await server.ssrLoadModule('/src/lib/core/index.ts');
 	const { foundNetwork, joinNetwork } = await server.ssrLoadModule('/src/lib/core/testing/fixtures.ts');
 	const count = Number(process.argv[2] ?? 4000);
 
 	const a = await foundNetwork({ members: { b: 'clinician' } });
-	for (let n = 0; a.size < count; ) await a.appendBatch(Array.from({ length: Math.min(1000, count - a.size) }, () => [{ t: 'note', text: `note ${n++}` }]));
+	for (let n = 0; a.size < count;)
+		await a.appendBatch(Array.from({ length: Math.min(1000, count - a.size) }, () => [{ t: 'note', text: `note ${n++}` }]));
 	// Commits take a macrotask, like IndexedDB's: timers (the session tick) run in between.
 	const store = new core.MemoryStore();
 	const append = store.append.bind(store);
@@ -32,12 +39,16 @@ try {
 	const b = await joinNetwork(a.net, 'b', { store });
 	const [linkA, linkB] = core.memoryLinkPair();
 	const start = performance.now();
-	for (const [link, from] of [[linkA, 'A'], [linkB, 'B']]) {
+	for (const [link, from] of [
+		[linkA, 'A'],
+		[linkB, 'B']
+	]) {
 		const send = link.send.bind(link);
 		link.send = (frame) => {
 			const msg = core.decodeMessage(frame);
 			const detail = msg.m === 'vv' ? JSON.stringify(Object.values(msg.vv)) : msg.m === 'offer' ? `count ${msg.count}` : '';
-			if (['vv', 'offer', 'end'].includes(msg.m)) console.log(`${(performance.now() - start).toFixed(0).padStart(6)} ms  ${from} -> ${msg.m} ${detail}  (B has accepted ${b.size})`);
+			if (['vv', 'offer', 'end'].includes(msg.m))
+				console.log(`${(performance.now() - start).toFixed(0).padStart(6)} ms  ${from} -> ${msg.m} ${detail}  (B has accepted ${b.size})`);
 			send(frame);
 		};
 	}
@@ -48,7 +59,9 @@ try {
 	while (b.size < a.size) await new Promise((resolve) => setTimeout(resolve, 20));
 	await new Promise((resolve) => setTimeout(resolve, 1500));
 	const twice = sessionA.stats.blocksOut - a.size;
-	console.log(`${a.size} blocks to catch up; A sent ${sessionA.stats.blocksOut} blocks, B received ${sessionB.stats.blocksIn} and accepted ${sessionB.stats.accepted}: ${twice} sent twice`);
+	console.log(
+		`${a.size} blocks to catch up; A sent ${sessionA.stats.blocksOut} blocks, B received ${sessionB.stats.blocksIn} and accepted ${sessionB.stats.accepted}: ${twice} sent twice`
+	);
 	process.exitCode = twice > 0 ? 1 : 0;
 	replicatorA.close();
 	replicatorB.close();

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { IndexedDBStore, Ledger, createSigner, createWebCryptoVerifier, detectVerifier, nobleVerifier, type Block } from '../../src/lib/core/index.js';
+import {
+	IndexedDBStore,
+	Ledger,
+	createSigner,
+	createWebCryptoVerifier,
+	detectVerifier,
+	nobleVerifier,
+	type Block
+} from '../../src/lib/core/index.js';
 import { foundNetwork, joinNetwork, syncInto, testSecret } from '../../src/lib/core/testing/fixtures.js';
 
 // The ledger on real IndexedDB with Chromium's WebCrypto Ed25519.
@@ -15,7 +23,12 @@ describe('Ledger in Chromium', () => {
 	it('creates, appends, closes, reopens from IndexedDB with nothing lost', async () => {
 		const name = dbName();
 		const signer = await createSigner(testSecret('founder'));
-		const ledger = await Ledger.create({ store: await IndexedDBStore.open(name), signer, genesis: { name: 'Browser Clinic' }, checkpointEvery: 10 });
+		const ledger = await Ledger.create({
+			store: await IndexedDBStore.open(name),
+			signer,
+			genesis: { name: 'Browser Clinic' },
+			checkpointEvery: 10
+		});
 		expect(ledger.verifierName).toBe('webcrypto');
 		const appended: Block[] = [];
 		for (let i = 0; i < 25; i++) appended.push(await ledger.append([{ t: 'note', text: `entry ${i}` }]));
@@ -39,7 +52,7 @@ describe('Ledger in Chromium', () => {
 		for await (const b of source.blocksSince({})) blocks.push(b);
 		const tampered = blocks.map((b, i) => {
 			const copy = b.slice();
-			copy[copy.length - 1 - (i % 64)]! ^= 1 << i % 8; // inside the signature
+			copy[copy.length - 1 - (i % 64)]! ^= 1 << (i % 8); // inside the signature
 			return copy;
 		});
 		const web = await joinNetwork(source.net, 'web', { verifier: createWebCryptoVerifier(crypto.subtle) });

@@ -13,7 +13,6 @@ runStoreAcceptance('indexeddb (Chromium)', {
 	}
 });
 
-
 it('refuses, with a message to act on, a database written by a newer app version', async () => {
 	const name = `newer-${run}`;
 	await new Promise<void>((resolve, reject) => {

@@ -8,12 +8,16 @@ describe('worker pool verifier in Chromium', () => {
 	it('answers exactly as the noble reference on the edge cases and on random flips', async () => {
 		const pool = createWorkerVerifier(2)!;
 		expect(pool.workers).toBe(2);
-		const cases: [Uint8Array, Uint8Array, Uint8Array][] = SPECCHECK.map((c) => [fromHex(c.signature), fromHex(c.message), fromHex(c.publicKey)]);
+		const cases: [Uint8Array, Uint8Array, Uint8Array][] = SPECCHECK.map((c) => [
+			fromHex(c.signature),
+			fromHex(c.message),
+			fromHex(c.publicKey)
+		]);
 		const signer = nobleSigner(testSecret('w'));
 		for (let i = 0; i < 300; i++) {
 			const msg = crypto.getRandomValues(new Uint8Array(32));
 			const sig = await signer.sign(msg);
-			if (i % 2) sig[i % 64]! ^= 1 << i % 8;
+			if (i % 2) sig[i % 64]! ^= 1 << (i % 8);
 			cases.push([sig, msg, publicKeyOf(testSecret('w'))]);
 		}
 		const run = (v: Verifier) => Promise.all(cases.map(([s, m, p]) => v.verify(s, m, p)));

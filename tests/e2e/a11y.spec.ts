@@ -10,7 +10,13 @@ import { createNetwork, submitPassphrase } from './support.js';
 
 async function expectNoViolations(page: Page, where: string): Promise<void> {
 	const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-	const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join('\n  ')}`);
+	const found = result.violations.map(
+		(v) =>
+			`${v.id} (${v.impact}): ${v.help}\n  ${v.nodes
+				.map((n) => n.target.join(' '))
+				.slice(0, 5)
+				.join('\n  ')}`
+	);
 	expect(found, `${where}:\n${found.join('\n')}`).toEqual([]);
 	expect(result.passes.length, `${where}: axe ran its rules`).toBeGreaterThan(10);
 }

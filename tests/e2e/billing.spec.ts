@@ -16,10 +16,14 @@ async function showBilling(page: Page, view: 'payer' | 'clinic' | 'flags' | 'con
 /** The sums of a claim as the page shows them: billed, payer, patient, adjusted (cents). */
 async function sums(page: Page) {
 	const el = page.getByTestId('claim-sums').first();
-	return Object.fromEntries(await Promise.all(['billed', 'payer', 'patient', 'adjusted'].map(async (k) => [k, Number(await el.getAttribute(`data-${k}`))])));
+	return Object.fromEntries(
+		await Promise.all(['billed', 'payer', 'patient', 'adjusted'].map(async (k) => [k, Number(await el.getAttribute(`data-${k}`))]))
+	);
 }
 
-test('a payer deploys a policy, a clinic submits a claim, both see the outcome with CARC codes and sums that add up', async ({ browser }) => {
+test('a payer deploys a policy, a clinic submits a claim, both see the outcome with CARC codes and sums that add up', async ({
+	browser
+}) => {
 	test.setTimeout(180_000);
 	const clinic = await (await browser.newContext()).newPage();
 	const payer = await (await browser.newContext()).newPage();

@@ -31,14 +31,21 @@ async function runStep(page: Page, id: string): Promise<Locator> {
 async function converged(page: Page, names: string[]): Promise<{ fingerprint: string; blocks: number }> {
 	await expect
 		.poll(async () => {
-			const values = await Promise.all(names.map(async (n) => `${await attr(node(page, n), 'data-fingerprint')}/${await attr(node(page, n), 'data-blocks')}`));
+			const values = await Promise.all(
+				names.map(async (n) => `${await attr(node(page, n), 'data-fingerprint')}/${await attr(node(page, n), 'data-blocks')}`)
+			);
 			return new Set(values).size;
 		})
 		.toBe(1);
-	return { fingerprint: await attr(node(page, names[0]!), 'data-fingerprint'), blocks: Number(await attr(node(page, names[0]!), 'data-blocks')) };
+	return {
+		fingerprint: await attr(node(page, names[0]!), 'data-fingerprint'),
+		blocks: Number(await attr(node(page, names[0]!), 'data-blocks'))
+	};
 }
 
-test('the guided demo: writes spread, an offline clinic merges, forgeries are refused, equivocation kept void and flagged, a destroyed clinic loses nothing, the introducer outage', async ({ page }) => {
+test('the guided demo: writes spread, an offline clinic merges, forgeries are refused, equivocation kept void and flagged, a destroyed clinic loses nothing, the introducer outage', async ({
+	page
+}) => {
 	test.setTimeout(120_000);
 	await openApp(page);
 	await createNetwork(page, 'Demo Host Clinic');
@@ -129,7 +136,10 @@ test('the guided demo: writes spread, an offline clinic merges, forgeries are re
 	const laneHeight = Number(await dag.getAttribute('data-lane-height'));
 	const col = Number(await dag.getAttribute('data-col-width'));
 	// The genesis: clock 0, first lane (the founder's), past the 120 px gutter and 22 px axis.
-	await page.getByTestId('demo-explorer').getByTestId('dag-canvas').click({ position: { x: 120 + col / 2, y: 22 + laneHeight / 2 } });
+	await page
+		.getByTestId('demo-explorer')
+		.getByTestId('dag-canvas')
+		.click({ position: { x: 120 + col / 2, y: 22 + laneHeight / 2 } });
 	const detail = page.getByTestId('demo-explorer').getByTestId('block-detail');
 	await expect(detail.getByTestId('detail-tx')).toHaveAttribute('data-type', 'genesis');
 	await expect(detail).toHaveAttribute('data-hash-ok', 'true');
@@ -141,7 +151,10 @@ test('the guided demo: writes spread, an offline clinic merges, forgeries are re
 	await page.getByTestId('demo-explore-node').selectOption('Alder');
 	await expect(dag).toHaveAttribute('data-total', '17');
 	await page.getByTestId('demo').screenshot({ path: 'docs/screenshots/demo.png' });
-	await page.getByTestId('demo-explorer').getByTestId('dag-canvas').click({ position: { x: 120 + col * 6.5, y: 22 + laneHeight * 4.5 } });
+	await page
+		.getByTestId('demo-explorer')
+		.getByTestId('dag-canvas')
+		.click({ position: { x: 120 + col * 6.5, y: 22 + laneHeight * 4.5 } });
 	await page.getByTestId('demo-explorer').screenshot({ path: 'docs/screenshots/explorer.png' });
 
 	// The demo never touched this browser's own ledger.

@@ -141,7 +141,9 @@ test('explorer: a 100,000-block ledger opens, scrolls and zooms holding only a w
 	expect(fetched).toBeLessThan(100_000);
 	const after = await heapMB(cdp);
 	const growth = after - before;
-	console.log(`explorer 100k: first paint ${firstPaint} ms; held at open ${held}; peak held ${peak}; fetched ${fetched}; zoomed-out drawn ${zoomedOutDrawn}; heap ${before.toFixed(1)} MB -> ${after.toFixed(1)} MB (+${growth.toFixed(1)} MB)`);
+	console.log(
+		`explorer 100k: first paint ${firstPaint} ms; held at open ${held}; peak held ${peak}; fetched ${fetched}; zoomed-out drawn ${zoomedOutDrawn}; heap ${before.toFixed(1)} MB -> ${after.toFixed(1)} MB (+${growth.toFixed(1)} MB)`
+	);
 	// Holding all 100,000 blocks decoded would take well over 100 MB; the window stays small.
 	expect(growth).toBeLessThan(30);
 

@@ -26,18 +26,27 @@ test('a Synthea Bundle imports whole through the Import panel and shows on the c
 	await page.getByTestId('tab-patients').click();
 	await page.getByTestId('open-import').click();
 	await page.getByTestId('import-file').setInputFiles({ name, mimeType: 'application/fhir+json', buffer: Buffer.from(text) });
-	await expect(page.getByTestId('import-preview')).toContainText(`1 patient, ${source.entry.length} resources to write (${directory} to the directory)`, { timeout: 60_000 });
+	await expect(page.getByTestId('import-preview')).toContainText(
+		`1 patient, ${source.entry.length} resources to write (${directory} to the directory)`,
+		{ timeout: 60_000 }
+	);
 	await expect(page.getByTestId('import-issues')).toHaveCount(0);
 	await page.getByTestId('import-run').click();
 	const records = source.entry.length - directory;
-	await expect(page.getByTestId('import-done')).toContainText(`Imported 1 patients and ${records} records, ${directory} directory entries`, { timeout: 60_000 });
+	await expect(page.getByTestId('import-done')).toContainText(
+		`Imported 1 patients and ${records} records, ${directory} directory entries`,
+		{ timeout: 60_000 }
+	);
 
 	await page.getByTestId('patient-row').filter({ hasText: 'Carroll471' }).click();
 	await expect(page.getByTestId('timeline-entry')).toHaveCount(records);
 	const claims = page.getByTestId('timeline-entry').filter({ hasText: 'Claim' });
 	await expect(claims.first()).toHaveAttribute('data-category', 'financial');
 	// A type without a form: type, date, code, and the narrative as text, never as markup.
-	const carePlan = page.getByTestId('timeline-entry').filter({ has: page.getByTestId('generic-view').filter({ hasText: 'CarePlan' }) }).first();
+	const carePlan = page
+		.getByTestId('timeline-entry')
+		.filter({ has: page.getByTestId('generic-view').filter({ hasText: 'CarePlan' }) })
+		.first();
 	await expect(carePlan.getByTestId('generic-view')).toContainText('Date');
 	await carePlan.locator('summary', { hasText: 'Narrative' }).click();
 	await expect(carePlan.getByTestId('narrative')).toContainText('Care Plan for Wound care.');
@@ -47,7 +56,10 @@ test('a Synthea Bundle imports whole through the Import panel and shows on the c
 	// The same file again: recognized, nothing written.
 	await page.getByTestId('open-import').click();
 	await page.getByTestId('import-file').setInputFiles({ name, mimeType: 'application/fhir+json', buffer: Buffer.from(text) });
-	await expect(page.getByTestId('import-preview')).toContainText(`0 patients, 0 resources to write, ${source.entry.length} already here unchanged`, { timeout: 60_000 });
+	await expect(page.getByTestId('import-preview')).toContainText(
+		`0 patients, 0 resources to write, ${source.entry.length} already here unchanged`,
+		{ timeout: 60_000 }
+	);
 	await page.getByTestId('import-run').click();
 	await expect(page.getByTestId('import-done')).toContainText('Imported 0 patients and 0 records', { timeout: 60_000 });
 	await expect(page.getByTestId('patient-row')).toHaveCount(1);

@@ -138,7 +138,10 @@ test('a key stored in clear by an earlier version is encrypted in place once a p
 				open.onupgradeneeded = () => open.result.createObjectStore('keys');
 				open.onsuccess = () => {
 					const tx = open.result.transaction('keys', 'readwrite');
-					tx.objectStore('keys').put({ secretKey: bytes(legacy.secretKey), publicKey: bytes(legacy.publicKey), createdAt: legacy.createdAt }, 'node');
+					tx.objectStore('keys').put(
+						{ secretKey: bytes(legacy.secretKey), publicKey: bytes(legacy.publicKey), createdAt: legacy.createdAt },
+						'node'
+					);
 					tx.oncomplete = () => {
 						open.result.close();
 						resolve();
@@ -166,7 +169,10 @@ test('a key stored in clear by an earlier version is encrypted in place once a p
 	await expect(page.getByTestId('node-id')).toHaveAttribute('data-full', legacy.publicKey);
 });
 
-test('a backup file restores the key in a fresh browser; damaged, foreign and unrelated files are refused and change nothing', async ({ page, browser }) => {
+test('a backup file restores the key in a fresh browser; damaged, foreign and unrelated files are refused and change nothing', async ({
+	page,
+	browser
+}) => {
 	await page.goto('/');
 	await choosePassphrase(page, PASSPHRASE);
 	await createNetwork(page, 'Hillside Clinic');
@@ -193,7 +199,12 @@ test('a backup file restores the key in a fresh browser; damaged, foreign and un
 		['package.json', '{"name":"clinic-ledger"}', FILE_PASSPHRASE, /not a clinic ledger key backup/],
 		[backup.name, backup.text.slice(0, 300), FILE_PASSPHRASE, /damaged .*not complete JSON/],
 		[backup.name, JSON.stringify({ ...json, version: 7 }), FILE_PASSPHRASE, /version 7/],
-		[backup.name, JSON.stringify({ ...json, ciphertext: json.ciphertext.slice(0, 80) }), FILE_PASSPHRASE, /damaged .*ciphertext is 40 bytes/],
+		[
+			backup.name,
+			JSON.stringify({ ...json, ciphertext: json.ciphertext.slice(0, 80) }),
+			FILE_PASSPHRASE,
+			/damaged .*ciphertext is 40 bytes/
+		],
 		[backup.name, JSON.stringify({ ...json, ciphertext: flip(json.ciphertext, 17) }), FILE_PASSPHRASE, /damaged .*checksum/],
 		[backup.name, backup.text, PASSPHRASE.replace('keys', 'keyz'), /^Wrong passphrase for this backup file\. Nothing was changed\.$/]
 	];

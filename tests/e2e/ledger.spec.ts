@@ -15,7 +15,11 @@ test('create a network, add three entries: shown in order with seq, clock, hash 
 	await expect(rows(page).first().getByTestId('block-tx')).toHaveAttribute('data-tx-type', 'genesis');
 	await expect(page.getByTestId('verifier')).toHaveAttribute('data-verifier', /^(webcrypto|noble)$/);
 
-	const texts = ['Morning check: vaccine fridge at 4.1 °C', 'Received 20 doses of tetanus vaccine, lot T-2291', 'Autoclave cycle 118 passed'];
+	const texts = [
+		'Morning check: vaccine fridge at 4.1 °C',
+		'Received 20 doses of tetanus vaccine, lot T-2291',
+		'Autoclave cycle 118 passed'
+	];
 	for (const text of texts) await addEntry(page, text);
 
 	await expect(rows(page)).toHaveCount(4);

@@ -184,7 +184,9 @@ test('diagnostics: test entries with progress, files up to 5 MiB attached, large
 	await page.getByTestId('attach-file').setInputFiles({ name: 'mri-series.dcm', mimeType: 'application/dicom', buffer: tooLarge });
 	await expect(page.getByTestId('attach-error')).toContainText('too large to attach');
 	await expect(page.getByTestId('attach-error')).toContainText('5,242,880 bytes');
-	await page.getByTestId('attach-file').setInputFiles({ name: 'lab-report.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(300_000, 7) });
+	await page
+		.getByTestId('attach-file')
+		.setInputFiles({ name: 'lab-report.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(300_000, 7) });
 	await expect(page.getByTestId('attach-status')).toContainText('lab-report.pdf');
 
 	await showTab(page, 'ledger');

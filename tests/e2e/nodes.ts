@@ -36,7 +36,13 @@ export async function launchNode(name: string, dir: string, baseURL: string, opt
 		baseURL,
 		viewport: { width: 1280, height: 900 }
 	});
-	const node: Node = { name, dir, context, page: context.pages()[0] ?? (await context.newPage()), signalingBlocked: options.signalingBlocked ?? false };
+	const node: Node = {
+		name,
+		dir,
+		context,
+		page: context.pages()[0] ?? (await context.newPage()),
+		signalingBlocked: options.signalingBlocked ?? false
+	};
 	// Every signaling connection goes through here: passed to the real server, or refused
 	// while the node is "offline" (y-webrtc keeps retrying every 1-2.5 s).
 	await context.routeWebSocket(/\/signaling$/, (ws) => {

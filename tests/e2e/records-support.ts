@@ -37,7 +37,14 @@ export function storedLedgerText(page: Page): Promise<string> {
 	);
 }
 
-export async function registerPatient(page: Page, given: string, family: string, birth: string, pin: string, options: { screenshot?: string } = {}): Promise<string> {
+export async function registerPatient(
+	page: Page,
+	given: string,
+	family: string,
+	birth: string,
+	pin: string,
+	options: { screenshot?: string } = {}
+): Promise<string> {
 	await page.getByTestId('tab-patients').click();
 	await page.getByTestId('register-patient').click();
 	await page.getByTestId('reg-given').fill(given);
@@ -55,7 +62,6 @@ export async function registerPatient(page: Page, given: string, family: string,
 	await page.getByTestId('card-done').click();
 	return code;
 }
-
 
 /** Records an encounter with `note` for the open chart and waits until the note shows in the timeline. */
 export async function writeEncounter(page: Page, note: string, systolic = '120'): Promise<void> {

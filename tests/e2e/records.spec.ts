@@ -4,13 +4,17 @@ import { registerPatient, storedLedgerText } from './records-support.js';
 import { createNetwork, openApp } from './support.js';
 import { syntheticBundle } from '../synthetic/records.js';
 
-test('register a patient, record an encounter, open the patient’s view with the key card: nothing readable is stored in clear', async ({ page }) => {
+test('register a patient, record an encounter, open the patient’s view with the key card: nothing readable is stored in clear', async ({
+	page
+}) => {
 	// Three scrypt derivations (node key, card, card again) take seconds each on a loaded machine.
 	test.setTimeout(180_000);
 	await openApp(page);
 	await createNetwork(page, 'Harbour Clinic');
 	mkdirSync('docs/screenshots', { recursive: true });
-	const code = await registerPatient(page, 'Amina', 'Okonkwo-MARKERNAME', '1984-03-02', '48151623', { screenshot: 'docs/screenshots/key-card.png' });
+	const code = await registerPatient(page, 'Amina', 'Okonkwo-MARKERNAME', '1984-03-02', '48151623', {
+		screenshot: 'docs/screenshots/key-card.png'
+	});
 
 	// The registry names the patient (decrypted here, where the patient granted access) and finds her.
 	await page.getByTestId('patient-search').fill('MRN-20931');
@@ -60,7 +64,8 @@ test('register a patient, record an encounter, open the patient’s view with th
 	// Nothing the clinic typed is in IndexedDB in clear: blocks, checkpoints and metadata hold ciphertext only.
 	const stored = await storedLedgerText(page);
 	expect(stored.length).toBeGreaterThan(1000);
-	for (const marker of ['MARKER-NOTE-7731', 'MARKERNAME', 'Amina', 'MRN-20931', 'bronchitis', '1984-03-02']) expect(stored, marker).not.toContain(marker);
+	for (const marker of ['MARKER-NOTE-7731', 'MARKERNAME', 'Amina', 'MRN-20931', 'bronchitis', '1984-03-02'])
+		expect(stored, marker).not.toContain(marker);
 
 	// The patient's view: wrong PIN refused; right PIN shows the grant and the audit trail (writes, reads).
 	await page.getByTestId('open-patient-view').click();
@@ -94,7 +99,9 @@ test('import a FHIR Bundle with a preview, refuse a broken one with paths, and e
 	const broken = syntheticBundle(2, { seed: 5, perPatient: 5 });
 	(broken.entry![1]!.resource as { status?: string }).status = 'done';
 	broken.entry!.push({ resource: { resourceType: 'Observation' } as never });
-	await page.getByTestId('import-file').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(broken)) });
+	await page
+		.getByTestId('import-file')
+		.setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(broken)) });
 	await expect(page.getByTestId('import-error')).toContainText('nothing will be imported');
 	await expect(page.getByTestId('import-issues')).toContainText('$.entry[1].resource.status');
 	await expect(page.getByTestId('import-issues')).toContainText('$.entry[10].resource.code');
@@ -102,13 +109,18 @@ test('import a FHIR Bundle with a preview, refuse a broken one with paths, and e
 
 	// A good one: preview, import with progress, and the patients appear in the registry by name.
 	const bundle = syntheticBundle(6, { seed: 11, perPatient: 20 });
-	await page.getByTestId('import-file').setInputFiles({ name: 'clinic-export.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bundle)) });
+	await page
+		.getByTestId('import-file')
+		.setInputFiles({ name: 'clinic-export.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bundle)) });
 	await expect(page.getByTestId('import-preview')).toContainText('6 patients, 120 resources');
 	await page.getByTestId('import-run').click();
 	await expect(page.getByTestId('import-done')).toContainText('Imported 6 patients and 120 records', { timeout: 60_000 });
 	await expect(page.getByTestId('patient-row')).toHaveCount(6);
 	const first = bundle.entry![0]!.resource as { name: { family: string; given: string[] }[] };
-	const firstRow = page.getByTestId('patient-row').filter({ hasText: `${first.name[0]!.given[0]} ${first.name[0]!.family}` }).first();
+	const firstRow = page
+		.getByTestId('patient-row')
+		.filter({ hasText: `${first.name[0]!.given[0]} ${first.name[0]!.family}` })
+		.first();
 	await firstRow.click();
 	await expect(page.getByTestId('timeline-entry')).not.toHaveCount(0);
 
@@ -117,7 +129,11 @@ test('import a FHIR Bundle with a preview, refuse a broken one with paths, and e
 	const download = page.waitForEvent('download');
 	await page.getByTestId('export-download').click();
 	const file = await (await download).path();
-	const exported = JSON.parse(readFileSync(file, 'utf8')) as { resourceType: string; type: string; entry: { resource: { resourceType: string } }[] };
+	const exported = JSON.parse(readFileSync(file, 'utf8')) as {
+		resourceType: string;
+		type: string;
+		entry: { resource: { resourceType: string } }[];
+	};
 	expect(exported.resourceType).toBe('Bundle');
 	expect(exported.type).toBe('collection');
 	const types = exported.entry.map((e) => e.resource.resourceType);

@@ -48,7 +48,9 @@ test('the app connects to its own relay under its policy, and cannot connect any
 });
 
 test('a page of another origin cannot use the relay', async ({ page, baseURL }) => {
-	await page.route('http://other.example/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>another site</title>' }));
+	await page.route('http://other.example/', (route) =>
+		route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>another site</title>' })
+	);
 	await page.goto('http://other.example/');
 	expect(await tryWebSocket(page, `ws://${new URL(baseURL!).host}/signaling`)).toBe(false);
 });

@@ -9,18 +9,33 @@ import { readFileSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { storedLedgerText } from './records-support.js';
-import { addMember, closeNode, foundNetwork, joinByLink, keyBeforeJoining, launchNode, profileDir, removeProfile, shareLink, type Node } from './nodes.js';
-
+import {
+	addMember,
+	closeNode,
+	foundNetwork,
+	joinByLink,
+	keyBeforeJoining,
+	launchNode,
+	profileDir,
+	removeProfile,
+	shareLink,
+	type Node
+} from './nodes.js';
 
 /** WCAG 2.1 A/AA rule ids axe finds violated on the page as it is. */
-const axeViolations = async (page: Page) => (await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+const axeViolations = async (page: Page) =>
+	(await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()).violations.map(
+		(v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`
+	);
 
 const openResearch = async (page: Page) => {
 	await page.getByTestId('tab-research').click();
 	await expect(page.getByTestId('research')).toBeVisible();
 };
 
-test('two clinics answer; the researcher gets the combined aggregate of consented patients only, small cells hidden, nothing identifying stored', async ({ baseURL }) => {
+test('two clinics answer; the researcher gets the combined aggregate of consented patients only, small cells hidden, nothing identifying stored', async ({
+	baseURL
+}) => {
 	test.setTimeout(8 * 60_000);
 	const nodes: Node[] = [];
 	try {
@@ -59,7 +74,10 @@ test('two clinics answer; the researcher gets the combined aggregate of consente
 		await c.page.getByTestId('study-approve').click();
 		await expect(c.page.getByTestId('research-notice')).toContainText('Approved');
 		for (const clinic of [a, c]) await clinic.page.getByTestId('load-synthetic').click();
-		for (const clinic of [a, c]) await expect(clinic.page.getByTestId('research-notice')).toContainText('30 synthetic patients written, 24 consenting', { timeout: 180_000 });
+		for (const clinic of [a, c])
+			await expect(clinic.page.getByTestId('research-notice')).toContainText('30 synthetic patients written, 24 consenting', {
+				timeout: 180_000
+			});
 
 		// B sees both approvals and every consent, asks an age histogram.
 		await expect(b.page.getByTestId('study-row')).toContainText('2 clinics approved · 48 consented', { timeout: 60_000 });
@@ -83,7 +101,8 @@ test('two clinics answer; the researcher gets the combined aggregate of consente
 		await expect(table).toBeVisible();
 		await expect(b.page.getByTestId('result-total')).toHaveText('48');
 		expect(await table.locator('td[data-suppressed="true"]').count()).toBeGreaterThan(0);
-		for (const text of await table.locator('td[data-suppressed="false"]').allInnerTexts()) expect(Number(text) === 0 || Number(text) >= 11).toBe(true);
+		for (const text of await table.locator('td[data-suppressed="false"]').allInnerTexts())
+			expect(Number(text) === 0 || Number(text) >= 11).toBe(true);
 		await expect(b.page.getByTestId('result-chart').locator('rect[data-suppressed="true"]').first()).toBeAttached();
 		await b.page.screenshot({ path: 'docs/screenshots/research.png', fullPage: true });
 		// The Research tab as the researcher and as a clinic see it: no WCAG A/AA violation.

@@ -91,7 +91,9 @@ test('invite by link, approve, sync and write; reused and tampered invites refus
 	const d = await nodes.launch('D');
 	const payload = url.slice(url.indexOf('#invite=') + 8);
 	const i = Math.floor(payload.length / 2);
-	await d.page.goto(url.slice(0, url.indexOf('#invite=') + 8) + payload.slice(0, i) + (payload[i] === 'A' ? 'B' : 'A') + payload.slice(i + 1));
+	await d.page.goto(
+		url.slice(0, url.indexOf('#invite=') + 8) + payload.slice(0, i) + (payload[i] === 'A' ? 'B' : 'A') + payload.slice(i + 1)
+	);
 	await expect(d.page.getByTestId('link-error')).toContainText('changed or damaged');
 	await expect(d.page.getByTestId('app')).toHaveAttribute('data-status', 'no-network');
 	await expect(d.page.getByTestId('join-network')).toHaveCount(0);

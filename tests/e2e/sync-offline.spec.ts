@@ -12,7 +12,9 @@ test.describe.configure({ mode: 'serial' });
 
 const PIN = '16180339';
 
-test('after one visit the app opens and takes a patient and an encounter offline; back online, the granted clinic shows them and the ungranted one does not', async ({ nodes }) => {
+test('after one visit the app opens and takes a patient and an encounter offline; back online, the granted clinic shows them and the ungranted one does not', async ({
+	nodes
+}) => {
 	test.setTimeout(8 * 60_000);
 	const a = await nodes.launch('OA');
 	const b = await nodes.launch('OB');

@@ -22,7 +22,17 @@ test('the headless peer receives the ledger from a browser and stays in sync', a
 		await writeTestEntries(node.page, 300);
 		const link = await shareLink(node.page);
 
-		const args = ['peer/main.js', '--invite', link, '--store', join(dir, 'ledger.log'), '--key', join(dir, 'peer.key'), '--status-port', '0'];
+		const args = [
+			'peer/main.js',
+			'--invite',
+			link,
+			'--store',
+			join(dir, 'ledger.log'),
+			'--key',
+			join(dir, 'peer.key'),
+			'--status-port',
+			'0'
+		];
 		const start = () => {
 			lines.length = 0;
 			peer.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

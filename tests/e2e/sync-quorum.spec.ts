@@ -43,7 +43,9 @@ test('a membership change needs the quorum of admins', async ({ nodes }) => {
 	await b.page.getByTestId('approve-change').click();
 	for (const node of [a, b]) {
 		await showTab(node.page, 'members');
-		await expect(node.page.locator(`[data-testid="member"][data-key="${newcomer}"]`)).toHaveAttribute('data-role', 'clinician', { timeout: 30_000 });
+		await expect(node.page.locator(`[data-testid="member"][data-key="${newcomer}"]`)).toHaveAttribute('data-role', 'clinician', {
+			timeout: 30_000
+		});
 		await expect(node.page.getByTestId('no-pending-changes')).toBeVisible();
 	}
 });

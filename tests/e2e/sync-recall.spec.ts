@@ -48,7 +48,12 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 
 	// A receives 10 doses of lot L: the typed code fills GTIN, lot and expiry.
 	await showInventory(a.page);
-	await movement(a.page, 'receive', { qty: '10', supplier: 'Northern Vaccines Ltd', location: 'fridge', 'item-name': 'Measles-mumps-rubella vaccine' });
+	await movement(a.page, 'receive', {
+		qty: '10',
+		supplier: 'Northern Vaccines Ltd',
+		location: 'fridge',
+		'item-name': 'Measles-mumps-rubella vaccine'
+	});
 	await expect(a.page.getByTestId('supply-done')).toHaveText('Receive from a supplier: saved');
 	await expect(stockOf(a.page)).toHaveAttribute('data-qty', '10');
 	await expect(a.page.getByTestId('supply-expiry')).toHaveValue('');
@@ -115,15 +120,29 @@ test('a recalled lot is refused at another clinic and the recall lists the patie
 
 	// The tab fits a narrow screen.
 	await b.page.setViewportSize({ width: 390, height: 844 });
-	expect(await b.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 'inventory tab at 390 px').toBeLessThanOrEqual(0);
+	expect(
+		await b.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+		'inventory tab at 390 px'
+	).toBeLessThanOrEqual(0);
 
 	mkdirSync('docs/screenshots', { recursive: true });
 	await a.page.getByTestId('tab-inventory').scrollIntoViewIfNeeded();
 	await a.page.screenshot({ path: 'docs/screenshots/inventory.png', fullPage: true });
 
 	// No WCAG 2.1 A/AA violations on the tab, banner and recall workspace included.
-	const axe = await new AxeBuilder({ page: a.page }).include('[data-testid="inventory"]').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-	expect(axe.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`)).toEqual([]);
+	const axe = await new AxeBuilder({ page: a.page })
+		.include('[data-testid="inventory"]')
+		.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+		.analyze();
+	expect(
+		axe.violations.map(
+			(v) =>
+				`${v.id}: ${v.help} (${v.nodes
+					.map((n) => n.target.join(' '))
+					.slice(0, 3)
+					.join('; ')})`
+		)
+	).toEqual([]);
 	expect(axe.passes.length, 'axe ran its rules').toBeGreaterThan(10);
 
 	// From the recall list to the patient's chart, to find how to reach them.

@@ -16,7 +16,9 @@ test.describe.configure({ mode: 'serial' });
 const PIN = '27182818';
 const CAPTURE = `test-results/signaling-capture-${process.env.E2E_PORT ?? 4599}.log`;
 
-test('records sync sealed: no grant, nothing readable; granted, readable in real time; revoked, closed; emergency access readable and shown to the patient', async ({ nodes }) => {
+test('records sync sealed: no grant, nothing readable; granted, readable in real time; revoked, closed; emergency access readable and shown to the patient', async ({
+	nodes
+}) => {
 	test.setTimeout(6 * 60_000);
 	const a = await nodes.launch('RA');
 	const b = await nodes.launch('RB');

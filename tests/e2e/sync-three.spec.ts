@@ -101,7 +101,9 @@ test('three browsers write concurrently while one is offline, then all converge'
 	for (const node of [a, b, c]) prints.push(await uiFingerprint(node.page));
 	for (const p of prints) {
 		expect(p.digest).toBe(prints[0]!.digest);
-		expect(p.summary, 'same blocks in the same order, but the fold summary differs: the fold state diverged from the stored blocks').toBe(prints[0]!.summary);
+		expect(p.summary, 'same blocks in the same order, but the fold summary differs: the fold state diverged from the stored blocks').toBe(
+			prints[0]!.summary
+		);
 	}
 	expect(JSON.parse(prints[0]!.summary)).toEqual({
 		blocks: total,

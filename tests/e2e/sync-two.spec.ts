@@ -78,7 +78,9 @@ test('two browsers sync over WebRTC; 20,000 blocks and a 1.5 MB file catch up af
 	await showTab(a.page, 'diagnostics');
 	const file = Buffer.alloc(1_500_000, 0);
 	for (let i = 0; i < file.length; i++) file[i] = (i * 7919) % 251;
-	await a.page.getByTestId('attach-file').setInputFiles({ name: 'ultrasound-scan.bin', mimeType: 'application/octet-stream', buffer: file });
+	await a.page
+		.getByTestId('attach-file')
+		.setInputFiles({ name: 'ultrasound-scan.bin', mimeType: 'application/octet-stream', buffer: file });
 	await expect(a.page.getByTestId('attach-status')).toContainText('ultrasound-scan.bin');
 	const writeStart = Date.now();
 	await writeTestEntries(a.page, ENTRIES, 6 * 60_000);

@@ -35,6 +35,10 @@ test('a block altered in storage fails "Verify all" with its reason code, and ag
 	await waitUntilOpen(page);
 	await expect(page.getByTestId('verify-result')).toHaveAttribute('data-outcome', 'failed');
 	await expect(page.getByTestId('verify-failure')).toHaveCount(2);
-	await expect(rows(page).and(page.locator(`[data-block-id="${bodyTampered}"]`)).getByTestId('check-badge')).toHaveAttribute('data-check', 'failed');
+	await expect(
+		rows(page)
+			.and(page.locator(`[data-block-id="${bodyTampered}"]`))
+			.getByTestId('check-badge')
+	).toHaveAttribute('data-check', 'failed');
 	await expect(rowWithText(page, 'Untouched entry').getByTestId('check-badge')).toHaveAttribute('data-check', 'verified');
 });

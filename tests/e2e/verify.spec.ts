@@ -15,7 +15,12 @@ test('"Verify all" shows its progress and reports every block verified', async (
 			const bar = document.querySelector('[data-testid="verify-progress"]');
 			if (bar) seen.push(`${bar.getAttribute('value')}/${bar.getAttribute('max')}`);
 		};
-		new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['value', 'max'] });
+		new MutationObserver(record).observe(document.body, {
+			subtree: true,
+			childList: true,
+			attributes: true,
+			attributeFilter: ['value', 'max']
+		});
 	});
 
 	await page.getByTestId('verify-all').click();

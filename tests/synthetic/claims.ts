@@ -40,7 +40,13 @@ export interface SyntheticData {
 }
 
 /** Visit levels 99211-99215: the shares every clean clinic draws from. */
-const VISIT_MIX: readonly [string, number][] = [['99211', 0.05], ['99212', 0.2], ['99213', 0.45], ['99214', 0.25], ['99215', 0.05]];
+const VISIT_MIX: readonly [string, number][] = [
+	['99211', 0.05],
+	['99212', 0.2],
+	['99213', 0.45],
+	['99214', 0.25],
+	['99215', 0.05]
+];
 const EXTRA_CODES = ['36415', '85025', '71046', '93000', '90471', '80053'];
 
 /** Seeded synthetic claims blocks, in fold order. */
@@ -67,7 +73,20 @@ export function syntheticClaims(options: SyntheticOptions = {}): SyntheticData {
 		const seq = seqs.get(author) ?? 0;
 		seqs.set(author, seq + 1);
 		const id = toHex(sha256(te.encode(`${author}/${seq}/${clock}`))) as BlockId;
-		const block: Block = { id, net: '00'.repeat(32) as BlockId, author: author as AuthorId, seq, prev: null, deps, clock, time: day * DAY_MS + 3_600_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() };
+		const block: Block = {
+			id,
+			net: '00'.repeat(32) as BlockId,
+			author: author as AuthorId,
+			seq,
+			prev: null,
+			deps,
+			clock,
+			time: day * DAY_MS + 3_600_000,
+			txs,
+			body: new Uint8Array(),
+			signature: new Uint8Array(),
+			bytes: new Uint8Array()
+		};
 		blocks.push(block);
 		lastId = id;
 		return block;
@@ -76,7 +95,17 @@ export function syntheticClaims(options: SyntheticOptions = {}): SyntheticData {
 	const seed = (kind: string, id: string) => (seeded[kind] ??= []).push(id);
 
 	push(payer, start - 10, [{ t: 'contract.deploy', plan: 'sample-ppo', version: 1, policy: samplePolicy() }]);
-	push(payer, start - 9, patients.map((p, i) => ({ t: 'coverage.enroll', id: `cov-${i}`, plan: 'sample-ppo', patient: keyOf(`patient-${i}`), start: '2025-01-01' })));
+	push(
+		payer,
+		start - 9,
+		patients.map((p, i) => ({
+			t: 'coverage.enroll',
+			id: `cov-${i}`,
+			plan: 'sample-ppo',
+			patient: keyOf(`patient-${i}`),
+			start: '2025-01-01'
+		}))
+	);
 
 	const pick = (): string => {
 		let r = random();
@@ -86,14 +115,32 @@ export function syntheticClaims(options: SyntheticOptions = {}): SyntheticData {
 	/** Writes an encounter record for `clinic` (a `record.put` of the records work's shape, dummy ciphertext) and returns its reference. */
 	const encounter = (clinic: number, day: number, n: number) => {
 		const rid = toHex(sha256(te.encode(`rid/${clinic}/${n}`)).slice(0, 16));
-		const block = push(clinics[clinic]!, day, [{ t: 'record.put', patient: keyOf(`patient-${n % patientCount}`), category: 'encounters', epoch: 0, kid: new Uint8Array(16), rid: sha256(te.encode(`rid/${clinic}/${n}`)).slice(0, 16), nonce: new Uint8Array(24), ct: new Uint8Array(32) }]);
+		const block = push(clinics[clinic]!, day, [
+			{
+				t: 'record.put',
+				patient: keyOf(`patient-${n % patientCount}`),
+				category: 'encounters',
+				epoch: 0,
+				kid: new Uint8Array(16),
+				rid: sha256(te.encode(`rid/${clinic}/${n}`)).slice(0, 16),
+				nonce: new Uint8Array(24),
+				ct: new Uint8Array(32)
+			}
+		]);
 		return { block: block.id as string, rid };
 	};
 	const submit = (clinic: number, form: ClaimForm, day: number) => {
 		const block = push(clinics[clinic]!, day, [{ t: 'claim.submit', claim: JSON.stringify(claimResource(form)) }]);
 		return `${block.id}-0`;
 	};
-	const formFor = (clinic: number, patient: number, dos: number, codes: string[], enc: { block: string; rid: string }, units = 1): ClaimForm => ({
+	const formFor = (
+		clinic: number,
+		patient: number,
+		dos: number,
+		codes: string[],
+		enc: { block: string; rid: string },
+		units = 1
+	): ClaimForm => ({
 		patient: patients[patient]!,
 		provider: clinics[clinic]!,
 		coverage: `cov-${patient}`,
@@ -107,14 +154,20 @@ export function syntheticClaims(options: SyntheticOptions = {}): SyntheticData {
 		const clinic = n % clinicCount;
 		const patient = Math.floor(random() * patientCount);
 		// One visit per clinic, patient and day: day = a distinct slot for each claim.
-		const dos = start + Math.floor(n / clinicCount) % 300;
+		const dos = start + (Math.floor(n / clinicCount) % 300);
 		const enc = encounter(clinic, dos, n);
 		const codes = [pick(), ...EXTRA_CODES.slice(0, linesPerClaim - 1)];
 		const form = formFor(clinic, patient, dos, codes, enc);
 		const id = submit(clinic, form, dos + 3);
 		claimIds.push({ id, clinic, form, dos });
 		if (n % 5 === 0) push(payer, dos + 20, [{ t: 'remittance.record', claim: id, amount: 5_000 }]);
-		if (n % 7 === 0) push(clinics[clinic]!, dos + 25, [{ t: 'payment.record', patient: keyOf(`patient-${patient}`), amount: 2_500, claim: id }], random() < 0.5); // concurrent with the block before it
+		if (n % 7 === 0)
+			push(
+				clinics[clinic]!,
+				dos + 25,
+				[{ t: 'payment.record', patient: keyOf(`patient-${patient}`), amount: 2_500, claim: id }],
+				random() < 0.5
+			); // concurrent with the block before it
 	}
 
 	if (options.fraud) {
@@ -127,7 +180,10 @@ export function syntheticClaims(options: SyntheticOptions = {}): SyntheticData {
 		submit(0, formFor(0, 1, day, ['80053'], encA), day + 1);
 		seed('unbundling', submit(0, formFor(0, 1, day, ['82947'], encA), day + 2));
 		// Excessive units.
-		seed('excessive-units', submit(1 % clinicCount, formFor(1 % clinicCount, 2, day, ['97110'], encounter(1 % clinicCount, day, 90_002), 10), day + 1));
+		seed(
+			'excessive-units',
+			submit(1 % clinicCount, formFor(1 % clinicCount, 2, day, ['97110'], encounter(1 % clinicCount, day, 90_002), 10), day + 1)
+		);
 		// A service after the patient's recorded death.
 		push(clinics[0]!, day, [{ t: 'patient.deceased', patient: keyOf('patient-3'), date: dateOfDay(day - 5) }]);
 		seed('after-death', submit(0, formFor(0, 3, day, ['99213'], encounter(0, day, 90_003)), day + 1));
@@ -138,7 +194,11 @@ export function syntheticClaims(options: SyntheticOptions = {}): SyntheticData {
 		const upcoder = clinicCount - 1;
 		for (let n = 0; n < 40; n++) {
 			const dos = day + 2 + n;
-			submit(upcoder, formFor(upcoder, n % patientCount, dos, [n % 4 === 0 ? '99214' : '99215'], encounter(upcoder, dos, 91_000 + n)), dos + 1);
+			submit(
+				upcoder,
+				formFor(upcoder, n % patientCount, dos, [n % 4 === 0 ? '99214' : '99215'], encounter(upcoder, dos, 91_000 + n)),
+				dos + 1
+			);
 		}
 		seed('provider-outlier', clinics[upcoder]!);
 	}

@@ -9,8 +9,42 @@ import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { prng } from '../../src/lib/core/testing/prng.js';
 import { SYSTEMS, VITALS, type ClinicalResource } from '../../src/lib/domain/records/fhir.js';
 
-const GIVEN = ['Amina', 'Tomás', 'Mei', 'Olusegun', 'Ingrid', 'Rahul', 'Fatima', 'Jonas', 'Aroha', 'Lucía', 'Kwame', 'Sofia', 'Dmitri', 'Leila', 'Mateo', 'Yuki'];
-const FAMILY = ['Okafor', 'García', 'Chen', 'Adeyemi', 'Larsen', 'Sharma', 'Haddad', 'Berg', 'Ngata', 'Fernández', 'Mensah', 'Rossi', 'Ivanov', 'Karimi', 'Silva', 'Tanaka'];
+const GIVEN = [
+	'Amina',
+	'Tomás',
+	'Mei',
+	'Olusegun',
+	'Ingrid',
+	'Rahul',
+	'Fatima',
+	'Jonas',
+	'Aroha',
+	'Lucía',
+	'Kwame',
+	'Sofia',
+	'Dmitri',
+	'Leila',
+	'Mateo',
+	'Yuki'
+];
+const FAMILY = [
+	'Okafor',
+	'García',
+	'Chen',
+	'Adeyemi',
+	'Larsen',
+	'Sharma',
+	'Haddad',
+	'Berg',
+	'Ngata',
+	'Fernández',
+	'Mensah',
+	'Rossi',
+	'Ivanov',
+	'Karimi',
+	'Silva',
+	'Tanaka'
+];
 const CONDITIONS = [
 	['E11.9', 'Type 2 diabetes mellitus without complications'],
 	['I10', 'Essential (primary) hypertension'],
@@ -60,26 +94,77 @@ export function syntheticBundle(patients: number, options: { seed?: number; perP
 		while (made < perPatient) {
 			const at = `${2020 + (visit % 6)}-${pad(1 + ((visit * 5) % 12))}-${pad(1 + ((visit * 7) % 28))}T${pad(8 + (visit % 9))}:${pad((visit * 13) % 60)}:00Z`;
 			visit++;
-			const resources: ClinicalResource[] = [{ resourceType: 'Encounter', status: 'finished', class: { system: SYSTEMS.actCode, code: 'AMB' }, subject: subject(), period: { start: at } }];
+			const resources: ClinicalResource[] = [
+				{
+					resourceType: 'Encounter',
+					status: 'finished',
+					class: { system: SYSTEMS.actCode, code: 'AMB' },
+					subject: subject(),
+					period: { start: at }
+				}
+			];
 			for (const vital of VITALS.slice(0, 4)) {
 				const value = Math.round((vital.min + (vital.max - vital.min) * (0.3 + 0.2 * random())) * 10) / 10;
-				resources.push({ resourceType: 'Observation', status: 'final', category: [{ coding: [{ system: SYSTEMS.obsCategory, code: 'vital-signs' }] }], code: { coding: [{ system: SYSTEMS.loinc, code: vital.code, display: vital.display }] }, subject: subject(), effectiveDateTime: at, valueQuantity: { value, unit: vital.unit, system: SYSTEMS.ucum, code: vital.unit } });
+				resources.push({
+					resourceType: 'Observation',
+					status: 'final',
+					category: [{ coding: [{ system: SYSTEMS.obsCategory, code: 'vital-signs' }] }],
+					code: { coding: [{ system: SYSTEMS.loinc, code: vital.code, display: vital.display }] },
+					subject: subject(),
+					effectiveDateTime: at,
+					valueQuantity: { value, unit: vital.unit, system: SYSTEMS.ucum, code: vital.unit }
+				});
 			}
 			const roll = random();
 			if (roll < 0.35) {
 				const [code, display] = pick(CONDITIONS);
-				resources.push({ resourceType: 'Condition', code: { coding: [{ system: SYSTEMS.icd10, code, display }] }, subject: subject(), recordedDate: at });
+				resources.push({
+					resourceType: 'Condition',
+					code: { coding: [{ system: SYSTEMS.icd10, code, display }] },
+					subject: subject(),
+					recordedDate: at
+				});
 			}
-			if (roll < 0.5) resources.push({ resourceType: 'Observation', status: 'final', category: [{ coding: [{ system: SYSTEMS.obsCategory, code: 'laboratory' }] }], code: { coding: [{ system: SYSTEMS.loinc, code: '4548-4', display: 'Hemoglobin A1c/Hemoglobin.total in Blood' }] }, subject: subject(), effectiveDateTime: at, valueQuantity: { value: Math.round((5 + random() * 4) * 10) / 10, unit: '%', system: SYSTEMS.ucum, code: '%' } });
+			if (roll < 0.5)
+				resources.push({
+					resourceType: 'Observation',
+					status: 'final',
+					category: [{ coding: [{ system: SYSTEMS.obsCategory, code: 'laboratory' }] }],
+					code: { coding: [{ system: SYSTEMS.loinc, code: '4548-4', display: 'Hemoglobin A1c/Hemoglobin.total in Blood' }] },
+					subject: subject(),
+					effectiveDateTime: at,
+					valueQuantity: { value: Math.round((5 + random() * 4) * 10) / 10, unit: '%', system: SYSTEMS.ucum, code: '%' }
+				});
 			if (roll > 0.6) {
 				const [code, display] = pick(MEDICATIONS);
-				resources.push({ resourceType: 'MedicationStatement', status: 'active', medicationCodeableConcept: { coding: [{ system: SYSTEMS.rxnorm, code, display }] }, subject: subject(), effectiveDateTime: at });
+				resources.push({
+					resourceType: 'MedicationStatement',
+					status: 'active',
+					medicationCodeableConcept: { coding: [{ system: SYSTEMS.rxnorm, code, display }] },
+					subject: subject(),
+					effectiveDateTime: at
+				});
 			}
 			if (roll > 0.85) {
 				const [code, display] = pick(VACCINES);
-				resources.push({ resourceType: 'Immunization', status: 'completed', vaccineCode: { coding: [{ system: SYSTEMS.cvx, code, display }] }, patient: subject(), occurrenceDateTime: at, lotNumber: `L${Math.floor(random() * 1e6)}` });
+				resources.push({
+					resourceType: 'Immunization',
+					status: 'completed',
+					vaccineCode: { coding: [{ system: SYSTEMS.cvx, code, display }] },
+					patient: subject(),
+					occurrenceDateTime: at,
+					lotNumber: `L${Math.floor(random() * 1e6)}`
+				});
 			}
-			if (visit === 1 && random() < 0.3) resources.push({ resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, code: { coding: [{ system: SYSTEMS.rxnorm, code: '7980', display: 'Penicillin G' }] }, patient: subject(), criticality: 'high', recordedDate: at });
+			if (visit === 1 && random() < 0.3)
+				resources.push({
+					resourceType: 'AllergyIntolerance',
+					clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+					code: { coding: [{ system: SYSTEMS.rxnorm, code: '7980', display: 'Penicillin G' }] },
+					patient: subject(),
+					criticality: 'high',
+					recordedDate: at
+				});
 			for (const resource of resources.slice(0, perPatient - made)) entry.push({ resource });
 			made += Math.min(resources.length, perPatient - made);
 		}

@@ -14,7 +14,8 @@ import { syntheticBundle } from '../synthetic/records.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS };
 const NOW = fixedNow();
-const bookFor = (ledger: Awaited<ReturnType<typeof foundNetwork>>, label: string) => new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
+const bookFor = (ledger: Awaited<ReturnType<typeof foundNetwork>>, label: string) =>
+	new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
 
 /** A resource as compared across systems: no id, meta or source identifier, the patient reference replaced by a placeholder, keys sorted. */
 function normal(resource: Record<string, unknown>): string {
@@ -38,7 +39,8 @@ function normal(resource: Record<string, unknown>): string {
 	return JSON.stringify(strip(resource));
 }
 
-const mrnOf = (resources: Record<string, unknown>[]) => ((resources.find((r) => r.resourceType === 'Patient') as Patient | undefined)?.identifier?.[0]?.value ?? '?');
+const mrnOf = (resources: Record<string, unknown>[]) =>
+	(resources.find((r) => r.resourceType === 'Patient') as Patient | undefined)?.identifier?.[0]?.value ?? '?';
 
 describe('FHIR Bundle import and export', () => {
 	it('imports a multi-patient Bundle sealed and signed, and exports each patient back: the same resources', async () => {
@@ -51,17 +53,23 @@ describe('FHIR Bundle import and export', () => {
 		expect(plan.patients).toHaveLength(12);
 		expect(plan.counts.Patient).toBe(12);
 		const progress: number[] = [];
-		const result = await runImport(book, plan, { grantee: authorOf('clinic-a'), categories: CATEGORIES, now: NOW, onProgress: (done) => void progress.push(done) });
+		const result = await runImport(book, plan, {
+			grantee: authorOf('clinic-a'),
+			categories: CATEGORIES,
+			now: NOW,
+			onProgress: (done) => void progress.push(done)
+		});
 		expect(result.records).toBe(360);
 		expect(progress.at(-1)).toBe(12);
 
 		// Group the source resources by patient (by record number) and compare with each export.
 		const expected = new Map<string, string[]>();
 		const owner = new Map<string, string>();
-		for (const e of source.entry!) if (e.resource!.resourceType === 'Patient') {
-			owner.set(`Patient/${e.resource!.id}`, mrnOf([e.resource as never]));
-			owner.set(e.fullUrl!, mrnOf([e.resource as never]));
-		}
+		for (const e of source.entry!)
+			if (e.resource!.resourceType === 'Patient') {
+				owner.set(`Patient/${e.resource!.id}`, mrnOf([e.resource as never]));
+				owner.set(e.fullUrl!, mrnOf([e.resource as never]));
+			}
 		for (const e of source.entry!) {
 			const r = e.resource as unknown as Record<string, unknown>;
 			const ref = ((r.subject ?? r.patient) as { reference?: string } | undefined)?.reference;
@@ -100,11 +108,21 @@ describe('FHIR Bundle import and export', () => {
 		const obs = entries.findIndex((e) => e.resource!.resourceType === 'Observation');
 		(entries[obs]!.resource as { valueQuantity: { code?: string } }).valueQuantity.code = undefined;
 		entries.push({ resource: { resourceType: 'Claim' } as never });
-		entries.push({ resource: { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: 'Patient/nobody' }, period: { start: '2025-01-01T10:00:00Z' } } as never });
+		entries.push({
+			resource: {
+				resourceType: 'Encounter',
+				status: 'finished',
+				class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+				subject: { reference: 'Patient/nobody' },
+				period: { start: '2025-01-01T10:00:00Z' }
+			} as never
+		});
 		entries.push({ resource: { resourceType: 'Basic' } as never });
 		const plan = planImport(bundle as Bundle);
 		expect(plan.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
-			...['status', 'type', 'use', 'patient', 'created', 'provider', 'priority', 'insurance'].map((field) => `$.entry[12].resource.${field}: Missing required property`),
+			...['status', 'type', 'use', 'patient', 'created', 'provider', 'priority', 'insurance'].map(
+				(field) => `$.entry[12].resource.${field}: Missing required property`
+			),
 			`$.entry[14].resource.resourceType: Basic is not a resource type this ledger keeps`,
 			`$.entry[12].resource: is about no Patient in this Bundle or on this ledger (subject, patient or beneficiary, or a record referring to it)`,
 			`$.entry[13].resource: is about no Patient in this Bundle or on this ledger (subject, patient or beneficiary, or a record referring to it)`
@@ -112,9 +130,14 @@ describe('FHIR Bundle import and export', () => {
 		// A missing unit is the clinic's rule, not R4's: a warning.
 		expect(plan.warnings).toContainEqual({ path: `$.entry[${obs}].resource.valueQuantity.code`, message: 'a UCUM unit code is required' });
 		const size = clinic.size;
-		await expect(runImport(book, plan, { grantee: authorOf('clinic-a'), categories: CATEGORIES })).rejects.toThrow(/11 error\(s\); nothing was imported/);
+		await expect(runImport(book, plan, { grantee: authorOf('clinic-a'), categories: CATEGORIES })).rejects.toThrow(
+			/11 error\(s\); nothing was imported/
+		);
 		expect(clinic.size).toBe(size);
-		expect(planImport('{"resourceType":"Bundle","type":"document","entry":[]}').issues[0]).toEqual({ path: '$.type', message: 'must be collection, transaction or batch' });
+		expect(planImport('{"resourceType":"Bundle","type":"document","entry":[]}').issues[0]).toEqual({
+			path: '$.type',
+			message: 'must be collection, transaction or batch'
+		});
 		expect(planImport('not json').issues[0]!.message).toMatch(/^is not JSON/);
 	});
 });
@@ -134,6 +157,6 @@ describe('patient key cards', () => {
 		const typo = code.slice(0, i) + (code[i] === 'A' ? 'B' : 'A') + code.slice(i + 1);
 		expect(() => readCard(typo)).toThrow(/mistyped|damaged/);
 		expect(() => readCard('CLK2.abc')).toThrow(/not a patient key card/);
-		await expect(encodeCard(seed, "short", { params: CHEAP })).rejects.toThrow(/at least 8/);
+		await expect(encodeCard(seed, 'short', { params: CHEAP })).rejects.toThrow(/at least 8/);
 	});
 });

@@ -82,7 +82,9 @@ describe('canonical CBOR', () => {
 	});
 
 	it.each(NON_CANONICAL)('refuses %s (%s)', (hex) => {
-		expect(() => decodeCanonical(fromHex(hex))).toThrow(expect.objectContaining({ code: expect.stringMatching(/^(NON_CANONICAL|MALFORMED)$/) }));
+		expect(() => decodeCanonical(fromHex(hex))).toThrow(
+			expect.objectContaining({ code: expect.stringMatching(/^(NON_CANONICAL|MALFORMED)$/) })
+		);
 	});
 
 	it('refuses to encode values outside the subset', () => {
@@ -92,14 +94,17 @@ describe('canonical CBOR', () => {
 	});
 
 	const value: fc.Arbitrary<CborValue> = fc.letrec((tie) => ({
-		leaf: fc.oneof(
-			fc.maxSafeInteger(),
-			fc.string(),
-			fc.boolean(),
-			fc.constant(null),
-			fc.uint8Array({ maxLength: 40 })
-		),
-		node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 5 }), fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('node'), { maxKeys: 5 }))
+		leaf: fc.oneof(fc.maxSafeInteger(), fc.string(), fc.boolean(), fc.constant(null), fc.uint8Array({ maxLength: 40 })),
+		node: fc.oneof(
+			{ depthSize: 'small' },
+			tie('leaf'),
+			fc.array(tie('node'), { maxLength: 5 }),
+			fc.dictionary(
+				fc.string().filter((k) => k !== '__proto__'),
+				tie('node'),
+				{ maxKeys: 5 }
+			)
+		)
 	})).node as fc.Arbitrary<CborValue>;
 
 	it('property: decode(encode(x)) = x and encoding is deterministic', () => {
@@ -115,10 +120,17 @@ describe('canonical CBOR', () => {
 
 	it('property: a map encodes the same whatever the insertion order of its keys', () => {
 		fc.assert(
-			fc.property(fc.dictionary(fc.string().filter((k) => k !== '__proto__'), fc.integer(), { maxKeys: 8 }), (dict) => {
-				const reversed = Object.fromEntries(Object.entries(dict).reverse());
-				expect(toHex(encodeCanonical(reversed))).toBe(toHex(encodeCanonical(dict)));
-			})
+			fc.property(
+				fc.dictionary(
+					fc.string().filter((k) => k !== '__proto__'),
+					fc.integer(),
+					{ maxKeys: 8 }
+				),
+				(dict) => {
+					const reversed = Object.fromEntries(Object.entries(dict).reverse());
+					expect(toHex(encodeCanonical(reversed))).toBe(toHex(encodeCanonical(dict)));
+				}
+			)
 		);
 	});
 });
@@ -133,7 +145,8 @@ describe('own strict decoder agrees with the cborg reference', () => {
 	};
 
 	it('on every listed case', () => {
-		for (const [, hex] of RFC8949_CANONICAL) expect(verdict(decodeCanonical, fromHex(hex))).toEqual(verdict(decodeCanonicalReference, fromHex(hex)));
+		for (const [, hex] of RFC8949_CANONICAL)
+			expect(verdict(decodeCanonical, fromHex(hex))).toEqual(verdict(decodeCanonicalReference, fromHex(hex)));
 		for (const [hex] of NON_CANONICAL) {
 			expect(verdict(decodeCanonical, fromHex(hex)).ok, hex).toBe(false);
 			expect(verdict(decodeCanonicalReference, fromHex(hex)).ok, hex).toBe(false);
@@ -141,8 +154,22 @@ describe('own strict decoder agrees with the cborg reference', () => {
 	});
 
 	it('property: on random byte strings and on mutated canonical encodings, both accept exactly the same inputs', () => {
-		const leafy = fc.oneof(fc.maxSafeInteger(), fc.string({ unit: 'grapheme' }), fc.boolean(), fc.constant(null), fc.uint8Array({ maxLength: 20 }));
-		const value = fc.oneof(leafy, fc.array(leafy, { maxLength: 4 }), fc.dictionary(fc.string().filter((k) => k !== '__proto__'), leafy, { maxKeys: 4 }));
+		const leafy = fc.oneof(
+			fc.maxSafeInteger(),
+			fc.string({ unit: 'grapheme' }),
+			fc.boolean(),
+			fc.constant(null),
+			fc.uint8Array({ maxLength: 20 })
+		);
+		const value = fc.oneof(
+			leafy,
+			fc.array(leafy, { maxLength: 4 }),
+			fc.dictionary(
+				fc.string().filter((k) => k !== '__proto__'),
+				leafy,
+				{ maxKeys: 4 }
+			)
+		);
 		fc.assert(
 			fc.property(value, fc.nat(), fc.integer({ min: 0, max: 255 }), (v, at, byte) => {
 				const bytes = encodeCanonical(v as CborValue);
@@ -174,7 +201,9 @@ function beneath(frames: number, work: () => void): void {
 
 /** Any UTF-16 string: code units drawn freely, so lone surrogates and valid pairs both occur. */
 const anyUnits = fc
-	.array(fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff })), { maxLength: 40 })
+	.array(fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff })), {
+		maxLength: 40
+	})
 	.map((units) => String.fromCharCode(...units));
 const wellFormed = (s: string) => !/[\ud800-\udfff]/u.test(s);
 /** The ASCII letters and a few non-ASCII characters, long texts are built by repeating one. */
@@ -192,12 +221,17 @@ describe('long text and the encoder-decoder agreement', () => {
 
 	it('property: a long text of any characters decodes to itself at any stack depth', () => {
 		fc.assert(
-			fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 6 * 1024 * 1024 - 64 }), fc.nat({ max: 8_000 }), (piece, bytesWanted, frames) => {
-				const unitBytes = new TextEncoder().encode(piece).length;
-				const text = piece.repeat(Math.max(1, Math.floor(bytesWanted / unitBytes)));
-				const bytes = encodeCanonical(text);
-				beneath(frames, () => expect(decodeCanonical(bytes) === text).toBe(true));
-			}),
+			fc.property(
+				fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }),
+				fc.integer({ min: 1, max: 6 * 1024 * 1024 - 64 }),
+				fc.nat({ max: 8_000 }),
+				(piece, bytesWanted, frames) => {
+					const unitBytes = new TextEncoder().encode(piece).length;
+					const text = piece.repeat(Math.max(1, Math.floor(bytesWanted / unitBytes)));
+					const bytes = encodeCanonical(text);
+					beneath(frames, () => expect(decodeCanonical(bytes) === text).toBe(true));
+				}
+			),
 			{ numRuns: 8 }
 		);
 	}, 60_000);
@@ -237,12 +271,31 @@ describe('long text and the encoder-decoder agreement', () => {
 
 /** Items in a value as the decoder counts them: every value and every map key. */
 const itemsIn = (v: CborValue): number =>
-	Array.isArray(v) ? 1 + v.reduce((n: number, x) => n + itemsIn(x), 0) : v !== null && typeof v === 'object' && !(v instanceof Uint8Array) ? 1 + Object.values(v).reduce((n: number, x) => n + 1 + itemsIn(x), 0) : 1;
+	Array.isArray(v)
+		? 1 + v.reduce((n: number, x) => n + itemsIn(x), 0)
+		: v !== null && typeof v === 'object' && !(v instanceof Uint8Array)
+			? 1 + Object.values(v).reduce((n: number, x) => n + 1 + itemsIn(x), 0)
+			: 1;
 
 describe('checking without building, and the item budget', () => {
-	const leaf = fc.oneof(fc.maxSafeInteger(), fc.string({ unit: 'binary' }), fc.boolean(), fc.constant(null), fc.uint8Array({ maxLength: 8 }));
+	const leaf = fc.oneof(
+		fc.maxSafeInteger(),
+		fc.string({ unit: 'binary' }),
+		fc.boolean(),
+		fc.constant(null),
+		fc.uint8Array({ maxLength: 8 })
+	);
 	const value: fc.Arbitrary<CborValue> = fc.letrec((tie) => ({
-		node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('node'), { maxKeys: 4 }))
+		node: fc.oneof(
+			{ depthSize: 'small' },
+			leaf,
+			fc.array(tie('node'), { maxLength: 4 }),
+			fc.dictionary(
+				fc.string().filter((k) => k !== '__proto__'),
+				tie('node'),
+				{ maxKeys: 4 }
+			)
+		)
 	})).node as fc.Arbitrary<CborValue>;
 	const verdict = (f: () => unknown) => {
 		try {
@@ -254,7 +307,11 @@ describe('checking without building, and the item budget', () => {
 	};
 
 	it('property: scanCanonicalMap accepts exactly the canonical maps decodeCanonical accepts, and its views decode to the same fields', () => {
-		const map = fc.dictionary(fc.string().filter((k) => k !== '__proto__'), value, { maxKeys: 5 });
+		const map = fc.dictionary(
+			fc.string().filter((k) => k !== '__proto__'),
+			value,
+			{ maxKeys: 5 }
+		);
 		fc.assert(
 			fc.property(fc.oneof(map, value), fc.nat(), fc.integer({ min: 0, max: 255 }), (v, at, byte) => {
 				const bytes = encodeCanonical(v);
@@ -263,7 +320,12 @@ describe('checking without building, and the item budget', () => {
 				for (const input of [bytes, mutated, mutated.subarray(0, at % (mutated.length + 1))]) {
 					const decoded = verdict(() => decodeCanonical(input));
 					const scanned = verdict(() => scanCanonicalMap(input, { maxItems: Infinity, maxEntries: Infinity }));
-					const isMap = decoded.ok && decoded.value !== null && typeof decoded.value === 'object' && !Array.isArray(decoded.value) && !(decoded.value instanceof Uint8Array);
+					const isMap =
+						decoded.ok &&
+						decoded.value !== null &&
+						typeof decoded.value === 'object' &&
+						!Array.isArray(decoded.value) &&
+						!(decoded.value instanceof Uint8Array);
 					expect(scanned.ok).toBe(isMap);
 					if (!decoded.ok) expect(scanned).toEqual(decoded);
 					if (scanned.ok) {
@@ -293,13 +355,20 @@ describe('checking without building, and the item budget', () => {
 
 	it('refuses a declared length beyond the input or the budget at its head, before allocating', () => {
 		// 2^53 - 1 elements declared, four bytes given: far more than memory could hold.
-		for (const hex of ['9b001fffffffffffff00000000', 'bb001fffffffffffff00000000', '5b001fffffffffffff00000000', '7b001fffffffffffff00000000']) {
+		for (const hex of [
+			'9b001fffffffffffff00000000',
+			'bb001fffffffffffff00000000',
+			'5b001fffffffffffff00000000',
+			'7b001fffffffffffff00000000'
+		]) {
 			expect(() => decodeCanonical(fromHex(hex), { maxItems: 1e9 })).toThrow(expect.objectContaining({ code: 'NON_CANONICAL' }));
 		}
 		// A million empty maps declared and present, a budget of a thousand: refused at the head.
 		const many = new Uint8Array(5 + 1_000_000).fill(0xa0);
 		many.set([0x9a, 0x00, 0x0f, 0x42, 0x40]);
-		expect(() => decodeCanonical(many, { maxItems: 1_000 })).toThrow(expect.objectContaining({ code: 'MALFORMED', detail: 'more than 1000 items' }));
+		expect(() => decodeCanonical(many, { maxItems: 1_000 })).toThrow(
+			expect.objectContaining({ code: 'MALFORMED', detail: 'more than 1000 items' })
+		);
 		expect((decodeCanonical(many) as CborValue[]).length).toBe(1_000_000);
 	});
 
@@ -314,14 +383,47 @@ describe('checking without building, and the item budget', () => {
 			}
 		};
 		// Bytes drawn around the boundaries that matter: ASCII, continuation bytes, every lead.
-		const utf8ish = fc.uint8Array({ maxLength: 12 }).chain((seed) =>
-			fc.array(fc.oneof(fc.constantFrom(0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xee, 0xef, 0xf0, 0xf4, 0xf5, 0xff), fc.integer({ min: 0, max: 255 })), { maxLength: 12 }).map((tail) => Uint8Array.from([...seed, ...tail]))
-		);
-		const mutatedText = fc.tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([s, at, byte]) => {
-			const bytes = new TextEncoder().encode(s);
-			bytes[at % bytes.length] = byte;
-			return bytes;
-		});
+		const utf8ish = fc
+			.uint8Array({ maxLength: 12 })
+			.chain((seed) =>
+				fc
+					.array(
+						fc.oneof(
+							fc.constantFrom(
+								0x00,
+								0x7f,
+								0x80,
+								0x8f,
+								0x90,
+								0x9f,
+								0xa0,
+								0xbf,
+								0xc0,
+								0xc1,
+								0xc2,
+								0xdf,
+								0xe0,
+								0xed,
+								0xee,
+								0xef,
+								0xf0,
+								0xf4,
+								0xf5,
+								0xff
+							),
+							fc.integer({ min: 0, max: 255 })
+						),
+						{ maxLength: 12 }
+					)
+					.map((tail) => Uint8Array.from([...seed, ...tail]))
+			);
+		const mutatedText = fc
+			.tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 10 }), fc.nat(), fc.integer({ min: 0, max: 255 }))
+			.map(([s, at, byte]) => {
+				const bytes = new TextEncoder().encode(s);
+				bytes[at % bytes.length] = byte;
+				return bytes;
+			});
 		fc.assert(
 			fc.property(fc.oneof(utf8ish, mutatedText), (bytes) => {
 				expect(isWellFormedUtf8(bytes, 0, bytes.length)).toBe(accepts(bytes));

@@ -62,7 +62,9 @@ describe('coded errors', () => {
 		expect(await asyncCodeOf(() => Ledger.open({ store: new MemoryStore() }))).toBe('STORE_NO_NETWORK');
 		const store = new MemoryStore();
 		await Ledger.create({ store, signer: testSigner('founder'), genesis: { name: 'Clinic' } });
-		expect(await asyncCodeOf(() => Ledger.create({ store, signer: testSigner('founder'), genesis: { name: 'Clinic' } }))).toBe('STORE_NOT_EMPTY');
+		expect(await asyncCodeOf(() => Ledger.create({ store, signer: testSigner('founder'), genesis: { name: 'Clinic' } }))).toBe(
+			'STORE_NOT_EMPTY'
+		);
 		const reader = await Ledger.open({ store });
 		const other = await Ledger.create({ store: new MemoryStore(), signer: testSigner('other'), genesis: { name: 'Other' } });
 		expect(await asyncCodeOf(() => Ledger.open({ store, net: other.net }))).toBe('STORE_OTHER_NETWORK');

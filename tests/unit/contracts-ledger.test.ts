@@ -55,11 +55,20 @@ describe('claims contracts on a real ledger', () => {
 		const byClinic = await refusal(nodes.clinic!, [deploy(samplePolicy())]);
 		expect(byClinic?.code).toBe('NOT_AUTHORIZED');
 		expect(byClinic?.detail).toMatch(/role "billing" may not sign it \(allowed: payer\)/);
-		const withEdit = (when: CborValue) => ({ ...(samplePolicy() as Record<string, CborValue>), defs: { a: { ref: 'b' }, b: { '!': { ref: 'a' } } }, edits: [{ id: 'e', text: 'e', carc: '16', when }] });
+		const withEdit = (when: CborValue) => ({
+			...(samplePolicy() as Record<string, CborValue>),
+			defs: { a: { ref: 'b' }, b: { '!': { ref: 'a' } } },
+			edits: [{ id: 'e', text: 'e', carc: '16', when }]
+		});
 		let deep: CborValue = true;
 		for (let i = 0; i < 25; i++) deep = { '!': deep }; // past the rule limit (24), within the block codec's nesting limit
 		const over: CborValue = { all: [{ var: 'claim.codes' }, { all: [{ var: 'claim.codes' }, { all: [{ var: 'claim.codes' }, true] }] }] };
-		for (const [when, code] of [[{ ref: 'a' }, 'RULE_LOOP'], [deep, 'RULE_TOO_DEEP'], [over, 'RULE_OVER_BUDGET'], [{ method: [{ var: 'line' }, 'constructor'] }, 'RULE_UNKNOWN_OP']] as [CborValue, string][]) {
+		for (const [when, code] of [
+			[{ ref: 'a' }, 'RULE_LOOP'],
+			[deep, 'RULE_TOO_DEEP'],
+			[over, 'RULE_OVER_BUDGET'],
+			[{ method: [{ var: 'line' }, 'constructor'] }, 'RULE_UNKNOWN_OP']
+		] as [CborValue, string][]) {
 			const error = await refusal(nodes.payer!, [deploy(withEdit(when))]);
 			expect(error?.code).toBe('TX_INVALID');
 			expect(error?.detail).toContain(code);
@@ -76,7 +85,9 @@ describe('claims contracts on a real ledger', () => {
 		broken.patient.reference = 'Patient/jane-doe';
 		const error = await refusal(nodes.clinic!, [good, { t: 'claim.submit', claim: JSON.stringify(broken) }]);
 		expect(error?.code).toBe('TX_INVALID');
-		expect(error?.detail).toBe('txs[1] (claim.submit): claim.patient.reference: expected Patient/<patient key, 64 hex>; claim.item[0].quantity.value: expected whole units from 1 to 999; claim.item[0].net.value: is not unitPrice × quantity');
+		expect(error?.detail).toBe(
+			'txs[1] (claim.submit): claim.patient.reference: expected Patient/<patient key, 64 hex>; claim.item[0].quantity.value: expected whole units from 1 to 999; claim.item[0].net.value: is not unitPrice × quantity'
+		);
 		const state = nodes.clinic!.state().claims as ClaimsState;
 		expect(state.order).toEqual([]);
 		expect(nodes.clinic!.size).toBe(2);
@@ -88,20 +99,35 @@ describe('claims contracts on a real ledger', () => {
 		await payer.append([{ t: 'contract.deploy', plan: 'ppo', version: 1, policy: samplePolicy() }]);
 		await payer.append([{ t: 'coverage.enroll', id: 'cov-1', plan: 'ppo', patient: PATIENT, start: '2025-01-01' }]);
 		await syncInto(clinic, payer);
-		const a = await clinic.append([claimTx(clinic, [{ code: '99214', price: 15_000 }, { code: '36415', price: 500 }, { code: '80053', price: 1_500 }])]);
+		const a = await clinic.append([
+			claimTx(clinic, [
+				{ code: '99214', price: 15_000 },
+				{ code: '36415', price: 500 },
+				{ code: '80053', price: 1_500 }
+			])
+		]);
 		time.now += DAY;
 		await syncInto(payer, clinic);
 		// Concurrent: the payer deploys version 2 while the clinic, not yet seeing it, bills again.
 		await payer.append([{ t: 'contract.deploy', plan: 'ppo', version: 2, policy: samplePolicy({ copay: 4_000 }) }]);
-		const b = await clinic.append([claimTx(clinic, [{ code: '99213', price: 9_200, date: '2025-03-04' }, { code: '73721', price: 30_000, date: '2025-03-04' }])]);
+		const b = await clinic.append([
+			claimTx(clinic, [
+				{ code: '99213', price: 9_200, date: '2025-03-04' },
+				{ code: '73721', price: 30_000, date: '2025-03-04' }
+			])
+		]);
 		await clinic.append([claimTx(clinic, [{ code: '99213', price: 9_200, date: '2025-03-04' }])]); // a duplicate
 		await syncInto(payer, clinic);
-		await payer.append([{ t: 'auth.grant', id: 'pa-1', coverage: 'cov-1', code: '73721', start: '2025-03-01', end: '2025-03-31' }, { t: 'remittance.record', claim: `${a.id}-0`, amount: 1_000 }]);
+		await payer.append([
+			{ t: 'auth.grant', id: 'pa-1', coverage: 'cov-1', code: '73721', start: '2025-03-01', end: '2025-03-31' },
+			{ t: 'remittance.record', claim: `${a.id}-0`, amount: 1_000 }
+		]);
 		await syncInto(clinic, payer);
 		await clinic.append([{ t: 'claim.appeal', original: `${b.id}-0`, reason: 'authorized', preAuthRef: ['pa-1'] }]);
 		await clinic.append([{ t: 'payment.record', patient: PATIENT, amount: 2_500, claim: `${a.id}-0` }]);
 		await doctor.append([{ t: 'patient.deceased', patient: PATIENT, date: '2025-03-03' }]);
-		for (const node of [founder, payer, clinic, doctor]) for (const other of [founder, payer, clinic, doctor]) if (node !== other) await syncInto(node, other);
+		for (const node of [founder, payer, clinic, doctor])
+			for (const other of [founder, payer, clinic, doctor]) if (node !== other) await syncInto(node, other);
 
 		const digest = (ledger: Ledger) => toHex(sha256(encodeCanonical(ledger.state().claims as unknown as CborValue)));
 		const expected = digest(founder);
@@ -116,7 +142,18 @@ describe('claims contracts on a real ledger', () => {
 			['original', 1],
 			['appeal', 2]
 		]);
-		expect(state.flags.map((f) => f.kind).sort()).toEqual(['after-death', 'after-death', 'after-death', 'duplicate', 'encounter-missing', 'encounter-missing', 'encounter-missing', 'encounter-missing', 'encounter-missing', 'encounter-missing']);
+		expect(state.flags.map((f) => f.kind).sort()).toEqual([
+			'after-death',
+			'after-death',
+			'after-death',
+			'duplicate',
+			'encounter-missing',
+			'encounter-missing',
+			'encounter-missing',
+			'encounter-missing',
+			'encounter-missing',
+			'encounter-missing'
+		]);
 		expect(reconcile(state).unbalanced).toEqual([]);
 		expect(currentDecision(state.claims[`${a.id}-0`]!)!.status).toBe('paid');
 
@@ -130,7 +167,7 @@ describe('claims contracts on a real ledger', () => {
 				[order[i], order[j]] = [order[j]!, order[i]!];
 			}
 			const node = await joinNetwork(founder.net, 'observer', options);
-			for (let i = 0; i < order.length; ) {
+			for (let i = 0; i < order.length;) {
 				const n = 1 + Math.floor(random() * 6);
 				await node.receive(order.slice(i, i + n));
 				i += n;

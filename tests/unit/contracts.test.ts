@@ -45,7 +45,20 @@ function chain() {
 		add(author: string, date: string, txs: Tx[], deps?: BlockId[]): Block {
 			clock++;
 			const id = toHex(sha256(te.encode(`${author}/${clock}`))) as BlockId;
-			const b: Block = { id, net: '00'.repeat(32) as BlockId, author: author as AuthorId, seq: clock, prev: null, deps: deps ?? (blocks.length > 0 ? [blocks[blocks.length - 1]!.id] : []), clock, time: dayOf(date)! * DAY + 3_600_000, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() };
+			const b: Block = {
+				id,
+				net: '00'.repeat(32) as BlockId,
+				author: author as AuthorId,
+				seq: clock,
+				prev: null,
+				deps: deps ?? (blocks.length > 0 ? [blocks[blocks.length - 1]!.id] : []),
+				clock,
+				time: dayOf(date)! * DAY + 3_600_000,
+				txs,
+				body: new Uint8Array(),
+				signature: new Uint8Array(),
+				bytes: new Uint8Array()
+			};
 			blocks.push(b);
 			return b;
 		}
@@ -66,7 +79,14 @@ function form(lines: Line[], extra: Partial<ClaimForm> = {}): ClaimForm {
 		coverage: 'cov-1',
 		diagnoses: ['E11.9', 'I10'],
 		created: '2025-03-05',
-		lines: lines.map((l) => ({ code: l.code, units: l.units ?? 1, unitPrice: l.price, date: l.date ?? '2025-03-03', modifiers: l.modifiers, encounter: ENC })),
+		lines: lines.map((l) => ({
+			code: l.code,
+			units: l.units ?? 1,
+			unitPrice: l.price,
+			date: l.date ?? '2025-03-03',
+			modifiers: l.modifiers,
+			encounter: ENC
+		})),
 		...extra
 	};
 }
@@ -76,7 +96,16 @@ const submitTx = (f: ClaimForm): Tx => ({ t: 'claim.submit', claim: JSON.stringi
 function scenario(policy: CborValue = samplePolicy(), coverage: Partial<Record<'start' | 'end', string>> = {}) {
 	const c = chain();
 	c.add(PAYER, '2024-12-01', [{ t: 'contract.deploy', plan: 'ppo', version: 1, policy }]);
-	c.add(PAYER, '2024-12-02', [{ t: 'coverage.enroll', id: 'cov-1', plan: 'ppo', patient: key('patient'), start: coverage.start ?? '2025-01-01', ...(coverage.end ? { end: coverage.end } : {}) }]);
+	c.add(PAYER, '2024-12-02', [
+		{
+			t: 'coverage.enroll',
+			id: 'cov-1',
+			plan: 'ppo',
+			patient: key('patient'),
+			start: coverage.start ?? '2025-01-01',
+			...(coverage.end ? { end: coverage.end } : {})
+		}
+	]);
 	return c;
 }
 
@@ -99,7 +128,9 @@ function expectBalanced(state: ClaimsState) {
 
 describe('rule expressions (JsonLogic) checked at deploy', () => {
 	it('accepts the sample edits and evaluates them', () => {
-		const { logic, cost } = compileRule({ and: [{ '==': [{ var: 'line.code' }, '99215'] }, { '<': [{ ref: 'n' }, 2] }] }, 'r', { n: { reduce: [{ var: 'claim.diagnoses' }, { '+': [{ var: 'accumulator' }, 1] }, 0] } });
+		const { logic, cost } = compileRule({ and: [{ '==': [{ var: 'line.code' }, '99215'] }, { '<': [{ ref: 'n' }, 2] }] }, 'r', {
+			n: { reduce: [{ var: 'claim.diagnoses' }, { '+': [{ var: 'accumulator' }, 1] }, 0] }
+		});
 		expect(cost).toBeGreaterThan(64);
 		expect(ruleHolds(logic, { line: { code: '99215' }, claim: { diagnoses: ['E11.9'] } })).toBe(true);
 		expect(ruleHolds(logic, { line: { code: '99215' }, claim: { diagnoses: ['E11.9', 'I10'] } })).toBe(false);
@@ -136,7 +167,9 @@ describe('rule expressions (JsonLogic) checked at deploy', () => {
 		expect(refused(deep)).toBe('RULE_TOO_DEEP');
 		expect(refused({ or: Array.from({ length: 1200 }, (_, i) => ({ '==': [{ var: 'line.units' }, i] })) })).toBe('RULE_TOO_LARGE');
 		// Three nested iterations over claim data: 64^3 steps in the worst case.
-		const nested: CborValue = { some: [{ var: 'claim.codes' }, { some: [{ var: 'claim.codes' }, { some: [{ var: 'claim.codes' }, { '==': [1, 1] }] }] }] };
+		const nested: CborValue = {
+			some: [{ var: 'claim.codes' }, { some: [{ var: 'claim.codes' }, { some: [{ var: 'claim.codes' }, { '==': [1, 1] }] }] }]
+		};
 		expect(refused(nested)).toBe('RULE_OVER_BUDGET');
 		expect(refused({ some: [{ var: 'claim.codes' }, { '==': [{ var: '' }, '99215'] }] })).toBeNull();
 	});
@@ -163,7 +196,9 @@ describe('policies', () => {
 		expect(bad({ start: '2025-02-30' })).toMatch(/^policy\.start: POLICY_MALFORMED/);
 		expect(bad({ services: { '9921': { fee: 1, maxUnits: 1 } } })).toMatch(/^policy\.services\.9921: POLICY_MALFORMED/);
 		expect(bad({ codePairs: [['80053', '80053', 0]] })).toMatch(/^policy\.codePairs\[0\]/);
-		expect(bad({ edits: [{ id: 'x', text: 'x', carc: '16', when: { method: [] } }] })).toMatch(/^policy\.edits\[0\]\.when\.method: RULE_UNKNOWN_OP/);
+		expect(bad({ edits: [{ id: 'x', text: 'x', carc: '16', when: { method: [] } }] })).toMatch(
+			/^policy\.edits\[0\]\.when\.method: RULE_UNKNOWN_OP/
+		);
 		expect(bad({ edits: [{ id: 'x', text: 'x', carc: 'sixteen', when: true }] })).toMatch(/edits\[0\]\.carc/);
 		expect(bad({})).toBeNull();
 	});
@@ -171,14 +206,28 @@ describe('policies', () => {
 
 describe('claims as FHIR R4 Claim', () => {
 	it('parses a claim made from a form, money in cents', () => {
-		const { claim, errors } = parseClaim(JSON.stringify(claimResource(form([{ code: '99214', price: 15_000 }, { code: '36415', price: 500 }]))));
+		const { claim, errors } = parseClaim(
+			JSON.stringify(
+				claimResource(
+					form([
+						{ code: '99214', price: 15_000 },
+						{ code: '36415', price: 500 }
+					])
+				)
+			)
+		);
 		expect(errors).toEqual([]);
 		expect(claim).toMatchObject({ patient: PATIENT, provider: CLINIC, coverage: 'cov-1', billed: 15_500, diagnoses: ['E11.9', 'I10'] });
 		expect(claim!.lines[0]).toMatchObject({ seq: 1, code: '99214', units: 1, charge: 15_000, dos: dayOf('2025-03-03'), encounters: [ENC] });
 	});
 
 	it('lists the JSON path of every fault, and refuses names', () => {
-		const c = claimResource(form([{ code: '99214', price: 15_000 }, { code: '36415', price: 500 }])) as unknown as Record<string, any>;
+		const c = claimResource(
+			form([
+				{ code: '99214', price: 15_000 },
+				{ code: '36415', price: 500 }
+			])
+		) as unknown as Record<string, any>;
 		c.patient.display = 'Jane Doe';
 		c.item[1].quantity.value = 1.5;
 		c.item[1].net.value = 5.001;
@@ -207,7 +256,15 @@ describe('claims as FHIR R4 Claim', () => {
 describe('adjudication: a worked example whose money adds up', () => {
 	it('prices lines on the fee schedule, then copay, deductible, coinsurance and the out-of-pocket maximum', () => {
 		const c = scenario(samplePolicy({ deductible: 10_000, copay: 2_500, coinsuranceBps: 2_000, oopMax: 20_000 }));
-		const a = c.add(CLINIC, '2025-03-05', [submitTx(form([{ code: '99214', price: 15_000 }, { code: '36415', price: 500 }, { code: '80053', price: 1_500 }]))]);
+		const a = c.add(CLINIC, '2025-03-05', [
+			submitTx(
+				form([
+					{ code: '99214', price: 15_000 },
+					{ code: '36415', price: 500 },
+					{ code: '80053', price: 1_500 }
+				])
+			)
+		]);
 		const b = c.add(CLINIC, '2025-04-02', [submitTx(form([{ code: '99215', price: 20_000, date: '2025-04-01' }]))]);
 		const d = c.add(CLINIC, '2025-05-02', [submitTx(form([{ code: '99214', price: 13_000, date: '2025-05-01' }]))]);
 		const state = fold(c.blocks);
@@ -240,7 +297,16 @@ describe('adjudication: a worked example whose money adds up', () => {
 });
 
 describe('adjudication: every check denies with its CARC, and passes when met', () => {
-	const one = (lines: Line[], opts: { filed?: string; policy?: CborValue; coverage?: Partial<Record<'start' | 'end', string>>; extra?: Partial<ClaimForm>; before?: (c: ReturnType<typeof chain>) => void } = {}) => {
+	const one = (
+		lines: Line[],
+		opts: {
+			filed?: string;
+			policy?: CborValue;
+			coverage?: Partial<Record<'start' | 'end', string>>;
+			extra?: Partial<ClaimForm>;
+			before?: (c: ReturnType<typeof chain>) => void;
+		} = {}
+	) => {
 		const c = scenario(opts.policy, opts.coverage);
 		opts.before?.(c);
 		const b = c.add(CLINIC, opts.filed ?? '2025-03-05', [submitTx(form(lines, opts.extra))]);
@@ -263,7 +329,12 @@ describe('adjudication: every check denies with its CARC, and passes when met', 
 	});
 
 	it('covered service: 96 for a code outside the fee schedule', () => {
-		expect(one([{ code: '99213', price: 9_200 }, { code: 'J1100', price: 1_000 }])).toEqual([null, '96']);
+		expect(
+			one([
+				{ code: '99213', price: 9_200 },
+				{ code: 'J1100', price: 1_000 }
+			])
+		).toEqual([null, '96']);
 	});
 
 	it('unit limits: 151 above the limit, paid at it', () => {
@@ -272,32 +343,65 @@ describe('adjudication: every check denies with its CARC, and passes when met', 
 	});
 
 	it('code-pair edits: 236 for the column-2 code, bypassed by 59 only where the pair allows a modifier', () => {
-		expect(one([{ code: '80053', price: 1_500 }, { code: '82947', price: 500 }])).toEqual([null, '236']);
-		expect(one([{ code: '80053', price: 1_500 }, { code: '82947', price: 500, modifiers: ['59'] }])).toEqual([null, '236']);
-		expect(one([{ code: '20610', price: 6_600 }, { code: '20605', price: 5_500 }])).toEqual([null, '236']);
-		expect(one([{ code: '20610', price: 6_600 }, { code: '20605', price: 5_500, modifiers: ['59'] }])).toEqual([null, null]);
+		expect(
+			one([
+				{ code: '80053', price: 1_500 },
+				{ code: '82947', price: 500 }
+			])
+		).toEqual([null, '236']);
+		expect(
+			one([
+				{ code: '80053', price: 1_500 },
+				{ code: '82947', price: 500, modifiers: ['59'] }
+			])
+		).toEqual([null, '236']);
+		expect(
+			one([
+				{ code: '20610', price: 6_600 },
+				{ code: '20605', price: 5_500 }
+			])
+		).toEqual([null, '236']);
+		expect(
+			one([
+				{ code: '20610', price: 6_600 },
+				{ code: '20605', price: 5_500, modifiers: ['59'] }
+			])
+		).toEqual([null, null]);
 		expect(one([{ code: '82947', price: 500 }])).toEqual([null]);
 	});
 
 	it('prior authorization: 197 without one, paid with a matching authorization', () => {
 		expect(one([{ code: '73721', price: 30_000 }])).toEqual(['197']);
-		const grant = (c: ReturnType<typeof chain>) => c.add(PAYER, '2025-02-20', [{ t: 'auth.grant', id: 'pa-1', coverage: 'cov-1', code: '73721', start: '2025-03-01', end: '2025-03-31' }]);
+		const grant = (c: ReturnType<typeof chain>) =>
+			c.add(PAYER, '2025-02-20', [
+				{ t: 'auth.grant', id: 'pa-1', coverage: 'cov-1', code: '73721', start: '2025-03-01', end: '2025-03-31' }
+			]);
 		expect(one([{ code: '73721', price: 30_000 }], { before: grant, extra: { preAuth: ['pa-1'] } })).toEqual([null]);
-		expect(one([{ code: '73721', price: 30_000, date: '2025-04-02' }], { before: grant, extra: { preAuth: ['pa-1'] }, filed: '2025-04-03' })).toEqual(['197']);
+		expect(
+			one([{ code: '73721', price: 30_000, date: '2025-04-02' }], { before: grant, extra: { preAuth: ['pa-1'] }, filed: '2025-04-03' })
+		).toEqual(['197']);
 	});
 
 	it('frequency limits: 119 for a second preventive visit within 365 days', () => {
 		const z = { extra: { diagnoses: ['Z00.00'] } };
-		const first = (date: string) => (c: ReturnType<typeof chain>) => c.add(CLINIC, '2025-01-10', [submitTx(form([{ code: '99396', price: 15_500, date }], { diagnoses: ['Z00.00'] }))]);
+		const first = (date: string) => (c: ReturnType<typeof chain>) =>
+			c.add(CLINIC, '2025-01-10', [submitTx(form([{ code: '99396', price: 15_500, date }], { diagnoses: ['Z00.00'] }))]);
 		expect(one([{ code: '99396', price: 15_500 }], { ...z, before: first('2025-01-08') })).toEqual(['119']);
-		expect(one([{ code: '99396', price: 15_500, date: '2026-02-10' }], { ...z, before: first('2025-01-08'), filed: '2026-02-11' })).toEqual([null]);
+		expect(one([{ code: '99396', price: 15_500, date: '2026-02-10' }], { ...z, before: first('2025-01-08'), filed: '2026-02-11' })).toEqual(
+			[null]
+		);
 	});
 
 	it('duplicates: 18 for a line already billed, on another claim or the same one', () => {
 		const earlier = (c: ReturnType<typeof chain>) => c.add(CLINIC, '2025-03-04', [submitTx(form([{ code: '99213', price: 9_200 }]))]);
 		expect(one([{ code: '99213', price: 9_200 }], { before: earlier })).toEqual(['18']);
 		expect(one([{ code: '99213', price: 9_200, date: '2025-03-04' }], { before: earlier })).toEqual([null]);
-		expect(one([{ code: '36415', price: 300 }, { code: '36415', price: 300 }])).toEqual([null, '18']);
+		expect(
+			one([
+				{ code: '36415', price: 300 },
+				{ code: '36415', price: 300 }
+			])
+		).toEqual([null, '18']);
 	});
 
 	it("payer edits: the policy's JsonLogic rules deny with their own CARC", () => {
@@ -317,8 +421,14 @@ describe('contract versions, corrections and appeals', () => {
 		c.add(CLINIC, '2025-03-06', [{ t: 'contract.deploy', plan: 'ppo', version: 3, policy: samplePolicy({ copay: 1 }) }]);
 		const b = c.add(CLINIC, '2025-03-07', [submitTx(form([{ code: '99213', price: 9_200, date: '2025-03-04' }]))]);
 		const state = fold(c.blocks);
-		expect([decisionOf(state, a).version, decisionOf(state, a).lines[0]!.adjustments[0]]).toEqual([1, { group: 'PR', carc: '3', amount: 2_500 }]);
-		expect([decisionOf(state, b).version, decisionOf(state, b).lines[0]!.adjustments[0]]).toEqual([2, { group: 'PR', carc: '3', amount: 4_000 }]);
+		expect([decisionOf(state, a).version, decisionOf(state, a).lines[0]!.adjustments[0]]).toEqual([
+			1,
+			{ group: 'PR', carc: '3', amount: 2_500 }
+		]);
+		expect([decisionOf(state, b).version, decisionOf(state, b).lines[0]!.adjustments[0]]).toEqual([
+			2,
+			{ group: 'PR', carc: '3', amount: 4_000 }
+		]);
 		expect(state.ignored.map((i) => i.reason)).toEqual(['version 2 is not after version 2', 'plan ppo belongs to another payer']);
 		expect(state.contracts.ppo!.versions.map((v) => v.version)).toEqual([1, 2]);
 	});
@@ -330,7 +440,12 @@ describe('contract versions, corrections and appeals', () => {
 		// Written concurrently with version 2 (its only dependency is the enrolment), though it sorts after it.
 		const concurrent = c.add(CLINIC, '2025-03-07', [submitTx(form([{ code: '99213', price: 9_200 }]))], [before.id]);
 		// The clinic has now seen version 2.
-		const after = c.add(CLINIC, '2025-03-08', [submitTx(form([{ code: '99213', price: 9_200, date: '2025-03-04' }]))], [concurrent.id, v2.id]);
+		const after = c.add(
+			CLINIC,
+			'2025-03-08',
+			[submitTx(form([{ code: '99213', price: 9_200, date: '2025-03-04' }]))],
+			[concurrent.id, v2.id]
+		);
 		const state = fold(c.blocks);
 		expect(decisionOf(state, concurrent).version).toBe(1);
 		expect(decisionOf(state, after).version).toBe(2);
@@ -344,10 +459,32 @@ describe('contract versions, corrections and appeals', () => {
 
 	it('a corrected claim replaces the original and re-adjudicates; an appeal re-decides and links to the claim', () => {
 		const c = scenario();
-		const a = c.add(CLINIC, '2025-03-05', [submitTx(form([{ code: '99213', price: 9_200 }, { code: '73721', price: 30_000 }]))]);
-		const fix = c.add(CLINIC, '2025-03-06', [{ t: 'claim.correct', original: `${a.id}-0`, claim: JSON.stringify(claimResource(form([{ code: '99214', price: 13_000 }, { code: '73721', price: 30_000 }]))) }]);
+		const a = c.add(CLINIC, '2025-03-05', [
+			submitTx(
+				form([
+					{ code: '99213', price: 9_200 },
+					{ code: '73721', price: 30_000 }
+				])
+			)
+		]);
+		const fix = c.add(CLINIC, '2025-03-06', [
+			{
+				t: 'claim.correct',
+				original: `${a.id}-0`,
+				claim: JSON.stringify(
+					claimResource(
+						form([
+							{ code: '99214', price: 13_000 },
+							{ code: '73721', price: 30_000 }
+						])
+					)
+				)
+			}
+		]);
 		c.add(PAYER, '2025-03-07', [{ t: 'auth.grant', id: 'pa-9', coverage: 'cov-1', code: '73721', start: '2025-03-01', end: '2025-03-31' }]);
-		c.add(CLINIC, '2025-03-08', [{ t: 'claim.appeal', original: `${fix.id}-0`, reason: 'authorization was granted by phone', preAuthRef: ['pa-9'] }]);
+		c.add(CLINIC, '2025-03-08', [
+			{ t: 'claim.appeal', original: `${fix.id}-0`, reason: 'authorization was granted by phone', preAuthRef: ['pa-9'] }
+		]);
 		c.add(CLINIC, '2025-03-08', [{ t: 'claim.appeal', original: `${a.id}-0`, reason: 'wrong claim' }]);
 		const state = fold(c.blocks);
 		const original = state.claims[`${a.id}-0`]!;
@@ -373,14 +510,26 @@ describe('contract versions, corrections and appeals', () => {
 describe('billing', () => {
 	it('patient and payer accounts, statements and remittances always reconcile', () => {
 		const c = scenario();
-		const a = c.add(CLINIC, '2025-03-05', [submitTx(form([{ code: '99214', price: 15_000 }, { code: '85025', price: 1_000 }]))]);
+		const a = c.add(CLINIC, '2025-03-05', [
+			submitTx(
+				form([
+					{ code: '99214', price: 15_000 },
+					{ code: '85025', price: 1_000 }
+				])
+			)
+		]);
 		c.add(CLINIC, '2025-03-10', [{ t: 'payment.record', patient: key('patient'), amount: 5_000, claim: `${a.id}-0` }]);
 		c.add(PAYER, '2025-03-20', [{ t: 'remittance.record', claim: `${a.id}-0`, amount: 100 }]);
 		c.add(CLINIC, '2025-03-20', [{ t: 'remittance.record', claim: `${a.id}-0`, amount: 100 }]);
 		const state = fold(c.blocks);
 		const d = decisionOf(state, a);
 		const accounts = accountsOf(state);
-		expect(accounts.patients[`${CLINIC}|${PATIENT}`]).toEqual({ key: `${CLINIC}|${PATIENT}`, charged: d.patient, paid: 5_000, balance: d.patient - 5_000 });
+		expect(accounts.patients[`${CLINIC}|${PATIENT}`]).toEqual({
+			key: `${CLINIC}|${PATIENT}`,
+			charged: d.patient,
+			paid: 5_000,
+			balance: d.patient - 5_000
+		});
 		expect(accounts.payers[`${PAYER}|${CLINIC}`]).toMatchObject({ charged: d.payer, paid: 100 });
 		expect(state.ignored.map((i) => i.reason)).toEqual(['the claim is not this payer’s']);
 		const statement = statementOf(state, CLINIC, PATIENT);
@@ -415,7 +564,17 @@ describe('fraud checks', () => {
 				}
 			}
 		}
-		expect(new Set(flags.map((f) => f.kind))).toEqual(new Set(['duplicate', 'unbundling', 'excessive-units', 'after-death', 'encounter-missing', 'encounter-other-clinic', 'provider-outlier']));
+		expect(new Set(flags.map((f) => f.kind))).toEqual(
+			new Set([
+				'duplicate',
+				'unbundling',
+				'excessive-units',
+				'after-death',
+				'encounter-missing',
+				'encounter-other-clinic',
+				'provider-outlier'
+			])
+		);
 		// Flags are evidence, not denials: the unbundled component on its own claim was decided on its own terms.
 		expect(currentDecision(state.claims[data.seeded.unbundling![0]!]!)!.status).toBe('paid');
 	});
@@ -429,7 +588,9 @@ describe('fraud checks', () => {
 		const a = c.add(CLINIC, '2025-03-05', [submitTx(form([{ code: '99213', price: 9_200 }]))]);
 		const death = c.add(CLINIC, '2025-03-09', [{ t: 'patient.deceased', patient: fromHex(PATIENT), date: '2025-03-01' }]);
 		const state = fold(c.blocks);
-		expect(state.flags.filter((f) => f.kind === 'after-death')).toEqual([{ kind: 'after-death', claim: `${a.id}-0`, detail: expect.stringContaining('2025-03-03'), blocks: [a.id, death.id] }]);
+		expect(state.flags.filter((f) => f.kind === 'after-death')).toEqual([
+			{ kind: 'after-death', claim: `${a.id}-0`, detail: expect.stringContaining('2025-03-03'), blocks: [a.id, death.id] }
+		]);
 	});
 });
 
@@ -451,6 +612,8 @@ describe('the fold checkpoints exactly', () => {
 describe('contract transactions in words', () => {
 	it('every contract transaction type has its own summary', () => {
 		for (const rule of CONTRACT_RULES) expect(summarizeTx({ t: rule.type }).text).not.toBe(`Transaction of type ${rule.type}`);
-		expect(summarizeTx({ t: 'payment.record', patient: key('patient'), amount: 2_550 }).text).toBe(`Payment of $25.50 from patient ${PATIENT.slice(0, 8)}`);
+		expect(summarizeTx({ t: 'payment.record', patient: key('patient'), amount: 2_550 }).text).toBe(
+			`Payment of $25.50 from patient ${PATIENT.slice(0, 8)}`
+		);
 	});
 });

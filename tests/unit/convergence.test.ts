@@ -99,7 +99,14 @@ describe('equivocation over the real session', () => {
 		await syncInto(b, p);
 		await syncInto(q, p);
 		const one = await b.append([{ t: 'note', text: 'version one' }]);
-		const two = await makeBlock(testSigner('b'), { net: p.net, seq: one.seq, prev: one.prev, deps: one.deps, clock: one.clock, txs: [{ t: 'note', text: 'version two' }] });
+		const two = await makeBlock(testSigner('b'), {
+			net: p.net,
+			seq: one.seq,
+			prev: one.prev,
+			deps: one.deps,
+			clock: one.clock,
+			txs: [{ t: 'note', text: 'version two' }]
+		});
 		await p.receive([one.bytes]);
 		await q.receive([two.bytes]);
 		expect(p.versionVector()).toEqual(q.versionVector()); // the vectors alone cannot tell

@@ -86,7 +86,9 @@ describe('the worst inputs per byte, up to the block limit', () => {
 			if (cpuMs > worst.cpuMs) Object.assign(worst, { cpuMs, ms, name: input.name });
 			worst.heapMb = Math.max(worst.heapMb, heapMb);
 		}
-		console.log(`worst hostile input: ${worst.cpuMs.toFixed(1)} ms CPU, ${worst.ms.toFixed(1)} ms wall (${worst.name}), max heap growth ${worst.heapMb.toFixed(1)} MB, ${inputs.length} inputs`);
+		console.log(
+			`worst hostile input: ${worst.cpuMs.toFixed(1)} ms CPU, ${worst.ms.toFixed(1)} ms wall (${worst.name}), max heap growth ${worst.heapMb.toFixed(1)} MB, ${inputs.length} inputs`
+		);
 	}, 60_000);
 
 	it('a valid block of the full size (one long text) is accepted in bounded time', async () => {
@@ -108,7 +110,9 @@ describe('the worst inputs per byte, up to the block limit', () => {
 			return encodeCanonical([hashBody(body), body, new Uint8Array(64)]);
 		};
 		expect(() => openBlock(wire(MAX_BODY_ITEMS - 5))).not.toThrow();
-		expect(() => openBlock(wire(MAX_BODY_ITEMS - 4))).toThrow(expect.objectContaining({ code: 'MALFORMED', detail: expect.stringMatching(/more than 262144 items/) }));
+		expect(() => openBlock(wire(MAX_BODY_ITEMS - 4))).toThrow(
+			expect.objectContaining({ code: 'MALFORMED', detail: expect.stringMatching(/more than 262144 items/) })
+		);
 	});
 });
 
@@ -118,16 +122,32 @@ async function seeds(): Promise<Uint8Array[]> {
 	const deps = [toHex(hashBody(new Uint8Array([1]))), toHex(hashBody(new Uint8Array([2])))].sort() as BlockId[];
 	const blocks = [
 		genesis,
-		await makeBlock(other, { net: NET, seq: 1, prev: genesis.id, deps, clock: 7, txs: [{ t: 'member.add', key: founder.publicKey, role: 'clinician', name: 'Dr \u00e9\u6c34 \u{1f600}' }] }),
-		await makeBlock(founder, { net: NET, txs: Array.from({ length: 12 }, (_, i) => ({ t: 'note', text: `n${i}`, n: -i * 1000, ok: i % 2 === 0, none: null })) }),
-		await makeBlock(founder, { net: NET, txs: [{ t: 'record.put', data: new Uint8Array(300).fill(9), nested: { a: [1, [2, [3, { b: 'c' }]]], z: new Uint8Array(0) } }] })
+		await makeBlock(other, {
+			net: NET,
+			seq: 1,
+			prev: genesis.id,
+			deps,
+			clock: 7,
+			txs: [{ t: 'member.add', key: founder.publicKey, role: 'clinician', name: 'Dr \u00e9\u6c34 \u{1f600}' }]
+		}),
+		await makeBlock(founder, {
+			net: NET,
+			txs: Array.from({ length: 12 }, (_, i) => ({ t: 'note', text: `n${i}`, n: -i * 1000, ok: i % 2 === 0, none: null }))
+		}),
+		await makeBlock(founder, {
+			net: NET,
+			txs: [{ t: 'record.put', data: new Uint8Array(300).fill(9), nested: { a: [1, [2, [3, { b: 'c' }]]], z: new Uint8Array(0) } }]
+		})
 	];
 	return blocks.map((b) => b.bytes);
 }
 
 type Mutator = (bytes: Uint8Array, random: () => number) => Uint8Array;
 const at = (n: number, random: () => number) => Math.floor(random() * n);
-const HEAD_BYTES = [0x18, 0x19, 0x1a, 0x1b, 0x1f, 0x38, 0x58, 0x59, 0x5a, 0x5b, 0x5f, 0x78, 0x7a, 0x7b, 0x98, 0x9a, 0x9b, 0x9f, 0xb8, 0xba, 0xbb, 0xbf, 0xc0, 0xd8, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xff];
+const HEAD_BYTES = [
+	0x18, 0x19, 0x1a, 0x1b, 0x1f, 0x38, 0x58, 0x59, 0x5a, 0x5b, 0x5f, 0x78, 0x7a, 0x7b, 0x98, 0x9a, 0x9b, 0x9f, 0xb8, 0xba, 0xbb, 0xbf, 0xc0,
+	0xd8, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xff
+];
 
 /** `b` with `removed` bytes at `start` replaced by `inserted`. */
 function splice(b: Uint8Array, start: number, removed: number, inserted: Uint8Array = new Uint8Array(0)): Uint8Array {
@@ -149,7 +169,13 @@ const MUTATORS: Record<string, Mutator> = {
 	'random byte': (b, r) => splice(b, at(b.length, r), 1, Uint8Array.of(at(256, r))),
 	'head byte': (b, r) => splice(b, at(b.length, r), 1, Uint8Array.of(HEAD_BYTES[at(HEAD_BYTES.length, r)]!)),
 	truncation: (b, r) => b.slice(0, at(b.length, r)),
-	'trailing bytes': (b, r) => splice(b, b.length, 0, Uint8Array.from({ length: 1 + at(4, r) }, () => at(256, r))),
+	'trailing bytes': (b, r) =>
+		splice(
+			b,
+			b.length,
+			0,
+			Uint8Array.from({ length: 1 + at(4, r) }, () => at(256, r))
+		),
 	deletion: (b, r) => splice(b, at(b.length, r), 1 + at(8, r)),
 	'huge declared length': (b, r) => {
 		const head = cborHead(2 + at(4, r), [2 ** 32 - 1, Number.MAX_SAFE_INTEGER, 0xffff, MAX_BLOCK_BYTES][at(4, r)]!);
@@ -222,7 +248,9 @@ describe('fuzzer over blocks', () => {
 		}
 		gc();
 		const heapGrowthMb = (heapBytes() - heapStart) / MB;
-		console.log(`fuzzer: ${inputs} inputs, ${accepted} accepted (re-signed), refusals ${JSON.stringify(Object.fromEntries(codes))}, slowest ${worst.cpuMs.toFixed(1)} ms CPU, ${worst.ms.toFixed(1)} ms wall (${worst.name}), heap growth ${heapGrowthMb.toFixed(1)} MB`);
+		console.log(
+			`fuzzer: ${inputs} inputs, ${accepted} accepted (re-signed), refusals ${JSON.stringify(Object.fromEntries(codes))}, slowest ${worst.cpuMs.toFixed(1)} ms CPU, ${worst.ms.toFixed(1)} ms wall (${worst.name}), heap growth ${heapGrowthMb.toFixed(1)} MB`
+		);
 		expect(inputs).toBeGreaterThanOrEqual(10_000);
 		expect(worst.cpuMs).toBeLessThan(1_500);
 		expect(heapGrowthMb).toBeLessThan(32);

@@ -59,13 +59,17 @@ describe('demo script', () => {
 
 		// Offline then heal: Cedar's offline entries are everywhere now.
 		expect(memory.offline!.name).toBe('Cedar');
-		for (const block of memory.offline!.written) for (const node of demo.alive()) expect(await node.ledger.store.get(block.id)).toBeDefined();
+		for (const block of memory.offline!.written)
+			for (const node of demo.alive()) expect(await node.ledger.store.get(block.id)).toBeDefined();
 
 		// Tamper: every honest survivor refused Elm's forgeries with both codes (its second version is kept, void: see below).
 		const villain = villainOf(demo);
 		expect(villain.name).toBe('Elm');
 		for (const name of ['Alder', 'Cedar', 'Dogwood']) {
-			const codes = nodes.get(name)!.refusals.filter((r) => r.from === 'Elm').map((r) => r.code);
+			const codes = nodes
+				.get(name)!
+				.refusals.filter((r) => r.from === 'Elm')
+				.map((r) => r.code);
 			expect(codes).toEqual(expect.arrayContaining(['BAD_HASH', 'BAD_SIGNATURE']));
 		}
 
@@ -92,19 +96,23 @@ describe('demo script', () => {
 		expect(fir.ledger.size).toBe(nodes.get('Alder')!.ledger.size);
 	}, 60_000);
 
-	it.each([3, 8])('the script holds with %i clinics too', async (count) => {
-		demo = await DemoNetwork.start({ verifier: nobleVerifier, nodes: count });
-		const memory: ScriptMemory = {};
-		for (const step of STEPS) {
-			const outcome = await step.run(demo, memory);
-			for (const check of outcome.checks) expect(check.ok, `${count} clinics, ${step.id}: ${check.label}`).toBe(true);
-		}
-		expect(demo.nodes.size).toBe(count + 1);
-		const sizes = new Set(demo.alive().map((n) => n.ledger.size));
-		expect(sizes.size).toBe(1);
-	}, 60_000);
+	it.each([3, 8])(
+		'the script holds with %i clinics too',
+		async (count) => {
+			demo = await DemoNetwork.start({ verifier: nobleVerifier, nodes: count });
+			const memory: ScriptMemory = {};
+			for (const step of STEPS) {
+				const outcome = await step.run(demo, memory);
+				for (const check of outcome.checks) expect(check.ok, `${count} clinics, ${step.id}: ${check.label}`).toBe(true);
+			}
+			expect(demo.nodes.size).toBe(count + 1);
+			const sizes = new Set(demo.alive().map((n) => n.ledger.size));
+			expect(sizes.size).toBe(1);
+		},
+		60_000
+	);
 
-		it('new clinics cannot join while the introducer is away, and join when it returns', async () => {
+	it('new clinics cannot join while the introducer is away, and join when it returns', async () => {
 		demo = await DemoNetwork.start({ verifier: nobleVerifier, nodes: 3 });
 		demo.setIntroducer(false);
 		const { name, introduced } = await demo.addClinic('Alder');

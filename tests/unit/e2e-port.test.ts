@@ -29,7 +29,11 @@ describe('a busy end-to-end port', () => {
 
 	beforeAll(async () => {
 		// Another process, as a leftover server would be.
-		holder = spawn(process.execPath, ['-e', "require('node:net').createServer().listen(0, '127.0.0.1', function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
+		holder = spawn(
+			process.execPath,
+			['-e', "require('node:net').createServer().listen(0, '127.0.0.1', function () { console.log(this.address().port) })"],
+			{ stdio: ['ignore', 'pipe', 'inherit'] }
+		);
 		busy = await new Promise<number>((resolve, reject) => {
 			holder.stdout!.once('data', (chunk) => resolve(Number(String(chunk).trim())));
 			holder.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
@@ -50,7 +54,9 @@ describe('a busy end-to-end port', () => {
 		expect(port).not.toBe(busy);
 		expect(await free(port)).toBe(true);
 		expect(notices).toHaveLength(1);
-		expect(notices[0]).toMatch(new RegExp(`^Port ${busy} is busy, held by pid ${holder.pid} \\(.*\\); the end-to-end tests use port ${port}\\.$`));
+		expect(notices[0]).toMatch(
+			new RegExp(`^Port ${busy} is busy, held by pid ${holder.pid} \\(.*\\); the end-to-end tests use port ${port}\\.$`)
+		);
 	});
 
 	it('a free preferred or requested port is used as it is', async () => {

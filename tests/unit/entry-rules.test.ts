@@ -5,7 +5,8 @@ import { NOTE_MAX_CHARS, noteProblem, noteTx } from '$lib/domain/note.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
 
 const noteRule = CORE_RULES.find((r) => r.type === 'note')!;
-const coreAccepts = (text: string) => noteRule.check(noteTx(text), { block: {} as Block, roster: new Map() as Roster, role: 'admin', revoked: new Set() }) === null;
+const coreAccepts = (text: string) =>
+	noteRule.check(noteTx(text), { block: {} as Block, roster: new Map() as Roster, role: 'admin', revoked: new Set() }) === null;
 
 describe('entries', () => {
 	it('refuses empty and blank text with a message', () => {
@@ -39,7 +40,9 @@ describe('summarizeTx', () => {
 	it('describes each core type and names unknown ones', () => {
 		expect(summarizeTx({ t: 'genesis', name: 'Riverside' }).text).toBe('Network founded: Riverside');
 		expect(summarizeTx({ t: 'note', text: 'hello' })).toEqual({ type: 'note', text: 'hello' });
-		expect(summarizeTx({ t: 'member.add', key: new Uint8Array(32).fill(0xab), role: 'nurse', name: 'Ward B' }).text).toBe('Member added: Ward B (abababab) as nurse');
+		expect(summarizeTx({ t: 'member.add', key: new Uint8Array(32).fill(0xab), role: 'nurse', name: 'Ward B' }).text).toBe(
+			'Member added: Ward B (abababab) as nurse'
+		);
 		expect(summarizeTx({ t: 'member.revoke', key: new Uint8Array(32).fill(1) }).text).toBe('Member revoked: 01010101');
 		expect(summarizeTx({ t: 'example.unknown' }).text).toBe('Transaction of type example.unknown');
 		expect(summarizeTx({ t: 'attachment', name: 'scan.pdf', mime: 'application/pdf', data: new Uint8Array(1_500_000) }).text).toBe(

@@ -157,7 +157,13 @@ describe('explorer state', { timeout: 60_000 }, () => {
 		// The refresh after new blocks is debounced by a timer: fake it, advance past it.
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 		onTestFinished(() => void vi.useRealTimers());
-		const ledger = await Ledger.create({ store: new MemoryStore(), verifier: nobleVerifier, now: fixedNow, signer: testSigner('solo'), genesis: { name: 'Solo' } });
+		const ledger = await Ledger.create({
+			store: new MemoryStore(),
+			verifier: nobleVerifier,
+			now: fixedNow,
+			signer: testSigner('solo'),
+			genesis: { name: 'Solo' }
+		});
 		const explorer = new ExplorerState(() => ledger);
 		await explorer.open();
 		expect(explorer.total).toBe(1);

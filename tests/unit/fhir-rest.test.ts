@@ -76,10 +76,16 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 	});
 
 	it('serves a CapabilityStatement', async () => {
-		const capability = (await client.capabilityStatement()) as { resourceType: string; fhirVersion: string; rest: { resource: { type: string }[]; interaction: { code: string }[] }[] };
+		const capability = (await client.capabilityStatement()) as {
+			resourceType: string;
+			fhirVersion: string;
+			rest: { resource: { type: string }[]; interaction: { code: string }[] }[];
+		};
 		expect(capability.resourceType).toBe('CapabilityStatement');
 		expect(capability.fhirVersion).toBe('4.0.1');
-		expect(capability.rest[0]!.resource.map((r) => r.type)).toEqual(expect.arrayContaining(['Patient', 'Observation', 'Claim', 'Organization']));
+		expect(capability.rest[0]!.resource.map((r) => r.type)).toEqual(
+			expect.arrayContaining(['Patient', 'Observation', 'Claim', 'Organization'])
+		);
 		expect(capability.rest[0]!.interaction.map((i) => i.code)).toContain('transaction');
 	});
 
@@ -88,19 +94,29 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 		const response = (await client.transaction({ body: source as never })) as unknown as Bundle;
 		expect(response.type).toBe('transaction-response');
 		expect(response.entry).toHaveLength(source.entry!.length);
-		expect(response.entry!.every((e) => e.response!.status === '201 Created' && /^[A-Za-z]+\/[0-9a-f]+\/_history\/1$/.test(e.response!.location!))).toBe(true);
+		expect(
+			response.entry!.every(
+				(e) => e.response!.status === '201 Created' && /^[A-Za-z]+\/[0-9a-f]+\/_history\/1$/.test(e.response!.location!)
+			)
+		).toBe(true);
 		const patientLocation = response.entry![source.entry!.findIndex((e) => e.resource!.resourceType === 'Patient')]!.response!.location!;
 		patient = patientLocation.split('/')[1]!;
 		// The new patient's key is kept, wrapped for this node, until the card is printed.
 		const kept = await peer.store.getMeta<Record<string, Record<string, string>>>(PENDING_KEYS_META);
 		expect(Object.keys(kept!)).toEqual([patient]);
 		const wrap = kept![patient]!;
-		const seed = keyringOf('peer').unwrapForSelf(peer.net, patient, { eph: fromHex(wrap.eph!), nonce: fromHex(wrap.nonce!), wrapped: fromHex(wrap.wrapped!) });
+		const seed = keyringOf('peer').unwrapForSelf(peer.net, patient, {
+			eph: fromHex(wrap.eph!),
+			nonce: fromHex(wrap.nonce!),
+			wrapped: fromHex(wrap.wrapped!)
+		});
 		expect(toHex(publicKeyOf(seed))).toBe(patient);
 
 		await syncInto(clinic, peer);
 		const { records } = await new RecordBook(clinic, keyringOf('clinic-a')).chart(patient);
-		expect(records.filter((r) => r.versions.at(-1)!.resource)).toHaveLength(source.entry!.filter((e) => !['Organization', 'Practitioner'].includes(e.resource!.resourceType)).length);
+		expect(records.filter((r) => r.versions.at(-1)!.resource)).toHaveLength(
+			source.entry!.filter((e) => !['Organization', 'Practitioner'].includes(e.resource!.resourceType)).length
+		);
 	});
 
 	it('reads, vreads and searches what was posted', async () => {
@@ -111,13 +127,26 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 		const vread = (await client.vread({ resourceType: 'Patient', id: patient, version: '1' })) as unknown as Patient;
 		expect(vread.name).toEqual(original.name);
 
-		const all = (await client.search({ resourceType: 'Observation', searchParams: { patient: `Patient/${patient}` } })) as unknown as Bundle;
+		const all = (await client.search({
+			resourceType: 'Observation',
+			searchParams: { patient: `Patient/${patient}` }
+		})) as unknown as Bundle;
 		expect(all.total).toBe(source.entry!.filter((e) => e.resource!.resourceType === 'Observation').length);
-		const height = (await client.search({ resourceType: 'Observation', searchParams: { patient, code: 'http://loinc.org|8302-2' } })) as unknown as Bundle;
-		const heights = source.entry!.filter((e) => e.resource!.resourceType === 'Observation' && (e.resource as { code: { coding: { code: string }[] } }).code.coding.some((c) => c.code === '8302-2'));
+		const height = (await client.search({
+			resourceType: 'Observation',
+			searchParams: { patient, code: 'http://loinc.org|8302-2' }
+		})) as unknown as Bundle;
+		const heights = source.entry!.filter(
+			(e) =>
+				e.resource!.resourceType === 'Observation' &&
+				(e.resource as { code: { coding: { code: string }[] } }).code.coding.some((c) => c.code === '8302-2')
+		);
 		expect(height.total).toBe(heights.length);
 		expect(height.total).toBeGreaterThan(0);
-		const since = (await client.search({ resourceType: 'Encounter', searchParams: { patient, date: 'ge2015-01-01' } })) as unknown as Bundle;
+		const since = (await client.search({
+			resourceType: 'Encounter',
+			searchParams: { patient, date: 'ge2015-01-01' }
+		})) as unknown as Bundle;
 		const encounters = source.entry!.filter((e) => e.resource!.resourceType === 'Encounter');
 		const later = encounters.filter((e) => (e.resource as { period: { start: string } }).period.start >= '2015-01-01');
 		expect(since.total).toBe(later.length);
@@ -146,7 +175,9 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 		const size = peer.size;
 		const { status, body } = await refusal(client.transaction({ body: broken as never }));
 		expect(status).toBe(400);
-		expect(body.issue.map((i) => i.expression?.[0])).toEqual(expect.arrayContaining(['$.entry[1].resource.colour', '$.entry[2].request.method']));
+		expect(body.issue.map((i) => i.expression?.[0])).toEqual(
+			expect.arrayContaining(['$.entry[1].resource.colour', '$.entry[2].request.method'])
+		);
 		expect(peer.size).toBe(size);
 		const missing = await refusal(client.read({ resourceType: 'Observation', id: '0'.repeat(32) }));
 		expect(missing.status).toBe(404);
@@ -169,8 +200,14 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 });
 
 describe('peer --fhir option', () => {
-	const link = networkLinkUrl('https://clinic.example/', { net: 'ab'.repeat(32) as never, secret: 'cd'.repeat(32), signaling: ['wss://signal.example/signaling'], name: 'North Clinic' });
-	const fhirOf = (value?: string) => (parsePeerArgs(['--invite', link, ...(value === undefined ? [] : ['--fhir', value])], '/home/clinic') as PeerOptions).fhir;
+	const link = networkLinkUrl('https://clinic.example/', {
+		net: 'ab'.repeat(32) as never,
+		secret: 'cd'.repeat(32),
+		signaling: ['wss://signal.example/signaling'],
+		name: 'North Clinic'
+	});
+	const fhirOf = (value?: string) =>
+		(parsePeerArgs(['--invite', link, ...(value === undefined ? [] : ['--fhir', value])], '/home/clinic') as PeerOptions).fhir;
 	it('binds to 127.0.0.1 unless a host is given; absent, no API', () => {
 		expect(fhirOf()).toBeNull();
 		expect(fhirOf('8080')).toEqual({ host: '127.0.0.1', port: 8080 });

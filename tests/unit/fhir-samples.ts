@@ -12,14 +12,19 @@ export const SAMPLES_DIR = resolve(repoRoot, '../shared/fhir-samples');
 
 function dir(sub: string): string {
 	const path = join(SAMPLES_DIR, sub);
-	if (!existsSync(path)) throw new Error(`FHIR samples missing: ${path} does not exist (the tests read ../shared/fhir-samples next to the repository; see its README)`);
+	if (!existsSync(path))
+		throw new Error(
+			`FHIR samples missing: ${path} does not exist (the tests read ../shared/fhir-samples next to the repository; see its README)`
+		);
 	return path;
 }
 
 /** Every Synthea Bundle: file name and text. */
 export function syntheaBundles(): { name: string; text: string }[] {
 	const path = dir('synthea');
-	const files = readdirSync(path).filter((f) => f.endsWith('.json')).sort();
+	const files = readdirSync(path)
+		.filter((f) => f.endsWith('.json'))
+		.sort();
 	if (files.length === 0) throw new Error(`FHIR samples missing: no .json in ${path}`);
 	return files.map((name) => ({ name, text: readFileSync(join(path, name), 'utf8') }));
 }
@@ -27,5 +32,10 @@ export function syntheaBundles(): { name: string; text: string }[] {
 /** Every HL7 example resource, parsed, by file name. */
 export function hl7Examples(): Map<string, Record<string, unknown>> {
 	const path = dir('hl7-examples');
-	return new Map(readdirSync(path).filter((f) => f.endsWith('.json')).sort().map((name) => [name, JSON.parse(readFileSync(join(path, name), 'utf8')) as Record<string, unknown>]));
+	return new Map(
+		readdirSync(path)
+			.filter((f) => f.endsWith('.json'))
+			.sort()
+			.map((name) => [name, JSON.parse(readFileSync(join(path, name), 'utf8')) as Record<string, unknown>])
+	);
 }

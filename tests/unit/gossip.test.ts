@@ -17,11 +17,11 @@ describe('gossip over 100 nodes with at most 8 links each', () => {
 		for (let seed = 1; seed <= 200; seed++) {
 			const edges = meshGraph(100, MAX_MESH_CONNECTIONS, prng(seed));
 			const adjacent = Array.from({ length: 100 }, () => [] as number[]);
-			for (const [i, j] of edges) adjacent[i]!.push(j), adjacent[j]!.push(i);
+			for (const [i, j] of edges) (adjacent[i]!.push(j), adjacent[j]!.push(i));
 			expect(Math.max(...adjacent.map((a) => a.length))).toBeLessThanOrEqual(MAX_MESH_CONNECTIONS);
 			const seen = new Set([0]);
 			const queue = [0];
-			while (queue.length) for (const n of adjacent[queue.shift()!]!) if (!seen.has(n)) seen.add(n), queue.push(n);
+			while (queue.length) for (const n of adjacent[queue.shift()!]!) if (!seen.has(n)) (seen.add(n), queue.push(n));
 			expect(seen.size, `seed ${seed}`).toBe(100);
 		}
 	});
@@ -31,11 +31,16 @@ describe('gossip over 100 nodes with at most 8 links each', () => {
 		for (let seed = 1; seed <= SEEDS; seed++) {
 			const run = await runGossip({ seed, nodes: 100, maxLinks: MAX_MESH_CONNECTIONS, writes: 2 });
 			expect(run.latencies.length, `seed ${seed}`).toBe(2 * 99);
-			expect(run.latencies.filter((l) => !Number.isFinite(l)), `seed ${seed}: nodes never reached`).toEqual([]);
+			expect(
+				run.latencies.filter((l) => !Number.isFinite(l)),
+				`seed ${seed}: nodes never reached`
+			).toEqual([]);
 			expect(Math.max(...run.degrees)).toBeLessThanOrEqual(MAX_MESH_CONNECTIONS);
 			worst.push(percentile(run.latencies, 95));
 		}
-		console.log(`gossip, 100 nodes, ${SEEDS} seeds: p95 delivery (virtual ms, 50 ms links) median ${percentile(worst, 50)}, worst ${Math.max(...worst)}`);
+		console.log(
+			`gossip, 100 nodes, ${SEEDS} seeds: p95 delivery (virtual ms, 50 ms links) median ${percentile(worst, 50)}, worst ${Math.max(...worst)}`
+		);
 	}, 300_000);
 
 	it('per-node traffic follows a node’s links, not the network size', async () => {
@@ -46,7 +51,9 @@ describe('gossip over 100 nodes with at most 8 links each', () => {
 		};
 		const small = await perLinkPerBlock(50);
 		const large = await perLinkPerBlock(100);
-		console.log(`bytes sent per link per block: 50 nodes ${small.mean.toFixed(0)}, 100 nodes ${large.mean.toFixed(0)} (block ${large.blockBytes} B)`);
+		console.log(
+			`bytes sent per link per block: 50 nodes ${small.mean.toFixed(0)}, 100 nodes ${large.mean.toFixed(0)} (block ${large.blockBytes} B)`
+		);
 		expect(large.mean / small.mean).toBeLessThan(1.5);
 		expect(large.mean / small.mean).toBeGreaterThan(1 / 1.5);
 		// A node sends each block over each link at most a few times (offer, block, acks), never once per node of the network.

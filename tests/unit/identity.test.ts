@@ -59,7 +59,9 @@ describe('the stored identity', () => {
 		await overwrite(indexedDB, (record) => ({ ...record, nonce: new Uint8Array(3) }));
 		const stored = await readStoredKey({ indexedDB });
 		expect(stored.kind).toBe('damaged');
-		expect(stored.kind === 'damaged' && stored.error.message).toMatch(/encrypted key stored in this browser is damaged \(the nonce is not 24 bytes\); it was not changed/);
+		expect(stored.kind === 'damaged' && stored.error.message).toMatch(
+			/encrypted key stored in this browser is damaged \(the nonce is not 24 bytes\); it was not changed/
+		);
 		expect(stored.kind === 'damaged' && authorIdOf({ publicKey: stored.publicKey! })).toBe(authorIdOf(created));
 		await expect(unlockIdentity('correct horse battery', { indexedDB })).rejects.toThrow(/damaged/);
 		await expect(restoreIdentity(foreign.text, 'other passphrase', { indexedDB })).rejects.toThrow(/another node's key/);

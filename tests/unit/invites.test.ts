@@ -27,7 +27,15 @@ async function setup() {
 	const admin = await foundNetwork({ ...app });
 	const token = new Uint8Array(32).fill(7);
 	await admin.append([inviteCreateTx(token, 'clinician', fixedNow() + DAY, 'Dr. Lee’s laptop')]);
-	const link = await signInviteLink(testSigner('founder'), { net: admin.net, secret: 'ab'.repeat(32), signaling: ['ws://127.0.0.1:1/signaling'], name: 'Test Clinic', token: toHex(token), role: 'clinician', expires: fixedNow() + DAY });
+	const link = await signInviteLink(testSigner('founder'), {
+		net: admin.net,
+		secret: 'ab'.repeat(32),
+		signaling: ['ws://127.0.0.1:1/signaling'],
+		name: 'Test Clinic',
+		token: toHex(token),
+		role: 'clinician',
+		expires: fixedNow() + DAY
+	});
 	return { admin, token, link, url: inviteLinkUrl('http://127.0.0.1:4599/', link) };
 }
 
@@ -56,7 +64,12 @@ describe('invite links', () => {
 describe('join requests', () => {
 	it('are signed by the invitee; a changed request does not verify', async () => {
 		const { admin, token } = await setup();
-		const bytes = await encodeJoinRequest(testSigner('newbie'), { net: admin.net, token: toHex(token), name: 'Front desk', time: fixedNow() });
+		const bytes = await encodeJoinRequest(testSigner('newbie'), {
+			net: admin.net,
+			token: toHex(token),
+			name: 'Front desk',
+			time: fixedNow()
+		});
 		const request = await decodeJoinRequest(bytes, admin.net, verify);
 		expect(request).toMatchObject({ name: 'Front desk', key: authorOf('newbie') });
 		const tampered = bytes.slice();
@@ -69,7 +82,11 @@ describe('join requests', () => {
 	it('approve once; a reused, revoked, expired or unknown invite is refused with a reason', async () => {
 		const { admin, token } = await setup();
 		const ask = async (label: string, t = token, now = fixedNow()) => {
-			const request = await decodeJoinRequest(await encodeJoinRequest(testSigner(label), { net: admin.net, token: toHex(t), name: label, time: now }), admin.net, verify);
+			const request = await decodeJoinRequest(
+				await encodeJoinRequest(testSigner(label), { net: admin.net, token: toHex(t), name: label, time: now }),
+				admin.net,
+				verify
+			);
 			return { request, reply: judgeJoinRequest(request, invitesOf(admin), admin.roster(), admin.revocations(), now) };
 		};
 		const first = await ask('newbie');
@@ -97,9 +114,17 @@ describe('join requests', () => {
 		const admin = await foundNetwork({ ...app, members: { desk: 'front-desk' } });
 		const desk = await joinNetwork(admin.net, 'desk', app);
 		await syncInto(desk, admin);
-		await expect(desk.append([inviteCreateTx(new Uint8Array(32), 'clinician', fixedNow() + DAY, '')])).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
-		await expect(admin.append([inviteCreateTx(new Uint8Array(32), 'clinician', fixedNow() - 1, '')])).rejects.toMatchObject({ code: 'TX_INVALID' });
-		await expect(admin.append([inviteCreateTx(new Uint8Array(32), 'clinician', fixedNow() + 31 * DAY, '')])).rejects.toMatchObject({ code: 'TX_INVALID' });
-		await expect(admin.append([{ t: 'invite.create', token: fromHex('00'.repeat(32)), role: 'wizard', expires: fixedNow() + DAY }])).rejects.toMatchObject({ code: 'TX_INVALID' });
+		await expect(desk.append([inviteCreateTx(new Uint8Array(32), 'clinician', fixedNow() + DAY, '')])).rejects.toMatchObject({
+			code: 'NOT_AUTHORIZED'
+		});
+		await expect(admin.append([inviteCreateTx(new Uint8Array(32), 'clinician', fixedNow() - 1, '')])).rejects.toMatchObject({
+			code: 'TX_INVALID'
+		});
+		await expect(admin.append([inviteCreateTx(new Uint8Array(32), 'clinician', fixedNow() + 31 * DAY, '')])).rejects.toMatchObject({
+			code: 'TX_INVALID'
+		});
+		await expect(
+			admin.append([{ t: 'invite.create', token: fromHex('00'.repeat(32)), role: 'wizard', expires: fixedNow() + DAY }])
+		).rejects.toMatchObject({ code: 'TX_INVALID' });
 	});
 });

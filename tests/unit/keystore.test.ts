@@ -5,8 +5,24 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, generateKeyPair, publicKeyOf, toHex } from '$lib/core/index.js';
 import { BACKUP_FORMAT, encodeBackup, parseBackup } from '$lib/domain/key-backup.js';
-import { MIN_COST_MS, KeystoreError, calibrate, decryptIdentity, encryptIdentity, passphraseProblem, type EncryptedKey, type KeystoreErrorCode } from '$lib/domain/keystore.js';
-import { createIdentity, exportIdentityBackup, protectStoredIdentity, readStoredKey, restoreIdentity, unlockIdentity } from '$lib/domain/identity.js';
+import {
+	MIN_COST_MS,
+	KeystoreError,
+	calibrate,
+	decryptIdentity,
+	encryptIdentity,
+	passphraseProblem,
+	type EncryptedKey,
+	type KeystoreErrorCode
+} from '$lib/domain/keystore.js';
+import {
+	createIdentity,
+	exportIdentityBackup,
+	protectStoredIdentity,
+	readStoredKey,
+	restoreIdentity,
+	unlockIdentity
+} from '$lib/domain/identity.js';
 
 // Cheap scrypt for tests that are about formats, not cost; the app never passes params for a
 // stored record (it always measures), and the calibration tests below use the real cost.
@@ -68,19 +84,27 @@ describe('calibration', () => {
 });
 
 describe('encryptIdentity / decryptIdentity', () => {
-	it('round-trips any key and passphrase', async () => {
-		await fc.assert(
-			fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }), async (seed, passphrase) => {
-				const key = { secretKey: seed, publicKey: publicKeyOf(seed), createdAt: 1 };
-				const record = await encryptIdentity(key, passphrase, { purpose: 'stored', params: CHEAP });
-				expect(toHex(record.ciphertext.subarray(0, 32))).not.toBe(toHex(seed));
-				const back = await decryptIdentity(record, passphrase, { purpose: 'stored' });
-				expect(bytesEqual(back.secretKey, seed)).toBe(true);
-				expect(bytesEqual(back.publicKey, key.publicKey)).toBe(true);
-			}),
-			{ numRuns: 25 }
-		);
-	}, SLOW);
+	it(
+		'round-trips any key and passphrase',
+		async () => {
+			await fc.assert(
+				fc.asyncProperty(
+					fc.uint8Array({ minLength: 32, maxLength: 32 }),
+					fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }),
+					async (seed, passphrase) => {
+						const key = { secretKey: seed, publicKey: publicKeyOf(seed), createdAt: 1 };
+						const record = await encryptIdentity(key, passphrase, { purpose: 'stored', params: CHEAP });
+						expect(toHex(record.ciphertext.subarray(0, 32))).not.toBe(toHex(seed));
+						const back = await decryptIdentity(record, passphrase, { purpose: 'stored' });
+						expect(bytesEqual(back.secretKey, seed)).toBe(true);
+						expect(bytesEqual(back.publicKey, key.publicKey)).toBe(true);
+					}
+				),
+				{ numRuns: 25 }
+			);
+		},
+		SLOW
+	);
 
 	it('normalizes the passphrase (NFKC): one passphrase typed two ways opens the key', async () => {
 		const record = await encryptIdentity(keyPair(), 'caf\u00e9 au lait', { purpose: 'stored', params: CHEAP });
@@ -110,7 +134,9 @@ describe('encryptIdentity / decryptIdentity', () => {
 				const changed = new Uint8Array(bytes);
 				changed[at]! ^= 0x01;
 				const bad: EncryptedKey = field === 'salt' ? { ...record, kdf: { ...record.kdf, salt: changed } } : { ...record, [field]: changed };
-				expect(await refusal(decryptIdentity(bad, 'correct horse battery', { purpose: 'stored' })), `${field}[${at}]`).toBe('WRONG_PASSPHRASE');
+				expect(await refusal(decryptIdentity(bad, 'correct horse battery', { purpose: 'stored' })), `${field}[${at}]`).toBe(
+					'WRONG_PASSPHRASE'
+				);
 			}
 		}
 	});
@@ -127,7 +153,8 @@ describe('encryptIdentity / decryptIdentity', () => {
 			{ ...record, kdf: { ...record.kdf, p: 0 } },
 			{ ...record, cipher: 'aes-gcm' }
 		];
-		for (const bad of cases) expect(await refusal(decryptIdentity(bad as EncryptedKey, 'correct horse battery', { purpose: 'stored' }))).toBe('DAMAGED_RECORD');
+		for (const bad of cases)
+			expect(await refusal(decryptIdentity(bad as EncryptedKey, 'correct horse battery', { purpose: 'stored' }))).toBe('DAMAGED_RECORD');
 	});
 
 	it('checks passphrases a person chooses', () => {
@@ -142,13 +169,22 @@ describe('backup file', () => {
 	async function backupText(passphrase = 'backup passphrase') {
 		const key = keyPair();
 		const encrypted = await encryptIdentity(key, passphrase, { purpose: 'backup', params: CHEAP });
-		return { key, text: encodeBackup({ key: encrypted, exportedAt: 1_700_000_100_000, network: { id: 'ab'.repeat(32), name: 'Lakeside clinic' } }) };
+		return {
+			key,
+			text: encodeBackup({ key: encrypted, exportedAt: 1_700_000_100_000, network: { id: 'ab'.repeat(32), name: 'Lakeside clinic' } })
+		};
 	}
 
 	it('encodes to versioned JSON and parses back', async () => {
 		const { key, text } = await backupText();
 		const json = JSON.parse(text);
-		expect(json).toMatchObject({ format: BACKUP_FORMAT, version: 1, publicKey: toHex(key.publicKey), keyCreatedAt: key.createdAt, network: { name: 'Lakeside clinic' } });
+		expect(json).toMatchObject({
+			format: BACKUP_FORMAT,
+			version: 1,
+			publicKey: toHex(key.publicKey),
+			keyCreatedAt: key.createdAt,
+			network: { name: 'Lakeside clinic' }
+		});
 		expect(json.kdf).toMatchObject({ name: 'scrypt', N: 1024, r: 8, p: 1 });
 		expect(json.cipher.name).toBe('xchacha20-poly1305');
 		expect(text).not.toContain(toHex(key.secretKey));
@@ -247,7 +283,8 @@ describe('the key at rest (IndexedDB)', () => {
 			expect(raw.version).toBe(2);
 			expect(raw.kdf.costMs).toBeGreaterThanOrEqual(MIN_COST_MS);
 			// No 32-byte run of the record equals the secret key.
-			for (const field of [raw.publicKey, raw.nonce, raw.ciphertext, raw.kdf.salt]) expect(toHex(field)).not.toContain(toHex(created.secretKey));
+			for (const field of [raw.publicKey, raw.nonce, raw.ciphertext, raw.kdf.salt])
+				expect(toHex(field)).not.toContain(toHex(created.secretKey));
 			const stored = await readStoredKey({ indexedDB });
 			expect(stored.kind).toBe('encrypted');
 
@@ -292,14 +329,19 @@ describe('the key at rest (IndexedDB)', () => {
 		'a first run racing another tab keeps the first key',
 		async () => {
 			const indexedDB = new IDBFactory();
-			const results = await Promise.allSettled([createIdentity('passphrase one', { indexedDB }), createIdentity('passphrase two', { indexedDB })]);
+			const results = await Promise.allSettled([
+				createIdentity('passphrase one', { indexedDB }),
+				createIdentity('passphrase two', { indexedDB })
+			]);
 			const won = results.filter((r) => r.status === 'fulfilled');
 			const lost = results.filter((r) => r.status === 'rejected');
 			expect(won).toHaveLength(1);
 			expect(lost).toHaveLength(1);
 			expect(((lost[0] as PromiseRejectedResult).reason as KeystoreError).code).toBe('KEY_CHANGED');
 			const stored = await readStoredKey({ indexedDB });
-			expect(stored.kind === 'encrypted' && toHex(stored.publicKey)).toBe(toHex((won[0] as PromiseFulfilledResult<{ publicKey: Uint8Array }>).value.publicKey));
+			expect(stored.kind === 'encrypted' && toHex(stored.publicKey)).toBe(
+				toHex((won[0] as PromiseFulfilledResult<{ publicKey: Uint8Array }>).value.publicKey)
+			);
 		},
 		SLOW
 	);
@@ -349,8 +391,21 @@ describe('the key at rest (IndexedDB)', () => {
 				['wrong passphrase', own.text, 'not the passphrase', 'WRONG_PASSPHRASE'],
 				['bad JSON', own.text.slice(0, 100), 'correct horse battery', 'DAMAGED_BACKUP'],
 				['wrong version', JSON.stringify({ ...json, version: 9 }), 'correct horse battery', 'UNSUPPORTED_BACKUP'],
-				['truncated ciphertext', JSON.stringify({ ...json, ciphertext: json.ciphertext.slice(0, 64) }), 'correct horse battery', 'DAMAGED_BACKUP'],
-				['modified byte', JSON.stringify({ ...json, cipher: { ...json.cipher, nonce: (json.cipher.nonce[0] === 'a' ? 'b' : 'a') + json.cipher.nonce.slice(1) } }), 'correct horse battery', 'DAMAGED_BACKUP'],
+				[
+					'truncated ciphertext',
+					JSON.stringify({ ...json, ciphertext: json.ciphertext.slice(0, 64) }),
+					'correct horse battery',
+					'DAMAGED_BACKUP'
+				],
+				[
+					'modified byte',
+					JSON.stringify({
+						...json,
+						cipher: { ...json.cipher, nonce: (json.cipher.nonce[0] === 'a' ? 'b' : 'a') + json.cipher.nonce.slice(1) }
+					}),
+					'correct horse battery',
+					'DAMAGED_BACKUP'
+				],
 				['foreign key', foreign.text, 'other passphrase', 'FOREIGN_BACKUP'],
 				['not a backup', '{"format":"something-else"}', 'correct horse battery', 'NOT_A_BACKUP']
 			];

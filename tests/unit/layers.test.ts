@@ -47,26 +47,87 @@ const CLEAN: Record<string, string> = {
 	'src/lib/domain/research/source.ts': "import { book } from '../records/book.js';\nexport const source = book;\n",
 	'src/lib/demo/network.ts': "import { source } from '$lib/domain/research/source.js';\nexport const demo = source;\n",
 	'src/lib/state/node.svelte.ts': "import { demo } from '$lib/demo/network.js';\nexport const node = demo;\n",
-	'src/lib/components/Panel.svelte': "<script lang=\"ts\">\n\timport { node } from '$lib/state/node.svelte.js';\n</script>\n<p>{node('x')}</p>\n",
-	'src/routes/+page.svelte': "<script lang=\"ts\">\n\timport Panel from '$lib/components/Panel.svelte';\n</script>\n<Panel />\n",
+	'src/lib/components/Panel.svelte':
+		"<script lang=\"ts\">\n\timport { node } from '$lib/state/node.svelte.js';\n</script>\n<p>{node('x')}</p>\n",
+	'src/routes/+page.svelte': '<script lang="ts">\n\timport Panel from \'$lib/components/Panel.svelte\';\n</script>\n<Panel />\n',
 	'src/lib/core/testing/prng.ts': 'export const prng = () => 0;\n',
 	'src/lib/core/testing/simulation.ts': "import { prng } from './prng.js';\nexport const simulate = prng;\n"
 };
 
 /** One upward import per rule: [rule, importing file, imported file, importing file's text]. */
 const UPWARD: [string, string, string, string][] = [
-	['core-imports-nothing-above', 'src/lib/core/ledger.ts', 'src/lib/domain/records/book.ts', "import { book } from '$lib/domain/records/book.js';\nexport const l = book;\n"],
-	['core-imports-nothing-above', 'src/lib/core/fold.ts', 'node_modules/svelte/', "import { tick } from 'svelte';\nexport const f = tick;\n"],
-	['domain-imports-core-only', 'src/lib/domain/members.ts', 'src/lib/state/node.svelte.ts', "import { node } from '$lib/state/node.svelte.js';\nexport const m = node;\n"],
-	['domain-uses-core-index', 'src/lib/domain/identity.ts', 'src/lib/core/types.ts', "import type { Id } from '../core/types.js';\nexport const i = (id: Id) => id;\n"],
-	['records-below-research', 'src/lib/domain/records/patient.ts', 'src/lib/domain/research/source.ts', "import { source } from '../research/source.js';\nexport const p = source;\n"],
-	['state-imports-domain-and-core', 'src/lib/state/sync.svelte.ts', 'src/lib/components/Panel.svelte', "import Panel from '$lib/components/Panel.svelte';\nexport const s = Panel;\n"],
-	['demo-below-state', 'src/lib/demo/script.ts', 'src/lib/state/node.svelte.ts', "import { node } from '$lib/state/node.svelte.js';\nexport const d = node;\n"],
-	['components-never-import-core', 'src/lib/components/Ledger.svelte', 'src/lib/core/index.ts', "<script lang=\"ts\">\n\timport * as core from '$lib/core/index.js';\n</script>\n<p>{Object.keys(core).length}</p>\n"],
-	['routes-never-import-core', 'src/routes/+layout.ts', 'src/lib/core/index.ts', "import * as core from '$lib/core/index.js';\nexport const ssr = Object.keys(core).length === 0;\n"],
-	['shipped-code-never-imports-test-scaffolding', 'src/lib/domain/synthetic.ts', 'src/lib/core/testing/prng.ts', "import { prng } from '$lib/core/testing/prng.js';\nexport const s = prng;\n"],
-	['shipped-code-never-imports-test-scaffolding', 'src/lib/domain/fixture.ts', 'tests/support/fixture.ts', "import { fixture } from '../../../tests/support/fixture.js';\nexport const f = fixture;\n"],
-	['no-circular-in-src', 'src/lib/domain/records/book.ts', 'src/lib/domain/records/card.ts', "import { card } from './card.js';\nexport const book = card;\n"],
+	[
+		'core-imports-nothing-above',
+		'src/lib/core/ledger.ts',
+		'src/lib/domain/records/book.ts',
+		"import { book } from '$lib/domain/records/book.js';\nexport const l = book;\n"
+	],
+	[
+		'core-imports-nothing-above',
+		'src/lib/core/fold.ts',
+		'node_modules/svelte/',
+		"import { tick } from 'svelte';\nexport const f = tick;\n"
+	],
+	[
+		'domain-imports-core-only',
+		'src/lib/domain/members.ts',
+		'src/lib/state/node.svelte.ts',
+		"import { node } from '$lib/state/node.svelte.js';\nexport const m = node;\n"
+	],
+	[
+		'domain-uses-core-index',
+		'src/lib/domain/identity.ts',
+		'src/lib/core/types.ts',
+		"import type { Id } from '../core/types.js';\nexport const i = (id: Id) => id;\n"
+	],
+	[
+		'records-below-research',
+		'src/lib/domain/records/patient.ts',
+		'src/lib/domain/research/source.ts',
+		"import { source } from '../research/source.js';\nexport const p = source;\n"
+	],
+	[
+		'state-imports-domain-and-core',
+		'src/lib/state/sync.svelte.ts',
+		'src/lib/components/Panel.svelte',
+		"import Panel from '$lib/components/Panel.svelte';\nexport const s = Panel;\n"
+	],
+	[
+		'demo-below-state',
+		'src/lib/demo/script.ts',
+		'src/lib/state/node.svelte.ts',
+		"import { node } from '$lib/state/node.svelte.js';\nexport const d = node;\n"
+	],
+	[
+		'components-never-import-core',
+		'src/lib/components/Ledger.svelte',
+		'src/lib/core/index.ts',
+		'<script lang="ts">\n\timport * as core from \'$lib/core/index.js\';\n</script>\n<p>{Object.keys(core).length}</p>\n'
+	],
+	[
+		'routes-never-import-core',
+		'src/routes/+layout.ts',
+		'src/lib/core/index.ts',
+		"import * as core from '$lib/core/index.js';\nexport const ssr = Object.keys(core).length === 0;\n"
+	],
+	[
+		'shipped-code-never-imports-test-scaffolding',
+		'src/lib/domain/synthetic.ts',
+		'src/lib/core/testing/prng.ts',
+		"import { prng } from '$lib/core/testing/prng.js';\nexport const s = prng;\n"
+	],
+	[
+		'shipped-code-never-imports-test-scaffolding',
+		'src/lib/domain/fixture.ts',
+		'tests/support/fixture.ts',
+		"import { fixture } from '../../../tests/support/fixture.js';\nexport const f = fixture;\n"
+	],
+	[
+		'no-circular-in-src',
+		'src/lib/domain/records/book.ts',
+		'src/lib/domain/records/card.ts',
+		"import { card } from './card.js';\nexport const book = card;\n"
+	],
 	['not-to-unresolvable', 'src/lib/domain/missing.ts', 'no-such-package', "import { x } from 'no-such-package';\nexport const m = x;\n"]
 ];
 const EXTRA: Record<string, string> = {
@@ -94,7 +155,10 @@ describe('layer check', () => {
 		const { status, out } = check(tree(files));
 		expect(status).toBe(1);
 		for (const [rule, from, to] of UPWARD) {
-			if (rule === 'no-circular-in-src') expect(out).toMatch(new RegExp(`layer violation ${rule}: src/lib/domain/records/(book|card)\\.ts → src/lib/domain/records/(book|card)\\.ts`));
+			if (rule === 'no-circular-in-src')
+				expect(out).toMatch(
+					new RegExp(`layer violation ${rule}: src/lib/domain/records/(book|card)\\.ts → src/lib/domain/records/(book|card)\\.ts`)
+				);
 			// node_modules is a symlink here: the package resolves to wherever it really lives
 			else if (to.startsWith('node_modules/')) expect(out).toMatch(new RegExp(`layer violation ${rule}: ${from} → \\S*${to}`));
 			else expect(out).toContain(`layer violation ${rule}: ${from} → ${to}`);
@@ -115,7 +179,8 @@ describe('layer check', () => {
 
 describe('components and routes never import the core (eslint, for .svelte type imports)', () => {
 	const eslint = new ESLint({ cwd: repo });
-	const typeImport = "<script lang=\"ts\">\n\timport type { Ledger } from '$lib/core/index.js';\n\tlet { ledger }: { ledger: Ledger } = $props();\n</script>\n<p>{ledger}</p>\n";
+	const typeImport =
+		'<script lang="ts">\n\timport type { Ledger } from \'$lib/core/index.js\';\n\tlet { ledger }: { ledger: Ledger } = $props();\n</script>\n<p>{ledger}</p>\n';
 	for (const filePath of ['src/lib/components/Probe.svelte', 'src/lib/components/records/Probe.svelte', 'src/routes/probe/+page.svelte']) {
 		it(`refuses a type-only core import in ${filePath}`, { timeout: SLOW }, async () => {
 			const [result] = await eslint.lintText(typeImport, { filePath: join(repo, filePath) });
@@ -123,7 +188,8 @@ describe('components and routes never import the core (eslint, for .svelte type 
 		});
 	}
 	it('allows a state import in a component', { timeout: SLOW }, async () => {
-		const stateImport = "<script lang=\"ts\">\n\timport type { NodeState } from '$lib/state/node.svelte.js';\n\tlet { node }: { node: NodeState } = $props();\n</script>\n<p>{node}</p>\n";
+		const stateImport =
+			'<script lang="ts">\n\timport type { NodeState } from \'$lib/state/node.svelte.js\';\n\tlet { node }: { node: NodeState } = $props();\n</script>\n<p>{node}</p>\n';
 		const [result] = await eslint.lintText(stateImport, { filePath: join(repo, 'src/lib/components/Probe.svelte') });
 		expect(result!.messages.filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports')).toEqual([]);
 	});

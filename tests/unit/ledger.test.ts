@@ -1,8 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { publicKeyOf } from '../../src/lib/core/crypto/ed25519.js';
 import { nobleVerifier } from '../../src/lib/core/crypto/verifier.js';
-import { Ledger, MAX_BLOCK_BYTES, MemoryStore, REASON_CODES, decodeBlock, encodeCanonical, fromHex, hashBody, type ReasonCode } from '../../src/lib/core/index.js';
-import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '../../src/lib/core/testing/fixtures.js';
+import {
+	Ledger,
+	MAX_BLOCK_BYTES,
+	MemoryStore,
+	REASON_CODES,
+	decodeBlock,
+	encodeCanonical,
+	fromHex,
+	hashBody,
+	type ReasonCode
+} from '../../src/lib/core/index.js';
+import {
+	authorOf,
+	fixedNow,
+	foundNetwork,
+	joinNetwork,
+	makeBlock,
+	syncInto,
+	testSecret,
+	testSigner
+} from '../../src/lib/core/testing/fixtures.js';
 
 const note = (text: string) => [{ t: 'note', text }];
 
@@ -24,7 +43,13 @@ describe('Ledger basics', () => {
 
 	it('reopens from its store with the same heads and state', async () => {
 		const store = new MemoryStore();
-		const ledger = await Ledger.create({ store, signer: testSigner('founder'), verifier: nobleVerifier, genesis: { name: 'X' }, checkpointEvery: 3 });
+		const ledger = await Ledger.create({
+			store,
+			signer: testSigner('founder'),
+			verifier: nobleVerifier,
+			genesis: { name: 'X' },
+			checkpointEvery: 3
+		});
 		for (let i = 0; i < 10; i++) await ledger.append(note(`n${i}`));
 		const state = structuredClone(ledger.state());
 		const again = await Ledger.open({ store, signer: testSigner('founder'), verifier: nobleVerifier, checkpointEvery: 3 });
@@ -36,7 +61,9 @@ describe('Ledger basics', () => {
 
 	it('refuses to create over an existing ledger and to open an empty store without a network id', async () => {
 		const ledger = await foundNetwork();
-		await expect(Ledger.create({ store: ledger.store, signer: testSigner('x'), verifier: nobleVerifier, genesis: { name: 'Y' } })).rejects.toThrow(/already holds/);
+		await expect(
+			Ledger.create({ store: ledger.store, signer: testSigner('x'), verifier: nobleVerifier, genesis: { name: 'Y' } })
+		).rejects.toThrow(/already holds/);
 		await expect(Ledger.open({ store: new MemoryStore(), verifier: nobleVerifier })).rejects.toThrow(/holds no network/);
 	});
 
@@ -107,7 +134,10 @@ describe('every reason code', () => {
 		await syncInto(b, a);
 		const block = await a.append(note('original'));
 		const [id, , sig] = [fromHex(block.id), block.body, block.signature];
-		const forgedBody = encodeCanonical({ ...(await import('../../src/lib/core/codec.js')).decodeCanonical(block.body) as object, time: 1 } as never);
+		const forgedBody = encodeCanonical({
+			...((await import('../../src/lib/core/codec.js')).decodeCanonical(block.body) as object),
+			time: 1
+		} as never);
 		await expectCode(b, encodeCanonical([id, forgedBody, sig]), 'BAD_HASH');
 	});
 
@@ -184,7 +214,14 @@ describe('every reason code', () => {
 		await syncInto(b, a);
 		const one = await b.append(note('1'));
 		await syncInto(a, b);
-		const twin = await makeBlock(testSigner('b'), { net: a.net, seq: one.seq, prev: one.prev, deps: one.deps, clock: one.clock, txs: note('other 1') });
+		const twin = await makeBlock(testSigner('b'), {
+			net: a.net,
+			seq: one.seq,
+			prev: one.prev,
+			deps: one.deps,
+			clock: one.clock,
+			txs: note('other 1')
+		});
 		expect(twin.id).not.toBe(one.id);
 		expect(await outcome(a, twin.bytes)).toBe('ACCEPTED');
 		expect(a.rejectedCounts().EQUIVOCATION).toBe(2); // both versions lost their effect
@@ -236,7 +273,13 @@ describe('every reason code', () => {
 		await a.append([{ t: 'member.revoke', key: publicKeyOf(testSecret('b')) }]);
 		await syncInto(b, a); // b now has the revocation in its past
 		await expect(b.append(note('after revoke'))).rejects.toMatchObject({ code: 'NOT_A_MEMBER' });
-		const forged = await makeBlock(testSigner('b'), { net: a.net, seq: 1, prev: before.id, deps: [a.heads().find((h) => h.author === authorOf('founder'))!.id], clock: a.heads().reduce((m, h) => Math.max(m, h.clock), 0) + 1 });
+		const forged = await makeBlock(testSigner('b'), {
+			net: a.net,
+			seq: 1,
+			prev: before.id,
+			deps: [a.heads().find((h) => h.author === authorOf('founder'))!.id],
+			clock: a.heads().reduce((m, h) => Math.max(m, h.clock), 0) + 1
+		});
 		await expectCode(a, forged.bytes, 'NOT_A_MEMBER');
 		// The block made before the revocation stays valid everywhere.
 		const c = await joinNetwork(a.net, 'c');
@@ -248,9 +291,16 @@ describe('every reason code', () => {
 		const a = await foundNetwork({ members: { b: 'clinician' } });
 		const b = await joinNetwork(a.net, 'b');
 		await syncInto(b, a);
-		await expect(b.append([{ t: 'member.add', key: publicKeyOf(testSecret('z')), role: 'admin' }])).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
+		await expect(b.append([{ t: 'member.add', key: publicKeyOf(testSecret('z')), role: 'admin' }])).rejects.toMatchObject({
+			code: 'NOT_AUTHORIZED'
+		});
 		const bHead = b.heads().find((h) => h.author === authorOf('founder'))!;
-		const forged = await makeBlock(testSigner('b'), { net: a.net, deps: [bHead.id], clock: bHead.clock + 1, txs: [{ t: 'member.revoke', key: publicKeyOf(testSecret('founder')) }] });
+		const forged = await makeBlock(testSigner('b'), {
+			net: a.net,
+			deps: [bHead.id],
+			clock: bHead.clock + 1,
+			txs: [{ t: 'member.revoke', key: publicKeyOf(testSecret('founder')) }]
+		});
 		await expectCode(a, forged.bytes, 'NOT_AUTHORIZED');
 	});
 
@@ -258,7 +308,13 @@ describe('every reason code', () => {
 		const a = await foundNetwork({ members: { b: 'clinician' } });
 		await expect(a.append([{ t: 'no.such.type' }])).rejects.toMatchObject({ code: 'TX_INVALID' });
 		await expect(a.append([{ t: 'note', text: '' }])).rejects.toMatchObject({ code: 'TX_INVALID' });
-		const genesisAgain = await makeBlock(testSigner('founder'), { net: a.net, seq: 2, prev: a.heads()[0]!.id, clock: 2, txs: [{ t: 'genesis', name: 'again' }] });
+		const genesisAgain = await makeBlock(testSigner('founder'), {
+			net: a.net,
+			seq: 2,
+			prev: a.heads()[0]!.id,
+			clock: 2,
+			txs: [{ t: 'genesis', name: 'again' }]
+		});
 		await expectCode(a, genesisAgain.bytes, 'TX_INVALID');
 		expect(a.size).toBe(2);
 	});

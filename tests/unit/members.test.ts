@@ -3,7 +3,15 @@ import { toHex, type AuthorId } from '$lib/core/index.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS } from '$lib/domain/fold-registry.js';
 import { ledgerFingerprint } from '$lib/domain/fingerprint.js';
-import { MEMBER_ROLES, memberAddTx, memberKeyProblem, memberNameProblem, memberViews, normalizeMemberKey, type MemberNames } from '$lib/domain/members.js';
+import {
+	MEMBER_ROLES,
+	memberAddTx,
+	memberKeyProblem,
+	memberNameProblem,
+	memberViews,
+	normalizeMemberKey,
+	type MemberNames
+} from '$lib/domain/members.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 
 describe('member keys, roles and names as typed', () => {

@@ -13,7 +13,7 @@ import { clinicalNoteTx } from './support/clinical-note.js';
 const note = (text: string) => [{ t: 'note', text }];
 const key = (label: string) => publicKeyOf(testSecret(label));
 const revoke = (label: string) => [{ t: 'member.revoke', key: key(label) }];
-const notes = (l: LedgerType) => ((l.state().summary as { txs: Record<string, number> }).txs.note ?? 0);
+const notes = (l: LedgerType) => (l.state().summary as { txs: Record<string, number> }).txs.note ?? 0;
 const voidIds = (l: LedgerType) => [...l.voided().keys()].sort();
 
 async function blocksOf(ledger: LedgerType): Promise<Uint8Array[]> {
@@ -39,7 +39,12 @@ describe('roles', () => {
 		await expect(desk.append(revoke('founder'))).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
 		// Forged past the local check, the admin's node refuses it the same way.
 		const head = desk.heads().find((h) => h.author === authorOf('founder'))!;
-		const forged = await makeBlock(testSigner('desk'), { net: a.net, deps: [head.id], clock: head.clock + 1, txs: [{ t: 'member.add', key: key('x'), role: 'admin' }] });
+		const forged = await makeBlock(testSigner('desk'), {
+			net: a.net,
+			deps: [head.id],
+			clock: head.clock + 1,
+			txs: [{ t: 'member.add', key: key('x'), role: 'admin' }]
+		});
 		const result = await a.receive([forged.bytes]);
 		expect(result.rejected.map((r) => r.code)).toEqual(['NOT_AUTHORIZED']);
 		expect(a.roster().has(authorOf('x'))).toBe(false);
@@ -51,14 +56,20 @@ describe('roles', () => {
 		const doc = await joinNetwork(a.net, 'doc', { rules: APP_RULES });
 		await syncInto(pat, a);
 		await syncInto(doc, a);
-		await expect(pat.append([clinicalNoteTx('BP 120/80')])).rejects.toMatchObject({ code: 'NOT_AUTHORIZED', detail: expect.stringContaining('"patient"') });
+		await expect(pat.append([clinicalNoteTx('BP 120/80')])).rejects.toMatchObject({
+			code: 'NOT_AUTHORIZED',
+			detail: expect.stringContaining('"patient"')
+		});
 		await doc.append([clinicalNoteTx('BP 120/80')]);
 		expect((await syncInto(a, doc)).accepted).toHaveLength(1);
 	});
 
 	it('member.role changes a role from its causal position; the last admin cannot be demoted', async () => {
 		const a = await foundNetwork({ members: { b: 'front-desk' }, rules: APP_RULES });
-		await expect(a.append([{ t: 'member.role', key: key('founder'), role: 'clinician' }])).rejects.toMatchObject({ code: 'TX_INVALID', detail: expect.stringContaining('last admin') });
+		await expect(a.append([{ t: 'member.role', key: key('founder'), role: 'clinician' }])).rejects.toMatchObject({
+			code: 'TX_INVALID',
+			detail: expect.stringContaining('last admin')
+		});
 		await expect(a.append([{ t: 'member.role', key: key('b'), role: 'front-desk' }])).rejects.toMatchObject({ code: 'TX_INVALID' });
 		await a.append([{ t: 'member.role', key: key('b'), role: 'clinician' }]);
 		expect(a.roster().get(authorOf('b'))).toBe('clinician');
@@ -70,7 +81,10 @@ describe('roles', () => {
 	it('a revoked key cannot be added again', async () => {
 		const a = await foundNetwork({ members: { b: 'clinician' } });
 		await a.append(revoke('b'));
-		await expect(a.append([{ t: 'member.add', key: key('b'), role: 'clinician' }])).rejects.toMatchObject({ code: 'TX_INVALID', detail: expect.stringContaining('revoked') });
+		await expect(a.append([{ t: 'member.add', key: key('b'), role: 'clinician' }])).rejects.toMatchObject({
+			code: 'TX_INVALID',
+			detail: expect.stringContaining('revoked')
+		});
 	});
 });
 
@@ -202,7 +216,10 @@ describe('concurrent membership changes', () => {
 		const first = rx.clock < ry.clock || (rx.clock === ry.clock && rx.id < ry.id) ? 'x' : 'y';
 		const loser = first === 'x' ? 'y' : 'x';
 		const results = [];
-		for (const order of [[x, y], [y, x]]) {
+		for (const order of [
+			[x, y],
+			[y, x]
+		]) {
 			const node = await joinNetwork(a.net, `n-${results.length}`);
 			await syncInto(node, a);
 			for (const source of order) await syncInto(node, source!);
@@ -265,6 +282,14 @@ describe('M-of-N admins (genesis quorum)', () => {
 	});
 
 	it('a quorum larger than the founding admins is refused', async () => {
-		await expect(Ledger.create({ store: new MemoryStore(), verifier: nobleVerifier, now: fixedNow, signer: testSigner('founder'), genesis: { name: 'x', quorum: 3 } })).rejects.toThrow(/quorum/);
+		await expect(
+			Ledger.create({
+				store: new MemoryStore(),
+				verifier: nobleVerifier,
+				now: fixedNow,
+				signer: testSigner('founder'),
+				genesis: { name: 'x', quorum: 3 }
+			})
+		).rejects.toThrow(/quorum/);
 	});
 });

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { BlockId } from '../../src/lib/core/index.js';
 import { networkLinkUrl, newRoomSecret, parseNetworkLink } from '../../src/lib/domain/network-link.js';
 
-const link = { net: 'ab'.repeat(32) as BlockId, secret: newRoomSecret(), signaling: ['ws://127.0.0.1:5173/signaling'], name: 'Clinic Nord' };
+const link = {
+	net: 'ab'.repeat(32) as BlockId,
+	secret: newRoomSecret(),
+	signaling: ['ws://127.0.0.1:5173/signaling'],
+	name: 'Clinic Nord'
+};
 
 describe('network links', () => {
 	it('round-trips through a URL fragment', () => {

@@ -17,7 +17,12 @@ const dir = mkdtempSync(join(tmpdir(), 'clinic-peer-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const net = 'ab'.repeat(32);
-const link = networkLinkUrl('https://clinic.example/', { net: net as never, secret: 'cd'.repeat(32), signaling: ['wss://signal.example/signaling'], name: 'North Clinic' });
+const link = networkLinkUrl('https://clinic.example/', {
+	net: net as never,
+	secret: 'cd'.repeat(32),
+	signaling: ['wss://signal.example/signaling'],
+	name: 'North Clinic'
+});
 
 describe('peer command line', () => {
 	it('reads the network link and puts key and ledger under ~/.clinic-ledger-peer by default', () => {
@@ -34,7 +39,18 @@ describe('peer command line', () => {
 	it('takes explicit paths, a status port and the link from a file', () => {
 		const file = join(dir, 'invite.txt');
 		writeFileSync(file, `${link}\n`);
-		const options = parsePeerArgs(['--invite-file', file, '--store', '/srv/l.log', '--key', '/srv/p.key', '--status-port', '0', '--rejoin-after', '5']);
+		const options = parsePeerArgs([
+			'--invite-file',
+			file,
+			'--store',
+			'/srv/l.log',
+			'--key',
+			'/srv/p.key',
+			'--status-port',
+			'0',
+			'--rejoin-after',
+			'5'
+		]);
 		expect(options).toMatchObject({ storePath: '/srv/l.log', keyPath: '/srv/p.key', statusPort: 0, rejoinAfterMs: 5000, link: { net } });
 	});
 
@@ -95,7 +111,11 @@ describe('ledger file lock', () => {
 
 describe('ledger file the peer cannot use', () => {
 	it.each([
-		['of another format (a version 1 log)', new Uint8Array([0, 0, 0, 5, 0xa1, 0x61, 0x6b, 0x61, 0x62]), /not a ledger log of this version.*move the file away/],
+		[
+			'of another format (a version 1 log)',
+			new Uint8Array([0, 0, 0, 5, 0xa1, 0x61, 0x6b, 0x61, 0x62]),
+			/not a ledger log of this version.*move the file away/
+		],
 		['with a damaged acknowledged record', null, /fails its checksum and whole records follow/]
 	])('%s: the peer refuses to start (exit 1), says what to do, and leaves the file alone', async (_, bytes, message) => {
 		const store = join(dir, `unusable-${bytes ? 'format' : 'damaged'}.log`);

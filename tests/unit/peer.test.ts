@@ -95,7 +95,8 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, what: s
 	}
 }
 
-const notes = (n: number, from: number) => Array.from({ length: n }, (_, i) => [{ t: 'note', text: `entry ${from + i} `.padEnd(3000, '.') }]);
+const notes = (n: number, from: number) =>
+	Array.from({ length: n }, (_, i) => [{ t: 'note', text: `entry ${from + i} `.padEnd(3000, '.') }]);
 
 describe('headless peer', () => {
 	const dir = mkdtempSync(join(tmpdir(), 'clinic-peer-'));
@@ -117,10 +118,12 @@ describe('headless peer', () => {
 	};
 	const statusOf = async (p: PeerProcess) => {
 		const [, url] = await p.line(/status: (http:\S+)/);
-		return async () => (await (await fetch(url!)).json()) as { size: number; role: string | null; heads: { author: string; seq: number }[] };
+		return async () =>
+			(await (await fetch(url!)).json()) as { size: number; role: string | null; heads: { author: string; seq: number }[] };
 	};
 	/** A's live WebRTC session with the headless peer. */
-	const sessionWithPeer = (): SyncSession | undefined => replicator.sessions().find((s) => s.peerAuthor === peerAuthor && s.state === 'ready');
+	const sessionWithPeer = (): SyncSession | undefined =>
+		replicator.sessions().find((s) => s.peerAuthor === peerAuthor && s.state === 'ready');
 
 	beforeAll(async () => {
 		http = createServer();
@@ -200,11 +203,24 @@ describe('headless peer', () => {
 	it('is refused until an admin adds its key, then syncs on the same connection', async () => {
 		const key = join(dir, 'newcomer.key');
 		writeKeyFile(key, testSecret('newcomer'));
-		const newcomer = new PeerProcess(['--invite', link, '--store', join(dir, 'newcomer.log'), '--key', key, '--status-port', '0', '--rejoin-after', '1']);
+		const newcomer = new PeerProcess([
+			'--invite',
+			link,
+			'--store',
+			join(dir, 'newcomer.log'),
+			'--key',
+			key,
+			'--status-port',
+			'0',
+			'--rejoin-after',
+			'1'
+		]);
 		peers.push(newcomer);
 		let stopWatching = () => {};
 		const refused = new Promise<void>((resolve) => {
-			stopWatching = replicator.on((e) => e.type === 'guest' && e.reason === 'NOT_A_MEMBER' && e.session.peerAuthor === authorOf('newcomer') && resolve());
+			stopWatching = replicator.on(
+				(e) => e.type === 'guest' && e.reason === 'NOT_A_MEMBER' && e.session.peerAuthor === authorOf('newcomer') && resolve()
+			);
 		});
 		await newcomer.line(/NOT A MEMBER YET/);
 		await refused;
@@ -220,7 +236,14 @@ describe('headless peer', () => {
 
 	it('refuses a damaged or missing network link with a clear error and a non-zero exit code', async () => {
 		// More cases of the command line: tests/unit/peer-files.test.ts.
-		const damaged = new PeerProcess(['--invite', 'http://127.0.0.1/#network=not-base64-json', '--store', join(dir, 'x.log'), '--key', join(dir, 'x.key')]);
+		const damaged = new PeerProcess([
+			'--invite',
+			'http://127.0.0.1/#network=not-base64-json',
+			'--store',
+			join(dir, 'x.log'),
+			'--key',
+			join(dir, 'x.key')
+		]);
 		const missing = new PeerProcess(['--store', join(dir, 'x.log')]);
 		expect(await damaged.exited).toBe(2);
 		expect(damaged.stderr).toContain('error: the network link is damaged (it does not decode); ask for a new one');

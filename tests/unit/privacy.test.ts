@@ -2,15 +2,41 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateSecretKey, publicKeyOf, toHex } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
-import { CATEGORIES, EnvelopeError, encryptionSecretKey, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, type Category, type RecordContext } from '$lib/domain/privacy/envelope.js';
-import { consentGrantRule, consentRevokeRule, grantOf, grantTx, grantMessage, readersFor, revokeGrantTx, revokeMessage, type Grant } from '$lib/domain/privacy/consent.js';
+import {
+	CATEGORIES,
+	EnvelopeError,
+	encryptionSecretKey,
+	newDataKey,
+	openRecord,
+	sealRecord,
+	unwrapKey,
+	wrapKey,
+	type Category,
+	type RecordContext
+} from '$lib/domain/privacy/envelope.js';
+import {
+	consentGrantRule,
+	consentRevokeRule,
+	grantOf,
+	grantTx,
+	grantMessage,
+	readersFor,
+	revokeGrantTx,
+	revokeMessage,
+	type Grant
+} from '$lib/domain/privacy/consent.js';
 
 const person = () => {
 	const seed = generateSecretKey();
 	const pub = publicKeyOf(seed);
 	return { seed, pub, id: toHex(pub), x: encryptionSecretKey(seed) };
 };
-const context = (patient: string, category: Category = 'labs', epoch = 0): RecordContext => ({ net: 'aa'.repeat(32), patient, category, epoch });
+const context = (patient: string, category: Category = 'labs', epoch = 0): RecordContext => ({
+	net: 'aa'.repeat(32),
+	patient,
+	category,
+	epoch
+});
 const text = (s: string) => new TextEncoder().encode(s);
 
 describe('envelopes', () => {
@@ -45,10 +71,13 @@ describe('envelopes', () => {
 			copy[i % copy.length]! ^= 1 << (i % 8);
 			return copy;
 		};
-		for (let i = 0; i < sealed.ct.length; i += 3) expect(() => openRecord(key, { ...sealed, ct: flip(sealed.ct, i) }, ctx)).toThrow(EnvelopeError);
+		for (let i = 0; i < sealed.ct.length; i += 3)
+			expect(() => openRecord(key, { ...sealed, ct: flip(sealed.ct, i) }, ctx)).toThrow(EnvelopeError);
 		for (let i = 0; i < 24; i++) expect(() => openRecord(key, { ...sealed, nonce: flip(sealed.nonce, i) }, ctx)).toThrow(EnvelopeError);
-		for (let i = 0; i < wrap.wrapped.length; i++) expect(() => unwrapKey({ ...wrap, wrapped: flip(wrap.wrapped, i) }, reader.id, reader.x, ctx)).toThrow(EnvelopeError);
-		for (let i = 0; i < 32; i++) expect(() => unwrapKey({ ...wrap, eph: flip(wrap.eph, i) }, reader.id, reader.x, ctx)).toThrow(EnvelopeError);
+		for (let i = 0; i < wrap.wrapped.length; i++)
+			expect(() => unwrapKey({ ...wrap, wrapped: flip(wrap.wrapped, i) }, reader.id, reader.x, ctx)).toThrow(EnvelopeError);
+		for (let i = 0; i < 32; i++)
+			expect(() => unwrapKey({ ...wrap, eph: flip(wrap.eph, i) }, reader.id, reader.x, ctx)).toThrow(EnvelopeError);
 		expect(() => openRecord(key, sealed, { ...ctx, patient: person().id })).toThrow(EnvelopeError);
 		// The ciphertext does not contain the plaintext.
 		expect(Buffer.from(sealed.ct).includes(Buffer.from('MARKER-7731'))).toBe(false);
@@ -56,8 +85,21 @@ describe('envelopes', () => {
 });
 
 describe('consent grants', () => {
-	const makeGrant = (patient: ReturnType<typeof person>, grantee: string, categories: Category[], expires = 1_750_000_000_000): { grant: Grant; tx: ReturnType<typeof grantTx> } => {
-		const grant: Grant = { id: toHex(crypto.getRandomValues(new Uint8Array(16))), patient: patient.id, grantee, categories, purpose: 'treatment', expires, issued: 1_700_000_000_000 };
+	const makeGrant = (
+		patient: ReturnType<typeof person>,
+		grantee: string,
+		categories: Category[],
+		expires = 1_750_000_000_000
+	): { grant: Grant; tx: ReturnType<typeof grantTx> } => {
+		const grant: Grant = {
+			id: toHex(crypto.getRandomValues(new Uint8Array(16))),
+			patient: patient.id,
+			grantee,
+			categories,
+			purpose: 'treatment',
+			expires,
+			issued: 1_700_000_000_000
+		};
 		return { grant, tx: grantTx(grant, signNoble(patient.seed, grantMessage(grant))) };
 	};
 
@@ -70,7 +112,12 @@ describe('consent grants', () => {
 		// Signed by the clinic instead of the patient: refused.
 		const forged = grantTx(grant, signNoble(clinic.seed, grantMessage(grant)));
 		expect(consentGrantRule.check(forged, undefined as never)).toMatch(/patient’s signature/);
-		const revoke = revokeGrantTx(patient.id, grant.id, 1_700_000_000_001, signNoble(patient.seed, revokeMessage(patient.id, grant.id, 1_700_000_000_001)));
+		const revoke = revokeGrantTx(
+			patient.id,
+			grant.id,
+			1_700_000_000_001,
+			signNoble(patient.seed, revokeMessage(patient.id, grant.id, 1_700_000_000_001))
+		);
 		expect(consentRevokeRule.check(revoke, undefined as never)).toBeNull();
 		const badRevoke = revokeGrantTx(patient.id, grant.id, 1, signNoble(clinic.seed, revokeMessage(patient.id, grant.id, 1)));
 		expect(consentRevokeRule.check(badRevoke, undefined as never)).toMatch(/signature/);
@@ -81,7 +128,15 @@ describe('consent grants', () => {
 		const pool = Array.from({ length: 5 }, () => person().id);
 		fc.assert(
 			fc.property(
-				fc.array(fc.record({ who: fc.nat(4), cats: fc.subarray([...CATEGORIES], { minLength: 1 }), expires: fc.integer({ min: 1_700_000_000_001, max: 1_800_000_000_000 }), revoked: fc.boolean() }), { maxLength: 8 }),
+				fc.array(
+					fc.record({
+						who: fc.nat(4),
+						cats: fc.subarray([...CATEGORIES], { minLength: 1 }),
+						expires: fc.integer({ min: 1_700_000_000_001, max: 1_800_000_000_000 }),
+						revoked: fc.boolean()
+					}),
+					{ maxLength: 8 }
+				),
 				fc.constantFrom(...CATEGORIES),
 				fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }),
 				(specs, category, now) => {
@@ -109,7 +164,15 @@ describe('consent on the ledger (access fold)', () => {
 		const patient = person();
 		const researcher = person();
 		const now = 1_700_000_000_000;
-		const grant: Grant = { id: 'ab'.repeat(16), patient: patient.id, grantee: researcher.id, categories: ['labs'], purpose: 'research', expires: now + 86_400_000, issued: now };
+		const grant: Grant = {
+			id: 'ab'.repeat(16),
+			patient: patient.id,
+			grantee: researcher.id,
+			categories: ['labs'],
+			purpose: 'research',
+			expires: now + 86_400_000,
+			issued: now
+		};
 		await clinic.append([grantTx(grant, signNoble(patient.seed, grantMessage(grant)))]);
 		const access = () => clinic.state().access as Parameters<typeof mayRead>[0];
 		expect(mayRead(access(), researcher.id, patient.id, 'labs', now + 1)).toBe(true);
@@ -119,7 +182,9 @@ describe('consent on the ledger (access fold)', () => {
 		expect(currentEpoch(access(), patient.id, 'labs')).toBe(0);
 		// Signed by the clinic, not the patient: refused on the ledger.
 		const forged: Grant = { ...grant, id: 'cd'.repeat(16) };
-		await expect(clinic.append([grantTx(forged, signNoble(generateSecretKey(), grantMessage(forged)))])).rejects.toMatchObject({ code: 'TX_INVALID' });
+		await expect(clinic.append([grantTx(forged, signNoble(generateSecretKey(), grantMessage(forged)))])).rejects.toMatchObject({
+			code: 'TX_INVALID'
+		});
 		// The patient revokes: new data goes to a new epoch, sealed for the patient only.
 		const time = now + 5;
 		await clinic.append([revokeGrantTx(patient.id, grant.id, time, signNoble(patient.seed, revokeMessage(patient.id, grant.id, time)))]);

@@ -42,14 +42,18 @@ describe('properties of the ledger', async () => {
 
 	it('shuffled arrival order, in any batching → identical final state and order', async () => {
 		await fc.assert(
-			fc.asyncProperty(fc.shuffledSubarray(blocks, { minLength: blocks.length, maxLength: blocks.length }), fc.integer({ min: 1, max: 8 }), async (shuffled, batch) => {
-				const node = await joinNetwork(net.net, 'observer');
-				for (let i = 0; i < shuffled.length; i += batch) await node.receive(shuffled.slice(i, i + batch));
-				expect(node.pendingCount).toBe(0);
-				expect(node.size).toBe(blocks.length);
-				expect(await ids(node)).toEqual(expectedOrder);
-				expect(node.state()).toEqual(net.state());
-			}),
+			fc.asyncProperty(
+				fc.shuffledSubarray(blocks, { minLength: blocks.length, maxLength: blocks.length }),
+				fc.integer({ min: 1, max: 8 }),
+				async (shuffled, batch) => {
+					const node = await joinNetwork(net.net, 'observer');
+					for (let i = 0; i < shuffled.length; i += batch) await node.receive(shuffled.slice(i, i + batch));
+					expect(node.pendingCount).toBe(0);
+					expect(node.size).toBe(blocks.length);
+					expect(await ids(node)).toEqual(expectedOrder);
+					expect(node.state()).toEqual(net.state());
+				}
+			),
 			{ numRuns: 40 }
 		);
 	});

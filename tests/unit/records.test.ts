@@ -15,7 +15,8 @@ import { Keyring, NoAccessError, readersOf, type RecordsView } from '$lib/domain
 const NOW = fixedNow();
 const DAY = 86_400_000;
 const options = { rules: APP_RULES, folds: APP_FOLDS };
-const bookFor = (ledger: Ledger, label: string) => new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
+const bookFor = (ledger: Ledger, label: string) =>
+	new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
 
 function patientKey() {
 	const seed = generateSecretKey();
@@ -23,13 +24,33 @@ function patientKey() {
 }
 
 let grantCounter = 0;
-function grant(patient: ReturnType<typeof patientKey>, grantee: string, categories: Category[], extra: { expires?: number; purpose?: Purpose } = {}) {
-	const g: Grant = { id: (++grantCounter).toString(16).padStart(32, '0'), patient: patient.id, grantee, categories, purpose: extra.purpose ?? 'treatment', expires: extra.expires ?? NOW + 365 * DAY, issued: NOW };
+function grant(
+	patient: ReturnType<typeof patientKey>,
+	grantee: string,
+	categories: Category[],
+	extra: { expires?: number; purpose?: Purpose } = {}
+) {
+	const g: Grant = {
+		id: (++grantCounter).toString(16).padStart(32, '0'),
+		patient: patient.id,
+		grantee,
+		categories,
+		purpose: extra.purpose ?? 'treatment',
+		expires: extra.expires ?? NOW + 365 * DAY,
+		issued: NOW
+	};
 	return { grant: g, tx: grantTx(g, signNoble(patient.seed, grantMessage(g))) };
 }
-const revoke = (patient: ReturnType<typeof patientKey>, id: string) => revokeGrantTx(patient.id, id, NOW + 1, signNoble(patient.seed, revokeMessage(patient.id, id, NOW + 1)));
+const revoke = (patient: ReturnType<typeof patientKey>, id: string) =>
+	revokeGrantTx(patient.id, id, NOW + 1, signNoble(patient.seed, revokeMessage(patient.id, id, NOW + 1)));
 
-const patientResource = (id: string, family = 'Okafor'): ClinicalResource => ({ resourceType: 'Patient', id, name: [{ family, given: ['Ada'] }], gender: 'female', birthDate: '1984-03-02' });
+const patientResource = (id: string, family = 'Okafor'): ClinicalResource => ({
+	resourceType: 'Patient',
+	id,
+	name: [{ family, given: ['Ada'] }],
+	gender: 'female',
+	birthDate: '1984-03-02'
+});
 const labResult = (patient: string, marker: string): ClinicalResource => ({
 	resourceType: 'Observation',
 	status: 'final',
@@ -39,10 +60,18 @@ const labResult = (patient: string, marker: string): ClinicalResource => ({
 	effectiveDateTime: '2026-11-20T09:00:00Z',
 	valueQuantity: { value: 6.1, unit: '%', system: 'http://unitsofmeasure.org', code: '%' }
 });
-const diagnosis = (patient: string, code: string, marker: string): ClinicalResource => ({ resourceType: 'Condition', code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code }], text: marker }, subject: { reference: `Patient/${patient}` } });
+const diagnosis = (patient: string, code: string, marker: string): ClinicalResource => ({
+	resourceType: 'Condition',
+	code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code }], text: marker },
+	subject: { reference: `Patient/${patient}` }
+});
 
 async function clinics() {
-	const a = await foundNetwork({ ...options, founder: 'clinic-a', members: { 'clinic-b': 'clinician', 'clinic-c': 'clinician', 'desk-a': 'front-desk' } });
+	const a = await foundNetwork({
+		...options,
+		founder: 'clinic-a',
+		members: { 'clinic-b': 'clinician', 'clinic-c': 'clinician', 'desk-a': 'front-desk' }
+	});
 	const b = await joinNetwork(a.net, 'clinic-b', options);
 	const c = await joinNetwork(a.net, 'clinic-c', options);
 	await syncInto(b, a);
@@ -58,7 +87,8 @@ function slotOf(view: RecordsView, rid: string): string {
 }
 
 const contains = (haystack: Uint8Array, needle: string) => Buffer.from(haystack).includes(Buffer.from(needle));
-const shown = (chart: Awaited<ReturnType<RecordBook['chart']>>) => chart.records.flatMap((r) => r.versions.filter((v) => v.resource).map((v) => JSON.stringify(v.resource)));
+const shown = (chart: Awaited<ReturnType<RecordBook['chart']>>) =>
+	chart.records.flatMap((r) => r.versions.filter((v) => v.resource).map((v) => JSON.stringify(v.resource)));
 
 describe('records on the ledger', () => {
 	it('a clinic without a grant holds the blocks but not the plaintext; a grant shares the keys; a revocation keeps new data from the revoked reader', async () => {
@@ -78,7 +108,9 @@ describe('records on the ledger', () => {
 		expect(chart.reads).toEqual([]);
 		// And not only the view refuses: B has no wrapped key to open it.
 		const firstBytes = (await b.store.get(first.block))!.bytes;
-		expect(() => B.keyring.openVersion(B.view(), first.rid, B.view().records.records[first.rid]!.versions[0]!, firstBytes)).toThrow(NoAccessError);
+		expect(() => B.keyring.openVersion(B.view(), first.rid, B.view().records.records[first.rid]!.versions[0]!, firstBytes)).toThrow(
+			NoAccessError
+		);
 
 		// The patient grants B labs; A (holding the keys) shares them; B reads the lab result, not the demographics.
 		const toB = grant(p, authorOf('clinic-b'), ['labs']);
@@ -171,7 +203,9 @@ describe('records on the ledger', () => {
 		await a.append([grant(p, authorOf('clinic-a'), ['encounters']).tx]);
 		const before = a.versionVector();
 		expect(() => A.sealTxs(diagnosis(p.id, 'I10', 'moved'), { rid: first.rid, prev: first.block })).toThrow(RecordInputError);
-		await expect(A.write(diagnosis(p.id, 'I10', 'moved'), { now: NOW, rid: first.rid, prev: first.block })).rejects.toBeInstanceOf(RecordInputError);
+		await expect(A.write(diagnosis(p.id, 'I10', 'moved'), { now: NOW, rid: first.rid, prev: first.block })).rejects.toBeInstanceOf(
+			RecordInputError
+		);
 		expect(a.versionVector()).toEqual(before);
 	});
 
@@ -206,12 +240,25 @@ describe('records on the ledger', () => {
 		const p = patientKey();
 		await a.append([grant(p, authorOf('clinic-a'), ['labs']).tx]);
 		const size = a.size;
-		const bad = { ...labResult(p.id, 'x'), valueQuantity: { value: 6.1, system: 'http://unitsofmeasure.org' }, effectiveDateTime: '26/11/2026' } as unknown as ClinicalResource;
+		const bad = {
+			...labResult(p.id, 'x'),
+			valueQuantity: { value: 6.1, system: 'http://unitsofmeasure.org' },
+			effectiveDateTime: '26/11/2026'
+		} as unknown as ClinicalResource;
 		const error = await A.write(bad, { now: NOW }).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(RecordInputError);
 		expect((error as RecordInputError).issues.map((i) => i.path).sort()).toEqual(['$.effectiveDateTime', '$.valueQuantity.code']);
 		expect(a.size).toBe(size);
-		expect(validateResource({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, subject: { reference: `Patient/${p.id}` }, effectiveDateTime: '2026-11-20', valueQuantity: { value: 400, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } })).toEqual([{ path: '$.valueQuantity.value', message: 'Systolic blood pressure of 400 mm[Hg] is outside 40-300' }]);
+		expect(
+			validateResource({
+				resourceType: 'Observation',
+				status: 'final',
+				code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] },
+				subject: { reference: `Patient/${p.id}` },
+				effectiveDateTime: '2026-11-20',
+				valueQuantity: { value: 400, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' }
+			})
+		).toEqual([{ path: '$.valueQuantity.value', message: 'Systolic blood pressure of 400 mm[Hg] is outside 40-300' }]);
 	});
 });
 
@@ -221,17 +268,41 @@ describe('who receives a data key (property)', () => {
 		const p = patientKey();
 		await fc.assert(
 			fc.asyncProperty(
-				fc.array(fc.record({ grantee: fc.nat(4), category: fc.constantFrom(...CATEGORIES), purpose: fc.constantFrom<Purpose>('treatment', 'payment', 'operations', 'research'), expiresIn: fc.integer({ min: -5, max: 5 }), revoked: fc.boolean() }), { maxLength: 8 }),
+				fc.array(
+					fc.record({
+						grantee: fc.nat(4),
+						category: fc.constantFrom(...CATEGORIES),
+						purpose: fc.constantFrom<Purpose>('treatment', 'payment', 'operations', 'research'),
+						expiresIn: fc.integer({ min: -5, max: 5 }),
+						revoked: fc.boolean()
+					}),
+					{ maxLength: 8 }
+				),
 				fc.constantFrom(...CATEGORIES),
 				async (grants, category) => {
 					const access = { grants: {} as Record<string, Grant & { revoked: boolean; block: string }>, epochs: {} };
 					grants.forEach((g, i) => {
-						access.grants[String(i)] = { id: String(i), patient: p.id, grantee: members[g.grantee]!, categories: [g.category], purpose: g.purpose, expires: NOW + g.expiresIn * DAY, issued: NOW - 10 * DAY, revoked: g.revoked, block: 'b' };
+						access.grants[String(i)] = {
+							id: String(i),
+							patient: p.id,
+							grantee: members[g.grantee]!,
+							categories: [g.category],
+							purpose: g.purpose,
+							expires: NOW + g.expiresIn * DAY,
+							issued: NOW - 10 * DAY,
+							revoked: g.revoked,
+							block: 'b'
+						};
 					});
 					const roster = new Map(members.map((m) => [m, 'clinician'])) as never;
 					const view = { net: 'n', access, records: { keys: {}, records: {}, patients: {}, audit: {}, requests: {} }, clinics: {}, roster };
 					const readers = readersOf(view, p.id, category, NOW);
-					const allowed = new Set([p.id, ...grants.filter((g) => g.category === category && g.purpose !== 'research' && !g.revoked && g.expiresIn > 0).map((g) => members[g.grantee]!)]);
+					const allowed = new Set([
+						p.id,
+						...grants
+							.filter((g) => g.category === category && g.purpose !== 'research' && !g.revoked && g.expiresIn > 0)
+							.map((g) => members[g.grantee]!)
+					]);
 					expect(new Set(readers)).toEqual(allowed);
 				}
 			),

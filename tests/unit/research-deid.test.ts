@@ -74,7 +74,14 @@ function identifiedRecord(patient: string): PatientRecords {
 			resourceType: 'Condition',
 			id: 'c1',
 			subject: ref,
-			code: { coding: [{ system: CODE_SYSTEMS.SNOMED, code: '44054006', display: 'Zebediah’s diabetes' }, { system: 'urn:local', code: '9990001112' }, { system: CODE_SYSTEMS.SNOMED, code: 'STUDYSUBJ-31337' }], text: 'Zebediah’s sugar' },
+			code: {
+				coding: [
+					{ system: CODE_SYSTEMS.SNOMED, code: '44054006', display: 'Zebediah’s diabetes' },
+					{ system: 'urn:local', code: '9990001112' },
+					{ system: CODE_SYSTEMS.SNOMED, code: 'STUDYSUBJ-31337' }
+				],
+				text: 'Zebediah’s sugar'
+			},
 			onsetDateTime: '2023-05-17T10:30:00Z',
 			note: [{ text: 'Call Zebediah at 617-555-0199' }]
 		},
@@ -89,8 +96,24 @@ function identifiedRecord(patient: string): PatientRecords {
 			note: [{ text: 'IP 203.0.113.77 device SN-DEV-55321' }],
 			device: { display: 'SN-DEV-55321' }
 		},
-		{ resourceType: 'Observation', id: 'o2', status: 'final', subject: ref, code: { coding: [{ system: CODE_SYSTEMS.LOINC, code: '8480-6' }] }, effectiveDateTime: '2023-05-17', valueString: 'Zebediah refused' },
-		{ resourceType: 'Encounter', id: 'e1', status: 'finished', class: { code: 'AMB' }, subject: ref, period: { start: '2023-05-17T10:30:00Z' }, identifier: [{ value: 'ACCT-99887766' }] }
+		{
+			resourceType: 'Observation',
+			id: 'o2',
+			status: 'final',
+			subject: ref,
+			code: { coding: [{ system: CODE_SYSTEMS.LOINC, code: '8480-6' }] },
+			effectiveDateTime: '2023-05-17',
+			valueString: 'Zebediah refused'
+		},
+		{
+			resourceType: 'Encounter',
+			id: 'e1',
+			status: 'finished',
+			class: { code: 'AMB' },
+			subject: ref,
+			period: { start: '2023-05-17T10:30:00Z' },
+			identifier: [{ value: 'ACCT-99887766' }]
+		}
 	];
 	return { patient, resources };
 }
@@ -105,7 +128,12 @@ describe('Safe Harbor de-identification', () => {
 		const extract = extractRows(patients, () => true, {}, STUDY_KEY, NOW, { k: 5 });
 		expect(extract.rows).toHaveLength(6);
 		const clinics = [
-			answerQuery(patients, () => true, { cohort: { conditions: ['44054006'] }, measure: { kind: 'crosstab', rows: { by: 'sex' }, cols: { by: 'age' } } }, { now: NOW }),
+			answerQuery(
+				patients,
+				() => true,
+				{ cohort: { conditions: ['44054006'] }, measure: { kind: 'crosstab', rows: { by: 'sex' }, cols: { by: 'age' } } },
+				{ now: NOW }
+			),
 			answerQuery(patients, () => true, { cohort: {}, measure: { kind: 'mean', code: 'LOINC|4548-4', lo: 3, hi: 15 } }, { now: NOW })
 		];
 		const exports = [
@@ -185,7 +213,12 @@ describe('Safe Harbor de-identification', () => {
 });
 
 describe('k-anonymity', () => {
-	const qi = fc.record({ age: fc.option(fc.integer({ min: 0, max: 90 }), { nil: null }), sex: fc.constantFrom('female', 'male', 'other'), zip3: fc.option(fc.constantFrom('021', '022', '100', '101', '000', '606'), { nil: null }), year: fc.option(fc.integer({ min: 2010, max: 2025 }), { nil: null }) });
+	const qi = fc.record({
+		age: fc.option(fc.integer({ min: 0, max: 90 }), { nil: null }),
+		sex: fc.constantFrom('female', 'male', 'other'),
+		zip3: fc.option(fc.constantFrom('021', '022', '100', '101', '000', '606'), { nil: null }),
+		year: fc.option(fc.integer({ min: 2010, max: 2025 }), { nil: null })
+	});
 
 	it('holds on every extract, dropping no more than allowed (or everything when fewer than k rows)', () => {
 		fc.assert(
@@ -206,7 +239,10 @@ describe('k-anonymity', () => {
 		const same = Array.from({ length: 10 }, (_, i) => ({ age: 30 + (i % 5), sex: 'female', zip3: '021', year: 2020 }));
 		expect(kAnonymize(same, (r) => r).report).toMatchObject({ levels: { age: 0, sex: 0, zip3: 0, year: 0 }, suppressed: 0, kept: 10 });
 		// Two ZIP3s of five people each, differing in year: one year per ZIP3 keeps k with no generalization...
-		const mixed = [...Array.from({ length: 5 }, () => ({ age: 41, sex: 'male', zip3: '021', year: 2020 })), ...Array.from({ length: 5 }, () => ({ age: 41, sex: 'male', zip3: '022', year: 2021 }))];
+		const mixed = [
+			...Array.from({ length: 5 }, () => ({ age: 41, sex: 'male', zip3: '021', year: 2020 })),
+			...Array.from({ length: 5 }, () => ({ age: 41, sex: 'male', zip3: '022', year: 2021 }))
+		];
 		expect(kAnonymize(mixed, (r) => r).report.levels).toEqual({ age: 0, sex: 0, zip3: 0, year: 0 });
 		// ...three per ZIP3 needs ZIP3 generalized to 02* (the cheapest step that merges them).
 		const small = mixed.filter((_, i) => i % 5 < 3);

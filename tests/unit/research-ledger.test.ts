@@ -27,12 +27,24 @@ import { summarizeTx } from '$lib/domain/tx-summary.js';
 
 const T0 = 1_700_000_000_000; // fixtures' fixed clock
 const DAY = 86_400_000;
-const study = (over: Partial<StudyInput> = {}): StudyInput => ({ title: 'HbA1c in the community', protocol: 'Retrospective cohort of adults with diabetes.', ethics: 'IRB-2026-014', categories: ['labs', 'encounters'], criteria: 'Adults with a diabetes diagnosis', ends: T0 + 365 * DAY, budget: 0, k: 5, rows: false, ...over });
+const study = (over: Partial<StudyInput> = {}): StudyInput => ({
+	title: 'HbA1c in the community',
+	protocol: 'Retrospective cohort of adults with diabetes.',
+	ethics: 'IRB-2026-014',
+	categories: ['labs', 'encounters'],
+	criteria: 'Adults with a diabetes diagnosis',
+	ends: T0 + 365 * DAY,
+	budget: 0,
+	k: 5,
+	rows: false,
+	...over
+});
 const idOf = (tx: Tx) => toHex(tx.id as Uint8Array);
 const researchOf = (l: Ledger) => l.state().research as ResearchState;
 const accessOf = (l: Ledger) => l.state().access as AccessState;
 /** What a node's keyring does for `label`: open keys wrapped for it. */
-const unwrapAs = (label: string) => (wrap: Parameters<typeof unwrapKey>[0], context: Parameters<typeof unwrapKey>[3]) => unwrapKey(wrap, authorOf(label), encryptionSecretKey(testSecret(label)), context);
+const unwrapAs = (label: string) => (wrap: Parameters<typeof unwrapKey>[0], context: Parameters<typeof unwrapKey>[3]) =>
+	unwrapKey(wrap, authorOf(label), encryptionSecretKey(testSecret(label)), context);
 
 async function sync(...ledgers: Ledger[]) {
 	for (let round = 0; round < 2; round++) for (const a of ledgers) for (const b of ledgers) if (a !== b) await syncInto(a, b);
@@ -40,7 +52,12 @@ async function sync(...ledgers: Ledger[]) {
 
 /** Two clinics (each an admin node), a researcher, on one network. */
 async function network() {
-	const clinicA = await foundNetwork({ rules: APP_RULES, folds: APP_FOLDS, founder: 'clinic-a', members: { 'clinic-b': 'admin', researcher: 'researcher', payer: 'payer' } });
+	const clinicA = await foundNetwork({
+		rules: APP_RULES,
+		folds: APP_FOLDS,
+		founder: 'clinic-a',
+		members: { 'clinic-b': 'admin', researcher: 'researcher', payer: 'payer' }
+	});
 	const clinicB = await joinNetwork(clinicA.net, 'clinic-b', { rules: APP_RULES, folds: APP_FOLDS });
 	const researcher = await joinNetwork(clinicA.net, 'researcher', { rules: APP_RULES, folds: APP_FOLDS });
 	await sync(clinicA, clinicB, researcher);
@@ -60,17 +77,42 @@ function patient(rng: ReturnType<typeof seededRng>): TestPatient {
 }
 
 /** The patient grants research use to `grantee` and links the grant to `studyId`; the txs a clinic writes for them. */
-function consent(p: TestPatient, grantee: string, studyId: string, categories: Category[] = ['labs', 'encounters']): { grant: Grant; txs: Tx[] } {
-	const grant: Grant = { id: toHex(crypto.getRandomValues(new Uint8Array(16))), patient: p.id, grantee, categories, purpose: 'research', expires: T0 + 300 * DAY, issued: T0 };
-	return { grant, txs: [grantTx(grant, signNoble(p.seed, grantMessage(grant))), studyConsentTx(studyId, grant.id, p.id, signNoble(p.seed, studyConsentMessage(studyId, grant.id, p.id)))] };
+function consent(
+	p: TestPatient,
+	grantee: string,
+	studyId: string,
+	categories: Category[] = ['labs', 'encounters']
+): { grant: Grant; txs: Tx[] } {
+	const grant: Grant = {
+		id: toHex(crypto.getRandomValues(new Uint8Array(16))),
+		patient: p.id,
+		grantee,
+		categories,
+		purpose: 'research',
+		expires: T0 + 300 * DAY,
+		issued: T0
+	};
+	return {
+		grant,
+		txs: [
+			grantTx(grant, signNoble(p.seed, grantMessage(grant))),
+			studyConsentTx(studyId, grant.id, p.id, signNoble(p.seed, studyConsentMessage(studyId, grant.id, p.id)))
+		]
+	};
 }
 
 describe('studies on the ledger', () => {
 	it('registration by a researcher, approval by admins; wrong roles and fields refused', async () => {
 		const { clinicA, clinicB, researcher } = await network();
 		await expect(clinicA.append([registerStudyTx(study())])).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
-		await expect(researcher.append([registerStudyTx(study({ ethics: '' }))])).rejects.toMatchObject({ code: 'TX_INVALID', message: expect.stringMatching(/ethics/) });
-		await expect(researcher.append([registerStudyTx(study({ rows: true, budget: 1000 }))])).rejects.toMatchObject({ code: 'TX_INVALID', message: expect.stringMatching(/rows/) });
+		await expect(researcher.append([registerStudyTx(study({ ethics: '' }))])).rejects.toMatchObject({
+			code: 'TX_INVALID',
+			message: expect.stringMatching(/ethics/)
+		});
+		await expect(researcher.append([registerStudyTx(study({ rows: true, budget: 1000 }))])).rejects.toMatchObject({
+			code: 'TX_INVALID',
+			message: expect.stringMatching(/rows/)
+		});
 		const tx = registerStudyTx(study());
 		await researcher.append([tx]);
 		await sync(clinicA, clinicB, researcher);
@@ -79,7 +121,13 @@ describe('studies on the ledger', () => {
 		await clinicB.append([approveStudyTx(idOf(tx))]);
 		await sync(clinicA, clinicB, researcher);
 		const s = researchOf(researcher).studies[idOf(tx)]!;
-		expect(s).toMatchObject({ researcher: authorOf('researcher'), title: 'HbA1c in the community', ethics: 'IRB-2026-014', categories: ['encounters', 'labs'], budget: 0 });
+		expect(s).toMatchObject({
+			researcher: authorOf('researcher'),
+			title: 'HbA1c in the community',
+			ethics: 'IRB-2026-014',
+			categories: ['encounters', 'labs'],
+			budget: 0
+		});
 		expect(Object.keys(s.approvals).sort()).toEqual([authorOf('clinic-a'), authorOf('clinic-b')].sort());
 		expect(summarizeTx(tx).text).toBe('Study registered: HbA1c in the community (ethics IRB-2026-014)');
 		expect(summarizeTx(studyQueryTx(idOf(tx), '{}', 250)).text).toMatch(/spending ε 0\.250$/);
@@ -95,8 +143,12 @@ describe('studies on the ledger', () => {
 		const secretA = unwrapAs('clinic-a');
 		// A wrap for the researcher (or a payer) is refused on the ledger.
 		const key = new Uint8Array(32).fill(1);
-		await expect(clinicA.append([approveStudyTx(idOf(tx), wrapStudyKey(key, net, idOf(tx), [authorOf('researcher')]))])).rejects.toMatchObject({ code: 'TX_INVALID', message: expect.stringMatching(/clinic members only/) });
-		await expect(clinicA.append([approveStudyTx(idOf(tx), wrapStudyKey(key, net, idOf(tx), [authorOf('payer')]))])).rejects.toMatchObject({ code: 'TX_INVALID' });
+		await expect(
+			clinicA.append([approveStudyTx(idOf(tx), wrapStudyKey(key, net, idOf(tx), [authorOf('researcher')]))])
+		).rejects.toMatchObject({ code: 'TX_INVALID', message: expect.stringMatching(/clinic members only/) });
+		await expect(clinicA.append([approveStudyTx(idOf(tx), wrapStudyKey(key, net, idOf(tx), [authorOf('payer')]))])).rejects.toMatchObject({
+			code: 'TX_INVALID'
+		});
 		// Clinic A makes the key and wraps it for itself; a later approval by A wraps the same key for clinic B.
 		await clinicA.append([approveStudyTx(idOf(tx), approvalWraps(s0, net, authorOf('clinic-a'), secretA, [authorOf('clinic-a')]))]);
 		const s1 = researchOf(clinicA).studies[idOf(tx)]!;
@@ -134,7 +186,13 @@ describe('studies on the ledger', () => {
 		const R = authorOf('researcher');
 		// Per clinic: 20 consent and stay, 6 consent then withdraw, 8 never consent, 4 consent to someone else, 3 grant too few categories.
 		const groups = { stay: 20, withdraw: 6, never: 8, wrongGrantee: 4, narrow: 3 };
-		const clinics = [clinicA, clinicB].map(() => Object.fromEntries(Object.entries(groups).map(([k, n]) => [k, Array.from({ length: n }, () => patient(rng))])) as Record<keyof typeof groups, TestPatient[]>);
+		const clinics = [clinicA, clinicB].map(
+			() =>
+				Object.fromEntries(Object.entries(groups).map(([k, n]) => [k, Array.from({ length: n }, () => patient(rng))])) as Record<
+					keyof typeof groups,
+					TestPatient[]
+				>
+		);
 		for (const [i, ledger] of [clinicA, clinicB].entries()) {
 			const c = clinics[i]!;
 			const txs: Tx[] = [];
@@ -145,12 +203,23 @@ describe('studies on the ledger', () => {
 			for (const w of withdrawn) txs.push(...w.txs);
 			await ledger.append(txs);
 			const t = T0 + 10;
-			await ledger.append(withdrawn.map(({ p, grant }) => revokeGrantTx(p.id, grant.id, t, signNoble(p.seed, revokeMessage(p.id, grant.id, t)))));
+			await ledger.append(
+				withdrawn.map(({ p, grant }) => revokeGrantTx(p.id, grant.id, t, signNoble(p.seed, revokeMessage(p.id, grant.id, t))))
+			);
 		}
 		// A study consent not signed by the patient is refused.
 		const forger = patient(rng);
 		const forged = consent(forger, R, studyId);
-		await expect(clinicA.append([studyConsentTx(studyId, forged.grant.id, forger.id, signNoble(testSecret('clinic-a'), studyConsentMessage(studyId, forged.grant.id, forger.id)))])).rejects.toMatchObject({ code: 'TX_INVALID' });
+		await expect(
+			clinicA.append([
+				studyConsentTx(
+					studyId,
+					forged.grant.id,
+					forger.id,
+					signNoble(testSecret('clinic-a'), studyConsentMessage(studyId, forged.grant.id, forger.id))
+				)
+			])
+		).rejects.toMatchObject({ code: 'TX_INVALID' });
 		await sync(clinicA, clinicB, researcher);
 
 		const q = studyQueryTx(studyId, JSON.stringify({ cohort: {}, measure: { kind: 'histogram', dimension: { by: 'sex' } } }), 0);
@@ -165,7 +234,14 @@ describe('studies on the ledger', () => {
 			const counted = consentedPatients(s, accessOf(ledger), query.time);
 			const all = Object.values(c).flat();
 			for (const p of all) expect(counted.has(p.id), `${p.id}`).toBe(c.stay.includes(p));
-			const answer = answerAtClinic({ study: s, query, access: accessOf(ledger), patients: all.map((p) => p.records), studyKey: null, rng: seededRng(1) });
+			const answer = answerAtClinic({
+				study: s,
+				query,
+				access: accessOf(ledger),
+				patients: all.map((p) => p.records),
+				studyKey: null,
+				rng: seededRng(1)
+			});
 			expect(answer.kind === 'table' && answer.table.total).toBe(20);
 			await ledger.append([studyResultTx(studyId, query.id, sealAnswer(answer, ledger.net, s, query))]);
 		}
@@ -176,8 +252,18 @@ describe('studies on the ledger', () => {
 		const s = state.studies[studyId]!;
 		expect(answersToCombine(s, query, {})).toHaveLength(2);
 		// A second device of clinic A answering too would not count A twice; an answer from a clinic that did not approve is left out.
-		const device = { eph: new Uint8Array(32), knonce: new Uint8Array(24), wrapped: new Uint8Array(48), nonce: new Uint8Array(24), ct: new Uint8Array(16), block: 'x' };
-		const twice = { ...query, results: { ...query.results, ['d1'.repeat(32)]: { ...device, time: T0 + 999 }, ['e1'.repeat(32)]: { ...device, time: T0 } } };
+		const device = {
+			eph: new Uint8Array(32),
+			knonce: new Uint8Array(24),
+			wrapped: new Uint8Array(48),
+			nonce: new Uint8Array(24),
+			ct: new Uint8Array(16),
+			block: 'x'
+		};
+		const twice = {
+			...query,
+			results: { ...query.results, ['d1'.repeat(32)]: { ...device, time: T0 + 999 }, ['e1'.repeat(32)]: { ...device, time: T0 } }
+		};
 		expect(answersToCombine(s, twice, { ['d1'.repeat(32)]: authorOf('clinic-a') })).toHaveLength(2);
 		const answers = answersToCombine(s, query, {}).map((r) => openAnswer(r, researcher.net, query, unwrapAs('researcher')));
 		const combined = combineAnswers(answers);
@@ -200,7 +286,13 @@ describe('studies on the ledger', () => {
 		await sync(clinicA, researcher);
 		await clinicA.append([approveStudyTx(studyId)]);
 		await sync(clinicA, researcher);
-		const queries = [studyQueryTx(studyId, count, 600), studyQueryTx(studyId, count, 600), studyQueryTx(studyId, count, 0), studyQueryTx(studyId, count, 400), studyQueryTx(studyId, JSON.stringify({ cohort: {}, measure: { kind: 'extract' } }), 0)];
+		const queries = [
+			studyQueryTx(studyId, count, 600),
+			studyQueryTx(studyId, count, 600),
+			studyQueryTx(studyId, count, 0),
+			studyQueryTx(studyId, count, 400),
+			studyQueryTx(studyId, JSON.stringify({ cohort: {}, measure: { kind: 'extract' } }), 0)
+		];
 		for (const q of queries) await researcher.append([q]);
 		await sync(clinicA, researcher);
 		for (const ledger of [clinicA, researcher]) {
@@ -208,16 +300,31 @@ describe('studies on the ledger', () => {
 			expect(state.queries[idOf(early)]).toMatchObject({ status: 'refused', reason: expect.stringMatching(/no clinic has approved/) });
 			expect(state.queries[idOf(queries[0]!)]).toMatchObject({ status: 'accepted' });
 			expect(state.queries[idOf(queries[1]!)]).toMatchObject({ status: 'refused', reason: expect.stringMatching(/over budget/) });
-			expect(state.queries[idOf(queries[2]!)]).toMatchObject({ status: 'refused', reason: expect.stringMatching(/differential privacy only/) });
+			expect(state.queries[idOf(queries[2]!)]).toMatchObject({
+				status: 'refused',
+				reason: expect.stringMatching(/differential privacy only/)
+			});
 			expect(state.queries[idOf(queries[3]!)]).toMatchObject({ status: 'accepted' });
 			expect(state.queries[idOf(queries[4]!)]).toMatchObject({ status: 'refused' });
 			expect(state.studies[studyId]!.spent).toBe(1000);
 		}
 		// A refused query gets no answer from a clinic, and results for it are not recorded.
 		const state = researchOf(clinicA);
-		expect(() => answerAtClinic({ study: state.studies[studyId]!, query: state.queries[idOf(queries[1]!)]!, access: accessOf(clinicA), patients: [], studyKey: null, rng: seededRng(1) })).toThrow(/refused/);
+		expect(() =>
+			answerAtClinic({
+				study: state.studies[studyId]!,
+				query: state.queries[idOf(queries[1]!)]!,
+				access: accessOf(clinicA),
+				patients: [],
+				studyKey: null,
+				rng: seededRng(1)
+			})
+		).toThrow(/refused/);
 		// Only the study's researcher queries it; a malformed spec never reaches the ledger.
-		await expect(researcher.append([studyQueryTx(studyId, '{"measure":{"kind":"sum"}}', 0)])).rejects.toMatchObject({ code: 'TX_INVALID', message: expect.stringMatching(/measure.kind/) });
+		await expect(researcher.append([studyQueryTx(studyId, '{"measure":{"kind":"sum"}}', 0)])).rejects.toMatchObject({
+			code: 'TX_INVALID',
+			message: expect.stringMatching(/measure.kind/)
+		});
 		await expect(clinicA.append([studyQueryTx(studyId, count, 0)])).rejects.toMatchObject({ code: 'NOT_AUTHORIZED' });
 	});
 
@@ -229,7 +336,10 @@ describe('studies on the ledger', () => {
 		await clinicA.append([approveStudyTx(idOf(reg))]);
 		const book = new RecordBook(clinicA, new Keyring(authorOf('clinic-a'), encryptionSecretKey(testSecret('clinic-a'))));
 		const s = researchOf(clinicA).studies[idOf(reg)]!;
-		expect(await writeSyntheticCohort(clinicA, book, { count: 14, consenting: 12, study: s, seed: 9, now: T0 })).toEqual({ patients: 14, consented: 12 });
+		expect(await writeSyntheticCohort(clinicA, book, { count: 14, consenting: 12, study: s, seed: 9, now: T0 })).toEqual({
+			patients: 14,
+			consented: 12
+		});
 		expect(book.patients()).toHaveLength(14);
 		const state = researchOf(clinicA).studies[idOf(reg)]!;
 		const consented = consentedPatients(state, accessOf(clinicA), T0);
@@ -240,7 +350,11 @@ describe('studies on the ledger', () => {
 			expect(consented.has(p.patient)).toBe(true);
 			expect(p.resources.some((r) => r.resourceType === 'Patient')).toBe(true);
 			// Encounters were not requested: no Encounter, no vital sign, no condition.
-			expect(p.resources.every((r) => r.resourceType === 'Patient' || (r.resourceType === 'Observation' && r.category?.[0]?.coding?.[0]?.code === 'laboratory'))).toBe(true);
+			expect(
+				p.resources.every(
+					(r) => r.resourceType === 'Patient' || (r.resourceType === 'Observation' && r.category?.[0]?.coding?.[0]?.code === 'laboratory')
+				)
+			).toBe(true);
 		}
 		expect(new Set(reads.map((r) => r.category))).toEqual(new Set(['demographics', 'labs']));
 		// The researcher queries once it has seen the approval (a query ordered before any approval is refused).
@@ -274,7 +388,9 @@ describe('studies on the ledger', () => {
 		await researcher.append([reg]);
 		await sync(clinicA, researcher);
 		const s0 = researchOf(clinicA).studies[idOf(reg)]!;
-		await clinicA.append([approveStudyTx(idOf(reg), approvalWraps(s0, clinicA.net, authorOf('clinic-a'), unwrapAs('clinic-a'), [authorOf('clinic-b')]))]);
+		await clinicA.append([
+			approveStudyTx(idOf(reg), approvalWraps(s0, clinicA.net, authorOf('clinic-a'), unwrapAs('clinic-a'), [authorOf('clinic-b')]))
+		]);
 		const { researchFold } = await import('$lib/domain/research/fold.js');
 		const { encodeCanonical, decodeCanonical } = await import('$lib/core/index.js');
 		const state = researchOf(clinicA);

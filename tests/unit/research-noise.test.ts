@@ -39,23 +39,26 @@ function chiSquare(draws: number[], alpha: number, w: number): number {
 const CHI_14_P001 = 36.12;
 
 describe('two-sided geometric (discrete Laplace) mechanism', () => {
-	it.each([0.25, 0.5, 1, 2])('20,000 draws at ε = %s follow the distribution of α = exp(-ε), and not that of an ε 15 percent off', (epsilon) => {
-		const rng = seeded.seededRng(Math.round(epsilon * 1000));
-		const alpha = Math.exp(-epsilon);
-		const draws = Array.from({ length: 20_000 }, () => twoSidedGeometric(rng, alpha));
-		expect(draws.every(Number.isInteger)).toBe(true);
-		const w = 6;
-		expect(chiSquare(draws, alpha, w)).toBeLessThan(CHI_14_P001);
-		// The same test rejects the distribution of a wrong ε, so it would catch a mechanism built with one.
-		for (const wrong of [epsilon * 0.85, epsilon * 1.15]) expect(chiSquare(draws, Math.exp(-wrong), w)).toBeGreaterThan(CHI_14_P001);
-		// Mean 0 and variance 2α/(1-α)², within 5 standard errors.
-		const n = draws.length;
-		const variance = (2 * alpha) / (1 - alpha) ** 2;
-		const mean = draws.reduce((a, b) => a + b, 0) / n;
-		expect(Math.abs(mean)).toBeLessThan(5 * Math.sqrt(variance / n));
-		const sampleVariance = draws.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-		expect(Math.abs(sampleVariance / variance - 1)).toBeLessThan(0.1);
-	});
+	it.each([0.25, 0.5, 1, 2])(
+		'20,000 draws at ε = %s follow the distribution of α = exp(-ε), and not that of an ε 15 percent off',
+		(epsilon) => {
+			const rng = seeded.seededRng(Math.round(epsilon * 1000));
+			const alpha = Math.exp(-epsilon);
+			const draws = Array.from({ length: 20_000 }, () => twoSidedGeometric(rng, alpha));
+			expect(draws.every(Number.isInteger)).toBe(true);
+			const w = 6;
+			expect(chiSquare(draws, alpha, w)).toBeLessThan(CHI_14_P001);
+			// The same test rejects the distribution of a wrong ε, so it would catch a mechanism built with one.
+			for (const wrong of [epsilon * 0.85, epsilon * 1.15]) expect(chiSquare(draws, Math.exp(-wrong), w)).toBeGreaterThan(CHI_14_P001);
+			// Mean 0 and variance 2α/(1-α)², within 5 standard errors.
+			const n = draws.length;
+			const variance = (2 * alpha) / (1 - alpha) ** 2;
+			const mean = draws.reduce((a, b) => a + b, 0) / n;
+			expect(Math.abs(mean)).toBeLessThan(5 * Math.sqrt(variance / n));
+			const sampleVariance = draws.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+			expect(Math.abs(sampleVariance / variance - 1)).toBeLessThan(0.1);
+		}
+	);
 
 	it('noisy counts are whole, never negative, centred on the truth; sensitivity Δ spends ε/Δ per unit', () => {
 		const rng = seeded.seededRng(3);
@@ -113,11 +116,22 @@ describe('the noise source', () => {
 		expect(seeded.seededRng).toHaveBeenCalled();
 		vi.mocked(seeded.seededRng).mockClear();
 		const getRandomValues = vi.spyOn(crypto, 'getRandomValues');
-		const counts = Array.from({ length: 20 }, () => answerQuery(patients, everyone, { cohort: {}, measure: { kind: 'count' } }, { now: NOW, epsilon: 1 }));
+		const counts = Array.from({ length: 20 }, () =>
+			answerQuery(patients, everyone, { cohort: {}, measure: { kind: 'count' } }, { now: NOW, epsilon: 1 })
+		);
 		expect(new Set(counts.map((a) => JSON.stringify(a))).size).toBeGreaterThan(1);
-		const tables = Array.from({ length: 5 }, () => answerQuery(patients, everyone, { cohort: {}, measure: { kind: 'histogram', dimension: { by: 'age' } } }, { now: NOW, epsilon: 1 }));
+		const tables = Array.from({ length: 5 }, () =>
+			answerQuery(patients, everyone, { cohort: {}, measure: { kind: 'histogram', dimension: { by: 'age' } } }, { now: NOW, epsilon: 1 })
+		);
 		expect(new Set(tables.map((a) => JSON.stringify(a))).size).toBeGreaterThan(1);
-		const means = Array.from({ length: 5 }, () => answerQuery(patients, everyone, { cohort: {}, measure: { kind: 'mean', code: 'LOINC|8480-6', lo: 50, hi: 250 } }, { now: NOW, epsilon: 1 }));
+		const means = Array.from({ length: 5 }, () =>
+			answerQuery(
+				patients,
+				everyone,
+				{ cohort: {}, measure: { kind: 'mean', code: 'LOINC|8480-6', lo: 50, hi: 250 } },
+				{ now: NOW, epsilon: 1 }
+			)
+		);
 		expect(new Set(means.map((a) => JSON.stringify(a))).size).toBeGreaterThan(1);
 		expect(getRandomValues).toHaveBeenCalled();
 		// …and never while answering.

@@ -34,7 +34,14 @@ const LINK_SECRET = 'ab'.repeat(32);
 const NOW = 1_700_000_000_000;
 const secretXOf = (label: string) => encryptionSecretKey(testSecret(label));
 const roomsOf = (ledger: Ledger, label: string, now = NOW) =>
-	roomsToJoin({ net: ledger.net, linkSecret: LINK_SECRET, rotations: rotationsOf(ledger), self: authorOf(label), secretX: secretXOf(label), now });
+	roomsToJoin({
+		net: ledger.net,
+		linkSecret: LINK_SECRET,
+		rotations: rotationsOf(ledger),
+		self: authorOf(label),
+		secretX: secretXOf(label),
+		now
+	});
 
 /** What an admin node does when a rotation is needed: a fresh secret for everyone left. */
 async function rotate(admin: Ledger): Promise<string> {
@@ -46,7 +53,11 @@ async function rotate(admin: Ledger): Promise<string> {
 }
 
 async function scene() {
-	const a = await foundNetwork({ ...options, founder: 'admin-a', members: { 'admin-b': 'admin', 'clinic-c': 'clinician', 'rogue-r': 'clinician' } });
+	const a = await foundNetwork({
+		...options,
+		founder: 'admin-a',
+		members: { 'admin-b': 'admin', 'clinic-c': 'clinician', 'rogue-r': 'clinician' }
+	});
 	expect(rotationNeeded(rotationsOf(a), a.roster(), a.revocations()).needed).toBe(false);
 	await a.append([{ t: 'member.revoke', key: fromHex(authorOf('rogue-r')), reason: 'left the network' }]);
 	return a;
@@ -77,7 +88,9 @@ describe('room secret rotation', () => {
 		expect(() => openRoomSecret(rotation, a.net, authorOf('rogue-r'), secretXOf('rogue-r'))).toThrow(RoomSecretError);
 		expect(roomName(a.net, secret)).not.toBe(roomName(a.net, LINK_SECRET));
 		// The keyring gives a node the same answer without exposing its secret.
-		expect(new Keyring(authorOf('clinic-c'), secretXOf('clinic-c')).roomsToJoin(c.net, LINK_SECRET, rotationsOf(c), NOW)).toEqual(roomsOf(c, 'clinic-c'));
+		expect(new Keyring(authorOf('clinic-c'), secretXOf('clinic-c')).roomsToJoin(c.net, LINK_SECRET, rotationsOf(c), NOW)).toEqual(
+			roomsOf(c, 'clinic-c')
+		);
 	});
 
 	it('an admin node rotates by itself once, a non-admin never', async () => {
@@ -100,7 +113,13 @@ describe('room secret rotation', () => {
 			() => undefined
 		);
 		let now = NOW;
-		const follower = new RoomFollower({ ledger: a, keyring: new Keyring(authorOf('admin-a'), secretXOf('admin-a')), linkSecret: LINK_SECRET, rooms, now: () => now });
+		const follower = new RoomFollower({
+			ledger: a,
+			keyring: new Keyring(authorOf('admin-a'), secretXOf('admin-a')),
+			linkSecret: LINK_SECRET,
+			rooms,
+			now: () => now
+		});
 		await follower.start();
 		expect(rooms.rooms()).toEqual([{ secret: LINK_SECRET, epoch: 0, until: null }]);
 		expect(follower.currentSecret).toBe(LINK_SECRET);
@@ -108,7 +127,11 @@ describe('room secret rotation', () => {
 		await follower.update();
 		expect(rooms.rooms().map((r) => r.epoch)).toEqual([1, 0]);
 		expect(follower.currentSecret).not.toBe(LINK_SECRET);
-		expect(Object.values(rotationsOf(a))[0]!.wraps.map((w) => w.reader).sort()).toEqual([authorOf('admin-a'), authorOf('clinic-c')].sort());
+		expect(
+			Object.values(rotationsOf(a))[0]!
+				.wraps.map((w) => w.reader)
+				.sort()
+		).toEqual([authorOf('admin-a'), authorOf('clinic-c')].sort());
 		now += ROOM_GRACE_MS + 1;
 		await follower.update();
 		expect(rooms.rooms().map((r) => r.epoch)).toEqual([1]);
@@ -126,7 +149,14 @@ describe('room secret rotation', () => {
 		const third = await rotate(a);
 		expect(new Set([first, second, third]).size).toBe(3);
 		// D's link was the first rotated secret: it moves to the newest room and keeps the ones it opened during the grace period.
-		const d = roomsToJoin({ net: a.net, linkSecret: first, rotations: rotationsOf(a), self: authorOf('clinic-d'), secretX: secretXOf('clinic-d'), now: NOW });
+		const d = roomsToJoin({
+			net: a.net,
+			linkSecret: first,
+			rotations: rotationsOf(a),
+			self: authorOf('clinic-d'),
+			secretX: secretXOf('clinic-d'),
+			now: NOW
+		});
 		expect(d.map((r) => r.secret)).toEqual([third, second, first]);
 		// C opened the first two only: it cannot follow into the third.
 		expect(roomsOf(a, 'clinic-c').map((r) => r.secret)).toEqual([second, first, LINK_SECRET]);
@@ -161,7 +191,15 @@ describe('room secret rotation', () => {
 		const readers = [authorOf('admin-a'), authorOf('clinic-c')] as AuthorId[];
 		const good = roomRotateTx(a.net, 1, new Uint8Array(32).fill(7), readers);
 		const receive = async (label: string, tx: Tx) => {
-			const made = await makeBlock(testSigner(label), { net: a.net as never, deps: a.heads().map((h) => h.id).sort(), clock: 1 + Math.max(...a.heads().map((h) => h.clock)), txs: [tx] });
+			const made = await makeBlock(testSigner(label), {
+				net: a.net as never,
+				deps: a
+					.heads()
+					.map((h) => h.id)
+					.sort(),
+				clock: 1 + Math.max(...a.heads().map((h) => h.clock)),
+				txs: [tx]
+			});
 			return (await a.receive([made.bytes])).rejected.map((r) => r.code);
 		};
 		expect(await receive('clinic-c', good)).toEqual(['NOT_AUTHORIZED']);
@@ -195,7 +233,10 @@ describe('room secret rotation', () => {
 				epoch: t.epoch as number,
 				time: NOW,
 				kid: toHex(t.kid as Uint8Array),
-				wraps: (t.wraps as { reader: Uint8Array; eph: Uint8Array; nonce: Uint8Array; wrapped: Uint8Array }[]).map((w) => ({ ...w, reader: toHex(w.reader) as AuthorId }))
+				wraps: (t.wraps as { reader: Uint8Array; eph: Uint8Array; nonce: Uint8Array; wrapped: Uint8Array }[]).map((w) => ({
+					...w,
+					reader: toHex(w.reader) as AuthorId
+				}))
 			};
 		};
 		const c = authorOf('clinic-c');
@@ -203,9 +244,23 @@ describe('room secret rotation', () => {
 		const flipped = (tx.wraps as { wrapped: Uint8Array }[]).map((w) => ({ ...w, wrapped: w.wrapped.map((b, i) => (i === 0 ? b ^ 1 : b)) }));
 		// An admin giving members different secrets: each copy opens, but not to the committed secret.
 		const otherSecret = roomRotateTx(a.net, 1, new Uint8Array(32).fill(10), readers);
-		for (const bogus of [rotation({ wraps: flipped }), rotation({ epoch: 2 }), rotation({ kid: otherSecret.kid }), { ...rotation({}), kid: toHex(otherSecret.kid as Uint8Array) }]) {
+		for (const bogus of [
+			rotation({ wraps: flipped }),
+			rotation({ epoch: 2 }),
+			rotation({ kid: otherSecret.kid }),
+			{ ...rotation({}), kid: toHex(otherSecret.kid as Uint8Array) }
+		]) {
 			expect(() => openRoomSecret(bogus, a.net, c, secretXOf('clinic-c'))).toThrow(RoomSecretError);
-			expect(roomsToJoin({ net: a.net, linkSecret: LINK_SECRET, rotations: { [bogus.block]: bogus }, self: c, secretX: secretXOf('clinic-c'), now: NOW })).toEqual([{ secret: LINK_SECRET, epoch: 0, until: null }]);
+			expect(
+				roomsToJoin({
+					net: a.net,
+					linkSecret: LINK_SECRET,
+					rotations: { [bogus.block]: bogus },
+					self: c,
+					secretX: secretXOf('clinic-c'),
+					now: NOW
+				})
+			).toEqual([{ secret: LINK_SECRET, epoch: 0, until: null }]);
 		}
 		expect(() => openRoomSecret(rotation({}), a.net, c, secretXOf('admin-a'))).toThrow(RoomSecretError);
 	});

@@ -71,7 +71,12 @@ describe('the room list', () => {
 		);
 		expect(rooms.current).toBeNull();
 		await rooms.set([{ secret: 'aa', epoch: 0 }]);
-		expect(await rooms.set([{ secret: 'bb', epoch: 1 }, { secret: 'aa', epoch: 0 }])).toEqual({ joined: [{ secret: 'bb', epoch: 1 }], left: [] });
+		expect(
+			await rooms.set([
+				{ secret: 'bb', epoch: 1 },
+				{ secret: 'aa', epoch: 0 }
+			])
+		).toEqual({ joined: [{ secret: 'bb', epoch: 1 }], left: [] });
 		expect(rooms.current).toEqual({ secret: 'bb', epoch: 1 });
 		expect(rooms.all().map((m) => m.epoch)).toEqual([1, 0]);
 		expect(await rooms.set([{ secret: 'bb', epoch: 1 }])).toEqual({ joined: [], left: [{ secret: 'aa', epoch: 0 }] });

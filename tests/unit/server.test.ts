@@ -9,7 +9,11 @@ import { startServer } from '../../server/start.js';
 import svelteConfig from '../../svelte.config.js';
 
 /** A raw GET: the path is sent as written, so traversal attempts reach the server unnormalized. */
-function get(url: string, path: string, method = 'GET'): Promise<{ status: number; type: string | undefined; body: string; headers: import('node:http').IncomingHttpHeaders }> {
+function get(
+	url: string,
+	path: string,
+	method = 'GET'
+): Promise<{ status: number; type: string | undefined; body: string; headers: import('node:http').IncomingHttpHeaders }> {
 	return new Promise((resolve, reject) => {
 		const req = request(new URL(url), { path, method }, (res) => {
 			let body = '';
@@ -59,7 +63,16 @@ describe('startServer', () => {
 	});
 
 	it('never serves anything outside the root, or hidden files', async () => {
-		for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/_app/../../secret.txt', '/%2e%2e%5csecret.txt', '/.env', '/%00', '/%E0%A4%A']) {
+		for (const path of [
+			'/../secret.txt',
+			'/%2e%2e/secret.txt',
+			'/..%2fsecret.txt',
+			'/_app/../../secret.txt',
+			'/%2e%2e%5csecret.txt',
+			'/.env',
+			'/%00',
+			'/%E0%A4%A'
+		]) {
 			const response = await get(server.url, path);
 			expect(response.body, path).not.toContain('outside the root');
 			expect(response.body, path).not.toContain('SECRET');
@@ -128,14 +141,20 @@ describe('security headers of the served app', () => {
 		}
 		// Scripts carry the same policy: a worker runs under its script's response policy.
 		const script = await get(server.url, '/_app/start.js');
-		expect(directives(script.headers['content-security-policy'] as string).get('connect-src')).toEqual(["'self'", 'ws://127.0.0.1:*', 'ws://localhost:*', 'wss://relay.example']);
+		expect(directives(script.headers['content-security-policy'] as string).get('connect-src')).toEqual([
+			"'self'",
+			'ws://127.0.0.1:*',
+			'ws://localhost:*',
+			'wss://relay.example'
+		]);
 	});
 
 	it('sends Permissions-Policy, nosniff, no-referrer and no framing on every response, errors included', async () => {
 		for (const path of ['/', '/_app/start.js', '/missing.js', '/..%2fx']) {
 			const { headers } = await get(server.url, path);
 			expect(headers['permissions-policy'], path).toMatch(/(^|, )camera=\(self\)(,|$)/);
-			for (const feature of ['microphone', 'geolocation', 'payment', 'usb']) expect(headers['permissions-policy'], path).toContain(`${feature}=()`);
+			for (const feature of ['microphone', 'geolocation', 'payment', 'usb'])
+				expect(headers['permissions-policy'], path).toContain(`${feature}=()`);
 			expect(headers['x-content-type-options'], path).toBe('nosniff');
 			expect(headers['referrer-policy'], path).toBe('no-referrer');
 			expect(headers['x-frame-options'], path).toBe('DENY');
@@ -156,13 +175,25 @@ describe('security headers of the served app', () => {
 
 describe('origin lists from the environment', () => {
 	it('accepts bare origins separated by spaces or commas, normalized and without duplicates', () => {
-		expect(parseOriginList(' wss://Relay.Example, ws://10.0.0.2:4444\nwss://relay.example:443 ', ['ws:', 'wss:'], 'SIGNALING_ORIGINS')).toEqual(['wss://relay.example', 'ws://10.0.0.2:4444']);
+		expect(
+			parseOriginList(' wss://Relay.Example, ws://10.0.0.2:4444\nwss://relay.example:443 ', ['ws:', 'wss:'], 'SIGNALING_ORIGINS')
+		).toEqual(['wss://relay.example', 'ws://10.0.0.2:4444']);
 		expect(parseOriginList(undefined, ['http:', 'https:'], 'RELAY_ORIGINS')).toEqual([]);
 		expect(parseOriginList('', ['http:', 'https:'], 'RELAY_ORIGINS')).toEqual([]);
 	});
 
 	it('refuses anything that is not a bare origin of the expected schemes, naming the list', () => {
-		for (const bad of ['relay.example', 'https://relay.example', 'wss://relay.example/', 'wss://relay.example/signaling', 'wss://relay.example?x=1', 'wss://relay.example#x', 'wss://user@relay.example', '*', 'ws:']) {
+		for (const bad of [
+			'relay.example',
+			'https://relay.example',
+			'wss://relay.example/',
+			'wss://relay.example/signaling',
+			'wss://relay.example?x=1',
+			'wss://relay.example#x',
+			'wss://user@relay.example',
+			'*',
+			'ws:'
+		]) {
 			expect(() => parseOriginList(bad, ['ws:', 'wss:'], 'SIGNALING_ORIGINS'), bad).toThrow(/^SIGNALING_ORIGINS: /);
 		}
 	});

@@ -29,9 +29,17 @@ const PER_BYTE_TIMEOUT = 180_000;
 /** What a reopened store holds, in a form two stores can be compared by. */
 async function snapshot(store: LedgerStore) {
 	const blocks = (await store.ordered(null, 1000)).map((b) => b.id);
-	const meta = Object.fromEntries(await Promise.all(['authors', 'membership', 'void', 'net'].map(async (k) => [k, await store.getMeta(k)] as const)));
+	const meta = Object.fromEntries(
+		await Promise.all(['authors', 'membership', 'void', 'net'].map(async (k) => [k, await store.getMeta(k)] as const))
+	);
 	const heads = (await store.heads()).map((h) => `${h.author}:${h.seq}`).sort();
-	return { blocks, meta, heads, checkpoint: (await store.checkpointAtOrBefore(null))?.count ?? null, evidence: (await store.evidence()).length };
+	return {
+		blocks,
+		meta,
+		heads,
+		checkpoint: (await store.checkpointAtOrBefore(null))?.count ?? null,
+		evidence: (await store.evidence()).length
+	};
 }
 
 /**
@@ -43,7 +51,14 @@ async function writeLedgerFile(path: string) {
 	const store = await FileStore.open(path);
 	await store.append([row(1, 0, 0), row(1, 1, 1)], { net: 'n', authors: ['a1'], membership: [{ kind: 'add', member: 'a1' }] });
 	await store.putCheckpoint({ position: [1, row(1, 1, 1).id], count: 2, state: new Uint8Array([7, 7]) });
-	await store.putEvidence({ id: 'e0' as BlockId, author: row(1, 0, 0).author, seq: 0, conflictsWith: row(1, 0, 0).id, bytes: new Uint8Array([1]), seenAt: 3 });
+	await store.putEvidence({
+		id: 'e0' as BlockId,
+		author: row(1, 0, 0).author,
+		seq: 0,
+		conflictsWith: row(1, 0, 0).id,
+		bytes: new Uint8Array([1]),
+		seenAt: 3
+	});
 	const before = await snapshot(store);
 	const acknowledged = statSync(path).size;
 	const batch = [row(2, 0, 2), row(2, 1, 3), row(3, 0, 3), row(1, 2, 4), row(3, 1, 5)];
@@ -63,20 +78,24 @@ async function writeLedgerFile(path: string) {
 }
 
 describe('file store: power cut during an append', () => {
-	it('keeps the append whole or drops it whole, at every byte it could be cut', async () => {
-		const { before, after, acknowledged, bytes } = await writeLedgerFile(join(dir, 'full.log'));
-		expect(bytes.length - acknowledged).toBeGreaterThan(200);
-		const path = join(dir, 'cut.log');
-		for (let cut = acknowledged; cut <= bytes.length; cut++) {
-			writeFileSync(path, bytes.subarray(0, cut));
-			const store = await FileStore.open(path);
-			const got = await snapshot(store);
-			await store.close();
-			expect(got, `cut at byte ${cut}`).toEqual(cut === bytes.length ? after : before);
-			// The torn tail is gone from the file, so the next write follows whole records.
-			expect(statSync(path).size, `cut at byte ${cut}`).toBe(cut === bytes.length ? bytes.length : acknowledged);
-		}
-	}, PER_BYTE_TIMEOUT);
+	it(
+		'keeps the append whole or drops it whole, at every byte it could be cut',
+		async () => {
+			const { before, after, acknowledged, bytes } = await writeLedgerFile(join(dir, 'full.log'));
+			expect(bytes.length - acknowledged).toBeGreaterThan(200);
+			const path = join(dir, 'cut.log');
+			for (let cut = acknowledged; cut <= bytes.length; cut++) {
+				writeFileSync(path, bytes.subarray(0, cut));
+				const store = await FileStore.open(path);
+				const got = await snapshot(store);
+				await store.close();
+				expect(got, `cut at byte ${cut}`).toEqual(cut === bytes.length ? after : before);
+				// The torn tail is gone from the file, so the next write follows whole records.
+				expect(statSync(path).size, `cut at byte ${cut}`).toBe(cut === bytes.length ? bytes.length : acknowledged);
+			}
+		},
+		PER_BYTE_TIMEOUT
+	);
 
 	it('after dropping a torn append, later appends land after the last whole record and survive', async () => {
 		const { before, acknowledged, bytes } = await writeLedgerFile(join(dir, 'full-2.log'));
@@ -91,19 +110,23 @@ describe('file store: power cut during an append', () => {
 		await again.close();
 	});
 
-	it('drops the tail record whole when any one of its bytes is corrupt', async () => {
-		const { before, acknowledged, bytes } = await writeLedgerFile(join(dir, 'full-3.log'));
-		const path = join(dir, 'flipped.log');
-		for (let at = acknowledged; at < bytes.length; at++) {
-			const damaged = Uint8Array.from(bytes);
-			damaged[at]! ^= 0x01;
-			writeFileSync(path, damaged);
-			const store = await FileStore.open(path);
-			expect(await snapshot(store), `byte ${at} flipped`).toEqual(before);
-			await store.close();
-			expect(statSync(path).size).toBe(acknowledged);
-		}
-	}, PER_BYTE_TIMEOUT);
+	it(
+		'drops the tail record whole when any one of its bytes is corrupt',
+		async () => {
+			const { before, acknowledged, bytes } = await writeLedgerFile(join(dir, 'full-3.log'));
+			const path = join(dir, 'flipped.log');
+			for (let at = acknowledged; at < bytes.length; at++) {
+				const damaged = Uint8Array.from(bytes);
+				damaged[at]! ^= 0x01;
+				writeFileSync(path, damaged);
+				const store = await FileStore.open(path);
+				expect(await snapshot(store), `byte ${at} flipped`).toEqual(before);
+				await store.close();
+				expect(statSync(path).size).toBe(acknowledged);
+			}
+		},
+		PER_BYTE_TIMEOUT
+	);
 
 	it('drops a tail the crash left as zeros (the file grew, its data never reached the disk)', async () => {
 		const { before, acknowledged, bytes } = await writeLedgerFile(join(dir, 'full-4.log'));
@@ -171,7 +194,14 @@ describe('IndexedDB store: durability', () => {
 			await store.putMeta('void', {});
 			await store.putCheckpoint({ position: [1, row(1, 1, 1).id], count: 2, state: new Uint8Array([1]) });
 			await store.dropCheckpointsAfter([0, row(1, 0, 0).id]);
-			await store.putEvidence({ id: 'e1' as BlockId, author: row(1, 0, 0).author, seq: 0, conflictsWith: row(1, 0, 0).id, bytes: new Uint8Array([9]), seenAt: 1 });
+			await store.putEvidence({
+				id: 'e1' as BlockId,
+				author: row(1, 0, 0).author,
+				seq: 0,
+				conflictsWith: row(1, 0, 0).id,
+				bytes: new Uint8Array([9]),
+				seenAt: 1
+			});
 			const writes = transaction.mock.calls.filter((call) => call[1] === 'readwrite');
 			expect(writes.length).toBe(5);
 			for (const call of writes) expect(call[2], `transaction on ${String(call[0])}`).toEqual({ durability: 'strict' });
@@ -186,60 +216,68 @@ describe('headless peer ledger on the file store: power cut while it stores a re
 	/** What a ledger shows of membership and blocks: these must agree after any restart. */
 	const view = (ledger: Ledger) => ({
 		size: ledger.size,
-		heads: ledger.heads().map((h) => `${h.author.slice(0, 8)}:${h.seq}`).sort(),
+		heads: ledger
+			.heads()
+			.map((h) => `${h.author.slice(0, 8)}:${h.seq}`)
+			.sort(),
 		roster: [...ledger.roster()].map(([a, role]) => `${a.slice(0, 8)}=${role}`).sort(),
 		revocations: [...ledger.revocations()].map(([a, seq]) => `${a.slice(0, 8)}>${seq}`),
 		void: [...ledger.voided().keys()].sort()
 	});
 
-	it('reopens to the ledger before the batch or after it, at every byte the batch could be cut', async () => {
-		const founder = await foundNetwork({ members: { b: 'clinician' } });
-		const b = await joinNetwork(founder.net, 'b');
-		await syncInto(b, founder);
-		await b.append([{ t: 'note', text: 'before the revocation' }]);
-		await syncInto(founder, b);
-		await founder.append([{ t: 'member.revoke', key: publicKeyOf(testSecret('b')) }]);
-		await b.append([{ t: 'note', text: 'concurrent with the revocation: void once it arrives' }]);
-		await founder.append([{ t: 'member.add', key: publicKeyOf(testSecret('c')), role: 'clinician' }]);
-		const c = await joinNetwork(founder.net, 'c');
-		await syncInto(c, founder);
-		await c.append([{ t: 'note', text: 'a new author' }]);
+	it(
+		'reopens to the ledger before the batch or after it, at every byte the batch could be cut',
+		async () => {
+			const founder = await foundNetwork({ members: { b: 'clinician' } });
+			const b = await joinNetwork(founder.net, 'b');
+			await syncInto(b, founder);
+			await b.append([{ t: 'note', text: 'before the revocation' }]);
+			await syncInto(founder, b);
+			await founder.append([{ t: 'member.revoke', key: publicKeyOf(testSecret('b')) }]);
+			await b.append([{ t: 'note', text: 'concurrent with the revocation: void once it arrives' }]);
+			await founder.append([{ t: 'member.add', key: publicKeyOf(testSecret('c')), role: 'clinician' }]);
+			const c = await joinNetwork(founder.net, 'c');
+			await syncInto(c, founder);
+			await c.append([{ t: 'note', text: 'a new author' }]);
 
-		const path = join(dir, 'peer.log');
-		const open = async (file: string) => Ledger.open({ store: await FileStore.open(file), net: founder.net, verifier: nobleVerifier, now: fixedNow });
-		const peer = await open(path);
-		const blocksOf = async (from: Ledger, since: Ledger | null) => {
-			const out: Uint8Array[] = [];
-			for await (const block of from.blocksSince(since ? since.versionVector() : {})) out.push(block);
-			return out;
-		};
-		// b's view first (its void-to-be block included); then, in one batch, the revocation,
-		// a new member and that member's first block: new authors, roster and void set at once.
-		const first = await blocksOf(b, null);
-		expect((await peer.receive(first)).accepted.length).toBe(first.length);
-		const batch = await blocksOf(c, b);
-		const before = view(peer);
-		const acknowledged = statSync(path).size;
-		const result = await peer.receive(batch);
-		expect(result.rejected).toEqual([]);
-		expect(result.accepted.length).toBe(3);
-		const after = view(peer);
-		expect(after.revocations.length).toBe(1);
-		expect(after.void.length).toBe(1);
-		expect(after.roster).not.toEqual(before.roster);
-		await peer.store.close();
-		const bytes = readFileSync(path);
+			const path = join(dir, 'peer.log');
+			const open = async (file: string) =>
+				Ledger.open({ store: await FileStore.open(file), net: founder.net, verifier: nobleVerifier, now: fixedNow });
+			const peer = await open(path);
+			const blocksOf = async (from: Ledger, since: Ledger | null) => {
+				const out: Uint8Array[] = [];
+				for await (const block of from.blocksSince(since ? since.versionVector() : {})) out.push(block);
+				return out;
+			};
+			// b's view first (its void-to-be block included); then, in one batch, the revocation,
+			// a new member and that member's first block: new authors, roster and void set at once.
+			const first = await blocksOf(b, null);
+			expect((await peer.receive(first)).accepted.length).toBe(first.length);
+			const batch = await blocksOf(c, b);
+			const before = view(peer);
+			const acknowledged = statSync(path).size;
+			const result = await peer.receive(batch);
+			expect(result.rejected).toEqual([]);
+			expect(result.accepted.length).toBe(3);
+			const after = view(peer);
+			expect(after.revocations.length).toBe(1);
+			expect(after.void.length).toBe(1);
+			expect(after.roster).not.toEqual(before.roster);
+			await peer.store.close();
+			const bytes = readFileSync(path);
 
-		const cutPath = join(dir, 'peer-cut.log');
-		const seen = new Set<string>();
-		for (let cut = acknowledged; cut <= bytes.length; cut++) {
-			writeFileSync(cutPath, bytes.subarray(0, cut));
-			const reopened = await open(cutPath);
-			const got = view(reopened);
-			await reopened.store.close();
-			expect([before, after], `cut at byte ${cut}`).toContainEqual(got);
-			seen.add(JSON.stringify(got));
-		}
-		expect(seen.size).toBe(2);
-	}, PER_BYTE_TIMEOUT);
+			const cutPath = join(dir, 'peer-cut.log');
+			const seen = new Set<string>();
+			for (let cut = acknowledged; cut <= bytes.length; cut++) {
+				writeFileSync(cutPath, bytes.subarray(0, cut));
+				const reopened = await open(cutPath);
+				const got = view(reopened);
+				await reopened.store.close();
+				expect([before, after], `cut at byte ${cut}`).toContainEqual(got);
+				seen.add(JSON.stringify(got));
+			}
+			expect(seen.size).toBe(2);
+		},
+		PER_BYTE_TIMEOUT
+	);
 });

@@ -20,7 +20,6 @@ runStoreAcceptance('indexeddb (fake-indexeddb, Node)', {
 	}
 });
 
-
 const dir = mkdtempSync(join(tmpdir(), 'ledger-file-store-'));
 let f = 0;
 runStoreAcceptance('file (Node headless peer)', {

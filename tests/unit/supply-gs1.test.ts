@@ -63,7 +63,12 @@ describe('GS1 element strings: valid ones', () => {
 				fc.option(fc.string({ unit: cset, minLength: 1, maxLength: 20 })),
 				fc.option(fc.string({ unit: cset, minLength: 1, maxLength: 20 })),
 				(body, date, lot, serial) => {
-					const fields = { gtin: body + gs1CheckDigit(body), ...(date ? { expiry: date.toISOString().slice(0, 10) } : {}), ...(lot ? { lot } : {}), ...(serial ? { serial } : {}) };
+					const fields = {
+						gtin: body + gs1CheckDigit(body),
+						...(date ? { expiry: date.toISOString().slice(0, 10) } : {}),
+						...(lot ? { lot } : {}),
+						...(serial ? { serial } : {})
+					};
 					expect(parse(formatGs1(fields))).toEqual(fields);
 					const raw = `01${fields.gtin}${date ? `17${formatGs1(fields).match(/\(17\)(\d{6})/)![1]}` : ''}${lot ? `10${lot}${GS}` : ''}${serial ? `21${serial}` : ''}`;
 					expect(parse(raw)).toEqual(fields);

@@ -21,7 +21,14 @@ describe('the Inventory tab’s typed path', () => {
 		const fields = inventory.readCode(`01${GTIN}17301231` + '10LOT-9\u001d21S1')!;
 		expect(fields).toEqual({ gtin: GTIN, expiry: '2030-12-31', lot: 'LOT-9', serial: 'S1' });
 
-		const receive = { ...emptyMovement('receive'), gtin: fields.gtin, lot: fields.lot!, expiry: fields.expiry!, qty: '3', supplier: 'Acme' };
+		const receive = {
+			...emptyMovement('receive'),
+			gtin: fields.gtin,
+			lot: fields.lot!,
+			expiry: fields.expiry!,
+			qty: '3',
+			supplier: 'Acme'
+		};
 		expect(await inventory.record(receive)).toBe(false);
 		expect(inventory.error).toMatch(/Item name: this GTIN is new here/);
 		expect(await inventory.record({ ...receive, itemName: 'Measles vaccine' })).toBe(true);
@@ -50,7 +57,12 @@ describe('the Inventory tab’s typed path', () => {
 	});
 
 	it('transfers go to another clinic, which sees them incoming and receives them', async () => {
-		const a = await foundNetwork({ ...options, founder: 'clinic-a', members: { 'clinic-b': 'front-desk', insurer: 'payer' }, now: () => Date.now() });
+		const a = await foundNetwork({
+			...options,
+			founder: 'clinic-a',
+			members: { 'clinic-b': 'front-desk', insurer: 'payer' },
+			now: () => Date.now()
+		});
 		// A tablet of clinic A is one of A's devices, not a clinic to send to.
 		await a.append([{ t: 'member.add', key: fromHex(authorOf('a-tablet')), role: 'clinician', clinic: fromHex(authorOf('clinic-a')) }]);
 		const b = await joinNetwork(a.net, 'clinic-b', { ...options, now: () => Date.now() });
@@ -60,7 +72,17 @@ describe('the Inventory tab’s typed path', () => {
 		atA.attach(a);
 		atB.attach(b);
 		expect(atA.clinics.map((c) => c.key)).toEqual([authorOf('clinic-b')]);
-		expect(await atA.record({ ...emptyMovement('receive'), gtin: GTIN, lot: 'L1', expiry: '2030-01-31', qty: '5', supplier: 'Acme', itemName: 'Vaccine' })).toBe(true);
+		expect(
+			await atA.record({
+				...emptyMovement('receive'),
+				gtin: GTIN,
+				lot: 'L1',
+				expiry: '2030-01-31',
+				qty: '5',
+				supplier: 'Acme',
+				itemName: 'Vaccine'
+			})
+		).toBe(true);
 		expect(await atA.record({ ...emptyMovement('transfer'), gtin: GTIN, lot: 'L1', qty: '2', to: authorOf('clinic-b') })).toBe(true);
 		await syncInto(b, a);
 		expect(atB.incoming.map((t) => [t.lot, t.qty])).toEqual([['L1', 2]]);

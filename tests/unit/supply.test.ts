@@ -1,6 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCanonical, encodeCanonical, fromHex, publicKeyOf, toHex, type AuthorId, type Block, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
+import {
+	decodeCanonical,
+	encodeCanonical,
+	fromHex,
+	publicKeyOf,
+	toHex,
+	type AuthorId,
+	type Block,
+	type BlockId,
+	type Ledger,
+	type Tx
+} from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS } from '$lib/domain/fold-registry.js';
@@ -27,7 +38,17 @@ import {
 	transferSendTx,
 	wasteTx
 } from '$lib/domain/supply/transactions.js';
-import { activeRecalls, encountersOf, expiryAlerts, expiryTimeline, flagsFor, incomingTransfers, inventory, recallTrace, reorderAlerts } from '$lib/domain/supply/views.js';
+import {
+	activeRecalls,
+	encountersOf,
+	expiryAlerts,
+	expiryTimeline,
+	flagsFor,
+	incomingTransfers,
+	inventory,
+	recallTrace,
+	reorderAlerts
+} from '$lib/domain/supply/views.js';
 
 const GTIN = '09506000134352';
 const GTIN2 = '04006381333931';
@@ -47,7 +68,20 @@ function clock(start = T0) {
 
 /** A block for the fold alone (the fold reads id, author, time and txs; signatures are the ledger's business). */
 function fakeBlock(n: number, author: string, time: number, txs: Tx[]): Block {
-	return { id: n.toString(16).padStart(64, '0') as BlockId, net: null, author: author as AuthorId, seq: n, prev: null, deps: [], clock: n, time, txs, body: new Uint8Array(), signature: new Uint8Array(), bytes: new Uint8Array() };
+	return {
+		id: n.toString(16).padStart(64, '0') as BlockId,
+		net: null,
+		author: author as AuthorId,
+		seq: n,
+		prev: null,
+		deps: [],
+		clock: n,
+		time,
+		txs,
+		body: new Uint8Array(),
+		signature: new Uint8Array(),
+		bytes: new Uint8Array()
+	};
 }
 function foldAll(blocks: Block[]): SupplyState {
 	return blocks.reduce((s, b) => supplyFold.apply(s, b), supplyFold.init());
@@ -63,7 +97,14 @@ describe('supply transaction rules', () => {
 			receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2027-01-31', qty: 2, supplier: 'Acme', location: 'fridge', serials: ['S1', 'S2'] }),
 			transferSendTx({ id: transferId(1), to: key('b'), gtin: GTIN, lot: 'L1', qty: 1 }),
 			transferReceiveTx({ id: transferId(1), location: 'fridge' }),
-			administerTx({ patient: patientKey(1), gtin: GTIN, lot: 'L1', kind: 'immunization', serial: 'S1', encounter: { block: new Uint8Array(32), rid: new Uint8Array(16) } }),
+			administerTx({
+				patient: patientKey(1),
+				gtin: GTIN,
+				lot: 'L1',
+				kind: 'immunization',
+				serial: 'S1',
+				encounter: { block: new Uint8Array(32), rid: new Uint8Array(16) }
+			}),
 			wasteTx({ gtin: GTIN, lot: 'L1', qty: 1, reason: 'vial broken' }),
 			adjustTx({ gtin: GTIN, lot: 'L1', delta: -1, reason: 'count' }),
 			recallTx({ gtin: GTIN, lot: 'L1', reason: 'contamination' }),
@@ -99,7 +140,9 @@ describe('supply transaction rules', () => {
 		expect(check({ ...administer, encounter: { block: new Uint8Array(32) } })).toMatch(/^encounter: expected the record id/);
 		expect(check(adjustTx({ gtin: GTIN, lot: 'L1', delta: 0, reason: 'x' }))).toMatch(/^delta: expected a change other than 0/);
 		expect(check({ t: 'supply.policy' })).toBe('expected horizonDays or transitDays');
-		expect(check(transferSendTx({ id: new Uint8Array(8), to: key('b'), gtin: GTIN, lot: 'L1', qty: 1 }))).toMatch(/^id: expected a transfer id/);
+		expect(check(transferSendTx({ id: new Uint8Array(8), to: key('b'), gtin: GTIN, lot: 'L1', qty: 1 }))).toMatch(
+			/^id: expected a transfer id/
+		);
 	});
 
 	it('only the roles named may sign: a front desk cannot give doses, only an admin recalls', async () => {
@@ -108,10 +151,14 @@ describe('supply transaction rules', () => {
 		const nurse = await joinNetwork(admin.net, 'nurse', options);
 		await syncInto(desk, admin);
 		await syncInto(nurse, admin);
-		await expect(desk.append([administerTx({ patient: patientKey(1), gtin: GTIN, lot: 'L1', kind: 'immunization' })])).rejects.toThrow(/NOT_AUTHORIZED/);
+		await expect(desk.append([administerTx({ patient: patientKey(1), gtin: GTIN, lot: 'L1', kind: 'immunization' })])).rejects.toThrow(
+			/NOT_AUTHORIZED/
+		);
 		await expect(nurse.append([recallTx({ gtin: GTIN, lot: 'L1', reason: 'x' })])).rejects.toThrow(/NOT_AUTHORIZED/);
 		await desk.append([receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2027-01-31', qty: 2, supplier: 'Acme' })]);
-		await expect(admin.append([{ ...receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2027-01-31', qty: 2, supplier: 'Acme' }), qty: -2 }])).rejects.toThrow(/TX_INVALID.*qty/);
+		await expect(
+			admin.append([{ ...receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2027-01-31', qty: 2, supplier: 'Acme' }), qty: -2 }])
+		).rejects.toThrow(/TX_INVALID.*qty/);
 	});
 });
 
@@ -191,30 +238,35 @@ describe('stock fold', () => {
 
 	it('random movements, in any arrival order, give the same stock, and stock = receipts - out + in - given - wasted + adjusted', async () => {
 		await fc.assert(
-			fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 18 }), fc.array(fc.array(fc.nat(), { minLength: 40, maxLength: 40 }), { minLength: 2, maxLength: 2 }), async (ops, orders) => {
-				const { founder, blocks, expected, net } = await run(ops);
-				const reference = encodeCanonical(supplyFold.encode(supply(founder)));
-				for (const order of orders) {
-					// Deliver one block at a time in a shuffled order: parked blocks wait for what they depend on.
-					const shuffled = blocks.map((b, i) => [order[i % order.length]! * 1000 + i, b] as const).sort((a, b) => a[0] - b[0]);
-					const observer = await joinNetwork(founder.net, 'observer', options);
-					for (const [, b] of shuffled) expect((await observer.receive([b])).rejected).toEqual([]);
-					expect(observer.versionVector()).toEqual(founder.versionVector());
-					expect(encodeCanonical(supplyFold.encode(supply(observer)))).toEqual(reference);
+			fc.asyncProperty(
+				fc.array(op, { minLength: 5, maxLength: 18 }),
+				fc.array(fc.array(fc.nat(), { minLength: 40, maxLength: 40 }), { minLength: 2, maxLength: 2 }),
+				async (ops, orders) => {
+					const { founder, blocks, expected, net } = await run(ops);
+					const reference = encodeCanonical(supplyFold.encode(supply(founder)));
+					for (const order of orders) {
+						// Deliver one block at a time in a shuffled order: parked blocks wait for what they depend on.
+						const shuffled = blocks.map((b, i) => [order[i % order.length]! * 1000 + i, b] as const).sort((a, b) => a[0] - b[0]);
+						const observer = await joinNetwork(founder.net, 'observer', options);
+						for (const [, b] of shuffled) expect((await observer.receive([b])).rejected).toEqual([]);
+						expect(observer.versionVector()).toEqual(founder.versionVector());
+						expect(encodeCanonical(supplyFold.encode(supply(observer)))).toEqual(reference);
+					}
+					const state = supply(founder);
+					for (const [l, lot] of LOTS.entries()) {
+						const byClinic = state.stock[lotKey(GTIN, lot)] ?? {};
+						const onHand = (c: number) => Object.values(byClinic[authorOf(CLINICS[c]!)] ?? {}).reduce((s, q) => s + q, 0);
+						for (const c of CLINICS.keys()) expect(onHand(c), `${lot} at ${CLINICS[c]}`).toBe(expected[l]![c]);
+						// Network-wide: what is on hand plus what is in transit is what came in minus what went out.
+						const transit = recallTrace(state, GTIN, lot).inTransit.reduce((s, t) => s + t.qty, 0);
+						expect(CLINICS.reduce((s, _, c) => s + onHand(c), 0) + transit).toBe(net[l]);
+						// Stock below zero never goes unnoticed.
+						for (const [clinic, locations] of Object.entries(byClinic))
+							for (const [location, qty] of Object.entries(locations))
+								if (qty < 0) expect(state.flags[`negative-stock|${lotKey(GTIN, lot)}|${clinic}|${location}`]?.kind).toBe('negative-stock');
+					}
 				}
-				const state = supply(founder);
-				for (const [l, lot] of LOTS.entries()) {
-					const byClinic = state.stock[lotKey(GTIN, lot)] ?? {};
-					const onHand = (c: number) => Object.values(byClinic[authorOf(CLINICS[c]!)] ?? {}).reduce((s, q) => s + q, 0);
-					for (const c of CLINICS.keys()) expect(onHand(c), `${lot} at ${CLINICS[c]}`).toBe(expected[l]![c]);
-					// Network-wide: what is on hand plus what is in transit is what came in minus what went out.
-					const transit = recallTrace(state, GTIN, lot).inTransit.reduce((s, t) => s + t.qty, 0);
-					expect(CLINICS.reduce((s, _, c) => s + onHand(c), 0) + transit).toBe(net[l]);
-					// Stock below zero never goes unnoticed.
-					for (const [clinic, locations] of Object.entries(byClinic))
-						for (const [location, qty] of Object.entries(locations)) if (qty < 0) expect(state.flags[`negative-stock|${lotKey(GTIN, lot)}|${clinic}|${location}`]?.kind).toBe('negative-stock');
-				}
-			}),
+			),
 			{ numRuns: 10 }
 		);
 	}, 120_000);
@@ -222,8 +274,14 @@ describe('stock fold', () => {
 	it('checkpoints round-trip exactly through canonical CBOR', () => {
 		const a = authorOf('founder');
 		const state = foldAll([
-			fakeBlock(1, a, T0, [receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2027-01-31', qty: 3, supplier: 'Acme' }), transferSendTx({ id: transferId(1), to: key('b'), gtin: GTIN, lot: 'L1', qty: 1 })]),
-			fakeBlock(2, a, T0 + 1, [administerTx({ patient: patientKey(1), gtin: GTIN, lot: 'L1', kind: 'medication', serial: 'S1' }), recallTx({ gtin: GTIN, lot: 'L1', reason: 'x' })])
+			fakeBlock(1, a, T0, [
+				receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2027-01-31', qty: 3, supplier: 'Acme' }),
+				transferSendTx({ id: transferId(1), to: key('b'), gtin: GTIN, lot: 'L1', qty: 1 })
+			]),
+			fakeBlock(2, a, T0 + 1, [
+				administerTx({ patient: patientKey(1), gtin: GTIN, lot: 'L1', kind: 'medication', serial: 'S1' }),
+				recallTx({ gtin: GTIN, lot: 'L1', reason: 'x' })
+			])
 		]);
 		const bytes = encodeCanonical(supplyFold.encode(state));
 		const decoded = supplyFold.decode(decodeCanonical(bytes));
@@ -260,8 +318,14 @@ describe('expired and recalled lots at administration', () => {
 		expect(refusedOf('OLD')).toEqual(['lot OLD expired on 2026-11-10']);
 		expect(refusedOf('BAD')).toEqual(['lot BAD was recalled: particles found in vials']);
 		expect(refusedOf('GOOD')).toEqual([null]);
-		expect(state.flags[`refused-administration|${block.id}|0`]).toMatchObject({ kind: 'refused-administration', message: 'dose given although lot OLD expired on 2026-11-10', evidence: [block.id] });
-		expect(state.flags[`refused-administration|${block.id}|1`]?.message).toBe('dose given although lot BAD was recalled: particles found in vials');
+		expect(state.flags[`refused-administration|${block.id}|0`]).toMatchObject({
+			kind: 'refused-administration',
+			message: 'dose given although lot OLD expired on 2026-11-10',
+			evidence: [block.id]
+		});
+		expect(state.flags[`refused-administration|${block.id}|1`]?.message).toBe(
+			'dose given although lot BAD was recalled: particles found in vials'
+		);
 		expect(state.flags[`refused-administration|${block.id}|2`]).toBeUndefined();
 		// The doses left the shelf all the same; the inventory says which lots are blocked and why.
 		const rows = inventory(state, admin.author!, time.now());
@@ -271,8 +335,19 @@ describe('expired and recalled lots at administration', () => {
 			['GOOD', 4, null]
 		]);
 		// The FHIR resource of a dose that should not have been given says so.
-		const resource = administrationResource(state.administrations[lotKey(GTIN, 'BAD')]![0]!, state.lots[lotKey(GTIN, 'BAD')]!, state.items[GTIN]!);
-		expect(resource).toMatchObject({ resourceType: 'Immunization', status: 'completed', lotNumber: 'BAD', expirationDate: '2027-06-30', isSubpotent: true, vaccineCode: { coding: [{ code: GTIN, display: 'Measles vaccine' }] } });
+		const resource = administrationResource(
+			state.administrations[lotKey(GTIN, 'BAD')]![0]!,
+			state.lots[lotKey(GTIN, 'BAD')]!,
+			state.items[GTIN]!
+		);
+		expect(resource).toMatchObject({
+			resourceType: 'Immunization',
+			status: 'completed',
+			lotNumber: 'BAD',
+			expirationDate: '2027-06-30',
+			isSubpotent: true,
+			vaccineCode: { coding: [{ code: GTIN, display: 'Measles vaccine' }] }
+		});
 	});
 });
 
@@ -327,10 +402,15 @@ describe('supply flags with evidence', () => {
 	const a = authorOf('clinic-a');
 	const b = authorOf('clinic-b');
 	const rcv = (lot: string, qty: number) => receiveTx({ gtin: GTIN, lot, expiry: '2027-12-31', qty, supplier: 'Acme' });
-	const give = (lot: string, extra: Partial<Parameters<typeof administerTx>[0]> = {}) => administerTx({ patient: patientKey(1), gtin: GTIN, lot, kind: 'medication', ...extra });
+	const give = (lot: string, extra: Partial<Parameters<typeof administerTx>[0]> = {}) =>
+		administerTx({ patient: patientKey(1), gtin: GTIN, lot, kind: 'medication', ...extra });
 
 	it('more dispensed than received, even when an upward adjustment hides it from the stock count', () => {
-		const state = foldAll([fakeBlock(1, a, T0, [rcv('L1', 1), adjustTx({ gtin: GTIN, lot: 'L1', delta: 5, reason: 'found some' })]), fakeBlock(2, a, T0, [give('L1')]), fakeBlock(3, a, T0, [give('L1')])]);
+		const state = foldAll([
+			fakeBlock(1, a, T0, [rcv('L1', 1), adjustTx({ gtin: GTIN, lot: 'L1', delta: 5, reason: 'found some' })]),
+			fakeBlock(2, a, T0, [give('L1')]),
+			fakeBlock(3, a, T0, [give('L1')])
+		]);
 		expect(Object.values(state.stock[lotKey(GTIN, 'L1')]![a]!)).toEqual([4]);
 		const over = state.flags[`dispensed-exceeds-received|${lotKey(GTIN, 'L1')}|${a}`]!;
 		expect(over.message).toBe('lot L1: 2 given, 0 wasted and 0 sent, but only 1 received and 0 transferred in');
@@ -339,17 +419,37 @@ describe('supply flags with evidence', () => {
 	});
 
 	it('negative stock at a location is flagged with the block that caused it', () => {
-		const state = foldAll([fakeBlock(1, a, T0, [rcv('L1', 1)]), fakeBlock(2, a, T0, [wasteTx({ gtin: GTIN, lot: 'L1', qty: 3, reason: 'dropped' })])]);
-		expect(state.flags[`negative-stock|${lotKey(GTIN, 'L1')}|${a}|main`]).toMatchObject({ message: 'stock of lot L1 at main went to -2', evidence: [fakeBlock(2, a, T0, []).id] });
+		const state = foldAll([
+			fakeBlock(1, a, T0, [rcv('L1', 1)]),
+			fakeBlock(2, a, T0, [wasteTx({ gtin: GTIN, lot: 'L1', qty: 3, reason: 'dropped' })])
+		]);
+		expect(state.flags[`negative-stock|${lotKey(GTIN, 'L1')}|${a}|main`]).toMatchObject({
+			message: 'stock of lot L1 at main went to -2',
+			evidence: [fakeBlock(2, a, T0, []).id]
+		});
 		// One block taking two locations below zero: two flags, each listed once for the clinic.
-		supplyFold.apply(state, fakeBlock(3, a, T0 + 1, [wasteTx({ gtin: GTIN, lot: 'L1', qty: 1, reason: 'x', location: 'fridge' }), wasteTx({ gtin: GTIN, lot: 'L1', qty: 1, reason: 'x', location: 'bag' })]));
+		supplyFold.apply(
+			state,
+			fakeBlock(3, a, T0 + 1, [
+				wasteTx({ gtin: GTIN, lot: 'L1', qty: 1, reason: 'x', location: 'fridge' }),
+				wasteTx({ gtin: GTIN, lot: 'L1', qty: 1, reason: 'x', location: 'bag' })
+			])
+		);
 		const listed = flagsFor(state, a).filter((f) => f.kind === 'negative-stock');
-		expect(listed.map((f) => f.key)).toEqual([`negative-stock|${lotKey(GTIN, 'L1')}|${a}|fridge`, `negative-stock|${lotKey(GTIN, 'L1')}|${a}|bag`, `negative-stock|${lotKey(GTIN, 'L1')}|${a}|main`]);
+		expect(listed.map((f) => f.key)).toEqual([
+			`negative-stock|${lotKey(GTIN, 'L1')}|${a}|fridge`,
+			`negative-stock|${lotKey(GTIN, 'L1')}|${a}|bag`,
+			`negative-stock|${lotKey(GTIN, 'L1')}|${a}|main`
+		]);
 		expect(flagsFor(state, authorOf('clinic-b'))).toEqual([]);
 	});
 
 	it('a transfer sent and never received is flagged once the transit days pass (block time), and marked settled when received', () => {
-		const send = fakeBlock(1, a, T0, [policyTx({ transitDays: 3 }), rcv('L1', 5), transferSendTx({ id: transferId(1), to: fromHex(b), gtin: GTIN, lot: 'L1', qty: 2 })]);
+		const send = fakeBlock(1, a, T0, [
+			policyTx({ transitDays: 3 }),
+			rcv('L1', 5),
+			transferSendTx({ id: transferId(1), to: fromHex(b), gtin: GTIN, lot: 'L1', qty: 2 })
+		]);
 		const early = foldAll([send, fakeBlock(2, a, T0 + 3 * DAY, [])]);
 		expect(Object.keys(early.flags)).toEqual([]);
 		const late = foldAll([send, fakeBlock(2, a, T0 + 3 * DAY + 1, [])]);
@@ -368,24 +468,52 @@ describe('supply flags with evidence', () => {
 			fakeBlock(3, b, T0, [transferReceiveTx({ id: transferId(1) })]),
 			fakeBlock(4, b, T0, [transferReceiveTx({ id: transferId(1) })])
 		]);
-		expect(Object.values(state.flags).map((f) => f.kind).sort()).toEqual(['transfer-duplicate', 'transfer-unknown', 'transfer-wrong-clinic']);
+		expect(
+			Object.values(state.flags)
+				.map((f) => f.kind)
+				.sort()
+		).toEqual(['transfer-duplicate', 'transfer-unknown', 'transfer-wrong-clinic']);
 		expect(state.stock[lotKey(GTIN, 'L1')]![c]).toBeUndefined();
 		expect(state.stock[lotKey(GTIN, 'L1')]![b]).toEqual({ main: 2 });
 	});
 
 	it('the same serial used twice, with both administrations as evidence', () => {
-		const state = foldAll([fakeBlock(1, a, T0, [rcv('L1', 5), give('L1', { serial: 'S9' })]), fakeBlock(2, b, T0, [give('L1', { serial: 'S9' })]), fakeBlock(3, b, T0, [give('L1', { serial: 'S8' })])]);
-		expect(state.flags[`serial-reused|${GTIN}|S9`]).toMatchObject({ kind: 'serial-reused', evidence: [fakeBlock(1, a, 0, []).id, fakeBlock(2, b, 0, []).id] });
+		const state = foldAll([
+			fakeBlock(1, a, T0, [rcv('L1', 5), give('L1', { serial: 'S9' })]),
+			fakeBlock(2, b, T0, [give('L1', { serial: 'S9' })]),
+			fakeBlock(3, b, T0, [give('L1', { serial: 'S8' })])
+		]);
+		expect(state.flags[`serial-reused|${GTIN}|S9`]).toMatchObject({
+			kind: 'serial-reused',
+			evidence: [fakeBlock(1, a, 0, []).id, fakeBlock(2, b, 0, []).id]
+		});
 		expect(Object.keys(state.flags).filter((k) => k.startsWith('serial-reused'))).toHaveLength(1);
 	});
 
 	it('administrations with no encounter, an encounter not on the ledger, or another patient’s encounter', () => {
 		const rid = new Uint8Array(16).fill(7);
-		const encounterBlock = fakeBlock(1, a, T0, [rcv('L1', 5), { t: 'record.put', patient: patientKey(1), category: 'encounters', rid, kid: 0, ver: 0, nonce: new Uint8Array(24), ct: new Uint8Array(8) }]);
+		const encounterBlock = fakeBlock(1, a, T0, [
+			rcv('L1', 5),
+			{
+				t: 'record.put',
+				patient: patientKey(1),
+				category: 'encounters',
+				rid,
+				kid: 0,
+				ver: 0,
+				nonce: new Uint8Array(24),
+				ct: new Uint8Array(8)
+			}
+		]);
 		const ref = { block: fromHex(encounterBlock.id), rid };
 		const state = foldAll([
 			encounterBlock,
-			fakeBlock(2, a, T0, [give('L1', { encounter: ref }), give('L1'), give('L1', { encounter: { block: ref.block, rid: new Uint8Array(16) } }), give('L1', { encounter: ref, patient: patientKey(2) })])
+			fakeBlock(2, a, T0, [
+				give('L1', { encounter: ref }),
+				give('L1'),
+				give('L1', { encounter: { block: ref.block, rid: new Uint8Array(16) } }),
+				give('L1', { encounter: ref, patient: patientKey(2) })
+			])
 		]);
 		const id = fakeBlock(2, a, T0, []).id;
 		expect(state.flags[`no-encounter|${id}|0`]).toBeUndefined();
@@ -395,9 +523,14 @@ describe('supply flags with evidence', () => {
 	});
 
 	it('a lot received twice with different expiry dates keeps the first and is flagged', () => {
-		const state = foldAll([fakeBlock(1, a, T0, [rcv('L1', 1)]), fakeBlock(2, b, T0, [receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2028-01-31', qty: 1, supplier: 'Other' })])]);
+		const state = foldAll([
+			fakeBlock(1, a, T0, [rcv('L1', 1)]),
+			fakeBlock(2, b, T0, [receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2028-01-31', qty: 1, supplier: 'Other' })])
+		]);
 		expect(state.lots[lotKey(GTIN, 'L1')]!.expiry).toBe('2027-12-31');
-		expect(state.flags[`lot-expiry-mismatch|${lotKey(GTIN, 'L1')}`]?.message).toBe('lot L1 received with expiry 2028-01-31, earlier with 2027-12-31 (the earlier one is used)');
+		expect(state.flags[`lot-expiry-mismatch|${lotKey(GTIN, 'L1')}`]?.message).toBe(
+			'lot L1 received with expiry 2028-01-31, earlier with 2027-12-31 (the earlier one is used)'
+		);
 	});
 });
 
@@ -441,11 +574,39 @@ describe('doses linked to encounter records of the records layer', () => {
 		const seed = testSecret('patient-9');
 		const patient = toHex(publicKeyOf(seed));
 		const other = toHex(patientKey(8));
-		const grant = { id: 'cd'.repeat(16), patient, grantee: authorOf('clinic-a'), categories: ['encounters' as const], purpose: 'treatment' as const, expires: T0 + 365 * DAY, issued: T0 };
+		const grant = {
+			id: 'cd'.repeat(16),
+			patient,
+			grantee: authorOf('clinic-a'),
+			categories: ['encounters' as const],
+			purpose: 'treatment' as const,
+			expires: T0 + 365 * DAY,
+			issued: T0
+		};
 		await ledger.append([grantTx(grant, signNoble(seed, grantMessage(grant)))]);
 		// The visit: its Encounter first, then a vital sign, in one block.
-		const vital = book.sealTxs({ resourceType: 'Observation', status: 'final', category: [{ coding: [{ system: SYSTEMS.obsCategory, code: 'vital-signs' }] }], code: { coding: [{ system: SYSTEMS.loinc, code: '8310-5', display: 'Body temperature' }] }, subject: { reference: `Patient/${patient}` }, effectiveDateTime: '2026-11-20T09:00:00Z', valueQuantity: { value: 37.2, unit: 'Cel', system: SYSTEMS.ucum, code: 'Cel' } }, { now: T0 });
-		const visit = await book.write({ resourceType: 'Encounter', status: 'finished', class: { system: SYSTEMS.actCode, code: 'AMB' }, subject: { reference: `Patient/${patient}` }, period: { start: '2026-11-20T09:00:00Z' } }, { now: T0, extra: vital.txs });
+		const vital = book.sealTxs(
+			{
+				resourceType: 'Observation',
+				status: 'final',
+				category: [{ coding: [{ system: SYSTEMS.obsCategory, code: 'vital-signs' }] }],
+				code: { coding: [{ system: SYSTEMS.loinc, code: '8310-5', display: 'Body temperature' }] },
+				subject: { reference: `Patient/${patient}` },
+				effectiveDateTime: '2026-11-20T09:00:00Z',
+				valueQuantity: { value: 37.2, unit: 'Cel', system: SYSTEMS.ucum, code: 'Cel' }
+			},
+			{ now: T0 }
+		);
+		const visit = await book.write(
+			{
+				resourceType: 'Encounter',
+				status: 'finished',
+				class: { system: SYSTEMS.actCode, code: 'AMB' },
+				subject: { reference: `Patient/${patient}` },
+				period: { start: '2026-11-20T09:00:00Z' }
+			},
+			{ now: T0, extra: vital.txs }
+		);
 		// The dose form offers the visit by its Encounter record, once.
 		expect(encountersOf(supply(ledger), patient)).toEqual([{ block: visit.block, rid: visit.rid, time: T0 }]);
 		expect(Object.keys(supply(ledger).encounters)).toHaveLength(2);
@@ -458,7 +619,11 @@ describe('doses linked to encounter records of the records layer', () => {
 		expect(flags.filter((f) => f.evidence.includes(good.id))).toEqual([]);
 		expect(flags.map((f) => [f.kind, f.evidence])).toEqual([['encounter-patient-mismatch', [visit.block, wrong.id]]]);
 		const dose = supply(ledger).administrations[lotKey(GTIN, 'L1')]![0]!;
-		expect(administrationResource(dose, supply(ledger).lots[lotKey(GTIN, 'L1')]!, null)).toMatchObject({ resourceType: 'Immunization', encounter: { reference: `Encounter/${visit.block}-${visit.rid}` }, patient: { identifier: { value: patient } } });
+		expect(administrationResource(dose, supply(ledger).lots[lotKey(GTIN, 'L1')]!, null)).toMatchObject({
+			resourceType: 'Immunization',
+			encounter: { reference: `Encounter/${visit.block}-${visit.rid}` },
+			patient: { identifier: { value: patient } }
+		});
 	});
 });
 

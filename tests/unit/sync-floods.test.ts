@@ -4,7 +4,15 @@
  * complete stay quiet instead of asking each other for ever.
  */
 import { describe, expect, it } from 'vitest';
-import { Replicator, encodeMessage, memoryLinkPair, toHex, type FrameScheduler, type Ledger, type VersionVector } from '../../src/lib/core/index.js';
+import {
+	Replicator,
+	encodeMessage,
+	memoryLinkPair,
+	toHex,
+	type FrameScheduler,
+	type Ledger,
+	type VersionVector
+} from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { foundNetwork, joinNetwork, makeBlock, syncInto, testSigner } from '../../src/lib/core/testing/fixtures.js';
 import { prng } from '../../src/lib/core/testing/prng.js';
@@ -53,7 +61,8 @@ function fakeVectors(authors: number, perFrame: number, seed: number): VersionVe
 	const frames: VersionVector[] = [];
 	for (let i = 0; i < authors; i += perFrame) {
 		const vv: VersionVector = {};
-		for (let j = i; j < Math.min(authors, i + perFrame); j++) vv[toHex(Uint8Array.from({ length: 32 }, () => random() * 256))] = 1 + Math.floor(random() * 1000);
+		for (let j = i; j < Math.min(authors, i + perFrame); j++)
+			vv[toHex(Uint8Array.from({ length: 32 }, () => random() * 256))] = 1 + Math.floor(random() * 1000);
 		frames.push(vv);
 	}
 	return frames;

@@ -8,7 +8,21 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
-import { Ledger as LedgerClass, MemoryStore, Replicator, decodeMessage, encodeMessage, memoryLinkPair, toHex, type AuthorId, type BlockId, type Ledger, type Link, type Message, type SyncSession } from '../../src/lib/core/index.js';
+import {
+	Ledger as LedgerClass,
+	MemoryStore,
+	Replicator,
+	decodeMessage,
+	encodeMessage,
+	memoryLinkPair,
+	toHex,
+	type AuthorId,
+	type BlockId,
+	type Ledger,
+	type Link,
+	type Message,
+	type SyncSession
+} from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { publicKeyOf } from '../../src/lib/core/crypto/ed25519.js';
 import { createWebCryptoSigner } from '../../src/lib/core/crypto/verifier.js';
@@ -77,25 +91,64 @@ function generate(random: Random, world: World): Uint8Array {
 		case 2:
 			return mutate(random, pick(random, world.corpus));
 		case 3: // thousands of tiny items (over the per-frame limit or just under it)
-			return encodeMessage({ m: 'blocks', items: Array.from({ length: pick(random, [900, 1024, 1025, 3000]) }, () => bytes(random, int(random, 3))) });
+			return encodeMessage({
+				m: 'blocks',
+				items: Array.from({ length: pick(random, [900, 1024, 1025, 3000]) }, () => bytes(random, int(random, 3)))
+			});
 		case 4: // blocks with a flipped bit, truncated, or intact copies (duplicates)
-			return encodeMessage({ m: 'blocks', items: Array.from({ length: 1 + int(random, 8) }, () => (random() < 0.5 ? mutate(random, pick(random, world.blocks)) : pick(random, world.blocks))) });
+			return encodeMessage({
+				m: 'blocks',
+				items: Array.from({ length: 1 + int(random, 8) }, () =>
+					random() < 0.5 ? mutate(random, pick(random, world.blocks)) : pick(random, world.blocks)
+				)
+			});
 		case 5: // huge declared lengths
-			return Uint8Array.from([...hugeHeader(pick(random, [2, 3, 4, 5]), pick(random, [2n ** 32n, 2n ** 53n, 2n ** 64n - 1n])), ...bytes(random, int(random, 16))]);
+			return Uint8Array.from([
+				...hugeHeader(pick(random, [2, 3, 4, 5]), pick(random, [2n ** 32n, 2n ** 53n, 2n ** 64n - 1n])),
+				...bytes(random, int(random, 16))
+			]);
 		case 6: // deep nesting
 			return new Uint8Array(1 + int(random, 20_000)).fill(pick(random, [0x81, 0xa1, 0x9f]));
 		case 7: // vectors of fake authors, now and then as large as a frame holds
-			return encodeMessage({ m: 'vv', vv: Object.fromEntries(Array.from({ length: 1 + int(random, random() < 0.2 ? 1400 : 40) }, () => [id(), int(random, 2 ** 40)])) });
+			return encodeMessage({
+				m: 'vv',
+				vv: Object.fromEntries(Array.from({ length: 1 + int(random, random() < 0.2 ? 1400 : 40) }, () => [id(), int(random, 2 ** 40)]))
+			});
 		case 8: // part floods
-			return encodeMessage({ m: 'part', id: random() < 0.5 ? id() : ('ab'.repeat(32) as BlockId), index: int(random, 97), total: 97, data: new Uint8Array(int(random, 60_000)).fill(int(random, 256)) });
+			return encodeMessage({
+				m: 'part',
+				id: random() < 0.5 ? id() : ('ab'.repeat(32) as BlockId),
+				index: int(random, 97),
+				total: 97,
+				data: new Uint8Array(int(random, 60_000)).fill(int(random, 256))
+			});
 		case 9: // hello floods, same or other author and nonce (now and then another version, which ends the session)
-			return encodeMessage({ m: 'hello', v: random() < 0.05 ? pick(random, [1, 99]) : PROTOCOL_VERSION, net: world.net, author: random() < 0.5 ? world.member.author! : (id() as unknown as AuthorId), nonce: bytes(random, 32) });
+			return encodeMessage({
+				m: 'hello',
+				v: random() < 0.05 ? pick(random, [1, 99]) : PROTOCOL_VERSION,
+				net: world.net,
+				author: random() < 0.5 ? world.member.author! : (id() as unknown as AuthorId),
+				nonce: bytes(random, 32)
+			});
 		case 10:
 			return encodeMessage({ m: 'want', ids: Array.from({ length: int(random, 257) }, id) });
 		case 11:
-			return encodeMessage(pick<Message>(random, [{ m: 'ack', n: int(random, 2 ** 50) }, { m: 'offer', count: int(random, 2 ** 50) }, { m: 'end' }, { m: 'auth', sig: bytes(random, 64) }]));
+			return encodeMessage(
+				pick<Message>(random, [
+					{ m: 'ack', n: int(random, 2 ** 50) },
+					{ m: 'offer', count: int(random, 2 ** 50) },
+					{ m: 'end' },
+					{ m: 'auth', sig: bytes(random, 64) }
+				])
+			);
 		case 12:
-			return encodeMessage(pick<Message>(random, [{ m: 'join', data: bytes(random, int(random, 16_384)) }, { m: 'join-reply', data: bytes(random, 100) }, { m: 'denied', reason: 'NOT_A_MEMBER' }]));
+			return encodeMessage(
+				pick<Message>(random, [
+					{ m: 'join', data: bytes(random, int(random, 16_384)) },
+					{ m: 'join-reply', data: bytes(random, 100) },
+					{ m: 'denied', reason: 'NOT_A_MEMBER' }
+				])
+			);
 		case 13: // random bytes
 			return bytes(random, int(random, 200));
 		default:
@@ -117,7 +170,14 @@ async function connect(founder: Ledger, replicator: Replicator, world: World, la
 		}
 		if (msg.m !== 'hello' || authSent || !raw.open) return;
 		authSent = true;
-		const transcript = { net: world.net, parties: [{ author: msg.author, nonce: msg.nonce }, { author: world.member.author!, nonce }] as const, ...(raw.channelBinding ? { binding: raw.channelBinding } : {}) };
+		const transcript = {
+			net: world.net,
+			parties: [
+				{ author: msg.author, nonce: msg.nonce },
+				{ author: world.member.author!, nonce }
+			] as const,
+			...(raw.channelBinding ? { binding: raw.channelBinding } : {})
+		};
 		void world.member.signChallenge(transcript).then((sig) => raw.open && raw.send(encodeMessage({ m: 'auth', sig })));
 	};
 	const session = replicator.attach(mine, label);
@@ -132,9 +192,16 @@ it(`${FRAMES} fuzzed frames: no exception, no hang, bounded heap (seed ${SEED})`
 	// WebCrypto signers: hundreds of handshakes, each signed on both sides.
 	const verifier = await createNodeVerifier();
 	const signer = (label: string) => createWebCryptoSigner(crypto.subtle, testSecret(label));
-	const founder = await LedgerClass.create({ store: new MemoryStore(), verifier, now: fixedNow, signer: await signer('founder'), genesis: { name: 'Fuzz Clinic', members: [{ key: publicKeyOf(testSecret('b')), role: 'clinician' }] } });
+	const founder = await LedgerClass.create({
+		store: new MemoryStore(),
+		verifier,
+		now: fixedNow,
+		signer: await signer('founder'),
+		genesis: { name: 'Fuzz Clinic', members: [{ key: publicKeyOf(testSecret('b')), role: 'clinician' }] }
+	});
 	for (let i = 0; i < 30; i++) await founder.append([{ t: 'note', text: `note ${i}` }]);
-	const join = async () => LedgerClass.open({ store: new MemoryStore(), verifier, now: fixedNow, signer: await signer('b'), net: founder.net });
+	const join = async () =>
+		LedgerClass.open({ store: new MemoryStore(), verifier, now: fixedNow, signer: await signer('b'), net: founder.net });
 	const member = await join();
 	await syncInto(member, founder);
 	const blocks: Uint8Array[] = [];
@@ -182,7 +249,8 @@ it(`${FRAMES} fuzzed frames: no exception, no hang, bounded heap (seed ${SEED})`
 		const { session, raw } = await connect(founder, replicator, world, `fuzz${episode++}`);
 		session.on((e) => {
 			if (e.type === 'log' && e.message.startsWith('error handling')) failures.push(e.message);
-			if (e.type === 'closed') closes.set(e.reason.replace(/\d+/g, 'N').slice(0, 60), (closes.get(e.reason.replace(/\d+/g, 'N').slice(0, 60)) ?? 0) + 1);
+			if (e.type === 'closed')
+				closes.set(e.reason.replace(/\d+/g, 'N').slice(0, 60), (closes.get(e.reason.replace(/\d+/g, 'N').slice(0, 60)) ?? 0) + 1);
 		});
 		const start = session.stats.framesIn;
 		// Some episodes end abruptly in the middle of a batch of junk.

@@ -81,7 +81,9 @@ describe('a relayed handshake gets no block', () => {
 		await until(() => fromHonest.some((m) => m.m === 'auth'));
 		const answer = fromHonest.find((m) => m.m === 'auth')!;
 		// To the victim, as the honest member, with the honest member's answer.
-		m1.send(encodeMessage({ m: 'hello', v: PROTOCOL_VERSION, net: victim.net, author: authorOf('honest'), nonce: new Uint8Array(32).fill(7) }));
+		m1.send(
+			encodeMessage({ m: 'hello', v: PROTOCOL_VERSION, net: victim.net, author: authorOf('honest'), nonce: new Uint8Array(32).fill(7) })
+		);
 		m1.send(encodeMessage(answer));
 		await until(() => sv.state === 'closed');
 		await turns(20);
@@ -164,7 +166,9 @@ describe('DTLS channel binding', () => {
 	});
 
 	it('two real WebRTC connections (@roamhq/wrtc, as the headless peer uses): same binding at both ends, another on another connection', async () => {
-		const { RTCPeerConnection } = createRequire(import.meta.url)('@roamhq/wrtc') as { RTCPeerConnection: typeof globalThis.RTCPeerConnection };
+		const { RTCPeerConnection } = createRequire(import.meta.url)('@roamhq/wrtc') as {
+			RTCPeerConnection: typeof globalThis.RTCPeerConnection;
+		};
 		const connect = async () => {
 			const x = new RTCPeerConnection({ iceServers: [] });
 			const y = new RTCPeerConnection({ iceServers: [] });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Ledger, Replicator, decodeCanonical, decodeMessage, encodeCanonical, encodeMessage, hashBody, memoryLinkPair } from '../../src/lib/core/index.js';
+import {
+	Ledger,
+	Replicator,
+	decodeCanonical,
+	decodeMessage,
+	encodeCanonical,
+	encodeMessage,
+	hashBody,
+	memoryLinkPair
+} from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { foundNetwork, joinNetwork, testSigner } from '../../src/lib/core/testing/fixtures.js';
 import { tamperedHolder } from './support/tampered.js';
@@ -141,7 +150,9 @@ describe('sync over an in-memory link', () => {
 		for (let i = 0; i < 30; i++) raw.send(new Uint8Array([1, 2, 3]));
 		await until(() => session.state === 'closed');
 		expect(() => decodeMessage(new Uint8Array(70_000))).toThrow(/exceeds/);
-		expect(() => decodeMessage(encodeMessage({ m: 'hello', v: 1, net: a.net, author: a.author!, nonce: new Uint8Array(32) }).slice(0, -1))).toThrow();
+		expect(() =>
+			decodeMessage(encodeMessage({ m: 'hello', v: 1, net: a.net, author: a.author!, nonce: new Uint8Array(32) }).slice(0, -1))
+		).toThrow();
 		ra.close();
 	});
 

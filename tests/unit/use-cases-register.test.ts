@@ -15,7 +15,8 @@ import { registerPatient, RegisterRefusal, type RegisterInput } from '$lib/domai
 const options = { rules: APP_RULES, folds: APP_FOLDS };
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
 const NOW = fixedNow();
-const bookFor = (ledger: Ledger, label: string) => new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
+const bookFor = (ledger: Ledger, label: string) =>
+	new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
 
 /** A store whose writes fail once `failing` is set, as a full disk would. */
 class FailingStore extends MemoryStore {
@@ -107,7 +108,9 @@ describe('registerPatient', () => {
 		const book = bookFor(ledger, 'clinic-a');
 		const heads = ledger.heads();
 		store.failing = true;
-		await expect(registerPatient(book, form(), { grantee: authorOf('clinic-a'), now: NOW, cardParams: CHEAP })).rejects.toThrow(/disk full/);
+		await expect(registerPatient(book, form(), { grantee: authorOf('clinic-a'), now: NOW, cardParams: CHEAP })).rejects.toThrow(
+			/disk full/
+		);
 		expect(ledger.heads()).toEqual(heads);
 		expect(book.view().access.grants).toEqual({});
 	});

@@ -16,7 +16,9 @@ describe('screens by role', () => {
 		for (const role of roles) {
 			const shown = screensFor(role);
 			expect(shown.includes('patients'), `${role}: patients`).toBe(includes(RECORD_WRITERS, role) || role === 'patient');
-			expect(shown.includes('billing'), `${role}: billing`).toBe(includes(CLAIM_ROLES, role) || includes(PAYMENT_ROLES, role) || includes(PAYER_ROLES, role));
+			expect(shown.includes('billing'), `${role}: billing`).toBe(
+				includes(CLAIM_ROLES, role) || includes(PAYMENT_ROLES, role) || includes(PAYER_ROLES, role)
+			);
 			expect(shown.includes('inventory'), `${role}: inventory`).toBe(includes(STOCK_ROLES, role));
 			expect(shown.includes('research'), `${role}: research`).toBe(role === 'researcher' || includes(ANSWER_ROLES, role));
 			for (const common of ['ledger', 'network', 'members', 'diagnostics', 'explorer', 'demo'] as const) expect(shown).toContain(common);
@@ -35,7 +37,7 @@ describe('screens by role', () => {
 		expect(billingViewsFor(null)).toEqual([]);
 	});
 
-	it("opens a clinic on its patients, a payer on billing, a researcher on research, anyone else on the ledger", () => {
+	it('opens a clinic on its patients, a payer on billing, a researcher on research, anyone else on the ledger', () => {
 		for (const role of roles) {
 			const first = firstScreen(role);
 			expect(mayUse(role, first)).toBe(true);

@@ -14,15 +14,36 @@ import { emptyMovement, InventoryState, lotChoice } from '$lib/state/inventory.s
 const options = { rules: APP_RULES, folds: APP_FOLDS };
 const GTIN = '09506000134352';
 const blocks = (ledger: { state(): Record<string, unknown> }) => (ledger.state().summary as Summary).blocks;
-const visit: Visit = { patient: '5a'.repeat(32), block: 'e1'.repeat(32), rid: 'f2'.repeat(16), start: '2026-01-05T09:00:00Z', reason: null, diagnoses: ['J20.9'] };
+const visit: Visit = {
+	patient: '5a'.repeat(32),
+	block: 'e1'.repeat(32),
+	rid: 'f2'.repeat(16),
+	start: '2026-01-05T09:00:00Z',
+	reason: null,
+	diagnoses: ['J20.9']
+};
 
 describe('Give a dose from a visit', () => {
 	it('records one unit of the chosen usable lot, linked to the visit; a recalled lot is refused and nothing is written', async () => {
 		const ledger = await foundNetwork({ ...options, now: () => Date.now() });
 		const inventory = new InventoryState(() => ledger);
 		inventory.attach(ledger);
-		for (const [lot, expiry] of [['LATE', '2031-06-30'], ['SOON', '2030-01-31'], ['BAD', '2029-01-31']] as const) {
-			expect(await inventory.record({ ...emptyMovement('receive'), gtin: GTIN, lot, expiry, qty: '3', supplier: 'Acme', itemName: 'Measles vaccine' })).toBe(true);
+		for (const [lot, expiry] of [
+			['LATE', '2031-06-30'],
+			['SOON', '2030-01-31'],
+			['BAD', '2029-01-31']
+		] as const) {
+			expect(
+				await inventory.record({
+					...emptyMovement('receive'),
+					gtin: GTIN,
+					lot,
+					expiry,
+					qty: '3',
+					supplier: 'Acme',
+					itemName: 'Measles vaccine'
+				})
+			).toBe(true);
 		}
 		expect(await inventory.recall(GTIN, 'BAD', 'sterility not assured')).toBe(true);
 		expect(inventory.usable.map((r) => r.lot)).toEqual(['SOON', 'LATE']);
@@ -41,7 +62,9 @@ describe('Give a dose from a visit', () => {
 		]);
 		expect(inventory.rows.find((r) => r.lot === 'SOON')!.qty).toBe(2);
 		// This visit is made up (no Encounter block here): the fold checks the link and says which visit it names.
-		expect(inventory.flags.filter((f) => f.kind === 'no-encounter').map((f) => f.message)).toEqual([`encounter ${visit.rid.slice(0, 8)} in block ${visit.block.slice(0, 8)} is not on the ledger before this administration`]);
+		expect(inventory.flags.filter((f) => f.kind === 'no-encounter').map((f) => f.message)).toEqual([
+			`encounter ${visit.rid.slice(0, 8)} in block ${visit.block.slice(0, 8)} is not on the ledger before this administration`
+		]);
 	});
 });
 

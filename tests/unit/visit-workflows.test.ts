@@ -22,9 +22,20 @@ function record(n: number, blocks: string[], resource: ClinicalResource, patient
 	return { rid: rid(n), patient, category: 'encounters', versions: blocks.map((b) => version(b, resource)), setAside: [] };
 }
 const encounter = (start: string | null, reason?: string): ClinicalResource =>
-	({ resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, ...(start ? { period: { start } } : {}), ...(reason ? { reasonCode: [{ text: reason }] } : {}) }) as ClinicalResource;
+	({
+		resourceType: 'Encounter',
+		status: 'finished',
+		class: { code: 'AMB' },
+		...(start ? { period: { start } } : {}),
+		...(reason ? { reasonCode: [{ text: reason }] } : {})
+	}) as ClinicalResource;
 const condition = (code: string, system = 'http://hl7.org/fhir/sid/icd-10-cm', ref?: string): ClinicalResource =>
-	({ resourceType: 'Condition', code: { coding: [{ system, code }] }, subject: { reference: `Patient/${PATIENT}` }, ...(ref ? { encounter: { reference: ref } } : {}) }) as ClinicalResource;
+	({
+		resourceType: 'Condition',
+		code: { coding: [{ system, code }] },
+		subject: { reference: `Patient/${PATIENT}` },
+		...(ref ? { encounter: { reference: ref } } : {})
+	}) as ClinicalResource;
 
 /** Two visits: the first with two diagnoses written with it and one linked later by reference, the second (amended) with none. */
 function chart(): RecordView[] {
@@ -49,7 +60,14 @@ describe('visitsOf', () => {
 		const visits = visitsOf(chart());
 		expect(visits).toEqual([
 			{ patient: PATIENT, block: block(2), rid: rid(5), start: '2025-04-10T10:00:00Z', reason: null, diagnoses: [] },
-			{ patient: PATIENT, block: block(1), rid: rid(1), start: '2025-03-03T09:00:00Z', reason: 'Cough', diagnoses: ['J20.9', 'I10', 'E11.9'] }
+			{
+				patient: PATIENT,
+				block: block(1),
+				rid: rid(1),
+				start: '2025-03-03T09:00:00Z',
+				reason: 'Cough',
+				diagnoses: ['J20.9', 'I10', 'E11.9']
+			}
 		]);
 	});
 
@@ -63,26 +81,50 @@ describe('visitsOf', () => {
 	});
 
 	it('skips sealed records and Encounters whose current version is not an Encounter', () => {
-		const sealed: RecordView = { ...record(8, [block(5)], encounter('2025-01-01')), versions: [{ ...version(block(5), encounter('2025-01-01')), resource: null, sealed: 'no-access' }] };
+		const sealed: RecordView = {
+			...record(8, [block(5)], encounter('2025-01-01')),
+			versions: [{ ...version(block(5), encounter('2025-01-01')), resource: null, sealed: 'no-access' }]
+		};
 		expect(visitsOf([sealed, record(9, [block(6)], condition('I10'))])).toEqual([]);
 	});
 });
 
-const coverage = (id: string, start: string, end: string | null, patient = PATIENT): Coverage => ({ id, payer: 'd4'.repeat(32), plan: 'ppo', patient, start: dayOf(start)!, end: end === null ? null : dayOf(end)!, block: block(99) });
+const coverage = (id: string, start: string, end: string | null, patient = PATIENT): Coverage => ({
+	id,
+	payer: 'd4'.repeat(32),
+	plan: 'ppo',
+	patient,
+	start: dayOf(start)!,
+	end: end === null ? null : dayOf(end)!,
+	block: block(99)
+});
 
 describe('claimFromVisit', () => {
 	const visit: Visit = visitsOf(chart()).find((v) => v.rid === rid(1))!;
 
 	it('maps every field of the visit and picks the coverage in force on the date of service', () => {
-		const coverages = { old: coverage('old', '2024-01-01', '2024-12-31'), now: coverage('now', '2025-01-01', null), later: coverage('later', '2025-06-01', null), theirs: coverage('theirs', '2025-02-01', null, OTHER) };
+		const coverages = {
+			old: coverage('old', '2024-01-01', '2024-12-31'),
+			now: coverage('now', '2025-01-01', null),
+			later: coverage('later', '2025-06-01', null),
+			theirs: coverage('theirs', '2025-02-01', null, OTHER)
+		};
 		const { draft, missing } = claimFromVisit(visit, coverages);
-		expect(draft).toEqual({ patient: PATIENT, coverage: 'now', diagnoses: ['J20.9', 'I10', 'E11.9'], serviceDate: '2025-03-03', encounter: { block: block(1), rid: rid(1) } });
+		expect(draft).toEqual({
+			patient: PATIENT,
+			coverage: 'now',
+			diagnoses: ['J20.9', 'I10', 'E11.9'],
+			serviceDate: '2025-03-03',
+			encounter: { block: block(1), rid: rid(1) }
+		});
 		expect(missing).toEqual([]);
 	});
 
 	it('prefers the latest coverage that started on or before the date, and counts the end day as covered', () => {
 		const day = dayOf('2025-03-03')!;
-		expect(coveragesOn({ a: coverage('a', '2025-01-01', null), b: coverage('b', '2025-02-01', '2025-03-03') }, PATIENT, day).map((c) => c.id)).toEqual(['b', 'a']);
+		expect(
+			coveragesOn({ a: coverage('a', '2025-01-01', null), b: coverage('b', '2025-02-01', '2025-03-03') }, PATIENT, day).map((c) => c.id)
+		).toEqual(['b', 'a']);
 		expect(coveragesOn({ a: coverage('a', '2025-03-04', null), b: coverage('b', '2025-01-01', '2025-03-02') }, PATIENT, day)).toEqual([]);
 	});
 
@@ -102,23 +144,55 @@ describe('claimFromVisit', () => {
 
 describe('doseFromVisit', () => {
 	const visit: Visit = visitsOf(chart()).find((v) => v.rid === rid(1))!;
-	const row = (lot: string, expiry: string | null, qty: number, blocked: string | null = null, location = 'main'): StockRow => ({ gtin: '09506000134352', name: 'Measles vaccine', lot, expiry, location, qty, recalled: blocked === 'recalled', blocked, daysLeft: null });
-	const rows = [row('LATE', '2027-12-31', 5), row('SOON', '2026-06-30', 2), row('GONE', '2026-01-01', 0), row('BAD', '2026-03-01', 9, 'recalled'), row('SOON', '2026-06-30', 1, null, 'fridge-2')];
+	const row = (lot: string, expiry: string | null, qty: number, blocked: string | null = null, location = 'main'): StockRow => ({
+		gtin: '09506000134352',
+		name: 'Measles vaccine',
+		lot,
+		expiry,
+		location,
+		qty,
+		recalled: blocked === 'recalled',
+		blocked,
+		daysLeft: null
+	});
+	const rows = [
+		row('LATE', '2027-12-31', 5),
+		row('SOON', '2026-06-30', 2),
+		row('GONE', '2026-01-01', 0),
+		row('BAD', '2026-03-01', 9, 'recalled'),
+		row('SOON', '2026-06-30', 1, null, 'fridge-2')
+	];
 
 	it('offers only lots on hand and usable, first to expire first', () => {
-		expect(usableLots(rows).map(lotChoice)).toEqual(['09506000134352|SOON|fridge-2', '09506000134352|SOON|main', '09506000134352|LATE|main']);
+		expect(usableLots(rows).map(lotChoice)).toEqual([
+			'09506000134352|SOON|fridge-2',
+			'09506000134352|SOON|main',
+			'09506000134352|LATE|main'
+		]);
 	});
 
 	it('links one unit of the chosen lot to the visit, every field mapped', () => {
 		expect(doseFromVisit(visit, rows, '09506000134352|LATE|main', 'immunization')).toEqual({
-			draft: { patient: PATIENT, gtin: '09506000134352', lot: 'LATE', location: 'main', kind: 'immunization', qty: 1, encounter: { block: block(1), rid: rid(1) } }
+			draft: {
+				patient: PATIENT,
+				gtin: '09506000134352',
+				lot: 'LATE',
+				location: 'main',
+				kind: 'immunization',
+				qty: 1,
+				encounter: { block: block(1), rid: rid(1) }
+			}
 		});
 	});
 
 	it('refuses a recalled, empty or unknown lot, and says when nothing usable is on hand', () => {
-		expect(doseFromVisit(visit, rows, '09506000134352|BAD|main', 'medication')).toEqual({ problem: 'Lot BAD: recalled. Do not give this dose.' });
+		expect(doseFromVisit(visit, rows, '09506000134352|BAD|main', 'medication')).toEqual({
+			problem: 'Lot BAD: recalled. Do not give this dose.'
+		});
 		expect(doseFromVisit(visit, rows, '09506000134352|GONE|main', 'medication')).toEqual({ problem: 'Choose a lot on hand.' });
 		expect(doseFromVisit(visit, rows, '', 'medication')).toEqual({ problem: 'Choose a lot on hand.' });
-		expect(doseFromVisit(visit, [row('BAD', null, 3, 'expired')], '09506000134352|BAD|main', 'immunization')).toEqual({ problem: 'No usable lot is on hand at this clinic: receive stock first.' });
+		expect(doseFromVisit(visit, [row('BAD', null, 3, 'expired')], '09506000134352|BAD|main', 'immunization')).toEqual({
+			problem: 'No usable lot is on hand at this clinic: receive stock first.'
+		});
 	});
 });

@@ -4,7 +4,16 @@
  * negotiated ledger data channel per peer). Instrumented from outside the core so a run
  * can say where its time went.
  */
-import { IndexedDBStore, Ledger, Replicator, createSigner, detectVerifier, type AuthorId, type BlockId, type VersionVector } from '../../../src/lib/core/index.js';
+import {
+	IndexedDBStore,
+	Ledger,
+	Replicator,
+	createSigner,
+	detectVerifier,
+	type AuthorId,
+	type BlockId,
+	type VersionVector
+} from '../../../src/lib/core/index.js';
 import { Mesh } from '../../../src/lib/core/sync/mesh.js';
 import { testSecret } from '../../../src/lib/core/testing/fixtures.js';
 import { APP_LEDGER, FOUNDER, buildFounderLedger, fileBytes, wireBlocks } from './fixture.js';
@@ -74,7 +83,16 @@ export class LedgerNode {
 		const ms = performance.now() - start;
 		this.#probes = { store, verifier, receive: timeReceive(this.ledger) };
 		const storeMs = Object.fromEntries([...store.methods].map(([k, b]) => [k, b.report()]));
-		return { net: this.ledger.net, author: this.ledger.author, vv: this.ledger.versionVector(), size: this.ledger.size, bytes: built.bytes, buildMs: ms, storeMs, verifier: this.ledger.verifierName };
+		return {
+			net: this.ledger.net,
+			author: this.ledger.author,
+			vv: this.ledger.versionVector(),
+			size: this.ledger.size,
+			bytes: built.bytes,
+			buildMs: ms,
+			storeMs,
+			verifier: this.ledger.verifierName
+		};
 	}
 
 	/**
@@ -85,7 +103,12 @@ export class LedgerNode {
 		await this.ledger.close();
 		const start = performance.now();
 		const { store, verifier } = await this.#open(params.db, params.durability);
-		this.ledger = await Ledger.open({ ...APP_LEDGER, store: store.store, verifier: verifier.verifier, signer: await createSigner(testSecret(params.label)) });
+		this.ledger = await Ledger.open({
+			...APP_LEDGER,
+			store: store.store,
+			verifier: verifier.verifier,
+			signer: await createSigner(testSecret(params.label))
+		});
 		this.#probes = { store, verifier, receive: timeReceive(this.ledger) };
 		return { openMs: performance.now() - start, size: this.ledger.size };
 	}
@@ -94,14 +117,26 @@ export class LedgerNode {
 	async join(params: { db: string; net: BlockId; label: string; durability: 'strict' | 'relaxed' }) {
 		if (params.label === FOUNDER) throw new Error('join: the founder builds, it does not join');
 		const { store, verifier } = await this.#open(params.db, params.durability);
-		this.ledger = await Ledger.open({ ...APP_LEDGER, store: store.store, verifier: verifier.verifier, signer: await createSigner(testSecret(params.label)), net: params.net });
+		this.ledger = await Ledger.open({
+			...APP_LEDGER,
+			store: store.store,
+			verifier: verifier.verifier,
+			signer: await createSigner(testSecret(params.label)),
+			net: params.net
+		});
 		this.#probes = { store, verifier, receive: timeReceive(this.ledger) };
 		return { author: this.ledger.author, size: this.ledger.size, verifier: this.ledger.verifierName };
 	}
 
 	/** Starts sync: Replicator + Mesh on the signaling relay. Probes and heap start from here. */
 	startMesh(params: { secret: string; signaling: string[] }) {
-		for (const busy of [this.#probes.store.all, this.#probes.verifier.busy, this.#probes.receive.busy, ...this.#probes.store.methods.values()]) busy.reset();
+		for (const busy of [
+			this.#probes.store.all,
+			this.#probes.verifier.busy,
+			this.#probes.receive.busy,
+			...this.#probes.store.methods.values()
+		])
+			busy.reset();
 		this.#heap.start(100);
 		const startAt = epochNow();
 		this.#startPerf = performance.now();
@@ -109,7 +144,8 @@ export class LedgerNode {
 		this.#replicator = replicator;
 		replicator.on((event) => {
 			if (event.type === 'ready' && this.#readyAt === null) this.#readyAt = performance.now();
-			if (event.type === 'log' || event.type === 'closed') this.#logs.push(`${event.type}: ${'message' in event ? event.message : event.reason}`);
+			if (event.type === 'log' || event.type === 'closed')
+				this.#logs.push(`${event.type}: ${'message' in event ? event.message : event.reason}`);
 		});
 		this.#mesh = new Mesh({ replicator, secret: params.secret, signaling: params.signaling, onLog: (m) => this.#logs.push(m) });
 		return { startAt };
@@ -132,7 +168,11 @@ export class LedgerNode {
 			const poll = setInterval(check, 50);
 			const timer = setTimeout(() => {
 				finish();
-				reject(new Error(`never converged within ${params.timeoutMs / 1000} s: holds ${this.ledger.size} blocks, vector ${JSON.stringify(this.ledger.versionVector())}; ${JSON.stringify(this.status())}`));
+				reject(
+					new Error(
+						`never converged within ${params.timeoutMs / 1000} s: holds ${this.ledger.size} blocks, vector ${JSON.stringify(this.ledger.versionVector())}; ${JSON.stringify(this.status())}`
+					)
+				);
 			}, params.timeoutMs);
 			check();
 		});
@@ -144,7 +184,10 @@ export class LedgerNode {
 		for (;;) {
 			const ready = this.#replicator?.sessions().filter((s) => s.state === 'ready') ?? [];
 			if (ready.length >= params.count) return this.status();
-			if (performance.now() > deadline) throw new Error(`only ${ready.length} of ${params.count} sessions ready after ${params.timeoutMs / 1000} s: ${JSON.stringify(this.status())}`);
+			if (performance.now() > deadline)
+				throw new Error(
+					`only ${ready.length} of ${params.count} sessions ready after ${params.timeoutMs / 1000} s: ${JSON.stringify(this.status())}`
+				);
 			await new Promise((r) => setTimeout(r, 50));
 		}
 	}
@@ -180,7 +223,11 @@ export class LedgerNode {
 				verify: this.#probes.verifier.busy.report(),
 				receive: this.#probes.receive.busy.report()
 			},
-			timeline: { readyMs: since(this.#readyAt), firstReceiveMs: since(this.#probes.receive.firstAt()), lastReceiveMs: since(this.#probes.receive.lastAt()) },
+			timeline: {
+				readyMs: since(this.#readyAt),
+				firstReceiveMs: since(this.#probes.receive.firstAt()),
+				lastReceiveMs: since(this.#probes.receive.lastAt())
+			},
 			heap: this.#heap.stop()
 		};
 	}
@@ -193,7 +240,9 @@ export class LedgerNode {
 	/** Appends one block with an attachment of `bytes` bytes, timed from the call. */
 	async appendAttachment(params: { bytes: number }) {
 		const sentAt = epochNow();
-		const block = await this.ledger.append([{ t: 'attachment', name: 'scan.pdf', mime: 'application/pdf', data: fileBytes(params.bytes, 7) }]);
+		const block = await this.ledger.append([
+			{ t: 'attachment', name: 'scan.pdf', mime: 'application/pdf', data: fileBytes(params.bytes, 7) }
+		]);
 		this.lastAttachment = block.bytes;
 		return { sentAt, durableAt: epochNow(), seq: block.seq, blockBytes: block.bytes.length, vv: this.ledger.versionVector() };
 	}
@@ -217,7 +266,9 @@ export class LedgerNode {
 		this.ledger.on('accepted', (blocks, from) => {
 			const at = epochNow();
 			const sender = this.#replicator?.sessions().find((s) => s.label === from)?.peerAuthor ?? null;
-			for (const b of blocks) if (b.author === params.author && !this.#arrivals.has(b.seq)) this.#arrivals.set(b.seq, { seq: b.seq, at, direct: sender === params.author });
+			for (const b of blocks)
+				if (b.author === params.author && !this.#arrivals.has(b.seq))
+					this.#arrivals.set(b.seq, { seq: b.seq, at, direct: sender === params.author });
 		});
 	}
 

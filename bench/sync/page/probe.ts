@@ -67,9 +67,11 @@ export function timeReceive(ledger: Ledger): { busy: Busy; firstAt: () => number
 	let last: number | null = null;
 	ledger.receive = (input, from) => {
 		if (from !== undefined && first === null) first = performance.now();
-		return busy.track(() => original(input, from)).finally(() => {
-			last = performance.now();
-		});
+		return busy
+			.track(() => original(input, from))
+			.finally(() => {
+				last = performance.now();
+			});
 	};
 	return { busy, firstAt: () => first, lastAt: () => last };
 }

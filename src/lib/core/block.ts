@@ -190,7 +190,8 @@ export function readBlock(opened: OpenedBlock): Block {
 	if (!Array.isArray(value.txs)) fail('MALFORMED', 'txs: expected array');
 	if (value.txs.length > MAX_TXS) fail('MALFORMED', `txs: more than ${MAX_TXS}`);
 	const txs = value.txs.map((tx, i) => {
-		if (tx === null || typeof tx !== 'object' || Array.isArray(tx) || tx instanceof Uint8Array) fail('MALFORMED', `txs[${i}]: expected map`);
+		if (tx === null || typeof tx !== 'object' || Array.isArray(tx) || tx instanceof Uint8Array)
+			fail('MALFORMED', `txs[${i}]: expected map`);
 		if (typeof tx.t !== 'string' || !TX_TYPE.test(tx.t)) fail('MALFORMED', `txs[${i}].t: expected a type name`);
 		return tx as Tx;
 	});

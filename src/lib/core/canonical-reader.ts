@@ -102,7 +102,8 @@ export class StrictReader {
 		const major = head >> 5;
 		const info = head & 31;
 		if (major === 7) {
-			if (info < 20 || info > 22) this.#fail(info === 23 ? 'undefined' : info >= 25 && info <= 27 ? 'floats are not allowed' : 'unsupported simple value');
+			if (info < 20 || info > 22)
+				this.#fail(info === 23 ? 'undefined' : info >= 25 && info <= 27 ? 'floats are not allowed' : 'unsupported simple value');
 			this.#arg = info;
 			return 7;
 		}

@@ -31,5 +31,7 @@ export function challengeDigest(transcript: HandshakeTranscript, signer: AuthorI
 	const binding = transcript.binding ?? new Uint8Array(0);
 	const length = new Uint8Array(4);
 	new DataView(length.buffer).setUint32(0, binding.length);
-	return sha256(concatBytes(CHALLENGE_DOMAIN, fromHex(transcript.net), fromHex(signer), ...parties.flatMap((p) => [p.key, p.nonce]), length, binding));
+	return sha256(
+		concatBytes(CHALLENGE_DOMAIN, fromHex(transcript.net), fromHex(signer), ...parties.flatMap((p) => [p.key, p.nonce]), length, binding)
+	);
 }

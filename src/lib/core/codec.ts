@@ -83,7 +83,6 @@ export function encodeCanonical(value: CborValue): Uint8Array {
 	return Object.getPrototypeOf(out) === Uint8Array.prototype ? out : new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-
 /** Limits on one decode. */
 export interface DecodeLimits {
 	/**
@@ -93,7 +92,6 @@ export interface DecodeLimits {
 	 */
 	readonly maxItems?: number;
 }
-
 
 /**
  * Decodes `bytes`, accepting only the canonical encoding of the decoded value.

@@ -20,16 +20,39 @@ export {
 	type BlockInput,
 	type GenesisOptions
 } from './block.js';
-export { checkInContext, checkIntrinsic, validateBlock, type BlockMeta, type ValidationContext, type ValidationResult } from './validate.js';
+export {
+	checkInContext,
+	checkIntrinsic,
+	validateBlock,
+	type BlockMeta,
+	type ValidationContext,
+	type ValidationResult
+} from './validate.js';
 export { ADMIN, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, type MembershipEvent, type Roster } from './membership.js';
 export { CORE_RULES, type TxRule, type TxRuleContext } from './rules.js';
 export { summaryFold, type Fold, type Summary } from './fold.js';
 export { Ledger, type LedgerEvents, type LedgerOptions, type ReceiveResult, type Rejection } from './ledger.js';
-export { compareOrder, orderKey, type Checkpoint, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './storage/store.js';
+export {
+	compareOrder,
+	orderKey,
+	type Checkpoint,
+	type Evidence,
+	type LedgerStore,
+	type OrderKey,
+	type StoredBlock
+} from './storage/store.js';
 export { MemoryStore } from './storage/memory.js';
 export { IndexedDBStore, SCHEMA_VERSION, type IndexedDBStoreOptions } from './storage/indexeddb.js';
 export { generateSecretKey, publicKeyOf, precheckSignature, signNoble, verifyNoble } from './crypto/ed25519.js';
-export { createSigner, createWebCryptoVerifier, detectVerifier, nobleSigner, nobleVerifier, type Signer, type Verifier } from './crypto/verifier.js';
+export {
+	createSigner,
+	createWebCryptoVerifier,
+	detectVerifier,
+	nobleSigner,
+	nobleVerifier,
+	type Signer,
+	type Verifier
+} from './crypto/verifier.js';
 export { generateKeyPair, type KeyPair } from './keys.js';
 export { challengeDigest } from './challenge.js';
 export { PROTOCOL_VERSION, MAX_FRAME_BYTES, ProtocolError, decodeMessage, encodeMessage, type Message } from './sync/messages.js';

@@ -62,7 +62,12 @@ export class Ledger {
 	private constructor(options: LedgerOptions) {
 		this.#store = options.store;
 		this.#signer = options.signer;
-		this.#fold = new FoldEngine(options.store, [summaryFold as Fold<unknown>, ...(options.folds ?? [])], options.checkpointEvery ?? 1000, (id) => this.#voids.has(id));
+		this.#fold = new FoldEngine(
+			options.store,
+			[summaryFold as Fold<unknown>, ...(options.folds ?? [])],
+			options.checkpointEvery ?? 1000,
+			(id) => this.#voids.has(id)
+		);
 		this.#rules = new Map([...CORE_RULES, ...(options.rules ?? [])].map((r) => [r.type, r]));
 		this.#now = options.now ?? Date.now;
 		this.#pending = new PendingPool(options.pendingLimit ?? 10_000, options.pendingBytesLimit ?? 64 * 1024 * 1024);
@@ -82,7 +87,8 @@ export class Ledger {
 			throw new CodedError('STORE_OTHER_NETWORK', `this store holds network ${stored.slice(0, 12)}, not ${options.net.slice(0, 12)}`);
 		}
 		ledger.#net = stored ?? options.net ?? null;
-		if (!ledger.#net) throw new CodedError('STORE_NO_NETWORK', 'Ledger.open: the store holds no network; create one or pass the network id to join');
+		if (!ledger.#net)
+			throw new CodedError('STORE_NO_NETWORK', 'Ledger.open: the store holds no network; create one or pass the network id to join');
 		ledger.#pipeline = new Pipeline({
 			net: ledger.#net,
 			verifier: ledger.#verifier,
@@ -328,7 +334,11 @@ export class Ledger {
 	 * Re-checks every stored block: encoding, hash, signature, network, chain links and
 	 * clocks. Reports progress as (checked, total). Returns the failures found.
 	 */
-	verifyAll(onProgress?: (checked: number, total: number) => void, pageSize = 500, signal?: AbortSignal): Promise<{ checked: number; failures: Rejection[] }> {
+	verifyAll(
+		onProgress?: (checked: number, total: number) => void,
+		pageSize = 500,
+		signal?: AbortSignal
+	): Promise<{ checked: number; failures: Rejection[] }> {
 		return verifyStore(this.#store, this.net, this.#verifier, onProgress, pageSize, signal);
 	}
 
@@ -344,4 +354,3 @@ export class Ledger {
 		});
 	}
 }
-

@@ -53,7 +53,8 @@ export function membershipEventsOf(block: Block): MembershipEvent[] {
 	block.txs.forEach((tx, index) => {
 		if (tx.t === 'genesis') {
 			events.push({ ...base, index, kind: 'add', member: block.author, role: ADMIN });
-			if (typeof tx.quorum === 'number' && tx.quorum > 1) events.push({ ...base, index, kind: 'quorum', member: block.author, role: '', quorum: tx.quorum });
+			if (typeof tx.quorum === 'number' && tx.quorum > 1)
+				events.push({ ...base, index, kind: 'quorum', member: block.author, role: '', quorum: tx.quorum });
 			const members = Array.isArray(tx.members) ? tx.members : [];
 			for (const m of members) {
 				const entry = m as { key: Uint8Array; role: string };
@@ -64,7 +65,14 @@ export function membershipEventsOf(block: Block): MembershipEvent[] {
 		} else if (tx.t === 'member.role') {
 			events.push({ ...base, index, kind: 'role', member: toHex(tx.key as Uint8Array) as AuthorId, role: tx.role as string });
 		} else if (tx.t === 'member.approve') {
-			events.push({ ...base, index, kind: 'approve', member: block.author, role: '', target: { block: toHex(tx.block as Uint8Array) as BlockId, index: tx.index as number } });
+			events.push({
+				...base,
+				index,
+				kind: 'approve',
+				member: block.author,
+				role: '',
+				target: { block: toHex(tx.block as Uint8Array) as BlockId, index: tx.index as number }
+			});
 		} else if (tx.t === 'member.revoke') {
 			events.push({ ...base, index, kind: 'revoke', member: toHex(tx.key as Uint8Array) as AuthorId, role: '' });
 		}
@@ -83,7 +91,8 @@ export function quorumOf(events: readonly MembershipEvent[]): number {
 }
 
 type Position = Pick<MembershipEvent, 'clock' | 'block' | 'index'>;
-const comparePositions = (a: Position, b: Position) => a.clock - b.clock || (a.block < b.block ? -1 : a.block > b.block ? 1 : 0) || a.index - b.index;
+const comparePositions = (a: Position, b: Position) =>
+	a.clock - b.clock || (a.block < b.block ? -1 : a.block > b.block ? 1 : 0) || a.index - b.index;
 
 /**
  * The membership changes in effect among the `events` that `inPast` admits, each at the
@@ -92,7 +101,10 @@ const comparePositions = (a: Position, b: Position) => a.clock - b.clock || (a.b
  * approval by another admin is (or the proposal itself, if later), and only for blocks
  * whose causal past holds the proposal and those approvals. The genesis is never a proposal.
  */
-export function effectiveChanges(events: readonly MembershipEvent[], inPast: (event: MembershipEvent) => boolean): { event: MembershipEvent; at: Position }[] {
+export function effectiveChanges(
+	events: readonly MembershipEvent[],
+	inPast: (event: MembershipEvent) => boolean
+): { event: MembershipEvent; at: Position }[] {
 	const quorum = quorumOf(events);
 	const approvals = new Map<string, MembershipEvent[]>();
 	if (quorum > 1) {
@@ -130,7 +142,10 @@ function genesisBlockOf(events: readonly MembershipEvent[]): BlockId | undefined
 }
 
 /** The roster, and the keys ever revoked, after applying the `events` (sorted by {@link compareEvents}) that `inPast` admits. */
-export function membershipOf(events: readonly MembershipEvent[], inPast: (event: MembershipEvent) => boolean): { roster: Map<AuthorId, string>; revoked: Set<AuthorId> } {
+export function membershipOf(
+	events: readonly MembershipEvent[],
+	inPast: (event: MembershipEvent) => boolean
+): { roster: Map<AuthorId, string>; revoked: Set<AuthorId> } {
 	const roster = new Map<AuthorId, string>();
 	const revoked = new Set<AuthorId>();
 	for (const { event: e } of effectiveChanges(events, inPast)) {
@@ -151,7 +166,11 @@ export function membershipOf(events: readonly MembershipEvent[], inPast: (event:
  * id) order wins). `initial` seeds cut-offs known otherwise (equivocations); a member
  * revoked twice keeps the lower cut-off.
  */
-export function cutoffsOf(events: readonly MembershipEvent[], counted: (event: MembershipEvent) => boolean, initial: ReadonlyMap<AuthorId, number> = new Map()): Map<AuthorId, number> {
+export function cutoffsOf(
+	events: readonly MembershipEvent[],
+	counted: (event: MembershipEvent) => boolean,
+	initial: ReadonlyMap<AuthorId, number> = new Map()
+): Map<AuthorId, number> {
 	const cutoffs = new Map(initial);
 	for (const { event: e } of effectiveChanges(events, counted)) {
 		if (e.kind !== 'revoke' || e.cutoff === undefined) continue;

@@ -47,7 +47,8 @@ const genesis: TxRule = {
 		if (!isText(tx.name, 200)) return 'name: expected 1-200 characters';
 		if (tx.quorum !== undefined) {
 			const admins = 1 + (Array.isArray(tx.members) ? tx.members.filter((m) => (m as { role?: unknown }).role === ADMIN).length : 0);
-			if (typeof tx.quorum !== 'number' || !Number.isSafeInteger(tx.quorum) || tx.quorum < 1 || tx.quorum > admins) return `quorum: expected 1 to ${admins} (the founding admins)`;
+			if (typeof tx.quorum !== 'number' || !Number.isSafeInteger(tx.quorum) || tx.quorum < 1 || tx.quorum > admins)
+				return `quorum: expected 1 to ${admins} (the founding admins)`;
 		}
 		if (tx.members === undefined) return null;
 		if (!Array.isArray(tx.members)) return 'members: expected array';
@@ -131,7 +132,8 @@ const memberApprove: TxRule = {
 		const extra = onlyFields(tx, ['block', 'index']);
 		if (extra) return extra;
 		if (!isKey(tx.block)) return 'block: expected a 32-byte block id';
-		if (typeof tx.index !== 'number' || !Number.isSafeInteger(tx.index) || tx.index < 0 || tx.index > 10_000) return 'index: expected a transaction index';
+		if (typeof tx.index !== 'number' || !Number.isSafeInteger(tx.index) || tx.index < 0 || tx.index > 10_000)
+			return 'index: expected a transaction index';
 		return null;
 	}
 };

@@ -132,7 +132,8 @@ export async function checkInContext(block: Block, context: ValidationContext): 
 		const prev = await context.meta(block.prev);
 		// Unknown prev below the head: a version of the author's chain not held yet.
 		if (!prev) return reject('SEQ_GAP', `prev ${block.prev.slice(0, 12)} is not held yet`, block, [block.prev]);
-		if (prev.author !== block.author || prev.seq !== block.seq - 1) return reject('PREV_MISMATCH', `prev is not the author's block at seq ${block.seq - 1}`, block);
+		if (prev.author !== block.author || prev.seq !== block.seq - 1)
+			return reject('PREV_MISMATCH', `prev is not the author's block at seq ${block.seq - 1}`, block);
 		maxClock = prev.clock;
 	}
 	const missing: BlockId[] = [];
@@ -142,7 +143,7 @@ export async function checkInContext(block: Block, context: ValidationContext): 
 			missing.push(dep);
 			continue;
 		}
-		if (meta.author === block.author) return reject('MALFORMED', 'deps must name other authors\' blocks', block);
+		if (meta.author === block.author) return reject('MALFORMED', "deps must name other authors' blocks", block);
 		maxClock = Math.max(maxClock, meta.clock);
 	}
 	if (missing.length > 0) return reject('MISSING_DEPS', `${missing.length} unknown dep(s)`, block, missing);

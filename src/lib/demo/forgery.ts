@@ -4,7 +4,17 @@
  * (equivocation). The core refuses or flags both; nothing here is special-cased for it.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { createBlock, decodeBlock, encodeCanonical, fromHex, hashBody, toHex, type Block, type Ledger, type Signer } from '$lib/core/index.js';
+import {
+	createBlock,
+	decodeBlock,
+	encodeCanonical,
+	fromHex,
+	hashBody,
+	toHex,
+	type Block,
+	type Ledger,
+	type Signer
+} from '$lib/core/index.js';
 import { noteTx } from '$lib/domain/note.js';
 
 /**

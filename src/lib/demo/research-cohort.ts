@@ -14,7 +14,11 @@ import type { StudyRecord } from '$lib/domain/research/fold.js';
 import { seededRng } from './seeded-rng.js';
 import { syntheticPatient } from './synthetic-patients.js';
 
-export async function writeSyntheticCohort(ledger: Ledger, book: RecordBook, input: { count: number; consenting: number; study: StudyRecord | null; seed: number; now?: number }): Promise<{ patients: number; consented: number }> {
+export async function writeSyntheticCohort(
+	ledger: Ledger,
+	book: RecordBook,
+	input: { count: number; consenting: number; study: StudyRecord | null; seed: number; now?: number }
+): Promise<{ patients: number; consented: number }> {
 	const rng = seededRng(input.seed);
 	const clinic = book.keyring.self;
 	let consented = 0;
@@ -24,9 +28,23 @@ export async function writeSyntheticCohort(ledger: Ledger, book: RecordBook, inp
 		const session = new PatientSession(seed);
 		try {
 			// Every category the synthetic records fall in: a depression diagnosis is mental health (records/sensitivity.ts).
-			const txs = [session.grant({ grantee: clinic, categories: ['demographics', 'encounters', 'labs', 'mental-health'], purpose: 'treatment', days: 365, now }).tx];
+			const txs = [
+				session.grant({
+					grantee: clinic,
+					categories: ['demographics', 'encounters', 'labs', 'mental-health'],
+					purpose: 'treatment',
+					days: 365,
+					now
+				}).tx
+			];
 			if (input.study && i < input.consenting) {
-				const research = session.grant({ grantee: input.study.researcher, categories: input.study.categories, purpose: 'research', days: 365, now });
+				const research = session.grant({
+					grantee: input.study.researcher,
+					categories: input.study.categories,
+					purpose: 'research',
+					days: 365,
+					now
+				});
 				txs.push(research.tx, session.studyConsent(input.study.id, research.grant.id));
 				consented++;
 			}

@@ -78,7 +78,10 @@ export const STEPS: readonly Step[] = [
 			const written = await Promise.all(nodes.map((n) => demo.write(n.name, `Visit recorded at ${n.name}`)));
 			memory.firstWrites = written;
 			const ms = await demo.converged(WAIT_MS);
-			const all = await holders(nodes, written.map((b) => b.id));
+			const all = await holders(
+				nodes,
+				written.map((b) => b.id)
+			);
 			return {
 				said: `${nodes.length} clinics each signed one entry; within ${Math.round(ms)} ms every clinic held all ${written.length}. There is no central copy: each clinic keeps the whole ledger and checks every block itself.`,
 				checks: [{ label: `all ${nodes.length} clinics hold all ${written.length} new entries`, ok: all.length === nodes.length }],
@@ -97,10 +100,13 @@ export const STEPS: readonly Step[] = [
 			const written: Block[] = [];
 			for (let i = 1; i <= 3; i++) written.push(await demo.write(away.name, `Offline entry ${i} at ${away.name}`));
 			const others: Block[] = [];
-			for (const n of nodes.filter((n) => n !== away).slice(0, 2)) others.push(await demo.write(n.name, `Entry at ${n.name} while ${away.name} is away`));
+			for (const n of nodes.filter((n) => n !== away).slice(0, 2))
+				others.push(await demo.write(n.name, `Entry at ${n.name} while ${away.name} is away`));
 			const rest = nodes.filter((n) => n !== away);
 			await demo.converged(WAIT_MS, rest);
-			const seenElsewhere = (await Promise.all(rest.map(async (n) => (await n.ledger.store.getMany(written.map((b) => b.id))).some(Boolean)))).some(Boolean);
+			const seenElsewhere = (
+				await Promise.all(rest.map(async (n) => (await n.ledger.store.getMany(written.map((b) => b.id))).some(Boolean)))
+			).some(Boolean);
 			memory.offline = { name: away.name, written, others };
 			return {
 				said: `${away.name} lost its network but kept working: it wrote ${written.length} entries on its own copy while the others wrote ${others.length}. Nothing waits for a server; the copies differ for now.`,
@@ -159,8 +165,14 @@ export const STEPS: readonly Step[] = [
 				said: `${villain.name} sent two rewritten copies of ${victimName}'s entry: every other clinic refused them, one for BAD_HASH (the content no longer matches its id) and one for BAD_SIGNATURE (only ${victimName}'s key could sign the new content), and flagged ${villain.name}. The original stays untouched everywhere.`,
 				checks: [
 					{ label: `sent to ${targets.length} clinics`, ok: targets.length === honest.length },
-					{ label: 'every honest clinic refused one copy with BAD_HASH', ok: honest.every((n) => fresh(n).some((r) => r.code === 'BAD_HASH')) },
-					{ label: 'every honest clinic refused one copy with BAD_SIGNATURE', ok: honest.every((n) => fresh(n).some((r) => r.code === 'BAD_SIGNATURE')) },
+					{
+						label: 'every honest clinic refused one copy with BAD_HASH',
+						ok: honest.every((n) => fresh(n).some((r) => r.code === 'BAD_HASH'))
+					},
+					{
+						label: 'every honest clinic refused one copy with BAD_SIGNATURE',
+						ok: honest.every((n) => fresh(n).some((r) => r.code === 'BAD_SIGNATURE'))
+					},
 					{ label: `every honest clinic flags ${villain.name}`, ok: honest.every((n) => fresh(n).length > 0) },
 					{ label: 'the original entry is unchanged at every clinic', ok: intact }
 				],

@@ -33,7 +33,11 @@ const dateIn = (rng: Rng, from: number, to: number) => {
 const normal = (rng: Rng) => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
 
 /** One synthetic patient with about `resources` resources, under key `patient` (random when absent). */
-export function syntheticPatient(rng: Rng, resources = 50, patient = toHex(Uint8Array.from({ length: 32 }, () => Math.floor(rng.next() * 256)))): PatientRecords {
+export function syntheticPatient(
+	rng: Rng,
+	resources = 50,
+	patient = toHex(Uint8Array.from({ length: 32 }, () => Math.floor(rng.next() * 256)))
+): PatientRecords {
 	const ref = { reference: `Patient/${patient}` };
 	const where = Math.floor(rng.next() * ZIPS.length);
 	const out: Resource[] = [
@@ -44,16 +48,38 @@ export function syntheticPatient(rng: Rng, resources = 50, patient = toHex(Uint8
 			telecom: [{ system: 'phone', value: `555-${1000 + Math.floor(rng.next() * 9000)}` }],
 			gender: rng.next() < 0.5 ? 'female' : 'male',
 			birthDate: dateIn(rng, 1925, 2020),
-			address: [{ use: 'home', line: [`${1 + Math.floor(rng.next() * 999)} Main St`], city: 'Town', postalCode: ZIPS[where]!, state: STATES[where]! }]
+			address: [
+				{
+					use: 'home',
+					line: [`${1 + Math.floor(rng.next() * 999)} Main St`],
+					city: 'Town',
+					postalCode: ZIPS[where]!,
+					state: STATES[where]!
+				}
+			]
 		} satisfies Patient
 	];
 	const conditions = Math.floor(rng.next() * 4);
 	for (let i = 0; i < conditions; i++) {
 		const c = pick(rng, SYNTHETIC_CONDITIONS);
-		out.push({ resourceType: 'Condition', id: `c${i}`, subject: ref, code: { coding: [{ system: CODE_SYSTEMS.SNOMED, code: c.code, display: c.display }] }, onsetDateTime: dateIn(rng, 2015, 2025) } satisfies Condition);
+		out.push({
+			resourceType: 'Condition',
+			id: `c${i}`,
+			subject: ref,
+			code: { coding: [{ system: CODE_SYSTEMS.SNOMED, code: c.code, display: c.display }] },
+			onsetDateTime: dateIn(rng, 2015, 2025)
+		} satisfies Condition);
 	}
 	const encounters = Math.max(1, Math.round(resources * 0.12));
-	for (let i = 0; i < encounters; i++) out.push({ resourceType: 'Encounter', id: `e${i}`, status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: ref, period: { start: `${dateIn(rng, 2015, 2025)}T09:30:00Z` } } satisfies Encounter);
+	for (let i = 0; i < encounters; i++)
+		out.push({
+			resourceType: 'Encounter',
+			id: `e${i}`,
+			status: 'finished',
+			class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+			subject: ref,
+			period: { start: `${dateIn(rng, 2015, 2025)}T09:30:00Z` }
+		} satisfies Encounter);
 	for (let i = out.length; i < resources; i++) {
 		const o = pick(rng, SYNTHETIC_OBSERVATIONS);
 		out.push({
@@ -61,10 +87,17 @@ export function syntheticPatient(rng: Rng, resources = 50, patient = toHex(Uint8
 			id: `o${i}`,
 			status: 'final',
 			subject: ref,
-			...('lab' in o ? { category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }] } : {}),
+			...('lab' in o
+				? { category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }] }
+				: {}),
 			code: { coding: [{ system: CODE_SYSTEMS.LOINC, code: o.code }] },
 			effectiveDateTime: dateIn(rng, 2015, 2025),
-			valueQuantity: { value: Math.round((o.mean + o.sd * normal(rng)) * 10) / 10, unit: o.unit, system: 'http://unitsofmeasure.org', code: o.unit }
+			valueQuantity: {
+				value: Math.round((o.mean + o.sd * normal(rng)) * 10) / 10,
+				unit: o.unit,
+				system: 'http://unitsofmeasure.org',
+				code: o.unit
+			}
 		} satisfies Observation);
 	}
 	return { patient, resources: out };

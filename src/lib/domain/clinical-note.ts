@@ -15,8 +15,10 @@ export const clinicalNoteRule: TxRule = {
 	roles: ['clinician'],
 	check(tx) {
 		for (const key of Object.keys(tx)) if (!['t', 'text', 'patient'].includes(key)) return `unexpected field ${key}`;
-		if (typeof tx.text !== 'string' || tx.text.trim() === '' || tx.text.length > CLINICAL_NOTE_MAX_CHARS) return `text: expected 1-${CLINICAL_NOTE_MAX_CHARS} characters`;
-		if (tx.patient !== undefined && !(tx.patient instanceof Uint8Array && tx.patient.length === 32)) return 'patient: expected a 32-byte patient key';
+		if (typeof tx.text !== 'string' || tx.text.trim() === '' || tx.text.length > CLINICAL_NOTE_MAX_CHARS)
+			return `text: expected 1-${CLINICAL_NOTE_MAX_CHARS} characters`;
+		if (tx.patient !== undefined && !(tx.patient instanceof Uint8Array && tx.patient.length === 32))
+			return 'patient: expected a 32-byte patient key';
 		return null;
 	}
 };

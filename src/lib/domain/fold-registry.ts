@@ -13,4 +13,15 @@ import { claimsFold } from './contracts/claims-fold.js';
 import { supplyFold } from './supply/fold.js';
 import { roomRotationsFold } from './room-secret.js';
 
-export const APP_FOLDS: readonly Fold<unknown>[] = [memberNamesFold as Fold<unknown>, memberClinicsFold as Fold<unknown>, invitesFold as Fold<unknown>, accessFold as Fold<unknown>, recordsFold as Fold<unknown>, directoryFold as Fold<unknown>, researchFold as Fold<unknown>, claimsFold as Fold<unknown>, supplyFold as Fold<unknown>, roomRotationsFold as Fold<unknown>];
+export const APP_FOLDS: readonly Fold<unknown>[] = [
+	memberNamesFold as Fold<unknown>,
+	memberClinicsFold as Fold<unknown>,
+	invitesFold as Fold<unknown>,
+	accessFold as Fold<unknown>,
+	recordsFold as Fold<unknown>,
+	directoryFold as Fold<unknown>,
+	researchFold as Fold<unknown>,
+	claimsFold as Fold<unknown>,
+	supplyFold as Fold<unknown>,
+	roomRotationsFold as Fold<unknown>
+];

@@ -13,7 +13,15 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { bytesEqual, CodedError, generateKeyPair, publicKeyOf, toHex, type AuthorId } from '$lib/core/index.js';
 import { backupFileName, encodeBackup, parseBackup } from './key-backup.js';
-import { KeystoreError, checkEncryptedKey, decryptIdentity, encryptIdentity, type BackupNetwork, type EncryptedKey, type OnProgress } from './keystore.js';
+import {
+	KeystoreError,
+	checkEncryptedKey,
+	decryptIdentity,
+	encryptIdentity,
+	type BackupNetwork,
+	type EncryptedKey,
+	type OnProgress
+} from './keystore.js';
 
 /** Name of the identity database (one per browser origin). */
 export const IDENTITY_DB = 'clinic-ledger-identity';
@@ -75,7 +83,10 @@ async function open(options: IdentityOptions): Promise<IDBPDatabase<IdentityDB>>
 /** Code `IDENTITY_DAMAGED`: the stored identity cannot be read. */
 function damagedPlain(): CodedError {
 	// Never replace a damaged identity silently: the blocks it signed would be orphaned.
-	return new CodedError('IDENTITY_DAMAGED', `the node identity stored in "${IDENTITY_DB}" is damaged; it was not replaced. Restore it from a key backup file or clear this site's data to start a new node`);
+	return new CodedError(
+		'IDENTITY_DAMAGED',
+		`the node identity stored in "${IDENTITY_DB}" is damaged; it was not replaced. Restore it from a key backup file or clear this site's data to start a new node`
+	);
 }
 
 function classify(value: StoredRecord | undefined): StoredKey {
@@ -135,7 +146,10 @@ async function replaceRecord(record: EncryptedKey, expected: StoredKey, options:
 		if (!same) {
 			tx.abort();
 			await tx.done.catch(() => undefined);
-			throw new KeystoreError('KEY_CHANGED', 'The key of this browser was changed meanwhile (in another tab?). Nothing was written; reload the page.');
+			throw new KeystoreError(
+				'KEY_CHANGED',
+				'The key of this browser was changed meanwhile (in another tab?). Nothing was written; reload the page.'
+			);
 		}
 		await tx.store.put(record, IDENTITY_KEY);
 		await tx.done;
@@ -172,7 +186,8 @@ function protect(key: Identity, passphrase: string, options: IdentityOptions): P
 export async function createIdentity(passphrase: string, options: IdentityOptions = {}): Promise<Identity> {
 	const stored = await readStoredKey(options);
 	if (stored.kind === 'damaged') throw stored.error;
-	if (stored.kind !== 'none') throw new KeystoreError('KEY_CHANGED', 'This browser already holds a key (made in another tab?). Reload the page.');
+	if (stored.kind !== 'none')
+		throw new KeystoreError('KEY_CHANGED', 'This browser already holds a key (made in another tab?). Reload the page.');
 	const fresh: Identity = { ...generateKeyPair(), createdAt: Date.now() };
 	const record = await protect(fresh, passphrase, options);
 	await replaceRecord(record, stored, options);
@@ -183,7 +198,8 @@ export async function createIdentity(passphrase: string, options: IdentityOption
 export async function unlockIdentity(passphrase: string, options: IdentityOptions = {}): Promise<Identity> {
 	const stored = await readStoredKey(options);
 	if (stored.kind === 'damaged') throw stored.error;
-	if (stored.kind !== 'encrypted') throw new KeystoreError('NO_KEY', 'This browser holds no passphrase-protected key to unlock. Reload the page.');
+	if (stored.kind !== 'encrypted')
+		throw new KeystoreError('NO_KEY', 'This browser holds no passphrase-protected key to unlock. Reload the page.');
 	const onProgress = progress(options, 'unlock');
 	return decryptIdentity(stored.record, passphrase, { purpose: 'stored', ...(onProgress ? { onProgress } : {}) });
 }
@@ -196,9 +212,17 @@ export async function protectStoredIdentity(passphrase: string, options: Identit
 	const value = await readRecord(options);
 	const stored = classify(value);
 	if (stored.kind === 'damaged') throw stored.error;
-	if (stored.kind !== 'plain') throw new KeystoreError('KEY_CHANGED', 'The key of this browser is already protected by a passphrase (in another tab?). Reload the page.');
+	if (stored.kind !== 'plain')
+		throw new KeystoreError(
+			'KEY_CHANGED',
+			'The key of this browser is already protected by a passphrase (in another tab?). Reload the page.'
+		);
 	const plain = value as Identity;
-	const key: Identity = { secretKey: new Uint8Array(plain.secretKey), publicKey: new Uint8Array(plain.publicKey), createdAt: plain.createdAt };
+	const key: Identity = {
+		secretKey: new Uint8Array(plain.secretKey),
+		publicKey: new Uint8Array(plain.publicKey),
+		createdAt: plain.createdAt
+	};
 	const record = await protect(key, passphrase, options);
 	await replaceRecord(record, stored, options);
 	return key;
@@ -245,7 +269,10 @@ export async function exportIdentityBackup(passphrase: string, options: BackupOp
 	if (stored.kind === 'damaged') throw stored.error;
 	if (stored.kind !== 'encrypted') throw new KeystoreError('NO_KEY', 'This browser holds no passphrase-protected key to back up.');
 	const unlockProgress = progress(options, 'unlock');
-	const key = await decryptIdentity(stored.record, passphrase, { purpose: 'stored', ...(unlockProgress ? { onProgress: unlockProgress } : {}) });
+	const key = await decryptIdentity(stored.record, passphrase, {
+		purpose: 'stored',
+		...(unlockProgress ? { onProgress: unlockProgress } : {})
+	});
 	try {
 		const { N, r, p } = stored.record.kdf;
 		const protectProgress = progress(options, 'protect');
@@ -255,7 +282,10 @@ export async function exportIdentityBackup(passphrase: string, options: BackupOp
 			...(protectProgress ? { onProgress: protectProgress } : {})
 		});
 		const exportedAt = Date.now();
-		return { text: encodeBackup({ key: encrypted, exportedAt, network: options.network ?? null }), fileName: backupFileName(key.publicKey, exportedAt) };
+		return {
+			text: encodeBackup({ key: encrypted, exportedAt, network: options.network ?? null }),
+			fileName: backupFileName(key.publicKey, exportedAt)
+		};
 	} finally {
 		key.secretKey.fill(0);
 	}

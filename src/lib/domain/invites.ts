@@ -71,9 +71,11 @@ export const inviteCreateRule: TxRule = {
 		if (extra) return `unexpected field ${extra}`;
 		if (!isHash(tx.token)) return 'token: expected the 32-byte token hash';
 		if (typeof tx.role !== 'string' || !isMemberRole(tx.role)) return 'role: not a member role';
-		if (typeof tx.expires !== 'number' || !Number.isSafeInteger(tx.expires) || tx.expires <= block.time) return 'expires: expected a time after the block';
+		if (typeof tx.expires !== 'number' || !Number.isSafeInteger(tx.expires) || tx.expires <= block.time)
+			return 'expires: expected a time after the block';
 		if (tx.expires - block.time > MAX_INVITE_DAYS * DAY_MS) return `expires: at most ${MAX_INVITE_DAYS} days after the block`;
-		if (tx.label !== undefined && (typeof tx.label !== 'string' || tx.label.length > MEMBER_NAME_MAX_CHARS)) return `label: at most ${MEMBER_NAME_MAX_CHARS} characters`;
+		if (tx.label !== undefined && (typeof tx.label !== 'string' || tx.label.length > MEMBER_NAME_MAX_CHARS))
+			return `label: at most ${MEMBER_NAME_MAX_CHARS} characters`;
 		if (tx.clinic !== undefined && !isHash(tx.clinic)) return 'clinic: expected a 32-byte member key';
 		return null;
 	}
@@ -142,7 +144,19 @@ export const invitesFold: Fold<Invites> = {
 		}
 		return state;
 	},
-	encode: (state) => Object.fromEntries(Object.entries(state).map(([k, r]) => [k, { ...r, label: r.label ?? undefined, clinic: r.clinic ?? undefined, usedBy: r.usedBy ?? undefined, revoked: r.revoked ? { by: r.revoked.by, reason: r.revoked.reason ?? undefined } : undefined }])) as unknown as CborValue,
+	encode: (state) =>
+		Object.fromEntries(
+			Object.entries(state).map(([k, r]) => [
+				k,
+				{
+					...r,
+					label: r.label ?? undefined,
+					clinic: r.clinic ?? undefined,
+					usedBy: r.usedBy ?? undefined,
+					revoked: r.revoked ? { by: r.revoked.by, reason: r.revoked.reason ?? undefined } : undefined
+				}
+			])
+		) as unknown as CborValue,
 	decode: (value) =>
 		Object.fromEntries(
 			Object.entries(value as Record<string, Record<string, unknown>>).map(([k, r]) => [
@@ -152,7 +166,9 @@ export const invitesFold: Fold<Invites> = {
 					label: (r.label as string | undefined) ?? null,
 					clinic: (r.clinic as AuthorId | undefined) ?? null,
 					usedBy: (r.usedBy as AuthorId | undefined) ?? null,
-					revoked: r.revoked ? { by: (r.revoked as { by: AuthorId }).by, reason: ((r.revoked as { reason?: string }).reason ?? null) as string | null } : null
+					revoked: r.revoked
+						? { by: (r.revoked as { by: AuthorId }).by, reason: ((r.revoked as { reason?: string }).reason ?? null) as string | null }
+						: null
 				}
 			])
 		)
@@ -160,17 +176,28 @@ export const invitesFold: Fold<Invites> = {
 
 /** Why an invite cannot be used now, for the person holding the link; null when it can. */
 export function inviteProblem(record: InviteRecord | undefined, key: AuthorId, now: number): string | null {
-	if (!record) return 'This invite is not in the clinic’s ledger: the link is not from this network, or the clinic that made it has not synced it yet.';
-	if (record.revoked) return `This invite was withdrawn by the clinic${record.revoked.reason ? ` (${record.revoked.reason})` : ''}. Ask the clinic for a new one.`;
-	if (record.usedBy && record.usedBy !== key) return 'This invite has already been used. Each invite admits one device; ask the clinic for a new one.';
-	if (now > record.expires) return `This invite expired on ${new Date(record.expires).toISOString().slice(0, 16).replace('T', ' ')} UTC. Ask the clinic for a new one.`;
+	if (!record)
+		return 'This invite is not in the clinic’s ledger: the link is not from this network, or the clinic that made it has not synced it yet.';
+	if (record.revoked)
+		return `This invite was withdrawn by the clinic${record.revoked.reason ? ` (${record.revoked.reason})` : ''}. Ask the clinic for a new one.`;
+	if (record.usedBy && record.usedBy !== key)
+		return 'This invite has already been used. Each invite admits one device; ask the clinic for a new one.';
+	if (now > record.expires)
+		return `This invite expired on ${new Date(record.expires).toISOString().slice(0, 16).replace('T', ' ')} UTC. Ask the clinic for a new one.`;
 	return null;
 }
 
 /** The `invite.create` transaction for a fresh token. */
 export function inviteCreateTx(token: Uint8Array, role: MemberRole, expires: number, label: string, clinic?: AuthorId | null): Tx {
 	const trimmed = label.trim();
-	return { t: 'invite.create', token: tokenHash(token), role, expires, ...(trimmed ? { label: trimmed } : {}), ...(clinic ? { clinic: fromHex(clinic) } : {}) };
+	return {
+		t: 'invite.create',
+		token: tokenHash(token),
+		role,
+		expires,
+		...(trimmed ? { label: trimmed } : {}),
+		...(clinic ? { clinic: fromHex(clinic) } : {})
+	};
 }
 
 // ---- The link -------------------------------------------------------------------------
@@ -209,7 +236,10 @@ export async function signInviteLink(signer: Signer, invite: Omit<InviteLink, 's
 export function inviteLinkUrl(appUrl: string, invite: InviteLink): string {
 	const base = appUrl.split('#')[0];
 	const json = JSON.stringify(invite);
-	const b64 = btoa(String.fromCharCode(...enc.encode(json))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+	const b64 = btoa(String.fromCharCode(...enc.encode(json)))
+		.replace(/\+/g, '-')
+		.replace(/\//g, '_')
+		.replace(/=+$/, '');
 	return `${base}#${FRAGMENT_KEY}=${b64}`;
 }
 
@@ -219,13 +249,17 @@ export function isInviteLink(urlOrFragment: string): boolean {
 	return new URLSearchParams(fragment).has(FRAGMENT_KEY);
 }
 
-const TAMPERED = 'This invite link was changed or damaged (its signature does not match), so it was not used. Ask the clinic to send the link again.';
+const TAMPERED =
+	'This invite link was changed or damaged (its signature does not match), so it was not used. Ask the clinic to send the link again.';
 
 /**
  * Reads and checks an invite link, signature included. Throws {@link InviteError} with a
  * message for the person who opened it; nothing is stored before this succeeds.
  */
-export async function parseInviteLink(urlOrFragment: string, verify: (sig: Uint8Array, message: Uint8Array, key: Uint8Array) => Promise<boolean>): Promise<InviteLink> {
+export async function parseInviteLink(
+	urlOrFragment: string,
+	verify: (sig: Uint8Array, message: Uint8Array, key: Uint8Array) => Promise<boolean>
+): Promise<InviteLink> {
 	const fragment = urlOrFragment.includes('#') ? urlOrFragment.slice(urlOrFragment.indexOf('#') + 1) : urlOrFragment;
 	const payload = new URLSearchParams(fragment).get(FRAGMENT_KEY);
 	if (!payload) throw new InviteError('this is not an invite link (no #invite=… part)');
@@ -244,7 +278,15 @@ export async function parseInviteLink(urlOrFragment: string, verify: (sig: Uint8
 		throw new InviteError(TAMPERED);
 	}
 	const { token, role, expires, by, sig } = value;
-	if (typeof token !== 'string' || !HEX64.test(token) || typeof role !== 'string' || !isMemberRole(role) || typeof expires !== 'number' || !Number.isSafeInteger(expires)) throw new InviteError(TAMPERED);
+	if (
+		typeof token !== 'string' ||
+		!HEX64.test(token) ||
+		typeof role !== 'string' ||
+		!isMemberRole(role) ||
+		typeof expires !== 'number' ||
+		!Number.isSafeInteger(expires)
+	)
+		throw new InviteError(TAMPERED);
 	if (typeof by !== 'string' || !HEX64.test(by) || typeof sig !== 'string' || !HEX128.test(sig)) throw new InviteError(TAMPERED);
 	const invite: InviteLink = { ...network, token, role, expires, by: by as AuthorId, sig };
 	if (!(await verify(fromHex(sig), linkSigningBytes(invite), fromHex(by)))) throw new InviteError(TAMPERED);
@@ -272,7 +314,8 @@ function joinSigningBytes(r: JoinRequest): Uint8Array {
 export function displayNameProblem(name: string): string | null {
 	const trimmed = name.trim();
 	if (trimmed === '') return 'Enter a display name so the clinic knows who is asking to join (e.g. “Front desk, Riverside clinic”).';
-	if (trimmed.length > MEMBER_NAME_MAX_CHARS) return `The name is ${trimmed.length} characters long; the limit is ${MEMBER_NAME_MAX_CHARS}.`;
+	if (trimmed.length > MEMBER_NAME_MAX_CHARS)
+		return `The name is ${trimmed.length} characters long; the limit is ${MEMBER_NAME_MAX_CHARS}.`;
 	return null;
 }
 
@@ -283,15 +326,22 @@ export async function encodeJoinRequest(signer: Signer, request: Omit<JoinReques
 }
 
 /** Decodes and verifies a join request; throws with a reason when it is not a valid one for `net`. */
-export async function decodeJoinRequest(bytes: Uint8Array, net: BlockId, verify: (sig: Uint8Array, message: Uint8Array, key: Uint8Array) => Promise<boolean>): Promise<JoinRequest> {
+export async function decodeJoinRequest(
+	bytes: Uint8Array,
+	net: BlockId,
+	verify: (sig: Uint8Array, message: Uint8Array, key: Uint8Array) => Promise<boolean>
+): Promise<JoinRequest> {
 	const v = decodeCanonical(bytes) as Record<string, CborValue>;
 	if (!v || typeof v !== 'object' || v.v !== 1) throw new InviteError('not a join request', 'JOIN_INVALID');
 	const { token, name, key, time, sig } = v;
 	if (v.net !== net) throw new InviteError('join request for another network', 'JOIN_INVALID');
-	if (typeof token !== 'string' || !HEX64.test(token) || typeof key !== 'string' || !HEX64.test(key)) throw new InviteError('join request: bad token or key', 'JOIN_INVALID');
-	if (typeof name !== 'string' || displayNameProblem(name) || typeof time !== 'number' || !(sig instanceof Uint8Array) || sig.length !== 64) throw new InviteError('join request: bad fields', 'JOIN_INVALID');
+	if (typeof token !== 'string' || !HEX64.test(token) || typeof key !== 'string' || !HEX64.test(key))
+		throw new InviteError('join request: bad token or key', 'JOIN_INVALID');
+	if (typeof name !== 'string' || displayNameProblem(name) || typeof time !== 'number' || !(sig instanceof Uint8Array) || sig.length !== 64)
+		throw new InviteError('join request: bad fields', 'JOIN_INVALID');
 	const request: JoinRequest = { net, token, name, key: key as AuthorId, time };
-	if (!(await verify(sig, joinSigningBytes(request), fromHex(key)))) throw new InviteError('join request: signature does not verify', 'JOIN_INVALID');
+	if (!(await verify(sig, joinSigningBytes(request), fromHex(key))))
+		throw new InviteError('join request: signature does not verify', 'JOIN_INVALID');
 	return request;
 }
 
@@ -305,7 +355,8 @@ export const encodeJoinReply = (reply: JoinReply): Uint8Array => encodeCanonical
 
 export function decodeJoinReply(bytes: Uint8Array): JoinReply {
 	const v = decodeCanonical(bytes) as Record<string, CborValue>;
-	if (!v || (v.status !== 'pending' && v.status !== 'refused') || typeof v.message !== 'string' || v.message.length > 1000) throw new InviteError('not a join reply', 'JOIN_INVALID');
+	if (!v || (v.status !== 'pending' && v.status !== 'refused') || typeof v.message !== 'string' || v.message.length > 1000)
+		throw new InviteError('not a join reply', 'JOIN_INVALID');
 	return { status: v.status, message: v.message };
 }
 
@@ -313,16 +364,37 @@ export function decodeJoinReply(bytes: Uint8Array): JoinReply {
  * How a member node answers a join request, from its copy of the ledger: refused (with
  * the reason for the invitee) or pending (an admin decides).
  */
-export function judgeJoinRequest(request: JoinRequest, invites: Invites, roster: Roster, revoked: ReadonlyMap<AuthorId, number>, now: number): JoinReply & { invite?: InviteRecord } {
-	if (revoked.has(request.key)) return { status: 'refused', message: 'This device’s key was revoked from the network; it cannot join again. Reset the app on that device to get a new key.' };
+export function judgeJoinRequest(
+	request: JoinRequest,
+	invites: Invites,
+	roster: Roster,
+	revoked: ReadonlyMap<AuthorId, number>,
+	now: number
+): JoinReply & { invite?: InviteRecord } {
+	if (revoked.has(request.key))
+		return {
+			status: 'refused',
+			message: 'This device’s key was revoked from the network; it cannot join again. Reset the app on that device to get a new key.'
+		};
 	if (roster.has(request.key)) return { status: 'refused', message: 'This device is already a member.' };
 	const record = invites[toHex(tokenHash(fromHex(request.token)))];
 	const problem = inviteProblem(record, request.key, now);
 	if (problem) return { status: 'refused', message: problem };
-	return { status: 'pending', message: 'Your request has reached the clinic. An administrator must approve it; this page updates by itself once they do.', invite: record! };
+	return {
+		status: 'pending',
+		message: 'Your request has reached the clinic. An administrator must approve it; this page updates by itself once they do.',
+		invite: record!
+	};
 }
 
 /** The `member.add` that approves a request made with `invite`. */
 export function approveTx(request: JoinRequest, invite: Pick<InviteRecord, 'token' | 'role' | 'clinic'>): Tx {
-	return { t: 'member.add', key: fromHex(request.key), role: invite.role, name: request.name, invite: fromHex(invite.token), ...(invite.clinic ? { clinic: fromHex(invite.clinic) } : {}) };
+	return {
+		t: 'member.add',
+		key: fromHex(request.key),
+		role: invite.role,
+		name: request.name,
+		invite: fromHex(invite.token),
+		...(invite.clinic ? { clinic: fromHex(invite.clinic) } : {})
+	};
 }

@@ -58,7 +58,8 @@ const MAX_BACKUP_CHARS = 64 * 1024;
  * Throws {@link KeystoreError} `NOT_A_BACKUP`, `UNSUPPORTED_BACKUP` or `DAMAGED_BACKUP`.
  */
 export function parseBackup(text: string): KeyBackup {
-	if (typeof text !== 'string' || text.length > MAX_BACKUP_CHARS) throw new KeystoreError('NOT_A_BACKUP', 'This file is not a clinic ledger key backup (it is too large). Nothing was changed.');
+	if (typeof text !== 'string' || text.length > MAX_BACKUP_CHARS)
+		throw new KeystoreError('NOT_A_BACKUP', 'This file is not a clinic ledger key backup (it is too large). Nothing was changed.');
 	let value: unknown;
 	try {
 		value = JSON.parse(text);
@@ -68,9 +69,15 @@ export function parseBackup(text: string): KeyBackup {
 	}
 	const v = value as Record<string, unknown> | null;
 	if (v === null || typeof v !== 'object' || Array.isArray(v) || v['format'] !== BACKUP_FORMAT)
-		throw new KeystoreError('NOT_A_BACKUP', `This file is not a clinic ledger key backup (no "format": "${BACKUP_FORMAT}"). Nothing was changed.`);
+		throw new KeystoreError(
+			'NOT_A_BACKUP',
+			`This file is not a clinic ledger key backup (no "format": "${BACKUP_FORMAT}"). Nothing was changed.`
+		);
 	if (v['version'] !== BACKUP_VERSION)
-		throw new KeystoreError('UNSUPPORTED_BACKUP', `This backup file has version ${JSON.stringify(v['version'])}; this app reads version ${BACKUP_VERSION}. Nothing was changed.`);
+		throw new KeystoreError(
+			'UNSUPPORTED_BACKUP',
+			`This backup file has version ${JSON.stringify(v['version'])}; this app reads version ${BACKUP_VERSION}. Nothing was changed.`
+		);
 	const hex = (field: unknown, label: string, bytes: number): Uint8Array => {
 		if (typeof field !== 'string' || !/^[0-9a-f]*$/.test(field)) throw damagedKeyError('backup', `${label} is not lower-case hex`);
 		if (field.length !== bytes * 2) throw damagedKeyError('backup', `${label} is ${Math.floor(field.length / 2)} bytes, not ${bytes}`);
@@ -87,21 +94,30 @@ export function parseBackup(text: string): KeyBackup {
 	const rawNetwork = v['network'] as Record<string, unknown> | null | undefined;
 	let network: BackupNetwork | null = null;
 	if (rawNetwork !== null && rawNetwork !== undefined) {
-		if (typeof rawNetwork !== 'object' || typeof rawNetwork['id'] !== 'string' || typeof rawNetwork['name'] !== 'string') throw damagedKeyError('backup', 'the network is not an id and a name');
+		if (typeof rawNetwork !== 'object' || typeof rawNetwork['id'] !== 'string' || typeof rawNetwork['name'] !== 'string')
+			throw damagedKeyError('backup', 'the network is not an id and a name');
 		network = { id: rawNetwork['id'], name: rawNetwork['name'] };
 	}
 	const key: EncryptedKey = {
 		version: KEY_RECORD_VERSION,
 		publicKey: hex(v['publicKey'], 'the public key', 32),
 		createdAt: num(v['keyCreatedAt'], 'the key creation time'),
-		kdf: { name: 'scrypt', N: num(kdf['N'], 'scrypt N'), r: num(kdf['r'], 'scrypt r'), p: num(kdf['p'], 'scrypt p'), salt: hex(kdf['salt'], 'the salt', SALT_BYTES), costMs: num(kdf['costMs'], 'the cost') },
+		kdf: {
+			name: 'scrypt',
+			N: num(kdf['N'], 'scrypt N'),
+			r: num(kdf['r'], 'scrypt r'),
+			p: num(kdf['p'], 'scrypt p'),
+			salt: hex(kdf['salt'], 'the salt', SALT_BYTES),
+			costMs: num(kdf['costMs'], 'the cost')
+		},
 		cipher: 'xchacha20-poly1305',
 		nonce: hex(cipher['nonce'], 'the nonce', NONCE_BYTES),
 		ciphertext: hex(v['ciphertext'], 'the ciphertext', CIPHERTEXT_BYTES)
 	};
 	checkEncryptedKey(key, 'backup');
 	const backup: KeyBackup = { key, exportedAt: num(v['exportedAt'], 'the export time'), network };
-	if (typeof v['checksum'] !== 'string' || v['checksum'] !== checksumOf(backupBody(backup))) throw damagedKeyError('backup', 'its checksum does not match its content');
+	if (typeof v['checksum'] !== 'string' || v['checksum'] !== checksumOf(backupBody(backup)))
+		throw damagedKeyError('backup', 'its checksum does not match its content');
 	return backup;
 }
 

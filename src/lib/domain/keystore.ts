@@ -113,7 +113,8 @@ export function passphraseProblem(passphrase: string, confirm?: string): string 
 
 function checkPassphrase(passphrase: string): void {
 	if (typeof passphrase !== 'string' || passphrase.length === 0) throw new KeystoreError('BAD_PASSPHRASE', 'Type the passphrase.');
-	if (passphrase.length > MAX_PASSPHRASE_CHARS) throw new KeystoreError('BAD_PASSPHRASE', `The passphrase must be at most ${MAX_PASSPHRASE_CHARS} characters long.`);
+	if (passphrase.length > MAX_PASSPHRASE_CHARS)
+		throw new KeystoreError('BAD_PASSPHRASE', `The passphrase must be at most ${MAX_PASSPHRASE_CHARS} characters long.`);
 }
 
 /** Why scrypt parameters are unacceptable to open a record, or null. */
@@ -135,14 +136,26 @@ async function derive(passphrase: string, salt: Uint8Array, params: ScryptParams
 	const password = passphraseBytes(passphrase);
 	try {
 		// scryptAsync yields to the event loop every few ms: the page stays responsive and can draw progress.
-		return await scryptAsync(password, salt, { ...params, dkLen: 32, maxmem: MAX_MEMORY + 4096, asyncTick: 10, ...(onProgress ? { onProgress } : {}) });
+		return await scryptAsync(password, salt, {
+			...params,
+			dkLen: 32,
+			maxmem: MAX_MEMORY + 4096,
+			asyncTick: 10,
+			...(onProgress ? { onProgress } : {})
+		});
 	} finally {
 		password.fill(0);
 	}
 }
 
 function associatedData(purpose: KeyPurpose, publicKey: Uint8Array): Uint8Array {
-	const label = new TextEncoder().encode(purpose === 'stored' ? 'clinic-ledger stored node key v2\0' : purpose === 'card' ? 'clinic-ledger patient key card v1\0' : 'clinic-ledger key backup v1\0');
+	const label = new TextEncoder().encode(
+		purpose === 'stored'
+			? 'clinic-ledger stored node key v2\0'
+			: purpose === 'card'
+				? 'clinic-ledger patient key card v1\0'
+				: 'clinic-ledger key backup v1\0'
+	);
 	const out = new Uint8Array(label.length + publicKey.length);
 	out.set(label);
 	out.set(publicKey, label.length);
@@ -246,7 +259,11 @@ export async function encryptIdentity(key: PlainKey, passphrase: string, options
  * passphrase does not open it (a changed ciphertext, nonce, salt or public key fails the
  * same way: the tag cannot tell them apart).
  */
-export async function decryptIdentity(record: EncryptedKey, passphrase: string, options: { purpose: KeyPurpose; onProgress?: OnProgress }): Promise<PlainKey> {
+export async function decryptIdentity(
+	record: EncryptedKey,
+	passphrase: string,
+	options: { purpose: KeyPurpose; onProgress?: OnProgress }
+): Promise<PlainKey> {
 	checkPassphrase(passphrase);
 	const checked = checkEncryptedKey(record, options.purpose);
 	const derived = await derive(passphrase, checked.kdf.salt, checked.kdf, options.onProgress);
@@ -254,7 +271,14 @@ export async function decryptIdentity(record: EncryptedKey, passphrase: string, 
 	try {
 		secretKey = xchacha20poly1305(derived, checked.nonce, associatedData(options.purpose, checked.publicKey)).decrypt(checked.ciphertext);
 	} catch {
-		throw new KeystoreError('WRONG_PASSPHRASE', options.purpose === 'stored' ? 'Wrong passphrase.' : options.purpose === 'card' ? 'Wrong PIN for this key card.' : 'Wrong passphrase for this backup file.');
+		throw new KeystoreError(
+			'WRONG_PASSPHRASE',
+			options.purpose === 'stored'
+				? 'Wrong passphrase.'
+				: options.purpose === 'card'
+					? 'Wrong PIN for this key card.'
+					: 'Wrong passphrase for this backup file.'
+		);
 	} finally {
 		derived.fill(0);
 	}
@@ -268,9 +292,13 @@ export async function decryptIdentity(record: EncryptedKey, passphrase: string, 
 
 /** The refusal of a damaged stored record, backup file or key card, saying what is wrong. */
 export function damagedKeyError(purpose: KeyPurpose, why: string): KeystoreError {
-	if (purpose === 'card') return new KeystoreError('DAMAGED_BACKUP', `The key card code is damaged (${why}). Scan it again or type it carefully.`);
+	if (purpose === 'card')
+		return new KeystoreError('DAMAGED_BACKUP', `The key card code is damaged (${why}). Scan it again or type it carefully.`);
 	return purpose === 'stored'
-		? new KeystoreError('DAMAGED_RECORD', `The encrypted key stored in this browser is damaged (${why}); it was not changed. Restore it from a backup file, or clear this site's data to start a new node.`)
+		? new KeystoreError(
+				'DAMAGED_RECORD',
+				`The encrypted key stored in this browser is damaged (${why}); it was not changed. Restore it from a backup file, or clear this site's data to start a new node.`
+			)
 		: new KeystoreError('DAMAGED_BACKUP', `The backup file is damaged (${why}). Nothing was changed.`);
 }
 
@@ -296,11 +324,16 @@ export function checkEncryptedKey(value: unknown, purpose: KeyPurpose = 'stored'
 	if (!kdf || kdf.name !== 'scrypt') throw damagedKeyError(purpose, 'unknown key derivation');
 	const problem = paramsProblem({ N: kdf.N as number, r: kdf.r as number, p: kdf.p as number });
 	if (problem) throw damagedKeyError(purpose, problem);
-	if (!(kdf.salt instanceof Uint8Array) || kdf.salt.length !== SALT_BYTES) throw damagedKeyError(purpose, `the salt is not ${SALT_BYTES} bytes`);
+	if (!(kdf.salt instanceof Uint8Array) || kdf.salt.length !== SALT_BYTES)
+		throw damagedKeyError(purpose, `the salt is not ${SALT_BYTES} bytes`);
 	if (v.cipher !== 'xchacha20-poly1305') throw damagedKeyError(purpose, 'unknown cipher');
-	if (!(v.nonce instanceof Uint8Array) || v.nonce.length !== NONCE_BYTES) throw damagedKeyError(purpose, `the nonce is not ${NONCE_BYTES} bytes`);
+	if (!(v.nonce instanceof Uint8Array) || v.nonce.length !== NONCE_BYTES)
+		throw damagedKeyError(purpose, `the nonce is not ${NONCE_BYTES} bytes`);
 	if (!(v.ciphertext instanceof Uint8Array) || v.ciphertext.length !== CIPHERTEXT_BYTES)
-		throw damagedKeyError(purpose, `the ciphertext is ${v.ciphertext instanceof Uint8Array ? v.ciphertext.length : 'not'} bytes, not ${CIPHERTEXT_BYTES}`);
+		throw damagedKeyError(
+			purpose,
+			`the ciphertext is ${v.ciphertext instanceof Uint8Array ? v.ciphertext.length : 'not'} bytes, not ${CIPHERTEXT_BYTES}`
+		);
 	return v as EncryptedKey;
 }
 

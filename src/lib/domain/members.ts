@@ -30,7 +30,8 @@ export function memberKeyProblem(text: string): string | null {
 /** What is wrong with an optional member name, or null. */
 export function memberNameProblem(name: string): string | null {
 	const trimmed = name.trim();
-	if (trimmed.length > MEMBER_NAME_MAX_CHARS) return `The name is ${trimmed.length} characters long; the limit is ${MEMBER_NAME_MAX_CHARS}.`;
+	if (trimmed.length > MEMBER_NAME_MAX_CHARS)
+		return `The name is ${trimmed.length} characters long; the limit is ${MEMBER_NAME_MAX_CHARS}.`;
 	return null;
 }
 
@@ -94,8 +95,21 @@ export interface MemberView {
 }
 
 /** The members list: roster entries with their names, founder first, then by name and key. */
-export function memberViews(roster: ReadonlyMap<AuthorId, string>, names: MemberNames, founder: AuthorId | null, clinics: MemberClinics = {}): MemberView[] {
+export function memberViews(
+	roster: ReadonlyMap<AuthorId, string>,
+	names: MemberNames,
+	founder: AuthorId | null,
+	clinics: MemberClinics = {}
+): MemberView[] {
 	return [...roster.entries()]
-		.map(([key, role]) => ({ key, role, name: names[key] ?? null, founder: key === founder, clinic: (clinics[key] as AuthorId | undefined) ?? null }))
-		.sort((a, b) => Number(b.founder) - Number(a.founder) || (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || (a.key < b.key ? -1 : 1));
+		.map(([key, role]) => ({
+			key,
+			role,
+			name: names[key] ?? null,
+			founder: key === founder,
+			clinic: (clinics[key] as AuthorId | undefined) ?? null
+		}))
+		.sort(
+			(a, b) => Number(b.founder) - Number(a.founder) || (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || (a.key < b.key ? -1 : 1)
+		);
 }

@@ -96,21 +96,42 @@ export class NetworkSettingsError extends CodedError {
 export function checkNetworkConfig(value: unknown): NetworkConfig {
 	const v = value as Partial<NetworkConfig> | null;
 	if (!v || typeof v !== 'object') throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings are not readable');
-	if (typeof v.net !== 'string' || !HEX64.test(v.net)) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings hold no valid network id');
-	if (typeof v.secret !== 'string' || !HEX64.test(v.secret)) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings hold no valid room secret');
-	if (!Array.isArray(v.signaling)) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings hold no signaling servers');
+	if (typeof v.net !== 'string' || !HEX64.test(v.net))
+		throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings hold no valid network id');
+	if (typeof v.secret !== 'string' || !HEX64.test(v.secret))
+		throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings hold no valid room secret');
+	if (!Array.isArray(v.signaling))
+		throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings hold no signaling servers');
 	const problem = signalingProblem(v.signaling);
 	if (problem) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', `the network settings are invalid: ${problem}`);
-	if (typeof v.name !== 'string' || v.name.length > 200) throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network name in the settings is invalid');
-	if (v.origin !== 'founded' && v.origin !== 'joined') throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings do not say how this node came to the network');
+	if (typeof v.name !== 'string' || v.name.length > 200)
+		throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network name in the settings is invalid');
+	if (v.origin !== 'founded' && v.origin !== 'joined')
+		throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings do not say how this node came to the network');
 	if (typeof v.savedAt !== 'number') throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the network settings have no date');
 	let join: PendingJoin | undefined;
 	if (v.join !== undefined) {
 		const j = v.join as Partial<PendingJoin> | null;
-		if (!j || typeof j.token !== 'string' || !HEX64.test(j.token) || typeof j.name !== 'string' || typeof j.role !== 'string' || typeof j.expires !== 'number') throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the pending join request in the settings is invalid');
+		if (
+			!j ||
+			typeof j.token !== 'string' ||
+			!HEX64.test(j.token) ||
+			typeof j.name !== 'string' ||
+			typeof j.role !== 'string' ||
+			typeof j.expires !== 'number'
+		)
+			throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', 'the pending join request in the settings is invalid');
 		join = { token: j.token, name: j.name, role: j.role, expires: j.expires };
 	}
-	return { net: v.net as BlockId, secret: v.secret, signaling: [...v.signaling], name: v.name, origin: v.origin, savedAt: v.savedAt, ...(join ? { join } : {}) };
+	return {
+		net: v.net as BlockId,
+		secret: v.secret,
+		signaling: [...v.signaling],
+		name: v.name,
+		origin: v.origin,
+		savedAt: v.savedAt,
+		...(join ? { join } : {})
+	};
 }
 
 async function openConfigDB(options: NetworkConfigOptions) {
@@ -139,7 +160,10 @@ export async function loadNetworkConfig(options: NetworkConfigOptions = {}): Pro
 		try {
 			return checkNetworkConfig(stored);
 		} catch (error) {
-			throw new NetworkSettingsError('NETWORK_SETTINGS_INVALID', `${(error as Error).message} (database “${NETWORK_DB}”); it was not replaced`);
+			throw new NetworkSettingsError(
+				'NETWORK_SETTINGS_INVALID',
+				`${(error as Error).message} (database “${NETWORK_DB}”); it was not replaced`
+			);
 		}
 	} finally {
 		db.close();

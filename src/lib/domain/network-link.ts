@@ -51,7 +51,8 @@ export function checkNetworkLink(value: unknown): NetworkLink {
 	const v = value as Record<string, unknown>;
 	if (typeof v.net !== 'string' || !HEX64.test(v.net)) throw new InviteError('the network link has no valid network id');
 	if (typeof v.secret !== 'string' || !HEX64.test(v.secret)) throw new InviteError('the network link has no valid room secret');
-	if (!Array.isArray(v.signaling) || v.signaling.length === 0 || v.signaling.length > 8) throw new InviteError('the network link names no signaling server');
+	if (!Array.isArray(v.signaling) || v.signaling.length === 0 || v.signaling.length > 8)
+		throw new InviteError('the network link names no signaling server');
 	for (const url of v.signaling) {
 		let parsed: URL;
 		try {
@@ -59,10 +60,17 @@ export function checkNetworkLink(value: unknown): NetworkLink {
 		} catch {
 			throw new InviteError(`signaling server "${String(url)}" is not a URL`);
 		}
-		if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new InviteError(`signaling server "${String(url)}" must be ws: or wss:`);
+		if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')
+			throw new InviteError(`signaling server "${String(url)}" must be ws: or wss:`);
 	}
-	if (v.name !== undefined && (typeof v.name !== 'string' || v.name.length > 200)) throw new InviteError('the network name in the link is invalid');
-	return { net: v.net as BlockId, secret: v.secret, signaling: v.signaling.map(String), ...(typeof v.name === 'string' ? { name: v.name } : {}) };
+	if (v.name !== undefined && (typeof v.name !== 'string' || v.name.length > 200))
+		throw new InviteError('the network name in the link is invalid');
+	return {
+		net: v.net as BlockId,
+		secret: v.secret,
+		signaling: v.signaling.map(String),
+		...(typeof v.name === 'string' ? { name: v.name } : {})
+	};
 }
 
 /** A URL of this app that opens the network: `${appUrl}#network=…`. */

@@ -10,6 +10,7 @@ export const NETWORK_NAME_MAX_CHARS = 200;
 export function networkNameProblem(name: string): string | null {
 	const trimmed = name.trim();
 	if (trimmed.length === 0) return 'Enter the clinic name: it becomes the name of the network.';
-	if (trimmed.length > NETWORK_NAME_MAX_CHARS) return `The name is ${trimmed.length} characters long; the limit is ${NETWORK_NAME_MAX_CHARS}.`;
+	if (trimmed.length > NETWORK_NAME_MAX_CHARS)
+		return `The name is ${trimmed.length} characters long; the limit is ${NETWORK_NAME_MAX_CHARS}.`;
 	return null;
 }

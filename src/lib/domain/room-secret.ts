@@ -15,7 +15,22 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { ADMIN, CodedError, bytesEqual, encodeCanonical, fromHex, toHex, type AuthorId, type Block, type CborValue, type Fold, type Ledger, type Roster, type Tx, type TxRule } from '$lib/core/index.js';
+import {
+	ADMIN,
+	CodedError,
+	bytesEqual,
+	encodeCanonical,
+	fromHex,
+	toHex,
+	type AuthorId,
+	type Block,
+	type CborValue,
+	type Fold,
+	type Ledger,
+	type Roster,
+	type Tx,
+	type TxRule
+} from '$lib/core/index.js';
 
 export const ROOM_ROTATE = 'room.rotate';
 /** How long members stay in the room they move out of: longer than a clinic is expected to stay offline. */
@@ -105,7 +120,8 @@ export function openRoomSecret(rotation: RoomRotation, net: string, reader: Auth
 		if (error instanceof RoomSecretError) throw error;
 		throw new RoomSecretError('this node’s copy of the room secret does not open: it was changed or is not for this node');
 	}
-	if (!bytesEqual(roomKeyId(net, rotation.epoch, secret), fromHex(rotation.kid))) throw new RoomSecretError('the room secret this node got is not the one the rotation commits to');
+	if (!bytesEqual(roomKeyId(net, rotation.epoch, secret), fromHex(rotation.kid)))
+		throw new RoomSecretError('the room secret this node got is not the one the rotation commits to');
 	return secret;
 }
 
@@ -115,15 +131,18 @@ export const roomRotateRule: TxRule = {
 	type: ROOM_ROTATE,
 	roles: [ADMIN],
 	check(tx, { roster }) {
-		for (const key of Object.keys(tx)) if (key !== 't' && key !== 'epoch' && key !== 'kid' && key !== 'wraps') return `unexpected field ${key}`;
+		for (const key of Object.keys(tx))
+			if (key !== 't' && key !== 'epoch' && key !== 'kid' && key !== 'wraps') return `unexpected field ${key}`;
 		if (typeof tx.epoch !== 'number' || !Number.isSafeInteger(tx.epoch) || tx.epoch < 1) return 'epoch: expected a whole number from 1';
 		if (!isBytes(tx.kid, KID_BYTES)) return `kid: expected ${KID_BYTES} bytes`;
-		if (!Array.isArray(tx.wraps) || tx.wraps.length === 0 || tx.wraps.length > MAX_ROOM_READERS) return `wraps: expected 1 to ${MAX_ROOM_READERS}`;
+		if (!Array.isArray(tx.wraps) || tx.wraps.length === 0 || tx.wraps.length > MAX_ROOM_READERS)
+			return `wraps: expected 1 to ${MAX_ROOM_READERS}`;
 		const seen = new Set<string>();
 		for (const [i, w] of tx.wraps.entries()) {
 			if (w === null || typeof w !== 'object' || Array.isArray(w) || w instanceof Uint8Array) return `wraps[${i}]: expected map`;
 			if (Object.keys(w).length !== 4) return `wraps[${i}]: expected reader, eph, nonce and wrapped only`;
-			if (!isBytes(w.reader, 32) || !isBytes(w.eph, 32) || !isBytes(w.nonce, NONCE_BYTES) || !isBytes(w.wrapped, SECRET_BYTES + 16)) return `wraps[${i}]: malformed`;
+			if (!isBytes(w.reader, 32) || !isBytes(w.eph, 32) || !isBytes(w.nonce, NONCE_BYTES) || !isBytes(w.wrapped, SECRET_BYTES + 16))
+				return `wraps[${i}]: malformed`;
 			const reader = toHex(w.reader);
 			if (seen.has(reader)) return `wraps[${i}].reader: twice`;
 			seen.add(reader);
@@ -143,12 +162,20 @@ export const roomRotationsFold: Fold<RoomRotations> = {
 	apply(state, block: Block) {
 		for (const tx of block.txs) {
 			if (tx.t !== ROOM_ROTATE) continue;
-			const wraps = (tx.wraps as { reader: Uint8Array; eph: Uint8Array; nonce: Uint8Array; wrapped: Uint8Array }[]).map((w) => ({ reader: toHex(w.reader) as AuthorId, eph: w.eph, nonce: w.nonce, wrapped: w.wrapped }));
+			const wraps = (tx.wraps as { reader: Uint8Array; eph: Uint8Array; nonce: Uint8Array; wrapped: Uint8Array }[]).map((w) => ({
+				reader: toHex(w.reader) as AuthorId,
+				eph: w.eph,
+				nonce: w.nonce,
+				wrapped: w.wrapped
+			}));
 			state[block.id] = { block: block.id, epoch: tx.epoch as number, time: block.time, kid: toHex(tx.kid as Uint8Array), wraps };
 		}
 		return state;
 	},
-	encode: (state) => Object.fromEntries(Object.entries(state).map(([id, r]) => [id, { ...r, wraps: r.wraps.map((w) => ({ ...w })) }])) as unknown as CborValue,
+	encode: (state) =>
+		Object.fromEntries(
+			Object.entries(state).map(([id, r]) => [id, { ...r, wraps: r.wraps.map((w) => ({ ...w })) }])
+		) as unknown as CborValue,
 	decode: (value) => value as unknown as RoomRotations
 };
 
@@ -167,7 +194,11 @@ export function nextRoomEpoch(rotations: RoomRotations): number {
  * the secret to is revoked, when no rotation exists yet but a key holding the network
  * link was revoked, or when a member has no copy of the newest secret (added since).
  */
-export function rotationNeeded(rotations: RoomRotations, roster: Roster, revoked: ReadonlyMap<AuthorId, number> | ReadonlySet<AuthorId>): { needed: boolean; readers: AuthorId[] } {
+export function rotationNeeded(
+	rotations: RoomRotations,
+	roster: Roster,
+	revoked: ReadonlyMap<AuthorId, number> | ReadonlySet<AuthorId>
+): { needed: boolean; readers: AuthorId[] } {
 	const readers = [...roster.keys()].filter((key) => !revoked.has(key)).sort();
 	const newest = rotationsNewestFirst(rotations)[0];
 	if (!newest) return { needed: revoked.size > 0, readers };
@@ -213,7 +244,14 @@ export interface RoomToJoin {
  * open was written. Rotations it cannot open (written before it was a member, or by an
  * admin who had not seen it yet) do not move it.
  */
-export function roomsToJoin(options: { net: string; linkSecret: string; rotations: RoomRotations; self: AuthorId; secretX: Uint8Array; now: number }): RoomToJoin[] {
+export function roomsToJoin(options: {
+	net: string;
+	linkSecret: string;
+	rotations: RoomRotations;
+	self: AuthorId;
+	secretX: Uint8Array;
+	now: number;
+}): RoomToJoin[] {
 	const { net, linkSecret, rotations, self, secretX, now } = options;
 	const known: { secret: string; epoch: number; time: number }[] = [];
 	for (const rotation of rotationsNewestFirst(rotations)) {
@@ -225,7 +263,8 @@ export function roomsToJoin(options: { net: string; linkSecret: string; rotation
 		}
 	}
 	if (!known.some((k) => k.secret === linkSecret)) {
-		const linkEpoch = Object.values(rotations).find((r) => bytesEqual(fromHex(r.kid), roomKeyId(net, r.epoch, fromHex(linkSecret))))?.epoch ?? 0;
+		const linkEpoch =
+			Object.values(rotations).find((r) => bytesEqual(fromHex(r.kid), roomKeyId(net, r.epoch, fromHex(linkSecret))))?.epoch ?? 0;
 		known.push({ secret: linkSecret, epoch: linkEpoch, time: 0 });
 	}
 	known.sort((a, b) => b.epoch - a.epoch);

@@ -14,4 +14,17 @@ import { STUDY_RULES } from './research/study.js';
 import { CONTRACT_RULES } from './contracts/transactions.js';
 import { SUPPLY_RULES } from './supply/transactions.js';
 
-export const APP_RULES: readonly TxRule[] = [attachmentRule, clinicalNoteRule, inviteCreateRule, inviteRevokeRule, consentGrantRule, consentRevokeRule, ...RECORD_RULES, directoryPutRule, ...STUDY_RULES, ...CONTRACT_RULES, ...SUPPLY_RULES, roomRotateRule];
+export const APP_RULES: readonly TxRule[] = [
+	attachmentRule,
+	clinicalNoteRule,
+	inviteCreateRule,
+	inviteRevokeRule,
+	consentGrantRule,
+	consentRevokeRule,
+	...RECORD_RULES,
+	directoryPutRule,
+	...STUDY_RULES,
+	...CONTRACT_RULES,
+	...SUPPLY_RULES,
+	roomRotateRule
+];

@@ -10,7 +10,18 @@ import { ANSWER_ROLES, KEY_HOLDER_ROLES } from './research/study.js';
 import { STOCK_ROLES } from './supply/transactions.js';
 
 /** Every screen, in the order the navigation lists them. */
-export const SCREENS = ['ledger', 'patients', 'research', 'network', 'members', 'billing', 'inventory', 'diagnostics', 'explorer', 'demo'] as const;
+export const SCREENS = [
+	'ledger',
+	'patients',
+	'research',
+	'network',
+	'members',
+	'billing',
+	'inventory',
+	'diagnostics',
+	'explorer',
+	'demo'
+] as const;
 export type Screen = (typeof SCREENS)[number];
 
 const has = (roles: readonly string[], role: string) => roles.includes(role);

@@ -25,7 +25,10 @@ export function summarizeTx(tx: Tx): TxSummary {
 		case 'note':
 			return { type: tx.t, text: String(tx.text) };
 		case 'member.add':
-			return { type: tx.t, text: `Member added: ${typeof tx.name === 'string' ? `${tx.name} ` : ''}(${shortKey(tx.key)}) as ${String(tx.role)}${tx.invite instanceof Uint8Array ? ' with an invite' : ''}` };
+			return {
+				type: tx.t,
+				text: `Member added: ${typeof tx.name === 'string' ? `${tx.name} ` : ''}(${shortKey(tx.key)}) as ${String(tx.role)}${tx.invite instanceof Uint8Array ? ' with an invite' : ''}`
+			};
 		case 'attachment': {
 			const size = tx.data instanceof Uint8Array ? ` (${fileSize(tx.data.length)}, ${String(tx.mime)})` : '';
 			return { type: tx.t, text: `File attached: ${String(tx.name)}${size}` };
@@ -35,7 +38,10 @@ export function summarizeTx(tx: Tx): TxSummary {
 		case 'clinical.note':
 			return { type: tx.t, text: `Clinical note: ${String(tx.text)}` };
 		case 'invite.create':
-			return { type: tx.t, text: `Invite created for a ${String(tx.role)}${typeof tx.label === 'string' ? ` (${tx.label})` : ''}, valid until ${typeof tx.expires === 'number' ? new Date(tx.expires).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : '?'}` };
+			return {
+				type: tx.t,
+				text: `Invite created for a ${String(tx.role)}${typeof tx.label === 'string' ? ` (${tx.label})` : ''}, valid until ${typeof tx.expires === 'number' ? new Date(tx.expires).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : '?'}`
+			};
 		case 'invite.revoke':
 			return { type: tx.t, text: `Invite withdrawn: ${shortKey(tx.token)}${typeof tx.reason === 'string' ? ` (${tx.reason})` : ''}` };
 		case 'consent.grant':
@@ -46,31 +52,61 @@ export function summarizeTx(tx: Tx): TxSummary {
 			return { type: tx.t, text: `Member revoked: ${shortKey(tx.key)}${typeof tx.reason === 'string' ? ` (${tx.reason})` : ''}` };
 		case 'record.put':
 			// Only what is in clear: a node without the key sees the category, the patient's pseudonymous key and the size.
-			return { type: tx.t, text: `Sealed ${String(tx.category)} record${tx.prev instanceof Uint8Array ? ' (amendment)' : ''} for patient ${shortKey(tx.patient)}: ${tx.ct instanceof Uint8Array ? fileSize(tx.ct.length) : '?'} of ciphertext` };
+			return {
+				type: tx.t,
+				text: `Sealed ${String(tx.category)} record${tx.prev instanceof Uint8Array ? ' (amendment)' : ''} for patient ${shortKey(tx.patient)}: ${tx.ct instanceof Uint8Array ? fileSize(tx.ct.length) : '?'} of ciphertext`
+			};
 		case 'key.wrap':
-			return { type: tx.t, text: `Data key for patient ${shortKey(tx.patient)}'s ${String(tx.category)} wrapped for ${Array.isArray(tx.wraps) ? tx.wraps.length : '?'} reader(s)${tx.grant instanceof Uint8Array ? ' (by grant)' : tx.breakglass instanceof Uint8Array ? ' (emergency access)' : ''}` };
+			return {
+				type: tx.t,
+				text: `Data key for patient ${shortKey(tx.patient)}'s ${String(tx.category)} wrapped for ${Array.isArray(tx.wraps) ? tx.wraps.length : '?'} reader(s)${tx.grant instanceof Uint8Array ? ' (by grant)' : tx.breakglass instanceof Uint8Array ? ' (emergency access)' : ''}`
+			};
 		case 'access.request':
-			return { type: tx.t, text: `Access requested to patient ${shortKey(tx.patient)}'s ${Array.isArray(tx.categories) ? tx.categories.join(', ') : ''}: ${String(tx.reason)}` };
+			return {
+				type: tx.t,
+				text: `Access requested to patient ${shortKey(tx.patient)}'s ${Array.isArray(tx.categories) ? tx.categories.join(', ') : ''}: ${String(tx.reason)}`
+			};
 		case 'access.breakglass':
-			return { type: tx.t, text: `EMERGENCY ACCESS to patient ${shortKey(tx.patient)}'s ${Array.isArray(tx.categories) ? tx.categories.join(', ') : ''}: ${String(tx.reason)}` };
+			return {
+				type: tx.t,
+				text: `EMERGENCY ACCESS to patient ${shortKey(tx.patient)}'s ${Array.isArray(tx.categories) ? tx.categories.join(', ') : ''}: ${String(tx.reason)}`
+			};
 		case 'access.log':
-			return { type: tx.t, text: `Reads logged: ${Array.isArray(tx.entries) ? tx.entries.length : '?'} entr${Array.isArray(tx.entries) && tx.entries.length === 1 ? 'y' : 'ies'}` };
+			return {
+				type: tx.t,
+				text: `Reads logged: ${Array.isArray(tx.entries) ? tx.entries.length : '?'} entr${Array.isArray(tx.entries) && tx.entries.length === 1 ? 'y' : 'ies'}`
+			};
 		case 'study.register':
-			return { type: tx.t, text: `Study registered: ${String(tx.title)} (ethics ${String(tx.ethics)})${typeof tx.budget === 'number' && tx.budget > 0 ? `, privacy budget ε ${(tx.budget / 1000).toFixed(3)}` : ''}` };
+			return {
+				type: tx.t,
+				text: `Study registered: ${String(tx.title)} (ethics ${String(tx.ethics)})${typeof tx.budget === 'number' && tx.budget > 0 ? `, privacy budget ε ${(tx.budget / 1000).toFixed(3)}` : ''}`
+			};
 		case 'study.approve':
 			return { type: tx.t, text: `Study ${shortKey(tx.study)} approved by this clinic` };
 		case 'study.consent':
 			return { type: tx.t, text: `Patient ${shortKey(tx.patient)} consented to study ${shortKey(tx.study)} (signed by the patient’s key)` };
 		case 'study.query':
-			return { type: tx.t, text: `Study ${shortKey(tx.study)} query${typeof tx.epsilon === 'number' && tx.epsilon > 0 ? `, spending ε ${(tx.epsilon / 1000).toFixed(3)}` : ''}` };
+			return {
+				type: tx.t,
+				text: `Study ${shortKey(tx.study)} query${typeof tx.epsilon === 'number' && tx.epsilon > 0 ? `, spending ε ${(tx.epsilon / 1000).toFixed(3)}` : ''}`
+			};
 		case 'study.result':
-			return { type: tx.t, text: `Answer to a query of study ${shortKey(tx.study)}, sealed for the researcher (${tx.ct instanceof Uint8Array ? fileSize(tx.ct.length) : '?'})` };
+			return {
+				type: tx.t,
+				text: `Answer to a query of study ${shortKey(tx.study)}, sealed for the researcher (${tx.ct instanceof Uint8Array ? fileSize(tx.ct.length) : '?'})`
+			};
 		case 'contract.deploy':
 			return { type: tx.t, text: `Policy deployed: plan ${String(tx.plan)}, version ${String(tx.version)}` };
 		case 'coverage.enroll':
-			return { type: tx.t, text: `Coverage ${String(tx.id)} in plan ${String(tx.plan)} for patient ${shortKey(tx.patient)} from ${String(tx.start)}` };
+			return {
+				type: tx.t,
+				text: `Coverage ${String(tx.id)} in plan ${String(tx.plan)} for patient ${shortKey(tx.patient)} from ${String(tx.start)}`
+			};
 		case 'auth.grant':
-			return { type: tx.t, text: `Prior authorization ${String(tx.id)}: ${String(tx.code)} on coverage ${String(tx.coverage)}, ${String(tx.start)} to ${String(tx.end)}` };
+			return {
+				type: tx.t,
+				text: `Prior authorization ${String(tx.id)}: ${String(tx.code)} on coverage ${String(tx.coverage)}, ${String(tx.start)} to ${String(tx.end)}`
+			};
 		case 'claim.submit':
 			return { type: tx.t, text: 'Claim submitted (FHIR Claim; its outcome is computed by every node)' };
 		case 'claim.correct':
@@ -78,9 +114,15 @@ export function summarizeTx(tx: Tx): TxSummary {
 		case 'claim.appeal':
 			return { type: tx.t, text: `Appeal of claim ${String(tx.original).slice(0, 12)}: ${String(tx.reason)}` };
 		case 'payment.record':
-			return { type: tx.t, text: `Payment of $${typeof tx.amount === 'number' ? (tx.amount / 100).toFixed(2) : '?'} from patient ${shortKey(tx.patient)}` };
+			return {
+				type: tx.t,
+				text: `Payment of $${typeof tx.amount === 'number' ? (tx.amount / 100).toFixed(2) : '?'} from patient ${shortKey(tx.patient)}`
+			};
 		case 'remittance.record':
-			return { type: tx.t, text: `Remittance of $${typeof tx.amount === 'number' ? (tx.amount / 100).toFixed(2) : '?'} for claim ${String(tx.claim).slice(0, 12)}` };
+			return {
+				type: tx.t,
+				text: `Remittance of $${typeof tx.amount === 'number' ? (tx.amount / 100).toFixed(2) : '?'} for claim ${String(tx.claim).slice(0, 12)}`
+			};
 		case 'patient.deceased':
 			return { type: tx.t, text: `Death recorded for patient ${shortKey(tx.patient)} on ${String(tx.date)}` };
 		default:

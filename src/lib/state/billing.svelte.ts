@@ -182,7 +182,10 @@ export class BillingState {
 	}
 
 	appeal(claim: string, reason: string, preAuthRef: string[]): Promise<boolean> {
-		return this.#write([{ t: 'claim.appeal', original: claim, reason, ...(preAuthRef.length > 0 ? { preAuthRef } : {}) }], 'Appeal recorded; the claim was decided again.');
+		return this.#write(
+			[{ t: 'claim.appeal', original: claim, reason, ...(preAuthRef.length > 0 ? { preAuthRef } : {}) }],
+			'Appeal recorded; the claim was decided again.'
+		);
 	}
 
 	remit(claim: string, cents: number): Promise<boolean> {

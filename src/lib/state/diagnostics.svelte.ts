@@ -109,7 +109,9 @@ export class DiagnosticsState {
 				}
 				const size = Math.min(TEST_BATCH, count - done);
 				const first = done;
-				await ledger.appendBatch(Array.from({ length: size }, (_, i) => [noteTx(`Test entry ${first + i + 1} of ${count} (diagnostics run ${label})`)]));
+				await ledger.appendBatch(
+					Array.from({ length: size }, (_, i) => [noteTx(`Test entry ${first + i + 1} of ${count} (diagnostics run ${label})`)])
+				);
 				done += size;
 				this.#run = { total: count, done, running: true, startedAt, finishedAt: null, stopped: null };
 			}

@@ -101,18 +101,35 @@ export interface SearchState {
 function fieldText(value: unknown): string {
 	if (value instanceof Uint8Array) return `${value.length} bytes: ${toHex(value.subarray(0, 16))}${value.length > 16 ? '…' : ''}`;
 	if (Array.isArray(value)) return `[${value.map(fieldText).join(', ')}]`;
-	if (value !== null && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${k}: ${fieldText(v)}`).join(', ')}}`;
+	if (value !== null && typeof value === 'object')
+		return `{${Object.entries(value)
+			.map(([k, v]) => `${k}: ${fieldText(v)}`)
+			.join(', ')}}`;
 	return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 function txView(tx: Tx): TxView {
 	const { type, text } = summarizeTx(tx);
-	return { type, text, fields: Object.entries(tx).filter(([k]) => k !== 't').map(([k, v]) => [k, fieldText(v)] as [string, string]) };
+	return {
+		type,
+		text,
+		fields: Object.entries(tx)
+			.filter(([k]) => k !== 't')
+			.map(([k, v]) => [k, fieldText(v)] as [string, string])
+	};
 }
 
 function toExplorerBlock(stored: StoredBlock): ExplorerBlock {
 	const block = decodeBlock(stored.bytes);
-	return { id: block.id, author: block.author, seq: block.seq, clock: block.clock, prev: block.prev, deps: block.deps, types: [...new Set(block.txs.map((t) => t.t))] };
+	return {
+		id: block.id,
+		author: block.author,
+		seq: block.seq,
+		clock: block.clock,
+		prev: block.prev,
+		deps: block.deps,
+		types: [...new Set(block.txs.map((t) => t.t))]
+	};
 }
 
 const HEX = /^[0-9a-f]+$/;
@@ -249,7 +266,8 @@ export class ExplorerState {
 		}
 		this.#readShape(ledger);
 		// A small ledger is spread over the width rather than bunched at the left.
-		if (firstLook && (this.#maxClock + 2) * this.#colWidth < this.#width) this.#colWidth = Math.min(MAX_COL, this.#width / (this.#maxClock + 2));
+		if (firstLook && (this.#maxClock + 2) * this.#colWidth < this.#width)
+			this.#colWidth = Math.min(MAX_COL, this.#width / (this.#maxClock + 2));
 		this.#startClock = Math.max(0, this.#maxClock + 1 - this.visibleClocks);
 		await Promise.all([this.ensureLoaded(), founder]);
 		this.#openMs ??= Math.round(performance.now() - this.#openedAt);
@@ -458,12 +476,25 @@ export class ExplorerState {
 			this.#search = null;
 			return;
 		}
-		const hitOf = (b: { id: BlockId; author: AuthorId; seq: number; clock: number }, label: string): SearchHit => ({ id: b.id, author: b.author, seq: b.seq, clock: b.clock, label });
+		const hitOf = (b: { id: BlockId; author: AuthorId; seq: number; clock: number }, label: string): SearchHit => ({
+			id: b.id,
+			author: b.author,
+			seq: b.seq,
+			clock: b.clock,
+			label
+		});
 		const nameOf = (a: AuthorId) => this.#lanes.find((l) => l.author === a)?.name ?? a.slice(0, 8);
 		if (q.length === 64 && HEX.test(q)) {
 			const stored = await ledger.store.get(q as BlockId);
 			const hits = stored ? [hitOf(stored, `${nameOf(stored.author)} #${stored.seq}`)] : [];
-			this.#search = { query, kind: 'id', hits, scanned: stored ? 1 : 0, done: true, note: stored ? null : 'No block with this id in this node’s copy.' };
+			this.#search = {
+				query,
+				kind: 'id',
+				hits,
+				scanned: stored ? 1 : 0,
+				done: true,
+				note: stored ? null : 'No block with this id in this node’s copy.'
+			};
 			return;
 		}
 		const lanes = this.#lanes.filter((l) => (l.name ?? '').toLowerCase().includes(q) || (HEX.test(q) && l.author.startsWith(q)));
@@ -475,12 +506,26 @@ export class ExplorerState {
 				for (const r of rows.reverse()) hits.push(hitOf(r, `${nameOf(r.author)} #${r.seq}`));
 			}
 			if (generation !== this.#searchGeneration) return;
-			this.#search = { query, kind: 'author', hits: hits.slice(0, MAX_HITS), scanned: hits.length, done: true, note: `Newest blocks of ${lanes.map((l) => l.name ?? l.author.slice(0, 8)).join(', ')}` };
+			this.#search = {
+				query,
+				kind: 'author',
+				hits: hits.slice(0, MAX_HITS),
+				scanned: hits.length,
+				done: true,
+				note: `Newest blocks of ${lanes.map((l) => l.name ?? l.author.slice(0, 8)).join(', ')}`
+			};
 			return;
 		}
 		const kind: SearchState['kind'] = HEX.test(q) && q.length >= 4 ? 'id-prefix' : /^[a-z][a-z0-9.-]*$/.test(q) ? 'type' : 'none';
 		if (kind === 'none') {
-			this.#search = { query, kind, hits: [], scanned: 0, done: true, note: 'Search by block id (or its first 4+ characters), member name or key, or transaction type (e.g. note).' };
+			this.#search = {
+				query,
+				kind,
+				hits: [],
+				scanned: 0,
+				done: true,
+				note: 'Search by block id (or its first 4+ characters), member name or key, or transaction type (e.g. note).'
+			};
 			return;
 		}
 		const hits: SearchHit[] = [];
@@ -502,7 +547,14 @@ export class ExplorerState {
 			}
 			scanned += page.length;
 			const done = page.length < PAGE || hits.length >= MAX_HITS;
-			this.#search = { query, kind, hits: [...hits], scanned, done, note: done && hits.length >= MAX_HITS ? `First ${MAX_HITS} matches in ledger order.` : null };
+			this.#search = {
+				query,
+				kind,
+				hits: [...hits],
+				scanned,
+				done,
+				note: done && hits.length >= MAX_HITS ? `First ${MAX_HITS} matches in ledger order.` : null
+			};
 			if (done) return;
 			const last = page[page.length - 1]!;
 			after = [last.clock, last.id];

@@ -10,9 +10,39 @@ import type { Visit } from '$lib/domain/records/visit.js';
 import { doseFromVisit, usableLots } from '$lib/domain/supply/dose-from-visit.js';
 import { clinicOf, lotKey, type SupplyState } from '$lib/domain/supply/fold.js';
 import { Gs1Error, parseGs1, type Gs1Fields } from '$lib/domain/supply/gs1.js';
-import { gtinOf, locationOf, lotOf, MOVEMENTS, MovementInputError, movementTxs, qtyOf, required, type MovementInput } from '$lib/domain/supply/movement.js';
-import { administerTx, contactTx, MAX_QTY, policyTx, recallTx, reorderTx, transferReceiveTx, type AdministrationKind, type ContactStatus } from '$lib/domain/supply/transactions.js';
-import { activeRecalls, encountersOf, expiryAlerts, expiryTimeline, flagsFor, incomingTransfers, inventory, recallTrace, reorderAlerts } from '$lib/domain/supply/views.js';
+import {
+	gtinOf,
+	locationOf,
+	lotOf,
+	MOVEMENTS,
+	MovementInputError,
+	movementTxs,
+	qtyOf,
+	required,
+	type MovementInput
+} from '$lib/domain/supply/movement.js';
+import {
+	administerTx,
+	contactTx,
+	MAX_QTY,
+	policyTx,
+	recallTx,
+	reorderTx,
+	transferReceiveTx,
+	type AdministrationKind,
+	type ContactStatus
+} from '$lib/domain/supply/transactions.js';
+import {
+	activeRecalls,
+	encountersOf,
+	expiryAlerts,
+	expiryTimeline,
+	flagsFor,
+	incomingTransfers,
+	inventory,
+	recallTrace,
+	reorderAlerts
+} from '$lib/domain/supply/views.js';
 
 export { emptyMovement, MOVEMENTS, type Movement, type MovementInput } from '$lib/domain/supply/movement.js';
 export { lotChoice } from '$lib/domain/supply/dose-from-visit.js';
@@ -172,7 +202,12 @@ export class InventoryState {
 	}
 
 	record(input: MovementInput): Promise<boolean> {
-		const context = { supply: this.supply, onHand: (g: string, l: string, at: string) => this.onHand(g, l, at), now: this.#clock(), randomId: () => crypto.getRandomValues(new Uint8Array(16)) };
+		const context = {
+			supply: this.supply,
+			onHand: (g: string, l: string, at: string) => this.onHand(g, l, at),
+			now: this.#clock(),
+			randomId: () => crypto.getRandomValues(new Uint8Array(16))
+		};
 		return this.#write(() => movementTxs(input, context), `${MOVEMENTS.find((m) => m.id === input.movement)!.label}: saved`, 'movement');
 	}
 
@@ -183,7 +218,17 @@ export class InventoryState {
 				const made = doseFromVisit(visit, this.rows, choice, kind);
 				if ('problem' in made) throw new MovementInputError(made.problem);
 				const d = made.draft;
-				return [administerTx({ patient: fromHex(d.patient), gtin: d.gtin, lot: d.lot, kind: d.kind, qty: d.qty, location: d.location, encounter: { block: fromHex(d.encounter.block), rid: fromHex(d.encounter.rid) } })];
+				return [
+					administerTx({
+						patient: fromHex(d.patient),
+						gtin: d.gtin,
+						lot: d.lot,
+						kind: d.kind,
+						qty: d.qty,
+						location: d.location,
+						encounter: { block: fromHex(d.encounter.block), rid: fromHex(d.encounter.rid) }
+					})
+				];
 			},
 			'Dose recorded for this visit',
 			'visit'
@@ -195,11 +240,19 @@ export class InventoryState {
 	}
 
 	recall(gtin: string, lot: string, reason: string): Promise<boolean> {
-		return this.#write(() => [recallTx({ gtin: gtinOf(gtin), lot: lotOf(lot), reason: required(reason, 'Reason') })], `Lot ${lot.trim()} recalled`, 'recall');
+		return this.#write(
+			() => [recallTx({ gtin: gtinOf(gtin), lot: lotOf(lot), reason: required(reason, 'Reason') })],
+			`Lot ${lot.trim()} recalled`,
+			'recall'
+		);
 	}
 
 	contact(gtin: string, lot: string, patient: string, status: ContactStatus, note: string): Promise<boolean> {
-		return this.#write(() => [contactTx({ gtin, lot, patient: fromHex(patient), status, ...(note.trim() ? { note: note.trim() } : {}) })], 'Contact status saved', 'recall');
+		return this.#write(
+			() => [contactTx({ gtin, lot, patient: fromHex(patient), status, ...(note.trim() ? { note: note.trim() } : {}) })],
+			'Contact status saved',
+			'recall'
+		);
 	}
 
 	setHorizon(days: string): Promise<boolean> {
@@ -207,11 +260,16 @@ export class InventoryState {
 	}
 
 	setReorder(gtin: string, level: string): Promise<boolean> {
-		return this.#write(() => {
-			const n = Number(level.trim());
-			if (!Number.isSafeInteger(n) || n < 0 || n > MAX_QTY) throw new MovementInputError(`Reorder point: a whole number from 0 to ${MAX_QTY}`);
-			return [reorderTx({ gtin: gtinOf(gtin), level: n })];
-		}, 'Reorder point saved', 'settings');
+		return this.#write(
+			() => {
+				const n = Number(level.trim());
+				if (!Number.isSafeInteger(n) || n < 0 || n > MAX_QTY)
+					throw new MovementInputError(`Reorder point: a whole number from 0 to ${MAX_QTY}`);
+				return [reorderTx({ gtin: gtinOf(gtin), level: n })];
+			},
+			'Reorder point saved',
+			'settings'
+		);
 	}
 
 	async #write(build: () => Tx[], done: string, area: Area): Promise<boolean> {

@@ -100,7 +100,12 @@ export class KeyState {
 	};
 
 	/** Runs one key operation at a time; `opens`: its result is handed to the node. */
-	async #run<T>(first: KeyWork['step'], report: (message: string | null) => void, operation: () => Promise<T>, opens = true): Promise<T | null> {
+	async #run<T>(
+		first: KeyWork['step'],
+		report: (message: string | null) => void,
+		operation: () => Promise<T>,
+		opens = true
+	): Promise<T | null> {
 		if (this.#work) return null;
 		report(null);
 		this.#work = { step: first, fraction: 0 };
@@ -123,7 +128,11 @@ export class KeyState {
 			this.#error = 'Type the passphrase.';
 			return Promise.resolve(null);
 		}
-		return this.#run('unlock', (m) => (this.#error = m), () => unlockIdentity(passphrase, { onProgress: this.#progress }));
+		return this.#run(
+			'unlock',
+			(m) => (this.#error = m),
+			() => unlockIdentity(passphrase, { onProgress: this.#progress })
+		);
 	}
 
 	/** First run or version 1 record: encrypts a new or the existing key under a chosen passphrase. */
@@ -137,7 +146,10 @@ export class KeyState {
 		return this.#run(
 			'protect',
 			(m) => (this.#error = m),
-			() => (setup === 'plain' ? protectStoredIdentity(passphrase, { onProgress: this.#progress }) : createIdentity(passphrase, { onProgress: this.#progress }))
+			() =>
+				setup === 'plain'
+					? protectStoredIdentity(passphrase, { onProgress: this.#progress })
+					: createIdentity(passphrase, { onProgress: this.#progress })
 		);
 	}
 
@@ -151,14 +163,23 @@ export class KeyState {
 			this.#restoreError = "Type the backup file's passphrase.";
 			return Promise.resolve(null);
 		}
-		return this.#run('unlock', (m) => (this.#restoreError = m), () => restoreIdentity(fileText, passphrase, { onProgress: this.#progress }));
+		return this.#run(
+			'unlock',
+			(m) => (this.#restoreError = m),
+			() => restoreIdentity(fileText, passphrase, { onProgress: this.#progress })
+		);
 	}
 
 	/**
 	 * A backup file of the stored key: `passphrase` opens the key, `filePassphrase` (with
 	 * its confirmation; empty for the same passphrase) protects the file.
 	 */
-	async exportBackup(passphrase: string, filePassphrase: string, confirm: string, network: BackupNetwork | null): Promise<{ text: string; fileName: string } | null> {
+	async exportBackup(
+		passphrase: string,
+		filePassphrase: string,
+		confirm: string,
+		network: BackupNetwork | null
+	): Promise<{ text: string; fileName: string } | null> {
 		this.#lastBackup = null;
 		if (!passphrase) {
 			this.#backupError = "Type this browser's passphrase.";
@@ -172,7 +193,12 @@ export class KeyState {
 		const file = await this.#run(
 			'unlock',
 			(m) => (this.#backupError = m),
-			() => exportIdentityBackup(passphrase, { onProgress: this.#progress, network, ...(filePassphrase ? { backupPassphrase: filePassphrase } : {}) }),
+			() =>
+				exportIdentityBackup(passphrase, {
+					onProgress: this.#progress,
+					network,
+					...(filePassphrase ? { backupPassphrase: filePassphrase } : {})
+				}),
 			false
 		);
 		if (file) this.#lastBackup = file.fileName;

@@ -304,7 +304,9 @@ export class NodeState {
 		return this.#invites;
 	}
 	/** Membership changes waiting for more admins' approvals (networks with a quorum). */
-	#pendingChanges = $state.raw<{ block: BlockId; index: number; kind: string; member: AuthorId; role: string; approvedBy: AuthorId[] }[]>([]);
+	#pendingChanges = $state.raw<{ block: BlockId; index: number; kind: string; member: AuthorId; role: string; approvedBy: AuthorId[] }[]>(
+		[]
+	);
 	get pendingChanges() {
 		return this.#pendingChanges;
 	}
@@ -439,7 +441,8 @@ export class NodeState {
 			}
 			const ledger = await Ledger.open({ store, signer: this.#signer, net, ...APP_LEDGER }).catch((error: unknown) => {
 				// Opening folds every stored block: one that no longer decodes stops it.
-				if (error instanceof LedgerError) throw new Error(`A block stored in this browser is damaged (${error.code}: ${error.detail}). Nothing was changed or deleted.`);
+				if (error instanceof LedgerError)
+					throw new Error(`A block stored in this browser is damaged (${error.code}: ${error.detail}). Nothing was changed or deleted.`);
 				throw error;
 			});
 			if (this.#abort.signal.aborted) {
@@ -477,13 +480,20 @@ export class NodeState {
 
 	/** Founds a network named after the clinic; this node becomes its first admin. */
 	async createNetwork(name: string, coAdminsText = '', quorum = 1): Promise<boolean> {
-		const coAdmins = coAdminsText.split(/[\s,]+/).map(normalizeMemberKey).filter((k) => k !== '');
+		const coAdmins = coAdminsText
+			.split(/[\s,]+/)
+			.map(normalizeMemberKey)
+			.filter((k) => k !== '');
 		const keyProblem = coAdmins.map((k) => memberKeyProblem(k)).find((p) => p !== null);
 		const problem =
 			networkNameProblem(name) ??
 			(keyProblem ? `Other founding admins: ${keyProblem}` : null) ??
-			(new Set(coAdmins).size !== coAdmins.length || coAdmins.includes(this.#identity?.author ?? '') ? 'Other founding admins: a key is listed twice, or is this node’s own.' : null) ??
-			(!Number.isInteger(quorum) || quorum < 1 || quorum > coAdmins.length + 1 ? `Admins needed: 1 to ${coAdmins.length + 1} (this node and the keys listed).` : null);
+			(new Set(coAdmins).size !== coAdmins.length || coAdmins.includes(this.#identity?.author ?? '')
+				? 'Other founding admins: a key is listed twice, or is this node’s own.'
+				: null) ??
+			(!Number.isInteger(quorum) || quorum < 1 || quorum > coAdmins.length + 1
+				? `Admins needed: 1 to ${coAdmins.length + 1} (this node and the keys listed).`
+				: null);
 		this.#createError = problem;
 		// One genesis only: a second click while the first is being written does nothing.
 		if (problem || this.#creating) return false;
@@ -575,7 +585,14 @@ export class NodeState {
 		const ledger = this.#ledger;
 		if (!pending || pending.action !== 'adopt' || !ledger || pending.link.net !== ledger.net) return false;
 		const { link } = pending;
-		return this.#saveSettings({ net: link.net, secret: link.secret, signaling: [...link.signaling], name: this.#network?.name || link.name || '', origin: 'joined', savedAt: Date.now() }).then((ok) => {
+		return this.#saveSettings({
+			net: link.net,
+			secret: link.secret,
+			signaling: [...link.signaling],
+			name: this.#network?.name || link.name || '',
+			origin: 'joined',
+			savedAt: Date.now()
+		}).then((ok) => {
 			if (ok) {
 				this.#pendingLink = null;
 				this.#clearLinkFromAddressBar();
@@ -709,10 +726,12 @@ export class NodeState {
 	async createInvite(role: string, label: string, days: number, clinic: AuthorId | null = null): Promise<boolean> {
 		const config = this.#networkConfig;
 		if (!isMemberRole(role)) return ((this.#adminError = 'Choose the role the invited device will have.'), false);
-		if (!Number.isInteger(days) || days < 1 || days > MAX_INVITE_DAYS) return ((this.#adminError = `An invite is valid for 1 to ${MAX_INVITE_DAYS} days.`), false);
+		if (!Number.isInteger(days) || days < 1 || days > MAX_INVITE_DAYS)
+			return ((this.#adminError = `An invite is valid for 1 to ${MAX_INVITE_DAYS} days.`), false);
 		const problem = memberNameProblem(label);
 		if (problem) return ((this.#adminError = problem), false);
-		if (!config || !this.#signer || !this.#ledger) return ((this.#adminError = 'This node has no sync settings, so an invite could not reach it. Set up sync first.'), false);
+		if (!config || !this.#signer || !this.#ledger)
+			return ((this.#adminError = 'This node has no sync settings, so an invite could not reach it. Set up sync first.'), false);
 		const token = crypto.getRandomValues(new Uint8Array(32));
 		const expires = Date.now() + days * 24 * 60 * 60 * 1000;
 		if (clinic && !this.#members.some((m) => m.key === clinic)) return ((this.#adminError = 'The clinic chosen is not a member.'), false);
@@ -733,7 +752,10 @@ export class NodeState {
 
 	/** Withdraws an invite (`invite.revoke`): its link can no longer admit anyone. */
 	withdrawInvite(tokenHashHex: string, reason: string): Promise<boolean> {
-		return this.#adminWrite([{ t: 'invite.revoke', token: fromHex(tokenHashHex), ...(reason.trim() ? { reason: reason.trim() } : {}) }], 'Withdrawing the invite');
+		return this.#adminWrite(
+			[{ t: 'invite.revoke', token: fromHex(tokenHashHex), ...(reason.trim() ? { reason: reason.trim() } : {}) }],
+			'Withdrawing the invite'
+		);
 	}
 
 	/** Approves a join request: `member.add` with the invite's hash, which uses the invite up. */
@@ -746,7 +768,11 @@ export class NodeState {
 	/** Refuses a join request: the invite is withdrawn on the ledger and the requester told. */
 	async refuseJoin(request: JoinRequest, inviteHashHex: string): Promise<boolean> {
 		const ok = await this.withdrawInvite(inviteHashHex, `join request from “${request.name}” refused`);
-		if (ok) this.#sync?.refuseJoin?.(request.key, 'An administrator refused this join request. The invite can no longer be used; ask the clinic if this is a mistake.');
+		if (ok)
+			this.#sync?.refuseJoin?.(
+				request.key,
+				'An administrator refused this join request. The invite can no longer be used; ask the clinic if this is a mistake.'
+			);
 		return ok;
 	}
 
@@ -757,7 +783,10 @@ export class NodeState {
 
 	/** Revokes a member: its blocks after what this node has seen of it are void on every node. */
 	revokeMember(key: AuthorId, reason: string): Promise<boolean> {
-		return this.#adminWrite([{ t: 'member.revoke', key: fromHex(key), ...(reason.trim() ? { reason: reason.trim() } : {}) }], 'Revoking the member');
+		return this.#adminWrite(
+			[{ t: 'member.revoke', key: fromHex(key), ...(reason.trim() ? { reason: reason.trim() } : {}) }],
+			'Revoking the member'
+		);
 	}
 
 	/** Changes a member's role from now on (its earlier blocks keep the role they were written under). */
@@ -817,13 +846,30 @@ export class NodeState {
 			const failed = new Map(failures.filter((f) => f.id !== undefined).map((f) => [f.id!, f]));
 			for (const block of this.#blocks) {
 				const failure = failed.get(block.id);
-				this.#checks.set(block.id, failure ? { check: 'failed', failure: { code: failure.code, detail: failure.detail } } : { check: 'verified' });
+				this.#checks.set(
+					block.id,
+					failure ? { check: 'failed', failure: { code: failure.code, detail: failure.detail } } : { check: 'verified' }
+				);
 			}
 			this.#blocks = this.#blocks.map((b) => ({ ...b, ...this.#checks.get(b.id)! }));
-			this.#verification = { trigger, running: false, checked, total: checked, result: { checked, failures, finishedAt: Date.now() }, error: null };
+			this.#verification = {
+				trigger,
+				running: false,
+				checked,
+				total: checked,
+				result: { checked, failures, finishedAt: Date.now() },
+				error: null
+			};
 		} catch (error) {
 			const current = this.#verification;
-			this.#verification = { trigger, running: false, checked: current?.checked ?? 0, total: current?.total ?? 0, result: previous, error: `Verification stopped: ${describeError(error)}` };
+			this.#verification = {
+				trigger,
+				running: false,
+				checked: current?.checked ?? 0,
+				total: current?.total ?? 0,
+				result: previous,
+				error: `Verification stopped: ${describeError(error)}`
+			};
 		}
 	}
 
@@ -916,7 +962,9 @@ export class NodeState {
 			this.#linkError = `This browser already holds the network “${this.#network?.name || ledger.net.slice(0, 12)}”, and a browser holds one network. Open the invite in another browser or browser profile. Nothing was changed.`;
 		} else {
 			this.#pendingLink = null;
-			this.#linkNotice = this.#role ? 'This browser is already a member of this network; the invite was not used.' : 'This browser already joined this network and is waiting to be admitted.';
+			this.#linkNotice = this.#role
+				? 'This browser is already a member of this network; the invite was not used.'
+				: 'This browser already joined this network and is waiting to be admitted.';
 			this.#clearLinkFromAddressBar();
 		}
 	}
@@ -1021,14 +1069,28 @@ export class NodeState {
 		this.#network = { id: ledger.net, name: summary?.name || this.#networkConfig?.name || '' };
 		const roster = ledger.roster();
 		const genesis = this.#blocks[0]?.id === ledger.net ? this.#blocks[0] : undefined;
-		this.#members = memberViews(roster, (state['member-names'] ?? {}) as MemberNames, genesis?.author ?? null, (state['member-clinics'] ?? {}) as MemberClinics);
+		this.#members = memberViews(
+			roster,
+			(state['member-names'] ?? {}) as MemberNames,
+			genesis?.author ?? null,
+			(state['member-clinics'] ?? {}) as MemberClinics
+		);
 		this.#role = (ledger.author && roster.get(ledger.author)) ?? null;
 		const names = (state['member-names'] ?? {}) as MemberNames;
 		this.#invites = Object.values((state.invites ?? {}) as Invites)
 			.map((i) => ({ ...i }))
 			.sort((a, b) => b.createdAt - a.createdAt);
 		this.#quorum = ledger.quorum;
-		this.#pendingChanges = ledger.pendingChanges().map(({ event, approvedBy }) => ({ block: event.block, index: event.index, kind: event.kind, member: event.member, role: event.role, approvedBy }));
+		this.#pendingChanges = ledger
+			.pendingChanges()
+			.map(({ event, approvedBy }) => ({
+				block: event.block,
+				index: event.index,
+				kind: event.kind,
+				member: event.member,
+				role: event.role,
+				approvedBy
+			}));
 		this.#revocations = [...ledger.revocations()].map(([key, cutoff]) => ({ key, cutoff, name: names[key] ?? null }));
 		if (this.#role && this.#networkConfig?.join) void this.#finishJoin();
 	}

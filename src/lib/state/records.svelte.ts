@@ -54,7 +54,6 @@ export interface MadeCard {
 	readonly code: string;
 }
 
-
 export class RecordsWorkspace {
 	#patients = $state.raw<PatientRow[]>([]);
 	get patients() {
@@ -141,7 +140,9 @@ export class RecordsWorkspace {
 	get importProgress() {
 		return this.#importProgress;
 	}
-	#lastImport = $state.raw<{ patients: number; records: number; directory: number; unchanged: number; blocks: number; ms: number } | null>(null);
+	#lastImport = $state.raw<{ patients: number; records: number; directory: number; unchanged: number; blocks: number; ms: number } | null>(
+		null
+	);
 	get lastImport() {
 		return this.#lastImport;
 	}
@@ -163,7 +164,18 @@ export class RecordsWorkspace {
 	get audit() {
 		return this.#audit;
 	}
-	#requests = $state.raw<{ id: string; kind: 'request' | 'break-glass'; by: string; at: number; categories: Category[]; purpose: string; reason: string; answered: boolean }[]>([]);
+	#requests = $state.raw<
+		{
+			id: string;
+			kind: 'request' | 'break-glass';
+			by: string;
+			at: number;
+			categories: Category[];
+			purpose: string;
+			reason: string;
+			answered: boolean;
+		}[]
+	>([]);
 	get requests() {
 		return this.#requests;
 	}
@@ -185,7 +197,9 @@ export class RecordsWorkspace {
 		this.#book = new RecordBook(ledger, keyring);
 		// Only blocks that can change what this node sees of patients (records, keys, consent, requests, membership) re-read the registry.
 		this.#off.push(ledger.on('accepted', (blocks) => blocks.some((b) => b.txs.some((tx) => RELEVANT.test(tx.t))) && this.#queueRefresh()));
-		this.#pendingCards = Object.keys((await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META).catch(() => undefined)) ?? {});
+		this.#pendingCards = Object.keys(
+			(await ledger.store.getMeta<Record<string, WrappedKey>>(PENDING_CARDS_META).catch(() => undefined)) ?? {}
+		);
 		const saved = await ledger.store.getMeta<ReadEvent[]>(PENDING_READS_META).catch(() => undefined);
 		if (saved?.length) this.#reads.push(...saved);
 		this.#pendingReads = this.#reads.length;
@@ -227,7 +241,13 @@ export class RecordsWorkspace {
 	get visiblePatients(): PatientRow[] {
 		const q = this.#query.trim().toLowerCase();
 		if (!q) return this.#patients;
-		return this.#patients.filter((p) => (p.name ?? '').toLowerCase().includes(q) || (p.birthDate ?? '').includes(q) || p.identifiers.some((i) => i.toLowerCase().includes(q)) || p.patient.startsWith(q));
+		return this.#patients.filter(
+			(p) =>
+				(p.name ?? '').toLowerCase().includes(q) ||
+				(p.birthDate ?? '').includes(q) ||
+				p.identifiers.some((i) => i.toLowerCase().includes(q)) ||
+				p.patient.startsWith(q)
+		);
 	}
 
 	/** Coalesces refreshes: a catch-up accepts blocks in many batches; the registry is re-read at most every 250 ms. */
@@ -356,7 +376,13 @@ export class RecordsWorkspace {
 				try {
 					txs.push(...book.sealTxs(resource, amend ? { rid: amend.rid, prev: amend.prev } : {}).txs);
 				} catch (error) {
-					if (error instanceof RecordInputError) issues.push(...error.issues.map((issue) => ({ path: issue.path.replace(/^\$/, `$[${i}] ${resource.resourceType}`), message: issue.message })));
+					if (error instanceof RecordInputError)
+						issues.push(
+							...error.issues.map((issue) => ({
+								path: issue.path.replace(/^\$/, `$[${i}] ${resource.resourceType}`),
+								message: issue.message
+							}))
+						);
 					else throw error;
 				}
 			});
@@ -377,12 +403,23 @@ export class RecordsWorkspace {
 	}
 
 	/** Asks the patient for access (they approve from their view) or records an emergency access. */
-	async ask(kind: 'request' | 'break-glass', patient: string, categories: readonly Category[], reason: string, purpose: Purpose = 'treatment'): Promise<boolean> {
+	async ask(
+		kind: 'request' | 'break-glass',
+		patient: string,
+		categories: readonly Category[],
+		reason: string,
+		purpose: Purpose = 'treatment'
+	): Promise<boolean> {
 		const ledger = this.#ledger;
 		this.#error = null;
 		if (!ledger || this.#busy) return false;
 		if (categories.length === 0) return this.#refuse('Choose which categories you need.');
-		if (!reason.trim()) return this.#refuse(kind === 'break-glass' ? 'Emergency access needs a reason; the patient will see it.' : 'Say why you need access; the patient will see it.');
+		if (!reason.trim())
+			return this.#refuse(
+				kind === 'break-glass'
+					? 'Emergency access needs a reason; the patient will see it.'
+					: 'Say why you need access; the patient will see it.'
+			);
 		this.#busy = true;
 		try {
 			await ledger.append([accessRequestTx(kind, patient, categories, reason, purpose)]);
@@ -398,7 +435,10 @@ export class RecordsWorkspace {
 	/** Records that this node exported or printed a patient's data. */
 	logAction(patient: string, action: 'export' | 'print', categories: readonly Category[]): void {
 		const at = Date.now();
-		this.#log(categories.map((category) => ({ patient, category, action, at })), true);
+		this.#log(
+			categories.map((category) => ({ patient, category, action, at })),
+			true
+		);
 	}
 
 	#log(reads: readonly ReadEvent[], always = false): void {
@@ -463,10 +503,15 @@ export class RecordsWorkspace {
 		const ledger = this.#ledger;
 		if (!book || !ledger) return;
 		try {
-			const [{ planImport }, known] = await Promise.all([import('$lib/domain/records/bundle.js'), knownRecords(book, ledger.state().directory as DirectoryState | undefined)]);
+			const [{ planImport }, known] = await Promise.all([
+				import('$lib/domain/records/bundle.js'),
+				knownRecords(book, ledger.state().directory as DirectoryState | undefined)
+			]);
 			const plan = planImport(text, { known });
 			this.#importPlan = plan;
-			this.#importError = plan.issues.length ? `${plan.issues.length} error(s): nothing will be imported until the Bundle is corrected.` : null;
+			this.#importError = plan.issues.length
+				? `${plan.issues.length} error(s): nothing will be imported until the Bundle is corrected.`
+				: null;
 		} catch (error) {
 			this.#importError = `The file could not be read: ${describeError(error)}`;
 		}
@@ -509,7 +554,14 @@ export class RecordsWorkspace {
 			for (const p of plan.patients) if (p.seed) kept[p.patient] = book.keyring.wrapForSelf(ledger.net, p.patient, p.seed);
 			await ledger.store.putMeta(PENDING_CARDS_META, kept);
 			this.#pendingCards = Object.keys(kept);
-			this.#lastImport = { patients: result.patients.length, records: result.records, directory: result.directory, unchanged: plan.unchanged, blocks: result.blocks, ms: Math.round(performance.now() - started) };
+			this.#lastImport = {
+				patients: result.patients.length,
+				records: result.records,
+				directory: result.directory,
+				unchanged: plan.unchanged,
+				blocks: result.blocks,
+				ms: Math.round(performance.now() - started)
+			};
 			this.discardImport();
 			await this.refresh();
 			return true;
@@ -555,7 +607,10 @@ export class RecordsWorkspace {
 	async exportPatient(patient: string): Promise<{ json: string; sealed: number } | null> {
 		const book = this.#book;
 		if (!book) return null;
-		const { bundle, sealed, categories } = await exportBundle(book, patient, { names: this.#names, directory: this.#ledger?.state().directory as DirectoryState | undefined });
+		const { bundle, sealed, categories } = await exportBundle(book, patient, {
+			names: this.#names,
+			directory: this.#ledger?.state().directory as DirectoryState | undefined
+		});
 		this.logAction(patient, 'export', categories);
 		return { json: JSON.stringify(bundle, null, 2), sealed };
 	}
@@ -599,13 +654,26 @@ export class RecordsWorkspace {
 			.map((g) => ({ ...g }))
 			.sort((a, b) => b.issued - a.issued);
 		this.#audit = [...(records.audit[session.patient] ?? [])].reverse();
-		const answered = new Set(Object.values(access.grants).map((g) => g.request).filter(Boolean));
+		const answered = new Set(
+			Object.values(access.grants)
+				.map((g) => g.request)
+				.filter(Boolean)
+		);
 		void new RecordBook(ledger, session.keyring).chart(session.patient).then(({ records: mine }) => {
 			if (this.#session === session) this.#sessionRecords = mine;
 		});
 		this.#requests = Object.entries(records.requests)
 			.filter(([, r]) => r.patient === session.patient)
-			.map(([id, r]) => ({ id, kind: r.kind, by: r.by, at: r.at, categories: r.categories, purpose: r.purpose, reason: r.reason, answered: answered.has(id) }))
+			.map(([id, r]) => ({
+				id,
+				kind: r.kind,
+				by: r.by,
+				at: r.at,
+				categories: r.categories,
+				purpose: r.purpose,
+				reason: r.reason,
+				answered: answered.has(id)
+			}))
 			.sort((a, b) => b.at - a.at);
 	}
 

@@ -18,9 +18,25 @@ import { consentedPatients, queryRefusal, type QueryRecord, type ResearchState, 
 import { approvalWraps, unwrapStudyKey } from '$lib/domain/research/keys.js';
 import { secureRng } from '$lib/domain/research/laplace.js';
 import type { QuerySpec } from '$lib/domain/research/query.js';
-import { answerAtClinic, answersToCombine, combineAnswers, openAnswer, sealAnswer, type CombinedResult } from '$lib/domain/research/result.js';
+import {
+	answerAtClinic,
+	answersToCombine,
+	combineAnswers,
+	openAnswer,
+	sealAnswer,
+	type CombinedResult
+} from '$lib/domain/research/result.js';
 import { readablePatients } from '$lib/domain/research/source.js';
-import { ANSWER_ROLES, approveStudyTx, KEY_HOLDER_ROLES, registerStudyTx, studyProblem, studyQueryTx, studyResultTx, type StudyInput } from '$lib/domain/research/study.js';
+import {
+	ANSWER_ROLES,
+	approveStudyTx,
+	KEY_HOLDER_ROLES,
+	registerStudyTx,
+	studyProblem,
+	studyQueryTx,
+	studyResultTx,
+	type StudyInput
+} from '$lib/domain/research/study.js';
 
 export interface StudyView {
 	readonly study: StudyRecord;
@@ -30,7 +46,6 @@ export interface StudyView {
 	readonly clinics: readonly { member: string; name: string; approved: number | null; consents: number }[];
 	readonly queries: readonly QueryRecord[];
 }
-
 
 export class ResearchWorkspace {
 	#studies = $state.raw<StudyView[]>([]);
@@ -129,7 +144,11 @@ export class ResearchWorkspace {
 						approved: study.approvals[member] ?? null,
 						consents: [...inForce].filter((p) => study.consentedAt[p] === member).length
 					})),
-					queries: structuredClone(study.queries.map((id) => research.queries[id]!).concat(Object.values(research.queries).filter((q) => q.study === study.id && q.status === 'refused')))
+					queries: structuredClone(
+						study.queries
+							.map((id) => research.queries[id]!)
+							.concat(Object.values(research.queries).filter((q) => q.study === study.id && q.status === 'refused'))
+					)
 				};
 			});
 		// Answers that arrived since a result was opened: open again.
@@ -161,25 +180,31 @@ export class ResearchWorkspace {
 	}
 
 	register(input: StudyInput): Promise<boolean> {
-		return this.#run(async () => {
-			const problem = studyProblem(input, Date.now());
-			if (problem) throw new Error(problem);
-			await this.#need().ledger.append([registerStudyTx(input)]);
-			return true;
-		}, () => 'Study registered. Each participating clinic’s admin approves it next.').then(Boolean);
+		return this.#run(
+			async () => {
+				const problem = studyProblem(input, Date.now());
+				if (problem) throw new Error(problem);
+				await this.#need().ledger.append([registerStudyTx(input)]);
+				return true;
+			},
+			() => 'Study registered. Each participating clinic’s admin approves it next.'
+		).then(Boolean);
 	}
 
 	approve(studyId: string): Promise<boolean> {
-		return this.#run(async () => {
-			const { ledger, keyring } = this.#need();
-			const study = (ledger.state().research as ResearchState).studies[studyId];
-			if (!study) throw new Error('No such study.');
-			const roster = ledger.roster();
-			const members = [...roster.entries()].filter(([, role]) => KEY_HOLDER_ROLES.includes(role)).map(([m]) => m as string);
-			const wraps = approvalWraps(study, ledger.net, keyring.self, (w, c) => keyring.openWrapped(w, c), members);
-			await ledger.append([approveStudyTx(studyId, wraps)]);
-			return true;
-		}, () => 'Approved: this clinic takes part, and its members hold the study key.').then(Boolean);
+		return this.#run(
+			async () => {
+				const { ledger, keyring } = this.#need();
+				const study = (ledger.state().research as ResearchState).studies[studyId];
+				if (!study) throw new Error('No such study.');
+				const roster = ledger.roster();
+				const members = [...roster.entries()].filter(([, role]) => KEY_HOLDER_ROLES.includes(role)).map(([m]) => m as string);
+				const wraps = approvalWraps(study, ledger.net, keyring.self, (w, c) => keyring.openWrapped(w, c), members);
+				await ledger.append([approveStudyTx(studyId, wraps)]);
+				return true;
+			},
+			() => 'Approved: this clinic takes part, and its members hold the study key.'
+		).then(Boolean);
 	}
 
 	/** Why the ledger would refuse this query now, or null. */
@@ -191,12 +216,15 @@ export class ResearchWorkspace {
 	}
 
 	ask(studyId: string, spec: QuerySpec, epsilon: number): Promise<boolean> {
-		return this.#run(async () => {
-			const refusal = this.refusal(studyId, spec, epsilon);
-			if (refusal) throw new Error(`Not sent: ${refusal}.`);
-			await this.#need().ledger.append([studyQueryTx(studyId, JSON.stringify(spec), epsilon)]);
-			return true;
-		}, () => 'Query on the ledger. Each participating clinic answers it from its own consented patients.').then(Boolean);
+		return this.#run(
+			async () => {
+				const refusal = this.refusal(studyId, spec, epsilon);
+				if (refusal) throw new Error(`Not sent: ${refusal}.`);
+				await this.#need().ledger.append([studyQueryTx(studyId, JSON.stringify(spec), epsilon)]);
+				return true;
+			},
+			() => 'Query on the ledger. Each participating clinic answers it from its own consented patients.'
+		).then(Boolean);
 	}
 
 	/** Whether this node should answer `query`: a clinic node whose clinic (its own key, or the clinic it belongs to) approved the study, not yet answered. */
@@ -210,22 +238,28 @@ export class ResearchWorkspace {
 	}
 
 	answer(queryId: string): Promise<boolean> {
-		return this.#run(async () => {
-			const { ledger, keyring } = this.#need();
-			const state = ledger.state();
-			const research = state.research as ResearchState;
-			const query = research.queries[queryId];
-			if (!query) throw new Error('No such query.');
-			const study = research.studies[query.study]!;
-			const access = state.access as AccessState;
-			const book = new RecordBook(ledger, keyring);
-			const consented = consentedPatients(study, access, query.time);
-			const { patients, reads } = await readablePatients(book, consented, study.categories, Date.now());
-			const studyKey = unwrapStudyKey(study, ledger.net, keyring.self, (w, c) => keyring.openWrapped(w, c));
-			const answer = answerAtClinic({ study, query, access, patients, studyKey, rng: secureRng() });
-			await ledger.append([studyResultTx(study.id, query.id, sealAnswer(answer, ledger.net, study, query)), ...(reads.length ? [accessLogTx(reads)] : [])]);
-			return patients.length;
-		}, (n) => `Answered from ${n} consented patient${n === 1 ? '' : 's'} this node can read; the answer is sealed for the researcher.`).then((v) => v !== null);
+		return this.#run(
+			async () => {
+				const { ledger, keyring } = this.#need();
+				const state = ledger.state();
+				const research = state.research as ResearchState;
+				const query = research.queries[queryId];
+				if (!query) throw new Error('No such query.');
+				const study = research.studies[query.study]!;
+				const access = state.access as AccessState;
+				const book = new RecordBook(ledger, keyring);
+				const consented = consentedPatients(study, access, query.time);
+				const { patients, reads } = await readablePatients(book, consented, study.categories, Date.now());
+				const studyKey = unwrapStudyKey(study, ledger.net, keyring.self, (w, c) => keyring.openWrapped(w, c));
+				const answer = answerAtClinic({ study, query, access, patients, studyKey, rng: secureRng() });
+				await ledger.append([
+					studyResultTx(study.id, query.id, sealAnswer(answer, ledger.net, study, query)),
+					...(reads.length ? [accessLogTx(reads)] : [])
+				]);
+				return patients.length;
+			},
+			(n) => `Answered from ${n} consented patient${n === 1 ? '' : 's'} this node can read; the answer is sealed for the researcher.`
+		).then((v) => v !== null);
 	}
 
 	openResults(queryId: string): void {
@@ -266,16 +300,22 @@ export class ResearchWorkspace {
 					session.close();
 				}
 			},
-			(withdrew) => (withdrew ? 'Consent withdrawn: this patient is no longer counted in the study, at any clinic.' : 'Consent recorded, signed with the patient’s key.')
+			(withdrew) =>
+				withdrew
+					? 'Consent withdrawn: this patient is no longer counted in the study, at any clinic.'
+					: 'Consent recorded, signed with the patient’s key.'
 		).then((v) => v !== null);
 	}
 
 	/** Synthetic test patients at this clinic (demo and tests): `consenting` of them consent to the study. */
 	loadSynthetic(studyId: string, count: number, consenting: number): Promise<boolean> {
-		return this.#run(async () => {
-			const { ledger, keyring } = this.#need();
-			const study = (ledger.state().research as ResearchState).studies[studyId] ?? null;
-			return writeSyntheticCohort(ledger, new RecordBook(ledger, keyring), { count, consenting, study, seed: Date.now() % 2 ** 31 });
-		}, (r) => `${r.patients} synthetic patients written, ${r.consented} consenting to the study.`).then((v) => v !== null);
+		return this.#run(
+			async () => {
+				const { ledger, keyring } = this.#need();
+				const study = (ledger.state().research as ResearchState).studies[studyId] ?? null;
+				return writeSyntheticCohort(ledger, new RecordBook(ledger, keyring), { count, consenting, study, seed: Date.now() % 2 ** 31 });
+			},
+			(r) => `${r.patients} synthetic patients written, ${r.consented} consenting to the study.`
+		).then((v) => v !== null);
 	}
 }

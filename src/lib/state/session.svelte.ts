@@ -63,7 +63,12 @@ export class NodeSession {
 		const config = this.node.networkConfig;
 		if (!config) return null;
 		const name = this.node.network?.name || config.name;
-		return networkLinkUrl(appRoot(), { net: config.net, secret: this.sync.currentSecret() ?? config.secret, signaling: config.signaling, ...(name ? { name } : {}) });
+		return networkLinkUrl(appRoot(), {
+			net: config.net,
+			secret: this.sync.currentSecret() ?? config.secret,
+			signaling: config.signaling,
+			...(name ? { name } : {})
+		});
 	}
 
 	/** The signaling relay of the server this page came from. */

@@ -12,7 +12,15 @@ import type { Mesh } from '$lib/core/sync/mesh.js';
 import type { Keyring } from '$lib/domain/records/keyring.js';
 import { RoomFollower } from '$lib/domain/room-follower.js';
 import type { MemberNames } from '$lib/domain/members.js';
-import { decodeJoinReply, decodeJoinRequest, encodeJoinReply, judgeJoinRequest, type Invites, type JoinReply, type JoinRequest } from '$lib/domain/invites.js';
+import {
+	decodeJoinReply,
+	decodeJoinRequest,
+	encodeJoinReply,
+	judgeJoinRequest,
+	type Invites,
+	type JoinReply,
+	type JoinRequest
+} from '$lib/domain/invites.js';
 import type { NetworkConfig } from '$lib/domain/network-config.js';
 import type { SyncControl } from './node.svelte.js';
 
@@ -209,7 +217,19 @@ export class SyncState implements SyncControl {
 	#follower: RoomFollower<Mesh> | null = null;
 	#offs: (() => void)[] = [];
 	#records = new Map<string, PeerRecord>();
-	#refusals = new Map<string, { author: AuthorId | null; peer: string; code: ReasonCode; blocks: Set<string>; attempts: number; lastDetail: string; lastBlock: BlockId | null; lastAt: number }>();
+	#refusals = new Map<
+		string,
+		{
+			author: AuthorId | null;
+			peer: string;
+			code: ReasonCode;
+			blocks: Set<string>;
+			attempts: number;
+			lastDetail: string;
+			lastBlock: BlockId | null;
+			lastAt: number;
+		}
+	>();
 	/** The log as said so far; published to {@link log} on the next redraw. */
 	#lines: LogLine[] = [];
 	#linesChanged = false;
@@ -322,7 +342,9 @@ export class SyncState implements SyncControl {
 				this.#dropAnsweredJoins();
 				this.#redraw();
 			}),
-			ledger.on('equivocation', ({ author, seq }) => this.#say(`author ${short(author)} signed two different blocks at seq ${seq}: both kept as evidence, author flagged`, 'bad'))
+			ledger.on('equivocation', ({ author, seq }) =>
+				this.#say(`author ${short(author)} signed two different blocks at seq ${seq}: both kept as evidence, author flagged`, 'bad')
+			)
 		);
 		if (typeof window !== 'undefined') {
 			const online = () => {
@@ -419,17 +441,26 @@ export class SyncState implements SyncControl {
 					if (blocks === 0) break;
 					record.lastCatchUp = { blocks, ms, at: now };
 					const rate = ms > 0 ? `, ${Math.round((blocks * 1000) / ms).toLocaleString('en')} blocks/s` : '';
-					this.#say(`caught up with ${who}: ${blocksText(blocks)} in ${(ms / 1000).toFixed(1)} s${rate}; this node holds ${blocksText(this.#ledger?.size ?? 0)}`, 'good');
+					this.#say(
+						`caught up with ${who}: ${blocksText(blocks)} in ${(ms / 1000).toFixed(1)} s${rate}; this node holds ${blocksText(this.#ledger?.size ?? 0)}`,
+						'good'
+					);
 				}
 				break;
 			case 'rejected':
 				this.#onRejected(session, event.rejection.code, event.rejection.detail, event.rejection.id ?? null, now);
 				break;
 			case 'guest':
-				this.#say(`refused ${who}: its key is not a member of this network in this node's copy of the ledger. The connection stays open: it syncs as soon as an admin adds it (with an invite, or by key under Members).`, 'warn');
+				this.#say(
+					`refused ${who}: its key is not a member of this network in this node's copy of the ledger. The connection stays open: it syncs as soon as an admin adds it (with an invite, or by key under Members).`,
+					'warn'
+				);
 				break;
 			case 'refused':
-				this.#say(`${who} refused this node: its key is not a member in that peer's copy of the ledger. ${this.#joinRequest ? 'Sending the join request.' : 'An admin of the network must add this node.'}`, 'warn');
+				this.#say(
+					`${who} refused this node: its key is not a member in that peer's copy of the ledger. ${this.#joinRequest ? 'Sending the join request.' : 'An admin of the network must add this node.'}`,
+					'warn'
+				);
 				if (this.#joinRequest) session.sendJoin(this.#joinRequest);
 				break;
 			case 'join':
@@ -462,7 +493,16 @@ export class SyncState implements SyncControl {
 	#onRejected(session: SyncSession, code: ReasonCode, detail: string, id: BlockId | null, now: number): void {
 		const peer = session.peerAuthor ?? session.label;
 		const key = `${peer} ${code}`;
-		const entry = this.#refusals.get(key) ?? { author: session.peerAuthor, peer, code, blocks: new Set<string>(), attempts: 0, lastDetail: '', lastBlock: null, lastAt: 0 };
+		const entry = this.#refusals.get(key) ?? {
+			author: session.peerAuthor,
+			peer,
+			code,
+			blocks: new Set<string>(),
+			attempts: 0,
+			lastDetail: '',
+			lastBlock: null,
+			lastAt: 0
+		};
 		entry.attempts++;
 		// Bounded: a flood of distinct bad blocks is counted by attempts beyond this.
 		if (entry.blocks.size < 10_000) entry.blocks.add(id ?? `attempt ${entry.attempts}`);
@@ -480,7 +520,10 @@ export class SyncState implements SyncControl {
 		const author = session.peerAuthor;
 		// Before the handshake proved it, the key is only a claim: a relay names an honest member.
 		const who = session.authenticated || !author ? this.#peerName(author) : `a peer claiming to be ${this.#peerName(author)} (unproven)`;
-		this.#say(`session with ${who} (connection ${session.label.slice(0, 8)}) closed: ${reason}`, reason.startsWith('peer left: node stopped') ? 'info' : 'warn');
+		this.#say(
+			`session with ${who} (connection ${session.label.slice(0, 8)}) closed: ${reason}`,
+			reason.startsWith('peer left: node stopped') ? 'info' : 'warn'
+		);
 	}
 
 	/** Sets (or clears) this node's join request: sent to every peer that refuses this node, now and every {@link JOIN_RESEND_MS}. */
@@ -524,9 +567,19 @@ export class SyncState implements SyncControl {
 		const known = this.#joins.has(request.key);
 		this.#joins.set(request.key, {
 			session,
-			view: { request, role: judged.invite.role, inviteLabel: judged.invite.label, invite: judged.invite.token, receivedAt: this.#joins.get(request.key)?.view.receivedAt ?? Date.now() }
+			view: {
+				request,
+				role: judged.invite.role,
+				inviteLabel: judged.invite.label,
+				invite: judged.invite.token,
+				receivedAt: this.#joins.get(request.key)?.view.receivedAt ?? Date.now()
+			}
 		});
-		if (!known) this.#say(`join request from “${request.name}” (${short(request.key)}) with an invite for a ${judged.invite.role}: an admin can approve it under Members`, 'good');
+		if (!known)
+			this.#say(
+				`join request from “${request.name}” (${short(request.key)}) with an invite for a ${judged.invite.role}: an admin can approve it under Members`,
+				'good'
+			);
 		this.#publishJoins();
 	}
 
@@ -633,7 +686,11 @@ export class SyncState implements SyncControl {
 			const key = record.session.peerAuthor ?? record.session.label;
 			const current = best.get(key);
 			const open = record.session.state !== 'closed';
-			if (!current || (open && current.session.state === 'closed') || (open === (current.session.state !== 'closed') && record.session.lastSeen > current.session.lastSeen)) {
+			if (
+				!current ||
+				(open && current.session.state === 'closed') ||
+				(open === (current.session.state !== 'closed') && record.session.lastSeen > current.session.lastSeen)
+			) {
 				best.set(key, record);
 			}
 		}

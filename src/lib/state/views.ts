@@ -8,14 +8,30 @@
 export type { AuthorId, BlockId } from '$lib/core/index.js';
 export { billingViewsFor } from '$lib/domain/screens.js';
 export { type BackupNetwork, MIN_PASSPHRASE_CHARS } from '$lib/domain/keystore.js';
-export { CLAIM_ROLES, type ClaimRecord, currentDecision, dateOfDay, type Decision, PAYMENT_ROLES, ruleText } from '$lib/domain/contracts/index.js';
+export {
+	CLAIM_ROLES,
+	type ClaimRecord,
+	currentDecision,
+	dateOfDay,
+	type Decision,
+	PAYMENT_ROLES,
+	ruleText
+} from '$lib/domain/contracts/index.js';
 export { type PendingJoin } from '$lib/domain/network-config.js';
 export { type NetworkLink } from '$lib/domain/network-link.js';
 export { type InviteLink, type InviteRecord, MAX_INVITE_DAYS } from '$lib/domain/invites.js';
 export { fileSize } from '$lib/domain/tx-summary.js';
 export { MEMBER_ROLES, type MemberNames, type MemberView } from '$lib/domain/members.js';
 export { encounterResources, noteText, type VitalKey } from '$lib/domain/records/encounter.js';
-export { clinicalDate, type ClinicalResource, mainCode, narrativeText, RESOURCE_TYPES, summarize, VITALS } from '$lib/domain/records/fhir.js';
+export {
+	clinicalDate,
+	type ClinicalResource,
+	mainCode,
+	narrativeText,
+	RESOURCE_TYPES,
+	summarize,
+	VITALS
+} from '$lib/domain/records/fhir.js';
 export { type Purpose, PURPOSES } from '$lib/domain/privacy/consent.js';
 export { CATEGORIES, type Category } from '$lib/domain/privacy/envelope.js';
 export { type RecordView, type SetAsideReason, type VersionView } from '$lib/domain/records/book.js';

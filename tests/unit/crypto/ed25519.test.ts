@@ -3,13 +3,7 @@ import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { concatBytes, fromHex, toHex } from '../../../src/lib/core/bytes.js';
-import {
-	generateSecretKey,
-	precheckSignature,
-	publicKeyOf,
-	signNoble,
-	verifyNoble
-} from '../../../src/lib/core/crypto/ed25519.js';
+import { generateSecretKey, precheckSignature, publicKeyOf, signNoble, verifyNoble } from '../../../src/lib/core/crypto/ed25519.js';
 import { createNodeVerifier } from '../../../src/lib/core/crypto/node-verifier.js';
 import {
 	createSigner,
@@ -282,7 +276,7 @@ describe('engine selection', () => {
 	/** A fresh copy of verifier.ts, so its memoized detection runs again under stubbed globals. */
 	const freshModule = () => import('../../../src/lib/core/crypto/verifier.js');
 
-	it("picks WebCrypto in Node 20, once", async () => {
+	it('picks WebCrypto in Node 20, once', async () => {
 		const first = await detectVerifier();
 		expect(first.name).toBe('webcrypto');
 		expect(await detectVerifier()).toBe(first);

@@ -20,7 +20,10 @@ export async function fingerprint(node: Ledger) {
 	for await (const b of node.blocks()) stored.push(b.id);
 	return {
 		stored: stored.sort(),
-		heads: node.heads().map((h) => `${h.author}:${h.seq}:${h.id}`).sort(),
+		heads: node
+			.heads()
+			.map((h) => `${h.author}:${h.seq}:${h.id}`)
+			.sort(),
 		vector: Object.entries(node.versionVector()).sort(),
 		void: [...node.voided()].sort(),
 		pending: node.pendingCount,
@@ -33,7 +36,8 @@ export async function fingerprint(node: Ledger) {
 	};
 }
 
-export const open = (net: BlockId, label: string) => Ledger.open({ store: new MemoryStore(), verifier, now: fixedNow, rules: APP_RULES, signer: testSigner(label), net });
+export const open = (net: BlockId, label: string) =>
+	Ledger.open({ store: new MemoryStore(), verifier, now: fixedNow, rules: APP_RULES, signer: testSigner(label), net });
 
 /** Re-offers what the node lacks until nothing changes, as sync's repair does. */
 export async function repair(node: Ledger, all: readonly Uint8Array[]) {
@@ -68,7 +72,12 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
  * one also fails an assertion, to show the difference). The generator is advanced past the
  * earlier runs, so the two files together check the same 1,000 orders as one file would.
  */
-export async function differingOrders(dag: HostileDag, reference: Awaited<ReturnType<typeof fingerprint>>, from: number, to: number): Promise<number[]> {
+export async function differingOrders(
+	dag: HostileDag,
+	reference: Awaited<ReturnType<typeof fingerprint>>,
+	from: number,
+	to: number
+): Promise<number[]> {
 	const random = prng(2024);
 	const sizes = [1, 8, 50, dag.blocks.length];
 	const differing: number[] = [];

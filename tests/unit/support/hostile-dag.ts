@@ -9,7 +9,15 @@ import { publicKeyOf } from '../../../src/lib/core/crypto/ed25519.js';
 import { toHex } from '../../../src/lib/core/bytes.js';
 import type { Ledger } from '../../../src/lib/core/ledger.js';
 import type { AuthorId, BlockId, Tx } from '../../../src/lib/core/types.js';
-import { authorOf, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '../../../src/lib/core/testing/fixtures.js';
+import {
+	authorOf,
+	foundNetwork,
+	joinNetwork,
+	makeBlock,
+	syncInto,
+	testSecret,
+	testSigner
+} from '../../../src/lib/core/testing/fixtures.js';
 import { APP_RULES } from '../../../src/lib/domain/rule-registry.js';
 import { prng } from '../../../src/lib/core/testing/prng.js';
 
@@ -43,7 +51,18 @@ export async function buildHostileDag(seed: number, rounds = 30): Promise<Hostil
 	const random = prng(seed);
 	const verifier = memoVerifier();
 	const labels = ['admin2', 'admin3', 'admin4', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'desk'];
-	const roles: Record<string, string> = { admin2: 'admin', admin3: 'admin', admin4: 'admin', c1: 'clinician', c2: 'clinician', c3: 'clinician', c4: 'clinician', c5: 'clinician', c6: 'clinician', desk: 'front-desk' };
+	const roles: Record<string, string> = {
+		admin2: 'admin',
+		admin3: 'admin',
+		admin4: 'admin',
+		c1: 'clinician',
+		c2: 'clinician',
+		c3: 'clinician',
+		c4: 'clinician',
+		c5: 'clinician',
+		c6: 'clinician',
+		desk: 'front-desk'
+	};
 	const founder = await foundNetwork({ members: roles, rules: APP_RULES, verifier });
 	const nodes = new Map<string, Ledger>([['founder', founder]]);
 	for (const label of labels) {
@@ -59,7 +78,10 @@ export async function buildHostileDag(seed: number, rounds = 30): Promise<Hostil
 			const a = who[Math.floor(random() * who.length)]!;
 			const b = who[Math.floor(random() * who.length)]!;
 			if (random() < 0.5 && a !== b) await syncInto(node(a), node(b));
-			else await node(a).append(note(`${a} ${seed}/${i}`)).catch(() => undefined);
+			else
+				await node(a)
+					.append(note(`${a} ${seed}/${i}`))
+					.catch(() => undefined);
 		}
 	};
 	const everyone = ['founder', ...labels];
@@ -76,7 +98,14 @@ export async function buildHostileDag(seed: number, rounds = 30): Promise<Hostil
 	const cut = founder.revocations().get(authorOf('c1'))!;
 	const atCut = (await node('c1').store.at(authorOf('c1'), cut))!;
 	const original = (await import('../../../src/lib/core/block.js')).decodeBlock(atCut.bytes);
-	const belowCut = await makeBlock(testSigner('c1'), { net: founder.net, seq: original.seq, prev: original.prev, deps: original.deps, clock: original.clock, txs: note('c1 backdated fork') });
+	const belowCut = await makeBlock(testSigner('c1'), {
+		net: founder.net,
+		seq: original.seq,
+		prev: original.prev,
+		deps: original.deps,
+		clock: original.clock,
+		txs: note('c1 backdated fork')
+	});
 	extra.push(belowCut.bytes);
 
 	// A revocation concurrent with the member's own writes.
@@ -103,7 +132,14 @@ export async function buildHostileDag(seed: number, rounds = 30): Promise<Hostil
 	// An equivocating member: two versions at one seq, each built on by an honest member.
 	const c5 = node('c5');
 	const first = await c5.append(note('c5 version one'));
-	const twin = await makeBlock(testSigner('c5'), { net: founder.net, seq: first.seq, prev: first.prev, deps: first.deps, clock: first.clock, txs: note('c5 version two') });
+	const twin = await makeBlock(testSigner('c5'), {
+		net: founder.net,
+		seq: first.seq,
+		prev: first.prev,
+		deps: first.deps,
+		clock: first.clock,
+		txs: note('c5 version two')
+	});
 	await syncInto(node('c6'), c5);
 	await node('c6').append(note('c6 on version one'));
 	await node('c4').receive([twin.bytes]);
@@ -111,7 +147,10 @@ export async function buildHostileDag(seed: number, rounds = 30): Promise<Hostil
 	await node('c4').append(note('c4 on both'));
 	extra.push(twin.bytes);
 
-	await chatter(everyone.filter((l) => l !== 'c1'), rounds * 4);
+	await chatter(
+		everyone.filter((l) => l !== 'c1'),
+		rounds * 4
+	);
 
 	const byId = new Map<string, Uint8Array>();
 	for (const n of nodes.values()) {

@@ -19,7 +19,15 @@ let grantCounter = 0;
 
 /** A year-long treatment grant signed by `patient` for `grantee`, with its id. */
 export function grantWithId(patient: Patient, grantee: string, categories: Category[]): { id: string; tx: Tx } {
-	const g: Grant = { id: (++grantCounter).toString(16).padStart(32, '0'), patient: patient.id, grantee, categories, purpose: 'treatment', expires: NOW + 365 * DAY, issued: NOW };
+	const g: Grant = {
+		id: (++grantCounter).toString(16).padStart(32, '0'),
+		patient: patient.id,
+		grantee,
+		categories,
+		purpose: 'treatment',
+		expires: NOW + 365 * DAY,
+		issued: NOW
+	};
 	return { id: g.id, tx: grantTx(g, signNoble(patient.seed, grantMessage(g))) };
 }
 

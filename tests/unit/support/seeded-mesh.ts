@@ -46,10 +46,20 @@ export async function simulate(seed: number, verifier: Verifier, hostile = false
 	});
 	const nodes = [founder];
 	for (const label of labels.slice(1)) {
-		nodes.push(await Ledger.open({ store: new MemoryStore(), signer: nobleSigner(testSecret(label)), verifier, now: () => net.now, net: founder.net }));
+		nodes.push(
+			await Ledger.open({
+				store: new MemoryStore(),
+				signer: nobleSigner(testSecret(label)),
+				verifier,
+				now: () => net.now,
+				net: founder.net
+			})
+		);
 	}
 	const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(net.random() * 256));
-	const replicators = nodes.map((l) => new Replicator(l, { tickMs: 0, now: () => net.now, randomBytes: bytes, retryMs: 500, window: 20, batch: 8 }));
+	const replicators = nodes.map(
+		(l) => new Replicator(l, { tickMs: 0, now: () => net.now, randomBytes: bytes, retryMs: 500, window: 20, batch: 8 })
+	);
 	const side = labels.map(() => (random() < 0.5 ? 0 : 1));
 	let partitioned = false;
 	const connect = (i: number, j: number) => {
@@ -84,10 +94,19 @@ export async function simulate(seed: number, verifier: Verifier, hostile = false
 	let twin: string | null = null;
 	if (hostile) {
 		net.at(2200, () => void founder.append([{ t: 'member.revoke', key: publicKeyOf(testSecret(labels[revoked]!)) }]));
-		for (const t of [2600, 3000, 3400]) net.at(t, () => void nodes[revoked]!.append([{ t: 'note', text: `revoked writes at ${t}` }]).catch(() => undefined));
+		for (const t of [2600, 3000, 3400])
+			net.at(t, () => void nodes[revoked]!.append([{ t: 'note', text: `revoked writes at ${t}` }]).catch(() => undefined));
 		net.at(2800, () => {
 			void nodes[liar]!.append([{ t: 'note', text: 'version one' }]).then(async (one) => {
-				const other = await makeBlock(testSigner(labels[liar]!), { net: founder.net, seq: one.seq, prev: one.prev, deps: one.deps, clock: one.clock, time: one.time, txs: [{ t: 'note', text: 'version two' }] });
+				const other = await makeBlock(testSigner(labels[liar]!), {
+					net: founder.net,
+					seq: one.seq,
+					prev: one.prev,
+					deps: one.deps,
+					clock: one.clock,
+					time: one.time,
+					txs: [{ t: 'note', text: 'version two' }]
+				});
 				twin = other.id;
 				const elsewhere = side.findIndex((s, i) => s !== side[liar] && i !== liar && i !== revoked);
 				await nodes[elsewhere >= 0 ? elsewhere : 0]!.receive([other.bytes]);
@@ -95,7 +114,9 @@ export async function simulate(seed: number, verifier: Verifier, hostile = false
 		});
 	}
 	// One connection drops mid-run and is re-established (sessions resume from vectors).
-	const [bi, bj] = [Math.floor(random() * PEERS), 0].map((x, k) => (k === 1 ? (x + 1 + Math.floor(random() * (PEERS - 1))) % PEERS : x)) as [number, number];
+	const [bi, bj] = [Math.floor(random() * PEERS), 0].map((x, k) =>
+		k === 1 ? (x + 1 + Math.floor(random() * (PEERS - 1))) % PEERS : x
+	) as [number, number];
 	const [lo, hi] = bi < bj ? [bi, bj] : [bj, bi];
 	net.at(2500, () => links.get(`${lo}-${hi}`)?.[0].close());
 	net.at(3500, () => links.set(`${lo}-${hi}`, connect(lo, hi)));
@@ -114,9 +135,19 @@ export async function simulate(seed: number, verifier: Verifier, hostile = false
 		if (JSON.stringify(node.state()) !== state) return `peer${i} state differs`;
 	}
 	const settled = async (l: Ledger) =>
-		JSON.stringify({ heads: l.heads().map((h) => h.id).sort(), void: [...l.voided()].sort(), flagged: l.flaggedAuthors(), evidence: (await l.evidence()).map((e) => `${e.id}>${e.conflictsWith}`).sort(), revoked: [...l.revocations()].sort() });
+		JSON.stringify({
+			heads: l
+				.heads()
+				.map((h) => h.id)
+				.sort(),
+			void: [...l.voided()].sort(),
+			flagged: l.flaggedAuthors(),
+			evidence: (await l.evidence()).map((e) => `${e.id}>${e.conflictsWith}`).sort(),
+			revoked: [...l.revocations()].sort()
+		});
 	const settledReference = await settled(founder);
-	for (const [i, node] of members) if ((await settled(node)) !== settledReference) return `peer${i} heads, void set, evidence or revocations differ`;
+	for (const [i, node] of members)
+		if ((await settled(node)) !== settledReference) return `peer${i} heads, void set, evidence or revocations differ`;
 	if (hostile) {
 		if (!twin || !(await founder.store.get(twin as never))) return 'the second version was not stored everywhere';
 		if (founder.flaggedAuthors().length !== 1) return `flagged ${founder.flaggedAuthors().length} authors, expected the liar`;
@@ -145,7 +176,8 @@ export function simulationShard(shard: number): void {
 			const failures: string[] = [];
 			for (const seed of seeds) {
 				const problem = await simulate(seed, verifier);
-				if (problem) failures.push(`seed ${seed}: ${problem} (replay: SIM_SEED=${seed} npx vitest run tests/unit/simulation-${shard}.test.ts)`);
+				if (problem)
+					failures.push(`seed ${seed}: ${problem} (replay: SIM_SEED=${seed} npx vitest run tests/unit/simulation-${shard}.test.ts)`);
 			}
 			expect(failures).toEqual([]);
 		}, 600_000);

@@ -66,7 +66,7 @@ export class BlockView {
 
 	/** `author`'s stored blocks from `fromSeq` on. */
 	async *chain(author: AuthorId, fromSeq: number): AsyncGenerator<StoredBlock> {
-		for (let from = fromSeq; ; ) {
+		for (let from = fromSeq; ;) {
 			const page = await this.#store.range(author, from, FOLD_PAGE);
 			yield* page;
 			if (page.length < FOLD_PAGE) return;

@@ -121,7 +121,10 @@ export class FoldEngine {
 			// A large state (thousands of patients, claims) costs seconds to encode: space its checkpoints out
 			// so writing them stays a small share of folding (at most 20 times the configured gap).
 			const cost = performance.now() - started;
-			this.#checkpointGap = Math.min(20 * this.#checkpointEvery, Math.max(this.#checkpointEvery, Math.round((this.#checkpointEvery * cost) / CHEAP_CHECKPOINT_MS)));
+			this.#checkpointGap = Math.min(
+				20 * this.#checkpointEvery,
+				Math.max(this.#checkpointEvery, Math.round((this.#checkpointEvery * cost) / CHEAP_CHECKPOINT_MS))
+			);
 		}
 	}
 

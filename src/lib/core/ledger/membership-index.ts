@@ -5,7 +5,16 @@
  * (its block void or not) is the {@link VoidSet}'s business; this index answers "who is
  * a member, with which role" for a given set of live events.
  */
-import { compareEvents, cutoffsOf, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, type MembershipEvent, type Roster } from '../membership.js';
+import {
+	compareEvents,
+	cutoffsOf,
+	effectiveChanges,
+	membershipEventsOf,
+	membershipOf,
+	quorumOf,
+	type MembershipEvent,
+	type Roster
+} from '../membership.js';
 import type { LedgerStore } from '../storage/store.js';
 import type { AuthorId, Block, BlockId } from '../types.js';
 import { vvGet } from './version-vector.js';
@@ -69,7 +78,9 @@ export class MembershipIndex {
 	 * member's highest seq in `pastVV`, the block's causal past). Returns the events added.
 	 */
 	add(block: Block, pastVV: readonly number[]): MembershipEvent[] {
-		const events = membershipEventsOf(block).map((e) => (e.kind === 'revoke' || e.kind === 'role' || e.kind === 'add' ? { ...e, cutoff: vvGet(pastVV, this.indexOf(e.member)) } : e));
+		const events = membershipEventsOf(block).map((e) =>
+			e.kind === 'revoke' || e.kind === 'role' || e.kind === 'add' ? { ...e, cutoff: vvGet(pastVV, this.indexOf(e.member)) } : e
+		);
 		if (events.length > 0) this.#events = [...this.#events, ...events].sort(compareEvents);
 		return events;
 	}
@@ -108,10 +119,30 @@ export class MembershipIndex {
 		if (this.quorum <= 1) return [];
 		const effective = new Set(effectiveChanges(this.#events, live).map((c) => `${c.event.block}/${c.event.index}/${c.event.member}`));
 		return this.#events
-			.filter((e) => (e.kind === 'add' || e.kind === 'role' || e.kind === 'revoke') && live(e) && e.block !== net && !effective.has(`${e.block}/${e.index}/${e.member}`))
+			.filter(
+				(e) =>
+					(e.kind === 'add' || e.kind === 'role' || e.kind === 'revoke') &&
+					live(e) &&
+					e.block !== net &&
+					!effective.has(`${e.block}/${e.index}/${e.member}`)
+			)
 			.map((event) => ({
 				event,
-				approvedBy: [event.author, ...new Set(this.#events.filter((a) => a.kind === 'approve' && live(a) && a.target?.block === event.block && a.target.index === event.index && a.author !== event.author).map((a) => a.author))]
+				approvedBy: [
+					event.author,
+					...new Set(
+						this.#events
+							.filter(
+								(a) =>
+									a.kind === 'approve' &&
+									live(a) &&
+									a.target?.block === event.block &&
+									a.target.index === event.index &&
+									a.author !== event.author
+							)
+							.map((a) => a.author)
+					)
+				]
 			}));
 	}
 

@@ -141,7 +141,9 @@ export class Pipeline {
 		const known = (id: BlockId | null) => id !== null && (this.#parts.view.cached(id) || stored.has(id));
 		const intrinsic = await Promise.all(
 			input.map((bytes, i): Promise<ValidationResult> | ValidationResult =>
-				known(claimed[i]!) ? { ok: false, code: 'DUPLICATE', detail: 'already stored' } : checkIntrinsic(bytes, this.#parts.net, this.#parts.verifier)
+				known(claimed[i]!)
+					? { ok: false, code: 'DUPLICATE', detail: 'already stored' }
+					: checkIntrinsic(bytes, this.#parts.net, this.#parts.verifier)
 			)
 		);
 		const candidates: Candidate[] = [];
@@ -183,7 +185,8 @@ export class Pipeline {
 				} else {
 					rejected.push(this.#reject(result, sender));
 					// Refused for what the block and its past are: no node will ever accept it, nor what builds on it.
-					for (const dependent of this.#parts.pending.refuseForGood(block.id, result.code, result.detail)) rejected.push(this.#reject(dependent, dependent.from));
+					for (const dependent of this.#parts.pending.refuseForGood(block.id, result.code, result.detail))
+						rejected.push(this.#reject(dependent, dependent.from));
 				}
 			}
 			await this.#commit(rows, accepted, heads, before, from);
@@ -228,7 +231,8 @@ export class Pipeline {
 		staged.set(block.id, { id: block.id, author: block.author, seq: block.seq, clock: block.clock, vv });
 		// Of several blocks at the highest seq (equivocation), the head is the smallest id: the same on every node.
 		const head = heads.get(block.author);
-		if (!head || block.seq > head.seq || (block.seq === head.seq && block.id < head.id)) heads.set(block.author, { author: block.author, seq: block.seq, id: block.id, clock: block.clock });
+		if (!head || block.seq > head.seq || (block.seq === head.seq && block.id < head.id))
+			heads.set(block.author, { author: block.author, seq: block.seq, id: block.id, clock: block.clock });
 		const events = this.#parts.membership.add(block, pastVV);
 		this.#parts.voids.stage(block, voidReason, fork, events);
 		return { id: block.id, author: block.author, seq: block.seq, clock: block.clock, bytes: block.bytes, vv };
@@ -246,7 +250,10 @@ export class Pipeline {
 	/** One durable write for the batch, then the in-memory view and the fold follow. */
 	async #commit(rows: StoredBlock[], accepted: Block[], heads: Map<AuthorId, Head>, before: Snapshot, from?: string): Promise<void> {
 		if (rows.length === 0) return;
-		const meta: Record<string, unknown> = { ...this.#parts.membership.changedMeta(before.membership), ...this.#parts.voids.changedMeta(before.voids) };
+		const meta: Record<string, unknown> = {
+			...this.#parts.membership.changedMeta(before.membership),
+			...this.#parts.voids.changedMeta(before.voids)
+		};
 		if (!this.#netStored) meta[META_NET] = this.#parts.net;
 		const revocation = this.#parts.voids.revalidateStaged;
 		const forks = this.#parts.voids.stagedForks;
@@ -256,7 +263,14 @@ export class Pipeline {
 		this.#heads = heads;
 		for (const row of rows) this.#parts.view.remember({ id: row.id, author: row.author, seq: row.seq, clock: row.clock, vv: row.vv });
 		if (revocation) await this.revalidate();
-		if (forks.size > 0) await recordEquivocations(this.#parts.store, (author, seq) => this.#parts.view.chain(author, seq), forks, this.#parts.now, (evidence) => this.#parts.emit('equivocation', evidence));
+		if (forks.size > 0)
+			await recordEquivocations(
+				this.#parts.store,
+				(author, seq) => this.#parts.view.chain(author, seq),
+				forks,
+				this.#parts.now,
+				(evidence) => this.#parts.emit('equivocation', evidence)
+			);
 		const voidNow = this.#parts.voids.all();
 		const voidedNow = [...voidNow.keys()].filter((id) => !before.voids.void.has(id));
 		const restored = [...before.voids.void.keys()].filter((id) => !voidNow.has(id));

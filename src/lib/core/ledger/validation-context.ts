@@ -47,14 +47,18 @@ export function batchContext(parts: ContextParts, staged: Staged, heads: Readonl
 			if (block.net === null) found = { roster: new Map(), revoked: new Set() };
 			else {
 				found = membership.causalMembership(await view.pastVV(block, staged));
-				if (!found.roster.has(block.author)) return { code: 'NOT_A_MEMBER', detail: `author ${block.author.slice(0, 12)} is not a member at this block's causal position` };
+				if (!found.roster.has(block.author))
+					return { code: 'NOT_A_MEMBER', detail: `author ${block.author.slice(0, 12)} is not a member at this block's causal position` };
 			}
 			const { roster, revoked } = found;
 			const role = block.net === null ? ADMIN : roster.get(block.author)!;
 			for (const [i, tx] of block.txs.entries()) {
 				const rule = rules.get(tx.t);
 				if (rule?.roles && !rule.roles.includes(role)) {
-					return { code: 'NOT_AUTHORIZED', detail: `txs[${i}] (${tx.t}): a member with role "${role}" may not sign it (allowed: ${rule.roles.join(', ')})` };
+					return {
+						code: 'NOT_AUTHORIZED',
+						detail: `txs[${i}] (${tx.t}): a member with role "${role}" may not sign it (allowed: ${rule.roles.join(', ')})`
+					};
 				}
 				const problem = rule ? rule.check(tx, { block, roster, role, revoked }) : `unknown transaction type ${tx.t}`;
 				if (problem) return { code: 'TX_INVALID', detail: `txs[${i}] (${tx.t}): ${problem}` };

@@ -26,7 +26,8 @@ const VOID_REVOKED = 'revoked';
 const VOID_FORKED = 'equivocated';
 /** Prefix of the reason a block is void because a role change before it took the right it used. */
 const VOID_ROLE = 'role';
-const forkReason = (author: AuthorId, seq: number) => `${VOID_FORKED}: author ${author.slice(0, 12)} signed two blocks at seq ${seq}; its blocks from that seq on are void`;
+const forkReason = (author: AuthorId, seq: number) =>
+	`${VOID_FORKED}: author ${author.slice(0, 12)} signed two blocks at seq ${seq}; its blocks from that seq on are void`;
 /** Void for a cut-off (revocation or equivocation), as opposed to a membership or role judged at the block. */
 const isCutoffVoid = (why: string) => why.startsWith(VOID_REVOKED) || why.startsWith(VOID_FORKED);
 /** Most recomputation rounds of the void set (each round can only follow a chain of undone admissions). */
@@ -146,7 +147,12 @@ export class VoidSet {
 			this.#revalidateStaged = true; // persists the void set with the batch
 		}
 		// A plain admission of a new member changes no other block's standing; anything else may.
-		if (events.some((e) => e.kind === 'revoke' || e.kind === 'role' || e.kind === 'approve' || e.kind === 'quorum' || (e.kind === 'add' && e.cutoff! >= 0))) {
+		if (
+			events.some(
+				(e) =>
+					e.kind === 'revoke' || e.kind === 'role' || e.kind === 'approve' || e.kind === 'quorum' || (e.kind === 'add' && e.cutoff! >= 0)
+			)
+		) {
 			this.#revalidateStaged = true;
 			this.#suspects = this.#suspectsOf(this.#void);
 		}
@@ -260,16 +266,24 @@ export class VoidSet {
 	 * counting role changes whose cut-off (what the changing admin had seen of the author)
 	 * is before the block, in its past or not.
 	 */
-	#effectRefusal(author: AuthorId, seq: number, vv: readonly number[], txs: readonly Tx[], voidSet: ReadonlyMap<BlockId, string>): string | undefined {
+	#effectRefusal(
+		author: AuthorId,
+		seq: number,
+		vv: readonly number[],
+		txs: readonly Tx[],
+		voidSet: ReadonlyMap<BlockId, string>
+	): string | undefined {
 		const inView = (e: MembershipEvent) =>
 			(e.author === author ? e.seq < seq : vvGet(vv, this.#index.indexOf(e.author)) >= e.seq) ||
 			((e.kind === 'role' || e.kind === 'add') && e.member === author && (e.cutoff ?? -1) >= 0 && e.cutoff! < seq);
 		const { roster } = this.#index.membership((e) => !voidSet.has(e.block) && inView(e));
 		const role = roster.get(author);
-		if (role === undefined) return `author ${author.slice(0, 12)} is not a member at this block's causal position: the block that admitted it is void`;
+		if (role === undefined)
+			return `author ${author.slice(0, 12)} is not a member at this block's causal position: the block that admitted it is void`;
 		for (const [i, tx] of txs.entries()) {
 			const rule = this.#rules.get(tx.t);
-			if (rule?.roles && !rule.roles.includes(role)) return `${VOID_ROLE}: txs[${i}] (${tx.t}): author ${author.slice(0, 12)} has role "${role}" here (a role change cut off its earlier rights)`;
+			if (rule?.roles && !rule.roles.includes(role))
+				return `${VOID_ROLE}: txs[${i}] (${tx.t}): author ${author.slice(0, 12)} has role "${role}" here (a role change cut off its earlier rights)`;
 		}
 		return undefined;
 	}

@@ -119,7 +119,10 @@ export class FileStore implements LedgerStore {
 		const data = readFileSync(this.path);
 		const head = data.subarray(0, LOG_MAGIC.length);
 		if (!bytesEqual(head, LOG_MAGIC.subarray(0, head.length))) {
-			throw new LedgerFileError('LEDGER_FILE_FORMAT', `${this.path} is not a ledger log of this version (it does not start with "clinic-ledger/log/v2"): the peer's ledger is a copy of the network's, so move the file away and the peer syncs it again`);
+			throw new LedgerFileError(
+				'LEDGER_FILE_FORMAT',
+				`${this.path} is not a ledger log of this version (it does not start with "clinic-ledger/log/v2"): the peer's ledger is a copy of the network's, so move the file away and the peer syncs it again`
+			);
 		}
 		if (data.length < LOG_MAGIC.length) {
 			// New, or a creation the crash cut short: nothing in it was ever acknowledged.
@@ -146,10 +149,14 @@ export class FileStore implements LedgerStore {
 	 * record followed by a whole one was acknowledged, so dropping it would lose data.
 	 */
 	#dropTail(data: Uint8Array, offset: number): void {
-		const length = offset + LENGTH_BYTES <= data.length ? new DataView(data.buffer, data.byteOffset + offset, LENGTH_BYTES).getUint32(0) : 0;
+		const length =
+			offset + LENGTH_BYTES <= data.length ? new DataView(data.buffer, data.byteOffset + offset, LENGTH_BYTES).getUint32(0) : 0;
 		const next = offset + RECORD_HEADER + length;
 		if (next < data.length && readRecord(data, next)) {
-			throw new LedgerFileError('LEDGER_FILE_DAMAGED', `${this.path}: the record at byte ${offset} fails its checksum and whole records follow it: the disk damaged acknowledged data. Move the file away and the peer syncs the ledger again`);
+			throw new LedgerFileError(
+				'LEDGER_FILE_DAMAGED',
+				`${this.path}: the record at byte ${offset} fails its checksum and whole records follow it: the disk damaged acknowledged data. Move the file away and the peer syncs the ledger again`
+			);
 		}
 		ftruncateSync(this.#fd, offset);
 		fsyncSync(this.#fd);
@@ -158,10 +165,7 @@ export class FileStore implements LedgerStore {
 	async #apply(op: Operation): Promise<void> {
 		switch (op.k) {
 			case 'a':
-				return this.#memory.append(
-					op.blocks,
-					Object.fromEntries(op.meta.map(([key, json]) => [key, JSON.parse(json) as unknown]))
-				);
+				return this.#memory.append(op.blocks, Object.fromEntries(op.meta.map(([key, json]) => [key, JSON.parse(json) as unknown])));
 			case 'm':
 				return this.#memory.putMeta(op.key, JSON.parse(op.json));
 			case 'c':
@@ -169,14 +173,25 @@ export class FileStore implements LedgerStore {
 			case 'd':
 				return this.#memory.dropCheckpointsAfter([op.clock, op.id]);
 			case 'e':
-				return this.#memory.putEvidence({ id: op.id, author: op.author, seq: op.seq, conflictsWith: op.with, bytes: op.bytes, seenAt: op.at });
+				return this.#memory.putEvidence({
+					id: op.id,
+					author: op.author,
+					seq: op.seq,
+					conflictsWith: op.with,
+					bytes: op.bytes,
+					seenAt: op.at
+				});
 		}
 	}
 
 	/** Queues `check` (may throw to refuse), then writes `op` durably, then applies it to memory. */
 	#commit(op: Operation, check: () => Promise<void> = async () => {}): Promise<void> {
 		const run = this.#queue.then(async () => {
-			if (this.#failed) throw new LedgerFileError('LEDGER_FILE_WRITE_FAILED', `${this.path}: an earlier write failed (${this.#failed.message}); reopen the store`);
+			if (this.#failed)
+				throw new LedgerFileError(
+					'LEDGER_FILE_WRITE_FAILED',
+					`${this.path}: an earlier write failed (${this.#failed.message}); reopen the store`
+				);
 			await check();
 			this.#write(encodeRecord(op));
 			await this.#apply(op);
@@ -187,7 +202,7 @@ export class FileStore implements LedgerStore {
 
 	#write(record: Uint8Array): void {
 		try {
-			for (let done = 0; done < record.length; ) done += writeSync(this.#fd, record, done);
+			for (let done = 0; done < record.length;) done += writeSync(this.#fd, record, done);
 			fsyncSync(this.#fd);
 			this.#end += record.length;
 		} catch (error) {

@@ -70,7 +70,10 @@ export class IndexedDBStore implements LedgerStore {
 			}
 		}).catch((error: unknown) => {
 			if (error instanceof DOMException && error.name === 'VersionError') {
-				throw new CodedError('STORE_NEWER_SCHEMA', `ledger database "${name}" was written by a newer version of the app (schema > ${SCHEMA_VERSION}): update the app`);
+				throw new CodedError(
+					'STORE_NEWER_SCHEMA',
+					`ledger database "${name}" was written by a newer version of the app (schema > ${SCHEMA_VERSION}): update the app`
+				);
 			}
 			throw error;
 		});
@@ -94,7 +97,8 @@ export class IndexedDBStore implements LedgerStore {
 		for (const b of newest.values()) {
 			writes.push(
 				heads.get(b.author).then((head) => {
-					if (!head || head.seq < b.seq || (head.seq === b.seq && b.id < head.id)) return heads.put({ author: b.author, seq: b.seq, id: b.id, clock: b.clock });
+					if (!head || head.seq < b.seq || (head.seq === b.seq && b.id < head.id))
+						return heads.put({ author: b.author, seq: b.seq, id: b.id, clock: b.clock });
 				})
 			);
 		}
@@ -115,7 +119,10 @@ export class IndexedDBStore implements LedgerStore {
 	}
 
 	/** One write in its own transaction, resolved once the transaction is durable (idb's shortcuts resolve at the request). */
-	async #writeOne(store: StoreNames<LedgerDB>, write: (tx: IDBPTransaction<LedgerDB, StoreNames<LedgerDB>[], 'readwrite'>) => Promise<unknown>) {
+	async #writeOne(
+		store: StoreNames<LedgerDB>,
+		write: (tx: IDBPTransaction<LedgerDB, StoreNames<LedgerDB>[], 'readwrite'>) => Promise<unknown>
+	) {
 		const tx = this.#writeTransaction([store]);
 		await Promise.all([write(tx), tx.done]);
 	}
@@ -168,7 +175,9 @@ export class IndexedDBStore implements LedgerStore {
 	}
 
 	putCheckpoint(checkpoint: Checkpoint) {
-		return this.#writeOne('checkpoints', (tx) => tx.objectStore('checkpoints').put({ ...checkpoint, position: [checkpoint.position[0], checkpoint.position[1]] }));
+		return this.#writeOne('checkpoints', (tx) =>
+			tx.objectStore('checkpoints').put({ ...checkpoint, position: [checkpoint.position[0], checkpoint.position[1]] })
+		);
 	}
 
 	async checkpointAtOrBefore(position: OrderKey | null) {
@@ -178,7 +187,9 @@ export class IndexedDBStore implements LedgerStore {
 	}
 
 	dropCheckpointsAfter(position: OrderKey) {
-		return this.#writeOne('checkpoints', (tx) => tx.objectStore('checkpoints').delete(IDBKeyRange.lowerBound([position[0], position[1]], true)));
+		return this.#writeOne('checkpoints', (tx) =>
+			tx.objectStore('checkpoints').delete(IDBKeyRange.lowerBound([position[0], position[1]], true))
+		);
 	}
 
 	async close() {

@@ -39,7 +39,8 @@ function partsOf(bytes: Uint8Array): Message[] {
 	// The id is the block's first CBOR item: bytes 3..35 of `83 58 20 <id>`.
 	const id = toHex(bytes.subarray(3, 35)) as BlockId;
 	const out: Message[] = [];
-	for (let i = 0; i < total; i++) out.push({ m: 'part', id, index: i, total, data: bytes.subarray(i * FRAME_PAYLOAD, (i + 1) * FRAME_PAYLOAD) });
+	for (let i = 0; i < total; i++)
+		out.push({ m: 'part', id, index: i, total, data: bytes.subarray(i * FRAME_PAYLOAD, (i + 1) * FRAME_PAYLOAD) });
 	return out;
 }
 

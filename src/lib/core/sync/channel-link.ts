@@ -21,7 +21,10 @@ const LOW_WATER = 256 * 1024;
  * checks each certificate against its fingerprint). Undefined when either side has none.
  */
 export function dtlsChannelBinding(localSdp: string | undefined, remoteSdp: string | undefined): Uint8Array | undefined {
-	const fingerprints = (sdp: string | undefined) => [...(sdp ?? '').matchAll(/^a=fingerprint:[ \t]*(\S+)[ \t]+(\S+)[ \t]*$/gim)].map((m) => `${m[1]!.toLowerCase()} ${m[2]!.toLowerCase()}`);
+	const fingerprints = (sdp: string | undefined) =>
+		[...(sdp ?? '').matchAll(/^a=fingerprint:[ \t]*(\S+)[ \t]+(\S+)[ \t]*$/gim)].map(
+			(m) => `${m[1]!.toLowerCase()} ${m[2]!.toLowerCase()}`
+		);
 	const local = fingerprints(localSdp);
 	const remote = fingerprints(remoteSdp);
 	if (local.length === 0 || remote.length === 0) return undefined;

@@ -69,7 +69,10 @@ class MemoryLink implements Link {
  * binding shared by its two ends (as a WebRTC connection has its DTLS fingerprints);
  * `null` models a transport without one.
  */
-export function memoryLinkPair(scheduler: FrameScheduler = immediate, channelBinding: Uint8Array | null = crypto.getRandomValues(new Uint8Array(32))): [Link, Link] {
+export function memoryLinkPair(
+	scheduler: FrameScheduler = immediate,
+	channelBinding: Uint8Array | null = crypto.getRandomValues(new Uint8Array(32))
+): [Link, Link] {
 	const a = new MemoryLink(scheduler, channelBinding ?? undefined);
 	const b = new MemoryLink(scheduler, channelBinding ?? undefined);
 	a.peer = b;

@@ -143,7 +143,12 @@ export class Mesh {
 			if (typeof pc?.getStats !== 'function') continue;
 			try {
 				(await pc.getStats()).forEach((report: { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number }) => {
-					if (report.type === 'candidate-pair' && report.state === 'succeeded' && report.nominated && typeof report.currentRoundTripTime === 'number') {
+					if (
+						report.type === 'candidate-pair' &&
+						report.state === 'succeeded' &&
+						report.nominated &&
+						typeof report.currentRoundTripTime === 'number'
+					) {
 						times.set(id, Math.round(report.currentRoundTripTime * 1000 * 10) / 10);
 					}
 				});

@@ -63,7 +63,12 @@ function toWire(msg: Message): CborValue {
 		case 'hello':
 			return { m: msg.m, v: msg.v, net: fromHex(msg.net), author: fromHex(msg.author), nonce: msg.nonce };
 		case 'vv':
-			return { m: msg.m, vv: Object.entries(msg.vv).map(([a, s]) => (msg.heads?.[a as AuthorId] ? [fromHex(a), s, msg.heads[a as AuthorId]!] : [fromHex(a), s])) };
+			return {
+				m: msg.m,
+				vv: Object.entries(msg.vv).map(([a, s]) =>
+					msg.heads?.[a as AuthorId] ? [fromHex(a), s, msg.heads[a as AuthorId]!] : [fromHex(a), s]
+				)
+			};
 		case 'part':
 			return { m: msg.m, id: fromHex(msg.id), index: msg.index, total: msg.total, data: msg.data };
 		case 'want':
@@ -81,7 +86,8 @@ export function encodeMessage(msg: Message): Uint8Array {
 }
 
 type Fields = { [key: string]: CborValue };
-const isBytes = (v: CborValue | undefined, len?: number): v is Uint8Array => v instanceof Uint8Array && (len === undefined || v.length === len);
+const isBytes = (v: CborValue | undefined, len?: number): v is Uint8Array =>
+	v instanceof Uint8Array && (len === undefined || v.length === len);
 const isUint = (v: CborValue | undefined): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 function expectKeys(f: Fields, keys: string[]): void {
@@ -108,12 +114,19 @@ export function decodeMessage(frame: Uint8Array): Message {
 	} catch (error) {
 		throw new ProtocolError(`undecodable frame: ${(error as Error).message}`);
 	}
-	if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) throw new ProtocolError('frame is not a map');
+	if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array)
+		throw new ProtocolError('frame is not a map');
 	const f = value as Fields;
 	switch (f.m) {
 		case 'hello':
 			expectKeys(f, ['v', 'net', 'author', 'nonce']);
-			return { m: 'hello', v: uint(f.v, 'v'), net: toHex(bytes32(f.net, 'net')) as BlockId, author: toHex(bytes32(f.author, 'author')) as AuthorId, nonce: bytes32(f.nonce, 'nonce') };
+			return {
+				m: 'hello',
+				v: uint(f.v, 'v'),
+				net: toHex(bytes32(f.net, 'net')) as BlockId,
+				author: toHex(bytes32(f.author, 'author')) as AuthorId,
+				nonce: bytes32(f.nonce, 'nonce')
+			};
 		case 'auth':
 			expectKeys(f, ['sig']);
 			if (!isBytes(f.sig, 64)) throw new ProtocolError('sig: expected 64 bytes');
@@ -124,7 +137,8 @@ export function decodeMessage(frame: Uint8Array): Message {
 			const vv: VersionVector = {};
 			const heads: Record<AuthorId, Uint8Array> = {};
 			for (const entry of f.vv) {
-				if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3)) throw new ProtocolError('vv: expected [author, seq] or [author, seq, head] entries');
+				if (!Array.isArray(entry) || (entry.length !== 2 && entry.length !== 3))
+					throw new ProtocolError('vv: expected [author, seq] or [author, seq, head] entries');
 				const author = toHex(bytes32(entry[0], 'vv author')) as AuthorId;
 				vv[author] = uint(entry[1], 'vv seq');
 				if (entry.length === 3) {

@@ -16,7 +16,15 @@ import type { Block, BlockId, VersionVector, AuthorId } from '../types.js';
 import type { StoredBlock } from '../storage/store.js';
 import type { Ledger, Rejection } from '../ledger.js';
 import type { Link } from './link.js';
-import { HEAD_PREFIX_BYTES, MAX_WANT_IDS, PROTOCOL_VERSION, ProtocolError, decodeMessage, encodeMessage, type Message } from './messages.js';
+import {
+	HEAD_PREFIX_BYTES,
+	MAX_WANT_IDS,
+	PROTOCOL_VERSION,
+	ProtocolError,
+	decodeMessage,
+	encodeMessage,
+	type Message
+} from './messages.js';
 import {
 	BATCH_BYTES,
 	DUPLICATE_BURST,
@@ -41,7 +49,17 @@ import { TokenBucket } from './token-bucket.js';
 
 export class SyncSession {
 	readonly label: string;
-	readonly stats: SessionStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, blocksIn: 0, blocksOut: 0, accepted: 0, protocolErrors: 0, rejected: {} };
+	readonly stats: SessionStats = {
+		framesIn: 0,
+		framesOut: 0,
+		bytesIn: 0,
+		bytesOut: 0,
+		blocksIn: 0,
+		blocksOut: 0,
+		accepted: 0,
+		protocolErrors: 0,
+		rejected: {}
+	};
 	#ledger: Ledger;
 	#link: Link;
 	#now: () => number;
@@ -366,7 +384,12 @@ export class SyncSession {
 		if (!peerHeads) return;
 		const ours = this.#ledger.heads().filter((h) => {
 			const theirs = peerHeads[h.author];
-			return theirs !== undefined && vv[h.author] === h.seq && toHex(theirs) !== h.id.slice(0, HEAD_PREFIX_BYTES * 2) && !this.#versionsSent.has(h.id);
+			return (
+				theirs !== undefined &&
+				vv[h.author] === h.seq &&
+				toHex(theirs) !== h.id.slice(0, HEAD_PREFIX_BYTES * 2) &&
+				!this.#versionsSent.has(h.id)
+			);
 		});
 		if (ours.length === 0) return;
 		for (const h of ours) this.#versionsSent.add(h.id);
@@ -409,7 +432,9 @@ export class SyncSession {
 		// One frame at a time: a vector must not overtake the auth still being verified.
 		this.#frames = this.#frames
 			.then(() => (this.#state === 'closed' ? undefined : this.#handle(msg)))
-			.catch((error: unknown) => this.#emit({ type: 'log', message: `error handling ${msg.m} from ${this.label}: ${(error as Error).message}` }))
+			.catch((error: unknown) =>
+				this.#emit({ type: 'log', message: `error handling ${msg.m} from ${this.label}: ${(error as Error).message}` })
+			)
 			.finally(() => this.#queuedFrames--);
 	}
 
@@ -682,7 +707,10 @@ export class SyncSession {
 	/** Drops blocks in parts that stopped arriving: their pieces would otherwise be held for ever. */
 	#expireParts(now: number): void {
 		for (const { id, have, total, ageMs } of this.#parts.expire(now, this.#retryMs * PARTS_TIMEOUT_RETRIES)) {
-			this.#emit({ type: 'log', message: `block ${id.slice(0, 8)} from ${this.label} dropped: ${have} of ${total} parts after ${Math.round(ageMs / 1000)} s` });
+			this.#emit({
+				type: 'log',
+				message: `block ${id.slice(0, 8)} from ${this.label} dropped: ${have} of ${total} parts after ${Math.round(ageMs / 1000)} s`
+			});
 		}
 	}
 
@@ -700,7 +728,9 @@ export class SyncSession {
 			return;
 		}
 		if (this.#inbox.length >= MAX_INBOX_BLOCKS || this.#inboxBytes + bytes.length > MAX_INBOX_BYTES) {
-			this.close(`flow control ignored: more than ${this.#inbox.length} blocks (${Math.round(this.#inboxBytes / 1048576)} MiB) waiting for validation`);
+			this.close(
+				`flow control ignored: more than ${this.#inbox.length} blocks (${Math.round(this.#inboxBytes / 1048576)} MiB) waiting for validation`
+			);
 			return;
 		}
 		if (id !== null) this.#inflight.add(id);

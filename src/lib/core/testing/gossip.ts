@@ -48,7 +48,8 @@ export function meshGraph(nodes: number, maxLinks: number, random: () => number)
 	};
 	for (let i = 0; i < nodes; i++) add(i, (i + 1) % nodes);
 	// Each node asks for about half its budget of random peers, as y-webrtc's peers do.
-	for (let round = 0; round < maxLinks; round++) for (let i = 0; i < nodes; i++) if (degree[i]! < maxLinks / 2 + 1) add(i, Math.floor(random() * nodes));
+	for (let round = 0; round < maxLinks; round++)
+		for (let i = 0; i < nodes; i++) if (degree[i]! < maxLinks / 2 + 1) add(i, Math.floor(random() * nodes));
 	return [...edges].map((e) => e.split('-').map(Number) as [number, number]);
 }
 
@@ -106,8 +107,14 @@ export async function runGossip(options: GossipOptions): Promise<GossipResult> {
 	const degrees = new Array<number>(count).fill(0);
 	for (const [i, j] of edges) {
 		const [a, b] = memoryLinkPair(net.scheduler(() => false));
-		replicators[i]!.attach(counted(a, (n) => counting && (sent[i]! += n)), labels[j]!);
-		replicators[j]!.attach(counted(b, (n) => counting && (sent[j]! += n)), labels[i]!);
+		replicators[i]!.attach(
+			counted(a, (n) => counting && (sent[i]! += n)),
+			labels[j]!
+		);
+		replicators[j]!.attach(
+			counted(b, (n) => counting && (sent[j]! += n)),
+			labels[i]!
+		);
 		degrees[i]!++;
 		degrees[j]!++;
 	}
@@ -144,7 +151,8 @@ export async function runGossip(options: GossipOptions): Promise<GossipResult> {
 	}
 	replicators.forEach((r) => r.close());
 	const latencies: number[] = [];
-	for (const { id, by, at } of written) for (let i = 0; i < count; i++) if (i !== by) latencies.push((accepted[i]!.get(id) ?? Infinity) - at);
+	for (const { id, by, at } of written)
+		for (let i = 0; i < count; i++) if (i !== by) latencies.push((accepted[i]!.get(id) ?? Infinity) - at);
 	return { latencies, degrees, bytesSent: sent, blockBytes };
 }
 

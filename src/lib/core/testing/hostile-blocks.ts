@@ -29,7 +29,17 @@ export function cborHead(major: number, argument: number): Uint8Array {
 	if (argument < 2 ** 32) return Uint8Array.of(m | 26, argument >>> 24, (argument >> 16) & 0xff, (argument >> 8) & 0xff, argument & 0xff);
 	const hi = Math.floor(argument / 2 ** 32);
 	const lo = argument >>> 0;
-	return Uint8Array.of(m | 27, hi >>> 24, (hi >> 16) & 0xff, (hi >> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >> 16) & 0xff, (lo >> 8) & 0xff, lo & 0xff);
+	return Uint8Array.of(
+		m | 27,
+		hi >>> 24,
+		(hi >> 16) & 0xff,
+		(hi >> 8) & 0xff,
+		hi & 0xff,
+		lo >>> 24,
+		(lo >> 16) & 0xff,
+		(lo >> 8) & 0xff,
+		lo & 0xff
+	);
 }
 
 const TXS_KEY = Uint8Array.of(0x63, ...utf8('txs'));
@@ -99,9 +109,21 @@ export function hostilePayloads(size = MAX_BLOCK_BYTES): { name: string; payload
 		{ name: 'distinct map keys', payload: manyKeys(Math.floor(room / 6)), codes: ['MALFORMED'] },
 		{ name: 'deep nesting', payload: new Uint8Array(room).fill(0x81), codes: ['MALFORMED', 'NON_CANONICAL'] },
 		{ name: 'deep maps', payload: repeated(Uint8Array.of(0xa1, 0x61, 0x61), Math.floor(room / 3)), codes: ['MALFORMED', 'NON_CANONICAL'] },
-		{ name: 'huge declared array', payload: concatBytes(cborHead(4, Number.MAX_SAFE_INTEGER), new Uint8Array(room - 9)), codes: ['NON_CANONICAL', 'MALFORMED'] },
-		{ name: 'huge declared map', payload: concatBytes(cborHead(5, 2 ** 32 - 1), new Uint8Array(room - 5)), codes: ['NON_CANONICAL', 'MALFORMED'] },
-		{ name: 'huge declared bytes', payload: concatBytes(cborHead(2, Number.MAX_SAFE_INTEGER), new Uint8Array(room - 9)), codes: ['NON_CANONICAL'] },
+		{
+			name: 'huge declared array',
+			payload: concatBytes(cborHead(4, Number.MAX_SAFE_INTEGER), new Uint8Array(room - 9)),
+			codes: ['NON_CANONICAL', 'MALFORMED']
+		},
+		{
+			name: 'huge declared map',
+			payload: concatBytes(cborHead(5, 2 ** 32 - 1), new Uint8Array(room - 5)),
+			codes: ['NON_CANONICAL', 'MALFORMED']
+		},
+		{
+			name: 'huge declared bytes',
+			payload: concatBytes(cborHead(2, Number.MAX_SAFE_INTEGER), new Uint8Array(room - 9)),
+			codes: ['NON_CANONICAL']
+		},
 		{ name: 'long ASCII text', payload: longText('a', room - 5), codes: ['MALFORMED'] },
 		{ name: 'long non-ASCII text', payload: longText('\u00e9\u6c34\u{1f600}', room - 5), codes: ['MALFORMED'] }
 	];
@@ -118,8 +140,18 @@ export async function hostileBlocks(signer: Signer, size = MAX_BLOCK_BYTES): Pro
 		const b = body(payload, signer.publicKey);
 		const id = hashBody(b);
 		const forged = new Uint8Array(32).fill(7);
-		out.push({ name: `${name}, forged id`, variant: 'forged id', bytes: wire(forged, b, new Uint8Array(64)), codes: [...codes, 'BAD_HASH'] });
-		out.push({ name: `${name}, forged signature`, variant: 'forged signature', bytes: wire(id, b, new Uint8Array(64).fill(1)), codes: [...codes, 'BAD_SIGNATURE'] });
+		out.push({
+			name: `${name}, forged id`,
+			variant: 'forged id',
+			bytes: wire(forged, b, new Uint8Array(64)),
+			codes: [...codes, 'BAD_HASH']
+		});
+		out.push({
+			name: `${name}, forged signature`,
+			variant: 'forged signature',
+			bytes: wire(id, b, new Uint8Array(64).fill(1)),
+			codes: [...codes, 'BAD_SIGNATURE']
+		});
 		out.push({ name: `${name}, signed`, variant: 'signed', bytes: wire(id, b, await signer.sign(id)), codes });
 	}
 	// Not a block at all: the whole input a run of empty maps.

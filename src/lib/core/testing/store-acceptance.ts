@@ -42,7 +42,11 @@ export function runStoreAcceptance(name: string, harness: StoreHarness): void {
 			expect(got?.id).toBe(rows[1]!.id);
 			expect([...got!.bytes]).toEqual([...rows[1]!.bytes]);
 			expect(got?.vv).toEqual([1, 1]);
-			expect((await store.getMany([rows[0]!.id, 'ff' as BlockId, rows[2]!.id])).map((r) => r?.id)).toEqual([rows[0]!.id, undefined, rows[2]!.id]);
+			expect((await store.getMany([rows[0]!.id, 'ff' as BlockId, rows[2]!.id])).map((r) => r?.id)).toEqual([
+				rows[0]!.id,
+				undefined,
+				rows[2]!.id
+			]);
 			expect((await store.at(author(1), 2))?.id).toBe(rows[3]!.id);
 			expect(await store.at(author(1), 3)).toBeUndefined();
 			expect((await store.range(author(1), 1, 10)).map((r) => r.seq)).toEqual([1, 2]);
@@ -99,7 +103,14 @@ export function runStoreAcceptance(name: string, harness: StoreHarness): void {
 		it('keeps evidence and checkpoints', async () => {
 			const store = await harness.create();
 			const a = row(1, 0, 0);
-			await store.putEvidence({ id: 'e1' as BlockId, author: a.author, seq: 0, conflictsWith: a.id, bytes: new Uint8Array([9]), seenAt: 5 });
+			await store.putEvidence({
+				id: 'e1' as BlockId,
+				author: a.author,
+				seq: 0,
+				conflictsWith: a.id,
+				bytes: new Uint8Array([9]),
+				seenAt: 5
+			});
 			expect((await store.evidence()).map((e) => e.conflictsWith)).toEqual([a.id]);
 			for (const clock of [10, 20, 30]) {
 				await store.putCheckpoint({ position: [clock, hex(clock) as BlockId], count: clock, state: new Uint8Array([clock]) });

@@ -9,7 +9,16 @@
 import { yearOfDay } from './dates.js';
 import type { Policy } from './policy.js';
 import { ruleHolds } from './rule-logic.js';
-import { shortKey, type Adjustment, type ClaimRecord, type Coverage, type ClaimsState, type Decision, type DecisionKind, type LineOutcome } from './claims-state.js';
+import {
+	shortKey,
+	type Adjustment,
+	type ClaimRecord,
+	type Coverage,
+	type ClaimsState,
+	type Decision,
+	type DecisionKind,
+	type LineOutcome
+} from './claims-state.js';
 
 /** CARCs this engine assigns itself (payer edits bring their own). */
 export const CARC = {
@@ -51,7 +60,8 @@ export function columnOneOf(policy: Policy): Map<string, [string, number][]> {
 }
 
 /** The duplicate-check key of a line. */
-export const lineKey = (state: ClaimsState, rec: ClaimRecord, line: BilledLine) => `${shortKey(state, rec.patient)}|${shortKey(state, rec.clinic)}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
+export const lineKey = (state: ClaimsState, rec: ClaimRecord, line: BilledLine) =>
+	`${shortKey(state, rec.patient)}|${shortKey(state, rec.clinic)}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
 const servedKey = (state: ClaimsState, rec: ClaimRecord, line: BilledLine) => `${shortKey(state, rec.patient)}|${line.code}`;
 
 type BilledLine = ClaimRecord['lines'][number];
@@ -67,7 +77,8 @@ export function versionFor(state: ClaimsState, coverageId: string, known: Known)
 	const coverage = state.coverages[coverageId];
 	const contract = coverage ? state.contracts[coverage.plan] : undefined;
 	const seen = coverage ? known[coverage.plan] : undefined;
-	const version = contract && contract.payer === coverage!.payer && seen !== undefined ? contract.versions.find((v) => v.version === seen) : undefined;
+	const version =
+		contract && contract.payer === coverage!.payer && seen !== undefined ? contract.versions.find((v) => v.version === seen) : undefined;
 	return { coverage, version };
 }
 
@@ -84,7 +95,8 @@ function denialOf(
 ): { carc: string; edit: string | null } | null {
 	if (!coverage || !policy || coverage.patient !== rec.patient) return { carc: CARC.notCovered, edit: null };
 	if (line.dos < coverage.start || line.dos < policy.start) return { carc: CARC.beforeCoverage, edit: null };
-	if ((coverage.end !== null && line.dos > coverage.end) || (policy.end !== null && line.dos > policy.end)) return { carc: CARC.afterCoverage, edit: null };
+	if ((coverage.end !== null && line.dos > coverage.end) || (policy.end !== null && line.dos > policy.end))
+		return { carc: CARC.afterCoverage, edit: null };
 	if (filedDay - line.dos > policy.timelyFilingDays) return { carc: CARC.timelyFiling, edit: null };
 	if (line.dos > filedDay + 1) return { carc: CARC.lacksInformation, edit: null }; // a service dated in the future
 	const terms = policy.services[line.code];
@@ -103,7 +115,14 @@ function denialOf(
 	if (terms.priorAuth) {
 		const authorized = rec.preAuth.some((id) => {
 			const a = state.auths[id];
-			return a !== undefined && a.coverage === rec.coverage && a.payer === coverage.payer && a.code === line.code && a.start <= line.dos && line.dos <= a.end;
+			return (
+				a !== undefined &&
+				a.coverage === rec.coverage &&
+				a.payer === coverage.payer &&
+				a.code === line.code &&
+				a.start <= line.dos &&
+				line.dos <= a.end
+			);
 		});
 		if (!authorized) return { carc: CARC.noAuthorization, edit: null };
 	}
@@ -116,7 +135,14 @@ function denialOf(
 	}
 	if (policy.edits.length > 0) {
 		const data = {
-			line: { seq: line.seq, code: line.code, units: line.units, charge: line.charge, modifiers: line.modifiers, diagnoses: line.diagnoses },
+			line: {
+				seq: line.seq,
+				code: line.code,
+				units: line.units,
+				charge: line.charge,
+				modifiers: line.modifiers,
+				diagnoses: line.diagnoses
+			},
 			claim: { codes: rec.lines.map((l) => l.code), diagnoses: rec.diagnoses, lines: rec.lines.length, billed: rec.billed },
 			daysSinceService: filedDay - line.dos
 		};
@@ -155,7 +181,18 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 		ownKeys.add(key);
 		if (denial || !policy || !coverage) {
 			const carc = denial?.carc ?? CARC.notCovered;
-			lines.push({ seq: line.seq, code: line.code, units: line.units, billed: line.charge, allowed: 0, payer: 0, patient: 0, adjustments: [{ group: 'CO', carc, amount: line.charge }], denied: true, edit: denial?.edit ?? null });
+			lines.push({
+				seq: line.seq,
+				code: line.code,
+				units: line.units,
+				billed: line.charge,
+				allowed: 0,
+				payer: 0,
+				patient: 0,
+				adjustments: [{ group: 'CO', carc, amount: line.charge }],
+				denied: true,
+				edit: denial?.edit ?? null
+			});
 			adjusted += line.charge;
 			continue;
 		}
@@ -188,7 +225,18 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 		if (coinsurance > 0) adjustments.push({ group: 'PR', carc: CARC.coinsurance, amount: coinsurance });
 		const patient = copay + deductible + coinsurance;
 		const payer = allowed - patient;
-		lines.push({ seq: line.seq, code: line.code, units: line.units, billed: line.charge, allowed, payer, patient, adjustments, denied: false, edit: null });
+		lines.push({
+			seq: line.seq,
+			code: line.code,
+			units: line.units,
+			billed: line.charge,
+			allowed,
+			payer,
+			patient,
+			adjustments,
+			denied: false,
+			edit: null
+		});
 		payerTotal += payer;
 		patientTotal += patient;
 		adjusted += line.charge - allowed;

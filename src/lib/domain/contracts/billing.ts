@@ -79,7 +79,8 @@ export function reconcile(state: ClaimsState): Reconciliation {
 			return l.payer + pr + co === l.billed && pr === l.patient && l.payer >= 0 && l.patient >= 0;
 		});
 		const sum = (f: (l: Decision['lines'][number]) => number) => d.lines.reduce((s, l) => s + f(l), 0);
-		if (!linesOk || d.payer + d.patient + d.adjusted !== d.billed || sum((l) => l.billed) !== d.billed || sum((l) => l.payer) !== d.payer) unbalanced.push(id);
+		if (!linesOk || d.payer + d.patient + d.adjusted !== d.billed || sum((l) => l.billed) !== d.billed || sum((l) => l.payer) !== d.payer)
+			unbalanced.push(id);
 	}
 	const accounts = accountsOf(state);
 	const all = [...Object.values(accounts.patients), ...Object.values(accounts.payers)];
@@ -118,10 +119,20 @@ export function statementOf(state: ClaimsState, clinic: string, patient: string)
 		const d = currentDecision(rec);
 		if (!d || rec.clinic !== clinic) continue;
 		d.lines.forEach((l, i) =>
-			lines.push({ claim: id, date: dateOfDay(rec.lines[i]!.dos), code: l.code, billed: l.billed, insurancePaid: l.payer, adjusted: l.billed - l.payer - l.patient, youOwe: l.patient })
+			lines.push({
+				claim: id,
+				date: dateOfDay(rec.lines[i]!.dos),
+				code: l.code,
+				billed: l.billed,
+				insurancePaid: l.payer,
+				adjusted: l.billed - l.payer - l.patient,
+				youOwe: l.patient
+			})
 		);
 	}
-	const payments = state.payments.filter((p) => p.clinic === clinic && p.patient === patient).map((p) => ({ block: p.block, amount: p.amount }));
+	const payments = state.payments
+		.filter((p) => p.clinic === clinic && p.patient === patient)
+		.map((p) => ({ block: p.block, amount: p.amount }));
 	const owed = lines.reduce((s, l) => s + l.youOwe, 0);
 	const paid = payments.reduce((s, p) => s + p.amount, 0);
 	return { clinic, patient, lines, payments, owed, paid, balance: owed - paid };

@@ -24,7 +24,15 @@ function packClaim(state: ClaimsState, rec: ClaimRecord): Packed {
 		rec.payer === null ? -1 : key(rec.payer),
 		rec.billed,
 		[...rec.diagnoses],
-		rec.lines.map((l) => [l.seq, l.code, l.units, l.charge, l.dos, [...l.modifiers], sameList(l.diagnoses, rec.diagnoses) ? 0 : [...l.diagnoses]]),
+		rec.lines.map((l) => [
+			l.seq,
+			l.code,
+			l.units,
+			l.charge,
+			l.dos,
+			[...l.modifiers],
+			sameList(l.diagnoses, rec.diagnoses) ? 0 : [...l.diagnoses]
+		]),
 		[...rec.preAuth],
 		rec.decisions.map((d) => [
 			d.block === rec.block ? null : d.block,
@@ -37,7 +45,14 @@ function packClaim(state: ClaimsState, rec: ClaimRecord): Packed {
 			d.patient,
 			d.adjusted,
 			d.status,
-			d.lines.map((l) => [l.allowed, l.payer, l.patient, l.denied ? 1 : 0, l.edit, l.adjustments.flatMap((a) => [a.group, a.carc, a.amount])])
+			d.lines.map((l) => [
+				l.allowed,
+				l.payer,
+				l.patient,
+				l.denied ? 1 : 0,
+				l.edit,
+				l.adjustments.flatMap((a) => [a.group, a.carc, a.amount])
+			])
 		]),
 		rec.replaces,
 		rec.replacedBy
@@ -45,7 +60,39 @@ function packClaim(state: ClaimsState, rec: ClaimRecord): Packed {
 }
 
 function unpackClaim(keys: readonly string[], packed: Packed, n: number): ClaimRecord {
-	const [block, index, author, clinic, submitted, patient, coverage, payer, billed, diagnoses, lines, preAuth, decisions, replaces, replacedBy] = packed as [string, number, number, number, number, number, string, number, number, string[], Packed[], string[], Packed[], string | null, string | null];
+	const [
+		block,
+		index,
+		author,
+		clinic,
+		submitted,
+		patient,
+		coverage,
+		payer,
+		billed,
+		diagnoses,
+		lines,
+		preAuth,
+		decisions,
+		replaces,
+		replacedBy
+	] = packed as [
+		string,
+		number,
+		number,
+		number,
+		number,
+		number,
+		string,
+		number,
+		number,
+		string[],
+		Packed[],
+		string[],
+		Packed[],
+		string | null,
+		string | null
+	];
 	const billedLines = lines.map((l) => {
 		const [seq, code, units, charge, dos, modifiers, dx] = l as [number, string, number, number, number, string[], 0 | string[]];
 		return { seq, code, units, charge, dos, modifiers, diagnoses: dx === 0 ? [...diagnoses] : dx };
@@ -65,7 +112,19 @@ function unpackClaim(keys: readonly string[], packed: Packed, n: number): ClaimR
 		lines: billedLines,
 		preAuth,
 		decisions: decisions.map((d): Decision => {
-			const [dBlock, kind, plan, version, dCoverage, dBilled, dPayer, dPatient, adjusted, status, outcomes] = d as [string | null, number, string | null, number | null, string | null, number, number, number, number, Decision['status'], Packed[]];
+			const [dBlock, kind, plan, version, dCoverage, dBilled, dPayer, dPatient, adjusted, status, outcomes] = d as [
+				string | null,
+				number,
+				string | null,
+				number | null,
+				string | null,
+				number,
+				number,
+				number,
+				number,
+				Decision['status'],
+				Packed[]
+			];
 			return {
 				block: dBlock ?? block,
 				kind: KINDS[kind]!,
@@ -76,8 +135,20 @@ function unpackClaim(keys: readonly string[], packed: Packed, n: number): ClaimR
 					const [allowed, lPayer, lPatient, denied, edit, flat] = o as [number, number, number, number, string | null, (string | number)[]];
 					const line = billedLines[i]!;
 					const adjustments = [];
-					for (let j = 0; j < flat.length; j += 3) adjustments.push({ group: flat[j] as AdjustmentGroup, carc: flat[j + 1] as string, amount: flat[j + 2] as number });
-					return { seq: line.seq, code: line.code, units: line.units, billed: line.charge, allowed, payer: lPayer, patient: lPatient, adjustments, denied: denied === 1, edit };
+					for (let j = 0; j < flat.length; j += 3)
+						adjustments.push({ group: flat[j] as AdjustmentGroup, carc: flat[j + 1] as string, amount: flat[j + 2] as number });
+					return {
+						seq: line.seq,
+						code: line.code,
+						units: line.units,
+						billed: line.charge,
+						allowed,
+						payer: lPayer,
+						patient: lPatient,
+						adjustments,
+						denied: denied === 1,
+						edit
+					};
 				}),
 				billed: dBilled,
 				payer: dPayer,

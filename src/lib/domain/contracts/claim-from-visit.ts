@@ -42,10 +42,23 @@ export function claimFromVisit(visit: Visit, coverages: Readonly<Record<string, 
 	const diagnoses = visit.diagnoses.slice(0, MAX_DIAGNOSES);
 	const missing: { field: DraftGap; message: string }[] = [];
 	if (!serviceDate) missing.push({ field: 'service-date', message: 'The visit has no date: enter the date of service.' });
-	if (!coverage) missing.push({ field: 'coverage', message: serviceDate ? `No coverage of this patient is in force on ${serviceDate}: the payer enrolls the patient first, or bill the patient.` : 'No coverage can be chosen without a date of service.' });
-	if (diagnoses.length === 0) missing.push({ field: 'diagnoses', message: 'No diagnosis (Condition with an ICD-10 code) was recorded at this visit: add one.' });
+	if (!coverage)
+		missing.push({
+			field: 'coverage',
+			message: serviceDate
+				? `No coverage of this patient is in force on ${serviceDate}: the payer enrolls the patient first, or bill the patient.`
+				: 'No coverage can be chosen without a date of service.'
+		});
+	if (diagnoses.length === 0)
+		missing.push({ field: 'diagnoses', message: 'No diagnosis (Condition with an ICD-10 code) was recorded at this visit: add one.' });
 	return {
-		draft: { patient: visit.patient, coverage: coverage?.id ?? '', diagnoses, serviceDate, encounter: { block: visit.block, rid: visit.rid } },
+		draft: {
+			patient: visit.patient,
+			coverage: coverage?.id ?? '',
+			diagnoses,
+			serviceDate,
+			encounter: { block: visit.block, rid: visit.rid }
+		},
 		missing
 	};
 }

@@ -116,17 +116,30 @@ export function parseClaim(json: string): { claim: ParsedClaim | null; errors: s
 		coverage = isObject(ins) && isObject(ins.coverage) ? (COVERAGE_REF.exec(String(ins.coverage.reference ?? ''))?.[1] ?? null) : null;
 		if (!coverage) errors.push('insurance[0].coverage.reference: expected Coverage/<coverage id>');
 		if (isObject(ins) && ins.preAuthRef !== undefined) {
-			if (!Array.isArray(ins.preAuthRef) || ins.preAuthRef.length > 20) errors.push('insurance[0].preAuthRef: expected a list of authorization ids');
-			else ins.preAuthRef.forEach((r, i) => (typeof r === 'string' && AUTH_REF.test(r) ? preAuth.push(r) : errors.push(`insurance[0].preAuthRef[${i}]: expected an authorization id`)));
+			if (!Array.isArray(ins.preAuthRef) || ins.preAuthRef.length > 20)
+				errors.push('insurance[0].preAuthRef: expected a list of authorization ids');
+			else
+				ins.preAuthRef.forEach((r, i) =>
+					typeof r === 'string' && AUTH_REF.test(r)
+						? preAuth.push(r)
+						: errors.push(`insurance[0].preAuthRef[${i}]: expected an authorization id`)
+				);
 		}
 	}
 
 	const dxBySeq = new Map<number, string>();
-	if (!Array.isArray(c.diagnosis) || c.diagnosis.length === 0 || c.diagnosis.length > MAX_DIAGNOSES) errors.push(`diagnosis: expected 1-${MAX_DIAGNOSES} diagnoses`);
+	if (!Array.isArray(c.diagnosis) || c.diagnosis.length === 0 || c.diagnosis.length > MAX_DIAGNOSES)
+		errors.push(`diagnosis: expected 1-${MAX_DIAGNOSES} diagnoses`);
 	else
 		c.diagnosis.forEach((d, i) => {
 			const at = `diagnosis[${i}]`;
-			if (!isObject(d) || typeof d.sequence !== 'number' || !Number.isSafeInteger(d.sequence) || d.sequence < 1 || dxBySeq.has(d.sequence)) {
+			if (
+				!isObject(d) ||
+				typeof d.sequence !== 'number' ||
+				!Number.isSafeInteger(d.sequence) ||
+				d.sequence < 1 ||
+				dxBySeq.has(d.sequence)
+			) {
 				errors.push(`${at}.sequence: expected a unique positive integer`);
 				return;
 			}
@@ -139,18 +152,20 @@ export function parseClaim(json: string): { claim: ParsedClaim | null; errors: s
 	const lines: ClaimLine[] = [];
 	const seqs = new Set<number>();
 	if (!Array.isArray(c.item) || c.item.length === 0 || c.item.length > MAX_LINES) errors.push(`item: expected 1-${MAX_LINES} lines`);
-	else c.item.forEach((item, i) => {
-		const line = parseLine(item, `item[${i}]`, dxBySeq, errors);
-		if (!line) return;
-		if (seqs.has(line.seq)) errors.push(`item[${i}].sequence: ${line.seq} is used twice`);
-		seqs.add(line.seq);
-		lines.push(line);
-	});
+	else
+		c.item.forEach((item, i) => {
+			const line = parseLine(item, `item[${i}]`, dxBySeq, errors);
+			if (!line) return;
+			if (seqs.has(line.seq)) errors.push(`item[${i}].sequence: ${line.seq} is used twice`);
+			seqs.add(line.seq);
+			lines.push(line);
+		});
 	const billed = lines.reduce((sum, l) => sum + l.charge, 0);
 	if (c.total !== undefined) {
 		const total = isObject(c.total) ? centsOf(c.total.value) : null;
 		if (total === null) errors.push('total.value: expected an amount with at most 2 decimals');
-		else if (errors.length === 0 && total !== billed) errors.push(`total.value: ${total / 100} is not the sum of the lines' net (${billed / 100})`);
+		else if (errors.length === 0 && total !== billed)
+			errors.push(`total.value: ${total / 100} is not the sum of the lines' net (${billed / 100})`);
 	}
 	if (errors.length > 0 || !patient || !provider || !coverage) return { claim: null, errors };
 	return { claim: { patient, provider, coverage, preAuth, diagnoses: [...dxBySeq.values()], lines, billed }, errors };
@@ -163,23 +178,28 @@ function parseLine(item: unknown, at: string, dxBySeq: ReadonlyMap<number, strin
 		return null;
 	}
 	const seq = item.sequence;
-	if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || seq > 999) errors.push(`${at}.sequence: expected a positive integer`);
+	if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || seq > 999)
+		errors.push(`${at}.sequence: expected a positive integer`);
 	const coded = codeOf(item.productOrService, `${at}.productOrService`, errors);
-	if (coded && !SERVICE_CODE.test(coded.code)) errors.push(`${at}.productOrService.coding[0].code: expected a CPT/HCPCS code of 5 letters or digits`);
+	if (coded && !SERVICE_CODE.test(coded.code))
+		errors.push(`${at}.productOrService.coding[0].code: expected a CPT/HCPCS code of 5 letters or digits`);
 	const modifiers: string[] = [];
 	if (item.modifier !== undefined) {
 		if (!Array.isArray(item.modifier) || item.modifier.length > 4) errors.push(`${at}.modifier: expected at most 4 modifiers`);
-		else item.modifier.forEach((m, j) => {
-			const mc = codeOf(m, `${at}.modifier[${j}]`, errors);
-			if (mc && !MODIFIER.test(mc.code)) errors.push(`${at}.modifier[${j}].coding[0].code: expected a 2-character modifier`);
-			else if (mc) modifiers.push(mc.code);
-		});
+		else
+			item.modifier.forEach((m, j) => {
+				const mc = codeOf(m, `${at}.modifier[${j}]`, errors);
+				if (mc && !MODIFIER.test(mc.code)) errors.push(`${at}.modifier[${j}].coding[0].code: expected a 2-character modifier`);
+				else if (mc) modifiers.push(mc.code);
+			});
 	}
 	const quantity = isObject(item.quantity) ? item.quantity.value : undefined;
-	if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1 || quantity > 999) errors.push(`${at}.quantity.value: expected whole units from 1 to 999`);
+	if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1 || quantity > 999)
+		errors.push(`${at}.quantity.value: expected whole units from 1 to 999`);
 	const charge = isObject(item.net) ? centsOf(item.net.value) : null;
 	if (charge === null) errors.push(`${at}.net.value: expected an amount with at most 2 decimals`);
-	else if (isObject(item.net) && item.net.currency !== undefined && item.net.currency !== 'USD') errors.push(`${at}.net.currency: expected USD`);
+	else if (isObject(item.net) && item.net.currency !== undefined && item.net.currency !== 'USD')
+		errors.push(`${at}.net.currency: expected USD`);
 	if (item.unitPrice !== undefined && charge !== null && typeof quantity === 'number') {
 		const unit = isObject(item.unitPrice) ? centsOf(item.unitPrice.value) : null;
 		if (unit === null) errors.push(`${at}.unitPrice.value: expected an amount with at most 2 decimals`);
@@ -188,19 +208,23 @@ function parseLine(item: unknown, at: string, dxBySeq: ReadonlyMap<number, strin
 	const dos = dayOf(item.servicedDate);
 	if (dos === null) errors.push(`${at}.servicedDate: expected a date YYYY-MM-DD`);
 	const diagnoses: string[] = [];
-	if (!Array.isArray(item.diagnosisSequence) || item.diagnosisSequence.length === 0) errors.push(`${at}.diagnosisSequence: expected the diagnoses this line treats`);
-	else item.diagnosisSequence.forEach((s, j) => {
-		const code = typeof s === 'number' ? dxBySeq.get(s) : undefined;
-		if (code === undefined) errors.push(`${at}.diagnosisSequence[${j}]: no diagnosis with this sequence`);
-		else diagnoses.push(code);
-	});
+	if (!Array.isArray(item.diagnosisSequence) || item.diagnosisSequence.length === 0)
+		errors.push(`${at}.diagnosisSequence: expected the diagnoses this line treats`);
+	else
+		item.diagnosisSequence.forEach((s, j) => {
+			const code = typeof s === 'number' ? dxBySeq.get(s) : undefined;
+			if (code === undefined) errors.push(`${at}.diagnosisSequence[${j}]: no diagnosis with this sequence`);
+			else diagnoses.push(code);
+		});
 	const encounters: EncounterRef[] = [];
-	if (!Array.isArray(item.encounter) || item.encounter.length === 0 || item.encounter.length > 8) errors.push(`${at}.encounter: expected 1-8 encounter references`);
-	else item.encounter.forEach((e, j) => {
-		const m = isObject(e) ? ENCOUNTER_REF.exec(String(e.reference ?? '')) : null;
-		if (!m) errors.push(`${at}.encounter[${j}].reference: expected Encounter/<block id hex>-<record id hex>`);
-		else encounters.push({ block: m[1]!, rid: m[2]! });
-	});
+	if (!Array.isArray(item.encounter) || item.encounter.length === 0 || item.encounter.length > 8)
+		errors.push(`${at}.encounter: expected 1-8 encounter references`);
+	else
+		item.encounter.forEach((e, j) => {
+			const m = isObject(e) ? ENCOUNTER_REF.exec(String(e.reference ?? '')) : null;
+			if (!m) errors.push(`${at}.encounter[${j}].reference: expected Encounter/<block id hex>-<record id hex>`);
+			else encounters.push({ block: m[1]!, rid: m[2]! });
+		});
 	if (errors.length > before) return null;
 	return { seq: seq as number, code: coded!.code, units: quantity as number, charge: charge!, dos: dos!, modifiers, diagnoses, encounters };
 }
@@ -230,7 +254,9 @@ export function claimResource(form: ClaimForm): Claim {
 	const item: ClaimItem[] = form.lines.map((l, i) => ({
 		sequence: i + 1,
 		productOrService: { coding: [{ system: CPT_SYSTEM, code: l.code }] },
-		...(l.modifiers && l.modifiers.length > 0 ? { modifier: l.modifiers.map((m) => ({ coding: [{ system: MODIFIER_SYSTEM, code: m }] })) } : {}),
+		...(l.modifiers && l.modifiers.length > 0
+			? { modifier: l.modifiers.map((m) => ({ coding: [{ system: MODIFIER_SYSTEM, code: m }] })) }
+			: {}),
 		servicedDate: l.date,
 		quantity: { value: l.units },
 		unitPrice: money(l.unitPrice),
@@ -247,8 +273,18 @@ export function claimResource(form: ClaimForm): Claim {
 		patient: { reference: `Patient/${form.patient}` },
 		provider: { reference: `Organization/${form.provider}` },
 		priority: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/processpriority', code: 'normal' }] },
-		insurance: [{ sequence: 1, focal: true, coverage: { reference: `Coverage/${form.coverage}` }, ...(form.preAuth && form.preAuth.length > 0 ? { preAuthRef: [...form.preAuth] } : {}) }],
-		diagnosis: form.diagnoses.map((code, j) => ({ sequence: j + 1, diagnosisCodeableConcept: { coding: [{ system: ICD10_SYSTEM, code }] } })),
+		insurance: [
+			{
+				sequence: 1,
+				focal: true,
+				coverage: { reference: `Coverage/${form.coverage}` },
+				...(form.preAuth && form.preAuth.length > 0 ? { preAuthRef: [...form.preAuth] } : {})
+			}
+		],
+		diagnosis: form.diagnoses.map((code, j) => ({
+			sequence: j + 1,
+			diagnosisCodeableConcept: { coding: [{ system: ICD10_SYSTEM, code }] }
+		})),
 		item,
 		total: money(form.lines.reduce((s, l) => s + l.unitPrice * l.units, 0))
 	};

@@ -28,7 +28,8 @@ function knownBefore(state: ClaimsState, block: Block): { known: Record<string, 
 		return index === undefined ? { known: {}, index: null } : { known: state.knowledge[index]!, index };
 	}
 	const known: Record<string, number> = {};
-	for (const k of indexes) for (const [plan, version] of Object.entries(state.knowledge[k]!)) if (!(known[plan]! >= version)) known[plan] = version;
+	for (const k of indexes)
+		for (const [plan, version] of Object.entries(state.knowledge[k]!)) if (!(known[plan]! >= version)) known[plan] = version;
 	return { known, index: null };
 }
 
@@ -56,7 +57,14 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			if (contract.payer !== block.author) return `plan ${plan} belongs to another payer`;
 			const last = contract.versions[contract.versions.length - 1];
 			if (last && (tx.version as number) <= last.version) return `version ${tx.version as number} is not after version ${last.version}`;
-			contract.versions.push({ plan, version: tx.version as number, payer: block.author, block: block.id, time: block.time, policy: parsePolicy(tx.policy) });
+			contract.versions.push({
+				plan,
+				version: tx.version as number,
+				payer: block.author,
+				block: block.id,
+				time: block.time,
+				policy: parsePolicy(tx.policy)
+			});
 			seen[plan] = tx.version as number;
 			return null;
 		}
@@ -64,14 +72,30 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			const id = tx.id as string;
 			const existing = state.coverages[id];
 			if (existing && existing.payer !== block.author) return `coverage ${id} belongs to another payer`;
-			state.coverages[id] = { id, payer: block.author, plan: tx.plan as string, patient: toHex(tx.patient as Uint8Array), start: dayOf(tx.start)!, end: tx.end === undefined || tx.end === null ? null : dayOf(tx.end)!, block: block.id };
+			state.coverages[id] = {
+				id,
+				payer: block.author,
+				plan: tx.plan as string,
+				patient: toHex(tx.patient as Uint8Array),
+				start: dayOf(tx.start)!,
+				end: tx.end === undefined || tx.end === null ? null : dayOf(tx.end)!,
+				block: block.id
+			};
 			return null;
 		}
 		case 'auth.grant': {
 			const coverage = state.coverages[tx.coverage as string];
 			if (!coverage || coverage.payer !== block.author) return `coverage ${tx.coverage as string} is not one of this payer's`;
 			if (state.auths[tx.id as string]) return `authorization ${tx.id as string} exists`;
-			state.auths[tx.id as string] = { id: tx.id as string, payer: block.author, coverage: coverage.id, code: tx.code as string, start: dayOf(tx.start)!, end: dayOf(tx.end)!, block: block.id };
+			state.auths[tx.id as string] = {
+				id: tx.id as string,
+				payer: block.author,
+				coverage: coverage.id,
+				code: tx.code as string,
+				start: dayOf(tx.start)!,
+				end: dayOf(tx.end)!,
+				block: block.id
+			};
 			return null;
 		}
 		case 'claim.submit':
@@ -129,7 +153,13 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			return null;
 		}
 		case 'payment.record':
-			state.payments.push({ block: block.id, clinic: clinicOf(block.author), patient: toHex(tx.patient as Uint8Array), amount: tx.amount as number, claim: (tx.claim as string | undefined) ?? null });
+			state.payments.push({
+				block: block.id,
+				clinic: clinicOf(block.author),
+				patient: toHex(tx.patient as Uint8Array),
+				amount: tx.amount as number,
+				claim: (tx.claim as string | undefined) ?? null
+			});
 			return null;
 		case 'remittance.record': {
 			const rec = state.claims[tx.claim as string];

@@ -108,7 +108,8 @@ export interface ClaimRecord {
 	replacedBy: string | null;
 }
 
-export type FlagKind = 'duplicate' | 'unbundling' | 'excessive-units' | 'after-death' | 'encounter-missing' | 'encounter-other-clinic' | 'provider-outlier';
+export type FlagKind =
+	'duplicate' | 'unbundling' | 'excessive-units' | 'after-death' | 'encounter-missing' | 'encounter-other-clinic' | 'provider-outlier';
 
 /** A fraud check's finding: evidence for a person to judge, never a denial by itself. */
 export interface Flag {
@@ -182,7 +183,28 @@ export interface ClaimsState {
 }
 
 export function emptyClaimsState(): ClaimsState {
-	return { contracts: {}, coverages: {}, auths: {}, encounters: {}, clinics: {}, deaths: {}, claims: {}, order: [], known: {}, knowledge: [], keyList: [], lineKeys: {}, served: {}, accum: {}, sameDay: {}, byPatient: {}, flags: [], payments: [], remittances: [], ignored: [] };
+	return {
+		contracts: {},
+		coverages: {},
+		auths: {},
+		encounters: {},
+		clinics: {},
+		deaths: {},
+		claims: {},
+		order: [],
+		known: {},
+		knowledge: [],
+		keyList: [],
+		lineKeys: {},
+		served: {},
+		accum: {},
+		sameDay: {},
+		byPatient: {},
+		flags: [],
+		payments: [],
+		remittances: [],
+		ignored: []
+	};
 }
 
 const shortKeys = new WeakMap<ClaimsState, Map<string, number>>();

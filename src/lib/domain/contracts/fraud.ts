@@ -27,16 +27,45 @@ export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly 
 		if (outcome.denied && carc === CARC.duplicate) {
 			const owner = state.lineKeys[lineKey(state, rec, line)];
 			const other = owner !== undefined && owner !== rec.n ? claimAt(owner) : null;
-			flag({ kind: 'duplicate', claim: rec.id, detail: `line ${line.seq} (${line.code} on ${dateOfDay(line.dos)}) was already billed${other ? ` by claim ${other.id.slice(0, 12)}` : ' on this claim'}`, blocks: other ? [rec.block, other.block] : [rec.block] });
+			flag({
+				kind: 'duplicate',
+				claim: rec.id,
+				detail: `line ${line.seq} (${line.code} on ${dateOfDay(line.dos)}) was already billed${other ? ` by claim ${other.id.slice(0, 12)}` : ' on this claim'}`,
+				blocks: other ? [rec.block, other.block] : [rec.block]
+			});
 		}
 		const terms = policy?.services[line.code];
-		if (terms && line.units > terms.maxUnits) flag({ kind: 'excessive-units', claim: rec.id, detail: `line ${line.seq}: ${line.units} units of ${line.code}, the limit is ${terms.maxUnits}`, blocks: [rec.block, version!.block] });
+		if (terms && line.units > terms.maxUnits)
+			flag({
+				kind: 'excessive-units',
+				claim: rec.id,
+				detail: `line ${line.seq}: ${line.units} units of ${line.code}, the limit is ${terms.maxUnits}`,
+				blocks: [rec.block, version!.block]
+			});
 		const death = state.deaths[rec.patient];
-		if (death && line.dos > death.day) flag({ kind: 'after-death', claim: rec.id, detail: `line ${line.seq}: service on ${dateOfDay(line.dos)}, after the recorded death on ${dateOfDay(death.day)}`, blocks: [rec.block, death.block] });
+		if (death && line.dos > death.day)
+			flag({
+				kind: 'after-death',
+				claim: rec.id,
+				detail: `line ${line.seq}: service on ${dateOfDay(line.dos)}, after the recorded death on ${dateOfDay(death.day)}`,
+				blocks: [rec.block, death.block]
+			});
 		for (const e of line.encounters) {
 			const held = state.encounters[e.block];
-			if (!held || !held.rids.includes(e.rid)) flag({ kind: 'encounter-missing', claim: rec.id, detail: `line ${line.seq}: no encounter ${e.rid.slice(0, 8)} in block ${e.block.slice(0, 12)}`, blocks: [rec.block] });
-			else if ((state.clinics[held.author] ?? held.author) !== rec.clinic) flag({ kind: 'encounter-other-clinic', claim: rec.id, detail: `line ${line.seq}: encounter block ${e.block.slice(0, 12)} was written by another clinic`, blocks: [rec.block, e.block] });
+			if (!held || !held.rids.includes(e.rid))
+				flag({
+					kind: 'encounter-missing',
+					claim: rec.id,
+					detail: `line ${line.seq}: no encounter ${e.rid.slice(0, 8)} in block ${e.block.slice(0, 12)}`,
+					blocks: [rec.block]
+				});
+			else if ((state.clinics[held.author] ?? held.author) !== rec.clinic)
+				flag({
+					kind: 'encounter-other-clinic',
+					claim: rec.id,
+					detail: `line ${line.seq}: encounter block ${e.block.slice(0, 12)} was written by another clinic`,
+					blocks: [rec.block, e.block]
+				});
 		}
 		// Unbundling across claims: a code pair billed on two claims for the same patient, clinic and day.
 		const dayKey = `${shortKey(state, rec.patient)}|${shortKey(state, rec.clinic)}|${line.dos}`;
@@ -47,7 +76,13 @@ export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly 
 				const other = claimAt(n);
 				if (n === rec.n || other.replacedBy !== null) continue;
 				const pairs = ones.some(([one]) => one === code) || (columnOneOf(policy).get(code) ?? []).some(([one]) => one === line.code);
-				if (pairs) flag({ kind: 'unbundling', claim: rec.id, detail: `${line.code} and ${code} (a code pair) billed on separate claims for ${dateOfDay(line.dos)}`, blocks: [rec.block, other.block] });
+				if (pairs)
+					flag({
+						kind: 'unbundling',
+						claim: rec.id,
+						detail: `${line.code} and ${code} (a code pair) billed on separate claims for ${dateOfDay(line.dos)}`,
+						blocks: [rec.block, other.block]
+					});
 			}
 		}
 		billed.push([line.code, rec.n]);
@@ -61,7 +96,13 @@ export function flagAfterDeath(state: ClaimsState, patient: string): void {
 		const rec = state.claims[state.order[n]!]!;
 		if (rec.replacedBy !== null) continue;
 		for (const line of rec.lines) {
-			if (line.dos > death.day) state.flags.push({ kind: 'after-death', claim: rec.id, detail: `line ${line.seq}: service on ${dateOfDay(line.dos)}, after the recorded death on ${dateOfDay(death.day)}`, blocks: [rec.block, death.block] });
+			if (line.dos > death.day)
+				state.flags.push({
+					kind: 'after-death',
+					claim: rec.id,
+					detail: `line ${line.seq}: service on ${dateOfDay(line.dos)}, after the recorded death on ${dateOfDay(death.day)}`,
+					blocks: [rec.block, death.block]
+				});
 		}
 	}
 }

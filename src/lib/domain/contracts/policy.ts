@@ -76,7 +76,10 @@ function guardCode(logic: Logic): string | null {
 	const eq = isMap(first) ? (first['=='] ?? first['===']) : undefined;
 	if (!Array.isArray(eq) || eq.length !== 2) return null;
 	const [a, b] = eq;
-	const isCodeVar = (v: CborValue | undefined) => isMap(v) && Object.keys(v).length === 1 && (v.var === 'line.code' || (Array.isArray(v.var) && v.var.length === 1 && v.var[0] === 'line.code'));
+	const isCodeVar = (v: CborValue | undefined) =>
+		isMap(v) &&
+		Object.keys(v).length === 1 &&
+		(v.var === 'line.code' || (Array.isArray(v.var) && v.var.length === 1 && v.var[0] === 'line.code'));
 	if (isCodeVar(a) && typeof b === 'string') return b;
 	if (isCodeVar(b) && typeof a === 'string') return a;
 	return null;
@@ -98,7 +101,20 @@ function text(v: CborValue | undefined, path: string, max: number): string {
 	return v;
 }
 
-const POLICY_FIELDS = ['name', 'start', 'end', 'services', 'codePairs', 'deductible', 'copay', 'coinsuranceBps', 'oopMax', 'timelyFilingDays', 'defs', 'edits'];
+const POLICY_FIELDS = [
+	'name',
+	'start',
+	'end',
+	'services',
+	'codePairs',
+	'deductible',
+	'copay',
+	'coinsuranceBps',
+	'oopMax',
+	'timelyFilingDays',
+	'defs',
+	'edits'
+];
 
 /** The policy in a deploy transaction, checked; throws {@link RuleError} naming the field. */
 export function parsePolicy(raw: CborValue | undefined, path = 'policy'): Policy {
@@ -121,7 +137,8 @@ export function parsePolicy(raw: CborValue | undefined, path = 'policy'): Policy
 		if (!SERVICE_CODE.test(code)) throw bad(at, 'a service code is 5 letters or digits (CPT/HCPCS)');
 		const s = raw.services[code];
 		if (!isMap(s)) throw bad(at, 'expected a map');
-		for (const key of Object.keys(s)) if (!['fee', 'maxUnits', 'priorAuth', 'frequency'].includes(key)) throw bad(`${at}.${key}`, 'unexpected field');
+		for (const key of Object.keys(s))
+			if (!['fee', 'maxUnits', 'priorAuth', 'frequency'].includes(key)) throw bad(`${at}.${key}`, 'unexpected field');
 		let frequency: ServiceTerms['frequency'] = null;
 		if (s.frequency !== undefined && s.frequency !== null) {
 			const f = s.frequency;
@@ -129,20 +146,35 @@ export function parsePolicy(raw: CborValue | undefined, path = 'policy'): Policy
 			frequency = { count: int(f.count, `${at}.frequency.count`, 1, 1000), days: int(f.days, `${at}.frequency.days`, 1, 3660) };
 		}
 		if (s.priorAuth !== undefined && typeof s.priorAuth !== 'boolean') throw bad(`${at}.priorAuth`, 'expected true or false');
-		services[code] = { fee: int(s.fee, `${at}.fee`, 0, MAX_CENTS), maxUnits: int(s.maxUnits, `${at}.maxUnits`, 1, 999), priorAuth: s.priorAuth === true, frequency };
+		services[code] = {
+			fee: int(s.fee, `${at}.fee`, 0, MAX_CENTS),
+			maxUnits: int(s.maxUnits, `${at}.maxUnits`, 1, 999),
+			priorAuth: s.priorAuth === true,
+			frequency
+		};
 	}
 	const pairsRaw = raw.codePairs ?? [];
-	if (!Array.isArray(pairsRaw) || pairsRaw.length > MAX_PAIRS) throw bad(`${path}.codePairs`, `expected a list of at most ${MAX_PAIRS} pairs`);
+	if (!Array.isArray(pairsRaw) || pairsRaw.length > MAX_PAIRS)
+		throw bad(`${path}.codePairs`, `expected a list of at most ${MAX_PAIRS} pairs`);
 	const codePairs = pairsRaw.map((p, i) => {
 		const at = `${path}.codePairs[${i}]`;
-		if (!Array.isArray(p) || p.length !== 3 || typeof p[0] !== 'string' || typeof p[1] !== 'string' || !SERVICE_CODE.test(p[0]) || !SERVICE_CODE.test(p[1]) || p[0] === p[1]) {
+		if (
+			!Array.isArray(p) ||
+			p.length !== 3 ||
+			typeof p[0] !== 'string' ||
+			typeof p[1] !== 'string' ||
+			!SERVICE_CODE.test(p[0]) ||
+			!SERVICE_CODE.test(p[1]) ||
+			p[0] === p[1]
+		) {
 			throw bad(at, 'expected [column-1 code, column-2 code, 0 or 1]');
 		}
 		return [p[0], p[1], int(p[2], `${at}[2]`, 0, 1)] as const;
 	});
 	const defsRaw = raw.defs ?? {};
 	if (!isMap(defsRaw)) throw bad(`${path}.defs`, 'expected a map of named rules');
-	for (const key of Object.keys(defsRaw)) if (!EDIT_ID.test(key)) throw bad(`${path}.defs.${key}`, 'a definition name is 1-64 letters, digits, . _ -');
+	for (const key of Object.keys(defsRaw))
+		if (!EDIT_ID.test(key)) throw bad(`${path}.defs.${key}`, 'a definition name is 1-64 letters, digits, . _ -');
 	const editsRaw = raw.edits ?? [];
 	if (!Array.isArray(editsRaw) || editsRaw.length > MAX_EDITS) throw bad(`${path}.edits`, `expected a list of at most ${MAX_EDITS} edits`);
 	let total = 0;
@@ -151,13 +183,19 @@ export function parsePolicy(raw: CborValue | undefined, path = 'policy'): Policy
 		const at = `${path}.edits[${i}]`;
 		if (!isMap(e)) throw bad(at, 'expected {id, text, carc, when}');
 		for (const key of Object.keys(e)) if (!['id', 'text', 'carc', 'when'].includes(key)) throw bad(`${at}.${key}`, 'unexpected field');
-		if (typeof e.id !== 'string' || !EDIT_ID.test(e.id) || ids.has(e.id)) throw bad(`${at}.id`, 'expected a unique id of 1-64 letters, digits, . _ -');
+		if (typeof e.id !== 'string' || !EDIT_ID.test(e.id) || ids.has(e.id))
+			throw bad(`${at}.id`, 'expected a unique id of 1-64 letters, digits, . _ -');
 		ids.add(e.id);
 		if (typeof e.carc !== 'string' || !CARC.test(e.carc)) throw bad(`${at}.carc`, 'expected a claim adjustment reason code such as "16"');
 		if (e.when === undefined) throw new RuleError('RULE_MALFORMED', `${at}.when`, 'missing');
 		const { logic, cost } = compileRule(e.when, `${at}.when`, defsRaw);
 		total += cost;
-		if (total > POLICY_STEP_BUDGET) throw new RuleError('RULE_OVER_BUDGET', `${path}.edits`, `the edits together need up to ${total} steps per line, over the budget of ${POLICY_STEP_BUDGET}`);
+		if (total > POLICY_STEP_BUDGET)
+			throw new RuleError(
+				'RULE_OVER_BUDGET',
+				`${path}.edits`,
+				`the edits together need up to ${total} steps per line, over the budget of ${POLICY_STEP_BUDGET}`
+			);
 		return { id: e.id, text: text(e.text, `${at}.text`, 500), carc: e.carc, when: logic, cost, code: guardCode(logic) };
 	});
 	return {

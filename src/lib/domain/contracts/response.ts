@@ -21,7 +21,12 @@ export function claimResponseOf(rec: ClaimRecord, decision: Decision = rec.decis
 			{ category: category('eligible'), amount: money(l.allowed) },
 			...l.adjustments.map((a) => ({
 				category: category(a.carc === '3' ? 'copay' : a.carc === '1' ? 'deductible' : a.group === 'PR' ? 'coinsurance' : 'denied'),
-				reason: { coding: [{ system: CARC_SYSTEM, code: a.carc }, { system: GROUP_SYSTEM, code: a.group }] },
+				reason: {
+					coding: [
+						{ system: CARC_SYSTEM, code: a.carc },
+						{ system: GROUP_SYSTEM, code: a.group }
+					]
+				},
 				amount: money(a.amount)
 			})),
 			{ category: category('benefit'), amount: money(l.payer) }
@@ -45,6 +50,9 @@ export function claimResponseOf(rec: ClaimRecord, decision: Decision = rec.decis
 			{ category: category('submitted'), amount: money(decision.billed) },
 			{ category: category('benefit'), amount: money(decision.payer) }
 		],
-		payment: { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/ex-paymenttype', code: 'complete' }] }, amount: money(decision.payer) }
+		payment: {
+			type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/ex-paymenttype', code: 'complete' }] },
+			amount: money(decision.payer)
+		}
 	};
 }

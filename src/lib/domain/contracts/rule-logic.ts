@@ -27,7 +27,17 @@ export const MAX_DEPTH = 24;
 export const MAX_NODES = 1_000;
 const MAX_STRING = 500;
 
-export const RULE_CODES = ['POLICY_MALFORMED', 'RULE_MALFORMED', 'RULE_UNKNOWN_OP', 'RULE_BAD_PATH', 'RULE_UNKNOWN_REF', 'RULE_LOOP', 'RULE_TOO_DEEP', 'RULE_TOO_LARGE', 'RULE_OVER_BUDGET'] as const;
+export const RULE_CODES = [
+	'POLICY_MALFORMED',
+	'RULE_MALFORMED',
+	'RULE_UNKNOWN_OP',
+	'RULE_BAD_PATH',
+	'RULE_UNKNOWN_REF',
+	'RULE_LOOP',
+	'RULE_TOO_DEEP',
+	'RULE_TOO_LARGE',
+	'RULE_OVER_BUDGET'
+] as const;
 export type RuleCode = (typeof RULE_CODES)[number];
 
 /** A policy or rule refused at deploy: a stable code, where (a path in the rule set) and why. */
@@ -48,12 +58,49 @@ export type Logic = CborValue;
 
 const ITERATORS = new Set(['map', 'filter', 'reduce', 'all', 'some', 'none']);
 const ALLOWED = new Set([
-	'==', '===', '!=', '!==', '>', '>=', '<', '<=', '!!', '!', '%', '+', '-', '*', '/', 'min', 'max',
-	'in', 'cat', 'substr', 'merge', 'var', 'missing', 'missing_some', 'if', '?:', 'and', 'or',
+	'==',
+	'===',
+	'!=',
+	'!==',
+	'>',
+	'>=',
+	'<',
+	'<=',
+	'!!',
+	'!',
+	'%',
+	'+',
+	'-',
+	'*',
+	'/',
+	'min',
+	'max',
+	'in',
+	'cat',
+	'substr',
+	'merge',
+	'var',
+	'missing',
+	'missing_some',
+	'if',
+	'?:',
+	'and',
+	'or',
 	...ITERATORS
 ]);
 const SEGMENT = /^[A-Za-z0-9_]{1,64}$/;
-const FORBIDDEN_SEGMENTS = new Set(['constructor', 'prototype', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'toString', 'valueOf', 'hasOwnProperty']);
+const FORBIDDEN_SEGMENTS = new Set([
+	'constructor',
+	'prototype',
+	'__proto__',
+	'__defineGetter__',
+	'__defineSetter__',
+	'__lookupGetter__',
+	'__lookupSetter__',
+	'toString',
+	'valueOf',
+	'hasOwnProperty'
+]);
 
 function isMap(v: CborValue | undefined): v is { [k: string]: CborValue } {
 	return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -63,7 +110,8 @@ function checkPath(path: CborValue | undefined, where: string): void {
 	if (typeof path !== 'string') throw new RuleError('RULE_BAD_PATH', where, 'a data path must be literal text');
 	if (path === '') return; // the current item, inside an iteration
 	for (const segment of path.split('.')) {
-		if (!SEGMENT.test(segment) || FORBIDDEN_SEGMENTS.has(segment)) throw new RuleError('RULE_BAD_PATH', where, `"${path}" is not a plain data path`);
+		if (!SEGMENT.test(segment) || FORBIDDEN_SEGMENTS.has(segment))
+			throw new RuleError('RULE_BAD_PATH', where, `"${path}" is not a plain data path`);
 	}
 }
 
@@ -103,12 +151,14 @@ function compileNode(node: CborValue, path: string, depth: number, walk: Walk): 
 	if (op === 'var') {
 		if (args.length > 2) throw new RuleError('RULE_MALFORMED', at, 'var takes a path and an optional default');
 		checkPath(args[0] ?? '', at);
-		if (args.length === 2 && (isMap(args[1]) || Array.isArray(args[1]))) throw new RuleError('RULE_MALFORMED', at, 'the default of var must be a literal');
+		if (args.length === 2 && (isMap(args[1]) || Array.isArray(args[1])))
+			throw new RuleError('RULE_MALFORMED', at, 'the default of var must be a literal');
 		return { logic: node, cost: 1 + args.length };
 	}
 	if (op === 'missing' || op === 'missing_some') {
 		const keysArg = op === 'missing' ? args : args[1];
-		if (op === 'missing_some' && (args.length !== 2 || typeof args[0] !== 'number')) throw new RuleError('RULE_MALFORMED', at, 'missing_some takes a count and a list of paths');
+		if (op === 'missing_some' && (args.length !== 2 || typeof args[0] !== 'number'))
+			throw new RuleError('RULE_MALFORMED', at, 'missing_some takes a count and a list of paths');
 		if (!Array.isArray(keysArg) || keysArg.length > MAX_ITEMS) throw new RuleError('RULE_MALFORMED', at, 'expected a list of paths');
 		keysArg.forEach((k, i) => checkPath(k, `${at}[${i}]`));
 		return { logic: node, cost: 1 + 2 * keysArg.length };
@@ -116,7 +166,8 @@ function compileNode(node: CborValue, path: string, depth: number, walk: Walk): 
 	if (ITERATORS.has(op)) {
 		const want = op === 'reduce' ? 3 : 2;
 		if (args.length !== want) throw new RuleError('RULE_MALFORMED', at, `${op} takes ${want} arguments`);
-		if (!isMap(args[0]) || Object.keys(args[0])[0] !== 'var') throw new RuleError('RULE_MALFORMED', `${at}[0]`, `${op} iterates over a var (data from the claim), nothing else`);
+		if (!isMap(args[0]) || Object.keys(args[0])[0] !== 'var')
+			throw new RuleError('RULE_MALFORMED', `${at}[0]`, `${op} iterates over a var (data from the claim), nothing else`);
 		const source = compileNode(args[0], `${at}[0]`, depth + 1, walk);
 		const body = compileNode(args[1]!, `${at}[1]`, depth + 1, walk);
 		const init = op === 'reduce' ? compileNode(args[2]!, `${at}[2]`, depth + 1, walk) : null;
@@ -137,7 +188,8 @@ function compileRef(name: CborValue, path: string, depth: number, walk: Walk): {
 	if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(walk.defs, name)) {
 		throw new RuleError('RULE_UNKNOWN_REF', `${path}.ref`, `no definition named ${JSON.stringify(name)}`);
 	}
-	if (walk.visiting.includes(name)) throw new RuleError('RULE_LOOP', `${path}.ref`, `definition "${name}" refers to itself (${[...walk.visiting, name].join(' → ')})`);
+	if (walk.visiting.includes(name))
+		throw new RuleError('RULE_LOOP', `${path}.ref`, `definition "${name}" refers to itself (${[...walk.visiting, name].join(' → ')})`);
 	walk.visiting.push(name);
 	try {
 		// Each use is inlined and counted: a definition used twice costs twice.
@@ -151,7 +203,8 @@ function compileRef(name: CborValue, path: string, depth: number, walk: Walk): {
 export function compileRule(rule: CborValue, path: string, defs: Record<string, CborValue> = {}): { logic: Logic; cost: number } {
 	const walk: Walk = { nodes: 0, defs, visiting: [] };
 	const result = compileNode(rule, path, 0, walk);
-	if (result.cost > STEP_BUDGET) throw new RuleError('RULE_OVER_BUDGET', path, `worst case ${result.cost} steps exceeds the budget of ${STEP_BUDGET}`);
+	if (result.cost > STEP_BUDGET)
+		throw new RuleError('RULE_OVER_BUDGET', path, `worst case ${result.cost} steps exceeds the budget of ${STEP_BUDGET}`);
 	return result;
 }
 
@@ -160,7 +213,24 @@ export function ruleHolds(logic: Logic, data: unknown): boolean {
 	return jsonLogic.truthy(jsonLogic.apply(logic as never, data));
 }
 
-const INFIX: Record<string, string> = { '==': '=', '===': '=', '!=': '≠', '!==': '≠', '>': '>', '>=': '≥', '<': '<', '<=': '≤', '+': '+', '-': '−', '*': '×', '/': '÷', '%': 'mod', in: 'in', and: 'and', or: 'or' };
+const INFIX: Record<string, string> = {
+	'==': '=',
+	'===': '=',
+	'!=': '≠',
+	'!==': '≠',
+	'>': '>',
+	'>=': '≥',
+	'<': '<',
+	'<=': '≤',
+	'+': '+',
+	'-': '−',
+	'*': '×',
+	'/': '÷',
+	'%': 'mod',
+	in: 'in',
+	and: 'and',
+	or: 'or'
+};
 
 /** A rule in words and symbols, for the contract viewer. */
 export function ruleText(logic: Logic): string {
@@ -177,7 +247,8 @@ export function ruleText(logic: Logic): string {
 	if (op === '!!') return `(${ruleText(args[0] ?? null)} is set)`;
 	if (op === 'if' || op === '?:') {
 		const parts: string[] = [];
-		for (let i = 0; i + 1 < args.length; i += 2) parts.push(`${i === 0 ? 'if' : 'else if'} ${ruleText(args[i]!)} then ${ruleText(args[i + 1]!)}`);
+		for (let i = 0; i + 1 < args.length; i += 2)
+			parts.push(`${i === 0 ? 'if' : 'else if'} ${ruleText(args[i]!)} then ${ruleText(args[i + 1]!)}`);
 		if (args.length % 2 === 1) parts.push(`else ${ruleText(args[args.length - 1]!)}`);
 		return `(${parts.join(' ')})`;
 	}

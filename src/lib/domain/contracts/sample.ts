@@ -31,7 +31,13 @@ export const SAMPLE_SERVICES: readonly SampleService[] = [
 	{ code: '99213', description: 'Office visit, established patient, low complexity', fee: 9200, maxUnits: 1 },
 	{ code: '99214', description: 'Office visit, established patient, moderate complexity', fee: 13_000, maxUnits: 1 },
 	{ code: '99215', description: 'Office visit, established patient, high complexity', fee: 18_400, maxUnits: 1 },
-	{ code: '99396', description: 'Preventive visit, established patient, 40-64 years', fee: 15_500, maxUnits: 1, frequency: { count: 1, days: 365 } },
+	{
+		code: '99396',
+		description: 'Preventive visit, established patient, 40-64 years',
+		fee: 15_500,
+		maxUnits: 1,
+		frequency: { count: 1, days: 365 }
+	},
 	{ code: '36415', description: 'Venous blood draw', fee: 300, maxUnits: 1 },
 	{ code: '80053', description: 'Comprehensive metabolic panel', fee: 1056, maxUnits: 1 },
 	{ code: '82947', description: 'Glucose, quantitative, blood', fee: 380, maxUnits: 2 },
@@ -68,14 +74,36 @@ export const SAMPLE_EDITS: readonly { id: string; text: string; carc: string; wh
 		id: 'preventive-visit-needs-z-code',
 		text: 'A preventive visit (99396) must point to a Z00 encounter-for-examination diagnosis',
 		carc: '11',
-		when: { and: [{ '==': [{ var: 'line.code' }, '99396'] }, { none: [{ var: 'line.diagnoses' }, { '==': [{ substr: [{ var: '' }, 0, 3] }, 'Z00'] }] }] }
+		when: {
+			and: [
+				{ '==': [{ var: 'line.code' }, '99396'] },
+				{ none: [{ var: 'line.diagnoses' }, { '==': [{ substr: [{ var: '' }, 0, 3] }, 'Z00'] }] }
+			]
+		}
 	}
 ];
 
 /** The sample policy (a `contract.deploy` policy map) for plan `name`, effective from `start`. */
-export function samplePolicy(options: { name?: string; start?: string; end?: string | null; deductible?: number; copay?: number; coinsuranceBps?: number; oopMax?: number; timelyFilingDays?: number } = {}): CborValue {
+export function samplePolicy(
+	options: {
+		name?: string;
+		start?: string;
+		end?: string | null;
+		deductible?: number;
+		copay?: number;
+		coinsuranceBps?: number;
+		oopMax?: number;
+		timelyFilingDays?: number;
+	} = {}
+): CborValue {
 	const services: Record<string, CborValue> = {};
-	for (const s of SAMPLE_SERVICES) services[s.code] = { fee: s.fee, maxUnits: s.maxUnits, ...(s.priorAuth ? { priorAuth: true } : {}), ...(s.frequency ? { frequency: { ...s.frequency } } : {}) };
+	for (const s of SAMPLE_SERVICES)
+		services[s.code] = {
+			fee: s.fee,
+			maxUnits: s.maxUnits,
+			...(s.priorAuth ? { priorAuth: true } : {}),
+			...(s.frequency ? { frequency: { ...s.frequency } } : {})
+		};
 	return {
 		name: options.name ?? 'Sample PPO',
 		start: options.start ?? '2025-01-01',

@@ -47,7 +47,8 @@ const contractDeploy: TxRule = {
 		const extra = onlyFields(tx, ['plan', 'version', 'policy']);
 		if (extra) return extra;
 		if (typeof tx.plan !== 'string' || !PLAN_ID.test(tx.plan)) return 'plan: expected 1-64 letters, digits, . _ -';
-		if (typeof tx.version !== 'number' || !Number.isSafeInteger(tx.version) || tx.version < 1) return 'version: expected a positive integer';
+		if (typeof tx.version !== 'number' || !Number.isSafeInteger(tx.version) || tx.version < 1)
+			return 'version: expected a positive integer';
 		try {
 			parsePolicy(tx.policy);
 			return null;
@@ -69,7 +70,8 @@ const coverageEnroll: TxRule = {
 		if (!isKey(tx.patient)) return 'patient: expected a 32-byte patient key';
 		const start = dayOf(tx.start);
 		if (start === null) return 'start: expected a date YYYY-MM-DD';
-		if (tx.end !== undefined && tx.end !== null && (dayOf(tx.end) ?? -Infinity) < start) return 'end: expected a date YYYY-MM-DD on or after start';
+		if (tx.end !== undefined && tx.end !== null && (dayOf(tx.end) ?? -Infinity) < start)
+			return 'end: expected a date YYYY-MM-DD on or after start';
 		return null;
 	}
 };
@@ -125,7 +127,8 @@ const claimAppeal: TxRule = {
 		if (typeof tx.reason !== 'string' || tx.reason.trim() === '' || tx.reason.length > 2000) return 'reason: expected 1-2000 characters';
 		if (tx.preAuthRef !== undefined) {
 			if (!Array.isArray(tx.preAuthRef) || tx.preAuthRef.length > 20) return 'preAuthRef: expected a list of authorization ids';
-			for (const [i, r] of tx.preAuthRef.entries()) if (typeof r !== 'string' || !ID.test(r)) return `preAuthRef[${i}]: expected an authorization id`;
+			for (const [i, r] of tx.preAuthRef.entries())
+				if (typeof r !== 'string' || !ID.test(r)) return `preAuthRef[${i}]: expected an authorization id`;
 		}
 		return null;
 	}
@@ -171,4 +174,14 @@ const patientDeceased: TxRule = {
 };
 
 /** Every transaction type of the claims contracts. */
-export const CONTRACT_RULES: readonly TxRule[] = [contractDeploy, coverageEnroll, authGrant, claimSubmit, claimCorrect, claimAppeal, paymentRecord, remittanceRecord, patientDeceased];
+export const CONTRACT_RULES: readonly TxRule[] = [
+	contractDeploy,
+	coverageEnroll,
+	authGrant,
+	claimSubmit,
+	claimCorrect,
+	claimAppeal,
+	paymentRecord,
+	remittanceRecord,
+	patientDeceased
+];

@@ -47,7 +47,10 @@ export const accessFold: Fold<AccessState> = {
 	encode: (state) => ({ grants: state.grants as unknown as CborValue, epochs: state.epochs }),
 	decode: (value) => {
 		const v = value as unknown as AccessState;
-		return { grants: Object.fromEntries(Object.entries(v.grants).map(([k, g]) => [k, { ...g, categories: [...g.categories] }])), epochs: { ...v.epochs } };
+		return {
+			grants: Object.fromEntries(Object.entries(v.grants).map(([k, g]) => [k, { ...g, categories: [...g.categories] }])),
+			epochs: { ...v.epochs }
+		};
 	}
 };
 

@@ -23,7 +23,8 @@ import { CodedError, encodeCanonical } from '$lib/core/index.js';
 /** Data categories a patient grants separately. */
 export const CATEGORIES = ['demographics', 'encounters', 'medications', 'labs', 'mental-health', 'sexual-health', 'financial'] as const;
 export type Category = (typeof CATEGORIES)[number];
-export const isCategory = (value: unknown): value is Category => typeof value === 'string' && (CATEGORIES as readonly string[]).includes(value);
+export const isCategory = (value: unknown): value is Category =>
+	typeof value === 'string' && (CATEGORIES as readonly string[]).includes(value);
 
 const NONCE_BYTES = 24;
 const KEY_BYTES = 32;
@@ -97,8 +98,18 @@ export function encryptionSecretKey(ed25519Seed: Uint8Array): Uint8Array {
 	return ed25519.utils.toMontgomerySecret(ed25519Seed);
 }
 
-const recordAad = (c: RecordContext) => encodeCanonical({ v: 1, kind: 'record', net: c.net, patient: c.patient, category: c.category, epoch: c.epoch, ...(c.rid ? { rid: c.rid } : {}) });
-const wrapAad = (c: RecordContext, reader: string) => encodeCanonical({ v: 1, kind: 'wrap', net: c.net, patient: c.patient, category: c.category, epoch: c.epoch, reader });
+const recordAad = (c: RecordContext) =>
+	encodeCanonical({
+		v: 1,
+		kind: 'record',
+		net: c.net,
+		patient: c.patient,
+		category: c.category,
+		epoch: c.epoch,
+		...(c.rid ? { rid: c.rid } : {})
+	});
+const wrapAad = (c: RecordContext, reader: string) =>
+	encodeCanonical({ v: 1, kind: 'wrap', net: c.net, patient: c.patient, category: c.category, epoch: c.epoch, reader });
 
 /** Encrypts `plaintext` under `dataKey`, bound to `context`. */
 export function sealRecord(dataKey: Uint8Array, plaintext: Uint8Array, context: RecordContext): Sealed {
@@ -143,7 +154,11 @@ export function wrapKey(dataKey: Uint8Array, reader: string, readerEd25519Public
  * key-encryption key still differs (its own shared secret, and its key in the HKDF salt
  * and in the associated data), and each wrap has its own nonce.
  */
-export function wrapKeyFor(dataKey: Uint8Array, readers: readonly { reader: string; publicKey: Uint8Array }[], context: RecordContext): WrappedKey[] {
+export function wrapKeyFor(
+	dataKey: Uint8Array,
+	readers: readonly { reader: string; publicKey: Uint8Array }[],
+	context: RecordContext
+): WrappedKey[] {
 	const ephSecret = x25519.utils.randomSecretKey();
 	const eph = x25519.getPublicKey(ephSecret);
 	try {

@@ -32,7 +32,13 @@ export class RecordInputError extends CodedError {
 /** The ledger state records decisions rest on. */
 export function recordsView(ledger: Ledger): RecordsView {
 	const state = ledger.state();
-	return { net: ledger.net, access: state.access as AccessState, records: state.records as RecordsState, clinics: state['member-clinics'] as MemberClinics, roster: ledger.roster() };
+	return {
+		net: ledger.net,
+		access: state.access as AccessState,
+		records: state.records as RecordsState,
+		clinics: state['member-clinics'] as MemberClinics,
+		roster: ledger.roster()
+	};
 }
 
 /** One version of a record as the chart shows it. */
@@ -57,7 +63,12 @@ export interface RecordView {
 }
 
 /** Why `version` of `record` does not count, or null when it does. `reads`: this node may read the category, so a version must open. */
-function setAsideReason(record: { patient: string; category: Category }, version: VersionView, mayWrite: MayWrite, reads: boolean): SetAsideReason | null {
+function setAsideReason(
+	record: { patient: string; category: Category },
+	version: VersionView,
+	mayWrite: MayWrite,
+	reads: boolean
+): SetAsideReason | null {
 	if (!mayWrite(record.patient, version.author, record.category)) return 'not-a-writer';
 	return reads && version.sealed !== null ? 'does-not-open' : null;
 }
@@ -66,11 +77,19 @@ function setAsideReason(record: { patient: string; category: Category }, version
  * Splits a record's versions into those that count and those set aside (with why). When
  * no version counts, those by writers do (shown damaged); when none is by a writer, all.
  */
-function judge(record: { patient: string; category: Category }, versions: readonly VersionView[], mayWrite: MayWrite, reads: boolean): Pick<RecordView, 'versions' | 'setAside'> {
+function judge(
+	record: { patient: string; category: Category },
+	versions: readonly VersionView[],
+	mayWrite: MayWrite,
+	reads: boolean
+): Pick<RecordView, 'versions' | 'setAside'> {
 	const judged = versions.map((version) => ({ version, why: setAsideReason(record, version, mayWrite, reads) }));
 	const level = judged.some((j) => j.why === null) ? 'counts' : judged.some((j) => j.why === 'does-not-open') ? 'by-writer' : 'all';
 	const counts = (why: SetAsideReason | null) => why === null || (level === 'by-writer' && why === 'does-not-open') || level === 'all';
-	return { versions: judged.filter((j) => counts(j.why)).map((j) => j.version), setAside: judged.flatMap((j) => (j.why === null || counts(j.why) ? [] : [{ ...j.version, why: j.why }])) };
+	return {
+		versions: judged.filter((j) => counts(j.why)).map((j) => j.version),
+		setAside: judged.flatMap((j) => (j.why === null || counts(j.why) ? [] : [{ ...j.version, why: j.why }]))
+	};
 }
 
 /** A read of decrypted data, to be logged on the ledger. */
@@ -101,14 +120,20 @@ export class RecordBook {
 	 * record id). Throws {@link RecordInputError} with JSON paths, {@link NoAccessError}
 	 * without a grant.
 	 */
-	async write(resource: ClinicalResource, options: { rid?: string; prev?: string; now?: number; extra?: Tx[] } = {}): Promise<{ rid: string; block: BlockId }> {
+	async write(
+		resource: ClinicalResource,
+		options: { rid?: string; prev?: string; now?: number; extra?: Tx[] } = {}
+	): Promise<{ rid: string; block: BlockId }> {
 		const txs = this.sealTxs(resource, options);
 		const block = await this.ledger.append([...txs.txs, ...(options.extra ?? [])]);
 		return { rid: txs.rid, block: block.id };
 	}
 
 	/** The transactions {@link write} appends, for callers that batch several resources in one block. */
-	sealTxs(resource: ClinicalResource, options: { rid?: string; prev?: string; now?: number; category?: Category } = {}): { txs: Tx[]; rid: string } {
+	sealTxs(
+		resource: ClinicalResource,
+		options: { rid?: string; prev?: string; now?: number; category?: Category } = {}
+	): { txs: Tx[]; rid: string } {
 		const patient = patientOf(resource);
 		const issues = validateResource(resource, '$', patient);
 		if (!patient && issues.length === 0) issues.push({ path: '$', message: 'names no patient' });
@@ -117,8 +142,21 @@ export class RecordBook {
 		const category = options.category ?? categoryOf(resource);
 		const amended = options.rid ? this.view().records.records[options.rid] : undefined;
 		// The record id commits to its patient and category (record-id.ts): the ledger would refuse the move.
-		if (amended && (amended.patient !== patient || amended.category !== category)) throw new RecordInputError([{ path: 'rid', message: `this record holds ${amended.category} of its patient; an amendment cannot move it to ${category}${amended.patient !== patient ? ' of another patient' : ''}` }]);
-		return this.keyring.sealRecordTxs(this.view(), { patient: patient!, category, plaintext: encodeResource(resource), now: options.now ?? Date.now(), ...(options.rid ? { rid: options.rid } : {}), ...(options.prev ? { prev: options.prev } : {}) });
+		if (amended && (amended.patient !== patient || amended.category !== category))
+			throw new RecordInputError([
+				{
+					path: 'rid',
+					message: `this record holds ${amended.category} of its patient; an amendment cannot move it to ${category}${amended.patient !== patient ? ' of another patient' : ''}`
+				}
+			]);
+		return this.keyring.sealRecordTxs(this.view(), {
+			patient: patient!,
+			category,
+			plaintext: encodeResource(resource),
+			now: options.now ?? Date.now(),
+			...(options.rid ? { rid: options.rid } : {}),
+			...(options.prev ? { prev: options.prev } : {})
+		});
 	}
 
 	/** Every record of `patient`, decrypted where this node holds the key. Reads are returned for logging. */
@@ -161,7 +199,11 @@ export class RecordBook {
 	/** Patients with any record on the ledger, with this node's access to their demographics. */
 	patients(): { patient: string; records: number; demographics: string | null }[] {
 		const view = this.view();
-		return Object.entries(view.records.patients).map(([patient, rids]) => ({ patient, records: rids.length, demographics: rids.find((rid) => view.records.records[rid]!.category === 'demographics') ?? null }));
+		return Object.entries(view.records.patients).map(([patient, rids]) => ({
+			patient,
+			records: rids.length,
+			demographics: rids.find((rid) => view.records.records[rid]!.category === 'demographics') ?? null
+		}));
 	}
 
 	/**
@@ -222,11 +264,26 @@ export class RecordBook {
 
 /** The `access.log` transaction for a batch of reads. */
 export function accessLogTx(reads: readonly ReadEvent[]): Tx {
-	return { t: 'access.log', entries: reads.map((r) => ({ patient: fromHex(r.patient), category: r.category, ...(r.rid ? { rid: fromHex(r.rid) } : {}), action: r.action, at: r.at })) };
+	return {
+		t: 'access.log',
+		entries: reads.map((r) => ({
+			patient: fromHex(r.patient),
+			category: r.category,
+			...(r.rid ? { rid: fromHex(r.rid) } : {}),
+			action: r.action,
+			at: r.at
+		}))
+	};
 }
 
 /** `access.request` / `access.breakglass` transactions. */
-export function accessRequestTx(kind: 'request' | 'break-glass', patient: string, categories: readonly Category[], reason: string, purpose = 'treatment'): Tx {
+export function accessRequestTx(
+	kind: 'request' | 'break-glass',
+	patient: string,
+	categories: readonly Category[],
+	reason: string,
+	purpose = 'treatment'
+): Tx {
 	const id = crypto.getRandomValues(new Uint8Array(16));
 	const base = { id, patient: fromHex(patient), categories: [...categories], reason: reason.trim() };
 	return kind === 'request' ? { t: 'access.request', ...base, purpose } : { t: 'access.breakglass', ...base };

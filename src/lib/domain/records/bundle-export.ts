@@ -14,7 +14,8 @@ import type { RecordBook } from './book.js';
 import { directoryResource, type DirectoryState } from './directory.js';
 import { mapReferences, referencesIn } from './json-input.js';
 
-const uuidOf = (hex32: string) => `${hex32.slice(0, 8)}-${hex32.slice(8, 12)}-${hex32.slice(12, 16)}-${hex32.slice(16, 20)}-${hex32.slice(20, 32)}`;
+const uuidOf = (hex32: string) =>
+	`${hex32.slice(0, 8)}-${hex32.slice(8, 12)}-${hex32.slice(12, 16)}-${hex32.slice(16, 20)}-${hex32.slice(20, 32)}`;
 const urnOf = (hex: string) => `urn:uuid:${uuidOf(hex.slice(0, 32))}`;
 
 type Json = Record<string, unknown>;
@@ -42,7 +43,15 @@ export async function exportBundle(
 		categories.add(record.category);
 		const type = current.resource.resourceType;
 		const id = type === 'Patient' ? patient : record.rid;
-		readable.push({ ref: `${type}/${id}`, id, resource: current.resource as unknown as Json, time: current.time, version: record.versions.length, block: current.block, author: current.author });
+		readable.push({
+			ref: `${type}/${id}`,
+			id,
+			resource: current.resource as unknown as Json,
+			time: current.time,
+			version: record.versions.length,
+			block: current.block,
+			author: current.author
+		});
 	}
 	const urls = new Map<string, string>(readable.map((r) => [r.ref, urnOf(r.id)]));
 	// The directory entries the records name, so their references resolve too.
@@ -66,7 +75,11 @@ export async function exportBundle(
 		}) as Json;
 	const entries: BundleEntry[] = [];
 	for (const r of readable) {
-		const meta = { ...((r.resource.meta as Json | undefined) ?? {}), versionId: String(r.version), lastUpdated: new Date(r.time).toISOString() };
+		const meta = {
+			...((r.resource.meta as Json | undefined) ?? {}),
+			versionId: String(r.version),
+			lastUpdated: new Date(r.time).toISOString()
+		};
 		entries.push({ fullUrl: urls.get(r.ref)!, resource: resolve({ ...r.resource, id: r.id, meta }) as unknown as Resource });
 	}
 	for (const d of directory) entries.push({ fullUrl: urls.get(`${d.resourceType}/${d.id}`)!, resource: resolve(d) as unknown as Resource });
@@ -82,10 +95,22 @@ export async function exportBundle(
 			id: block.slice(0, 32),
 			target: b.targets.map((reference) => ({ reference })),
 			recorded: new Date(b.time).toISOString(),
-			agent: [{ who: { identifier: { system: 'urn:clinic-ledger:member', value: b.author }, ...(options.names?.[b.author] ? { display: options.names[b.author] } : {}) } }],
+			agent: [
+				{
+					who: {
+						identifier: { system: 'urn:clinic-ledger:member', value: b.author },
+						...(options.names?.[b.author] ? { display: options.names[b.author] } : {})
+					}
+				}
+			],
 			entity: [{ role: 'source', what: { identifier: { system: 'urn:clinic-ledger:block', value: block } } }]
 		};
 		entries.push({ fullUrl: urnOf(block), resource: provenance });
 	}
-	return { bundle: { resourceType: 'Bundle', type: 'collection', timestamp: new Date(options.now ?? Date.now()).toISOString(), entry: entries }, sealed, unresolved, categories: [...categories] };
+	return {
+		bundle: { resourceType: 'Bundle', type: 'collection', timestamp: new Date(options.now ?? Date.now()).toISOString(), entry: entries },
+		sealed,
+		unresolved,
+		categories: [...categories]
+	};
 }

@@ -26,7 +26,15 @@ import type { Category } from '../privacy/envelope.js';
 import { recordsView, type RecordBook } from './book.js';
 import { newPatientKey } from './card.js';
 import { directoryId, directoryPutTx, MAX_DIRECTORY_CHARS } from './directory.js';
-import { categoryOf, encodeResource, MAX_ATTACHMENT_BYTES, RESOURCE_TYPES, validateResource, type ClinicalResource, type FhirIssue } from './fhir.js';
+import {
+	categoryOf,
+	encodeResource,
+	MAX_ATTACHMENT_BYTES,
+	RESOURCE_TYPES,
+	validateResource,
+	type ClinicalResource,
+	type FhirIssue
+} from './fhir.js';
 import { isObject, mapReferences, parseJson, referencesIn, shapeIssues } from './json-input.js';
 import { digestOfResource, EMPTY_KNOWN, SOURCE_SYSTEM, sourceOf, type KnownRecords, type KnownResource } from './known.js';
 import { newPatientView, type RecordsView, type SealBatch } from './keyring.js';
@@ -116,20 +124,30 @@ function relativeOf(reference: string): string | null {
 
 function requestIssues(entry: Json, root: string, bundleType: string, type: string): FhirIssue[] {
 	const request = entry.request;
-	if (bundleType === 'collection') return request === undefined ? [] : [{ path: `${root}.request`, message: 'is only allowed in a transaction or batch Bundle (bdl-4)' }];
+	if (bundleType === 'collection')
+		return request === undefined ? [] : [{ path: `${root}.request`, message: 'is only allowed in a transaction or batch Bundle (bdl-4)' }];
 	if (!isObject(request)) return [{ path: `${root}.request`, message: `is required in a ${bundleType} Bundle (bdl-3)` }];
 	const issues: FhirIssue[] = [];
 	for (const conditional of ['ifNoneExist', 'ifMatch', 'ifNoneMatch', 'ifModifiedSince']) {
-		if (request[conditional] !== undefined) issues.push({ path: `${root}.request.${conditional}`, message: 'conditional requests are not supported: send the resource with its identifiers (a re-import of the same source is recognized and not duplicated)' });
+		if (request[conditional] !== undefined)
+			issues.push({
+				path: `${root}.request.${conditional}`,
+				message:
+					'conditional requests are not supported: send the resource with its identifiers (a re-import of the same source is recognized and not duplicated)'
+			});
 	}
 	const url = typeof request.url === 'string' ? request.url : '';
 	if (request.method === 'POST') {
 		if (url.split('?')[0] !== type) issues.push({ path: `${root}.request.url`, message: `must be "${type}" for a POST of a ${type}` });
 	} else if (request.method === 'PUT') {
 		if (url.includes('?')) issues.push({ path: `${root}.request.url`, message: 'conditional update is not supported: PUT to Type/id' });
-		else if (relativeOf(url)?.split('/')[0] !== type) issues.push({ path: `${root}.request.url`, message: `must be "${type}/<id>" for a PUT of a ${type}` });
+		else if (relativeOf(url)?.split('/')[0] !== type)
+			issues.push({ path: `${root}.request.url`, message: `must be "${type}/<id>" for a PUT of a ${type}` });
 	} else if (request.method === 'DELETE' || request.method === 'PATCH') {
-		issues.push({ path: `${root}.request.method`, message: `${request.method} is not supported: the ledger is append-only (amend the record, e.g. status entered-in-error)` });
+		issues.push({
+			path: `${root}.request.method`,
+			message: `${request.method} is not supported: the ledger is append-only (amend the record, e.g. status entered-in-error)`
+		});
 	} else issues.push({ path: `${root}.request.method`, message: `${String(request.method)} is not supported in an import (POST or PUT)` });
 	return issues;
 }
@@ -138,14 +156,21 @@ function requestIssues(entry: Json, root: string, bundleType: string, type: stri
 function sizeIssues(resource: Json, root: string): FhirIssue[] {
 	const bytes = new TextEncoder().encode(JSON.stringify(resource)).length;
 	const issues: FhirIssue[] = [];
-	if (bytes > MAX_RESOURCE_BYTES) issues.push({ path: root, message: `is ${bytes.toLocaleString('en')} bytes: larger than one record can be (${MAX_RESOURCE_BYTES.toLocaleString('en')} bytes, one block)` });
+	if (bytes > MAX_RESOURCE_BYTES)
+		issues.push({
+			path: root,
+			message: `is ${bytes.toLocaleString('en')} bytes: larger than one record can be (${MAX_RESOURCE_BYTES.toLocaleString('en')} bytes, one block)`
+		});
 	const stack: [unknown, string][] = [[resource, root]];
 	while (stack.length) {
 		const [v, path] = stack.pop()!;
 		if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, `${path}[${i}]`]));
 		else if (isObject(v)) {
 			if (typeof v.data === 'string' && typeof v.contentType === 'string' && Math.floor((v.data.length * 3) / 4) > MAX_ATTACHMENT_BYTES) {
-				issues.push({ path: `${path}.data`, message: `is an attachment larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB (one record must fit one block)` });
+				issues.push({
+					path: `${path}.data`,
+					message: `is an attachment larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB (one record must fit one block)`
+				});
 			}
 			for (const [k, x] of Object.entries(v)) stack.push([x, `${path}.${k}`]);
 		}
@@ -174,7 +199,17 @@ function withSource(resource: Json, source: string): Json {
 export function planImport(input: string | unknown, options: { known?: KnownRecords } = {}): ImportPlan {
 	const known = options.known ?? EMPTY_KNOWN;
 	const warnings: FhirIssue[] = [];
-	const refused = (issues: FhirIssue[]): ImportPlan => ({ patients: [], directory: [], issues, warnings: [], counts: {}, skipped: 0, unchanged: 0, total: 0, outcomes: [] });
+	const refused = (issues: FhirIssue[]): ImportPlan => ({
+		patients: [],
+		directory: [],
+		issues,
+		warnings: [],
+		counts: {},
+		skipped: 0,
+		unchanged: 0,
+		total: 0,
+		outcomes: []
+	});
 	let bundle: unknown = input;
 	if (typeof input === 'string') {
 		const parsed = parseJson(input, MAX_BUNDLE_CHARS);
@@ -184,8 +219,10 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 		const shape = shapeIssues(input);
 		if (shape.length) return refused(shape);
 	}
-	if (!isObject(bundle) || bundle.resourceType !== 'Bundle') return refused([{ path: '$.resourceType', message: 'must be a FHIR Bundle (resourceType "Bundle")' }]);
-	if (!BUNDLE_TYPES.includes(bundle.type as string)) return refused([{ path: '$.type', message: 'must be collection, transaction or batch' }]);
+	if (!isObject(bundle) || bundle.resourceType !== 'Bundle')
+		return refused([{ path: '$.resourceType', message: 'must be a FHIR Bundle (resourceType "Bundle")' }]);
+	if (!BUNDLE_TYPES.includes(bundle.type as string))
+		return refused([{ path: '$.type', message: 'must be collection, transaction or batch' }]);
 	const entries = bundle.entry;
 	if (!Array.isArray(entries) || entries.length === 0) return refused([{ path: '$.entry', message: 'has no entries' }]);
 	const issues: FhirIssue[] = envelopeIssues(bundle);
@@ -202,16 +239,25 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 		const resource = entry.resource;
 		const type = resource.resourceType;
 		const kind = typeof type === 'string' ? kindOf(type) : null;
-		if (typeof type !== 'string' || !kind) return void issues.push({ path: `${root}.resource.resourceType`, message: `${String(type)} is not a resource type this ledger keeps` });
+		if (typeof type !== 'string' || !kind)
+			return void issues.push({
+				path: `${root}.resource.resourceType`,
+				message: `${String(type)} is not a resource type this ledger keeps`
+			});
 		issues.push(...requestIssues(entry, root, bundle.type as string, type));
 		if (kind === 'skipped') return void skipped++;
 		const entryIssues = [...r4Issues(resource, `${root}.resource`), ...sizeIssues(resource, `${root}.resource`)];
-		if (kind === 'directory' && JSON.stringify(resource).length + 1024 > MAX_DIRECTORY_CHARS) entryIssues.push({ path: `${root}.resource`, message: `is larger than a directory entry may be (${MAX_DIRECTORY_CHARS} characters)` });
+		if (kind === 'directory' && JSON.stringify(resource).length + 1024 > MAX_DIRECTORY_CHARS)
+			entryIssues.push({
+				path: `${root}.resource`,
+				message: `is larger than a directory entry may be (${MAX_DIRECTORY_CHARS} characters)`
+			});
 		issues.push(...entryIssues);
 		const fullUrl = typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined;
 		if (fullUrl && fullUrls.has(fullUrl)) issues.push({ path: `${root}.fullUrl`, message: 'is used by an earlier entry (bdl-7)' });
 		if (fullUrl) fullUrls.add(fullUrl);
-		const url = isObject(entry.request) && entry.request.method === 'PUT' && typeof entry.request.url === 'string' ? entry.request.url : undefined;
+		const url =
+			isObject(entry.request) && entry.request.method === 'PUT' && typeof entry.request.url === 'string' ? entry.request.url : undefined;
 		const local = typeof resource.id === 'string' ? `${type}/${resource.id}` : url;
 		const source = sourceOf(resource) ?? fullUrl ?? local ?? `${type}/entry-${index}`;
 		const match = known.bySource.get(source) ?? (type === 'Patient' ? patientByIdentifier(resource, known) : undefined);
@@ -219,10 +265,29 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 		if (kind === 'patient') {
 			const key = match?.ref.slice('Patient/'.length) ?? null;
 			const fresh = key ? null : newPatientKey();
-			target = { index, kind, type, source, ref: `Patient/${key ?? fresh!.patient}`, id: key ?? fresh!.patient, ...(match ? { known: match } : {}), patient: key ?? fresh!.patient, ...(fresh ? { seed: fresh.seed } : {}) };
+			target = {
+				index,
+				kind,
+				type,
+				source,
+				ref: `Patient/${key ?? fresh!.patient}`,
+				id: key ?? fresh!.patient,
+				...(match ? { known: match } : {}),
+				patient: key ?? fresh!.patient,
+				...(fresh ? { seed: fresh.seed } : {})
+			};
 		} else {
 			const id = match?.ref.split('/')[1] ?? (kind === 'directory' ? directoryId(type, source) : random(16));
-			target = { index, kind, type, source, ref: `${type}/${id}`, id, ...(match ? { known: match } : {}), ...(match?.patient ? { patient: match.patient } : {}) };
+			target = {
+				index,
+				kind,
+				type,
+				source,
+				ref: `${type}/${id}`,
+				id,
+				...(match ? { known: match } : {}),
+				...(match?.patient ? { patient: match.patient } : {})
+			};
 		}
 		targets[index] = target;
 		for (const name of [fullUrl, local, fullUrl ? relativeOf(fullUrl) : null]) if (name && !byRef.has(name)) byRef.set(name, target);
@@ -245,13 +310,24 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 			if (found) return { ...ref, reference: found.ref };
 			if (known.refs.has(reference)) return ref;
 			const type = relativeOf(reference)?.split('/')[0];
-			warnings.push({ path: root, message: `refers to ${reference}, which is neither in this Bundle nor on this ledger: kept as a logical reference` });
+			warnings.push({
+				path: root,
+				message: `refers to ${reference}, which is neither in this Bundle nor on this ledger: kept as a logical reference`
+			});
 			const { reference: _dropped, ...rest } = ref;
 			return { ...rest, ...(type && rest.type === undefined ? { type } : {}), identifier: { system: SOURCE_SYSTEM, value: reference } };
 		}) as Json;
 		const meta = keptMeta(resource.meta);
 		const cleaned: Json = Object.fromEntries(Object.entries(resource).filter(([k]) => k !== 'meta' && k !== 'id'));
-		const final = withSource({ resourceType: original.resourceType, id: target.id, ...(meta ? { meta } : {}), ...Object.fromEntries(Object.entries(cleaned).filter(([k]) => k !== 'resourceType')) }, target.source);
+		const final = withSource(
+			{
+				resourceType: original.resourceType,
+				id: target.id,
+				...(meta ? { meta } : {}),
+				...Object.fromEntries(Object.entries(cleaned).filter(([k]) => k !== 'resourceType'))
+			},
+			target.source
+		);
 		rewritten.set(target.index, final);
 		if (target.kind === 'record' && !target.patient) {
 			for (const element of PATIENT_ELEMENTS) {
@@ -269,7 +345,11 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 		if (!target || target.kind !== 'record' || target.patient) continue;
 		const owner = targets.find((t) => t?.kind === 'record' && t.patient && referencesIn(rewritten.get(t.index)).includes(target.ref));
 		if (owner?.patient) target.patient = owner.patient;
-		else issues.push({ path: `$.entry[${target.index}].resource`, message: 'is about no Patient in this Bundle or on this ledger (subject, patient or beneficiary, or a record referring to it)' });
+		else
+			issues.push({
+				path: `$.entry[${target.index}].resource`,
+				message: 'is about no Patient in this Bundle or on this ledger (subject, patient or beneficiary, or a record referring to it)'
+			});
 	}
 	const patientKeys = new Set(targets.filter((t) => t?.kind === 'patient').map((t) => t!.id));
 	for (const target of targets) {
@@ -280,12 +360,18 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 
 	// Pass 3: categories (sensitive codes reach the records that refer to them), clinic warnings, the plan.
 	const categories = new Map<number, Category>();
-	for (const target of targets) if (target?.kind === 'record' || target?.kind === 'patient') categories.set(target.index, categoryOf(rewritten.get(target.index) as unknown as ClinicalResource));
+	for (const target of targets)
+		if (target?.kind === 'record' || target?.kind === 'patient')
+			categories.set(target.index, categoryOf(rewritten.get(target.index) as unknown as ClinicalResource));
 	const sensitiveRefs = new Map<string, Category>();
-	for (const target of targets) if (target?.kind === 'record' && sensitivityOf(rewritten.get(target.index))) sensitiveRefs.set(target.ref, categories.get(target.index)!);
+	for (const target of targets)
+		if (target?.kind === 'record' && sensitivityOf(rewritten.get(target.index)))
+			sensitiveRefs.set(target.ref, categories.get(target.index)!);
 	for (const target of targets) {
 		if (target?.kind !== 'record' || sensitiveRefs.has(target.ref)) continue;
-		const inherited = referencesIn(rewritten.get(target.index)).map((r) => sensitiveRefs.get(r)).find(Boolean);
+		const inherited = referencesIn(rewritten.get(target.index))
+			.map((r) => sensitiveRefs.get(r))
+			.find(Boolean);
 		if (inherited) categories.set(target.index, inherited);
 	}
 	const patients = new Map<string, PlannedPatient>();
@@ -297,8 +383,13 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 		if (!target) continue;
 		const resource = rewritten.get(target.index)!;
 		const root = `$.entry[${target.index}].resource`;
-		if ((RESOURCE_TYPES as readonly string[]).includes(target.type)) warnings.push(...validateResource(resource, root, target.patient ?? null));
-		if (restrictedWithoutTopic(resource)) warnings.push({ path: `${root}.meta.security`, message: `is restricted without naming a topic: stored under ${categories.get(target.index)}; grant that category with care` });
+		if ((RESOURCE_TYPES as readonly string[]).includes(target.type))
+			warnings.push(...validateResource(resource, root, target.patient ?? null));
+		if (restrictedWithoutTopic(resource))
+			warnings.push({
+				path: `${root}.meta.security`,
+				message: `is restricted without naming a topic: stored under ${categories.get(target.index)}; grant that category with care`
+			});
 		if (target.known && target.known.digest === digestOfResource(resource as unknown as ClinicalResource)) {
 			unchanged++;
 			outcomes[target.index] = { ref: target.ref, outcome: 'unchanged' };
@@ -317,9 +408,15 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 			planned = { sourceId: own?.source ?? `Patient/${target.patient}`, patient: target.patient, seed: own?.seed ?? null, records: [] };
 			patients.set(target.patient, planned);
 		}
-		planned.records.push({ rid: target.kind === 'patient' ? (target.known?.rid ?? random(16)) : target.id, resource: resource as unknown as ClinicalResource, category: categories.get(target.index)!, ...(target.known?.block ? { prev: target.known.block } : {}) });
+		planned.records.push({
+			rid: target.kind === 'patient' ? (target.known?.rid ?? random(16)) : target.id,
+			resource: resource as unknown as ClinicalResource,
+			category: categories.get(target.index)!,
+			...(target.known?.block ? { prev: target.known.block } : {})
+		});
 	}
-	for (const p of patients.values()) p.records.sort((a, b) => Number(b.resource.resourceType === 'Patient') - Number(a.resource.resourceType === 'Patient'));
+	for (const p of patients.values())
+		p.records.sort((a, b) => Number(b.resource.resourceType === 'Patient') - Number(a.resource.resourceType === 'Patient'));
 	return { patients: [...patients.values()], directory, issues, warnings, counts, skipped, unchanged, total: entries.length, outcomes };
 }
 
@@ -343,7 +440,12 @@ function patientByIdentifier(resource: Json, known: KnownRecords): KnownResource
 export async function runImport(
 	book: RecordBook,
 	plan: ImportPlan,
-	options: { grantee: string; categories: readonly Category[]; now?: number; onProgress?: (done: number, total: number) => void | Promise<void> }
+	options: {
+		grantee: string;
+		categories: readonly Category[];
+		now?: number;
+		onProgress?: (done: number, total: number) => void | Promise<void>;
+	}
 ): Promise<{ blocks: number; records: number; directory: number; patients: string[] }> {
 	// Code `BUNDLE_INVALID`: the plan's issues say what to fix.
 	if (plan.issues.length) throw new CodedError('BUNDLE_INVALID', `the Bundle has ${plan.issues.length} error(s); nothing was imported`);
@@ -353,7 +455,10 @@ export async function runImport(
 	let block: Tx[] = [];
 	let bytes = 0;
 	const add = (txs: Tx[]) => {
-		const size = txs.reduce((n, t) => n + (t.ct instanceof Uint8Array ? t.ct.length : typeof t.resource === 'string' ? t.resource.length : 200), 0);
+		const size = txs.reduce(
+			(n, t) => n + (t.ct instanceof Uint8Array ? t.ct.length : typeof t.resource === 'string' ? t.resource.length : 200),
+			0
+		);
 		if (block.length && (block.length + txs.length > BLOCK_TXS || bytes + size > BLOCK_BYTES)) {
 			batches.push(block);
 			block = [];
@@ -370,14 +475,31 @@ export async function runImport(
 		try {
 			let view: RecordsView = base;
 			if (session) {
-				const { grant, tx } = session.grant({ grantee: options.grantee, categories: options.categories, purpose: 'treatment', days: 5 * 365, now });
+				const { grant, tx } = session.grant({
+					grantee: options.grantee,
+					categories: options.categories,
+					purpose: 'treatment',
+					days: 5 * 365,
+					now
+				});
 				view = newPatientView(base, grant);
 				add([tx]);
 			}
 			const seal: SealBatch = new Map();
 			for (const record of p.records) {
 				if (!options.categories.includes(record.category)) continue;
-				const sealed = book.keyring.sealRecordTxs(view, { patient: p.patient, category: record.category, plaintext: encodeResource(record.resource), now, rid: record.rid, ...(record.prev ? { prev: record.prev } : {}) }, seal);
+				const sealed = book.keyring.sealRecordTxs(
+					view,
+					{
+						patient: p.patient,
+						category: record.category,
+						plaintext: encodeResource(record.resource),
+						now,
+						rid: record.rid,
+						...(record.prev ? { prev: record.prev } : {})
+					},
+					seal
+				);
 				add(sealed.txs);
 				records++;
 			}

@@ -8,7 +8,16 @@
  * it scans the card when the patient is present and the patient types the PIN.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesEqual, CodedError, decodeCanonical, encodeCanonical, generateSecretKey, publicKeyOf, toHex, type CborValue } from '$lib/core/index.js';
+import {
+	bytesEqual,
+	CodedError,
+	decodeCanonical,
+	encodeCanonical,
+	generateSecretKey,
+	publicKeyOf,
+	toHex,
+	type CborValue
+} from '$lib/core/index.js';
 import { decryptIdentity, encryptIdentity, KeystoreError, type EncryptedKey, type OnProgress, type ScryptParams } from '../keystore.js';
 
 export const CARD_PREFIX = 'CLK1.';
@@ -29,7 +38,11 @@ export function newPatientKey(): { seed: Uint8Array; patient: string } {
 	return { seed, patient: toHex(publicKeyOf(seed)) };
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (bytes: Uint8Array) =>
+	btoa(String.fromCharCode(...bytes))
+		.replace(/\+/g, '-')
+		.replace(/\//g, '_')
+		.replace(/=+$/, '');
 function fromB64url(text: string): Uint8Array {
 	const padded = text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4);
 	const raw = atob(padded);
@@ -37,10 +50,28 @@ function fromB64url(text: string): Uint8Array {
 }
 
 /** The card's text for `seed` under `pin` (at least 8 characters; digits are fine). */
-export async function encodeCard(seed: Uint8Array, pin: string, options: { params?: ScryptParams; onProgress?: OnProgress; createdAt?: number } = {}): Promise<string> {
+export async function encodeCard(
+	seed: Uint8Array,
+	pin: string,
+	options: { params?: ScryptParams; onProgress?: OnProgress; createdAt?: number } = {}
+): Promise<string> {
 	if (pin.length < MIN_PIN_CHARS) throw new CardError(`A card PIN needs at least ${MIN_PIN_CHARS} digits or characters.`);
-	const key = await encryptIdentity({ secretKey: seed, publicKey: publicKeyOf(seed), createdAt: options.createdAt ?? Date.now() }, pin, { purpose: 'card', ...(options.params ? { params: options.params } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-	const fields: CborValue[] = [key.publicKey, key.createdAt, key.kdf.N, key.kdf.r, key.kdf.p, key.kdf.salt, key.kdf.costMs, key.nonce, key.ciphertext];
+	const key = await encryptIdentity({ secretKey: seed, publicKey: publicKeyOf(seed), createdAt: options.createdAt ?? Date.now() }, pin, {
+		purpose: 'card',
+		...(options.params ? { params: options.params } : {}),
+		...(options.onProgress ? { onProgress: options.onProgress } : {})
+	});
+	const fields: CborValue[] = [
+		key.publicKey,
+		key.createdAt,
+		key.kdf.N,
+		key.kdf.r,
+		key.kdf.p,
+		key.kdf.salt,
+		key.kdf.costMs,
+		key.nonce,
+		key.ciphertext
+	];
 	const body = encodeCanonical(fields);
 	return CARD_PREFIX + b64url(encodeCanonical([...fields, sha256(body).slice(0, 4)]));
 }
@@ -58,9 +89,28 @@ export function readCard(text: string): { patient: string; key: EncryptedKey } {
 	if (!Array.isArray(fields) || fields.length !== 10) throw new CardError('The key card code is damaged or incomplete.');
 	const checksum = fields[9] as Uint8Array;
 	const body = encodeCanonical(fields.slice(0, 9));
-	if (!(checksum instanceof Uint8Array) || !bytesEqual(checksum, sha256(body).slice(0, 4))) throw new CardError('The key card code does not match its checksum: a character was mistyped.');
-	const [publicKey, createdAt, N, r, p, salt, costMs, nonce, ciphertext] = fields as [Uint8Array, number, number, number, number, Uint8Array, number, Uint8Array, Uint8Array];
-	const key: EncryptedKey = { version: 2, publicKey, createdAt, kdf: { name: 'scrypt', N, r, p, salt, costMs }, cipher: 'xchacha20-poly1305', nonce, ciphertext };
+	if (!(checksum instanceof Uint8Array) || !bytesEqual(checksum, sha256(body).slice(0, 4)))
+		throw new CardError('The key card code does not match its checksum: a character was mistyped.');
+	const [publicKey, createdAt, N, r, p, salt, costMs, nonce, ciphertext] = fields as [
+		Uint8Array,
+		number,
+		number,
+		number,
+		number,
+		Uint8Array,
+		number,
+		Uint8Array,
+		Uint8Array
+	];
+	const key: EncryptedKey = {
+		version: 2,
+		publicKey,
+		createdAt,
+		kdf: { name: 'scrypt', N, r, p, salt, costMs },
+		cipher: 'xchacha20-poly1305',
+		nonce,
+		ciphertext
+	};
 	return { patient: toHex(publicKey), key };
 }
 

@@ -46,8 +46,10 @@ export const directoryPutRule: TxRule = {
 	check(tx) {
 		for (const key of Object.keys(tx)) if (!['t', 'id', 'type', 'resource'].includes(key)) return `unexpected field ${key}`;
 		if (!(tx.id instanceof Uint8Array) || tx.id.length !== 16) return 'id: expected 16 bytes';
-		if (typeof tx.type !== 'string' || !(DIRECTORY_TYPES as readonly string[]).includes(tx.type)) return `type: expected one of ${DIRECTORY_TYPES.join(', ')}`;
-		if (typeof tx.resource !== 'string' || tx.resource.length > MAX_DIRECTORY_CHARS) return `resource: expected JSON of at most ${MAX_DIRECTORY_CHARS} characters`;
+		if (typeof tx.type !== 'string' || !(DIRECTORY_TYPES as readonly string[]).includes(tx.type))
+			return `type: expected one of ${DIRECTORY_TYPES.join(', ')}`;
+		if (typeof tx.resource !== 'string' || tx.resource.length > MAX_DIRECTORY_CHARS)
+			return `resource: expected JSON of at most ${MAX_DIRECTORY_CHARS} characters`;
 		let value: unknown;
 		try {
 			value = JSON.parse(tx.resource);
@@ -55,7 +57,8 @@ export const directoryPutRule: TxRule = {
 			return 'resource: not JSON';
 		}
 		const r = value as { resourceType?: unknown; id?: unknown } | null;
-		if (typeof r !== 'object' || r === null || r.resourceType !== tx.type || r.id !== toHex(tx.id)) return 'resource: expected a resource of the given type whose id is the entry id';
+		if (typeof r !== 'object' || r === null || r.resourceType !== tx.type || r.id !== toHex(tx.id))
+			return 'resource: expected a resource of the given type whose id is the entry id';
 		return null;
 	}
 };
@@ -63,7 +66,13 @@ export const directoryPutRule: TxRule = {
 function apply(state: DirectoryState, block: Block, tx: Tx): void {
 	if (tx.t !== 'directory.put') return;
 	const id = toHex(tx.id as Uint8Array);
-	const entry: DirectoryEntry = { type: tx.type as string, json: tx.resource as string, block: block.id, author: block.author, time: block.time };
+	const entry: DirectoryEntry = {
+		type: tx.type as string,
+		json: tx.resource as string,
+		block: block.id,
+		author: block.author,
+		time: block.time
+	};
 	// Ids are derived from the source, so two clinics importing the same organization agree; the later put is current.
 	Object.defineProperty(state.entries, id, { value: entry, enumerable: true, writable: true, configurable: true });
 }

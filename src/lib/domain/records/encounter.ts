@@ -5,7 +5,15 @@
  * (AllergyIntolerance) and an immunization (Immunization, CVX, with lot). Empty parts are
  * left out; what is entered is validated by {@link validateResource} when sealed.
  */
-import type { AllergyIntolerance, Condition, DocumentReference, Encounter, Immunization, MedicationStatement, Observation } from '@medplum/fhirtypes';
+import type {
+	AllergyIntolerance,
+	Condition,
+	DocumentReference,
+	Encounter,
+	Immunization,
+	MedicationStatement,
+	Observation
+} from '@medplum/fhirtypes';
 import { SYSTEMS, VITALS, type ClinicalResource } from './fhir.js';
 
 export type VitalKey = (typeof VITALS)[number]['key'];
@@ -39,7 +47,14 @@ export function encounterResources(input: EncounterInput): ClinicalResource[] {
 	};
 	const out: ClinicalResource[] = [encounter];
 	if (input.note.trim()) {
-		const note: DocumentReference = { resourceType: 'DocumentReference', status: 'current', subject, date: at, description: 'Clinical note', content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: base64(input.note.trim()), title: 'Clinical note' } }] };
+		const note: DocumentReference = {
+			resourceType: 'DocumentReference',
+			status: 'current',
+			subject,
+			date: at,
+			description: 'Clinical note',
+			content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: base64(input.note.trim()), title: 'Clinical note' } }]
+		};
 		out.push(note);
 	}
 	for (const vital of VITALS) {
@@ -53,24 +68,87 @@ export function encounterResources(input: EncounterInput): ClinicalResource[] {
 			code: { coding: [{ system: SYSTEMS.loinc, code: vital.code, display: vital.display }] },
 			subject,
 			effectiveDateTime: at,
-			valueQuantity: { value: Number.isFinite(value) ? value : (raw as unknown as number), unit: vital.unit, system: SYSTEMS.ucum, code: vital.unit }
+			valueQuantity: {
+				value: Number.isFinite(value) ? value : (raw as unknown as number),
+				unit: vital.unit,
+				system: SYSTEMS.ucum,
+				code: vital.unit
+			}
 		};
 		out.push(observation);
 	}
 	if (input.diagnosis.code.trim() || input.diagnosis.text.trim()) {
-		const condition: Condition = { resourceType: 'Condition', code: { coding: [{ system: SYSTEMS.icd10, code: input.diagnosis.code.trim().toUpperCase(), ...(input.diagnosis.text.trim() ? { display: input.diagnosis.text.trim() } : {}) }] }, subject, recordedDate: at, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] } };
+		const condition: Condition = {
+			resourceType: 'Condition',
+			code: {
+				coding: [
+					{
+						system: SYSTEMS.icd10,
+						code: input.diagnosis.code.trim().toUpperCase(),
+						...(input.diagnosis.text.trim() ? { display: input.diagnosis.text.trim() } : {})
+					}
+				]
+			},
+			subject,
+			recordedDate: at,
+			clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] }
+		};
 		out.push(condition);
 	}
 	if (input.medication.code.trim() || input.medication.text.trim()) {
-		const medication: MedicationStatement = { resourceType: 'MedicationStatement', status: 'active', medicationCodeableConcept: { coding: [{ system: SYSTEMS.rxnorm, code: input.medication.code.trim(), ...(input.medication.text.trim() ? { display: input.medication.text.trim() } : {}) }] }, subject, effectiveDateTime: at };
+		const medication: MedicationStatement = {
+			resourceType: 'MedicationStatement',
+			status: 'active',
+			medicationCodeableConcept: {
+				coding: [
+					{
+						system: SYSTEMS.rxnorm,
+						code: input.medication.code.trim(),
+						...(input.medication.text.trim() ? { display: input.medication.text.trim() } : {})
+					}
+				]
+			},
+			subject,
+			effectiveDateTime: at
+		};
 		out.push(medication);
 	}
 	if (input.allergy.code.trim() || input.allergy.text.trim()) {
-		const allergy: AllergyIntolerance = { resourceType: 'AllergyIntolerance', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, code: { coding: [{ system: SYSTEMS.rxnorm, code: input.allergy.code.trim(), ...(input.allergy.text.trim() ? { display: input.allergy.text.trim() } : {}) }] }, patient: subject, recordedDate: at, ...(input.allergy.criticality ? { criticality: input.allergy.criticality } : {}) };
+		const allergy: AllergyIntolerance = {
+			resourceType: 'AllergyIntolerance',
+			clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+			code: {
+				coding: [
+					{
+						system: SYSTEMS.rxnorm,
+						code: input.allergy.code.trim(),
+						...(input.allergy.text.trim() ? { display: input.allergy.text.trim() } : {})
+					}
+				]
+			},
+			patient: subject,
+			recordedDate: at,
+			...(input.allergy.criticality ? { criticality: input.allergy.criticality } : {})
+		};
 		out.push(allergy);
 	}
 	if (input.immunization.code.trim() || input.immunization.text.trim()) {
-		const immunization: Immunization = { resourceType: 'Immunization', status: 'completed', vaccineCode: { coding: [{ system: SYSTEMS.cvx, code: input.immunization.code.trim(), ...(input.immunization.text.trim() ? { display: input.immunization.text.trim() } : {}) }] }, patient: subject, occurrenceDateTime: at, ...(input.immunization.lot.trim() ? { lotNumber: input.immunization.lot.trim() } : {}) };
+		const immunization: Immunization = {
+			resourceType: 'Immunization',
+			status: 'completed',
+			vaccineCode: {
+				coding: [
+					{
+						system: SYSTEMS.cvx,
+						code: input.immunization.code.trim(),
+						...(input.immunization.text.trim() ? { display: input.immunization.text.trim() } : {})
+					}
+				]
+			},
+			patient: subject,
+			occurrenceDateTime: at,
+			...(input.immunization.lot.trim() ? { lotNumber: input.immunization.lot.trim() } : {})
+		};
 		out.push(immunization);
 	}
 	return out;

@@ -32,10 +32,17 @@ const RID = /^[0-9a-f]{32}$/;
 const READABLE_TYPES = STORED_TYPES.filter((t) => t !== 'Bundle' && t !== 'Provenance');
 
 /** An OperationOutcome answer: `code` from the FHIR issue-type value set. */
-export function outcome(status: number, code: OperationOutcomeIssue['code'], text: string, issues: readonly FhirIssue[] = []): FhirResponse {
+export function outcome(
+	status: number,
+	code: OperationOutcomeIssue['code'],
+	text: string,
+	issues: readonly FhirIssue[] = []
+): FhirResponse {
 	const body: OperationOutcome = {
 		resourceType: 'OperationOutcome',
-		issue: issues.length ? issues.map((i) => ({ severity: 'error', code, diagnostics: i.message, expression: [i.path] })) : [{ severity: status >= 400 ? 'error' : 'information', code, diagnostics: text }]
+		issue: issues.length
+			? issues.map((i) => ({ severity: 'error', code, diagnostics: i.message, expression: [i.path] }))
+			: [{ severity: status >= 400 ? 'error' : 'information', code, diagnostics: text }]
 	};
 	return { status, body };
 }
@@ -89,7 +96,13 @@ export class FhirApi {
 						versioning: 'versioned',
 						searchParam: [
 							{ name: '_id', type: 'token' },
-							...(type === 'Patient' ? [{ name: 'identifier', type: 'token' as const }] : [{ name: 'patient', type: 'reference' as const }, { name: 'date', type: 'date' as const }, { name: 'code', type: 'token' as const }])
+							...(type === 'Patient'
+								? [{ name: 'identifier', type: 'token' as const }]
+								: [
+										{ name: 'patient', type: 'reference' as const },
+										{ name: 'date', type: 'date' as const },
+										{ name: 'code', type: 'token' as const }
+									])
 						]
 					})),
 					interaction: [{ code: 'transaction' }, { code: 'batch' }]
@@ -100,13 +113,20 @@ export class FhirApi {
 
 	/** `GET [type]/[id]` and `GET [type]/[id]/_history/[vid]`. */
 	async read(type: string, id: string, version?: string): Promise<FhirResponse> {
-		if (!(READABLE_TYPES as readonly string[]).includes(type)) return outcome(404, 'not-supported', `${type} is not a type this server keeps`);
+		if (!(READABLE_TYPES as readonly string[]).includes(type))
+			return outcome(404, 'not-supported', `${type} is not a type this server keeps`);
 		if ((DIRECTORY_TYPES as readonly string[]).includes(type)) {
 			const entry = this.#directory?.entries[id];
 			const resource = directoryResource(this.#directory, type, id);
 			if (!entry || !resource) return outcome(404, 'not-found', `${type}/${id} is not known`);
 			if (version !== undefined && version !== '1') return outcome(404, 'not-found', `${type}/${id} has no version ${version}`);
-			return { status: 200, body: { ...resource, meta: { ...(resource.meta as Json | undefined), versionId: '1', lastUpdated: new Date(entry.time).toISOString() } } as unknown as Resource };
+			return {
+				status: 200,
+				body: {
+					...resource,
+					meta: { ...(resource.meta as Json | undefined), versionId: '1', lastUpdated: new Date(entry.time).toISOString() }
+				} as unknown as Resource
+			};
 		}
 		const view = this.book.view();
 		let rid = id;
@@ -120,7 +140,8 @@ export class FhirApi {
 		const chosen = Number.isInteger(index) ? record.versions[index] : undefined;
 		if (!chosen) return outcome(404, 'not-found', `${type}/${id} has no version ${version}`);
 		const now = this.now();
-		if (!accessBasis(view, this.book.keyring.self, record.patient, record.category, now)) return outcome(403, 'forbidden', `the patient has not granted this node access to ${record.category}`);
+		if (!accessBasis(view, this.book.keyring.self, record.patient, record.category, now))
+			return outcome(403, 'forbidden', `the patient has not granted this node access to ${record.category}`);
 		const txs = await this.#txsOf(chosen.block);
 		if (!txs) return outcome(404, 'not-found', `the block of ${type}/${id} is not on this node`);
 		let resource: ClinicalResource;
@@ -132,7 +153,14 @@ export class FhirApi {
 		}
 		if (resource.resourceType !== type) return outcome(404, 'not-found', `${type}/${id} is not known`);
 		this.#reads.push({ patient: record.patient, category: record.category, rid, action: 'read', at: now });
-		return { status: 200, body: { ...resource, id, meta: { ...resource.meta, versionId: String(index + 1), lastUpdated: new Date(chosen.time).toISOString() } } as Resource };
+		return {
+			status: 200,
+			body: {
+				...resource,
+				id,
+				meta: { ...resource.meta, versionId: String(index + 1), lastUpdated: new Date(chosen.time).toISOString() }
+			} as Resource
+		};
 	}
 
 	async #txsOf(block: string): Promise<readonly Tx[] | null> {
@@ -157,13 +185,17 @@ export class FhirApi {
 
 	/** `GET [type]?patient=&date=&code=&_id=&identifier=&_count=`: a `searchset` of what this node may read. */
 	async search(type: string, params: URLSearchParams, base: string): Promise<FhirResponse> {
-		if (!(READABLE_TYPES as readonly string[]).includes(type)) return outcome(404, 'not-supported', `${type} is not a type this server keeps`);
+		if (!(READABLE_TYPES as readonly string[]).includes(type))
+			return outcome(404, 'not-supported', `${type} is not a type this server keeps`);
 		const known = new Set(['patient', 'subject', 'date', 'code', '_id', 'identifier', '_count', '_format']);
-		for (const name of params.keys()) if (!known.has(name)) return outcome(400, 'not-supported', `search parameter ${name} is not supported (patient, date, code, _id, identifier, _count)`);
+		for (const name of params.keys())
+			if (!known.has(name))
+				return outcome(400, 'not-supported', `search parameter ${name} is not supported (patient, date, code, _id, identifier, _count)`);
 		const count = Math.min(Number(params.get('_count') ?? 1000) || 1000, 1000);
 		let matches: Resource[] = [];
 		if ((DIRECTORY_TYPES as readonly string[]).includes(type)) {
-			for (const [id, entry] of Object.entries(this.#directory?.entries ?? {})) if (entry.type === type && (!params.get('_id') || params.get('_id') === id)) matches.push(JSON.parse(entry.json) as Resource);
+			for (const [id, entry] of Object.entries(this.#directory?.entries ?? {}))
+				if (entry.type === type && (!params.get('_id') || params.get('_id') === id)) matches.push(JSON.parse(entry.json) as Resource);
 		} else {
 			const patientParam = params.get('patient') ?? params.get('subject');
 			const patient = patientParam?.replace(/^Patient\//, '') ?? (type === 'Patient' ? params.get('_id') : null);
@@ -178,15 +210,31 @@ export class FhirApi {
 					if (!resource || resource.resourceType !== type) continue;
 					const id = type === 'Patient' ? key : record.rid;
 					if (!matchesSearch(resource, id, params)) continue;
-					matches.push({ ...resource, id, meta: { ...resource.meta, versionId: String(record.versions.length), lastUpdated: new Date(current.time).toISOString() } } as Resource);
+					matches.push({
+						...resource,
+						id,
+						meta: { ...resource.meta, versionId: String(record.versions.length), lastUpdated: new Date(current.time).toISOString() }
+					} as Resource);
 					read = true;
 				}
-				if (read) this.#reads.push(...reads.filter((r) => records.some((x) => x.rid === r.rid && x.versions.at(-1)!.resource?.resourceType === type)));
+				if (read)
+					this.#reads.push(
+						...reads.filter((r) => records.some((x) => x.rid === r.rid && x.versions.at(-1)!.resource?.resourceType === type))
+					);
 			}
 		}
 		const total = matches.length;
 		matches = matches.slice(0, count);
-		const body: Bundle = { resourceType: 'Bundle', type: 'searchset', total, entry: matches.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' } })) };
+		const body: Bundle = {
+			resourceType: 'Bundle',
+			type: 'searchset',
+			total,
+			entry: matches.map((resource) => ({
+				fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
+				resource,
+				search: { mode: 'match' }
+			}))
+		};
 		return { status: 200, body };
 	}
 
@@ -201,9 +249,10 @@ export class FhirApi {
 			return outcome(500, 'exception', `the Bundle could not be checked: ${(error as Error).message}`);
 		}
 		const wipe = () => plan.patients.forEach((p) => p.seed?.fill(0));
-		if (plan.issues.length) return wipe(), outcome(400, 'invalid', 'the Bundle is not valid', plan.issues);
+		if (plan.issues.length) return (wipe(), outcome(400, 'invalid', 'the Bundle is not valid', plan.issues));
 		const type = (JSON.parse(body) as { type?: string }).type;
-		if (type !== 'transaction' && type !== 'batch') return wipe(), outcome(400, 'invalid', 'POST to the base takes a transaction or batch Bundle');
+		if (type !== 'transaction' && type !== 'batch')
+			return (wipe(), outcome(400, 'invalid', 'POST to the base takes a transaction or batch Bundle'));
 		const self = this.book.keyring.self;
 		const grantee = (this.ledger.state()['member-clinics'] as MemberClinics | undefined)?.[self] ?? self;
 		try {
@@ -211,20 +260,31 @@ export class FhirApi {
 			await this.#keepNewKeys(plan);
 		} catch (error) {
 			if (error instanceof NoAccessError) return outcome(403, 'forbidden', error.message);
-			if (error instanceof LedgerError && (error.code === 'NOT_AUTHORIZED' || error.code === 'NOT_A_MEMBER')) return outcome(403, 'forbidden', `this node's role may not write records: ${error.detail}`);
+			if (error instanceof LedgerError && (error.code === 'NOT_AUTHORIZED' || error.code === 'NOT_A_MEMBER'))
+				return outcome(403, 'forbidden', `this node's role may not write records: ${error.detail}`);
 			return outcome(500, 'exception', `nothing was written: ${(error as Error).message}`);
 		} finally {
 			wipe();
 		}
 		const view = this.book.view();
 		const entries: BundleEntry[] = plan.outcomes.map((o): BundleEntry => {
-			if (!o) return { response: { status: '200 OK', outcome: outcome(200, 'informational', 'not stored: this ledger records its own provenance').body as OperationOutcome } };
+			if (!o)
+				return {
+					response: {
+						status: '200 OK',
+						outcome: outcome(200, 'informational', 'not stored: this ledger records its own provenance').body as OperationOutcome
+					}
+				};
 			const [rtype, id] = o.ref.split('/') as [string, string];
-			const rid = rtype === 'Patient' ? (view.records.patients[id] ?? []).find((r) => view.records.records[r]!.category === 'demographics') : id;
+			const rid =
+				rtype === 'Patient' ? (view.records.patients[id] ?? []).find((r) => view.records.records[r]!.category === 'demographics') : id;
 			const versions = rid ? (view.records.records[rid]?.versions.length ?? 1) : 1;
 			return { response: { status: o.outcome === 'create' ? '201 Created' : '200 OK', location: `${o.ref}/_history/${versions}` } };
 		});
-		return { status: 200, body: { resourceType: 'Bundle', type: type === 'batch' ? 'batch-response' : 'transaction-response', entry: entries } };
+		return {
+			status: 200,
+			body: { resourceType: 'Bundle', type: type === 'batch' ? 'batch-response' : 'transaction-response', entry: entries }
+		};
 	}
 
 	/**
@@ -254,14 +314,23 @@ export class FhirApi {
 const codingsOf = (resource: Json): { system?: string; code?: string }[] =>
 	['code', 'vaccineCode', 'medicationCodeableConcept', 'type'].flatMap((k) => {
 		const v = resource[k];
-		return (Array.isArray(v) ? v : [v]).flatMap((c) => ((c as { coding?: unknown })?.coding as { system?: string; code?: string }[] | undefined) ?? []);
+		return (Array.isArray(v) ? v : [v]).flatMap(
+			(c) => ((c as { coding?: unknown })?.coding as { system?: string; code?: string }[] | undefined) ?? []
+		);
 	});
 
 /** Lower and upper instant of a FHIR date, dateTime or partial date. */
 function range(value: string): [number, number] {
 	const padded = value.length === 4 ? `${value}-01-01` : value.length === 7 ? `${value}-01` : value;
 	const start = Date.parse(padded.length === 10 ? `${padded}T00:00:00Z` : padded);
-	const end = value.length === 4 ? Date.UTC(Number(value) + 1, 0, 1) : value.length === 7 ? Date.UTC(Number(value.slice(0, 4)), Number(value.slice(5, 7)), 1) : value.length === 10 ? start + 86_400_000 : start + 1;
+	const end =
+		value.length === 4
+			? Date.UTC(Number(value) + 1, 0, 1)
+			: value.length === 7
+				? Date.UTC(Number(value.slice(0, 4)), Number(value.slice(5, 7)), 1)
+				: value.length === 10
+					? start + 86_400_000
+					: start + 1;
 	return [start, end];
 }
 
@@ -270,10 +339,17 @@ function matchesSearch(resource: ClinicalResource, id: string, params: URLSearch
 	if (ids && !ids.split(',').includes(id)) return false;
 	for (const token of params.getAll('code')) {
 		const wanted = token.split(',');
-		if (!codingsOf(resource as unknown as Json).some((c) => wanted.some((w) => (w.includes('|') ? w === `${c.system ?? ''}|${c.code}` : w === c.code)))) return false;
+		if (
+			!codingsOf(resource as unknown as Json).some((c) =>
+				wanted.some((w) => (w.includes('|') ? w === `${c.system ?? ''}|${c.code}` : w === c.code))
+			)
+		)
+			return false;
 	}
 	for (const token of params.getAll('identifier')) {
-		const ids = ((resource as { identifier?: { system?: string; value?: string }[] }).identifier ?? []).map((i) => `${i.system ?? ''}|${i.value}`);
+		const ids = ((resource as { identifier?: { system?: string; value?: string }[] }).identifier ?? []).map(
+			(i) => `${i.system ?? ''}|${i.value}`
+		);
 		if (!ids.some((i) => (token.includes('|') ? i === token : i.endsWith(`|${token}`)))) return false;
 	}
 	for (const date of params.getAll('date')) {
@@ -282,9 +358,10 @@ function matchesSearch(resource: ClinicalResource, id: string, params: URLSearch
 		if (!when || !m) return false;
 		const [rs, re] = range(when);
 		const [ps, pe] = range(m[2]!);
-		const ok = { eq: rs >= ps && re <= pe, ne: !(rs >= ps && re <= pe), gt: re > pe, lt: rs < ps, ge: re > ps, le: rs < pe }[(m[1] ?? 'eq') as 'eq'];
+		const ok = { eq: rs >= ps && re <= pe, ne: !(rs >= ps && re <= pe), gt: re > pe, lt: rs < ps, ge: re > ps, le: rs < pe }[
+			(m[1] ?? 'eq') as 'eq'
+		];
 		if (!ok) return false;
 	}
 	return true;
 }
-

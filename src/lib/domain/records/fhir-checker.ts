@@ -19,7 +19,12 @@ export class Checker {
 		this.issues.push({ path: `${this.root}${path}`, message });
 	}
 	required(r: Json, field: string): boolean {
-		if (r[field] === undefined || r[field] === null || r[field] === '' || (Array.isArray(r[field]) && (r[field] as unknown[]).length === 0)) {
+		if (
+			r[field] === undefined ||
+			r[field] === null ||
+			r[field] === '' ||
+			(Array.isArray(r[field]) && (r[field] as unknown[]).length === 0)
+		) {
 			this.fail(`.${field}`, 'is required');
 			return false;
 		}
@@ -28,7 +33,8 @@ export class Checker {
 	oneOf(r: Json, field: string, values: readonly string[], required = true) {
 		if (r[field] === undefined) {
 			if (required) this.fail(`.${field}`, `is required (one of ${values.join(', ')})`);
-		} else if (typeof r[field] !== 'string' || !values.includes(r[field] as string)) this.fail(`.${field}`, `must be one of ${values.join(', ')}`);
+		} else if (typeof r[field] !== 'string' || !values.includes(r[field] as string))
+			this.fail(`.${field}`, `must be one of ${values.join(', ')}`);
 	}
 	date(r: Json, field: string, kind: 'date' | 'dateTime', required = false) {
 		const v = r[field];
@@ -36,7 +42,12 @@ export class Checker {
 			if (required) this.fail(`.${field}`, 'is required');
 			return;
 		}
-		if (typeof v !== 'string' || !(kind === 'date' ? DATE : DATETIME).test(v) || Number.isNaN(Date.parse(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v))) this.fail(`.${field}`, `must be a FHIR ${kind} (e.g. ${kind === 'date' ? '1980-04-12' : '2026-11-26T09:30:00Z'})`);
+		if (
+			typeof v !== 'string' ||
+			!(kind === 'date' ? DATE : DATETIME).test(v) ||
+			Number.isNaN(Date.parse(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v))
+		)
+			this.fail(`.${field}`, `must be a FHIR ${kind} (e.g. ${kind === 'date' ? '1980-04-12' : '2026-11-26T09:30:00Z'})`);
 	}
 	/** A CodeableConcept with at least one coding from `systems` (any system when empty). */
 	concept(r: Json, field: string, systems: readonly string[], required = true) {
@@ -48,14 +59,16 @@ export class Checker {
 		if (!isObject(v)) return this.fail(`.${field}`, 'must be a CodeableConcept');
 		const codings = v.coding;
 		if (!Array.isArray(codings) || codings.length === 0) {
-			if (typeof v.text !== 'string' || systems.length > 0) this.fail(`.${field}.coding`, systems.length ? `needs a coding from ${systems.join(' or ')}` : 'needs a coding or text');
+			if (typeof v.text !== 'string' || systems.length > 0)
+				this.fail(`.${field}.coding`, systems.length ? `needs a coding from ${systems.join(' or ')}` : 'needs a coding or text');
 			return;
 		}
 		codings.forEach((c, i) => {
 			if (!isObject(c) || typeof c.code !== 'string' || c.code.trim() === '') this.fail(`.${field}.coding[${i}].code`, 'is required');
 			else if (typeof c.system !== 'string') this.fail(`.${field}.coding[${i}].system`, 'is required');
 		});
-		if (systems.length && !codings.some((c) => isObject(c) && systems.includes(c.system as string))) this.fail(`.${field}.coding`, `needs a coding from ${systems.join(' or ')}`);
+		if (systems.length && !codings.some((c) => isObject(c) && systems.includes(c.system as string)))
+			this.fail(`.${field}.coding`, `needs a coding from ${systems.join(' or ')}`);
 	}
 	reference(r: Json, field: string, patient: string | null, required = true) {
 		const v = r[field];

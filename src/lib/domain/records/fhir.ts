@@ -63,7 +63,17 @@ export type ClinicalResource =
 	| ExplanationOfBenefit
 	| Coverage;
 /** Types the clinic's forms write, with the rules of {@link validateResource}. */
-export const RESOURCE_TYPES = ['Patient', 'Encounter', 'Observation', 'Condition', 'MedicationStatement', 'MedicationRequest', 'AllergyIntolerance', 'Immunization', 'DocumentReference'] as const;
+export const RESOURCE_TYPES = [
+	'Patient',
+	'Encounter',
+	'Observation',
+	'Condition',
+	'MedicationStatement',
+	'MedicationRequest',
+	'AllergyIntolerance',
+	'Immunization',
+	'DocumentReference'
+] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export const SYSTEMS = {
@@ -89,7 +99,8 @@ export const VITALS = [
 	{ key: 'spo2', code: '59408-5', display: 'Oxygen saturation', unit: '%', min: 50, max: 100 }
 ] as const;
 
-const LAB = (concepts: { coding?: { code?: string }[] }[] | undefined) => concepts?.some((c) => c.coding?.some((x) => x.code === 'laboratory' || x.code === 'LAB')) ?? false;
+const LAB = (concepts: { coding?: { code?: string }[] }[] | undefined) =>
+	concepts?.some((c) => c.coding?.some((x) => x.code === 'laboratory' || x.code === 'LAB')) ?? false;
 
 /**
  * The consent category a resource is stored under: anything coded or labelled as mental
@@ -148,7 +159,8 @@ export function validateResource(resource: unknown, root = '$', patient: string 
 			else if (patient && r.id !== patient) c.fail('.id', 'is another patient');
 			if (c.required(r, 'name')) {
 				(r.name as unknown[]).forEach((n, i) => {
-					if (!isObject(n) || ((typeof n.family !== 'string' || !n.family.trim()) && !(Array.isArray(n.given) && n.given.length))) c.fail(`.name[${i}]`, 'needs a family or given name');
+					if (!isObject(n) || ((typeof n.family !== 'string' || !n.family.trim()) && !(Array.isArray(n.given) && n.given.length)))
+						c.fail(`.name[${i}]`, 'needs a family or given name');
 				});
 			}
 			c.oneOf(r, 'gender', ['male', 'female', 'other', 'unknown'], false);
@@ -156,12 +168,25 @@ export function validateResource(resource: unknown, root = '$', patient: string 
 			c.date(r, 'deceasedDateTime', 'dateTime');
 			if (r.identifier !== undefined) {
 				if (!Array.isArray(r.identifier)) c.fail('.identifier', 'must be a list');
-				else r.identifier.forEach((id, i) => isObject(id) && typeof id.value === 'string' && id.value.trim() ? undefined : c.fail(`.identifier[${i}].value`, 'is required'));
+				else
+					r.identifier.forEach((id, i) =>
+						isObject(id) && typeof id.value === 'string' && id.value.trim() ? undefined : c.fail(`.identifier[${i}].value`, 'is required')
+					);
 			}
 			break;
 		}
 		case 'Encounter':
-			c.oneOf(r, 'status', ['planned', 'arrived', 'triaged', 'in-progress', 'onleave', 'finished', 'cancelled', 'entered-in-error', 'unknown']);
+			c.oneOf(r, 'status', [
+				'planned',
+				'arrived',
+				'triaged',
+				'in-progress',
+				'onleave',
+				'finished',
+				'cancelled',
+				'entered-in-error',
+				'unknown'
+			]);
 			if (c.required(r, 'class')) {
 				const cls = r.class as Json;
 				if (!isObject(cls) || typeof cls.code !== 'string') c.fail('.class.code', 'is required');
@@ -169,7 +194,8 @@ export function validateResource(resource: unknown, root = '$', patient: string 
 			}
 			c.reference(r, 'subject', patient);
 			if (c.required(r, 'period') && isObject(r.period)) c.date(r.period, 'start', 'dateTime', true);
-			if (r.period && isObject(r.period) && typeof r.period.start === 'string' && !DATETIME.test(r.period.start)) c.fail('.period.start', 'must be a FHIR dateTime');
+			if (r.period && isObject(r.period) && typeof r.period.start === 'string' && !DATETIME.test(r.period.start))
+				c.fail('.period.start', 'must be a FHIR dateTime');
 			break;
 		case 'Observation': {
 			c.oneOf(r, 'status', ['registered', 'preliminary', 'final', 'amended', 'corrected', 'cancelled', 'entered-in-error', 'unknown']);
@@ -177,7 +203,8 @@ export function validateResource(resource: unknown, root = '$', patient: string 
 			c.reference(r, 'subject', patient);
 			c.date(r, 'effectiveDateTime', 'dateTime', true);
 			const q = r.valueQuantity;
-			if (q === undefined && r.valueString === undefined && r.valueCodeableConcept === undefined) c.fail('.value[x]', 'a value is required (valueQuantity, valueString or valueCodeableConcept)');
+			if (q === undefined && r.valueString === undefined && r.valueCodeableConcept === undefined)
+				c.fail('.value[x]', 'a value is required (valueQuantity, valueString or valueCodeableConcept)');
 			if (q !== undefined) {
 				if (!isObject(q) || typeof q.value !== 'number' || !Number.isFinite(q.value)) c.fail('.valueQuantity.value', 'must be a number');
 				else {
@@ -188,7 +215,8 @@ export function validateResource(resource: unknown, root = '$', patient: string 
 					const vital = VITALS.find((v) => code?.some((x) => x.code === v.code));
 					if (vital && hasUnit) {
 						if (q.code !== vital.unit) c.fail('.valueQuantity.code', `${vital.display} is recorded in ${vital.unit}`);
-						else if ((q.value as number) < vital.min || (q.value as number) > vital.max) c.fail('.valueQuantity.value', `${vital.display} of ${q.value} ${vital.unit} is outside ${vital.min}-${vital.max}`);
+						else if ((q.value as number) < vital.min || (q.value as number) > vital.max)
+							c.fail('.valueQuantity.value', `${vital.display} of ${q.value} ${vital.unit} is outside ${vital.min}-${vital.max}`);
 					}
 				}
 			}
@@ -225,7 +253,8 @@ export function validateResource(resource: unknown, root = '$', patient: string 
 			c.concept(r, 'vaccineCode', [SYSTEMS.cvx]);
 			c.reference(r, 'patient', patient);
 			c.date(r, 'occurrenceDateTime', 'dateTime', true);
-			if (r.lotNumber !== undefined && (typeof r.lotNumber !== 'string' || r.lotNumber.length > 20)) c.fail('.lotNumber', 'must be up to 20 characters');
+			if (r.lotNumber !== undefined && (typeof r.lotNumber !== 'string' || r.lotNumber.length > 20))
+				c.fail('.lotNumber', 'must be up to 20 characters');
 			break;
 		case 'DocumentReference': {
 			c.oneOf(r, 'status', ['current', 'superseded', 'entered-in-error']);
@@ -236,7 +265,8 @@ export function validateResource(resource: unknown, root = '$', patient: string 
 					if (!isObject(a)) return c.fail(`.content[${i}].attachment`, 'is required');
 					if (typeof a.contentType !== 'string') c.fail(`.content[${i}].attachment.contentType`, 'is required');
 					if (typeof a.data !== 'string') c.fail(`.content[${i}].attachment.data`, 'is required (base64)');
-					else if (Math.floor((a.data.length * 3) / 4) > MAX_ATTACHMENT_BYTES) c.fail(`.content[${i}].attachment.data`, `is larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB`);
+					else if (Math.floor((a.data.length * 3) / 4) > MAX_ATTACHMENT_BYTES)
+						c.fail(`.content[${i}].attachment.data`, `is larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MB`);
 				});
 			}
 			break;
@@ -266,7 +296,8 @@ export function displayName(patient: Patient): string {
 
 type Concept = { text?: string; coding?: { display?: string; code?: string }[] } | undefined;
 const conceptText = (cc: Concept) => cc?.text ?? cc?.coding?.[0]?.display ?? cc?.coding?.[0]?.code ?? '';
-const quantityText = (q: { value?: number; unit?: string; code?: string } | undefined) => (q ? `${q.value ?? ''} ${q.unit ?? q.code ?? ''}`.trim() : '');
+const quantityText = (q: { value?: number; unit?: string; code?: string } | undefined) =>
+	q ? `${q.value ?? ''} ${q.unit ?? q.code ?? ''}`.trim() : '';
 
 /** The concept naming what a resource is about, for types without a form (code, type, vaccine…). */
 function mainConcept(r: Json): Concept {
@@ -289,7 +320,9 @@ export function summarize(resource: ClinicalResource): string {
 		case 'Observation': {
 			const q = resource.valueQuantity;
 			const value = q ? quantityText(q) : (resource.valueString ?? concept(resource.valueCodeableConcept));
-			const parts = resource.component?.map((c) => `${concept(c.code)} ${quantityText(c.valueQuantity) || (c.valueString ?? concept(c.valueCodeableConcept))}`.trim());
+			const parts = resource.component?.map((c) =>
+				`${concept(c.code)} ${quantityText(c.valueQuantity) || (c.valueString ?? concept(c.valueCodeableConcept))}`.trim()
+			);
 			return `${concept(resource.code)}: ${value || parts?.join(', ') || '(no value)'}`;
 		}
 		case 'Condition':
@@ -314,7 +347,24 @@ export function summarize(resource: ClinicalResource): string {
 }
 
 /** Elements holding when a resource happened, in the order they are looked for. */
-const WHEN = ['effectiveDateTime', 'effectiveInstant', 'effectivePeriod', 'occurrenceDateTime', 'performedDateTime', 'performedPeriod', 'period', 'onsetDateTime', 'authoredOn', 'recordedDate', 'issued', 'started', 'billablePeriod', 'created', 'date', 'birthDate'];
+const WHEN = [
+	'effectiveDateTime',
+	'effectiveInstant',
+	'effectivePeriod',
+	'occurrenceDateTime',
+	'performedDateTime',
+	'performedPeriod',
+	'period',
+	'onsetDateTime',
+	'authoredOn',
+	'recordedDate',
+	'issued',
+	'started',
+	'billablePeriod',
+	'created',
+	'date',
+	'birthDate'
+];
 
 /** When a resource happened (clinically), as written in it; null when it says nothing. */
 export function clinicalDate(resource: ClinicalResource): string | null {
@@ -329,9 +379,15 @@ export function clinicalDate(resource: ClinicalResource): string | null {
 
 /** The main code of a resource as `system|code` and its display, for the generic chart view. */
 export function mainCode(resource: ClinicalResource): { system?: string; code?: string; display?: string } | null {
-	const c = mainConcept(resource as unknown as Json) as { coding?: { system?: string; code?: string; display?: string }[]; text?: string } | undefined;
+	const c = mainConcept(resource as unknown as Json) as
+		{ coding?: { system?: string; code?: string; display?: string }[]; text?: string } | undefined;
 	const coding = c?.coding?.[0];
-	if (coding) return { ...(coding.system ? { system: coding.system } : {}), ...(coding.code ? { code: coding.code } : {}), ...(coding.display ?? c?.text ? { display: coding.display ?? c!.text! } : {}) };
+	if (coding)
+		return {
+			...(coding.system ? { system: coding.system } : {}),
+			...(coding.code ? { code: coding.code } : {}),
+			...((coding.display ?? c?.text) ? { display: coding.display ?? c!.text! } : {})
+		};
 	return c?.text ? { display: c.text } : null;
 }
 
@@ -347,7 +403,9 @@ export function narrativeText(resource: ClinicalResource): string {
 		.replace(/<(br|p|div|li|tr|h[1-6])\b[^>]*>/gi, '\n')
 		.replace(/<[^>]*>/g, '')
 		.replace(/&(#x[0-9a-f]+|#\d+|lt|gt|amp|quot|apos);/gi, (_, e: string) =>
-			e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[e.toLowerCase()]!
+			e[0] === '#'
+				? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)))
+				: ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[e.toLowerCase()]!
 		)
 		.replace(/[ \t]+/g, ' ')
 		.replace(/\s*\n\s*/g, '\n')

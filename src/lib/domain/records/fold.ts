@@ -87,7 +87,19 @@ export interface RecordsState {
 	patients: Record<string, string[]>;
 	audit: Record<string, AuditEvent[]>;
 	/** Access requests and emergency accesses by id. */
-	requests: Record<string, { kind: 'request' | 'break-glass'; patient: string; by: string; block: string; at: number; categories: Category[]; purpose: string; reason: string }>;
+	requests: Record<
+		string,
+		{
+			kind: 'request' | 'break-glass';
+			patient: string;
+			by: string;
+			block: string;
+			at: number;
+			categories: Category[];
+			purpose: string;
+			reason: string;
+		}
+	>;
 }
 
 const hex = (v: CborValue | undefined) => toHex(v as Uint8Array);
@@ -103,7 +115,16 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 			const rid = hex(tx.rid);
 			const patient = hex(tx.patient);
 			const category = tx.category as Category;
-			const version: RecordVersion = { block: block.id, index, author: block.author, time: block.time, kid: hex(tx.kid), epoch: tx.epoch as number, prev: tx.prev instanceof Uint8Array ? toHex(tx.prev) : null, size: (tx.ct as Uint8Array).length };
+			const version: RecordVersion = {
+				block: block.id,
+				index,
+				author: block.author,
+				time: block.time,
+				kid: hex(tx.kid),
+				epoch: tx.epoch as number,
+				prev: tx.prev instanceof Uint8Array ? toHex(tx.prev) : null,
+				size: (tx.ct as Uint8Array).length
+			};
 			const amended = putRecord(state, rid, patient, category, tx.salt instanceof Uint8Array ? toHex(tx.salt) : undefined, version);
 			audit(state, patient, { ...base, kind: 'write', categories: [category], subject: rid, ...(amended ? { detail: 'amended' } : {}) });
 			return;
@@ -124,8 +145,15 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 				wraps.splice(at, 0, { eph: w.eph!, nonce: w.nonce!, wrapped: w.wrapped!, block: block.id, by: block.author });
 				added.push(reader);
 			}
-			const because = tx.grant instanceof Uint8Array ? `grant ${toHex(tx.grant)}` : tx.breakglass instanceof Uint8Array ? `emergency access ${toHex(tx.breakglass)}` : 'new key';
-			for (const reader of added) if (reader !== patient && reader !== block.author) audit(state, patient, { ...base, kind: 'key-share', categories: [category], subject: reader, detail: because });
+			const because =
+				tx.grant instanceof Uint8Array
+					? `grant ${toHex(tx.grant)}`
+					: tx.breakglass instanceof Uint8Array
+						? `emergency access ${toHex(tx.breakglass)}`
+						: 'new key';
+			for (const reader of added)
+				if (reader !== patient && reader !== block.author)
+					audit(state, patient, { ...base, kind: 'key-share', categories: [category], subject: reader, detail: because });
 			return;
 		}
 		case 'access.request':
@@ -135,14 +163,28 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 			const kind = tx.t === 'access.request' ? 'request' : 'break-glass';
 			const patient = hex(tx.patient);
 			const categories = [...(tx.categories as Category[])];
-			state.requests[id] = { kind, patient, ...base, categories, purpose: kind === 'request' ? (tx.purpose as string) : 'emergency', reason: tx.reason as string };
+			state.requests[id] = {
+				kind,
+				patient,
+				...base,
+				categories,
+				purpose: kind === 'request' ? (tx.purpose as string) : 'emergency',
+				reason: tx.reason as string
+			};
 			audit(state, patient, { ...base, kind, categories, subject: id, detail: tx.reason as string });
 			return;
 		}
 		case 'access.log': {
 			for (const e of tx.entries as Record<string, CborValue>[]) {
 				const rid = e.rid instanceof Uint8Array ? toHex(e.rid) : undefined;
-				audit(state, hex(e.patient), { kind: e.action as AuditKind, by: block.author, block: block.id, at: e.at as number, categories: [e.category as string], ...(rid ? { subject: rid } : {}) });
+				audit(state, hex(e.patient), {
+					kind: e.action as AuditKind,
+					by: block.author,
+					block: block.id,
+					at: e.at as number,
+					categories: [e.category as string],
+					...(rid ? { subject: rid } : {})
+				});
 			}
 			return;
 		}
@@ -161,7 +203,14 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
  * an uncommitted binding, keeping the set-aside versions that agree with it: so the
  * outcome does not depend on which arrived first.
  */
-function putRecord(state: RecordsState, rid: string, patient: string, category: Category, salt: string | undefined, version: RecordVersion): boolean {
+function putRecord(
+	state: RecordsState,
+	rid: string,
+	patient: string,
+	category: Category,
+	salt: string | undefined,
+	version: RecordVersion
+): boolean {
 	const entry = state.records[rid];
 	if (!entry) {
 		state.records[rid] = { patient, category, ...(salt ? { salt } : {}), versions: [version] };
@@ -195,13 +244,26 @@ function auditConsent(state: RecordsState, block: Block, tx: Tx): void {
 	}
 	// The rule checked the grant and its signature; only its public fields are read here.
 	const body = grantFields(tx);
-	if (body) audit(state, body.patient, { ...base, kind: 'grant', categories: body.categories, subject: body.grantee, detail: `${body.purpose} · grant ${body.id}` });
+	if (body)
+		audit(state, body.patient, {
+			...base,
+			kind: 'grant',
+			categories: body.categories,
+			subject: body.grantee,
+			detail: `${body.purpose} · grant ${body.id}`
+		});
 }
 
 function grantFields(tx: Tx): { id: string; patient: string; grantee: string; categories: string[]; purpose: string } | null {
 	try {
 		const v = decodeCanonical(tx.grant as Uint8Array) as Record<string, CborValue>;
-		return { id: v.id as string, patient: v.patient as string, grantee: v.grantee as string, categories: [...(v.categories as string[])], purpose: v.purpose as string };
+		return {
+			id: v.id as string,
+			patient: v.patient as string,
+			grantee: v.grantee as string,
+			categories: [...(v.categories as string[])],
+			purpose: v.purpose as string
+		};
 	} catch {
 		return null;
 	}
@@ -220,8 +282,18 @@ export const recordsFold: Fold<RecordsState> = {
 		const v = value as unknown as RecordsState;
 		// A deep copy: fold state is mutated in place, checkpoints must not share it.
 		return {
-			keys: Object.fromEntries(Object.entries(v.keys).map(([k, e]) => [k, { ...e, readers: Object.fromEntries(Object.entries(e.readers).map(([r, w]) => [r, [...w]])) }])),
-			records: Object.fromEntries(Object.entries(v.records).map(([k, r]) => [k, { ...r, versions: [...r.versions], ...(r.contested ? { contested: [...r.contested] } : {}) }])),
+			keys: Object.fromEntries(
+				Object.entries(v.keys).map(([k, e]) => [
+					k,
+					{ ...e, readers: Object.fromEntries(Object.entries(e.readers).map(([r, w]) => [r, [...w]])) }
+				])
+			),
+			records: Object.fromEntries(
+				Object.entries(v.records).map(([k, r]) => [
+					k,
+					{ ...r, versions: [...r.versions], ...(r.contested ? { contested: [...r.contested] } : {}) }
+				])
+			),
 			patients: Object.fromEntries(Object.entries(v.patients).map(([k, l]) => [k, [...l]])),
 			audit: Object.fromEntries(Object.entries(v.audit).map(([k, l]) => [k, [...l]])),
 			requests: { ...v.requests }

@@ -23,7 +23,8 @@ export function textDepth(text: string, limit = MAX_DEPTH): number {
 	for (let i = 0; i < text.length; i++) {
 		const c = text.charCodeAt(i);
 		if (inString) {
-			if (c === 0x5c) i++; // backslash: skip the escaped character
+			if (c === 0x5c)
+				i++; // backslash: skip the escaped character
 			else if (c === 0x22) inString = false;
 		} else if (c === 0x22) inString = true;
 		else if (c === 0x7b || c === 0x5b) {
@@ -52,7 +53,8 @@ export function shapeIssues(value: unknown, root = '$', limit = MAX_DEPTH): Fhir
 		const keys = Object.keys(v);
 		for (let i = keys.length - 1; i >= 0; i--) {
 			const key = keys[i]!;
-			if (FORBIDDEN_KEYS.has(key)) issues.push({ path: `${path}.${key}`, message: 'is not a FHIR element (a JavaScript prototype key): refused' });
+			if (FORBIDDEN_KEYS.has(key))
+				issues.push({ path: `${path}.${key}`, message: 'is not a FHIR element (a JavaScript prototype key): refused' });
 			else stack.push([(v as Json)[key], `${path}.${key}`, depth + 1]);
 		}
 	}
@@ -64,8 +66,10 @@ export function shapeIssues(value: unknown, root = '$', limit = MAX_DEPTH): Fhir
  * issues that stopped it (nothing else was done with the text).
  */
 export function parseJson(text: string, maxChars: number): { value: unknown; issues: FhirIssue[] } {
-	if (text.length > maxChars) return { value: undefined, issues: [{ path: '$', message: `is larger than ${Math.round(maxChars / 1024 / 1024)} MB` }] };
-	if (textDepth(text) > MAX_DEPTH) return { value: undefined, issues: [{ path: '$', message: `is nested deeper than ${MAX_DEPTH} levels` }] };
+	if (text.length > maxChars)
+		return { value: undefined, issues: [{ path: '$', message: `is larger than ${Math.round(maxChars / 1024 / 1024)} MB` }] };
+	if (textDepth(text) > MAX_DEPTH)
+		return { value: undefined, issues: [{ path: '$', message: `is nested deeper than ${MAX_DEPTH} levels` }] };
 	let value: unknown;
 	try {
 		value = JSON.parse(text);
@@ -90,6 +94,7 @@ export function mapReferences(value: unknown, visit: (reference: Json & { refere
 /** Every `reference` string in `value`, in document order. */
 export function referencesIn(value: unknown, out: string[] = []): string[] {
 	if (Array.isArray(value)) for (const v of value) referencesIn(v, out);
-	else if (isObject(value)) for (const [k, v] of Object.entries(value)) k === 'reference' && typeof v === 'string' ? out.push(v) : referencesIn(v, out);
+	else if (isObject(value))
+		for (const [k, v] of Object.entries(value)) k === 'reference' && typeof v === 'string' ? out.push(v) : referencesIn(v, out);
 	return out;
 }

@@ -12,7 +12,20 @@
 import { CodedError, decodeBlock, fromHex, toHex, type AuthorId, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
 import { grantsFor, type Grant } from '../privacy/consent.js';
 import { currentEpoch, type AccessState } from '../privacy/access.js';
-import { dataKeyId, EnvelopeError, isDataKeyId, newDataKey, openRecord, sealRecord, unwrapKey, wrapKey, wrapKeyFor, type Category, type RecordContext, type WrappedKey } from '../privacy/envelope.js';
+import {
+	dataKeyId,
+	EnvelopeError,
+	isDataKeyId,
+	newDataKey,
+	openRecord,
+	sealRecord,
+	unwrapKey,
+	wrapKey,
+	wrapKeyFor,
+	type Category,
+	type RecordContext,
+	type WrappedKey
+} from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
 import { keySlot, type KeyEntry, type RecordsState, type RecordVersion } from './fold.js';
 import { newRecordId } from './record-id.js';
@@ -35,7 +48,11 @@ export interface RecordsView {
  */
 function servedReaders(entry: KeyEntry, self: string, readers: readonly string[]): Set<string> {
 	const trusted = new Set([self, ...readers]);
-	return new Set(Object.entries(entry.readers).filter(([, wraps]) => wraps.some((w) => trusted.has(w.by))).map(([reader]) => reader));
+	return new Set(
+		Object.entries(entry.readers)
+			.filter(([, wraps]) => wraps.some((w) => trusted.has(w.by)))
+			.map(([reader]) => reader)
+	);
 }
 
 /** Keys made while sealing several records before any is on the ledger, by `patient/category/epoch`. */
@@ -47,7 +64,11 @@ export type SealBatch = Map<string, { kid: string; key: Uint8Array; readers: rea
  * Built in constant time, so an import of n patients does not scan every grant n times.
  */
 export function newPatientView(view: RecordsView, grant: Grant): RecordsView {
-	return { ...view, access: { grants: { [grant.id]: { ...grant, revoked: false, block: '' } }, epochs: {} }, records: { ...view.records, keys: {} } };
+	return {
+		...view,
+		access: { grants: { [grant.id]: { ...grant, revoked: false, block: '' } }, epochs: {} },
+		records: { ...view.records, keys: {} }
+	};
 }
 
 /** This node holds no key for the record (no grant, or no such record): code `NO_ACCESS`. */
@@ -63,7 +84,9 @@ const KEY_PURPOSES = new Set(['treatment', 'payment', 'operations']);
 export const BREAK_GLASS_MS = 24 * 60 * 60 * 1000;
 
 function emergencies(view: RecordsView, patient: string, category: Category, now: number) {
-	return Object.entries(view.records.requests).filter(([, r]) => r.kind === 'break-glass' && r.patient === patient && r.categories.includes(category) && now < r.at + BREAK_GLASS_MS);
+	return Object.entries(view.records.requests).filter(
+		([, r]) => r.kind === 'break-glass' && r.patient === patient && r.categories.includes(category) && now < r.at + BREAK_GLASS_MS
+	);
 }
 
 /**
@@ -74,23 +97,35 @@ function emergencies(view: RecordsView, patient: string, category: Category, now
 export function readersOf(view: RecordsView, patient: string, category: Category, now: number): string[] {
 	const granted = new Set<string>();
 	for (const g of Object.values(view.access.grants)) {
-		if (g.revoked || g.patient !== patient || !g.categories.includes(category) || now >= g.expires || !KEY_PURPOSES.has(g.purpose)) continue;
+		if (g.revoked || g.patient !== patient || !g.categories.includes(category) || now >= g.expires || !KEY_PURPOSES.has(g.purpose))
+			continue;
 		granted.add(g.grantee);
 	}
 	for (const [, r] of emergencies(view, patient, category, now)) granted.add(r.by);
 	const readers = new Set<string>([patient]);
 	for (const member of granted) if (view.roster.has(member as never)) readers.add(member);
-	for (const [device, clinic] of Object.entries(view.clinics)) if (granted.has(clinic) && view.roster.has(device as never)) readers.add(device);
+	for (const [device, clinic] of Object.entries(view.clinics))
+		if (granted.has(clinic) && view.roster.has(device as never)) readers.add(device);
 	return [...readers].sort();
 }
 
 /** Why `reader` may read `patient`'s `category` now, or null: the patient, a grant in force (own or its clinic's), or an emergency access. */
-export function accessBasis(view: RecordsView, reader: string, patient: string, category: Category, now: number): 'patient' | 'grant' | 'emergency' | null {
+export function accessBasis(
+	view: RecordsView,
+	reader: string,
+	patient: string,
+	category: Category,
+	now: number
+): 'patient' | 'grant' | 'emergency' | null {
 	if (reader === patient) return 'patient';
 	if (!view.roster.has(reader as never)) return null;
 	const grants = Object.values(view.access.grants).filter((g) => KEY_PURPOSES.has(g.purpose));
 	const clinic = view.clinics[reader];
-	if (grantsFor(grants, reader, patient, category, now).length > 0 || (clinic && grantsFor(grants, clinic, patient, category, now).length > 0)) return 'grant';
+	if (
+		grantsFor(grants, reader, patient, category, now).length > 0 ||
+		(clinic && grantsFor(grants, clinic, patient, category, now).length > 0)
+	)
+		return 'grant';
 	if (emergencies(view, patient, category, now).some(([, r]) => r.by === reader)) return 'emergency';
 	return null;
 }
@@ -148,7 +183,8 @@ export class Keyring {
 			}
 			if (!unverified.some((k) => k.every((b, i) => b === key[i]))) unverified.push(key);
 		}
-		if (!verified && unverified.length === 0) throw new EnvelopeError('no wrapped key for this node opens: each was changed, or written by someone without the key');
+		if (!verified && unverified.length === 0)
+			throw new EnvelopeError('no wrapped key for this node opens: each was changed, or written by someone without the key');
 		const result = { seen: wraps.length, verified, unverified: verified ? [] : unverified };
 		this.#keys.set(slot, result);
 		return result;
@@ -203,10 +239,17 @@ export class Keyring {
 	 * under a key its author knows. Throws {@link NoAccessError} when this node is not
 	 * itself a reader.
 	 */
-	sealRecordTxs(view: RecordsView, input: { patient: string; category: Category; plaintext: Uint8Array; now: number; rid?: string; prev?: string }, batch?: SealBatch): { txs: Tx[]; rid: string } {
+	sealRecordTxs(
+		view: RecordsView,
+		input: { patient: string; category: Category; plaintext: Uint8Array; now: number; rid?: string; prev?: string },
+		batch?: SealBatch
+	): { txs: Tx[]; rid: string } {
 		const { patient, category, now } = input;
 		const readers = readersOf(view, patient, category, now);
-		if (!readers.includes(this.self)) throw new NoAccessError('The patient has not granted this node access to this category; ask for access (or use emergency access) first.');
+		if (!readers.includes(this.self))
+			throw new NoAccessError(
+				'The patient has not granted this node access to this category; ask for access (or use emergency access) first.'
+			);
 		const epoch = currentEpoch(view.access, patient, category);
 		const context = contextOf(view.net, { patient, category, epoch });
 		const txs: Tx[] = [];
@@ -246,7 +289,18 @@ export class Keyring {
 		}
 		const id = input.rid ? { rid: input.rid, salt: view.records.records[input.rid]?.salt } : newRecordId(patient, category);
 		const sealed = sealRecord(key, input.plaintext, { ...context, rid: id.rid });
-		txs.push({ t: 'record.put', patient: fromHex(patient), category, epoch, kid: fromHex(kid), rid: fromHex(id.rid), ...(id.salt ? { salt: fromHex(id.salt) } : {}), ...(input.prev ? { prev: fromHex(input.prev) } : {}), nonce: sealed.nonce, ct: sealed.ct });
+		txs.push({
+			t: 'record.put',
+			patient: fromHex(patient),
+			category,
+			epoch,
+			kid: fromHex(kid),
+			rid: fromHex(id.rid),
+			...(id.salt ? { salt: fromHex(id.salt) } : {}),
+			...(input.prev ? { prev: fromHex(input.prev) } : {}),
+			nonce: sealed.nonce,
+			ct: sealed.ct
+		});
 		return { txs, rid: id.rid };
 	}
 
@@ -270,7 +324,8 @@ export class Keyring {
 				continue; // only changed or bogus wraps: nothing to share from them
 			}
 			// A key of an old random id cannot be told from a bogus one without a record: pass each on, the reader tries them.
-			for (const key of keys?.verified ? [keys.verified] : (keys?.unverified ?? [])) txs.push(...wrapTxs(view.net, entry, entry.kid, key, missing, reasonFor(view, entry, missing, now)));
+			for (const key of keys?.verified ? [keys.verified] : (keys?.unverified ?? []))
+				txs.push(...wrapTxs(view.net, entry, entry.kid, key, missing, reasonFor(view, entry, missing, now)));
 		}
 		return txs;
 	}
@@ -301,22 +356,50 @@ export class Keyring {
 	}
 }
 
-function reasonFor(view: RecordsView, entry: Pick<KeyEntry, 'patient' | 'category'>, missing: string[], now: number): Record<string, CborValue> {
-	const grant = Object.values(view.access.grants).find((g) => !g.revoked && g.patient === entry.patient && now < g.expires && (missing.includes(g.grantee) || missing.some((m) => view.clinics[m] === g.grantee)));
+function reasonFor(
+	view: RecordsView,
+	entry: Pick<KeyEntry, 'patient' | 'category'>,
+	missing: string[],
+	now: number
+): Record<string, CborValue> {
+	const grant = Object.values(view.access.grants).find(
+		(g) =>
+			!g.revoked &&
+			g.patient === entry.patient &&
+			now < g.expires &&
+			(missing.includes(g.grantee) || missing.some((m) => view.clinics[m] === g.grantee))
+	);
 	if (grant) return { grant: fromHex(grant.id) };
 	const emergency = emergencies(view, entry.patient, entry.category, now).find(([, r]) => missing.includes(r.by));
 	return emergency ? { breakglass: fromHex(emergency[0]) } : {};
 }
 
-const contextOf = (net: string, e: Pick<KeyEntry, 'patient' | 'category' | 'epoch'>): RecordContext => ({ net, patient: e.patient, category: e.category, epoch: e.epoch });
+const contextOf = (net: string, e: Pick<KeyEntry, 'patient' | 'category' | 'epoch'>): RecordContext => ({
+	net,
+	patient: e.patient,
+	category: e.category,
+	epoch: e.epoch
+});
 
 /** `key.wrap` transactions giving `key` to `readers`, at most {@link MAX_WRAPS} wraps each. */
-function wrapTxs(net: string, e: Pick<KeyEntry, 'patient' | 'category' | 'epoch'>, kid: string, key: Uint8Array, readers: readonly string[], extra: Record<string, CborValue> = {}): Tx[] {
+function wrapTxs(
+	net: string,
+	e: Pick<KeyEntry, 'patient' | 'category' | 'epoch'>,
+	kid: string,
+	key: Uint8Array,
+	readers: readonly string[],
+	extra: Record<string, CborValue> = {}
+): Tx[] {
 	const context = contextOf(net, e);
 	const txs: Tx[] = [];
 	for (let i = 0; i < readers.length; i += MAX_WRAPS) {
 		const chunk = readers.slice(i, i + MAX_WRAPS).map((reader) => ({ reader, publicKey: fromHex(reader) }));
-		const wraps = wrapKeyFor(key, chunk, context).map((w, j) => ({ reader: chunk[j]!.publicKey, eph: w.eph, nonce: w.nonce, wrapped: w.wrapped }));
+		const wraps = wrapKeyFor(key, chunk, context).map((w, j) => ({
+			reader: chunk[j]!.publicKey,
+			eph: w.eph,
+			nonce: w.nonce,
+			wrapped: w.wrapped
+		}));
 		txs.push({ t: 'key.wrap', patient: fromHex(e.patient), category: e.category, epoch: e.epoch, kid: fromHex(kid), wraps, ...extra });
 	}
 	return txs;

@@ -37,7 +37,12 @@ export interface KnownRecords {
 	readonly refs: ReadonlySet<string>;
 }
 
-export const EMPTY_KNOWN: KnownRecords = { bySource: new Map(), patientsByIdentifier: new Map(), patientRecords: new Map(), refs: new Set() };
+export const EMPTY_KNOWN: KnownRecords = {
+	bySource: new Map(),
+	patientsByIdentifier: new Map(),
+	patientRecords: new Map(),
+	refs: new Set()
+};
 
 export const digestOf = (json: string) => toHex(sha256(new TextEncoder().encode(json))).slice(0, 32);
 export const digestOfResource = (resource: ClinicalResource) => digestOf(new TextDecoder().decode(encodeResource(resource)));
@@ -73,7 +78,8 @@ export async function knownRecords(book: RecordBook, directory: DirectoryState |
 			const source = sourceOf(resource);
 			if (source) bySource.set(source, known);
 			if (resource.resourceType === 'Patient') patientRecords.set(patient, known);
-			if (resource.resourceType === 'Patient') for (const i of resource.identifier ?? []) if (i.system && i.value) patientsByIdentifier.set(`${i.system}|${i.value}`, patient);
+			if (resource.resourceType === 'Patient')
+				for (const i of resource.identifier ?? []) if (i.system && i.value) patientsByIdentifier.set(`${i.system}|${i.value}`, patient);
 		}
 	}
 	return { bySource, patientsByIdentifier, patientRecords, refs };

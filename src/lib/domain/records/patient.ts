@@ -24,11 +24,24 @@ export class PatientSession {
 	}
 
 	/** A `consent.grant` signed by this patient. */
-	grant(input: { grantee: string; categories: readonly Category[]; purpose: Purpose; days: number; now?: number; request?: string }): { grant: Grant; tx: Tx } {
-		if (!Number.isInteger(input.days) || input.days < 1 || input.days > MAX_GRANT_DAYS) throw new RangeError(`A grant lasts 1 to ${MAX_GRANT_DAYS} days.`);
+	grant(input: { grantee: string; categories: readonly Category[]; purpose: Purpose; days: number; now?: number; request?: string }): {
+		grant: Grant;
+		tx: Tx;
+	} {
+		if (!Number.isInteger(input.days) || input.days < 1 || input.days > MAX_GRANT_DAYS)
+			throw new RangeError(`A grant lasts 1 to ${MAX_GRANT_DAYS} days.`);
 		if (input.categories.length === 0) throw new RangeError('Choose at least one category.');
 		const now = input.now ?? Date.now();
-		const grant: Grant = { id: toHex(crypto.getRandomValues(new Uint8Array(16))), patient: this.patient, grantee: input.grantee, categories: [...input.categories].sort(), purpose: input.purpose, expires: now + input.days * DAY, issued: now, ...(input.request ? { request: input.request } : {}) };
+		const grant: Grant = {
+			id: toHex(crypto.getRandomValues(new Uint8Array(16))),
+			patient: this.patient,
+			grantee: input.grantee,
+			categories: [...input.categories].sort(),
+			purpose: input.purpose,
+			expires: now + input.days * DAY,
+			issued: now,
+			...(input.request ? { request: input.request } : {})
+		};
 		return { grant, tx: grantTx(grant, signNoble(this.#seed, grantMessage(grant))) };
 	}
 

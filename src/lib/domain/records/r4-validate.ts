@@ -36,7 +36,9 @@ const UNSAFE_NARRATIVE = [
 ];
 
 /** Codes allowed by each required binding the validator leaves unchecked (`Encounter.status` → codes). */
-const REQUIRED_CODES = new Map(Object.entries(shipped.requiredCodes as Record<string, string[]>).map(([path, codes]) => [path, new Set(codes)]));
+const REQUIRED_CODES = new Map(
+	Object.entries(shipped.requiredCodes as Record<string, string[]>).map(([path, codes]) => [path, new Set(codes)])
+);
 
 const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
 
@@ -77,12 +79,17 @@ function invariantIssues(value: unknown, path: string, issues: FhirIssue[]): voi
 	if (!isObject(value)) return;
 	if (Object.keys(value).length === 0) issues.push({ path, message: 'is an empty object (R4 JSON leaves empty elements out)' });
 	if (typeof value.resourceType === 'string') {
-		if (value.id !== undefined && (typeof value.id !== 'string' || !ID.test(value.id))) issues.push({ path: `${path}.id`, message: 'must be 1-64 letters, digits, "-" or "." (R4 id)' });
+		if (value.id !== undefined && (typeof value.id !== 'string' || !ID.test(value.id)))
+			issues.push({ path: `${path}.id`, message: 'must be 1-64 letters, digits, "-" or "." (R4 id)' });
 		for (const [key, v] of Object.entries(value)) {
 			const allowed = REQUIRED_CODES.get(`${value.resourceType}.${key}`);
 			if (!allowed) continue;
 			(Array.isArray(v) ? v : [v]).forEach((code, i) => {
-				if (typeof code === 'string' && !allowed.has(code)) issues.push({ path: `${path}.${key}${Array.isArray(v) ? `[${i}]` : ''}`, message: `"${code}" is not in the required value set (${[...allowed].join(', ')})` });
+				if (typeof code === 'string' && !allowed.has(code))
+					issues.push({
+						path: `${path}.${key}${Array.isArray(v) ? `[${i}]` : ''}`,
+						message: `"${code}" is not in the required value set (${[...allowed].join(', ')})`
+					});
 			});
 		}
 	}
@@ -92,8 +99,13 @@ function invariantIssues(value: unknown, path: string, issues: FhirIssue[]): voi
 		if (start && end && start[0] > end[1]) issues.push({ path: `${path}.end`, message: `is before the start ${value.start} (per-1)` });
 	}
 	if (typeof value.div === 'string' && typeof value.status === 'string') {
-		if (!/^<div\s[^>]*xmlns\s*=\s*["']http:\/\/www\.w3\.org\/1999\/xhtml["']/.test(value.div.trimStart())) issues.push({ path: `${path}.div`, message: 'must be an XHTML <div xmlns="http://www.w3.org/1999/xhtml">' });
-		if (UNSAFE_NARRATIVE.some((re) => re.test(value.div as string))) issues.push({ path: `${path}.div`, message: 'holds active content (script, style, forms, event handlers or script URLs): not allowed in R4 narrative (txt-1, txt-2)' });
+		if (!/^<div\s[^>]*xmlns\s*=\s*["']http:\/\/www\.w3\.org\/1999\/xhtml["']/.test(value.div.trimStart()))
+			issues.push({ path: `${path}.div`, message: 'must be an XHTML <div xmlns="http://www.w3.org/1999/xhtml">' });
+		if (UNSAFE_NARRATIVE.some((re) => re.test(value.div as string)))
+			issues.push({
+				path: `${path}.div`,
+				message: 'holds active content (script, style, forms, event handlers or script URLs): not allowed in R4 narrative (txt-1, txt-2)'
+			});
 	}
 	for (const [k, v] of Object.entries(value)) invariantIssues(v, `${path}.${k}`, issues);
 }
@@ -128,16 +140,35 @@ export function r4Issues(resource: unknown, root = '$'): FhirIssue[] {
 	if (!isObject(resource) || typeof resource.resourceType !== 'string') return [{ path: `${root}.resourceType`, message: 'is required' }];
 	ensureIndexed();
 	try {
-		for (const issue of medplumValidate(resource as unknown as Resource)) if (issue.severity === 'error' || issue.severity === 'fatal') issues.push({ path: pathOf(issue.expression?.[0], root, resource), message: issue.details?.text ?? 'is invalid' });
+		for (const issue of medplumValidate(resource as unknown as Resource))
+			if (issue.severity === 'error' || issue.severity === 'fatal')
+				issues.push({ path: pathOf(issue.expression?.[0], root, resource), message: issue.details?.text ?? 'is invalid' });
 	} catch (error) {
-		if (!(error instanceof OperationOutcomeError)) issues.push({ path: root, message: `could not be validated: ${(error as Error).message}` });
-		else for (const issue of error.outcome.issue ?? []) if (issue.severity === 'error' || issue.severity === 'fatal') issues.push({ path: pathOf(issue.expression?.[0], root, resource), message: issue.details?.text ?? 'is invalid' });
+		if (!(error instanceof OperationOutcomeError))
+			issues.push({ path: root, message: `could not be validated: ${(error as Error).message}` });
+		else
+			for (const issue of error.outcome.issue ?? [])
+				if (issue.severity === 'error' || issue.severity === 'fatal')
+					issues.push({ path: pathOf(issue.expression?.[0], root, resource), message: issue.details?.text ?? 'is invalid' });
 	}
 	invariantIssues(resource, root, issues);
 	return issues;
 }
 
-const BUNDLE_ELEMENTS = new Set(['resourceType', 'id', 'meta', 'implicitRules', 'language', 'identifier', 'type', 'timestamp', 'total', 'link', 'entry', 'signature']);
+const BUNDLE_ELEMENTS = new Set([
+	'resourceType',
+	'id',
+	'meta',
+	'implicitRules',
+	'language',
+	'identifier',
+	'type',
+	'timestamp',
+	'total',
+	'link',
+	'entry',
+	'signature'
+]);
 const ENTRY_ELEMENTS = new Set(['id', 'extension', 'modifierExtension', 'link', 'fullUrl', 'resource', 'search', 'request', 'response']);
 
 /**
@@ -146,11 +177,13 @@ const ENTRY_ELEMENTS = new Set(['id', 'extension', 'modifierExtension', 'link', 
  */
 export function envelopeIssues(bundle: Record<string, unknown>): FhirIssue[] {
 	const issues: FhirIssue[] = [];
-	for (const key of Object.keys(bundle)) if (!BUNDLE_ELEMENTS.has(key)) issues.push({ path: `$.${key}`, message: `Invalid additional property "${key}"` });
+	for (const key of Object.keys(bundle))
+		if (!BUNDLE_ELEMENTS.has(key)) issues.push({ path: `$.${key}`, message: `Invalid additional property "${key}"` });
 	const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
 	entries.forEach((entry, i) => {
 		if (!isObject(entry)) return;
-		for (const key of Object.keys(entry)) if (!ENTRY_ELEMENTS.has(key)) issues.push({ path: `$.entry[${i}].${key}`, message: `Invalid additional property "${key}"` });
+		for (const key of Object.keys(entry))
+			if (!ENTRY_ELEMENTS.has(key)) issues.push({ path: `$.entry[${i}].${key}`, message: `Invalid additional property "${key}"` });
 		for (const [k, v] of Object.entries(entry)) if (k !== 'resource') invariantIssues(v, `$.entry[${i}].${k}`, issues);
 	});
 	for (const [k, v] of Object.entries(bundle)) if (k !== 'entry') invariantIssues(v, `$.${k}`, issues);

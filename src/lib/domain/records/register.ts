@@ -76,7 +76,11 @@ export function patientResource(patient: string, input: RegisterInput): Patient 
 export function registerProblem(input: RegisterInput): RegisterRefusal | null {
 	if (!input.given.trim() && !input.family.trim()) return new RegisterRefusal('NO_NAME', 'Enter the patient’s name.');
 	if (input.pin !== input.pinAgain) return new RegisterRefusal('PIN_MISMATCH', 'The two PINs differ.');
-	if (input.pin.length < MIN_PIN_CHARS) return new RegisterRefusal('PIN_TOO_SHORT', `The card PIN needs at least ${MIN_PIN_CHARS} digits or characters: the card can be lost, and the PIN is all that protects it.`);
+	if (input.pin.length < MIN_PIN_CHARS)
+		return new RegisterRefusal(
+			'PIN_TOO_SHORT',
+			`The card PIN needs at least ${MIN_PIN_CHARS} digits or characters: the card can be lost, and the PIN is all that protects it.`
+		);
 	if (input.categories.length === 0) return new RegisterRefusal('NO_CATEGORIES', 'Choose what the patient lets this clinic read.');
 	return null;
 }
@@ -88,7 +92,11 @@ export function registerProblem(input: RegisterInput): RegisterRefusal | null {
  * {@link RegisterRefusal}, {@link RecordInputError} with JSON paths, or the ledger's
  * refusal; in every case nothing was written.
  */
-export async function registerPatient(book: RecordBook, input: RegisterInput, options: { grantee: string; now?: number; cardParams?: ScryptParams }): Promise<Registered> {
+export async function registerPatient(
+	book: RecordBook,
+	input: RegisterInput,
+	options: { grantee: string; now?: number; cardParams?: ScryptParams }
+): Promise<Registered> {
 	const problem = registerProblem(input);
 	if (problem) throw problem;
 	const now = options.now ?? Date.now();
@@ -97,7 +105,11 @@ export async function registerPatient(book: RecordBook, input: RegisterInput, op
 		for (const [patient, resource] of await book.demographics(now)) {
 			const existing = resource as Patient;
 			if (existing.birthDate !== input.birthDate || displayName(existing).toLowerCase() !== wanted) continue;
-			throw new RegisterRefusal('DUPLICATE_PATIENT', `A patient named ${displayName(existing)}, born ${existing.birthDate}, is already registered. Open that chart, or confirm this is a different person.`, patient);
+			throw new RegisterRefusal(
+				'DUPLICATE_PATIENT',
+				`A patient named ${displayName(existing)}, born ${existing.birthDate}, is already registered. Open that chart, or confirm this is a different person.`,
+				patient
+			);
 		}
 	}
 	const { seed, patient } = newPatientKey();
@@ -107,9 +119,20 @@ export async function registerPatient(book: RecordBook, input: RegisterInput, op
 		// Checked before the slow card encryption runs.
 		const issues = validateResource(resource, '$', patient);
 		if (issues.length) throw new RecordInputError(issues);
-		const { grant, tx } = session.grant({ grantee: options.grantee, categories: input.categories, purpose: 'treatment', days: REGISTRATION_GRANT_DAYS, now });
+		const { grant, tx } = session.grant({
+			grantee: options.grantee,
+			categories: input.categories,
+			purpose: 'treatment',
+			days: REGISTRATION_GRANT_DAYS,
+			now
+		});
 		// Sealed against the grant being written with it: the ledger does not hold it yet.
-		const sealed = book.keyring.sealRecordTxs(newPatientView(book.view(), grant), { patient, category: 'demographics', plaintext: encodeResource(resource as ClinicalResource), now });
+		const sealed = book.keyring.sealRecordTxs(newPatientView(book.view(), grant), {
+			patient,
+			category: 'demographics',
+			plaintext: encodeResource(resource as ClinicalResource),
+			now
+		});
 		const card = await encodeCard(seed, input.pin, { createdAt: now, ...(options.cardParams ? { params: options.cardParams } : {}) });
 		const block = await book.ledger.append([tx, ...sealed.txs]);
 		return { patient, name: displayName(resource), card, block: block.id };

@@ -7,7 +7,36 @@
  */
 
 /** Every type the import takes and the validator knows, plus the Bundle that carries them. */
-export const STORED_TYPES = ['Patient', 'Encounter', 'Observation', 'Condition', 'Procedure', 'DiagnosticReport', 'MedicationRequest', 'MedicationStatement', 'MedicationAdministration', 'Medication', 'AllergyIntolerance', 'Immunization', 'DocumentReference', 'CarePlan', 'CareTeam', 'Goal', 'ServiceRequest', 'ImagingStudy', 'Device', 'Claim', 'ExplanationOfBenefit', 'Coverage', 'Organization', 'Practitioner', 'PractitionerRole', 'Location', 'Provenance', 'Bundle'] as const;
+export const STORED_TYPES = [
+	'Patient',
+	'Encounter',
+	'Observation',
+	'Condition',
+	'Procedure',
+	'DiagnosticReport',
+	'MedicationRequest',
+	'MedicationStatement',
+	'MedicationAdministration',
+	'Medication',
+	'AllergyIntolerance',
+	'Immunization',
+	'DocumentReference',
+	'CarePlan',
+	'CareTeam',
+	'Goal',
+	'ServiceRequest',
+	'ImagingStudy',
+	'Device',
+	'Claim',
+	'ExplanationOfBenefit',
+	'Coverage',
+	'Organization',
+	'Practitioner',
+	'PractitionerRole',
+	'Location',
+	'Provenance',
+	'Bundle'
+] as const;
 export type StoredType = (typeof STORED_TYPES)[number];
 
 /** Shared by every clinic of the network, in clear: who and where, never a patient. */

@@ -108,5 +108,8 @@ export function sensitivityOf(resource: unknown): SensitiveCategory | null {
 /** Whether `meta.security` marks the resource restricted (R) or very restricted (V) without naming a topic: shown as a warning. */
 export function restrictedWithoutTopic(resource: unknown): boolean {
 	const security = isObject(resource) && isObject(resource.meta) && Array.isArray(resource.meta.security) ? resource.meta.security : [];
-	return security.some((s) => isObject(s) && s.system === CONFIDENTIALITY_SYSTEM && (s.code === 'R' || s.code === 'V')) && sensitivityOf({ security }) === null;
+	return (
+		security.some((s) => isObject(s) && s.system === CONFIDENTIALITY_SYSTEM && (s.code === 'R' || s.code === 'V')) &&
+		sensitivityOf({ security }) === null
+	);
 }

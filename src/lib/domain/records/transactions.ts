@@ -50,17 +50,20 @@ export const recordPutRule: TxRule = {
 		if (extra) return extra;
 		if (!bytes(tx.patient, 32)) return 'patient: expected a 32-byte patient key';
 		if (!isCategory(tx.category)) return 'category: unknown category';
-		if (role === 'front-desk' && !FRONT_DESK_CATEGORIES.includes(tx.category)) return `category: front desk may write ${FRONT_DESK_CATEGORIES.join(', ')} only`;
+		if (role === 'front-desk' && !FRONT_DESK_CATEGORIES.includes(tx.category))
+			return `category: front desk may write ${FRONT_DESK_CATEGORIES.join(', ')} only`;
 		if (!uint(tx.epoch)) return 'epoch: expected a whole number';
 		if (!bytes(tx.kid, 16)) return 'kid: expected a 16-byte key id';
 		if (!bytes(tx.rid, 16)) return 'rid: expected a 16-byte record id';
 		if (tx.salt !== undefined) {
 			if (!bytes(tx.salt, RECORD_SALT_BYTES)) return `salt: expected ${RECORD_SALT_BYTES} bytes`;
-			if (toHex(recordIdOf(toHex(tx.patient), tx.category, tx.salt)) !== toHex(tx.rid)) return 'rid: not the commitment to this patient, category and salt';
+			if (toHex(recordIdOf(toHex(tx.patient), tx.category, tx.salt)) !== toHex(tx.rid))
+				return 'rid: not the commitment to this patient, category and salt';
 		}
 		if (tx.prev !== undefined && !bytes(tx.prev, 32)) return 'prev: expected the 32-byte id of the block holding the amended version';
 		if (!bytes(tx.nonce, 24)) return 'nonce: expected 24 bytes';
-		if (!(tx.ct instanceof Uint8Array) || tx.ct.length < 17 || tx.ct.length > MAX_RECORD_BYTES) return `ct: expected 17 to ${MAX_RECORD_BYTES} bytes of ciphertext`;
+		if (!(tx.ct instanceof Uint8Array) || tx.ct.length < 17 || tx.ct.length > MAX_RECORD_BYTES)
+			return `ct: expected 17 to ${MAX_RECORD_BYTES} bytes of ciphertext`;
 		return null;
 	}
 };
@@ -77,12 +80,14 @@ export const keyWrapRule: TxRule = {
 		if (!bytes(tx.kid, 16)) return 'kid: expected a 16-byte key id';
 		if (tx.grant !== undefined && !bytes(tx.grant, 16)) return 'grant: expected a 16-byte grant id';
 		if (tx.breakglass !== undefined && !bytes(tx.breakglass, 16)) return 'breakglass: expected a 16-byte id';
-		if (!Array.isArray(tx.wraps) || tx.wraps.length === 0 || tx.wraps.length > MAX_WRAPS) return `wraps: expected 1 to ${MAX_WRAPS} wrapped keys`;
+		if (!Array.isArray(tx.wraps) || tx.wraps.length === 0 || tx.wraps.length > MAX_WRAPS)
+			return `wraps: expected 1 to ${MAX_WRAPS} wrapped keys`;
 		for (const [i, w] of tx.wraps.entries()) {
 			const m = w as Record<string, CborValue>;
 			if (m === null || typeof m !== 'object' || Array.isArray(m) || m instanceof Uint8Array) return `wraps[${i}]: expected map`;
 			if (!bytes(m.reader, 32)) return `wraps[${i}].reader: expected a 32-byte key`;
-			if (!bytes(m.eph, 32) || !bytes(m.nonce, 24) || !bytes(m.wrapped, 48)) return `wraps[${i}]: expected eph (32), nonce (24) and wrapped (48) bytes`;
+			if (!bytes(m.eph, 32) || !bytes(m.nonce, 24) || !bytes(m.wrapped, 48))
+				return `wraps[${i}]: expected eph (32), nonce (24) and wrapped (48) bytes`;
 		}
 		return null;
 	}
@@ -98,7 +103,8 @@ export const accessRequestRule: TxRule = {
 		if (!bytes(tx.patient, 32)) return 'patient: expected a 32-byte patient key';
 		const problem = categoriesProblem(tx.categories);
 		if (problem) return problem;
-		if (typeof tx.purpose !== 'string' || !(PURPOSES as readonly string[]).includes(tx.purpose) || tx.purpose === 'research') return 'purpose: expected treatment, payment or operations (research goes through a study)';
+		if (typeof tx.purpose !== 'string' || !(PURPOSES as readonly string[]).includes(tx.purpose) || tx.purpose === 'research')
+			return 'purpose: expected treatment, payment or operations (research goes through a study)';
 		if (!text(tx.reason, 500)) return 'reason: expected 1-500 characters';
 		return null;
 	}
@@ -129,15 +135,18 @@ export const accessLogRule: TxRule = {
 	check(tx) {
 		const extra = only(tx, ['entries']);
 		if (extra) return extra;
-		if (!Array.isArray(tx.entries) || tx.entries.length === 0 || tx.entries.length > MAX_LOG_ENTRIES) return `entries: expected 1 to ${MAX_LOG_ENTRIES}`;
+		if (!Array.isArray(tx.entries) || tx.entries.length === 0 || tx.entries.length > MAX_LOG_ENTRIES)
+			return `entries: expected 1 to ${MAX_LOG_ENTRIES}`;
 		for (const [i, e] of tx.entries.entries()) {
 			const m = e as Record<string, CborValue>;
 			if (m === null || typeof m !== 'object' || Array.isArray(m) || m instanceof Uint8Array) return `entries[${i}]: expected map`;
-			for (const key of Object.keys(m)) if (!['patient', 'category', 'rid', 'action', 'at'].includes(key)) return `entries[${i}]: unexpected field ${key}`;
+			for (const key of Object.keys(m))
+				if (!['patient', 'category', 'rid', 'action', 'at'].includes(key)) return `entries[${i}]: unexpected field ${key}`;
 			if (!bytes(m.patient, 32)) return `entries[${i}].patient: expected a 32-byte patient key`;
 			if (!isCategory(m.category)) return `entries[${i}].category: unknown category`;
 			if (m.rid !== undefined && !bytes(m.rid, 16)) return `entries[${i}].rid: expected 16 bytes`;
-			if (typeof m.action !== 'string' || !(LOG_ACTIONS as readonly string[]).includes(m.action)) return `entries[${i}].action: expected ${LOG_ACTIONS.join(', ')}`;
+			if (typeof m.action !== 'string' || !(LOG_ACTIONS as readonly string[]).includes(m.action))
+				return `entries[${i}].action: expected ${LOG_ACTIONS.join(', ')}`;
 			if (!uint(m.at)) return `entries[${i}].at: expected a time in ms`;
 		}
 		return null;

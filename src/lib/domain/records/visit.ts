@@ -53,7 +53,16 @@ export function visitsOf(chart: readonly RecordView[]): Visit[] {
 			const code = icd10Of(condition);
 			if (code && !diagnoses.includes(code)) diagnoses.push(code);
 		}
-		visits.push({ patient: record.patient, block: first.block, rid: record.rid, start: encounter.period?.start ?? null, reason: encounter.reasonCode?.[0]?.text ?? null, diagnoses });
+		visits.push({
+			patient: record.patient,
+			block: first.block,
+			rid: record.rid,
+			start: encounter.period?.start ?? null,
+			reason: encounter.reasonCode?.[0]?.text ?? null,
+			diagnoses
+		});
 	}
-	return visits.sort((a, b) => (b.start ?? '').localeCompare(a.start ?? '') || a.block.localeCompare(b.block) || a.rid.localeCompare(b.rid));
+	return visits.sort(
+		(a, b) => (b.start ?? '').localeCompare(a.start ?? '') || a.block.localeCompare(b.block) || a.rid.localeCompare(b.rid)
+	);
 }

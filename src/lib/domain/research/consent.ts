@@ -16,5 +16,7 @@ export function consentTxs(session: PatientSession, study: StudyRecord, now: num
 
 /** Revocations of every grant in force the patient linked to the study: from then on they are not counted. */
 export function withdrawTxs(session: PatientSession, study: StudyRecord, access: AccessState, now: number): Tx[] {
-	return (study.consents[session.patient] ?? []).filter((id) => access.grants[id] && !access.grants[id]!.revoked).map((id) => session.revoke(id, now));
+	return (study.consents[session.patient] ?? [])
+		.filter((id) => access.grants[id] && !access.grants[id]!.revoked)
+		.map((id) => session.revoke(id, now));
 }

@@ -37,8 +37,16 @@ export function cellText(cell: CombinedCell): string {
 
 /** A combined answer as CSV (tables with their margins). */
 export function combinedCsv(result: Combined): string {
-	if (result.kind === 'count') return csv([['count', 'clinics', 'noisy'], [cellText(result.count), result.clinics, String(result.noisy)]]);
-	if (result.kind === 'mean') return csv([['n', 'mean', 'clinics', 'noisy'], [cellText(result.n), result.mean === null ? '' : Number(result.mean.toFixed(3)), result.clinics, String(result.noisy)]]);
+	if (result.kind === 'count')
+		return csv([
+			['count', 'clinics', 'noisy'],
+			[cellText(result.count), result.clinics, String(result.noisy)]
+		]);
+	if (result.kind === 'mean')
+		return csv([
+			['n', 'mean', 'clinics', 'noisy'],
+			[cellText(result.n), result.mean === null ? '' : Number(result.mean.toFixed(3)), result.clinics, String(result.noisy)]
+		]);
 	return csv([
 		['', ...result.cols, 'total'],
 		...result.rows.map((r, i) => [r, ...result.cells[i]!.map(cellText), cellText(result.rowTotals[i]!)]),
@@ -50,7 +58,15 @@ export function combinedCsv(result: Combined): string {
 export function extractCsv(rows: readonly ExtractRow[]): string {
 	return csv([
 		['pid', 'age', 'sex', 'zip3', 'year', 'conditions', 'observations'],
-		...rows.map((r) => [r.pid, r.age, r.sex, r.zip3, r.year, r.conditions.join(' '), r.observations.map((o) => `${o.code}=${o.value}${o.unit ? ` ${o.unit}` : ''}`).join(' ')])
+		...rows.map((r) => [
+			r.pid,
+			r.age,
+			r.sex,
+			r.zip3,
+			r.year,
+			r.conditions.join(' '),
+			r.observations.map((o) => `${o.code}=${o.value}${o.unit ? ` ${o.unit}` : ''}`).join(' ')
+		])
 	]);
 }
 
@@ -63,10 +79,23 @@ const coding = (code: string) => {
 export function extractBundle(rows: readonly ExtractRow[]): Bundle {
 	const entry: BundleEntry[] = [];
 	for (const row of rows) {
-		const patient: Patient = { resourceType: 'Patient', id: row.pid, meta: { tag: [{ code: `age:${row.age}` }, { code: `zip3:${row.zip3}` }, { code: `year:${row.year}` }] } };
+		const patient: Patient = {
+			resourceType: 'Patient',
+			id: row.pid,
+			meta: { tag: [{ code: `age:${row.age}` }, { code: `zip3:${row.zip3}` }, { code: `year:${row.year}` }] }
+		};
 		if (row.sex === 'male' || row.sex === 'female' || row.sex === 'other' || row.sex === 'unknown') patient.gender = row.sex;
 		entry.push({ resource: patient });
-		row.conditions.forEach((code, i) => entry.push({ resource: { resourceType: 'Condition', id: `${row.pid}-c${i}`, subject: { reference: `Patient/${row.pid}` }, code: coding(code) } satisfies Condition }));
+		row.conditions.forEach((code, i) =>
+			entry.push({
+				resource: {
+					resourceType: 'Condition',
+					id: `${row.pid}-c${i}`,
+					subject: { reference: `Patient/${row.pid}` },
+					code: coding(code)
+				} satisfies Condition
+			})
+		);
 		row.observations.forEach((o, i) =>
 			entry.push({
 				resource: {
@@ -85,7 +114,12 @@ export function extractBundle(rows: readonly ExtractRow[]): Bundle {
 
 /** A population: its count, or for a cell hidden somewhere the shown part (if any) and the mark. */
 const population = (cell: CombinedCell) =>
-	cell.hiddenAt === 0 ? { count: cell.value } : { ...(cell.value > 0 ? { count: cell.value } : {}), extension: [{ url: 'urn:clinic-ledger:research:suppressed', valueString: cellText(cell) }] };
+	cell.hiddenAt === 0
+		? { count: cell.value }
+		: {
+				...(cell.value > 0 ? { count: cell.value } : {}),
+				extension: [{ url: 'urn:clinic-ledger:research:suppressed', valueString: cellText(cell) }]
+			};
 
 /** A combined answer as a FHIR R4 summary MeasureReport (strata for table rows and columns). */
 export function combinedMeasureReport(result: Combined, study: string, year: number): MeasureReport {
@@ -98,8 +132,18 @@ export function combinedMeasureReport(result: Combined, study: string, year: num
 		group.population = [{ code: { text: 'cohort' }, ...population(result.total) }];
 		group.stratifier = result.rows.map((row, r) => ({
 			code: [{ text: row }],
-			stratum: result.cols.map((col, c) => ({ value: { text: col }, population: [{ code: { text: 'cohort' }, ...population(result.cells[r]![c]!) }] }))
+			stratum: result.cols.map((col, c) => ({
+				value: { text: col },
+				population: [{ code: { text: 'cohort' }, ...population(result.cells[r]![c]!) }]
+			}))
 		}));
 	}
-	return { resourceType: 'MeasureReport', status: 'complete', type: 'summary', measure: `urn:clinic-ledger:study:${study}`, period: { start: String(year), end: String(year) }, group: [group] };
+	return {
+		resourceType: 'MeasureReport',
+		status: 'complete',
+		type: 'summary',
+		measure: `urn:clinic-ledger:study:${study}`,
+		period: { start: String(year), end: String(year) },
+		group: [group]
+	};
 }

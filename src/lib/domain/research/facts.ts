@@ -86,7 +86,16 @@ const SEXES: readonly string[] = ['male', 'female', 'other', 'unknown'];
 
 /** The facts of one patient's resources (allow-list reading). */
 export function factsOf(records: PatientRecords): Facts {
-	const facts: Facts = { patient: records.patient, birth: null, sex: 'unknown', postalCode: null, state: null, conditions: [], observations: [], encounters: [] };
+	const facts: Facts = {
+		patient: records.patient,
+		birth: null,
+		sex: 'unknown',
+		postalCode: null,
+		state: null,
+		conditions: [],
+		observations: [],
+		encounters: []
+	};
 	for (const resource of records.resources) {
 		switch (resource.resourceType) {
 			case 'Patient': {
@@ -110,7 +119,8 @@ export function factsOf(records: PatientRecords): Facts {
 				if (typeof value !== 'number' || !Number.isFinite(value)) break;
 				const unit = o.valueQuantity?.code ?? o.valueQuantity?.unit;
 				const time = timeOf(o.effectiveDateTime ?? o.effectivePeriod?.start ?? o.issued);
-				for (const code of codesOf(o.code)) facts.observations.push({ code, value, unit: typeof unit === 'string' && UNIT.test(unit) ? unit : null, time });
+				for (const code of codesOf(o.code))
+					facts.observations.push({ code, value, unit: typeof unit === 'string' && UNIT.test(unit) ? unit : null, time });
 				break;
 			}
 			case 'Encounter': {

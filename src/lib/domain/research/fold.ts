@@ -73,7 +73,8 @@ export function queryRefusal(study: StudyRecord | undefined, author: string, spe
 	if (kind === 'extract' && !study.rows) return 'the study did not ask for row-level extracts';
 	if (study.budget > 0 && epsilon === 0) return 'this study answers with differential privacy only: give the ε to spend';
 	if (study.budget === 0 && epsilon > 0) return 'this study has no privacy budget: its answers are exact (with suppression), ε must be 0';
-	if (study.spent + epsilon > study.budget) return `over budget: ${(study.spent / 1000).toFixed(3)} of ε ${(study.budget / 1000).toFixed(3)} spent, this query asks ${(epsilon / 1000).toFixed(3)}`;
+	if (study.spent + epsilon > study.budget)
+		return `over budget: ${(study.spent / 1000).toFixed(3)} of ε ${(study.budget / 1000).toFixed(3)} spent, this query asks ${(epsilon / 1000).toFixed(3)}`;
 	return null;
 }
 
@@ -115,7 +116,13 @@ export const researchFold: Fold<ResearchState> = {
 					study.approvals[block.author] ??= block.time;
 					for (const [member, w] of Object.entries(tx.keys as Record<string, Record<string, Uint8Array>>)) {
 						if (member === study.researcher) continue;
-						(study.keys[member] ??= []).push({ eph: copyBytes(w.eph!), nonce: copyBytes(w.nonce!), wrapped: copyBytes(w.wrapped!), ...(w.kid ? { kid: copyBytes(w.kid) } : {}), by: block.author });
+						(study.keys[member] ??= []).push({
+							eph: copyBytes(w.eph!),
+							nonce: copyBytes(w.nonce!),
+							wrapped: copyBytes(w.wrapped!),
+							...(w.kid ? { kid: copyBytes(w.kid) } : {}),
+							by: block.author
+						});
 					}
 					break;
 				}
@@ -136,7 +143,16 @@ export const researchFold: Fold<ResearchState> = {
 					const study = state.studies[studyId];
 					const epsilon = tx.epsilon as number;
 					const reason = queryRefusal(study, block.author, tx.spec as string, epsilon, block.time);
-					state.queries[id] = { id, study: studyId, spec: tx.spec as string, epsilon, time: block.time, status: reason ? 'refused' : 'accepted', reason, results: {} };
+					state.queries[id] = {
+						id,
+						study: studyId,
+						spec: tx.spec as string,
+						epsilon,
+						time: block.time,
+						status: reason ? 'refused' : 'accepted',
+						reason,
+						results: {}
+					};
 					if (study && !reason) {
 						study.spent += epsilon;
 						study.queries.push(id);
@@ -177,7 +193,8 @@ export const researchFold: Fold<ResearchState> = {
 			};
 		}
 		const queries: ResearchState['queries'] = {};
-		for (const [id, q] of Object.entries(v.queries)) queries[id] = { ...q, results: Object.fromEntries(Object.entries(q.results).map(([m, r]) => [m, { ...r }])) };
+		for (const [id, q] of Object.entries(v.queries))
+			queries[id] = { ...q, results: Object.fromEntries(Object.entries(q.results).map(([m, r]) => [m, { ...r }])) };
 		return { studies, queries };
 	}
 };
@@ -192,7 +209,8 @@ export function consentedPatients(study: StudyRecord, access: AccessState, now: 
 	for (const [patient, grants] of Object.entries(study.consents)) {
 		for (const id of grants) {
 			const g = access.grants[id];
-			if (!g || g.revoked || g.patient !== patient || g.purpose !== 'research' || g.grantee !== study.researcher || now >= g.expires) continue;
+			if (!g || g.revoked || g.patient !== patient || g.purpose !== 'research' || g.grantee !== study.researcher || now >= g.expires)
+				continue;
 			if (!study.categories.every((c) => g.categories.includes(c))) continue;
 			counted.add(patient);
 			break;

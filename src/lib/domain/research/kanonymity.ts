@@ -39,7 +39,10 @@ export function generalize(q: QuasiIdentifiers, levels: Levels): { age: string; 
 	const age = q.age === null ? '*' : [band(q.age, 5, 90), band(q.age, 10, 90), band(q.age, 20, 80), '*'][levels.age]!;
 	const sex = [q.sex, '*'][levels.sex]!;
 	const zip3 = q.zip3 === null ? '*' : [q.zip3, `${q.zip3.slice(0, 2)}*`, '*'][levels.zip3]!;
-	const year = q.year === null ? '*' : [String(q.year), `${q.year - (q.year % 5)}-${q.year - (q.year % 5) + 4}`, `${q.year - (q.year % 10)}s`, '*'][levels.year]!;
+	const year =
+		q.year === null
+			? '*'
+			: [String(q.year), `${q.year - (q.year % 5)}-${q.year - (q.year % 5) + 4}`, `${q.year - (q.year % 10)}s`, '*'][levels.year]!;
 	return { age, sex, zip3, year };
 }
 
@@ -66,7 +69,11 @@ const classKey = (g: ReturnType<typeof generalize>) => `${g.age}|${g.sex}|${g.zi
  * `k` rows, dropping at most `maxSuppressed` (a share of the rows) where generalization
  * alone would cost more.
  */
-export function kAnonymize<R>(rows: readonly R[], qiOf: (row: R) => QuasiIdentifiers, options: { k?: number; maxSuppressed?: number } = {}): KAnonymous<R> {
+export function kAnonymize<R>(
+	rows: readonly R[],
+	qiOf: (row: R) => QuasiIdentifiers,
+	options: { k?: number; maxSuppressed?: number } = {}
+): KAnonymous<R> {
 	const k = options.k ?? 5;
 	const maxSuppressed = options.maxSuppressed ?? 0.05;
 	if (!Number.isInteger(k) || k < 2) throw new ResearchInputError('k: expected a whole number of at least 2');
@@ -102,7 +109,14 @@ export function kAnonymize<R>(rows: readonly R[], qiOf: (row: R) => QuasiIdentif
 	const keptSizes = [...sizes.values()].filter((s) => s >= k);
 	return {
 		rows: kept,
-		report: { k, levels, rows: rows.length, kept: kept.length, suppressed: rows.length - kept.length, smallestClass: keptSizes.length ? Math.min(...keptSizes) : 0 }
+		report: {
+			k,
+			levels,
+			rows: rows.length,
+			kept: kept.length,
+			suppressed: rows.length - kept.length,
+			smallestClass: keptSizes.length ? Math.min(...keptSizes) : 0
+		}
 	};
 }
 

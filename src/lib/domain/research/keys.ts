@@ -18,7 +18,12 @@ import type { StudyKeyWrap, StudyRecord } from './fold.js';
 import type { KeyWrap } from './study.js';
 
 /** The context a study key is bound to (the envelope's patient slot names the study; the category is fixed). */
-const keyContext = (net: string, study: string): RecordContext => ({ net, patient: `study-key/${study}`, category: 'demographics', epoch: 0 });
+const keyContext = (net: string, study: string): RecordContext => ({
+	net,
+	patient: `study-key/${study}`,
+	category: 'demographics',
+	epoch: 0
+});
 
 export const newStudyKey = newDataKey;
 
@@ -70,11 +75,20 @@ export function unwrapStudyKey(study: StudyRecord, net: string, self: string, un
  * member (and this node) without a wrap of that key by this node or by the member itself.
  * A wrap by another admin does not count: only its reader can tell whether it opens.
  */
-export function approvalWraps(study: StudyRecord, net: string, self: string, unwrap: Unwrap, clinicMembers: readonly string[]): Record<string, KeyWrap> {
+export function approvalWraps(
+	study: StudyRecord,
+	net: string,
+	self: string,
+	unwrap: Unwrap,
+	clinicMembers: readonly string[]
+): Record<string, KeyWrap> {
 	const held = unwrapStudyKey(study, net, self, unwrap);
 	const key = held ?? newStudyKey();
 	const kid = studyKeyId(key, net, study.id);
-	const given = (member: string) => (study.keys[member] ?? []).some((w) => (w.by === self || w.by === member) && w.kid !== undefined && w.kid.every((b, i) => b === kid[i]));
+	const given = (member: string) =>
+		(study.keys[member] ?? []).some(
+			(w) => (w.by === self || w.by === member) && w.kid !== undefined && w.kid.every((b, i) => b === kid[i])
+		);
 	const targets = [...new Set([self, ...clinicMembers])].filter((m) => m !== study.researcher && !(m === self ? held : given(m)));
 	return wrapStudyKey(key, net, study.id, targets);
 }

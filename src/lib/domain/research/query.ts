@@ -24,7 +24,8 @@ export interface CohortSpec {
 }
 
 /** How cohort members are grouped. Every dimension puts each patient in exactly one group. */
-export type Dimension = { by: 'sex' } | { by: 'age' } | { by: 'year' } | { by: 'condition'; code: string } | { by: 'value'; code: string; edges: number[] };
+export type Dimension =
+	{ by: 'sex' } | { by: 'age' } | { by: 'year' } | { by: 'condition'; code: string } | { by: 'value'; code: string; edges: number[] };
 
 export type Measure =
 	| { kind: 'count' }
@@ -70,7 +71,8 @@ function member(facts: Facts, cohort: CohortSpec, now: number): Member | null {
 	const from = cohort.from ? timeOf(cohort.from) : null;
 	const to = cohort.to ? timeOf(cohort.to) : null;
 	const windowed = from !== null || to !== null;
-	const inWindow = (time: number | null) => (time === null ? !windowed : (from === null || time >= from) && (to === null || time < to + DAY));
+	const inWindow = (time: number | null) =>
+		time === null ? !windowed : (from === null || time >= from) && (to === null || time < to + DAY);
 	const age = facts.birth === null ? null : ageAt(facts.birth, now);
 	if (cohort.ageMin !== undefined && (age === null || age < cohort.ageMin)) return null;
 	if (cohort.ageMax !== undefined && (age === null || age > cohort.ageMax)) return null;
@@ -85,7 +87,13 @@ function member(facts: Facts, cohort: CohortSpec, now: number): Member | null {
 		for (const h of hits) seen(h.time);
 	}
 	for (const want of cohort.observations ?? []) {
-		const hits = facts.observations.filter((o) => inWindow(o.time) && codeMatches(want.code, o.code) && (want.min === undefined || o.value >= want.min) && (want.max === undefined || o.value <= want.max));
+		const hits = facts.observations.filter(
+			(o) =>
+				inWindow(o.time) &&
+				codeMatches(want.code, o.code) &&
+				(want.min === undefined || o.value >= want.min) &&
+				(want.max === undefined || o.value <= want.max)
+		);
 		if (hits.length === 0) return null;
 		for (const h of hits) seen(h.time);
 	}
@@ -126,7 +134,10 @@ function dimension(dim: Dimension, members: readonly Member[], cohort: CohortSpe
 		case 'sex':
 			return { labels: SEX_LABELS, labelOf: (m) => m.facts.sex };
 		case 'age':
-			return { labels: AGE_LABELS, labelOf: (m) => (m.age === null ? 'unknown' : m.age > 89 ? '90+' : AGE_LABELS[Math.floor(m.age / 10)]!) };
+			return {
+				labels: AGE_LABELS,
+				labelOf: (m) => (m.age === null ? 'unknown' : m.age > 89 ? '90+' : AGE_LABELS[Math.floor(m.age / 10)]!)
+			};
 		case 'year': {
 			const yearOf = (m: Member) => (m.index === null ? 'unknown' : String(new Date(m.index).getUTCFullYear()));
 			const from = cohort.from ? timeOf(cohort.from) : null;
@@ -172,7 +183,12 @@ function tabulate(rowsDim: Dimension | null, colsDim: Dimension, members: readon
 }
 
 /** The cohort members among `patients` whose patient `consented` says yes. */
-export function cohortOf(patients: Iterable<PatientRecords>, consented: (patient: string) => boolean, cohort: CohortSpec, now: number): Member[] {
+export function cohortOf(
+	patients: Iterable<PatientRecords>,
+	consented: (patient: string) => boolean,
+	cohort: CohortSpec,
+	now: number
+): Member[] {
 	const members: Member[] = [];
 	for (const records of patients) {
 		if (!consented(records.patient)) continue;
@@ -186,7 +202,12 @@ export function cohortOf(patients: Iterable<PatientRecords>, consented: (patient
  * One clinic's answer to `spec` over its readable `patients`, counting only those
  * `consented` says took part (consent is checked here, before anything is read).
  */
-export function answerQuery(patients: Iterable<PatientRecords>, consented: (patient: string) => boolean, spec: QuerySpec, options: AnswerOptions): Answer {
+export function answerQuery(
+	patients: Iterable<PatientRecords>,
+	consented: (patient: string) => boolean,
+	spec: QuerySpec,
+	options: AnswerOptions
+): Answer {
 	const { epsilon } = options;
 	const noisy = epsilon !== undefined;
 	if (noisy && !(epsilon > 0)) throw new ResearchInputError('epsilon: expected a positive ε');
@@ -208,7 +229,12 @@ export function answerQuery(patients: Iterable<PatientRecords>, consented: (pati
 				// Half of ε for the count, half for the clamped sum (sensitivity: the largest |value|).
 				const clamped = values.map((v) => Math.min(measure.hi, Math.max(measure.lo, v)));
 				n = noisyCount(rng, n, epsilon! / 2);
-				const sum = noisySum(rng, clamped.reduce((a, b) => a + b, 0), Math.max(Math.abs(measure.lo), Math.abs(measure.hi)), epsilon! / 2);
+				const sum = noisySum(
+					rng,
+					clamped.reduce((a, b) => a + b, 0),
+					Math.max(Math.abs(measure.lo), Math.abs(measure.hi)),
+					epsilon! / 2
+				);
 				mean = n > 0 ? Math.min(measure.hi, Math.max(measure.lo, sum / n)) : null;
 			} else mean = n > 0 ? values.reduce((a, b) => a + b, 0) / n : null;
 			const shown = suppressCount(n);
@@ -216,7 +242,10 @@ export function answerQuery(patients: Iterable<PatientRecords>, consented: (pati
 		}
 		case 'histogram':
 		case 'crosstab': {
-			const table = measure.kind === 'histogram' ? tabulate(null, measure.dimension, members, spec.cohort) : tabulate(measure.rows, measure.cols, members, spec.cohort);
+			const table =
+				measure.kind === 'histogram'
+					? tabulate(null, measure.dimension, members, spec.cohort)
+					: tabulate(measure.rows, measure.cols, members, spec.cohort);
 			// Each patient is in exactly one cell, so geometric noise with ε per cell is ε-DP for the whole table; margins are sums of noisy cells.
 			const cells = noisy ? table.cells.map((line) => line.map((v) => noisyCount(rng, v, epsilon!))) : table.cells;
 			return { kind: 'table', table: suppressTable({ ...table, cells }), noisy };
@@ -233,7 +262,17 @@ export interface CombinedCell {
 export type Combined =
 	| { kind: 'count'; count: CombinedCell; clinics: number; noisy: boolean }
 	| { kind: 'mean'; n: CombinedCell; mean: number | null; clinics: number; noisy: boolean }
-	| { kind: 'table'; rows: string[]; cols: string[]; cells: CombinedCell[][]; rowTotals: CombinedCell[]; colTotals: CombinedCell[]; total: CombinedCell; clinics: number; noisy: boolean };
+	| {
+			kind: 'table';
+			rows: string[];
+			cols: string[];
+			cells: CombinedCell[][];
+			rowTotals: CombinedCell[];
+			colTotals: CombinedCell[];
+			total: CombinedCell;
+			clinics: number;
+			noisy: boolean;
+	  };
 
 const add = (cell: CombinedCell, value: number | null | undefined) => {
 	if (value === null || value === undefined) cell.hiddenAt++;

@@ -25,23 +25,42 @@ export type ClinicAnswer = Answer | { kind: 'extract'; extract: RowExtract };
 /** The researcher's combined view. */
 export type CombinedResult = Combined | { kind: 'extract'; rows: ExtractRow[]; reports: KAnonymityReport[]; clinics: number };
 
-const resultContext = (net: string, query: QueryRecord): RecordContext => ({ net, patient: `study-result/${query.study}/${query.id}`, category: 'demographics', epoch: 0 });
+const resultContext = (net: string, query: QueryRecord): RecordContext => ({
+	net,
+	patient: `study-result/${query.study}/${query.id}`,
+	category: 'demographics',
+	epoch: 0
+});
 
 /**
  * This clinic's answer to `query`: consent is checked first (only patients whose research
  * consent for the study is in force at the query's time are looked at), then the query
  * runs over what this node can read. Ages are taken at the query's time.
  */
-export function answerAtClinic(input: { study: StudyRecord; query: QueryRecord; access: AccessState; patients: Iterable<PatientRecords>; studyKey: Uint8Array | null; rng?: Rng }): ClinicAnswer {
+export function answerAtClinic(input: {
+	study: StudyRecord;
+	query: QueryRecord;
+	access: AccessState;
+	patients: Iterable<PatientRecords>;
+	studyKey: Uint8Array | null;
+	rng?: Rng;
+}): ClinicAnswer {
 	const { study, query } = input;
 	if (query.status !== 'accepted') throw new ResearchInputError(`query: refused (${query.reason})`);
 	const consented = consentedPatients(study, input.access, query.time);
 	const spec = parseQuerySpec(query.spec);
 	if (spec.measure.kind === 'extract') {
 		if (!input.studyKey) throw new ResearchInputError('study key: this node holds no key for this study, so it cannot write pseudonyms');
-		return { kind: 'extract', extract: extractRows(input.patients, (p) => consented.has(p), spec.cohort, input.studyKey, query.time, { k: study.k }) };
+		return {
+			kind: 'extract',
+			extract: extractRows(input.patients, (p) => consented.has(p), spec.cohort, input.studyKey, query.time, { k: study.k })
+		};
 	}
-	return answerQuery(input.patients, (p) => consented.has(p), spec, { now: query.time, ...(query.epsilon > 0 ? { epsilon: query.epsilon / 1000 } : {}), ...(input.rng ? { rng: input.rng } : {}) });
+	return answerQuery(input.patients, (p) => consented.has(p), spec, {
+		now: query.time,
+		...(query.epsilon > 0 ? { epsilon: query.epsilon / 1000 } : {}),
+		...(input.rng ? { rng: input.rng } : {})
+	});
 }
 
 /** `answer` sealed for the study's researcher. */

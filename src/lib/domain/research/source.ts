@@ -9,7 +9,12 @@ import type { RecordBook, ReadEvent } from '../records/book.js';
 import type { Category } from '../privacy/envelope.js';
 import type { PatientRecords } from './facts.js';
 
-export async function readablePatients(book: RecordBook, patients: Iterable<string>, categories: readonly Category[], now: number): Promise<{ patients: PatientRecords[]; reads: ReadEvent[] }> {
+export async function readablePatients(
+	book: RecordBook,
+	patients: Iterable<string>,
+	categories: readonly Category[],
+	now: number
+): Promise<{ patients: PatientRecords[]; reads: ReadEvent[] }> {
 	const out: PatientRecords[] = [];
 	const reads: ReadEvent[] = [];
 	for (const patient of patients) {

@@ -22,9 +22,11 @@ function cohortOf(v: unknown): CohortSpec {
 	onlyKeys(v, ['conditions', 'ageMin', 'ageMax', 'sex', 'observations', 'from', 'to'], 'cohort');
 	const out: CohortSpec = {};
 	if (v.conditions !== undefined) {
-		if (!Array.isArray(v.conditions) || v.conditions.length > 50) throw new ResearchInputError('cohort.conditions: expected up to 50 codes');
+		if (!Array.isArray(v.conditions) || v.conditions.length > 50)
+			throw new ResearchInputError('cohort.conditions: expected up to 50 codes');
 		v.conditions.forEach((c, i) => {
-			if (typeof c !== 'string' || !CODE.test(c)) throw new ResearchInputError(`cohort.conditions[${i}]: expected a code such as SNOMED|44054006`);
+			if (typeof c !== 'string' || !CODE.test(c))
+				throw new ResearchInputError(`cohort.conditions[${i}]: expected a code such as SNOMED|44054006`);
 		});
 		out.conditions = v.conditions as string[];
 	}
@@ -35,18 +37,25 @@ function cohortOf(v: unknown): CohortSpec {
 		out[key] = n;
 	}
 	if (v.sex !== undefined) {
-		if (!Array.isArray(v.sex) || !v.sex.every((s) => SEXES.includes(s as string))) throw new ResearchInputError('cohort.sex: expected male, female, other or unknown');
+		if (!Array.isArray(v.sex) || !v.sex.every((s) => SEXES.includes(s as string)))
+			throw new ResearchInputError('cohort.sex: expected male, female, other or unknown');
 		out.sex = v.sex as CohortSpec['sex'];
 	}
 	if (v.observations !== undefined) {
-		if (!Array.isArray(v.observations) || v.observations.length > 20) throw new ResearchInputError('cohort.observations: expected up to 20 ranges');
+		if (!Array.isArray(v.observations) || v.observations.length > 20)
+			throw new ResearchInputError('cohort.observations: expected up to 20 ranges');
 		out.observations = v.observations.map((o, i) => {
 			if (!isObject(o)) throw new ResearchInputError(`cohort.observations[${i}]: expected an object`);
 			onlyKeys(o, ['code', 'min', 'max'], `cohort.observations[${i}]`);
-			if (typeof o.code !== 'string' || !CODE.test(o.code)) throw new ResearchInputError(`cohort.observations[${i}].code: expected a code such as LOINC|4548-4`);
+			if (typeof o.code !== 'string' || !CODE.test(o.code))
+				throw new ResearchInputError(`cohort.observations[${i}].code: expected a code such as LOINC|4548-4`);
 			if (o.min !== undefined && !finite(o.min)) throw new ResearchInputError(`cohort.observations[${i}].min: expected a number`);
 			if (o.max !== undefined && !finite(o.max)) throw new ResearchInputError(`cohort.observations[${i}].max: expected a number`);
-			return { code: o.code, ...(o.min !== undefined ? { min: o.min as number } : {}), ...(o.max !== undefined ? { max: o.max as number } : {}) };
+			return {
+				code: o.code,
+				...(o.min !== undefined ? { min: o.min as number } : {}),
+				...(o.max !== undefined ? { max: o.max as number } : {})
+			};
 		});
 	}
 	for (const key of ['from', 'to'] as const) {
@@ -72,7 +81,8 @@ function dimensionOf(v: unknown, where: string): Dimension {
 		case 'value':
 			onlyKeys(v, ['by', 'code', 'edges'], where);
 			if (typeof v.code !== 'string' || !CODE.test(v.code)) throw new ResearchInputError(`${where}.code: expected a code`);
-			if (!Array.isArray(v.edges) || v.edges.length < 1 || v.edges.length > 30 || !v.edges.every(finite)) throw new ResearchInputError(`${where}.edges: expected 1-30 numbers`);
+			if (!Array.isArray(v.edges) || v.edges.length < 1 || v.edges.length > 30 || !v.edges.every(finite))
+				throw new ResearchInputError(`${where}.edges: expected 1-30 numbers`);
 			return { by: 'value', code: v.code, edges: v.edges as number[] };
 		default:
 			throw new ResearchInputError(`${where}.by: expected sex, age, year, condition or value`);
@@ -88,7 +98,8 @@ function measureOf(v: unknown): Measure {
 		case 'mean':
 			onlyKeys(v, ['kind', 'code', 'lo', 'hi'], 'measure');
 			if (typeof v.code !== 'string' || !CODE.test(v.code)) throw new ResearchInputError('measure.code: expected a code');
-			if (!finite(v.lo) || !finite(v.hi) || v.lo >= v.hi) throw new ResearchInputError('measure.lo, measure.hi: expected numbers with lo < hi');
+			if (!finite(v.lo) || !finite(v.hi) || v.lo >= v.hi)
+				throw new ResearchInputError('measure.lo, measure.hi: expected numbers with lo < hi');
 			return { kind: 'mean', code: v.code, lo: v.lo, hi: v.hi };
 		case 'histogram':
 			onlyKeys(v, ['kind', 'dimension'], 'measure');

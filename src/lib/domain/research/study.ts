@@ -45,7 +45,8 @@ export interface StudyInput {
 
 const text = (v: CborValue | undefined, max: number): v is string => typeof v === 'string' && v.trim().length > 0 && v.length <= max;
 const bytes = (v: CborValue | undefined, n: number): v is Uint8Array => v instanceof Uint8Array && v.length === n;
-const int = (v: CborValue | undefined, min: number, max: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
+const int = (v: CborValue | undefined, min: number, max: number): v is number =>
+	typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 function only(tx: Tx, allowed: readonly string[]): string | null {
 	for (const key of Object.keys(tx)) if (key !== 't' && !allowed.includes(key)) return `unexpected field ${key}`;
 	return null;
@@ -53,7 +54,19 @@ function only(tx: Tx, allowed: readonly string[]): string | null {
 
 /** The `study.register` transaction for a new study (its id is random). */
 export function registerStudyTx(input: StudyInput, id: Uint8Array = crypto.getRandomValues(new Uint8Array(16))): Tx {
-	return { t: 'study.register', id, title: input.title.trim(), protocol: input.protocol.trim(), ethics: input.ethics.trim(), categories: [...input.categories].sort(), criteria: input.criteria.trim(), ends: input.ends, budget: input.budget, k: input.k, rows: input.rows };
+	return {
+		t: 'study.register',
+		id,
+		title: input.title.trim(),
+		protocol: input.protocol.trim(),
+		ethics: input.ethics.trim(),
+		categories: [...input.categories].sort(),
+		criteria: input.criteria.trim(),
+		ends: input.ends,
+		budget: input.budget,
+		k: input.k,
+		rows: input.rows
+	};
 }
 
 /** What is wrong with a study as typed, or null. */
@@ -71,13 +84,20 @@ export const studyRegisterRule: TxRule = {
 		if (!text(tx.title, 200)) return 'title: expected 1-200 characters';
 		if (!text(tx.protocol, 5000)) return 'protocol: expected a summary of 1-5000 characters';
 		if (!text(tx.ethics, 200)) return 'ethics: expected the ethics approval reference (1-200 characters)';
-		if (!Array.isArray(tx.categories) || tx.categories.length === 0 || !tx.categories.every(isCategory) || new Set(tx.categories).size !== tx.categories.length) return 'categories: expected one or more data categories, each once';
+		if (
+			!Array.isArray(tx.categories) ||
+			tx.categories.length === 0 ||
+			!tx.categories.every(isCategory) ||
+			new Set(tx.categories).size !== tx.categories.length
+		)
+			return 'categories: expected one or more data categories, each once';
 		if (!text(tx.criteria, 2000)) return 'criteria: expected the inclusion criteria (1-2000 characters)';
 		if (!int(tx.ends, 0, Number.MAX_SAFE_INTEGER) || tx.ends <= block.time) return 'ends: expected an end date after the registration';
 		if (!int(tx.budget, 0, MAX_BUDGET)) return `budget: expected ε in thousandths, 0-${MAX_BUDGET}`;
 		if (!int(tx.k, 2, 100)) return 'k: expected 2-100';
 		if (typeof tx.rows !== 'boolean') return 'rows: expected true or false';
-		if (tx.rows && tx.budget > 0) return 'rows: row-level extracts are not differentially private; a study with a budget asks for aggregates only';
+		if (tx.rows && tx.budget > 0)
+			return 'rows: row-level extracts are not differentially private; a study with a budget asks for aggregates only';
 		return null;
 	}
 };
@@ -93,7 +113,8 @@ export interface KeyWrap {
 
 export function approveStudyTx(study: string, keys: Record<string, KeyWrap> = {}): Tx {
 	const wraps: Record<string, CborValue> = {};
-	for (const [member, w] of Object.entries(keys)) wraps[member] = { eph: w.eph, nonce: w.nonce, wrapped: w.wrapped, ...(w.kid ? { kid: w.kid } : {}) };
+	for (const [member, w] of Object.entries(keys))
+		wraps[member] = { eph: w.eph, nonce: w.nonce, wrapped: w.wrapped, ...(w.kid ? { kid: w.kid } : {}) };
 	return { t: 'study.approve', study: fromHex(study), keys: wraps };
 }
 
@@ -111,9 +132,18 @@ export const studyApproveRule: TxRule = {
 		for (const [member, w] of entries) {
 			if (!/^[0-9a-f]{64}$/.test(member)) return `keys.${member}: expected a member key`;
 			const role = roster.get(member as AuthorId);
-			if (role === undefined || !KEY_HOLDER_ROLES.includes(role)) return `keys.${member.slice(0, 8)}: the study key goes to clinic members only (admin, clinician, peer), not ${role ?? 'non-members'}`;
+			if (role === undefined || !KEY_HOLDER_ROLES.includes(role))
+				return `keys.${member.slice(0, 8)}: the study key goes to clinic members only (admin, clinician, peer), not ${role ?? 'non-members'}`;
 			const m = w as Record<string, CborValue>;
-			if (m === null || typeof m !== 'object' || !bytes(m.eph, 32) || !bytes(m.nonce, 24) || !bytes(m.wrapped, 48) || Object.keys(m).length !== (m.kid === undefined ? 3 : 4)) return `keys.${member.slice(0, 8)}: expected {eph, nonce, wrapped, kid}`;
+			if (
+				m === null ||
+				typeof m !== 'object' ||
+				!bytes(m.eph, 32) ||
+				!bytes(m.nonce, 24) ||
+				!bytes(m.wrapped, 48) ||
+				Object.keys(m).length !== (m.kid === undefined ? 3 : 4)
+			)
+				return `keys.${member.slice(0, 8)}: expected {eph, nonce, wrapped, kid}`;
 			if (m.kid !== undefined && !bytes(m.kid, 16)) return `keys.${member.slice(0, 8)}.kid: expected the 16-byte key id`;
 		}
 		return null;
@@ -128,12 +158,18 @@ export const studyConsentRule: TxRule = {
 		if (!bytes(tx.study, 16) || !bytes(tx.grant, 16)) return 'study, grant: expected 16-byte ids';
 		if (!bytes(tx.patient, 32)) return 'patient: expected a 32-byte patient key';
 		if (!bytes(tx.sig, 64)) return 'sig: expected a 64-byte signature';
-		if (!verifyNoble(tx.sig, studyConsentMessage(toHex(tx.study), toHex(tx.grant), toHex(tx.patient)), tx.patient)) return 'sig: not the patient’s signature over this study consent';
+		if (!verifyNoble(tx.sig, studyConsentMessage(toHex(tx.study), toHex(tx.grant), toHex(tx.patient)), tx.patient))
+			return 'sig: not the patient’s signature over this study consent';
 		return null;
 	}
 };
 
-export function studyQueryTx(study: string, spec: string, epsilon: number, id: Uint8Array = crypto.getRandomValues(new Uint8Array(16))): Tx {
+export function studyQueryTx(
+	study: string,
+	spec: string,
+	epsilon: number,
+	id: Uint8Array = crypto.getRandomValues(new Uint8Array(16))
+): Tx {
 	return { t: 'study.query', study: fromHex(study), id, spec, epsilon };
 }
 
@@ -144,7 +180,8 @@ export const studyQueryRule: TxRule = {
 		const extra = only(tx, ['study', 'id', 'spec', 'epsilon']);
 		if (extra) return extra;
 		if (!bytes(tx.study, 16) || !bytes(tx.id, 16)) return 'study, id: expected 16-byte ids';
-		if (typeof tx.spec !== 'string' || tx.spec.length > SPEC_MAX_CHARS) return `spec: expected JSON of at most ${SPEC_MAX_CHARS} characters`;
+		if (typeof tx.spec !== 'string' || tx.spec.length > SPEC_MAX_CHARS)
+			return `spec: expected JSON of at most ${SPEC_MAX_CHARS} characters`;
 		try {
 			parseQuerySpec(tx.spec);
 		} catch (error) {
@@ -165,7 +202,16 @@ export interface SealedResult {
 }
 
 export function studyResultTx(study: string, query: string, sealed: SealedResult): Tx {
-	return { t: 'study.result', study: fromHex(study), query: fromHex(query), eph: sealed.eph, knonce: sealed.knonce, wrapped: sealed.wrapped, nonce: sealed.nonce, ct: sealed.ct };
+	return {
+		t: 'study.result',
+		study: fromHex(study),
+		query: fromHex(query),
+		eph: sealed.eph,
+		knonce: sealed.knonce,
+		wrapped: sealed.wrapped,
+		nonce: sealed.nonce,
+		ct: sealed.ct
+	};
 }
 
 export const studyResultRule: TxRule = {

@@ -100,9 +100,9 @@ function component(hidden: readonly (readonly boolean[])[], kind: 0 | 1, start: 
 	while (queue.length > 0) {
 		const [k, i] = queue.pop()!;
 		if (k === 0) {
-			for (let j = 0; j < cols; j++) if (hidden[i]![j] && !seenCol[j] && !(i === r && j === c)) (seenCol[j] = true), queue.push([1, j]);
+			for (let j = 0; j < cols; j++) if (hidden[i]![j] && !seenCol[j] && !(i === r && j === c)) ((seenCol[j] = true), queue.push([1, j]));
 		} else {
-			for (let m = 0; m < rows; m++) if (hidden[m]![i] && !seenRow[m] && !(m === r && i === c)) (seenRow[m] = true), queue.push([0, m]);
+			for (let m = 0; m < rows; m++) if (hidden[m]![i] && !seenRow[m] && !(m === r && i === c)) ((seenRow[m] = true), queue.push([0, m]));
 		}
 	}
 	return { seenRow, seenCol };
@@ -122,7 +122,8 @@ export function suppressGrid(grid: readonly (readonly number[])[], minCell = MIN
 	const primary = hidden.flat().filter(Boolean).length;
 	for (;;) {
 		let bridge: [number, number] | null = null;
-		for (let r = 0; r < rows && !bridge; r++) for (let c = 0; c < cols && !bridge; c++) if (hidden[r]![c] && isRecoverable(hidden, r, c)) bridge = [r, c];
+		for (let r = 0; r < rows && !bridge; r++)
+			for (let c = 0; c < cols && !bridge; c++) if (hidden[r]![c] && isRecoverable(hidden, r, c)) bridge = [r, c];
 		if (!bridge) break;
 		const [br, bc] = bridge;
 		// Entries joining the bridge's two sides close a cycle through it.
@@ -134,7 +135,8 @@ export function suppressGrid(grid: readonly (readonly number[])[], minCell = MIN
 			if (!best || preference(grid[r]![c]!) < preference(grid[best[0]]![best[1]]!)) best = [r, c];
 		};
 		// A row on the bridge's row side with a column on its column side, or the reverse.
-		for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) if ((a.seenRow[r] && b.seenCol[c]) || (b.seenRow[r] && a.seenCol[c])) consider(r, c);
+		for (let r = 0; r < rows; r++)
+			for (let c = 0; c < cols; c++) if ((a.seenRow[r] && b.seenCol[c]) || (b.seenRow[r] && a.seenCol[c])) consider(r, c);
 		if (!best) {
 			for (let c = 0; c < cols; c++) consider(br, c);
 			for (let r = 0; r < rows; r++) consider(r, bc);

@@ -9,7 +9,25 @@
  * codes with 20,000 or fewer people in the 2000 Census). The guidance says the list is
  * to be updated from newer census data; docs/research.md says how to update it.
  */
-export const RESTRICTED_ZIP3: readonly string[] = ['036', '059', '063', '102', '203', '556', '692', '790', '821', '823', '830', '831', '878', '879', '884', '890', '893'];
+export const RESTRICTED_ZIP3: readonly string[] = [
+	'036',
+	'059',
+	'063',
+	'102',
+	'203',
+	'556',
+	'692',
+	'790',
+	'821',
+	'823',
+	'830',
+	'831',
+	'878',
+	'879',
+	'884',
+	'890',
+	'893'
+];
 
 const restricted = new Set(RESTRICTED_ZIP3);
 

@@ -22,7 +22,13 @@ export interface DoseDraft {
 export function usableLots(rows: readonly StockRow[]): StockRow[] {
 	return rows
 		.filter((r) => r.qty > 0 && r.blocked === null)
-		.sort((a, b) => (a.expiry ?? '9999-99-99').localeCompare(b.expiry ?? '9999-99-99') || (a.name ?? a.gtin).localeCompare(b.name ?? b.gtin) || a.lot.localeCompare(b.lot) || a.location.localeCompare(b.location));
+		.sort(
+			(a, b) =>
+				(a.expiry ?? '9999-99-99').localeCompare(b.expiry ?? '9999-99-99') ||
+				(a.name ?? a.gtin).localeCompare(b.name ?? b.gtin) ||
+				a.lot.localeCompare(b.lot) ||
+				a.location.localeCompare(b.location)
+		);
 }
 
 /** A stable key for one lot at one location (what a lot picker's option holds). */
@@ -32,7 +38,12 @@ export const lotChoice = (row: Pick<StockRow, 'gtin' | 'lot' | 'location'>): str
  * The administration of one unit of the chosen lot at `visit`, or the reason it cannot
  * be given: the choice is not (or no longer) a usable lot on hand here.
  */
-export function doseFromVisit(visit: Visit, rows: readonly StockRow[], choice: string, kind: AdministrationKind): { draft: DoseDraft } | { problem: string } {
+export function doseFromVisit(
+	visit: Visit,
+	rows: readonly StockRow[],
+	choice: string,
+	kind: AdministrationKind
+): { draft: DoseDraft } | { problem: string } {
 	const usable = usableLots(rows);
 	if (usable.length === 0) return { problem: 'No usable lot is on hand at this clinic: receive stock first.' };
 	const row = usable.find((r) => lotChoice(r) === choice);
@@ -40,5 +51,15 @@ export function doseFromVisit(visit: Visit, rows: readonly StockRow[], choice: s
 		const held = rows.find((r) => lotChoice(r) === choice);
 		return { problem: held?.blocked ? `Lot ${held.lot}: ${held.blocked}. Do not give this dose.` : 'Choose a lot on hand.' };
 	}
-	return { draft: { patient: visit.patient, gtin: row.gtin, lot: row.lot, location: row.location, kind, qty: 1, encounter: { block: visit.block, rid: visit.rid } } };
+	return {
+		draft: {
+			patient: visit.patient,
+			gtin: row.gtin,
+			lot: row.lot,
+			location: row.location,
+			kind,
+			qty: 1,
+			encounter: { block: visit.block, rid: visit.rid }
+		}
+	};
 }

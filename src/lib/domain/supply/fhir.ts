@@ -12,8 +12,15 @@ export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';
 /** The system the ledger's patient keys are written under. */
 export const PATIENT_KEY_SYSTEM = 'urn:clinic-ledger:patient-key';
 
-export function administrationResource(record: AdministrationRecord, lot: LotState, item: ItemState | null): Immunization | MedicationAdministration {
-	const code: CodeableConcept = { coding: [{ system: GTIN_SYSTEM, code: lot.gtin, ...(item ? { display: item.name } : {}) }], ...(item ? { text: item.name } : {}) };
+export function administrationResource(
+	record: AdministrationRecord,
+	lot: LotState,
+	item: ItemState | null
+): Immunization | MedicationAdministration {
+	const code: CodeableConcept = {
+		coding: [{ system: GTIN_SYSTEM, code: lot.gtin, ...(item ? { display: item.name } : {}) }],
+		...(item ? { text: item.name } : {})
+	};
 	const id = `${record.block}-${record.index}`;
 	const patient: Reference<Patient> = { identifier: { system: PATIENT_KEY_SYSTEM, value: record.patient } };
 	const encounter = record.encounter ? { reference: `Encounter/${record.encounter.block}-${record.encounter.rid}` } : undefined;
@@ -36,7 +43,12 @@ export function administrationResource(record: AdministrationRecord, lot: LotSta
 			...note
 		};
 	}
-	const medication: Medication = { resourceType: 'Medication', id: 'med', code, batch: { lotNumber: lot.lot, ...(lot.expiry ? { expirationDate: lot.expiry } : {}) } };
+	const medication: Medication = {
+		resourceType: 'Medication',
+		id: 'med',
+		code,
+		batch: { lotNumber: lot.lot, ...(lot.expiry ? { expirationDate: lot.expiry } : {}) }
+	};
 	return {
 		resourceType: 'MedicationAdministration',
 		id,

@@ -64,7 +64,13 @@ export function expiryInstant(expiry: string): number {
 export function administerProblem(state: SupplyState, gtin: string, lot: string, time: number): string | null {
 	const known = state.lots[lotKey(gtin, lot)];
 	if (!known) return null;
-	const data = { time, lot: { recalled: known.recall !== null && known.recall !== undefined, expiresAt: known.expiry === null ? null : expiryInstant(known.expiry) } };
+	const data = {
+		time,
+		lot: {
+			recalled: known.recall !== null && known.recall !== undefined,
+			expiresAt: known.expiry === null ? null : expiryInstant(known.expiry)
+		}
+	};
 	for (const rule of ADMINISTER_RULES) {
 		if (ruleHolds(rule.logic, data)) continue;
 		return rule.code === 'recalled' ? `lot ${lot} was recalled: ${known.recall!.reason}` : `lot ${lot} expired on ${known.expiry}`;
@@ -82,7 +88,10 @@ export const ADMINISTER_RULE_DATA = [
 	{ code: 'recalled', rule: { '!': { var: 'lot.recalled' } } },
 	{ code: 'expired', rule: { or: [{ '==': [{ var: 'lot.expiresAt' }, null] }, { '<': [{ var: 'time' }, { var: 'lot.expiresAt' }] }] } }
 ] as const;
-const ADMINISTER_RULES = ADMINISTER_RULE_DATA.map((r) => ({ code: r.code, logic: compileRule(r.rule as unknown as CborValue, `administer.${r.code}`).logic }));
+const ADMINISTER_RULES = ADMINISTER_RULE_DATA.map((r) => ({
+	code: r.code,
+	logic: compileRule(r.rule as unknown as CborValue, `administer.${r.code}`).logic
+}));
 
 /** The clinic a device writes for. */
 export const clinicOf = (state: SupplyState, author: string) => state.clinics[author] ?? author;
@@ -90,7 +99,13 @@ export const clinicOf = (state: SupplyState, author: string) => state.clinics[au
 const str = (v: CborValue | undefined) => (typeof v === 'string' ? v : null);
 const hex = (v: CborValue | undefined) => (v instanceof Uint8Array ? toHex(v) : null);
 
-function flag(state: SupplyState, key: string, block: Block, f: Omit<Flag, 'evidence' | 'time' | 'resolved'>, evidence: string[] = [block.id]): void {
+function flag(
+	state: SupplyState,
+	key: string,
+	block: Block,
+	f: Omit<Flag, 'evidence' | 'time' | 'resolved'>,
+	evidence: string[] = [block.id]
+): void {
 	const existing = state.flags[key];
 	if (existing) {
 		for (const id of evidence) if (existing.evidence.length < MAX_EVIDENCE && !existing.evidence.includes(id)) existing.evidence.push(id);
@@ -148,14 +163,27 @@ function applyTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic
 			return;
 		}
 		case 'supply.item':
-			state.items[gtin!] = { gtin: gtin!, name: str(tx.name)!, form: str(tx.form), strength: str(tx.strength), storage: str(tx.storage), block: block.id };
+			state.items[gtin!] = {
+				gtin: gtin!,
+				name: str(tx.name)!,
+				form: str(tx.form),
+				strength: str(tx.strength),
+				storage: str(tx.storage),
+				block: block.id
+			};
 			return;
 		case 'supply.receive': {
 			const known = ensureLot(state, gtin!, lot!);
 			const expiry = str(tx.expiry)!;
 			if (known.expiry === null) known.expiry = expiry;
 			else if (known.expiry !== expiry) {
-				flag(state, `lot-expiry-mismatch|${lotKey(gtin!, lot!)}`, block, { kind: 'lot-expiry-mismatch', message: `lot ${lot} received with expiry ${expiry}, earlier with ${known.expiry} (the earlier one is used)`, clinic, gtin, lot });
+				flag(state, `lot-expiry-mismatch|${lotKey(gtin!, lot!)}`, block, {
+					kind: 'lot-expiry-mismatch',
+					message: `lot ${lot} received with expiry ${expiry}, earlier with ${known.expiry} (the earlier one is used)`,
+					clinic,
+					gtin,
+					lot
+				});
 			}
 			totalsOf(state, lotKey(gtin!, lot!), clinic).received += tx.qty as number;
 			move(state, block, gtin!, lot!, clinic, location, tx.qty as number);
@@ -164,12 +192,29 @@ function applyTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic
 		case 'supply.transfer.send': {
 			const id = hex(tx.id)!;
 			if (state.transfers[id]) {
-				flag(state, `transfer-duplicate|${id}`, block, { kind: 'transfer-duplicate', message: `transfer ${id.slice(0, 8)} sent twice; the second is ignored`, clinic, gtin, lot }, [state.transfers[id].sentBlock, block.id]);
+				flag(
+					state,
+					`transfer-duplicate|${id}`,
+					block,
+					{ kind: 'transfer-duplicate', message: `transfer ${id.slice(0, 8)} sent twice; the second is ignored`, clinic, gtin, lot },
+					[state.transfers[id].sentBlock, block.id]
+				);
 				return;
 			}
 			ensureLot(state, gtin!, lot!);
 			const qty = tx.qty as number;
-			state.transfers[id] = { id, from: clinic, to: hex(tx.to)!, gtin: gtin!, lot: lot!, qty, location, sentBlock: block.id, sentTime: block.time, received: null };
+			state.transfers[id] = {
+				id,
+				from: clinic,
+				to: hex(tx.to)!,
+				gtin: gtin!,
+				lot: lot!,
+				qty,
+				location,
+				sentBlock: block.id,
+				sentTime: block.time,
+				received: null
+			};
 			state.open.push(id);
 			totalsOf(state, lotKey(gtin!, lot!), clinic).sent += qty;
 			move(state, block, gtin!, lot!, clinic, location, -qty);
@@ -179,16 +224,38 @@ function applyTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic
 			const id = hex(tx.id)!;
 			const transfer = state.transfers[id];
 			if (!transfer) {
-				flag(state, `transfer-unknown|${id}`, block, { kind: 'transfer-unknown', message: `receipt of transfer ${id.slice(0, 8)}, which was never sent`, clinic, gtin: null, lot: null });
+				flag(state, `transfer-unknown|${id}`, block, {
+					kind: 'transfer-unknown',
+					message: `receipt of transfer ${id.slice(0, 8)}, which was never sent`,
+					clinic,
+					gtin: null,
+					lot: null
+				});
 				return;
 			}
 			const where = { clinic, gtin: transfer.gtin, lot: transfer.lot };
 			if (transfer.to !== clinic) {
-				flag(state, `transfer-wrong-clinic|${id}|${block.id}`, block, { kind: 'transfer-wrong-clinic', message: `transfer ${id.slice(0, 8)} was sent to another clinic; this receipt is ignored`, ...where }, [transfer.sentBlock, block.id]);
+				flag(
+					state,
+					`transfer-wrong-clinic|${id}|${block.id}`,
+					block,
+					{
+						kind: 'transfer-wrong-clinic',
+						message: `transfer ${id.slice(0, 8)} was sent to another clinic; this receipt is ignored`,
+						...where
+					},
+					[transfer.sentBlock, block.id]
+				);
 				return;
 			}
 			if (transfer.received) {
-				flag(state, `transfer-duplicate|${id}`, block, { kind: 'transfer-duplicate', message: `transfer ${id.slice(0, 8)} received twice; the second is ignored`, ...where }, [transfer.received.block, block.id]);
+				flag(
+					state,
+					`transfer-duplicate|${id}`,
+					block,
+					{ kind: 'transfer-duplicate', message: `transfer ${id.slice(0, 8)} received twice; the second is ignored`, ...where },
+					[transfer.received.block, block.id]
+				);
 				return;
 			}
 			transfer.received = { block: block.id, time: block.time, location };
@@ -207,23 +274,63 @@ function applyTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic
 			const enc = tx.encounter as { block?: CborValue; rid?: CborValue } | undefined;
 			const encounter = enc ? { block: hex(enc.block)!, rid: hex(enc.rid)! } : null;
 			const refused = administerProblem(state, gtin!, lot!, block.time);
-			const record: AdministrationRecord = { block: block.id, index, patient, clinic, author: block.author, time: block.time, kind: tx.kind as AdministrationKind, qty, serial, encounter, refused };
+			const record: AdministrationRecord = {
+				block: block.id,
+				index,
+				patient,
+				clinic,
+				author: block.author,
+				time: block.time,
+				kind: tx.kind as AdministrationKind,
+				qty,
+				serial,
+				encounter,
+				refused
+			};
 			(state.administrations[key] ??= []).push(record);
 			ensureLot(state, gtin!, lot!);
 			const where = { clinic, gtin, lot };
-			if (refused) flag(state, `refused-administration|${block.id}|${index}`, block, { kind: 'refused-administration', message: `dose given although ${refused}`, ...where });
+			if (refused)
+				flag(state, `refused-administration|${block.id}|${index}`, block, {
+					kind: 'refused-administration',
+					message: `dose given although ${refused}`,
+					...where
+				});
 			if (serial !== null) {
 				const serialKey = `${gtin}|${serial}`;
 				const first = state.serials[serialKey];
 				if (first === undefined) state.serials[serialKey] = block.id;
-				else flag(state, `serial-reused|${serialKey}`, block, { kind: 'serial-reused', message: `serial ${serial} of ${gtin} given more than once`, ...where }, [first, block.id]);
+				else
+					flag(
+						state,
+						`serial-reused|${serialKey}`,
+						block,
+						{ kind: 'serial-reused', message: `serial ${serial} of ${gtin} given more than once`, ...where },
+						[first, block.id]
+					);
 			}
 			if (!encounter) {
-				flag(state, `no-encounter|${block.id}|${index}`, block, { kind: 'no-encounter', message: 'administration not linked to an encounter', ...where });
+				flag(state, `no-encounter|${block.id}|${index}`, block, {
+					kind: 'no-encounter',
+					message: 'administration not linked to an encounter',
+					...where
+				});
 			} else {
 				const encounterPatient = state.encounters[`${encounter.block}:${encounter.rid}`]?.patient;
-				if (encounterPatient === undefined) flag(state, `no-encounter|${block.id}|${index}`, block, { kind: 'no-encounter', message: `encounter ${encounter.rid.slice(0, 8)} in block ${encounter.block.slice(0, 8)} is not on the ledger before this administration`, ...where });
-				else if (encounterPatient !== patient) flag(state, `encounter-patient-mismatch|${block.id}|${index}`, block, { kind: 'encounter-patient-mismatch', message: 'the encounter is another patient’s', ...where }, [encounter.block, block.id]);
+				if (encounterPatient === undefined)
+					flag(state, `no-encounter|${block.id}|${index}`, block, {
+						kind: 'no-encounter',
+						message: `encounter ${encounter.rid.slice(0, 8)} in block ${encounter.block.slice(0, 8)} is not on the ledger before this administration`,
+						...where
+					});
+				else if (encounterPatient !== patient)
+					flag(
+						state,
+						`encounter-patient-mismatch|${block.id}|${index}`,
+						block,
+						{ kind: 'encounter-patient-mismatch', message: 'the encounter is another patient’s', ...where },
+						[encounter.block, block.id]
+					);
 			}
 			totalsOf(state, key, clinic).administered += qty;
 			move(state, block, gtin!, lot!, clinic, location, -qty);
@@ -246,7 +353,13 @@ function applyTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic
 		}
 		case 'supply.contact': {
 			const byPatient = (state.contacts[lotKey(gtin!, lot!)] ??= {});
-			byPatient[hex(tx.patient)!] = { status: tx.status as ContactStatus, note: str(tx.note), block: block.id, time: block.time, by: block.author };
+			byPatient[hex(tx.patient)!] = {
+				status: tx.status as ContactStatus,
+				note: str(tx.note),
+				block: block.id,
+				time: block.time,
+				by: block.author
+			};
 			return;
 		}
 		case 'supply.policy':
@@ -271,7 +384,13 @@ function flagOverdue(state: SupplyState, block: Block): void {
 				state,
 				`transfer-not-received|${id}`,
 				block,
-				{ kind: 'transfer-not-received', message: `${transfer.qty} of lot ${transfer.lot} sent ${state.policy.transitDays}+ days ago, not received`, clinic: transfer.from, gtin: transfer.gtin, lot: transfer.lot },
+				{
+					kind: 'transfer-not-received',
+					message: `${transfer.qty} of lot ${transfer.lot} sent ${state.policy.transitDays}+ days ago, not received`,
+					clinic: transfer.from,
+					gtin: transfer.gtin,
+					lot: transfer.lot
+				},
 				[transfer.sentBlock]
 			);
 		} else still.push(id);

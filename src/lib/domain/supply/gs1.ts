@@ -147,7 +147,8 @@ function checkValue(ai: string, value: string, at: number): void {
 	if (spec.fixed && value.length !== spec.length) throw new Gs1Error(`${where}: expected ${spec.length} digits, got ${value.length}`);
 	if (!spec.fixed && value.length > spec.length) throw new Gs1Error(`${where}: at most ${spec.length} characters, got ${value.length}`);
 	if (spec.numeric && !/^\d+$/.test(value)) throw new Gs1Error(`${where}: digits only, got “${value}”`);
-	if (!spec.numeric && !CSET82.test(value)) throw new Gs1Error(`${where}: characters outside the GS1 set (letters, digits and !"%&'()*+,-./:;<=>?_)`);
+	if (!spec.numeric && !CSET82.test(value))
+		throw new Gs1Error(`${where}: characters outside the GS1 set (letters, digits and !"%&'()*+,-./:;<=>?_)`);
 }
 
 /** Pairs of (AI, value, position) of a raw element string. */
@@ -165,7 +166,8 @@ function splitRaw(text: string): [string, string, number][] {
 		let end: number;
 		if (spec.fixed) {
 			end = start + spec.length;
-			if (end > text.length) throw new Gs1Error(`(${ai}) ${spec.label} at position ${start + 1}: expected ${spec.length} digits, got ${text.length - start}`);
+			if (end > text.length)
+				throw new Gs1Error(`(${ai}) ${spec.label} at position ${start + 1}: expected ${spec.length} digits, got ${text.length - start}`);
 		} else {
 			const gs = text.indexOf(GS, start);
 			end = gs === -1 ? text.length : gs;
@@ -199,7 +201,8 @@ function splitReadable(text: string): [string, string, number][] {
  */
 export function parseGs1(input: string, referenceYear = new Date().getUTCFullYear()): Gs1Fields {
 	let text = input.replace(/[\r\n]+$/, '');
-	if (text.trim() === '') throw new Gs1Error('Nothing to read: scan the barcode or type its text, e.g. (01)09506000134352(17)261231(10)A1B2');
+	if (text.trim() === '')
+		throw new Gs1Error('Nothing to read: scan the barcode or type its text, e.g. (01)09506000134352(17)261231(10)A1B2');
 	text = text.replace(/^\](d2|C1|Q3|e0)/, '');
 	const readable = text.trimStart().startsWith('(');
 	if (readable) text = text.trim();

@@ -75,7 +75,8 @@ export class MovementInputError extends CodedError {
 
 export const hexOf = (text: string, bytes: number, what: string): Uint8Array => {
 	const clean = text.replace(/\s+/g, '').toLowerCase();
-	if (!new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(clean)) throw new MovementInputError(`${what}: expected ${bytes * 2} hexadecimal characters`);
+	if (!new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(clean))
+		throw new MovementInputError(`${what}: expected ${bytes * 2} hexadecimal characters`);
 	return fromHex(clean);
 };
 export const qtyOf = (text: string, what = 'Quantity'): number => {
@@ -125,12 +126,24 @@ export function movementTxs(input: MovementInput, ctx: MovementContext): Tx[] {
 			if (!isIsoDate(input.expiry)) throw new MovementInputError('Expiry: a date (from the barcode’s (17) or the pack)');
 			const qty = qtyOf(input.qty);
 			const serial = input.serial.trim();
-			if (serial && (!isGs1Text(serial) || qty !== 1)) throw new MovementInputError('Serial: one serial number, for a quantity of 1 (as printed after (21))');
+			if (serial && (!isGs1Text(serial) || qty !== 1))
+				throw new MovementInputError('Serial: one serial number, for a quantity of 1 (as printed after (21))');
 			const txs: Tx[] = [];
 			const name = input.itemName.trim();
 			if (name) txs.push(itemTx({ gtin, name }));
-			else if (!s?.items[gtin]) throw new MovementInputError('Item name: this GTIN is new here; name it (e.g. “Measles vaccine, 10-dose vial”)');
-			txs.push(receiveTx({ gtin, lot, expiry: input.expiry, qty, supplier: required(input.supplier, 'Supplier'), location, ...(serial ? { serials: [serial] } : {}) }));
+			else if (!s?.items[gtin])
+				throw new MovementInputError('Item name: this GTIN is new here; name it (e.g. “Measles vaccine, 10-dose vial”)');
+			txs.push(
+				receiveTx({
+					gtin,
+					lot,
+					expiry: input.expiry,
+					qty,
+					supplier: required(input.supplier, 'Supplier'),
+					location,
+					...(serial ? { serials: [serial] } : {})
+				})
+			);
 			return txs;
 		}
 		case 'administer': {
@@ -143,8 +156,21 @@ export function movementTxs(input: MovementInput, ctx: MovementContext): Tx[] {
 			if (serial && !isGs1Text(serial)) throw new MovementInputError('Serial: 1-20 letters, digits or -./_');
 			if (serial && s?.serials[`${gtin}|${serial}`]) throw new MovementInputError(`Refused: serial ${serial} was already given`);
 			const hasEncounter = input.encounterBlock.trim() !== '' || input.encounterRid.trim() !== '';
-			const encounter = hasEncounter ? { block: hexOf(input.encounterBlock, 32, 'Encounter block'), rid: hexOf(input.encounterRid, 16, 'Encounter record id') } : undefined;
-			return [administerTx({ patient, gtin, lot, kind: input.kind, qty, location, ...(serial ? { serial } : {}), ...(encounter ? { encounter } : {}) })];
+			const encounter = hasEncounter
+				? { block: hexOf(input.encounterBlock, 32, 'Encounter block'), rid: hexOf(input.encounterRid, 16, 'Encounter record id') }
+				: undefined;
+			return [
+				administerTx({
+					patient,
+					gtin,
+					lot,
+					kind: input.kind,
+					qty,
+					location,
+					...(serial ? { serial } : {}),
+					...(encounter ? { encounter } : {})
+				})
+			];
 		}
 		case 'transfer': {
 			const to = hexOf(input.to, 32, 'To clinic');
@@ -159,7 +185,8 @@ export function movementTxs(input: MovementInput, ctx: MovementContext): Tx[] {
 		}
 		case 'adjust': {
 			const delta = Number(input.qty.trim());
-			if (!Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > MAX_QTY) throw new MovementInputError('Change: a whole number other than 0 (negative to take away)');
+			if (!Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > MAX_QTY)
+				throw new MovementInputError('Change: a whole number other than 0 (negative to take away)');
 			if (delta < 0) out(-delta);
 			return [adjustTx({ gtin, lot, delta, reason: required(input.reason, 'Reason'), location })];
 		}

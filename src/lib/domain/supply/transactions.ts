@@ -42,9 +42,13 @@ const oneOf =
 		typeof v === 'string' && values.includes(v) ? null : `expected one of ${values.join(', ')}`;
 
 const gtin: Check = (v) => (typeof v === 'string' ? gtinProblem(v) : 'expected a GTIN-14 string');
-const gs1Text: Check = (v) => (typeof v === 'string' && isGs1Text(v) ? null : 'expected 1-20 characters of the GS1 set (letters, digits, !"%&\'()*+,-./:;<=>?_)');
+const gs1Text: Check = (v) =>
+	typeof v === 'string' && isGs1Text(v) ? null : 'expected 1-20 characters of the GS1 set (letters, digits, !"%&\'()*+,-./:;<=>?_)';
 const isoDate: Check = (v) => (typeof v === 'string' && isIsoDate(v) ? null : 'expected a date YYYY-MM-DD');
-const location: Check = (v) => (typeof v === 'string' && v.trim().length > 0 && v.length <= LOCATION_MAX_CHARS && v === v.trim() ? null : `expected 1-${LOCATION_MAX_CHARS} characters without surrounding spaces`);
+const location: Check = (v) =>
+	typeof v === 'string' && v.trim().length > 0 && v.length <= LOCATION_MAX_CHARS && v === v.trim()
+		? null
+		: `expected 1-${LOCATION_MAX_CHARS} characters without surrounding spaces`;
 const delta: Check = (v) => int(-MAX_QTY, MAX_QTY)(v) ?? (v === 0 ? 'expected a change other than 0' : null);
 const serials: Check = (v) => {
 	if (!Array.isArray(v) || v.length === 0 || v.length > MAX_SERIALS) return `expected a list of 1-${MAX_SERIALS} serial numbers`;
@@ -95,15 +99,34 @@ function rule(type: string, roles: readonly string[], fields: Record<string, Che
 }
 
 /** The item master: what a GTIN is (name, form, strength, storage conditions); the latest wins. */
-export const itemRule = rule('supply.item', CLINICAL_ROLES, { gtin, name: text(200), 'form?': text(100), 'strength?': text(100), 'storage?': text(200) });
+export const itemRule = rule('supply.item', CLINICAL_ROLES, {
+	gtin,
+	name: text(200),
+	'form?': text(100),
+	'strength?': text(100),
+	'storage?': text(200)
+});
 
 /** Stock received from a supplier into one of the signer's clinic's locations. */
-export const receiveRule = rule('supply.receive', STOCK_ROLES, { gtin, lot: gs1Text, expiry: isoDate, qty: int(1, MAX_QTY), supplier: text(200), 'location?': location, 'serials?': serials }, (tx) =>
-	Array.isArray(tx.serials) && tx.serials.length !== tx.qty ? `serials: ${tx.serials.length} serial numbers for a quantity of ${String(tx.qty)}` : null
+export const receiveRule = rule(
+	'supply.receive',
+	STOCK_ROLES,
+	{ gtin, lot: gs1Text, expiry: isoDate, qty: int(1, MAX_QTY), supplier: text(200), 'location?': location, 'serials?': serials },
+	(tx) =>
+		Array.isArray(tx.serials) && tx.serials.length !== tx.qty
+			? `serials: ${tx.serials.length} serial numbers for a quantity of ${String(tx.qty)}`
+			: null
 );
 
 /** Stock sent to another clinic (`to`, a member key); it is in transit until that clinic signs `supply.transfer.receive`. */
-export const transferSendRule = rule('supply.transfer.send', STOCK_ROLES, { id: bytes(16, 'a transfer id'), to: bytes(32, 'the receiving clinic’s member key'), gtin, lot: gs1Text, qty: int(1, MAX_QTY), 'location?': location });
+export const transferSendRule = rule('supply.transfer.send', STOCK_ROLES, {
+	id: bytes(16, 'a transfer id'),
+	to: bytes(32, 'the receiving clinic’s member key'),
+	gtin,
+	lot: gs1Text,
+	qty: int(1, MAX_QTY),
+	'location?': location
+});
 
 /** The receiving clinic's signed receipt of a transfer, into one of its locations. */
 export const transferReceiveRule = rule('supply.transfer.receive', STOCK_ROLES, { id: bytes(16, 'a transfer id'), 'location?': location });
@@ -125,7 +148,13 @@ export const administerRule = rule('supply.administer', CLINICAL_ROLES, {
 });
 
 /** Stock thrown away (broken, expired, cold chain lost), with the reason. */
-export const wasteRule = rule('supply.waste', STOCK_ROLES, { gtin, lot: gs1Text, qty: int(1, MAX_QTY), reason: text(500), 'location?': location });
+export const wasteRule = rule('supply.waste', STOCK_ROLES, {
+	gtin,
+	lot: gs1Text,
+	qty: int(1, MAX_QTY),
+	reason: text(500),
+	'location?': location
+});
 
 /** A correction after a count (positive or negative), with the reason. */
 export const adjustRule = rule('supply.adjust', STOCK_ROLES, { gtin, lot: gs1Text, delta, reason: text(500), 'location?': location });
@@ -134,7 +163,13 @@ export const adjustRule = rule('supply.adjust', STOCK_ROLES, { gtin, lot: gs1Tex
 export const recallRule = rule('supply.recall', [ADMIN], { gtin, lot: gs1Text, reason: text(500) });
 
 /** Where following up one affected patient of a recall stands. */
-export const contactRule = rule('supply.contact', CLINICAL_ROLES, { gtin, lot: gs1Text, patient: bytes(32, 'the patient key'), status: oneOf(CONTACT_STATUSES), 'note?': text(500) });
+export const contactRule = rule('supply.contact', CLINICAL_ROLES, {
+	gtin,
+	lot: gs1Text,
+	patient: bytes(32, 'the patient key'),
+	status: oneOf(CONTACT_STATUSES),
+	'note?': text(500)
+});
 
 /** Network-wide rule parameters: how far ahead expiry alerts look, how long a transfer may stay in transit. */
 export const policyRule = rule('supply.policy', [ADMIN], { 'horizonDays?': int(1, 3650), 'transitDays?': int(1, 365) }, (tx) =>
@@ -144,7 +179,19 @@ export const policyRule = rule('supply.policy', [ADMIN], { 'horizonDays?': int(1
 /** The signer's clinic's reorder point for an item (0 turns it off). */
 export const reorderRule = rule('supply.reorder', STOCK_ROLES, { gtin, level: int(0, MAX_QTY) });
 
-export const SUPPLY_RULES: readonly TxRule[] = [itemRule, receiveRule, transferSendRule, transferReceiveRule, administerRule, wasteRule, adjustRule, recallRule, contactRule, policyRule, reorderRule];
+export const SUPPLY_RULES: readonly TxRule[] = [
+	itemRule,
+	receiveRule,
+	transferSendRule,
+	transferReceiveRule,
+	administerRule,
+	wasteRule,
+	adjustRule,
+	recallRule,
+	contactRule,
+	policyRule,
+	reorderRule
+];
 
 /** Drops optional fields left empty so a builder's output is what the rule expects. */
 function tx(t: string, fields: Record<string, CborValue | undefined>): Tx {
@@ -154,9 +201,17 @@ function tx(t: string, fields: Record<string, CborValue | undefined>): Tx {
 }
 
 export const itemTx = (f: { gtin: string; name: string; form?: string; strength?: string; storage?: string }) => tx('supply.item', f);
-export const receiveTx = (f: { gtin: string; lot: string; expiry: string; qty: number; supplier: string; location?: string; serials?: string[] }) =>
-	tx('supply.receive', { ...f, serials: f.serials?.length ? f.serials : undefined });
-export const transferSendTx = (f: { id: Uint8Array; to: Uint8Array; gtin: string; lot: string; qty: number; location?: string }) => tx('supply.transfer.send', f);
+export const receiveTx = (f: {
+	gtin: string;
+	lot: string;
+	expiry: string;
+	qty: number;
+	supplier: string;
+	location?: string;
+	serials?: string[];
+}) => tx('supply.receive', { ...f, serials: f.serials?.length ? f.serials : undefined });
+export const transferSendTx = (f: { id: Uint8Array; to: Uint8Array; gtin: string; lot: string; qty: number; location?: string }) =>
+	tx('supply.transfer.send', f);
 export const transferReceiveTx = (f: { id: Uint8Array; location?: string }) => tx('supply.transfer.receive', f);
 export const administerTx = (f: {
 	patient: Uint8Array;
@@ -171,6 +226,7 @@ export const administerTx = (f: {
 export const wasteTx = (f: { gtin: string; lot: string; qty: number; reason: string; location?: string }) => tx('supply.waste', f);
 export const adjustTx = (f: { gtin: string; lot: string; delta: number; reason: string; location?: string }) => tx('supply.adjust', f);
 export const recallTx = (f: { gtin: string; lot: string; reason: string }) => tx('supply.recall', f);
-export const contactTx = (f: { gtin: string; lot: string; patient: Uint8Array; status: ContactStatus; note?: string }) => tx('supply.contact', f);
+export const contactTx = (f: { gtin: string; lot: string; patient: Uint8Array; status: ContactStatus; note?: string }) =>
+	tx('supply.contact', f);
 export const policyTx = (f: { horizonDays?: number; transitDays?: number }) => tx('supply.policy', f);
 export const reorderTx = (f: { gtin: string; level: number }) => tx('supply.reorder', f);

@@ -46,7 +46,13 @@ export function inventory(state: SupplyState, clinic: string, now: number): Stoc
 			});
 		}
 	}
-	return rows.sort((a, b) => (a.name ?? a.gtin).localeCompare(b.name ?? b.gtin) || (a.expiry ?? '9999').localeCompare(b.expiry ?? '9999') || a.lot.localeCompare(b.lot) || a.location.localeCompare(b.location));
+	return rows.sort(
+		(a, b) =>
+			(a.name ?? a.gtin).localeCompare(b.name ?? b.gtin) ||
+			(a.expiry ?? '9999').localeCompare(b.expiry ?? '9999') ||
+			a.lot.localeCompare(b.lot) ||
+			a.location.localeCompare(b.location)
+	);
 }
 
 /** Rows on hand that expire within the policy's horizon, or already have. */
@@ -135,12 +141,18 @@ export function recallTrace(state: SupplyState, gtin: string, lot: string): Reca
 	const contacts = state.contacts[key] ?? {};
 	const byPatient = new Map<string, AdministrationRecord[]>();
 	for (const a of administrations) byPatient.set(a.patient, [...(byPatient.get(a.patient) ?? []), a]);
-	const patients = [...byPatient.entries()].map(([patient, list]) => ({ patient, administrations: list, status: contacts[patient]?.status ?? 'pending', contact: contacts[patient] ?? null }));
+	const patients = [...byPatient.entries()].map(([patient, list]) => ({
+		patient,
+		administrations: list,
+		status: contacts[patient]?.status ?? 'pending',
+		contact: contacts[patient] ?? null
+	}));
 	const holding = Object.entries(state.stock[key] ?? {})
 		.map(([clinic, locations]) => ({ clinic, qty: Object.values(locations).reduce((s, q) => s + q, 0) }))
 		.filter((h) => h.qty > 0);
 	const transit = new Map<string, number>();
-	for (const t of Object.values(state.transfers)) if (t.gtin === gtin && t.lot === lot && !t.received) transit.set(t.to, (transit.get(t.to) ?? 0) + t.qty);
+	for (const t of Object.values(state.transfers))
+		if (t.gtin === gtin && t.lot === lot && !t.received) transit.set(t.to, (transit.get(t.to) ?? 0) + t.qty);
 	return { administrations, patients, holding, inTransit: [...transit.entries()].map(([clinic, qty]) => ({ clinic, qty })) };
 }
 
