@@ -48,6 +48,12 @@ export default defineConfig(
 		rules: { 'no-undef': 'off' }
 	},
 	{
+		// A `let` assigned once but read earlier by a closure (an IndexedDB `blocking` handler) cannot be a const.
+		files: ['**/*.ts', '**/*.js'],
+		ignores: ['**/*.svelte.ts', '**/*.svelte.js'],
+		rules: { 'prefer-const': ['error', { ignoreReadBeforeAssign: true }] }
+	},
+	{
 		rules: {
 			// A leading underscore marks a value left out on purpose (`const { a: _, ...rest } = x`).
 			'@typescript-eslint/no-unused-vars': [

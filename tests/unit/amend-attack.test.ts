@@ -19,7 +19,7 @@ import {
 	type Tx
 } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
-import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
+import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { revokeGrantTx, revokeMessage, type Grant } from '$lib/domain/privacy/consent.js';
@@ -36,7 +36,7 @@ import { RecordBook } from '$lib/domain/records/book.js';
 import { encodeResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { readablePatients } from '$lib/domain/research/source.js';
-import { grant, labResult, patientKey, type Patient } from './support/patients.js';
+import { grant, labResult, patientKey } from './support/patients.js';
 
 const NOW = fixedNow();
 const options = { rules: APP_RULES, folds: APP_FOLDS };

@@ -227,6 +227,7 @@ describe('claims as FHIR R4 Claim', () => {
 				{ code: '99214', price: 15_000 },
 				{ code: '36415', price: 500 }
 			])
+			// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test breaks fields anywhere in the resource
 		) as unknown as Record<string, any>;
 		c.patient.display = 'Jane Doe';
 		c.item[1].quantity.value = 1.5;

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeBlock, hashBody, MAX_BLOCK_BYTES, MAX_BODY_ITEMS, readBlock, openBlock } from '../../src/lib/core/block.js';
 import { bytesEqual, fromHex, toHex } from '../../src/lib/core/bytes.js';
-import { decodeCanonical, encodeCanonical, type CborValue } from '../../src/lib/core/codec.js';
+import { decodeCanonical, encodeCanonical } from '../../src/lib/core/codec.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { verifyNoble } from '../../src/lib/core/crypto/ed25519.js';
 import { createSigner, type Signer, type Verifier } from '../../src/lib/core/crypto/verifier.js';
@@ -51,7 +51,8 @@ async function judge(bytes: Uint8Array, decode = true) {
 	try {
 		if (decode) decodeBlock(bytes);
 	} catch (error) {
-		if (!(error instanceof LedgerError)) throw new Error(`decodeBlock threw ${String(error)} on ${toHex(bytes.subarray(0, 24))}…`);
+		if (!(error instanceof LedgerError))
+			throw new Error(`decodeBlock threw ${String(error)} on ${toHex(bytes.subarray(0, 24))}…`, { cause: error });
 	}
 	const verdict = await checkIntrinsic(bytes, NET, verifier);
 	const ms = performance.now() - started;

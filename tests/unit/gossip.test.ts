@@ -17,11 +17,20 @@ describe('gossip over 100 nodes with at most 8 links each', () => {
 		for (let seed = 1; seed <= 200; seed++) {
 			const edges = meshGraph(100, MAX_MESH_CONNECTIONS, prng(seed));
 			const adjacent = Array.from({ length: 100 }, () => [] as number[]);
-			for (const [i, j] of edges) (adjacent[i]!.push(j), adjacent[j]!.push(i));
+			for (const [i, j] of edges) {
+				adjacent[i]!.push(j);
+				adjacent[j]!.push(i);
+			}
 			expect(Math.max(...adjacent.map((a) => a.length))).toBeLessThanOrEqual(MAX_MESH_CONNECTIONS);
 			const seen = new Set([0]);
 			const queue = [0];
-			while (queue.length) for (const n of adjacent[queue.shift()!]!) if (!seen.has(n)) (seen.add(n), queue.push(n));
+			while (queue.length) {
+				for (const n of adjacent[queue.shift()!]!) {
+					if (seen.has(n)) continue;
+					seen.add(n);
+					queue.push(n);
+				}
+			}
 			expect(seen.size, `seed ${seed}`).toBe(100);
 		}
 	});

@@ -59,18 +59,14 @@ function recoverable(hidden: boolean[][]): [number, number][] {
 }
 
 describe('small-cell and complementary suppression', () => {
-	const tables = fc
-		.integer({ min: 1, max: 4 })
-		.chain((R) =>
-			fc
-				.integer({ min: 1, max: 5 })
-				.chain((C) =>
-					fc.array(fc.array(fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 200 })), { minLength: C, maxLength: C }), {
-						minLength: R,
-						maxLength: R
-					})
-				)
-		);
+	const tables = fc.integer({ min: 1, max: 4 }).chain((R) =>
+		fc.integer({ min: 1, max: 5 }).chain((C) =>
+			fc.array(fc.array(fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 200 })), { minLength: C, maxLength: C }), {
+				minLength: R,
+				maxLength: R
+			})
+		)
+	);
 
 	it('every cell and margin from 1 to 10 is hidden, and no hidden entry can be solved from the published ones', () => {
 		fc.assert(

@@ -25,8 +25,7 @@ import {
 	rotationNeeded,
 	rotateRoomIfNeeded,
 	rotationsNewestFirst,
-	rotationsOf,
-	type RoomRotations
+	rotationsOf
 } from '$lib/domain/room-secret.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS };

@@ -21,20 +21,12 @@ import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, tes
 import { APP_FOLDS } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { revokeGrantTx, revokeMessage } from '$lib/domain/privacy/consent.js';
-import {
-	encryptionSecretKey,
-	newDataKey,
-	openRecord,
-	sealRecord,
-	wrapKeyFor,
-	type Category,
-	type RecordContext
-} from '$lib/domain/privacy/envelope.js';
+import { encryptionSecretKey, newDataKey, openRecord, sealRecord, wrapKeyFor, type RecordContext } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { encodeResource } from '$lib/domain/records/fhir.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { recordPutRule } from '$lib/domain/records/transactions.js';
-import { grant, grantWithId, labResult, patientKey, type Patient } from './support/patients.js';
+import { grant, grantWithId, labResult, patientKey } from './support/patients.js';
 
 const NOW = fixedNow();
 const options = { rules: APP_RULES, folds: APP_FOLDS };

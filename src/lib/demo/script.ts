@@ -58,7 +58,6 @@ async function holders(nodes: readonly DemoNode[], ids: readonly BlockId[]): Pro
 	return out;
 }
 
-const names = (nodes: readonly { name: string }[]) => nodes.map((n) => n.name).join(', ');
 const online = (demo: DemoNetwork) => demo.alive().filter((n) => n.status === 'online');
 const authorOf = (node: DemoNode) => toHex(node.signer.publicKey);
 

@@ -1081,16 +1081,14 @@ export class NodeState {
 			.map((i) => ({ ...i }))
 			.sort((a, b) => b.createdAt - a.createdAt);
 		this.#quorum = ledger.quorum;
-		this.#pendingChanges = ledger
-			.pendingChanges()
-			.map(({ event, approvedBy }) => ({
-				block: event.block,
-				index: event.index,
-				kind: event.kind,
-				member: event.member,
-				role: event.role,
-				approvedBy
-			}));
+		this.#pendingChanges = ledger.pendingChanges().map(({ event, approvedBy }) => ({
+			block: event.block,
+			index: event.index,
+			kind: event.kind,
+			member: event.member,
+			role: event.role,
+			approvedBy
+		}));
 		this.#revocations = [...ledger.revocations()].map(([key, cutoff]) => ({ key, cutoff, name: names[key] ?? null }));
 		if (this.#role && this.#networkConfig?.join) void this.#finishJoin();
 	}

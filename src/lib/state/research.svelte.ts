@@ -287,7 +287,9 @@ export class ResearchWorkspace {
 				try {
 					seed = (await openCard(code, pin)).seed;
 				} catch (error) {
-					throw new Error(error instanceof CardError ? error.message : `The card could not be opened: ${describeError(error)}`);
+					throw new Error(error instanceof CardError ? error.message : `The card could not be opened: ${describeError(error)}`, {
+						cause: error
+					});
 				}
 				const session = new PatientSession(seed);
 				try {

@@ -12,15 +12,15 @@ import { LedgerError, PARKING_CODES, type ReasonCode } from '../errors.js';
 import { compareOrder, orderKey, type StoredBlock } from '../storage/store.js';
 import type { AuthorId, Block, BlockId, Head, Tx } from '../types.js';
 import { checkInContext, checkIntrinsic, type ValidationResult } from '../validate.js';
-import type { BlockView, Staged } from './block-view.js';
+import type { Staged } from './block-view.js';
 import { recordEquivocations } from './evidence.js';
 import type { FoldEngine } from './fold-engine.js';
-import type { MembershipIndex, MembershipSnapshot } from './membership-index.js';
+import type { MembershipSnapshot } from './membership-index.js';
 import type { Candidate, PendingPool } from './pending-pool.js';
 import type { LedgerEvents, ReceiveResult, Rejection } from './types.js';
 import { batchContext, type ContextParts } from './validation-context.js';
 import { mergeVV, vvGet } from './version-vector.js';
-import { voidCode, type VoidSet, type VoidSnapshot } from './void-set.js';
+import { voidCode, type VoidSnapshot } from './void-set.js';
 
 /** Store metadata key of the network id. */
 export const META_NET = 'net';

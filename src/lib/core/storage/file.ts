@@ -11,7 +11,7 @@
  * never acknowledged) is dropped whole and the file truncated to the last whole record.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bytesEqual, utf8 } from '../bytes.js';
 import { decodeCanonical, encodeCanonical, type CborValue } from '../codec.js';

@@ -133,7 +133,6 @@ export class SyncSession {
 	#expected = 0;
 	#received = 0;
 	#streamOpen = false;
-	#progressAt = 0;
 	#parts = new PartsAssembler();
 	#badBlocks = 0;
 	/** Copies of stored blocks received on this session. */
@@ -477,7 +476,6 @@ export class SyncSession {
 				this.#expected = msg.count;
 				this.#received = 0;
 				this.#streamOpen = msg.count > 0;
-				this.#progressAt = this.#now();
 				this.#emit({ type: 'progress', received: 0, expected: msg.count });
 				return;
 			case 'blocks':
@@ -790,7 +788,6 @@ export class SyncSession {
 		if (accepted > 0) this.#behindDelay = this.#retryMs;
 		if (this.#streamOpen || this.#expected > 0) {
 			this.#received = Math.min(this.#expected, this.#received + count);
-			this.#progressAt = this.#now();
 			this.#emit({ type: 'progress', received: this.#received, expected: this.#expected });
 		}
 		this.#send({ m: 'ack', n: this.#processed });

@@ -95,6 +95,9 @@ export function mapReferences(value: unknown, visit: (reference: Json & { refere
 export function referencesIn(value: unknown, out: string[] = []): string[] {
 	if (Array.isArray(value)) for (const v of value) referencesIn(v, out);
 	else if (isObject(value))
-		for (const [k, v] of Object.entries(value)) k === 'reference' && typeof v === 'string' ? out.push(v) : referencesIn(v, out);
+		for (const [k, v] of Object.entries(value)) {
+			if (k === 'reference' && typeof v === 'string') out.push(v);
+			else referencesIn(v, out);
+		}
 	return out;
 }

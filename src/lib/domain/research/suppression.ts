@@ -100,9 +100,17 @@ function component(hidden: readonly (readonly boolean[])[], kind: 0 | 1, start: 
 	while (queue.length > 0) {
 		const [k, i] = queue.pop()!;
 		if (k === 0) {
-			for (let j = 0; j < cols; j++) if (hidden[i]![j] && !seenCol[j] && !(i === r && j === c)) ((seenCol[j] = true), queue.push([1, j]));
+			for (let j = 0; j < cols; j++)
+				if (hidden[i]![j] && !seenCol[j] && !(i === r && j === c)) {
+					seenCol[j] = true;
+					queue.push([1, j]);
+				}
 		} else {
-			for (let m = 0; m < rows; m++) if (hidden[m]![i] && !seenRow[m] && !(m === r && i === c)) ((seenRow[m] = true), queue.push([0, m]));
+			for (let m = 0; m < rows; m++)
+				if (hidden[m]![i] && !seenRow[m] && !(m === r && i === c)) {
+					seenRow[m] = true;
+					queue.push([0, m]);
+				}
 		}
 	}
 	return { seenRow, seenCol };

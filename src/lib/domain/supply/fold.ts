@@ -12,7 +12,7 @@
 import { compileRule, ruleHolds } from '../contracts/rule-logic.js';
 import { toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import { memberClinicsFold, type MemberClinics } from '../members.js';
-import type { AdministrationRecord, ContactState, Flag, ItemState, LotState, RecallState, Totals, TransferState } from './entities.js';
+import type { AdministrationRecord, ContactState, Flag, ItemState, LotState, Totals, TransferState } from './entities.js';
 import { DEFAULT_LOCATION, type AdministrationKind, type ContactStatus } from './transactions.js';
 
 export const DEFAULT_HORIZON_DAYS = 90;
