@@ -30,6 +30,8 @@ test('an acknowledged entry survives closing the tab right after it', async ({ p
 	const next = await context.newPage();
 	await openApp(next);
 	await expect(next.getByTestId('app')).toHaveAttribute('data-status', 'ready');
+	// A new tab opens on the clinic's first screen (its patients): the entries are on the Ledger screen.
+	await next.getByTestId('tab-ledger').click();
 	await expect(rowWithText(next, 'Written just before the tab closed')).toHaveCount(1);
 	await expect(rows(next)).toHaveCount(2);
 	expect(await storedBlockCount(next)).toBe(2);
@@ -51,6 +53,7 @@ test('a second tab waits while the first holds the ledger, then takes over', asy
 
 	await page.close();
 	await expect(second.getByTestId('app')).toHaveAttribute('data-status', 'ready');
+	await second.getByTestId('tab-ledger').click();
 	await expect(rowWithText(second, 'From the first tab')).toHaveCount(1);
 	await addEntry(second, 'From the second tab');
 	await expect(rows(second).last().getByTestId('block-seq')).toHaveText('2');
