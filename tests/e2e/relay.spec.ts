@@ -39,6 +39,7 @@ test('the app connects to its own relay under its policy, and cannot connect any
 	expect(policy).not.toMatch(/connect-src[^;]*\s(ws|wss):(\s|;|$)/);
 	await openApp(page);
 	await createNetwork(page, 'Relay Clinic');
+	await page.getByTestId('tab-network').click();
 	await expect(page.getByTestId('connection')).toHaveAttribute('data-signaling', '1');
 	expect(await violations()).toEqual([]);
 	const relay = `ws://${new URL(baseURL!).host}/signaling`;
