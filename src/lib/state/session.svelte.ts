@@ -6,7 +6,7 @@
  * ledger (records, research, inventory, offline counts) are attached here, once, rather
  * than by whichever panel happens to be mounted.
  */
-import { getContext, setContext } from 'svelte';
+import { getContext, setContext, untrack } from 'svelte';
 import { CodedError } from '$lib/core/index.js';
 import { networkLinkUrl } from '$lib/domain/network-link.js';
 import { defaultSignalingUrl } from '$lib/domain/network-config.js';
@@ -85,17 +85,22 @@ export class NodeSession {
 				const ledger = this.node.ledger;
 				const keyring = this.node.keyring;
 				if (!ledger || !keyring) return;
-				void this.records.attach(ledger, keyring);
-				this.research.attach(ledger, keyring);
-				return this.inventory.attach(ledger);
+				// Only the open ledger and keyring are this effect's inputs: what attaching reads and writes (the managers' own state) must not re-run it.
+				return untrack(() => {
+					void this.records.attach(ledger, keyring);
+					this.research.attach(ledger, keyring);
+					return this.inventory.attach(ledger);
+				});
 			});
 			// Recount what waits to sync whenever blocks or peers change.
 			$effect(() => {
 				void this.node.blocks;
-				this.offline.update(this.node.status === 'ready' ? this.node.ledger : null, this.sync.peers);
+				const ledger = this.node.status === 'ready' ? this.node.ledger : null;
+				const peers = this.sync.peers;
+				untrack(() => this.offline.update(ledger, peers));
 			});
 			$effect(() => {
-				if (this.node.status === 'ready') void this.offline.checkStorage();
+				if (this.node.status === 'ready') untrack(() => void this.offline.checkStorage());
 			});
 		});
 		void this.node.start();
