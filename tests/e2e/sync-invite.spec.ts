@@ -108,8 +108,11 @@ test('invite by link, approve, sync and write; reused and tampered invites refus
 	await a.page.getByTestId('confirm-revoke').click();
 	await expect(a.page.getByTestId('revoked-member').and(a.page.locator(`[data-key="${keyB}"]`))).toBeVisible();
 	await expect(a.page.getByTestId('member').and(a.page.locator(`[data-key="${keyB}"]`))).toHaveCount(0);
-	const sizeA = 5;
+	// The revocation, and the room rotation A's node writes because of it (docs/protocol.md, Room secret).
+	const sizeA = 6;
 	await waitForSize(a.page, sizeA);
+	await showTab(a.page, 'ledger');
+	await expect(a.page.getByTestId('block-row').filter({ hasText: 'Room secret rotated (epoch 1)' })).toHaveCount(1);
 
 	// B, not knowing, writes; back online, A refuses it: nothing of B's reaches A.
 	await addEntry(b.page, 'Written after the revocation');

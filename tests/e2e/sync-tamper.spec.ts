@@ -43,6 +43,8 @@ test('a peer streaming a tampered block is refused with BAD_HASH and flagged; ho
 	// C goes offline (signaling refused), writes three entries, and one is altered on disk.
 	evil = await nodes.relaunch(evil, { signalingBlocked: true });
 	await expect(evil.page.getByTestId('app')).toHaveAttribute('data-status', 'ready');
+	// A relaunched node opens on its first screen (a clinic's patients): entries are written on the Ledger screen.
+	await showTab(evil.page, 'ledger');
 	for (const text of ['Invoice 1041 sent', 'Invoice 1042 sent', 'Invoice 1043 sent: 80.00']) {
 		const before = Number(await evil.page.getByTestId('ledger-size').getAttribute('data-size'));
 		await evil.page.getByTestId('entry-text').fill(text);

@@ -33,6 +33,11 @@ export function summarizeTx(tx: Tx): TxSummary {
 			const size = tx.data instanceof Uint8Array ? ` (${fileSize(tx.data.length)}, ${String(tx.mime)})` : '';
 			return { type: tx.t, text: `File attached: ${String(tx.name)}${size}` };
 		}
+		case 'room.rotate':
+			return {
+				type: tx.t,
+				text: `Room secret rotated (epoch ${String(tx.epoch)}): a new signaling room for ${Array.isArray(tx.wraps) ? tx.wraps.length : '?'} remaining members`
+			};
 		case 'member.role':
 			return { type: tx.t, text: `Role changed: ${shortKey(tx.key)} is now ${String(tx.role)}` };
 		case 'clinical.note':
