@@ -117,12 +117,13 @@ test('two browsers sync over WebRTC; 20,000 blocks and a 1.5 MB file catch up af
 	const [printA, printB] = [await uiFingerprint(a.page), await uiFingerprint(b.page)];
 	expect(printB).toEqual(printA);
 	expect(printA.digest).toBe(storedA.orderDigest);
+	// The fingerprint was read on Diagnostics; the peers are on the Network screen (each screen its own route).
 	await showTab(a.page, 'network');
+	await showTab(b.page, 'network');
 	await expect(peerRow(a.page, keyB)).toHaveAttribute('data-they-lack', '0');
 	await expect(peerRow(b.page, keyA)).toHaveAttribute('data-we-lack', '0');
 	await expect(b.page.getByTestId('refused-by-peer').getByTestId('refusal')).toHaveCount(0);
 
-	await showTab(b.page, 'network');
 	mkdirSync('docs/screenshots', { recursive: true });
 	await b.page.screenshot({ path: 'docs/screenshots/network.png', fullPage: true });
 });
