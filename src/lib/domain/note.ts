@@ -1,7 +1,8 @@
 /**
  * Free-text entries ("note" transactions): what a clinic writes before structured records
  * exist. The limits mirror the core's `note` rule, checked here first so the person
- * typing gets a message they can act on instead of a refused block.
+ * typing gets a message they can act on instead of a refused block. (`clinical.note` is
+ * another, legacy type: legacy-clinical-note-rule.ts.)
  */
 import type { Tx } from '$lib/core/index.js';
 

@@ -4,7 +4,7 @@
  */
 import type { TxRule } from '$lib/core/index.js';
 import { attachmentRule } from './attachment.js';
-import { clinicalNoteRule } from './clinical-note.js';
+import { clinicalNoteRule } from './legacy-clinical-note-rule.js';
 import { inviteCreateRule, inviteRevokeRule } from './invites.js';
 import { consentGrantRule, consentRevokeRule } from './privacy/consent.js';
 import { directoryPutRule } from './records/directory.js';

@@ -1,4 +1,4 @@
-/** A `clinical.note` transaction (src/lib/domain/clinical-note.ts): only tests write the type now. */
+/** A `clinical.note` transaction (src/lib/domain/legacy-clinical-note-rule.ts): only tests write the type now. */
 import type { Tx } from '../../../src/lib/core/index.js';
 
 export function clinicalNoteTx(text: string, patient?: Uint8Array): Tx {

@@ -4,14 +4,12 @@
  * record (`sealRecordTxs`), open a stored one (`openVersion`), and share keys it holds
  * with readers the patient granted or a clinician who broke the glass (`pendingShares`).
  *
- * Who receives a data key is decided from ledger state only: the patient, members with a
- * grant in force for that category (treatment, payment, operations; research grants give
- * no keys: studies are answered at the clinic), the devices of a granted clinic, and
+ * Who receives a data key is decided from ledger state only (key-readers.ts): the patient,
+ * members with a grant in force for that category, the devices of a granted clinic, and
  * clinicians who recorded an emergency access. A revoked member never does.
  */
-import { CodedError, decodeBlock, fromHex, toHex, type AuthorId, type CborValue, type Roster, type Tx } from '$lib/core/index.js';
-import { grantsFor, type Grant } from '../privacy/consent.js';
-import { currentEpoch, type AccessState } from '../privacy/access.js';
+import { CodedError, decodeBlock, fromHex, toHex, type AuthorId, type CborValue, type Tx } from '$lib/core/index.js';
+import { currentEpoch } from '../privacy/access.js';
 import {
 	dataKeyId,
 	EnvelopeError,
@@ -26,50 +24,16 @@ import {
 	type RecordContext,
 	type WrappedKey
 } from '../privacy/envelope.js';
-import type { MemberClinics } from '../members.js';
-import { keySlot, type KeyEntry, type RecordsState, type RecordVersion } from './fold.js';
+import { keySlot, type KeyEntry, type RecordVersion } from './fold.js';
+import { reasonFor, readersOf, servedReaders, type RecordsView } from './key-readers.js';
 import { newRecordId } from './record-id.js';
 import { roomsToJoin, type RoomRotations, type RoomToJoin } from '../room-secret.js';
 import { MAX_WRAPS } from './transactions.js';
 
-/** Ledger state a keyring decision needs. */
-export interface RecordsView {
-	readonly net: string;
-	readonly access: AccessState;
-	readonly records: RecordsState;
-	readonly clinics: MemberClinics;
-	readonly roster: Roster;
-}
-
-/**
- * Readers of a key who hold a wrap that counts: one written by this node, or by a member
- * the patient lets read this category now. A wrap by anyone else may be bogus (nobody but
- * its reader can tell), so it never stops a holder from sharing the genuine key.
- */
-function servedReaders(entry: KeyEntry, self: string, readers: readonly string[]): Set<string> {
-	const trusted = new Set([self, ...readers]);
-	return new Set(
-		Object.entries(entry.readers)
-			.filter(([, wraps]) => wraps.some((w) => trusted.has(w.by)))
-			.map(([reader]) => reader)
-	);
-}
+export { accessBasis, BREAK_GLASS_MS, newPatientView, readersOf, type RecordsView } from './key-readers.js';
 
 /** Keys made while sealing several records before any is on the ledger, by `patient/category/epoch`. */
 export type SealBatch = Map<string, { kid: string; key: Uint8Array; readers: readonly string[] }>;
-
-/**
- * The view for sealing the first records of a patient key made just now (an import): the
- * only grant is the one being written with them, and no key of that patient exists yet.
- * Built in constant time, so an import of n patients does not scan every grant n times.
- */
-export function newPatientView(view: RecordsView, grant: Grant): RecordsView {
-	return {
-		...view,
-		access: { grants: { [grant.id]: { ...grant, revoked: false, block: '' } }, epochs: {} },
-		records: { ...view.records, keys: {} }
-	};
-}
 
 /** This node holds no key for the record (no grant, or no such record): code `NO_ACCESS`. */
 export class NoAccessError extends CodedError {
@@ -77,57 +41,6 @@ export class NoAccessError extends CodedError {
 	constructor(message: string) {
 		super('NO_ACCESS', message);
 	}
-}
-
-const KEY_PURPOSES = new Set(['treatment', 'payment', 'operations']);
-/** How long an emergency access lets its clinician receive keys of new data (from its block's time). */
-export const BREAK_GLASS_MS = 24 * 60 * 60 * 1000;
-
-function emergencies(view: RecordsView, patient: string, category: Category, now: number) {
-	return Object.entries(view.records.requests).filter(
-		([, r]) => r.kind === 'break-glass' && r.patient === patient && r.categories.includes(category) && now < r.at + BREAK_GLASS_MS
-	);
-}
-
-/**
- * Readers of `patient`'s `category` at `now`: the patient, members with a key-giving
- * grant in force, every device of a granted clinic, and clinicians who broke the glass
- * for it in the last {@link BREAK_GLASS_MS}. Members no longer on the roster are left out.
- */
-export function readersOf(view: RecordsView, patient: string, category: Category, now: number): string[] {
-	const granted = new Set<string>();
-	for (const g of Object.values(view.access.grants)) {
-		if (g.revoked || g.patient !== patient || !g.categories.includes(category) || now >= g.expires || !KEY_PURPOSES.has(g.purpose))
-			continue;
-		granted.add(g.grantee);
-	}
-	for (const [, r] of emergencies(view, patient, category, now)) granted.add(r.by);
-	const readers = new Set<string>([patient]);
-	for (const member of granted) if (view.roster.has(member as never)) readers.add(member);
-	for (const [device, clinic] of Object.entries(view.clinics))
-		if (granted.has(clinic) && view.roster.has(device as never)) readers.add(device);
-	return [...readers].sort();
-}
-
-/** Why `reader` may read `patient`'s `category` now, or null: the patient, a grant in force (own or its clinic's), or an emergency access. */
-export function accessBasis(
-	view: RecordsView,
-	reader: string,
-	patient: string,
-	category: Category,
-	now: number
-): 'patient' | 'grant' | 'emergency' | null {
-	if (reader === patient) return 'patient';
-	if (!view.roster.has(reader as never)) return null;
-	const grants = Object.values(view.access.grants).filter((g) => KEY_PURPOSES.has(g.purpose));
-	const clinic = view.clinics[reader];
-	if (
-		grantsFor(grants, reader, patient, category, now).length > 0 ||
-		(clinic && grantsFor(grants, clinic, patient, category, now).length > 0)
-	)
-		return 'grant';
-	if (emergencies(view, patient, category, now).some(([, r]) => r.by === reader)) return 'emergency';
-	return null;
 }
 
 /** What a node could unwrap of one key slot: the key its id commits to, or else the keys of an id made before commitments. */
@@ -354,24 +267,6 @@ export class Keyring {
 		this.#keys.clear();
 		this.#secretX.fill(0);
 	}
-}
-
-function reasonFor(
-	view: RecordsView,
-	entry: Pick<KeyEntry, 'patient' | 'category'>,
-	missing: string[],
-	now: number
-): Record<string, CborValue> {
-	const grant = Object.values(view.access.grants).find(
-		(g) =>
-			!g.revoked &&
-			g.patient === entry.patient &&
-			now < g.expires &&
-			(missing.includes(g.grantee) || missing.some((m) => view.clinics[m] === g.grantee))
-	);
-	if (grant) return { grant: fromHex(grant.id) };
-	const emergency = emergencies(view, entry.patient, entry.category, now).find(([, r]) => missing.includes(r.by));
-	return emergency ? { breakglass: fromHex(emergency[0]) } : {};
 }
 
 const contextOf = (net: string, e: Pick<KeyEntry, 'patient' | 'category' | 'epoch'>): RecordContext => ({

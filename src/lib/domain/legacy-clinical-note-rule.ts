@@ -1,10 +1,11 @@
 /**
- * `clinical.note`: the rule of the first clinician-only transaction type (the free-text
- * `note` any member writes is note.ts). The app no longer writes it: clinical data goes
- * into encrypted records (records/). The rule stays registered so blocks of this type
- * already on a ledger still validate, and the membership tests use it to show how the
- * core refuses a block `NOT_AUTHORIZED` when its author's role at the block's causal
- * position is not listed.
+ * `clinical.note`: a legacy transaction type, kept only as a rule. It was the first
+ * clinician-only type; the app no longer writes it (clinical data goes into encrypted
+ * records, records/), and the free-text `note` any member writes is note.ts. The rule
+ * stays registered (rule-registry.ts) so blocks of this type already on a ledger still
+ * validate. Only tests write new ones (tests/unit/support/clinical-note.ts): the
+ * membership tests use it to show the core refusing a block `NOT_AUTHORIZED` when its
+ * author's role at the block's causal position is not listed.
  */
 import type { TxRule } from '$lib/core/index.js';
 

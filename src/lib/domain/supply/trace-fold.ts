@@ -1,0 +1,120 @@
+/**
+ * The recall and trace part of the supply fold (fold.ts): encounters on the ledger, every
+ * administration of a lot (the recall index) judged against the lot's recall and expiry,
+ * serials given more than once, administrations not linked to an encounter of the same
+ * patient, recalls, and the patients reached after one.
+ */
+import { toHex, type Block, type CborValue, type Tx } from '$lib/core/index.js';
+import { administerProblem } from './administer-rules.js';
+import type { AdministrationRecord } from './entities.js';
+import { ensureLot, move, totalsOf } from './stock-fold.js';
+import { flag, lotKey, type SupplyState } from './supply-state.js';
+import { DEFAULT_LOCATION, type AdministrationKind, type ContactStatus } from './transactions.js';
+
+const str = (v: CborValue | undefined) => (typeof v === 'string' ? v : null);
+const hex = (v: CborValue | undefined) => (v instanceof Uint8Array ? toHex(v) : null);
+
+/** Transaction types this part folds; the rest are the stock part's. */
+export const TRACE_TXS: ReadonlySet<string> = new Set(['record.put', 'supply.administer', 'supply.recall', 'supply.contact']);
+
+/** Applies one trace transaction (an encounter record, an administration, a recall, a contact) of `clinic`. */
+export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic: string): void {
+	const gtin = str(tx.gtin);
+	const lot = str(tx.lot);
+	const location = str(tx.location) ?? DEFAULT_LOCATION;
+	switch (tx.t) {
+		case 'record.put': {
+			// An encounter record: administrations link to it by block id and record id.
+			const rid = hex(tx.rid);
+			const patient = hex(tx.patient);
+			if (tx.category === 'encounters' && rid && patient) state.encounters[`${block.id}:${rid}`] = { patient, time: block.time };
+			return;
+		}
+		case 'supply.administer': {
+			const key = lotKey(gtin!, lot!);
+			const patient = hex(tx.patient)!;
+			const qty = (tx.qty as number | undefined) ?? 1;
+			const serial = str(tx.serial);
+			const enc = tx.encounter as { block?: CborValue; rid?: CborValue } | undefined;
+			const encounter = enc ? { block: hex(enc.block)!, rid: hex(enc.rid)! } : null;
+			const refused = administerProblem(state, gtin!, lot!, block.time);
+			const record: AdministrationRecord = {
+				block: block.id,
+				index,
+				patient,
+				clinic,
+				author: block.author,
+				time: block.time,
+				kind: tx.kind as AdministrationKind,
+				qty,
+				serial,
+				encounter,
+				refused
+			};
+			(state.administrations[key] ??= []).push(record);
+			ensureLot(state, gtin!, lot!);
+			const where = { clinic, gtin, lot };
+			if (refused)
+				flag(state, `refused-administration|${block.id}|${index}`, block, {
+					kind: 'refused-administration',
+					message: `dose given although ${refused}`,
+					...where
+				});
+			if (serial !== null) {
+				const serialKey = `${gtin}|${serial}`;
+				const first = state.serials[serialKey];
+				if (first === undefined) state.serials[serialKey] = block.id;
+				else
+					flag(
+						state,
+						`serial-reused|${serialKey}`,
+						block,
+						{ kind: 'serial-reused', message: `serial ${serial} of ${gtin} given more than once`, ...where },
+						[first, block.id]
+					);
+			}
+			if (!encounter) {
+				flag(state, `no-encounter|${block.id}|${index}`, block, {
+					kind: 'no-encounter',
+					message: 'administration not linked to an encounter',
+					...where
+				});
+			} else {
+				const encounterPatient = state.encounters[`${encounter.block}:${encounter.rid}`]?.patient;
+				if (encounterPatient === undefined)
+					flag(state, `no-encounter|${block.id}|${index}`, block, {
+						kind: 'no-encounter',
+						message: `encounter ${encounter.rid.slice(0, 8)} in block ${encounter.block.slice(0, 8)} is not on the ledger before this administration`,
+						...where
+					});
+				else if (encounterPatient !== patient)
+					flag(
+						state,
+						`encounter-patient-mismatch|${block.id}|${index}`,
+						block,
+						{ kind: 'encounter-patient-mismatch', message: 'the encounter is another patient’s', ...where },
+						[encounter.block, block.id]
+					);
+			}
+			totalsOf(state, key, clinic).administered += qty;
+			move(state, block, gtin!, lot!, clinic, location, -qty);
+			return;
+		}
+		case 'supply.recall': {
+			const known = ensureLot(state, gtin!, lot!);
+			known.recall ??= { block: block.id, time: block.time, by: block.author, reason: str(tx.reason)! };
+			return;
+		}
+		case 'supply.contact': {
+			const byPatient = (state.contacts[lotKey(gtin!, lot!)] ??= {});
+			byPatient[hex(tx.patient)!] = {
+				status: tx.status as ContactStatus,
+				note: str(tx.note),
+				block: block.id,
+				time: block.time,
+				by: block.author
+			};
+			return;
+		}
+	}
+}
