@@ -114,14 +114,15 @@ export class Ledger {
 
 	/** Founds a new network in an empty store; the signer becomes its first admin. */
 	static async create(options: LedgerOptions & { genesis: GenesisOptions }): Promise<Ledger> {
-		if (!options.signer) throw new Error('Ledger.create: a signer is required');
+		if (!options.signer) throw new CodedError('NO_SIGNING_KEY', 'Ledger.create: a signer is required');
 		if ((await options.store.count()) > 0 || (await options.store.getMeta(META_NET))) {
 			throw new CodedError('STORE_NOT_EMPTY', 'Ledger.create: the store already holds a ledger');
 		}
 		const genesis = await createGenesis(options.signer, { time: (options.now ?? Date.now)(), ...options.genesis });
 		const ledger = await Ledger.open({ ...options, net: genesis.id });
 		const result = await ledger.receive([genesis.bytes]);
-		if (result.accepted.length !== 1) throw new Error(`genesis refused: ${result.rejected[0]?.detail ?? 'unknown'}`);
+		if (result.accepted.length !== 1)
+			throw new CodedError('GENESIS_REFUSED', `genesis refused: ${result.rejected[0]?.detail ?? 'unknown'}`);
 		return ledger;
 	}
 
@@ -284,8 +285,9 @@ export class Ledger {
 	 */
 	async signChallenge(transcript: Parameters<typeof challengeDigest>[0]): Promise<Uint8Array> {
 		if (!this.#signer) throw new CodedError('NO_SIGNING_KEY', 'this node has no signing key');
-		if (transcript.net !== this.net) throw new Error('handshake of another network');
-		if (!transcript.parties.some((p) => p.author === this.author)) throw new Error('handshake does not name this node');
+		if (transcript.net !== this.net) throw new CodedError('HANDSHAKE_OTHER_NETWORK', 'handshake of another network');
+		if (!transcript.parties.some((p) => p.author === this.author))
+			throw new CodedError('HANDSHAKE_NOT_FOR_THIS_NODE', 'handshake does not name this node');
 		return this.#signer.sign(challengeDigest(transcript, this.author!));
 	}
 

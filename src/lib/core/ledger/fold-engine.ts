@@ -5,7 +5,7 @@
  */
 import { decodeBlock } from '../block.js';
 import { decodeCanonical, encodeCanonical, type CborValue } from '../codec.js';
-import { LedgerError } from '../errors.js';
+import { CodedError, LedgerError } from '../errors.js';
 import type { Fold } from '../fold.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
@@ -32,7 +32,7 @@ export class FoldEngine {
 
 	constructor(store: LedgerStore, folds: readonly Fold<unknown>[], checkpointEvery: number, isVoid: (id: BlockId) => boolean) {
 		const names = new Set(folds.map((f) => f.name));
-		if (names.size !== folds.length) throw new Error('Ledger: fold names must be unique');
+		if (names.size !== folds.length) throw new CodedError('FOLD_NAMES_NOT_UNIQUE', 'Ledger: fold names must be unique');
 		this.#store = store;
 		this.#folds = folds;
 		this.#isVoid = isVoid;

@@ -186,7 +186,7 @@ export function unwrapKey(wrap: WrappedKey, reader: string, readerSecretX: Uint8
 	const key = kek(shared, wrap.eph, readerX);
 	try {
 		const dataKey = xchacha20poly1305(key, wrap.nonce, wrapAad(context, reader)).decrypt(wrap.wrapped);
-		if (dataKey.length !== KEY_BYTES) throw new Error('length');
+		if (dataKey.length !== KEY_BYTES) throw new EnvelopeError('the wrapped key is not a data key'); // caught below
 		return dataKey;
 	} catch {
 		throw new EnvelopeError('the wrapped key does not open: it is not for this reader, or its bytes or context were changed');

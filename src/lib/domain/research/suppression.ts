@@ -18,6 +18,7 @@
  * suppressed cell is known to lie in an interval, not its value), and linking with
  * other releases, which the privacy budget addresses for noisy answers.
  */
+import { CodedError } from '$lib/core/index.js';
 
 /** Cells under this are suppressed (1 to 10; zero is shown). */
 export const MIN_CELL = 11;
@@ -149,7 +150,7 @@ export function suppressGrid(grid: readonly (readonly number[])[], minCell = MIN
 			for (let c = 0; c < cols; c++) consider(br, c);
 			for (let r = 0; r < rows; r++) consider(r, bc);
 		}
-		if (!best) throw new Error('suppression: no entry left to hide'); // unreachable: a fully hidden grid has no bridge
+		if (!best) throw new CodedError('SUPPRESSION_FAILED', 'suppression: no entry left to hide'); // unreachable: a fully hidden grid has no bridge
 		hidden[best[0]]![best[1]] = true;
 	}
 	return { hidden, primary };
