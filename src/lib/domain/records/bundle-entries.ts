@@ -39,7 +39,8 @@ export interface EntryTargets {
 	readonly skipped: number;
 }
 
-export const random = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, '0')).join('');
+export const randomHex = (n: number) =>
+	Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, '0')).join('');
 const RESTFUL = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
 /** `Type/id` a reference names, without base or version; null for anything else. */
@@ -168,7 +169,7 @@ export function entryTargets(entries: unknown[], bundleType: string, known: Know
 				...(fresh ? { seed: fresh.seed } : {})
 			};
 		} else {
-			const id = match?.ref.split('/')[1] ?? (kind === 'directory' ? directoryId(type, source) : random(16));
+			const id = match?.ref.split('/')[1] ?? (kind === 'directory' ? directoryId(type, source) : randomHex(16));
 			target = {
 				index,
 				kind,

@@ -5,7 +5,7 @@
  * clinic's rules as warnings, what each entry becomes, and the plan. Nothing is written.
  */
 import type { Category } from '../privacy/envelope.js';
-import { entryTargets, random, type Json, type Target } from './bundle-entries.js';
+import { entryTargets, randomHex, type Json, type Target } from './bundle-entries.js';
 import { resolveReferences } from './bundle-references.js';
 import { categoryOf, RESOURCE_TYPES, validateResource, type ClinicalResource, type FhirIssue } from './fhir.js';
 import { isObject, parseJson, referencesIn, shapeIssues } from './json-input.js';
@@ -159,7 +159,7 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 			patients.set(target.patient, planned);
 		}
 		planned.records.push({
-			rid: target.kind === 'patient' ? (target.known?.rid ?? random(16)) : target.id,
+			rid: target.kind === 'patient' ? (target.known?.rid ?? randomHex(16)) : target.id,
 			resource: resource as unknown as ClinicalResource,
 			category: categories.get(target.index)!,
 			...(target.known?.block ? { prev: target.known.block } : {})
