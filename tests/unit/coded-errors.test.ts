@@ -70,4 +70,20 @@ describe('coded errors', () => {
 		expect(await asyncCodeOf(() => Ledger.open({ store, net: other.net }))).toBe('STORE_OTHER_NETWORK');
 		expect(await asyncCodeOf(() => reader.append([{ t: 'note', text: 'x' }]))).toBe('NO_SIGNING_KEY');
 	});
+
+	it('a handshake of another network, or one that does not name this node, is refused with a code', async () => {
+		const founder = await Ledger.create({ store: new MemoryStore(), signer: testSigner('founder'), genesis: { name: 'Clinic' } });
+		const other = await Ledger.create({ store: new MemoryStore(), signer: testSigner('other'), genesis: { name: 'Other' } });
+		const nonce = new Uint8Array(32);
+		const parties = [
+			{ author: founder.author!, nonce },
+			{ author: other.author!, nonce }
+		];
+		expect(await asyncCodeOf(() => founder.signChallenge({ net: other.net, parties }))).toBe('HANDSHAKE_OTHER_NETWORK');
+		expect(await asyncCodeOf(() => founder.signChallenge({ net: founder.net, parties: [parties[1], parties[1]] }))).toBe(
+			'HANDSHAKE_NOT_FOR_THIS_NODE'
+		);
+		// The same transcript naming this node is signed.
+		expect((await founder.signChallenge({ net: founder.net, parties })).length).toBe(64);
+	});
 });
