@@ -107,7 +107,10 @@ export class LedgerView {
 		const failed = new Map(failures.filter((f) => f.id !== undefined).map((f) => [f.id!, f]));
 		for (const block of this.#blocks) {
 			const failure = failed.get(block.id);
-			this.#checks.set(block.id, failure ? { check: 'failed', failure: { code: failure.code, detail: failure.detail } } : { check: 'verified' });
+			this.#checks.set(
+				block.id,
+				failure ? { check: 'failed', failure: { code: failure.code, detail: failure.detail } } : { check: 'verified' }
+			);
 		}
 		this.#blocks = this.#blocks.map((b) => ({ ...b, ...this.#checks.get(b.id)! }));
 	}

@@ -3,19 +3,10 @@
  * checked before anything is shown), judged against what this browser holds, and kept as
  * the {@link NetworkLinks.pending} link the person can act on. Nothing is stored here.
  */
-import { describeError, nobleVerifier, type Ledger } from '$lib/core/index.js';
+import { describeError, nobleVerifier } from '$lib/core/index.js';
 import { parseInviteLink, type InviteLink } from '$lib/domain/invites.js';
 import { InviteError, parseNetworkLink, type NetworkLink } from '$lib/domain/network-link.js';
-import type { NodeStatus, PendingLink } from './node-types.js';
-
-/** What the links manager reads of the node. */
-export interface LinkContext {
-	readonly status: NodeStatus;
-	readonly ledger: Ledger | null;
-	readonly networkName: string;
-	readonly hasSettings: boolean;
-	readonly role: string | null;
-}
+import type { NodeContext, PendingLink } from './node-types.js';
 
 const why = (error: unknown) => (error instanceof InviteError ? error.message : describeError(error));
 
@@ -36,11 +27,16 @@ export class NetworkLinks {
 		return this.#notice;
 	}
 
-	readonly #node: LinkContext;
+	readonly #node: NodeContext;
+	readonly #hasSettings: () => boolean;
+	readonly #role: () => string | null;
 	#off: (() => void) | null = null;
 
-	constructor(node: LinkContext) {
+	/** `hasSettings`: whether this node has sync settings; `role`: its role, null while not a member. */
+	constructor(node: NodeContext, hasSettings: () => boolean, role: () => string | null) {
 		this.#node = node;
+		this.#hasSettings = hasSettings;
+		this.#role = role;
 	}
 
 	/** Reads a network link from the address bar now and whenever the fragment changes. */
@@ -99,7 +95,7 @@ export class NetworkLinks {
 		} else if (link.net !== ledger.net) {
 			this.#pending = null;
 			this.#error = `This browser already holds the network “${this.#node.networkName || ledger.net.slice(0, 12)}”, and a browser holds one network. Open the link in another browser or browser profile. Nothing was changed.`;
-		} else if (!this.#node.hasSettings) {
+		} else if (!this.#hasSettings()) {
 			this.#pending = { link, action: 'adopt' };
 		} else {
 			this.#pending = null;
@@ -132,7 +128,7 @@ export class NetworkLinks {
 			this.#error = `This browser already holds the network “${this.#node.networkName || ledger.net.slice(0, 12)}”, and a browser holds one network. Open the invite in another browser or browser profile. Nothing was changed.`;
 		} else {
 			this.#pending = null;
-			this.#notice = this.#node.role
+			this.#notice = this.#role()
 				? 'This browser is already a member of this network; the invite was not used.'
 				: 'This browser already joined this network and is waiting to be admitted.';
 			this.clearAddressBar();

@@ -97,7 +97,9 @@ export class NetworkSetup {
 		try {
 			if (this.#node.status !== 'no-network' || !store || !signer)
 				throw new MembershipRefusal('NETWORK_INPUT_INVALID', 'This browser already holds a network.');
-			const { ledger, config } = await createNetwork(store, signer, { name, coAdmins: coAdminsText, quorum }, [defaultSignalingUrl(location)]);
+			const { ledger, config } = await createNetwork(store, signer, { name, coAdmins: coAdminsText, quorum }, [
+				defaultSignalingUrl(location)
+			]);
 			try {
 				await saveNetworkConfig(config);
 				this.#config = config;
@@ -108,7 +110,10 @@ export class NetworkSetup {
 			}
 			this.#links.used();
 			// The genesis was validated by the ledger as it was stored.
-			await this.#node.attach(ledger, ledger.heads().map((h) => h.id));
+			await this.#node.attach(
+				ledger,
+				ledger.heads().map((h) => h.id)
+			);
 			return true;
 		} catch (error) {
 			return this.#fail(
@@ -133,10 +138,7 @@ export class NetworkSetup {
 		this.#joining = true;
 		try {
 			if (!pending || pending.action !== 'join' || this.#node.status !== 'no-network' || !store || !signer)
-				throw new MembershipRefusal(
-					'NETWORK_INPUT_INVALID',
-					'There is no network link to join, or this browser already holds a network.'
-				);
+				throw new MembershipRefusal('NETWORK_INPUT_INVALID', 'There is no network link to join, or this browser already holds a network.');
 			const { ledger } = await joinNetwork(store, signer, pending.link, pending.invite ?? null, displayName, async (config) => {
 				await saveNetworkConfig(config);
 				this.#config = config;
@@ -237,4 +239,3 @@ export class NetworkSetup {
 		}
 	}
 }
-

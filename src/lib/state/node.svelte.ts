@@ -5,8 +5,7 @@
  * verification, the network setup and links, members and admin actions, ledger entries.
  *
  * One browser holds one network, in the IndexedDB database {@link LEDGER_DB}. Only one
- * tab at a time runs the node (a Web Lock): two ledgers appending to one store as the
- * same author would race for the same sequence numbers.
+ * tab at a time runs the node (state/tab-lock.ts).
  */
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
@@ -29,23 +28,13 @@ import { MembersManager } from './members.svelte.js';
 import { NetworkLinks } from './network-links.svelte.js';
 import { NetworkSetup } from './network-setup.svelte.js';
 import type { NodeContext, NodeIdentity, NodeStatus, SyncControl } from './node-types.js';
+import { TabLock } from './tab-lock.js';
 import { LedgerVerification } from './verification.svelte.js';
 
-export type {
-	BlockCheck,
-	BlockView,
-	MadeInvite,
-	NodeIdentity,
-	NodeStatus,
-	PendingLink,
-	SyncControl,
-	Verification,
-	VerificationResult
-} from './node-types.js';
+export type { BlockView, MadeInvite, NodeStatus, SyncControl, Verification } from './node-types.js';
 
 /** The ledger database of this origin; it holds at most one network. */
 export const LEDGER_DB = 'clinic-ledger';
-const NODE_LOCK = 'clinic-ledger-node';
 
 export class NodeState {
 	#status = $state<NodeStatus>('loading');
@@ -74,7 +63,7 @@ export class NodeState {
 	#ledger: Ledger | null = null;
 	#keyring: Keyring | null = null;
 	#sync: SyncControl | null;
-	#releaseLock: (() => void) | null = null;
+	readonly #lock = new TabLock();
 	#abort = new AbortController();
 
 	/** What every manager below reads of the node. */
@@ -129,23 +118,11 @@ export class NodeState {
 			}
 		});
 		this.verification = new LedgerVerification(() => this.#ledger, this.view);
-		this.links = new NetworkLinks({
-			get status() {
-				return node.#status;
-			},
-			get ledger() {
-				return node.#ledger;
-			},
-			get networkName() {
-				return node.view.network?.name ?? '';
-			},
-			get hasSettings() {
-				return node.setup.config !== null;
-			},
-			get role() {
-				return node.members.role;
-			}
-		});
+		this.links = new NetworkLinks(
+			this.#context,
+			() => this.setup.config !== null,
+			() => this.members.role
+		);
 		this.setup = new NetworkSetup(this.#context, this.links);
 		this.members = new MembersManager(this.#context, () => {
 			const config = this.setup.config;
@@ -226,7 +203,7 @@ export class NodeState {
 			this.#keyring = new Keyring(authorIdOf(identity), encryptionSecretKey(identity.secretKey));
 			// The signer keeps its own copy (a non-extractable key where WebCrypto has Ed25519).
 			identity.secretKey.fill(0);
-			if (!(await this.#acquireLock())) return;
+			if (!(await this.#lock.acquire(this.#abort.signal, (notice) => (this.#notice = notice)))) return;
 			const store = await IndexedDBStore.open(LEDGER_DB);
 			if (this.#abort.signal.aborted) {
 				await store.close();
@@ -277,34 +254,8 @@ export class NodeState {
 			if (ledger) await ledger.close();
 			else if (store) await store.close();
 		} finally {
-			this.#releaseLock?.();
-			this.#releaseLock = null;
+			this.#lock.release();
 		}
-	}
-
-	/** Waits for the node lock; false when the page went away first. */
-	async #acquireLock(): Promise<boolean> {
-		if (typeof navigator === 'undefined' || !navigator.locks) return true;
-		const held = new Promise<void>((release) => (this.#releaseLock = release));
-		const granted = (options: LockOptions) =>
-			new Promise<boolean>((resolve, reject) => {
-				navigator.locks
-					.request(NODE_LOCK, options, (lock) => {
-						resolve(lock !== null);
-						return lock ? held : undefined;
-					})
-					.catch(reject);
-			});
-		if (await granted({ ifAvailable: true })) return true;
-		this.#notice = 'This ledger is open in another tab of this browser. This tab takes over as soon as that one is closed.';
-		try {
-			await granted({ signal: this.#abort.signal });
-		} catch (error) {
-			if (this.#abort.signal.aborted) return false;
-			throw error;
-		}
-		this.#notice = null;
-		return true;
 	}
 
 	async #attach(ledger: Ledger, verified: readonly BlockId[] = []): Promise<void> {
