@@ -80,25 +80,33 @@ export class NodeState {
 
 	constructor(options: { sync?: SyncControl } = {}) {
 		this.#sync = options.sync ?? null;
-		const node = this;
+		// Getters over the private fields, read when a manager asks (never copies).
+		const read = {
+			status: () => this.#status,
+			ledger: () => this.#ledger,
+			signer: () => this.#signer,
+			store: () => this.#store,
+			sync: () => this.#sync,
+			networkName: () => this.view.network?.name ?? ''
+		};
 		this.#context = {
 			get status() {
-				return node.#status;
+				return read.status();
 			},
 			get ledger() {
-				return node.#ledger;
+				return read.ledger();
 			},
 			get signer() {
-				return node.#signer;
+				return read.signer();
 			},
 			get store() {
-				return node.#store;
+				return read.store();
 			},
 			get sync() {
-				return node.#sync;
+				return read.sync();
 			},
 			get networkName() {
-				return node.view.network?.name ?? '';
+				return read.networkName();
 			},
 			settled: () => this.view.settled(),
 			attach: (ledger, verified) => this.#attach(ledger, verified),
