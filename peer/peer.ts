@@ -14,8 +14,7 @@ import { FileStore } from '../src/lib/core/storage/file.js';
 import { Mesh } from '../src/lib/core/sync/mesh.js';
 import { Rooms } from '../src/lib/core/sync/rooms.js';
 import type { NetworkLink } from '../src/lib/domain/network-link.js';
-import { APP_FOLDS } from '../src/lib/domain/fold-registry.js';
-import { APP_RULES } from '../src/lib/domain/rule-registry.js';
+import { APP_LEDGER } from '../src/lib/domain/app-ledger.js';
 import { encryptionSecretKey } from '../src/lib/domain/privacy/envelope.js';
 import { Keyring } from '../src/lib/domain/records/keyring.js';
 import { RoomFollower } from '../src/lib/domain/room-follower.js';
@@ -85,8 +84,7 @@ async function openLedger(config: PeerConfig): Promise<Ledger> {
 			net: config.link.net,
 			signer: await createSigner(config.seed),
 			verifier: await createNodeVerifier(),
-			rules: APP_RULES,
-			folds: APP_FOLDS
+			...APP_LEDGER
 		});
 	} catch (error) {
 		await store.close();

@@ -31,7 +31,20 @@ const appRoot = () => new URL('/', location.href).href;
 
 export class NodeSession {
 	readonly sync = new SyncState();
+	/** The node's lifecycle: lock screen, identity, ledger, sync start and stop. */
 	readonly node = new NodeState({ sync: this.sync });
+	/** Accepted blocks, summary, network name, refused counts. */
+	readonly ledgerView = this.node.view;
+	/** Full re-checks of the stored ledger. */
+	readonly verification = this.node.verification;
+	/** Network and invite links from the address bar. */
+	readonly links = this.node.links;
+	/** Sync settings, founding and joining a network. */
+	readonly setup = this.node.setup;
+	/** Members, invites and admin approvals. */
+	readonly members = this.node.members;
+	/** Free-text ledger entries. */
+	readonly entries = this.node.entries;
 	readonly records = new RecordsWorkspace();
 	readonly research = new ResearchWorkspace();
 	readonly billing = new BillingState(() => this.node.ledger);
@@ -45,12 +58,12 @@ export class NodeSession {
 
 	/** The screens this node's role may use, in navigation order. */
 	get screens(): Screen[] {
-		return screensFor(this.node.role);
+		return screensFor(this.members.role);
 	}
 
 	/** Where `/` leads once the node is ready: a clinic's patients, a payer's claims, a researcher's studies. */
 	get home(): Screen {
-		return firstScreen(this.node.role);
+		return firstScreen(this.members.role);
 	}
 
 	/** Peers connected and past the handshake. */
@@ -60,9 +73,9 @@ export class NodeSession {
 
 	/** The network's link (room secret, signaling, name) that lets another node join; null without sync settings. */
 	get shareUrl(): string | null {
-		const config = this.node.networkConfig;
+		const config = this.setup.config;
 		if (!config) return null;
-		const name = this.node.network?.name || config.name;
+		const name = this.ledgerView.network?.name || config.name;
 		return networkLinkUrl(appRoot(), {
 			net: config.net,
 			secret: this.sync.currentSecret() ?? config.secret,
@@ -94,7 +107,7 @@ export class NodeSession {
 			});
 			// Recount what waits to sync whenever blocks or peers change.
 			$effect(() => {
-				void this.node.blocks;
+				void this.ledgerView.blocks;
 				const ledger = this.node.status === 'ready' ? this.node.ledger : null;
 				const peers = this.sync.peers;
 				untrack(() => this.offline.update(ledger, peers));
