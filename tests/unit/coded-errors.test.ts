@@ -75,12 +75,11 @@ describe('coded errors', () => {
 		const founder = await Ledger.create({ store: new MemoryStore(), signer: testSigner('founder'), genesis: { name: 'Clinic' } });
 		const other = await Ledger.create({ store: new MemoryStore(), signer: testSigner('other'), genesis: { name: 'Other' } });
 		const nonce = new Uint8Array(32);
-		const parties = [
-			{ author: founder.author!, nonce },
-			{ author: other.author!, nonce }
-		];
+		const mine = { author: founder.author!, nonce };
+		const theirs = { author: other.author!, nonce };
+		const parties = [mine, theirs] as const;
 		expect(await asyncCodeOf(() => founder.signChallenge({ net: other.net, parties }))).toBe('HANDSHAKE_OTHER_NETWORK');
-		expect(await asyncCodeOf(() => founder.signChallenge({ net: founder.net, parties: [parties[1], parties[1]] }))).toBe(
+		expect(await asyncCodeOf(() => founder.signChallenge({ net: founder.net, parties: [theirs, theirs] }))).toBe(
 			'HANDSHAKE_NOT_FOR_THIS_NODE'
 		);
 		// The same transcript naming this node is signed.
