@@ -140,6 +140,11 @@ export class SyncSession {
 		return this.#link.kind;
 	}
 
+	/** Round-trip time of the link (ms), where its transport measures one; null otherwise. */
+	roundTripMs(): Promise<number | null> {
+		return this.#link.roundTripMs?.() ?? Promise.resolve(null);
+	}
+
 	/** The peer's known version vector (what it has told us or sent us). */
 	get peerVersionVector(): Readonly<VersionVector> {
 		return this.#vectors.known;
