@@ -43,7 +43,7 @@ export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): 
 	channel.bufferedAmountLowThreshold = LOW_WATER;
 	// Some implementations (@roamhq/wrtc) open a negotiated channel on a live connection
 	// at once and never fire `open`.
-	if (channel.readyState === 'open') return Promise.resolve(new DataChannelLink(channel, bindingOf(pc)));
+	if (channel.readyState === 'open') return Promise.resolve(new DataChannelLink(channel, pc));
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => {
 			channel.close();
@@ -51,7 +51,7 @@ export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): 
 		}, timeoutMs);
 		channel.addEventListener('open', () => {
 			clearTimeout(timer);
-			resolve(new DataChannelLink(channel, bindingOf(pc)));
+			resolve(new DataChannelLink(channel, pc));
 		});
 		channel.addEventListener('error', () => {
 			clearTimeout(timer);
@@ -64,11 +64,15 @@ class DataChannelLink implements Link {
 	readonly kind = 'webrtc' as const;
 	onFrame: ((frame: Uint8Array) => void) | null = null;
 	onClose: (() => void) | null = null;
+	readonly channelBinding: Uint8Array | undefined;
+	#pc: RTCPeerConnection;
 	#closed = false;
 	constructor(
 		private readonly channel: RTCDataChannel,
-		readonly channelBinding: Uint8Array | undefined
+		pc: RTCPeerConnection
 	) {
+		this.#pc = pc;
+		this.channelBinding = bindingOf(pc);
 		channel.addEventListener('message', (event: MessageEvent) => {
 			const data = event.data as ArrayBuffer | Uint8Array;
 			this.onFrame?.(data instanceof Uint8Array ? data : new Uint8Array(data));
@@ -106,6 +110,32 @@ class DataChannelLink implements Link {
 			this.channel.addEventListener('bufferedamountlow', done);
 			this.channel.addEventListener('close', done);
 		});
+	}
+
+	/**
+	 * Round-trip time of the peer connection (ms, from the selected ICE candidate pair's
+	 * statistics), or null while there is no measurement.
+	 */
+	async roundTripMs(): Promise<number | null> {
+		if (typeof this.#pc.getStats !== 'function') return null;
+		let rtt: number | null = null;
+		try {
+			(await this.#pc.getStats()).forEach(
+				(report: { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number }) => {
+					if (
+						report.type === 'candidate-pair' &&
+						report.state === 'succeeded' &&
+						report.nominated &&
+						typeof report.currentRoundTripTime === 'number'
+					) {
+						rtt = Math.round(report.currentRoundTripTime * 1000 * 10) / 10;
+					}
+				}
+			);
+		} catch {
+			// A connection closing while its statistics are read: nothing to report.
+		}
+		return rtt;
 	}
 
 	#markClosed(): void {

@@ -19,6 +19,8 @@ export interface Link {
 	send(frame: Uint8Array): void;
 	/** Resolves when the send buffer has drained below the transport's low-water mark. */
 	drained(): Promise<void>;
+	/** Round-trip time of the connection (ms), where the transport measures one (WebRTC); null while unknown. */
+	roundTripMs?(): Promise<number | null>;
 	close(): void;
 	onFrame: ((frame: Uint8Array) => void) | null;
 	onClose: (() => void) | null;

@@ -49,6 +49,7 @@ export const MAX_MESH_CONNECTIONS = 8;
 const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 60_000;
 
+/** simple-peer keeps its RTCPeerConnection in `_pc`: the ledger channel is opened on it (its statistics are the link's, channel-link.ts). */
 type Conn = { peer: { _pc: RTCPeerConnection; connected: boolean; once(e: string, f: () => void): void } };
 
 export class Mesh {
@@ -129,34 +130,6 @@ export class Mesh {
 			broadcast: room?.bcConns.size ?? 0,
 			signaling: this.provider.signalingConns.filter((c) => c.connected).length
 		};
-	}
-
-	/**
-	 * Round-trip time (ms, from the selected ICE candidate pair) of each WebRTC connection
-	 * by peer id; a connection without a measurement yet is absent. The mesh owns the
-	 * peer connections, so their statistics are read here, not by its users.
-	 */
-	async roundTripTimes(): Promise<Map<string, number>> {
-		const times = new Map<string, number>();
-		for (const [id, conn] of this.provider.room?.webrtcConns ?? []) {
-			const pc = (conn as unknown as Partial<Conn>).peer?._pc;
-			if (typeof pc?.getStats !== 'function') continue;
-			try {
-				(await pc.getStats()).forEach((report: { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number }) => {
-					if (
-						report.type === 'candidate-pair' &&
-						report.state === 'succeeded' &&
-						report.nominated &&
-						typeof report.currentRoundTripTime === 'number'
-					) {
-						times.set(id, Math.round(report.currentRoundTripTime * 1000 * 10) / 10);
-					}
-				});
-			} catch {
-				// A connection closing while its statistics are read: nothing to report.
-			}
-		}
-		return times;
 	}
 
 	#connect(id: string): void {

@@ -3,6 +3,7 @@ import type { ReasonCode } from '../errors.js';
 import type { Ledger, Rejection } from '../ledger.js';
 import type { AuthorId } from '../types.js';
 import type { Link } from './link.js';
+import type { Message } from './messages.js';
 
 export interface SessionOptions {
 	ledger: Ledger;
@@ -45,4 +46,31 @@ export interface SessionStats {
 	accepted: number;
 	protocolErrors: number;
 	rejected: Partial<Record<ReasonCode, number>>;
+}
+
+/** Where a session stands: see {@link SyncSession.state}. */
+export type SessionState = 'handshake' | 'ready' | 'guest' | 'refused' | 'closed';
+
+/**
+ * What the parts of a session (handshake, vectors, streams, wants, forks) share: the
+ * session's ledger, link, clock and counters, and the few things they may do to it.
+ */
+export interface SessionCore {
+	readonly ledger: Ledger;
+	readonly link: Link;
+	readonly label: string;
+	/** Resend period (ms): every wait and backoff is counted in these. */
+	readonly retryMs: number;
+	readonly stats: SessionStats;
+	state(): SessionState;
+	setState(state: SessionState): void;
+	now(): number;
+	/** Sends one message; false when the link is closed or the send failed (the session is closed then). */
+	send(msg: Message): boolean;
+	/** Sends blocks packed into as few frames as fit; a block larger than a frame goes in parts. */
+	sendBlocks(list: readonly Uint8Array[]): void;
+	emit(event: SessionEvent): void;
+	/** Counts a protocol error against the peer; past the limit the session closes. */
+	protocolError(detail: string): void;
+	close(reason: string): void;
 }
