@@ -33,7 +33,7 @@ import {
 } from '$lib/domain/contracts/index.js';
 
 export type { ClaimDraft, ClaimFromVisit } from '$lib/domain/contracts/claim-from-visit.js';
-export type { ClaimRecord, Decision } from '$lib/domain/contracts/index.js';
+export type { ClaimRecord, ClaimsState, Decision } from '$lib/domain/contracts/index.js';
 export type { PolicyInput } from '$lib/domain/contracts/billing-writes.js';
 
 export class BillingState {
