@@ -68,12 +68,19 @@ export function enrollTx(id: string, plan: string, patient: string, start: strin
 	return { t: 'coverage.enroll', id, plan, patient: fromHex(patient), start };
 }
 
-export function enrollPatient(ledger: Ledger, id: string, plan: string, patient: string, start: string): Promise<Block> {
+export async function enrollPatient(ledger: Ledger, id: string, plan: string, patient: string, start: string): Promise<Block> {
 	return ledger.append([enrollTx(id, plan, patient, start)]);
 }
 
 /** `auth.grant`: a prior authorization for `code` under `coverage`, from `start` to `end`. */
-export function grantAuthorization(ledger: Ledger, id: string, coverage: string, code: string, start: string, end: string): Promise<Block> {
+export async function grantAuthorization(
+	ledger: Ledger,
+	id: string,
+	coverage: string,
+	code: string,
+	start: string,
+	end: string
+): Promise<Block> {
 	return ledger.append([{ t: 'auth.grant', id, coverage, code, start, end }]);
 }
 
@@ -85,17 +92,17 @@ export function submitClaimTx(form: ClaimForm): Tx {
 	return { t: 'claim.submit', claim: json };
 }
 
-export function submitClaim(ledger: Ledger, form: ClaimForm): Promise<Block> {
+export async function submitClaim(ledger: Ledger, form: ClaimForm): Promise<Block> {
 	return ledger.append([submitClaimTx(form)]);
 }
 
 /** `claim.appeal`: decide `claim` again, with the reason and any prior authorizations. */
-export function appealClaim(ledger: Ledger, claim: string, reason: string, preAuthRef: readonly string[]): Promise<Block> {
+export async function appealClaim(ledger: Ledger, claim: string, reason: string, preAuthRef: readonly string[]): Promise<Block> {
 	return ledger.append([{ t: 'claim.appeal', original: claim, reason, ...(preAuthRef.length > 0 ? { preAuthRef: [...preAuthRef] } : {}) }]);
 }
 
 /** `remittance.record`: the payer paid `cents` on `claim`. */
-export function recordRemittance(ledger: Ledger, claim: string, cents: number): Promise<Block> {
+export async function recordRemittance(ledger: Ledger, claim: string, cents: number): Promise<Block> {
 	return ledger.append([{ t: 'remittance.record', claim, amount: cents }]);
 }
 
@@ -106,6 +113,6 @@ export function paymentTx(patient: string, cents: number): Tx {
 	return { t: 'payment.record', patient: fromHex(patient), amount: cents };
 }
 
-export function recordPayment(ledger: Ledger, patient: string, cents: number): Promise<Block> {
+export async function recordPayment(ledger: Ledger, patient: string, cents: number): Promise<Block> {
 	return ledger.append([paymentTx(patient, cents)]);
 }

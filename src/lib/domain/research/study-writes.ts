@@ -40,9 +40,9 @@ export function studyOn(ledger: Ledger, id: string): StudyRecord {
 }
 
 /** Registers a study (researcher); refused here when the ledger's rule would refuse it at `now`. */
-export function registerStudy(ledger: Ledger, input: StudyInput, now: number = Date.now()): Promise<Block> {
+export async function registerStudy(ledger: Ledger, input: StudyInput, now: number = Date.now()): Promise<Block> {
 	const problem = studyProblem(input, now);
-	if (problem) return Promise.reject(new ResearchRefusal('STUDY_INVALID', problem));
+	if (problem) throw new ResearchRefusal('STUDY_INVALID', problem);
 	return ledger.append([registerStudyTx(input)]);
 }
 
@@ -60,9 +60,15 @@ export function queryRefusalOn(ledger: Ledger, studyId: string, spec: QuerySpec,
 }
 
 /** The researcher asks a query; refused here (QUERY_REFUSED) when the ledger would refuse it. */
-export function askQuery(ledger: Ledger, studyId: string, spec: QuerySpec, epsilon: number, now: number = Date.now()): Promise<Block> {
+export async function askQuery(
+	ledger: Ledger,
+	studyId: string,
+	spec: QuerySpec,
+	epsilon: number,
+	now: number = Date.now()
+): Promise<Block> {
 	const refusal = queryRefusalOn(ledger, studyId, spec, epsilon, now);
-	if (refusal) return Promise.reject(new ResearchRefusal('QUERY_REFUSED', `Not sent: ${refusal}.`));
+	if (refusal) throw new ResearchRefusal('QUERY_REFUSED', `Not sent: ${refusal}.`);
 	return ledger.append([studyQueryTx(studyId, JSON.stringify(spec), epsilon)]);
 }
 
