@@ -3,7 +3,18 @@
  * and writes contract, coverage, claim and payment transactions for this node's role.
  * Every outcome shown is the fold's, computed on this node from the blocks.
  */
-import { describeError, fromHex, type Ledger, type Tx } from '$lib/core/index.js';
+import { describeError, type Ledger } from '$lib/core/index.js';
+import {
+	appealClaim,
+	BillingInputError,
+	deployPolicy,
+	enrollPatient,
+	grantAuthorization,
+	recordPayment,
+	recordRemittance,
+	submitClaim,
+	type PolicyInput
+} from '$lib/domain/contracts/billing-writes.js';
 import { claimFromVisit, type ClaimFromVisit } from '$lib/domain/contracts/claim-from-visit.js';
 import type { Visit } from '$lib/domain/records/visit.js';
 import type { SupplyState } from '$lib/domain/supply/fold.js';
@@ -12,10 +23,7 @@ import {
 	accountsOf,
 	allFlags,
 	CLAIM_ROLES,
-	claimResource,
-	parseClaim,
 	reconcile,
-	samplePolicy,
 	statementOf,
 	type Accounts,
 	type ClaimForm,
@@ -25,18 +33,8 @@ import {
 } from '$lib/domain/contracts/index.js';
 
 export type { ClaimDraft, ClaimFromVisit } from '$lib/domain/contracts/claim-from-visit.js';
-export type { ClaimRecord, Decision } from '$lib/domain/contracts/index.js';
-
-export interface PolicyInput {
-	plan: string;
-	name: string;
-	start: string;
-	deductible: number;
-	copay: number;
-	coinsurancePercent: number;
-	oopMax: number;
-	timelyFilingDays: number;
-}
+export type { ClaimRecord, ClaimsState, Decision } from '$lib/domain/contracts/index.js';
+export type { PolicyInput } from '$lib/domain/contracts/billing-writes.js';
 
 export class BillingState {
 	#claims = $state.raw<ClaimsState | null>(null);
@@ -123,19 +121,20 @@ export class BillingState {
 		return supply && /^[0-9a-f]{64}$/.test(patient) ? encountersOf(supply, patient) : [];
 	}
 
-	async #write(txs: Tx[], done: string): Promise<boolean> {
+	/** Runs a billing use case with the busy flag; its refusal (the input's or the ledger's) becomes `error`. */
+	async #write(write: (ledger: Ledger) => Promise<unknown>, done: string | (() => string)): Promise<boolean> {
 		const ledger = this.#ledger();
 		if (!ledger) return false;
 		this.#busy = true;
 		this.#error = null;
 		this.#done = null;
 		try {
-			await ledger.append(txs);
-			this.#done = done;
+			await write(ledger);
+			this.#done = typeof done === 'string' ? done : done();
 			this.refresh();
 			return true;
 		} catch (error) {
-			this.#error = `Refused: ${describeError(error)}`;
+			this.#error = error instanceof BillingInputError ? error.message : `Refused: ${describeError(error)}`;
 			return false;
 		} finally {
 			this.#busy = false;
@@ -144,60 +143,36 @@ export class BillingState {
 
 	/** Deploys the sample tables with these cost-sharing terms as the next version of `plan`. */
 	deploy(input: PolicyInput): Promise<boolean> {
-		const versions = this.claims?.contracts[input.plan]?.versions ?? [];
-		const version = (versions[versions.length - 1]?.version ?? 0) + 1;
-		const policy = samplePolicy({
-			name: input.name,
-			start: input.start,
-			deductible: Math.round(input.deductible * 100),
-			copay: Math.round(input.copay * 100),
-			coinsuranceBps: Math.round(input.coinsurancePercent * 100),
-			oopMax: Math.round(input.oopMax * 100),
-			timelyFilingDays: input.timelyFilingDays
-		});
-		return this.#write([{ t: 'contract.deploy', plan: input.plan, version, policy }], `Deployed ${input.plan} version ${version}.`);
+		let version = 0;
+		return this.#write(
+			async (ledger) => (version = await deployPolicy(ledger, input)),
+			() => `Deployed ${input.plan} version ${version}.`
+		);
 	}
 
 	enroll(id: string, plan: string, patient: string, start: string): Promise<boolean> {
-		if (!/^[0-9a-f]{64}$/.test(patient)) {
-			this.#error = 'The patient key is 64 hexadecimal characters.';
-			return Promise.resolve(false);
-		}
-		return this.#write([{ t: 'coverage.enroll', id, plan, patient: fromHex(patient), start }], `Coverage ${id} recorded.`);
+		return this.#write((ledger) => enrollPatient(ledger, id, plan, patient, start), `Coverage ${id} recorded.`);
 	}
 
 	grant(id: string, coverage: string, code: string, start: string, end: string): Promise<boolean> {
-		return this.#write([{ t: 'auth.grant', id, coverage, code, start, end }], `Authorization ${id} granted.`);
+		return this.#write((ledger) => grantAuthorization(ledger, id, coverage, code, start, end), `Authorization ${id} granted.`);
 	}
 
 	/** Submits a claim; the form is checked first and every fault is listed with its path. */
 	submit(form: ClaimForm): Promise<boolean> {
-		const json = JSON.stringify(claimResource(form));
-		const { errors } = parseClaim(json);
-		if (errors.length > 0) {
-			this.#error = `The claim is not valid: ${errors.join('; ')}`;
-			return Promise.resolve(false);
-		}
-		return this.#write([{ t: 'claim.submit', claim: json }], 'Claim submitted; its outcome is below.');
+		return this.#write((ledger) => submitClaim(ledger, form), 'Claim submitted; its outcome is below.');
 	}
 
 	appeal(claim: string, reason: string, preAuthRef: string[]): Promise<boolean> {
-		return this.#write(
-			[{ t: 'claim.appeal', original: claim, reason, ...(preAuthRef.length > 0 ? { preAuthRef } : {}) }],
-			'Appeal recorded; the claim was decided again.'
-		);
+		return this.#write((ledger) => appealClaim(ledger, claim, reason, preAuthRef), 'Appeal recorded; the claim was decided again.');
 	}
 
 	remit(claim: string, cents: number): Promise<boolean> {
-		return this.#write([{ t: 'remittance.record', claim, amount: cents }], 'Remittance recorded.');
+		return this.#write((ledger) => recordRemittance(ledger, claim, cents), 'Remittance recorded.');
 	}
 
 	pay(patient: string, cents: number): Promise<boolean> {
-		if (!/^[0-9a-f]{64}$/.test(patient) || !Number.isSafeInteger(cents) || cents <= 0) {
-			this.#error = 'A payment needs the patient key and a positive amount.';
-			return Promise.resolve(false);
-		}
-		return this.#write([{ t: 'payment.record', patient: fromHex(patient), amount: cents }], 'Payment recorded.');
+		return this.#write((ledger) => recordPayment(ledger, patient, cents), 'Payment recorded.');
 	}
 
 	statement(clinic: string, patient: string) {

@@ -3,7 +3,7 @@
  * guided {@link STEPS} and what each step reported. It never touches this browser's own
  * node: the demo's ledgers live in memory and vanish with the tab or on reset.
  */
-import type { Ledger } from '$lib/core/index.js';
+import { describeError, type Ledger } from '$lib/core/index.js';
 import { ExplorerState } from './explorer.svelte.js';
 import type { DemoNetwork, NetworkView } from '$lib/demo/network.js';
 import { STEPS, type ScriptMemory, type StepOutcome } from '$lib/demo/script.js';
@@ -41,7 +41,10 @@ export class DemoState {
 	get startedWith() {
 		return this.#startedWith;
 	}
-	readonly steps = STEPS;
+	/** The script's steps, in order. */
+	get steps() {
+		return STEPS;
+	}
 
 	#demo: DemoNetwork | null = null;
 	#memory: ScriptMemory = {};
@@ -67,7 +70,7 @@ export class DemoState {
 			await this.#refresh();
 			this.#status = 'ready';
 		} catch (error) {
-			this.#error = (error as Error).message;
+			this.#error = describeError(error);
 			this.#status = 'error';
 		}
 	}
@@ -84,15 +87,18 @@ export class DemoState {
 			await this.#refresh();
 			this.#status = this.next ? 'ready' : 'done';
 		} catch (error) {
-			this.#error = `${step.title}: ${(error as Error).message}`;
+			this.#error = `${step.title}: ${describeError(error)}`;
 			this.#status = 'error';
 		}
 	}
 
-	/** The ledger of simulated clinic `name`, for the explorer; null once destroyed or stopped. */
-	/** The explorer over one clinic's copy ({@link explored}), for the demo's DAG view. */
-	readonly explorer = new ExplorerState(() => this.ledgerOf(this.#explored));
+	#explorer = new ExplorerState(() => this.ledgerOf(this.#explored));
 	#explored = $state('Alder');
+
+	/** The explorer over one clinic's copy ({@link explored}), for the demo's DAG view. */
+	get explorer(): ExplorerState {
+		return this.#explorer;
+	}
 
 	/** The clinic whose copy {@link explorer} shows. */
 	get explored(): string {
@@ -104,6 +110,7 @@ export class DemoState {
 		this.#explored = name;
 	}
 
+	/** The ledger of simulated clinic `name`, for the explorer; null once destroyed or stopped. */
 	ledgerOf(name: string): Ledger | null {
 		const node = this.#demo?.nodes.get(name);
 		return node && node.status !== 'destroyed' ? node.ledger : null;

@@ -4,34 +4,24 @@
  * (src/lib/domain/supply/movement.ts). Everything a component reads is a getter; only
  * methods change what it shows.
  */
-import { fromHex, LedgerError, type AuthorId, type Ledger, type Tx } from '$lib/core/index.js';
+import { LedgerError, type AuthorId, type Block, type Ledger } from '$lib/core/index.js';
 import type { MemberNames } from '$lib/domain/members.js';
 import type { Visit } from '$lib/domain/records/visit.js';
-import { doseFromVisit, usableLots } from '$lib/domain/supply/dose-from-visit.js';
-import { clinicOf, lotKey, type SupplyState } from '$lib/domain/supply/fold.js';
+import { usableLots } from '$lib/domain/supply/dose-from-visit.js';
+import { clinicOf, type SupplyState } from '$lib/domain/supply/fold.js';
 import { Gs1Error, parseGs1, type Gs1Fields } from '$lib/domain/supply/gs1.js';
+import { MOVEMENTS, MovementInputError, type MovementInput } from '$lib/domain/supply/movement.js';
 import {
-	gtinOf,
-	locationOf,
-	lotOf,
-	MOVEMENTS,
-	MovementInputError,
-	movementTxs,
-	qtyOf,
-	required,
-	type MovementInput
-} from '$lib/domain/supply/movement.js';
-import {
-	administerTx,
-	contactTx,
-	MAX_QTY,
-	policyTx,
-	recallTx,
-	reorderTx,
-	transferReceiveTx,
-	type AdministrationKind,
-	type ContactStatus
-} from '$lib/domain/supply/transactions.js';
+	giveDose,
+	onHandAt,
+	recallLot,
+	receiveTransfer,
+	recordContact,
+	recordMovement,
+	setExpiryHorizon,
+	setReorderPoint
+} from '$lib/domain/supply/stock-writes.js';
+import type { AdministrationKind, ContactStatus } from '$lib/domain/supply/transactions.js';
 import {
 	activeRecalls,
 	encountersOf,
@@ -195,103 +185,57 @@ export class InventoryState {
 
 	/** Quantity of a lot on hand at this clinic's location. */
 	onHand(gtin: string, lot: string, location: string): number {
-		const s = this.supply;
-		const clinic = this.clinic;
-		if (!s || !clinic) return 0;
-		return s.stock[lotKey(gtin, lot)]?.[clinic]?.[location] ?? 0;
+		return onHandAt(this.supply, this.clinic, gtin, lot, location);
 	}
 
 	record(input: MovementInput): Promise<boolean> {
-		const context = {
-			supply: this.supply,
-			onHand: (g: string, l: string, at: string) => this.onHand(g, l, at),
-			now: this.#clock(),
-			randomId: () => crypto.getRandomValues(new Uint8Array(16))
-		};
-		return this.#write(() => movementTxs(input, context), `${MOVEMENTS.find((m) => m.id === input.movement)!.label}: saved`, 'movement');
+		return this.#write(
+			(ledger) => recordMovement(ledger, input, { now: this.#clock() }),
+			`${MOVEMENTS.find((m) => m.id === input.movement)!.label}: saved`,
+			'movement'
+		);
 	}
 
 	/** "Give a dose" from a visit: one unit of the chosen lot (see `lotChoice`), linked to the visit. */
 	giveDose(visit: Visit, choice: string, kind: AdministrationKind): Promise<boolean> {
-		return this.#write(
-			() => {
-				const made = doseFromVisit(visit, this.rows, choice, kind);
-				if ('problem' in made) throw new MovementInputError(made.problem);
-				const d = made.draft;
-				return [
-					administerTx({
-						patient: fromHex(d.patient),
-						gtin: d.gtin,
-						lot: d.lot,
-						kind: d.kind,
-						qty: d.qty,
-						location: d.location,
-						encounter: { block: fromHex(d.encounter.block), rid: fromHex(d.encounter.rid) }
-					})
-				];
-			},
-			'Dose recorded for this visit',
-			'visit'
-		);
+		return this.#write((ledger) => giveDose(ledger, visit, choice, kind, this.#now), 'Dose recorded for this visit', 'visit');
 	}
 
 	receiveTransfer(id: string, location: string): Promise<boolean> {
-		return this.#write(() => [transferReceiveTx({ id: fromHex(id), location: locationOf(location) })], 'Transfer received', 'transfer');
+		return this.#write((ledger) => receiveTransfer(ledger, id, location), 'Transfer received', 'transfer');
 	}
 
 	recall(gtin: string, lot: string, reason: string): Promise<boolean> {
-		return this.#write(
-			() => [recallTx({ gtin: gtinOf(gtin), lot: lotOf(lot), reason: required(reason, 'Reason') })],
-			`Lot ${lot.trim()} recalled`,
-			'recall'
-		);
+		return this.#write((ledger) => recallLot(ledger, gtin, lot, reason), `Lot ${lot.trim()} recalled`, 'recall');
 	}
 
 	contact(gtin: string, lot: string, patient: string, status: ContactStatus, note: string): Promise<boolean> {
-		return this.#write(
-			() => [contactTx({ gtin, lot, patient: fromHex(patient), status, ...(note.trim() ? { note: note.trim() } : {}) })],
-			'Contact status saved',
-			'recall'
-		);
+		return this.#write((ledger) => recordContact(ledger, gtin, lot, patient, status, note), 'Contact status saved', 'recall');
 	}
 
 	setHorizon(days: string): Promise<boolean> {
-		return this.#write(() => [policyTx({ horizonDays: qtyOf(days, 'Days') })], 'Expiry alert horizon saved', 'settings');
+		return this.#write((ledger) => setExpiryHorizon(ledger, days), 'Expiry alert horizon saved', 'settings');
 	}
 
 	setReorder(gtin: string, level: string): Promise<boolean> {
-		return this.#write(
-			() => {
-				const n = Number(level.trim());
-				if (!Number.isSafeInteger(n) || n < 0 || n > MAX_QTY)
-					throw new MovementInputError(`Reorder point: a whole number from 0 to ${MAX_QTY}`);
-				return [reorderTx({ gtin: gtinOf(gtin), level: n })];
-			},
-			'Reorder point saved',
-			'settings'
-		);
+		return this.#write((ledger) => setReorderPoint(ledger, gtin, level), 'Reorder point saved', 'settings');
 	}
 
-	async #write(build: () => Tx[], done: string, area: Area): Promise<boolean> {
+	/** Runs a stock use case: a refused field shows as its message, a refused block as "Not saved". */
+	async #write(write: (ledger: Ledger) => Promise<Block>, done: string, area: Area): Promise<boolean> {
 		const ledger = this.#ledger();
 		this.#area = area;
 		this.#done = null;
 		if (!ledger) return ((this.#error = 'No ledger open.'), false);
-		let txs: Tx[];
-		try {
-			txs = build();
-		} catch (e) {
-			if (e instanceof MovementInputError) return ((this.#error = e.message), false);
-			throw e;
-		}
 		this.#busy = true;
 		try {
-			await ledger.append(txs);
+			await write(ledger);
 			this.#error = null;
 			this.#done = done;
 			return true;
 		} catch (e) {
-			this.#error = e instanceof LedgerError ? `Not saved: ${e.message}` : `Not saved: ${String(e)}`;
+			if (e instanceof MovementInputError) this.#error = e.message;
+			else this.#error = e instanceof LedgerError ? `Not saved: ${e.message}` : `Not saved: ${String(e)}`;
 			return false;
 		} finally {
 			this.#busy = false;

@@ -1,0 +1,122 @@
+/**
+ * The inventory use cases: the stock movements, recalls, contact statuses and alert
+ * settings a clinic records. Plain functions over the ledger that the Inventory screen,
+ * the headless peer and the tests call the same way. Each checks its input against the
+ * supply fold first (throwing {@link MovementInputError}, which names the field) and then
+ * writes ONE block, so a refusal leaves nothing behind.
+ */
+import { fromHex, type Block, type Ledger, type Tx } from '$lib/core/index.js';
+import type { Visit } from '../records/visit.js';
+import { doseFromVisit } from './dose-from-visit.js';
+import { clinicOf, lotKey, type SupplyState } from './fold.js';
+import { gtinOf, locationOf, lotOf, MovementInputError, movementTxs, qtyOf, required, type MovementInput } from './movement.js';
+import {
+	administerTx,
+	contactTx,
+	MAX_QTY,
+	policyTx,
+	recallTx,
+	reorderTx,
+	transferReceiveTx,
+	type AdministrationKind,
+	type ContactStatus
+} from './transactions.js';
+import { inventory } from './views.js';
+
+/** The supply fold of `ledger`, or null before it has one. */
+export const supplyOf = (ledger: Ledger): SupplyState | null => (ledger.state().supply as SupplyState | undefined) ?? null;
+
+/** The clinic `ledger`'s node stocks for: the clinic member it was added for, else itself. */
+export function stockClinicOf(ledger: Ledger): string | null {
+	const supply = supplyOf(ledger);
+	return supply && ledger.author ? clinicOf(supply, ledger.author) : null;
+}
+
+/** Quantity of a lot on hand at `clinic`'s `location`. */
+export function onHandAt(supply: SupplyState | null, clinic: string | null, gtin: string, lot: string, location: string): number {
+	if (!supply || !clinic) return 0;
+	return supply.stock[lotKey(gtin, lot)]?.[clinic]?.[location] ?? 0;
+}
+
+/** Appends what `build` returns; `build` throws {@link MovementInputError} before anything is written. */
+async function write(ledger: Ledger, build: () => Tx[]): Promise<Block> {
+	return ledger.append(build());
+}
+
+/** A movement as typed (receive, give, transfer, waste, adjust), checked against this clinic's stock at `now`. */
+export function recordMovement(
+	ledger: Ledger,
+	input: MovementInput,
+	options: { now: number; randomId?: () => Uint8Array }
+): Promise<Block> {
+	return write(ledger, () => {
+		const supply = supplyOf(ledger);
+		const clinic = stockClinicOf(ledger);
+		return movementTxs(input, {
+			supply,
+			onHand: (gtin, lot, at) => onHandAt(supply, clinic, gtin, lot, at),
+			now: options.now,
+			randomId: options.randomId ?? (() => crypto.getRandomValues(new Uint8Array(16)))
+		});
+	});
+}
+
+/** "Give a dose" from a visit: one unit of the chosen lot (see `lotChoice`) usable at `now`, linked to the visit. */
+export function giveDose(ledger: Ledger, visit: Visit, choice: string, kind: AdministrationKind, now: number): Promise<Block> {
+	return write(ledger, () => {
+		const supply = supplyOf(ledger);
+		const clinic = stockClinicOf(ledger);
+		const rows = supply && clinic ? inventory(supply, clinic, now) : [];
+		const made = doseFromVisit(visit, rows, choice, kind);
+		if ('problem' in made) throw new MovementInputError(made.problem);
+		const d = made.draft;
+		return [
+			administerTx({
+				patient: fromHex(d.patient),
+				gtin: d.gtin,
+				lot: d.lot,
+				kind: d.kind,
+				qty: d.qty,
+				location: d.location,
+				encounter: { block: fromHex(d.encounter.block), rid: fromHex(d.encounter.rid) }
+			})
+		];
+	});
+}
+
+/** Receives the incoming transfer `id` (hex) into `location`. */
+export function receiveTransfer(ledger: Ledger, id: string, location: string): Promise<Block> {
+	return write(ledger, () => [transferReceiveTx({ id: fromHex(id), location: locationOf(location) })]);
+}
+
+/** Recalls a lot, for a reason every node shows with it. */
+export function recallLot(ledger: Ledger, gtin: string, lot: string, reason: string): Promise<Block> {
+	return write(ledger, () => [recallTx({ gtin: gtinOf(gtin), lot: lotOf(lot), reason: required(reason, 'Reason') })]);
+}
+
+/** Records whether a patient given a recalled lot was reached. */
+export function recordContact(
+	ledger: Ledger,
+	gtin: string,
+	lot: string,
+	patient: string,
+	status: ContactStatus,
+	note: string
+): Promise<Block> {
+	return write(ledger, () => [contactTx({ gtin, lot, patient: fromHex(patient), status, ...(note.trim() ? { note: note.trim() } : {}) })]);
+}
+
+/** How many days ahead expiry alerts look. */
+export function setExpiryHorizon(ledger: Ledger, days: string): Promise<Block> {
+	return write(ledger, () => [policyTx({ horizonDays: qtyOf(days, 'Days') })]);
+}
+
+/** The quantity of `gtin` at which a reorder alert shows. */
+export function setReorderPoint(ledger: Ledger, gtin: string, level: string): Promise<Block> {
+	return write(ledger, () => {
+		const n = Number(level.trim());
+		if (!Number.isSafeInteger(n) || n < 0 || n > MAX_QTY)
+			throw new MovementInputError(`Reorder point: a whole number from 0 to ${MAX_QTY}`);
+		return [reorderTx({ gtin: gtinOf(gtin), level: n })];
+	});
+}

@@ -1,0 +1,79 @@
+// The inventory use cases (domain/supply/stock-writes.ts) called as the Inventory screen
+// and the headless peer call them, on real ledgers over the memory store: each writes one
+// block; a field typed wrong or a refused movement writes nothing.
+import { describe, expect, it } from 'vitest';
+import { toHex, type Ledger } from '$lib/core/index.js';
+import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing/fixtures.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
+import { emptyMovement, MovementInputError } from '$lib/domain/supply/movement.js';
+import {
+	onHandAt,
+	recallLot,
+	receiveTransfer,
+	recordContact,
+	recordMovement,
+	setExpiryHorizon,
+	setReorderPoint,
+	stockClinicOf,
+	supplyOf
+} from '$lib/domain/supply/stock-writes.js';
+import { incomingTransfers, recallTrace } from '$lib/domain/supply/views.js';
+
+const options = { rules: APP_RULES, folds: APP_FOLDS, now: () => Date.now() };
+const GTIN = '09506000134352';
+const PATIENT = toHex(new Uint8Array(32).fill(5));
+const refusalOf = (promise: Promise<unknown>) => promise.then(() => null).catch((e: unknown) => e);
+const onHand = (l: Ledger, lot: string, at = 'main') => onHandAt(supplyOf(l), stockClinicOf(l), GTIN, lot, at);
+const receive = {
+	...emptyMovement('receive'),
+	gtin: GTIN,
+	lot: 'L1',
+	expiry: '2030-01-31',
+	qty: '5',
+	supplier: 'Acme',
+	itemName: 'Vaccine'
+};
+
+describe('inventory use cases', () => {
+	it('movements, transfers, recalls, contacts and settings: one block each; refusals write nothing', async () => {
+		const a = await foundNetwork({ ...options, founder: 'clinic-a', members: { 'clinic-b': 'front-desk' } });
+		const b = await joinNetwork(a.net, 'clinic-b', options);
+		await syncInto(b, a);
+		const now = Date.now();
+
+		let size = a.size;
+		expect(await refusalOf(recordMovement(a, { ...receive, itemName: '' }, { now }))).toBeInstanceOf(MovementInputError);
+		expect(a.size).toBe(size);
+		await recordMovement(a, receive, { now });
+		expect(onHand(a, 'L1')).toBe(5);
+
+		const dose = { ...emptyMovement('administer'), gtin: GTIN, lot: 'L1', patient: PATIENT };
+		size = a.size;
+		expect(await refusalOf(recordMovement(a, { ...dose, qty: '9' }, { now }))).toBeInstanceOf(MovementInputError);
+		expect(a.size).toBe(size);
+		await recordMovement(a, dose, { now });
+		expect(onHand(a, 'L1')).toBe(4);
+
+		await recordMovement(a, { ...emptyMovement('transfer'), gtin: GTIN, lot: 'L1', qty: '2', to: authorOf('clinic-b') }, { now });
+		await syncInto(b, a);
+		const [incoming] = incomingTransfers(supplyOf(b)!, stockClinicOf(b)!);
+		await receiveTransfer(b, incoming!.id, 'fridge');
+		expect(onHand(b, 'L1', 'fridge')).toBe(2);
+
+		size = a.size;
+		expect(await refusalOf(recallLot(a, GTIN, 'L1', ' '))).toMatchObject({ code: 'MOVEMENT_INPUT', message: 'Reason: required' });
+		expect(await refusalOf(setReorderPoint(a, GTIN, '-1'))).toBeInstanceOf(MovementInputError);
+		expect(await refusalOf(setExpiryHorizon(a, '0'))).toBeInstanceOf(MovementInputError);
+		expect(a.size).toBe(size);
+		await recallLot(a, GTIN, 'L1', 'sterility not assured');
+		await recordContact(a, GTIN, 'L1', PATIENT, 'contacted', ' called ');
+		expect(recallTrace(supplyOf(a)!, GTIN, 'L1').patients).toMatchObject([{ patient: PATIENT, status: 'contacted' }]);
+		await setReorderPoint(a, GTIN, '3');
+		await setExpiryHorizon(a, '30');
+		expect(a.size).toBe(size + 4);
+		// A recalled lot is refused before anything is written.
+		expect(await refusalOf(recordMovement(a, dose, { now }))).toBeInstanceOf(MovementInputError);
+		expect(a.size).toBe(size + 4);
+	}, 60_000);
+});
