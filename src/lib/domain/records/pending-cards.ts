@@ -4,6 +4,7 @@
  * until the patient comes in, chooses a PIN and gets their card, and is then forgotten.
  */
 import { CodedError, type Ledger } from '$lib/core/index.js';
+import type { ScryptParams } from '../keystore.js';
 import type { WrappedKey } from '../privacy/envelope.js';
 import type { RecordBook } from './book.js';
 import { encodeCard } from './card.js';
@@ -46,7 +47,8 @@ export async function printPendingCard(
 	book: RecordBook,
 	patient: string,
 	pin: string,
-	pinAgain: string
+	pinAgain: string,
+	options: { cardParams?: ScryptParams } = {}
 ): Promise<{ code: string; pendingCards: string[] }> {
 	if (pin !== pinAgain) throw new CardRefusal('PIN_MISMATCH', 'The two PINs differ.');
 	const ledger = book.ledger;
@@ -56,7 +58,7 @@ export async function printPendingCard(
 	let seed: Uint8Array | null = null;
 	try {
 		seed = book.keyring.unwrapForSelf(ledger.net, patient, wrap);
-		const code = await encodeCard(seed, pin);
+		const code = await encodeCard(seed, pin, options.cardParams ? { params: options.cardParams } : {});
 		delete kept[patient];
 		await ledger.store.putMeta(PENDING_CARDS_META, kept);
 		return { code, pendingCards: Object.keys(kept) };
