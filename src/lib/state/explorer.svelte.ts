@@ -3,47 +3,26 @@
  *
  * Layout: one horizontal lane per author (its hash-linked chain), x = Lamport clock. The
  * clock is also the store's order key, so the blocks of any x range are one indexed
- * range read (`store.ordered([c0 - 1, ∞], n)`) whatever the ledger's size: scrolling to
- * any place costs the same, and only the visible clocks (plus a margin) are in memory,
- * at most {@link MAX_WINDOW_BLOCKS}. Zooming out is bounded so a window stays under that.
- * Searches stream through the store a page at a time and keep only their hits.
+ * range read (explorer/window.ts) whatever the ledger's size: scrolling to any place
+ * costs the same, and only the visible clocks (plus a margin) are in memory, at most
+ * {@link MAX_WINDOW_BLOCKS}. Zooming out is bounded so a window stays under that.
+ * The view follows new blocks while its right edge is at the newest clock. A selected
+ * block is re-verified (explorer/blocks.ts); searches stream through the store a page at
+ * a time and keep only their hits (explorer/search.ts).
  */
-import {
-	decodeBlock,
-	fromHex,
-	hashBody,
-	toHex,
-	type AuthorId,
-	type BlockId,
-	type Ledger,
-	type OrderKey,
-	type StoredBlock,
-	type Tx
-} from '$lib/core/index.js';
-import { summarizeTx } from '$lib/domain/tx-summary.js';
+import type { AuthorId, BlockId, Ledger } from '$lib/core/index.js';
+import { readBlockDetail, type BlockDetail } from './explorer/blocks.js';
+import { WindowLoader } from './explorer/loader.svelte.js';
+import { searchBlocks, type SearchState } from './explorer/search.js';
+import { MAX_WINDOW_BLOCKS } from './explorer/window.js';
 
-/** Most blocks held for drawing at once. */
-export const MAX_WINDOW_BLOCKS = 20_000;
-/** Blocks per store read. */
-const PAGE = 1000;
-/** Most hits a search keeps. */
-const MAX_HITS = 50;
-/** Sorts after every hex id: `[clock, ID_MAX]` is the last position of a clock. */
-const ID_MAX = 'g' as BlockId;
+export { MAX_WINDOW_BLOCKS } from './explorer/window.js';
+export type { BlockDetail, ExplorerBlock, TxView } from './explorer/blocks.js';
+export type { SearchHit, SearchState } from './explorer/search.js';
+
 /** Zoom limits, in pixels per clock tick. */
 export const MIN_COL = 0.5;
 export const MAX_COL = 64;
-
-/** What the canvas needs of a block; the wire bytes are not kept. */
-export interface ExplorerBlock {
-	readonly id: BlockId;
-	readonly author: AuthorId;
-	readonly seq: number;
-	readonly clock: number;
-	readonly prev: BlockId | null;
-	readonly deps: readonly BlockId[];
-	readonly types: readonly string[];
-}
 
 export interface Lane {
 	readonly author: AuthorId;
@@ -52,87 +31,6 @@ export interface Lane {
 	readonly seq: number;
 	readonly index: number;
 }
-
-export interface TxView {
-	readonly type: string;
-	readonly text: string;
-	/** Every field, bytes shown as their size and first bytes. */
-	readonly fields: readonly [string, string][];
-}
-
-/** One block, decoded and re-verified when it was selected. */
-export interface BlockDetail {
-	readonly id: BlockId;
-	readonly author: AuthorId;
-	readonly authorName: string | null;
-	readonly seq: number;
-	readonly clock: number;
-	readonly time: number;
-	readonly net: BlockId | null;
-	readonly prev: BlockId | null;
-	readonly deps: readonly BlockId[];
-	readonly size: number;
-	readonly signature: string;
-	/** sha256 of the body equals the id. */
-	readonly hashOk: boolean;
-	/** The author's ed25519 signature over the id verifies. */
-	readonly signatureOk: boolean;
-	readonly verifyMs: number;
-	readonly txs: readonly TxView[];
-}
-
-export interface SearchHit {
-	readonly id: BlockId;
-	readonly author: AuthorId;
-	readonly seq: number;
-	readonly clock: number;
-	readonly label: string;
-}
-
-export interface SearchState {
-	readonly query: string;
-	readonly kind: 'id' | 'id-prefix' | 'author' | 'type' | 'none';
-	readonly hits: readonly SearchHit[];
-	readonly scanned: number;
-	readonly done: boolean;
-	readonly note: string | null;
-}
-
-function fieldText(value: unknown): string {
-	if (value instanceof Uint8Array) return `${value.length} bytes: ${toHex(value.subarray(0, 16))}${value.length > 16 ? '…' : ''}`;
-	if (Array.isArray(value)) return `[${value.map(fieldText).join(', ')}]`;
-	if (value !== null && typeof value === 'object')
-		return `{${Object.entries(value)
-			.map(([k, v]) => `${k}: ${fieldText(v)}`)
-			.join(', ')}}`;
-	return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-function txView(tx: Tx): TxView {
-	const { type, text } = summarizeTx(tx);
-	return {
-		type,
-		text,
-		fields: Object.entries(tx)
-			.filter(([k]) => k !== 't')
-			.map(([k, v]) => [k, fieldText(v)] as [string, string])
-	};
-}
-
-function toExplorerBlock(stored: StoredBlock): ExplorerBlock {
-	const block = decodeBlock(stored.bytes);
-	return {
-		id: block.id,
-		author: block.author,
-		seq: block.seq,
-		clock: block.clock,
-		prev: block.prev,
-		deps: block.deps,
-		types: [...new Set(block.txs.map((t) => t.t))]
-	};
-}
-
-const HEX = /^[0-9a-f]+$/;
 
 export class ExplorerState {
 	#lanes = $state.raw<Lane[]>([]);
@@ -162,30 +60,26 @@ export class ExplorerState {
 	get width() {
 		return this.#width;
 	}
+	readonly #window = new WindowLoader((message) => (this.#error = message));
 	/** Blocks held for drawing: those of the loaded clock range. */
-	#blocks = $state.raw<ExplorerBlock[]>([]);
 	get blocks() {
-		return this.#blocks;
+		return this.#window.blocks;
 	}
 	/** Clock range [from, to] the held blocks cover. */
-	#loadedRange = $state.raw<[number, number]>([0, -1]);
 	get loadedRange() {
-		return this.#loadedRange;
+		return this.#window.loadedRange;
 	}
 	/** The loaded range held more blocks than {@link MAX_WINDOW_BLOCKS}: the rest is not drawn. */
-	#truncated = $state(false);
 	get truncated() {
-		return this.#truncated;
+		return this.#window.truncated;
 	}
 	/** Blocks read from the store since opening, in total (shows nothing is read twice needlessly). */
-	#fetched = $state(0);
 	get fetched() {
-		return this.#fetched;
+		return this.#window.fetched;
 	}
 	/** Most blocks held at once since opening. */
-	#peakHeld = $state(0);
 	get peakHeld() {
-		return this.#peakHeld;
+		return this.#window.peakHeld;
 	}
 	/** ms from {@link open} to the first window of blocks being ready to draw. */
 	#openMs = $state<number | null>(null);
@@ -197,9 +91,8 @@ export class ExplorerState {
 	get firstPaintMs() {
 		return this.#firstPaintMs;
 	}
-	#loading = $state(false);
 	get loading() {
-		return this.#loading;
+		return this.#window.loading;
 	}
 	#error = $state<string | null>(null);
 	get error() {
@@ -226,12 +119,10 @@ export class ExplorerState {
 	#ledger: () => Ledger | null;
 	#opened: Ledger | null = null;
 	#openedAt = 0;
-	#generation = 0;
 	#searchGeneration = 0;
 	#off: (() => void) | null = null;
 	#refreshTimer: ReturnType<typeof setTimeout> | null = null;
 	#founder: { net: BlockId; author: AuthorId | null } | null = null;
-	#reading: { from: number; to: number; generation: number; done: Promise<void> } | null = null;
 
 	constructor(ledger: () => Ledger | null) {
 		this.#ledger = ledger;
@@ -275,7 +166,7 @@ export class ExplorerState {
 
 	/** Called by the canvas once it has drawn a frame with blocks. */
 	painted(): void {
-		if (this.#firstPaintMs === null && this.#blocks.length > 0) this.#firstPaintMs = Math.round(performance.now() - this.#openedAt);
+		if (this.#firstPaintMs === null && this.#window.blocks.length > 0) this.#firstPaintMs = Math.round(performance.now() - this.#openedAt);
 	}
 
 	close(): void {
@@ -284,11 +175,8 @@ export class ExplorerState {
 		this.#opened = null;
 		if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
 		this.#refreshTimer = null;
-		this.#generation++;
 		this.#searchGeneration++;
-		this.#reading = null;
-		this.#blocks = [];
-		this.#loadedRange = [0, -1];
+		this.#window.reset();
 	}
 
 	#readShape(ledger: Ledger): void {
@@ -312,7 +200,7 @@ export class ExplorerState {
 			this.#readShape(ledger);
 			if (atEnd) this.#startClock = Math.max(0, this.#maxClock + 1 - this.visibleClocks);
 			// New blocks may fall in the loaded range: read it again.
-			this.#loadedRange = [0, -1];
+			this.#window.invalidate();
 			void this.ensureLoaded();
 		}, 300);
 	}
@@ -352,70 +240,13 @@ export class ExplorerState {
 		void this.ensureLoaded();
 	}
 
-	/**
-	 * Loads the blocks of the visible clocks plus half a screen either side, unless the
-	 * loaded range, or the one being read, already covers the visible one. A read that
-	 * would not cover it is abandoned for a new one.
-	 */
+	/** Loads the blocks of the visible clocks plus half a screen either side, unless they are loaded or being read (explorer/loader.svelte.ts). */
 	ensureLoaded(): Promise<void> {
 		const ledger = this.#opened;
 		if (!ledger) return Promise.resolve();
 		const from = Math.floor(this.#startClock);
 		const to = Math.ceil(this.#startClock + this.visibleClocks);
-		const [have0, have1] = this.#loadedRange;
-		if (from >= have0 && to <= have1) return Promise.resolve();
-		const reading = this.#reading;
-		if (reading && reading.generation === this.#generation && from >= reading.from && to <= reading.to) return reading.done;
-		const margin = Math.ceil(this.visibleClocks / 2);
-		const want0 = Math.max(0, from - margin);
-		const want1 = to + margin;
-		const generation = ++this.#generation;
-		const done = this.#load(ledger, want0, want1, generation);
-		this.#reading = { from: want0, to: want1, generation, done };
-		return done;
-	}
-
-	async #load(ledger: Ledger, want0: number, want1: number, generation: number): Promise<void> {
-		this.#loading = true;
-		// Pages sized to the window (at most one block per author per clock): a narrow window reads little.
-		const pageSize = Math.min(PAGE, Math.max(50, (want1 - want0 + 1) * Math.max(1, this.#lanes.length)));
-		try {
-			const out: ExplorerBlock[] = [];
-			let after: OrderKey = [want0 - 1, ID_MAX];
-			let truncated = false;
-			for (;;) {
-				const page = await ledger.store.ordered(after, pageSize);
-				if (generation !== this.#generation) return;
-				this.#fetched += page.length;
-				let past = false;
-				for (const stored of page) {
-					if (stored.clock > want1) {
-						past = true;
-						break;
-					}
-					out.push(toExplorerBlock(stored));
-				}
-				if (past || page.length < pageSize) break;
-				if (out.length >= MAX_WINDOW_BLOCKS) {
-					truncated = true;
-					break;
-				}
-				const last = page[page.length - 1]!;
-				after = [last.clock, last.id];
-			}
-			this.#blocks = out;
-			this.#truncated = truncated;
-			this.#loadedRange = [want0, truncated ? out[out.length - 1]!.clock : want1];
-			this.#peakHeld = Math.max(this.#peakHeld, out.length);
-			this.#error = null;
-		} catch (error) {
-			this.#error = `The explorer could not read the ledger: ${(error as Error).message}`;
-		} finally {
-			if (generation === this.#generation) {
-				this.#loading = false;
-				this.#reading = null;
-			}
-		}
+		return this.#window.ensure(ledger, from, to, Math.ceil(this.visibleClocks / 2), this.#lanes.length);
 	}
 
 	/** Reads, decodes and re-verifies one block (hash and signature, now, with this node's verifier). */
@@ -427,35 +258,13 @@ export class ExplorerState {
 		}
 		this.#selecting = true;
 		try {
-			const stored = await ledger.store.get(id);
-			if (!stored) {
+			const detail = await readBlockDetail(ledger, id, (author) => this.#lanes.find((l) => l.author === author)?.name ?? null);
+			if (!detail) {
 				this.#error = `No block ${id.slice(0, 12)} in this node's copy.`;
 				return;
 			}
-			const started = performance.now();
-			const block = decodeBlock(stored.bytes);
-			const hashOk = toHex(hashBody(block.body)) === block.id;
-			const signatureOk = await ledger.verifySignature(block.signature, fromHex(block.id), fromHex(block.author));
-			const verifyMs = performance.now() - started;
-			const lane = this.#lanes.find((l) => l.author === block.author);
-			this.#selected = {
-				id: block.id,
-				author: block.author,
-				authorName: lane?.name ?? null,
-				seq: block.seq,
-				clock: block.clock,
-				time: block.time,
-				net: block.net,
-				prev: block.prev,
-				deps: block.deps,
-				size: block.bytes.length,
-				signature: toHex(block.signature),
-				hashOk,
-				signatureOk,
-				verifyMs,
-				txs: block.txs.map(txView)
-			};
-			if (reveal) await this.center(block.clock);
+			this.#selected = detail;
+			if (reveal) await this.center(detail.clock);
 		} catch (error) {
 			this.#error = `Block ${id.slice(0, 12)} could not be read: ${(error as Error).message}`;
 		} finally {
@@ -463,101 +272,20 @@ export class ExplorerState {
 		}
 	}
 
-	/**
-	 * Finds blocks by full id (one indexed read), by author (name or key prefix: the
-	 * author's newest blocks), or by transaction type or id prefix (a scan of the whole
-	 * ledger, a page at a time, keeping at most {@link MAX_HITS} hits).
-	 */
+	/** Finds blocks by full id, by author (name or key prefix) or by transaction type or id prefix (explorer/search.ts). */
 	async find(query: string): Promise<void> {
 		const ledger = this.#opened;
-		const q = query.trim().toLowerCase();
 		const generation = ++this.#searchGeneration;
-		if (!ledger || q === '') {
+		if (!ledger || query.trim() === '') {
 			this.#search = null;
 			return;
 		}
-		const hitOf = (b: { id: BlockId; author: AuthorId; seq: number; clock: number }, label: string): SearchHit => ({
-			id: b.id,
-			author: b.author,
-			seq: b.seq,
-			clock: b.clock,
-			label
-		});
-		const nameOf = (a: AuthorId) => this.#lanes.find((l) => l.author === a)?.name ?? a.slice(0, 8);
-		if (q.length === 64 && HEX.test(q)) {
-			const stored = await ledger.store.get(q as BlockId);
-			const hits = stored ? [hitOf(stored, `${nameOf(stored.author)} #${stored.seq}`)] : [];
-			this.#search = {
-				query,
-				kind: 'id',
-				hits,
-				scanned: stored ? 1 : 0,
-				done: true,
-				note: stored ? null : 'No block with this id in this node’s copy.'
-			};
-			return;
-		}
-		const lanes = this.#lanes.filter((l) => (l.name ?? '').toLowerCase().includes(q) || (HEX.test(q) && l.author.startsWith(q)));
-		if (lanes.length > 0) {
-			const hits: SearchHit[] = [];
-			for (const lane of lanes.slice(0, 5)) {
-				const from = Math.max(0, lane.seq - Math.floor(MAX_HITS / lanes.length) + 1);
-				const rows = await ledger.store.range(lane.author, from, MAX_HITS);
-				for (const r of rows.reverse()) hits.push(hitOf(r, `${nameOf(r.author)} #${r.seq}`));
-			}
-			if (generation !== this.#searchGeneration) return;
-			this.#search = {
-				query,
-				kind: 'author',
-				hits: hits.slice(0, MAX_HITS),
-				scanned: hits.length,
-				done: true,
-				note: `Newest blocks of ${lanes.map((l) => l.name ?? l.author.slice(0, 8)).join(', ')}`
-			};
-			return;
-		}
-		const kind: SearchState['kind'] = HEX.test(q) && q.length >= 4 ? 'id-prefix' : /^[a-z][a-z0-9.-]*$/.test(q) ? 'type' : 'none';
-		if (kind === 'none') {
-			this.#search = {
-				query,
-				kind,
-				hits: [],
-				scanned: 0,
-				done: true,
-				note: 'Search by block id (or its first 4+ characters), member name or key, or transaction type (e.g. note).'
-			};
-			return;
-		}
-		const hits: SearchHit[] = [];
-		let scanned = 0;
-		let after: OrderKey | null = null;
-		this.#search = { query, kind, hits: [], scanned: 0, done: false, note: null };
-		for (;;) {
-			const page = await ledger.store.ordered(after, PAGE);
-			if (generation !== this.#searchGeneration) return;
-			for (const stored of page) {
-				if (kind === 'id-prefix') {
-					if (stored.id.startsWith(q)) hits.push(hitOf(stored, `${nameOf(stored.author)} #${stored.seq}`));
-				} else {
-					const block = decodeBlock(stored.bytes);
-					const tx = block.txs.find((t) => t.t === q || t.t.startsWith(`${q}.`));
-					if (tx) hits.push(hitOf(stored, `${nameOf(stored.author)} #${stored.seq}: ${summarizeTx(tx).text.slice(0, 60)}`));
-				}
-				if (hits.length >= MAX_HITS) break;
-			}
-			scanned += page.length;
-			const done = page.length < PAGE || hits.length >= MAX_HITS;
-			this.#search = {
-				query,
-				kind,
-				hits: [...hits],
-				scanned,
-				done,
-				note: done && hits.length >= MAX_HITS ? `First ${MAX_HITS} matches in ledger order.` : null
-			};
-			if (done) return;
-			const last = page[page.length - 1]!;
-			after = [last.clock, last.id];
-		}
+		await searchBlocks(
+			ledger,
+			this.#lanes,
+			query,
+			(state) => (this.#search = state),
+			() => generation === this.#searchGeneration
+		);
 	}
 }

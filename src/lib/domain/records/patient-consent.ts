@@ -1,0 +1,91 @@
+/**
+ * The patient's own decisions, signed with their key (card + PIN): grant a clinic or a
+ * researcher access to some categories (optionally answering their request), revoke a
+ * grant (new data is then sealed under keys the grantee never gets), and what the patient
+ * sees of their consent: grants, requests and emergency accesses, and the audit trail.
+ * Each write is one transaction in one block.
+ */
+import { CodedError, type BlockId, type Ledger } from '$lib/core/index.js';
+import type { AccessState } from '../privacy/access.js';
+import type { Grant, Purpose } from '../privacy/consent.js';
+import type { Category } from '../privacy/envelope.js';
+import type { AuditEvent, RecordsState } from './fold.js';
+import type { PatientSession } from './patient.js';
+
+export interface GrantInput {
+	readonly grantee: string;
+	readonly categories: readonly Category[];
+	readonly purpose: Purpose;
+	readonly days: number;
+	/** The access request this grant answers. */
+	readonly request?: string;
+	readonly now?: number;
+}
+
+/**
+ * The patient in `session` grants `input.grantee` access; throws `NO_GRANTEE`, a
+ * `RangeError` for a duration or category list the grant cannot have, or the ledger's refusal.
+ */
+export async function grantAccess(ledger: Ledger, session: PatientSession, input: GrantInput): Promise<{ grant: Grant; block: BlockId }> {
+	if (!input.grantee) throw new CodedError('NO_GRANTEE', 'Choose who may read.');
+	const { grant, tx } = session.grant(input);
+	return { grant, block: (await ledger.append([tx])).id };
+}
+
+/** The patient in `session` revokes their grant `id`. */
+export async function revokeAccess(ledger: Ledger, session: PatientSession, id: string, now = Date.now()): Promise<BlockId> {
+	return (await ledger.append([session.revoke(id, now)])).id;
+}
+
+export interface AccessRequestView {
+	readonly id: string;
+	readonly kind: 'request' | 'break-glass';
+	readonly by: string;
+	readonly at: number;
+	readonly categories: Category[];
+	readonly purpose: string;
+	readonly reason: string;
+	/** A grant answers it. */
+	readonly answered: boolean;
+}
+
+export interface ConsentView {
+	/** Newest first; copies, since the fold updates a grant in place when it is revoked. */
+	readonly grants: (Grant & { revoked: boolean; block: string })[];
+	/** Newest first. */
+	readonly audit: AuditEvent[];
+	/** Newest first. */
+	readonly requests: AccessRequestView[];
+}
+
+/** What `patient` sees of their consent on `ledger`. */
+export function consentView(ledger: Ledger, patient: string): ConsentView {
+	const state = ledger.state();
+	const access = state.access as AccessState;
+	const records = state.records as RecordsState;
+	const answered = new Set(
+		Object.values(access.grants)
+			.map((g) => g.request)
+			.filter(Boolean)
+	);
+	return {
+		grants: Object.values(access.grants)
+			.filter((g) => g.patient === patient)
+			.map((g) => ({ ...g }))
+			.sort((a, b) => b.issued - a.issued),
+		audit: [...(records.audit[patient] ?? [])].reverse(),
+		requests: Object.entries(records.requests)
+			.filter(([, r]) => r.patient === patient)
+			.map(([id, r]) => ({
+				id,
+				kind: r.kind,
+				by: r.by,
+				at: r.at,
+				categories: r.categories,
+				purpose: r.purpose,
+				reason: r.reason,
+				answered: answered.has(id)
+			}))
+			.sort((a, b) => b.at - a.at)
+	};
+}

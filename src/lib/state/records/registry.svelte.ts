@@ -1,0 +1,144 @@
+/**
+ * The patient registry: the patients this node knows, named from the demographics it may
+ * decrypt (nothing else), searched by name, birth date or record number; and the front
+ * desk's registration (domain/records/register.ts: one block, grant and Patient).
+ */
+import { describeError } from '$lib/core/index.js';
+import type { Patient } from '@medplum/fhirtypes';
+import { RecordInputError, type RecordBook } from '$lib/domain/records/book.js';
+import { displayName } from '$lib/domain/records/fhir.js';
+import { registerPatient, RegisterRefusal, type RegisterInput } from '$lib/domain/records/register.js';
+import type { FieldIssue, RecordsContext } from './context.js';
+import type { KeyCards } from './key-cards.svelte.js';
+
+export interface PatientRow {
+	readonly patient: string;
+	readonly name: string | null;
+	readonly birthDate: string | null;
+	readonly gender: string | null;
+	readonly identifiers: readonly string[];
+	readonly records: number;
+	/** Whether this node may read the patient's demographics. */
+	readonly readable: boolean;
+}
+
+/** The registry's rows, by name (unnamed last), then key. */
+export async function registryRows(book: RecordBook): Promise<PatientRow[]> {
+	const names = await book.demographics();
+	const rows: PatientRow[] = book.patients().map((entry) => {
+		const found = names.get(entry.patient);
+		const patient = found?.resourceType === 'Patient' ? (found as Patient) : null;
+		return {
+			patient: entry.patient,
+			name: patient ? displayName(patient) : null,
+			birthDate: patient?.birthDate ?? null,
+			gender: patient?.gender ?? null,
+			identifiers: (patient?.identifier ?? []).map((i) => i.value ?? '').filter(Boolean),
+			records: entry.records,
+			readable: patient !== null
+		};
+	});
+	return rows.sort((a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.patient.localeCompare(b.patient));
+}
+
+export class PatientRegistry {
+	#patients = $state.raw<PatientRow[]>([]);
+	get patients() {
+		return this.#patients;
+	}
+	#query = $state('');
+	get query() {
+		return this.#query;
+	}
+	#busy = $state(false);
+	get busy() {
+		return this.#busy;
+	}
+	#error = $state<string | null>(null);
+	get error() {
+		return this.#error;
+	}
+	/** Paths and messages of a refused registration. */
+	#issues = $state.raw<FieldIssue[]>([]);
+	get issues() {
+		return this.#issues;
+	}
+	/** The patient a refused registration may duplicate. */
+	#duplicate = $state.raw<PatientRow | null>(null);
+	get duplicate() {
+		return this.#duplicate;
+	}
+
+	readonly #context: RecordsContext;
+	readonly #cards: KeyCards;
+	readonly #opened: (patient: string) => Promise<void>;
+
+	constructor(context: RecordsContext, cards: KeyCards, opened: (patient: string) => Promise<void>) {
+		this.#context = context;
+		this.#cards = cards;
+		this.#opened = opened;
+	}
+
+	/** Filters the registry by name, birth date or record number. */
+	search(text: string): void {
+		this.#query = text;
+	}
+
+	get visiblePatients(): PatientRow[] {
+		const q = this.#query.trim().toLowerCase();
+		if (!q) return this.#patients;
+		return this.#patients.filter(
+			(p) =>
+				(p.name ?? '').toLowerCase().includes(q) ||
+				(p.birthDate ?? '').includes(q) ||
+				p.identifiers.some((i) => i.toLowerCase().includes(q)) ||
+				p.patient.startsWith(q)
+		);
+	}
+
+	/** The name shown for `patient`, when this node may read it. */
+	nameOf(patient: string): string | null {
+		return this.#patients.find((p) => p.patient === patient)?.name ?? null;
+	}
+
+	async reload(book: RecordBook): Promise<void> {
+		this.#patients = await registryRows(book);
+	}
+
+	clear(): void {
+		this.#patients = [];
+	}
+
+	/** Clears the errors of a form that was closed. */
+	clearErrors(): void {
+		this.#error = null;
+		this.#issues = [];
+	}
+
+	/** Registers a patient through the domain's use case (one block: grant and Patient), then opens the chart. */
+	async register(input: RegisterInput): Promise<boolean> {
+		const book = this.#context.book;
+		this.clearErrors();
+		if (!book || this.#busy) return false;
+		this.#busy = true;
+		try {
+			const made = await registerPatient(book, input, { grantee: this.#context.clinicKey! });
+			this.#duplicate = null;
+			this.#cards.show({ patient: made.patient, name: made.name, code: made.card });
+			await this.#context.refresh();
+			await this.#opened(made.patient);
+			return true;
+		} catch (error) {
+			if (error instanceof RegisterRefusal) {
+				this.#duplicate = error.duplicate ? (this.#patients.find((p) => p.patient === error.duplicate) ?? null) : null;
+				this.#error = error.message;
+			} else {
+				if (error instanceof RecordInputError) this.#issues = error.issues.map(({ path, message }) => ({ path, message }));
+				this.#error = `The patient was not registered: ${describeError(error)}`;
+			}
+			return false;
+		} finally {
+			this.#busy = false;
+		}
+	}
+}
