@@ -6,7 +6,7 @@
  * One key space, UTF-8 keys with a one-letter prefix; numbers in keys are 16 hex digits
  * (fixed width, so byte order is numeric order), ids and authors are hex:
  *
- *   b/<id>                      the block: {@link encodeBlock}
+ *   b/<id>                      the block record: {@link encodeBlock}
  *   c/<author>/<seq>/<id>       chain index (empty value): `at` and `range`
  *   o/<clock>/<id>              order index (empty value): `ordered`, (clock, id) order
  *   h/<author>                  head: seq, id, clock
@@ -64,13 +64,35 @@ const cbor = (value: unknown): Uint8Array => encodeCanonical(value as CborValue)
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 const parseJson = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(bytes));
 
+/**
+ * A block record: `seq (f64) ‖ clock (f64) ‖ vv length (u32) ‖ vv (f64 each) ‖ author
+ * length (u8; authors are 64 hex digits) ‖ author ‖ block bytes`, big-endian. No parser:
+ * reading blocks back (catch-up, folds) is the store's hot path. LevelDB hands back Buffers:
+ * the block bytes are copied into a plain Uint8Array, as the other stores give them.
+ */
 function encodeBlock(b: StoredBlock): Uint8Array {
-	return cbor({ a: b.author, s: b.seq, c: b.clock, v: [...b.vv], x: b.bytes });
+	const head = 8 + 8 + 4 + 8 * b.vv.length + 1;
+	const out = new Uint8Array(head + b.author.length + b.bytes.length);
+	const view = new DataView(out.buffer);
+	view.setFloat64(0, b.seq);
+	view.setFloat64(8, b.clock);
+	view.setUint32(16, b.vv.length);
+	b.vv.forEach((n, i) => view.setFloat64(20 + 8 * i, n));
+	out[head - 1] = b.author.length;
+	for (let i = 0; i < b.author.length; i++) out[head + i] = b.author.charCodeAt(i);
+	out.set(b.bytes, head + b.author.length);
+	return out;
 }
 
-function decodeBlock(id: BlockId, bytes: Uint8Array): StoredBlock {
-	const r = decodeCanonical(bytes) as unknown as { a: AuthorId; s: number; c: number; v: number[]; x: Uint8Array };
-	return { id, author: r.a, seq: r.s, clock: r.c, vv: r.v, bytes: r.x };
+function decodeBlock(id: BlockId, record: Uint8Array): StoredBlock {
+	const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
+	const vv: number[] = [];
+	const entries = view.getUint32(16);
+	for (let i = 0; i < entries; i++) vv.push(view.getFloat64(20 + 8 * i));
+	const head = 20 + 8 * entries + 1;
+	const end = head + record[head - 1]!;
+	const author = String.fromCharCode(...record.subarray(head, end)) as AuthorId;
+	return { id, author, seq: view.getFloat64(0), clock: view.getFloat64(8), vv, bytes: new Uint8Array(record.subarray(end)) };
 }
 
 /** Is `b` a better head than `head`: a higher seq, or the smaller id at the same seq. */
