@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const [mode, path] = process.argv.slice(2);
+const mode = process.argv[2];
+const path = process.argv[3] ?? '';
 const vite = await createServer({
 	root,
 	configFile: false,
@@ -24,15 +25,15 @@ const { LevelStore } = await vite.ssrLoadModule('/src/lib/core/storage/level.ts'
 const { row } = await vite.ssrLoadModule('/src/lib/core/testing/store-acceptance.ts');
 
 /** Batch `i`: one block of each of three authors at seq `i`. */
-const batch = (i) => [row(1, i, 2 * i), row(2, i, 2 * i + 1), row(3, i, 2 * i + 1)];
+const batch = (/** @type {number} */ i) => [row(1, i, 2 * i), row(2, i, 2 * i + 1), row(3, i, 2 * i + 1)];
 /** Size of the newest write-ahead log (`000NNN.log`) of the database. */
 const logSize = () => {
 	const logs = readdirSync(path)
 		.filter((f) => /^\d+\.log$/.test(f))
 		.sort();
-	return statSync(join(path, logs[logs.length - 1])).size;
+	return statSync(join(path, logs.at(-1) ?? '')).size;
 };
-const send = (message) => new Promise((resolve) => process.send(message, resolve));
+const send = (/** @type {object} */ message) => new Promise((resolve) => process.send?.(message, resolve));
 
 const store = await LevelStore.open(path);
 if (mode === 'appends') {
