@@ -12,7 +12,8 @@
 // with consecutive seqs, clocks rising, version vectors of 4 pairs), written in
 // batches of 10,000 into both stores, which are then closed and each opened again.
 //
-//   node bench/peer-open.js            1,000,000 blocks (about 5 minutes on 2 cores, 1 GB of disk)
+//   node bench/peer-open.js            1,000,000 blocks (writing them dominates: about 30 minutes on
+//                                      2 shared cores; 1 GB of disk)
 //   node bench/peer-open.js --quick    100,000 blocks
 //   node bench/peer-open.js --keep     leave the stores in the temporary directory
 import { createHash } from 'node:crypto';
