@@ -12,7 +12,7 @@ import { InviteError, parseNetworkLink, type NetworkLink } from '../src/lib/doma
 /** The peer's command line, checked. */
 export interface PeerOptions {
 	readonly link: NetworkLink;
-	/** The ledger's append-only log (FileStore). */
+	/** The ledger's database directory (LevelStore); a ledger file of an older peer there is migrated once. */
 	readonly storePath: string;
 	/** The ed25519 seed of this peer's identity. */
 	readonly keyPath: string;
@@ -35,7 +35,10 @@ export const USAGE = `usage: node peer/main.js --invite <network link> [options]
   --invite <link>        the network's link (https://…#network=…), from an admin
   --invite-file <path>   read the link from a file instead (keeps the room secret
                          out of the process list)
-  --store <path>         ledger file (default ~/.clinic-ledger-peer/<network>.log)
+  --store <path>         ledger database, a directory (default
+                         ~/.clinic-ledger-peer/<network>.log); a ledger file an
+                         older peer wrote there is migrated once and kept as
+                         <path>.file-backup
   --key <path>           identity key file, created if missing
                          (default ~/.clinic-ledger-peer/<network>.key)
   --status-port <port>   serve JSON status on http://127.0.0.1:<port>/status

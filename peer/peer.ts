@@ -1,16 +1,15 @@
 /**
- * The headless peer: a full node without a screen. It opens its ledger from a file,
+ * The headless peer: a full node without a screen. It opens its ledger (a database),
  * joins the network's WebRTC mesh through the signaling servers of the network link,
  * verifies every block it receives, keeps it, and serves the ledger to every clinic that
  * connects (catch-up and gossip), so clinics that are never online at the same time
  * still converge. It writes no blocks of its own (its key only authenticates it), except
  * with `--fhir`: records an EHR posts to its FHIR API, and the log of what that API read.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Ledger, Replicator, createSigner, type AuthorId } from '../src/lib/core/index.js';
 import { createNodeVerifier } from '../src/lib/core/crypto/node-verifier.js';
-import { FileStore } from '../src/lib/core/storage/file.js';
 import { Mesh } from '../src/lib/core/sync/mesh.js';
 import { Rooms } from '../src/lib/core/sync/rooms.js';
 import type { NetworkLink } from '../src/lib/domain/network-link.js';
@@ -20,6 +19,7 @@ import { Keyring } from '../src/lib/domain/records/keyring.js';
 import { RoomFollower } from '../src/lib/domain/room-follower.js';
 import { serveFhir, type FhirServer } from './fhir-server.js';
 import { logActivity, logMesh, short } from './activity.js';
+import { openPeerStore } from './ledger-store.js';
 import { lockStore } from './lock.js';
 import { keepSessionsUp } from './rejoin.js';
 import { serveStatus, type StatusServer } from './status.js';
@@ -76,7 +76,8 @@ export interface RunningPeer {
 }
 
 async function openLedger(config: PeerConfig): Promise<Ledger> {
-	const store = await FileStore.open(config.storePath);
+	// A LevelDB directory, created 0700: the ledger holds membership and everything clinics wrote.
+	const store = await openPeerStore(config.storePath, config.log);
 	try {
 		// The app's transaction types and folds: the peer must accept every block a clinic may write.
 		return await Ledger.open({
@@ -103,8 +104,6 @@ export async function startPeer(config: PeerConfig): Promise<RunningPeer> {
 	const unlock = lockStore(config.storePath);
 	let ledger: Ledger;
 	try {
-		// The ledger holds membership and everything clinics wrote: its owner's eyes only.
-		closeSync(openSync(config.storePath, 'a', 0o600));
 		ledger = await openLedger(config);
 	} catch (error) {
 		unlock();

@@ -1,6 +1,7 @@
 /**
- * File-backed {@link LedgerStore} for the Node headless peer: an append-only log replayed
- * into a {@link MemoryStore} at open. Node only.
+ * File-backed {@link LedgerStore}: an append-only log replayed into a {@link MemoryStore} at
+ * open. Node only. The headless peer kept its ledger in one before it moved to LevelDB
+ * (level.ts); the peer reads it once to migrate (peer/ledger-store.ts).
  *
  * Layout: {@link LOG_MAGIC}, then one record per write operation. A record is
  * `length (u32, big-endian) ‖ sha256(length ‖ payload) ‖ payload`, the payload being the
@@ -94,6 +95,8 @@ export class FileStore implements LedgerStore {
 	/** Writes run one at a time so the duplicate check and the write see the same index. */
 	#queue: Promise<unknown> = Promise.resolve();
 	#failed: Error | undefined;
+	/** Keys of every meta entry written, for a migration to copy them all. */
+	#metaKeys = new Set<string>();
 
 	private constructor(readonly path: string) {
 		this.#fd = openSync(path, 'a+');
@@ -165,8 +168,10 @@ export class FileStore implements LedgerStore {
 	async #apply(op: Operation): Promise<void> {
 		switch (op.k) {
 			case 'a':
+				for (const [key] of op.meta) this.#metaKeys.add(key);
 				return this.#memory.append(op.blocks, Object.fromEntries(op.meta.map(([key, json]) => [key, JSON.parse(json) as unknown])));
 			case 'm':
+				this.#metaKeys.add(op.key);
 				return this.#memory.putMeta(op.key, JSON.parse(op.json));
 			case 'c':
 				return this.#memory.putCheckpoint({ position: [op.clock, op.id], count: op.count, state: op.state });
@@ -262,6 +267,10 @@ export class FileStore implements LedgerStore {
 	}
 	checkpointAtOrBefore(position: OrderKey | null) {
 		return this.#memory.checkpointAtOrBefore(position);
+	}
+	/** The key of every meta entry the file holds (not part of {@link LedgerStore}: for migrations). */
+	metaKeys(): string[] {
+		return [...this.#metaKeys];
 	}
 
 	putEvidence(e: Evidence) {
