@@ -1,6 +1,6 @@
 // The layer rule (docs/architecture.md, "Layers"): core → domain → state → components →
 // routes, imports pointing down only. `npm test` and `npm run lint` run this through
-// scripts/layers.js; tests/unit/layers.test.ts proves a deliberate upward import fails it.
+// scripts/layers.js; tests/unit/project/layers.test.ts proves a deliberate upward import fails it.
 //
 // The demo network (src/lib/demo) sits beside state: it drives in-memory nodes built from
 // the core and the domain, and only state managers and the route may use it.

@@ -1,9 +1,9 @@
 /**
  * Outcomes of the claims fold over the seeded synthetic ledger, as a digest, shared by the
- * Node test (tests/unit/contracts-digest.test.ts) and the Chromium test
+ * Node test (tests/unit/domain/contracts/contracts-digest.test.ts) and the Chromium test
  * (tests/browser/contracts.test.ts): both runtimes must compute this same value from the
  * same blocks. A change to the fold's meaning changes it: recompute with
- * `npx vitest run --project unit tests/unit/contracts-digest.test.ts` (it prints the value).
+ * `npx vitest run --project unit tests/unit/domain/contracts/contracts-digest.test.ts` (it prints the value).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeCanonical, toHex, type CborValue } from '../src/lib/core/index.js';

@@ -12,7 +12,7 @@ import { addMember, foundNetwork, ledgerSize, peerRow, shareLink, showTab, test,
 test('the headless peer receives the ledger from a browser and stays in sync', async ({ nodes }) => {
 	test.setTimeout(5 * 60_000);
 	// (The peer is admitted between two runs here; admission of a running peer is tested
-	// in tests/unit/peer.test.ts.)
+	// in tests/unit/peer/peer.test.ts.)
 	const dir = mkdtempSync(join(tmpdir(), 'clinic-peer-e2e-'));
 	const lines: string[] = [];
 	const peer = { child: undefined as ReturnType<typeof spawn> | undefined };

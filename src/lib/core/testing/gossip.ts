@@ -3,7 +3,7 @@
  * each with at most `maxLinks` links (a browser mesh caps its connections; see
  * `MAX_MESH_CONNECTIONS` in sync/mesh.ts), links of `delayMs` one way with jitter, virtual
  * time. Measures when each block written reaches each node, and the bytes each node sends.
- * Used by tests/unit/gossip.test.ts and bench/gossip.js.
+ * Used by tests/unit/core/gossip.test.ts and bench/gossip.js.
  */
 import { publicKeyOf } from '../crypto/ed25519.js';
 import { nobleSigner } from '../crypto/verifier.js';

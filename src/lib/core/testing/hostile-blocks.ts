@@ -3,7 +3,7 @@
  * millions of one-byte items, nesting past the limit, huge declared lengths, texts of
  * megabytes. Each comes forged (any id), hashed (the right id, a forged signature) and
  * signed (a valid signature over a body that is still refused), so every check before
- * and after the signature meets it. Shared by tests/unit/decode-fuzz.test.ts and
+ * and after the signature meets it. Shared by tests/unit/core/decode-fuzz.test.ts and
  * bench/decode.js.
  */
 import { hashBody, MAX_BLOCK_BYTES } from '../block.js';

@@ -1,0 +1,4 @@
+// Seeds of the lossy-mesh simulation, shard 4 of 4 (tests/unit/support/seeded-mesh.ts).
+import { simulationShard } from '../support/seeded-mesh.js';
+
+simulationShard(4);

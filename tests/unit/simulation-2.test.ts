@@ -1,4 +1,0 @@
-// Seeds of the lossy-mesh simulation, shard 2 of 4 (tests/unit/support/seeded-mesh.ts).
-import { simulationShard } from './support/seeded-mesh.js';
-
-simulationShard(2);
