@@ -1,0 +1,155 @@
+/**
+ * Suites timing sustained `appendBatch` throughput against the Yjs + y-indexeddb baseline,
+ * the parts of one batch alone, and one strict IndexedDB transaction under other layouts.
+ */
+import { IndexedDBStore, type BlockId, type StoredBlock } from '../../src/lib/core/index.js';
+import { median } from '../lib/stats.js';
+import { noteEntry, noteTxs } from '../lib/workload.js';
+import { founderSigner, foundOnIndexedDB, rowOf, signChain } from './ledger-fixtures.js';
+import { deleteDatabase, freshName, openRaw, writeRaw } from './page-databases.js';
+import { snapshot, storeReport, timed } from './store-probe.js';
+import { PersistedDoc } from './yjs-idb.js';
+
+export const batchSuites = {
+	/** Sustained `appendBatch` throughput: `total` entries in batches of `batch`, after one warm-up batch. */
+	async batchLedger({ total, batch, runs, durability }: { total: number; batch: number; runs: number; durability: 'strict' | 'relaxed' }) {
+		const rates: number[] = [];
+		const storeShare: number[] = [];
+		let store = {};
+		for (let r = 0; r < runs; r++) {
+			const name = freshName(`batch-${durability}`);
+			let probe: ReturnType<typeof timed> | undefined;
+			const ledger = await foundOnIndexedDB(name, durability, (s) => (probe = timed(s)).store);
+			await ledger.appendBatch(Array.from({ length: batch }, (_, i) => noteTxs(i)));
+			const before = snapshot(probe!.stats);
+			const busyBefore = probe!.busy();
+			const start = performance.now();
+			for (let done = 0; done < total; done += batch) {
+				await ledger.appendBatch(Array.from({ length: Math.min(batch, total - done) }, (_, i) => noteTxs(done + i)));
+			}
+			const ms = performance.now() - start;
+			rates.push((total / ms) * 1000);
+			storeShare.push((probe!.busy() - busyBefore) / ms);
+			store = storeReport(probe!.stats, before);
+			await ledger.close();
+			await deleteDatabase(name);
+		}
+		return { perSecond: rates, median: median(rates), storeShare: median(storeShare), store };
+	},
+
+	/** Baseline: the same entries into a y-indexeddb doc, one Yjs transaction per batch, until committed. */
+	async batchYjs({ total, batch, runs }: { total: number; batch: number; runs: number }) {
+		const rates: number[] = [];
+		let durability = '';
+		for (let r = 0; r < runs; r++) {
+			const name = freshName('batch-yjs');
+			const doc = await PersistedDoc.open(name);
+			const push = (from: number, n: number) =>
+				doc.doc.transact(() => {
+					for (let i = 0; i < n; i++) doc.entries.push([noteEntry(from + i)]);
+				});
+			push(0, batch);
+			await doc.stored();
+			const start = performance.now();
+			for (let done = 0; done < total; done += batch) {
+				push(batch + done, Math.min(batch, total - done));
+				await doc.stored();
+			}
+			const ms = performance.now() - start;
+			rates.push((total / ms) * 1000);
+			durability = doc.durability;
+			await doc.close();
+			await deleteDatabase(name);
+		}
+		return { perSecond: rates, median: median(rates), durability };
+	},
+
+	/** The parts of one batch, timed alone: signing `batch` blocks, and committing their rows. */
+	async batchSplit({ batch, durability }: { batch: number; durability: 'strict' | 'relaxed' }) {
+		const signer = await founderSigner();
+		const net = '00'.repeat(32) as BlockId;
+		await signChain(signer, net, batch); // warm-up
+		let start = performance.now();
+		const made = await signChain(signer, net, batch);
+		const createBlocksMs = performance.now() - start;
+		const name = freshName('batch-commit');
+		const store = await IndexedDBStore.open(name, { durability });
+		const warm = await signChain(signer, net, batch, batch);
+		await store.append(warm.map(({ block }) => rowOf(block)));
+		start = performance.now();
+		await store.append(made.map(({ block }) => rowOf(block)));
+		const commitMs = performance.now() - start;
+		await store.close();
+		await deleteDatabase(name);
+		return { batch, createBlocksMs, commitMs };
+	},
+
+	/**
+	 * What a strict IndexedDB transaction of `rows` block rows costs under other layouts:
+	 * the ledger's (IndexedDBStore.append: blocks with two indexes, plus heads), the same
+	 * rows with no index, with only the chain index, and all rows as one record.
+	 */
+	async idbLayouts({ rows, reps }: { rows: number; reps: number }) {
+		const signer = await founderSigner();
+		const net = '00'.repeat(32) as BlockId;
+		const all = (await signChain(signer, net, rows * (reps + 1))).map(({ block }) => rowOf(block));
+		const batches = Array.from({ length: reps + 1 }, (_, i) => all.slice(i * rows, (i + 1) * rows));
+		const layouts: Record<
+			string,
+			{ open: (name: string) => Promise<{ write: (batch: StoredBlock[]) => Promise<void>; close: () => void }> }
+		> = {
+			ledgerStore: {
+				open: async (name) => {
+					const store = await IndexedDBStore.open(name, { durability: 'strict' });
+					return { write: (batch) => store.append(batch), close: () => void store.close() };
+				}
+			},
+			noIndex: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) => d.createObjectStore('blocks', { keyPath: 'id' }));
+					return { write: (batch) => writeRaw(db, (s) => batch.forEach((row) => s.add(row))), close: () => db.close() };
+				}
+			},
+			chainIndexOnly: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) =>
+						d.createObjectStore('blocks', { keyPath: 'id' }).createIndex('chain', ['author', 'seq'], { unique: true })
+					);
+					return { write: (batch) => writeRaw(db, (s) => batch.forEach((row) => s.add(row))), close: () => db.close() };
+				}
+			},
+			twoIndexes: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) => {
+						const store = d.createObjectStore('blocks', { keyPath: 'id' });
+						store.createIndex('chain', ['author', 'seq'], { unique: true });
+						store.createIndex('order', ['clock', 'id'], { unique: true });
+					});
+					return { write: (batch) => writeRaw(db, (s) => batch.forEach((row) => s.add(row))), close: () => db.close() };
+				}
+			},
+			oneRecordPerBatch: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) => d.createObjectStore('blocks', { autoIncrement: true }));
+					return { write: (batch) => writeRaw(db, (s) => void s.add(batch)), close: () => db.close() };
+				}
+			}
+		};
+		const out: Record<string, number> = {};
+		for (const [label, layout] of Object.entries(layouts)) {
+			const name = freshName(`layout-${label}`);
+			const { write, close } = await layout.open(name);
+			await write(batches[0]!);
+			const samples: number[] = [];
+			for (const batch of batches.slice(1)) {
+				const start = performance.now();
+				await write(batch);
+				samples.push(performance.now() - start);
+			}
+			close();
+			await deleteDatabase(name);
+			out[label] = median(samples);
+		}
+		return { rows, ...out };
+	}
+};
