@@ -5,6 +5,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
+	CodedError,
 	createBlock,
 	decodeBlock,
 	encodeCanonical,
@@ -51,7 +52,7 @@ export function forgeBlock(victim: Block, text: string): { badHash: Uint8Array; 
  */
 export async function twinOfHead(name: string, ledger: Ledger, signer: Signer, text: string): Promise<{ original: Block; twin: Block }> {
 	const head = ledger.heads().find((h) => h.author === toHex(signer.publicKey));
-	if (!head) throw new Error(`${name} has written nothing yet`);
+	if (!head) throw new CodedError('DEMO_NOTHING_WRITTEN', `${name} has written nothing yet`);
 	const original = (await ledger.store.get(head.id))!;
 	const first = decodeBlock(original.bytes);
 	const { block: twin } = await createBlock(signer, {

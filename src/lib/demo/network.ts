@@ -9,6 +9,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
+	CodedError,
 	Ledger,
 	MemoryStore,
 	Replicator,
@@ -223,14 +224,14 @@ export class DemoNetwork {
 
 	#node(name: string): DemoNode {
 		const node = this.nodes.get(name);
-		if (!node) throw new Error(`no demo node named ${name}`);
+		if (!node) throw new CodedError('DEMO_UNKNOWN_NODE', `no demo node named ${name}`);
 		return node;
 	}
 
 	/** Writes one note at `name`; resolves once it is durable there. */
 	async write(name: string, text: string): Promise<Block> {
 		const node = this.#node(name);
-		if (node.status === 'destroyed') throw new Error(`${name} was destroyed`);
+		if (node.status === 'destroyed') throw new CodedError('DEMO_NODE_DESTROYED', `${name} was destroyed`);
 		return node.ledger.append([noteTx(text)]);
 	}
 
@@ -271,7 +272,7 @@ export class DemoNetwork {
 	 */
 	async addClinic(admin: string): Promise<{ name: string; introduced: boolean }> {
 		const name = CLINIC_NAMES.find((n) => !this.nodes.has(n));
-		if (!name) throw new Error('no clinic names left');
+		if (!name) throw new CodedError('DEMO_NO_NAMES_LEFT', 'no clinic names left');
 		const signer = nobleSigner(generateSecretKey());
 		await this.#node(admin).ledger.append([memberAddTx(toHex(signer.publicKey), 'clinician', `${name} Clinic`)]);
 		const node = this.#add(name, await this.#openLedger(signer), signer);
@@ -316,7 +317,10 @@ export class DemoNetwork {
 			const keys = among.map((n) => JSON.stringify(Object.entries(n.ledger.versionVector()).sort()));
 			if (keys.every((k) => k === keys[0]) && among.every((n) => n.ledger.pendingCount === 0)) return performance.now() - started;
 			if (performance.now() - started > timeoutMs) {
-				throw new Error(`nodes did not converge within ${timeoutMs} ms: ${among.map((n) => `${n.name} ${n.ledger.size}`).join(', ')}`);
+				throw new CodedError(
+					'DEMO_NOT_CONVERGED',
+					`nodes did not converge within ${timeoutMs} ms: ${among.map((n) => `${n.name} ${n.ledger.size}`).join(', ')}`
+				);
 			}
 			await pause(2);
 		}

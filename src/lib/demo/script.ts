@@ -4,7 +4,7 @@
  * claims is true (the checks), and says in plain words what happened and why it matters.
  * The words are built from what was measured, never written in advance.
  */
-import { toHex, type Block, type BlockId } from '$lib/core/index.js';
+import { CodedError, toHex, type Block, type BlockId } from '$lib/core/index.js';
 import { DemoNetwork, type DemoNode } from './network.js';
 import { forgeBlock } from './forgery.js';
 
@@ -43,7 +43,7 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 async function until(ready: () => boolean | Promise<boolean>, what: string): Promise<void> {
 	const started = performance.now();
 	while (!(await ready())) {
-		if (performance.now() - started > WAIT_MS) throw new Error(`timed out waiting until ${what}`);
+		if (performance.now() - started > WAIT_MS) throw new CodedError('DEMO_TIMED_OUT', `timed out waiting until ${what}`);
 		await pause(5);
 	}
 }
@@ -123,7 +123,7 @@ export const STEPS: readonly Step[] = [
 		action: 'Bring the clinic back',
 		async run(demo, memory) {
 			const offline = memory.offline;
-			if (!offline) throw new Error('run the offline step first');
+			if (!offline) throw new CodedError('DEMO_STEP_ORDER', 'run the offline step first');
 			const started = performance.now();
 			demo.comeOnline(offline.name);
 			await demo.converged(WAIT_MS);
@@ -149,7 +149,7 @@ export const STEPS: readonly Step[] = [
 		async run(demo, memory) {
 			const villain = villainOf(demo);
 			const victim = memory.firstWrites?.find((b) => b.author !== authorOf(villain));
-			if (!victim) throw new Error('run the first step first');
+			if (!victim) throw new CodedError('DEMO_STEP_ORDER', 'run the first step first');
 			const forged = forgeBlock(victim, `${victim.txs[0]?.text ?? 'entry'} (amended: dose 50 ml)`);
 			const honest = online(demo).filter((n) => n !== villain);
 			const before = new Map(honest.map((n) => [n.name, n.refusals.length]));

@@ -4,7 +4,7 @@
  * error class, each raised by the real refusal it stands for.
  */
 import { describe, expect, it } from 'vitest';
-import { CodedError, Ledger, MemoryStore, decodeMessage, describeError } from '../../../src/lib/core/index.js';
+import { CodedError, Ledger, MemoryStore, decodeMessage, describeError, memoryLinkPair } from '../../../src/lib/core/index.js';
 import { testSigner } from '../../../src/lib/core/testing/fixtures.js';
 import { compileRule } from '../../../src/lib/domain/contracts/rule-logic.js';
 import { parseNetworkLink } from '../../../src/lib/domain/network-link.js';
@@ -69,6 +69,20 @@ describe('coded errors', () => {
 		const other = await Ledger.create({ store: new MemoryStore(), signer: testSigner('other'), genesis: { name: 'Other' } });
 		expect(await asyncCodeOf(() => Ledger.open({ store, net: other.net }))).toBe('STORE_OTHER_NETWORK');
 		expect(await asyncCodeOf(() => reader.append([{ t: 'note', text: 'x' }]))).toBe('NO_SIGNING_KEY');
+	});
+
+	it('stores and links refuse misuse with a code', async () => {
+		const store = new MemoryStore();
+		const ledger = await Ledger.create({ store, signer: testSigner('founder'), genesis: { name: 'Clinic' } });
+		const [genesis] = await store.ordered(null, 1);
+		expect(await asyncCodeOf(() => store.append([genesis!]))).toBe('STORE_DUPLICATE_BLOCK');
+		await ledger.close();
+		const closed = new MemoryStore();
+		await closed.close();
+		expect(await asyncCodeOf(() => closed.append([genesis!]))).toBe('STORE_CLOSED');
+		const [a] = memoryLinkPair();
+		a.close();
+		expect(codeOf(() => a.send(new Uint8Array([1])))).toBe('LINK_CLOSED');
 	});
 
 	it('a handshake of another network, or one that does not name this node, is refused with a code', async () => {

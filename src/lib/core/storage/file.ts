@@ -233,7 +233,7 @@ export class FileStore implements LedgerStore {
 		return this.#commit(op, async () => {
 			const probe = await this.#memory.getMany(blocks.map((b) => b.id));
 			if (probe.some((b) => b !== undefined) || new Set(blocks.map((b) => b.id)).size !== blocks.length) {
-				throw new Error('FileStore: block already stored');
+				throw new CodedError('STORE_DUPLICATE_BLOCK', 'FileStore: block already stored');
 			}
 		});
 	}

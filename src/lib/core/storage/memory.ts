@@ -1,6 +1,7 @@
 /** In-memory {@link LedgerStore}: tests, simulation and the Node peer's working copy. */
 import type { AuthorId, BlockId, Head } from '../types.js';
 import { compareOrder, orderKey, type Checkpoint, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './store.js';
+import { CodedError } from '../errors.js';
 
 export class MemoryStore implements LedgerStore {
 	readonly kind = 'memory';
@@ -15,14 +16,15 @@ export class MemoryStore implements LedgerStore {
 	#closed = false;
 
 	#open(): void {
-		if (this.#closed) throw new Error('MemoryStore: closed');
+		if (this.#closed) throw new CodedError('STORE_CLOSED', 'MemoryStore: closed');
 	}
 
 	async append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}): Promise<void> {
 		this.#open();
 		const ids = new Set<BlockId>();
 		for (const b of blocks) {
-			if (this.#blocks.has(b.id) || ids.has(b.id)) throw new Error(`MemoryStore: block ${b.id} already stored`);
+			if (this.#blocks.has(b.id) || ids.has(b.id))
+				throw new CodedError('STORE_DUPLICATE_BLOCK', `MemoryStore: block ${b.id} already stored`);
 			ids.add(b.id);
 		}
 		for (const b of blocks) {

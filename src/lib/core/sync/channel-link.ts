@@ -5,6 +5,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8 } from '../bytes.js';
 import type { Link } from './link.js';
+import { CodedError } from '../errors.js';
 
 /** SCTP stream id of the ledger's data channel: fixed and negotiated out of band, so
  * both sides open it without renegotiation and it never collides with the channel
@@ -47,7 +48,7 @@ export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): 
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => {
 			channel.close();
-			reject(new Error('ledger data channel did not open'));
+			reject(new CodedError('LINK_NOT_OPENED', 'ledger data channel did not open'));
 		}, timeoutMs);
 		channel.addEventListener('open', () => {
 			clearTimeout(timer);
@@ -55,7 +56,7 @@ export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): 
 		});
 		channel.addEventListener('error', () => {
 			clearTimeout(timer);
-			reject(new Error('ledger data channel failed'));
+			reject(new CodedError('LINK_FAILED', 'ledger data channel failed'));
 		});
 	});
 }
@@ -89,7 +90,7 @@ class DataChannelLink implements Link {
 	}
 
 	send(frame: Uint8Array): void {
-		if (!this.open) throw new Error('link closed');
+		if (!this.open) throw new CodedError('LINK_CLOSED', 'link closed');
 		this.channel.send(frame as Uint8Array<ArrayBuffer>);
 	}
 
@@ -163,7 +164,7 @@ export function broadcastLink(name: string, self: string, peer: string): Link {
 		onFrame: null,
 		onClose: null,
 		send(frame) {
-			if (!link.open) throw new Error('link closed');
+			if (!link.open) throw new CodedError('LINK_CLOSED', 'link closed');
 			channel.postMessage({ from: self, to: peer, frame });
 		},
 		drained: () => Promise.resolve(),

@@ -3,6 +3,7 @@
  * data channel, a BroadcastChannel pair, an in-memory pipe). The protocol on top does
  * not rely on that: lost, repeated or reordered frames only slow it down.
  */
+import { CodedError } from '../errors.js';
 export interface Link {
 	/** How the frames travel, for the network view. */
 	readonly kind: 'webrtc' | 'broadcast' | 'memory';
@@ -47,7 +48,7 @@ class MemoryLink implements Link {
 	) {}
 
 	send(frame: Uint8Array): void {
-		if (!this.open) throw new Error('link closed');
+		if (!this.open) throw new CodedError('LINK_CLOSED', 'link closed');
 		const copy = frame.slice();
 		const peer = this.peer;
 		this.scheduler.schedule(() => {

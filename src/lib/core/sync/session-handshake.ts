@@ -5,6 +5,7 @@
  * node ('refused'); a roster change re-judges it. See docs/protocol.md.
  */
 import { fromHex, toHex } from '../bytes.js';
+import { CodedError } from '../errors.js';
 import { challengeDigest, type HandshakeTranscript } from '../challenge.js';
 import type { AuthorId } from '../types.js';
 import { PROTOCOL_VERSION, type Message } from './messages.js';
@@ -66,7 +67,7 @@ export class Handshake {
 		const core = this.#core;
 		this.#helloAt = core.now();
 		const author = core.ledger.author;
-		if (!author) throw new Error('sync needs a node with a signing key');
+		if (!author) throw new CodedError('NO_SIGNING_KEY', 'sync needs a node with a signing key');
 		core.send({ m: 'hello', v: PROTOCOL_VERSION, net: core.ledger.net, author, nonce: this.#nonce });
 	}
 
