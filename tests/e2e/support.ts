@@ -93,11 +93,14 @@ export const rowWithText = (page: Page, text: string): Locator =>
 
 /** Adds an entry and waits for the UI to acknowledge it (stored, shown, form cleared). */
 export async function addEntry(page: Page, text: string): Promise<void> {
-	const before = await rows(page).count();
+	// The ledger's size, not the rows drawn: right after a screen change the list may not be
+	// drawn yet, and counting its rows then raced the render (0 counted, 5 found).
+	const size = page.getByTestId('ledger-size');
+	const before = Number(await size.getAttribute('data-size'));
 	await page.getByTestId('entry-text').fill(text);
 	await page.getByTestId('add-entry').click();
 	await expect(page.getByTestId('entry-status')).toContainText('Saved in block');
-	await expect(rows(page)).toHaveCount(before + 1);
+	await expect(size).toHaveAttribute('data-size', String(before + 1));
 	await expect(rowWithText(page, text)).toHaveCount(1);
 	await expect(page.getByTestId('entry-text')).toHaveValue('');
 }
