@@ -20,8 +20,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer } from 'vite';
+import { sourceLoader } from '../scripts/source-loader.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -31,21 +30,13 @@ const AUTHORS = 40;
 const BLOCK_BYTES = 300;
 const RUNS = { level: 5, file: 3 };
 const GOAL = 2000;
-const root = fileURLToPath(new URL('..', import.meta.url));
 const started = performance.now();
 const log = (message) =>
 	process.stderr.write(`[bench peer-open ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const hex = (label) => createHash('sha256').update(label).digest('hex');
 
-const vite = await createServer({
-	root,
-	configFile: false,
-	logLevel: 'error',
-	appType: 'custom',
-	server: { middlewareMode: true, hmr: false, watch: null, ws: false },
-	optimizeDeps: { noDiscovery: true, include: [] }
-});
+const vite = await sourceLoader();
 const { FileStore } = await vite.ssrLoadModule('/src/lib/core/storage/file.ts');
 const { openPeerStore } = await vite.ssrLoadModule('/peer/ledger-store.ts');
 

@@ -7,20 +7,11 @@
 //            appends a larger batch with meta, sends `{ log }` again, then waits
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer } from 'vite';
+import { sourceLoader } from '../../../../scripts/source-loader.js';
 
-const root = fileURLToPath(new URL('../../../..', import.meta.url));
 const mode = process.argv[2];
 const path = process.argv[3] ?? '';
-const vite = await createServer({
-	root,
-	configFile: false,
-	logLevel: 'error',
-	appType: 'custom',
-	server: { middlewareMode: true, hmr: false, watch: null, ws: false },
-	optimizeDeps: { noDiscovery: true, include: [] }
-});
+const vite = await sourceLoader();
 const { LevelStore } = await vite.ssrLoadModule('/src/lib/core/storage/level.ts');
 const { row } = await vite.ssrLoadModule('/src/lib/core/testing/store-acceptance.ts');
 
