@@ -2,7 +2,7 @@
 // real Chromium), build, end-to-end tests (Playwright driving Debian's Chromium against
 // the built app). Runs every stage even after a failure, then prints one line
 // `total: N passed, M failed` counted from the runners' JSON reports.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const out = 'test-results/reports';
@@ -16,8 +16,27 @@ const failures = [];
 
 function run(name, command, args, env = {}) {
 	console.log(`\n=== ${name}: ${command} ${args.join(' ')}`);
+	const started = Date.now();
 	const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+	console.log(`=== ${name}: ended after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 	return result.status === 0;
+}
+
+/** Like {@link run}, without a terminal: the output is kept and printed whole when the command ends. */
+function runQuiet(name, command, args) {
+	return new Promise((resolve) => {
+		const started = Date.now();
+		const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+		let output = '';
+		child.stdout.on('data', (chunk) => (output += chunk));
+		child.stderr.on('data', (chunk) => (output += chunk));
+		child.on('error', (error) => (output += `${error.message}\n`));
+		child.on('close', (code) => {
+			console.log(`\n=== ${name}: ${command} ${args.join(' ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+			process.stdout.write(output);
+			resolve(code === 0);
+		});
+	});
 }
 
 function vitestCounts(file) {
@@ -62,18 +81,24 @@ function record(name, ok, counts) {
 	stages.push({ name, ...c });
 }
 
-const checkOk =
-	run('type check', 'npx', ['svelte-kit', 'sync']) &&
-	run('type check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']);
+// The static checks read the tree and write nothing: they run side by side (each mostly on
+// one core), their output printed whole as each one ends. svelte-kit sync first (svelte-check
+// reads the .svelte-kit it writes); the build after them, since it rewrites .svelte-kit.
+const synced = run('type check', 'npx', ['svelte-kit', 'sync']);
+const [checkOk, layersOk, prettierOk, eslintOk] = await Promise.all([
+	runQuiet('type check', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings']).then((ok) => synced && ok),
+	runQuiet('layers', 'node', ['scripts/layers.js']),
+	runQuiet('lint', 'npx', ['prettier', '--check', '.']),
+	runQuiet('lint', 'npx', ['eslint', '.'])
+]);
 record('type check', checkOk, { passed: checkOk ? 1 : 0, failed: checkOk ? 0 : 1 });
 
 // Layer rule (.dependency-cruiser.cjs), then layout and lint rules (.prettierrc, eslint.config.js).
-const layersOk = run('layers', 'node', ['scripts/layers.js']);
 record('layers', layersOk, { passed: layersOk ? 1 : 0, failed: layersOk ? 0 : 1 });
 if (!layersOk) failures.push('layers: an import breaks the layer rule (scripts/layers.js output above; docs/architecture.md, "Layers")');
 const lintChecks = [
-	['prettier', run('lint', 'npx', ['prettier', '--check', '.']), "files not in prettier's layout (npm run format)"],
-	['eslint', run('lint', 'npx', ['eslint', '.']), 'eslint problems (output above)']
+	['prettier', prettierOk, "files not in prettier's layout (npm run format)"],
+	['eslint', eslintOk, 'eslint problems (output above)']
 ];
 for (const [tool, ok, what] of lintChecks) if (!ok) failures.push(`lint: ${tool}: ${what}`);
 record(
