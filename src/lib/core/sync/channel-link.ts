@@ -39,20 +39,26 @@ function bindingOf(pc: RTCPeerConnection): Uint8Array | undefined {
 
 /** Opens the ledger channel on `pc` and resolves with a link once it is open. */
 export function openDataChannelLink(pc: RTCPeerConnection, timeoutMs = 15_000): Promise<Link> {
+	// A connection closed before its ledger channel was asked for (the peer left meanwhile).
+	if (pc.signalingState === 'closed') return Promise.reject(new CodedError('LINK_CLOSED', 'peer connection closed'));
+	// The channel binding is read now, while the connection is live: @roamhq/wrtc crashes its
+	// process reading a closed connection's session descriptions (simple-peer#812), and a
+	// connection can close before its channel opens.
+	const binding = bindingOf(pc);
 	const channel = pc.createDataChannel(LEDGER_CHANNEL_LABEL, { negotiated: true, id: LEDGER_CHANNEL_ID, ordered: true });
 	channel.binaryType = 'arraybuffer';
 	channel.bufferedAmountLowThreshold = LOW_WATER;
 	// Some implementations (@roamhq/wrtc) open a negotiated channel on a live connection
 	// at once and never fire `open`.
-	if (channel.readyState === 'open') return Promise.resolve(new DataChannelLink(channel, pc));
+	if (channel.readyState === 'open') return Promise.resolve(new DataChannelLink(channel, pc, binding));
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => {
-			channel.close();
+			if (pc.signalingState !== 'closed') channel.close();
 			reject(new CodedError('LINK_NOT_OPENED', 'ledger data channel did not open'));
 		}, timeoutMs);
 		channel.addEventListener('open', () => {
 			clearTimeout(timer);
-			resolve(new DataChannelLink(channel, pc));
+			resolve(new DataChannelLink(channel, pc, binding));
 		});
 		channel.addEventListener('error', () => {
 			clearTimeout(timer);
@@ -70,10 +76,11 @@ class DataChannelLink implements Link {
 	#closed = false;
 	constructor(
 		private readonly channel: RTCDataChannel,
-		pc: RTCPeerConnection
+		pc: RTCPeerConnection,
+		binding: Uint8Array | undefined
 	) {
 		this.#pc = pc;
-		this.channelBinding = bindingOf(pc);
+		this.channelBinding = binding;
 		channel.addEventListener('message', (event: MessageEvent) => {
 			const data = event.data as ArrayBuffer | Uint8Array;
 			this.onFrame?.(data instanceof Uint8Array ? data : new Uint8Array(data));
@@ -81,12 +88,27 @@ class DataChannelLink implements Link {
 		channel.addEventListener('close', () => this.#markClosed());
 	}
 
+	/**
+	 * Whether the channel's native object may still be read. Once the link or its connection
+	 * is closed, neither is touched again: @roamhq/wrtc has crashed its process reading a
+	 * channel's state after its connection closed (node-webrtc#325), and a connection can
+	 * close without its channel's `close` event.
+	 */
+	#alive(): boolean {
+		if (this.#closed) return false;
+		if (this.#pc.signalingState === 'closed') {
+			queueMicrotask(() => this.#markClosed());
+			return false;
+		}
+		return true;
+	}
+
 	get open(): boolean {
-		return !this.#closed && this.channel.readyState === 'open';
+		return this.#alive() && this.channel.readyState === 'open';
 	}
 
 	get bufferedAmount(): number {
-		return this.channel.bufferedAmount;
+		return this.#alive() ? this.channel.bufferedAmount : 0;
 	}
 
 	send(frame: Uint8Array): void {
@@ -95,12 +117,12 @@ class DataChannelLink implements Link {
 	}
 
 	drained(): Promise<void> {
-		if (this.channel.bufferedAmount <= LOW_WATER || !this.open) return Promise.resolve();
+		if (!this.open || this.channel.bufferedAmount <= LOW_WATER) return Promise.resolve();
 		return new Promise((resolve) => {
 			// The event where the implementation has it, and a poll as well: @roamhq/wrtc
 			// never fires `bufferedamountlow`, and a missed event must not stall a sync.
 			const poll = setInterval(() => {
-				if (this.channel.bufferedAmount <= LOW_WATER || !this.open) done();
+				if (!this.open || this.channel.bufferedAmount <= LOW_WATER) done();
 			}, 20);
 			const done = () => {
 				clearInterval(poll);
@@ -118,7 +140,7 @@ class DataChannelLink implements Link {
 	 * statistics), or null while there is no measurement.
 	 */
 	async roundTripMs(): Promise<number | null> {
-		if (typeof this.#pc.getStats !== 'function') return null;
+		if (!this.#alive() || typeof this.#pc.getStats !== 'function') return null;
 		let rtt: number | null = null;
 		try {
 			(await this.#pc.getStats()).forEach(
@@ -146,7 +168,7 @@ class DataChannelLink implements Link {
 	}
 
 	close(): void {
-		this.channel.close();
+		if (this.#alive()) this.channel.close();
 		this.#markClosed();
 	}
 }
