@@ -24,6 +24,10 @@ export default defineConfig({
 					// two-core machine, so the whole stage ran on one core. The main process is
 					// mostly idle while the CPU-bound files run.
 					maxWorkers: Math.max(2, availableParallelism() - 1),
+					// The files of one worker share its module cache instead of importing the core
+					// afresh each (measured on two cores: 271 vs 337 core-seconds, 141 vs 160 s).
+					// So a file restores what it changes globally: real timers, mocks, stubbed globals.
+					isolate: false,
 					include: ['tests/unit/**/*.test.ts']
 				}
 			},
