@@ -5,7 +5,7 @@
  * view, the void set, the equivocation evidence and the fold follow, and listeners are
  * told. A failed batch leaves the indexes as they were.
  */
-import { createBlock, normalizeDeps } from '../block.js';
+import { createBlock, normalizeDeps, peekAuthorSeq } from '../block.js';
 import { toHex } from '../bytes.js';
 import type { Signer } from '../crypto/verifier.js';
 import { LedgerError, PARKING_CODES, type ReasonCode } from '../errors.js';
@@ -135,8 +135,19 @@ export class Pipeline {
 		// Gossip delivers most blocks several times: known ids are dropped before any
 		// hashing or signature work, looked up in one store read for the whole batch.
 		// Safe even if the rest of the bytes were forged: the genuine block is stored.
+		// Only blocks claiming a seq at or below their author's known head are looked up:
+		// a head is the highest stored seq, so a genuine block past it is not stored, and a
+		// catch-up (every block new) skips the read. The claimed author and seq
+		// (peekAuthorSeq) are unverified, but skipping the lookup never accepts a duplicate:
+		// every block not dropped here still goes through checkIntrinsic, then
+		// checkInContext, whose first check is DUPLICATE against the store. A forged claim
+		// of a new position on a stored id only costs its sender the hashing (the body no
+		// longer hashes to the id: refused BAD_HASH, where it used to be dropped as a
+		// duplicate). Bytes whose claim cannot be read are looked up as before.
 		const claimed = input.map(peekId);
-		const lookup = [...new Set(claimed.filter((id): id is BlockId => id !== null && !this.#parts.view.cached(id)))];
+		const lookup = [
+			...new Set(claimed.filter((id, i): id is BlockId => id !== null && !this.#parts.view.cached(id) && !this.#pastHead(input[i]!)))
+		];
 		const stored = new Set((await this.#parts.store.getMany(lookup)).flatMap((b) => (b ? [b.id] : [])));
 		const known = (id: BlockId | null) => id !== null && (this.#parts.view.cached(id) || stored.has(id));
 		const intrinsic = await Promise.all(
@@ -207,6 +218,14 @@ export class Pipeline {
 	/** Ids that parked blocks are waiting for and this node does not hold. */
 	missing(): BlockId[] {
 		return this.#parts.pending.missing();
+	}
+
+	/** Whether the block claims a seq beyond its author's known head (or an author with none yet). */
+	#pastHead(bytes: Uint8Array): boolean {
+		const claim = peekAuthorSeq(bytes);
+		if (!claim) return false;
+		const head = this.#heads.get(claim.author);
+		return !head || claim.seq > head.seq;
 	}
 
 	#reject(result: Extract<ValidationResult, { ok: false }>, from?: string): Rejection {

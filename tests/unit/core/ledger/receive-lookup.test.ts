@@ -1,0 +1,212 @@
+/**
+ * The early duplicate lookup of `receive` (issue 19): blocks past the author's known head
+ * are not looked up in the store, blocks at or below it still are, and no outcome changes
+ * for genuine blocks. A store wrapper records every id asked of `getMany`.
+ */
+import { describe, expect, it } from 'vitest';
+import { peekAuthorSeq } from '../../../../src/lib/core/block.js';
+import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
+import {
+	Ledger,
+	MAX_BLOCK_BYTES,
+	MemoryStore,
+	decodeBlock,
+	decodeCanonical,
+	encodeCanonical,
+	type BlockId,
+	type ReceiveResult
+} from '../../../../src/lib/core/index.js';
+import { fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
+
+const note = (text: string) => [{ t: 'note', text }];
+
+/** A memory store that records the ids asked of `getMany`. */
+class CountingStore extends MemoryStore {
+	readonly looked: BlockId[] = [];
+
+	override getMany(ids: readonly BlockId[]) {
+		this.looked.push(...ids);
+		return super.getMany(ids);
+	}
+}
+
+/** A network of two authors (founder, b) with `perAuthor` notes each, and its wire blocks in chain order. */
+async function source(perAuthor: number) {
+	const a = await foundNetwork({ members: { b: 'clinician' } });
+	const b = await joinNetwork(a.net, 'b');
+	await syncInto(b, a);
+	for (let i = 0; i < perAuthor; i++) {
+		await a.append(note(`a${i}`));
+		await b.append(note(`b${i}`));
+	}
+	await syncInto(a, b);
+	const blocks: Uint8Array[] = [];
+	const ids: BlockId[] = [];
+	for await (const block of a.blocks()) {
+		blocks.push(block.bytes);
+		ids.push(block.id);
+	}
+	return { a, net: a.net, blocks, ids };
+}
+
+/** A fresh receiving node of `net` on a counting store. */
+async function fresh(net: BlockId, store = new CountingStore()) {
+	const ledger = await Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('receiver'), net });
+	return { ledger, store };
+}
+
+/** The same store opened again: the in-memory cache of known blocks is empty. */
+function reopen(store: CountingStore) {
+	return Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('receiver') });
+}
+
+const codes = (r: ReceiveResult) => r.rejected.map((x) => x.code);
+
+describe('receive: early duplicate lookup', () => {
+	it('looks nothing up for a chain of new blocks past the heads, in one batch or several', async () => {
+		const { net, blocks, ids } = await source(10);
+		const one = await fresh(net);
+		const r = await one.ledger.receive(blocks);
+		expect(r.accepted.length).toBe(blocks.length);
+		expect(r.duplicates).toBe(0);
+		expect(r.rejected).toEqual([]);
+		expect(one.store.looked).toEqual([]);
+
+		const batched = await fresh(net);
+		for (let i = 0; i < blocks.length; i += 4) {
+			const part = await batched.ledger.receive(blocks.slice(i, i + 4));
+			expect(part.accepted.length).toBe(Math.min(4, blocks.length - i));
+		}
+		expect(batched.ledger.heads()).toEqual(one.ledger.heads());
+		expect(batched.store.looked.filter((id) => ids.includes(id))).toEqual([]);
+	});
+
+	it('still finds stored blocks below the head as duplicates when the cache is cold', async () => {
+		const { net, blocks, ids } = await source(10);
+		const { ledger, store } = await fresh(net);
+		await ledger.receive(blocks);
+		const cold = await reopen(store);
+		store.looked.length = 0;
+		const again = await cold.receive(blocks);
+		expect(again).toMatchObject({ accepted: [], duplicates: blocks.length, rejected: [], pending: 0, missing: [] });
+		expect(new Set(store.looked)).toEqual(new Set(ids));
+		expect(cold.rejectedCounts()).toEqual({});
+		expect(cold.size).toBe(blocks.length);
+		expect(await store.count()).toBe(blocks.length);
+	});
+
+	it('looks up only the stored part of a batch that mixes stored and new blocks', async () => {
+		const { a, net, blocks, ids } = await source(6);
+		const { ledger, store } = await fresh(net);
+		await ledger.receive(blocks);
+		const newer = [await a.append(note('n1')), await a.append(note('n2'))];
+		const cold = await reopen(store);
+		store.looked.length = 0;
+		// The new blocks first: the order of the input does not matter.
+		const r = await cold.receive([...newer.map((b) => b.bytes), ...blocks, newer[0]!.bytes]);
+		expect(r.accepted).toEqual(newer.map((b) => b.id));
+		expect(r.duplicates).toBe(blocks.length + 1);
+		expect(r.rejected).toEqual([]);
+		expect(new Set(store.looked)).toEqual(new Set(ids));
+	});
+
+	it('never stores a block twice when forged bytes claim a seq past the head with a stored id', async () => {
+		const { net, blocks } = await source(3);
+		const { ledger, store } = await fresh(net);
+		await ledger.receive(blocks);
+		const cold = await reopen(store);
+		const stored = (await store.ordered(null, blocks.length)).at(-1)!;
+		const [id, body, signature] = decodeCanonical(stored.bytes) as [Uint8Array, Uint8Array, Uint8Array];
+		const fields = decodeCanonical(body) as Record<string, never>;
+		const forged = encodeCanonical([id, encodeCanonical({ ...fields, seq: 1000 as never }), signature]);
+		store.looked.length = 0;
+		const r = await cold.receive([forged, forged]);
+		// Not looked up early (it claims to be new): the hash check refuses it.
+		expect(store.looked).toEqual([]);
+		expect(codes(r)).toEqual(['BAD_HASH', 'BAD_HASH']);
+		expect(r.rejected[0]!.id).toBe(stored.id);
+		expect(r.accepted).toEqual([]);
+		expect(cold.size).toBe(blocks.length);
+		expect(await store.count()).toBe(blocks.length);
+		// The genuine bytes are still a duplicate.
+		expect(await cold.receive([stored.bytes])).toMatchObject({ accepted: [], duplicates: 1, rejected: [] });
+	});
+
+	it('keeps the refusal codes of malformed bytes, stored ids or not', async () => {
+		const { a, net, blocks } = await source(3);
+		const { ledger, store } = await fresh(net);
+		await ledger.receive(blocks);
+		const cold = await reopen(store);
+		const stored = (await store.ordered(null, blocks.length)).at(-1)!;
+		const next = await a.append(note('next'));
+		const other = await (await foundNetwork({ founder: 'elsewhere' })).append(note('foreign'));
+		const r = await cold.receive([
+			new Uint8Array([0xff, 0x00]),
+			new Uint8Array(MAX_BLOCK_BYTES + 1),
+			encodeCanonical({ hello: 'world' }),
+			encodeCanonical([new Uint8Array(32), encodeCanonical({ v: 1 }), new Uint8Array(64)]),
+			next.bytes.subarray(0, next.bytes.length - 1),
+			new Uint8Array([0x98, 0x03, ...next.bytes.subarray(1)]),
+			new Uint8Array([...next.bytes, 0]),
+			other.bytes
+		]);
+		expect(codes(r)).toEqual([
+			'NON_CANONICAL',
+			'TOO_LARGE',
+			'MALFORMED',
+			'MALFORMED',
+			'NON_CANONICAL',
+			'NON_CANONICAL',
+			'NON_CANONICAL',
+			'WRONG_NETWORK'
+		]);
+		expect(r.accepted).toEqual([]);
+		// A damaged copy of a stored block carries its id: dropped as a duplicate, as before.
+		const damaged = await cold.receive([stored.bytes.subarray(0, stored.bytes.length - 1), new Uint8Array([...stored.bytes, 0])]);
+		expect(damaged).toMatchObject({ accepted: [], duplicates: 2, rejected: [] });
+		expect(cold.size).toBe(blocks.length);
+	});
+});
+
+describe('peekAuthorSeq', () => {
+	it('reads what decodeBlock reads, for every body layout and seq width', async () => {
+		const { net, blocks } = await source(2);
+		const signer = testSigner('peek');
+		const prev = 'ab'.repeat(32) as BlockId;
+		const made = [];
+		for (const seq of [0, 1, 23, 24, 255, 256, 65_535, 65_536, 2 ** 32 - 1])
+			made.push(await makeBlock(signer, { net, seq, prev: seq ? prev : null }));
+		// Bodies over 255 and over 65,535 bytes: two- and four-byte length heads.
+		for (const size of [300, 70_000]) made.push(await makeBlock(signer, { net, txs: [{ t: 'note', text: 'x'.repeat(size) }] }));
+		for (const bytes of [...blocks, ...made.map((m) => m.bytes)]) {
+			const block = decodeBlock(bytes);
+			expect(peekAuthorSeq(bytes)).toEqual({ author: block.author, seq: block.seq });
+		}
+		// An eight-byte seq is not read: the caller falls back to the lookup.
+		expect(peekAuthorSeq((await makeBlock(signer, { net, seq: 2 ** 32, prev })).bytes)).toBeNull();
+	});
+
+	it('is null for anything without the layout', async () => {
+		const { blocks } = await source(1);
+		const last = blocks.at(-1)!;
+		for (const bytes of [
+			new Uint8Array(0),
+			new Uint8Array([0xff, 0x00]),
+			new Uint8Array(200),
+			last.subarray(0, last.length - 1),
+			new Uint8Array([...last, 0]),
+			encodeCanonical({ hello: 'world' }),
+			encodeCanonical([new Uint8Array(32), encodeCanonical({ v: 1 }), new Uint8Array(64)]),
+			encodeCanonical([new Uint8Array(32), encodeCanonical({ v: 1, seq: 1, author: new Uint8Array(31) }), new Uint8Array(64)]),
+			encodeCanonical([new Uint8Array(32), encodeCanonical({ v: 1, seq: -1, author: new Uint8Array(32) }), new Uint8Array(64)]),
+			[] as unknown as Uint8Array
+		])
+			expect(peekAuthorSeq(bytes)).toBeNull();
+		const minimal = encodeCanonical([
+			new Uint8Array(32),
+			encodeCanonical({ v: 1, seq: 7, author: new Uint8Array(32) }),
+			new Uint8Array(64)
+		]);
+		expect(peekAuthorSeq(minimal)).toEqual({ author: '00'.repeat(32), seq: 7 });
+	});
+});
