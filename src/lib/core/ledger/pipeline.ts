@@ -110,7 +110,7 @@ export class Pipeline {
 					time: Math.max(0, Math.floor(this.#parts.now())),
 					txs
 				});
-				const result = await checkInContext(block, this.#context(staged, heads));
+				const result = await checkInContext(block, this.#context(block, staged, heads));
 				if (!result.ok) throw new LedgerError(result.code, result.detail);
 				const row = await this.#stage(block, staged, heads, result.void, result.fork);
 				rows.push(row);
@@ -140,7 +140,8 @@ export class Pipeline {
 		// catch-up (every block new) skips the read. The claimed author and seq
 		// (peekAuthorSeq) are unverified, but skipping the lookup never accepts a duplicate:
 		// every block not dropped here still goes through checkIntrinsic, then
-		// checkInContext, whose first check is DUPLICATE against the store. A forged claim
+		// checkInContext, whose first check is DUPLICATE (against the store unless the now
+		// verified seq is past the committed head: see #context). A forged claim
 		// of a new position on a stored id only costs its sender the hashing (the body no
 		// longer hashes to the id: refused BAD_HASH, where it used to be dropped as a
 		// duplicate). Bytes whose claim cannot be read are looked up as before.
@@ -184,7 +185,7 @@ export class Pipeline {
 					rejected.push(this.#reject({ ok: false, code: refusedBefore.code, detail: refusedBefore.detail, block }, sender));
 					continue;
 				}
-				const result = await checkInContext(block, this.#context(staged, heads));
+				const result = await checkInContext(block, this.#context(block, staged, heads));
 				if (result.ok) {
 					rows.push(await this.#stage(block, staged, heads, result.void, result.fork));
 					accepted.push(block);
@@ -238,8 +239,27 @@ export class Pipeline {
 		};
 	}
 
-	#context(staged: Staged, heads: Map<AuthorId, Head>) {
-		return batchContext(this.#parts, staged, heads);
+	/**
+	 * The context to judge `block` in. `checkInContext` opens with the DUPLICATE check,
+	 * `meta(block.id)`: staged, cached, else one store read (one IndexedDB transaction per
+	 * block). That read is skipped when it cannot find anything: `block` passed
+	 * checkIntrinsic (blocks signed here are built from this node's own head), so its
+	 * author and seq are genuine, and a committed head (`#heads`, not the batch's `heads`)
+	 * is the highest seq the store holds of its author: heads are read from the store and
+	 * replaced only after each durable append, and one ledger at a time writes a store (the
+	 * mutation queue; one tab holds the browser's store). So a block with a greater seq is
+	 * not stored, and no other block of the store has its id (the id is the hash of the
+	 * body, which holds the seq). The staged blocks and the cache are still asked: a copy
+	 * staged earlier in the batch is found there. A block at or below the committed head (a
+	 * re-sent block, a second version of a stored position) keeps the read. A second
+	 * version of a new position staged earlier in the batch has another id: neither staged
+	 * nor stored, as the read would have said; `at` still finds the first and makes it a
+	 * fork. Were the heads ever behind the store, the store's append refuses an id it holds
+	 * (the batch fails): nothing is stored twice.
+	 */
+	#context(block: Block, staged: Staged, heads: Map<AuthorId, Head>) {
+		const stored = this.#heads.get(block.author);
+		return batchContext(this.#parts, staged, heads, !stored || block.seq > stored.seq ? block.id : undefined);
 	}
 
 	/** Adds an accepted block to the batch view: heads, author index, causal VV, membership, forks. */

@@ -1,13 +1,15 @@
 /**
- * The early duplicate lookup of `receive` (issue 19): blocks past the author's known head
- * are not looked up in the store, blocks at or below it still are, and no outcome changes
- * for genuine blocks. A store wrapper records every id asked of `getMany`.
+ * The duplicate lookups of `receive` (issue 19): blocks past the author's known head are
+ * not looked up in the store, neither early (`getMany`) nor by the `DUPLICATE` check of
+ * `checkInContext` (`get`); blocks at or below it still are, and no outcome changes for
+ * genuine blocks, forks included. A store wrapper records every id asked of `getMany` and `get`.
  */
 import { describe, expect, it } from 'vitest';
 import { peekAuthorSeq } from '../../../../src/lib/core/block.js';
 import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
 import {
 	Ledger,
+	type Block,
 	MAX_BLOCK_BYTES,
 	MemoryStore,
 	decodeBlock,
@@ -16,17 +18,33 @@ import {
 	type BlockId,
 	type ReceiveResult
 } from '../../../../src/lib/core/index.js';
-import { fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
+import {
+	authorOf,
+	fixedNow,
+	foundNetwork,
+	joinNetwork,
+	makeBlock,
+	syncInto,
+	testSigner
+} from '../../../../src/lib/core/testing/fixtures.js';
 
 const note = (text: string) => [{ t: 'note', text }];
 
-/** A memory store that records the ids asked of `getMany`. */
+/** A memory store that records the ids asked of `getMany` and of `get`; `blind`: `getMany` finds nothing. */
 class CountingStore extends MemoryStore {
 	readonly looked: BlockId[] = [];
+	readonly got: BlockId[] = [];
+	blind = false;
 
-	override getMany(ids: readonly BlockId[]) {
+	override async getMany(ids: readonly BlockId[]) {
 		this.looked.push(...ids);
-		return super.getMany(ids);
+		const found = await super.getMany(ids);
+		return this.blind ? found.map(() => undefined) : found;
+	}
+
+	override get(id: BlockId) {
+		this.got.push(id);
+		return super.get(id);
 	}
 }
 
@@ -165,6 +183,121 @@ describe('receive: early duplicate lookup', () => {
 		const damaged = await cold.receive([stored.bytes.subarray(0, stored.bytes.length - 1), new Uint8Array([...stored.bytes, 0])]);
 		expect(damaged).toMatchObject({ accepted: [], duplicates: 2, rejected: [] });
 		expect(cold.size).toBe(blocks.length);
+	});
+});
+
+/** `source(perAuthor)` and a second version of b's last block (same seq, prev, deps, clock; another note). */
+async function forked(perAuthor: number) {
+	const src = await source(perAuthor);
+	const one = src.blocks.map((bytes) => decodeBlock(bytes)).findLast((b) => b.author === authorOf('b'))!;
+	const { block: twin } = await makeBlock(testSigner('b'), {
+		net: src.net,
+		seq: one.seq,
+		prev: one.prev,
+		deps: one.deps,
+		clock: one.clock,
+		txs: note('twin')
+	});
+	expect(twin.id).not.toBe(one.id);
+	const rest = src.blocks.filter((_, i) => src.ids[i] !== one.id);
+	return { ...src, one, twin, rest };
+}
+
+/** What a receiver ends up with after the fork of `forked`: both versions kept, void, as evidence (as before issue 19). */
+async function expectFork(ledger: Ledger, one: Block, twin: Block, size: number) {
+	const [low, high] = [one.id, twin.id].sort();
+	expect(ledger.size).toBe(size);
+	expect(ledger.rejectedCounts()).toEqual({ EQUIVOCATION: 2 });
+	expect([...ledger.voided().keys()].sort()).toEqual([low, high]);
+	expect((await ledger.evidence()).map((e) => [e.id, e.conflictsWith])).toEqual([[high, low]]);
+	expect(ledger.flaggedAuthors()).toEqual([authorOf('b')]);
+	expect(ledger.heads().find((h) => h.author === authorOf('b'))).toMatchObject({ seq: one.seq, id: low });
+	expect(ledger.pendingCount).toBe(0);
+	// Either version again is a duplicate.
+	expect(await ledger.receive([twin.bytes, one.bytes])).toMatchObject({ accepted: [], duplicates: 2, rejected: [] });
+	expect(ledger.size).toBe(size);
+}
+
+describe('receive: the DUPLICATE check of checkInContext', () => {
+	it('reads no block past its author head, received in one batch, in several, backwards, or appended', async () => {
+		const { net, blocks } = await source(10);
+		const one = await fresh(net);
+		expect((await one.ledger.receive(blocks)).accepted.length).toBe(blocks.length);
+		expect(one.store.got).toEqual([]);
+
+		const batched = await fresh(net);
+		for (let i = 0; i < blocks.length; i += 4) await batched.ledger.receive(blocks.slice(i, i + 4));
+		expect(batched.ledger.heads()).toEqual(one.ledger.heads());
+		expect(batched.store.got).toEqual([]);
+
+		// Newest first, one block per batch: each parks until the genesis releases them all.
+		const backwards = await fresh(net);
+		for (const bytes of [...blocks].reverse()) await backwards.ledger.receive([bytes]);
+		expect(backwards.ledger.size).toBe(blocks.length);
+		expect(backwards.ledger.heads()).toEqual(one.ledger.heads());
+		// What is read: only deps named before they are held (a dep check, not the DUPLICATE check).
+		const deps = new Set(blocks.flatMap((bytes) => decodeBlock(bytes).deps));
+		expect(backwards.store.got.filter((id) => !deps.has(id))).toEqual([]);
+
+		const store = new CountingStore();
+		const author = await foundNetwork({ store });
+		const own = [await author.append(note('x')), await author.append(note('y')), ...(await author.appendBatch([note('z1'), note('z2')]))];
+		expect(author.size).toBe(5);
+		expect(store.got.filter((id) => own.some((b) => b.id === id))).toEqual([]);
+	});
+
+	it('still finds stored blocks with a cold cache when the early lookup did not drop them', async () => {
+		const { net, blocks, ids } = await source(6);
+		const { ledger, store } = await fresh(net);
+		await ledger.receive(blocks);
+		const cold = await reopen(store);
+		store.blind = true;
+		store.got.length = 0;
+		const again = await cold.receive(blocks);
+		expect(again).toMatchObject({ accepted: [], duplicates: blocks.length, rejected: [], pending: 0, missing: [] });
+		// Every block is at or below its author's head: each is read, and found.
+		expect(ids.every((id) => store.got.includes(id))).toBe(true);
+		expect(cold.rejectedCounts()).toEqual({});
+		expect(await store.count()).toBe(blocks.length);
+	});
+
+	it('keeps two versions at a new seq in one batch, as before', async () => {
+		const { net, blocks, one, twin, rest } = await forked(4);
+		// A fresh node: both versions arrive with the rest.
+		const first = await fresh(net);
+		const r = await first.ledger.receive([...blocks, twin.bytes]);
+		expect(r).toMatchObject({ duplicates: 0, rejected: [], pending: 0, missing: [] });
+		expect(r.accepted.length).toBe(blocks.length + 1);
+		await expectFork(first.ledger, one, twin, blocks.length + 1);
+
+		// A node holding the rest (cold cache): both versions at its head + 1, in one batch, each twice.
+		const second = await fresh(net);
+		await second.ledger.receive(rest);
+		const cold = await reopen(second.store);
+		const both = await cold.receive([twin.bytes, one.bytes, twin.bytes, one.bytes]);
+		expect(both).toMatchObject({ duplicates: 2, rejected: [], pending: 0, missing: [] });
+		expect([...both.accepted].sort()).toEqual([one.id, twin.id].sort());
+		await expectFork(cold, one, twin, blocks.length + 1);
+	});
+
+	it('keeps a second version at the committed head across batches, as before, reading the store for it', async () => {
+		const { net, blocks, one, twin, rest } = await forked(4);
+		for (const coldCache of [false, true]) {
+			for (const [firstBatch, second] of [
+				[blocks, twin],
+				[[...rest, twin.bytes], one]
+			] as const) {
+				const node = await fresh(net);
+				await node.ledger.receive(firstBatch);
+				const ledger = coldCache ? await reopen(node.store) : node.ledger;
+				node.store.got.length = 0;
+				const r = await ledger.receive([second.bytes]);
+				expect(r).toMatchObject({ accepted: [second.id], duplicates: 0, rejected: [], pending: 0, missing: [] });
+				// At the author's head: the DUPLICATE check still reads the store.
+				expect(node.store.got).toContain(second.id);
+				await expectFork(ledger, one, twin, blocks.length + 1);
+			}
+		}
 	});
 });
 
