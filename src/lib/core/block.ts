@@ -168,6 +168,73 @@ export function openBlock(bytes: Uint8Array): OpenedBlock {
 	return { id, body, signature, author, bytes };
 }
 
+/** Encoded keys the peek below expects: text head, then the ASCII name. */
+const KEY_V = [0x61, 0x76];
+const KEY_NET = [0x63, 0x6e, 0x65, 0x74];
+const KEY_SEQ = [0x63, 0x73, 0x65, 0x71];
+/** `"author"` and the head of its 32-byte value: the last 41 bytes of every body but the key. */
+const AUTHOR_TAIL = [0x66, 0x61, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x58, 0x20];
+
+function hasAt(bytes: Uint8Array, pos: number, expected: readonly number[]): boolean {
+	for (let i = 0; i < expected.length; i++) if (bytes[pos + i] !== expected[i]) return false;
+	return true;
+}
+
+/** Bytes of the CBOR head at `pos` (arguments of up to 4 bytes). */
+function headSize(bytes: Uint8Array, pos: number): number {
+	const info = bytes[pos]! & 31;
+	return info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : 5;
+}
+
+/** Argument of the head of major type `major` at `pos`; -1 for another type, an 8-byte argument or the end. */
+function argumentAt(bytes: Uint8Array, pos: number, major: number): number {
+	const head = bytes[pos];
+	if (head === undefined || head >> 5 !== major) return -1;
+	const info = head & 31;
+	if (info < 24) return info;
+	const size = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : 0;
+	if (size === 0 || pos + size >= bytes.length) return -1;
+	let value = 0;
+	for (let i = 1; i <= size; i++) value = value * 256 + bytes[pos + i]!;
+	return value;
+}
+
+/**
+ * The author and seq a wire block claims, read at their fixed places without checking
+ * anything else (no hash, no signature, no canonical form): the body's keys come in
+ * canonical order `v`, `net` (absent in genesis), `seq`, ..., `author` last, so `seq`
+ * is near the start of the body and the author is its last 32 bytes. Costs the same
+ * whatever the block holds. Null when the bytes do not have this layout. Unverified: good
+ * only for a decision that is safe whatever it returns (see `Pipeline.receive`).
+ */
+export function peekAuthorSeq(bytes: Uint8Array): { author: AuthorId; seq: number } | null {
+	if (!(bytes instanceof Uint8Array) || bytes.length < 35 || bytes[0] !== 0x83 || bytes[1] !== 0x58 || bytes[2] !== 0x20) return null;
+	const bodyLength = argumentAt(bytes, 35, 2);
+	if (bodyLength < AUTHOR_TAIL.length + 32) return null;
+	const start = 35 + headSize(bytes, 35);
+	const end = start + bodyLength;
+	// [id, body, signature]: the 64-byte signature ends the block.
+	if (bytes.length !== end + 66 || bytes[end] !== 0x58 || bytes[end + 1] !== 0x40) return null;
+	let pos = start;
+	if (argumentAt(bytes, pos, 5) < 0) return null;
+	pos += headSize(bytes, pos);
+	if (!hasAt(bytes, pos, KEY_V)) return null;
+	pos += KEY_V.length;
+	if (argumentAt(bytes, pos, 0) < 0) return null;
+	pos += headSize(bytes, pos);
+	if (hasAt(bytes, pos, KEY_NET)) {
+		pos += KEY_NET.length;
+		if (argumentAt(bytes, pos, 2) !== 32) return null;
+		pos += 2 + 32;
+	}
+	if (!hasAt(bytes, pos, KEY_SEQ)) return null;
+	pos += KEY_SEQ.length;
+	const seq = argumentAt(bytes, pos, 0);
+	const authorKey = end - 32 - AUTHOR_TAIL.length;
+	if (seq < 0 || pos + headSize(bytes, pos) > authorKey || !hasAt(bytes, authorKey, AUTHOR_TAIL)) return null;
+	return { author: toHex(bytes.subarray(end - 32, end)) as AuthorId, seq };
+}
+
 /**
  * Builds the block from an opened one and checks its shape: field types, `prev` iff
  * `seq > 0`, deps, transactions, the genesis form. Throws {@link LedgerError}.

@@ -36,9 +36,10 @@ export class BlockView {
 		this.#cache.clear();
 	}
 
-	async meta(id: BlockId, staged: Staged): Promise<CachedMeta | undefined> {
+	/** The block `id`, staged, cached or stored; `readStore` false when the caller knows it is not stored. */
+	async meta(id: BlockId, staged: Staged, readStore = true): Promise<CachedMeta | undefined> {
 		const hit = staged.get(id) ?? this.#cache.get(id);
-		if (hit) return hit;
+		if (hit || !readStore) return hit;
 		const stored = await this.#store.get(id);
 		if (!stored) return undefined;
 		const meta: CachedMeta = { id: stored.id, author: stored.author, seq: stored.seq, clock: stored.clock, vv: stored.vv };

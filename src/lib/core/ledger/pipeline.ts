@@ -5,7 +5,7 @@
  * view, the void set, the equivocation evidence and the fold follow, and listeners are
  * told. A failed batch leaves the indexes as they were.
  */
-import { createBlock, normalizeDeps } from '../block.js';
+import { createBlock, normalizeDeps, peekAuthorSeq } from '../block.js';
 import { toHex } from '../bytes.js';
 import type { Signer } from '../crypto/verifier.js';
 import { LedgerError, PARKING_CODES, type ReasonCode } from '../errors.js';
@@ -110,7 +110,7 @@ export class Pipeline {
 					time: Math.max(0, Math.floor(this.#parts.now())),
 					txs
 				});
-				const result = await checkInContext(block, this.#context(staged, heads));
+				const result = await checkInContext(block, this.#context(block, staged, heads));
 				if (!result.ok) throw new LedgerError(result.code, result.detail);
 				const row = await this.#stage(block, staged, heads, result.void, result.fork);
 				rows.push(row);
@@ -135,8 +135,20 @@ export class Pipeline {
 		// Gossip delivers most blocks several times: known ids are dropped before any
 		// hashing or signature work, looked up in one store read for the whole batch.
 		// Safe even if the rest of the bytes were forged: the genuine block is stored.
+		// Only blocks claiming a seq at or below their author's known head are looked up:
+		// a head is the highest stored seq, so a genuine block past it is not stored, and a
+		// catch-up (every block new) skips the read. The claimed author and seq
+		// (peekAuthorSeq) are unverified, but skipping the lookup never accepts a duplicate:
+		// every block not dropped here still goes through checkIntrinsic, then
+		// checkInContext, whose first check is DUPLICATE (against the store unless the now
+		// verified seq is past the committed head: see #context). A forged claim
+		// of a new position on a stored id only costs its sender the hashing (the body no
+		// longer hashes to the id: refused BAD_HASH, where it used to be dropped as a
+		// duplicate). Bytes whose claim cannot be read are looked up as before.
 		const claimed = input.map(peekId);
-		const lookup = [...new Set(claimed.filter((id): id is BlockId => id !== null && !this.#parts.view.cached(id)))];
+		const lookup = [
+			...new Set(claimed.filter((id, i): id is BlockId => id !== null && !this.#parts.view.cached(id) && !this.#pastHead(input[i]!)))
+		];
 		const stored = new Set((await this.#parts.store.getMany(lookup)).flatMap((b) => (b ? [b.id] : [])));
 		const known = (id: BlockId | null) => id !== null && (this.#parts.view.cached(id) || stored.has(id));
 		const intrinsic = await Promise.all(
@@ -173,7 +185,7 @@ export class Pipeline {
 					rejected.push(this.#reject({ ok: false, code: refusedBefore.code, detail: refusedBefore.detail, block }, sender));
 					continue;
 				}
-				const result = await checkInContext(block, this.#context(staged, heads));
+				const result = await checkInContext(block, this.#context(block, staged, heads));
 				if (result.ok) {
 					rows.push(await this.#stage(block, staged, heads, result.void, result.fork));
 					accepted.push(block);
@@ -209,6 +221,14 @@ export class Pipeline {
 		return this.#parts.pending.missing();
 	}
 
+	/** Whether the block claims a seq beyond its author's known head (or an author with none yet). */
+	#pastHead(bytes: Uint8Array): boolean {
+		const claim = peekAuthorSeq(bytes);
+		if (!claim) return false;
+		const head = this.#heads.get(claim.author);
+		return !head || claim.seq > head.seq;
+	}
+
 	#reject(result: Extract<ValidationResult, { ok: false }>, from?: string): Rejection {
 		this.#rejectedCounts.set(result.code, (this.#rejectedCounts.get(result.code) ?? 0) + 1);
 		return {
@@ -219,8 +239,27 @@ export class Pipeline {
 		};
 	}
 
-	#context(staged: Staged, heads: Map<AuthorId, Head>) {
-		return batchContext(this.#parts, staged, heads);
+	/**
+	 * The context to judge `block` in. `checkInContext` opens with the DUPLICATE check,
+	 * `meta(block.id)`: staged, cached, else one store read (one IndexedDB transaction per
+	 * block). That read is skipped when it cannot find anything: `block` passed
+	 * checkIntrinsic (blocks signed here are built from this node's own head), so its
+	 * author and seq are genuine, and a committed head (`#heads`, not the batch's `heads`)
+	 * is the highest seq the store holds of its author: heads are read from the store and
+	 * replaced only after each durable append, and one ledger at a time writes a store (the
+	 * mutation queue; one tab holds the browser's store). So a block with a greater seq is
+	 * not stored, and no other block of the store has its id (the id is the hash of the
+	 * body, which holds the seq). The staged blocks and the cache are still asked: a copy
+	 * staged earlier in the batch is found there. A block at or below the committed head (a
+	 * re-sent block, a second version of a stored position) keeps the read. A second
+	 * version of a new position staged earlier in the batch has another id: neither staged
+	 * nor stored, as the read would have said; `at` still finds the first and makes it a
+	 * fork. Were the heads ever behind the store, the store's append refuses an id it holds
+	 * (the batch fails): nothing is stored twice.
+	 */
+	#context(block: Block, staged: Staged, heads: Map<AuthorId, Head>) {
+		const stored = this.#heads.get(block.author);
+		return batchContext(this.#parts, staged, heads, !stored || block.seq > stored.seq ? block.id : undefined);
 	}
 
 	/** Adds an accepted block to the batch view: heads, author index, causal VV, membership, forks. */

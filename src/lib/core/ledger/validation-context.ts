@@ -24,8 +24,18 @@ export interface ContextParts {
 	readonly rules: ReadonlyMap<string, TxRule>;
 }
 
-/** The context for the next block of a batch: `staged` and `heads` include the batch so far. */
-export function batchContext(parts: ContextParts, staged: Staged, heads: ReadonlyMap<AuthorId, Head>): ValidationContext {
+/**
+ * The context for the next block of a batch: `staged` and `heads` include the batch so far.
+ * `unstored`: an id the caller knows is not in the store (the verified block being judged,
+ * when it lies past its author's committed head: see `Pipeline`); `meta` answers it from
+ * the staged blocks and the cache without a store read.
+ */
+export function batchContext(
+	parts: ContextParts,
+	staged: Staged,
+	heads: ReadonlyMap<AuthorId, Head>,
+	unstored?: BlockId
+): ValidationContext {
 	const { net, verifier, store, view, membership, voids, rules } = parts;
 	const at = async (author: AuthorId, seq: number) => {
 		const head = heads.get(author);
@@ -39,7 +49,7 @@ export function batchContext(parts: ContextParts, staged: Staged, heads: Readonl
 	return {
 		net,
 		verifier,
-		meta: (id) => view.meta(id, staged),
+		meta: (id) => view.meta(id, staged, id !== unstored),
 		at,
 		headSeq: async (author) => heads.get(author)?.seq ?? -1,
 		admit: async (block) => {
