@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
-import { chromiumArgs, chromiumPath } from './scripts/chromium.js';
+import { chromiumArgs, testBrowserPath } from './scripts/chromium.js';
 
 // The port, chosen once by the runner (scripts/e2e-port.js): 4599, or a free one when a
 // leftover server holds 4599; E2E_PORT asks for one (a second checkout running its tests
@@ -40,7 +40,7 @@ export default defineConfig({
 	use: {
 		baseURL: `http://127.0.0.1:${PORT}/`,
 		browserName: 'chromium',
-		launchOptions: { executablePath: chromiumPath(), args: chromiumArgs },
+		launchOptions: { executablePath: testBrowserPath(), args: chromiumArgs },
 		viewport: { width: 1280, height: 800 },
 		actionTimeout: 30_000,
 		// A trace records every action's DOM snapshots and a screencast: about a fifth of the
@@ -49,9 +49,11 @@ export default defineConfig({
 		trace: process.env.E2E_TRACE ? 'retain-on-failure' : 'off',
 		screenshot: 'only-on-failure'
 	},
+	// The sync specs first: they run one at a time, so the second worker takes the app specs
+	// beside them. Listed last, they ran one by one at the end while the other worker idled.
 	projects: [
-		{ name: 'app', testIgnore: /sync-.*\.spec\.ts$/ },
-		{ name: 'sync', testMatch: /sync-.*\.spec\.ts$/, workers: 1 }
+		{ name: 'sync', testMatch: /sync-.*\.spec\.ts$/, workers: 1 },
+		{ name: 'app', testIgnore: /sync-.*\.spec\.ts$/ }
 	],
 	webServer: {
 		command: 'node server/start.js',

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-import { chromiumArgs, chromiumPath } from './scripts/chromium.js';
+import { chromiumArgs, testBrowserPath } from './scripts/chromium.js';
 
 export default defineConfig({
 	plugins: [sveltekit()],
@@ -43,7 +43,7 @@ export default defineConfig({
 						enabled: true,
 						headless: true,
 						provider: playwright({
-							launchOptions: { executablePath: chromiumPath(), args: chromiumArgs }
+							launchOptions: { executablePath: testBrowserPath(), args: chromiumArgs }
 						}),
 						instances: [{ browser: 'chromium' }]
 					}

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base, chromium, expect, type BrowserContext, type Page } from '@playwright/test';
-import { chromiumArgs, chromiumPath } from '../../scripts/chromium.js';
+import { chromiumArgs, testBrowserPath } from '../../scripts/chromium.js';
 import { openApp, waitUntilOpen } from './support.js';
 
 export { openApp, waitUntilOpen };
@@ -30,7 +30,7 @@ export function profileDir(name: string): string {
 /** Starts a Chromium process on `dir` and opens the app; the node runs once the page is up. */
 export async function launchNode(name: string, dir: string, baseURL: string, options: { signalingBlocked?: boolean } = {}): Promise<Node> {
 	const context = await chromium.launchPersistentContext(dir, {
-		executablePath: chromiumPath(),
+		executablePath: testBrowserPath(),
 		args: chromiumArgs,
 		headless: true,
 		baseURL,
