@@ -1,0 +1,43 @@
+/** Shared fixtures of the supply tests: GTINs, the ledger options, a hand-moved clock, and fake blocks folded by the supply fold alone. */
+import { fromHex, type AuthorId, type Block, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
+import { authorOf } from '$lib/core/testing/fixtures.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_RULES } from '$lib/domain/rule-registry.js';
+import { supplyFold, type SupplyState } from '$lib/domain/supply/fold.js';
+
+export const GTIN = '09506000134352';
+export const GTIN2 = '04006381333931';
+export const DAY = 86_400_000;
+export const T0 = Date.UTC(2026, 10, 1); // 2026-11-01
+export const options = { rules: APP_RULES, folds: APP_FOLDS };
+export const supply = (ledger: Ledger) => ledger.state().supply as SupplyState;
+export const key = (label: string) => fromHex(authorOf(label));
+export const patientKey = (n: number) => new Uint8Array(32).fill(n);
+export const transferId = (n: number) => new Uint8Array(16).fill(n);
+
+/** A clock tests move by hand; block times come from it. */
+export function clock(start = T0) {
+	let now = start;
+	return { now: () => now, set: (t: number) => (now = t) };
+}
+
+/** A block for the fold alone (the fold reads id, author, time and txs; signatures are the ledger's business). */
+export function fakeBlock(n: number, author: string, time: number, txs: Tx[]): Block {
+	return {
+		id: n.toString(16).padStart(64, '0') as BlockId,
+		net: null,
+		author: author as AuthorId,
+		seq: n,
+		prev: null,
+		deps: [],
+		clock: n,
+		time,
+		txs,
+		body: new Uint8Array(),
+		signature: new Uint8Array(),
+		bytes: new Uint8Array()
+	};
+}
+export function foldAll(blocks: Block[]): SupplyState {
+	return blocks.reduce((s, b) => supplyFold.apply(s, b), supplyFold.init());
+}
