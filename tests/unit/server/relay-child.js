@@ -1,4 +1,4 @@
-// The clinic server in a process of its own, for tests/unit/server/relay.test.ts: an input that
+// The clinic server in a process of its own, for tests/unit/server/relay-*.test.ts: an input that
 // crashes the server shows as this process's exit, not as a dead test runner. Started
 // with fork(); argv[2] is JSON of startServer options. Sends `{port}` once listening and
 // answers 'stats' with the relay's stats and the heap after garbage collection (run with

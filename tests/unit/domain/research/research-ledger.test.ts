@@ -1,20 +1,17 @@
+/** Studies on the ledger: registration and approval, the study key and pseudonyms, consent across two clinics, the privacy budget, answers from a record book, and the fold's checkpoint. */
 import { describe, expect, it } from 'vitest';
-import { generateSecretKey, publicKeyOf, toHex, type Ledger, type Tx } from '$lib/core/index.js';
+import { generateSecretKey, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
-import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
-import { APP_RULES } from '$lib/domain/rule-registry.js';
-import type { AccessState } from '$lib/domain/privacy/access.js';
-import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant } from '$lib/domain/privacy/consent.js';
-import { EnvelopeError, encryptionSecretKey, unwrapKey, type Category } from '$lib/domain/privacy/envelope.js';
-import { approveStudyTx, registerStudyTx, studyQueryTx, studyResultTx, type StudyInput } from '$lib/domain/research/study.js';
+import { authorOf, testSecret } from '$lib/core/testing/fixtures.js';
+import { revokeGrantTx, revokeMessage } from '$lib/domain/privacy/consent.js';
+import { EnvelopeError, encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
+import { approveStudyTx, registerStudyTx, studyQueryTx, studyResultTx } from '$lib/domain/research/study.js';
 import { studyConsentMessage, studyConsentTx } from '$lib/domain/privacy/study-consent.js';
-import { consentedPatients, type ResearchState } from '$lib/domain/research/fold.js';
+import { consentedPatients } from '$lib/domain/research/fold.js';
 import { approvalWraps, unwrapStudyKey, wrapStudyKey } from '$lib/domain/research/keys.js';
 import { answerAtClinic, answersToCombine, combineAnswers, openAnswer, sealAnswer } from '$lib/domain/research/result.js';
 import { seededRng } from '$lib/demo/seeded-rng.js';
 import { syntheticPatient } from '$lib/demo/synthetic-patients.js';
-import type { PatientRecords } from '$lib/domain/research/facts.js';
 import { pseudonym } from '$lib/domain/research/deidentify.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
@@ -24,82 +21,19 @@ import { extractRows } from '$lib/domain/research/extract.js';
 import { consentTxs, withdrawTxs } from '$lib/domain/research/consent.js';
 import { PatientSession } from '$lib/domain/records/patient.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
-
-const T0 = 1_700_000_000_000; // fixtures' fixed clock
-const DAY = 86_400_000;
-const study = (over: Partial<StudyInput> = {}): StudyInput => ({
-	title: 'HbA1c in the community',
-	protocol: 'Retrospective cohort of adults with diabetes.',
-	ethics: 'IRB-2026-014',
-	categories: ['labs', 'encounters'],
-	criteria: 'Adults with a diabetes diagnosis',
-	ends: T0 + 365 * DAY,
-	budget: 0,
-	k: 5,
-	rows: false,
-	...over
-});
-const idOf = (tx: Tx) => toHex(tx.id as Uint8Array);
-const researchOf = (l: Ledger) => l.state().research as ResearchState;
-const accessOf = (l: Ledger) => l.state().access as AccessState;
-/** What a node's keyring does for `label`: open keys wrapped for it. */
-const unwrapAs = (label: string) => (wrap: Parameters<typeof unwrapKey>[0], context: Parameters<typeof unwrapKey>[3]) =>
-	unwrapKey(wrap, authorOf(label), encryptionSecretKey(testSecret(label)), context);
-
-async function sync(...ledgers: Ledger[]) {
-	for (let round = 0; round < 2; round++) for (const a of ledgers) for (const b of ledgers) if (a !== b) await syncInto(a, b);
-}
-
-/** Two clinics (each an admin node), a researcher, on one network. */
-async function network() {
-	const clinicA = await foundNetwork({
-		rules: APP_RULES,
-		folds: APP_FOLDS,
-		founder: 'clinic-a',
-		members: { 'clinic-b': 'admin', researcher: 'researcher', payer: 'payer' }
-	});
-	const clinicB = await joinNetwork(clinicA.net, 'clinic-b', { rules: APP_RULES, folds: APP_FOLDS });
-	const researcher = await joinNetwork(clinicA.net, 'researcher', { rules: APP_RULES, folds: APP_FOLDS });
-	await sync(clinicA, clinicB, researcher);
-	return { clinicA, clinicB, researcher };
-}
-
-interface TestPatient {
-	seed: Uint8Array;
-	id: string;
-	records: PatientRecords;
-}
-function patient(rng: ReturnType<typeof seededRng>): TestPatient {
-	const seed = generateSecretKey();
-	const id = toHex(publicKeyOf(seed));
-	const r = syntheticPatient(rng, 20);
-	return { seed, id, records: { patient: id, resources: r.resources } };
-}
-
-/** The patient grants research use to `grantee` and links the grant to `studyId`; the txs a clinic writes for them. */
-function consent(
-	p: TestPatient,
-	grantee: string,
-	studyId: string,
-	categories: Category[] = ['labs', 'encounters']
-): { grant: Grant; txs: Tx[] } {
-	const grant: Grant = {
-		id: toHex(crypto.getRandomValues(new Uint8Array(16))),
-		patient: p.id,
-		grantee,
-		categories,
-		purpose: 'research',
-		expires: T0 + 300 * DAY,
-		issued: T0
-	};
-	return {
-		grant,
-		txs: [
-			grantTx(grant, signNoble(p.seed, grantMessage(grant))),
-			studyConsentTx(studyId, grant.id, p.id, signNoble(p.seed, studyConsentMessage(studyId, grant.id, p.id)))
-		]
-	};
-}
+import {
+	accessOf,
+	consent,
+	idOf,
+	network,
+	patient,
+	researchOf,
+	study,
+	sync,
+	T0,
+	unwrapAs,
+	type TestPatient
+} from './research-ledger-support.js';
 
 describe('studies on the ledger', () => {
 	it('registration by a researcher, approval by admins; wrong roles and fields refused', async () => {

@@ -2,202 +2,24 @@
 // it on 127.0.0.1. The server runs in a child process (tests/unit/server/relay-child.js), so a
 // crash is an exit code; after each attack the process must be alive and relay for a
 // normal client. Raw sockets (`net`) send what no WebSocket library would.
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import {
-	attachSignaling,
-	DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
-	MAX_TOPIC_LENGTH,
-	MAX_TOPICS_PER_CONN,
-	MESSAGE_BURST,
-	MESSAGES_PER_SECOND,
-	type SignalingStats
-} from '../../../server/signaling.js';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, MAX_TOPIC_LENGTH, MAX_TOPICS_PER_CONN, MESSAGE_BURST } from '../../../server/signaling.js';
 import type { ServerOptions } from '../../../server/start.js';
-
-const CHILD = fileURLToPath(new URL('./relay-child.js', import.meta.url));
-/** Generous: the machine may be busy with other work. */
-const WAIT_MS = 10_000;
-
-interface RelayProcess {
-	port: number;
-	process: ChildProcess;
-	stats(): Promise<{ stats: SignalingStats; heapUsed: number }>;
-	/** Whether the process still answers (false once it has exited). */
-	alive(): Promise<boolean>;
-	stop(): Promise<void>;
-}
-
-async function startRelayProcess(options: ServerOptions = {}): Promise<RelayProcess> {
-	const child = fork(CHILD, [JSON.stringify(options)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-	let stderr = '';
-	child.stderr?.on('data', (chunk) => (stderr += String(chunk)));
-	const port = await new Promise<number>((resolve, reject) => {
-		child.once('message', (m) => resolve((m as { port: number }).port));
-		child.once('exit', (code) => reject(new Error(`relay process exited (${code}): ${stderr}`)));
-	});
-	return {
-		port,
-		process: child,
-		stats: () =>
-			new Promise((resolve) => {
-				child.once('message', (m) => resolve(m as { stats: SignalingStats; heapUsed: number }));
-				child.send('stats');
-			}),
-		alive: () =>
-			new Promise<boolean>((resolve) => {
-				if (child.exitCode !== null || child.signalCode !== null || !child.connected) return resolve(false);
-				child.once('exit', () => resolve(false));
-				child.once('message', () => resolve(true));
-				child.send('stats', (error) => error && resolve(false));
-			}),
-		stop: () =>
-			new Promise<void>((resolve) => {
-				if (child.exitCode !== null) return resolve();
-				child.once('exit', () => resolve());
-				child.disconnect();
-			})
-	};
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)));
-	return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function openSocket(port: number, localAddress?: string): Promise<Socket> {
-	return new Promise((resolve, reject) => {
-		const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
-		socket.once('connect', () => resolve(socket));
-		socket.once('error', reject);
-	});
-}
-
-function upgradeRequest(port: number, headers: Record<string, string> = {}): string {
-	const all: Record<string, string> = {
-		Host: `127.0.0.1:${port}`,
-		Upgrade: 'websocket',
-		Connection: 'Upgrade',
-		'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
-		'Sec-WebSocket-Version': '13',
-		...headers
-	};
-	return `GET /signaling HTTP/1.1\r\n${Object.entries(all)
-		.map(([k, v]) => `${k}: ${v}\r\n`)
-		.join('')}\r\n`;
-}
-
-/** Sends a WebSocket handshake on a raw socket; resolves with the HTTP status of the answer and the socket. */
-async function handshake(
-	port: number,
-	headers: Record<string, string> = {},
-	localAddress?: string
-): Promise<{ status: number; socket: Socket }> {
-	const socket = await openSocket(port, localAddress);
-	socket.on('error', () => {});
-	const status = new Promise<number>((resolve, reject) => {
-		let head = '';
-		const onData = (chunk: Buffer) => {
-			head += chunk.toString('latin1');
-			if (!head.includes('\r\n')) return;
-			socket.off('data', onData);
-			resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0));
-		};
-		socket.on('data', onData);
-		socket.once('close', () => reject(new Error('closed before answering the handshake')));
-	});
-	socket.write(upgradeRequest(port, headers));
-	return { status: await withTimeout(status, 'handshake answer'), socket };
-}
-
-function closed(socket: Socket): Promise<void> {
-	if (socket.destroyed) return Promise.resolve();
-	return withTimeout(new Promise((resolve) => socket.once('close', () => resolve())), 'server closing the socket');
-}
-
-/** One WebSocket frame as a client would send it (masked unless told otherwise). */
-function frame(opcode: number, payload: Uint8Array, { fin = true, rsv = 0, masked = true, claimedLength = payload.length } = {}): Buffer {
-	const first = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
-	const mask = masked ? 0x80 : 0;
-	let header: Buffer;
-	if (claimedLength < 126) header = Buffer.from([first, mask | claimedLength]);
-	else if (claimedLength < 65536) header = Buffer.from([first, mask | 126, claimedLength >> 8, claimedLength & 0xff]);
-	else {
-		header = Buffer.alloc(10);
-		header[0] = first;
-		header[1] = mask | 127;
-		header.writeBigUInt64BE(BigInt(claimedLength), 2);
-	}
-	if (!masked) return Buffer.concat([header, payload]);
-	const key = Buffer.from([0x12, 0x34, 0x56, 0x78]);
-	return Buffer.concat([header, key, Buffer.from(payload.map((b, i) => b ^ key[i % 4]!))]);
-}
-
-function openClient(port: number, options: { origin?: string } = {}): Promise<WebSocket> {
-	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(`ws://127.0.0.1:${port}/signaling`, options);
-		ws.once('open', () => resolve(ws));
-		ws.once('error', reject);
-	});
-}
-
-function nextMessage(ws: WebSocket): Promise<Record<string, unknown>> {
-	return withTimeout(new Promise((resolve) => ws.once('message', (m) => resolve(JSON.parse(String(m))))), 'a relayed message');
-}
-
-/** Sends `messages` then a ping, and waits for its pong: the relay has handled them all. */
-async function sendAll(ws: WebSocket, messages: unknown[]): Promise<void> {
-	const pong = new Promise<void>((resolve) => {
-		const onMessage = (m: unknown) => {
-			if ((JSON.parse(String(m)) as { type?: string }).type !== 'pong') return;
-			ws.off('message', onMessage);
-			resolve();
-		};
-		ws.on('message', onMessage);
-	});
-	for (const message of messages) ws.send(JSON.stringify(message));
-	ws.send(JSON.stringify({ type: 'ping' }));
-	await withTimeout(pong, 'pong');
-}
-
-/** A normal client still gets through: two peers meet in a fresh room and one hears the other. */
-async function relays(port: number): Promise<void> {
-	const a = await openClient(port);
-	const b = await openClient(port);
-	const topic = randomBytes(20).toString('hex');
-	try {
-		await sendAll(b, [{ type: 'subscribe', topics: [topic] }]);
-		const heard = nextMessage(b);
-		a.send(JSON.stringify({ type: 'subscribe', topics: [topic] }));
-		a.send(JSON.stringify({ type: 'publish', topic, data: 'sealed offer' }));
-		expect(await heard).toEqual({ type: 'publish', topic, data: 'sealed offer', clients: 2 });
-	} finally {
-		a.terminate();
-		b.terminate();
-	}
-}
-
-async function stillServes(relay: RelayProcess): Promise<void> {
-	expect(relay.process.exitCode).toBeNull();
-	await relays(relay.port);
-	expect(relay.process.exitCode).toBeNull();
-}
-
-/** Waits until the relay process counts no connection (closing is asynchronous). */
-async function drained(relay: RelayProcess): Promise<SignalingStats> {
-	const deadline = Date.now() + WAIT_MS;
-	for (;;) {
-		const { stats } = await relay.stats();
-		if (stats.connections === 0 || Date.now() > deadline) return stats;
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
+import {
+	closed,
+	drained,
+	frame,
+	handshake,
+	openClient,
+	openSocket,
+	sendAll,
+	startRelayProcess,
+	stillServes,
+	upgradeRequest,
+	type RelayProcess
+} from './relay-support.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -409,73 +231,5 @@ describe('the relay in its own process', { timeout: 30_000 }, () => {
 		for (const socket of sockets) socket.destroy();
 		expect((await drained(relay)).connections).toBe(0);
 		await stillServes(relay);
-	});
-});
-
-describe('connection limits in total and per address', { timeout: 30_000 }, () => {
-	let relay: RelayProcess;
-	beforeAll(async () => {
-		relay = await startRelayProcess({ maxConnections: 8, maxConnectionsPerAddress: 5 });
-	});
-	afterAll(() => relay.stop());
-
-	it('refuses a sixth connection from one address and a ninth in total', async () => {
-		const sockets: Socket[] = [];
-		const open = async (localAddress: string) => {
-			const { status, socket } = await handshake(relay.port, {}, localAddress);
-			sockets.push(socket);
-			return status;
-		};
-		for (let i = 0; i < 5; i++) expect(await open('127.0.0.1')).toBe(101);
-		expect(await open('127.0.0.1')).toBe(503);
-		for (let i = 0; i < 3; i++) expect(await open('127.0.0.2')).toBe(101);
-		expect(await open('127.0.0.3')).toBe(503);
-		expect((await relay.stats()).stats.refused.capacity).toBe(2);
-		for (const socket of sockets) socket.destroy();
-		expect((await drained(relay)).connections).toBe(0);
-		await stillServes(relay);
-	});
-});
-
-describe('message rate per connection (injected clock)', () => {
-	let server: Server;
-	let port: number;
-	let clock: () => number;
-	let relay: ReturnType<typeof attachSignaling>;
-	beforeAll(async () => {
-		server = createServer();
-		relay = attachSignaling(server, { now: () => clock() });
-		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-		port = (server.address() as { port: number }).port;
-	});
-	afterAll(() => {
-		relay.close();
-		server.close();
-	});
-
-	it('closes a connection that sends more than its burst at once (1008), and only that one', async () => {
-		clock = () => 0;
-		const bystander = await openClient(port);
-		const flooder = await openClient(port);
-		const code = new Promise<number>((resolve) => flooder.once('close', (c) => resolve(c)));
-		for (let i = 0; i <= MESSAGE_BURST; i++) flooder.send('{"type":"ping"}');
-		expect(await withTimeout(code, 'rate limit close')).toBe(1008);
-		expect(relay.stats().closed.rate).toBe(1);
-		await sendAll(bystander, []);
-		bystander.terminate();
-	});
-
-	it('never limits a client that stays within the rate, however long it goes on', async () => {
-		let t = 0;
-		// Each message reads the clock once: exactly the rate's spacing between messages.
-		clock = () => (t += 1000 / MESSAGES_PER_SECOND);
-		const steady = await openClient(port);
-		const before = relay.stats().closed.rate;
-		await sendAll(
-			steady,
-			Array.from({ length: MESSAGE_BURST * 3 }, () => ({ type: 'publish', topic: 'none' }))
-		);
-		expect(relay.stats().closed.rate).toBe(before);
-		steady.terminate();
 	});
 });
