@@ -17,25 +17,14 @@ import { patientStudyConsent } from '$lib/domain/research/patient-consent.js';
 import type { StudyInput } from '$lib/domain/research/study.js';
 import { mayAnswer, openResults, studyViews } from '$lib/domain/research/study-views.js';
 import { answerQuery, approveStudy, askQuery, registerStudy, ResearchRefusal } from '$lib/domain/research/study-writes.js';
+import { T0, study as studyInput } from './research-ledger-support.js';
 
-const T0 = 1_700_000_000_000; // fixtures' fixed clock
-const DAY = 86_400_000;
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
 const options = { rules: APP_RULES, folds: APP_FOLDS };
 const keyringOf = (label: string) => new Keyring(authorOf(label), encryptionSecretKey(testSecret(label)));
 const research = (l: Ledger) => l.state().research as ResearchState;
-const input = (over: Partial<StudyInput> = {}): StudyInput => ({
-	title: 'HbA1c in the community',
-	protocol: 'Retrospective cohort of adults with diabetes.',
-	ethics: 'IRB-2026-014',
-	categories: ['demographics', 'labs'],
-	criteria: 'Adults with a diabetes diagnosis',
-	ends: T0 + 365 * DAY,
-	budget: 0,
-	k: 5,
-	rows: false,
-	...over
-});
+/** The shared study input, asking for demographics and labs. */
+const input = (over: Partial<StudyInput> = {}): StudyInput => studyInput({ categories: ['demographics', 'labs'], ...over });
 
 async function sync(...ledgers: Ledger[]) {
 	for (let round = 0; round < 2; round++) for (const a of ledgers) for (const b of ledgers) if (a !== b) await syncInto(a, b);
