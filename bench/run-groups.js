@@ -55,6 +55,18 @@ export async function runPageGroups({ inPage, server, sizes: SIZES, step, wanted
 			await step('verifyWebCryptoIdb', 'verify: receive() into a fresh node, WebCrypto, IndexedDB store', () =>
 				inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'indexeddb' })
 			);
+			// What a sync session does: batches of 500, handed over as they come.
+			const synced = { size: 500 };
+			await step(
+				'receiveIdb',
+				`verify: receive() in batches of 500, 2 in flight, the ledger's own verifier (worker pool), IndexedDB store`,
+				() => inPage('verifyLedger', { ...p, verifier: 'default', store: 'indexeddb', batching: { ...synced, depth: 2 } })
+			);
+			await step(
+				'receiveIdbBefore',
+				'verify: receive() in batches of 500, one at a time, WebCrypto on the page, IndexedDB store (the release before issue 19)',
+				() => inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'indexeddb', batching: { ...synced, depth: 1 } })
+			);
 			await step('verifyNoble', 'verify: receive() into a fresh node, noble, memory store', () =>
 				inPage('verifyLedger', { ...p, runs: SIZES.nobleRuns, verifier: 'noble', store: 'memory' })
 			);

@@ -52,6 +52,16 @@ export function ledgerMetrics(r, SIZES) {
 		metric('verify_per_s_webcrypto', r.verifyWebCrypto?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), 10000, 'higher');
 		metric('verify_per_s_webcrypto_workers', r.verifyWorkers?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), 10000, 'higher');
 		metric('verify_per_s_webcrypto_idb', r.verifyWebCryptoIdb?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), 10000, 'higher');
+		if (r.receiveIdb)
+			metric(
+				'receive_verify_per_s_idb',
+				r.receiveIdb.perSecond,
+				'blocks/s',
+				r.receiveIdbBefore?.perSecond,
+				'the same batches of 500 one at a time, WebCrypto on the page thread (before issue 19)',
+				10000,
+				'higher'
+			);
 		metric('verify_per_s_noble', r.verifyNoble?.perSecond, 'blocks/s', base, yjsApplyName('Chromium'), null, 'higher');
 		if (r.verifySplitWebCrypto)
 			metric(

@@ -12,7 +12,7 @@ import {
 	type Verifier
 } from '../../src/lib/core/index.js';
 import { median } from '../lib/stats.js';
-import { splitVerify, splitVerifyMedian, timeReceive } from '../lib/verify.js';
+import { splitVerify, splitVerifyMedian, timeReceive, type Batching } from '../lib/verify.js';
 import { buildVerifyWorkload, type VerifyWorkload } from '../lib/workload.js';
 import { singleEntryUpdates, timeApplyUpdates } from '../lib/yjs-updates.js';
 import { deleteDatabase, freshName, log } from './page-databases.js';
@@ -21,7 +21,9 @@ import { storeReport, timed } from './store-probe.js';
 let workload: VerifyWorkload | undefined;
 /** One pool for all runs: workers start once, as in the app. */
 let workerPool: Verifier | undefined;
-const verifiers: Record<string, () => Promise<Verifier>> = {
+/** `default`: none given, so `Ledger.open` picks (the page's shared worker pool, as in the app). */
+const verifiers: Record<string, () => Promise<Verifier | undefined>> = {
+	default: async () => undefined,
 	webcrypto: async () => createWebCryptoVerifier(crypto.subtle),
 	workers: async () => workerPool ?? (workerPool = createWorkerVerifier(2)!),
 	noble: async () => nobleVerifier
@@ -37,7 +39,19 @@ export const verifySuites = {
 	},
 
 	/** `receive` of the whole workload into a fresh node, `runs` times, after a warm-up on a causally closed prefix. */
-	async verifyLedger({ verifier, store, runs, warmup }: { verifier: string; store: 'memory' | 'indexeddb'; runs: number; warmup: number }) {
+	async verifyLedger({
+		verifier,
+		store,
+		runs,
+		warmup,
+		batching
+	}: {
+		verifier: string;
+		store: 'memory' | 'indexeddb';
+		runs: number;
+		warmup: number;
+		batching?: Batching;
+	}) {
 		if (!workload) throw new Error('run verifyPrepare first');
 		const engine = await verifiers[verifier]!();
 		let probe: ReturnType<typeof timed> | undefined;
@@ -59,7 +73,7 @@ export const verifySuites = {
 		const stores: ReturnType<typeof storeReport>[] = [];
 		for (let r = 0; r < runs; r++) {
 			const { store: s, name } = await openStore();
-			samples.push(await timeReceive(workload.net, workload.blocks, engine, s));
+			samples.push(await timeReceive(workload.net, workload.blocks, engine, s, batching));
 			if (probe) stores.push(storeReport(probe.stats));
 			await drop(name);
 		}
@@ -77,6 +91,7 @@ export const verifySuites = {
 	async verifySplit({ verifier, repeat }: { verifier: string; repeat: number }) {
 		if (!workload) throw new Error('run verifyPrepare first');
 		const engine = await verifiers[verifier]!();
+		if (!engine) throw new Error('verifySplit: name a verifier');
 		await splitVerify(workload.ordered.slice(0, 500), engine); // warm-up
 		return { ...(await splitVerifyMedian(workload.blocks, engine, repeat)), blocks: workload.blocks.length };
 	},

@@ -12,23 +12,49 @@ import {
 	precheckSignature,
 	type BlockId,
 	type LedgerStore,
+	type ReceiveResult,
 	type Verifier
 } from '../../src/lib/core/index.js';
 
+/** How a workload is handed to `receive`: in batches of `size`, `depth` calls in flight at once (as a sync session does). */
+export interface Batching {
+	size: number;
+	depth: number;
+}
+
 /**
- * Milliseconds `ledger.receive(blocks)` takes on a fresh ledger of `net` over `store`: full
- * validation (decode, hash, signature, chain, deps, clock, membership, rules), the durable
- * write and the fold. Throws unless every block is accepted.
+ * Milliseconds `ledger.receive` takes to take `blocks` into a fresh ledger of `net` over
+ * `store`: full validation (decode, hash, signature, chain, deps, clock, membership,
+ * rules), the durable writes and the fold. In one call, or in `batching`'s batches.
+ * `verifier` undefined: the one `Ledger.open` picks (the page's worker pool).
+ * Throws unless every block is accepted.
  */
-export async function timeReceive(net: BlockId, blocks: Uint8Array[], verifier: Verifier, store: LedgerStore): Promise<number> {
-	const ledger = await Ledger.open({ store, verifier, net });
+export async function timeReceive(
+	net: BlockId,
+	blocks: Uint8Array[],
+	verifier: Verifier | undefined,
+	store: LedgerStore,
+	batching?: Batching
+): Promise<number> {
+	const ledger = await Ledger.open({ store, net, ...(verifier ? { verifier } : {}) });
+	const results: ReceiveResult[] = [];
 	const start = performance.now();
-	const result = await ledger.receive(blocks);
+	if (!batching) results.push(await ledger.receive(blocks));
+	else {
+		const inFlight: Promise<ReceiveResult>[] = [];
+		for (let i = 0; i < blocks.length; i += batching.size) {
+			inFlight.push(ledger.receive(blocks.slice(i, i + batching.size)));
+			if (inFlight.length >= batching.depth) results.push(await inFlight.shift()!);
+		}
+		for (const r of inFlight) results.push(await r);
+	}
 	const ms = performance.now() - start;
-	if (result.accepted.length !== blocks.length) {
-		const first = result.rejected[0];
+	const accepted = results.reduce((n, r) => n + r.accepted.length, 0);
+	if (accepted !== blocks.length) {
+		const last = results[results.length - 1]!;
+		const first = results.flatMap((r) => r.rejected)[0];
 		throw new Error(
-			`receive accepted ${result.accepted.length} of ${blocks.length} (pending ${result.pending}${first ? `, ${first.code}: ${first.detail}` : ''})`
+			`receive accepted ${accepted} of ${blocks.length} (pending ${last.pending}${first ? `, ${first.code}: ${first.detail}` : ''})`
 		);
 	}
 	await ledger.close();

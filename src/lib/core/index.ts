@@ -61,4 +61,10 @@ export { SyncSession } from './sync/session.js';
 export type { SessionEvent, SessionOptions, SessionStats } from './sync/session-types.js';
 export { Replicator, type ReplicatorEvent, type ReplicatorOptions } from './sync/replicator.js';
 export { Rooms, type RoomSpec } from './sync/rooms.js';
-export { createWorkerPoolVerifier, createWorkerVerifier, type VerifyPort, type WorkerVerifier } from './crypto/worker-verifier.js';
+export {
+	createWorkerPoolVerifier,
+	createWorkerVerifier,
+	sharedWorkerVerifier,
+	type VerifyPort,
+	type WorkerVerifier
+} from './crypto/worker-verifier.js';

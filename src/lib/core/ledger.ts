@@ -9,6 +9,7 @@
  */
 import { createGenesis, decodeBlock, type GenesisOptions } from './block.js';
 import { detectVerifier, type Signer, type Verifier } from './crypto/verifier.js';
+import { sharedWorkerVerifier } from './crypto/worker-verifier.js';
 import { toHex } from './bytes.js';
 import { challengeDigest } from './challenge.js';
 import { CodedError, type ReasonCode } from './errors.js';
@@ -81,7 +82,9 @@ export class Ledger {
 	 */
 	static async open(options: LedgerOptions & { net?: BlockId }): Promise<Ledger> {
 		const ledger = new Ledger(options);
-		ledger.#verifier = options.verifier ?? (await detectVerifier());
+		// In a page, signatures are checked in Web Workers (Chromium runs WebCrypto Ed25519 on
+		// the calling thread): a catch-up keeps the page responsive and uses every core.
+		ledger.#verifier = options.verifier ?? sharedWorkerVerifier() ?? (await detectVerifier());
 		const stored = await options.store.getMeta<BlockId>(META_NET);
 		if (stored && options.net && stored !== options.net) {
 			throw new CodedError('STORE_OTHER_NETWORK', `this store holds network ${stored.slice(0, 12)}, not ${options.net.slice(0, 12)}`);
@@ -322,7 +325,12 @@ export class Ledger {
 	 * Never throws for bad input; throws only if the store itself fails.
 	 */
 	receive(input: readonly Uint8Array[], from?: string): Promise<ReceiveResult> {
-		return this.#serial(() => this.#pipeline.receive(input, from));
+		// Decoding, hashing and signatures start now, beside a batch still being written;
+		// judging in context, the write and the fold wait their turn. If the intrinsic
+		// checks fail (a closed verifier), the turn is still taken, so order is kept.
+		const prepared = this.#pipeline.prepare(input);
+		prepared.catch(() => undefined);
+		return this.#serial(async () => this.#pipeline.admit(await prepared, from));
 	}
 
 	/** Ids that parked blocks are waiting for and this node does not hold. */

@@ -6,12 +6,15 @@
  * page and the workers work in parallel. The answers are the workers' strict verifier's
  * (same prechecks, same engine detection), so validity does not depend on the pool.
  */
-import type { Verifier } from './verifier.js';
+import { CodedError } from '../errors.js';
+import { detectVerifier, type Verifier } from './verifier.js';
 
 /** What the pool needs of a worker (a Web Worker, or a stand-in in tests). */
 export interface VerifyPort {
 	postMessage(message: unknown): void;
 	onmessage: ((event: MessageEvent) => void) | null;
+	/** A worker that fails to load or throws: its jobs go to the fallback verifier. */
+	onerror?: ((event: ErrorEvent) => void) | null;
 	terminate(): void;
 }
 
@@ -20,6 +23,13 @@ interface Job {
 	message: Uint8Array;
 	publicKey: Uint8Array;
 	resolve: (ok: boolean) => void;
+	reject: (error: Error) => void;
+}
+
+interface PoolWorker {
+	readonly port: VerifyPort;
+	outstanding: number;
+	dead: boolean;
 }
 
 /** Calls per message to a worker: large enough to amortize messaging, small enough to spread. */
@@ -27,25 +37,64 @@ const CHUNK = 64;
 
 export interface WorkerVerifier extends Verifier {
 	readonly workers: number;
+	/** Workers that failed (their jobs and later ones went to the fallback). */
+	readonly failedWorkers: number;
+	/** Ends the workers. Calls still waiting are rejected (never answered false: a valid block must not be refused for it). */
 	close(): void;
 }
 
-/** A verifier over `size` workers made by `spawn`. `name` is the workers' engine. */
-export function createWorkerPoolVerifier(spawn: () => VerifyPort, size: number, name: Verifier['name']): WorkerVerifier {
-	const workers = Array.from({ length: Math.max(1, size) }, () => ({ port: spawn(), outstanding: 0 }));
-	const waiting = new Map<number, Job[]>();
+/**
+ * A verifier over `size` workers made by `spawn`. `name` is the workers' engine.
+ * `fallback` answers the calls of a worker that failed (a script that cannot load, a
+ * crash), and every call once all have failed: same strict rules, on this thread.
+ */
+export function createWorkerPoolVerifier(
+	spawn: () => VerifyPort,
+	size: number,
+	name: Verifier['name'],
+	fallback: () => Promise<Verifier> = detectVerifier
+): WorkerVerifier {
+	const workers: PoolWorker[] = Array.from({ length: Math.max(1, size) }, () => ({ port: spawn(), outstanding: 0, dead: false }));
+	const waiting = new Map<number, { worker: PoolWorker; jobs: Job[] }>();
 	let nextId = 0;
 	let queue: Job[] = [];
 	let scheduled = false;
+	let closed = false;
+	let local: Promise<Verifier> | null = null;
+
+	const runLocally = (jobs: Job[]) => {
+		local ??= fallback();
+		void local.then(
+			(verifier) => {
+				for (const job of jobs) verifier.verify(job.signature, job.message, job.publicKey).then(job.resolve, job.reject);
+			},
+			(error: unknown) => {
+				for (const job of jobs) job.reject(error instanceof Error ? error : new Error(String(error)));
+			}
+		);
+	};
+
+	const fail = (worker: PoolWorker) => {
+		if (worker.dead) return;
+		worker.dead = true;
+		worker.port.terminate();
+		for (const [id, entry] of waiting) {
+			if (entry.worker !== worker) continue;
+			waiting.delete(id);
+			runLocally(entry.jobs);
+		}
+		worker.outstanding = 0;
+	};
 
 	for (const worker of workers) {
 		worker.port.onmessage = (event: MessageEvent<{ id: number; results: boolean[] }>) => {
-			const jobs = waiting.get(event.data.id);
-			if (!jobs) return;
+			const entry = waiting.get(event.data.id);
+			if (!entry) return;
 			waiting.delete(event.data.id);
-			worker.outstanding -= jobs.length;
-			jobs.forEach((job, i) => job.resolve(event.data.results[i] === true));
+			worker.outstanding -= entry.jobs.length;
+			entry.jobs.forEach((job, i) => job.resolve(event.data.results[i] === true));
 		};
+		worker.port.onerror = () => fail(worker);
 	}
 
 	const flush = () => {
@@ -54,9 +103,14 @@ export function createWorkerPoolVerifier(spawn: () => VerifyPort, size: number, 
 		queue = [];
 		for (let i = 0; i < jobs.length; i += CHUNK) {
 			const chunk = jobs.slice(i, i + CHUNK);
-			const worker = workers.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
+			const alive = workers.filter((w) => !w.dead);
+			if (alive.length === 0) {
+				runLocally(chunk);
+				continue;
+			}
+			const worker = alive.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
 			const id = nextId++;
-			waiting.set(id, chunk);
+			waiting.set(id, { worker, jobs: chunk });
 			worker.outstanding += chunk.length;
 			worker.port.postMessage({ id, items: chunk.map(({ signature, message, publicKey }) => ({ signature, message, publicKey })) });
 		}
@@ -65,9 +119,16 @@ export function createWorkerPoolVerifier(spawn: () => VerifyPort, size: number, 
 	return {
 		name,
 		workers: workers.length,
+		get failedWorkers() {
+			return workers.filter((w) => w.dead).length;
+		},
 		verify(signature, message, publicKey) {
-			return new Promise<boolean>((resolve) => {
-				queue.push({ signature, message, publicKey, resolve });
+			return new Promise<boolean>((resolve, reject) => {
+				if (closed) {
+					reject(new CodedError('VERIFIER_CLOSED', 'the signature verifier was closed'));
+					return;
+				}
+				queue.push({ signature, message, publicKey, resolve, reject });
 				if (!scheduled) {
 					scheduled = true;
 					queueMicrotask(flush);
@@ -75,9 +136,14 @@ export function createWorkerPoolVerifier(spawn: () => VerifyPort, size: number, 
 			});
 		},
 		close() {
+			if (closed) return;
+			closed = true;
 			for (const w of workers) w.port.terminate();
-			for (const jobs of waiting.values()) for (const job of jobs) job.resolve(false);
+			const error = new CodedError('VERIFIER_CLOSED', 'the signature verifier was closed');
+			for (const { jobs } of waiting.values()) for (const job of jobs) job.reject(error);
+			for (const job of queue) job.reject(error);
 			waiting.clear();
+			queue = [];
 		}
 	};
 }
@@ -89,4 +155,16 @@ export function createWorkerPoolVerifier(spawn: () => VerifyPort, size: number, 
 export function createWorkerVerifier(size = Math.max(2, globalThis.navigator?.hardwareConcurrency ?? 2)): WorkerVerifier | null {
 	if (typeof Worker === 'undefined') return null;
 	return createWorkerPoolVerifier(() => new Worker(new URL('./verify-worker.ts', import.meta.url), { type: 'module' }), size, 'webcrypto');
+}
+
+let shared: WorkerVerifier | null | undefined;
+
+/**
+ * The page's one pool, started on first use and kept for the page's life: every ledger
+ * opened in a page without a verifier of its own verifies through it (the app's node, the
+ * demo's several nodes). Null where Web Workers are unavailable (Node, a worker).
+ */
+export function sharedWorkerVerifier(): WorkerVerifier | null {
+	if (shared === undefined) shared = typeof document === 'undefined' ? null : createWorkerVerifier();
+	return shared;
 }

@@ -35,6 +35,9 @@ export interface PipelineParts extends ContextParts {
 	readonly emit: <K extends keyof LedgerEvents>(event: K, ...args: Parameters<LedgerEvents[K]>) => void;
 }
 
+/** A received batch after its intrinsic checks ({@link Pipeline.prepare}), in input order. */
+export type Prepared = readonly ValidationResult[];
+
 /** The indexes as they were before a batch, restored if it fails. */
 interface Snapshot {
 	readonly membership: MembershipSnapshot;
@@ -125,13 +128,12 @@ export class Pipeline {
 	}
 
 	/**
-	 * Validates and stores blocks from anywhere (a peer, a file, our own storage). Each
-	 * block is accepted, parked (missing predecessors), or rejected with its reason code.
-	 * Never throws for bad input; throws only if the store itself fails.
+	 * The checks of a received batch that need nothing the ledger holds: the duplicate
+	 * lookup, then decoding, hashing and the signature of every block not dropped. They do
+	 * not touch the ledger, so the ledger runs them for the next batch while the previous
+	 * one is still being written ({@link admit} takes the result, one batch at a time).
 	 */
-	async receive(input: readonly Uint8Array[], from?: string): Promise<ReceiveResult> {
-		const rejected: Rejection[] = [];
-		let duplicates = 0;
+	async prepare(input: readonly Uint8Array[]): Promise<Prepared> {
 		// Gossip delivers most blocks several times: known ids are dropped before any
 		// hashing or signature work, looked up in one store read for the whole batch.
 		// Safe even if the rest of the bytes were forged: the genuine block is stored.
@@ -144,20 +146,32 @@ export class Pipeline {
 		// verified seq is past the committed head: see #context). A forged claim
 		// of a new position on a stored id only costs its sender the hashing (the body no
 		// longer hashes to the id: refused BAD_HASH, where it used to be dropped as a
-		// duplicate). Bytes whose claim cannot be read are looked up as before.
+		// duplicate). Bytes whose claim cannot be read are looked up as before. Heads read
+		// here may be older than at admission (a batch being written meanwhile): a block
+		// that batch stores then passes as new here and is caught by that DUPLICATE check.
 		const claimed = input.map(peekId);
 		const lookup = [
 			...new Set(claimed.filter((id, i): id is BlockId => id !== null && !this.#parts.view.cached(id) && !this.#pastHead(input[i]!)))
 		];
 		const stored = new Set((await this.#parts.store.getMany(lookup)).flatMap((b) => (b ? [b.id] : [])));
 		const known = (id: BlockId | null) => id !== null && (this.#parts.view.cached(id) || stored.has(id));
-		const intrinsic = await Promise.all(
+		return Promise.all(
 			input.map((bytes, i): Promise<ValidationResult> | ValidationResult =>
 				known(claimed[i]!)
 					? { ok: false, code: 'DUPLICATE', detail: 'already stored' }
 					: checkIntrinsic(bytes, this.#parts.net, this.#parts.verifier)
 			)
 		);
+	}
+
+	/**
+	 * Judges prepared blocks against what is held: each is accepted, parked (missing
+	 * predecessors), or rejected with its reason code; the accepted ones are stored in one
+	 * durable write and folded. Never throws for bad input; throws only if the store fails.
+	 */
+	async admit(intrinsic: Prepared, from?: string): Promise<ReceiveResult> {
+		const rejected: Rejection[] = [];
+		let duplicates = 0;
 		const candidates: Candidate[] = [];
 		for (const result of intrinsic) {
 			if (result.ok) candidates.push({ block: result.block, ...(from ? { from } : {}) });

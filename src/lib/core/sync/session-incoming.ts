@@ -1,12 +1,13 @@
 /**
  * The receiving side of a sync session: blocks (whole or in parts) queue in a bounded
- * inbox, are validated by the ledger in batches, one batch at a time, and acknowledged
+ * inbox, are validated by the ledger in batches (two at a time: one checked while the
+ * previous is written), and acknowledged in order
  * (flow control); catch-up progress, refusals and the duplicate and bad-block budgets are
  * counted here. A peer that ignores flow control or floods bad blocks is disconnected.
  */
 import { toHex } from '../bytes.js';
 import type { ReasonCode } from '../errors.js';
-import type { Rejection } from '../ledger.js';
+import type { ReceiveResult, Rejection } from '../ledger.js';
 import { PartsAssembler } from './block-parts.js';
 import type { Message } from './messages.js';
 import {
@@ -16,7 +17,8 @@ import {
 	MAX_BAD_BLOCKS,
 	MAX_INBOX_BLOCKS,
 	MAX_INBOX_BYTES,
-	PARTS_TIMEOUT_RETRIES
+	PARTS_TIMEOUT_RETRIES,
+	RECEIVE_DEPTH
 } from './session-limits.js';
 import type { SessionCore } from './session-types.js';
 import { TokenBucket } from './token-bucket.js';
@@ -155,26 +157,42 @@ export class IncomingStream {
 		return this.#core.state() === 'closed';
 	}
 
+	/** Takes the next batch off the inbox: at most `#batch` blocks and BATCH_BYTES. */
+	#takeBatch(): Uint8Array[] {
+		let take = 0;
+		let bytes = 0;
+		while (take < this.#inbox.length && take < this.#batch && bytes < BATCH_BYTES) bytes += this.#inbox[take++]!.length;
+		this.#inboxBytes -= bytes;
+		return this.#inbox.splice(0, take);
+	}
+
+	/**
+	 * Validates the inbox in batches, RECEIVE_DEPTH batches handed to the ledger at once:
+	 * the ledger checks the signatures of the next batch while the previous one is being
+	 * written. Results are taken (and acknowledged) in the order the batches were sent.
+	 */
 	#pump(): void {
 		if (this.#processing || this.#isClosed()) return;
+		const inFlight: { batch: Uint8Array[]; result: Promise<ReceiveResult> }[] = [];
 		this.#processing = (async () => {
-			while (this.#inbox.length > 0 && !this.#isClosed()) {
-				let take = 0;
-				let bytes = 0;
-				while (take < this.#inbox.length && take < this.#batch && bytes < BATCH_BYTES) bytes += this.#inbox[take++]!.length;
-				const batch = this.#inbox.splice(0, take);
-				this.#inboxBytes -= bytes;
-				try {
-					const result = await this.#core.ledger.receive(batch, this.#core.label);
+			try {
+				while ((this.#inbox.length > 0 || inFlight.length > 0) && !this.#isClosed()) {
+					while (inFlight.length < RECEIVE_DEPTH && this.#inbox.length > 0) {
+						const batch = this.#takeBatch();
+						const result = this.#core.ledger.receive(batch, this.#core.label);
+						result.catch(() => undefined); // awaited in turn below
+						inFlight.push({ batch, result });
+					}
+					const { batch, result } = inFlight[0]!;
+					const outcome = await result;
+					inFlight.shift();
+					this.#release(batch);
 					// The session may have closed while the batch was validated.
 					if (this.#isClosed()) return;
-					this.#afterReceive(batch.length, result.accepted.length, result.duplicates, result.rejected);
-				} finally {
-					for (const b of batch) {
-						const id = claimedId(b);
-						if (id !== null) this.#inflight.delete(id);
-					}
+					this.#afterReceive(batch.length, outcome.accepted.length, outcome.duplicates, outcome.rejected);
 				}
+			} finally {
+				for (const { batch } of inFlight) this.#release(batch);
 			}
 		})().finally(() => {
 			this.#processing = null;
@@ -183,6 +201,14 @@ export class IncomingStream {
 			if (this.#inbox.length > 0) this.#pump();
 			else this.#afterStream();
 		});
+	}
+
+	/** A validated batch's ids leave the in-flight set: a later copy is judged (as a duplicate) by the ledger. */
+	#release(batch: readonly Uint8Array[]): void {
+		for (const b of batch) {
+			const id = claimedId(b);
+			if (id !== null) this.#inflight.delete(id);
+		}
 	}
 
 	#afterReceive(count: number, accepted: number, duplicates: number, rejected: readonly Rejection[]): void {

@@ -15,6 +15,8 @@ export const MAX_PARTS = Math.ceil(MAX_BLOCK_BYTES / FRAME_PAYLOAD);
 export const WANTS_PER_SECOND = 20;
 /** Bytes per ledger.receive call. */
 export const BATCH_BYTES = 4 * 1024 * 1024;
+/** Batches handed to the ledger at once: the next one's signatures are checked while the previous one is written. */
+export const RECEIVE_DEPTH = 2;
 export const JOINS_PER_MINUTE = 6;
 /** Hellos answered: a few at once, then one a second (an honest peer resends every 2 s). */
 export const HELLO_BURST = 5;
