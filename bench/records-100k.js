@@ -99,7 +99,7 @@ try {
 	await byId('open-import').click();
 	for (const f of fixtures) {
 		log(`importing ${f.name}: ${f.entries} resources, ${(f.json.length / 1e6).toFixed(1)} MB`);
-		await byId('import-file').setInputFiles({ name: 'bundle.json', mimeType: 'application/json', buffer: f.json });
+		await byId('import-file').setInputFiles({ name: 'bundle.json', mimeType: 'application/json', buffer: f.json }, { timeout: 600_000 });
 		// The new file's plan (the previous plan's button stays until it is read).
 		await page
 			.waitForFunction(
