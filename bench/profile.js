@@ -9,6 +9,7 @@
 // bench/results/<suite>.cpuprofile (open it in Chromium DevTools, Performance panel).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { openBenchPage, startServer } from './harness.js';
+import { summarizeProfile } from './lib/cpu-profile.js';
 
 const args = process.argv.slice(2);
 if (args.length === 0 || args.length % 2 !== 0) {
@@ -32,54 +33,13 @@ try {
 	mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 	writeFileSync(new URL(`./results/${name}.cpuprofile`, import.meta.url), JSON.stringify(profile));
 
-	// Self time per node from the sample stream (timeDeltas are µs between samples).
-	const self = new Map();
-	for (let i = 0; i < profile.samples.length; i++) {
-		const id = profile.samples[i];
-		self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
-	}
-	const parent = new Map();
-	for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-	const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
-	const describe = (node) => {
-		const { functionName, url: source, lineNumber } = node.callFrame;
-		const module = source ? source.replace(/^https?:\/\/[^/]+/, '').replace(/\?.*$/, '') : `(${functionName || 'native'})`;
-		return { module, key: `${functionName || '(anonymous)'}  ${module}${source ? `:${lineNumber + 1}` : ''}` };
-	};
-	const byFunction = new Map();
-	const byModule = new Map();
-	const inclusive = new Map();
-	let total = 0;
-	for (const node of profile.nodes) {
-		const us = self.get(node.id) ?? 0;
-		if (us === 0) continue;
-		total += us;
-		const { module, key } = describe(node);
-		byFunction.set(key, (byFunction.get(key) ?? 0) + us);
-		byModule.set(module, (byModule.get(module) ?? 0) + us);
-		// Inclusive: every distinct function on this node's stack gets the time once.
-		const seen = new Set();
-		for (let id = node.id; id !== undefined; id = parent.get(id)) {
-			const k = describe(nodes.get(id)).key;
-			if (seen.has(k)) continue;
-			seen.add(k);
-			inclusive.set(k, (inclusive.get(k) ?? 0) + us);
-		}
-	}
-	const top = (map, n) =>
-		[...map.entries()]
-			.sort((a, b) => b[1] - a[1])
-			.slice(0, n)
-			.map(([k, us]) => `${(us / 1000).toFixed(1).padStart(9)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`)
-			.join('\n');
+	const summary = summarizeProfile(profile);
 	console.log(
-		`suite ${name} ${JSON.stringify(params)}\nresult ${JSON.stringify(result)}\nprofiled ${(total / 1000).toFixed(0)} ms of main-thread time (idle included)\n`
+		`suite ${name} ${JSON.stringify(params)}\nresult ${JSON.stringify(result)}\nprofiled ${summary.totalMs.toFixed(0)} ms of main-thread time (idle included)\n`
 	);
-	console.log(`by module:\n${top(byModule, 15)}\n`);
-	console.log(`by function (self time):\n${top(byFunction, 30)}\n`);
-	console.log(
-		`by function (inclusive time, src/ and bench/ only):\n${top(new Map([...inclusive].filter(([k]) => /\/(src|bench)\//.test(k))), 30)}`
-	);
+	console.log(`by module:\n${summary.modules}\n`);
+	console.log(`by function (self time):\n${summary.functions}\n`);
+	console.log(`by function (inclusive time, src/ and bench/ only):\n${summary.inclusive}`);
 } finally {
 	await close();
 	await server.close();

@@ -39,6 +39,9 @@ test('a Synthea Bundle imports whole through the Import panel and shows on the c
 	);
 
 	await page.getByTestId('patient-row').filter({ hasText: 'Carroll471' }).click();
+	await expect(page.getByTestId('timeline')).toHaveAttribute('data-total', String(records));
+	// The timeline draws the newest 50 first; "Show more" draws the rest.
+	while ((await page.getByTestId('timeline-more').count()) > 0) await page.getByTestId('timeline-more').click();
 	await expect(page.getByTestId('timeline-entry')).toHaveCount(records);
 	const claims = page.getByTestId('timeline-entry').filter({ hasText: 'Claim' });
 	await expect(claims.first()).toHaveAttribute('data-category', 'financial');

@@ -52,6 +52,8 @@ export class RecordsWorkspace implements RecordsContext {
 	#off: (() => void)[] = [];
 	#sharing = false;
 	#refreshQueued = false;
+	/** Whether the queued refresh re-reads the open chart too. */
+	#refreshChart = false;
 
 	get ledger(): Ledger | null {
 		return this.#ledger;
@@ -67,7 +69,13 @@ export class RecordsWorkspace implements RecordsContext {
 		this.#ledger = ledger;
 		this.#book = new RecordBook(ledger, keyring);
 		// Only blocks that can change what this node sees of patients (records, keys, consent, requests, membership) re-read the registry.
-		this.#off.push(ledger.on('accepted', (blocks) => blocks.some((b) => b.txs.some((tx) => RELEVANT.test(tx.t))) && this.#queueRefresh()));
+		// Blocks of read logs only (this node's own every 10 s while reads wait) change the audit trail, never the open chart.
+		this.#off.push(
+			ledger.on('accepted', (blocks) => {
+				const txs = blocks.flatMap((b) => b.txs).filter((tx) => RELEVANT.test(tx.t));
+				if (txs.length) this.#queueRefresh(txs.some((tx) => tx.t !== 'access.log'));
+			})
+		);
 		await this.cards.load();
 		await this.reads.attach(ledger);
 		await this.refresh();
@@ -122,17 +130,23 @@ export class RecordsWorkspace implements RecordsContext {
 	}
 
 	/** Coalesces refreshes: a catch-up accepts blocks in many batches; the registry is re-read at most every 250 ms. */
-	#queueRefresh(): void {
+	#queueRefresh(chart: boolean): void {
+		this.#refreshChart ||= chart;
 		if (this.#refreshQueued) return;
 		this.#refreshQueued = true;
 		setTimeout(() => {
+			const withChart = this.#refreshChart;
 			this.#refreshQueued = false;
-			void this.refresh();
+			this.#refreshChart = false;
+			void this.refresh({ chart: withChart });
 		}, 250);
 	}
 
-	/** Re-reads the registry, the open chart and the patient view, and shares keys owed. */
-	async refresh(): Promise<void> {
+	/**
+	 * Re-reads the registry, the open chart (unless `chart` is false: a chart of 100,000
+	 * records takes seconds to read) and the patient view, and shares keys owed.
+	 */
+	async refresh(options: { chart?: boolean } = {}): Promise<void> {
 		const book = this.#book;
 		const ledger = this.#ledger;
 		if (!book || !ledger) return;
@@ -140,7 +154,7 @@ export class RecordsWorkspace implements RecordsContext {
 		this.#names = (state['member-names'] ?? {}) as MemberNames;
 		this.#clinics = (state['member-clinics'] ?? {}) as MemberClinics;
 		await this.registry.reload(book);
-		await this.chart.reload();
+		if (options.chart ?? true) await this.chart.reload();
 		this.consent.reload();
 		void this.#shareOwedKeys();
 	}

@@ -10,7 +10,7 @@
  */
 import type { Bundle, BundleEntry, Provenance, Resource } from '@medplum/fhirtypes';
 import type { Category } from '../privacy/envelope.js';
-import type { RecordBook } from './book.js';
+import type { RecordBook, RecordView } from './book.js';
 import { directoryResource, type DirectoryState } from './directory.js';
 import { mapReferences, referencesIn } from './json-input.js';
 
@@ -20,17 +20,71 @@ const urnOf = (hex: string) => `urn:uuid:${uuidOf(hex.slice(0, 32))}`;
 
 type Json = Record<string, unknown>;
 
+interface Exported {
+	sealed: number;
+	unresolved: number;
+	categories: Category[];
+}
+type ExportOptions = { names?: Record<string, string>; now?: number; directory?: DirectoryState; records?: readonly RecordView[] };
+
 /**
  * `patient`'s current readable records as a `collection` Bundle. Records this node cannot
  * open are left out and counted in `sealed`; references to them stay relative and are
- * counted in `unresolved`.
+ * counted in `unresolved`. `records`: the patient's chart as already read (else read here).
  */
-export async function exportBundle(
+export async function exportBundle(book: RecordBook, patient: string, options: ExportOptions = {}): Promise<{ bundle: Bundle } & Exported> {
+	const { entries, done } = await exportEntries(book, patient, options);
+	const entry = [...entries];
+	return { bundle: { ...bundleHead(options.now), entry }, ...done() };
+}
+
+/** Entries per piece of the file {@link exportBundleFile} makes. */
+const FILE_CHUNK = 1000;
+
+/**
+ * The same Bundle as {@link exportBundle}, as a file: JSON indented by two spaces, written
+ * a thousand entries at a time into a Blob, so that neither the whole Bundle object nor
+ * its whole text is ever in memory (a chart may hold 100,000 records).
+ */
+export async function exportBundleFile(
 	book: RecordBook,
 	patient: string,
-	options: { names?: Record<string, string>; now?: number; directory?: DirectoryState } = {}
-): Promise<{ bundle: Bundle; sealed: number; unresolved: number; categories: Category[] }> {
-	const { records } = await book.chart(patient, options.now);
+	options: ExportOptions & { type?: string } = {}
+): Promise<{ file: Blob } & Exported> {
+	const { entries, done } = await exportEntries(book, patient, options);
+	const head = JSON.stringify({ ...bundleHead(options.now), entry: [] }, null, 2);
+	const parts: Blob[] = [];
+	let chunk: string[] = [];
+	const flush = () => {
+		if (chunk.length) parts.push(new Blob([(parts.length ? ',\n    ' : '\n    ') + chunk.join(',\n    ')]));
+		chunk = [];
+	};
+	let count = 0;
+	for (const entry of entries) {
+		chunk.push(JSON.stringify(entry, null, 2).replaceAll('\n', '\n    '));
+		count++;
+		if (chunk.length === FILE_CHUNK) flush();
+	}
+	flush();
+	// `head` ends with `"entry": []\n}`: the entries go between the brackets.
+	const open = head.slice(0, head.lastIndexOf('[]') + 1);
+	const file = new Blob([open, ...parts, count ? '\n  ]\n}' : ']\n}'], { type: options.type ?? 'application/fhir+json' });
+	return { file, ...done() };
+}
+
+const bundleHead = (now?: number) => ({
+	resourceType: 'Bundle' as const,
+	type: 'collection' as const,
+	timestamp: new Date(now ?? Date.now()).toISOString()
+});
+
+/** The Bundle's entries, made one at a time as they are iterated; `done()` after the last gives the counts. */
+async function exportEntries(
+	book: RecordBook,
+	patient: string,
+	options: ExportOptions
+): Promise<{ entries: Iterable<BundleEntry>; done: () => Exported }> {
+	const records = options.records ?? (await book.chart(patient, options.now)).records;
 	const readable: { ref: string; id: string; resource: Json; time: number; version: number; block: string; author: string }[] = [];
 	const categories = new Set<Category>();
 	let sealed = 0;
@@ -73,44 +127,40 @@ export async function exportBundle(
 			if (!ref.reference.startsWith('#')) unresolved++;
 			return ref;
 		}) as Json;
-	const entries: BundleEntry[] = [];
-	for (const r of readable) {
-		const meta = {
-			...((r.resource.meta as Json | undefined) ?? {}),
-			versionId: String(r.version),
-			lastUpdated: new Date(r.time).toISOString()
-		};
-		entries.push({ fullUrl: urls.get(r.ref)!, resource: resolve({ ...r.resource, id: r.id, meta }) as unknown as Resource });
-	}
-	for (const d of directory) entries.push({ fullUrl: urls.get(`${d.resourceType}/${d.id}`)!, resource: resolve(d) as unknown as Resource });
-	const byBlock = new Map<string, { time: number; author: string; targets: string[] }>();
-	for (const r of readable) {
-		const b = byBlock.get(r.block) ?? { time: r.time, author: r.author, targets: [] };
-		b.targets.push(urls.get(r.ref)!);
-		byBlock.set(r.block, b);
-	}
-	for (const [block, b] of byBlock) {
-		const provenance: Provenance = {
-			resourceType: 'Provenance',
-			id: block.slice(0, 32),
-			target: b.targets.map((reference) => ({ reference })),
-			recorded: new Date(b.time).toISOString(),
-			agent: [
-				{
-					who: {
-						identifier: { system: 'urn:clinic-ledger:member', value: b.author },
-						...(options.names?.[b.author] ? { display: options.names[b.author] } : {})
+	function* entries(): Generator<BundleEntry> {
+		for (const r of readable) {
+			const meta = {
+				...((r.resource.meta as Json | undefined) ?? {}),
+				versionId: String(r.version),
+				lastUpdated: new Date(r.time).toISOString()
+			};
+			yield { fullUrl: urls.get(r.ref)!, resource: resolve({ ...r.resource, id: r.id, meta }) as unknown as Resource };
+		}
+		for (const d of directory) yield { fullUrl: urls.get(`${d.resourceType}/${d.id}`)!, resource: resolve(d) as unknown as Resource };
+		const byBlock = new Map<string, { time: number; author: string; targets: string[] }>();
+		for (const r of readable) {
+			const b = byBlock.get(r.block) ?? { time: r.time, author: r.author, targets: [] };
+			b.targets.push(urls.get(r.ref)!);
+			byBlock.set(r.block, b);
+		}
+		for (const [block, b] of byBlock) {
+			const provenance: Provenance = {
+				resourceType: 'Provenance',
+				id: block.slice(0, 32),
+				target: b.targets.map((reference) => ({ reference })),
+				recorded: new Date(b.time).toISOString(),
+				agent: [
+					{
+						who: {
+							identifier: { system: 'urn:clinic-ledger:member', value: b.author },
+							...(options.names?.[b.author] ? { display: options.names[b.author] } : {})
+						}
 					}
-				}
-			],
-			entity: [{ role: 'source', what: { identifier: { system: 'urn:clinic-ledger:block', value: block } } }]
-		};
-		entries.push({ fullUrl: urnOf(block), resource: provenance });
+				],
+				entity: [{ role: 'source', what: { identifier: { system: 'urn:clinic-ledger:block', value: block } } }]
+			};
+			yield { fullUrl: urnOf(block), resource: provenance };
+		}
 	}
-	return {
-		bundle: { resourceType: 'Bundle', type: 'collection', timestamp: new Date(options.now ?? Date.now()).toISOString(), entry: entries },
-		sealed,
-		unresolved,
-		categories: [...categories]
-	};
+	return { entries: entries(), done: () => ({ sealed, unresolved, categories: [...categories] }) };
 }

@@ -132,7 +132,8 @@ export class Keyring {
 		const sealed = { nonce: tx.nonce as Uint8Array, ct: tx.ct as Uint8Array };
 		// An old random key id proves nothing: the key that opens the record is the record's key.
 		const candidates = keys.verified ? [keys.verified] : keys.unverified;
-		let failure: unknown = new EnvelopeError('no key to try');
+		// The error is made only when it is thrown: capturing a stack per record cost ~7 µs on each of a chart's records.
+		let failure: unknown = null;
 		for (const key of candidates) {
 			try {
 				return openRecord(key, sealed, context);
@@ -140,7 +141,7 @@ export class Keyring {
 				failure = error;
 			}
 		}
-		throw failure;
+		throw failure ?? new EnvelopeError('no key to try');
 	}
 
 	/**

@@ -39,20 +39,40 @@ function icd10Of(condition: Condition): string | null {
  * its `encounter` reference names the visit.
  */
 export function visitsOf(chart: readonly RecordView[]): Visit[] {
+	// Conditions indexed once by patient and first block, and by the visit their `encounter` names: linear in the chart.
+	const conditions: { patient: string; block: string | undefined; ref: string | undefined; code: string | null; at: number }[] = [];
+	chart.forEach((other, at) => {
+		const condition = currentOf<Condition>(other, 'Condition');
+		if (condition)
+			conditions.push({
+				patient: other.patient,
+				block: other.versions[0]?.block,
+				ref: condition.encounter?.reference,
+				code: icd10Of(condition),
+				at
+			});
+	});
+	const byBlock = new Map<string, typeof conditions>();
+	const byRef = new Map<string, typeof conditions>();
+	const file = (index: Map<string, typeof conditions>, key: string, c: (typeof conditions)[number]) => {
+		const list = index.get(key);
+		if (list) list.push(c);
+		else index.set(key, [c]);
+	};
+	for (const c of conditions) {
+		if (c.block !== undefined) file(byBlock, `${c.patient}/${c.block}`, c);
+		if (c.ref !== undefined) file(byRef, `${c.patient}/${c.ref}`, c);
+	}
 	const visits: Visit[] = [];
 	for (const record of chart) {
 		const encounter = currentOf<Encounter>(record, 'Encounter');
 		const first = record.versions[0];
 		if (!encounter || !first) continue;
 		const ref = `Encounter/${first.block}-${record.rid}`;
+		// Chart order, each condition once (one may match by block and by reference).
+		const matched = new Set([...(byBlock.get(`${record.patient}/${first.block}`) ?? []), ...(byRef.get(`${record.patient}/${ref}`) ?? [])]);
 		const diagnoses: string[] = [];
-		for (const other of chart) {
-			const condition = currentOf<Condition>(other, 'Condition');
-			if (!condition || other.patient !== record.patient) continue;
-			if (other.versions[0]?.block !== first.block && condition.encounter?.reference !== ref) continue;
-			const code = icd10Of(condition);
-			if (code && !diagnoses.includes(code)) diagnoses.push(code);
-		}
+		for (const c of [...matched].sort((a, b) => a.at - b.at)) if (c.code && !diagnoses.includes(c.code)) diagnoses.push(c.code);
 		visits.push({
 			patient: record.patient,
 			block: first.block,

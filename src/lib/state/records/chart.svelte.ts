@@ -8,7 +8,7 @@ import { describeError } from '$lib/core/index.js';
 import type { Purpose } from '$lib/domain/privacy/consent.js';
 import type { Category } from '$lib/domain/privacy/envelope.js';
 import { RecordInputError, type RecordView } from '$lib/domain/records/book.js';
-import { exportBundle } from '$lib/domain/records/bundle-export.js';
+import { exportBundleFile } from '$lib/domain/records/bundle-export.js';
 import type { DirectoryState } from '$lib/domain/records/directory.js';
 import type { ClinicalResource } from '$lib/domain/records/fhir.js';
 import { accessBasis, NoAccessError } from '$lib/domain/records/keyring.js';
@@ -141,15 +141,20 @@ export class ChartManager {
 		this.#log.logAction(patient, action, categories);
 	}
 
-	/** The patient's readable records as a FHIR Bundle file; the export is logged for the patient. */
-	async exportPatient(patient: string): Promise<{ json: string; sealed: number } | null> {
+	/**
+	 * The patient's readable records as a FHIR Bundle file (written into a Blob a piece at a
+	 * time); the export is logged for the patient. The open chart's records are exported as
+	 * read (the chart is re-read whenever blocks that may change it arrive).
+	 */
+	async exportPatient(patient: string): Promise<{ file: Blob; sealed: number } | null> {
 		const book = this.#context.book;
 		if (!book) return null;
-		const { bundle, sealed, categories } = await exportBundle(book, patient, {
+		const { file, sealed, categories } = await exportBundleFile(book, patient, {
 			names: this.#names(),
-			directory: book.ledger.state().directory as DirectoryState | undefined
+			directory: book.ledger.state().directory as DirectoryState | undefined,
+			...(patient === this.#selected && this.#records.length ? { records: this.#records } : {})
 		});
 		this.logAction(patient, 'export', categories);
-		return { json: JSON.stringify(bundle, null, 2), sealed };
+		return { file, sealed };
 	}
 }

@@ -6,7 +6,7 @@ import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { CATEGORIES, encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { planImport, runImport } from '$lib/domain/records/bundle.js';
-import { exportBundle } from '$lib/domain/records/bundle-export.js';
+import { exportBundle, exportBundleFile } from '$lib/domain/records/bundle-export.js';
 import { SOURCE_SYSTEM } from '$lib/domain/records/known.js';
 import { CardError, encodeCard, newPatientKey, openCard, readCard } from '$lib/domain/records/card.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
@@ -79,6 +79,10 @@ describe('FHIR Bundle import and export', () => {
 		for (const patient of result.patients) {
 			const { bundle, sealed } = await exportBundle(book, patient, { now: NOW });
 			expect(sealed).toBe(0);
+			// The file, written a piece at a time, is the Bundle as JSON indented by two spaces.
+			const { file } = await exportBundleFile(book, patient, { now: NOW });
+			expect(await file.text()).toBe(JSON.stringify(bundle, null, 2));
+			expect(file.type).toBe('application/fhir+json');
 			const resources = bundle.entry!.map((e: { resource?: unknown }) => e.resource as unknown as Record<string, unknown>);
 			const provenance = resources.filter((r) => r.resourceType === 'Provenance');
 			expect(provenance.length).toBeGreaterThan(0);
@@ -98,6 +102,8 @@ describe('FHIR Bundle import and export', () => {
 		const { bundle, sealed } = await exportBundle(otherBook, result.patients[0]!, { now: NOW });
 		expect(bundle.entry).toEqual([]);
 		expect(sealed).toBe(30);
+		const empty = await exportBundleFile(otherBook, result.patients[0]!, { now: NOW });
+		expect(await empty.file.text()).toBe(JSON.stringify(bundle, null, 2));
 	}, 60_000);
 
 	it('refuses an invalid Bundle with the JSON path of each R4 error, warns about the clinic rules, and imports nothing', async () => {
