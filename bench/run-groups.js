@@ -38,6 +38,9 @@ export async function runPageGroups({ inPage, server, sizes: SIZES, step, wanted
 		await step('batchSplit', 'batch: parts of one batch timed alone', () =>
 			inPage('batchSplit', { batch: SIZES.batch, durability: 'strict' })
 		);
+		await step('migrateV2', `batch: migration 2 -> 3 of ${SIZES.batchTotal * 2} blocks written by the schema-2 store`, () =>
+			inPage('migrateV2', { count: SIZES.batchTotal * 2 })
+		);
 		await step('idbLayouts', `batch: one strict IndexedDB transaction of ${SIZES.batch} rows under other layouts`, () =>
 			inPage('idbLayouts', { rows: SIZES.batch, reps: SIZES.layoutReps })
 		);

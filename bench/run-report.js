@@ -159,6 +159,12 @@ function breakdown(r, SIZES) {
 			`    one strict IDB transaction of ${l.rows} rows: ledger store ${ms(l.ledgerStore)}; schema-2 store ${ms(l.schema2Store)}; raw rows with its two indexes ${ms(l.twoIndexes)}; chain index only ${ms(l.chainIndexOnly)}; no index ${ms(l.noIndex)}; all ${l.rows} rows as ONE record ${ms(l.oneRecordPerBatch)}`
 		);
 	}
+	if (r.migrateV2) {
+		const m = r.migrateV2;
+		out.push(
+			`    migration 2 -> 3 at open: ${m.stored} of ${m.count} blocks in ${ms(m.migrateMs)} (${Math.round((m.count / m.migrateMs) * 1000)} blocks/s); the next open ${ms(m.reopenMs)}`
+		);
+	}
 	const verifyLine = (label, whole, s) => {
 		const rest = whole - s.decodeMs - s.hashMs - s.signatureMs;
 		// The stages are timed in separate passes; on a loaded machine they can outgrow the whole.

@@ -177,5 +177,39 @@ export const batchSuites = {
 			out[label] = median(samples);
 		}
 		return { rows, ...out };
+	},
+
+	/**
+	 * Migration 2 -> 3: `count` rows (5 authors, 300 bytes each, clocks in append order)
+	 * written by the released schema-2 store in batches of 500, then the time of the first
+	 * `IndexedDBStore.open` (the upgrade copies every block into segments), and of a second
+	 * open for comparison.
+	 */
+	async migrateV2({ count }: { count: number }) {
+		const name = freshName('migrate');
+		const old = await IndexedDBStoreV2.open(name, { durability: 'relaxed' });
+		const hex = (n: number) => n.toString(16).padStart(64, '0');
+		for (let from = 0; from < count; from += 500) {
+			const rows: StoredBlock[] = [];
+			for (let i = from; i < Math.min(count, from + 500); i++) {
+				const a = i % 5;
+				const seq = Math.floor(i / 5);
+				const bytes = new Uint8Array(300).fill(i & 255);
+				rows.push({ id: hex(i + 1) as BlockId, author: hex(a) as StoredBlock['author'], seq, clock: i, bytes, vv: [a, seq] });
+			}
+			await old.append(rows);
+		}
+		await old.close();
+		let start = performance.now();
+		const migrated = await IndexedDBStore.open(name);
+		const migrateMs = performance.now() - start;
+		const stored = await migrated.count();
+		await migrated.close();
+		start = performance.now();
+		const again = await IndexedDBStore.open(name);
+		const reopenMs = performance.now() - start;
+		await again.close();
+		await deleteDatabase(name);
+		return { count, stored, migrateMs, reopenMs };
 	}
 };
