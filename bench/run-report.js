@@ -156,7 +156,7 @@ function breakdown(r, SIZES) {
 	if (r.idbLayouts) {
 		const l = r.idbLayouts;
 		out.push(
-			`    one strict IDB transaction of ${l.rows} rows: ledger store ${ms(l.ledgerStore)}; schema-2 store ${ms(l.schema2Store)}; raw rows with its two indexes ${ms(l.twoIndexes)}; chain index only ${ms(l.chainIndexOnly)}; no index ${ms(l.noIndex)}; all ${l.rows} rows as ONE record ${ms(l.oneRecordPerBatch)}`
+			`    one strict IDB transaction of ${l.rows} rows: ledger store ${ms(l.ledgerStore)}; schema-2 store ${ms(l.schema2Store)}; raw rows with its two indexes ${ms(l.twoIndexes)}; chain index only ${ms(l.chainIndexOnly)}; no index ${ms(l.noIndex)}; all ${l.rows} rows as ONE record ${ms(l.oneRecordPerBatch)}; one segment record with no index ${ms(l.segmentNoIndex)}, with byId ${ms(l.segmentById)}, with byId not unique ${ms(l.segmentByIdNotUnique)}`
 		);
 	}
 	if (r.migrateV2) {

@@ -3,6 +3,7 @@
  * the parts of one batch alone, and one strict IndexedDB transaction under other layouts.
  */
 import { IndexedDBStore, type BlockId, type StoredBlock } from '../../src/lib/core/index.js';
+import { packSegment } from '../../src/lib/core/storage/segment.js';
 import { median } from '../lib/stats.js';
 import { noteEntry, noteTxs } from '../lib/workload.js';
 import { IndexedDBStoreV2 } from '../../tests/browser/fixtures/indexeddb-v2.js';
@@ -152,6 +153,29 @@ export const batchSuites = {
 						store.createIndex('order', ['clock', 'id'], { unique: true });
 					});
 					return { write: (batch) => writeRaw(db, (s) => batch.forEach((row) => s.add(row))), close: () => db.close() };
+				}
+			},
+			// Schema 3's segment record alone (segment.ts), to split the ledger store's cost: no index, byId unique (the store's), byId not unique.
+			segmentNoIndex: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) => d.createObjectStore('blocks', { autoIncrement: true }));
+					return { write: (batch) => writeRaw(db, (s) => void s.add(packSegment(batch).record)), close: () => db.close() };
+				}
+			},
+			segmentById: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) =>
+						d.createObjectStore('blocks', { autoIncrement: true }).createIndex('byId', 'ids', { unique: true, multiEntry: true })
+					);
+					return { write: (batch) => writeRaw(db, (s) => void s.add(packSegment(batch).record)), close: () => db.close() };
+				}
+			},
+			segmentByIdNotUnique: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) =>
+						d.createObjectStore('blocks', { autoIncrement: true }).createIndex('byId', 'ids', { unique: false, multiEntry: true })
+					);
+					return { write: (batch) => writeRaw(db, (s) => void s.add(packSegment(batch).record)), close: () => db.close() };
 				}
 			},
 			oneRecordPerBatch: {
