@@ -66,6 +66,8 @@ export class IndexedDBStore implements LedgerStore {
 		let migrationError: unknown;
 		const db = await openDB<LedgerDB>(name, SCHEMA_VERSION, {
 			upgrade(db, oldVersion, _newVersion, tx) {
+				// A failed step aborts the upgrade: open() reports it, so the transaction's own rejection is not left unhandled.
+				tx.done.catch(() => undefined);
 				const steps = async () => {
 					for (let v = oldVersion; v < SCHEMA_VERSION; v++) await MIGRATIONS[v]!(db, tx);
 				};
