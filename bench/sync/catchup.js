@@ -13,6 +13,23 @@ const ATTACHMENT_BYTES = 1_200_000;
 const YJS_SMALL_DOC_BYTES = 200 * 1024;
 
 /**
+ * The raw channel's figure: A's block bytes over one plain RTCDataChannel to B, in the
+ * protocol's frame size with its flow control, timed from A's first send until B holds
+ * every byte (on Node's clock).
+ */
+async function rawChannelRun(a, b, count) {
+	await Promise.all([measureClock(a), measureClock(b)]);
+	const offer = await a.call('raw.offer');
+	const answer = await b.call('raw.answer', offer);
+	await a.call('raw.accept', answer, 60_000);
+	const timeoutMs = Math.max(60_000, count * 2);
+	const sent = await a.call('raw.send', {}, timeoutMs);
+	const got = await b.call('raw.wait', { bytes: sent.bytes, timeoutMs }, timeoutMs + 30_000);
+	await Promise.all([a.call('raw.close'), b.call('raw.close')]);
+	return { bytes: sent.bytes, frames: sent.frames, ms: b.toNode(got.doneAt) - a.toNode(sent.sentAt) };
+}
+
+/**
  * A builds `count` blocks, B joins and catches up over WebRTC; then (optionally) the
  * live propagation of one attachment block, then the Yjs baseline in the same processes.
  * `env` (the run's results.env) gets the Chromium version and the page's info.
@@ -53,6 +70,10 @@ export async function catchup(page, count, options, { sizes: SIZES, env, log }) 
 		out.linkKinds = { a: assertWebRTC(a, out.a, 1), b: assertWebRTC(b, out.b, 1) };
 		log(
 			`catch-up ${name}: ${out.seconds.toFixed(2)} s, B's peak heap ${out.b.heap.peakMb.toFixed(1)} MB, links ${out.linkKinds.b.join(',')}`
+		);
+		out.raw = await rawChannelRun(a, b, count);
+		log(
+			`catch-up ${name}: raw data channel, same ${(out.raw.bytes / 1e6).toFixed(2)} MB in ${out.raw.frames} frames: ${(out.raw.ms / 1000).toFixed(2)} s`
 		);
 
 		if (options.yjs) out.prepared = await a.call('yjs.prepareFromLedger', {}, 300_000);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createWorkerVerifier, nobleVerifier, publicKeyOf, nobleSigner, type Verifier } from '../../src/lib/core/index.js';
+import {
+	Ledger,
+	MemoryStore,
+	createWorkerVerifier,
+	nobleVerifier,
+	publicKeyOf,
+	nobleSigner,
+	sharedWorkerVerifier,
+	type Verifier
+} from '../../src/lib/core/index.js';
 import { foundNetwork, joinNetwork, testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { SPECCHECK } from '../vectors/ed25519.js';
 import { fromHex } from '../../src/lib/core/bytes.js';
@@ -42,5 +51,27 @@ describe('worker pool verifier in Chromium', () => {
 		expect(r.rejected.map((x) => x.code)).toEqual(['BAD_SIGNATURE']);
 		expect(node.state()).toEqual(source.state());
 		pool.close();
+	});
+
+	it('a ledger opened in a page without a verifier checks signatures in the shared pool, with the same answers', async () => {
+		const source = await foundNetwork({ members: { b: 'clinician' } });
+		for (let i = 0; i < 100; i++) await source.append([{ t: 'note', text: `n${i}` }]);
+		const blocks: Uint8Array[] = [];
+		for await (const b of source.blocksSince({})) blocks.push(b);
+		const bad = blocks[9]!.slice();
+		bad[bad.length - 5]! ^= 2;
+		const node = await Ledger.open({ store: new MemoryStore(), net: source.net });
+		const pool = sharedWorkerVerifier()!;
+		expect(pool.workers).toBeGreaterThanOrEqual(2);
+		expect(node.verifierWorkers).toBe(pool.workers);
+		// Two batches in flight at once, as a sync session hands them over.
+		const [first, second] = await Promise.all([node.receive([bad, ...blocks.slice(0, 50)]), node.receive(blocks.slice(50))]);
+		expect(first.accepted.length + second.accepted.length).toBe(blocks.length);
+		expect([...first.rejected, ...second.rejected].map((r) => r.code)).toEqual(['BAD_SIGNATURE']);
+		expect(node.state()).toEqual(source.state());
+		// A second ledger in the page shares the pool: no new workers.
+		const other = await Ledger.open({ store: new MemoryStore(), net: source.net });
+		expect(sharedWorkerVerifier()).toBe(pool);
+		expect(other.verifierWorkers).toBe(pool.workers);
 	});
 });

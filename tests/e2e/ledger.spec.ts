@@ -14,6 +14,9 @@ test('create a network, add three entries: shown in order with seq, clock, hash 
 	await expect(rows(page).first()).toHaveAttribute('data-block-id', networkId!);
 	await expect(rows(page).first().getByTestId('block-tx')).toHaveAttribute('data-tx-type', 'genesis');
 	await expect(page.getByTestId('verifier')).toHaveAttribute('data-verifier', /^(webcrypto|noble)$/);
+	// Signatures are checked in the page's worker pool (one per core, at least 2), not on the page's thread.
+	await expect(page.getByTestId('verifier')).toHaveAttribute('data-workers', /^([2-9]|\d\d)$/);
+	await expect(page.getByTestId('verifier')).toContainText(/in \d+ workers/);
 
 	const texts = [
 		'Morning check: vaccine fridge at 4.1 °C',

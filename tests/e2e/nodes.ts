@@ -1,8 +1,10 @@
 // Several clinic nodes in one test: each node is its own Chromium process with its own
 // profile directory (so WebRTC between them is real; two pages of one browser would talk
 // over BroadcastChannel instead), driven through the UI as a person would. A node can be
-// closed and relaunched on the same profile (its IndexedDB survives), and its signaling
-// can be cut (the WebSocket to /signaling refused) to take it offline while it runs.
+// closed and relaunched on the same profile (its IndexedDB survives), or killed at once as
+// a crash would, and its signaling can be cut (the WebSocket to /signaling refused) to take
+// it offline while it runs.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +29,15 @@ export function profileDir(name: string): string {
 	return mkdtempSync(join(tmpdir(), `clinic-node-${name}-`));
 }
 
+export interface LaunchOptions {
+	/** Start with the signaling WebSocket refused (the node cannot find peers). */
+	signalingBlocked?: boolean;
+	/** Runs on the new browser's first page before the app is opened (e.g. loadSeededLedger). */
+	beforeOpen?: (page: Page) => Promise<void>;
+}
+
 /** Starts a Chromium process on `dir` and opens the app; the node runs once the page is up. */
-export async function launchNode(name: string, dir: string, baseURL: string, options: { signalingBlocked?: boolean } = {}): Promise<Node> {
+export async function launchNode(name: string, dir: string, baseURL: string, options: LaunchOptions = {}): Promise<Node> {
 	const context = await chromium.launchPersistentContext(dir, {
 		executablePath: testBrowserPath(),
 		args: chromiumArgs,
@@ -51,6 +60,7 @@ export async function launchNode(name: string, dir: string, baseURL: string, opt
 	});
 	node.page.on('pageerror', (error) => console.log(`[${name}] page error: ${error.message}`));
 	try {
+		await options.beforeOpen?.(node.page);
 		await openApp(node.page);
 	} catch (error) {
 		// Nobody holds this node yet to close it: a browser that never opened the app is closed here.
@@ -63,6 +73,44 @@ export async function launchNode(name: string, dir: string, baseURL: string, opt
 /** Closes the node's browser process (its profile, hence its ledger, stays on disk). */
 export async function closeNode(node: Node): Promise<void> {
 	await node.context.close();
+}
+
+/** The process groups of the browser running on `dir` (Playwright starts each browser in a group of its own). */
+function browserGroups(dir: string): number[] {
+	const flag = `--user-data-dir=${dir}`;
+	const groups = new Set<number>();
+	for (const line of execFileSync('ps', ['-eo', 'pgid=,args='], { encoding: 'utf8' }).split('\n')) {
+		const [pgid, ...args] = line.trim().split(/\s+/);
+		if (args.includes(flag)) groups.add(Number(pgid));
+	}
+	return [...groups];
+}
+
+/**
+ * Kills the node's browser at once, as a crash or a power cut would: SIGKILL to every
+ * process of its group (browser, renderer, storage, network) together, nothing closed or
+ * flushed first. Resolves once none of them runs; the profile stays on disk for `relaunch`.
+ */
+export async function killNode(node: Node): Promise<void> {
+	const closed = new Promise<void>((resolve) => node.context.once('close', () => resolve()));
+	const groups = browserGroups(node.dir);
+	const own = Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)], { encoding: 'utf8' }).trim());
+	if (groups.length === 0 || groups.some((g) => !(g > 1) || g === own))
+		throw new Error(`no browser process group of its own found for ${node.dir}`);
+	for (const group of groups) process.kill(-group, 'SIGKILL');
+	await closed;
+	await expect
+		.poll(
+			() =>
+				execFileSync('ps', ['-eo', 'pgid='], { encoding: 'utf8' })
+					.split('\n')
+					.filter((g) => groups.includes(Number(g))).length,
+			{
+				message: `the processes of ${node.name}'s browser exit`,
+				timeout: 30_000
+			}
+		)
+		.toBe(0);
 }
 
 export function removeProfile(node: Node): void {
@@ -224,9 +272,9 @@ export async function printSyncLogs(nodes: readonly Node[]): Promise<void> {
 /** The clinic nodes of one test (the `nodes` fixture). */
 export interface Nodes {
 	/** A new node: its own Chromium process on an empty profile. */
-	launch(name: string, options?: { signalingBlocked?: boolean }): Promise<Node>;
-	/** Closes `node`'s browser if it still runs and starts it again on the same profile (its ledger survives). */
-	relaunch(node: Node, options?: { signalingBlocked?: boolean }): Promise<Node>;
+	launch(name: string, options?: LaunchOptions): Promise<Node>;
+	/** Closes `node`'s browser if it still runs (a killed one is closed already) and starts it again on the same profile (its ledger survives). */
+	relaunch(node: Node, options?: LaunchOptions): Promise<Node>;
 }
 
 /**

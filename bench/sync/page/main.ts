@@ -6,6 +6,7 @@
 import { detectVerifier } from '../../../src/lib/core/index.js';
 import { LedgerNode } from './ledger-node.js';
 import { epochNow } from './probe.js';
+import { rawChannel } from './raw-channel.js';
 import { YjsNode, prepareBlocks, sendFailures, watchDataChannelSends } from './yjs-node.js';
 
 watchDataChannelSends();
@@ -31,6 +32,13 @@ const calls: Record<string, Handler> = {
 	'ledger.trackArrivals': (p) => ledger.trackArrivals(p),
 	'ledger.arrivals': () => ledger.arrivals(),
 	'ledger.stop': () => ledger.stop(),
+	'raw.offer': () => rawChannel.offer(),
+	'raw.answer': (p) => rawChannel.answer(p),
+	'raw.accept': (p) => rawChannel.accept(p),
+	/** Sends the wire bytes of the blocks this page's ledger holds. */
+	'raw.send': async () => rawChannel.send(await ledger.wireBlocks()),
+	'raw.wait': (p) => rawChannel.wait(p),
+	'raw.close': () => rawChannel.close(),
 	/** The baseline carries the bytes of the blocks this page's ledger holds. */
 	'yjs.prepareFromLedger': async () => prepareBlocks(await ledger.wireBlocks()),
 	'yjs.fill': (p) => yjs.fill(p),

@@ -9,7 +9,7 @@
  */
 import { createGenesis, decodeBlock, type GenesisOptions } from './block.js';
 import { detectVerifier, type Signer, type Verifier } from './crypto/verifier.js';
-import { sharedWorkerVerifier } from './crypto/worker-verifier.js';
+import { sharedWorkerVerifier, type WorkerVerifier } from './crypto/worker-verifier.js';
 import { toHex } from './bytes.js';
 import { challengeDigest } from './challenge.js';
 import { CodedError, type ReasonCode } from './errors.js';
@@ -136,6 +136,12 @@ export class Ledger {
 
 	get verifierName(): Verifier['name'] {
 		return this.#verifier.name;
+	}
+
+	/** Web Workers checking this ledger's signatures (0: on this thread). */
+	get verifierWorkers(): number {
+		const v = this.#verifier as Partial<WorkerVerifier>;
+		return typeof v.workers === 'number' ? v.workers - (v.failedWorkers ?? 0) : 0;
 	}
 
 	/** This node's author id, when it can sign. */

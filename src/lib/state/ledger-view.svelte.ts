@@ -62,6 +62,11 @@ export class LedgerView {
 	get verifierName() {
 		return this.#verifierName;
 	}
+	#verifierWorkers = $state(0);
+	/** Web Workers checking signatures (0: the page's thread). */
+	get verifierWorkers() {
+		return this.#verifierWorkers;
+	}
 
 	#ledger: Ledger | null = null;
 	#checks = new Map<BlockId, Pick<BlockView, 'check' | 'failure'>>();
@@ -78,6 +83,7 @@ export class LedgerView {
 		for (const id of verified) this.#checks.set(id, { check: 'verified' });
 		this.#ledger = ledger;
 		this.#verifierName = ledger.verifierName;
+		this.#verifierWorkers = ledger.verifierWorkers;
 		this.#offs.push(
 			ledger.on('accepted', (blocks) => this.#onAccepted(blocks)),
 			ledger.on('rejected', () => {

@@ -183,7 +183,7 @@ export function nobleSigner(secret: Uint8Array): Signer {
 }
 
 /** DER header of a PKCS#8 Ed25519 private key (RFC 8410); the 32-byte seed follows. */
-const PKCS8_ED25519_PREFIX = fromHex('302e020100300506032b657004220420');
+export const PKCS8_ED25519_PREFIX = fromHex('302e020100300506032b657004220420');
 
 /**
  * A signer holding `secret` as a non-extractable WebCrypto key. Rejects when the

@@ -40,9 +40,10 @@ export function roomName(net: BlockId, secret: string): string {
 
 /**
  * The most WebRTC connections one node keeps per room. Gossip reaches every node through a
- * connected graph, and what a node sends grows with its connections (tests/unit/core/gossip.test.ts:
- * 100 nodes at 8 links each); y-webrtc's default (20 to 34) would cost a browser dozens of
- * DTLS sessions in a large network.
+ * connected graph, and what a node sends grows with its connections
+ * (tests/unit/core/gossip-1.test.ts and gossip-2.test.ts: 100 nodes at 8 links each, 50
+ * seeds); y-webrtc's default (20 to 34) would cost a browser dozens of DTLS sessions in a
+ * large network.
  */
 export const MAX_MESH_CONNECTIONS = 8;
 

@@ -3,10 +3,10 @@
  * each with at most `maxLinks` links (a browser mesh caps its connections; see
  * `MAX_MESH_CONNECTIONS` in sync/mesh.ts), links of `delayMs` one way with jitter, virtual
  * time. Measures when each block written reaches each node, and the bytes each node sends.
- * Used by tests/unit/core/gossip.test.ts and bench/gossip.js.
+ * Used by tests/unit/core/gossip-1.test.ts, gossip-2.test.ts (50 seeds) and bench/gossip.js.
  */
-import { publicKeyOf } from '../crypto/ed25519.js';
-import { nobleSigner } from '../crypto/verifier.js';
+import { createNodeSigner, createNodeVerifier } from '../crypto/node-verifier.js';
+import type { Signer } from '../crypto/verifier.js';
 import { Ledger } from '../ledger.js';
 import { MemoryStore } from '../storage/memory.js';
 import { memoryLinkPair, type Link } from '../sync/link.js';
@@ -70,32 +70,49 @@ function counted(link: Link, onSend: (bytes: number) => void): Link {
 	});
 }
 
+/** Signers by label, kept across runs: every run's nodes use the same keys, and importing one into OpenSSL costs half a millisecond. */
+const signerCache = new Map<string, Promise<Signer>>();
+
+function nodeSigners(labels: readonly string[]): Promise<Signer[]> {
+	return Promise.all(
+		labels.map((label) => {
+			let signer = signerCache.get(label);
+			if (signer === undefined) {
+				signer = createNodeSigner(new TextEncoder().encode(label.padEnd(32, '.')).slice(0, 32));
+				signerCache.set(label, signer);
+			}
+			return signer;
+		})
+	);
+}
+
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
 export async function runGossip(options: GossipOptions): Promise<GossipResult> {
 	const { seed, nodes: count, maxLinks, writes } = options;
-	// Synchronous crypto (noble), each signature checked once for all nodes: virtual time then never runs ahead of a verification still under way.
-	const verifier = memoVerifier();
+	// Synchronous crypto (Node's OpenSSL), each signature checked once for all nodes: virtual time then never runs ahead of a
+	// signature or a verification still under way. Signatures are the same bytes as noble's; the verifier answers like it.
+	const verifier = memoVerifier(await createNodeVerifier());
 	const delayMs = options.delayMs ?? 50;
 	const spacingMs = options.spacingMs ?? 300;
 	const random = prng(seed * 104729 + 7);
 	const net = new VirtualNetwork(seed, { drop: 0, duplicate: 0, jitterMs: delayMs / 5, baseDelayMs: delayMs });
 	const labels = Array.from({ length: count }, (_, i) => `gossip-${i}`);
-	const secrets = labels.map((l) => new TextEncoder().encode(l.padEnd(32, '.')).slice(0, 32));
+	const signers = await nodeSigners(labels);
 	const now = () => net.now;
 	const founder = await Ledger.create({
 		store: new MemoryStore(),
-		signer: nobleSigner(secrets[0]!),
+		signer: signers[0]!,
 		verifier,
 		now,
-		genesis: { name: `gossip ${seed}`, members: secrets.slice(1).map((s) => ({ key: publicKeyOf(s), role: 'clinician' })) }
+		genesis: { name: `gossip ${seed}`, members: signers.slice(1).map((s) => ({ key: s.publicKey, role: 'clinician' })) }
 	});
 	const ledgers = [founder];
 	// Every node starts from the genesis (as after joining with a link): the run measures gossip, not the first catch-up.
 	const genesis: Uint8Array[] = [];
 	for await (const b of founder.blocksSince({})) genesis.push(b);
-	for (const secret of secrets.slice(1)) {
-		const ledger = await Ledger.open({ store: new MemoryStore(), signer: nobleSigner(secret), verifier, now, net: founder.net });
+	for (const signer of signers.slice(1)) {
+		const ledger = await Ledger.open({ store: new MemoryStore(), signer, verifier, now, net: founder.net });
 		await ledger.receive(genesis);
 		ledgers.push(ledger);
 	}

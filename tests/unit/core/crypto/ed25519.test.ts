@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { concatBytes, fromHex, toHex } from '../../../../src/lib/core/bytes.js';
 import { generateSecretKey, precheckSignature, publicKeyOf, signNoble, verifyNoble } from '../../../../src/lib/core/crypto/ed25519.js';
-import { createNodeVerifier } from '../../../../src/lib/core/crypto/node-verifier.js';
+import { createNodeSigner, createNodeVerifier } from '../../../../src/lib/core/crypto/node-verifier.js';
 import {
 	createSigner,
 	createWebCryptoSigner,
@@ -67,6 +67,9 @@ describe('RFC 8032 §7.1 vectors', () => {
 			const webSigner = await createWebCryptoSigner(subtle, secret);
 			expect(toHex(webSigner.publicKey)).toBe(v.publicKey);
 			expect(toHex(await webSigner.sign(message))).toBe(v.signature);
+			const nodeSigner = await createNodeSigner(secret);
+			expect(toHex(nodeSigner.publicKey)).toBe(v.publicKey);
+			expect(toHex(await nodeSigner.sign(message))).toBe(v.signature);
 		});
 
 		it(`${v.name}: verifies on every path, and fails with a changed message`, async () => {
@@ -210,12 +213,16 @@ describe('properties: every path agrees', () => {
 		);
 	});
 
-	it('WebCrypto and noble signers produce identical bytes', async () => {
+	it('WebCrypto, Node and noble signers produce identical bytes', async () => {
 		await fc.assert(
 			fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), async (secret, message) => {
+				const expected = toHex(signNoble(secret, message));
 				const web = await createWebCryptoSigner(subtle, secret);
 				expect(toHex(web.publicKey)).toBe(toHex(publicKeyOf(secret)));
-				expect(toHex(await web.sign(message))).toBe(toHex(signNoble(secret, message)));
+				expect(toHex(await web.sign(message))).toBe(expected);
+				const node = await createNodeSigner(secret);
+				expect(toHex(node.publicKey)).toBe(toHex(publicKeyOf(secret)));
+				expect(toHex(await node.sign(message))).toBe(expected);
 			}),
 			{ numRuns: 50 }
 		);
@@ -233,6 +240,15 @@ describe('keys and signers', () => {
 		expect(() => publicKeyOf(new Uint8Array(31))).toThrow(/secret: expected 32 bytes/);
 		expect(() => signNoble(new Uint8Array(32), 'x' as unknown as Uint8Array)).toThrow(/message: expected Uint8Array/);
 		expect(() => nobleSigner(new Uint8Array(33))).toThrow(/secret/);
+	});
+
+	it('the Node signer refuses a bad secret or message, and keeps its own copy of the secret', async () => {
+		await expect(createNodeSigner(new Uint8Array(31))).rejects.toThrow(/secret: expected 32 bytes/);
+		const secret = fromHex(test1.secret);
+		const signer = await createNodeSigner(secret);
+		secret.fill(0);
+		expect(toHex(await signer.sign(new Uint8Array(0)))).toBe(test1.signature);
+		await expect(signer.sign('x' as unknown as Uint8Array)).rejects.toThrow(/message: expected Uint8Array/);
 	});
 
 	it('the noble signer keeps its own copy of the secret', async () => {
