@@ -30,10 +30,16 @@ export async function runPageGroups({ inPage, server, sizes: SIZES, step, wanted
 		await step('batchStrict', `batch: ${p.total} entries in appendBatch(${p.batch}) x ${p.runs} runs, strict`, () =>
 			inPage('batchLedger', { ...p, durability: 'strict' })
 		);
+		await step('batchStrictV2', `batch: same, strict, into the released schema-2 store (one record per block)`, () =>
+			inPage('batchLedger', { ...p, durability: 'strict', schema: 2 })
+		);
 		await step('batchRelaxed', `batch: same, relaxed`, () => inPage('batchLedger', { ...p, durability: 'relaxed' }));
 		await step('batchYjs', `batch: ${p.total} entries into Yjs + y-indexeddb, ${p.batch} per transaction`, () => inPage('batchYjs', p));
 		await step('batchSplit', 'batch: parts of one batch timed alone', () =>
 			inPage('batchSplit', { batch: SIZES.batch, durability: 'strict' })
+		);
+		await step('migrateV2', `batch: migration 2 -> 3 of ${SIZES.batchTotal * 2} blocks written by the schema-2 store`, () =>
+			inPage('migrateV2', { count: SIZES.batchTotal * 2 })
 		);
 		await step('idbLayouts', `batch: one strict IndexedDB transaction of ${SIZES.batch} rows under other layouts`, () =>
 			inPage('idbLayouts', { rows: SIZES.batch, reps: SIZES.layoutReps })
@@ -63,9 +69,14 @@ export async function runPageGroups({ inPage, server, sizes: SIZES, step, wanted
 				() => inPage('verifyLedger', { ...p, verifier: 'default', store: 'indexeddb', batching: { ...synced, depth: 2 } })
 			);
 			await step(
+				'receiveIdbV2',
+				`verify: the same, into the released schema-2 IndexedDB store (one record per block): the storage layout's share`,
+				() => inPage('verifyLedger', { ...p, verifier: 'default', store: 'indexeddb-v2', batching: { ...synced, depth: 2 } })
+			);
+			await step(
 				'receiveIdbBefore',
-				'verify: receive() in batches of 500, one at a time, WebCrypto on the page, IndexedDB store (the release before issue 19)',
-				() => inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'indexeddb', batching: { ...synced, depth: 1 } })
+				'verify: receive() in batches of 500, one at a time, WebCrypto on the page, schema-2 IndexedDB store (the release before issue 19)',
+				() => inPage('verifyLedger', { ...p, verifier: 'webcrypto', store: 'indexeddb-v2', batching: { ...synced, depth: 1 } })
 			);
 			await step('verifyNoble', 'verify: receive() into a fresh node, noble, memory store', () =>
 				inPage('verifyLedger', { ...p, runs: SIZES.nobleRuns, verifier: 'noble', store: 'memory' })

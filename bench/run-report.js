@@ -143,14 +143,26 @@ function breakdown(r, SIZES) {
 		out.push(
 			`  appendBatch(${s.batch}) strict: ${ms(perBatch)} per batch, store busy ${pct(r.batchStrict.storeShare, 1)} of the time (${storeLine(r.batchStrict.store)} over the run); relaxed: store busy ${r.batchRelaxed ? pct(r.batchRelaxed.storeShare, 1) : '?'}`
 		);
+		if (r.batchStrictV2) {
+			const perBatchV2 = (s.batch / r.batchStrictV2.median) * 1000;
+			out.push(
+				`  appendBatch(${s.batch}) strict into the released schema-2 store: ${Math.round(r.batchStrictV2.median)} entries/s, ${ms(perBatchV2)} per batch, store busy ${pct(r.batchStrictV2.storeShare, 1)} (${storeLine(r.batchStrictV2.store)})`
+			);
+		}
 		out.push(
-			`    alone: createBlock x ${s.batch} ${ms(s.createBlocksMs)}; one strict IndexedDBStore.append of ${s.batch} rows ${ms(s.commitMs)}`
+			`    alone: createBlock x ${s.batch} ${ms(s.createBlocksMs)}; one strict IndexedDBStore.append of ${s.batch} rows ${ms(s.commitMs)} (schema 2: ${s.commitV2Ms === undefined ? '?' : ms(s.commitV2Ms)})`
 		);
 	}
 	if (r.idbLayouts) {
 		const l = r.idbLayouts;
 		out.push(
-			`    one strict IDB transaction of ${l.rows} rows: ledger store ${ms(l.ledgerStore)}; raw with the same two indexes ${ms(l.twoIndexes)}; chain index only ${ms(l.chainIndexOnly)}; no index ${ms(l.noIndex)}; all ${l.rows} rows as ONE record ${ms(l.oneRecordPerBatch)}`
+			`    one strict IDB transaction of ${l.rows} rows: ledger store ${ms(l.ledgerStore)}; schema-2 store ${ms(l.schema2Store)}; raw rows with its two indexes ${ms(l.twoIndexes)}; chain index only ${ms(l.chainIndexOnly)}; no index ${ms(l.noIndex)}; all ${l.rows} rows as ONE record ${ms(l.oneRecordPerBatch)}; one segment record with no index ${ms(l.segmentNoIndex)}, with byId ${ms(l.segmentById)}, with byId not unique ${ms(l.segmentByIdNotUnique)}`
+		);
+	}
+	if (r.migrateV2) {
+		const m = r.migrateV2;
+		out.push(
+			`    migration 2 -> 3 at open: ${m.stored} of ${m.count} blocks in ${ms(m.migrateMs)} (${Math.round((m.count / m.migrateMs) * 1000)} blocks/s); the next open ${ms(m.reopenMs)}`
 		);
 	}
 	const verifyLine = (label, whole, s) => {
@@ -164,6 +176,12 @@ function breakdown(r, SIZES) {
 	if (r.verifyWebCryptoIdb) {
 		out.push(
 			`  receive, WebCrypto, IndexedDB store: whole ${ms(r.verifyWebCryptoIdb.ms)}; store: ${storeLine(r.verifyWebCryptoIdb.store)}`
+		);
+	}
+	if (r.receiveIdb && r.receiveIdbV2) {
+		const rate = (v) => `${Math.round(v.perSecond)} blocks/s (whole ${ms(v.ms)}; store: ${storeLine(v.store)})`;
+		out.push(
+			`  receive in batches of 500, 2 in flight, worker pool: schema 3 ${rate(r.receiveIdb)}; schema-2 store ${rate(r.receiveIdbV2)}`
 		);
 	}
 	if (r.verifyNoble && r.verifySplitNoble) out.push(verifyLine('noble, memory store (Chromium)', r.verifyNoble.ms, r.verifySplitNoble));

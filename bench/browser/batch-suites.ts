@@ -3,23 +3,37 @@
  * the parts of one batch alone, and one strict IndexedDB transaction under other layouts.
  */
 import { IndexedDBStore, type BlockId, type StoredBlock } from '../../src/lib/core/index.js';
+import { packSegment } from '../../src/lib/core/storage/segment.js';
 import { median } from '../lib/stats.js';
 import { noteEntry, noteTxs } from '../lib/workload.js';
-import { founderSigner, foundOnIndexedDB, rowOf, signChain } from './ledger-fixtures.js';
+import { IndexedDBStoreV2 } from '../../tests/browser/fixtures/indexeddb-v2.js';
+import { founderSigner, foundOnIndexedDB, openIndexedDB, rowOf, signChain, type Schema } from './ledger-fixtures.js';
 import { deleteDatabase, freshName, openRaw, writeRaw } from './page-databases.js';
 import { snapshot, storeReport, timed } from './store-probe.js';
 import { PersistedDoc } from './yjs-idb.js';
 
 export const batchSuites = {
 	/** Sustained `appendBatch` throughput: `total` entries in batches of `batch`, after one warm-up batch. */
-	async batchLedger({ total, batch, runs, durability }: { total: number; batch: number; runs: number; durability: 'strict' | 'relaxed' }) {
+	async batchLedger({
+		total,
+		batch,
+		runs,
+		durability,
+		schema = 3
+	}: {
+		total: number;
+		batch: number;
+		runs: number;
+		durability: 'strict' | 'relaxed';
+		schema?: Schema;
+	}) {
 		const rates: number[] = [];
 		const storeShare: number[] = [];
 		let store = {};
 		for (let r = 0; r < runs; r++) {
 			const name = freshName(`batch-${durability}`);
 			let probe: ReturnType<typeof timed> | undefined;
-			const ledger = await foundOnIndexedDB(name, durability, (s) => (probe = timed(s)).store);
+			const ledger = await foundOnIndexedDB(name, durability, (s) => (probe = timed(s)).store, schema);
 			await ledger.appendBatch(Array.from({ length: batch }, (_, i) => noteTxs(i)));
 			const before = snapshot(probe!.stats);
 			const busyBefore = probe!.busy();
@@ -64,30 +78,37 @@ export const batchSuites = {
 		return { perSecond: rates, median: median(rates), durability };
 	},
 
-	/** The parts of one batch, timed alone: signing `batch` blocks, and committing their rows. */
+	/** The parts of one batch, timed alone: signing `batch` blocks, and committing their rows (schema 3, and schema 2 as the baseline). */
 	async batchSplit({ batch, durability }: { batch: number; durability: 'strict' | 'relaxed' }) {
 		const signer = await founderSigner();
 		const net = '00'.repeat(32) as BlockId;
 		await signChain(signer, net, batch); // warm-up
-		let start = performance.now();
+		const start = performance.now();
 		const made = await signChain(signer, net, batch);
 		const createBlocksMs = performance.now() - start;
-		const name = freshName('batch-commit');
-		const store = await IndexedDBStore.open(name, { durability });
 		const warm = await signChain(signer, net, batch, batch);
-		await store.append(warm.map(({ block }) => rowOf(block)));
-		start = performance.now();
-		await store.append(made.map(({ block }) => rowOf(block)));
-		const commitMs = performance.now() - start;
-		await store.close();
-		await deleteDatabase(name);
-		return { batch, createBlocksMs, commitMs };
+		const commit = async (schema: Schema) => {
+			const name = freshName(`batch-commit-${schema}`);
+			const store = await openIndexedDB(name, durability, schema);
+			await store.append(warm.map(({ block }) => rowOf(block)));
+			const at = performance.now();
+			await store.append(made.map(({ block }) => rowOf(block)));
+			const ms = performance.now() - at;
+			await store.close();
+			await deleteDatabase(name);
+			return ms;
+		};
+		const commitMs = await commit(3);
+		const commitV2Ms = await commit(2);
+		return { batch, createBlocksMs, commitMs, commitV2Ms };
 	},
 
 	/**
 	 * What a strict IndexedDB transaction of `rows` block rows costs under other layouts:
-	 * the ledger's (IndexedDBStore.append: blocks with two indexes, plus heads), the same
-	 * rows with no index, with only the chain index, and all rows as one record.
+	 * the ledger's (IndexedDBStore.append: one segment record indexed by its ids, its summary,
+	 * heads), the released schema-2 store's (one record per block, two indexes, heads), raw
+	 * rows with those two indexes, with only the chain index, with none, and all rows as one
+	 * record with no index.
 	 */
 	async idbLayouts({ rows, reps }: { rows: number; reps: number }) {
 		const signer = await founderSigner();
@@ -101,6 +122,12 @@ export const batchSuites = {
 			ledgerStore: {
 				open: async (name) => {
 					const store = await IndexedDBStore.open(name, { durability: 'strict' });
+					return { write: (batch) => store.append(batch), close: () => void store.close() };
+				}
+			},
+			schema2Store: {
+				open: async (name) => {
+					const store = await IndexedDBStoreV2.open(name, { durability: 'strict' });
 					return { write: (batch) => store.append(batch), close: () => void store.close() };
 				}
 			},
@@ -128,6 +155,29 @@ export const batchSuites = {
 					return { write: (batch) => writeRaw(db, (s) => batch.forEach((row) => s.add(row))), close: () => db.close() };
 				}
 			},
+			// Schema 3's segment record alone (segment.ts), to split the ledger store's cost: no index, byId unique (the store's), byId not unique.
+			segmentNoIndex: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) => d.createObjectStore('blocks', { autoIncrement: true }));
+					return { write: (batch) => writeRaw(db, (s) => void s.add(packSegment(batch).record)), close: () => db.close() };
+				}
+			},
+			segmentById: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) =>
+						d.createObjectStore('blocks', { autoIncrement: true }).createIndex('byId', 'ids', { unique: true, multiEntry: true })
+					);
+					return { write: (batch) => writeRaw(db, (s) => void s.add(packSegment(batch).record)), close: () => db.close() };
+				}
+			},
+			segmentByIdNotUnique: {
+				open: async (name) => {
+					const db = await openRaw(name, (d) =>
+						d.createObjectStore('blocks', { autoIncrement: true }).createIndex('byId', 'ids', { unique: false, multiEntry: true })
+					);
+					return { write: (batch) => writeRaw(db, (s) => void s.add(packSegment(batch).record)), close: () => db.close() };
+				}
+			},
 			oneRecordPerBatch: {
 				open: async (name) => {
 					const db = await openRaw(name, (d) => d.createObjectStore('blocks', { autoIncrement: true }));
@@ -151,5 +201,39 @@ export const batchSuites = {
 			out[label] = median(samples);
 		}
 		return { rows, ...out };
+	},
+
+	/**
+	 * Migration 2 -> 3: `count` rows (5 authors, 300 bytes each, clocks in append order)
+	 * written by the released schema-2 store in batches of 500, then the time of the first
+	 * `IndexedDBStore.open` (the upgrade copies every block into segments), and of a second
+	 * open for comparison.
+	 */
+	async migrateV2({ count }: { count: number }) {
+		const name = freshName('migrate');
+		const old = await IndexedDBStoreV2.open(name, { durability: 'relaxed' });
+		const hex = (n: number) => n.toString(16).padStart(64, '0');
+		for (let from = 0; from < count; from += 500) {
+			const rows: StoredBlock[] = [];
+			for (let i = from; i < Math.min(count, from + 500); i++) {
+				const a = i % 5;
+				const seq = Math.floor(i / 5);
+				const bytes = new Uint8Array(300).fill(i & 255);
+				rows.push({ id: hex(i + 1) as BlockId, author: hex(a) as StoredBlock['author'], seq, clock: i, bytes, vv: [a, seq] });
+			}
+			await old.append(rows);
+		}
+		await old.close();
+		let start = performance.now();
+		const migrated = await IndexedDBStore.open(name);
+		const migrateMs = performance.now() - start;
+		const stored = await migrated.count();
+		await migrated.close();
+		start = performance.now();
+		const again = await IndexedDBStore.open(name);
+		const reopenMs = performance.now() - start;
+		await again.close();
+		await deleteDatabase(name);
+		return { count, stored, migrateMs, reopenMs };
 	}
 };

@@ -13,16 +13,26 @@ import {
 	type StoredBlock
 } from '../../src/lib/core/index.js';
 import { fixedNow, testSecret } from '../../src/lib/core/testing/fixtures.js';
+import { IndexedDBStoreV2 } from '../../tests/browser/fixtures/indexeddb-v2.js';
 import { noteTxs } from '../lib/workload.js';
 
 export const founderSigner = (): Promise<Signer> => createSigner(testSecret('founder'));
 
+/** IndexedDB schema: 3 is the current store (segments), 2 the released store before it (one record per block), the baseline. */
+export type Schema = 2 | 3;
+
+/** An IndexedDB ledger store of `schema`. */
+export async function openIndexedDB(name: string, durability: 'strict' | 'relaxed', schema: Schema = 3): Promise<LedgerStore> {
+	return schema === 3 ? IndexedDBStore.open(name, { durability }) : IndexedDBStoreV2.open(name, { durability });
+}
+
 export async function foundOnIndexedDB(
 	name: string,
 	durability: 'strict' | 'relaxed',
-	wrap: (store: LedgerStore) => LedgerStore = (s) => s
+	wrap: (store: LedgerStore) => LedgerStore = (s) => s,
+	schema: Schema = 3
 ) {
-	const store = wrap(await IndexedDBStore.open(name, { durability }));
+	const store = wrap(await openIndexedDB(name, durability, schema));
 	return Ledger.create({ store, signer: await founderSigner(), genesis: { name: 'Bench Clinic' } });
 }
 

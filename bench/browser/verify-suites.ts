@@ -3,18 +3,12 @@
  * fresh node with each verifier (WebCrypto, Web Workers, noble) and store, its stages
  * alone, and the Yjs baseline of applying the same number of single-entry updates.
  */
-import {
-	IndexedDBStore,
-	MemoryStore,
-	createWebCryptoVerifier,
-	createWorkerVerifier,
-	nobleVerifier,
-	type Verifier
-} from '../../src/lib/core/index.js';
+import { MemoryStore, createWebCryptoVerifier, createWorkerVerifier, nobleVerifier, type Verifier } from '../../src/lib/core/index.js';
 import { median } from '../lib/stats.js';
 import { splitVerify, splitVerifyMedian, timeReceive, type Batching } from '../lib/verify.js';
 import { buildVerifyWorkload, type VerifyWorkload } from '../lib/workload.js';
 import { singleEntryUpdates, timeApplyUpdates } from '../lib/yjs-updates.js';
+import { openIndexedDB } from './ledger-fixtures.js';
 import { deleteDatabase, freshName, log } from './page-databases.js';
 import { storeReport, timed } from './store-probe.js';
 
@@ -47,7 +41,8 @@ export const verifySuites = {
 		batching
 	}: {
 		verifier: string;
-		store: 'memory' | 'indexeddb';
+		/** `indexeddb-v2`: the released schema-2 store, the baseline of schema 3. */
+		store: 'memory' | 'indexeddb' | 'indexeddb-v2';
 		runs: number;
 		warmup: number;
 		batching?: Batching;
@@ -58,7 +53,7 @@ export const verifySuites = {
 		const openStore = async () => {
 			if (store === 'memory') return { store: new MemoryStore(), name: null };
 			const name = freshName('verify');
-			probe = timed(await IndexedDBStore.open(name));
+			probe = timed(await openIndexedDB(name, 'strict', store === 'indexeddb' ? 3 : 2));
 			return { store: probe.store, name };
 		};
 		const drop = async (name: string | null) => {

@@ -208,7 +208,7 @@ export async function uiFingerprint(page: Page): Promise<{ digest: string; block
 /** What the node stored, read from its IndexedDB behind the app: block ids in ledger order and heads. */
 export interface StoredLedger {
 	readonly count: number;
-	/** sha256 over the ordered ids (the order index: clock, then id). */
+	/** sha256 over the ordered ids (clock, then id). */
 	readonly orderDigest: string;
 	readonly heads: Record<string, { seq: number; id: string }>;
 }
@@ -221,12 +221,17 @@ export async function storedLedger(page: Page): Promise<StoredLedger> {
 				open.onerror = () => reject(open.error);
 				open.onsuccess = () => {
 					const db = open.result;
-					const tx = db.transaction(['blocks', 'heads']);
-					const keys = tx.objectStore('blocks').index('order').getAllKeys();
+					// Schema 3: blocks in segments (core/storage/segment.ts), each sorted by (clock, id); segments may overlap.
+					const tx = db.transaction(['segments', 'heads']);
+					const segments = tx.objectStore('segments').getAll();
 					const all = tx.objectStore('heads').getAll();
 					tx.oncomplete = () => {
 						db.close();
-						resolve({ ids: keys.result as string[], heads: all.result as { author: string; seq: number; id: string }[] });
+						const keys: [number, string][] = [];
+						for (const s of segments.result as { ids: string[]; clock: Float64Array }[])
+							s.ids.forEach((id, i) => keys.push([s.clock[i]!, id]));
+						keys.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+						resolve({ ids: keys.map(([, id]) => id), heads: all.result as { author: string; seq: number; id: string }[] });
 					};
 					tx.onerror = () => reject(tx.error);
 				};

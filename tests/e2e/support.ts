@@ -165,7 +165,8 @@ export function storedBlockCount(page: Page): Promise<number> {
 				open.onerror = () => reject(open.error);
 				open.onsuccess = () => {
 					const db = open.result;
-					const count = db.transaction('blocks').objectStore('blocks').count();
+					// Schema 3: one byId index entry per block (core/storage/indexeddb-schema.ts).
+					const count = db.transaction('segments').objectStore('segments').index('byId').count();
 					count.onerror = () => reject(count.error);
 					count.onsuccess = () => {
 						db.close();
@@ -197,25 +198,35 @@ export function tamperStoredBlock(page: Page, marker: string, where: 'body' | 's
 				open.onerror = () => reject(open.error);
 				open.onsuccess = () => {
 					const db = open.result;
-					const tx = db.transaction('blocks', 'readwrite');
-					const store = tx.objectStore('blocks');
-					const all = store.getAll();
-					all.onsuccess = () => {
-						const blocks = all.result as { id: string; bytes: Uint8Array }[];
-						const target = blocks.find((b) => indexOf(b.bytes) >= 0);
-						if (!target) return reject(new Error(`no stored block carries "${marker}"`));
-						const bytes = new Uint8Array(target.bytes);
-						// The signature is the last 64 bytes of the wire form; R is its first half.
-						const at = where === 'body' ? indexOf(bytes) : bytes.length - 48;
-						bytes[at] = bytes[at]! ^ 0x01;
-						store.put({ ...target, bytes });
-						tx.oncomplete = () => {
-							db.close();
-							resolve(target.id);
-						};
-						tx.onerror = () => reject(tx.error);
+					// Schema 3: a segment holds its blocks' bytes one after another (core/storage/segment.ts).
+					const tx = db.transaction('segments', 'readwrite');
+					const cursor = tx.objectStore('segments').openCursor();
+					let found: string | undefined;
+					cursor.onsuccess = () => {
+						const at = cursor.result;
+						if (!at) {
+							if (!found) reject(new Error(`no stored block carries "${marker}"`));
+							return;
+						}
+						const record = at.value as { ids: string[]; bytes: Uint8Array; ends: Uint32Array };
+						for (let slot = 0; slot < record.ids.length && !found; slot++) {
+							const from = slot === 0 ? 0 : record.ends[slot - 1]!;
+							const bytes = record.bytes.subarray(from, record.ends[slot]);
+							if (indexOf(bytes) < 0) continue;
+							// The signature is the last 64 bytes of the wire form; R is its first half.
+							const offset = from + (where === 'body' ? indexOf(bytes) : bytes.length - 48);
+							record.bytes[offset] = record.bytes[offset]! ^ 0x01;
+							found = record.ids[slot]!;
+							at.update(record);
+						}
+						if (!found) at.continue();
 					};
-					all.onerror = () => reject(all.error);
+					tx.oncomplete = () => {
+						db.close();
+						if (found) resolve(found);
+					};
+					tx.onerror = () => reject(tx.error);
+					cursor.onerror = () => reject(cursor.error);
 				};
 			}),
 		{ marker, where }

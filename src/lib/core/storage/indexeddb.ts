@@ -1,68 +1,84 @@
 /**
- * IndexedDB {@link LedgerStore} on `idb`. One object store per concern; every append is
- * one readwrite transaction over blocks, heads and the batch's meta. Every write (append,
- * meta, checkpoints, evidence) commits with `durability: 'strict'` by default and resolves
- * on `complete`, so an acknowledged write survives a reload, a closed tab or a power cut.
+ * IndexedDB {@link LedgerStore} on `idb`. Blocks live in segments (segment.ts): an append
+ * is one readwrite transaction adding one record per batch of up to 500 blocks, indexed
+ * by its ids only, plus the segment's summary, the heads and the batch's meta, so its
+ * cost no longer grows with a record and two index entries per block. The summaries are
+ * all held in memory (segment-directory.ts) and say which segments to read for `ordered`,
+ * `range` and `at`. Layout and migrations: indexeddb-schema.ts. Every write (append, meta,
+ * checkpoints, evidence) commits with `durability: 'strict'` by default and resolves on
+ * `complete`, so an acknowledged write survives a reload, a closed tab or a power cut.
  */
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { openDB, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
-import type { Checkpoint, Evidence, LedgerStore, OrderKey, StoredBlock } from './store.js';
+import { MIGRATIONS, SCHEMA_VERSION, type LedgerDB } from './indexeddb-schema.js';
+import { SegmentDirectory } from './segment-directory.js';
+import { Segment, byChain, byOrder, packSegments, type SegmentSummary, type SlotRef } from './segment.js';
+import { compareOrder, type Checkpoint, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './store.js';
 
-interface LedgerDB extends DBSchema {
-	blocks: { key: BlockId; value: StoredBlock; indexes: { chain: [AuthorId, number]; order: [number, BlockId] } };
-	heads: { key: AuthorId; value: Head };
-	evidence: { key: BlockId; value: Evidence };
-	meta: { key: string; value: unknown };
-	checkpoints: { key: [number, BlockId]; value: Checkpoint };
-}
-
-type UpgradeTx = IDBPTransaction<LedgerDB, StoreNames<LedgerDB>[], 'versionchange'>;
-
-/**
- * Schema migrations, index = version - 1. A new version appends a step here; steps never
- * change once released, so a database of any older version upgrades in order.
- */
-const MIGRATIONS: ((db: IDBPDatabase<LedgerDB>, tx: UpgradeTx) => void)[] = [
-	(db) => {
-		const blocks = db.createObjectStore('blocks', { keyPath: 'id' });
-		blocks.createIndex('chain', ['author', 'seq'], { unique: true });
-		blocks.createIndex('order', ['clock', 'id'], { unique: true });
-		db.createObjectStore('heads', { keyPath: 'author' });
-		db.createObjectStore('evidence', { keyPath: 'id' });
-		db.createObjectStore('meta');
-		db.createObjectStore('checkpoints', { keyPath: 'position' });
-	},
-	// v2: an equivocating author's two blocks at one seq are both kept (docs/validation.md).
-	(_db, tx) => {
-		const blocks = tx.objectStore('blocks');
-		blocks.deleteIndex('chain');
-		blocks.createIndex('chain', ['author', 'seq'], { unique: false });
-	}
-];
-
-/** Current schema version of the ledger database. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+export { SCHEMA_VERSION } from './indexeddb-schema.js';
 
 export interface IndexedDBStoreOptions {
 	/** 'strict' (default) flushes to disk before a write resolves; 'relaxed' is faster but may lose the last writes on a crash (bulk imports, benchmarks). */
 	durability?: 'strict' | 'relaxed';
 }
 
+/** Segments kept decoded for point lookups (get, getMany, at): the newest appended and read. */
+const CACHED_SEGMENTS = 32;
+/** Scans (ordered, range) in progress whose next page may reuse the segments the last one read. */
+const OPEN_SCANS = 4;
+
+type ReadTx = IDBPTransaction<LedgerDB, ('segments' | 'summaries')[], 'readonly'>;
+
+/** A segment a scan may need, with the number of its blocks the scan could take. */
+interface Candidate {
+	readonly seg: number;
+	readonly count: number;
+}
+
 export class IndexedDBStore implements LedgerStore {
 	readonly kind = 'indexeddb';
-	private constructor(
-		private readonly db: IDBPDatabase<LedgerDB>,
-		private readonly durability: 'strict' | 'relaxed'
-	) {}
+	readonly #db: IDBPDatabase<LedgerDB>;
+	readonly #durability: 'strict' | 'relaxed';
+	readonly #directory = new SegmentDirectory();
+	/** Point-lookup cache, most recently used last. Segments never change once stored. */
+	readonly #cache = new Map<number, Segment>();
+	/**
+	 * Segments read by a scan's last page, under the key its next page asks with. Scans read
+	 * the database, never {@link #cache}, so an audit sees bytes changed on disk behind the
+	 * app's back; a scan only reuses what it read itself.
+	 */
+	readonly #scans = new Map<string, Map<number, Segment>>();
 
-	/** Opens (creating or migrating) the database `name`; refuses with code `NO_INDEXEDDB` (no IndexedDB here) or `STORE_NEWER_SCHEMA` (written by a newer app). */
+	private constructor(db: IDBPDatabase<LedgerDB>, durability: 'strict' | 'relaxed') {
+		this.#db = db;
+		this.#durability = durability;
+	}
+
+	/**
+	 * Opens (creating or migrating) the database `name`; refuses with code `NO_INDEXEDDB` (no
+	 * IndexedDB here), `STORE_NEWER_SCHEMA` (written by a newer app) or
+	 * `STORE_MIGRATION_FAILED` (an upgrade step failed; the database is left as it was).
+	 */
 	static async open(name: string, options: IndexedDBStoreOptions = {}): Promise<IndexedDBStore> {
 		if (!globalThis.indexedDB) throw new CodedError('NO_INDEXEDDB', 'IndexedDB is not available in this environment');
 		let opened: IDBPDatabase<LedgerDB> | undefined;
+		let migrationError: unknown;
 		const db = await openDB<LedgerDB>(name, SCHEMA_VERSION, {
 			upgrade(db, oldVersion, _newVersion, tx) {
-				for (let v = oldVersion; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db, tx);
+				// A failed step aborts the upgrade: open() reports it, so the transaction's own rejection is not left unhandled.
+				tx.done.catch(() => undefined);
+				const steps = async () => {
+					for (let v = oldVersion; v < SCHEMA_VERSION; v++) await MIGRATIONS[v]!(db, tx);
+				};
+				steps().catch((error: unknown) => {
+					migrationError = error;
+					try {
+						tx.abort();
+					} catch {
+						// already finished or aborted
+					}
+				});
 			},
 			// A newer tab wants to upgrade the schema: step aside instead of blocking it.
 			blocking() {
@@ -75,24 +91,49 @@ export class IndexedDBStore implements LedgerStore {
 					`ledger database "${name}" was written by a newer version of the app (schema > ${SCHEMA_VERSION}): update the app`
 				);
 			}
+			if (migrationError !== undefined) {
+				throw new CodedError('STORE_MIGRATION_FAILED', `ledger database "${name}" could not be upgraded to schema ${SCHEMA_VERSION}`, {
+					cause: migrationError
+				});
+			}
 			throw error;
 		});
 		opened = db;
-		return new IndexedDBStore(db, options.durability ?? 'strict');
+		const store = new IndexedDBStore(db, options.durability ?? 'strict');
+		for (const summary of await db.getAll('summaries')) store.#directory.add(summary);
+		return store;
 	}
 
 	async append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}): Promise<void> {
 		const metaEntries = Object.entries(meta);
 		if (blocks.length === 0 && metaEntries.length === 0) return;
-		const tx = this.#writeTransaction(['blocks', 'heads', 'meta']);
-		const store = tx.objectStore('blocks');
+		// The byId index refuses an id stored before; one listed twice in a batch would be indexed once, silently.
+		const ids = new Set<BlockId>();
+		for (const b of blocks) {
+			if (ids.has(b.id)) throw new CodedError('STORE_DUPLICATE_BLOCK', `block ${b.id} appears twice in one append`);
+			ids.add(b.id);
+		}
+		const packed = packSegments(blocks);
+		const tx = this.#writeTransaction(['segments', 'summaries', 'heads', 'meta']);
+		const segments = tx.objectStore('segments');
+		const summaries = tx.objectStore('summaries');
 		const heads = tx.objectStore('heads');
+		// Segments another tab wrote since this one last looked: the directory must not skip them.
+		const others = summaries.getAll(IDBKeyRange.lowerBound(this.#directory.last, true));
+		const added = Promise.all(
+			packed.map(async ({ record, summary }) => {
+				const seg = await segments.add(record);
+				const full: SegmentSummary = { ...summary, seg };
+				await summaries.add(full);
+				return full;
+			})
+		);
 		const newest = new Map<AuthorId, StoredBlock>();
 		for (const b of blocks) {
 			const current = newest.get(b.author);
 			if (!current || current.seq < b.seq || (current.seq === b.seq && b.id < current.id)) newest.set(b.author, b);
 		}
-		const writes: Promise<unknown>[] = blocks.map((b) => store.add(b));
+		const writes: Promise<unknown>[] = [others, added];
 		for (const [key, value] of metaEntries) writes.push(tx.objectStore('meta').put(value, key));
 		for (const b of newest.values()) {
 			writes.push(
@@ -112,10 +153,16 @@ export class IndexedDBStore implements LedgerStore {
 			}
 			throw error;
 		}
+		// Committed: the directory learns the new segments, the cache keeps them for the lookups that follow.
+		for (const summary of await others) this.#directory.add(summary);
+		(await added).forEach((summary, i) => {
+			this.#directory.add(summary);
+			this.#remember(summary.seg, new Segment(packed[i]!.record));
+		});
 	}
 
 	#writeTransaction<Names extends StoreNames<LedgerDB>[]>(stores: Names) {
-		return this.db.transaction(stores, 'readwrite', { durability: this.durability });
+		return this.#db.transaction(stores, 'readwrite', { durability: this.#durability });
 	}
 
 	/** One write in its own transaction, resolved once the transaction is durable (idb's shortcuts resolve at the request). */
@@ -127,35 +174,198 @@ export class IndexedDBStore implements LedgerStore {
 		await Promise.all([write(tx), tx.done]);
 	}
 
-	get(id: BlockId) {
-		return this.db.get('blocks', id);
+	/** A read transaction over segments, with the directory brought up to date in it (another tab may have appended). */
+	async #readTransaction(): Promise<ReadTx> {
+		const tx = this.#db.transaction(['segments', 'summaries']);
+		const fresh = await tx.objectStore('summaries').getAll(IDBKeyRange.lowerBound(this.#directory.last, true));
+		for (const summary of fresh) this.#directory.add(summary);
+		return tx;
+	}
+
+	#remember(key: number, segment: Segment) {
+		this.#cache.delete(key);
+		this.#cache.set(key, segment);
+		if (this.#cache.size > CACHED_SEGMENTS) this.#cache.delete(this.#cache.keys().next().value!);
+	}
+
+	/**
+	 * The segments under `keys`: from `have` (the point cache, or a scan's own earlier
+	 * reads) when there, else read in `tx`. Every segment read refreshes the point cache.
+	 */
+	async #read(tx: ReadTx, keys: readonly number[], have: ReadonlyMap<number, Segment> | undefined): Promise<Map<number, Segment>> {
+		const out = new Map<number, Segment>();
+		const missing: number[] = [];
+		for (const key of new Set(keys)) {
+			const held = have?.get(key);
+			if (held) out.set(key, held);
+			else missing.push(key);
+		}
+		const read = await Promise.all(missing.map((key) => tx.objectStore('segments').get(key)));
+		read.forEach((record, i) => {
+			if (!record) throw new CodedError('STORE_DAMAGED', `segment ${missing[i]} is listed but missing`);
+			const segment = new Segment(record);
+			out.set(missing[i]!, segment);
+			this.#remember(missing[i]!, segment);
+		});
+		return out;
+	}
+
+	/**
+	 * The first `limit` slots, by `compare`, of the candidates' `pick`ed slots. Candidates
+	 * come sorted by the lowest slot they may hold; their ranges may overlap (a batch that
+	 * arrived late), so this reads them in that order until it holds `limit` slots, then
+	 * every candidate that starts before the `limit`-th: none after can change the page.
+	 */
+	async #scan<C extends Candidate>(
+		tx: ReadTx,
+		candidates: readonly C[],
+		limit: number,
+		reuse: ReadonlyMap<number, Segment> | undefined,
+		pick: (segment: Segment) => SlotRef[],
+		compare: (a: SlotRef, b: SlotRef) => number,
+		startsBefore: (candidate: C, slot: SlotRef) => boolean
+	): Promise<{ refs: SlotRef[]; segments: Map<number, Segment> }> {
+		const segments = new Map<number, Segment>();
+		let refs: SlotRef[] = [];
+		let next = 0;
+		for (;;) {
+			const wanted: number[] = [];
+			if (refs.length >= limit) {
+				const last = refs[limit - 1]!;
+				while (next < candidates.length && startsBefore(candidates[next]!, last)) wanted.push(candidates[next++]!.seg);
+			} else {
+				let need = limit - refs.length;
+				while (next < candidates.length && need > 0) {
+					need -= candidates[next]!.count;
+					wanted.push(candidates[next++]!.seg);
+				}
+			}
+			if (wanted.length === 0) break;
+			for (const [key, segment] of await this.#read(tx, wanted, reuse)) {
+				segments.set(key, segment);
+				refs.push(...pick(segment));
+			}
+			refs.sort(compare);
+			if (refs.length > limit) refs = refs.slice(0, limit);
+		}
+		return { refs, segments };
+	}
+
+	#takeScan(key: string): Map<number, Segment> | undefined {
+		const held = this.#scans.get(key);
+		this.#scans.delete(key);
+		return held;
+	}
+
+	#keepScan(key: string, segments: Map<number, Segment>) {
+		if (segments.size === 0) return;
+		this.#scans.set(key, segments);
+		if (this.#scans.size > OPEN_SCANS) this.#scans.delete(this.#scans.keys().next().value!);
+	}
+
+	async get(id: BlockId) {
+		return (await this.getMany([id]))[0];
 	}
 
 	async getMany(ids: readonly BlockId[]) {
-		const tx = this.db.transaction('blocks');
-		return Promise.all(ids.map((id) => tx.store.get(id)));
+		if (ids.length === 0) return [];
+		const found = new Map<BlockId, StoredBlock>();
+		const rest: BlockId[] = [];
+		for (const id of ids) {
+			const block = this.#cached(id);
+			if (block) found.set(id, block);
+			else rest.push(id);
+		}
+		if (rest.length > 0) {
+			const tx = this.#db.transaction(['segments', 'summaries']);
+			const byId = tx.objectStore('segments').index('byId');
+			const keys = await Promise.all(rest.map((id) => byId.getKey(id)));
+			const segments = await this.#read(
+				tx,
+				keys.filter((key) => key !== undefined),
+				this.#cache
+			);
+			rest.forEach((id, i) => {
+				const segment = keys[i] === undefined ? undefined : segments.get(keys[i]);
+				const slot = segment?.slotOf(id) ?? -1;
+				if (slot >= 0) found.set(id, segment!.block(slot));
+			});
+		}
+		return ids.map((id) => found.get(id));
 	}
 
-	at(author: AuthorId, seq: number) {
-		return this.db.getFromIndex('blocks', 'chain', [author, seq]);
+	#cached(id: BlockId): StoredBlock | undefined {
+		for (const segment of this.#cache.values()) {
+			const slot = segment.slotOf(id);
+			if (slot >= 0) return segment.block(slot);
+		}
+		return undefined;
 	}
 
-	range(author: AuthorId, fromSeq: number, limit: number) {
-		const range = IDBKeyRange.bound([author, Math.max(0, fromSeq)], [author, Number.MAX_SAFE_INTEGER]);
-		return this.db.getAllFromIndex('blocks', 'chain', range, limit);
+	async at(author: AuthorId, seq: number) {
+		const tx = await this.#readTransaction();
+		const parts = this.#directory.chainCandidates(author, seq, seq);
+		const segments = await this.#read(
+			tx,
+			parts.map((p) => p.seg),
+			this.#cache
+		);
+		const refs = [...segments.values()].flatMap((segment) => segment.chainSlots(author, seq, seq)).sort(byChain);
+		return refs[0] && refs[0].segment.block(refs[0].slot);
 	}
 
-	ordered(after: OrderKey | null, limit: number) {
-		const range = after ? IDBKeyRange.lowerBound([after[0], after[1]], true) : undefined;
-		return this.db.getAllFromIndex('blocks', 'order', range, limit);
+	async range(author: AuthorId, fromSeq: number, limit: number) {
+		if (limit <= 0) return [];
+		const from = Math.max(0, fromSeq);
+		const tx = await this.#readTransaction();
+		const parts = this.#directory.chainCandidates(author, from);
+		const { refs, segments } = await this.#scan(
+			tx,
+			parts,
+			limit,
+			this.#takeScan(`r:${author}:${from}`),
+			(segment) => segment.chainSlots(author, from),
+			byChain,
+			(part, last) => part.minSeq <= last.segment.record.seq[last.slot]!
+		);
+		const blocks = refs.map(({ segment, slot }) => segment.block(slot));
+		if (blocks.length === limit) {
+			const next = blocks[limit - 1]!.seq + 1;
+			const ahead = new Set(parts.filter((p) => p.maxSeq >= next).map((p) => p.seg));
+			this.#keepScan(`r:${author}:${next}`, new Map([...segments].filter(([key]) => ahead.has(key))));
+		}
+		return blocks;
 	}
 
-	heads() {
-		return this.db.getAll('heads');
+	async ordered(after: OrderKey | null, limit: number) {
+		if (limit <= 0) return [];
+		const tx = await this.#readTransaction();
+		const candidates = this.#directory.orderCandidates(after);
+		const { refs, segments } = await this.#scan(
+			tx,
+			candidates,
+			limit,
+			after ? this.#takeScan(`o:${after[0]}:${after[1]}`) : undefined,
+			(segment) => segment.slotsAfter(after),
+			byOrder,
+			(summary, last) => compareOrder(summary.min, last.segment.orderKey(last.slot)) < 0
+		);
+		const blocks = refs.map(({ segment, slot }) => segment.block(slot));
+		if (blocks.length === limit) {
+			const last: OrderKey = [blocks[limit - 1]!.clock, blocks[limit - 1]!.id];
+			const ahead = new Set(candidates.filter((s) => compareOrder(s.max, last) > 0).map((s) => s.seg));
+			this.#keepScan(`o:${last[0]}:${last[1]}`, new Map([...segments].filter(([key]) => ahead.has(key))));
+		}
+		return blocks;
 	}
 
-	count() {
-		return this.db.count('blocks');
+	heads(): Promise<Head[]> {
+		return this.#db.getAll('heads');
+	}
+
+	async count() {
+		await this.#readTransaction();
+		return this.#directory.count;
 	}
 
 	putEvidence(evidence: Evidence) {
@@ -163,11 +373,11 @@ export class IndexedDBStore implements LedgerStore {
 	}
 
 	evidence() {
-		return this.db.getAll('evidence');
+		return this.#db.getAll('evidence');
 	}
 
 	async getMeta<T>(key: string) {
-		return (await this.db.get('meta', key)) as T | undefined;
+		return (await this.#db.get('meta', key)) as T | undefined;
 	}
 
 	putMeta(key: string, value: unknown) {
@@ -182,7 +392,7 @@ export class IndexedDBStore implements LedgerStore {
 
 	async checkpointAtOrBefore(position: OrderKey | null) {
 		const range = position ? IDBKeyRange.upperBound([position[0], position[1]]) : undefined;
-		const cursor = await this.db.transaction('checkpoints').store.openCursor(range, 'prev');
+		const cursor = await this.#db.transaction('checkpoints').store.openCursor(range, 'prev');
 		return cursor?.value;
 	}
 
@@ -193,6 +403,9 @@ export class IndexedDBStore implements LedgerStore {
 	}
 
 	async close() {
-		this.db.close();
+		this.#cache.clear();
+		this.#scans.clear();
+		this.#directory.clear();
+		this.#db.close();
 	}
 }

@@ -190,7 +190,7 @@ describe('IndexedDB store: durability', () => {
 			transaction.mockClear();
 			await store.append([row(1, 0, 0), row(1, 1, 1)], { authors: ['a1'], membership: [] });
 			expect(transaction).toHaveBeenCalledTimes(1);
-			expect([...(transaction.mock.calls[0]![0] as string[])].sort()).toEqual(['blocks', 'heads', 'meta']);
+			expect([...(transaction.mock.calls[0]![0] as string[])].sort()).toEqual(['heads', 'meta', 'segments', 'summaries']);
 			await store.putMeta('void', {});
 			await store.putCheckpoint({ position: [1, row(1, 1, 1).id], count: 2, state: new Uint8Array([1]) });
 			await store.dropCheckpointsAfter([0, row(1, 0, 0).id]);

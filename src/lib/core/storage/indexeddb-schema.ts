@@ -1,0 +1,78 @@
+/**
+ * The ledger database's layout and the migrations between its versions. Schema 3:
+ *
+ *   segments     one record per appended batch (≤ SEGMENT_BLOCKS blocks, see segment.ts),
+ *                auto-incremented key; one index: byId (unique, multiEntry over the
+ *                record's ids) id -> segment
+ *   summaries    seg -> SegmentSummary (count, (clock, id) range, per author seq range),
+ *                written in the same transaction as its segment, all loaded at open
+ *   heads        author -> its newest block (Head)
+ *   evidence     id -> Evidence
+ *   meta         key -> value
+ *   checkpoints  [clock, id] -> Checkpoint
+ *
+ * Schemas 1 and 2 kept one record per block in `blocks`; step 3 copies them into segments
+ * (in (clock, id) order, 500 per segment) and drops that store.
+ */
+import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { AuthorId, BlockId, Head } from '../types.js';
+import { SEGMENT_BLOCKS, packSegment, type SegmentRecord, type SegmentSummary } from './segment.js';
+import type { Checkpoint, Evidence, StoredBlock } from './store.js';
+
+export interface LedgerDB extends DBSchema {
+	segments: { key: number; value: SegmentRecord; indexes: { byId: BlockId } };
+	summaries: { key: number; value: SegmentSummary };
+	/** Schemas 1 and 2 only: one record per block. Step 3 deletes it. */
+	blocks: { key: BlockId; value: StoredBlock; indexes: { chain: [AuthorId, number]; order: [number, BlockId] } };
+	heads: { key: AuthorId; value: Head };
+	evidence: { key: BlockId; value: Evidence };
+	meta: { key: string; value: unknown };
+	checkpoints: { key: [number, BlockId]; value: Checkpoint };
+}
+
+export type UpgradeTx = IDBPTransaction<LedgerDB, StoreNames<LedgerDB>[], 'versionchange'>;
+
+/**
+ * Schema migrations, index = version - 1. A new version appends a step here; steps never
+ * change once released, so a database of any older version upgrades in order. A step may
+ * be async, but awaits only requests of the upgrade transaction (anything else lets the
+ * transaction commit under it).
+ */
+export const MIGRATIONS: ((db: IDBPDatabase<LedgerDB>, tx: UpgradeTx) => void | Promise<void>)[] = [
+	(db) => {
+		const blocks = db.createObjectStore('blocks', { keyPath: 'id' });
+		blocks.createIndex('chain', ['author', 'seq'], { unique: true });
+		blocks.createIndex('order', ['clock', 'id'], { unique: true });
+		db.createObjectStore('heads', { keyPath: 'author' });
+		db.createObjectStore('evidence', { keyPath: 'id' });
+		db.createObjectStore('meta');
+		db.createObjectStore('checkpoints', { keyPath: 'position' });
+	},
+	// v2: an equivocating author's two blocks at one seq are both kept (docs/validation.md).
+	(_db, tx) => {
+		const blocks = tx.objectStore('blocks');
+		blocks.deleteIndex('chain');
+		blocks.createIndex('chain', ['author', 'seq'], { unique: false });
+	},
+	// v3: blocks in segments, one record per batch, with a summary each; every block copied, in (clock, id) order.
+	async (db, tx) => {
+		const segments = db.createObjectStore('segments', { autoIncrement: true });
+		segments.createIndex('byId', 'ids', { unique: true, multiEntry: true });
+		const summaries = db.createObjectStore('summaries', { keyPath: 'seg' });
+		const order = tx.objectStore('blocks').index('order');
+		let after: [number, BlockId] | undefined;
+		for (;;) {
+			const page = await order.getAll(after ? IDBKeyRange.lowerBound(after, true) : undefined, SEGMENT_BLOCKS);
+			if (page.length === 0) break;
+			const { record, summary } = packSegment(page);
+			const seg = await segments.add(record);
+			await summaries.add({ ...summary, seg });
+			const last = page[page.length - 1]!;
+			after = [last.clock, last.id];
+		}
+		db.deleteObjectStore('blocks');
+	}
+];
+
+/** Current schema version of the ledger database. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
