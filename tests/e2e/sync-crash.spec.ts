@@ -192,17 +192,19 @@ async function storedChains(page: Page): Promise<{ ids: Set<string>; seqs: Recor
 				open.onerror = () => reject(open.error);
 				open.onsuccess = () => {
 					const db = open.result;
-					const tx = db.transaction(['blocks', 'heads']);
-					const blocks = tx.objectStore('blocks').getAll();
+					// Schema 3 (core/storage/segment.ts): each segment lists its blocks' ids, authors and seqs.
+					const tx = db.transaction(['segments', 'heads']);
+					const segments = tx.objectStore('segments').getAll();
 					const all = tx.objectStore('heads').getAll();
 					tx.oncomplete = () => {
 						db.close();
 						const ids: string[] = [];
 						const seqs: Record<string, number[]> = {};
-						for (const b of blocks.result as { id: string; author: string; seq: number }[]) {
-							ids.push(b.id);
-							(seqs[b.author] ??= []).push(b.seq);
-						}
+						for (const s of segments.result as { ids: string[]; authors: string[]; author: Uint16Array; seq: Float64Array }[])
+							s.ids.forEach((id, i) => {
+								ids.push(id);
+								(seqs[s.authors[s.author[i]!]!] ??= []).push(s.seq[i]!);
+							});
 						for (const list of Object.values(seqs)) list.sort((x, y) => x - y);
 						const heads = Object.fromEntries((all.result as { author: string; seq: number }[]).map((h) => [h.author, h.seq]));
 						resolve({ ids, seqs, heads });
