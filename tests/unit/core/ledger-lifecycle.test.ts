@@ -146,3 +146,30 @@ describe('checkpoints after a late block', () => {
 		expect(fresh.state()).toEqual(b.state());
 	});
 });
+
+describe('checkpoints during a refold for late blocks', () => {
+	it('a late batch refolds without writing a checkpoint; its blocks count toward the next one, written on the next block in order', async () => {
+		const a = await foundNetwork({ members: { b: 'clinician' }, checkpointEvery: 4 });
+		const b = await joinNetwork(a.net, 'b', { checkpointEvery: 4 });
+		await syncInto(b, a);
+		const own = await b.appendBatch(Array.from({ length: 6 }, (_, i) => note(`b${i}`)));
+		for (let i = 0; i < 6; i++) await a.append(note(`a${i}`)); // clocks interleave with b's
+		const written: number[] = [];
+		const store = a.store as MemoryStore;
+		const put = store.putCheckpoint.bind(store);
+		store.putCheckpoint = async (c) => {
+			written.push(c.count);
+			return put(c);
+		};
+		const r = await a.receive(own.map((x) => x.bytes));
+		expect(r.accepted).toHaveLength(6);
+		expect(written).toEqual([]);
+		await a.append(note('next'));
+		expect(written).toEqual([a.size]);
+		const fresh = await joinNetwork(a.net, 'c');
+		await syncInto(fresh, a);
+		expect(a.state()).toEqual(fresh.state());
+		const reopened = await Ledger.open({ store: a.store, signer: testSigner('founder'), verifier: nobleVerifier, checkpointEvery: 4 });
+		expect(reopened.state()).toEqual(fresh.state());
+	});
+});

@@ -3,9 +3,9 @@
  * tests. Kept apart from `verifier.ts` so browser bundles never reference `node:crypto`.
  */
 import type { KeyObject } from 'node:crypto';
-import { assertBytes, concatBytes, toHex } from '../bytes.js';
+import { assertBytes, toHex } from '../bytes.js';
 import { precheckSignature, SECRET_KEY_BYTES } from './ed25519.js';
-import { KeyCache, PKCS8_ED25519_PREFIX, type Signer, type Verifier } from './verifier.js';
+import { KeyCache, type Signer, type Verifier } from './verifier.js';
 
 /**
  * A verifier on `node:crypto`. Loads the module lazily, hence the promise. OpenSSL
@@ -46,21 +46,6 @@ export async function createNodeVerifier(): Promise<Verifier> {
  */
 export async function createNodeSigner(secret: Uint8Array): Promise<Signer> {
 	assertBytes(secret, 'secret', SECRET_KEY_BYTES);
-	const { createPrivateKey, createPublicKey, sign } = await import('node:crypto');
-	const pkcs8 = Buffer.from(concatBytes(PKCS8_ED25519_PREFIX, secret));
-	let key: KeyObject;
-	try {
-		key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-	} finally {
-		pkcs8.fill(0);
-	}
-	const { x } = createPublicKey(key).export({ format: 'jwk' });
-	const publicKey = new Uint8Array(Buffer.from(x!, 'base64url'));
-	return {
-		publicKey,
-		async sign(message) {
-			assertBytes(message, 'message');
-			return new Uint8Array(sign(null, message, key));
-		}
-	};
+	const { nodeSigner } = await import('./node-signer.js');
+	return nodeSigner(secret);
 }

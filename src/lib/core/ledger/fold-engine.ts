@@ -15,6 +15,8 @@ import type { Rejection } from './types.js';
 export const FOLD_PAGE = 500;
 /** A checkpoint that takes longer than this to encode and store moves the next one further away. */
 const CHEAP_CHECKPOINT_MS = 100;
+/** Checkpoints are at most this many times the configured gap apart. */
+const MAX_GAP_FACTOR = 20;
 
 export class FoldEngine {
 	readonly #store: LedgerStore;
@@ -28,6 +30,8 @@ export class FoldEngine {
 	#position: OrderKey | null = null;
 	#count = 0;
 	#lastCheckpointCount = 0;
+	/** True while refolding for blocks that landed before folded ones (see {@link advance}). */
+	#late = false;
 	#damaged = new Map<BlockId, Rejection>();
 
 	constructor(store: LedgerStore, folds: readonly Fold<unknown>[], checkpointEvery: number, isVoid: (id: BlockId) => boolean) {
@@ -60,8 +64,20 @@ export class FoldEngine {
 			for (const block of sorted) await this.#applyOne(block);
 			return;
 		}
-		// A block landed before blocks already folded: rewind to a checkpoint before it.
-		await this.refoldFrom(orderKey(first));
+		// A block landed before blocks already folded: rewind to a checkpoint before it. The
+		// blocks refolded were mostly folded before: no checkpoint of the whole state is
+		// written for them (encoding a state of tens of MB costs seconds, and a sync sends a
+		// day offline as several such batches), unless the refold is longer than the widest
+		// checkpoint spacing. The late blocks count toward the next checkpoint as if they had
+		// come in order, so checkpoints keep their pace.
+		const lastBefore = this.#lastCheckpointCount;
+		this.#late = true;
+		try {
+			await this.refoldFrom(orderKey(first));
+		} finally {
+			this.#late = false;
+		}
+		this.#lastCheckpointCount = Math.max(this.#lastCheckpointCount, lastBefore);
 	}
 
 	/** Starts from the latest usable checkpoint at or before `position` and folds forward to the end. */
@@ -114,7 +130,8 @@ export class FoldEngine {
 		}
 		this.#position = orderKey(block);
 		this.#count++;
-		if (this.#count - this.#lastCheckpointCount >= this.#checkpointGap) {
+		const gap = this.#late ? MAX_GAP_FACTOR * this.#checkpointEvery : this.#checkpointGap;
+		if (this.#count - this.#lastCheckpointCount >= gap) {
 			const started = performance.now();
 			await this.#store.putCheckpoint({ position: this.#position, count: this.#count, state: this.#encodeStates() });
 			this.#lastCheckpointCount = this.#count;
@@ -122,7 +139,7 @@ export class FoldEngine {
 			// so writing them stays a small share of folding (at most 20 times the configured gap).
 			const cost = performance.now() - started;
 			this.#checkpointGap = Math.min(
-				20 * this.#checkpointEvery,
+				MAX_GAP_FACTOR * this.#checkpointEvery,
 				Math.max(this.#checkpointEvery, Math.round((this.#checkpointEvery * cost) / CHEAP_CHECKPOINT_MS))
 			);
 		}

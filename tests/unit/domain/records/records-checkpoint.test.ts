@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCanonical, encodeCanonical, type CborValue } from '$lib/core/index.js';
+import { recordsFold, type RecordsState } from '$lib/domain/records/fold.js';
+
+const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+
+function sample(): RecordsState {
+	const state = recordsFold.init();
+	state.keys['p/labs/0/k'] = {
+		kid: 'k',
+		patient: 'p',
+		category: 'labs',
+		epoch: 0,
+		readers: { r: [{ eph: bytes(32, 1), nonce: bytes(24, 2), wrapped: bytes(48, 3), block: 'b1', by: 'm' }] }
+	};
+	state.records['rid'] = {
+		patient: 'p',
+		category: 'labs',
+		salt: 'aa',
+		versions: [{ block: 'b2', index: 0, author: 'm', time: 5, kid: 'k', epoch: 0, prev: null, size: 40 }]
+	};
+	state.records['old'] = {
+		patient: 'p',
+		category: 'labs',
+		versions: [{ block: 'b3', index: 1, author: 'm', time: 6, kid: 'k', epoch: 0, prev: 'b2', size: 41 }],
+		contested: [
+			{ patient: 'q', category: 'labs', version: { block: 'b4', index: 0, author: 'n', time: 7, kid: 'k', epoch: 0, prev: null, size: 9 } }
+		]
+	};
+	state.patients['p'] = ['rid', 'old'];
+	state.audit['p'] = [{ kind: 'grant', by: 'm', block: 'b1', at: 1, categories: ['labs'], subject: 'r' }];
+	state.requests['q1'] = {
+		kind: 'request',
+		patient: 'p',
+		by: 'm',
+		block: 'b5',
+		at: 2,
+		categories: ['labs'],
+		purpose: 'treatment',
+		reason: 'x'
+	};
+	return state;
+}
+
+describe('records fold checkpoint', () => {
+	it('gives back the same state through the checkpoint bytes, wrapped keys as bytes, sharing nothing with the encoded state', () => {
+		const state = sample();
+		const bytesOut = encodeCanonical(recordsFold.encode(state));
+		const back = recordsFold.decode(decodeCanonical(bytesOut) as CborValue);
+		expect(back).toEqual(state);
+		expect(back.keys['p/labs/0/k']!.readers['r']![0]!.eph).toBeInstanceOf(Uint8Array);
+		back.patients['p']!.push('new');
+		expect(state.patients['p']).toEqual(['rid', 'old']);
+		// A second decode of the same bytes is a separate state too.
+		const again = recordsFold.decode(decodeCanonical(bytesOut) as CborValue);
+		expect(again.patients['p']).toEqual(['rid', 'old']);
+	});
+});
