@@ -19,8 +19,7 @@ import {
 	type Fold,
 	type LedgerStore,
 	type ReceiveResult,
-	type StoredBlock,
-	type Verifier
+	type StoredBlock
 } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
@@ -30,6 +29,7 @@ import { recordsFold } from '../../src/lib/domain/records/fold.js';
 import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
 import { storeReport, timed } from '../browser/store-probe.js';
 import { LABELS, WorkloadWriter, members, timeOf, T0 } from './merge-workload.js';
+import { heapNow, instrument, timedVerifier, type Breakdown } from './merge-probe.js';
 
 /** Blocks per receive while building, and what sync sends per batch. */
 export const SYNC_BATCH = 500;
@@ -223,108 +223,6 @@ export async function copyInto(store: LedgerStore, fx: MergeFixture): Promise<vo
 }
 
 /** Times spent, in ms, by what the fold engine and the pipeline do during the merge. */
-export interface Breakdown {
-	foldApply: number;
-	foldEncode: number;
-	cborEncode: number;
-	foldDecode: number;
-	cborDecode: number;
-	verify: number;
-	checkpointsWritten: number;
-	checkpointsRead: number;
-	applies: number;
-}
-
-const heapNow = () => {
-	const m = process.memoryUsage();
-	return m.heapUsed + m.arrayBuffers;
-};
-
-/**
- * The folds, each timed (apply, encode, decode), and hooks for the store to time the
- * canonical CBOR of a checkpoint around them: the engine encodes every fold, then the
- * whole as CBOR, then calls putCheckpoint; it reads a checkpoint, decodes the CBOR, then
- * every fold. (The core's summary fold comes first and is not wrapped: it is tiny.)
- */
-function instrument(b: Breakdown, sample: () => void, appFolds: readonly Fold<unknown>[]) {
-	let lastEncodeEnd = 0;
-	let checkpointReadAt = 0;
-	let firstDecode = true;
-	const folds = appFolds.map((f): Fold<unknown> => ({
-		...f,
-		apply(state, block) {
-			const t = performance.now();
-			const out = f.apply(state, block);
-			b.foldApply += performance.now() - t;
-			if (++b.applies % 100 === 0) sample();
-			return out;
-		},
-		encode(state) {
-			const t = performance.now();
-			const out = f.encode(state);
-			lastEncodeEnd = performance.now();
-			b.foldEncode += lastEncodeEnd - t;
-			return out;
-		},
-		decode(value) {
-			const t = performance.now();
-			if (firstDecode && checkpointReadAt) b.cborDecode += t - checkpointReadAt;
-			firstDecode = false;
-			const out = f.decode(value);
-			b.foldDecode += performance.now() - t;
-			sample();
-			return out;
-		}
-	}));
-	const wrapStore = (store: LedgerStore): LedgerStore =>
-		new Proxy(store, {
-			get(target, property, receiver) {
-				const value = Reflect.get(target, property, receiver);
-				if (property === 'close') return async () => {};
-				if (property === 'putCheckpoint')
-					return (c: Checkpoint) => {
-						b.cborEncode += performance.now() - lastEncodeEnd;
-						b.checkpointsWritten++;
-						sample();
-						return target.putCheckpoint(c);
-					};
-				if (property === 'checkpointAtOrBefore')
-					return async (position: Checkpoint['position'] | null) => {
-						const c = await target.checkpointAtOrBefore(position);
-						if (c) b.checkpointsRead++;
-						sample();
-						checkpointReadAt = performance.now();
-						firstDecode = true;
-						return c;
-					};
-				return typeof value === 'function'
-					? (...args: unknown[]) => {
-							sample();
-							return (value as (...a: unknown[]) => unknown).apply(target, args);
-						}
-					: value;
-			}
-		});
-	return { folds, wrapStore };
-}
-
-function timedVerifier(verifier: Verifier, b: Breakdown): Verifier {
-	let inFlight = 0;
-	let since = 0;
-	return {
-		...verifier,
-		name: verifier.name,
-		async verify(signature, message, publicKey) {
-			if (inFlight++ === 0) since = performance.now();
-			try {
-				return await verifier.verify(signature, message, publicKey);
-			} finally {
-				if (--inFlight === 0) b.verify += performance.now() - since;
-			}
-		}
-	};
-}
-
 export interface MergeResult {
 	store: string;
 	batch: number;

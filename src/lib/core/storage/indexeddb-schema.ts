@@ -14,7 +14,8 @@
  * Schemas 1 and 2 kept one record per block in `blocks`; step 3 copies them into segments
  * (in (clock, id) order, 500 per segment) and drops that store.
  */
-import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
 import { SEGMENT_BLOCKS, packSegment, type SegmentRecord, type SegmentSummary } from './segment.js';
 import type { Checkpoint, Evidence, StoredBlock } from './store.js';
@@ -76,3 +77,50 @@ export const MIGRATIONS: ((db: IDBPDatabase<LedgerDB>, tx: UpgradeTx) => void | 
 
 /** Current schema version of the ledger database. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Opens (creating or migrating) the ledger database `name`; refuses with code
+ * `STORE_NEWER_SCHEMA` (written by a newer app) or `STORE_MIGRATION_FAILED` (an upgrade
+ * step failed; the database is left as it was). The connection closes itself when a newer
+ * tab needs to upgrade.
+ */
+export async function openLedgerDatabase(name: string): Promise<IDBPDatabase<LedgerDB>> {
+	let opened: IDBPDatabase<LedgerDB> | undefined;
+	let migrationError: unknown;
+	const db = await openDB<LedgerDB>(name, SCHEMA_VERSION, {
+		upgrade(db, oldVersion, _newVersion, tx) {
+			// A failed step aborts the upgrade: open() reports it, so the transaction's own rejection is not left unhandled.
+			tx.done.catch(() => undefined);
+			const steps = async () => {
+				for (let v = oldVersion; v < SCHEMA_VERSION; v++) await MIGRATIONS[v]!(db, tx);
+			};
+			steps().catch((error: unknown) => {
+				migrationError = error;
+				try {
+					tx.abort();
+				} catch {
+					// already finished or aborted
+				}
+			});
+		},
+		// A newer tab wants to upgrade the schema: step aside instead of blocking it.
+		blocking() {
+			opened?.close();
+		}
+	}).catch((error: unknown) => {
+		if (error instanceof DOMException && error.name === 'VersionError') {
+			throw new CodedError(
+				'STORE_NEWER_SCHEMA',
+				`ledger database "${name}" was written by a newer version of the app (schema > ${SCHEMA_VERSION}): update the app`
+			);
+		}
+		if (migrationError !== undefined) {
+			throw new CodedError('STORE_MIGRATION_FAILED', `ledger database "${name}" could not be upgraded to schema ${SCHEMA_VERSION}`, {
+				cause: migrationError
+			});
+		}
+		throw error;
+	});
+	opened = db;
+	return db;
+}

@@ -8,10 +8,10 @@
  * checkpoints, evidence) commits with `durability: 'strict'` by default and resolves on
  * `complete`, so an acknowledged write survives a reload, a closed tab or a power cut.
  */
-import { openDB, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
-import { MIGRATIONS, SCHEMA_VERSION, type LedgerDB } from './indexeddb-schema.js';
+import { openLedgerDatabase, type LedgerDB } from './indexeddb-schema.js';
 import { SegmentDirectory } from './segment-directory.js';
 import { Segment, byChain, byOrder, packSegments, type SegmentSummary, type SlotRef } from './segment.js';
 import { compareOrder, type Checkpoint, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './store.js';
@@ -62,43 +62,7 @@ export class IndexedDBStore implements LedgerStore {
 	 */
 	static async open(name: string, options: IndexedDBStoreOptions = {}): Promise<IndexedDBStore> {
 		if (!globalThis.indexedDB) throw new CodedError('NO_INDEXEDDB', 'IndexedDB is not available in this environment');
-		let opened: IDBPDatabase<LedgerDB> | undefined;
-		let migrationError: unknown;
-		const db = await openDB<LedgerDB>(name, SCHEMA_VERSION, {
-			upgrade(db, oldVersion, _newVersion, tx) {
-				// A failed step aborts the upgrade: open() reports it, so the transaction's own rejection is not left unhandled.
-				tx.done.catch(() => undefined);
-				const steps = async () => {
-					for (let v = oldVersion; v < SCHEMA_VERSION; v++) await MIGRATIONS[v]!(db, tx);
-				};
-				steps().catch((error: unknown) => {
-					migrationError = error;
-					try {
-						tx.abort();
-					} catch {
-						// already finished or aborted
-					}
-				});
-			},
-			// A newer tab wants to upgrade the schema: step aside instead of blocking it.
-			blocking() {
-				opened?.close();
-			}
-		}).catch((error: unknown) => {
-			if (error instanceof DOMException && error.name === 'VersionError') {
-				throw new CodedError(
-					'STORE_NEWER_SCHEMA',
-					`ledger database "${name}" was written by a newer version of the app (schema > ${SCHEMA_VERSION}): update the app`
-				);
-			}
-			if (migrationError !== undefined) {
-				throw new CodedError('STORE_MIGRATION_FAILED', `ledger database "${name}" could not be upgraded to schema ${SCHEMA_VERSION}`, {
-					cause: migrationError
-				});
-			}
-			throw error;
-		});
-		opened = db;
+		const db = await openLedgerDatabase(name);
 		const store = new IndexedDBStore(db, options.durability ?? 'strict');
 		for (const summary of await db.getAll('summaries')) store.#directory.add(summary);
 		return store;
