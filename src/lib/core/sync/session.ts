@@ -338,8 +338,11 @@ export class SyncSession {
 		this.#out.afterVector(news, this.#vectors.claimed);
 		// One stream at a time: a vector that tells nothing new leaves the stream in flight alone.
 		if (news || !this.#out.streaming) void this.#out.stream(this.#vectors.claimed);
-		// If the peer holds blocks we lack, our vector tells it what to send.
-		if (this.#vectors.behindPeer()) this.#vectors.sendVV(false);
+		// If the peer holds blocks we lack, our vector tells it what to send: once per vector
+		// that brings news. Answering every vector while behind made two peers each behind the
+		// other bounce vectors until the blocks were validated (a storm; a frozen page over a
+		// link that delivers in microtasks); `tick` asks again, with backoff, if no stream comes.
+		if (news && this.#vectors.behindPeer()) this.#vectors.sendVV(false);
 	}
 
 	/** Live gossip: forwards new blocks the peer is not known to hold. */
