@@ -213,34 +213,51 @@ export interface StoredLedger {
 	readonly heads: Record<string, { seq: number; id: string }>;
 }
 
-export async function storedLedger(page: Page): Promise<StoredLedger> {
-	const { ids, heads } = await page.evaluate(
+/** A block as stored: its id, author, seq and clock. */
+export interface StoredRow {
+	readonly id: string;
+	readonly author: string;
+	readonly seq: number;
+	readonly clock: number;
+}
+
+/**
+ * Every block the node stored and its heads, read from its IndexedDB behind the app. Schema
+ * 3 (core/storage/segment.ts): blocks in segments, each listing its blocks' ids, authors,
+ * seqs and clocks; segments may overlap in ledger order.
+ */
+export async function storedRows(page: Page): Promise<{ rows: StoredRow[]; heads: { author: string; seq: number; id: string }[] }> {
+	return page.evaluate(
 		() =>
-			new Promise<{ ids: string[]; heads: { author: string; seq: number; id: string }[] }>((resolve, reject) => {
+			new Promise<{ rows: StoredRow[]; heads: { author: string; seq: number; id: string }[] }>((resolve, reject) => {
 				const open = indexedDB.open('clinic-ledger');
 				open.onerror = () => reject(open.error);
 				open.onsuccess = () => {
 					const db = open.result;
-					// Schema 3: blocks in segments (core/storage/segment.ts), each sorted by (clock, id); segments may overlap.
 					const tx = db.transaction(['segments', 'heads']);
 					const segments = tx.objectStore('segments').getAll();
 					const all = tx.objectStore('heads').getAll();
 					tx.oncomplete = () => {
 						db.close();
-						const keys: [number, string][] = [];
-						for (const s of segments.result as { ids: string[]; clock: Float64Array }[])
-							s.ids.forEach((id, i) => keys.push([s.clock[i]!, id]));
-						keys.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-						resolve({ ids: keys.map(([, id]) => id), heads: all.result as { author: string; seq: number; id: string }[] });
+						const rows: StoredRow[] = [];
+						type Segment = { ids: string[]; authors: string[]; author: Uint16Array; seq: Float64Array; clock: Float64Array };
+						for (const s of segments.result as Segment[])
+							s.ids.forEach((id, i) => rows.push({ id, author: s.authors[s.author[i]!]!, seq: s.seq[i]!, clock: s.clock[i]! }));
+						resolve({ rows, heads: all.result as { author: string; seq: number; id: string }[] });
 					};
 					tx.onerror = () => reject(tx.error);
 				};
 			})
 	);
+}
+
+export async function storedLedger(page: Page): Promise<StoredLedger> {
+	const { rows, heads } = await storedRows(page);
+	rows.sort((a, b) => a.clock - b.clock || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 	const hash = createHash('sha256');
-	for (const id of ids) hash.update(Buffer.from(id, 'hex'));
+	for (const { id } of rows) hash.update(Buffer.from(id, 'hex'));
 	return {
-		count: ids.length,
+		count: rows.length,
 		orderDigest: hash.digest('hex'),
 		heads: Object.fromEntries(heads.sort((a, b) => (a.author < b.author ? -1 : 1)).map((h) => [h.author, { seq: h.seq, id: h.id }]))
 	};

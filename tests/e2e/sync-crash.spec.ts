@@ -20,6 +20,7 @@ import {
 	shareLink,
 	showTab,
 	storedLedger,
+	storedRows,
 	test,
 	uiFingerprint,
 	waitForSize
@@ -185,35 +186,11 @@ function recordLedgerChannels(crashAt: number): void {
 
 /** Every stored block's id and per author its stored seqs (ascending), and the heads, read from IndexedDB behind the app. */
 async function storedChains(page: Page): Promise<{ ids: Set<string>; seqs: Record<string, number[]>; heads: Record<string, number> }> {
-	const { ids, seqs, heads } = await page.evaluate(
-		() =>
-			new Promise<{ ids: string[]; seqs: Record<string, number[]>; heads: Record<string, number> }>((resolve, reject) => {
-				const open = indexedDB.open('clinic-ledger');
-				open.onerror = () => reject(open.error);
-				open.onsuccess = () => {
-					const db = open.result;
-					// Schema 3 (core/storage/segment.ts): each segment lists its blocks' ids, authors and seqs.
-					const tx = db.transaction(['segments', 'heads']);
-					const segments = tx.objectStore('segments').getAll();
-					const all = tx.objectStore('heads').getAll();
-					tx.oncomplete = () => {
-						db.close();
-						const ids: string[] = [];
-						const seqs: Record<string, number[]> = {};
-						for (const s of segments.result as { ids: string[]; authors: string[]; author: Uint16Array; seq: Float64Array }[])
-							s.ids.forEach((id, i) => {
-								ids.push(id);
-								(seqs[s.authors[s.author[i]!]!] ??= []).push(s.seq[i]!);
-							});
-						for (const list of Object.values(seqs)) list.sort((x, y) => x - y);
-						const heads = Object.fromEntries((all.result as { author: string; seq: number }[]).map((h) => [h.author, h.seq]));
-						resolve({ ids, seqs, heads });
-					};
-					tx.onerror = () => reject(tx.error);
-				};
-			})
-	);
-	return { ids: new Set(ids), seqs, heads };
+	const { rows, heads } = await storedRows(page);
+	const seqs: Record<string, number[]> = {};
+	for (const { author, seq } of rows) (seqs[author] ??= []).push(seq);
+	for (const list of Object.values(seqs)) list.sort((x, y) => x - y);
+	return { ids: new Set(rows.map((r) => r.id)), seqs, heads: Object.fromEntries(heads.map((h) => [h.author, h.seq])) };
 }
 
 test('a browser killed in the middle of a catch-up reopens with every acknowledged block, verifies, and finishes the catch-up', async ({
