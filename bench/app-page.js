@@ -28,5 +28,13 @@ export function appDriver(page, passphrase) {
 		}
 		await waitAttr('app', 'data-status', expected, 300_000);
 	};
-	return { byId, waitAttr, unlock };
+	/** Opens the app at `url` in a fresh profile, past the lock screen, and founds a network named `name`. */
+	const foundNetwork = async (/** @type {string} */ url, name = 'Benchmark Clinic') => {
+		await page.goto(url);
+		await unlock('no-network');
+		await byId('clinic-name').fill(name);
+		await byId('create-network').click();
+		await waitAttr('app', 'data-status', 'ready', 60_000);
+	};
+	return { byId, waitAttr, unlock, foundNetwork };
 }

@@ -44,12 +44,8 @@ const results = { blocks: BLOCKS, firstPaints: [], heap: null, demo: [], chromiu
 try {
 	const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
 	page.on('pageerror', (error) => process.stderr.write(`[page error] ${error.message}\n`));
-	const { byId, waitAttr, unlock } = appDriver(page, PASSPHRASE);
-	await page.goto(server.url);
-	await unlock('no-network');
-	await byId('clinic-name').fill('Benchmark Clinic');
-	await byId('create-network').click();
-	await waitAttr('app', 'data-status', 'ready', 60_000);
+	const { byId, waitAttr, unlock, foundNetwork } = appDriver(page, PASSPHRASE);
+	await foundNetwork(server.url);
 
 	// The fixture, written by the app itself: Diagnostics appends 500 signed blocks per durable write.
 	const fixtureStarted = performance.now();

@@ -61,12 +61,8 @@ const browser = await chromium.launch({ executablePath: chromiumPath(), args: ch
 try {
 	const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
 	page.on('pageerror', (error) => process.stderr.write(`[page error] ${error.message}\n`));
-	const { byId, waitAttr, unlock } = appDriver(page, PASSPHRASE);
-	await page.goto(app.url);
-	await unlock('no-network');
-	await byId('clinic-name').fill('Benchmark Clinic');
-	await byId('create-network').click();
-	await waitAttr('app', 'data-status', 'ready', 60_000);
+	const { byId, foundNetwork } = appDriver(page, PASSPHRASE);
+	await foundNetwork(app.url);
 	await byId('tab-patients').click();
 	for (const file of files) {
 		await byId('open-import').click();

@@ -88,12 +88,8 @@ try {
 	const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })).newPage();
 	page.on('pageerror', (error) => process.stderr.write(`[page error] ${error.message}\n`));
 	const cdp = await page.context().newCDPSession(page);
-	const { byId, waitAttr, unlock } = appDriver(page, PASSPHRASE);
-	await page.goto(server.url);
-	await unlock('no-network');
-	await byId('clinic-name').fill('Benchmark Clinic');
-	await byId('create-network').click();
-	await waitAttr('app', 'data-status', 'ready', 60_000);
+	const { byId, waitAttr, unlock, foundNetwork } = appDriver(page, PASSPHRASE);
+	await foundNetwork(server.url);
 
 	await byId('tab-patients').click();
 	await byId('open-import').click();

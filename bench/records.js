@@ -57,12 +57,8 @@ const results = { chromium: browser.version(), patients: PATIENTS, resources, bu
 try {
 	const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
 	page.on('pageerror', (error) => process.stderr.write(`[page error] ${error.message}\n`));
-	const { byId, waitAttr, unlock } = appDriver(page, PASSPHRASE);
-	await page.goto(server.url);
-	await unlock('no-network');
-	await byId('clinic-name').fill('Benchmark Clinic');
-	await byId('create-network').click();
-	await waitAttr('app', 'data-status', 'ready', 60_000);
+	const { byId, waitAttr, unlock, foundNetwork } = appDriver(page, PASSPHRASE);
+	await foundNetwork(server.url);
 
 	// import_1000_patients_s: through the Import FHIR panel.
 	await byId('tab-patients').click();
