@@ -328,7 +328,8 @@ export class Ledger {
 	/**
 	 * Validates and stores blocks from anywhere (a peer, a file, our own storage). Each
 	 * block is accepted, parked (missing predecessors), or rejected with its reason code.
-	 * Never throws for bad input; throws only if the store itself fails.
+	 * Never throws for bad input; throws only if the store fails or the verifier was closed
+	 * (`VERIFIER_CLOSED`: nothing of the batch is stored or refused).
 	 */
 	receive(input: readonly Uint8Array[], from?: string): Promise<ReceiveResult> {
 		// Decoding, hashing and signatures start now, beside a batch still being written;
