@@ -21,6 +21,8 @@ import type { AuthorId, Block, BlockId, Head, Tx, VersionVector } from './types.
 import { verifyStore } from './ledger/audit.js';
 import { BlockView } from './ledger/block-view.js';
 import { FOLD_PAGE, FoldEngine } from './ledger/fold-engine.js';
+import { IndexEngine } from './ledger/index-engine.js';
+import type { FactPosition, FactRow } from './index-fold.js';
 import { MembershipIndex } from './ledger/membership-index.js';
 import { PendingPool } from './ledger/pending-pool.js';
 import { META_NET, Pipeline } from './ledger/pipeline.js';
@@ -49,6 +51,7 @@ export class Ledger {
 	#membership = new MembershipIndex();
 	#voids: VoidSet;
 	#fold: FoldEngine;
+	#index: IndexEngine;
 	/** Made once the network and the verifier are known (in {@link Ledger.open}). */
 	#pipeline!: Pipeline;
 
@@ -74,6 +77,12 @@ export class Ledger {
 		this.#pending = new PendingPool(options.pendingLimit ?? 10_000, options.pendingBytesLimit ?? 64 * 1024 * 1024);
 		this.#view = new BlockView(options.store);
 		this.#voids = new VoidSet(this.#membership, this.#rules);
+		this.#index = new IndexEngine(
+			options.store,
+			options.indexes ?? [],
+			(id) => this.#voids.has(id),
+			() => this.#voids.all().keys()
+		);
 	}
 
 	/**
@@ -102,6 +111,7 @@ export class Ledger {
 			rules: ledger.#rules,
 			pending: ledger.#pending,
 			fold: ledger.#fold,
+			index: ledger.#index,
 			now: ledger.#now,
 			netStored: stored !== undefined,
 			emit: (event, ...args) => ledger.#emit(event, ...args)
@@ -174,6 +184,7 @@ export class Ledger {
 		const unfinished = await this.#voids.load(this.#store);
 		this.#view.clear();
 		if (legacy || unfinished) await this.#pipeline.revalidate();
+		await this.#index.load();
 		await this.#fold.refoldFrom(null);
 	}
 
@@ -223,6 +234,20 @@ export class Ledger {
 	/** Folded state by fold name, as of every accepted block. */
 	state(): Record<string, unknown> {
 		return this.#fold.state();
+	}
+
+	/**
+	 * A page of `key`'s rows in index fold `fold` (index-fold.ts), in ledger order: the
+	 * first `limit` after `after` (from the first), or with `reverse` the last `limit`
+	 * before it. Read from the store: nothing of an index is held in memory.
+	 */
+	facts(fold: string, key: string, options: { after?: FactPosition | null; limit?: number; reverse?: boolean } = {}): Promise<FactRow[]> {
+		return this.#index.read(fold, key, options.after ?? null, options.limit ?? FOLD_PAGE, options.reverse ?? false);
+	}
+
+	/** A page of the keys holding rows in index fold `fold`, in order, after `after`. */
+	factKeys(fold: string, after: string | null = null, limit = FOLD_PAGE): Promise<string[]> {
+		return this.#index.keys(fold, after, limit);
 	}
 
 	/** Members and roles as of all accepted blocks (total order). */

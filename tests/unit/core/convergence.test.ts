@@ -12,6 +12,7 @@ import { memoryLinkPair } from '../../../src/lib/core/sync/link.js';
 import { authorOf, foundNetwork, joinNetwork, makeBlock, syncInto, testSigner } from '../../../src/lib/core/testing/fixtures.js';
 import { APP_RULES } from '../../../src/lib/domain/rule-registry.js';
 import { RUNS, differingOrders, fingerprint, open, referenceDag, repair, shuffled } from '../support/arrival-orders.js';
+import { txIndex } from '../support/test-index.js';
 import { memoVerifier, prng, type HostileDag } from '../support/hostile-dag.js';
 
 // The orders and their helpers: support/arrival-orders.ts.
@@ -93,9 +94,9 @@ describe('convergence whatever the arrival order', () => {
 
 describe('equivocation over the real session', () => {
 	it('two nodes that each hold one version, with nothing built on either, exchange them and agree', async () => {
-		const p = await foundNetwork({ members: { b: 'clinician', q: 'clinician' }, rules: APP_RULES, verifier });
-		const b = await joinNetwork(p.net, 'b', { rules: APP_RULES, verifier });
-		const q = await joinNetwork(p.net, 'q', { rules: APP_RULES, verifier });
+		const p = await foundNetwork({ members: { b: 'clinician', q: 'clinician' }, rules: APP_RULES, indexes: [txIndex], verifier });
+		const b = await joinNetwork(p.net, 'b', { rules: APP_RULES, indexes: [txIndex], verifier });
+		const q = await joinNetwork(p.net, 'q', { rules: APP_RULES, indexes: [txIndex], verifier });
 		await syncInto(b, p);
 		await syncInto(q, p);
 		const one = await b.append([{ t: 'note', text: 'version one' }]);

@@ -10,6 +10,7 @@ import { fixedNow, testSigner } from '../../../src/lib/core/testing/fixtures.js'
 import type { BlockId } from '../../../src/lib/core/types.js';
 import { APP_RULES } from '../../../src/lib/domain/rule-registry.js';
 import { buildHostileDag, memoVerifier, prng, type HostileDag } from './hostile-dag.js';
+import { expectedIndex, indexDump, txIndex } from './test-index.js';
 
 const verifier = memoVerifier();
 /** Seeded arrival orders checked in all, shared out over convergence.test.ts and convergence-orders.test.ts. */
@@ -32,12 +33,13 @@ export async function fingerprint(node: Ledger) {
 		flagged: node.flaggedAuthors(),
 		roster: [...node.roster()].sort(),
 		revocations: [...node.revocations()].sort(),
-		state: JSON.stringify(node.state(), (_k, v) => (v instanceof Map ? [...v].sort() : v instanceof Set ? [...v].sort() : v))
+		state: JSON.stringify(node.state(), (_k, v) => (v instanceof Map ? [...v].sort() : v instanceof Set ? [...v].sort() : v)),
+		index: await indexDump(node)
 	};
 }
 
 export const open = (net: BlockId, label: string) =>
-	Ledger.open({ store: new MemoryStore(), verifier, now: fixedNow, rules: APP_RULES, signer: testSigner(label), net });
+	Ledger.open({ store: new MemoryStore(), verifier, now: fixedNow, rules: APP_RULES, indexes: [txIndex], signer: testSigner(label), net });
 
 /** Re-offers what the node lacks until nothing changes, as sync's repair does. */
 export async function repair(node: Ledger, all: readonly Uint8Array[]) {
@@ -104,5 +106,9 @@ export async function referenceDag(): Promise<{ dag: HostileDag; reference: Awai
 	const node = await open(dag.net, 'reference');
 	await node.receive(dag.blocks);
 	await repair(node, dag.blocks);
-	return { dag, reference: await fingerprint(node) };
+	const reference = await fingerprint(node);
+	// The rows every run must reach are those of the blocks that count, from scratch; the DAG voids some.
+	expect(reference.index).toEqual(await expectedIndex(node));
+	expect(reference.void.length).toBeGreaterThan(0);
+	return { dag, reference };
 }

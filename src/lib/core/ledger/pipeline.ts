@@ -15,6 +15,7 @@ import { checkInContext, checkIntrinsic, type ValidationResult } from '../valida
 import type { Staged } from './block-view.js';
 import { recordEquivocations } from './evidence.js';
 import type { FoldEngine } from './fold-engine.js';
+import type { IndexEngine } from './index-engine.js';
 import type { MembershipSnapshot } from './membership-index.js';
 import type { Candidate, PendingPool } from './pending-pool.js';
 import type { LedgerEvents, ReceiveResult, Rejection } from './types.js';
@@ -29,6 +30,7 @@ export const META_NET = 'net';
 export interface PipelineParts extends ContextParts {
 	readonly pending: PendingPool;
 	readonly fold: FoldEngine;
+	readonly index: IndexEngine;
 	readonly now: () => number;
 	/** True when the store already records the network id. */
 	readonly netStored: boolean;
@@ -300,7 +302,7 @@ export class Pipeline {
 		this.#parts.voids.restore(before.voids);
 	}
 
-	/** One durable write for the batch, then the in-memory view and the fold follow. */
+	/** One durable write for the batch and its index rows, then the in-memory view and the fold follow. */
 	async #commit(rows: StoredBlock[], accepted: Block[], heads: Map<AuthorId, Head>, before: Snapshot, from?: string): Promise<void> {
 		if (rows.length === 0) return;
 		const meta: Record<string, unknown> = {
@@ -310,7 +312,9 @@ export class Pipeline {
 		if (!this.#netStored) meta[META_NET] = this.#parts.net;
 		const revocation = this.#parts.voids.revalidateStaged;
 		const forks = this.#parts.voids.stagedForks;
-		await this.#parts.store.append(rows, meta);
+		const staged = this.#parts.index.stage(accepted);
+		await this.#parts.store.append(rows, { ...meta, ...staged.meta }, staged.rows);
+		this.#parts.index.committed(staged);
 		this.#netStored = true;
 		this.#count += rows.length;
 		this.#heads = heads;
@@ -334,6 +338,7 @@ export class Pipeline {
 			this.#rejectedCounts.set(code, (this.#rejectedCounts.get(code) ?? 0) + 1);
 			this.#parts.emit('rejected', { code, detail: why, id, ...(block ? { author: block.author } : {}), ...(from ? { from } : {}) });
 		}
+		if (voidedNow.length > 0 || restored.length > 0) await this.#parts.index.reconcile();
 		const accepting = new Set(accepted.map((b) => b.id));
 		const changedEarlier = [...voidedNow, ...restored].filter((id) => !accepting.has(id));
 		const earlierRows = (await this.#parts.store.getMany(changedEarlier)).filter((r): r is StoredBlock => r !== undefined);

@@ -2,6 +2,7 @@
 import type { Signer, Verifier } from '../crypto/verifier.js';
 import type { ReasonCode } from '../errors.js';
 import type { Fold } from '../fold.js';
+import type { IndexFold } from '../index-fold.js';
 import type { TxRule } from '../rules.js';
 import type { LedgerStore } from '../storage/store.js';
 import type { AuthorId, Block, BlockId } from '../types.js';
@@ -14,6 +15,8 @@ export interface LedgerOptions {
 	verifier?: Verifier;
 	/** Extra folds besides the core summary. */
 	folds?: readonly Fold<unknown>[];
+	/** Index folds: state kept in the store by key, read a page at a time (index-fold.ts). */
+	indexes?: readonly IndexFold[];
 	/** Extra transaction types besides the core ones. */
 	rules?: readonly TxRule[];
 	/** Wall clock for the advisory `time` field. */

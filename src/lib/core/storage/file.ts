@@ -17,6 +17,7 @@ import { dirname } from 'node:path';
 import { bytesEqual, utf8 } from '../bytes.js';
 import { decodeCanonical, encodeCanonical, type CborValue } from '../codec.js';
 import { CodedError } from '../errors.js';
+import type { FactPosition, FactRow } from '../index-fold.js';
 import type { AuthorId, BlockId } from '../types.js';
 import { MemoryStore } from './memory.js';
 import type { Checkpoint, Evidence, LedgerStore, OrderKey, StoredBlock } from './store.js';
@@ -29,12 +30,23 @@ const RECORD_HEADER = LENGTH_BYTES + HASH_BYTES;
 
 type BlockEntry = { id: BlockId; author: AuthorId; seq: number; clock: number; bytes: Uint8Array; vv: number[] };
 
+/** An index-fold row as logged: fold, key, clock, block, n, value. */
+type FactEntry = [fold: string, key: string, clock: number, block: BlockId, n: number, value: CborValue];
+
 type Operation =
-	| { k: 'a'; blocks: BlockEntry[]; meta: [key: string, json: string][] }
+	| { k: 'a'; blocks: BlockEntry[]; meta: [key: string, json: string][]; facts?: FactEntry[] }
+	| { k: 'f'; put: FactEntry[]; drop: FactEntry[]; meta: [key: string, json: string][] }
+	| { k: 'x'; fold: string; meta: [key: string, json: string][] }
 	| { k: 'm'; key: string; json: string }
 	| { k: 'c'; clock: number; id: BlockId; count: number; state: Uint8Array }
 	| { k: 'd'; clock: number; id: BlockId }
 	| { k: 'e'; id: BlockId; author: AuthorId; seq: number; with: BlockId; bytes: Uint8Array; at: number };
+
+const factEntry = (r: FactRow): FactEntry => [r.fold, r.key, r.clock, r.block, r.n, r.value];
+const factRow = ([fold, key, clock, block, n, value]: FactEntry): FactRow => ({ fold, key, clock, block, n, value });
+const metaEntries = (meta: Readonly<Record<string, unknown>>) =>
+	Object.entries(meta).map(([key, value]): [string, string] => [key, JSON.stringify(value)]);
+const metaOf = (entries: [string, string][]) => Object.fromEntries(entries.map(([key, json]) => [key, JSON.parse(json) as unknown]));
 
 /**
  * The ledger file cannot be used as it is. `code` is stable: `LEDGER_FILE_FORMAT` (not a
@@ -169,7 +181,13 @@ export class FileStore implements LedgerStore {
 		switch (op.k) {
 			case 'a':
 				for (const [key] of op.meta) this.#metaKeys.add(key);
-				return this.#memory.append(op.blocks, Object.fromEntries(op.meta.map(([key, json]) => [key, JSON.parse(json) as unknown])));
+				return this.#memory.append(op.blocks, metaOf(op.meta), (op.facts ?? []).map(factRow));
+			case 'f':
+				for (const [key] of op.meta) this.#metaKeys.add(key);
+				return this.#memory.writeFacts(op.put.map(factRow), op.drop.map(factRow), metaOf(op.meta));
+			case 'x':
+				for (const [key] of op.meta) this.#metaKeys.add(key);
+				return this.#memory.clearFacts(op.fold, metaOf(op.meta));
 			case 'm':
 				this.#metaKeys.add(op.key);
 				return this.#memory.putMeta(op.key, JSON.parse(op.json));
@@ -223,11 +241,13 @@ export class FileStore implements LedgerStore {
 		}
 	}
 
-	append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}): Promise<void> {
+	append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}, facts: readonly FactRow[] = []): Promise<void> {
 		const op: Operation = {
 			k: 'a',
 			blocks: blocks.map((b) => ({ id: b.id, author: b.author, seq: b.seq, clock: b.clock, bytes: b.bytes, vv: [...b.vv] })),
-			meta: Object.entries(meta).map(([key, value]): [string, string] => [key, JSON.stringify(value)])
+			meta: metaEntries(meta),
+			// Absent when empty: records of logs written before index folds read the same.
+			...(facts.length > 0 ? { facts: facts.map(factEntry) } : {})
 		};
 		// A refused batch never reaches the log: replaying it would fail the same way.
 		return this.#commit(op, async () => {
@@ -267,6 +287,18 @@ export class FileStore implements LedgerStore {
 	}
 	checkpointAtOrBefore(position: OrderKey | null) {
 		return this.#memory.checkpointAtOrBefore(position);
+	}
+	facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse?: boolean) {
+		return this.#memory.facts(fold, key, after, limit, reverse);
+	}
+	factKeys(fold: string, after: string | null, limit: number) {
+		return this.#memory.factKeys(fold, after, limit);
+	}
+	writeFacts(put: readonly FactRow[], drop: readonly FactRow[], meta: Readonly<Record<string, unknown>> = {}) {
+		return this.#commit({ k: 'f', put: put.map(factEntry), drop: drop.map(factEntry), meta: metaEntries(meta) });
+	}
+	clearFacts(fold: string, meta: Readonly<Record<string, unknown>> = {}) {
+		return this.#commit({ k: 'x', fold, meta: metaEntries(meta) });
 	}
 	/** The key of every meta entry the file holds (not part of {@link LedgerStore}: for migrations). */
 	metaKeys(): string[] {

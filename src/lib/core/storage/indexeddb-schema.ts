@@ -10,11 +10,15 @@
  *   evidence     id -> Evidence
  *   meta         key -> value
  *   checkpoints  [clock, id] -> Checkpoint
+ *   facts        [fold, key, clock, block, n] -> FactRecord: the rows of index folds
+ *                (index-fold.ts), written in the same transaction as their blocks
  *
  * Schemas 1 and 2 kept one record per block in `blocks`; step 3 copies them into segments
- * (in (clock, id) order, 500 per segment) and drops that store.
+ * (in (clock, id) order, 500 per segment) and drops that store. Step 4 adds `facts`, empty:
+ * the ledger fills it from the stored blocks at its next open (its index meta is absent).
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import type { CborValue } from '../codec.js';
 import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
 import { SEGMENT_BLOCKS, packSegment, type SegmentRecord, type SegmentSummary } from './segment.js';
@@ -29,6 +33,20 @@ export interface LedgerDB extends DBSchema {
 	evidence: { key: BlockId; value: Evidence };
 	meta: { key: string; value: unknown };
 	checkpoints: { key: [number, BlockId]; value: Checkpoint };
+	facts: { key: FactKey; value: FactRecord };
+}
+
+/** Where a fact row is kept: fold, key, then its position (clock, block, n). */
+export type FactKey = [fold: string, key: string, clock: number, block: BlockId, n: number];
+
+/** A fact row as stored. */
+export interface FactRecord {
+	readonly f: string;
+	readonly k: string;
+	readonly c: number;
+	readonly b: BlockId;
+	readonly n: number;
+	readonly v: CborValue;
 }
 
 export type UpgradeTx = IDBPTransaction<LedgerDB, StoreNames<LedgerDB>[], 'versionchange'>;
@@ -72,6 +90,10 @@ export const MIGRATIONS: ((db: IDBPDatabase<LedgerDB>, tx: UpgradeTx) => void | 
 			after = [last.clock, last.id];
 		}
 		db.deleteObjectStore('blocks');
+	},
+	// v4: index-fold rows (index-fold.ts); the ledger builds them from the blocks at its next open.
+	(db) => {
+		db.createObjectStore('facts', { keyPath: ['f', 'k', 'c', 'b', 'n'] });
 	}
 ];
 

@@ -11,6 +11,8 @@
 import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
+import type { FactPosition, FactRow } from '../index-fold.js';
+import { commitFacts, foldRange, readFactKeys, readFacts, writeFactRows } from './indexeddb-facts.js';
 import { openLedgerDatabase, type LedgerDB } from './indexeddb-schema.js';
 import { SegmentDirectory } from './segment-directory.js';
 import { Segment, byChain, byOrder, packSegments, type SegmentSummary, type SlotRef } from './segment.js';
@@ -68,9 +70,13 @@ export class IndexedDBStore implements LedgerStore {
 		return store;
 	}
 
-	async append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}): Promise<void> {
+	async append(
+		blocks: readonly StoredBlock[],
+		meta: Readonly<Record<string, unknown>> = {},
+		facts: readonly FactRow[] = []
+	): Promise<void> {
 		const metaEntries = Object.entries(meta);
-		if (blocks.length === 0 && metaEntries.length === 0) return;
+		if (blocks.length === 0 && metaEntries.length === 0 && facts.length === 0) return;
 		// The byId index refuses an id stored before; one listed twice in a batch would be indexed once, silently.
 		const ids = new Set<BlockId>();
 		for (const b of blocks) {
@@ -78,7 +84,7 @@ export class IndexedDBStore implements LedgerStore {
 			ids.add(b.id);
 		}
 		const packed = packSegments(blocks);
-		const tx = this.#writeTransaction(['segments', 'summaries', 'heads', 'meta']);
+		const tx = this.#writeTransaction(['segments', 'summaries', 'heads', 'meta', 'facts']);
 		const segments = tx.objectStore('segments');
 		const summaries = tx.objectStore('summaries');
 		const heads = tx.objectStore('heads');
@@ -97,7 +103,7 @@ export class IndexedDBStore implements LedgerStore {
 			const current = newest.get(b.author);
 			if (!current || current.seq < b.seq || (current.seq === b.seq && b.id < current.id)) newest.set(b.author, b);
 		}
-		const writes: Promise<unknown>[] = [others, added];
+		const writes: Promise<unknown>[] = [others, added, ...writeFactRows(tx.objectStore('facts'), facts, [])];
 		for (const [key, value] of metaEntries) writes.push(tx.objectStore('meta').put(value, key));
 		for (const b of newest.values()) {
 			writes.push(
@@ -364,6 +370,22 @@ export class IndexedDBStore implements LedgerStore {
 		return this.#writeOne('checkpoints', (tx) =>
 			tx.objectStore('checkpoints').delete(IDBKeyRange.lowerBound([position[0], position[1]], true))
 		);
+	}
+
+	writeFacts(put: readonly FactRow[], drop: readonly FactRow[], meta: Readonly<Record<string, unknown>> = {}) {
+		return commitFacts(this.#db, this.#durability, meta, (facts) => writeFactRows(facts, put, drop));
+	}
+
+	clearFacts(fold: string, meta: Readonly<Record<string, unknown>> = {}) {
+		return commitFacts(this.#db, this.#durability, meta, (facts) => [facts.delete(foldRange(fold))]);
+	}
+
+	facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse = false) {
+		return readFacts(this.#db, fold, key, after, limit, reverse);
+	}
+
+	factKeys(fold: string, after: string | null, limit: number) {
+		return readFactKeys(this.#db, fold, after, limit);
 	}
 
 	async close() {

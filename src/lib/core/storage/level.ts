@@ -14,6 +14,10 @@
  *   m/<key>                     meta (JSON)
  *   k/<clock>/<id>              checkpoint: count, state
  *   s/count, s/format           block count; key layout version ({@link LEVEL_FORMAT})
+ *   x\0<fold>\0<key>\0<clock>\0<block>\0<n>
+ *                               an index-fold row (index-fold.ts), its value in CBOR; NUL
+ *                               separates the parts (keys hold no NUL), so one key's rows
+ *                               are one range, in (clock, block, n) order
  *
  * An append is one `batch()` (blocks, both indexes, heads, count, the batch's meta), and
  * every write is made with `sync: true`: it resolves once LevelDB's log is on the disk, so
@@ -25,6 +29,7 @@ import { mkdirSync } from 'node:fs';
 import { ClassicLevel } from 'classic-level';
 import { decodeCanonical, encodeCanonical, type CborValue } from '../codec.js';
 import { CodedError } from '../errors.js';
+import type { FactPosition, FactRow } from '../index-fold.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
 import type { Checkpoint, Evidence, LedgerStore, OrderKey, StoredBlock } from './store.js';
 
@@ -53,6 +58,22 @@ const blockKey = (id: BlockId) => `b/${id}`;
 const chainKey = (author: AuthorId, seq: number, id: BlockId) => `c/${author}/${num(seq)}/${id}`;
 const orderKeyOf = (clock: number, id: BlockId) => `o/${num(clock)}/${id}`;
 const checkpointKey = (position: OrderKey) => `k/${num(position[0])}/${position[1]}`;
+const factPrefix = (fold: string, key: string) => `x\0${fold}\0${key}\0`;
+const factKey = (fold: string, key: string, p: FactPosition) => `${factPrefix(fold, key)}${num(p[0])}\0${p[1]}\0${num(p[2])}`;
+const factKeyOf = (r: FactRow) => factKey(r.fold, r.key, [r.clock, r.block, r.n]);
+/** Past every row of `key` (and before any other key's): `\0` + 1. */
+const afterFacts = (fold: string, key: string) => `x\0${fold}\0${key}\u0001`;
+function factWrites(put: readonly FactRow[], drop: readonly FactRow[]): Write[] {
+	return [
+		...drop.map((r): Write => ({ type: 'del', key: factKeyOf(r) })),
+		...put.map((r): Write => ({ type: 'put', key: factKeyOf(r), value: cbor(r.value) }))
+	];
+}
+function factRowOf(fold: string, key: string, stored: string, value: Uint8Array): FactRow {
+	const [clock, block, n] = stored.slice(factPrefix(fold, key).length).split('\0') as [string, BlockId, string];
+	return { fold, key, clock: Number.parseInt(clock, 16), block, n: Number.parseInt(n, 16), value: decodeCanonical(value) };
+}
+
 /** The last path segment of a key: the id of an index entry. */
 const lastSegment = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 /** `'/' + 1`: the upper bound of every key under a `prefix/`. */
@@ -165,7 +186,7 @@ export class LevelStore implements LedgerStore {
 		return run;
 	}
 
-	append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}): Promise<void> {
+	append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}, facts: readonly FactRow[] = []): Promise<void> {
 		return this.#write(
 			async () => {
 				const ids = new Set(blocks.map((b) => b.id));
@@ -190,6 +211,7 @@ export class LevelStore implements LedgerStore {
 				});
 				if (blocks.length) writes.push({ type: 'put', key: COUNT, value: json(this.#count + blocks.length) });
 				for (const [key, value] of Object.entries(meta)) writes.push({ type: 'put', key: `m/${key}`, value: json(value) });
+				writes.push(...factWrites(facts, []));
 				return writes;
 			},
 			() => (this.#count += blocks.length)
@@ -285,6 +307,43 @@ export class LevelStore implements LedgerStore {
 		return this.#write(async () => {
 			const keys = await this.db.keys({ gt: checkpointKey(position), lt: `k${END}` }).all();
 			return keys.map((key): Write => ({ type: 'del', key }));
+		});
+	}
+
+	writeFacts(put: readonly FactRow[], drop: readonly FactRow[], meta: Readonly<Record<string, unknown>> = {}) {
+		const metaWrites = Object.entries(meta).map(([key, value]): Write => ({ type: 'put', key: `m/${key}`, value: json(value) }));
+		return this.#write(async () => [...factWrites(put, drop), ...metaWrites]);
+	}
+
+	async facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse = false) {
+		if (limit <= 0) return [];
+		const prefix = factPrefix(fold, key);
+		const bounds = reverse
+			? { gte: prefix, ...(after ? { lt: factKey(fold, key, after) } : { lt: afterFacts(fold, key) }) }
+			: { ...(after ? { gt: factKey(fold, key, after) } : { gte: prefix }), lt: afterFacts(fold, key) };
+		const entries = await this.db.iterator({ ...bounds, reverse, limit }).all();
+		return entries.map(([stored, value]) => factRowOf(fold, key, stored, value));
+	}
+
+	async factKeys(fold: string, after: string | null, limit: number) {
+		const keys: string[] = [];
+		const foldEnd = `x\0${fold}\u0001`;
+		let from = after === null ? `x\0${fold}\0` : afterFacts(fold, after);
+		while (keys.length < limit) {
+			const [next] = await this.db.keys({ gte: from, lt: foldEnd, limit: 1 }).all();
+			if (next === undefined) break;
+			const key = next.slice(fold.length + 3, next.indexOf('\0', fold.length + 3));
+			keys.push(key);
+			from = afterFacts(fold, key);
+		}
+		return keys;
+	}
+
+	clearFacts(fold: string, meta: Readonly<Record<string, unknown>> = {}) {
+		const metaWrites = Object.entries(meta).map(([key, value]): Write => ({ type: 'put', key: `m/${key}`, value: json(value) }));
+		return this.#write(async () => {
+			const keys = await this.db.keys({ gte: `x\0${fold}\0`, lt: `x\0${fold}\u0001` }).all();
+			return [...keys.map((key): Write => ({ type: 'del', key })), ...metaWrites];
 		});
 	}
 

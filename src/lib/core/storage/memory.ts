@@ -2,6 +2,8 @@
 import type { AuthorId, BlockId, Head } from '../types.js';
 import { compareOrder, orderKey, type Checkpoint, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './store.js';
 import { CodedError } from '../errors.js';
+import type { FactPosition, FactRow } from '../index-fold.js';
+import { FactTable } from './fact-table.js';
 
 export class MemoryStore implements LedgerStore {
 	readonly kind = 'memory';
@@ -13,13 +15,18 @@ export class MemoryStore implements LedgerStore {
 	#evidence = new Map<BlockId, Evidence>();
 	#meta = new Map<string, unknown>();
 	#checkpoints: Checkpoint[] = [];
+	#facts = new FactTable();
 	#closed = false;
 
 	#open(): void {
 		if (this.#closed) throw new CodedError('STORE_CLOSED', 'MemoryStore: closed');
 	}
 
-	async append(blocks: readonly StoredBlock[], meta: Readonly<Record<string, unknown>> = {}): Promise<void> {
+	async append(
+		blocks: readonly StoredBlock[],
+		meta: Readonly<Record<string, unknown>> = {},
+		facts: readonly FactRow[] = []
+	): Promise<void> {
 		this.#open();
 		const ids = new Set<BlockId>();
 		for (const b of blocks) {
@@ -36,6 +43,30 @@ export class MemoryStore implements LedgerStore {
 			if (!last || compareOrder(orderKey(last), orderKey(b)) < 0) this.#order.push(b);
 			else this.#order.splice(this.#lowerBound(orderKey(b)), 0, b);
 		}
+		for (const [key, value] of Object.entries(meta)) this.#meta.set(key, structuredClone(value));
+		for (const row of facts) this.#facts.put(row);
+	}
+
+	async writeFacts(put: readonly FactRow[], drop: readonly FactRow[], meta: Readonly<Record<string, unknown>> = {}) {
+		this.#open();
+		for (const row of drop) this.#facts.drop(row);
+		for (const row of put) this.#facts.put(row);
+		for (const [key, value] of Object.entries(meta)) this.#meta.set(key, structuredClone(value));
+	}
+
+	async facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse = false) {
+		this.#open();
+		return this.#facts.rows(fold, key, after, limit, reverse);
+	}
+
+	async factKeys(fold: string, after: string | null, limit: number) {
+		this.#open();
+		return this.#facts.keys(fold, after, limit);
+	}
+
+	async clearFacts(fold: string, meta: Readonly<Record<string, unknown>> = {}) {
+		this.#open();
+		this.#facts.clear(fold);
 		for (const [key, value] of Object.entries(meta)) this.#meta.set(key, structuredClone(value));
 	}
 

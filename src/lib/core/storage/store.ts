@@ -4,6 +4,7 @@
  * Implementations: IndexedDB (browser) and in-memory (tests, simulation, Node peer); one
  * acceptance suite (`core/testing/store-acceptance.ts`) runs against both.
  */
+import type { FactPosition, FactRow } from '../index-fold.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
 
 /** Position in the total order: (clock, id). */
@@ -54,9 +55,10 @@ export interface LedgerStore {
 	 * Stores blocks atomically: all or none. Resolves only once the batch is durable, so a
 	 * reload right after cannot lose it. Ids already stored are an error (the ledger never
 	 * appends twice). Heads, and the `meta` entries given, are written in the same
-	 * transaction, so derived indexes never disagree with the blocks.
+	 * transaction, so derived indexes never disagree with the blocks; so are `facts`, the
+	 * rows the blocks contribute to index folds (index-fold.ts).
 	 */
-	append(blocks: readonly StoredBlock[], meta?: Readonly<Record<string, unknown>>): Promise<void>;
+	append(blocks: readonly StoredBlock[], meta?: Readonly<Record<string, unknown>>, facts?: readonly FactRow[]): Promise<void>;
 	get(id: BlockId): Promise<StoredBlock | undefined>;
 	getMany(ids: readonly BlockId[]): Promise<(StoredBlock | undefined)[]>;
 	/**
@@ -80,6 +82,22 @@ export interface LedgerStore {
 	checkpointAtOrBefore(position: OrderKey | null): Promise<Checkpoint | undefined>;
 	/** Drops checkpoints after `position`: they no longer match the order once an earlier block arrives. */
 	dropCheckpointsAfter(position: OrderKey): Promise<void>;
+	/**
+	 * Adds the rows `put` and removes the rows at the places `drop` names (fold, key and
+	 * position; their values are not compared), and writes `meta`, in one durable
+	 * transaction. A row put where one is stored replaces it.
+	 */
+	writeFacts(put: readonly FactRow[], drop: readonly FactRow[], meta?: Readonly<Record<string, unknown>>): Promise<void>;
+	/**
+	 * Rows of `key` in index `fold`, in (clock, block, n) order, strictly after `after`
+	 * (from the first when null), at most `limit`; with `reverse`, newest first and strictly
+	 * before `after` (from the last when null).
+	 */
+	facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse?: boolean): Promise<FactRow[]>;
+	/** Keys of index `fold` that hold rows, in order, strictly after `after`, at most `limit`. */
+	factKeys(fold: string, after: string | null, limit: number): Promise<string[]>;
+	/** Removes every row of index `fold` and writes `meta`, in one transaction (an index rebuilt). */
+	clearFacts(fold: string, meta?: Readonly<Record<string, unknown>>): Promise<void>;
 	close(): Promise<void>;
 }
 

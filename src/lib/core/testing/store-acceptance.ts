@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthorId, BlockId } from '../types.js';
 import type { LedgerStore, StoredBlock } from '../storage/store.js';
+import { runFactAcceptance } from './fact-acceptance.js';
 
 export interface StoreHarness {
 	/** A fresh, empty store. */
@@ -23,6 +24,7 @@ export function row(a: number, seq: number, clock: number, tag = 0): StoredBlock
 }
 
 export function runStoreAcceptance(name: string, harness: StoreHarness): void {
+	runFactAcceptance(name, harness);
 	describe(`LedgerStore acceptance: ${name}`, () => {
 		it('starts empty', async () => {
 			const store = await harness.create();

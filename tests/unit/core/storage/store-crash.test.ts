@@ -188,10 +188,13 @@ describe('IndexedDB store: durability', () => {
 		try {
 			const store = await IndexedDBStore.open('durability-check');
 			transaction.mockClear();
-			await store.append([row(1, 0, 0), row(1, 1, 1)], { authors: ['a1'], membership: [] });
+			const facts = [{ fold: 'f', key: 'k', clock: 0, block: row(1, 0, 0).id, n: 0, value: 1 }];
+			await store.append([row(1, 0, 0), row(1, 1, 1)], { authors: ['a1'], membership: [] }, facts);
 			expect(transaction).toHaveBeenCalledTimes(1);
-			expect([...(transaction.mock.calls[0]![0] as string[])].sort()).toEqual(['heads', 'meta', 'segments', 'summaries']);
+			expect([...(transaction.mock.calls[0]![0] as string[])].sort()).toEqual(['facts', 'heads', 'meta', 'segments', 'summaries']);
 			await store.putMeta('void', {});
+			await store.writeFacts([], facts, { index: 1 });
+			await store.clearFacts('f');
 			await store.putCheckpoint({ position: [1, row(1, 1, 1).id], count: 2, state: new Uint8Array([1]) });
 			await store.dropCheckpointsAfter([0, row(1, 0, 0).id]);
 			await store.putEvidence({
@@ -203,7 +206,7 @@ describe('IndexedDB store: durability', () => {
 				seenAt: 1
 			});
 			const writes = transaction.mock.calls.filter((call) => call[1] === 'readwrite');
-			expect(writes.length).toBe(5);
+			expect(writes.length).toBe(7);
 			for (const call of writes) expect(call[2], `transaction on ${String(call[0])}`).toEqual({ durability: 'strict' });
 			await store.close();
 		} finally {

@@ -1,0 +1,78 @@
+/**
+ * Index-fold rows in IndexedDB (the `facts` store, indexeddb-schema.ts): one record per
+ * row under [fold, key, clock, block, n], so a key's rows are one key range in order and
+ * a fold's keys are found by skipping from one key's range to the next.
+ */
+import type { IDBPDatabase, IDBPObjectStore, StoreNames } from 'idb';
+import type { FactPosition, FactRow } from '../index-fold.js';
+import type { BlockId } from '../types.js';
+import type { FactKey, FactRecord, LedgerDB } from './indexeddb-schema.js';
+
+export type FactStore = IDBPObjectStore<LedgerDB, StoreNames<LedgerDB>[], 'facts', 'readwrite'>;
+
+/** Greater than every number and string in IndexedDB's key order: the end of a prefix's range. */
+const AFTER_ALL: never[] = [];
+
+const toRecord = (r: FactRow): FactRecord => ({ f: r.fold, k: r.key, c: r.clock, b: r.block, n: r.n, v: r.value });
+const fromRecord = (r: FactRecord): FactRow => ({ fold: r.f, key: r.k, clock: r.c, block: r.b, n: r.n, value: r.v });
+const keyOf = (r: FactRow): FactKey => [r.fold, r.key, r.clock, r.block, r.n];
+
+/** Queues the writes of `put` and `drop` on `store`; the caller awaits them with its transaction. */
+export function writeFactRows(store: FactStore, put: readonly FactRow[], drop: readonly FactRow[]): Promise<unknown>[] {
+	return [...drop.map((r) => store.delete(keyOf(r))), ...put.map((r) => store.put(toRecord(r)))];
+}
+
+/** Fact rows and meta entries in one readwrite transaction, resolved once it is durable. */
+export async function commitFacts(
+	db: IDBPDatabase<LedgerDB>,
+	durability: 'strict' | 'relaxed',
+	meta: Readonly<Record<string, unknown>>,
+	write: (facts: FactStore) => Promise<unknown>[]
+): Promise<void> {
+	const tx = db.transaction(['facts', 'meta'], 'readwrite', { durability });
+	const metaWrites = Object.entries(meta).map(([key, value]) => tx.objectStore('meta').put(value, key));
+	await Promise.all([...write(tx.objectStore('facts')), ...metaWrites, tx.done]);
+}
+
+/** Every row of `fold`: the key range to clear. */
+export const foldRange = (fold: string) => IDBKeyRange.bound([fold], [fold, AFTER_ALL]);
+
+export async function readFacts(
+	db: IDBPDatabase<LedgerDB>,
+	fold: string,
+	key: string,
+	after: FactPosition | null,
+	limit: number,
+	reverse: boolean
+): Promise<FactRow[]> {
+	if (limit <= 0) return [];
+	const start = [fold, key];
+	const end = [fold, key, AFTER_ALL];
+	const at = after ? [fold, key, after[0], after[1] as BlockId, after[2]] : null;
+	const store = db.transaction('facts').store;
+	if (!reverse) {
+		const range = at ? IDBKeyRange.bound(at, end, true) : IDBKeyRange.bound(start, end);
+		return (await store.getAll(range, limit)).map(fromRecord);
+	}
+	const range = at ? IDBKeyRange.bound(start, at, false, true) : IDBKeyRange.bound(start, end);
+	const out: FactRow[] = [];
+	for (let cursor = await store.openCursor(range, 'prev'); cursor && out.length < limit; cursor = await cursor.continue())
+		out.push(fromRecord(cursor.value));
+	return out;
+}
+
+export async function readFactKeys(db: IDBPDatabase<LedgerDB>, fold: string, after: string | null, limit: number): Promise<string[]> {
+	const keys: string[] = [];
+	if (limit <= 0) return keys;
+	const from = after === null ? [fold] : [fold, after, AFTER_ALL];
+	const store = db.transaction('facts').store;
+	let cursor = await store.openKeyCursor(IDBKeyRange.bound(from, [fold, AFTER_ALL]));
+	while (cursor) {
+		const key = (cursor.key as FactKey)[1];
+		keys.push(key);
+		if (keys.length >= limit) break;
+		// Past every row of this key: the next cursor stop is the next key's first row.
+		cursor = await cursor.continue([fold, key, AFTER_ALL] as unknown as FactKey);
+	}
+	return keys;
+}

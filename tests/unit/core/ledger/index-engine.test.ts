@@ -1,0 +1,128 @@
+// Index folds (index-fold.ts, ledger/index-engine.ts): rows written with their blocks, late
+// blocks writing only their own rows, rebuilds at open (new fold, new version, a rebuild a
+// crash cut short), folds that throw or name keys no store keeps, and unknown indexes.
+import { describe, expect, it, vi } from 'vitest';
+import { Ledger } from '../../../../src/lib/core/ledger.js';
+import type { IndexFold } from '../../../../src/lib/core/index-fold.js';
+import { MemoryStore } from '../../../../src/lib/core/storage/memory.js';
+import type { LedgerStore } from '../../../../src/lib/core/storage/store.js';
+import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
+import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
+import { expectedIndex, indexDump, txIndex } from '../../support/test-index.js';
+
+const notes = (n: number, tag = '') => Array.from({ length: n }, (_, i) => [{ t: 'note', text: `${tag}${i}` }]);
+const reopen = (store: LedgerStore, net: Ledger['net'], indexes: IndexFold[]) =>
+	Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, indexes, signer: testSigner('founder'), net });
+
+/** The same store's data under another object, with some methods replaced (a ledger reopening it). */
+function sameData(store: MemoryStore, overrides: Partial<LedgerStore> = {}): LedgerStore {
+	return new Proxy(store, {
+		get(target, name) {
+			if (name in overrides) return overrides[name as keyof LedgerStore];
+			const value = Reflect.get(target, name, target) as unknown;
+			return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+		}
+	});
+}
+
+describe('index folds', () => {
+	it('stores a late equivocating block without rows, naming it left out in the same append', async () => {
+		const a = await foundNetwork({ indexes: [txIndex] });
+		const b = await joinNetwork(a.net, 'b', { indexes: [txIndex] });
+		await a.appendBatch(notes(20));
+		await syncInto(b, a);
+		const append = vi.spyOn(b.store, 'append');
+		// One block built on the genesis only: it sorts before the 20 notes b already holds.
+		const c = await joinNetwork(a.net, 'founder', { indexes: [txIndex] });
+		const genesis = [];
+		for await (const g of a.blocks(null, 1)) {
+			genesis.push(g.bytes);
+			break;
+		}
+		await c.receive(genesis);
+		const late = await c.append([{ t: 'note', text: 'late' }]);
+		// The founder's key wrote a second block at seq 1: an equivocation, void on every node.
+		await b.receive([late.bytes]);
+		expect(append).toHaveBeenCalledTimes(1);
+		const [, meta, rows] = append.mock.calls[0]!;
+		expect(rows).toEqual([]);
+		expect(Object.keys(meta ?? {})).toContain('index.voids');
+		expect(await indexDump(b)).toEqual(await expectedIndex(b));
+	});
+
+	it('keeps rows in ledger order when blocks arrive newest first, touching only the keys they name', async () => {
+		const a = await foundNetwork({ indexes: [txIndex] });
+		await a.appendBatch(notes(30));
+		const b = await joinNetwork(a.net, 'b', { indexes: [txIndex] });
+		const all: Uint8Array[] = [];
+		for await (const block of a.blocks()) all.push(block.bytes);
+		const append = vi.spyOn(b.store, 'append');
+		await b.receive([all[0]!]);
+		// Newest first: every block but the genesis waits for its predecessor, then all land in one append.
+		for (const bytes of all.slice(1).reverse()) await b.receive([bytes]);
+		expect(await indexDump(b)).toEqual(await indexDump(a));
+		expect(await indexDump(b)).toEqual(await expectedIndex(b));
+		const written = append.mock.calls.flatMap((call) => call[2] ?? []);
+		expect(written.length).toBe((await expectedIndex(b)).length);
+	});
+
+	it('builds an index at open for blocks stored before it existed, rebuilds it on a new version, clears a dropped one', async () => {
+		const a = await foundNetwork();
+		await a.appendBatch(notes(1_200));
+		const store = a.store as MemoryStore;
+		const first = await reopen(sameData(store), a.net, [txIndex]);
+		expect((await indexDump(first)).length).toBe((await expectedIndex(first)).length);
+		expect(await indexDump(first)).toEqual(await expectedIndex(first));
+
+		const v2: IndexFold = { name: txIndex.name, version: 2, facts: (block) => [[`seq:${block.seq % 3}`, block.seq]] };
+		const second = await reopen(sameData(store), a.net, [v2]);
+		expect(await indexDump(second)).toEqual(await expectedIndex(second, v2));
+		expect(await second.factKeys(txIndex.name)).toEqual(['seq:0', 'seq:1', 'seq:2']);
+
+		const third = await reopen(sameData(store), a.net, []);
+		expect(await store.factKeys(txIndex.name, null, 10)).toEqual([]);
+		await expect(third.factKeys(txIndex.name)).rejects.toMatchObject({ code: 'UNKNOWN_INDEX' });
+	});
+
+	it('finishes a rebuild a crash cut short, with no row twice', async () => {
+		const a = await foundNetwork();
+		await a.appendBatch(notes(1_300));
+		const store = a.store as MemoryStore;
+		let writes = 0;
+		const crashing = sameData(store, {
+			writeFacts: async (...args) => {
+				if (++writes === 2) throw new Error('power cut');
+				return store.writeFacts(...args);
+			}
+		});
+		await expect(reopen(crashing, a.net, [txIndex])).rejects.toThrow('power cut');
+		expect((await store.factKeys(txIndex.name, null, 10)).length).toBeGreaterThan(0);
+		const after = await reopen(sameData(store), a.net, [txIndex]);
+		expect(await indexDump(after)).toEqual(await expectedIndex(after));
+	});
+
+	it('stores a block whose facts throw or name unkeepable keys, with no rows from it, the same on every node', async () => {
+		const picky: IndexFold = {
+			name: 'picky',
+			version: 1,
+			facts: (block) => {
+				const text = block.txs[0]?.text;
+				if (text === 'throw') throw new Error('fold bug');
+				if (text === 'bad')
+					return [
+						['', 1],
+						['nul\u0000key', 2],
+						['x'.repeat(257), 3],
+						['fine', 4]
+					];
+				return [['fine', block.seq]];
+			}
+		};
+		const a = await foundNetwork({ indexes: [picky] });
+		await a.appendBatch([[{ t: 'note', text: 'throw' }], [{ t: 'note', text: 'bad' }], [{ t: 'note', text: 'ok' }]]);
+		const b = await joinNetwork(a.net, 'b', { indexes: [picky] });
+		await syncInto(b, a);
+		expect(b.size).toBe(4);
+		for (const node of [a, b]) expect((await node.facts('picky', 'fine')).map((r) => r.value)).toEqual([0, 4, 3]);
+	});
+});
