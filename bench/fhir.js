@@ -104,7 +104,7 @@ try {
 	const { planImport, runImport } = await load('/src/lib/domain/records/bundle.ts');
 	const { syntheticBundle } = await load('/tests/synthetic/records.ts');
 	const { serveFhir } = await load('/peer/fhir-server.ts');
-	const options = { rules: APP_RULES, folds: APP_FOLDS };
+	const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 	const clinic = await foundNetwork({ ...options, founder: 'clinic-a' });
 	await clinic.append([{ t: 'member.add', key: fromHex(authorOf('peer')), role: 'clinician', clinic: fromHex(authorOf('clinic-a')) }]);
 	const peer = await joinNetwork(clinic.net, 'peer', options);

@@ -24,7 +24,7 @@ import {
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '../../src/lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
 import { recordsFold } from '../../src/lib/domain/records/fold.js';
 import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
 import { storeReport, timed } from '../browser/store-probe.js';
@@ -97,7 +97,7 @@ export async function buildFixture(
 		verifier,
 		now: () => T0,
 		rules: APP_RULES,
-		folds: APP_FOLDS,
+		folds: APP_FOLDS, indexes: APP_INDEXES,
 		genesis: { name: 'Merge Bench Clinic' }
 	});
 	const memberBlock = await ledger.append(members());

@@ -14,11 +14,11 @@ import {
 	type Verifier
 } from '../../../src/lib/core/index.js';
 import { fixedNow, testSecret } from '../../../src/lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '../../../src/lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '../../../src/lib/domain/fold-registry.js';
 import { APP_RULES } from '../../../src/lib/domain/rule-registry.js';
 
 /** Rules and folds of the app: a clinic node validates and folds exactly this. */
-export const APP_LEDGER = { rules: APP_RULES, folds: APP_FOLDS } as const;
+export const APP_LEDGER = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES } as const;
 
 export const FOUNDER = 'founder';
 

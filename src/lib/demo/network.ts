@@ -27,7 +27,7 @@ import {
 	type Signer,
 	type Verifier
 } from '$lib/core/index.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { memberAddTx } from '$lib/domain/members.js';
 import { noteTx } from '$lib/domain/note.js';
@@ -139,6 +139,7 @@ export class DemoNetwork {
 			signer: signers[0]!,
 			...(demo.#verifier ? { verifier: demo.#verifier } : {}),
 			folds: APP_FOLDS,
+			indexes: APP_INDEXES,
 			rules: APP_RULES,
 			genesis: { name: `${names[0]} Clinic` }
 		});
@@ -168,6 +169,7 @@ export class DemoNetwork {
 			net: this.net,
 			...(this.#verifier ? { verifier: this.#verifier } : {}),
 			folds: APP_FOLDS,
+			indexes: APP_INDEXES,
 			rules: APP_RULES
 		});
 	}

@@ -2,7 +2,8 @@
  * Folds the app keeps besides the core's summary. A fold is local state (nothing a peer
  * checks), so adding one only costs a refold from the start on the next open.
  */
-import type { Fold } from '$lib/core/index.js';
+import type { Fold, IndexFold } from '$lib/core/index.js';
+import { auditIndex } from './records/audit-index.js';
 import { invitesFold } from './invites.js';
 import { memberClinicsFold, memberNamesFold } from './members.js';
 import { accessFold } from './privacy/access.js';
@@ -25,3 +26,6 @@ export const APP_FOLDS: readonly Fold<unknown>[] = [
 	supplyFold as Fold<unknown>,
 	roomRotationsFold as Fold<unknown>
 ];
+
+/** Index folds: state kept in the store by key and read a page at a time (core index-fold.ts). */
+export const APP_INDEXES: readonly IndexFold[] = [auditIndex];

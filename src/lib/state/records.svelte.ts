@@ -155,7 +155,7 @@ export class RecordsWorkspace implements RecordsContext {
 		this.#clinics = (state['member-clinics'] ?? {}) as MemberClinics;
 		await this.registry.reload(book);
 		if (options.chart ?? true) await this.chart.reload();
-		this.consent.reload();
+		await this.consent.reload();
 		void this.#shareOwedKeys();
 	}
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, nobleVerifier, publicKeyOf, toHex, type AuthorId } from '$lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import {
 	approveTx,
@@ -20,7 +20,7 @@ import {
 
 const verify = (sig: Uint8Array, msg: Uint8Array, key: Uint8Array) => nobleVerifier.verify(sig, msg, key);
 const DAY = 86_400_000;
-const app = { rules: APP_RULES, folds: APP_FOLDS };
+const app = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const invitesOf = (l: { state(): Record<string, unknown> }) => l.state().invites as Invites;
 
 async function setup() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, type AuthorId } from '$lib/core/index.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { ledgerFingerprint } from '$lib/domain/fingerprint.js';
 import {
 	MEMBER_ROLES,
@@ -36,7 +36,7 @@ describe('member keys, roles and names as typed', () => {
 
 describe('member.add from the form, and member names', () => {
 	it('adds a member the core accepts; names come from the genesis and member.add, on every node', async () => {
-		const admin = await foundNetwork({ rules: APP_RULES, folds: APP_FOLDS });
+		const admin = await foundNetwork({ rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES });
 		const key = authorOf('newcomer');
 		for (const role of MEMBER_ROLES) expect(memberAddTx(key, role, '')).toMatchObject({ t: 'member.add', role });
 		const tx = memberAddTx(key.toUpperCase(), 'clinician', '  Hillside Clinic ');
@@ -45,7 +45,7 @@ describe('member.add from the form, and member names', () => {
 		expect(memberAddTx(key, 'peer', ' ')).not.toHaveProperty('name');
 		await admin.append([tx]);
 
-		const other = await joinNetwork(admin.net, 'newcomer', { rules: APP_RULES, folds: APP_FOLDS });
+		const other = await joinNetwork(admin.net, 'newcomer', { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES });
 		expect((await syncInto(other, admin)).rejected).toEqual([]);
 		for (const ledger of [admin, other]) {
 			const names = ledger.state()['member-names'] as MemberNames;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, type AuthorId, type Ledger, type Tx } from '$lib/core/index.js';
 import { roomName } from '$lib/core/sync/mesh.js';
 import { authorOf, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
@@ -28,7 +28,7 @@ import {
 	rotationsOf
 } from '$lib/domain/room-secret.js';
 
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const LINK_SECRET = 'ab'.repeat(32);
 const NOW = 1_700_000_000_000;
 const secretXOf = (label: string) => encryptionSecretKey(testSecret(label));

@@ -4,12 +4,12 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Ledger, MemoryStore, nobleVerifier, type BlockId, type LedgerStore, type StoredBlock } from '../../../src/lib/core/index.js';
 import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../src/lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '../../../src/lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '../../../src/lib/domain/fold-registry.js';
 import { ExplorerState, MAX_WINDOW_BLOCKS } from '../../../src/lib/state/explorer.svelte.js';
 
 /** Founder and two clinicians writing in turns, synced after each round: chains woven by deps. */
 async function wovenLedger(rounds: number): Promise<Ledger> {
-	const founder = await foundNetwork({ members: { ana: 'clinician', ben: 'clinician' }, folds: APP_FOLDS });
+	const founder = await foundNetwork({ members: { ana: 'clinician', ben: 'clinician' }, folds: APP_FOLDS, indexes: APP_INDEXES });
 	const ana = await joinNetwork(founder.net, 'ana');
 	const ben = await joinNetwork(founder.net, 'ben');
 	await syncInto(ana, founder);
@@ -31,7 +31,7 @@ async function wovenLedger(rounds: number): Promise<Ledger> {
 
 /** The same ledger opened again over `store` (a wrapper of its own store). */
 function reopen(ledger: Ledger, store: LedgerStore): Promise<Ledger> {
-	return Ledger.open({ store, verifier: nobleVerifier, net: ledger.net, folds: APP_FOLDS });
+	return Ledger.open({ store, verifier: nobleVerifier, net: ledger.net, folds: APP_FOLDS, indexes: APP_INDEXES });
 }
 
 /** Counts store reads and can serve one block with altered bytes. */

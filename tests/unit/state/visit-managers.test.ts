@@ -4,14 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Summary } from '$lib/core/index.js';
 import { foundNetwork } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { lotKey } from '$lib/domain/supply/fold.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import type { Visit } from '$lib/domain/records/visit.js';
 import { BillingState } from '$lib/state/billing.svelte.js';
 import { emptyMovement, InventoryState, lotChoice } from '$lib/state/inventory.svelte.js';
 
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const GTIN = '09506000134352';
 const blocks = (ledger: { state(): Record<string, unknown> }) => (ledger.state().summary as Summary).blocks;
 const visit: Visit = {

@@ -3,8 +3,9 @@
  * ciphertext metadata only (every node keeps it, readers or not), and the patient's
  * audit trail. Which data keys exist and for whom they are wrapped (`keys`), every
  * version of every record (`records`, ciphertext stays in its block), records by patient,
- * and per patient the grants, revocations, requests, emergency accesses, key shares and
- * logged reads, in ledger order.
+ * and access requests and emergency accesses by id. The patients' audit trails (grants,
+ * revocations, requests, key shares, logged reads) are an index fold kept in the store
+ * (audit-index.ts).
  *
  * Nothing a member writes can take a key or a record away from its readers: every wrap is
  * kept (the reader tries each, and a key whose id is not its commitment is bogus), a key
@@ -12,7 +13,7 @@
  * ones fills another slot), and a record id that commits to its patient and category
  * wins over any uncommitted claim to it, whatever their order (docs/privacy.md).
  */
-import { decodeCanonical, fromHex, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
+import { fromHex, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import type { Category } from '../privacy/envelope.js';
 
 export interface WrapEntry {
@@ -85,7 +86,6 @@ export interface RecordsState {
 	keys: Record<string, KeyEntry>;
 	records: Record<string, RecordEntry>;
 	patients: Record<string, string[]>;
-	audit: Record<string, AuditEvent[]>;
 	/** Access requests and emergency accesses by id. */
 	requests: Record<
 		string,
@@ -104,10 +104,6 @@ export interface RecordsState {
 
 const hex = (v: CborValue | undefined) => toHex(v as Uint8Array);
 
-function audit(state: RecordsState, patient: string, event: AuditEvent): void {
-	(state.audit[patient] ??= []).push(event);
-}
-
 function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void {
 	const base = { by: block.author as string, block: block.id as string, at: block.time };
 	switch (tx.t) {
@@ -125,8 +121,7 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 				prev: tx.prev instanceof Uint8Array ? toHex(tx.prev) : null,
 				size: (tx.ct as Uint8Array).length
 			};
-			const amended = putRecord(state, rid, patient, category, tx.salt instanceof Uint8Array ? toHex(tx.salt) : undefined, version);
-			audit(state, patient, { ...base, kind: 'write', categories: [category], subject: rid, ...(amended ? { detail: 'amended' } : {}) });
+			putRecord(state, rid, patient, category, tx.salt instanceof Uint8Array ? toHex(tx.salt) : undefined, version);
 			return;
 		}
 		case 'key.wrap': {
@@ -135,7 +130,6 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 			const category = tx.category as Category;
 			const epoch = tx.epoch as number;
 			const entry = (state.keys[keySlot(patient, category, epoch, kid)] ??= { kid, patient, category, epoch, readers: {} });
-			const added: string[] = [];
 			for (const w of tx.wraps as Record<string, Uint8Array>[]) {
 				const reader = toHex(w.reader!);
 				const wraps = (entry.readers[reader] ??= []);
@@ -143,17 +137,7 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 				let at = wraps.length;
 				while (at > 0 && wraps[at - 1]!.block > block.id) at--;
 				wraps.splice(at, 0, { eph: w.eph!, nonce: w.nonce!, wrapped: w.wrapped!, block: block.id, by: block.author });
-				added.push(reader);
 			}
-			const because =
-				tx.grant instanceof Uint8Array
-					? `grant ${toHex(tx.grant)}`
-					: tx.breakglass instanceof Uint8Array
-						? `emergency access ${toHex(tx.breakglass)}`
-						: 'new key';
-			for (const reader of added)
-				if (reader !== patient && reader !== block.author)
-					audit(state, patient, { ...base, kind: 'key-share', categories: [category], subject: reader, detail: because });
 			return;
 		}
 		case 'access.request':
@@ -171,27 +155,8 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 				purpose: kind === 'request' ? (tx.purpose as string) : 'emergency',
 				reason: tx.reason as string
 			};
-			audit(state, patient, { ...base, kind, categories, subject: id, detail: tx.reason as string });
 			return;
 		}
-		case 'access.log': {
-			for (const e of tx.entries as Record<string, CborValue>[]) {
-				const rid = e.rid instanceof Uint8Array ? toHex(e.rid) : undefined;
-				audit(state, hex(e.patient), {
-					kind: e.action as AuditKind,
-					by: block.author,
-					block: block.id,
-					at: e.at as number,
-					categories: [e.category as string],
-					...(rid ? { subject: rid } : {})
-				});
-			}
-			return;
-		}
-		case 'consent.grant':
-		case 'consent.revoke':
-			auditConsent(state, block, tx);
-			return;
 	}
 }
 
@@ -236,39 +201,6 @@ function putRecord(
 	return kept.length > 0;
 }
 
-function auditConsent(state: RecordsState, block: Block, tx: Tx): void {
-	const base = { by: block.author as string, block: block.id as string, at: block.time };
-	if (tx.t === 'consent.revoke') {
-		audit(state, hex(tx.patient), { ...base, kind: 'revoke', categories: [], subject: hex(tx.id) });
-		return;
-	}
-	// The rule checked the grant and its signature; only its public fields are read here.
-	const body = grantFields(tx);
-	if (body)
-		audit(state, body.patient, {
-			...base,
-			kind: 'grant',
-			categories: body.categories,
-			subject: body.grantee,
-			detail: `${body.purpose} · grant ${body.id}`
-		});
-}
-
-function grantFields(tx: Tx): { id: string; patient: string; grantee: string; categories: string[]; purpose: string } | null {
-	try {
-		const v = decodeCanonical(tx.grant as Uint8Array) as Record<string, CborValue>;
-		return {
-			id: v.id as string,
-			patient: v.patient as string,
-			grantee: v.grantee as string,
-			categories: [...(v.categories as string[])],
-			purpose: v.purpose as string
-		};
-	} catch {
-		return null;
-	}
-}
-
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 type Packed<T> = { [K in keyof T]: T[K] extends Uint8Array ? string : T[K] };
@@ -300,8 +232,9 @@ export const recordsFold: Fold<RecordsState> = {
 	name: 'records',
 	// 3: the checkpoint is one JSON byte string. Canonical CBOR of tens of thousands of small
 	// maps took seconds per checkpoint (0.5 s per MB), JSON a tenth of that (issue 19).
-	version: 3,
-	init: () => ({ keys: {}, records: {}, patients: {}, audit: {}, requests: {} }),
+	// 4: the audit trails moved to an index fold in the store (audit-index.ts).
+	version: 4,
+	init: () => ({ keys: {}, records: {}, patients: {}, requests: {} }),
 	apply(state, block) {
 		block.txs.forEach((tx, index) => applyTx(state, block, tx, index));
 		return state;

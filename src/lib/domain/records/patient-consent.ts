@@ -5,10 +5,11 @@
  * sees of their consent: grants, requests and emergency accesses, and the audit trail.
  * Each write is one transaction in one block.
  */
-import { CodedError, type BlockId, type Ledger } from '$lib/core/index.js';
+import { CodedError, type BlockId, type FactRow, type Ledger } from '$lib/core/index.js';
 import type { AccessState } from '../privacy/access.js';
 import type { Grant, Purpose } from '../privacy/consent.js';
 import type { Category } from '../privacy/envelope.js';
+import { auditPage } from './audit-index.js';
 import type { AuditEvent, RecordsState } from './fold.js';
 import type { PatientSession } from './patient.js';
 
@@ -52,14 +53,17 @@ export interface AccessRequestView {
 export interface ConsentView {
 	/** Newest first; copies, since the fold updates a grant in place when it is revoked. */
 	readonly grants: (Grant & { revoked: boolean; block: string })[];
-	/** Newest first. */
+	/** The newest events of the audit trail, newest first (a page: see `olderAudit`). */
 	readonly audit: AuditEvent[];
+	/** Where the older events start ({@link auditPage}'s `before`); null when `audit` holds them all. */
+	readonly olderAudit: FactRow | null;
 	/** Newest first. */
 	readonly requests: AccessRequestView[];
 }
 
-/** What `patient` sees of their consent on `ledger`. */
-export function consentView(ledger: Ledger, patient: string): ConsentView {
+/** What `patient` sees of their consent on `ledger`, with the newest `auditLimit` events of their trail. */
+export async function consentView(ledger: Ledger, patient: string, auditLimit = 100): Promise<ConsentView> {
+	const trail = await auditPage(ledger, patient, auditLimit);
 	const state = ledger.state();
 	const access = state.access as AccessState;
 	const records = state.records as RecordsState;
@@ -73,7 +77,8 @@ export function consentView(ledger: Ledger, patient: string): ConsentView {
 			.filter((g) => g.patient === patient)
 			.map((g) => ({ ...g }))
 			.sort((a, b) => b.issued - a.issued),
-		audit: [...(records.audit[patient] ?? [])].reverse(),
+		audit: trail.events,
+		olderAudit: trail.next,
 		requests: Object.entries(records.requests)
 			.filter(([, r]) => r.patient === patient)
 			.map(([id, r]) => ({

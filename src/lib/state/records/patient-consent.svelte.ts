@@ -3,13 +3,14 @@
  * their key, every category), their grants (grant, revoke: domain/records/patient-consent.ts),
  * the requests and emergency accesses made of them, and the audit trail of their data.
  */
-import { CodedError, describeError } from '$lib/core/index.js';
+import { CodedError, describeError, type FactRow } from '$lib/core/index.js';
 import type { Grant, Purpose } from '$lib/domain/privacy/consent.js';
 import type { Category } from '$lib/domain/privacy/envelope.js';
 import { RecordBook, type RecordView } from '$lib/domain/records/book.js';
 import { CardError, openCard } from '$lib/domain/records/card.js';
 import type { AuditEvent } from '$lib/domain/records/fold.js';
 import { PatientSession } from '$lib/domain/records/patient.js';
+import { auditPage } from '$lib/domain/records/audit-index.js';
 import { consentView, grantAccess, revokeAccess, type AccessRequestView } from '$lib/domain/records/patient-consent.js';
 import type { RecordsContext } from './context.js';
 
@@ -33,8 +34,14 @@ export class PatientConsent {
 		return this.#records;
 	}
 	#audit = $state.raw<AuditEvent[]>([]);
+	/** The audit trail read so far, newest first: a page at a time ({@link showOlderAudit}). */
 	get audit() {
 		return this.#audit;
+	}
+	#olderAudit = $state.raw<FactRow | null>(null);
+	/** The trail holds older events than those read. */
+	get hasOlderAudit() {
+		return this.#olderAudit !== null;
 	}
 	#requests = $state.raw<AccessRequestView[]>([]);
 	get requests() {
@@ -54,7 +61,7 @@ export class PatientConsent {
 			const { seed } = await openCard(code, pin);
 			this.close();
 			this.#session = new PatientSession(seed);
-			this.reload();
+			await this.reload();
 			return true;
 		} catch (error) {
 			this.#error = error instanceof CardError ? error.message : `The card could not be opened: ${describeError(error)}`;
@@ -67,22 +74,37 @@ export class PatientConsent {
 		this.#session = null;
 		this.#grants = [];
 		this.#audit = [];
+		this.#olderAudit = null;
 		this.#requests = [];
 		this.#records = [];
 	}
 
-	/** Re-reads the open view (after blocks that may change it). */
-	reload(): void {
+	/** Re-reads the open view (after blocks that may change it): the trail from its newest page again. */
+	async reload(): Promise<void> {
 		const session = this.#session;
 		const ledger = this.#context.ledger;
 		if (!session || !ledger) return;
-		const view = consentView(ledger, session.patient);
-		this.#grants = view.grants;
-		this.#audit = view.audit;
 		void new RecordBook(ledger, session.keyring).chart(session.patient).then(({ records: mine }) => {
 			if (this.#session === session) this.#records = mine;
 		});
+		const view = await consentView(ledger, session.patient);
+		if (this.#session !== session) return;
+		this.#grants = view.grants;
+		this.#audit = view.audit;
+		this.#olderAudit = view.olderAudit;
 		this.#requests = view.requests;
+	}
+
+	/** Reads the next, older page of the audit trail. */
+	async showOlderAudit(): Promise<void> {
+		const session = this.#session;
+		const ledger = this.#context.ledger;
+		const before = this.#olderAudit;
+		if (!session || !ledger || !before) return;
+		const page = await auditPage(ledger, session.patient, 100, before);
+		if (this.#session !== session || this.#olderAudit !== before) return;
+		this.#audit = [...this.#audit, ...page.events];
+		this.#olderAudit = page.next;
 	}
 
 	/** The patient grants `grantee` access (optionally answering a request). */

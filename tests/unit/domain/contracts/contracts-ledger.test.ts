@@ -5,7 +5,7 @@ import { foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testi
 import { prng } from '$lib/core/testing/prng.js';
 import { publicKeyOf } from '$lib/core/crypto/ed25519.js';
 import { claimResource, currentDecision, reconcile, samplePolicy, type ClaimForm, type ClaimsState } from '$lib/domain/contracts/index.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 
 const DAY = 86_400_000;
@@ -15,7 +15,7 @@ const ENC = { block: 'e1'.repeat(32), rid: 'f2'.repeat(16) };
 /** A network with a payer, a billing clinic and a clinician; every node's clock is `time.now`. */
 async function network() {
 	const time = { now: Date.UTC(2025, 2, 5) };
-	const options = { rules: APP_RULES, folds: APP_FOLDS, now: () => time.now, verifier: await detectVerifier() };
+	const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES, now: () => time.now, verifier: await detectVerifier() };
 	const founder = await foundNetwork({ ...options, members: { payer: 'payer', clinic: 'billing', doctor: 'clinician' } });
 	const nodes: Record<string, Ledger> = { founder };
 	for (const label of ['payer', 'clinic', 'doctor']) {

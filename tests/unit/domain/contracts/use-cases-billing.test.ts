@@ -16,7 +16,7 @@ import {
 	type PolicyInput
 } from '$lib/domain/contracts/billing-writes.js';
 import { currentDecision, type ClaimForm, type ClaimsState } from '$lib/domain/contracts/index.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 
 const PATIENT = toHex(publicKeyOf(testSecret('patient')));
@@ -36,7 +36,7 @@ const refusalOf = (promise: Promise<unknown>) => promise.then(() => null).catch(
 
 async function network() {
 	const time = { now: Date.UTC(2025, 2, 5) };
-	const options = { rules: APP_RULES, folds: APP_FOLDS, now: () => time.now };
+	const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES, now: () => time.now };
 	const founder = await foundNetwork({ ...options, members: { payer: 'payer', clinic: 'billing' } });
 	const payer = await joinNetwork(founder.net, 'payer', options);
 	const clinic = await joinNetwork(founder.net, 'clinic', options);

@@ -20,7 +20,7 @@ import {
 } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { revokeGrantTx, revokeMessage, type Grant } from '$lib/domain/privacy/consent.js';
 import {
@@ -39,7 +39,7 @@ import { readablePatients } from '$lib/domain/research/source.js';
 import { grant, labResult, patientKey } from '../../support/patients.js';
 
 const NOW = fixedNow();
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 /** The permutation tests build dozens of ledgers: seconds on an idle machine, more with both cores busy. */
 const SLOW = 120_000;
 

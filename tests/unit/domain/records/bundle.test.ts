@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { CATEGORIES, encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
@@ -12,7 +12,7 @@ import { CardError, encodeCard, newPatientKey, openCard, readCard } from '$lib/d
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { syntheticBundle } from '../../../synthetic/records.js';
 
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const NOW = fixedNow();
 const bookFor = (ledger: Awaited<ReturnType<typeof foundNetwork>>, label: string) =>
 	new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
 import { fromHex, type Ledger } from '$lib/core/index.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { CATEGORIES, encryptionSecretKey, type Category } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
@@ -17,7 +17,7 @@ import { envelopeIssues, r4Issues } from '$lib/domain/records/r4-validate.js';
 import { DIRECTORY_TYPES, FINANCIAL_TYPES } from '$lib/domain/records/resource-types.js';
 import { hl7Examples, syntheaBundles } from './fhir-samples.js';
 
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const NOW = fixedNow();
 const bookFor = (ledger: Ledger, label: string) =>
 	new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));

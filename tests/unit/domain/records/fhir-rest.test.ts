@@ -9,7 +9,7 @@ import { Client } from 'fhir-kit-client';
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
 import { fromHex, publicKeyOf, toHex, type Ledger } from '$lib/core/index.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
@@ -20,7 +20,7 @@ import { parsePeerArgs, UsageError, type PeerOptions } from '../../../../peer/op
 import { networkLinkUrl } from '$lib/domain/network-link.js';
 import { syntheaBundles } from './fhir-samples.js';
 
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const keyringOf = (label: string) => new Keyring(authorOf(label), encryptionSecretKey(testSecret(label)));
 type HttpError = Error & { response: { status: number; data: OperationOutcome } };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authorOf, fixedNow, foundNetwork, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { CATEGORIES, encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
@@ -48,7 +48,7 @@ const bundleOf = (resources: Json[], patientResource: Json = patient(), type = '
 });
 
 async function refusedWithNothingWritten(input: string | Json) {
-	const ledger = await foundNetwork({ rules: APP_RULES, folds: APP_FOLDS, founder: 'clinic-a' });
+	const ledger = await foundNetwork({ rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES, founder: 'clinic-a' });
 	const book = new RecordBook(ledger, new Keyring(authorOf('clinic-a'), encryptionSecretKey(testSecret('clinic-a'))));
 	const plan = planImport(input);
 	const size = ledger.size;
@@ -335,7 +335,7 @@ describe('valid R4 the clinic forms would not write is accepted (clinic rules on
 	];
 	it.each(cases)('%s', async (_label, input) => {
 		const clean = JSON.parse(JSON.stringify(input)) as Json;
-		const ledger = await foundNetwork({ rules: APP_RULES, folds: APP_FOLDS, founder: 'clinic-a' });
+		const ledger = await foundNetwork({ rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES, founder: 'clinic-a' });
 		const book = new RecordBook(ledger, new Keyring(authorOf('clinic-a'), encryptionSecretKey(testSecret('clinic-a'))));
 		const plan = planImport(clean);
 		expect(plan.issues).toEqual([]);

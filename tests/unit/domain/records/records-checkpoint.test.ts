@@ -28,7 +28,6 @@ function sample(): RecordsState {
 		]
 	};
 	state.patients['p'] = ['rid', 'old'];
-	state.audit['p'] = [{ kind: 'grant', by: 'm', block: 'b1', at: 1, categories: ['labs'], subject: 'r' }];
 	state.requests['q1'] = {
 		kind: 'request',
 		patient: 'p',

@@ -1,20 +1,21 @@
 import fc from 'fast-check';
+import { auditPage } from '$lib/domain/records/audit-index.js';
 import { describe, expect, it } from 'vitest';
 import { decodeBlock, generateSecretKey, publicKeyOf, toHex, type Ledger } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant, type Purpose } from '$lib/domain/privacy/consent.js';
 import { CATEGORIES, EnvelopeError, encryptionSecretKey, type Category } from '$lib/domain/privacy/envelope.js';
 import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, recordsView } from '$lib/domain/records/book.js';
 import { validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
-import { keySlot, type RecordsState } from '$lib/domain/records/fold.js';
+import { keySlot } from '$lib/domain/records/fold.js';
 import { Keyring, NoAccessError, readersOf, type RecordsView } from '$lib/domain/records/keyring.js';
 
 const NOW = fixedNow();
 const DAY = 86_400_000;
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const bookFor = (ledger: Ledger, label: string) =>
 	new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
 
@@ -163,7 +164,7 @@ describe('records on the ledger', () => {
 		expect(shown(chart).join()).toContain('MARKER-emergency');
 		await c.append([accessLogTx(chart.reads)]);
 		await syncInto(a, c);
-		const audit = (a.state().records as RecordsState).audit[p.id]!;
+		const audit = (await auditPage(a, p.id, 1000)).events;
 		const kinds = audit.map((e) => `${e.kind}:${e.by === authorOf('clinic-c') || e.subject === authorOf('clinic-c') ? 'C' : '-'}`);
 		expect(kinds).toEqual(expect.arrayContaining(['grant:-', 'write:-', 'break-glass:C', 'key-share:C', 'read:C']));
 		expect(audit.find((e) => e.kind === 'break-glass')!.detail).toBe('Unconscious on arrival, needs recent labs');

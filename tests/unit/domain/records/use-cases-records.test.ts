@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bundle } from '@medplum/fhirtypes';
 import { decodeBlock, type Ledger } from '$lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey, type Category } from '$lib/domain/privacy/envelope.js';
 import { RecordBook, RecordInputError } from '$lib/domain/records/book.js';
@@ -22,7 +22,7 @@ import { registerPatient, type RegisterInput } from '$lib/domain/records/registe
 import { requestAccess } from '$lib/domain/records/request-access.js';
 import { writeRecords } from '$lib/domain/records/write-records.js';
 
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
 const NOW = fixedNow();
 const PIN = '31415926';
@@ -117,7 +117,9 @@ describe('requestAccess', () => {
 		expect(ledger.size).toBe(size + 2);
 		const requests = Object.values((ledger.state().records as RecordsState).requests).filter((r) => r.patient === patient);
 		expect(requests.map((r) => r.kind).sort()).toEqual(['break-glass', 'request']);
-		expect(consentView(ledger, patient).requests.map((r) => r.reason)).toEqual(expect.arrayContaining(['Follow-up', 'Unconscious']));
+		expect((await consentView(ledger, patient)).requests.map((r) => r.reason)).toEqual(
+			expect.arrayContaining(['Follow-up', 'Unconscious'])
+		);
 	});
 });
 
@@ -185,7 +187,7 @@ describe('grantAccess, revokeAccess and the consent view', () => {
 		const session = new PatientSession(seed);
 		try {
 			await requestAccess(ledger, { kind: 'request', patient, categories: ['labs'], reason: 'Second opinion' });
-			const request = consentView(ledger, patient).requests[0]!;
+			const request = (await consentView(ledger, patient)).requests[0]!;
 			expect(request.answered).toBe(false);
 
 			const heads = ledger.heads();
@@ -207,13 +209,13 @@ describe('grantAccess, revokeAccess and the consent view', () => {
 				request: request.id,
 				now: NOW + 1
 			});
-			const view = consentView(ledger, patient);
+			const view = await consentView(ledger, patient);
 			expect(view.grants[0]).toMatchObject({ id: grant.id, grantee: authorOf('clinic-b'), revoked: false });
 			expect(view.requests[0]!.answered).toBe(true);
 
 			await revokeAccess(ledger, session, grant.id, NOW + 2);
-			expect(consentView(ledger, patient).grants.find((g) => g.id === grant.id)).toMatchObject({ revoked: true });
-			expect(consentView(ledger, patient).audit.map((e) => e.kind)).toEqual(expect.arrayContaining(['grant', 'revoke']));
+			expect((await consentView(ledger, patient)).grants.find((g) => g.id === grant.id)).toMatchObject({ revoked: true });
+			expect((await consentView(ledger, patient)).audit.map((e) => e.kind)).toEqual(expect.arrayContaining(['grant', 'revoke']));
 		} finally {
 			session.close();
 		}

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBlock, MemoryStore, type Ledger } from '$lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey, type Category } from '$lib/domain/privacy/envelope.js';
 import { RecordBook, RecordInputError } from '$lib/domain/records/book.js';
@@ -12,7 +12,7 @@ import { openCard } from '$lib/domain/records/card.js';
 import { Keyring, NoAccessError } from '$lib/domain/records/keyring.js';
 import { registerPatient, RegisterRefusal, type RegisterInput } from '$lib/domain/records/register.js';
 
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
 const NOW = fixedNow();
 const bookFor = (ledger: Ledger, label: string) =>

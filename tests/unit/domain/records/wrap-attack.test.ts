@@ -18,7 +18,7 @@ import {
 } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { revokeGrantTx, revokeMessage } from '$lib/domain/privacy/consent.js';
 import { encryptionSecretKey, newDataKey, openRecord, sealRecord, wrapKeyFor, type RecordContext } from '$lib/domain/privacy/envelope.js';
@@ -29,7 +29,7 @@ import { recordPutRule } from '$lib/domain/records/transactions.js';
 import { grant, grantWithId, labResult, patientKey } from '../../support/patients.js';
 
 const NOW = fixedNow();
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const MARKER = 'MARKER-genuine-7731';
 /** The permutation tests build dozens of ledgers: seconds on an idle machine, more with both cores busy. */
 const SLOW = 120_000;

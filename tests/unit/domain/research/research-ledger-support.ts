@@ -2,7 +2,7 @@
 import { generateSecretKey, publicKeyOf, toHex, type Ledger, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import type { AccessState } from '$lib/domain/privacy/access.js';
 import { grantMessage, grantTx, type Grant } from '$lib/domain/privacy/consent.js';
@@ -44,11 +44,12 @@ export async function network() {
 	const clinicA = await foundNetwork({
 		rules: APP_RULES,
 		folds: APP_FOLDS,
+		indexes: APP_INDEXES,
 		founder: 'clinic-a',
 		members: { 'clinic-b': 'admin', researcher: 'researcher', payer: 'payer' }
 	});
-	const clinicB = await joinNetwork(clinicA.net, 'clinic-b', { rules: APP_RULES, folds: APP_FOLDS });
-	const researcher = await joinNetwork(clinicA.net, 'researcher', { rules: APP_RULES, folds: APP_FOLDS });
+	const clinicB = await joinNetwork(clinicA.net, 'clinic-b', { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES });
+	const researcher = await joinNetwork(clinicA.net, 'researcher', { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES });
 	await sync(clinicA, clinicB, researcher);
 	return { clinicA, clinicB, researcher };
 }

@@ -19,7 +19,7 @@ import {
 	type Tx
 } from '$lib/core/index.js';
 import { authorOf, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey, newDataKey, unwrapKey, wrapKey, type RecordContext } from '$lib/domain/privacy/envelope.js';
 import { researchFold, type ResearchState } from '$lib/domain/research/fold.js';
@@ -28,7 +28,7 @@ import { approveStudyTx, registerStudyTx, type StudyInput } from '$lib/domain/re
 
 const T0 = 1_700_000_000_000;
 const DAY = 86_400_000;
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 /** The permutation tests build dozens of ledgers: seconds on an idle machine, more with both cores busy. */
 const SLOW = 120_000;
 const input: StudyInput = {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Ledger } from '$lib/core/index.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
 import { writeSyntheticCohort } from '$lib/demo/research-cohort.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import type { AccessState } from '$lib/domain/privacy/access.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
@@ -20,7 +20,7 @@ import { answerQuery, approveStudy, askQuery, registerStudy, ResearchRefusal } f
 import { T0, study as studyInput } from './research-ledger-support.js';
 
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
-const options = { rules: APP_RULES, folds: APP_FOLDS };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const keyringOf = (label: string) => new Keyring(authorOf(label), encryptionSecretKey(testSecret(label)));
 const research = (l: Ledger) => l.state().research as ResearchState;
 /** The shared study input, asking for demographics and labs. */

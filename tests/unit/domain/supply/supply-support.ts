@@ -1,7 +1,7 @@
 /** Shared fixtures of the supply tests: GTINs, the ledger options, a hand-moved clock, and fake blocks folded by the supply fold alone. */
 import { fromHex, type AuthorId, type Block, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
 import { authorOf } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { supplyFold, type SupplyState } from '$lib/domain/supply/fold.js';
 
@@ -9,7 +9,7 @@ export const GTIN = '09506000134352';
 export const GTIN2 = '04006381333931';
 export const DAY = 86_400_000;
 export const T0 = Date.UTC(2026, 10, 1); // 2026-11-01
-export const options = { rules: APP_RULES, folds: APP_FOLDS };
+export const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 export const supply = (ledger: Ledger) => ledger.state().supply as SupplyState;
 export const key = (label: string) => fromHex(authorOf(label));
 export const patientKey = (n: number) => new Uint8Array(32).fill(n);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, type Ledger } from '$lib/core/index.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '$lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { emptyMovement, MovementInputError } from '$lib/domain/supply/movement.js';
 import {
@@ -20,7 +20,7 @@ import {
 } from '$lib/domain/supply/stock-writes.js';
 import { incomingTransfers, recallTrace } from '$lib/domain/supply/views.js';
 
-const options = { rules: APP_RULES, folds: APP_FOLDS, now: () => Date.now() };
+const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES, now: () => Date.now() };
 const GTIN = '09506000134352';
 const PATIENT = toHex(new Uint8Array(32).fill(5));
 const refusalOf = (promise: Promise<unknown>) => promise.then(() => null).catch((e: unknown) => e);
