@@ -10,6 +10,13 @@ export interface Fold<S> {
 	readonly name: string;
 	/** Bump when `apply` changes meaning: checkpoints of another version are refolded. */
 	readonly version: number;
+	/**
+	 * True when `apply` reaches the same state whatever order the blocks come in (each block
+	 * once): every list it keeps is ordered by the blocks' places in the total order, never
+	 * by arrival. A block that lands before blocks already folded is then applied in place;
+	 * only the other folds rewind to a checkpoint and fold forward again.
+	 */
+	readonly commutative?: boolean;
 	init(): S;
 	apply(state: S, block: Block): S;
 	encode(state: S): CborValue;
@@ -27,6 +34,7 @@ export interface Summary {
 export const summaryFold: Fold<Summary> = {
 	name: 'summary',
 	version: 1,
+	commutative: true,
 	init: () => ({ name: '', blocks: 0, txs: {} }),
 	apply(state, block) {
 		state.blocks++;

@@ -8,8 +8,10 @@ import { Ledger } from '../../../src/lib/core/ledger.js';
 import { MemoryStore } from '../../../src/lib/core/storage/memory.js';
 import { fixedNow, testSigner } from '../../../src/lib/core/testing/fixtures.js';
 import type { BlockId } from '../../../src/lib/core/types.js';
+import { APP_FOLDS } from '../../../src/lib/domain/fold-registry.js';
 import { APP_RULES } from '../../../src/lib/domain/rule-registry.js';
 import { buildHostileDag, memoVerifier, prng, type HostileDag } from './hostile-dag.js';
+import { canonicalState } from './canonical-state.js';
 import { expectedIndex, indexDump, txIndex } from './test-index.js';
 
 const verifier = memoVerifier();
@@ -33,13 +35,25 @@ export async function fingerprint(node: Ledger) {
 		flagged: node.flaggedAuthors(),
 		roster: [...node.roster()].sort(),
 		revocations: [...node.revocations()].sort(),
-		state: JSON.stringify(node.state(), (_k, v) => (v instanceof Map ? [...v].sort() : v instanceof Set ? [...v].sort() : v)),
+		state: canonicalState(node.state()),
 		index: await indexDump(node)
 	};
 }
 
 export const open = (net: BlockId, label: string) =>
-	Ledger.open({ store: new MemoryStore(), verifier, now: fixedNow, rules: APP_RULES, indexes: [txIndex], signer: testSigner(label), net });
+	Ledger.open({
+		store: new MemoryStore(),
+		verifier,
+		now: fixedNow,
+		rules: APP_RULES,
+		// Commutative folds (summary, records) apply late blocks in place, the others rewind: both paths.
+		folds: APP_FOLDS,
+		indexes: [txIndex],
+		// Checkpoints every 16 blocks, so late blocks rewind to one and drop those after it.
+		checkpointEvery: 16,
+		signer: testSigner(label),
+		net
+	});
 
 /** Re-offers what the node lacks until nothing changes, as sync's repair does. */
 export async function repair(node: Ledger, all: readonly Uint8Array[]) {

@@ -55,7 +55,11 @@ export class FoldEngine {
 		return [...this.#damaged.values()];
 	}
 
-	/** Folds newly accepted blocks: forward when they come after what is folded, else from a checkpoint before them. */
+	/**
+	 * Folds newly accepted blocks: forward when they come after what is folded. Otherwise
+	 * commutative folds apply them in place, and the others start again from a checkpoint
+	 * before them.
+	 */
 	async advance(accepted: readonly Block[]): Promise<void> {
 		const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
 		const first = sorted[0];
@@ -64,30 +68,45 @@ export class FoldEngine {
 			for (const block of sorted) await this.#applyOne(block);
 			return;
 		}
-		// A block landed before blocks already folded: rewind to a checkpoint before it. The
-		// blocks refolded were mostly folded before: no checkpoint of the whole state is
-		// written for them (encoding a state of tens of MB costs seconds, and a sync sends a
-		// day offline as several such batches), unless the refold is longer than the widest
-		// checkpoint spacing. The late blocks count toward the next checkpoint as if they had
-		// come in order, so checkpoints keep their pace.
+		// A block landed before blocks already folded. The blocks refolded were mostly folded
+		// before: no checkpoint of the whole state is written for them (encoding a state of
+		// tens of MB costs seconds, and a sync sends a day offline as several such batches),
+		// and none could be while commutative folds are ahead of the others. The late blocks
+		// count toward the next checkpoint as if they had come in order, so checkpoints keep
+		// their pace.
+		const commutative = this.#folds.flatMap((f, i) => (f.commutative ? [i] : []));
+		for (const block of sorted) if (!this.#isVoid(block.id)) for (const i of commutative) this.#apply(i, block);
 		const lastBefore = this.#lastCheckpointCount;
+		const last = orderKey(sorted[sorted.length - 1]!);
 		this.#late = true;
 		try {
-			await this.refoldFrom(orderKey(first));
+			if (commutative.length === this.#folds.length) {
+				// Nothing to rewind: checkpoints after the first late block lack it.
+				await this.#store.dropCheckpointsAfter([first.clock, '' as BlockId]);
+				if (compareOrder(last, this.#position) > 0) this.#position = last;
+				this.#count += sorted.length;
+			} else {
+				const others = this.#folds.flatMap((f, i) => (f.commutative ? [] : [i]));
+				await this.refoldFrom(orderKey(first), others);
+			}
 		} finally {
 			this.#late = false;
 		}
 		this.#lastCheckpointCount = Math.max(this.#lastCheckpointCount, lastBefore);
 	}
 
-	/** Starts from the latest usable checkpoint at or before `position` and folds forward to the end. */
-	async refoldFrom(position: OrderKey | null): Promise<void> {
+	/**
+	 * Starts from the latest usable checkpoint at or before `position` and folds forward to
+	 * the end: every fold, or only those at `only` (the others are already up to date).
+	 */
+	async refoldFrom(position: OrderKey | null, only?: readonly number[]): Promise<void> {
+		const subset = only ?? this.#folds.map((_, i) => i);
 		let checkpoint = await this.#store.checkpointAtOrBefore(position);
-		const states = checkpoint ? this.#decodeStates(checkpoint.state) : null;
+		const states = checkpoint ? this.#decodeStates(checkpoint.state, subset) : null;
 		if (checkpoint && !states) {
 			checkpoint = undefined; // written by other fold versions: start over
 		}
-		this.#states = states ?? this.#folds.map((f) => f.init());
+		for (const i of subset) this.#states[i] = states ? states.get(i) : this.#folds[i]!.init();
 		this.#position = checkpoint?.position ?? null;
 		this.#count = checkpoint?.count ?? 0;
 		this.#lastCheckpointCount = this.#count;
@@ -108,7 +127,7 @@ export class FoldEngine {
 					this.#damaged.set(stored.id, { code, detail: (error as Error).message, id: stored.id, author: stored.author });
 					continue;
 				}
-				await this.#applyOne(block);
+				await this.#applyOne(block, subset);
 			}
 			if (page.length < FOLD_PAGE) break;
 			cursor = orderKey(page[page.length - 1]!);
@@ -122,14 +141,19 @@ export class FoldEngine {
 		}
 	}
 
-	async #applyOne(block: Block): Promise<void> {
+	#apply(i: number, block: Block): void {
+		this.#states[i] = this.#folds[i]!.apply(this.#states[i], block);
+	}
+
+	async #applyOne(block: Block, subset?: readonly number[]): Promise<void> {
 		if (!this.#isVoid(block.id)) {
-			this.#folds.forEach((f, i) => {
-				this.#states[i] = f.apply(this.#states[i], block);
-			});
+			if (subset) for (const i of subset) this.#apply(i, block);
+			else for (let i = 0; i < this.#folds.length; i++) this.#apply(i, block);
 		}
 		this.#position = orderKey(block);
 		this.#count++;
+		// While only some folds refold, the others are ahead: no checkpoint could hold one position.
+		if (subset && subset.length < this.#folds.length) return;
 		const gap = this.#late ? MAX_GAP_FACTOR * this.#checkpointEvery : this.#checkpointGap;
 		if (this.#count - this.#lastCheckpointCount >= gap) {
 			const started = performance.now();
@@ -153,9 +177,10 @@ export class FoldEngine {
 		return encodeCanonical({ folds: this.#signature(), states: this.#folds.map((f, i) => f.encode(this.#states[i])) });
 	}
 
-	#decodeStates(bytes: Uint8Array): unknown[] | null {
+	/** The states of the folds at `subset` in a checkpoint, or null when it was written by other fold versions. */
+	#decodeStates(bytes: Uint8Array, subset: readonly number[]): Map<number, unknown> | null {
 		const value = decodeCanonical(bytes) as { folds: string; states: CborValue[] };
 		if (value.folds !== this.#signature()) return null;
-		return this.#folds.map((f, i) => f.decode(value.states[i]!));
+		return new Map(subset.map((i) => [i, this.#folds[i]!.decode(value.states[i]!)]));
 	}
 }

@@ -343,9 +343,10 @@ export class Pipeline {
 		const changedEarlier = [...voidedNow, ...restored].filter((id) => !accepting.has(id));
 		const earlierRows = (await this.#parts.store.getMany(changedEarlier)).filter((r): r is StoredBlock => r !== undefined);
 		if (earlierRows.length > 0) {
-			// Blocks folded before changed: refold from before the earliest (from before every
-			// block of its clock: a checkpoint exactly at that block includes it). Covers this batch too.
-			const first = earlierRows.map((r) => orderKey(r)).sort(compareOrder)[0]!;
+			// Blocks folded before changed: refold from before the earliest of them and of this
+			// batch (which may sort before them), from before every block of its clock: a
+			// checkpoint exactly at that block includes it.
+			const first = [...earlierRows, ...accepted].map((r) => orderKey(r)).sort(compareOrder)[0]!;
 			await this.#parts.fold.refoldFrom([first[0], '' as BlockId]);
 			this.#parts.emit('voided', voidedNow);
 			this.#parts.emit('accepted', accepted, from);

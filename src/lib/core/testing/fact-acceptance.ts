@@ -9,7 +9,7 @@ import type { CborValue } from '../codec.js';
 import { compareFactRows, factPosition, type FactRow } from '../index-fold.js';
 import type { BlockId } from '../types.js';
 import { prng } from './prng.js';
-import { row, type StoreHarness } from './store-acceptance.js';
+import { row, type StoreHarness } from './store-harness.js';
 
 const blockId = (n: number) => n.toString(16).padStart(64, '0') as BlockId;
 

@@ -1,27 +1,13 @@
 /**
- * The acceptance suite every {@link LedgerStore} must pass, run against the in-memory and
+ * The acceptance suite every `LedgerStore` must pass, run against the in-memory and
  * file stores and IndexedDB (fake-indexeddb in Node, and real Chromium). Imports vitest: use from tests only.
  */
 import { describe, expect, it } from 'vitest';
-import type { AuthorId, BlockId } from '../types.js';
-import type { LedgerStore, StoredBlock } from '../storage/store.js';
+import type { BlockId } from '../types.js';
+import { author, hex, row, type StoreHarness } from './store-harness.js';
 import { runFactAcceptance } from './fact-acceptance.js';
 
-export interface StoreHarness {
-	/** A fresh, empty store. */
-	create(): Promise<LedgerStore>;
-	/** Closes `store` and opens the same underlying data again (omit for volatile stores). */
-	reopen?(store: LedgerStore): Promise<LedgerStore>;
-}
-
-const hex = (n: number, width = 64) => n.toString(16).padStart(width, '0');
-const author = (n: number) => hex(n) as AuthorId;
-
-/** A synthetic row: stores index blocks, they do not validate them. */
-export function row(a: number, seq: number, clock: number, tag = 0): StoredBlock {
-	const id = hex(a * 1_000_000 + seq * 10 + tag + 1) as BlockId;
-	return { id, author: author(a), seq, clock, bytes: new Uint8Array([a, seq & 255, clock & 255, tag]), vv: [a, seq] };
-}
+export { row, type StoreHarness } from './store-harness.js';
 
 export function runStoreAcceptance(name: string, harness: StoreHarness): void {
 	runFactAcceptance(name, harness);

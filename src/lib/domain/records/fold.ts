@@ -39,6 +39,8 @@ export const keySlot = (patient: string, category: Category, epoch: number, kid:
 
 export interface RecordVersion {
 	readonly block: string;
+	/** The block's clock: with `block` and `index`, the version's place in the ledger order. */
+	readonly clock: number;
 	/** Index of the `record.put` in its block. */
 	readonly index: number;
 	readonly author: string;
@@ -55,9 +57,9 @@ export interface RecordEntry {
 	readonly category: Category;
 	/** The salt the record id commits to (hex, record-id.ts); absent for records written before ids were commitments. */
 	readonly salt?: string;
-	/** In ledger order; the last is current. */
+	/** In ledger order (whatever order they arrived in); the last is current. */
 	readonly versions: RecordVersion[];
-	/** Uncommitted versions naming another patient or category than an uncommitted binding: kept until a committed put decides. */
+	/** Uncommitted versions naming another patient or category than an uncommitted binding, in ledger order: kept until a committed put decides. */
 	readonly contested?: ContestedVersion[];
 }
 
@@ -86,7 +88,7 @@ export interface RecordsState {
 	keys: Record<string, KeyEntry>;
 	records: Record<string, RecordEntry>;
 	patients: Record<string, string[]>;
-	/** Access requests and emergency accesses by id. */
+	/** Access requests and emergency accesses by id: of several under one id, the first in ledger order. */
 	requests: Record<
 		string,
 		{
@@ -94,6 +96,9 @@ export interface RecordsState {
 			patient: string;
 			by: string;
 			block: string;
+			/** With `block` and `index`: its place in the ledger order. */
+			clock: number;
+			index: number;
 			at: number;
 			categories: Category[];
 			purpose: string;
@@ -104,6 +109,21 @@ export interface RecordsState {
 
 const hex = (v: CborValue | undefined) => toHex(v as Uint8Array);
 
+/** Orders versions (and requests) by their place in the ledger: clock, block, index in the block. */
+export function compareVersions(
+	a: Pick<RecordVersion, 'clock' | 'block' | 'index'>,
+	b: Pick<RecordVersion, 'clock' | 'block' | 'index'>
+): number {
+	return a.clock - b.clock || (a.block < b.block ? -1 : a.block > b.block ? 1 : 0) || a.index - b.index;
+}
+
+/** `list` with `item` inserted in order (from the end: blocks mostly arrive in order). */
+function inserted<T>(list: readonly T[], item: T, compare: (a: T, b: T) => number): T[] {
+	let at = list.length;
+	while (at > 0 && compare(list[at - 1]!, item) > 0) at--;
+	return [...list.slice(0, at), item, ...list.slice(at)];
+}
+
 function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void {
 	const base = { by: block.author as string, block: block.id as string, at: block.time };
 	switch (tx.t) {
@@ -113,6 +133,7 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 			const category = tx.category as Category;
 			const version: RecordVersion = {
 				block: block.id,
+				clock: block.clock,
 				index,
 				author: block.author,
 				time: block.time,
@@ -143,7 +164,8 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 		case 'access.request':
 		case 'access.breakglass': {
 			const id = hex(tx.id);
-			if (state.requests[id]) return;
+			const held = state.requests[id];
+			if (held && compareVersions(held, { clock: block.clock, block: block.id, index }) < 0) return;
 			const kind = tx.t === 'access.request' ? 'request' : 'break-glass';
 			const patient = hex(tx.patient);
 			const categories = [...(tx.categories as Category[])];
@@ -151,6 +173,8 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 				kind,
 				patient,
 				...base,
+				clock: block.clock,
+				index,
 				categories,
 				purpose: kind === 'request' ? (tx.purpose as string) : 'emergency',
 				reason: tx.reason as string
@@ -160,13 +184,20 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 	}
 }
 
+/** A version and the patient and category it names. */
+interface Claim {
+	readonly patient: string;
+	readonly category: Category;
+	readonly version: RecordVersion;
+}
+
 /**
- * Files a version under record `rid`; true when it amends an existing record. A record
- * belongs to the patient and category its id commits to (`salt`); a record written before
- * ids were commitments, to those of its first version. An uncommitted version naming
- * others is kept aside (`contested`), and a committed version takes the record over from
- * an uncommitted binding, keeping the set-aside versions that agree with it: so the
- * outcome does not depend on which arrived first.
+ * Files a version under record `rid`. A record belongs to the patient and category its id
+ * commits to (`salt`); a record written before ids were commitments, to those of its
+ * first version in ledger order. Against a committed binding an uncommitted version
+ * naming others is void; against an uncommitted one it is kept aside (`contested`) until
+ * a committed version decides. Every list is in ledger order, so the outcome is the same
+ * whatever order the versions arrive in (the fold is commutative).
  */
 function putRecord(
 	state: RecordsState,
@@ -175,30 +206,60 @@ function putRecord(
 	category: Category,
 	salt: string | undefined,
 	version: RecordVersion
-): boolean {
+): void {
 	const entry = state.records[rid];
 	if (!entry) {
 		state.records[rid] = { patient, category, ...(salt ? { salt } : {}), versions: [version] };
-		(state.patients[patient] ??= []).push(rid);
-		return false;
+		placeRid(state, patient, rid);
+		return;
 	}
-	if (entry.patient === patient && entry.category === category) {
-		const versions = [...entry.versions, version];
-		// Once committed, the binding is final: claims set aside against it can never win.
-		state.records[rid] = entry.salt || !salt ? { ...entry, versions } : { patient, category, salt, versions };
-		return true;
+	const agrees = entry.patient === patient && entry.category === category;
+	if (agrees && (entry.salt || !salt || entry.contested === undefined)) {
+		// The common case: another version of the record as bound (a committed one commits the binding).
+		const versions = inserted(entry.versions, version, compareVersions);
+		state.records[rid] = { ...entry, ...(salt && !entry.salt ? { salt } : {}), versions };
+		if (versions[0] !== entry.versions[0]) placeRid(state, patient, rid);
+		return;
 	}
-	if (entry.salt || !salt) {
-		// Against a committed binding an uncommitted claim is void; two committed ones cannot disagree (the rule checked both).
-		if (!entry.salt) state.records[rid] = { ...entry, contested: [...(entry.contested ?? []), { patient, category, version }] };
-		return false;
-	}
-	const kept = (entry.contested ?? []).filter((c) => c.patient === patient && c.category === category).map((c) => c.version);
-	state.patients[entry.patient] = state.patients[entry.patient]!.filter((r) => r !== rid);
-	if (state.patients[entry.patient]!.length === 0) delete state.patients[entry.patient];
-	state.records[rid] = { patient, category, salt, versions: [...kept, version] };
-	(state.patients[patient] ??= []).push(rid);
-	return kept.length > 0;
+	// Against a committed binding an uncommitted claim is void; two committed ones cannot disagree (the rule checked both).
+	if (entry.salt) return;
+	const claims: Claim[] = [
+		...entry.versions.map((v) => ({ patient: entry.patient, category: entry.category, version: v })),
+		...(entry.contested ?? []),
+		{ patient, category, version }
+	].sort((a, b) => compareVersions(a.version, b.version));
+	// Bound by the committed version if there is one, else by the first version in ledger order.
+	const binding = salt ? { patient, category } : claims[0]!;
+	const bound = (c: Claim) => c.patient === binding.patient && c.category === binding.category;
+	const contested = salt ? [] : claims.filter((c) => !bound(c));
+	state.records[rid] = {
+		patient: binding.patient,
+		category: binding.category,
+		...(salt ? { salt } : {}),
+		versions: claims.filter(bound).map((c) => c.version),
+		...(contested.length > 0 ? { contested } : {})
+	};
+	if (binding.patient !== entry.patient) unplaceRid(state, entry.patient, rid);
+	placeRid(state, binding.patient, rid);
+}
+
+/** Takes `rid` off `patient`'s list of records. */
+function unplaceRid(state: RecordsState, patient: string, rid: string): void {
+	const rids = state.patients[patient]?.filter((r) => r !== rid) ?? [];
+	if (rids.length > 0) state.patients[patient] = rids;
+	else delete state.patients[patient];
+}
+
+/** Puts `rid` in `patient`'s list of records, ordered by each record's first version in ledger order. */
+function placeRid(state: RecordsState, patient: string, rid: string): void {
+	const first = (r: string) => state.records[r]!.versions[0]!;
+	const rids = (state.patients[patient] ??= []);
+	const at = rids.indexOf(rid);
+	if (at >= 0 && rids.length > 1) rids.splice(at, 1);
+	else if (at >= 0) return;
+	let to = rids.length;
+	while (to > 0 && compareVersions(first(rids[to - 1]!), first(rid)) > 0) to--;
+	rids.splice(to, 0, rid);
 }
 
 const utf8 = new TextEncoder();
@@ -233,7 +294,9 @@ export const recordsFold: Fold<RecordsState> = {
 	// 3: the checkpoint is one JSON byte string. Canonical CBOR of tens of thousands of small
 	// maps took seconds per checkpoint (0.5 s per MB), JSON a tenth of that (issue 19).
 	// 4: the audit trails moved to an index fold in the store (audit-index.ts).
-	version: 4,
+	// 5: commutative: versions, records and requests in ledger order, not arrival order.
+	version: 5,
+	commutative: true,
 	init: () => ({ keys: {}, records: {}, patients: {}, requests: {} }),
 	apply(state, block) {
 		block.txs.forEach((tx, index) => applyTx(state, block, tx, index));

@@ -7,17 +7,8 @@
  * same state.
  */
 import { describe, expect, it } from 'vitest';
-import {
-	decodeBlock,
-	encodeCanonical,
-	fromHex,
-	toHex,
-	type Block,
-	type BlockId,
-	type CborValue,
-	type Ledger,
-	type Tx
-} from '$lib/core/index.js';
+import { canonicalState } from '../../support/canonical-state.js';
+import { decodeBlock, fromHex, toHex, type Block, type BlockId, type CborValue, type Ledger, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
@@ -207,12 +198,7 @@ describe('a junk or forged amendment never becomes a record’s current version'
 					[authorOf('clinic-c'), authorOf('clinic-d')].sort()
 				);
 
-				const state = toHex(
-					encodeCanonical({
-						records: APP_FOLDS.find((f) => f.name === 'records')!.encode(node.state().records),
-						access: APP_FOLDS.find((f) => f.name === 'access')!.encode(node.state().access)
-					})
-				);
+				const state = canonicalState({ records: node.state().records, access: node.state().access });
 				reference ??= state;
 				expect(state, label).toBe(reference);
 			}

@@ -53,8 +53,7 @@ describe('audit trails as an index fold', () => {
 		// b asks again under the same id, for p and for q: only the first in ledger order counts.
 		await b.append([request(1, p, 'asked again')]);
 		await b.append([request(1, q, 'same id, other patient'), request(2, q, 'own id')]);
-		for (let i = 0; i < 7; i++)
-			await b.append([accessLogTx([{ patient: p, category: 'labs', action: 'read', at: NOW + i }])]);
+		for (let i = 0; i < 7; i++) await b.append([accessLogTx([{ patient: p, category: 'labs', action: 'read', at: NOW + i }])]);
 		await syncInto(a, b);
 		await book.shareKeys(NOW);
 

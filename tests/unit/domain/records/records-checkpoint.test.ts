@@ -17,14 +17,18 @@ function sample(): RecordsState {
 		patient: 'p',
 		category: 'labs',
 		salt: 'aa',
-		versions: [{ block: 'b2', index: 0, author: 'm', time: 5, kid: 'k', epoch: 0, prev: null, size: 40 }]
+		versions: [{ block: 'b2', clock: 1, index: 0, author: 'm', time: 5, kid: 'k', epoch: 0, prev: null, size: 40 }]
 	};
 	state.records['old'] = {
 		patient: 'p',
 		category: 'labs',
-		versions: [{ block: 'b3', index: 1, author: 'm', time: 6, kid: 'k', epoch: 0, prev: 'b2', size: 41 }],
+		versions: [{ block: 'b3', clock: 1, index: 1, author: 'm', time: 6, kid: 'k', epoch: 0, prev: 'b2', size: 41 }],
 		contested: [
-			{ patient: 'q', category: 'labs', version: { block: 'b4', index: 0, author: 'n', time: 7, kid: 'k', epoch: 0, prev: null, size: 9 } }
+			{
+				patient: 'q',
+				category: 'labs',
+				version: { block: 'b4', clock: 1, index: 0, author: 'n', time: 7, kid: 'k', epoch: 0, prev: null, size: 9 }
+			}
 		]
 	};
 	state.patients['p'] = ['rid', 'old'];
@@ -33,6 +37,8 @@ function sample(): RecordsState {
 		patient: 'p',
 		by: 'm',
 		block: 'b5',
+		clock: 2,
+		index: 0,
 		at: 2,
 		categories: ['labs'],
 		purpose: 'treatment',

@@ -16,7 +16,7 @@ const block = (n: number) => n.toString(16).padStart(64, '0');
 const rid = (n: number) => n.toString(16).padStart(32, '0');
 
 function version(b: string, resource: ClinicalResource): VersionView {
-	return { block: b, index: 0, author: 'c3'.repeat(32), time: 0, kid: '', epoch: 0, prev: null, size: 1, resource, sealed: null };
+	return { block: b, clock: 0, index: 0, author: 'c3'.repeat(32), time: 0, kid: '', epoch: 0, prev: null, size: 1, resource, sealed: null };
 }
 function record(n: number, blocks: string[], resource: ClinicalResource, patient = PATIENT): RecordView {
 	return { rid: rid(n), patient, category: 'encounters', versions: blocks.map((b) => version(b, resource)), setAside: [] };

@@ -5,17 +5,8 @@
  * granted clinics open the record, and every node ends with the same state.
  */
 import { describe, expect, it } from 'vitest';
-import {
-	decodeBlock,
-	encodeCanonical,
-	fromHex,
-	toHex,
-	type Block,
-	type BlockId,
-	type CborValue,
-	type Ledger,
-	type Tx
-} from '$lib/core/index.js';
+import { canonicalState } from '../../support/canonical-state.js';
+import { decodeBlock, fromHex, toHex, type Block, type BlockId, type CborValue, type Ledger, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
@@ -209,12 +200,7 @@ describe('a bogus key.wrap or record.put cannot lock anyone out of a record', ()
 				// The other patient's chart does not hold the record.
 				expect(await opened(node, new Keyring(s.q.id, encryptionSecretKey(s.q.seed)), s.q.id, s.rid)).toBeUndefined();
 
-				const state = toHex(
-					encodeCanonical({
-						records: APP_FOLDS.find((f) => f.name === 'records')!.encode(node.state().records),
-						access: APP_FOLDS.find((f) => f.name === 'access')!.encode(node.state().access)
-					})
-				);
+				const state = canonicalState({ records: node.state().records, access: node.state().access });
 				reference ??= state;
 				expect(state).toBe(reference);
 			}
