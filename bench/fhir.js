@@ -96,7 +96,7 @@ try {
 	const load = (path) => vite.ssrLoadModule(path);
 	const { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } = await load('/src/lib/core/testing/fixtures.ts');
 	const { fromHex } = await load('/src/lib/core/index.ts');
-	const { APP_FOLDS } = await load('/src/lib/domain/fold-registry.ts');
+	const { APP_FOLDS, APP_INDEXES } = await load('/src/lib/domain/fold-registry.ts');
 	const { APP_RULES } = await load('/src/lib/domain/rule-registry.ts');
 	const { CATEGORIES, encryptionSecretKey } = await load('/src/lib/domain/privacy/envelope.ts');
 	const { RecordBook } = await load('/src/lib/domain/records/book.ts');

@@ -8,8 +8,6 @@ import {
 	MemoryStore,
 	compareOrder,
 	decodeBlock,
-	decodeCanonical,
-	encodeCanonical,
 	orderKey,
 	summaryFold,
 	type Block,
@@ -22,6 +20,7 @@ import {
 	type StoredBlock
 } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
+import { decodeCheckpointStates, encodeCheckpointStates } from '../../src/lib/core/ledger/fold-engine.js';
 import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
@@ -97,7 +96,8 @@ export async function buildFixture(
 		verifier,
 		now: () => T0,
 		rules: APP_RULES,
-		folds: APP_FOLDS, indexes: APP_INDEXES,
+		folds: APP_FOLDS,
+		indexes: APP_INDEXES,
 		genesis: { name: 'Merge Bench Clinic' }
 	});
 	const memberBlock = await ledger.append(members());
@@ -180,11 +180,13 @@ export async function buildFixture(
 /**
  * The records fold as it was before issue 19's fix, for the before/after figures of one
  * run: its checkpoint was the state itself as canonical CBOR (version 2), decoded as a
- * deep copy (structuredClone here; the fold copied container by container).
+ * deep copy (structuredClone here; the fold copied container by container), and a late
+ * block rewound it like every other fold (not commutative).
  */
 const recordsBefore: Fold<unknown> = {
 	...(recordsFold as Fold<unknown>),
 	version: 2,
+	commutative: false,
 	encode: (state) => state as CborValue,
 	decode: (value) => structuredClone(value) as unknown
 };
@@ -203,12 +205,11 @@ export function forFolds(fx: MergeFixture, folds: readonly Fold<unknown>[]): Mer
 	const checkpoint = fx.checkpoints.at(-1)!;
 	const from = [summaryFold as Fold<unknown>, ...APP_FOLDS];
 	const to = [summaryFold as Fold<unknown>, ...folds];
-	const value = decodeCanonical(checkpoint.state) as { states: CborValue[] };
-	const states = from.map((f, i) => f.decode(value.states[i]!));
-	const state = encodeCanonical({
-		folds: to.map((f) => `${f.name}@${f.version}`).join(','),
-		states: to.map((f, i) => f.encode(states[i]))
-	});
+	const decoded = decodeCheckpointStates(from, checkpoint.state)!;
+	const state = encodeCheckpointStates(
+		to,
+		from.map((_, i) => decoded.get(i))
+	);
 	return { ...fx, checkpoints: [{ ...checkpoint, state }] };
 }
 
@@ -348,8 +349,8 @@ export function foldAlone(
 	const all = [summaryFold as Fold<unknown>, ...folds];
 	const checkpoint = fx.checkpoints.at(-1)!;
 	const t = performance.now();
-	const value = decodeCanonical(checkpoint.state) as { states: CborValue[] };
-	const states = all.map((f, i) => f.decode(value.states[i]!));
+	const decoded = decodeCheckpointStates(all, checkpoint.state)!;
+	const states = all.map((_, i) => decoded.get(i));
 	const decodeMs = performance.now() - t;
 	const blocks: Block[] = [...fx.xDay, ...fx.others].map((bytes) => decodeBlock(bytes));
 	blocks.sort((a, c) => compareOrder(orderKey(a), orderKey(c)));

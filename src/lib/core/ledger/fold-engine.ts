@@ -4,7 +4,7 @@
  * the nearest one instead of from the genesis.
  */
 import { decodeBlock } from '../block.js';
-import { decodeCanonical, encodeCanonical, type CborValue } from '../codec.js';
+import { decodeCanonical, encodeCanonical } from '../codec.js';
 import { CodedError, LedgerError } from '../errors.js';
 import type { Fold } from '../fold.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
@@ -169,18 +169,36 @@ export class FoldEngine {
 		}
 	}
 
-	#signature(): string {
-		return this.#folds.map((f) => `${f.name}@${f.version}`).join(',');
-	}
-
 	#encodeStates(): Uint8Array {
-		return encodeCanonical({ folds: this.#signature(), states: this.#folds.map((f, i) => f.encode(this.#states[i])) });
+		return encodeCheckpointStates(this.#folds, this.#states);
 	}
 
-	/** The states of the folds at `subset` in a checkpoint, or null when it was written by other fold versions. */
 	#decodeStates(bytes: Uint8Array, subset: readonly number[]): Map<number, unknown> | null {
-		const value = decodeCanonical(bytes) as { folds: string; states: CborValue[] };
-		if (value.folds !== this.#signature()) return null;
-		return new Map(subset.map((i) => [i, this.#folds[i]!.decode(value.states[i]!)]));
+		return decodeCheckpointStates(this.#folds, bytes, subset);
 	}
+}
+
+/** Names the folds (and versions) a checkpoint was written by, and its layout. */
+const signature = (folds: readonly Fold<unknown>[]) => `states-as-bytes;${folds.map((f) => `${f.name}@${f.version}`).join(',')}`;
+
+/**
+ * A checkpoint's bytes: the folds' signature and each fold's encoded state as a byte
+ * string of its own, so a rewind of some folds decodes only theirs.
+ */
+export function encodeCheckpointStates(folds: readonly Fold<unknown>[], states: readonly unknown[]): Uint8Array {
+	return encodeCanonical({ folds: signature(folds), states: folds.map((f, i) => encodeCanonical(f.encode(states[i]))) });
+}
+
+/**
+ * The states of the folds at `subset` (all when omitted) in a checkpoint's bytes, by fold
+ * index; null when it was written by other folds, other versions or another layout.
+ */
+export function decodeCheckpointStates(
+	folds: readonly Fold<unknown>[],
+	bytes: Uint8Array,
+	subset: readonly number[] = folds.map((_, i) => i)
+): Map<number, unknown> | null {
+	const value = decodeCanonical(bytes) as { folds: string; states: Uint8Array[] };
+	if (value.folds !== signature(folds)) return null;
+	return new Map(subset.map((i) => [i, folds[i]!.decode(decodeCanonical(value.states[i]!))]));
 }
