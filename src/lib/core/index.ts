@@ -32,7 +32,7 @@ export { ADMIN, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, ty
 export { CORE_RULES, type TxRule, type TxRuleContext } from './rules.js';
 export { summaryFold, type Fold, type Summary } from './fold.js';
 export { compareFactPosition, factPosition, isFactKey, type Fact, type FactPosition, type FactRow, type IndexFold } from './index-fold.js';
-export { Ledger, type LedgerEvents, type LedgerOptions, type ReceiveResult, type Rejection } from './ledger.js';
+export { Ledger, type LedgerEvents, type LedgerOptions, type OpenProgress, type ReceiveResult, type Rejection } from './ledger.js';
 export {
 	compareOrder,
 	orderKey,

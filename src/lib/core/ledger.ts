@@ -29,7 +29,7 @@ import { META_NET, Pipeline } from './ledger/pipeline.js';
 import type { LedgerEvents, LedgerOptions, ReceiveResult, Rejection } from './ledger/types.js';
 import { VoidSet } from './ledger/void-set.js';
 
-export type { LedgerEvents, LedgerOptions, ReceiveResult, Rejection } from './ledger/types.js';
+export type { LedgerEvents, LedgerOptions, OpenProgress, ReceiveResult, Rejection } from './ledger/types.js';
 
 /**
  * Besides the {@link LedgerError}s of append (a block this node would refuse), the ledger
@@ -44,6 +44,7 @@ export class Ledger {
 	#verifier!: Verifier;
 	#rules: Map<string, TxRule>;
 	#now: () => number;
+	#onOpenProgress: LedgerOptions['onOpenProgress'];
 
 	#net: BlockId | null = null;
 	#view: BlockView;
@@ -74,6 +75,7 @@ export class Ledger {
 		);
 		this.#rules = new Map([...CORE_RULES, ...(options.rules ?? [])].map((r) => [r.type, r]));
 		this.#now = options.now ?? Date.now;
+		this.#onOpenProgress = options.onOpenProgress;
 		this.#pending = new PendingPool(options.pendingLimit ?? 10_000, options.pendingBytesLimit ?? 64 * 1024 * 1024);
 		this.#view = new BlockView(options.store);
 		this.#voids = new VoidSet(this.#membership, this.#rules);
@@ -184,8 +186,10 @@ export class Ledger {
 		const unfinished = await this.#voids.load(this.#store);
 		this.#view.clear();
 		if (legacy || unfinished) await this.#pipeline.revalidate();
-		await this.#index.load();
-		await this.#fold.refoldFrom(null);
+		const total = this.#pipeline.count;
+		const report = this.#onOpenProgress;
+		await this.#index.load(report && ((done) => report({ phase: 'index', done, total })));
+		await this.#fold.refoldFrom(null, undefined, report && ((done) => report({ phase: 'fold', done, total })));
 	}
 
 	// ---- Reading -------------------------------------------------------------------
@@ -236,11 +240,7 @@ export class Ledger {
 		return this.#fold.state();
 	}
 
-	/**
-	 * A page of `key`'s rows in index fold `fold` (index-fold.ts), in ledger order: the
-	 * first `limit` after `after` (from the first), or with `reverse` the last `limit`
-	 * before it. Read from the store: nothing of an index is held in memory.
-	 */
+	/** A page of `key`'s rows in index fold `fold`, in ledger order (the last first with `reverse`), from the store. */
 	facts(fold: string, key: string, options: { after?: FactPosition | null; limit?: number; reverse?: boolean } = {}): Promise<FactRow[]> {
 		return this.#index.read(fold, key, options.after ?? null, options.limit ?? FOLD_PAGE, options.reverse ?? false);
 	}

@@ -17,6 +17,7 @@ import {
 	createSigner,
 	describeError,
 	type BlockId,
+	type OpenProgress,
 	type Signer
 } from '$lib/core/index.js';
 import { APP_LEDGER } from '$lib/domain/app-ledger.js';
@@ -35,6 +36,12 @@ export type { BlockView, MadeInvite, NodeStatus, SyncControl, Verification } fro
 
 /** The ledger database of this origin; it holds at most one network. */
 export const LEDGER_DB = 'clinic-ledger';
+
+/** What the page says while the ledger rebuilds at open (after an update, or from an old checkpoint). */
+export function openingNotice({ phase, done, total }: OpenProgress): string {
+	const what = phase === 'index' ? 'Building the indexes' : 'Rebuilding the state';
+	return `Opening the ledger… ${what}: ${done.toLocaleString('en')} of ${total.toLocaleString('en')} blocks`;
+}
 
 export class NodeState {
 	#status = $state<NodeStatus>('loading');
@@ -224,7 +231,8 @@ export class NodeState {
 				this.links.watch();
 				return;
 			}
-			const ledger = await Ledger.open({ store, signer: this.#signer, net, ...APP_LEDGER }).catch((error: unknown) => {
+			const onOpenProgress = (p: OpenProgress) => (this.#notice = openingNotice(p));
+			const ledger = await Ledger.open({ store, signer: this.#signer, net, ...APP_LEDGER, onOpenProgress }).catch((error: unknown) => {
 				// Opening folds every stored block: one that no longer decodes stops it.
 				if (error instanceof LedgerError)
 					throw new CodedError(
@@ -234,6 +242,7 @@ export class NodeState {
 					);
 				throw error;
 			});
+			this.#notice = null;
 			if (this.#abort.signal.aborted) {
 				await ledger.close();
 				return;

@@ -99,7 +99,7 @@ export class FoldEngine {
 	 * Starts from the latest usable checkpoint at or before `position` and folds forward to
 	 * the end: every fold, or only those at `only` (the others are already up to date).
 	 */
-	async refoldFrom(position: OrderKey | null, only?: readonly number[]): Promise<void> {
+	async refoldFrom(position: OrderKey | null, only?: readonly number[], onPage?: (folded: number) => void): Promise<void> {
 		const subset = only ?? this.#folds.map((_, i) => i);
 		let checkpoint = await this.#store.checkpointAtOrBefore(position);
 		const states = checkpoint ? this.#decodeStates(checkpoint.state, subset) : null;
@@ -129,6 +129,7 @@ export class FoldEngine {
 				}
 				await this.#applyOne(block, subset);
 			}
+			onPage?.(this.#count);
 			if (page.length < FOLD_PAGE) break;
 			cursor = orderKey(page[page.length - 1]!);
 		}

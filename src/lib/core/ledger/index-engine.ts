@@ -112,7 +112,7 @@ export class IndexEngine {
 	 * the others in line with the void set, and rebuilds the dropped ones from every stored
 	 * block (a new fold, a new version, a store migrated from before indexes).
 	 */
-	async load(): Promise<void> {
+	async load(onPage?: (scanned: number) => void): Promise<void> {
 		const versions = (await this.#store.getMeta<Record<string, number>>(META_INDEX_FOLDS)) ?? {};
 		this.#leftOut = new Set((await this.#store.getMeta<BlockId[]>(META_INDEX_VOIDS)) ?? []);
 		const current = new Map(this.#folds.map((f) => [f.name, f.version]));
@@ -127,16 +127,17 @@ export class IndexEngine {
 		if (stale.length === 0) return;
 		// With no index holding rows, nothing is left out yet.
 		if (ready.length === 0) this.#leftOut = new Set();
-		await this.#rebuild(stale, kept);
+		await this.#rebuild(stale, kept, onPage);
 	}
 
-	async #rebuild(stale: readonly IndexFold[], kept: Record<string, number>): Promise<void> {
+	async #rebuild(stale: readonly IndexFold[], kept: Record<string, number>, onPage?: (scanned: number) => void): Promise<void> {
 		// Rows of the void blocks stay out; the left-out list must name them before any row is written.
 		const voids = [...this.#voids()];
 		const stored = (await this.#store.getMany(voids)).filter((b) => b !== undefined).map((b) => b.id);
 		const leftOut = new Set([...this.#leftOut, ...stored]);
 		let cursor: OrderKey | null = null;
 		let first = true;
+		let scanned = 0;
 		for (;;) {
 			const page = await this.#store.ordered(cursor, FOLD_PAGE);
 			const blocks = page.flatMap((s) => {
@@ -150,6 +151,7 @@ export class IndexEngine {
 			const meta = first ? { [META_INDEX_VOIDS]: [...leftOut].sort() } : {};
 			await this.#store.writeFacts(this.#rowsOf(blocks, stale), [], meta);
 			first = false;
+			onPage?.((scanned += page.length));
 			if (page.length < FOLD_PAGE) break;
 			cursor = orderKey(page[page.length - 1]!);
 		}

@@ -23,10 +23,23 @@ export interface LedgerOptions {
 	now?: () => number;
 	/** Blocks between fold checkpoints (default 1000; up to 20 times more while checkpoints take over 100 ms to write). */
 	checkpointEvery?: number;
+	/**
+	 * Called while {@link Ledger.open} rebuilds what it keeps from the stored blocks: an index
+	 * fold that is new or of a new version (`index`), the folds' state from the latest usable
+	 * checkpoint (`fold`); `done` of `total` stored blocks, once per page of 500.
+	 */
+	onOpenProgress?: (progress: OpenProgress) => void;
 	/** Most blocks parked while waiting for missing predecessors (default 10,000). */
 	pendingLimit?: number;
 	/** Most bytes parked (default 64 MiB): large blocks must not exhaust memory. */
 	pendingBytesLimit?: number;
+}
+
+/** How far {@link LedgerOptions.onOpenProgress}'s rebuild is. */
+export interface OpenProgress {
+	readonly phase: 'index' | 'fold';
+	readonly done: number;
+	readonly total: number;
 }
 
 /** One refused block, as reported by `receive` and the `rejected` event. */

@@ -126,3 +126,35 @@ describe('index folds', () => {
 		for (const node of [a, b]) expect((await node.facts('picky', 'fine')).map((r) => r.value)).toEqual([0, 4, 3]);
 	});
 });
+
+describe('progress while a ledger opens', () => {
+	it('reports the index rebuild and the refold page by page, up to every stored block', async () => {
+		const a = await foundNetwork();
+		await a.appendBatch(notes(1_100));
+		const seen: { phase: string; done: number; total: number }[] = [];
+		const store = a.store as MemoryStore;
+		const reopened = await Ledger.open({
+			store: sameData(store),
+			verifier: nobleVerifier,
+			now: fixedNow,
+			indexes: [txIndex],
+			signer: testSigner('founder'),
+			net: a.net,
+			onOpenProgress: (p) => seen.push({ ...p })
+		});
+		const total = reopened.size;
+		// The index is built from every block (3 pages); the state only from the last checkpoint on.
+		for (const [phase, pages] of [
+			['index', 3],
+			['fold', 1]
+		] as const) {
+			const steps = seen.filter((p) => p.phase === phase);
+			expect(steps.length, phase).toBeGreaterThanOrEqual(pages);
+			expect(steps.every((p) => p.total === total)).toBe(true);
+			expect(steps.map((p) => p.done)).toEqual([...steps.map((p) => p.done)].sort((x, y) => x - y));
+			expect(steps.at(-1)!.done).toBe(total);
+		}
+		// The index is built before the state is folded.
+		expect(seen.findIndex((p) => p.phase === 'fold')).toBeGreaterThan(seen.findLastIndex((p) => p.phase === 'index'));
+	});
+});
