@@ -25,6 +25,7 @@
 //   --no-build                         use build/ as it is
 //   --profile                          build without minifying and print a CPU profile of
 //                                      the last large open (where the time goes)
+//   --opt-in                           run only when BENCH_OPEN_1M=1 (how `npm run bench` calls it)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ import { loadOpenFixture } from './open-1m/load.js';
 import { timedOpen } from './open-1m/measure.js';
 
 const argv = process.argv.slice(2);
-if (process.env.BENCH_OPEN_1M_FROM_BENCH && process.env.BENCH_OPEN_1M !== '1') {
+if (argv.includes('--opt-in') && process.env.BENCH_OPEN_1M !== '1') {
 	process.stderr.write('[bench open-1m] skipped (opt-in: BENCH_OPEN_1M=1 npm run bench, or npm run bench:open-1m)\n');
 	process.exit(0);
 }
@@ -125,7 +126,12 @@ try {
 				cpuProfile,
 				log
 			});
-			if (r.error) throw new Error(`the app did not open the ledger: ${r.error}`);
+			if (r.error) {
+				// The open failed (error screen, or the page crashed): reported, no more runs of this ledger.
+				log(`${key} open ${run + 1}/${RUNS} FAILED: ${r.error}; heap peak polled ${r.peakMb.toFixed(0)} MB`);
+				runs.push(r);
+				break;
+			}
 			log(
 				`${key} open ${run + 1}/${RUNS}: ${r.ms.toFixed(0)} ms (key ${r.keyMs.toFixed(0)}, open ${r.openMs.toFixed(0)}, draw ${r.drawMs.toFixed(0)}), heap ${r.heapMb.toFixed(0)} MB, after GC ${r.heapGcMb.toFixed(0)} MB, peak polled ${r.peakMb.toFixed(0)} MB`
 			);
@@ -149,25 +155,29 @@ try {
 
 const { large, small } = results.ledgers;
 const suffix = quick ? '100k' : '1m';
-const metric = (name, value, unit, baseline, goal) => ({
-	metric: name,
-	value: Math.round(value),
-	unit,
-	baseline: Math.round(baseline),
-	baseline_name: `the same open of ${small.manifest.blocks.toLocaleString('en')} blocks (${small.manifest.patients} patients)`,
-	goal,
-	better: 'lower',
-	ratio: `${(value / baseline).toFixed(1)}x`,
-	met: value < goal
-});
-const pick = (ledger, f) => ledger.runs.map(f);
+/** A metric over the opens that succeeded; when none of the large ledger's did, its value says why. */
+const metric = (name, pickValue, combine, unit, goal) => {
+	const ok = (ledger) => ledger.runs.filter((r) => !r.error).map(pickValue);
+	const [value, baseline] = [ok(large), ok(small)].map((xs) => (xs.length > 0 ? Math.round(combine(xs)) : null));
+	return {
+		metric: name,
+		value: value ?? `FAILED: ${large.runs.at(-1)?.error}`,
+		unit,
+		baseline,
+		baseline_name: `the same open of ${small.manifest.blocks.toLocaleString('en')} blocks (${small.manifest.patients} patients)`,
+		goal,
+		better: 'lower',
+		ratio: value !== null && baseline ? `${(value / baseline).toFixed(1)}x` : null,
+		met: value !== null && value < goal
+	};
+};
 const metrics = [
-	metric(`open_${suffix}_ms`, median(pick(large, (r) => r.ms)), 'ms', median(pick(small, (r) => r.ms)), GOALS.ms),
+	metric(`open_${suffix}_ms`, (r) => r.ms, median, 'ms', GOALS.ms),
 	metric(
 		`open_${suffix}_heap_mb`,
-		Math.max(...pick(large, (r) => r.heapGcMb)),
+		(r) => r.heapGcMb,
+		(xs) => Math.max(...xs),
 		'MB',
-		Math.max(...pick(small, (r) => r.heapGcMb)),
 		GOALS.heap
 	)
 ];
@@ -176,7 +186,7 @@ console.log(
 	`\nclinic-ledger open of a large ledger (issue 19)${quick ? ' (--quick: 100,000 blocks, not comparable with the goals)' : ''}; Chromium ${results.chromium}, load ${results.load.map((l) => l.toFixed(1)).join(' ')}`
 );
 console.log(
-	`${m.blocks.toLocaleString('en')} blocks: ${m.patients.toLocaleString('en')} patients, ${m.counts.records.toLocaleString('en')} records, ${m.counts.claims.toLocaleString('en')} claims, ${m.counts.doses.toLocaleString('en')} doses; ${(m.bytes / 1e6).toFixed(0)} MB of blocks, checkpoint ${(m.checkpoint.bytes / 1e6).toFixed(1)} MB; built in ${(m.timings.total / 1000).toFixed(0)} s, loaded into the profile in ${large.loadS.toFixed(0)} s\n`
+	`${m.blocks.toLocaleString('en')} blocks: ${m.patients.toLocaleString('en')} patients, ${m.counts.records.toLocaleString('en')} records, ${m.counts.claims.toLocaleString('en')} claims, ${m.counts.doses.toLocaleString('en')} doses; ${(m.bytes / 1e6).toFixed(0)} MB of blocks, checkpoint ${(m.checkpoint.bytes / 1e6).toFixed(1)} MB at block ${m.checkpoint.count.toLocaleString('en')}${m.checkpoint.failures.length > 0 ? ` (none later could be written: ${m.checkpoint.failures.join('; ')})` : ''}; built in ${(m.timings.total / 1000).toFixed(0)} s, loaded into the profile in ${large.loadS.toFixed(0)} s\n`
 );
 console.log(metricTable(metrics, '-'));
 console.log(
@@ -187,9 +197,11 @@ for (const [key, ledger] of [
 	['small', small]
 ])
 	for (const r of ledger.runs)
-		console.log(
-			`  ${key} ${ledger.manifest.blocks}: ${r.ms.toFixed(0)} = ${r.keyMs.toFixed(0)} + ${r.openMs.toFixed(0)} + ${r.drawMs.toFixed(0)}; heap ${r.heapMb.toFixed(0)} / ${r.heapGcMb.toFixed(0)} / ${r.peakMb.toFixed(0)}`
-		);
+		if (r.error) console.log(`  ${key} ${ledger.manifest.blocks}: FAILED: ${r.error}; heap peak polled ${r.peakMb.toFixed(0)} MB`);
+		else
+			console.log(
+				`  ${key} ${ledger.manifest.blocks}: ${r.ms.toFixed(0)} = ${r.keyMs.toFixed(0)} + ${r.openMs.toFixed(0)} + ${r.drawMs.toFixed(0)}; heap ${r.heapMb.toFixed(0)} / ${r.heapGcMb.toFixed(0)} / ${r.peakMb.toFixed(0)}`
+			);
 printMetricLines(metrics);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/open-1m.json', import.meta.url), JSON.stringify(results, null, 1));

@@ -58,6 +58,7 @@ export async function timedOpen({ url, profileDir, passphrase, blocks, name, cpu
 			await cdp.send('Profiler.start');
 		}
 		let timing;
+		const clicked = performance.now();
 		try {
 			timing = await page.evaluate(
 				async ([blocks, name, timeout]) => {
@@ -84,7 +85,9 @@ export async function timedOpen({ url, profileDir, passphrase, blocks, name, cpu
 					document.querySelector('[data-testid="lock-submit"]').click();
 					await new Promise((resolve, reject) => {
 						const give = setTimeout(() => reject(new Error(`not usable after ${timeout} ms: ${app.textContent.slice(0, 500)}`)), timeout);
-						const check = () => (ready() ? (clearTimeout(give), resolve(undefined)) : requestAnimationFrame(check));
+						// The node's error screen ends the wait too (reported as `error`).
+						const done = () => ready() || app.getAttribute('data-status') === 'error';
+						const check = () => (done() ? (clearTimeout(give), resolve(undefined)) : requestAnimationFrame(check));
 						check();
 					});
 					const end = performance.now();
@@ -101,6 +104,16 @@ export async function timedOpen({ url, profileDir, passphrase, blocks, name, cpu
 				},
 				[blocks, name, timeoutMs]
 			);
+		} catch (error) {
+			// The renderer gone (out of memory) or the wait given up: what was seen until then.
+			if (!crashed) throw error;
+			return {
+				ms: NaN,
+				error: `the page crashed ${((performance.now() - clicked) / 1000).toFixed(0)} s after the click`,
+				lockMs,
+				baseMb,
+				peakMb: peak / 1e6
+			};
 		} finally {
 			polling = false;
 			await poll;
