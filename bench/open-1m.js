@@ -36,7 +36,7 @@ import { chromiumArgs, chromiumPath } from '../scripts/chromium.js';
 import { ROOT } from '../scripts/source-loader.js';
 import { sourceHash } from './lib/source-hash.js';
 import { metricTable, printMetricLines } from './metric-table.js';
-import { loadOpenFixture } from './open-1m/load.js';
+import { loadOpenFixture, loaderArgs } from './open-1m/load.js';
 import { timedOpen } from './open-1m/measure.js';
 
 const argv = process.argv.slice(2);
@@ -102,7 +102,7 @@ try {
 		const t = performance.now();
 		const loader = await chromium.launchPersistentContext(profileDir, {
 			executablePath: chromiumPath(),
-			args: chromiumArgs,
+			args: loaderArgs(chromiumArgs),
 			headless: true
 		});
 		try {

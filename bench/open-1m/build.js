@@ -1,8 +1,8 @@
 // Builds one fixture of bench/open-1m.js in its own process (the builder holds the whole
 // ledger and its fold state: several GB, given back when it exits):
 //   node --max-old-space-size=16384 bench/open-1m/build.js <dir> <blocks> <patients> <passphrase>
-// Writes into <dir>.partial-<pid>, then renames it to <dir>; the received blocks stay in
-// <dir>.blocks (a failed fold does not make and receive them again).
+// Writes into <dir>.partial-<pid>, then renames it to <dir>; the received blocks are kept in
+// <dir>.blocks until then (a failed fold does not make and receive them again).
 import { renameSync, rmSync } from 'node:fs';
 import { sourceLoader } from '../../scripts/source-loader.js';
 
@@ -20,6 +20,7 @@ try {
 		log
 	);
 	renameSync(partial, dir);
+	rmSync(`${dir}.blocks`, { recursive: true, force: true });
 	log(`written ${dir}: ${JSON.stringify(manifest.counts)}; timings ${JSON.stringify(manifest.timings)}`);
 } catch (error) {
 	rmSync(partial, { recursive: true, force: true });

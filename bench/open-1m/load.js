@@ -4,9 +4,15 @@
 // meta, checkpoints), the identity record and the network settings. Streamed: the page
 // fetches one chunk of 20 segments (10,000 blocks) at a time and writes it in one
 // transaction, so no message or buffer holds the whole ledger.
+// Leaves the page on a blank page of the app's origin.
+import { createReadStream } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 
 const BLANK = '/__open1m/';
+
+/** Chromium's flags for the browser that loads a fixture: the usual ones, local network access checks off. */
+export const loaderArgs = (args) => args.map((a) => (a.startsWith('--disable-features=') ? `${a},LocalNetworkAccessChecks` : a));
 
 /**
  * Fills the profile of `page` (on the app's origin `url`) with the fixture in `dir`;
@@ -17,15 +23,36 @@ const BLANK = '/__open1m/';
  * @param {(m: string) => void} log
  */
 export async function loadOpenFixture(page, url, dir, log) {
-	await page.route(`**${BLANK}**`, (route) => {
-		const name = new URL(route.request().url()).pathname.slice(BLANK.length);
-		if (/^(manifest\.json|checkpoint\.bin|chunk-\d+\.(json|bin))$/.test(name)) return route.fulfill({ path: join(dir, name) });
-		return route.fulfill({ body: '<!doctype html><title>open-1m fixture</title>', contentType: 'text/html' });
+	// The files come from a server of their own (CORS open): a route fulfilled by Playwright
+	// passes the body through one DevTools message, too small for a checkpoint of 780 MB. The
+	// loading browser needs Chromium's local network access checks off to fetch it from the
+	// blank page (see loaderArgs).
+	const files = createServer((request, response) => {
+		const name = new URL(request.url ?? '/', 'http://x').pathname.slice(1);
+		if (!/^(manifest\.json|checkpoint\.bin|chunk-\d+\.(json|bin))$/.test(name)) return response.writeHead(404).end();
+		response.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' });
+		createReadStream(join(dir, name)).pipe(response);
 	});
-	await page.goto(new URL(BLANK, url).href);
-	const started = performance.now();
-	await page.exposeFunction('openFixtureLog', (m) => log(`${m} (${((performance.now() - started) / 1000).toFixed(0)} s)`));
-	await page.evaluate(async (blank) => {
+	await new Promise((resolve) => files.listen(0, '127.0.0.1', () => resolve(undefined)));
+	const source = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (files.address()).port}/`;
+	await page.route(`**${BLANK}`, (route) =>
+		route.fulfill({ body: '<!doctype html><title>open-1m fixture</title>', contentType: 'text/html' })
+	);
+	try {
+		await page.goto(new URL(BLANK, url).href);
+		const started = performance.now();
+		await page.exposeFunction('openFixtureLog', (m) => log(`${m} (${((performance.now() - started) / 1000).toFixed(0)} s)`));
+		await fill(page, source);
+	} finally {
+		await page.unroute(`**${BLANK}`);
+		files.closeAllConnections();
+		await new Promise((resolve) => files.close(resolve));
+	}
+}
+
+/** Writes the databases, in the page, from the files at `source`. */
+function fill(page, source) {
+	return page.evaluate(async (blank) => {
 		const manifest = await fetch(`${blank}manifest.json`).then((r) => r.json());
 		const revive = (value) => {
 			if (Array.isArray(value)) return value.map(revive);
@@ -112,6 +139,5 @@ export async function loadOpenFixture(page, url, dir, log) {
 		};
 		await write(network, ['config'], (tx) => tx.objectStore('config').put(config, 'network'));
 		network.close();
-	}, BLANK);
-	await page.unroute(`**${BLANK}**`);
+	}, source);
 }
