@@ -8,7 +8,8 @@
 //                     typed, and the time runs from the click on Unlock until the ledger
 //                     screen is usable (status ready, the size line and the ledger's count
 //                     saying 1,000,000 blocks, its rows drawn, the header's network name and
-//                     sync status shown; bench/open-1m/measure.js). Median of the runs.
+//                     sync status shown), then until the page's main thread is first idle
+//                     (it answers input; bench/open-1m/measure.js). Median of the runs.
 //                     Goal < 1,000 ms.
 //   open_1m_heap_mb   the page's JS heap once usable, after a forced collection (what the
 //                     open keeps), highest of the runs; the heap before collecting and the
@@ -33,9 +34,9 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer as startApp } from '../server/start.js';
 import { chromiumArgs, chromiumPath } from '../scripts/chromium.js';
-import { ROOT } from '../scripts/source-loader.js';
+import { ROOT, sourceLoader } from '../scripts/source-loader.js';
 import { sourceHash } from './lib/source-hash.js';
-import { metricTable, printMetricLines } from './metric-table.js';
+import { metricTable, printMetricLines, table } from './metric-table.js';
 import { loadOpenFixture, loaderArgs } from './open-1m/load.js';
 import { timedOpen } from './open-1m/measure.js';
 
@@ -133,7 +134,7 @@ try {
 				break;
 			}
 			log(
-				`${key} open ${run + 1}/${RUNS}: ${r.ms.toFixed(0)} ms (key ${r.keyMs.toFixed(0)}, open ${r.openMs.toFixed(0)}, draw ${r.drawMs.toFixed(0)}), heap ${r.heapMb.toFixed(0)} MB, after GC ${r.heapGcMb.toFixed(0)} MB, peak polled ${r.peakMb.toFixed(0)} MB`
+				`${key} open ${run + 1}/${RUNS}: ${r.ms.toFixed(0)} ms (key ${r.keyMs.toFixed(0)}, open ${r.openMs.toFixed(0)}, draw ${r.drawMs.toFixed(0)}, busy ${r.busyMs.toFixed(0)}), heap ${r.heapMb.toFixed(0)} MB, after GC ${r.heapGcMb.toFixed(0)} MB, peak polled ${r.peakMb.toFixed(0)} MB`
 			);
 			if (r.cpu) {
 				mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
@@ -151,6 +152,15 @@ try {
 } finally {
 	await server.close();
 	for (const p of profiles) rmSync(p, { recursive: true, force: true });
+}
+
+// Where the open's checkpoint decode goes, the same code in Node (the browser's CPU profile: --profile).
+const vite = await sourceLoader();
+try {
+	const { decodeBreakdown } = await vite.ssrLoadModule('/bench/node/open-decode.ts');
+	for (const key of ['small', 'large']) results.ledgers[key].decode = decodeBreakdown(fixtures[key].dir);
+} finally {
+	await vite.close();
 }
 
 const { large, small } = results.ledgers;
@@ -190,7 +200,7 @@ console.log(
 );
 console.log(metricTable(metrics, '-'));
 console.log(
-	'\nper open (ms: click on Unlock to usable = key derivation + open (loading to ready) + draw; heap MB: at usable / after GC / peak polled)'
+	'\nper open (ms: click on Unlock to usable = key derivation + open (loading to ready) + draw (screen shown) + busy (until the main thread is first idle); heap MB: at usable / after GC / peak polled)'
 );
 for (const [key, ledger] of [
 	['large', large],
@@ -200,8 +210,25 @@ for (const [key, ledger] of [
 		if (r.error) console.log(`  ${key} ${ledger.manifest.blocks}: FAILED: ${r.error}; heap peak polled ${r.peakMb.toFixed(0)} MB`);
 		else
 			console.log(
-				`  ${key} ${ledger.manifest.blocks}: ${r.ms.toFixed(0)} = ${r.keyMs.toFixed(0)} + ${r.openMs.toFixed(0)} + ${r.drawMs.toFixed(0)}; heap ${r.heapMb.toFixed(0)} / ${r.heapGcMb.toFixed(0)} / ${r.peakMb.toFixed(0)}`
+				`  ${key} ${ledger.manifest.blocks}: ${r.ms.toFixed(0)} = ${r.keyMs.toFixed(0)} + ${r.openMs.toFixed(0)} + ${r.drawMs.toFixed(0)} + ${r.busyMs.toFixed(0)}; heap ${r.heapMb.toFixed(0)} / ${r.heapGcMb.toFixed(0)} / ${r.peakMb.toFixed(0)}`
 			);
+console.log(
+	"\nthe checkpoint's decode (fold-engine.ts #decodeStates) in Node, ms: canonical CBOR of the whole, then each fold's decode (JSON MB)"
+);
+console.log(
+	table(
+		[large, small].map(({ manifest, decode: d }) => [
+			manifest.blocks,
+			d.mb.toFixed(1),
+			Math.round(d.cborMs),
+			...['records', 'claims', 'supply'].map(
+				(f) => `${Math.round(d.folds[f].ms)}${d.folds[f].jsonMb ? ` (${d.folds[f].jsonMb.toFixed(0)})` : ''}`
+			),
+			Math.round(d.cborMs + Object.values(d.folds).reduce((n, f) => n + f.ms, 0))
+		]),
+		['blocks', 'checkpoint MB', 'CBOR', 'records', 'claims', 'supply', 'total']
+	)
+);
 printMetricLines(metrics);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/open-1m.json', import.meta.url), JSON.stringify(results, null, 1));
