@@ -1,24 +1,24 @@
 /**
  * The checkpoint decode of `Ledger.open` on a fixture of bench/open-1m.js, in Node, timed
- * piece by piece as the fold engine does it (fold-engine.ts #decodeStates): the canonical
- * CBOR of the whole checkpoint, then each fold's own decode (the records and claims folds
- * parse one JSON string each). Beside the browser's figures, where the open's first part goes.
+ * piece by piece as the fold engine does it (fold-engine.ts `decodeCheckpointStates`): the
+ * canonical CBOR of the whole checkpoint (each fold's state a byte string), then each
+ * fold's own bytes and decode (records, claims and supply parse one JSON string each). Beside the browser's figures, where the open's first part goes.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeCanonical, summaryFold, type CborValue, type Fold } from '../../src/lib/core/index.js';
+import { decodeCanonical, summaryFold, type Fold } from '../../src/lib/core/index.js';
 import { APP_FOLDS } from '../../src/lib/domain/fold-registry.js';
 
 export function decodeBreakdown(dir: string): { mb: number; cborMs: number; folds: Record<string, { ms: number; jsonMb?: number }> } {
 	const bytes = new Uint8Array(readFileSync(join(dir, 'checkpoint.bin')));
 	let t = performance.now();
-	const value = decodeCanonical(bytes) as { states: CborValue[] };
+	const value = decodeCanonical(bytes) as { states: Uint8Array[] };
 	const cborMs = performance.now() - t;
 	const folds: Record<string, { ms: number; jsonMb?: number }> = {};
 	[summaryFold as Fold<unknown>, ...APP_FOLDS].forEach((f, i) => {
-		const state = value.states[i]!;
-		const json = (state as { json?: Uint8Array } | null)?.json;
 		t = performance.now();
+		const state = decodeCanonical(value.states[i]!);
+		const json = (state as { json?: Uint8Array } | null)?.json;
 		f.decode(state);
 		folds[f.name] = { ms: performance.now() - t, ...(json instanceof Uint8Array ? { jsonMb: json.length / 1e6 } : {}) };
 	});

@@ -77,7 +77,9 @@ function fill(page, source) {
 				tx.onerror = () => reject(tx.error);
 				tx.onabort = () => reject(tx.error);
 			});
-		// Schema 3 as the migrations leave it (src/lib/core/storage/indexeddb-schema.ts).
+		// The schema as the migrations leave it (src/lib/core/storage/indexeddb-schema.ts). From
+		// schema 4 the index-fold rows' store is created empty: the app builds the indexes at
+		// its first open (a scan of every block), which that open then includes.
 		const ledger = await open('clinic-ledger', manifest.schema, (db) => {
 			const segments = db.createObjectStore('segments', { autoIncrement: true });
 			segments.createIndex('byId', 'ids', { unique: true, multiEntry: true });
@@ -86,6 +88,7 @@ function fill(page, source) {
 			db.createObjectStore('evidence', { keyPath: 'id' });
 			db.createObjectStore('meta');
 			db.createObjectStore('checkpoints', { keyPath: 'position' });
+			if (manifest.schema >= 4) db.createObjectStore('facts', { keyPath: ['f', 'k', 'c', 'b', 'n'] });
 		});
 		let seg = 0;
 		for (let c = 0; c < manifest.chunks; c++) {

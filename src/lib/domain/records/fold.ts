@@ -14,6 +14,7 @@
  * wins over any uncommitted claim to it, whatever their order (docs/privacy.md).
  */
 import { fromHex, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
+import { packMap, unpackMap } from '../json-chunks.js';
 import type { Category } from '../privacy/envelope.js';
 
 export interface WrapEntry {
@@ -262,31 +263,31 @@ function placeRid(state: RecordsState, patient: string, rid: string): void {
 	rids.splice(to, 0, rid);
 }
 
-const utf8 = new TextEncoder();
-const text = new TextDecoder();
 type Packed<T> = { [K in keyof T]: T[K] extends Uint8Array ? string : T[K] };
+type PackedKey = Omit<KeyEntry, 'readers'> & { readers: Record<string, Packed<WrapEntry>[]> };
 
-/** The checkpoint bytes of a records state: JSON, the wrapped keys' bytes as hex. */
-export function packRecords(state: RecordsState): Uint8Array {
-	const keys: Record<string, Omit<KeyEntry, 'readers'> & { readers: Record<string, Packed<WrapEntry>[]> }> = {};
+/** The checkpoint form of a records state: each map as JSON pieces (json-chunks.ts), the wrapped keys' bytes as hex. */
+export function packRecords(state: RecordsState): CborValue {
+	const keys: Record<string, PackedKey> = {};
 	for (const [slot, entry] of Object.entries(state.keys)) {
 		const readers: Record<string, Packed<WrapEntry>[]> = {};
 		for (const [reader, wraps] of Object.entries(entry.readers))
 			readers[reader] = wraps.map((w) => ({ ...w, eph: toHex(w.eph), nonce: toHex(w.nonce), wrapped: toHex(w.wrapped) }));
 		keys[slot] = { ...entry, readers };
 	}
-	return utf8.encode(JSON.stringify({ ...state, keys }));
+	return { keys: packMap(keys), records: packMap(state.records), patients: packMap(state.patients), requests: packMap(state.requests) };
 }
 
-/** The records state of checkpoint bytes ({@link packRecords}): fresh objects, shared with nothing. */
-export function unpackRecords(bytes: Uint8Array): RecordsState {
-	const state = JSON.parse(text.decode(bytes)) as RecordsState;
-	for (const entry of Object.values(state.keys))
+/** The records state of its checkpoint form ({@link packRecords}): fresh objects, shared with nothing. */
+export function unpackRecords(value: CborValue): RecordsState {
+	const v = value as Record<keyof RecordsState, Uint8Array[]>;
+	const keys = unpackMap<PackedKey>(v.keys) as unknown as RecordsState['keys'];
+	for (const entry of Object.values(keys))
 		for (const wraps of Object.values(entry.readers)) {
 			const packed = wraps as unknown as Packed<WrapEntry>[];
 			packed.forEach((w, i) => (wraps[i] = { ...w, eph: fromHex(w.eph), nonce: fromHex(w.nonce), wrapped: fromHex(w.wrapped) }));
 		}
-	return state;
+	return { keys, records: unpackMap(v.records), patients: unpackMap(v.patients), requests: unpackMap(v.requests) };
 }
 
 export const recordsFold: Fold<RecordsState> = {
@@ -295,13 +296,15 @@ export const recordsFold: Fold<RecordsState> = {
 	// maps took seconds per checkpoint (0.5 s per MB), JSON a tenth of that (issue 19).
 	// 4: the audit trails moved to an index fold in the store (audit-index.ts).
 	// 5: commutative: versions, records and requests in ledger order, not arrival order.
-	version: 5,
+	// 6: each map as JSON pieces: one JSON string of a million-block ledger's records is
+	// longer than V8 allows, so its checkpoint (and the ledger's close) failed (issue 19).
+	version: 6,
 	commutative: true,
 	init: () => ({ keys: {}, records: {}, patients: {}, requests: {} }),
 	apply(state, block) {
 		block.txs.forEach((tx, index) => applyTx(state, block, tx, index));
 		return state;
 	},
-	encode: (state) => ({ json: packRecords(state) }),
-	decode: (value) => unpackRecords((value as { json: Uint8Array }).json)
+	encode: packRecords,
+	decode: unpackRecords
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, type CborValue } from '$lib/core/index.js';
+import { MAP_CHUNK, packMap, unpackMap } from '$lib/domain/json-chunks.js';
 import { recordsFold, type RecordsState } from '$lib/domain/records/fold.js';
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
@@ -59,5 +60,30 @@ describe('records fold checkpoint', () => {
 		// A second decode of the same bytes is a separate state too.
 		const again = recordsFold.decode(decodeCanonical(bytesOut) as CborValue);
 		expect(again.patients['p']).toEqual(['rid', 'old']);
+	});
+
+	it('packs a map too big for one string in pieces, and gives back the same state', () => {
+		const state = sample();
+		const version = state.records['rid']!.versions[0]!;
+		for (let i = 0; i < 2 * MAP_CHUNK + 7; i++) {
+			const rid = i.toString(16).padStart(32, '0');
+			state.records[rid] = { patient: 'p', category: 'labs', versions: [{ ...version, block: `b${i}` }] };
+			state.patients['p']!.push(rid);
+		}
+		const packed = recordsFold.encode(state) as { records: Uint8Array[] };
+		expect(packed.records).toHaveLength(3);
+		expect(recordsFold.decode(decodeCanonical(encodeCanonical(packed)) as CborValue)).toEqual(state);
+	});
+});
+
+describe('map pieces', () => {
+	it('splits at the size asked, keeps order and values, and gives back an empty map from no piece', () => {
+		const map = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`k${i}`, { i, list: [i, 'x'], none: null }]));
+		const pieces = packMap(map, 10);
+		expect(pieces).toHaveLength(3);
+		const back = unpackMap(pieces);
+		expect(back).toEqual(map);
+		expect(Object.keys(back)).toEqual(Object.keys(map));
+		expect(unpackMap(packMap({}))).toEqual({});
 	});
 });
