@@ -49,8 +49,8 @@ export const open = (net: BlockId, label: string) =>
 		// Commutative folds (summary, records) apply late blocks in place, the others rewind: both paths.
 		folds: APP_FOLDS,
 		indexes: [txIndex],
-		// Checkpoints every 16 blocks, so late blocks rewind to one and drop those after it.
-		checkpointEvery: 16,
+		// Checkpoints every 50 blocks, so late blocks rewind to one and drop those after it.
+		checkpointEvery: 50,
 		signer: testSigner(label),
 		net
 	});
