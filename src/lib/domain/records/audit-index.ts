@@ -21,7 +21,21 @@ import {
 	type Tx
 } from '$lib/core/index.js';
 import type { Category } from '../privacy/envelope.js';
-import type { AuditEvent, AuditKind } from './fold.js';
+
+export type AuditKind = 'grant' | 'revoke' | 'request' | 'break-glass' | 'key-share' | 'read' | 'export' | 'print' | 'write';
+
+export interface AuditEvent {
+	readonly kind: AuditKind;
+	/** Member whose node wrote the block (for reads: who read). */
+	readonly by: string;
+	readonly block: string;
+	/** When it happened (the block's time, or the logged read time). */
+	readonly at: number;
+	readonly categories: readonly string[];
+	/** Grantee, key reader, request or record id: what the event is about. */
+	readonly subject?: string;
+	readonly detail?: string;
+}
 
 const hex = (v: CborValue | undefined) => toHex(v as Uint8Array);
 const requestKey = (id: string) => `request/${id}`;

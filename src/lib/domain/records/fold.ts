@@ -70,21 +70,6 @@ export interface ContestedVersion {
 	readonly version: RecordVersion;
 }
 
-export type AuditKind = 'grant' | 'revoke' | 'request' | 'break-glass' | 'key-share' | 'read' | 'export' | 'print' | 'write';
-
-export interface AuditEvent {
-	readonly kind: AuditKind;
-	/** Member whose node wrote the block (for reads: who read). */
-	readonly by: string;
-	readonly block: string;
-	/** When it happened (the block's time, or the logged read time). */
-	readonly at: number;
-	readonly categories: readonly string[];
-	/** Grantee, key reader, request or record id: what the event is about. */
-	readonly subject?: string;
-	readonly detail?: string;
-}
-
 export interface RecordsState {
 	keys: Record<string, KeyEntry>;
 	records: Record<string, RecordEntry>;

@@ -9,8 +9,8 @@ import { CodedError, type BlockId, type FactRow, type Ledger } from '$lib/core/i
 import type { AccessState } from '../privacy/access.js';
 import type { Grant, Purpose } from '../privacy/consent.js';
 import type { Category } from '../privacy/envelope.js';
-import { auditPage } from './audit-index.js';
-import type { AuditEvent, RecordsState } from './fold.js';
+import { auditPage, type AuditEvent } from './audit-index.js';
+import type { RecordsState } from './fold.js';
 import type { PatientSession } from './patient.js';
 
 export interface GrantInput {

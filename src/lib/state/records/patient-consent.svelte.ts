@@ -8,9 +8,8 @@ import type { Grant, Purpose } from '$lib/domain/privacy/consent.js';
 import type { Category } from '$lib/domain/privacy/envelope.js';
 import { RecordBook, type RecordView } from '$lib/domain/records/book.js';
 import { CardError, openCard } from '$lib/domain/records/card.js';
-import type { AuditEvent } from '$lib/domain/records/fold.js';
 import { PatientSession } from '$lib/domain/records/patient.js';
-import { auditPage } from '$lib/domain/records/audit-index.js';
+import { auditPage, type AuditEvent } from '$lib/domain/records/audit-index.js';
 import { consentView, grantAccess, revokeAccess, type AccessRequestView } from '$lib/domain/records/patient-consent.js';
 import type { RecordsContext } from './context.js';
 
