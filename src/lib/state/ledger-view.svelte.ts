@@ -1,7 +1,9 @@
 /**
- * The node's view of its ledger: accepted blocks in total order (clock, id) with how far
- * each was checked, the summary fold, the network's name and the refused-block counts.
- * View updates run one after another so a full reload never interleaves with an append.
+ * The node's view of its ledger: the newest accepted blocks in total order (clock, id) with
+ * how far each was checked, how many the ledger holds, the summary fold, the network's name
+ * and the refused-block counts. Only the newest {@link TAIL} blocks are held: a ledger of
+ * years holds millions, and the screen draws the newest few hundred. View updates run one
+ * after another so a full reload never interleaves with an append.
  */
 import {
 	compareOrder,
@@ -11,12 +13,36 @@ import {
 	type Block,
 	type BlockId,
 	type Ledger,
+	type OrderKey,
 	type ReasonCode,
 	type Rejection,
 	type Summary
 } from '$lib/core/index.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
 import type { BlockView } from './node-types.js';
+
+/** Blocks the view holds at most: the newest, in ledger order. */
+export const TAIL = 500;
+
+/**
+ * The newest `limit` blocks of `ledger` in ledger order, read from the store without
+ * reading the rest: from a clock far enough back that at least `limit` blocks follow it
+ * (the highest clock is a head's; the span back doubles until enough are found).
+ */
+export async function newestBlocks(ledger: Ledger, limit: number): Promise<Block[]> {
+	const top = Math.max(-1, ...ledger.heads().map((h) => h.clock));
+	for (let span = limit; ; span *= 2) {
+		const from = top - span;
+		// Strictly after (from, any id): every block whose clock is above `from`.
+		const after = from < 0 ? null : ([from, 'g'] as unknown as OrderKey);
+		const held: Block[] = [];
+		for await (const block of ledger.blocks(after)) {
+			held.push(block);
+			if (held.length > 2 * limit) held.splice(0, held.length - limit);
+		}
+		if (held.length >= limit || after === null) return held.slice(-limit);
+	}
+}
 
 /** Two lists in ledger order merged into one; a block in both is kept once. */
 function mergeViews(shown: readonly BlockView[], added: readonly BlockView[]): BlockView[] {
@@ -40,11 +66,18 @@ export interface LedgerViewHooks {
 }
 
 export class LedgerView {
-	/** Accepted blocks in total order (clock, id). */
+	/** The newest accepted blocks (at most {@link TAIL}) in total order (clock, id). */
 	#blocks = $state.raw<BlockView[]>([]);
 	get blocks() {
 		return this.#blocks;
 	}
+	/** Blocks the ledger holds (all of them, not only those in {@link blocks}). */
+	#size = $state(0);
+	get size() {
+		return this.#size;
+	}
+	/** The genesis block's author, once known (the genesis may be far older than the blocks held). */
+	#founder: AuthorId | null = null;
 	#summary = $state.raw<Summary | null>(null);
 	get summary() {
 		return this.#summary;
@@ -101,6 +134,7 @@ export class LedgerView {
 		for (const off of this.#offs) off();
 		this.#offs = [];
 		this.#ledger = null;
+		this.#founder = null;
 	}
 
 	/** Resolves once every update queued so far has run. */
@@ -132,6 +166,12 @@ export class LedgerView {
 			// Blocks from a peer that sort among those already shown: merge them in order (a
 			// catch-up interleaves with this node's own blocks batch after batch).
 			else this.#blocks = mergeViews(this.#blocks, views);
+			// A block older than every one held stays out once the view is full: it is not among the newest.
+			if (this.#blocks.length > TAIL) this.#blocks = this.#blocks.slice(-TAIL);
+			if (this.#ledger) {
+				const genesis = accepted.find((b) => b.id === this.#ledger!.net);
+				if (genesis) this.#founder = genesis.author;
+			}
 			this.#read();
 		});
 	}
@@ -145,9 +185,12 @@ export class LedgerView {
 	async #loadAll(): Promise<void> {
 		const ledger = this.#ledger;
 		if (!ledger) return;
-		const views: BlockView[] = [];
-		for await (const block of ledger.blocks()) views.push(this.#toView(block));
-		this.#blocks = views;
+		const newest = await newestBlocks(ledger, TAIL);
+		this.#blocks = newest.map((b) => this.#toView(b));
+		if (this.#founder === null) {
+			const genesis = newest[0]?.id === ledger.net ? newest[0] : await ledger.store.get(ledger.net);
+			if (genesis) this.#founder = genesis.author;
+		}
 		this.#read();
 	}
 
@@ -160,8 +203,8 @@ export class LedgerView {
 		this.#summary = summary ? { name: summary.name, blocks: summary.blocks, txs: { ...summary.txs } } : null;
 		// Before the genesis arrives (joined, not yet synced) the link's name stands in.
 		this.#network = { id: ledger.net, name: summary?.name || this.#hooks.fallbackName() };
-		const genesis = this.#blocks[0]?.id === ledger.net ? this.#blocks[0] : undefined;
-		this.#hooks.onRead(ledger, genesis?.author ?? null);
+		this.#size = ledger.size;
+		this.#hooks.onRead(ledger, this.#founder);
 	}
 
 	#toView(block: Block): BlockView {

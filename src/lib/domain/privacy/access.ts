@@ -7,12 +7,31 @@
 import { toHex, type Block, type CborValue, type Fold } from '$lib/core/index.js';
 import { grantOf, grantsFor, readersFor, type Grant } from './consent.js';
 import type { Category } from './envelope.js';
+import { insertSorted } from '../sorted-ids.js';
 
 export interface AccessState {
 	/** Grants by id, with whether the patient revoked them. */
 	grants: Record<string, Grant & { revoked: boolean; block: string }>;
 	/** Current epoch by `${patient}/${category}` (absent: 0). */
 	epochs: Record<string, number>;
+	/**
+	 * Grant ids by patient, each list sorted by id: who may read a patient is looked up
+	 * without scanning every grant of the network. Derived from `grants`: rebuilt when a
+	 * checkpoint is decoded, never stored in one.
+	 */
+	byPatient: Record<string, string[]>;
+}
+
+/** The access state holding `grants`, with its per-patient index built. */
+export function accessState(grants: AccessState['grants'], epochs: AccessState['epochs']): AccessState {
+	const byPatient: Record<string, string[]> = {};
+	for (const id of Object.keys(grants).sort()) (byPatient[grants[id]!.patient] ??= []).push(id);
+	return { grants, epochs, byPatient };
+}
+
+/** `patient`'s grants (revoked ones included), by id. */
+export function grantsOf(state: AccessState, patient: string): (Grant & { revoked: boolean; block: string })[] {
+	return (state.byPatient[patient] ?? []).map((id) => state.grants[id]!);
 }
 
 export const epochKey = (patient: string, category: Category) => `${patient}/${category}`;
@@ -20,7 +39,7 @@ export const epochKey = (patient: string, category: Category) => `${patient}/${c
 export const accessFold: Fold<AccessState> = {
 	name: 'access',
 	version: 1,
-	init: () => ({ grants: {}, epochs: {} }),
+	init: () => ({ grants: {}, epochs: {}, byPatient: {} }),
 	apply(state, block: Block) {
 		for (const tx of block.txs) {
 			if (tx.t === 'consent.grant') {
@@ -30,7 +49,9 @@ export const accessFold: Fold<AccessState> = {
 				} catch {
 					continue;
 				}
-				if (!state.grants[grant.id]) state.grants[grant.id] = { ...grant, revoked: false, block: block.id };
+				if (state.grants[grant.id]) continue;
+				state.grants[grant.id] = { ...grant, revoked: false, block: block.id };
+				insertSorted((state.byPatient[grant.patient] ??= []), grant.id);
 			} else if (tx.t === 'consent.revoke' && tx.id instanceof Uint8Array && tx.patient instanceof Uint8Array) {
 				const grant = state.grants[toHex(tx.id)];
 				// Only the grant's own patient can revoke it (the rule checked the signature is by `patient`).
@@ -47,10 +68,9 @@ export const accessFold: Fold<AccessState> = {
 	encode: (state) => ({ grants: state.grants as unknown as CborValue, epochs: state.epochs }),
 	decode: (value) => {
 		const v = value as unknown as AccessState;
-		return {
-			grants: Object.fromEntries(Object.entries(v.grants).map(([k, g]) => [k, { ...g, categories: [...g.categories] }])),
-			epochs: { ...v.epochs }
-		};
+		return accessState(Object.fromEntries(Object.entries(v.grants).map(([k, g]) => [k, { ...g, categories: [...g.categories] }])), {
+			...v.epochs
+		});
 	}
 };
 
@@ -61,10 +81,10 @@ export function currentEpoch(state: AccessState, patient: string, category: Cate
 
 /** Who receives the data key when a record of `patient`'s `category` is sealed at `now`. */
 export function sealingReaders(state: AccessState, patient: string, category: Category, now: number): string[] {
-	return readersFor(Object.values(state.grants), patient, category, now);
+	return readersFor(grantsOf(state, patient), patient, category, now);
 }
 
 /** True when `reader` may read `patient`'s `category` at `now` (the patient always may). */
 export function mayRead(state: AccessState, reader: string, patient: string, category: Category, now: number): boolean {
-	return reader === patient || grantsFor(Object.values(state.grants), reader, patient, category, now).length > 0;
+	return reader === patient || grantsFor(grantsOf(state, patient), reader, patient, category, now).length > 0;
 }

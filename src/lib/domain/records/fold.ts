@@ -16,6 +16,7 @@
 import { fromHex, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import { packMap, unpackMap } from '../json-chunks.js';
 import type { Category } from '../privacy/envelope.js';
+import { insertSorted } from '../sorted-ids.js';
 
 export interface WrapEntry {
 	readonly eph: Uint8Array;
@@ -91,6 +92,20 @@ export interface RecordsState {
 			reason: string;
 		}
 	>;
+	/** Request ids by the patient they name, each list sorted by id. Derived from `requests`: rebuilt on decode, never in a checkpoint. */
+	requestsByPatient: Record<string, string[]>;
+}
+
+/** The request ids of `requests` by patient, each list sorted by id. */
+function indexRequests(requests: RecordsState['requests']): Record<string, string[]> {
+	const byPatient: Record<string, string[]> = {};
+	for (const id of Object.keys(requests).sort()) (byPatient[requests[id]!.patient] ??= []).push(id);
+	return byPatient;
+}
+
+/** `patient`'s access requests and emergency accesses, with their ids, sorted by id. */
+export function requestsOf(state: RecordsState, patient: string): [string, RecordsState['requests'][string]][] {
+	return (state.requestsByPatient[patient] ?? []).map((id) => [id, state.requests[id]!]);
 }
 
 const hex = (v: CborValue | undefined) => toHex(v as Uint8Array);
@@ -155,6 +170,12 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 			const kind = tx.t === 'access.request' ? 'request' : 'break-glass';
 			const patient = hex(tx.patient);
 			const categories = [...(tx.categories as Category[])];
+			if (held && held.patient !== patient) {
+				const list = state.requestsByPatient[held.patient]!;
+				list.splice(list.indexOf(id), 1);
+				if (list.length === 0) delete state.requestsByPatient[held.patient];
+			}
+			if (!held || held.patient !== patient) insertSorted((state.requestsByPatient[patient] ??= []), id);
 			state.requests[id] = {
 				kind,
 				patient,
@@ -272,7 +293,8 @@ export function unpackRecords(value: CborValue): RecordsState {
 			const packed = wraps as unknown as Packed<WrapEntry>[];
 			packed.forEach((w, i) => (wraps[i] = { ...w, eph: fromHex(w.eph), nonce: fromHex(w.nonce), wrapped: fromHex(w.wrapped) }));
 		}
-	return { keys, records: unpackMap(v.records), patients: unpackMap(v.patients), requests: unpackMap(v.requests) };
+	const requests = unpackMap<RecordsState['requests'][string]>(v.requests);
+	return { keys, records: unpackMap(v.records), patients: unpackMap(v.patients), requests, requestsByPatient: indexRequests(requests) };
 }
 
 export const recordsFold: Fold<RecordsState> = {
@@ -285,7 +307,7 @@ export const recordsFold: Fold<RecordsState> = {
 	// longer than V8 allows, so its checkpoint (and the ledger's close) failed (issue 19).
 	version: 6,
 	commutative: true,
-	init: () => ({ keys: {}, records: {}, patients: {}, requests: {} }),
+	init: () => ({ keys: {}, records: {}, patients: {}, requests: {}, requestsByPatient: {} }),
 	apply(state, block) {
 		block.txs.forEach((tx, index) => applyTx(state, block, tx, index));
 		return state;

@@ -7,10 +7,10 @@
  */
 import { fromHex, type CborValue, type Roster } from '$lib/core/index.js';
 import { grantsFor, type Grant } from '../privacy/consent.js';
-import type { AccessState } from '../privacy/access.js';
+import { accessState, grantsOf, type AccessState } from '../privacy/access.js';
 import type { Category } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
-import type { KeyEntry, RecordsState } from './fold.js';
+import { requestsOf, type KeyEntry, type RecordsState } from './fold.js';
 
 /** Ledger state a keyring decision needs. */
 export interface RecordsView {
@@ -43,7 +43,7 @@ export function servedReaders(entry: KeyEntry, self: string, readers: readonly s
 export function newPatientView(view: RecordsView, grant: Grant): RecordsView {
 	return {
 		...view,
-		access: { grants: { [grant.id]: { ...grant, revoked: false, block: '' } }, epochs: {} },
+		access: accessState({ [grant.id]: { ...grant, revoked: false, block: '' } }, {}),
 		records: { ...view.records, keys: {} }
 	};
 }
@@ -53,8 +53,8 @@ const KEY_PURPOSES = new Set(['treatment', 'payment', 'operations']);
 export const BREAK_GLASS_MS = 24 * 60 * 60 * 1000;
 
 function emergencies(view: RecordsView, patient: string, category: Category, now: number) {
-	return Object.entries(view.records.requests).filter(
-		([, r]) => r.kind === 'break-glass' && r.patient === patient && r.categories.includes(category) && now < r.at + BREAK_GLASS_MS
+	return requestsOf(view.records, patient).filter(
+		([, r]) => r.kind === 'break-glass' && r.categories.includes(category) && now < r.at + BREAK_GLASS_MS
 	);
 }
 
@@ -65,8 +65,8 @@ function emergencies(view: RecordsView, patient: string, category: Category, now
  */
 export function readersOf(view: RecordsView, patient: string, category: Category, now: number): string[] {
 	const granted = new Set<string>();
-	for (const g of Object.values(view.access.grants)) {
-		if (g.revoked || g.patient !== patient || !g.categories.includes(category) || now >= g.expires || !KEY_PURPOSES.has(g.purpose))
+	for (const g of grantsOf(view.access, patient)) {
+		if (g.revoked || !g.categories.includes(category) || now >= g.expires || !KEY_PURPOSES.has(g.purpose))
 			continue;
 		granted.add(g.grantee);
 	}
@@ -88,7 +88,7 @@ export function accessBasis(
 ): 'patient' | 'grant' | 'emergency' | null {
 	if (reader === patient) return 'patient';
 	if (!view.roster.has(reader as never)) return null;
-	const grants = Object.values(view.access.grants).filter((g) => KEY_PURPOSES.has(g.purpose));
+	const grants = grantsOf(view.access, patient).filter((g) => KEY_PURPOSES.has(g.purpose));
 	const clinic = view.clinics[reader];
 	if (
 		grantsFor(grants, reader, patient, category, now).length > 0 ||
@@ -106,10 +106,9 @@ export function reasonFor(
 	missing: string[],
 	now: number
 ): Record<string, CborValue> {
-	const grant = Object.values(view.access.grants).find(
+	const grant = grantsOf(view.access, entry.patient).find(
 		(g) =>
 			!g.revoked &&
-			g.patient === entry.patient &&
 			now < g.expires &&
 			(missing.includes(g.grantee) || missing.some((m) => view.clinics[m] === g.grantee))
 	);

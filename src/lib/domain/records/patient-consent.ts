@@ -6,11 +6,11 @@
  * Each write is one transaction in one block.
  */
 import { CodedError, type BlockId, type FactRow, type Ledger } from '$lib/core/index.js';
-import type { AccessState } from '../privacy/access.js';
+import { grantsOf, type AccessState } from '../privacy/access.js';
 import type { Grant, Purpose } from '../privacy/consent.js';
 import type { Category } from '../privacy/envelope.js';
 import { auditPage, type AuditEvent } from './audit-index.js';
-import type { RecordsState } from './fold.js';
+import { requestsOf, type RecordsState } from './fold.js';
 import type { PatientSession } from './patient.js';
 
 export interface GrantInput {
@@ -68,19 +68,17 @@ export async function consentView(ledger: Ledger, patient: string, auditLimit = 
 	const access = state.access as AccessState;
 	const records = state.records as RecordsState;
 	const answered = new Set(
-		Object.values(access.grants)
+		grantsOf(access, patient)
 			.map((g) => g.request)
 			.filter(Boolean)
 	);
 	return {
-		grants: Object.values(access.grants)
-			.filter((g) => g.patient === patient)
+		grants: grantsOf(access, patient)
 			.map((g) => ({ ...g }))
 			.sort((a, b) => b.issued - a.issued),
 		audit: trail.events,
 		olderAudit: trail.next,
-		requests: Object.entries(records.requests)
-			.filter(([, r]) => r.patient === patient)
+		requests: requestsOf(records, patient)
 			.map(([id, r]) => ({
 				id,
 				kind: r.kind,

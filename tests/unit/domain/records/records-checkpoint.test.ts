@@ -45,6 +45,7 @@ function sample(): RecordsState {
 		purpose: 'treatment',
 		reason: 'x'
 	};
+	state.requestsByPatient['p'] = ['q1'];
 	return state;
 }
 

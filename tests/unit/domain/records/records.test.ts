@@ -9,6 +9,7 @@ import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant, type Purpose } from '$lib/domain/privacy/consent.js';
 import { CATEGORIES, EnvelopeError, encryptionSecretKey, type Category } from '$lib/domain/privacy/envelope.js';
 import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, recordsView } from '$lib/domain/records/book.js';
+import { accessState } from '$lib/domain/privacy/access.js';
 import { validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import { keySlot } from '$lib/domain/records/fold.js';
 import { Keyring, NoAccessError, readersOf, type RecordsView } from '$lib/domain/records/keyring.js';
@@ -281,9 +282,9 @@ describe('who receives a data key (property)', () => {
 				),
 				fc.constantFrom(...CATEGORIES),
 				async (grants, category) => {
-					const access = { grants: {} as Record<string, Grant & { revoked: boolean; block: string }>, epochs: {} };
+					const granted = {} as Record<string, Grant & { revoked: boolean; block: string }>;
 					grants.forEach((g, i) => {
-						access.grants[String(i)] = {
+						granted[String(i)] = {
 							id: String(i),
 							patient: p.id,
 							grantee: members[g.grantee]!,
@@ -295,8 +296,9 @@ describe('who receives a data key (property)', () => {
 							block: 'b'
 						};
 					});
+					const access = accessState(granted, {});
 					const roster = new Map(members.map((m) => [m, 'clinician'])) as never;
-					const view = { net: 'n', access, records: { keys: {}, records: {}, patients: {}, audit: {}, requests: {} }, clinics: {}, roster };
+					const view = { net: 'n', access, records: { keys: {}, records: {}, patients: {}, audit: {}, requests: {}, requestsByPatient: {} }, clinics: {}, roster };
 					const readers = readersOf(view, p.id, category, NOW);
 					const allowed = new Set([
 						p.id,
