@@ -1,7 +1,7 @@
 /** The ledger over its life: founding, reopening, joining and events, refolds from a checkpoint, damage on disk, and checkpoints after a late block. */
 import { describe, expect, it } from 'vitest';
 import { nobleVerifier } from '../../../src/lib/core/crypto/verifier.js';
-import { Ledger, MemoryStore } from '../../../src/lib/core/index.js';
+import { Ledger, MemoryStore, type Fold } from '../../../src/lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../src/lib/core/testing/fixtures.js';
 import { note } from './ledger-support.js';
 
@@ -171,5 +171,39 @@ describe('checkpoints during a refold for late blocks', () => {
 		expect(a.state()).toEqual(fresh.state());
 		const reopened = await Ledger.open({ store: a.store, signer: testSigner('founder'), verifier: nobleVerifier, checkpointEvery: 4 });
 		expect(reopened.state()).toEqual(fresh.state());
+	});
+
+	it('an open whose checkpoint was slow to decode does not write the next one a configured gap later', async () => {
+		const store = new MemoryStore();
+		// A fold whose state takes 300 ms to decode (a large state): checkpoints under 100 ms are
+		// cheap, so the next one is at least 300 / 100 = 3 configured gaps away (at most 20).
+		const slow: Fold<number> = {
+			name: 'slow',
+			version: 1,
+			init: () => 0,
+			apply: (n) => n + 1,
+			encode: (n) => n,
+			decode: (v) => {
+				const until = performance.now() + 300;
+				while (performance.now() < until);
+				return v as number;
+			}
+		};
+		const options = { store, signer: testSigner('founder'), verifier: nobleVerifier, checkpointEvery: 2, folds: [slow] };
+		const ledger = await Ledger.create({ ...options, genesis: { name: 'X' } });
+		for (let i = 0; i < 4; i++) await ledger.append(note(`n${i}`)); // checkpoints at 2 and 4 blocks
+		const written: number[] = [];
+		const put = store.putCheckpoint.bind(store);
+		store.putCheckpoint = async (c) => {
+			written.push(c.count);
+			return put(c);
+		};
+		const again = await Ledger.open(options);
+		for (let i = 0; i < 4; i++) await again.append(note(`m${i}`));
+		expect(written).toEqual([]); // the configured gap (2) would have written at 6 and 8
+		for (let i = 0; i < 50; i++) await again.append(note(`k${i}`));
+		expect(written.length).toBeGreaterThan(0); // still written, further apart
+		expect(written[0]! - 4).toBeGreaterThanOrEqual(2 * 3);
+		expect((again.state() as { slow: number }).slow).toBe(again.size);
 	});
 });

@@ -102,7 +102,12 @@ export class FoldEngine {
 	async refoldFrom(position: OrderKey | null, only?: readonly number[], onPage?: (folded: number) => void): Promise<void> {
 		const subset = only ?? this.#folds.map((_, i) => i);
 		let checkpoint = await this.#store.checkpointAtOrBefore(position);
+		const decodeStarted = performance.now();
 		const states = checkpoint ? this.#decodeStates(checkpoint.state, subset) : null;
+		// Writing a checkpoint costs about what decoding one does: a state that took seconds to
+		// decode is not written again a configured gap later (during an open, that would be a
+		// whole-state encode before the node is usable), but as far apart as a costly one is.
+		if (states) this.#spaceCheckpoints(performance.now() - decodeStarted);
 		if (checkpoint && !states) {
 			checkpoint = undefined; // written by other fold versions: start over
 		}
@@ -160,14 +165,20 @@ export class FoldEngine {
 			const started = performance.now();
 			await this.#store.putCheckpoint({ position: this.#position, count: this.#count, state: this.#encodeStates() });
 			this.#lastCheckpointCount = this.#count;
-			// A large state (thousands of patients, claims) costs seconds to encode: space its checkpoints out
-			// so writing them stays a small share of folding (at most 20 times the configured gap).
-			const cost = performance.now() - started;
-			this.#checkpointGap = Math.min(
-				MAX_GAP_FACTOR * this.#checkpointEvery,
-				Math.max(this.#checkpointEvery, Math.round((this.#checkpointEvery * cost) / CHEAP_CHECKPOINT_MS))
-			);
+			this.#spaceCheckpoints(performance.now() - started);
 		}
+	}
+
+	/**
+	 * A large state (thousands of patients, claims) costs seconds to encode: its checkpoints
+	 * are spaced out so writing them stays a small share of folding (at most 20 times the
+	 * configured gap). `cost`: what the last checkpoint took to write, or to decode.
+	 */
+	#spaceCheckpoints(cost: number): void {
+		this.#checkpointGap = Math.min(
+			MAX_GAP_FACTOR * this.#checkpointEvery,
+			Math.max(this.#checkpointEvery, Math.round((this.#checkpointEvery * cost) / CHEAP_CHECKPOINT_MS))
+		);
 	}
 
 	#encodeStates(): Uint8Array {
