@@ -66,8 +66,7 @@ function emergencies(view: RecordsView, patient: string, category: Category, now
 export function readersOf(view: RecordsView, patient: string, category: Category, now: number): string[] {
 	const granted = new Set<string>();
 	for (const g of grantsOf(view.access, patient)) {
-		if (g.revoked || !g.categories.includes(category) || now >= g.expires || !KEY_PURPOSES.has(g.purpose))
-			continue;
+		if (g.revoked || !g.categories.includes(category) || now >= g.expires || !KEY_PURPOSES.has(g.purpose)) continue;
 		granted.add(g.grantee);
 	}
 	for (const [, r] of emergencies(view, patient, category, now)) granted.add(r.by);
@@ -107,10 +106,7 @@ export function reasonFor(
 	now: number
 ): Record<string, CborValue> {
 	const grant = grantsOf(view.access, entry.patient).find(
-		(g) =>
-			!g.revoked &&
-			now < g.expires &&
-			(missing.includes(g.grantee) || missing.some((m) => view.clinics[m] === g.grantee))
+		(g) => !g.revoked && now < g.expires && (missing.includes(g.grantee) || missing.some((m) => view.clinics[m] === g.grantee))
 	);
 	if (grant) return { grant: fromHex(grant.id) };
 	const emergency = emergencies(view, entry.patient, entry.category, now).find(([, r]) => missing.includes(r.by));

@@ -52,7 +52,12 @@ describe('access fold: grants by patient', () => {
 						expect(state2.byPatient).toEqual(accessState(state.grants, state.epochs).byPatient);
 						for (const patient of people) {
 							const ids = grantsOf(state2, patient.id).map((g) => g.id);
-							expect(ids).toEqual(all.filter((g) => g.patient === patient.id).map((g) => g.id).sort());
+							expect(ids).toEqual(
+								all
+									.filter((g) => g.patient === patient.id)
+									.map((g) => g.id)
+									.sort()
+							);
 							for (const category of CATEGORIES) {
 								expect(sealingReaders(state2, patient.id, category, NOW)).toEqual(readersFor(all, patient.id, category, NOW));
 								for (const reader of people)

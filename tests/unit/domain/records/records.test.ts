@@ -298,7 +298,13 @@ describe('who receives a data key (property)', () => {
 					});
 					const access = accessState(granted, {});
 					const roster = new Map(members.map((m) => [m, 'clinician'])) as never;
-					const view = { net: 'n', access, records: { keys: {}, records: {}, patients: {}, audit: {}, requests: {}, requestsByPatient: {} }, clinics: {}, roster };
+					const view = {
+						net: 'n',
+						access,
+						records: { keys: {}, records: {}, patients: {}, audit: {}, requests: {}, requestsByPatient: {} },
+						clinics: {},
+						roster
+					};
 					const readers = readersOf(view, p.id, category, NOW);
 					const allowed = new Set([
 						p.id,
