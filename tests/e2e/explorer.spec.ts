@@ -94,8 +94,8 @@ test('explorer: a 100,000-block ledger opens, scrolls and zooms holding only a w
 	unlockAutomatically(page);
 	// The Ledger screen shows the verification of the open (a clinic's first screen would be its patients).
 	await page.goto('/ledger');
-	// Opening decodes every stored block for the ledger view: seconds for 100,000 blocks,
-	// minutes when the cores are shared with other work.
+	// Opening folds from the seeded checkpoint and reads the newest 500 blocks for the ledger
+	// view; seconds, minutes when the cores are shared with other work.
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
 	await expect(page.getByTestId('network-name')).toHaveText('Large Clinic');
 	// The background "verify all" of an open re-checks every seeded block (hash, signature,

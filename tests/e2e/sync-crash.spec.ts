@@ -201,7 +201,7 @@ test('a browser killed in the middle of a catch-up reopens with every acknowledg
 	const seed = await seededLedger(BLOCKS, 'Harbour Clinic');
 	const a = await nodes.launch('CA', { beforeOpen: (page) => loadSeededLedger(page, seed) });
 	let b = await nodes.launch('CB');
-	// Opening decodes every stored block: seconds, minutes with every core busy.
+	// Opening folds from the checkpoint and reads the newest blocks: seconds, minutes with every core busy.
 	await expect(a.page.getByTestId('app')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
 	await waitForSize(a.page, BLOCKS, 300_000);
 	const keyA = await ownKey(a.page);
