@@ -1,7 +1,8 @@
 /**
- * The layer check (scripts/layers.js over .dependency-cruiser.cjs; `npm test` runs it on the
- * real tree as its own stage) passes on a clean tree and fails, naming the rule, on a tree with one upward import per rule; the known-
- * violations list lets listed edges through and may only shrink. The .svelte type-import
+ * The layer check (scripts/layers.js over .dependency-cruiser.cjs; `npm test` runs it on
+ * the real tree as its own stage) passes on a clean tree and fails, naming the rule, on a
+ * tree with one upward import per rule; the known-violations list lets listed edges
+ * through and may only shrink. The .svelte type-import
  * half of "components never import the core" is eslint's (eslint.config.js).
  */
 import { spawnSync } from 'node:child_process';
