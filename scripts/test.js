@@ -107,13 +107,14 @@ record(
 	{ passed: lintChecks.filter(([, ok]) => ok).length, failed: lintChecks.filter(([, ok]) => !ok).length }
 );
 
-for (const project of ['unit', 'browser']) {
+// The unit stage: the Node files, and those loading native WebRTC, each in a process of its own (vite.config.ts).
+const vitestStages = { unit: ['unit', 'unit-webrtc'], browser: ['browser'] };
+for (const [project, projects] of Object.entries(vitestStages)) {
 	const file = `${out}/vitest-${project}.json`;
 	const ok = run(`vitest ${project}`, 'npx', [
 		'vitest',
 		'run',
-		'--project',
-		project,
+		...projects.flatMap((p) => ['--project', p]),
 		'--reporter=default',
 		'--reporter=json',
 		`--outputFile.json=${file}`
