@@ -1,7 +1,7 @@
 /** The ledger over its life: founding, reopening, joining and events, refolds from a checkpoint, damage on disk, and checkpoints after a late block. */
 import { describe, expect, it } from 'vitest';
 import { nobleVerifier } from '../../../src/lib/core/crypto/verifier.js';
-import { Ledger, MemoryStore, type Fold } from '../../../src/lib/core/index.js';
+import { createBlock, Ledger, MemoryStore, type Fold } from '../../../src/lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../src/lib/core/testing/fixtures.js';
 import { note } from './ledger-support.js';
 
@@ -58,6 +58,26 @@ describe('Ledger basics', () => {
 		expect(mine.deps.length).toBe(1);
 		expect((await syncInto(a, b)).accepted).toEqual([mine.id]);
 		expect(a.state()).toEqual(b.state());
+	});
+
+	it('appendBatch signs its blocks side by side: each stored block is the one createBlock makes, signature and all', async () => {
+		const a = await foundNetwork({ members: { b: 'clinician' } });
+		await a.append(note('first'));
+		const batch = await a.appendBatch(Array.from({ length: 25 }, (_, i) => note(`n${i}`)));
+		const signer = testSigner('founder');
+		for (const block of batch) {
+			const stored = await a.store.get(block.id);
+			expect(stored?.bytes).toEqual(block.bytes);
+			const again = await createBlock(signer, { ...block, net: block.net });
+			expect(again.bytes).toEqual(block.bytes); // Ed25519 is deterministic: same body, same signature
+			expect(block.signature.some((byte) => byte !== 0)).toBe(true);
+		}
+		expect((await a.verifyAll()).failures).toEqual([]);
+		// A peer verifies every signature of the batch as it receives it.
+		const b = await joinNetwork(a.net, 'b');
+		const r = await syncInto(b, a);
+		expect(r.rejected).toEqual([]);
+		expect(b.size).toBe(a.size);
 	});
 
 	it('emits accepted and rejected events', async () => {
