@@ -28,6 +28,7 @@ import { PendingPool } from './ledger/pending-pool.js';
 import { META_NET, Pipeline } from './ledger/pipeline.js';
 import type { LedgerEvents, LedgerOptions, ReceiveResult, Rejection } from './ledger/types.js';
 import { VoidSet } from './ledger/void-set.js';
+import { WorkQueue } from './ledger/work-queue.js';
 
 export type { LedgerEvents, LedgerOptions, OpenProgress, ReceiveResult, Rejection } from './ledger/types.js';
 
@@ -56,7 +57,7 @@ export class Ledger {
 	/** Made once the network and the verifier are known (in {@link Ledger.open}). */
 	#pipeline!: Pipeline;
 
-	#queue: Promise<unknown> = Promise.resolve();
+	#queue = new WorkQueue();
 	#listeners: { [K in keyof LedgerEvents]: Set<LedgerEvents[K]> } = {
 		accepted: new Set(),
 		rejected: new Set(),
@@ -116,7 +117,8 @@ export class Ledger {
 			index: ledger.#index,
 			now: ledger.#now,
 			netStored: stored !== undefined,
-			emit: (event, ...args) => ledger.#emit(event, ...args)
+			emit: (event, ...args) => ledger.#emit(event, ...args),
+			queued: () => ledger.#queue.waiting > 0
 		});
 		await ledger.#load();
 		return ledger;
@@ -172,12 +174,6 @@ export class Ledger {
 
 	#emit<K extends keyof LedgerEvents>(event: K, ...args: Parameters<LedgerEvents[K]>): void {
 		for (const listener of this.#listeners[event]) (listener as (...a: typeof args) => void)(...args);
-	}
-
-	#serial<T>(work: () => Promise<T>): Promise<T> {
-		const run = this.#queue.then(work, work);
-		this.#queue = run.catch(() => undefined);
-		return run;
 	}
 
 	async #load(): Promise<void> {
@@ -344,7 +340,7 @@ export class Ledger {
 	 * is refused here too, with the same reason code, and nothing is stored.
 	 */
 	appendBatch(batches: readonly (readonly Tx[])[]): Promise<Block[]> {
-		return this.#serial(async () => {
+		return this.#queue.run(async () => {
 			if (!this.#signer) throw new CodedError('NO_SIGNING_KEY', 'this node has no signing key');
 			return this.#pipeline.appendBatch(this.#signer, batches);
 		});
@@ -362,7 +358,7 @@ export class Ledger {
 		// checks fail (a closed verifier), the turn is still taken, so order is kept.
 		const prepared = this.#pipeline.prepare(input);
 		prepared.catch(() => undefined);
-		return this.#serial(async () => this.#pipeline.admit(await prepared, from));
+		return this.#queue.run(async () => this.#pipeline.admit(await prepared, from));
 	}
 
 	/** Ids that parked blocks are waiting for and this node does not hold. */
@@ -390,7 +386,7 @@ export class Ledger {
 	}
 
 	async close(): Promise<void> {
-		await this.#serial(async () => {
+		await this.#queue.run(async () => {
 			await this.#fold.checkpointNow();
 			await this.#store.close();
 		});

@@ -32,6 +32,8 @@ export class FoldEngine {
 	#lastCheckpointCount = 0;
 	/** True while refolding for blocks that landed before folded ones (see {@link advance}). */
 	#late = false;
+	/** The earliest late block the folds that are not commutative have yet to rewind for (see {@link advance}). */
+	#staleFrom: OrderKey | null = null;
 	#damaged = new Map<BlockId, Rejection>();
 
 	constructor(store: LedgerStore, folds: readonly Fold<unknown>[], checkpointEvery: number, isVoid: (id: BlockId) => boolean) {
@@ -58,37 +60,49 @@ export class FoldEngine {
 	/**
 	 * Folds newly accepted blocks: forward when they come after what is folded. Otherwise
 	 * commutative folds apply them in place, and the others start again from a checkpoint
-	 * before them.
+	 * before them, at once, or with `defer` (more blocks are already waiting to be folded:
+	 * a sync session hands a catch-up over batch after batch) once a later call does not
+	 * defer, so a run of late batches rewinds once, not once per batch. Until then those
+	 * folds hold the state of the blocks before the late ones, as a node that had not yet
+	 * received them would, and no checkpoint is written.
 	 */
-	async advance(accepted: readonly Block[]): Promise<void> {
+	async advance(accepted: readonly Block[], defer = false): Promise<void> {
 		const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
 		const first = sorted[0];
-		if (!first) return;
-		if (this.#position === null || compareOrder(orderKey(first), this.#position) > 0) {
+		if (first && (this.#position === null || compareOrder(orderKey(first), this.#position) > 0)) {
 			for (const block of sorted) await this.#applyOne(block);
-			return;
+		} else if (first) {
+			// A block landed before blocks already folded. Checkpoints after it lack it. The
+			// late blocks count toward the next checkpoint as if they had come in order, so
+			// checkpoints keep their pace; none is written for the blocks refolded (encoding a
+			// state of tens of MB costs seconds), and none could be while commutative folds are
+			// ahead of the others.
+			const commutative = this.#folds.flatMap((f, i) => (f.commutative ? [i] : []));
+			for (const block of sorted) if (!this.#isVoid(block.id)) for (const i of commutative) this.#apply(i, block);
+			await this.#store.dropCheckpointsAfter([first.clock, '' as BlockId]);
+			const last = orderKey(sorted[sorted.length - 1]!);
+			if (compareOrder(last, this.#position!) > 0) this.#position = last;
+			this.#count += sorted.length;
+			if (commutative.length < this.#folds.length && (this.#staleFrom === null || compareOrder(orderKey(first), this.#staleFrom) < 0))
+				this.#staleFrom = orderKey(first);
 		}
-		// A block landed before blocks already folded. The blocks refolded were mostly folded
-		// before: no checkpoint of the whole state is written for them (encoding a state of
-		// tens of MB costs seconds, and a sync sends a day offline as several such batches),
-		// and none could be while commutative folds are ahead of the others. The late blocks
-		// count toward the next checkpoint as if they had come in order, so checkpoints keep
-		// their pace.
-		const commutative = this.#folds.flatMap((f, i) => (f.commutative ? [i] : []));
-		for (const block of sorted) if (!this.#isVoid(block.id)) for (const i of commutative) this.#apply(i, block);
+		if (this.#staleFrom !== null && !defer) await this.#catchUpStale();
+	}
+
+	/** True while folds that are not commutative wait to rewind for late blocks ({@link advance} with `defer`). */
+	get stale(): boolean {
+		return this.#staleFrom !== null;
+	}
+
+	/** Rewinds the folds that are not commutative to before the earliest late block and folds them to the end. */
+	async #catchUpStale(): Promise<void> {
 		const lastBefore = this.#lastCheckpointCount;
-		const last = orderKey(sorted[sorted.length - 1]!);
 		this.#late = true;
 		try {
-			if (commutative.length === this.#folds.length) {
-				// Nothing to rewind: checkpoints after the first late block lack it.
-				await this.#store.dropCheckpointsAfter([first.clock, '' as BlockId]);
-				if (compareOrder(last, this.#position) > 0) this.#position = last;
-				this.#count += sorted.length;
-			} else {
-				const others = this.#folds.flatMap((f, i) => (f.commutative ? [] : [i]));
-				await this.refoldFrom(orderKey(first), others);
-			}
+			await this.refoldFrom(
+				this.#staleFrom,
+				this.#folds.flatMap((f, i) => (f.commutative ? [] : [i]))
+			);
 		} finally {
 			this.#late = false;
 		}
@@ -100,6 +114,12 @@ export class FoldEngine {
 	 * the end: every fold, or only those at `only` (the others are already up to date).
 	 */
 	async refoldFrom(position: OrderKey | null, only?: readonly number[], onPage?: (folded: number) => void): Promise<void> {
+		// The folds waiting for late blocks (advance with `defer`) are all among those refolded
+		// (every fold, or those that are not commutative): from before the earliest late block.
+		if (this.#staleFrom !== null) {
+			if (position !== null && compareOrder(this.#staleFrom, position) < 0) position = this.#staleFrom;
+			this.#staleFrom = null;
+		}
 		const subset = only ?? this.#folds.map((_, i) => i);
 		let checkpoint = await this.#store.checkpointAtOrBefore(position);
 		const decodeStarted = performance.now();
@@ -142,6 +162,7 @@ export class FoldEngine {
 
 	/** Writes a checkpoint of what is folded since the last one (on close). */
 	async checkpointNow(): Promise<void> {
+		if (this.#staleFrom !== null) await this.#catchUpStale();
 		if (this.#count > this.#lastCheckpointCount && this.#position) {
 			await this.#store.putCheckpoint({ position: this.#position, count: this.#count, state: this.#encodeStates() });
 		}
@@ -158,8 +179,8 @@ export class FoldEngine {
 		}
 		this.#position = orderKey(block);
 		this.#count++;
-		// While only some folds refold, the others are ahead: no checkpoint could hold one position.
-		if (subset && subset.length < this.#folds.length) return;
+		// While only some folds refold, the others are ahead (or, deferred, behind): no checkpoint could hold one position.
+		if ((subset && subset.length < this.#folds.length) || this.#staleFrom !== null) return;
 		const gap = this.#late ? MAX_GAP_FACTOR * this.#checkpointEvery : this.#checkpointGap;
 		if (this.#count - this.#lastCheckpointCount >= gap) {
 			const started = performance.now();

@@ -35,6 +35,8 @@ export interface PipelineParts extends ContextParts {
 	/** True when the store already records the network id. */
 	readonly netStored: boolean;
 	readonly emit: <K extends keyof LedgerEvents>(event: K, ...args: Parameters<LedgerEvents[K]>) => void;
+	/** True when more work waits in the ledger's queue behind this batch: its late blocks' rewind may wait for that (FoldEngine.advance). */
+	readonly queued: () => boolean;
 }
 
 /** A received batch after its intrinsic checks ({@link Pipeline.prepare}), in input order. */
@@ -367,7 +369,7 @@ export class Pipeline {
 			this.#parts.emit('accepted', accepted, from);
 			return;
 		}
-		await this.#parts.fold.advance(accepted);
+		await this.#parts.fold.advance(accepted, this.#parts.queued());
 		if (voidedNow.length > 0) this.#parts.emit('voided', voidedNow);
 		this.#parts.emit('accepted', accepted, from);
 	}

@@ -1,0 +1,90 @@
+// Late batches handed to the ledger together (as a sync session does: the next batch is
+// queued while one is written) rewind the folds that are not commutative once, when the
+// last of them is folded, not once per batch (FoldEngine.advance with `defer`). Whatever
+// the batching, the state, the checkpoints and a reopen end where in-order folding does.
+import { describe, expect, it } from 'vitest';
+import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
+import { Ledger, MemoryStore, type Block, type Fold } from '../../../../src/lib/core/index.js';
+import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
+import { note } from '../ledger-support.js';
+
+/** A fold that depends on order (a running list), counting how often it starts again (from a checkpoint, or empty). */
+function orderedFold(counter: { starts: number }): Fold<string[]> {
+	return {
+		name: 'ordered',
+		version: 1,
+		init: () => {
+			counter.starts++;
+			return [];
+		},
+		apply: (state, block: Block) => {
+			state.push(`${block.clock}:${block.id.slice(0, 6)}`);
+			return state;
+		},
+		encode: (state) => [...state],
+		decode: (value) => {
+			counter.starts++;
+			return [...(value as string[])];
+		}
+	};
+}
+
+async function scenario() {
+	// A writes 60 blocks; B, joined early, writes 40 whose clocks interleave with A's.
+	const a = await foundNetwork({ members: { b: 'clinician' } });
+	const b = await joinNetwork(a.net, 'b');
+	await syncInto(b, a);
+	for (let i = 0; i < 40; i++) {
+		await a.append(note(`a${i}`));
+		await b.append(note(`b${i}`));
+	}
+	for (let i = 40; i < 60; i++) await a.append(note(`a${i}`));
+	const fromA: Uint8Array[] = [];
+	for await (const x of a.blocksSince({})) fromA.push(x);
+	const fromB: Uint8Array[] = [];
+	for await (const x of b.blocksSince(a.versionVector())) fromB.push(x);
+	return { net: a.net, fromA, fromB };
+}
+
+async function node(net: string, counter: { starts: number }, store = new MemoryStore()) {
+	return Ledger.open({
+		store,
+		verifier: nobleVerifier,
+		now: fixedNow,
+		signer: testSigner('x'),
+		net: net as never,
+		folds: [orderedFold(counter) as Fold<unknown>],
+		checkpointEvery: 10
+	});
+}
+
+describe('late batches queued together', () => {
+	it('rewind fewer times than one by one, and reach the in-order state, a reopen included', async () => {
+		const { net, fromA, fromB } = await scenario();
+		const reference = await node(net, { starts: 0 });
+		await reference.receive([...fromA, ...fromB]);
+		const expected = reference.state();
+
+		const results: Record<string, number> = {};
+		for (const mode of ['one by one', 'queued'] as const) {
+			const counter = { starts: 0 };
+			const store = new MemoryStore();
+			const x = await node(net, counter, store);
+			await x.receive(fromA); // A's chain first: B's blocks then sort among folded ones
+			const batches = [0, 10, 20, 30].map((i) => fromB.slice(i, i + 10));
+			const before = counter.starts;
+			if (mode === 'one by one') for (const batch of batches) expect((await x.receive(batch)).accepted).toHaveLength(10);
+			else for (const r of await Promise.all(batches.map((batch) => x.receive(batch)))) expect(r.accepted).toHaveLength(10);
+			results[mode] = counter.starts - before;
+			expect(x.state()).toEqual(expected);
+			// What close writes is the settled state: a reopen starts from it (the store stays open for it).
+			store.close = async () => {};
+			await x.close();
+			const again = await node(net, { starts: 0 }, store);
+			expect(again.state()).toEqual(expected);
+			await again.close();
+		}
+		expect(results['one by one']).toBe(4); // each late batch rewound
+		expect(results['queued']).toBe(1); // handed over together: one rewind, by the last
+	});
+});
