@@ -17,6 +17,12 @@ export const FOLD_PAGE = 500;
 const CHEAP_CHECKPOINT_MS = 100;
 /** Checkpoints are at most this many times the configured gap apart. */
 const MAX_GAP_FACTOR = 20;
+/**
+ * Folds that are not commutative wait at most this long for more late blocks (see
+ * {@link FoldEngine.advance}): a peer that keeps the queue full, even with blocks that are
+ * all refused, cannot keep them behind for longer.
+ */
+export const MAX_DEFER_MS = 2000;
 
 export class FoldEngine {
 	readonly #store: LedgerStore;
@@ -34,6 +40,8 @@ export class FoldEngine {
 	#late = false;
 	/** The earliest late block the folds that are not commutative have yet to rewind for (see {@link advance}). */
 	#staleFrom: OrderKey | null = null;
+	/** When the folds that are not commutative started waiting (performance.now()). */
+	#staleSince = 0;
 	#damaged = new Map<BlockId, Rejection>();
 
 	constructor(store: LedgerStore, folds: readonly Fold<unknown>[], checkpointEvery: number, isVoid: (id: BlockId) => boolean) {
@@ -62,7 +70,8 @@ export class FoldEngine {
 	 * commutative folds apply them in place, and the others start again from a checkpoint
 	 * before them, at once, or with `defer` (more blocks are already waiting to be folded:
 	 * a sync session hands a catch-up over batch after batch) once a later call does not
-	 * defer, so a run of late batches rewinds once, not once per batch. Until then those
+	 * defer or {@link MAX_DEFER_MS} have passed, so a run of late batches rewinds once, not
+	 * once per batch. Until then those
 	 * folds hold the state of the blocks before the late ones, as a node that had not yet
 	 * received them would, and no checkpoint is written.
 	 */
@@ -83,10 +92,12 @@ export class FoldEngine {
 			const last = orderKey(sorted[sorted.length - 1]!);
 			if (compareOrder(last, this.#position!) > 0) this.#position = last;
 			this.#count += sorted.length;
-			if (commutative.length < this.#folds.length && (this.#staleFrom === null || compareOrder(orderKey(first), this.#staleFrom) < 0))
-				this.#staleFrom = orderKey(first);
+			if (commutative.length < this.#folds.length) {
+				if (this.#staleFrom === null) this.#staleSince = performance.now();
+				if (this.#staleFrom === null || compareOrder(orderKey(first), this.#staleFrom) < 0) this.#staleFrom = orderKey(first);
+			}
 		}
-		if (this.#staleFrom !== null && !defer) await this.#catchUpStale();
+		if (this.#staleFrom !== null && !(defer && performance.now() - this.#staleSince < MAX_DEFER_MS)) await this.#catchUpStale();
 	}
 
 	/** True while folds that are not commutative wait to rewind for late blocks ({@link advance} with `defer`). */

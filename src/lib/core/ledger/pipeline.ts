@@ -321,7 +321,11 @@ export class Pipeline {
 
 	/** One durable write for the batch and its index rows, then the in-memory view and the fold follow. */
 	async #commit(rows: StoredBlock[], accepted: Block[], heads: Map<AuthorId, Head>, before: Snapshot, from?: string): Promise<void> {
-		if (rows.length === 0) return;
+		if (rows.length === 0) {
+			// Nothing new (duplicates, refusals): folds waiting for late blocks catch up now unless more waits.
+			if (this.#parts.fold.stale) await this.#parts.fold.advance([], this.#parts.queued());
+			return;
+		}
 		const meta: Record<string, unknown> = {
 			...this.#parts.membership.changedMeta(before.membership),
 			...this.#parts.voids.changedMeta(before.voids)

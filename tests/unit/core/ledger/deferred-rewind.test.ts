@@ -2,7 +2,7 @@
 // queued while one is written) rewind the folds that are not commutative once, when the
 // last of them is folded, not once per batch (FoldEngine.advance with `defer`). Whatever
 // the batching, the state, the checkpoints and a reopen end where in-order folding does.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
 import { Ledger, MemoryStore, type Block, type Fold } from '../../../../src/lib/core/index.js';
 import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
@@ -86,5 +86,34 @@ describe('late batches queued together', () => {
 		}
 		expect(results['one by one']).toBe(4); // each late batch rewound
 		expect(results['queued']).toBe(1); // handed over together: one rewind, by the last
+	});
+
+	it('a queue of refused input behind a late batch does not keep the folds behind: they catch up when it drains, or after MAX_DEFER_MS', async () => {
+		const { net, fromA, fromB } = await scenario();
+		const reference = await node(net, { starts: 0 });
+		await reference.receive([...fromA, ...fromB.slice(0, 10)]);
+		for (const clock of ['still', 'racing'] as const) {
+			const counter = { starts: 0 };
+			const x = await node(net, counter);
+			await x.receive(fromA);
+			const before = counter.starts;
+			let t = 0;
+			// 'racing': every reading of the clock is 5 s later, so the wait runs out at once.
+			const spy = clock === 'racing' ? vi.spyOn(performance, 'now').mockImplementation(() => (t += 5000)) : null;
+			try {
+				const junk = Array.from({ length: 30 }, (_, i) => [new Uint8Array([0x83, i, 1, 2])]);
+				const late = x.receive(fromB.slice(0, 10));
+				const refused = junk.map((batch) => x.receive(batch));
+				expect((await late).accepted).toHaveLength(10);
+				// With the refused input still queued: still waiting for more, or caught up once the wait ran out.
+				if (clock === 'still') expect(x.state()).not.toEqual(reference.state());
+				else expect(x.state()).toEqual(reference.state());
+				for (const r of await Promise.all(refused)) expect(r.accepted).toEqual([]);
+			} finally {
+				spy?.mockRestore();
+			}
+			expect(x.state()).toEqual(reference.state());
+			expect(counter.starts - before).toBe(1); // one rewind
+		}
 	});
 });
