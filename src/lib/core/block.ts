@@ -81,26 +81,12 @@ function bodyValue(author: Uint8Array, input: BlockInput): { [key: string]: Cbor
  * caller can never produce a block that other nodes would refuse as malformed.
  */
 export async function createBlock(signer: Signer, input: BlockInput): Promise<{ id: BlockId; bytes: Uint8Array; block: Block }> {
-	const { idBytes, draft } = draftBlock(signer.publicKey, input);
-	const block = signedBlock(draft, idBytes, await signer.sign(idBytes));
-	return { id: block.id, bytes: block.bytes, block };
-}
-
-/**
- * A block of `author` built and hashed, its signature still to come (all zeros): the id,
- * which the author's next block links to, does not depend on the signature, so a batch's
- * blocks can be built one after another and signed side by side. Never stored or sent
- * before {@link signedBlock}.
- */
-export function draftBlock(author: Uint8Array, input: BlockInput): { idBytes: Uint8Array; draft: Block } {
-	const body = encodeCanonical(bodyValue(author, input));
+	const body = encodeCanonical(bodyValue(signer.publicKey, input));
 	const idBytes = hashBody(body);
-	return { idBytes, draft: decodeBlock(encodeCanonical([idBytes, body, new Uint8Array(64)])) };
-}
-
-/** The block of {@link draftBlock} with its signature (of `idBytes`). */
-export function signedBlock(draft: Block, idBytes: Uint8Array, signature: Uint8Array): Block {
-	return { ...draft, signature, bytes: encodeCanonical([idBytes, draft.body, signature]) };
+	const signature = await signer.sign(idBytes);
+	const bytes = encodeCanonical([idBytes, body, signature]);
+	const block = decodeBlock(bytes);
+	return { id: block.id, bytes, block };
 }
 
 /** Fields of a network's founding transaction. */

@@ -60,7 +60,7 @@ describe('Ledger basics', () => {
 		expect(a.state()).toEqual(b.state());
 	});
 
-	it('appendBatch signs its blocks side by side: each stored block is the one createBlock makes, signature and all', async () => {
+	it('appendBatch stores, for each block, the one createBlock makes, signature and all', async () => {
 		const a = await foundNetwork({ members: { b: 'clinician' } });
 		await a.append(note('first'));
 		const batch = await a.appendBatch(Array.from({ length: 25 }, (_, i) => note(`n${i}`)));

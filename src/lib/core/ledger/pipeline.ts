@@ -5,7 +5,7 @@
  * view, the void set, the equivocation evidence and the fold follow, and listeners are
  * told. A failed batch leaves the indexes as they were.
  */
-import { draftBlock, normalizeDeps, peekAuthorSeq, signedBlock } from '../block.js';
+import { createBlock, normalizeDeps, peekAuthorSeq } from '../block.js';
 import { toHex } from '../bytes.js';
 import type { Signer } from '../crypto/verifier.js';
 import { LedgerError, PARKING_CODES, type ReasonCode } from '../errors.js';
@@ -98,11 +98,6 @@ export class Pipeline {
 		const rows: StoredBlock[] = [];
 		const heads = new Map(this.#heads);
 		const before = this.#snapshotIndexes();
-		// Each block is built, checked and staged unsigned, and its signature started at
-		// once: the signatures are made side by side (WebCrypto signs off the page's
-		// thread) and put in before the one durable write.
-		const signing: Promise<Uint8Array>[] = [];
-		const ids: Uint8Array[] = [];
 		try {
 			for (const txs of batches) {
 				const own = heads.get(author);
@@ -113,7 +108,7 @@ export class Pipeline {
 					.sort((a, b) => b.clock - a.clock || (a.id < b.id ? -1 : 1))
 					.slice(0, 16);
 				const clock = 1 + Math.max(own?.clock ?? -1, ...deps.map((d) => d.clock));
-				const { idBytes, draft: block } = draftBlock(signer.publicKey, {
+				const { block } = await createBlock(signer, {
 					net: this.#parts.net,
 					seq: own ? own.seq + 1 : 0,
 					prev: own?.id ?? null,
@@ -122,22 +117,12 @@ export class Pipeline {
 					time: Math.max(0, Math.floor(this.#parts.now())),
 					txs
 				});
-				const signature = signer.sign(idBytes);
-				signature.catch(() => {}); // awaited below; a refusal first must not leave it unhandled
-				signing.push(signature);
-				ids.push(idBytes);
 				const result = await checkInContext(block, this.#context(block, staged, heads));
 				if (!result.ok) throw new LedgerError(result.code, result.detail);
 				const row = await this.#stage(block, staged, heads, result.void, result.fork);
 				rows.push(row);
 				accepted.push(block);
 			}
-			const signatures = await Promise.all(signing);
-			accepted.forEach((draft, i) => {
-				const block = signedBlock(draft, ids[i]!, signatures[i]!);
-				accepted[i] = block;
-				rows[i] = { ...rows[i]!, bytes: block.bytes };
-			});
 			await this.#commit(rows, accepted, heads, before);
 		} catch (error) {
 			this.#restoreIndexes(before);
