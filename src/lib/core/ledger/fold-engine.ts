@@ -71,9 +71,8 @@ export class FoldEngine {
 	 * before them, at once, or with `defer` (more blocks are already waiting to be folded:
 	 * a sync session hands a catch-up over batch after batch) once a later call does not
 	 * defer or {@link MAX_DEFER_MS} have passed, so a run of late batches rewinds once, not
-	 * once per batch. Until then those
-	 * folds hold the state of the blocks before the late ones, as a node that had not yet
-	 * received them would, and no checkpoint is written.
+	 * once per batch. Until then those folds hold the state of the blocks before the late
+	 * ones, as a node that had not yet received them would, and no checkpoint is written.
 	 */
 	async advance(accepted: readonly Block[], defer = false): Promise<void> {
 		const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
