@@ -28,6 +28,7 @@ export type { RegisterInput } from '$lib/domain/records/register.js';
 export type { PatientRow } from './records/registry.svelte.js';
 export type { MadeCard } from './records/key-cards.svelte.js';
 export type { AccessBasis } from './records/chart.svelte.js';
+export { FIRST_PAGE, MORE } from './records/chart.svelte.js';
 export type { FieldIssue } from './records/context.js';
 export type { ChartManager, KeyCards, BundleImport, PatientConsent, PatientRegistry, ReadLog };
 

@@ -159,13 +159,36 @@ export class RecordBook {
 		});
 	}
 
-	/** Every record of `patient`, decrypted where this node holds the key. Reads are returned for logging. */
+	/**
+	 * Every record of `patient`, decrypted where this node holds the key. Reads are returned
+	 * for logging. A chart on screen reads a page at a time instead (chart-pages.ts).
+	 */
 	async chart(patient: string, now = Date.now()): Promise<{ records: RecordView[]; reads: ReadEvent[] }> {
 		const view = this.view();
-		const rids = view.records.patients[patient] ?? [];
+		return this.readRecords(view, patient, view.records.patients[patient] ?? [], now);
+	}
+
+	/**
+	 * Records `rids` of `patient` as the chart shows them, judged against `view`: decrypted
+	 * where this node may read their category (each block read and decoded once), listed as
+	 * sealed where it may not (nothing read). Reads of records that opened are returned.
+	 */
+	async readRecords(
+		view: RecordsView,
+		patient: string,
+		rids: readonly string[],
+		now = Date.now(),
+		mayWrite: MayWrite = recordWriters(view)
+	): Promise<{ records: RecordView[]; reads: ReadEvent[] }> {
+		const basis = new Map<Category, boolean>();
+		const allowedFor = (category: Category) => {
+			let allowed = basis.get(category);
+			if (allowed === undefined) basis.set(category, (allowed = accessBasis(view, this.keyring.self, patient, category, now) !== null));
+			return allowed;
+		};
 		const entries = rids.map((rid) => [rid, view.records.records[rid]!] as const);
-		const wanted = [...new Set(entries.flatMap(([, r]) => r.versions.map((v) => v.block as BlockId)))];
-		const stored = await this.ledger.store.getMany(wanted);
+		const wanted = [...new Set(entries.flatMap(([, r]) => (allowedFor(r.category) ? r.versions.map((v) => v.block as BlockId) : [])))];
+		const stored = wanted.length ? await this.ledger.store.getMany(wanted) : [];
 		// Each block decoded once: one block often holds a whole visit, or a whole imported patient.
 		const txsOf = new Map<BlockId, readonly Tx[] | undefined>();
 		wanted.forEach((id, i) => {
@@ -173,11 +196,8 @@ export class RecordBook {
 			txsOf.set(id, bytes ? decodeBlock(bytes).txs : undefined);
 		});
 		const reads: ReadEvent[] = [];
-		const basis = new Map<Category, boolean>();
-		const mayWrite = recordWriters(view);
 		const records = entries.map(([rid, r]): RecordView => {
-			let allowed = basis.get(r.category);
-			if (allowed === undefined) basis.set(r.category, (allowed = accessBasis(view, this.keyring.self, patient, r.category, now) !== null));
+			const allowed = allowedFor(r.category);
 			const versions = r.versions.map((v): VersionView => {
 				if (!allowed) return { ...v, resource: null, sealed: 'no-access' };
 				const txs = txsOf.get(v.block as BlockId);
