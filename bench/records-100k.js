@@ -116,6 +116,8 @@ try {
 
 	// A fresh page, as after a restart; the background verification (on the Ledger tab) finishes first.
 	await byId('tab-ledger').click();
+	// After a 100,000-record import the page is busy for a while: reload only once the Ledger screen is the URL.
+	await page.waitForURL('**/ledger', { timeout: 600_000 });
 	await page.reload();
 	const dump = async (error) => {
 		log(`page: ${(await page.locator('body').textContent())?.slice(0, 1500)}`);
