@@ -77,17 +77,17 @@ export class FoldEngine {
 	async advance(accepted: readonly Block[], defer = false): Promise<void> {
 		const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
 		const first = sorted[0];
-		if (first && (this.#position === null || compareOrder(orderKey(first), this.#position) > 0)) {
+		const late = first !== undefined && this.#position !== null && compareOrder(orderKey(first), this.#position) <= 0;
+		if (first && !late) {
 			for (const block of sorted) await this.#applyOne(block);
 		} else if (first) {
-			// A block landed before blocks already folded. Checkpoints after it lack it. The
-			// late blocks count toward the next checkpoint as if they had come in order, so
-			// checkpoints keep their pace; none is written for the blocks refolded (encoding a
+			// A block landed before blocks already folded. Checkpoints after it lack it (dropped
+			// below). The late blocks count toward the next checkpoint as if they had come in
+			// order, so checkpoints keep their pace; none is written for the blocks refolded (encoding a
 			// state of tens of MB costs seconds), and none could be while commutative folds are
 			// ahead of the others.
 			const commutative = this.#folds.flatMap((f, i) => (f.commutative ? [i] : []));
 			for (const block of sorted) if (!this.#isVoid(block.id)) for (const i of commutative) this.#apply(i, block);
-			await this.#store.dropCheckpointsAfter([first.clock, '' as BlockId]);
 			const last = orderKey(sorted[sorted.length - 1]!);
 			if (compareOrder(last, this.#position!) > 0) this.#position = last;
 			this.#count += sorted.length;
@@ -97,6 +97,8 @@ export class FoldEngine {
 			}
 		}
 		if (this.#staleFrom !== null && !(defer && performance.now() - this.#staleSince < MAX_DEFER_MS)) await this.#catchUpStale();
+		// A rewind drops them itself (from the checkpoint it starts at); otherwise drop them now.
+		else if (first && late) await this.#store.dropCheckpointsAfter([first.clock, '' as BlockId]);
 	}
 
 	/** True while folds that are not commutative wait to rewind for late blocks ({@link advance} with `defer`). */

@@ -7,7 +7,7 @@
 import { toHex, type Block, type CborValue, type Fold } from '$lib/core/index.js';
 import { grantOf, grantsFor, readersFor, type Grant } from './consent.js';
 import type { Category } from './envelope.js';
-import { insertSorted } from '../sorted-ids.js';
+import { idsByPatient, insertSorted } from '../sorted-ids.js';
 
 export interface AccessState {
 	/** Grants by id, with whether the patient revoked them. */
@@ -24,9 +24,7 @@ export interface AccessState {
 
 /** The access state holding `grants`, with its per-patient index built. */
 export function accessState(grants: AccessState['grants'], epochs: AccessState['epochs']): AccessState {
-	const byPatient: Record<string, string[]> = {};
-	for (const id of Object.keys(grants).sort()) (byPatient[grants[id]!.patient] ??= []).push(id);
-	return { grants, epochs, byPatient };
+	return { grants, epochs, byPatient: idsByPatient(grants) };
 }
 
 /** `patient`'s grants (revoked ones included), by id. */

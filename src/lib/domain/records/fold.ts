@@ -16,7 +16,7 @@
 import { fromHex, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import { packMap, unpackMap } from '../json-chunks.js';
 import type { Category } from '../privacy/envelope.js';
-import { insertSorted } from '../sorted-ids.js';
+import { idsByPatient, insertSorted } from '../sorted-ids.js';
 
 export interface WrapEntry {
 	readonly eph: Uint8Array;
@@ -94,13 +94,6 @@ export interface RecordsState {
 	>;
 	/** Request ids by the patient they name, each list sorted by id. Derived from `requests`: rebuilt on decode, never in a checkpoint. */
 	requestsByPatient: Record<string, string[]>;
-}
-
-/** The request ids of `requests` by patient, each list sorted by id. */
-function indexRequests(requests: RecordsState['requests']): Record<string, string[]> {
-	const byPatient: Record<string, string[]> = {};
-	for (const id of Object.keys(requests).sort()) (byPatient[requests[id]!.patient] ??= []).push(id);
-	return byPatient;
 }
 
 /** `patient`'s access requests and emergency accesses, with their ids, sorted by id. */
@@ -294,7 +287,7 @@ export function unpackRecords(value: CborValue): RecordsState {
 			packed.forEach((w, i) => (wraps[i] = { ...w, eph: fromHex(w.eph), nonce: fromHex(w.nonce), wrapped: fromHex(w.wrapped) }));
 		}
 	const requests = unpackMap<RecordsState['requests'][string]>(v.requests);
-	return { keys, records: unpackMap(v.records), patients: unpackMap(v.patients), requests, requestsByPatient: indexRequests(requests) };
+	return { keys, records: unpackMap(v.records), patients: unpackMap(v.patients), requests, requestsByPatient: idsByPatient(requests) };
 }
 
 export const recordsFold: Fold<RecordsState> = {
