@@ -7,9 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Ledger, MemoryStore, Replicator, memoryLinkPair, type Verifier } from '../../../src/lib/core/index.js';
-import { createNodeVerifier } from '../../../src/lib/core/crypto/node-verifier.js';
+import { createNodeSigner, createNodeVerifier } from '../../../src/lib/core/crypto/node-verifier.js';
 import { publicKeyOf } from '../../../src/lib/core/crypto/ed25519.js';
-import { nobleSigner } from '../../../src/lib/core/crypto/verifier.js';
 import { prng } from '../../../src/lib/core/testing/prng.js';
 import { VirtualNetwork } from '../../../src/lib/core/testing/simulation.js';
 import { makeBlock, testSecret, testSigner } from '../../../src/lib/core/testing/fixtures.js';
@@ -39,7 +38,7 @@ export async function simulate(seed: number, verifier: Verifier, hostile = false
 	const labels = Array.from({ length: PEERS }, (_, i) => `peer${i}`);
 	const founder = await Ledger.create({
 		store: new MemoryStore(),
-		signer: nobleSigner(testSecret(labels[0]!)),
+		signer: await createNodeSigner(testSecret(labels[0]!)),
 		verifier,
 		now: () => net.now,
 		genesis: { name: `sim ${seed}`, members: labels.slice(1).map((l) => ({ key: publicKeyOf(testSecret(l)), role: 'clinician' })) }
@@ -49,7 +48,7 @@ export async function simulate(seed: number, verifier: Verifier, hostile = false
 		nodes.push(
 			await Ledger.open({
 				store: new MemoryStore(),
-				signer: nobleSigner(testSecret(label)),
+				signer: await createNodeSigner(testSecret(label)),
 				verifier,
 				now: () => net.now,
 				net: founder.net

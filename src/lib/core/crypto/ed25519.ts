@@ -103,3 +103,25 @@ export function signNoble(secret: Uint8Array, message: Uint8Array): Uint8Array {
 	assertBytes(message, 'message');
 	return ed25519.sign(message, secret);
 }
+
+/**
+ * A signing function for one secret that derives the key once (RFC 8032 §5.1.5: the
+ * scalar, the prefix and the public point): `ed25519.sign` derives it on every call, a
+ * second scalar multiplication as costly as the signature's own. Computes §5.1.6 as
+ * `ed25519.sign` does, so the bytes are the same (tested against it and RFC 8032's vectors).
+ */
+export function nobleSigningKey(secret: Uint8Array): (message: Uint8Array) => Uint8Array {
+	assertBytes(secret, 'secret', SECRET_KEY_BYTES);
+	const { prefix, scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(secret);
+	const Fn = Point.Fn;
+	const scalarOf = (...parts: Uint8Array[]) => Fn.create(bytesToNumberLE(sha512(concatBytes(...parts))));
+	return (message) => {
+		assertBytes(message, 'message');
+		const m = new Uint8Array(message);
+		const r = scalarOf(prefix, m);
+		// multiply (not multiplyUnsafe): constant time in the secret nonce, and it refuses r = 0 as noble's sign does.
+		const R = Point.BASE.multiply(r).toBytes();
+		const s = Fn.create(r + scalarOf(R, pointBytes, m) * scalar);
+		return concatBytes(R, Fn.toBytes(s));
+	};
+}

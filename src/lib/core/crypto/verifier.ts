@@ -6,7 +6,7 @@
  * (cofactorless) equation as the reference.
  */
 import { assertBytes, concatBytes, fromHex, toHex } from '../bytes.js';
-import { precheckSignature, publicKeyOf, SECRET_KEY_BYTES, signNoble, verifyNoble } from './ed25519.js';
+import { nobleSigningKey, precheckSignature, publicKeyOf, SECRET_KEY_BYTES, verifyNoble } from './ed25519.js';
 
 /** Checks Ed25519 signatures under the strict rule of `ed25519.ts`. */
 export interface Verifier {
@@ -172,13 +172,13 @@ export async function detectVerifier(): Promise<Verifier> {
 	return detected;
 }
 
-/** A signer on @noble/curves; it keeps its own copy of `secret`. */
+/** A signer on @noble/curves; it keeps the key derived from `secret` (the scalar and prefix), not `secret` itself. */
 export function nobleSigner(secret: Uint8Array): Signer {
 	assertBytes(secret, 'secret', SECRET_KEY_BYTES);
-	const seed = new Uint8Array(secret);
+	const sign = nobleSigningKey(secret);
 	return {
-		publicKey: publicKeyOf(seed),
-		sign: async (message) => signNoble(seed, message)
+		publicKey: publicKeyOf(secret),
+		sign: async (message) => sign(message)
 	};
 }
 

@@ -213,7 +213,7 @@ describe('properties: every path agrees', () => {
 		);
 	});
 
-	it('WebCrypto, Node and noble signers produce identical bytes', async () => {
+	it('WebCrypto, Node, noble and its derived-key signer produce identical bytes', async () => {
 		await fc.assert(
 			fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), async (secret, message) => {
 				const expected = toHex(signNoble(secret, message));
@@ -223,6 +223,10 @@ describe('properties: every path agrees', () => {
 				const node = await createNodeSigner(secret);
 				expect(toHex(node.publicKey)).toBe(toHex(publicKeyOf(secret)));
 				expect(toHex(await node.sign(message))).toBe(expected);
+				// The noble signer derives its key once, then signs without noble's sign.
+				const noble = nobleSigner(secret);
+				expect(toHex(await noble.sign(message))).toBe(expected);
+				expect(toHex(await noble.sign(message))).toBe(expected);
 			}),
 			{ numRuns: 50 }
 		);
