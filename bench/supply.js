@@ -1,5 +1,5 @@
 // `npm run bench` (supply part): how long finding every administration of a recalled lot
-// takes in a 100,000-block ledger, served from the supply fold's recall index, against
+// takes in a 100,000-block ledger, read from the recall index (rows in a LevelDB store), against
 // the baseline of scanning every stored block (decoding its transactions) for the lot.
 //
 //   recall_trace_ms    median of 21 recall traces (administrations, affected patients with
@@ -26,7 +26,7 @@ const server = await createServer({
 });
 try {
 	const { runSupplyTrace } = await server.ssrLoadModule('/bench/node/supply-trace.ts');
-	const r = runSupplyTrace({ blocks: quick ? 10_000 : 100_000, clinics: 20, gtins: 50, lotsPerGtin: 4, runs: 21 });
+	const r = await runSupplyTrace({ blocks: quick ? 10_000 : 100_000, clinics: 20, gtins: 50, lotsPerGtin: 4, runs: 21 });
 	const fmt = (n) => n.toFixed(n < 1 ? 3 : 1);
 	console.log(
 		`supply: ${r.blocks} blocks, ${r.lots} lots, 20 clinics, ${r.flags} flags; lot ${r.lot}: ${r.administrations} administrations to ${r.patients} patients`

@@ -1,23 +1,38 @@
 /**
  * The Node side of bench/supply.js, loaded through Vite's `ssrLoadModule`: a 100,000-block
- * supply ledger folded by the supply fold, then the recall trace of one lot served from
- * the fold's index, against the baseline of scanning every stored block for it.
+ * supply ledger folded by the supply fold, its recall index rows written to a LevelDB
+ * store (the headless peer's), then the recall trace of one lot read from that index a
+ * page at a time, against the baseline of scanning every stored block for it.
  *
  * The blocks are the fold's input (author, time, transactions) with each block's
  * transactions also kept as canonical CBOR, as a store holds them; they are not signed:
  * signatures are checked before a block reaches the fold and play no part in a trace.
  */
-import { decodeCanonical, encodeCanonical, fromHex, type AuthorId, type Block, type BlockId, type Tx } from '../../src/lib/core/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+	decodeCanonical,
+	encodeCanonical,
+	factRows,
+	fromHex,
+	type AuthorId,
+	type Block,
+	type BlockId,
+	type FactPosition,
+	type Tx
+} from '../../src/lib/core/index.js';
+import { LevelStore } from '../../src/lib/core/storage/level.js';
 import { lotKey, supplyFold, type SupplyState } from '../../src/lib/domain/supply/fold.js';
 import { gs1CheckDigit } from '../../src/lib/domain/supply/gs1.js';
 import { administerTx, receiveTx, recallTx } from '../../src/lib/domain/supply/transactions.js';
-import { recallTrace } from '../../src/lib/domain/supply/views.js';
+import { lotIndex, recallTrace } from '../../src/lib/domain/supply/lot-index.js';
 import { median } from '../lib/stats.js';
 
 const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
 const key = (n: number) => Uint8Array.from({ length: 32 }, (_, i) => (i < 4 ? (n >>> (8 * i)) & 255 : 7));
 
-export function runSupplyTrace({
+export async function runSupplyTrace({
 	blocks: count,
 	clinics,
 	gtins,
@@ -84,41 +99,62 @@ export function runSupplyTrace({
 	for (const block of blocks) state = supplyFold.apply(state, block);
 	const foldMs = performance.now() - foldStart;
 
-	// Warm up both paths, then the median of `runs` each.
-	const fromIndex = () => recallTrace(state, target.gtin, target.lot);
-	const fromScan = () => {
-		const found: { block: string; patient: Uint8Array }[] = [];
-		for (let i = 0; i < stored.length; i++) {
-			for (const tx of decodeCanonical(stored[i]!) as unknown as Tx[]) {
-				if (tx.t === 'supply.administer' && tx.gtin === target.gtin && tx.lot === target.lot)
-					found.push({ block: blocks[i]!.id, patient: tx.patient as Uint8Array });
-			}
-		}
-		return found;
-	};
-	const indexed = fromIndex();
-	const scanned = fromScan();
-	if (indexed.administrations.length !== scanned.length || indexed.administrations.some((a, i) => a.block !== scanned[i]!.block)) {
-		throw new Error(`index and scan disagree: ${indexed.administrations.length} vs ${scanned.length} administrations`);
+	// The recall index's rows, as the ledger writes them with their blocks, in a LevelDB store.
+	const dir = mkdtempSync(join(tmpdir(), 'supply-trace-'));
+	const store = await LevelStore.open(dir);
+	try {
+		for (let from = 0; from < blocks.length; from += 1000)
+			await store.writeFacts(
+				blocks.slice(from, from + 1000).flatMap((b) => factRows(lotIndex, b)),
+				[]
+			);
+		const source = {
+			facts: (fold: string, key: string, o: { after?: FactPosition | null; limit?: number; reverse?: boolean } = {}) =>
+				store.facts(fold, key, o.after ?? null, o.limit ?? 500, o.reverse ?? false)
+		};
+		return await measure(source);
+	} finally {
+		await store.close();
+		rmSync(dir, { recursive: true, force: true });
 	}
-	const time = (f: () => unknown) => {
-		const samples: number[] = [];
-		for (let r = 0; r < runs; r++) {
-			const start = performance.now();
-			f();
-			samples.push(performance.now() - start);
+
+	async function measure(source: Parameters<typeof recallTrace>[0]) {
+		// Warm up both paths, then the median of `runs` each.
+		const fromIndex = () => recallTrace(source, state, target.gtin, target.lot);
+		const fromScan = () => {
+			const found: { block: string; patient: Uint8Array }[] = [];
+			for (let i = 0; i < stored.length; i++) {
+				for (const tx of decodeCanonical(stored[i]!) as unknown as Tx[]) {
+					if (tx.t === 'supply.administer' && tx.gtin === target.gtin && tx.lot === target.lot)
+						found.push({ block: blocks[i]!.id, patient: tx.patient as Uint8Array });
+				}
+			}
+			return found;
+		};
+		const indexed = await fromIndex();
+		const scanned = fromScan();
+		if (indexed.administrations.length !== scanned.length || indexed.administrations.some((a, i) => a.block !== scanned[i]!.block)) {
+			throw new Error(`index and scan disagree: ${indexed.administrations.length} vs ${scanned.length} administrations`);
 		}
-		return median(samples);
-	};
-	return {
-		blocks: count,
-		lots: lots.length,
-		administrations: indexed.administrations.length,
-		patients: indexed.patients.length,
-		foldMs,
-		traceMs: time(fromIndex),
-		scanMs: time(fromScan),
-		flags: Object.keys(state.flags).length,
-		lot: lotKey(target.gtin, target.lot)
-	};
+		const time = async (f: () => unknown) => {
+			const samples: number[] = [];
+			for (let r = 0; r < runs; r++) {
+				const start = performance.now();
+				await f();
+				samples.push(performance.now() - start);
+			}
+			return median(samples);
+		};
+		return {
+			blocks: count,
+			lots: lots.length,
+			administrations: indexed.administrations.length,
+			patients: indexed.patients.length,
+			foldMs,
+			traceMs: await time(fromIndex),
+			scanMs: await time(fromScan),
+			flags: Object.keys(state.flags).length,
+			lot: lotKey(target.gtin, target.lot)
+		};
+	}
 }

@@ -31,7 +31,16 @@ export {
 export { ADMIN, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, type MembershipEvent, type Roster } from './membership.js';
 export { CORE_RULES, type TxRule, type TxRuleContext } from './rules.js';
 export { summaryFold, type Fold, type Summary } from './fold.js';
-export { compareFactPosition, factPosition, isFactKey, type Fact, type FactPosition, type FactRow, type IndexFold } from './index-fold.js';
+export {
+	compareFactPosition,
+	factPosition,
+	factRows,
+	isFactKey,
+	type Fact,
+	type FactPosition,
+	type FactRow,
+	type IndexFold
+} from './index-fold.js';
 export { Ledger, type LedgerEvents, type LedgerOptions, type OpenProgress, type ReceiveResult, type Rejection } from './ledger.js';
 export {
 	compareOrder,

@@ -12,6 +12,7 @@ import { recordsFold } from './records/fold.js';
 import { researchFold } from './research/fold.js';
 import { claimsFold } from './contracts/claims-fold.js';
 import { supplyFold } from './supply/fold.js';
+import { lotIndex } from './supply/lot-index.js';
 import { roomRotationsFold } from './room-secret.js';
 
 export const APP_FOLDS: readonly Fold<unknown>[] = [
@@ -28,4 +29,4 @@ export const APP_FOLDS: readonly Fold<unknown>[] = [
 ];
 
 /** Index folds: state kept in the store by key and read a page at a time (core index-fold.ts). */
-export const APP_INDEXES: readonly IndexFold[] = [auditIndex];
+export const APP_INDEXES: readonly IndexFold[] = [auditIndex, lotIndex];

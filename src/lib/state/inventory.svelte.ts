@@ -8,7 +8,8 @@ import { LedgerError, type AuthorId, type Block, type Ledger } from '$lib/core/i
 import type { MemberNames } from '$lib/domain/members.js';
 import type { Visit } from '$lib/domain/records/visit.js';
 import { usableLots } from '$lib/domain/supply/dose-from-visit.js';
-import { clinicOf, type SupplyState } from '$lib/domain/supply/fold.js';
+import { clinicOf, lotKey, type SupplyState } from '$lib/domain/supply/fold.js';
+import { recallTrace } from '$lib/domain/supply/lot-index.js';
 import { Gs1Error, parseGs1, type Gs1Fields } from '$lib/domain/supply/gs1.js';
 import { MOVEMENTS, MovementInputError, type MovementInput } from '$lib/domain/supply/movement.js';
 import {
@@ -30,8 +31,9 @@ import {
 	flagsFor,
 	incomingTransfers,
 	inventory,
-	recallTrace,
-	reorderAlerts
+	recallConcerns,
+	reorderAlerts,
+	type RecallTrace
 } from '$lib/domain/supply/views.js';
 
 export { emptyMovement, MOVEMENTS, type Movement, type MovementInput } from '$lib/domain/supply/movement.js';
@@ -54,6 +56,10 @@ export class InventoryState {
 	#area = $state<Area>('movement');
 	/** Wall clock for alerts (a view of the moment; the fold uses block time). */
 	#now = $state(0);
+	/** Recall traces read from the recall index, by lot key (not deeply reactive: replaced whole). */
+	#traces = $state.raw<Record<string, RecallTrace>>({});
+	/** Reads of each lot's trace asked for so far: a read that finishes after a later one is dropped. */
+	#traceAsked = new Map<string, number>();
 	#ledger: () => Ledger | null;
 	#clock: () => number;
 
@@ -165,9 +171,31 @@ export class InventoryState {
 		const s = this.supply;
 		return s && /^[0-9a-f]{64}$/.test(patient) ? encountersOf(s, patient) : [];
 	}
-	trace(gtin: string, lot: string) {
+	/** The lot's trace as last read by {@link loadTrace}, or null before the first read. */
+	trace(gtin: string, lot: string): RecallTrace | null {
+		return this.#traces[lotKey(gtin, lot)] ?? null;
+	}
+	/** Whether a recall of the lot concerns this clinic: stock on hand here, or doses given here. */
+	recallConcernsUs(gtin: string, lot: string): boolean {
 		const s = this.supply;
-		return s ? recallTrace(s, gtin, lot) : null;
+		return s !== null && this.clinic !== null && recallConcerns(s, gtin, lot, this.clinic);
+	}
+	/**
+	 * Reads the lot's trace from the recall index (a page at a time) into {@link trace}. It
+	 * reads the fold's version first: an effect that calls it runs again, and so reads the
+	 * trace again, after each accepted block. Of reads of one lot that overlap, the last
+	 * asked for is kept.
+	 */
+	async loadTrace(gtin: string, lot: string): Promise<RecallTrace | null> {
+		const s = this.supply;
+		const ledger = this.#ledger();
+		if (!s || !ledger) return null;
+		const key = lotKey(gtin, lot);
+		const asked = (this.#traceAsked.get(key) ?? 0) + 1;
+		this.#traceAsked.set(key, asked);
+		const trace = await recallTrace(ledger, s, gtin, lot);
+		if (this.#traceAsked.get(key) === asked) this.#traces = { ...this.#traces, [key]: trace };
+		return trace;
 	}
 
 	/** Fields of a scanned or typed GS1 string, or null with `error` set. */

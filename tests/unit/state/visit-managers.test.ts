@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Summary } from '$lib/core/index.js';
 import { foundNetwork } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
-import { lotKey } from '$lib/domain/supply/fold.js';
+import { lotHistory } from '$lib/domain/supply/lot-index.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import type { Visit } from '$lib/domain/records/visit.js';
 import { BillingState } from '$lib/state/billing.svelte.js';
@@ -56,7 +56,7 @@ describe('Give a dose from a visit', () => {
 
 		expect(await inventory.giveDose(visit, lotChoice(inventory.usable[0]!), 'immunization')).toBe(true);
 		expect(inventory.done).toBe('Dose recorded for this visit');
-		const given = inventory.supply!.administrations[lotKey(GTIN, 'SOON')] ?? [];
+		const given = (await lotHistory(ledger, inventory.supply!, GTIN, 'SOON')).administrations;
 		expect(given.map((a) => ({ patient: a.patient, qty: a.qty, kind: a.kind, encounter: a.encounter, refused: a.refused }))).toEqual([
 			{ patient: visit.patient, qty: 1, kind: 'immunization', encounter: { block: visit.block, rid: visit.rid }, refused: null }
 		]);

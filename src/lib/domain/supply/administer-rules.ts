@@ -13,7 +13,15 @@ import { expiryInstant, lotKey, type SupplyState } from './supply-state.js';
  */
 export function administerProblem(state: SupplyState, gtin: string, lot: string, time: number): string | null {
 	const known = state.lots[lotKey(gtin, lot)];
-	if (!known) return null;
+	return known ? lotProblem(known, lot, time) : null;
+}
+
+/**
+ * Why a dose of lot number `lot` may not be given at `time`, given what is known of the
+ * lot then: its expiry (as its first receipt stated it) and its recall. The fold asks with
+ * its lot state, the recall index (lot-index.ts) with the lot's rows before the dose.
+ */
+export function lotProblem(known: { expiry: string | null; recall: { reason: string } | null }, lot: string, time: number): string | null {
 	const data = {
 		time,
 		lot: {

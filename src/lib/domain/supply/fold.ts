@@ -1,19 +1,19 @@
 /**
  * The supply fold: stock per clinic, lot and location, lots with their expiry and
- * recall, transfers in transit, the recall index (lot → administrations) and the
- * fraud and error flags, computed from supply transactions in ledger order on every
- * node. Everything here is deterministic: time is the block's `time`, never the clock of
- * the node folding.
+ * recall, transfers in transit, and the fraud and error flags, computed from supply
+ * transactions in ledger order on every node. Everything here is deterministic: time is
+ * the block's `time`, never the clock of the node folding.
  *
  * A rule cannot see this state, so a movement the stock contradicts (a dose of a
  * recalled or expired lot, more out than in) is accepted into the ledger and judged
  * here: the outcome is recorded with the blocks that caused it, identically everywhere.
  *
  * The parts: supply-state.ts (the state's shape, lot keys, flags), stock-fold.ts (items,
- * lots, stock, transfers), trace-fold.ts (administrations, the recall index, recalls,
- * contacts), administer-rules.ts (when a dose may not be given). This module is the fold
- * the registry runs and the entry the UI, the bench and the tests import.
- */
+ * lots, stock, transfers), trace-fold.ts (administrations judged, recalls),
+ * administer-rules.ts (when a dose may not be given). The recall index (who received a
+ * lot, who was reached after its recall) is an index fold kept in the store,
+ * lot-index.ts. This module is the fold the registry runs and the entry the UI, the
+ * bench and the tests import. */
 import type { Fold } from '$lib/core/index.js';
 import { memberClinicsFold } from '../members.js';
 import { applyStockTx, flagOverdue } from './stock-fold.js';
@@ -38,8 +38,9 @@ const text = new TextDecoder();
 export const supplyFold: Fold<SupplyState> = {
 	name: 'supply',
 	// 2: the checkpoint is one JSON byte string: decoding a CBOR tree of tens of thousands of
-	// small maps took most of a rewind's time (issue 19).
-	version: 2,
+	// small maps took most of a rewind's time (issue 19). 3: administrations and contacts
+	// moved to the recall index in the store (lot-index.ts).
+	version: 3,
 	init: () => ({
 		clinics: {},
 		policy: { horizonDays: DEFAULT_HORIZON_DAYS, transitDays: DEFAULT_TRANSIT_DAYS },
@@ -49,10 +50,8 @@ export const supplyFold: Fold<SupplyState> = {
 		totals: {},
 		transfers: {},
 		open: [],
-		administrations: {},
 		serials: {},
 		encounters: {},
-		contacts: {},
 		reorder: {},
 		flags: {}
 	}),

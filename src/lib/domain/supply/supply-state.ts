@@ -5,7 +5,7 @@
  */
 import type { Block } from '$lib/core/index.js';
 import type { MemberClinics } from '../members.js';
-import type { AdministrationRecord, ContactState, Flag, ItemState, LotState, Totals, TransferState } from './entities.js';
+import type { Flag, ItemState, LotState, Totals, TransferState } from './entities.js';
 
 export const DEFAULT_HORIZON_DAYS = 90;
 export const DEFAULT_TRANSIT_DAYS = 7;
@@ -26,14 +26,10 @@ export interface SupplyState {
 	transfers: Record<string, TransferState>;
 	/** Transfer ids sent, not yet received and not yet flagged overdue. */
 	open: string[];
-	/** The recall index: lot key → every administration of that lot, in ledger order. */
-	administrations: Record<string, AdministrationRecord[]>;
 	/** `${gtin}|${serial}` → block of the administration that used it. */
 	serials: Record<string, string>;
 	/** `${block}:${rid}` of encounter records (in block order) → patient key and block time. */
 	encounters: Record<string, { patient: string; time: number }>;
-	/** lot key → patient → follow-up status. */
-	contacts: Record<string, Record<string, ContactState>>;
 	/** clinic → GTIN → reorder point. */
 	reorder: Record<string, Record<string, number>>;
 	flags: Record<string, Flag>;

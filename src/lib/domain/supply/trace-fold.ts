@@ -1,15 +1,15 @@
 /**
- * The recall and trace part of the supply fold (fold.ts): encounters on the ledger, every
- * administration of a lot (the recall index) judged against the lot's recall and expiry,
- * serials given more than once, administrations not linked to an encounter of the same
- * patient, recalls, and the patients reached after one.
+ * The recall and trace part of the supply fold (fold.ts): encounters on the ledger, each
+ * administration judged against the lot's recall and expiry (a flag when it should not
+ * have been given), serials given more than once, administrations not linked to an
+ * encounter of the same patient, and recalls. Who received a lot and who was reached
+ * after its recall is the recall index, kept in the store (lot-index.ts).
  */
 import { toHex, type Block, type CborValue, type Tx } from '$lib/core/index.js';
 import { administerProblem } from './administer-rules.js';
-import type { AdministrationRecord } from './entities.js';
 import { ensureLot, move, totalsOf } from './stock-fold.js';
 import { flag, lotKey, type SupplyState } from './supply-state.js';
-import { DEFAULT_LOCATION, type AdministrationKind, type ContactStatus } from './transactions.js';
+import { DEFAULT_LOCATION } from './transactions.js';
 
 const str = (v: CborValue | undefined) => (typeof v === 'string' ? v : null);
 const hex = (v: CborValue | undefined) => (v instanceof Uint8Array ? toHex(v) : null);
@@ -17,7 +17,7 @@ const hex = (v: CborValue | undefined) => (v instanceof Uint8Array ? toHex(v) : 
 /** Transaction types this part folds; the rest are the stock part's. */
 export const TRACE_TXS: ReadonlySet<string> = new Set(['record.put', 'supply.administer', 'supply.recall', 'supply.contact']);
 
-/** Applies one trace transaction (an encounter record, an administration, a recall, a contact) of `clinic`. */
+/** Applies one trace transaction (an encounter record, an administration, a recall) of `clinic`. */
 export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic: string): void {
 	const gtin = str(tx.gtin);
 	const lot = str(tx.lot);
@@ -37,21 +37,8 @@ export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: nu
 			const serial = str(tx.serial);
 			const enc = tx.encounter as { block?: CborValue; rid?: CborValue } | undefined;
 			const encounter = enc ? { block: hex(enc.block)!, rid: hex(enc.rid)! } : null;
+			// The administration itself is a row of the recall index (lot-index.ts); the fold keeps stock and flags.
 			const refused = administerProblem(state, gtin!, lot!, block.time);
-			const record: AdministrationRecord = {
-				block: block.id,
-				index,
-				patient,
-				clinic,
-				author: block.author,
-				time: block.time,
-				kind: tx.kind as AdministrationKind,
-				qty,
-				serial,
-				encounter,
-				refused
-			};
-			(state.administrations[key] ??= []).push(record);
 			ensureLot(state, gtin!, lot!);
 			const where = { clinic, gtin, lot };
 			if (refused)
@@ -105,16 +92,8 @@ export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: nu
 			known.recall ??= { block: block.id, time: block.time, by: block.author, reason: str(tx.reason)! };
 			return;
 		}
-		case 'supply.contact': {
-			const byPatient = (state.contacts[lotKey(gtin!, lot!)] ??= {});
-			byPatient[hex(tx.patient)!] = {
-				status: tx.status as ContactStatus,
-				note: str(tx.note),
-				block: block.id,
-				time: block.time,
-				by: block.author
-			};
+		case 'supply.contact':
+			// Follow-up after a recall: a row of the recall index (lot-index.ts) only.
 			return;
-		}
 	}
 }

@@ -122,38 +122,32 @@ export interface AffectedPatient {
 	contact: ContactState | null;
 }
 
-export interface RecallTrace {
-	administrations: AdministrationRecord[];
-	patients: AffectedPatient[];
-	/** Clinics holding the lot, with the quantity on hand. */
+/** Where a lot still is: clinics holding it (quantity on hand) and what is in transit, by receiving clinic. */
+export interface LotWhereabouts {
 	holding: { clinic: string; qty: number }[];
-	/** Quantity sent and not yet received, by receiving clinic. */
 	inTransit: { clinic: string; qty: number }[];
 }
 
-/**
- * Everyone who received the lot and everywhere it still is: lookups in the fold's
- * recall index and stock, never a scan of the ledger.
- */
-export function recallTrace(state: SupplyState, gtin: string, lot: string): RecallTrace {
-	const key = lotKey(gtin, lot);
-	const administrations = state.administrations[key] ?? [];
-	const contacts = state.contacts[key] ?? {};
-	const byPatient = new Map<string, AdministrationRecord[]>();
-	for (const a of administrations) byPatient.set(a.patient, [...(byPatient.get(a.patient) ?? []), a]);
-	const patients = [...byPatient.entries()].map(([patient, list]) => ({
-		patient,
-		administrations: list,
-		status: contacts[patient]?.status ?? 'pending',
-		contact: contacts[patient] ?? null
-	}));
-	const holding = Object.entries(state.stock[key] ?? {})
+export interface RecallTrace extends LotWhereabouts {
+	administrations: AdministrationRecord[];
+	patients: AffectedPatient[];
+}
+
+/** Where the lot still is: lookups in the fold's stock and transfers. Who received it is the recall index's (lot-index.ts `recallTrace`). */
+export function lotWhereabouts(state: SupplyState, gtin: string, lot: string): LotWhereabouts {
+	const holding = Object.entries(state.stock[lotKey(gtin, lot)] ?? {})
 		.map(([clinic, locations]) => ({ clinic, qty: Object.values(locations).reduce((s, q) => s + q, 0) }))
 		.filter((h) => h.qty > 0);
 	const transit = new Map<string, number>();
 	for (const t of Object.values(state.transfers))
 		if (t.gtin === gtin && t.lot === lot && !t.received) transit.set(t.to, (transit.get(t.to) ?? 0) + t.qty);
-	return { administrations, patients, holding, inTransit: [...transit.entries()].map(([clinic, qty]) => ({ clinic, qty })) };
+	return { holding, inTransit: [...transit.entries()].map(([clinic, qty]) => ({ clinic, qty })) };
+}
+
+/** Whether a recall of the lot concerns `clinic`: it holds some, or gave doses of it. */
+export function recallConcerns(state: SupplyState, gtin: string, lot: string, clinic: string): boolean {
+	const key = lotKey(gtin, lot);
+	return lotWhereabouts(state, gtin, lot).holding.some((h) => h.clinic === clinic) || (state.totals[key]?.[clinic]?.administered ?? 0) > 0;
 }
 
 /** Transfers sent to `clinic` and not yet received, oldest first. */

@@ -19,7 +19,8 @@ import {
 	transferReceiveTx,
 	transferSendTx
 } from '$lib/domain/supply/transactions.js';
-import { activeRecalls, encountersOf, inventory, recallTrace } from '$lib/domain/supply/views.js';
+import { lotHistory, recallTrace } from '$lib/domain/supply/lot-index.js';
+import { activeRecalls, encountersOf, inventory } from '$lib/domain/supply/views.js';
 import { DAY, GTIN, T0, clock, key, options, patientKey, supply, transferId } from './supply-support.js';
 
 describe('expired and recalled lots at administration', () => {
@@ -43,10 +44,11 @@ describe('expired and recalled lots at administration', () => {
 		const dose = (lot: string, n: number) => administerTx({ patient: patientKey(n), gtin: GTIN, lot, kind: 'immunization' });
 		const block = await admin.append([dose('OLD', 1), dose('BAD', 2), dose('GOOD', 3)]);
 		const state = supply(admin);
-		const refusedOf = (lot: string) => state.administrations[lotKey(GTIN, lot)]!.map((a) => a.refused);
-		expect(refusedOf('OLD')).toEqual(['lot OLD expired on 2026-11-10']);
-		expect(refusedOf('BAD')).toEqual(['lot BAD was recalled: particles found in vials']);
-		expect(refusedOf('GOOD')).toEqual([null]);
+		const dosesOf = async (lot: string) => (await lotHistory(admin, state, GTIN, lot)).administrations;
+		const refusedOf = async (lot: string) => (await dosesOf(lot)).map((a) => a.refused);
+		expect(await refusedOf('OLD')).toEqual(['lot OLD expired on 2026-11-10']);
+		expect(await refusedOf('BAD')).toEqual(['lot BAD was recalled: particles found in vials']);
+		expect(await refusedOf('GOOD')).toEqual([null]);
 		expect(state.flags[`refused-administration|${block.id}|0`]).toMatchObject({
 			kind: 'refused-administration',
 			message: 'dose given although lot OLD expired on 2026-11-10',
@@ -64,11 +66,7 @@ describe('expired and recalled lots at administration', () => {
 			['GOOD', 4, null]
 		]);
 		// The FHIR resource of a dose that should not have been given says so.
-		const resource = administrationResource(
-			state.administrations[lotKey(GTIN, 'BAD')]![0]!,
-			state.lots[lotKey(GTIN, 'BAD')]!,
-			state.items[GTIN]!
-		);
+		const resource = administrationResource((await dosesOf('BAD'))[0]!, state.lots[lotKey(GTIN, 'BAD')]!, state.items[GTIN]!);
 		expect(resource).toMatchObject({
 			resourceType: 'Immunization',
 			status: 'completed',
@@ -104,7 +102,7 @@ describe('recall across clinics', () => {
 		for (const node of [a, b]) {
 			const state = supply(node);
 			expect(activeRecalls(state).map((r) => [r.lot, r.recall.reason])).toEqual([['L7', 'cold chain failure at the distributor']]);
-			const trace = recallTrace(state, GTIN, 'L7');
+			const trace = await recallTrace(node, state, GTIN, 'L7');
 			expect(trace.patients.map((p) => [p.patient, p.status])).toEqual([
 				[toHex(patientKey(1)), 'pending'],
 				[toHex(patientKey(2)), 'pending'],
@@ -122,7 +120,7 @@ describe('recall across clinics', () => {
 			expect(state.flags[`refused-administration|${late.id}|0`]?.kind).toBe('refused-administration');
 		}
 		await a.append([contactTx({ gtin: GTIN, lot: 'L7', patient: patientKey(1), status: 'contacted', note: 'booked a new dose' })]);
-		const contacted = recallTrace(supply(a), GTIN, 'L7').patients[0]!;
+		const contacted = (await recallTrace(a, supply(a), GTIN, 'L7')).patients[0]!;
 		expect([contacted.status, contacted.contact?.note]).toEqual(['contacted', 'booked a new dose']);
 	});
 });
@@ -179,7 +177,7 @@ describe('doses linked to encounter records of the records layer', () => {
 		const flags = Object.values(supply(ledger).flags);
 		expect(flags.filter((f) => f.evidence.includes(good.id))).toEqual([]);
 		expect(flags.map((f) => [f.kind, f.evidence])).toEqual([['encounter-patient-mismatch', [visit.block, wrong.id]]]);
-		const dose = supply(ledger).administrations[lotKey(GTIN, 'L1')]![0]!;
+		const dose = (await lotHistory(ledger, supply(ledger), GTIN, 'L1')).administrations[0]!;
 		expect(administrationResource(dose, supply(ledger).lots[lotKey(GTIN, 'L1')]!, null)).toMatchObject({
 			resourceType: 'Immunization',
 			encounter: { reference: `Encounter/${visit.block}-${visit.rid}` },

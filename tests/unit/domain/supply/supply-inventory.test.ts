@@ -53,7 +53,10 @@ describe('the Inventory tab’s typed path', () => {
 		expect(inventory.error).toBe('Refused: lot LOT-9 was recalled: sterility not assured. Do not give this dose.');
 		expect(blocks(ledger)).toBe(after);
 		expect(inventory.recalls.map((r) => r.lot)).toEqual(['LOT-9']);
+		expect(inventory.trace(GTIN, 'LOT-9')).toBeNull();
+		expect((await inventory.loadTrace(GTIN, 'LOT-9'))!.patients.map((p) => p.patient)).toEqual([patient]);
 		expect(inventory.trace(GTIN, 'LOT-9')!.patients.map((p) => p.patient)).toEqual([patient]);
+		expect(inventory.recallConcernsUs(GTIN, 'LOT-9')).toBe(true);
 	});
 
 	it('transfers go to another clinic, which sees them incoming and receives them', async () => {

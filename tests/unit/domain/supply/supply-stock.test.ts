@@ -19,7 +19,7 @@ import {
 	transferSendTx,
 	wasteTx
 } from '$lib/domain/supply/transactions.js';
-import { incomingTransfers, recallTrace } from '$lib/domain/supply/views.js';
+import { incomingTransfers, lotWhereabouts } from '$lib/domain/supply/views.js';
 import { GTIN, T0, fakeBlock, foldAll, key, options, patientKey, supply, transferId } from './supply-support.js';
 
 describe('supply transaction rules', () => {
@@ -193,7 +193,7 @@ describe('stock fold', () => {
 						const onHand = (c: number) => Object.values(byClinic[authorOf(CLINICS[c]!)] ?? {}).reduce((s, q) => s + q, 0);
 						for (const c of CLINICS.keys()) expect(onHand(c), `${lot} at ${CLINICS[c]}`).toBe(expected[l]![c]);
 						// Network-wide: what is on hand plus what is in transit is what came in minus what went out.
-						const transit = recallTrace(state, GTIN, lot).inTransit.reduce((s, t) => s + t.qty, 0);
+						const transit = lotWhereabouts(state, GTIN, lot).inTransit.reduce((s, t) => s + t.qty, 0);
 						expect(CLINICS.reduce((s, _, c) => s + onHand(c), 0) + transit).toBe(net[l]);
 						// Stock below zero never goes unnoticed.
 						for (const [clinic, locations] of Object.entries(byClinic))

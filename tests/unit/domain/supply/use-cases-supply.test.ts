@@ -18,7 +18,8 @@ import {
 	stockClinicOf,
 	supplyOf
 } from '$lib/domain/supply/stock-writes.js';
-import { incomingTransfers, recallTrace } from '$lib/domain/supply/views.js';
+import { recallTrace } from '$lib/domain/supply/lot-index.js';
+import { incomingTransfers } from '$lib/domain/supply/views.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES, now: () => Date.now() };
 const GTIN = '09506000134352';
@@ -68,7 +69,7 @@ describe('inventory use cases', () => {
 		expect(a.size).toBe(size);
 		await recallLot(a, GTIN, 'L1', 'sterility not assured');
 		await recordContact(a, GTIN, 'L1', PATIENT, 'contacted', ' called ');
-		expect(recallTrace(supplyOf(a)!, GTIN, 'L1').patients).toMatchObject([{ patient: PATIENT, status: 'contacted' }]);
+		expect((await recallTrace(a, supplyOf(a)!, GTIN, 'L1')).patients).toMatchObject([{ patient: PATIENT, status: 'contacted' }]);
 		await setReorderPoint(a, GTIN, '3');
 		await setExpiryHorizon(a, '30');
 		expect(a.size).toBe(size + 4);
