@@ -42,9 +42,13 @@ export async function exportBundle(book: RecordBook, patient: string, options: E
 const FILE_CHUNK = 1000;
 
 /**
- * The same Bundle as {@link exportBundle}, as a file: JSON indented by two spaces, written
- * a thousand entries at a time into a Blob, so that neither the whole Bundle object nor
- * its whole text is ever in memory (a chart may hold 100,000 records).
+ * The same Bundle as {@link exportBundle}, as a file: the Bundle's fields indented by two
+ * spaces and each entry as compact JSON on a line of its own, written a thousand entries
+ * at a time into a Blob, so that neither the whole Bundle object nor its whole text is
+ * ever in memory (a chart may hold 100,000 records). Entries on one line each keep the file
+ * line-oriented (one entry per line for `grep` and `diff`) at half the size of indenting
+ * them: 100,000 records made 124 MB indented, which the page spent seconds handing to
+ * the browser (docs/benchmarks.md).
  */
 export async function exportBundleFile(
 	book: RecordBook,
@@ -61,7 +65,7 @@ export async function exportBundleFile(
 	};
 	let count = 0;
 	for (const entry of entries) {
-		chunk.push(JSON.stringify(entry, null, 2).replaceAll('\n', '\n    '));
+		chunk.push(JSON.stringify(entry));
 		count++;
 		if (chunk.length === FILE_CHUNK) flush();
 	}

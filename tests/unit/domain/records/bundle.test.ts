@@ -79,9 +79,19 @@ describe('FHIR Bundle import and export', () => {
 		for (const patient of result.patients) {
 			const { bundle, sealed } = await exportBundle(book, patient, { now: NOW });
 			expect(sealed).toBe(0);
-			// The file, written a piece at a time, is the Bundle as JSON indented by two spaces.
+			// The file, written a piece at a time, is the Bundle: its fields indented, each entry compact on a line of its own.
 			const { file } = await exportBundleFile(book, patient, { now: NOW });
-			expect(await file.text()).toBe(JSON.stringify(bundle, null, 2));
+			const text = await file.text();
+			expect(JSON.parse(text)).toEqual(bundle);
+			const lines = text.split('\n');
+			expect(lines.slice(0, 5)).toEqual(
+				JSON.stringify({ ...bundle, entry: [] }, null, 2)
+					.split('\n')
+					.slice(0, 4)
+					.concat('  "entry": [')
+			);
+			expect(lines.slice(5, -2)).toEqual(bundle.entry!.map((e, i) => `    ${JSON.stringify(e)}${i < bundle.entry!.length - 1 ? ',' : ''}`));
+			expect(lines.slice(-2)).toEqual(['  ]', '}']);
 			expect(file.type).toBe('application/fhir+json');
 			const resources = bundle.entry!.map((e: { resource?: unknown }) => e.resource as unknown as Record<string, unknown>);
 			const provenance = resources.filter((r) => r.resourceType === 'Provenance');
