@@ -248,7 +248,7 @@ export class Ledger {
 
 	/** Members and roles as of all accepted blocks (total order). */
 	roster(): Roster {
-		return this.#membership.roster(this.#voids.live);
+		return this.#membership.roster(this.#voids.live, this.#voids.version);
 	}
 
 	/** Admins who must sign a membership change (genesis `quorum`; 1 when none is set). */

@@ -32,6 +32,8 @@ export class MembershipIndex {
 	#authors: AuthorId[] = [];
 	#authorIndex = new Map<AuthorId, number>();
 	#events: MembershipEvent[] = [];
+	/** The last roster made, with the events and the void-set version it was made from. */
+	#rosterCache: { events: readonly MembershipEvent[]; version: object; roster: Roster } | null = null;
 
 	get events(): readonly MembershipEvent[] {
 		return this.#events;
@@ -54,6 +56,7 @@ export class MembershipIndex {
 			legacy = true;
 		}
 		if (legacy) await store.putMeta(META_MEMBERSHIP, this.#events);
+		this.#rosterCache = null; // the events above were filled in place
 		return legacy;
 	}
 
@@ -101,9 +104,18 @@ export class MembershipIndex {
 		return membershipOf(this.#events, (e) => inPast(e) && !((cut.get(e.author) ?? Infinity) < e.seq));
 	}
 
-	/** Members and roles from the live events (total order). */
-	roster(live: (e: MembershipEvent) => boolean): Roster {
-		return membershipOf(this.#events, live).roster;
+	/**
+	 * Members and roles from the live events (total order). `version` names what `live`
+	 * answers from (the void set's {@link VoidSet.version}): the roster is made again only
+	 * when it or the events changed (both are replaced, never changed in place), not for
+	 * every handshake and block that asks.
+	 */
+	roster(live: (e: MembershipEvent) => boolean, version: object): Roster {
+		const cached = this.#rosterCache;
+		if (cached && cached.events === this.#events && cached.version === version) return cached.roster;
+		const roster = membershipOf(this.#events, live).roster;
+		this.#rosterCache = { events: this.#events, version, roster };
+		return roster;
 	}
 
 	/** Admins who must sign a membership change (genesis `quorum`; 1 when none is set). */

@@ -95,6 +95,11 @@ export class VoidSet {
 	/** Whether the event's block counts. */
 	readonly live = (e: MembershipEvent): boolean => !this.#void.has(e.block);
 
+	/** Changes whenever the set of void blocks does (the map is replaced, never changed in place): what {@link live} answers from. */
+	get version(): object {
+		return this.#void;
+	}
+
 	all(): ReadonlyMap<BlockId, string> {
 		return new Map(this.#void);
 	}
