@@ -24,10 +24,17 @@ export async function verifyStore(
 	const failures: Rejection[] = [];
 	const clocks = new Map<BlockId, number>();
 	let checked = 0;
-	let position: OrderKey | null = null;
+	// The next page is read from the store while this one is checked.
+	const read = (after: OrderKey | null) => {
+		const reading = store.ordered(after, pageSize);
+		reading.catch(() => undefined); // awaited below unless the run stops first
+		return reading;
+	};
+	let next = read(null);
 	for (;;) {
 		signal?.throwIfAborted();
-		const page = await store.ordered(position, pageSize);
+		const page = await next;
+		if (page.length === pageSize) next = read(orderKey(page[page.length - 1]!));
 		const results = await Promise.all(page.map((s) => checkIntrinsic(s.bytes, net, verifier)));
 		for (const [i, result] of results.entries()) {
 			const stored = page[i]!;
@@ -48,7 +55,6 @@ export async function verifyStore(
 		checked += page.length;
 		onProgress?.(checked, total);
 		if (page.length < pageSize) break;
-		position = orderKey(page[page.length - 1]!);
 		if (clocks.size > 200_000) clocks.clear();
 	}
 	return { checked, failures };
