@@ -193,9 +193,16 @@ export class InventoryState {
 		const key = lotKey(gtin, lot);
 		const asked = (this.#traceAsked.get(key) ?? 0) + 1;
 		this.#traceAsked.set(key, asked);
-		const trace = await recallTrace(ledger, s, gtin, lot);
-		if (this.#traceAsked.get(key) === asked) this.#traces = { ...this.#traces, [key]: trace };
-		return trace;
+		try {
+			const trace = await recallTrace(ledger, s, gtin, lot);
+			if (this.#traceAsked.get(key) === asked) this.#traces = { ...this.#traces, [key]: trace };
+			return trace;
+		} catch (e) {
+			// The store failed or closed under the read: said where the recall is shown, the last trace kept.
+			this.#area = 'recall';
+			this.#error = `Recall trace: ${e instanceof Error ? e.message : String(e)}`;
+			return null;
+		}
 	}
 
 	/** Fields of a scanned or typed GS1 string, or null with `error` set. */

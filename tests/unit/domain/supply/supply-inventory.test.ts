@@ -59,6 +59,57 @@ describe('the Inventory tab’s typed path', () => {
 		expect(inventory.recallConcernsUs(GTIN, 'LOT-9')).toBe(true);
 	});
 
+	it('keeps the trace of the read asked last whichever finishes first, and names a read that fails', async () => {
+		const ledger = await foundNetwork({ ...options, now: () => Date.now() });
+		const patient = toHex(new Uint8Array(32).fill(7));
+		const setup = new InventoryState(() => ledger);
+		expect(
+			await setup.record({
+				...emptyMovement('receive'),
+				gtin: GTIN,
+				lot: 'L1',
+				expiry: '2030-12-31',
+				qty: '5',
+				supplier: 'Acme',
+				itemName: 'Measles vaccine'
+			})
+		).toBe(true);
+		expect(await setup.record({ ...emptyMovement('administer'), gtin: GTIN, lot: 'L1', patient })).toBe(true);
+		expect(await setup.recall(GTIN, 'L1', 'sterility not assured')).toBe(true);
+		// Reads of the recall index held until released, or failing.
+		const held: (() => void)[] = [];
+		let failing = false;
+		const slow = new Proxy(ledger, {
+			get(target, name) {
+				if (name === 'facts')
+					return async (...args: Parameters<typeof ledger.facts>) => {
+						if (failing) throw new Error('the store is closed');
+						const rows = await target.facts(...args);
+						await new Promise<void>((release) => held.push(release));
+						return rows;
+					};
+				const value = Reflect.get(target, name, target);
+				return typeof value === 'function' ? value.bind(target) : value;
+			}
+		});
+		const inventory = new InventoryState(() => slow);
+		const first = inventory.loadTrace(GTIN, 'L1');
+		await inventory.contact(GTIN, 'L1', patient, 'contacted', 'called back');
+		const second = inventory.loadTrace(GTIN, 'L1');
+		while (held.length < 2) await new Promise((r) => setTimeout(r, 1));
+		held[1]!();
+		expect((await second)!.patients[0]!.status).toBe('contacted');
+		held[0]!();
+		expect((await first)!.patients[0]!.status).toBe('pending');
+		// The earlier read finished last: the trace shown is still the later one's.
+		expect(inventory.trace(GTIN, 'L1')!.patients[0]!.status).toBe('contacted');
+
+		failing = true;
+		expect(await inventory.loadTrace(GTIN, 'L1')).toBeNull();
+		expect([inventory.area, inventory.error]).toEqual(['recall', 'Recall trace: the store is closed']);
+		expect(inventory.trace(GTIN, 'L1')!.patients[0]!.status).toBe('contacted');
+	});
+
 	it('transfers go to another clinic, which sees them incoming and receives them', async () => {
 		const a = await foundNetwork({
 			...options,
