@@ -13,7 +13,8 @@
  * administer-rules.ts (when a dose may not be given). The recall index (who received a
  * lot, who was reached after its recall) is an index fold kept in the store,
  * lot-index.ts. This module is the fold the registry runs and the entry the UI, the
- * bench and the tests import. */
+ * bench and the tests import.
+ */
 import type { Fold } from '$lib/core/index.js';
 import { memberClinicsFold } from '../members.js';
 import { applyStockTx, flagOverdue } from './stock-fold.js';

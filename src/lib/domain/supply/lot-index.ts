@@ -13,7 +13,6 @@
  */
 import {
 	factPosition,
-	toHex,
 	type Block,
 	type CborValue,
 	type Fact,
@@ -27,12 +26,9 @@ import {
 export type FactSource = Pick<Ledger, 'facts'>;
 import { lotProblem } from './administer-rules.js';
 import type { AdministrationRecord, ContactState } from './entities.js';
-import { clinicOf, lotKey, type SupplyState } from './supply-state.js';
+import { clinicOf, lotKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
 import type { AdministrationKind, ContactStatus } from './transactions.js';
 import { lotWhereabouts, type RecallTrace } from './views.js';
-
-const str = (v: CborValue | undefined) => (typeof v === 'string' ? v : null);
-const hex = (v: CborValue | undefined) => (v instanceof Uint8Array ? toHex(v) : null);
 
 /** A row's value: what the transaction says, with its block's time and author (rows carry only the block id and clock). */
 type LotFact =

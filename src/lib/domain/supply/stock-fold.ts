@@ -4,13 +4,10 @@
  * overdue, waste, adjustments, policy and reorder points. Stock going below zero or more
  * leaving a clinic than arrived is flagged, never silent.
  */
-import { toHex, type Block, type CborValue, type Tx } from '$lib/core/index.js';
+import type { Block, Tx } from '$lib/core/index.js';
 import type { LotState, Totals } from './entities.js';
-import { DAY_MS, emptyTotals, flag, lotKey, type SupplyState } from './supply-state.js';
+import { DAY_MS, emptyTotals, flag, lotKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
 import { DEFAULT_LOCATION } from './transactions.js';
-
-const str = (v: CborValue | undefined) => (typeof v === 'string' ? v : null);
-const hex = (v: CborValue | undefined) => (v instanceof Uint8Array ? toHex(v) : null);
 
 export function totalsOf(state: SupplyState, key: string, clinic: string): Totals {
 	const byClinic = (state.totals[key] ??= {});

@@ -3,7 +3,7 @@
  * fold shares: lot keys, expiry instants, the clinic a device writes for, and flags with
  * their evidence.
  */
-import type { Block } from '$lib/core/index.js';
+import { toHex, type Block, type CborValue } from '$lib/core/index.js';
 import type { MemberClinics } from '../members.js';
 import type { Flag, ItemState, LotState, Totals, TransferState } from './entities.js';
 
@@ -34,6 +34,11 @@ export interface SupplyState {
 	reorder: Record<string, Record<string, number>>;
 	flags: Record<string, Flag>;
 }
+
+/** A transaction field as text, or null when it is not a string. */
+export const txString = (v: CborValue | undefined) => (typeof v === 'string' ? v : null);
+/** A transaction field's bytes as hex, or null when it is not bytes. */
+export const txHex = (v: CborValue | undefined) => (v instanceof Uint8Array ? toHex(v) : null);
 
 /** Key of a lot: GTIN and lot number (`|` is outside the GS1 character set). */
 export const lotKey = (gtin: string, lot: string) => `${gtin}|${lot}`;

@@ -5,14 +5,11 @@
  * encounter of the same patient, and recalls. Who received a lot and who was reached
  * after its recall is the recall index, kept in the store (lot-index.ts).
  */
-import { toHex, type Block, type CborValue, type Tx } from '$lib/core/index.js';
+import type { Block, CborValue, Tx } from '$lib/core/index.js';
 import { administerProblem } from './administer-rules.js';
 import { ensureLot, move, totalsOf } from './stock-fold.js';
-import { flag, lotKey, type SupplyState } from './supply-state.js';
+import { flag, lotKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
 import { DEFAULT_LOCATION } from './transactions.js';
-
-const str = (v: CborValue | undefined) => (typeof v === 'string' ? v : null);
-const hex = (v: CborValue | undefined) => (v instanceof Uint8Array ? toHex(v) : null);
 
 /** Transaction types this part folds; the rest are the stock part's. */
 export const TRACE_TXS: ReadonlySet<string> = new Set(['record.put', 'supply.administer', 'supply.recall', 'supply.contact']);

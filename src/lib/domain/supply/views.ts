@@ -133,11 +133,16 @@ export interface RecallTrace extends LotWhereabouts {
 	patients: AffectedPatient[];
 }
 
-/** Where the lot still is: lookups in the fold's stock and transfers. Who received it is the recall index's (lot-index.ts `recallTrace`). */
-export function lotWhereabouts(state: SupplyState, gtin: string, lot: string): LotWhereabouts {
-	const holding = Object.entries(state.stock[lotKey(gtin, lot)] ?? {})
+/** Clinics holding some of the lot, with the quantity on hand. */
+function holdingOf(state: SupplyState, key: string): LotWhereabouts['holding'] {
+	return Object.entries(state.stock[key] ?? {})
 		.map(([clinic, locations]) => ({ clinic, qty: Object.values(locations).reduce((s, q) => s + q, 0) }))
 		.filter((h) => h.qty > 0);
+}
+
+/** Where the lot still is: lookups in the fold's stock and transfers. Who received it is the recall index's (lot-index.ts `recallTrace`). */
+export function lotWhereabouts(state: SupplyState, gtin: string, lot: string): LotWhereabouts {
+	const holding = holdingOf(state, lotKey(gtin, lot));
 	const transit = new Map<string, number>();
 	for (const t of Object.values(state.transfers))
 		if (t.gtin === gtin && t.lot === lot && !t.received) transit.set(t.to, (transit.get(t.to) ?? 0) + t.qty);
@@ -147,7 +152,7 @@ export function lotWhereabouts(state: SupplyState, gtin: string, lot: string): L
 /** Whether a recall of the lot concerns `clinic`: it holds some, or gave doses of it. */
 export function recallConcerns(state: SupplyState, gtin: string, lot: string, clinic: string): boolean {
 	const key = lotKey(gtin, lot);
-	return lotWhereabouts(state, gtin, lot).holding.some((h) => h.clinic === clinic) || (state.totals[key]?.[clinic]?.administered ?? 0) > 0;
+	return holdingOf(state, key).some((h) => h.clinic === clinic) || (state.totals[key]?.[clinic]?.administered ?? 0) > 0;
 }
 
 /** Transfers sent to `clinic` and not yet received, oldest first. */
