@@ -6,7 +6,7 @@ import {
 	IndexedDBStore,
 	Ledger,
 	createBlock,
-	createSigner,
+	createWorkerSigner,
 	type BlockId,
 	type LedgerStore,
 	type Signer,
@@ -16,7 +16,7 @@ import { fixedNow, testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { IndexedDBStoreV2 } from '../../tests/browser/fixtures/indexeddb-v2.js';
 import { noteTxs } from '../lib/workload.js';
 
-export const founderSigner = (): Promise<Signer> => createSigner(testSecret('founder'));
+export const founderSigner = (): Promise<Signer> => createWorkerSigner(testSecret('founder'));
 
 /** IndexedDB schema: 3 is the current store (segments), 2 the released store before it (one record per block), the baseline. */
 export type Schema = 2 | 3;

@@ -14,7 +14,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, toHex, utf8 } from './bytes.js';
-import { decodeCanonical, encodeCanonical, scanCanonicalMap, type CborValue } from './codec.js';
+import { decodeCanonical, encodeCanonical, scanCanonicalMap, type CborValue, type DecodeLimits } from './codec.js';
 import type { Signer } from './crypto/verifier.js';
 import { LedgerError } from './errors.js';
 import type { AuthorId, Block, BlockId, Tx } from './types.js';
@@ -77,16 +77,52 @@ function bodyValue(author: Uint8Array, input: BlockInput): { [key: string]: Cbor
 }
 
 /**
- * Signs a block. The result is checked by {@link decodeBlock} before it is returned, so a
- * caller can never produce a block that other nodes would refuse as malformed.
+ * A block encoded, hashed and checked, waiting for its signature: what the ledger needs
+ * to judge and stage it (everything but the signature), so a batch's signatures can be
+ * made elsewhere (a signing worker) while the next blocks are built ({@link sealBlock}).
  */
-export async function createBlock(signer: Signer, input: BlockInput): Promise<{ id: BlockId; bytes: Uint8Array; block: Block }> {
-	const body = encodeCanonical(bodyValue(signer.publicKey, input));
+export interface DraftBlock {
+	/** The id to sign. */
+	readonly idBytes: Uint8Array;
+	/** The block as it will read once sealed; its signature is 64 zero bytes until then. */
+	readonly block: Block;
+}
+
+/**
+ * Encodes and hashes a block of `author` and checks it exactly as {@link decodeBlock}
+ * checks a received one (size, item count, canonical form, shape), so a caller can never
+ * produce a block that other nodes would refuse as malformed. The body is decoded back
+ * once: the transactions the ledger folds are the values every other node decodes, not the
+ * caller's objects.
+ */
+export function draftBlock(author: Uint8Array, input: BlockInput): DraftBlock {
+	const authorKey = hash32(author, 'author');
+	const body = encodeCanonical(bodyValue(authorKey, input));
 	const idBytes = hashBody(body);
-	const signature = await signer.sign(idBytes);
+	const signature = new Uint8Array(64);
+	// [id, body, signature]: the signature is the last 64 bytes (sealBlock writes it there).
 	const bytes = encodeCanonical([idBytes, body, signature]);
-	const block = decodeBlock(bytes);
-	return { id: block.id, bytes, block };
+	if (bytes.length > MAX_BLOCK_BYTES) fail('TOO_LARGE', `${bytes.length} bytes > ${MAX_BLOCK_BYTES}`);
+	const block = readBlock({ id: idBytes, body, signature, author: authorKey, bytes }, { maxItems: MAX_BODY_ITEMS });
+	return { idBytes, block };
+}
+
+/**
+ * The signed block: `signature` (of `draft.idBytes`) written into the draft's bytes in
+ * place (they are the draft's own, made by {@link draftBlock}): the draft is used up.
+ */
+export function sealBlock(draft: DraftBlock, signature: Uint8Array): Block {
+	if (!(signature instanceof Uint8Array) || signature.length !== 64) throw new TypeError('sealBlock: expected a 64-byte signature');
+	const { bytes } = draft.block;
+	bytes.set(signature, bytes.length - 64);
+	return { ...draft.block, signature: bytes.subarray(bytes.length - 64) };
+}
+
+/** Signs a block (see {@link draftBlock} for the checks it passes first). */
+export async function createBlock(signer: Signer, input: BlockInput): Promise<{ id: BlockId; bytes: Uint8Array; block: Block }> {
+	const draft = draftBlock(signer.publicKey, input);
+	const block = sealBlock(draft, await signer.sign(draft.idBytes));
+	return { id: block.id, bytes: block.bytes, block };
 }
 
 /** Fields of a network's founding transaction. */
@@ -239,10 +275,10 @@ export function peekAuthorSeq(bytes: Uint8Array): { author: AuthorId; seq: numbe
  * Builds the block from an opened one and checks its shape: field types, `prev` iff
  * `seq > 0`, deps, transactions, the genesis form. Throws {@link LedgerError}.
  */
-export function readBlock(opened: OpenedBlock): Block {
+export function readBlock(opened: OpenedBlock, limits: DecodeLimits = {}): Block {
 	const { id, body, signature, author, bytes } = opened;
 	// One building pass over the whole body: openBlock checked it is a map of known fields.
-	const value = decodeCanonical(body) as { [key: string]: CborValue };
+	const value = decodeCanonical(body, limits) as { [key: string]: CborValue };
 	if (value.v !== BLOCK_VERSION) fail('MALFORMED', `v: unsupported version ${String(value.v)}`);
 	const seq = uint(value.seq, 'seq');
 	const clock = uint(value.clock, 'clock');

@@ -78,3 +78,4 @@ export {
 	type VerifyPort,
 	type WorkerVerifier
 } from './crypto/worker-verifier.js';
+export { createPortSigner, createWorkerSigner, type SignPort, type WorkerSigner } from './crypto/worker-signer.js';

@@ -14,7 +14,7 @@ import {
 	IndexedDBStore,
 	Ledger,
 	LedgerError,
-	createSigner,
+	createWorkerSigner,
 	describeError,
 	type BlockId,
 	type OpenProgress,
@@ -213,7 +213,7 @@ export class NodeState {
 	async #open(identity: Identity): Promise<void> {
 		try {
 			this.#identity = { author: authorIdOf(identity), createdAt: identity.createdAt };
-			this.#signer = await createSigner(identity.secretKey);
+			this.#signer = await createWorkerSigner(identity.secretKey);
 			// Records are opened with the X25519 form of the same key (docs/privacy.md); it stays in memory until the page goes.
 			this.#keyring = new Keyring(authorIdOf(identity), encryptionSecretKey(identity.secretKey));
 			// The signer keeps its own copy (a non-extractable key where WebCrypto has Ed25519).

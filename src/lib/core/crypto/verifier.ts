@@ -185,27 +185,35 @@ export function nobleSigner(secret: Uint8Array): Signer {
 /** DER header of a PKCS#8 Ed25519 private key (RFC 8410); the 32-byte seed follows. */
 export const PKCS8_ED25519_PREFIX = fromHex('302e020100300506032b657004220420');
 
+/** `secret` imported as a non-extractable WebCrypto signing key. Rejects when the implementation lacks Ed25519. */
+export async function importSigningKey(subtle: SubtleCrypto, secret: Uint8Array): Promise<CryptoKey> {
+	assertBytes(secret, 'secret', SECRET_KEY_BYTES);
+	const pkcs8 = own(concatBytes(PKCS8_ED25519_PREFIX, secret));
+	try {
+		return await subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign']);
+	} finally {
+		pkcs8.fill(0);
+	}
+}
+
+/** A signer over a WebCrypto Ed25519 signing key whose public key is `publicKey`. */
+export function webCryptoKeySigner(subtle: SubtleCrypto, key: CryptoKey, publicKey: Uint8Array): Signer {
+	return {
+		publicKey,
+		async sign(message) {
+			assertBytes(message, 'message');
+			return new Uint8Array(await subtle.sign('Ed25519', key, own(message)));
+		}
+	};
+}
+
 /**
  * A signer holding `secret` as a non-extractable WebCrypto key. Rejects when the
  * implementation lacks Ed25519. Signatures are byte-identical to {@link nobleSigner}'s,
  * since Ed25519 signing is deterministic.
  */
 export async function createWebCryptoSigner(subtle: SubtleCrypto, secret: Uint8Array): Promise<Signer> {
-	assertBytes(secret, 'secret', SECRET_KEY_BYTES);
-	const pkcs8 = own(concatBytes(PKCS8_ED25519_PREFIX, secret));
-	let key: CryptoKey;
-	try {
-		key = await subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign']);
-	} finally {
-		pkcs8.fill(0);
-	}
-	return {
-		publicKey: publicKeyOf(secret),
-		async sign(message) {
-			assertBytes(message, 'message');
-			return new Uint8Array(await subtle.sign('Ed25519', key, own(message)));
-		}
-	};
+	return webCryptoKeySigner(subtle, await importSigningKey(subtle, secret), publicKeyOf(secret));
 }
 
 /**

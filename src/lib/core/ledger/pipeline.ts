@@ -5,7 +5,7 @@
  * view, the void set, the equivocation evidence and the fold follow, and listeners are
  * told. A failed batch leaves the indexes as they were.
  */
-import { createBlock, normalizeDeps, peekAuthorSeq } from '../block.js';
+import { draftBlock, normalizeDeps, peekAuthorSeq, sealBlock, type DraftBlock } from '../block.js';
 import { toHex } from '../bytes.js';
 import type { Signer } from '../crypto/verifier.js';
 import { LedgerError, PARKING_CODES, type ReasonCode } from '../errors.js';
@@ -89,12 +89,16 @@ export class Pipeline {
 	/**
 	 * Signs one block per element of `batches`, chained, and stores them in one durable
 	 * write. A block this node would refuse from a peer (e.g. it is no longer a member)
-	 * is refused here too, with the same reason code, and nothing is stored.
+	 * is refused here too, with the same reason code, and nothing is stored. The next
+	 * block needs only the previous one's id (the hash of its body), not its signature:
+	 * every signature is asked for as soon as its block is drafted and awaited once, before
+	 * the write, so a signer working elsewhere (a worker) signs while the rest are built.
 	 */
 	async appendBatch(signer: Signer, batches: readonly (readonly Tx[])[]): Promise<Block[]> {
 		const author = toHex(signer.publicKey) as AuthorId;
 		const staged: Staged = new Map();
-		const accepted: Block[] = [];
+		const drafts: DraftBlock[] = [];
+		const signing: Promise<Uint8Array>[] = [];
 		const rows: StoredBlock[] = [];
 		const heads = new Map(this.#heads);
 		const before = this.#snapshotIndexes();
@@ -108,7 +112,7 @@ export class Pipeline {
 					.sort((a, b) => b.clock - a.clock || (a.id < b.id ? -1 : 1))
 					.slice(0, 16);
 				const clock = 1 + Math.max(own?.clock ?? -1, ...deps.map((d) => d.clock));
-				const { block } = await createBlock(signer, {
+				const draft = draftBlock(signer.publicKey, {
 					net: this.#parts.net,
 					seq: own ? own.seq + 1 : 0,
 					prev: own?.id ?? null,
@@ -117,18 +121,29 @@ export class Pipeline {
 					time: Math.max(0, Math.floor(this.#parts.now())),
 					txs
 				});
+				const signature = signer.sign(draft.idBytes);
+				// Awaited below; until then a failure must not count as unhandled.
+				signature.catch(() => undefined);
+				signing.push(signature);
+				const { block } = draft;
 				const result = await checkInContext(block, this.#context(block, staged, heads));
 				if (!result.ok) throw new LedgerError(result.code, result.detail);
-				const row = await this.#stage(block, staged, heads, result.void, result.fork);
-				rows.push(row);
-				accepted.push(block);
+				rows.push(await this.#stage(block, staged, heads, result.void, result.fork));
+				drafts.push(draft);
 			}
-			await this.#commit(rows, accepted, heads, before);
+			const signatures = await Promise.all(signing);
+			const accepted = drafts.map((draft, i) => sealBlock(draft, signatures[i]!));
+			await this.#commit(
+				rows.map((row, i) => ({ ...row, bytes: accepted[i]!.bytes })),
+				accepted,
+				heads,
+				before
+			);
+			return accepted;
 		} catch (error) {
 			this.#restoreIndexes(before);
 			throw error;
 		}
-		return accepted;
 	}
 
 	/**
