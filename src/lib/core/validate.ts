@@ -121,8 +121,15 @@ function refusal(error: unknown, claimed?: BlockRef): ValidationResult {
 export async function checkInContext(block: Block, context: ValidationContext): Promise<ValidationResult> {
 	if (await context.meta(block.id)) return reject('DUPLICATE', 'already stored', block);
 	const head = await context.headSeq(block.author);
+	// A block parked for its prev waits for its missing deps too: released when one of them
+	// arrives, it then has no predecessor to look for that is not known to be missing.
+	const missingDeps = async () => {
+		const missing: BlockId[] = [];
+		for (const dep of block.deps) if (!(await context.meta(dep))) missing.push(dep);
+		return missing;
+	};
 	if (block.seq > head + 1) {
-		return reject('SEQ_GAP', `seq ${block.seq} after head ${head}`, block, block.prev ? [block.prev] : []);
+		return reject('SEQ_GAP', `seq ${block.seq} after head ${head}`, block, block.prev ? [block.prev, ...(await missingDeps())] : []);
 	}
 	// Another block at this (author, seq): equivocation. Both are kept (as void from the
 	// fork on), so that honest blocks built on either version can be accepted everywhere.
@@ -131,7 +138,7 @@ export async function checkInContext(block: Block, context: ValidationContext): 
 	if (block.prev !== null) {
 		const prev = await context.meta(block.prev);
 		// Unknown prev below the head: a version of the author's chain not held yet.
-		if (!prev) return reject('SEQ_GAP', `prev ${block.prev.slice(0, 12)} is not held yet`, block, [block.prev]);
+		if (!prev) return reject('SEQ_GAP', `prev ${block.prev.slice(0, 12)} is not held yet`, block, [block.prev, ...(await missingDeps())]);
 		if (prev.author !== block.author || prev.seq !== block.seq - 1)
 			return reject('PREV_MISMATCH', `prev is not the author's block at seq ${block.seq - 1}`, block);
 		maxClock = prev.clock;

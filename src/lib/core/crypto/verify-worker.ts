@@ -2,11 +2,12 @@
  * Worker side of {@link createWorkerVerifier}: verifies batches of signatures with the
  * same strict verifier the page would use (WebCrypto behind the prechecks, else noble).
  */
+import { unpackVerifyItems, type PackedVerifyItems } from './verify-batch.js';
 import { detectVerifier } from './verifier.js';
 
 interface Request {
 	id: number;
-	items: { signature: Uint8Array; message: Uint8Array; publicKey: Uint8Array }[];
+	items: PackedVerifyItems;
 }
 
 const verifier = detectVerifier();
@@ -15,6 +16,6 @@ const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<Reques
 scope.onmessage = async (event) => {
 	const { id, items } = event.data;
 	const engine = await verifier;
-	const results = await Promise.all(items.map((i) => engine.verify(i.signature, i.message, i.publicKey)));
+	const results = await Promise.all(unpackVerifyItems(items).map((i) => engine.verify(i.signature, i.message, i.publicKey)));
 	scope.postMessage({ id, results, engine: engine.name });
 };

@@ -7,11 +7,13 @@
  * (same prechecks, same engine detection), so validity does not depend on the pool.
  */
 import { CodedError } from '../errors.js';
+import { packVerifyItems } from './verify-batch.js';
 import { detectVerifier, type Verifier } from './verifier.js';
 
 /** What the pool needs of a worker (a Web Worker, or a stand-in in tests). */
 export interface VerifyPort {
-	postMessage(message: unknown): void;
+	/** A chunk's items travel packed in one buffer (verify-batch.ts), transferred. */
+	postMessage(message: unknown, transfer: Transferable[]): void;
 	onmessage: ((event: MessageEvent) => void) | null;
 	/** A worker that fails to load or throws: its jobs go to the fallback verifier. */
 	onerror?: ((event: ErrorEvent) => void) | null;
@@ -112,7 +114,8 @@ export function createWorkerPoolVerifier(
 			const id = nextId++;
 			waiting.set(id, { worker, jobs: chunk });
 			worker.outstanding += chunk.length;
-			worker.port.postMessage({ id, items: chunk.map(({ signature, message, publicKey }) => ({ signature, message, publicKey })) });
+			const items = packVerifyItems(chunk);
+			worker.port.postMessage({ id, items }, [items.bytes.buffer, items.lengths.buffer]);
 		}
 	};
 

@@ -47,6 +47,26 @@ export class BlockView {
 		return meta;
 	}
 
+	/**
+	 * The predecessors (prev and deps) that `blocks` name, neither among them nor stored,
+	 * found with one store read for those not cached (in IndexedDB one transaction, where a
+	 * read per id costs one each: 216 of them, about 1 ms each, in a 10,000-block receive of
+	 * four writers' blocks, for blocks that arrive before what they build on). The ones found
+	 * are cached. True until the store is next written.
+	 */
+	async absentPredecessors(blocks: readonly Block[]): Promise<Set<BlockId>> {
+		const inBatch = new Set(blocks.map((b) => b.id));
+		const named = blocks.flatMap((b) => (b.prev ? [b.prev, ...b.deps] : b.deps));
+		const asked = [...new Set(named.filter((id) => !inBatch.has(id) && !this.#cache.has(id)))];
+		const absent = new Set<BlockId>();
+		if (asked.length === 0) return absent;
+		(await this.#store.getMany(asked)).forEach((stored, i) => {
+			if (stored) this.remember({ id: stored.id, author: stored.author, seq: stored.seq, clock: stored.clock, vv: stored.vv });
+			else absent.add(asked[i]!);
+		});
+		return absent;
+	}
+
 	remember(meta: CachedMeta): void {
 		if (this.#cache.size >= META_CACHE_LIMIT) {
 			const [oldest] = this.#cache.keys();

@@ -82,14 +82,18 @@ export class PendingPool {
 		}
 	}
 
-	/** Parked blocks that were waiting for `id`, to be validated again now. */
-	release(id: BlockId): Candidate[] {
+	/**
+	 * Parked blocks that were waiting for `id`, to be validated again now, each with every
+	 * id it was waiting for. Those are not stored unless the batch releasing them stages
+	 * them: a block is stored only by an accepted batch, which releases its waiters then.
+	 */
+	release(id: BlockId): (Candidate & { readonly waitingFor: ReadonlySet<BlockId> })[] {
 		const waiters = this.#waiting.get(id);
 		if (!waiters) return [];
-		const released: Candidate[] = [];
+		const released: (Candidate & { readonly waitingFor: ReadonlySet<BlockId> })[] = [];
 		for (const waiter of [...waiters]) {
 			const entry = this.#unpark(waiter);
-			if (entry) released.push({ block: entry.block, ...(entry.from ? { from: entry.from } : {}) });
+			if (entry) released.push({ block: entry.block, waitingFor: entry.waitingFor, ...(entry.from ? { from: entry.from } : {}) });
 		}
 		return released;
 	}

@@ -206,6 +206,9 @@ export class Pipeline {
 		const before = this.#snapshotIndexes();
 		const queue = [...candidates];
 		try {
+			// Not stored, so no store read when named: predecessors the batch names and the store
+			// lacks (one read for all), and below, blocks parked or released in this batch.
+			const absent = await this.#parts.view.absentPredecessors(candidates.map((c) => c.block));
 			while (queue.length > 0) {
 				const { block, from: sender } = queue.shift()!;
 				// A second copy in the same batch, or a block already parked: a duplicate too.
@@ -218,14 +221,20 @@ export class Pipeline {
 					rejected.push(this.#reject({ ok: false, code: refusedBefore.code, detail: refusedBefore.detail, block }, sender));
 					continue;
 				}
-				const result = await checkInContext(block, this.#context(block, staged, heads));
+				const result = await checkInContext(block, this.#context(block, staged, heads, absent));
 				if (result.ok) {
 					rows.push(await this.#stage(block, staged, heads, result.void, result.fork));
 					accepted.push(block);
-					for (const id of this.#parts.pending.release(block.id)) queue.push(id);
+					// A released block's other missing predecessors are still not stored: no read for them.
+					for (const waiter of this.#parts.pending.release(block.id)) {
+						queue.push(waiter);
+						for (const id of waiter.waitingFor) absent.add(id);
+					}
 				} else if (result.code === 'DUPLICATE') {
 					duplicates++;
 				} else if (PARKING_CODES.has(result.code)) {
+					// Judged new (not a DUPLICATE), so not stored: a later block naming it reads nothing.
+					absent.add(block.id);
 					this.#parts.pending.park(block, result.missing ?? [], sender);
 				} else {
 					rejected.push(this.#reject(result, sender));
@@ -290,9 +299,9 @@ export class Pipeline {
 	 * fork. Were the heads ever behind the store, the store's append refuses an id it holds
 	 * (the batch fails): nothing is stored twice.
 	 */
-	#context(block: Block, staged: Staged, heads: Map<AuthorId, Head>) {
+	#context(block: Block, staged: Staged, heads: Map<AuthorId, Head>, absent?: ReadonlySet<BlockId>) {
 		const stored = this.#heads.get(block.author);
-		return batchContext(this.#parts, staged, heads, !stored || block.seq > stored.seq ? block.id : undefined);
+		return batchContext(this.#parts, staged, heads, !stored || block.seq > stored.seq ? block.id : undefined, absent);
 	}
 
 	/** Adds an accepted block to the batch view: heads, author index, causal VV, membership, forks. */

@@ -28,13 +28,16 @@ export interface ContextParts {
  * The context for the next block of a batch: `staged` and `heads` include the batch so far.
  * `unstored`: an id the caller knows is not in the store (the verified block being judged,
  * when it lies past its author's committed head: see `Pipeline`); `meta` answers it from
- * the staged blocks and the cache without a store read.
+ * the staged blocks and the cache without a store read. `absent`: ids the caller found
+ * missing from the store since its last write (predecessors a batch names before they
+ * arrive), answered the same way.
  */
 export function batchContext(
 	parts: ContextParts,
 	staged: Staged,
 	heads: ReadonlyMap<AuthorId, Head>,
-	unstored?: BlockId
+	unstored?: BlockId,
+	absent: ReadonlySet<BlockId> = new Set()
 ): ValidationContext {
 	const { net, verifier, store, view, membership, voids, rules } = parts;
 	const at = async (author: AuthorId, seq: number) => {
@@ -49,7 +52,7 @@ export function batchContext(
 	return {
 		net,
 		verifier,
-		meta: (id) => view.meta(id, staged, id !== unstored),
+		meta: (id) => view.meta(id, staged, id !== unstored && !absent.has(id)),
 		at,
 		headSeq: async (author) => heads.get(author)?.seq ?? -1,
 		admit: async (block) => {

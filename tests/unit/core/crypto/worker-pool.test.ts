@@ -4,10 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { createWorkerPoolVerifier, nobleSigner, nobleVerifier, publicKeyOf, type VerifyPort } from '../../../../src/lib/core/index.js';
 import { foundNetwork, joinNetwork, testSecret } from '../../../../src/lib/core/testing/fixtures.js';
+import { packVerifyItems, unpackVerifyItems, type PackedVerifyItems } from '../../../../src/lib/core/crypto/verify-batch.js';
 
 interface Request {
 	id: number;
-	items: { signature: Uint8Array; message: Uint8Array; publicKey: Uint8Array }[];
+	items: PackedVerifyItems;
 }
 
 /** A port answering with noble; `mode` 'broken' fails on its first message, 'silent' never answers. */
@@ -23,7 +24,7 @@ function port(mode: 'ok' | 'broken' | 'silent', seen: { messages: number }): Ver
 				setTimeout(() => p.onerror?.(new Event('error') as ErrorEvent), 1);
 				return;
 			}
-			void Promise.all(items.map((i) => nobleVerifier.verify(i.signature, i.message, i.publicKey))).then((results) =>
+			void Promise.all(unpackVerifyItems(items).map((i) => nobleVerifier.verify(i.signature, i.message, i.publicKey))).then((results) =>
 				p.onmessage?.({ data: { id, results } } as MessageEvent)
 			);
 		},
@@ -52,6 +53,27 @@ describe('worker pool verifier', () => {
 		const answers = await Promise.all(all.map(([s, m, k]) => pool.verify(s, m, k)));
 		expect(answers).toEqual(all.map((_, i) => i % 3 !== 0));
 		expect(seen.messages).toBeGreaterThanOrEqual(3);
+		pool.close();
+	});
+
+	it('malformed inputs travel packed as they are and are answered false, like the page answers them', async () => {
+		const seen = { messages: 0 };
+		const pool = createWorkerPoolVerifier(() => port('ok', seen), 2, 'noble');
+		const [s, m, k] = (await cases(2))[1]!;
+		const odd: [Uint8Array, Uint8Array, Uint8Array][] = [
+			[s!, m!, k!],
+			[s!.subarray(0, 63), m!, k!],
+			[new Uint8Array(0), m!, k!],
+			[s!, m!, k!.subarray(1)],
+			[s!, new Uint8Array(0), k!],
+			[new Uint8Array(65), new Uint8Array(1000), new Uint8Array(0)]
+		];
+		const ours = await Promise.all(odd.map(([a, b, c]) => pool.verify(a, b, c)));
+		expect(ours).toEqual(await Promise.all(odd.map(([a, b, c]) => nobleVerifier.verify(a, b, c))));
+		expect(ours[0]).toBe(true);
+		expect(unpackVerifyItems(packVerifyItems(odd.map(([signature, message, publicKey]) => ({ signature, message, publicKey }))))).toEqual(
+			odd.map(([signature, message, publicKey]) => ({ signature, message, publicKey }))
+		);
 		pool.close();
 	});
 
