@@ -9,7 +9,12 @@ import type { BlockMeta } from '../validate.js';
 import { FOLD_PAGE } from './fold-engine.js';
 import { mergeVV } from './version-vector.js';
 
-const META_CACHE_LIMIT = 50_000;
+/**
+ * Most block positions cached: enough for the deps of the blocks a sync batch names
+ * (recent blocks), small enough that a catch-up of 100,000 blocks peaks at 74 MB of heap
+ * instead of 122 MB with 50,000 (docs/benchmarks-sync.md).
+ */
+export const META_CACHE_LIMIT = 20_000;
 
 /** A block's position with its causal version vector (its own position included). */
 export interface CachedMeta extends BlockMeta {
