@@ -24,7 +24,7 @@ scope.onmessage = async (event) => {
 		const { messages, size, count } = data;
 		const signatures = new Uint8Array(count * 64);
 		for (let i = 0; i < count; i++) {
-			const signature = await crypto.subtle.sign('Ed25519', signing, messages.slice(i * size, (i + 1) * size));
+			const signature = await crypto.subtle.sign('Ed25519', signing, messages.subarray(i * size, (i + 1) * size));
 			signatures.set(new Uint8Array(signature), i * 64);
 		}
 		scope.postMessage({ id: data.id, signatures }, [signatures.buffer]);

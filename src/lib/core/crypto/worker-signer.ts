@@ -12,15 +12,14 @@ import { assertBytes } from '../bytes.js';
 import { CodedError } from '../errors.js';
 import { publicKeyOf } from './ed25519.js';
 import { createSigner, importSigningKey, webCryptoKeySigner, type Signer } from './verifier.js';
+import type { VerifyPort } from './worker-verifier.js';
 
-/** What the signer needs of a worker (a Web Worker, or a stand-in in tests). */
-export interface SignPort {
-	postMessage(message: unknown, transfer: Transferable[]): void;
-	onmessage: ((event: MessageEvent) => void) | null;
-	/** A worker that fails to load or throws: its jobs, and every later one, go to the fallback signer. */
-	onerror?: ((event: ErrorEvent) => void) | null;
-	terminate(): void;
-}
+/**
+ * What the signer needs of a worker: the verification pool's port (a Web Worker, or a
+ * stand-in in tests). A worker that fails to load or throws: its jobs, and every later one,
+ * go to the fallback signer.
+ */
+export type SignPort = VerifyPort;
 
 interface Job {
 	message: Uint8Array;
@@ -76,7 +75,11 @@ export function createPortSigner(port: SignPort, fallback: Signer): WorkerSigner
 		}
 		// Messages of one size travel end to end in one transferred buffer (block ids: all 32 bytes).
 		const bySize = new Map<number, Job[]>();
-		for (const job of jobs) bySize.set(job.message.length, [...(bySize.get(job.message.length) ?? []), job]);
+		for (const job of jobs) {
+			const group = bySize.get(job.message.length);
+			if (group) group.push(job);
+			else bySize.set(job.message.length, [job]);
+		}
 		for (const [size, group] of bySize) {
 			const messages = new Uint8Array(size * group.length);
 			group.forEach((job, i) => messages.set(job.message, i * size));

@@ -12,7 +12,7 @@ import { detectVerifier, type Verifier } from './verifier.js';
 
 /** What the pool needs of a worker (a Web Worker, or a stand-in in tests). */
 export interface VerifyPort {
-	/** A chunk's items travel packed in one buffer (verify-batch.ts), transferred. */
+	/** A chunk travels packed in one buffer (verify-batch.ts; the signer's: worker-signer.ts), transferred. */
 	postMessage(message: unknown, transfer: Transferable[]): void;
 	onmessage: ((event: MessageEvent) => void) | null;
 	/** A worker that fails to load or throws: its jobs go to the fallback verifier. */

@@ -46,10 +46,7 @@ export class BlockView {
 		const hit = staged.get(id) ?? this.#cache.get(id);
 		if (hit || !readStore) return hit;
 		const stored = await this.#store.get(id);
-		if (!stored) return undefined;
-		const meta: CachedMeta = { id: stored.id, author: stored.author, seq: stored.seq, clock: stored.clock, vv: stored.vv };
-		this.remember(meta);
-		return meta;
+		return stored && this.#rememberStored(stored);
 	}
 
 	/**
@@ -66,10 +63,16 @@ export class BlockView {
 		const absent = new Set<BlockId>();
 		if (asked.length === 0) return absent;
 		(await this.#store.getMany(asked)).forEach((stored, i) => {
-			if (stored) this.remember({ id: stored.id, author: stored.author, seq: stored.seq, clock: stored.clock, vv: stored.vv });
+			if (stored) this.#rememberStored(stored);
 			else absent.add(asked[i]!);
 		});
 		return absent;
+	}
+
+	#rememberStored(stored: StoredBlock): CachedMeta {
+		const meta: CachedMeta = { id: stored.id, author: stored.author, seq: stored.seq, clock: stored.clock, vv: stored.vv };
+		this.remember(meta);
+		return meta;
 	}
 
 	remember(meta: CachedMeta): void {

@@ -23,6 +23,9 @@ export interface Candidate {
 	readonly from?: string;
 }
 
+/** A parked block released, with every id it was waiting for. */
+export type Released = Candidate & { readonly waitingFor: ReadonlySet<BlockId> };
+
 /** A parked block refused because what it builds on was refused. */
 export type RefusedDependent = Extract<ValidationResult, { ok: false }> & { from?: string };
 
@@ -87,10 +90,10 @@ export class PendingPool {
 	 * id it was waiting for. Those are not stored unless the batch releasing them stages
 	 * them: a block is stored only by an accepted batch, which releases its waiters then.
 	 */
-	release(id: BlockId): (Candidate & { readonly waitingFor: ReadonlySet<BlockId> })[] {
+	release(id: BlockId): Released[] {
 		const waiters = this.#waiting.get(id);
 		if (!waiters) return [];
-		const released: (Candidate & { readonly waitingFor: ReadonlySet<BlockId> })[] = [];
+		const released: Released[] = [];
 		for (const waiter of [...waiters]) {
 			const entry = this.#unpark(waiter);
 			if (entry) released.push({ block: entry.block, waitingFor: entry.waitingFor, ...(entry.from ? { from: entry.from } : {}) });

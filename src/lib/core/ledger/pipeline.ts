@@ -132,13 +132,9 @@ export class Pipeline {
 				drafts.push(draft);
 			}
 			const signatures = await Promise.all(signing);
+			// sealBlock writes each signature into its draft's bytes, which the staged rows hold.
 			const accepted = drafts.map((draft, i) => sealBlock(draft, signatures[i]!));
-			await this.#commit(
-				rows.map((row, i) => ({ ...row, bytes: accepted[i]!.bytes })),
-				accepted,
-				heads,
-				before
-			);
+			await this.#commit(rows, accepted, heads, before);
 			return accepted;
 		} catch (error) {
 			this.#restoreIndexes(before);
