@@ -5,7 +5,7 @@
  * and has synthetic records sealed onto the ledger like any other. Names are marked
  * "Synthetic" so nobody mistakes them for people.
  */
-import type { Ledger } from '$lib/core/index.js';
+import type { Ledger, Tx } from '$lib/core/index.js';
 import type { RecordBook } from '$lib/domain/records/book.js';
 import { newPatientKey } from '$lib/domain/records/card.js';
 import { categoryOf, type ClinicalResource } from '$lib/domain/records/fhir.js';
@@ -57,7 +57,12 @@ export async function writeSyntheticCohort(
 			const seen = new Set<string>();
 			const firsts = resources.filter((r) => !seen.has(categoryOf(r)) && seen.add(categoryOf(r)));
 			const rest = resources.filter((r) => !firsts.includes(r));
-			for (const batch of [firsts, rest]) if (batch.length > 0) await ledger.append(batch.flatMap((r) => book.sealTxs(r, { now }).txs));
+			for (const batch of [firsts, rest]) {
+				if (batch.length === 0) continue;
+				const txs: Tx[] = [];
+				for (const r of batch) txs.push(...(await book.sealTxs(r, { now })).txs);
+				await ledger.append(txs);
+			}
 		} finally {
 			session.close();
 		}

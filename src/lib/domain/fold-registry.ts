@@ -4,6 +4,7 @@
  */
 import type { Fold, IndexFold } from '$lib/core/index.js';
 import { auditIndex } from './records/audit-index.js';
+import { patientDemographicsIndex, patientRecordsIndex, recordVersionsIndex } from './records/record-index.js';
 import { invitesFold } from './invites.js';
 import { memberClinicsFold, memberNamesFold } from './members.js';
 import { accessFold } from './privacy/access.js';
@@ -29,4 +30,4 @@ export const APP_FOLDS: readonly Fold<unknown>[] = [
 ];
 
 /** Index folds: state kept in the store by key and read a page at a time (core index-fold.ts). */
-export const APP_INDEXES: readonly IndexFold[] = [auditIndex, lotIndex];
+export const APP_INDEXES: readonly IndexFold[] = [auditIndex, lotIndex, recordVersionsIndex, patientRecordsIndex, patientDemographicsIndex];

@@ -30,7 +30,7 @@ async function scene() {
 		clock.t += 60_000;
 		const txs: Tx[] = [];
 		for (let i = 0; i < 15; i++)
-			txs.push(...book.sealTxs(labOn(p.id, `r${b}-${i}`, `2020-01-${String(1 + i).padStart(2, '0')}T00:00:00Z`), { now: NOW }).txs);
+			txs.push(...(await book.sealTxs(labOn(p.id, `r${b}-${i}`, `2020-01-${String(1 + i).padStart(2, '0')}T00:00:00Z`), { now: NOW })).txs);
 		await ledger.append(txs);
 	}
 	const logged: ReadEvent[] = [];

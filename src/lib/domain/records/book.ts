@@ -16,7 +16,8 @@ import type { AccessState } from '../privacy/access.js';
 import { EnvelopeError, type Category } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
 import { categoryOf, decodeResource, encodeResource, patientOf, validateResource, type ClinicalResource, type FhirIssue } from './fhir.js';
-import type { RecordsState, RecordVersion } from './fold.js';
+import type { RecordEntry, RecordsState, RecordVersion } from './fold.js';
+import { demographicRecords, patientRecords, readRecord, recordPatients } from './record-index.js';
 import { accessBasis, Keyring, NoAccessError, type RecordsView } from './keyring.js';
 import type { LogAction } from './transactions.js';
 import { recordWriters, type MayWrite } from './writers.js';
@@ -124,23 +125,23 @@ export class RecordBook {
 		resource: ClinicalResource,
 		options: { rid?: string; prev?: string; now?: number; extra?: Tx[] } = {}
 	): Promise<{ rid: string; block: BlockId }> {
-		const txs = this.sealTxs(resource, options);
+		const txs = await this.sealTxs(resource, options);
 		const block = await this.ledger.append([...txs.txs, ...(options.extra ?? [])]);
 		return { rid: txs.rid, block: block.id };
 	}
 
 	/** The transactions {@link write} appends, for callers that batch several resources in one block. */
-	sealTxs(
+	async sealTxs(
 		resource: ClinicalResource,
 		options: { rid?: string; prev?: string; now?: number; category?: Category } = {}
-	): { txs: Tx[]; rid: string } {
+	): Promise<{ txs: Tx[]; rid: string }> {
 		const patient = patientOf(resource);
 		const issues = validateResource(resource, '$', patient);
 		if (!patient && issues.length === 0) issues.push({ path: '$', message: 'names no patient' });
 		if (issues.length > 0) throw new RecordInputError(issues);
 		if (options.rid && !/^[0-9a-f]{32}$/.test(options.rid)) throw new RecordInputError([{ path: 'rid', message: 'expected 32 hex' }]);
 		const category = options.category ?? categoryOf(resource);
-		const amended = options.rid ? this.view().records.records[options.rid] : undefined;
+		const amended = options.rid ? await readRecord(this.ledger, options.rid) : undefined;
 		// The record id commits to its patient and category (record-id.ts): the ledger would refuse the move.
 		if (amended && (amended.patient !== patient || amended.category !== category))
 			throw new RecordInputError([
@@ -155,6 +156,7 @@ export class RecordBook {
 			plaintext: encodeResource(resource),
 			now: options.now ?? Date.now(),
 			...(options.rid ? { rid: options.rid } : {}),
+			...(amended?.salt ? { salt: amended.salt } : {}),
 			...(options.prev ? { prev: options.prev } : {})
 		});
 	}
@@ -164,19 +166,18 @@ export class RecordBook {
 	 * for logging. A chart on screen reads a page at a time instead (chart-pages.ts).
 	 */
 	async chart(patient: string, now = Date.now()): Promise<{ records: RecordView[]; reads: ReadEvent[] }> {
-		const view = this.view();
-		return this.readRecords(view, patient, view.records.patients[patient] ?? [], now);
+		return this.readRecords(this.view(), patient, await patientRecords(this.ledger, patient), now);
 	}
 
 	/**
-	 * Records `rids` of `patient` as the chart shows them, judged against `view`: decrypted
+	 * Records `entries` of `patient` (record-index.ts) as the chart shows them, judged against `view`: decrypted
 	 * where this node may read their category (each block read and decoded once), listed as
 	 * sealed where it may not (nothing read). Reads of records that opened are returned.
 	 */
 	async readRecords(
 		view: RecordsView,
 		patient: string,
-		rids: readonly string[],
+		entries: readonly (readonly [string, RecordEntry])[],
 		now = Date.now(),
 		mayWrite: MayWrite = recordWriters(view)
 	): Promise<{ records: RecordView[]; reads: ReadEvent[] }> {
@@ -186,7 +187,6 @@ export class RecordBook {
 			if (allowed === undefined) basis.set(category, (allowed = accessBasis(view, this.keyring.self, patient, category, now) !== null));
 			return allowed;
 		};
-		const entries = rids.map((rid) => [rid, view.records.records[rid]!] as const);
 		const wanted = [...new Set(entries.flatMap(([, r]) => (allowedFor(r.category) ? r.versions.map((v) => v.block as BlockId) : [])))];
 		const stored = wanted.length ? await this.ledger.store.getMany(wanted) : [];
 		// Each block decoded once: one block often holds a whole visit, or a whole imported patient.
@@ -203,7 +203,7 @@ export class RecordBook {
 				const txs = txsOf.get(v.block as BlockId);
 				try {
 					if (!txs) throw new EnvelopeError('the block is missing from this browser');
-					const resource = decodeResource(this.keyring.openTx(view, rid, v, txs[v.index]));
+					const resource = decodeResource(this.keyring.openTx(view, rid, r, v, txs[v.index]));
 					return { ...v, resource, sealed: null };
 				} catch (error) {
 					if (error instanceof NoAccessError) return { ...v, resource: null, sealed: 'no-access' };
@@ -216,14 +216,11 @@ export class RecordBook {
 		return { records, reads };
 	}
 
-	/** Patients with any record on the ledger, with this node's access to their demographics. */
-	patients(): { patient: string; records: number; demographics: string | null }[] {
-		const view = this.view();
-		return Object.entries(view.records.patients).map(([patient, rids]) => ({
-			patient,
-			records: rids.length,
-			demographics: rids.find((rid) => view.records.records[rid]!.category === 'demographics') ?? null
-		}));
+	/** Patients any record on the ledger names, in key order (read a page at a time from the store). */
+	async patients(): Promise<string[]> {
+		const out: string[] = [];
+		for await (const patient of recordPatients(this.ledger)) out.push(patient);
+		return out;
 	}
 
 	/**
@@ -233,18 +230,16 @@ export class RecordBook {
 	async demographics(now = Date.now()): Promise<Map<string, ClinicalResource>> {
 		const view = this.view();
 		const mayWrite = recordWriters(view);
-		let pending: { patient: string; rid: string; candidates: RecordVersion[]; at: number }[] = [];
-		for (const [patient, rids] of Object.entries(view.records.patients)) {
+		let pending: { patient: string; rid: string; record: RecordEntry; candidates: RecordVersion[]; at: number }[] = [];
+		for (const [patient, demographic] of await demographicRecords(this.ledger)) {
 			if (!accessBasis(view, this.keyring.self, patient, 'demographics', now)) continue;
 			// A Patient record some writer wrote, before one nobody allowed wrote (which could be ordered first).
-			const written = (r: string) => view.records.records[r]!.versions.some((v) => mayWrite(patient, v.author, 'demographics'));
-			const demographic = rids.filter((r) => view.records.records[r]!.category === 'demographics');
-			const rid = demographic.find(written) ?? demographic[0];
-			if (!rid) continue;
+			const written = ([, r]: readonly [string, RecordEntry]) => r.versions.some((v) => mayWrite(patient, v.author, 'demographics'));
+			const [rid, record] = demographic.find(written) ?? demographic[0]!;
 			// Newest first, as the chart judges them: versions by writers, or all when none is.
-			const versions = view.records.records[rid]!.versions;
+			const versions = record.versions;
 			const byWriters = versions.filter((v) => mayWrite(patient, v.author, 'demographics'));
-			pending.push({ patient, rid, candidates: [...(byWriters.length > 0 ? byWriters : versions)].reverse(), at: 0 });
+			pending.push({ patient, rid, record, candidates: [...(byWriters.length > 0 ? byWriters : versions)].reverse(), at: 0 });
 		}
 		const out = new Map<string, ClinicalResource>();
 		// Every patient's newest candidate in one read; an older one only where the newer does not open.
@@ -261,7 +256,7 @@ export class RecordBook {
 				const bytes = stored[i]?.bytes;
 				try {
 					if (!bytes) throw new EnvelopeError('the block is missing from this browser');
-					const resource = decodeResource(this.keyring.openVersion(view, w.rid, version, bytes));
+					const resource = decodeResource(this.keyring.openVersion(view, w.rid, w.record, version, bytes));
 					this.#demographics.set(`${version.block}/${w.rid}`, resource);
 					out.set(w.patient, resource);
 				} catch {

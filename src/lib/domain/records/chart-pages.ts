@@ -22,6 +22,7 @@ import type { Category } from '../privacy/envelope.js';
 import type { ReadEvent, RecordBook, RecordView } from './book.js';
 import { clinicalDate } from './fhir.js';
 import type { RecordEntry } from './fold.js';
+import { patientRecords } from './record-index.js';
 import { accessBasis, type RecordsView } from './keyring.js';
 import { recordWriters, type MayWrite } from './writers.js';
 
@@ -81,8 +82,8 @@ export class ChartPages {
 	readonly #view: RecordsView;
 	readonly #mayWrite: MayWrite;
 	readonly #now: number;
-	/** Record ids by bound, highest bound first. */
-	readonly #groups: { bound: number; rids: string[] }[];
+	/** Records by bound, highest bound first. */
+	readonly #groups: { bound: number; records: (readonly [string, RecordEntry])[] }[];
 	#next = 0;
 	/** Every record read so far, in timeline order. */
 	#read: Keyed[] = [];
@@ -91,9 +92,16 @@ export class ChartPages {
 	/** Whether this node may read each category (accessBasis at `now`). */
 	readonly #readable = new Map<Category, boolean>();
 
+	/** `patient`'s chart, its records' metadata read from the store (record-index.ts), nothing decrypted yet. */
+	static async open(book: RecordBook, patient: string, now = Date.now()): Promise<ChartPages> {
+		return new ChartPages(book, patient, await patientRecords(book.ledger, patient), now);
+	}
+
+	/** `records`: the patient's records with their entries ({@link open} reads them). */
 	constructor(
 		book: RecordBook,
 		readonly patient: string,
+		records: readonly (readonly [string, RecordEntry])[],
 		now = Date.now()
 	) {
 		this.#book = book;
@@ -101,23 +109,22 @@ export class ChartPages {
 		this.#mayWrite = recordWriters(this.#view);
 		this.#now = now;
 		const readable = this.#readable;
-		const byBound = new Map<number, string[]>();
+		const byBound = new Map<number, (readonly [string, RecordEntry])[]>();
 		let sealed = 0;
-		const rids = this.#view.records.patients[patient] ?? [];
-		for (const rid of rids) {
-			const entry = this.#view.records.records[rid]!;
+		for (const record of records) {
+			const entry = record[1];
 			let may = readable.get(entry.category);
 			if (may === undefined)
 				readable.set(entry.category, (may = accessBasis(this.#view, book.keyring.self, patient, entry.category, now) !== null));
 			if (!may) sealed++;
 			const bound = timeBound(entry, this.#mayWrite, may);
 			const group = byBound.get(bound);
-			if (group) group.push(rid);
-			else byBound.set(bound, [rid]);
+			if (group) group.push(record);
+			else byBound.set(bound, [record]);
 		}
-		this.total = rids.length;
+		this.total = records.length;
 		this.sealedUnread = sealed;
-		this.#groups = [...byBound].sort((a, b) => b[0] - a[0]).map(([bound, rids]) => ({ bound, rids }));
+		this.#groups = [...byBound].sort((a, b) => b[0] - a[0]).map(([bound, records]) => ({ bound, records }));
 	}
 
 	/** The first entries of the timeline, exactly as the whole chart orders them; every record once {@link complete}. */
@@ -147,9 +154,9 @@ export class ChartPages {
 		const reads: ReadEvent[] = [];
 		while (this.#shown.length < count && !this.complete) {
 			const need = Math.min(count - this.#shown.length, step);
-			const rids: string[] = [];
-			while (!this.complete && rids.length < need) for (const rid of this.#groups[this.#next++]!.rids) rids.push(rid);
-			const out = await this.#book.readRecords(this.#view, this.patient, rids, this.#now, this.#mayWrite);
+			const batch: (readonly [string, RecordEntry])[] = [];
+			while (!this.complete && batch.length < need) for (const record of this.#groups[this.#next++]!.records) batch.push(record);
+			const out = await this.#book.readRecords(this.#view, this.patient, batch, this.#now, this.#mayWrite);
 			for (const r of out.reads) reads.push(r);
 			this.#place(out.records);
 			onstep?.();

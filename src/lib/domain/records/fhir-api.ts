@@ -17,7 +17,9 @@ import type { ImportPlan } from './bundle.js';
 import { directoryResource, type DirectoryState } from './directory.js';
 import { clinicalDate, decodeResource, type ClinicalResource, type FhirIssue } from './fhir.js';
 import { accessBasis, NoAccessError } from './keyring.js';
+import type { RecordEntry } from './fold.js';
 import { knownRecords } from './known.js';
+import { patientDemographics, readRecord } from './record-index.js';
 import { DIRECTORY_TYPES, STORED_TYPES } from './resource-types.js';
 
 export interface FhirResponse {
@@ -130,11 +132,11 @@ export class FhirApi {
 		}
 		const view = this.book.view();
 		let rid = id;
+		let record: RecordEntry | undefined;
 		if (type === 'Patient') {
 			if (!KEY.test(id)) return outcome(404, 'not-found', `Patient/${id} is not known`);
-			rid = (view.records.patients[id] ?? []).find((r) => view.records.records[r]!.category === 'demographics') ?? '';
-		}
-		const record = RID.test(rid) ? view.records.records[rid] : undefined;
+			[rid, record] = (await patientDemographics(this.book.ledger, id))[0] ?? ['', undefined];
+		} else if (RID.test(rid)) record = await readRecord(this.book.ledger, rid);
 		if (!record) return outcome(404, 'not-found', `${type}/${id} is not known`);
 		const index = version === undefined ? record.versions.length - 1 : Number(version) - 1;
 		const chosen = Number.isInteger(index) ? record.versions[index] : undefined;
@@ -146,7 +148,7 @@ export class FhirApi {
 		if (!txs) return outcome(404, 'not-found', `the block of ${type}/${id} is not on this node`);
 		let resource: ClinicalResource;
 		try {
-			resource = decodeResource(this.book.keyring.openTx(view, rid, chosen, txs[chosen.index]));
+			resource = decodeResource(this.book.keyring.openTx(view, rid, record, chosen, txs[chosen.index]));
 		} catch (error) {
 			if (error instanceof NoAccessError) return outcome(403, 'forbidden', error.message);
 			return outcome(500, 'exception', `${type}/${id} could not be opened: ${(error as Error).message}`);
@@ -199,7 +201,7 @@ export class FhirApi {
 		} else {
 			const patientParam = params.get('patient') ?? params.get('subject');
 			const patient = patientParam?.replace(/^Patient\//, '') ?? (type === 'Patient' ? params.get('_id') : null);
-			const patients = patient ? [patient] : this.book.patients().map((p) => p.patient);
+			const patients = patient ? [patient] : await this.book.patients();
 			const now = this.now();
 			for (const key of patients) {
 				const { records, reads } = await this.book.chart(key, now);
@@ -266,21 +268,23 @@ export class FhirApi {
 		} finally {
 			wipe();
 		}
-		const view = this.book.view();
-		const entries: BundleEntry[] = plan.outcomes.map((o): BundleEntry => {
-			if (!o)
-				return {
+		const entries: BundleEntry[] = [];
+		for (const o of plan.outcomes) {
+			if (!o) {
+				entries.push({
 					response: {
 						status: '200 OK',
 						outcome: outcome(200, 'informational', 'not stored: this ledger records its own provenance').body as OperationOutcome
 					}
-				};
+				});
+				continue;
+			}
 			const [rtype, id] = o.ref.split('/') as [string, string];
-			const rid =
-				rtype === 'Patient' ? (view.records.patients[id] ?? []).find((r) => view.records.records[r]!.category === 'demographics') : id;
-			const versions = rid ? (view.records.records[rid]?.versions.length ?? 1) : 1;
-			return { response: { status: o.outcome === 'create' ? '201 Created' : '200 OK', location: `${o.ref}/_history/${versions}` } };
-		});
+			const record =
+				rtype === 'Patient' ? (await patientDemographics(this.book.ledger, id))[0]?.[1] : await readRecord(this.book.ledger, id);
+			const versions = record?.versions.length ?? 1;
+			entries.push({ response: { status: o.outcome === 'create' ? '201 Created' : '200 OK', location: `${o.ref}/_history/${versions}` } });
+		}
 		return {
 			status: 200,
 			body: { resourceType: 'Bundle', type: type === 'batch' ? 'batch-response' : 'transaction-response', entry: entries }

@@ -1,17 +1,16 @@
 /**
- * The records fold: an index of what the ledger holds about each patient, built from
- * ciphertext metadata only (every node keeps it, readers or not), and the patient's
- * audit trail. Which data keys exist and for whom they are wrapped (`keys`), every
- * version of every record (`records`, ciphertext stays in its block), records by patient,
- * and access requests and emergency accesses by id. The patients' audit trails (grants,
- * revocations, requests, key shares, logged reads) are an index fold kept in the store
- * (audit-index.ts).
+ * The records fold: what the ledger holds about each patient's keys and access requests,
+ * built from ciphertext metadata only (every node keeps it, readers or not). Which data
+ * keys exist and for whom they are wrapped (`keys`), and access requests and emergency
+ * accesses by id. Every version of every record is kept in the store by key, not here
+ * (record-index.ts); so are the patients' audit trails (audit-index.ts).
  *
  * Nothing a member writes can take a key or a record away from its readers: every wrap is
  * kept (the reader tries each, and a key whose id is not its commitment is bogus), a key
  * is indexed under the patient, category and epoch each wrap names (a wrap naming other
  * ones fills another slot), and a record id that commits to its patient and category
- * wins over any uncommitted claim to it, whatever their order (docs/privacy.md).
+ * wins over any uncommitted claim to it, whatever their order (record-index.ts,
+ * docs/privacy.md).
  */
 import { fromHex, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import { packMap, unpackMap } from '../json-chunks.js';
@@ -73,8 +72,6 @@ export interface ContestedVersion {
 
 export interface RecordsState {
 	keys: Record<string, KeyEntry>;
-	records: Record<string, RecordEntry>;
-	patients: Record<string, string[]>;
 	/** Access requests and emergency accesses by id: of several under one id, the first in ledger order. */
 	requests: Record<
 		string,
@@ -111,34 +108,9 @@ export function compareVersions(
 	return a.clock - b.clock || (a.block < b.block ? -1 : a.block > b.block ? 1 : 0) || a.index - b.index;
 }
 
-/** `list` with `item` inserted in order (from the end: blocks mostly arrive in order). */
-function inserted<T>(list: readonly T[], item: T, compare: (a: T, b: T) => number): T[] {
-	let at = list.length;
-	while (at > 0 && compare(list[at - 1]!, item) > 0) at--;
-	return [...list.slice(0, at), item, ...list.slice(at)];
-}
-
 function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void {
 	const base = { by: block.author as string, block: block.id as string, at: block.time };
 	switch (tx.t) {
-		case 'record.put': {
-			const rid = hex(tx.rid);
-			const patient = hex(tx.patient);
-			const category = tx.category as Category;
-			const version: RecordVersion = {
-				block: block.id,
-				clock: block.clock,
-				index,
-				author: block.author,
-				time: block.time,
-				kid: hex(tx.kid),
-				epoch: tx.epoch as number,
-				prev: tx.prev instanceof Uint8Array ? toHex(tx.prev) : null,
-				size: (tx.ct as Uint8Array).length
-			};
-			putRecord(state, rid, patient, category, tx.salt instanceof Uint8Array ? toHex(tx.salt) : undefined, version);
-			return;
-		}
 		case 'key.wrap': {
 			const kid = hex(tx.kid);
 			const patient = hex(tx.patient);
@@ -184,84 +156,6 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 	}
 }
 
-/** A version and the patient and category it names. */
-interface Claim {
-	readonly patient: string;
-	readonly category: Category;
-	readonly version: RecordVersion;
-}
-
-/**
- * Files a version under record `rid`. A record belongs to the patient and category its id
- * commits to (`salt`); a record written before ids were commitments, to those of its
- * first version in ledger order. Against a committed binding an uncommitted version
- * naming others is void; against an uncommitted one it is kept aside (`contested`) until
- * a committed version decides. Every list is in ledger order, so the outcome is the same
- * whatever order the versions arrive in (the fold is commutative).
- */
-function putRecord(
-	state: RecordsState,
-	rid: string,
-	patient: string,
-	category: Category,
-	salt: string | undefined,
-	version: RecordVersion
-): void {
-	const entry = state.records[rid];
-	if (!entry) {
-		state.records[rid] = { patient, category, ...(salt ? { salt } : {}), versions: [version] };
-		placeRid(state, patient, rid);
-		return;
-	}
-	const agrees = entry.patient === patient && entry.category === category;
-	if (agrees && (entry.salt || !salt || entry.contested === undefined)) {
-		// The common case: another version of the record as bound (a committed one commits the binding).
-		const versions = inserted(entry.versions, version, compareVersions);
-		state.records[rid] = { ...entry, ...(salt && !entry.salt ? { salt } : {}), versions };
-		if (versions[0] !== entry.versions[0]) placeRid(state, patient, rid);
-		return;
-	}
-	// Against a committed binding an uncommitted claim is void; two committed ones cannot disagree (the rule checked both).
-	if (entry.salt) return;
-	const claims: Claim[] = [
-		...entry.versions.map((v) => ({ patient: entry.patient, category: entry.category, version: v })),
-		...(entry.contested ?? []),
-		{ patient, category, version }
-	].sort((a, b) => compareVersions(a.version, b.version));
-	// Bound by the committed version if there is one, else by the first version in ledger order.
-	const binding = salt ? { patient, category } : claims[0]!;
-	const bound = (c: Claim) => c.patient === binding.patient && c.category === binding.category;
-	const contested = salt ? [] : claims.filter((c) => !bound(c));
-	state.records[rid] = {
-		patient: binding.patient,
-		category: binding.category,
-		...(salt ? { salt } : {}),
-		versions: claims.filter(bound).map((c) => c.version),
-		...(contested.length > 0 ? { contested } : {})
-	};
-	if (binding.patient !== entry.patient) unplaceRid(state, entry.patient, rid);
-	placeRid(state, binding.patient, rid);
-}
-
-/** Takes `rid` off `patient`'s list of records. */
-function unplaceRid(state: RecordsState, patient: string, rid: string): void {
-	const rids = state.patients[patient]?.filter((r) => r !== rid) ?? [];
-	if (rids.length > 0) state.patients[patient] = rids;
-	else delete state.patients[patient];
-}
-
-/** Puts `rid` in `patient`'s list of records, ordered by each record's first version in ledger order. */
-function placeRid(state: RecordsState, patient: string, rid: string): void {
-	const first = (r: string) => state.records[r]!.versions[0]!;
-	const rids = (state.patients[patient] ??= []);
-	const at = rids.indexOf(rid);
-	if (at >= 0 && rids.length > 1) rids.splice(at, 1);
-	else if (at >= 0) return;
-	let to = rids.length;
-	while (to > 0 && compareVersions(first(rids[to - 1]!), first(rid)) > 0) to--;
-	rids.splice(to, 0, rid);
-}
-
 type Packed<T> = { [K in keyof T]: T[K] extends Uint8Array ? string : T[K] };
 type PackedKey = Omit<KeyEntry, 'readers'> & { readers: Record<string, Packed<WrapEntry>[]> };
 
@@ -274,7 +168,7 @@ export function packRecords(state: RecordsState): CborValue {
 			readers[reader] = wraps.map((w) => ({ ...w, eph: toHex(w.eph), nonce: toHex(w.nonce), wrapped: toHex(w.wrapped) }));
 		keys[slot] = { ...entry, readers };
 	}
-	return { keys: packMap(keys), records: packMap(state.records), patients: packMap(state.patients), requests: packMap(state.requests) };
+	return { keys: packMap(keys), requests: packMap(state.requests) };
 }
 
 /** The records state of its checkpoint form ({@link packRecords}): fresh objects, shared with nothing. */
@@ -287,7 +181,7 @@ export function unpackRecords(value: CborValue): RecordsState {
 			packed.forEach((w, i) => (wraps[i] = { ...w, eph: fromHex(w.eph), nonce: fromHex(w.nonce), wrapped: fromHex(w.wrapped) }));
 		}
 	const requests = unpackMap<RecordsState['requests'][string]>(v.requests);
-	return { keys, records: unpackMap(v.records), patients: unpackMap(v.patients), requests, requestsByPatient: idsByPatient(requests) };
+	return { keys, requests, requestsByPatient: idsByPatient(requests) };
 }
 
 export const recordsFold: Fold<RecordsState> = {
@@ -298,9 +192,10 @@ export const recordsFold: Fold<RecordsState> = {
 	// 5: commutative: versions, records and requests in ledger order, not arrival order.
 	// 6: each map as JSON pieces: one JSON string of a million-block ledger's records is
 	// longer than V8 allows, so its checkpoint (and the ledger's close) failed (issue 19).
-	version: 6,
+	// 7: records moved to index folds in the store (record-index.ts).
+	version: 7,
 	commutative: true,
-	init: () => ({ keys: {}, records: {}, patients: {}, requests: {}, requestsByPatient: {} }),
+	init: () => ({ keys: {}, requests: {}, requestsByPatient: {} }),
 	apply(state, block) {
 		block.txs.forEach((tx, index) => applyTx(state, block, tx, index));
 		return state;

@@ -24,7 +24,10 @@ import {
 	type RecordContext,
 	type WrappedKey
 } from '../privacy/envelope.js';
-import { keySlot, type KeyEntry, type RecordVersion } from './fold.js';
+import { keySlot, type KeyEntry, type RecordEntry, type RecordVersion } from './fold.js';
+
+/** The patient and category a record is bound to. */
+export type RecordBinding = Pick<RecordEntry, 'patient' | 'category'>;
 import { reasonFor, readersOf, servedReaders, type RecordsView } from './key-readers.js';
 import { newRecordId } from './record-id.js';
 import { roomsToJoin, type RoomRotations, type RoomToJoin } from '../room-secret.js';
@@ -114,17 +117,16 @@ export class Keyring {
 	}
 
 	/**
-	 * Opens one version of a record from its block's bytes. Throws {@link NoAccessError}
+	 * Opens one version of record `rid`, bound to `record`'s patient and category
+	 * (record-index.ts), from its block's bytes. Throws {@link NoAccessError}
 	 * when this node holds no key for it, {@link EnvelopeError} when anything was changed.
 	 */
-	openVersion(view: RecordsView, rid: string, version: RecordVersion, blockBytes: Uint8Array): Uint8Array {
-		return this.openTx(view, rid, version, decodeBlock(blockBytes).txs[version.index]);
+	openVersion(view: RecordsView, rid: string, record: RecordBinding, version: RecordVersion, blockBytes: Uint8Array): Uint8Array {
+		return this.openTx(view, rid, record, version, decodeBlock(blockBytes).txs[version.index]);
 	}
 
 	/** {@link openVersion} from the block's decoded transaction (a chart decodes each block once). */
-	openTx(view: RecordsView, rid: string, version: RecordVersion, tx: Tx | undefined): Uint8Array {
-		const record = view.records.records[rid];
-		if (!record) throw new NoAccessError('no such record');
+	openTx(view: RecordsView, rid: string, record: RecordBinding, version: RecordVersion, tx: Tx | undefined): Uint8Array {
 		const keys = this.#unwrap(view, keySlot(record.patient, record.category, version.epoch, version.kid));
 		if (!keys) throw new NoAccessError('this node holds no key for this record: the patient has not granted it access to this category');
 		if (!tx || tx.t !== 'record.put' || toHex(tx.rid as Uint8Array) !== rid) throw new EnvelopeError('the block does not hold this record');
@@ -151,11 +153,11 @@ export class Keyring {
 	 * revoked, expired or removed reader never gets a key that opens newer data; and only
 	 * when it is the key its id commits to, so a bogus wrap never makes a node seal data
 	 * under a key its author knows. Throws {@link NoAccessError} when this node is not
-	 * itself a reader.
+	 * itself a reader. An amendment names its record (`rid`) and the salt its id commits to.
 	 */
 	sealRecordTxs(
 		view: RecordsView,
-		input: { patient: string; category: Category; plaintext: Uint8Array; now: number; rid?: string; prev?: string },
+		input: { patient: string; category: Category; plaintext: Uint8Array; now: number; rid?: string; salt?: string; prev?: string },
 		batch?: SealBatch
 	): { txs: Tx[]; rid: string } {
 		const { patient, category, now } = input;
@@ -201,7 +203,7 @@ export class Keyring {
 			txs.push(...wrapTxs(view.net, { patient, category, epoch }, kid, key, readers));
 			batch?.set(slot, { kid, key, readers });
 		}
-		const id = input.rid ? { rid: input.rid, salt: view.records.records[input.rid]?.salt } : newRecordId(patient, category);
+		const id = input.rid ? { rid: input.rid, salt: input.salt } : newRecordId(patient, category);
 		const sealed = sealRecord(key, input.plaintext, { ...context, rid: id.rid });
 		txs.push({
 			t: 'record.put',

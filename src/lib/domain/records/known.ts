@@ -65,7 +65,7 @@ export async function knownRecords(book: RecordBook, directory: DirectoryState |
 		const source = sourceOf(JSON.parse(entry.json));
 		if (source) bySource.set(source, { ref: `${entry.type}/${id}`, digest: digestOf(entry.json) });
 	}
-	for (const { patient } of book.patients()) {
+	for (const patient of await book.patients()) {
 		refs.add(`Patient/${patient}`);
 		const { records } = await book.chart(patient, now);
 		for (const record of records) {

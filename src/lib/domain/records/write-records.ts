@@ -24,7 +24,7 @@ export async function writeRecords(book: RecordBook, resources: readonly Clinica
 	const issues: FhirIssue[] = [];
 	for (const [i, resource] of resources.entries()) {
 		try {
-			txs.push(...book.sealTxs(resource, amend ? { rid: amend.rid, prev: amend.prev } : {}).txs);
+			txs.push(...(await book.sealTxs(resource, amend ? { rid: amend.rid, prev: amend.prev } : {})).txs);
 		} catch (error) {
 			if (!(error instanceof RecordInputError)) throw error;
 			issues.push(...error.issues.map((issue) => ({ ...issue, path: issue.path.replace(/^\$/, `$[${i}] ${resource.resourceType}`) })));

@@ -111,7 +111,7 @@ export class ChartManager {
 		const patient = this.#selected;
 		if (!book || !patient) return;
 		try {
-			const pages = new ChartPages(book, patient);
+			const pages = await ChartPages.open(book, patient);
 			const reads = await pages.load(
 				this.#keepAll ? Infinity : Math.max(this.#wanted, this.#pages?.patient === patient ? this.#records.length : 0)
 			);

@@ -17,7 +17,6 @@ export interface PatientRow {
 	readonly birthDate: string | null;
 	readonly gender: string | null;
 	readonly identifiers: readonly string[];
-	readonly records: number;
 	/** Whether this node may read the patient's demographics. */
 	readonly readable: boolean;
 }
@@ -25,16 +24,15 @@ export interface PatientRow {
 /** The registry's rows, by name (unnamed last), then key. */
 export async function registryRows(book: RecordBook): Promise<PatientRow[]> {
 	const names = await book.demographics();
-	const rows: PatientRow[] = book.patients().map((entry) => {
-		const found = names.get(entry.patient);
+	const rows: PatientRow[] = (await book.patients()).map((key) => {
+		const found = names.get(key);
 		const patient = found?.resourceType === 'Patient' ? (found as Patient) : null;
 		return {
-			patient: entry.patient,
+			patient: key,
 			name: patient ? displayName(patient) : null,
 			birthDate: patient?.birthDate ?? null,
 			gender: patient?.gender ?? null,
 			identifiers: (patient?.identifier ?? []).map((i) => i.value ?? '').filter(Boolean),
-			records: entry.records,
 			readable: patient !== null
 		};
 	});

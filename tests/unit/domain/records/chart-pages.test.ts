@@ -14,7 +14,7 @@ import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook, type ReadEvent } from '$lib/domain/records/book.js';
 import { ChartPages, timelineOrder } from '$lib/domain/records/chart-pages.js';
-import type { RecordsState } from '$lib/domain/records/fold.js';
+import { patientRecords, readRecord } from '$lib/domain/records/record-index.js';
 import type { ClinicalResource } from '$lib/domain/records/fhir.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { grant, labResult, patientKey } from '../../support/patients.js';
@@ -79,13 +79,13 @@ async function scene(seed: number) {
 		clock.t = time;
 		const txs: Tx[] = [];
 		for (const r of resources) {
-			const sealed = A.sealTxs(r, { now: NOW });
+			const sealed = await A.sealTxs(r, { now: NOW });
 			txs.push(...sealed.txs);
 			rids.push(sealed.rid);
 		}
 		await a.append(txs);
 	};
-	const records = () => a.state().records as RecordsState;
+	const entryOf = async (rid: string) => (await readRecord(a, rid))!;
 	// Two imports at one time each (300 and 250 records in one block), and visits around them.
 	let t = NOW - 500 * MINUTE;
 	for (let i = 0; i < 30; i++) {
@@ -107,17 +107,17 @@ async function scene(seed: number) {
 	// Amendments: later in time, and earlier in time than the version they amend.
 	for (let i = 0; i < 40; i++) {
 		const rid = rids[Math.floor(rand() * rids.length)]!;
-		const entry = records().records[rid]!;
+		const entry = await entryOf(rid);
 		const resource = entry.category === 'labs' ? lab(p.id, rand, `amended ${i}`) : encounter(p.id, rand);
 		clock.t = i % 3 === 0 ? entry.versions.at(-1)!.time - 90 * MINUTE : t + (i + 1) * MINUTE;
-		const sealed = A.sealTxs(resource, { now: NOW, rid, prev: entry.versions.at(-1)!.block });
+		const sealed = await A.sealTxs(resource, { now: NOW, rid, prev: entry.versions.at(-1)!.block });
 		await a.append(sealed.txs);
 	}
 	// Newest versions by the writer itself that do not open (a changed ciphertext): the version before stays current, with its own time.
 	for (let i = 0; i < 12; i++) {
 		const rid = rids[Math.floor(rand() * rids.length)]!;
-		const entry = records().records[rid]!;
-		const good = A.sealTxs(entry.category === 'labs' ? lab(p.id, rand, 'x') : encounter(p.id, rand), {
+		const entry = await entryOf(rid);
+		const good = await A.sealTxs(entry.category === 'labs' ? lab(p.id, rand, 'x') : encounter(p.id, rand), {
 			now: NOW,
 			rid,
 			prev: entry.versions.at(-1)!.block
@@ -137,7 +137,7 @@ const readRids = (reads: readonly ReadEvent[]) => reads.map((r) => r.rid!);
 async function checkPaging(book: RecordBook, patient: string, counts: readonly number[]) {
 	const whole = await book.chart(patient, NOW);
 	const full = timelineOrder(whole.records);
-	const pages = new ChartPages(book, patient, NOW);
+	const pages = await ChartPages.open(book, patient, NOW);
 	expect(pages.total).toBe(full.length);
 	const reads: ReadEvent[] = [];
 	for (const count of counts) {
@@ -162,10 +162,10 @@ describe('ChartPages', () => {
 			`gives exactly the whole chart's first N entries, for several N and after more (seed ${seed})`,
 			async () => {
 				const { p, A, a } = await scene(seed);
-				const state = a.state().records as RecordsState;
+				const last = new Map((await patientRecords(a, p.id)).map(([rid, e]) => [rid, e.versions.at(-1)!.block]));
 				// The scene holds records whose judged current version is not the last in ledger order.
 				const { records: all } = await A.chart(p.id, NOW);
-				expect(all.filter((r) => r.versions.at(-1)!.block !== state.records[r.rid]!.versions.at(-1)!.block).length).toBeGreaterThan(0);
+				expect(all.filter((r) => r.versions.at(-1)!.block !== last.get(r.rid)).length).toBeGreaterThan(0);
 				expect(all.filter((r) => r.versions.length > 1).length).toBeGreaterThan(10);
 
 				for (const n of [1, 10, 50, 137, 300]) {
@@ -202,10 +202,10 @@ describe('ChartPages', () => {
 		'a paged chart read after new blocks keeps its order (the state it was made from)',
 		async () => {
 			const { p, A } = await scene(5);
-			const before = new ChartPages(A, p.id, NOW);
+			const before = await ChartPages.open(A, p.id, NOW);
 			await before.load(50);
 			await A.write(lab(p.id, random(9), 'late'), { now: NOW });
-			const after = new ChartPages(A, p.id, NOW);
+			const after = await ChartPages.open(A, p.id, NOW);
 			await after.load(before.records.length);
 			expect(after.total).toBe(before.total + 1);
 			expect(after.records.length).toBeGreaterThanOrEqual(before.records.length);

@@ -126,7 +126,7 @@ describe('real FHIR data: every Synthea sample', () => {
 			expect(twice.plan.unchanged).toBe(source.entry!.length - plan.skipped);
 			expect(twice.result.blocks).toBe(0);
 			expect(node.ledger.size).toBe(size);
-			expect(node.book.patients()).toHaveLength(patients);
+			expect(await node.book.patients()).toHaveLength(patients);
 		},
 		120_000
 	);
@@ -186,16 +186,16 @@ describe('real FHIR data: the HL7 R4 examples', () => {
 			const kept =
 				resource.resourceType === 'Organization'
 					? Object.values(directoryOf(node.ledger).entries)
-					: (await node.book.chart(node.book.patients()[0]!.patient, NOW)).records;
+					: (await node.book.chart((await node.book.patients())[0]!, NOW)).records;
 			expect(kept.length).toBeGreaterThan(0);
-			for (const p of node.book.patients()) {
-				const { bundle } = await exportBundle(node.book, p.patient, { now: NOW, directory: directoryOf(node.ledger) });
+			for (const patient of await node.book.patients()) {
+				const { bundle } = await exportBundle(node.book, patient, { now: NOW, directory: directoryOf(node.ledger) });
 				expect(unresolvedIn(bundle)).toEqual([]);
 				expect(exportIssues(bundle)).toEqual([]);
 				// Re-imported into a fresh node: the same records; back here: nothing new.
 				const other = await clinicNode();
 				const again = await importInto(other, bundle);
-				expect(again.result.records).toBe((await node.book.chart(p.patient, NOW)).records.length);
+				expect(again.result.records).toBe((await node.book.chart(patient, NOW)).records.length);
 				const back = planImport(bundle, { known: await knownRecords(node.book, directoryOf(node.ledger), NOW) });
 				expect(back.patients).toEqual([]);
 			}

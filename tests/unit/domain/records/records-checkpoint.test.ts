@@ -14,25 +14,6 @@ function sample(): RecordsState {
 		epoch: 0,
 		readers: { r: [{ eph: bytes(32, 1), nonce: bytes(24, 2), wrapped: bytes(48, 3), block: 'b1', by: 'm' }] }
 	};
-	state.records['rid'] = {
-		patient: 'p',
-		category: 'labs',
-		salt: 'aa',
-		versions: [{ block: 'b2', clock: 1, index: 0, author: 'm', time: 5, kid: 'k', epoch: 0, prev: null, size: 40 }]
-	};
-	state.records['old'] = {
-		patient: 'p',
-		category: 'labs',
-		versions: [{ block: 'b3', clock: 1, index: 1, author: 'm', time: 6, kid: 'k', epoch: 0, prev: 'b2', size: 41 }],
-		contested: [
-			{
-				patient: 'q',
-				category: 'labs',
-				version: { block: 'b4', clock: 1, index: 0, author: 'n', time: 7, kid: 'k', epoch: 0, prev: null, size: 9 }
-			}
-		]
-	};
-	state.patients['p'] = ['rid', 'old'];
 	state.requests['q1'] = {
 		kind: 'request',
 		patient: 'p',
@@ -56,23 +37,24 @@ describe('records fold checkpoint', () => {
 		const back = recordsFold.decode(decodeCanonical(bytesOut) as CborValue);
 		expect(back).toEqual(state);
 		expect(back.keys['p/labs/0/k']!.readers['r']![0]!.eph).toBeInstanceOf(Uint8Array);
-		back.patients['p']!.push('new');
-		expect(state.patients['p']).toEqual(['rid', 'old']);
+		back.requestsByPatient['p']!.push('new');
+		expect(state.requestsByPatient['p']).toEqual(['q1']);
 		// A second decode of the same bytes is a separate state too.
 		const again = recordsFold.decode(decodeCanonical(bytesOut) as CborValue);
-		expect(again.patients['p']).toEqual(['rid', 'old']);
+		expect(again.requestsByPatient['p']).toEqual(['q1']);
 	});
 
 	it('packs a map too big for one string in pieces, and gives back the same state', () => {
 		const state = sample();
-		const version = state.records['rid']!.versions[0]!;
+		const request = state.requests['q1']!;
 		for (let i = 0; i < 2 * MAP_CHUNK + 7; i++) {
-			const rid = i.toString(16).padStart(32, '0');
-			state.records[rid] = { patient: 'p', category: 'labs', versions: [{ ...version, block: `b${i}` }] };
-			state.patients['p']!.push(rid);
+			const id = i.toString(16).padStart(32, '0');
+			state.requests[id] = { ...request, block: `b${i}` };
+			state.requestsByPatient['p']!.push(id);
 		}
-		const packed = recordsFold.encode(state) as { records: Uint8Array[] };
-		expect(packed.records).toHaveLength(3);
+		state.requestsByPatient['p']!.sort();
+		const packed = recordsFold.encode(state) as { requests: Uint8Array[] };
+		expect(packed.requests).toHaveLength(3);
 		expect(recordsFold.decode(decodeCanonical(encodeCanonical(packed)) as CborValue)).toEqual(state);
 	});
 });

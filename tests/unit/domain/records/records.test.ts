@@ -12,7 +12,8 @@ import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, recordsView
 import { accessState } from '$lib/domain/privacy/access.js';
 import { validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import { keySlot } from '$lib/domain/records/fold.js';
-import { Keyring, NoAccessError, readersOf, type RecordsView } from '$lib/domain/records/keyring.js';
+import { Keyring, NoAccessError, readersOf } from '$lib/domain/records/keyring.js';
+import { readRecord } from '$lib/domain/records/record-index.js';
 
 const NOW = fixedNow();
 const DAY = 86_400_000;
@@ -82,8 +83,8 @@ async function clinics() {
 }
 
 /** The key slot of the first version of record `rid`. */
-function slotOf(view: RecordsView, rid: string): string {
-	const record = view.records.records[rid]!;
+async function slotOf(ledger: Ledger, rid: string): Promise<string> {
+	const record = (await readRecord(ledger, rid))!;
 	const version = record.versions[0]!;
 	return keySlot(record.patient, record.category, version.epoch, version.kid);
 }
@@ -110,9 +111,8 @@ describe('records on the ledger', () => {
 		expect(chart.reads).toEqual([]);
 		// And not only the view refuses: B has no wrapped key to open it.
 		const firstBytes = (await b.store.get(first.block))!.bytes;
-		expect(() => B.keyring.openVersion(B.view(), first.rid, B.view().records.records[first.rid]!.versions[0]!, firstBytes)).toThrow(
-			NoAccessError
-		);
+		const firstRecord = (await readRecord(b, first.rid))!;
+		expect(() => B.keyring.openVersion(B.view(), first.rid, firstRecord, firstRecord.versions[0]!, firstBytes)).toThrow(NoAccessError);
 
 		// The patient grants B labs; A (holding the keys) shares them; B reads the lab result, not the demographics.
 		const toB = grant(p, authorOf('clinic-b'), ['labs']);
@@ -130,7 +130,7 @@ describe('records on the ledger', () => {
 		const after = await A.write(labResult(p.id, 'MARKER-after-revoke'), { now: NOW + 10 });
 		await syncInto(b, a);
 		const view = B.view();
-		const newSlot = slotOf(view, after.rid);
+		const newSlot = await slotOf(b, after.rid);
 		expect(view.records.keys[newSlot]!.readers[authorOf('clinic-b')]).toBeUndefined();
 		expect(B.keyring.dataKey(view, newSlot)).toBeNull();
 		expect(shown(await B.chart(p.id, NOW + 10))).toEqual([]);
@@ -146,7 +146,7 @@ describe('records on the ledger', () => {
 		const late = await A.write(labResult(p.id, 'MARKER-after-expiry'), { now: NOW + 2 * DAY });
 		await syncInto(b, a);
 		expect(shown(await B.chart(p.id, NOW)).join()).toContain('MARKER-before-expiry');
-		expect(B.keyring.dataKey(B.view(), slotOf(B.view(), late.rid))).toBeNull();
+		expect(B.keyring.dataKey(B.view(), await slotOf(b, late.rid))).toBeNull();
 		expect(shown(await B.chart(p.id, NOW + 2 * DAY))).toEqual([]);
 	});
 
@@ -171,7 +171,7 @@ describe('records on the ledger', () => {
 		expect(audit.find((e) => e.kind === 'break-glass')!.detail).toBe('Unconscious on arrival, needs recent labs');
 		// The emergency lasts a day: a day later C gets no key to new data.
 		const later = await A.write(labResult(p.id, 'later'), { now: NOW + 2 * DAY });
-		expect(A.view().records.keys[slotOf(A.view(), later.rid)]!.readers[authorOf('clinic-c')]).toBeUndefined();
+		expect(A.view().records.keys[await slotOf(a, later.rid)]!.readers[authorOf('clinic-c')]).toBeUndefined();
 	});
 
 	it('a changed ciphertext in a stored block is reported as damaged, never shown', async () => {
@@ -179,16 +179,17 @@ describe('records on the ledger', () => {
 		const p = patientKey();
 		await a.append([grant(p, authorOf('clinic-a'), ['labs']).tx]);
 		const written = await A.write(labResult(p.id, 'MARKER-tamper'), { now: NOW });
-		const version = A.view().records.records[written.rid]!.versions[0]!;
+		const record = (await readRecord(a, written.rid))!;
+		const version = record.versions[0]!;
 		const bytes = (await a.store.get(written.block))!.bytes;
 		// Flip one byte in the middle of the ciphertext (the block's signature no longer matches either, but a stored copy can rot).
 		const ct = findCiphertext(bytes);
 		for (const offset of [ct.start, ct.start + 7, ct.end - 1]) {
 			const changed = bytes.slice();
 			changed[offset]! ^= 0x40;
-			expect(() => A.keyring.openVersion(A.view(), written.rid, version, changed)).toThrow(EnvelopeError);
+			expect(() => A.keyring.openVersion(A.view(), written.rid, record, version, changed)).toThrow(EnvelopeError);
 		}
-		expect(new TextDecoder().decode(A.keyring.openVersion(A.view(), written.rid, version, bytes))).toContain('MARKER-tamper');
+		expect(new TextDecoder().decode(A.keyring.openVersion(A.view(), written.rid, record, version, bytes))).toContain('MARKER-tamper');
 	});
 
 	it('amendments append a version to the same record; the chart keeps every version', async () => {
@@ -204,7 +205,9 @@ describe('records on the ledger', () => {
 		// A record's id commits to its patient and category: an amendment cannot move it, and says so before writing.
 		await a.append([grant(p, authorOf('clinic-a'), ['encounters']).tx]);
 		const before = a.versionVector();
-		expect(() => A.sealTxs(diagnosis(p.id, 'I10', 'moved'), { rid: first.rid, prev: first.block })).toThrow(RecordInputError);
+		await expect(A.sealTxs(diagnosis(p.id, 'I10', 'moved'), { rid: first.rid, prev: first.block })).rejects.toBeInstanceOf(
+			RecordInputError
+		);
 		await expect(A.write(diagnosis(p.id, 'I10', 'moved'), { now: NOW, rid: first.rid, prev: first.block })).rejects.toBeInstanceOf(
 			RecordInputError
 		);

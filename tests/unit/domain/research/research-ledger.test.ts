@@ -274,7 +274,7 @@ describe('studies on the ledger', () => {
 			patients: 14,
 			consented: 12
 		});
-		expect(book.patients()).toHaveLength(14);
+		expect(await book.patients()).toHaveLength(14);
 		const state = researchOf(clinicA).studies[idOf(reg)]!;
 		const consented = consentedPatients(state, accessOf(clinicA), T0);
 		expect(consented.size).toBe(12);

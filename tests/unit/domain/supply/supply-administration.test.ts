@@ -144,7 +144,7 @@ describe('doses linked to encounter records of the records layer', () => {
 		};
 		await ledger.append([grantTx(grant, signNoble(seed, grantMessage(grant)))]);
 		// The visit: its Encounter first, then a vital sign, in one block.
-		const vital = book.sealTxs(
+		const vital = await book.sealTxs(
 			{
 				resourceType: 'Observation',
 				status: 'final',

@@ -1,0 +1,225 @@
+/**
+ * Every version of every record, kept in the store by key (core index-fold.ts), not in
+ * memory: a clinic network's records grow for as long as it lives (issue 19). Two index
+ * folds hold the same `record.put` metadata (ciphertext stays in its block):
+ * - `record-versions`, under the record id: what a record is, read when one record is
+ *   opened, amended or served by id;
+ * - `patient-records`, under the patient key each put names: a patient's chart and list of
+ *   records in one range read;
+ * - `patient-demographics`, the puts of Patient records (category demographics) twice:
+ *   under one key for every patient (what the registry reads to name them) and under the
+ *   patient's key (a Patient served by id).
+ *
+ * A record belongs to the patient and category its id commits to (`salt`); a record
+ * written before ids were commitments, to those of its first version in ledger order.
+ * Against a committed binding an uncommitted version naming others is void; against an
+ * uncommitted one it is kept aside (`contested`) until a committed version decides
+ * ({@link recordEntry}). Rows are in ledger order whatever order their blocks arrived in,
+ * so every reader below answers the same on every node (docs/privacy.md).
+ */
+import { toHex, type Block, type CborValue, type Fact, type FactRow, type IndexFold, type Ledger, type Tx } from '$lib/core/index.js';
+import type { Category } from '../privacy/envelope.js';
+import { compareVersions, type ContestedVersion, type RecordEntry, type RecordVersion } from './fold.js';
+
+/** What one `record.put` says, as a row value (no absent fields: CBOR has no undefined). */
+interface PutValue {
+	readonly rid: string;
+	readonly patient: string;
+	readonly category: Category;
+	/** '' for a put without a salt (written before record ids were commitments). */
+	readonly salt: string;
+	readonly index: number;
+	readonly author: string;
+	readonly time: number;
+	readonly kid: string;
+	readonly epoch: number;
+	/** '' for a first version. */
+	readonly prev: string;
+	readonly size: number;
+}
+
+/** A version and what it names, as read back from a row. */
+export interface RecordClaim extends ContestedVersion {
+	readonly rid: string;
+	readonly salt: string | undefined;
+}
+
+export const RECORD_VERSIONS = 'record-versions';
+export const PATIENT_RECORDS = 'patient-records';
+export const PATIENT_DEMOGRAPHICS = 'patient-demographics';
+/** The key of {@link PATIENT_DEMOGRAPHICS} under which every patient's rows are (patient keys are hex). */
+const ALL = 'all';
+/** Rows read per store read. */
+const PAGE = 2000;
+
+const hex = (v: CborValue | undefined) => toHex(v as Uint8Array);
+
+function putValue(block: Block, tx: Tx, index: number): PutValue {
+	return {
+		rid: hex(tx.rid),
+		patient: hex(tx.patient),
+		category: tx.category as Category,
+		salt: tx.salt instanceof Uint8Array ? toHex(tx.salt) : '',
+		index,
+		author: block.author,
+		time: block.time,
+		kid: hex(tx.kid),
+		epoch: tx.epoch as number,
+		prev: tx.prev instanceof Uint8Array ? toHex(tx.prev) : '',
+		size: (tx.ct as Uint8Array).length
+	};
+}
+
+function puts(block: Block): PutValue[] {
+	const out: PutValue[] = [];
+	block.txs.forEach((tx, index) => {
+		if (tx.t === 'record.put') out.push(putValue(block, tx, index));
+	});
+	return out;
+}
+
+const asValue = (put: PutValue) => put as unknown as CborValue;
+
+export const recordVersionsIndex: IndexFold = {
+	name: RECORD_VERSIONS,
+	version: 1,
+	facts: (block): Fact[] => puts(block).map((p) => [p.rid, asValue(p)])
+};
+
+export const patientRecordsIndex: IndexFold = {
+	name: PATIENT_RECORDS,
+	version: 1,
+	facts: (block): Fact[] => puts(block).map((p) => [p.patient, asValue(p)])
+};
+
+export const patientDemographicsIndex: IndexFold = {
+	name: PATIENT_DEMOGRAPHICS,
+	version: 1,
+	facts: (block): Fact[] =>
+		puts(block).flatMap((p): Fact[] =>
+			p.category === 'demographics'
+				? [
+						[ALL, asValue(p)],
+						[p.patient, asValue(p)]
+					]
+				: []
+		)
+};
+
+/** The claim a row of any of the three folds holds. */
+export function claimOf(row: FactRow): RecordClaim {
+	const p = row.value as unknown as PutValue;
+	const version: RecordVersion = {
+		block: row.block,
+		clock: row.clock,
+		index: p.index,
+		author: p.author,
+		time: p.time,
+		kid: p.kid,
+		epoch: p.epoch,
+		prev: p.prev || null,
+		size: p.size
+	};
+	return { rid: p.rid, patient: p.patient, category: p.category, salt: p.salt || undefined, version };
+}
+
+/**
+ * What record `claims` (every claim to one record id, any order) make: bound by a committed
+ * claim if there is one (uncommitted ones naming others are void), else by the first claim
+ * in ledger order (others kept aside as `contested`). Undefined for no claims.
+ */
+export function recordEntry(claims: readonly RecordClaim[]): RecordEntry | undefined {
+	const ordered = [...claims].sort((a, b) => compareVersions(a.version, b.version));
+	const committed = ordered.find((c) => c.salt !== undefined);
+	const binding = committed ?? ordered[0];
+	if (!binding) return undefined;
+	const bound = (c: RecordClaim) => c.patient === binding.patient && c.category === binding.category;
+	const contested = committed ? [] : ordered.filter((c) => !bound(c));
+	return {
+		patient: binding.patient,
+		category: binding.category,
+		...(committed ? { salt: committed.salt! } : {}),
+		versions: ordered.filter(bound).map((c) => c.version),
+		...(contested.length > 0 ? { contested: contested.map(({ patient, category, version }) => ({ patient, category, version })) } : {})
+	};
+}
+
+/** What the readers below need of a ledger. */
+export type FactReader = Pick<Ledger, 'facts' | 'factKeys'>;
+
+/** Every row of `key` in `fold`, in ledger order, a page at a time. */
+export async function allRows(ledger: FactReader, fold: string, key: string): Promise<FactRow[]> {
+	const rows: FactRow[] = [];
+	for (;;) {
+		const last = rows.at(-1);
+		const page = await ledger.facts(fold, key, { after: last ? [last.clock, last.block, last.n] : null, limit: PAGE });
+		for (const row of page) rows.push(row);
+		if (page.length < PAGE) return rows;
+	}
+}
+
+/** Record `rid` as every claim to it makes it, or undefined when nothing names it. */
+export async function readRecord(ledger: FactReader, rid: string): Promise<RecordEntry | undefined> {
+	return recordEntry((await allRows(ledger, RECORD_VERSIONS, rid)).map(claimOf));
+}
+
+/**
+ * The records bound to `patient` among `claims` (claims naming the patient, in ledger
+ * order), ordered by each record's first version in ledger order. A record with a
+ * committed claim among them is bound to the patient (two committed claims cannot
+ * disagree); any other is decided by all its claims, read by id.
+ */
+async function boundRecords(ledger: FactReader, patient: string, claims: readonly RecordClaim[]): Promise<[string, RecordEntry][]> {
+	const byRid = new Map<string, RecordClaim[]>();
+	for (const c of claims) {
+		const list = byRid.get(c.rid);
+		if (list) list.push(c);
+		else byRid.set(c.rid, [c]);
+	}
+	const out: [string, RecordEntry][] = [];
+	for (const [rid, mine] of byRid) {
+		const entry = mine.some((c) => c.salt !== undefined) ? recordEntry(mine) : await readRecord(ledger, rid);
+		if (entry && entry.patient === patient) out.push([rid, entry]);
+	}
+	return out.sort((a, b) => compareVersions(a[1].versions[0]!, b[1].versions[0]!));
+}
+
+/** `patient`'s records, each with its entry, ordered by first version in ledger order. */
+export async function patientRecords(ledger: FactReader, patient: string): Promise<[string, RecordEntry][]> {
+	return boundRecords(ledger, patient, (await allRows(ledger, PATIENT_RECORDS, patient)).map(claimOf));
+}
+
+/** Every patient any record names, in key order, a page at a time. */
+export async function* recordPatients(ledger: FactReader): AsyncGenerator<string> {
+	let after: string | null = null;
+	for (;;) {
+		const keys = await ledger.factKeys(PATIENT_RECORDS, after, PAGE);
+		yield* keys;
+		if (keys.length < PAGE) return;
+		after = keys.at(-1)!;
+	}
+}
+
+/** `patient`'s Patient records (bound to the patient, category demographics), by first version in ledger order. */
+export async function patientDemographics(ledger: FactReader, patient: string): Promise<[string, RecordEntry][]> {
+	const claims = (await allRows(ledger, PATIENT_DEMOGRAPHICS, patient)).map(claimOf);
+	return (await boundRecords(ledger, patient, claims)).filter(([, e]) => e.category === 'demographics');
+}
+
+/** Every patient's Patient records (those bound to the patient), by patient, from one key's rows. */
+export async function demographicRecords(ledger: FactReader): Promise<Map<string, [string, RecordEntry][]>> {
+	const byPatient = new Map<string, RecordClaim[]>();
+	for (const row of await allRows(ledger, PATIENT_DEMOGRAPHICS, ALL)) {
+		const claim = claimOf(row);
+		const list = byPatient.get(claim.patient);
+		if (list) list.push(claim);
+		else byPatient.set(claim.patient, [claim]);
+	}
+	const out = new Map<string, [string, RecordEntry][]>();
+	for (const [patient, claims] of byPatient) {
+		// A record bound to another category is not one of the patient's Patient records.
+		const bound = (await boundRecords(ledger, patient, claims)).filter(([, e]) => e.category === 'demographics');
+		if (bound.length > 0) out.set(patient, bound);
+	}
+	return out;
+}
