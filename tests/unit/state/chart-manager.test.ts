@@ -98,4 +98,28 @@ describe('ChartManager', () => {
 		// The whole chart is read: it is exported as read.
 		expect(read).not.toHaveBeenCalled();
 	});
+
+	it("while another patient's chart is read, shows none of the chart open before under the new name", async () => {
+		const { ledger, p, book, chart } = await scene();
+		const q = patientKey();
+		await ledger.append([grant(q, authorOf('clinic-a'), ['labs'])]);
+		await book.write(labOn(q.id, 'other patient', '2020-02-01T00:00:00Z'), { now: NOW });
+		await chart.open(p.id);
+		expect(chart.reading).toBe(false);
+		expect(chart.total).toBe(600);
+		const opening = chart.open(q.id);
+		// Before the new chart is read: the new patient selected, nothing of the previous one shown.
+		expect(chart.selected).toBe(q.id);
+		expect(chart.reading).toBe(true);
+		expect(chart.records).toEqual([]);
+		expect(chart.total).toBe(0);
+		await opening;
+		expect(chart.reading).toBe(false);
+		expect(chart.total).toBe(1);
+		expect(chart.records.map((r) => r.patient)).toEqual([q.id]);
+		// Re-reading the same chart keeps it on screen meanwhile.
+		const again = chart.reload();
+		expect(chart.records).toHaveLength(1);
+		await again;
+	});
 });

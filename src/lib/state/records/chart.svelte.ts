@@ -35,6 +35,12 @@ export class ChartManager {
 		return this.#selected;
 	}
 	#pages: ChartPages | null = null;
+	/** The patient whose records {@link records} holds: until the chart just opened is read, none (never another patient's under this one's name). */
+	#shownPatient = $state<string | null>(null);
+	/** Whether the open chart is still being read for the first time. */
+	get reading() {
+		return this.#selected !== null && this.#shownPatient !== this.#selected;
+	}
 	#records = $state.raw<readonly RecordView[]>([]);
 	/**
 	 * The open chart's records read so far, in timeline order (newest first): exactly the
@@ -99,6 +105,12 @@ export class ChartManager {
 	}
 
 	async open(patient: string): Promise<void> {
+		if (patient !== this.#shownPatient) {
+			this.#records = [];
+			this.#total = 0;
+			this.#sealed = 0;
+			this.#complete = false;
+		}
 		this.#selected = patient;
 		this.#wanted = FIRST_PAGE;
 		this.#keepAll = false;
@@ -161,6 +173,7 @@ export class ChartManager {
 	}
 
 	#publish(pages: ChartPages): void {
+		this.#shownPatient = pages.patient;
 		this.#records = pages.records;
 		this.#total = pages.total;
 		this.#sealed = pages.sealed;
