@@ -241,6 +241,11 @@ export class Ledger {
 		return this.#index.read(fold, key, options.after ?? null, options.limit ?? FOLD_PAGE, options.reverse ?? false);
 	}
 
+	/** Every row of each of `keys` in index fold `fold`, one list per key, in one store read. */
+	factsOfKeys(fold: string, keys: readonly string[]): Promise<FactRow[][]> {
+		return this.#index.readKeys(fold, keys);
+	}
+
 	/** A page of the keys holding rows in index fold `fold`, in order, after `after`. */
 	factKeys(fold: string, after: string | null = null, limit = FOLD_PAGE): Promise<string[]> {
 		return this.#index.keys(fold, after, limit);

@@ -55,6 +55,12 @@ export class IndexEngine {
 		return this.#store.facts(fold, key, after, limit, reverse);
 	}
 
+	/** Every row of each of `keys` in `fold`, in one store read ({@link LedgerStore.factsOfKeys}). */
+	async readKeys(fold: string, keys: readonly string[]): Promise<FactRow[][]> {
+		this.#known(fold);
+		return this.#store.factsOfKeys(fold, keys);
+	}
+
 	/** A page of `fold`'s keys ({@link LedgerStore.factKeys}). */
 	async keys(fold: string, after: string | null, limit: number): Promise<string[]> {
 		this.#known(fold);

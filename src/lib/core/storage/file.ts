@@ -291,6 +291,10 @@ export class FileStore implements LedgerStore {
 	facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse?: boolean) {
 		return this.#memory.facts(fold, key, after, limit, reverse);
 	}
+	factsOfKeys(fold: string, keys: readonly string[]) {
+		return this.#memory.factsOfKeys(fold, keys);
+	}
+
 	factKeys(fold: string, after: string | null, limit: number) {
 		return this.#memory.factKeys(fold, after, limit);
 	}

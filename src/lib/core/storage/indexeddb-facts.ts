@@ -61,6 +61,14 @@ export async function readFacts(
 	return out;
 }
 
+export async function readFactsOfKeys(db: IDBPDatabase<LedgerDB>, fold: string, keys: readonly string[]): Promise<FactRow[][]> {
+	if (keys.length === 0) return [];
+	const store = db.transaction('facts').store;
+	// Every request in one transaction, none awaited before the next is made.
+	const reads = keys.map((key) => store.getAll(IDBKeyRange.bound([fold, key], [fold, key, AFTER_ALL])));
+	return (await Promise.all(reads)).map((rows) => rows.map(fromRecord));
+}
+
 export async function readFactKeys(db: IDBPDatabase<LedgerDB>, fold: string, after: string | null, limit: number): Promise<string[]> {
 	const keys: string[] = [];
 	if (limit <= 0) return keys;

@@ -12,7 +12,7 @@ import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
 import type { FactPosition, FactRow } from '../index-fold.js';
-import { commitFacts, foldRange, readFactKeys, readFacts, writeFactRows } from './indexeddb-facts.js';
+import { commitFacts, foldRange, readFactKeys, readFacts, readFactsOfKeys, writeFactRows } from './indexeddb-facts.js';
 import { openLedgerDatabase, type LedgerDB } from './indexeddb-schema.js';
 import { SegmentDirectory } from './segment-directory.js';
 import { Segment, byChain, byOrder, packSegments, type SegmentSummary, type SlotRef } from './segment.js';
@@ -382,6 +382,10 @@ export class IndexedDBStore implements LedgerStore {
 
 	facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse = false) {
 		return readFacts(this.#db, fold, key, after, limit, reverse);
+	}
+
+	factsOfKeys(fold: string, keys: readonly string[]) {
+		return readFactsOfKeys(this.#db, fold, keys);
 	}
 
 	factKeys(fold: string, after: string | null, limit: number) {

@@ -325,6 +325,10 @@ export class LevelStore implements LedgerStore {
 		return entries.map(([stored, value]) => factRowOf(fold, key, stored, value));
 	}
 
+	async factsOfKeys(fold: string, keys: readonly string[]) {
+		return Promise.all(keys.map((key) => this.facts(fold, key, null, Infinity)));
+	}
+
 	async factKeys(fold: string, after: string | null, limit: number) {
 		const keys: string[] = [];
 		const foldEnd = `x\0${fold}\u0001`;

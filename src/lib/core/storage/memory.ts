@@ -59,6 +59,11 @@ export class MemoryStore implements LedgerStore {
 		return this.#facts.rows(fold, key, after, limit, reverse);
 	}
 
+	async factsOfKeys(fold: string, keys: readonly string[]) {
+		this.#open();
+		return keys.map((key) => this.#facts.rows(fold, key, null, Infinity, false));
+	}
+
 	async factKeys(fold: string, after: string | null, limit: number) {
 		this.#open();
 		return this.#facts.keys(fold, after, limit);

@@ -70,9 +70,15 @@ export function runFactAcceptance(name: string, harness: StoreHarness): void {
 						expect(await allRows(store, fold, key, 3)).toEqual(expected);
 						expect(await allRows(store, fold, key, 2, true)).toEqual([...expected].reverse());
 					}
+					// Many keys in one read: each key's rows as a read of that key alone, in the order asked, repeats and keys without rows included.
+					const asked = [...KEYS].reverse().concat(KEYS[0]!, 'no such key');
+					const each = asked.map((key) => sorted.filter((r) => r.fold === fold && r.key === key));
+					expect(await store.factsOfKeys(fold, asked)).toEqual(each);
 				}
 				expect(await store.facts('nothing', 'a', null, 10)).toEqual([]);
 				expect(await store.factKeys('nothing', null, 10)).toEqual([]);
+				expect(await store.factsOfKeys('nothing', ['a', 'b'])).toEqual([[], []]);
+				expect(await store.factsOfKeys('records', [])).toEqual([]);
 				await store.close();
 			}
 		});

@@ -145,7 +145,7 @@ export function recordEntry(claims: readonly RecordClaim[]): RecordEntry | undef
 }
 
 /** What the readers below need of a ledger. */
-export type FactReader = Pick<Ledger, 'facts' | 'factKeys'>;
+export type FactReader = Pick<Ledger, 'facts' | 'factsOfKeys' | 'factKeys'>;
 
 /** Every row of `key` in `fold`, in ledger order, a page at a time. */
 export async function allRows(ledger: FactReader, fold: string, key: string): Promise<FactRow[]> {
@@ -163,11 +163,16 @@ export async function readRecord(ledger: FactReader, rid: string): Promise<Recor
 	return recordEntry((await allRows(ledger, RECORD_VERSIONS, rid)).map(claimOf));
 }
 
+/** Record ids whose claims are read together in one store read. */
+const KEYS_PER_READ = 5000;
+
 /**
  * The records bound to `patient` among `claims` (claims naming the patient, in ledger
  * order), ordered by each record's first version in ledger order. A record with a
  * committed claim among them is bound to the patient (two committed claims cannot
- * disagree); any other is decided by all its claims, read by id.
+ * disagree); any other (written before ids were commitments, or imported from a Bundle,
+ * whose ids are not commitments) is decided by all its claims, read by id, thousands of
+ * ids to a store read.
  */
 async function boundRecords(ledger: FactReader, patient: string, claims: readonly RecordClaim[]): Promise<[string, RecordEntry][]> {
 	const byRid = new Map<string, RecordClaim[]>();
@@ -177,9 +182,18 @@ async function boundRecords(ledger: FactReader, patient: string, claims: readonl
 		else byRid.set(c.rid, [c]);
 	}
 	const out: [string, RecordEntry][] = [];
+	const open: string[] = [];
 	for (const [rid, mine] of byRid) {
-		const entry = mine.some((c) => c.salt !== undefined) ? recordEntry(mine) : await readRecord(ledger, rid);
-		if (entry && entry.patient === patient) out.push([rid, entry]);
+		if (!mine.some((c) => c.salt !== undefined)) open.push(rid);
+		else out.push([rid, recordEntry(mine)!]);
+	}
+	for (let i = 0; i < open.length; i += KEYS_PER_READ) {
+		const rids = open.slice(i, i + KEYS_PER_READ);
+		const rows = await ledger.factsOfKeys(RECORD_VERSIONS, rids);
+		rids.forEach((rid, n) => {
+			const entry = recordEntry(rows[n]!.map(claimOf));
+			if (entry && entry.patient === patient) out.push([rid, entry]);
+		});
 	}
 	return out.sort((a, b) => compareVersions(a[1].versions[0]!, b[1].versions[0]!));
 }

@@ -243,6 +243,7 @@ function model(inOrder: readonly Block[]): ModelState {
 function reader(store: MemoryStore): FactReader {
 	return {
 		facts: (fold, key, o = {}) => store.facts(fold, key, o.after ?? null, o.limit ?? 500, o.reverse ?? false),
+		factsOfKeys: (fold, keys) => store.factsOfKeys(fold, keys),
 		factKeys: (fold, after = null, limit = 500) => store.factKeys(fold, after, limit)
 	};
 }
