@@ -5,12 +5,13 @@
  * clinic's rules as warnings, what each entry becomes, and the plan. Nothing is written.
  */
 import type { Category } from '../privacy/envelope.js';
-import { entryTargets, randomHex, type Json, type Target } from './bundle-entries.js';
+import { entryTargets, type Json, type Target } from './bundle-entries.js';
 import { resolveReferences } from './bundle-references.js';
 import { categoryOf, RESOURCE_TYPES, validateResource, type ClinicalResource, type FhirIssue } from './fhir.js';
-import { isObject, parseJson, referencesIn, shapeIssues } from './json-input.js';
+import { isObject, mapReferences, parseJson, referencesIn, shapeIssues } from './json-input.js';
 import { digestOfResource, EMPTY_KNOWN, type KnownRecords } from './known.js';
 import { envelopeIssues } from './r4-validate.js';
+import { newRecordId } from './record-id.js';
 import { restrictedWithoutTopic, sensitivityOf } from './sensitivity.js';
 
 /** Largest Bundle text taken (a 1,000-patient export is about 30 MB). */
@@ -22,6 +23,8 @@ export interface PlannedRecord {
 	readonly rid: string;
 	readonly resource: ClinicalResource;
 	readonly category: Category;
+	/** The salt a new record's id commits to (record-id.ts); absent for an amendment (its record's salt is read when written). */
+	readonly salt?: string;
 	/** Block of the version this one amends (a changed re-import). */
 	readonly prev?: string;
 }
@@ -83,6 +86,43 @@ function categoriesOf(targets: readonly (Target | null)[], rewritten: Map<number
 }
 
 /**
+ * Gives each new record of the plan an id that commits to its patient and category
+ * (record-id.ts), as every record written here has: no other put can claim it for another
+ * patient or category, and a chart takes it as its own without reading other claims. The
+ * ids pass 1 chose (before patients and categories were known) are replaced in the
+ * targets and in every reference of `rewritten`. Returns each new record's id and salt by entry.
+ */
+function commitRecordIds(
+	targets: (Target | null)[],
+	rewritten: Map<number, Json>,
+	categories: Map<number, Category>
+): Map<number, { rid: string; salt: string }> {
+	const ids = new Map<number, { rid: string; salt: string }>();
+	const renamed = new Map<string, string>();
+	targets.forEach((target, i) => {
+		if (!target || !target.patient || (target.kind !== 'record' && target.kind !== 'patient')) return;
+		// A record already on the ledger keeps its id (a changed one is amended); so does a known patient's Patient record.
+		if (target.kind === 'patient' ? target.known?.rid : target.known) return;
+		const id = newRecordId(target.patient, categories.get(target.index)!);
+		ids.set(target.index, id);
+		// A Patient keeps its key as id and reference; its demographics record gets the committed id.
+		if (target.kind === 'patient') return;
+		renamed.set(target.ref, `${target.type}/${id.rid}`);
+		targets[i] = { ...target, id: id.rid, ref: `${target.type}/${id.rid}` };
+	});
+	if (renamed.size === 0) return ids;
+	for (const [index, resource] of rewritten) {
+		const mapped = mapReferences(resource, (ref) => {
+			const to = renamed.get(ref.reference);
+			return to ? { ...ref, reference: to } : ref;
+		}) as Json;
+		const record = targets[index]!.kind === 'record' ? ids.get(index) : undefined;
+		rewritten.set(index, record ? { ...mapped, id: record.rid } : mapped);
+	}
+	return ids;
+}
+
+/**
  * Reads and checks a Bundle; nothing is written. New patient keys are made here (cheap)
  * so the preview shows the final resources. `known`: what this node holds (known.ts), so
  * a re-import is recognized and references to the ledger are accepted.
@@ -124,6 +164,7 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 
 	// Pass 3: categories, clinic warnings, the plan.
 	const categories = categoriesOf(targets, rewritten);
+	const ids = commitRecordIds(targets, rewritten, categories);
 	const patients = new Map<string, PlannedPatient>();
 	const directory: Json[] = [];
 	const counts: Record<string, number> = {};
@@ -159,7 +200,8 @@ export function planImport(input: string | unknown, options: { known?: KnownReco
 			patients.set(target.patient, planned);
 		}
 		planned.records.push({
-			rid: target.kind === 'patient' ? (target.known?.rid ?? randomHex(16)) : target.id,
+			rid: ids.get(target.index)?.rid ?? (target.kind === 'patient' ? target.known!.rid! : target.id),
+			...(ids.has(target.index) ? { salt: ids.get(target.index)!.salt } : {}),
 			resource: resource as unknown as ClinicalResource,
 			category: categories.get(target.index)!,
 			...(target.known?.block ? { prev: target.known.block } : {})

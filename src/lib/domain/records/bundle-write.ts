@@ -10,6 +10,7 @@ import { directoryPutTx } from './directory.js';
 import { encodeResource } from './fhir.js';
 import { newPatientView, type RecordsView, type SealBatch } from './keyring.js';
 import { PatientSession } from './patient.js';
+import { readRecords } from './record-index.js';
 
 /** Transactions and bytes per block when records are imported. */
 const BLOCK_TXS = 800;
@@ -36,6 +37,11 @@ export async function runImport(
 	if (plan.issues.length) throw new CodedError('BUNDLE_INVALID', `the Bundle has ${plan.issues.length} error(s); nothing was imported`);
 	const now = options.now ?? Date.now();
 	const base = recordsView(book.ledger);
+	// An amendment keeps its record's salt (the id's commitment), read for all of them at once.
+	const amended = await readRecords(
+		book.ledger,
+		plan.patients.flatMap((p) => p.records.filter((r) => r.prev).map((r) => r.rid))
+	);
 	const batches: Tx[][] = [];
 	let block: Tx[] = [];
 	let bytes = 0;
@@ -81,6 +87,7 @@ export async function runImport(
 						plaintext: encodeResource(record.resource),
 						now,
 						rid: record.rid,
+						...(record.salt ? { salt: record.salt } : amended.get(record.rid)?.salt ? { salt: amended.get(record.rid)!.salt } : {}),
 						...(record.prev ? { prev: record.prev } : {})
 					},
 					seal

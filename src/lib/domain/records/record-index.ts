@@ -166,6 +166,20 @@ export async function readRecord(ledger: FactReader, rid: string): Promise<Recor
 /** Record ids whose claims are read together in one store read. */
 const KEYS_PER_READ = 5000;
 
+/** Records `rids` as every claim to each makes it (absent: nothing names it), thousands of ids to a store read. */
+export async function readRecords(ledger: FactReader, rids: readonly string[]): Promise<Map<string, RecordEntry>> {
+	const out = new Map<string, RecordEntry>();
+	for (let i = 0; i < rids.length; i += KEYS_PER_READ) {
+		const chunk = rids.slice(i, i + KEYS_PER_READ);
+		const rows = await ledger.factsOfKeys(RECORD_VERSIONS, chunk);
+		chunk.forEach((rid, n) => {
+			const entry = recordEntry(rows[n]!.map(claimOf));
+			if (entry) out.set(rid, entry);
+		});
+	}
+	return out;
+}
+
 /**
  * The records bound to `patient` among `claims` (claims naming the patient, in ledger
  * order), ordered by each record's first version in ledger order. A record with a
@@ -187,14 +201,7 @@ async function boundRecords(ledger: FactReader, patient: string, claims: readonl
 		if (!mine.some((c) => c.salt !== undefined)) open.push(rid);
 		else out.push([rid, recordEntry(mine)!]);
 	}
-	for (let i = 0; i < open.length; i += KEYS_PER_READ) {
-		const rids = open.slice(i, i + KEYS_PER_READ);
-		const rows = await ledger.factsOfKeys(RECORD_VERSIONS, rids);
-		rids.forEach((rid, n) => {
-			const entry = recordEntry(rows[n]!.map(claimOf));
-			if (entry && entry.patient === patient) out.push([rid, entry]);
-		});
-	}
+	for (const [rid, entry] of await readRecords(ledger, open)) if (entry.patient === patient) out.push([rid, entry]);
 	return out.sort((a, b) => compareVersions(a[1].versions[0]!, b[1].versions[0]!));
 }
 

@@ -10,6 +10,10 @@ import { exportBundle, exportBundleFile } from '$lib/domain/records/bundle-expor
 import { SOURCE_SYSTEM } from '$lib/domain/records/known.js';
 import { CardError, encodeCard, newPatientKey, openCard, readCard } from '$lib/domain/records/card.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
+import { planBundleImport } from '$lib/domain/records/import-bundle.js';
+import { readRecord } from '$lib/domain/records/record-index.js';
+import { decodeBlock, toHex } from '$lib/core/index.js';
+import { grant, labResult, patientKey } from '../../support/patients.js';
 import { syntheticBundle } from '../../../synthetic/records.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
@@ -61,6 +65,10 @@ describe('FHIR Bundle import and export', () => {
 		});
 		expect(result.records).toBe(360);
 		expect(progress.at(-1)).toBe(12);
+		// Every imported record's id commits to its patient and category (the ledger checked each against its salt).
+		const puts = (await clinic.store.ordered(null, 1000)).flatMap((b) => decodeBlock(b.bytes).txs.filter((tx) => tx.t === 'record.put'));
+		expect(puts).toHaveLength(360);
+		expect(puts.every((tx) => tx.salt instanceof Uint8Array)).toBe(true);
 
 		// Group the source resources by patient (by record number) and compare with each export.
 		const expected = new Map<string, string[]>();
@@ -155,6 +163,35 @@ describe('FHIR Bundle import and export', () => {
 			message: 'must be collection, transaction or batch'
 		});
 		expect(planImport('not json').issues[0]!.message).toMatch(/^is not JSON/);
+	});
+});
+
+describe('re-import of a changed record', () => {
+	it('amends a record written here with the salt its id commits to', async () => {
+		const clinic = await foundNetwork({ ...options, founder: 'clinic-a' });
+		const book = bookFor(clinic, 'clinic-a');
+		const p = patientKey();
+		await clinic.append([grant(p, authorOf('clinic-a'), ['demographics', 'labs'])]);
+		await book.write({ resourceType: 'Patient', id: p.id, name: [{ family: 'Salted' }], birthDate: '1970-01-01' }, { now: NOW });
+		// With the source identifier an import keeps, as a record taken in through the FHIR API or an earlier Bundle carries.
+		const lab = { ...labResult(p.id, 'first reading'), identifier: [{ system: SOURCE_SYSTEM, value: 'lab-system/4411' }] };
+		const written = await book.write(lab as never, { now: NOW });
+		const before = (await readRecord(clinic, written.rid))!;
+		expect(before.salt).toMatch(/^[0-9a-f]{32}$/);
+		// Export, change the lab result, import the file again: one amendment of the same record.
+		const { bundle } = await exportBundle(book, p.id, { now: NOW });
+		const text = JSON.stringify(bundle).replace('first reading', 'second reading');
+		const plan = await planBundleImport(book, text, NOW);
+		expect(plan.issues).toEqual([]);
+		expect(plan.counts.Observation).toBe(1);
+		await runImport(book, plan, { grantee: authorOf('clinic-a'), categories: CATEGORIES, now: NOW });
+		const after = (await readRecord(clinic, written.rid))!;
+		expect(after.versions).toHaveLength(2);
+		expect(after.salt).toBe(before.salt);
+		const amendment = decodeBlock((await clinic.store.get(after.versions[1]!.block as never))!.bytes).txs[after.versions[1]!.index]!;
+		expect(toHex(amendment.rid as Uint8Array)).toBe(written.rid);
+		expect(toHex(amendment.salt as Uint8Array)).toBe(before.salt);
+		expect(toHex(amendment.prev as Uint8Array)).toBe(written.block);
 	});
 });
 
