@@ -380,14 +380,13 @@ export class IndexedDBStore implements LedgerStore {
 		return commitFacts(this.#db, this.#durability, meta, (facts) => [facts.delete(foldRange(fold))]);
 	}
 
+	// Reads of index-fold rows (indexeddb-facts.ts).
 	facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse = false) {
 		return readFacts(this.#db, fold, key, after, limit, reverse);
 	}
-
 	factsOfKeys(fold: string, keys: readonly string[]) {
 		return readFactsOfKeys(this.#db, fold, keys);
 	}
-
 	factKeys(fold: string, after: string | null, limit: number) {
 		return readFactKeys(this.#db, fold, after, limit);
 	}

@@ -99,11 +99,20 @@ function commitRecordIds(
 ): Map<number, { rid: string; salt: string }> {
 	const ids = new Map<number, { rid: string; salt: string }>();
 	const renamed = new Map<string, string>();
-	targets.forEach((target, i) => {
-		if (!target || !target.patient || (target.kind !== 'record' && target.kind !== 'patient')) return;
+	targets.forEach((found, i) => {
+		let target = found;
+		if (!target?.patient || (target.kind !== 'record' && target.kind !== 'patient')) return;
+		const patient = target.patient;
+		// A record matched by its source to one of another patient or category (a shared Medication, a changed
+		// sensitivity) is a new record: an amendment cannot move a record (its id commits to both).
+		const { known } = target;
+		if (target.kind === 'record' && known && (known.patient !== patient || known.category !== categories.get(target.index))) {
+			const { known: _moved, ...rest } = target;
+			targets[i] = target = rest;
+		}
 		// A record already on the ledger keeps its id (a changed one is amended); so does a known patient's Patient record.
 		if (target.kind === 'patient' ? target.known?.rid : target.known) return;
-		const id = newRecordId(target.patient, categories.get(target.index)!);
+		const id = newRecordId(patient, categories.get(target.index)!);
 		ids.set(target.index, id);
 		// A Patient keeps its key as id and reference; its demographics record gets the committed id.
 		if (target.kind === 'patient') return;

@@ -72,7 +72,8 @@ export function resolveReferences(
 			target.source
 		);
 		rewritten.set(target.index, final);
-		if (target.kind === 'record' && !target.patient) {
+		// The patient a record names is its patient, even when its source matched a record of another patient here.
+		if (target.kind === 'record') {
 			for (const element of PATIENT_ELEMENTS) {
 				const ref = isObject(final[element]) ? (final[element] as Json).reference : undefined;
 				const m = typeof ref === 'string' ? /^Patient\/([0-9a-f]{64})$/.exec(ref) : null;

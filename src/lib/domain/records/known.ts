@@ -8,6 +8,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '$lib/core/index.js';
 import type { RecordBook } from './book.js';
+import type { Category } from '../privacy/envelope.js';
 import type { DirectoryState } from './directory.js';
 import { encodeResource, type ClinicalResource } from './fhir.js';
 
@@ -21,6 +22,8 @@ export interface KnownResource {
 	readonly patient?: string;
 	/** Record id (records and Patients). */
 	readonly rid?: string;
+	/** The category the record is bound to (records and Patients). */
+	readonly category?: Category;
 	/** Block of the current version (records), to amend it. */
 	readonly block?: string;
 	/** sha256 of the stored JSON: an unchanged re-import writes nothing. */
@@ -74,7 +77,14 @@ export async function knownRecords(book: RecordBook, directory: DirectoryState |
 			if (!resource) continue;
 			const ref = resource.resourceType === 'Patient' ? `Patient/${patient}` : `${resource.resourceType}/${record.rid}`;
 			refs.add(ref);
-			const known: KnownResource = { ref, patient, rid: record.rid, block: current.block, digest: digestOfResource(resource) };
+			const known: KnownResource = {
+				ref,
+				patient,
+				rid: record.rid,
+				category: record.category,
+				block: current.block,
+				digest: digestOfResource(resource)
+			};
 			const source = sourceOf(resource);
 			if (source) bySource.set(source, known);
 			if (resource.resourceType === 'Patient') patientRecords.set(patient, known);

@@ -11,7 +11,7 @@ import { SOURCE_SYSTEM } from '$lib/domain/records/known.js';
 import { CardError, encodeCard, newPatientKey, openCard, readCard } from '$lib/domain/records/card.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { planBundleImport } from '$lib/domain/records/import-bundle.js';
-import { readRecord } from '$lib/domain/records/record-index.js';
+import { patientRecords, readRecord } from '$lib/domain/records/record-index.js';
 import { decodeBlock, toHex } from '$lib/core/index.js';
 import { grant, labResult, patientKey } from '../../support/patients.js';
 import { syntheticBundle } from '../../../synthetic/records.js';
@@ -172,7 +172,16 @@ describe('re-import of a changed record', () => {
 		const book = bookFor(clinic, 'clinic-a');
 		const p = patientKey();
 		await clinic.append([grant(p, authorOf('clinic-a'), ['demographics', 'labs'])]);
-		await book.write({ resourceType: 'Patient', id: p.id, name: [{ family: 'Salted' }], birthDate: '1970-01-01' }, { now: NOW });
+		await book.write(
+			{
+				resourceType: 'Patient',
+				id: p.id,
+				name: [{ family: 'Salted' }],
+				birthDate: '1970-01-01',
+				identifier: [{ system: SOURCE_SYSTEM, value: 'registration/1' }]
+			},
+			{ now: NOW }
+		);
 		// With the source identifier an import keeps, as a record taken in through the FHIR API or an earlier Bundle carries.
 		const lab = { ...labResult(p.id, 'first reading'), identifier: [{ system: SOURCE_SYSTEM, value: 'lab-system/4411' }] };
 		const written = await book.write(lab as never, { now: NOW });
@@ -192,6 +201,59 @@ describe('re-import of a changed record', () => {
 		expect(toHex(amendment.rid as Uint8Array)).toBe(written.rid);
 		expect(toHex(amendment.salt as Uint8Array)).toBe(before.salt);
 		expect(toHex(amendment.prev as Uint8Array)).toBe(written.block);
+	});
+});
+
+describe('import of a resource already here under another patient or category', () => {
+	/** A one-patient Bundle: the Patient (record number `mrn`) and a lab result with source `lab-7`, labelled HIV-related when asked (sexual health). */
+	const bundleOf = (mrn: string, restricted = false): Bundle => ({
+		resourceType: 'Bundle',
+		type: 'collection',
+		entry: [
+			{
+				fullUrl: `urn:uuid:${mrn}-0000-4000-8000-000000000001`,
+				resource: { resourceType: 'Patient', id: mrn, identifier: [{ system: 'urn:mrn', value: mrn }], birthDate: '1970-01-01' }
+			},
+			{
+				fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000007',
+				resource: {
+					...labResult('x', 'shared source'),
+					subject: { reference: `urn:uuid:${mrn}-0000-4000-8000-000000000001` },
+					identifier: [{ system: SOURCE_SYSTEM, value: 'lab-7' }],
+					...(restricted ? { meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HIV' }] } } : {})
+				} as never
+			}
+		]
+	});
+	it('writes a new record (its id committed to the new owner) and leaves the first one as it was', async () => {
+		const clinic = await foundNetwork({ ...options, founder: 'clinic-a' });
+		const book = bookFor(clinic, 'clinic-a');
+		const run = async (bundle: Bundle) => {
+			const plan = await planBundleImport(book, JSON.stringify(bundle), NOW);
+			expect(plan.issues).toEqual([]);
+			const result = await runImport(book, plan, { grantee: authorOf('clinic-a'), categories: CATEGORIES, now: NOW });
+			return { plan, result };
+		};
+		const first = await run(bundleOf('11111111'));
+		const x = first.result.patients[0]!;
+		// The same lab result's source under another patient, then under the first one in another category.
+		for (const [bundle, owner] of [
+			[bundleOf('22222222'), null],
+			[bundleOf('11111111', true), x]
+		] as const) {
+			const { plan, result } = await run(bundle);
+			const lab = plan.outcomes.find((o) => o?.ref.startsWith('Observation/'))!;
+			expect({ owner: owner !== null, outcome: lab.outcome }).toEqual({ owner: owner !== null, outcome: 'create' });
+			const patient = owner ?? result.patients[0]!;
+			const records = await patientRecords(clinic, patient);
+			const rid = lab.ref.split('/')[1]!;
+			const entry = records.find(([r]) => r === rid)![1];
+			expect(entry.versions).toHaveLength(1);
+			expect(entry.salt).toMatch(/^[0-9a-f]{32}$/);
+		}
+		// The first patient's first lab result is as it was: one version, its own.
+		const labs = (await patientRecords(clinic, x)).filter(([, e]) => e.category === 'labs');
+		expect(labs.every(([, e]) => e.versions.length === 1)).toBe(true);
 	});
 });
 
