@@ -18,10 +18,10 @@
  * so every reader below answers the same on every node (docs/privacy.md).
  */
 import { toHex, type Block, type CborValue, type Fact, type FactRow, type IndexFold, type Ledger, type Tx } from '$lib/core/index.js';
-import type { Category } from '../privacy/envelope.js';
+import { CATEGORIES, type Category } from '../privacy/envelope.js';
 import { compareVersions, type ContestedVersion, type RecordEntry, type RecordVersion } from './fold.js';
 
-/** What one `record.put` says, as a row value (no absent fields: CBOR has no undefined). */
+/** What one `record.put` says (no absent fields). */
 interface PutValue {
 	readonly rid: string;
 	readonly patient: string;
@@ -73,28 +73,56 @@ function putValue(block: Block, tx: Tx, index: number): PutValue {
 function puts(block: Block): PutValue[] {
 	const out: PutValue[] = [];
 	block.txs.forEach((tx, index) => {
-		if (tx.t === 'record.put') out.push(putValue(block, tx, index));
+		// The rule refuses a put of any other category; checked again here, as no row field may hold a space.
+		if (tx.t === 'record.put' && (CATEGORIES as readonly unknown[]).includes(tx.category)) out.push(putValue(block, tx, index));
 	});
 	return out;
 }
 
-const asValue = (put: PutValue) => put as unknown as CborValue;
+/**
+ * A row's value: the put's fields as one space-separated string. A chart reads every row
+ * of its patient (100,000 for a large one): one string per row is much cheaper for
+ * IndexedDB to hand back than an object of eleven fields. No field holds a space (hex,
+ * integers, category names).
+ */
+const asValue = (p: PutValue): CborValue =>
+	[p.rid, p.patient, p.category, p.salt || '-', p.index, p.author, p.time, p.kid, p.epoch, p.prev || '-', p.size].join(' ');
+
+function fromValue(value: CborValue): PutValue {
+	const [rid, patient, category, salt, index, author, time, kid, epoch, prev, size] = (value as string).split(' ') as string[];
+	return {
+		rid: rid!,
+		patient: patient!,
+		category: category as Category,
+		salt: salt === '-' ? '' : salt!,
+		index: Number(index),
+		author: author!,
+		time: Number(time),
+		kid: kid!,
+		epoch: Number(epoch),
+		prev: prev === '-' ? '' : prev!,
+		size: Number(size)
+	};
+}
 
 export const recordVersionsIndex: IndexFold = {
 	name: RECORD_VERSIONS,
-	version: 1,
+	// 2: each row's value one string, not an object (a chart reads every row of its patient).
+	version: 2,
 	facts: (block): Fact[] => puts(block).map((p) => [p.rid, asValue(p)])
 };
 
 export const patientRecordsIndex: IndexFold = {
 	name: PATIENT_RECORDS,
-	version: 1,
+	// 2: each row's value one string, not an object (a chart reads every row of its patient).
+	version: 2,
 	facts: (block): Fact[] => puts(block).map((p) => [p.patient, asValue(p)])
 };
 
 export const patientDemographicsIndex: IndexFold = {
 	name: PATIENT_DEMOGRAPHICS,
-	version: 1,
+	// 2: each row's value one string, not an object (a chart reads every row of its patient).
+	version: 2,
 	facts: (block): Fact[] =>
 		puts(block).flatMap((p): Fact[] =>
 			p.category === 'demographics'
@@ -108,7 +136,7 @@ export const patientDemographicsIndex: IndexFold = {
 
 /** The claim a row of any of the three folds holds. */
 export function claimOf(row: FactRow): RecordClaim {
-	const p = row.value as unknown as PutValue;
+	const p = fromValue(row.value);
 	const version: RecordVersion = {
 		block: row.block,
 		clock: row.clock,
