@@ -207,9 +207,8 @@ try {
 		return ms;
 	};
 	const exportChart = async () => {
-		const before = await byId('export-download')
-			.getAttribute('href', { timeout: 10 })
-			.catch(() => null);
+		// Read at once in the page (a locator with a short timeout read null on a busy machine, and an old link then passed for the new one).
+		const before = await page.evaluate(() => document.querySelector('[data-testid="export-download"]')?.getAttribute('href') ?? null);
 		await byId('export-fhir').click();
 		await page.waitForFunction(
 			(prev) => {
