@@ -1,7 +1,8 @@
 /**
  * Every version of every record, kept in the store by key (core index-fold.ts), not in
- * memory: a clinic network's records grow for as long as it lives (issue 19). Two index
- * folds hold the same `record.put` metadata (ciphertext stays in its block):
+ * memory: a clinic network's records grow for as long as it lives (issue 19). Three index
+ * folds hold the same `record.put` metadata (ciphertext stays in its block), a block's puts
+ * under one key in one row:
  * - `record-versions`, under the record id: what a record is, read when one record is
  *   opened, amended or served by id;
  * - `patient-records`, under the patient key each put names: a patient's chart and list of
@@ -80,16 +81,17 @@ function puts(block: Block): PutValue[] {
 }
 
 /**
- * A row's value: the put's fields as one space-separated string. A chart reads every row
- * of its patient (100,000 for a large one): one string per row is much cheaper for
- * IndexedDB to hand back than an object of eleven fields. No field holds a space (hex,
- * integers, category names).
+ * A row's value: each put the block makes under the row's key, one line each, its fields
+ * separated by spaces (no field holds a space or a newline: hex, integers, category names).
+ * A chart reads every row of its patient: one row per block and key, not per put, since
+ * IndexedDB hands back about 20,000 rows a second (measured in Chromium here: 100,000 rows
+ * of one key took 5.5 s) and an import writes 800 puts of one patient to a block.
  */
-const asValue = (p: PutValue): CborValue =>
+const line = (p: PutValue) =>
 	[p.rid, p.patient, p.category, p.salt || '-', p.index, p.author, p.time, p.kid, p.epoch, p.prev || '-', p.size].join(' ');
 
-function fromValue(value: CborValue): PutValue {
-	const [rid, patient, category, salt, index, author, time, kid, epoch, prev, size] = (value as string).split(' ') as string[];
+function fromLine(text: string): PutValue {
+	const [rid, patient, category, salt, index, author, time, kid, epoch, prev, size] = text.split(' ') as string[];
 	return {
 		rid: rid!,
 		patient: patient!,
@@ -105,50 +107,54 @@ function fromValue(value: CborValue): PutValue {
 	};
 }
 
+/** One fact per key `keysOf` gives a put, holding that key's puts of the block in transaction order. */
+function grouped(block: Block, keysOf: (p: PutValue) => readonly string[]): Fact[] {
+	const byKey = new Map<string, string[]>();
+	for (const p of puts(block))
+		for (const key of keysOf(p)) {
+			const lines = byKey.get(key);
+			if (lines) lines.push(line(p));
+			else byKey.set(key, [line(p)]);
+		}
+	return [...byKey].map(([key, lines]) => [key, lines.join('\n')]);
+}
+
+// Versions: 2, a row's value one string, not an object; 3, one row per block and key, not per put.
 export const recordVersionsIndex: IndexFold = {
 	name: RECORD_VERSIONS,
-	// 2: each row's value one string, not an object (a chart reads every row of its patient).
-	version: 2,
-	facts: (block): Fact[] => puts(block).map((p) => [p.rid, asValue(p)])
+	version: 3,
+	facts: (block) => grouped(block, (p) => [p.rid])
 };
 
 export const patientRecordsIndex: IndexFold = {
 	name: PATIENT_RECORDS,
-	// 2: each row's value one string, not an object (a chart reads every row of its patient).
-	version: 2,
-	facts: (block): Fact[] => puts(block).map((p) => [p.patient, asValue(p)])
+	version: 3,
+	facts: (block) => grouped(block, (p) => [p.patient])
 };
 
 export const patientDemographicsIndex: IndexFold = {
 	name: PATIENT_DEMOGRAPHICS,
-	// 2: each row's value one string, not an object (a chart reads every row of its patient).
-	version: 2,
-	facts: (block): Fact[] =>
-		puts(block).flatMap((p): Fact[] =>
-			p.category === 'demographics'
-				? [
-						[ALL, asValue(p)],
-						[p.patient, asValue(p)]
-					]
-				: []
-		)
+	version: 3,
+	facts: (block) => grouped(block, (p) => (p.category === 'demographics' ? [ALL, p.patient] : []))
 };
 
-/** The claim a row of any of the three folds holds. */
-export function claimOf(row: FactRow): RecordClaim {
-	const p = fromValue(row.value);
-	const version: RecordVersion = {
-		block: row.block,
-		clock: row.clock,
-		index: p.index,
-		author: p.author,
-		time: p.time,
-		kid: p.kid,
-		epoch: p.epoch,
-		prev: p.prev || null,
-		size: p.size
-	};
-	return { rid: p.rid, patient: p.patient, category: p.category, salt: p.salt || undefined, version };
+/** The claims a row of any of the three folds holds, in transaction order. */
+export function claimsOf(row: FactRow): RecordClaim[] {
+	return (row.value as string).split('\n').map((text) => {
+		const p = fromLine(text);
+		const version: RecordVersion = {
+			block: row.block,
+			clock: row.clock,
+			index: p.index,
+			author: p.author,
+			time: p.time,
+			kid: p.kid,
+			epoch: p.epoch,
+			prev: p.prev || null,
+			size: p.size
+		};
+		return { rid: p.rid, patient: p.patient, category: p.category, salt: p.salt || undefined, version };
+	});
 }
 
 /**
@@ -188,7 +194,7 @@ export async function allRows(ledger: FactReader, fold: string, key: string): Pr
 
 /** Record `rid` as every claim to it makes it, or undefined when nothing names it. */
 export async function readRecord(ledger: FactReader, rid: string): Promise<RecordEntry | undefined> {
-	return recordEntry((await allRows(ledger, RECORD_VERSIONS, rid)).map(claimOf));
+	return recordEntry((await allRows(ledger, RECORD_VERSIONS, rid)).flatMap(claimsOf));
 }
 
 /** Record ids whose claims are read together in one store read. */
@@ -201,7 +207,7 @@ export async function readRecords(ledger: FactReader, rids: readonly string[]): 
 		const chunk = rids.slice(i, i + KEYS_PER_READ);
 		const rows = await ledger.factsOfKeys(RECORD_VERSIONS, chunk);
 		chunk.forEach((rid, n) => {
-			const entry = recordEntry(rows[n]!.map(claimOf));
+			const entry = recordEntry(rows[n]!.flatMap(claimsOf));
 			if (entry) out.set(rid, entry);
 		});
 	}
@@ -235,7 +241,7 @@ async function boundRecords(ledger: FactReader, patient: string, claims: readonl
 
 /** `patient`'s records, each with its entry, ordered by first version in ledger order. */
 export async function patientRecords(ledger: FactReader, patient: string): Promise<[string, RecordEntry][]> {
-	return boundRecords(ledger, patient, (await allRows(ledger, PATIENT_RECORDS, patient)).map(claimOf));
+	return boundRecords(ledger, patient, (await allRows(ledger, PATIENT_RECORDS, patient)).flatMap(claimsOf));
 }
 
 /** Every patient any record names, in key order, a page at a time. */
@@ -251,19 +257,19 @@ export async function* recordPatients(ledger: FactReader): AsyncGenerator<string
 
 /** `patient`'s Patient records (bound to the patient, category demographics), by first version in ledger order. */
 export async function patientDemographics(ledger: FactReader, patient: string): Promise<[string, RecordEntry][]> {
-	const claims = (await allRows(ledger, PATIENT_DEMOGRAPHICS, patient)).map(claimOf);
+	const claims = (await allRows(ledger, PATIENT_DEMOGRAPHICS, patient)).flatMap(claimsOf);
 	return (await boundRecords(ledger, patient, claims)).filter(([, e]) => e.category === 'demographics');
 }
 
 /** Every patient's Patient records (those bound to the patient), by patient, from one key's rows. */
 export async function demographicRecords(ledger: FactReader): Promise<Map<string, [string, RecordEntry][]>> {
 	const byPatient = new Map<string, RecordClaim[]>();
-	for (const row of await allRows(ledger, PATIENT_DEMOGRAPHICS, ALL)) {
-		const claim = claimOf(row);
-		const list = byPatient.get(claim.patient);
-		if (list) list.push(claim);
-		else byPatient.set(claim.patient, [claim]);
-	}
+	for (const row of await allRows(ledger, PATIENT_DEMOGRAPHICS, ALL))
+		for (const claim of claimsOf(row)) {
+			const list = byPatient.get(claim.patient);
+			if (list) list.push(claim);
+			else byPatient.set(claim.patient, [claim]);
+		}
 	const out = new Map<string, [string, RecordEntry][]>();
 	for (const [patient, claims] of byPatient) {
 		// A record bound to another category is not one of the patient's Patient records.
