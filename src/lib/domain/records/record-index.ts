@@ -214,29 +214,39 @@ export async function readRecords(ledger: FactReader, rids: readonly string[]): 
 	return out;
 }
 
-/**
- * The records bound to `patient` among `claims` (claims naming the patient, in ledger
- * order), ordered by each record's first version in ledger order. A record with a
- * committed claim among them is bound to the patient (two committed claims cannot
- * disagree); any other (written before ids were commitments, or imported from a Bundle,
- * whose ids are not commitments) is decided by all its claims, read by id, thousands of
- * ids to a store read.
- */
-async function boundRecords(ledger: FactReader, patient: string, claims: readonly RecordClaim[]): Promise<[string, RecordEntry][]> {
-	const byRid = new Map<string, RecordClaim[]>();
+/** `claims` by the record id they claim. */
+function byRecord(claims: readonly RecordClaim[]): Map<string, RecordClaim[]> {
+	const groups = new Map<string, RecordClaim[]>();
 	for (const c of claims) {
-		const list = byRid.get(c.rid);
+		const list = groups.get(c.rid);
 		if (list) list.push(c);
-		else byRid.set(c.rid, [c]);
+		else groups.set(c.rid, [c]);
 	}
+	return groups;
+}
+
+/** The records among `groups` with no committed claim: only all their claims, read by id, decide them. */
+const uncommitted = (groups: Map<string, RecordClaim[]>) =>
+	[...groups].filter(([, mine]) => !mine.some((c) => c.salt !== undefined)).map(([rid]) => rid);
+
+/**
+ * The records bound to `patient` among `groups` (claims naming the patient, by record),
+ * ordered by each record's first version in ledger order. A record with a committed claim
+ * among them is bound to the patient (two committed claims cannot disagree); any other
+ * (written before record ids were commitments) is as `read` (all its claims) makes it.
+ */
+function bound(patient: string, groups: Map<string, RecordClaim[]>, read: Map<string, RecordEntry>): [string, RecordEntry][] {
 	const out: [string, RecordEntry][] = [];
-	const open: string[] = [];
-	for (const [rid, mine] of byRid) {
-		if (!mine.some((c) => c.salt !== undefined)) open.push(rid);
-		else out.push([rid, recordEntry(mine)!]);
+	for (const [rid, mine] of groups) {
+		const entry = mine.some((c) => c.salt !== undefined) ? recordEntry(mine) : read.get(rid);
+		if (entry && entry.patient === patient) out.push([rid, entry]);
 	}
-	for (const [rid, entry] of await readRecords(ledger, open)) if (entry.patient === patient) out.push([rid, entry]);
 	return out.sort((a, b) => compareVersions(a[1].versions[0]!, b[1].versions[0]!));
+}
+
+async function boundRecords(ledger: FactReader, patient: string, claims: readonly RecordClaim[]): Promise<[string, RecordEntry][]> {
+	const groups = byRecord(claims);
+	return bound(patient, groups, await readRecords(ledger, uncommitted(groups)));
 }
 
 /** `patient`'s records, each with its entry, ordered by first version in ledger order. */
@@ -270,11 +280,14 @@ export async function demographicRecords(ledger: FactReader): Promise<Map<string
 			if (list) list.push(claim);
 			else byPatient.set(claim.patient, [claim]);
 		}
+	const groups = new Map([...byPatient].map(([patient, claims]) => [patient, byRecord(claims)]));
+	// The uncommitted records of every patient in one go, thousands of ids to a store read.
+	const read = await readRecords(ledger, [...groups.values()].flatMap(uncommitted));
 	const out = new Map<string, [string, RecordEntry][]>();
-	for (const [patient, claims] of byPatient) {
+	for (const [patient, records] of groups) {
 		// A record bound to another category is not one of the patient's Patient records.
-		const bound = (await boundRecords(ledger, patient, claims)).filter(([, e]) => e.category === 'demographics');
-		if (bound.length > 0) out.set(patient, bound);
+		const found = bound(patient, records, read).filter(([, e]) => e.category === 'demographics');
+		if (found.length > 0) out.set(patient, found);
 	}
 	return out;
 }
