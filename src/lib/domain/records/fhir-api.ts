@@ -19,7 +19,7 @@ import { clinicalDate, decodeResource, type ClinicalResource, type FhirIssue } f
 import { accessBasis, NoAccessError } from './keyring.js';
 import type { RecordEntry } from './fold.js';
 import { knownRecords } from './known.js';
-import { patientDemographics, readRecord } from './record-index.js';
+import { patientDemographics, readRecord, readRecords } from './record-index.js';
 import { DIRECTORY_TYPES, STORED_TYPES } from './resource-types.js';
 
 export interface FhirResponse {
@@ -268,6 +268,11 @@ export class FhirApi {
 		} finally {
 			wipe();
 		}
+		// Every record written or kept, read in one go for its version count (a Patient by its key).
+		const read = await readRecords(
+			this.book.ledger,
+			plan.outcomes.flatMap((o) => (o && !o.ref.startsWith('Patient/') ? [o.ref.split('/')[1]!] : []))
+		);
 		const entries: BundleEntry[] = [];
 		for (const o of plan.outcomes) {
 			if (!o) {
@@ -280,8 +285,7 @@ export class FhirApi {
 				continue;
 			}
 			const [rtype, id] = o.ref.split('/') as [string, string];
-			const record =
-				rtype === 'Patient' ? (await patientDemographics(this.book.ledger, id))[0]?.[1] : await readRecord(this.book.ledger, id);
+			const record = rtype === 'Patient' ? (await patientDemographics(this.book.ledger, id))[0]?.[1] : read.get(id);
 			const versions = record?.versions.length ?? 1;
 			entries.push({ response: { status: o.outcome === 'create' ? '201 Created' : '200 OK', location: `${o.ref}/_history/${versions}` } });
 		}

@@ -194,7 +194,7 @@ export async function allRows(ledger: FactReader, fold: string, key: string): Pr
 
 /** Record `rid` as every claim to it makes it, or undefined when nothing names it. */
 export async function readRecord(ledger: FactReader, rid: string): Promise<RecordEntry | undefined> {
-	return recordEntry((await allRows(ledger, RECORD_VERSIONS, rid)).flatMap(claimsOf));
+	return (await readRecords(ledger, [rid])).get(rid);
 }
 
 /** Record ids whose claims are read together in one store read. */
