@@ -168,6 +168,17 @@ describe('FHIR REST API of the headless peer', { timeout: 60_000 }, () => {
 		expect(added).toBeLessThanOrEqual(1);
 	});
 
+	it('a changed resource in the transaction is amended: its location names version 2, the others stay at 1', async () => {
+		const changed = structuredClone(source);
+		const at = changed.entry!.findIndex((e) => e.resource!.resourceType === 'Observation');
+		(changed.entry![at]!.resource as { status: string }).status = 'amended';
+		const response = (await client.transaction({ body: changed as never })) as unknown as Bundle;
+		expect(response.entry![at]!.response!.status).toBe('200 OK');
+		expect(response.entry![at]!.response!.location).toMatch(/^Observation\/[0-9a-f]{32}\/_history\/2$/);
+		const others = response.entry!.filter((_, i) => i !== at && changed.entry![i]!.resource!.resourceType !== 'Provenance');
+		expect(others.every((e) => /\/_history\/1$/.test(e.response!.location!))).toBe(true);
+	});
+
 	it('refuses an invalid Bundle with an OperationOutcome naming each path, and writes nothing', async () => {
 		const broken = JSON.parse(synthea.text) as Bundle;
 		(broken.entry![1]!.resource as unknown as Record<string, unknown>).colour = 'red';
