@@ -22,7 +22,7 @@ import type { Category } from '../privacy/envelope.js';
 import type { ReadEvent, RecordBook, RecordView } from './book.js';
 import { clinicalDate } from './fhir.js';
 import type { RecordEntry } from './fold.js';
-import { patientRecords } from './record-index.js';
+import { PatientRecords } from './patient-records.js';
 import { accessBasis, type RecordsView } from './keyring.js';
 import { recordWriters, type MayWrite } from './writers.js';
 
@@ -82,8 +82,9 @@ export class ChartPages {
 	readonly #view: RecordsView;
 	readonly #mayWrite: MayWrite;
 	readonly #now: number;
-	/** Records by bound, highest bound first. */
-	readonly #groups: { bound: number; records: (readonly [string, RecordEntry])[] }[];
+	readonly #records: PatientRecords;
+	/** Records (their places in {@link #records}) by bound, highest bound first. */
+	readonly #groups: { bound: number; records: number[] }[];
 	#next = 0;
 	/** Every record read so far, in timeline order. */
 	#read: Keyed[] = [];
@@ -94,33 +95,34 @@ export class ChartPages {
 
 	/** `patient`'s chart, its records' metadata read from the store (record-index.ts), nothing decrypted yet. */
 	static async open(book: RecordBook, patient: string, now = Date.now()): Promise<ChartPages> {
-		return new ChartPages(book, patient, await patientRecords(book.ledger, patient), now);
+		return new ChartPages(book, patient, await PatientRecords.read(book.ledger, patient), now);
 	}
 
-	/** `records`: the patient's records with their entries ({@link open} reads them). */
+	/** `records`: the patient's records ({@link open} reads them). */
 	constructor(
 		book: RecordBook,
 		readonly patient: string,
-		records: readonly (readonly [string, RecordEntry])[],
+		records: PatientRecords,
 		now = Date.now()
 	) {
+		this.#records = records;
 		this.#book = book;
 		this.#view = book.view();
 		this.#mayWrite = recordWriters(this.#view);
 		this.#now = now;
 		const readable = this.#readable;
-		const byBound = new Map<number, (readonly [string, RecordEntry])[]>();
+		const byBound = new Map<number, number[]>();
 		let sealed = 0;
-		for (const record of records) {
-			const entry = record[1];
-			let may = readable.get(entry.category);
-			if (may === undefined)
-				readable.set(entry.category, (may = accessBasis(this.#view, book.keyring.self, patient, entry.category, now) !== null));
+		for (let i = 0; i < records.length; i++) {
+			const category = records.category(i);
+			let may = readable.get(category);
+			if (may === undefined) readable.set(category, (may = accessBasis(this.#view, book.keyring.self, patient, category, now) !== null));
 			if (!may) sealed++;
-			const bound = timeBound(entry, this.#mayWrite, may);
+			// A record of one version: that version's time, whoever wrote it (timeBound), with no entry made.
+			const bound = records.onlyTime(i) ?? timeBound(records.entry(i), this.#mayWrite, may);
 			const group = byBound.get(bound);
-			if (group) group.push(record);
-			else byBound.set(bound, [record]);
+			if (group) group.push(i);
+			else byBound.set(bound, [i]);
 		}
 		this.total = records.length;
 		this.sealedUnread = sealed;
@@ -155,7 +157,8 @@ export class ChartPages {
 		while (this.#shown.length < count && !this.complete) {
 			const need = Math.min(count - this.#shown.length, step);
 			const batch: (readonly [string, RecordEntry])[] = [];
-			while (!this.complete && batch.length < need) for (const record of this.#groups[this.#next++]!.records) batch.push(record);
+			while (!this.complete && batch.length < need)
+				for (const i of this.#groups[this.#next++]!.records) batch.push([this.#records.rid(i), this.#records.entry(i)]);
 			const out = await this.#book.readRecords(this.#view, this.patient, batch, this.#now, this.#mayWrite);
 			for (const r of out.reads) reads.push(r);
 			this.#place(out.records);

@@ -90,23 +90,6 @@ function puts(block: Block): PutValue[] {
 const line = (p: PutValue) =>
 	[p.rid, p.patient, p.category, p.salt || '-', p.index, p.author, p.time, p.kid, p.epoch, p.prev || '-', p.size].join(' ');
 
-function fromLine(text: string): PutValue {
-	const [rid, patient, category, salt, index, author, time, kid, epoch, prev, size] = text.split(' ') as string[];
-	return {
-		rid: rid!,
-		patient: patient!,
-		category: category as Category,
-		salt: salt === '-' ? '' : salt!,
-		index: Number(index),
-		author: author!,
-		time: Number(time),
-		kid: kid!,
-		epoch: Number(epoch),
-		prev: prev === '-' ? '' : prev!,
-		size: Number(size)
-	};
-}
-
 /** One fact per key `keysOf` gives a put, holding that key's puts of the block in transaction order. */
 function grouped(block: Block, keysOf: (p: PutValue) => readonly string[]): Fact[] {
 	const byKey = new Map<string, string[]>();
@@ -138,23 +121,84 @@ export const patientDemographicsIndex: IndexFold = {
 	facts: (block) => grouped(block, (p) => (p.category === 'demographics' ? [ALL, p.patient] : []))
 };
 
-/** The claims a row of any of the three folds holds, in transaction order. */
-export function claimsOf(row: FactRow): RecordClaim[] {
-	return (row.value as string).split('\n').map((text) => {
-		const p = fromLine(text);
+/**
+ * Reads rows' lines into claims. A chart reads every claim of its patient (100,000 for a
+ * large one) and keeps them: each line is cut by hand, numbers read digit by digit, and a
+ * field equal to the one before it in its column (the patient, an author, a data key, a
+ * category) is that same string, not a new one: half of a large chart's open was the
+ * garbage collector, copying what splitting lines made.
+ */
+export function claimReader(): { row(row: FactRow): RecordClaim[]; line(row: FactRow, offset: number): RecordClaim } {
+	let text = '';
+	let at = 0;
+	/** The last string of each column, reused while the next line holds the same. */
+	const last: string[] = [];
+	/** The field at the cursor (up to a space or the line's end); `column` >= 0: reused from the line before when equal. */
+	const string = (column: number, end = text.indexOf(' ', at)): string => {
+		const start = at;
+		at = end + 1;
+		if (column < 0) return text.slice(start, end);
+		const before = last[column];
+		if (before !== undefined && before.length === end - start && text.startsWith(before, start)) return before;
+		return (last[column] = text.slice(start, end));
+	};
+	/** The integer at the cursor (digits and perhaps a sign, up to a space or the line's end). */
+	const number = (): number => {
+		const negative = text.charCodeAt(at) === 45;
+		if (negative) at++;
+		let value = 0;
+		for (let c = text.charCodeAt(at); c >= 48 && c <= 57; c = text.charCodeAt(++at)) value = value * 10 + (c - 48);
+		at++;
+		return negative ? -value : value;
+	};
+	/** The claim of the line at the cursor. */
+	const claim = (row: FactRow): RecordClaim => {
+		const rid = string(-1);
+		const patient = string(0);
+		const category = string(1) as Category;
+		const salt = string(-1);
+		const index = number();
+		const author = string(2);
+		const time = number();
+		const kid = string(3);
+		const epoch = number();
+		const prev = string(4);
+		const size = number();
 		const version: RecordVersion = {
 			block: row.block,
 			clock: row.clock,
-			index: p.index,
-			author: p.author,
-			time: p.time,
-			kid: p.kid,
-			epoch: p.epoch,
-			prev: p.prev || null,
-			size: p.size
+			index,
+			author,
+			time,
+			kid,
+			epoch,
+			prev: prev === '-' ? null : prev,
+			size
 		};
-		return { rid: p.rid, patient: p.patient, category: p.category, salt: p.salt || undefined, version };
-	});
+		return { rid, patient, category, salt: salt === '-' ? undefined : salt, version };
+	};
+	return {
+		row(row) {
+			text = row.value as string;
+			at = 0;
+			const out: RecordClaim[] = [];
+			while (at < text.length) out.push(claim(row));
+			return out;
+		},
+		line(row, offset) {
+			text = row.value as string;
+			at = offset;
+			return claim(row);
+		}
+	};
+}
+
+/** The claims `rows` of any of the three folds hold, in their order. */
+export function claimsOfRows(rows: readonly FactRow[]): RecordClaim[] {
+	const read = claimReader();
+	const out: RecordClaim[] = [];
+	for (const row of rows) for (const claim of read.row(row)) out.push(claim);
+	return out;
 }
 
 /**
@@ -163,6 +207,9 @@ export function claimsOf(row: FactRow): RecordClaim[] {
  * in ledger order (others kept aside as `contested`). Undefined for no claims.
  */
 export function recordEntry(claims: readonly RecordClaim[]): RecordEntry | undefined {
+	const only = claims.length === 1 ? claims[0]! : undefined;
+	// Most records have one version (every imported one): their entry is that claim's.
+	if (only) return { patient: only.patient, category: only.category, ...(only.salt ? { salt: only.salt } : {}), versions: [only.version] };
 	const ordered = [...claims].sort((a, b) => compareVersions(a.version, b.version));
 	const committed = ordered.find((c) => c.salt !== undefined);
 	const binding = committed ?? ordered[0];
@@ -207,7 +254,7 @@ export async function readRecords(ledger: FactReader, rids: readonly string[]): 
 		const chunk = rids.slice(i, i + KEYS_PER_READ);
 		const rows = await ledger.factsOfKeys(RECORD_VERSIONS, chunk);
 		chunk.forEach((rid, n) => {
-			const entry = recordEntry(rows[n]!.flatMap(claimsOf));
+			const entry = recordEntry(claimsOfRows(rows[n]!));
 			if (entry) out.set(rid, entry);
 		});
 	}
@@ -249,11 +296,6 @@ async function boundRecords(ledger: FactReader, patient: string, claims: readonl
 	return bound(patient, groups, await readRecords(ledger, uncommitted(groups)));
 }
 
-/** `patient`'s records, each with its entry, ordered by first version in ledger order. */
-export async function patientRecords(ledger: FactReader, patient: string): Promise<[string, RecordEntry][]> {
-	return boundRecords(ledger, patient, (await allRows(ledger, PATIENT_RECORDS, patient)).flatMap(claimsOf));
-}
-
 /** Every patient any record names, in key order, a page at a time. */
 export async function* recordPatients(ledger: FactReader): AsyncGenerator<string> {
 	let after: string | null = null;
@@ -267,19 +309,18 @@ export async function* recordPatients(ledger: FactReader): AsyncGenerator<string
 
 /** `patient`'s Patient records (bound to the patient, category demographics), by first version in ledger order. */
 export async function patientDemographics(ledger: FactReader, patient: string): Promise<[string, RecordEntry][]> {
-	const claims = (await allRows(ledger, PATIENT_DEMOGRAPHICS, patient)).flatMap(claimsOf);
+	const claims = claimsOfRows(await allRows(ledger, PATIENT_DEMOGRAPHICS, patient));
 	return (await boundRecords(ledger, patient, claims)).filter(([, e]) => e.category === 'demographics');
 }
 
 /** Every patient's Patient records (those bound to the patient), by patient, from one key's rows. */
 export async function demographicRecords(ledger: FactReader): Promise<Map<string, [string, RecordEntry][]>> {
 	const byPatient = new Map<string, RecordClaim[]>();
-	for (const row of await allRows(ledger, PATIENT_DEMOGRAPHICS, ALL))
-		for (const claim of claimsOf(row)) {
-			const list = byPatient.get(claim.patient);
-			if (list) list.push(claim);
-			else byPatient.set(claim.patient, [claim]);
-		}
+	for (const claim of claimsOfRows(await allRows(ledger, PATIENT_DEMOGRAPHICS, ALL))) {
+		const list = byPatient.get(claim.patient);
+		if (list) list.push(claim);
+		else byPatient.set(claim.patient, [claim]);
+	}
 	const groups = new Map([...byPatient].map(([patient, claims]) => [patient, byRecord(claims)]));
 	// The uncommitted records of every patient in one go, thousands of ids to a store read.
 	const read = await readRecords(ledger, [...groups.values()].flatMap(uncommitted));
