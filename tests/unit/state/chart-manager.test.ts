@@ -8,6 +8,7 @@ import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook, type ReadEvent } from '$lib/domain/records/book.js';
+import { exportBundle } from '$lib/domain/records/bundle-export.js';
 import { timelineOrder } from '$lib/domain/records/chart-pages.js';
 import type { ClinicalResource } from '$lib/domain/records/fhir.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
@@ -84,9 +85,11 @@ describe('ChartManager', () => {
 		const { p, book, chart } = await scene();
 		await chart.open(p.id);
 		expect(chart.complete).toBe(false);
-		const read = vi.spyOn(book, 'chart');
+		// The export reads the chart itself, a step of records at a time (bundle-export.ts).
+		const read = vi.spyOn(book, 'readRecords');
 		const partial = await chart.exportPatient(p.id);
 		expect(read).toHaveBeenCalledTimes(1);
+		expect(read.mock.calls[0]![2]).toHaveLength(600);
 		expect(
 			(JSON.parse(await partial!.file.text()) as { entry: { resource: { resourceType: string } }[] }).entry.filter(
 				(e) => e.resource.resourceType === 'Observation'
@@ -97,6 +100,13 @@ describe('ChartManager', () => {
 		await chart.exportPatient(p.id);
 		// The whole chart is read: it is exported as read.
 		expect(read).not.toHaveBeenCalled();
+	});
+
+	it('exports the same Bundle whatever the step it reads the chart in', async () => {
+		const { p, book } = await scene();
+		const whole = await exportBundle(book, p.id, { now: NOW, records: (await book.chart(p.id, NOW)).records });
+		expect(whole.bundle.entry).toHaveLength(600 + 40);
+		for (const step of [1, 7, 599, 600, 2000]) expect(await exportBundle(book, p.id, { now: NOW, step })).toEqual(whole);
 	});
 
 	it("while another patient's chart is read, shows none of the chart open before under the new name", async () => {

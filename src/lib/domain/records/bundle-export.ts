@@ -12,7 +12,10 @@ import type { Bundle, BundleEntry, Provenance, Resource } from '@medplum/fhirtyp
 import type { Category } from '../privacy/envelope.js';
 import type { RecordBook, RecordView } from './book.js';
 import { directoryResource, type DirectoryState } from './directory.js';
+import type { RecordEntry } from './fold.js';
 import { mapReferences, referencesIn } from './json-input.js';
+import { PatientRecords } from './patient-records.js';
+import { recordWriters } from './writers.js';
 
 const uuidOf = (hex32: string) =>
 	`${hex32.slice(0, 8)}-${hex32.slice(8, 12)}-${hex32.slice(12, 16)}-${hex32.slice(16, 20)}-${hex32.slice(20, 32)}`;
@@ -25,7 +28,14 @@ interface Exported {
 	unresolved: number;
 	categories: Category[];
 }
-type ExportOptions = { names?: Record<string, string>; now?: number; directory?: DirectoryState; records?: readonly RecordView[] };
+type ExportOptions = {
+	names?: Record<string, string>;
+	now?: number;
+	directory?: DirectoryState;
+	records?: readonly RecordView[];
+	/** Records decrypted per step when the export reads the chart itself. */
+	step?: number;
+};
 
 /**
  * `patient`'s current readable records as a `collection` Bundle. Records this node cannot
@@ -82,69 +92,102 @@ const bundleHead = (now?: number) => ({
 	timestamp: new Date(now ?? Date.now()).toISOString()
 });
 
+/** Records decrypted per step of an export that reads the chart itself. */
+const EXPORT_STEP = 2000;
+
+/**
+ * The patient's chart, in its order, a step of records at a time: `options.records` (the
+ * chart as already read) at once, else read here, never more than a step's records
+ * decrypted at a time.
+ */
+async function* chartSteps(book: RecordBook, patient: string, options: ExportOptions): AsyncGenerator<readonly RecordView[]> {
+	if (options.records) {
+		yield options.records;
+		return;
+	}
+	const list = await PatientRecords.read(book.ledger, patient);
+	const view = book.view();
+	const mayWrite = recordWriters(view);
+	const now = options.now ?? Date.now();
+	const size = options.step ?? EXPORT_STEP;
+	for (let at = 0; at < list.length; at += size) {
+		const step: [string, RecordEntry][] = [];
+		for (let i = at; i < Math.min(list.length, at + size); i++) step.push([list.rid(i), list.entry(i)]);
+		yield (await book.readRecords(view, patient, step, now, mayWrite)).records;
+	}
+}
+
 /** The Bundle's entries, made one at a time as they are iterated; `done()` after the last gives the counts. */
 async function exportEntries(
 	book: RecordBook,
 	patient: string,
 	options: ExportOptions
 ): Promise<{ entries: Iterable<BundleEntry>; done: () => Exported }> {
-	const records = options.records ?? (await book.chart(patient, options.now)).records;
-	const readable: { ref: string; id: string; resource: Json; time: number; version: number; block: string; author: string }[] = [];
+	// Each readable record's current resource kept as its JSON text until its entry is made: 100,000
+	// records held as objects (and every version of each, as the chart reads them) took +350 MB.
+	const readable: { ref: string; id: string; text: string; time: number; version: number; block: string; author: string }[] = [];
+	const references = new Set<string>();
 	const categories = new Set<Category>();
 	let sealed = 0;
-	for (const record of records) {
-		const current = record.versions.at(-1)!;
-		if (!current.resource) {
-			sealed++;
-			continue;
+	for await (const records of chartSteps(book, patient, options)) {
+		for (const record of records) {
+			const current = record.versions.at(-1)!;
+			if (!current.resource) {
+				sealed++;
+				continue;
+			}
+			categories.add(record.category);
+			const type = current.resource.resourceType;
+			const id = type === 'Patient' ? patient : record.rid;
+			for (const ref of referencesIn(current.resource as unknown as Json)) references.add(ref);
+			readable.push({
+				ref: `${type}/${id}`,
+				id,
+				text: JSON.stringify(current.resource),
+				time: current.time,
+				version: record.versions.length,
+				block: current.block,
+				author: current.author
+			});
 		}
-		categories.add(record.category);
-		const type = current.resource.resourceType;
-		const id = type === 'Patient' ? patient : record.rid;
-		readable.push({
-			ref: `${type}/${id}`,
-			id,
-			resource: current.resource as unknown as Json,
-			time: current.time,
-			version: record.versions.length,
-			block: current.block,
-			author: current.author
-		});
 	}
-	const urls = new Map<string, string>(readable.map((r) => [r.ref, urnOf(r.id)]));
+	// What the Bundle holds, as references (`Type/id`): the fullUrl of each is made from its id when written, not kept for 100,000 records.
+	const held = new Set<string>(readable.map((r) => r.ref));
+	const urlOf = (ref: string) => (held.has(ref) ? urnOf(ref.slice(ref.indexOf('/') + 1)) : undefined);
 	// The directory entries the records name, so their references resolve too.
 	const directory: Json[] = [];
-	for (const ref of new Set(readable.flatMap((r) => referencesIn(r.resource)))) {
+	for (const ref of references) {
 		const [type, id] = ref.split('/');
-		if (urls.has(ref) || !type || !id || ref.split('/').length !== 2) continue;
+		if (held.has(ref) || !type || !id || ref.split('/').length !== 2) continue;
 		const entry = directoryResource(options.directory, type, id);
 		if (entry) {
 			directory.push(entry);
-			urls.set(ref, urnOf(id));
+			held.add(ref);
 		}
 	}
 	let unresolved = 0;
 	const resolve = (value: Json) =>
 		mapReferences(value, (ref) => {
-			const url = urls.get(ref.reference);
+			const url = urlOf(ref.reference);
 			if (url) return { ...ref, reference: url };
 			if (!ref.reference.startsWith('#')) unresolved++;
 			return ref;
 		}) as Json;
 	function* entries(): Generator<BundleEntry> {
 		for (const r of readable) {
+			const resource = JSON.parse(r.text) as Json;
 			const meta = {
-				...((r.resource.meta as Json | undefined) ?? {}),
+				...((resource.meta as Json | undefined) ?? {}),
 				versionId: String(r.version),
 				lastUpdated: new Date(r.time).toISOString()
 			};
-			yield { fullUrl: urls.get(r.ref)!, resource: resolve({ ...r.resource, id: r.id, meta }) as unknown as Resource };
+			yield { fullUrl: urnOf(r.id), resource: resolve({ ...resource, id: r.id, meta }) as unknown as Resource };
 		}
-		for (const d of directory) yield { fullUrl: urls.get(`${d.resourceType}/${d.id}`)!, resource: resolve(d) as unknown as Resource };
+		for (const d of directory) yield { fullUrl: urnOf(d.id as string), resource: resolve(d) as unknown as Resource };
 		const byBlock = new Map<string, { time: number; author: string; targets: string[] }>();
 		for (const r of readable) {
 			const b = byBlock.get(r.block) ?? { time: r.time, author: r.author, targets: [] };
-			b.targets.push(urls.get(r.ref)!);
+			b.targets.push(urnOf(r.id));
 			byBlock.set(r.block, b);
 		}
 		for (const [block, b] of byBlock) {

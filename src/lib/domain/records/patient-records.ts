@@ -7,15 +7,16 @@
  *
  * A first pass over the patient's rows reads of each line only its record id, category,
  * whether its id is a commitment, its index in the block and its ledger time, and where
- * the line is. A record with one committed claim among the rows (every record written or
- * imported since ids are commitments, with no amendment) is that claim: its entry is read
- * from its line when asked for. Any other record (amended, or an uncommitted id that only
- * all its claims decide) gets its entry at once, exactly as record-index.ts makes it.
+ * the line is (its row, its place in the row). A record with one committed claim among the
+ * rows (every record written or imported since ids are commitments, with no amendment) is
+ * that claim: its entry is made from its row when asked for (a line is read with the lines
+ * before it: empty fields repeat them). Any other record (amended, or an uncommitted id that
+ * only all its claims decide) gets its entry at once, exactly as record-index.ts makes it.
  */
 import type { FactRow } from '$lib/core/index.js';
 import { CATEGORIES, type Category } from '../privacy/envelope.js';
 import { compareVersions, type RecordEntry } from './fold.js';
-import { allRows, claimReader, PATIENT_RECORDS, readRecords, recordEntry, type FactReader, type RecordClaim } from './record-index.js';
+import { allRows, claimsOfRow, PATIENT_RECORDS, readRecords, recordEntry, type FactReader, type RecordClaim } from './record-index.js';
 
 /** The integer written at `from` in `text` (digits, perhaps a sign). */
 function integer(text: string, from: number): number {
@@ -33,18 +34,38 @@ function category(text: string, from: number, to: number): Category {
 	return text.slice(from, to) as Category; // the index keeps only known categories; read as written
 }
 
+/** Rows parsed and kept at once. */
+const ROWS_KEPT = 8;
+
+/**
+ * The claims of `rows[r]`, the last {@link ROWS_KEPT} rows asked for kept: a line is only
+ * read with the lines before it, and a chart or an export reads a row's records together
+ * (they are next to each other in its order).
+ */
+function rowClaims(rows: readonly FactRow[]): (r: number) => RecordClaim[] {
+	const kept = new Map<number, RecordClaim[]>();
+	return (r) => {
+		let claims = kept.get(r);
+		if (!claims) {
+			if (kept.size >= ROWS_KEPT) kept.delete(kept.keys().next().value!);
+			kept.set(r, (claims = claimsOfRow(rows[r]!)));
+		}
+		return claims;
+	};
+}
+
 export class PatientRecords {
 	/** The patient's records. */
 	readonly length: number;
-	readonly #rows: readonly FactRow[];
 	readonly #rids: string[];
 	readonly #categories: Category[];
 	/** The ledger time of the record's one claim, NaN for a record whose entry is made at once. */
 	readonly #times: number[];
 	readonly #rowOf: number[];
-	readonly #offsets: number[];
+	/** The record's line in its row. */
+	readonly #lines: number[];
 	readonly #entries: (RecordEntry | undefined)[];
-	readonly #read = claimReader();
+	readonly #claims: (row: number) => RecordClaim[];
 
 	private constructor(
 		rows: readonly FactRow[],
@@ -53,17 +74,17 @@ export class PatientRecords {
 			categories: Category[];
 			times: number[];
 			rowOf: number[];
-			offsets: number[];
+			lines: number[];
 			entries: (RecordEntry | undefined)[];
 		}
 	) {
-		this.#rows = rows;
 		this.#rids = columns.rids;
 		this.#categories = columns.categories;
 		this.#times = columns.times;
 		this.#rowOf = columns.rowOf;
-		this.#offsets = columns.offsets;
+		this.#lines = columns.lines;
 		this.#entries = columns.entries;
+		this.#claims = rowClaims(rows);
 		this.length = columns.rids.length;
 	}
 
@@ -75,16 +96,23 @@ export class PatientRecords {
 		const categories: Category[] = [];
 		const times: number[] = [];
 		const rowOf: number[] = [];
-		const offsets: number[] = [];
+		const lineOf: number[] = [];
 		const indexes: number[] = [];
 		const committed: boolean[] = [];
-		/** Every line of a record named more than once: [row, offset] pairs. */
+		/** Every line of a record named more than once: [row, line] pairs. */
 		const repeated = new Map<number, number[]>();
 		rows.forEach((row, r) => {
-			// A line: rid patient category salt index author time kid epoch prev size (record-index.ts).
+			// A line: rid patient category salt index author time kid epoch prev size, a field
+			// equal to the line before's left empty (record-index.ts).
 			const text = row.value as string;
 			let at = 0;
-			while (at < text.length) {
+			let line = 0;
+			let lastRid = '';
+			let lastCategory: Category | undefined;
+			let lastCommitted = false;
+			let lastIndex = 0;
+			let lastTime = 0;
+			for (; at < text.length; line++) {
 				const start = at;
 				const ridEnd = text.indexOf(' ', start);
 				const patientEnd = text.indexOf(' ', ridEnd + 1);
@@ -92,32 +120,38 @@ export class PatientRecords {
 				const saltEnd = text.indexOf(' ', categoryEnd + 1);
 				const indexEnd = text.indexOf(' ', saltEnd + 1);
 				const authorEnd = text.indexOf(' ', indexEnd + 1);
-				const end = text.indexOf('\n', authorEnd + 1);
+				const timeEnd = text.indexOf(' ', authorEnd + 1);
+				const end = text.indexOf('\n', timeEnd + 1);
 				at = end < 0 ? text.length : end + 1;
-				const rid = text.slice(start, ridEnd);
+				if (categoryEnd > patientEnd + 1) lastCategory = category(text, patientEnd + 1, categoryEnd);
+				if (saltEnd > categoryEnd + 1) lastCommitted = saltEnd - categoryEnd !== 2 || text.charCodeAt(categoryEnd + 1) !== 45;
+				if (indexEnd > saltEnd + 1) lastIndex = integer(text, saltEnd + 1);
+				if (timeEnd > authorEnd + 1) lastTime = integer(text, authorEnd + 1);
+				if (ridEnd > start) lastRid = text.slice(start, ridEnd);
+				const rid = lastRid;
 				const slot = slots.get(rid);
 				if (slot !== undefined) {
-					const lines = repeated.get(slot) ?? [rowOf[slot]!, offsets[slot]!];
-					lines.push(r, start);
+					const lines = repeated.get(slot) ?? [rowOf[slot]!, lineOf[slot]!];
+					lines.push(r, line);
 					repeated.set(slot, lines);
 					continue;
 				}
 				slots.set(rid, rids.length);
 				rids.push(rid);
-				categories.push(category(text, patientEnd + 1, categoryEnd));
-				committed.push(saltEnd - categoryEnd !== 2 || text.charCodeAt(categoryEnd + 1) !== 45);
-				indexes.push(integer(text, saltEnd + 1));
-				times.push(integer(text, authorEnd + 1));
+				categories.push(lastCategory!);
+				committed.push(lastCommitted);
+				indexes.push(lastIndex);
+				times.push(lastTime);
 				rowOf.push(r);
-				offsets.push(start);
+				lineOf.push(line);
 			}
 		});
 		// Records the first pass cannot settle: named more than once, or by an uncommitted id.
 		const claims = new Map<number, RecordClaim[]>();
-		const read = claimReader();
+		const claimsOf = rowClaims(rows);
 		for (const [slot, lines] of repeated) {
 			const mine: RecordClaim[] = [];
-			for (let i = 0; i < lines.length; i += 2) mine.push(read.line(rows[lines[i]!]!, lines[i + 1]!));
+			for (let i = 0; i < lines.length; i += 2) mine.push(claimsOf(lines[i]!)[lines[i + 1]!]!);
 			claims.set(slot, mine);
 		}
 		const unsettled: number[] = [];
@@ -132,7 +166,7 @@ export class PatientRecords {
 		for (const [slot, mine] of claims) made.set(slot, recordEntry(mine));
 		for (const slot of unsettled) made.set(slot, byId.get(rids[slot]!));
 		const entries = new Array<RecordEntry | undefined>(rids.length);
-		if (made.size === 0) return new PatientRecords(rows, { rids, categories, times, rowOf, offsets, entries });
+		if (made.size === 0) return new PatientRecords(rows, { rids, categories, times, rowOf, lines: lineOf, entries });
 		const order = rids.map((_, slot) => slot).filter((slot) => !made.has(slot) || made.get(slot)?.patient === patient);
 		// Where each record's first version is in the ledger: the order of first lines, but a made entry's first version may be elsewhere.
 		const first = (slot: number) =>
@@ -144,7 +178,7 @@ export class PatientRecords {
 			categories: order.map((slot) => made.get(slot)?.category ?? categories[slot]!),
 			times: order.map((slot) => (made.has(slot) ? NaN : times[slot]!)),
 			rowOf: pick(rowOf),
-			offsets: pick(offsets),
+			lines: pick(lineOf),
 			entries: order.map((slot) => made.get(slot))
 		});
 	}
@@ -168,8 +202,7 @@ export class PatientRecords {
 	entry(i: number): RecordEntry {
 		const made = this.#entries[i];
 		if (made) return made;
-		const claim = this.#read.line(this.#rows[this.#rowOf[i]!]!, this.#offsets[i]!);
-		return recordEntry([claim])!;
+		return recordEntry([this.#claims(this.#rowOf[i]!)[this.#lines[i]!]!])!;
 	}
 
 	/** Every record with its entry, in order. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generateSecretKey, publicKeyOf, toHex } from '$lib/core/index.js';
+import { encodeCanonical, generateSecretKey, publicKeyOf, toHex } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import {
 	CATEGORIES,
@@ -8,6 +8,7 @@ import {
 	encryptionSecretKey,
 	newDataKey,
 	openRecord,
+	recordAad,
 	sealRecord,
 	unwrapKey,
 	wrapKey,
@@ -58,6 +59,47 @@ describe('envelopes', () => {
 			{ numRuns: 30 }
 		);
 	}, 30_000);
+
+	it("a record's AAD is the canonical CBOR of its whole context, for any context and record id, in any order of use", () => {
+		// recordAad writes hex record ids into a template per context; these are what it must equal.
+		const encoded = (c: RecordContext) =>
+			encodeCanonical({
+				v: 1,
+				kind: 'record',
+				net: c.net,
+				patient: c.patient,
+				category: c.category,
+				epoch: c.epoch,
+				...(c.rid ? { rid: c.rid } : {})
+			});
+		// Names made of the template's blank byte too, to reach a context whose template would be ambiguous.
+		const name = fc.string({ unit: fc.constantFrom('a', '\u0001', 'é', '0'), maxLength: 40 });
+		const rid = fc.oneof(
+			fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 1, maxLength: 70 }),
+			fc.constantFrom('', 'ABCD', 'zz', '\u0001\u0001')
+		);
+		fc.assert(
+			fc.property(
+				fc.array(
+					fc.record({
+						net: name,
+						patient: name,
+						category: fc.constantFrom(...CATEGORIES),
+						epoch: fc.integer({ min: -2, max: 70_000 }),
+						rid
+					}),
+					{
+						minLength: 1,
+						maxLength: 20
+					}
+				),
+				(contexts) => {
+					for (const c of [...contexts, ...contexts.reverse()]) expect(recordAad(c)).toEqual(encoded(c));
+				}
+			),
+			{ numRuns: 300 }
+		);
+	});
 
 	it('any changed byte of ciphertext, nonce or wrapped key is detected, never decrypted to something else', () => {
 		const patient = person();

@@ -16,6 +16,7 @@ import { compareVersions, recordsFold, type RecordEntry, type RecordVersion } fr
 import {
 	demographicRecords,
 	patientDemographicsIndex,
+	PATIENT_RECORDS,
 	patientRecordsIndex,
 	readRecord,
 	recordPatients,
@@ -323,5 +324,47 @@ describe('record index: the same records whatever the arrival order', () => {
 		// Both ways a chart's record is read: from its one line when asked, and made at once.
 		expect(lazy).toBeGreaterThan(50);
 		expect(made).toBeGreaterThan(50);
+	});
+});
+
+describe('record index: large blocks', () => {
+	it("writes a block's puts under one key in one row, fields repeated from the line before left out, read back whole and in order", async () => {
+		// Blocks as an import writes them: hundreds of puts, most of one patient, some of Patient records (the registry's key).
+		const patients = [1, 2].map((n) => bytes(n, 32));
+		const categories = ['labs', 'demographics', 'encounters'];
+		// Distinct ids and salts (bytes() repeats every 256).
+		const unique = (n: number) => Uint8Array.from({ length: 16 }, (_, i) => (i < 4 ? (n >> (8 * i)) & 255 : i));
+		const blocks = [0, 1, 2].map((b) => {
+			const txs: Tx[] = Array.from({ length: 700 }, (_, i) => ({
+				t: 'record.put',
+				rid: unique(1000 * b + i),
+				patient: patients[i % 7 === 0 ? 1 : 0]!,
+				category: categories[i % 3]!,
+				epoch: 0,
+				kid: bytes(b, 16),
+				...(i % 5 === 0 ? {} : { salt: unique(50_000 + 1000 * b + i) }),
+				nonce: bytes(i, 24),
+				ct: bytes(i, 20 + (i % 9))
+			}));
+			return { id: hexId(10 + b), author: hexId(1), seq: b, clock: b, time: 1000 + b, txs } as unknown as Block;
+		});
+		const want = model(blocks);
+		const store = new MemoryStore();
+		const rows = blocks.flatMap((b) => INDEXES.flatMap((f) => factRows(f, b)));
+		// A field equal to the line before's is left empty: a block's row under a patient names the patient once.
+		for (const row of rows.filter((r) => r.fold === PATIENT_RECORDS)) expect((row.value as string).split(row.key).length).toBe(2);
+		await store.writeFacts([...rows].reverse(), []);
+		const ledger = reader(store);
+		for (const p of Object.keys(want.patients)) {
+			const got = await patientRecords(ledger, p);
+			expect(got.map(([rid]) => rid)).toEqual(want.patients[p]);
+			for (const [rid, entry] of got) expect(entry).toEqual(want.records[rid]);
+		}
+		const demographics = await demographicRecords(ledger);
+		for (const p of Object.keys(want.patients))
+			expect((demographics.get(p) ?? []).map(([rid]) => rid)).toEqual(
+				want.patients[p]!.filter((rid) => want.records[rid]!.category === 'demographics')
+			);
+		for (const rid of Object.keys(want.records).slice(0, 50)) expect(await readRecord(ledger, rid)).toEqual(want.records[rid]);
 	});
 });
