@@ -155,13 +155,13 @@ async function exportEntries(
 	const held = new Set<string>(readable.map((r) => r.ref));
 	const urlOf = (ref: string) => (held.has(ref) ? urnOf(ref.slice(ref.indexOf('/') + 1)) : undefined);
 	// The directory entries the records name, so their references resolve too.
-	const directory: Json[] = [];
+	const directory: [string, Json][] = [];
 	for (const ref of references) {
 		const [type, id] = ref.split('/');
 		if (held.has(ref) || !type || !id || ref.split('/').length !== 2) continue;
 		const entry = directoryResource(options.directory, type, id);
 		if (entry) {
-			directory.push(entry);
+			directory.push([id, entry]);
 			held.add(ref);
 		}
 	}
@@ -183,7 +183,7 @@ async function exportEntries(
 			};
 			yield { fullUrl: urnOf(r.id), resource: resolve({ ...resource, id: r.id, meta }) as unknown as Resource };
 		}
-		for (const d of directory) yield { fullUrl: urnOf(d.id as string), resource: resolve(d) as unknown as Resource };
+		for (const [id, d] of directory) yield { fullUrl: urnOf(id), resource: resolve(d) as unknown as Resource };
 		const byBlock = new Map<string, { time: number; author: string; targets: string[] }>();
 		for (const r of readable) {
 			const b = byBlock.get(r.block) ?? { time: r.time, author: r.author, targets: [] };
