@@ -10,6 +10,7 @@ import {
 	Replicator,
 	createSigner,
 	detectVerifier,
+	sharedWorkerVerifier,
 	type AuthorId,
 	type BlockId,
 	type VersionVector
@@ -57,7 +58,8 @@ export class LedgerNode {
 	/** Opens `db` with the store, verifier and receive path instrumented. */
 	async #open(db: string, durability: 'strict' | 'relaxed') {
 		const store = timedStore(await IndexedDBStore.open(db, { durability }));
-		const verifier = timedVerifier(await detectVerifier());
+		// As the app's node verifies: the page's worker pool, else WebCrypto or noble on the page (core ledger.ts).
+		const verifier = timedVerifier(sharedWorkerVerifier() ?? (await detectVerifier()));
 		return { store, verifier };
 	}
 

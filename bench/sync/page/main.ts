@@ -3,7 +3,7 @@
  * drives each through `window.syncBench(call, params)`: `ledger.*` calls go to this
  * page's clinic node, `yjs.*` calls to its Yjs baseline doc.
  */
-import { detectVerifier } from '../../../src/lib/core/index.js';
+import { detectVerifier, sharedWorkerVerifier } from '../../../src/lib/core/index.js';
 import { LedgerNode } from './ledger-node.js';
 import { epochNow } from './probe.js';
 import { rawChannel } from './raw-channel.js';
@@ -18,7 +18,11 @@ type Handler = (params: never) => unknown;
 
 const calls: Record<string, Handler> = {
 	clock: () => epochNow(),
-	info: async () => ({ userAgent: navigator.userAgent, verifier: (await detectVerifier()).name, preciseMemory: 'memory' in performance }),
+	info: async () => {
+		const pool = sharedWorkerVerifier();
+		const verifier = pool ? `${pool.name} in ${pool.workers} workers` : (await detectVerifier()).name;
+		return { userAgent: navigator.userAgent, verifier, preciseMemory: 'memory' in performance };
+	},
 	'ledger.build': (p) => ledger.build(p),
 	'ledger.reopen': (p) => ledger.reopen(p),
 	'ledger.join': (p) => ledger.join(p),

@@ -4,7 +4,7 @@
  * one call in flight: concurrent verifications are not double counted), and a sampler
  * records the page's JS heap.
  */
-import type { Ledger, LedgerStore, Verifier } from '../../../src/lib/core/index.js';
+import type { Ledger, LedgerStore, Verifier, WorkerVerifier } from '../../../src/lib/core/index.js';
 
 /** Busy wall time of one group of calls. */
 export class Busy {
@@ -56,7 +56,15 @@ export function timedStore(store: LedgerStore): { store: LedgerStore; methods: M
 /** `verifier` with its verifications timed. */
 export function timedVerifier(verifier: Verifier): { verifier: Verifier; busy: Busy } {
 	const busy = new Busy();
-	return { verifier: { name: verifier.name, verify: (s, m, k) => busy.track(() => verifier.verify(s, m, k)) }, busy };
+	// The pool's worker count stays visible (Ledger.verifierWorkers), so the report names the verifier the ledger used.
+	const timed = {
+		name: verifier.name,
+		verify: (s: Uint8Array, m: Uint8Array, k: Uint8Array) => busy.track(() => verifier.verify(s, m, k))
+	};
+	const pool = verifier as Partial<WorkerVerifier>;
+	if (typeof pool.workers === 'number')
+		Object.defineProperties(timed, { workers: { get: () => pool.workers }, failedWorkers: { get: () => pool.failedWorkers } });
+	return { verifier: timed, busy };
 }
 
 /** Wraps `ledger.receive` on this instance (the core is not changed), timing every call. */
