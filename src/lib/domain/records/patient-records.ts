@@ -16,17 +16,16 @@
 import type { FactRow } from '$lib/core/index.js';
 import { CATEGORIES, type Category } from '../privacy/envelope.js';
 import { compareVersions, type RecordEntry } from './fold.js';
-import { allRows, claimsOfRow, PATIENT_RECORDS, readRecords, recordEntry, type FactReader, type RecordClaim } from './record-index.js';
-
-/** The integer written at `from` in `text` (digits, perhaps a sign). */
-function integer(text: string, from: number): number {
-	let at = from;
-	const negative = text.charCodeAt(at) === 45;
-	if (negative) at++;
-	let value = 0;
-	for (let c = text.charCodeAt(at); c >= 48 && c <= 57; c = text.charCodeAt(++at)) value = value * 10 + (c - 48);
-	return negative ? -value : value;
-}
+import {
+	allRows,
+	claimsOfRow,
+	integer,
+	PATIENT_RECORDS,
+	readRecords,
+	recordEntry,
+	type FactReader,
+	type RecordClaim
+} from './record-index.js';
 
 /** The category written from `from` to `to` in `text`, as the constant string (no copy). */
 function category(text: string, from: number, to: number): Category {
@@ -165,8 +164,7 @@ export class PatientRecords {
 		const made = new Map<number, RecordEntry | undefined>();
 		for (const [slot, mine] of claims) made.set(slot, recordEntry(mine));
 		for (const slot of unsettled) made.set(slot, byId.get(rids[slot]!));
-		const entries = new Array<RecordEntry | undefined>(rids.length);
-		if (made.size === 0) return new PatientRecords(rows, { rids, categories, times, rowOf, lines: lineOf, entries });
+		if (made.size === 0) return new PatientRecords(rows, { rids, categories, times, rowOf, lines: lineOf, entries: [] });
 		const order = rids.map((_, slot) => slot).filter((slot) => !made.has(slot) || made.get(slot)?.patient === patient);
 		// Where each record's first version is in the ledger: the order of first lines, but a made entry's first version may be elsewhere.
 		const first = (slot: number) =>

@@ -150,6 +150,16 @@ export const patientDemographicsIndex: IndexFold = {
 	facts: (block) => grouped(block, (p) => (p.category === 'demographics' ? [ALL, p.patient] : []))
 };
 
+/** The integer written at `from` in `text` (digits, perhaps a sign), read without cutting the text. */
+export function integer(text: string, from: number): number {
+	let at = from;
+	const negative = text.charCodeAt(at) === 45;
+	if (negative) at++;
+	let value = 0;
+	for (let c = text.charCodeAt(at); c >= 48 && c <= 57; c = text.charCodeAt(++at)) value = value * 10 + (c - 48);
+	return negative ? -value : value;
+}
+
 /**
  * The claims a row of any of the three folds holds, in transaction order. A chart reads
  * every claim of its patient (100,000 for a large one): each line is cut by hand, numbers
@@ -168,19 +178,17 @@ export function claimsOfRow(row: FactRow): RecordClaim[] {
 		at = end + 1;
 		return end === start ? (last[column] as string) : ((last[column] = text.slice(start, end)) as string);
 	};
-	/** `column`'s integer (digits, perhaps a sign), up to a space, the line's end or the text's. */
+	/** `column`'s integer, up to a space, the line's end or the text's. */
 	const number = (column: number): number => {
-		const c = text.charCodeAt(at);
+		const start = at;
+		const c = text.charCodeAt(start);
 		if (c === 32 || c === 10 || Number.isNaN(c)) {
 			at++;
 			return last[column] as number;
 		}
-		const negative = c === 45;
-		if (negative) at++;
-		let value = 0;
-		for (let d = text.charCodeAt(at); d >= 48 && d <= 57; d = text.charCodeAt(++at)) value = value * 10 + (d - 48);
+		while (at < text.length && text.charCodeAt(at) !== 32 && text.charCodeAt(at) !== 10) at++;
 		at++;
-		return (last[column] = negative ? -value : value);
+		return (last[column] = integer(text, start));
 	};
 	while (at < text.length) {
 		const rid = string(0);
@@ -223,9 +231,6 @@ export function claimsOfRows(rows: readonly FactRow[]): RecordClaim[] {
  * in ledger order (others kept aside as `contested`). Undefined for no claims.
  */
 export function recordEntry(claims: readonly RecordClaim[]): RecordEntry | undefined {
-	const only = claims.length === 1 ? claims[0]! : undefined;
-	// Most records have one version (every imported one): their entry is that claim's.
-	if (only) return { patient: only.patient, category: only.category, ...(only.salt ? { salt: only.salt } : {}), versions: [only.version] };
 	const ordered = [...claims].sort((a, b) => compareVersions(a.version, b.version));
 	const committed = ordered.find((c) => c.salt !== undefined);
 	const binding = committed ?? ordered[0];
