@@ -50,6 +50,10 @@ export const MAX_MESH_CONNECTIONS = 8;
 const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 60_000;
 
+/** What y-webrtc's room does with awareness changes (its handler is replaced in Node, see {@link Mesh}). */
+type AwarenessChanges = { added: number[]; updated: number[]; removed: number[] };
+type RoomInternals = { _awarenessUpdateHandler: (changes: AwarenessChanges, origin: unknown) => void };
+
 /** simple-peer keeps its RTCPeerConnection in `_pc`: the ledger channel is opened on it (its statistics are the link's, channel-link.ts). */
 type Conn = { peer: { _pc: RTCPeerConnection; connected: boolean; once(e: string, f: () => void): void } };
 
@@ -78,6 +82,8 @@ export class Mesh {
 			peerOpts: { config: { iceServers: [] }, ...(options.wrtc ? { wrtc: options.wrtc } : {}) }
 		});
 		this.provider.awareness.setLocalStateField('node', { author: options.replicator.ledger.author, ...options.presence });
+		// The room exists once the room key is derived (y-webrtc's own callback on the key runs first).
+		if (options.wrtc) void this.provider.key.then(() => this.#keepRemoteRemovals());
 		this.provider.on('peers', ({ added, removed }: { added: string[]; removed: string[] }) => {
 			for (const id of added) this.#connect(id);
 			for (const id of removed) this.#forget(id);
@@ -101,6 +107,30 @@ export class Mesh {
 				}, delay)
 			);
 		});
+	}
+
+	/**
+	 * y-webrtc repeats every awareness change to every connection, a peer's own removal
+	 * included: a peer that leaves sends "my state is gone" and closes its connections at
+	 * once, and the repeat goes back to it while it closes. With @roamhq/wrtc a send that
+	 * races the remote's close crashes the process (SIGSEGV in RTCDataChannel::Send: the
+	 * worker of tests/unit/peer/peer.test.ts in about 1 run of 10 with both cores busy). In
+	 * Node (the headless peer), removals that came from peers are therefore not repeated;
+	 * a node two hops away drops that state by awareness's own timeout (30 s). Browsers keep
+	 * y-webrtc's behaviour (their WebRTC has no such crash).
+	 */
+	#keepRemoteRemovals(): void {
+		const room = this.provider.room as unknown as RoomInternals | null;
+		if (!room || this.#destroyed) return;
+		const repeat = room._awarenessUpdateHandler;
+		const handler = (changes: AwarenessChanges, origin: unknown): void => {
+			if (origin !== room || changes.removed.length === 0) return repeat(changes, origin);
+			if (changes.added.length + changes.updated.length > 0) repeat({ ...changes, removed: [] }, origin);
+		};
+		this.provider.awareness.off('update', repeat);
+		this.provider.awareness.on('update', handler);
+		// The room's disconnect() takes off whatever handler it holds.
+		room._awarenessUpdateHandler = handler;
 	}
 
 	#forget(id: string): void {
