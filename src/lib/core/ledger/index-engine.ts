@@ -144,6 +144,11 @@ export class IndexEngine {
 		let cursor: OrderKey | null = null;
 		let first = true;
 		let scanned = 0;
+		// One page's write in flight while the next is read and folded (the store's commit was
+		// the main thread's idle half of a rebuild); the folds' rows are pure functions of the
+		// blocks, so nothing read here depends on the write.
+		let writing: Promise<void> = Promise.resolve();
+		let pending = 0; // blocks of the write in flight
 		for (;;) {
 			const page = await this.#store.ordered(cursor, FOLD_PAGE);
 			const blocks = page.flatMap((s) => {
@@ -154,13 +159,20 @@ export class IndexEngine {
 					return []; // damaged on disk: reported by the fold engine and "Verify all"
 				}
 			});
+			const rows = this.#rowsOf(blocks, stale);
+			await writing;
+			if (pending > 0) onPage?.((scanned += pending));
 			const meta = first ? { [META_INDEX_VOIDS]: [...leftOut].sort() } : {};
-			await this.#store.writeFacts(this.#rowsOf(blocks, stale), [], meta);
+			writing = this.#store.writeFacts(rows, [], meta);
+			// Awaited at the next page or after the last; until then a failure is not "unhandled".
+			writing.catch(() => {});
+			pending = page.length;
 			first = false;
-			onPage?.((scanned += page.length));
 			if (page.length < FOLD_PAGE) break;
 			cursor = orderKey(page[page.length - 1]!);
 		}
+		await writing;
+		onPage?.(scanned + pending);
 		this.#leftOut = leftOut;
 		const versions = { ...kept, ...Object.fromEntries(stale.map((f) => [f.name, f.version])) };
 		await this.#store.writeFacts([], [], { [META_INDEX_FOLDS]: versions });

@@ -3,7 +3,7 @@
  * row under [fold, key, clock, block, n], so a key's rows are one key range in order and
  * a fold's keys are found by skipping from one key's range to the next.
  */
-import type { IDBPDatabase, IDBPObjectStore, StoreNames } from 'idb';
+import { unwrap, type IDBPDatabase, type IDBPObjectStore, type StoreNames } from 'idb';
 import type { FactPosition, FactRow } from '../index-fold.js';
 import type { BlockId } from '../types.js';
 import type { FactKey, FactRecord, LedgerDB } from './indexeddb-schema.js';
@@ -17,9 +17,16 @@ const toRecord = (r: FactRow): FactRecord => ({ f: r.fold, k: r.key, c: r.clock,
 const fromRecord = (r: FactRecord): FactRow => ({ fold: r.f, key: r.k, clock: r.c, block: r.b, n: r.n, value: r.v });
 const keyOf = (r: FactRow): FactKey => [r.fold, r.key, r.clock, r.block, r.n];
 
-/** Queues the writes of `put` and `drop` on `store`; the caller awaits them with its transaction. */
-export function writeFactRows(store: FactStore, put: readonly FactRow[], drop: readonly FactRow[]): Promise<unknown>[] {
-	return [...drop.map((r) => store.delete(keyOf(r))), ...put.map((r) => store.put(toRecord(r)))];
+/**
+ * Queues the writes of `put` and `drop` on `store`; the caller awaits its transaction. The
+ * requests are the store's own, with no promise each: idb's wrapper adds two listeners and a
+ * promise per request, about a tenth of an index rebuild's 66 s over 100,000 blocks (a
+ * request that fails aborts the transaction, so the caller's `tx.done` rejects).
+ */
+export function writeFactRows(store: FactStore, put: readonly FactRow[], drop: readonly FactRow[]): void {
+	const raw = unwrap(store) as IDBObjectStore;
+	for (const r of drop) raw.delete(keyOf(r));
+	for (const r of put) raw.put(toRecord(r));
 }
 
 /** Fact rows and meta entries in one readwrite transaction, resolved once it is durable. */
@@ -27,11 +34,11 @@ export async function commitFacts(
 	db: IDBPDatabase<LedgerDB>,
 	durability: 'strict' | 'relaxed',
 	meta: Readonly<Record<string, unknown>>,
-	write: (facts: FactStore) => Promise<unknown>[]
+	write: (facts: FactStore) => Promise<unknown>[] | void
 ): Promise<void> {
 	const tx = db.transaction(['facts', 'meta'], 'readwrite', { durability });
 	const metaWrites = Object.entries(meta).map(([key, value]) => tx.objectStore('meta').put(value, key));
-	await Promise.all([...write(tx.objectStore('facts')), ...metaWrites, tx.done]);
+	await Promise.all([...(write(tx.objectStore('facts')) ?? []), ...metaWrites, tx.done]);
 }
 
 /** Every row of `fold`: the key range to clear. */

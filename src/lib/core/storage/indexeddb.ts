@@ -103,7 +103,8 @@ export class IndexedDBStore implements LedgerStore {
 			const current = newest.get(b.author);
 			if (!current || current.seq < b.seq || (current.seq === b.seq && b.id < current.id)) newest.set(b.author, b);
 		}
-		const writes: Promise<unknown>[] = [others, added, ...writeFactRows(tx.objectStore('facts'), facts, [])];
+		writeFactRows(tx.objectStore('facts'), facts, []);
+		const writes: Promise<unknown>[] = [others, added];
 		for (const [key, value] of metaEntries) writes.push(tx.objectStore('meta').put(value, key));
 		for (const b of newest.values()) {
 			writes.push(

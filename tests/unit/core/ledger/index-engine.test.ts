@@ -101,6 +101,37 @@ describe('index folds', () => {
 		expect(await indexDump(after)).toEqual(await expectedIndex(after));
 	});
 
+	it('rebuilds with one page written while the next is read, never two writes at once, in page order', async () => {
+		const a = await foundNetwork();
+		await a.appendBatch(notes(2_300));
+		const store = a.store as MemoryStore;
+		let inFlight = 0;
+		let most = 0;
+		const firstBlocks: string[] = [];
+		let readsDuringWrite = 0;
+		const slow = sameData(store, {
+			ordered: (...args) => {
+				if (inFlight > 0) readsDuringWrite++;
+				return store.ordered(...args);
+			},
+			writeFacts: async (put, drop, meta) => {
+				most = Math.max(most, ++inFlight);
+				if (put.length > 0) firstBlocks.push(`${put[0]!.clock}:${put[0]!.block}`);
+				// A slow disk: the next page is read and folded meanwhile.
+				await new Promise((resolve) => setTimeout(resolve, 5));
+				await store.writeFacts(put, drop, meta);
+				inFlight--;
+			}
+		});
+		const after = await reopen(slow, a.net, [txIndex]);
+		expect(firstBlocks.length).toBeGreaterThanOrEqual(5);
+		expect(most).toBe(1);
+		expect(readsDuringWrite).toBeGreaterThanOrEqual(3);
+		const order = (k: string) => Number(k.split(':')[0]);
+		expect(firstBlocks.map(order)).toEqual([...firstBlocks.map(order)].sort((x, y) => x - y));
+		expect(await indexDump(after)).toEqual(await expectedIndex(after));
+	});
+
 	it('stores a block whose facts throw or name unkeepable keys, with no rows from it, the same on every node', async () => {
 		const picky: IndexFold = {
 			name: 'picky',
