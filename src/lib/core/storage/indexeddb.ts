@@ -1,12 +1,11 @@
 /**
  * IndexedDB {@link LedgerStore} on `idb`. Blocks live in segments (segment.ts): an append
- * is one readwrite transaction adding one record per batch of up to 500 blocks, indexed
- * by its ids only, plus the segment's summary, the heads and the batch's meta, so its
- * cost no longer grows with a record and two index entries per block. The summaries are
- * all held in memory (segment-directory.ts) and say which segments to read for `ordered`,
- * `range` and `at`. Layout and migrations: indexeddb-schema.ts. Every write (append, meta,
- * checkpoints, evidence) commits with `durability: 'strict'` by default and resolves on
- * `complete`, so an acknowledged write survives a reload, a closed tab or a power cut.
+ * is one readwrite transaction adding one record per batch of up to 500 blocks (indexed by
+ * its ids only), the segment's summary, the heads, the batch's meta and its index rows.
+ * The summaries are all held in memory (segment-directory.ts) and say which segments to
+ * read for `ordered`, `range` and `at`. Layout and migrations: indexeddb-schema.ts. Every
+ * write (append, meta, checkpoints, evidence) commits with `durability: 'strict'` by default
+ * and resolves on `complete`: an acknowledged write survives a reload, a closed tab or a power cut.
  */
 import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import { CodedError } from '../errors.js';
