@@ -1,5 +1,5 @@
 /**
- * The ledger of open-ledger.ts on disk, in the app's IndexedDB layout (schema 3, as
+ * The ledger of open-ledger.ts on disk, in the app's IndexedDB layout (schema 4, as
  * tests/e2e/fixtures/seeded-ledger.ts writes it), in pieces a page can load one after
  * another (1,000,000 blocks do not fit one message):
  *
@@ -11,6 +11,11 @@
  *                        (clock, id) order, as the store packs an append of them); .bin
  *                        holds their block bytes one after another
  *   checkpoint.bin       the checkpoint's state bytes
+ *   facts-N.json         FACT_CHUNK rows each of the app's index folds (APP_INDEXES) as the
+ *                        `facts` store keeps them ({f, k, c, b, n, v}), built in Node by the
+ *                        app's own index engine with the checkpoint; the meta entries that
+ *                        say which folds and versions they are (index.folds, index.voids)
+ *                        are in the manifest's meta, so the app's first open builds no index
  *
  * Byte arrays inside manifest values are tagged {$u8: base64} for the page to revive.
  */
@@ -25,9 +30,11 @@ import { LABELS, T0 } from './merge-workload.js';
 import { foldOpenLedger, receiveOpenLedger } from './open-ledger.js';
 
 /** Raised when the files below change shape. */
-export const FIXTURE_FORMAT = 1;
-/** The schema the page writes (its object stores are created as schema 3 lays them out). */
-export const FIXTURE_SCHEMA = 3;
+export const FIXTURE_FORMAT = 2;
+/** The schema the page writes (its object stores are created as schema 4 lays them out). */
+export const FIXTURE_SCHEMA = 4;
+/** Index rows per facts file (one page-side transaction each). */
+export const FACT_CHUNK = 50_000;
 /** Segments per chunk file (10,000 blocks): one page-side transaction each. */
 export const CHUNK_SEGMENTS = 20;
 
@@ -57,6 +64,8 @@ export interface OpenManifest {
 	chunks: number;
 	segments: number;
 	bytes: number;
+	/** Index rows, and the facts files holding them. */
+	facts: { rows: number; chunks: number };
 }
 
 /** The widest spacing of the app's checkpoints (fold-engine.ts: 20 x the default 1,000 blocks). */
@@ -202,6 +211,13 @@ export async function writeOpenFixture(
 	);
 	cpSync(blocksDir, dir, { recursive: true });
 	writeFileSync(join(dir, 'checkpoint.bin'), checkpoint.state);
+	const facts = { rows: 0, chunks: 0 };
+	for await (const page of folded.facts(FACT_CHUNK)) {
+		const records = page.map((r) => tag({ f: r.fold, k: r.key, c: r.clock, b: r.block, n: r.n, v: r.value }));
+		writeFileSync(join(dir, `facts-${facts.chunks++}.json`), JSON.stringify(records));
+		facts.rows += page.length;
+	}
+	log(`${facts.rows.toLocaleString('en')} index rows in ${facts.chunks} files`);
 	const secretKey = testSecret(LABELS.x);
 	const identity = await encryptIdentity({ secretKey, publicKey: publicKeyOf(secretKey), createdAt: T0 }, passphrase, {
 		purpose: 'stored'
@@ -214,8 +230,10 @@ export async function writeOpenFixture(
 		blocks,
 		patients,
 		timings: { ...ledger.timings, fold: folded.foldMs, encode: folded.encodeMs },
+		meta: [...ledger.meta, ...folded.indexMeta.map(([k, v]) => [k, tag(v)])],
 		checkpoint: { position: [...checkpoint.position], count: checkpoint.count, bytes: checkpoint.state.length, failures },
-		identity: tag(identity)
+		identity: tag(identity),
+		facts
 	};
 	writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
 	return manifest;

@@ -21,6 +21,7 @@ import {
 	MemoryStore,
 	type BlockId,
 	type Checkpoint,
+	type FactRow,
 	type Head,
 	type ReceiveResult,
 	type StoredBlock
@@ -28,7 +29,8 @@ import {
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
-import { APP_FOLDS } from '../../src/lib/domain/fold-registry.js';
+import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
+import { META_INDEX_FOLDS, META_INDEX_VOIDS } from '../../src/lib/core/ledger/index-engine.js';
 import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
 import { LABELS, WorkloadWriter, members, T0 } from './merge-workload.js';
 
@@ -54,6 +56,20 @@ export interface OpenLedger {
 /** A memory store that stays readable after the ledger closes it. */
 class KeptStore extends MemoryStore {
 	override async close() {}
+
+	/** Every row of every app index, in (fold, key, position) order, `per` rows at a time. */
+	async *factRows(per: number): AsyncGenerator<FactRow[]> {
+		let out: FactRow[] = [];
+		for (const { name } of APP_INDEXES)
+			for (const key of await this.factKeys(name, null, Number.MAX_SAFE_INTEGER)) {
+				for (const row of await this.facts(name, key, null, Number.MAX_SAFE_INTEGER)) out.push(row);
+				if (out.length >= per) {
+					yield out;
+					out = [];
+				}
+			}
+		if (out.length > 0) yield out;
+	}
 }
 
 const fail = (result: ReceiveResult, expected: number) => {
@@ -157,17 +173,26 @@ export async function receiveOpenLedger(
 }
 
 /**
- * The checkpoint the app writes of the first `upTo` of `rows` (all when omitted): a
- * ledger with the app's folds opens a store holding them (no checkpoint: it folds every
- * block, with a checkpoint spacing wider than the ledger) and closes, which writes the
- * checkpoint at its head. Throws what the fold engine throws (e.g. RangeError when a
- * fold's checkpoint is larger than a JavaScript string can be).
+ * The checkpoint the app writes of the first `upTo` of `rows` (all when omitted), and the
+ * rows of its index folds (APP_INDEXES): a ledger with the app's folds and indexes opens a
+ * store holding those blocks (no checkpoint, no index rows: it folds every block, with a
+ * checkpoint spacing wider than the ledger, and builds every index) and closes, which
+ * writes the checkpoint at its head. `facts` pages through the index rows the store then
+ * holds; `indexMeta`, the meta entries the index engine wrote with them. Throws what the
+ * fold engine throws (e.g. RangeError when a fold's checkpoint is larger than a
+ * JavaScript string can be).
  */
 export async function foldOpenLedger(
 	rows: readonly StoredBlock[],
 	meta: readonly [string, unknown][],
 	upTo = rows.length
-): Promise<{ checkpoint: Checkpoint; foldMs: number; encodeMs: number }> {
+): Promise<{
+	checkpoint: Checkpoint;
+	foldMs: number;
+	encodeMs: number;
+	facts: (per: number) => AsyncGenerator<FactRow[]>;
+	indexMeta: [string, unknown][];
+}> {
 	const store = new KeptStore();
 	for (let from = 0; from < upTo; from += 5_000) await store.append(rows.slice(from, Math.min(upTo, from + 5_000)));
 	for (const [key, value] of meta) await store.putMeta(key, value);
@@ -178,6 +203,7 @@ export async function foldOpenLedger(
 		verifier: await createNodeVerifier(),
 		rules: APP_RULES,
 		folds: APP_FOLDS,
+		indexes: APP_INDEXES,
 		checkpointEvery: Number.MAX_SAFE_INTEGER
 	});
 	const foldMs = performance.now() - t;
@@ -188,5 +214,10 @@ export async function foldOpenLedger(
 	const encodeMs = performance.now() - e;
 	const checkpoint = await store.checkpointAtOrBefore(null);
 	if (!checkpoint || checkpoint.count !== upTo) throw new Error(`open ledger: no checkpoint at block ${upTo}`);
-	return { checkpoint, foldMs, encodeMs };
+	const indexMeta: [string, unknown][] = [];
+	for (const key of [META_INDEX_FOLDS, META_INDEX_VOIDS]) {
+		const value = await store.getMeta(key);
+		if (value !== undefined) indexMeta.push([key, value]);
+	}
+	return { checkpoint, foldMs, encodeMs, facts: (per) => store.factRows(per), indexMeta };
 }

@@ -1,9 +1,10 @@
 // Loads a fixture of bench/node/open-fixture.ts into a fresh browser profile's IndexedDB
 // in the app's layout, as tests/e2e/fixtures/seeded-ledger.ts loads its (smaller) one: the
-// ledger database at schema 3 (segments with their byId index, summaries, heads, evidence,
-// meta, checkpoints), the identity record and the network settings. Streamed: the page
-// fetches one chunk of 20 segments (10,000 blocks) at a time and writes it in one
-// transaction, so no message or buffer holds the whole ledger.
+// ledger database at schema 4 (segments with their byId index, summaries, heads, evidence,
+// meta, checkpoints, the index folds' rows), the identity record and the network settings.
+// Streamed: the page fetches one chunk of 20 segments (10,000 blocks), or of 50,000 index
+// rows, at a time and writes it in one transaction, so no message or buffer holds the
+// whole ledger.
 // Leaves the page on a blank page of the app's origin.
 import { createReadStream } from 'node:fs';
 import { createServer } from 'node:http';
@@ -29,7 +30,7 @@ export async function loadOpenFixture(page, url, dir, log) {
 	// blank page (see loaderArgs).
 	const files = createServer((request, response) => {
 		const name = new URL(request.url ?? '/', 'http://x').pathname.slice(1);
-		if (!/^(manifest\.json|checkpoint\.bin|chunk-\d+\.(json|bin))$/.test(name)) return response.writeHead(404).end();
+		if (!/^(manifest\.json|checkpoint\.bin|chunk-\d+\.(json|bin)|facts-\d+\.json)$/.test(name)) return response.writeHead(404).end();
 		response.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' });
 		createReadStream(join(dir, name)).pipe(response);
 	});
@@ -77,9 +78,9 @@ function fill(page, source) {
 				tx.onerror = () => reject(tx.error);
 				tx.onabort = () => reject(tx.error);
 			});
-		// The schema as the migrations leave it (src/lib/core/storage/indexeddb-schema.ts). From
-		// schema 4 the index-fold rows' store is created empty: the app builds the indexes at
-		// its first open (a scan of every block), which that open then includes.
+		// The schema as the migrations leave it (src/lib/core/storage/indexeddb-schema.ts),
+		// with the index folds' rows the fixture carries (built in Node by the app's index
+		// engine): the app's first open finds every index at its version and builds none.
 		const ledger = await open('clinic-ledger', manifest.schema, (db) => {
 			const segments = db.createObjectStore('segments', { autoIncrement: true });
 			segments.createIndex('byId', 'ids', { unique: true, multiEntry: true });
@@ -116,6 +117,14 @@ function fill(page, source) {
 				}
 			});
 			if ((c + 1) % 10 === 0 || c === manifest.chunks - 1) await window.openFixtureLog(`loaded ${c + 1}/${manifest.chunks} chunks`);
+		}
+		for (let c = 0; c < (manifest.facts?.chunks ?? 0); c++) {
+			const rows = await fetch(`${blank}facts-${c}.json`).then((r) => r.json());
+			await write(ledger, ['facts'], (tx) => {
+				for (const row of rows) tx.objectStore('facts').put(revive(row));
+			});
+			if ((c + 1) % 10 === 0 || c === manifest.facts.chunks - 1)
+				await window.openFixtureLog(`loaded ${c + 1}/${manifest.facts.chunks} index files`);
 		}
 		const state = new Uint8Array(await fetch(`${blank}checkpoint.bin`).then((r) => r.arrayBuffer()));
 		if (state.length !== manifest.checkpoint.bytes) throw new Error('checkpoint.bin: wrong size');
