@@ -69,15 +69,17 @@ export async function exportBundleFile(
 	const head = JSON.stringify({ ...bundleHead(options.now), entry: [] }, null, 2);
 	const parts: Blob[] = [];
 	let chunk: string[] = [];
+	// The entries' texts and their separators go to the Blob as they are: joining them first
+	// made a second copy of the whole file's text in the page's heap.
 	const flush = () => {
-		if (chunk.length) parts.push(new Blob([(parts.length ? ',\n    ' : '\n    ') + chunk.join(',\n    ')]));
+		if (chunk.length) parts.push(new Blob(chunk));
 		chunk = [];
 	};
 	let count = 0;
 	for (const entry of entries) {
-		chunk.push(JSON.stringify(entry));
+		chunk.push(count === 0 ? '\n    ' : ',\n    ', JSON.stringify(entry));
 		count++;
-		if (chunk.length === FILE_CHUNK) flush();
+		if (chunk.length === 2 * FILE_CHUNK) flush();
 	}
 	flush();
 	// `head` ends with `"entry": []\n}`: the entries go between the brackets.
