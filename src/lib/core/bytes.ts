@@ -26,7 +26,7 @@ function hexPart(bytes: Uint8Array, from: number, to: number): string {
  * Lower-case hex of `bytes`, as one flat string. Built with `+=`, a 32-byte key was a tree
  * of about 26 string pieces that V8 keeps as it is until something flattens it: about 870
  * bytes instead of 88 for every key held in state (3 million pieces, 60 MB, in a page that
- * had imported 100,000 records), and 15 times slower to make.
+ * had imported 100,000 records); in Node also 15 times slower to make.
  */
 export function toHex(bytes: Uint8Array): string {
 	const n = bytes.length;
