@@ -13,6 +13,8 @@ const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const TWO_32 = 2 ** 32;
 /** Texts up to this many ASCII bytes are built by hand: cheaper than a TextDecoder call for short keys. */
 const SHORT_ASCII = 32;
+/** Char-code arrays reused by length for short ASCII text. */
+const shortCodes: number[][] = [];
 /** The encoded key `__proto__` (head 0x69: text of 9 bytes), refused: it would set the prototype. */
 const PROTO_KEY = Uint8Array.of(0x69, ...new TextEncoder().encode('__proto__'));
 
@@ -249,17 +251,19 @@ export class StrictReader {
 		const end = start + length;
 		this.pos = end;
 		if (length <= SHORT_ASCII) {
-			let out = '';
+			// One flat string: built by `+=`, text of 13 characters or more was a tree of
+			// pieces (one per character past the 12th) that V8 keeps as it is in state.
+			const codes = (shortCodes[length] ??= new Array<number>(length).fill(0));
 			let ascii = true;
-			for (let i = start; i < end; i++) {
-				const c = b[i]!;
+			for (let i = 0; i < length; i++) {
+				const c = b[start + i]!;
 				if (c > 0x7f) {
 					ascii = false;
 					break;
 				}
-				if (build) out += String.fromCharCode(c);
+				codes[i] = c;
 			}
-			if (ascii) return out;
+			if (ascii) return build ? String.fromCharCode.apply(null, codes) : '';
 		}
 		if (!build) {
 			if (isWellFormedUtf8(b, start, end)) return '';
