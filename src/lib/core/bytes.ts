@@ -6,20 +6,36 @@ const HEX_HIGH = HEX.map((h) => h.charCodeAt(0));
 const HEX_LOW = HEX.map((h) => h.charCodeAt(1));
 /** Bytes turned into text by one `String.fromCharCode` call (its arguments are limited in number). */
 const HEX_PART = 2048;
-/** Char-code arrays reused by length, for inputs of up to this many bytes (ids, keys, nonces). */
-const HEX_REUSED = 64;
-const hexCodes: number[][] = [];
+/** Char-code arrays of up to this length are reused (ids, keys, nonces, short text). */
+const REUSED_CODES = 128;
+const reusedCodes: number[][] = [];
+
+/**
+ * An array of `n` char codes to fill whole and hand to {@link flatText} before the next
+ * call: the same array for every call of one length up to {@link REUSED_CODES}.
+ */
+export function charCodes(n: number): number[] {
+	return n <= REUSED_CODES ? (reusedCodes[n] ??= new Array<number>(n).fill(0)) : new Array<number>(n);
+}
+
+/**
+ * One flat string of `codes` (at most a few thousand). Text built by `+=` is a tree of
+ * pieces (one per append past the 12th character) that V8 keeps as it is in whatever holds
+ * it: about ten times the memory of the flat string.
+ */
+export function flatText(codes: number[]): string {
+	return String.fromCharCode.apply(null, codes);
+}
 
 /** The hex of `bytes[from, to)` as one flat string. */
 function hexPart(bytes: Uint8Array, from: number, to: number): string {
-	const n = to - from;
-	const codes = n <= HEX_REUSED ? (hexCodes[n] ??= new Array<number>(2 * n).fill(0)) : new Array<number>(2 * n);
+	const codes = charCodes(2 * (to - from));
 	for (let i = from, j = 0; i < to; i++, j += 2) {
 		const b = bytes[i]!;
 		codes[j] = HEX_HIGH[b]!;
 		codes[j + 1] = HEX_LOW[b]!;
 	}
-	return String.fromCharCode.apply(null, codes);
+	return flatText(codes);
 }
 
 /**

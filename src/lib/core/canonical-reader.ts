@@ -4,6 +4,7 @@
  * reads. See docs/block-format.md.
  */
 import type { CborValue } from './cbor-value.js';
+import { charCodes, flatText } from './bytes.js';
 import { LedgerError } from './errors.js';
 import { isWellFormedUtf8 } from './utf8.js';
 
@@ -13,8 +14,6 @@ const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const TWO_32 = 2 ** 32;
 /** Texts up to this many ASCII bytes are built by hand: cheaper than a TextDecoder call for short keys. */
 const SHORT_ASCII = 32;
-/** Char-code arrays reused by length for short ASCII text. */
-const shortCodes: number[][] = [];
 /** The encoded key `__proto__` (head 0x69: text of 9 bytes), refused: it would set the prototype. */
 const PROTO_KEY = Uint8Array.of(0x69, ...new TextEncoder().encode('__proto__'));
 
@@ -251,9 +250,9 @@ export class StrictReader {
 		const end = start + length;
 		this.pos = end;
 		if (length <= SHORT_ASCII) {
-			// One flat string: built by `+=`, text of 13 characters or more was a tree of
-			// pieces (one per character past the 12th) that V8 keeps as it is in state.
-			const codes = (shortCodes[length] ??= new Array<number>(length).fill(0));
+			// One flat string (bytes.ts `flatText`): built by `+=`, text of 13 characters or
+			// more was a tree of pieces that V8 keeps as it is in state.
+			const codes = charCodes(length);
 			let ascii = true;
 			for (let i = 0; i < length; i++) {
 				const c = b[start + i]!;
@@ -263,7 +262,7 @@ export class StrictReader {
 				}
 				codes[i] = c;
 			}
-			if (ascii) return build ? String.fromCharCode.apply(null, codes) : '';
+			if (ascii) return build ? flatText(codes) : '';
 		}
 		if (!build) {
 			if (isWellFormedUtf8(b, start, end)) return '';
