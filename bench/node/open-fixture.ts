@@ -25,6 +25,7 @@ import { publicKeyOf, type AuthorId, type BlockId, type StoredBlock } from '../.
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { SEGMENT_BLOCKS, packSegment } from '../../src/lib/core/storage/segment.js';
 import { SCHEMA_VERSION } from '../../src/lib/core/storage/indexeddb-schema.js';
+import { toRecord } from '../../src/lib/core/storage/indexeddb-facts.js';
 import { encryptIdentity } from '../../src/lib/domain/keystore.js';
 import { LABELS, T0 } from './merge-workload.js';
 import { foldOpenLedger, receiveOpenLedger } from './open-ledger.js';
@@ -213,7 +214,7 @@ export async function writeOpenFixture(
 	writeFileSync(join(dir, 'checkpoint.bin'), checkpoint.state);
 	const facts = { rows: 0, chunks: 0 };
 	for await (const page of folded.facts(FACT_CHUNK)) {
-		const records = page.map((r) => tag({ f: r.fold, k: r.key, c: r.clock, b: r.block, n: r.n, v: r.value }));
+		const records = page.map((r) => tag(toRecord(r)));
 		writeFileSync(join(dir, `facts-${facts.chunks++}.json`), JSON.stringify(records));
 		facts.rows += page.length;
 	}

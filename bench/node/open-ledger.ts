@@ -29,6 +29,7 @@ import {
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
+import { factRowsOf } from '../../src/lib/core/testing/store-harness.js';
 import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
 import { META_INDEX_FOLDS, META_INDEX_VOIDS } from '../../src/lib/core/ledger/index-engine.js';
 import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
@@ -57,17 +58,19 @@ export interface OpenLedger {
 class KeptStore extends MemoryStore {
 	override async close() {}
 
-	/** Every row of every app index, in (fold, key, position) order, `per` rows at a time. */
+	/** Every row of every app index, in (fold, key, position) order, about `per` rows at a time (a key's rows together). */
 	async *factRows(per: number): AsyncGenerator<FactRow[]> {
 		let out: FactRow[] = [];
-		for (const { name } of APP_INDEXES)
-			for (const key of await this.factKeys(name, null, Number.MAX_SAFE_INTEGER)) {
-				for (const row of await this.facts(name, key, null, Number.MAX_SAFE_INTEGER)) out.push(row);
-				if (out.length >= per) {
-					yield out;
-					out = [];
-				}
+		for await (const rows of factRowsOf(
+			this,
+			APP_INDEXES.map((f) => f.name)
+		)) {
+			for (const row of rows) out.push(row);
+			if (out.length >= per) {
+				yield out;
+				out = [];
 			}
+		}
 		if (out.length > 0) yield out;
 	}
 }

@@ -13,7 +13,8 @@ export type FactStore = IDBPObjectStore<LedgerDB, StoreNames<LedgerDB>[], 'facts
 /** Greater than every number and string in IndexedDB's key order: the end of a prefix's range. */
 const AFTER_ALL: never[] = [];
 
-const toRecord = (r: FactRow): FactRecord => ({ f: r.fold, k: r.key, c: r.clock, b: r.block, n: r.n, v: r.value });
+/** A row as the `facts` store keeps it (also what fixtures write into a browser profile). */
+export const toRecord = (r: FactRow): FactRecord => ({ f: r.fold, k: r.key, c: r.clock, b: r.block, n: r.n, v: r.value });
 const fromRecord = (r: FactRecord): FactRow => ({ fold: r.f, key: r.k, clock: r.c, block: r.b, n: r.n, value: r.v });
 const keyOf = (r: FactRow): FactKey => [r.fold, r.key, r.clock, r.block, r.n];
 
