@@ -57,6 +57,12 @@ const categoryOf = (resourceType: string): Category =>
 			: resourceType.startsWith('Medication')
 				? 'medications'
 				: 'encounters';
+/** A patient's resources, and those a visit's encounter record is taken from (its Encounters; any resource of the category if none). */
+function withEncounters(resources: readonly unknown[]): { resources: readonly unknown[]; encounters: readonly unknown[] } {
+	const type = (r: unknown) => (r as { resourceType: string }).resourceType;
+	const encounters = resources.filter((r) => type(r) === 'Encounter');
+	return { resources, encounters: encounters.length > 0 ? encounters : resources.filter((r) => categoryOf(type(r)) === 'encounters') };
+}
 const bytesOf = (label: string, n: number) => sha256(utf8(`clinic-ledger/bench/merge/${label}`)).slice(0, n);
 
 /** The network's identities: the founding clinic X (admin), clinics B and C (clinicians), the payer. */
@@ -85,6 +91,9 @@ export class WorkloadWriter {
 		clinic: 'x' | 'b' | 'c';
 		resources: readonly unknown[];
 		next: number;
+		/** The patient's Encounter resources, and the next one a visit writes. */
+		encounters: readonly unknown[];
+		nextEncounter: number;
 	}[];
 	#last: { id: BlockId; author: AuthorId; clock: number };
 	#clock: number;
@@ -113,7 +122,15 @@ export class WorkloadWriter {
 			const secret = testSecret(`merge-patient-${p}`);
 			const key = publicKeyOf(secret);
 			const hex = toHex(key);
-			return { hex, key, secret, clinic: (['x', 'b', 'c'] as const)[p % 3]!, resources: syntheticPatient(rng, 50, hex).resources, next: 0 };
+			return {
+				hex,
+				key,
+				secret,
+				clinic: (['x', 'b', 'c'] as const)[p % 3]!,
+				...withEncounters(syntheticPatient(rng, 50, hex).resources),
+				next: 0,
+				nextEncounter: 0
+			};
 		});
 	}
 
@@ -197,10 +214,17 @@ export class WorkloadWriter {
 		return { who: patient.clinic, txs };
 	}
 
-	/** The next FHIR resource of patient `p`, sealed as `record.put`; returns the record id too. */
-	recordTx(p: number): { tx: Tx; rid: Uint8Array } {
+	/**
+	 * The next FHIR resource of patient `p` (the next Encounter with `encounter`), sealed as
+	 * `record.put`; returns the record id too.
+	 */
+	recordTx(p: number, encounter = false): { tx: Tx; rid: Uint8Array } {
 		const patient = this.#patients[p]!;
-		const resource = patient.resources[patient.next++ % patient.resources.length] as { resourceType: string };
+		const resource = (
+			encounter
+				? patient.encounters[patient.nextEncounter++ % patient.encounters.length]
+				: patient.resources[patient.next++ % patient.resources.length]
+		) as { resourceType: string };
 		const category = categoryOf(resource.resourceType);
 		const salt = bytesOf(`salt/${this.#counter++}`, 16);
 		const rid = recordIdOf(patient.hex, category, salt);
@@ -234,7 +258,8 @@ export class WorkloadWriter {
 		switch (k) {
 			case 0: {
 				// The visit: the encounter and one more resource; the block id is known once signed (see noteEncounter).
-				const first = this.recordTx(p);
+				// The encounter a claim and a dose name is an Encounter record (billing checks it is).
+				const first = this.recordTx(p, true);
 				const second = this.recordTx(p);
 				this.#pendingRid = toHex(first.rid);
 				return { who, txs: [first.tx, second.tx], encounter: true };
