@@ -48,6 +48,7 @@ try {
 	const { syntheticClaims } = await vite.ssrLoadModule('/tests/synthetic/claims.ts');
 	const { APP_FOLDS } = await vite.ssrLoadModule('/src/lib/domain/fold-registry.ts');
 	const core = await vite.ssrLoadModule('/src/lib/core/index.ts');
+	const { causalPasts } = await vite.ssrLoadModule('/src/lib/core/testing/causal.ts');
 	const folds = [core.summaryFold, ...APP_FOLDS];
 
 	const small = syntheticClaims({ seed: 11, claims: CLAIMS, linesPerClaim: 5 });
@@ -59,8 +60,9 @@ try {
 			wall,
 			cpu
 		} = timed(() => {
+			const causal = causalPasts();
 			let state = contracts.claimsFold.init();
-			for (const block of small.blocks) state = contracts.claimsFold.apply(state, block);
+			for (const block of small.blocks) state = contracts.claimsFold.apply(state, block, causal(block));
 			return state;
 		});
 		if (state.order.length !== CLAIMS) throw new Error(`expected ${CLAIMS} claims, folded ${state.order.length}`);
@@ -72,8 +74,12 @@ try {
 	log(`generating ${BIG.blocks} blocks with ${BIG.claims} claims`);
 	const big = syntheticClaims({ seed: 12, claims: BIG.claims, linesPerClaim: 5, totalBlocks: BIG.blocks, patients: BIG.claims / 5 });
 	const fold = timed(() => {
+		const causal = causalPasts();
 		let states = folds.map((f) => f.init());
-		for (const block of big.blocks) states = states.map((s, i) => folds[i].apply(s, block));
+		for (const block of big.blocks) {
+			const seen = causal(block);
+			states = states.map((s, i) => folds[i].apply(s, block, seen));
+		}
 		return states;
 	});
 	const states = fold.result;

@@ -7,15 +7,15 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeCanonical, toHex, type CborValue } from '../src/lib/core/index.js';
+import { foldBlocks } from '../src/lib/core/testing/causal.js';
 import { allFlags, claimsFold, reconcile } from '../src/lib/domain/contracts/index.js';
 import { syntheticClaims } from './synthetic/claims.js';
 
-export const EXPECTED_OUTCOME_DIGEST = '734af519b5babded5f1920c1476f680784c28a24fef3a625f2937a2c409a7747';
+export const EXPECTED_OUTCOME_DIGEST = '3e11805fca30e08bd7a509006cf6b83f3b64c8667d3fd28cade411be157c4b88';
 
 /** Digest of the claims state, the flags and the reconciliation after folding the seeded ledger. */
 export function outcomeDigest(): string {
 	const { blocks } = syntheticClaims({ seed: 42, claims: 300, fraud: true });
-	let state = claimsFold.init();
-	for (const b of blocks) state = claimsFold.apply(state, b);
+	const state = foldBlocks(claimsFold, blocks);
 	return toHex(sha256(encodeCanonical({ state, flags: allFlags(state), reconcile: reconcile(state) } as unknown as CborValue)));
 }

@@ -33,9 +33,9 @@ export function instrument(b: Breakdown, sample: () => void, appFolds: readonly 
 	let firstDecode = true;
 	const folds = appFolds.map((f): Fold<unknown> => ({
 		...f,
-		apply(state, block) {
+		apply(state, block, causal) {
 			const t = performance.now();
-			const out = f.apply(state, block);
+			const out = f.apply(state, block, causal);
 			b.foldApply += performance.now() - t;
 			if (++b.applies % 100 === 0) sample();
 			return out;

@@ -5,6 +5,15 @@
 import type { CborValue } from './codec.js';
 import type { Block } from './types.js';
 
+/**
+ * What a block has seen: whether the block at (`author`, `seq`) is in its causal past (its
+ * `prev` and `deps` and theirs) or is the block itself. The ledger answers from the block's
+ * stored version vector, so a fold need not keep a map of every block's parents.
+ */
+export interface Causal {
+	seen(author: string, seq: number): boolean;
+}
+
 export interface Fold<S> {
 	/** Unique name; the key of this fold's state in `ledger.state()`. */
 	readonly name: string;
@@ -18,7 +27,8 @@ export interface Fold<S> {
 	 */
 	readonly commutative?: boolean;
 	init(): S;
-	apply(state: S, block: Block): S;
+	/** `causal`: what the block has seen; the ledger always passes it (tests folding blocks by hand: core/testing/causal.ts). */
+	apply(state: S, block: Block, causal?: Causal): S;
 	encode(state: S): CborValue;
 	decode(value: CborValue): S;
 }

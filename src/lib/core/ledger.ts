@@ -72,7 +72,8 @@ export class Ledger {
 			options.store,
 			[summaryFold as Fold<unknown>, ...(options.folds ?? [])],
 			options.checkpointEvery ?? 1000,
-			(id) => this.#voids.has(id)
+			(id) => this.#voids.has(id),
+			(vv) => this.#membership.causal(vv)
 		);
 		this.#rules = new Map([...CORE_RULES, ...(options.rules ?? [])].map((r) => [r.type, r]));
 		this.#now = options.now ?? Date.now;

@@ -6,7 +6,7 @@
 import { decodeBlock } from '../block.js';
 import { decodeCanonical, encodeCanonical } from '../codec.js';
 import { CodedError, LedgerError } from '../errors.js';
-import type { Fold } from '../fold.js';
+import type { Causal, Fold } from '../fold.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
 import type { Rejection } from './types.js';
@@ -43,13 +43,22 @@ export class FoldEngine {
 	/** When the folds that are not commutative started waiting (performance.now()). */
 	#staleSince = 0;
 	#damaged = new Map<BlockId, Rejection>();
+	/** What a block with causal version vector `vv` has seen (the ledger's author index reads it). */
+	readonly #causal: (vv: readonly number[]) => Causal;
 
-	constructor(store: LedgerStore, folds: readonly Fold<unknown>[], checkpointEvery: number, isVoid: (id: BlockId) => boolean) {
+	constructor(
+		store: LedgerStore,
+		folds: readonly Fold<unknown>[],
+		checkpointEvery: number,
+		isVoid: (id: BlockId) => boolean,
+		causal: (vv: readonly number[]) => Causal
+	) {
 		const names = new Set(folds.map((f) => f.name));
 		if (names.size !== folds.length) throw new CodedError('FOLD_NAMES_NOT_UNIQUE', 'Ledger: fold names must be unique');
 		this.#store = store;
 		this.#folds = folds;
 		this.#isVoid = isVoid;
+		this.#causal = causal;
 		this.#checkpointEvery = checkpointEvery;
 		this.#checkpointGap = checkpointEvery;
 		this.#states = folds.map((f) => f.init());
@@ -73,13 +82,20 @@ export class FoldEngine {
 	 * defer or {@link MAX_DEFER_MS} have passed, so a run of late batches rewinds once, not
 	 * once per batch. Until then those folds hold the state of the blocks before the late
 	 * ones, as a node that had not yet received them would, and no checkpoint is written.
+	 * `vvOf` gives each accepted block's causal version vector (as stored with it).
 	 */
-	async advance(accepted: readonly Block[], defer = false): Promise<void> {
+	async advance(accepted: readonly Block[], vvOf: (id: BlockId) => readonly number[] | undefined, defer = false): Promise<void> {
+		const vvs = new Map(accepted.map((b) => [b.id, vvOf(b.id)]));
+		const causalOf = (block: Block) => {
+			const vv = vvs.get(block.id);
+			if (!vv) throw new CodedError('FOLD_NO_VV', `FoldEngine: no version vector for block ${block.id.slice(0, 12)}`);
+			return this.#causal(vv);
+		};
 		const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
 		const first = sorted[0];
 		const late = first !== undefined && this.#position !== null && compareOrder(orderKey(first), this.#position) <= 0;
 		if (first && !late) {
-			for (const block of sorted) await this.#applyOne(block);
+			for (const block of sorted) await this.#applyOne(block, causalOf(block));
 		} else if (first) {
 			// A block landed before blocks already folded. Checkpoints after it lack it (dropped
 			// below). The late blocks count toward the next checkpoint as if they had come in
@@ -87,7 +103,11 @@ export class FoldEngine {
 			// state of tens of MB costs seconds), and none could be while commutative folds are
 			// ahead of the others.
 			const commutative = this.#folds.flatMap((f, i) => (f.commutative ? [i] : []));
-			for (const block of sorted) if (!this.#isVoid(block.id)) for (const i of commutative) this.#apply(i, block);
+			for (const block of sorted)
+				if (!this.#isVoid(block.id)) {
+					const causal = causalOf(block);
+					for (const i of commutative) this.#apply(i, block, causal);
+				}
 			const last = orderKey(sorted[sorted.length - 1]!);
 			if (compareOrder(last, this.#position!) > 0) this.#position = last;
 			this.#count += sorted.length;
@@ -164,7 +184,7 @@ export class FoldEngine {
 					this.#damaged.set(stored.id, { code, detail: (error as Error).message, id: stored.id, author: stored.author });
 					continue;
 				}
-				await this.#applyOne(block, subset);
+				await this.#applyOne(block, this.#causal(stored.vv), subset);
 			}
 			onPage?.(this.#count);
 			if (page.length < FOLD_PAGE) break;
@@ -180,14 +200,14 @@ export class FoldEngine {
 		}
 	}
 
-	#apply(i: number, block: Block): void {
-		this.#states[i] = this.#folds[i]!.apply(this.#states[i], block);
+	#apply(i: number, block: Block, causal: Causal): void {
+		this.#states[i] = this.#folds[i]!.apply(this.#states[i], block, causal);
 	}
 
-	async #applyOne(block: Block, subset?: readonly number[]): Promise<void> {
+	async #applyOne(block: Block, causal: Causal, subset?: readonly number[]): Promise<void> {
 		if (!this.#isVoid(block.id)) {
-			if (subset) for (const i of subset) this.#apply(i, block);
-			else for (let i = 0; i < this.#folds.length; i++) this.#apply(i, block);
+			if (subset) for (const i of subset) this.#apply(i, block, causal);
+			else for (let i = 0; i < this.#folds.length; i++) this.#apply(i, block, causal);
 		}
 		this.#position = orderKey(block);
 		this.#count++;

@@ -15,6 +15,7 @@ import {
 	type MembershipEvent,
 	type Roster
 } from '../membership.js';
+import type { Causal } from '../fold.js';
 import type { LedgerStore } from '../storage/store.js';
 import type { AuthorId, Block, BlockId } from '../types.js';
 import { vvGet } from './version-vector.js';
@@ -63,6 +64,11 @@ export class MembershipIndex {
 	/** The author's index in version vectors, -1 when it has written nothing this node holds. */
 	indexOf(author: AuthorId): number {
 		return this.#authorIndex.get(author) ?? -1;
+	}
+
+	/** What a block with causal version vector `vv` has seen (folds ask it: `Causal`). */
+	causal(vv: readonly number[]): Causal {
+		return { seen: (author, seq) => vvGet(vv, this.indexOf(author as AuthorId)) >= seq };
 	}
 
 	/** The author's index, given the next free one when it is new. */

@@ -330,7 +330,7 @@ export class Pipeline {
 	async #commit(rows: StoredBlock[], accepted: Block[], heads: Map<AuthorId, Head>, before: Snapshot, from?: string): Promise<void> {
 		if (rows.length === 0) {
 			// Nothing new (duplicates, refusals): folds waiting for late blocks catch up now unless more waits.
-			if (this.#parts.fold.stale) await this.#parts.fold.advance([], this.#parts.queued());
+			if (this.#parts.fold.stale) await this.#parts.fold.advance([], () => undefined, this.#parts.queued());
 			return;
 		}
 		const meta: Record<string, unknown> = {
@@ -380,7 +380,8 @@ export class Pipeline {
 			this.#parts.emit('accepted', accepted, from);
 			return;
 		}
-		await this.#parts.fold.advance(accepted, this.#parts.queued());
+		const vvs = new Map(rows.map((r) => [r.id, r.vv]));
+		await this.#parts.fold.advance(accepted, (id) => vvs.get(id), this.#parts.queued());
 		if (voidedNow.length > 0) this.#parts.emit('voided', voidedNow);
 		this.#parts.emit('accepted', accepted, from);
 	}

@@ -4,41 +4,39 @@
  * every node, from the blocks in total order; no transaction can state an outcome.
  * Time comes only from blocks (`block.time` is the filing date for timely filing).
  */
-import { toHex, type Block, type Fold, type Tx } from '$lib/core/index.js';
+import { CodedError, toHex, type Block, type Causal, type Fold, type Tx } from '$lib/core/index.js';
 import { decide, undo, type Known } from './adjudicate.js';
 import { packState, unpackState } from './checkpoint.js';
 import { parseClaim } from './claim.js';
 import { dayOf, dayOfTime } from './dates.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
-import { emptyClaimsState, internKnowledge, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
+import { emptyClaimsState, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
 
 /**
- * The contract versions in a block's causal past: the union of what its `prev` and `deps`
- * had seen, and its index in `knowledge` when every parent saw the same (the usual case).
+ * The contract versions a block has seen: for each plan, the highest version whose deploying
+ * block is in the block's causal past (not the block itself: a claim is never decided under
+ * a version deployed beside it). Asked of the ledger's version vectors (`causal`), so the
+ * state keeps no map of every block's knowledge.
  */
-function knownBefore(state: ClaimsState, block: Block): { known: Record<string, number>; index: number | null } {
-	const indexes = new Set<number>();
-	for (const parent of [block.prev, ...block.deps]) {
-		const k = parent === null ? undefined : state.known[parent.slice(0, 16)];
-		if (k !== undefined) indexes.add(k);
-	}
-	if (indexes.size <= 1) {
-		const [index] = indexes;
-		return index === undefined ? { known: {}, index: null } : { known: state.knowledge[index]!, index };
-	}
+function knownBefore(state: ClaimsState, block: Block, causal: Causal): Known {
 	const known: Record<string, number> = {};
-	for (const k of indexes)
-		for (const [plan, version] of Object.entries(state.knowledge[k]!)) if (!(known[plan]! >= version)) known[plan] = version;
-	return { known, index: null };
+	for (const contract of Object.values(state.contracts))
+		for (let i = contract.versions.length - 1; i >= 0; i--) {
+			const v = contract.versions[i]!;
+			if ((v.payer !== block.author || v.seq !== block.seq) && causal.seen(v.payer, v.seq)) {
+				known[contract.plan] = v.version;
+				break;
+			}
+		}
+	return known;
 }
 
 /**
- * Applies one transaction; returns why it was not applied, or null. `known` holds the
- * versions the block has seen (claims are decided under them); `seen` collects them and
- * the versions this block deploys.
+ * Applies one transaction; returns why it was not applied, or null. `known` gives the
+ * versions the block has seen (claims are decided under them).
  */
-function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known: Known, seen: Record<string, number>): string | null {
+function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known: () => Known): string | null {
 	const clinicOf = (key: string) => state.clinics[key] ?? key;
 	switch (tx.t) {
 		case 'member.add':
@@ -62,10 +60,10 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 				version: tx.version as number,
 				payer: block.author,
 				block: block.id,
+				seq: block.seq,
 				time: block.time,
 				policy: parsePolicy(tx.policy)
 			});
-			seen[plan] = tx.version as number;
 			return null;
 		}
 		case 'coverage.enroll': {
@@ -137,7 +135,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			state.claims[id] = rec;
 			state.order.push(id);
 			(state.byPatient[shortKey(state, rec.patient)] ??= []).push(rec.n);
-			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time), known);
+			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time), known());
 			flagClaim(state, rec, claim.lines, decision);
 			return null;
 		}
@@ -149,7 +147,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			undo(state, rec);
 			for (const ref of (tx.preAuthRef as string[] | undefined) ?? []) if (!rec.preAuth.includes(ref)) rec.preAuth.push(ref);
 			// Filed when first submitted: an appeal does not make a late claim timely, nor a timely one late.
-			decide(state, rec, block.id, 'appeal', dayOfTime(rec.submitted), known);
+			decide(state, rec, block.id, 'appeal', dayOfTime(rec.submitted), known());
 			return null;
 		}
 		case 'payment.record':
@@ -181,22 +179,19 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 
 export const claimsFold: Fold<ClaimsState> = {
 	name: 'claims',
-	version: 1,
+	// 2: contract versions known from the ledger's version vectors; no `known` map in the state.
+	version: 2,
 	init: emptyClaimsState,
-	apply(state, block) {
-		// Before any contract exists there is nothing to know (and nothing to store per block).
-		const { known, index: common } = state.knowledge.length > 0 ? knownBefore(state, block) : { known: {}, index: null };
-		const seen: Record<string, number> = {};
+	apply(state, block, causal) {
+		if (!causal) throw new CodedError('FOLD_NEEDS_CAUSAL', 'the claims fold needs each block’s causal past (Fold.apply’s `causal`)');
+		// Computed once per block, when a transaction first needs it (its own deploys never count).
+		let known: Known | undefined;
+		const before = knownBefore.bind(null, state, block, causal);
+		const knownOnce = () => (known ??= before());
 		for (const [index, tx] of block.txs.entries()) {
-			const reason = applyTx(state, block, tx, index, known, seen);
+			const reason = applyTx(state, block, tx, index, knownOnce);
 			if (reason !== null) state.ignored.push({ block: block.id, tx: index, reason });
 		}
-		// Block ids are kept by their first 16 hex characters (64 bits): enough to tell
-		// parents apart, a quarter of the space.
-		const id = block.id.slice(0, 16);
-		if (Object.keys(seen).length > 0) state.known[id] = internKnowledge(state, { ...known, ...seen });
-		else if (common !== null) state.known[id] = common;
-		else if (Object.keys(known).length > 0) state.known[id] = internKnowledge(state, known);
 		return state;
 	},
 	// The state holds only integers, text, booleans, null, arrays and plain objects, so

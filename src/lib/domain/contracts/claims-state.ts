@@ -9,8 +9,9 @@ export interface ContractVersion {
 	readonly plan: string;
 	readonly version: number;
 	readonly payer: string;
-	/** The deploying block and its claimed time (ms). */
+	/** The deploying block, its seq in the payer's chain and its claimed time (ms). */
 	readonly block: string;
+	readonly seq: number;
 	readonly time: number;
 	readonly policy: Policy;
 }
@@ -156,14 +157,6 @@ export interface ClaimsState {
 	claims: Record<string, ClaimRecord>;
 	/** Claim ids in ledger order. */
 	order: string[];
-	/**
-	 * Block id (first 16 hex) → the contract versions it has seen (an index in `knowledge`),
-	 * for every block that has seen one: a claim is decided under the versions in its
-	 * causal past, found through its `prev` and `deps`.
-	 */
-	known: Record<string, number>;
-	/** Distinct plan → version maps, keys sorted. */
-	knowledge: Record<string, number>[];
 	/** Member and patient keys (hex) in order of first use: index keys name them by position. */
 	keyList: string[];
 	/** patient#|clinic#|code|date|modifiers → the claim (n) that billed it first. */
@@ -192,8 +185,6 @@ export function emptyClaimsState(): ClaimsState {
 		deaths: {},
 		claims: {},
 		order: [],
-		known: {},
-		knowledge: [],
 		keyList: [],
 		lineKeys: {},
 		served: {},
@@ -229,27 +220,6 @@ export function shortKey(state: ClaimsState, hex: string): number {
 		n = state.keyList.length;
 		state.keyList.push(hex);
 		map.set(hex, n);
-	}
-	return n;
-}
-
-const knowledgeIndex = new WeakMap<ClaimsState, Map<string, number>>();
-
-/** The index of a plan → version map in `knowledge` (added when new). */
-export function internKnowledge(state: ClaimsState, known: Record<string, number>): number {
-	let map = knowledgeIndex.get(state);
-	if (!map) {
-		map = new Map(state.knowledge.map((k, i) => [JSON.stringify(k), i]));
-		knowledgeIndex.set(state, map);
-	}
-	const sorted: Record<string, number> = {};
-	for (const plan of Object.keys(known).sort()) sorted[plan] = known[plan]!;
-	const key = JSON.stringify(sorted);
-	let n = map.get(key);
-	if (n === undefined) {
-		n = state.knowledge.length;
-		state.knowledge.push(sorted);
-		map.set(key, n);
 	}
 	return n;
 }

@@ -11,6 +11,7 @@ import {
 	samplePolicy,
 	statementOf
 } from '$lib/domain/contracts/index.js';
+import { causalPasts, foldBlocks } from '$lib/core/testing/causal.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
 import { CONTRACT_RULES } from '$lib/domain/contracts/transactions.js';
@@ -220,8 +221,15 @@ describe('the fold checkpoints exactly', () => {
 		// Decoding gives back the very same state (compared field by field through canonical CBOR).
 		const again = claimsFold.decode(decodeCanonical(encodeCanonical(claimsFold.encode(whole))));
 		expect(toHex(encodeCanonical(again as unknown as CborValue))).toBe(toHex(encodeCanonical(whole as unknown as CborValue)));
-		let resumed = claimsFold.decode(decodeCanonical(encodeCanonical(claimsFold.encode(fold(blocks.slice(0, half))))));
-		for (const b of blocks.slice(half)) resumed = claimsFold.apply(resumed, b);
+		// One record of what each block has seen, carried across the checkpoint as the ledger's version vectors are.
+		const causal = causalPasts();
+		const first = foldBlocks(claimsFold, blocks.slice(0, half), claimsFold.init(), causal);
+		const resumed = foldBlocks(
+			claimsFold,
+			blocks.slice(half),
+			claimsFold.decode(decodeCanonical(encodeCanonical(claimsFold.encode(first)))),
+			causal
+		);
 		expect(toHex(encodeCanonical(claimsFold.encode(resumed)))).toBe(toHex(encodeCanonical(claimsFold.encode(whole))));
 	});
 });

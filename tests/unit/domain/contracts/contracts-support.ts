@@ -1,6 +1,7 @@
 /** Shared fixtures of the contract engine tests: a hand-made block chain, the claims fold, claim forms, a payer scenario and the balance check. */
 import { expect } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { foldBlocks } from '$lib/core/testing/causal.js';
 import { toHex, type AuthorId, type Block, type BlockId, type CborValue, type Tx } from '$lib/core/index.js';
 import {
 	claimResource,
@@ -54,9 +55,7 @@ export function chain() {
 }
 
 export function fold(blocks: readonly Block[]): ClaimsState {
-	let state = claimsFold.init();
-	for (const b of blocks) state = claimsFold.apply(state, b);
-	return state;
+	return foldBlocks(claimsFold, blocks);
 }
 
 export type Line = { code: string; units?: number; price: number; date?: string; modifiers?: string[] };
