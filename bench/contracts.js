@@ -48,7 +48,7 @@ try {
 	const { syntheticClaims } = await vite.ssrLoadModule('/tests/synthetic/claims.ts');
 	const { APP_FOLDS } = await vite.ssrLoadModule('/src/lib/domain/fold-registry.ts');
 	const core = await vite.ssrLoadModule('/src/lib/core/index.ts');
-	const { causalPasts } = await vite.ssrLoadModule('/src/lib/core/testing/causal.ts');
+	const { foldContexts } = await vite.ssrLoadModule('/src/lib/core/testing/causal.ts');
 	const folds = [core.summaryFold, ...APP_FOLDS];
 
 	const small = syntheticClaims({ seed: 11, claims: CLAIMS, linesPerClaim: 5 });
@@ -60,7 +60,7 @@ try {
 			wall,
 			cpu
 		} = timed(() => {
-			const causal = causalPasts();
+			const causal = foldContexts(contracts.claimsFold.reads);
 			let state = contracts.claimsFold.init();
 			for (const block of small.blocks) state = contracts.claimsFold.apply(state, block, causal(block));
 			return state;
@@ -74,7 +74,7 @@ try {
 	log(`generating ${BIG.blocks} blocks with ${BIG.claims} claims`);
 	const big = syntheticClaims({ seed: 12, claims: BIG.claims, linesPerClaim: 5, totalBlocks: BIG.blocks, patients: BIG.claims / 5 });
 	const fold = timed(() => {
-		const causal = causalPasts();
+		const causal = foldContexts(folds.flatMap((f) => f.reads ?? []));
 		let states = folds.map((f) => f.init());
 		for (const block of big.blocks) {
 			const seen = causal(block);

@@ -11,7 +11,7 @@ import { foldBlocks } from '../src/lib/core/testing/causal.js';
 import { allFlags, claimsFold, reconcile } from '../src/lib/domain/contracts/index.js';
 import { syntheticClaims } from './synthetic/claims.js';
 
-export const EXPECTED_OUTCOME_DIGEST = '3e11805fca30e08bd7a509006cf6b83f3b64c8667d3fd28cade411be157c4b88';
+export const EXPECTED_OUTCOME_DIGEST = 'fb4154d6dcb8e82211fe4502edf5afe99a7f3d7adb0d61d617b27d32761e206b';
 
 /** Digest of the claims state, the flags and the reconciliation after folding the seeded ledger. */
 export function outcomeDigest(): string {

@@ -3,6 +3,7 @@
  * 100,000-block clinic ledger shared by two nodes at day start, the day's blocks of node X
  * (offline) and of the other clinics, and the timed merge of the others' blocks into X.
  */
+import { foldContexts } from '../../src/lib/core/testing/causal.js';
 import {
 	Ledger,
 	MemoryStore,
@@ -354,10 +355,12 @@ export function foldAlone(
 	const decodeMs = performance.now() - t;
 	const blocks: Block[] = [...fx.xDay, ...fx.others].map((bytes) => decodeBlock(bytes));
 	blocks.sort((a, c) => compareOrder(orderKey(a), orderKey(c)));
+	// Each block's context (its causal past, the encounter records it names) as the ledger
+	// gives it, from the day-start ledger's blocks and then the day's, made before the timing.
+	const contextOf = foldContexts(all.flatMap((f) => f.reads ?? []));
+	for (const row of fx.rows) contextOf(decodeBlock(row.bytes));
+	const contexts = blocks.map(contextOf);
 	const started = performance.now();
-	// The day's blocks build on the whole ledger before the checkpoint, whose version vectors
-	// this probe does not hold: every earlier block counts as seen (the plan's one deploy is first).
-	const seenAll = { seen: () => true };
-	for (const block of blocks) all.forEach((f, i) => (states[i] = f.apply(states[i], block, seenAll)));
+	blocks.forEach((block, b) => all.forEach((f, i) => (states[i] = f.apply(states[i], block, contexts[b]))));
 	return { ms: performance.now() - started, checkpointMb: checkpoint.state.length / 1024 / 1024, decodeMs };
 }

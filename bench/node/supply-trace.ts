@@ -22,6 +22,7 @@ import {
 	type FactPosition,
 	type Tx
 } from '../../src/lib/core/index.js';
+import { foldContexts } from '../../src/lib/core/testing/causal.js';
 import { LevelStore } from '../../src/lib/core/storage/level.js';
 import { lotKey, supplyFold, type SupplyState } from '../../src/lib/domain/supply/fold.js';
 import { gs1CheckDigit } from '../../src/lib/domain/supply/gs1.js';
@@ -96,7 +97,8 @@ export async function runSupplyTrace({
 
 	const foldStart = performance.now();
 	let state: SupplyState = supplyFold.init();
-	for (const block of blocks) state = supplyFold.apply(state, block);
+	const contexts = foldContexts(supplyFold.reads);
+	for (const block of blocks) state = supplyFold.apply(state, block, contexts(block));
 	const foldMs = performance.now() - foldStart;
 
 	// The recall index's rows, as the ledger writes them with their blocks, in a LevelDB store.

@@ -3,6 +3,7 @@
  * its state in place: checkpoints hold an encoded copy, never a reference.
  */
 import type { CborValue } from './codec.js';
+import type { FactRow, IndexFold } from './index-fold.js';
 import type { Block } from './types.js';
 
 /**
@@ -12,6 +13,27 @@ import type { Block } from './types.js';
  */
 export interface Causal {
 	seen(author: string, seq: number): boolean;
+}
+
+/**
+ * What a fold may consult while applying a block, besides its state: the block's causal
+ * past, and the rows of index folds it named in `reads` (state kept in the store by key,
+ * not in memory: issue 19).
+ */
+export interface FoldContext extends Causal {
+	/**
+	 * The rows of index `index` under `key` (a key the fold's `reads` gave for this block)
+	 * from this block and the blocks before it in the total order, in order: never a block
+	 * after it, whatever order blocks arrived in. The block's own rows are included; a fold
+	 * tells them by `row.block`.
+	 */
+	facts(index: string, key: string): readonly FactRow[];
+}
+
+/** Index rows a fold reads: the index fold, and the keys of it a block needs. */
+export interface FoldReads {
+	readonly index: IndexFold;
+	keys(block: Block): readonly string[];
 }
 
 export interface Fold<S> {
@@ -26,9 +48,11 @@ export interface Fold<S> {
 	 * only the other folds rewind to a checkpoint and fold forward again.
 	 */
 	readonly commutative?: boolean;
+	/** Index folds `apply` consults (the ledger registers them when not given). */
+	readonly reads?: readonly FoldReads[];
 	init(): S;
-	/** `causal`: what the block has seen; the ledger always passes it (tests folding blocks by hand: core/testing/causal.ts). */
-	apply(state: S, block: Block, causal?: Causal): S;
+	/** `context`: what the block has seen, and the index rows `reads` names; the ledger always passes it (tests folding blocks by hand: core/testing/causal.ts). */
+	apply(state: S, block: Block, context?: FoldContext): S;
 	encode(state: S): CborValue;
 	decode(value: CborValue): S;
 }

@@ -21,7 +21,7 @@ import type { AuthorId, Block, BlockId, Head, Tx, VersionVector } from './types.
 import { verifyStore } from './ledger/audit.js';
 import { BlockView } from './ledger/block-view.js';
 import { FOLD_PAGE, FoldEngine } from './ledger/fold-engine.js';
-import { IndexEngine } from './ledger/index-engine.js';
+import { IndexEngine, withReadIndexes } from './ledger/index-engine.js';
 import type { FactPosition, FactRow } from './index-fold.js';
 import { MembershipIndex } from './ledger/membership-index.js';
 import { PendingPool } from './ledger/pending-pool.js';
@@ -83,7 +83,7 @@ export class Ledger {
 		this.#voids = new VoidSet(this.#membership, this.#rules);
 		this.#index = new IndexEngine(
 			options.store,
-			options.indexes ?? [],
+			withReadIndexes(options.indexes ?? [], options.folds ?? []),
 			(id) => this.#voids.has(id),
 			() => this.#voids.all().keys()
 		);

@@ -17,8 +17,7 @@ import {
 } from '$lib/domain/contracts/billing-writes.js';
 import { claimFromVisit, type ClaimFromVisit } from '$lib/domain/contracts/claim-from-visit.js';
 import type { Visit } from '$lib/domain/records/visit.js';
-import type { SupplyState } from '$lib/domain/supply/fold.js';
-import { encountersOf } from '$lib/domain/supply/views.js';
+import { encountersOfPatient, type PatientEncounter } from '$lib/domain/records/encounter-lookup.js';
 import {
 	accountsOf,
 	allFlags,
@@ -115,10 +114,10 @@ export class BillingState {
 	 * The encounters a claim for `patient` may bill: records of the encounters category on
 	 * the ledger (their keys are in the clear, their content sealed), newest first.
 	 */
-	visitsOf(patient: string): { block: string; rid: string; time: number }[] {
-		void this.#claims;
-		const supply = this.#ledger()?.state().supply as SupplyState | undefined;
-		return supply && /^[0-9a-f]{64}$/.test(patient) ? encountersOf(supply, patient) : [];
+	visitsOf(patient: string): Promise<PatientEncounter[]> {
+		void this.#claims; // read again after every accepted batch
+		const ledger = this.#ledger();
+		return ledger && /^[0-9a-f]{64}$/.test(patient) ? encountersOfPatient(ledger, patient) : Promise.resolve([]);
 	}
 
 	/** Runs a billing use case with the busy flag; its refusal (the input's or the ledger's) becomes `error`. */

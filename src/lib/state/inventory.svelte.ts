@@ -6,6 +6,7 @@
  */
 import { LedgerError, type AuthorId, type Block, type Ledger } from '$lib/core/index.js';
 import type { MemberNames } from '$lib/domain/members.js';
+import { encountersOfPatient, type PatientEncounter } from '$lib/domain/records/encounter-lookup.js';
 import type { Visit } from '$lib/domain/records/visit.js';
 import { usableLots } from '$lib/domain/supply/dose-from-visit.js';
 import { clinicOf, lotKey, type SupplyState } from '$lib/domain/supply/fold.js';
@@ -25,7 +26,6 @@ import {
 import type { AdministrationKind, ContactStatus } from '$lib/domain/supply/transactions.js';
 import {
 	activeRecalls,
-	encountersOf,
 	expiryAlerts,
 	expiryTimeline,
 	flagsFor,
@@ -167,9 +167,9 @@ export class InventoryState {
 		return s ? flagsFor(s, null) : [];
 	}
 	/** The visits on the ledger of a patient (by key), for linking a dose. */
-	encountersFor(patient: string) {
-		const s = this.supply;
-		return s && /^[0-9a-f]{64}$/.test(patient) ? encountersOf(s, patient) : [];
+	encountersFor(patient: string): Promise<PatientEncounter[]> {
+		const ledger = this.supply ? this.#ledger() : null; // read again after every accepted batch
+		return ledger && /^[0-9a-f]{64}$/.test(patient) ? encountersOfPatient(ledger, patient) : Promise.resolve([]);
 	}
 	/** The lot's trace as last read by {@link loadTrace}, or null before the first read. */
 	trace(gtin: string, lot: string): RecallTrace | null {

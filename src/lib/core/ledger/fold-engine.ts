@@ -6,7 +6,8 @@
 import { decodeBlock } from '../block.js';
 import { decodeCanonical, encodeCanonical } from '../codec.js';
 import { CodedError, LedgerError } from '../errors.js';
-import type { Causal, Fold } from '../fold.js';
+import type { Causal, Fold, FoldContext } from '../fold.js';
+import { isFactKey, type FactRow } from '../index-fold.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
 import type { Rejection } from './types.js';
@@ -85,17 +86,17 @@ export class FoldEngine {
 	 * `vvOf` gives each accepted block's causal version vector (as stored with it).
 	 */
 	async advance(accepted: readonly Block[], vvOf: (id: BlockId) => readonly number[] | undefined, defer = false): Promise<void> {
-		const vvs = new Map(accepted.map((b) => [b.id, vvOf(b.id)]));
-		const causalOf = (block: Block) => {
-			const vv = vvs.get(block.id);
-			if (!vv) throw new CodedError('FOLD_NO_VV', `FoldEngine: no version vector for block ${block.id.slice(0, 12)}`);
-			return this.#causal(vv);
-		};
 		const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
+		const contexts = await this.#contexts(sorted);
+		const contextOf = (block: Block) => {
+			const vv = vvOf(block.id);
+			if (!vv) throw new CodedError('FOLD_NO_VV', `FoldEngine: no version vector for block ${block.id.slice(0, 12)}`);
+			return contexts(block, vv);
+		};
 		const first = sorted[0];
 		const late = first !== undefined && this.#position !== null && compareOrder(orderKey(first), this.#position) <= 0;
 		if (first && !late) {
-			for (const block of sorted) await this.#applyOne(block, causalOf(block));
+			for (const block of sorted) await this.#applyOne(block, contextOf(block));
 		} else if (first) {
 			// A block landed before blocks already folded. Checkpoints after it lack it (dropped
 			// below). The late blocks count toward the next checkpoint as if they had come in
@@ -105,8 +106,8 @@ export class FoldEngine {
 			const commutative = this.#folds.flatMap((f, i) => (f.commutative ? [i] : []));
 			for (const block of sorted)
 				if (!this.#isVoid(block.id)) {
-					const causal = causalOf(block);
-					for (const i of commutative) this.#apply(i, block, causal);
+					const context = contextOf(block);
+					for (const i of commutative) this.#apply(i, block, context);
 				}
 			const last = orderKey(sorted[sorted.length - 1]!);
 			if (compareOrder(last, this.#position!) > 0) this.#position = last;
@@ -173,19 +174,22 @@ export class FoldEngine {
 		let cursor = this.#position;
 		for (;;) {
 			const page = await this.#store.ordered(cursor, FOLD_PAGE);
+			const blocks: [Block, readonly number[]][] = [];
 			for (const stored of page) {
-				let block: Block;
 				try {
-					block = decodeBlock(stored.bytes);
+					blocks.push([decodeBlock(stored.bytes), stored.vv]);
 				} catch (error) {
 					// Damaged on disk: keep the node usable, leave the block out of the state
 					// and report it; "Verify all" names it too. Nothing is deleted.
 					const code = error instanceof LedgerError ? error.code : 'MALFORMED';
 					this.#damaged.set(stored.id, { code, detail: (error as Error).message, id: stored.id, author: stored.author });
-					continue;
 				}
-				await this.#applyOne(block, this.#causal(stored.vv), subset);
 			}
+			const contexts = await this.#contexts(
+				blocks.map(([b]) => b),
+				subset
+			);
+			for (const [block, vv] of blocks) await this.#applyOne(block, contexts(block, vv), subset);
 			onPage?.(this.#count);
 			if (page.length < FOLD_PAGE) break;
 			cursor = orderKey(page[page.length - 1]!);
@@ -200,14 +204,52 @@ export class FoldEngine {
 		}
 	}
 
-	#apply(i: number, block: Block, causal: Causal): void {
-		this.#states[i] = this.#folds[i]!.apply(this.#states[i], block, causal);
+	#apply(i: number, block: Block, context: FoldContext): void {
+		this.#states[i] = this.#folds[i]!.apply(this.#states[i], block, context);
 	}
 
-	async #applyOne(block: Block, causal: Causal, subset?: readonly number[]): Promise<void> {
+	/**
+	 * The index rows the folds at `subset` (all when omitted) read for `blocks` (`Fold.reads`),
+	 * in one store read per index, and each block's context from them: its causal past (its
+	 * version vector `vv`) and those rows up to its place in the order. A key a fold gives
+	 * for a hostile block that no store can keep, or a `keys` that throws, reads nothing.
+	 */
+	async #contexts(blocks: readonly Block[], subset?: readonly number[]): Promise<(block: Block, vv: readonly number[]) => FoldContext> {
+		const wanted = new Map<string, Set<string>>();
+		for (const i of subset ?? this.#folds.keys())
+			for (const read of this.#folds[i]!.reads ?? [])
+				for (const block of blocks) {
+					if (this.#isVoid(block.id)) continue;
+					let keys: readonly string[];
+					try {
+						keys = read.keys(block);
+					} catch {
+						continue;
+					}
+					const set = wanted.get(read.index.name) ?? new Set<string>();
+					for (const key of keys) if (isFactKey(key)) set.add(key);
+					wanted.set(read.index.name, set);
+				}
+		const found = new Map<string, Map<string, FactRow[]>>();
+		for (const [index, set] of wanted) {
+			if (set.size === 0) continue;
+			const keys = [...set];
+			const rows = await this.#store.factsOfKeys(index, keys);
+			found.set(index, new Map(keys.map((key, j) => [key, rows[j]!])));
+		}
+		return (block, vv) => {
+			const at = orderKey(block);
+			return {
+				seen: this.#causal(vv).seen,
+				facts: (index, key) => (found.get(index)?.get(key) ?? []).filter((row) => compareOrder([row.clock, row.block], at) <= 0)
+			};
+		};
+	}
+
+	async #applyOne(block: Block, context: FoldContext, subset?: readonly number[]): Promise<void> {
 		if (!this.#isVoid(block.id)) {
-			if (subset) for (const i of subset) this.#apply(i, block, causal);
-			else for (let i = 0; i < this.#folds.length; i++) this.#apply(i, block, causal);
+			if (subset) for (const i of subset) this.#apply(i, block, context);
+			else for (let i = 0; i < this.#folds.length; i++) this.#apply(i, block, context);
 		}
 		this.#position = orderKey(block);
 		this.#count++;

@@ -11,6 +11,7 @@
  */
 import { decodeBlock } from '../block.js';
 import { CodedError } from '../errors.js';
+import type { Fold } from '../fold.js';
 import { factRows, type FactPosition, type FactRow, type IndexFold } from '../index-fold.js';
 import { orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
@@ -26,6 +27,16 @@ export interface StagedRows {
 	readonly rows: FactRow[];
 	readonly meta: Record<string, unknown>;
 	readonly leftOut: readonly BlockId[];
+}
+
+/**
+ * The index folds `indexes`, and those `folds` read (`Fold.reads`) that are not among them
+ * (by name): a fold consulting an index the ledger does not keep would see no rows.
+ */
+export function withReadIndexes(indexes: readonly IndexFold[], folds: readonly Fold<unknown>[]): IndexFold[] {
+	const out = [...indexes];
+	for (const fold of folds) for (const { index } of fold.reads ?? []) if (!out.some((f) => f.name === index.name)) out.push(index);
+	return out;
 }
 
 export class IndexEngine {

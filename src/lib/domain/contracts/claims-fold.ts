@@ -4,7 +4,8 @@
  * every node, from the blocks in total order; no transaction can state an outcome.
  * Time comes only from blocks (`block.time` is the filing date for timely filing).
  */
-import { CodedError, toHex, type Block, type Causal, type Fold, type Tx } from '$lib/core/index.js';
+import { CodedError, toHex, type Block, type Causal, type Fold, type FoldContext, type Tx } from '$lib/core/index.js';
+import { encounterAt, encounterReads } from '../records/encounter-lookup.js';
 import { decide, undo, type Known } from './adjudicate.js';
 import { packState, unpackState } from './checkpoint.js';
 import { parseClaim } from './claim.js';
@@ -12,6 +13,14 @@ import { dayOf, dayOfTime } from './dates.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
 import { emptyClaimsState, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
+
+/** A claim transaction's claim, parsed once: the fold's `reads` and `apply` both need it. */
+const parsed = new WeakMap<Tx, ReturnType<typeof parseClaim>>();
+function parsedClaim(tx: Tx): ReturnType<typeof parseClaim> {
+	let result = parsed.get(tx);
+	if (!result) parsed.set(tx, (result = parseClaim(tx.claim as string)));
+	return result;
+}
 
 /**
  * The contract versions a block has seen: for each plan, the highest version whose deploying
@@ -34,21 +43,15 @@ function knownBefore(state: ClaimsState, block: Block, causal: Causal): Known {
 
 /**
  * Applies one transaction; returns why it was not applied, or null. `known` gives the
- * versions the block has seen (claims are decided under them).
+ * versions the block has seen (claims are decided under them); `context` the encounter
+ * records its claims name.
  */
-function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known: () => Known): string | null {
+function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known: () => Known, context: FoldContext): string | null {
 	const clinicOf = (key: string) => state.clinics[key] ?? key;
 	switch (tx.t) {
 		case 'member.add':
 			if (tx.key instanceof Uint8Array && tx.clinic instanceof Uint8Array) state.clinics[toHex(tx.key)] = toHex(tx.clinic);
 			return null;
-		case 'record.put': {
-			// Only encounter records can be billed: other categories are not tracked.
-			if (!(tx.rid instanceof Uint8Array) || tx.category !== 'encounters') return null;
-			const held = state.encounters[block.id] ?? (state.encounters[block.id] = { author: block.author, rids: [] });
-			held.rids.push(toHex(tx.rid));
-			return null;
-		}
 		case 'contract.deploy': {
 			const plan = tx.plan as string;
 			const contract = state.contracts[plan] ?? (state.contracts[plan] = { plan, payer: block.author, versions: [] });
@@ -98,7 +101,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 		}
 		case 'claim.submit':
 		case 'claim.correct': {
-			const { claim } = parseClaim(tx.claim as string);
+			const { claim } = parsedClaim(tx);
 			if (!claim) return 'claim does not parse';
 			const clinic = clinicOf(block.author);
 			if (claim.provider !== clinic) return 'provider is not the submitting clinic';
@@ -136,7 +139,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			state.order.push(id);
 			(state.byPatient[shortKey(state, rec.patient)] ??= []).push(rec.n);
 			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time), known());
-			flagClaim(state, rec, claim.lines, decision);
+			flagClaim(state, rec, claim.lines, decision, (ref) => encounterAt(context, ref, block, index)?.author ?? null);
 			return null;
 		}
 		case 'claim.appeal': {
@@ -179,17 +182,27 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 
 export const claimsFold: Fold<ClaimsState> = {
 	name: 'claims',
-	// 2: contract versions known from the ledger's version vectors; no `known` map in the state.
+	// 2: contract versions known from the ledger's version vectors, encounter records read from
+	// the records index: no `known` or `encounters` map in the state.
 	version: 2,
 	init: emptyClaimsState,
-	apply(state, block, causal) {
-		if (!causal) throw new CodedError('FOLD_NEEDS_CAUSAL', 'the claims fold needs each block’s causal past (Fold.apply’s `causal`)');
+	reads: [
+		// The encounter records a claim's lines name: not kept in the state (records/encounter-lookup.ts).
+		encounterReads((block) =>
+			block.txs.flatMap((tx) =>
+				tx.t === 'claim.submit' || tx.t === 'claim.correct' ? (parsedClaim(tx).claim?.lines.flatMap((l) => l.encounters) ?? []) : []
+			)
+		)
+	],
+	apply(state, block, context) {
+		if (!context)
+			throw new CodedError('FOLD_NEEDS_CONTEXT', 'the claims fold needs each block’s causal past and index rows (Fold.apply’s `context`)');
 		// Computed once per block, when a transaction first needs it (its own deploys never count).
 		let known: Known | undefined;
-		const before = knownBefore.bind(null, state, block, causal);
+		const before = knownBefore.bind(null, state, block, context);
 		const knownOnce = () => (known ??= before());
 		for (const [index, tx] of block.txs.entries()) {
-			const reason = applyTx(state, block, tx, index, knownOnce);
+			const reason = applyTx(state, block, tx, index, knownOnce, context);
 			if (reason !== null) state.ignored.push({ block: block.id, tx: index, reason });
 		}
 		return state;

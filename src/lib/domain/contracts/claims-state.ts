@@ -149,8 +149,6 @@ export interface ClaimsState {
 	contracts: Record<string, Contract>;
 	coverages: Record<string, Coverage>;
 	auths: Record<string, Authorization>;
-	/** Blocks holding `record.put` transactions: author and record ids. */
-	encounters: Record<string, { author: string; rids: string[] }>;
 	/** Device key → clinic key (`member.add` with `clinic`). */
 	clinics: Record<string, string>;
 	deaths: Record<string, { day: number; block: string }>;
@@ -180,7 +178,6 @@ export function emptyClaimsState(): ClaimsState {
 		contracts: {},
 		coverages: {},
 		auths: {},
-		encounters: {},
 		clinics: {},
 		deaths: {},
 		claims: {},

@@ -12,11 +12,22 @@
  */
 import { CARC, columnOneOf, lineKey } from './adjudicate.js';
 import { dateOfDay } from './dates.js';
+import type { EncounterRef } from '../records/encounter-lookup.js';
 import type { ClaimLine } from './claim.js';
 import { shortKey, type ClaimRecord, type ClaimsState, type Decision, type Flag } from './claims-state.js';
 
-/** Flags for a claim just decided. */
-export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly ClaimLine[], decision: Decision): void {
+/**
+ * Flags for a claim just decided. `encounterAuthor`: who wrote the encounter record a line
+ * names, before the claim in the ledger order, or null when there is none (the fold reads
+ * it from the records index: records/encounter-lookup.ts).
+ */
+export function flagClaim(
+	state: ClaimsState,
+	rec: ClaimRecord,
+	lines: readonly ClaimLine[],
+	decision: Decision,
+	encounterAuthor: (ref: EncounterRef) => string | null
+): void {
 	const flag = (f: Flag) => state.flags.push(f);
 	const claimAt = (n: number) => state.claims[state.order[n]!]!;
 	const version = decision.plan === null ? undefined : state.contracts[decision.plan]?.versions.find((v) => v.version === decision.version);
@@ -51,15 +62,15 @@ export function flagClaim(state: ClaimsState, rec: ClaimRecord, lines: readonly 
 				blocks: [rec.block, death.block]
 			});
 		for (const e of line.encounters) {
-			const held = state.encounters[e.block];
-			if (!held || !held.rids.includes(e.rid))
+			const author = encounterAuthor(e);
+			if (author === null)
 				flag({
 					kind: 'encounter-missing',
 					claim: rec.id,
 					detail: `line ${line.seq}: no encounter ${e.rid.slice(0, 8)} in block ${e.block.slice(0, 12)}`,
 					blocks: [rec.block]
 				});
-			else if ((state.clinics[held.author] ?? held.author) !== rec.clinic)
+			else if ((state.clinics[author] ?? author) !== rec.clinic)
 				flag({
 					kind: 'encounter-other-clinic',
 					claim: rec.id,

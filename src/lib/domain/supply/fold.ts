@@ -15,11 +15,12 @@
  * lot-index.ts. This module is the fold the registry runs and the entry the UI, the
  * bench and the tests import.
  */
-import type { Fold } from '$lib/core/index.js';
+import { CodedError, type Fold } from '$lib/core/index.js';
+import { encounterReads } from '../records/encounter-lookup.js';
 import { memberClinicsFold } from '../members.js';
 import { applyStockTx, flagOverdue } from './stock-fold.js';
 import { clinicOf, DEFAULT_HORIZON_DAYS, DEFAULT_TRANSIT_DAYS, type SupplyState } from './supply-state.js';
-import { applyTraceTx, TRACE_TXS } from './trace-fold.js';
+import { applyTraceTx, doseEncounter, TRACE_TXS } from './trace-fold.js';
 
 export { ADMINISTER_RULE_DATA, administerProblem } from './administer-rules.js';
 export {
@@ -40,8 +41,18 @@ export const supplyFold: Fold<SupplyState> = {
 	name: 'supply',
 	// 2: the checkpoint is one JSON byte string: decoding a CBOR tree of tens of thousands of
 	// small maps took most of a rewind's time (issue 19). 3: administrations and contacts
-	// moved to the recall index in the store (lot-index.ts).
-	version: 3,
+	// moved to the recall index in the store (lot-index.ts). 4: encounter records read from the
+	// records index (records/encounter-lookup.ts), not kept in the state.
+	version: 4,
+	// The encounter records doses name.
+	reads: [
+		encounterReads((block) =>
+			block.txs.flatMap((tx) => {
+				const ref = tx.t === 'supply.administer' ? doseEncounter(tx) : null;
+				return ref ? [ref] : [];
+			})
+		)
+	],
 	init: () => ({
 		clinics: {},
 		policy: { horizonDays: DEFAULT_HORIZON_DAYS, transitDays: DEFAULT_TRANSIT_DAYS },
@@ -52,15 +63,15 @@ export const supplyFold: Fold<SupplyState> = {
 		transfers: {},
 		open: [],
 		serials: {},
-		encounters: {},
 		reorder: {},
 		flags: {}
 	}),
-	apply(state, block) {
+	apply(state, block, context) {
+		if (!context) throw new CodedError('FOLD_NEEDS_CONTEXT', 'the supply fold needs each block’s index rows (Fold.apply’s `context`)');
 		state.clinics = memberClinicsFold.apply(state.clinics, block);
 		const clinic = clinicOf(state, block.author);
 		block.txs.forEach((tx, index) =>
-			TRACE_TXS.has(tx.t) ? applyTraceTx(state, block, tx, index, clinic) : applyStockTx(state, block, tx, clinic)
+			TRACE_TXS.has(tx.t) ? applyTraceTx(state, block, tx, index, clinic, context) : applyStockTx(state, block, tx, clinic)
 		);
 		flagOverdue(state, block);
 		return state;

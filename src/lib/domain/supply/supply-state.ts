@@ -28,8 +28,6 @@ export interface SupplyState {
 	open: string[];
 	/** `${gtin}|${serial}` → block of the administration that used it. */
 	serials: Record<string, string>;
-	/** `${block}:${rid}` of encounter records (in block order) → patient key and block time. */
-	encounters: Record<string, { patient: string; time: number }>;
 	/** clinic → GTIN → reorder point. */
 	reorder: Record<string, Record<string, number>>;
 	flags: Record<string, Flag>;

@@ -1,39 +1,38 @@
 /**
- * The recall and trace part of the supply fold (fold.ts): encounters on the ledger, each
- * administration judged against the lot's recall and expiry (a flag when it should not
+ * The recall and trace part of the supply fold (fold.ts): each administration judged against the lot's recall and expiry (a flag when it should not
  * have been given), serials given more than once, administrations not linked to an
- * encounter of the same patient, and recalls. Who received a lot and who was reached
+ * encounter of the same patient (read from the records index: records/encounter-lookup.ts),
+ * and recalls. Who received a lot and who was reached
  * after its recall is the recall index, kept in the store (lot-index.ts).
  */
-import type { Block, CborValue, Tx } from '$lib/core/index.js';
+import type { Block, CborValue, FoldContext, Tx } from '$lib/core/index.js';
+import { encounterAt, type EncounterRef } from '../records/encounter-lookup.js';
 import { administerProblem } from './administer-rules.js';
 import { ensureLot, move, totalsOf } from './stock-fold.js';
 import { flag, lotKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
 import { DEFAULT_LOCATION } from './transactions.js';
 
 /** Transaction types this part folds; the rest are the stock part's. */
-export const TRACE_TXS: ReadonlySet<string> = new Set(['record.put', 'supply.administer', 'supply.recall', 'supply.contact']);
+export const TRACE_TXS: ReadonlySet<string> = new Set(['supply.administer', 'supply.recall', 'supply.contact']);
 
-/** Applies one trace transaction (an encounter record, an administration, a recall) of `clinic`. */
-export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic: string): void {
+/** The encounter a `supply.administer` names, if any (the fold's `reads`). */
+export function doseEncounter(tx: Tx): EncounterRef | null {
+	const enc = tx.encounter as { block?: CborValue; rid?: CborValue } | undefined;
+	return enc ? { block: hex(enc.block)!, rid: hex(enc.rid)! } : null;
+}
+
+/** Applies one trace transaction (an administration, a recall, a follow-up) of `clinic`; `context` gives the encounter records doses name. */
+export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: number, clinic: string, context: FoldContext): void {
 	const gtin = str(tx.gtin);
 	const lot = str(tx.lot);
 	const location = str(tx.location) ?? DEFAULT_LOCATION;
 	switch (tx.t) {
-		case 'record.put': {
-			// An encounter record: administrations link to it by block id and record id.
-			const rid = hex(tx.rid);
-			const patient = hex(tx.patient);
-			if (tx.category === 'encounters' && rid && patient) state.encounters[`${block.id}:${rid}`] = { patient, time: block.time };
-			return;
-		}
 		case 'supply.administer': {
 			const key = lotKey(gtin!, lot!);
 			const patient = hex(tx.patient)!;
 			const qty = (tx.qty as number | undefined) ?? 1;
 			const serial = str(tx.serial);
-			const enc = tx.encounter as { block?: CborValue; rid?: CborValue } | undefined;
-			const encounter = enc ? { block: hex(enc.block)!, rid: hex(enc.rid)! } : null;
+			const encounter = doseEncounter(tx);
 			// The administration itself is a row of the recall index (lot-index.ts); the fold keeps stock and flags.
 			const refused = administerProblem(state, gtin!, lot!, block.time);
 			ensureLot(state, gtin!, lot!);
@@ -64,7 +63,7 @@ export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: nu
 					...where
 				});
 			} else {
-				const encounterPatient = state.encounters[`${encounter.block}:${encounter.rid}`]?.patient;
+				const encounterPatient = encounterAt(context, encounter, block, index)?.patient;
 				if (encounterPatient === undefined)
 					flag(state, `no-encounter|${block.id}|${index}`, block, {
 						kind: 'no-encounter',

@@ -169,23 +169,3 @@ export function flagsFor(state: SupplyState, clinic: string | null): (Flag & { k
 		.filter((f) => clinic === null || f.clinic === clinic)
 		.sort((a, b) => Number(a.resolved !== null) - Number(b.resolved !== null) || b.time - a.time);
 }
-
-export interface EncounterRef {
-	block: string;
-	rid: string;
-	time: number;
-}
-
-/**
- * A patient's visits a dose can be linked to, newest first: per block, its first record of
- * category `encounters` (the records layer writes a visit's Encounter resource first).
- */
-export function encountersOf(state: SupplyState, patient: string): EncounterRef[] {
-	const byBlock = new Map<string, EncounterRef>();
-	for (const [key, e] of Object.entries(state.encounters)) {
-		if (e.patient !== patient) continue;
-		const [block, rid] = key.split(':') as [string, string];
-		if (!byBlock.has(block)) byBlock.set(block, { block, rid, time: e.time });
-	}
-	return [...byBlock.values()].sort((a, b) => b.time - a.time || a.block.localeCompare(b.block));
-}

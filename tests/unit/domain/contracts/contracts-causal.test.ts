@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex, type AuthorId, type Block, type BlockId, type Tx } from '$lib/core/index.js';
-import { causalPasts, foldBlocks } from '$lib/core/testing/causal.js';
+import { foldContexts, foldBlocks } from '$lib/core/testing/causal.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { claimsFold, currentDecision, dayOf, samplePolicy } from '$lib/domain/contracts/index.js';
 import { CLINIC, PAYER, form, key, submitTx } from './contracts-support.js';
@@ -116,7 +116,7 @@ describe('claims are decided under the contract versions in their causal past', 
 		const blocks = randomGraph(7, 80);
 		const whole = foldBlocks(claimsFold, blocks);
 		for (const cut of [1, 20, 40, 79]) {
-			const causal = causalPasts();
+			const causal = foldContexts(claimsFold.reads);
 			const first = foldBlocks(claimsFold, blocks.slice(0, cut), claimsFold.init(), causal);
 			const resumed = foldBlocks(claimsFold, blocks.slice(cut), claimsFold.decode(claimsFold.encode(first)), causal);
 			expect(JSON.stringify(resumed.claims)).toBe(JSON.stringify(whole.claims));

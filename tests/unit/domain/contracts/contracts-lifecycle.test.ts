@@ -11,7 +11,7 @@ import {
 	samplePolicy,
 	statementOf
 } from '$lib/domain/contracts/index.js';
-import { causalPasts, foldBlocks } from '$lib/core/testing/causal.js';
+import { foldContexts, foldBlocks } from '$lib/core/testing/causal.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
 import { CONTRACT_RULES } from '$lib/domain/contracts/transactions.js';
@@ -222,7 +222,7 @@ describe('the fold checkpoints exactly', () => {
 		const again = claimsFold.decode(decodeCanonical(encodeCanonical(claimsFold.encode(whole))));
 		expect(toHex(encodeCanonical(again as unknown as CborValue))).toBe(toHex(encodeCanonical(whole as unknown as CborValue)));
 		// One record of what each block has seen, carried across the checkpoint as the ledger's version vectors are.
-		const causal = causalPasts();
+		const causal = foldContexts(claimsFold.reads);
 		const first = foldBlocks(claimsFold, blocks.slice(0, half), claimsFold.init(), causal);
 		const resumed = foldBlocks(
 			claimsFold,

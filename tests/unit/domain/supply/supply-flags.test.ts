@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '$lib/core/index.js';
 import { authorOf } from '$lib/core/testing/fixtures.js';
-import { lotKey, supplyFold } from '$lib/domain/supply/fold.js';
+import { lotKey } from '$lib/domain/supply/fold.js';
 import {
 	adjustTx,
 	administerTx,
@@ -15,7 +15,7 @@ import {
 	wasteTx
 } from '$lib/domain/supply/transactions.js';
 import { expiryAlerts, expiryTimeline, flagsFor, inventory, reorderAlerts } from '$lib/domain/supply/views.js';
-import { DAY, GTIN, GTIN2, T0, fakeBlock, foldAll, patientKey, transferId } from './supply-support.js';
+import { DAY, GTIN, GTIN2, T0, fakeBlock, foldAll, foldOn, patientKey, transferId } from './supply-support.js';
 
 describe('supply flags with evidence', () => {
 	const a = authorOf('clinic-a');
@@ -47,7 +47,7 @@ describe('supply flags with evidence', () => {
 			evidence: [fakeBlock(2, a, T0, []).id]
 		});
 		// One block taking two locations below zero: two flags, each listed once for the clinic.
-		supplyFold.apply(
+		foldOn(
 			state,
 			fakeBlock(3, a, T0 + 1, [
 				wasteTx({ gtin: GTIN, lot: 'L1', qty: 1, reason: 'x', location: 'fridge' }),
@@ -74,7 +74,7 @@ describe('supply flags with evidence', () => {
 		const late = foldAll([send, fakeBlock(2, a, T0 + 3 * DAY + 1, [])]);
 		const id = toHex(transferId(1));
 		expect(late.flags[`transfer-not-received|${id}`]).toMatchObject({ clinic: a, evidence: [send.id], resolved: null });
-		const settled = supplyFold.apply(late, fakeBlock(3, b, T0 + 4 * DAY, [transferReceiveTx({ id: transferId(1) })]));
+		const settled = foldOn(late, fakeBlock(3, b, T0 + 4 * DAY, [transferReceiveTx({ id: transferId(1) })]));
 		expect(settled.flags[`transfer-not-received|${id}`]!.resolved).toBe(fakeBlock(3, b, 0, []).id);
 		expect(settled.stock[lotKey(GTIN, 'L1')]![b]).toEqual({ main: 2 });
 	});
@@ -172,7 +172,7 @@ describe('alerts and timeline', () => {
 			['A1', 60],
 			['SOON', 44]
 		]);
-		supplyFold.apply(state, fakeBlock(2, a, T0, [policyTx({ horizonDays: 50 })]));
+		foldOn(state, fakeBlock(2, a, T0, [policyTx({ horizonDays: 50 })]));
 		expect(expiryAlerts(state, a, T0).map((r) => r.lot)).toEqual(['SOON']);
 		// 7 measles doses on hand, above the reorder point of 5, until SOON expires.
 		expect(reorderAlerts(state, a, T0)).toEqual([]);

@@ -1,4 +1,5 @@
 /** Shared fixtures of the supply tests: GTINs, the ledger options, a hand-moved clock, and fake blocks folded by the supply fold alone. */
+import { foldBlocks, foldContexts } from '$lib/core/testing/causal.js';
 import { fromHex, type AuthorId, type Block, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
 import { authorOf } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
@@ -39,5 +40,9 @@ export function fakeBlock(n: number, author: string, time: number, txs: Tx[]): B
 	};
 }
 export function foldAll(blocks: Block[]): SupplyState {
-	return blocks.reduce((s, b) => supplyFold.apply(s, b), supplyFold.init());
+	return foldBlocks(supplyFold, blocks);
 }
+
+/** Folds one more block onto `state` (encounter records of earlier blocks not visible: for tests whose doses name no visit). */
+export const foldOn = (state: SupplyState, block: Block): SupplyState =>
+	supplyFold.apply(state, block, foldContexts(supplyFold.reads)(block));
