@@ -1,5 +1,12 @@
-/** Whether the browser says it has a network connection, followed through its online and offline events. */
+/**
+ * Whether the browser says it has a network connection, followed through its online and
+ * offline events, and read again every {@link RECHECK_MS}: a page opened while the
+ * connection was going (a reload just as it dropped) can read `navigator.onLine` before
+ * the change and then get no event for it.
+ */
 import type { LogLine } from './sync-views.js';
+
+export const RECHECK_MS = 1000;
 
 export class BrowserOnline {
 	#online = $state(true);
@@ -21,7 +28,11 @@ export class BrowserOnline {
 		window.addEventListener('online', online);
 		window.addEventListener('offline', offline);
 		this.#online = navigator.onLine;
+		const recheck = setInterval(() => {
+			if (navigator.onLine !== this.#online) (navigator.onLine ? online : offline)();
+		}, RECHECK_MS);
 		return () => {
+			clearInterval(recheck);
 			window.removeEventListener('online', online);
 			window.removeEventListener('offline', offline);
 		};
