@@ -1,12 +1,5 @@
-/**
- * Whether the browser says it has a network connection, followed through its online and
- * offline events, and read again every {@link RECHECK_MS}: a page opened while the
- * connection was going (a reload just as it dropped) can read `navigator.onLine` before
- * the change and then get no event for it.
- */
+/** Whether the browser says it has a network connection, followed through its online and offline events. */
 import type { LogLine } from './sync-views.js';
-
-export const RECHECK_MS = 1000;
 
 export class BrowserOnline {
 	#online = $state(true);
@@ -28,11 +21,7 @@ export class BrowserOnline {
 		window.addEventListener('online', online);
 		window.addEventListener('offline', offline);
 		this.#online = navigator.onLine;
-		const recheck = setInterval(() => {
-			if (navigator.onLine !== this.#online) (navigator.onLine ? online : offline)();
-		}, RECHECK_MS);
 		return () => {
-			clearInterval(recheck);
 			window.removeEventListener('online', online);
 			window.removeEventListener('offline', offline);
 		};
