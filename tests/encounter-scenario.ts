@@ -13,6 +13,7 @@ import { APP_FOLDS, APP_INDEXES } from '../src/lib/domain/fold-registry.js';
 import { APP_RULES } from '../src/lib/domain/rule-registry.js';
 import type { SupplyState } from '../src/lib/domain/supply/fold.js';
 import { administerTx } from '../src/lib/domain/supply/transactions.js';
+import { shuffled } from './unit/support/arrival-orders.js';
 
 export const PATIENT = publicKeyOf(testSecret('patient'));
 export const OTHER = publicKeyOf(testSecret('other patient'));
@@ -106,4 +107,18 @@ export async function scenario() {
 	const all = [founder, ...Object.values(nodes)];
 	for (const node of all) for (const other of all) if (node !== other) await syncInto(node, other);
 	return { founder, options, all };
+}
+
+/** A ledger's encounter flags, as {@link encounterFlags} gives them. */
+export const ledgerEncounterFlags = (ledger: Ledger) =>
+	encounterFlags(ledger.state().claims as ClaimsState, ledger.state().supply as SupplyState);
+
+/** Hands `node` the blocks `wire` in a random order, in batches of 1 to 4, one after another. */
+export async function receiveShuffled(node: Ledger, wire: readonly Uint8Array[], random: () => number): Promise<void> {
+	const order = shuffled(wire, random);
+	for (let i = 0; i < order.length;) {
+		const n = 1 + Math.floor(random() * 4);
+		await node.receive(order.slice(i, i + n));
+		i += n;
+	}
 }

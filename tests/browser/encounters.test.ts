@@ -8,44 +8,32 @@ import { describe, expect, it } from 'vitest';
 import { IndexedDBStore, Ledger, type BlockId } from '../../src/lib/core/index.js';
 import { joinNetwork, testSigner } from '../../src/lib/core/testing/fixtures.js';
 import { prng } from '../../src/lib/core/testing/prng.js';
-import type { ClaimsState } from '../../src/lib/domain/contracts/index.js';
-import type { SupplyState } from '../../src/lib/domain/supply/fold.js';
-import { encounterFlags, scenario } from '../encounter-scenario.js';
+import { ledgerEncounterFlags, receiveShuffled, scenario } from '../encounter-scenario.js';
 
 const run = `${Date.now()}`;
-const flagsOf = (ledger: Ledger) => encounterFlags(ledger.state().claims as ClaimsState, ledger.state().supply as SupplyState);
 
 describe('encounter records read from the records index in IndexedDB', () => {
 	it('nodes on IndexedDB flag the same encounters whatever order the blocks arrive in, and after a reopen', async () => {
 		const { founder, options } = await scenario();
-		const reference = flagsOf(founder);
+		const reference = ledgerEncounterFlags(founder);
 		expect(reference.claims.map((f) => f.kind)).toContain('encounter-other-clinic');
 		expect(reference.supply.map(([, f]) => f.kind)).toContain('encounter-patient-mismatch');
 		const wire: Uint8Array[] = [];
 		for await (const bytes of founder.blocksSince({})) wire.push(bytes);
 		const random = prng(20261205);
 		for (let trial = 0; trial < 8; trial++) {
-			const order = [...wire];
-			for (let i = order.length - 1; i > 0; i--) {
-				const j = Math.floor(random() * (i + 1));
-				[order[i], order[j]] = [order[j]!, order[i]!];
-			}
 			const name = `encounters-${run}-${trial}`;
 			const node = await joinNetwork(founder.net, 'observer', { ...options, store: await IndexedDBStore.open(name), checkpointEvery: 5 });
-			for (let i = 0; i < order.length;) {
-				const n = 1 + Math.floor(random() * 4);
-				await node.receive(order.slice(i, i + n));
-				i += n;
-			}
+			await receiveShuffled(node, wire, random);
 			expect(node.size).toBe(wire.length);
-			expect(flagsOf(node)).toEqual(reference);
+			expect(ledgerEncounterFlags(node)).toEqual(reference);
 			await node.close();
 			// Without its checkpoints, the reopened node refolds every block, reading the rows from IndexedDB.
 			const store = await IndexedDBStore.open(name);
 			await store.dropCheckpointsAfter([-1, '' as BlockId]);
 			expect(await store.checkpointAtOrBefore(null)).toBeUndefined();
 			const again = await Ledger.open({ ...options, store, signer: testSigner('observer'), net: founder.net as BlockId });
-			expect(flagsOf(again)).toEqual(reference);
+			expect(ledgerEncounterFlags(again)).toEqual(reference);
 			await again.close();
 		}
 	}, 120_000);

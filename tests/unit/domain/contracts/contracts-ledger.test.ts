@@ -7,6 +7,7 @@ import { publicKeyOf } from '$lib/core/crypto/ed25519.js';
 import { claimResource, currentDecision, reconcile, samplePolicy, type ClaimForm, type ClaimsState } from '$lib/domain/contracts/index.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
+import { shuffled } from '../../support/arrival-orders.js';
 
 const DAY = 86_400_000;
 const PATIENT = publicKeyOf(testSecret('patient'));
@@ -161,11 +162,7 @@ describe('claims contracts on a real ledger', () => {
 		for await (const bytes of founder.blocksSince({})) blocks.push(bytes);
 		const random = prng(20251126);
 		for (let trial = 0; trial < 1000; trial++) {
-			const order = [...blocks];
-			for (let i = order.length - 1; i > 0; i--) {
-				const j = Math.floor(random() * (i + 1));
-				[order[i], order[j]] = [order[j]!, order[i]!];
-			}
+			const order = shuffled(blocks, random);
 			const node = await joinNetwork(founder.net, 'observer', options);
 			for (let i = 0; i < order.length;) {
 				const n = 1 + Math.floor(random() * 6);

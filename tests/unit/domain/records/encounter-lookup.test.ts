@@ -10,23 +10,22 @@ import { compareOrder, decodeBlock, orderKey, toHex } from '$lib/core/index.js';
 import { joinNetwork } from '$lib/core/testing/fixtures.js';
 import { foldBlocks } from '$lib/core/testing/causal.js';
 import { prng } from '$lib/core/testing/prng.js';
-import { claimsFold, type ClaimsState } from '$lib/domain/contracts/index.js';
+import { claimsFold } from '$lib/domain/contracts/index.js';
 import { encountersOfPatient } from '$lib/domain/records/encounter-lookup.js';
-import { supplyFold, type SupplyState } from '$lib/domain/supply/fold.js';
-import { encounterFlags, OTHER, PATIENT, rid, scenario } from '../../../encounter-scenario.js';
+import { supplyFold } from '$lib/domain/supply/fold.js';
+import { encounterFlags, ledgerEncounterFlags, OTHER, PATIENT, receiveShuffled, rid, scenario } from '../../../encounter-scenario.js';
 
 describe('encounter records read from the records index', () => {
 	it('every node, and 300 nodes receiving the blocks in random orders and batches, flag the same encounters as a fold in the total order', async () => {
 		const { founder, options, all } = await scenario();
-		const reference = encounterFlags(founder.state().claims as ClaimsState, founder.state().supply as SupplyState);
+		const reference = ledgerEncounterFlags(founder);
 		// The scenario reaches both answers of each check.
 		expect(reference.claims.map((f) => f.kind)).toContain('encounter-other-clinic');
 		expect(reference.claims.map((f) => f.kind)).toContain('encounter-missing');
 		expect(reference.supply.map(([, f]) => f.kind).sort()).toEqual(
 			expect.arrayContaining(['encounter-patient-mismatch', 'no-encounter', 'no-encounter'])
 		);
-		for (const node of all)
-			expect(encounterFlags(node.state().claims as ClaimsState, node.state().supply as SupplyState)).toEqual(reference);
+		for (const node of all) expect(ledgerEncounterFlags(node)).toEqual(reference);
 
 		// The same from the blocks alone, folded by hand in the total order (the model).
 		const wire: Uint8Array[] = [];
@@ -36,19 +35,10 @@ describe('encounter records read from the records index', () => {
 
 		const random = prng(20261204);
 		for (let trial = 0; trial < 300; trial++) {
-			const order = [...wire];
-			for (let i = order.length - 1; i > 0; i--) {
-				const j = Math.floor(random() * (i + 1));
-				[order[i], order[j]] = [order[j]!, order[i]!];
-			}
 			const node = await joinNetwork(founder.net, 'observer', options);
-			for (let i = 0; i < order.length;) {
-				const n = 1 + Math.floor(random() * 4);
-				await node.receive(order.slice(i, i + n));
-				i += n;
-			}
+			await receiveShuffled(node, wire, random);
 			expect(node.size).toBe(wire.length);
-			expect(encounterFlags(node.state().claims as ClaimsState, node.state().supply as SupplyState)).toEqual(reference);
+			expect(ledgerEncounterFlags(node)).toEqual(reference);
 		}
 	}, 120_000);
 
