@@ -87,14 +87,16 @@ export class FoldEngine {
 	 */
 	async advance(accepted: readonly Block[], vvOf: (id: BlockId) => readonly number[] | undefined, defer = false): Promise<void> {
 		const sorted = [...accepted].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
-		const contexts = await this.#contexts(sorted);
+		const first = sorted[0];
+		const late = first !== undefined && this.#position !== null && compareOrder(orderKey(first), this.#position) <= 0;
+		const commutative = this.#folds.flatMap((f, i) => (f.commutative ? [i] : []));
+		// Late blocks go to the commutative folds only (the others refold, reading their rows then).
+		const contexts = await this.#contexts(sorted, late ? commutative : undefined);
 		const contextOf = (block: Block) => {
 			const vv = vvOf(block.id);
 			if (!vv) throw new CodedError('FOLD_NO_VV', `FoldEngine: no version vector for block ${block.id.slice(0, 12)}`);
 			return contexts(block, vv);
 		};
-		const first = sorted[0];
-		const late = first !== undefined && this.#position !== null && compareOrder(orderKey(first), this.#position) <= 0;
 		if (first && !late) {
 			for (const block of sorted) await this.#applyOne(block, contextOf(block));
 		} else if (first) {
@@ -103,7 +105,6 @@ export class FoldEngine {
 			// order, so checkpoints keep their pace; none is written for the blocks refolded (encoding a
 			// state of tens of MB costs seconds), and none could be while commutative folds are
 			// ahead of the others.
-			const commutative = this.#folds.flatMap((f, i) => (f.commutative ? [i] : []));
 			for (const block of sorted)
 				if (!this.#isVoid(block.id)) {
 					const context = contextOf(block);

@@ -199,8 +199,7 @@ export const claimsFold: Fold<ClaimsState> = {
 			throw new CodedError('FOLD_NEEDS_CONTEXT', 'the claims fold needs each block’s causal past and index rows (Fold.apply’s `context`)');
 		// Computed once per block, when a transaction first needs it (its own deploys never count).
 		let known: Known | undefined;
-		const before = knownBefore.bind(null, state, block, context);
-		const knownOnce = () => (known ??= before());
+		const knownOnce = () => (known ??= knownBefore(state, block, context));
 		for (const [index, tx] of block.txs.entries()) {
 			const reason = applyTx(state, block, tx, index, knownOnce, context);
 			if (reason !== null) state.ignored.push({ block: block.id, tx: index, reason });

@@ -1,9 +1,10 @@
 /**
- * The recall and trace part of the supply fold (fold.ts): each administration judged against the lot's recall and expiry (a flag when it should not
- * have been given), serials given more than once, administrations not linked to an
- * encounter of the same patient (read from the records index: records/encounter-lookup.ts),
- * and recalls. Who received a lot and who was reached
- * after its recall is the recall index, kept in the store (lot-index.ts).
+ * The recall and trace part of the supply fold (fold.ts): each administration judged
+ * against the lot's recall and expiry (a flag when it should not have been given), serials
+ * given more than once, administrations not linked to an encounter of the same patient
+ * (read from the records index: records/encounter-lookup.ts), and recalls. Who received a
+ * lot and who was reached after its recall is the recall index, kept in the store
+ * (lot-index.ts).
  */
 import type { Block, CborValue, FoldContext, Tx } from '$lib/core/index.js';
 import { encounterAt, type EncounterRef } from '../records/encounter-lookup.js';
