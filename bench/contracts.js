@@ -48,7 +48,7 @@ try {
 	const { syntheticClaims } = await vite.ssrLoadModule('/tests/synthetic/claims.ts');
 	const { APP_FOLDS } = await vite.ssrLoadModule('/src/lib/domain/fold-registry.ts');
 	const core = await vite.ssrLoadModule('/src/lib/core/index.ts');
-	const { foldContexts } = await vite.ssrLoadModule('/src/lib/core/testing/causal.ts');
+	const { foldContexts } = await vite.ssrLoadModule('/src/lib/core/testing/fold-contexts.ts');
 	const folds = [core.summaryFold, ...APP_FOLDS];
 
 	const small = syntheticClaims({ seed: 11, claims: CLAIMS, linesPerClaim: 5 });

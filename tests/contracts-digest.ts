@@ -7,7 +7,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeCanonical, toHex, type CborValue } from '../src/lib/core/index.js';
-import { foldBlocks } from '../src/lib/core/testing/causal.js';
+import { foldBlocks } from '../src/lib/core/testing/fold-contexts.js';
 import { allFlags, claimsFold, reconcile } from '../src/lib/domain/contracts/index.js';
 import { syntheticClaims } from './synthetic/claims.js';
 

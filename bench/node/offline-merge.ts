@@ -3,7 +3,7 @@
  * 100,000-block clinic ledger shared by two nodes at day start, the day's blocks of node X
  * (offline) and of the other clinics, and the timed merge of the others' blocks into X.
  */
-import { foldContexts } from '../../src/lib/core/testing/causal.js';
+import { foldContexts } from '../../src/lib/core/testing/fold-contexts.js';
 import {
 	Ledger,
 	MemoryStore,

@@ -22,7 +22,7 @@ import {
 	type FactPosition,
 	type Tx
 } from '../../src/lib/core/index.js';
-import { foldContexts } from '../../src/lib/core/testing/causal.js';
+import { foldContexts } from '../../src/lib/core/testing/fold-contexts.js';
 import { LevelStore } from '../../src/lib/core/storage/level.js';
 import { lotKey, supplyFold, type SupplyState } from '../../src/lib/domain/supply/fold.js';
 import { gs1CheckDigit } from '../../src/lib/domain/supply/gs1.js';

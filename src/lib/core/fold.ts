@@ -51,7 +51,7 @@ export interface Fold<S> {
 	/** Index folds `apply` consults (the ledger registers them when not given). */
 	readonly reads?: readonly FoldReads[];
 	init(): S;
-	/** `context`: what the block has seen, and the index rows `reads` names; the ledger always passes it (tests folding blocks by hand: core/testing/causal.ts). */
+	/** `context`: what the block has seen, and the index rows `reads` names; the ledger always passes it (tests folding blocks by hand: core/testing/fold-contexts.ts). */
 	apply(state: S, block: Block, context?: FoldContext): S;
 	encode(state: S): CborValue;
 	decode(value: CborValue): S;

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex, type AuthorId, type Block, type BlockId, type Tx } from '$lib/core/index.js';
-import { foldContexts, foldBlocks } from '$lib/core/testing/causal.js';
+import { foldContexts, foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { claimsFold, currentDecision, dayOf, samplePolicy } from '$lib/domain/contracts/index.js';
 import { CLINIC, PAYER, form, key, submitTx } from './contracts-support.js';

@@ -11,7 +11,7 @@ import {
 	samplePolicy,
 	statementOf
 } from '$lib/domain/contracts/index.js';
-import { foldContexts, foldBlocks } from '$lib/core/testing/causal.js';
+import { foldContexts, foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
 import { CONTRACT_RULES } from '$lib/domain/contracts/transactions.js';

@@ -1,7 +1,7 @@
 /** Shared fixtures of the contract engine tests: a hand-made block chain, the claims fold, claim forms, a payer scenario and the balance check. */
 import { expect } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { foldBlocks } from '$lib/core/testing/causal.js';
+import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { toHex, type AuthorId, type Block, type BlockId, type CborValue, type Tx } from '$lib/core/index.js';
 import {
 	claimResource,

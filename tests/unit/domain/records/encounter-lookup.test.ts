@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareOrder, decodeBlock, orderKey, toHex } from '$lib/core/index.js';
 import { joinNetwork } from '$lib/core/testing/fixtures.js';
-import { foldBlocks } from '$lib/core/testing/causal.js';
+import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { claimsFold } from '$lib/domain/contracts/index.js';
 import { encountersOfPatient } from '$lib/domain/records/encounter-lookup.js';

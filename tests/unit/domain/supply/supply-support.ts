@@ -1,5 +1,5 @@
 /** Shared fixtures of the supply tests: GTINs, the ledger options, a hand-moved clock, and fake blocks folded by the supply fold alone. */
-import { foldBlocks, foldContexts } from '$lib/core/testing/causal.js';
+import { foldBlocks, foldContexts } from '$lib/core/testing/fold-contexts.js';
 import { fromHex, type AuthorId, type Block, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
 import { authorOf } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
