@@ -169,7 +169,7 @@ export class InventoryState {
 	/** The visits on the ledger of a patient (by key), for linking a dose. */
 	encountersFor(patient: string): Promise<PatientEncounter[]> {
 		const ledger = this.supply ? this.#ledger() : null; // read again after every accepted batch
-		return ledger && /^[0-9a-f]{64}$/.test(patient) ? encountersOfPatient(ledger, patient) : Promise.resolve([]);
+		return ledger ? encountersOfPatient(ledger, patient) : Promise.resolve([]);
 	}
 	/** The lot's trace as last read by {@link loadTrace}, or null before the first read. */
 	trace(gtin: string, lot: string): RecallTrace | null {

@@ -43,6 +43,8 @@ export function encounterAt(
 	return found;
 }
 
+const PATIENT_KEY = /^[0-9a-f]{64}$/;
+
 /** A visit of a patient a dose or a claim can be linked to. */
 export interface PatientEncounter extends EncounterRef {
 	readonly time: number;
@@ -51,10 +53,12 @@ export interface PatientEncounter extends EncounterRef {
 /**
  * A patient's visits, newest first: per block naming the patient, its first `record.put`
  * of category `encounters` (the records layer writes a visit's Encounter resource first),
- * read from the patient's rows of the `patient-records` index.
+ * read from the patient's rows of the `patient-records` index. Text that is not a patient
+ * key (64 hex: a key half typed into a form) has none, and reads nothing.
  */
 export async function encountersOfPatient(ledger: FactReader, patient: string): Promise<PatientEncounter[]> {
 	const out: PatientEncounter[] = [];
+	if (!PATIENT_KEY.test(patient)) return out;
 	for (const row of await allRows(ledger, PATIENT_RECORDS, patient)) {
 		const first = claimsOfRow(row).find((c) => c.patient === patient && c.category === 'encounters');
 		if (first) out.push({ block: row.block, rid: first.rid, time: first.version.time });

@@ -49,5 +49,8 @@ describe('encounter records read from the records index', () => {
 		expect(visits).toHaveLength(3);
 		expect([...visits].sort((a, b) => b.time - a.time || a.block.localeCompare(b.block))).toEqual(visits);
 		expect((await encountersOfPatient(founder, toHex(OTHER))).map((v) => v.rid)).toEqual([toHex(rid('second'))]);
+		// Not a patient key (as typed so far into a form): no visits, nothing read.
+		for (const text of ['', toHex(PATIENT).slice(0, 63), toHex(PATIENT).toUpperCase(), `${toHex(PATIENT)} `, 'all'])
+			expect(await encountersOfPatient(founder, text)).toEqual([]);
 	});
 });
