@@ -3,7 +3,7 @@
  * its state in place: checkpoints hold an encoded copy, never a reference.
  */
 import type { CborValue } from './codec.js';
-import type { FactRow, IndexFold } from './index-fold.js';
+import { isFactKey, type FactRow, type IndexFold } from './index-fold.js';
 import type { Block } from './types.js';
 
 /**
@@ -22,10 +22,11 @@ export interface Causal {
  */
 export interface FoldContext extends Causal {
 	/**
-	 * The rows of index `index` under `key` (a key the fold's `reads` gave for this block)
-	 * from this block and the blocks before it in the total order, in order: never a block
-	 * after it, whatever order blocks arrived in. The block's own rows are included; a fold
-	 * tells them by `row.block`.
+	 * The rows of index `index` under `key` from this block and the blocks before it in the
+	 * total order, in order: never a block after it, whatever order blocks arrived in. The
+	 * block's own rows are included; a fold tells them by `row.block`. Only keys the folds'
+	 * `reads` gave for this very block are answered (any other key has no rows), so what a
+	 * fold sees never depends on which blocks came in the same batch.
 	 */
 	facts(index: string, key: string): readonly FactRow[];
 }
@@ -34,6 +35,26 @@ export interface FoldContext extends Causal {
 export interface FoldReads {
 	readonly index: IndexFold;
 	keys(block: Block): readonly string[];
+}
+
+/**
+ * The keys `reads` give for `block`, by index name: a `keys` that throws (a hostile block),
+ * or a key no store can keep, gives none. The ledger reads these and only these.
+ */
+export function declaredKeys(reads: readonly FoldReads[], block: Block): Map<string, Set<string>> {
+	const out = new Map<string, Set<string>>();
+	for (const read of reads) {
+		let keys: readonly string[];
+		try {
+			keys = read.keys(block);
+		} catch {
+			continue;
+		}
+		const set = out.get(read.index.name) ?? new Set<string>();
+		for (const key of keys) if (isFactKey(key)) set.add(key);
+		out.set(read.index.name, set);
+	}
+	return out;
 }
 
 export interface Fold<S> {

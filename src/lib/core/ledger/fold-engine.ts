@@ -6,8 +6,8 @@
 import { decodeBlock } from '../block.js';
 import { decodeCanonical, encodeCanonical } from '../codec.js';
 import { CodedError, LedgerError } from '../errors.js';
-import type { Causal, Fold, FoldContext } from '../fold.js';
-import { isFactKey, type FactRow } from '../index-fold.js';
+import { declaredKeys, type Causal, type Fold, type FoldContext } from '../fold.js';
+import type { FactRow } from '../index-fold.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
 import type { Rejection } from './types.js';
@@ -212,25 +212,24 @@ export class FoldEngine {
 	/**
 	 * The index rows the folds at `subset` (all when omitted) read for `blocks` (`Fold.reads`),
 	 * in one store read per index, and each block's context from them: its causal past (its
-	 * version vector `vv`) and those rows up to its place in the order. A key a fold gives
-	 * for a hostile block that no store can keep, or a `keys` that throws, reads nothing.
+	 * version vector `vv`) and those rows up to its place in the order, for the keys `reads`
+	 * gave for that block only ({@link declaredKeys}).
 	 */
 	async #contexts(blocks: readonly Block[], subset?: readonly number[]): Promise<(block: Block, vv: readonly number[]) => FoldContext> {
+		const reads = [...(subset ?? this.#folds.keys())].flatMap((i) => this.#folds[i]!.reads ?? []);
+		const declared = new Map<BlockId, Map<string, Set<string>>>();
 		const wanted = new Map<string, Set<string>>();
-		for (const i of subset ?? this.#folds.keys())
-			for (const read of this.#folds[i]!.reads ?? [])
-				for (const block of blocks) {
-					if (this.#isVoid(block.id)) continue;
-					let keys: readonly string[];
-					try {
-						keys = read.keys(block);
-					} catch {
-						continue;
-					}
-					const set = wanted.get(read.index.name) ?? new Set<string>();
-					for (const key of keys) if (isFactKey(key)) set.add(key);
-					wanted.set(read.index.name, set);
+		if (reads.length > 0)
+			for (const block of blocks) {
+				if (this.#isVoid(block.id)) continue;
+				const keys = declaredKeys(reads, block);
+				declared.set(block.id, keys);
+				for (const [index, set] of keys) {
+					const all = wanted.get(index) ?? new Set<string>();
+					for (const key of set) all.add(key);
+					wanted.set(index, all);
 				}
+			}
 		const found = new Map<string, Map<string, FactRow[]>>();
 		for (const [index, set] of wanted) {
 			if (set.size === 0) continue;
@@ -240,9 +239,13 @@ export class FoldEngine {
 		}
 		return (block, vv) => {
 			const at = orderKey(block);
+			const mine = declared.get(block.id);
 			return {
 				seen: this.#causal(vv).seen,
-				facts: (index, key) => (found.get(index)?.get(key) ?? []).filter((row) => compareOrder([row.clock, row.block], at) <= 0)
+				facts: (index, key) => {
+					if (!mine?.get(index)?.has(key)) return [];
+					return (found.get(index)?.get(key) ?? []).filter((row) => compareOrder([row.clock, row.block], at) <= 0);
+				}
 			};
 		};
 	}

@@ -5,7 +5,7 @@
  * reads are computed from the blocks given so far. Blocks must come in the total order,
  * and none is void.
  */
-import type { Fold, FoldContext, FoldReads } from '../fold.js';
+import { declaredKeys, type Fold, type FoldContext, type FoldReads } from '../fold.js';
 import { factRows, type FactRow, type IndexFold } from '../index-fold.js';
 import type { Block, BlockId } from '../types.js';
 
@@ -27,9 +27,10 @@ export function foldContexts(reads: readonly FoldReads[] = []): (block: Block) =
 				if (list) list.push(row);
 				else rows.set(key, [row]);
 			}
+		const mine = declaredKeys(reads, block);
 		return {
 			seen: (author, seq) => (vv.get(author) ?? -1) >= seq,
-			facts: (index, key) => [...(rows.get(`${index}\u0000${key}`) ?? [])]
+			facts: (index, key) => (mine.get(index)?.has(key) ? [...(rows.get(`${index}\u0000${key}`) ?? [])] : [])
 		};
 	};
 }
