@@ -9,6 +9,7 @@ import { invitesFold } from './invites.js';
 import { memberClinicsFold, memberNamesFold } from './members.js';
 import { accessFold } from './privacy/access.js';
 import { directoryFold } from './records/directory.js';
+import { keyWrapsIndex } from './records/key-index.js';
 import { recordsFold } from './records/fold.js';
 import { researchFold } from './research/fold.js';
 import { claimsFold } from './contracts/claims-fold.js';
@@ -30,4 +31,11 @@ export const APP_FOLDS: readonly Fold<unknown>[] = [
 ];
 
 /** Index folds: state kept in the store by key and read a page at a time (core index-fold.ts). */
-export const APP_INDEXES: readonly IndexFold[] = [auditIndex, lotIndex, recordVersionsIndex, patientRecordsIndex, patientDemographicsIndex];
+export const APP_INDEXES: readonly IndexFold[] = [
+	auditIndex,
+	lotIndex,
+	recordVersionsIndex,
+	patientRecordsIndex,
+	patientDemographicsIndex,
+	keyWrapsIndex
+];

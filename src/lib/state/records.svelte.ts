@@ -12,6 +12,7 @@ import type { Category } from '$lib/domain/privacy/envelope.js';
 import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import type { Keyring } from '$lib/domain/records/keyring.js';
+import { OwedShares } from '$lib/domain/records/owed-shares.js';
 import { BundleImport } from './records/bundle-import.svelte.js';
 import { ChartManager } from './records/chart.svelte.js';
 import type { RecordsContext } from './records/context.js';
@@ -52,6 +53,8 @@ export class RecordsWorkspace implements RecordsContext {
 	#book: RecordBook | null = null;
 	#off: (() => void)[] = [];
 	#sharing = false;
+	/** Patients whose owed key shares to look at (every one at the start). */
+	#owed = new OwedShares();
 	#refreshQueued = false;
 	/** Whether the queued refresh re-reads the open chart too. */
 	#refreshChart = false;
@@ -69,10 +72,12 @@ export class RecordsWorkspace implements RecordsContext {
 		this.detach();
 		this.#ledger = ledger;
 		this.#book = new RecordBook(ledger, keyring);
+		this.#owed = new OwedShares();
 		// Only blocks that can change what this node sees of patients (records, keys, consent, requests, membership) re-read the registry.
 		// Blocks of read logs only (this node's own every 10 s while reads wait) change the audit trail, never the open chart.
 		this.#off.push(
 			ledger.on('accepted', (blocks) => {
+				this.#owed.mark(blocks);
 				const txs = blocks.flatMap((b) => b.txs).filter((tx) => RELEVANT.test(tx.t));
 				if (txs.length) this.#queueRefresh(txs.some((tx) => tx.t !== 'access.log'));
 			})
@@ -162,12 +167,14 @@ export class RecordsWorkspace implements RecordsContext {
 
 	async #shareOwedKeys(): Promise<void> {
 		const book = this.#book;
-		if (!book || this.#sharing) return;
+		if (!book || this.#sharing || !this.#owed.any) return;
 		this.#sharing = true;
+		const patients = this.#owed.take();
 		try {
-			this.#shared += await book.shareKeys();
+			this.#shared += await book.shareKeys(Date.now(), patients);
 		} catch {
 			// A share refused now (e.g. this node was removed) is retried on the next change.
+			this.#owed.giveBack(patients);
 		} finally {
 			this.#sharing = false;
 		}

@@ -20,6 +20,7 @@ import type { RecordEntry, RecordsState, RecordVersion } from './fold.js';
 import { demographicRecords, readRecord, recordPatients } from './record-index.js';
 import { patientRecords } from './patient-records.js';
 import { accessBasis, Keyring, NoAccessError, type RecordsView } from './keyring.js';
+import { KeySlots, keyPatients, keySlotsOf } from './key-index.js';
 import type { LogAction } from './transactions.js';
 import { recordWriters, type MayWrite } from './writers.js';
 
@@ -31,16 +32,26 @@ export class RecordInputError extends CodedError {
 	}
 }
 
-/** The ledger state records decisions rest on. */
-export function recordsView(ledger: Ledger): RecordsView {
+/**
+ * The ledger state records decisions rest on, with the wrapped keys of `patients` read
+ * from the store (key-index.ts): the keys of no patient by default (who may read or
+ * write, from grants and accesses, needs none).
+ */
+export function recordsView(ledger: Ledger, keys: KeySlots = KeySlots.none): RecordsView {
 	const state = ledger.state();
 	return {
 		net: ledger.net,
 		access: state.access as AccessState,
 		records: state.records as RecordsState,
+		keys,
 		clinics: state['member-clinics'] as MemberClinics,
 		roster: ledger.roster()
 	};
+}
+
+/** {@link recordsView} with the wrapped keys of `patients` read from the store. */
+export async function keyedView(ledger: Ledger, patients: Iterable<string>): Promise<RecordsView> {
+	return recordsView(ledger, await keySlotsOf(ledger, patients));
 }
 
 /** One version of a record as the chart shows it. */
@@ -112,8 +123,14 @@ export class RecordBook {
 		readonly keyring: Keyring
 	) {}
 
+	/** The view of who may read and write (no keys read). */
 	view(): RecordsView {
 		return recordsView(this.ledger);
+	}
+
+	/** The view with the wrapped keys of `patients` (key-index.ts). */
+	viewFor(patients: Iterable<string>): Promise<RecordsView> {
+		return keyedView(this.ledger, patients);
 	}
 
 	/**
@@ -151,7 +168,7 @@ export class RecordBook {
 					message: `this record holds ${amended.category} of its patient; an amendment cannot move it to ${category}${amended.patient !== patient ? ' of another patient' : ''}`
 				}
 			]);
-		return this.keyring.sealRecordTxs(this.view(), {
+		return this.keyring.sealRecordTxs(await this.viewFor([patient!]), {
 			patient: patient!,
 			category,
 			plaintext: encodeResource(resource),
@@ -167,7 +184,7 @@ export class RecordBook {
 	 * for logging. A chart on screen reads a page at a time instead (chart-pages.ts).
 	 */
 	async chart(patient: string, now = Date.now()): Promise<{ records: RecordView[]; reads: ReadEvent[] }> {
-		return this.readRecords(this.view(), patient, await patientRecords(this.ledger, patient), now);
+		return this.readRecords(await this.viewFor([patient]), patient, await patientRecords(this.ledger, patient), now);
 	}
 
 	/**
@@ -251,13 +268,20 @@ export class RecordBook {
 				return !cached;
 			});
 			const stored = await this.ledger.store.getMany(missing.map((w) => w.candidates[w.at]!.block as BlockId));
+			const keyed = {
+				...view,
+				keys: await keySlotsOf(
+					this.ledger,
+					missing.map((w) => w.patient)
+				)
+			};
 			pending = [];
 			missing.forEach((w, i) => {
 				const version = w.candidates[w.at]!;
 				const bytes = stored[i]?.bytes;
 				try {
 					if (!bytes) throw new EnvelopeError('the block is missing from this browser');
-					const resource = decodeResource(this.keyring.openVersion(view, w.rid, w.record, version, bytes));
+					const resource = decodeResource(this.keyring.openVersion(keyed, w.rid, w.record, version, bytes));
 					this.#demographics.set(`${version.block}/${w.rid}`, resource);
 					out.set(w.patient, resource);
 				} catch {
@@ -269,9 +293,15 @@ export class RecordBook {
 		return out;
 	}
 
-	/** Key shares this node owes (grants in force, emergency accesses) appended in one block; the number of wraps made. */
-	async shareKeys(now = Date.now()): Promise<number> {
-		const txs = this.keyring.pendingShares(this.view(), now);
+	/**
+	 * Key shares this node owes (grants in force, emergency accesses) appended in one block;
+	 * the number of wraps made. `patients`: only theirs (those a change could concern);
+	 * every patient with a key when absent, their keys read a page of patients at a time.
+	 */
+	async shareKeys(now = Date.now(), patients?: Iterable<string>): Promise<number> {
+		const txs: Tx[] = [];
+		if (patients) txs.push(...this.keyring.pendingShares(await this.viewFor(patients), now));
+		else for await (const page of keyPatients(this.ledger)) txs.push(...this.keyring.pendingShares(await this.viewFor(page), now));
 		if (txs.length === 0) return 0;
 		await this.ledger.append(txs);
 		return txs.reduce((n, tx) => n + (tx.wraps as unknown[]).length, 0);

@@ -108,7 +108,7 @@ async function* chartSteps(book: RecordBook, patient: string, options: ExportOpt
 		return;
 	}
 	const list = await PatientRecords.read(book.ledger, patient);
-	const view = book.view();
+	const view = await book.viewFor([patient]);
 	const mayWrite = recordWriters(view);
 	const now = options.now ?? Date.now();
 	const size = options.step ?? EXPORT_STEP;

@@ -5,7 +5,7 @@
 import { CodedError, type Tx } from '$lib/core/index.js';
 import type { Category } from '../privacy/envelope.js';
 import type { ImportPlan } from './bundle-plan.js';
-import { recordsView, type RecordBook } from './book.js';
+import type { RecordBook } from './book.js';
 import { directoryPutTx } from './directory.js';
 import { encodeResource } from './fhir.js';
 import { newPatientView, type RecordsView, type SealBatch } from './keyring.js';
@@ -36,7 +36,7 @@ export async function runImport(
 	// Code `BUNDLE_INVALID`: the plan's issues say what to fix.
 	if (plan.issues.length) throw new CodedError('BUNDLE_INVALID', `the Bundle has ${plan.issues.length} error(s); nothing was imported`);
 	const now = options.now ?? Date.now();
-	const base = recordsView(book.ledger);
+	const base = await book.viewFor(plan.patients.map((p) => p.patient));
 	// An amendment keeps its record's salt (the id's commitment), read for all of them at once.
 	const amended = await readRecords(
 		book.ledger,

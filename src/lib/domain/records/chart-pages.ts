@@ -80,6 +80,8 @@ export class ChartPages {
 	readonly sealedUnread: number;
 	readonly #book: RecordBook;
 	readonly #view: RecordsView;
+	/** {@link #view} with the patient's wrapped keys, read at the first load. */
+	#keyed: Promise<RecordsView> | null = null;
 	readonly #mayWrite: MayWrite;
 	readonly #now: number;
 	readonly #records: PatientRecords;
@@ -159,7 +161,8 @@ export class ChartPages {
 			const batch: (readonly [string, RecordEntry])[] = [];
 			while (!this.complete && batch.length < need)
 				for (const i of this.#groups[this.#next++]!.records) batch.push([this.#records.rid(i), this.#records.entry(i)]);
-			const out = await this.#book.readRecords(this.#view, this.patient, batch, this.#now, this.#mayWrite);
+			this.#keyed ??= this.#book.viewFor([this.patient]);
+			const out = await this.#book.readRecords(await this.#keyed, this.patient, batch, this.#now, this.#mayWrite);
 			for (const r of out.reads) reads.push(r);
 			this.#place(out.records);
 			onstep?.();

@@ -148,7 +148,8 @@ export class FhirApi {
 		if (!txs) return outcome(404, 'not-found', `the block of ${type}/${id} is not on this node`);
 		let resource: ClinicalResource;
 		try {
-			resource = decodeResource(this.book.keyring.openTx(view, rid, record, chosen, txs[chosen.index]));
+			const keyed = await this.book.viewFor([record.patient]);
+			resource = decodeResource(this.book.keyring.openTx(keyed, rid, record, chosen, txs[chosen.index]));
 		} catch (error) {
 			if (error instanceof NoAccessError) return outcome(403, 'forbidden', error.message);
 			return outcome(500, 'exception', `${type}/${id} could not be opened: ${(error as Error).message}`);

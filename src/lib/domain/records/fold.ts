@@ -1,42 +1,18 @@
 /**
- * The records fold: what the ledger holds about each patient's keys and access requests,
- * built from ciphertext metadata only (every node keeps it, readers or not). Which data
- * keys exist and for whom they are wrapped (`keys`), and access requests and emergency
- * accesses by id. Every version of every record is kept in the store by key, not here
- * (record-index.ts); so are the patients' audit trails (audit-index.ts).
+ * The records fold: the access requests and emergency accesses by id, built from
+ * ciphertext metadata only (every node keeps it, readers or not). What grows with the
+ * ledger is kept in the store by key, not here: every version of every record
+ * (record-index.ts), every wrapped data key (key-index.ts) and the patients' audit trails
+ * (audit-index.ts).
  *
  * Nothing a member writes can take a key or a record away from its readers: every wrap is
- * kept (the reader tries each, and a key whose id is not its commitment is bogus), a key
- * is indexed under the patient, category and epoch each wrap names (a wrap naming other
- * ones fills another slot), and a record id that commits to its patient and category
- * wins over any uncommitted claim to it, whatever their order (record-index.ts,
- * docs/privacy.md).
+ * kept (key-index.ts), and a record id that commits to its patient and category wins over
+ * any uncommitted claim to it, whatever their order (record-index.ts, docs/privacy.md).
  */
-import { fromHex, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
+import { toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import { packMap, unpackMap } from '../json-chunks.js';
 import type { Category } from '../privacy/envelope.js';
 import { idsByPatient, insertSorted } from '../sorted-ids.js';
-
-export interface WrapEntry {
-	readonly eph: Uint8Array;
-	readonly nonce: Uint8Array;
-	readonly wrapped: Uint8Array;
-	readonly block: string;
-	/** Who wrote the wrap (hex member key). */
-	readonly by: string;
-}
-
-export interface KeyEntry {
-	readonly kid: string;
-	readonly patient: string;
-	readonly category: Category;
-	readonly epoch: number;
-	/** Every wrapped copy of the key by reader (hex member or patient key), by block id: a bogus one cannot hide the genuine one. */
-	readonly readers: Record<string, WrapEntry[]>;
-}
-
-/** Where `keys` indexes data key `kid` of `patient`'s `category` at `epoch`. */
-export const keySlot = (patient: string, category: Category, epoch: number, kid: string) => `${patient}/${category}/${epoch}/${kid}`;
 
 export interface RecordVersion {
 	readonly block: string;
@@ -71,7 +47,6 @@ export interface ContestedVersion {
 }
 
 export interface RecordsState {
-	keys: Record<string, KeyEntry>;
 	/** Access requests and emergency accesses by id: of several under one id, the first in ledger order. */
 	requests: Record<
 		string,
@@ -111,22 +86,6 @@ export function compareVersions(
 function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void {
 	const base = { by: block.author as string, block: block.id as string, at: block.time };
 	switch (tx.t) {
-		case 'key.wrap': {
-			const kid = hex(tx.kid);
-			const patient = hex(tx.patient);
-			const category = tx.category as Category;
-			const epoch = tx.epoch as number;
-			const entry = (state.keys[keySlot(patient, category, epoch, kid)] ??= { kid, patient, category, epoch, readers: {} });
-			for (const w of tx.wraps as Record<string, Uint8Array>[]) {
-				const reader = toHex(w.reader!);
-				const wraps = (entry.readers[reader] ??= []);
-				// Sorted by block, so the list is the same whatever order the blocks were folded in.
-				let at = wraps.length;
-				while (at > 0 && wraps[at - 1]!.block > block.id) at--;
-				wraps.splice(at, 0, { eph: w.eph!, nonce: w.nonce!, wrapped: w.wrapped!, block: block.id, by: block.author });
-			}
-			return;
-		}
 		case 'access.request':
 		case 'access.breakglass': {
 			const id = hex(tx.id);
@@ -156,32 +115,15 @@ function applyTx(state: RecordsState, block: Block, tx: Tx, index: number): void
 	}
 }
 
-type Packed<T> = { [K in keyof T]: T[K] extends Uint8Array ? string : T[K] };
-type PackedKey = Omit<KeyEntry, 'readers'> & { readers: Record<string, Packed<WrapEntry>[]> };
-
-/** The checkpoint form of a records state: each map as JSON pieces (json-chunks.ts), the wrapped keys' bytes as hex. */
+/** The checkpoint form of a records state: the requests as JSON pieces (json-chunks.ts). */
 export function packRecords(state: RecordsState): CborValue {
-	const keys: Record<string, PackedKey> = {};
-	for (const [slot, entry] of Object.entries(state.keys)) {
-		const readers: Record<string, Packed<WrapEntry>[]> = {};
-		for (const [reader, wraps] of Object.entries(entry.readers))
-			readers[reader] = wraps.map((w) => ({ ...w, eph: toHex(w.eph), nonce: toHex(w.nonce), wrapped: toHex(w.wrapped) }));
-		keys[slot] = { ...entry, readers };
-	}
-	return { keys: packMap(keys), requests: packMap(state.requests) };
+	return { requests: packMap(state.requests) };
 }
 
 /** The records state of its checkpoint form ({@link packRecords}): fresh objects, shared with nothing. */
 export function unpackRecords(value: CborValue): RecordsState {
-	const v = value as Record<keyof RecordsState, Uint8Array[]>;
-	const keys = unpackMap<PackedKey>(v.keys) as unknown as RecordsState['keys'];
-	for (const entry of Object.values(keys))
-		for (const wraps of Object.values(entry.readers)) {
-			const packed = wraps as unknown as Packed<WrapEntry>[];
-			packed.forEach((w, i) => (wraps[i] = { ...w, eph: fromHex(w.eph), nonce: fromHex(w.nonce), wrapped: fromHex(w.wrapped) }));
-		}
-	const requests = unpackMap<RecordsState['requests'][string]>(v.requests);
-	return { keys, requests, requestsByPatient: idsByPatient(requests) };
+	const requests = unpackMap<RecordsState['requests'][string]>((value as { requests: Uint8Array[] }).requests);
+	return { requests, requestsByPatient: idsByPatient(requests) };
 }
 
 export const recordsFold: Fold<RecordsState> = {
@@ -193,9 +135,10 @@ export const recordsFold: Fold<RecordsState> = {
 	// 6: each map as JSON pieces: one JSON string of a million-block ledger's records is
 	// longer than V8 allows, so its checkpoint (and the ledger's close) failed (issue 19).
 	// 7: records moved to index folds in the store (record-index.ts).
-	version: 7,
+	// 8: wrapped keys moved to an index fold in the store (key-index.ts).
+	version: 8,
 	commutative: true,
-	init: () => ({ keys: {}, requests: {}, requestsByPatient: {} }),
+	init: () => ({ requests: {}, requestsByPatient: {} }),
 	apply(state, block) {
 		block.txs.forEach((tx, index) => applyTx(state, block, tx, index));
 		return state;

@@ -10,13 +10,16 @@ import { grantsFor, type Grant } from '../privacy/consent.js';
 import { accessState, grantsOf, type AccessState } from '../privacy/access.js';
 import type { Category } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
-import { requestsOf, type KeyEntry, type RecordsState } from './fold.js';
+import { requestsOf, type RecordsState } from './fold.js';
+import { KeySlots, type KeyEntry } from './key-index.js';
 
 /** Ledger state a keyring decision needs. */
 export interface RecordsView {
 	readonly net: string;
 	readonly access: AccessState;
 	readonly records: RecordsState;
+	/** The wrapped keys of the patients the decision is about, read from the store (key-index.ts). */
+	readonly keys: KeySlots;
 	readonly clinics: MemberClinics;
 	readonly roster: Roster;
 }
@@ -44,7 +47,7 @@ export function newPatientView(view: RecordsView, grant: Grant): RecordsView {
 	return {
 		...view,
 		access: accessState({ [grant.id]: { ...grant, revoked: false, block: '' } }, {}),
-		records: { ...view.records, keys: {} }
+		keys: new KeySlots([grant.patient])
 	};
 }
 

@@ -24,7 +24,8 @@ import {
 	type RecordContext,
 	type WrappedKey
 } from '../privacy/envelope.js';
-import { keySlot, type KeyEntry, type RecordEntry, type RecordVersion } from './fold.js';
+import type { RecordEntry, RecordVersion } from './fold.js';
+import { keySlot, type KeyEntry } from './key-index.js';
 
 /** The patient and category a record is bound to. */
 export type RecordBinding = Pick<RecordEntry, 'patient' | 'category'>;
@@ -77,7 +78,7 @@ export class Keyring {
 	 * there are wraps and none opens (all changed or bogus); null when there are none.
 	 */
 	#unwrap(view: RecordsView, slot: string): Unwrapped | null {
-		const entry = view.records.keys[slot];
+		const entry = view.keys.get(slot);
 		const wraps = entry?.readers[this.self] ?? [];
 		const cached = this.#keys.get(slot);
 		if (cached && (cached.verified || cached.seen === wraps.length)) return cached;
@@ -107,7 +108,7 @@ export class Keyring {
 	}
 
 	/**
-	 * The data key of key slot `slot` (fold.ts `keySlot`) when a key wrapped for this node
+	 * The data key of key slot `slot` (key-index.ts `keySlot`) when a key wrapped for this node
 	 * is the one its id commits to; null otherwise (no wrap, or a key id made before
 	 * commitments: such a key only opens records, it never seals new ones). Throws
 	 * {@link EnvelopeError} when every wrap for this node was changed or is bogus.
@@ -178,13 +179,13 @@ export class Keyring {
 			kid = pending.kid;
 			key = pending.key;
 		}
-		for (const [id, entry] of kid ? [] : Object.entries(view.records.keys)) {
-			if (entry.patient !== patient || entry.category !== category || entry.epoch !== epoch) continue;
+		for (const entry of kid ? [] : view.keys.ofPatient(patient)) {
+			if (entry.category !== category || entry.epoch !== epoch) continue;
 			// Any wrap counts here, bogus or not: a wrap for a non-reader costs a new key, never a leak.
 			if (!Object.keys(entry.readers).every((r) => readers.includes(r))) continue;
 			let held: Uint8Array | null;
 			try {
-				held = this.dataKey(view, id);
+				held = this.dataKey(view, keySlot(patient, category, epoch, entry.kid));
 			} catch {
 				continue;
 			}
@@ -227,8 +228,9 @@ export class Keyring {
 	 */
 	pendingShares(view: RecordsView, now: number): Tx[] {
 		const txs: Tx[] = [];
-		for (const [slot, entry] of Object.entries(view.records.keys)) {
+		for (const entry of view.keys.all()) {
 			if (!entry.readers[this.self]) continue;
+			const slot = keySlot(entry.patient, entry.category, entry.epoch, entry.kid);
 			const readers = readersOf(view, entry.patient, entry.category, now);
 			const served = servedReaders(entry, this.self, readers);
 			const missing = readers.filter((r) => !served.has(r));

@@ -1,93 +1,30 @@
 import fc from 'fast-check';
 import { auditPage } from '$lib/domain/records/audit-index.js';
 import { describe, expect, it } from 'vitest';
-import { decodeBlock, generateSecretKey, publicKeyOf, toHex, type Ledger } from '$lib/core/index.js';
-import { signNoble } from '$lib/core/crypto/ed25519.js';
-import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
-import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
-import { APP_RULES } from '$lib/domain/rule-registry.js';
-import { grantMessage, grantTx, revokeGrantTx, revokeMessage, type Grant, type Purpose } from '$lib/domain/privacy/consent.js';
-import { CATEGORIES, EnvelopeError, encryptionSecretKey, type Category } from '$lib/domain/privacy/envelope.js';
+import { decodeBlock } from '$lib/core/index.js';
+import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing/fixtures.js';
+import type { Grant, Purpose } from '$lib/domain/privacy/consent.js';
+import { CATEGORIES, EnvelopeError } from '$lib/domain/privacy/envelope.js';
 import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, recordsView } from '$lib/domain/records/book.js';
 import { accessState } from '$lib/domain/privacy/access.js';
 import { validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
-import { keySlot } from '$lib/domain/records/fold.js';
-import { Keyring, NoAccessError, readersOf } from '$lib/domain/records/keyring.js';
+import { KeySlots } from '$lib/domain/records/key-index.js';
+import { NoAccessError, readersOf } from '$lib/domain/records/keyring.js';
 import { readRecord } from '$lib/domain/records/record-index.js';
-
-const NOW = fixedNow();
-const DAY = 86_400_000;
-const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
-const bookFor = (ledger: Ledger, label: string) =>
-	new RecordBook(ledger, new Keyring(authorOf(label), encryptionSecretKey(testSecret(label))));
-
-function patientKey() {
-	const seed = generateSecretKey();
-	return { seed, id: toHex(publicKeyOf(seed)) };
-}
-
-let grantCounter = 0;
-function grant(
-	patient: ReturnType<typeof patientKey>,
-	grantee: string,
-	categories: Category[],
-	extra: { expires?: number; purpose?: Purpose } = {}
-) {
-	const g: Grant = {
-		id: (++grantCounter).toString(16).padStart(32, '0'),
-		patient: patient.id,
-		grantee,
-		categories,
-		purpose: extra.purpose ?? 'treatment',
-		expires: extra.expires ?? NOW + 365 * DAY,
-		issued: NOW
-	};
-	return { grant: g, tx: grantTx(g, signNoble(patient.seed, grantMessage(g))) };
-}
-const revoke = (patient: ReturnType<typeof patientKey>, id: string) =>
-	revokeGrantTx(patient.id, id, NOW + 1, signNoble(patient.seed, revokeMessage(patient.id, id, NOW + 1)));
-
-const patientResource = (id: string, family = 'Okafor'): ClinicalResource => ({
-	resourceType: 'Patient',
-	id,
-	name: [{ family, given: ['Ada'] }],
-	gender: 'female',
-	birthDate: '1984-03-02'
-});
-const labResult = (patient: string, marker: string): ClinicalResource => ({
-	resourceType: 'Observation',
-	status: 'final',
-	category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
-	code: { coding: [{ system: 'http://loinc.org', code: '4548-4', display: 'Hemoglobin A1c' }], text: marker },
-	subject: { reference: `Patient/${patient}` },
-	effectiveDateTime: '2026-11-20T09:00:00Z',
-	valueQuantity: { value: 6.1, unit: '%', system: 'http://unitsofmeasure.org', code: '%' }
-});
-const diagnosis = (patient: string, code: string, marker: string): ClinicalResource => ({
-	resourceType: 'Condition',
-	code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code }], text: marker },
-	subject: { reference: `Patient/${patient}` }
-});
-
-async function clinics() {
-	const a = await foundNetwork({
-		...options,
-		founder: 'clinic-a',
-		members: { 'clinic-b': 'clinician', 'clinic-c': 'clinician', 'desk-a': 'front-desk' }
-	});
-	const b = await joinNetwork(a.net, 'clinic-b', options);
-	const c = await joinNetwork(a.net, 'clinic-c', options);
-	await syncInto(b, a);
-	await syncInto(c, a);
-	return { a, b, c, A: bookFor(a, 'clinic-a'), B: bookFor(b, 'clinic-b'), C: bookFor(c, 'clinic-c') };
-}
-
-/** The key slot of the first version of record `rid`. */
-async function slotOf(ledger: Ledger, rid: string): Promise<string> {
-	const record = (await readRecord(ledger, rid))!;
-	const version = record.versions[0]!;
-	return keySlot(record.patient, record.category, version.epoch, version.kid);
-}
+import {
+	bookFor,
+	clinics,
+	DAY,
+	diagnosis,
+	grant,
+	labResult,
+	NOW,
+	options,
+	patientKey,
+	patientResource,
+	revoke,
+	slotOf
+} from './records-support.js';
 
 const contains = (haystack: Uint8Array, needle: string) => Buffer.from(haystack).includes(Buffer.from(needle));
 const shown = (chart: Awaited<ReturnType<RecordBook['chart']>>) =>
@@ -112,7 +49,8 @@ describe('records on the ledger', () => {
 		// And not only the view refuses: B has no wrapped key to open it.
 		const firstBytes = (await b.store.get(first.block))!.bytes;
 		const firstRecord = (await readRecord(b, first.rid))!;
-		expect(() => B.keyring.openVersion(B.view(), first.rid, firstRecord, firstRecord.versions[0]!, firstBytes)).toThrow(NoAccessError);
+		const viewB = await B.viewFor([p.id]);
+		expect(() => B.keyring.openVersion(viewB, first.rid, firstRecord, firstRecord.versions[0]!, firstBytes)).toThrow(NoAccessError);
 
 		// The patient grants B labs; A (holding the keys) shares them; B reads the lab result, not the demographics.
 		const toB = grant(p, authorOf('clinic-b'), ['labs']);
@@ -129,9 +67,9 @@ describe('records on the ledger', () => {
 		await a.append([revoke(p, toB.grant.id)]);
 		const after = await A.write(labResult(p.id, 'MARKER-after-revoke'), { now: NOW + 10 });
 		await syncInto(b, a);
-		const view = B.view();
 		const newSlot = await slotOf(b, after.rid);
-		expect(view.records.keys[newSlot]!.readers[authorOf('clinic-b')]).toBeUndefined();
+		const view = await B.viewFor([p.id]);
+		expect(view.keys.get(newSlot)!.readers[authorOf('clinic-b')]).toBeUndefined();
 		expect(B.keyring.dataKey(view, newSlot)).toBeNull();
 		expect(shown(await B.chart(p.id, NOW + 10))).toEqual([]);
 		// A still reads both.
@@ -146,7 +84,7 @@ describe('records on the ledger', () => {
 		const late = await A.write(labResult(p.id, 'MARKER-after-expiry'), { now: NOW + 2 * DAY });
 		await syncInto(b, a);
 		expect(shown(await B.chart(p.id, NOW)).join()).toContain('MARKER-before-expiry');
-		expect(B.keyring.dataKey(B.view(), await slotOf(b, late.rid))).toBeNull();
+		expect(B.keyring.dataKey(await B.viewFor([p.id]), await slotOf(b, late.rid))).toBeNull();
 		expect(shown(await B.chart(p.id, NOW + 2 * DAY))).toEqual([]);
 	});
 
@@ -171,7 +109,7 @@ describe('records on the ledger', () => {
 		expect(audit.find((e) => e.kind === 'break-glass')!.detail).toBe('Unconscious on arrival, needs recent labs');
 		// The emergency lasts a day: a day later C gets no key to new data.
 		const later = await A.write(labResult(p.id, 'later'), { now: NOW + 2 * DAY });
-		expect(A.view().records.keys[await slotOf(a, later.rid)]!.readers[authorOf('clinic-c')]).toBeUndefined();
+		expect((await A.viewFor([p.id])).keys.get(await slotOf(a, later.rid))!.readers[authorOf('clinic-c')]).toBeUndefined();
 	});
 
 	it('a changed ciphertext in a stored block is reported as damaged, never shown', async () => {
@@ -184,12 +122,13 @@ describe('records on the ledger', () => {
 		const bytes = (await a.store.get(written.block))!.bytes;
 		// Flip one byte in the middle of the ciphertext (the block's signature no longer matches either, but a stored copy can rot).
 		const ct = findCiphertext(bytes);
+		const viewA = await A.viewFor([p.id]);
 		for (const offset of [ct.start, ct.start + 7, ct.end - 1]) {
 			const changed = bytes.slice();
 			changed[offset]! ^= 0x40;
-			expect(() => A.keyring.openVersion(A.view(), written.rid, record, version, changed)).toThrow(EnvelopeError);
+			expect(() => A.keyring.openVersion(viewA, written.rid, record, version, changed)).toThrow(EnvelopeError);
 		}
-		expect(new TextDecoder().decode(A.keyring.openVersion(A.view(), written.rid, record, version, bytes))).toContain('MARKER-tamper');
+		expect(new TextDecoder().decode(A.keyring.openVersion(viewA, written.rid, record, version, bytes))).toContain('MARKER-tamper');
 	});
 
 	it('amendments append a version to the same record; the chart keeps every version', async () => {
@@ -304,7 +243,8 @@ describe('who receives a data key (property)', () => {
 					const view = {
 						net: 'n',
 						access,
-						records: { keys: {}, records: {}, patients: {}, audit: {}, requests: {}, requestsByPatient: {} },
+						records: { requests: {}, requestsByPatient: {} },
+						keys: KeySlots.none,
 						clinics: {},
 						roster
 					};
