@@ -82,10 +82,17 @@ function addRows(slots: Map<string, KeyEntry>, patient: string, rows: readonly F
 export class KeySlots {
 	readonly #slots: Map<string, KeyEntry>;
 	readonly #patients: ReadonlySet<string>;
+	/** Each patient's keys, in the order of {@link #slots}. */
+	readonly #byPatient = new Map<string, KeyEntry[]>();
 
 	constructor(patients: Iterable<string>, slots: Map<string, KeyEntry> = new Map()) {
 		this.#patients = new Set(patients);
 		this.#slots = slots;
+		for (const entry of slots.values()) {
+			const list = this.#byPatient.get(entry.patient);
+			if (list) list.push(entry);
+			else this.#byPatient.set(entry.patient, [entry]);
+		}
 	}
 
 	/** Keys read for no patient: the view of a decision that needs no key. */
@@ -103,9 +110,9 @@ export class KeySlots {
 	}
 
 	/** Every key of `patient`, in the ledger order of their first wraps. */
-	ofPatient(patient: string): KeyEntry[] {
+	ofPatient(patient: string): readonly KeyEntry[] {
 		this.#check(patient);
-		return [...this.#slots.values()].filter((e) => e.patient === patient);
+		return this.#byPatient.get(patient) ?? [];
 	}
 
 	/** Every key read. */
