@@ -34,6 +34,13 @@ export class FoldEngine {
 	/** Blocks until the next checkpoint: `checkpointEvery`, longer while checkpoints are expensive to write. */
 	#checkpointGap: number;
 	#states: unknown[];
+	/**
+	 * While folds refold (from a checkpoint, page by page, with store reads between), the
+	 * states as they were before: what {@link state} answers until the refold is done, so a
+	 * reader between two pages never sees a state that is neither before nor after (a write
+	 * just appended missing from it).
+	 */
+	#shown: unknown[] | null = null;
 	#position: OrderKey | null = null;
 	#count = 0;
 	#lastCheckpointCount = 0;
@@ -67,7 +74,8 @@ export class FoldEngine {
 
 	/** Folded state by fold name. */
 	state(): Record<string, unknown> {
-		return Object.fromEntries(this.#folds.map((f, i) => [f.name, this.#states[i]]));
+		const states = this.#shown ?? this.#states;
+		return Object.fromEntries(this.#folds.map((f, i) => [f.name, states[i]]));
 	}
 
 	/** Stored blocks that could not be decoded when folding (damaged on disk), with why. */
@@ -148,6 +156,16 @@ export class FoldEngine {
 	 * the end: every fold, or only those at `only` (the others are already up to date).
 	 */
 	async refoldFrom(position: OrderKey | null, only?: readonly number[], onPage?: (folded: number) => void): Promise<void> {
+		// The states being replaced are not changed (refolded ones start from fresh objects): shown until done.
+		this.#shown = [...this.#states];
+		try {
+			await this.#refold(position, only, onPage);
+		} finally {
+			this.#shown = null;
+		}
+	}
+
+	async #refold(position: OrderKey | null, only?: readonly number[], onPage?: (folded: number) => void): Promise<void> {
 		// The folds waiting for late blocks (advance with `defer`) are all among those refolded
 		// (every fold, or those that are not commutative): from before the earliest late block.
 		if (this.#staleFrom !== null) {

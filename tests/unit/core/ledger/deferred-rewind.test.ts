@@ -88,6 +88,27 @@ describe('late batches queued together', () => {
 		expect(results['queued']).toBe(1); // handed over together: one rewind, by the last
 	});
 
+	it('a reader during a rewind sees the state before it or after it, never one cut short (a write just appended missing)', async () => {
+		const { net, fromA, fromB } = await scenario();
+		const store = new MemoryStore();
+		const x = await node(net, { starts: 0 }, store);
+		await x.receive(fromA);
+		const before = [...(x.state().ordered as string[])];
+		// Each page the rewind reads from the store, a reader looks at the state (the UI, a use case between two awaits).
+		const seen: string[][] = [];
+		const ordered = store.ordered.bind(store);
+		store.ordered = async (...args) => {
+			seen.push([...(x.state().ordered as string[])]);
+			await new Promise((r) => setTimeout(r, 1));
+			return ordered(...args);
+		};
+		await x.receive(fromB.slice(0, 10)); // late: the folds rewind to a checkpoint and fold forward
+		const after = x.state().ordered as string[];
+		expect(seen.length).toBeGreaterThan(0);
+		for (const state of seen) expect([before, after]).toContainEqual(state);
+		expect(after.length).toBe(before.length + 10);
+	});
+
 	it('a queue of refused input behind a late batch does not keep the folds behind: they catch up when it drains, or after MAX_DEFER_MS', async () => {
 		const { net, fromA, fromB } = await scenario();
 		const reference = await node(net, { starts: 0 });
