@@ -65,7 +65,7 @@ try {
 			for (const block of small.blocks) state = contracts.claimsFold.apply(state, block, causal(block));
 			return state;
 		});
-		if (state.order.length !== CLAIMS) throw new Error(`expected ${CLAIMS} claims, folded ${state.order.length}`);
+		if (state.count !== CLAIMS) throw new Error(`expected ${CLAIMS} claims, folded ${state.count}`);
 		rates.push(Math.round(CLAIMS / wall));
 		cpuRates.push(Math.round(CLAIMS / cpu));
 		log(`adjudication run ${run + 1}: ${rates[run]} claims/s wall, ${cpuRates[run]} per CPU second (${small.blocks.length} blocks)`);
@@ -85,7 +85,7 @@ try {
 	const states = fold.result;
 	const foldSeconds = fold.wall;
 	const claimsState = states[folds.findIndex((f) => f.name === 'claims')];
-	log(`cold fold: ${foldSeconds.toFixed(2)} s for ${big.blocks.length} blocks, ${claimsState.order.length} claims`);
+	log(`cold fold: ${foldSeconds.toFixed(2)} s for ${big.blocks.length} blocks, ${claimsState.count} claims`);
 
 	const bytes = core.encodeCanonical({ states: folds.map((f, i) => f.encode(states[i])) });
 	const start = timed(() => {
@@ -99,7 +99,7 @@ try {
 		log(`checkpoint part ${f.name}: ${(own.length / 1e6).toFixed(1)} MB, decoded in ${t.wall.toFixed(2)} s (${t.cpu.toFixed(2)} s CPU)`);
 	}
 	const startSeconds = start.wall;
-	if (restored[folds.findIndex((f) => f.name === 'claims')].order.length !== claimsState.order.length)
+	if (restored[folds.findIndex((f) => f.name === 'claims')].count !== claimsState.count)
 		throw new Error('checkpoint lost claims');
 	log(`checkpoint: ${(bytes.length / 1e6).toFixed(1)} MB, start ${startSeconds.toFixed(2)} s`);
 

@@ -8,14 +8,37 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeCanonical, toHex, type CborValue } from '../src/lib/core/index.js';
 import { foldBlocks } from '../src/lib/core/testing/fold-contexts.js';
-import { allFlags, claimsFold, reconcile } from '../src/lib/domain/contracts/index.js';
+import { accountsOf, allClaims, allFlags, claimsFold, reconcile, type ClaimsState } from '../src/lib/domain/contracts/index.js';
 import { syntheticClaims } from './synthetic/claims.js';
 
-export const EXPECTED_OUTCOME_DIGEST = 'fb4154d6dcb8e82211fe4502edf5afe99a7f3d7adb0d61d617b27d32761e206b';
+export const EXPECTED_OUTCOME_DIGEST = 'da191ce7503fc3d07cd17c618298fb2de1c421ff4fbd568142417ca8ee233bde';
 
-/** Digest of the claims state, the flags and the reconciliation after folding the seeded ledger. */
-export function outcomeDigest(): string {
-	const { blocks } = syntheticClaims({ seed: 42, claims: 300, fraud: true });
-	const state = foldBlocks(claimsFold, blocks);
-	return toHex(sha256(encodeCanonical({ state, flags: allFlags(state), reconcile: reconcile(state) } as unknown as CborValue)));
+/**
+ * What the claims fold decided, whatever layout its state has: every claim with its
+ * decisions (ledger order), the flags, the reconciliation and accounts, payments,
+ * remittances, what was ignored, and the contracts, coverages, authorizations, clinics and
+ * deaths they rest on.
+ */
+export function claimsOutcome(state: ClaimsState): CborValue {
+	const { contracts, coverages, auths, clinics, deaths, payments, remittances, ignored } = state;
+	return {
+		claims: allClaims(state),
+		flags: allFlags(state),
+		reconcile: reconcile(state),
+		accounts: accountsOf(state),
+		payments,
+		remittances,
+		ignored,
+		contracts,
+		coverages,
+		auths,
+		clinics,
+		deaths
+	} as unknown as CborValue;
+}
+
+/** Digest of what the claims fold decided over the seeded ledger ({@link claimsOutcome}). */
+export function outcomeDigest(seed = 42): string {
+	const { blocks } = syntheticClaims({ seed, claims: 300, fraud: true });
+	return toHex(sha256(encodeCanonical(claimsOutcome(foldBlocks(claimsFold, blocks)))));
 }

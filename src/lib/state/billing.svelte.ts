@@ -20,12 +20,14 @@ import type { Visit } from '$lib/domain/records/visit.js';
 import { encountersOfPatient, type PatientEncounter } from '$lib/domain/records/encounter-lookup.js';
 import {
 	accountsOf,
+	allClaims,
 	allFlags,
 	CLAIM_ROLES,
 	reconcile,
 	statementOf,
 	type Accounts,
 	type ClaimForm,
+	type ClaimRecord,
 	type ClaimsState,
 	type Flag,
 	type Reconciliation
@@ -37,6 +39,7 @@ export type { PolicyInput } from '$lib/domain/contracts/billing-writes.js';
 
 export class BillingState {
 	#claims = $state.raw<ClaimsState | null>(null);
+	#all = $state.raw<ClaimRecord[]>([]);
 	#flags = $state.raw<Flag[]>([]);
 	#accounts = $state.raw<Accounts>({ patients: {}, payers: {} });
 	#reconciliation = $state.raw<Reconciliation | null>(null);
@@ -48,6 +51,10 @@ export class BillingState {
 
 	get claims(): ClaimsState | null {
 		return this.#claims;
+	}
+	/** Every claim, in ledger order. */
+	get all(): ClaimRecord[] {
+		return this.#all;
 	}
 	get flags(): Flag[] {
 		return this.#flags;
@@ -100,6 +107,7 @@ export class BillingState {
 		const state = (this.#ledger()?.state().claims as ClaimsState | undefined) ?? null;
 		// The fold updates its state in place: a new outer object tells the page it changed.
 		this.#claims = state ? { ...state } : null;
+		this.#all = state ? allClaims(state) : [];
 		this.#flags = state ? allFlags(state) : [];
 		this.#accounts = state ? accountsOf(state) : { patients: {}, payers: {} };
 		this.#reconciliation = state ? reconcile(state) : null;

@@ -10,6 +10,7 @@ import { yearOfDay } from './dates.js';
 import type { Policy } from './policy.js';
 import { ruleHolds } from './rule-logic.js';
 import {
+	pageOf,
 	shortKey,
 	type Adjustment,
 	type ClaimRecord,
@@ -17,7 +18,8 @@ import {
 	type ClaimsState,
 	type Decision,
 	type DecisionKind,
-	type LineOutcome
+	type LineOutcome,
+	type PatientPage
 } from './claims-state.js';
 
 /** CARCs this engine assigns itself (payer edits bring their own). */
@@ -59,10 +61,9 @@ export function columnOneOf(policy: Policy): Map<string, [string, number][]> {
 	return index;
 }
 
-/** The duplicate-check key of a line. */
+/** The duplicate-check key of a line, in its patient's page. */
 export const lineKey = (state: ClaimsState, rec: ClaimRecord, line: BilledLine) =>
-	`${shortKey(state, rec.patient)}|${shortKey(state, rec.clinic)}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
-const servedKey = (state: ClaimsState, rec: ClaimRecord, line: BilledLine) => `${shortKey(state, rec.patient)}|${line.code}`;
+	`${shortKey(state, rec.clinic)}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
 
 type BilledLine = ClaimRecord['lines'][number];
 
@@ -85,6 +86,7 @@ export function versionFor(state: ClaimsState, coverageId: string, known: Known)
 /** What a line's denial reason is, before pricing; null when it may be paid. */
 function denialOf(
 	state: ClaimsState,
+	page: PatientPage,
 	rec: ClaimRecord,
 	line: BilledLine,
 	coverage: Coverage | undefined,
@@ -102,7 +104,7 @@ function denialOf(
 	const terms = policy.services[line.code];
 	if (!terms) return { carc: CARC.nonCovered, edit: null };
 	const key = lineKey(state, rec, line);
-	const owner = state.lineKeys[key];
+	const owner = page.lineKeys[key];
 	if ((owner !== undefined && owner !== rec.n) || ownKeys.has(key)) return { carc: CARC.duplicate, edit: null };
 	if (line.units > terms.maxUnits) return { carc: CARC.units, edit: null };
 	const bundling = columnOneOf(policy).get(line.code);
@@ -129,7 +131,7 @@ function denialOf(
 	if (terms.frequency) {
 		const { count, days } = terms.frequency;
 		const near = (d: number) => Math.abs(d - line.dos) < days;
-		const before = (state.served[servedKey(state, rec, line)] ?? []).filter(([d, claim]) => claim !== rec.n && near(d)).length;
+		const before = (page.served[line.code] ?? []).filter(([d, claim]) => claim !== rec.n && near(d)).length;
 		const here = (servedHere.get(line.code) ?? []).filter(near).length;
 		if (before + here >= count) return { carc: CARC.frequency, edit: null };
 	}
@@ -167,6 +169,7 @@ function denialOf(
 export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind: DecisionKind, filedDay: number, known: Known): Decision {
 	const { coverage, version } = versionFor(state, rec.coverage, known);
 	const policy = version?.policy;
+	const page = pageOf(state, rec.patient);
 	let copayLeft = policy?.copay ?? 0;
 	const ownKeys = new Set<string>();
 	const servedHere = new Map<string, number[]>();
@@ -175,9 +178,9 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 	let patientTotal = 0;
 	let adjusted = 0;
 	for (const line of rec.lines) {
-		const denial = denialOf(state, rec, line, coverage, policy, filedDay, ownKeys, servedHere);
+		const denial = denialOf(state, page, rec, line, coverage, policy, filedDay, ownKeys, servedHere);
 		const key = lineKey(state, rec, line);
-		if (state.lineKeys[key] === undefined) state.lineKeys[key] = rec.n;
+		if (page.lineKeys[key] === undefined) page.lineKeys[key] = rec.n;
 		ownKeys.add(key);
 		if (denial || !policy || !coverage) {
 			const carc = denial?.carc ?? CARC.notCovered;
@@ -201,7 +204,7 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 		const adjustments: Adjustment[] = [];
 		if (line.charge > allowed) adjustments.push({ group: 'CO', carc: CARC.overFeeSchedule, amount: line.charge - allowed });
 		const accKey = `${rec.coverage}|${yearOfDay(line.dos)}`;
-		const acc = state.accum[accKey] ?? (state.accum[accKey] = [0, 0]);
+		const acc = page.accum[accKey] ?? (page.accum[accKey] = [0, 0]);
 		let copay = Math.min(copayLeft, allowed);
 		let deductible = Math.min(Math.max(0, policy.deductible - acc[0]), allowed - copay);
 		let coinsurance = Math.floor(((allowed - copay - deductible) * policy.coinsuranceBps) / 10_000);
@@ -240,7 +243,7 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 		payerTotal += payer;
 		patientTotal += patient;
 		adjusted += line.charge - allowed;
-		const served = state.served[servedKey(state, rec, line)] ?? (state.served[servedKey(state, rec, line)] = []);
+		const served = page.served[line.code] ?? (page.served[line.code] = []);
 		served.push([line.dos, rec.n]);
 		const here = servedHere.get(line.code) ?? [];
 		here.push(line.dos);
@@ -268,18 +271,18 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 export function undo(state: ClaimsState, rec: ClaimRecord): void {
 	const current = rec.decisions[rec.decisions.length - 1];
 	if (!current) return;
+	const page = pageOf(state, rec.patient);
 	for (const [i, outcome] of current.lines.entries()) {
 		const line = rec.lines[i]!;
 		const key = lineKey(state, rec, line);
-		if (state.lineKeys[key] === rec.n) delete state.lineKeys[key];
+		if (page.lineKeys[key] === rec.n) delete page.lineKeys[key];
 		if (outcome.denied) continue;
-		const acc = state.accum[`${current.coverage}|${yearOfDay(line.dos)}`];
+		const acc = page.accum[`${current.coverage}|${yearOfDay(line.dos)}`];
 		if (acc) {
 			acc[0] -= outcome.adjustments.find((a) => a.carc === CARC.deductible && a.group === 'PR')?.amount ?? 0;
 			acc[1] -= outcome.patient;
 		}
-		const key2 = servedKey(state, rec, line);
-		const served = state.served[key2];
-		if (served) state.served[key2] = served.filter(([, claim]) => claim !== rec.n);
+		const served = page.served[line.code];
+		if (served) page.served[line.code] = served.filter(([, claim]) => claim !== rec.n);
 	}
 }

@@ -4,7 +4,7 @@
  * claim's current decision counts, and a corrected (replaced) claim counts for nothing.
  */
 import { dateOfDay } from './dates.js';
-import { knownKey, type ClaimRecord, type ClaimsState, type Decision } from './claims-state.js';
+import { allClaims, claimsOfPatient, type ClaimRecord, type ClaimsState, type Decision } from './claims-state.js';
 
 /** A claim's current decision, or null when it was replaced by a correction. */
 export function currentDecision(rec: ClaimRecord): Decision | null {
@@ -35,8 +35,7 @@ function account(map: Record<string, Account>, key: string): Account {
 export function accountsOf(state: ClaimsState): Accounts {
 	const patients: Record<string, Account> = {};
 	const payers: Record<string, Account> = {};
-	for (const id of state.order) {
-		const rec = state.claims[id]!;
+	for (const rec of allClaims(state)) {
 		const d = currentDecision(rec);
 		if (!d) continue;
 		if (d.patient > 0) account(patients, `${rec.clinic}|${rec.patient}`).charged += d.patient;
@@ -66,8 +65,8 @@ export function reconcile(state: ClaimsState): Reconciliation {
 	let patient = 0;
 	let adjusted = 0;
 	const unbalanced: string[] = [];
-	for (const id of state.order) {
-		const d = currentDecision(state.claims[id]!);
+	for (const rec of allClaims(state)) {
+		const d = currentDecision(rec);
 		if (!d) continue;
 		billed += d.billed;
 		payer += d.payer;
@@ -80,7 +79,7 @@ export function reconcile(state: ClaimsState): Reconciliation {
 		});
 		const sum = (f: (l: Decision['lines'][number]) => number) => d.lines.reduce((s, l) => s + f(l), 0);
 		if (!linesOk || d.payer + d.patient + d.adjusted !== d.billed || sum((l) => l.billed) !== d.billed || sum((l) => l.payer) !== d.payer)
-			unbalanced.push(id);
+			unbalanced.push(rec.id);
 	}
 	const accounts = accountsOf(state);
 	const all = [...Object.values(accounts.patients), ...Object.values(accounts.payers)];
@@ -112,10 +111,8 @@ export interface Statement {
 /** A patient's statement at one clinic: every current claim line, payments and the balance. */
 export function statementOf(state: ClaimsState, clinic: string, patient: string): Statement {
 	const lines: StatementLine[] = [];
-	const key = knownKey(state, patient);
-	for (const n of key === undefined ? [] : (state.byPatient[key] ?? [])) {
-		const id = state.order[n]!;
-		const rec = state.claims[id]!;
+	for (const rec of claimsOfPatient(state, patient)) {
+		const id = rec.id;
 		const d = currentDecision(rec);
 		if (!d || rec.clinic !== clinic) continue;
 		d.lines.forEach((l, i) =>

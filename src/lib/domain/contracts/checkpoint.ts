@@ -1,11 +1,15 @@
 /**
- * The claims fold's checkpoint form: claims packed as arrays (no repeated field names,
- * keys by their number in `keyList`, a decision's block and coverage omitted when they are
- * the claim's), everything else as it is; the whole as one JSON byte string. Decoding
- * gives back the same state: `unpack(pack(s))` encodes to the same bytes as `s`.
+ * The claims fold's checkpoint form: the head (contracts, coverages, keys, flags, where
+ * each claim is: everything but the pages) as one JSON byte string, and each patient's
+ * page as one of its own. Claims are packed as arrays (no repeated field names, keys by
+ * their number in `keyList`, a decision's block and coverage omitted when they are the
+ * claim's). Decoding reads the head only: a page stays bytes until first used (`Pages`),
+ * and a page never used is written back as the bytes it was. Decoding gives back the same
+ * state: `unpack(pack(s))` encodes to the same bytes as `s`.
  */
-import type { ClaimsState, ClaimRecord, Decision, DecisionKind, LineOutcome, AdjustmentGroup } from './claims-state.js';
-import { knownKey } from './claims-state.js';
+import type { CborValue } from '$lib/core/index.js';
+import type { ClaimsState, ClaimRecord, Decision, DecisionKind, LineOutcome, AdjustmentGroup, PatientPage } from './claims-state.js';
+import { emptyClaimsState, knownKey, Pages } from './claims-state.js';
 
 type Packed = (string | number | boolean | null | Packed)[];
 const KINDS: DecisionKind[] = ['original', 'correction', 'appeal'];
@@ -14,6 +18,7 @@ const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.
 function packClaim(state: ClaimsState, rec: ClaimRecord): Packed {
 	const key = (hex: string) => knownKey(state, hex)!;
 	return [
+		rec.n,
 		rec.block,
 		Number(rec.id.slice(rec.block.length + 1)),
 		key(rec.author),
@@ -59,8 +64,9 @@ function packClaim(state: ClaimsState, rec: ClaimRecord): Packed {
 	];
 }
 
-function unpackClaim(keys: readonly string[], packed: Packed, n: number): ClaimRecord {
+function unpackClaim(keys: readonly string[], packed: Packed): ClaimRecord {
 	const [
+		n,
 		block,
 		index,
 		author,
@@ -77,6 +83,7 @@ function unpackClaim(keys: readonly string[], packed: Packed, n: number): ClaimR
 		replaces,
 		replacedBy
 	] = packed as [
+		number,
 		string,
 		number,
 		number,
@@ -165,21 +172,44 @@ function unpackClaim(keys: readonly string[], packed: Packed, n: number): ClaimR
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
-/** The checkpoint bytes of a claims state. */
-export function packState(state: ClaimsState): Uint8Array {
-	const { claims: _, order, ...rest } = state;
-	return utf8.encode(JSON.stringify({ ...rest, claims: order.map((id) => packClaim(state, state.claims[id]!)) }));
+type Head = Omit<ClaimsState, 'pages' | 'where'> & { where: [string[], number[]]; pageKeys: number[] };
+type PackedPage = Omit<PatientPage, 'claims'> & { claims: Packed[] };
+
+function packPage(state: ClaimsState, page: PatientPage): Uint8Array {
+	const { claims, ...rest } = page;
+	return utf8.encode(JSON.stringify({ ...rest, claims: Object.values(claims).map((rec) => packClaim(state, rec)) }));
 }
 
-/** The claims state of checkpoint bytes. */
-export function unpackState(bytes: Uint8Array): ClaimsState {
-	const { claims: packed, ...rest } = JSON.parse(text.decode(bytes)) as Omit<ClaimsState, 'claims' | 'order'> & { claims: Packed[] };
-	const claims: ClaimsState['claims'] = {};
-	const order: string[] = [];
-	packed.forEach((p, n) => {
-		const rec = unpackClaim(rest.keyList, p, n);
+function unpackPage(keys: readonly string[], bytes: Uint8Array): PatientPage {
+	const { claims: packed, ...rest } = JSON.parse(text.decode(bytes)) as PackedPage;
+	const claims: PatientPage['claims'] = {};
+	for (const p of packed) {
+		const rec = unpackClaim(keys, p);
 		claims[rec.id] = rec;
-		order.push(rec.id);
-	});
-	return { ...rest, claims, order } as ClaimsState;
+	}
+	return { ...rest, claims };
+}
+
+/** The checkpoint form of a claims state: the head's bytes, and each page's. */
+export function packState(state: ClaimsState): CborValue {
+	const { pages, where, ...rest } = state;
+	const packed = pages.packAll((page) => packPage(state, page));
+	const head: Head = { ...rest, where: [[...where.keys()], [...where.values()]], pageKeys: packed.map(([key]) => key) };
+	return { head: utf8.encode(JSON.stringify(head)), pages: packed.map(([, bytes]) => bytes) };
+}
+
+/** The claims state of its checkpoint form: the head decoded, the pages kept as bytes until used. */
+export function unpackState(value: CborValue): ClaimsState {
+	const v = value as { head: Uint8Array; pages: Uint8Array[] };
+	const { pageKeys, where, ...head } = JSON.parse(text.decode(v.head)) as Head;
+	const state = emptyClaimsState();
+	Object.assign(state, head);
+	state.where = new Map(where[0].map((id, i) => [id, where[1][i]!]));
+	const packed = new Map(pageKeys.map((key, i) => [key, v.pages[i]!]));
+	state.pages = new Pages(
+		() => state.keyList,
+		(bytes) => unpackPage(state.keyList, bytes),
+		packed
+	);
+	return state;
 }

@@ -12,7 +12,7 @@ import { parseClaim } from './claim.js';
 import { dayOf, dayOfTime } from './dates.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
-import { emptyClaimsState, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
+import { claimById, emptyClaimsState, pageOf, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
 
 /** A claim transaction's claim, parsed once: the fold's `reads` and `apply` both need it. */
 const parsed = new WeakMap<Tx, ReturnType<typeof parseClaim>>();
@@ -107,7 +107,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			if (claim.provider !== clinic) return 'provider is not the submitting clinic';
 			let original: ClaimRecord | undefined;
 			if (tx.t === 'claim.correct') {
-				original = state.claims[tx.original as string];
+				original = claimById(state, tx.original as string);
 				if (!original) return `no claim ${tx.original as string}`;
 				if (original.clinic !== clinic) return 'the original claim is another clinic’s';
 				if (original.replacedBy !== null) return 'the original claim was already corrected';
@@ -117,7 +117,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			const id = `${block.id}-${index}`;
 			const rec: ClaimRecord = {
 				id,
-				n: state.order.length,
+				n: state.count,
 				block: block.id,
 				author: block.author,
 				clinic,
@@ -135,15 +135,15 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			};
 			for (const key of [rec.author, rec.clinic, rec.patient, ...(rec.payer ? [rec.payer] : [])]) shortKey(state, key); // the checkpoint names them by number
 			if (original) original.replacedBy = id;
-			state.claims[id] = rec;
-			state.order.push(id);
-			(state.byPatient[shortKey(state, rec.patient)] ??= []).push(rec.n);
+			pageOf(state, rec.patient).claims[id] = rec;
+			state.where.set(id, shortKey(state, rec.patient));
+			state.count++;
 			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time), known());
 			flagClaim(state, rec, claim.lines, decision, (ref) => encounterAt(context, ref, block, index)?.author ?? null);
 			return null;
 		}
 		case 'claim.appeal': {
-			const rec = state.claims[tx.original as string];
+			const rec = claimById(state, tx.original as string);
 			if (!rec) return `no claim ${tx.original as string}`;
 			if (rec.clinic !== clinicOf(block.author)) return 'the claim is another clinic’s';
 			if (rec.replacedBy !== null) return 'the claim was corrected; appeal the correction';
@@ -163,7 +163,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			});
 			return null;
 		case 'remittance.record': {
-			const rec = state.claims[tx.claim as string];
+			const rec = claimById(state, tx.claim as string);
 			if (!rec) return `no claim ${tx.claim as string}`;
 			if (rec.payer !== block.author) return 'the claim is not this payer’s';
 			state.remittances.push({ block: block.id, payer: block.author, clinic: rec.clinic, claim: rec.id, amount: tx.amount as number });
@@ -184,8 +184,10 @@ export const claimsFold: Fold<ClaimsState> = {
 	name: 'claims',
 	// 2: contract versions known from the ledger's version vectors, encounter records read from
 	// the records index: no `known` or `encounters` map in the state.
-	version: 2,
-	init: emptyClaimsState,
+	// 3: each patient's claims and accumulators in a page of their own, packed apart in the
+	// checkpoint and decoded when first used (claims-state.ts `Pages`).
+	version: 3,
+	init: () => emptyClaimsState(),
 	reads: [
 		// The encounter records a claim's lines name: not kept in the state (records/encounter-lookup.ts).
 		encounterReads((block) =>
@@ -207,8 +209,9 @@ export const claimsFold: Fold<ClaimsState> = {
 		return state;
 	},
 	// The state holds only integers, text, booleans, null, arrays and plain objects, so
-	// JSON round-trips it exactly; one byte string of packed JSON encodes and decodes far
-	// faster than the same data as nested CBOR maps (measured: docs/contracts.md).
-	encode: (state) => ({ json: packState(state) }),
-	decode: (value) => unpackState((value as { json: Uint8Array }).json)
+	// JSON round-trips it exactly; byte strings of packed JSON encode and decode far faster
+	// than the same data as nested CBOR maps (measured: docs/contracts.md). The head is one,
+	// each patient's page another, decoded only when the patient is first billed or shown.
+	encode: packState,
+	decode: unpackState
 };

@@ -145,6 +145,89 @@ export interface Ignored {
 	readonly reason: string;
 }
 
+/**
+ * What the fold keeps of one patient: the patient's claims and the adjudication
+ * accumulators they feed. Nothing in it is read for another patient's claim (a line's
+ * duplicate key, frequency and same-day codes are the patient's own; a paid line's
+ * deductible and out-of-pocket go to a coverage of the patient), so a checkpoint keeps
+ * each page as its own packed bytes, decoded when first used (`Pages`).
+ */
+export interface PatientPage {
+	/** The patient's claims by id, in the order the fold recorded them (ledger order). */
+	claims: Record<string, ClaimRecord>;
+	/** clinic#|code|date|modifiers → the claim (n) that billed it first. */
+	lineKeys: Record<string, number>;
+	/** code → [date of service, claim n] of lines served (not denied). */
+	served: Record<string, [number, number][]>;
+	/** coverage|year → [deductible met, out-of-pocket spent], cents. */
+	accum: Record<string, [number, number]>;
+	/** clinic#|date → [code, claim n] of every line billed, for unbundling across claims. */
+	sameDay: Record<string, [string, number][]>;
+}
+
+export const emptyPage = (): PatientPage => ({ claims: {}, lineKeys: {}, served: {}, accum: {}, sameDay: {} });
+
+/**
+ * The patients' pages by short key: decoded ones, and packed ones (from a checkpoint) not
+ * yet used. A start decodes none; a block decodes the pages of the patients it bills, and
+ * a view of every claim all of them. As JSON (tests compare states so) every page decoded,
+ * by patient key.
+ */
+export class Pages {
+	readonly #decoded = new Map<number, PatientPage>();
+	readonly #packed: Map<number, Uint8Array>;
+	readonly #unpack: (bytes: Uint8Array) => PatientPage;
+	readonly #keyList: () => readonly string[];
+
+	constructor(keyList: () => readonly string[], unpack: (bytes: Uint8Array) => PatientPage, packed = new Map<number, Uint8Array>()) {
+		this.#keyList = keyList;
+		this.#unpack = unpack;
+		this.#packed = packed;
+	}
+
+	/** The page of patient `key` (short), made empty when the patient has none. */
+	get(key: number): PatientPage {
+		return this.find(key) ?? this.#set(key, emptyPage());
+	}
+
+	/** The page of patient `key` (short), if the patient has one. */
+	find(key: number): PatientPage | undefined {
+		const page = this.#decoded.get(key);
+		if (page) return page;
+		const bytes = this.#packed.get(key);
+		if (!bytes) return undefined;
+		this.#packed.delete(key);
+		return this.#set(key, this.#unpack(bytes));
+	}
+
+	#set(key: number, page: PatientPage): PatientPage {
+		this.#decoded.set(key, page);
+		return page;
+	}
+
+	/** Every patient with a page (short keys), in no particular order. */
+	keys(): number[] {
+		return [...this.#decoded.keys(), ...this.#packed.keys()];
+	}
+
+	/** Each page's packed form: `pack` for decoded pages (they may have changed), the bytes as they were for the others. */
+	packAll(pack: (page: PatientPage) => Uint8Array): [number, Uint8Array][] {
+		const out: [number, Uint8Array][] = [...this.#packed];
+		for (const [key, page] of this.#decoded) out.push([key, pack(page)]);
+		return out.sort((a, b) => a[0] - b[0]);
+	}
+
+	/** Packed pages not yet decoded (what a start holds as bytes instead of objects). */
+	get packedCount(): number {
+		return this.#packed.size;
+	}
+
+	toJSON(): Record<string, PatientPage> {
+		const keys = this.#keyList();
+		return Object.fromEntries(this.keys().map((k) => [keys[k]!, this.find(k)!]));
+	}
+}
+
 export interface ClaimsState {
 	contracts: Record<string, Contract>;
 	coverages: Record<string, Coverage>;
@@ -152,47 +235,72 @@ export interface ClaimsState {
 	/** Device key → clinic key (`member.add` with `clinic`). */
 	clinics: Record<string, string>;
 	deaths: Record<string, { day: number; block: string }>;
-	claims: Record<string, ClaimRecord>;
-	/** Claim ids in ledger order. */
-	order: string[];
-	/** Member and patient keys (hex) in order of first use: index keys name them by position. */
+	/** Claims recorded: the next claim's `n`. */
+	count: number;
+	/** Claim id → its patient's short key: where a correction, appeal or remittance finds the claim. */
+	where: Map<string, number>;
+	/** Member and patient keys (hex) in order of first use: pages and keys name them by position. */
 	keyList: string[];
-	/** patient#|clinic#|code|date|modifiers → the claim (n) that billed it first. */
-	lineKeys: Record<string, number>;
-	/** patient#|code → [date of service, claim n] of lines served (not denied). */
-	served: Record<string, [number, number][]>;
-	/** coverage|year → [deductible met, out-of-pocket spent], cents. */
-	accum: Record<string, [number, number]>;
-	/** patient#|clinic#|date → [code, claim n] of every line billed, for unbundling across claims. */
-	sameDay: Record<string, [string, number][]>;
-	/** patient# → claims (n) of the patient. */
-	byPatient: Record<string, number[]>;
+	/** Each patient's claims and accumulators (`pageOf`). */
+	pages: Pages;
 	flags: Flag[];
 	payments: Payment[];
 	remittances: Remittance[];
 	ignored: Ignored[];
 }
 
-export function emptyClaimsState(): ClaimsState {
-	return {
+export function emptyClaimsState(unpack: (bytes: Uint8Array) => PatientPage = unpackNothing): ClaimsState {
+	const state: ClaimsState = {
 		contracts: {},
 		coverages: {},
 		auths: {},
 		clinics: {},
 		deaths: {},
-		claims: {},
-		order: [],
+		count: 0,
+		where: new Map(),
 		keyList: [],
-		lineKeys: {},
-		served: {},
-		accum: {},
-		sameDay: {},
-		byPatient: {},
+		pages: undefined as unknown as Pages,
 		flags: [],
 		payments: [],
 		remittances: [],
 		ignored: []
 	};
+	state.pages = new Pages(() => state.keyList, unpack);
+	return state;
+}
+
+function unpackNothing(): PatientPage {
+	throw new Error('a state made empty has no packed pages');
+}
+
+/** The page of patient `hex` (made when the patient has none: only the fold calls it for a new patient). */
+export const pageOf = (state: ClaimsState, hex: string): PatientPage => state.pages.get(shortKey(state, hex));
+
+/** Claim `id`, if the fold recorded it. */
+export function claimById(state: ClaimsState, id: string): ClaimRecord | undefined {
+	const key = state.where.get(id);
+	return key === undefined ? undefined : state.pages.find(key)?.claims[id];
+}
+
+/** Every claim, in ledger order (decodes every page). */
+export function allClaims(state: ClaimsState): ClaimRecord[] {
+	const out: ClaimRecord[] = [];
+	for (const key of state.pages.keys()) for (const rec of Object.values(state.pages.find(key)!.claims)) out.push(rec);
+	return out.sort((a, b) => a.n - b.n);
+}
+
+/** `patient`'s claims in ledger order; none for a patient the state has not seen. */
+export function claimsOfPatient(state: ClaimsState, patient: string): ClaimRecord[] {
+	const key = knownKey(state, patient);
+	const page = key === undefined ? undefined : state.pages.find(key);
+	return page ? Object.values(page.claims) : [];
+}
+
+/** The deductible met and out-of-pocket spent under `coverage` in `year` (cents), if any line counted. */
+export function accumOf(state: ClaimsState, coverage: string, year: number): readonly [number, number] | undefined {
+	const patient = state.coverages[coverage]?.patient;
+	const key = patient === undefined ? undefined : knownKey(state, patient);
+	return key === undefined ? undefined : state.pages.find(key)?.accum[`${coverage}|${year}`];
 }
 
 const shortKeys = new WeakMap<ClaimsState, Map<string, number>>();

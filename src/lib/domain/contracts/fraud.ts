@@ -14,7 +14,16 @@ import { CARC, columnOneOf, lineKey } from './adjudicate.js';
 import { dateOfDay } from './dates.js';
 import type { EncounterRef } from '../records/encounter-lookup.js';
 import type { ClaimLine } from './claim.js';
-import { shortKey, type ClaimRecord, type ClaimsState, type Decision, type Flag } from './claims-state.js';
+import {
+	allClaims,
+	claimsOfPatient,
+	pageOf,
+	shortKey,
+	type ClaimRecord,
+	type ClaimsState,
+	type Decision,
+	type Flag
+} from './claims-state.js';
 
 /**
  * Flags for a claim just decided. `encounterAuthor`: who wrote the encounter record a line
@@ -29,14 +38,17 @@ export function flagClaim(
 	encounterAuthor: (ref: EncounterRef) => string | null
 ): void {
 	const flag = (f: Flag) => state.flags.push(f);
-	const claimAt = (n: number) => state.claims[state.order[n]!]!;
+	const page = pageOf(state, rec.patient);
+	// Duplicate and same-day lines are the patient's own: their claims are in the patient's page.
+	let byN: Map<number, ClaimRecord> | undefined;
+	const claimAt = (n: number) => (byN ??= new Map(Object.values(page.claims).map((c) => [c.n, c]))).get(n)!;
 	const version = decision.plan === null ? undefined : state.contracts[decision.plan]?.versions.find((v) => v.version === decision.version);
 	const policy = version?.policy;
 	for (const [i, line] of lines.entries()) {
 		const outcome = decision.lines[i]!;
 		const carc = outcome.adjustments[0]?.carc;
 		if (outcome.denied && carc === CARC.duplicate) {
-			const owner = state.lineKeys[lineKey(state, rec, line)];
+			const owner = page.lineKeys[lineKey(state, rec, line)];
 			const other = owner !== undefined && owner !== rec.n ? claimAt(owner) : null;
 			flag({
 				kind: 'duplicate',
@@ -79,8 +91,8 @@ export function flagClaim(
 				});
 		}
 		// Unbundling across claims: a code pair billed on two claims for the same patient, clinic and day.
-		const dayKey = `${shortKey(state, rec.patient)}|${shortKey(state, rec.clinic)}|${line.dos}`;
-		const billed = state.sameDay[dayKey] ?? (state.sameDay[dayKey] = []);
+		const dayKey = `${shortKey(state, rec.clinic)}|${line.dos}`;
+		const billed = page.sameDay[dayKey] ?? (page.sameDay[dayKey] = []);
 		if (policy) {
 			const ones = columnOneOf(policy).get(line.code) ?? [];
 			for (const [code, n] of billed) {
@@ -103,8 +115,7 @@ export function flagClaim(
 /** Flags for claims already recorded with services after a death just recorded. */
 export function flagAfterDeath(state: ClaimsState, patient: string): void {
 	const death = state.deaths[patient]!;
-	for (const n of state.byPatient[shortKey(state, patient)] ?? []) {
-		const rec = state.claims[state.order[n]!]!;
+	for (const rec of claimsOfPatient(state, patient)) {
 		if (rec.replacedBy !== null) continue;
 		for (const line of rec.lines) {
 			if (line.dos > death.day)
@@ -138,8 +149,7 @@ export const OUTLIER_CHI2 = 18.467;
 export function providerOutliers(state: ClaimsState): Flag[] {
 	const counts = new Map<string, number[]>();
 	const blocks = new Map<string, string[]>();
-	for (const id of state.order) {
-		const rec = state.claims[id]!;
+	for (const rec of allClaims(state)) {
 		if (rec.replacedBy !== null) continue;
 		for (const line of rec.lines) {
 			const level = (VISIT_CODES as readonly string[]).indexOf(line.code);

@@ -32,4 +32,5 @@ export {
 } from './rule-logic.js';
 export { SAMPLE_CODE_PAIRS, SAMPLE_EDITS, SAMPLE_SERVICES, samplePolicy, type SampleService } from './sample.js';
 export type * from './claims-state.js';
+export { accumOf, allClaims, claimById, claimsOfPatient } from './claims-state.js';
 export { CLAIM_ID, CLAIM_ROLES, CONTRACT_RULES, PAYMENT_ROLES } from './transactions.js';

@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CborValue } from '$lib/core/index.js';
 import {
+	accumOf,
+	claimById,
+	type ClaimForm,
 	claimResource,
 	claimResponseOf,
 	compileRule,
@@ -11,8 +14,7 @@ import {
 	RuleError,
 	ruleHolds,
 	ruleText,
-	samplePolicy,
-	type ClaimForm
+	samplePolicy
 } from '$lib/domain/contracts/index.js';
 import {
 	carcs,
@@ -192,9 +194,9 @@ describe('adjudication: a worked example whose money adds up', () => {
 		const D = decisionOf(state, d);
 		expect(D.lines[0]!.adjustments).toEqual([{ group: 'PR', carc: '3', amount: 1_449 }]);
 		expect([D.payer, D.patient]).toEqual([11_551, 1_449]);
-		expect(state.accum['cov-1|2025']).toEqual([10_000, 20_000]);
+		expect(accumOf(state, 'cov-1', 2025)).toEqual([10_000, 20_000]);
 		expectBalanced(state);
-		const response = claimResponseOf(state.claims[`${a.id}-0`]!);
+		const response = claimResponseOf(claimById(state, `${a.id}-0`)!);
 		expect(response.resourceType).toBe('ClaimResponse');
 		expect(response.item![0]!.adjudication.find((x) => x.reason?.coding?.[0]?.code === '45')?.amount?.value).toBe(20);
 		expect(response.payment?.amount?.value).toBe(14.85);

@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { detectVerifier, encodeCanonical, LedgerError, toHex, type CborValue, type Ledger } from '$lib/core/index.js';
+import { detectVerifier, LedgerError, toHex, type CborValue, type Ledger } from '$lib/core/index.js';
 import { foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { publicKeyOf } from '$lib/core/crypto/ed25519.js';
-import { claimResource, currentDecision, reconcile, samplePolicy, type ClaimForm, type ClaimsState } from '$lib/domain/contracts/index.js';
+import {
+	allClaims,
+	claimById,
+	type ClaimForm,
+	claimResource,
+	type ClaimsState,
+	currentDecision,
+	reconcile,
+	samplePolicy
+} from '$lib/domain/contracts/index.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { shuffled } from '../../support/arrival-orders.js';
+import { canonicalState } from '../../support/canonical-state.js';
 
 const DAY = 86_400_000;
 const PATIENT = publicKeyOf(testSecret('patient'));
@@ -90,7 +99,7 @@ describe('claims contracts on a real ledger', () => {
 			'txs[1] (claim.submit): claim.patient.reference: expected Patient/<patient key, 64 hex>; claim.item[0].quantity.value: expected whole units from 1 to 999; claim.item[0].net.value: is not unitPrice × quantity'
 		);
 		const state = nodes.clinic!.state().claims as ClaimsState;
-		expect(state.order).toEqual([]);
+		expect(allClaims(state)).toEqual([]);
 		expect(nodes.clinic!.size).toBe(2);
 	});
 
@@ -130,16 +139,16 @@ describe('claims contracts on a real ledger', () => {
 		for (const node of [founder, payer, clinic, doctor])
 			for (const other of [founder, payer, clinic, doctor]) if (node !== other) await syncInto(node, other);
 
-		const digest = (ledger: Ledger) => toHex(sha256(encodeCanonical(ledger.state().claims as unknown as CborValue)));
+		const digest = (ledger: Ledger) => canonicalState(ledger.state().claims);
 		const expected = digest(founder);
 		for (const node of [payer, clinic, doctor]) expect(digest(node)).toBe(expected);
 		const state = founder.state().claims as ClaimsState;
-		expect(state.order).toHaveLength(3);
+		expect(state.count).toBe(3);
 		// Claim a keeps version 1. Claim b was written without seeing version 2 (concurrent), so
 		// version 1 decides it wherever version 2 sorts; its appeal, after the clinic saw
 		// version 2, is decided under version 2.
-		expect(state.claims[`${a.id}-0`]!.decisions.map((d) => [d.kind, d.version])).toEqual([['original', 1]]);
-		expect(state.claims[`${b.id}-0`]!.decisions.map((d) => [d.kind, d.version])).toEqual([
+		expect(claimById(state, `${a.id}-0`)!.decisions.map((d) => [d.kind, d.version])).toEqual([['original', 1]]);
+		expect(claimById(state, `${b.id}-0`)!.decisions.map((d) => [d.kind, d.version])).toEqual([
 			['original', 1],
 			['appeal', 2]
 		]);
@@ -156,7 +165,7 @@ describe('claims contracts on a real ledger', () => {
 			'encounter-missing'
 		]);
 		expect(reconcile(state).unbalanced).toEqual([]);
-		expect(currentDecision(state.claims[`${a.id}-0`]!)!.status).toBe('paid');
+		expect(currentDecision(claimById(state, `${a.id}-0`)!)!.status).toBe('paid');
 
 		const blocks: Uint8Array[] = [];
 		for await (const bytes of founder.blocksSince({})) blocks.push(bytes);

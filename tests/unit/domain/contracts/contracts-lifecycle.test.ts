@@ -1,13 +1,16 @@
 /** The contract engine over time: new versions, corrections and appeals, billing, fraud checks, fold checkpoints and transaction summaries. */
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex, type CborValue } from '$lib/core/index.js';
+import { fromHex, toHex } from '$lib/core/index.js';
 import {
 	accountsOf,
+	accumOf,
 	allFlags,
+	claimById,
 	claimResource,
 	claimResponseOf,
 	claimsFold,
 	currentDecision,
+	parseClaim,
 	samplePolicy,
 	statementOf
 } from '$lib/domain/contracts/index.js';
@@ -15,6 +18,7 @@ import { foldContexts, foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 import { summarizeTx } from '$lib/domain/tx-summary.js';
 import { CONTRACT_RULES } from '$lib/domain/contracts/transactions.js';
+import { canonicalState } from '../../support/canonical-state.js';
 import {
 	carcs,
 	chain,
@@ -105,8 +109,8 @@ describe('contract versions, corrections and appeals', () => {
 		]);
 		c.add(CLINIC, '2025-03-08', [{ t: 'claim.appeal', original: `${a.id}-0`, reason: 'wrong claim' }]);
 		const state = fold(c.blocks);
-		const original = state.claims[`${a.id}-0`]!;
-		const corrected = state.claims[`${fix.id}-0`]!;
+		const original = claimById(state, `${a.id}-0`)!;
+		const corrected = claimById(state, `${fix.id}-0`)!;
 		expect(original.replacedBy).toBe(corrected.id);
 		expect(corrected.replaces).toBe(original.id);
 		expect(currentDecision(original)).toBeNull();
@@ -119,8 +123,10 @@ describe('contract versions, corrections and appeals', () => {
 		expect(state.ignored.map((i) => i.reason)).toEqual(['the claim was corrected; appeal the correction']);
 		// Deductible booked once, for the claim as it stands now.
 		const now = currentDecision(corrected)!;
-		expect(state.accum['cov-1|2025']![0]).toBe(now.lines.reduce((s, l) => s + (l.adjustments.find((x) => x.carc === '1')?.amount ?? 0), 0));
-		expect(state.accum['cov-1|2025']![1]).toBe(now.patient);
+		expect(accumOf(state, 'cov-1', 2025)![0]).toBe(
+			now.lines.reduce((s, l) => s + (l.adjustments.find((x) => x.carc === '1')?.amount ?? 0), 0)
+		);
+		expect(accumOf(state, 'cov-1', 2025)![1]).toBe(now.patient);
 		expectBalanced(state);
 	});
 });
@@ -161,7 +167,7 @@ describe('billing', () => {
 
 	it('a synthetic ledger of 300 claims balances claim by claim and in the accounts', () => {
 		const state = fold(syntheticClaims({ seed: 7, claims: 300, fraud: true }).blocks);
-		expect(state.order.length).toBeGreaterThan(300);
+		expect(state.count).toBeGreaterThan(300);
 		expectBalanced(state);
 	});
 });
@@ -194,7 +200,7 @@ describe('fraud checks', () => {
 			])
 		);
 		// Flags are evidence, not denials: the unbundled component on its own claim was decided on its own terms.
-		expect(currentDecision(state.claims[data.seeded.unbundling![0]!]!)!.status).toBe('paid');
+		expect(currentDecision(claimById(state, data.seeded.unbundling![0]!)!)!.status).toBe('paid');
 	});
 
 	it('raises no flag on clean data', () => {
@@ -218,9 +224,9 @@ describe('the fold checkpoints exactly', () => {
 		const { blocks } = syntheticClaims({ seed: 5, claims: 120, fraud: true });
 		const half = Math.floor(blocks.length / 2);
 		const whole = fold(blocks);
-		// Decoding gives back the very same state (compared field by field through canonical CBOR).
+		// Decoding gives back the very same state (compared field by field, every page decoded).
 		const again = claimsFold.decode(decodeCanonical(encodeCanonical(claimsFold.encode(whole))));
-		expect(toHex(encodeCanonical(again as unknown as CborValue))).toBe(toHex(encodeCanonical(whole as unknown as CborValue)));
+		expect(canonicalState(again)).toBe(canonicalState(whole));
 		// One record of what each block has seen, carried across the checkpoint as the ledger's version vectors are.
 		const causal = foldContexts(claimsFold.reads);
 		const first = foldBlocks(claimsFold, blocks.slice(0, half), claimsFold.init(), causal);
@@ -231,6 +237,33 @@ describe('the fold checkpoints exactly', () => {
 			causal
 		);
 		expect(toHex(encodeCanonical(claimsFold.encode(resumed)))).toBe(toHex(encodeCanonical(claimsFold.encode(whole))));
+	});
+
+	it('decodes no patient page until used: a block decodes the pages of the patients it names, the others are written back as they were', async () => {
+		const { encodeCanonical, decodeCanonical } = await import('$lib/core/index.js');
+		const { blocks } = syntheticClaims({ seed: 7, claims: 120, fraud: true });
+		const causal = foldContexts(claimsFold.reads);
+		const claimBlocks = blocks.filter((b) => b.txs.some((t) => t.t === 'claim.submit'));
+		const last = claimBlocks.at(-1)!;
+		const before = blocks.slice(0, blocks.indexOf(last));
+		const first = foldBlocks(claimsFold, before, claimsFold.init(), causal);
+		const packed = claimsFold.encode(first) as { head: Uint8Array; pages: Uint8Array[] };
+		const state = claimsFold.decode(decodeCanonical(encodeCanonical(packed)));
+		const patients = state.pages.keys().length;
+		expect(patients).toBeGreaterThan(5);
+		expect(state.pages.packedCount).toBe(patients);
+		// The head answers what it holds without a page: the number of claims, the contracts.
+		expect(state.count).toBe(first.count);
+		foldBlocks(claimsFold, [last], state, causal);
+		const billed = new Set(last.txs.flatMap((t) => (t.t === 'claim.submit' ? [parseClaim(t.claim as string).claim!.patient] : [])));
+		expect(state.pages.packedCount).toBe(patients - billed.size);
+		// Pages never decoded are written back byte for byte; the whole equals a fold without a checkpoint.
+		const again = claimsFold.encode(state) as { head: Uint8Array; pages: Uint8Array[] };
+		const unchanged = again.pages.filter((bytes) => packed.pages.some((p) => toHex(p) === toHex(bytes)));
+		expect(unchanged.length).toBeGreaterThanOrEqual(patients - billed.size);
+		const whole = foldBlocks(claimsFold, [...before, last], claimsFold.init(), foldContexts(claimsFold.reads));
+		expect(canonicalState(state)).toBe(canonicalState(whole));
+		expect(state.pages.packedCount).toBe(0); // reading it whole decoded every page
 	});
 });
 

@@ -4,15 +4,17 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { toHex, type AuthorId, type Block, type BlockId, type CborValue, type Tx } from '$lib/core/index.js';
 import {
+	allClaims,
+	claimById,
+	type ClaimForm,
 	claimResource,
 	claimsFold,
+	type ClaimsState,
 	currentDecision,
 	dayOf,
+	type Decision,
 	reconcile,
-	samplePolicy,
-	type ClaimForm,
-	type ClaimsState,
-	type Decision
+	samplePolicy
 } from '$lib/domain/contracts/index.js';
 
 const DAY = 86_400_000;
@@ -97,12 +99,12 @@ export function scenario(policy: CborValue = samplePolicy(), coverage: Partial<R
 }
 
 /** The decision of the claim in block `b` (tx 0). */
-export const decisionOf = (state: ClaimsState, b: Block): Decision => currentDecision(state.claims[`${b.id}-0`]!)!;
+export const decisionOf = (state: ClaimsState, b: Block): Decision => currentDecision(claimById(state, `${b.id}-0`)!)!;
 export const carcs = (d: Decision) => d.lines.map((l) => (l.denied ? l.adjustments[0]!.carc : null));
 
 export function expectBalanced(state: ClaimsState) {
-	for (const id of state.order) {
-		for (const d of state.claims[id]!.decisions) {
+	for (const rec of allClaims(state)) {
+		for (const d of rec.decisions) {
 			expect(d.payer + d.patient + d.adjusted).toBe(d.billed);
 			for (const l of d.lines) expect(l.payer + l.adjustments.reduce((s, a) => s + a.amount, 0)).toBe(l.billed);
 		}

@@ -15,7 +15,7 @@ import {
 	submitClaim,
 	type PolicyInput
 } from '$lib/domain/contracts/billing-writes.js';
-import { currentDecision, type ClaimForm, type ClaimsState } from '$lib/domain/contracts/index.js';
+import { allClaims, claimById, type ClaimForm, type ClaimsState, currentDecision } from '$lib/domain/contracts/index.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 
@@ -76,16 +76,16 @@ describe('billing use cases', () => {
 		expect(clinic.size).toBe(size);
 		await submitClaim(clinic, form(clinic));
 		expect(clinic.size).toBe(size + 1);
-		const claimId = claimsOf(clinic).order[0]!;
-		const rec = claimsOf(clinic).claims[claimId]!;
+		const claimId = allClaims(claimsOf(clinic))[0]!.id;
+		const rec = claimById(claimsOf(clinic), claimId)!;
 		expect(rec.decisions).toHaveLength(1);
 		expect(currentDecision(rec)?.billed).toBe(12_000);
 
 		await appealClaim(clinic, claimId, 'documentation attached', []);
-		expect(claimsOf(clinic).claims[claimId]!.decisions).toHaveLength(2);
+		expect(claimById(claimsOf(clinic), claimId)!.decisions).toHaveLength(2);
 
 		await syncInto(payer, clinic);
-		const owed = currentDecision(claimsOf(payer).claims[claimId]!)!.payer;
+		const owed = currentDecision(claimById(claimsOf(payer), claimId)!)!.payer;
 		await recordRemittance(payer, claimId, owed);
 		expect(await refusalOf(recordRemittance(clinic, claimId, owed))).toBeInstanceOf(LedgerError);
 
