@@ -99,8 +99,7 @@ try {
 		log(`checkpoint part ${f.name}: ${(own.length / 1e6).toFixed(1)} MB, decoded in ${t.wall.toFixed(2)} s (${t.cpu.toFixed(2)} s CPU)`);
 	}
 	const startSeconds = start.wall;
-	if (restored[folds.findIndex((f) => f.name === 'claims')].count !== claimsState.count)
-		throw new Error('checkpoint lost claims');
+	if (restored[folds.findIndex((f) => f.name === 'claims')].count !== claimsState.count) throw new Error('checkpoint lost claims');
 	log(`checkpoint: ${(bytes.length / 1e6).toFixed(1)} MB, start ${startSeconds.toFixed(2)} s`);
 
 	const metrics = [

@@ -134,7 +134,7 @@ try {
 				break;
 			}
 			log(
-				`${key} open ${run + 1}/${RUNS}: ${r.ms.toFixed(0)} ms (key ${r.keyMs.toFixed(0)}, open ${r.openMs.toFixed(0)}, draw ${r.drawMs.toFixed(0)}, busy ${r.busyMs.toFixed(0)}), heap ${r.heapMb.toFixed(0)} MB, after GC ${r.heapGcMb.toFixed(0)} MB, peak polled ${r.peakMb.toFixed(0)} MB`
+				`${key} open ${run + 1}/${RUNS}: ${r.ms.toFixed(0)} ms (key ${r.keyMs.toFixed(0)}, open ${r.openMs.toFixed(0)}, draw ${r.drawMs.toFixed(0)}, busy ${r.busyMs.toFixed(0)}), heap ${r.heapMb.toFixed(0)} MB, after GC ${r.heapGcMb.toFixed(0)} MB${r.buffersMb === null ? '' : ` (+ ${r.buffersMb.toFixed(0)} MB of array buffers outside it)`}, peak polled ${r.peakMb.toFixed(0)} MB`
 			);
 			if (r.cpu) {
 				mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
@@ -200,7 +200,7 @@ console.log(
 );
 console.log(metricTable(metrics, '-'));
 console.log(
-	'\nper open (ms: click on Unlock to usable = key derivation + open (loading to ready) + draw (screen shown) + busy (until the main thread is first idle); heap MB: at usable / after GC / peak polled)'
+	'\nper open (ms: click on Unlock to usable = key derivation + open (loading to ready) + draw (screen shown) + busy (until the main thread is first idle); heap MB: at usable / after GC / peak polled; array buffers MB after GC, outside the JS heap)'
 );
 for (const [key, ledger] of [
 	['large', large],
@@ -210,10 +210,10 @@ for (const [key, ledger] of [
 		if (r.error) console.log(`  ${key} ${ledger.manifest.blocks}: FAILED: ${r.error}; heap peak polled ${r.peakMb.toFixed(0)} MB`);
 		else
 			console.log(
-				`  ${key} ${ledger.manifest.blocks}: ${r.ms.toFixed(0)} = ${r.keyMs.toFixed(0)} + ${r.openMs.toFixed(0)} + ${r.drawMs.toFixed(0)} + ${r.busyMs.toFixed(0)}; heap ${r.heapMb.toFixed(0)} / ${r.heapGcMb.toFixed(0)} / ${r.peakMb.toFixed(0)}`
+				`  ${key} ${ledger.manifest.blocks}: ${r.ms.toFixed(0)} = ${r.keyMs.toFixed(0)} + ${r.openMs.toFixed(0)} + ${r.drawMs.toFixed(0)} + ${r.busyMs.toFixed(0)}; heap ${r.heapMb.toFixed(0)} / ${r.heapGcMb.toFixed(0)} / ${r.peakMb.toFixed(0)}${r.buffersMb === null ? '' : `; array buffers ${r.buffersMb.toFixed(0)}`}`
 			);
 console.log(
-	"\nthe checkpoint's decode (fold-engine.ts #decodeStates) in Node, ms: canonical CBOR of the whole, then each fold's decode (JSON MB)"
+	"\nthe checkpoint's decode (fold-engine.ts #decodeStates) in Node, ms: canonical CBOR of the whole, then each fold's decode (JSON MB); claims: its head, then every patient page decoded (as a view of every claim does; not part of the open)"
 );
 console.log(
 	table(
@@ -224,9 +224,10 @@ console.log(
 			...['records', 'claims', 'supply'].map(
 				(f) => `${Math.round(d.folds[f].ms)}${d.folds[f].jsonMb ? ` (${d.folds[f].jsonMb.toFixed(0)})` : ''}`
 			),
-			Math.round(d.cborMs + Object.values(d.folds).reduce((n, f) => n + f.ms, 0))
+			Math.round(d.cborMs + Object.values(d.folds).reduce((n, f) => n + f.ms, 0)),
+			d.folds.claims.pagesMs === undefined ? '-' : `${Math.round(d.folds.claims.pagesMs)} (${d.folds.claims.pagesMb.toFixed(0)})`
 		]),
-		['blocks', 'checkpoint MB', 'CBOR', 'records', 'claims', 'supply', 'total']
+		['blocks', 'checkpoint MB', 'CBOR', 'records', 'claims', 'supply', 'total', 'claims pages']
 	)
 );
 printMetricLines(metrics);

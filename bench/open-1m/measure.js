@@ -133,8 +133,11 @@ export async function timedOpen({ url, profileDir, passphrase, blocks, name, cpu
 			summary = { profile, text: summarizeProfile(profile, { modules: 12, functions: 25, inclusive: 40 }) };
 		}
 		await cdp.send('HeapProfiler.collectGarbage');
-		const heapGcMb = (await cdp.send('Runtime.getHeapUsage')).usedSize / 1e6;
-		return { ...timing, lockMs, baseMb, heapMb, heapGcMb, peakMb: Math.max(peak / 1e6, heapMb), cpu: summary };
+		const usage = await cdp.send('Runtime.getHeapUsage');
+		const heapGcMb = usage.usedSize / 1e6;
+		// Array buffers' bytes live outside the JS heap (the claims fold's patient pages not yet decoded, for one): reported beside it.
+		const buffersMb = typeof usage.backingStorageSize === 'number' ? usage.backingStorageSize / 1e6 : null;
+		return { ...timing, lockMs, baseMb, heapMb, heapGcMb, buffersMb, peakMb: Math.max(peak / 1e6, heapMb), cpu: summary };
 	} finally {
 		await context.close();
 	}

@@ -13,6 +13,7 @@ import { keyWrapsIndex } from './records/key-index.js';
 import { recordsFold } from './records/fold.js';
 import { researchFold } from './research/fold.js';
 import { claimsFold } from './contracts/claims-fold.js';
+import { claimPatientsIndex } from './contracts/claim-index.js';
 import { supplyFold } from './supply/fold.js';
 import { lotIndex } from './supply/lot-index.js';
 import { roomRotationsFold } from './room-secret.js';
@@ -37,5 +38,6 @@ export const APP_INDEXES: readonly IndexFold[] = [
 	recordVersionsIndex,
 	patientRecordsIndex,
 	patientDemographicsIndex,
-	keyWrapsIndex
+	keyWrapsIndex,
+	claimPatientsIndex
 ];

@@ -1,6 +1,6 @@
 /**
- * The claims fold's checkpoint form: the head (contracts, coverages, keys, flags, where
- * each claim is: everything but the pages) as one JSON byte string, and each patient's
+ * The claims fold's checkpoint form: the head (contracts, coverages, keys, flags:
+ * everything but the pages) as one JSON byte string, and each patient's
  * page as one of its own. Claims are packed as arrays (no repeated field names, keys by
  * their number in `keyList`, a decision's block and coverage omitted when they are the
  * claim's). Decoding reads the head only: a page stays bytes until first used (`Pages`),
@@ -172,7 +172,7 @@ function unpackClaim(keys: readonly string[], packed: Packed): ClaimRecord {
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
-type Head = Omit<ClaimsState, 'pages' | 'where'> & { where: [string[], number[]]; pageKeys: number[] };
+type Head = Omit<ClaimsState, 'pages'> & { pageKeys: number[] };
 type PackedPage = Omit<PatientPage, 'claims'> & { claims: Packed[] };
 
 function packPage(state: ClaimsState, page: PatientPage): Uint8Array {
@@ -192,19 +192,18 @@ function unpackPage(keys: readonly string[], bytes: Uint8Array): PatientPage {
 
 /** The checkpoint form of a claims state: the head's bytes, and each page's. */
 export function packState(state: ClaimsState): CborValue {
-	const { pages, where, ...rest } = state;
+	const { pages, ...rest } = state;
 	const packed = pages.packAll((page) => packPage(state, page));
-	const head: Head = { ...rest, where: [[...where.keys()], [...where.values()]], pageKeys: packed.map(([key]) => key) };
+	const head: Head = { ...rest, pageKeys: packed.map(([key]) => key) };
 	return { head: utf8.encode(JSON.stringify(head)), pages: packed.map(([, bytes]) => bytes) };
 }
 
 /** The claims state of its checkpoint form: the head decoded, the pages kept as bytes until used. */
 export function unpackState(value: CborValue): ClaimsState {
 	const v = value as { head: Uint8Array; pages: Uint8Array[] };
-	const { pageKeys, where, ...head } = JSON.parse(text.decode(v.head)) as Head;
+	const { pageKeys, ...head } = JSON.parse(text.decode(v.head)) as Head;
 	const state = emptyClaimsState();
 	Object.assign(state, head);
-	state.where = new Map(where[0].map((id, i) => [id, where[1][i]!]));
 	const packed = new Map(pageKeys.map((key, i) => [key, v.pages[i]!]));
 	state.pages = new Pages(
 		() => state.keyList,

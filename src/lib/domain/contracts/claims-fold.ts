@@ -8,19 +8,11 @@ import { CodedError, toHex, type Block, type Causal, type Fold, type FoldContext
 import { encounterAt, encounterReads } from '../records/encounter-lookup.js';
 import { decide, undo, type Known } from './adjudicate.js';
 import { packState, unpackState } from './checkpoint.js';
-import { parseClaim } from './claim.js';
 import { dayOf, dayOfTime } from './dates.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
-import { claimById, emptyClaimsState, pageOf, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
-
-/** A claim transaction's claim, parsed once: the fold's `reads` and `apply` both need it. */
-const parsed = new WeakMap<Tx, ReturnType<typeof parseClaim>>();
-function parsedClaim(tx: Tx): ReturnType<typeof parseClaim> {
-	let result = parsed.get(tx);
-	if (!result) parsed.set(tx, (result = parseClaim(tx.claim as string)));
-	return result;
-}
+import { claimReads, parsedClaim, patientOfClaim } from './claim-index.js';
+import { emptyClaimsState, knownKey, pageOf, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
 
 /**
  * The contract versions a block has seen: for each plan, the highest version whose deploying
@@ -39,6 +31,18 @@ function knownBefore(state: ClaimsState, block: Block, causal: Causal): Known {
 			}
 		}
 	return known;
+}
+
+/**
+ * Claim `id` as the fold recorded it before this transaction: its patient from the claim
+ * index (claim-index.ts), then the claim in that patient's page (absent when the fold
+ * refused it, or it comes later in the block).
+ */
+function recorded(state: ClaimsState, context: FoldContext, id: string): ClaimRecord | undefined {
+	const patient = patientOfClaim(context, id);
+	const key = patient === undefined ? undefined : knownKey(state, patient);
+	const page = key === undefined ? undefined : state.pages.find(key);
+	return page && Object.hasOwn(page.claims, id) ? page.claims[id] : undefined;
 }
 
 /**
@@ -107,7 +111,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			if (claim.provider !== clinic) return 'provider is not the submitting clinic';
 			let original: ClaimRecord | undefined;
 			if (tx.t === 'claim.correct') {
-				original = claimById(state, tx.original as string);
+				original = recorded(state, context, tx.original as string);
 				if (!original) return `no claim ${tx.original as string}`;
 				if (original.clinic !== clinic) return 'the original claim is another clinic’s';
 				if (original.replacedBy !== null) return 'the original claim was already corrected';
@@ -136,14 +140,13 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			for (const key of [rec.author, rec.clinic, rec.patient, ...(rec.payer ? [rec.payer] : [])]) shortKey(state, key); // the checkpoint names them by number
 			if (original) original.replacedBy = id;
 			pageOf(state, rec.patient).claims[id] = rec;
-			state.where.set(id, shortKey(state, rec.patient));
 			state.count++;
 			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time), known());
 			flagClaim(state, rec, claim.lines, decision, (ref) => encounterAt(context, ref, block, index)?.author ?? null);
 			return null;
 		}
 		case 'claim.appeal': {
-			const rec = claimById(state, tx.original as string);
+			const rec = recorded(state, context, tx.original as string);
 			if (!rec) return `no claim ${tx.original as string}`;
 			if (rec.clinic !== clinicOf(block.author)) return 'the claim is another clinic’s';
 			if (rec.replacedBy !== null) return 'the claim was corrected; appeal the correction';
@@ -163,7 +166,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			});
 			return null;
 		case 'remittance.record': {
-			const rec = claimById(state, tx.claim as string);
+			const rec = recorded(state, context, tx.claim as string);
 			if (!rec) return `no claim ${tx.claim as string}`;
 			if (rec.payer !== block.author) return 'the claim is not this payer’s';
 			state.remittances.push({ block: block.id, payer: block.author, clinic: rec.clinic, claim: rec.id, amount: tx.amount as number });
@@ -185,10 +188,13 @@ export const claimsFold: Fold<ClaimsState> = {
 	// 2: contract versions known from the ledger's version vectors, encounter records read from
 	// the records index: no `known` or `encounters` map in the state.
 	// 3: each patient's claims and accumulators in a page of their own, packed apart in the
-	// checkpoint and decoded when first used (claims-state.ts `Pages`).
+	// checkpoint and decoded when first used (claims-state.ts `Pages`); the patient of a claim a
+	// correction, appeal or remittance names read from the claim index (claim-index.ts).
 	version: 3,
 	init: () => emptyClaimsState(),
 	reads: [
+		// The patients of the claims a block's corrections, appeals and remittances name (claim-index.ts).
+		claimReads,
 		// The encounter records a claim's lines name: not kept in the state (records/encounter-lookup.ts).
 		encounterReads((block) =>
 			block.txs.flatMap((tx) =>

@@ -237,8 +237,6 @@ export interface ClaimsState {
 	deaths: Record<string, { day: number; block: string }>;
 	/** Claims recorded: the next claim's `n`. */
 	count: number;
-	/** Claim id → its patient's short key: where a correction, appeal or remittance finds the claim. */
-	where: Map<string, number>;
 	/** Member and patient keys (hex) in order of first use: pages and keys name them by position. */
 	keyList: string[];
 	/** Each patient's claims and accumulators (`pageOf`). */
@@ -257,7 +255,6 @@ export function emptyClaimsState(unpack: (bytes: Uint8Array) => PatientPage = un
 		clinics: {},
 		deaths: {},
 		count: 0,
-		where: new Map(),
 		keyList: [],
 		pages: undefined as unknown as Pages,
 		flags: [],
@@ -276,10 +273,9 @@ function unpackNothing(): PatientPage {
 /** The page of patient `hex` (made when the patient has none: only the fold calls it for a new patient). */
 export const pageOf = (state: ClaimsState, hex: string): PatientPage => state.pages.get(shortKey(state, hex));
 
-/** Claim `id`, if the fold recorded it. */
+/** Claim `id`, if the fold recorded it (looks through every page: the fold finds a claim through the claim index, claim-index.ts). */
 export function claimById(state: ClaimsState, id: string): ClaimRecord | undefined {
-	const key = state.where.get(id);
-	return key === undefined ? undefined : state.pages.find(key)?.claims[id];
+	return allClaims(state).find((c) => c.id === id);
 }
 
 /** Every claim, in ledger order (decodes every page). */

@@ -1,0 +1,54 @@
+/**
+ * Where each claim is, kept in the store by claim id (core index-fold.ts), not in the
+ * claims fold's state: a correction, an appeal or a remittance names only the claim, and
+ * the fold needs its patient to find its page (claims-state.ts). One row per claim
+ * (`claim.submit` or `claim.correct` whose claim parses) under the claim's id
+ * (`<block>-<index>`), holding the patient's key. The fold reads the rows of the ids a
+ * block names (`Fold.reads`), up to the block's place in the order; a row says where the
+ * claim would be, and the patient's page says whether the fold recorded it (a claim the
+ * fold refused has a row and no record).
+ */
+import type { Block, Fact, FactRow, FoldContext, FoldReads, IndexFold, Tx } from '$lib/core/index.js';
+import { parseClaim } from './claim.js';
+
+export const CLAIM_PATIENTS = 'claim-patients';
+
+/** A claim transaction's claim, parsed once: the index, the fold's `reads` and its `apply` all need it. */
+const parsed = new WeakMap<Tx, ReturnType<typeof parseClaim>>();
+export function parsedClaim(tx: Tx): ReturnType<typeof parseClaim> {
+	let result = parsed.get(tx);
+	if (!result) parsed.set(tx, (result = parseClaim(tx.claim as string)));
+	return result;
+}
+
+export const claimPatientsIndex: IndexFold = {
+	name: CLAIM_PATIENTS,
+	version: 1,
+	facts(block: Block): Fact[] {
+		const out: Fact[] = [];
+		block.txs.forEach((tx, index) => {
+			if (tx.t !== 'claim.submit' && tx.t !== 'claim.correct') return;
+			const { claim } = parsedClaim(tx);
+			if (claim) out.push([`${block.id}-${index}`, claim.patient]);
+		});
+		return out;
+	}
+};
+
+/** The claim ids a block's corrections, appeals and remittances name. */
+function namedClaims(block: Block): string[] {
+	const out: string[] = [];
+	for (const tx of block.txs) {
+		const id = tx.t === 'claim.correct' || tx.t === 'claim.appeal' ? tx.original : tx.t === 'remittance.record' ? tx.claim : undefined;
+		if (typeof id === 'string') out.push(id);
+	}
+	return out;
+}
+
+export const claimReads: FoldReads = { index: claimPatientsIndex, keys: namedClaims };
+
+/** The patient of claim `id` as of the block being folded, if a claim transaction before it made one. */
+export function patientOfClaim(context: FoldContext, id: string): string | undefined {
+	const rows: readonly FactRow[] = context.facts(CLAIM_PATIENTS, id);
+	return rows.length > 0 ? (rows[0]!.value as string) : undefined;
+}
