@@ -1,6 +1,7 @@
 /**
- * The claims fold's state: plain objects and arrays of integers and text, so a
- * checkpoint encodes it as it is. Money is in cents, dates are day numbers.
+ * The claims fold's state: a head, and a page per patient (`Pages`), each of plain objects
+ * and arrays of integers and text, so a checkpoint encodes each as JSON (checkpoint.ts).
+ * Money is in cents, dates are day numbers.
  */
 import type { ClaimLine } from './claim.js';
 import type { Policy } from './policy.js';
@@ -247,7 +248,7 @@ export interface ClaimsState {
 	ignored: Ignored[];
 }
 
-export function emptyClaimsState(unpack: (bytes: Uint8Array) => PatientPage = unpackNothing): ClaimsState {
+export function emptyClaimsState(): ClaimsState {
 	const state: ClaimsState = {
 		contracts: {},
 		coverages: {},
@@ -262,12 +263,12 @@ export function emptyClaimsState(unpack: (bytes: Uint8Array) => PatientPage = un
 		remittances: [],
 		ignored: []
 	};
-	state.pages = new Pages(() => state.keyList, unpack);
+	// A state made empty has no packed pages to unpack (a decoded checkpoint brings its own: checkpoint.ts).
+	state.pages = new Pages(
+		() => state.keyList,
+		() => emptyPage()
+	);
 	return state;
-}
-
-function unpackNothing(): PatientPage {
-	throw new Error('a state made empty has no packed pages');
 }
 
 /** The page of patient `hex` (made when the patient has none: only the fold calls it for a new patient). */
