@@ -107,10 +107,12 @@ export class BillingState {
 		const state = (this.#ledger()?.state().claims as ClaimsState | undefined) ?? null;
 		// The fold updates its state in place: a new outer object tells the page it changed.
 		this.#claims = state ? { ...state } : null;
-		this.#all = state ? allClaims(state) : [];
-		this.#flags = state ? allFlags(state) : [];
-		this.#accounts = state ? accountsOf(state) : { patients: {}, payers: {} };
-		this.#reconciliation = state ? reconcile(state) : null;
+		// Every claim listed once (each page decoded the first time), for the list and every total.
+		const all = state ? allClaims(state) : [];
+		this.#all = all;
+		this.#flags = state ? allFlags(state, all) : [];
+		this.#accounts = state ? accountsOf(state, all) : { patients: {}, payers: {} };
+		this.#reconciliation = state ? reconcile(state, all) : null;
 	}
 
 	/** "Bill this visit": the claim the visit implies, with what it cannot supply named. */

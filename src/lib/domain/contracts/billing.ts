@@ -32,10 +32,10 @@ function account(map: Record<string, Account>, key: string): Account {
 }
 
 /** Every patient and payer account, from the current decisions, payments and remittances. */
-export function accountsOf(state: ClaimsState): Accounts {
+export function accountsOf(state: ClaimsState, claims: readonly ClaimRecord[] = allClaims(state)): Accounts {
 	const patients: Record<string, Account> = {};
 	const payers: Record<string, Account> = {};
-	for (const rec of allClaims(state)) {
+	for (const rec of claims) {
 		const d = currentDecision(rec);
 		if (!d) continue;
 		if (d.patient > 0) account(patients, `${rec.clinic}|${rec.patient}`).charged += d.patient;
@@ -59,13 +59,13 @@ export interface Reconciliation {
 }
 
 /** Checks every current decision (billed = payer + patient + adjusted, line by line and in total) and the accounts. */
-export function reconcile(state: ClaimsState): Reconciliation {
+export function reconcile(state: ClaimsState, claims: readonly ClaimRecord[] = allClaims(state)): Reconciliation {
 	let billed = 0;
 	let payer = 0;
 	let patient = 0;
 	let adjusted = 0;
 	const unbalanced: string[] = [];
-	for (const rec of allClaims(state)) {
+	for (const rec of claims) {
 		const d = currentDecision(rec);
 		if (!d) continue;
 		billed += d.billed;
@@ -81,7 +81,7 @@ export function reconcile(state: ClaimsState): Reconciliation {
 		if (!linesOk || d.payer + d.patient + d.adjusted !== d.billed || sum((l) => l.billed) !== d.billed || sum((l) => l.payer) !== d.payer)
 			unbalanced.push(rec.id);
 	}
-	const accounts = accountsOf(state);
+	const accounts = accountsOf(state, claims);
 	const all = [...Object.values(accounts.patients), ...Object.values(accounts.payers)];
 	const paidIn = state.payments.reduce((s, p) => s + p.amount, 0) + state.remittances.reduce((s, r) => s + r.amount, 0);
 	const balancesMatch = all.reduce((s, a) => s + a.balance, 0) === payer + patient - paidIn;

@@ -146,10 +146,10 @@ export const OUTLIER_CHI2 = 18.467;
  * distribution of every other provider (levels with no peer use are pooled away by a
  * floor of half a visit). Deterministic: the same state gives the same flags.
  */
-export function providerOutliers(state: ClaimsState): Flag[] {
+export function providerOutliers(state: ClaimsState, claims: readonly ClaimRecord[] = allClaims(state)): Flag[] {
 	const counts = new Map<string, number[]>();
 	const blocks = new Map<string, string[]>();
-	for (const rec of allClaims(state)) {
+	for (const rec of claims) {
 		if (rec.replacedBy !== null) continue;
 		for (const line of rec.lines) {
 			const level = (VISIT_CODES as readonly string[]).indexOf(line.code);
@@ -189,4 +189,7 @@ export function providerOutliers(state: ClaimsState): Flag[] {
 }
 
 /** Every flag: those the fold recorded, then the provider outliers. */
-export const allFlags = (state: ClaimsState): Flag[] => [...state.flags, ...providerOutliers(state)];
+export const allFlags = (state: ClaimsState, claims: readonly ClaimRecord[] = allClaims(state)): Flag[] => [
+	...state.flags,
+	...providerOutliers(state, claims)
+];
