@@ -5,16 +5,13 @@
 // key.wrap transactions of one patient in one block, one key wrapped for a reader in
 // several blocks, a wrap naming another patient than the reader, ties of clock.
 import { describe, expect, it } from 'vitest';
-import { compareOrder, factRows, orderKey, toHex, type Block, type BlockId, type FactRow, type Tx } from '$lib/core/index.js';
-import { MemoryStore } from '$lib/core/storage/memory.js';
+import { compareOrder, orderKey, toHex, type Block, type Tx } from '$lib/core/index.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { shuffled } from '../../support/arrival-orders.js';
 import type { Category } from '$lib/domain/privacy/envelope.js';
 import { keyPatients, keySlot, keySlotsOf, keyWrapsIndex, type KeyEntry } from '$lib/domain/records/key-index.js';
-import type { FactReader } from '$lib/domain/records/record-index.js';
+import { bytes, generatedBlock, writtenInBatches } from './index-support.js';
 
-const bytes = (n: number, length: number) => Uint8Array.from({ length }, (_, i) => (n * 31 + i) & 255);
-const hexId = (n: number) => n.toString(16).padStart(64, '0') as BlockId;
 const CATEGORIES: Category[] = ['labs', 'encounters', 'demographics'];
 
 function generate(seed: number): Block[] {
@@ -45,14 +42,7 @@ function generate(seed: number): Block[] {
 				wraps
 			});
 		}
-		blocks.push({
-			id: hexId(1 + Math.floor(rand() * 1e9)),
-			author: hexId(1 + (i % 3)),
-			seq: i,
-			clock: Math.floor(rand() * 12),
-			time: i,
-			txs
-		} as unknown as Block);
+		blocks.push(generatedBlock(rand, i, txs));
 	}
 	return blocks;
 }
@@ -86,24 +76,6 @@ const slotOf = (e: KeyEntry) => keySlot(e.patient, e.category, e.epoch, e.kid);
 /** Entries as text, in their order, bytes as hex (a deep compare of thousands of byte arrays is slow). */
 const canon = (entries: Iterable<KeyEntry>) => JSON.stringify([...entries], (_, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
 
-function reader(store: MemoryStore): FactReader {
-	return {
-		facts: (fold, key, o = {}) => store.facts(fold, key, o.after ?? null, o.limit ?? 500, o.reverse ?? false),
-		factsOfKeys: (fold, keys) => store.factsOfKeys(fold, keys),
-		factKeys: (fold, after = null, limit = 500) => store.factKeys(fold, after, limit)
-	};
-}
-
-async function written(order: readonly Block[], rand: () => number): Promise<FactReader> {
-	const store = new MemoryStore();
-	for (let i = 0; i < order.length;) {
-		const batch = order.slice(i, (i += 1 + Math.floor(rand() * 8)));
-		const rows: FactRow[] = batch.flatMap((b) => factRows(keyWrapsIndex, b));
-		await store.writeFacts(rows, []);
-	}
-	return reader(store);
-}
-
 describe('key index: the same keys whatever the arrival order', () => {
 	it('reads every wrap of every slot in ledger order, for 20 arrival orders in batches of 1-8 of each of 30 generated ledgers', async () => {
 		let grouped = 0;
@@ -121,7 +93,7 @@ describe('key index: the same keys whatever the arrival order', () => {
 			spread += [...want.values()].filter((e) => Object.values(e.readers).some((w) => new Set(w.map((x) => x.block)).size > 1)).length;
 			const rand = prng(seed * 13);
 			for (let run = 0; run < 20; run++) {
-				const ledger = await written(shuffled(blocks, rand), rand);
+				const ledger = await writtenInBatches(shuffled(blocks, rand), [keyWrapsIndex], rand);
 				const slots = await keySlotsOf(ledger, patients);
 				const bySlot = (entries: Iterable<KeyEntry>) => [...entries].sort((a, b) => (slotOf(a) < slotOf(b) ? -1 : 1));
 				expect(canon(bySlot(slots.all()))).toBe(canon(bySlot(want.values())));
@@ -138,7 +110,7 @@ describe('key index: the same keys whatever the arrival order', () => {
 
 	it('answers only for the patients it read: any other throws KEYS_NOT_READ, a slot of a patient read but without keys is absent', async () => {
 		const blocks = generate(5);
-		const ledger = await written(blocks, prng(1));
+		const ledger = await writtenInBatches(blocks, [keyWrapsIndex], prng(1));
 		const want = model([...blocks].sort((a, b) => compareOrder(orderKey(a), orderKey(b))));
 		const [one, other] = [...new Set([...want.values()].map((e) => e.patient))].sort();
 		const slots = await keySlotsOf(ledger, [one!, 'ab'.repeat(32)]);

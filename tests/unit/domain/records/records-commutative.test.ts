@@ -8,7 +8,7 @@
 // categories, committed (salted) and uncommitted versions, late earlier versions, repeated
 // request ids, wraps of one key in several blocks, ties of clock.
 import { describe, expect, it } from 'vitest';
-import { compareOrder, factRows, orderKey, type Block, type BlockId, type FactRow, type Tx } from '$lib/core/index.js';
+import { compareOrder, factRows, orderKey, type Block, type Tx } from '$lib/core/index.js';
 import { MemoryStore } from '$lib/core/storage/memory.js';
 import { prng } from '$lib/core/testing/prng.js';
 import type { Category } from '$lib/domain/privacy/envelope.js';
@@ -20,14 +20,11 @@ import {
 	patientRecordsIndex,
 	readRecord,
 	recordPatients,
-	recordVersionsIndex,
-	type FactReader
+	recordVersionsIndex
 } from '$lib/domain/records/record-index.js';
 import { PatientRecords, patientRecords } from '$lib/domain/records/patient-records.js';
 import { canonicalState } from '../../support/canonical-state.js';
-
-const bytes = (n: number, length: number) => Uint8Array.from({ length }, (_, i) => (n * 31 + i) & 255);
-const hexId = (n: number) => n.toString(16).padStart(64, '0') as BlockId;
+import { bytes, generatedBlock, hexId, storeReader, writtenInBatches } from './index-support.js';
 
 function generate(seed: number): Block[] {
 	const rand = prng(seed);
@@ -83,14 +80,7 @@ function generate(seed: number): Block[] {
 				});
 			}
 		}
-		blocks.push({
-			id: hexId(1 + Math.floor(rand() * 1e9)),
-			author: hexId(1 + (i % 3)),
-			seq: i,
-			clock: Math.floor(rand() * 12),
-			time: i,
-			txs
-		} as unknown as Block);
+		blocks.push(generatedBlock(rand, i, txs));
 	}
 	// Records written once under a committed id (every one an import writes): one claim each, anywhere in the ledger.
 	for (let n = 6; n <= 9; n++) {
@@ -255,15 +245,6 @@ function model(inOrder: readonly Block[]): ModelState {
 	return state;
 }
 
-/** A ledger's index reads over `store`. */
-function reader(store: MemoryStore): FactReader {
-	return {
-		facts: (fold, key, o = {}) => store.facts(fold, key, o.after ?? null, o.limit ?? 500, o.reverse ?? false),
-		factsOfKeys: (fold, keys) => store.factsOfKeys(fold, keys),
-		factKeys: (fold, after = null, limit = 500) => store.factKeys(fold, after, limit)
-	};
-}
-
 const INDEXES = [recordVersionsIndex, patientRecordsIndex, patientDemographicsIndex];
 
 describe('record index: the same records whatever the arrival order', () => {
@@ -280,13 +261,7 @@ describe('record index: the same records whatever the arrival order', () => {
 			const rand = prng(seed * 11);
 			for (let run = 0; run < 20; run++) {
 				const order = [...blocks].sort(() => rand() - 0.5);
-				const store = new MemoryStore();
-				for (let i = 0; i < order.length;) {
-					const batch = order.slice(i, (i += 1 + Math.floor(rand() * 8)));
-					const rows: FactRow[] = batch.flatMap((b) => INDEXES.flatMap((f) => factRows(f, b)));
-					await store.writeFacts(rows, []);
-				}
-				const ledger = reader(store);
+				const ledger = await writtenInBatches(order, INDEXES, rand);
 				for (const [rid, entry] of Object.entries(want.records)) expect(await readRecord(ledger, rid)).toEqual(entry);
 				const patients: string[] = [];
 				for await (const p of recordPatients(ledger)) patients.push(p);
@@ -354,7 +329,7 @@ describe('record index: large blocks', () => {
 		// A field equal to the line before's is left empty: a block's row under a patient names the patient once.
 		for (const row of rows.filter((r) => r.fold === PATIENT_RECORDS)) expect((row.value as string).split(row.key).length).toBe(2);
 		await store.writeFacts([...rows].reverse(), []);
-		const ledger = reader(store);
+		const ledger = storeReader(store);
 		for (const p of Object.keys(want.patients)) {
 			const got = await patientRecords(ledger, p);
 			expect(got.map(([rid]) => rid)).toEqual(want.patients[p]);
