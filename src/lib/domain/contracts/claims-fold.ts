@@ -12,7 +12,7 @@ import { dayOf, dayOfTime } from './dates.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
 import { claimReads, parsedClaim, patientOfClaim } from './claim-index.js';
-import { emptyClaimsState, knownKey, pageOf, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
+import { emptyClaimsState, findPage, pageOf, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
 
 /**
  * The contract versions a block has seen: for each plan, the highest version whose deploying
@@ -40,8 +40,7 @@ function knownBefore(state: ClaimsState, block: Block, causal: Causal): Known {
  */
 function recorded(state: ClaimsState, context: FoldContext, id: string): ClaimRecord | undefined {
 	const patient = patientOfClaim(context, id);
-	const key = patient === undefined ? undefined : knownKey(state, patient);
-	const page = key === undefined ? undefined : state.pages.find(key);
+	const page = patient === undefined ? undefined : findPage(state, patient);
 	return page && Object.hasOwn(page.claims, id) ? page.claims[id] : undefined;
 }
 

@@ -286,18 +286,22 @@ export function allClaims(state: ClaimsState): ClaimRecord[] {
 	return out.sort((a, b) => a.n - b.n);
 }
 
+/** The page of patient `hex`, if the state has one (reads never make one). */
+export function findPage(state: ClaimsState, hex: string): PatientPage | undefined {
+	const key = knownKey(state, hex);
+	return key === undefined ? undefined : state.pages.find(key);
+}
+
 /** `patient`'s claims in ledger order; none for a patient the state has not seen. */
 export function claimsOfPatient(state: ClaimsState, patient: string): ClaimRecord[] {
-	const key = knownKey(state, patient);
-	const page = key === undefined ? undefined : state.pages.find(key);
+	const page = findPage(state, patient);
 	return page ? Object.values(page.claims) : [];
 }
 
 /** The deductible met and out-of-pocket spent under `coverage` in `year` (cents), if any line counted. */
 export function accumOf(state: ClaimsState, coverage: string, year: number): readonly [number, number] | undefined {
 	const patient = state.coverages[coverage]?.patient;
-	const key = patient === undefined ? undefined : knownKey(state, patient);
-	return key === undefined ? undefined : state.pages.find(key)?.accum[`${coverage}|${year}`];
+	return patient === undefined ? undefined : findPage(state, patient)?.accum[`${coverage}|${year}`];
 }
 
 const shortKeys = new WeakMap<ClaimsState, Map<string, number>>();

@@ -49,11 +49,6 @@ export function recordsView(ledger: Ledger, keys: KeySlots = KeySlots.none): Rec
 	};
 }
 
-/** {@link recordsView} with the wrapped keys of `patients` read from the store. */
-export async function keyedView(ledger: Ledger, patients: Iterable<string>): Promise<RecordsView> {
-	return recordsView(ledger, await keySlotsOf(ledger, patients));
-}
-
 /** One version of a record as the chart shows it. */
 export interface VersionView extends RecordVersion {
 	readonly resource: ClinicalResource | null;
@@ -129,8 +124,8 @@ export class RecordBook {
 	}
 
 	/** The view with the wrapped keys of `patients` (key-index.ts). */
-	viewFor(patients: Iterable<string>): Promise<RecordsView> {
-		return keyedView(this.ledger, patients);
+	async viewFor(patients: Iterable<string>): Promise<RecordsView> {
+		return recordsView(this.ledger, await keySlotsOf(this.ledger, patients));
 	}
 
 	/**
