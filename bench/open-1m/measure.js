@@ -17,7 +17,17 @@ import { summarizeProfile } from '../lib/cpu-profile.js';
  * heap polled during the open (`peakMb`; polls are answered between tasks, so a peak
  * inside one long task can be missed). With `profile: true`, also a CPU profile summary.
  */
-export async function timedOpen({ url, profileDir, passphrase, blocks, name, cpuProfile = false, timeoutMs = 900_000, log }) {
+export async function timedOpen({
+	url,
+	profileDir,
+	passphrase,
+	blocks,
+	name,
+	cpuProfile = false,
+	billing = false,
+	timeoutMs = 900_000,
+	log
+}) {
 	const context = await chromium.launchPersistentContext(profileDir, {
 		executablePath: chromiumPath(),
 		args: [...chromiumArgs, '--enable-precise-memory-info'],
@@ -137,8 +147,44 @@ export async function timedOpen({ url, profileDir, passphrase, blocks, name, cpu
 		const heapGcMb = usage.usedSize / 1e6;
 		// Array buffers' bytes live outside the JS heap (the claims fold's patient pages not yet decoded, for one): reported beside it.
 		const buffersMb = typeof usage.backingStorageSize === 'number' ? usage.backingStorageSize / 1e6 : null;
-		return { ...timing, lockMs, baseMb, heapMb, heapGcMb, buffersMb, peakMb: Math.max(peak / 1e6, heapMb), cpu: summary };
+		const billed = billing && !timing.error ? await timedBilling(page, cdp, timeoutMs) : null;
+		return { ...timing, lockMs, baseMb, heapMb, heapGcMb, buffersMb, peakMb: Math.max(peak / 1e6, heapMb), cpu: summary, billing: billed };
 	} finally {
 		await context.close();
 	}
+}
+
+/**
+ * Once the ledger screen is usable: the click on the Billing tab until its first view shows
+ * rows (claims, or the flags) and the main thread is first idle (`ms`), the page's JS heap
+ * after a forced collection then (`heapGcMb`), and how many elements the page holds
+ * (`elements`; a list drawn whole grows with the ledger) and how many claim rows
+ * (`claimRows`).
+ */
+async function timedBilling(page, cdp, timeoutMs) {
+	const timing = await page.evaluate(async (timeout) => {
+		const t = performance.now();
+		document.querySelector('[data-testid="tab-billing"]').click();
+		const rows = '[data-testid="claim"], [data-testid="flag"], [data-testid="no-flags"], [data-testid="no-claims"]';
+		await new Promise((resolve, reject) => {
+			const give = setTimeout(() => reject(new Error(`billing not shown after ${timeout} ms`)), timeout);
+			const check = () => (document.querySelector(rows) ? (clearTimeout(give), resolve(undefined)) : requestAnimationFrame(check));
+			check();
+		});
+		const shown = performance.now();
+		await new Promise((resolve) => requestIdleCallback(resolve));
+		return {
+			ms: performance.now() - t,
+			shownMs: shown - t,
+			elements: document.getElementsByTagName('*').length,
+			claimRows: document.querySelectorAll('[data-testid="claim"]').length
+		};
+	}, timeoutMs);
+	await cdp.send('HeapProfiler.collectGarbage');
+	const usage = await cdp.send('Runtime.getHeapUsage');
+	return {
+		...timing,
+		heapGcMb: usage.usedSize / 1e6,
+		buffersMb: typeof usage.backingStorageSize === 'number' ? usage.backingStorageSize / 1e6 : null
+	};
 }

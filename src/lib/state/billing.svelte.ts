@@ -37,6 +37,17 @@ export type { ClaimDraft, ClaimFromVisit } from '$lib/domain/contracts/claim-fro
 export type { ClaimRecord, ClaimsState, Decision } from '$lib/domain/contracts/index.js';
 export type { PolicyInput } from '$lib/domain/contracts/billing-writes.js';
 
+/** Claims (and flags) a Billing list draws at first, and more each time "Show more" is pressed. */
+export const BILLING_PAGE = 50;
+/** Patients' claim pages decoded per slice while the lists are first read (the page stays responsive between slices). */
+const PAGES_PER_SLICE = 250;
+/**
+ * While blocks keep arriving, the lists are computed again at most this often, or twice
+ * as long as the last computation took if that is longer: a catch-up with the Billing
+ * screen open does not keep the page busy recomputing every claim after every batch.
+ */
+const LIST_GAP_MS = 500;
+
 export class BillingState {
 	#claims = $state.raw<ClaimsState | null>(null);
 	#all = $state.raw<ClaimRecord[]>([]);
@@ -46,8 +57,15 @@ export class BillingState {
 	#busy = $state(false);
 	#error = $state<string | null>(null);
 	#done = $state<string | null>(null);
+	/** While the lists are first read: patients' claim pages decoded so far, of how many. */
+	#reading = $state.raw<{ done: number; total: number } | null>(null);
+	/** True once the lists hold the claims of a state read since the screen opened. */
+	#listed = $state(false);
 	#off: (() => void) | null = null;
 	#ledger: () => Ledger | null;
+	/** The computation of the lists under way, and whether blocks came in since it started. */
+	#listing: Promise<void> | null = null;
+	#stale = false;
 
 	get claims(): ClaimsState | null {
 		return this.#claims;
@@ -74,6 +92,14 @@ export class BillingState {
 	get done(): string | null {
 		return this.#done;
 	}
+	/** While the claim lists are first read (every patient's claims decoded, a slice at a time): how far. */
+	get reading(): { done: number; total: number } | null {
+		return this.#reading;
+	}
+	/** Whether the lists (every claim, flags, accounts) are computed; before that the screen says it is reading them. */
+	get listed(): boolean {
+		return this.#listed;
+	}
 	/** The clinic this node bills for: the clinic member it was added for, else itself. */
 	get clinic(): string | null {
 		const self = this.#ledger()?.author ?? null;
@@ -95,24 +121,74 @@ export class BillingState {
 	follow(): () => void {
 		const ledger = this.#ledger();
 		this.#off?.();
-		this.#off = ledger?.on('accepted', () => this.refresh()) ?? null;
-		this.refresh();
+		this.#off = ledger?.on('accepted', () => void this.refresh()) ?? null;
+		void this.refresh();
 		return () => {
 			this.#off?.();
 			this.#off = null;
 		};
 	}
 
-	refresh(): void {
-		const state = (this.#ledger()?.state().claims as ClaimsState | undefined) ?? null;
+	/**
+	 * Reads the claims fold again. The head (contracts, coverages, clinics: what a claim form
+	 * needs) at once; the lists (every claim, the flags, accounts and reconciliation) after,
+	 * in the background: the first time every patient's claims are decoded a slice at a time
+	 * with progress (`reading`), and while blocks keep arriving at most once per
+	 * {@link LIST_GAP_MS}. Resolves once lists that include this call's state are computed.
+	 */
+	refresh(): Promise<void> {
+		const state = this.#state();
 		// The fold updates its state in place: a new outer object tells the page it changed.
 		this.#claims = state ? { ...state } : null;
-		// Every claim listed once (each page decoded the first time), for the list and every total.
-		const all = state ? allClaims(state) : [];
-		this.#all = all;
-		this.#flags = state ? allFlags(state, all) : [];
-		this.#accounts = state ? accountsOf(state, all) : { patients: {}, payers: {} };
-		this.#reconciliation = state ? reconcile(state, all) : null;
+		this.#stale = true;
+		return (this.#listing ??= this.#list());
+	}
+
+	#state(): ClaimsState | null {
+		return (this.#ledger()?.state().claims as ClaimsState | undefined) ?? null;
+	}
+
+	/** Computes the lists until no refresh came in while it did (one pass per gap); `#listing` is this while it runs. */
+	async #list(): Promise<void> {
+		try {
+			while (this.#stale) {
+				this.#stale = false;
+				await this.#decodePages();
+				const started = performance.now();
+				const state = this.#state();
+				// Every claim listed once (its page decoded above), for the lists and every total.
+				const all = state ? allClaims(state) : [];
+				this.#all = all;
+				this.#flags = state ? allFlags(state, all) : [];
+				this.#accounts = state ? accountsOf(state, all) : { patients: {}, payers: {} };
+				this.#reconciliation = state ? reconcile(state, all) : null;
+				this.#listed = true;
+				if (this.#stale) await pause(Math.max(LIST_GAP_MS, 2 * (performance.now() - started)));
+			}
+		} catch (error) {
+			this.#error = `Could not read the claims: ${describeError(error)}`;
+		} finally {
+			// In the same task as the loop's last check: a refresh after it starts a new computation.
+			this.#listing = null;
+		}
+	}
+
+	/** Decodes the patients' claim pages not yet decoded, a slice per task, showing how far (none after the first time). */
+	async #decodePages(): Promise<void> {
+		let state = this.#state();
+		if (!state || state.pages.packedCount === 0) return;
+		const total = state.pages.keys().length;
+		try {
+			while (state && state.pages.packedCount > 0) {
+				this.#reading = { done: total - state.pages.packedCount, total };
+				state.pages.decodeSome(PAGES_PER_SLICE);
+				await pause(0);
+				// A late block can refold the fold from a checkpoint: its state is then another object.
+				state = this.#state();
+			}
+		} finally {
+			this.#reading = null;
+		}
 	}
 
 	/** "Bill this visit": the claim the visit implies, with what it cannot supply named. */
@@ -139,8 +215,8 @@ export class BillingState {
 		this.#done = null;
 		try {
 			await write(ledger);
+			await this.refresh();
 			this.#done = typeof done === 'string' ? done : done();
-			this.refresh();
 			return true;
 		} catch (error) {
 			this.#error = error instanceof BillingInputError ? error.message : `Refused: ${describeError(error)}`;
@@ -188,3 +264,6 @@ export class BillingState {
 		return this.claims ? statementOf(this.claims, clinic, patient) : null;
 	}
 }
+
+/** A task boundary: the page draws and answers input before the next slice of work. */
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -223,6 +223,17 @@ export class Pages {
 		return this.#packed.size;
 	}
 
+	/** Decodes up to `count` packed pages (a view of every claim does it a slice at a time); returns how many stay packed. */
+	decodeSome(count: number): number {
+		let decoded = 0;
+		// find() moves each page out of #packed: a Map's iteration skips what was deleted.
+		for (const key of this.#packed.keys()) {
+			if (decoded++ >= count) break;
+			this.find(key);
+		}
+		return this.#packed.size;
+	}
+
 	toJSON(): Record<string, PatientPage> {
 		const keys = this.#keyList();
 		return Object.fromEntries(this.keys().map((k) => [keys[k]!, this.find(k)!]));

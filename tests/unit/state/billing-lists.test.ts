@@ -1,0 +1,111 @@
+// The Billing screen's lists on a ledger of many patients: every patient's claims are
+// decoded a slice at a time with progress (the page answers between slices), the lists
+// equal what the domain computes from the whole state, and blocks arriving while the lists
+// are computed are listed too, without one computation per batch.
+import { describe, expect, it } from 'vitest';
+import type { Ledger } from '$lib/core/index.js';
+import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
+import { accountsOf, allClaims, allFlags, claimsFold, reconcile, type ClaimsState } from '$lib/domain/contracts/index.js';
+import { BillingState } from '$lib/state/billing.svelte.js';
+import { syntheticClaims } from '../../synthetic/claims.js';
+
+const PATIENTS = 700;
+
+/** The claims state as a start decodes it from a checkpoint: the head, every patient's page still packed. */
+function fromCheckpoint(state: ClaimsState): ClaimsState {
+	return claimsFold.decode(claimsFold.encode(state));
+}
+
+/** The ledger seam BillingState reads: the claims fold's state, and the 'accepted' event. */
+function fakeLedger(initial: ClaimsState) {
+	let claims = initial;
+	const listeners = new Set<() => void>();
+	const ledger = {
+		author: null,
+		state: () => ({ claims }),
+		on: (_event: string, listener: () => void) => {
+			listeners.add(listener);
+			return () => listeners.delete(listener);
+		},
+		roster: () => new Map()
+	};
+	return {
+		ledger: ledger as unknown as Ledger,
+		/** A batch accepted: the fold's state is now `next`. */
+		accept(next: ClaimsState) {
+			claims = next;
+			for (const listener of listeners) listener();
+		}
+	};
+}
+
+describe('Billing lists on a ledger of many patients', () => {
+	const { blocks } = syntheticClaims({ seed: 7, patients: PATIENTS, claims: 1_400, fraud: true });
+	const full = foldBlocks(claimsFold, blocks);
+
+	it('decode every page a slice at a time with progress, the page answering between slices, and list what the domain computes', async () => {
+		const state = fromCheckpoint(full);
+		const total = state.pages.packedCount;
+		expect(total).toBeGreaterThan(500);
+		const { ledger } = fakeLedger(state);
+		const billing = new BillingState(() => ledger);
+		const seen: { done: number; total: number }[] = [];
+		let ticks = 0;
+		// A task queued like a click or a frame would be: it runs between the slices.
+		const ticker = setInterval(() => {
+			ticks++;
+			if (billing.reading) seen.push(billing.reading);
+		}, 0);
+		const stop = billing.follow();
+		// The head at once (what a claim form needs); the lists not yet.
+		expect(billing.claims?.coverages).toEqual(full.coverages);
+		expect(billing.listed).toBe(false);
+		await billing.refresh();
+		clearInterval(ticker);
+		stop();
+		expect(billing.listed).toBe(true);
+		expect(billing.reading).toBeNull();
+		expect(state.pages.packedCount).toBe(0);
+		expect(ticks).toBeGreaterThanOrEqual(2);
+		expect(seen.length).toBeGreaterThanOrEqual(2);
+		for (const r of seen) expect(r.total).toBe(total);
+		expect(seen.map((r) => r.done)).toEqual([...seen.map((r) => r.done)].sort((a, b) => a - b));
+
+		const all = allClaims(full);
+		expect(billing.all).toEqual(all);
+		expect(billing.flags).toEqual(allFlags(full, all));
+		expect(billing.accounts).toEqual(accountsOf(full, all));
+		expect(billing.reconciliation).toEqual(reconcile(full, all));
+	});
+
+	it('list the newest state after batches that arrive while they are computed, in fewer computations than batches', async () => {
+		// Ten states along the ledger, as ten accepted batches would leave it.
+		const cuts = Array.from({ length: 10 }, (_, i) => Math.round(((i + 1) * blocks.length) / 10));
+		const states = cuts.map((cut) => fromCheckpoint(foldBlocks(claimsFold, blocks.slice(0, cut))));
+		const { ledger, accept } = fakeLedger(states[0]!);
+		const billing = new BillingState(() => ledger);
+		let computed = 0;
+		let last: unknown = null;
+		const counter = setInterval(() => {
+			if (billing.all !== last) computed++;
+			last = billing.all;
+		}, 0);
+		const stop = billing.follow();
+		// Batches a task apart, as a sync session hands them over.
+		for (const next of states.slice(1)) {
+			accept(next);
+			await new Promise((resolve) => setTimeout(resolve, 0));
+			if (billing.all !== last) computed++;
+			last = billing.all;
+		}
+		await billing.refresh();
+		clearInterval(counter);
+		stop();
+		const final = states.at(-1)!;
+		expect(billing.all).toEqual(allClaims(full));
+		expect(billing.all.length).toBe(allClaims(final).length);
+		expect(billing.reconciliation).toEqual(reconcile(full, allClaims(full)));
+		// The first computation, then one for everything that came in while it ran.
+		expect(computed).toBeLessThanOrEqual(3);
+	});
+});
