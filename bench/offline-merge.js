@@ -25,6 +25,7 @@
 //   node --expose-gc bench/offline-merge.js --quick   10,000 blocks, 100 patients, a day of 1,000 + 1,000
 //   node --expose-gc bench/offline-merge.js --large   the same day into a 1,000,000-block ledger of 10,000 patients
 //                                                     (years of a network's data; opt-in: the fixture takes about half an hour)
+//   MERGE_PROFILE=1 node …                            also a CPU profile of each timed merge (where it goes)
 //   --only=memory,idb,level                           these stores (default: memory and level; idb
 //                                                     only with --quick unless named: filling
 //                                                     fake-indexeddb with the full fixture took
@@ -36,6 +37,7 @@ import { join, relative } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import 'fake-indexeddb/auto';
 import { sourceLoader, ROOT } from '../scripts/source-loader.js';
+import { summarizeProfile } from './lib/cpu-profile.js';
 import { metricTable, printMetricLines, table } from './metric-table.js';
 
 const argv = process.argv.slice(2);
@@ -133,6 +135,13 @@ try {
 		for (const batch of [bench.SYNC_BATCH, SIZES.day]) {
 			const r = await bench.runMerge(await stores[v.store](), v.fx, batch, gc, v.folds);
 			r.kind = v.kind;
+			if (r.cpuProfile) {
+				const s = summarizeProfile(r.cpuProfile, { modules: 12, functions: 30, inclusive: 40 });
+				console.log(
+					`\nprofile of the ${v.kind} merge in batches of ${batch}: ${s.totalMs.toFixed(0)} ms sampled\nby module:\n${s.modules}\nby function (self):\n${s.functions}\nby function (inclusive, app code):\n${s.inclusive}\n`
+				);
+				delete r.cpuProfile;
+			}
 			results.runs.push(r);
 			mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 			writeFileSync(new URL('./results/offline-merge.json', import.meta.url), JSON.stringify(results, null, 1));

@@ -3,6 +3,7 @@
  * 100,000-block clinic ledger shared by two nodes at day start, the day's blocks of node X
  * (offline) and of the other clinics, and the timed merge of the others' blocks into X.
  */
+import { Session } from 'node:inspector/promises';
 import { foldContexts } from '../../src/lib/core/testing/fold-contexts.js';
 import {
 	Ledger,
@@ -240,6 +241,8 @@ export interface MergeResult {
 	/** Preparing the node (not timed): copying the day-start ledger in, X's offline day, reopening. */
 	prepareMs: number;
 	size: number;
+	/** With MERGE_PROFILE=1: the V8 CPU profile of the timed part. */
+	cpuProfile?: unknown;
 }
 
 /**
@@ -307,6 +310,14 @@ export async function runMerge(
 	peak = heapBefore;
 	sampling = true;
 	const timer = setInterval(sample, 10);
+	// MERGE_PROFILE=1: a CPU profile of the timed merge alone (bench/offline-merge.js prints where it goes).
+	const profiler = process.env.MERGE_PROFILE === '1' ? new Session() : null;
+	if (profiler) {
+		profiler.connect();
+		await profiler.post('Profiler.enable');
+		await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+		await profiler.post('Profiler.start');
+	}
 	const t0 = performance.now();
 	const inFlight: Promise<ReceiveResult>[] = [];
 	const results: ReceiveResult[] = [];
@@ -316,6 +327,8 @@ export async function runMerge(
 	}
 	for (const p of inFlight) results.push(await p);
 	const ms = performance.now() - t0;
+	const cpuProfile = profiler ? ((await profiler.post('Profiler.stop')) as { profile: unknown }).profile : undefined;
+	profiler?.disconnect();
 	const breakdown = { ...b };
 	const storeCalls = storeReport(probe.stats, before);
 	const storeBusyMs = probe.busy() - busyBefore;
@@ -337,7 +350,8 @@ export async function runMerge(
 		storeBusyMs,
 		breakdown,
 		prepareMs,
-		size: x.size
+		size: x.size,
+		cpuProfile
 	};
 }
 

@@ -32,7 +32,9 @@ export class StrictReader {
 
 	constructor(
 		private readonly bytes: Uint8Array,
-		private readonly maxItems = Infinity
+		private readonly maxItems = Infinity,
+		/** Byte strings as views of `bytes` instead of copies (codec.ts `DecodeLimits.views`). */
+		private readonly views = false
 	) {
 		// The top-level item is the first spent.
 		this.#itemsLeft = maxItems - 1;
@@ -125,6 +127,11 @@ export class StrictReader {
 				return -1 - arg;
 			case 2: {
 				this.#need(arg);
+				if (this.views) {
+					const view = this.bytes.subarray(this.pos, this.pos + arg);
+					this.pos += arg;
+					return view;
+				}
 				// A plain copy: the input may be a Node Buffer, whose slice is a view.
 				const out = new Uint8Array(arg);
 				out.set(this.bytes.subarray(this.pos, this.pos + arg));

@@ -91,6 +91,13 @@ export interface DecodeLimits {
 	 * this many values are ever built, whatever the input claims.
 	 */
 	readonly maxItems?: number;
+	/**
+	 * Byte strings as views of `bytes` (`subarray`) instead of copies. Only for input this
+	 * node wrote and keeps unchanged, read by code that neither keeps the views past the
+	 * input's life nor writes into them: a checkpoint's fold states (fold-engine.ts), not a
+	 * peer's block. Saves copying tens of MB at a start or a rewind.
+	 */
+	readonly views?: boolean;
 }
 
 /**
@@ -100,7 +107,7 @@ export interface DecodeLimits {
  * `limits.maxItems`).
  */
 export function decodeCanonical(bytes: Uint8Array, limits: DecodeLimits = {}): CborValue {
-	const reader = new StrictReader(bytes, limits.maxItems);
+	const reader = new StrictReader(bytes, limits.maxItems, limits.views);
 	const value = reader.item(0);
 	reader.end();
 	return value;

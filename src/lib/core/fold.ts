@@ -75,7 +75,14 @@ export interface Fold<S> {
 	/** `context`: what the block has seen, and the index rows `reads` names; the ledger always passes it (tests folding blocks by hand: core/testing/fold-contexts.ts). */
 	apply(state: S, block: Block, context?: FoldContext): S;
 	encode(state: S): CborValue;
+	/**
+	 * `value` as `encode` made it. Its byte strings are copies, unless `decodesViews`: then
+	 * they are views into the checkpoint's bytes, which `decode` (and the state it builds)
+	 * may read and keep but never write into.
+	 */
 	decode(value: CborValue): S;
+	/** True when `decode` only reads the byte strings it is given (it may keep them): a checkpoint hands them over without copying. */
+	readonly decodesViews?: boolean;
 }
 
 /** Counts of blocks and transactions by type, and the network name. */

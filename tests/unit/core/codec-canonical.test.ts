@@ -117,6 +117,31 @@ describe('canonical CBOR', () => {
 		);
 	});
 
+	it('property: with `views`, the same value, its byte strings views of the input; without, copies the input does not change', () => {
+		const byteStrings = (v: unknown): Uint8Array[] =>
+			v instanceof Uint8Array
+				? [v]
+				: Array.isArray(v)
+					? v.flatMap(byteStrings)
+					: v && typeof v === 'object'
+						? Object.values(v).flatMap(byteStrings)
+						: [];
+		fc.assert(
+			fc.property(value, (v) => {
+				const bytes = encodeCanonical(v);
+				const viewed = decodeCanonical(bytes, { views: true });
+				expect(viewed).toEqual(v);
+				for (const b of byteStrings(viewed)) expect(b.buffer).toBe(bytes.buffer);
+				const copied = decodeCanonical(bytes);
+				const before = structuredClone(copied);
+				for (const b of byteStrings(copied)) expect(b.buffer).not.toBe(bytes.buffer);
+				bytes.fill(0xff);
+				expect(copied).toEqual(before);
+			}),
+			{ numRuns: 300 }
+		);
+	});
+
 	it('property: a map encodes the same whatever the insertion order of its keys', () => {
 		fc.assert(
 			fc.property(

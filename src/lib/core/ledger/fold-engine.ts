@@ -327,7 +327,8 @@ export function decodeCheckpointStates(
 	bytes: Uint8Array,
 	subset: readonly number[] = folds.map((_, i) => i)
 ): Map<number, unknown> | null {
-	const value = decodeCanonical(bytes) as { folds: string; states: Uint8Array[] };
+	// The states' byte strings are only read by the decodes below: views, not copies of every fold's state.
+	const value = decodeCanonical(bytes, { views: true }) as { folds: string; states: Uint8Array[] };
 	if (value.folds !== signature(folds)) return null;
-	return new Map(subset.map((i) => [i, folds[i]!.decode(decodeCanonical(value.states[i]!))]));
+	return new Map(subset.map((i) => [i, folds[i]!.decode(decodeCanonical(value.states[i]!, { views: folds[i]!.decodesViews === true }))]));
 }

@@ -218,5 +218,7 @@ export const claimsFold: Fold<ClaimsState> = {
 	// than the same data as nested CBOR maps (measured: docs/contracts.md). The head is one,
 	// each patient's page another, decoded only when the patient is first billed or shown.
 	encode: packState,
-	decode: unpackState
+	decode: unpackState,
+	// The head and the pages are only read (JSON): kept as views of the checkpoint's bytes, not copied (69 MB at 1,000,000 blocks).
+	decodesViews: true
 };
