@@ -24,7 +24,7 @@ export async function timedOpen({
 	blocks,
 	name,
 	cpuProfile = false,
-	billing = false,
+	screens = false,
 	timeoutMs = 900_000,
 	log
 }) {
@@ -147,39 +147,61 @@ export async function timedOpen({
 		const heapGcMb = usage.usedSize / 1e6;
 		// Array buffers' bytes live outside the JS heap (the claims fold's patient pages not yet decoded, for one): reported beside it.
 		const buffersMb = typeof usage.backingStorageSize === 'number' ? usage.backingStorageSize / 1e6 : null;
-		const billed = billing && !timing.error ? await timedBilling(page, cdp, timeoutMs) : null;
-		return { ...timing, lockMs, baseMb, heapMb, heapGcMb, buffersMb, peakMb: Math.max(peak / 1e6, heapMb), cpu: summary, billing: billed };
+		const shown = {};
+		if (screens && !timing.error)
+			for (const screen of SCREENS) {
+				try {
+					shown[screen.tab] = await timedScreen(page, cdp, screen, timeoutMs);
+				} catch (error) {
+					shown[screen.tab] = { error: error.message };
+				}
+			}
+		return { ...timing, lockMs, baseMb, heapMb, heapGcMb, buffersMb, peakMb: Math.max(peak / 1e6, heapMb), cpu: summary, screens: shown };
 	} finally {
 		await context.close();
 	}
 }
 
 /**
- * Once the ledger screen is usable: the click on the Billing tab until its first view shows
- * rows (claims, or the flags) and the main thread is first idle (`ms`), the page's JS heap
- * after a forced collection then (`heapGcMb`), and how many elements the page holds
- * (`elements`; a list drawn whole grows with the ledger) and how many claim rows
- * (`claimRows`).
+ * The screens a clinic opens after the ledger's, each timed on the same page once the
+ * ledger screen is usable: the click on its tab until it shows its first rows (`ready`:
+ * a selector) and the main thread is first idle. Patients: the registry (every patient's
+ * name this node may decrypt); Billing: its first view (claims, or the flags);
+ * Inventory: the stock table.
  */
-async function timedBilling(page, cdp, timeoutMs) {
-	const timing = await page.evaluate(async (timeout) => {
-		const t = performance.now();
-		document.querySelector('[data-testid="tab-billing"]').click();
-		const rows = '[data-testid="claim"], [data-testid="flag"], [data-testid="no-flags"], [data-testid="no-claims"]';
-		await new Promise((resolve, reject) => {
-			const give = setTimeout(() => reject(new Error(`billing not shown after ${timeout} ms`)), timeout);
-			const check = () => (document.querySelector(rows) ? (clearTimeout(give), resolve(undefined)) : requestAnimationFrame(check));
-			check();
-		});
-		const shown = performance.now();
-		await new Promise((resolve) => requestIdleCallback(resolve));
-		return {
-			ms: performance.now() - t,
-			shownMs: shown - t,
-			elements: document.getElementsByTagName('*').length,
-			claimRows: document.querySelectorAll('[data-testid="claim"]').length
-		};
-	}, timeoutMs);
+export const SCREENS = [
+	{ tab: 'patients', ready: '[data-testid="patient-row"]' },
+	{ tab: 'billing', ready: '[data-testid="claim"], [data-testid="flag"], [data-testid="no-flags"], [data-testid="no-claims"]' },
+	{ tab: 'inventory', ready: '[data-testid="supply-stock-row"]' }
+];
+
+/**
+ * One screen (see {@link SCREENS}): `ms` from the click on its tab until rows show and the
+ * main thread is first idle, `shownMs` until rows show, the page's JS heap after a forced
+ * collection then (`heapGcMb`), and how many elements the page holds (`elements`: a list
+ * drawn whole grows with the ledger) and how many rows of the screen's kind (`rows`).
+ */
+async function timedScreen(page, cdp, { tab, ready }, timeoutMs) {
+	const timing = await page.evaluate(
+		async ([tab, ready, timeout]) => {
+			const t = performance.now();
+			document.querySelector(`[data-testid="tab-${tab}"]`).click();
+			await new Promise((resolve, reject) => {
+				const give = setTimeout(() => reject(new Error(`${tab}: no rows after ${timeout} ms`)), timeout);
+				const check = () => (document.querySelector(ready) ? (clearTimeout(give), resolve(undefined)) : requestAnimationFrame(check));
+				check();
+			});
+			const shown = performance.now();
+			await new Promise((resolve) => requestIdleCallback(resolve));
+			return {
+				ms: performance.now() - t,
+				shownMs: shown - t,
+				elements: document.getElementsByTagName('*').length,
+				rows: document.querySelectorAll(ready).length
+			};
+		},
+		[tab, ready, timeoutMs]
+	);
 	await cdp.send('HeapProfiler.collectGarbage');
 	const usage = await cdp.send('Runtime.getHeapUsage');
 	return {

@@ -37,8 +37,6 @@ export type { ClaimDraft, ClaimFromVisit } from '$lib/domain/contracts/claim-fro
 export type { ClaimRecord, ClaimsState, Decision } from '$lib/domain/contracts/index.js';
 export type { PolicyInput } from '$lib/domain/contracts/billing-writes.js';
 
-/** Claims (and flags) a Billing list draws at first, and more each time "Show more" is pressed. */
-export const BILLING_PAGE = 50;
 /** Patients' claim pages decoded per slice while the lists are first read (the page stays responsive between slices). */
 const PAGES_PER_SLICE = 250;
 /**
