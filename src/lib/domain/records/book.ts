@@ -109,6 +109,18 @@ export interface ReadEvent {
 	readonly at: number;
 }
 
+/** Patients whose demographics {@link RecordBook.demographics} reads per store read (and per yield to its caller). */
+export const DEMOGRAPHICS_SLICE = 250;
+
+/** A readable patient's Patient record, and which of its versions to try (newest first), at `at`. */
+interface Demographic {
+	readonly patient: string;
+	readonly rid: string;
+	readonly record: RecordEntry;
+	readonly candidates: RecordVersion[];
+	readonly at: number;
+}
+
 export class RecordBook {
 	/** Decrypted Patient resources by `block/rid` of their version: a version never changes, so the registry reads each once. */
 	readonly #demographics = new Map<string, ClinicalResource>();
@@ -238,12 +250,25 @@ export class RecordBook {
 
 	/**
 	 * The current Patient resource of each patient this node may read the demographics of,
-	 * decrypted from their blocks in one read (the registry). Others are absent.
+	 * decrypted from their blocks (the registry). Others are absent. Read `slice`
+	 * ({@link DEMOGRAPHICS_SLICE}) patients at a time (one store read and one key read each);
+	 * `onSlice` hears after each slice that decrypted something: the resources so far, the
+	 * readable patients not yet read, and how many of how many are done (a network of
+	 * years knows thousands of patients: the registry shows names as they come).
 	 */
-	async demographics(now = Date.now()): Promise<Map<string, ClinicalResource>> {
+	async demographics(
+		now = Date.now(),
+		onSlice?: (
+			found: ReadonlyMap<string, ClinicalResource>,
+			unread: ReadonlySet<string>,
+			done: number,
+			total: number
+		) => Promise<void> | void,
+		slice = DEMOGRAPHICS_SLICE
+	): Promise<Map<string, ClinicalResource>> {
 		const view = this.view();
 		const mayWrite = recordWriters(view);
-		let pending: { patient: string; rid: string; record: RecordEntry; candidates: RecordVersion[]; at: number }[] = [];
+		const readable: Demographic[] = [];
 		for (const [patient, demographic] of await demographicRecords(this.ledger)) {
 			if (!accessBasis(view, this.keyring.self, patient, 'demographics', now)) continue;
 			// A Patient record some writer wrote, before one nobody allowed wrote (which could be ordered first).
@@ -252,16 +277,39 @@ export class RecordBook {
 			// Newest first, as the chart judges them: versions by writers, or all when none is.
 			const versions = record.versions;
 			const byWriters = versions.filter((v) => mayWrite(patient, v.author, 'demographics'));
-			pending.push({ patient, rid, record, candidates: [...(byWriters.length > 0 ? byWriters : versions)].reverse(), at: 0 });
+			readable.push({ patient, rid, record, candidates: [...(byWriters.length > 0 ? byWriters : versions)].reverse(), at: 0 });
 		}
 		const out = new Map<string, ClinicalResource>();
-		// Every patient's newest candidate in one read; an older one only where the newer does not open.
+		const unread = new Set(readable.map((w) => w.patient));
+		for (let from = 0; from < readable.length; from += slice) {
+			const part = readable.slice(from, from + slice);
+			const decrypted = await this.#openDemographics(view, mayWrite, part, out);
+			for (const w of part) unread.delete(w.patient);
+			if (decrypted > 0) await onSlice?.(out, unread, Math.min(from + slice, readable.length), readable.length);
+		}
+		return out;
+	}
+
+	/**
+	 * Adds to `out` the Patient resource of each of `pending`: every patient's newest
+	 * candidate in one read, an older one only where the newer does not open. Returns how
+	 * many it decrypted (the others were cached).
+	 */
+	async #openDemographics(
+		view: RecordsView,
+		mayWrite: ReturnType<typeof recordWriters>,
+		pending: Demographic[],
+		out: Map<string, ClinicalResource>
+	): Promise<number> {
+		let decrypted = 0;
 		while (pending.length > 0) {
 			const missing = pending.filter((w) => {
 				const cached = this.#demographics.get(`${w.candidates[w.at]!.block}/${w.rid}`);
 				if (cached) out.set(w.patient, cached);
 				return !cached;
 			});
+			if (missing.length === 0) break;
+			decrypted += missing.length;
 			const stored = await this.ledger.store.getMany(missing.map((w) => w.candidates[w.at]!.block as BlockId));
 			const keyed = {
 				...view,
@@ -285,7 +333,7 @@ export class RecordBook {
 				}
 			});
 		}
-		return out;
+		return decrypted;
 	}
 
 	/**

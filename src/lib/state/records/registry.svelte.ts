@@ -6,6 +6,7 @@
 import { describeError } from '$lib/core/index.js';
 import type { Patient } from '@medplum/fhirtypes';
 import { RecordInputError, type RecordBook } from '$lib/domain/records/book.js';
+import type { ClinicalResource } from '$lib/domain/records/fhir-resource.js';
 import { displayName } from '$lib/domain/records/fhir.js';
 import { registerPatient, RegisterRefusal, type RegisterInput } from '$lib/domain/records/register.js';
 import type { FieldIssue, RecordsContext } from './context.js';
@@ -19,12 +20,17 @@ export interface PatientRow {
 	readonly identifiers: readonly string[];
 	/** Whether this node may read the patient's demographics. */
 	readonly readable: boolean;
+	/** True while the registry is still decrypting this patient's name (it may read it). */
+	readonly reading?: boolean;
 }
 
-/** The registry's rows, by name (unnamed last), then key. */
-export async function registryRows(book: RecordBook): Promise<PatientRow[]> {
-	const names = await book.demographics();
-	const rows: PatientRow[] = (await book.patients()).map((key) => {
+/** The registry's rows of `keys`, named from `names`, by name (unnamed last), then key; `unread`: patients whose names are still being read. */
+function rowsOf(
+	keys: readonly string[],
+	names: ReadonlyMap<string, ClinicalResource>,
+	unread: ReadonlySet<string> = new Set()
+): PatientRow[] {
+	const rows: PatientRow[] = keys.map((key) => {
 		const found = names.get(key);
 		const patient = found?.resourceType === 'Patient' ? (found as Patient) : null;
 		return {
@@ -33,10 +39,25 @@ export async function registryRows(book: RecordBook): Promise<PatientRow[]> {
 			birthDate: patient?.birthDate ?? null,
 			gender: patient?.gender ?? null,
 			identifiers: (patient?.identifier ?? []).map((i) => i.value ?? '').filter(Boolean),
-			readable: patient !== null
+			readable: patient !== null,
+			...(unread.has(key) ? { reading: true } : {})
 		};
 	});
 	return rows.sort((a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.patient.localeCompare(b.patient));
+}
+
+/**
+ * The registry's rows, by name (unnamed last), then key. `onSlice` gets the rows as they
+ * are so far after each slice of names decrypted (names not yet read: `reading`), and how
+ * many of the readable patients are done.
+ */
+export async function registryRows(
+	book: RecordBook,
+	onSlice?: (rows: PatientRow[], done: number, total: number) => Promise<void> | void
+): Promise<PatientRow[]> {
+	const keys = await book.patients();
+	const names = await book.demographics(Date.now(), (found, unread, done, total) => onSlice?.(rowsOf(keys, found, unread), done, total));
+	return rowsOf(keys, names);
 }
 
 export class PatientRegistry {
@@ -48,6 +69,13 @@ export class PatientRegistry {
 	get query() {
 		return this.#query;
 	}
+	/** While names are being decrypted (the first read of a large registry): how many of the readable patients are done. */
+	#reading = $state.raw<{ done: number; total: number } | null>(null);
+	get reading() {
+		return this.#reading;
+	}
+	/** Reloads started: a newer one's rows replace an older one's, never the other way round. */
+	#reloads = 0;
 	#busy = $state(false);
 	get busy() {
 		return this.#busy;
@@ -99,8 +127,22 @@ export class PatientRegistry {
 		return this.#patients.find((p) => p.patient === patient)?.name ?? null;
 	}
 
+	/** Reads the registry again; on a first read of thousands of names, shows them a slice at a time (`reading`). */
 	async reload(book: RecordBook): Promise<void> {
-		this.#patients = await registryRows(book);
+		const reload = ++this.#reloads;
+		const current = () => reload === this.#reloads;
+		try {
+			const rows = await registryRows(book, async (partial, done, total) => {
+				if (!current()) return;
+				this.#patients = partial;
+				this.#reading = { done, total };
+				// A task boundary: the list draws and the page answers before the next slice.
+				await new Promise((resolve) => setTimeout(resolve, 0));
+			});
+			if (current()) this.#patients = rows;
+		} finally {
+			if (current()) this.#reading = null;
+		}
 	}
 
 	clear(): void {
