@@ -4,6 +4,7 @@
  * Every outcome shown is the fold's, computed on this node from the blocks.
  */
 import { describeError, type Ledger } from '$lib/core/index.js';
+import { whenIdle } from './background.js';
 import {
 	appealClaim,
 	BillingInputError,
@@ -19,12 +20,12 @@ import { claimFromVisit, type ClaimFromVisit } from '$lib/domain/contracts/claim
 import type { Visit } from '$lib/domain/records/visit.js';
 import { encountersOfPatient, type PatientEncounter } from '$lib/domain/records/encounter-lookup.js';
 import {
-	accountsOf,
-	allClaims,
-	allFlags,
+	BillingTally,
 	CLAIM_ROLES,
-	reconcile,
+	currentDecision,
+	peekClaim,
 	statementOf,
+	VisitLevels,
 	type Accounts,
 	type ClaimForm,
 	type ClaimRecord,
@@ -46,9 +47,46 @@ const PAGES_PER_SLICE = 250;
  */
 const LIST_GAP_MS = 500;
 
+/**
+ * What a Billing list keeps of a claim: enough to filter, count, chart and order it. The
+ * claim itself (its lines and decisions) is read from its patient's page only for the rows
+ * drawn ({@link BillingState.record}), so a ledger of 100,000 claims does not hold them all.
+ */
+export interface ClaimSummary {
+	readonly id: string;
+	/** Ledger order (the fold's claim number). */
+	readonly n: number;
+	readonly patient: string;
+	readonly clinic: string;
+	readonly payer: string | null;
+	/** The current decision's status; 'replaced' for a corrected claim, null before any decision. */
+	readonly status: 'paid' | 'partial' | 'denied' | 'replaced' | null;
+	/** `plan@version` of each decision (the Contracts view lists the claims decided under a version). */
+	readonly versions: readonly string[];
+	/** The current decision's payer share (cents). */
+	readonly paid: number;
+	/** The current decision's denied lines: [reason code, billed cents]. */
+	readonly denied: readonly (readonly [string, number])[];
+}
+
+function summaryOf(rec: ClaimRecord): ClaimSummary {
+	const d = currentDecision(rec);
+	return {
+		id: rec.id,
+		n: rec.n,
+		patient: rec.patient,
+		clinic: rec.clinic,
+		payer: rec.payer,
+		status: rec.replacedBy !== null ? 'replaced' : (d?.status ?? null),
+		versions: [...new Set(rec.decisions.map((x) => `${x.plan}@${x.version}`))],
+		paid: d?.payer ?? 0,
+		denied: d ? d.lines.filter((l) => l.denied).map((l) => [l.adjustments[0]!.carc, l.billed] as const) : []
+	};
+}
+
 export class BillingState {
 	#claims = $state.raw<ClaimsState | null>(null);
-	#all = $state.raw<ClaimRecord[]>([]);
+	#all = $state.raw<ClaimSummary[]>([]);
 	#flags = $state.raw<Flag[]>([]);
 	#accounts = $state.raw<Accounts>({ patients: {}, payers: {} });
 	#reconciliation = $state.raw<Reconciliation | null>(null);
@@ -68,9 +106,14 @@ export class BillingState {
 	get claims(): ClaimsState | null {
 		return this.#claims;
 	}
-	/** Every claim, in ledger order. */
-	get all(): ClaimRecord[] {
+	/** Every claim, newest first, as the lists keep it ({@link ClaimSummary}). */
+	get all(): ClaimSummary[] {
 		return this.#all;
+	}
+	/** The claim a summary stands for, read from its patient's page without keeping the page (for the rows drawn). */
+	record(summary: Pick<ClaimSummary, 'id' | 'patient'>): ClaimRecord | null {
+		const state = this.#state();
+		return (state && peekClaim(state, summary.patient, summary.id)) ?? null;
 	}
 	get flags(): Flag[] {
 		return this.#flags;
@@ -151,16 +194,8 @@ export class BillingState {
 		try {
 			while (this.#stale) {
 				this.#stale = false;
-				await this.#decodePages();
 				const started = performance.now();
-				const state = this.#state();
-				// Every claim listed once (its page decoded above), for the lists and every total.
-				const all = state ? allClaims(state) : [];
-				this.#all = all;
-				this.#flags = state ? allFlags(state, all) : [];
-				this.#accounts = state ? accountsOf(state, all) : { patients: {}, payers: {} };
-				this.#reconciliation = state ? reconcile(state, all) : null;
-				this.#listed = true;
+				await this.#pass();
 				if (this.#stale) await pause(Math.max(LIST_GAP_MS, 2 * (performance.now() - started)));
 			}
 		} catch (error) {
@@ -168,25 +203,40 @@ export class BillingState {
 		} finally {
 			// In the same task as the loop's last check: a refresh after it starts a new computation.
 			this.#listing = null;
+			this.#reading = null;
 		}
 	}
 
-	/** Decodes the patients' claim pages not yet decoded, a slice per task, showing how far (none after the first time). */
-	async #decodePages(): Promise<void> {
-		let state = this.#state();
-		if (!state || state.pages.packedCount === 0) return;
-		const total = state.pages.keys().length;
-		try {
-			while (state && state.pages.packedCount > 0) {
-				this.#reading = { done: total - state.pages.packedCount, total };
-				state.pages.decodeSome(PAGES_PER_SLICE);
-				await pause(0);
-				// A late block can refold the fold from a checkpoint: its state is then another object.
-				state = this.#state();
+	/**
+	 * One pass over every patient's page, a slice per task ({@link PAGES_PER_SLICE}): each
+	 * page read without keeping it decoded (the fold's memory and its next checkpoint stay
+	 * as they were), its claims added to the accounts, the reconciliation and the visit
+	 * levels, and kept as summaries. Until the lists are first shown, says how far it is.
+	 */
+	async #pass(): Promise<void> {
+		const state = this.#state();
+		const tally = new BillingTally();
+		const levels = new VisitLevels();
+		const summaries: ClaimSummary[] = [];
+		const keys = state?.pages.keys() ?? [];
+		for (let from = 0; from < keys.length; from += PAGES_PER_SLICE) {
+			if (from > 0) {
+				if (!this.#listed) this.#reading = { done: from, total: keys.length };
+				await whenIdle();
 			}
-		} finally {
-			this.#reading = null;
+			for (const key of keys.slice(from, from + PAGES_PER_SLICE))
+				for (const rec of Object.values(state!.pages.peek(key)?.claims ?? {})) {
+					tally.add(rec);
+					levels.add(rec);
+					summaries.push(summaryOf(rec));
+				}
 		}
+		this.#all = summaries.sort((a, b) => b.n - a.n);
+		this.#flags = state ? [...state.flags, ...levels.flags()] : [];
+		this.#accounts = state ? tally.accounts(state) : { patients: {}, payers: {} };
+		this.#reconciliation = state ? tally.reconciliation(state) : null;
+		this.#reading = null;
+		this.#listed = true;
 	}
 
 	/** "Bill this visit": the claim the visit implies, with what it cannot supply named. */

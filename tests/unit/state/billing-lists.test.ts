@@ -1,11 +1,13 @@
-// The Billing screen's lists on a ledger of many patients: every patient's claims are
-// decoded a slice at a time with progress (the page answers between slices), the lists
-// equal what the domain computes from the whole state, and blocks arriving while the lists
-// are computed are listed too, without one computation per batch.
+// The Billing screen's lists on a ledger of many patients: every patient's page is read a
+// slice at a time with progress (the page answers between slices) and none is kept
+// decoded (the fold's state stays packed, the lists keep summaries), the lists and totals
+// equal what the domain computes from the whole state, a drawn row reads its claim whole,
+// and blocks arriving while the lists are computed are listed too, without one
+// computation per batch.
 import { describe, expect, it } from 'vitest';
 import type { Ledger } from '$lib/core/index.js';
 import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
-import { accountsOf, allClaims, allFlags, claimsFold, reconcile, type ClaimsState } from '$lib/domain/contracts/index.js';
+import { accountsOf, allClaims, allFlags, claimsFold, currentDecision, reconcile, type ClaimsState } from '$lib/domain/contracts/index.js';
 import { BillingState } from '$lib/state/billing.svelte.js';
 import { syntheticClaims } from '../../synthetic/claims.js';
 
@@ -43,7 +45,7 @@ describe('Billing lists on a ledger of many patients', () => {
 	const { blocks } = syntheticClaims({ seed: 7, patients: PATIENTS, claims: 1_400, fraud: true });
 	const full = foldBlocks(claimsFold, blocks);
 
-	it('decode every page a slice at a time with progress, the page answering between slices, and list what the domain computes', async () => {
+	it('read every page a slice at a time with progress, the page answering between slices, keep none decoded, and list what the domain computes', async () => {
 		const state = fromCheckpoint(full);
 		const total = state.pages.packedCount;
 		expect(total).toBeGreaterThan(500);
@@ -65,14 +67,25 @@ describe('Billing lists on a ledger of many patients', () => {
 		stop();
 		expect(billing.listed).toBe(true);
 		expect(billing.reading).toBeNull();
-		expect(state.pages.packedCount).toBe(0);
+		// The fold's state as the checkpoint left it: every page still packed.
+		expect(state.pages.packedCount).toBe(total);
 		expect(ticks).toBeGreaterThanOrEqual(2);
 		expect(seen.length).toBeGreaterThanOrEqual(2);
 		for (const r of seen) expect(r.total).toBe(total);
 		expect(seen.map((r) => r.done)).toEqual([...seen.map((r) => r.done)].sort((a, b) => a - b));
 
 		const all = allClaims(full);
-		expect(billing.all).toEqual(all);
+		// Newest first; each summary says what the claim does, and a drawn row reads the claim whole.
+		expect(billing.all.map((c) => c.id)).toEqual(all.map((c) => c.id).reverse());
+		for (const [i, c] of billing.all.entries()) {
+			const rec = all[all.length - 1 - i]!;
+			const d = currentDecision(rec);
+			expect(c).toMatchObject({ n: rec.n, patient: rec.patient, clinic: rec.clinic, payer: rec.payer, paid: d?.payer ?? 0 });
+			expect(c.status).toBe(rec.replacedBy !== null ? 'replaced' : (d?.status ?? null));
+			expect(c.versions).toEqual([...new Set(rec.decisions.map((x) => `${x.plan}@${x.version}`))]);
+		}
+		for (const c of billing.all.slice(0, 60)) expect(billing.record(c)).toEqual(all.find((r) => r.id === c.id));
+		expect(state.pages.packedCount).toBe(total);
 		expect(billing.flags).toEqual(allFlags(full, all));
 		expect(billing.accounts).toEqual(accountsOf(full, all));
 		expect(billing.reconciliation).toEqual(reconcile(full, all));
@@ -102,7 +115,11 @@ describe('Billing lists on a ledger of many patients', () => {
 		clearInterval(counter);
 		stop();
 		const final = states.at(-1)!;
-		expect(billing.all).toEqual(allClaims(full));
+		expect(billing.all.map((c) => c.id)).toEqual(
+			allClaims(full)
+				.map((c) => c.id)
+				.reverse()
+		);
 		expect(billing.all.length).toBe(allClaims(final).length);
 		expect(billing.reconciliation).toEqual(reconcile(full, allClaims(full)));
 		// The first computation, then one for everything that came in while it ran.

@@ -32,19 +32,8 @@ function account(map: Record<string, Account>, key: string): Account {
 }
 
 /** Every patient and payer account, from the current decisions, payments and remittances. */
-export function accountsOf(state: ClaimsState, claims: readonly ClaimRecord[] = allClaims(state)): Accounts {
-	const patients: Record<string, Account> = {};
-	const payers: Record<string, Account> = {};
-	for (const rec of claims) {
-		const d = currentDecision(rec);
-		if (!d) continue;
-		if (d.patient > 0) account(patients, `${rec.clinic}|${rec.patient}`).charged += d.patient;
-		if (d.payer > 0 && rec.payer) account(payers, `${rec.payer}|${rec.clinic}`).charged += d.payer;
-	}
-	for (const p of state.payments) account(patients, `${p.clinic}|${p.patient}`).paid += p.amount;
-	for (const r of state.remittances) account(payers, `${r.payer}|${r.clinic}`).paid += r.amount;
-	for (const a of [...Object.values(patients), ...Object.values(payers)]) a.balance = a.charged - a.paid;
-	return { patients, payers };
+export function accountsOf(state: ClaimsState, claims: Iterable<ClaimRecord> = allClaims(state)): Accounts {
+	return tallyOf(claims).accounts(state);
 }
 
 export interface Reconciliation {
@@ -52,26 +41,47 @@ export interface Reconciliation {
 	readonly payer: number;
 	readonly patient: number;
 	readonly adjusted: number;
-	/** Claims (ids) whose decision does not add up; empty when every claim balances. */
+	/** Claims (ids) whose decision does not add up, in ledger order; empty when every claim balances. */
 	readonly unbalanced: string[];
 	/** Sum of balances equals charged minus paid, over both kinds of account. */
 	readonly balancesMatch: boolean;
 }
 
 /** Checks every current decision (billed = payer + patient + adjusted, line by line and in total) and the accounts. */
-export function reconcile(state: ClaimsState, claims: readonly ClaimRecord[] = allClaims(state)): Reconciliation {
-	let billed = 0;
-	let payer = 0;
-	let patient = 0;
-	let adjusted = 0;
-	const unbalanced: string[] = [];
-	for (const rec of claims) {
+export function reconcile(state: ClaimsState, claims: Iterable<ClaimRecord> = allClaims(state)): Reconciliation {
+	return tallyOf(claims).reconciliation(state);
+}
+
+function tallyOf(claims: Iterable<ClaimRecord>): BillingTally {
+	const tally = new BillingTally();
+	for (const rec of claims) tally.add(rec);
+	return tally;
+}
+
+/**
+ * The accounts' charges and the reconciliation's sums of claims added one at a time, in
+ * any order: a view of every claim can read one patient's page at a time and keep none
+ * (the Billing screen on a ledger of years). The results do not depend on the order.
+ */
+export class BillingTally {
+	readonly #patients = new Map<string, number>();
+	readonly #payers = new Map<string, number>();
+	#billed = 0;
+	#payer = 0;
+	#patient = 0;
+	#adjusted = 0;
+	/** [claim n, id]: listed in ledger order. */
+	readonly #unbalanced: [number, string][] = [];
+
+	add(rec: ClaimRecord): void {
 		const d = currentDecision(rec);
-		if (!d) continue;
-		billed += d.billed;
-		payer += d.payer;
-		patient += d.patient;
-		adjusted += d.adjusted;
+		if (!d) return;
+		if (d.patient > 0) add(this.#patients, `${rec.clinic}|${rec.patient}`, d.patient);
+		if (d.payer > 0 && rec.payer) add(this.#payers, `${rec.payer}|${rec.clinic}`, d.payer);
+		this.#billed += d.billed;
+		this.#payer += d.payer;
+		this.#patient += d.patient;
+		this.#adjusted += d.adjusted;
 		const linesOk = d.lines.every((l) => {
 			const co = l.adjustments.filter((a) => a.group === 'CO').reduce((s, a) => s + a.amount, 0);
 			const pr = l.adjustments.filter((a) => a.group === 'PR').reduce((s, a) => s + a.amount, 0);
@@ -79,14 +89,38 @@ export function reconcile(state: ClaimsState, claims: readonly ClaimRecord[] = a
 		});
 		const sum = (f: (l: Decision['lines'][number]) => number) => d.lines.reduce((s, l) => s + f(l), 0);
 		if (!linesOk || d.payer + d.patient + d.adjusted !== d.billed || sum((l) => l.billed) !== d.billed || sum((l) => l.payer) !== d.payer)
-			unbalanced.push(rec.id);
+			this.#unbalanced.push([rec.n, rec.id]);
 	}
-	const accounts = accountsOf(state, claims);
-	const all = [...Object.values(accounts.patients), ...Object.values(accounts.payers)];
-	const paidIn = state.payments.reduce((s, p) => s + p.amount, 0) + state.remittances.reduce((s, r) => s + r.amount, 0);
-	const balancesMatch = all.reduce((s, a) => s + a.balance, 0) === payer + patient - paidIn;
-	return { billed, payer, patient, adjusted, unbalanced, balancesMatch };
+
+	/** The accounts: the claims' charges, and the payments and remittances in `state`. */
+	accounts(state: ClaimsState): Accounts {
+		const patients: Record<string, Account> = {};
+		const payers: Record<string, Account> = {};
+		for (const [key, cents] of this.#patients) account(patients, key).charged = cents;
+		for (const [key, cents] of this.#payers) account(payers, key).charged = cents;
+		for (const p of state.payments) account(patients, `${p.clinic}|${p.patient}`).paid += p.amount;
+		for (const r of state.remittances) account(payers, `${r.payer}|${r.clinic}`).paid += r.amount;
+		for (const a of [...Object.values(patients), ...Object.values(payers)]) a.balance = a.charged - a.paid;
+		return { patients, payers };
+	}
+
+	reconciliation(state: ClaimsState): Reconciliation {
+		const accounts = this.accounts(state);
+		const all = [...Object.values(accounts.patients), ...Object.values(accounts.payers)];
+		const paidIn = state.payments.reduce((s, p) => s + p.amount, 0) + state.remittances.reduce((s, r) => s + r.amount, 0);
+		const balancesMatch = all.reduce((s, a) => s + a.balance, 0) === this.#payer + this.#patient - paidIn;
+		return {
+			billed: this.#billed,
+			payer: this.#payer,
+			patient: this.#patient,
+			adjusted: this.#adjusted,
+			unbalanced: [...this.#unbalanced].sort((a, b) => a[0] - b[0]).map(([, id]) => id),
+			balancesMatch
+		};
+	}
 }
+
+const add = (map: Map<string, number>, key: string, cents: number) => map.set(key, (map.get(key) ?? 0) + cents);
 
 export interface StatementLine {
 	readonly claim: string;

@@ -201,6 +201,19 @@ export class Pages {
 		return this.#set(key, this.#unpack(bytes));
 	}
 
+	/**
+	 * The page of patient `key` (short) without keeping it decoded: the decoded page when
+	 * the fold uses it, else a copy unpacked for the caller alone (a view of every claim
+	 * reads the pages one by one and holds none of them; the fold's state, its memory and
+	 * its next checkpoint stay as they were).
+	 */
+	peek(key: number): PatientPage | undefined {
+		const page = this.#decoded.get(key);
+		if (page) return page;
+		const bytes = this.#packed.get(key);
+		return bytes ? this.#unpack(bytes) : undefined;
+	}
+
 	#set(key: number, page: PatientPage): PatientPage {
 		this.#decoded.set(key, page);
 		return page;
@@ -220,17 +233,6 @@ export class Pages {
 
 	/** Packed pages not yet decoded (what a start holds as bytes instead of objects). */
 	get packedCount(): number {
-		return this.#packed.size;
-	}
-
-	/** Decodes up to `count` packed pages (a view of every claim does it a slice at a time); returns how many stay packed. */
-	decodeSome(count: number): number {
-		let decoded = 0;
-		// find() moves each page out of #packed: a Map's iteration skips what was deleted.
-		for (const key of this.#packed.keys()) {
-			if (decoded++ >= count) break;
-			this.find(key);
-		}
 		return this.#packed.size;
 	}
 
@@ -295,6 +297,13 @@ export function allClaims(state: ClaimsState): ClaimRecord[] {
 	const out: ClaimRecord[] = [];
 	for (const key of state.pages.keys()) for (const rec of Object.values(state.pages.find(key)!.claims)) out.push(rec);
 	return out.sort((a, b) => a.n - b.n);
+}
+
+/** Claim `id` of `patient`, read without keeping the patient's page decoded ({@link Pages.peek}). */
+export function peekClaim(state: ClaimsState, patient: string, id: string): ClaimRecord | undefined {
+	const key = knownKey(state, patient);
+	const page = key === undefined ? undefined : state.pages.peek(key);
+	return page && Object.hasOwn(page.claims, id) ? page.claims[id] : undefined;
 }
 
 /** The page of patient `hex`, if the state has one (reads never make one). */

@@ -141,55 +141,81 @@ export const OUTLIER_MIN_VISITS = 30;
 export const OUTLIER_CHI2 = 18.467;
 
 /**
- * Providers whose visit-level code distribution is far from their peers': Pearson's
- * chi-square of the provider's counts against the expected counts from the pooled
- * distribution of every other provider (levels with no peer use are pooled away by a
- * floor of half a visit). Deterministic: the same state gives the same flags.
+ * The visit-level lines of every current claim, per providing clinic, added a claim at a
+ * time in any order (a view of every claim reads one patient's page at a time and keeps
+ * none): {@link VisitLevels.flags} gives the provider outliers.
  */
-export function providerOutliers(state: ClaimsState, claims: readonly ClaimRecord[] = allClaims(state)): Flag[] {
-	const counts = new Map<string, number[]>();
-	const blocks = new Map<string, string[]>();
-	for (const rec of claims) {
-		if (rec.replacedBy !== null) continue;
+export class VisitLevels {
+	readonly #counts = new Map<string, number[]>();
+	/** Per clinic, [claim n, block] of each claim with a visit-level line: listed in ledger order by `n`. */
+	readonly #blocks = new Map<string, [number, string][]>();
+
+	add(rec: ClaimRecord): void {
+		if (rec.replacedBy !== null) return;
+		let counted = false;
 		for (const line of rec.lines) {
 			const level = (VISIT_CODES as readonly string[]).indexOf(line.code);
 			if (level < 0) continue;
-			const c = counts.get(rec.clinic) ?? [0, 0, 0, 0, 0];
+			const c = this.#counts.get(rec.clinic) ?? [0, 0, 0, 0, 0];
 			c[level]! += 1;
-			counts.set(rec.clinic, c);
-			const b = blocks.get(rec.clinic) ?? [];
-			if (b[b.length - 1] !== rec.block) b.push(rec.block);
-			blocks.set(rec.clinic, b);
+			this.#counts.set(rec.clinic, c);
+			if (!counted) {
+				const b = this.#blocks.get(rec.clinic) ?? [];
+				b.push([rec.n, rec.block]);
+				this.#blocks.set(rec.clinic, b);
+				counted = true;
+			}
 		}
 	}
-	const flags: Flag[] = [];
-	const total = [0, 0, 0, 0, 0];
-	for (const c of counts.values()) c.forEach((n, i) => (total[i]! += n));
-	for (const [clinic, c] of [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-		const own = c.reduce((s, n) => s + n, 0);
-		const peers = total.map((n, i) => n - c[i]!);
-		const peerTotal = peers.reduce((s, n) => s + n, 0);
-		if (own < OUTLIER_MIN_VISITS || peerTotal < OUTLIER_MIN_VISITS) continue;
-		let chi2 = 0;
-		for (let i = 0; i < 5; i++) {
-			const expected = Math.max(0.5, (own * peers[i]!) / peerTotal);
-			chi2 += (c[i]! - expected) ** 2 / expected;
+
+	/**
+	 * Providers whose visit-level code distribution is far from their peers': Pearson's
+	 * chi-square of the provider's counts against the expected counts from the pooled
+	 * distribution of every other provider (levels with no peer use are pooled away by a
+	 * floor of half a visit). Deterministic: the same claims give the same flags, in
+	 * whatever order they were added.
+	 */
+	flags(): Flag[] {
+		const flags: Flag[] = [];
+		const total = [0, 0, 0, 0, 0];
+		for (const c of this.#counts.values()) c.forEach((n, i) => (total[i]! += n));
+		for (const [clinic, c] of [...this.#counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+			const own = c.reduce((s, n) => s + n, 0);
+			const peers = total.map((n, i) => n - c[i]!);
+			const peerTotal = peers.reduce((s, n) => s + n, 0);
+			if (own < OUTLIER_MIN_VISITS || peerTotal < OUTLIER_MIN_VISITS) continue;
+			let chi2 = 0;
+			for (let i = 0; i < 5; i++) {
+				const expected = Math.max(0.5, (own * peers[i]!) / peerTotal);
+				chi2 += (c[i]! - expected) ** 2 / expected;
+			}
+			if (chi2 > OUTLIER_CHI2) {
+				const share = (n: number, of: number) => `${Math.round((100 * n) / of)}%`;
+				// The claims' blocks in ledger order, each block once in a row (a block can hold several claims).
+				const blocks: string[] = [];
+				for (const [, block] of [...this.#blocks.get(clinic)!].sort((a, b) => a[0] - b[0]))
+					if (blocks[blocks.length - 1] !== block) blocks.push(block);
+				flags.push({
+					kind: 'provider-outlier',
+					claim: clinic,
+					detail: `visit levels 99211-99215: ${c.map((n) => share(n, own)).join(' / ')} over ${own} visits, peers ${peers.map((n) => share(n, peerTotal)).join(' / ')} (chi-square ${chi2.toFixed(1)} > ${OUTLIER_CHI2})`,
+					blocks
+				});
+			}
 		}
-		if (chi2 > OUTLIER_CHI2) {
-			const share = (n: number, of: number) => `${Math.round((100 * n) / of)}%`;
-			flags.push({
-				kind: 'provider-outlier',
-				claim: clinic,
-				detail: `visit levels 99211-99215: ${c.map((n) => share(n, own)).join(' / ')} over ${own} visits, peers ${peers.map((n) => share(n, peerTotal)).join(' / ')} (chi-square ${chi2.toFixed(1)} > ${OUTLIER_CHI2})`,
-				blocks: blocks.get(clinic)!
-			});
-		}
+		return flags;
 	}
-	return flags;
+}
+
+/** The provider outliers among `claims` ({@link VisitLevels}). */
+export function providerOutliers(_state: ClaimsState, claims: Iterable<ClaimRecord>): Flag[] {
+	const levels = new VisitLevels();
+	for (const rec of claims) levels.add(rec);
+	return levels.flags();
 }
 
 /** Every flag: those the fold recorded, then the provider outliers. */
-export const allFlags = (state: ClaimsState, claims: readonly ClaimRecord[] = allClaims(state)): Flag[] => [
+export const allFlags = (state: ClaimsState, claims: Iterable<ClaimRecord> = allClaims(state)): Flag[] => [
 	...state.flags,
 	...providerOutliers(state, claims)
 ];

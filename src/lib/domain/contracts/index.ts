@@ -2,6 +2,7 @@
 export { CARC, BYPASS_MODIFIERS, decide, versionFor, type Known } from './adjudicate.js';
 export {
 	accountsOf,
+	BillingTally,
 	currentDecision,
 	reconcile,
 	statementOf,
@@ -14,7 +15,7 @@ export {
 export { centsOf, claimResource, parseClaim, type ClaimForm, type ClaimLine, type EncounterRef, type ParsedClaim } from './claim.js';
 export { claimsFold } from './claims-fold.js';
 export { dateOfDay, dayOf, dayOfTime } from './dates.js';
-export { allFlags, providerOutliers, OUTLIER_CHI2, OUTLIER_MIN_VISITS, VISIT_CODES } from './fraud.js';
+export { allFlags, providerOutliers, VisitLevels, OUTLIER_CHI2, OUTLIER_MIN_VISITS, VISIT_CODES } from './fraud.js';
 export { parsePolicy, POLICY_STEP_BUDGET, type Edit, type Policy, type ServiceTerms } from './policy.js';
 export { claimResponseOf } from './response.js';
 export {
@@ -32,5 +33,5 @@ export {
 } from './rule-logic.js';
 export { SAMPLE_CODE_PAIRS, SAMPLE_EDITS, SAMPLE_SERVICES, samplePolicy, type SampleService } from './sample.js';
 export type * from './claims-state.js';
-export { accumOf, allClaims, claimById, claimsOfPatient } from './claims-state.js';
+export { accumOf, allClaims, claimById, claimsOfPatient, peekClaim } from './claims-state.js';
 export { CLAIM_ID, CLAIM_ROLES, CONTRACT_RULES, PAYMENT_ROLES } from './transactions.js';

@@ -9,6 +9,7 @@ import { RecordInputError, type RecordBook } from '$lib/domain/records/book.js';
 import type { ClinicalResource } from '$lib/domain/records/fhir-resource.js';
 import { displayName } from '$lib/domain/records/fhir.js';
 import { registerPatient, RegisterRefusal, type RegisterInput } from '$lib/domain/records/register.js';
+import { whenIdle } from '../background.js';
 import type { FieldIssue, RecordsContext } from './context.js';
 import type { KeyCards } from './key-cards.svelte.js';
 
@@ -56,6 +57,8 @@ export async function registryRows(
 	onSlice?: (rows: PatientRow[], done: number, total: number) => Promise<void> | void
 ): Promise<PatientRow[]> {
 	const keys = await book.patients();
+	// The patients at once (their names to come: `done` 0), then the names a slice at a time.
+	await onSlice?.(rowsOf(keys, new Map(), new Set(keys)), 0, keys.length);
 	const names = await book.demographics(Date.now(), (found, unread, done, total) => onSlice?.(rowsOf(keys, found, unread), done, total));
 	return rowsOf(keys, names);
 }
@@ -74,8 +77,9 @@ export class PatientRegistry {
 	get reading() {
 		return this.#reading;
 	}
-	/** Reloads started: a newer one's rows replace an older one's, never the other way round. */
-	#reloads = 0;
+	/** The reload under way, if any, and whether another was asked for while it ran (then it runs once more, with the latest book). */
+	#reloading: Promise<void> | null = null;
+	#again: RecordBook | null = null;
 	#busy = $state(false);
 	get busy() {
 		return this.#busy;
@@ -127,21 +131,37 @@ export class PatientRegistry {
 		return this.#patients.find((p) => p.patient === patient)?.name ?? null;
 	}
 
-	/** Reads the registry again; on a first read of thousands of names, shows them a slice at a time (`reading`). */
-	async reload(book: RecordBook): Promise<void> {
-		const reload = ++this.#reloads;
-		const current = () => reload === this.#reloads;
+	/**
+	 * Reads the registry again; on a first read of thousands of names, shows the patients
+	 * at once and their names a slice at a time, each slice when the page is idle
+	 * (`reading`). Reloads never overlap: one asked for while another runs follows it once
+	 * (a catch-up asks after every batch). Resolves when a reload started after the call is done.
+	 */
+	reload(book: RecordBook): Promise<void> {
+		this.#again = book;
+		return (this.#reloading ??= this.#reloadAll());
+	}
+
+	async #reloadAll(): Promise<void> {
 		try {
-			const rows = await registryRows(book, async (partial, done, total) => {
-				if (!current()) return;
-				this.#patients = partial;
-				this.#reading = { done, total };
-				// A task boundary: the list draws and the page answers before the next slice.
-				await new Promise((resolve) => setTimeout(resolve, 0));
-			});
-			if (current()) this.#patients = rows;
+			while (this.#again) {
+				const book = this.#again;
+				this.#again = null;
+				// Rows already shown stay until this read has its own (no flash of an empty list).
+				const first = this.#patients.length === 0;
+				const rows = await registryRows(book, async (partial, done, total) => {
+					// The patients before any name is read: shown on a first read only.
+					if (done === 0 && !first) return;
+					this.#patients = partial;
+					if (done > 0) this.#reading = { done, total };
+					await whenIdle();
+				});
+				this.#patients = rows;
+				this.#reading = null;
+			}
 		} finally {
-			if (current()) this.#reading = null;
+			this.#reading = null;
+			this.#reloading = null;
 		}
 	}
 
