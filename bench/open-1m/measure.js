@@ -182,6 +182,13 @@ export const SCREENS = [
  * drawn whole grows with the ledger) and how many rows of the screen's kind (`rows`).
  */
 async function timedScreen(page, cdp, { tab, ready }, timeoutMs) {
+	// PROFILE_SCREEN=<tab>: a CPU profile of that screen's timing (where it goes), printed by the caller.
+	const profiling = process.env.PROFILE_SCREEN === tab;
+	if (profiling) {
+		await cdp.send('Profiler.enable');
+		await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+		await cdp.send('Profiler.start');
+	}
 	const timing = await page.evaluate(
 		async ([tab, ready, timeout]) => {
 			const t = performance.now();
@@ -202,6 +209,13 @@ async function timedScreen(page, cdp, { tab, ready }, timeoutMs) {
 		},
 		[tab, ready, timeoutMs]
 	);
+	if (profiling) {
+		const { profile } = await cdp.send('Profiler.stop');
+		const s = summarizeProfile(profile, { modules: 12, functions: 25, inclusive: 40 });
+		console.log(
+			`\nprofile of the ${tab} screen: ${s.totalMs.toFixed(0)} ms sampled\nby module:\n${s.modules}\nby function (self):\n${s.functions}\nby function (inclusive, app code):\n${s.inclusive}\n`
+		);
+	}
 	await cdp.send('HeapProfiler.collectGarbage');
 	const usage = await cdp.send('Runtime.getHeapUsage');
 	return {
