@@ -376,10 +376,12 @@ export class Ledger {
 
 	/**
 	 * Re-checks every stored block: encoding, hash, signature, network, chain links and
-	 * clocks. Reports progress as (checked, total). Returns the failures found.
+	 * clocks. Reports progress as (checked, total) after each page; when `onProgress`
+	 * returns a promise, the next page waits for it (a background check paced by the app).
+	 * Returns the failures found.
 	 */
 	verifyAll(
-		onProgress?: (checked: number, total: number) => void,
+		onProgress?: (checked: number, total: number) => void | Promise<void>,
 		pageSize = 500,
 		signal?: AbortSignal
 	): Promise<{ checked: number; failures: Rejection[] }> {

@@ -2,6 +2,7 @@
  * Full re-checks of the stored ledger (encoding, hash, signature, network, chain, clock),
  * automatic on open or asked for, with progress; a second call while one runs joins it.
  */
+import { whenIdle } from './background.js';
 import { describeError, type Ledger } from '$lib/core/index.js';
 import type { LedgerView } from './ledger-view.svelte.js';
 import type { Verification } from './node-types.js';
@@ -36,6 +37,9 @@ export class LedgerVerification {
 		try {
 			const { checked, failures } = await ledger.verifyAll((done, total) => {
 				this.#verification = { trigger, running: true, checked: done, total, result: previous, error: null };
+				// The check every open starts runs in the page's idle time: on a ledger of years it reads and hashes
+				// every block for minutes, and what the clinic does meanwhile comes first. Asked for, it runs flat out.
+				return trigger === 'open' ? whenIdle() : undefined;
 			});
 			this.#view.markVerified(failures);
 			this.#verification = {

@@ -115,9 +115,22 @@ describe('fold and order', () => {
 		const a = await foundNetwork();
 		for (let i = 0; i < 30; i++) await a.append(note(`${i}`));
 		const progress: number[] = [];
-		const r = await a.verifyAll((done) => progress.push(done), 10);
+		const r = await a.verifyAll((done) => void progress.push(done), 10);
 		expect(r).toEqual({ checked: 31, failures: [] });
 		expect(progress).toEqual([10, 20, 30, 31]);
+	});
+
+	it('verifyAll checks the next page only once the promise its progress returned settles (the app paces a background check)', async () => {
+		const a = await foundNetwork();
+		for (let i = 0; i < 30; i++) await a.append(note(`${i}`));
+		const events: string[] = [];
+		const r = await a.verifyAll(async (done) => {
+			events.push(`page ${done}`);
+			await new Promise((resolve) => setTimeout(resolve, 5));
+			events.push(`resumed ${done}`);
+		}, 10);
+		expect(r).toEqual({ checked: 31, failures: [] });
+		expect(events).toEqual(['page 10', 'resumed 10', 'page 20', 'resumed 20', 'page 30', 'resumed 30', 'page 31', 'resumed 31']);
 	});
 
 	it('fixed time makes blocks reproducible', async () => {

@@ -16,7 +16,7 @@ export async function verifyStore(
 	store: LedgerStore,
 	net: BlockId,
 	verifier: Verifier,
-	onProgress?: (checked: number, total: number) => void,
+	onProgress?: (checked: number, total: number) => void | Promise<void>,
 	pageSize = 500,
 	signal?: AbortSignal
 ): Promise<{ checked: number; failures: Rejection[] }> {
@@ -53,7 +53,8 @@ export async function verifyStore(
 			}
 		}
 		checked += page.length;
-		onProgress?.(checked, total);
+		// A caller that returns a promise paces the run: the next page is checked once it settles.
+		await onProgress?.(checked, total);
 		if (page.length < pageSize) break;
 		if (clocks.size > 200_000) clocks.clear();
 	}
