@@ -38,7 +38,7 @@ export type { ClaimDraft, ClaimFromVisit } from '$lib/domain/contracts/claim-fro
 export type { ClaimRecord, ClaimsState, Decision } from '$lib/domain/contracts/index.js';
 export type { PolicyInput } from '$lib/domain/contracts/billing-writes.js';
 
-/** Patients' claim pages decoded per slice while the lists are first read (the page stays responsive between slices). */
+/** Patients' claim pages read per slice of a pass over every claim (each slice when the page is idle). */
 const PAGES_PER_SLICE = 250;
 /**
  * While blocks keep arriving, the lists are computed again at most this often, or twice
@@ -93,7 +93,7 @@ export class BillingState {
 	#busy = $state(false);
 	#error = $state<string | null>(null);
 	#done = $state<string | null>(null);
-	/** While the lists are first read: patients' claim pages decoded so far, of how many. */
+	/** While the lists are first computed: patients' claim pages read so far, of how many. */
 	#reading = $state.raw<{ done: number; total: number } | null>(null);
 	/** True once the lists hold the claims of a state read since the screen opened. */
 	#listed = $state(false);
@@ -133,7 +133,7 @@ export class BillingState {
 	get done(): string | null {
 		return this.#done;
 	}
-	/** While the claim lists are first read (every patient's claims decoded, a slice at a time): how far. */
+	/** While the claim lists are first computed (every patient's page read, a slice at a time): how far. */
 	get reading(): { done: number; total: number } | null {
 		return this.#reading;
 	}
@@ -173,8 +173,8 @@ export class BillingState {
 	/**
 	 * Reads the claims fold again. The head (contracts, coverages, clinics: what a claim form
 	 * needs) at once; the lists (every claim, the flags, accounts and reconciliation) after,
-	 * in the background: the first time every patient's claims are decoded a slice at a time
-	 * with progress (`reading`), and while blocks keep arriving at most once per
+	 * in the background: a pass reads every patient's page a slice at a time (with progress,
+	 * `reading`, the first time), and while blocks keep arriving passes run at most once per
 	 * {@link LIST_GAP_MS}. Resolves once lists that include this call's state are computed.
 	 */
 	refresh(): Promise<void> {
