@@ -241,6 +241,15 @@ export class RecordBook {
 		return { records, reads };
 	}
 
+	/**
+	 * Patients with a Patient record on the ledger, from one index key's rows: on a ledger
+	 * of years far quicker than {@link patients}, which steps through an index key by key
+	 * (10,000 patients: about 8 s in Chromium). The registry lists them first.
+	 */
+	async demographicPatients(): Promise<string[]> {
+		return [...(await demographicRecords(this.ledger)).keys()].sort();
+	}
+
 	/** Patients any record on the ledger names, in key order (read a page at a time from the store). */
 	async patients(): Promise<string[]> {
 		const out: string[] = [];

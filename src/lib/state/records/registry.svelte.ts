@@ -56,11 +56,12 @@ export async function registryRows(
 	book: RecordBook,
 	onSlice?: (rows: PatientRow[], done: number, total: number) => Promise<void> | void
 ): Promise<PatientRow[]> {
-	const keys = await book.patients();
-	// The patients at once (their names to come: `done` 0), then the names a slice at a time.
-	await onSlice?.(rowsOf(keys, new Map(), new Set(keys)), 0, keys.length);
-	const names = await book.demographics(Date.now(), (found, unread, done, total) => onSlice?.(rowsOf(keys, found, unread), done, total));
-	return rowsOf(keys, names);
+	// The patients with a Patient record at once (their names to come: `done` 0), their
+	// names a slice at a time, then every patient any record names (a slower read).
+	const named = await book.demographicPatients();
+	await onSlice?.(rowsOf(named, new Map(), new Set(named)), 0, named.length);
+	const names = await book.demographics(Date.now(), (found, unread, done, total) => onSlice?.(rowsOf(named, found, unread), done, total));
+	return rowsOf(await book.patients(), names);
 }
 
 export class PatientRegistry {

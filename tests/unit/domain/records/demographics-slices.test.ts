@@ -38,6 +38,9 @@ describe('RecordBook.demographics in slices', () => {
 			);
 		const whole = await book().demographics(NOW);
 		expect(whole.size).toBe(PATIENTS);
+		// The patients the registry lists first (from one index key's rows) are those with a Patient record.
+		expect(await book().demographicPatients()).toEqual([...whole.keys()].sort());
+		expect(await book().patients()).toEqual(expect.arrayContaining([...whole.keys()]));
 
 		const reader = book();
 		const slices: { found: number; unread: string[]; done: number; total: number }[] = [];
