@@ -44,8 +44,12 @@ function rowsOf(
 			...(unread.has(key) ? { reading: true } : {})
 		};
 	});
-	return rows.sort((a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.patient.localeCompare(b.patient));
+	return rows.sort(byName);
 }
+
+/** The registry's order: by name (unnamed last), then key. */
+const byName = (a: PatientRow, b: PatientRow) =>
+	(a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || a.patient.localeCompare(b.patient);
 
 /**
  * The registry's rows, by name (unnamed last), then key. `onSlice` gets the rows as they
@@ -153,7 +157,9 @@ export class PatientRegistry {
 				const rows = await registryRows(book, async (partial, done, total) => {
 					// The patients before any name is read: shown on a first read only.
 					if (done === 0 && !first) return;
-					this.#patients = partial;
+					// A read again keeps the patients its first list lacks (no Patient record) until its full list.
+					const listed = new Set(partial.map((p) => p.patient));
+					this.#patients = first ? partial : [...partial, ...this.#patients.filter((p) => !listed.has(p.patient))].sort(byName);
 					if (done > 0) this.#reading = { done, total };
 					await whenIdle();
 				});
