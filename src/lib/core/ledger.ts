@@ -375,10 +375,8 @@ export class Ledger {
 	// ---- Audit ---------------------------------------------------------------------
 
 	/**
-	 * Re-checks every stored block: encoding, hash, signature, network, chain links and
-	 * clocks. Reports progress as (checked, total) after each page; when `onProgress`
-	 * returns a promise, the next page waits for it (a background check paced by the app).
-	 * Returns the failures found.
+	 * Re-checks every stored block: encoding, hash, signature, network, chain links and clocks. Reports progress as
+	 * (checked, total) per page; a promise `onProgress` returns holds the next page (pacing). Returns the failures found.
 	 */
 	verifyAll(
 		onProgress?: (checked: number, total: number) => void | Promise<void>,
