@@ -242,12 +242,13 @@ export class RecordBook {
 	}
 
 	/**
-	 * Patients with a Patient record on the ledger, from one index key's rows: on a ledger
-	 * of years far quicker than {@link patients}, which steps through an index key by key
-	 * (10,000 patients: about 8 s in Chromium). The registry lists them first.
+	 * Every patient's Patient records, by patient, from one index key's rows: its keys are
+	 * the patients with a Patient record, on a ledger of years far quicker to list than
+	 * {@link patients}, which steps through an index key by key (10,000 patients: about 8 s
+	 * in Chromium). The registry lists them first, and hands them to {@link demographics}.
 	 */
-	async demographicPatients(): Promise<string[]> {
-		return [...(await demographicRecords(this.ledger)).keys()].sort();
+	demographicRecords(): Promise<Map<string, [string, RecordEntry][]>> {
+		return demographicRecords(this.ledger);
 	}
 
 	/** Patients any record on the ledger names, in key order (read a page at a time from the store). */
@@ -263,7 +264,8 @@ export class RecordBook {
 	 * ({@link DEMOGRAPHICS_SLICE}) patients at a time (one store read and one key read each);
 	 * `onSlice` hears after each slice that decrypted something: the resources so far, the
 	 * readable patients not yet read, and how many of how many are done (a network of
-	 * years knows thousands of patients: the registry shows names as they come).
+	 * years knows thousands of patients: the registry shows names as they come). `records`:
+	 * {@link demographicRecords} when the caller has read them already.
 	 */
 	async demographics(
 		now = Date.now(),
@@ -273,12 +275,13 @@ export class RecordBook {
 			done: number,
 			total: number
 		) => Promise<void> | void,
-		slice = DEMOGRAPHICS_SLICE
+		slice = DEMOGRAPHICS_SLICE,
+		records?: Map<string, [string, RecordEntry][]>
 	): Promise<Map<string, ClinicalResource>> {
 		const view = this.view();
 		const mayWrite = recordWriters(view);
 		const readable: Demographic[] = [];
-		for (const [patient, demographic] of await demographicRecords(this.ledger)) {
+		for (const [patient, demographic] of records ?? (await this.demographicRecords())) {
 			if (!accessBasis(view, this.keyring.self, patient, 'demographics', now)) continue;
 			// A Patient record some writer wrote, before one nobody allowed wrote (which could be ordered first).
 			const written = ([, r]: readonly [string, RecordEntry]) => r.versions.some((v) => mayWrite(patient, v.author, 'demographics'));

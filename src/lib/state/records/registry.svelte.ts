@@ -62,9 +62,15 @@ export async function registryRows(
 ): Promise<PatientRow[]> {
 	// The patients with a Patient record at once (their names to come: `done` 0), their
 	// names a slice at a time, then every patient any record names (a slower read).
-	const named = await book.demographicPatients();
+	const records = await book.demographicRecords();
+	const named = [...records.keys()].sort();
 	await onSlice?.(rowsOf(named, new Map(), new Set(named)), 0, named.length);
-	const names = await book.demographics(Date.now(), (found, unread, done, total) => onSlice?.(rowsOf(named, found, unread), done, total));
+	const names = await book.demographics(
+		Date.now(),
+		(found, unread, done, total) => onSlice?.(rowsOf(named, found, unread), done, total),
+		undefined,
+		records
+	);
 	return rowsOf(await book.patients(), names);
 }
 
