@@ -208,7 +208,7 @@ export class VisitLevels {
 }
 
 /** The provider outliers among `claims` ({@link VisitLevels}). */
-export function providerOutliers(_state: ClaimsState, claims: Iterable<ClaimRecord>): Flag[] {
+export function providerOutliers(claims: Iterable<ClaimRecord>): Flag[] {
 	const levels = new VisitLevels();
 	for (const rec of claims) levels.add(rec);
 	return levels.flags();
@@ -217,5 +217,5 @@ export function providerOutliers(_state: ClaimsState, claims: Iterable<ClaimReco
 /** Every flag: those the fold recorded, then the provider outliers. */
 export const allFlags = (state: ClaimsState, claims: Iterable<ClaimRecord> = allClaims(state)): Flag[] => [
 	...state.flags,
-	...providerOutliers(state, claims)
+	...providerOutliers(claims)
 ];
