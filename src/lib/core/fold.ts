@@ -57,6 +57,33 @@ export function declaredKeys(reads: readonly FoldReads[], block: Block): Map<str
 	return out;
 }
 
+/**
+ * A fold whose state is a part per key (a patient) beside a part shared by every key
+ * (issue 19, item 3). A block that lands before blocks already folded re-applies only the
+ * keys the batch touches, each from its first block, instead of the whole fold rewinding
+ * to a checkpoint and refolding everything after it. For that to give the state a fold in
+ * order gives, a key's part must be a function of the blocks the index files under its
+ * row keys, taken in ledger order, of their contexts, and of the shared part as it was at
+ * each block (the fold reads the shared part as of the block's place, never ahead of it).
+ */
+export interface FoldKeys<S> {
+	/** Index fold filing every block that may change a key's part under the key's row keys (a function of the block alone, like every index fold). */
+	readonly index: IndexFold;
+	/**
+	 * The keys whose parts `block` changes, or null when it changes the shared part: a
+	 * batch holding such a block late rewinds the fold to a checkpoint as before.
+	 */
+	keysOf(block: Block, context: FoldContext): readonly string[] | null;
+	/** The index's row keys that file `key`'s blocks. */
+	rowKeys(key: string): readonly string[];
+	/** Further row keys filing `key`'s blocks, learnt from one of them (the appeals of a claim it submits). */
+	moreRowKeys?(block: Block, key: string): readonly string[];
+	/** Removes `key`'s part from the state (its blocks are then applied again, in order). */
+	clear(state: S, key: string): void;
+	/** Applies what `block` changes in `key`'s part, and nothing else. */
+	applyKey(state: S, block: Block, key: string, context: FoldContext): void;
+}
+
 export interface Fold<S> {
 	/** Unique name; the key of this fold's state in `ledger.state()`. */
 	readonly name: string;
@@ -69,6 +96,8 @@ export interface Fold<S> {
 	 * only the other folds rewind to a checkpoint and fold forward again.
 	 */
 	readonly commutative?: boolean;
+	/** The fold's state by key, for a late block to re-apply only its keys (the ledger registers `keyed.index`). */
+	readonly keyed?: FoldKeys<S>;
 	/** Index folds `apply` consults (the ledger registers them when not given). */
 	readonly reads?: readonly FoldReads[];
 	init(): S;

@@ -20,7 +20,7 @@ import { orderKey, type LedgerStore, type OrderKey, type StoredBlock } from './s
 import type { AuthorId, Block, BlockId, Head, Tx, VersionVector } from './types.js';
 import { verifyStore } from './ledger/audit.js';
 import { BlockView } from './ledger/block-view.js';
-import { FOLD_PAGE, FoldEngine } from './ledger/fold-engine.js';
+import { FOLD_PAGE, FoldEngine, type ReapplyStats } from './ledger/fold-engine.js';
 import { IndexEngine, withReadIndexes } from './ledger/index-engine.js';
 import type { FactPosition, FactRow } from './index-fold.js';
 import { MembershipIndex } from './ledger/membership-index.js';
@@ -33,11 +33,8 @@ import { WorkQueue } from './ledger/work-queue.js';
 export type { LedgerEvents, LedgerOptions, OpenProgress, ReceiveResult, Rejection } from './ledger/types.js';
 
 /**
- * Besides the {@link LedgerError}s of append (a block this node would refuse), the ledger
- * refuses with {@link CodedError} codes: `STORE_OTHER_NETWORK` (the store holds another
- * network than the one asked for), `STORE_NO_NETWORK` (an empty store and no network id
- * to join), `STORE_NOT_EMPTY` (founding a network in a store that holds one),
- * `NO_SIGNING_KEY` (writing or answering a handshake on a node without a key).
+ * Refuses with {@link LedgerError}s (a block this node would refuse) and {@link CodedError}s: `STORE_OTHER_NETWORK`, `STORE_NO_NETWORK`
+ * (an empty store, no network id), `STORE_NOT_EMPTY` (founding in a store that holds one), `NO_SIGNING_KEY`.
  */
 export class Ledger {
 	#store: LedgerStore;
@@ -89,10 +86,7 @@ export class Ledger {
 		);
 	}
 
-	/**
-	 * Opens the ledger held by `options.store`. A store that holds no network yet needs
-	 * `net` (from an invite): the ledger then waits for that genesis block to arrive.
-	 */
+	/** Opens the ledger in `options.store`; a store holding no network yet needs `net` (an invite's): it then waits for that genesis. */
 	static async open(options: LedgerOptions & { net?: BlockId }): Promise<Ledger> {
 		const ledger = new Ledger(options);
 		// In a page, signatures are checked in Web Workers (Chromium runs WebCrypto Ed25519 on
@@ -307,6 +301,11 @@ export class Ledger {
 	/** Stored blocks that could not be decoded when folding (damaged on disk), with why. */
 	damagedBlocks(): Rejection[] {
 		return this.#fold.damaged();
+	}
+
+	/** Keys keyed folds re-applied in place of a rewind since open, and their blocks (`Fold.keyed`). */
+	get reapplied(): Readonly<ReapplyStats> {
+		return { ...this.#fold.reapplied };
 	}
 
 	get pendingCount(): number {

@@ -10,7 +10,10 @@ import { declaredKeys, type Causal, type Fold, type FoldContext } from '../fold.
 import type { FactRow } from '../index-fold.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
+import { keysOfBatch, reapplyKeys, type ReapplyStats } from './key-reapply.js';
 import type { Rejection } from './types.js';
+
+export type { ReapplyStats } from './key-reapply.js';
 
 /** Stored blocks read per page when folding or walking a chain. */
 export const FOLD_PAGE = 500;
@@ -46,8 +49,12 @@ export class FoldEngine {
 	#lastCheckpointCount = 0;
 	/** True while refolding for blocks that landed before folded ones (see {@link advance}). */
 	#late = false;
-	/** The earliest late block the folds that are not commutative have yet to rewind for (see {@link advance}). */
+	/** The earliest late block the folds in {@link #stale} have yet to rewind for (see {@link advance}). */
 	#staleFrom: OrderKey | null = null;
+	/** The folds (by index) waiting to rewind for late blocks: not commutative, and not able to re-apply the batch's keys. */
+	readonly #stale = new Set<number>();
+	/** Keys re-applied in place of a rewind since the engine started (`Fold.keyed`), and their blocks. */
+	readonly reapplied: ReapplyStats = { keys: 0, blocks: 0 };
 	/** When the folds that are not commutative started waiting (performance.now()). */
 	#staleSince = 0;
 	#damaged = new Map<BlockId, Rejection>();
@@ -85,7 +92,8 @@ export class FoldEngine {
 
 	/**
 	 * Folds newly accepted blocks: forward when they come after what is folded. Otherwise
-	 * commutative folds apply them in place, and the others start again from a checkpoint
+	 * commutative folds apply them in place, keyed folds re-apply the keys the batch touches
+	 * (when no block of it changes their shared part), and the others start again from a checkpoint
 	 * before them, at once, or with `defer` (more blocks are already waiting to be folded:
 	 * a sync session hands a catch-up over batch after batch) once a later call does not
 	 * defer or {@link MAX_DEFER_MS} have passed, so a run of late batches rewinds once, not
@@ -98,8 +106,9 @@ export class FoldEngine {
 		const first = sorted[0];
 		const late = first !== undefined && this.#position !== null && compareOrder(orderKey(first), this.#position) <= 0;
 		const commutative = this.#folds.flatMap((f, i) => (f.commutative ? [i] : []));
-		// Late blocks go to the commutative folds only (the others refold, reading their rows then).
-		const contexts = await this.#contexts(sorted, late ? commutative : undefined);
+		const keyed = this.#folds.flatMap((f, i) => (!f.commutative && f.keyed && !this.#stale.has(i) ? [i] : []));
+		// Late blocks go to the commutative and keyed folds only (the others refold, reading their rows then).
+		const contexts = await this.#contexts(sorted, late ? [...commutative, ...keyed] : undefined);
 		const contextOf = (block: Block) => {
 			const vv = vvOf(block.id);
 			if (!vv) throw new CodedError('FOLD_NO_VV', `FoldEngine: no version vector for block ${block.id.slice(0, 12)}`);
@@ -118,12 +127,24 @@ export class FoldEngine {
 					const context = contextOf(block);
 					for (const i of commutative) this.#apply(i, block, context);
 				}
+			const reapplied = new Set<number>();
+			for (const i of keyed) {
+				const fold = this.#folds[i]!;
+				const keys = keysOfBatch(fold.keyed!, sorted, contextOf, this.#isVoid);
+				if (keys === null) continue;
+				const stats = await reapplyKeys(this.#store, fold, this.#states[i], keys, (blocks) => this.#contexts(blocks, [i]), this.#isVoid);
+				this.reapplied.keys += stats.keys;
+				this.reapplied.blocks += stats.blocks;
+				reapplied.add(i);
+			}
 			const last = orderKey(sorted[sorted.length - 1]!);
 			if (compareOrder(last, this.#position!) > 0) this.#position = last;
 			this.#count += sorted.length;
-			if (commutative.length < this.#folds.length) {
+			const rewind = this.#folds.flatMap((f, i) => (f.commutative || reapplied.has(i) ? [] : [i]));
+			if (rewind.length > 0) {
 				if (this.#staleFrom === null) this.#staleSince = performance.now();
 				if (this.#staleFrom === null || compareOrder(orderKey(first), this.#staleFrom) < 0) this.#staleFrom = orderKey(first);
+				for (const i of rewind) this.#stale.add(i);
 			}
 		}
 		if (this.#staleFrom !== null && !(defer && performance.now() - this.#staleSince < MAX_DEFER_MS)) await this.#catchUpStale();
@@ -136,15 +157,12 @@ export class FoldEngine {
 		return this.#staleFrom !== null;
 	}
 
-	/** Rewinds the folds that are not commutative to before the earliest late block and folds them to the end. */
+	/** Rewinds the folds waiting for late blocks to before the earliest of them and folds them to the end. */
 	async #catchUpStale(): Promise<void> {
 		const lastBefore = this.#lastCheckpointCount;
 		this.#late = true;
 		try {
-			await this.refoldFrom(
-				this.#staleFrom,
-				this.#folds.flatMap((f, i) => (f.commutative ? [] : [i]))
-			);
+			await this.refoldFrom(this.#staleFrom, [...this.#stale]);
 		} finally {
 			this.#late = false;
 		}
@@ -167,10 +185,11 @@ export class FoldEngine {
 
 	async #refold(position: OrderKey | null, only?: readonly number[], onPage?: (folded: number) => void): Promise<void> {
 		// The folds waiting for late blocks (advance with `defer`) are all among those refolded
-		// (every fold, or those that are not commutative): from before the earliest late block.
+		// (every fold, or those waiting): from before the earliest late block.
 		if (this.#staleFrom !== null) {
 			if (position !== null && compareOrder(this.#staleFrom, position) < 0) position = this.#staleFrom;
 			this.#staleFrom = null;
+			this.#stale.clear();
 		}
 		const subset = only ?? this.#folds.map((_, i) => i);
 		let checkpoint = await this.#store.checkpointAtOrBefore(position);

@@ -35,7 +35,9 @@ export interface StagedRows {
  */
 export function withReadIndexes(indexes: readonly IndexFold[], folds: readonly Fold<unknown>[]): IndexFold[] {
 	const out = [...indexes];
-	for (const fold of folds) for (const { index } of fold.reads ?? []) if (!out.some((f) => f.name === index.name)) out.push(index);
+	for (const fold of folds)
+		for (const index of [...(fold.reads ?? []).map((r) => r.index), ...(fold.keyed ? [fold.keyed.index] : [])])
+			if (!out.some((f) => f.name === index.name)) out.push(index);
 	return out;
 }
 

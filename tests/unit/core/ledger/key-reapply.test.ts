@@ -1,0 +1,160 @@
+// Keyed folds (core/fold.ts FoldKeys, ledger/key-reapply.ts): a batch of late blocks that
+// touches only keys' parts re-applies those keys from their first block, instead of the
+// fold rewinding to a checkpoint; a late block that changes the shared part rewinds as
+// before. Either way every node reaches the state of a fold over the blocks in order,
+// whatever the arrival order and batching.
+import { describe, expect, it } from 'vitest';
+import {
+	compareOrder,
+	decodeBlock,
+	orderKey,
+	type Block,
+	type Fold,
+	type IndexFold,
+	type OrderKey
+} from '../../../../src/lib/core/index.js';
+import { Ledger } from '../../../../src/lib/core/ledger.js';
+import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
+import { MemoryStore } from '../../../../src/lib/core/storage/memory.js';
+import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
+import { foldBlocks } from '../../../../src/lib/core/testing/fold-contexts.js';
+import { prng } from '../../../../src/lib/core/testing/prng.js';
+import { shuffled } from '../../support/arrival-orders.js';
+import { canonicalState } from '../../support/canonical-state.js';
+
+/** A note `key:<k>:<x>` adds x to key k's part; `share:<name>` changes the shared part. */
+const parse = (block: Block) =>
+	block.txs.flatMap((tx) => {
+		const text = typeof tx.text === 'string' ? tx.text : '';
+		const [kind, a, b] = text.split(':');
+		return kind === 'key' || kind === 'share' ? [{ kind, a: a!, b: Number(b ?? 0) }] : [];
+	});
+
+const toyIndex: IndexFold = {
+	name: 'toy-keys',
+	version: 1,
+	facts: (block) => [...new Set(parse(block).flatMap((n) => (n.kind === 'key' ? [n.a] : [])))].map((k) => [k, null] as const)
+};
+
+interface Toy {
+	/** The shared part: names, first writer wins (order-dependent: a late one rewinds), and when each was shared. */
+	names: Record<string, string>;
+	shared: OrderKey[];
+	/** Each key's part: an order-dependent hash of its notes and of the shared part as of each note. */
+	parts: Record<string, { acc: number; blocks: string[] }>;
+}
+
+/** Shared notes before `at`: the shared part as of a block, never ahead of it. */
+const sharedBefore = (state: Toy, at: OrderKey) => state.shared.filter((key) => compareOrder(key, at) < 0).length;
+
+function applyKey(state: Toy, block: Block, key: string) {
+	for (const note of parse(block))
+		if (note.kind === 'key' && note.a === key) {
+			const part = (state.parts[key] ??= { acc: 1, blocks: [] });
+			part.acc = (part.acc * 31 + note.b + 7 * sharedBefore(state, orderKey(block))) % 1_000_000_007;
+			part.blocks.push(block.id);
+		}
+}
+
+const toyFold: Fold<Toy> = {
+	name: 'toy',
+	version: 1,
+	keyed: {
+		index: toyIndex,
+		keysOf: (block) => {
+			const notes = parse(block);
+			return notes.some((n) => n.kind === 'share') ? null : [...new Set(notes.map((n) => n.a))];
+		},
+		rowKeys: (key) => [key],
+		clear: (state, key) => void delete state.parts[key],
+		applyKey
+	},
+	init: () => ({ names: {}, shared: [], parts: {} }),
+	apply(state, block) {
+		for (const note of parse(block))
+			if (note.kind === 'share') {
+				state.names[note.a] ??= block.author;
+				state.shared.push(orderKey(block));
+			}
+		for (const key of new Set(parse(block).flatMap((n) => (n.kind === 'key' ? [n.a] : [])))) applyKey(state, block, key);
+		return state;
+	},
+	encode: (state) => JSON.stringify(state),
+	decode: (value) => JSON.parse(value as string) as Toy
+};
+
+/** Three writers, each writing while it has not seen the others' latest blocks, so arrival orders put blocks before folded ones. */
+async function concurrentLedger(seed: number, shares: number) {
+	const random = prng(seed);
+	const options = { folds: [toyFold as Fold<unknown>], checkpointEvery: 4 };
+	const founder = await foundNetwork({ ...options, members: { a: 'clinician', b: 'clinician', c: 'clinician' } });
+	const writers: Ledger[] = [];
+	for (const label of ['a', 'b', 'c']) {
+		const node = await joinNetwork(founder.net, label, options);
+		await syncInto(node, founder);
+		writers.push(node);
+	}
+	for (let i = 0; i < 40; i++) {
+		const writer = writers[Math.floor(random() * 3)]!;
+		const text = i < shares && random() < 0.5 ? `share:n${i % 3}` : `key:k${Math.floor(random() * 5)}:${i}`;
+		await writer.append([{ t: 'note', text }]);
+		if (random() < 0.2) {
+			const other = writers[Math.floor(random() * 3)]!;
+			if (other !== writer) await syncInto(other, writer);
+		}
+	}
+	for (const w of writers) await syncInto(founder, w);
+	const wire: Uint8Array[] = [];
+	for await (const bytes of founder.blocksSince({})) wire.push(bytes);
+	const ordered = wire.map((b) => decodeBlock(b)).sort((x, y) => compareOrder(orderKey(x), orderKey(y)));
+	return { founder, wire, reference: canonicalState(foldBlocks(toyFold, ordered)), options };
+}
+
+describe('keyed folds', () => {
+	it('re-apply the keys of late blocks instead of rewinding, and reach the state of a fold in order in every arrival order and batching', async () => {
+		const { founder, wire, reference, options } = await concurrentLedger(11, 0);
+		expect(canonicalState(founder.state().toy)).toBe(reference);
+		const random = prng(5);
+		let reapplied = 0;
+		for (let trial = 0; trial < 40; trial++) {
+			const node = await joinNetwork(founder.net, `observer${trial}`, options);
+			const order = shuffled(wire, random);
+			const size = 1 + (trial % 6);
+			for (let i = 0; i < order.length; i += size) await node.receive(order.slice(i, i + size));
+			expect(node.size).toBe(wire.length);
+			expect(canonicalState(node.state().toy)).toBe(reference);
+			reapplied += node.reapplied.keys;
+			expect(node.reapplied.blocks).toBeGreaterThanOrEqual(node.reapplied.keys);
+		}
+		// The arrival orders did put blocks before folded ones, and they were re-applied by key.
+		expect(reapplied).toBeGreaterThan(40);
+	});
+
+	it('rewind as before when a late block changes the shared part, and still agree with the fold in order', async () => {
+		const { founder, wire, reference, options } = await concurrentLedger(12, 40);
+		expect(canonicalState(founder.state().toy)).toBe(reference);
+		expect(Object.keys((founder.state().toy as Toy).names).length).toBeGreaterThan(0);
+		const random = prng(6);
+		for (let trial = 0; trial < 30; trial++) {
+			const node = await joinNetwork(founder.net, `observer${trial}`, options);
+			const order = shuffled(wire, random);
+			const size = 1 + (trial % 4);
+			for (let i = 0; i < order.length; i += size) await node.receive(order.slice(i, i + size));
+			expect(canonicalState(node.state().toy)).toBe(reference);
+		}
+	});
+
+	it('a node reopened from its store after late blocks holds the same state (checkpoints after them were dropped)', async () => {
+		const { founder, wire, reference, options } = await concurrentLedger(13, 10);
+		const store = new MemoryStore();
+		const open = () =>
+			Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, ...options, signer: testSigner('observer'), net: founder.net });
+		const node = await open();
+		const order = shuffled(wire, prng(9));
+		for (let i = 0; i < order.length; i += 3) await node.receive(order.slice(i, i + 3));
+		expect(node.reapplied.keys).toBeGreaterThan(0);
+		expect(canonicalState(node.state().toy)).toBe(reference);
+		const again = await open();
+		expect(canonicalState(again.state().toy)).toBe(reference);
+	});
+});
