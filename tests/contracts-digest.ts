@@ -8,10 +8,21 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeCanonical, toHex, type CborValue } from '../src/lib/core/index.js';
 import { foldBlocks } from '../src/lib/core/testing/fold-contexts.js';
-import { accountsOf, allClaims, allFlags, claimsFold, reconcile, type ClaimsState } from '../src/lib/domain/contracts/index.js';
+import {
+	accountsOf,
+	allClaims,
+	allFlags,
+	claimsFold,
+	deathsOf,
+	ignoredOf,
+	paymentsOf,
+	reconcile,
+	remittancesOf,
+	type ClaimsState
+} from '../src/lib/domain/contracts/index.js';
 import { syntheticClaims } from './synthetic/claims.js';
 
-export const EXPECTED_OUTCOME_DIGEST = 'da191ce7503fc3d07cd17c618298fb2de1c421ff4fbd568142417ca8ee233bde';
+export const EXPECTED_OUTCOME_DIGEST = '0982e24ae2b7592d0f3765f0a4eb9d4c70283b364c3057678f50ae6201825f40';
 
 /**
  * What the claims fold decided, whatever layout its state has: every claim with its
@@ -20,20 +31,20 @@ export const EXPECTED_OUTCOME_DIGEST = 'da191ce7503fc3d07cd17c618298fb2de1c421ff
  * deaths they rest on.
  */
 export function claimsOutcome(state: ClaimsState): CborValue {
-	const { contracts, coverages, auths, clinics, deaths, payments, remittances, ignored } = state;
+	const { contracts, coverages, auths, clinics } = state;
 	return {
 		claims: allClaims(state),
 		flags: allFlags(state),
 		reconcile: reconcile(state),
 		accounts: accountsOf(state),
-		payments,
-		remittances,
-		ignored,
+		payments: paymentsOf(state),
+		remittances: remittancesOf(state),
+		ignored: ignoredOf(state),
 		contracts,
 		coverages,
 		auths,
 		clinics,
-		deaths
+		deaths: deathsOf(state)
 	} as unknown as CborValue;
 }
 

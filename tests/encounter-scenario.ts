@@ -8,7 +8,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { detectVerifier, fromHex, toHex, type Block, type Ledger, type Tx } from '../src/lib/core/index.js';
 import { publicKeyOf } from '../src/lib/core/crypto/ed25519.js';
 import { foundNetwork, joinNetwork, syncInto, testSecret } from '../src/lib/core/testing/fixtures.js';
-import { claimResource, samplePolicy, type ClaimsState } from '../src/lib/domain/contracts/index.js';
+import { claimResource, recordedFlags, samplePolicy, type ClaimsState } from '../src/lib/domain/contracts/index.js';
 import { APP_FOLDS, APP_INDEXES } from '../src/lib/domain/fold-registry.js';
 import { APP_RULES } from '../src/lib/domain/rule-registry.js';
 import type { SupplyState } from '../src/lib/domain/supply/fold.js';
@@ -56,7 +56,7 @@ const doseTx = (patient: Uint8Array, encounter: { block: string; rid: Uint8Array
 	});
 
 export const encounterFlags = (claims: ClaimsState, supply: SupplyState) => ({
-	claims: claims.flags.filter((f) => f.kind.startsWith('encounter')),
+	claims: recordedFlags(claims).filter((f) => f.kind.startsWith('encounter')),
 	supply: Object.entries(supply.flags)
 		.filter(([, f]) => f.kind === 'no-encounter' || f.kind === 'encounter-patient-mismatch')
 		.sort(([a], [b]) => (a < b ? -1 : 1))

@@ -22,6 +22,9 @@ import { encountersOfPatient, type PatientEncounter } from '$lib/domain/records/
 import {
 	BillingTally,
 	CLAIM_ROLES,
+	FlagList,
+	claimPlace,
+	comparePlace,
 	currentDecision,
 	peekClaim,
 	statementOf,
@@ -31,7 +34,8 @@ import {
 	type ClaimRecord,
 	type ClaimsState,
 	type Flag,
-	type Reconciliation
+	type Reconciliation,
+	type TxPlace
 } from '$lib/domain/contracts/index.js';
 
 export type { ClaimDraft, ClaimFromVisit } from '$lib/domain/contracts/claim-from-visit.js';
@@ -54,8 +58,8 @@ const LIST_GAP_MS = 500;
  */
 export interface ClaimSummary {
 	readonly id: string;
-	/** Ledger order (the fold's claim number). */
-	readonly n: number;
+	/** The claim's place in the ledger order. */
+	readonly place: TxPlace;
 	readonly patient: string;
 	readonly clinic: string;
 	readonly payer: string | null;
@@ -73,7 +77,7 @@ function summaryOf(rec: ClaimRecord): ClaimSummary {
 	const d = currentDecision(rec);
 	return {
 		id: rec.id,
-		n: rec.n,
+		place: claimPlace(rec),
 		patient: rec.patient,
 		clinic: rec.clinic,
 		payer: rec.payer,
@@ -218,21 +222,26 @@ export class BillingState {
 		const tally = new BillingTally();
 		const levels = new VisitLevels();
 		const summaries: ClaimSummary[] = [];
+		const flags = new FlagList();
 		const keys = state?.pages.keys() ?? [];
 		for (let from = 0; from < keys.length; from += PAGES_PER_SLICE) {
 			if (from > 0) {
 				if (!this.#listed) this.#reading = { done: from, total: keys.length };
 				await whenIdle();
 			}
-			for (const key of keys.slice(from, from + PAGES_PER_SLICE))
-				for (const rec of Object.values(state!.pages.peek(key)?.claims ?? {})) {
+			for (const key of keys.slice(from, from + PAGES_PER_SLICE)) {
+				const page = state!.pages.peek(key);
+				if (!page) continue;
+				flags.add(page);
+				for (const rec of Object.values(page.claims)) {
 					tally.add(rec);
 					levels.add(rec);
 					summaries.push(summaryOf(rec));
 				}
+			}
 		}
-		this.#all = summaries.sort((a, b) => b.n - a.n);
-		this.#flags = state ? [...state.flags, ...levels.flags()] : [];
+		this.#all = summaries.sort((a, b) => comparePlace(b.place, a.place));
+		this.#flags = [...flags.list(), ...levels.flags()];
 		this.#accounts = state ? tally.accounts(state) : { patients: {}, payers: {} };
 		this.#reconciliation = state ? tally.reconciliation(state) : null;
 		this.#reading = null;

@@ -7,7 +7,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Ledger } from '$lib/core/index.js';
 import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
-import { accountsOf, allClaims, allFlags, claimsFold, currentDecision, reconcile, type ClaimsState } from '$lib/domain/contracts/index.js';
+import {
+	accountsOf,
+	allClaims,
+	allFlags,
+	claimPlace,
+	claimsFold,
+	currentDecision,
+	reconcile,
+	type ClaimsState
+} from '$lib/domain/contracts/index.js';
 import { BillingState } from '$lib/state/billing.svelte.js';
 import { syntheticClaims } from '../../synthetic/claims.js';
 
@@ -80,7 +89,7 @@ describe('Billing lists on a ledger of many patients', () => {
 		for (const [i, c] of billing.all.entries()) {
 			const rec = all[all.length - 1 - i]!;
 			const d = currentDecision(rec);
-			expect(c).toMatchObject({ n: rec.n, patient: rec.patient, clinic: rec.clinic, payer: rec.payer, paid: d?.payer ?? 0 });
+			expect(c).toMatchObject({ place: claimPlace(rec), patient: rec.patient, clinic: rec.clinic, payer: rec.payer, paid: d?.payer ?? 0 });
 			expect(c.status).toBe(rec.replacedBy !== null ? 'replaced' : (d?.status ?? null));
 			expect(c.versions).toEqual([...new Set(rec.decisions.map((x) => `${x.plan}@${x.version}`))]);
 		}

@@ -10,8 +10,10 @@ import { yearOfDay } from './dates.js';
 import type { Policy } from './policy.js';
 import { ruleHolds } from './rule-logic.js';
 import {
+	authAt,
+	coverageAt,
+	pageClinic,
 	pageOf,
-	shortKey,
 	type Adjustment,
 	type ClaimRecord,
 	type Coverage,
@@ -19,7 +21,8 @@ import {
 	type Decision,
 	type DecisionKind,
 	type LineOutcome,
-	type PatientPage
+	type PatientPage,
+	type TxPlace
 } from './claims-state.js';
 
 /** CARCs this engine assigns itself (payer edits bring their own). */
@@ -61,9 +64,9 @@ export function columnOneOf(policy: Policy): Map<string, [string, number][]> {
 	return index;
 }
 
-/** The duplicate-check key of a line, in its patient's page. */
-export const lineKey = (state: ClaimsState, rec: ClaimRecord, line: BilledLine) =>
-	`${shortKey(state, rec.clinic)}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
+/** The duplicate-check key of a line, in its patient's page (the clinic by its place in the page's list). */
+export const lineKey = (page: PatientPage, rec: ClaimRecord, line: BilledLine) =>
+	`${pageClinic(page, rec.clinic)}|${line.code}|${line.dos}|${line.modifiers.join(',')}`;
 
 type BilledLine = ClaimRecord['lines'][number];
 
@@ -71,11 +74,12 @@ type BilledLine = ClaimRecord['lines'][number];
 export type Known = Readonly<Record<string, number>>;
 
 /**
- * The coverage a claim names and the contract version that decides it for a block that
- * has seen `known`: the highest version of the coverage's plan in the block's causal past.
+ * The coverage a claim names, as enrolled before `at` (the deciding transaction's place),
+ * and the contract version that decides it for a block that has seen `known`: the highest
+ * version of the coverage's plan in the block's causal past.
  */
-export function versionFor(state: ClaimsState, coverageId: string, known: Known) {
-	const coverage = state.coverages[coverageId];
+export function versionFor(state: ClaimsState, coverageId: string, known: Known, at?: TxPlace) {
+	const coverage = coverageAt(state, coverageId, at);
 	const contract = coverage ? state.contracts[coverage.plan] : undefined;
 	const seen = coverage ? known[coverage.plan] : undefined;
 	const version =
@@ -93,7 +97,8 @@ function denialOf(
 	policy: Policy | undefined,
 	filedDay: number,
 	ownKeys: Set<string>,
-	servedHere: Map<string, number[]>
+	servedHere: Map<string, number[]>,
+	at: TxPlace
 ): { carc: string; edit: string | null } | null {
 	if (!coverage || !policy || coverage.patient !== rec.patient) return { carc: CARC.notCovered, edit: null };
 	if (line.dos < coverage.start || line.dos < policy.start) return { carc: CARC.beforeCoverage, edit: null };
@@ -103,7 +108,7 @@ function denialOf(
 	if (line.dos > filedDay + 1) return { carc: CARC.lacksInformation, edit: null }; // a service dated in the future
 	const terms = policy.services[line.code];
 	if (!terms) return { carc: CARC.nonCovered, edit: null };
-	const key = lineKey(state, rec, line);
+	const key = lineKey(page, rec, line);
 	const owner = page.lineKeys[key];
 	if ((owner !== undefined && owner !== rec.n) || ownKeys.has(key)) return { carc: CARC.duplicate, edit: null };
 	if (line.units > terms.maxUnits) return { carc: CARC.units, edit: null };
@@ -116,7 +121,7 @@ function denialOf(
 	}
 	if (terms.priorAuth) {
 		const authorized = rec.preAuth.some((id) => {
-			const a = state.auths[id];
+			const a = authAt(state, id, at);
 			return (
 				a !== undefined &&
 				a.coverage === rec.coverage &&
@@ -163,11 +168,20 @@ function denialOf(
 }
 
 /**
- * Decides `rec` now (state as of the deciding block), records the decision, and books its
- * effects (served lines, duplicate keys, deductible and out-of-pocket accumulators).
+ * Decides `rec` now (the head as of `at`, the deciding transaction's place), records the
+ * decision, and books its effects (served lines, duplicate keys, deductible and
+ * out-of-pocket accumulators).
  */
-export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind: DecisionKind, filedDay: number, known: Known): Decision {
-	const { coverage, version } = versionFor(state, rec.coverage, known);
+export function decide(
+	state: ClaimsState,
+	rec: ClaimRecord,
+	block: string,
+	kind: DecisionKind,
+	filedDay: number,
+	known: Known,
+	at: TxPlace
+): Decision {
+	const { coverage, version } = versionFor(state, rec.coverage, known, at);
 	const policy = version?.policy;
 	const page = pageOf(state, rec.patient);
 	let copayLeft = policy?.copay ?? 0;
@@ -178,8 +192,8 @@ export function decide(state: ClaimsState, rec: ClaimRecord, block: string, kind
 	let patientTotal = 0;
 	let adjusted = 0;
 	for (const line of rec.lines) {
-		const denial = denialOf(state, page, rec, line, coverage, policy, filedDay, ownKeys, servedHere);
-		const key = lineKey(state, rec, line);
+		const denial = denialOf(state, page, rec, line, coverage, policy, filedDay, ownKeys, servedHere, at);
+		const key = lineKey(page, rec, line);
 		if (page.lineKeys[key] === undefined) page.lineKeys[key] = rec.n;
 		ownKeys.add(key);
 		if (denial || !policy || !coverage) {
@@ -274,7 +288,7 @@ export function undo(state: ClaimsState, rec: ClaimRecord): void {
 	const page = pageOf(state, rec.patient);
 	for (const [i, outcome] of current.lines.entries()) {
 		const line = rec.lines[i]!;
-		const key = lineKey(state, rec, line);
+		const key = lineKey(page, rec, line);
 		if (page.lineKeys[key] === rec.n) delete page.lineKeys[key];
 		if (outcome.denied) continue;
 		const acc = page.accum[`${current.coverage}|${yearOfDay(line.dos)}`];

@@ -4,7 +4,19 @@
  * claim's current decision counts, and a corrected (replaced) claim counts for nothing.
  */
 import { dateOfDay } from './dates.js';
-import { allClaims, claimsOfPatient, type ClaimRecord, type ClaimsState, type Decision } from './claims-state.js';
+import {
+	allClaims,
+	claimPlace,
+	claimsOfPatient,
+	comparePlace,
+	findPage,
+	paymentsOf,
+	remittancesOf,
+	type ClaimRecord,
+	type ClaimsState,
+	type Decision,
+	type TxPlace
+} from './claims-state.js';
 
 /** A claim's current decision, or null when it was replaced by a correction. */
 export function currentDecision(rec: ClaimRecord): Decision | null {
@@ -70,8 +82,8 @@ export class BillingTally {
 	#payer = 0;
 	#patient = 0;
 	#adjusted = 0;
-	/** [claim n, id]: listed in ledger order. */
-	readonly #unbalanced: [number, string][] = [];
+	/** [claim's place, id]: listed in ledger order. */
+	readonly #unbalanced: [TxPlace, string][] = [];
 
 	add(rec: ClaimRecord): void {
 		const d = currentDecision(rec);
@@ -89,7 +101,7 @@ export class BillingTally {
 		});
 		const sum = (f: (l: Decision['lines'][number]) => number) => d.lines.reduce((s, l) => s + f(l), 0);
 		if (!linesOk || d.payer + d.patient + d.adjusted !== d.billed || sum((l) => l.billed) !== d.billed || sum((l) => l.payer) !== d.payer)
-			this.#unbalanced.push([rec.n, rec.id]);
+			this.#unbalanced.push([claimPlace(rec), rec.id]);
 	}
 
 	/** The accounts: the claims' charges, and the payments and remittances in `state`. */
@@ -98,8 +110,8 @@ export class BillingTally {
 		const payers: Record<string, Account> = {};
 		for (const [key, cents] of this.#patients) account(patients, key).charged = cents;
 		for (const [key, cents] of this.#payers) account(payers, key).charged = cents;
-		for (const p of state.payments) account(patients, `${p.clinic}|${p.patient}`).paid += p.amount;
-		for (const r of state.remittances) account(payers, `${r.payer}|${r.clinic}`).paid += r.amount;
+		for (const p of paymentsOf(state)) account(patients, `${p.clinic}|${p.patient}`).paid += p.amount;
+		for (const r of remittancesOf(state)) account(payers, `${r.payer}|${r.clinic}`).paid += r.amount;
 		for (const a of [...Object.values(patients), ...Object.values(payers)]) a.balance = a.charged - a.paid;
 		return { patients, payers };
 	}
@@ -107,14 +119,14 @@ export class BillingTally {
 	reconciliation(state: ClaimsState): Reconciliation {
 		const accounts = this.accounts(state);
 		const all = [...Object.values(accounts.patients), ...Object.values(accounts.payers)];
-		const paidIn = state.payments.reduce((s, p) => s + p.amount, 0) + state.remittances.reduce((s, r) => s + r.amount, 0);
+		const paidIn = paymentsOf(state).reduce((s, p) => s + p.amount, 0) + remittancesOf(state).reduce((s, r) => s + r.amount, 0);
 		const balancesMatch = all.reduce((s, a) => s + a.balance, 0) === this.#payer + this.#patient - paidIn;
 		return {
 			billed: this.#billed,
 			payer: this.#payer,
 			patient: this.#patient,
 			adjusted: this.#adjusted,
-			unbalanced: [...this.#unbalanced].sort((a, b) => a[0] - b[0]).map(([, id]) => id),
+			unbalanced: [...this.#unbalanced].sort((a, b) => comparePlace(a[0], b[0])).map(([, id]) => id),
 			balancesMatch
 		};
 	}
@@ -161,8 +173,8 @@ export function statementOf(state: ClaimsState, clinic: string, patient: string)
 			})
 		);
 	}
-	const payments = state.payments
-		.filter((p) => p.clinic === clinic && p.patient === patient)
+	const payments = (findPage(state, patient)?.payments ?? [])
+		.filter((p) => p.clinic === clinic)
 		.map((p) => ({ block: p.block, amount: p.amount }));
 	const owed = lines.reduce((s, l) => s + l.youOwe, 0);
 	const paid = payments.reduce((s, p) => s + p.amount, 0);

@@ -21,6 +21,7 @@ function packClaim(state: ClaimsState, rec: ClaimRecord): Packed {
 		rec.n,
 		rec.block,
 		Number(rec.id.slice(rec.block.length + 1)),
+		rec.clock,
 		key(rec.author),
 		key(rec.clinic),
 		rec.submitted,
@@ -69,6 +70,7 @@ function unpackClaim(keys: readonly string[], packed: Packed): ClaimRecord {
 		n,
 		block,
 		index,
+		clock,
 		author,
 		clinic,
 		submitted,
@@ -85,6 +87,7 @@ function unpackClaim(keys: readonly string[], packed: Packed): ClaimRecord {
 	] = packed as [
 		number,
 		string,
+		number,
 		number,
 		number,
 		number,
@@ -108,6 +111,7 @@ function unpackClaim(keys: readonly string[], packed: Packed): ClaimRecord {
 		id: `${block}-${index}`,
 		n,
 		block,
+		clock,
 		author: keys[author]!,
 		clinic: keys[clinic]!,
 		submitted,
@@ -194,7 +198,7 @@ function unpackPage(keys: readonly string[], bytes: Uint8Array): PatientPage {
 export function packState(state: ClaimsState): CborValue {
 	const { pages, ...rest } = state;
 	const packed = pages.packAll((page) => packPage(state, page));
-	const head: Head = { ...rest, pageKeys: packed.map(([key]) => key) };
+	const head: Head = { ...rest, keyList: state.keyList, pageKeys: packed.map(([key]) => key) };
 	return { head: utf8.encode(JSON.stringify(head)), pages: packed.map(([, bytes]) => bytes) };
 }
 

@@ -8,7 +8,7 @@
  * claim would be, and the patient's page says whether the fold recorded it (a claim the
  * fold refused has a row and no record).
  */
-import type { Block, Fact, FactRow, FoldContext, FoldReads, IndexFold, Tx } from '$lib/core/index.js';
+import { toHex, type Block, type Fact, type FactRow, type FoldContext, type FoldReads, type IndexFold, type Tx } from '$lib/core/index.js';
 import { parseClaim } from './claim.js';
 
 export const CLAIM_PATIENTS = 'claim-patients';
@@ -52,3 +52,32 @@ export function patientOfClaim(context: FoldContext, id: string): string | undef
 	const rows: readonly FactRow[] = context.facts(CLAIM_PATIENTS, id);
 	return rows.length > 0 ? (rows[0]!.value as string) : undefined;
 }
+
+/** The claim-blocks index's row key of patient `hex`'s own transactions. */
+export const patientRow = (hex: string) => `p/${hex}`;
+/** The claim-blocks index's row key of the transactions naming claim `id`. */
+export const claimRow = (id: string) => `c/${id}`;
+
+/**
+ * Which blocks each patient's page of the claims fold is made of (claims-fold.ts `keyed`):
+ * one row per block and key, under `p/<patient>` for the claims, corrections, payments and
+ * deaths that name the patient, and `c/<claim id>` for the corrections, appeals and
+ * remittances that name a claim (a block alone cannot say whose claim that is). A page
+ * re-applied reads its patient's rows, then the rows of each claim those blocks make.
+ */
+export const claimBlocksIndex: IndexFold = {
+	name: 'claim-blocks',
+	version: 1,
+	facts(block: Block): Fact[] {
+		const keys = new Set<string>();
+		for (const tx of block.txs) {
+			if (tx.t === 'claim.submit' || tx.t === 'claim.correct') {
+				const { claim } = parsedClaim(tx);
+				if (claim) keys.add(patientRow(claim.patient));
+			} else if ((tx.t === 'payment.record' || tx.t === 'patient.deceased') && tx.patient instanceof Uint8Array)
+				keys.add(patientRow(toHex(tx.patient)));
+		}
+		for (const id of namedClaims(block)) keys.add(claimRow(id));
+		return [...keys].map((key) => [key, null]);
+	}
+};

@@ -4,15 +4,27 @@
  * every node, from the blocks in total order; no transaction can state an outcome.
  * Time comes only from blocks (`block.time` is the filing date for timely filing).
  */
-import { CodedError, toHex, type Block, type Causal, type Fold, type FoldContext, type Tx } from '$lib/core/index.js';
+import { CodedError, isFactKey, toHex, type Block, type Causal, type Fold, type FoldContext, type Tx } from '$lib/core/index.js';
 import { encounterAt, encounterReads } from '../records/encounter-lookup.js';
 import { decide, undo, type Known } from './adjudicate.js';
 import { packState, unpackState } from './checkpoint.js';
 import { dayOf, dayOfTime } from './dates.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
-import { claimReads, parsedClaim, patientOfClaim } from './claim-index.js';
-import { emptyClaimsState, findPage, pageOf, shortKey, type ClaimRecord, type ClaimsState } from './claims-state.js';
+import { claimBlocksIndex, claimReads, claimRow, parsedClaim, patientOfClaim, patientRow } from './claim-index.js';
+import {
+	clinicAt,
+	coverageAt,
+	emptyClaimsState,
+	findPage,
+	knownKey,
+	pageOf,
+	shortKey,
+	type ClaimRecord,
+	type ClaimsState,
+	type Ignored,
+	type TxPlace
+} from './claims-state.js';
 
 /**
  * The contract versions a block has seen: for each plan, the highest version whose deploying
@@ -45,15 +57,62 @@ function recorded(state: ClaimsState, context: FoldContext, id: string): ClaimRe
 }
 
 /**
- * Applies one transaction; returns why it was not applied, or null. `known` gives the
- * versions the block has seen (claims are decided under them); `context` the encounter
- * records its claims name.
+ * Which part of the state a transaction changes: a patient's page (the patient's key), the
+ * orphans of a claim no claim transaction before it made (`?<claim id>`), the head (null),
+ * or nothing (undefined). A page is re-applied on its own when a block lands late
+ * (`keyed` below); a late block that changes the head rewinds the fold.
  */
-function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known: () => Known, context: FoldContext): string | null {
-	const clinicOf = (key: string) => state.clinics[key] ?? key;
+function scopeOf(tx: Tx, context: FoldContext): string | null | undefined {
 	switch (tx.t) {
 		case 'member.add':
-			if (tx.key instanceof Uint8Array && tx.clinic instanceof Uint8Array) state.clinics[toHex(tx.key)] = toHex(tx.clinic);
+		case 'contract.deploy':
+		case 'coverage.enroll':
+		case 'auth.grant':
+			return null;
+		case 'claim.submit':
+			return parsedClaim(tx).claim?.patient ?? null;
+		case 'claim.correct':
+			return parsedClaim(tx).claim ? claimScope(tx.original, context) : null;
+		case 'claim.appeal':
+			return claimScope(tx.original, context);
+		case 'remittance.record':
+			return claimScope(tx.claim, context);
+		case 'payment.record':
+		case 'patient.deceased':
+			return tx.patient instanceof Uint8Array ? toHex(tx.patient) : null;
+		default:
+			return undefined;
+	}
+}
+
+/** The scope of a transaction naming claim `id`: its patient, or its orphans while no claim transaction before it made the claim. */
+function claimScope(id: unknown, context: FoldContext): string | null {
+	if (typeof id !== 'string' || !isFactKey(claimRow(id))) return null; // the index cannot file it: rewind rather than lose it
+	return patientOfClaim(context, id) ?? `?${id}`;
+}
+
+/** Where a transaction's refusal is kept: with the part of the state it would have changed. */
+function ignore(state: ClaimsState, scope: string | null | undefined, entry: Ignored): void {
+	if (scope === null || scope === undefined) state.ignored.push(entry);
+	else if (scope.startsWith('?')) (state.orphans[scope.slice(1)] ??= []).push(entry);
+	else pageOf(state, scope).ignored.push(entry);
+}
+
+/**
+ * Applies one transaction; returns why it was not applied, or null. `known` gives the
+ * versions the block has seen (claims are decided under them); `context` the encounter
+ * records its claims name. The head is read as of the transaction's place.
+ */
+function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known: () => Known, context: FoldContext): string | null {
+	const at: TxPlace = [block.clock, block.id, index];
+	const clinicOf = (key: string) => clinicAt(state, key, at);
+	switch (tx.t) {
+		case 'member.add':
+			if (tx.key instanceof Uint8Array && tx.clinic instanceof Uint8Array) {
+				const key = toHex(tx.key);
+				state.clinics[key] = toHex(tx.clinic);
+				(state.clinicHistory[key] ??= []).push([at, state.clinics[key]]);
+			}
 			return null;
 		case 'contract.deploy': {
 			const plan = tx.plan as string;
@@ -74,8 +133,9 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 		}
 		case 'coverage.enroll': {
 			const id = tx.id as string;
-			const existing = state.coverages[id];
+			const existing = coverageAt(state, id);
 			if (existing && existing.payer !== block.author) return `coverage ${id} belongs to another payer`;
+			if (existing) (state.coverageHistory[id] ??= []).push(existing);
 			state.coverages[id] = {
 				id,
 				payer: block.author,
@@ -83,14 +143,15 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 				patient: toHex(tx.patient as Uint8Array),
 				start: dayOf(tx.start)!,
 				end: tx.end === undefined || tx.end === null ? null : dayOf(tx.end)!,
-				block: block.id
+				block: block.id,
+				at
 			};
 			return null;
 		}
 		case 'auth.grant': {
-			const coverage = state.coverages[tx.coverage as string];
+			const coverage = coverageAt(state, tx.coverage as string, at);
 			if (!coverage || coverage.payer !== block.author) return `coverage ${tx.coverage as string} is not one of this payer's`;
-			if (state.auths[tx.id as string]) return `authorization ${tx.id as string} exists`;
+			if (Object.hasOwn(state.auths, tx.id as string)) return `authorization ${tx.id as string} exists`;
 			state.auths[tx.id as string] = {
 				id: tx.id as string,
 				payer: block.author,
@@ -98,7 +159,8 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 				code: tx.code as string,
 				start: dayOf(tx.start)!,
 				end: dayOf(tx.end)!,
-				block: block.id
+				block: block.id,
+				at
 			};
 			return null;
 		}
@@ -118,16 +180,18 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 				undo(state, original);
 			}
 			const id = `${block.id}-${index}`;
+			const page = pageOf(state, claim.patient);
 			const rec: ClaimRecord = {
 				id,
-				n: state.count,
+				n: Object.keys(page.claims).length,
 				block: block.id,
+				clock: block.clock,
 				author: block.author,
 				clinic,
 				submitted: block.time,
 				patient: claim.patient,
 				coverage: claim.coverage,
-				payer: state.coverages[claim.coverage]?.payer ?? null,
+				payer: coverageAt(state, claim.coverage, at)?.payer ?? null,
 				billed: claim.billed,
 				diagnoses: claim.diagnoses,
 				lines: claim.lines.map(({ encounters: _, ...line }) => line),
@@ -138,10 +202,10 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			};
 			for (const key of [rec.author, rec.clinic, rec.patient, ...(rec.payer ? [rec.payer] : [])]) shortKey(state, key); // the checkpoint names them by number
 			if (original) original.replacedBy = id;
-			pageOf(state, rec.patient).claims[id] = rec;
+			page.claims[id] = rec;
 			state.count++;
-			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time), known());
-			flagClaim(state, rec, claim.lines, decision, (ref) => encounterAt(context, ref, block, index)?.author ?? null);
+			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time), known(), at);
+			flagClaim(state, rec, claim.lines, decision, (ref) => encounterAt(context, ref, block, index)?.author ?? null, at);
 			return null;
 		}
 		case 'claim.appeal': {
@@ -152,12 +216,13 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			undo(state, rec);
 			for (const ref of (tx.preAuthRef as string[] | undefined) ?? []) if (!rec.preAuth.includes(ref)) rec.preAuth.push(ref);
 			// Filed when first submitted: an appeal does not make a late claim timely, nor a timely one late.
-			decide(state, rec, block.id, 'appeal', dayOfTime(rec.submitted), known());
+			decide(state, rec, block.id, 'appeal', dayOfTime(rec.submitted), known(), at);
 			return null;
 		}
 		case 'payment.record':
-			state.payments.push({
+			pageOf(state, toHex(tx.patient as Uint8Array)).payments.push({
 				block: block.id,
+				clock: block.clock,
 				clinic: clinicOf(block.author),
 				patient: toHex(tx.patient as Uint8Array),
 				amount: tx.amount as number,
@@ -168,17 +233,37 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			const rec = recorded(state, context, tx.claim as string);
 			if (!rec) return `no claim ${tx.claim as string}`;
 			if (rec.payer !== block.author) return 'the claim is not this payer’s';
-			state.remittances.push({ block: block.id, payer: block.author, clinic: rec.clinic, claim: rec.id, amount: tx.amount as number });
+			pageOf(state, rec.patient).remittances.push({
+				block: block.id,
+				clock: block.clock,
+				payer: block.author,
+				clinic: rec.clinic,
+				claim: rec.id,
+				amount: tx.amount as number
+			});
 			return null;
 		}
 		case 'patient.deceased': {
 			const patient = toHex(tx.patient as Uint8Array);
-			state.deaths[patient] = { day: dayOf(tx.date)!, block: block.id };
+			pageOf(state, patient).death = { day: dayOf(tx.date)!, block: block.id };
 			flagAfterDeath(state, patient);
 			return null;
 		}
 		default:
 			return null;
+	}
+}
+
+/** Applies `block`'s transactions in order: all of them, or those of scope `only` (a page re-applied). */
+function applyBlock(state: ClaimsState, block: Block, context: FoldContext, only?: string): void {
+	// Computed once per block, when a transaction first needs it (its own deploys never count).
+	let known: Known | undefined;
+	const knownOnce = () => (known ??= knownBefore(state, block, context));
+	for (const [index, tx] of block.txs.entries()) {
+		const scope = scopeOf(tx, context);
+		if (only !== undefined && scope !== only) continue;
+		const reason = applyTx(state, block, tx, index, knownOnce, context);
+		if (reason !== null) ignore(state, scope, { block: block.id, clock: block.clock, tx: index, reason });
 	}
 }
 
@@ -189,7 +274,10 @@ export const claimsFold: Fold<ClaimsState> = {
 	// 3: each patient's claims and accumulators in a page of their own, packed apart in the
 	// checkpoint and decoded when first used (claims-state.ts `Pages`); the patient of a claim a
 	// correction, appeal or remittance names read from the claim index (claim-index.ts).
-	version: 3,
+	// 4: each patient's flags, payments, remittances, death and refusals in the patient's page,
+	// claims numbered within the page, the head read as of each transaction: a late block
+	// re-applies its patients' pages (`keyed`) instead of rewinding.
+	version: 4,
 	init: () => emptyClaimsState(),
 	reads: [
 		// The patients of the claims a block's corrections, appeals and remittances name (claim-index.ts).
@@ -204,14 +292,49 @@ export const claimsFold: Fold<ClaimsState> = {
 	apply(state, block, context) {
 		if (!context)
 			throw new CodedError('FOLD_NEEDS_CONTEXT', 'the claims fold needs each block’s causal past and index rows (Fold.apply’s `context`)');
-		// Computed once per block, when a transaction first needs it (its own deploys never count).
-		let known: Known | undefined;
-		const knownOnce = () => (known ??= knownBefore(state, block, context));
-		for (const [index, tx] of block.txs.entries()) {
-			const reason = applyTx(state, block, tx, index, knownOnce, context);
-			if (reason !== null) state.ignored.push({ block: block.id, tx: index, reason });
-		}
+		applyBlock(state, block, context);
 		return state;
+	},
+	// A block that lands late re-applies its patients' pages, each from the patient's first
+	// block, instead of rewinding the fold to a checkpoint: a page depends only on the
+	// patient's blocks (claim-blocks index), the head as of each transaction, and the index
+	// rows and causal past each block reads. A late block that changes the head rewinds.
+	keyed: {
+		index: claimBlocksIndex,
+		keysOf(block, context) {
+			const keys = new Set<string>();
+			for (const [index, tx] of block.txs.entries()) {
+				const scope = scopeOf(tx, context);
+				if (scope === null) return null;
+				if (scope !== undefined) keys.add(scope);
+				// A claim made late stops being an orphan for what names it after it.
+				if ((tx.t === 'claim.submit' || tx.t === 'claim.correct') && parsedClaim(tx).claim) keys.add(`?${block.id}-${index}`);
+			}
+			return [...keys];
+		},
+		rowKeys: (key) => [key.startsWith('?') ? claimRow(key.slice(1)) : patientRow(key)],
+		moreRowKeys(block, key) {
+			const out: string[] = [];
+			block.txs.forEach((tx, index) => {
+				if ((tx.t === 'claim.submit' || tx.t === 'claim.correct') && parsedClaim(tx).claim?.patient === key)
+					out.push(claimRow(`${block.id}-${index}`));
+			});
+			return out;
+		},
+		clear(state, key) {
+			if (key.startsWith('?')) {
+				delete state.orphans[key.slice(1)];
+				return;
+			}
+			const short = knownKey(state, key);
+			const page = short === undefined ? undefined : state.pages.find(short);
+			if (!page) return;
+			state.count -= Object.keys(page.claims).length;
+			state.pages.delete(short!);
+		},
+		applyKey(state, block, key, context) {
+			applyBlock(state, block, context, key);
+		}
 	},
 	// The state holds only integers, text, booleans, null, arrays and plain objects, so
 	// JSON round-trips it exactly; byte strings of packed JSON encode and decode far faster

@@ -3,159 +3,38 @@
  * and arrays of integers and text, so a checkpoint encodes each as JSON (checkpoint.ts).
  * Money is in cents, dates are day numbers.
  */
-import type { ClaimLine } from './claim.js';
-import type { Policy } from './policy.js';
+import {
+	comparePlace,
+	claimPlace,
+	type Authorization,
+	type ClaimRecord,
+	type Contract,
+	type Coverage,
+	type Flag,
+	type Ignored,
+	type Payment,
+	type Remittance,
+	type TxPlace
+} from './claims-types.js';
 
-export interface ContractVersion {
-	readonly plan: string;
-	readonly version: number;
-	readonly payer: string;
-	/** The deploying block, its seq in the payer's chain and its claimed time (ms). */
-	readonly block: string;
-	readonly seq: number;
-	readonly time: number;
-	readonly policy: Policy;
-}
-
-export interface Contract {
-	readonly plan: string;
-	readonly payer: string;
-	/** In the order they took effect; the last one decides new claims. */
-	readonly versions: ContractVersion[];
-}
-
-export interface Coverage {
-	readonly id: string;
-	readonly payer: string;
-	readonly plan: string;
-	readonly patient: string;
-	readonly start: number;
-	readonly end: number | null;
-	readonly block: string;
-}
-
-export interface Authorization {
-	readonly id: string;
-	readonly payer: string;
-	readonly coverage: string;
-	readonly code: string;
-	readonly start: number;
-	readonly end: number;
-	readonly block: string;
-}
-
-/** X12 claim adjustment group: CO contractual (the provider writes it off), PR patient responsibility. */
-export type AdjustmentGroup = 'CO' | 'PR';
-
-export interface Adjustment {
-	readonly group: AdjustmentGroup;
-	/** Claim adjustment reason code (CARC). */
-	readonly carc: string;
-	readonly amount: number;
-}
-
-export interface LineOutcome {
-	readonly seq: number;
-	readonly code: string;
-	readonly units: number;
-	readonly billed: number;
-	readonly allowed: number;
-	readonly payer: number;
-	/** Sum of the PR adjustments. */
-	readonly patient: number;
-	readonly adjustments: Adjustment[];
-	readonly denied: boolean;
-	/** The payer edit that denied the line, when one did. */
-	readonly edit: string | null;
-}
-
-export type DecisionKind = 'original' | 'correction' | 'appeal';
-
-/** One adjudication of a claim: what, under which contract version, caused by which block. */
-export interface Decision {
-	readonly block: string;
-	readonly kind: DecisionKind;
-	readonly plan: string | null;
-	readonly version: number | null;
-	readonly coverage: string;
-	readonly lines: LineOutcome[];
-	readonly billed: number;
-	readonly payer: number;
-	readonly patient: number;
-	/** CO adjustments: billed = payer + patient + adjusted. */
-	readonly adjusted: number;
-	readonly status: 'paid' | 'partial' | 'denied';
-}
-
-export interface ClaimRecord {
-	readonly id: string;
-	/** Position in `order`: indexes refer to claims by it. */
-	readonly n: number;
-	readonly block: string;
-	readonly author: string;
-	readonly clinic: string;
-	/** Claimed time (ms) of the submitting block. */
-	readonly submitted: number;
-	readonly patient: string;
-	readonly coverage: string;
-	readonly payer: string | null;
-	readonly billed: number;
-	readonly diagnoses: readonly string[];
-	/** The lines as billed (encounter references are checked on arrival and not kept). */
-	readonly lines: readonly Omit<ClaimLine, 'encounters'>[];
-	preAuth: string[];
-	/** Every decision, oldest first: the last is the claim's current outcome. */
-	readonly decisions: Decision[];
-	readonly replaces: string | null;
-	replacedBy: string | null;
-}
-
-export type FlagKind =
-	'duplicate' | 'unbundling' | 'excessive-units' | 'after-death' | 'encounter-missing' | 'encounter-other-clinic' | 'provider-outlier';
-
-/** A fraud check's finding: evidence for a person to judge, never a denial by itself. */
-export interface Flag {
-	readonly kind: FlagKind;
-	/** The claim concerned (for provider-outlier: the provider's key). */
-	readonly claim: string;
-	readonly detail: string;
-	/** The blocks the finding rests on. */
-	readonly blocks: string[];
-}
-
-export interface Payment {
-	readonly block: string;
-	readonly clinic: string;
-	readonly patient: string;
-	readonly amount: number;
-	readonly claim: string | null;
-}
-
-export interface Remittance {
-	readonly block: string;
-	readonly payer: string;
-	readonly clinic: string;
-	readonly claim: string;
-	readonly amount: number;
-}
-
-/** A transaction the fold could not apply (e.g. a claim naming an unknown coverage is still decided; a correction of an unknown claim is not). */
-export interface Ignored {
-	readonly block: string;
-	readonly tx: number;
-	readonly reason: string;
-}
+export * from './claims-types.js';
 
 /**
- * What the fold keeps of one patient: the patient's claims and the adjudication
- * accumulators they feed. Nothing in it is read for another patient's claim (a line's
- * duplicate key, frequency and same-day codes are the patient's own; a paid line's
- * deductible and out-of-pocket go to a coverage of the patient), so a checkpoint keeps
- * each page as its own packed bytes, decoded when first used (`Pages`).
+ * What the fold keeps of one patient: the patient's claims, the adjudication accumulators
+ * they feed, and everything else the patient's transactions decide (flags, payments,
+ * remittances, the recorded death, what was ignored). Nothing in it is read for another
+ * patient's claim (a line's duplicate key, frequency and same-day codes are the patient's
+ * own; a paid line's deductible and out-of-pocket go to a coverage of the patient), so a
+ * checkpoint keeps each page as its own packed bytes, decoded when first used (`Pages`),
+ * and a block that lands late re-applies only its patients' pages (claims-fold.ts).
+ * Nothing in it depends on the order blocks arrived in: claims are numbered within the page,
+ * and clinics named by their place in the page's own list.
  */
 export interface PatientPage {
 	/** The patient's claims by id, in the order the fold recorded them (ledger order). */
 	claims: Record<string, ClaimRecord>;
+	/** Clinics (hex) in the order the page first named them: `clinic#` below is a place in this list. */
+	clinics: string[];
 	/** clinic#|code|date|modifiers → the claim (n) that billed it first. */
 	lineKeys: Record<string, number>;
 	/** code → [date of service, claim n] of lines served (not denied). */
@@ -164,9 +43,36 @@ export interface PatientPage {
 	accum: Record<string, [number, number]>;
 	/** clinic#|date → [code, claim n] of every line billed, for unbundling across claims. */
 	sameDay: Record<string, [string, number][]>;
+	/** Fraud findings on the patient's claims, as the fold recorded them. */
+	flags: Flag[];
+	/** `payment.record`s of the patient, and remittances of the patient's claims, in ledger order. */
+	payments: Payment[];
+	remittances: Remittance[];
+	/** The last death recorded for the patient. */
+	death: { day: number; block: string } | null;
+	/** The patient's transactions the fold could not apply, in ledger order. */
+	ignored: Ignored[];
 }
 
-export const emptyPage = (): PatientPage => ({ claims: {}, lineKeys: {}, served: {}, accum: {}, sameDay: {} });
+export const emptyPage = (): PatientPage => ({
+	claims: {},
+	clinics: [],
+	lineKeys: {},
+	served: {},
+	accum: {},
+	sameDay: {},
+	flags: [],
+	payments: [],
+	remittances: [],
+	death: null,
+	ignored: []
+});
+
+/** The place of `clinic` (hex) in `page`'s list, added on first use. */
+export function pageClinic(page: PatientPage, clinic: string): number {
+	const at = page.clinics.indexOf(clinic);
+	return at >= 0 ? at : page.clinics.push(clinic) - 1;
+}
 
 /**
  * The patients' pages by short key: decoded ones, and packed ones (from a checkpoint) not
@@ -214,6 +120,12 @@ export class Pages {
 		return bytes ? this.#unpack(bytes) : undefined;
 	}
 
+	/** Drops the page of patient `key` (short): its blocks are applied again. */
+	delete(key: number): void {
+		this.#decoded.delete(key);
+		this.#packed.delete(key);
+	}
+
 	#set(key: number, page: PatientPage): PatientPage {
 		this.#decoded.set(key, page);
 		return page;
@@ -242,40 +154,47 @@ export class Pages {
 	}
 }
 
+/**
+ * The head: what every patient's claims read (contracts, coverages, authorizations,
+ * clinics), changed only by transactions in ledger order (a late one rewinds the fold), and
+ * the pages. `keyList` numbers keys for the checkpoint's packing only: it grows in the order
+ * this node met the keys, so it is left out of the state's JSON.
+ */
 export interface ClaimsState {
 	contracts: Record<string, Contract>;
+	/** Each coverage as last enrolled; `coverageHistory` holds the versions a re-enrolment replaced. */
 	coverages: Record<string, Coverage>;
+	coverageHistory: Record<string, Coverage[]>;
 	auths: Record<string, Authorization>;
-	/** Device key → clinic key (`member.add` with `clinic`). */
+	/** Device key → clinic key (`member.add` with `clinic`), and every such mapping with its place. */
 	clinics: Record<string, string>;
-	deaths: Record<string, { day: number; block: string }>;
-	/** Claims recorded: the next claim's `n`. */
+	clinicHistory: Record<string, [TxPlace, string][]>;
+	/** Claims recorded, every page together. */
 	count: number;
-	/** Member and patient keys (hex) in order of first use: pages and keys name them by position. */
+	/** Member and patient keys (hex) in order of first use: the packed pages and claims name them by position. */
 	keyList: string[];
 	/** Each patient's claims and accumulators (`pageOf`). */
 	pages: Pages;
-	flags: Flag[];
-	payments: Payment[];
-	remittances: Remittance[];
+	/** Transactions of the head (and claims that do not parse) the fold could not apply, in ledger order. */
 	ignored: Ignored[];
+	/** Transactions naming a claim no claim transaction before them made, by that claim id, in ledger order. */
+	orphans: Record<string, Ignored[]>;
 }
 
 export function emptyClaimsState(): ClaimsState {
-	const state: ClaimsState = {
+	const state = {
 		contracts: {},
 		coverages: {},
+		coverageHistory: {},
 		auths: {},
 		clinics: {},
-		deaths: {},
+		clinicHistory: {},
 		count: 0,
-		keyList: [],
 		pages: undefined as unknown as Pages,
-		flags: [],
-		payments: [],
-		remittances: [],
-		ignored: []
-	};
+		ignored: [],
+		orphans: {}
+	} as unknown as ClaimsState;
+	Object.defineProperty(state, 'keyList', { value: [], writable: true, enumerable: false });
 	// A state made empty has no packed pages to unpack (a decoded checkpoint brings its own: checkpoint.ts).
 	state.pages = new Pages(
 		() => state.keyList,
@@ -296,7 +215,7 @@ export function claimById(state: ClaimsState, id: string): ClaimRecord | undefin
 export function allClaims(state: ClaimsState): ClaimRecord[] {
 	const out: ClaimRecord[] = [];
 	for (const key of state.pages.keys()) for (const rec of Object.values(state.pages.find(key)!.claims)) out.push(rec);
-	return out.sort((a, b) => a.n - b.n);
+	return out.sort((a, b) => comparePlace(claimPlace(a), claimPlace(b)));
 }
 
 /** Claim `id` of `patient`, read without keeping the patient's page decoded ({@link Pages.peek}). */
@@ -316,6 +235,28 @@ export function findPage(state: ClaimsState, hex: string): PatientPage | undefin
 export function claimsOfPatient(state: ClaimsState, patient: string): ClaimRecord[] {
 	const page = findPage(state, patient);
 	return page ? Object.values(page.claims) : [];
+}
+
+/** Coverage `id` as of `at` (as last enrolled before it), or as last enrolled when `at` is not given. */
+export function coverageAt(state: ClaimsState, id: string, at?: TxPlace): Coverage | undefined {
+	const current = Object.hasOwn(state.coverages, id) ? state.coverages[id] : undefined;
+	if (!current || !at || comparePlace(current.at, at) < 0) return current;
+	const earlier = state.coverageHistory[id] ?? [];
+	for (let i = earlier.length - 1; i >= 0; i--) if (comparePlace(earlier[i]!.at, at) < 0) return earlier[i];
+	return undefined;
+}
+
+/** Authorization `id` if it was granted before `at`. */
+export function authAt(state: ClaimsState, id: string, at: TxPlace): Authorization | undefined {
+	const auth = Object.hasOwn(state.auths, id) ? state.auths[id] : undefined;
+	return auth && comparePlace(auth.at, at) < 0 ? auth : undefined;
+}
+
+/** The clinic device `key` belonged to at `at` (the key itself when none was named). */
+export function clinicAt(state: ClaimsState, key: string, at: TxPlace): string {
+	const history = Object.hasOwn(state.clinicHistory, key) ? state.clinicHistory[key]! : [];
+	for (let i = history.length - 1; i >= 0; i--) if (comparePlace(history[i]![0], at) < 0) return history[i]![1];
+	return key;
 }
 
 /** The deductible met and out-of-pocket spent under `coverage` in `year` (cents), if any line counted. */
@@ -348,4 +289,60 @@ export function shortKey(state: ClaimsState, hex: string): number {
 		map.set(hex, n);
 	}
 	return n;
+}
+
+/** Each page in turn (decoded for the caller alone when packed: {@link Pages.peek}). */
+function* eachPage(state: ClaimsState): Generator<PatientPage> {
+	for (const key of state.pages.keys()) yield state.pages.peek(key)!;
+}
+
+/**
+ * The flags the fold recorded, gathered a page at a time in any order, listed by their
+ * claims' places in the ledger (the flags of one claim in the order the fold recorded them).
+ */
+export class FlagList {
+	readonly #entries: [TxPlace, number, Flag][] = [];
+
+	add(page: PatientPage): void {
+		page.flags.forEach((flag, i) => {
+			const rec = page.claims[flag.claim];
+			this.#entries.push([rec ? claimPlace(rec) : [0, flag.claim, 0], i, flag]);
+		});
+	}
+
+	list(): Flag[] {
+		return [...this.#entries].sort((a, b) => comparePlace(a[0], b[0]) || a[1] - b[1]).map(([, , flag]) => flag);
+	}
+}
+
+/** Every flag the fold recorded ({@link FlagList}). */
+export function recordedFlags(state: ClaimsState): Flag[] {
+	const flags = new FlagList();
+	for (const page of eachPage(state)) flags.add(page);
+	return flags.list();
+}
+
+const byPlace = <T extends { readonly clock: number; readonly block: string }>(a: T, b: T) =>
+	comparePlace([a.clock, a.block, 0], [b.clock, b.block, 0]);
+
+/** Every `payment.record` the fold applied, in ledger order. */
+export const paymentsOf = (state: ClaimsState): Payment[] => [...eachPage(state)].flatMap((p) => p.payments).sort(byPlace);
+
+/** Every `remittance.record` the fold applied, in ledger order. */
+export const remittancesOf = (state: ClaimsState): Remittance[] => [...eachPage(state)].flatMap((p) => p.remittances).sort(byPlace);
+
+/** Every transaction the fold could not apply, in ledger order. */
+export function ignoredOf(state: ClaimsState): Ignored[] {
+	const all = [...state.ignored, ...Object.values(state.orphans).flat(), ...[...eachPage(state)].flatMap((p) => p.ignored)];
+	return all.sort((a, b) => comparePlace([a.clock, a.block, a.tx], [b.clock, b.block, b.tx]));
+}
+
+/** The deaths recorded, by patient key. */
+export function deathsOf(state: ClaimsState): Record<string, { day: number; block: string }> {
+	const out: Record<string, { day: number; block: string }> = {};
+	for (const key of state.pages.keys()) {
+		const death = state.pages.peek(key)!.death;
+		if (death) out[state.keyList[key]!] = death;
+	}
+	return out;
 }

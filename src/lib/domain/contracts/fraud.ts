@@ -16,29 +16,35 @@ import type { EncounterRef } from '../records/encounter-lookup.js';
 import type { ClaimLine } from './claim.js';
 import {
 	allClaims,
-	claimsOfPatient,
+	claimPlace,
+	clinicAt,
+	comparePlace,
+	pageClinic,
 	pageOf,
-	shortKey,
+	recordedFlags,
 	type ClaimRecord,
 	type ClaimsState,
 	type Decision,
-	type Flag
+	type Flag,
+	type TxPlace
 } from './claims-state.js';
 
 /**
- * Flags for a claim just decided. `encounterAuthor`: who wrote the encounter record a line
- * names, before the claim in the ledger order, or null when there is none (the fold reads
- * it from the records index: records/encounter-lookup.ts).
+ * Flags for a claim just decided, in its patient's page. `encounterAuthor`: who wrote the
+ * encounter record a line names, before the claim in the ledger order, or null when there
+ * is none (the fold reads it from the records index: records/encounter-lookup.ts). `at`:
+ * the claim transaction's place (the clinics as of it).
  */
 export function flagClaim(
 	state: ClaimsState,
 	rec: ClaimRecord,
 	lines: readonly ClaimLine[],
 	decision: Decision,
-	encounterAuthor: (ref: EncounterRef) => string | null
+	encounterAuthor: (ref: EncounterRef) => string | null,
+	at: TxPlace
 ): void {
-	const flag = (f: Flag) => state.flags.push(f);
 	const page = pageOf(state, rec.patient);
+	const flag = (f: Flag) => page.flags.push(f);
 	// Duplicate and same-day lines are the patient's own: their claims are in the patient's page.
 	let byN: Map<number, ClaimRecord> | undefined;
 	const claimAt = (n: number) => (byN ??= new Map(Object.values(page.claims).map((c) => [c.n, c]))).get(n)!;
@@ -48,7 +54,7 @@ export function flagClaim(
 		const outcome = decision.lines[i]!;
 		const carc = outcome.adjustments[0]?.carc;
 		if (outcome.denied && carc === CARC.duplicate) {
-			const owner = page.lineKeys[lineKey(state, rec, line)];
+			const owner = page.lineKeys[lineKey(page, rec, line)];
 			const other = owner !== undefined && owner !== rec.n ? claimAt(owner) : null;
 			flag({
 				kind: 'duplicate',
@@ -65,7 +71,7 @@ export function flagClaim(
 				detail: `line ${line.seq}: ${line.units} units of ${line.code}, the limit is ${terms.maxUnits}`,
 				blocks: [rec.block, version!.block]
 			});
-		const death = state.deaths[rec.patient];
+		const death = page.death;
 		if (death && line.dos > death.day)
 			flag({
 				kind: 'after-death',
@@ -82,7 +88,7 @@ export function flagClaim(
 					detail: `line ${line.seq}: no encounter ${e.rid.slice(0, 8)} in block ${e.block.slice(0, 12)}`,
 					blocks: [rec.block]
 				});
-			else if ((state.clinics[author] ?? author) !== rec.clinic)
+			else if (clinicAt(state, author, at) !== rec.clinic)
 				flag({
 					kind: 'encounter-other-clinic',
 					claim: rec.id,
@@ -91,7 +97,7 @@ export function flagClaim(
 				});
 		}
 		// Unbundling across claims: a code pair billed on two claims for the same patient, clinic and day.
-		const dayKey = `${shortKey(state, rec.clinic)}|${line.dos}`;
+		const dayKey = `${pageClinic(page, rec.clinic)}|${line.dos}`;
 		const billed = page.sameDay[dayKey] ?? (page.sameDay[dayKey] = []);
 		if (policy) {
 			const ones = columnOneOf(policy).get(line.code) ?? [];
@@ -112,14 +118,15 @@ export function flagClaim(
 	}
 }
 
-/** Flags for claims already recorded with services after a death just recorded. */
+/** Flags for claims already recorded with services after a death just recorded in the patient's page. */
 export function flagAfterDeath(state: ClaimsState, patient: string): void {
-	const death = state.deaths[patient]!;
-	for (const rec of claimsOfPatient(state, patient)) {
+	const page = pageOf(state, patient);
+	const death = page.death!;
+	for (const rec of Object.values(page.claims)) {
 		if (rec.replacedBy !== null) continue;
 		for (const line of rec.lines) {
 			if (line.dos > death.day)
-				state.flags.push({
+				page.flags.push({
 					kind: 'after-death',
 					claim: rec.id,
 					detail: `line ${line.seq}: service on ${dateOfDay(line.dos)}, after the recorded death on ${dateOfDay(death.day)}`,
@@ -147,8 +154,8 @@ export const OUTLIER_CHI2 = 18.467;
  */
 export class VisitLevels {
 	readonly #counts = new Map<string, number[]>();
-	/** Per clinic, [claim n, block] of each claim with a visit-level line: listed in ledger order by `n`. */
-	readonly #blocks = new Map<string, [number, string][]>();
+	/** Per clinic, [claim's place, block] of each claim with a visit-level line: listed in ledger order. */
+	readonly #blocks = new Map<string, [TxPlace, string][]>();
 
 	add(rec: ClaimRecord): void {
 		if (rec.replacedBy !== null) return;
@@ -161,7 +168,7 @@ export class VisitLevels {
 			this.#counts.set(rec.clinic, c);
 			if (!counted) {
 				const b = this.#blocks.get(rec.clinic) ?? [];
-				b.push([rec.n, rec.block]);
+				b.push([claimPlace(rec), rec.block]);
 				this.#blocks.set(rec.clinic, b);
 				counted = true;
 			}
@@ -193,7 +200,7 @@ export class VisitLevels {
 				const share = (n: number, of: number) => `${Math.round((100 * n) / of)}%`;
 				// The claims' blocks in ledger order, each block once in a row (a block can hold several claims).
 				const blocks: string[] = [];
-				for (const [, block] of [...this.#blocks.get(clinic)!].sort((a, b) => a[0] - b[0]))
+				for (const [, block] of [...this.#blocks.get(clinic)!].sort((a, b) => comparePlace(a[0], b[0])))
 					if (blocks[blocks.length - 1] !== block) blocks.push(block);
 				flags.push({
 					kind: 'provider-outlier',
@@ -214,8 +221,8 @@ export function providerOutliers(claims: Iterable<ClaimRecord>): Flag[] {
 	return levels.flags();
 }
 
-/** Every flag: those the fold recorded, then the provider outliers. */
+/** Every flag: those the fold recorded (in their claims' ledger order), then the provider outliers. */
 export const allFlags = (state: ClaimsState, claims: Iterable<ClaimRecord> = allClaims(state)): Flag[] => [
-	...state.flags,
+	...recordedFlags(state),
 	...providerOutliers(claims)
 ];

@@ -33,5 +33,19 @@ export {
 } from './rule-logic.js';
 export { SAMPLE_CODE_PAIRS, SAMPLE_EDITS, SAMPLE_SERVICES, samplePolicy, type SampleService } from './sample.js';
 export type * from './claims-state.js';
-export { accumOf, allClaims, claimById, claimsOfPatient, peekClaim } from './claims-state.js';
+export {
+	accumOf,
+	allClaims,
+	claimById,
+	claimPlace,
+	claimsOfPatient,
+	comparePlace,
+	deathsOf,
+	FlagList,
+	ignoredOf,
+	paymentsOf,
+	peekClaim,
+	recordedFlags,
+	remittancesOf
+} from './claims-state.js';
 export { CLAIM_ID, CLAIM_ROLES, CONTRACT_RULES, PAYMENT_ROLES } from './transactions.js';

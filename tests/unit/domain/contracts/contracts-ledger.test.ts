@@ -11,6 +11,7 @@ import {
 	type ClaimsState,
 	currentDecision,
 	reconcile,
+	recordedFlags,
 	samplePolicy
 } from '$lib/domain/contracts/index.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
@@ -152,7 +153,7 @@ describe('claims contracts on a real ledger', () => {
 			['original', 1],
 			['appeal', 2]
 		]);
-		expect(state.flags.map((f) => f.kind).sort()).toEqual([
+		expect(recordedFlags(state).map((f) => f.kind).sort()).toEqual([
 			'after-death',
 			'after-death',
 			'after-death',

@@ -10,7 +10,9 @@ import {
 	claimResponseOf,
 	claimsFold,
 	currentDecision,
+	ignoredOf,
 	parseClaim,
+	recordedFlags,
 	samplePolicy,
 	statementOf
 } from '$lib/domain/contracts/index.js';
@@ -51,7 +53,7 @@ describe('contract versions, corrections and appeals', () => {
 			2,
 			{ group: 'PR', carc: '3', amount: 4_000 }
 		]);
-		expect(state.ignored.map((i) => i.reason)).toEqual(['version 2 is not after version 2', 'plan ppo belongs to another payer']);
+		expect(ignoredOf(state).map((i) => i.reason)).toEqual(['version 2 is not after version 2', 'plan ppo belongs to another payer']);
 		expect(state.contracts.ppo!.versions.map((v) => v.version)).toEqual([1, 2]);
 	});
 
@@ -120,7 +122,7 @@ describe('contract versions, corrections and appeals', () => {
 			['correction', [null, '197']],
 			['appeal', [null, null]]
 		]);
-		expect(state.ignored.map((i) => i.reason)).toEqual(['the claim was corrected; appeal the correction']);
+		expect(ignoredOf(state).map((i) => i.reason)).toEqual(['the claim was corrected; appeal the correction']);
 		// Deductible booked once, for the claim as it stands now.
 		const now = currentDecision(corrected)!;
 		expect(accumOf(state, 'cov-1', 2025)![0]).toBe(
@@ -155,7 +157,7 @@ describe('billing', () => {
 			balance: d.patient - 5_000
 		});
 		expect(accounts.payers[`${PAYER}|${CLINIC}`]).toMatchObject({ charged: d.payer, paid: 100 });
-		expect(state.ignored.map((i) => i.reason)).toEqual(['the claim is not this payer’s']);
+		expect(ignoredOf(state).map((i) => i.reason)).toEqual(['the claim is not this payer’s']);
 		const statement = statementOf(state, CLINIC, PATIENT);
 		expect(statement.lines.map((l) => [l.code, l.billed, l.insurancePaid + l.adjusted + l.youOwe])).toEqual([
 			['99214', 15_000, 15_000],
@@ -212,7 +214,7 @@ describe('fraud checks', () => {
 		const a = c.add(CLINIC, '2025-03-05', [submitTx(form([{ code: '99213', price: 9_200 }]))]);
 		const death = c.add(CLINIC, '2025-03-09', [{ t: 'patient.deceased', patient: fromHex(PATIENT), date: '2025-03-01' }]);
 		const state = fold(c.blocks);
-		expect(state.flags.filter((f) => f.kind === 'after-death')).toEqual([
+		expect(recordedFlags(state).filter((f) => f.kind === 'after-death')).toEqual([
 			{ kind: 'after-death', claim: `${a.id}-0`, detail: expect.stringContaining('2025-03-03'), blocks: [a.id, death.id] }
 		]);
 	});

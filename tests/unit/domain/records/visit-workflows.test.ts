@@ -96,7 +96,8 @@ const coverage = (id: string, start: string, end: string | null, patient = PATIE
 	patient,
 	start: dayOf(start)!,
 	end: end === null ? null : dayOf(end)!,
-	block: block(99)
+	block: block(99),
+	at: [0, block(99), 0]
 });
 
 describe('claimFromVisit', () => {
