@@ -78,6 +78,12 @@ export interface FoldKeys<S> {
 	rowKeys(key: string): readonly string[];
 	/** Further row keys filing `key`'s blocks, learnt from one of them (the appeals of a claim it submits). */
 	moreRowKeys?(block: Block, key: string): readonly string[];
+	/**
+	 * Row keys filing the blocks that read what `block` adds to the indexes in `reads` (a
+	 * late encounter record: the claims naming it). Their keys are re-applied too, as the
+	 * rows they read have changed; one of them that changes the shared part rewinds the fold.
+	 */
+	dependents?(block: Block): readonly string[];
 	/** Removes `key`'s part from the state (its blocks are then applied again, in order). */
 	clear(state: S, key: string): void;
 	/** Applies what `block` changes in `key`'s part, and nothing else. */

@@ -10,7 +10,7 @@ import { declaredKeys, type Causal, type Fold, type FoldContext } from '../fold.
 import type { FactRow } from '../index-fold.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
-import { keysOfBatch, reapplyKeys, type ReapplyStats } from './key-reapply.js';
+import { dependentKeys, keysOfBatch, reapplyKeys, type ReapplyStats } from './key-reapply.js';
 import type { Rejection } from './types.js';
 
 export type { ReapplyStats } from './key-reapply.js';
@@ -130,9 +130,12 @@ export class FoldEngine {
 			const reapplied = new Set<number>();
 			for (const i of keyed) {
 				const fold = this.#folds[i]!;
+				const contextsFor = (blocks: readonly Block[]) => this.#contexts(blocks, [i]);
 				const keys = keysOfBatch(fold.keyed!, sorted, contextOf, this.#isVoid);
-				if (keys === null) continue;
-				const stats = await reapplyKeys(this.#store, fold, this.#states[i], keys, (blocks) => this.#contexts(blocks, [i]), this.#isVoid);
+				const dependents = keys && (await dependentKeys(this.#store, fold.keyed!, sorted, contextsFor, this.#isVoid));
+				if (!keys || !dependents) continue;
+				for (const key of dependents) keys.add(key);
+				const stats = await reapplyKeys(this.#store, fold, this.#states[i], keys, contextsFor, this.#isVoid);
 				this.reapplied.keys += stats.keys;
 				this.reapplied.blocks += stats.blocks;
 				reapplied.add(i);

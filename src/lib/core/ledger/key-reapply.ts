@@ -37,6 +37,44 @@ export function keysOfBatch<S>(
 	return keys;
 }
 
+/**
+ * The keys of the blocks that read what `batch` added to the indexes the fold reads
+ * (`FoldKeys.dependents`), from the store: null when one of them changes the shared part.
+ */
+export async function dependentKeys<S>(
+	store: LedgerStore,
+	keyed: FoldKeys<S>,
+	batch: readonly Block[],
+	contextsFor: ContextsFor,
+	isVoid: (id: BlockId) => boolean
+): Promise<Set<string> | null> {
+	const rowKeys = [...new Set(batch.flatMap((block) => (isVoid(block.id) ? [] : (keyed.dependents?.(block) ?? []))))];
+	if (rowKeys.length === 0) return new Set();
+	const ids = [...new Set((await store.factsOfKeys(keyed.index.name, rowKeys)).flat().map((row) => row.block))];
+	const blocks: [Block, readonly number[]][] = [];
+	for (const [i, found] of (await store.getMany(ids)).entries()) {
+		const entry = found && !isVoid(ids[i]!) ? decoded(found.bytes, found.vv) : null;
+		if (entry) blocks.push([entry.block, entry.vv]);
+	}
+	const contexts = await contextsFor(blocks.map(([block]) => block));
+	const vvs = new Map(blocks.map(([block, vv]) => [block.id, vv]));
+	return keysOfBatch(
+		keyed,
+		blocks.map(([block]) => block),
+		(block) => contexts(block, vvs.get(block.id)!),
+		isVoid
+	);
+}
+
+/** A stored block decoded with its version vector, or null when it is damaged on disk (the refold leaves it out too). */
+function decoded(bytes: Uint8Array, vv: readonly number[]): { block: Block; vv: readonly number[] } | null {
+	try {
+		return { block: decodeBlock(bytes), vv };
+	} catch {
+		return null;
+	}
+}
+
 /** What a re-apply read and applied: for the tests and the benchmark. */
 export interface ReapplyStats {
 	keys: number;
@@ -62,7 +100,12 @@ export async function reapplyKeys<S>(
 	const asked = new Set<string>();
 	let pending: [key: string, row: string][] = [];
 	const ask = (key: string, rows: readonly string[]) => {
-		for (const row of rows) if (!asked.has(`${key}\u0000${row}`)) (asked.add(`${key}\u0000${row}`), pending.push([key, row]));
+		for (const row of rows) {
+			const id = `${key}\u0000${row}`;
+			if (asked.has(id)) continue;
+			asked.add(id);
+			pending.push([key, row]);
+		}
 	};
 	for (const key of keys) ask(key, keyed.rowKeys(key));
 	while (pending.length > 0) {
@@ -77,13 +120,7 @@ export async function reapplyKeys<S>(
 		const stored = ids.length > 0 ? await store.getMany(ids) : [];
 		ids.forEach((id, i) => {
 			const found = stored[i];
-			let block: Block | null = null;
-			try {
-				block = found ? decodeBlock(found.bytes) : null;
-			} catch {
-				block = null; // damaged on disk: the refold leaves it out too
-			}
-			blocks.set(id, block && found ? { block, vv: found.vv } : null);
+			blocks.set(id, found ? decoded(found.bytes, found.vv) : null);
 		});
 		for (const [key, row] of batch)
 			for (const fact of byRow.get(row)!) {

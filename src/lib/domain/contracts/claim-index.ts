@@ -57,6 +57,8 @@ export function patientOfClaim(context: FoldContext, id: string): string | undef
 export const patientRow = (hex: string) => `p/${hex}`;
 /** The claim-blocks index's row key of the transactions naming claim `id`. */
 export const claimRow = (id: string) => `c/${id}`;
+/** The claim-blocks index's row key of the claims whose lines name encounter record `rid`. */
+export const encounterRow = (rid: string) => `e/${rid}`;
 
 /**
  * Which blocks each patient's page of the claims fold is made of (claims-fold.ts `keyed`):
@@ -64,6 +66,8 @@ export const claimRow = (id: string) => `c/${id}`;
  * deaths that name the patient, and `c/<claim id>` for the corrections, appeals and
  * remittances that name a claim (a block alone cannot say whose claim that is). A page
  * re-applied reads its patient's rows, then the rows of each claim those blocks make.
+ * Under `e/<record id>`, the claims whose lines name that encounter record: a record that
+ * arrives late changes what they found (encounter-lookup.ts), so their pages are re-applied.
  */
 export const claimBlocksIndex: IndexFold = {
 	name: 'claim-blocks',
@@ -74,6 +78,7 @@ export const claimBlocksIndex: IndexFold = {
 			if (tx.t === 'claim.submit' || tx.t === 'claim.correct') {
 				const { claim } = parsedClaim(tx);
 				if (claim) keys.add(patientRow(claim.patient));
+				for (const line of claim?.lines ?? []) for (const ref of line.encounters) keys.add(encounterRow(ref.rid));
 			} else if ((tx.t === 'payment.record' || tx.t === 'patient.deceased') && tx.patient instanceof Uint8Array)
 				keys.add(patientRow(toHex(tx.patient)));
 		}

@@ -4,14 +4,15 @@
  * every node, from the blocks in total order; no transaction can state an outcome.
  * Time comes only from blocks (`block.time` is the filing date for timely filing).
  */
-import { CodedError, isFactKey, toHex, type Block, type Causal, type Fold, type FoldContext, type Tx } from '$lib/core/index.js';
+import { CodedError, factRows, isFactKey, toHex, type Block, type Causal, type Fold, type FoldContext, type Tx } from '$lib/core/index.js';
 import { encounterAt, encounterReads } from '../records/encounter-lookup.js';
 import { decide, undo, type Known } from './adjudicate.js';
 import { packState, unpackState } from './checkpoint.js';
 import { dayOf, dayOfTime } from './dates.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
-import { claimBlocksIndex, claimReads, claimRow, parsedClaim, patientOfClaim, patientRow } from './claim-index.js';
+import { recordVersionsIndex } from '../records/record-index.js';
+import { claimBlocksIndex, claimReads, claimRow, encounterRow, parsedClaim, patientOfClaim, patientRow } from './claim-index.js';
 import {
 	clinicAt,
 	coverageAt,
@@ -321,6 +322,8 @@ export const claimsFold: Fold<ClaimsState> = {
 			});
 			return out;
 		},
+		// A record that lands late changes what the claims naming it found (encounter-lookup.ts).
+		dependents: (block) => factRows(recordVersionsIndex, block).map((row) => encounterRow(row.key)),
 		clear(state, key) {
 			if (key.startsWith('?')) {
 				delete state.orphans[key.slice(1)];

@@ -153,7 +153,11 @@ describe('claims contracts on a real ledger', () => {
 			['original', 1],
 			['appeal', 2]
 		]);
-		expect(recordedFlags(state).map((f) => f.kind).sort()).toEqual([
+		expect(
+			recordedFlags(state)
+				.map((f) => f.kind)
+				.sort()
+		).toEqual([
 			'after-death',
 			'after-death',
 			'after-death',
