@@ -70,10 +70,12 @@ export interface FoldKeys<S> {
 	/** Index fold filing every block that may change a key's part under the key's row keys (a function of the block alone, like every index fold). */
 	readonly index: IndexFold;
 	/**
-	 * The keys whose parts `block` changes, or null when it changes the shared part: a
-	 * batch holding such a block late rewinds the fold to a checkpoint as before.
+	 * The keys whose parts `block` changes, or null when it changes the shared part (or
+	 * another key's part, as a grant reusing another patient's grant id would, which
+	 * `state`, the fold's current state, tells): a batch holding such a block late rewinds
+	 * the fold to a checkpoint as before.
 	 */
-	keysOf(block: Block, context: FoldContext): readonly string[] | null;
+	keysOf(block: Block, context: FoldContext, state: S): readonly string[] | null;
 	/** The index's row keys that file `key`'s blocks. */
 	rowKeys(key: string): readonly string[];
 	/** Further row keys filing `key`'s blocks, learnt from one of them (the appeals of a claim it submits). */

@@ -7,13 +7,13 @@ import { auditIndex } from './records/audit-index.js';
 import { patientDemographicsIndex, patientRecordsIndex, recordVersionsIndex } from './records/record-index.js';
 import { invitesFold } from './invites.js';
 import { memberClinicsFold, memberNamesFold } from './members.js';
-import { accessFold } from './privacy/access.js';
+import { accessFold, accessPatientsIndex } from './privacy/access.js';
 import { directoryFold } from './records/directory.js';
 import { keyWrapsIndex } from './records/key-index.js';
 import { recordsFold } from './records/fold.js';
-import { researchFold } from './research/fold.js';
+import { researchFold, researchStudiesIndex } from './research/fold.js';
 import { claimsFold } from './contracts/claims-fold.js';
-import { claimPatientsIndex } from './contracts/claim-index.js';
+import { claimBlocksIndex, claimPatientsIndex } from './contracts/claim-index.js';
 import { supplyFold } from './supply/fold.js';
 import { lotIndex } from './supply/lot-index.js';
 import { roomRotationsFold } from './room-secret.js';
@@ -39,5 +39,9 @@ export const APP_INDEXES: readonly IndexFold[] = [
 	patientRecordsIndex,
 	patientDemographicsIndex,
 	keyWrapsIndex,
-	claimPatientsIndex
+	claimPatientsIndex,
+	// The blocks of each key of the keyed folds (core/fold.ts FoldKeys): re-applied when a block lands late.
+	claimBlocksIndex,
+	accessPatientsIndex,
+	researchStudiesIndex
 ];

@@ -131,8 +131,8 @@ export class FoldEngine {
 			for (const i of keyed) {
 				const fold = this.#folds[i]!;
 				const contextsFor = (blocks: readonly Block[]) => this.#contexts(blocks, [i]);
-				const keys = keysOfBatch(fold.keyed!, sorted, contextOf, this.#isVoid);
-				const dependents = keys && (await dependentKeys(this.#store, fold.keyed!, sorted, contextsFor, this.#isVoid));
+				const keys = keysOfBatch(fold.keyed!, this.#states[i], sorted, contextOf, this.#isVoid);
+				const dependents = keys && (await dependentKeys(this.#store, fold.keyed!, this.#states[i], sorted, contextsFor, this.#isVoid));
 				if (!keys || !dependents) continue;
 				for (const key of dependents) keys.add(key);
 				const stats = await reapplyKeys(this.#store, fold, this.#states[i], keys, contextsFor, this.#isVoid);

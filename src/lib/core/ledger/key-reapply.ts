@@ -18,6 +18,7 @@ export type ContextsFor = (blocks: readonly Block[]) => Promise<(block: Block, v
  */
 export function keysOfBatch<S>(
 	keyed: FoldKeys<S>,
+	state: S,
 	batch: readonly Block[],
 	contextOf: (block: Block) => FoldContext,
 	isVoid: (id: BlockId) => boolean
@@ -27,7 +28,7 @@ export function keysOfBatch<S>(
 		if (isVoid(block.id)) continue;
 		let found: readonly string[] | null;
 		try {
-			found = keyed.keysOf(block, contextOf(block));
+			found = keyed.keysOf(block, contextOf(block), state);
 		} catch {
 			return null;
 		}
@@ -44,6 +45,7 @@ export function keysOfBatch<S>(
 export async function dependentKeys<S>(
 	store: LedgerStore,
 	keyed: FoldKeys<S>,
+	state: S,
 	batch: readonly Block[],
 	contextsFor: ContextsFor,
 	isVoid: (id: BlockId) => boolean
@@ -60,6 +62,7 @@ export async function dependentKeys<S>(
 	const vvs = new Map(blocks.map(([block, vv]) => [block.id, vv]));
 	return keysOfBatch(
 		keyed,
+		state,
 		blocks.map(([block]) => block),
 		(block) => contexts(block, vvs.get(block.id)!),
 		isVoid
@@ -132,12 +135,12 @@ export async function reapplyKeys<S>(
 	}
 	const all = [...blocks.values()].flatMap((entry) => (entry ? [entry] : []));
 	const contexts = await contextsFor(all.map((e) => e.block));
-	let applied = 0;
-	for (const key of keys) {
-		const mine = [...filed.get(key)!].map((id) => blocks.get(id)!).sort((a, b) => compareOrder(orderKey(a.block), orderKey(b.block)));
-		keyed.clear(state, key);
-		for (const { block, vv } of mine) keyed.applyKey(state, block, key, contexts(block, vv));
-		applied += mine.length;
-	}
-	return { keys: keys.size, blocks: applied };
+	// Every key cleared, then every (block, key) applied in ledger order across keys: where
+	// keys meet (the first grant of an id wins, whoever's it is), the order is the ledger's.
+	const steps: { block: Block; vv: readonly number[]; key: string }[] = [];
+	for (const key of keys) for (const id of filed.get(key)!) steps.push({ ...blocks.get(id)!, key });
+	steps.sort((a, b) => compareOrder(orderKey(a.block), orderKey(b.block)));
+	for (const key of keys) keyed.clear(state, key);
+	for (const { block, vv, key } of steps) keyed.applyKey(state, block, key, contexts(block, vv));
+	return { keys: keys.size, blocks: steps.length };
 }

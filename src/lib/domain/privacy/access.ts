@@ -4,7 +4,7 @@
  * epoch: a revocation moves every category of the grant to a new epoch, so data sealed
  * after it uses a key the revoked reader was never given.
  */
-import { toHex, type Block, type CborValue, type Fold } from '$lib/core/index.js';
+import { decodeCanonical, toHex, type Block, type CborValue, type Fact, type Fold, type IndexFold, type Tx } from '$lib/core/index.js';
 import { grantOf, grantsFor, readersFor, type Grant } from './consent.js';
 import type { Category } from './envelope.js';
 import { idsByPatient, insertSorted } from '../sorted-ids.js';
@@ -34,34 +34,87 @@ export function grantsOf(state: AccessState, patient: string): (Grant & { revoke
 
 export const epochKey = (patient: string, category: Category) => `${patient}/${category}`;
 
+/** The patient and id a `consent.grant` names, read without checking its signature (the fold checks it); null when it names none. */
+function grantNames(tx: Tx): { patient: string; id: string } | null {
+	try {
+		const v = decodeCanonical(tx.grant as Uint8Array) as Record<string, CborValue>;
+		return typeof v.patient === 'string' && typeof v.id === 'string' ? { patient: v.patient, id: v.id } : null;
+	} catch {
+		return null;
+	}
+}
+
+/** The patient a consent transaction concerns (the grant's, or the one a revocation names), if any. */
+function patientOf(tx: Tx): string | null {
+	if (tx.t === 'consent.grant') return grantNames(tx)?.patient ?? null;
+	return tx.t === 'consent.revoke' && tx.patient instanceof Uint8Array ? toHex(tx.patient) : null;
+}
+
+/** Each patient's consent blocks (grants and revocations), for the fold to re-apply a patient's part after a late block. */
+export const accessPatientsIndex: IndexFold = {
+	name: 'access-patients',
+	version: 1,
+	facts: (block) => [...new Set(block.txs.map(patientOf).filter((p): p is string => p !== null))].map((p): Fact => [p, null])
+};
+
+/** Applies `block`'s consent transactions: all of them, or those of patient `only`. */
+function applyConsent(state: AccessState, block: Block, only?: string): void {
+	for (const tx of block.txs) {
+		if (only !== undefined && patientOf(tx) !== only) continue;
+		if (tx.t === 'consent.grant') {
+			let grant: Grant;
+			try {
+				grant = grantOf(tx); // checked by the rule already; never throws for an accepted block
+			} catch {
+				continue;
+			}
+			if (state.grants[grant.id]) continue;
+			state.grants[grant.id] = { ...grant, revoked: false, block: block.id };
+			insertSorted((state.byPatient[grant.patient] ??= []), grant.id);
+		} else if (tx.t === 'consent.revoke' && tx.id instanceof Uint8Array && tx.patient instanceof Uint8Array) {
+			const grant = state.grants[toHex(tx.id)];
+			// Only the grant's own patient can revoke it (the rule checked the signature is by `patient`).
+			if (!grant || grant.revoked || grant.patient !== toHex(tx.patient)) continue;
+			grant.revoked = true;
+			for (const category of grant.categories) {
+				const key = epochKey(grant.patient, category);
+				state.epochs[key] = (state.epochs[key] ?? 0) + 1;
+			}
+		}
+	}
+}
+
 export const accessFold: Fold<AccessState> = {
 	name: 'access',
 	version: 1,
 	init: () => ({ grants: {}, epochs: {}, byPatient: {} }),
 	apply(state, block: Block) {
-		for (const tx of block.txs) {
-			if (tx.t === 'consent.grant') {
-				let grant: Grant;
-				try {
-					grant = grantOf(tx); // checked by the rule already; never throws for an accepted block
-				} catch {
-					continue;
-				}
-				if (state.grants[grant.id]) continue;
-				state.grants[grant.id] = { ...grant, revoked: false, block: block.id };
-				insertSorted((state.byPatient[grant.patient] ??= []), grant.id);
-			} else if (tx.t === 'consent.revoke' && tx.id instanceof Uint8Array && tx.patient instanceof Uint8Array) {
-				const grant = state.grants[toHex(tx.id)];
-				// Only the grant's own patient can revoke it (the rule checked the signature is by `patient`).
-				if (!grant || grant.revoked || grant.patient !== toHex(tx.patient)) continue;
-				grant.revoked = true;
-				for (const category of grant.categories) {
-					const key = epochKey(grant.patient, category);
-					state.epochs[key] = (state.epochs[key] ?? 0) + 1;
-				}
-			}
-		}
+		applyConsent(state, block);
 		return state;
+	},
+	// A patient's grants, revocations and epochs depend on that patient's consent blocks
+	// alone: a late one re-applies the patient's part, not the whole fold. A grant reusing
+	// an id another patient's grant holds (the first in ledger order wins) rewinds instead.
+	keyed: {
+		index: accessPatientsIndex,
+		keysOf(block, _context, state) {
+			const keys = new Set<string>();
+			for (const tx of block.txs) {
+				const patient = patientOf(tx);
+				if (patient === null) continue;
+				const id = tx.t === 'consent.grant' ? grantNames(tx)?.id : undefined;
+				if (id !== undefined && Object.hasOwn(state.grants, id) && state.grants[id]!.patient !== patient) return null;
+				keys.add(patient);
+			}
+			return [...keys];
+		},
+		rowKeys: (patient) => [patient],
+		clear(state, patient) {
+			for (const id of state.byPatient[patient] ?? []) delete state.grants[id];
+			delete state.byPatient[patient];
+			for (const key of Object.keys(state.epochs)) if (key.startsWith(`${patient}/`)) delete state.epochs[key];
+		},
+		applyKey: (state, block, patient) => applyConsent(state, block, patient)
 	},
 	encode: (state) => ({ grants: state.grants as unknown as CborValue, epochs: state.epochs }),
 	decode: (value) => {

@@ -10,7 +10,7 @@
  * refused, with why; clinic nodes answer accepted queries only, and the app refuses
  * before writing when it can see the query would be refused.
  */
-import { toHex, type Block, type CborValue, type Fold } from '$lib/core/index.js';
+import { toHex, type Block, type CborValue, type Fact, type Fold, type IndexFold, type Tx } from '$lib/core/index.js';
 import type { AccessState } from '../privacy/access.js';
 import type { Category } from '../privacy/envelope.js';
 import { parseQuerySpec } from './spec.js';
@@ -78,104 +78,149 @@ export function queryRefusal(study: StudyRecord | undefined, author: string, spe
 	return null;
 }
 
+/** The study a research transaction concerns (hex), if any. */
+function studyOf(tx: Tx): string | null {
+	if (!tx.t.startsWith('study.')) return null;
+	const id = tx.t === 'study.register' ? tx.id : tx.study;
+	return id instanceof Uint8Array ? toHex(id) : null;
+}
+
+/** Each study's blocks, for the fold to re-apply a study after a late block. */
+export const researchStudiesIndex: IndexFold = {
+	name: 'research-studies',
+	version: 1,
+	facts: (block) => [...new Set(block.txs.map(studyOf).filter((s): s is string => s !== null))].map((s): Fact => [s, null])
+};
+
+/** Applies `block`'s research transactions: all of them, or those of study `only`. */
+function applyResearch(state: ResearchState, block: Block, only?: string): void {
+	for (const tx of block.txs) {
+		if (only !== undefined && studyOf(tx) !== only) continue;
+		switch (tx.t) {
+			case 'study.register': {
+				const id = toHex(tx.id as Uint8Array);
+				if (state.studies[id]) break;
+				state.studies[id] = {
+					id,
+					researcher: block.author,
+					title: tx.title as string,
+					protocol: tx.protocol as string,
+					ethics: tx.ethics as string,
+					categories: [...(tx.categories as Category[])],
+					criteria: tx.criteria as string,
+					ends: tx.ends as number,
+					budget: tx.budget as number,
+					k: tx.k as number,
+					rows: tx.rows as boolean,
+					registered: block.time,
+					approvals: {},
+					keys: {},
+					spent: 0,
+					consents: {},
+					consentedAt: {},
+					queries: []
+				};
+				break;
+			}
+			case 'study.approve': {
+				const study = state.studies[toHex(tx.study as Uint8Array)];
+				if (!study || block.time >= study.ends) break;
+				study.approvals[block.author] ??= block.time;
+				for (const [member, w] of Object.entries(tx.keys as Record<string, Record<string, Uint8Array>>)) {
+					if (member === study.researcher) continue;
+					(study.keys[member] ??= []).push({
+						eph: copyBytes(w.eph!),
+						nonce: copyBytes(w.nonce!),
+						wrapped: copyBytes(w.wrapped!),
+						...(w.kid ? { kid: copyBytes(w.kid) } : {}),
+						by: block.author
+					});
+				}
+				break;
+			}
+			case 'study.consent': {
+				const study = state.studies[toHex(tx.study as Uint8Array)];
+				if (!study) break;
+				const patient = toHex(tx.patient as Uint8Array);
+				const grant = toHex(tx.grant as Uint8Array);
+				study.consentedAt[patient] ??= block.author;
+				const list = (study.consents[patient] ??= []);
+				if (!list.includes(grant)) list.push(grant);
+				break;
+			}
+			case 'study.query': {
+				const id = toHex(tx.id as Uint8Array);
+				if (state.queries[id]) break;
+				const studyId = toHex(tx.study as Uint8Array);
+				const study = state.studies[studyId];
+				const epsilon = tx.epsilon as number;
+				const reason = queryRefusal(study, block.author, tx.spec as string, epsilon, block.time);
+				state.queries[id] = {
+					id,
+					study: studyId,
+					spec: tx.spec as string,
+					epsilon,
+					time: block.time,
+					status: reason ? 'refused' : 'accepted',
+					reason,
+					results: {}
+				};
+				if (study && !reason) {
+					study.spent += epsilon;
+					study.queries.push(id);
+				}
+				break;
+			}
+			case 'study.result': {
+				const query = state.queries[toHex(tx.query as Uint8Array)];
+				if (!query || query.status !== 'accepted' || query.study !== toHex(tx.study as Uint8Array) || query.results[block.author]) break;
+				query.results[block.author] = {
+					eph: copyBytes(tx.eph as Uint8Array),
+					knonce: copyBytes(tx.knonce as Uint8Array),
+					wrapped: copyBytes(tx.wrapped as Uint8Array),
+					nonce: copyBytes(tx.nonce as Uint8Array),
+					ct: copyBytes(tx.ct as Uint8Array),
+					time: block.time,
+					block: block.id
+				};
+				break;
+			}
+		}
+	}
+}
+
 export const researchFold: Fold<ResearchState> = {
 	name: 'research',
 	version: 2,
 	init: () => ({ studies: {}, queries: {} }),
 	apply(state, block: Block) {
-		for (const tx of block.txs) {
-			switch (tx.t) {
-				case 'study.register': {
-					const id = toHex(tx.id as Uint8Array);
-					if (state.studies[id]) break;
-					state.studies[id] = {
-						id,
-						researcher: block.author,
-						title: tx.title as string,
-						protocol: tx.protocol as string,
-						ethics: tx.ethics as string,
-						categories: [...(tx.categories as Category[])],
-						criteria: tx.criteria as string,
-						ends: tx.ends as number,
-						budget: tx.budget as number,
-						k: tx.k as number,
-						rows: tx.rows as boolean,
-						registered: block.time,
-						approvals: {},
-						keys: {},
-						spent: 0,
-						consents: {},
-						consentedAt: {},
-						queries: []
-					};
-					break;
-				}
-				case 'study.approve': {
-					const study = state.studies[toHex(tx.study as Uint8Array)];
-					if (!study || block.time >= study.ends) break;
-					study.approvals[block.author] ??= block.time;
-					for (const [member, w] of Object.entries(tx.keys as Record<string, Record<string, Uint8Array>>)) {
-						if (member === study.researcher) continue;
-						(study.keys[member] ??= []).push({
-							eph: copyBytes(w.eph!),
-							nonce: copyBytes(w.nonce!),
-							wrapped: copyBytes(w.wrapped!),
-							...(w.kid ? { kid: copyBytes(w.kid) } : {}),
-							by: block.author
-						});
-					}
-					break;
-				}
-				case 'study.consent': {
-					const study = state.studies[toHex(tx.study as Uint8Array)];
-					if (!study) break;
-					const patient = toHex(tx.patient as Uint8Array);
-					const grant = toHex(tx.grant as Uint8Array);
-					study.consentedAt[patient] ??= block.author;
-					const list = (study.consents[patient] ??= []);
-					if (!list.includes(grant)) list.push(grant);
-					break;
-				}
-				case 'study.query': {
-					const id = toHex(tx.id as Uint8Array);
-					if (state.queries[id]) break;
-					const studyId = toHex(tx.study as Uint8Array);
-					const study = state.studies[studyId];
-					const epsilon = tx.epsilon as number;
-					const reason = queryRefusal(study, block.author, tx.spec as string, epsilon, block.time);
-					state.queries[id] = {
-						id,
-						study: studyId,
-						spec: tx.spec as string,
-						epsilon,
-						time: block.time,
-						status: reason ? 'refused' : 'accepted',
-						reason,
-						results: {}
-					};
-					if (study && !reason) {
-						study.spent += epsilon;
-						study.queries.push(id);
-					}
-					break;
-				}
-				case 'study.result': {
-					const query = state.queries[toHex(tx.query as Uint8Array)];
-					if (!query || query.status !== 'accepted' || query.study !== toHex(tx.study as Uint8Array) || query.results[block.author]) break;
-					query.results[block.author] = {
-						eph: copyBytes(tx.eph as Uint8Array),
-						knonce: copyBytes(tx.knonce as Uint8Array),
-						wrapped: copyBytes(tx.wrapped as Uint8Array),
-						nonce: copyBytes(tx.nonce as Uint8Array),
-						ct: copyBytes(tx.ct as Uint8Array),
-						time: block.time,
-						block: block.id
-					};
-					break;
-				}
-			}
-		}
+		applyResearch(state, block);
 		return state;
+	},
+	// A study, its queries and their results depend on the study's blocks alone: a late one
+	// re-applies the study, not the whole fold. A query reusing an id another study's query
+	// holds (the first in ledger order wins) rewinds instead.
+	keyed: {
+		index: researchStudiesIndex,
+		keysOf(block, _context, state) {
+			const keys = new Set<string>();
+			for (const tx of block.txs) {
+				const study = studyOf(tx);
+				if (study === null) continue;
+				if (tx.t === 'study.query' && tx.id instanceof Uint8Array) {
+					const query = state.queries[toHex(tx.id)];
+					if (query && query.study !== study) return null;
+				}
+				keys.add(study);
+			}
+			return [...keys];
+		},
+		rowKeys: (study) => [study],
+		clear(state, study) {
+			delete state.studies[study];
+			for (const [id, query] of Object.entries(state.queries)) if (query.study === study) delete state.queries[id];
+		},
+		applyKey: (state, block, study) => applyResearch(state, block, study)
 	},
 	encode: (state) => ({ studies: state.studies as unknown as CborValue, queries: state.queries as unknown as CborValue }),
 	decode: (value) => {
