@@ -15,6 +15,7 @@ import {
 	claimsFold,
 	currentDecision,
 	reconcile,
+	statementOf,
 	type ClaimsState
 } from '$lib/domain/contracts/index.js';
 import { BillingState } from '$lib/state/billing.svelte.js';
@@ -98,6 +99,9 @@ describe('Billing lists on a ledger of many patients', () => {
 		expect(billing.flags).toEqual(allFlags(full, all));
 		expect(billing.accounts).toEqual(accountsOf(full, all));
 		expect(billing.reconciliation).toEqual(reconcile(full, all));
+		// A patient's statement, from the screen's copy of the head (it shares the pages and their keys).
+		for (const c of billing.all.slice(0, 20))
+			expect(billing.statement(c.clinic, c.patient)).toEqual(statementOf(full, c.clinic, c.patient));
 	});
 
 	it('list the newest state after batches that arrive while they are computed, in fewer computations than batches', async () => {

@@ -176,7 +176,7 @@ function unpackClaim(keys: readonly string[], packed: Packed): ClaimRecord {
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
-type Head = Omit<ClaimsState, 'pages'> & { pageKeys: number[] };
+type Head = Omit<ClaimsState, 'pages'> & { keyList: string[]; pageKeys: number[] };
 type PackedPage = Omit<PatientPage, 'claims'> & { claims: Packed[] };
 
 function packPage(state: ClaimsState, page: PatientPage): Uint8Array {
@@ -198,21 +198,14 @@ function unpackPage(keys: readonly string[], bytes: Uint8Array): PatientPage {
 export function packState(state: ClaimsState): CborValue {
 	const { pages, ...rest } = state;
 	const packed = pages.packAll((page) => packPage(state, page));
-	const head: Head = { ...rest, keyList: state.keyList, pageKeys: packed.map(([key]) => key) };
+	const head: Head = { ...rest, keyList: pages.keyList, pageKeys: packed.map(([key]) => key) };
 	return { head: utf8.encode(JSON.stringify(head)), pages: packed.map(([, bytes]) => bytes) };
 }
 
 /** The claims state of its checkpoint form: the head decoded, the pages kept as bytes until used. */
 export function unpackState(value: CborValue): ClaimsState {
 	const v = value as { head: Uint8Array; pages: Uint8Array[] };
-	const { pageKeys, ...head } = JSON.parse(text.decode(v.head)) as Head;
-	const state = emptyClaimsState();
-	Object.assign(state, head);
+	const { pageKeys, keyList, ...head } = JSON.parse(text.decode(v.head)) as Head;
 	const packed = new Map(pageKeys.map((key, i) => [key, v.pages[i]!]));
-	state.pages = new Pages(
-		() => state.keyList,
-		(bytes) => unpackPage(state.keyList, bytes),
-		packed
-	);
-	return state;
+	return { ...emptyClaimsState(), ...head, pages: new Pages(keyList, (bytes, keys) => unpackPage(keys, bytes), packed) };
 }

@@ -79,15 +79,25 @@ export function pageClinic(page: PatientPage, clinic: string): number {
  * yet used. A start decodes none; a block decodes the pages of the patients it bills, and
  * a view of every claim all of them. As JSON (tests compare states so) every page decoded,
  * by patient key.
+ *
+ * The pages hold the state's key list: member and patient keys (hex) in the order this
+ * node first met them, which the packed pages and claims name by position. It is not
+ * part of the state's JSON (it depends on arrival order once pages are re-applied), and
+ * a copy of the state's head (`{ ...state }`, as a view takes) shares it with the pages.
  */
 export class Pages {
 	readonly #decoded = new Map<number, PatientPage>();
 	readonly #packed: Map<number, Uint8Array>;
-	readonly #unpack: (bytes: Uint8Array) => PatientPage;
-	readonly #keyList: () => readonly string[];
+	readonly #unpack: (bytes: Uint8Array, keys: readonly string[]) => PatientPage;
+	/** Member and patient keys (hex) by short number. */
+	readonly keyList: string[];
 
-	constructor(keyList: () => readonly string[], unpack: (bytes: Uint8Array) => PatientPage, packed = new Map<number, Uint8Array>()) {
-		this.#keyList = keyList;
+	constructor(
+		keyList: string[],
+		unpack: (bytes: Uint8Array, keys: readonly string[]) => PatientPage,
+		packed = new Map<number, Uint8Array>()
+	) {
+		this.keyList = keyList;
 		this.#unpack = unpack;
 		this.#packed = packed;
 	}
@@ -104,7 +114,7 @@ export class Pages {
 		const bytes = this.#packed.get(key);
 		if (!bytes) return undefined;
 		this.#packed.delete(key);
-		return this.#set(key, this.#unpack(bytes));
+		return this.#set(key, this.#unpack(bytes, this.keyList));
 	}
 
 	/**
@@ -117,7 +127,7 @@ export class Pages {
 		const page = this.#decoded.get(key);
 		if (page) return page;
 		const bytes = this.#packed.get(key);
-		return bytes ? this.#unpack(bytes) : undefined;
+		return bytes ? this.#unpack(bytes, this.keyList) : undefined;
 	}
 
 	/** Drops the page of patient `key` (short): its blocks are applied again. */
@@ -149,16 +159,14 @@ export class Pages {
 	}
 
 	toJSON(): Record<string, PatientPage> {
-		const keys = this.#keyList();
-		return Object.fromEntries(this.keys().map((k) => [keys[k]!, this.find(k)!]));
+		return Object.fromEntries(this.keys().map((k) => [this.keyList[k]!, this.find(k)!]));
 	}
 }
 
 /**
  * The head: what every patient's claims read (contracts, coverages, authorizations,
  * clinics), changed only by transactions in ledger order (a late one rewinds the fold), and
- * the pages. `keyList` numbers keys for the checkpoint's packing only: it grows in the order
- * this node met the keys, so it is left out of the state's JSON.
+ * the pages.
  */
 export interface ClaimsState {
 	contracts: Record<string, Contract>;
@@ -171,8 +179,6 @@ export interface ClaimsState {
 	clinicHistory: Record<string, [TxPlace, string][]>;
 	/** Claims recorded, every page together. */
 	count: number;
-	/** Member and patient keys (hex) in order of first use: the packed pages and claims name them by position. */
-	keyList: string[];
 	/** Each patient's claims and accumulators (`pageOf`). */
 	pages: Pages;
 	/** Transactions of the head (and claims that do not parse) the fold could not apply, in ledger order. */
@@ -182,7 +188,7 @@ export interface ClaimsState {
 }
 
 export function emptyClaimsState(): ClaimsState {
-	const state = {
+	return {
 		contracts: {},
 		coverages: {},
 		coverageHistory: {},
@@ -190,17 +196,11 @@ export function emptyClaimsState(): ClaimsState {
 		clinics: {},
 		clinicHistory: {},
 		count: 0,
-		pages: undefined as unknown as Pages,
+		// A state made empty has no packed pages to unpack (a decoded checkpoint brings its own: checkpoint.ts).
+		pages: new Pages([], () => emptyPage()),
 		ignored: [],
 		orphans: {}
-	} as unknown as ClaimsState;
-	Object.defineProperty(state, 'keyList', { value: [], writable: true, enumerable: false });
-	// A state made empty has no packed pages to unpack (a decoded checkpoint brings its own: checkpoint.ts).
-	state.pages = new Pages(
-		() => state.keyList,
-		() => emptyPage()
-	);
-	return state;
+	};
 }
 
 /** The page of patient `hex` (made when the patient has none: only the fold calls it for a new patient). */
@@ -265,13 +265,13 @@ export function accumOf(state: ClaimsState, coverage: string, year: number): rea
 	return patient === undefined ? undefined : findPage(state, patient)?.accum[`${coverage}|${year}`];
 }
 
-const shortKeys = new WeakMap<ClaimsState, Map<string, number>>();
+const shortKeys = new WeakMap<Pages, Map<string, number>>();
 
 function keyMap(state: ClaimsState): Map<string, number> {
-	let map = shortKeys.get(state);
+	let map = shortKeys.get(state.pages);
 	if (!map) {
-		map = new Map(state.keyList.map((k, i) => [k, i]));
-		shortKeys.set(state, map);
+		map = new Map(state.pages.keyList.map((k, i) => [k, i]));
+		shortKeys.set(state.pages, map);
 	}
 	return map;
 }
@@ -284,8 +284,8 @@ export function shortKey(state: ClaimsState, hex: string): number {
 	const map = keyMap(state);
 	let n = map.get(hex);
 	if (n === undefined) {
-		n = state.keyList.length;
-		state.keyList.push(hex);
+		n = state.pages.keyList.length;
+		state.pages.keyList.push(hex);
 		map.set(hex, n);
 	}
 	return n;
@@ -342,7 +342,7 @@ export function deathsOf(state: ClaimsState): Record<string, { day: number; bloc
 	const out: Record<string, { day: number; block: string }> = {};
 	for (const key of state.pages.keys()) {
 		const death = state.pages.peek(key)!.death;
-		if (death) out[state.keyList[key]!] = death;
+		if (death) out[state.pages.keyList[key]!] = death;
 	}
 	return out;
 }
