@@ -131,6 +131,8 @@ try {
 		results.beforeCheckpointMb = before.checkpoints[0].state.length / 1024 / 1024;
 		variants.unshift({ kind: 'memory-before', store: 'memory', fx: before, folds: bench.FOLD_SETS.before });
 	}
+	// The keyed folds rewinding for late blocks, as before they re-applied keys: same checkpoint, memory store.
+	if (only.includes('memory')) variants.unshift({ kind: 'memory-rewind', store: 'memory', fx: after, folds: bench.FOLD_SETS.rewind });
 	for (const v of variants) {
 		for (const batch of [bench.SYNC_BATCH, SIZES.day]) {
 			const r = await bench.runMerge(await stores[v.store](), v.fx, batch, gc, v.folds);
@@ -184,6 +186,16 @@ for (const kind of only) {
 		kind === 'memory' ? GOAL : null
 	);
 	if (kind === 'memory') {
+		const rewind = run('memory-rewind', 500);
+		if (rewind)
+			add(
+				'offline_merge_ms_rewind',
+				round(rewind.ms),
+				'ms',
+				round(many.ms),
+				'baseline: the same merge with the keyed folds re-applying keys (this run); here they rewind to the checkpoint, as before they were keyed',
+				null
+			);
 		const before = run('memory-before', 500);
 		if (before)
 			add(
@@ -213,7 +225,7 @@ console.log(
 );
 console.log(metricTable(metrics, '-'));
 console.log(
-	'\nwhere the merge time goes (ms; store = wall time with a store call in flight; verify = wall time with a signature check in flight, beside the rest; other = the rest: validation, signatures, block decoding, bookkeeping; applies = blocks folded x 10 app folds)'
+	'\nwhere the merge time goes (ms; store = wall time with a store call in flight; verify = wall time with a signature check in flight, beside the rest; other = the rest: validation, signatures, block decoding, bookkeeping; applies = fold applies: blocks folded x 10 app folds, and blocks applied again for a key; keys re-applied = patients and studies the keyed folds re-applied instead of rewinding)'
 );
 const f = (x) => round(x);
 console.log(
@@ -234,6 +246,7 @@ console.log(
 				f(b.verify),
 				f(r.ms - accounted),
 				b.applies,
+				`${r.reapplied.keys} (${r.reapplied.blocks})`,
 				`+${f(r.heapGrowthMb)}`
 			];
 		}),
@@ -250,6 +263,7 @@ console.log(
 			'verify',
 			'other',
 			'applies',
+			'keys re-applied (blocks)',
 			'heap MB'
 		]
 	)

@@ -40,6 +40,18 @@ export function instrument(b: Breakdown, sample: () => void, appFolds: readonly 
 			if (++b.applies % 100 === 0) sample();
 			return out;
 		},
+		// A key re-applied after a late block counts as fold work too (core/fold.ts FoldKeys).
+		...(f.keyed && {
+			keyed: {
+				...f.keyed,
+				applyKey(state, block, key, context) {
+					const t = performance.now();
+					f.keyed!.applyKey(state, block, key, context);
+					b.foldApply += performance.now() - t;
+					if (++b.applies % 100 === 0) sample();
+				}
+			}
+		}),
 		encode(state) {
 			const t = performance.now();
 			const out = f.encode(state);

@@ -197,9 +197,11 @@ const recordsBefore: Fold<unknown> = {
 };
 
 /** The app's folds (`after`), and the same with the records fold's earlier checkpoint format (`before`). */
-export const FOLD_SETS: Record<'after' | 'before', readonly Fold<unknown>[]> = {
+export const FOLD_SETS: Record<'after' | 'before' | 'rewind', readonly Fold<unknown>[]> = {
 	after: APP_FOLDS,
-	before: APP_FOLDS.map((f) => (f.name === 'records' ? recordsBefore : f))
+	before: APP_FOLDS.map((f) => (f.name === 'records' ? recordsBefore : f)),
+	// The keyed folds (claims, access, research) without their keys: a late block rewinds them, as before they were keyed.
+	rewind: APP_FOLDS.map((f) => (f.keyed ? { ...f, keyed: undefined } : f))
 };
 
 /**
@@ -241,6 +243,8 @@ export interface MergeResult {
 	/** Preparing the node (not timed): copying the day-start ledger in, X's offline day, reopening. */
 	prepareMs: number;
 	size: number;
+	/** Keys the keyed folds re-applied during the merge instead of rewinding (core/fold.ts FoldKeys), and their blocks. */
+	reapplied: { keys: number; blocks: number };
 	/** With MERGE_PROFILE=1: the V8 CPU profile of the timed part. */
 	cpuProfile?: unknown;
 }
@@ -300,6 +304,7 @@ export async function runMerge(
 	await day.close();
 	const x = await Ledger.open(options);
 	const prepareMs = performance.now() - prepared;
+	const reappliedBefore = x.reapplied;
 	const before = new Map([...probe.stats].map(([k, s]) => [k, { ...s }]));
 	const busyBefore = probe.busy();
 	Object.assign(b, { foldApply: 0, foldEncode: 0, cborEncode: 0, foldDecode: 0, cborDecode: 0, verify: 0 });
@@ -339,6 +344,7 @@ export async function runMerge(
 	if (accepted !== fx.others.length) throw new Error(`merge: ${accepted}/${fx.others.length} accepted`);
 	const expected = fx.rows.length + fx.xDay.length + fx.others.length;
 	if (x.size !== expected) throw new Error(`merge: ledger holds ${x.size}, expected ${expected}`);
+	const reapplied = { keys: x.reapplied.keys - reappliedBefore.keys, blocks: x.reapplied.blocks - reappliedBefore.blocks };
 	await x.close();
 	await raw.close();
 	return {
@@ -351,6 +357,7 @@ export async function runMerge(
 		breakdown,
 		prepareMs,
 		size: x.size,
+		reapplied,
 		cpuProfile
 	};
 }

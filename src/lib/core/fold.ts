@@ -104,6 +104,13 @@ export interface Fold<S> {
 	 * only the other folds rewind to a checkpoint and fold forward again.
 	 */
 	readonly commutative?: boolean;
+	/**
+	 * Whether a transaction of type `type` can change the state, by itself or through the
+	 * index rows the fold reads (`reads`). When given, `apply` leaves the state as it was for
+	 * a block holding no such transaction, so a late batch of only such blocks needs no
+	 * rewind of this fold. Without it, every block counts.
+	 */
+	readonly affectedBy?: (type: string) => boolean;
 	/** The fold's state by key, for a late block to re-apply only its keys (the ledger registers `keyed.index`). */
 	readonly keyed?: FoldKeys<S>;
 	/** Index folds `apply` consults (the ledger registers them when not given). */

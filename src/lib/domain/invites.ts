@@ -116,6 +116,7 @@ export type Invites = Record<string, InviteRecord>;
 export const invitesFold: Fold<Invites> = {
 	name: 'invites',
 	version: 1,
+	affectedBy: (type) => type === 'invite.create' || type === 'invite.revoke' || type === 'member.add',
 	init: () => ({}),
 	apply(state, block: Block) {
 		for (const tx of block.txs) {
@@ -360,10 +361,7 @@ export function decodeJoinReply(bytes: Uint8Array): JoinReply {
 	return { status: v.status, message: v.message };
 }
 
-/**
- * How a member node answers a join request, from its copy of the ledger: refused (with
- * the reason for the invitee) or pending (an admin decides).
- */
+/** How a member node answers a join request from its copy of the ledger: refused (with the reason for the invitee) or pending (an admin decides). */
 export function judgeJoinRequest(
 	request: JoinRequest,
 	invites: Invites,

@@ -52,6 +52,7 @@ export type MemberNames = Record<string, string>;
 export const memberNamesFold: Fold<MemberNames> = {
 	name: 'member-names',
 	version: 1,
+	affectedBy: (type) => type === 'genesis' || type === 'member.add',
 	init: () => ({}),
 	apply(state, block: Block) {
 		for (const tx of block.txs) {
@@ -73,6 +74,7 @@ export type MemberClinics = Record<string, string>;
 export const memberClinicsFold: Fold<MemberClinics> = {
 	name: 'member-clinics',
 	version: 1,
+	affectedBy: (type) => type === 'member.add',
 	init: () => ({}),
 	apply(state, block: Block) {
 		for (const tx of block.txs) {

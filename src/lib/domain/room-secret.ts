@@ -158,6 +158,7 @@ export type RoomRotations = Record<string, RoomRotation>;
 export const roomRotationsFold: Fold<RoomRotations> = {
 	name: 'room-rotations',
 	version: 1,
+	affectedBy: (type) => type === ROOM_ROTATE,
 	init: () => ({}),
 	apply(state, block: Block) {
 		for (const tx of block.txs) {

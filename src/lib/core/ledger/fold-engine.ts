@@ -127,24 +127,35 @@ export class FoldEngine {
 					const context = contextOf(block);
 					for (const i of commutative) this.#apply(i, block, context);
 				}
-			const reapplied = new Set<number>();
+			const rewind = new Set<number>(this.#stale);
+			// Folds the batch cannot change (`affectedBy`) keep their state; the others rewind, or re-apply keys.
+			const types = new Set(sorted.flatMap((block) => (this.#isVoid(block.id) ? [] : block.txs.map((tx) => tx.t))));
+			for (const [i, f] of this.#folds.entries())
+				if (!f.commutative && !f.keyed && (!f.affectedBy || [...types].some((t) => f.affectedBy!(t)))) rewind.add(i);
+			const keys = new Map<number, Set<string>>();
 			for (const i of keyed) {
 				const fold = this.#folds[i]!;
-				const contextsFor = (blocks: readonly Block[]) => this.#contexts(blocks, [i]);
-				const keys = keysOfBatch(fold.keyed!, this.#states[i], sorted, contextOf, this.#isVoid);
-				const dependents = keys && (await dependentKeys(this.#store, fold.keyed!, this.#states[i], sorted, contextsFor, this.#isVoid));
-				if (!keys || !dependents) continue;
-				for (const key of dependents) keys.add(key);
-				const stats = await reapplyKeys(this.#store, fold, this.#states[i], keys, contextsFor, this.#isVoid);
+				const found = keysOfBatch(fold.keyed!, this.#states[i], sorted, contextOf, this.#isVoid);
+				const dependents =
+					found && (await dependentKeys(this.#store, fold.keyed!, this.#states[i], sorted, (b) => this.#contexts(b, [i]), this.#isVoid));
+				if (!found || !dependents) rewind.add(i);
+				else if (found.size + dependents.size > 0) keys.set(i, new Set([...found, ...dependents]));
+			}
+			// When a rewind refolds the blocks after the checkpoint anyway, the keyed folds join it:
+			// refolding them too costs their applies, re-reading each key's blocks costs more (measured: docs/benchmarks.md).
+			for (const [i, set] of keys) {
+				if (rewind.size > 0) {
+					rewind.add(i);
+					continue;
+				}
+				const stats = await reapplyKeys(this.#store, this.#folds[i]!, this.#states[i], set, (b) => this.#contexts(b, [i]), this.#isVoid);
 				this.reapplied.keys += stats.keys;
 				this.reapplied.blocks += stats.blocks;
-				reapplied.add(i);
 			}
 			const last = orderKey(sorted[sorted.length - 1]!);
 			if (compareOrder(last, this.#position!) > 0) this.#position = last;
 			this.#count += sorted.length;
-			const rewind = this.#folds.flatMap((f, i) => (f.commutative || reapplied.has(i) ? [] : [i]));
-			if (rewind.length > 0) {
+			if (rewind.size > 0) {
 				if (this.#staleFrom === null) this.#staleSince = performance.now();
 				if (this.#staleFrom === null || compareOrder(orderKey(first), this.#staleFrom) < 0) this.#staleFrom = orderKey(first);
 				for (const i of rewind) this.#stale.add(i);

@@ -80,6 +80,7 @@ function apply(state: DirectoryState, block: Block, tx: Tx): void {
 export const directoryFold: Fold<DirectoryState> = {
 	name: 'directory',
 	version: 1,
+	affectedBy: (type) => type === 'directory.put',
 	init: () => ({ entries: {} }),
 	apply(state, block) {
 		for (const tx of block.txs) apply(state, block, tx);

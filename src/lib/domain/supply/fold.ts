@@ -43,7 +43,12 @@ export const supplyFold: Fold<SupplyState> = {
 	// small maps took most of a rewind's time (issue 19). 3: administrations and contacts
 	// moved to the recall index in the store (lot-index.ts). 4: encounter records read from the
 	// records index (records/encounter-lookup.ts), not kept in the state.
-	version: 4,
+	// 5: the overdue-transfer check runs at blocks holding a supply transaction, not at every
+	// block: a late block of other transactions then cannot change the state (`affectedBy`).
+	version: 5,
+	// Supply transactions; `member.add` names the clinic a device writes for; a `record.put`
+	// is an encounter record a dose may name (read through `reads`).
+	affectedBy: (type) => type.startsWith('supply.') || type === 'member.add' || type === 'record.put',
 	// The encounter records doses name.
 	reads: [
 		encounterReads((block) =>
@@ -73,7 +78,7 @@ export const supplyFold: Fold<SupplyState> = {
 		block.txs.forEach((tx, index) =>
 			TRACE_TXS.has(tx.t) ? applyTraceTx(state, block, tx, index, clinic, context) : applyStockTx(state, block, tx, clinic)
 		);
-		flagOverdue(state, block);
+		if (block.txs.some((tx) => tx.t.startsWith('supply.'))) flagOverdue(state, block);
 		return state;
 	},
 	// The state holds only strings, safe integers, booleans, null, arrays and plain objects

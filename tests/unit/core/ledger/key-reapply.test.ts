@@ -83,10 +83,28 @@ const toyFold: Fold<Toy> = {
 	decode: (value) => JSON.parse(value as string) as Toy
 };
 
+/** The blocks a fold saw, in the order it saw them: any late block changes it, unless the fold says which types can (`affectedBy`). */
+const seenFold = (name: string, affectedBy?: (type: string) => boolean): Fold<string[]> => ({
+	name,
+	version: 1,
+	...(affectedBy && { affectedBy }),
+	init: () => [],
+	apply(state, block) {
+		if (!affectedBy || block.txs.some((tx) => affectedBy(tx.t))) state.push(block.id);
+		return state;
+	},
+	encode: (state) => [...state],
+	decode: (value) => [...(value as string[])]
+});
+/** Changed only by membership: a late batch of notes leaves it as it is, so the keyed fold needs no rewind. */
+const membersSeen = seenFold('members-seen', (type) => type === 'member.add');
+/** Changed by every block: a late batch rewinds it, and the keyed fold joins that rewind rather than re-reading its keys. */
+const everySeen = seenFold('every-seen');
+
 /** Three writers, each writing while it has not seen the others' latest blocks, so arrival orders put blocks before folded ones. */
-async function concurrentLedger(seed: number, shares: number) {
+async function concurrentLedger(seed: number, shares: number, others: Fold<unknown>[] = [membersSeen as Fold<unknown>]) {
 	const random = prng(seed);
-	const options = { folds: [toyFold as Fold<unknown>], checkpointEvery: 4 };
+	const options = { folds: [toyFold as Fold<unknown>, ...others], checkpointEvery: 4 };
 	const founder = await foundNetwork({ ...options, members: { a: 'clinician', b: 'clinician', c: 'clinician' } });
 	const writers: Ledger[] = [];
 	for (const label of ['a', 'b', 'c']) {
@@ -107,7 +125,7 @@ async function concurrentLedger(seed: number, shares: number) {
 	const wire: Uint8Array[] = [];
 	for await (const bytes of founder.blocksSince({})) wire.push(bytes);
 	const ordered = wire.map((b) => decodeBlock(b)).sort((x, y) => compareOrder(orderKey(x), orderKey(y)));
-	return { founder, wire, reference: canonicalState(foldBlocks(toyFold, ordered)), options };
+	return { founder, wire, reference: canonicalState(foldBlocks(toyFold, ordered)), options, ordered };
 }
 
 describe('keyed folds', () => {
@@ -128,6 +146,24 @@ describe('keyed folds', () => {
 		}
 		// The arrival orders did put blocks before folded ones, and they were re-applied by key.
 		expect(reapplied).toBeGreaterThan(40);
+	});
+
+	it('join a rewind that another fold needs anyway, and every fold still agrees with the fold in order', async () => {
+		const { founder, wire, reference, options, ordered } = await concurrentLedger(14, 0, [
+			everySeen as Fold<unknown>,
+			membersSeen as Fold<unknown>
+		]);
+		const random = prng(15);
+		for (let trial = 0; trial < 12; trial++) {
+			const node = await joinNetwork(founder.net, `observer${trial}`, options);
+			const order = shuffled(wire, random);
+			for (let i = 0; i < order.length; i += 3) await node.receive(order.slice(i, i + 3));
+			expect(canonicalState(node.state().toy)).toBe(reference);
+			expect(node.state()['every-seen']).toEqual(ordered.map((b) => b.id));
+			expect(node.state()['members-seen']).toEqual(foldBlocks(membersSeen, ordered));
+			// Every late batch rewound every-seen: the keyed fold refolded with it instead of re-reading keys.
+			expect(node.reapplied.keys).toBe(0);
+		}
 	});
 
 	it('rewind as before when a late block changes the shared part, and still agree with the fold in order', async () => {
