@@ -233,6 +233,7 @@ export class BillingState {
 				const page = state!.pages.peek(key);
 				if (!page) continue;
 				flags.add(page);
+				tally.addPaid(page);
 				for (const rec of Object.values(page.claims)) {
 					tally.add(rec);
 					levels.add(rec);
@@ -242,8 +243,8 @@ export class BillingState {
 		}
 		this.#all = summaries.sort((a, b) => comparePlace(b.place, a.place));
 		this.#flags = [...flags.list(), ...levels.flags()];
-		this.#accounts = state ? tally.accounts(state) : { patients: {}, payers: {} };
-		this.#reconciliation = state ? tally.reconciliation(state) : null;
+		this.#accounts = tally.accounts();
+		this.#reconciliation = state ? tally.reconciliation() : null;
 		this.#reading = null;
 		this.#listed = true;
 	}

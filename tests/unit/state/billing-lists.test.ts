@@ -68,6 +68,10 @@ describe('Billing lists on a ledger of many patients', () => {
 			ticks++;
 			if (billing.reading) seen.push(billing.reading);
 		}, 0);
+		// Count the page reads: the lists, totals, flags and payments come from one pass, each page read once.
+		let peeks = 0;
+		const peek = state.pages.peek.bind(state.pages);
+		state.pages.peek = (key) => (peeks++, peek(key));
 		const stop = billing.follow();
 		// The head at once (what a claim form needs); the lists not yet.
 		expect(billing.claims?.coverages).toEqual(full.coverages);
@@ -77,6 +81,8 @@ describe('Billing lists on a ledger of many patients', () => {
 		stop();
 		expect(billing.listed).toBe(true);
 		expect(billing.reading).toBeNull();
+		// Two passes (the one follow() starts, the one refresh() asks for), each page read once in each.
+		expect(peeks).toBe(2 * total);
 		// The fold's state as the checkpoint left it: every page still packed.
 		expect(state.pages.packedCount).toBe(total);
 		expect(ticks).toBeGreaterThanOrEqual(2);

@@ -9,12 +9,12 @@ import {
 	claimPlace,
 	claimsOfPatient,
 	comparePlace,
+	everyPage,
 	findPage,
-	paymentsOf,
-	remittancesOf,
 	type ClaimRecord,
 	type ClaimsState,
 	type Decision,
+	type PatientPage,
 	type TxPlace
 } from './claims-state.js';
 
@@ -45,7 +45,7 @@ function account(map: Record<string, Account>, key: string): Account {
 
 /** Every patient and payer account, from the current decisions, payments and remittances. */
 export function accountsOf(state: ClaimsState, claims: Iterable<ClaimRecord> = allClaims(state)): Accounts {
-	return tallyOf(claims).accounts(state);
+	return tallyOf(state, claims).accounts();
 }
 
 export interface Reconciliation {
@@ -61,23 +61,30 @@ export interface Reconciliation {
 
 /** Checks every current decision (billed = payer + patient + adjusted, line by line and in total) and the accounts. */
 export function reconcile(state: ClaimsState, claims: Iterable<ClaimRecord> = allClaims(state)): Reconciliation {
-	return tallyOf(claims).reconciliation(state);
+	return tallyOf(state, claims).reconciliation();
 }
 
-function tallyOf(claims: Iterable<ClaimRecord>): BillingTally {
+/** `claims` added, and the payments and remittances of every page in `state`. */
+function tallyOf(state: ClaimsState, claims: Iterable<ClaimRecord>): BillingTally {
 	const tally = new BillingTally();
 	for (const rec of claims) tally.add(rec);
+	for (const page of everyPage(state)) tally.addPaid(page);
 	return tally;
 }
 
 /**
- * The accounts' charges and the reconciliation's sums of claims added one at a time, in
- * any order: a view of every claim can read one patient's page at a time and keep none
- * (the Billing screen on a ledger of years). The results do not depend on the order.
+ * The accounts' charges and the reconciliation's sums of claims added one at a time, and
+ * what was paid added one patient's page at a time, in any order: a view of every claim
+ * can read one page at a time and keep none (the Billing screen on a ledger of years). The
+ * results do not depend on the order.
  */
 export class BillingTally {
 	readonly #patients = new Map<string, number>();
 	readonly #payers = new Map<string, number>();
+	/** Paid by account: patients' payments, payers' remittances. */
+	readonly #patientsPaid = new Map<string, number>();
+	readonly #payersPaid = new Map<string, number>();
+	#paidIn = 0;
 	#billed = 0;
 	#payer = 0;
 	#patient = 0;
@@ -104,23 +111,29 @@ export class BillingTally {
 			this.#unbalanced.push([claimPlace(rec), rec.id]);
 	}
 
-	/** The accounts: the claims' charges, and the payments and remittances in `state`. */
-	accounts(state: ClaimsState): Accounts {
+	/** A patient's page's payments and the remittances of its claims. */
+	addPaid(page: PatientPage): void {
+		for (const p of page.payments) add(this.#patientsPaid, `${p.clinic}|${p.patient}`, p.amount);
+		for (const r of page.remittances) add(this.#payersPaid, `${r.payer}|${r.clinic}`, r.amount);
+		for (const x of [...page.payments, ...page.remittances]) this.#paidIn += x.amount;
+	}
+
+	/** The accounts: the claims' charges, and the payments and remittances added. */
+	accounts(): Accounts {
 		const patients: Record<string, Account> = {};
 		const payers: Record<string, Account> = {};
 		for (const [key, cents] of this.#patients) account(patients, key).charged = cents;
 		for (const [key, cents] of this.#payers) account(payers, key).charged = cents;
-		for (const p of paymentsOf(state)) account(patients, `${p.clinic}|${p.patient}`).paid += p.amount;
-		for (const r of remittancesOf(state)) account(payers, `${r.payer}|${r.clinic}`).paid += r.amount;
+		for (const [key, cents] of this.#patientsPaid) account(patients, key).paid += cents;
+		for (const [key, cents] of this.#payersPaid) account(payers, key).paid += cents;
 		for (const a of [...Object.values(patients), ...Object.values(payers)]) a.balance = a.charged - a.paid;
 		return { patients, payers };
 	}
 
-	reconciliation(state: ClaimsState): Reconciliation {
-		const accounts = this.accounts(state);
+	reconciliation(): Reconciliation {
+		const accounts = this.accounts();
 		const all = [...Object.values(accounts.patients), ...Object.values(accounts.payers)];
-		const paidIn = paymentsOf(state).reduce((s, p) => s + p.amount, 0) + remittancesOf(state).reduce((s, r) => s + r.amount, 0);
-		const balancesMatch = all.reduce((s, a) => s + a.balance, 0) === this.#payer + this.#patient - paidIn;
+		const balancesMatch = all.reduce((s, a) => s + a.balance, 0) === this.#payer + this.#patient - this.#paidIn;
 		return {
 			billed: this.#billed,
 			payer: this.#payer,

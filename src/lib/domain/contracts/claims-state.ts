@@ -292,7 +292,7 @@ export function shortKey(state: ClaimsState, hex: string): number {
 }
 
 /** Each page in turn (decoded for the caller alone when packed: {@link Pages.peek}). */
-function* eachPage(state: ClaimsState): Generator<PatientPage> {
+export function* everyPage(state: ClaimsState): Generator<PatientPage> {
 	for (const key of state.pages.keys()) yield state.pages.peek(key)!;
 }
 
@@ -318,7 +318,7 @@ export class FlagList {
 /** Every flag the fold recorded ({@link FlagList}). */
 export function recordedFlags(state: ClaimsState): Flag[] {
 	const flags = new FlagList();
-	for (const page of eachPage(state)) flags.add(page);
+	for (const page of everyPage(state)) flags.add(page);
 	return flags.list();
 }
 
@@ -326,14 +326,14 @@ const byPlace = <T extends { readonly clock: number; readonly block: string }>(a
 	comparePlace([a.clock, a.block, 0], [b.clock, b.block, 0]);
 
 /** Every `payment.record` the fold applied, in ledger order. */
-export const paymentsOf = (state: ClaimsState): Payment[] => [...eachPage(state)].flatMap((p) => p.payments).sort(byPlace);
+export const paymentsOf = (state: ClaimsState): Payment[] => [...everyPage(state)].flatMap((p) => p.payments).sort(byPlace);
 
 /** Every `remittance.record` the fold applied, in ledger order. */
-export const remittancesOf = (state: ClaimsState): Remittance[] => [...eachPage(state)].flatMap((p) => p.remittances).sort(byPlace);
+export const remittancesOf = (state: ClaimsState): Remittance[] => [...everyPage(state)].flatMap((p) => p.remittances).sort(byPlace);
 
 /** Every transaction the fold could not apply, in ledger order. */
 export function ignoredOf(state: ClaimsState): Ignored[] {
-	const all = [...state.ignored, ...Object.values(state.orphans).flat(), ...[...eachPage(state)].flatMap((p) => p.ignored)];
+	const all = [...state.ignored, ...Object.values(state.orphans).flat(), ...[...everyPage(state)].flatMap((p) => p.ignored)];
 	return all.sort((a, b) => comparePlace([a.clock, a.block, a.tx], [b.clock, b.block, b.tx]));
 }
 

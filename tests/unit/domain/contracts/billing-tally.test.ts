@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { prng } from '$lib/core/testing/prng.js';
-import { allClaims, BillingTally, claimsFold, VisitLevels } from '$lib/domain/contracts/index.js';
+import { allClaims, BillingTally, claimsFold, paymentsOf, remittancesOf, VisitLevels } from '$lib/domain/contracts/index.js';
 import { shuffled } from '../../support/arrival-orders.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 
@@ -16,18 +16,23 @@ describe('billing totals in any order', () => {
 		for (let seed = 1; seed <= 12; seed++) {
 			const state = foldBlocks(claimsFold, syntheticClaims({ seed, claims: 300, fraud: true }).blocks);
 			const inOrder = allClaims(state);
-			const totals = (claims: typeof inOrder) => {
+			const totals = (claims: typeof inOrder, pages: number[]) => {
 				const tally = new BillingTally();
 				const levels = new VisitLevels();
 				for (const rec of claims) {
 					tally.add(rec);
 					levels.add(rec);
 				}
-				return { accounts: tally.accounts(state), reconciliation: tally.reconciliation(state), outliers: levels.flags() };
+				for (const key of pages) tally.addPaid(state.pages.peek(key)!);
+				return { accounts: tally.accounts(), reconciliation: tally.reconciliation(), outliers: levels.flags() };
 			};
-			const expected = totals(inOrder);
+			const expected = totals(inOrder, state.pages.keys());
+			// What was paid is in the totals: a remittance or payment left out would show.
+			expect(paymentsOf(state).length + remittancesOf(state).length).toBeGreaterThan(0);
+			expect(expected.reconciliation.balancesMatch).toBe(true);
 			outliers += expected.outliers.length;
-			for (let trial = 0; trial < 5; trial++) expect(totals(shuffled(inOrder, random))).toEqual(expected);
+			for (let trial = 0; trial < 5; trial++)
+				expect(totals(shuffled(inOrder, random), shuffled(state.pages.keys(), random))).toEqual(expected);
 		}
 		// The ledgers do raise provider outliers, so the order of their blocks was checked.
 		expect(outliers).toBeGreaterThan(0);
