@@ -31,6 +31,7 @@ export {
 export { ADMIN, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, type MembershipEvent, type Roster } from './membership.js';
 export { CORE_RULES, type TxRule, type TxRuleContext } from './rules.js';
 export { summaryFold, type Causal, type Fold, type FoldContext, type FoldKeys, type FoldReads, type Summary } from './fold.js';
+export { keyPerTransaction, type KeyPerTransaction } from './key-per-transaction.js';
 export {
 	compareFactPosition,
 	factPosition,

@@ -4,7 +4,7 @@
  * epoch: a revocation moves every category of the grant to a new epoch, so data sealed
  * after it uses a key the revoked reader was never given.
  */
-import { decodeCanonical, toHex, type Block, type CborValue, type Fact, type Fold, type IndexFold, type Tx } from '$lib/core/index.js';
+import { decodeCanonical, keyPerTransaction, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import { grantOf, grantsFor, readersFor, type Grant } from './consent.js';
 import type { Category } from './envelope.js';
 import { idsByPatient, insertSorted } from '../sorted-ids.js';
@@ -50,13 +50,6 @@ function patientOf(tx: Tx): string | null {
 	return tx.t === 'consent.revoke' && tx.patient instanceof Uint8Array ? toHex(tx.patient) : null;
 }
 
-/** Each patient's consent blocks (grants and revocations), for the fold to re-apply a patient's part after a late block. */
-export const accessPatientsIndex: IndexFold = {
-	name: 'access-patients',
-	version: 1,
-	facts: (block) => [...new Set(block.txs.map(patientOf).filter((p): p is string => p !== null))].map((p): Fact => [p, null])
-};
-
 /** Applies `block`'s consent transactions: all of them, or those of patient `only`. */
 function applyConsent(state: AccessState, block: Block, only?: string): void {
 	for (const tx of block.txs) {
@@ -93,29 +86,23 @@ export const accessFold: Fold<AccessState> = {
 		return state;
 	},
 	// A patient's grants, revocations and epochs depend on that patient's consent blocks
-	// alone: a late one re-applies the patient's part, not the whole fold. A grant reusing
-	// an id another patient's grant holds (the first in ledger order wins) rewinds instead.
-	keyed: {
-		index: accessPatientsIndex,
-		keysOf(block, _context, state) {
-			const keys = new Set<string>();
-			for (const tx of block.txs) {
-				const patient = patientOf(tx);
-				if (patient === null) continue;
-				const id = tx.t === 'consent.grant' ? grantNames(tx)?.id : undefined;
-				if (id !== undefined && Object.hasOwn(state.grants, id) && state.grants[id]!.patient !== patient) return null;
-				keys.add(patient);
-			}
-			return [...keys];
+	// alone (indexed under `access-patients`): a late one re-applies the patient's part, not
+	// the whole fold. A grant reusing an id another patient's grant holds (the first in
+	// ledger order wins) rewinds instead.
+	keyed: keyPerTransaction<AccessState>({
+		index: 'access-patients',
+		keyOf: patientOf,
+		conflict(state, tx, patient) {
+			const id = tx.t === 'consent.grant' ? grantNames(tx)?.id : undefined;
+			return id !== undefined && Object.hasOwn(state.grants, id) && state.grants[id]!.patient !== patient;
 		},
-		rowKeys: (patient) => [patient],
 		clear(state, patient) {
 			for (const id of state.byPatient[patient] ?? []) delete state.grants[id];
 			delete state.byPatient[patient];
 			for (const key of Object.keys(state.epochs)) if (key.startsWith(`${patient}/`)) delete state.epochs[key];
 		},
-		applyKey: (state, block, patient) => applyConsent(state, block, patient)
-	},
+		apply: applyConsent
+	}),
 	encode: (state) => ({ grants: state.grants as unknown as CborValue, epochs: state.epochs }),
 	decode: (value) => {
 		const v = value as unknown as AccessState;
@@ -139,3 +126,6 @@ export function sealingReaders(state: AccessState, patient: string, category: Ca
 export function mayRead(state: AccessState, reader: string, patient: string, category: Category, now: number): boolean {
 	return reader === patient || grantsFor(grantsOf(state, patient), reader, patient, category, now).length > 0;
 }
+
+/** Each patient's consent blocks (grants and revocations): the access fold re-applies a patient's part from them after a late block. */
+export const accessPatientsIndex = accessFold.keyed!.index;

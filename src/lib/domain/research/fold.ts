@@ -10,7 +10,7 @@
  * refused, with why; clinic nodes answer accepted queries only, and the app refuses
  * before writing when it can see the query would be refused.
  */
-import { toHex, type Block, type CborValue, type Fact, type Fold, type IndexFold, type Tx } from '$lib/core/index.js';
+import { keyPerTransaction, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
 import type { AccessState } from '../privacy/access.js';
 import type { Category } from '../privacy/envelope.js';
 import { parseQuerySpec } from './spec.js';
@@ -84,13 +84,6 @@ function studyOf(tx: Tx): string | null {
 	const id = tx.t === 'study.register' ? tx.id : tx.study;
 	return id instanceof Uint8Array ? toHex(id) : null;
 }
-
-/** Each study's blocks, for the fold to re-apply a study after a late block. */
-export const researchStudiesIndex: IndexFold = {
-	name: 'research-studies',
-	version: 1,
-	facts: (block) => [...new Set(block.txs.map(studyOf).filter((s): s is string => s !== null))].map((s): Fact => [s, null])
-};
 
 /** Applies `block`'s research transactions: all of them, or those of study `only`. */
 function applyResearch(state: ResearchState, block: Block, only?: string): void {
@@ -197,31 +190,22 @@ export const researchFold: Fold<ResearchState> = {
 		applyResearch(state, block);
 		return state;
 	},
-	// A study, its queries and their results depend on the study's blocks alone: a late one
-	// re-applies the study, not the whole fold. A query reusing an id another study's query
-	// holds (the first in ledger order wins) rewinds instead.
-	keyed: {
-		index: researchStudiesIndex,
-		keysOf(block, _context, state) {
-			const keys = new Set<string>();
-			for (const tx of block.txs) {
-				const study = studyOf(tx);
-				if (study === null) continue;
-				if (tx.t === 'study.query' && tx.id instanceof Uint8Array) {
-					const query = state.queries[toHex(tx.id)];
-					if (query && query.study !== study) return null;
-				}
-				keys.add(study);
-			}
-			return [...keys];
+	// A study, its queries and their results depend on the study's blocks alone (indexed
+	// under `research-studies`): a late one re-applies the study, not the whole fold. A query
+	// reusing an id another study's query holds (the first in ledger order wins) rewinds instead.
+	keyed: keyPerTransaction<ResearchState>({
+		index: 'research-studies',
+		keyOf: studyOf,
+		conflict(state, tx, study) {
+			const query = tx.t === 'study.query' && tx.id instanceof Uint8Array ? state.queries[toHex(tx.id)] : undefined;
+			return query !== undefined && query.study !== study;
 		},
-		rowKeys: (study) => [study],
 		clear(state, study) {
 			delete state.studies[study];
 			for (const [id, query] of Object.entries(state.queries)) if (query.study === study) delete state.queries[id];
 		},
-		applyKey: (state, block, study) => applyResearch(state, block, study)
-	},
+		apply: applyResearch
+	}),
 	encode: (state) => ({ studies: state.studies as unknown as CborValue, queries: state.queries as unknown as CborValue }),
 	decode: (value) => {
 		const v = value as unknown as ResearchState;
@@ -263,3 +247,6 @@ export function consentedPatients(study: StudyRecord, access: AccessState, now: 
 	}
 	return counted;
 }
+
+/** Each study's blocks: the research fold re-applies a study from them after a late block. */
+export const researchStudiesIndex = researchFold.keyed!.index;
