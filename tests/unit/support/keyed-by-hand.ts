@@ -6,12 +6,46 @@
  * engine refolds; here: a fold in order).
  */
 import { expect } from 'vitest';
-import { compareOrder, factRows, orderKey, type Block, type BlockId, type FactRow, type Fold, type FoldContext } from '$lib/core/index.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import {
+	compareOrder,
+	factRows,
+	orderKey,
+	toHex,
+	type AuthorId,
+	type Block,
+	type BlockId,
+	type FactRow,
+	type Fold,
+	type FoldContext,
+	type Tx
+} from '$lib/core/index.js';
 import { declaredKeys } from '$lib/core/fold.js';
 import { shuffled } from './arrival-orders.js';
 import { canonicalState } from './canonical-state.js';
 
 export const inOrder = (blocks: readonly Block[]) => [...blocks].sort((a, b) => compareOrder(orderKey(a), orderKey(b)));
+
+/** An unsigned block for folding by hand: its id the hash of `label`, no parents unless `deps` names them. */
+export function unsignedBlock(
+	label: string,
+	fields: { author: string; seq: number; clock: number; time: number; txs: Tx[]; deps?: BlockId[] }
+): Block {
+	return {
+		id: toHex(sha256(new TextEncoder().encode(label))) as BlockId,
+		net: '00'.repeat(32) as BlockId,
+		author: fields.author as AuthorId,
+		seq: fields.seq,
+		prev: null,
+		deps: fields.deps ?? [],
+		clock: fields.clock,
+		time: fields.time,
+		txs: fields.txs,
+		body: new Uint8Array(),
+		signature: new Uint8Array(),
+		bytes: new Uint8Array()
+	};
+}
 
 /**
  * Contexts as the ledger gives them, over the blocks `present` (arrived so far): the index

@@ -6,15 +6,12 @@
 // all seven fraud patterns. This is the engine's re-apply (core/ledger/key-reapply.ts)
 // done by hand over unsigned synthetic blocks (support/keyed-by-hand.ts); tests/unit/core/ledger/key-reapply.test.ts and
 // the 1,000 arrival orders of contracts-ledger.test.ts run it in a ledger.
-import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { toHex, type AuthorId, type Block, type BlockId, type Tx } from '$lib/core/index.js';
+import { type Block, type BlockId, type Tx } from '$lib/core/index.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { allClaims, CARC, claimsFold, ignoredOf } from '$lib/domain/contracts/index.js';
-import { inOrder, folded, lateArrivals } from '../../support/keyed-by-hand.js';
+import { inOrder, folded, lateArrivals, unsignedBlock } from '../../support/keyed-by-hand.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
-
-const te = new TextEncoder();
 
 /** A synthetic claims ledger with corrections, appeals, remittances and payments added, some naming claims that sort after them. */
 function ledger(seed: number) {
@@ -24,10 +21,10 @@ function ledger(seed: number) {
 	const claims = data.blocks.flatMap((block) =>
 		block.txs.flatMap((tx, i) => (tx.t === 'claim.submit' ? [{ block, tx, id: `${block.id}-${i}` }] : []))
 	);
-	const add = (author: string, clock: number, txs: Tx[], deps: BlockId[]) => {
-		const id = toHex(sha256(te.encode(`extra/${seed}/${extra.length}`))) as BlockId;
-		extra.push({ ...data.blocks[0]!, id, author: author as AuthorId, seq: 1000 + extra.length, prev: null, deps, clock, txs });
-	};
+	const add = (author: string, clock: number, txs: Tx[], deps: BlockId[]) =>
+		extra.push(
+			unsignedBlock(`extra/${seed}/${extra.length}`, { author, seq: 1000 + extra.length, clock, time: data.blocks[0]!.time, txs, deps })
+		);
 	for (let n = 0; n < 24; n++) {
 		const c = claims[Math.floor(random() * claims.length)]!;
 		const roll = random();

@@ -3,15 +3,14 @@
 // batch the state equals a fold in ledger order: grants whose ids collide across patients
 // (the first in ledger order wins: such a batch rewinds), revocations before their grant, of
 // another patient's grant, twice. Driven by hand as the fold engine does (support/keyed-by-hand.ts).
-import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { generateSecretKey, publicKeyOf, toHex, type AuthorId, type Block, type BlockId, type Tx } from '$lib/core/index.js';
+import { generateSecretKey, publicKeyOf, toHex, type Block, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { accessFold } from '$lib/domain/privacy/access.js';
 import { grantMessage, grantTx, revokeGrantTx, type Grant } from '$lib/domain/privacy/consent.js';
 import { CATEGORIES } from '$lib/domain/privacy/envelope.js';
-import { folded, inOrder, lateArrivals } from '../../support/keyed-by-hand.js';
+import { folded, inOrder, lateArrivals, unsignedBlock } from '../../support/keyed-by-hand.js';
 
 const people = Array.from({ length: 5 }, () => {
 	const seed = generateSecretKey();
@@ -45,20 +44,9 @@ function consentLedger(seed: number): Block[] {
 		// The fold trusts the rule's signature check on a revocation: any 64 bytes do here.
 		if (random() < 0.5) txs.push(revokeGrantTx(random() < 0.8 ? patient.id : pick(people).id, id, NOW, new Uint8Array(64)));
 		if (txs.length === 0) txs.push({ t: 'note', text: `n${n}` });
-		blocks.push({
-			id: toHex(sha256(new TextEncoder().encode(`consent/${seed}/${n}`))) as BlockId,
-			net: '00'.repeat(32) as BlockId,
-			author: patient.id as AuthorId,
-			seq: n,
-			prev: null,
-			deps: [],
-			clock: 1 + Math.floor(random() * 40),
-			time: NOW,
-			txs,
-			body: new Uint8Array(),
-			signature: new Uint8Array(),
-			bytes: new Uint8Array()
-		});
+		blocks.push(
+			unsignedBlock(`consent/${seed}/${n}`, { author: patient.id, seq: n, clock: 1 + Math.floor(random() * 40), time: NOW, txs })
+		);
 	}
 	return inOrder(blocks);
 }

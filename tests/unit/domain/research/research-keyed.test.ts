@@ -4,13 +4,12 @@
 // (over budget, before approval, after the end), query ids reused across studies (the first
 // in ledger order wins: such a batch rewinds), results of queries before or after them.
 // Driven by hand as the fold engine does (support/keyed-by-hand.ts).
-import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { toHex, type AuthorId, type Block, type BlockId, type Tx } from '$lib/core/index.js';
+import { toHex, type Block, type Tx } from '$lib/core/index.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { researchFold } from '$lib/domain/research/fold.js';
 import { approveStudyTx, registerStudyTx, studyQueryTx, studyResultTx } from '$lib/domain/research/study.js';
-import { folded, inOrder, lateArrivals } from '../../support/keyed-by-hand.js';
+import { folded, inOrder, lateArrivals, unsignedBlock } from '../../support/keyed-by-hand.js';
 
 const NOW = 1_720_000_000_000;
 const bytes = (n: number, length: number) => new Uint8Array(length).fill(n);
@@ -60,21 +59,16 @@ function studyLedger(seed: number): Block[] {
 			});
 		}
 		if (tx.t === 'study.result') author = admins[Math.floor(random() * 2)]!;
-		blocks.push({
-			id: toHex(sha256(new TextEncoder().encode(`study/${seed}/${n}`))) as BlockId,
-			net: '00'.repeat(32) as BlockId,
-			author: author as AuthorId,
-			seq: n,
-			prev: null,
-			deps: [],
-			// Most studies are registered early; queries and results then fall before or after approvals and each other.
-			clock: tx.t === 'study.register' && random() < 0.8 ? 1 + Math.floor(random() * 4) : 1 + Math.floor(random() * 40),
-			time: NOW + Math.floor(random() * 40_000),
-			txs: [tx],
-			body: new Uint8Array(),
-			signature: new Uint8Array(),
-			bytes: new Uint8Array()
-		});
+		blocks.push(
+			unsignedBlock(`study/${seed}/${n}`, {
+				author,
+				seq: n,
+				// Most studies are registered early; queries and results then fall before or after approvals and each other.
+				clock: tx.t === 'study.register' && random() < 0.8 ? 1 + Math.floor(random() * 4) : 1 + Math.floor(random() * 40),
+				time: NOW + Math.floor(random() * 40_000),
+				txs: [tx]
+			})
+		);
 	}
 	return inOrder(blocks);
 }
