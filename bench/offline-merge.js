@@ -186,26 +186,22 @@ for (const kind of only) {
 		kind === 'memory' ? GOAL : null
 	);
 	if (kind === 'memory') {
-		const rewind = run('memory-rewind', 500);
-		if (rewind)
-			add(
+		// The same-run variants, each beside the merge as it is now.
+		for (const [variant, metric, name] of [
+			[
+				'memory-rewind',
 				'offline_merge_ms_rewind',
-				round(rewind.ms),
-				'ms',
-				round(many.ms),
-				'baseline: the same merge with the keyed folds re-applying keys (this run); here they rewind to the checkpoint, as before they were keyed',
-				null
-			);
-		const before = run('memory-before', 500);
-		if (before)
-			add(
+				'baseline: the same merge with the keyed folds re-applying keys (this run); here they rewind to the checkpoint, as before they were keyed'
+			],
+			[
+				'memory-before',
 				'offline_merge_ms_before_fix',
-				round(before.ms),
-				'ms',
-				round(many.ms),
-				'baseline: the same merge after the fix (this run): the records checkpoint as JSON instead of canonical CBOR',
-				null
-			);
+				'baseline: the same merge after the fix (this run): the records checkpoint as JSON instead of canonical CBOR'
+			]
+		]) {
+			const r = run(variant, 500);
+			if (r) add(metric, round(r.ms), 'ms', round(many.ms), name, null);
+		}
 		add(
 			'offline_merge_heap_mb',
 			round(many.heapGrowthMb),
