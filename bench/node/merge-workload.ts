@@ -321,3 +321,32 @@ export class WorkloadWriter {
 		this.#pendingRid = null;
 	}
 }
+
+/**
+ * The day-start ledger's blocks after the member block, in the order they are written
+ * (each block's wire bytes): the payer's contract and enrolments, each patient's setup,
+ * then visits (ten blocks a patient in turn) until the ledger holds `blocks` blocks,
+ * genesis and member block included.
+ */
+export async function* workloadBlocks(writer: WorkloadWriter, patients: number, blocks: number): AsyncGenerator<Uint8Array> {
+	let made = 2;
+	const next = (bytes: Uint8Array) => {
+		made++;
+		return bytes;
+	};
+	yield next((await writer.block('payer', writer.deployTxs())).bytes);
+	for (let p = 0; p < patients; p += 100) yield next((await writer.block('payer', writer.enrollTxs(p, 100))).bytes);
+	for (let p = 0; p < patients; p++) {
+		const { who, txs } = writer.setupTxs(p, timeOf(writer.clock + 1));
+		yield next((await writer.block(who, txs)).bytes);
+	}
+	for (let cycle = 0; made < blocks; cycle++) {
+		const p = cycle % patients;
+		for (let k = 0; k < 10 && made < blocks; k++) {
+			const visit = writer.visitBlock(k, p, writer.clock + 1);
+			const b = await writer.block(visit.who, visit.txs);
+			if (visit.encounter) writer.noteEncounter(p, b.id);
+			yield next(b.bytes);
+		}
+	}
+}

@@ -29,7 +29,7 @@ import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
 import { recordsFold } from '../../src/lib/domain/records/fold.js';
 import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
 import { storeReport, timed } from '../browser/store-probe.js';
-import { LABELS, WorkloadWriter, members, timeOf, T0 } from './merge-workload.js';
+import { LABELS, WorkloadWriter, members, timeOf, T0, workloadBlocks } from './merge-workload.js';
 import { heapNow, instrument, timedVerifier, type Breakdown } from './merge-probe.js';
 
 /** Blocks per receive while building, and what sync sends per batch. */
@@ -114,26 +114,11 @@ export async function buildFixture(
 		fail('fixture', await ledger.receive(batch), batch.length);
 		batch = [];
 	};
-	const push = async (bytes: Uint8Array) => {
+	for await (const bytes of workloadBlocks(writer, patients, blocks)) {
 		batch.push(bytes);
 		made++;
 		if (batch.length >= SYNC_BATCH) await flush();
 		if (made % 10_000 === 0) log(`fixture: ${made.toLocaleString('en')} blocks`);
-	};
-	await push((await writer.block('payer', writer.deployTxs())).bytes);
-	for (let p = 0; p < patients; p += 100) await push((await writer.block('payer', writer.enrollTxs(p, 100))).bytes);
-	for (let p = 0; p < patients; p++) {
-		const { who, txs } = writer.setupTxs(p, timeOf(writer.clock + 1));
-		await push((await writer.block(who, txs)).bytes);
-	}
-	for (let cycle = 0; made < blocks; cycle++) {
-		const p = cycle % patients;
-		for (let k = 0; k < 10 && made < blocks; k++) {
-			const next = writer.visitBlock(k, p, writer.clock + 1);
-			const b = await writer.block(next.who, next.txs);
-			if (next.encounter) writer.noteEncounter(p, b.id);
-			await push(b.bytes);
-		}
 	}
 	await flush();
 	await ledger.close(); // the checkpoint at the head, as on the evening's close

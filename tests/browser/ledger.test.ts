@@ -45,6 +45,47 @@ describe('Ledger in Chromium', () => {
 		await again.close();
 	});
 
+	it('keeps few checkpoints in IndexedDB as the ledger grows, and a late block still folds to the in-order state', async () => {
+		const name = dbName();
+		const a = await foundNetwork({ members: { b: 'clinician' } });
+		const b = await joinNetwork(a.net, 'b');
+		await syncInto(b, a);
+		const late = await b.append([{ t: 'note', text: 'written offline early' }]);
+		for (let i = 0; i < 300; i++) await a.append([{ t: 'note', text: `entry ${i}` }]);
+		const x = await Ledger.open({
+			store: await IndexedDBStore.open(name),
+			signer: await createSigner(testSecret('x')),
+			net: a.net,
+			checkpointEvery: 2
+		});
+		const chain: Uint8Array[] = [];
+		for await (const bytes of a.blocksSince({})) chain.push(bytes);
+		for (let i = 0; i < chain.length; i += 20) expect((await x.receive(chain.slice(i, i + 20))).rejected).toEqual([]);
+		// Read IndexedDB itself, not through the store: the checkpoint records there.
+		const count = () =>
+			new Promise<number>((resolve, reject) => {
+				const open = indexedDB.open(name);
+				open.onerror = () => reject(open.error);
+				open.onsuccess = () => {
+					const request = open.result.transaction('checkpoints').objectStore('checkpoints').count();
+					request.onsuccess = () => {
+						open.result.close();
+						resolve(request.result);
+					};
+				};
+			});
+		// 150 written (one every 2 of 302 blocks); kept: about 2 log2 of the clock.
+		expect(await count()).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(302)) + 3);
+		expect(await count()).toBeGreaterThan(3);
+		expect((await x.receive([late.bytes])).accepted).toHaveLength(1);
+		await syncInto(a, b);
+		expect(x.state()).toEqual(a.state());
+		await x.close();
+		const again = await Ledger.open({ store: await IndexedDBStore.open(name), signer: await createSigner(testSecret('x')) });
+		expect(again.state()).toEqual(a.state());
+		await again.close();
+	});
+
 	it('WebCrypto and noble paths accept and reject exactly the same blocks', async () => {
 		const source = await foundNetwork({ members: { b: 'clinician' } });
 		for (let i = 0; i < 20; i++) await source.append([{ t: 'note', text: `n${i}` }]);

@@ -10,6 +10,7 @@ import { declaredKeys, type Causal, type Fold, type FoldContext } from '../fold.
 import type { FactRow } from '../index-fold.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
+import { checkpointsToDrop } from './checkpoint-ladder.js';
 import { dependentKeys, keysOfBatch, reapplyKeys, type ReapplyStats } from './key-reapply.js';
 import type { Rejection } from './types.js';
 
@@ -251,9 +252,7 @@ export class FoldEngine {
 	/** Writes a checkpoint of what is folded since the last one (on close). */
 	async checkpointNow(): Promise<void> {
 		if (this.#staleFrom !== null) await this.#catchUpStale();
-		if (this.#count > this.#lastCheckpointCount && this.#position) {
-			await this.#store.putCheckpoint({ position: this.#position, count: this.#count, state: this.#encodeStates() });
-		}
+		if (this.#count > this.#lastCheckpointCount && this.#position) await this.#putCheckpoint();
 	}
 
 	#apply(i: number, block: Block, context: FoldContext): void {
@@ -313,10 +312,23 @@ export class FoldEngine {
 		const gap = this.#late ? MAX_GAP_FACTOR * this.#checkpointEvery : this.#checkpointGap;
 		if (this.#count - this.#lastCheckpointCount >= gap) {
 			const started = performance.now();
-			await this.#store.putCheckpoint({ position: this.#position, count: this.#count, state: this.#encodeStates() });
+			const cost = await this.#putCheckpoint();
 			this.#lastCheckpointCount = this.#count;
-			this.#spaceCheckpoints(performance.now() - started);
+			this.#spaceCheckpoints(cost - started);
 		}
+	}
+
+	/**
+	 * Writes a checkpoint of the states at the current position, then drops the older ones
+	 * a rewind no longer needs (checkpoint-ladder.ts). Resolves to when the write was done
+	 * (performance.now()), before the drop: what the next checkpoint's spacing goes by.
+	 */
+	async #putCheckpoint(): Promise<number> {
+		await this.#store.putCheckpoint({ position: this.#position!, count: this.#count, state: this.#encodeStates() });
+		const written = performance.now();
+		const drop = checkpointsToDrop(await this.#store.checkpointPositions());
+		if (drop.length > 0) await this.#store.dropCheckpoints(drop);
+		return written;
 	}
 
 	/**

@@ -40,6 +40,7 @@ type Operation =
 	| { k: 'm'; key: string; json: string }
 	| { k: 'c'; clock: number; id: BlockId; count: number; state: Uint8Array }
 	| { k: 'd'; clock: number; id: BlockId }
+	| { k: 'D'; at: [clock: number, id: BlockId][] }
 	| { k: 'e'; id: BlockId; author: AuthorId; seq: number; with: BlockId; bytes: Uint8Array; at: number };
 
 const factEntry = (r: FactRow): FactEntry => [r.fold, r.key, r.clock, r.block, r.n, r.value];
@@ -195,6 +196,8 @@ export class FileStore implements LedgerStore {
 				return this.#memory.putCheckpoint({ position: [op.clock, op.id], count: op.count, state: op.state });
 			case 'd':
 				return this.#memory.dropCheckpointsAfter([op.clock, op.id]);
+			case 'D':
+				return this.#memory.dropCheckpoints(op.at);
 			case 'e':
 				return this.#memory.putEvidence({
 					id: op.id,
@@ -320,6 +323,12 @@ export class FileStore implements LedgerStore {
 	}
 	dropCheckpointsAfter(position: OrderKey) {
 		return this.#commit({ k: 'd', clock: position[0], id: position[1] });
+	}
+	checkpointPositions() {
+		return this.#memory.checkpointPositions();
+	}
+	dropCheckpoints(positions: readonly OrderKey[]) {
+		return this.#commit({ k: 'D', at: positions.map((p): [number, BlockId] => [p[0], p[1]]) });
 	}
 	async close() {
 		await this.#queue;

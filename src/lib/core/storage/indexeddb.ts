@@ -15,7 +15,8 @@ import { commitFacts, foldRange, readFactKeys, readFacts, readFactsOfKeys, write
 import { openLedgerDatabase, type LedgerDB } from './indexeddb-schema.js';
 import { SegmentDirectory } from './segment-directory.js';
 import { Segment, byChain, byOrder, packSegments, type SegmentSummary, type SlotRef } from './segment.js';
-import { compareOrder, type Checkpoint, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './store.js';
+import { idbCheckpoints, type CheckpointMethods } from './indexeddb-checkpoints.js';
+import { compareOrder, type Evidence, type LedgerStore, type OrderKey, type StoredBlock } from './store.js';
 
 export { SCHEMA_VERSION } from './indexeddb-schema.js';
 
@@ -54,6 +55,7 @@ export class IndexedDBStore implements LedgerStore {
 	private constructor(db: IDBPDatabase<LedgerDB>, durability: 'strict' | 'relaxed') {
 		this.#db = db;
 		this.#durability = durability;
+		this.#checkpoints = idbCheckpoints(db, (on) => this.#writeOne('checkpoints', (tx) => on(tx.objectStore('checkpoints') as never)));
 	}
 
 	/**
@@ -354,23 +356,12 @@ export class IndexedDBStore implements LedgerStore {
 		return this.#writeOne('meta', (tx) => tx.objectStore('meta').put(value, key));
 	}
 
-	putCheckpoint(checkpoint: Checkpoint) {
-		return this.#writeOne('checkpoints', (tx) =>
-			tx.objectStore('checkpoints').put({ ...checkpoint, position: [checkpoint.position[0], checkpoint.position[1]] })
-		);
-	}
-
-	async checkpointAtOrBefore(position: OrderKey | null) {
-		const range = position ? IDBKeyRange.upperBound([position[0], position[1]]) : undefined;
-		const cursor = await this.#db.transaction('checkpoints').store.openCursor(range, 'prev');
-		return cursor?.value;
-	}
-
-	dropCheckpointsAfter(position: OrderKey) {
-		return this.#writeOne('checkpoints', (tx) =>
-			tx.objectStore('checkpoints').delete(IDBKeyRange.lowerBound([position[0], position[1]], true))
-		);
-	}
+	readonly #checkpoints: CheckpointMethods;
+	putCheckpoint: LedgerStore['putCheckpoint'] = (c) => this.#checkpoints.putCheckpoint(c);
+	checkpointAtOrBefore: LedgerStore['checkpointAtOrBefore'] = (p) => this.#checkpoints.checkpointAtOrBefore(p);
+	dropCheckpointsAfter: LedgerStore['dropCheckpointsAfter'] = (p) => this.#checkpoints.dropCheckpointsAfter(p);
+	checkpointPositions: LedgerStore['checkpointPositions'] = () => this.#checkpoints.checkpointPositions();
+	dropCheckpoints: LedgerStore['dropCheckpoints'] = (ps) => this.#checkpoints.dropCheckpoints(ps);
 
 	writeFacts(put: readonly FactRow[], drop: readonly FactRow[], meta: Readonly<Record<string, unknown>> = {}) {
 		return commitFacts(this.#db, this.#durability, meta, (facts) => writeFactRows(facts, put, drop));

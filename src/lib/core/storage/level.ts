@@ -310,6 +310,18 @@ export class LevelStore implements LedgerStore {
 		});
 	}
 
+	async checkpointPositions() {
+		const keys = await this.db.keys({ gte: 'k/', lt: `k${END}` }).all();
+		return keys.map((key): OrderKey => {
+			const [, clock, id] = key.split('/') as [string, string, BlockId];
+			return [Number.parseInt(clock, 16), id];
+		});
+	}
+
+	dropCheckpoints(positions: readonly OrderKey[]) {
+		return this.#write(async () => positions.map((p): Write => ({ type: 'del', key: checkpointKey(p) })));
+	}
+
 	writeFacts(put: readonly FactRow[], drop: readonly FactRow[], meta: Readonly<Record<string, unknown>> = {}) {
 		const metaWrites = Object.entries(meta).map(([key, value]): Write => ({ type: 'put', key: `m/${key}`, value: json(value) }));
 		return this.#write(async () => [...factWrites(put, drop), ...metaWrites]);

@@ -178,6 +178,16 @@ export class MemoryStore implements LedgerStore {
 		this.#checkpoints = this.#checkpoints.filter((c) => compareOrder(c.position, position) <= 0);
 	}
 
+	async checkpointPositions() {
+		this.#open();
+		return this.#checkpoints.map((c): OrderKey => [c.position[0], c.position[1]]);
+	}
+
+	async dropCheckpoints(positions: readonly OrderKey[]) {
+		this.#open();
+		this.#checkpoints = this.#checkpoints.filter((c) => !positions.some((p) => compareOrder(p, c.position) === 0));
+	}
+
 	async close() {
 		this.#closed = true;
 	}

@@ -82,6 +82,10 @@ export interface LedgerStore {
 	checkpointAtOrBefore(position: OrderKey | null): Promise<Checkpoint | undefined>;
 	/** Drops checkpoints after `position`: they no longer match the order once an earlier block arrives. */
 	dropCheckpointsAfter(position: OrderKey): Promise<void>;
+	/** Where every stored checkpoint is, in order (their states are not read). */
+	checkpointPositions(): Promise<OrderKey[]>;
+	/** Drops the checkpoints at `positions` (older ones a rewind no longer needs: checkpoint-ladder.ts); positions with none are ignored. */
+	dropCheckpoints(positions: readonly OrderKey[]): Promise<void>;
 	/**
 	 * Adds the rows `put` and removes the rows at the places `drop` names (fold, key and
 	 * position; their values are not compared), and writes `meta`, in one durable

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BlockId } from '../types.js';
+import { compareOrder, type OrderKey } from '../storage/store.js';
 import { author, hex, row, type StoreHarness } from './store-harness.js';
 import { runFactAcceptance } from './fact-acceptance.js';
 
@@ -110,6 +111,30 @@ export function runStoreAcceptance(name: string, harness: StoreHarness): void {
 			await store.dropCheckpointsAfter([15, hex(0) as BlockId]);
 			expect((await store.checkpointAtOrBefore(null))?.count).toBe(10);
 			await store.close();
+		});
+
+		it('lists checkpoint positions in order and drops the ones named, whatever was written between', async () => {
+			const store = await harness.create();
+			const clocks = [40, 7, 300, 12, 7, 99, 1000];
+			for (const [i, clock] of clocks.entries())
+				await store.putCheckpoint({ position: [clock, hex(i) as BlockId], count: i + 1, state: new Uint8Array([i]) });
+			const all = await store.checkpointPositions();
+			expect(all).toEqual(clocks.map((c, i): OrderKey => [c, hex(i) as BlockId]).sort(compareOrder));
+			// Drop two, one of them twice and one not stored: the others stay, states and counts whole.
+			await store.dropCheckpoints([all[1]!, all[4]!, all[1]!, [5, hex(99) as BlockId]]);
+			const kept = all.filter((_, i) => i !== 1 && i !== 4);
+			expect(await store.checkpointPositions()).toEqual(kept);
+			for (const position of kept) {
+				const c = await store.checkpointAtOrBefore(position);
+				expect(c?.position).toEqual(position);
+				expect(c?.state).toEqual(new Uint8Array([c!.count - 1]));
+			}
+			expect((await store.checkpointAtOrBefore(all[4]!))?.position).toEqual(all[3]);
+			await store.dropCheckpoints([]);
+			expect(await store.checkpointPositions()).toEqual(kept);
+			const again = harness.reopen ? await harness.reopen(store) : store;
+			expect(await again.checkpointPositions()).toEqual(kept);
+			await again.close();
 		});
 
 		if (harness.reopen) {

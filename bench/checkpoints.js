@@ -1,0 +1,70 @@
+// `npm run bench` (checkpoints part): what a clinic's stored checkpoints take as its ledger
+// grows, in Node, on the same TypeScript the app runs (scripts/source-loader.js).
+//
+//   checkpoints_kept_mb_100k   the checkpoints a 100,000-block clinic ledger of 1,000 patients
+//                              (bench/node/merge-workload.ts: sealed FHIR records, grants and
+//                              wrapped keys, claims, vaccine doses and stock) holds after its
+//                              last block, received in batches of 500 with the app's rules,
+//                              folds and default checkpoint policy; MemoryStore. Baseline, same
+//                              run: what it would hold without thinning (every checkpoint
+//                              written and not dropped for a late block), as before
+//                              core/ledger/checkpoint-ladder.ts. No issue sets a goal: each
+//                              checkpoint is the whole state, so kept forever they grow with
+//                              the square of the ledger.
+//   checkpoints_kept_100k      how many, against the same baseline
+//   checkpoint_thin_ms_100k    time spent listing and dropping checkpoints (the thinning's
+//                              cost), against the whole build's time
+//
+//   node bench/checkpoints.js           100,000 blocks (about 3-5 minutes on 2 cores)
+//   node bench/checkpoints.js --quick   20,000 blocks, 200 patients
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { sourceLoader } from '../scripts/source-loader.js';
+import { metricTable, printMetricLines, table } from './metric-table.js';
+
+const quick = process.argv.includes('--quick');
+const SIZES = quick ? { blocks: 20_000, patients: 200 } : { blocks: 100_000, patients: 1_000 };
+const tag = `${SIZES.blocks / 1000}k`;
+const started = performance.now();
+const log = (m) => process.stderr.write(`[bench checkpoints ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${m}\n`);
+
+const vite = await sourceLoader();
+let g;
+try {
+	const bench = await vite.ssrLoadModule('/bench/node/checkpoint-growth.ts');
+	g = await bench.grow(SIZES.blocks, SIZES.patients, log);
+} finally {
+	await vite.close();
+}
+const round = (x, d = 1) => Number(x.toFixed(d));
+const metric = (name, value, unit, baseline, baselineName) => ({
+	metric: name,
+	value: round(value),
+	unit,
+	baseline: round(baseline),
+	baseline_name: baselineName,
+	goal: null,
+	ratio: round(value / baseline, 3),
+	better: 'lower',
+	met: null
+});
+const metrics = [
+	metric(`checkpoints_kept_mb_${tag}`, g.keptMb, 'MB', g.unthinnedMb, 'without thinning, same run'),
+	metric(`checkpoints_kept_${tag}`, g.kept, 'checkpoints', g.unthinned, 'without thinning, same run'),
+	metric(`checkpoint_thin_ms_${tag}`, g.thinMs, 'ms', g.buildMs, 'the whole build, same run')
+];
+console.log(
+	`\nCheckpoints of a ${SIZES.blocks.toLocaleString('en')}-block ledger of ${SIZES.patients} patients (load ${loadavg()
+		.map((x) => x.toFixed(1))
+		.join(' ')}): ${g.written} written (${g.writtenMb.toFixed(1)} MB), newest ${g.newestMb.toFixed(1)} MB\n`
+);
+console.log(
+	table(
+		g.steps.map((s) => [s.blocks.toLocaleString('en'), s.kept, s.keptMb.toFixed(1), s.unthinned, s.unthinnedMb.toFixed(1)]),
+		['blocks', 'kept', 'MB', 'without thinning', 'MB']
+	)
+);
+console.log(`\n${metricTable(metrics, '-')}\n`);
+printMetricLines(metrics);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/checkpoints.json', import.meta.url), JSON.stringify({ sizes: SIZES, load: loadavg(), ...g }, null, 1));

@@ -1,0 +1,127 @@
+/**
+ * The Node side of bench/checkpoints.js (loaded through scripts/source-loader.js): a clinic
+ * ledger grown block batch by block batch with the app's rules and folds and the default
+ * checkpoint policy, recording every checkpoint written, which of them the store keeps
+ * (thinned: core/ledger/checkpoint-ladder.ts), and which it would keep without thinning
+ * (every checkpoint written and not dropped for a late block), in the same run.
+ */
+import { Ledger, MemoryStore, compareOrder, type Checkpoint, type LedgerStore, type OrderKey } from '../../src/lib/core/index.js';
+import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
+import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
+import { testSecret } from '../../src/lib/core/testing/fixtures.js';
+import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
+import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
+import { LABELS, WorkloadWriter, members, T0, workloadBlocks } from './merge-workload.js';
+
+export interface Growth {
+	blocks: number;
+	buildMs: number;
+	written: number;
+	writtenMb: number;
+	/** After the last block: the checkpoints the store holds, and what they take. */
+	kept: number;
+	keptMb: number;
+	/** The same without thinning: every checkpoint written and not dropped for a late block. */
+	unthinned: number;
+	unthinnedMb: number;
+	newestMb: number;
+	/** Time in the store's listing and dropping of checkpoints (the thinning's cost). */
+	thinMs: number;
+	/** Kept and unthinned at each 10,000 blocks. */
+	steps: { blocks: number; kept: number; keptMb: number; unthinned: number; unthinnedMb: number }[];
+}
+
+const key = (p: OrderKey) => `${p[0]}/${p[1]}`;
+const mb = (bytes: number) => bytes / 1024 / 1024;
+
+export async function grow(blocks: number, patients: number, log: (m: string) => void): Promise<Growth> {
+	const memory = new MemoryStore();
+	const sizes = new Map<string, number>();
+	let unthinned: OrderKey[] = [];
+	const out: Growth = {
+		blocks,
+		buildMs: 0,
+		written: 0,
+		writtenMb: 0,
+		kept: 0,
+		keptMb: 0,
+		unthinned: 0,
+		unthinnedMb: 0,
+		newestMb: 0,
+		thinMs: 0,
+		steps: []
+	};
+	const store = new Proxy(memory, {
+		get(target, property, receiver) {
+			// The ledger's close writes the checkpoint at the head; the store stays open to be read after it.
+			if (property === 'close') return async () => {};
+			if (property === 'putCheckpoint')
+				return async (c: Checkpoint) => {
+					out.written++;
+					out.writtenMb += mb(c.state.length);
+					sizes.set(key(c.position), c.state.length);
+					unthinned = [...unthinned.filter((p) => compareOrder(p, c.position) !== 0), c.position].sort(compareOrder);
+					await target.putCheckpoint(c);
+				};
+			if (property === 'dropCheckpointsAfter')
+				return async (position: OrderKey) => {
+					unthinned = unthinned.filter((p) => compareOrder(p, position) <= 0);
+					await target.dropCheckpointsAfter(position);
+				};
+			if (property === 'checkpointPositions' || property === 'dropCheckpoints')
+				return async (...args: unknown[]) => {
+					const started = performance.now();
+					try {
+						return await (target[property] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+					} finally {
+						out.thinMs += performance.now() - started;
+					}
+				};
+			const value = Reflect.get(target, property, receiver);
+			return typeof value === 'function' ? value.bind(target) : value;
+		}
+	}) as LedgerStore;
+	const sum = (positions: readonly OrderKey[]) => mb(positions.reduce((s, p) => s + (sizes.get(key(p)) ?? 0), 0));
+	const step = async (made: number) => {
+		const kept = await memory.checkpointPositions();
+		out.steps.push({ blocks: made, kept: kept.length, keptMb: sum(kept), unthinned: unthinned.length, unthinnedMb: sum(unthinned) });
+		log(
+			`${made.toLocaleString('en')} blocks: ${kept.length} checkpoints kept (${sum(kept).toFixed(1)} MB), ${unthinned.length} without thinning (${sum(unthinned).toFixed(1)} MB)`
+		);
+	};
+	const started = performance.now();
+	const ledger = await Ledger.create({
+		store,
+		signer: nodeSigner(testSecret(LABELS.x)),
+		verifier: await createNodeVerifier(),
+		now: () => T0,
+		rules: APP_RULES,
+		folds: APP_FOLDS,
+		indexes: APP_INDEXES,
+		genesis: { name: 'Checkpoint Bench Clinic' }
+	});
+	const memberBlock = await ledger.append(members());
+	const writer = new WorkloadWriter(ledger.net, { id: memberBlock.id, clock: memberBlock.clock }, patients);
+	let batch: Uint8Array[] = [];
+	let made = 2;
+	for await (const bytes of workloadBlocks(writer, patients, blocks)) {
+		batch.push(bytes);
+		made++;
+		if (batch.length < 500 && made < blocks) continue;
+		const result = await ledger.receive(batch);
+		if (result.accepted.length !== batch.length) throw new Error(`${result.rejected[0]?.code}: ${result.rejected[0]?.detail}`);
+		batch = [];
+		if (Math.floor(made / 10_000) > out.steps.length || made === blocks) await step(made);
+	}
+	await ledger.close();
+	out.buildMs = performance.now() - started;
+	const kept = await memory.checkpointPositions();
+	Object.assign(out, {
+		kept: kept.length,
+		keptMb: sum(kept),
+		unthinned: unthinned.length,
+		unthinnedMb: sum(unthinned),
+		newestMb: mb(sizes.get(key(kept.at(-1)!)) ?? 0)
+	});
+	return out;
+}
