@@ -86,10 +86,33 @@ export interface FoldKeys<S> {
 	 * rows they read have changed; one of them that changes the shared part rewinds the fold.
 	 */
 	dependents?(block: Block): readonly string[];
+	/**
+	 * A piece of the shared part the fold can rebuild by itself from the blocks that change
+	 * it (a payer's coverages and authorizations), so that a late block changing it re-applies
+	 * only the keys that read what changed instead of rewinding the fold. Such a block's
+	 * `keysOf` answers the keys of its other transactions.
+	 */
+	readonly shared?: SharedPiece<S>;
 	/** Removes `key`'s part from the state (its blocks are then applied again, in order). */
 	clear(state: S, key: string): void;
 	/** Applies what `block` changes in `key`'s part, and nothing else. */
 	applyKey(state: S, block: Block, key: string, context: FoldContext): void;
+}
+
+/** A piece of a keyed fold's shared part, rebuilt from its blocks when one of them lands late ({@link FoldKeys.shared}). */
+export interface SharedPiece<S> {
+	/** The row keys of the fold's index that file every block changing the piece. */
+	readonly rows: readonly string[];
+	/** Whether `block` changes the piece. */
+	touches(block: Block): boolean;
+	/**
+	 * The piece rebuilt from `blocks` (every block filed under `rows`, void ones left out, in
+	 * ledger order, with their contexts), not yet put in `state`: `rows`, the index's row keys
+	 * filing the blocks that read what differs from the piece in `state` (their keys are
+	 * re-applied after `commit` puts the new piece in), or null when what differs cannot be
+	 * named that way (the fold then rewinds, `state` untouched).
+	 */
+	rebuild(state: S, blocks: readonly { block: Block; context: FoldContext }[]): { rows: readonly string[]; commit(): void } | null;
 }
 
 export interface Fold<S> {

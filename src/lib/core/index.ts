@@ -30,7 +30,16 @@ export {
 } from './validate.js';
 export { ADMIN, effectiveChanges, membershipEventsOf, membershipOf, quorumOf, type MembershipEvent, type Roster } from './membership.js';
 export { CORE_RULES, type TxRule, type TxRuleContext } from './rules.js';
-export { summaryFold, type Causal, type Fold, type FoldContext, type FoldKeys, type FoldReads, type Summary } from './fold.js';
+export {
+	summaryFold,
+	type Causal,
+	type Fold,
+	type FoldContext,
+	type FoldKeys,
+	type FoldReads,
+	type SharedPiece,
+	type Summary
+} from './fold.js';
 export { keyPerTransaction, type KeyPerTransaction } from './key-per-transaction.js';
 export {
 	compareFactPosition,

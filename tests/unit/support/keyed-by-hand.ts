@@ -95,8 +95,17 @@ export function folded<S>(fold: Fold<S>, present: readonly Block[], all: readonl
 	return state;
 }
 
-/** What the fold engine does with a late batch: the keys it touches re-applied from the present blocks; null when it must rewind. */
-function reapply<S>(fold: Fold<S>, state: S, batch: readonly Block[], present: readonly Block[], all: readonly Block[]): number | null {
+/**
+ * What the fold engine does with a late batch: the shared piece rebuilt if the batch changes
+ * it, and the keys it touches re-applied from the present blocks; null when it must rewind.
+ */
+function reapply<S>(
+	fold: Fold<S>,
+	state: S,
+	batch: readonly Block[],
+	present: readonly Block[],
+	all: readonly Block[]
+): { keys: number; rebuilds: number } | null {
 	const keyed = fold.keyed!;
 	const context = contextsOver(fold, present, all);
 	const filed = new Map<string, Block[]>();
@@ -105,10 +114,28 @@ function reapply<S>(fold: Fold<S>, state: S, batch: readonly Block[], present: r
 	// The batch's keys, and those of the blocks that read what it added (a late encounter record).
 	const dependents = batch.flatMap((block) => (keyed.dependents?.(block) ?? []).flatMap((row) => filed.get(row) ?? []));
 	const keys = new Set<string>();
-	for (const block of [...batch, ...dependents]) {
-		const found = keyed.keysOf(block, context(block), state);
-		if (found === null) return null;
-		for (const key of found) keys.add(key);
+	const keysOf = (blocks: readonly Block[]) => {
+		for (const block of blocks) {
+			const found = keyed.keysOf(block, context(block), state);
+			if (found === null) return false;
+			for (const key of found) keys.add(key);
+		}
+		return true;
+	};
+	if (!keysOf([...batch, ...dependents])) return null;
+	// A late change of the shared piece the fold rebuilds by itself: rebuilt from every block
+	// filed under its rows, then the keys of the blocks filed under the rows it names.
+	const shared = keyed.shared;
+	let rebuilds = 0;
+	if (shared && batch.some((block) => shared.touches(block))) {
+		const under = (rows: readonly string[]) => inOrder([...new Set(rows.flatMap((row) => filed.get(row) ?? []))]);
+		const rebuilt = shared.rebuild(
+			state,
+			under(shared.rows).map((block) => ({ block, context: context(block) }))
+		);
+		if (!rebuilt || !keysOf(under(rebuilt.rows))) return null;
+		rebuilt.commit();
+		rebuilds++;
 	}
 	const steps: [Block, string][] = [];
 	for (const key of keys) {
@@ -129,16 +156,18 @@ function reapply<S>(fold: Fold<S>, state: S, batch: readonly Block[], present: r
 	steps.sort(([a], [b]) => compareOrder(orderKey(a), orderKey(b)));
 	for (const key of keys) keyed.clear(state, key);
 	for (const [block, key] of steps) keyed.applyKey(state, block, key, context(block));
-	return keys.size;
+	return { keys: keys.size, rebuilds };
 }
 
 /**
  * `trials` arrival scenarios of `all`: a share `late` of the blocks held back and delivered
  * shuffled in batches of 1-12; after every batch the keyed state must equal the fold in
- * order. Returns how many keys were re-applied and how many batches rewound.
+ * order. Returns how many keys were re-applied, how many batches rebuilt the fold's shared
+ * piece (`FoldKeys.shared`) and how many rewound.
  */
 export function lateArrivals<S>(fold: Fold<S>, all: readonly Block[], random: () => number, trials: number, late = 0.15) {
 	let reapplied = 0;
+	let rebuilt = 0;
 	let rewound = 0;
 	for (let trial = 0; trial < trials; trial++) {
 		const held = new Set(all.filter(() => random() < late).map((b) => b.id));
@@ -153,13 +182,16 @@ export function lateArrivals<S>(fold: Fold<S>, all: readonly Block[], random: ()
 			const batch = order.slice(i, i + size);
 			i += size;
 			present = [...present, ...batch];
-			const keys = reapply(fold, state, batch, present, all);
-			if (keys === null) {
+			const done = reapply(fold, state, batch, present, all);
+			if (done === null) {
 				state = folded(fold, present, all);
 				rewound++;
-			} else reapplied += keys;
+			} else {
+				reapplied += done.keys;
+				rebuilt += done.rebuilds;
+			}
 			expect(canonicalState(state)).toBe(canonicalState(folded(fold, present, all)));
 		}
 	}
-	return { reapplied, rewound };
+	return { reapplied, rebuilt, rewound };
 }

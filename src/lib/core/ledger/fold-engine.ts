@@ -11,7 +11,7 @@ import type { FactRow } from '../index-fold.js';
 import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
 import { checkpointsToDrop } from './checkpoint-ladder.js';
-import { dependentKeys, keysOfBatch, reapplyKeys, type ReapplyStats } from './key-reapply.js';
+import { dependentKeys, keysOfBatch, reapplyKeys, rebuildShared, touchesShared, type ReapplyStats } from './key-reapply.js';
 import type { Rejection } from './types.js';
 
 export type { ReapplyStats } from './key-reapply.js';
@@ -55,7 +55,7 @@ export class FoldEngine {
 	/** The folds (by index) waiting to rewind for late blocks: not commutative, and not able to re-apply the batch's keys. */
 	readonly #stale = new Set<number>();
 	/** Keys re-applied in place of a rewind since the engine started (`Fold.keyed`), and their blocks. */
-	readonly reapplied: ReapplyStats = { keys: 0, blocks: 0 };
+	readonly reapplied: ReapplyStats = { keys: 0, blocks: 0, shared: 0 };
 	/** When the folds that are not commutative started waiting (performance.now()). */
 	#staleSince = 0;
 	#damaged = new Map<BlockId, Rejection>();
@@ -140,18 +140,28 @@ export class FoldEngine {
 				const dependents =
 					found && (await dependentKeys(this.#store, fold.keyed!, this.#states[i], sorted, (b) => this.#contexts(b, [i]), this.#isVoid));
 				if (!found || !dependents) rewind.add(i);
-				else if (found.size + dependents.size > 0) keys.set(i, new Set([...found, ...dependents]));
+				else if (found.size + dependents.size > 0 || touchesShared(fold.keyed!, sorted, this.#isVoid))
+					keys.set(i, new Set([...found, ...dependents]));
 			}
 			// When a rewind refolds the blocks after the checkpoint anyway, the keyed folds join it:
 			// refolding them too costs their applies, re-reading each key's blocks costs more (measured: docs/benchmarks.md).
 			for (const [i, set] of keys) {
-				if (rewind.size > 0) {
+				const fold = this.#folds[i]!;
+				// A late change of the shared piece the fold rebuilds by itself: rebuilt first, its readers' keys re-applied too.
+				const rebuilt =
+					rewind.size > 0
+						? null
+						: await rebuildShared(this.#store, fold.keyed!, this.#states[i], sorted, (b) => this.#contexts(b, [i]), this.#isVoid);
+				if (rebuilt === null) {
 					rewind.add(i);
 					continue;
 				}
-				const stats = await reapplyKeys(this.#store, this.#folds[i]!, this.#states[i], set, (b) => this.#contexts(b, [i]), this.#isVoid);
+				rebuilt?.commit();
+				for (const key of rebuilt?.keys ?? []) set.add(key);
+				const stats = await reapplyKeys(this.#store, fold, this.#states[i], set, (b) => this.#contexts(b, [i]), this.#isVoid);
 				this.reapplied.keys += stats.keys;
 				this.reapplied.blocks += stats.blocks;
+				if (rebuilt) this.reapplied.shared++;
 			}
 			const last = orderKey(sorted[sorted.length - 1]!);
 			if (compareOrder(last, this.#position!) > 0) this.#position = last;

@@ -42,7 +42,7 @@ export function keysOfBatch<S>(
  * The keys of the blocks that read what `batch` added to the indexes the fold reads
  * (`FoldKeys.dependents`), from the store: null when one of them changes the shared part.
  */
-export async function dependentKeys<S>(
+export function dependentKeys<S>(
 	store: LedgerStore,
 	keyed: FoldKeys<S>,
 	state: S,
@@ -51,22 +51,74 @@ export async function dependentKeys<S>(
 	isVoid: (id: BlockId) => boolean
 ): Promise<Set<string> | null> {
 	const rowKeys = [...new Set(batch.flatMap((block) => (isVoid(block.id) ? [] : (keyed.dependents?.(block) ?? []))))];
-	if (rowKeys.length === 0) return new Set();
+	return keysUnderRows(store, keyed, state, rowKeys, contextsFor, isVoid);
+}
+
+/** The blocks filed under `rowKeys` in the fold's index, decoded, void ones left out, in ledger order, with their contexts. */
+async function blocksUnderRows<S>(
+	store: LedgerStore,
+	keyed: FoldKeys<S>,
+	rowKeys: readonly string[],
+	contextsFor: ContextsFor,
+	isVoid: (id: BlockId) => boolean
+): Promise<{ block: Block; context: FoldContext }[]> {
+	if (rowKeys.length === 0) return [];
 	const ids = [...new Set((await store.factsOfKeys(keyed.index.name, rowKeys)).flat().map((row) => row.block))];
-	const blocks: [Block, readonly number[]][] = [];
+	const blocks: { block: Block; vv: readonly number[] }[] = [];
 	for (const [i, found] of (await store.getMany(ids)).entries()) {
 		const entry = found && !isVoid(ids[i]!) ? decoded(found.bytes, found.vv) : null;
-		if (entry) blocks.push([entry.block, entry.vv]);
+		if (entry) blocks.push(entry);
 	}
-	const contexts = await contextsFor(blocks.map(([block]) => block));
-	const vvs = new Map(blocks.map(([block, vv]) => [block.id, vv]));
+	blocks.sort((a, b) => compareOrder(orderKey(a.block), orderKey(b.block)));
+	const contexts = await contextsFor(blocks.map((e) => e.block));
+	return blocks.map((e) => ({ block: e.block, context: contexts(e.block, e.vv) }));
+}
+
+/** The keys of the blocks filed under `rowKeys`: null when one of them changes the shared part. */
+async function keysUnderRows<S>(
+	store: LedgerStore,
+	keyed: FoldKeys<S>,
+	state: S,
+	rowKeys: readonly string[],
+	contextsFor: ContextsFor,
+	isVoid: (id: BlockId) => boolean
+): Promise<Set<string> | null> {
+	const found = await blocksUnderRows(store, keyed, rowKeys, contextsFor, isVoid);
+	const contexts = new Map(found.map((e) => [e.block.id, e.context]));
 	return keysOfBatch(
 		keyed,
 		state,
-		blocks.map(([block]) => block),
-		(block) => contexts(block, vvs.get(block.id)!),
+		found.map((e) => e.block),
+		(block) => contexts.get(block.id)!,
 		isVoid
 	);
+}
+
+/** Whether a block of `batch` that is not void changes the piece of the shared part the fold rebuilds by itself. */
+export const touchesShared = <S>(keyed: FoldKeys<S>, batch: readonly Block[], isVoid: (id: BlockId) => boolean): boolean =>
+	keyed.shared !== undefined && batch.some((block) => !isVoid(block.id) && keyed.shared!.touches(block));
+
+/**
+ * When `batch` changes the piece of the shared part the fold rebuilds by itself
+ * (`FoldKeys.shared`): the piece rebuilt from the store, and the keys of the blocks that
+ * read what changed; `commit` puts the piece in the state. Null when the fold must rewind
+ * instead (the piece cannot name its readers, or one of them changes the rest of the shared
+ * part); undefined when the batch does not change the piece.
+ */
+export async function rebuildShared<S>(
+	store: LedgerStore,
+	keyed: FoldKeys<S>,
+	state: S,
+	batch: readonly Block[],
+	contextsFor: ContextsFor,
+	isVoid: (id: BlockId) => boolean
+): Promise<{ keys: Set<string>; commit(): void } | null | undefined> {
+	const shared = keyed.shared;
+	if (!shared || !touchesShared(keyed, batch, isVoid)) return undefined;
+	const rebuilt = shared.rebuild(state, await blocksUnderRows(store, keyed, shared.rows, contextsFor, isVoid));
+	if (!rebuilt) return null;
+	const keys = await keysUnderRows(store, keyed, state, rebuilt.rows, contextsFor, isVoid);
+	return keys && { keys, commit: rebuilt.commit };
 }
 
 /** A stored block decoded with its version vector, or null when it is damaged on disk (the refold leaves it out too). */
@@ -82,6 +134,8 @@ function decoded(bytes: Uint8Array, vv: readonly number[]): { block: Block; vv: 
 export interface ReapplyStats {
 	keys: number;
 	blocks: number;
+	/** Shared pieces rebuilt (`FoldKeys.shared`) before their readers' keys were re-applied. */
+	shared: number;
 }
 
 /**
@@ -142,5 +196,5 @@ export async function reapplyKeys<S>(
 	steps.sort((a, b) => compareOrder(orderKey(a.block), orderKey(b.block)));
 	for (const key of keys) keyed.clear(state, key);
 	for (const { block, vv, key } of steps) keyed.applyKey(state, block, key, contexts(block, vv));
-	return { keys: keys.size, blocks: steps.length };
+	return { keys: keys.size, blocks: steps.length, shared: 0 };
 }

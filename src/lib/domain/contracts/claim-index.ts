@@ -59,6 +59,12 @@ export const patientRow = (hex: string) => `p/${hex}`;
 export const claimRow = (id: string) => `c/${id}`;
 /** The claim-blocks index's row key of the claims whose lines name encounter record `rid`. */
 export const encounterRow = (rid: string) => `e/${rid}`;
+/** The claim-blocks index's row key of the claims naming coverage `id`. */
+export const coverageRow = (id: string) => `v/${id}`;
+/** The claim-blocks index's row key of the claims and appeals naming authorization `id`. */
+export const authRow = (id: string) => `a/${id}`;
+/** The claim-blocks index's row key of every block enrolling a coverage or granting an authorization. */
+export const COVERAGE_HEAD_ROW = 'h/coverages';
 
 /**
  * Which blocks each patient's page of the claims fold is made of (claims-fold.ts `keyed`):
@@ -68,19 +74,28 @@ export const encounterRow = (rid: string) => `e/${rid}`;
  * re-applied reads its patient's rows, then the rows of each claim those blocks make.
  * Under `e/<record id>`, the claims whose lines name that encounter record: a record that
  * arrives late changes what they found (encounter-lookup.ts), so their pages are re-applied.
+ * Under `v/<coverage id>` and `a/<authorization id>`, the claims (and appeals) naming that
+ * coverage or authorization, and under `h/coverages` every block enrolling a coverage or
+ * granting an authorization: a late one rebuilds those (claims-head.ts) and re-applies the
+ * pages of the claims naming what changed.
  */
 export const claimBlocksIndex: IndexFold = {
 	name: 'claim-blocks',
-	version: 1,
+	// 2: `v/`, `a/` and `h/coverages` rows, for a late coverage or authorization (claims-head.ts).
+	version: 2,
 	facts(block: Block): Fact[] {
 		const keys = new Set<string>();
 		for (const tx of block.txs) {
 			if (tx.t === 'claim.submit' || tx.t === 'claim.correct') {
 				const { claim } = parsedClaim(tx);
-				if (claim) keys.add(patientRow(claim.patient));
+				if (claim) keys.add(patientRow(claim.patient)).add(coverageRow(claim.coverage));
+				for (const id of claim?.preAuth ?? []) keys.add(authRow(id));
 				for (const line of claim?.lines ?? []) for (const ref of line.encounters) keys.add(encounterRow(ref.rid));
 			} else if ((tx.t === 'payment.record' || tx.t === 'patient.deceased') && tx.patient instanceof Uint8Array)
 				keys.add(patientRow(toHex(tx.patient)));
+			else if (tx.t === 'claim.appeal' && Array.isArray(tx.preAuthRef))
+				for (const id of tx.preAuthRef) if (typeof id === 'string') keys.add(authRow(id));
+			if (tx.t === 'coverage.enroll' || tx.t === 'auth.grant') keys.add(COVERAGE_HEAD_ROW);
 		}
 		for (const id of namedClaims(block)) keys.add(claimRow(id));
 		return [...keys].map((key) => [key, null]);

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { type Block, type BlockId, type Tx } from '$lib/core/index.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { allClaims, CARC, claimsFold, ignoredOf } from '$lib/domain/contracts/index.js';
+import { claimResource } from '$lib/domain/contracts/claim.js';
+import { dateOfDay, dayOf } from '$lib/domain/contracts/dates.js';
 import { inOrder, folded, lateArrivals, unsignedBlock } from '../../support/keyed-by-hand.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 
@@ -21,10 +23,8 @@ function ledger(seed: number) {
 	const claims = data.blocks.flatMap((block) =>
 		block.txs.flatMap((tx, i) => (tx.t === 'claim.submit' ? [{ block, tx, id: `${block.id}-${i}` }] : []))
 	);
-	const add = (author: string, clock: number, txs: Tx[], deps: BlockId[]) =>
-		extra.push(
-			unsignedBlock(`extra/${seed}/${extra.length}`, { author, seq: 1000 + extra.length, clock, time: data.blocks[0]!.time, txs, deps })
-		);
+	const add = (author: string, clock: number, txs: Tx[], deps: BlockId[], time = data.blocks[0]!.time) =>
+		extra.push(unsignedBlock(`extra/${seed}/${extra.length}`, { author, seq: 1000 + extra.length, clock, time, txs, deps }));
 	for (let n = 0; n < 24; n++) {
 		const c = claims[Math.floor(random() * claims.length)]!;
 		const roll = random();
@@ -40,10 +40,10 @@ function ledger(seed: number) {
 			add(c.block.author, clock, [{ t: 'payment.record', patient, amount: 50 + n, claim: c.id }], deps);
 		}
 	}
+	const patientKey = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
 	// Mid-ledger changes of the head the pages read as of each transaction: coverages
 	// re-enrolled ending early, and a device of one clinic named another's.
 	const middle = Math.floor(data.blocks[data.blocks.length - 1]!.clock / 2);
-	const patientKey = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
 	const covered = data.patients.slice(0, 6).map((patient, i) => ({
 		t: 'coverage.enroll',
 		id: `cov-${i}`,
@@ -59,6 +59,50 @@ function ledger(seed: number) {
 		[{ t: 'member.add', key: patientKey(data.clinics[1]!), role: 'billing', clinic: patientKey(data.clinics[0]!) }],
 		[]
 	);
+	// Prior-authorized MRIs, each granted before or after its claim (denied until the grant
+	// sorts before it), one grant id granted twice, and a coverage another payer tries to
+	// take over: a late one rebuilds the coverages and authorizations (claims-head.ts).
+	const lastClock = data.blocks[data.blocks.length - 1]!.clock;
+	// Claims are decided under the contract versions in their causal past.
+	const deployed = data.blocks.find((b) => b.txs.some((tx) => tx.t === 'contract.deploy'))!.id;
+	for (let n = 0; n < 8; n++) {
+		const patient = n % data.patients.length;
+		const clinic = n % data.clinics.length;
+		const clock = 5 + Math.floor(random() * (lastClock - 10));
+		const day = dateOfDay(dayOf('2025-01-20')! + n);
+		const form = {
+			patient: data.patients[patient]!,
+			provider: data.clinics[clinic]!,
+			coverage: `cov-${patient}`,
+			preAuth: [`auth-${n % 6}`],
+			diagnoses: ['M25.561'],
+			created: day,
+			lines: [{ code: '73721', units: 1, unitPrice: 30_000, date: day, encounter: { block: 'ab'.repeat(32), rid: 'cd'.repeat(16) } }]
+		};
+		// Filed on 2025-02-01: the service is neither in the future nor too old.
+		add(
+			data.clinics[clinic]!,
+			clock,
+			[{ t: 'claim.submit', claim: JSON.stringify(claimResource(form)) }],
+			[deployed],
+			Date.UTC(2025, 1, 1)
+		);
+		const grant = {
+			t: 'auth.grant',
+			id: `auth-${n % 6}`,
+			coverage: `cov-${patient}`,
+			code: '73721',
+			start: '2025-01-01',
+			end: '2025-12-31'
+		};
+		add(data.payer, clock + (random() < 0.5 ? -2 : 2), [grant], []);
+	}
+	add(
+		data.clinics[0]!,
+		middle + 1,
+		[{ t: 'coverage.enroll', id: 'cov-7', plan: 'sample-ppo', patient: patientKey(data.patients[7]!), start: '2025-01-01' }],
+		[]
+	);
 	// A remittance of a claim that never exists.
 	add(data.payer, 3, [{ t: 'remittance.record', claim: `${'ab'.repeat(32)}-0`, amount: 1 }], []);
 	return inOrder([...data.blocks, ...extra]);
@@ -67,13 +111,17 @@ function ledger(seed: number) {
 describe('the claims fold keyed by patient', () => {
 	it('re-applying the late batches’ patients gives, after every batch, the state of a fold in ledger order', () => {
 		let reapplied = 0;
+		let rebuilt = 0;
 		let rewound = 0;
 		for (let seed = 1; seed <= 6; seed++) {
 			const counts = lateArrivals(claimsFold, ledger(seed), prng(seed), 4);
 			reapplied += counts.reapplied;
+			rebuilt += counts.rebuilt;
 			rewound += counts.rewound;
 		}
 		expect(reapplied).toBeGreaterThan(100);
+		// Late coverages and authorizations rebuilt those instead of rewinding; a late clinic mapping or contract still rewinds.
+		expect(rebuilt).toBeGreaterThan(20);
 		expect(rewound).toBeGreaterThan(0);
 		// The head changes mid-ledger did change outcomes: pages must read it as of each transaction.
 		const state = folded(claimsFold, ledger(1));
@@ -81,5 +129,12 @@ describe('the claims fold keyed by patient', () => {
 		expect(allClaims(state).some((c) => c.decisions.some((d) => d.lines.some((l) => l.adjustments[0]?.carc === CARC.afterCoverage)))).toBe(
 			true
 		);
+		// So did the authorizations: some MRIs authorized, some denied for want of one, a grant id refused as taken, a coverage as another payer's.
+		const mri = allClaims(state).filter((c) => c.lines.some((l) => l.code === '73721'));
+		const carcs = new Set(mri.map((c) => c.decisions.at(-1)!.lines[0]!.adjustments[0]?.carc ?? 'paid'));
+		expect(carcs.has(CARC.noAuthorization)).toBe(true);
+		expect(carcs.size).toBeGreaterThan(1);
+		expect(ignoredOf(state).some((i) => i.reason.startsWith('authorization auth-'))).toBe(true);
+		expect(ignoredOf(state).some((i) => i.reason === 'coverage cov-7 belongs to another payer')).toBe(true);
 	});
 });
