@@ -15,8 +15,12 @@
 //   checkpoint_thin_ms_100k    time spent listing and dropping checkpoints (the thinning's
 //                              cost), against the whole build's time
 //
-//   node bench/checkpoints.js           100,000 blocks (about 3-5 minutes on 2 cores)
-//   node bench/checkpoints.js --quick   20,000 blocks, 200 patients
+// Also printed: the JS heap and array buffers with the ledger still open after its last
+// block (after a collection: run with --expose-gc), and how many of the claims fold's patient
+// pages it holds decoded.
+//
+//   node --expose-gc bench/checkpoints.js           100,000 blocks (about 1-2 minutes on 2 cores)
+//   node --expose-gc bench/checkpoints.js --quick   20,000 blocks, 200 patients
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { sourceLoader } from '../scripts/source-loader.js';
@@ -58,6 +62,10 @@ console.log(
 		.map((x) => x.toFixed(1))
 		.join(' ')}): ${g.written} written (${g.writtenMb.toFixed(1)} MB), newest ${g.newestMb.toFixed(1)} MB\n`
 );
+if (g.heapMb > 0)
+	console.log(
+		`With the ledger still open after the last block, after a collection: JS heap ${g.heapMb.toFixed(1)} MB, array buffers ${g.buffersMb.toFixed(1)} MB (the memory store's blocks and rows included); claims pages held decoded: ${g.claimsPages.decoded} of ${g.claimsPages.decoded + g.claimsPages.packed}\n`
+	);
 console.log(
 	table(
 		g.steps.map((s) => [s.blocks.toLocaleString('en'), s.kept, s.keptMb.toFixed(1), s.unthinned, s.unthinnedMb.toFixed(1)]),

@@ -3,12 +3,14 @@
  * ledger grown block batch by block batch with the app's rules and folds and the default
  * checkpoint policy, recording every checkpoint written, which of them the store keeps
  * (thinned: core/ledger/checkpoint-ladder.ts), and which it would keep without thinning
- * (every checkpoint written and not dropped for a late block), in the same run.
+ * (every checkpoint written and not dropped for a late block), in the same run; and the
+ * memory the folded ledger holds once the last block is folded.
  */
 import { Ledger, MemoryStore, compareOrder, type Checkpoint, type LedgerStore, type OrderKey } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
+import type { ClaimsState } from '../../src/lib/domain/contracts/claims-state.js';
 import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
 import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
 import { LABELS, WorkloadWriter, members, T0, workloadBlocks } from './merge-workload.js';
@@ -27,6 +29,12 @@ export interface Growth {
 	newestMb: number;
 	/** Time in the store's listing and dropping of checkpoints (the thinning's cost). */
 	thinMs: number;
+	/** The JS heap after the last block, after a collection (0 without --expose-gc), with the ledger open: its folded state and caches, and the memory store's rows. */
+	heapMb: number;
+	/** Array buffers outside that heap at the same moment (blocks' bytes, packed pages). */
+	buffersMb: number;
+	/** Of that, the claims fold's pages held decoded and packed. */
+	claimsPages: { decoded: number; packed: number };
 	/** Kept and unthinned at each 10,000 blocks. */
 	steps: { blocks: number; kept: number; keptMb: number; unthinned: number; unthinnedMb: number }[];
 }
@@ -49,6 +57,9 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 		unthinnedMb: 0,
 		newestMb: 0,
 		thinMs: 0,
+		heapMb: 0,
+		buffersMb: 0,
+		claimsPages: { decoded: 0, packed: 0 },
 		steps: []
 	};
 	const store = new Proxy(memory, {
@@ -113,6 +124,15 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 		batch = [];
 		if (Math.floor(made / 10_000) > out.steps.length || made === blocks) await step(made);
 	}
+	const gc = (globalThis as { gc?: () => void }).gc;
+	if (gc) {
+		gc();
+		const { heapUsed, arrayBuffers } = process.memoryUsage();
+		out.heapMb = mb(heapUsed);
+		out.buffersMb = mb(arrayBuffers);
+	}
+	const pages = (ledger.state().claims as ClaimsState).pages;
+	out.claimsPages = { decoded: pages.keys().length - pages.packedCount, packed: pages.packedCount };
 	await ledger.close();
 	out.buildMs = performance.now() - started;
 	const kept = await memory.checkpointPositions();

@@ -197,7 +197,10 @@ function unpackPage(keys: readonly string[], bytes: Uint8Array): PatientPage {
 /** The checkpoint form of a claims state: the head's bytes, and each page's. */
 export function packState(state: ClaimsState): CborValue {
 	const { pages, ...rest } = state;
-	const packed = pages.packAll((page) => packPage(state, page));
+	const packed = pages.packAll(
+		(page) => packPage(state, page),
+		(bytes, keys) => unpackPage(keys, bytes)
+	);
 	const head: Head = { ...rest, keyList: pages.keyList, pageKeys: packed.map(([key]) => key) };
 	return { head: utf8.encode(JSON.stringify(head)), pages: packed.map(([, bytes]) => bytes) };
 }

@@ -88,7 +88,7 @@ export function pageClinic(page: PatientPage, clinic: string): number {
 export class Pages {
 	readonly #decoded = new Map<number, PatientPage>();
 	readonly #packed: Map<number, Uint8Array>;
-	readonly #unpack: (bytes: Uint8Array, keys: readonly string[]) => PatientPage;
+	#unpack: (bytes: Uint8Array, keys: readonly string[]) => PatientPage;
 	/** Member and patient keys (hex) by short number. */
 	readonly keyList: string[];
 
@@ -146,11 +146,22 @@ export class Pages {
 		return [...this.#decoded.keys(), ...this.#packed.keys()];
 	}
 
-	/** Each page's packed form: `pack` for decoded pages (they may have changed), the bytes as they were for the others. */
-	packAll(pack: (page: PatientPage) => Uint8Array): [number, Uint8Array][] {
-		const out: [number, Uint8Array][] = [...this.#packed];
-		for (const [key, page] of this.#decoded) out.push([key, pack(page)]);
-		return out.sort((a, b) => a[0] - b[0]);
+	/**
+	 * Each page's packed form: `pack` for decoded pages (they may have changed), the bytes as
+	 * they were for the others. The decoded pages are then kept packed, as the checkpoint
+	 * holds them, and decoded again when next used: the pages held decoded are those used
+	 * since the last checkpoint, not every page the fold ever touched (a node that folded a
+	 * network's years held every patient's claims as objects). `unpack` decodes them then (a
+	 * state made empty has none to decode until now).
+	 */
+	packAll(
+		pack: (page: PatientPage) => Uint8Array,
+		unpack: (bytes: Uint8Array, keys: readonly string[]) => PatientPage
+	): [number, Uint8Array][] {
+		this.#unpack = unpack;
+		for (const [key, page] of this.#decoded) this.#packed.set(key, pack(page));
+		this.#decoded.clear();
+		return [...this.#packed].sort((a, b) => a[0] - b[0]);
 	}
 
 	/** Packed pages not yet decoded (what a start holds as bytes instead of objects). */

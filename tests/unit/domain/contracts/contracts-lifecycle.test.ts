@@ -1,6 +1,6 @@
 /** The contract engine over time: new versions, corrections and appeals, billing, fraud checks, fold checkpoints and transaction summaries. */
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '$lib/core/index.js';
+import { encodeCanonical, fromHex, toHex } from '$lib/core/index.js';
 import {
 	accountsOf,
 	accumOf,
@@ -266,6 +266,29 @@ describe('the fold checkpoints exactly', () => {
 		const whole = foldBlocks(claimsFold, [...before, last], claimsFold.init(), foldContexts(claimsFold.reads));
 		expect(canonicalState(state)).toBe(canonicalState(whole));
 		expect(state.pages.packedCount).toBe(0); // reading it whole decoded every page
+	});
+
+	it('holds decoded only the pages used since the last checkpoint: a checkpoint packs the others again, and the state is unchanged', () => {
+		const { blocks } = syntheticClaims({ seed: 11, claims: 160, fraud: true });
+		const causal = foldContexts(claimsFold.reads);
+		const whole = foldBlocks(claimsFold, blocks, claimsFold.init(), foldContexts(claimsFold.reads));
+		// Checkpoints every 15 blocks, as the ledger writes them: after each, no page decoded;
+		// between, at most one per transaction the blocks since hold (each names one patient).
+		let state = claimsFold.init();
+		let encoded: string | null = null;
+		for (let from = 0; from < blocks.length; from += 15) {
+			const slice = blocks.slice(from, from + 15);
+			state = foldBlocks(claimsFold, slice, state, causal);
+			const txs = slice.reduce((n, b) => n + b.txs.length, 0);
+			expect(state.pages.keys().length - state.pages.packedCount).toBeLessThanOrEqual(txs);
+			encoded = toHex(encodeCanonical(claimsFold.encode(state)));
+			expect(state.pages.packedCount).toBe(state.pages.keys().length);
+			// Packing changed nothing: the same bytes again.
+			expect(toHex(encodeCanonical(claimsFold.encode(state)))).toBe(encoded);
+		}
+		expect(state.pages.keys().length).toBeGreaterThan(30);
+		expect(canonicalState(state)).toBe(canonicalState(whole));
+		expect(encoded).toBe(toHex(encodeCanonical(claimsFold.encode(whole))));
 	});
 });
 
