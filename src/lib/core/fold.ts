@@ -88,7 +88,7 @@ export interface FoldKeys<S> {
 	dependents?(block: Block): readonly string[];
 	/**
 	 * A piece of the shared part the fold can rebuild by itself from the blocks that change
-	 * it (a payer's coverages and authorizations), so that a late block changing it re-applies
+	 * it (the payers' contracts, coverages and authorizations), so that a late block changing it re-applies
 	 * only the keys that read what changed instead of rewinding the fold. Such a block's
 	 * `keysOf` answers the keys of its other transactions.
 	 */

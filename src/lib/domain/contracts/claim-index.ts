@@ -63,8 +63,8 @@ export const encounterRow = (rid: string) => `e/${rid}`;
 export const coverageRow = (id: string) => `v/${id}`;
 /** The claim-blocks index's row key of the claims and appeals naming authorization `id`. */
 export const authRow = (id: string) => `a/${id}`;
-/** The claim-blocks index's row key of every block enrolling a coverage or granting an authorization. */
-export const COVERAGE_HEAD_ROW = 'h/coverages';
+/** The claim-blocks index's row key of every block deploying a contract, enrolling a coverage or granting an authorization. */
+export const PAYER_HEAD_ROW = 'h/payers';
 
 /**
  * Which blocks each patient's page of the claims fold is made of (claims-fold.ts `keyed`):
@@ -75,13 +75,13 @@ export const COVERAGE_HEAD_ROW = 'h/coverages';
  * Under `e/<record id>`, the claims whose lines name that encounter record: a record that
  * arrives late changes what they found (encounter-lookup.ts), so their pages are re-applied.
  * Under `v/<coverage id>` and `a/<authorization id>`, the claims (and appeals) naming that
- * coverage or authorization, and under `h/coverages` every block enrolling a coverage or
- * granting an authorization: a late one rebuilds those (claims-head.ts) and re-applies the
- * pages of the claims naming what changed.
+ * coverage or authorization, and under `h/payers` every block deploying a contract,
+ * enrolling a coverage or granting an authorization: a late one rebuilds those
+ * (claims-head.ts) and re-applies the pages of the claims naming what changed.
  */
 export const claimBlocksIndex: IndexFold = {
 	name: 'claim-blocks',
-	// 2: `v/`, `a/` and `h/coverages` rows, for a late coverage or authorization (claims-head.ts).
+	// 2: `v/`, `a/` and `h/payers` rows, for a late contract, coverage or authorization (claims-head.ts).
 	version: 2,
 	facts(block: Block): Fact[] {
 		const keys = new Set<string>();
@@ -95,7 +95,7 @@ export const claimBlocksIndex: IndexFold = {
 				keys.add(patientRow(toHex(tx.patient)));
 			else if (tx.t === 'claim.appeal' && Array.isArray(tx.preAuthRef))
 				for (const id of tx.preAuthRef) if (typeof id === 'string') keys.add(authRow(id));
-			if (tx.t === 'coverage.enroll' || tx.t === 'auth.grant') keys.add(COVERAGE_HEAD_ROW);
+			if (tx.t === 'contract.deploy' || tx.t === 'coverage.enroll' || tx.t === 'auth.grant') keys.add(PAYER_HEAD_ROW);
 		}
 		for (const id of namedClaims(block)) keys.add(claimRow(id));
 		return [...keys].map((key) => [key, null]);

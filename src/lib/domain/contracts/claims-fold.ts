@@ -9,7 +9,7 @@ import { encounterAt, encounterReads } from '../records/encounter-lookup.js';
 import { decide, undo, type Known } from './adjudicate.js';
 import { packState, unpackState } from './checkpoint.js';
 import { dayOf, dayOfTime } from './dates.js';
-import { coverageHead, inCoverageHead } from './claims-head.js';
+import { inPayerHead, payerHead } from './claims-head.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
 import { recordVersionsIndex } from '../records/record-index.js';
@@ -269,7 +269,7 @@ function applyBlock(state: ClaimsState, block: Block, context: FoldContext, only
 	}
 }
 
-const coverages = coverageHead((state, block, tx, index, context) => applyTx(state, block, tx, index, () => ({}), context));
+const payers = payerHead((state, block, tx, index, context) => applyTx(state, block, tx, index, () => ({}), context));
 
 export const claimsFold: Fold<ClaimsState> = {
 	name: 'claims',
@@ -302,15 +302,15 @@ export const claimsFold: Fold<ClaimsState> = {
 	// A block that lands late re-applies its patients' pages, each from the patient's first
 	// block, instead of rewinding the fold to a checkpoint: a page depends only on the
 	// patient's blocks (claim-blocks index), the head as of each transaction, and the index
-	// rows and causal past each block reads. A late coverage or authorization rebuilds those
-	// and re-applies the pages naming what changed; a late contract or clinic mapping rewinds.
+	// rows and causal past each block reads. A late contract, coverage or authorization rebuilds
+	// those and re-applies the pages reading what changed; a late clinic mapping rewinds.
 	keyed: {
 		index: claimBlocksIndex,
 		keysOf(block, context) {
 			const keys = new Set<string>();
 			for (const [index, tx] of block.txs.entries()) {
 				const scope = scopeOf(tx, context);
-				if (scope === null && inCoverageHead(tx)) continue; // the shared piece below
+				if (scope === null && inPayerHead(tx)) continue; // the shared piece below
 				if (scope === null) return null;
 				if (scope !== undefined) keys.add(scope);
 				// A claim made late stops being an orphan for what names it after it.
@@ -318,8 +318,8 @@ export const claimsFold: Fold<ClaimsState> = {
 			}
 			return [...keys];
 		},
-		// A late coverage or authorization: those rebuilt, and the pages of the claims naming what changed re-applied (claims-head.ts).
-		shared: coverages,
+		// A late contract, coverage or authorization: those rebuilt, and the pages of the claims reading what changed re-applied (claims-head.ts).
+		shared: payers,
 		rowKeys: (key) => [key.startsWith('?') ? claimRow(key.slice(1)) : patientRow(key)],
 		moreRowKeys(block, key) {
 			const out: string[] = [];

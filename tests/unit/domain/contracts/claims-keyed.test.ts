@@ -12,6 +12,7 @@ import { prng } from '$lib/core/testing/prng.js';
 import { allClaims, CARC, claimsFold, ignoredOf } from '$lib/domain/contracts/index.js';
 import { claimResource } from '$lib/domain/contracts/claim.js';
 import { dateOfDay, dayOf } from '$lib/domain/contracts/dates.js';
+import { samplePolicy } from '$lib/domain/contracts/sample.js';
 import { inOrder, folded, lateArrivals, unsignedBlock } from '../../support/keyed-by-hand.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 
@@ -61,10 +62,24 @@ function ledger(seed: number) {
 	);
 	// Prior-authorized MRIs, each granted before or after its claim (denied until the grant
 	// sorts before it), one grant id granted twice, and a coverage another payer tries to
-	// take over: a late one rebuilds the coverages and authorizations (claims-head.ts).
+	// take over: a late one rebuilds the payers' part of the head (claims-head.ts).
 	const lastClock = data.blocks[data.blocks.length - 1]!.clock;
-	// Claims are decided under the contract versions in their causal past.
+	// Claims are decided under the contract versions in their causal past. A version 2 with a
+	// copay, which the MRIs after it have seen; the same version deployed again, and the plan
+	// deployed by a clinic (both refused).
 	const deployed = data.blocks.find((b) => b.txs.some((tx) => tx.t === 'contract.deploy'))!.id;
+	const v2Clock = Math.floor(lastClock / 3);
+	const v2 = unsignedBlock(`extra/${seed}/v2`, {
+		author: data.payer,
+		seq: 999,
+		clock: v2Clock,
+		time: data.blocks[0]!.time,
+		txs: [{ t: 'contract.deploy', plan: 'sample-ppo', version: 2, policy: samplePolicy({ copay: 2_000 }) }],
+		deps: [deployed]
+	});
+	extra.push(v2);
+	add(data.payer, v2Clock + 40, [{ t: 'contract.deploy', plan: 'sample-ppo', version: 2, policy: samplePolicy() }], [v2.id]);
+	add(data.clinics[2]!, v2Clock + 9, [{ t: 'contract.deploy', plan: 'sample-ppo', version: 9, policy: samplePolicy() }], []);
 	for (let n = 0; n < 8; n++) {
 		const patient = n % data.patients.length;
 		const clinic = n % data.clinics.length;
@@ -84,7 +99,7 @@ function ledger(seed: number) {
 			data.clinics[clinic]!,
 			clock,
 			[{ t: 'claim.submit', claim: JSON.stringify(claimResource(form)) }],
-			[deployed],
+			clock > v2Clock ? [deployed, v2.id] : [deployed],
 			Date.UTC(2025, 1, 1)
 		);
 		const grant = {
@@ -136,5 +151,9 @@ describe('the claims fold keyed by patient', () => {
 		expect(carcs.size).toBeGreaterThan(1);
 		expect(ignoredOf(state).some((i) => i.reason.startsWith('authorization auth-'))).toBe(true);
 		expect(ignoredOf(state).some((i) => i.reason === 'coverage cov-7 belongs to another payer')).toBe(true);
+		// And the contract versions: MRIs decided under version 2 and under version 1, the second deploy of 2 and a clinic's refused.
+		expect(new Set(mri.map((c) => c.decisions.at(-1)!.version))).toEqual(new Set([1, 2]));
+		expect(ignoredOf(state).some((i) => i.reason === 'version 2 is not after version 2')).toBe(true);
+		expect(ignoredOf(state).some((i) => i.reason === 'plan sample-ppo belongs to another payer')).toBe(true);
 	});
 });

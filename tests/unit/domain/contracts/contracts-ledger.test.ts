@@ -191,7 +191,7 @@ describe('claims contracts on a real ledger', () => {
 			rebuilt += node.reapplied.shared;
 		}
 		// Some late batches (claims, appeals, payments, deaths, no head change) re-applied their patients’ pages instead of rewinding;
-		// some late coverages and authorizations rebuilt those and re-applied the pages naming them (claims-head.ts).
+		// some late contracts, coverages and authorizations rebuilt those and re-applied the pages reading them (claims-head.ts).
 		expect(reapplied).toBeGreaterThan(20);
 		expect(rebuilt).toBeGreaterThan(5);
 	}, 240_000);
