@@ -115,7 +115,13 @@ export async function rebuildShared<S>(
 ): Promise<{ keys: Set<string>; commit(): void } | null | undefined> {
 	const shared = keyed.shared;
 	if (!shared || !touchesShared(keyed, batch, isVoid)) return undefined;
-	const rebuilt = shared.rebuild(state, await blocksUnderRows(store, keyed, shared.rows, contextsFor, isVoid));
+	const blocks = await blocksUnderRows(store, keyed, shared.rows, contextsFor, isVoid);
+	let rebuilt: ReturnType<typeof shared.rebuild>;
+	try {
+		rebuilt = shared.rebuild(state, blocks);
+	} catch {
+		return null; // as a `keysOf` that throws: the fold rewinds, its state untouched
+	}
 	if (!rebuilt) return null;
 	const keys = await keysUnderRows(store, keyed, state, rebuilt.rows, contextsFor, isVoid);
 	return keys && { keys, commit: rebuilt.commit };

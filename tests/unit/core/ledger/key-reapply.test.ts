@@ -30,10 +30,11 @@ const parse = (block: Block) =>
 		return kind === 'key' || kind === 'share' ? [{ kind, a: a!, b: Number(b ?? 0) }] : [];
 	});
 
+/** Files a block under each key its notes name, and under `share` when it holds a shared note. */
 const toyIndex: IndexFold = {
 	name: 'toy-keys',
 	version: 1,
-	facts: (block) => [...new Set(parse(block).flatMap((n) => (n.kind === 'key' ? [n.a] : [])))].map((k) => [k, null] as const)
+	facts: (block) => [...new Set(parse(block).map((n) => (n.kind === 'key' ? n.a : 'share')))].map((k) => [k, null] as const)
 };
 
 interface Toy {
@@ -83,6 +84,40 @@ const toyFold: Fold<Toy> = {
 	decode: (value) => JSON.parse(value as string) as Toy
 };
 
+/**
+ * The toy fold with its shared part rebuilt by itself when a late block changes it
+ * (`FoldKeys.shared`): every shared note applied again in ledger order, and the keys whose
+ * parts read it (all five) re-applied. A shared note named `boom` makes the rebuild throw:
+ * the fold must rewind instead.
+ */
+const ALL_KEYS = ['k0', 'k1', 'k2', 'k3', 'k4'];
+const toyPieceFold: Fold<Toy> = {
+	...toyFold,
+	keyed: {
+		...toyFold.keyed!,
+		keysOf: (block) => [...new Set(parse(block).flatMap((n) => (n.kind === 'key' ? [n.a] : [])))],
+		shared: {
+			rows: ['share'],
+			touches: (block) => parse(block).some((n) => n.kind === 'share'),
+			rebuild(state, blocks) {
+				const piece: Pick<Toy, 'names' | 'shared'> = { names: {}, shared: [] };
+				for (const { block } of blocks)
+					for (const note of parse(block))
+						if (note.kind === 'share') {
+							if (note.a === 'boom') throw new Error('a rebuild that fails');
+							piece.names[note.a] ??= block.author;
+							piece.shared.push(orderKey(block));
+						}
+				const same = canonicalState(piece) === canonicalState({ names: state.names, shared: state.shared });
+				return {
+					rows: same ? [] : ALL_KEYS,
+					commit: () => Object.assign(state, piece)
+				};
+			}
+		}
+	}
+};
+
 /** The blocks a fold saw, in the order it saw them: any late block changes it, unless the fold says which types can (`affectedBy`). */
 const seenFold = (name: string, affectedBy?: (type: string) => boolean): Fold<string[]> => ({
 	name,
@@ -102,9 +137,15 @@ const membersSeen = seenFold('members-seen', (type) => type === 'member.add');
 const everySeen = seenFold('every-seen');
 
 /** Three writers, each writing while it has not seen the others' latest blocks, so arrival orders put blocks before folded ones. */
-async function concurrentLedger(seed: number, shares: number, others: Fold<unknown>[] = [membersSeen as Fold<unknown>]) {
+async function concurrentLedger(
+	seed: number,
+	shares: number,
+	others: Fold<unknown>[] = [membersSeen as Fold<unknown>],
+	fold = toyFold,
+	shareName = (i: number) => `n${i % 3}`
+) {
 	const random = prng(seed);
-	const options = { folds: [toyFold as Fold<unknown>, ...others], checkpointEvery: 4 };
+	const options = { folds: [fold as Fold<unknown>, ...others], checkpointEvery: 4 };
 	const founder = await foundNetwork({ ...options, members: { a: 'clinician', b: 'clinician', c: 'clinician' } });
 	const writers: Ledger[] = [];
 	for (const label of ['a', 'b', 'c']) {
@@ -114,7 +155,7 @@ async function concurrentLedger(seed: number, shares: number, others: Fold<unkno
 	}
 	for (let i = 0; i < 40; i++) {
 		const writer = writers[Math.floor(random() * 3)]!;
-		const text = i < shares && random() < 0.5 ? `share:n${i % 3}` : `key:k${Math.floor(random() * 5)}:${i}`;
+		const text = i < shares && random() < 0.5 ? `share:${shareName(i)}` : `key:k${Math.floor(random() * 5)}:${i}`;
 		await writer.append([{ t: 'note', text }]);
 		if (random() < 0.2) {
 			const other = writers[Math.floor(random() * 3)]!;
@@ -125,7 +166,7 @@ async function concurrentLedger(seed: number, shares: number, others: Fold<unkno
 	const wire: Uint8Array[] = [];
 	for await (const bytes of founder.blocksSince({})) wire.push(bytes);
 	const ordered = wire.map((b) => decodeBlock(b)).sort((x, y) => compareOrder(orderKey(x), orderKey(y)));
-	return { founder, wire, reference: canonicalState(foldBlocks(toyFold, ordered)), options, ordered };
+	return { founder, wire, reference: canonicalState(foldBlocks(fold, ordered)), options, ordered };
 }
 
 describe('keyed folds', () => {
@@ -177,6 +218,31 @@ describe('keyed folds', () => {
 			const size = 1 + (trial % 4);
 			for (let i = 0; i < order.length; i += size) await node.receive(order.slice(i, i + size));
 			expect(canonicalState(node.state().toy)).toBe(reference);
+		}
+	});
+
+	it('rebuild a shared piece a late block changes and re-apply the keys it names, or rewind when the rebuild fails, and agree with the fold in order', async () => {
+		for (const [seed, boom] of [
+			[21, false],
+			[22, true]
+		] as const) {
+			const { founder, wire, reference, options } = await concurrentLedger(seed, 40, undefined, toyPieceFold, (i) =>
+				boom && i % 4 === 0 ? 'boom' : `n${i % 3}`
+			);
+			expect(canonicalState(founder.state().toy)).toBe(reference);
+			const random = prng(seed);
+			let rebuilt = 0;
+			for (let trial = 0; trial < 20; trial++) {
+				const node = await joinNetwork(founder.net, `observer${trial}`, options);
+				const order = shuffled(wire, random);
+				const size = 1 + (trial % 4);
+				for (let i = 0; i < order.length; i += size) await node.receive(order.slice(i, i + size));
+				expect(canonicalState(node.state().toy)).toBe(reference);
+				rebuilt += node.reapplied.shared;
+			}
+			// Late shared notes rebuilt the piece; with a note that makes the rebuild fail among them, never (the fold rewound).
+			if (boom) expect(rebuilt).toBe(0);
+			else expect(rebuilt).toBeGreaterThan(10);
 		}
 	});
 
