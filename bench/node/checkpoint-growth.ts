@@ -6,14 +6,9 @@
  * (every checkpoint written and not dropped for a late block), in the same run; and the
  * memory the folded ledger holds once the last block is folded.
  */
-import { Ledger, MemoryStore, compareOrder, type Checkpoint, type LedgerStore, type OrderKey } from '../../src/lib/core/index.js';
-import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
-import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
-import { testSecret } from '../../src/lib/core/testing/fixtures.js';
+import { MemoryStore, compareOrder, type Checkpoint, type LedgerStore, type OrderKey } from '../../src/lib/core/index.js';
 import type { ClaimsState } from '../../src/lib/domain/contracts/claims-state.js';
-import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
-import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
-import { LABELS, WorkloadWriter, members, T0, workloadBlocks } from './merge-workload.js';
+import { growWorkload } from './offline-merge.js';
 
 export interface Growth {
 	blocks: number;
@@ -101,29 +96,9 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 		);
 	};
 	const started = performance.now();
-	const ledger = await Ledger.create({
-		store,
-		signer: nodeSigner(testSecret(LABELS.x)),
-		verifier: await createNodeVerifier(),
-		now: () => T0,
-		rules: APP_RULES,
-		folds: APP_FOLDS,
-		indexes: APP_INDEXES,
-		genesis: { name: 'Checkpoint Bench Clinic' }
-	});
-	const memberBlock = await ledger.append(members());
-	const writer = new WorkloadWriter(ledger.net, { id: memberBlock.id, clock: memberBlock.clock }, patients);
-	let batch: Uint8Array[] = [];
-	let made = 2;
-	for await (const bytes of workloadBlocks(writer, patients, blocks)) {
-		batch.push(bytes);
-		made++;
-		if (batch.length < 500 && made < blocks) continue;
-		const result = await ledger.receive(batch);
-		if (result.accepted.length !== batch.length) throw new Error(`${result.rejected[0]?.code}: ${result.rejected[0]?.detail}`);
-		batch = [];
+	const { ledger } = await growWorkload(store, 'Checkpoint Bench Clinic', { blocks, patients }, async (made) => {
 		if (Math.floor(made / 10_000) > out.steps.length || made === blocks) await step(made);
-	}
+	});
 	const gc = (globalThis as { gc?: () => void }).gc;
 	if (gc) {
 		gc();

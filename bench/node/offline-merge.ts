@@ -82,6 +82,46 @@ function recording(store: MemoryStore) {
 }
 
 /**
+ * Node X's ledger holding the day-start workload (`workloadBlocks`): created on `store`
+ * with the app's rules and folds (default checkpoint policy: checkpoints where the app
+ * would write them), the blocks received in batches of {@link SYNC_BATCH} as sync hands
+ * them; `afterBatch` is told how many blocks the ledger holds after each.
+ */
+export async function growWorkload(
+	store: LedgerStore,
+	name: string,
+	{ blocks, patients }: { blocks: number; patients: number },
+	afterBatch: (made: number) => void | Promise<void>
+): Promise<{ ledger: Ledger; writer: WorkloadWriter }> {
+	const ledger = await Ledger.create({
+		store,
+		signer: nodeSigner(testSecret(LABELS.x)),
+		verifier: await createNodeVerifier(),
+		now: () => T0,
+		rules: APP_RULES,
+		folds: APP_FOLDS,
+		indexes: APP_INDEXES,
+		genesis: { name }
+	});
+	const memberBlock = await ledger.append(members());
+	const writer = new WorkloadWriter(ledger.net, { id: memberBlock.id, clock: memberBlock.clock }, patients);
+	let batch: Uint8Array[] = [];
+	let made = 2;
+	const flush = async () => {
+		fail('fixture', await ledger.receive(batch), batch.length);
+		batch = [];
+		await afterBatch(made);
+	};
+	for await (const bytes of workloadBlocks(writer, patients, blocks)) {
+		batch.push(bytes);
+		made++;
+		if (batch.length >= SYNC_BATCH) await flush();
+	}
+	if (batch.length > 0) await flush();
+	return { ledger, writer };
+}
+
+/**
  * Builds the day-start ledger of `blocks` blocks for `patients` patients with the app's
  * rules and folds (default checkpoint policy: checkpoints in the store where the app
  * would have written them, the last one at the head, written on close), then the day:
@@ -94,33 +134,12 @@ export async function buildFixture(
 	const started = performance.now();
 	const memory = new MemoryStore();
 	const { store, checkpoints } = recording(memory);
-	const verifier = await createNodeVerifier();
-	const ledger = await Ledger.create({
-		store,
-		signer: nodeSigner(testSecret(LABELS.x)),
-		verifier,
-		now: () => T0,
-		rules: APP_RULES,
-		folds: APP_FOLDS,
-		indexes: APP_INDEXES,
-		genesis: { name: 'Merge Bench Clinic' }
+	let logged = 0;
+	const { ledger, writer } = await growWorkload(store, 'Merge Bench Clinic', { blocks, patients }, (made) => {
+		if (made - logged < 10_000) return;
+		logged = made;
+		log(`fixture: ${made.toLocaleString('en')} blocks`);
 	});
-	const memberBlock = await ledger.append(members());
-	const writer = new WorkloadWriter(ledger.net, { id: memberBlock.id, clock: memberBlock.clock }, patients);
-	let batch: Uint8Array[] = [];
-	let made = 2;
-	const flush = async () => {
-		if (batch.length === 0) return;
-		fail('fixture', await ledger.receive(batch), batch.length);
-		batch = [];
-	};
-	for await (const bytes of workloadBlocks(writer, patients, blocks)) {
-		batch.push(bytes);
-		made++;
-		if (batch.length >= SYNC_BATCH) await flush();
-		if (made % 10_000 === 0) log(`fixture: ${made.toLocaleString('en')} blocks`);
-	}
-	await flush();
 	await ledger.close(); // the checkpoint at the head, as on the evening's close
 	const rows = await memory.ordered(null, Number.MAX_SAFE_INTEGER);
 	const meta: [string, unknown][] = [];
