@@ -8,7 +8,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { detectVerifier, fromHex, toHex, type Block, type Ledger, type Tx } from '../src/lib/core/index.js';
 import { publicKeyOf } from '../src/lib/core/crypto/ed25519.js';
 import { foundNetwork, joinNetwork, syncInto, testSecret } from '../src/lib/core/testing/fixtures.js';
-import { claimResource, recordedFlags, samplePolicy, type ClaimsState } from '../src/lib/domain/contracts/index.js';
+import { claimResource, recordedFlags, samplePolicy, type ClaimForm, type ClaimsState } from '../src/lib/domain/contracts/index.js';
 import { APP_FOLDS, APP_INDEXES } from '../src/lib/domain/fold-registry.js';
 import { APP_RULES } from '../src/lib/domain/rule-registry.js';
 import type { SupplyState } from '../src/lib/domain/supply/fold.js';
@@ -32,19 +32,20 @@ const encounterTx = (label: string, patient = PATIENT): Tx => ({
 	ct: new Uint8Array(40)
 });
 
-const claimTx = (clinic: Ledger, encounters: { block: string; rid: string }[]): Tx => ({
+/** A `claim.submit` by `clinic` for the patient under cov-1, filed on 2025-03-05. */
+export const claimTx = (clinic: Ledger, form: Pick<ClaimForm, 'lines' | 'diagnoses'> & Partial<ClaimForm>): Tx => ({
 	t: 'claim.submit',
 	claim: JSON.stringify(
-		claimResource({
-			patient: toHex(PATIENT),
-			provider: clinic.author!,
-			coverage: 'cov-1',
-			diagnoses: ['E11.9'],
-			created: '2025-03-05',
-			lines: encounters.map((encounter, i) => ({ code: '99213', units: 1, unitPrice: 9_200 + i, date: '2025-03-03', encounter }))
-		})
+		claimResource({ patient: toHex(PATIENT), provider: clinic.author!, coverage: 'cov-1', created: '2025-03-05', ...form })
 	)
 });
+
+/** A visit's claim: one line of 99213 on 2025-03-03 for each encounter named. */
+const visitClaimTx = (clinic: Ledger, encounters: { block: string; rid: string }[]): Tx =>
+	claimTx(clinic, {
+		diagnoses: ['E11.9'],
+		lines: encounters.map((encounter, i) => ({ code: '99213', units: 1, unitPrice: 9_200 + i, date: '2025-03-03', encounter }))
+	});
 
 const doseTx = (patient: Uint8Array, encounter: { block: string; rid: Uint8Array }): Tx =>
 	administerTx({
@@ -92,7 +93,7 @@ export async function scenario() {
 	// A visit recorded while the clinic, not having it, bills it by id: it may sort either side of the claim.
 	const unseen = await doctor.append([encounterTx('unseen'), encounterTx('second', OTHER)]);
 	const ref = (b: Block, label: string) => ({ block: b.id, rid: toHex(rid(label)) });
-	await clinic.append([claimTx(clinic, [ref(seen, 'seen'), ref(unseen, 'unseen'), ref(seen, 'no such record')])]);
+	await clinic.append([visitClaimTx(clinic, [ref(seen, 'seen'), ref(unseen, 'unseen'), ref(seen, 'no such record')])]);
 	// The nurse, having both visits, gives doses: one right, one to the other patient, one naming a record that is not an encounter.
 	await syncInto(nurse, doctor);
 	await nurse.append([

@@ -6,29 +6,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../src/lib/core/bytes.js';
-import { IndexedDBStore, toHex, type Ledger, type Tx } from '../../src/lib/core/index.js';
+import { IndexedDBStore, type Ledger, type Tx } from '../../src/lib/core/index.js';
 import { joinNetwork, syncInto } from '../../src/lib/core/testing/fixtures.js';
-import { allClaims, CARC, claimResource, type ClaimsState } from '../../src/lib/domain/contracts/index.js';
-import { PATIENT, scenario } from '../encounter-scenario.js';
+import { allClaims, CARC, type ClaimsState } from '../../src/lib/domain/contracts/index.js';
+import { claimTx, PATIENT, scenario } from '../encounter-scenario.js';
 import { canonicalState } from '../unit/support/canonical-state.js';
 
 const run = `${Date.now()}`;
 
 /** An MRI of the patient on `date` under cov-1, naming authorization `auth` (its encounter is not a record: flagged, still decided). */
-const mriTx = (clinic: Ledger, date: string, auth: string): Tx => ({
-	t: 'claim.submit',
-	claim: JSON.stringify(
-		claimResource({
-			patient: toHex(PATIENT),
-			provider: clinic.author!,
-			coverage: 'cov-1',
-			preAuth: [auth],
-			diagnoses: ['M25.561'],
-			created: '2025-03-05',
-			lines: [{ code: '73721', units: 1, unitPrice: 30_000, date, encounter: { block: 'ab'.repeat(32), rid: 'cd'.repeat(16) } }]
-		})
-	)
-});
+const mriTx = (clinic: Ledger, date: string, auth: string): Tx =>
+	claimTx(clinic, {
+		preAuth: [auth],
+		diagnoses: ['M25.561'],
+		lines: [{ code: '73721', units: 1, unitPrice: 30_000, date, encounter: { block: 'ab'.repeat(32), rid: 'cd'.repeat(16) } }]
+	});
 
 describe('a late coverage or authorization in IndexedDB', () => {
 	it('rebuilds those and re-applies the claims naming them, to the state of a node that had every block in order', async () => {
