@@ -13,7 +13,7 @@ import {
 	type IndexFold,
 	type OrderKey
 } from '../../../../src/lib/core/index.js';
-import { Ledger } from '../../../../src/lib/core/ledger.js';
+import { Ledger, type LedgerOptions } from '../../../../src/lib/core/ledger.js';
 import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
 import { MemoryStore } from '../../../../src/lib/core/storage/memory.js';
 import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
@@ -169,6 +169,21 @@ async function concurrentLedger(
 	return { founder, wire, reference: canonicalState(foldBlocks(fold, ordered)), options, ordered };
 }
 
+/** A new node of `net` that receives `wire` in a random order, in slices of `size`. */
+async function observer(
+	net: Ledger['net'],
+	name: string,
+	options: Partial<LedgerOptions>,
+	wire: readonly Uint8Array[],
+	random: () => number,
+	size: number
+) {
+	const node = await joinNetwork(net, name, options);
+	const order = shuffled(wire, random);
+	for (let i = 0; i < order.length; i += size) await node.receive(order.slice(i, i + size));
+	return node;
+}
+
 describe('keyed folds', () => {
 	it('re-apply the keys of late blocks instead of rewinding, and reach the state of a fold in order in every arrival order and batching', async () => {
 		const { founder, wire, reference, options } = await concurrentLedger(11, 0);
@@ -176,10 +191,7 @@ describe('keyed folds', () => {
 		const random = prng(5);
 		let reapplied = 0;
 		for (let trial = 0; trial < 40; trial++) {
-			const node = await joinNetwork(founder.net, `observer${trial}`, options);
-			const order = shuffled(wire, random);
-			const size = 1 + (trial % 6);
-			for (let i = 0; i < order.length; i += size) await node.receive(order.slice(i, i + size));
+			const node = await observer(founder.net, `observer${trial}`, options, wire, random, 1 + (trial % 6));
 			expect(node.size).toBe(wire.length);
 			expect(canonicalState(node.state().toy)).toBe(reference);
 			reapplied += node.reapplied.keys;
@@ -196,9 +208,7 @@ describe('keyed folds', () => {
 		]);
 		const random = prng(15);
 		for (let trial = 0; trial < 12; trial++) {
-			const node = await joinNetwork(founder.net, `observer${trial}`, options);
-			const order = shuffled(wire, random);
-			for (let i = 0; i < order.length; i += 3) await node.receive(order.slice(i, i + 3));
+			const node = await observer(founder.net, `observer${trial}`, options, wire, random, 3);
 			expect(canonicalState(node.state().toy)).toBe(reference);
 			expect(node.state()['every-seen']).toEqual(ordered.map((b) => b.id));
 			expect(node.state()['members-seen']).toEqual(foldBlocks(membersSeen, ordered));
@@ -213,10 +223,7 @@ describe('keyed folds', () => {
 		expect(Object.keys((founder.state().toy as Toy).names).length).toBeGreaterThan(0);
 		const random = prng(6);
 		for (let trial = 0; trial < 30; trial++) {
-			const node = await joinNetwork(founder.net, `observer${trial}`, options);
-			const order = shuffled(wire, random);
-			const size = 1 + (trial % 4);
-			for (let i = 0; i < order.length; i += size) await node.receive(order.slice(i, i + size));
+			const node = await observer(founder.net, `observer${trial}`, options, wire, random, 1 + (trial % 4));
 			expect(canonicalState(node.state().toy)).toBe(reference);
 		}
 	});
@@ -233,10 +240,7 @@ describe('keyed folds', () => {
 			const random = prng(seed);
 			let rebuilt = 0;
 			for (let trial = 0; trial < 20; trial++) {
-				const node = await joinNetwork(founder.net, `observer${trial}`, options);
-				const order = shuffled(wire, random);
-				const size = 1 + (trial % 4);
-				for (let i = 0; i < order.length; i += size) await node.receive(order.slice(i, i + size));
+				const node = await observer(founder.net, `observer${trial}`, options, wire, random, 1 + (trial % 4));
 				expect(canonicalState(node.state().toy)).toBe(reference);
 				rebuilt += node.reapplied.shared;
 			}
