@@ -12,15 +12,15 @@ interface CheckpointsDB extends DBSchema {
 }
 type Writable = IDBPObjectStore<CheckpointsDB, ['checkpoints'], 'checkpoints', 'readwrite'>;
 
-/**
- * The methods, reading through `db` and writing through `write`, which runs its argument
- * on the store in a read-write transaction of the store's durability and awaits it.
- */
 export type CheckpointMethods = Pick<
 	LedgerStore,
 	'putCheckpoint' | 'checkpointAtOrBefore' | 'dropCheckpointsAfter' | 'checkpointPositions' | 'dropCheckpoints'
 >;
 
+/**
+ * The methods, reading through `db` and writing through `write`, which runs its argument
+ * on the store in a read-write transaction of the store's durability and awaits it.
+ */
 export function idbCheckpoints(db: unknown, write: (on: (store: Writable) => Promise<unknown>) => Promise<void>): CheckpointMethods {
 	const read = db as IDBPDatabase<CheckpointsDB>;
 	const key = (p: OrderKey): [number, BlockId] => [p[0], p[1]];
