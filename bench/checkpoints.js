@@ -1,19 +1,24 @@
 // `npm run bench` (checkpoints part): what a clinic's stored checkpoints take as its ledger
 // grows, in Node, on the same TypeScript the app runs (scripts/source-loader.js).
 //
-//   checkpoints_kept_mb_100k   the checkpoints a 100,000-block clinic ledger of 1,000 patients
+//   checkpoints_kept_mb_100k   what the checkpoints a 100,000-block clinic ledger of 1,000 patients
 //                              (bench/node/merge-workload.ts: sealed FHIR records, grants and
 //                              wrapped keys, claims, vaccine doses and stock) holds after its
 //                              last block, received in batches of 500 with the app's rules,
-//                              folds and default checkpoint policy; MemoryStore. Baseline, same
-//                              run: what it would hold without thinning (every checkpoint
-//                              written and not dropped for a late block), as before
-//                              core/ledger/checkpoint-ladder.ts. No issue sets a goal: each
+//                              folds and default checkpoint policy; MemoryStore (all but the
+//                              newest compressed: core/ledger/checkpoint-bytes.ts). Baseline,
+//                              same run: what it would hold without thinning or compression
+//                              (every checkpoint written and not dropped for a late block, as
+//                              written), as before core/ledger/checkpoint-ladder.ts. No issue sets a goal: each
 //                              checkpoint is the whole state, so kept forever they grow with
 //                              the square of the ledger.
+//   checkpoints_kept_compressed_mb_100k   the same stored bytes against the same checkpoints
+//                              as written (uncompressed): what compression saves
 //   checkpoints_kept_100k      how many, against the same baseline
 //   checkpoint_thin_ms_100k    time spent listing and dropping checkpoints (the thinning's
 //                              cost), against the whole build's time
+//   checkpoint_compress_ms_100k   time from reading each checkpoint no longer the newest to
+//                              storing it compressed, against the whole build's time
 //
 // Also printed: the JS heap and array buffers with the ledger still open after its last
 // block (after a collection: run with --expose-gc), and how many of the claims fold's patient
@@ -53,9 +58,11 @@ const metric = (name, value, unit, baseline, baselineName) => ({
 	met: null
 });
 const metrics = [
-	metric(`checkpoints_kept_mb_${tag}`, g.keptMb, 'MB', g.unthinnedMb, 'without thinning, same run'),
+	metric(`checkpoints_kept_mb_${tag}`, g.keptMb, 'MB', g.unthinnedMb, 'without thinning or compression, same run'),
+	metric(`checkpoints_kept_compressed_mb_${tag}`, g.keptMb, 'MB', g.keptRawMb, 'the same checkpoints as written (uncompressed), same run'),
 	metric(`checkpoints_kept_${tag}`, g.kept, 'checkpoints', g.unthinned, 'without thinning, same run'),
-	metric(`checkpoint_thin_ms_${tag}`, g.thinMs, 'ms', g.buildMs, 'the whole build, same run')
+	metric(`checkpoint_thin_ms_${tag}`, g.thinMs, 'ms', g.buildMs, 'the whole build, same run'),
+	metric(`checkpoint_compress_ms_${tag}`, g.compressMs, 'ms', g.buildMs, `the whole build, same run (${g.compressed} compressed)`)
 ];
 console.log(
 	`\nCheckpoints of a ${SIZES.blocks.toLocaleString('en')}-block ledger of ${SIZES.patients} patients (load ${loadavg()
@@ -68,8 +75,8 @@ if (g.heapMb > 0)
 	);
 console.log(
 	table(
-		g.steps.map((s) => [s.blocks.toLocaleString('en'), s.kept, s.keptMb.toFixed(1), s.unthinned, s.unthinnedMb.toFixed(1)]),
-		['blocks', 'kept', 'MB', 'without thinning', 'MB']
+		g.steps.map((s) => [s.blocks.toLocaleString('en'), s.kept, s.keptMb.toFixed(1), s.keptRawMb.toFixed(1), s.unthinned, s.unthinnedMb.toFixed(1)]),
+		['blocks', 'kept', 'MB stored', 'MB as written', 'without thinning', 'MB as written']
 	)
 );
 console.log(`\n${metricTable(metrics, '-')}\n`);

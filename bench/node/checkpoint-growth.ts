@@ -18,9 +18,14 @@ export interface Growth {
 	/** After the last block: the checkpoints the store holds, and what they take. */
 	kept: number;
 	keptMb: number;
-	/** The same without thinning: every checkpoint written and not dropped for a late block. */
+	/** The same checkpoints as written, before the older ones were compressed (core/ledger/checkpoint-bytes.ts). */
+	keptRawMb: number;
+	/** The same without thinning: every checkpoint written and not dropped for a late block, as written. */
 	unthinned: number;
 	unthinnedMb: number;
+	/** Checkpoints compressed once a newer one was written, and the time from reading each to storing it compressed. */
+	compressed: number;
+	compressMs: number;
 	newestMb: number;
 	/** Time in the store's listing and dropping of checkpoints (the thinning's cost). */
 	thinMs: number;
@@ -31,7 +36,7 @@ export interface Growth {
 	/** Of that, the claims fold's pages held decoded and packed. */
 	claimsPages: { decoded: number; packed: number };
 	/** Kept and unthinned at each 10,000 blocks. */
-	steps: { blocks: number; kept: number; keptMb: number; unthinned: number; unthinnedMb: number }[];
+	steps: { blocks: number; kept: number; keptMb: number; keptRawMb: number; unthinned: number; unthinnedMb: number }[];
 }
 
 const key = (p: OrderKey) => `${p[0]}/${p[1]}`;
@@ -39,7 +44,11 @@ const mb = (bytes: number) => bytes / 1024 / 1024;
 
 export async function grow(blocks: number, patients: number, log: (m: string) => void): Promise<Growth> {
 	const memory = new MemoryStore();
+	/** Bytes stored at each position, and as first written (before compression). */
 	const sizes = new Map<string, number>();
+	const rawSizes = new Map<string, number>();
+	/** The last checkpoint read by position, and when: a write at that position next is its compression. */
+	let lastRead: { at: string; started: number } | null = null;
 	let unthinned: OrderKey[] = [];
 	const out: Growth = {
 		blocks,
@@ -48,8 +57,11 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 		writtenMb: 0,
 		kept: 0,
 		keptMb: 0,
+		keptRawMb: 0,
 		unthinned: 0,
 		unthinnedMb: 0,
+		compressed: 0,
+		compressMs: 0,
 		newestMb: 0,
 		thinMs: 0,
 		heapMb: 0,
@@ -63,11 +75,25 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 			if (property === 'close') return async () => {};
 			if (property === 'putCheckpoint')
 				return async (c: Checkpoint) => {
+					const at = key(c.position);
+					if (rawSizes.has(at) && lastRead?.at === at) {
+						await target.putCheckpoint(c);
+						out.compressed++;
+						out.compressMs += performance.now() - lastRead.started;
+						sizes.set(at, c.state.length);
+						return;
+					}
 					out.written++;
 					out.writtenMb += mb(c.state.length);
-					sizes.set(key(c.position), c.state.length);
+					sizes.set(at, c.state.length);
+					rawSizes.set(at, c.state.length);
 					unthinned = [...unthinned.filter((p) => compareOrder(p, c.position) !== 0), c.position].sort(compareOrder);
 					await target.putCheckpoint(c);
+				};
+			if (property === 'checkpointAtOrBefore')
+				return async (position: OrderKey | null) => {
+					lastRead = position ? { at: key(position), started: performance.now() } : null;
+					return target.checkpointAtOrBefore(position);
 				};
 			if (property === 'dropCheckpointsAfter')
 				return async (position: OrderKey) => {
@@ -87,12 +113,13 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 			return typeof value === 'function' ? value.bind(target) : value;
 		}
 	}) as LedgerStore;
-	const sum = (positions: readonly OrderKey[]) => mb(positions.reduce((s, p) => s + (sizes.get(key(p)) ?? 0), 0));
+	const sum = (positions: readonly OrderKey[], of = sizes) => mb(positions.reduce((s, p) => s + (of.get(key(p)) ?? 0), 0));
 	const step = async (made: number) => {
 		const kept = await memory.checkpointPositions();
-		out.steps.push({ blocks: made, kept: kept.length, keptMb: sum(kept), unthinned: unthinned.length, unthinnedMb: sum(unthinned) });
+		const [keptMb, keptRawMb, unthinnedMb] = [sum(kept), sum(kept, rawSizes), sum(unthinned, rawSizes)];
+		out.steps.push({ blocks: made, kept: kept.length, keptMb, keptRawMb, unthinned: unthinned.length, unthinnedMb });
 		log(
-			`${made.toLocaleString('en')} blocks: ${kept.length} checkpoints kept (${sum(kept).toFixed(1)} MB), ${unthinned.length} without thinning (${sum(unthinned).toFixed(1)} MB)`
+			`${made.toLocaleString('en')} blocks: ${kept.length} checkpoints kept (${keptMb.toFixed(1)} MB; ${keptRawMb.toFixed(1)} MB as written), ${unthinned.length} without thinning (${unthinnedMb.toFixed(1)} MB)`
 		);
 	};
 	const started = performance.now();
@@ -114,8 +141,9 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 	Object.assign(out, {
 		kept: kept.length,
 		keptMb: sum(kept),
+		keptRawMb: sum(kept, rawSizes),
 		unthinned: unthinned.length,
-		unthinnedMb: sum(unthinned),
+		unthinnedMb: sum(unthinned, rawSizes),
 		newestMb: mb(sizes.get(key(kept.at(-1)!)) ?? 0)
 	});
 	return out;

@@ -22,7 +22,7 @@ import {
 	type StoredBlock
 } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
-import { decodeCheckpointStates, encodeCheckpointStates } from '../../src/lib/core/ledger/fold-engine.js';
+import { decodeCheckpointStates, encodeCheckpointStates } from '../../src/lib/core/ledger/checkpoint-bytes.js';
 import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';

@@ -4,12 +4,12 @@
  * the nearest one instead of from the genesis.
  */
 import { decodeBlock } from '../block.js';
-import { decodeCanonical, encodeCanonical } from '../codec.js';
 import { CodedError, LedgerError } from '../errors.js';
 import { declaredKeys, type Causal, type Fold, type FoldContext } from '../fold.js';
 import type { FactRow } from '../index-fold.js';
-import { compareOrder, orderKey, type LedgerStore, type OrderKey } from '../storage/store.js';
+import { compareOrder, orderKey, type Checkpoint, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
+import { decodeCheckpointStates, compressBeforeNewest, encodeCheckpointStates, decompressCheckpoint } from './checkpoint-bytes.js';
 import { checkpointsToDrop } from './checkpoint-ladder.js';
 import { dependentKeys, keysOfBatch, reapplyKeys, rebuildShared, touchesShared, type ReapplyStats } from './key-reapply.js';
 import type { Rejection } from './types.js';
@@ -219,7 +219,15 @@ export class FoldEngine {
 		const subset = only ?? this.#folds.map((_, i) => i);
 		let checkpoint = await this.#store.checkpointAtOrBefore(position);
 		const decodeStarted = performance.now();
-		const states = checkpoint ? this.#decodeStates(checkpoint.state, subset) : null;
+		let states: Map<number, unknown> | null = null;
+		while (checkpoint)
+			try {
+				states = this.#decodeStates(await decompressCheckpoint(checkpoint.state), subset);
+				break;
+			} catch {
+				// Damaged on disk: the checkpoint before it (this one is dropped below, as every one after the start).
+				checkpoint = await this.#checkpointBefore(checkpoint.position);
+			}
 		// Writing a checkpoint costs about what decoding one does: a state that took seconds to
 		// decode is not written again a configured gap later (during an open, that would be a
 		// whole-state encode before the node is usable), but as far apart as a costly one is.
@@ -329,16 +337,25 @@ export class FoldEngine {
 	}
 
 	/**
-	 * Writes a checkpoint of the states at the current position, then drops the older ones
-	 * a rewind no longer needs (checkpoint-ladder.ts). Resolves to when the write was done
-	 * (performance.now()), before the drop: what the next checkpoint's spacing goes by.
+	 * Writes a checkpoint of the states at the current position, drops the older ones a
+	 * rewind no longer needs (checkpoint-ladder.ts) and compresses the one before it
+	 * (checkpoint-bytes.ts). Resolves to when that was done (performance.now()): what the
+	 * next checkpoint's spacing goes by.
 	 */
 	async #putCheckpoint(): Promise<number> {
 		await this.#store.putCheckpoint({ position: this.#position!, count: this.#count, state: this.#encodeStates() });
-		const written = performance.now();
-		const drop = checkpointsToDrop(await this.#store.checkpointPositions());
+		const positions = await this.#store.checkpointPositions();
+		const drop = checkpointsToDrop(positions);
 		if (drop.length > 0) await this.#store.dropCheckpoints(drop);
-		return written;
+		// The newest stays as written (a start reads it); the one before it, if kept, is compressed now.
+		await compressBeforeNewest(this.#store, positions, drop);
+		return performance.now();
+	}
+
+	/** The stored checkpoint just before `position`, if any. */
+	async #checkpointBefore(position: OrderKey): Promise<Checkpoint | undefined> {
+		const before = (await this.#store.checkpointPositions()).filter((p) => compareOrder(p, position) < 0);
+		return before.length > 0 ? this.#store.checkpointAtOrBefore(before[before.length - 1]!) : undefined;
 	}
 
 	/**
@@ -360,30 +377,4 @@ export class FoldEngine {
 	#decodeStates(bytes: Uint8Array, subset: readonly number[]): Map<number, unknown> | null {
 		return decodeCheckpointStates(this.#folds, bytes, subset);
 	}
-}
-
-/** Names the folds (and versions) a checkpoint was written by, and its layout. */
-const signature = (folds: readonly Fold<unknown>[]) => `states-as-bytes;${folds.map((f) => `${f.name}@${f.version}`).join(',')}`;
-
-/**
- * A checkpoint's bytes: the folds' signature and each fold's encoded state as a byte
- * string of its own, so a rewind of some folds decodes only theirs.
- */
-export function encodeCheckpointStates(folds: readonly Fold<unknown>[], states: readonly unknown[]): Uint8Array {
-	return encodeCanonical({ folds: signature(folds), states: folds.map((f, i) => encodeCanonical(f.encode(states[i]))) });
-}
-
-/**
- * The states of the folds at `subset` (all when omitted) in a checkpoint's bytes, by fold
- * index; null when it was written by other folds, other versions or another layout.
- */
-export function decodeCheckpointStates(
-	folds: readonly Fold<unknown>[],
-	bytes: Uint8Array,
-	subset: readonly number[] = folds.map((_, i) => i)
-): Map<number, unknown> | null {
-	// The states' byte strings are only read by the decodes below: views, not copies of every fold's state.
-	const value = decodeCanonical(bytes, { views: true }) as { folds: string; states: Uint8Array[] };
-	if (value.folds !== signature(folds)) return null;
-	return new Map(subset.map((i) => [i, folds[i]!.decode(decodeCanonical(value.states[i]!, { views: folds[i]!.decodesViews === true }))]));
 }

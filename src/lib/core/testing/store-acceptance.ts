@@ -132,8 +132,14 @@ export function runStoreAcceptance(name: string, harness: StoreHarness): void {
 			expect((await store.checkpointAtOrBefore(all[4]!))?.position).toEqual(all[3]);
 			await store.dropCheckpoints([]);
 			expect(await store.checkpointPositions()).toEqual(kept);
+			// A checkpoint written again at its position (compressed, once no longer the newest) replaces it.
+			const replaced = Uint8Array.from({ length: 3000 }, (_, i) => i % 7);
+			await store.putCheckpoint({ position: kept[1]!, count: 77, state: replaced });
+			expect(await store.checkpointPositions()).toEqual(kept);
 			const again = harness.reopen ? await harness.reopen(store) : store;
 			expect(await again.checkpointPositions()).toEqual(kept);
+			expect(await again.checkpointAtOrBefore(kept[1]!)).toEqual({ position: kept[1], count: 77, state: replaced });
+			expect((await again.checkpointAtOrBefore(kept[2]!))?.state).toEqual(new Uint8Array([(await again.checkpointAtOrBefore(kept[2]!))!.count - 1]));
 			await again.close();
 		});
 

@@ -4,7 +4,7 @@
 // otherwise; either way the states are the ones encoded.
 import { describe, expect, it } from 'vitest';
 import type { Fold } from '$lib/core/index.js';
-import { decodeCheckpointStates, encodeCheckpointStates } from '$lib/core/ledger/fold-engine.js';
+import { decodeCheckpointStates, encodeCheckpointStates } from '$lib/core/ledger/checkpoint-bytes.js';
 
 type Bytes = { bytes: Uint8Array };
 const fold = (name: string, decodesViews: boolean): Fold<Bytes> => ({

@@ -1,0 +1,74 @@
+/**
+ * A checkpoint's bytes: each fold's state as a byte string of its own, and checkpoints
+ * other than the newest kept compressed. A checkpoint holds the whole state, and a ledger
+ * keeps about twice the log2 of its clock of them (checkpoint-ladder.ts): at a million
+ * blocks a dozen of tens of MB each, most of it claims packed as JSON, which gzip shrinks
+ * about tenfold. The newest stays as it was written, since a start reads it and decompressing
+ * costs the start time (about 200 ms for 73 MB in Chromium); the one before it is
+ * compressed when a newer one is written (`FoldEngine`). A rewind to an older one decompresses it.
+ *
+ * A compressed checkpoint is one gzip member (RFC 1952, through the platform's
+ * CompressionStream): its CRC-32 and length make a checkpoint damaged on disk fail to
+ * inflate rather than decode to another state. It starts with 0x1f 0x8b; a checkpoint as
+ * written is a canonical CBOR map, and no well-formed CBOR item starts with 0x1f, so the
+ * two never mix up and checkpoints written before this change read as they are.
+ */
+import { decodeCanonical, encodeCanonical } from '../codec.js';
+import type { Fold } from '../fold.js';
+import { compareOrder, type LedgerStore, type OrderKey } from '../storage/store.js';
+
+/** Whether `bytes` is a compressed checkpoint ({@link compressCheckpoint}). */
+export const isCompressed = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+
+async function through(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
+	const input = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream();
+	return new Uint8Array(await new Response(input.pipeThrough(stream)).arrayBuffer());
+}
+
+/** `bytes` compressed (gzip); bytes already compressed are given back as they are. */
+export async function compressCheckpoint(bytes: Uint8Array): Promise<Uint8Array> {
+	return isCompressed(bytes) ? bytes : through(bytes, new CompressionStream('gzip'));
+}
+
+/** The checkpoint's bytes as written: inflated when compressed, else `bytes` itself. Throws on damaged data (CRC-32 or length wrong, cut short). */
+export async function decompressCheckpoint(bytes: Uint8Array): Promise<Uint8Array> {
+	return isCompressed(bytes) ? through(bytes, new DecompressionStream('gzip')) : bytes;
+}
+
+/**
+ * Compresses the checkpoint just before the newest of `positions` (the store's, as listed
+ * before `drop` were dropped) when it is kept and not compressed yet; true when it did.
+ */
+export async function compressBeforeNewest(store: LedgerStore, positions: readonly OrderKey[], drop: readonly OrderKey[]): Promise<boolean> {
+	const kept = positions.filter((p) => !drop.some((d) => compareOrder(d, p) === 0));
+	const previous = kept.length > 1 ? await store.checkpointAtOrBefore(kept[kept.length - 2]!) : undefined;
+	if (!previous || isCompressed(previous.state)) return false;
+	await store.putCheckpoint({ ...previous, state: await compressCheckpoint(previous.state) });
+	return true;
+}
+
+/** Names the folds (and versions) a checkpoint was written by, and its layout. */
+const signature = (folds: readonly Fold<unknown>[]) => `states-as-bytes;${folds.map((f) => `${f.name}@${f.version}`).join(',')}`;
+
+/**
+ * A checkpoint's bytes: the folds' signature and each fold's encoded state as a byte
+ * string of its own, so a rewind of some folds decodes only theirs.
+ */
+export function encodeCheckpointStates(folds: readonly Fold<unknown>[], states: readonly unknown[]): Uint8Array {
+	return encodeCanonical({ folds: signature(folds), states: folds.map((f, i) => encodeCanonical(f.encode(states[i]))) });
+}
+
+/**
+ * The states of the folds at `subset` (all when omitted) in a checkpoint's bytes, by fold
+ * index; null when it was written by other folds, other versions or another layout.
+ */
+export function decodeCheckpointStates(
+	folds: readonly Fold<unknown>[],
+	bytes: Uint8Array,
+	subset: readonly number[] = folds.map((_, i) => i)
+): Map<number, unknown> | null {
+	// The states' byte strings are only read by the decodes below: views, not copies of every fold's state.
+	const value = decodeCanonical(bytes, { views: true }) as { folds: string; states: Uint8Array[] };
+	if (value.folds !== signature(folds)) return null;
+	return new Map(subset.map((i) => [i, folds[i]!.decode(decodeCanonical(value.states[i]!, { views: folds[i]!.decodesViews === true }))]));
+}

@@ -1,0 +1,181 @@
+// Checkpoints other than the newest are kept compressed (core/ledger/checkpoint-bytes.ts):
+// the bytes come back exactly, a checkpoint as written is never taken for a compressed one,
+// a damaged one fails to decompress instead of decoding to another state, and a ledger
+// keeps every checkpoint but the newest compressed, rewinds through them to the in-order
+// state, and opens past a damaged one from the checkpoint before it.
+import { describe, expect, it } from 'vitest';
+import { encodeCanonical, type CborValue } from '$lib/core/codec.js';
+import { nobleVerifier } from '$lib/core/crypto/verifier.js';
+import { Ledger, MemoryStore, type Block, type Fold } from '$lib/core/index.js';
+import {
+	compressCheckpoint,
+	decodeCheckpointStates,
+	decompressCheckpoint,
+	encodeCheckpointStates,
+	isCompressed
+} from '$lib/core/ledger/checkpoint-bytes.js';
+import { fixedNow, foundNetwork, joinNetwork, testSigner } from '$lib/core/testing/fixtures.js';
+import { prng } from '$lib/core/testing/prng.js';
+import { shuffled } from '../../support/arrival-orders.js';
+import { note } from '../ledger-support.js';
+
+/** A random CBOR value, as fold states encode: maps, arrays, text, integers, byte strings, repeated parts. */
+function randomValue(random: () => number, depth = 0): CborValue {
+	const pick = Math.floor(random() * (depth > 3 ? 4 : 6));
+	const letters = [...'abcdef0123456789 é€𝄞'];
+	const text = () => Array.from({ length: Math.floor(random() * 40) }, () => letters[Math.floor(random() * letters.length)]).join('');
+	switch (pick) {
+		case 0:
+			return Math.floor(random() * 2 ** 40) - 2 ** 39;
+		case 1:
+			return text();
+		case 2:
+			return Uint8Array.from({ length: Math.floor(random() * (random() < 0.1 ? 70_000 : 300)) }, () => Math.floor(random() * (random() < 0.5 ? 4 : 256)));
+		case 3:
+			return random() < 0.5 ? null : random() < 0.5;
+		case 4:
+			return Array.from({ length: Math.floor(random() * 8) }, () => randomValue(random, depth + 1));
+		default:
+			return Object.fromEntries(Array.from({ length: Math.floor(random() * 8) }, (_, i) => [`${text()}${i}`, randomValue(random, depth + 1)]));
+	}
+}
+
+const states: Fold<CborValue> = {
+	name: 'value',
+	version: 1,
+	init: () => null,
+	apply: (s) => s,
+	encode: (s) => s,
+	decode: (v) => v
+};
+
+describe('checkpoint bytes', () => {
+	it('compress and decompress to the same bytes; a checkpoint as written never reads as compressed', async () => {
+		const random = prng(7);
+		for (let i = 0; i < 120; i++) {
+			const value = randomValue(random);
+			// A checkpoint as the engine writes it, and the bare value (a stray byte string, which CBOR may start with 0x5a).
+			for (const bytes of [encodeCheckpointStates([states as Fold<unknown>], [value]), encodeCanonical(value)]) {
+				expect(isCompressed(bytes)).toBe(false);
+				expect(await decompressCheckpoint(bytes)).toBe(bytes);
+				const packed = await compressCheckpoint(bytes);
+				expect(isCompressed(packed)).toBe(true);
+				expect(await compressCheckpoint(packed)).toBe(packed);
+				expect(await decompressCheckpoint(packed)).toEqual(bytes);
+			}
+			const back = decodeCheckpointStates([states as Fold<unknown>], await decompressCheckpoint(await compressCheckpoint(encodeCheckpointStates([states as Fold<unknown>], [value]))));
+			expect(back?.get(0)).toEqual(value);
+		}
+		expect(isCompressed(new Uint8Array())).toBe(false);
+		expect(isCompressed(Uint8Array.of(0x1f))).toBe(false);
+	});
+
+	it('a damaged compressed checkpoint fails to decompress: every byte flipped, cut short, or with bytes after it', async () => {
+		const random = prng(11);
+		const written = encodeCheckpointStates([states as Fold<unknown>], [randomValue(random)]);
+		const packed = await compressCheckpoint(written);
+		let failed = 0;
+		// Every byte after the magic (a flipped magic byte makes it read as written, which then fails to decode as CBOR below).
+		for (let at = 2; at < packed.length; at++) {
+			const damaged = packed.slice();
+			damaged[at] ^= 1 << Math.floor(random() * 8);
+			const result = await decompressCheckpoint(damaged).then(
+				(bytes) => bytes,
+				() => null
+			);
+			// A flip in the header's unused fields (mtime, flags' extra bits, OS) may pass; it must then give the same bytes.
+			if (result === null) failed++;
+			else expect(result).toEqual(written);
+		}
+		expect(failed).toBeGreaterThan(packed.length - 20);
+		for (const cut of [3, 10, Math.floor(packed.length / 2), packed.length - 1])
+			await expect(decompressCheckpoint(packed.slice(0, cut))).rejects.toThrow();
+		await expect(decompressCheckpoint(Uint8Array.from([...packed, 1, 2, 3]))).rejects.toThrow();
+	});
+});
+
+/** A fold that depends on order (a running list of the blocks), large enough to compress. */
+const ordered: Fold<string[]> = {
+	name: 'ordered',
+	version: 1,
+	init: () => [],
+	apply: (state, block: Block) => {
+		state.push(`${block.clock}:${block.id}`);
+		return state;
+	},
+	encode: (state) => [...state],
+	decode: (value) => [...(value as string[])]
+};
+
+/** A memory store that stays open when the ledger closes, for the reopen. */
+class KeptStore extends MemoryStore {
+	override async close() {}
+	async checkpoints() {
+		return Promise.all((await this.checkpointPositions()).map(async (p) => (await this.checkpointAtOrBefore(p))!));
+	}
+}
+
+describe('checkpoint bytes: on a ledger', () => {
+	const open = (store: MemoryStore, net: Ledger['net']) =>
+		Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('x'), net, folds: [ordered as Fold<unknown>], checkpointEvery: 4 });
+
+	it('keeps every checkpoint but the newest compressed; late blocks rewind through them to the in-order state, and a reopen reaches it', async () => {
+		const writers = Array.from({ length: 6 }, (_, i) => `w${i}`);
+		const a = await foundNetwork({ members: Object.fromEntries(writers.map((w) => [w, 'clinician'])) });
+		for (let i = 0; i < 160; i++) await a.append(note(`a${i}`));
+		const fromA: Uint8Array[] = [];
+		for await (const x of a.blocksSince({})) fromA.push(x);
+		// Each writer's one block sorts at a depth of its own among A's.
+		const late: Uint8Array[] = [];
+		for (const [i, w] of writers.entries()) {
+			const node = await joinNetwork(a.net, w);
+			await node.receive(fromA.slice(0, 10 + i * 25));
+			late.push((await node.append(note(w))).bytes);
+		}
+		const reference = await open(new MemoryStore(), a.net);
+		await reference.receive([...fromA, ...late]);
+		for (let seed = 1; seed <= 4; seed++) {
+			const store = new KeptStore();
+			const x = await open(store, a.net);
+			for (let i = 0; i < fromA.length; i += 20) await x.receive(fromA.slice(i, i + 20));
+			const kept = await store.checkpoints();
+			expect(kept.length).toBeGreaterThan(5);
+			expect(kept.map((c) => isCompressed(c.state))).toEqual([...kept.slice(1).map(() => true), false]);
+			// Block ids are random hex: about half of their text compresses away.
+			expect(kept.at(-2)!.state.length).toBeLessThan((await decompressCheckpoint(kept.at(-2)!.state)).length * 0.8);
+			for (const bytes of shuffled(late, prng(seed))) expect((await x.receive([bytes])).accepted).toHaveLength(1);
+			expect(x.state()).toEqual(reference.state());
+			await x.close();
+			expect(isCompressed((await store.checkpointAtOrBefore(null))!.state)).toBe(false);
+			const again = await open(store, a.net);
+			expect(again.state()).toEqual(reference.state());
+		}
+	});
+
+	it('opens past a damaged checkpoint from the one before it, and from the genesis when every one is damaged', async () => {
+		for (const damage of ['flip', 'cut', 'garbage'] as const) {
+			const store = new KeptStore();
+			const a = await foundNetwork({ store, folds: [ordered as Fold<unknown>], checkpointEvery: 4 });
+			for (let i = 0; i < 60; i++) await a.append(note(`a${i}`));
+			const expected = a.state();
+			await a.close();
+			const damaged = (bytes: Uint8Array) => {
+				if (damage === 'cut') return bytes.slice(0, bytes.length >> 1);
+				if (damage === 'garbage') return Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3);
+				const out = bytes.slice();
+				out[out.length >> 1] ^= 0x10;
+				return out;
+			};
+			const kept = await store.checkpoints();
+			// The newest (as written) and the one before it (compressed) damaged: the start goes to the third from last.
+			for (const c of kept.slice(-2)) await store.putCheckpoint({ ...c, state: damaged(await compressCheckpoint(c.state)) });
+			const again = await Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('founder'), folds: [ordered as Fold<unknown>] });
+			expect(again.state()).toEqual(expected);
+			expect((await store.checkpointPositions()).at(-1)).toEqual(kept.at(-3)!.position);
+			await again.close();
+			for (const c of await store.checkpoints()) await store.putCheckpoint({ ...c, state: damaged(await compressCheckpoint(c.state)) });
+			const fromGenesis = await Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('founder'), folds: [ordered as Fold<unknown>] });
+			expect(fromGenesis.state()).toEqual(expected);
+		}
+	});
+});
