@@ -75,7 +75,14 @@ if (g.heapMb > 0)
 	);
 console.log(
 	table(
-		g.steps.map((s) => [s.blocks.toLocaleString('en'), s.kept, s.keptMb.toFixed(1), s.keptRawMb.toFixed(1), s.unthinned, s.unthinnedMb.toFixed(1)]),
+		g.steps.map((s) => [
+			s.blocks.toLocaleString('en'),
+			s.kept,
+			s.keptMb.toFixed(1),
+			s.keptRawMb.toFixed(1),
+			s.unthinned,
+			s.unthinnedMb.toFixed(1)
+		]),
 		['blocks', 'kept', 'MB stored', 'MB as written', 'without thinning', 'MB as written']
 	)
 );

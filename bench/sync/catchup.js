@@ -3,6 +3,7 @@
 // vector equals A's); then the live propagation of one attachment block, then the Yjs
 // baseline in the same two processes.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpuByThread, cpuSpent } from './cpu.js';
 import { launchNode, measureClock, selfTimes, startProfile } from './nodes.js';
 import { assertWebRTC, newSecret, signalingUp, sleep } from './rooms.js';
 import { label } from './sizes.js';
@@ -55,9 +56,16 @@ export async function catchup(page, count, options, { sizes: SIZES, env, log }) 
 		await sleep(300);
 		log(`catch-up ${name}: B starts its mesh`);
 		const stopProfile = options.profile ? await startProfile(b) : null;
+		const nodes = [
+			{ name: 'A', dir: a.dir },
+			{ name: 'B', dir: b.dir }
+		];
+		const cpuBefore = cpuByThread(nodes);
 		await b.call('ledger.startMesh', { secret, signaling });
 		const timeoutMs = Math.max(60_000, count * 3);
 		const done = await b.call('ledger.waitVV', { vv: out.build.vv, timeoutMs }, timeoutMs + 30_000);
+		// Both browsers' CPU by thread over the catch-up (from just before B's mesh start to B holding every block).
+		out.cpu = cpuSpent(cpuBefore, cpuByThread(nodes));
 		out.seconds = done.ms / 1000;
 		if (stopProfile) {
 			const profile = await stopProfile();
@@ -71,7 +79,9 @@ export async function catchup(page, count, options, { sizes: SIZES, env, log }) 
 		log(
 			`catch-up ${name}: ${out.seconds.toFixed(2)} s, B's peak heap ${out.b.heap.peakMb.toFixed(1)} MB, links ${out.linkKinds.b.join(',')}`
 		);
+		const rawBefore = cpuByThread(nodes);
 		out.raw = await rawChannelRun(a, b, count);
+		out.raw.cpu = cpuSpent(rawBefore, cpuByThread(nodes));
 		log(
 			`catch-up ${name}: raw data channel, same ${(out.raw.bytes / 1e6).toFixed(2)} MB in ${out.raw.frames} frames: ${(out.raw.ms / 1000).toFixed(2)} s`
 		);

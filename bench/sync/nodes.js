@@ -60,6 +60,8 @@ export async function launchNode(name, url, { log = () => {} } = {}) {
 	});
 	const node = {
 		name,
+		/** The node's profile directory (its processes name it: bench/sync/cpu.js). */
+		dir,
 		context,
 		version: context.browser()?.version() ?? 'unknown',
 		page: context.pages()[0] ?? (await context.newPage()),

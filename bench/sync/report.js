@@ -2,7 +2,8 @@
 // issue sets one, its goal) from the raw phase results, then the table, the baselines,
 // where the time goes, and one JSON line per metric. What each metric measures:
 // docs/benchmarks-sync.md.
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
+import { cpuPart } from './cpu.js';
 import { goalMet, metricTable, printMetricLines } from '../metric-table.js';
 import { label } from './sizes.js';
 
@@ -15,6 +16,33 @@ export const sig = (v, digits = 4) =>
 const mb = (bytes) => bytes / 1e6;
 const ms = (v) => (typeof v === 'number' ? `${sig(v, 3)} ms` : '?');
 const s = (v) => (typeof v === 'number' ? `${sig(v / 1000, 3)} s` : '?');
+
+/**
+ * Where the cores went during a catch-up, by part (bench/sync/cpu.js), beside the raw
+ * channel's run over the same bytes, and what the catch-up would need to reach half the
+ * raw channel's rate: at most that many core-seconds in all on this machine's cores.
+ */
+function cpuLines(run) {
+	if (!run.cpu) return [];
+	const cores = availableParallelism();
+	const byPart = {};
+	for (const [key, t] of Object.entries(run.cpu)) byPart[cpuPart(key)] = (byPart[cpuPart(key)] ?? 0) + t;
+	const total = Object.values(byPart).reduce((a, b) => a + b, 0);
+	const parts = Object.entries(byPart)
+		.sort((a, b) => b[1] - a[1])
+		.map(([part, t]) => `${part} ${sig(t, 3)}`);
+	const lines = [
+		`    CPU core-seconds by thread (/proc; ${cores} cores x ${sig(run.seconds, 3)} s = ${sig(cores * run.seconds, 3)} available): ${sig(total, 3)} used: ${parts.join(', ')}`
+	];
+	if (run.raw?.cpu) {
+		const rawTotal = Object.values(run.raw.cpu).reduce((a, b) => a + b, 0);
+		const half = (2 * run.raw.ms) / 1000;
+		lines.push(
+			`    the raw channel over the same bytes used ${sig(rawTotal, 3)} core-seconds in ${sig(run.raw.ms / 1000, 3)} s; at half its rate the catch-up would take ${sig(half, 3)} s, at most ${sig(cores * half, 3)} core-seconds in all`
+		);
+	}
+	return lines;
+}
 
 /** The Yjs figure a catch-up is compared with: y-webrtc's own catch-up if it converged, else the chunked workaround. */
 function catchupBaseline(run) {
@@ -159,6 +187,7 @@ export function printSyncReport({ results, metrics, machine, quick, started }) {
 		out.push(
 			`    B heap: ${sig(b.heap.startMb, 3)} MB at mesh start, peak ${sig(b.heap.peakMb, 3)} MB, ${sig(b.heap.endMb, 3)} MB at the end (${b.heap.count} samples)`
 		);
+		out.push(...cpuLines(run));
 		if (run.profile) {
 			out.push(`    CPU profile of B's page during the catch-up (self time; results/catchup-${label(run.count)}-B.cpuprofile):`);
 			for (const { fn, ms: t } of run.profile.slice(0, 25)) out.push(`      ${ms(t).padStart(9)}  ${fn}`);

@@ -39,7 +39,11 @@ export async function decompressCheckpoint(bytes: Uint8Array): Promise<Uint8Arra
  * Compresses the checkpoint just before the newest of `positions` (the store's, as listed
  * before `drop` were dropped) when it is kept and not compressed yet; true when it did.
  */
-export async function compressBeforeNewest(store: LedgerStore, positions: readonly OrderKey[], drop: readonly OrderKey[]): Promise<boolean> {
+export async function compressBeforeNewest(
+	store: LedgerStore,
+	positions: readonly OrderKey[],
+	drop: readonly OrderKey[]
+): Promise<boolean> {
 	const kept = positions.filter((p) => !drop.some((d) => compareOrder(d, p) === 0));
 	const previous = kept.length > 1 ? await store.checkpointAtOrBefore(kept[kept.length - 2]!) : undefined;
 	if (!previous || isCompressed(previous.state)) return false;

@@ -139,7 +139,9 @@ export function runStoreAcceptance(name: string, harness: StoreHarness): void {
 			const again = harness.reopen ? await harness.reopen(store) : store;
 			expect(await again.checkpointPositions()).toEqual(kept);
 			expect(await again.checkpointAtOrBefore(kept[1]!)).toEqual({ position: kept[1], count: 77, state: replaced });
-			expect((await again.checkpointAtOrBefore(kept[2]!))?.state).toEqual(new Uint8Array([(await again.checkpointAtOrBefore(kept[2]!))!.count - 1]));
+			expect((await again.checkpointAtOrBefore(kept[2]!))?.state).toEqual(
+				new Uint8Array([(await again.checkpointAtOrBefore(kept[2]!))!.count - 1])
+			);
 			await again.close();
 		});
 

@@ -30,13 +30,17 @@ function randomValue(random: () => number, depth = 0): CborValue {
 		case 1:
 			return text();
 		case 2:
-			return Uint8Array.from({ length: Math.floor(random() * (random() < 0.1 ? 70_000 : 300)) }, () => Math.floor(random() * (random() < 0.5 ? 4 : 256)));
+			return Uint8Array.from({ length: Math.floor(random() * (random() < 0.1 ? 70_000 : 300)) }, () =>
+				Math.floor(random() * (random() < 0.5 ? 4 : 256))
+			);
 		case 3:
 			return random() < 0.5 ? null : random() < 0.5;
 		case 4:
 			return Array.from({ length: Math.floor(random() * 8) }, () => randomValue(random, depth + 1));
 		default:
-			return Object.fromEntries(Array.from({ length: Math.floor(random() * 8) }, (_, i) => [`${text()}${i}`, randomValue(random, depth + 1)]));
+			return Object.fromEntries(
+				Array.from({ length: Math.floor(random() * 8) }, (_, i) => [`${text()}${i}`, randomValue(random, depth + 1)])
+			);
 	}
 }
 
@@ -63,7 +67,10 @@ describe('checkpoint bytes', () => {
 				expect(await compressCheckpoint(packed)).toBe(packed);
 				expect(await decompressCheckpoint(packed)).toEqual(bytes);
 			}
-			const back = decodeCheckpointStates([states as Fold<unknown>], await decompressCheckpoint(await compressCheckpoint(encodeCheckpointStates([states as Fold<unknown>], [value]))));
+			const back = decodeCheckpointStates(
+				[states as Fold<unknown>],
+				await decompressCheckpoint(await compressCheckpoint(encodeCheckpointStates([states as Fold<unknown>], [value])))
+			);
 			expect(back?.get(0)).toEqual(value);
 		}
 		expect(isCompressed(new Uint8Array())).toBe(false);
@@ -117,7 +124,15 @@ class KeptStore extends MemoryStore {
 
 describe('checkpoint bytes: on a ledger', () => {
 	const open = (store: MemoryStore, net: Ledger['net']) =>
-		Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('x'), net, folds: [ordered as Fold<unknown>], checkpointEvery: 4 });
+		Ledger.open({
+			store,
+			verifier: nobleVerifier,
+			now: fixedNow,
+			signer: testSigner('x'),
+			net,
+			folds: [ordered as Fold<unknown>],
+			checkpointEvery: 4
+		});
 
 	it('keeps every checkpoint but the newest compressed; late blocks rewind through them to the in-order state, and a reopen reaches it', async () => {
 		const writers = Array.from({ length: 6 }, (_, i) => `w${i}`);
@@ -169,12 +184,24 @@ describe('checkpoint bytes: on a ledger', () => {
 			const kept = await store.checkpoints();
 			// The newest (as written) and the one before it (compressed) damaged: the start goes to the third from last.
 			for (const c of kept.slice(-2)) await store.putCheckpoint({ ...c, state: damaged(await compressCheckpoint(c.state)) });
-			const again = await Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('founder'), folds: [ordered as Fold<unknown>] });
+			const again = await Ledger.open({
+				store,
+				verifier: nobleVerifier,
+				now: fixedNow,
+				signer: testSigner('founder'),
+				folds: [ordered as Fold<unknown>]
+			});
 			expect(again.state()).toEqual(expected);
 			expect((await store.checkpointPositions()).at(-1)).toEqual(kept.at(-3)!.position);
 			await again.close();
 			for (const c of await store.checkpoints()) await store.putCheckpoint({ ...c, state: damaged(await compressCheckpoint(c.state)) });
-			const fromGenesis = await Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('founder'), folds: [ordered as Fold<unknown>] });
+			const fromGenesis = await Ledger.open({
+				store,
+				verifier: nobleVerifier,
+				now: fixedNow,
+				signer: testSigner('founder'),
+				folds: [ordered as Fold<unknown>]
+			});
 			expect(fromGenesis.state()).toEqual(expected);
 		}
 	});
