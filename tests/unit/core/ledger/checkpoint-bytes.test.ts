@@ -85,7 +85,7 @@ describe('checkpoint bytes', () => {
 		// Every byte after the magic (a flipped magic byte makes it read as written, which then fails to decode as CBOR below).
 		for (let at = 2; at < packed.length; at++) {
 			const damaged = packed.slice();
-			damaged[at] ^= 1 << Math.floor(random() * 8);
+			damaged[at]! ^= 1 << Math.floor(random() * 8);
 			const result = await decompressCheckpoint(damaged).then(
 				(bytes) => bytes,
 				() => null
@@ -178,7 +178,7 @@ describe('checkpoint bytes: on a ledger', () => {
 				if (damage === 'cut') return bytes.slice(0, bytes.length >> 1);
 				if (damage === 'garbage') return Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3);
 				const out = bytes.slice();
-				out[out.length >> 1] ^= 0x10;
+				out[out.length >> 1]! ^= 0x10;
 				return out;
 			};
 			const kept = await store.checkpoints();
