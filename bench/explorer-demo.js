@@ -65,6 +65,8 @@ try {
 	// A fresh page, as after a restart; wait for the background "verify all" so it does not share the measurement.
 	await page.reload();
 	await unlock('ready');
+	// The reload stays on the Diagnostics page; the verification's result shows on the Ledger page.
+	await byId('tab-ledger').click();
 	await waitAttr('verify-result', 'data-outcome', 'ok', 600_000);
 	const cdp = await page.context().newCDPSession(page);
 	const heapMb = async () => {
