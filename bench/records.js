@@ -84,7 +84,18 @@ try {
 	});
 	await page.waitForSelector('[data-testid="import-run"]', { timeout: 60_000 });
 	await byId('import-run').click();
-	await waitAttr('import-done', 'data-records', String(CHART_ENTRIES), 300_000);
+	// This import's own result: its records, fewer than the first import's. Resources the two
+	// bundles share (the generator's organization and practitioner) are "already here", so
+	// not every entry counts as a new record.
+	await page.waitForFunction(
+		(most) => {
+			const n = Number(document.querySelector('[data-testid="import-done"]')?.getAttribute('data-records') ?? 0);
+			return n > 0 && n <= most;
+		},
+		CHART_ENTRIES,
+		{ timeout: 300_000, polling: 200 }
+	);
+	log(`chart patient: ${(await byId('import-done').textContent())?.trim()}`);
 	const size = async () => Number(await byId('ledger-size').getAttribute('data-size'));
 	await byId('tab-diagnostics').click();
 	let left = BLOCKS - (await size());
@@ -104,28 +115,47 @@ try {
 	// A fresh page, as after a restart; the background verification finishes first.
 	await page.reload();
 	await unlock('ready');
+	// The reload stays on the Diagnostics page; the verification's result shows on the Ledger page.
+	await byId('tab-ledger').click();
 	await waitAttr('verify-result', 'data-outcome', 'ok', 900_000);
 	await byId('tab-patients').click();
-	await page.waitForFunction((n) => document.querySelectorAll('[data-testid="patient-row"]').length === n, PATIENTS + 1, {
-		timeout: 120_000
-	});
+	// The registry lists patients a page at a time, by name: another patient's chart is opened
+	// from the list, then the chart patient found by the search (the list is not the chart).
+	const rowsShown = (text) =>
+		page.waitForFunction(
+			(t) => [...document.querySelectorAll('[data-testid="patient-row"]')].some((r) => r.textContent?.includes(t)),
+			text,
+			{
+				timeout: 120_000
+			}
+		);
 	for (let run = 0; run < RUNS; run++) {
+		await byId('patient-search').fill('');
+		await page.waitForFunction(() => document.querySelectorAll('[data-testid="patient-row"]').length > 1, null, { timeout: 120_000 });
+		await page.evaluate(async () => {
+			const other = [...document.querySelectorAll('[data-testid="patient-row"]')].find((r) => !r.textContent?.includes('Chart Benchmark'));
+			if (!other) throw new Error('no other patient listed');
+			other.click();
+			await new Promise((resolve) => {
+				const title = () => document.querySelector('#chart-title')?.textContent ?? '';
+				const check = () =>
+					title() !== '' && !title().includes('Chart Benchmark') && document.querySelectorAll('[data-testid="timeline-entry"]').length > 0
+						? resolve(undefined)
+						: requestAnimationFrame(check);
+				check();
+			});
+		});
+		await byId('patient-search').fill('Chart Benchmark');
+		await rowsShown('Chart Benchmark');
 		const ms = await page.evaluate(async (entries) => {
-			const rows = [...document.querySelectorAll('[data-testid="patient-row"]')];
-			const target = rows.find((r) => r.textContent?.includes('Chart Benchmark'));
-			const other = rows.find((r) => r !== target);
-			if (!target || !other) throw new Error('patients not listed');
+			const target = [...document.querySelectorAll('[data-testid="patient-row"]')].find((r) => r.textContent?.includes('Chart Benchmark'));
+			if (!target) throw new Error('the chart patient is not listed');
 			const shown = (test) =>
 				new Promise((resolve) => {
 					const check = () => (test() ? resolve(undefined) : requestAnimationFrame(check));
 					check();
 				});
 			const title = () => document.querySelector('#chart-title')?.textContent ?? '';
-			other.click();
-			await shown(
-				() =>
-					title() !== '' && !title().includes('Chart Benchmark') && document.querySelectorAll('[data-testid="timeline-entry"]').length > 0
-			);
 			const t0 = performance.now();
 			target.click();
 			// Usable: the total known (a few of the 500 resources may be versions of one record) and the first screen (the timeline draws 50 at first) decrypted.
