@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../src/lib/core/bytes.js';
-import { compressCheckpoint, decompressCheckpoint, isCompressed } from '../../src/lib/core/ledger/checkpoint-bytes.js';
+import { IndexedDBStore, Ledger, createSigner, type Block, type Fold } from '../../src/lib/core/index.js';
+import { COMPRESS_FROM_BYTES, compressCheckpoint, decompressCheckpoint, isCompressed } from '../../src/lib/core/ledger/checkpoint-bytes.js';
+import { foundNetwork, joinNetwork, syncInto, testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { prng } from '../../src/lib/core/testing/prng.js';
 
 /** About `mb` MB of claims-like JSON: repeated fields, hex ids, numbers. */
@@ -72,5 +74,64 @@ describe('checkpoint bytes in Chromium', () => {
 		flipped[packed.length >> 1]! ^= 0x40;
 		await expect(decompressCheckpoint(flipped)).rejects.toThrow();
 		await expect(decompressCheckpoint(packed.slice(0, packed.length - 3))).rejects.toThrow();
+	});
+
+	it('a ledger on IndexedDB keeps its large checkpoints but the newest compressed, and a late block rewinds through them', async () => {
+		const PAD = 'padding '.repeat(5_000);
+		// A running list of the blocks, each written with 40 KB of padding: checkpoints pass 1 MiB after about 30 blocks.
+		const ordered: Fold<string[]> = {
+			name: 'ordered',
+			version: 1,
+			init: () => [],
+			apply: (state, block: Block) => {
+				state.push(`${block.clock}:${block.id}`);
+				return state;
+			},
+			encode: (state) => state.map((entry) => `${entry}|${PAD}`),
+			decode: (value) => (value as string[]).map((entry) => entry.slice(0, entry.indexOf('|')))
+		};
+		const folds = [ordered as Fold<unknown>];
+		const a = await foundNetwork({ members: { b: 'clinician' }, folds });
+		for (let i = 0; i < 60; i++) await a.append([{ t: 'note', text: `entry ${i}` }]);
+		const b = await joinNetwork(a.net, 'b', { folds });
+		await syncInto(b, a);
+		const late = await b.append([{ t: 'note', text: 'written offline' }]);
+		for (let i = 60; i < 100; i++) await a.append([{ t: 'note', text: `entry ${i}` }]);
+		const name = `checkpoint-bytes-${Date.now()}`;
+		const open = async () =>
+			Ledger.open({
+				store: await IndexedDBStore.open(name),
+				signer: await createSigner(testSecret('x')),
+				net: a.net,
+				folds,
+				checkpointEvery: 5
+			});
+		const x = await open();
+		const chain: Uint8Array[] = [];
+		for await (const bytes of a.blocksSince({})) chain.push(bytes);
+		for (let i = 0; i < chain.length; i += 10) expect((await x.receive(chain.slice(i, i + 10))).rejected).toEqual([]);
+		// IndexedDB's own records, in order.
+		const records = await new Promise<{ state: Uint8Array }[]>((resolve, reject) => {
+			const request = indexedDB.open(name);
+			request.onerror = () => reject(request.error);
+			request.onsuccess = () => {
+				const all = request.result.transaction('checkpoints').objectStore('checkpoints').getAll();
+				all.onsuccess = () => {
+					request.result.close();
+					resolve(all.result as { state: Uint8Array }[]);
+				};
+			};
+		});
+		const written = await Promise.all(records.map(async (c) => (await decompressCheckpoint(c.state)).length));
+		expect(records.map((c) => isCompressed(c.state))).toEqual(written.map((n, i) => i < records.length - 1 && n >= COMPRESS_FROM_BYTES));
+		expect(records.filter((c) => isCompressed(c.state)).length).toBeGreaterThan(1);
+		// The late block sorts after block 60, before the newest checkpoints: the rewind starts from a compressed one.
+		expect((await x.receive([late.bytes])).accepted).toHaveLength(1);
+		await syncInto(a, b);
+		expect(x.state()).toEqual(a.state());
+		await x.close();
+		const again = await open();
+		expect(again.state()).toEqual(a.state());
+		await again.close();
 	});
 });

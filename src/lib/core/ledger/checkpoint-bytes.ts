@@ -20,6 +20,13 @@ import { compareOrder, type LedgerStore, type OrderKey } from '../storage/store.
 /** Whether `bytes` is a compressed checkpoint ({@link compressCheckpoint}). */
 export const isCompressed = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
+/**
+ * Checkpoints smaller than this stay as written: compressing one saves under a MB and costs
+ * a read and a durable write of its own (a strict IndexedDB commit) at every checkpoint,
+ * which a ledger of small states writes every 1,000 blocks.
+ */
+export const COMPRESS_FROM_BYTES = 1 << 20;
+
 /** Bytes handed to a (de)compression stream at a time: about 10 ms of zlib's work each on this machine's cores. */
 const COMPRESS_PIECE = 1 << 20;
 const DECOMPRESS_PIECE = 1 << 17;
@@ -68,7 +75,8 @@ export async function decompressCheckpoint(bytes: Uint8Array): Promise<Uint8Arra
 
 /**
  * Compresses the checkpoint just before the newest of `positions` (the store's, as listed
- * before `drop` were dropped) when it is kept and not compressed yet; true when it did.
+ * before `drop` were dropped) when it is kept, not compressed yet and at least
+ * {@link COMPRESS_FROM_BYTES}; true when it did.
  */
 export async function compressBeforeNewest(
 	store: LedgerStore,
@@ -77,7 +85,7 @@ export async function compressBeforeNewest(
 ): Promise<boolean> {
 	const kept = positions.filter((p) => !drop.some((d) => compareOrder(d, p) === 0));
 	const previous = kept.length > 1 ? await store.checkpointAtOrBefore(kept[kept.length - 2]!) : undefined;
-	if (!previous || isCompressed(previous.state)) return false;
+	if (!previous || previous.state.length < COMPRESS_FROM_BYTES || isCompressed(previous.state)) return false;
 	await store.putCheckpoint({ ...previous, state: await compressCheckpoint(previous.state) });
 	return true;
 }
