@@ -9,7 +9,7 @@ import { declaredKeys, type Causal, type Fold, type FoldContext } from '../fold.
 import type { FactRow } from '../index-fold.js';
 import { compareOrder, orderKey, type Checkpoint, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
-import { decodeCheckpointStates, compressBeforeNewest, encodeCheckpointStates, decompressCheckpoint } from './checkpoint-bytes.js';
+import { decodeCheckpointStates, compressOlder, encodeCheckpointStates, decompressCheckpoint } from './checkpoint-bytes.js';
 import { checkpointsToDrop } from './checkpoint-ladder.js';
 import { dependentKeys, keysOfBatch, reapplyKeys, rebuildShared, touchesShared, type ReapplyStats } from './key-reapply.js';
 import type { Rejection } from './types.js';
@@ -338,7 +338,7 @@ export class FoldEngine {
 
 	/**
 	 * Writes a checkpoint of the states at the current position, drops the older ones a
-	 * rewind no longer needs (checkpoint-ladder.ts) and compresses the one before it
+	 * rewind no longer needs (checkpoint-ladder.ts) and compresses the third newest
 	 * (checkpoint-bytes.ts). Resolves to when that was done (performance.now()): what the
 	 * next checkpoint's spacing goes by.
 	 */
@@ -347,8 +347,8 @@ export class FoldEngine {
 		const positions = await this.#store.checkpointPositions();
 		const drop = checkpointsToDrop(positions);
 		if (drop.length > 0) await this.#store.dropCheckpoints(drop);
-		// The newest stays as written (a start reads it); the one before it, if kept, is compressed now.
-		await compressBeforeNewest(this.#store, positions, drop);
+		// The two newest stay as written (a start, a day offline); the one before them is compressed now.
+		await compressOlder(this.#store, positions, drop);
 		return performance.now();
 	}
 
