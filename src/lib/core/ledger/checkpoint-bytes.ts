@@ -76,13 +76,20 @@ export async function decompressCheckpoint(bytes: Uint8Array): Promise<Uint8Arra
 }
 
 /**
- * Compresses the third newest checkpoint of `positions` (the store's, as listed
- * before `drop` were dropped) when it is kept, not compressed yet and at least
- * {@link COMPRESS_FROM_BYTES}; true when it did.
+ * Compresses the third newest checkpoint of `positions` (the store's, as listed before
+ * `drop` were dropped) when it is kept, not compressed yet and at least
+ * {@link COMPRESS_FROM_BYTES}; true when it did. `small(position)`: true for a checkpoint
+ * known to be under that size, left unread.
  */
-export async function compressOlder(store: LedgerStore, positions: readonly OrderKey[], drop: readonly OrderKey[]): Promise<boolean> {
+export async function compressOlder(
+	store: LedgerStore,
+	positions: readonly OrderKey[],
+	drop: readonly OrderKey[],
+	small: (position: OrderKey) => boolean = () => false
+): Promise<boolean> {
 	const kept = positions.filter((p) => !drop.some((d) => compareOrder(d, p) === 0));
-	const previous = kept.length > 2 ? await store.checkpointAtOrBefore(kept[kept.length - 3]!) : undefined;
+	const at = kept.length > 2 ? kept[kept.length - 3]! : undefined;
+	const previous = at && !small(at) ? await store.checkpointAtOrBefore(at) : undefined;
 	if (!previous || previous.state.length < COMPRESS_FROM_BYTES || isCompressed(previous.state)) return false;
 	await store.putCheckpoint({ ...previous, state: await compressCheckpoint(previous.state) });
 	return true;

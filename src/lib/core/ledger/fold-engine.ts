@@ -9,7 +9,13 @@ import { declaredKeys, type Causal, type Fold, type FoldContext } from '../fold.
 import type { FactRow } from '../index-fold.js';
 import { compareOrder, orderKey, type Checkpoint, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
-import { decodeCheckpointStates, compressOlder, encodeCheckpointStates, decompressCheckpoint } from './checkpoint-bytes.js';
+import {
+	COMPRESS_FROM_BYTES,
+	compressOlder,
+	decodeCheckpointStates,
+	decompressCheckpoint,
+	encodeCheckpointStates
+} from './checkpoint-bytes.js';
 import { checkpointsToDrop } from './checkpoint-ladder.js';
 import { dependentKeys, keysOfBatch, reapplyKeys, rebuildShared, touchesShared, type ReapplyStats } from './key-reapply.js';
 import type { Rejection } from './types.js';
@@ -59,6 +65,8 @@ export class FoldEngine {
 	/** When the folds that are not commutative started waiting (performance.now()). */
 	#staleSince = 0;
 	#damaged = new Map<BlockId, Rejection>();
+	/** Checkpoints this engine wrote under {@link COMPRESS_FROM_BYTES} ("clock/id"): never read again to be compressed. */
+	readonly #small = new Set<string>();
 	/** What a block with causal version vector `vv` has seen (the ledger's author index reads it). */
 	readonly #causal: (vv: readonly number[]) => Causal;
 
@@ -343,12 +351,14 @@ export class FoldEngine {
 	 * next checkpoint's spacing goes by.
 	 */
 	async #putCheckpoint(): Promise<number> {
-		await this.#store.putCheckpoint({ position: this.#position!, count: this.#count, state: this.#encodeStates() });
+		const state = this.#encodeStates();
+		await this.#store.putCheckpoint({ position: this.#position!, count: this.#count, state });
+		if (state.length < COMPRESS_FROM_BYTES) this.#small.add(`${this.#position![0]}/${this.#position![1]}`);
 		const positions = await this.#store.checkpointPositions();
 		const drop = checkpointsToDrop(positions);
 		if (drop.length > 0) await this.#store.dropCheckpoints(drop);
 		// The two newest stay as written (a start, a day offline); the one before them is compressed now.
-		await compressOlder(this.#store, positions, drop);
+		await compressOlder(this.#store, positions, drop, (p) => this.#small.has(`${p[0]}/${p[1]}`));
 		return performance.now();
 	}
 
