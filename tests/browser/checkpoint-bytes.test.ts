@@ -6,10 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../src/lib/core/bytes.js';
-import { IndexedDBStore, Ledger, createSigner, type Block, type Fold } from '../../src/lib/core/index.js';
+import { IndexedDBStore, Ledger, createSigner, type Fold } from '../../src/lib/core/index.js';
 import { COMPRESS_FROM_BYTES, compressCheckpoint, decompressCheckpoint, isCompressed } from '../../src/lib/core/ledger/checkpoint-bytes.js';
 import { foundNetwork, joinNetwork, syncInto, testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { prng } from '../../src/lib/core/testing/prng.js';
+import { paddedOrderedFold } from '../unit/support/padded-fold.js';
+import { checkpointRecords } from './fixtures/checkpoint-records.js';
 
 /** About `mb` MB of claims-like JSON: repeated fields, hex ids, numbers. */
 function checkpointLike(mb: number, seed: number): Uint8Array {
@@ -77,20 +79,7 @@ describe('checkpoint bytes in Chromium', () => {
 	});
 
 	it('a ledger on IndexedDB keeps its large checkpoints but the two newest compressed, and a late block rewinds through them', async () => {
-		const PAD = 'padding '.repeat(5_000);
-		// A running list of the blocks, each written with 40 KB of padding: checkpoints pass 1 MiB after about 30 blocks.
-		const ordered: Fold<string[]> = {
-			name: 'ordered',
-			version: 1,
-			init: () => [],
-			apply: (state, block: Block) => {
-				state.push(`${block.clock}:${block.id}`);
-				return state;
-			},
-			encode: (state) => state.map((entry) => `${entry}|${PAD}`),
-			decode: (value) => (value as string[]).map((entry) => entry.slice(0, entry.indexOf('|')))
-		};
-		const folds = [ordered as Fold<unknown>];
+		const folds = [paddedOrderedFold as Fold<unknown>];
 		const a = await foundNetwork({ members: { b: 'clinician' }, folds });
 		for (let i = 0; i < 60; i++) await a.append([{ t: 'note', text: `entry ${i}` }]);
 		const b = await joinNetwork(a.net, 'b', { folds });
@@ -111,17 +100,7 @@ describe('checkpoint bytes in Chromium', () => {
 		for await (const bytes of a.blocksSince({})) chain.push(bytes);
 		for (let i = 0; i < chain.length; i += 10) expect((await x.receive(chain.slice(i, i + 10))).rejected).toEqual([]);
 		// IndexedDB's own records, in order.
-		const records = await new Promise<{ state: Uint8Array }[]>((resolve, reject) => {
-			const request = indexedDB.open(name);
-			request.onerror = () => reject(request.error);
-			request.onsuccess = () => {
-				const all = request.result.transaction('checkpoints').objectStore('checkpoints').getAll();
-				all.onsuccess = () => {
-					request.result.close();
-					resolve(all.result as { state: Uint8Array }[]);
-				};
-			};
-		});
+		const records = await checkpointRecords(name);
 		const written = await Promise.all(records.map(async (c) => (await decompressCheckpoint(c.state)).length));
 		expect(records.map((c) => isCompressed(c.state))).toEqual(written.map((n, i) => i < records.length - 2 && n >= COMPRESS_FROM_BYTES));
 		expect(records.filter((c) => isCompressed(c.state)).length).toBeGreaterThan(1);

@@ -9,6 +9,7 @@ import {
 	type Block
 } from '../../src/lib/core/index.js';
 import { foundNetwork, joinNetwork, syncInto, testSecret } from '../../src/lib/core/testing/fixtures.js';
+import { checkpointRecords } from './fixtures/checkpoint-records.js';
 
 // The ledger on real IndexedDB with Chromium's WebCrypto Ed25519.
 const run = `${Date.now()}`;
@@ -62,18 +63,7 @@ describe('Ledger in Chromium', () => {
 		for await (const bytes of a.blocksSince({})) chain.push(bytes);
 		for (let i = 0; i < chain.length; i += 20) expect((await x.receive(chain.slice(i, i + 20))).rejected).toEqual([]);
 		// Read IndexedDB itself, not through the store: the checkpoint records there, in order.
-		const records = () =>
-			new Promise<{ state: Uint8Array }[]>((resolve, reject) => {
-				const open = indexedDB.open(name);
-				open.onerror = () => reject(open.error);
-				open.onsuccess = () => {
-					const request = open.result.transaction('checkpoints').objectStore('checkpoints').getAll();
-					request.onsuccess = () => {
-						open.result.close();
-						resolve(request.result as { state: Uint8Array }[]);
-					};
-				};
-			});
+		const records = () => checkpointRecords(name);
 		// 150 written (one every 2 of 302 blocks); kept: about 2 log2 of the clock.
 		const kept = await records();
 		expect(kept.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(302)) + 3);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCanonical, type CborValue } from '$lib/core/codec.js';
 import { nobleVerifier } from '$lib/core/crypto/verifier.js';
-import { Ledger, MemoryStore, type Block, type Fold } from '$lib/core/index.js';
+import { Ledger, MemoryStore, type Fold } from '$lib/core/index.js';
 import {
 	COMPRESS_FROM_BYTES,
 	compressCheckpoint,
@@ -19,6 +19,7 @@ import { fixedNow, foundNetwork, joinNetwork, testSigner } from '$lib/core/testi
 import { prng } from '$lib/core/testing/prng.js';
 import { shuffled } from '../../support/arrival-orders.js';
 import { note } from '../ledger-support.js';
+import { paddedOrderedFold } from '../../support/padded-fold.js';
 
 /** A random CBOR value, as fold states encode: maps, arrays, text, integers, byte strings, repeated parts. */
 function randomValue(random: () => number, depth = 0): CborValue {
@@ -102,21 +103,7 @@ describe('checkpoint bytes', () => {
 	});
 });
 
-/** Written into the checkpoint beside each entry: checkpoints reach {@link COMPRESS_FROM_BYTES} after about 30 blocks. */
-const PAD = 'padding '.repeat(5_000);
-
-/** A fold that depends on order (a running list of the blocks), its checkpoints large enough to be compressed. */
-const ordered: Fold<string[]> = {
-	name: 'ordered',
-	version: 1,
-	init: () => [],
-	apply: (state, block: Block) => {
-		state.push(`${block.clock}:${block.id}`);
-		return state;
-	},
-	encode: (state) => state.map((entry) => `${entry}|${PAD}`),
-	decode: (value) => (value as string[]).map((entry) => entry.slice(0, entry.indexOf('|')))
-};
+const ordered = paddedOrderedFold;
 
 /** A memory store that stays open when the ledger closes, for the reopen. */
 class KeptStore extends MemoryStore {
@@ -188,27 +175,17 @@ describe('checkpoint bytes: on a ledger', () => {
 				out[out.length >> 1]! ^= 0x10;
 				return out;
 			};
+			const reopen = () =>
+				Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('founder'), folds: [ordered as Fold<unknown>] });
 			const kept = await store.checkpoints();
 			// The newest (as written) and the one before it (compressed) damaged: the start goes to the third from last.
 			for (const c of kept.slice(-2)) await store.putCheckpoint({ ...c, state: damaged(await compressCheckpoint(c.state)) });
-			const again = await Ledger.open({
-				store,
-				verifier: nobleVerifier,
-				now: fixedNow,
-				signer: testSigner('founder'),
-				folds: [ordered as Fold<unknown>]
-			});
+			const again = await reopen();
 			expect(again.state()).toEqual(expected);
 			expect((await store.checkpointPositions()).at(-1)).toEqual(kept.at(-3)!.position);
 			await again.close();
 			for (const c of await store.checkpoints()) await store.putCheckpoint({ ...c, state: damaged(await compressCheckpoint(c.state)) });
-			const fromGenesis = await Ledger.open({
-				store,
-				verifier: nobleVerifier,
-				now: fixedNow,
-				signer: testSigner('founder'),
-				folds: [ordered as Fold<unknown>]
-			});
+			const fromGenesis = await reopen();
 			expect(fromGenesis.state()).toEqual(expected);
 		}
 	});
