@@ -4,8 +4,10 @@
  * arrays, maps with text keys, booleans and null. No floats, tags, undefined, bigints or
  * indefinite lengths.
  *
- * Encoding is cborg's (RFC 8949 options), after a check that the value is inside the
- * subset. Decoding is our own single-pass strict reader: every deterministic-encoding rule
+ * Encoding is our own single-pass writer (canonical-writer.ts), which checks that the
+ * value is inside the subset as it writes; cborg's encoder after a check pass, which it
+ * replaced, is kept as `encodeCanonicalReference` and property tests assert both give the
+ * same bytes and refuse the same values. Decoding is our own single-pass strict reader: every deterministic-encoding rule
  * is checked on the bytes, with no recursion or argument list that grows with the input,
  * an optional budget of items, and a mode that checks without building anything
  * (`scanCanonicalMap`), so what a hostile input costs is bounded by its length. The cborg
@@ -17,6 +19,7 @@ import { decode, encode, rfc8949EncodeOptions } from 'cborg';
 import { bytesEqual } from './bytes.js';
 import { LedgerError } from './errors.js';
 import { MAX_DEPTH, StrictReader } from './canonical-reader.js';
+import { writeCanonical } from './canonical-writer.js';
 
 export type { CborValue } from './cbor-value.js';
 import type { CborValue } from './cbor-value.js';
@@ -58,7 +61,8 @@ function checkValue(value: unknown, depth: number, path: string): void {
 		case 'object':
 			if (value === null || value instanceof Uint8Array) return;
 			if (Array.isArray(value)) {
-				value.forEach((item, i) => checkValue(item, depth + 1, `${path}[${i}]`));
+				// Every index, holes too: a hole is undefined, which has no encoding here.
+				for (let i = 0; i < value.length; i++) checkValue(value[i], depth + 1, `${path}[${i}]`);
 				return;
 			}
 			if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
@@ -77,6 +81,11 @@ function checkValue(value: unknown, depth: number, path: string): void {
 
 /** The canonical encoding of `value`; throws a {@link LedgerError} for values outside the subset. */
 export function encodeCanonical(value: CborValue): Uint8Array {
+	return writeCanonical(value);
+}
+
+/** The previous encoder (a check pass, then cborg), kept as the reference in tests and benchmarks. */
+export function encodeCanonicalReference(value: CborValue): Uint8Array {
 	checkValue(value, 0, '$');
 	const out = encode(value, rfc8949EncodeOptions);
 	// cborg may hand back a Node Buffer; callers get a plain Uint8Array everywhere.
