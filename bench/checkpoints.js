@@ -19,6 +19,10 @@
 //                              cost), against the whole build's time
 //   checkpoint_compress_ms_100k   time from reading each checkpoint no longer the newest to
 //                              storing it compressed, against the whole build's time
+//   checkpoint_encode_ms_100k  the CBOR step of writing the newest checkpoint (every fold's
+//                              encoded state, then the whole) by the ledger's writer
+//                              (core/canonical-writer.ts), best of 3, against the encoder it
+//                              replaced (a check pass, then cborg) on the same values
 //
 // Also printed: the JS heap and array buffers with the ledger still open after its last
 // block (after a collection: run with --expose-gc), and how many of the claims fold's patient
@@ -62,7 +66,8 @@ const metrics = [
 	metric(`checkpoints_kept_compressed_mb_${tag}`, g.keptMb, 'MB', g.keptRawMb, 'the same checkpoints as written (uncompressed), same run'),
 	metric(`checkpoints_kept_${tag}`, g.kept, 'checkpoints', g.unthinned, 'without thinning, same run'),
 	metric(`checkpoint_thin_ms_${tag}`, g.thinMs, 'ms', g.buildMs, 'the whole build, same run'),
-	metric(`checkpoint_compress_ms_${tag}`, g.compressMs, 'ms', g.buildMs, `the whole build, same run (${g.compressed} compressed)`)
+	metric(`checkpoint_compress_ms_${tag}`, g.compressMs, 'ms', g.buildMs, `the whole build, same run (${g.compressed} compressed)`),
+	metric(`checkpoint_encode_ms_${tag}`, g.encodeMs, 'ms', g.encodeReferenceMs, 'the encoder it replaced (a check pass, then cborg), same state, same run')
 ];
 console.log(
 	`\nCheckpoints of a ${SIZES.blocks.toLocaleString('en')}-block ledger of ${SIZES.patients} patients (load ${loadavg()

@@ -6,7 +6,17 @@
  * (every checkpoint written and not dropped for a late block), in the same run; and the
  * memory the folded ledger holds once the last block is folded.
  */
-import { MemoryStore, compareOrder, type Checkpoint, type LedgerStore, type OrderKey } from '../../src/lib/core/index.js';
+import {
+	MemoryStore,
+	compareOrder,
+	encodeCanonical,
+	type CborValue,
+	type Checkpoint,
+	type LedgerStore,
+	type OrderKey
+} from '../../src/lib/core/index.js';
+import { encodeCanonicalReference } from '../../src/lib/core/codec.js';
+import { APP_FOLDS } from '../../src/lib/domain/fold-registry.js';
 import type { ClaimsState } from '../../src/lib/domain/contracts/claims-state.js';
 import { growWorkload } from './offline-merge.js';
 
@@ -27,6 +37,13 @@ export interface Growth {
 	compressed: number;
 	compressMs: number;
 	newestMb: number;
+	/**
+	 * The CBOR step of writing the newest checkpoint (the folds' `encode` values of the state
+	 * after the last block, each encoded, then the whole), by the ledger's writer and by the
+	 * encoder it replaced (a check pass, then cborg), best of 3 each.
+	 */
+	encodeMs: number;
+	encodeReferenceMs: number;
 	/** Time in the store's listing and dropping of checkpoints (the thinning's cost). */
 	thinMs: number;
 	/** The JS heap after the last block, after a collection (0 without --expose-gc), with the ledger open: its folded state and caches, and the memory store's rows. */
@@ -63,6 +80,8 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 		compressed: 0,
 		compressMs: 0,
 		newestMb: 0,
+		encodeMs: 0,
+		encodeReferenceMs: 0,
 		thinMs: 0,
 		heapMb: 0,
 		buffersMb: 0,
@@ -133,6 +152,19 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 		out.heapMb = mb(heapUsed);
 		out.buffersMb = mb(arrayBuffers);
 	}
+	const states = ledger.state();
+	const values = APP_FOLDS.map((f) => f.encode(states[f.name]) as CborValue);
+	const timeEncode = (encode: (v: CborValue) => Uint8Array) => {
+		let best = Infinity;
+		for (let run = 0; run < 3; run++) {
+			const t = performance.now();
+			encode({ folds: 'x', states: values.map((v) => encode(v)) });
+			best = Math.min(best, performance.now() - t);
+		}
+		return best;
+	};
+	out.encodeReferenceMs = timeEncode(encodeCanonicalReference);
+	out.encodeMs = timeEncode(encodeCanonical);
 	const pages = (ledger.state().claims as ClaimsState).pages;
 	out.claimsPages = { decoded: pages.keys().length - pages.packedCount, packed: pages.packedCount };
 	await ledger.close();

@@ -20,9 +20,9 @@ const verdict = (encode: (v: CborValue) => Uint8Array, value: unknown) => {
 
 /** Integers at and beside every head width's edges, and anywhere in the safe range. */
 const integer = fc.oneof(
-	fc.constantFrom(0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -0).chain((n) =>
-		fc.constantFrom(n, -n, n - 1, -n - 1).filter((m) => Number.isSafeInteger(m))
-	),
+	fc
+		.constantFrom(0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -0)
+		.chain((n) => fc.constantFrom(n, -n, n - 1, -n - 1).filter((m) => Number.isSafeInteger(m))),
 	fc.maxSafeInteger()
 );
 /** Text of any code points (astral, non-ASCII, ASCII), at any length's head width. */
@@ -120,7 +120,7 @@ describe('canonical writer', () => {
 	});
 
 	it('orders map keys by their encoding: shorter first, then by UTF-8 bytes, not by UTF-16 units', () => {
-		const map = { '\u{10000}': 1, '\uffff': 2, z: 3, aa: 4, 'é': 5, b: 6, '': 7 };
+		const map = { '\u{10000}': 1, '\uffff': 2, z: 3, aa: 4, é: 5, b: 6, '': 7 };
 		expect(toHex(encodeCanonical(map))).toBe(toHex(encodeCanonicalReference(map)));
 		expect(Object.keys(decodeCanonical(encodeCanonical(map)) as object)).toEqual(['', 'b', 'z', 'aa', 'é', '\uffff', '\u{10000}']);
 	});
