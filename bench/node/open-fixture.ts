@@ -1,5 +1,5 @@
 /**
- * The ledger of open-ledger.ts on disk, in the app's IndexedDB layout (schema 4, as
+ * The ledger of open-ledger.ts on disk, in the app's IndexedDB layout (schema 5, as
  * tests/e2e/fixtures/seeded-ledger.ts writes it), in pieces a page can load one after
  * another (1,000,000 blocks do not fit one message):
  *
@@ -32,8 +32,8 @@ import { foldOpenLedger, receiveOpenLedger } from './open-ledger.js';
 
 /** Raised when the files below change shape. */
 export const FIXTURE_FORMAT = 2;
-/** The schema the page writes (its object stores are created as schema 4 lays them out). */
-export const FIXTURE_SCHEMA = 4;
+/** The schema the page writes (its object stores are created as schema 5 lays them out). */
+export const FIXTURE_SCHEMA = 5;
 /** Index rows per facts file (one page-side transaction each). */
 export const FACT_CHUNK = 50_000;
 /** Segments per chunk file (10,000 blocks): one page-side transaction each. */

@@ -1,6 +1,6 @@
 // Loads a fixture of bench/node/open-fixture.ts into a fresh browser profile's IndexedDB
 // in the app's layout, as tests/e2e/fixtures/seeded-ledger.ts loads its (smaller) one: the
-// ledger database at schema 4 (segments with their byId index, summaries, heads, evidence,
+// ledger database at schema 5 (segments with their byId index, summaries, heads, evidence,
 // meta, checkpoints, the index folds' rows), the identity record and the network settings.
 // Streamed: the page fetches one chunk of 20 segments (10,000 blocks), or of 50,000 index
 // rows, at a time and writes it in one transaction, so no message or buffer holds the
@@ -83,7 +83,8 @@ function fill(page, source) {
 		// engine): the app's first open finds every index at its version and builds none.
 		const ledger = await open('clinic-ledger', manifest.schema, (db) => {
 			const segments = db.createObjectStore('segments', { autoIncrement: true });
-			segments.createIndex('byId', 'ids', { unique: true, multiEntry: true });
+			// Unique until schema 5, which makes the store check ids itself (indexeddb-schema.ts).
+			segments.createIndex('byId', 'ids', { unique: manifest.schema < 5, multiEntry: true });
 			db.createObjectStore('summaries', { keyPath: 'seg' });
 			db.createObjectStore('heads', { keyPath: 'author' });
 			db.createObjectStore('evidence', { keyPath: 'id' });

@@ -78,7 +78,7 @@ export class IndexedDBStore implements LedgerStore {
 	): Promise<void> {
 		const metaEntries = Object.entries(meta);
 		if (blocks.length === 0 && metaEntries.length === 0 && facts.length === 0) return;
-		// The byId index refuses an id stored before; one listed twice in a batch would be indexed once, silently.
+		// An id listed twice in one batch: refused before the transaction (the check below looks only at stored ones).
 		const ids = new Set<BlockId>();
 		for (const b of blocks) {
 			if (ids.has(b.id)) throw new CodedError('STORE_DUPLICATE_BLOCK', `block ${b.id} appears twice in one append`);
@@ -91,30 +91,40 @@ export class IndexedDBStore implements LedgerStore {
 		const heads = tx.objectStore('heads');
 		// Segments another tab wrote since this one last looked: the directory must not skip them.
 		const others = summaries.getAll(IDBKeyRange.lowerBound(this.#directory.last, true));
-		const added = Promise.all(
-			packed.map(async ({ record, summary }) => {
-				const seg = await segments.add(record);
-				const full: SegmentSummary = { ...summary, seg };
-				await summaries.add(full);
-				return full;
-			})
-		);
 		const newest = new Map<AuthorId, StoredBlock>();
 		for (const b of blocks) {
 			const current = newest.get(b.author);
 			if (!current || current.seq < b.seq || (current.seq === b.seq && b.id < current.id)) newest.set(b.author, b);
 		}
+		// The stored heads, read in this transaction (so no other tab's append can come between):
+		// a block above its author's head cannot be stored already; one at or below it is looked
+		// up in byId before the segments are added (requests run in the order made).
+		const stored = Promise.all([...newest.keys()].map((author) => heads.get(author)));
+		const added = stored.then(async (found) => {
+			const headOf = new Map([...newest.keys()].map((author, i) => [author, found[i]]));
+			const suspects = blocks.filter((b) => b.seq <= (headOf.get(b.author)?.seq ?? -1));
+			const byId = segments.index('byId');
+			const counts = await Promise.all(suspects.map((b) => byId.count(b.id)));
+			const again = suspects.find((_, i) => counts[i]! > 0);
+			if (again) throw new CodedError('STORE_DUPLICATE_BLOCK', `block ${again.id} is already stored`);
+			const writes = packed.map(async ({ record, summary }) => {
+				const seg = await segments.add(record);
+				const full: SegmentSummary = { ...summary, seg };
+				await summaries.add(full);
+				return full;
+			});
+			const puts: Promise<unknown>[] = [];
+			for (const b of newest.values()) {
+				const head = headOf.get(b.author);
+				if (!head || head.seq < b.seq || (head.seq === b.seq && b.id < head.id))
+					puts.push(heads.put({ author: b.author, seq: b.seq, id: b.id, clock: b.clock }));
+			}
+			const [full] = await Promise.all([Promise.all(writes), Promise.all(puts)]);
+			return full;
+		});
 		writeFactRows(tx.objectStore('facts'), facts, []);
 		const writes: Promise<unknown>[] = [others, added];
 		for (const [key, value] of metaEntries) writes.push(tx.objectStore('meta').put(value, key));
-		for (const b of newest.values()) {
-			writes.push(
-				heads.get(b.author).then((head) => {
-					if (!head || head.seq < b.seq || (head.seq === b.seq && b.id < head.id))
-						return heads.put({ author: b.author, seq: b.seq, id: b.id, clock: b.clock });
-				})
-			);
-		}
 		try {
 			await Promise.all([...writes, tx.done]);
 		} catch (error) {

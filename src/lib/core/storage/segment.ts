@@ -16,7 +16,7 @@ export const SEGMENT_BLOCKS = 500;
 
 /** The stored record. Slot `i` is the i-th block of the segment in (clock, id) order in every list. */
 export interface SegmentRecord {
-	/** Block ids: the unique multiEntry index `byId`. */
+	/** Block ids: the multiEntry index `byId` (unique by the store's own check, indexeddb.ts). */
 	readonly ids: BlockId[];
 	/** The segment's distinct authors; `author[i]` indexes this list. */
 	readonly authors: AuthorId[];

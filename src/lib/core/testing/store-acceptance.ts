@@ -80,6 +80,33 @@ export function runStoreAcceptance(name: string, harness: StoreHarness): void {
 			await store.close();
 		});
 
+		it('refuses an id stored before wherever it sits: below, at or beside its author head, alone or among new blocks; keeps a second block at a stored seq', async () => {
+			const store = await harness.create();
+			// Author 1: seqs 0-5 in three appends; author 2: one block. Heads: 1 at seq 5, 2 at seq 0.
+			const chain = [0, 1, 2, 3, 4, 5].map((seq) => row(1, seq, seq * 2));
+			await store.append(chain.slice(0, 2));
+			await store.append([...chain.slice(2, 4), row(2, 0, 3)]);
+			await store.append(chain.slice(4));
+			const before = (await store.ordered(null, 100)).map((r) => r.id);
+			const fresh = row(3, 0, 7);
+			for (const again of [chain[0]!, chain[3]!, chain[5]!, row(2, 0, 3)]) {
+				for (const batch of [[again], [fresh, again], [row(1, 6, 20), again]]) {
+					await expect(store.append(batch), `${again.author.slice(0, 4)}/${again.seq}`).rejects.toThrow();
+					expect((await store.ordered(null, 100)).map((r) => r.id)).toEqual(before);
+				}
+			}
+			expect((await store.heads()).map((h) => [h.author, h.seq]).sort()).toEqual([
+				[author(1), 5],
+				[author(2), 0]
+			]);
+			// Equivocation: another block at seq 3 (another id) is stored beside the first.
+			const other = row(1, 3, 9, 5);
+			await store.append([other, fresh]);
+			expect((await store.getMany([other.id, chain[3]!.id, fresh.id])).map((r) => r?.id)).toEqual([other.id, chain[3]!.id, fresh.id]);
+			expect(await store.count()).toBe(9);
+			await store.close();
+		});
+
 		it('writes meta atomically with blocks and on its own', async () => {
 			const store = await harness.create();
 			await store.append([row(1, 0, 0)], { authors: ['a'], n: 1 });

@@ -2,12 +2,17 @@ import 'fake-indexeddb/auto';
 import { expect, it, vi } from 'vitest';
 import { IndexedDBStore } from '../../../../src/lib/core/storage/indexeddb.js';
 import { row } from '../../../../src/lib/core/testing/store-acceptance.js';
-import { checkMigration } from '../../../browser/fixtures/migration-check.js';
+import { checkMigration, checkMigrationFrom4 } from '../../../browser/fixtures/migration-check.js';
 import { IndexedDBStoreV2 } from '../../../browser/fixtures/indexeddb-v2.js';
 
 // fake-indexeddb in Node; the real browser run is tests/browser/store-migration.test.ts.
 it('opens a schema-2 database written by the released store and answers every read as it did', async () => {
 	await checkMigration('node-migration');
+});
+
+it('opens a schema-4 database: every read as before, an id already stored refused by the store itself; byId unique only where it held blocks', async () => {
+	const { blocks } = await checkMigrationFrom4('node-migration-4');
+	expect(blocks).toBe(1_302);
 });
 
 it('a migration that fails halfway refuses to open and leaves the schema-2 database whole', async () => {
