@@ -215,9 +215,15 @@ describe('fuzzer over blocks', () => {
 		let accepted = 0;
 		let inputs = 0;
 		let worst = { cpuMs: 0, ms: 0, name: '' };
-		gc();
-		const heapStart = heapBytes();
+		// Heap growth is taken over the second half of the rounds: the first half compiles the
+		// code and fills the caches the inputs reach (and, with other test files sharing this
+		// worker, their leftovers settle), which is not growth with the inputs; a leak is.
+		let heapStart = 0;
 		for (let round = 0; round < 2_600; round++) {
+			if (round === 1_300) {
+				gc();
+				heapStart = heapBytes();
+			}
 			const seed = originals[round % originals.length]!;
 			const name = names[at(names.length, random)]!;
 			const mutants = [MUTATORS[name]!(seed, random), MUTATORS[names[at(names.length, random)]!]!(MUTATORS[name]!(seed, random), random)];
@@ -250,11 +256,11 @@ describe('fuzzer over blocks', () => {
 		gc();
 		const heapGrowthMb = (heapBytes() - heapStart) / MB;
 		console.log(
-			`fuzzer: ${inputs} inputs, ${accepted} accepted (re-signed), refusals ${JSON.stringify(Object.fromEntries(codes))}, slowest ${worst.cpuMs.toFixed(1)} ms CPU, ${worst.ms.toFixed(1)} ms wall (${worst.name}), heap growth ${heapGrowthMb.toFixed(1)} MB`
+			`fuzzer: ${inputs} inputs, ${accepted} accepted (re-signed), refusals ${JSON.stringify(Object.fromEntries(codes))}, slowest ${worst.cpuMs.toFixed(1)} ms CPU, ${worst.ms.toFixed(1)} ms wall (${worst.name}), heap growth over the second half ${heapGrowthMb.toFixed(1)} MB`
 		);
 		expect(inputs).toBeGreaterThanOrEqual(10_000);
 		expect(worst.cpuMs).toBeLessThan(1_500);
-		expect(heapGrowthMb).toBeLessThan(32);
+		expect(heapGrowthMb).toBeLessThan(4);
 		// Every check was reached.
 		for (const code of ['NON_CANONICAL', 'MALFORMED', 'BAD_HASH', 'BAD_SIGNATURE']) expect(codes.get(code) ?? 0, code).toBeGreaterThan(0);
 	}, 120_000);

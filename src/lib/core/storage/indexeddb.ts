@@ -96,9 +96,8 @@ export class IndexedDBStore implements LedgerStore {
 			const current = newest.get(b.author);
 			if (!current || current.seq < b.seq || (current.seq === b.seq && b.id < current.id)) newest.set(b.author, b);
 		}
-		// The stored heads, read in this transaction (so no other tab's append can come between):
-		// a block above its author's head cannot be stored already; one at or below it is looked
-		// up in byId before the segments are added (requests run in the order made).
+		// Heads read in this transaction (no other tab's append comes between): a block above its author's
+		// head is not stored; one at or below it is looked up in byId before the segments are added.
 		const stored = Promise.all([...newest.keys()].map((author) => heads.get(author)));
 		const added = stored.then(async (found) => {
 			const headOf = new Map([...newest.keys()].map((author, i) => [author, found[i]]));
