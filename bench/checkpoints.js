@@ -67,7 +67,13 @@ const metrics = [
 	metric(`checkpoints_kept_${tag}`, g.kept, 'checkpoints', g.unthinned, 'without thinning, same run'),
 	metric(`checkpoint_thin_ms_${tag}`, g.thinMs, 'ms', g.buildMs, 'the whole build, same run'),
 	metric(`checkpoint_compress_ms_${tag}`, g.compressMs, 'ms', g.buildMs, `the whole build, same run (${g.compressed} compressed)`),
-	metric(`checkpoint_encode_ms_${tag}`, g.encodeMs, 'ms', g.encodeReferenceMs, 'the encoder it replaced (a check pass, then cborg), same state, same run')
+	metric(
+		`checkpoint_encode_ms_${tag}`,
+		g.encodeMs,
+		'ms',
+		g.encodeReferenceMs,
+		'the encoder it replaced (a check pass, then cborg), same state, same run'
+	)
 ];
 console.log(
 	`\nCheckpoints of a ${SIZES.blocks.toLocaleString('en')}-block ledger of ${SIZES.patients} patients (load ${loadavg()

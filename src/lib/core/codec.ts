@@ -7,8 +7,8 @@
  * Encoding is our own single-pass writer (canonical-writer.ts), which checks that the
  * value is inside the subset as it writes; cborg's encoder after a check pass, which it
  * replaced, is kept as `encodeCanonicalReference` and property tests assert both give the
- * same bytes and refuse the same values. Decoding is our own single-pass strict reader: every deterministic-encoding rule
- * is checked on the bytes, with no recursion or argument list that grows with the input,
+ * same bytes and refuse the same values. Decoding is our own single-pass strict reader:
+ * every deterministic-encoding rule is checked on the bytes, with no recursion or argument list that grows with the input,
  * an optional budget of items, and a mode that checks without building anything
  * (`scanCanonicalMap`), so what a hostile input costs is bounded by its length. The cborg
  * decode + re-encode check it replaced is kept as `decodeCanonicalReference`, and property
