@@ -5,7 +5,7 @@
  *                auto-incremented key; one index: byId (multiEntry over the record's
  *                ids) id -> segment; since schema 5 the store refuses an id already
  *                stored itself (indexeddb.ts, append), and byId is unique only in a
- *                database that held blocks before schema 5
+ *                database too large to rebuild it at the upgrade (REBUILD_BY_ID)
  *   summaries    seg -> SegmentSummary (count, (clock, id) range, per author seq range),
  *                written in the same transaction as its segment, all loaded at open
  *   heads        author -> its newest block (Head)
@@ -18,7 +18,7 @@
  * Schemas 1 and 2 kept one record per block in `blocks`; step 3 copies them into segments
  * (in (clock, id) order, 500 per segment) and drops that store. Step 4 adds `facts`, empty:
  * the ledger fills it from the stored blocks at its next open (its index meta is absent).
- * Step 5 makes `byId` not unique in a database with no blocks yet: IndexedDB's uniqueness
+ * Step 5 makes `byId` not unique in a small database (REBUILD_BY_ID): IndexedDB's uniqueness
  * check cost 7-17 ms of every append of 500 (the index entries alone about 1 ms), and the
  * store needs it only for blocks at or below their author's head, which it looks up itself.
  */
@@ -100,16 +100,21 @@ export const MIGRATIONS: ((db: IDBPDatabase<LedgerDB>, tx: UpgradeTx) => void | 
 	(db) => {
 		db.createObjectStore('facts', { keyPath: ['f', 'k', 'c', 'b', 'n'] });
 	},
-	// v5: append checks the ids at or below their author's head itself (indexeddb.ts), so a new
-	// database's byId is not unique. One that holds blocks keeps its unique index: rebuilding it
-	// took 8.4 s for 100,000 blocks in Chromium, inside the upgrade, with nothing to show.
+	// v5: append checks the ids at or below their author's head itself (indexeddb.ts), so byId
+	// need not be unique. It is rebuilt not unique in a small database only: the rebuild runs
+	// inside the upgrade with nothing to show, and took 0.3 s for 20,000 blocks in 40 segments,
+	// 2.6 s for 20,000 in 2,000 segments and 8.4 s for 100,000 in 200 in Chromium. A larger
+	// database keeps its unique index (its appends keep that index's cost).
 	async (_db, tx) => {
 		const segments = tx.objectStore('segments');
-		if ((await segments.count()) > 0) return;
+		if ((await segments.count()) > REBUILD_BY_ID.segments || (await segments.index('byId').count()) > REBUILD_BY_ID.blocks) return;
 		segments.deleteIndex('byId');
 		segments.createIndex('byId', 'ids', { unique: false, multiEntry: true });
 	}
 ];
+
+/** Step 5 rebuilds `byId` not unique only in a database of at most this many segments and blocks (about 0.3 s). */
+export const REBUILD_BY_ID = { segments: 200, blocks: 20_000 } as const;
 
 /** Current schema version of the ledger database. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
