@@ -1,6 +1,6 @@
 /**
  * A checkpoint's bytes: each fold's state as a byte string of its own, and checkpoints
- * other than the newest kept compressed. A checkpoint holds the whole state, and a ledger
+ * other than the two newest kept compressed (from {@link COMPRESS_FROM_BYTES} up). A checkpoint holds the whole state, and a ledger
  * keeps about twice the log2 of its clock of them (checkpoint-ladder.ts): at a million
  * blocks a dozen of tens of MB each, most of it claims packed as JSON, which gzip shrinks
  * about tenfold. The two newest stay as they were written: a start reads the newest, and a

@@ -352,13 +352,17 @@ export class FoldEngine {
 	 */
 	async #putCheckpoint(): Promise<number> {
 		const state = this.#encodeStates();
+		const at = (p: OrderKey) => `${p[0]}/${p[1]}`;
 		await this.#store.putCheckpoint({ position: this.#position!, count: this.#count, state });
-		if (state.length < COMPRESS_FROM_BYTES) this.#small.add(`${this.#position![0]}/${this.#position![1]}`);
+		// A position may be written again after a rewind, with a state of another size.
+		if (state.length < COMPRESS_FROM_BYTES) this.#small.add(at(this.#position!));
+		else this.#small.delete(at(this.#position!));
 		const positions = await this.#store.checkpointPositions();
 		const drop = checkpointsToDrop(positions);
 		if (drop.length > 0) await this.#store.dropCheckpoints(drop);
+		for (const p of drop) this.#small.delete(at(p));
 		// The two newest stay as written (a start, a day offline); the one before them is compressed now.
-		await compressOlder(this.#store, positions, drop, (p) => this.#small.has(`${p[0]}/${p[1]}`));
+		await compressOlder(this.#store, positions, drop, (p) => this.#small.has(at(p)));
 		return performance.now();
 	}
 
