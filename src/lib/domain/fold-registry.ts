@@ -7,7 +7,7 @@ import { auditIndex } from './records/audit-index.js';
 import { patientDemographicsIndex, patientRecordsIndex, recordVersionsIndex } from './records/record-index.js';
 import { invitesFold } from './invites.js';
 import { memberClinicsFold, memberNamesFold } from './members.js';
-import { accessFold, accessPatientsIndex } from './privacy/access.js';
+import { consentsIndex } from './privacy/access.js';
 import { directoryFold } from './records/directory.js';
 import { keyWrapsIndex } from './records/key-index.js';
 import { recordsFold } from './records/fold.js';
@@ -22,7 +22,6 @@ export const APP_FOLDS: readonly Fold<unknown>[] = [
 	memberNamesFold as Fold<unknown>,
 	memberClinicsFold as Fold<unknown>,
 	invitesFold as Fold<unknown>,
-	accessFold as Fold<unknown>,
 	recordsFold as Fold<unknown>,
 	directoryFold as Fold<unknown>,
 	researchFold as Fold<unknown>,
@@ -39,9 +38,10 @@ export const APP_INDEXES: readonly IndexFold[] = [
 	patientRecordsIndex,
 	patientDemographicsIndex,
 	keyWrapsIndex,
+	// Consent by patient and grant id: read for the patients a decision is about (privacy/access.ts).
+	consentsIndex,
 	claimPatientsIndex,
 	// The blocks of each key of the keyed folds (core/fold.ts FoldKeys): re-applied when a block lands late.
 	claimBlocksIndex,
-	accessPatientsIndex,
 	researchStudiesIndex
 ];

@@ -9,10 +9,10 @@
 import { describeError, type Ledger } from '$lib/core/index.js';
 import { writeSyntheticCohort } from '$lib/demo/research-cohort.js';
 import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
-import type { AccessState } from '$lib/domain/privacy/access.js';
+import { readAccess } from '$lib/domain/privacy/access.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import type { Keyring } from '$lib/domain/records/keyring.js';
-import type { QueryRecord, ResearchState } from '$lib/domain/research/fold.js';
+import { consentingPatients, type QueryRecord, type ResearchState } from '$lib/domain/research/fold.js';
 import { patientStudyConsent } from '$lib/domain/research/patient-consent.js';
 import type { QuerySpec } from '$lib/domain/research/query.js';
 import type { CombinedResult } from '$lib/domain/research/result.js';
@@ -74,7 +74,7 @@ export class ResearchWorkspace {
 		this.#ledger = ledger;
 		this.#keyring = keyring;
 		this.#off.push(ledger.on('accepted', () => this.#queueRefresh()));
-		this.refresh();
+		void this.refresh();
 	}
 
 	detach(): void {
@@ -90,20 +90,27 @@ export class ResearchWorkspace {
 	#queueRefresh(): void {
 		this.#refreshTimer ??= setTimeout(() => {
 			this.#refreshTimer = null;
-			this.refresh();
+			void this.refresh();
 		}, 250);
 	}
 
-	refresh(): void {
+	/** Refreshes started: a refresh that finished reading after a newer one started shows nothing. */
+	#refreshes = 0;
+
+	/** Reads the studies again, with the consent of their patients (read from the store). */
+	async refresh(): Promise<void> {
 		const ledger = this.#ledger;
 		if (!ledger) return;
+		const started = ++this.#refreshes;
+		const research = ledger.state().research as ResearchState;
+		const access = await readAccess(ledger, consentingPatients(...Object.values(research.studies)));
+		if (started !== this.#refreshes || ledger !== this.#ledger) return;
 		const state = ledger.state();
-		const research = state.research as ResearchState;
 		this.#names = { ...(state['member-names'] as MemberNames) };
 		this.#clinics = { ...(state['member-clinics'] as MemberClinics) };
 		this.#self = ledger.author;
 		this.#role = ledger.author ? (ledger.roster().get(ledger.author) ?? null) : null;
-		this.#studies = studyViews(research, state.access as AccessState, this.#names, Date.now());
+		this.#studies = studyViews(research, access, this.#names, Date.now());
 		// Answers that arrived since a result was opened: open again.
 		for (const id of Object.keys(this.#results)) {
 			const q = research.queries[id];

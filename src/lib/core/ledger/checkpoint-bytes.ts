@@ -96,7 +96,8 @@ export async function compressOlder(
 }
 
 /** Names the folds (and versions) a checkpoint was written by, and its layout. */
-const signature = (folds: readonly Fold<unknown>[]) => `states-as-bytes;${folds.map((f) => `${f.name}@${f.version}`).join(',')}`;
+const LAYOUT = 'states-as-bytes;';
+const signature = (folds: readonly Fold<unknown>[]) => `${LAYOUT}${folds.map((f) => `${f.name}@${f.version}`).join(',')}`;
 
 /**
  * A checkpoint's bytes: the folds' signature and each fold's encoded state as a byte
@@ -108,7 +109,9 @@ export function encodeCheckpointStates(folds: readonly Fold<unknown>[], states: 
 
 /**
  * The states of the folds at `subset` (all when omitted) in a checkpoint's bytes, by fold
- * index; null when it was written by other folds, other versions or another layout.
+ * index; null when one of them is not in it at its version (a fold added or changed since),
+ * or it has another layout. A fold it holds that the ledger no longer runs is passed over:
+ * taking a fold out (its state moved to an index) costs no refold.
  */
 export function decodeCheckpointStates(
 	folds: readonly Fold<unknown>[],
@@ -117,6 +120,12 @@ export function decodeCheckpointStates(
 ): Map<number, unknown> | null {
 	// The states' byte strings are only read by the decodes below: views, not copies of every fold's state.
 	const value = decodeCanonical(bytes, { views: true }) as { folds: string; states: Uint8Array[] };
-	if (value.folds !== signature(folds)) return null;
-	return new Map(subset.map((i) => [i, folds[i]!.decode(decodeCanonical(value.states[i]!, { views: folds[i]!.decodesViews === true }))]));
+	if (typeof value.folds !== 'string' || !value.folds.startsWith(LAYOUT)) return null;
+	const written = value.folds.slice(LAYOUT.length).split(',');
+	if (written.length !== value.states.length) return null;
+	const places = subset.map((i) => written.indexOf(`${folds[i]!.name}@${folds[i]!.version}`));
+	if (places.some((at) => at < 0)) return null;
+	return new Map(
+		subset.map((i, n) => [i, folds[i]!.decode(decodeCanonical(value.states[places[n]!]!, { views: folds[i]!.decodesViews === true }))])
+	);
 }

@@ -1,131 +1,196 @@
 /**
- * The access fold: consent as the ledger knows it, in ledger order. Grants (checked
- * patient signatures), their revocations, and per (patient, category) the current key
- * epoch: a revocation moves every category of the grant to a new epoch, so data sealed
- * after it uses a key the revoked reader was never given.
+ * Consent as the ledger knows it, kept in the store by patient (core index-fold.ts), not
+ * in memory (issue 19, item 3): grants (checked patient signatures), their revocations,
+ * and per (patient, category) the current key epoch: a revocation moves every category of
+ * the grant to a new epoch, so data sealed after it uses a key the revoked reader was
+ * never given.
+ *
+ * Each consent transaction is one row under its patient, in ledger order whatever order
+ * the blocks arrived in; each grant is also one row under its id. A patient's access is
+ * the fold of the patient's rows, made when read ({@link readAccess}): a late consent block
+ * inserts its rows in place, with no rewind and no checkpoint, and a node holds the access
+ * of the patients a decision is about, never the network's. What it decides is what the
+ * in-memory fold this replaced decided (tests/unit/domain/privacy/access-index.test.ts
+ * compares the two over random ledgers in every arrival order):
+ *
+ * - a grant id counts once, for the first grant in ledger order that names it (a later
+ *   grant reusing it, of the same patient or another, is ignored);
+ * - a revocation counts when it names a grant of its own patient that counts, is not yet
+ *   revoked, and comes after it in ledger order.
  */
-import { decodeCanonical, keyPerTransaction, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
-import { grantOf, grantsFor, readersFor, type Grant } from './consent.js';
+import { CodedError, decodeCanonical, toHex, type Block, type CborValue, type Fact, type FactRow, type IndexFold, type Ledger } from '$lib/core/index.js';
+import { grantOf, grantsFor, readersFor, type Grant, type Purpose } from './consent.js';
 import type { Category } from './envelope.js';
-import { idsByPatient, insertSorted } from '../sorted-ids.js';
 
-export interface AccessState {
-	/** Grants by id, with whether the patient revoked them. */
-	grants: Record<string, Grant & { revoked: boolean; block: string }>;
-	/** Current epoch by `${patient}/${category}` (absent: 0). */
-	epochs: Record<string, number>;
-	/**
-	 * Grant ids by patient, each list sorted by id: who may read a patient is looked up
-	 * without scanning every grant of the network. Derived from `grants`: rebuilt when a
-	 * checkpoint is decoded, never stored in one.
-	 */
-	byPatient: Record<string, string[]>;
-}
+/** A grant as the ledger holds it: whether its patient revoked it, and the block that made it. */
+export type HeldGrant = Grant & { revoked: boolean; block: string };
 
-/** The access state holding `grants`, with its per-patient index built. */
-export function accessState(grants: AccessState['grants'], epochs: AccessState['epochs']): AccessState {
-	return { grants, epochs, byPatient: idsByPatient(grants) };
-}
+export const CONSENTS = 'consents';
 
-/** `patient`'s grants (revoked ones included), by id. */
-export function grantsOf(state: AccessState, patient: string): (Grant & { revoked: boolean; block: string })[] {
-	return (state.byPatient[patient] ?? []).map((id) => state.grants[id]!);
-}
+/** Where the rows naming grant id `id` are filed. */
+const idKey = (id: string) => `id/${id}`;
 
-export const epochKey = (patient: string, category: Category) => `${patient}/${category}`;
+/** A patient row: a grant (its tx index and fields), or a revocation (its tx index and the id it names). */
+type GrantRow = ['g', number, string, string, Category[], Purpose, number, number, string | null];
+type RevokeRow = ['r', number, string];
+/** An id row: the grant's patient and tx index. */
+type IdRow = [string, number];
 
-/** The patient and id a `consent.grant` names, read without checking its signature (the fold checks it); null when it names none. */
-function grantNames(tx: Tx): { patient: string; id: string } | null {
+export const consentsIndex: IndexFold = {
+	name: CONSENTS,
+	version: 1,
+	facts(block: Block): Fact[] {
+		const out: Fact[] = [];
+		block.txs.forEach((tx, n) => {
+			if (tx.t === 'consent.grant') {
+				let g: Grant;
+				try {
+					g = grantOf(tx); // checked by the rule already; a grant that does not parse counts for nothing
+				} catch {
+					return;
+				}
+				const row: GrantRow = ['g', n, g.id, g.grantee, [...g.categories], g.purpose, g.expires, g.issued, g.request ?? null];
+				out.push([g.patient, row as CborValue], [idKey(g.id), [g.patient, n] satisfies IdRow]);
+			} else if (tx.t === 'consent.revoke' && tx.id instanceof Uint8Array && tx.patient instanceof Uint8Array) {
+				// Only the grant's own patient can revoke it: the rule checked the signature is by `patient`.
+				out.push([toHex(tx.patient), ['r', n, toHex(tx.id)] satisfies RevokeRow]);
+			}
+		});
+		return out;
+	}
+};
+
+/** The patient a `consent.grant` names, read without checking its signature; null when it names none. */
+export function grantPatient(tx: { grant?: unknown }): string | null {
 	try {
 		const v = decodeCanonical(tx.grant as Uint8Array) as Record<string, CborValue>;
-		return typeof v.patient === 'string' && typeof v.id === 'string' ? { patient: v.patient, id: v.id } : null;
+		return typeof v.patient === 'string' ? v.patient : null;
 	} catch {
 		return null;
 	}
 }
 
-/** The patient a consent transaction concerns (the grant's, or the one a revocation names), if any. */
-function patientOf(tx: Tx): string | null {
-	if (tx.t === 'consent.grant') return grantNames(tx)?.patient ?? null;
-	return tx.t === 'consent.revoke' && tx.patient instanceof Uint8Array ? toHex(tx.patient) : null;
+export const epochKey = (patient: string, category: Category) => `${patient}/${category}`;
+
+/**
+ * The access of some patients, read from the store: it answers for those patients only,
+ * and throws for any other, so a grant is never taken as absent because it was not read.
+ */
+export class PatientAccess {
+	readonly #grants: ReadonlyMap<string, readonly HeldGrant[]>;
+	readonly #epochs: ReadonlyMap<string, number>;
+
+	constructor(grants: ReadonlyMap<string, readonly HeldGrant[]>, epochs: ReadonlyMap<string, number> = new Map()) {
+		this.#grants = grants;
+		this.#epochs = epochs;
+	}
+
+	/** Access read for no patient: the view of a decision about none. */
+	static readonly none = new PatientAccess(new Map());
+
+	/** The access of the patient of `grant` made just now: that grant alone, nothing revoked (an import, a registration). */
+	static ofNewGrant(grant: Grant): PatientAccess {
+		return new PatientAccess(new Map([[grant.patient, [{ ...grant, revoked: false, block: '' }]]]));
+	}
+
+	#check(patient: string): readonly HeldGrant[] {
+		const grants = this.#grants.get(patient);
+		if (!grants) throw new CodedError('ACCESS_NOT_READ', `the consent of patient ${patient.slice(0, 12)} was not read for this decision`);
+		return grants;
+	}
+
+	/** `patient`'s grants (revoked ones included), sorted by id. */
+	grantsOf(patient: string): readonly HeldGrant[] {
+		return this.#check(patient);
+	}
+
+	/** The epoch new data of `patient`'s `category` is sealed under. */
+	epoch(patient: string, category: Category): number {
+		this.#check(patient);
+		return this.#epochs.get(epochKey(patient, category)) ?? 0;
+	}
+
+	/** The patients read. */
+	patients(): IterableIterator<string> {
+		return this.#grants.keys();
+	}
+
+	/** Every grant read, of every patient read. */
+	*all(): Generator<HeldGrant> {
+		for (const grants of this.#grants.values()) yield* grants;
+	}
 }
 
-/** Applies `block`'s consent transactions: all of them, or those of patient `only`. */
-function applyConsent(state: AccessState, block: Block, only?: string): void {
-	for (const tx of block.txs) {
-		if (only !== undefined && patientOf(tx) !== only) continue;
-		if (tx.t === 'consent.grant') {
-			let grant: Grant;
-			try {
-				grant = grantOf(tx); // checked by the rule already; never throws for an accepted block
-			} catch {
-				continue;
-			}
-			if (state.grants[grant.id]) continue;
-			state.grants[grant.id] = { ...grant, revoked: false, block: block.id };
-			insertSorted((state.byPatient[grant.patient] ??= []), grant.id);
-		} else if (tx.t === 'consent.revoke' && tx.id instanceof Uint8Array && tx.patient instanceof Uint8Array) {
-			const grant = state.grants[toHex(tx.id)];
-			// Only the grant's own patient can revoke it (the rule checked the signature is by `patient`).
-			if (!grant || grant.revoked || grant.patient !== toHex(tx.patient)) continue;
+/** What {@link readAccess} needs of a ledger. */
+export type ConsentReader = Pick<Ledger, 'factsOfKeys'>;
+
+/** Patients whose rows are read together in one store read. */
+const PATIENTS_PER_READ = 2000;
+
+/** The access of `patients`, folded from their rows (and the rows of the grant ids they name) when read. */
+export async function readAccess(ledger: ConsentReader, patients: Iterable<string>): Promise<PatientAccess> {
+	const list = [...new Set(patients)];
+	const grants = new Map<string, HeldGrant[]>();
+	const epochs = new Map<string, number>();
+	for (let i = 0; i < list.length; i += PATIENTS_PER_READ) {
+		const chunk = list.slice(i, i + PATIENTS_PER_READ);
+		const rows = await ledger.factsOfKeys(CONSENTS, chunk);
+		const ids = [...new Set(rows.flatMap((r) => r.filter((row) => (row.value as GrantRow)[0] === 'g').map((row) => (row.value as GrantRow)[2])))];
+		const first = new Map<string, FactRow | undefined>();
+		(await ledger.factsOfKeys(CONSENTS, ids.map(idKey))).forEach((idRows, n) => first.set(ids[n]!, idRows[0]));
+		chunk.forEach((patient, n) => grants.set(patient, foldPatient(patient, rows[n]!, first, epochs)));
+	}
+	return new PatientAccess(grants, epochs);
+}
+
+/** `patient`'s grants from its rows in ledger order; adds its epochs to `epochs`. `first`: the first row of each grant id. */
+function foldPatient(patient: string, rows: readonly FactRow[], first: ReadonlyMap<string, FactRow | undefined>, epochs: Map<string, number>): HeldGrant[] {
+	const held = new Map<string, HeldGrant>();
+	for (const row of rows) {
+		const value = row.value as GrantRow | RevokeRow;
+		if (value[0] === 'g') {
+			const [, n, id, grantee, categories, purpose, expires, issued, request] = value;
+			const owner = first.get(id);
+			const [ownerPatient, ownerTx] = (owner?.value ?? []) as IdRow;
+			// The first grant in ledger order naming this id counts; any later one is ignored.
+			if (!owner || owner.block !== row.block || ownerTx !== n || ownerPatient !== patient) continue;
+			held.set(id, {
+				id,
+				patient,
+				grantee,
+				categories: [...categories],
+				purpose,
+				expires,
+				issued,
+				...(request !== null ? { request } : {}),
+				revoked: false,
+				block: row.block
+			});
+		} else {
+			const grant = held.get(value[2]);
+			if (!grant || grant.revoked) continue;
 			grant.revoked = true;
 			for (const category of grant.categories) {
-				const key = epochKey(grant.patient, category);
-				state.epochs[key] = (state.epochs[key] ?? 0) + 1;
+				const key = epochKey(patient, category);
+				epochs.set(key, (epochs.get(key) ?? 0) + 1);
 			}
 		}
 	}
+	return [...held.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export const accessFold: Fold<AccessState> = {
-	name: 'access',
-	version: 1,
-	init: () => ({ grants: {}, epochs: {}, byPatient: {} }),
-	apply(state, block: Block) {
-		applyConsent(state, block);
-		return state;
-	},
-	// A patient's grants, revocations and epochs depend on that patient's consent blocks
-	// alone (indexed under `access-patients`): a late one re-applies the patient's part, not
-	// the whole fold. A grant reusing an id another patient's grant holds (the first in
-	// ledger order wins) rewinds instead.
-	keyed: keyPerTransaction<AccessState>({
-		index: 'access-patients',
-		keyOf: patientOf,
-		conflict(state, tx, patient) {
-			const id = tx.t === 'consent.grant' ? grantNames(tx)?.id : undefined;
-			return id !== undefined && Object.hasOwn(state.grants, id) && state.grants[id]!.patient !== patient;
-		},
-		clear(state, patient) {
-			for (const id of state.byPatient[patient] ?? []) delete state.grants[id];
-			delete state.byPatient[patient];
-			for (const key of Object.keys(state.epochs)) if (key.startsWith(`${patient}/`)) delete state.epochs[key];
-		},
-		apply: applyConsent
-	}),
-	encode: (state) => ({ grants: state.grants as unknown as CborValue, epochs: state.epochs }),
-	decode: (value) => {
-		const v = value as unknown as AccessState;
-		return accessState(Object.fromEntries(Object.entries(v.grants).map(([k, g]) => [k, { ...g, categories: [...g.categories] }])), {
-			...v.epochs
-		});
-	}
-};
+/** `patient`'s grants (revoked ones included), sorted by id. */
+export const grantsOf = (access: PatientAccess, patient: string): readonly HeldGrant[] => access.grantsOf(patient);
 
 /** The epoch new data of `patient`'s `category` is sealed under. */
-export function currentEpoch(state: AccessState, patient: string, category: Category): number {
-	return state.epochs[epochKey(patient, category)] ?? 0;
-}
+export const currentEpoch = (access: PatientAccess, patient: string, category: Category): number => access.epoch(patient, category);
 
 /** Who receives the data key when a record of `patient`'s `category` is sealed at `now`. */
-export function sealingReaders(state: AccessState, patient: string, category: Category, now: number): string[] {
-	return readersFor(grantsOf(state, patient), patient, category, now);
+export function sealingReaders(access: PatientAccess, patient: string, category: Category, now: number): string[] {
+	return readersFor(access.grantsOf(patient), patient, category, now);
 }
 
 /** True when `reader` may read `patient`'s `category` at `now` (the patient always may). */
-export function mayRead(state: AccessState, reader: string, patient: string, category: Category, now: number): boolean {
-	return reader === patient || grantsFor(grantsOf(state, patient), reader, patient, category, now).length > 0;
+export function mayRead(access: PatientAccess, reader: string, patient: string, category: Category, now: number): boolean {
+	return reader === patient || grantsFor(access.grantsOf(patient), reader, patient, category, now).length > 0;
 }
-
-/** Each patient's consent blocks (grants and revocations): the access fold re-applies a patient's part from them after a late block. */
-export const accessPatientsIndex = accessFold.keyed!.index;

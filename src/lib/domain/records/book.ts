@@ -12,7 +12,7 @@
  * "Amendments: who may write the current version").
  */
 import { CodedError, decodeBlock, fromHex, type BlockId, type Ledger, type Tx } from '$lib/core/index.js';
-import type { AccessState } from '../privacy/access.js';
+import { PatientAccess, readAccess } from '../privacy/access.js';
 import { EnvelopeError, type Category } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
 import { categoryOf, decodeResource, encodeResource, patientOf, validateResource, type ClinicalResource, type FhirIssue } from './fhir.js';
@@ -33,15 +33,15 @@ export class RecordInputError extends CodedError {
 }
 
 /**
- * The ledger state records decisions rest on, with the wrapped keys of `patients` read
- * from the store (key-index.ts): the keys of no patient by default (who may read or
- * write, from grants and accesses, needs none).
+ * The ledger state records decisions rest on, with the consent (privacy/access.ts) and the
+ * wrapped keys (key-index.ts) of the patients the decision is about, read from the store:
+ * those of no patient by default.
  */
-export function recordsView(ledger: Ledger, keys: KeySlots = KeySlots.none): RecordsView {
+export function recordsView(ledger: Ledger, keys: KeySlots = KeySlots.none, access: PatientAccess = PatientAccess.none): RecordsView {
 	const state = ledger.state();
 	return {
 		net: ledger.net,
-		access: state.access as AccessState,
+		access,
 		records: state.records as RecordsState,
 		keys,
 		clinics: state['member-clinics'] as MemberClinics,
@@ -130,14 +130,16 @@ export class RecordBook {
 		readonly keyring: Keyring
 	) {}
 
-	/** The view of who may read and write (no keys read). */
-	view(): RecordsView {
-		return recordsView(this.ledger);
+	/** The view of who may read and write the records of `patients` (their consent read, no keys). */
+	async view(patients: Iterable<string> = []): Promise<RecordsView> {
+		return recordsView(this.ledger, KeySlots.none, await readAccess(this.ledger, patients));
 	}
 
-	/** The view with the wrapped keys of `patients` (key-index.ts). */
+	/** The view with the consent and the wrapped keys of `patients` (privacy/access.ts, key-index.ts). */
 	async viewFor(patients: Iterable<string>): Promise<RecordsView> {
-		return recordsView(this.ledger, await keySlotsOf(this.ledger, patients));
+		const list = [...patients];
+		const [keys, access] = await Promise.all([keySlotsOf(this.ledger, list), readAccess(this.ledger, list)]);
+		return recordsView(this.ledger, keys, access);
 	}
 
 	/**
@@ -278,10 +280,12 @@ export class RecordBook {
 		slice = DEMOGRAPHICS_SLICE,
 		records?: Map<string, [string, RecordEntry][]>
 	): Promise<Map<string, ClinicalResource>> {
-		const view = this.view();
+		const listed = records ?? (await this.demographicRecords());
+		// Every listed patient's consent, thousands to a store read (privacy/access.ts).
+		const view = await this.view(listed.keys());
 		const mayWrite = recordWriters(view);
 		const readable: Demographic[] = [];
-		for (const [patient, demographic] of records ?? (await this.demographicRecords())) {
+		for (const [patient, demographic] of listed) {
 			if (!accessBasis(view, this.keyring.self, patient, 'demographics', now)) continue;
 			// A Patient record some writer wrote, before one nobody allowed wrote (which could be ordered first).
 			const written = ([, r]: readonly [string, RecordEntry]) => r.versions.some((v) => mayWrite(patient, v.author, 'demographics'));

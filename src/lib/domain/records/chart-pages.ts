@@ -97,19 +97,21 @@ export class ChartPages {
 
 	/** `patient`'s chart, its records' metadata read from the store (record-index.ts), nothing decrypted yet. */
 	static async open(book: RecordBook, patient: string, now = Date.now()): Promise<ChartPages> {
-		return new ChartPages(book, patient, await PatientRecords.read(book.ledger, patient), now);
+		const [records, view] = await Promise.all([PatientRecords.read(book.ledger, patient), book.view([patient])]);
+		return new ChartPages(book, patient, records, view, now);
 	}
 
-	/** `records`: the patient's records ({@link open} reads them). */
+	/** `records`: the patient's records, `view`: the consent of the patient ({@link open} reads both). */
 	constructor(
 		book: RecordBook,
 		readonly patient: string,
 		records: PatientRecords,
+		view: RecordsView,
 		now = Date.now()
 	) {
 		this.#records = records;
 		this.#book = book;
-		this.#view = book.view();
+		this.#view = view;
 		this.#mayWrite = recordWriters(this.#view);
 		this.#now = now;
 		const readable = this.#readable;
@@ -129,6 +131,11 @@ export class ChartPages {
 		this.total = records.length;
 		this.sealedUnread = sealed;
 		this.#groups = [...byBound].sort((a, b) => b[0] - a[0]).map(([bound, records]) => ({ bound, records }));
+	}
+
+	/** Who may read and write the patient's records, as read when the chart opened. */
+	get view(): RecordsView {
+		return this.#view;
 	}
 
 	/** The first entries of the timeline, exactly as the whole chart orders them; every record once {@link complete}. */

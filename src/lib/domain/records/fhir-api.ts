@@ -130,7 +130,6 @@ export class FhirApi {
 				} as unknown as Resource
 			};
 		}
-		const view = this.book.view();
 		let rid = id;
 		let record: RecordEntry | undefined;
 		if (type === 'Patient') {
@@ -142,14 +141,15 @@ export class FhirApi {
 		const chosen = Number.isInteger(index) ? record.versions[index] : undefined;
 		if (!chosen) return outcome(404, 'not-found', `${type}/${id} has no version ${version}`);
 		const now = this.now();
+		// The patient's consent and keys, read once for the judgement and the opening.
+		const view = await this.book.viewFor([record.patient]);
 		if (!accessBasis(view, this.book.keyring.self, record.patient, record.category, now))
 			return outcome(403, 'forbidden', `the patient has not granted this node access to ${record.category}`);
 		const txs = await this.#txsOf(chosen.block);
 		if (!txs) return outcome(404, 'not-found', `the block of ${type}/${id} is not on this node`);
 		let resource: ClinicalResource;
 		try {
-			const keyed = await this.book.viewFor([record.patient]);
-			resource = decodeResource(this.book.keyring.openTx(keyed, rid, record, chosen, txs[chosen.index]));
+			resource = decodeResource(this.book.keyring.openTx(view, rid, record, chosen, txs[chosen.index]));
 		} catch (error) {
 			if (error instanceof NoAccessError) return outcome(403, 'forbidden', error.message);
 			return outcome(500, 'exception', `${type}/${id} could not be opened: ${(error as Error).message}`);

@@ -7,7 +7,7 @@
  */
 import { fromHex, type CborValue, type Roster } from '$lib/core/index.js';
 import { grantsFor, type Grant } from '../privacy/consent.js';
-import { accessState, grantsOf, type AccessState } from '../privacy/access.js';
+import { grantsOf, PatientAccess } from '../privacy/access.js';
 import type { Category } from '../privacy/envelope.js';
 import type { MemberClinics } from '../members.js';
 import { requestsOf, type RecordsState } from './fold.js';
@@ -16,7 +16,8 @@ import { KeySlots, type KeyEntry } from './key-index.js';
 /** Ledger state a keyring decision needs. */
 export interface RecordsView {
 	readonly net: string;
-	readonly access: AccessState;
+	/** The consent of the patients the decision is about, read from the store (privacy/access.ts). */
+	readonly access: PatientAccess;
 	readonly records: RecordsState;
 	/** The wrapped keys of the patients the decision is about, read from the store (key-index.ts). */
 	readonly keys: KeySlots;
@@ -46,7 +47,7 @@ export function servedReaders(entry: KeyEntry, self: string, readers: readonly s
 export function newPatientView(view: RecordsView, grant: Grant): RecordsView {
 	return {
 		...view,
-		access: accessState({ [grant.id]: { ...grant, revoked: false, block: '' } }, {}),
+		access: PatientAccess.ofNewGrant(grant),
 		keys: new KeySlots([grant.patient])
 	};
 }

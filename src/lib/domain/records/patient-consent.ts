@@ -6,7 +6,7 @@
  * Each write is one transaction in one block.
  */
 import { CodedError, type BlockId, type FactRow, type Ledger } from '$lib/core/index.js';
-import { grantsOf, type AccessState } from '../privacy/access.js';
+import { grantsOf, readAccess } from '../privacy/access.js';
 import type { Grant, Purpose } from '../privacy/consent.js';
 import type { Category } from '../privacy/envelope.js';
 import { auditPage, type AuditEvent } from './audit-index.js';
@@ -64,9 +64,8 @@ export interface ConsentView {
 /** What `patient` sees of their consent on `ledger`, with the newest `auditLimit` events of their trail. */
 export async function consentView(ledger: Ledger, patient: string, auditLimit = 100): Promise<ConsentView> {
 	const trail = await auditPage(ledger, patient, auditLimit);
-	const state = ledger.state();
-	const access = state.access as AccessState;
-	const records = state.records as RecordsState;
+	const access = await readAccess(ledger, [patient]);
+	const records = ledger.state().records as RecordsState;
 	const answered = new Set(
 		grantsOf(access, patient)
 			.map((g) => g.request)

@@ -127,7 +127,7 @@ export async function registerPatient(
 			now
 		});
 		// Sealed against the grant being written with it: the ledger does not hold it yet.
-		const sealed = book.keyring.sealRecordTxs(newPatientView(book.view(), grant), {
+		const sealed = book.keyring.sealRecordTxs(newPatientView(await book.view(), grant), {
 			patient,
 			category: 'demographics',
 			plaintext: encodeResource(resource as ClinicalResource),

@@ -20,7 +20,7 @@ const WRITING_PURPOSES = new Set(['treatment', 'payment', 'operations']);
 /** True when `author` (hex member key) may write versions of `patient`'s `category` records. */
 export type MayWrite = (patient: string, author: string, category: Category) => boolean;
 
-/** The {@link MayWrite} judge for the ledger state in `view`, made in one pass over its grants and accesses. */
+/** The {@link MayWrite} judge for the ledger state in `view`, made in one pass over its grants (those of the patients it was read for) and accesses. */
 export function recordWriters(view: RecordsView): MayWrite {
 	const given = new Map<string, Set<string>>();
 	const add = (patient: string, category: Category, member: string) => {
@@ -29,7 +29,7 @@ export function recordWriters(view: RecordsView): MayWrite {
 		if (!set) given.set(slot, (set = new Set()));
 		set.add(member);
 	};
-	for (const g of Object.values(view.access.grants))
+	for (const g of view.access.all())
 		if (WRITING_PURPOSES.has(g.purpose)) for (const c of g.categories) add(g.patient, c, g.grantee);
 	for (const r of Object.values(view.records.requests)) if (r.kind === 'break-glass') for (const c of r.categories) add(r.patient, c, r.by);
 	return (patient, author, category) => {

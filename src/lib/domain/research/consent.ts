@@ -3,7 +3,7 @@
  * transactions, signed by the patient's key through their session.
  */
 import type { Tx } from '$lib/core/index.js';
-import type { AccessState } from '../privacy/access.js';
+import type { PatientAccess } from '../privacy/access.js';
 import type { PatientSession } from '../records/patient.js';
 import type { StudyRecord } from './fold.js';
 
@@ -14,9 +14,10 @@ export function consentTxs(session: PatientSession, study: StudyRecord, now: num
 	return [tx, session.studyConsent(study.id, grant.id)];
 }
 
-/** Revocations of every grant in force the patient linked to the study: from then on they are not counted. */
-export function withdrawTxs(session: PatientSession, study: StudyRecord, access: AccessState, now: number): Tx[] {
+/** Revocations of every grant in force the patient linked to the study: from then on they are not counted. `access`: read for the patient. */
+export function withdrawTxs(session: PatientSession, study: StudyRecord, access: PatientAccess, now: number): Tx[] {
+	const held = access.grantsOf(session.patient);
 	return (study.consents[session.patient] ?? [])
-		.filter((id) => access.grants[id] && !access.grants[id]!.revoked)
+		.filter((id) => held.some((g) => g.id === id && !g.revoked))
 		.map((id) => session.revoke(id, now));
 }

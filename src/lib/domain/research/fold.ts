@@ -11,7 +11,7 @@
  * before writing when it can see the query would be refused.
  */
 import { keyPerTransaction, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
-import type { AccessState } from '../privacy/access.js';
+import type { PatientAccess } from '../privacy/access.js';
 import type { Category } from '../privacy/envelope.js';
 import { parseQuerySpec } from './spec.js';
 import type { KeyWrap, SealedResult, StudyInput } from './study.js';
@@ -232,13 +232,15 @@ export const researchFold: Fold<ResearchState> = {
  * Patients counted for `study` at `now`: those who linked a research grant to it that is
  * in force (not revoked, not expired), names the study's researcher as grantee and
  * covers every category the study asks for. Withdrawn or absent consent: not counted.
+ * `access`: read for the study's {@link consentingPatients} at least.
  */
-export function consentedPatients(study: StudyRecord, access: AccessState, now: number): Set<string> {
+export function consentedPatients(study: StudyRecord, access: PatientAccess, now: number): Set<string> {
 	const counted = new Set<string>();
 	for (const [patient, grants] of Object.entries(study.consents)) {
+		const held = access.grantsOf(patient);
 		for (const id of grants) {
-			const g = access.grants[id];
-			if (!g || g.revoked || g.patient !== patient || g.purpose !== 'research' || g.grantee !== study.researcher || now >= g.expires)
+			const g = held.find((h) => h.id === id);
+			if (!g || g.revoked || g.purpose !== 'research' || g.grantee !== study.researcher || now >= g.expires)
 				continue;
 			if (!study.categories.every((c) => g.categories.includes(c))) continue;
 			counted.add(patient);
@@ -246,6 +248,13 @@ export function consentedPatients(study: StudyRecord, access: AccessState, now: 
 		}
 	}
 	return counted;
+}
+
+/** The patients who linked a grant to one of `studies`: whose consent {@link consentedPatients} reads. */
+export function consentingPatients(...studies: StudyRecord[]): Set<string> {
+	const out = new Set<string>();
+	for (const study of studies) for (const patient of Object.keys(study.consents)) out.add(patient);
+	return out;
 }
 
 /** Each study's blocks: the research fold re-applies a study from them after a late block. */

@@ -5,7 +5,7 @@
  * written in ONE block; the patient's key is wiped afterwards whatever happened.
  */
 import { describeError, type Block, type Ledger } from '$lib/core/index.js';
-import type { AccessState } from '../privacy/access.js';
+import { readAccess } from '../privacy/access.js';
 import { CardError, openCard } from '../records/card.js';
 import { PatientSession } from '../records/patient.js';
 import { consentTxs, withdrawTxs } from './consent.js';
@@ -32,7 +32,7 @@ export async function patientStudyConsent(
 	}
 	const session = new PatientSession(seed);
 	try {
-		const txs = withdraw ? withdrawTxs(session, study, ledger.state().access as AccessState, now) : consentTxs(session, study, now);
+		const txs = withdraw ? withdrawTxs(session, study, await readAccess(ledger, [session.patient]), now) : consentTxs(session, study, now);
 		if (txs.length === 0) throw new ResearchRefusal('NO_CONSENT_IN_FORCE', 'This patient has no consent in force for this study.');
 		return await ledger.append(txs);
 	} finally {

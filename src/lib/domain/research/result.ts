@@ -6,7 +6,7 @@
  * with; sealing keeps even the de-identified answers from the other members.
  */
 import { fromHex } from '$lib/core/index.js';
-import type { AccessState } from '../privacy/access.js';
+import type { PatientAccess } from '../privacy/access.js';
 import { newDataKey, openRecord, sealRecord, wrapKey, type RecordContext } from '../privacy/envelope.js';
 import type { Unwrap } from './keys.js';
 import { extractRows, type RowExtract, type ExtractRow } from './extract.js';
@@ -40,7 +40,8 @@ const resultContext = (net: string, query: QueryRecord): RecordContext => ({
 export function answerAtClinic(input: {
 	study: StudyRecord;
 	query: QueryRecord;
-	access: AccessState;
+	/** Consent read for the study's consenting patients (fold.ts, consentingPatients). */
+	access: PatientAccess;
 	patients: Iterable<PatientRecords>;
 	studyKey: Uint8Array | null;
 	rng?: Rng;

@@ -4,7 +4,7 @@
  */
 import type { Ledger } from '$lib/core/index.js';
 import type { MemberClinics, MemberNames } from '../members.js';
-import type { AccessState } from '../privacy/access.js';
+import type { PatientAccess } from '../privacy/access.js';
 import type { Keyring } from '../records/keyring.js';
 import { consentedPatients, type QueryRecord, type ResearchState, type StudyRecord } from './fold.js';
 import { answersToCombine, combineAnswers, openAnswer, type CombinedResult } from './result.js';
@@ -20,8 +20,8 @@ export interface StudyView {
 	readonly queries: readonly QueryRecord[];
 }
 
-/** Every study, newest first, with its consents in force at `now` per clinic and its queries (refused ones too). */
-export function studyViews(research: ResearchState, access: AccessState, names: MemberNames, now: number): StudyView[] {
+/** Every study, newest first, with its consents in force at `now` per clinic and its queries (refused ones too). `access`: read for every study's consenting patients. */
+export function studyViews(research: ResearchState, access: PatientAccess, names: MemberNames, now: number): StudyView[] {
 	return Object.values(research.studies)
 		.sort((a, b) => b.registered - a.registered)
 		.map((study) => {

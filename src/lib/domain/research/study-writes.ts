@@ -7,10 +7,10 @@
  * writes and writes ONE block, so a refusal leaves nothing behind.
  */
 import { CodedError, type Block, type Ledger } from '$lib/core/index.js';
-import type { AccessState } from '../privacy/access.js';
+import { readAccess } from '../privacy/access.js';
 import { accessLogTx, RecordBook } from '../records/book.js';
 import type { Keyring } from '../records/keyring.js';
-import { consentedPatients, queryRefusal, type ResearchState, type StudyRecord } from './fold.js';
+import { consentedPatients, consentingPatients, queryRefusal, type ResearchState, type StudyRecord } from './fold.js';
 import { approvalWraps, unwrapStudyKey } from './keys.js';
 import { secureRng } from './laplace.js';
 import type { QuerySpec } from './query.js';
@@ -83,7 +83,7 @@ export async function answerQuery(ledger: Ledger, keyring: Keyring, queryId: str
 	const query = research.queries[queryId];
 	if (!query) throw new ResearchRefusal('NO_SUCH_QUERY', 'No such query.');
 	const study = research.studies[query.study]!;
-	const access = state.access as AccessState;
+	const access = await readAccess(ledger, consentingPatients(study));
 	const book = new RecordBook(ledger, keyring);
 	const consented = consentedPatients(study, access, query.time);
 	const { patients, reads } = await readablePatients(book, consented, study.categories, now);

@@ -13,7 +13,7 @@ import { exportBundleFile } from '$lib/domain/records/bundle-export.js';
 import { ChartPages } from '$lib/domain/records/chart-pages.js';
 import type { DirectoryState } from '$lib/domain/records/directory.js';
 import type { ClinicalResource } from '$lib/domain/records/fhir.js';
-import { accessBasis, NoAccessError } from '$lib/domain/records/keyring.js';
+import { accessBasis, NoAccessError, type RecordsView } from '$lib/domain/records/keyring.js';
 import { AccessRequestRefusal, requestAccess } from '$lib/domain/records/request-access.js';
 import { writeRecords, type Amendment } from '$lib/domain/records/write-records.js';
 import type { MemberNames } from '$lib/domain/members.js';
@@ -35,6 +35,8 @@ export class ChartManager {
 		return this.#selected;
 	}
 	#pages: ChartPages | null = null;
+	/** Who may read and write the records of the chart shown, read with them. */
+	#view = $state.raw<RecordsView | null>(null);
 	/** The patient whose records {@link records} holds: until the chart just opened is read, none (never another patient's under this one's name). */
 	#shownPatient = $state<string | null>(null);
 	/** Whether the open chart is still being read for the first time. */
@@ -174,16 +176,18 @@ export class ChartManager {
 
 	#publish(pages: ChartPages): void {
 		this.#shownPatient = pages.patient;
+		this.#view = pages.view;
 		this.#records = pages.records;
 		this.#total = pages.total;
 		this.#sealed = pages.sealed;
 		this.#complete = pages.complete;
 	}
 
-	/** What this node may do for `patient`'s `category` right now. */
+	/** What this node may do for `patient`'s `category` right now (nothing until the patient's chart is read: its consent is read with it). */
 	basis(patient: string, category: Category): AccessBasis {
 		const book = this.#context.book;
-		return book ? accessBasis(book.view(), book.keyring.self, patient, category, Date.now()) : null;
+		const view = this.#view;
+		return book && view && this.#shownPatient === patient ? accessBasis(view, book.keyring.self, patient, category, Date.now()) : null;
 	}
 
 	/** Clears the errors of a form that was closed. */

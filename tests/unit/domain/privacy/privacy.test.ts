@@ -1,3 +1,4 @@
+import { accessSnapshot, allAccess } from '../../support/access.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCanonical, generateSecretKey, publicKeyOf, toHex } from '$lib/core/index.js';
@@ -216,12 +217,12 @@ describe('consent on the ledger (access fold)', () => {
 			issued: now
 		};
 		await clinic.append([grantTx(grant, signNoble(patient.seed, grantMessage(grant)))]);
-		const access = () => clinic.state().access as Parameters<typeof mayRead>[0];
-		expect(mayRead(access(), researcher.id, patient.id, 'labs', now + 1)).toBe(true);
-		expect(mayRead(access(), researcher.id, patient.id, 'mental-health', now + 1)).toBe(false);
-		expect(mayRead(access(), researcher.id, patient.id, 'labs', now + 86_400_001)).toBe(false); // expired
-		expect(sealingReaders(access(), patient.id, 'labs', now + 1)).toEqual([patient.id, researcher.id].sort());
-		expect(currentEpoch(access(), patient.id, 'labs')).toBe(0);
+		const access = () => allAccess(clinic);
+		expect(mayRead(await access(), researcher.id, patient.id, 'labs', now + 1)).toBe(true);
+		expect(mayRead(await access(), researcher.id, patient.id, 'mental-health', now + 1)).toBe(false);
+		expect(mayRead(await access(), researcher.id, patient.id, 'labs', now + 86_400_001)).toBe(false); // expired
+		expect(sealingReaders(await access(), patient.id, 'labs', now + 1)).toEqual([patient.id, researcher.id].sort());
+		expect(currentEpoch(await access(), patient.id, 'labs')).toBe(0);
 		// Signed by the clinic, not the patient: refused on the ledger.
 		const forged: Grant = { ...grant, id: 'cd'.repeat(16) };
 		await expect(clinic.append([grantTx(forged, signNoble(generateSecretKey(), grantMessage(forged)))])).rejects.toMatchObject({
@@ -230,8 +231,8 @@ describe('consent on the ledger (access fold)', () => {
 		// The patient revokes: new data goes to a new epoch, sealed for the patient only.
 		const time = now + 5;
 		await clinic.append([revokeGrantTx(patient.id, grant.id, time, signNoble(patient.seed, revokeMessage(patient.id, grant.id, time)))]);
-		expect(mayRead(access(), researcher.id, patient.id, 'labs', now + 10)).toBe(false);
-		expect(currentEpoch(access(), patient.id, 'labs')).toBe(1);
-		expect(sealingReaders(access(), patient.id, 'labs', now + 10)).toEqual([patient.id]);
+		expect(mayRead(await access(), researcher.id, patient.id, 'labs', now + 10)).toBe(false);
+		expect(currentEpoch(await access(), patient.id, 'labs')).toBe(1);
+		expect(sealingReaders(await access(), patient.id, 'labs', now + 10)).toEqual([patient.id]);
 	});
 });

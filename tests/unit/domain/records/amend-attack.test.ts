@@ -6,6 +6,7 @@
  * record's current version show the newest genuine version, and every node folds the
  * same state.
  */
+import { accessSnapshot, allAccess } from '../../support/access.js';
 import { describe, expect, it } from 'vitest';
 import { canonicalState } from '../../support/canonical-state.js';
 import { decodeBlock, fromHex, toHex, type Block, type BlockId, type CborValue, type Ledger, type Tx } from '$lib/core/index.js';
@@ -198,7 +199,7 @@ describe('a junk or forged amendment never becomes a record’s current version'
 					[authorOf('clinic-c'), authorOf('clinic-d')].sort()
 				);
 
-				const state = canonicalState({ records: node.state().records, access: node.state().access });
+				const state = canonicalState({ records: node.state().records, access: await accessSnapshot(node) });
 				reference ??= state;
 				expect(state, label).toBe(reference);
 			}
@@ -209,7 +210,7 @@ describe('a junk or forged amendment never becomes a record’s current version'
 	it('a version stays current after its writer’s grant is revoked; a record whose every version was set aside still shows them', async () => {
 		const s = await scene();
 		const amended = await bookOf(s.a, 'clinic-a').write(labResult(s.p.id, 'MARKER-v2'), { rid: s.lab.rid, prev: s.lab.block, now: NOW });
-		const grantA = Object.values((s.a.state().access as { grants: Record<string, Grant & { revoked: boolean }> }).grants).find(
+		const grantA = (await allAccess(s.a)).grantsOf(s.p.id).find(
 			(g) => g.grantee === authorOf('clinic-a')
 		)!;
 		await s.a.append([revokeGrantTx(s.p.id, grantA.id, NOW + 1, signNoble(s.p.seed, revokeMessage(s.p.id, grantA.id, NOW + 1)))]);

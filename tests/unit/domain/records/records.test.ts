@@ -6,7 +6,7 @@ import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing
 import type { Grant, Purpose } from '$lib/domain/privacy/consent.js';
 import { CATEGORIES, EnvelopeError } from '$lib/domain/privacy/envelope.js';
 import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, recordsView } from '$lib/domain/records/book.js';
-import { accessState } from '$lib/domain/privacy/access.js';
+import { PatientAccess } from '$lib/domain/privacy/access.js';
 import { validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import { KeySlots } from '$lib/domain/records/key-index.js';
 import { NoAccessError, readersOf } from '$lib/domain/records/keyring.js';
@@ -238,7 +238,7 @@ describe('who receives a data key (property)', () => {
 							block: 'b'
 						};
 					});
-					const access = accessState(granted, {});
+					const access = new PatientAccess(new Map([[p.id, Object.values(granted)]]));
 					const roster = new Map(members.map((m) => [m, 'clinician'])) as never;
 					const view = {
 						net: 'n',

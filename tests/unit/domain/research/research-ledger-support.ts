@@ -4,7 +4,7 @@ import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
-import type { AccessState } from '$lib/domain/privacy/access.js';
+import { allAccess } from '../../support/access.js';
 import { grantMessage, grantTx, type Grant } from '$lib/domain/privacy/consent.js';
 import { encryptionSecretKey, unwrapKey, type Category } from '$lib/domain/privacy/envelope.js';
 import type { StudyInput } from '$lib/domain/research/study.js';
@@ -30,7 +30,7 @@ export const study = (over: Partial<StudyInput> = {}): StudyInput => ({
 });
 export const idOf = (tx: Tx) => toHex(tx.id as Uint8Array);
 export const researchOf = (l: Ledger) => l.state().research as ResearchState;
-export const accessOf = (l: Ledger) => l.state().access as AccessState;
+export const accessOf = (l: Ledger) => allAccess(l);
 /** What a node's keyring does for `label`: open keys wrapped for it. */
 export const unwrapAs = (label: string) => (wrap: Parameters<typeof unwrapKey>[0], context: Parameters<typeof unwrapKey>[3]) =>
 	unwrapKey(wrap, authorOf(label), encryptionSecretKey(testSecret(label)), context);

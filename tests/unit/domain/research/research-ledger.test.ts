@@ -165,13 +165,13 @@ describe('studies on the ledger', () => {
 			const query = state.queries[idOf(q)]!;
 			expect(query.status).toBe('accepted');
 			const c = clinics[i]!;
-			const counted = consentedPatients(s, accessOf(ledger), query.time);
+			const counted = consentedPatients(s, await accessOf(ledger), query.time);
 			const all = Object.values(c).flat();
 			for (const p of all) expect(counted.has(p.id), `${p.id}`).toBe(c.stay.includes(p));
 			const answer = answerAtClinic({
 				study: s,
 				query,
-				access: accessOf(ledger),
+				access: await accessOf(ledger),
 				patients: all.map((p) => p.records),
 				studyKey: null,
 				rng: seededRng(1)
@@ -244,11 +244,12 @@ describe('studies on the ledger', () => {
 		}
 		// A refused query gets no answer from a clinic, and results for it are not recorded.
 		const state = researchOf(clinicA);
+		const access = await accessOf(clinicA);
 		expect(() =>
 			answerAtClinic({
 				study: state.studies[studyId]!,
 				query: state.queries[idOf(queries[1]!)]!,
-				access: accessOf(clinicA),
+				access,
 				patients: [],
 				studyKey: null,
 				rng: seededRng(1)
@@ -276,7 +277,7 @@ describe('studies on the ledger', () => {
 		});
 		expect(await book.patients()).toHaveLength(14);
 		const state = researchOf(clinicA).studies[idOf(reg)]!;
-		const consented = consentedPatients(state, accessOf(clinicA), T0);
+		const consented = consentedPatients(state, await accessOf(clinicA), T0);
 		expect(consented.size).toBe(12);
 		const { patients, reads } = await readablePatients(book, consented, state.categories, T0);
 		expect(patients).toHaveLength(12);
@@ -296,7 +297,7 @@ describe('studies on the ledger', () => {
 		await researcher.append([studyQueryTx(idOf(reg), JSON.stringify({ cohort: {}, measure: { kind: 'count' } }), 0)]);
 		await sync(clinicA, researcher);
 		const query = Object.values(researchOf(clinicA).queries)[0]!;
-		const answer = answerAtClinic({ study: state, query, access: accessOf(clinicA), patients, studyKey: null, rng: seededRng(1) });
+		const answer = answerAtClinic({ study: state, query, access: await accessOf(clinicA), patients, studyKey: null, rng: seededRng(1) });
 		expect(answer).toEqual({ kind: 'count', count: 12, noisy: false });
 	}, 60_000);
 
@@ -308,11 +309,11 @@ describe('studies on the ledger', () => {
 		const s = () => researchOf(clinicA).studies[idOf(reg)]!;
 		const session = new PatientSession(generateSecretKey());
 		await clinicA.append(consentTxs(session, s(), T0));
-		expect(consentedPatients(s(), accessOf(clinicA), T0 + 1).has(session.patient)).toBe(true);
+		expect(consentedPatients(s(), await accessOf(clinicA), T0 + 1).has(session.patient)).toBe(true);
 		expect(s().consentedAt[session.patient]).toBe(authorOf('clinic-a'));
-		await clinicA.append(withdrawTxs(session, s(), accessOf(clinicA), T0 + 2));
-		expect(consentedPatients(s(), accessOf(clinicA), T0 + 3).has(session.patient)).toBe(false);
-		expect(withdrawTxs(session, s(), accessOf(clinicA), T0 + 4)).toEqual([]);
+		await clinicA.append(withdrawTxs(session, s(), await accessOf(clinicA), T0 + 2));
+		expect(consentedPatients(s(), await accessOf(clinicA), T0 + 3).has(session.patient)).toBe(false);
+		expect(withdrawTxs(session, s(), await accessOf(clinicA), T0 + 4)).toEqual([]);
 		session.close();
 	});
 

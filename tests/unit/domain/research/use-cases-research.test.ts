@@ -7,7 +7,7 @@ import { authorOf, foundNetwork, joinNetwork, syncInto, testSecret } from '$lib/
 import { writeSyntheticCohort } from '$lib/demo/research-cohort.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
-import type { AccessState } from '$lib/domain/privacy/access.js';
+import { allAccess } from '../../support/access.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { encodeCard, newPatientKey } from '$lib/domain/records/card.js';
@@ -77,7 +77,7 @@ describe('research use cases', () => {
 		expect(opened.result).toMatchObject({ kind: 'count' });
 		expect(() => openResults(researcher, keyringOf('researcher'), 'nope', {})).toThrow(ResearchRefusal);
 
-		const [view] = studyViews(research(researcher), researcher.state().access as AccessState, {}, T0);
+		const [view] = studyViews(research(researcher), await allAccess(researcher), {}, T0);
 		expect(view!.consented).toBe(6);
 		expect(view!.queries.map((q) => q.id)).toEqual([queryId]);
 	}, 60_000);
@@ -90,7 +90,7 @@ describe('research use cases', () => {
 		const { seed, patient } = newPatientKey();
 		const code = await encodeCard(seed, '31415926', { params: CHEAP, createdAt: T0 });
 		const card = { code, pin: '31415926' };
-		const inForce = () => consentedPatients(research(clinic).studies[studyId]!, clinic.state().access as AccessState, T0).has(patient);
+		const inForce = async () => consentedPatients(research(clinic).studies[studyId]!, await allAccess(clinic), T0).has(patient);
 
 		const size = clinic.size;
 		expect(await refusalOf(patientStudyConsent(clinic, studyId, { code, pin: '00000000' }, false, T0))).toMatchObject({
@@ -102,9 +102,9 @@ describe('research use cases', () => {
 
 		await patientStudyConsent(clinic, studyId, card, false, T0);
 		expect(clinic.size).toBe(size + 1);
-		expect(inForce()).toBe(true);
+		expect(await inForce()).toBe(true);
 		await patientStudyConsent(clinic, studyId, card, true, T0);
 		expect(clinic.size).toBe(size + 2);
-		expect(inForce()).toBe(false);
+		expect(await inForce()).toBe(false);
 	}, 60_000);
 });
