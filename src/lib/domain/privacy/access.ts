@@ -18,7 +18,7 @@
  * - a revocation counts when it names a grant of its own patient that counts, is not yet
  *   revoked, and comes after it in ledger order.
  */
-import { CodedError, decodeCanonical, toHex, type Block, type CborValue, type Fact, type FactRow, type IndexFold, type Ledger } from '$lib/core/index.js';
+import { CodedError, toHex, type Block, type CborValue, type Fact, type FactRow, type IndexFold, type Ledger } from '$lib/core/index.js';
 import { grantOf, grantsFor, readersFor, type Grant, type Purpose } from './consent.js';
 import type { Category } from './envelope.js';
 
@@ -59,16 +59,6 @@ export const consentsIndex: IndexFold = {
 		return out;
 	}
 };
-
-/** The patient a `consent.grant` names, read without checking its signature; null when it names none. */
-export function grantPatient(tx: { grant?: unknown }): string | null {
-	try {
-		const v = decodeCanonical(tx.grant as Uint8Array) as Record<string, CborValue>;
-		return typeof v.patient === 'string' ? v.patient : null;
-	} catch {
-		return null;
-	}
-}
 
 export const epochKey = (patient: string, category: Category) => `${patient}/${category}`;
 
@@ -135,7 +125,9 @@ export async function readAccess(ledger: ConsentReader, patients: Iterable<strin
 	for (let i = 0; i < list.length; i += PATIENTS_PER_READ) {
 		const chunk = list.slice(i, i + PATIENTS_PER_READ);
 		const rows = await ledger.factsOfKeys(CONSENTS, chunk);
-		const ids = [...new Set(rows.flatMap((r) => r.filter((row) => (row.value as GrantRow)[0] === 'g').map((row) => (row.value as GrantRow)[2])))];
+		const ids = [
+			...new Set(rows.flatMap((r) => r.filter((row) => (row.value as GrantRow)[0] === 'g').map((row) => (row.value as GrantRow)[2])))
+		];
 		const first = new Map<string, FactRow | undefined>();
 		(await ledger.factsOfKeys(CONSENTS, ids.map(idKey))).forEach((idRows, n) => first.set(ids[n]!, idRows[0]));
 		chunk.forEach((patient, n) => grants.set(patient, foldPatient(patient, rows[n]!, first, epochs)));
@@ -144,7 +136,12 @@ export async function readAccess(ledger: ConsentReader, patients: Iterable<strin
 }
 
 /** `patient`'s grants from its rows in ledger order; adds its epochs to `epochs`. `first`: the first row of each grant id. */
-function foldPatient(patient: string, rows: readonly FactRow[], first: ReadonlyMap<string, FactRow | undefined>, epochs: Map<string, number>): HeldGrant[] {
+function foldPatient(
+	patient: string,
+	rows: readonly FactRow[],
+	first: ReadonlyMap<string, FactRow | undefined>,
+	epochs: Map<string, number>
+): HeldGrant[] {
 	const held = new Map<string, HeldGrant>();
 	for (const row of rows) {
 		const value = row.value as GrantRow | RevokeRow;

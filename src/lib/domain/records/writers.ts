@@ -29,8 +29,7 @@ export function recordWriters(view: RecordsView): MayWrite {
 		if (!set) given.set(slot, (set = new Set()));
 		set.add(member);
 	};
-	for (const g of view.access.all())
-		if (WRITING_PURPOSES.has(g.purpose)) for (const c of g.categories) add(g.patient, c, g.grantee);
+	for (const g of view.access.all()) if (WRITING_PURPOSES.has(g.purpose)) for (const c of g.categories) add(g.patient, c, g.grantee);
 	for (const r of Object.values(view.records.requests)) if (r.kind === 'break-glass') for (const c of r.categories) add(r.patient, c, r.by);
 	return (patient, author, category) => {
 		const set = given.get(`${patient}/${category}`);

@@ -240,8 +240,7 @@ export function consentedPatients(study: StudyRecord, access: PatientAccess, now
 		const held = access.grantsOf(patient);
 		for (const id of grants) {
 			const g = held.find((h) => h.id === id);
-			if (!g || g.revoked || g.purpose !== 'research' || g.grantee !== study.researcher || now >= g.expires)
-				continue;
+			if (!g || g.revoked || g.purpose !== 'research' || g.grantee !== study.researcher || now >= g.expires) continue;
 			if (!study.categories.every((c) => g.categories.includes(c))) continue;
 			counted.add(patient);
 			break;

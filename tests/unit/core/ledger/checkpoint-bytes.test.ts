@@ -189,4 +189,49 @@ describe('checkpoint bytes: on a ledger', () => {
 			expect(fromGenesis.state()).toEqual(expected);
 		}
 	});
+
+	it('a checkpoint holding a fold the ledger no longer runs opens the others from it; one missing a fold, or at another version, refolds', async () => {
+		let applied = 0;
+		const counting = (name: string, version = 1): Fold<number> => ({
+			name,
+			version,
+			init: () => 0,
+			apply: (n) => (applied++, n + 1),
+			encode: (n) => n,
+			decode: (v) => v as number
+		});
+		const [a, b, c] = [counting('a'), counting('b'), counting('c')];
+		// The bytes: every fold found by name and version, wherever it sits in the checkpoint.
+		const bytes = encodeCheckpointStates([a, b, c] as Fold<unknown>[], [1, 2, 3]);
+		expect(decodeCheckpointStates([c, a] as Fold<unknown>[], bytes)).toEqual(
+			new Map([
+				[0, 3],
+				[1, 1]
+			])
+		);
+		expect(decodeCheckpointStates([a, counting('d')] as Fold<unknown>[], bytes)).toBeNull();
+		expect(decodeCheckpointStates([a, counting('c', 2)] as Fold<unknown>[], bytes)).toBeNull();
+		expect(
+			decodeCheckpointStates([a] as Fold<unknown>[], Uint8Array.from(encodeCanonical({ folds: 'other;a@1', states: [encodeCanonical(1)] })))
+		).toBeNull();
+		// A ledger: written by three folds, opened by two of them, then by one at a new version.
+		const store = new KeptStore();
+		const first = await foundNetwork({ store, folds: [a, b, c] as Fold<unknown>[], checkpointEvery: 4 });
+		for (let i = 0; i < 40; i++) await first.append(note(`n${i}`));
+		const expected = first.state();
+		await first.close();
+		const reopen = (folds: Fold<number>[]) =>
+			Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('founder'), folds: folds as Fold<unknown>[] });
+		applied = 0;
+		const fewer = await reopen([c, a]);
+		expect(fewer.state().a).toBe(expected.a);
+		expect(fewer.state().c).toBe(expected.c);
+		expect(fewer.state().b).toBeUndefined();
+		expect(applied).toBe(0); // from the checkpoint written at close: nothing folded again
+		await fewer.close();
+		applied = 0;
+		const changed = await reopen([a, counting('c', 2)]);
+		expect(changed.state().c).toBe(expected.c);
+		expect(applied).toBeGreaterThanOrEqual(2 * (expected.a as number)); // every block folded again, by both folds
+	});
 });

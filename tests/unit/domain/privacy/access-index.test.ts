@@ -10,7 +10,15 @@ import { factRows, generateSecretKey, publicKeyOf, toHex, type Block, type FactR
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { FactTable } from '$lib/core/storage/fact-table.js';
 import { prng } from '$lib/core/testing/prng.js';
-import { CONSENTS, consentsIndex, mayRead, readAccess, sealingReaders, type ConsentReader, type HeldGrant } from '$lib/domain/privacy/access.js';
+import {
+	CONSENTS,
+	consentsIndex,
+	mayRead,
+	readAccess,
+	sealingReaders,
+	type ConsentReader,
+	type HeldGrant
+} from '$lib/domain/privacy/access.js';
 import { grantMessage, grantOf, grantsFor, grantTx, readersFor, revokeGrantTx, type Grant } from '$lib/domain/privacy/consent.js';
 import { CATEGORIES } from '$lib/domain/privacy/envelope.js';
 import { shuffled } from '../../support/arrival-orders.js';
@@ -50,7 +58,9 @@ function consentLedger(seed: number, blocks = 60): Block[] {
 			if (random() < 0.5) txs.push(revokeGrantTx(random() < 0.8 ? patient.id : pick(people).id, id, NOW, new Uint8Array(64)));
 		}
 		if (random() < 0.05) txs.push({ t: 'consent.grant', grant: new Uint8Array([0xff]), sig: new Uint8Array(64) }); // does not parse
-		out.push(unsignedBlock(`consent/${seed}/${n}`, { author: people[n % 5]!.id, seq: n, clock: 1 + Math.floor(random() * 40), time: NOW, txs }));
+		out.push(
+			unsignedBlock(`consent/${seed}/${n}`, { author: people[n % 5]!.id, seq: n, clock: 1 + Math.floor(random() * 40), time: NOW, txs })
+		);
 	}
 	return inOrder(out);
 }
@@ -136,7 +146,9 @@ describe('consent kept by patient in the store', () => {
 		const [one, two] = people;
 		const access = await readAccess(store, [one!.id, one!.id]);
 		expect([...access.patients()]).toEqual([one!.id]);
-		expect(access.grantsOf(one!.id)).toEqual([...want.grants.values()].filter((g) => g.patient === one!.id).sort((a, b) => (a.id < b.id ? -1 : 1)));
+		expect(access.grantsOf(one!.id)).toEqual(
+			[...want.grants.values()].filter((g) => g.patient === one!.id).sort((a, b) => (a.id < b.id ? -1 : 1))
+		);
 		expect(() => access.grantsOf(two!.id)).toThrow(expect.objectContaining({ code: 'ACCESS_NOT_READ' }));
 		expect(() => access.epoch(two!.id, 'labs')).toThrow(expect.objectContaining({ code: 'ACCESS_NOT_READ' }));
 		// A patient nobody granted anything reads as no grants, not as unread.

@@ -1,4 +1,4 @@
-import { accessSnapshot, allAccess } from '../../support/access.js';
+import { allAccess } from '../../support/access.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCanonical, generateSecretKey, publicKeyOf, toHex } from '$lib/core/index.js';

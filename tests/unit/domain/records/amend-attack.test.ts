@@ -14,7 +14,7 @@ import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
-import { revokeGrantTx, revokeMessage, type Grant } from '$lib/domain/privacy/consent.js';
+import { revokeGrantTx, revokeMessage } from '$lib/domain/privacy/consent.js';
 import {
 	dataKeyId,
 	encryptionSecretKey,
@@ -210,9 +210,7 @@ describe('a junk or forged amendment never becomes a record’s current version'
 	it('a version stays current after its writer’s grant is revoked; a record whose every version was set aside still shows them', async () => {
 		const s = await scene();
 		const amended = await bookOf(s.a, 'clinic-a').write(labResult(s.p.id, 'MARKER-v2'), { rid: s.lab.rid, prev: s.lab.block, now: NOW });
-		const grantA = (await allAccess(s.a)).grantsOf(s.p.id).find(
-			(g) => g.grantee === authorOf('clinic-a')
-		)!;
+		const grantA = (await allAccess(s.a)).grantsOf(s.p.id).find((g) => g.grantee === authorOf('clinic-a'))!;
 		await s.a.append([revokeGrantTx(s.p.id, grantA.id, NOW + 1, signNoble(s.p.seed, revokeMessage(s.p.id, grantA.id, NOW + 1)))]);
 		const patient = new Keyring(s.p.id, encryptionSecretKey(s.p.seed));
 		const lab = await seen(s.a, patient, s.p.id, s.lab.rid);

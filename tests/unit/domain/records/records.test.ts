@@ -6,7 +6,7 @@ import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing
 import type { Grant, Purpose } from '$lib/domain/privacy/consent.js';
 import { CATEGORIES, EnvelopeError } from '$lib/domain/privacy/envelope.js';
 import { accessLogTx, accessRequestTx, RecordBook, RecordInputError, recordsView } from '$lib/domain/records/book.js';
-import { PatientAccess } from '$lib/domain/privacy/access.js';
+import { PatientAccess, readAccess } from '$lib/domain/privacy/access.js';
 import { validateResource, type ClinicalResource } from '$lib/domain/records/fhir.js';
 import { KeySlots } from '$lib/domain/records/key-index.js';
 import { NoAccessError, readersOf } from '$lib/domain/records/keyring.js';
@@ -176,7 +176,9 @@ describe('records on the ledger', () => {
 		await expect(D.write(labResult(p.id, 'x'), { now: NOW })).rejects.toMatchObject({ code: 'TX_INVALID' });
 		const researcher = authorOf('pat');
 		await desk.append([grant(p, researcher, ['labs'], { purpose: 'research' }).tx]);
-		expect(readersOf(recordsView(desk), p.id, 'labs', NOW)).toEqual([authorOf('desk-a'), p.id].sort());
+		expect(readersOf(recordsView(desk, KeySlots.none, await readAccess(desk, [p.id])), p.id, 'labs', NOW)).toEqual(
+			[authorOf('desk-a'), p.id].sort()
+		);
 	});
 
 	it('invalid resources are refused with the JSON path of each error, and nothing is written', async () => {

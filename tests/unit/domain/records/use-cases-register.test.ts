@@ -1,7 +1,7 @@
 // The register-a-patient use case (domain/records/register.ts), called as the UI and the
 // headless peer call it: one block holding the grant and the sealed Patient, and nothing
 // at all written when any check or the append refuses.
-import { accessSnapshot, allAccess } from '../../support/access.js';
+import { allAccess } from '../../support/access.js';
 import { describe, expect, it } from 'vitest';
 import { decodeBlock, MemoryStore, type Ledger } from '$lib/core/index.js';
 import { authorOf, fixedNow, foundNetwork, testSecret } from '$lib/core/testing/fixtures.js';

@@ -4,7 +4,7 @@
  * after the genuine ones. Whatever the order they arrive and fold in, the patient and the
  * granted clinics open the record, and every node ends with the same state.
  */
-import { accessSnapshot, allAccess } from '../../support/access.js';
+import { accessSnapshot } from '../../support/access.js';
 import { describe, expect, it } from 'vitest';
 import { canonicalState } from '../../support/canonical-state.js';
 import { decodeBlock, fromHex, toHex, type Block, type BlockId, type CborValue, type Ledger, type Tx } from '$lib/core/index.js';
