@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { checkAgainstMemory, checkScansReadDisk, checkTwoConnections } from './fixtures/segments-check.js';
+import { checkAgainstMemory, checkHeadsRepaired, checkScansReadDisk, checkTwoConnections } from './fixtures/segments-check.js';
 
 // Real IndexedDB in real Chromium; the same checks run on fake-indexeddb in tests/unit/core/storage/store-segments.test.ts.
 const run = `${Date.now()}`;
@@ -12,5 +12,8 @@ describe('IndexedDB segments (Chromium)', () => {
 	});
 	it('scans read the bytes on disk, even of a segment a point lookup holds in memory', async () => {
 		await checkScansReadDisk(`segments-tamper-${run}`);
+	});
+	it('writes again at open a heads record that disagrees with the stored blocks (damaged): no stored id is taken twice, none claimed unheld', async () => {
+		await checkHeadsRepaired(`segments-heads-${run}`);
 	});
 });

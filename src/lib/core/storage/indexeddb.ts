@@ -12,6 +12,7 @@ import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
 import type { FactPosition, FactRow } from '../index-fold.js';
 import { commitFacts, foldRange, readFactKeys, readFacts, readFactsOfKeys, writeFactRows } from './indexeddb-facts.js';
+import { repairHeads } from './indexeddb-heads.js';
 import { openLedgerDatabase, type LedgerDB } from './indexeddb-schema.js';
 import { SegmentDirectory } from './segment-directory.js';
 import { Segment, byChain, byOrder, packSegments, type SegmentSummary, type SlotRef } from './segment.js';
@@ -59,15 +60,15 @@ export class IndexedDBStore implements LedgerStore {
 	}
 
 	/**
-	 * Opens (creating or migrating) the database `name`; refuses with code `NO_INDEXEDDB` (no
-	 * IndexedDB here), `STORE_NEWER_SCHEMA` (written by a newer app) or
-	 * `STORE_MIGRATION_FAILED` (an upgrade step failed; the database is left as it was).
+	 * Opens (creating or migrating) the database `name`; refuses with code `NO_INDEXEDDB`, `STORE_NEWER_SCHEMA`
+	 * (written by a newer app) or `STORE_MIGRATION_FAILED` (an upgrade step failed; the database is left as it was).
 	 */
 	static async open(name: string, options: IndexedDBStoreOptions = {}): Promise<IndexedDBStore> {
 		if (!globalThis.indexedDB) throw new CodedError('NO_INDEXEDDB', 'IndexedDB is not available in this environment');
 		const db = await openLedgerDatabase(name);
 		const store = new IndexedDBStore(db, options.durability ?? 'strict');
-		for (const summary of await db.getAll('summaries')) store.#directory.add(summary);
+		// Every summary into the directory, and heads that disagree with the stored blocks written again from them.
+		await repairHeads(db, store.#directory);
 		return store;
 	}
 
@@ -357,9 +358,7 @@ export class IndexedDBStore implements LedgerStore {
 		return this.#db.getAll('evidence');
 	}
 
-	async getMeta<T>(key: string) {
-		return (await this.#db.get('meta', key)) as T | undefined;
-	}
+	getMeta = async <T>(key: string) => (await this.#db.get('meta', key)) as T | undefined;
 
 	putMeta(key: string, value: unknown) {
 		return this.#writeOne('meta', (tx) => tx.objectStore('meta').put(value, key));

@@ -57,6 +57,13 @@ export class SegmentDirectory {
 		return parts.filter((p) => p.maxSeq >= fromSeq && p.minSeq <= toSeq).sort((a, b) => a.minSeq - b.minSeq || a.seg - b.seg);
 	}
 
+	/** Each author's highest stored seq, from the summaries alone. */
+	newestSeqs(): Map<AuthorId, number> {
+		const out = new Map<AuthorId, number>();
+		for (const [author, parts] of this.#chains) out.set(author, Math.max(...parts.map((p) => p.maxSeq)));
+		return out;
+	}
+
 	clear(): void {
 		this.#summaries.clear();
 		this.#chains.clear();

@@ -1,6 +1,11 @@
 import 'fake-indexeddb/auto';
 import { describe, it } from 'vitest';
-import { checkAgainstMemory, checkScansReadDisk, checkTwoConnections } from '../../../browser/fixtures/segments-check.js';
+import {
+	checkAgainstMemory,
+	checkHeadsRepaired,
+	checkScansReadDisk,
+	checkTwoConnections
+} from '../../../browser/fixtures/segments-check.js';
 
 // fake-indexeddb in Node; the real browser run is tests/browser/store-segments.test.ts.
 describe('IndexedDB segments (fake-indexeddb)', () => {
@@ -14,5 +19,8 @@ describe('IndexedDB segments (fake-indexeddb)', () => {
 	});
 	it('scans read the bytes on disk, even of a segment a point lookup holds in memory', async () => {
 		await checkScansReadDisk('segments-tamper');
+	});
+	it('writes again at open a heads record that disagrees with the stored blocks (damaged): no stored id is taken twice, none claimed unheld', async () => {
+		await checkHeadsRepaired('segments-heads');
 	});
 });
