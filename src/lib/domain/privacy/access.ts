@@ -6,16 +6,19 @@
  * never given.
  *
  * Each consent transaction is one row under its patient, in ledger order whatever order
- * the blocks arrived in; each grant is also one row under its id. A patient's access is
- * the fold of the patient's rows, made when read ({@link readAccess}): a late consent block
- * inserts its rows in place, with no rewind and no checkpoint, and a node holds the access
- * of the patients a decision is about, never the network's. What it decides is what the
- * in-memory fold this replaced decided (tests/unit/domain/privacy/access-index.test.ts
- * compares the two over random ledgers in every arrival order):
+ * the blocks arrived in. A patient's access is the fold of the patient's rows, made when
+ * read ({@link readAccess}): a late consent block inserts its rows in place, with no
+ * rewind and no checkpoint, and a node holds the access of the patients a decision is
+ * about, never the network's (tests/unit/domain/privacy/access-index.test.ts compares it,
+ * over random ledgers in every arrival order, with a fold of the whole ledger in order).
  *
- * - a grant id counts once, for the first grant in ledger order that names it (a later
- *   grant reusing it, of the same patient or another, is ignored);
- * - a revocation counts when it names a grant of its own patient that counts, is not yet
+ * - A grant is its patient's: an id counts once per patient, for the patient's first grant
+ *   in ledger order naming it. The in-memory fold this replaced kept one grant per id across
+ *   the network, so a grant another patient key signed with a patient's grant id, in a block
+ *   ordered before it (a block's clock follows the parents its author picks), took that
+ *   patient's grant away on every node. Nothing reads a grant by id alone: revocations,
+ *   key-share reasons and study consents name the patient too.
+ * - A revocation counts when it names a grant of its own patient that counts, is not yet
  *   revoked, and comes after it in ledger order.
  */
 import { CodedError, toHex, type Block, type CborValue, type Fact, type FactRow, type IndexFold, type Ledger } from '$lib/core/index.js';
@@ -27,14 +30,9 @@ export type HeldGrant = Grant & { revoked: boolean; block: string };
 
 export const CONSENTS = 'consents';
 
-/** Where the rows naming grant id `id` are filed. */
-const idKey = (id: string) => `id/${id}`;
-
 /** A patient row: a grant (its tx index and fields), or a revocation (its tx index and the id it names). */
 type GrantRow = ['g', number, string, string, Category[], Purpose, number, number, string | null];
 type RevokeRow = ['r', number, string];
-/** An id row: the grant's patient and tx index. */
-type IdRow = [string, number];
 
 export const consentsIndex: IndexFold = {
 	name: CONSENTS,
@@ -50,7 +48,7 @@ export const consentsIndex: IndexFold = {
 					return;
 				}
 				const row: GrantRow = ['g', n, g.id, g.grantee, [...g.categories], g.purpose, g.expires, g.issued, g.request ?? null];
-				out.push([g.patient, row as CborValue], [idKey(g.id), [g.patient, n] satisfies IdRow]);
+				out.push([g.patient, row as CborValue]);
 			} else if (tx.t === 'consent.revoke' && tx.id instanceof Uint8Array && tx.patient instanceof Uint8Array) {
 				// Only the grant's own patient can revoke it: the rule checked the signature is by `patient`.
 				out.push([toHex(tx.patient), ['r', n, toHex(tx.id)] satisfies RevokeRow]);
@@ -117,7 +115,7 @@ export type ConsentReader = Pick<Ledger, 'factsOfKeys'>;
 /** Patients whose rows are read together in one store read. */
 const PATIENTS_PER_READ = 2000;
 
-/** The access of `patients`, folded from their rows (and the rows of the grant ids they name) when read. */
+/** The access of `patients`, folded from their rows when read, 2,000 patients to a store read. */
 export async function readAccess(ledger: ConsentReader, patients: Iterable<string>): Promise<PatientAccess> {
 	const list = [...new Set(patients)];
 	const grants = new Map<string, HeldGrant[]>();
@@ -125,32 +123,19 @@ export async function readAccess(ledger: ConsentReader, patients: Iterable<strin
 	for (let i = 0; i < list.length; i += PATIENTS_PER_READ) {
 		const chunk = list.slice(i, i + PATIENTS_PER_READ);
 		const rows = await ledger.factsOfKeys(CONSENTS, chunk);
-		const ids = [
-			...new Set(rows.flatMap((r) => r.filter((row) => (row.value as GrantRow)[0] === 'g').map((row) => (row.value as GrantRow)[2])))
-		];
-		const first = new Map<string, FactRow | undefined>();
-		(await ledger.factsOfKeys(CONSENTS, ids.map(idKey))).forEach((idRows, n) => first.set(ids[n]!, idRows[0]));
-		chunk.forEach((patient, n) => grants.set(patient, foldPatient(patient, rows[n]!, first, epochs)));
+		chunk.forEach((patient, n) => grants.set(patient, foldPatient(patient, rows[n]!, epochs)));
 	}
 	return new PatientAccess(grants, epochs);
 }
 
-/** `patient`'s grants from its rows in ledger order; adds its epochs to `epochs`. `first`: the first row of each grant id. */
-function foldPatient(
-	patient: string,
-	rows: readonly FactRow[],
-	first: ReadonlyMap<string, FactRow | undefined>,
-	epochs: Map<string, number>
-): HeldGrant[] {
+/** `patient`'s grants from its rows in ledger order; adds its epochs to `epochs`. */
+function foldPatient(patient: string, rows: readonly FactRow[], epochs: Map<string, number>): HeldGrant[] {
 	const held = new Map<string, HeldGrant>();
 	for (const row of rows) {
 		const value = row.value as GrantRow | RevokeRow;
 		if (value[0] === 'g') {
-			const [, n, id, grantee, categories, purpose, expires, issued, request] = value;
-			const owner = first.get(id);
-			const [ownerPatient, ownerTx] = (owner?.value ?? []) as IdRow;
-			// The first grant in ledger order naming this id counts; any later one is ignored.
-			if (!owner || owner.block !== row.block || ownerTx !== n || ownerPatient !== patient) continue;
+			const [, , id, grantee, categories, purpose, expires, issued, request] = value;
+			if (held.has(id)) continue; // the patient's first grant under an id counts
 			held.set(id, {
 				id,
 				patient,

@@ -1,10 +1,11 @@
 // Consent kept in the store by patient (privacy/access.ts): the index rows of random ledgers
 // of grants and revocations, put in the store in every arrival order tried, read back as
-// each patient's access, equal what the in-memory fold it replaced decided in ledger order
-// (written out below as the reference): grants whose ids collide within and across patients
-// (the first in ledger order counts), revocations before their grant, of another patient's
-// grant, twice; epochs; who may read and who receives keys. A read answers only for the
-// patients it was read for.
+// each patient's access, equal a fold of the whole ledger in ledger order (written out below
+// as the reference: the in-memory fold it replaced, with grants held per patient): grants
+// whose ids collide within a patient (the first in ledger order counts) and across patients
+// (each patient's own counts), revocations before their grant, of another patient's grant,
+// twice; epochs; who may read and who receives keys. A read answers only for the patients
+// it was read for.
 import { describe, expect, it } from 'vitest';
 import { factRows, generateSecretKey, publicKeyOf, toHex, type Block, type FactRow, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
@@ -65,7 +66,7 @@ function consentLedger(seed: number, blocks = 60): Block[] {
 	return inOrder(out);
 }
 
-/** The in-memory access fold this index replaced, folded in ledger order: the reference. */
+/** The in-memory access fold this index replaced, grants held per patient, folded in ledger order: the reference. */
 function reference(blocks: readonly Block[]): { grants: Map<string, HeldGrant>; epochs: Map<string, number> } {
 	const grants = new Map<string, HeldGrant>();
 	const epochs = new Map<string, number>();
@@ -78,10 +79,11 @@ function reference(blocks: readonly Block[]): { grants: Map<string, HeldGrant>; 
 				} catch {
 					continue;
 				}
-				if (!grants.has(grant.id)) grants.set(grant.id, { ...grant, revoked: false, block: block.id });
+				const key = `${grant.patient}/${grant.id}`;
+				if (!grants.has(key)) grants.set(key, { ...grant, revoked: false, block: block.id });
 			} else if (tx.t === 'consent.revoke') {
-				const grant = grants.get(toHex(tx.id as Uint8Array));
-				if (!grant || grant.revoked || grant.patient !== toHex(tx.patient as Uint8Array)) continue;
+				const grant = grants.get(`${toHex(tx.patient as Uint8Array)}/${toHex(tx.id as Uint8Array)}`);
+				if (!grant || grant.revoked) continue;
 				grant.revoked = true;
 				for (const c of grant.categories) epochs.set(`${grant.patient}/${c}`, (epochs.get(`${grant.patient}/${c}`) ?? 0) + 1);
 			}
@@ -104,16 +106,20 @@ function storeOf(arrivals: readonly Block[]): ConsentReader & { reads: number } 
 }
 
 describe('consent kept by patient in the store', () => {
-	it('reads, in every arrival order, what the in-memory fold decided in ledger order', async () => {
+	it('reads, in every arrival order, what a fold of the whole ledger in order decides', async () => {
 		let collided = 0;
+		let shared = 0;
 		let revoked = 0;
 		for (let seed = 1; seed <= 12; seed++) {
 			const blocks = consentLedger(seed);
 			const want = reference(blocks);
 			const all = [...want.grants.values()];
-			// The ledgers hold what the index must get right.
-			const ids = blocks.flatMap((b) => b.txs.filter((t) => t.t === 'consent.grant').map((t) => t.grant));
-			collided += ids.length - want.grants.size;
+			// The ledgers hold what the index must get right: ids reused within a patient and across patients.
+			const grantTxs = blocks.flatMap((b) => b.txs.filter((t) => t.t === 'consent.grant').map((t) => t.grant));
+			collided += grantTxs.length - want.grants.size;
+			const owners = new Map<string, Set<string>>();
+			for (const g of all) owners.set(g.id, (owners.get(g.id) ?? new Set()).add(g.patient));
+			shared += [...owners.values()].filter((o) => o.size > 1).length;
 			revoked += all.filter((g) => g.revoked).length;
 			for (let order = 0; order < 4; order++) {
 				const arrivals = order === 0 ? blocks : shuffled(blocks, prng(1000 * seed + order));
@@ -136,6 +142,7 @@ describe('consent kept by patient in the store', () => {
 			}
 		}
 		expect(collided).toBeGreaterThan(20);
+		expect(shared).toBeGreaterThan(10);
 		expect(revoked).toBeGreaterThan(10);
 	});
 
@@ -156,7 +163,7 @@ describe('consent kept by patient in the store', () => {
 		expect((await readAccess(store, [stranger])).grantsOf(stranger)).toEqual([]);
 	});
 
-	it('files a grant under its patient and its id, a revocation under the patient it names; a grant that does not parse, nowhere', () => {
+	it('files a grant under its patient, a revocation under the patient it names; a grant that does not parse or is not signed by its patient, nowhere', () => {
 		const [patient, grantee] = people;
 		const grant: Grant = {
 			id: '0f'.repeat(16),
@@ -181,8 +188,40 @@ describe('consent kept by patient in the store', () => {
 		});
 		expect(factRows(consentsIndex, block).map((r) => [r.fold, r.key, r.n])).toEqual([
 			[CONSENTS, patient!.id, 0],
-			[CONSENTS, `id/${grant.id}`, 1],
-			[CONSENTS, grantee!.id, 2]
+			[CONSENTS, grantee!.id, 1]
 		]);
+	});
+
+	it('a grant another patient key signs under a patient’s grant id takes nothing from the patient, ordered before it or after', async () => {
+		const [patient, intruder, clinic] = people;
+		const grant = (who: typeof patient, grantee: string): Tx => {
+			const g: Grant = {
+				id: '5a'.repeat(16),
+				patient: who!.id,
+				grantee,
+				categories: ['labs'],
+				purpose: 'treatment',
+				expires: NOW + 1,
+				issued: NOW
+			};
+			return grantTx(g, signNoble(who!.seed, grantMessage(g)));
+		};
+		for (const intruderClock of [1, 9]) {
+			const blocks = [
+				unsignedBlock(`own/${intruderClock}`, { author: clinic!.id, seq: 0, clock: 5, time: NOW, txs: [grant(patient, clinic!.id)] }),
+				unsignedBlock(`intruder/${intruderClock}`, {
+					author: intruder!.id,
+					seq: 0,
+					clock: intruderClock,
+					time: NOW,
+					txs: [grant(intruder, intruder!.id), revokeGrantTx(intruder!.id, '5a'.repeat(16), NOW, new Uint8Array(64))]
+				})
+			];
+			const access = await readAccess(storeOf(blocks), [patient!.id, intruder!.id]);
+			expect(mayRead(access, clinic!.id, patient!.id, 'labs', NOW)).toBe(true);
+			expect(access.grantsOf(patient!.id).map((g) => [g.grantee, g.revoked])).toEqual([[clinic!.id, false]]);
+			expect(access.epoch(patient!.id, 'labs')).toBe(0);
+			expect(access.grantsOf(intruder!.id).map((g) => g.revoked)).toEqual([true]);
+		}
 	});
 });
