@@ -263,9 +263,10 @@ export class RecordBook {
 	/**
 	 * The current Patient resource of each patient this node may read the demographics of,
 	 * decrypted from their blocks (the registry). Others are absent. Read `slice`
-	 * ({@link DEMOGRAPHICS_SLICE}) patients at a time (one store read and one key read each);
-	 * `onSlice` hears after each slice that decrypted something: the resources so far, the
-	 * readable patients not yet read, and how many of how many are done (a network of
+	 * ({@link DEMOGRAPHICS_SLICE}) patients at a time (one consent read, one store read and
+	 * one key read each); `onSlice` hears after each slice that decrypted something or found
+	 * patients sealed: the resources so far, the listed patients not yet read (or judged
+	 * sealed), and how many of how many are done (a network of
 	 * years knows thousands of patients: the registry shows names as they come). `records`:
 	 * {@link demographicRecords} when the caller has read them already.
 	 */
@@ -280,28 +281,30 @@ export class RecordBook {
 		slice = DEMOGRAPHICS_SLICE,
 		records?: Map<string, [string, RecordEntry][]>
 	): Promise<Map<string, ClinicalResource>> {
-		const listed = records ?? (await this.demographicRecords());
-		// Every listed patient's consent, thousands to a store read (privacy/access.ts).
-		const view = await this.view(listed.keys());
-		const mayWrite = recordWriters(view);
-		const readable: Demographic[] = [];
-		for (const [patient, demographic] of listed) {
-			if (!accessBasis(view, this.keyring.self, patient, 'demographics', now)) continue;
-			// A Patient record some writer wrote, before one nobody allowed wrote (which could be ordered first).
-			const written = ([, r]: readonly [string, RecordEntry]) => r.versions.some((v) => mayWrite(patient, v.author, 'demographics'));
-			const [rid, record] = demographic.find(written) ?? demographic[0]!;
-			// Newest first, as the chart judges them: versions by writers, or all when none is.
-			const versions = record.versions;
-			const byWriters = versions.filter((v) => mayWrite(patient, v.author, 'demographics'));
-			readable.push({ patient, rid, record, candidates: [...(byWriters.length > 0 ? byWriters : versions)].reverse(), at: 0 });
-		}
+		const listed = [...(records ?? (await this.demographicRecords()))];
 		const out = new Map<string, ClinicalResource>();
-		const unread = new Set(readable.map((w) => w.patient));
-		for (let from = 0; from < readable.length; from += slice) {
-			const part = readable.slice(from, from + slice);
-			const decrypted = await this.#openDemographics(view, mayWrite, part, out);
-			for (const w of part) unread.delete(w.patient);
-			if (decrypted > 0) await onSlice?.(out, unread, Math.min(from + slice, readable.length), readable.length);
+		const unread = new Set(listed.map(([patient]) => patient));
+		for (let from = 0; from < listed.length; from += slice) {
+			const part = listed.slice(from, from + slice);
+			// The slice's consent (privacy/access.ts), read with it: the first names show before the last patients are judged.
+			const view = await this.view(part.map(([patient]) => patient));
+			const mayWrite = recordWriters(view);
+			const readable: Demographic[] = [];
+			for (const [patient, demographic] of part) {
+				if (!accessBasis(view, this.keyring.self, patient, 'demographics', now)) continue;
+				// A Patient record some writer wrote, before one nobody allowed wrote (which could be ordered first).
+				const written = ([, r]: readonly [string, RecordEntry]) => r.versions.some((v) => mayWrite(patient, v.author, 'demographics'));
+				const [rid, record] = demographic.find(written) ?? demographic[0]!;
+				// Newest first, as the chart judges them: versions by writers, or all when none is.
+				const versions = record.versions;
+				const byWriters = versions.filter((v) => mayWrite(patient, v.author, 'demographics'));
+				readable.push({ patient, rid, record, candidates: [...(byWriters.length > 0 ? byWriters : versions)].reverse(), at: 0 });
+			}
+			const decrypted = await this.#openDemographics(view, mayWrite, readable, out);
+			for (const [patient] of part) unread.delete(patient);
+			// Reported when names were decrypted, or patients found sealed (no longer shown as being read).
+			if (decrypted > 0 || readable.length < part.length)
+				await onSlice?.(out, unread, Math.min(from + slice, listed.length), listed.length);
 		}
 		return out;
 	}

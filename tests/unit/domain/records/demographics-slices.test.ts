@@ -66,5 +66,20 @@ describe('RecordBook.demographics in slices', () => {
 			new Map([...whole].sort())
 		);
 		expect(again).toEqual([]);
+
+		// A node nobody granted (a key of its own, not the clinic's): every slice judged sealed is reported, unread shrinking to none, no name.
+		const stranger = new RecordBook(ledger, new Keyring(authorOf('clinic-z'), encryptionSecretKey(testSecret('clinic-z'))));
+		const sealed: [number, number, number, number][] = [];
+		const none = await stranger.demographics(
+			NOW,
+			(found, unread, done, total) => void sealed.push([found.size, unread.size, done, total]),
+			3
+		);
+		expect(none.size).toBe(0);
+		expect(sealed).toEqual([
+			[0, 4, 3, 7],
+			[0, 1, 6, 7],
+			[0, 0, 7, 7]
+		]);
 	}, 60_000);
 });
