@@ -98,6 +98,11 @@ export class PatientAccess {
 		return this.#epochs.get(epochKey(patient, category)) ?? 0;
 	}
 
+	/** Whether `patient`'s consent was read. */
+	has(patient: string): boolean {
+		return this.#grants.has(patient);
+	}
+
 	/** The patients read. */
 	patients(): IterableIterator<string> {
 		return this.#grants.keys();

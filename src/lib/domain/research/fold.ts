@@ -232,11 +232,15 @@ export const researchFold: Fold<ResearchState> = {
  * Patients counted for `study` at `now`: those who linked a research grant to it that is
  * in force (not revoked, not expired), names the study's researcher as grantee and
  * covers every category the study asks for. Withdrawn or absent consent: not counted.
- * `access`: read for the study's {@link consentingPatients} at least.
+ * `access`: read for the study's {@link consentingPatients}. A patient whose consent it
+ * was not read for is not counted: the fold changes the study in place, so a study consent
+ * that arrived while the caller read consent names a patient the read did not cover, and
+ * the caller answers from what it read (the next read counts it).
  */
 export function consentedPatients(study: StudyRecord, access: PatientAccess, now: number): Set<string> {
 	const counted = new Set<string>();
 	for (const [patient, grants] of Object.entries(study.consents)) {
+		if (!access.has(patient)) continue;
 		const held = access.grantsOf(patient);
 		for (const id of grants) {
 			const g = held.find((h) => h.id === id);

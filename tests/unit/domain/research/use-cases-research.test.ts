@@ -8,6 +8,7 @@ import { writeSyntheticCohort } from '$lib/demo/research-cohort.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { allAccess } from '../../support/access.js';
+import { PatientAccess } from '$lib/domain/privacy/access.js';
 import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { encodeCard, newPatientKey } from '$lib/domain/records/card.js';
@@ -103,6 +104,8 @@ describe('research use cases', () => {
 		await patientStudyConsent(clinic, studyId, card, false, T0);
 		expect(clinic.size).toBe(size + 1);
 		expect(await inForce()).toBe(true);
+		// A consent read that did not cover the patient (the study consent arrived after it) counts nobody, without failing.
+		expect(consentedPatients(research(clinic).studies[studyId]!, PatientAccess.none, T0).size).toBe(0);
 		await patientStudyConsent(clinic, studyId, card, true, T0);
 		expect(clinic.size).toBe(size + 2);
 		expect(await inForce()).toBe(false);
