@@ -14,13 +14,16 @@
  * not checked: that needs every author's newest segment read at every open.)
  */
 import type { IDBPDatabase } from 'idb';
-import type { AuthorId, Head } from '../types.js';
+import type { Head } from '../types.js';
 import type { LedgerDB } from './indexeddb-schema.js';
 import type { SegmentDirectory } from './segment-directory.js';
 import { Segment, byChain } from './segment.js';
 
-/** Writes again the heads that disagree with the stored blocks; returns their authors. */
-export async function repairHeads(db: IDBPDatabase<LedgerDB>, directory: SegmentDirectory): Promise<AuthorId[]> {
+/**
+ * Writes again the heads that disagree with the stored blocks. The block at an author's newest
+ * seq is found as `IndexedDBStore.at` finds it, but inside this transaction.
+ */
+export async function repairHeads(db: IDBPDatabase<LedgerDB>, directory: SegmentDirectory): Promise<void> {
 	const tx = db.transaction(['summaries', 'heads', 'segments'], 'readwrite');
 	const [fresh, heads] = await Promise.all([
 		tx.objectStore('summaries').getAll(IDBKeyRange.lowerBound(directory.last, true)),
@@ -29,7 +32,6 @@ export async function repairHeads(db: IDBPDatabase<LedgerDB>, directory: Segment
 	for (const summary of fresh) directory.add(summary);
 	const newest = directory.newestSeqs();
 	const recorded = new Map(heads.map((h) => [h.author, h]));
-	const repaired: AuthorId[] = [];
 	const writes: Promise<unknown>[] = [];
 	for (const [author, seq] of newest) {
 		if (recorded.get(author)?.seq === seq) continue;
@@ -40,13 +42,7 @@ export async function repairHeads(db: IDBPDatabase<LedgerDB>, directory: Segment
 		const block = first.segment.block(first.slot);
 		const head: Head = { author, seq, id: block.id, clock: block.clock };
 		writes.push(tx.objectStore('heads').put(head));
-		repaired.push(author);
 	}
-	for (const author of recorded.keys())
-		if (!newest.has(author)) {
-			writes.push(tx.objectStore('heads').delete(author));
-			repaired.push(author);
-		}
+	for (const author of recorded.keys()) if (!newest.has(author)) writes.push(tx.objectStore('heads').delete(author));
 	await Promise.all([...writes, tx.done]);
-	return repaired;
 }
