@@ -166,7 +166,7 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 	out.encodeReferenceMs = timeEncode(encodeCanonicalReference);
 	out.encodeMs = timeEncode(encodeCanonical);
 	const pages = (ledger.state().claims as ClaimsState).pages;
-	out.claimsPages = { decoded: pages.keys().length - pages.packedCount, packed: pages.packedCount };
+	out.claimsPages = pages.counts;
 	await ledger.close();
 	out.buildMs = performance.now() - started;
 	const kept = await memory.checkpointPositions();

@@ -115,6 +115,50 @@ export interface SharedPiece<S> {
 	rebuild(state: S, blocks: readonly { block: Block; context: FoldContext }[]): { rows: readonly string[]; commit(): void } | null;
 }
 
+/**
+ * Part of a fold's state kept in the store as one row per key (a patient's page), not in
+ * its checkpoints (issue 19, item 3; core/ledger/fold-pages.ts). The engine reads the pages
+ * a batch of blocks names before applying it, writes the pages changed since the last
+ * checkpoint as rows beside each new checkpoint, and holds no other: memory keeps the pages
+ * changed since the last checkpoint and those of the batch being folded, whatever the
+ * ledger's size.
+ */
+export interface FoldPages<S> {
+	/**
+	 * The keys of the pages `block` reads or changes (the fold must touch no other page while
+	 * applying it: a page neither read nor new throws `PAGE_NOT_READ`). A function of the
+	 * block, its context and what the state's shared part says; a `keysOf` that throws gives none.
+	 */
+	keysOf(block: Block, context: FoldContext, state: S): Iterable<string>;
+	/** The page set of `state`. */
+	of(state: S): PageSet<unknown>;
+}
+
+/**
+ * A fold state's pages, by key (any string a store can keep as a fact key): those in memory,
+ * and those stored as rows that are not. `P` is what a reader gets for a page.
+ */
+export interface PageSet<P> {
+	/** Of `keys`, those with a stored page that is not in memory. */
+	unread(keys: Iterable<string>): string[];
+	/** A stored page read from the store (null: the page was removed), now in memory and unchanged. */
+	put(key: string, bytes: Uint8Array | null): void;
+	/** The page of `key` as a reader sees it when in memory; `undefined` when there is none, null when it is stored and not read. */
+	peek(key: string): P | undefined | null;
+	/** A stored page's bytes as a reader sees them (not kept). */
+	unpack(bytes: Uint8Array): P;
+	/** Every key with a page, in memory or stored. */
+	keys(): string[];
+	/** Marks `keys` changed (their stored rows are about to go, so the next checkpoint writes them again; one without a page is written as removed). */
+	markChanged(keys: Iterable<string>): void;
+	/** The pages changed since the last {@link stored}, packed (null: removed); nothing in the set changes. */
+	changed(): [string, Uint8Array | null][];
+	/** `keys` (as {@link changed} gave them) are stored: unchanged from now on, kept in memory until {@link retain} lets them go. */
+	stored(keys: readonly string[]): void;
+	/** Memory drops every unchanged page not among `keys` (the pages of the next blocks folded). */
+	retain(keys: ReadonlySet<string>): void;
+}
+
 export interface Fold<S> {
 	/** Unique name; the key of this fold's state in `ledger.state()`. */
 	readonly name: string;
@@ -136,6 +180,8 @@ export interface Fold<S> {
 	readonly affectedBy?: (type: string) => boolean;
 	/** The fold's state by key, for a late block to re-apply only its keys (the ledger registers `keyed.index`). */
 	readonly keyed?: FoldKeys<S>;
+	/** Part of the state kept in the store by key rather than in checkpoints ({@link FoldPages}). */
+	readonly pages?: FoldPages<S>;
 	/** Index folds `apply` consults (the ledger registers them when not given). */
 	readonly reads?: readonly FoldReads[];
 	init(): S;

@@ -142,22 +142,18 @@ export class Ledger {
 	get net(): BlockId {
 		return this.#net!;
 	}
-
 	get verifierName(): Verifier['name'] {
 		return this.#verifier.name;
 	}
-
 	/** Web Workers checking this ledger's signatures (0: on this thread). */
 	get verifierWorkers(): number {
 		const v = this.#verifier as Partial<WorkerVerifier>;
 		return typeof v.workers === 'number' ? v.workers - (v.failedWorkers ?? 0) : 0;
 	}
-
 	/** This node's author id, when it can sign. */
 	get author(): AuthorId | null {
 		return this.#signer ? (toHex(this.#signer.publicKey) as AuthorId) : null;
 	}
-
 	get store(): LedgerStore {
 		return this.#store;
 	}
@@ -229,6 +225,11 @@ export class Ledger {
 	/** Folded state by fold name, as of every accepted block. */
 	state(): Record<string, unknown> {
 		return this.#fold.state();
+	}
+
+	/** The pages `keys` of fold `fold` (core/fold.ts `FoldPages`) as of every block folded, from memory or the store; keys without one left out. */
+	readPages<P>(fold: string, keys: readonly string[]): Promise<Map<string, P>> {
+		return this.#fold.readPages<P>(fold, keys);
 	}
 
 	/** A page of `key`'s rows in index fold `fold`, in ledger order (the last first with `reverse`), from the store. */

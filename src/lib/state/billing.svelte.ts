@@ -5,6 +5,7 @@
  */
 import { describeError, type Ledger } from '$lib/core/index.js';
 import { whenIdle } from './background.js';
+import { SHOWN_PAGES, ShownPages } from './shown-pages.svelte.js';
 import {
 	appealClaim,
 	BillingInputError,
@@ -26,7 +27,7 @@ import {
 	claimPlace,
 	comparePlace,
 	currentDecision,
-	peekClaim,
+	readPagesByKey,
 	statementOf,
 	VisitLevels,
 	type Accounts,
@@ -34,6 +35,7 @@ import {
 	type ClaimRecord,
 	type ClaimsState,
 	type Flag,
+	type PatientPage,
 	type Reconciliation,
 	type TxPlace
 } from '$lib/domain/contracts/index.js';
@@ -106,6 +108,8 @@ export class BillingState {
 	/** The computation of the lists under way, and whether blocks came in since it started. */
 	#listing: Promise<void> | null = null;
 	#stale = false;
+	/** The pages of the patients whose claims or statements are drawn. */
+	readonly #shown: ShownPages;
 
 	get claims(): ClaimsState | null {
 		return this.#claims;
@@ -114,10 +118,13 @@ export class BillingState {
 	get all(): ClaimSummary[] {
 		return this.#all;
 	}
-	/** The claim a summary stands for, read from its patient's page without keeping the page (for the rows drawn). */
+	/**
+	 * The claim a summary stands for (for the rows drawn), from its patient's page as last
+	 * read: null until the page is read (the row is drawn once it is).
+	 */
 	record(summary: Pick<ClaimSummary, 'id' | 'patient'>): ClaimRecord | null {
-		const state = this.#state();
-		return (state && peekClaim(state, summary.patient, summary.id)) ?? null;
+		const page = this.#shown.page(summary.patient);
+		return page && Object.hasOwn(page.claims, summary.id) ? page.claims[summary.id]! : null;
 	}
 	get flags(): Flag[] {
 		return this.#flags;
@@ -160,6 +167,11 @@ export class BillingState {
 
 	constructor(ledger: () => Ledger | null) {
 		this.#ledger = ledger;
+		this.#shown = new ShownPages(
+			ledger,
+			() => this.#state(),
+			(error) => (this.#error = `Could not read the claims: ${describeError(error)}`)
+		);
 	}
 
 	/** Starts following the ledger (call when the tab opens); returns the stop function. */
@@ -223,15 +235,19 @@ export class BillingState {
 		const levels = new VisitLevels();
 		const summaries: ClaimSummary[] = [];
 		const flags = new FlagList();
-		const keys = state?.pages.keys() ?? [];
+		const ledger = this.#ledger();
+		const keys = state?.pages.shorts() ?? [];
+		// The pages drawn are read again with the lists, so what is drawn is as new as they are.
+		const drawn = new Map<string, PatientPage | null>(this.#shown.patients().map((p) => [p, null]));
 		for (let from = 0; from < keys.length; from += PAGES_PER_SLICE) {
 			if (from > 0) {
 				if (!this.#listed) this.#reading = { done: from, total: keys.length };
 				await whenIdle();
 			}
-			for (const key of keys.slice(from, from + PAGES_PER_SLICE)) {
-				const page = state!.pages.peek(key);
-				if (!page) continue;
+			const pages = await readPagesByKey(ledger!, keys.slice(from, from + PAGES_PER_SLICE));
+			for (const [key, page] of pages) {
+				const patient = state!.pages.keyList[key]!;
+				if (drawn.has(patient)) drawn.set(patient, page);
 				flags.add(page);
 				tally.addPaid(page);
 				for (const rec of Object.values(page.claims)) {
@@ -241,7 +257,11 @@ export class BillingState {
 				}
 			}
 		}
-		this.#all = summaries.sort((a, b) => comparePlace(b.place, a.place));
+		summaries.sort((a, b) => comparePlace(b.place, a.place));
+		// The newest claims' pages, read before the lists are shown: the first rows drawn need no read of their own.
+		const newest = [...new Set(summaries.slice(0, SHOWN_PAGES / 2).map((c) => c.patient))].filter((p) => !drawn.has(p));
+		this.#shown.keep(new Map([...drawn, ...(await this.#shown.read(newest))]), true);
+		this.#all = summaries;
 		this.#flags = [...flags.list(), ...levels.flags()];
 		this.#accounts = tally.accounts();
 		this.#reconciliation = state ? tally.reconciliation() : null;
@@ -318,8 +338,10 @@ export class BillingState {
 		return this.#write((ledger) => recordPayment(ledger, patient, cents), 'Payment recorded.');
 	}
 
+	/** A patient's statement at `clinic`: null until the patient's page is read. */
 	statement(clinic: string, patient: string) {
-		return this.claims ? statementOf(this.claims, clinic, patient) : null;
+		const page = this.#shown.page(patient);
+		return this.claims && page !== undefined ? statementOf(page ?? undefined, clinic, patient) : null;
 	}
 }
 

@@ -16,6 +16,7 @@ import {
 	currentDecision,
 	reconcile,
 	statementOf,
+	viewPage,
 	type ClaimsState
 } from '$lib/domain/contracts/index.js';
 import { BillingState } from '$lib/state/billing.svelte.js';
@@ -28,13 +29,23 @@ function fromCheckpoint(state: ClaimsState): ClaimsState {
 	return claimsFold.decode(claimsFold.encode(state));
 }
 
-/** The ledger seam BillingState reads: the claims fold's state, and the 'accepted' event. */
+/**
+ * The ledger seam BillingState reads: the claims fold's state, its pages (here all in
+ * memory: tests/unit/domain/contracts/claims-pages.test.ts and the browser suite read them
+ * from a store), and the 'accepted' event. `reads` counts the pages asked for.
+ */
 function fakeLedger(initial: ClaimsState) {
 	let claims = initial;
 	const listeners = new Set<() => void>();
+	const reads = { pages: 0 };
 	const ledger = {
 		author: null,
 		state: () => ({ claims }),
+		readPages: (fold: string, keys: readonly string[]) => {
+			expect(fold).toBe('claims');
+			reads.pages += keys.length;
+			return Promise.resolve(new Map(keys.flatMap((key) => (claims.pages.peek(key) ? [[key, claims.pages.peek(key)!]] : []))));
+		},
 		on: (_event: string, listener: () => void) => {
 			listeners.add(listener);
 			return () => listeners.delete(listener);
@@ -43,6 +54,7 @@ function fakeLedger(initial: ClaimsState) {
 	};
 	return {
 		ledger: ledger as unknown as Ledger,
+		reads,
 		/** A batch accepted: the fold's state is now `next`. */
 		accept(next: ClaimsState) {
 			claims = next;
@@ -57,9 +69,9 @@ describe('Billing lists on a ledger of many patients', () => {
 
 	it('read every page a slice at a time with progress, the page answering between slices, keep none decoded, and list what the domain computes', async () => {
 		const state = fromCheckpoint(full);
-		const total = state.pages.packedCount;
+		const total = state.pages.counts.packed;
 		expect(total).toBeGreaterThan(500);
-		const { ledger } = fakeLedger(state);
+		const { ledger, reads } = fakeLedger(state);
 		const billing = new BillingState(() => ledger);
 		const seen: { done: number; total: number }[] = [];
 		let ticks = 0;
@@ -68,10 +80,7 @@ describe('Billing lists on a ledger of many patients', () => {
 			ticks++;
 			if (billing.reading) seen.push(billing.reading);
 		}, 0);
-		// Count the page reads: the lists, totals, flags and payments come from one pass, each page read once.
-		let peeks = 0;
-		const peek = state.pages.peek.bind(state.pages);
-		state.pages.peek = (key) => (peeks++, peek(key));
+		// The lists, totals, flags and payments come from one pass, each page read once.
 		const stop = billing.follow();
 		// The head at once (what a claim form needs); the lists not yet.
 		expect(billing.claims?.coverages).toEqual(full.coverages);
@@ -81,10 +90,12 @@ describe('Billing lists on a ledger of many patients', () => {
 		stop();
 		expect(billing.listed).toBe(true);
 		expect(billing.reading).toBeNull();
-		// Two passes (the one follow() starts, the one refresh() asks for), each page read once in each.
-		expect(peeks).toBe(2 * total);
+		// Two passes (the one follow() starts, the one refresh() asks for), each page read once in
+		// each, and after each the pages of the newest claims' patients (100 claims: at most 100 patients).
+		expect(reads.pages).toBeGreaterThanOrEqual(2 * total);
+		expect(reads.pages).toBeLessThanOrEqual(2 * total + 200);
 		// The fold's state as the checkpoint left it: every page still packed.
-		expect(state.pages.packedCount).toBe(total);
+		expect(state.pages.counts).toEqual({ decoded: 0, packed: total, stored: 0 });
 		expect(ticks).toBeGreaterThanOrEqual(2);
 		expect(seen.length).toBeGreaterThanOrEqual(2);
 		for (const r of seen) expect(r.total).toBe(total);
@@ -100,14 +111,20 @@ describe('Billing lists on a ledger of many patients', () => {
 			expect(c.status).toBe(rec.replacedBy !== null ? 'replaced' : (d?.status ?? null));
 			expect(c.versions).toEqual([...new Set(rec.decisions.map((x) => `${x.plan}@${x.version}`))]);
 		}
+		// The newest claims' pages were read with the lists: their rows are drawn at once.
 		for (const c of billing.all.slice(0, 60)) expect(billing.record(c)).toEqual(all.find((r) => r.id === c.id));
-		expect(state.pages.packedCount).toBe(total);
+		// An older claim's row is drawn once its page is read.
+		const newest = new Set(billing.all.slice(0, 100).map((c) => c.patient));
+		const old = billing.all.findLast((c) => !newest.has(c.patient))!;
+		expect(billing.record(old)).toBeNull();
+		await expect.poll(() => billing.record(old)).toEqual(all.find((r) => r.id === old.id));
+		expect(state.pages.counts).toEqual({ decoded: 0, packed: total, stored: 0 });
 		expect(billing.flags).toEqual(allFlags(full, all));
 		expect(billing.accounts).toEqual(accountsOf(full, all));
 		expect(billing.reconciliation).toEqual(reconcile(full, all));
 		// A patient's statement, from the screen's copy of the head (it shares the pages and their keys).
 		for (const c of billing.all.slice(0, 20))
-			expect(billing.statement(c.clinic, c.patient)).toEqual(statementOf(full, c.clinic, c.patient));
+			expect(billing.statement(c.clinic, c.patient)).toEqual(statementOf(viewPage(full, c.patient), c.clinic, c.patient));
 	});
 
 	it('list the newest state after batches that arrive while they are computed, in fewer computations than batches', async () => {

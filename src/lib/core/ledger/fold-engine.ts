@@ -5,8 +5,7 @@
  */
 import { decodeBlock } from '../block.js';
 import { CodedError, LedgerError } from '../errors.js';
-import { declaredKeys, type Causal, type Fold, type FoldContext } from '../fold.js';
-import type { FactRow } from '../index-fold.js';
+import type { Causal, Fold, FoldContext } from '../fold.js';
 import { compareOrder, orderKey, type Checkpoint, type LedgerStore, type OrderKey } from '../storage/store.js';
 import type { Block, BlockId } from '../types.js';
 import {
@@ -17,6 +16,8 @@ import {
 	encodeCheckpointStates
 } from './checkpoint-bytes.js';
 import { checkpointsToDrop } from './checkpoint-ladder.js';
+import { blockContexts } from './block-contexts.js';
+import { EnginePages } from './fold-pages.js';
 import { dependentKeys, keysOfBatch, reapplyKeys, rebuildShared, touchesShared, type ReapplyStats } from './key-reapply.js';
 import type { Rejection } from './types.js';
 
@@ -69,6 +70,8 @@ export class FoldEngine {
 	readonly #small = new Set<string>();
 	/** What a block with causal version vector `vv` has seen (the ledger's author index reads it). */
 	readonly #causal: (vv: readonly number[]) => Causal;
+	/** The folds' pages kept in the store (fold-pages.ts). */
+	readonly #pages: EnginePages;
 
 	constructor(
 		store: LedgerStore,
@@ -86,6 +89,12 @@ export class FoldEngine {
 		this.#checkpointEvery = checkpointEvery;
 		this.#checkpointGap = checkpointEvery;
 		this.#states = folds.map((f) => f.init());
+		this.#pages = new EnginePages(store, folds);
+	}
+
+	/** What a reader sees of `keys`' pages in fold `fold` (core/fold.ts `FoldPages`), each as of every block folded. */
+	readPages<P>(fold: string, keys: readonly string[]): Promise<Map<string, P>> {
+		return this.#pages.read<P>(fold, this.#states, keys);
 	}
 
 	/** Folded state by fold name. */
@@ -124,6 +133,11 @@ export class FoldEngine {
 			return contexts(block, vv);
 		};
 		if (first && !late) {
+			await this.#pages.load(
+				this.#states,
+				sorted.map((b) => [b, vvOf(b.id)!]),
+				contextOf
+			);
 			for (const block of sorted) await this.#applyOne(block, contextOf(block));
 		} else if (first) {
 			// A block landed before blocks already folded. Checkpoints after it lack it (dropped
@@ -131,11 +145,17 @@ export class FoldEngine {
 			// order, so checkpoints keep their pace; none is written for the blocks refolded (encoding a
 			// state of tens of MB costs seconds), and none could be while commutative folds are
 			// ahead of the others.
-			for (const block of sorted)
-				if (!this.#isVoid(block.id)) {
-					const context = contextOf(block);
-					for (const i of commutative) this.#apply(i, block, context);
-				}
+			const live = sorted.filter((block) => !this.#isVoid(block.id));
+			await this.#pages.load(
+				this.#states,
+				live.map((b) => [b, vvOf(b.id)!]),
+				contextOf,
+				commutative
+			);
+			for (const block of live) {
+				const context = contextOf(block);
+				for (const i of commutative) this.#apply(i, block, context);
+			}
 			const rewind = new Set<number>(this.#stale);
 			// Folds the batch cannot change (`affectedBy`) keep their state; the others rewind, or re-apply keys.
 			const types = new Set(sorted.flatMap((block) => (this.#isVoid(block.id) ? [] : block.txs.map((tx) => tx.t))));
@@ -182,7 +202,8 @@ export class FoldEngine {
 		}
 		if (this.#staleFrom !== null && !(defer && performance.now() - this.#staleSince < MAX_DEFER_MS)) await this.#catchUpStale();
 		// A rewind drops them itself (from the checkpoint it starts at); otherwise drop them now.
-		else if (first && late) await this.#store.dropCheckpointsAfter([first.clock, '' as BlockId]);
+		// (Folds waiting to rewind keep theirs too: blocks in order are applied to them until they do.)
+		else if (first && late) await this.#dropAfter([first.clock, '' as BlockId], []);
 	}
 
 	/** True while folds that are not commutative wait to rewind for late blocks ({@link advance} with `defer`). */
@@ -210,7 +231,7 @@ export class FoldEngine {
 		// The states being replaced are not changed (refolded ones start from fresh objects): shown until done.
 		this.#shown = [...this.#states];
 		try {
-			await this.#refold(position, only, onPage);
+			await this.#pages.refolding(this.#refold(position, only, onPage));
 		} finally {
 			this.#shown = null;
 		}
@@ -243,13 +264,14 @@ export class FoldEngine {
 		if (checkpoint && !states) {
 			checkpoint = undefined; // written by other fold versions: start over
 		}
+		// Checkpoints after the starting point no longer match the order; with no usable
+		// checkpoint that is all of them (a position before every block). The folds not refolded keep what they read from them.
+		await this.#dropAfter(checkpoint?.position ?? [-1, '' as BlockId], subset);
 		for (const i of subset) this.#states[i] = states ? states.get(i) : this.#folds[i]!.init();
+		this.#pages.restarted(subset, checkpoint?.position ?? null);
 		this.#position = checkpoint?.position ?? null;
 		this.#count = checkpoint?.count ?? 0;
 		this.#lastCheckpointCount = this.#count;
-		// Checkpoints after the starting point no longer match the order; with no usable
-		// checkpoint that is all of them (a position before every block).
-		await this.#store.dropCheckpointsAfter(this.#position ?? [-1, '' as BlockId]);
 		let cursor = this.#position;
 		for (;;) {
 			const page = await this.#store.ordered(cursor, FOLD_PAGE);
@@ -268,6 +290,8 @@ export class FoldEngine {
 				blocks.map(([b]) => b),
 				subset
 			);
+			const live = blocks.filter(([b]) => !this.#isVoid(b.id));
+			await this.#pages.load(this.#states, live, (b, vv) => contexts(b, vv), subset);
 			for (const [block, vv] of blocks) await this.#applyOne(block, contexts(block, vv), subset);
 			onPage?.(this.#count);
 			if (page.length < FOLD_PAGE) break;
@@ -285,45 +309,10 @@ export class FoldEngine {
 		this.#states[i] = this.#folds[i]!.apply(this.#states[i], block, context);
 	}
 
-	/**
-	 * The index rows the folds at `subset` (all when omitted) read for `blocks` (`Fold.reads`),
-	 * in one store read per index, and each block's context from them: its causal past (its
-	 * version vector `vv`) and those rows up to its place in the order, for the keys `reads`
-	 * gave for that block only ({@link declaredKeys}).
-	 */
-	async #contexts(blocks: readonly Block[], subset?: readonly number[]): Promise<(block: Block, vv: readonly number[]) => FoldContext> {
-		const reads = [...(subset ?? this.#folds.keys())].flatMap((i) => this.#folds[i]!.reads ?? []);
-		const declared = new Map<BlockId, Map<string, Set<string>>>();
-		const wanted = new Map<string, Set<string>>();
-		if (reads.length > 0)
-			for (const block of blocks) {
-				if (this.#isVoid(block.id)) continue;
-				const keys = declaredKeys(reads, block);
-				declared.set(block.id, keys);
-				for (const [index, set] of keys) {
-					const all = wanted.get(index) ?? new Set<string>();
-					for (const key of set) all.add(key);
-					wanted.set(index, all);
-				}
-			}
-		const found = new Map<string, Map<string, FactRow[]>>();
-		for (const [index, set] of wanted) {
-			if (set.size === 0) continue;
-			const keys = [...set];
-			const rows = await this.#store.factsOfKeys(index, keys);
-			found.set(index, new Map(keys.map((key, j) => [key, rows[j]!])));
-		}
-		return (block, vv) => {
-			const at = orderKey(block);
-			const mine = declared.get(block.id);
-			return {
-				seen: this.#causal(vv).seen,
-				facts: (index, key) => {
-					if (!mine?.get(index)?.has(key)) return [];
-					return (found.get(index)?.get(key) ?? []).filter((row) => compareOrder([row.clock, row.block], at) <= 0);
-				}
-			};
-		};
+	/** Each block's context for the folds at `subset` (all when omitted): block-contexts.ts. */
+	#contexts(blocks: readonly Block[], subset?: readonly number[]): Promise<(block: Block, vv: readonly number[]) => FoldContext> {
+		const folds = [...(subset ?? this.#folds.keys())].map((i) => this.#folds[i]!);
+		return blockContexts(this.#store, folds, blocks, this.#isVoid, this.#causal);
 	}
 
 	async #applyOne(block: Block, context: FoldContext, subset?: readonly number[]): Promise<void> {
@@ -351,19 +340,34 @@ export class FoldEngine {
 	 * next checkpoint's spacing goes by.
 	 */
 	async #putCheckpoint(): Promise<number> {
-		const state = this.#encodeStates();
+		// The pages changed since the last checkpoint are stored first, then the state without them.
+		const state = await this.#pages.checkpoint(this.#states, this.#position!, async () => {
+			const state = this.#encodeStates();
+			await this.#store.putCheckpoint({ position: this.#position!, count: this.#count, state });
+			return state;
+		});
 		const at = (p: OrderKey) => `${p[0]}/${p[1]}`;
-		await this.#store.putCheckpoint({ position: this.#position!, count: this.#count, state });
 		// A position may be written again after a rewind, with a state of another size.
 		if (state.length < COMPRESS_FROM_BYTES) this.#small.add(at(this.#position!));
 		else this.#small.delete(at(this.#position!));
 		const positions = await this.#store.checkpointPositions();
 		const drop = checkpointsToDrop(positions);
+		await this.#pages.beforeDrop(
+			drop,
+			positions.filter((p) => !drop.some((d) => compareOrder(d, p) === 0))
+		);
 		if (drop.length > 0) await this.#store.dropCheckpoints(drop);
 		for (const p of drop) this.#small.delete(at(p));
 		// The two newest stay as written (a start, a day offline); the one before them is compressed now.
 		await compressOlder(this.#store, positions, drop, (p) => this.#small.has(at(p)));
 		return performance.now();
+	}
+
+	/** Drops the checkpoints after `after`, and their pages: the folds at `rewound` are refolded from before them, the others keep what they read from them. */
+	async #dropAfter(after: OrderKey, rewound: readonly number[]): Promise<void> {
+		await this.#pages.beforeDropAfter(this.#states, after, rewound);
+		await this.#store.dropCheckpointsAfter(after);
+		await this.#pages.droppedAfter(after);
 	}
 
 	/** The stored checkpoint just before `position`, if any. */

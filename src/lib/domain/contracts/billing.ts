@@ -7,10 +7,8 @@ import { dateOfDay } from './dates.js';
 import {
 	allClaims,
 	claimPlace,
-	claimsOfPatient,
 	comparePlace,
 	everyPage,
-	findPage,
 	type ClaimRecord,
 	type ClaimsState,
 	type Decision,
@@ -167,10 +165,10 @@ export interface Statement {
 	readonly balance: number;
 }
 
-/** A patient's statement at one clinic: every current claim line, payments and the balance. */
-export function statementOf(state: ClaimsState, clinic: string, patient: string): Statement {
+/** A patient's statement at one clinic from the patient's page (none: no claims): every current claim line, payments and the balance. */
+export function statementOf(page: PatientPage | undefined, clinic: string, patient: string): Statement {
 	const lines: StatementLine[] = [];
-	for (const rec of claimsOfPatient(state, patient)) {
+	for (const rec of Object.values(page?.claims ?? {})) {
 		const id = rec.id;
 		const d = currentDecision(rec);
 		if (!d || rec.clinic !== clinic) continue;
@@ -186,9 +184,7 @@ export function statementOf(state: ClaimsState, clinic: string, patient: string)
 			})
 		);
 	}
-	const payments = (findPage(state, patient)?.payments ?? [])
-		.filter((p) => p.clinic === clinic)
-		.map((p) => ({ block: p.block, amount: p.amount }));
+	const payments = (page?.payments ?? []).filter((p) => p.clinic === clinic).map((p) => ({ block: p.block, amount: p.amount }));
 	const owed = lines.reduce((s, l) => s + l.youOwe, 0);
 	const paid = payments.reduce((s, p) => s + p.amount, 0);
 	return { clinic, patient, lines, payments, owed, paid, balance: owed - paid };

@@ -206,6 +206,8 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			if (original) original.replacedBy = id;
 			page.claims[id] = rec;
 			state.count++;
+			const short = shortKey(state, claim.patient);
+			state.pages.sizes.set(short, (state.pages.sizes.get(short) ?? 0) + 1);
 			const decision = decide(state, rec, block.id, original ? 'correction' : 'original', dayOfTime(block.time), known(), at);
 			flagClaim(state, rec, claim.lines, decision, (ref) => encounterAt(context, ref, block, index)?.author ?? null, at);
 			return null;
@@ -337,19 +339,35 @@ export const claimsFold: Fold<ClaimsState> = {
 				return;
 			}
 			const short = knownKey(state, key);
-			const page = short === undefined ? undefined : state.pages.find(short);
-			if (!page) return;
-			state.count -= Object.keys(page.claims).length;
-			state.pages.delete(short!);
+			if (short === undefined) return;
+			// The page's claim count, not the page: a page stored and not read is cleared without reading it.
+			state.count -= state.pages.sizes.get(short) ?? 0;
+			state.pages.sizes.delete(short);
+			state.pages.delete(String(short));
 		},
 		applyKey(state, block, key, context) {
 			applyBlock(state, block, context, key);
 		}
 	},
+	// Each patient's page is a row of the store, not part of the checkpoint (core/ledger/fold-pages.ts):
+	// read before a batch that bills the patient, written when changed beside the next checkpoint.
+	pages: {
+		keysOf(block, context, state) {
+			const keys = new Set<string>();
+			for (const tx of block.txs) {
+				const scope = scopeOf(tx, context);
+				if (scope === null || scope === undefined || scope.startsWith('?')) continue;
+				const short = knownKey(state, scope);
+				if (short !== undefined) keys.add(String(short));
+			}
+			return keys;
+		},
+		of: (state) => state.pages
+	},
 	// The state holds only integers, text, booleans, null, arrays and plain objects, so
 	// JSON round-trips it exactly; byte strings of packed JSON encode and decode far faster
 	// than the same data as nested CBOR maps (measured: docs/contracts.md). The head is one,
-	// each patient's page another, decoded only when the patient is first billed or shown.
+	// each page in memory another (checkpoint.ts).
 	encode: packState,
 	decode: unpackState,
 	// The head and the pages are only read (JSON): kept as views of the checkpoint's bytes, not copied (69 MB at 1,000,000 blocks).

@@ -3,6 +3,8 @@
  * and arrays of integers and text, so a checkpoint encodes each as JSON (checkpoint.ts).
  * Money is in cents, dates are day numbers.
  */
+import { StoredPages } from '$lib/core/index.js';
+import { pageCodec, type PageCodec } from './page-bytes.js';
 import {
 	comparePlace,
 	claimPlace,
@@ -12,47 +14,13 @@ import {
 	type Coverage,
 	type Flag,
 	type Ignored,
+	type PatientPage,
 	type Payment,
 	type Remittance,
 	type TxPlace
 } from './claims-types.js';
 
 export * from './claims-types.js';
-
-/**
- * What the fold keeps of one patient: the patient's claims, the adjudication accumulators
- * they feed, and everything else the patient's transactions decide (flags, payments,
- * remittances, the recorded death, what was ignored). Nothing in it is read for another
- * patient's claim (a line's duplicate key, frequency and same-day codes are the patient's
- * own; a paid line's deductible and out-of-pocket go to a coverage of the patient), so a
- * checkpoint keeps each page as its own packed bytes, decoded when first used (`Pages`),
- * and a block that lands late re-applies only its patients' pages (claims-fold.ts).
- * Nothing in it depends on the order blocks arrived in: claims are numbered within the page,
- * and clinics named by their place in the page's own list.
- */
-export interface PatientPage {
-	/** The patient's claims by id, in the order the fold recorded them (ledger order). */
-	claims: Record<string, ClaimRecord>;
-	/** Clinics (hex) in the order the page first named them: `clinic#` below is a place in this list. */
-	clinics: string[];
-	/** clinic#|code|date|modifiers → the claim (n) that billed it first. */
-	lineKeys: Record<string, number>;
-	/** code → [date of service, claim n] of lines served (not denied). */
-	served: Record<string, [number, number][]>;
-	/** coverage|year → [deductible met, out-of-pocket spent], cents. */
-	accum: Record<string, [number, number]>;
-	/** clinic#|date → [code, claim n] of every line billed, for unbundling across claims. */
-	sameDay: Record<string, [string, number][]>;
-	/** Fraud findings on the patient's claims, as the fold recorded them. */
-	flags: Flag[];
-	/** `payment.record`s of the patient, and remittances of the patient's claims, in ledger order. */
-	payments: Payment[];
-	remittances: Remittance[];
-	/** The last death recorded for the patient. */
-	death: { day: number; block: string } | null;
-	/** The patient's transactions the fold could not apply, in ledger order. */
-	ignored: Ignored[];
-}
 
 export const emptyPage = (): PatientPage => ({
 	claims: {},
@@ -75,102 +43,37 @@ export function pageClinic(page: PatientPage, clinic: string): number {
 }
 
 /**
- * The patients' pages by short key: decoded ones, and packed ones (from a checkpoint) not
- * yet used. A start decodes none; a block decodes the pages of the patients it bills, and
- * a view of every claim all of them. As JSON (tests compare states so) every page decoded,
- * by patient key.
+ * The patients' pages by short key (core/ledger/stored-pages.ts: in memory, or rows of the
+ * store the fold engine reads before a batch that bills the patient), keys as decimal text
+ * of the short number. As JSON (tests compare states so) every page, by patient key.
  *
  * The pages hold the state's key list: member and patient keys (hex) in the order this
  * node first met them, which the packed pages and claims name by position. It is not
  * part of the state's JSON (it depends on arrival order once pages are re-applied), and
  * a copy of the state's head (`{ ...state }`, as a view takes) shares it with the pages.
  */
-export class Pages {
-	readonly #decoded = new Map<number, PatientPage>();
-	readonly #packed: Map<number, Uint8Array>;
-	#unpack: (bytes: Uint8Array, keys: readonly string[]) => PatientPage;
+export class Pages extends StoredPages<PatientPage> {
 	/** Member and patient keys (hex) by short number. */
 	readonly keyList: string[];
+	/** Claims in each patient's page (a page cleared without being read takes its count with it). */
+	readonly sizes: Map<number, number>;
 
-	constructor(
-		keyList: string[],
-		unpack: (bytes: Uint8Array, keys: readonly string[]) => PatientPage,
-		packed = new Map<number, Uint8Array>()
-	) {
+	constructor(keyList: string[], codec: PageCodec, sizes = new Map<number, number>()) {
+		super(
+			{ pack: (page) => codec.pack(page, keyList), unpack: (bytes) => codec.unpack(bytes, keyList) },
+			(key) => `of patient ${(keyList[Number(key)] ?? '?').slice(0, 12)}`
+		);
 		this.keyList = keyList;
-		this.#unpack = unpack;
-		this.#packed = packed;
-	}
-
-	/** The page of patient `key` (short), made empty when the patient has none. */
-	get(key: number): PatientPage {
-		return this.find(key) ?? this.#set(key, emptyPage());
-	}
-
-	/** The page of patient `key` (short), if the patient has one. */
-	find(key: number): PatientPage | undefined {
-		const page = this.#decoded.get(key);
-		if (page) return page;
-		const bytes = this.#packed.get(key);
-		if (!bytes) return undefined;
-		this.#packed.delete(key);
-		return this.#set(key, this.#unpack(bytes, this.keyList));
-	}
-
-	/**
-	 * The page of patient `key` (short) without keeping it decoded: the decoded page when
-	 * the fold uses it, else a copy unpacked for the caller alone (a view of every claim
-	 * reads the pages one by one and holds none of them; the fold's state, its memory and
-	 * its next checkpoint stay as they were).
-	 */
-	peek(key: number): PatientPage | undefined {
-		const page = this.#decoded.get(key);
-		if (page) return page;
-		const bytes = this.#packed.get(key);
-		return bytes ? this.#unpack(bytes, this.keyList) : undefined;
-	}
-
-	/** Drops the page of patient `key` (short): its blocks are applied again. */
-	delete(key: number): void {
-		this.#decoded.delete(key);
-		this.#packed.delete(key);
-	}
-
-	#set(key: number, page: PatientPage): PatientPage {
-		this.#decoded.set(key, page);
-		return page;
+		this.sizes = sizes;
 	}
 
 	/** Every patient with a page (short keys), in no particular order. */
-	keys(): number[] {
-		return [...this.#decoded.keys(), ...this.#packed.keys()];
-	}
-
-	/**
-	 * Each page's packed form: `pack` for decoded pages (they may have changed), the bytes as
-	 * they were for the others. The decoded pages are then kept packed, as the checkpoint
-	 * holds them, and decoded again when next used: the pages held decoded are those used
-	 * since the last checkpoint, not every page the fold ever touched (a node that folded a
-	 * network's years held every patient's claims as objects). `unpack` decodes them then (a
-	 * state made empty has none to decode until now).
-	 */
-	packAll(
-		pack: (page: PatientPage) => Uint8Array,
-		unpack: (bytes: Uint8Array, keys: readonly string[]) => PatientPage
-	): [number, Uint8Array][] {
-		this.#unpack = unpack;
-		for (const [key, page] of this.#decoded) this.#packed.set(key, pack(page));
-		this.#decoded.clear();
-		return [...this.#packed].sort((a, b) => a[0] - b[0]);
-	}
-
-	/** Packed pages not yet decoded (what a start holds as bytes instead of objects). */
-	get packedCount(): number {
-		return this.#packed.size;
+	shorts(): number[] {
+		return this.keys().map(Number);
 	}
 
 	toJSON(): Record<string, PatientPage> {
-		return Object.fromEntries(this.keys().map((k) => [this.keyList[k]!, this.find(k)!]));
+		return Object.fromEntries(this.keys().map((k) => [this.keyList[Number(k)]!, this.view(k)!]));
 	}
 }
 
@@ -207,44 +110,49 @@ export function emptyClaimsState(): ClaimsState {
 		clinics: {},
 		clinicHistory: {},
 		count: 0,
-		// A state made empty has no packed pages to unpack (a decoded checkpoint brings its own: checkpoint.ts).
-		pages: new Pages([], () => emptyPage()),
+		pages: new Pages([], pageCodec),
 		ignored: [],
 		orphans: {}
 	};
 }
 
 /** The page of patient `hex` (made when the patient has none: only the fold calls it for a new patient). */
-export const pageOf = (state: ClaimsState, hex: string): PatientPage => state.pages.get(shortKey(state, hex));
+export const pageOf = (state: ClaimsState, hex: string): PatientPage => state.pages.page(String(shortKey(state, hex)), emptyPage);
 
 /** Claim `id`, if the fold recorded it (looks through every page: the fold finds a claim through the claim index, claim-index.ts). */
 export function claimById(state: ClaimsState, id: string): ClaimRecord | undefined {
 	return allClaims(state).find((c) => c.id === id);
 }
 
-/** Every claim, in ledger order (decodes every page). */
+/** Every claim, in ledger order (unpacks every page in memory; a state with pages stored and not read throws `PAGE_NOT_READ`). */
 export function allClaims(state: ClaimsState): ClaimRecord[] {
 	const out: ClaimRecord[] = [];
-	for (const key of state.pages.keys()) for (const rec of Object.values(state.pages.find(key)!.claims)) out.push(rec);
+	for (const page of everyPage(state)) for (const rec of Object.values(page.claims)) out.push(rec);
 	return out.sort((a, b) => comparePlace(claimPlace(a), claimPlace(b)));
 }
 
 /** Claim `id` of `patient`, read without keeping the patient's page decoded ({@link Pages.peek}). */
 export function peekClaim(state: ClaimsState, patient: string, id: string): ClaimRecord | undefined {
 	const key = knownKey(state, patient);
-	const page = key === undefined ? undefined : state.pages.peek(key);
+	const page = key === undefined ? undefined : state.pages.view(String(key));
 	return page && Object.hasOwn(page.claims, id) ? page.claims[id] : undefined;
 }
 
-/** The page of patient `hex`, if the state has one (reads never make one). */
+/** The page of patient `hex`, if the state has one (never made; the fold may change it: readers use `viewPage`). */
 export function findPage(state: ClaimsState, hex: string): PatientPage | undefined {
 	const key = knownKey(state, hex);
-	return key === undefined ? undefined : state.pages.find(key);
+	return key === undefined ? undefined : state.pages.find(String(key));
+}
+
+/** The page of patient `hex` for a reader ({@link Pages.view}), if the state has one. */
+export function viewPage(state: ClaimsState, hex: string): PatientPage | undefined {
+	const key = knownKey(state, hex);
+	return key === undefined ? undefined : state.pages.view(String(key));
 }
 
 /** `patient`'s claims in ledger order; none for a patient the state has not seen. */
 export function claimsOfPatient(state: ClaimsState, patient: string): ClaimRecord[] {
-	const page = findPage(state, patient);
+	const page = viewPage(state, patient);
 	return page ? Object.values(page.claims) : [];
 }
 
@@ -273,7 +181,7 @@ export function clinicAt(state: ClaimsState, key: string, at: TxPlace): string {
 /** The deductible met and out-of-pocket spent under `coverage` in `year` (cents), if any line counted. */
 export function accumOf(state: ClaimsState, coverage: string, year: number): readonly [number, number] | undefined {
 	const patient = state.coverages[coverage]?.patient;
-	return patient === undefined ? undefined : findPage(state, patient)?.accum[`${coverage}|${year}`];
+	return patient === undefined ? undefined : viewPage(state, patient)?.accum[`${coverage}|${year}`];
 }
 
 const shortKeys = new WeakMap<Pages, Map<string, number>>();
@@ -304,7 +212,7 @@ export function shortKey(state: ClaimsState, hex: string): number {
 
 /** Each page in turn (decoded for the caller alone when packed: {@link Pages.peek}). */
 export function* everyPage(state: ClaimsState): Generator<PatientPage> {
-	for (const key of state.pages.keys()) yield state.pages.peek(key)!;
+	for (const key of state.pages.keys()) yield state.pages.view(key)!;
 }
 
 /**
@@ -352,8 +260,8 @@ export function ignoredOf(state: ClaimsState): Ignored[] {
 export function deathsOf(state: ClaimsState): Record<string, { day: number; block: string }> {
 	const out: Record<string, { day: number; block: string }> = {};
 	for (const key of state.pages.keys()) {
-		const death = state.pages.peek(key)!.death;
-		if (death) out[state.pages.keyList[key]!] = death;
+		const death = state.pages.view(key)!.death;
+		if (death) out[state.pages.keyList[Number(key)]!] = death;
 	}
 	return out;
 }

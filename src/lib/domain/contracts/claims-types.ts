@@ -173,3 +173,38 @@ export interface Ignored {
 	readonly tx: number;
 	readonly reason: string;
 }
+
+/**
+ * What the fold keeps of one patient: the patient's claims, the adjudication accumulators
+ * they feed, and everything else the patient's transactions decide (flags, payments,
+ * remittances, the recorded death, what was ignored). Nothing in it is read for another
+ * patient's claim (a line's duplicate key, frequency and same-day codes are the patient's
+ * own; a paid line's deductible and out-of-pocket go to a coverage of the patient), so a
+ * checkpoint keeps each page as its own packed bytes, decoded when first used (`Pages`),
+ * and a block that lands late re-applies only its patients' pages (claims-fold.ts).
+ * Nothing in it depends on the order blocks arrived in: claims are numbered within the page,
+ * and clinics named by their place in the page's own list.
+ */
+export interface PatientPage {
+	/** The patient's claims by id, in the order the fold recorded them (ledger order). */
+	claims: Record<string, ClaimRecord>;
+	/** Clinics (hex) in the order the page first named them: `clinic#` below is a place in this list. */
+	clinics: string[];
+	/** clinic#|code|date|modifiers → the claim (n) that billed it first. */
+	lineKeys: Record<string, number>;
+	/** code → [date of service, claim n] of lines served (not denied). */
+	served: Record<string, [number, number][]>;
+	/** coverage|year → [deductible met, out-of-pocket spent], cents. */
+	accum: Record<string, [number, number]>;
+	/** clinic#|date → [code, claim n] of every line billed, for unbundling across claims. */
+	sameDay: Record<string, [string, number][]>;
+	/** Fraud findings on the patient's claims, as the fold recorded them. */
+	flags: Flag[];
+	/** `payment.record`s of the patient, and remittances of the patient's claims, in ledger order. */
+	payments: Payment[];
+	remittances: Remittance[];
+	/** The last death recorded for the patient. */
+	death: { day: number; block: string } | null;
+	/** The patient's transactions the fold could not apply, in ledger order. */
+	ignored: Ignored[];
+}

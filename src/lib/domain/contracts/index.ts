@@ -43,9 +43,12 @@ export {
 	deathsOf,
 	FlagList,
 	ignoredOf,
+	knownKey,
 	paymentsOf,
 	peekClaim,
 	recordedFlags,
-	remittancesOf
+	remittancesOf,
+	viewPage
 } from './claims-state.js';
+export { readClaimsState, readPagesByKey, readPatientPage } from './claims-read.js';
 export { CLAIM_ID, CLAIM_ROLES, CONTRACT_RULES, PAYMENT_ROLES } from './transactions.js';

@@ -1,0 +1,144 @@
+/**
+ * The claims pages scenario (core/ledger/fold-pages.ts, domain/contracts/claims-state.ts),
+ * run on the memory store (tests/unit/domain/contracts/claims-pages.test.ts) and on real
+ * IndexedDB in Chromium (tests/browser/claims-pages.test.ts): two clinics and a payer bill
+ * 24 patients concurrently (claims, appeals, remittances, payments, a death); observers
+ * with a checkpoint after every block receive the blocks in random orders and batchings,
+ * and their claims, read back from memory and the store's rows, after a reopen too, and the
+ * Billing screen's lists, must equal the writing nodes'.
+ */
+import { expect } from 'vitest';
+import { detectVerifier, Ledger, toHex, type LedgerStore } from '../src/lib/core/index.js';
+import { foundNetwork, joinNetwork, syncInto, testSecret, testSigner } from '../src/lib/core/testing/fixtures.js';
+import { prng } from '../src/lib/core/testing/prng.js';
+import { publicKeyOf } from '../src/lib/core/crypto/ed25519.js';
+import {
+	accountsOf,
+	allClaims,
+	allFlags,
+	claimResource,
+	readClaimsState,
+	samplePolicy,
+	type ClaimForm,
+	type ClaimsState
+} from '../src/lib/domain/contracts/index.js';
+import { APP_FOLDS, APP_INDEXES } from '../src/lib/domain/fold-registry.js';
+import { APP_RULES } from '../src/lib/domain/rule-registry.js';
+import { BillingState } from '../src/lib/state/billing.svelte.js';
+import { shuffled } from './unit/support/arrival-orders.js';
+import { canonicalState } from './unit/support/canonical-state.js';
+
+const PATIENTS = Array.from({ length: 24 }, (_, i) => publicKeyOf(testSecret(`patient-${i}`)));
+const ENC = { block: 'e1'.repeat(32), rid: 'f2'.repeat(16) };
+
+function claimTx(clinic: Ledger, patient: Uint8Array, n: number) {
+	const form: ClaimForm = {
+		patient: toHex(patient),
+		provider: clinic.author!,
+		coverage: `cov-${toHex(patient).slice(0, 8)}`,
+		diagnoses: ['E11.9'],
+		created: '2025-03-05',
+		lines: [
+			{ code: n % 3 === 0 ? '99214' : '99213', units: 1, unitPrice: 9_000 + n, date: `2025-03-0${1 + (n % 8)}`, encounter: ENC },
+			...(n % 4 === 0 ? [{ code: '36415', units: 1, unitPrice: 500, date: '2025-03-02', encounter: ENC }] : [])
+		]
+	};
+	return { t: 'claim.submit', claim: JSON.stringify(claimResource(form)) };
+}
+
+/** Two clinics and a payer billing 24 patients concurrently; every node's clock is `time.now`. */
+export async function claimsNetwork() {
+	const time = { now: Date.UTC(2025, 2, 5) };
+	const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES, now: () => time.now, verifier: await detectVerifier() };
+	const founder = await foundNetwork({ ...options, members: { payer: 'payer', north: 'billing', south: 'billing' } });
+	const nodes: Record<string, Ledger> = {};
+	for (const label of ['payer', 'north', 'south']) {
+		nodes[label] = await joinNetwork(founder.net, label, options);
+		await syncInto(nodes[label]!, founder);
+	}
+	const [payer, north, south] = [nodes.payer!, nodes.north!, nodes.south!];
+	await payer.append([{ t: 'contract.deploy', plan: 'ppo', version: 1, policy: samplePolicy() }]);
+	for (const patient of PATIENTS)
+		await payer.append([{ t: 'coverage.enroll', id: `cov-${toHex(patient).slice(0, 8)}`, plan: 'ppo', patient, start: '2025-01-01' }]);
+	await syncInto(north, payer);
+	await syncInto(south, payer);
+	const random = prng(424242);
+	const made: { clinic: Ledger; id: string }[] = [];
+	for (let n = 0; n < 90; n++) {
+		const clinic = random() < 0.5 ? north : south;
+		const patient = PATIENTS[Math.floor(random() * PATIENTS.length)]!;
+		const roll = random();
+		const mine = made.filter((c) => c.clinic === clinic);
+		if (roll < 0.1 && mine.length > 0) {
+			const c = mine[Math.floor(random() * mine.length)]!;
+			await clinic.append([{ t: 'claim.appeal', original: c.id, reason: 'r', preAuthRef: [] }]);
+		} else if (roll < 0.2) await clinic.append([{ t: 'payment.record', patient, amount: 1_000 + n }]);
+		else {
+			const block = await clinic.append([claimTx(clinic, patient, n)]);
+			made.push({ clinic, id: `${block.id}-0` });
+		}
+		if (random() < 0.15) {
+			await syncInto(payer, clinic);
+			const c = made[Math.floor(random() * made.length)];
+			if (c) await payer.append([{ t: 'remittance.record', claim: c.id, amount: 500 }]);
+		}
+		if (random() < 0.2) await syncInto(clinic === north ? south : north, clinic);
+		time.now += 3_600_000;
+	}
+	await founder.append([{ t: 'patient.deceased', patient: PATIENTS[0]!, date: '2025-03-03' }]);
+	for (const node of [payer, north, south]) await syncInto(founder, node);
+	const wire: Uint8Array[] = [];
+	for await (const bytes of founder.blocksSince({})) wire.push(bytes);
+	return { founder, wire, options };
+}
+
+/**
+ * `trials` observers, each on the store `storeFor(trial)` gives (and the same store again,
+ * `reopen`ed, after it is closed), receive the network's blocks in random orders and
+ * batchings; returns how many pages the reopened nodes held as rows.
+ */
+export async function checkClaimsPages(
+	trials: number,
+	storeFor: (trial: number) => Promise<LedgerStore>,
+	reopen: (trial: number, closed: LedgerStore) => Promise<LedgerStore>
+): Promise<{ stored: number; pages: number }> {
+	const { founder, wire, options } = await claimsNetwork();
+	const reference = canonicalState(await readClaimsState(founder));
+	const whole = JSON.parse(reference) as { count: number; pages: object };
+	expect(whole.count).toBeGreaterThan(60);
+	const pages = Object.keys(whole.pages).length;
+	expect(pages).toBeGreaterThan(20);
+	const random = prng(7);
+	let stored = 0;
+	for (let trial = 0; trial < trials; trial++) {
+		const store = await storeFor(trial);
+		const signer = testSigner(`observer-${trial}`);
+		const node = await joinNetwork(founder.net, `observer-${trial}`, { ...options, store, checkpointEvery: 1 });
+		const order = shuffled(wire, random);
+		const size = [1, 5, 17, 60][trial % 4]!;
+		for (let i = 0; i < order.length; i += size) await node.receive(order.slice(i, i + size));
+		expect(node.size).toBe(wire.length);
+		expect(canonicalState(await readClaimsState(node))).toBe(reference);
+		await node.close();
+		const again = await Ledger.open({ ...options, store: await reopen(trial, store), signer, checkpointEvery: 1 });
+		const held = (again.state().claims as ClaimsState).pages.counts;
+		expect(held.decoded + held.packed).toBe(0);
+		stored += held.stored;
+		expect(canonicalState(await readClaimsState(again))).toBe(reference);
+		// The Billing screen on a node whose pages are all rows: its lists are the domain's over the whole state.
+		if (trial === 0) {
+			const full = await readClaimsState(again);
+			const billing = new BillingState(() => again);
+			const stop = billing.follow();
+			await billing.refresh();
+			stop();
+			const all = allClaims(full);
+			expect(billing.all.map((c) => c.id)).toEqual(all.map((c) => c.id).reverse());
+			expect(billing.flags).toEqual(allFlags(full, all));
+			expect(billing.accounts).toEqual(accountsOf(full, all));
+			for (const c of billing.all.slice(0, 30)) expect(billing.record(c)).toEqual(all.find((r) => r.id === c.id));
+		}
+		await again.close();
+	}
+	return { stored, pages };
+}

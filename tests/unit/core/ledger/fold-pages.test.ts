@@ -1,0 +1,300 @@
+// Fold pages in the store (core/fold.ts FoldPages, ledger/fold-pages.ts): a fold's pages
+// are rows written beside each checkpoint, read before the blocks that name them, and not
+// held in memory after. Checkpoints every two blocks, so in every arrival order and batching
+// checkpoints are written, thinned by the ladder (their rows moved forward), and dropped by
+// late blocks (their rows dropped, or kept in memory by a fold that is not rewound); the
+// pages read back equal those of a fold over the blocks in order, in memory alone, and so do
+// a reopened node's, and what a reader sees while blocks are being folded.
+import { describe, expect, it } from 'vitest';
+import {
+	CodedError,
+	compareOrder,
+	decodeBlock,
+	orderKey,
+	StoredPages,
+	type Block,
+	type Fold,
+	type IndexFold,
+	type OrderKey
+} from '../../../../src/lib/core/index.js';
+import { Ledger, type LedgerOptions } from '../../../../src/lib/core/ledger.js';
+import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
+import { MemoryStore } from '../../../../src/lib/core/storage/memory.js';
+import { foundNetwork, joinNetwork, syncInto, testSigner, fixedNow } from '../../../../src/lib/core/testing/fixtures.js';
+import { foldBlocks } from '../../../../src/lib/core/testing/fold-contexts.js';
+import { prng } from '../../../../src/lib/core/testing/prng.js';
+import { pageLog, pageRows } from '../../../../src/lib/core/ledger/fold-pages.js';
+import { shuffled } from '../../support/arrival-orders.js';
+
+/** A note `key:<k>:<x>` changes page k; `share:<n>` the shared part; `drop:<k>` removes page k. */
+const parse = (block: Block) =>
+	block.txs.flatMap((tx) => {
+		const [kind, a, b] = (typeof tx.text === 'string' ? tx.text : '').split(':');
+		return kind === 'key' || kind === 'share' || kind === 'drop' ? [{ kind, a: a!, b: Number(b ?? 0) }] : [];
+	});
+
+interface Part {
+	acc: number;
+	blocks: string[];
+}
+
+interface Toy {
+	/** The shared part: when each shared note was made (pages read how many came before them). */
+	shared: OrderKey[];
+	pages: StoredPages<Part>;
+}
+
+const text = new TextDecoder();
+const utf8 = new TextEncoder();
+const newPages = () =>
+	new StoredPages<Part>({ pack: (part) => utf8.encode(JSON.stringify(part)), unpack: (bytes) => JSON.parse(text.decode(bytes)) as Part });
+
+function applyKey(state: Toy, block: Block, key: string) {
+	for (const note of parse(block)) {
+		if (note.a !== key) continue;
+		if (note.kind === 'drop') state.pages.delete(key);
+		else if (note.kind === 'key') {
+			const part = state.pages.page(key, () => ({ acc: 1, blocks: [] }));
+			const before = state.shared.filter((at) => compareOrder(at, orderKey(block)) < 0).length;
+			part.acc = (part.acc * 31 + note.b + 7 * before) % 1_000_000_007;
+			part.blocks.push(block.id);
+		}
+	}
+}
+
+const keysOf = (block: Block) => [...new Set(parse(block).flatMap((n) => (n.kind === 'share' ? [] : [n.a])))];
+
+/** A fold keeping one page per key, rewinding for late blocks (not keyed). */
+
+const toyFold: Fold<Toy> = {
+	name: 'toy',
+	version: 1,
+	pages: { keysOf: (block) => keysOf(block), of: (state) => state.pages },
+	init: () => ({ shared: [], pages: newPages() }),
+	apply(state, block) {
+		for (const note of parse(block)) if (note.kind === 'share') state.shared.push(orderKey(block));
+		for (const key of keysOf(block)) applyKey(state, block, key);
+		return state;
+	},
+	encode: (state) => ({ shared: JSON.stringify(state.shared), stored: state.pages.storedKeys(), inline: state.pages.inline().flat() }),
+	decode(value) {
+		const v = value as { shared: string; stored: string[]; inline: (string | Uint8Array)[] };
+		const pages = newPages();
+		const inline: [string, Uint8Array][] = [];
+		for (let i = 0; i < v.inline.length; i += 2) inline.push([v.inline[i] as string, Uint8Array.from(v.inline[i + 1] as Uint8Array)]);
+		pages.add(v.stored, inline);
+		return { shared: JSON.parse(v.shared) as OrderKey[], pages };
+	}
+};
+
+const toyIndex: IndexFold = { name: 'toy-keys', version: 1, facts: (block) => keysOf(block).map((k) => [k, null] as const) };
+
+/** The same fold keyed by page: late notes re-apply their keys (a late shared note rewinds), so a drop keeps pages in memory. */
+const keyedToy: Fold<Toy> = {
+	...toyFold,
+	name: 'toy',
+	keyed: {
+		index: toyIndex,
+		keysOf: (block) => (parse(block).some((n) => n.kind === 'share') ? null : keysOf(block)),
+		rowKeys: (key) => [key],
+		clear: (state, key) => state.pages.delete(key),
+		applyKey
+	}
+};
+
+/** A store a ledger's close leaves open, to reopen it; counts the checkpoints written. */
+class KeptStore extends MemoryStore {
+	written = 0;
+	override async close() {}
+	override putCheckpoint(checkpoint: Parameters<MemoryStore['putCheckpoint']>[0]) {
+		this.written++;
+		return super.putCheckpoint(checkpoint);
+	}
+}
+const written = (store: KeptStore) => store.written;
+
+/** What a node's pages are, read as a reader reads them (from memory or the store). */
+async function pagesOf(node: Ledger): Promise<string> {
+	const state = node.state().toy as Toy;
+	const pages = await node.readPages<Part>('toy', state.pages.keys());
+	return JSON.stringify({ shared: state.shared, pages: [...pages].sort((a, b) => (a[0] < b[0] ? -1 : 1)) });
+}
+
+/** The same of a fold in memory alone. */
+function expected(state: Toy): string {
+	const pages = state.pages.keys().map((key): [string, Part] => [key, state.pages.view(key)!]);
+	return JSON.stringify({ shared: state.shared, pages: pages.sort((a, b) => (a[0] < b[0] ? -1 : 1)) });
+}
+
+/** Three writers writing concurrently (so arrival orders put blocks before folded ones): 60 notes over 8 pages, some shared, some removing a page. */
+async function concurrentLedger(seed: number, fold: Fold<Toy>) {
+	const random = prng(seed);
+	const options: Partial<LedgerOptions> = { folds: [fold as Fold<unknown>], checkpointEvery: 1 };
+	const founder = await foundNetwork({ ...options, members: { a: 'clinician', b: 'clinician', c: 'clinician' } });
+	const writers: Ledger[] = [];
+	for (const label of ['a', 'b', 'c']) {
+		const node = await joinNetwork(founder.net, label, options);
+		await syncInto(node, founder);
+		writers.push(node);
+	}
+	for (let i = 0; i < 150; i++) {
+		const writer = writers[Math.floor(random() * 3)]!;
+		const roll = random();
+		const key = `p${Math.floor(random() * 8)}`;
+		const note = roll < 0.08 ? `share:s${i}` : roll < 0.14 ? `drop:${key}` : `key:${key}:${i}`;
+		await writer.append([
+			{ t: 'note', text: note },
+			...(random() < 0.3 ? [{ t: 'note', text: `key:p${Math.floor(random() * 8)}:${i + 100}` }] : [])
+		]);
+		if (random() < 0.25) {
+			const other = writers[Math.floor(random() * 3)]!;
+			if (other !== writer) await syncInto(other, writer);
+		}
+	}
+	for (const w of writers) await syncInto(founder, w);
+	const wire: Uint8Array[] = [];
+	for await (const bytes of founder.blocksSince({})) wire.push(bytes);
+	const ordered = wire.map((b) => decodeBlock(b)).sort((x, y) => compareOrder(orderKey(x), orderKey(y)));
+	return { founder, wire, reference: expected(foldBlocks(fold, ordered)), options };
+}
+
+async function receiveShuffled(node: Ledger, wire: readonly Uint8Array[], random: () => number, size: number, together: boolean) {
+	const order = shuffled(wire, random);
+	const batches: Uint8Array[][] = [];
+	for (let i = 0; i < order.length; i += size) batches.push(order.slice(i, i + size));
+	if (together) await Promise.all(batches.map((batch) => node.receive(batch)));
+	else for (const batch of batches) await node.receive(batch);
+}
+
+describe('fold pages in the store', () => {
+	for (const [name, fold] of [
+		['a fold that rewinds', toyFold],
+		['a keyed fold (late blocks re-apply keys; dropped checkpoints’ pages kept in memory)', keyedToy]
+	] as const)
+		it(`${name}: every arrival order and batching reads back the pages of a fold in order, from rows, holding few in memory`, async () => {
+			const { founder, wire, reference } = await concurrentLedger(name.length, fold);
+			expect(await pagesOf(founder)).toBe(reference);
+			const random = prng(17);
+			let checkpoints = 0;
+			for (let trial = 0; trial < 24; trial++) {
+				const store = new KeptStore();
+				const node = await joinNetwork(founder.net, `observer${trial}`, { folds: [fold as Fold<unknown>], checkpointEvery: 1, store });
+				await receiveShuffled(node, wire, random, 1 + (trial % 7), trial % 3 === 0);
+				expect(node.size).toBe(wire.length);
+				expect(await pagesOf(node)).toBe(reference);
+				// Closing writes a checkpoint: every page changed since the last one becomes a row.
+				await node.close();
+				const rows = await store.factKeys(pageRows('toy'), null, 100);
+				for (const [key] of (JSON.parse(reference) as { pages: [string, Part][] }).pages) expect(rows).toContain(key);
+				// Every log row sits at a checkpoint that is kept: none is left behind by a drop, a move or a failed write.
+				const kept = (await store.checkpointPositions()).map((p) => `${p[0]}/${p[1]}`);
+				const logs = await store.facts(pageLog('toy'), 'log', null, 1000);
+				for (const log of logs) expect(kept).toContain(`${log.clock}/${log.block}`);
+				// A reopened node holds no page until it reads it, and reads every page from the rows as of its newest checkpoint.
+				const again = await Ledger.open({
+					store,
+					verifier: nobleVerifier,
+					now: fixedNow,
+					signer: testSigner(`observer${trial}`),
+					folds: [fold as Fold<unknown>],
+					checkpointEvery: 1
+				});
+				const pages = (again.state().toy as Toy).pages;
+				expect(pages.counts).toEqual({ decoded: 0, packed: 0, stored: JSON.parse(reference).pages.length });
+				expect(await pagesOf(again)).toBe(reference);
+				checkpoints += written(store);
+			}
+			// Checkpoints (with their rows) were written while the blocks came in, not only at close.
+			expect(checkpoints).toBeGreaterThan(24 * 5);
+		}, 120_000);
+
+	it('a page the fold uses without having read it throws PAGE_NOT_READ, never starts empty', () => {
+		const pages = newPages();
+		pages.add(['p1'], []);
+		expect(() => pages.page('p1', () => ({ acc: 1, blocks: [] }))).toThrow(CodedError);
+		expect(() => pages.find('p1')).toThrow(/PAGE_NOT_READ|not read/);
+		expect(() => pages.view('p1')).toThrow(/not read/);
+		expect(pages.peek('p1')).toBeNull();
+		pages.put('p1', utf8.encode(JSON.stringify({ acc: 5, blocks: ['x'] })));
+		expect(pages.find('p1')).toEqual({ acc: 5, blocks: ['x'] });
+		// Read, then changed: written at the next checkpoint; a removed page is written as removed.
+		pages.delete('p2');
+		expect(pages.changed().map(([key, bytes]) => [key, bytes && text.decode(bytes)])).toEqual([
+			['p1', JSON.stringify({ acc: 5, blocks: ['x'] })],
+			['p2', null]
+		]);
+		pages.stored(['p1', 'p2']);
+		pages.retain(new Set());
+		expect(pages.counts).toEqual({ decoded: 0, packed: 0, stored: 1 });
+	});
+
+	it('a reader while blocks are folded and checkpoints written and dropped sees whole pages, and the last answer equals the fold in order', async () => {
+		const { founder, wire, reference } = await concurrentLedger(3, toyFold);
+		const random = prng(99);
+		const node = await joinNetwork(founder.net, 'reader', { folds: [toyFold as Fold<unknown>], checkpointEvery: 1 });
+		let reading = true;
+		let reads = 0;
+		const reader = (async () => {
+			while (reading) {
+				const state = node.state().toy as Toy;
+				const pages = await node.readPages<Part>('toy', state.pages.keys());
+				for (const part of pages.values()) expect(part.blocks.length).toBeGreaterThan(0);
+				reads++;
+				await new Promise((resolve) => setTimeout(resolve, 0));
+			}
+		})();
+		// Batches a task apart, as a sync session hands them over.
+		for (const [i, bytes] of shuffled(wire, random).entries()) {
+			await node.receive([bytes]);
+			if (i % 3 === 2) await new Promise((resolve) => setTimeout(resolve, 0));
+		}
+		reading = false;
+		await reader;
+		expect(reads).toBeGreaterThan(3);
+		expect(await pagesOf(node)).toBe(reference);
+	});
+
+	it('a checkpoint that cannot be stored leaves its pages changed: the next one writes them, and a reopen reads them', async () => {
+		const { founder, wire, reference } = await concurrentLedger(5, toyFold);
+		const store = new KeptStore();
+		let fail = 3;
+		const put = store.putCheckpoint.bind(store);
+		store.putCheckpoint = (checkpoint) => (fail-- === 1 ? Promise.reject(new Error('disk full')) : put(checkpoint));
+		const node = await joinNetwork(founder.net, 'faulty', { folds: [toyFold as Fold<unknown>], checkpointEvery: 1, store });
+		let failed = 0;
+		for (const bytes of wire)
+			await node.receive([bytes]).catch((error: unknown) => {
+				expect(String(error)).toMatch(/disk full/);
+				failed++;
+			});
+		expect(failed).toBe(1);
+		// The block whose checkpoint failed is stored: a repair pass delivers nothing new, and the pages are whole.
+		expect(node.size).toBe(wire.length);
+		expect(await pagesOf(node)).toBe(reference);
+		await node.close();
+		const again = await Ledger.open({
+			store,
+			verifier: nobleVerifier,
+			now: fixedNow,
+			signer: testSigner('faulty'),
+			folds: [toyFold as Fold<unknown>],
+			checkpointEvery: 1
+		});
+		expect(await pagesOf(again)).toBe(reference);
+	});
+
+	it('keeps no page in a checkpoint under a ledger: the pages are rows beside it', async () => {
+		const { founder, wire, reference } = await concurrentLedger(8, toyFold);
+		const store = new KeptStore();
+		const node = await joinNetwork(founder.net, 'node', { folds: [toyFold as Fold<unknown>], checkpointEvery: 1, store });
+		await node.receive(wire);
+		await node.close();
+		const pageBytes = (JSON.parse(reference) as { pages: [string, Part][] }).pages.reduce(
+			(n, [, part]) => n + JSON.stringify(part).length,
+			0
+		);
+		expect(pageBytes).toBeGreaterThan(5_000);
+		const checkpoint = (await store.checkpointAtOrBefore(null))!;
+		expect(checkpoint.state.length).toBeLessThan(pageBytes / 4);
+	});
+});
