@@ -32,18 +32,23 @@ const at = (position: OrderKey): FactPosition => [position[0], position[1], 0];
 const samePlace = (row: FactRow, position: OrderKey) => row.clock === position[0] && row.block === position[1];
 const atOrBefore = (row: FactRow, position: OrderKey) => compareOrder([row.clock, row.block], position) <= 0;
 
-/** The page of each of `keys` as of checkpoint `base` (bytes, or null: removed), from rows the store gave in order. */
-function newestAtOrBefore(keys: readonly string[], rows: readonly FactRow[][], base: OrderKey): Map<string, Uint8Array | null> {
+/** The page of each of `keys` as of checkpoint `base` (bytes, or null: removed): the newest row of each at or before it, in one store read. */
+async function pagesAsOf(
+	store: LedgerStore,
+	fold: string,
+	keys: readonly string[],
+	base: OrderKey
+): Promise<Map<string, Uint8Array | null>> {
+	const rows = await store.lastFactsOfKeys(pageRows(fold), keys, [base[0], base[1], 1]);
 	const out = new Map<string, Uint8Array | null>();
 	keys.forEach((key, i) => {
-		let found: FactRow | undefined;
-		for (const row of rows[i]!) if (atOrBefore(row, base)) found = row;
-		if (!found)
+		const row = rows[i];
+		if (!row)
 			throw new CodedError(
 				'PAGE_MISSING',
 				`the page ${key} is stored as of checkpoint ${base[0]}/${base[1].slice(0, 12)} but no row holds it`
 			);
-		out.set(key, found.value === null ? null : (found.value as Uint8Array));
+		out.set(key, row.value === null ? null : (row.value as Uint8Array));
 	});
 	return out;
 }
@@ -59,7 +64,7 @@ export async function loadPages(
 	const unread = set.unread(keys);
 	if (unread.length === 0) return;
 	if (base === null) throw new CodedError('PAGE_MISSING', `${fold}: pages are stored but no checkpoint names them`);
-	const found = newestAtOrBefore(unread, await store.factsOfKeys(pageRows(fold), unread), base);
+	const found = await pagesAsOf(store, fold, unread, base);
 	for (const [key, bytes] of found) set.put(key, bytes);
 }
 
@@ -69,10 +74,9 @@ export async function loadPages(
  * pages), so a page the fold reads, changes and stores meanwhile is still in memory when
  * the store answers. `current` gives the fold's page set, its base and a generation that
  * changes when the fold starts again from a checkpoint: an answer read across that is thrown
- * away and read again. Nothing else changes an answer: a checkpoint stored meanwhile holds
- * pages still in memory; rows moved by the ladder hold what they held (a store read sees
- * them before or after the move); rows dropped after a checkpoint were read into memory
- * first ({@link keepPagesAfter}). `settled` waits while the fold refolds (its state is then
+ * away and read again, as when the ladder moves rows meanwhile. Nothing else changes an
+ * answer: a checkpoint stored meanwhile holds pages still in memory; rows dropped after a
+ * checkpoint were read into memory first ({@link keepPagesAfter}). `settled` waits while the fold refolds (its state is then
  * neither the old one nor the new).
  */
 export async function readPages<P>(
@@ -86,10 +90,9 @@ export async function readPages<P>(
 		await settled();
 		const before = current();
 		const unread = [...new Set(keys)].filter((key) => before.set.peek(key) === null);
-		const rows = unread.length > 0 ? await store.factsOfKeys(pageRows(fold), unread) : [];
+		const stored = unread.length > 0 ? await pagesAsOf(store, fold, unread, before.base!) : new Map<string, Uint8Array | null>();
 		const now = current();
 		if (now.generation !== before.generation) continue;
-		const stored = unread.length > 0 ? newestAtOrBefore(unread, rows, now.base!) : new Map<string, Uint8Array | null>();
 		const out = new Map<string, P>();
 		for (const key of keys) {
 			const page = now.set.peek(key);
@@ -337,6 +340,8 @@ export class EnginePages {
 	/** Older checkpoints at `dropped` are about to go, `kept` stay: their rows move forward ({@link movePagesForward}). */
 	async beforeDrop(dropped: readonly OrderKey[], kept: readonly OrderKey[]): Promise<void> {
 		if (this.paged.length === 0 || dropped.length === 0) return;
+		// A reader reads rows as of a base: one moved past it meanwhile (the base itself dropped, a tie of clocks) would be missed.
+		this.#generation++;
 		for (const i of this.paged) await movePagesForward(this.#store, this.#folds[i]!.name, dropped, kept);
 	}
 

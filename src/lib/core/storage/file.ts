@@ -294,6 +294,9 @@ export class FileStore implements LedgerStore {
 	facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse?: boolean) {
 		return this.#memory.facts(fold, key, after, limit, reverse);
 	}
+	lastFactsOfKeys(fold: string, keys: readonly string[], before: FactPosition) {
+		return this.#memory.lastFactsOfKeys(fold, keys, before);
+	}
 	factsOfKeys(fold: string, keys: readonly string[]) {
 		return this.#memory.factsOfKeys(fold, keys);
 	}

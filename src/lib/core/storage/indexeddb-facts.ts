@@ -77,6 +77,20 @@ export async function readFactsOfKeys(db: IDBPDatabase<LedgerDB>, fold: string, 
 	return (await Promise.all(reads)).map((rows) => rows.map(fromRecord));
 }
 
+/** The last row of each of `keys` strictly before `before`: a cursor from there backwards per key, in one transaction. */
+export async function readLastFacts(
+	db: IDBPDatabase<LedgerDB>,
+	fold: string,
+	keys: readonly string[],
+	before: FactPosition
+): Promise<(FactRow | undefined)[]> {
+	if (keys.length === 0) return [];
+	const store = db.transaction('facts').store;
+	const at = (key: string) => [fold, key, before[0], before[1] as BlockId, before[2]];
+	const reads = keys.map((key) => store.openCursor(IDBKeyRange.bound([fold, key], at(key), false, true), 'prev'));
+	return (await Promise.all(reads)).map((cursor) => (cursor ? fromRecord(cursor.value) : undefined));
+}
+
 export async function readFactKeys(db: IDBPDatabase<LedgerDB>, fold: string, after: string | null, limit: number): Promise<string[]> {
 	const keys: string[] = [];
 	if (limit <= 0) return keys;

@@ -11,7 +11,7 @@ import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import { CodedError } from '../errors.js';
 import type { AuthorId, BlockId, Head } from '../types.js';
 import type { FactPosition, FactRow } from '../index-fold.js';
-import { commitFacts, foldRange, readFactKeys, readFacts, readFactsOfKeys, writeFactRows } from './indexeddb-facts.js';
+import { commitFacts, foldRange, readFactKeys, readFacts, readFactsOfKeys, readLastFacts, writeFactRows } from './indexeddb-facts.js';
 import { repairHeads } from './indexeddb-heads.js';
 import { openLedgerDatabase, type LedgerDB } from './indexeddb-schema.js';
 import { SegmentDirectory } from './segment-directory.js';
@@ -383,9 +383,8 @@ export class IndexedDBStore implements LedgerStore {
 	facts(fold: string, key: string, after: FactPosition | null, limit: number, reverse = false) {
 		return readFacts(this.#db, fold, key, after, limit, reverse);
 	}
-	factsOfKeys(fold: string, keys: readonly string[]) {
-		return readFactsOfKeys(this.#db, fold, keys);
-	}
+	factsOfKeys = (fold: string, keys: readonly string[]) => readFactsOfKeys(this.#db, fold, keys);
+	lastFactsOfKeys = (fold: string, keys: readonly string[], before: FactPosition) => readLastFacts(this.#db, fold, keys, before);
 	factKeys(fold: string, after: string | null, limit: number) {
 		return readFactKeys(this.#db, fold, after, limit);
 	}

@@ -337,6 +337,10 @@ export class LevelStore implements LedgerStore {
 		return entries.map(([stored, value]) => factRowOf(fold, key, stored, value));
 	}
 
+	async lastFactsOfKeys(fold: string, keys: readonly string[], before: FactPosition) {
+		return (await Promise.all(keys.map((key) => this.facts(fold, key, before, 1, true)))).map((rows) => rows[0]);
+	}
+
 	async factsOfKeys(fold: string, keys: readonly string[]) {
 		return Promise.all(keys.map((key) => this.facts(fold, key, null, Infinity)));
 	}

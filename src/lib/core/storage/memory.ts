@@ -59,6 +59,11 @@ export class MemoryStore implements LedgerStore {
 		return this.#facts.rows(fold, key, after, limit, reverse);
 	}
 
+	async lastFactsOfKeys(fold: string, keys: readonly string[], before: FactPosition) {
+		this.#open();
+		return keys.map((key) => this.#facts.rows(fold, key, before, 1, true)[0]);
+	}
+
 	async factsOfKeys(fold: string, keys: readonly string[]) {
 		this.#open();
 		return keys.map((key) => this.#facts.rows(fold, key, null, Infinity, false));

@@ -103,6 +103,8 @@ export interface LedgerStore {
 	 * key in the order asked: one store read however many keys (a chart asks for thousands).
 	 */
 	factsOfKeys(fold: string, keys: readonly string[]): Promise<FactRow[][]>;
+	/** The last row of each of `keys` in index `fold` strictly before `before` (undefined: none), one store read however many keys. */
+	lastFactsOfKeys(fold: string, keys: readonly string[], before: FactPosition): Promise<(FactRow | undefined)[]>;
 	/** Keys of index `fold` that hold rows, in order, strictly after `after`, at most `limit`. */
 	factKeys(fold: string, after: string | null, limit: number): Promise<string[]>;
 	/** Removes every row of index `fold` and writes `meta`, in one transaction (an index rebuilt). */

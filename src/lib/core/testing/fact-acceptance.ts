@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CborValue } from '../codec.js';
-import { compareFactRows, factPosition, type FactRow } from '../index-fold.js';
+import { compareFactPosition, compareFactRows, factPosition, type FactRow } from '../index-fold.js';
 import type { BlockId } from '../types.js';
 import { prng } from './prng.js';
 import { row, type StoreHarness } from './store-harness.js';
@@ -74,7 +74,16 @@ export function runFactAcceptance(name: string, harness: StoreHarness): void {
 					const asked = [...KEYS].reverse().concat(KEYS[0]!, 'no such key');
 					const each = asked.map((key) => sorted.filter((r) => r.fold === fold && r.key === key));
 					expect(await store.factsOfKeys(fold, asked)).toEqual(each);
+					// The last row of each key strictly before a place: at every row's place, and between rows.
+					for (const r of sorted.filter((x) => x.fold === fold))
+						for (const before of [factPosition(r), [r.clock, r.block, r.n + 1] as const]) {
+							const last = (key: string) =>
+								sorted.filter((x) => x.fold === fold && x.key === key && compareFactPosition(factPosition(x), before) < 0).at(-1);
+							expect(await store.lastFactsOfKeys(fold, asked, before)).toEqual(asked.map(last));
+						}
 				}
+				expect(await store.lastFactsOfKeys('nothing', ['a'], [1, blockId(1), 0])).toEqual([undefined]);
+				expect(await store.lastFactsOfKeys('records', [], [1, blockId(1), 0])).toEqual([]);
 				expect(await store.facts('nothing', 'a', null, 10)).toEqual([]);
 				expect(await store.factKeys('nothing', null, 10)).toEqual([]);
 				expect(await store.factsOfKeys('nothing', ['a', 'b'])).toEqual([[], []]);
