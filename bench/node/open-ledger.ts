@@ -30,6 +30,7 @@ import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { factRowsOf } from '../../src/lib/core/testing/store-harness.js';
+import { pageLog, pageRows } from '../../src/lib/core/ledger/fold-pages.js';
 import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
 import { META_INDEX_FOLDS, META_INDEX_VOIDS } from '../../src/lib/core/ledger/index-engine.js';
 import { APP_RULES } from '../../src/lib/domain/rule-registry.js';
@@ -58,13 +59,11 @@ export interface OpenLedger {
 class KeptStore extends MemoryStore {
 	override async close() {}
 
-	/** Every row of every app index, in (fold, key, position) order, about `per` rows at a time (a key's rows together). */
+	/** Every row of every app index and of the folds' pages (core/ledger/fold-pages.ts), in (fold, key, position) order, about `per` rows at a time (a key's rows together). */
 	async *factRows(per: number): AsyncGenerator<FactRow[]> {
 		let out: FactRow[] = [];
-		for await (const rows of factRowsOf(
-			this,
-			APP_INDEXES.map((f) => f.name)
-		)) {
+		const pageFolds = APP_FOLDS.flatMap((f) => (f.pages ? [pageRows(f.name), pageLog(f.name)] : []));
+		for await (const rows of factRowsOf(this, [...APP_INDEXES.map((f) => f.name), ...pageFolds])) {
 			for (const row of rows) out.push(row);
 			if (out.length >= per) {
 				yield out;
