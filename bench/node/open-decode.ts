@@ -3,8 +3,9 @@
  * piece by piece as the fold engine does it (fold-engine.ts `decodeCheckpointStates`): the
  * canonical CBOR of the whole checkpoint (each fold's state a byte string), then each
  * fold's own bytes and decode (records, claims and supply parse one JSON string each;
- * the claims fold its head only, each patient's page kept as bytes until used: `pagesMb`,
- * and `pagesMs`, what decoding every page costs when a view first shows every claim).
+ * the claims fold its head only: its pages are rows of the store since issue 19's item 3,
+ * and a checkpoint from before then held them as bytes until used: `pagesMb`, and
+ * `pagesMs`, what decoding every page cost when a view first showed every claim).
  * Beside the browser's figures, where the open's first part goes.
  */
 import { readFileSync } from 'node:fs';
@@ -28,7 +29,8 @@ export function decodeBreakdown(dir: string): { mb: number; cborMs: number; fold
 		const json = packed?.json ?? packed?.head;
 		const decoded = f.decode(state);
 		folds[f.name] = { ms: performance.now() - t, ...(json instanceof Uint8Array ? { jsonMb: json.length / 1e6 } : {}) };
-		if (f.name === 'claims' && Array.isArray(packed?.pages)) {
+		// Pages held in the checkpoint (before they were rows of the store: core/ledger/fold-pages.ts); now none.
+		if (f.name === 'claims' && Array.isArray(packed?.pages) && packed.pages.length > 0) {
 			t = performance.now();
 			allClaims(decoded as ClaimsState);
 			folds[f.name] = { ...folds[f.name]!, pagesMb: packed.pages.reduce((n, p) => n + p.length, 0) / 1e6, pagesMs: performance.now() - t };

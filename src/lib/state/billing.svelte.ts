@@ -224,8 +224,8 @@ export class BillingState {
 	}
 
 	/**
-	 * One pass over every patient's page, a slice per task ({@link PAGES_PER_SLICE}): each
-	 * page read without keeping it decoded (the fold's memory and its next checkpoint stay
+	 * One pass over every patient's page, a slice per task ({@link PAGES_PER_SLICE}, the next
+	 * slice read from the ledger meanwhile): each page read without keeping it decoded (the fold's memory and its next checkpoint stay
 	 * as they were), its claims added to the accounts, the reconciliation and the visit
 	 * levels, and kept as summaries. Until the lists are first shown, says how far it is.
 	 */
@@ -239,12 +239,19 @@ export class BillingState {
 		const keys = state?.pages.shorts() ?? [];
 		// The pages drawn are read again with the lists, so what is drawn is as new as they are.
 		const drawn = new Map<string, PatientPage | null>(this.#shown.patients().map((p) => [p, null]));
+		// Each slice's pages are read while the slice before is added up (the store's reads are the
+		// browser's work, off this thread): the next read is asked for before this one is used.
+		const read = (from: number) => readPagesByKey(ledger!, keys.slice(from, from + PAGES_PER_SLICE));
+		let next = keys.length > 0 ? read(0) : null;
 		for (let from = 0; from < keys.length; from += PAGES_PER_SLICE) {
 			if (from > 0) {
 				if (!this.#listed) this.#reading = { done: from, total: keys.length };
 				await whenIdle();
 			}
-			const pages = await readPagesByKey(ledger!, keys.slice(from, from + PAGES_PER_SLICE));
+			const pages = await next!;
+			next = from + PAGES_PER_SLICE < keys.length ? read(from + PAGES_PER_SLICE) : null;
+			// Not left unhandled if this pass stops before using it (the next pass reads again).
+			next?.catch(() => undefined);
 			for (const [key, page] of pages) {
 				const patient = state!.pages.keyList[key]!;
 				if (drawn.has(patient)) drawn.set(patient, page);
