@@ -18,11 +18,14 @@ import {
 	type Checkpoint,
 	type Fold,
 	type LedgerStore,
+	type OrderKey,
 	type ReceiveResult,
 	type StoredBlock
 } from '../../src/lib/core/index.js';
 import { createNodeVerifier } from '../../src/lib/core/crypto/node-verifier.js';
 import { decodeCheckpointStates, encodeCheckpointStates } from '../../src/lib/core/ledger/checkpoint-bytes.js';
+import { pageLog, pageRows } from '../../src/lib/core/ledger/fold-pages.js';
+import type { FactRow } from '../../src/lib/core/index-fold.js';
 import { nodeSigner } from '../../src/lib/core/crypto/node-signer.js';
 import { testSecret } from '../../src/lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '../../src/lib/domain/fold-registry.js';
@@ -43,6 +46,8 @@ export interface MergeFixture {
 	readonly rows: StoredBlock[];
 	readonly meta: [string, unknown][];
 	readonly checkpoints: Checkpoint[];
+	/** The folds' pages as of the newest checkpoint (core/ledger/fold-pages.ts: rows beside it, not in it), with their log. */
+	readonly pageRows: FactRow[];
 	/** The day's blocks of node X (written offline) and of the other clinics, wire bytes in chain order. */
 	readonly xDay: Uint8Array[];
 	readonly others: Uint8Array[];
@@ -150,7 +155,11 @@ export async function buildFixture(
 		const value = await memory.getMeta(key);
 		if (value !== undefined) meta.push([key, value]);
 	}
-	log(`fixture: ${rows.length.toLocaleString('en')} blocks, ${checkpoints.size} checkpoints; the day's blocks`);
+	const fixtureCheckpoints = [...checkpoints.values()].sort((a, b) => compareOrder(a.position, b.position));
+	const pageRows = await pagesAt(memory, fixtureCheckpoints.at(-1)!.position);
+	log(
+		`fixture: ${rows.length.toLocaleString('en')} blocks, ${checkpoints.size} checkpoints, ${pageRows.length} page rows; the day's blocks`
+	);
 
 	// The day: X's visits on its own patients, B's and C's on theirs, the clocks of both
 	// streams counting up from the day-start clock (X's i-th and the others' i-th block share
@@ -181,7 +190,8 @@ export async function buildFixture(
 		net: ledger.net,
 		rows,
 		meta,
-		checkpoints: [...checkpoints.values()].sort((a, b) => compareOrder(a.position, b.position)),
+		checkpoints: fixtureCheckpoints,
+		pageRows,
 		xDay,
 		others,
 		patients,
@@ -227,6 +237,32 @@ export function forFolds(fx: MergeFixture, folds: readonly Fold<unknown>[]): Mer
 	return { ...fx, checkpoints: [{ ...checkpoint, state }] };
 }
 
+/**
+ * The pages of the app's paged folds as of checkpoint `at` (the newest row of each key at or
+ * before it), each put at `at`, with the log row naming them: what a store holding only
+ * that checkpoint needs beside it.
+ */
+async function pagesAt(store: MemoryStore, at: OrderKey): Promise<FactRow[]> {
+	const out: FactRow[] = [];
+	for (const fold of APP_FOLDS.filter((f) => f.pages)) {
+		const keys = await store.factKeys(pageRows(fold.name), null, Number.MAX_SAFE_INTEGER);
+		const rows = await store.lastFactsOfKeys(pageRows(fold.name), keys, [at[0], at[1], 1]);
+		rows.forEach((row) => row && out.push({ ...row, clock: at[0], block: at[1], n: 0 }));
+		const logged = out.filter((row) => row.fold === pageRows(fold.name)).map((row) => row.key);
+		if (logged.length > 0) out.push({ fold: pageLog(fold.name), key: 'log', clock: at[0], block: at[1], n: 0, value: logged });
+	}
+	return out;
+}
+
+/** Reads into the decoded `states` of `folds` every page they have stored, from `rows` ({@link pagesAt}). */
+function putPages(folds: readonly Fold<unknown>[], states: unknown[], rows: readonly FactRow[]): void {
+	folds.forEach((f, i) => {
+		if (!f.pages) return;
+		const set = f.pages.of(states[i]);
+		for (const row of rows) if (row.fold === pageRows(f.name)) set.put(row.key, row.value as Uint8Array | null);
+	});
+}
+
 /** Fills an empty store with the day-start ledger. */
 export async function copyInto(store: LedgerStore, fx: MergeFixture): Promise<void> {
 	for (let from = 0; from < fx.rows.length; from += 5_000) {
@@ -235,6 +271,7 @@ export async function copyInto(store: LedgerStore, fx: MergeFixture): Promise<vo
 	// Meta as of the last block (append's meta sets the keys as of the whole ledger).
 	for (const [key, value] of fx.meta) await store.putMeta(key, value);
 	for (const c of fx.checkpoints) await store.putCheckpoint(c);
+	await store.writeFacts(fx.pageRows, []);
 }
 
 /** Times spent, in ms, by what the fold engine and the pipeline do during the merge. */
@@ -383,6 +420,7 @@ export function foldAlone(
 	const t = performance.now();
 	const decoded = decodeCheckpointStates(all, checkpoint.state)!;
 	const states = all.map((_, i) => decoded.get(i));
+	putPages(all, states, fx.pageRows);
 	const decodeMs = performance.now() - t;
 	const blocks: Block[] = [...fx.xDay, ...fx.others].map((bytes) => decodeBlock(bytes));
 	blocks.sort((a, c) => compareOrder(orderKey(a), orderKey(c)));

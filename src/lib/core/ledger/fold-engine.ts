@@ -231,7 +231,10 @@ export class FoldEngine {
 		// The states being replaced are not changed (refolded ones start from fresh objects): shown until done.
 		this.#shown = [...this.#states];
 		try {
-			await this.#pages.refolding(this.#refold(position, only, onPage));
+			await this.#pages.refolding(
+				() => this.#refold(position, only, onPage),
+				() => this.#refold(null, undefined, onPage)
+			);
 		} finally {
 			this.#shown = null;
 		}
@@ -261,9 +264,7 @@ export class FoldEngine {
 		// decode is not written again a configured gap later (during an open, that would be a
 		// whole-state encode before the node is usable), but as far apart as a costly one is.
 		if (states) this.#spaceCheckpoints(performance.now() - decodeStarted);
-		if (checkpoint && !states) {
-			checkpoint = undefined; // written by other fold versions: start over
-		}
+		if (checkpoint && !states) checkpoint = undefined; // written by other fold versions: start over
 		// Checkpoints after the starting point no longer match the order; with no usable
 		// checkpoint that is all of them (a position before every block). The folds not refolded keep what they read from them.
 		await this.#dropAfter(checkpoint?.position ?? [-1, '' as BlockId], subset);

@@ -17,7 +17,7 @@
  */
 import { CodedError } from '../errors.js';
 import type { Fold, FoldContext, PageSet } from '../fold.js';
-import type { Block } from '../types.js';
+import type { Block, BlockId } from '../types.js';
 import type { FactPosition, FactRow } from '../index-fold.js';
 import { compareOrder, type LedgerStore, type OrderKey } from '../storage/store.js';
 
@@ -345,11 +345,29 @@ export class EnginePages {
 		for (const i of this.paged) await movePagesForward(this.#store, this.#folds[i]!.name, dropped, kept);
 	}
 
-	/** Resolves as `refold` does; readers wait for it meanwhile. */
-	async refolding(refold: Promise<void>): Promise<void> {
-		this.#refolding = refold;
+	/**
+	 * Runs `refold`, readers waiting meanwhile. When a page a checkpoint names has no row
+	 * (`PAGE_MISSING`: the store damaged, or a checkpoint copied without its pages), every
+	 * checkpoint and page row goes and `again` refolds every fold from the first block, as for
+	 * a checkpoint that does not decode: never a state with a page missing.
+	 */
+	async refolding(refold: () => Promise<void>, again: () => Promise<void>): Promise<void> {
+		const run = async () => {
+			try {
+				await refold();
+			} catch (error) {
+				if (!(error instanceof CodedError && error.code === 'PAGE_MISSING')) throw error;
+				const start: OrderKey = [-1, '' as BlockId];
+				await this.#store.dropCheckpointsAfter(start);
+				for (const i of this.paged) await dropPagesAfter(this.#store, this.#folds[i]!.name, start);
+				this.#generation++;
+				await again();
+			}
+		};
+		const running = run();
+		this.#refolding = running;
 		try {
-			await refold;
+			await running;
 		} finally {
 			this.#refolding = null;
 		}

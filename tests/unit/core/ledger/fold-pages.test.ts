@@ -283,6 +283,39 @@ describe('fold pages in the store', () => {
 		expect(await pagesOf(again)).toBe(reference);
 	});
 
+	it('a store whose page rows are gone (damaged on disk) found so while refolding: refolds from the first block, never a page missing', async () => {
+		const { founder, wire, reference } = await concurrentLedger(12, toyFold);
+		const store = new KeptStore();
+		const node = await joinNetwork(founder.net, 'damaged', { folds: [toyFold as Fold<unknown>], checkpointEvery: 1, store });
+		await node.receive(wire);
+		await node.close();
+		// Every page row and log gone; the checkpoints still name the pages.
+		const rows = [];
+		for (const fold of [pageRows('toy'), pageLog('toy')])
+			for (const key of await store.factKeys(fold, null, 1000)) rows.push(...(await store.facts(fold, key, null, 1000)));
+		expect(rows.length).toBeGreaterThan(8);
+		await store.writeFacts([], rows);
+		// And the newest checkpoint: the open refolds blocks after an older one, which read pages that are gone.
+		const positions = await store.checkpointPositions();
+		expect(positions.length).toBeGreaterThan(2);
+		await store.dropCheckpoints([positions.at(-1)!]);
+		const open = () =>
+			Ledger.open({
+				store,
+				verifier: nobleVerifier,
+				now: fixedNow,
+				signer: testSigner('damaged'),
+				folds: [toyFold as Fold<unknown>],
+				checkpointEvery: 1
+			});
+		const again = await open();
+		expect(await pagesOf(again)).toBe(reference);
+		// The refold wrote checkpoints and rows again: the next open reads them.
+		await again.close();
+		expect((await store.factKeys(pageRows('toy'), null, 100)).length).toBeGreaterThan(0);
+		expect(await pagesOf(await open())).toBe(reference);
+	});
+
 	it('keeps no page in a checkpoint under a ledger: the pages are rows beside it', async () => {
 		const { founder, wire, reference } = await concurrentLedger(8, toyFold);
 		const store = new KeptStore();
