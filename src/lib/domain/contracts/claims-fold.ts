@@ -370,6 +370,6 @@ export const claimsFold: Fold<ClaimsState> = {
 	// each page in memory another (checkpoint.ts).
 	encode: packState,
 	decode: unpackState,
-	// The head and the pages are only read (JSON): kept as views of the checkpoint's bytes, not copied (69 MB at 1,000,000 blocks).
+	// The head (and the pages of a checkpoint from before they were rows: 69 MB at 1,000,000 blocks) is only read (JSON): kept as views of the checkpoint's bytes, not copied.
 	decodesViews: true
 };
