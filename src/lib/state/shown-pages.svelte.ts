@@ -5,7 +5,7 @@
  * What is drawn from a page not yet read waits for it: the row appears once it is.
  */
 import type { Ledger } from '$lib/core/index.js';
-import { knownKey, readPagesByKey, type ClaimsState, type PatientPage } from '$lib/domain/contracts/index.js';
+import { readPatientPages, type ClaimsState, type PatientPage } from '$lib/domain/contracts/index.js';
 
 /** Pages kept read for the screen (the newest claims' read with the lists, half of them). */
 export const SHOWN_PAGES = 200;
@@ -63,11 +63,7 @@ export class ShownPages {
 		const ledger = this.#ledger();
 		const out = new Map<string, PatientPage | null>(patients.map((p) => [p, null]));
 		if (!state || !ledger) return out;
-		const keys = patients.flatMap((p) => {
-			const key = knownKey(state, p);
-			return key === undefined ? [] : [key];
-		});
-		for (const [key, page] of await readPagesByKey(ledger, keys)) out.set(state.pages.keyList[key]!, page);
+		for (const [patient, page] of await readPatientPages(ledger, state, patients)) out.set(patient, page);
 		return out;
 	}
 

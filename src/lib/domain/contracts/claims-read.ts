@@ -15,10 +15,18 @@ export async function readPagesByKey(ledger: PageReader, keys: readonly number[]
 	return new Map([...found].map(([key, page]) => [Number(key), page]));
 }
 
-/** The page of patient `hex` (undefined: the patient has none). */
-export async function readPatientPage(ledger: PageReader, state: ClaimsState, hex: string): Promise<PatientPage | undefined> {
-	const key = knownKey(state, hex);
-	return key === undefined ? undefined : (await readPagesByKey(ledger, [key])).get(key);
+/** The pages of `patients` (hex) by patient; patients without a page (or unknown to `state`) left out. */
+export async function readPatientPages(
+	ledger: PageReader,
+	state: ClaimsState,
+	patients: readonly string[]
+): Promise<Map<string, PatientPage>> {
+	const keys = patients.flatMap((hex) => {
+		const key = knownKey(state, hex);
+		return key === undefined ? [] : [key];
+	});
+	const found = await readPagesByKey(ledger, keys);
+	return new Map([...found].map(([key, page]) => [state.pages.keyList[key]!, page]));
 }
 
 /**

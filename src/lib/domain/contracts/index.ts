@@ -50,5 +50,5 @@ export {
 	remittancesOf,
 	viewPage
 } from './claims-state.js';
-export { readClaimsState, readPagesByKey, readPatientPage } from './claims-read.js';
+export { readClaimsState, readPagesByKey, readPatientPages } from './claims-read.js';
 export { CLAIM_ID, CLAIM_ROLES, CONTRACT_RULES, PAYMENT_ROLES } from './transactions.js';

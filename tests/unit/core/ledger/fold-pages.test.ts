@@ -113,6 +113,17 @@ class KeptStore extends MemoryStore {
 }
 const written = (store: KeptStore) => store.written;
 
+/** The ledger in `store` opened again by node `label`, with `fold` and a checkpoint after every block. */
+const reopen = (store: MemoryStore, label: string, fold: Fold<Toy>) =>
+	Ledger.open({
+		store,
+		verifier: nobleVerifier,
+		now: fixedNow,
+		signer: testSigner(label),
+		folds: [fold as Fold<unknown>],
+		checkpointEvery: 1
+	});
+
 /** What a node's pages are, read as a reader reads them (from memory or the store). */
 async function pagesOf(node: Ledger): Promise<string> {
 	const state = node.state().toy as Toy;
@@ -166,6 +177,16 @@ async function receiveShuffled(node: Ledger, wire: readonly Uint8Array[], random
 	else for (const batch of batches) await node.receive(batch);
 }
 
+/** Node `label` on a store kept for reopening: the toy ledger of `seed` received whole, then closed (a checkpoint at its head). */
+async function receivedAndClosed(seed: number, label: string) {
+	const { founder, wire, reference } = await concurrentLedger(seed, toyFold);
+	const store = new KeptStore();
+	const node = await joinNetwork(founder.net, label, { folds: [toyFold as Fold<unknown>], checkpointEvery: 1, store });
+	await node.receive(wire);
+	await node.close();
+	return { store, reference };
+}
+
 describe('fold pages in the store', () => {
 	for (const [name, fold] of [
 		['a fold that rewinds', toyFold],
@@ -191,14 +212,7 @@ describe('fold pages in the store', () => {
 				const logs = await store.facts(pageLog('toy'), 'log', null, 1000);
 				for (const log of logs) expect(kept).toContain(`${log.clock}/${log.block}`);
 				// A reopened node holds no page until it reads it, and reads every page from the rows as of its newest checkpoint.
-				const again = await Ledger.open({
-					store,
-					verifier: nobleVerifier,
-					now: fixedNow,
-					signer: testSigner(`observer${trial}`),
-					folds: [fold as Fold<unknown>],
-					checkpointEvery: 1
-				});
+				const again = await reopen(store, `observer${trial}`, fold);
 				const pages = (again.state().toy as Toy).pages;
 				expect(pages.counts).toEqual({ decoded: 0, packed: 0, stored: JSON.parse(reference).pages.length });
 				expect(await pagesOf(again)).toBe(reference);
@@ -272,23 +286,12 @@ describe('fold pages in the store', () => {
 		expect(node.size).toBe(wire.length);
 		expect(await pagesOf(node)).toBe(reference);
 		await node.close();
-		const again = await Ledger.open({
-			store,
-			verifier: nobleVerifier,
-			now: fixedNow,
-			signer: testSigner('faulty'),
-			folds: [toyFold as Fold<unknown>],
-			checkpointEvery: 1
-		});
+		const again = await reopen(store, 'faulty', toyFold);
 		expect(await pagesOf(again)).toBe(reference);
 	});
 
 	it('a store whose page rows are gone (damaged on disk) found so while refolding: refolds from the first block, never a page missing', async () => {
-		const { founder, wire, reference } = await concurrentLedger(12, toyFold);
-		const store = new KeptStore();
-		const node = await joinNetwork(founder.net, 'damaged', { folds: [toyFold as Fold<unknown>], checkpointEvery: 1, store });
-		await node.receive(wire);
-		await node.close();
+		const { store, reference } = await receivedAndClosed(12, 'damaged');
 		// Every page row and log gone; the checkpoints still name the pages.
 		const rows = [];
 		for (const fold of [pageRows('toy'), pageLog('toy')])
@@ -299,15 +302,7 @@ describe('fold pages in the store', () => {
 		const positions = await store.checkpointPositions();
 		expect(positions.length).toBeGreaterThan(2);
 		await store.dropCheckpoints([positions.at(-1)!]);
-		const open = () =>
-			Ledger.open({
-				store,
-				verifier: nobleVerifier,
-				now: fixedNow,
-				signer: testSigner('damaged'),
-				folds: [toyFold as Fold<unknown>],
-				checkpointEvery: 1
-			});
+		const open = () => reopen(store, 'damaged', toyFold);
 		const again = await open();
 		expect(await pagesOf(again)).toBe(reference);
 		// The refold wrote checkpoints and rows again: the next open reads them.
@@ -317,11 +312,7 @@ describe('fold pages in the store', () => {
 	});
 
 	it('keeps no page in a checkpoint under a ledger: the pages are rows beside it', async () => {
-		const { founder, wire, reference } = await concurrentLedger(8, toyFold);
-		const store = new KeptStore();
-		const node = await joinNetwork(founder.net, 'node', { folds: [toyFold as Fold<unknown>], checkpointEvery: 1, store });
-		await node.receive(wire);
-		await node.close();
+		const { store, reference } = await receivedAndClosed(8, 'node');
 		const pageBytes = (JSON.parse(reference) as { pages: [string, Part][] }).pages.reduce(
 			(n, [, part]) => n + JSON.stringify(part).length,
 			0
