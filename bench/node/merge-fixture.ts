@@ -6,7 +6,7 @@
  */
 import { compareOrder, MemoryStore, type Checkpoint, type Fold, type LedgerStore, type OrderKey } from '../../src/lib/core/index.js';
 import type { FactRow } from '../../src/lib/core/index-fold.js';
-import { pageLog, pageRows } from '../../src/lib/core/ledger/fold-pages.js';
+import { pageLog, pageRows, unpackRow } from '../../src/lib/core/ledger/fold-pages.js';
 import { APP_FOLDS } from '../../src/lib/domain/fold-registry.js';
 
 /** A store that keeps the checkpoints written to it and stays open when the ledger closes. */
@@ -39,7 +39,7 @@ export function recording(store: MemoryStore) {
 }
 
 /**
- * The pages of the app's paged folds as of checkpoint `at` (the newest row of each key at or
+ * The pages of the app's paged folds as of checkpoint `at` (the newest of each page row at or
  * before it), each put at `at`, with the log row naming them: what a store holding only
  * that checkpoint needs beside it.
  */
@@ -60,6 +60,7 @@ export function putPages(folds: readonly Fold<unknown>[], states: unknown[], row
 	folds.forEach((f, i) => {
 		if (!f.pages) return;
 		const set = f.pages.of(states[i]);
-		for (const row of rows) if (row.fold === pageRows(f.name)) set.put(row.key, row.value as Uint8Array | null);
+		for (const row of rows)
+			if (row.fold === pageRows(f.name)) for (const [key, page] of unpackRow(row.value as Uint8Array)) set.put(key, page);
 	});
 }

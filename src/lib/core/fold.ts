@@ -116,8 +116,8 @@ export interface SharedPiece<S> {
 }
 
 /**
- * Part of a fold's state kept in the store as one row per key (a patient's page), not in
- * its checkpoints (issue 19, item 3; core/ledger/fold-pages.ts). The engine reads the pages
+ * Part of a fold's state kept in the store as pages by key (a patient's page), grouped into
+ * rows, not in its checkpoints (issue 19, item 3; core/ledger/fold-pages.ts). The engine reads the pages
  * a batch of blocks names before applying it, writes the pages changed since the last
  * checkpoint as rows beside each new checkpoint, and holds no other: memory keeps the pages
  * changed since the last checkpoint and those of the batch being folded, whatever the
@@ -132,6 +132,12 @@ export interface FoldPages<S> {
 	keysOf(block: Block, context: FoldContext, state: S): Iterable<string>;
 	/** The page set of `state`. */
 	of(state: S): PageSet<unknown>;
+	/**
+	 * The row of the store that holds the page of `key` (one row per key when omitted). Pages
+	 * sharing a row are read in one store read and written together: a checkpoint writes
+	 * every row holding a page changed since the one before, whole (core/ledger/page-rows.ts).
+	 */
+	rowOf?(key: string): string;
 }
 
 /**

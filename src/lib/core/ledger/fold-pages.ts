@@ -1,72 +1,25 @@
 /**
- * Fold pages in the store (core/fold.ts `FoldPages`): a fold's pages are rows of the fact
- * table, not part of its checkpoints. A checkpoint at position P writes, in one store
- * transaction, a row for every page changed since the checkpoint before it, under
- * (`<fold>:pages`, page key, P), and a log row under (`<fold>:page-log`, "log", P) listing
- * those keys. So:
- *
- * - the page of a key as of a checkpoint C is the newest row of the key at or before C (a
- *   row holding null: no page). Rows sit only at checkpoints (a checkpoint whose write
- *   failed leaves rows after the newest checkpoint, which no read as of a checkpoint sees);
- * - dropping the checkpoints after X (a late block) drops their rows, found through the log;
- *   a fold that is not rewound with them first reads the pages it would have read from them
- *   and marks them changed, so its next checkpoint writes them again ({@link keepPagesAfter});
- * - dropping an older checkpoint D (checkpoint-ladder.ts) moves its rows to the next kept
- *   checkpoint N when N has none of that key, so every checkpoint after D still reads what it
- *   read ({@link movePagesForward}).
+ * The fold engine's side of fold pages (core/fold.ts `FoldPages`): which checkpoint each
+ * paged fold's stored pages are read as of, the reads before a batch is folded, the rows
+ * written beside a checkpoint and moved or dropped with checkpoints (page-rows.ts, which
+ * says how pages sit in the store), and readers ({@link readPages}).
  */
 import { CodedError } from '../errors.js';
-import type { Fold, FoldContext, PageSet } from '../fold.js';
 import type { Block, BlockId } from '../types.js';
-import type { FactPosition, FactRow } from '../index-fold.js';
+import type { Fold, FoldContext, PageSet } from '../fold.js';
 import { compareOrder, type LedgerStore, type OrderKey } from '../storage/store.js';
+import {
+	dropPagesAfter,
+	keepPagesAfter,
+	loadPages,
+	movePagesForward,
+	pagedFold,
+	pagesAsOf,
+	writePages,
+	type PagedFold
+} from './page-rows.js';
 
-/** The fact "fold" holding `fold`'s pages, and the one holding its log. */
-export const pageRows = (fold: string) => `${fold}:pages`;
-export const pageLog = (fold: string) => `${fold}:page-log`;
-const LOG_KEY = 'log';
-/** Log rows read per store call. */
-const LOG_PAGE = 100;
-
-const at = (position: OrderKey): FactPosition => [position[0], position[1], 0];
-const samePlace = (row: FactRow, position: OrderKey) => row.clock === position[0] && row.block === position[1];
-const atOrBefore = (row: FactRow, position: OrderKey) => compareOrder([row.clock, row.block], position) <= 0;
-
-/** The page of each of `keys` as of checkpoint `base` (bytes, or null: removed): the newest row of each at or before it, in one store read. */
-async function pagesAsOf(
-	store: LedgerStore,
-	fold: string,
-	keys: readonly string[],
-	base: OrderKey
-): Promise<Map<string, Uint8Array | null>> {
-	const rows = await store.lastFactsOfKeys(pageRows(fold), keys, [base[0], base[1], 1]);
-	const out = new Map<string, Uint8Array | null>();
-	keys.forEach((key, i) => {
-		const row = rows[i];
-		if (!row)
-			throw new CodedError(
-				'PAGE_MISSING',
-				`the page ${key} is stored as of checkpoint ${base[0]}/${base[1].slice(0, 12)} but no row holds it`
-			);
-		out.set(key, row.value === null ? null : (row.value as Uint8Array));
-	});
-	return out;
-}
-
-/** Reads into `set` the stored pages of `keys` it does not hold, as of checkpoint `base`. */
-export async function loadPages(
-	store: LedgerStore,
-	fold: string,
-	set: PageSet<unknown>,
-	keys: Iterable<string>,
-	base: OrderKey | null
-): Promise<void> {
-	const unread = set.unread(keys);
-	if (unread.length === 0) return;
-	if (base === null) throw new CodedError('PAGE_MISSING', `${fold}: pages are stored but no checkpoint names them`);
-	const found = await pagesAsOf(store, fold, unread, base);
-	for (const [key, bytes] of found) set.put(key, bytes);
-}
+export { pageLog, pageRows, packRow, unpackRow } from './page-rows.js';
 
 /**
  * What a reader sees of `keys`' pages (in memory, or stored as of the base checkpoint), keys
@@ -81,7 +34,7 @@ export async function loadPages(
  */
 export async function readPages<P>(
 	store: LedgerStore,
-	fold: string,
+	fold: PagedFold,
 	current: () => { set: PageSet<P>; base: OrderKey | null; generation: number },
 	keys: readonly string[],
 	settled: () => Promise<void>
@@ -90,7 +43,7 @@ export async function readPages<P>(
 		await settled();
 		const before = current();
 		const unread = [...new Set(keys)].filter((key) => before.set.peek(key) === null);
-		const stored = unread.length > 0 ? await pagesAsOf(store, fold, unread, before.base!) : new Map<string, Uint8Array | null>();
+		const stored = unread.length > 0 ? await pagesAsOf(store, fold, unread, before.base!) : new Map<string, Uint8Array>();
 		const now = current();
 		if (now.generation !== before.generation) continue;
 		const out = new Map<string, P>();
@@ -106,135 +59,6 @@ export async function readPages<P>(
 	}
 }
 
-/** The log rows of `fold` strictly after `after`, up to and including `upTo` (every one after when null). */
-async function logsBetween(store: LedgerStore, fold: string, after: OrderKey, upTo: OrderKey | null): Promise<FactRow[]> {
-	const out: FactRow[] = [];
-	let cursor: FactPosition = at(after);
-	for (;;) {
-		const page = await store.facts(pageLog(fold), LOG_KEY, cursor, LOG_PAGE);
-		for (const row of page) {
-			if (upTo && !atOrBefore(row, upTo)) return out;
-			out.push(row);
-		}
-		if (page.length < LOG_PAGE) return out;
-		const last = page[page.length - 1]!;
-		cursor = [last.clock, last.block, last.n];
-	}
-}
-
-/** The log row at exactly `position`, if any. */
-async function logAt(store: LedgerStore, fold: string, position: OrderKey): Promise<FactRow | undefined> {
-	const [row] = await store.facts(pageLog(fold), LOG_KEY, [position[0], position[1], -1], 1);
-	return row && samePlace(row, position) ? row : undefined;
-}
-
-const keysOfLog = (row: FactRow | undefined): string[] => (row ? (row.value as string[]) : []);
-
-const pageRow = (fold: string, key: string, position: OrderKey, value: Uint8Array | null): FactRow => ({
-	fold: pageRows(fold),
-	key,
-	clock: position[0],
-	block: position[1],
-	n: 0,
-	value
-});
-
-const logRow = (fold: string, position: OrderKey, keys: readonly string[]): FactRow => ({
-	fold: pageLog(fold),
-	key: LOG_KEY,
-	clock: position[0],
-	block: position[1],
-	n: 0,
-	value: [...keys]
-});
-
-/** Writes each fold's `changed` pages as rows at checkpoint `position`, with their logs, in one transaction. */
-export async function writePages(
-	store: LedgerStore,
-	changed: readonly { fold: string; pages: [string, Uint8Array | null][] }[],
-	position: OrderKey
-): Promise<void> {
-	const put: FactRow[] = [];
-	for (const { fold, pages } of changed) {
-		if (pages.length === 0) continue;
-		for (const [key, bytes] of pages) put.push(pageRow(fold, key, position, bytes));
-		put.push(
-			logRow(
-				fold,
-				position,
-				pages.map(([key]) => key)
-			)
-		);
-	}
-	if (put.length > 0) await store.writeFacts(put, []);
-}
-
-/**
- * Before the checkpoints after `after` go, for a fold whose state is not rewound with them:
- * the pages it reads as of `base` from rows after `after` are read into memory and marked
- * changed (and a page removed there is written as removed again), so no page it holds rests
- * on a row that is about to be dropped.
- */
-export async function keepPagesAfter(
-	store: LedgerStore,
-	fold: string,
-	set: PageSet<unknown>,
-	after: OrderKey,
-	base: OrderKey | null
-): Promise<void> {
-	if (base === null || compareOrder(base, after) <= 0) return;
-	const keys = new Set((await logsBetween(store, fold, after, base)).flatMap(keysOfLog));
-	if (keys.size === 0) return;
-	await loadPages(store, fold, set, keys, base);
-	set.markChanged(keys);
-}
-
-/** Drops `fold`'s rows at every position strictly after `after`, with their logs. */
-export async function dropPagesAfter(store: LedgerStore, fold: string, after: OrderKey): Promise<void> {
-	const logs = await logsBetween(store, fold, after, null);
-	if (logs.length === 0) return;
-	const drop: FactRow[] = [];
-	for (const log of logs) {
-		for (const key of keysOfLog(log)) drop.push(pageRow(fold, key, [log.clock, log.block], null));
-		drop.push(log);
-	}
-	await store.writeFacts([], drop);
-}
-
-/**
- * Before the checkpoints at `dropped` go (older ones, not the newest: checkpoint-ladder.ts),
- * with `kept` the checkpoints that stay: each row of a dropped checkpoint D moves to the next
- * kept checkpoint after D when that one has no row of its key, else goes. Newest first, so a
- * row moved from a later dropped checkpoint counts as the kept one's own.
- */
-export async function movePagesForward(
-	store: LedgerStore,
-	fold: string,
-	dropped: readonly OrderKey[],
-	kept: readonly OrderKey[]
-): Promise<void> {
-	const order = [...dropped].sort((a, b) => compareOrder(b, a));
-	for (const d of order) {
-		const log = await logAt(store, fold, d);
-		if (!log) continue;
-		const next = kept.find((k) => compareOrder(k, d) > 0);
-		if (!next)
-			throw new CodedError('PAGE_MISSING', `${fold}: the checkpoint ${d[0]}/${d[1].slice(0, 12)} is dropped with none kept after it`);
-		const nextLog = await logAt(store, fold, next);
-		const there = new Set(keysOfLog(nextLog));
-		const moving = keysOfLog(log).filter((key) => !there.has(key));
-		const rows = moving.length > 0 ? await store.factsOfKeys(pageRows(fold), moving) : [];
-		const put: FactRow[] = moving.map((key, i) => {
-			const row = rows[i]!.find((r) => samePlace(r, d));
-			if (!row) throw new CodedError('PAGE_MISSING', `${fold}: the log at ${d[0]}/${d[1].slice(0, 12)} names ${key} but no row holds it`);
-			return pageRow(fold, key, next, row.value as Uint8Array | null);
-		});
-		if (moving.length > 0) put.push(logRow(fold, next, [...there, ...moving]));
-		const drop = [...keysOfLog(log).map((key) => pageRow(fold, key, d, null)), log];
-		await store.writeFacts(put, drop);
-	}
-}
-
 /**
  * The fold engine's side of paged folds: for each fold that keeps pages, the checkpoint its
  * stored pages are read as of (its base), and a generation for readers ({@link readPages}).
@@ -244,6 +68,8 @@ export class EnginePages {
 	readonly #folds: readonly Fold<unknown>[];
 	/** Indexes of the folds that keep pages. */
 	readonly paged: readonly number[];
+	/** Each fold as its page rows see it (null: a fold without pages). */
+	readonly #rows: (PagedFold | null)[];
 	readonly #bases: (OrderKey | null)[];
 	#generation = 0;
 	/** While folds refold: done when they are. */
@@ -255,6 +81,7 @@ export class EnginePages {
 		this.#store = store;
 		this.#folds = folds;
 		this.paged = folds.flatMap((f, i) => (f.pages ? [i] : []));
+		this.#rows = folds.map((f) => (f.pages ? pagedFold(f.name, f.pages) : null));
 		this.#bases = folds.map(() => null);
 	}
 
@@ -287,7 +114,7 @@ export class EnginePages {
 				}
 			const set = this.#set(i, states[i]);
 			set.retain(new Set([...keys, ...(this.#pinned.get(i)?.keys() ?? [])]));
-			await loadPages(this.#store, fold.name, set, keys, this.#bases[i]!);
+			await loadPages(this.#store, this.#rows[i]!, set, keys, this.#bases[i]!);
 		}
 	}
 
@@ -297,7 +124,7 @@ export class EnginePages {
 	 */
 	async beforeDropAfter(states: readonly unknown[], after: OrderKey, rewound: readonly number[]): Promise<void> {
 		for (const i of this.paged)
-			if (!rewound.includes(i)) await keepPagesAfter(this.#store, this.#folds[i]!.name, this.#set(i, states[i]), after, this.#bases[i]!);
+			if (!rewound.includes(i)) await keepPagesAfter(this.#store, this.#rows[i]!, this.#set(i, states[i]), after, this.#bases[i]!);
 	}
 
 	/**
@@ -323,7 +150,7 @@ export class EnginePages {
 	 * changed again, for the next checkpoint.
 	 */
 	async checkpoint<T>(states: readonly unknown[], position: OrderKey, put: () => Promise<T>): Promise<T> {
-		const changed = this.paged.map((i) => ({ i, fold: this.#folds[i]!.name, pages: this.#set(i, states[i]).changed() }));
+		const changed = this.paged.map((i) => ({ i, fold: this.#rows[i]!, base: this.#bases[i]!, pages: this.#set(i, states[i]).changed() }));
 		await writePages(this.#store, changed, position);
 		for (const { i, pages } of changed) this.#set(i, states[i]).stored(pages.map(([key]) => key));
 		let out: T;
@@ -384,7 +211,7 @@ export class EnginePages {
 			while (this.#refolding) await this.#refolding.catch(() => undefined);
 		};
 		const current = () => ({ set: this.#set(i, states[i]) as PageSet<P>, base: this.#bases[i]!, generation: this.#generation });
-		return readPages(this.#store, name, current, keys, settled).finally(() => {
+		return readPages(this.#store, this.#rows[i]!, current, keys, settled).finally(() => {
 			for (const key of keys) {
 				const n = pinned.get(key)! - 1;
 				if (n === 0) pinned.delete(key);

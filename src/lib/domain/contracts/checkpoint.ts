@@ -5,11 +5,14 @@
  * stored every page as a row beside the checkpoint before encoding it (core/ledger/fold-pages.ts),
  * so none is inline; a state folded without a store keeps them all inline. A checkpoint
  * written before pages were rows (every page inline) decodes the same way: its pages count
- * as changed, and the next checkpoint stores them as rows. Decoding reads the head only.
+ * as changed, and the next checkpoint stores them as rows. One whose stored pages sit in
+ * rows of another grouping (one page per row, before {@link PAGES_PER_ROW}) does not decode:
+ * the ledger starts from an older checkpoint or folds the claims again, never reads rows it
+ * does not know. Decoding reads the head only.
  * `unpack(pack(s))` encodes to the same bytes as `s`.
  */
-import type { CborValue } from '$lib/core/index.js';
-import { emptyClaimsState, Pages, type ClaimsState } from './claims-state.js';
+import { CodedError, type CborValue } from '$lib/core/index.js';
+import { emptyClaimsState, Pages, PAGES_PER_ROW, type ClaimsState } from './claims-state.js';
 import { pageCodec } from './page-bytes.js';
 
 const utf8 = new TextEncoder();
@@ -18,9 +21,16 @@ const text = new TextDecoder();
 /**
  * `pageKeys`: every patient with a page, `inlineKeys` those whose bytes follow the head
  * (all of `pageKeys` when absent: the layout before pages were rows), `sizes` each page's
- * claims as [key, count] pairs (absent before pages were rows: counted from the pages).
+ * claims as [key, count] pairs (absent before pages were rows: counted from the pages),
+ * `perRow` the pages per row of the store (absent: one).
  */
-type Head = Omit<ClaimsState, 'pages'> & { keyList: string[]; pageKeys: number[]; inlineKeys?: number[]; sizes?: number[] };
+type Head = Omit<ClaimsState, 'pages'> & {
+	keyList: string[];
+	pageKeys: number[];
+	inlineKeys?: number[];
+	sizes?: number[];
+	perRow?: number;
+};
 
 /** The checkpoint form of a claims state: the head's bytes, and each page in memory's. */
 export function packState(state: ClaimsState): CborValue {
@@ -35,7 +45,8 @@ export function packState(state: ClaimsState): CborValue {
 			.map(Number)
 			.sort((a, b) => a - b),
 		inlineKeys: inline.map(([key]) => Number(key)),
-		sizes
+		sizes,
+		perRow: PAGES_PER_ROW
 	};
 	return { head: utf8.encode(JSON.stringify(head)), pages: inline.map(([, bytes]) => bytes) };
 }
@@ -43,8 +54,13 @@ export function packState(state: ClaimsState): CborValue {
 /** The claims state of its checkpoint form: the head decoded, the pages inline kept as bytes until used, the others left in the store. */
 export function unpackState(value: CborValue): ClaimsState {
 	const v = value as { head: Uint8Array; pages: Uint8Array[] };
-	const { pageKeys, inlineKeys, sizes, keyList, ...head } = JSON.parse(text.decode(v.head)) as Head;
+	const { pageKeys, inlineKeys, sizes, keyList, perRow, ...head } = JSON.parse(text.decode(v.head)) as Head;
 	const inline = inlineKeys ?? pageKeys;
+	if (inline.length < pageKeys.length && perRow !== PAGES_PER_ROW)
+		throw new CodedError(
+			'CLAIMS_ROWS_LAYOUT',
+			`claims pages stored ${perRow ?? 1} per row, read ${PAGES_PER_ROW} per row: not this checkpoint`
+		);
 	const counts = new Map<number, number>();
 	if (sizes) for (let i = 0; i < sizes.length; i += 2) counts.set(sizes[i]!, sizes[i + 1]!);
 	else inline.forEach((key, i) => counts.set(key, Object.keys(pageCodec.unpack(v.pages[i]!, keyList).claims).length));

@@ -23,7 +23,7 @@ import { MemoryStore } from '../../../../src/lib/core/storage/memory.js';
 import { foundNetwork, joinNetwork, syncInto, testSigner, fixedNow } from '../../../../src/lib/core/testing/fixtures.js';
 import { foldBlocks } from '../../../../src/lib/core/testing/fold-contexts.js';
 import { prng } from '../../../../src/lib/core/testing/prng.js';
-import { pageLog, pageRows } from '../../../../src/lib/core/ledger/fold-pages.js';
+import { packRow, pageLog, pageRows, unpackRow } from '../../../../src/lib/core/ledger/fold-pages.js';
 import { shuffled } from '../../support/arrival-orders.js';
 
 /** A note `key:<k>:<x>` changes page k; `share:<n>` the shared part; `drop:<k>` removes page k. */
@@ -64,12 +64,14 @@ function applyKey(state: Toy, block: Block, key: string) {
 
 const keysOf = (block: Block) => [...new Set(parse(block).flatMap((n) => (n.kind === 'share' ? [] : [n.a])))];
 
-/** A fold keeping one page per key, rewinding for late blocks (not keyed). */
+/** Pages p0, p3, p6 share a row, and so on: a checkpoint writes a row whole when one of its pages changed. */
+const rowOf = (key: string) => `r${Number(key.slice(1)) % 3}`;
 
+/** A fold keeping its pages three rows, rewinding for late blocks (not keyed). */
 const toyFold: Fold<Toy> = {
 	name: 'toy',
 	version: 1,
-	pages: { keysOf: (block) => keysOf(block), of: (state) => state.pages },
+	pages: { keysOf: (block) => keysOf(block), of: (state) => state.pages, rowOf },
 	init: () => ({ shared: [], pages: newPages() }),
 	apply(state, block) {
 		for (const note of parse(block)) if (note.kind === 'share') state.shared.push(orderKey(block));
@@ -101,6 +103,19 @@ const keyedToy: Fold<Toy> = {
 		applyKey
 	}
 };
+
+/** The rewinding fold with a row for each page. */
+const rowPerPage: Fold<Toy> = { ...toyFold, pages: { keysOf: (block) => keysOf(block), of: (state) => state.pages } };
+
+/** The keys of the pages in the newest of each row of `store`: what a reopened node reads. */
+async function keysInRows(store: MemoryStore): Promise<string[]> {
+	const keys: string[] = [];
+	for (const row of await store.factKeys(pageRows('toy'), null, 100)) {
+		const newest = (await store.facts(pageRows('toy'), row, null, 1000)).at(-1)!;
+		keys.push(...unpackRow(newest.value as Uint8Array).keys());
+	}
+	return keys.sort();
+}
 
 /** A store a ledger's close leaves open, to reopen it; counts the checkpoints written. */
 class KeptStore extends MemoryStore {
@@ -190,7 +205,8 @@ async function receivedAndClosed(seed: number, label: string) {
 describe('fold pages in the store', () => {
 	for (const [name, fold] of [
 		['a fold that rewinds', toyFold],
-		['a keyed fold (late blocks re-apply keys; dropped checkpoints’ pages kept in memory)', keyedToy]
+		['a keyed fold (late blocks re-apply keys; dropped checkpoints’ pages kept in memory)', keyedToy],
+		['a fold with a row for each page', rowPerPage]
 	] as const)
 		it(`${name}: every arrival order and batching reads back the pages of a fold in order, from rows, holding few in memory`, async () => {
 			const { founder, wire, reference } = await concurrentLedger(name.length, fold);
@@ -205,8 +221,11 @@ describe('fold pages in the store', () => {
 				expect(await pagesOf(node)).toBe(reference);
 				// Closing writes a checkpoint: every page changed since the last one becomes a row.
 				await node.close();
-				const rows = await store.factKeys(pageRows('toy'), null, 100);
-				for (const [key] of (JSON.parse(reference) as { pages: [string, Part][] }).pages) expect(rows).toContain(key);
+				// The newest rows hold exactly the pages (none left in a row after it was removed).
+				expect(await keysInRows(store)).toEqual((JSON.parse(reference) as { pages: [string, Part][] }).pages.map(([key]) => key));
+				const names = await store.factKeys(pageRows('toy'), null, 100);
+				expect(names.length).toBeGreaterThan(0);
+				for (const name of names) expect(name).toMatch(fold === rowPerPage ? /^p\d$/ : /^r[012]$/);
 				// Every log row sits at a checkpoint that is kept: none is left behind by a drop, a move or a failed write.
 				const kept = (await store.checkpointPositions()).map((p) => `${p[0]}/${p[1]}`);
 				const logs = await store.facts(pageLog('toy'), 'log', null, 1000);
@@ -221,6 +240,48 @@ describe('fold pages in the store', () => {
 			// Checkpoints (with their rows) were written while the blocks came in, not only at close.
 			expect(checkpoints).toBeGreaterThan(24 * 5);
 		}, 120_000);
+
+	it('a keyed fold given a block before a page’s removal keeps the removal: no row holds the removed page again', async () => {
+		const options: Partial<LedgerOptions> = { folds: [keyedToy as Fold<unknown>], checkpointEvery: 1 };
+		const founder = await foundNetwork({ ...options, members: { a: 'clinician', b: 'clinician' } });
+		const [a, b] = [await joinNetwork(founder.net, 'a', options), await joinNetwork(founder.net, 'b', options)];
+		await syncInto(a, founder);
+		await syncInto(b, founder);
+		// p0, p3 and p6 share row r0. b's p6 note comes after p0's page and before its removal.
+		await a.append([{ t: 'note', text: 'key:p0:1' }]);
+		await syncInto(b, a);
+		for (const text of ['other', 'drop:p0', 'key:p3:5']) await a.append([{ t: 'note', text }]);
+		await b.append([{ t: 'note', text: 'key:p6:7' }]);
+		const store = new KeptStore();
+		const node = await joinNetwork(founder.net, 'observer', { ...options, store });
+		await syncInto(node, a);
+		// Late: the checkpoints after it go, the fold re-applies p6 alone (keyed), keeping the rest as it was.
+		await syncInto(node, b);
+		await node.close();
+		expect(await keysInRows(store)).toEqual(['p3', 'p6']);
+		const again = await reopen(store, 'observer', keyedToy);
+		expect(JSON.parse(await pagesOf(again)).pages.map(([key]: [string]) => key)).toEqual(['p3', 'p6']);
+	});
+
+	it('a page row: its pages round-trip whatever their keys and bytes, and bytes that are not a row throw PAGE_ROW_BAD', () => {
+		const random = prng(4);
+		for (let trial = 0; trial < 50; trial++) {
+			const pages = new Map<string, Uint8Array>();
+			for (let i = Math.floor(random() * 20); i > 0; i--)
+				pages.set(
+					`${String.fromCodePoint(0x20 + Math.floor(random() * 0x2000))}${i}`,
+					Uint8Array.from({ length: Math.floor(random() * 300) }, () => random() * 256)
+				);
+			const bytes = packRow(pages);
+			expect(new Map([...unpackRow(bytes)].map(([k, v]) => [k, [...v]]))).toEqual(new Map([...pages].map(([k, v]) => [k, [...v]])));
+			// Cut short, grown, or with a length that runs past the end: refused, never a page read from other bytes.
+			if (bytes.length > 4)
+				expect(() => unpackRow(bytes.subarray(0, 4 + Math.floor(random() * (bytes.length - 4))))).toThrow(/PAGE_ROW_BAD|does not decode/);
+			expect(() => unpackRow(Uint8Array.from([...bytes, 0]))).toThrow(/does not decode/);
+		}
+		expect(() => unpackRow(new Uint8Array(3))).toThrow(/does not decode/);
+		expect(() => unpackRow(Uint8Array.from([0, 0, 0, 1, 255, 255, 255, 255]))).toThrow(/does not decode/);
+	});
 
 	it('a page the fold uses without having read it throws PAGE_NOT_READ, never starts empty', () => {
 		const pages = newPages();

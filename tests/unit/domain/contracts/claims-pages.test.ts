@@ -2,10 +2,15 @@
 // store: tests/claims-pages-scenario.ts (the same in Chromium: tests/browser/claims-pages.test.ts),
 // and a checkpoint written before pages were rows, every page in it, opened by this release.
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, type LedgerStore } from '$lib/core/index.js';
+import { decodeCanonical, encodeCanonical, Ledger, MemoryStore, type LedgerStore } from '$lib/core/index.js';
+import type { FactRow } from '$lib/core/index-fold.js';
+import { decompressCheckpoint } from '$lib/core/ledger/checkpoint-bytes.js';
+import { pageLog, pageRows, unpackRow } from '$lib/core/ledger/fold-pages.js';
+import { joinNetwork, testSigner } from '$lib/core/testing/fixtures.js';
 import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { claimsFold, type ClaimsState } from '$lib/domain/contracts/index.js';
-import { checkClaimsPages } from '../../../claims-pages-scenario.js';
+import { readClaimsState } from '$lib/domain/contracts/claims-read.js';
+import { checkClaimsPages, claimsNetwork } from '../../../claims-pages-scenario.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 import { canonicalState } from '../../support/canonical-state.js';
 
@@ -43,4 +48,39 @@ describe('claims pages in the store', () => {
 		).toEqual(pages.keys().sort());
 		expect([...pages.sizes].sort()).toEqual([...state.pages.sizes].sort());
 	});
+
+	it('a ledger whose checkpoints name pages stored one per row (an earlier layout) opens to the same claims: they are folded again, no row misread', async () => {
+		const { founder, wire, options } = await claimsNetwork();
+		const reference = canonicalState(await readClaimsState(founder));
+		const store = new KeptStore();
+		const node = await joinNetwork(founder.net, 'old', { ...options, store, checkpointEvery: 5 });
+		await node.receive(wire);
+		await node.close();
+		// The earlier layout: each page its own row under `claims:pages`, logged by key; heads without `perRow`.
+		const put: FactRow[] = [];
+		const drop: FactRow[] = [];
+		for (const row of await store.factKeys(pageRows('claims'), null, 1000))
+			for (const fact of await store.facts(pageRows('claims'), row, null, 1000)) {
+				drop.push(fact);
+				for (const [key, bytes] of unpackRow(fact.value as Uint8Array)) put.push({ ...fact, fold: 'claims:pages', key, value: bytes });
+			}
+		for (const log of await store.facts(pageLog('claims'), 'log', null, 1000)) drop.push(log);
+		expect(put.length).toBeGreaterThan(20);
+		await store.writeFacts(put, drop);
+		for (const position of await store.checkpointPositions()) {
+			const checkpoint = (await store.checkpointAtOrBefore(position))!;
+			const value = decodeCanonical(await decompressCheckpoint(checkpoint.state)) as { folds: string; states: Uint8Array[] };
+			const at = value.folds
+				.split(';')[1]!
+				.split(',')
+				.findIndex((f) => f.startsWith('claims@'));
+			const claims = decodeCanonical(value.states[at]!) as { head: Uint8Array; pages: Uint8Array[] };
+			const { perRow, ...head } = JSON.parse(new TextDecoder().decode(claims.head)) as Record<string, unknown>;
+			expect(perRow).toBe(16);
+			value.states[at] = encodeCanonical({ ...claims, head: new TextEncoder().encode(JSON.stringify(head)) });
+			await store.putCheckpoint({ ...checkpoint, state: encodeCanonical(value) });
+		}
+		const again = await Ledger.open({ ...options, store, signer: testSigner('old'), checkpointEvery: 5 });
+		expect(canonicalState(await readClaimsState(again))).toBe(reference);
+	}, 60_000);
 });
