@@ -27,6 +27,7 @@ import {
 	claimPlace,
 	comparePlace,
 	currentDecision,
+	pageRowOf,
 	readPagesByKey,
 	statementOf,
 	VisitLevels,
@@ -44,8 +45,27 @@ export type { ClaimDraft, ClaimFromVisit } from '$lib/domain/contracts/claim-fro
 export type { ClaimRecord, ClaimsState, Decision } from '$lib/domain/contracts/index.js';
 export type { PolicyInput } from '$lib/domain/contracts/billing-writes.js';
 
-/** Patients' claim pages read per slice of a pass over every claim (each slice when the page is idle). */
-const PAGES_PER_SLICE = 250;
+/** Patients' claim pages read per slice of a pass over every claim (each slice when the page is idle), about. */
+const PAGES_PER_SLICE = 256;
+
+/**
+ * Short keys in order, cut into slices of about {@link PAGES_PER_SLICE} at the store's row
+ * boundaries (claims-state.ts `pageRowOf`): each row the pass reads is read once.
+ */
+export function slicesByRow(shorts: readonly number[]): number[][] {
+	const sorted = [...shorts].sort((a, b) => a - b);
+	const out: number[][] = [];
+	let slice: number[] = [];
+	for (const key of sorted) {
+		if (slice.length >= PAGES_PER_SLICE && pageRowOf(String(key)) !== pageRowOf(String(slice.at(-1)!))) {
+			out.push(slice);
+			slice = [];
+		}
+		slice.push(key);
+	}
+	if (slice.length > 0) out.push(slice);
+	return out;
+}
 /**
  * While blocks keep arriving, the lists are computed again at most this often, or twice
  * as long as the last computation took if that is longer: a catch-up with the Billing
@@ -236,20 +256,23 @@ export class BillingState {
 		const summaries: ClaimSummary[] = [];
 		const flags = new FlagList();
 		const ledger = this.#ledger();
-		const keys = state?.pages.shorts() ?? [];
+		const slices = slicesByRow(state?.pages.shorts() ?? []);
+		const total = slices.reduce((n, slice) => n + slice.length, 0);
 		// The pages drawn are read again with the lists, so what is drawn is as new as they are.
 		const drawn = new Map<string, PatientPage | null>(this.#shown.patients().map((p) => [p, null]));
 		// Each slice's pages are read while the slice before is added up (the store's reads are the
 		// browser's work, off this thread): the next read is asked for before this one is used.
-		const read = (from: number) => readPagesByKey(ledger!, keys.slice(from, from + PAGES_PER_SLICE));
-		let next = keys.length > 0 ? read(0) : null;
-		for (let from = 0; from < keys.length; from += PAGES_PER_SLICE) {
-			if (from > 0) {
-				if (!this.#listed) this.#reading = { done: from, total: keys.length };
+		const read = (at: number) => readPagesByKey(ledger!, slices[at]!);
+		let next = slices.length > 0 ? read(0) : null;
+		let done = 0;
+		for (let at = 0; at < slices.length; at++) {
+			if (at > 0) {
+				if (!this.#listed) this.#reading = { done, total };
 				await whenIdle();
 			}
 			const pages = await next!;
-			next = from + PAGES_PER_SLICE < keys.length ? read(from + PAGES_PER_SLICE) : null;
+			done += slices[at]!.length;
+			next = at + 1 < slices.length ? read(at + 1) : null;
 			// Not left unhandled if this pass stops before using it (the next pass reads again).
 			next?.catch(() => undefined);
 			for (const [key, page] of pages) {

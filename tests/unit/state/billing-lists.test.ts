@@ -17,9 +17,11 @@ import {
 	reconcile,
 	statementOf,
 	viewPage,
+	pageRowOf,
 	type ClaimsState
 } from '$lib/domain/contracts/index.js';
-import { BillingState } from '$lib/state/billing.svelte.js';
+import { BillingState, slicesByRow } from '$lib/state/billing.svelte.js';
+import { prng } from '$lib/core/testing/prng.js';
 import { syntheticClaims } from '../../synthetic/claims.js';
 
 const PATIENTS = 700;
@@ -64,6 +66,25 @@ function fakeLedger(initial: ClaimsState) {
 }
 
 describe('Billing lists on a ledger of many patients', () => {
+	it('cut the pages into slices at the store’s row boundaries: every page once, in order, each row in one slice', () => {
+		const random = prng(11);
+		for (let trial = 0; trial < 40; trial++) {
+			const keys = [...new Set(Array.from({ length: Math.floor(random() * 3000) }, () => Math.floor(random() * 20_000)))];
+			const slices = slicesByRow(keys);
+			expect(slices.flat()).toEqual([...keys].sort((a, b) => a - b));
+			const rowSlice = new Map<string, number>();
+			slices.forEach((slice, i) => {
+				expect(slice.length).toBeLessThan(256 + 16);
+				for (const key of slice) {
+					const row = pageRowOf(String(key));
+					expect(rowSlice.get(row) ?? i).toBe(i);
+					rowSlice.set(row, i);
+				}
+			});
+			if (keys.length > 600) expect(slices.length).toBeGreaterThan(1);
+		}
+	});
+
 	const { blocks } = syntheticClaims({ seed: 7, patients: PATIENTS, claims: 1_400, fraud: true });
 	const full = foldBlocks(claimsFold, blocks);
 

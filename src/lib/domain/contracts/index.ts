@@ -44,6 +44,8 @@ export {
 	FlagList,
 	ignoredOf,
 	knownKey,
+	pageRowOf,
+	PAGES_PER_ROW,
 	paymentsOf,
 	peekClaim,
 	recordedFlags,
