@@ -3,6 +3,7 @@
 // recorded and the run goes on).
 //
 //   append, batch, verify  suites of bench/browser/bench.ts in one page (`inPage`)
+//   pages                  fold pages read by row (page-row-suites.ts): one page per row against rows of 4, 16, 64
 //   node                   bench/node/verify-node.ts loaded into Node by Vite's ssrLoadModule
 //   open                   fixtures built in a browser profile on disk, then opened in
 //                          the same page and in freshly restarted browsers
@@ -88,6 +89,15 @@ export async function runPageGroups({ inPage, server, sizes: SIZES, step, wanted
 		}
 		await step('yjsApply', `verify baseline: Y.applyUpdate of ${SIZES.verify} single-entry updates`, () =>
 			inPage('yjsApply', { count: SIZES.verify, runs: 5 })
+		);
+	}
+
+	if (wanted('pages')) {
+		const p = { pages: SIZES.pages, bytes: 6_500, groupings: [1, 4, 16, 64], runs: SIZES.pageRuns };
+		await step(
+			'pageRows',
+			`pages: every page of ${p.pages} patients (${p.bytes} bytes each) read from IndexedDB, 1/4/16/64 pages per row`,
+			() => inPage('pageRows', p, 600_000)
 		);
 	}
 

@@ -159,6 +159,15 @@ function breakdown(r, SIZES) {
 			`    one strict IDB transaction of ${l.rows} rows: ledger store ${ms(l.ledgerStore)}; schema-2 store ${ms(l.schema2Store)}; raw rows with its two indexes ${ms(l.twoIndexes)}; chain index only ${ms(l.chainIndexOnly)}; no index ${ms(l.noIndex)}; all ${l.rows} rows as ONE record ${ms(l.oneRecordPerBatch)}; one segment record with no index ${ms(l.segmentNoIndex)}, with byId ${ms(l.segmentById)}, with byId not unique ${ms(l.segmentByIdNotUnique)}`
 		);
 	}
+	if (r.pageRows) {
+		const g = r.pageRows.groupings;
+		const one = g['1']?.ms;
+		const cell = ([per, x]) =>
+			`${per} per row (${x.rows} rows of ${Math.round(x.rowKb)} KB) ${ms(x.ms)}${one && per !== '1' ? ` (${(one / x.ms).toFixed(1)}x)` : ''}`;
+		out.push(
+			`    every page of ${r.pageRows.pages} patients read from IndexedDB in slices of ${r.pageRows.slice} pages: ${Object.entries(g).map(cell).join('; ')}`
+		);
+	}
 	if (r.migrateV2) {
 		const m = r.migrateV2;
 		out.push(

@@ -6,7 +6,7 @@
 //
 //   npm run bench                   full sizes (about 3-5 minutes on 2 cores)
 //   npm run bench -- --quick        small sizes, for checking the harness
-//   npm run bench -- --only=append,verify   a subset of groups (append, batch, verify, node, open)
+//   npm run bench -- --only=append,verify   a subset of groups (append, batch, verify, node, pages, open)
 //
 // What each metric measures: docs/benchmarks.md. Raw results: bench/results/latest.json.
 //
@@ -22,7 +22,7 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const onlyArg = argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : null;
-const GROUPS = ['append', 'batch', 'verify', 'node', 'open'];
+const GROUPS = ['append', 'batch', 'verify', 'node', 'pages', 'open'];
 for (const g of only ?? []) if (!GROUPS.includes(g)) throw new Error(`--only: unknown group ${g} (groups: ${GROUPS.join(', ')})`);
 const wanted = (group) => !only || only.has(group);
 
@@ -42,7 +42,9 @@ const SIZES = quick
 			openBatch: 2_000,
 			openRuns: 3,
 			coldRuns: 2,
-			layoutReps: 3
+			layoutReps: 3,
+			pages: 2_000,
+			pageRuns: 1
 		}
 	: {
 			append: 1_000,
@@ -59,7 +61,9 @@ const SIZES = quick
 			openBatch: 2_000,
 			openRuns: 5,
 			coldRuns: 3,
-			layoutReps: 9
+			layoutReps: 9,
+			pages: 10_000,
+			pageRuns: 3
 		};
 
 const started = performance.now();

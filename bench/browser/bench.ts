@@ -2,12 +2,13 @@
  * Benchmarks that run inside Chromium, against real IndexedDB and WebCrypto. `bench/run.js`
  * opens this page and calls `window.runBench(name, params)` once per suite; each suite
  * returns plain numbers (milliseconds, unless the field says otherwise). The suites live
- * in append-suites.ts, batch-suites.ts, verify-suites.ts and open-suites.ts.
+ * in append-suites.ts, batch-suites.ts, verify-suites.ts, open-suites.ts and page-row-suites.ts.
  */
 import { detectVerifier } from '../../src/lib/core/index.js';
 import { appendSuites } from './append-suites.js';
 import { batchSuites } from './batch-suites.js';
 import { openSuites } from './open-suites.js';
+import { pageRowSuites } from './page-row-suites.js';
 import { deleteCreatedDatabases } from './page-databases.js';
 import { verifySuites } from './verify-suites.js';
 
@@ -24,6 +25,7 @@ const suites = {
 	...batchSuites,
 	...verifySuites,
 	...openSuites,
+	...pageRowSuites,
 
 	async cleanup() {
 		await deleteCreatedDatabases();
