@@ -174,7 +174,8 @@ export class EnginePages {
 
 	/**
 	 * Runs `refold`, readers waiting meanwhile. When a page a checkpoint names has no row
-	 * (`PAGE_MISSING`: the store damaged, or a checkpoint copied without its pages), every
+	 * (`PAGE_MISSING`: the store damaged, or a checkpoint copied without its pages) or its
+	 * row does not decode (`PAGE_ROW_BAD`), every
 	 * checkpoint and page row goes and `again` refolds every fold from the first block, as for
 	 * a checkpoint that does not decode: never a state with a page missing.
 	 */
@@ -183,7 +184,7 @@ export class EnginePages {
 			try {
 				await refold();
 			} catch (error) {
-				if (!(error instanceof CodedError && error.code === 'PAGE_MISSING')) throw error;
+				if (!(error instanceof CodedError && (error.code === 'PAGE_MISSING' || error.code === 'PAGE_ROW_BAD'))) throw error;
 				const start: OrderKey = [-1, '' as BlockId];
 				await this.#store.dropCheckpointsAfter(start);
 				for (const i of this.paged) await dropPagesAfter(this.#store, this.#folds[i]!.name, start);
