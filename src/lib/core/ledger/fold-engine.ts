@@ -133,9 +133,10 @@ export class FoldEngine {
 			return contexts(block, vv);
 		};
 		if (first && !late) {
+			// A void block (its author removed before it) changes no page: none is read for it.
 			await this.#pages.load(
 				this.#states,
-				sorted.map((b) => [b, vvOf(b.id)!]),
+				sorted.filter((b) => !this.#isVoid(b.id)).map((b) => [b, vvOf(b.id)!]),
 				contextOf
 			);
 			for (const block of sorted) await this.#applyOne(block, contextOf(block));
@@ -292,7 +293,7 @@ export class FoldEngine {
 				subset
 			);
 			const live = blocks.filter(([b]) => !this.#isVoid(b.id));
-			await this.#pages.load(this.#states, live, (b, vv) => contexts(b, vv), subset);
+			await this.#pages.load(this.#states, live, contexts, subset);
 			for (const [block, vv] of blocks) await this.#applyOne(block, contexts(block, vv), subset);
 			onPage?.(this.#count);
 			if (page.length < FOLD_PAGE) break;
