@@ -19,6 +19,11 @@
 //                              cost), against the whole build's time
 //   checkpoint_compress_ms_100k   time from reading each checkpoint no longer the newest to
 //                              storing it compressed, against the whole build's time
+//   page_rows_kept_mb_100k     the claims pages' rows (core/ledger/page-rows.ts) the store holds
+//                              after the last block, against the newest rows alone (what one
+//                              checkpoint reads); printed beside it: every row written over the
+//                              build and how much of it is pages that changed (a row of 16 pages
+//                              is written whole when one changes)
 //   checkpoint_encode_ms_100k  the CBOR step of writing the newest checkpoint (every fold's
 //                              encoded state, then the whole) by the ledger's writer
 //                              (core/canonical-writer.ts), best of 3, against the encoder it
@@ -67,6 +72,7 @@ const metrics = [
 	metric(`checkpoints_kept_${tag}`, g.kept, 'checkpoints', g.unthinned, 'without thinning, same run'),
 	metric(`checkpoint_thin_ms_${tag}`, g.thinMs, 'ms', g.buildMs, 'the whole build, same run'),
 	metric(`checkpoint_compress_ms_${tag}`, g.compressMs, 'ms', g.buildMs, `the whole build, same run (${g.compressed} compressed)`),
+	metric(`page_rows_kept_mb_${tag}`, g.pageRows.keptMb, 'MB', g.pageRows.newestMb, 'the newest row of each, same run'),
 	metric(
 		`checkpoint_encode_ms_${tag}`,
 		g.encodeMs,
@@ -84,6 +90,10 @@ if (g.heapMb > 0)
 	console.log(
 		`With the ledger still open after the last block, after a collection: JS heap ${g.heapMb.toFixed(1)} MB, array buffers ${g.buffersMb.toFixed(1)} MB (the memory store's blocks and rows included); claims pages held decoded: ${g.claimsPages.decoded} of ${g.claimsPages.decoded + g.claimsPages.packed}\n`
 	);
+const r = g.pageRows;
+console.log(
+	`Claims pages in rows of the store (core/ledger/page-rows.ts): ${r.written.toLocaleString('en')} rows written over the build (${r.writtenMb.toFixed(1)} MB, ladder moves included), of which ${r.changedMb.toFixed(1)} MB pages changed since the row's last version (${(r.writtenMb / Math.max(r.changedMb, 1e-9)).toFixed(1)}x written for what changed: a row is written whole); ${r.kept.toLocaleString('en')} rows kept after the last block (${r.keptMb.toFixed(1)} MB)\n`
+);
 console.log(
 	table(
 		g.steps.map((s) => [

@@ -16,6 +16,8 @@ import {
 	type OrderKey
 } from '../../src/lib/core/index.js';
 import { encodeCanonicalReference } from '../../src/lib/core/codec.js';
+import type { FactRow } from '../../src/lib/core/index-fold.js';
+import { pageRows, unpackRow } from '../../src/lib/core/ledger/fold-pages.js';
 import { APP_FOLDS } from '../../src/lib/domain/fold-registry.js';
 import type { ClaimsState } from '../../src/lib/domain/contracts/claims-state.js';
 import { growWorkload } from './offline-merge.js';
@@ -52,6 +54,13 @@ export interface Growth {
 	buffersMb: number;
 	/** Of that, the claims fold's pages held decoded and packed. */
 	claimsPages: { decoded: number; packed: number };
+	/**
+	 * The paged folds' rows (core/ledger/page-rows.ts) over the ledger's life: rows written
+	 * (with the ladder's moves) and their MB; of those bytes, the pages that differ from the
+	 * row's last version (what changed: the rest is written because a row is written whole);
+	 * the rows the store holds after the last block and their MB, and the newest of each alone.
+	 */
+	pageRows: { written: number; writtenMb: number; changedMb: number; kept: number; keptMb: number; newestMb: number };
 	/** Kept and unthinned at each 10,000 blocks. */
 	steps: { blocks: number; kept: number; keptMb: number; keptRawMb: number; unthinned: number; unthinnedMb: number }[];
 }
@@ -86,8 +95,13 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 		heapMb: 0,
 		buffersMb: 0,
 		claimsPages: { decoded: 0, packed: 0 },
+		pageRows: { written: 0, writtenMb: 0, changedMb: 0, kept: 0, keptMb: 0, newestMb: 0 },
 		steps: []
 	};
+	/** Each page row's pages as last written. */
+	const lastRows = new Map<string, Map<string, Uint8Array>>();
+	const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+	const paged = new Set(APP_FOLDS.flatMap((f) => (f.pages ? [pageRows(f.name)] : [])));
 	const store = new Proxy(memory, {
 		get(target, property, receiver) {
 			// The ledger's close writes the checkpoint at the head; the store stays open to be read after it.
@@ -108,6 +122,19 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 					rawSizes.set(at, c.state.length);
 					unthinned = [...unthinned.filter((p) => compareOrder(p, c.position) !== 0), c.position].sort(compareOrder);
 					await target.putCheckpoint(c);
+				};
+			if (property === 'writeFacts')
+				return async (put: FactRow[], drop: FactRow[]) => {
+					for (const row of put) {
+						if (!paged.has(row.fold) || !(row.value instanceof Uint8Array)) continue;
+						const pages = unpackRow(row.value);
+						const before = lastRows.get(`${row.fold}|${row.key}`);
+						out.pageRows.written++;
+						out.pageRows.writtenMb += mb(row.value.length);
+						for (const [page, bytes] of pages) if (!same(before?.get(page), bytes)) out.pageRows.changedMb += mb(bytes.length);
+						lastRows.set(`${row.fold}|${row.key}`, pages);
+					}
+					return target.writeFacts(put, drop);
 				};
 			if (property === 'checkpointAtOrBefore')
 				return async (position: OrderKey | null) => {
@@ -169,6 +196,15 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 	out.claimsPages = pages.counts;
 	await ledger.close();
 	out.buildMs = performance.now() - started;
+	for (const fold of paged)
+		for (const row of await memory.factKeys(fold, null, Number.MAX_SAFE_INTEGER)) {
+			const facts = await memory.facts(fold, row, null, Number.MAX_SAFE_INTEGER);
+			for (const fact of facts) {
+				out.pageRows.kept++;
+				out.pageRows.keptMb += mb((fact.value as Uint8Array).length);
+			}
+			out.pageRows.newestMb += mb((facts.at(-1)!.value as Uint8Array).length);
+		}
 	const kept = await memory.checkpointPositions();
 	Object.assign(out, {
 		kept: kept.length,
