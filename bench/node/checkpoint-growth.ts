@@ -15,6 +15,7 @@ import {
 	type LedgerStore,
 	type OrderKey
 } from '../../src/lib/core/index.js';
+import { bytesEqual } from '../../src/lib/core/bytes.js';
 import { encodeCanonicalReference } from '../../src/lib/core/codec.js';
 import type { FactRow } from '../../src/lib/core/index-fold.js';
 import { pageRows, unpackRow } from '../../src/lib/core/ledger/fold-pages.js';
@@ -100,7 +101,6 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 	};
 	/** Each page row's pages as last written. */
 	const lastRows = new Map<string, Map<string, Uint8Array>>();
-	const same = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 	const paged = new Set(APP_FOLDS.flatMap((f) => (f.pages ? [pageRows(f.name)] : [])));
 	const store = new Proxy(memory, {
 		get(target, property, receiver) {
@@ -131,7 +131,8 @@ export async function grow(blocks: number, patients: number, log: (m: string) =>
 						const before = lastRows.get(`${row.fold}|${row.key}`);
 						out.pageRows.written++;
 						out.pageRows.writtenMb += mb(row.value.length);
-						for (const [page, bytes] of pages) if (!same(before?.get(page), bytes)) out.pageRows.changedMb += mb(bytes.length);
+						for (const [page, bytes] of pages)
+							if (!before?.has(page) || !bytesEqual(before.get(page)!, bytes)) out.pageRows.changedMb += mb(bytes.length);
 						lastRows.set(`${row.fold}|${row.key}`, pages);
 					}
 					return target.writeFacts(put, drop);

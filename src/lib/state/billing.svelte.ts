@@ -244,10 +244,11 @@ export class BillingState {
 	}
 
 	/**
-	 * One pass over every patient's page, a slice per task ({@link PAGES_PER_SLICE}, the next
-	 * slice read from the ledger meanwhile): each page read without keeping it decoded (the fold's memory and its next checkpoint stay
-	 * as they were), its claims added to the accounts, the reconciliation and the visit
-	 * levels, and kept as summaries. Until the lists are first shown, says how far it is.
+	 * One pass over every patient's page, a slice per task ({@link slicesByRow}, the next
+	 * slice read from the ledger meanwhile): each page read without keeping it decoded (the
+	 * fold's memory and its next checkpoint stay as they were), its claims added to the
+	 * accounts, the reconciliation and the visit levels, and kept as summaries. Until the
+	 * lists are first shown, says how far it is.
 	 */
 	async #pass(): Promise<void> {
 		const state = this.#state();
@@ -256,8 +257,9 @@ export class BillingState {
 		const summaries: ClaimSummary[] = [];
 		const flags = new FlagList();
 		const ledger = this.#ledger();
-		const slices = slicesByRow(state?.pages.shorts() ?? []);
-		const total = slices.reduce((n, slice) => n + slice.length, 0);
+		const shorts = state?.pages.shorts() ?? [];
+		const slices = slicesByRow(shorts);
+		const total = shorts.length;
 		// The pages drawn are read again with the lists, so what is drawn is as new as they are.
 		const drawn = new Map<string, PatientPage | null>(this.#shown.patients().map((p) => [p, null]));
 		// Each slice's pages are read while the slice before is added up (the store's reads are the

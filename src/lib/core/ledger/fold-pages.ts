@@ -175,9 +175,9 @@ export class EnginePages {
 	/**
 	 * Runs `refold`, readers waiting meanwhile. When a page a checkpoint names has no row
 	 * (`PAGE_MISSING`: the store damaged, or a checkpoint copied without its pages) or its
-	 * row does not decode (`PAGE_ROW_BAD`), every
-	 * checkpoint and page row goes and `again` refolds every fold from the first block, as for
-	 * a checkpoint that does not decode: never a state with a page missing.
+	 * row does not decode (`PAGE_ROW_BAD`), every checkpoint and page row goes and `again`
+	 * refolds every fold from the first block, as for a checkpoint that does not decode:
+	 * never a state with a page missing.
 	 */
 	async refolding(refold: () => Promise<void>, again: () => Promise<void>): Promise<void> {
 		const run = async () => {

@@ -105,7 +105,23 @@ async function rowsAsOf(
 	return out;
 }
 
-/** The stored page of each of `keys` as of checkpoint `base`; a key the checkpoint names with no page in its row throws `PAGE_MISSING`. */
+/** The page of `key` in `rows` (read as of checkpoint `base`); one the checkpoint names that its row lacks throws `PAGE_MISSING`. */
+function pageIn(
+	fold: PagedFold,
+	rows: ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>,
+	key: string,
+	base: OrderKey | null
+): Uint8Array {
+	const page = rows.get(fold.rowOf(key))?.get(key);
+	if (!page)
+		throw new CodedError(
+			'PAGE_MISSING',
+			`${fold.name}: the page ${key} is stored as of checkpoint ${base ? where(base) : 'none'} but no row holds it`
+		);
+	return page;
+}
+
+/** The stored page of each of `keys` as of checkpoint `base` ({@link pageIn}). */
 export async function pagesAsOf(
 	store: LedgerStore,
 	fold: PagedFold,
@@ -113,20 +129,8 @@ export async function pagesAsOf(
 	base: OrderKey | null
 ): Promise<Map<string, Uint8Array>> {
 	if (keys.length === 0) return new Map();
-	const missing = (key: string) =>
-		new CodedError(
-			'PAGE_MISSING',
-			`${fold.name}: the page ${key} is stored as of checkpoint ${base ? where(base) : 'none'} but no row holds it`
-		);
-	if (base === null) throw missing(keys[0]!);
-	const rows = await rowsAsOf(store, fold.name, [...new Set(keys.map(fold.rowOf))], base);
-	const out = new Map<string, Uint8Array>();
-	for (const key of keys) {
-		const page = rows.get(fold.rowOf(key))?.get(key);
-		if (!page) throw missing(key);
-		out.set(key, page);
-	}
-	return out;
+	const rows = base === null ? new Map() : await rowsAsOf(store, fold.name, [...new Set(keys.map(fold.rowOf))], base);
+	return new Map(keys.map((key) => [key, pageIn(fold, rows, key, base)]));
 }
 
 /** Reads into `set` the stored pages of `keys` it does not hold, as of checkpoint `base`. */
@@ -185,7 +189,9 @@ export async function writePages(
 		const byRow = new Map<string, [string, Uint8Array | null][]>();
 		for (const page of pages) {
 			const row = fold.rowOf(page[0]);
-			byRow.set(row, [...(byRow.get(row) ?? []), page]);
+			const changes = byRow.get(row);
+			if (changes) changes.push(page);
+			else byRow.set(row, [page]);
 		}
 		const before = base ? await rowsAsOf(store, fold.name, [...byRow.keys()], base) : new Map<string, Map<string, Uint8Array>>();
 		for (const [row, changes] of byRow) {
@@ -219,12 +225,7 @@ export async function keepPagesAfter(
 	if (rows.length === 0) return;
 	const [now, then] = await Promise.all([rowsAsOf(store, fold.name, rows, base), rowsAsOf(store, fold.name, rows, after)]);
 	const keys = new Set([...now.values(), ...then.values()].flatMap((pages) => [...pages.keys()]));
-	for (const key of set.unread(keys)) {
-		const page = now.get(fold.rowOf(key))?.get(key);
-		if (!page)
-			throw new CodedError('PAGE_MISSING', `${fold.name}: the page ${key} is stored as of checkpoint ${where(base)} but no row holds it`);
-		set.put(key, page);
-	}
+	for (const key of set.unread(keys)) set.put(key, pageIn(fold, now, key, base));
 	set.markChanged(keys);
 }
 
