@@ -27,7 +27,9 @@ const NODE_TESTS = {
 	// Vitest's default leaves a core to its main process (cores - 1): one worker on a
 	// two-core machine, so the whole stage ran on one core. The main process is
 	// mostly idle while the CPU-bound files run.
-	maxWorkers: Math.max(2, availableParallelism() - 1)
+	maxWorkers: Math.max(2, availableParallelism() - 1),
+	// The fixtures sign and verify with Node's OpenSSL, not noble (the file says why).
+	setupFiles: ['tests/unit/support/node-engines.ts'] as string[]
 } as const;
 
 export default defineConfig({
@@ -59,6 +61,8 @@ export default defineConfig({
 					// Its own worker count: a group of its own, after the unit files when both run.
 					sequence: { groupOrder: 1 },
 					include: ['tests/browser/**/*.test.ts'],
+					// The fixtures verify with the engine the app picks in Chromium (the file says why).
+					setupFiles: ['tests/browser/browser-engines.ts'],
 					testTimeout: 60_000,
 					browser: {
 						enabled: true,

@@ -18,6 +18,8 @@ import type { CborValue } from './cbor-value.js';
 const TWO_32 = 2 ** 32;
 /** The buffer kept between calls; one that grew past this is dropped after its call. */
 const KEEP_BYTES = 1 << 20;
+/** Text up to this many UTF-16 units is checked for ASCII and copied in JavaScript (`Writer.text`). */
+const SHORT_TEXT = 64;
 const utf8 = new TextEncoder();
 
 /** Where the walk is: the container steps from the top, for an error's path. */
@@ -82,8 +84,10 @@ class Writer {
 
 	text(s: string, key: boolean): void {
 		const n = s.length;
-		let ascii = true;
-		for (let i = 0; i < n; i++) {
+		// Short text (keys, ids) is copied here; longer text goes to the native encoder, which
+		// is faster than a loop in JavaScript from a few dozen characters on.
+		let ascii = n <= SHORT_TEXT;
+		for (let i = 0; ascii && i < n; i++) {
 			if (s.charCodeAt(i) > 0x7f) {
 				ascii = false;
 				break;

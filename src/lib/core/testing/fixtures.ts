@@ -5,7 +5,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { createBlock, type BlockInput } from '../block.js';
 import { toHex, utf8 } from '../bytes.js';
-import { publicKeyOf } from '../crypto/ed25519.js';
 import { nobleSigner, nobleVerifier, type Signer, type Verifier } from '../crypto/verifier.js';
 import { Ledger, type LedgerOptions } from '../ledger.js';
 import { MemoryStore } from '../storage/memory.js';
@@ -16,12 +15,37 @@ export function testSecret(label: string): Uint8Array {
 	return sha256(utf8(`clinic-ledger/test-key/${label}`));
 }
 
-/** A signer for test identity `label` (noble: deterministic and available everywhere). */
-export function testSigner(label: string): Signer {
-	return nobleSigner(testSecret(label));
+/**
+ * The Ed25519 engines the fixtures sign and verify with: noble (deterministic and available
+ * everywhere) unless a test setup names others. The Node test projects name Node's OpenSSL
+ * (tests/unit/support/node-engines.ts: the headless peer's engines, the same strict rule
+ * through `precheckSignature`, byte-identical signatures, about 20 times faster); the
+ * engines' agreement is tested on its own (tests/unit/core/crypto/ed25519.test.ts, and in
+ * Chromium). A test that passes its own `verifier` or signer is not affected.
+ */
+const engines: { signer: (secret: Uint8Array) => Signer; verifier: Verifier } = { signer: nobleSigner, verifier: nobleVerifier };
+
+/** Sets the engines the fixtures use from now on (a test setup calls it once). */
+export function useTestEngines(next: { signer: (secret: Uint8Array) => Signer; verifier: Verifier }): void {
+	engines.signer = next.signer;
+	engines.verifier = next.verifier;
+	signers.clear();
 }
 
-export const authorOf = (label: string) => toHex(publicKeyOf(testSecret(label))) as AuthorId;
+/** Signers by label: a signer holds no state but its key, whose import costs as much as a signature. */
+const signers = new Map<string, Signer>();
+
+/** The verifier the fixtures use ({@link useTestEngines}). */
+export const testVerifier = (): Verifier => engines.verifier;
+
+/** A signer for test identity `label`, on the fixtures' engine ({@link useTestEngines}). */
+export function testSigner(label: string): Signer {
+	let signer = signers.get(label);
+	if (!signer) signers.set(label, (signer = engines.signer(testSecret(label))));
+	return signer;
+}
+
+export const authorOf = (label: string) => toHex(testSigner(label).publicKey) as AuthorId;
 
 /** Fixed clock so block bytes are reproducible. */
 export const fixedNow = () => 1_700_000_000_000;
@@ -33,7 +57,7 @@ export async function foundNetwork(
 	const founder = options.founder ?? 'founder';
 	const ledger = await Ledger.create({
 		store: new MemoryStore(),
-		verifier: options.verifier ?? nobleVerifier,
+		verifier: options.verifier ?? engines.verifier,
 		now: fixedNow,
 		...options,
 		signer: testSigner(founder),
@@ -41,14 +65,14 @@ export async function foundNetwork(
 	});
 	const members = Object.entries(options.members ?? {});
 	if (members.length > 0) {
-		await ledger.append(members.map(([label, role]) => ({ t: 'member.add', key: publicKeyOf(testSecret(label)), role })));
+		await ledger.append(members.map(([label, role]) => ({ t: 'member.add', key: testSigner(label).publicKey.slice(), role })));
 	}
 	return ledger;
 }
 
 /** A second node of `net` for identity `label`, empty until it receives blocks. */
 export function joinNetwork(net: BlockId, label: string, options: Partial<LedgerOptions> = {}): Promise<Ledger> {
-	return Ledger.open({ store: new MemoryStore(), verifier: nobleVerifier, now: fixedNow, ...options, signer: testSigner(label), net });
+	return Ledger.open({ store: new MemoryStore(), verifier: engines.verifier, now: fixedNow, ...options, signer: testSigner(label), net });
 }
 
 /** Copies every block `from` holds that `to` lacks. */
