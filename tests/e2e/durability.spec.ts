@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { addEntry, createNetwork, openApp, rowWithText, rows, storedBlockCount, waitUntilOpen } from './support.js';
+import { addEntry, createNetwork, openApp, rowWithText, rows, storedBlockCount, submitPassphrase, waitUntilOpen } from './support.js';
 
 test('an acknowledged entry survives a reload made right after it', async ({ page }) => {
 	await openApp(page);
@@ -57,4 +57,43 @@ test('a second tab waits while the first holds the ledger, then takes over', asy
 	await expect(rowWithText(second, 'From the first tab')).toHaveCount(1);
 	await addEntry(second, 'From the second tab');
 	await expect(rows(second).last().getByTestId('block-seq')).toHaveText('2');
+});
+
+test('a refused passphrase lets go of the ledger it began opening: another tab opens it at once, and the first waits for it once unlocked', async ({
+	page,
+	context
+}) => {
+	// No automatic unlock here: every passphrase is typed by the test.
+	const app = (p: typeof page) => p.getByTestId('app');
+	await page.goto('/');
+	await submitPassphrase(page);
+	await expect(app(page)).toHaveAttribute('data-status', 'no-network', { timeout: 60_000 });
+	await page.getByTestId('clinic-name').fill('Hillside Clinic');
+	await page.getByTestId('create-network').click();
+	await expect(app(page)).toHaveAttribute('data-status', 'ready');
+	await page.getByTestId('tab-ledger').click();
+	await addEntry(page, 'Before the reload');
+
+	// The unlock opens the ledger while the passphrase is checked; a wrong one closes it again.
+	await page.reload();
+	await expect(page.getByTestId('lock-screen')).toHaveAttribute('data-mode', 'unlock');
+	await submitPassphrase(page, 'not the passphrase of this key');
+	await expect(page.getByTestId('lock-error')).toHaveText('Wrong passphrase. Nothing was changed.', { timeout: 60_000 });
+	await expect(app(page)).toHaveAttribute('data-status', 'locked');
+
+	const second = await context.newPage();
+	await second.goto('/');
+	await submitPassphrase(second);
+	await expect(app(second)).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+	await second.getByTestId('tab-ledger').click();
+	await expect(rowWithText(second, 'Before the reload')).toHaveCount(1);
+
+	// The first tab, unlocked now, waits for the second and says why; then takes over with nothing lost.
+	await submitPassphrase(page);
+	await expect(app(page)).toHaveAttribute('data-status', 'loading', { timeout: 60_000 });
+	await expect(page.getByRole('status').first()).toContainText('open in another tab');
+	await second.close();
+	await expect(app(page)).toHaveAttribute('data-status', 'ready', { timeout: 60_000 });
+	await page.getByTestId('tab-ledger').click();
+	await expect(rowWithText(page, 'Before the reload')).toHaveCount(1);
 });

@@ -13,8 +13,8 @@
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { randomBytes } from '@noble/ciphers/utils.js';
-import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { bytesEqual, CodedError, publicKeyOf, toHex } from '$lib/core/index.js';
+import { scrypt } from './kdf.js';
 
 /** Version of the encrypted record kept in IndexedDB (version 1 was the unencrypted key pair). */
 export const KEY_RECORD_VERSION = 2;
@@ -135,14 +135,7 @@ function passphraseBytes(passphrase: string): Uint8Array {
 async function derive(passphrase: string, salt: Uint8Array, params: ScryptParams, onProgress?: OnProgress): Promise<Uint8Array> {
 	const password = passphraseBytes(passphrase);
 	try {
-		// scryptAsync yields to the event loop every few ms: the page stays responsive and can draw progress.
-		return await scryptAsync(password, salt, {
-			...params,
-			dkLen: 32,
-			maxmem: MAX_MEMORY + 4096,
-			asyncTick: 10,
-			...(onProgress ? { onProgress } : {})
-		});
+		return await scrypt(password, salt, { ...params, maxmem: MAX_MEMORY + 4096 }, onProgress);
 	} finally {
 		password.fill(0);
 	}

@@ -14,6 +14,7 @@ import {
 	type Identity
 } from '$lib/domain/identity.js';
 import { KeystoreError, passphraseProblem, type BackupNetwork } from '$lib/domain/keystore.js';
+import { prepareKeyDerivation } from '$lib/domain/kdf.js';
 
 /**
  * What the lock screen asks: choose a passphrase for a new key or for a key kept in clear
@@ -89,6 +90,8 @@ export class KeyState {
 		this.#publicKey = stored.kind === 'none' || !stored.publicKey ? null : (toHex(stored.publicKey) as AuthorId);
 		this.#damage = stored.kind === 'damaged' ? sentenceCase(stored.error.message) : null;
 		this.#setup = stored.kind === 'none' ? 'new' : stored.kind;
+		// The passphrase is checked in a worker: loaded now, not when Unlock is clicked.
+		prepareKeyDerivation();
 		return this.#setup;
 	}
 

@@ -16,6 +16,8 @@ import {
 	LedgerError,
 	createWorkerSigner,
 	describeError,
+	fromHex,
+	toHex,
 	type BlockId,
 	type OpenProgress,
 	type Signer
@@ -176,10 +178,52 @@ export class NodeState {
 		}
 	}
 
-	/** Opens the stored key with its passphrase, then the ledger; false when refused (see {@link keys}). */
-	unlock(passphrase: string): Promise<boolean> {
-		return this.#unlockWith(() => this.keys.unlock(passphrase));
+	/**
+	 * Opens the stored key with its passphrase and the ledger; false when refused (see
+	 * {@link keys}). The ledger is opened while the passphrase is checked (scrypt runs in a
+	 * worker: domain/kdf.ts), as the stored key's public key, with a signer that waits for the
+	 * key ({@link deferredSigner}); nothing of it is shown or used before the key opens. A
+	 * refused passphrase closes it again and lets another tab take the ledger.
+	 */
+	async unlock(passphrase: string): Promise<boolean> {
+		const key = this.keys.publicKey;
+		if (this.#status !== 'locked' || key === null) return this.#unlockWith(() => this.keys.unlock(passphrase));
+		if (this.#unlocking) return false;
+		this.#unlocking = true;
+		const attempt = new AbortController();
+		const stopAttempt = () => attempt.abort();
+		this.#abort.signal.addEventListener('abort', stopAttempt, { once: true });
+		try {
+			const deferred = deferredSigner(fromHex(key));
+			let notice: string | null = null;
+			const early = this.#openStore(deferred.signer, attempt.signal, (n) => {
+				notice = n;
+				if (this.#status === 'loading') this.#notice = n;
+			});
+			// Handled below: awaited once the key opens, or closed when it does not.
+			early.catch(() => undefined);
+			const identity = await this.keys.unlock(passphrase);
+			if (!identity || toHex(identity.publicKey) !== key) {
+				attempt.abort();
+				const opened = await early.catch(() => null);
+				await (opened ? (opened.ledger ?? opened.store).close() : undefined);
+				this.#lock.release();
+				if (!identity) return false;
+				// Not the record's key (its encryption binds the public key, so never seen): opened afresh.
+				this.#status = 'loading';
+				await this.#open(identity);
+				return true;
+			}
+			this.#status = 'loading';
+			this.#notice = notice;
+			await this.#open(identity, { opening: early, settle: deferred.settle });
+			return true;
+		} finally {
+			this.#abort.signal.removeEventListener('abort', stopAttempt);
+			this.#unlocking = false;
+		}
 	}
+	#unlocking = false;
 
 	/** Encrypts a new key (first run) or the key kept in clear under a chosen passphrase, then opens the ledger. */
 	setPassphrase(passphrase: string, confirm: string): Promise<boolean> {
@@ -209,51 +253,72 @@ export class NodeState {
 		return true;
 	}
 
-	/** Opens the ledger as the unlocked identity. */
-	async #open(identity: Identity): Promise<void> {
+	/**
+	 * Opens the ledger as the unlocked identity; `early`: the opening {@link unlock} started
+	 * before the key opened, and how to hand its signer the key.
+	 */
+	async #open(identity: Identity, early?: { opening: Promise<Opening | null>; settle: (signer: Signer) => void }): Promise<void> {
 		try {
 			this.#identity = { author: authorIdOf(identity), createdAt: identity.createdAt };
 			this.#signer = await createWorkerSigner(identity.secretKey);
+			early?.settle(this.#signer);
 			// Records are opened with the X25519 form of the same key (docs/privacy.md); it stays in memory until the page goes.
 			this.#keyring = new Keyring(authorIdOf(identity), encryptionSecretKey(identity.secretKey));
 			// The signer keeps its own copy (a non-extractable key where WebCrypto has Ed25519).
 			identity.secretKey.fill(0);
-			if (!(await this.#lock.acquire(this.#abort.signal, (notice) => (this.#notice = notice)))) return;
-			const store = await IndexedDBStore.open(LEDGER_DB);
+			const opened = await (early?.opening ?? this.#openStore(this.#signer, this.#abort.signal, (notice) => (this.#notice = notice)));
+			if (!opened) return;
 			if (this.#abort.signal.aborted) {
-				await store.close();
+				// Stopped while the key was opening, after the ledger had opened.
+				await (opened.ledger ?? opened.store).close();
 				return;
 			}
-			this.#store = store;
-			const net = await this.setup.load((await Ledger.storedNetwork(store)) ?? null);
-			if (!net) {
+			this.#store = opened.store;
+			this.#notice = null;
+			if (!opened.ledger) {
 				this.#status = 'no-network';
 				this.links.watch();
 				return;
 			}
-			const onOpenProgress = (p: OpenProgress) => (this.#notice = openingNotice(p));
-			const ledger = await Ledger.open({ store, signer: this.#signer, net, ...APP_LEDGER, onOpenProgress }).catch((error: unknown) => {
-				// Opening folds every stored block: one that no longer decodes stops it.
-				if (error instanceof LedgerError)
-					throw new CodedError(
-						'STORED_BLOCK_DAMAGED',
-						`A block stored in this browser is damaged (${error.code}: ${error.detail}). Nothing was changed or deleted.`,
-						{ cause: error }
-					);
-				throw error;
-			});
-			this.#notice = null;
-			if (this.#abort.signal.aborted) {
-				await ledger.close();
-				return;
-			}
-			await this.#attach(ledger);
+			await this.#attach(opened.ledger);
 			this.links.watch();
 			void this.verification.verifyAll('open');
 		} catch (error) {
 			this.#error = describeError(error);
 			this.#status = 'error';
 		}
+	}
+
+	/**
+	 * Takes the tab lock, opens the store and, when it holds a network, the ledger as `signer`;
+	 * null when `signal` stopped it (nothing left open). A ledger that fails to open closes the store.
+	 */
+	async #openStore(signer: Signer, signal: AbortSignal, notice: (text: string | null) => void): Promise<Opening | null> {
+		if (!(await this.#lock.acquire(signal, notice))) return null;
+		const store = await IndexedDBStore.open(LEDGER_DB);
+		if (signal.aborted) {
+			await store.close();
+			return null;
+		}
+		const net = await this.setup.load((await Ledger.storedNetwork(store)) ?? null);
+		if (!net) return { store, ledger: null };
+		const onOpenProgress = (p: OpenProgress) => notice(openingNotice(p));
+		const ledger = await Ledger.open({ store, signer, net, ...APP_LEDGER, onOpenProgress }).catch(async (error: unknown) => {
+			await store.close().catch(() => undefined);
+			// Opening folds every stored block: one that no longer decodes stops it.
+			if (error instanceof LedgerError)
+				throw new CodedError(
+					'STORED_BLOCK_DAMAGED',
+					`A block stored in this browser is damaged (${error.code}: ${error.detail}). Nothing was changed or deleted.`,
+					{ cause: error }
+				);
+			throw error;
+		});
+		if (signal.aborted) {
+			await ledger.close();
+			return null;
+		}
+		return { store, ledger };
 	}
 
 	/** Stops syncing, closes the ledger and lets another tab take over. */
@@ -293,4 +358,25 @@ export class NodeState {
 			this.#error = `Sync could not start: ${describeError(error)}`;
 		}
 	}
+}
+
+/** What opening the store came to: the ledger, or the store alone when it holds no network yet. */
+type Opening = { store: IndexedDBStore; ledger: Ledger | null };
+
+/**
+ * A signer for `publicKey` that signs once {@link settle} hands it the signer of the opened
+ * key: the ledger opens as this node while the passphrase is still being checked. Nothing
+ * signs before (the ledger is not shown or used until then).
+ */
+function deferredSigner(publicKey: Uint8Array): { signer: Signer; settle: (signer: Signer) => void } {
+	let real: Signer | null = null;
+	let settle!: (signer: Signer) => void;
+	const ready = new Promise<Signer>((resolve) => (settle = resolve));
+	return {
+		signer: { publicKey, sign: (message) => (real ? real.sign(message) : ready.then((s) => s.sign(message))) },
+		settle(signer) {
+			real = signer;
+			settle(signer);
+		}
+	};
 }
