@@ -193,37 +193,54 @@ export class NodeState {
 		const attempt = new AbortController();
 		const stopAttempt = () => attempt.abort();
 		this.#abort.signal.addEventListener('abort', stopAttempt, { once: true });
-		try {
-			const deferred = deferredSigner(fromHex(key));
-			let notice: string | null = null;
-			const early = this.#openStore(deferred.signer, attempt.signal, (n) => {
+		const deferred = deferredSigner(fromHex(key));
+		let notice: string | null = null;
+		// After a refused attempt has let go of what it opened (one tab lock request at a time).
+		const early = this.#lettingGo.then(() =>
+			this.#openStore(deferred.signer, attempt.signal, (n) => {
 				notice = n;
 				if (this.#status === 'loading') this.#notice = n;
-			});
-			// Handled below: awaited once the key opens, or closed when it does not.
-			early.catch(() => undefined);
-			const identity = await this.keys.unlock(passphrase);
-			if (!identity || toHex(identity.publicKey) !== key) {
-				attempt.abort();
-				const opened = await early.catch(() => null);
-				await (opened ? (opened.ledger ?? opened.store).close() : undefined);
-				this.#lock.release();
-				if (!identity) return false;
-				// Not the record's key (its encryption binds the public key, so never seen): opened afresh.
-				this.#status = 'loading';
-				await this.#open(identity);
-				return true;
-			}
-			this.#status = 'loading';
-			this.#notice = notice;
-			await this.#open(identity, { opening: early, settle: deferred.settle });
-			return true;
+			})
+		);
+		// Handled below: awaited once the key opens, or closed when it does not.
+		early.catch(() => undefined);
+		let identity: Identity | null;
+		try {
+			identity = await this.keys.unlock(passphrase);
 		} finally {
-			this.#abort.signal.removeEventListener('abort', stopAttempt);
 			this.#unlocking = false;
 		}
+		if (!identity || toHex(identity.publicKey) !== key) {
+			attempt.abort();
+			// In the background: the lock screen answers at once, and the next attempt waits for this.
+			this.#lettingGo = early
+				.then(async (opened) => {
+					if (opened) await (opened.ledger ?? opened.store).close();
+				})
+				.catch(() => undefined)
+				.finally(() => {
+					this.#lock.release();
+					this.#abort.signal.removeEventListener('abort', stopAttempt);
+				});
+			if (!identity) return false;
+			// Not the record's key (its encryption binds the public key, so never seen): opened afresh.
+			await this.#lettingGo;
+			this.#status = 'loading';
+			await this.#open(identity);
+			return true;
+		}
+		this.#status = 'loading';
+		this.#notice = notice;
+		try {
+			await this.#open(identity, { opening: early, settle: deferred.settle });
+		} finally {
+			this.#abort.signal.removeEventListener('abort', stopAttempt);
+		}
+		return true;
 	}
 	#unlocking = false;
+	/** A refused unlock closing what it opened and letting go of the tab lock. */
+	#lettingGo: Promise<void> = Promise.resolve();
 
 	/** Encrypts a new key (first run) or the key kept in clear under a chosen passphrase, then opens the ledger. */
 	setPassphrase(passphrase: string, confirm: string): Promise<boolean> {

@@ -8,11 +8,14 @@
  * as changed, and the next checkpoint stores them as rows. One whose stored pages sit in
  * rows of another grouping (one page per row, before {@link PAGES_PER_ROW}) does not decode:
  * the ledger starts from an older checkpoint or folds the claims again, never reads rows it
- * does not know. Decoding reads the head only.
+ * does not know. Decoding reads the head only. The head's coverages and authorizations are
+ * rows with their keys numbered (head-packing.ts); a checkpoint from before holds them as
+ * objects and decodes to the same state.
  * `unpack(pack(s))` encodes to the same bytes as `s`.
  */
 import { CodedError, type CborValue } from '$lib/core/index.js';
 import { emptyClaimsState, Pages, PAGES_PER_ROW, type ClaimsState } from './claims-state.js';
+import { packPayers, unpackPayers, type PackedPayers, type Payers } from './head-packing.js';
 import { pageCodec } from './page-bytes.js';
 
 const utf8 = new TextEncoder();
@@ -24,21 +27,26 @@ const text = new TextDecoder();
  * claims as [key, count] pairs (absent before pages were rows: counted from the pages),
  * `perRow` the pages per row of the store (absent: one).
  */
-type Head = Omit<ClaimsState, 'pages'> & {
-	keyList: string[];
-	pageKeys: number[];
-	inlineKeys?: number[];
-	sizes?: number[];
-	perRow?: number;
-};
+type Head = Omit<ClaimsState, 'pages' | keyof Payers> &
+	Partial<Payers> & {
+		keyList: string[];
+		pageKeys: number[];
+		inlineKeys?: number[];
+		sizes?: number[];
+		perRow?: number;
+		/** The coverages and authorizations as rows (head-packing.ts); absent in checkpoints written before, which hold them as objects. */
+		payers?: PackedPayers;
+	};
 
 /** The checkpoint form of a claims state: the head's bytes, and each page in memory's. */
 export function packState(state: ClaimsState): CborValue {
-	const { pages, ...rest } = state;
+	const { pages, coverages, coverageHistory, auths, ...rest } = state;
+	const payers = packPayers({ coverages, coverageHistory, auths }, pages.keyList);
 	const inline = pages.inline().sort((a, b) => Number(a[0]) - Number(b[0]));
 	const sizes = [...pages.sizes].sort((a, b) => a[0] - b[0]).flat();
 	const head: Head = {
 		...rest,
+		...(payers ? {} : { coverages, coverageHistory, auths }),
 		keyList: pages.keyList,
 		pageKeys: pages
 			.keys()
@@ -46,7 +54,8 @@ export function packState(state: ClaimsState): CborValue {
 			.sort((a, b) => a - b),
 		inlineKeys: inline.map(([key]) => Number(key)),
 		sizes,
-		perRow: PAGES_PER_ROW
+		perRow: PAGES_PER_ROW,
+		...(payers ? { payers } : {})
 	};
 	return { head: utf8.encode(JSON.stringify(head)), pages: inline.map(([, bytes]) => bytes) };
 }
@@ -54,7 +63,7 @@ export function packState(state: ClaimsState): CborValue {
 /** The claims state of its checkpoint form: the head decoded, the pages inline kept as bytes until used, the others left in the store. */
 export function unpackState(value: CborValue): ClaimsState {
 	const v = value as { head: Uint8Array; pages: Uint8Array[] };
-	const { pageKeys, inlineKeys, sizes, keyList, perRow, ...head } = JSON.parse(text.decode(v.head)) as Head;
+	const { pageKeys, inlineKeys, sizes, keyList, perRow, payers, ...head } = JSON.parse(text.decode(v.head)) as Head;
 	const inline = inlineKeys ?? pageKeys;
 	if (inline.length < pageKeys.length && perRow !== PAGES_PER_ROW)
 		throw new CodedError(
@@ -70,5 +79,5 @@ export function unpackState(value: CborValue): ClaimsState {
 		pageKeys.filter((key) => !held.has(key)).map(String),
 		inline.map((key, i): [string, Uint8Array] => [String(key), v.pages[i]!])
 	);
-	return { ...emptyClaimsState(), ...head, pages };
+	return { ...emptyClaimsState(), ...head, ...(payers ? unpackPayers(payers, keyList) : {}), pages };
 }

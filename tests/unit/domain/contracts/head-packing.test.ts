@@ -1,0 +1,118 @@
+// The claims head's coverages and authorizations packed as rows with numbered keys
+// (src/lib/domain/contracts/head-packing.ts, checkpoint.ts): random payers round-trip to
+// equal objects in the same order; an entry of another shape keeps the whole part as
+// objects; a checkpoint written before (objects) decodes to the same state and encodes again
+// to the bytes this release writes.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
+import { claimsFold, type Authorization, type ClaimsState, type Coverage } from '$lib/domain/contracts/index.js';
+import { packPayers, unpackPayers, type Payers } from '$lib/domain/contracts/head-packing.js';
+import { syntheticClaims } from '../../../synthetic/claims.js';
+import { canonicalState } from '../../support/canonical-state.js';
+
+const hex = fc.stringMatching(/^[0-9a-f]{64}$/);
+// Ids as the rules allow them, integer-like ones included (objects order those first).
+const id = fc.oneof(fc.stringMatching(/^[A-Za-z0-9.-]{1,12}$/), fc.nat({ max: 999 }).map(String));
+const place = fc.tuple(fc.nat({ max: 1e6 }), hex, fc.nat({ max: 20 }));
+const coverage = (cid: string) =>
+	fc
+		.record({ payer: hex, plan: id, patient: hex, start: fc.nat({ max: 30000 }), end: fc.option(fc.nat({ max: 30000 })), at: place })
+		.map((c): Coverage => ({
+			id: cid,
+			payer: c.payer,
+			plan: c.plan,
+			patient: c.patient,
+			start: c.start,
+			end: c.end,
+			block: c.at[1],
+			at: c.at
+		}));
+const auth = (aid: string) =>
+	fc
+		.record({ payer: hex, coverage: id, code: id, start: fc.nat({ max: 30000 }), end: fc.nat({ max: 30000 }), at: place })
+		.map((a): Authorization => ({
+			id: aid,
+			payer: a.payer,
+			coverage: a.coverage,
+			code: a.code,
+			start: a.start,
+			end: a.end,
+			block: a.at[1],
+			at: a.at
+		}));
+const entries = <T>(make: (key: string) => fc.Arbitrary<T>) =>
+	fc.uniqueArray(id, { maxLength: 12 }).chain((ids) => fc.tuple(...ids.map((k) => make(k).map((v) => [k, v] as const))));
+const payers: fc.Arbitrary<Payers> = fc
+	.record({
+		coverages: entries(coverage),
+		history: entries((k) => fc.array(coverage(k), { minLength: 1, maxLength: 3 })),
+		auths: entries(auth)
+	})
+	.map((p) => ({
+		coverages: Object.fromEntries(p.coverages),
+		coverageHistory: Object.fromEntries(p.history),
+		auths: Object.fromEntries(p.auths)
+	}));
+
+describe('the claims head packed for a checkpoint', () => {
+	it('coverages, replaced versions and authorizations round-trip through JSON to equal objects in the same order', () => {
+		fc.assert(
+			fc.property(payers, fc.array(hex, { maxLength: 6 }), fc.boolean(), (p, extra, shareKeys) => {
+				// Some keys already in the key list (patients and members are), some not.
+				const keyList = shareKeys ? [...extra, ...Object.values(p.coverages).map((c) => c.patient)] : extra;
+				const packed = packPayers(p, keyList);
+				expect(packed).not.toBeNull();
+				const back = unpackPayers(JSON.parse(JSON.stringify(packed)), keyList);
+				expect(JSON.stringify(back)).toBe(JSON.stringify(p));
+				// Keys in the list are not repeated in the table.
+				for (const k of packed!.keys) expect(keyList).not.toContain(k);
+			}),
+			{ numRuns: 200 }
+		);
+	});
+
+	it('an entry of another shape than the fold makes leaves the part as objects', () => {
+		const c: Coverage = {
+			id: 'c1',
+			payer: 'a'.repeat(64),
+			plan: 'p',
+			patient: 'b'.repeat(64),
+			start: 1,
+			end: null,
+			block: 'c'.repeat(64),
+			at: [1, 'c'.repeat(64), 0]
+		};
+		const payersOf = (coverages: Record<string, unknown>): Payers => ({
+			coverages: coverages as Payers['coverages'],
+			coverageHistory: {},
+			auths: {}
+		});
+		expect(packPayers(payersOf({ c1: c }), [])).not.toBeNull();
+		expect(packPayers(payersOf({ c2: c }), [])).toBeNull(); // filed under another id
+		expect(packPayers(payersOf({ c1: { ...c, note: 'x' } }), [])).toBeNull(); // a field more
+		expect(packPayers(payersOf({ c1: { ...c, at: [1, 'c'.repeat(64)] } }), [])).toBeNull(); // not a place
+		const { end: _, ...short } = c;
+		expect(packPayers(payersOf({ c1: short }), [])).toBeNull(); // a field less
+	});
+
+	it('a fold’s checkpoint holds them as rows; one written before (objects) decodes to the same state and encodes to the same bytes', () => {
+		const state = foldBlocks(claimsFold, syntheticClaims({ seed: 5, claims: 120, fraud: true }).blocks) as ClaimsState;
+		expect(Object.keys(state.coverages).length).toBeGreaterThan(0);
+		const value = claimsFold.encode(state) as { head: Uint8Array; pages: Uint8Array[] };
+		const head = JSON.parse(new TextDecoder().decode(value.head)) as Record<string, unknown>;
+		expect(head.payers).toBeDefined();
+		expect(head.coverages).toBeUndefined();
+		const decoded = claimsFold.decode(value) as ClaimsState;
+		expect(canonicalState(decoded)).toBe(canonicalState(state));
+		expect(JSON.stringify(decoded.coverages)).toBe(JSON.stringify(state.coverages));
+		// The head as the previous release wrote it: the objects, no rows.
+		const { payers: _, ...old } = head;
+		const before = { ...old, coverages: state.coverages, coverageHistory: state.coverageHistory, auths: state.auths };
+		const fromOld = claimsFold.decode({ head: new TextEncoder().encode(JSON.stringify(before)), pages: value.pages }) as ClaimsState;
+		expect(canonicalState(fromOld)).toBe(canonicalState(state));
+		const again = claimsFold.encode(fromOld) as { head: Uint8Array };
+		expect(new TextDecoder().decode(again.head)).toBe(new TextDecoder().decode(value.head));
+		expect(value.head.length).toBeLessThan(new TextEncoder().encode(JSON.stringify(before)).length);
+	});
+});
