@@ -4,7 +4,7 @@
  * Every outcome shown is the fold's, computed on this node from the blocks.
  */
 import { describeError, type Ledger } from '$lib/core/index.js';
-import { whenIdle } from './background.js';
+import { inForeground, whenIdle, yieldToPage } from './background.js';
 import { SHOWN_PAGES, ShownPages } from './shown-pages.svelte.js';
 import {
 	appealClaim,
@@ -231,7 +231,8 @@ export class BillingState {
 			while (this.#stale) {
 				this.#stale = false;
 				const started = performance.now();
-				await this.#pass();
+				// The first lists are what the screen waits for: ahead of background work (state/background.ts).
+				await (this.#listed ? this.#pass(whenIdle) : inForeground(() => this.#pass(yieldToPage)));
 				if (this.#stale) await pause(Math.max(LIST_GAP_MS, 2 * (performance.now() - started)));
 			}
 		} catch (error) {
@@ -248,9 +249,9 @@ export class BillingState {
 	 * slice read from the ledger meanwhile): each page read without keeping it decoded (the
 	 * fold's memory and its next checkpoint stay as they were), its claims added to the
 	 * accounts, the reconciliation and the visit levels, and kept as summaries. Until the
-	 * lists are first shown, says how far it is.
+	 * lists are first shown, says how far it is. `pause`: between slices.
 	 */
-	async #pass(): Promise<void> {
+	async #pass(pause: () => Promise<void>): Promise<void> {
 		const state = this.#state();
 		const tally = new BillingTally();
 		const levels = new VisitLevels();
@@ -270,7 +271,7 @@ export class BillingState {
 		for (let at = 0; at < slices.length; at++) {
 			if (at > 0) {
 				if (!this.#listed) this.#reading = { done, total };
-				await whenIdle();
+				await pause();
 			}
 			const pages = await next!;
 			done += slices[at]!.length;
