@@ -47,11 +47,17 @@ export function packPayers(payers: Payers, keyList: readonly string[]): PackedPa
 	};
 	let odd = false;
 	const coverage = (c: Coverage): Row => {
-		if (Object.keys(c).join() !== COVERAGE_FIELDS || !isPlace(c.at) || typeof c.start !== 'number') odd = true;
+		if (Object.keys(c).join() !== COVERAGE_FIELDS || !isPlace(c.at) || typeof c.start !== 'number') {
+			odd = true;
+			return [];
+		}
 		return [c.id, number(c.payer), c.plan, number(c.patient), c.start, c.end, number(c.block), c.at[0], number(c.at[1]), c.at[2]];
 	};
 	const auth = (a: Authorization): Row => {
-		if (Object.keys(a).join() !== AUTH_FIELDS || !isPlace(a.at)) odd = true;
+		if (Object.keys(a).join() !== AUTH_FIELDS || !isPlace(a.at)) {
+			odd = true;
+			return [];
+		}
 		return [a.id, number(a.payer), a.coverage, a.code, a.start, a.end, number(a.block), a.at[0], number(a.at[1]), a.at[2]];
 	};
 	const byId = <T extends { id: string }>(entries: Record<string, T>, row: (entry: T) => Row): Row[] =>

@@ -94,6 +94,8 @@ describe('the claims head packed for a checkpoint', () => {
 		expect(packPayers(payersOf({ c1: { ...c, at: [1, 'c'.repeat(64)] } }), [])).toBeNull(); // not a place
 		const { end: _, ...short } = c;
 		expect(packPayers(payersOf({ c1: short }), [])).toBeNull(); // a field less
+		const { at: __, ...placeless } = c;
+		expect(packPayers(payersOf({ c1: placeless }), [])).toBeNull(); // no place at all
 	});
 
 	it('a fold’s checkpoint holds them as rows; one written before (objects) decodes to the same state and encodes to the same bytes', () => {
