@@ -23,10 +23,14 @@ export function testSecret(label: string): Uint8Array {
  * engines' agreement is tested on its own (tests/unit/core/crypto/ed25519.test.ts, and in
  * Chromium). A test that passes its own `verifier` or signer is not affected.
  */
-const engines: { signer: (secret: Uint8Array) => Signer; verifier: Verifier } = { signer: nobleSigner, verifier: nobleVerifier };
+export interface TestEngines {
+	signer: (secret: Uint8Array) => Signer;
+	verifier: Verifier;
+}
+const engines: TestEngines = { signer: nobleSigner, verifier: nobleVerifier };
 
 /** Sets the engines the fixtures use from now on (a test setup calls it once). */
-export function useTestEngines(next: { signer: (secret: Uint8Array) => Signer; verifier: Verifier }): void {
+export function useTestEngines(next: TestEngines): void {
 	engines.signer = next.signer;
 	engines.verifier = next.verifier;
 	signers.clear();

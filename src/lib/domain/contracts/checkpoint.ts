@@ -14,7 +14,7 @@
  * `unpack(pack(s))` encodes to the same bytes as `s`.
  */
 import { CodedError, type CborValue } from '$lib/core/index.js';
-import { emptyClaimsState, Pages, PAGES_PER_ROW, type ClaimsState } from './claims-state.js';
+import { emptyClaimsState, knownKey, Pages, PAGES_PER_ROW, type ClaimsState } from './claims-state.js';
 import { packPayers, unpackPayers, type PackedPayers, type Payers } from './head-packing.js';
 import { pageCodec } from './page-bytes.js';
 
@@ -41,7 +41,8 @@ type Head = Omit<ClaimsState, 'pages' | keyof Payers> &
 /** The checkpoint form of a claims state: the head's bytes, and each page in memory's. */
 export function packState(state: ClaimsState): CborValue {
 	const { pages, coverages, coverageHistory, auths, ...rest } = state;
-	const payers = packPayers({ coverages, coverageHistory, auths }, pages.keyList);
+	// The key list's places from the state's own index of it (claims-state.ts `knownKey`), not a new one.
+	const payers = packPayers({ coverages, coverageHistory, auths }, pages.keyList, (key) => knownKey(state, key));
 	const inline = pages.inline().sort((a, b) => Number(a[0]) - Number(b[0]));
 	const sizes = [...pages.sizes].sort((a, b) => a[0] - b[0]).flat();
 	const head: Head = {

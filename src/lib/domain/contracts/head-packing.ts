@@ -33,15 +33,15 @@ const AUTH_FIELDS = 'id,payer,coverage,code,start,end,block,at';
 const isPlace = (at: unknown): at is [number, string, number] =>
 	Array.isArray(at) && at.length === 3 && Number.isSafeInteger(at[0]) && typeof at[1] === 'string' && Number.isSafeInteger(at[2]);
 
-/** The payers' part packed, or null when an entry is not of the shape the fold makes. */
-export function packPayers(payers: Payers, keyList: readonly string[]): PackedPayers | null {
-	const known = new Map(keyList.map((k, i) => [k, i]));
+/** The payers' part packed, or null when an entry is not of the shape the fold makes. `known`: a key's place in `keyList`. */
+export function packPayers(payers: Payers, keyList: readonly string[], known: (key: string) => number | undefined): PackedPayers | null {
 	const keys: string[] = [];
+	const extra = new Map<string, number>();
 	const number = (key: string): number => {
-		let n = known.get(key);
+		let n = known(key) ?? extra.get(key);
 		if (n === undefined) {
 			n = keyList.length + keys.push(key) - 1;
-			known.set(key, n);
+			extra.set(key, n);
 		}
 		return n;
 	};
