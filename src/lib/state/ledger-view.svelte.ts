@@ -21,8 +21,8 @@ import {
 import { summarizeTx } from '$lib/domain/tx-summary.js';
 import type { BlockView } from './node-types.js';
 
-/** Blocks the view holds at most: the newest, in ledger order. */
-export const TAIL = 500;
+/** Blocks the view holds at most: the newest, in ledger order (the Ledger screen draws 50 of them, up to all with "Show older"). */
+export const TAIL = 300;
 
 /**
  * The newest `limit` blocks of `ledger` in ledger order, read from the store without
