@@ -108,7 +108,7 @@ record(
 );
 
 // The unit stage: the Node files, and those loading native WebRTC, each in a process of its own (vite.config.ts).
-const vitestStages = { unit: ['unit', 'unit-webrtc'], browser: ['browser'] };
+const vitestStages = { unit: ['unit', 'unit-isolated'], browser: ['browser'] };
 for (const [project, projects] of Object.entries(vitestStages)) {
 	const file = `${out}/vitest-${project}.json`;
 	const ok = run(`vitest ${project}`, 'npx', [
