@@ -107,7 +107,7 @@ record(
 	{ passed: lintChecks.filter(([, ok]) => ok).length, failed: lintChecks.filter(([, ok]) => !ok).length }
 );
 
-// The unit stage: the Node files, and those loading native WebRTC, each in a process of its own (vite.config.ts).
+// The unit stage: the Node files, sharing each worker's module cache, and those that must run alone (native WebRTC, the heap-bounded fuzzer), each in a process of its own (vite.config.ts ISOLATED).
 const vitestStages = { unit: ['unit', 'unit-isolated'], browser: ['browser'] };
 for (const [project, projects] of Object.entries(vitestStages)) {
 	const file = `${out}/vitest-${project}.json`;
