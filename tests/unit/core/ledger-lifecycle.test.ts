@@ -1,8 +1,15 @@
 /** The ledger over its life: founding, reopening, joining and events, refolds from a checkpoint, damage on disk, and checkpoints after a late block. */
 import { describe, expect, it } from 'vitest';
-import { nobleVerifier } from '../../../src/lib/core/crypto/verifier.js';
 import { createBlock, Ledger, MemoryStore, type Fold } from '../../../src/lib/core/index.js';
-import { authorOf, fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../src/lib/core/testing/fixtures.js';
+import {
+	authorOf,
+	fixedNow,
+	foundNetwork,
+	joinNetwork,
+	syncInto,
+	testSigner,
+	testVerifier
+} from '../../../src/lib/core/testing/fixtures.js';
 import { note } from './ledger-support.js';
 
 describe('Ledger basics', () => {
@@ -26,13 +33,13 @@ describe('Ledger basics', () => {
 		const ledger = await Ledger.create({
 			store,
 			signer: testSigner('founder'),
-			verifier: nobleVerifier,
+			verifier: testVerifier(),
 			genesis: { name: 'X' },
 			checkpointEvery: 3
 		});
 		for (let i = 0; i < 10; i++) await ledger.append(note(`n${i}`));
 		const state = structuredClone(ledger.state());
-		const again = await Ledger.open({ store, signer: testSigner('founder'), verifier: nobleVerifier, checkpointEvery: 3 });
+		const again = await Ledger.open({ store, signer: testSigner('founder'), verifier: testVerifier(), checkpointEvery: 3 });
 		expect(again.heads()).toEqual(ledger.heads());
 		expect(again.state()).toEqual(state);
 		await again.append(note('after reopen'));
@@ -42,9 +49,9 @@ describe('Ledger basics', () => {
 	it('refuses to create over an existing ledger and to open an empty store without a network id', async () => {
 		const ledger = await foundNetwork();
 		await expect(
-			Ledger.create({ store: ledger.store, signer: testSigner('x'), verifier: nobleVerifier, genesis: { name: 'Y' } })
+			Ledger.create({ store: ledger.store, signer: testSigner('x'), verifier: testVerifier(), genesis: { name: 'Y' } })
 		).rejects.toThrow(/already holds/);
-		await expect(Ledger.open({ store: new MemoryStore(), verifier: nobleVerifier })).rejects.toThrow(/holds no network/);
+		await expect(Ledger.open({ store: new MemoryStore(), verifier: testVerifier() })).rejects.toThrow(/holds no network/);
 	});
 
 	it('a joining node receives the genesis and the members, then may write', async () => {
@@ -148,7 +155,7 @@ describe('damage on disk', () => {
 		const rows = await a.store.ordered(null, 10);
 		const victim = rows[3]!;
 		(victim.bytes as Uint8Array)[0] = 0xff; // the memory store hands out its own row: corrupt it in place
-		const again = await Ledger.open({ store: a.store, verifier: nobleVerifier });
+		const again = await Ledger.open({ store: a.store, verifier: testVerifier() });
 		expect(again.damagedBlocks().map((d) => [d.id, d.code])).toEqual([[victim.id, 'NON_CANONICAL']]);
 		expect((again.state().summary as { blocks: number }).blocks).toBe(5);
 		expect(await Ledger.storedNetwork(a.store)).toBe(a.net);
@@ -202,7 +209,7 @@ describe('checkpoints during a refold for late blocks', () => {
 		const fresh = await joinNetwork(a.net, 'c');
 		await syncInto(fresh, a);
 		expect(a.state()).toEqual(fresh.state());
-		const reopened = await Ledger.open({ store: a.store, signer: testSigner('founder'), verifier: nobleVerifier, checkpointEvery: 4 });
+		const reopened = await Ledger.open({ store: a.store, signer: testSigner('founder'), verifier: testVerifier(), checkpointEvery: 4 });
 		expect(reopened.state()).toEqual(fresh.state());
 	});
 
@@ -222,7 +229,7 @@ describe('checkpoints during a refold for late blocks', () => {
 				return v as number;
 			}
 		};
-		const options = { store, signer: testSigner('founder'), verifier: nobleVerifier, checkpointEvery: 2, folds: [slow] };
+		const options = { store, signer: testSigner('founder'), verifier: testVerifier(), checkpointEvery: 2, folds: [slow] };
 		const ledger = await Ledger.create({ ...options, genesis: { name: 'X' } });
 		for (let i = 0; i < 4; i++) await ledger.append(note(`n${i}`)); // checkpoints at 2 and 4 blocks
 		const written: number[] = [];

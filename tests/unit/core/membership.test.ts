@@ -5,8 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Ledger, MemoryStore, fromHex, publicKeyOf, type BlockId, type Ledger as LedgerType } from '$lib/core/index.js';
-import { authorOf, fixedNow, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, testSigner } from '$lib/core/testing/fixtures.js';
-import { nobleVerifier } from '$lib/core/crypto/verifier.js';
+import {
+	authorOf,
+	fixedNow,
+	foundNetwork,
+	joinNetwork,
+	makeBlock,
+	syncInto,
+	testSecret,
+	testSigner,
+	testVerifier
+} from '$lib/core/testing/fixtures.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { clinicalNoteTx } from '../support/clinical-note.js';
 
@@ -161,10 +170,10 @@ describe('causal revocation', () => {
 	it('the void set and the fold survive reopening the store', async () => {
 		const store = new MemoryStore();
 		const { a, b2 } = await scenario();
-		const node = await Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('n'), net: a.net });
+		const node = await Ledger.open({ store, verifier: testVerifier(), now: fixedNow, signer: testSigner('n'), net: a.net });
 		for (const bytes of await blocksOf(a)) await node.receive([bytes]);
 		await node.receive([b2.bytes]);
-		const reopened = await Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('n') });
+		const reopened = await Ledger.open({ store, verifier: testVerifier(), now: fixedNow, signer: testSigner('n') });
 		expect(voidIds(reopened)).toEqual(voidIds(node));
 		expect(reopened.revocations().get(authorOf('b'))).toBe(0);
 		expect(notes(reopened)).toBe(notes(node));
@@ -237,7 +246,7 @@ describe('M-of-N admins (genesis quorum)', () => {
 	async function quorumNetwork() {
 		const a = await Ledger.create({
 			store: new MemoryStore(),
-			verifier: nobleVerifier,
+			verifier: testVerifier(),
 			now: fixedNow,
 			signer: testSigner('founder'),
 			genesis: { name: 'Two-admin clinic', quorum: 2, members: [{ key: key('x'), role: 'admin' }] }
@@ -285,7 +294,7 @@ describe('M-of-N admins (genesis quorum)', () => {
 		await expect(
 			Ledger.create({
 				store: new MemoryStore(),
-				verifier: nobleVerifier,
+				verifier: testVerifier(),
 				now: fixedNow,
 				signer: testSigner('founder'),
 				genesis: { name: 'x', quorum: 3 }

@@ -1,7 +1,8 @@
 // The demo engine in Node: the same script the Demo tab runs, step by step, checking the
 // nodes' ledgers directly (not the script's own checks alone).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { nobleVerifier, toHex } from '../../../src/lib/core/index.js';
+import { toHex } from '../../../src/lib/core/index.js';
+import { testVerifier } from '../../../src/lib/core/testing/fixtures.js';
 import { DemoNetwork } from '../../../src/lib/demo/network.js';
 import { forgeBlock } from '../../../src/lib/demo/forgery.js';
 import { STEPS, villainOf, type ScriptMemory, type StepOutcome } from '../../../src/lib/demo/script.js';
@@ -16,7 +17,7 @@ const vv = (d: DemoNetwork, name: string) => JSON.stringify(Object.entries(d.nod
 
 describe('demo network', { timeout: 30_000 }, () => {
 	it('starts 5 clinics that share the founding blocks, all members', async () => {
-		demo = await DemoNetwork.start({ verifier: nobleVerifier });
+		demo = await DemoNetwork.start({ verifier: testVerifier() });
 		expect(demo.nodes.size).toBe(5);
 		const sizes = [...demo.nodes.values()].map((n) => n.ledger.size);
 		expect(sizes).toEqual([2, 2, 2, 2, 2]); // genesis + the member.add block
@@ -32,7 +33,7 @@ describe('demo network', { timeout: 30_000 }, () => {
 	});
 
 	it('forged copies of a block fail with BAD_HASH and BAD_SIGNATURE as intrinsic checks', async () => {
-		demo = await DemoNetwork.start({ verifier: nobleVerifier, nodes: 3 });
+		demo = await DemoNetwork.start({ verifier: testVerifier(), nodes: 3 });
 		const block = await demo.write('Alder', 'dose 5 ml');
 		await demo.converged();
 		const forged = forgeBlock(block, 'dose 50 ml');
@@ -43,7 +44,7 @@ describe('demo network', { timeout: 30_000 }, () => {
 
 describe('demo script', () => {
 	it('runs every step with every check true, and the ledgers agree with what it says', async () => {
-		demo = await DemoNetwork.start({ verifier: nobleVerifier });
+		demo = await DemoNetwork.start({ verifier: testVerifier() });
 		const memory: ScriptMemory = {};
 		const outcomes = new Map<string, StepOutcome>();
 		for (const step of STEPS) {
@@ -99,7 +100,7 @@ describe('demo script', () => {
 	it.each([3, 8])(
 		'the script holds with %i clinics too',
 		async (count) => {
-			demo = await DemoNetwork.start({ verifier: nobleVerifier, nodes: count });
+			demo = await DemoNetwork.start({ verifier: testVerifier(), nodes: count });
 			const memory: ScriptMemory = {};
 			for (const step of STEPS) {
 				const outcome = await step.run(demo, memory);
@@ -113,7 +114,7 @@ describe('demo script', () => {
 	);
 
 	it('new clinics cannot join while the introducer is away, and join when it returns', async () => {
-		demo = await DemoNetwork.start({ verifier: nobleVerifier, nodes: 3 });
+		demo = await DemoNetwork.start({ verifier: testVerifier(), nodes: 3 });
 		demo.setIntroducer(false);
 		const { name, introduced } = await demo.addClinic('Alder');
 		expect(introduced).toBe(false);

@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicKeyOf } from '../../../src/lib/core/crypto/ed25519.js';
-import { nobleVerifier } from '../../../src/lib/core/crypto/verifier.js';
 import { Ledger } from '../../../src/lib/core/ledger.js';
 import { FileStore } from '../../../src/lib/core/storage/file.js';
 import type { LedgerStore } from '../../../src/lib/core/storage/store.js';
-import { fixedNow, foundNetwork, joinNetwork, syncInto, testSecret } from '../../../src/lib/core/testing/fixtures.js';
+import { fixedNow, foundNetwork, joinNetwork, syncInto, testSecret, testVerifier } from '../../../src/lib/core/testing/fixtures.js';
 import type { BlockId } from '../../../src/lib/core/types.js';
 import { backupPath, openPeerStore } from '../../../peer/ledger-store.js';
 
@@ -45,7 +44,7 @@ beforeAll(async () => {
 	await peer.store.close();
 });
 
-const openLedger = (store: LedgerStore) => Ledger.open({ store, net, verifier: nobleVerifier, now: fixedNow });
+const openLedger = (store: LedgerStore) => Ledger.open({ store, net, verifier: testVerifier(), now: fixedNow });
 
 /** What a ledger shows: must be the same on the file and on the database it was migrated to. */
 const view = (ledger: Ledger) => ({

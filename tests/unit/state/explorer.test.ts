@@ -2,8 +2,8 @@
 // clock window it shows, re-verifies a selected block (and catches one altered in the
 // store), and finds blocks by id, member and transaction type.
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { Ledger, MemoryStore, nobleVerifier, type BlockId, type LedgerStore, type StoredBlock } from '../../../src/lib/core/index.js';
-import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../src/lib/core/testing/fixtures.js';
+import { Ledger, MemoryStore, type BlockId, type LedgerStore, type StoredBlock } from '../../../src/lib/core/index.js';
+import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner, testVerifier } from '../../../src/lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '../../../src/lib/domain/fold-registry.js';
 import { ExplorerState, MAX_WINDOW_BLOCKS } from '../../../src/lib/state/explorer.svelte.js';
 
@@ -31,7 +31,7 @@ async function wovenLedger(rounds: number): Promise<Ledger> {
 
 /** The same ledger opened again over `store` (a wrapper of its own store). */
 function reopen(ledger: Ledger, store: LedgerStore): Promise<Ledger> {
-	return Ledger.open({ store, verifier: nobleVerifier, net: ledger.net, folds: APP_FOLDS, indexes: APP_INDEXES });
+	return Ledger.open({ store, verifier: testVerifier(), net: ledger.net, folds: APP_FOLDS, indexes: APP_INDEXES });
 }
 
 /** Counts store reads and can serve one block with altered bytes. */
@@ -159,7 +159,7 @@ describe('explorer state', { timeout: 60_000 }, () => {
 		onTestFinished(() => void vi.useRealTimers());
 		const ledger = await Ledger.create({
 			store: new MemoryStore(),
-			verifier: nobleVerifier,
+			verifier: testVerifier(),
 			now: fixedNow,
 			signer: testSigner('solo'),
 			genesis: { name: 'Solo' }

@@ -4,10 +4,9 @@
 // between two written checkpoints). First the rule alone over long random runs, then a
 // ledger whose late batches land at random depths.
 import { describe, expect, it } from 'vitest';
-import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
 import { Ledger, MemoryStore, compareOrder, type Block, type BlockId, type Fold, type OrderKey } from '../../../../src/lib/core/index.js';
 import { checkpointsToDrop } from '../../../../src/lib/core/ledger/checkpoint-ladder.js';
-import { fixedNow, foundNetwork, joinNetwork, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
+import { fixedNow, foundNetwork, joinNetwork, testSigner, testVerifier } from '../../../../src/lib/core/testing/fixtures.js';
 import { prng } from '../../../../src/lib/core/testing/prng.js';
 import { shuffled } from '../../support/arrival-orders.js';
 import { note } from '../ledger-support.js';
@@ -118,7 +117,7 @@ describe('checkpoint ladder: on a ledger', () => {
 		const open = (store: MemoryStore) =>
 			Ledger.open({
 				store,
-				verifier: nobleVerifier,
+				verifier: testVerifier(),
 				now: fixedNow,
 				signer: testSigner('x'),
 				net: a.net,
@@ -166,7 +165,7 @@ describe('checkpoint ladder: on a ledger', () => {
 		await a.close();
 		expect((await store.checkpointPositions()).length).toBeGreaterThan(55);
 		store.dropCheckpoints = thin;
-		const again = await Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('founder'), checkpointEvery: 2 });
+		const again = await Ledger.open({ store, verifier: testVerifier(), now: fixedNow, signer: testSigner('founder'), checkpointEvery: 2 });
 		expect(again.size).toBe(121);
 		expect((await store.checkpointPositions()).length).toBeGreaterThan(55); // opening writes nothing
 		await again.append(note('after the update'));

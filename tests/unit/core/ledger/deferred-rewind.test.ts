@@ -3,9 +3,8 @@
 // last of them is folded, not once per batch (FoldEngine.advance with `defer`). Whatever
 // the batching, the state, the checkpoints and a reopen end where in-order folding does.
 import { describe, expect, it, vi } from 'vitest';
-import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
 import { Ledger, MemoryStore, type Block, type Fold } from '../../../../src/lib/core/index.js';
-import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
+import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner, testVerifier } from '../../../../src/lib/core/testing/fixtures.js';
 import { note } from '../ledger-support.js';
 
 /** A fold that depends on order (a running list), counting how often it starts again (from a checkpoint, or empty). */
@@ -49,7 +48,7 @@ async function scenario() {
 async function node(net: string, counter: { starts: number }, store = new MemoryStore()) {
 	return Ledger.open({
 		store,
-		verifier: nobleVerifier,
+		verifier: testVerifier(),
 		now: fixedNow,
 		signer: testSigner('x'),
 		net: net as never,

@@ -18,9 +18,8 @@ import {
 	type OrderKey
 } from '../../../../src/lib/core/index.js';
 import { Ledger, type LedgerOptions } from '../../../../src/lib/core/ledger.js';
-import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
 import { MemoryStore } from '../../../../src/lib/core/storage/memory.js';
-import { foundNetwork, joinNetwork, syncInto, testSigner, fixedNow } from '../../../../src/lib/core/testing/fixtures.js';
+import { foundNetwork, joinNetwork, syncInto, testSigner, fixedNow, testVerifier } from '../../../../src/lib/core/testing/fixtures.js';
 import { foldBlocks } from '../../../../src/lib/core/testing/fold-contexts.js';
 import { prng } from '../../../../src/lib/core/testing/prng.js';
 import { packRow, pageLog, pageRows, unpackRow } from '../../../../src/lib/core/ledger/fold-pages.js';
@@ -132,7 +131,7 @@ const written = (store: KeptStore) => store.written;
 const reopen = (store: MemoryStore, label: string, fold: Fold<Toy>) =>
 	Ledger.open({
 		store,
-		verifier: nobleVerifier,
+		verifier: testVerifier(),
 		now: fixedNow,
 		signer: testSigner(label),
 		folds: [fold as Fold<unknown>],

@@ -6,13 +6,12 @@ import { Ledger } from '../../../../src/lib/core/ledger.js';
 import type { IndexFold } from '../../../../src/lib/core/index-fold.js';
 import { MemoryStore } from '../../../../src/lib/core/storage/memory.js';
 import type { LedgerStore } from '../../../../src/lib/core/storage/store.js';
-import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
-import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
+import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner, testVerifier } from '../../../../src/lib/core/testing/fixtures.js';
 import { expectedIndex, indexDump, txIndex } from '../../support/test-index.js';
 
 const notes = (n: number, tag = '') => Array.from({ length: n }, (_, i) => [{ t: 'note', text: `${tag}${i}` }]);
 const reopen = (store: LedgerStore, net: Ledger['net'], indexes: IndexFold[]) =>
-	Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, indexes, signer: testSigner('founder'), net });
+	Ledger.open({ store, verifier: testVerifier(), now: fixedNow, indexes, signer: testSigner('founder'), net });
 
 /** The same store's data under another object, with some methods replaced (a ledger reopening it). */
 function sameData(store: MemoryStore, overrides: Partial<LedgerStore> = {}): LedgerStore {
@@ -166,7 +165,7 @@ describe('progress while a ledger opens', () => {
 		const store = a.store as MemoryStore;
 		const reopened = await Ledger.open({
 			store: sameData(store),
-			verifier: nobleVerifier,
+			verifier: testVerifier(),
 			now: fixedNow,
 			indexes: [txIndex],
 			signer: testSigner('founder'),

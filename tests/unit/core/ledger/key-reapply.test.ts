@@ -14,9 +14,8 @@ import {
 	type OrderKey
 } from '../../../../src/lib/core/index.js';
 import { Ledger, type LedgerOptions } from '../../../../src/lib/core/ledger.js';
-import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
 import { MemoryStore } from '../../../../src/lib/core/storage/memory.js';
-import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner } from '../../../../src/lib/core/testing/fixtures.js';
+import { fixedNow, foundNetwork, joinNetwork, syncInto, testSigner, testVerifier } from '../../../../src/lib/core/testing/fixtures.js';
 import { foldBlocks } from '../../../../src/lib/core/testing/fold-contexts.js';
 import { prng } from '../../../../src/lib/core/testing/prng.js';
 import { shuffled } from '../../support/arrival-orders.js';
@@ -254,7 +253,7 @@ describe('keyed folds', () => {
 		const { founder, wire, reference, options } = await concurrentLedger(13, 10);
 		const store = new MemoryStore();
 		const open = () =>
-			Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, ...options, signer: testSigner('observer'), net: founder.net });
+			Ledger.open({ store, verifier: testVerifier(), now: fixedNow, ...options, signer: testSigner('observer'), net: founder.net });
 		const node = await open();
 		const order = shuffled(wire, prng(9));
 		for (let i = 0; i < order.length; i += 3) await node.receive(order.slice(i, i + 3));

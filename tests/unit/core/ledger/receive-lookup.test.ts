@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { peekAuthorSeq } from '../../../../src/lib/core/block.js';
-import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
 import {
 	Ledger,
 	type Block,
@@ -25,7 +24,8 @@ import {
 	joinNetwork,
 	makeBlock,
 	syncInto,
-	testSigner
+	testSigner,
+	testVerifier
 } from '../../../../src/lib/core/testing/fixtures.js';
 
 const note = (text: string) => [{ t: 'note', text }];
@@ -70,13 +70,13 @@ async function source(perAuthor: number) {
 
 /** A fresh receiving node of `net` on a counting store. */
 async function fresh(net: BlockId, store = new CountingStore()) {
-	const ledger = await Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('receiver'), net });
+	const ledger = await Ledger.open({ store, verifier: testVerifier(), now: fixedNow, signer: testSigner('receiver'), net });
 	return { ledger, store };
 }
 
 /** The same store opened again: the in-memory cache of known blocks is empty. */
 function reopen(store: CountingStore) {
-	return Ledger.open({ store, verifier: nobleVerifier, now: fixedNow, signer: testSigner('receiver') });
+	return Ledger.open({ store, verifier: testVerifier(), now: fixedNow, signer: testSigner('receiver') });
 }
 
 const codes = (r: ReceiveResult) => r.rejected.map((x) => x.code);

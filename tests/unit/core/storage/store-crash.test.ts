@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { publicKeyOf } from '../../../../src/lib/core/crypto/ed25519.js';
-import { nobleVerifier } from '../../../../src/lib/core/crypto/verifier.js';
 import { Ledger } from '../../../../src/lib/core/ledger.js';
 import { FileStore, LOG_MAGIC } from '../../../../src/lib/core/storage/file.js';
 import { IndexedDBStore } from '../../../../src/lib/core/storage/indexeddb.js';
 import type { LedgerStore } from '../../../../src/lib/core/storage/store.js';
-import { fixedNow, foundNetwork, joinNetwork, syncInto, testSecret } from '../../../../src/lib/core/testing/fixtures.js';
+import { fixedNow, foundNetwork, joinNetwork, syncInto, testSecret, testVerifier } from '../../../../src/lib/core/testing/fixtures.js';
 import { row } from '../../../../src/lib/core/testing/store-acceptance.js';
 import type { BlockId } from '../../../../src/lib/core/types.js';
 
@@ -245,7 +244,7 @@ describe('headless peer ledger on the file store: power cut while it stores a re
 
 			const path = join(dir, 'peer.log');
 			const open = async (file: string) =>
-				Ledger.open({ store: await FileStore.open(file), net: founder.net, verifier: nobleVerifier, now: fixedNow });
+				Ledger.open({ store: await FileStore.open(file), net: founder.net, verifier: testVerifier(), now: fixedNow });
 			const peer = await open(path);
 			const blocksOf = async (from: Ledger, since: Ledger | null) => {
 				const out: Uint8Array[] = [];
