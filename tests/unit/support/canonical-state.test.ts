@@ -19,7 +19,9 @@ const { value } = fc.letrec((tie) => ({
 	array: fc.array(tie('value'), { maxLength: 4 }),
 	object: fc.dictionary(fc.string({ maxLength: 3 }), tie('value'), { maxKeys: 4 }),
 	map: fc.array(fc.tuple(fc.string({ maxLength: 3 }), tie('value')), { maxLength: 4 }).map((entries) => new Map(entries)),
-	set: fc.uniqueArray(fc.oneof(fc.string({ maxLength: 3 }), fc.integer({ min: 0, max: 9 })), { maxLength: 4 }).map((items) => new Set(items))
+	set: fc
+		.uniqueArray(fc.oneof(fc.string({ maxLength: 3 }), fc.integer({ min: 0, max: 9 })), { maxLength: 4 })
+		.map((items) => new Set(items))
 }));
 
 /** A deep copy with every object's keys, map's entries and set's items added in reverse order. */
@@ -28,7 +30,12 @@ function reordered(v: unknown): unknown {
 	if (Array.isArray(v)) return v.map(reordered);
 	if (v instanceof Map) return new Map([...v].reverse().map(([k, x]) => [k, reordered(x)]));
 	if (v instanceof Set) return new Set([...v].reverse());
-	if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reordered(x)]));
+	if (v && typeof v === 'object')
+		return Object.fromEntries(
+			Object.entries(v)
+				.reverse()
+				.map(([k, x]) => [k, reordered(x)])
+		);
 	return v;
 }
 
