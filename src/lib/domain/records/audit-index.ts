@@ -8,6 +8,11 @@
  * Each event follows from its block alone. Two requests under one id are both kept as
  * rows; readers keep the first in ledger order ({@link auditPage}), found under the key
  * `request/<id>` (patient keys are hex, so the two never meet).
+ *
+ * A block's record writes are one event per patient (version 2): an import puts 800 records
+ * in a block, and a row per record was half of the rows its IndexedDB write committed. The
+ * event sits where the patient's first write is in the block; one record keeps its id as
+ * `subject` (and `detail: 'amended'`), several list theirs in `records`, in block order.
  */
 import {
 	decodeCanonical,
@@ -35,6 +40,8 @@ export interface AuditEvent {
 	/** Grantee, key reader, request or record id: what the event is about. */
 	readonly subject?: string;
 	readonly detail?: string;
+	/** A write of several records: their ids, in block order (`subject` is then absent). */
+	readonly records?: readonly string[];
 }
 
 const hex = (v: CborValue | undefined) => toHex(v as Uint8Array);
@@ -45,6 +52,7 @@ function event(patient: string, e: AuditEvent): Fact {
 	const value: Record<string, CborValue> = { kind: e.kind, by: e.by, block: e.block, at: e.at, categories: [...e.categories] };
 	if (e.subject !== undefined) value.subject = e.subject;
 	if (e.detail !== undefined) value.detail = e.detail;
+	if (e.records !== undefined) value.records = [...e.records];
 	return [patient, value];
 }
 
@@ -66,10 +74,6 @@ function grantFields(tx: Tx): { id: string; patient: string; grantee: string; ca
 function txEvents(block: Block, tx: Tx): Fact[] {
 	const base = { by: block.author as string, block: block.id as string, at: block.time };
 	switch (tx.t) {
-		case 'record.put': {
-			const amended = tx.prev instanceof Uint8Array ? { detail: 'amended' } : {};
-			return [event(hex(tx.patient), { ...base, kind: 'write', categories: [tx.category as Category], subject: hex(tx.rid), ...amended })];
-		}
 		case 'key.wrap': {
 			const patient = hex(tx.patient);
 			const because =
@@ -125,10 +129,57 @@ function txEvents(block: Block, tx: Tx): Fact[] {
 	}
 }
 
+/** A patient's record writes in one block. */
+interface Writes {
+	categories: string[];
+	records: string[];
+	amended: number;
+}
+
+/** The one write event of a patient's `writes` in `block`. */
+function writeEvent(block: Block, patient: string, writes: Writes): Fact {
+	const base = {
+		kind: 'write' as const,
+		by: block.author as string,
+		block: block.id as string,
+		at: block.time,
+		categories: writes.categories
+	};
+	if (writes.records.length === 1)
+		return event(patient, { ...base, subject: writes.records[0]!, ...(writes.amended ? { detail: 'amended' } : {}) });
+	return event(patient, { ...base, records: writes.records, ...(writes.amended ? { detail: `${writes.amended} amended` } : {}) });
+}
+
+/** The block's events in transaction order, a patient's record writes as one event where the first of them is. */
+function blockEvents(block: Block): Fact[] {
+	const writes = new Map<string, Writes>();
+	for (const tx of block.txs) {
+		if (tx.t !== 'record.put') continue;
+		const patient = hex(tx.patient);
+		let w = writes.get(patient);
+		if (!w) writes.set(patient, (w = { categories: [], records: [], amended: 0 }));
+		if (!w.categories.includes(tx.category as string)) w.categories.push(tx.category as string);
+		w.records.push(hex(tx.rid));
+		if (tx.prev instanceof Uint8Array) w.amended++;
+	}
+	const facts: Fact[] = [];
+	for (const tx of block.txs) {
+		if (tx.t !== 'record.put') facts.push(...txEvents(block, tx));
+		else {
+			const patient = hex(tx.patient);
+			const w = writes.get(patient);
+			// The patient's first write in the block: the event of all of them.
+			if (w) facts.push(writeEvent(block, patient, w));
+			writes.delete(patient);
+		}
+	}
+	return facts;
+}
+
 export const auditIndex: IndexFold = {
 	name: 'audit',
-	version: 1,
-	facts: (block) => block.txs.flatMap((tx) => txEvents(block, tx))
+	version: 2,
+	facts: blockEvents
 };
 
 /** A page of a patient's trail, newest first, and where the next page starts. */

@@ -13,6 +13,7 @@ import { auditIndex, auditPage, type AuditEvent } from '$lib/domain/records/audi
 import { accessLogTx, RecordBook } from '$lib/domain/records/book.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
 import { repair, shuffled } from '../../support/arrival-orders.js';
+import { unsignedBlock } from '../../support/keyed-by-hand.js';
 import { expectedIndex, indexDump } from '../../support/test-index.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
@@ -72,6 +73,65 @@ describe('audit trails as an index fold', () => {
 			await repair(node, all);
 			expect(await trail(node, p, 1 + run)).toEqual(reference);
 			expect(await indexDump(node, auditIndex.name)).toEqual(await expectedIndex(node, auditIndex));
+		}
+	});
+
+	it("a block's record writes are one event per patient, where its first write is, naming every record in order", () => {
+		const random = prng(23);
+		const patients = [patient(), patient(), patient()];
+		const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+		for (let run = 0; run < 200; run++) {
+			// A block of 1-40 transactions: record writes (some amending) for three patients, among reads logged and revocations.
+			const txs: Tx[] = Array.from({ length: 1 + Math.floor(random() * 40) }, (_, i): Tx => {
+				const who = pick(patients);
+				const roll = random();
+				if (roll < 0.7)
+					return {
+						t: 'record.put',
+						patient: fromHex(who),
+						rid: fromHex(`${run.toString(16).padStart(4, '0')}${i.toString(16).padStart(28, '0')}`),
+						category: pick(['labs', 'conditions', 'medications']),
+						...(random() < 0.2 ? { prev: fromHex('ab'.repeat(32)) } : {})
+					};
+				if (roll < 0.85) return accessLogTx([{ patient: who, category: 'labs', action: 'read', at: NOW + i }]);
+				return { t: 'consent.revoke', patient: fromHex(who), id: fromHex(i.toString(16).padStart(32, '0')) };
+			});
+			const block = unsignedBlock(`audit-${run}`, { author: authorOf('clinic-a'), seq: run, clock: run, time: NOW, txs });
+			const facts = auditIndex.facts(block);
+			// What one event per transaction would give, with each patient's writes then merged into the first.
+			const expected: { patient: string; kind: string; records?: string[]; categories?: string[]; amended?: number }[] = [];
+			const firstWrite = new Map<string, (typeof expected)[number]>();
+			for (const tx of txs) {
+				if (tx.t === 'record.put') {
+					const who = toHex(tx.patient as Uint8Array);
+					let e = firstWrite.get(who);
+					if (!e) {
+						firstWrite.set(who, (e = { patient: who, kind: 'write', records: [], categories: [], amended: 0 }));
+						expected.push(e);
+					}
+					e.records!.push(toHex(tx.rid as Uint8Array));
+					if (!e.categories!.includes(tx.category as string)) e.categories!.push(tx.category as string);
+					if (tx.prev) e.amended!++;
+				} else if (tx.t === 'access.log')
+					expected.push({ patient: toHex((tx.entries as { patient: Uint8Array }[])[0]!.patient), kind: 'read' });
+				else expected.push({ patient: toHex(tx.patient as Uint8Array), kind: 'revoke' });
+			}
+			expect(facts.map(([key, value]) => [key, (value as unknown as AuditEvent).kind])).toEqual(expected.map((e) => [e.patient, e.kind]));
+			for (const [i, e] of expected.entries()) {
+				if (e.kind !== 'write') continue;
+				const got = facts[i]![1] as unknown as AuditEvent;
+				expect(got.categories).toEqual(e.categories);
+				expect(got.by).toBe(authorOf('clinic-a'));
+				if (e.records!.length === 1) {
+					expect(got.subject).toBe(e.records![0]);
+					expect(got.records).toBeUndefined();
+					expect(got.detail).toBe(e.amended ? 'amended' : undefined);
+				} else {
+					expect(got.records).toEqual(e.records);
+					expect(got.subject).toBeUndefined();
+					expect(got.detail).toBe(e.amended ? `${e.amended} amended` : undefined);
+				}
+			}
 		}
 	});
 });
