@@ -81,6 +81,8 @@ test('register a patient, record an encounter, open the patient’s view with th
 	// The patient reads their own records with their own key.
 	await expect(page.getByTestId('own-records')).toContainText('Diagnosis: Acute bronchitis, viral');
 	await expect(page.getByTestId('audit')).toContainText('Wrote a record');
+	// The encounter's block wrote six records: one line for them (the audit index's row per patient and block).
+	await expect(page.getByTestId('audit').locator('[data-kind="write"]').filter({ hasText: 'Wrote 6 records' })).toHaveCount(1);
 	// Reads are batched onto the ledger (every 10 s) and then listed for the patient.
 	await expect(page.getByTestId('audit').locator('[data-kind="read"]').first()).toBeVisible({ timeout: 30_000 });
 	await page.getByTestId('patient-view').screenshot({ path: 'docs/screenshots/patient-view.png' });
