@@ -34,6 +34,8 @@ export interface LaunchOptions {
 	signalingBlocked?: boolean;
 	/** Runs on the new browser's first page before the app is opened (e.g. loadSeededLedger). */
 	beforeOpen?: (page: Page) => Promise<void>;
+	/** Whether the app's service worker may run: the test's `serviceWorkers` option (playwright.config.ts blocks it unless a spec allows it). */
+	serviceWorkers?: 'allow' | 'block';
 }
 
 /** Starts a Chromium process on `dir` and opens the app; the node runs once the page is up. */
@@ -43,7 +45,8 @@ export async function launchNode(name: string, dir: string, baseURL: string, opt
 		args: chromiumArgs,
 		headless: true,
 		baseURL,
-		viewport: { width: 1280, height: 900 }
+		viewport: { width: 1280, height: 900 },
+		serviceWorkers: options.serviceWorkers ?? 'block'
 	});
 	const node: Node = {
 		name,
@@ -300,13 +303,13 @@ export interface Nodes {
  * failed each node's sync log is printed first, to explain it.
  */
 export const test = base.extend<{ nodes: Nodes }>({
-	nodes: async ({ baseURL }, use, testInfo) => {
+	nodes: async ({ baseURL, serviceWorkers }, use, testInfo) => {
 		const running: Node[] = [];
 		await use({
 			launch: async (name, options) => {
 				const dir = profileDir(name);
 				try {
-					const node = await launchNode(name, dir, baseURL!, options);
+					const node = await launchNode(name, dir, baseURL!, { serviceWorkers, ...options });
 					running.push(node);
 					return node;
 				} catch (error) {
@@ -316,7 +319,7 @@ export const test = base.extend<{ nodes: Nodes }>({
 			},
 			relaunch: async (node, options) => {
 				await closeNode(node);
-				const again = await launchNode(node.name, node.dir, baseURL!, options);
+				const again = await launchNode(node.name, node.dir, baseURL!, { serviceWorkers, ...options });
 				const at = running.indexOf(node);
 				if (at >= 0) running[at] = again;
 				else running.push(again);

@@ -5,6 +5,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import { submitPassphrase } from './support.js';
 
+// As a clinic's browser runs after its first visit: every reload and deep link answered by
+// the service worker's cached page (playwright.config.ts blocks it in most specs).
+test.use({ serviceWorkers: 'allow' });
+
 /** Each screen of a clinic's admin, and what only that screen shows. */
 const SCREENS = [
 	['ledger', 'entry-form'],
@@ -59,12 +63,18 @@ test('each screen opens by its URL, stays on reload, and back and forward walk t
 	await page.goto(`/${SCREENS[0][0]}`);
 	await unlock(page);
 	await expectScreen(page, SCREENS[0][0], SCREENS[0][1]);
+	// From here on the service worker answers each page load, as after a clinic's first visit.
+	expect(await page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.state ?? 'none'))).toBe('activated');
 	for (const [id, marker] of SCREENS) {
 		await page.getByTestId(`tab-${id}`).click();
 		await expectScreen(page, id, marker);
 		await page.reload();
 		await unlock(page);
 		await expectScreen(page, id, marker);
+		expect(
+			await page.evaluate(() => navigator.serviceWorker.controller !== null),
+			`the reload of /${id} came from the service worker`
+		).toBe(true);
 	}
 
 	// Through the navigation (no page load), then back to the first and forward to the last.
@@ -88,7 +98,7 @@ test('an unknown address opens the app with no screen marked', async ({ page }) 
 	test.setTimeout(300_000);
 	await foundClinic(page);
 	await expectScreen(page, 'patients', 'records');
-	// The server's SPA fallback serves the app for any path without a file extension.
+	// Any path without a file extension gets the app: the server's SPA fallback, or the service worker's cached page.
 	await page.goto('/no-such-screen');
 	await unlock(page);
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });

@@ -9,6 +9,8 @@ import { openPatientView, registerPatient, storedLedgerText, writeEncounter } fr
 import { addMember, foundNetwork, joinByLink, keyBeforeJoining, shareLink, test, waitForSize, waitUntilOpen } from './nodes.js';
 
 test.describe.configure({ mode: 'serial' });
+// The service worker is what this spec tests (playwright.config.ts blocks it elsewhere).
+test.use({ serviceWorkers: 'allow' });
 
 const PIN = '16180339';
 
