@@ -6,8 +6,8 @@
 // small cells hidden, exports it, and neither the export nor B's IndexedDB holds an
 // identifying value.
 import { readFileSync } from 'node:fs';
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { axeCheck } from './axe.js';
 import { storedLedgerText } from './records-support.js';
 import {
 	addMember,
@@ -23,10 +23,7 @@ import {
 } from './nodes.js';
 
 /** WCAG 2.1 A/AA rule ids axe finds violated on the page as it is. */
-const axeViolations = async (page: Page) =>
-	(await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()).violations.map(
-		(v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`
-	);
+const axeViolations = async (page: Page) => (await axeCheck(page)).violations.map((v) => `${v.id}: ${v.targets.join(', ')}`);
 
 const openResearch = async (page: Page) => {
 	await page.getByTestId('tab-research').click();
