@@ -83,8 +83,9 @@ test('register a patient, record an encounter, open the patient’s view with th
 	await expect(page.getByTestId('audit')).toContainText('Wrote a record');
 	// The encounter's block wrote six records: one line for them (the audit index's row per patient and block).
 	await expect(page.getByTestId('audit').locator('[data-kind="write"]').filter({ hasText: 'Wrote 6 records' })).toHaveCount(1);
-	// Reads are batched onto the ledger (every 10 s) and then listed for the patient.
-	await expect(page.getByTestId('audit').locator('[data-kind="read"]').first()).toBeVisible({ timeout: 30_000 });
+	// Reads go onto the ledger in batches every 10 s; opening the patient's view writes those
+	// waiting first, so the chart's reads are in the trail read with the grants above (no wait).
+	expect(await page.getByTestId('audit').locator('[data-kind="read"]').count(), 'the chart read, in the trail at once').toBeGreaterThan(0);
 	await page.getByTestId('patient-view').screenshot({ path: 'docs/screenshots/patient-view.png' });
 	await page.getByTestId('patient-close').click();
 	await expect(page.getByTestId('card-open-form')).toBeVisible();

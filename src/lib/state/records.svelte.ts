@@ -39,7 +39,7 @@ export class RecordsWorkspace implements RecordsContext {
 	readonly chart = new ChartManager(this, this.reads, () => this.#names);
 	readonly registry: PatientRegistry = new PatientRegistry(this, this.cards, (patient) => this.chart.open(patient));
 	readonly importer = new BundleImport(this, this.cards);
-	readonly consent = new PatientConsent(this);
+	readonly consent = new PatientConsent(this, this.reads);
 
 	#names = $state.raw<MemberNames>({});
 	#clinics = $state.raw<MemberClinics>({});

@@ -12,6 +12,7 @@ import { PatientSession } from '$lib/domain/records/patient.js';
 import { auditPage, type AuditEvent } from '$lib/domain/records/audit-index.js';
 import { consentView, grantAccess, revokeAccess, type AccessRequestView } from '$lib/domain/records/patient-consent.js';
 import type { RecordsContext } from './context.js';
+import type { ReadLog } from './read-log.svelte.js';
 
 export class PatientConsent {
 	/** The patient present with their card, while their view is open. */
@@ -48,9 +49,12 @@ export class PatientConsent {
 	}
 
 	readonly #context: RecordsContext;
+	readonly #reads: ReadLog;
 
-	constructor(context: RecordsContext) {
+	/** `reads`: this node's read log, written out when a patient opens their view. */
+	constructor(context: RecordsContext, reads: ReadLog) {
 		this.#context = context;
+		this.#reads = reads;
 	}
 
 	/** Opens the patient's view with their card code and PIN. */
@@ -60,6 +64,9 @@ export class PatientConsent {
 			const { seed } = await openCard(code, pin);
 			this.close();
 			this.#session = new PatientSession(seed);
+			// The reads this node made and has not written yet (every 10 s) go on the ledger first:
+			// the trail the patient sees holds every read of their data made here so far.
+			await this.#reads.flush();
 			await this.reload();
 			return true;
 		} catch (error) {

@@ -2,7 +2,8 @@
  * Reads of decrypted data, logged on the ledger: deduplicated (the same record read again
  * within {@link LOG_DEDUP_MS} is logged once), kept in the store's meta until written
  * (a read log is never dropped), and written as one `access.log` block at least every
- * {@link LOG_FLUSH_MS} while any wait.
+ * {@link LOG_FLUSH_MS} while any wait, and at once when a patient opens their own view
+ * (patient-consent.svelte.ts), so the trail they see holds every read made here so far.
  */
 import type { Ledger } from '$lib/core/index.js';
 import { accessLogTx, type ReadEvent } from '$lib/domain/records/book.js';
@@ -27,6 +28,8 @@ export class ReadLog {
 	#reads: ReadEvent[] = [];
 	#lastLogged = new Map<string, number>();
 	#flushTimer: ReturnType<typeof setTimeout> | null = null;
+	/** The flushes asked for, one after another: two at once would write the same reads twice. */
+	#flushes: Promise<void> = Promise.resolve();
 
 	/** Follows `ledger`, taking up the reads an earlier session left unwritten. */
 	async attach(ledger: Ledger): Promise<void> {
@@ -80,19 +83,31 @@ export class ReadLog {
 		}, LOG_FLUSH_MS);
 	}
 
-	/** Writes waiting reads to the ledger as one `access.log` block. */
-	async flush(): Promise<void> {
+	/** Writes the reads waiting now to the ledger, {@link BATCH} to an `access.log` block; resolves once they are written (or kept for the next attempt). */
+	flush(): Promise<void> {
+		const run = this.#flushes.then(async () => {
+			while (this.#reads.length > 0) if (!(await this.#write())) break;
+		});
+		this.#flushes = run;
+		return run;
+	}
+
+	/** Writes the first {@link BATCH} waiting reads as one block; false when nothing was written. */
+	async #write(): Promise<boolean> {
 		const ledger = this.#ledger;
-		if (!ledger || this.#reads.length === 0) return;
+		if (!ledger || this.#reads.length === 0) return false;
 		const batch = this.#reads.slice(0, BATCH);
+		let written = false;
 		try {
 			await ledger.append([accessLogTx(batch)]);
 			this.#reads.splice(0, batch.length);
+			written = true;
 			await ledger.store.putMeta(PENDING_READS_META, this.#reads);
 		} catch {
 			// Kept for the next attempt: a read log is never dropped.
 		}
 		this.#pending = this.#reads.length;
 		if (this.#reads.length) this.#scheduleFlush();
+		return written;
 	}
 }
