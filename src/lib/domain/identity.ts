@@ -20,7 +20,8 @@ import {
 	encryptIdentity,
 	type BackupNetwork,
 	type EncryptedKey,
-	type OnProgress
+	type OnProgress,
+	type ScryptParams
 } from './keystore.js';
 
 /** Name of the identity database (one per browser origin). */
@@ -61,6 +62,12 @@ export interface IdentityOptions {
 	name?: string;
 	/** Progress of the key derivation under way: 'unlock' opens a key, 'protect' encrypts one. */
 	onProgress?: (fraction: number, step: 'unlock' | 'protect') => void;
+	/**
+	 * scrypt setting to encrypt a stored key with instead of measuring this device: for tests
+	 * of storage, migration and restore, not of cost (keystore-encryption.test.ts measures).
+	 * The app never passes it: every key it stores is encrypted at a cost measured where it is.
+	 */
+	kdf?: ScryptParams;
 }
 
 async function open(options: IdentityOptions): Promise<IDBPDatabase<IdentityDB>> {
@@ -176,7 +183,11 @@ function progress(options: IdentityOptions, step: 'unlock' | 'protect'): OnProgr
 /** Encrypts a key pair for this browser: cost measured here, as every stored record is. */
 function protect(key: Identity, passphrase: string, options: IdentityOptions): Promise<EncryptedKey> {
 	const onProgress = progress(options, 'protect');
-	return encryptIdentity(key, passphrase, { purpose: 'stored', ...(onProgress ? { onProgress } : {}) });
+	return encryptIdentity(key, passphrase, {
+		purpose: 'stored',
+		...(options.kdf ? { params: options.kdf } : {}),
+		...(onProgress ? { onProgress } : {})
+	});
 }
 
 /**

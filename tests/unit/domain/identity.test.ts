@@ -4,6 +4,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, generateKeyPair, publicKeyOf } from '$lib/core/index.js';
 import { authorIdOf, createIdentity, exportIdentityBackup, readStoredKey, restoreIdentity, unlockIdentity } from '$lib/domain/identity.js';
+import { CHEAP } from './keystore-support.js';
 
 function overwrite(indexedDB: IDBFactory, change: (record: Record<string, unknown>) => unknown): Promise<void> {
 	return new Promise<void>((resolve, reject) => {
@@ -28,7 +29,7 @@ describe('the stored identity', () => {
 	it('holds nothing on first open, then the encrypted key pair made there', async () => {
 		const indexedDB = new IDBFactory();
 		expect(await readStoredKey({ indexedDB })).toEqual({ kind: 'none' });
-		const created = await createIdentity('correct horse battery', { indexedDB });
+		const created = await createIdentity('correct horse battery', { indexedDB, kdf: CHEAP });
 		expect(created.secretKey).toHaveLength(32);
 		expect(bytesEqual(publicKeyOf(created.secretKey), created.publicKey)).toBe(true);
 		const stored = await readStoredKey({ indexedDB });
@@ -45,16 +46,16 @@ describe('the stored identity', () => {
 		await overwrite(indexedDB, () => ({ ...generateKeyPair(), publicKey: new Uint8Array(32), createdAt: 1 }));
 		const stored = await readStoredKey({ indexedDB });
 		expect(stored.kind === 'damaged' && stored.error.message).toMatch(/damaged; it was not replaced/);
-		await expect(createIdentity('correct horse battery', { indexedDB })).rejects.toThrow(/damaged; it was not replaced/);
+		await expect(createIdentity('correct horse battery', { indexedDB, kdf: CHEAP })).rejects.toThrow(/damaged; it was not replaced/);
 		await expect(unlockIdentity('correct horse battery', { indexedDB })).rejects.toThrow(/damaged; it was not replaced/);
 	}, 30_000);
 
 	it('refuses a damaged encrypted record; only a backup of its key replaces it', async () => {
 		const indexedDB = new IDBFactory();
-		const created = await createIdentity('correct horse battery', { indexedDB });
+		const created = await createIdentity('correct horse battery', { indexedDB, kdf: CHEAP });
 		const { text } = await exportIdentityBackup('correct horse battery', { indexedDB });
 		const elsewhere = new IDBFactory();
-		await createIdentity('other passphrase', { indexedDB: elsewhere });
+		await createIdentity('other passphrase', { indexedDB: elsewhere, kdf: CHEAP });
 		const foreign = await exportIdentityBackup('other passphrase', { indexedDB: elsewhere });
 		await overwrite(indexedDB, (record) => ({ ...record, nonce: new Uint8Array(3) }));
 		const stored = await readStoredKey({ indexedDB });
@@ -64,8 +65,8 @@ describe('the stored identity', () => {
 		);
 		expect(stored.kind === 'damaged' && authorIdOf({ publicKey: stored.publicKey! })).toBe(authorIdOf(created));
 		await expect(unlockIdentity('correct horse battery', { indexedDB })).rejects.toThrow(/damaged/);
-		await expect(restoreIdentity(foreign.text, 'other passphrase', { indexedDB })).rejects.toThrow(/another node's key/);
-		const restored = await restoreIdentity(text, 'correct horse battery', { indexedDB });
+		await expect(restoreIdentity(foreign.text, 'other passphrase', { indexedDB, kdf: CHEAP })).rejects.toThrow(/another node's key/);
+		const restored = await restoreIdentity(text, 'correct horse battery', { indexedDB, kdf: CHEAP });
 		expect(bytesEqual(restored.secretKey, created.secretKey)).toBe(true);
 		expect((await readStoredKey({ indexedDB })).kind).toBe('encrypted');
 	}, 60_000);
