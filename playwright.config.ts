@@ -49,7 +49,7 @@ export default defineConfig({
 		trace: process.env.E2E_TRACE ? 'retain-on-failure' : 'off',
 		screenshot: 'only-on-failure',
 		// No service worker unless a spec asks for one (`test.use({ serviceWorkers: 'allow' })`:
-		// the offline, routes and durability specs). Installing it precaches the whole build, and
+		// the offline and routes specs). Installing it precaches the whole build, and
 		// Chromium compiles every cached script for its code cache: measured 1.6 core-seconds of
 		// each fresh browser's first two seconds (4.3 against 2.6 for load, passphrase and
 		// founding), paid again in each of the stage's ~70 fresh browsers.

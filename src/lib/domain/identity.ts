@@ -180,7 +180,7 @@ function progress(options: IdentityOptions, step: 'unlock' | 'protect'): OnProgr
 	return report ? (fraction) => report(fraction, step) : undefined;
 }
 
-/** Encrypts a key pair for this browser: cost measured here, as every stored record is. */
+/** Encrypts a key pair for this browser: cost measured here, as every record the app stores is (tests may set it: `options.kdf`). */
 function protect(key: Identity, passphrase: string, options: IdentityOptions): Promise<EncryptedKey> {
 	const onProgress = progress(options, 'protect');
 	return encryptIdentity(key, passphrase, {
