@@ -10,6 +10,7 @@ import type { Fold, FoldContext, PageSet } from '../fold.js';
 import { compareOrder, type LedgerStore, type OrderKey } from '../storage/store.js';
 import {
 	dropPagesAfter,
+	earlierPageFacts,
 	keepPagesAfter,
 	loadPages,
 	movePagesForward,
@@ -19,7 +20,7 @@ import {
 	type PagedFold
 } from './page-rows.js';
 
-export { pageLog, pageRows, packRow, unpackRow } from './page-rows.js';
+export { earlierPageFacts, pageLog, pageRows, packRow, unpackRow } from './page-rows.js';
 
 /**
  * What a reader sees of `keys`' pages (in memory, or stored as of the base checkpoint), keys
@@ -74,6 +75,8 @@ export class EnginePages {
 	#generation = 0;
 	/** While folds refold: done when they are. */
 	#refolding: Promise<void> | null = null;
+	/** Whether a refold ran (the open's): the earlier layout's rows are gone. */
+	#opened = false;
 	/** Keys readers are reading, by fold (how many readers each): memory keeps their pages. */
 	readonly #pinned = new Map<number, Map<string, number>>();
 
@@ -177,10 +180,16 @@ export class EnginePages {
 	 * (`PAGE_MISSING`: the store damaged, or a checkpoint copied without its pages) or its
 	 * row does not decode (`PAGE_ROW_BAD`), every checkpoint and page row goes and `again`
 	 * refolds every fold from the first block, as for a checkpoint that does not decode:
-	 * never a state with a page missing.
+	 * never a state with a page missing. The first (the open's) first deletes the rows an
+	 * earlier layout left ({@link earlierPageFacts}; one read per name when there are none).
 	 */
 	async refolding(refold: () => Promise<void>, again: () => Promise<void>): Promise<void> {
 		const run = async () => {
+			if (!this.#opened)
+				for (const i of this.paged)
+					for (const name of earlierPageFacts(this.#folds[i]!.name))
+						if ((await this.#store.factKeys(name, null, 1)).length > 0) await this.#store.clearFacts(name);
+			this.#opened = true;
 			try {
 				await refold();
 			} catch (error) {

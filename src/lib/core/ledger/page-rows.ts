@@ -28,6 +28,12 @@ import { compareOrder, type LedgerStore, type OrderKey } from '../storage/store.
 /** The fact "fold" holding `fold`'s page rows, and the one holding its log. */
 export const pageRows = (fold: string) => `${fold}:page-rows`;
 export const pageLog = (fold: string) => `${fold}:row-log`;
+/**
+ * The facts of the layout before pages were grouped into rows (commits `922cacd` to
+ * `6274f30`: one page per row under `<fold>:pages`, logged under `<fold>:page-log`). No
+ * checkpoint of that layout decodes any more, so no read uses them: the open deletes them.
+ */
+export const earlierPageFacts = (fold: string) => [`${fold}:pages`, `${fold}:page-log`];
 const LOG_KEY = 'log';
 /** Log rows read per store call. */
 const LOG_PAGE = 100;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, Ledger, MemoryStore, type LedgerStore } from '$lib/core/index.js';
 import type { FactRow } from '$lib/core/index-fold.js';
 import { decompressCheckpoint } from '$lib/core/ledger/checkpoint-bytes.js';
-import { pageLog, pageRows, unpackRow } from '$lib/core/ledger/fold-pages.js';
+import { earlierPageFacts, pageLog, pageRows, unpackRow } from '$lib/core/ledger/fold-pages.js';
 import { joinNetwork, testSigner } from '$lib/core/testing/fixtures.js';
 import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { claimsFold, type ClaimsState } from '$lib/domain/contracts/index.js';
@@ -64,7 +64,10 @@ describe('claims pages in the store', () => {
 				drop.push(fact);
 				for (const [key, bytes] of unpackRow(fact.value as Uint8Array)) put.push({ ...fact, fold: 'claims:pages', key, value: bytes });
 			}
-		for (const log of await store.facts(pageLog('claims'), 'log', null, 1000)) drop.push(log);
+		for (const log of await store.facts(pageLog('claims'), 'log', null, 1000)) {
+			drop.push(log);
+			put.push({ ...log, fold: 'claims:page-log' });
+		}
 		expect(put.length).toBeGreaterThan(20);
 		await store.writeFacts(put, drop);
 		for (const position of await store.checkpointPositions()) {
@@ -82,5 +85,10 @@ describe('claims pages in the store', () => {
 		}
 		const again = await Ledger.open({ ...options, store, signer: testSigner('old'), checkpointEvery: 5 });
 		expect(canonicalState(await readClaimsState(again))).toBe(reference);
+		// The earlier layout's rows are deleted at the open (nothing reads them); the new layout's are written.
+		expect(earlierPageFacts('claims')).toEqual(['claims:pages', 'claims:page-log']);
+		for (const name of earlierPageFacts('claims')) expect(await store.factKeys(name, null, 1)).toEqual([]);
+		expect((await store.factKeys(pageRows('claims'), null, 1000)).length).toBeGreaterThan(0);
+		await again.close();
 	}, 60_000);
 });
