@@ -12,13 +12,14 @@ import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
 import { readAccess } from '$lib/domain/privacy/access.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import type { Keyring } from '$lib/domain/records/keyring.js';
-import { consentingPatients, type QueryRecord, type ResearchState } from '$lib/domain/research/fold.js';
+import { consentingPatients, queryRefusal, type QueryRecord } from '$lib/domain/research/fold.js';
+import { readResearch } from '$lib/domain/research/pages.js';
 import { patientStudyConsent } from '$lib/domain/research/patient-consent.js';
 import type { QuerySpec } from '$lib/domain/research/query.js';
 import type { CombinedResult } from '$lib/domain/research/result.js';
 import type { StudyInput } from '$lib/domain/research/study.js';
 import { answerCount, mayAnswer, openResults, studyViews, type StudyView } from '$lib/domain/research/study-views.js';
-import { answerQuery, approveStudy, askQuery, queryRefusalOn, registerStudy, ResearchRefusal } from '$lib/domain/research/study-writes.js';
+import { answerQuery, approveStudy, askQuery, registerStudy, ResearchRefusal } from '$lib/domain/research/study-writes.js';
 
 export type { StudyView } from '$lib/domain/research/study-views.js';
 
@@ -97,12 +98,12 @@ export class ResearchWorkspace {
 	/** Refreshes started: a refresh that finished reading after a newer one started shows nothing. */
 	#refreshes = 0;
 
-	/** Reads the studies again, with the consent of their patients (read from the store). */
+	/** Reads the studies again (their pages), with the consent of their patients (read from the store). */
 	async refresh(): Promise<void> {
 		const ledger = this.#ledger;
 		if (!ledger) return;
 		const started = ++this.#refreshes;
-		const research = ledger.state().research as ResearchState;
+		const research = await readResearch(ledger);
 		const access = await readAccess(ledger, consentingPatients(...Object.values(research.studies)));
 		if (started !== this.#refreshes || ledger !== this.#ledger) return;
 		const state = ledger.state();
@@ -114,7 +115,7 @@ export class ResearchWorkspace {
 		// Answers that arrived since a result was opened: open again.
 		for (const id of Object.keys(this.#results)) {
 			const q = research.queries[id];
-			if (q && answerCount(research, q, this.#clinics) !== this.#results[id]!.clinics) this.openResults(id);
+			if (q && answerCount(research, q, this.#clinics) !== this.#results[id]!.clinics) void this.openResults(id);
 		}
 	}
 
@@ -153,9 +154,11 @@ export class ResearchWorkspace {
 		).then(Boolean);
 	}
 
-	/** Why the ledger would refuse this query now, or null. */
+	/** Why the ledger would refuse this query now, or null: judged on the study as last read ({@link askQuery} judges again on the study's page before writing). */
 	refusal(studyId: string, spec: QuerySpec, epsilon: number): string | null {
-		return this.#ledger ? queryRefusalOn(this.#ledger, studyId, spec, epsilon) : 'The ledger is not open.';
+		if (!this.#ledger) return 'The ledger is not open.';
+		const study = this.#studies.find((view) => view.study.id === studyId)?.study;
+		return queryRefusal(study, this.#ledger.author ?? '', JSON.stringify(spec), epsilon, Date.now());
 	}
 
 	ask(studyId: string, spec: QuerySpec, epsilon: number): Promise<boolean> {
@@ -177,9 +180,9 @@ export class ResearchWorkspace {
 		).then((v) => v !== null);
 	}
 
-	openResults(queryId: string): void {
+	async openResults(queryId: string): Promise<void> {
 		try {
-			const opened = openResults(...this.#need(), queryId, this.#clinics);
+			const opened = await openResults(...this.#need(), queryId, this.#clinics);
 			this.#results = { ...this.#results, [queryId]: { ...opened, error: null } };
 		} catch (error) {
 			this.#results = { ...this.#results, [queryId]: { result: null, clinics: 0, error: describeError(error) } };
@@ -200,8 +203,8 @@ export class ResearchWorkspace {
 	/** Synthetic test patients at this clinic (demo and tests): `consenting` of them consent to the study. */
 	loadSynthetic(studyId: string, count: number, consenting: number): Promise<boolean> {
 		return this.#run(
-			(ledger, keyring) => {
-				const study = (ledger.state().research as ResearchState).studies[studyId] ?? null;
+			async (ledger, keyring) => {
+				const study = (await readResearch(ledger, [studyId])).studies[studyId] ?? null;
 				return writeSyntheticCohort(ledger, new RecordBook(ledger, keyring), { count, consenting, study, seed: Date.now() % 2 ** 31 });
 			},
 			(r) => `${r.patients} synthetic patients written, ${r.consented} consenting to the study.`

@@ -9,10 +9,16 @@
  * its budget (or breaks the study's terms) is accepted on the ledger but recorded here as
  * refused, with why; clinic nodes answer accepted queries only, and the app refuses
  * before writing when it can see the query would be refused.
+ *
+ * The state is a page per study (the study, its queries and their sealed results; pages.ts)
+ * kept as rows of the store, not in memory or checkpoints (issue 19, item 3): the fold reads
+ * the pages of the studies a batch names, and readers read the pages they show
+ * ({@link readResearch} in pages.ts). Memory holds which study each query belongs to.
  */
-import { keyPerTransaction, toHex, type Block, type CborValue, type Fold, type Tx } from '$lib/core/index.js';
+import { keyPerTransaction, toHex, type Block, type Fold, type Tx } from '$lib/core/index.js';
 import type { PatientAccess } from '../privacy/access.js';
 import type { Category } from '../privacy/envelope.js';
+import { decodeResearch, encodeResearch, StudyPages } from './pages.js';
 import { parseQuerySpec } from './spec.js';
 import type { KeyWrap, SealedResult, StudyInput } from './study.js';
 
@@ -51,10 +57,26 @@ export interface QueryRecord {
 	results: Record<string, SealedResult & { time: number; block: string }>;
 }
 
-export interface ResearchState {
+/** What readers see: studies and queries by id (every one, or those of the studies read: pages.ts `readResearch`). */
+export interface ResearchView {
 	studies: Record<string, StudyRecord>;
 	queries: Record<string, QueryRecord>;
 }
+
+/** A study's page: the study (null while only queries naming its id are on the ledger) and its queries, accepted and refused. */
+export interface StudyPage {
+	study: StudyRecord | null;
+	queries: Record<string, QueryRecord>;
+}
+
+export interface ResearchState {
+	/** Each study's page by study id: in memory while folded or read, else a row of the store. */
+	pages: StudyPages;
+	/** The study each query id belongs to (the first query of an id in ledger order wins): a result names its query. */
+	queryStudy: Record<string, string>;
+}
+
+const emptyPage = (): StudyPage => ({ study: null, queries: {} });
 
 const copyBytes = (v: Uint8Array) => new Uint8Array(v);
 
@@ -85,16 +107,17 @@ function studyOf(tx: Tx): string | null {
 	return id instanceof Uint8Array ? toHex(id) : null;
 }
 
-/** Applies `block`'s research transactions: all of them, or those of study `only`. */
+/** Applies `block`'s research transactions: all of them, or those of study `only`. Each touches its study's page alone. */
 function applyResearch(state: ResearchState, block: Block, only?: string): void {
 	for (const tx of block.txs) {
-		if (only !== undefined && studyOf(tx) !== only) continue;
+		const key = studyOf(tx);
+		if (key === null || (only !== undefined && key !== only)) continue;
 		switch (tx.t) {
 			case 'study.register': {
-				const id = toHex(tx.id as Uint8Array);
-				if (state.studies[id]) break;
-				state.studies[id] = {
-					id,
+				const page = state.pages.page(key, emptyPage);
+				if (page.study) break;
+				page.study = {
+					id: key,
 					researcher: block.author,
 					title: tx.title as string,
 					protocol: tx.protocol as string,
@@ -116,7 +139,7 @@ function applyResearch(state: ResearchState, block: Block, only?: string): void 
 				break;
 			}
 			case 'study.approve': {
-				const study = state.studies[toHex(tx.study as Uint8Array)];
+				const study = state.pages.find(key)?.study;
 				if (!study || block.time >= study.ends) break;
 				study.approvals[block.author] ??= block.time;
 				for (const [member, w] of Object.entries(tx.keys as Record<string, Record<string, Uint8Array>>)) {
@@ -132,7 +155,7 @@ function applyResearch(state: ResearchState, block: Block, only?: string): void 
 				break;
 			}
 			case 'study.consent': {
-				const study = state.studies[toHex(tx.study as Uint8Array)];
+				const study = state.pages.find(key)?.study;
 				if (!study) break;
 				const patient = toHex(tx.patient as Uint8Array);
 				const grant = toHex(tx.grant as Uint8Array);
@@ -143,14 +166,15 @@ function applyResearch(state: ResearchState, block: Block, only?: string): void 
 			}
 			case 'study.query': {
 				const id = toHex(tx.id as Uint8Array);
-				if (state.queries[id]) break;
-				const studyId = toHex(tx.study as Uint8Array);
-				const study = state.studies[studyId];
+				if (state.queryStudy[id] !== undefined) break;
+				const page = state.pages.page(key, emptyPage);
+				const study = page.study ?? undefined;
 				const epsilon = tx.epsilon as number;
 				const reason = queryRefusal(study, block.author, tx.spec as string, epsilon, block.time);
-				state.queries[id] = {
+				state.queryStudy[id] = key;
+				page.queries[id] = {
 					id,
-					study: studyId,
+					study: key,
 					spec: tx.spec as string,
 					epsilon,
 					time: block.time,
@@ -165,8 +189,11 @@ function applyResearch(state: ResearchState, block: Block, only?: string): void 
 				break;
 			}
 			case 'study.result': {
-				const query = state.queries[toHex(tx.query as Uint8Array)];
-				if (!query || query.status !== 'accepted' || query.study !== toHex(tx.study as Uint8Array) || query.results[block.author]) break;
+				const id = toHex(tx.query as Uint8Array);
+				// A result counts under its query's study only (the study it names must be the query's).
+				if (state.queryStudy[id] !== key) break;
+				const query = state.pages.find(key)?.queries[id];
+				if (!query || query.status !== 'accepted' || query.results[block.author]) break;
 				query.results[block.author] = {
 					eph: copyBytes(tx.eph as Uint8Array),
 					knonce: copyBytes(tx.knonce as Uint8Array),
@@ -185,7 +212,7 @@ function applyResearch(state: ResearchState, block: Block, only?: string): void 
 export const researchFold: Fold<ResearchState> = {
 	name: 'research',
 	version: 2,
-	init: () => ({ studies: {}, queries: {} }),
+	init: () => ({ pages: new StudyPages(), queryStudy: {} }),
 	apply(state, block: Block) {
 		applyResearch(state, block);
 		return state;
@@ -197,35 +224,30 @@ export const researchFold: Fold<ResearchState> = {
 		index: 'research-studies',
 		keyOf: studyOf,
 		conflict(state, tx, study) {
-			const query = tx.t === 'study.query' && tx.id instanceof Uint8Array ? state.queries[toHex(tx.id)] : undefined;
-			return query !== undefined && query.study !== study;
+			const holder = tx.t === 'study.query' && tx.id instanceof Uint8Array ? state.queryStudy[toHex(tx.id)] : undefined;
+			return holder !== undefined && holder !== study;
 		},
 		clear(state, study) {
-			delete state.studies[study];
-			for (const [id, query] of Object.entries(state.queries)) if (query.study === study) delete state.queries[id];
+			// The page goes unread (stored or not): its blocks are applied again from the first.
+			state.pages.delete(study);
+			for (const [id, holder] of Object.entries(state.queryStudy)) if (holder === study) delete state.queryStudy[id];
 		},
 		apply: applyResearch
 	}),
-	encode: (state) => ({ studies: state.studies as unknown as CborValue, queries: state.queries as unknown as CborValue }),
-	decode: (value) => {
-		const v = value as unknown as ResearchState;
-		const studies: ResearchState['studies'] = {};
-		for (const [id, s] of Object.entries(v.studies)) {
-			studies[id] = {
-				...s,
-				categories: [...s.categories],
-				approvals: { ...s.approvals },
-				keys: Object.fromEntries(Object.entries(s.keys).map(([m, wraps]) => [m, wraps.map((w) => ({ ...w }))])),
-				consents: Object.fromEntries(Object.entries(s.consents).map(([p, g]) => [p, [...g]])),
-				consentedAt: { ...s.consentedAt },
-				queries: [...s.queries]
-			};
-		}
-		const queries: ResearchState['queries'] = {};
-		for (const [id, q] of Object.entries(v.queries))
-			queries[id] = { ...q, results: Object.fromEntries(Object.entries(q.results).map(([m, r]) => [m, { ...r }])) };
-		return { studies, queries };
-	}
+	// Each study's page is a row of the store (core/ledger/page-rows.ts), read before a batch naming the study.
+	pages: {
+		keysOf(block) {
+			const keys = new Set<string>();
+			for (const tx of block.txs) {
+				const key = studyOf(tx);
+				if (key !== null) keys.add(key);
+			}
+			return keys;
+		},
+		of: (state) => state.pages
+	},
+	encode: encodeResearch,
+	decode: decodeResearch
 };
 
 /**

@@ -19,7 +19,7 @@ export async function patientStudyConsent(
 	withdraw: boolean,
 	now: number = Date.now()
 ): Promise<Block> {
-	const study = studyOn(ledger, studyId);
+	const study = await studyOn(ledger, studyId);
 	let seed: Uint8Array;
 	try {
 		seed = (await openCard(card.code, card.pin)).seed;

@@ -6,7 +6,8 @@ import type { Ledger } from '$lib/core/index.js';
 import type { MemberClinics, MemberNames } from '../members.js';
 import type { PatientAccess } from '../privacy/access.js';
 import type { Keyring } from '../records/keyring.js';
-import { consentedPatients, type QueryRecord, type ResearchState, type StudyRecord } from './fold.js';
+import { consentedPatients, type QueryRecord, type ResearchView, type StudyRecord } from './fold.js';
+import { readQueryStudy } from './pages.js';
 import { answersToCombine, combineAnswers, openAnswer, type CombinedResult } from './result.js';
 import { ANSWER_ROLES } from './study.js';
 import { ResearchRefusal } from './study-writes.js';
@@ -21,7 +22,7 @@ export interface StudyView {
 }
 
 /** Every study, newest first, with its consents in force at `now` per clinic and its queries (refused ones too). `access`: read for every study's consenting patients. */
-export function studyViews(research: ResearchState, access: PatientAccess, names: MemberNames, now: number): StudyView[] {
+export function studyViews(research: ResearchView, access: PatientAccess, names: MemberNames, now: number): StudyView[] {
 	return Object.values(research.studies)
 		.sort((a, b) => b.registered - a.registered)
 		.map((study) => {
@@ -65,18 +66,18 @@ export function mayAnswer(
 }
 
 /** How many clinics' answers to `query` count now (one per clinic). */
-export function answerCount(research: ResearchState, query: QueryRecord, clinics: MemberClinics): number {
+export function answerCount(research: ResearchView, query: QueryRecord, clinics: MemberClinics): number {
 	return answersToCombine(research.studies[query.study]!, query, clinics).length;
 }
 
 /** The researcher opens the answers sealed for them and combines them; `clinics`: how many answered. */
-export function openResults(
+export async function openResults(
 	ledger: Ledger,
 	keyring: Keyring,
 	queryId: string,
 	clinics: MemberClinics
-): { result: CombinedResult | null; clinics: number } {
-	const research = ledger.state().research as ResearchState;
+): Promise<{ result: CombinedResult | null; clinics: number }> {
+	const research = await readQueryStudy(ledger, queryId);
 	const query = research.queries[queryId];
 	if (!query) throw new ResearchRefusal('NO_SUCH_QUERY', 'No such query.');
 	const sealed = answersToCombine(research.studies[query.study]!, query, clinics);

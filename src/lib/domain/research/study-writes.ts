@@ -10,7 +10,8 @@ import { CodedError, type Block, type Ledger } from '$lib/core/index.js';
 import { readAccess } from '../privacy/access.js';
 import { accessLogTx, RecordBook } from '../records/book.js';
 import type { Keyring } from '../records/keyring.js';
-import { consentedPatients, consentingPatients, queryRefusal, type ResearchState, type StudyRecord } from './fold.js';
+import { consentedPatients, consentingPatients, queryRefusal, type StudyRecord } from './fold.js';
+import { readQueryStudy, readResearch } from './pages.js';
 import { approvalWraps, unwrapStudyKey } from './keys.js';
 import { secureRng } from './laplace.js';
 import type { QuerySpec } from './query.js';
@@ -30,11 +31,9 @@ export class ResearchRefusal extends CodedError {
 	}
 }
 
-export const researchOf = (ledger: Ledger): ResearchState => ledger.state().research as ResearchState;
-
-/** The study `id` on `ledger`, or a NO_SUCH_STUDY refusal. */
-export function studyOn(ledger: Ledger, id: string): StudyRecord {
-	const study = researchOf(ledger).studies[id];
+/** The study `id` on `ledger` (read from its page), or a NO_SUCH_STUDY refusal. */
+export async function studyOn(ledger: Ledger, id: string): Promise<StudyRecord> {
+	const study = (await readResearch(ledger, [id])).studies[id];
 	if (!study) throw new ResearchRefusal('NO_SUCH_STUDY', 'No such study.');
 	return study;
 }
@@ -48,15 +47,21 @@ export async function registerStudy(ledger: Ledger, input: StudyInput, now: numb
 
 /** A clinic admin approves a study: the study key wrapped for each member of the clinic that holds keys. */
 export async function approveStudy(ledger: Ledger, keyring: Keyring, studyId: string): Promise<Block> {
-	const study = studyOn(ledger, studyId);
+	const study = await studyOn(ledger, studyId);
 	const members = [...ledger.roster().entries()].filter(([, role]) => KEY_HOLDER_ROLES.includes(role)).map(([m]) => m as string);
 	const wraps = approvalWraps(study, ledger.net, keyring.self, (w, c) => keyring.openWrapped(w, c), members);
 	return ledger.append([approveStudyTx(studyId, wraps)]);
 }
 
 /** Why the ledger would refuse this query from this node at `now`, or null. */
-export function queryRefusalOn(ledger: Ledger, studyId: string, spec: QuerySpec, epsilon: number, now: number = Date.now()): string | null {
-	return queryRefusal(researchOf(ledger).studies[studyId], ledger.author ?? '', JSON.stringify(spec), epsilon, now);
+export async function queryRefusalOn(
+	ledger: Ledger,
+	studyId: string,
+	spec: QuerySpec,
+	epsilon: number,
+	now: number = Date.now()
+): Promise<string | null> {
+	return queryRefusal((await readResearch(ledger, [studyId])).studies[studyId], ledger.author ?? '', JSON.stringify(spec), epsilon, now);
 }
 
 /** The researcher asks a query; refused here (QUERY_REFUSED) when the ledger would refuse it. */
@@ -67,7 +72,7 @@ export async function askQuery(
 	epsilon: number,
 	now: number = Date.now()
 ): Promise<Block> {
-	const refusal = queryRefusalOn(ledger, studyId, spec, epsilon, now);
+	const refusal = await queryRefusalOn(ledger, studyId, spec, epsilon, now);
 	if (refusal) throw new ResearchRefusal('QUERY_REFUSED', `Not sent: ${refusal}.`);
 	return ledger.append([studyQueryTx(studyId, JSON.stringify(spec), epsilon)]);
 }
@@ -78,8 +83,7 @@ export async function askQuery(
  * how many patients the answer was computed from.
  */
 export async function answerQuery(ledger: Ledger, keyring: Keyring, queryId: string, now: number = Date.now()): Promise<number> {
-	const state = ledger.state();
-	const research = state.research as ResearchState;
+	const research = await readQueryStudy(ledger, queryId);
 	const query = research.queries[queryId];
 	if (!query) throw new ResearchRefusal('NO_SUCH_QUERY', 'No such query.');
 	const study = research.studies[query.study]!;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex, type Block, type Tx } from '$lib/core/index.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { researchFold } from '$lib/domain/research/fold.js';
+import { researchView } from '$lib/domain/research/pages.js';
 import { approveStudyTx, registerStudyTx, studyQueryTx, studyResultTx } from '$lib/domain/research/study.js';
 import { folded, inOrder, lateArrivals, unsignedBlock } from '../../support/keyed-by-hand.js';
 
@@ -86,7 +87,7 @@ describe('the research fold keyed by study', () => {
 		expect(rewound).toBeGreaterThan(0);
 		// The ledgers hold what order decides: accepted and refused queries, results.
 		const states = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => folded(researchFold, studyLedger(seed)));
-		const queries = states.flatMap((state) => Object.values(state.queries));
+		const queries = states.flatMap((state) => Object.values(researchView(state).queries));
 		expect(new Set(queries.map((q) => q.status))).toEqual(new Set(['accepted', 'refused']));
 		expect(queries.some((q) => Object.keys(q.results).length > 0)).toBe(true);
 	});

@@ -9,7 +9,7 @@ import { grantMessage, grantTx, type Grant } from '$lib/domain/privacy/consent.j
 import { encryptionSecretKey, unwrapKey, type Category } from '$lib/domain/privacy/envelope.js';
 import type { StudyInput } from '$lib/domain/research/study.js';
 import { studyConsentMessage, studyConsentTx } from '$lib/domain/privacy/study-consent.js';
-import type { ResearchState } from '$lib/domain/research/fold.js';
+import { readResearch } from '$lib/domain/research/pages.js';
 import { seededRng } from '$lib/demo/seeded-rng.js';
 import { syntheticPatient } from '$lib/demo/synthetic-patients.js';
 import type { PatientRecords } from '$lib/domain/research/facts.js';
@@ -29,7 +29,8 @@ export const study = (over: Partial<StudyInput> = {}): StudyInput => ({
 	...over
 });
 export const idOf = (tx: Tx) => toHex(tx.id as Uint8Array);
-export const researchOf = (l: Ledger) => l.state().research as ResearchState;
+/** The studies and queries on `l`, read from the research fold's pages. */
+export const researchOf = (l: Ledger) => readResearch(l);
 export const accessOf = (l: Ledger) => allAccess(l);
 /** What a node's keyring does for `label`: open keys wrapped for it. */
 export const unwrapAs = (label: string) => (wrap: Parameters<typeof unwrapKey>[0], context: Parameters<typeof unwrapKey>[3]) =>

@@ -1,13 +1,13 @@
 /** Studies on the ledger: registration and approval, the study key and pseudonyms, consent across two clinics, the privacy budget, answers from a record book, and the fold's checkpoint. */
 import { describe, expect, it } from 'vitest';
-import { generateSecretKey, type Tx } from '$lib/core/index.js';
+import { generateSecretKey, type CborValue, type Tx } from '$lib/core/index.js';
 import { signNoble } from '$lib/core/crypto/ed25519.js';
 import { authorOf, testSecret } from '$lib/core/testing/fixtures.js';
 import { revokeGrantTx, revokeMessage } from '$lib/domain/privacy/consent.js';
 import { EnvelopeError, encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { approveStudyTx, registerStudyTx, studyQueryTx, studyResultTx } from '$lib/domain/research/study.js';
 import { studyConsentMessage, studyConsentTx } from '$lib/domain/privacy/study-consent.js';
-import { consentedPatients } from '$lib/domain/research/fold.js';
+import { consentedPatients, type ResearchState } from '$lib/domain/research/fold.js';
 import { approvalWraps, unwrapStudyKey, wrapStudyKey } from '$lib/domain/research/keys.js';
 import { answerAtClinic, answersToCombine, combineAnswers, openAnswer, sealAnswer } from '$lib/domain/research/result.js';
 import { seededRng } from '$lib/demo/seeded-rng.js';
@@ -54,7 +54,7 @@ describe('studies on the ledger', () => {
 		await clinicA.append([approveStudyTx(idOf(tx))]);
 		await clinicB.append([approveStudyTx(idOf(tx))]);
 		await sync(clinicA, clinicB, researcher);
-		const s = researchOf(researcher).studies[idOf(tx)]!;
+		const s = (await researchOf(researcher)).studies[idOf(tx)]!;
 		expect(s).toMatchObject({
 			researcher: authorOf('researcher'),
 			title: 'HbA1c in the community',
@@ -73,7 +73,7 @@ describe('studies on the ledger', () => {
 		await researcher.append([tx]);
 		await sync(clinicA, researcher);
 		const net = clinicA.net;
-		const s0 = researchOf(clinicA).studies[idOf(tx)]!;
+		const s0 = (await researchOf(clinicA)).studies[idOf(tx)]!;
 		const secretA = unwrapAs('clinic-a');
 		// A wrap for the researcher (or a payer) is refused on the ledger.
 		const key = new Uint8Array(32).fill(1);
@@ -85,10 +85,10 @@ describe('studies on the ledger', () => {
 		});
 		// Clinic A makes the key and wraps it for itself; a later approval by A wraps the same key for clinic B.
 		await clinicA.append([approveStudyTx(idOf(tx), approvalWraps(s0, net, authorOf('clinic-a'), secretA, [authorOf('clinic-a')]))]);
-		const s1 = researchOf(clinicA).studies[idOf(tx)]!;
+		const s1 = (await researchOf(clinicA)).studies[idOf(tx)]!;
 		await clinicA.append([approveStudyTx(idOf(tx), approvalWraps(s1, net, authorOf('clinic-a'), secretA, [authorOf('clinic-b')]))]);
 		await sync(clinicA, clinicB, researcher);
-		const s = researchOf(researcher).studies[idOf(tx)]!;
+		const s = (await researchOf(researcher)).studies[idOf(tx)]!;
 		const keyA = unwrapStudyKey(s, net, authorOf('clinic-a'), secretA);
 		const keyB = unwrapStudyKey(s, net, authorOf('clinic-b'), unwrapAs('clinic-b'));
 		expect(keyA).not.toBeNull();
@@ -160,7 +160,7 @@ describe('studies on the ledger', () => {
 		await researcher.append([q]);
 		await sync(clinicA, clinicB, researcher);
 		for (const [i, ledger] of [clinicA, clinicB].entries()) {
-			const state = researchOf(ledger);
+			const state = await researchOf(ledger);
 			const s = state.studies[studyId]!;
 			const query = state.queries[idOf(q)]!;
 			expect(query.status).toBe('accepted');
@@ -180,7 +180,7 @@ describe('studies on the ledger', () => {
 			await ledger.append([studyResultTx(studyId, query.id, sealAnswer(answer, ledger.net, s, query))]);
 		}
 		await sync(clinicA, clinicB, researcher);
-		const state = researchOf(researcher);
+		const state = await researchOf(researcher);
 		const query = state.queries[idOf(q)]!;
 		expect(Object.keys(query.results).sort()).toEqual([authorOf('clinic-a'), authorOf('clinic-b')].sort());
 		const s = state.studies[studyId]!;
@@ -230,7 +230,7 @@ describe('studies on the ledger', () => {
 		for (const q of queries) await researcher.append([q]);
 		await sync(clinicA, researcher);
 		for (const ledger of [clinicA, researcher]) {
-			const state = researchOf(ledger);
+			const state = await researchOf(ledger);
 			expect(state.queries[idOf(early)]).toMatchObject({ status: 'refused', reason: expect.stringMatching(/no clinic has approved/) });
 			expect(state.queries[idOf(queries[0]!)]).toMatchObject({ status: 'accepted' });
 			expect(state.queries[idOf(queries[1]!)]).toMatchObject({ status: 'refused', reason: expect.stringMatching(/over budget/) });
@@ -243,7 +243,7 @@ describe('studies on the ledger', () => {
 			expect(state.studies[studyId]!.spent).toBe(1000);
 		}
 		// A refused query gets no answer from a clinic, and results for it are not recorded.
-		const state = researchOf(clinicA);
+		const state = await researchOf(clinicA);
 		const access = await accessOf(clinicA);
 		expect(() =>
 			answerAtClinic({
@@ -270,13 +270,13 @@ describe('studies on the ledger', () => {
 		await sync(clinicA, researcher);
 		await clinicA.append([approveStudyTx(idOf(reg))]);
 		const book = new RecordBook(clinicA, new Keyring(authorOf('clinic-a'), encryptionSecretKey(testSecret('clinic-a'))));
-		const s = researchOf(clinicA).studies[idOf(reg)]!;
+		const s = (await researchOf(clinicA)).studies[idOf(reg)]!;
 		expect(await writeSyntheticCohort(clinicA, book, { count: 14, consenting: 12, study: s, seed: 9, now: T0 })).toEqual({
 			patients: 14,
 			consented: 12
 		});
 		expect(await book.patients()).toHaveLength(14);
-		const state = researchOf(clinicA).studies[idOf(reg)]!;
+		const state = (await researchOf(clinicA)).studies[idOf(reg)]!;
 		const consented = consentedPatients(state, await accessOf(clinicA), T0);
 		expect(consented.size).toBe(12);
 		const { patients, reads } = await readablePatients(book, consented, state.categories, T0);
@@ -296,7 +296,7 @@ describe('studies on the ledger', () => {
 		await sync(clinicA, researcher);
 		await researcher.append([studyQueryTx(idOf(reg), JSON.stringify({ cohort: {}, measure: { kind: 'count' } }), 0)]);
 		await sync(clinicA, researcher);
-		const query = Object.values(researchOf(clinicA).queries)[0]!;
+		const query = Object.values((await researchOf(clinicA)).queries)[0]!;
 		const answer = answerAtClinic({ study: state, query, access: await accessOf(clinicA), patients, studyKey: null, rng: seededRng(1) });
 		expect(answer).toEqual({ kind: 'count', count: 12, noisy: false });
 	}, 60_000);
@@ -306,14 +306,14 @@ describe('studies on the ledger', () => {
 		const reg = registerStudyTx(study());
 		await researcher.append([reg]);
 		await sync(clinicA, researcher);
-		const s = () => researchOf(clinicA).studies[idOf(reg)]!;
+		const s = async () => (await researchOf(clinicA)).studies[idOf(reg)]!;
 		const session = new PatientSession(generateSecretKey());
-		await clinicA.append(consentTxs(session, s(), T0));
-		expect(consentedPatients(s(), await accessOf(clinicA), T0 + 1).has(session.patient)).toBe(true);
-		expect(s().consentedAt[session.patient]).toBe(authorOf('clinic-a'));
-		await clinicA.append(withdrawTxs(session, s(), await accessOf(clinicA), T0 + 2));
-		expect(consentedPatients(s(), await accessOf(clinicA), T0 + 3).has(session.patient)).toBe(false);
-		expect(withdrawTxs(session, s(), await accessOf(clinicA), T0 + 4)).toEqual([]);
+		await clinicA.append(consentTxs(session, await s(), T0));
+		expect(consentedPatients(await s(), await accessOf(clinicA), T0 + 1).has(session.patient)).toBe(true);
+		expect((await s()).consentedAt[session.patient]).toBe(authorOf('clinic-a'));
+		await clinicA.append(withdrawTxs(session, await s(), await accessOf(clinicA), T0 + 2));
+		expect(consentedPatients(await s(), await accessOf(clinicA), T0 + 3).has(session.patient)).toBe(false);
+		expect(withdrawTxs(session, await s(), await accessOf(clinicA), T0 + 4)).toEqual([]);
 		session.close();
 	});
 
@@ -322,15 +322,24 @@ describe('studies on the ledger', () => {
 		const reg = registerStudyTx(study({ rows: true }));
 		await researcher.append([reg]);
 		await sync(clinicA, researcher);
-		const s0 = researchOf(clinicA).studies[idOf(reg)]!;
+		const s0 = (await researchOf(clinicA)).studies[idOf(reg)]!;
 		await clinicA.append([
 			approveStudyTx(idOf(reg), approvalWraps(s0, clinicA.net, authorOf('clinic-a'), unwrapAs('clinic-a'), [authorOf('clinic-b')]))
 		]);
 		const { researchFold } = await import('$lib/domain/research/fold.js');
+		const { researchView } = await import('$lib/domain/research/pages.js');
 		const { encodeCanonical, decodeCanonical } = await import('$lib/core/index.js');
-		const state = researchOf(clinicA);
+		// No checkpoint yet: every page is in the state, and in its checkpoint form.
+		const state = clinicA.state().research as ResearchState;
+		const view = researchView(state);
+		expect(Object.keys(view.studies)).toEqual([idOf(reg)]);
+		expect(view).toEqual(await researchOf(clinicA));
 		const bytes = encodeCanonical(researchFold.encode(state));
-		expect(researchFold.decode(decodeCanonical(bytes))).toEqual(state);
+		expect(researchView(researchFold.decode(decodeCanonical(bytes)))).toEqual(view);
 		expect(encodeCanonical(researchFold.encode(researchFold.decode(decodeCanonical(bytes))))).toEqual(bytes);
+		// A checkpoint written before studies were pages (`{studies, queries}`) decodes to the same studies, every page to be stored.
+		const old = researchFold.decode(decodeCanonical(encodeCanonical(view as unknown as CborValue)));
+		expect(researchView(old)).toEqual(view);
+		expect(old.pages.changed().map(([key]) => key)).toEqual([idOf(reg)]);
 	});
 });

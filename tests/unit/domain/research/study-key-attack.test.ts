@@ -22,7 +22,7 @@ import { authorOf, foundNetwork, joinNetwork, makeBlock, syncInto, testSecret, t
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { encryptionSecretKey, newDataKey, unwrapKey, wrapKey, type RecordContext } from '$lib/domain/privacy/envelope.js';
-import { researchFold, type ResearchState } from '$lib/domain/research/fold.js';
+import { readResearch } from '$lib/domain/research/pages.js';
 import { approvalWraps, studyKeyId, unwrapStudyKey } from '$lib/domain/research/keys.js';
 import { approveStudyTx, registerStudyTx, type StudyInput } from '$lib/domain/research/study.js';
 
@@ -45,7 +45,7 @@ const input: StudyInput = {
 /** Clinic members the study key is for: two clinic admins and a clinician. */
 const MEMBERS = ['clinic-a', 'clinic-b', 'doc-b'];
 
-const researchOf = (l: Ledger) => l.state().research as ResearchState;
+const researchOf = (l: Ledger) => readResearch(l);
 const unwrapAs = (label: string) => (wrap: Parameters<typeof unwrapKey>[0], context: RecordContext) =>
 	unwrapKey(wrap, authorOf(label), encryptionSecretKey(testSecret(label)), context);
 const blocksOf = async (ledger: Ledger) =>
@@ -130,11 +130,11 @@ async function attackerBlock(s: Scene, label: string, deps: readonly Block[], tx
 
 /** A's genuine approval (a new key for every member) and the key it made. */
 async function genuineApproval(s: Scene) {
-	const before = researchOf(s.a).studies[s.study]!;
+	const before = (await researchOf(s.a)).studies[s.study]!;
 	const block = await s.a.append([
 		approveStudyTx(s.study, approvalWraps(before, s.a.net, authorOf('clinic-a'), unwrapAs('clinic-a'), MEMBERS.map(authorOf)))
 	]);
-	const key = unwrapStudyKey(researchOf(s.a).studies[s.study]!, s.a.net, authorOf('clinic-a'), unwrapAs('clinic-a'))!;
+	const key = unwrapStudyKey((await researchOf(s.a)).studies[s.study]!, s.a.net, authorOf('clinic-a'), unwrapAs('clinic-a'))!;
 	expect(key).not.toBeNull();
 	return { genuine: (await blocksOf(s.a)).find((b) => b.block.id === block.id)!, key };
 }
@@ -177,12 +177,12 @@ describe('a bogus study.approve cannot lock a clinic member out of a study key',
 				await node.receive(s.base.filter((b) => b.block.id !== genuine.block.id).map((b) => b.bytes));
 				for (const b of order) expect((await node.receive([b.bytes])).rejected).toEqual([]);
 				expect(node.pendingCount).toBe(0);
-				const study = researchOf(node).studies[s.study]!;
+				const study = (await researchOf(node)).studies[s.study]!;
 				const label = order.map((b) => b.block.author.slice(0, 6)).join(' ');
 				for (const member of MEMBERS)
 					expect(unwrapStudyKey(study, net, authorOf(member), unwrapAs(member)), `${member}, order ${label}`).toEqual(key);
 				expect(unwrapStudyKey(study, net, authorOf('researcher'), unwrapAs('researcher'))).toBeNull();
-				const state = toHex(encodeCanonical(researchFold.encode(researchOf(node))));
+				const state = toHex(encodeCanonical((await researchOf(node)) as unknown as CborValue));
 				reference ??= state;
 				expect(state, label).toBe(reference);
 			}
@@ -200,11 +200,11 @@ describe('a bogus study.approve cannot lock a clinic member out of a study key',
 			const b = await joinNetwork(net, 'clinic-b', options);
 			await syncInto(b, s.a);
 			expect((await b.receive([early.bytes])).rejected).toEqual([]);
-			const seen = researchOf(b).studies[s.study]!;
+			const seen = (await researchOf(b)).studies[s.study]!;
 			const wraps = approvalWraps(seen, net, authorOf('clinic-b'), unwrapAs('clinic-b'), MEMBERS.map(authorOf));
 			expect(Object.keys(wraps).sort()).toEqual(MEMBERS.map(authorOf).sort());
 			await b.append([approveStudyTx(s.study, wraps)]);
-			const study = researchOf(b).studies[s.study]!;
+			const study = (await researchOf(b)).studies[s.study]!;
 			const keyB = unwrapStudyKey(study, net, authorOf('clinic-b'), unwrapAs('clinic-b'));
 			expect(keyB).not.toBeNull();
 			for (const member of MEMBERS) expect(unwrapStudyKey(study, net, authorOf(member), unwrapAs(member)), member).toEqual(keyB);
@@ -220,7 +220,7 @@ describe('a bogus study.approve cannot lock a clinic member out of a study key',
 			);
 			expect((await b.receive([junk.bytes])).rejected).toEqual([]);
 			const again = approvalWraps(
-				researchOf(b).studies[s.study]!,
+				(await researchOf(b)).studies[s.study]!,
 				net,
 				authorOf('clinic-b'),
 				unwrapAs('clinic-b'),
@@ -228,7 +228,7 @@ describe('a bogus study.approve cannot lock a clinic member out of a study key',
 			);
 			expect(Object.keys(again)).toEqual([authorOf('doc-c')]);
 			await b.append([approveStudyTx(s.study, again)]);
-			expect(unwrapStudyKey(researchOf(b).studies[s.study]!, net, authorOf('doc-c'), unwrapAs('doc-c'))).toEqual(keyB);
+			expect(unwrapStudyKey((await researchOf(b)).studies[s.study]!, net, authorOf('doc-c'), unwrapAs('doc-c'))).toEqual(keyB);
 		},
 		SLOW
 	);
@@ -259,7 +259,7 @@ describe('a bogus study.approve cannot lock a clinic member out of a study key',
 				const node = await joinNetwork(net, 'clinic-a', options);
 				await syncInto(node, s.a);
 				for (const b of order) expect((await node.receive([b.bytes])).rejected).toEqual([]);
-				const study = researchOf(node).studies[s.study]!;
+				const study = (await researchOf(node)).studies[s.study]!;
 				for (const member of MEMBERS) expect(unwrapStudyKey(study, net, authorOf(member), unwrapAs(member)), member).toEqual(key);
 			}
 			// A later approver shares the old key (not a new one), now under its commitment.
@@ -267,7 +267,7 @@ describe('a bogus study.approve cannot lock a clinic member out of a study key',
 			await syncInto(node, s.a);
 			await node.receive([old.bytes, early.bytes]);
 			const wraps = approvalWraps(
-				researchOf(node).studies[s.study]!,
+				(await researchOf(node)).studies[s.study]!,
 				net,
 				authorOf('clinic-a'),
 				unwrapAs('clinic-a'),

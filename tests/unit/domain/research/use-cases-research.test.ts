@@ -13,7 +13,8 @@ import { encryptionSecretKey } from '$lib/domain/privacy/envelope.js';
 import { RecordBook } from '$lib/domain/records/book.js';
 import { encodeCard, newPatientKey } from '$lib/domain/records/card.js';
 import { Keyring } from '$lib/domain/records/keyring.js';
-import { consentedPatients, type ResearchState } from '$lib/domain/research/fold.js';
+import { consentedPatients } from '$lib/domain/research/fold.js';
+import { readResearch } from '$lib/domain/research/pages.js';
 import { patientStudyConsent } from '$lib/domain/research/patient-consent.js';
 import type { StudyInput } from '$lib/domain/research/study.js';
 import { mayAnswer, openResults, studyViews } from '$lib/domain/research/study-views.js';
@@ -23,7 +24,7 @@ import { T0, study as studyInput } from './research-ledger-support.js';
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 };
 const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
 const keyringOf = (label: string) => new Keyring(authorOf(label), encryptionSecretKey(testSecret(label)));
-const research = (l: Ledger) => l.state().research as ResearchState;
+const research = (l: Ledger) => readResearch(l);
 /** The shared study input, asking for demographics and labs. */
 const input = (over: Partial<StudyInput> = {}): StudyInput => studyInput({ categories: ['demographics', 'labs'], ...over });
 
@@ -48,12 +49,12 @@ describe('research use cases', () => {
 		expect(researcher.size).toBe(size);
 		await registerStudy(researcher, input(), T0);
 		expect(researcher.size).toBe(size + 1);
-		const studyId = Object.keys(research(researcher).studies)[0]!;
+		const studyId = Object.keys((await research(researcher)).studies)[0]!;
 
 		await sync(clinic, researcher);
 		expect(await refusalOf(approveStudy(clinic, keyringOf('clinic-a'), 'nope'))).toBeInstanceOf(ResearchRefusal);
 		await approveStudy(clinic, keyringOf('clinic-a'), studyId);
-		const study = research(clinic).studies[studyId]!;
+		const study = (await research(clinic)).studies[studyId]!;
 		expect(study.approvals[clinic.author!]).toBeDefined();
 		await writeSyntheticCohort(clinic, new RecordBook(clinic, keyringOf('clinic-a')), { count: 8, consenting: 6, study, seed: 3, now: T0 });
 		await sync(clinic, researcher);
@@ -66,19 +67,21 @@ describe('research use cases', () => {
 		await askQuery(researcher, studyId, spec, 0, T0);
 		await sync(clinic, researcher);
 
-		const queryId = Object.keys(research(clinic).queries)[0]!;
-		const query = research(clinic).queries[queryId]!;
-		expect(mayAnswer(research(clinic).studies[studyId]!, query, clinic.author, 'admin', {})).toBe(true);
+		const queryId = Object.keys((await research(clinic)).queries)[0]!;
+		const query = (await research(clinic)).queries[queryId]!;
+		expect(mayAnswer((await research(clinic)).studies[studyId]!, query, clinic.author, 'admin', {})).toBe(true);
 		expect(await answerQuery(clinic, keyringOf('clinic-a'), queryId, T0)).toBe(6);
 		await sync(clinic, researcher);
-		expect(mayAnswer(research(clinic).studies[studyId]!, research(clinic).queries[queryId]!, clinic.author, 'admin', {})).toBe(false);
+		expect(
+			mayAnswer((await research(clinic)).studies[studyId]!, (await research(clinic)).queries[queryId]!, clinic.author, 'admin', {})
+		).toBe(false);
 
-		const opened = openResults(researcher, keyringOf('researcher'), queryId, {});
+		const opened = await openResults(researcher, keyringOf('researcher'), queryId, {});
 		expect(opened.clinics).toBe(1);
 		expect(opened.result).toMatchObject({ kind: 'count' });
-		expect(() => openResults(researcher, keyringOf('researcher'), 'nope', {})).toThrow(ResearchRefusal);
+		await expect(openResults(researcher, keyringOf('researcher'), 'nope', {})).rejects.toThrow(ResearchRefusal);
 
-		const [view] = studyViews(research(researcher), await allAccess(researcher), {}, T0);
+		const [view] = studyViews(await research(researcher), await allAccess(researcher), {}, T0);
 		expect(view!.consented).toBe(6);
 		expect(view!.queries.map((q) => q.id)).toEqual([queryId]);
 	}, 60_000);
@@ -87,11 +90,11 @@ describe('research use cases', () => {
 		const { clinic, researcher } = await network();
 		await registerStudy(researcher, input(), T0);
 		await sync(clinic, researcher);
-		const studyId = Object.keys(research(clinic).studies)[0]!;
+		const studyId = Object.keys((await research(clinic)).studies)[0]!;
 		const { seed, patient } = newPatientKey();
 		const code = await encodeCard(seed, '31415926', { params: CHEAP, createdAt: T0 });
 		const card = { code, pin: '31415926' };
-		const inForce = async () => consentedPatients(research(clinic).studies[studyId]!, await allAccess(clinic), T0).has(patient);
+		const inForce = async () => consentedPatients((await research(clinic)).studies[studyId]!, await allAccess(clinic), T0).has(patient);
 
 		const size = clinic.size;
 		expect(await refusalOf(patientStudyConsent(clinic, studyId, { code, pin: '00000000' }, false, T0))).toMatchObject({
@@ -105,7 +108,7 @@ describe('research use cases', () => {
 		expect(clinic.size).toBe(size + 1);
 		expect(await inForce()).toBe(true);
 		// A consent read that did not cover the patient (the study consent arrived after it) counts nobody, without failing.
-		expect(consentedPatients(research(clinic).studies[studyId]!, PatientAccess.none, T0).size).toBe(0);
+		expect(consentedPatients((await research(clinic)).studies[studyId]!, PatientAccess.none, T0).size).toBe(0);
 		await patientStudyConsent(clinic, studyId, card, true, T0);
 		expect(clinic.size).toBe(size + 2);
 		expect(await inForce()).toBe(false);

@@ -1,0 +1,138 @@
+/**
+ * The research fold's pages (fold.ts): one per study (the study, its queries and their sealed
+ * results), packed as canonical CBOR. Under a ledger the fold engine keeps them as rows of the
+ * store (core/ledger/page-rows.ts), read when a batch names the study and written beside each
+ * checkpoint when changed; memory and checkpoints hold only which study each query belongs
+ * to. Readers read the studies they show through {@link readResearch}.
+ */
+import { decodeCanonical, encodeCanonical, StoredPages, type CborValue, type Ledger } from '$lib/core/index.js';
+import type { QueryRecord, ResearchState, ResearchView, StudyPage, StudyRecord } from './fold.js';
+
+/** A study as its own objects (a decoded one shares nothing with what it was decoded from). */
+function copyStudy(s: StudyRecord): StudyRecord {
+	return {
+		...s,
+		categories: [...s.categories],
+		approvals: { ...s.approvals },
+		keys: Object.fromEntries(Object.entries(s.keys).map(([m, wraps]) => [m, wraps.map((w) => ({ ...w }))])),
+		consents: Object.fromEntries(Object.entries(s.consents).map(([p, g]) => [p, [...g]])),
+		consentedAt: { ...s.consentedAt },
+		queries: [...s.queries]
+	};
+}
+
+function copyQueries(queries: Record<string, QueryRecord>): Record<string, QueryRecord> {
+	return Object.fromEntries(
+		Object.entries(queries).map(([id, q]) => [
+			id,
+			{ ...q, results: Object.fromEntries(Object.entries(q.results).map(([m, r]) => [m, { ...r }])) }
+		])
+	);
+}
+
+export const packPage = (page: StudyPage): Uint8Array => encodeCanonical(page as unknown as CborValue);
+
+export function unpackPage(bytes: Uint8Array): StudyPage {
+	const v = decodeCanonical(bytes) as unknown as StudyPage;
+	return { study: v.study ? copyStudy(v.study) : null, queries: copyQueries(v.queries) };
+}
+
+/** The studies' pages by study id (hex). */
+export class StudyPages extends StoredPages<StudyPage> {
+	constructor() {
+		super({ pack: packPage, unpack: unpackPage }, (key) => `of study ${key.slice(0, 12)}`);
+	}
+
+	/** Every page (a state folded without a store holds them all; one with pages stored and not read throws `PAGE_NOT_READ`). */
+	toJSON(): Record<string, StudyPage> {
+		return Object.fromEntries(this.keys().map((key) => [key, this.view(key)!]));
+	}
+}
+
+/**
+ * The checkpoint form: which study each query belongs to, the studies with pages, and the
+ * pages no row holds yet as bytes (under a ledger none: the engine stored them first).
+ */
+interface Packed {
+	queryStudy: Record<string, string>;
+	pageKeys: string[];
+	inlineKeys: string[];
+	pages: Uint8Array[];
+}
+
+export function encodeResearch(state: ResearchState): CborValue {
+	const inline = state.pages.inline().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+	const packed: Packed = {
+		queryStudy: state.queryStudy,
+		pageKeys: state.pages.keys().sort(),
+		inlineKeys: inline.map(([key]) => key),
+		pages: inline.map(([, bytes]) => bytes)
+	};
+	return packed as unknown as CborValue;
+}
+
+/**
+ * The state of its checkpoint form. A checkpoint written before studies were pages holds
+ * every study and query (`{studies, queries}`): it decodes to the same state, every page in
+ * memory and changed, and the next checkpoint stores them as rows (no refold).
+ */
+export function decodeResearch(value: CborValue): ResearchState {
+	const pages = new StudyPages();
+	if ('studies' in (value as object)) {
+		const v = value as unknown as ResearchView;
+		const byStudy = new Map<string, StudyPage>();
+		const queryStudy: Record<string, string> = {};
+		for (const [id, study] of Object.entries(v.studies)) byStudy.set(id, { study, queries: {} });
+		for (const [id, query] of Object.entries(v.queries)) {
+			let page = byStudy.get(query.study);
+			if (!page) byStudy.set(query.study, (page = { study: null, queries: {} }));
+			page.queries[id] = query;
+			queryStudy[id] = query.study;
+		}
+		pages.add(
+			[],
+			[...byStudy].map(([key, page]): [string, Uint8Array] => [key, packPage(page)])
+		);
+		return { pages, queryStudy };
+	}
+	const v = value as unknown as Packed;
+	const inline = new Set(v.inlineKeys);
+	pages.add(
+		v.pageKeys.filter((key) => !inline.has(key)),
+		v.inlineKeys.map((key, i): [string, Uint8Array] => [key, v.pages[i]!])
+	);
+	return { pages, queryStudy: { ...v.queryStudy } };
+}
+
+type ResearchReader = Pick<Ledger, 'state' | 'readPages'>;
+
+/**
+ * The studies `studies` (every study when omitted) and their queries, as of every block
+ * folded: from the fold's memory, or the store. Pages are read whole; the fold may change
+ * a page a reader holds (a study read while blocks arrive).
+ */
+export async function readResearch(ledger: ResearchReader, studies?: readonly string[]): Promise<ResearchView> {
+	const state = ledger.state().research as ResearchState;
+	const pages = await ledger.readPages<StudyPage>('research', studies ?? state.pages.keys());
+	return viewOf(pages.values());
+}
+
+function viewOf(pages: Iterable<StudyPage>): ResearchView {
+	const view: ResearchView = { studies: {}, queries: {} };
+	for (const page of pages) {
+		if (page.study) view.studies[page.study.id] = page.study;
+		Object.assign(view.queries, page.queries);
+	}
+	return view;
+}
+
+/** The view of a state that holds every page (a fold over blocks in memory); a page stored and not read throws `PAGE_NOT_READ`. */
+export function researchView(state: ResearchState): ResearchView {
+	return viewOf(state.pages.keys().map((key) => state.pages.view(key)!));
+}
+
+/** The study of query `queryId` and its queries (empty when no query has that id). */
+export function readQueryStudy(ledger: ResearchReader, queryId: string): Promise<ResearchView> {
+	const study = (ledger.state().research as ResearchState).queryStudy[queryId];
+	return readResearch(ledger, study === undefined ? [] : [study]);
+}
