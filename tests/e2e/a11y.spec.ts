@@ -3,40 +3,33 @@
 // registration form, chart with the encounter form open, the patient's view, the import
 // panel), the Network and Members tabs. Keyboard use: every form is filled and submitted
 // with the keyboard in the records specs; here the navigation is walked with Tab and Enter.
-import { expect, test, type Page } from '@playwright/test';
-import { axeCheck } from './axe.js';
+import { expect, test } from '@playwright/test';
+import { axeCheck, expectAccessible } from './axe.js';
 import { registerPatient } from './records-support.js';
 import { createNetwork, submitPassphrase } from './support.js';
-
-async function expectNoViolations(page: Page, where: string): Promise<void> {
-	const result = await axeCheck(page);
-	const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.targets.slice(0, 5).join('\n  ')}`);
-	expect(found, `${where}:\n${found.join('\n')}`).toEqual([]);
-	expect(result.passes, `${where}: axe ran its rules`).toBeGreaterThan(10);
-}
 
 test('the main pages have no WCAG A/AA violations, and the navigation works from the keyboard', async ({ page }) => {
 	test.setTimeout(240_000);
 	await page.goto('/');
 	await expect(page.getByTestId('lock-screen')).toBeVisible();
-	await expectNoViolations(page, 'first run: choose a passphrase');
+	await expectAccessible(page, 'first run: choose a passphrase');
 	await submitPassphrase(page);
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network', { timeout: 30_000 });
-	await expectNoViolations(page, 'no network yet');
+	await expectAccessible(page, 'no network yet');
 
 	await createNetwork(page, 'Harbour Clinic');
-	await expectNoViolations(page, 'ledger tab');
+	await expectAccessible(page, 'ledger tab');
 
 	await registerPatient(page, 'Amina', 'Okonkwo', '1984-03-02', '48151623');
-	await expectNoViolations(page, 'patients: chart');
+	await expectAccessible(page, 'patients: chart');
 	await page.getByTestId('new-encounter').click();
-	await expectNoViolations(page, 'patients: encounter form');
+	await expectAccessible(page, 'patients: encounter form');
 	await page.getByTestId('register-patient').click();
-	await expectNoViolations(page, 'patients: registration form');
+	await expectAccessible(page, 'patients: registration form');
 	await page.getByTestId('open-patient-view').click();
-	await expectNoViolations(page, "patients: patient's view (closed)");
+	await expectAccessible(page, "patients: patient's view (closed)");
 	await page.getByTestId('open-import').click();
-	await expectNoViolations(page, 'patients: import');
+	await expectAccessible(page, 'patients: import');
 
 	// The navigation: links reached with the Tab key and followed with Enter; every screen is checked on the way.
 	const tabs = page.getByRole('navigation', { name: 'Views' }).getByRole('link');
@@ -49,7 +42,7 @@ test('the main pages have no WCAG A/AA violations, and the navigation works from
 		await page.keyboard.press('Enter');
 		await expect(tab).toHaveAttribute('aria-current', 'page');
 		const name = (await tab.textContent())?.trim() ?? `screen ${i}`;
-		await expectNoViolations(page, `${name} screen`);
+		await expectAccessible(page, `${name} screen`);
 		// A navigation moves focus to the page's start, as for any link: the next link is one Tab on from this one.
 		await tab.focus();
 		await page.keyboard.press('Tab');
@@ -62,7 +55,7 @@ test('the lock screen after a reload has no violations', async ({ page }) => {
 	await expect(page.getByTestId('app')).toHaveAttribute('data-status', 'no-network', { timeout: 30_000 });
 	await page.reload();
 	await expect(page.getByTestId('lock-screen')).toHaveAttribute('data-mode', 'unlock');
-	await expectNoViolations(page, 'lock screen (unlock)');
+	await expectAccessible(page, 'lock screen (unlock)');
 });
 
 test('the check finds violations: an image without a text alternative, an unlabelled field, low contrast', async ({ page }) => {

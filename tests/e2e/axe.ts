@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(
@@ -55,4 +55,15 @@ export async function axeCheck(page: Page, within?: string): Promise<AxeFindings
 		},
 		{ tags: WCAG_TAGS, within }
 	);
+}
+
+/**
+ * Fails naming each violation (rule, impact, help, the first elements found) when the page
+ * as it is now, or the part under `within`, breaks a rule; and when axe ran almost none.
+ */
+export async function expectAccessible(page: Page, where: string, within?: string): Promise<void> {
+	const result = await axeCheck(page, within);
+	const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.targets.slice(0, 5).join('\n  ')}`);
+	expect(found, `${where}:\n${found.join('\n')}`).toEqual([]);
+	expect(result.passes, `${where}: axe ran its rules`).toBeGreaterThan(10);
 }
