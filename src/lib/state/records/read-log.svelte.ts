@@ -87,6 +87,8 @@ export class ReadLog {
 	flush(): Promise<void> {
 		const run = this.#flushes.then(async () => {
 			while (this.#reads.length > 0) if (!(await this.#write())) break;
+			// Reads left (a write failed, or logged meanwhile): the timer tries again.
+			if (this.#reads.length > 0 && this.#ledger) this.#scheduleFlush();
 		});
 		this.#flushes = run;
 		return run;
@@ -107,7 +109,6 @@ export class ReadLog {
 			// Kept for the next attempt: a read log is never dropped.
 		}
 		this.#pending = this.#reads.length;
-		if (this.#reads.length) this.#scheduleFlush();
 		return written;
 	}
 }
