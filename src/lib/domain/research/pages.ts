@@ -6,7 +6,7 @@
  * to. Readers read the studies they show through {@link readResearch}.
  */
 import { decodeCanonical, encodeCanonical, StoredPages, type CborValue, type Ledger } from '$lib/core/index.js';
-import type { QueryRecord, ResearchState, ResearchView, StudyPage, StudyRecord } from './fold.js';
+import type { QueryRecord, ResearchView, StudyPage, StudyRecord } from './records.js';
 
 /** A study as its own objects (a decoded one shares nothing with what it was decoded from). */
 function copyStudy(s: StudyRecord): StudyRecord {
@@ -35,6 +35,14 @@ export const packPage = (page: StudyPage): Uint8Array => encodeCanonical(page as
 export function unpackPage(bytes: Uint8Array): StudyPage {
 	const v = decodeCanonical(bytes) as unknown as StudyPage;
 	return { study: v.study ? copyStudy(v.study) : null, queries: copyQueries(v.queries) };
+}
+
+/** The research fold's state (fold.ts). */
+export interface ResearchState {
+	/** Each study's page by study id: in memory while folded or read, else a row of the store. */
+	pages: StudyPages;
+	/** The study each query id belongs to (the first query of an id in ledger order wins): a result names its query. */
+	queryStudy: Record<string, string>;
 }
 
 /** The studies' pages by study id (hex). */
