@@ -16,6 +16,7 @@ import { claimsFold } from './contracts/claims-fold.js';
 import { claimBlocksIndex, claimPatientsIndex } from './contracts/claim-index.js';
 import { supplyFold } from './supply/fold.js';
 import { lotIndex } from './supply/lot-index.js';
+import { serialIndex } from './supply/serial-index.js';
 import { roomRotationsFold } from './room-secret.js';
 
 export const APP_FOLDS: readonly Fold<unknown>[] = [
@@ -34,6 +35,8 @@ export const APP_FOLDS: readonly Fold<unknown>[] = [
 export const APP_INDEXES: readonly IndexFold[] = [
 	auditIndex,
 	lotIndex,
+	// The serials given: the supply fold reads a dose's serial's earlier uses (supply/serial-index.ts).
+	serialIndex,
 	recordVersionsIndex,
 	patientRecordsIndex,
 	patientDemographicsIndex,

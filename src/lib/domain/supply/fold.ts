@@ -18,6 +18,7 @@
 import { CodedError, type Fold } from '$lib/core/index.js';
 import { encounterReads } from '../records/encounter-lookup.js';
 import { memberClinicsFold } from '../members.js';
+import { serialReads } from './serial-index.js';
 import { applyStockTx, flagOverdue } from './stock-fold.js';
 import { clinicOf, DEFAULT_HORIZON_DAYS, DEFAULT_TRANSIT_DAYS, type SupplyState } from './supply-state.js';
 import { applyTraceTx, doseEncounter, TRACE_TXS } from './trace-fold.js';
@@ -49,14 +50,15 @@ export const supplyFold: Fold<SupplyState> = {
 	// Supply transactions; `member.add` names the clinic a device writes for; a `record.put`
 	// is an encounter record a dose may name (read through `reads`).
 	affectedBy: (type) => type.startsWith('supply.') || type === 'member.add' || type === 'record.put',
-	// The encounter records doses name.
+	// The encounter records doses name, and the earlier uses of the serials they give (serial-index.ts).
 	reads: [
 		encounterReads((block) =>
 			block.txs.flatMap((tx) => {
 				const ref = tx.t === 'supply.administer' ? doseEncounter(tx) : null;
 				return ref ? [ref] : [];
 			})
-		)
+		),
+		serialReads
 	],
 	init: () => ({
 		clinics: {},
@@ -67,7 +69,6 @@ export const supplyFold: Fold<SupplyState> = {
 		totals: {},
 		transfers: {},
 		open: [],
-		serials: {},
 		reorder: {},
 		flags: {}
 	}),
@@ -84,5 +85,10 @@ export const supplyFold: Fold<SupplyState> = {
 	// The state holds only strings, safe integers, booleans, null, arrays and plain objects
 	// (it was canonical CBOR before), so JSON gives back the same state.
 	encode: (state) => ({ json: utf8.encode(JSON.stringify(state)) }),
-	decode: (value) => JSON.parse(text.decode((value as { json: Uint8Array }).json)) as SupplyState
+	// A checkpoint written before the serials given were rows of the store (serial-index.ts)
+	// holds them as a map: the same state without it (the index answers for every block).
+	decode: (value) => {
+		const { serials: _, ...state } = JSON.parse(text.decode((value as { json: Uint8Array }).json)) as SupplyState & { serials?: unknown };
+		return state;
+	}
 };

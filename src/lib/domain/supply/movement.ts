@@ -106,6 +106,8 @@ export const required = (text: string, what: string): string => {
 /** What a movement is checked against: the fold, this clinic's stock, the moment, fresh ids. */
 export interface MovementContext {
 	readonly supply: SupplyState | null;
+	/** Serials already given (`<gtin>|<serial>`), read from the store for this movement (stock-writes.ts). */
+	readonly givenSerials?: ReadonlySet<string>;
 	onHand(gtin: string, lot: string, location: string): number;
 	readonly now: number;
 	randomId(): Uint8Array;
@@ -154,7 +156,7 @@ export function movementTxs(input: MovementInput, ctx: MovementContext): Tx[] {
 			out(qty);
 			const serial = input.serial.trim();
 			if (serial && !isGs1Text(serial)) throw new MovementInputError('Serial: 1-20 letters, digits or -./_');
-			if (serial && s?.serials[`${gtin}|${serial}`]) throw new MovementInputError(`Refused: serial ${serial} was already given`);
+			if (serial && ctx.givenSerials?.has(`${gtin}|${serial}`)) throw new MovementInputError(`Refused: serial ${serial} was already given`);
 			const hasEncounter = input.encounterBlock.trim() !== '' || input.encounterRid.trim() !== '';
 			const encounter = hasEncounter
 				? { block: hexOf(input.encounterBlock, 32, 'Encounter block'), rid: hexOf(input.encounterRid, 16, 'Encounter record id') }

@@ -21,6 +21,7 @@ import {
 	type AdministrationKind,
 	type ContactStatus
 } from './transactions.js';
+import { SUPPLY_SERIALS } from './serial-index.js';
 import { inventory } from './views.js';
 
 /** The supply fold of `ledger`, or null before it has one. */
@@ -43,17 +44,33 @@ async function write(ledger: Ledger, build: () => Tx[]): Promise<Block> {
 	return ledger.append(build());
 }
 
+/** The key (`<gtin>|<serial>`) of the serial the dose `input` gives when it was already given (read from the store: serial-index.ts); null otherwise, or when the input names none that can be read. */
+async function serialGiven(ledger: Ledger, input: MovementInput): Promise<string | null> {
+	const serial = input.movement === 'administer' ? input.serial.trim() : '';
+	if (!serial) return null;
+	let gtin: string;
+	try {
+		gtin = gtinOf(input.gtin);
+	} catch {
+		return null; // movementTxs names the field
+	}
+	const key = `${gtin}|${serial}`;
+	return (await ledger.facts(SUPPLY_SERIALS, key, { limit: 1 })).length > 0 ? key : null;
+}
+
 /** A movement as typed (receive, give, transfer, waste, adjust), checked against this clinic's stock at `now`. */
-export function recordMovement(
+export async function recordMovement(
 	ledger: Ledger,
 	input: MovementInput,
 	options: { now: number; randomId?: () => Uint8Array }
 ): Promise<Block> {
+	const given = await serialGiven(ledger, input);
 	return write(ledger, () => {
 		const supply = supplyOf(ledger);
 		const clinic = stockClinicOf(ledger);
 		return movementTxs(input, {
 			supply,
+			givenSerials: new Set(given ? [given] : []),
 			onHand: (gtin, lot, at) => onHandAt(supply, clinic, gtin, lot, at),
 			now: options.now,
 			randomId: options.randomId ?? (() => crypto.getRandomValues(new Uint8Array(16)))

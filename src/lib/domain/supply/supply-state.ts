@@ -26,8 +26,6 @@ export interface SupplyState {
 	transfers: Record<string, TransferState>;
 	/** Transfer ids sent, not yet received and not yet flagged overdue. */
 	open: string[];
-	/** `${gtin}|${serial}` → block of the administration that used it. */
-	serials: Record<string, string>;
 	/** clinic → GTIN → reorder point. */
 	reorder: Record<string, Record<string, number>>;
 	flags: Record<string, Flag>;

@@ -9,6 +9,7 @@
 import type { Block, CborValue, FoldContext, Tx } from '$lib/core/index.js';
 import { encounterAt, type EncounterRef } from '../records/encounter-lookup.js';
 import { administerProblem } from './administer-rules.js';
+import { earlierUse } from './serial-index.js';
 import { ensureLot, move, totalsOf } from './stock-fold.js';
 import { flag, lotKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
 import { DEFAULT_LOCATION } from './transactions.js';
@@ -45,13 +46,13 @@ export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: nu
 					...where
 				});
 			if (serial !== null) {
-				const serialKey = `${gtin}|${serial}`;
-				const first = state.serials[serialKey];
-				if (first === undefined) state.serials[serialKey] = block.id;
-				else
+				// The serials given are rows of the store (serial-index.ts), read with the block.
+				const key = `${gtin}|${serial}`;
+				const first = earlierUse(context, key, block, index);
+				if (first !== null)
 					flag(
 						state,
-						`serial-reused|${serialKey}`,
+						`serial-reused|${key}`,
 						block,
 						{ kind: 'serial-reused', message: `serial ${serial} of ${gtin} given more than once`, ...where },
 						[first, block.id]

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '$lib/core/index.js';
 import { authorOf } from '$lib/core/testing/fixtures.js';
-import { lotKey } from '$lib/domain/supply/fold.js';
+import { lotKey, supplyFold } from '$lib/domain/supply/fold.js';
 import {
 	adjustTx,
 	administerTx,
@@ -109,6 +109,23 @@ describe('supply flags with evidence', () => {
 			evidence: [fakeBlock(1, a, 0, []).id, fakeBlock(2, b, 0, []).id]
 		});
 		expect(Object.keys(state.flags).filter((k) => k.startsWith('serial-reused'))).toHaveLength(1);
+	});
+
+	it('a serial given twice in one block is flagged with that block twice; the same serial of another GTIN is not a reuse; the state keeps no serial', () => {
+		const block = fakeBlock(1, a, T0, [rcv('L1', 5), give('L1', { serial: 'S7' }), give('L1', { serial: 'S7' })]);
+		const other = fakeBlock(2, a, T0, [
+			receiveTx({ gtin: GTIN2, lot: 'M1', expiry: '2027-12-31', qty: 5, supplier: 'Acme' }),
+			administerTx({ patient: patientKey(2), gtin: GTIN2, lot: 'M1', kind: 'medication', serial: 'S7' })
+		]);
+		const state = foldAll([block, other]);
+		expect(state.flags[`serial-reused|${GTIN}|S7`]).toMatchObject({ kind: 'serial-reused', evidence: [block.id, block.id] });
+		expect(state.flags[`serial-reused|${GTIN2}|S7`]).toBeUndefined();
+		// The serials given are rows of the store (supply/serial-index.ts), not part of the state or its checkpoints.
+		expect('serials' in state).toBe(false);
+		const decoded = supplyFold.decode({
+			json: new TextEncoder().encode(JSON.stringify({ ...state, serials: { [`${GTIN}|S7`]: block.id } }))
+		});
+		expect(decoded).toEqual(state);
 	});
 
 	it('administrations with no encounter, an encounter not on the ledger, or another patient’s encounter', () => {

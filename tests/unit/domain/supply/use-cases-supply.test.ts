@@ -77,4 +77,32 @@ describe('inventory use cases', () => {
 		expect(await refusalOf(recordMovement(a, dose, { now }))).toBeInstanceOf(MovementInputError);
 		expect(a.size).toBe(size + 4);
 	}, 60_000);
+
+	it('a serial given at two clinics while apart is flagged the same on both, the first in ledger order kept; the form refuses a serial already given', async () => {
+		const a = await foundNetwork({ ...options, founder: 'clinic-a', members: { 'clinic-b': 'admin' } });
+		const b = await joinNetwork(a.net, 'clinic-b', options);
+		await syncInto(b, a);
+		const now = Date.now();
+		await recordMovement(a, receive, { now });
+		await syncInto(b, a);
+		await recordMovement(b, { ...receive, lot: 'L2' }, { now });
+		const dose = { ...emptyMovement('administer'), gtin: GTIN, patient: PATIENT, serial: 'SN-1' };
+		// Apart: each gives the same serial (from its own lot), neither knowing of the other.
+		const atA = await recordMovement(a, { ...dose, lot: 'L1' }, { now });
+		const atB = await recordMovement(b, { ...dose, lot: 'L2' }, { now });
+		await syncInto(a, b);
+		await syncInto(b, a);
+		const key = `serial-reused|${GTIN}|SN-1`;
+		const first = [atA, atB].sort((x, y) => x.clock - y.clock || (x.id < y.id ? -1 : 1));
+		for (const node of [a, b]) expect(supplyOf(node)!.flags[key]).toMatchObject({ evidence: first.map((blk) => blk.id) });
+		// Given already (a row of the store): refused before anything is written, at either clinic, from any lot.
+		for (const node of [a, b]) {
+			const size = node.size;
+			const refusal = await refusalOf(recordMovement(node, { ...dose, lot: node === a ? 'L1' : 'L2' }, { now }));
+			expect(refusal).toMatchObject({ code: 'MOVEMENT_INPUT', message: 'Refused: serial SN-1 was already given' });
+			expect(node.size).toBe(size);
+		}
+		// Another serial is given as usual.
+		await recordMovement(a, { ...dose, lot: 'L1', serial: 'SN-2' }, { now });
+	}, 60_000);
 });
