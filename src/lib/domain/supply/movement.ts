@@ -5,6 +5,7 @@
  */
 import { CodedError, fromHex, type Tx } from '$lib/core/index.js';
 import { administerProblem, type SupplyState } from './fold.js';
+import { serialKey } from './supply-state.js';
 import { isGs1Text, normalizeGtin } from './gs1.js';
 import {
 	adjustTx,
@@ -156,7 +157,8 @@ export function movementTxs(input: MovementInput, ctx: MovementContext): Tx[] {
 			out(qty);
 			const serial = input.serial.trim();
 			if (serial && !isGs1Text(serial)) throw new MovementInputError('Serial: 1-20 letters, digits or -./_');
-			if (serial && ctx.givenSerials?.has(`${gtin}|${serial}`)) throw new MovementInputError(`Refused: serial ${serial} was already given`);
+			if (serial && ctx.givenSerials?.has(serialKey(gtin, serial)))
+				throw new MovementInputError(`Refused: serial ${serial} was already given`);
 			const hasEncounter = input.encounterBlock.trim() !== '' || input.encounterRid.trim() !== '';
 			const encounter = hasEncounter
 				? { block: hexOf(input.encounterBlock, 32, 'Encounter block'), rid: hexOf(input.encounterRid, 16, 'Encounter record id') }

@@ -7,16 +7,16 @@
  * network lives). A row follows from its block alone: a late block inserts its rows in place.
  */
 import type { Block, Fact, FoldContext, FoldReads, IndexFold, Tx } from '$lib/core/index.js';
-import { txString as str } from './supply-state.js';
+import { serialKey, txString as str } from './supply-state.js';
 
 export const SUPPLY_SERIALS = 'supply-serials';
 
 /** The key a dose's serial is filed under, or null (no serial, or not text: the rules refuse those). */
-export function serialKey(tx: Tx): string | null {
+export function serialKeyOf(tx: Tx): string | null {
 	if (tx.t !== 'supply.administer') return null;
 	const gtin = str(tx.gtin);
 	const serial = str(tx.serial);
-	return gtin === null || serial === null ? null : `${gtin}|${serial}`;
+	return gtin === null || serial === null ? null : serialKey(gtin, serial);
 }
 
 export const serialIndex: IndexFold = {
@@ -24,7 +24,7 @@ export const serialIndex: IndexFold = {
 	version: 1,
 	facts: (block) =>
 		block.txs.flatMap((tx, index): Fact[] => {
-			const key = serialKey(tx);
+			const key = serialKeyOf(tx);
 			return key === null ? [] : [[key, index]];
 		})
 };
@@ -32,7 +32,7 @@ export const serialIndex: IndexFold = {
 /** What the supply fold reads of the index: the keys of a block's serialized doses. */
 export const serialReads: FoldReads = {
 	index: serialIndex,
-	keys: (block: Block) => block.txs.flatMap((tx) => serialKey(tx) ?? [])
+	keys: (block: Block) => block.txs.flatMap((tx) => serialKeyOf(tx) ?? [])
 };
 
 /**

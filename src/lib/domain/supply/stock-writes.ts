@@ -9,6 +9,7 @@ import { fromHex, type Block, type Ledger, type Tx } from '$lib/core/index.js';
 import type { Visit } from '../records/visit.js';
 import { doseFromVisit } from './dose-from-visit.js';
 import { clinicOf, lotKey, type SupplyState } from './fold.js';
+import { serialKey } from './supply-state.js';
 import { gtinOf, locationOf, lotOf, MovementInputError, movementTxs, qtyOf, required, type MovementInput } from './movement.js';
 import {
 	administerTx,
@@ -54,7 +55,7 @@ async function serialGiven(ledger: Ledger, input: MovementInput): Promise<string
 	} catch {
 		return null; // movementTxs names the field
 	}
-	const key = `${gtin}|${serial}`;
+	const key = serialKey(gtin, serial);
 	return (await ledger.facts(SUPPLY_SERIALS, key, { limit: 1 })).length > 0 ? key : null;
 }
 

@@ -38,6 +38,8 @@ export const txHex = (v: CborValue | undefined) => (v instanceof Uint8Array ? to
 
 /** Key of a lot: GTIN and lot number (`|` is outside the GS1 character set). */
 export const lotKey = (gtin: string, lot: string) => `${gtin}|${lot}`;
+/** Key of a serial number given: GTIN and serial (serial-index.ts; a serial is unique per GTIN, not per lot). */
+export const serialKey = (gtin: string, serial: string) => `${gtin}|${serial}`;
 
 export const emptyTotals = (): Totals => ({ received: 0, sent: 0, transferredIn: 0, administered: 0, wasted: 0, adjusted: 0 });
 

@@ -11,7 +11,7 @@ import { encounterAt, type EncounterRef } from '../records/encounter-lookup.js';
 import { administerProblem } from './administer-rules.js';
 import { earlierUse } from './serial-index.js';
 import { ensureLot, move, totalsOf } from './stock-fold.js';
-import { flag, lotKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
+import { flag, lotKey, serialKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
 import { DEFAULT_LOCATION } from './transactions.js';
 
 /** Transaction types this part folds; the rest are the stock part's. */
@@ -47,7 +47,7 @@ export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: nu
 				});
 			if (serial !== null) {
 				// The serials given are rows of the store (serial-index.ts), read with the block.
-				const key = `${gtin}|${serial}`;
+				const key = serialKey(gtin!, serial);
 				const first = earlierUse(context, key, block, index);
 				if (first !== null)
 					flag(
