@@ -20,6 +20,7 @@ import { shuffled } from '../../support/arrival-orders.js';
 import { note } from '../ledger-support.js';
 import { paddedOrderedFold } from '../../support/padded-fold.js';
 import { sameState } from '../../support/canonical-state.js';
+import { KeptStore } from '../../support/kept-store.js';
 
 // Checkpoints of a megabyte and more: vitest's toEqual walks a byte array index by index
 // (two thirds of this file's time), so bytes are compared whole and states in place, and
@@ -113,9 +114,8 @@ describe('checkpoint bytes', () => {
 
 const ordered = paddedOrderedFold;
 
-/** A memory store that stays open when the ledger closes, for the reopen. */
-class KeptStore extends MemoryStore {
-	override async close() {}
+/** A kept store (open after the ledger closes) that lists its checkpoints. */
+class CheckpointStore extends KeptStore {
 	async checkpoints() {
 		return Promise.all((await this.checkpointPositions()).map(async (p) => (await this.checkpointAtOrBefore(p))!));
 	}
@@ -149,7 +149,7 @@ describe('checkpoint bytes: on a ledger', () => {
 		const reference = await open(new MemoryStore(), a.net);
 		await reference.receive([...fromA, ...late]);
 		for (let seed = 1; seed <= 4; seed++) {
-			const store = new KeptStore();
+			const store = new CheckpointStore();
 			const x = await open(store, a.net);
 			for (let i = 0; i < fromA.length; i += 20) await x.receive(fromA.slice(i, i + 20));
 			const kept = await store.checkpoints();
@@ -171,7 +171,7 @@ describe('checkpoint bytes: on a ledger', () => {
 
 	it('opens past a damaged checkpoint from the one before it, and from the genesis when every one is damaged', async () => {
 		for (const damage of ['flip', 'cut', 'garbage'] as const) {
-			const store = new KeptStore();
+			const store = new CheckpointStore();
 			const a = await foundNetwork({ store, folds: [ordered as Fold<unknown>], checkpointEvery: 4 });
 			for (let i = 0; i < 60; i++) await a.append(note(`a${i}`));
 			const expected = a.state();
@@ -223,7 +223,7 @@ describe('checkpoint bytes: on a ledger', () => {
 			decodeCheckpointStates([a] as Fold<unknown>[], Uint8Array.from(encodeCanonical({ folds: 'other;a@1', states: [encodeCanonical(1)] })))
 		).toBeNull();
 		// A ledger: written by three folds, opened by two of them, then by one at a new version.
-		const store = new KeptStore();
+		const store = new CheckpointStore();
 		const first = await foundNetwork({ store, folds: [a, b, c] as Fold<unknown>[], checkpointEvery: 4 });
 		for (let i = 0; i < 40; i++) await first.append(note(`n${i}`));
 		const expected = first.state();

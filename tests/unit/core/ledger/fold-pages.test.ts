@@ -24,6 +24,7 @@ import { foldBlocks } from '../../../../src/lib/core/testing/fold-contexts.js';
 import { prng } from '../../../../src/lib/core/testing/prng.js';
 import { packRow, pageLog, pageRows, unpackRow } from '../../../../src/lib/core/ledger/fold-pages.js';
 import { shuffled } from '../../support/arrival-orders.js';
+import { KeptStore } from '../../support/kept-store.js';
 
 /** A note `key:<k>:<x>` changes page k; `share:<n>` the shared part; `drop:<k>` removes page k. */
 const parse = (block: Block) =>
@@ -116,16 +117,15 @@ async function keysInRows(store: MemoryStore): Promise<string[]> {
 	return keys.sort();
 }
 
-/** A store a ledger's close leaves open, to reopen it; counts the checkpoints written. */
-class KeptStore extends MemoryStore {
+/** A kept store (open after the ledger closes) that counts the checkpoints written. */
+class CountingStore extends KeptStore {
 	written = 0;
-	override async close() {}
 	override putCheckpoint(checkpoint: Parameters<MemoryStore['putCheckpoint']>[0]) {
 		this.written++;
 		return super.putCheckpoint(checkpoint);
 	}
 }
-const written = (store: KeptStore) => store.written;
+const written = (store: CountingStore) => store.written;
 
 /** The ledger in `store` opened again by node `label`, with `fold` and a checkpoint after every block. */
 const reopen = (store: MemoryStore, label: string, fold: Fold<Toy>) =>
@@ -194,7 +194,7 @@ async function receiveShuffled(node: Ledger, wire: readonly Uint8Array[], random
 /** Node `label` on a store kept for reopening: the toy ledger of `seed` received whole, then closed (a checkpoint at its head). */
 async function receivedAndClosed(seed: number, label: string) {
 	const { founder, wire, reference } = await concurrentLedger(seed, toyFold);
-	const store = new KeptStore();
+	const store = new CountingStore();
 	const node = await joinNetwork(founder.net, label, { folds: [toyFold as Fold<unknown>], checkpointEvery: 1, store });
 	await node.receive(wire);
 	await node.close();
@@ -213,7 +213,7 @@ describe('fold pages in the store', () => {
 			const random = prng(17);
 			let checkpoints = 0;
 			for (let trial = 0; trial < 24; trial++) {
-				const store = new KeptStore();
+				const store = new CountingStore();
 				const node = await joinNetwork(founder.net, `observer${trial}`, { folds: [fold as Fold<unknown>], checkpointEvery: 1, store });
 				await receiveShuffled(node, wire, random, 1 + (trial % 7), trial % 3 === 0);
 				expect(node.size).toBe(wire.length);
@@ -251,7 +251,7 @@ describe('fold pages in the store', () => {
 		await syncInto(b, a);
 		for (const text of ['other', 'drop:p0', 'key:p3:5']) await a.append([{ t: 'note', text }]);
 		await b.append([{ t: 'note', text: 'key:p6:7' }]);
-		const store = new KeptStore();
+		const store = new CountingStore();
 		const node = await joinNetwork(founder.net, 'observer', { ...options, store });
 		await syncInto(node, a);
 		// Late: the checkpoints after it go, the fold re-applies p6 alone (keyed), keeping the rest as it was.
@@ -330,7 +330,7 @@ describe('fold pages in the store', () => {
 
 	it('a checkpoint that cannot be stored leaves its pages changed: the next one writes them, and a reopen reads them', async () => {
 		const { founder, wire, reference } = await concurrentLedger(5, toyFold);
-		const store = new KeptStore();
+		const store = new CountingStore();
 		let fail = 3;
 		const put = store.putCheckpoint.bind(store);
 		store.putCheckpoint = (checkpoint) => (fail-- === 1 ? Promise.reject(new Error('disk full')) : put(checkpoint));

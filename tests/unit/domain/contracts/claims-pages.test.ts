@@ -2,7 +2,7 @@
 // store: tests/claims-pages-scenario.ts (the same in Chromium: tests/browser/claims-pages.test.ts),
 // and a checkpoint written before pages were rows, every page in it, opened by this release.
 import { describe, expect, it } from 'vitest';
-import { decodeCanonical, encodeCanonical, Ledger, MemoryStore, type LedgerStore } from '$lib/core/index.js';
+import { decodeCanonical, encodeCanonical, Ledger, type LedgerStore } from '$lib/core/index.js';
 import type { FactRow } from '$lib/core/index-fold.js';
 import { decompressCheckpoint } from '$lib/core/ledger/checkpoint-bytes.js';
 import { earlierPageFacts, pageLog, pageRows, unpackRow } from '$lib/core/ledger/fold-pages.js';
@@ -13,11 +13,7 @@ import { readClaimsState } from '$lib/domain/contracts/claims-read.js';
 import { checkClaimsPages, claimsNetwork } from '../../../claims-pages-scenario.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 import { canonicalState } from '../../support/canonical-state.js';
-
-/** A store a ledger's close leaves open, to reopen it. */
-class KeptStore extends MemoryStore {
-	override async close() {}
-}
+import { KeptStore } from '../../support/kept-store.js';
 
 describe('claims pages in the store', () => {
 	it('every arrival order and batching, and a reopen, read back the claims the writing nodes folded', async () => {
