@@ -1,4 +1,4 @@
-/** Supply transaction rules (builders, malformed fields, roles) and the stock fold (random movements in any arrival order, checkpoints). */
+/** Supply transaction rules (builders, malformed fields, roles) and the stock fold (random movements, serialized doses among them, in any arrival order, checkpoints). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, fromHex, type Tx } from '$lib/core/index.js';
@@ -125,6 +125,8 @@ describe('stock fold', () => {
 		const expected = LOTS.map(() => CLINICS.map(() => 0));
 		const net = LOTS.map(() => 0);
 		let transfers = 0;
+		/** Doses given per serial number: a serial given twice anywhere, in any order, is one `serial-reused` flag. */
+		const serials = new Map<string, number>();
 		for (const o of ops) {
 			const node = nodes[o.clinic]!;
 			if (o.kind === 'sync') {
@@ -147,7 +149,12 @@ describe('stock fold', () => {
 				e[o.clinic]! += o.qty;
 				net[o.lot]! += o.qty;
 			} else if (o.kind === 'administer') {
-				await node.append([administerTx({ ...gtinLot, patient: patientKey(o.qty), kind: 'immunization', qty: o.qty })]);
+				// Doses of 1-3 give serial S1-S3: the same serial comes back across clinics and lots.
+				const serial = o.qty <= 3 ? `S${o.qty}` : undefined;
+				await node.append([
+					administerTx({ ...gtinLot, patient: patientKey(o.qty), kind: 'immunization', qty: o.qty, ...(serial ? { serial } : {}) })
+				]);
+				if (serial) serials.set(serial, (serials.get(serial) ?? 0) + 1);
 				e[o.clinic]! -= o.qty;
 				net[o.lot]! -= o.qty;
 			} else if (o.kind === 'waste') {
@@ -168,7 +175,7 @@ describe('stock fold', () => {
 		for (const node of nodes.slice(1)) await syncInto(founder, node);
 		const blocks: Uint8Array[] = [];
 		for await (const b of founder.blocksSince({})) blocks.push(b);
-		return { founder, blocks, expected, net };
+		return { founder, blocks, expected, net, serials };
 	}
 
 	it('random movements, in any arrival order, give the same stock, and stock = receipts - out + in - given - wasted + adjusted', async () => {
@@ -177,7 +184,7 @@ describe('stock fold', () => {
 				fc.array(op, { minLength: 5, maxLength: 18 }),
 				fc.array(fc.array(fc.nat(), { minLength: 40, maxLength: 40 }), { minLength: 2, maxLength: 2 }),
 				async (ops, orders) => {
-					const { founder, blocks, expected, net } = await run(ops);
+					const { founder, blocks, expected, net, serials } = await run(ops);
 					const reference = encodeCanonical(supplyFold.encode(supply(founder)));
 					for (const order of orders) {
 						// Deliver one block at a time in a shuffled order: parked blocks wait for what they depend on.
@@ -188,6 +195,17 @@ describe('stock fold', () => {
 						expect(encodeCanonical(supplyFold.encode(supply(observer)))).toEqual(reference);
 					}
 					const state = supply(founder);
+					// Every serial given more than once is flagged, and no other (the serials index, read in ledger order).
+					expect(
+						Object.keys(state.flags)
+							.filter((k) => k.startsWith('serial-reused|'))
+							.sort()
+					).toEqual(
+						[...serials]
+							.filter(([, n]) => n > 1)
+							.map(([serial]) => `serial-reused|${GTIN}|${serial}`)
+							.sort()
+					);
 					for (const [l, lot] of LOTS.entries()) {
 						const byClinic = state.stock[lotKey(GTIN, lot)] ?? {};
 						const onHand = (c: number) => Object.values(byClinic[authorOf(CLINICS[c]!)] ?? {}).reduce((s, q) => s + q, 0);
