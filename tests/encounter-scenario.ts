@@ -11,7 +11,7 @@ import { foundNetwork, joinNetwork, syncInto, testSecret } from '../src/lib/core
 import { claimResource, recordedFlags, samplePolicy, type ClaimForm, type ClaimsState } from '../src/lib/domain/contracts/index.js';
 import { APP_FOLDS, APP_INDEXES } from '../src/lib/domain/fold-registry.js';
 import { APP_RULES } from '../src/lib/domain/rule-registry.js';
-import type { SupplyState } from '../src/lib/domain/supply/fold.js';
+import { readSupply, type SupplyView } from '../src/lib/domain/supply/fold.js';
 import { administerTx } from '../src/lib/domain/supply/transactions.js';
 import { shuffled } from './unit/support/arrival-orders.js';
 
@@ -56,7 +56,7 @@ const doseTx = (patient: Uint8Array, encounter: { block: string; rid: Uint8Array
 		encounter: { block: fromHex(encounter.block), rid: encounter.rid }
 	});
 
-export const encounterFlags = (claims: ClaimsState, supply: SupplyState) => ({
+export const encounterFlags = (claims: ClaimsState, supply: SupplyView) => ({
 	claims: recordedFlags(claims).filter((f) => f.kind.startsWith('encounter')),
 	supply: Object.entries(supply.flags)
 		.filter(([, f]) => f.kind === 'no-encounter' || f.kind === 'encounter-patient-mismatch')
@@ -111,8 +111,8 @@ export async function scenario() {
 }
 
 /** A ledger's encounter flags, as {@link encounterFlags} gives them. */
-export const ledgerEncounterFlags = (ledger: Ledger) =>
-	encounterFlags(ledger.state().claims as ClaimsState, ledger.state().supply as SupplyState);
+export const ledgerEncounterFlags = async (ledger: Ledger) =>
+	encounterFlags(ledger.state().claims as ClaimsState, await readSupply(ledger));
 
 /** Hands `node` the blocks `wire` in a random order, in batches of 1 to 4, one after another. */
 export async function receiveShuffled(node: Ledger, wire: readonly Uint8Array[], random: () => number): Promise<void> {

@@ -24,7 +24,7 @@ import {
 } from '../../src/lib/core/index.js';
 import { foldContexts } from '../../src/lib/core/testing/fold-contexts.js';
 import { LevelStore } from '../../src/lib/core/storage/level.js';
-import { lotKey, supplyFold, type SupplyState } from '../../src/lib/domain/supply/fold.js';
+import { lotKey, supplyFold, supplyView, type SupplyState } from '../../src/lib/domain/supply/fold.js';
 import { gs1CheckDigit } from '../../src/lib/domain/supply/gs1.js';
 import { administerTx, receiveTx, recallTx } from '../../src/lib/domain/supply/transactions.js';
 import { lotIndex, recallTrace } from '../../src/lib/domain/supply/lot-index.js';
@@ -122,7 +122,8 @@ export async function runSupplyTrace({
 
 	async function measure(source: Parameters<typeof recallTrace>[0]) {
 		// Warm up both paths, then the median of `runs` each.
-		const fromIndex = () => recallTrace(source, state, target.gtin, target.lot);
+		const view = supplyView(state);
+		const fromIndex = () => recallTrace(source, view, target.gtin, target.lot);
 		const fromScan = () => {
 			const found: { block: string; patient: Uint8Array }[] = [];
 			for (let i = 0; i < stored.length; i++) {
@@ -155,7 +156,7 @@ export async function runSupplyTrace({
 			foldMs,
 			traceMs: await time(fromIndex),
 			scanMs: await time(fromScan),
-			flags: Object.keys(state.flags).length,
+			flags: Object.keys(view.flags).length,
 			lot: lotKey(target.gtin, target.lot)
 		};
 	}

@@ -17,7 +17,7 @@ const run = `${Date.now()}`;
 describe('encounter records read from the records index in IndexedDB', () => {
 	it('nodes on IndexedDB flag the same encounters whatever order the blocks arrive in, and after a reopen', async () => {
 		const { founder, options } = await scenario();
-		const reference = ledgerEncounterFlags(founder);
+		const reference = await ledgerEncounterFlags(founder);
 		expect(reference.claims.map((f) => f.kind)).toContain('encounter-other-clinic');
 		expect(reference.supply.map(([, f]) => f.kind)).toContain('encounter-patient-mismatch');
 		const wire: Uint8Array[] = [];
@@ -29,7 +29,7 @@ describe('encounter records read from the records index in IndexedDB', () => {
 			const node = await joinNetwork(founder.net, 'observer', { ...options, store: await IndexedDBStore.open(name), checkpointEvery: 5 });
 			await receiveShuffled(node, wire, random);
 			expect(node.size).toBe(wire.length);
-			expect(ledgerEncounterFlags(node)).toEqual(reference);
+			expect(await ledgerEncounterFlags(node)).toEqual(reference);
 			// Late claims re-applied their patients' pages from IndexedDB (claims-fold.ts `keyed`) to the founder's state.
 			expect(canonicalState(node.state().claims)).toBe(canonicalState(founder.state().claims));
 			reapplied += node.reapplied.keys;
@@ -39,7 +39,7 @@ describe('encounter records read from the records index in IndexedDB', () => {
 			await store.dropCheckpointsAfter([-1, '' as BlockId]);
 			expect(await store.checkpointAtOrBefore(null)).toBeUndefined();
 			const again = await Ledger.open({ ...options, store, signer: testSigner('observer'), net: founder.net as BlockId });
-			expect(ledgerEncounterFlags(again)).toEqual(reference);
+			expect(await ledgerEncounterFlags(again)).toEqual(reference);
 			await again.close();
 		}
 		expect(reapplied).toBeGreaterThan(0);

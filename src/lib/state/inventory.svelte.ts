@@ -9,7 +9,8 @@ import type { MemberNames } from '$lib/domain/members.js';
 import { encountersOfPatient, type PatientEncounter } from '$lib/domain/records/encounter-lookup.js';
 import type { Visit } from '$lib/domain/records/visit.js';
 import { usableLots } from '$lib/domain/supply/dose-from-visit.js';
-import { clinicOf, lotKey, type SupplyState } from '$lib/domain/supply/fold.js';
+import { lotPageKey } from '$lib/domain/supply/supply-state.js';
+import { clinicOf, lotKey, readSupply, type SupplyState, type SupplyView } from '$lib/domain/supply/fold.js';
 import { recallTrace } from '$lib/domain/supply/lot-index.js';
 import { Gs1Error, parseGs1, type Gs1Fields } from '$lib/domain/supply/gs1.js';
 import { MOVEMENTS, MovementInputError, type MovementInput } from '$lib/domain/supply/movement.js';
@@ -48,8 +49,14 @@ const NOT_CLINICS = ['patient', 'payer', 'researcher'];
 export type Area = 'movement' | 'transfer' | 'recall' | 'settings' | 'visit';
 
 export class InventoryState {
-	/** Bumped after each accepted block: the fold's state is updated in place. */
+	/** Bumped at each refresh: what depends on the ledger's other folds is read again. */
 	#version = $state(0);
+	/** The supply state as last read (every page: pages.ts `readSupply`), null before the first read. */
+	#view = $state.raw<SupplyView | null>(null);
+	/** Reads started, and the newest whose view is shown: a read that ends after a newer one's is dropped. */
+	#reads = 0;
+	#shown = 0;
+	#refreshTimer: ReturnType<typeof setTimeout> | null = null;
 	#busy = $state(false);
 	#error = $state<string | null>(null);
 	#done = $state<string | null>(null);
@@ -91,20 +98,55 @@ export class InventoryState {
 	 * that depends on the ledger only: a refresh writes the state the getters read.
 	 */
 	attach(ledger: Ledger | null): () => void {
-		const off = ledger ? ledger.on('accepted', () => this.refresh()) : null;
-		this.refresh();
-		return () => off?.();
+		const off = ledger ? ledger.on('accepted', () => this.#queueRefresh()) : null;
+		void this.refresh();
+		return () => {
+			off?.();
+			if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+			this.#refreshTimer = null;
+		};
 	}
 
-	/** Reads the fold again at the current moment (alerts age while the tab is open). */
-	refresh(): void {
+	/** A sync delivers blocks by the thousand: read again at most every 250 ms. */
+	#queueRefresh(): void {
+		this.#refreshTimer ??= setTimeout(() => {
+			this.#refreshTimer = null;
+			void this.refresh();
+		}, 250);
+	}
+
+	/**
+	 * Reads the supply fold again (its pages, from memory or the store) at the current moment
+	 * (alerts age while the tab is open); done when the view is shown. The fold changes the
+	 * pages it holds in place, so a view can be ahead of its read, never behind the last one shown.
+	 */
+	async refresh(): Promise<void> {
 		this.#now = this.#clock();
 		this.#version++;
+		const ledger = this.#ledger();
+		const started = ++this.#reads;
+		let view: SupplyView | null;
+		try {
+			view = ledger && ledger.state().supply ? await readSupply(ledger) : null;
+		} catch (e) {
+			// The store failed or closed under the read: the last view stays, and says why.
+			this.#error = `Inventory: ${e instanceof Error ? e.message : String(e)}`;
+			return;
+		}
+		if (started < this.#shown || ledger !== this.#ledger()) return;
+		this.#shown = started;
+		this.#view = view;
 	}
 
-	get supply(): SupplyState | null {
+	/** The supply fold's part in memory (which clinic each device writes for), as of the last refresh. */
+	get #fold(): SupplyState | null {
 		void this.#version;
 		return (this.#ledger()?.state().supply as SupplyState | undefined) ?? null;
+	}
+
+	/** The supply state as last read ({@link refresh}); null before, or without a ledger. */
+	get supply(): SupplyView | null {
+		return this.#view;
 	}
 	get names(): MemberNames {
 		void this.#version;
@@ -115,15 +157,14 @@ export class InventoryState {
 	}
 	/** This node's clinic: the clinic member it was added for, else itself. */
 	get clinic(): string | null {
-		const s = this.supply;
+		const s = this.#fold;
 		const self = this.self;
 		return s && self ? clinicOf(s, self) : null;
 	}
 	/** Clinics a transfer may go to: members that hold stock (not patients, payers or researchers, not a clinic's devices), but this clinic. */
 	get clinics(): { key: string; name: string }[] {
-		void this.#version;
 		const ledger = this.#ledger();
-		const s = this.supply;
+		const s = this.#fold;
 		if (!ledger || !s) return [];
 		return [...ledger.roster().entries()]
 			.filter(([key, role]) => !NOT_CLINICS.includes(role) && key !== this.clinic && clinicOf(s, key) === key)
@@ -187,14 +228,13 @@ export class InventoryState {
 	 * asked for is kept.
 	 */
 	async loadTrace(gtin: string, lot: string): Promise<RecallTrace | null> {
-		const s = this.supply;
-		const ledger = this.#ledger();
-		if (!s || !ledger) return null;
+		const ledger = this.#fold ? this.#ledger() : null;
+		if (!ledger) return null;
 		const key = lotKey(gtin, lot);
 		const asked = (this.#traceAsked.get(key) ?? 0) + 1;
 		this.#traceAsked.set(key, asked);
 		try {
-			const trace = await recallTrace(ledger, s, gtin, lot);
+			const trace = await recallTrace(ledger, await readSupply(ledger, [lotPageKey(gtin, lot)]), gtin, lot);
 			if (this.#traceAsked.get(key) === asked) this.#traces = { ...this.#traces, [key]: trace };
 			return trace;
 		} catch (e) {
@@ -265,6 +305,8 @@ export class InventoryState {
 		this.#busy = true;
 		try {
 			await write(ledger);
+			// What the write changed is shown when the caller goes on.
+			await this.refresh();
 			this.#error = null;
 			this.#done = done;
 			return true;

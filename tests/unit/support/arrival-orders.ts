@@ -4,6 +4,7 @@
  * run in two files so that Vitest spreads them over two cores.
  */
 import { expect } from 'vitest';
+import { decodeBlock } from '../../../src/lib/core/block.js';
 import { Ledger } from '../../../src/lib/core/ledger.js';
 import { MemoryStore } from '../../../src/lib/core/storage/memory.js';
 import { fixedNow, testSigner } from '../../../src/lib/core/testing/fixtures.js';
@@ -72,6 +73,20 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
 	for (let i = out.length - 1; i > 0; i--) {
 		const j = Math.floor(random() * (i + 1));
 		[out[i], out[j]] = [out[j]!, out[i]!];
+	}
+	return out;
+}
+
+/** `wire` in a random order in which every block comes after the blocks it names (its author's previous one, its dependencies). */
+export function causalOrder(wire: readonly Uint8Array[], random: () => number): Uint8Array[] {
+	const blocks = wire.map((bytes) => ({ bytes, block: decodeBlock(bytes) }));
+	const done = new Set<string>();
+	const out: Uint8Array[] = [];
+	while (out.length < blocks.length) {
+		const ready = blocks.filter(({ block }) => !done.has(block.id) && [block.prev, ...block.deps].every((p) => p === null || done.has(p)));
+		const next = ready[Math.floor(random() * ready.length)]!;
+		done.add(next.block.id);
+		out.push(next.bytes);
 	}
 	return out;
 }

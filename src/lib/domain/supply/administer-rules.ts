@@ -5,13 +5,13 @@
  */
 import type { CborValue } from '$lib/core/index.js';
 import { compileRule, ruleHolds } from '../contracts/rule-logic.js';
-import { expiryInstant, lotKey, type SupplyState } from './supply-state.js';
+import { expiryInstant, lotKey, type SupplyView } from './supply-state.js';
 
 /**
  * Why a dose of the lot may not be given at `time`, or null. Used by the fold (judging
  * an administration already on the ledger) and by the form (refusing before writing).
  */
-export function administerProblem(state: SupplyState, gtin: string, lot: string, time: number): string | null {
+export function administerProblem(state: Pick<SupplyView, 'lots'>, gtin: string, lot: string, time: number): string | null {
 	const known = state.lots[lotKey(gtin, lot)];
 	return known ? lotProblem(known, lot, time) : null;
 }

@@ -12,15 +12,33 @@
  * lots, stock, transfers), trace-fold.ts (administrations judged, recalls),
  * administer-rules.ts (when a dose may not be given). The recall index (who received a
  * lot, who was reached after its recall) is an index fold kept in the store,
- * lot-index.ts. This module is the fold the registry runs and the entry the UI, the
- * bench and the tests import.
+ * lot-index.ts, and so are the serials given (serial-index.ts).
+ *
+ * Memory and checkpoints hold what every block may read (clinics, policy, items, reorder
+ * points, transfers in transit); lots with their stock and flags, received transfers and
+ * serials' flags are pages kept as rows of the store (issue 19, item 3; pages.ts), read
+ * before a batch that names them. Readers gather the pages they show with `readSupply`.
+ * This module is the fold the registry runs and the entry the UI, the bench and the tests
+ * import.
  */
-import { CodedError, type Fold } from '$lib/core/index.js';
+import { CodedError, type Block, type Fold } from '$lib/core/index.js';
 import { encounterReads } from '../records/encounter-lookup.js';
 import { memberClinicsFold } from '../members.js';
 import { serialReads } from './serial-index.js';
+import { decodeSupply, encodeSupply } from './pages.js';
 import { applyStockTx, flagOverdue } from './stock-fold.js';
-import { clinicOf, DEFAULT_HORIZON_DAYS, DEFAULT_TRANSIT_DAYS, type SupplyState } from './supply-state.js';
+import {
+	clinicOf,
+	DEFAULT_HORIZON_DAYS,
+	DEFAULT_TRANSIT_DAYS,
+	lotPageKey,
+	serialPageKey,
+	SupplyPages,
+	transferPageKey,
+	txHex,
+	txString,
+	type SupplyState
+} from './supply-state.js';
 import { applyTraceTx, doseEncounter, TRACE_TXS } from './trace-fold.js';
 
 export { ADMINISTER_RULE_DATA, administerProblem } from './administer-rules.js';
@@ -32,11 +50,36 @@ export {
 	expiryInstant,
 	lotKey,
 	MAX_EVIDENCE,
-	type SupplyState
+	type SupplyPage,
+	type SupplyState,
+	type SupplyView
 } from './supply-state.js';
+export { readSupply, supplyView } from './pages.js';
 
-const utf8 = new TextEncoder();
-const text = new TextDecoder();
+/**
+ * The pages `block` reads or changes: the lot each supply transaction names, the transfer it
+ * sends or receives (and the lot of one in transit before the batch: one sent in the same
+ * batch names its lot itself), the serial a dose gives, and each transfer in transit not yet
+ * flagged overdue (a block holding a supply transaction may flag it).
+ */
+function pageKeysOf(block: Block, state: SupplyState): Set<string> {
+	const keys = new Set<string>();
+	for (const tx of block.txs) {
+		if (!tx.t.startsWith('supply.') || tx.t === 'supply.contact') continue;
+		const gtin = txString(tx.gtin);
+		const lot = txString(tx.lot);
+		if (gtin !== null && lot !== null) keys.add(lotPageKey(gtin, lot));
+		const serial = txString(tx.serial);
+		if (tx.t === 'supply.administer' && gtin !== null && serial !== null) keys.add(serialPageKey(gtin, serial));
+		const id = tx.t.startsWith('supply.transfer.') ? txHex(tx.id) : null;
+		if (id === null) continue;
+		keys.add(transferPageKey(id));
+		const sent = state.transit[id];
+		if (sent) keys.add(lotPageKey(sent.gtin, sent.lot));
+	}
+	if (block.txs.some((tx) => tx.t.startsWith('supply.'))) for (const id of state.open) keys.add(transferPageKey(id));
+	return keys;
+}
 
 export const supplyFold: Fold<SupplyState> = {
 	name: 'supply',
@@ -46,7 +89,8 @@ export const supplyFold: Fold<SupplyState> = {
 	// records index (records/encounter-lookup.ts), not kept in the state.
 	// 5: the overdue-transfer check runs at blocks holding a supply transaction, not at every
 	// block: a late block of other transactions then cannot change the state (`affectedBy`).
-	version: 5,
+	// 6: lots, received transfers and flags are pages, rows of the store (issue 19, item 3).
+	version: 6,
 	// Supply transactions; `member.add` names the clinic a device writes for; a `record.put`
 	// is an encounter record a dose may name (read through `reads`).
 	affectedBy: (type) => type.startsWith('supply.') || type === 'member.add' || type === 'record.put',
@@ -64,13 +108,10 @@ export const supplyFold: Fold<SupplyState> = {
 		clinics: {},
 		policy: { horizonDays: DEFAULT_HORIZON_DAYS, transitDays: DEFAULT_TRANSIT_DAYS },
 		items: {},
-		lots: {},
-		stock: {},
-		totals: {},
-		transfers: {},
-		open: [],
 		reorder: {},
-		flags: {}
+		transit: {},
+		open: [],
+		pages: new SupplyPages()
 	}),
 	apply(state, block, context) {
 		if (!context) throw new CodedError('FOLD_NEEDS_CONTEXT', 'the supply fold needs each block’s index rows (Fold.apply’s `context`)');
@@ -82,13 +123,8 @@ export const supplyFold: Fold<SupplyState> = {
 		if (block.txs.some((tx) => tx.t.startsWith('supply.'))) flagOverdue(state, block);
 		return state;
 	},
-	// The state holds only strings, safe integers, booleans, null, arrays and plain objects
-	// (it was canonical CBOR before), so JSON gives back the same state.
-	encode: (state) => ({ json: utf8.encode(JSON.stringify(state)) }),
-	// A checkpoint written before the serials given were rows of the store (serial-index.ts)
-	// holds them as a map: the same state without it (the index answers for every block).
-	decode: (value) => {
-		const { serials: _, ...state } = JSON.parse(text.decode((value as { json: Uint8Array }).json)) as SupplyState & { serials?: unknown };
-		return state;
-	}
+	// Lots, received transfers and serials' flags are pages, rows of the store (pages.ts).
+	pages: { keysOf: (block, _context, state) => pageKeysOf(block, state), of: (state) => state.pages },
+	encode: encodeSupply,
+	decode: decodeSupply
 };

@@ -26,7 +26,7 @@ import {
 export type FactSource = Pick<Ledger, 'facts'>;
 import { lotProblem } from './administer-rules.js';
 import type { AdministrationRecord, ContactState } from './entities.js';
-import { clinicOf, lotKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
+import { clinicOf, lotKey, txHex as hex, txString as str, type SupplyView } from './supply-state.js';
 import type { AdministrationKind, ContactStatus } from './transactions.js';
 import { lotWhereabouts, type RecallTrace } from './views.js';
 
@@ -114,7 +114,7 @@ const PAGE = 500;
  */
 export async function lotHistory(
 	ledger: FactSource,
-	state: SupplyState,
+	state: Pick<SupplyView, 'clinics'>,
 	gtin: string,
 	lot: string
 ): Promise<{ administrations: AdministrationRecord[]; contacts: Map<string, ContactState> }> {
@@ -164,9 +164,10 @@ export async function lotHistory(
 /**
  * Everyone who received the lot (with their contact status after its recall) and
  * everywhere it still is: the lot's rows in the recall index and lookups in the supply
- * fold's stock, never a scan of the ledger.
+ * fold's stock (`state`: a view holding the lot's page, pages.ts `readSupply`), never a
+ * scan of the ledger.
  */
-export async function recallTrace(ledger: FactSource, state: SupplyState, gtin: string, lot: string): Promise<RecallTrace> {
+export async function recallTrace(ledger: FactSource, state: SupplyView, gtin: string, lot: string): Promise<RecallTrace> {
 	const { administrations, contacts } = await lotHistory(ledger, state, gtin, lot);
 	const byPatient = new Map<string, AdministrationRecord[]>();
 	for (const a of administrations) {

@@ -4,7 +4,7 @@
  * here before anything is written; the fold judges the same again on every node.
  */
 import { CodedError, fromHex, type Tx } from '$lib/core/index.js';
-import { administerProblem, type SupplyState } from './fold.js';
+import { administerProblem, type SupplyView } from './fold.js';
 import { serialKey } from './supply-state.js';
 import { isGs1Text, normalizeGtin } from './gs1.js';
 import {
@@ -106,7 +106,7 @@ export const required = (text: string, what: string): string => {
 
 /** What a movement is checked against: the fold, this clinic's stock, the moment, fresh ids. */
 export interface MovementContext {
-	readonly supply: SupplyState | null;
+	readonly supply: SupplyView | null;
 	/** Serials already given (`<gtin>|<serial>`), read from the store for this movement (stock-writes.ts). */
 	readonly givenSerials?: ReadonlySet<string>;
 	onHand(gtin: string, lot: string, location: string): number;

@@ -2,26 +2,48 @@
  * The stock part of the supply fold (fold.ts): items, lots received with their expiry,
  * stock per clinic, lot and location with cumulative totals, transfers in transit and
  * overdue, waste, adjustments, policy and reorder points. Stock going below zero or more
- * leaving a clinic than arrived is flagged, never silent.
+ * leaving a clinic than arrived is flagged, never silent. A lot's stock, totals and flags
+ * are its page; a transfer's flags, and the transfer once received, are the transfer's
+ * page (supply-state.ts): the fold's `pages.keysOf` names every page a block touches here.
  */
 import type { Block, Tx } from '$lib/core/index.js';
-import type { LotState, Totals } from './entities.js';
-import { DAY_MS, emptyTotals, flag, lotKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
+import type { Totals, TransferState } from './entities.js';
+import {
+	DAY_MS,
+	emptyPage,
+	emptyTotals,
+	flag,
+	lotKey,
+	lotPageKey,
+	transferPageKey,
+	txHex as hex,
+	txString as str,
+	type SupplyPage,
+	type SupplyState
+} from './supply-state.js';
 import { DEFAULT_LOCATION } from './transactions.js';
 
-export function totalsOf(state: SupplyState, key: string, clinic: string): Totals {
-	const byClinic = (state.totals[key] ??= {});
-	return (byClinic[clinic] ??= emptyTotals());
+/** The page of lot `lot` of `gtin`, made (the lot known, no expiry yet) when there is none. */
+export function lotPage(state: SupplyState, gtin: string, lot: string): SupplyPage {
+	const page = state.pages.page(lotPageKey(gtin, lot), emptyPage);
+	page.lot ??= { gtin, lot, expiry: null, recall: null };
+	return page;
 }
 
-/** Adds `delta` to a location's stock; going below zero is flagged, never silent. */
-export function move(state: SupplyState, block: Block, gtin: string, lot: string, clinic: string, location: string, delta: number): void {
+/** The page of transfer `id` (its flags; the transfer itself once received). */
+export const transferPage = (state: SupplyState, id: string): SupplyPage => state.pages.page(transferPageKey(id), emptyPage);
+
+export const totalsOf = (page: SupplyPage, clinic: string): Totals => (page.totals[clinic] ??= emptyTotals());
+
+/** Adds `delta` to a location's stock of the lot of `page`; going below zero is flagged, never silent. */
+export function move(page: SupplyPage, block: Block, clinic: string, location: string, delta: number): void {
+	const { gtin, lot } = page.lot!;
 	const key = lotKey(gtin, lot);
-	const atClinic = ((state.stock[key] ??= {})[clinic] ??= {});
+	const atClinic = (page.stock[clinic] ??= {});
 	const qty = (atClinic[location] ?? 0) + delta;
 	atClinic[location] = qty;
 	if (qty < 0) {
-		flag(state, `negative-stock|${key}|${clinic}|${location}`, block, {
+		flag(page, `negative-stock|${key}|${clinic}|${location}`, block, {
 			kind: 'negative-stock',
 			message: `stock of lot ${lot} at ${location} went to ${qty}`,
 			clinic,
@@ -29,9 +51,9 @@ export function move(state: SupplyState, block: Block, gtin: string, lot: string
 			lot
 		});
 	}
-	const t = totalsOf(state, key, clinic);
+	const t = totalsOf(page, clinic);
 	if (t.administered + t.wasted + t.sent > t.received + t.transferredIn) {
-		flag(state, `dispensed-exceeds-received|${key}|${clinic}`, block, {
+		flag(page, `dispensed-exceeds-received|${key}|${clinic}`, block, {
 			kind: 'dispensed-exceeds-received',
 			message: `lot ${lot}: ${t.administered} given, ${t.wasted} wasted and ${t.sent} sent, but only ${t.received} received and ${t.transferredIn} transferred in`,
 			clinic,
@@ -41,8 +63,58 @@ export function move(state: SupplyState, block: Block, gtin: string, lot: string
 	}
 }
 
-export function ensureLot(state: SupplyState, gtin: string, lot: string): LotState {
-	return (state.lots[lotKey(gtin, lot)] ??= { gtin, lot, expiry: null, recall: null });
+/** The transfer `id`: in transit (memory) or received (its page), if it was sent. */
+const transferOf = (state: SupplyState, id: string): TransferState | null =>
+	state.transit[id] ?? state.pages.find(transferPageKey(id))?.transfer ?? null;
+
+function receiveTransfer(state: SupplyState, block: Block, tx: Tx, clinic: string, location: string): void {
+	const id = hex(tx.id)!;
+	const page = transferPage(state, id);
+	const transfer = transferOf(state, id);
+	if (!transfer) {
+		flag(page, `transfer-unknown|${id}`, block, {
+			kind: 'transfer-unknown',
+			message: `receipt of transfer ${id.slice(0, 8)}, which was never sent`,
+			clinic,
+			gtin: null,
+			lot: null
+		});
+		return;
+	}
+	const where = { clinic, gtin: transfer.gtin, lot: transfer.lot };
+	if (transfer.to !== clinic) {
+		flag(
+			page,
+			`transfer-wrong-clinic|${id}|${block.id}`,
+			block,
+			{
+				kind: 'transfer-wrong-clinic',
+				message: `transfer ${id.slice(0, 8)} was sent to another clinic; this receipt is ignored`,
+				...where
+			},
+			[transfer.sentBlock, block.id]
+		);
+		return;
+	}
+	if (transfer.received) {
+		flag(
+			page,
+			`transfer-duplicate|${id}`,
+			block,
+			{ kind: 'transfer-duplicate', message: `transfer ${id.slice(0, 8)} received twice; the second is ignored`, ...where },
+			[transfer.received.block, block.id]
+		);
+		return;
+	}
+	transfer.received = { block: block.id, time: block.time, location };
+	delete state.transit[id];
+	page.transfer = transfer;
+	state.open = state.open.filter((o) => o !== id);
+	const overdue = page.flags[`transfer-not-received|${id}`];
+	if (overdue) overdue.resolved = block.id;
+	const lot = lotPage(state, transfer.gtin, transfer.lot);
+	totalsOf(lot, clinic).transferredIn += transfer.qty;
+	move(lot, block, clinic, location, transfer.qty);
 }
 
 /** Applies one stock transaction (item, receive, transfer, waste, adjust, policy, reorder) of `clinic`. */
@@ -62,11 +134,12 @@ export function applyStockTx(state: SupplyState, block: Block, tx: Tx, clinic: s
 			};
 			return;
 		case 'supply.receive': {
-			const known = ensureLot(state, gtin!, lot!);
+			const page = lotPage(state, gtin!, lot!);
+			const known = page.lot!;
 			const expiry = str(tx.expiry)!;
 			if (known.expiry === null) known.expiry = expiry;
 			else if (known.expiry !== expiry) {
-				flag(state, `lot-expiry-mismatch|${lotKey(gtin!, lot!)}`, block, {
+				flag(page, `lot-expiry-mismatch|${lotKey(gtin!, lot!)}`, block, {
 					kind: 'lot-expiry-mismatch',
 					message: `lot ${lot} received with expiry ${expiry}, earlier with ${known.expiry} (the earlier one is used)`,
 					clinic,
@@ -74,25 +147,26 @@ export function applyStockTx(state: SupplyState, block: Block, tx: Tx, clinic: s
 					lot
 				});
 			}
-			totalsOf(state, lotKey(gtin!, lot!), clinic).received += tx.qty as number;
-			move(state, block, gtin!, lot!, clinic, location, tx.qty as number);
+			totalsOf(page, clinic).received += tx.qty as number;
+			move(page, block, clinic, location, tx.qty as number);
 			return;
 		}
 		case 'supply.transfer.send': {
 			const id = hex(tx.id)!;
-			if (state.transfers[id]) {
+			const earlier = transferOf(state, id);
+			if (earlier) {
 				flag(
-					state,
+					transferPage(state, id),
 					`transfer-duplicate|${id}`,
 					block,
 					{ kind: 'transfer-duplicate', message: `transfer ${id.slice(0, 8)} sent twice; the second is ignored`, clinic, gtin, lot },
-					[state.transfers[id].sentBlock, block.id]
+					[earlier.sentBlock, block.id]
 				);
 				return;
 			}
-			ensureLot(state, gtin!, lot!);
+			const page = lotPage(state, gtin!, lot!);
 			const qty = tx.qty as number;
-			state.transfers[id] = {
+			state.transit[id] = {
 				id,
 				from: clinic,
 				to: hex(tx.to)!,
@@ -105,66 +179,24 @@ export function applyStockTx(state: SupplyState, block: Block, tx: Tx, clinic: s
 				received: null
 			};
 			state.open.push(id);
-			totalsOf(state, lotKey(gtin!, lot!), clinic).sent += qty;
-			move(state, block, gtin!, lot!, clinic, location, -qty);
+			totalsOf(page, clinic).sent += qty;
+			move(page, block, clinic, location, -qty);
 			return;
 		}
-		case 'supply.transfer.receive': {
-			const id = hex(tx.id)!;
-			const transfer = state.transfers[id];
-			if (!transfer) {
-				flag(state, `transfer-unknown|${id}`, block, {
-					kind: 'transfer-unknown',
-					message: `receipt of transfer ${id.slice(0, 8)}, which was never sent`,
-					clinic,
-					gtin: null,
-					lot: null
-				});
-				return;
-			}
-			const where = { clinic, gtin: transfer.gtin, lot: transfer.lot };
-			if (transfer.to !== clinic) {
-				flag(
-					state,
-					`transfer-wrong-clinic|${id}|${block.id}`,
-					block,
-					{
-						kind: 'transfer-wrong-clinic',
-						message: `transfer ${id.slice(0, 8)} was sent to another clinic; this receipt is ignored`,
-						...where
-					},
-					[transfer.sentBlock, block.id]
-				);
-				return;
-			}
-			if (transfer.received) {
-				flag(
-					state,
-					`transfer-duplicate|${id}`,
-					block,
-					{ kind: 'transfer-duplicate', message: `transfer ${id.slice(0, 8)} received twice; the second is ignored`, ...where },
-					[transfer.received.block, block.id]
-				);
-				return;
-			}
-			transfer.received = { block: block.id, time: block.time, location };
-			state.open = state.open.filter((o) => o !== id);
-			const overdue = state.flags[`transfer-not-received|${id}`];
-			if (overdue) overdue.resolved = block.id;
-			totalsOf(state, lotKey(transfer.gtin, transfer.lot), clinic).transferredIn += transfer.qty;
-			move(state, block, transfer.gtin, transfer.lot, clinic, location, transfer.qty);
+		case 'supply.transfer.receive':
+			return receiveTransfer(state, block, tx, clinic, location);
+		case 'supply.waste': {
+			const page = lotPage(state, gtin!, lot!);
+			totalsOf(page, clinic).wasted += tx.qty as number;
+			move(page, block, clinic, location, -(tx.qty as number));
 			return;
 		}
-		case 'supply.waste':
-			ensureLot(state, gtin!, lot!);
-			totalsOf(state, lotKey(gtin!, lot!), clinic).wasted += tx.qty as number;
-			move(state, block, gtin!, lot!, clinic, location, -(tx.qty as number));
+		case 'supply.adjust': {
+			const page = lotPage(state, gtin!, lot!);
+			totalsOf(page, clinic).adjusted += tx.delta as number;
+			move(page, block, clinic, location, tx.delta as number);
 			return;
-		case 'supply.adjust':
-			ensureLot(state, gtin!, lot!);
-			totalsOf(state, lotKey(gtin!, lot!), clinic).adjusted += tx.delta as number;
-			move(state, block, gtin!, lot!, clinic, location, tx.delta as number);
-			return;
+		}
 		case 'supply.policy':
 			if (typeof tx.horizonDays === 'number') state.policy.horizonDays = tx.horizonDays;
 			if (typeof tx.transitDays === 'number') state.policy.transitDays = tx.transitDays;
@@ -181,10 +213,10 @@ export function flagOverdue(state: SupplyState, block: Block): void {
 	const limit = state.policy.transitDays * DAY_MS;
 	const still: string[] = [];
 	for (const id of state.open) {
-		const transfer = state.transfers[id]!;
+		const transfer = state.transit[id]!;
 		if (block.time - transfer.sentTime > limit) {
 			flag(
-				state,
+				transferPage(state, id),
 				`transfer-not-received|${id}`,
 				block,
 				{

@@ -8,8 +8,9 @@
 import { fromHex, type Block, type Ledger, type Tx } from '$lib/core/index.js';
 import type { Visit } from '../records/visit.js';
 import { doseFromVisit } from './dose-from-visit.js';
-import { clinicOf, lotKey, type SupplyState } from './fold.js';
-import { serialKey } from './supply-state.js';
+import { clinicOf, lotKey, type SupplyState, type SupplyView } from './fold.js';
+import { readSupply } from './pages.js';
+import { lotPageKey, serialKey } from './supply-state.js';
 import { gtinOf, locationOf, lotOf, MovementInputError, movementTxs, qtyOf, required, type MovementInput } from './movement.js';
 import {
 	administerTx,
@@ -25,7 +26,7 @@ import {
 import { SUPPLY_SERIALS } from './serial-index.js';
 import { inventory } from './views.js';
 
-/** The supply fold of `ledger`, or null before it has one. */
+/** The supply fold of `ledger` (its part in memory: clinics, items, transfers in transit; pages.ts reads the rest), or null before it has one. */
 export const supplyOf = (ledger: Ledger): SupplyState | null => (ledger.state().supply as SupplyState | undefined) ?? null;
 
 /** The clinic `ledger`'s node stocks for: the clinic member it was added for, else itself. */
@@ -35,9 +36,26 @@ export function stockClinicOf(ledger: Ledger): string | null {
 }
 
 /** Quantity of a lot on hand at `clinic`'s `location`. */
-export function onHandAt(supply: SupplyState | null, clinic: string | null, gtin: string, lot: string, location: string): number {
+export function onHandAt(supply: SupplyView | null, clinic: string | null, gtin: string, lot: string, location: string): number {
 	if (!supply || !clinic) return 0;
 	return supply.stock[lotKey(gtin, lot)]?.[clinic]?.[location] ?? 0;
+}
+
+/** The supply view with the pages of the lots `keys` (lot keys), every lot's when omitted; null before the ledger has a supply fold. */
+async function readLots(ledger: Ledger, lots?: readonly (readonly [string, string])[]): Promise<SupplyView | null> {
+	const supply = supplyOf(ledger);
+	if (!supply) return null;
+	const keys = lots ? lots.map(([gtin, lot]) => lotPageKey(gtin, lot)) : supply.pages.keys().filter((key) => key.startsWith('l:'));
+	return readSupply(ledger, keys);
+}
+
+/** The lot a movement as typed names, if its fields can be read (else movementTxs names the field). */
+function lotNamed(input: MovementInput): [string, string][] {
+	try {
+		return [[gtinOf(input.gtin), lotOf(input.lot)]];
+	} catch {
+		return [];
+	}
 }
 
 /** Appends what `build` returns; `build` throws {@link MovementInputError} before anything is written. */
@@ -66,8 +84,9 @@ export async function recordMovement(
 	options: { now: number; randomId?: () => Uint8Array }
 ): Promise<Block> {
 	const given = await serialGiven(ledger, input);
+	// The lot's page as read now: the fold judges the movement again on every node.
+	const supply = await readLots(ledger, lotNamed(input));
 	return write(ledger, () => {
-		const supply = supplyOf(ledger);
 		const clinic = stockClinicOf(ledger);
 		return movementTxs(input, {
 			supply,
@@ -80,9 +99,9 @@ export async function recordMovement(
 }
 
 /** "Give a dose" from a visit: one unit of the chosen lot (see `lotChoice`) usable at `now`, linked to the visit. */
-export function giveDose(ledger: Ledger, visit: Visit, choice: string, kind: AdministrationKind, now: number): Promise<Block> {
+export async function giveDose(ledger: Ledger, visit: Visit, choice: string, kind: AdministrationKind, now: number): Promise<Block> {
+	const supply = await readLots(ledger);
 	return write(ledger, () => {
-		const supply = supplyOf(ledger);
 		const clinic = stockClinicOf(ledger);
 		const rows = supply && clinic ? inventory(supply, clinic, now) : [];
 		const made = doseFromVisit(visit, rows, choice, kind);

@@ -3,7 +3,7 @@
  * fold shares: lot keys, expiry instants, the clinic a device writes for, and flags with
  * their evidence.
  */
-import { toHex, type Block, type CborValue } from '$lib/core/index.js';
+import { StoredPages, toHex, type Block, type CborValue } from '$lib/core/index.js';
 import type { MemberClinics } from '../members.js';
 import type { Flag, ItemState, LotState, Totals, TransferState } from './entities.js';
 
@@ -13,8 +13,46 @@ export const DAY_MS = 86_400_000;
 /** Evidence kept per flag: the first blocks, enough to look into it. */
 export const MAX_EVIDENCE = 20;
 
+/**
+ * The supply fold's state (fold.ts). The part every block may read is in memory and in each
+ * checkpoint: the clinic each device writes for, the policy, items, reorder points, and the
+ * transfers still in transit (bounded by what is on its way, not by the years). The rest is
+ * a page per key (pages.ts), kept as rows of the store under a ledger (issue 19, item 3): a
+ * lot's page (`l:<gtin>|<lot>`: the lot, its stock and totals per clinic, its flags), a
+ * transfer's (`t:<id>`: once received, and the flags naming it) and a serial's
+ * (`s:<gtin>|<serial>`: its reuse flag).
+ */
 export interface SupplyState {
 	/** Device key → clinic key, as `member.add` with `clinic` says (a device without one is its own clinic). */
+	clinics: MemberClinics;
+	policy: { horizonDays: number; transitDays: number };
+	items: Record<string, ItemState>;
+	/** clinic → GTIN → reorder point. */
+	reorder: Record<string, Record<string, number>>;
+	/** Transfers sent and not yet received, by id. */
+	transit: Record<string, TransferState>;
+	/** Transfer ids in transit not yet flagged overdue. */
+	open: string[];
+	pages: SupplyPages;
+}
+
+/** A page of the supply state: a lot's (`lot` set), a transfer's (`transfer` set once received) or a serial's (flags only). */
+export interface SupplyPage {
+	lot: LotState | null;
+	/** clinic → location → quantity on hand (a lot's page). */
+	stock: Record<string, Record<string, number>>;
+	/** clinic → cumulative movements (a lot's page). */
+	totals: Record<string, Totals>;
+	transfer: TransferState | null;
+	/** The flags of this lot, transfer or serial, by key. */
+	flags: Record<string, Flag>;
+}
+
+/**
+ * The supply state as readers see it, every page gathered (pages.ts `readSupply`): the
+ * shape the views (views.ts), the forms and the tests read.
+ */
+export interface SupplyView {
 	clinics: MemberClinics;
 	policy: { horizonDays: number; transitDays: number };
 	items: Record<string, ItemState>;
@@ -23,12 +61,36 @@ export interface SupplyState {
 	stock: Record<string, Record<string, Record<string, number>>>;
 	/** lot key → clinic → cumulative movements. */
 	totals: Record<string, Record<string, Totals>>;
+	/** Every transfer, in transit or received. */
 	transfers: Record<string, TransferState>;
 	/** Transfer ids sent, not yet received and not yet flagged overdue. */
 	open: string[];
 	/** clinic → GTIN → reorder point. */
 	reorder: Record<string, Record<string, number>>;
 	flags: Record<string, Flag>;
+}
+
+/** The page keys: a lot's, a transfer's, a serial's. */
+export const lotPageKey = (gtin: string, lot: string) => `l:${lotKey(gtin, lot)}`;
+export const transferPageKey = (id: string) => `t:${id}`;
+export const serialPageKey = (gtin: string, serial: string) => `s:${serialKey(gtin, serial)}`;
+
+export const emptyPage = (): SupplyPage => ({ lot: null, stock: {}, totals: {}, transfer: null, flags: {} });
+
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+
+/** The supply state's pages by key, each packed as JSON (a page holds only strings, numbers, null and plain objects). */
+export class SupplyPages extends StoredPages<SupplyPage> {
+	constructor() {
+		super({ pack: (page) => utf8.encode(JSON.stringify(page)), unpack: (bytes) => JSON.parse(text.decode(bytes)) as SupplyPage }, (key) =>
+			key.startsWith('l:')
+				? `of lot ${key.slice(2)}`
+				: key.startsWith('t:')
+					? `of transfer ${key.slice(2, 14)}`
+					: `of serial ${key.slice(2)}`
+		);
+	}
 }
 
 /** A transaction field as text, or null when it is not a string. */
@@ -49,20 +111,20 @@ export function expiryInstant(expiry: string): number {
 }
 
 /** The clinic a device writes for. */
-export const clinicOf = (state: SupplyState, author: string) => state.clinics[author] ?? author;
+export const clinicOf = (state: Pick<SupplyState, 'clinics'>, author: string) => state.clinics[author] ?? author;
 
-/** Raises the flag `key` at `block`; a flag already raised only gains evidence. */
+/** Raises the flag `key` at `block` on `page` (the lot's, transfer's or serial's it names); a flag already raised only gains evidence. */
 export function flag(
-	state: SupplyState,
+	page: SupplyPage,
 	key: string,
 	block: Block,
 	f: Omit<Flag, 'evidence' | 'time' | 'resolved'>,
 	evidence: string[] = [block.id]
 ): void {
-	const existing = state.flags[key];
+	const existing = page.flags[key];
 	if (existing) {
 		for (const id of evidence) if (existing.evidence.length < MAX_EVIDENCE && !existing.evidence.includes(id)) existing.evidence.push(id);
 		return;
 	}
-	state.flags[key] = { ...f, evidence: evidence.slice(0, MAX_EVIDENCE), time: block.time, resolved: null };
+	page.flags[key] = { ...f, evidence: evidence.slice(0, MAX_EVIDENCE), time: block.time, resolved: null };
 }

@@ -8,10 +8,10 @@
  */
 import type { Block, CborValue, FoldContext, Tx } from '$lib/core/index.js';
 import { encounterAt, type EncounterRef } from '../records/encounter-lookup.js';
-import { administerProblem } from './administer-rules.js';
+import { lotProblem } from './administer-rules.js';
 import { earlierUse } from './serial-index.js';
-import { ensureLot, move, totalsOf } from './stock-fold.js';
-import { flag, lotKey, serialKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
+import { lotPage, move, totalsOf } from './stock-fold.js';
+import { emptyPage, flag, serialKey, serialPageKey, txHex as hex, txString as str, type SupplyState } from './supply-state.js';
 import { DEFAULT_LOCATION } from './transactions.js';
 
 /** Transaction types this part folds; the rest are the stock part's. */
@@ -30,17 +30,16 @@ export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: nu
 	const location = str(tx.location) ?? DEFAULT_LOCATION;
 	switch (tx.t) {
 		case 'supply.administer': {
-			const key = lotKey(gtin!, lot!);
 			const patient = hex(tx.patient)!;
 			const qty = (tx.qty as number | undefined) ?? 1;
 			const serial = str(tx.serial);
 			const encounter = doseEncounter(tx);
 			// The administration itself is a row of the recall index (lot-index.ts); the fold keeps stock and flags.
-			const refused = administerProblem(state, gtin!, lot!, block.time);
-			ensureLot(state, gtin!, lot!);
+			const page = lotPage(state, gtin!, lot!);
+			const refused = lotProblem(page.lot!, lot!, block.time);
 			const where = { clinic, gtin, lot };
 			if (refused)
-				flag(state, `refused-administration|${block.id}|${index}`, block, {
+				flag(page, `refused-administration|${block.id}|${index}`, block, {
 					kind: 'refused-administration',
 					message: `dose given although ${refused}`,
 					...where
@@ -51,7 +50,7 @@ export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: nu
 				const first = earlierUse(context, key, block, index);
 				if (first !== null)
 					flag(
-						state,
+						state.pages.page(serialPageKey(gtin!, serial), emptyPage),
 						`serial-reused|${key}`,
 						block,
 						{ kind: 'serial-reused', message: `serial ${serial} of ${gtin} given more than once`, ...where },
@@ -59,7 +58,7 @@ export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: nu
 					);
 			}
 			if (!encounter) {
-				flag(state, `no-encounter|${block.id}|${index}`, block, {
+				flag(page, `no-encounter|${block.id}|${index}`, block, {
 					kind: 'no-encounter',
 					message: 'administration not linked to an encounter',
 					...where
@@ -67,26 +66,26 @@ export function applyTraceTx(state: SupplyState, block: Block, tx: Tx, index: nu
 			} else {
 				const encounterPatient = encounterAt(context, encounter, block, index)?.patient;
 				if (encounterPatient === undefined)
-					flag(state, `no-encounter|${block.id}|${index}`, block, {
+					flag(page, `no-encounter|${block.id}|${index}`, block, {
 						kind: 'no-encounter',
 						message: `encounter ${encounter.rid.slice(0, 8)} in block ${encounter.block.slice(0, 8)} is not on the ledger before this administration`,
 						...where
 					});
 				else if (encounterPatient !== patient)
 					flag(
-						state,
+						page,
 						`encounter-patient-mismatch|${block.id}|${index}`,
 						block,
 						{ kind: 'encounter-patient-mismatch', message: 'the encounter is another patient’s', ...where },
 						[encounter.block, block.id]
 					);
 			}
-			totalsOf(state, key, clinic).administered += qty;
-			move(state, block, gtin!, lot!, clinic, location, -qty);
+			totalsOf(page, clinic).administered += qty;
+			move(page, block, clinic, location, -qty);
 			return;
 		}
 		case 'supply.recall': {
-			const known = ensureLot(state, gtin!, lot!);
+			const known = lotPage(state, gtin!, lot!).lot!;
 			known.recall ??= { block: block.id, time: block.time, by: block.author, reason: str(tx.reason)! };
 			return;
 		}

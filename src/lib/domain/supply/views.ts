@@ -5,7 +5,7 @@
  * caller: they are a view of the moment, unlike the fold's judgements, which use block time.
  */
 import type { AdministrationRecord, ContactState, Flag, LotState, RecallState } from './entities.js';
-import { administerProblem, expiryInstant, lotKey, type SupplyState } from './fold.js';
+import { administerProblem, expiryInstant, lotKey, type SupplyView } from './fold.js';
 import type { ContactStatus } from './transactions.js';
 
 const DAY_MS = 86_400_000;
@@ -25,7 +25,7 @@ export interface StockRow {
 }
 
 /** The clinic's stock, one row per lot and location with a non-zero quantity, by item name, expiry and lot. */
-export function inventory(state: SupplyState, clinic: string, now: number): StockRow[] {
+export function inventory(state: SupplyView, clinic: string, now: number): StockRow[] {
 	const rows: StockRow[] = [];
 	for (const [key, byClinic] of Object.entries(state.stock)) {
 		const locations = byClinic[clinic];
@@ -56,7 +56,7 @@ export function inventory(state: SupplyState, clinic: string, now: number): Stoc
 }
 
 /** Rows on hand that expire within the policy's horizon, or already have. */
-export function expiryAlerts(state: SupplyState, clinic: string, now: number): StockRow[] {
+export function expiryAlerts(state: SupplyView, clinic: string, now: number): StockRow[] {
 	return inventory(state, clinic, now).filter((r) => r.qty > 0 && r.daysLeft !== null && r.daysLeft < state.policy.horizonDays);
 }
 
@@ -68,7 +68,7 @@ export interface ReorderAlert {
 }
 
 /** Items whose usable stock (not expired or recalled) at the clinic is at or below its reorder point. */
-export function reorderAlerts(state: SupplyState, clinic: string, now: number): ReorderAlert[] {
+export function reorderAlerts(state: SupplyView, clinic: string, now: number): ReorderAlert[] {
 	const usable: Record<string, number> = {};
 	for (const row of inventory(state, clinic, now)) if (!row.blocked) usable[row.gtin] = (usable[row.gtin] ?? 0) + row.qty;
 	return Object.entries(state.reorder[clinic] ?? {})
@@ -86,7 +86,7 @@ export interface TimelineBucket {
 }
 
 /** What the clinic holds, by month of expiry, for the timeline chart. */
-export function expiryTimeline(state: SupplyState, clinic: string, now: number): TimelineBucket[] {
+export function expiryTimeline(state: SupplyView, clinic: string, now: number): TimelineBucket[] {
 	const thisMonth = new Date(now).toISOString().slice(0, 7);
 	const buckets = new Map<string, TimelineBucket>();
 	for (const row of inventory(state, clinic, now)) {
@@ -108,7 +108,7 @@ export interface RecallView {
 }
 
 /** Every recalled lot, newest recall first. */
-export function activeRecalls(state: SupplyState): RecallView[] {
+export function activeRecalls(state: SupplyView): RecallView[] {
 	return Object.values(state.lots)
 		.filter((l): l is LotState & { recall: RecallState } => l.recall !== null)
 		.map((l) => ({ gtin: l.gtin, name: state.items[l.gtin]?.name ?? null, lot: l.lot, recall: l.recall }))
@@ -134,14 +134,14 @@ export interface RecallTrace extends LotWhereabouts {
 }
 
 /** Clinics holding some of the lot, with the quantity on hand. */
-function holdingOf(state: SupplyState, key: string): LotWhereabouts['holding'] {
+function holdingOf(state: SupplyView, key: string): LotWhereabouts['holding'] {
 	return Object.entries(state.stock[key] ?? {})
 		.map(([clinic, locations]) => ({ clinic, qty: Object.values(locations).reduce((s, q) => s + q, 0) }))
 		.filter((h) => h.qty > 0);
 }
 
 /** Where the lot still is: lookups in the fold's stock and transfers. Who received it is the recall index's (lot-index.ts `recallTrace`). */
-export function lotWhereabouts(state: SupplyState, gtin: string, lot: string): LotWhereabouts {
+export function lotWhereabouts(state: SupplyView, gtin: string, lot: string): LotWhereabouts {
 	const holding = holdingOf(state, lotKey(gtin, lot));
 	const transit = new Map<string, number>();
 	for (const t of Object.values(state.transfers))
@@ -150,20 +150,20 @@ export function lotWhereabouts(state: SupplyState, gtin: string, lot: string): L
 }
 
 /** Whether a recall of the lot concerns `clinic`: it holds some, or gave doses of it. */
-export function recallConcerns(state: SupplyState, gtin: string, lot: string, clinic: string): boolean {
+export function recallConcerns(state: SupplyView, gtin: string, lot: string, clinic: string): boolean {
 	const key = lotKey(gtin, lot);
 	return holdingOf(state, key).some((h) => h.clinic === clinic) || (state.totals[key]?.[clinic]?.administered ?? 0) > 0;
 }
 
 /** Transfers sent to `clinic` and not yet received, oldest first. */
-export function incomingTransfers(state: SupplyState, clinic: string) {
+export function incomingTransfers(state: SupplyView, clinic: string) {
 	return Object.values(state.transfers)
 		.filter((t) => t.to === clinic && !t.received)
 		.sort((a, b) => a.sentTime - b.sentTime);
 }
 
 /** Flags (with their keys) that concern `clinic`, or every flag when null; open ones first, newest first. */
-export function flagsFor(state: SupplyState, clinic: string | null): (Flag & { key: string })[] {
+export function flagsFor(state: SupplyView, clinic: string | null): (Flag & { key: string })[] {
 	return Object.entries(state.flags)
 		.map(([key, f]) => ({ key, ...f }))
 		.filter((f) => clinic === null || f.clinic === clinic)

@@ -13,7 +13,7 @@ import { authorOf, foundNetwork, joinNetwork, syncInto } from '$lib/core/testing
 import { prng } from '$lib/core/testing/prng.js';
 import { lotHistory } from '$lib/domain/supply/lot-index.js';
 import { administerTx, contactTx, recallTx, receiveTx } from '$lib/domain/supply/transactions.js';
-import { clinicOf, type SupplyState } from '$lib/domain/supply/fold.js';
+import { clinicOf, type SupplyView } from '$lib/domain/supply/fold.js';
 import { DAY, GTIN, T0, key, options, patientKey, supply } from './supply-support.js';
 
 const LOTS = ['A', 'B'];
@@ -55,7 +55,7 @@ function txOf(s: Exclude<Step, { kind: 'sync' }>): Tx {
 }
 
 /** The trace as the supply fold built it before the recall index: one pass over the blocks in ledger order, void ones left out. */
-async function reference(ledger: Ledger, state: SupplyState, lotName: string) {
+async function reference(ledger: Ledger, state: SupplyView, lotName: string) {
 	const voided = ledger.voided();
 	const known: { expiry: string | null; recall: string | null } = { expiry: null, recall: null };
 	const administrations: { block: string; index: number; patient: string; clinic: string; qty: number; refused: string | null }[] = [];
@@ -90,7 +90,7 @@ async function reference(ledger: Ledger, state: SupplyState, lotName: string) {
 }
 
 async function traceOf(ledger: Ledger, lotName: string) {
-	const history = await lotHistory(ledger, supply(ledger), GTIN, lotName);
+	const history = await lotHistory(ledger, await supply(ledger), GTIN, lotName);
 	return {
 		administrations: history.administrations.map((a) => ({
 			block: a.block,
@@ -147,10 +147,10 @@ describe('the recall index', () => {
 						for (let i = 0; i < all.length; i += batch) await observer.receive(all.slice(i, i + batch));
 
 					for (const lotName of LOTS) {
-						const expected = await reference(founder, supply(founder), lotName);
+						const expected = await reference(founder, await supply(founder), lotName);
 						for (const n of [...nodes, observer]) expect(await traceOf(n, lotName)).toEqual(expected);
 						// The fold judged each dose as the index does: a flag exactly on the refused ones.
-						const flags = supply(founder).flags;
+						const flags = (await supply(founder)).flags;
 						for (const a of expected.administrations) {
 							const flag = flags[`refused-administration|${a.block}|${a.index}`];
 							expect(flag?.message ?? null).toBe(a.refused === null ? null : `dose given although ${a.refused}`);
@@ -176,12 +176,12 @@ describe('the recall index', () => {
 		}
 		await founder.append([contactTx({ gtin: GTIN, lot: 'A', patient: patientKey(1), status: 'unreachable' })]);
 		await founder.append([contactTx({ gtin: GTIN, lot: 'A', patient: patientKey(1), status: 'contacted', note: 'second call' })]);
-		const history = await lotHistory(founder, supply(founder), GTIN, 'A');
+		const history = await lotHistory(founder, await supply(founder), GTIN, 'A');
 		expect(history.administrations.map((a) => [a.author, a.clinic, a.refused])).toEqual([
 			[authorOf('nurse'), authorOf('nurse'), null],
 			[authorOf('tablet'), authorOf('founder'), null]
 		]);
 		expect([...history.contacts.values()].map((c) => [c.status, c.note])).toEqual([['contacted', 'second call']]);
-		expect(await lotHistory(founder, supply(founder), GTIN, 'never-seen')).toEqual({ administrations: [], contacts: new Map() });
+		expect(await lotHistory(founder, await supply(founder), GTIN, 'never-seen')).toEqual({ administrations: [], contacts: new Map() });
 	});
 });

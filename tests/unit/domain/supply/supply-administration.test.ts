@@ -36,15 +36,15 @@ describe('expired and recalled lots at administration', () => {
 		]);
 		await admin.append([recallTx({ gtin: GTIN, lot: 'BAD', reason: 'particles found in vials' })]);
 		// The last day of use is still usable; from the next midnight (UTC) the lot is expired.
-		expect(administerProblem(supply(admin), GTIN, 'OLD', Date.UTC(2026, 10, 10, 23, 59))).toBeNull();
-		expect(administerProblem(supply(admin), GTIN, 'OLD', Date.UTC(2026, 10, 11))).toBe('lot OLD expired on 2026-11-10');
-		expect(administerProblem(supply(admin), GTIN, 'BAD', T0)).toBe('lot BAD was recalled: particles found in vials');
-		expect(administerProblem(supply(admin), GTIN, 'GOOD', T0)).toBeNull();
+		expect(administerProblem(await supply(admin), GTIN, 'OLD', Date.UTC(2026, 10, 10, 23, 59))).toBeNull();
+		expect(administerProblem(await supply(admin), GTIN, 'OLD', Date.UTC(2026, 10, 11))).toBe('lot OLD expired on 2026-11-10');
+		expect(administerProblem(await supply(admin), GTIN, 'BAD', T0)).toBe('lot BAD was recalled: particles found in vials');
+		expect(administerProblem(await supply(admin), GTIN, 'GOOD', T0)).toBeNull();
 
 		time.set(Date.UTC(2026, 10, 12));
 		const dose = (lot: string, n: number) => administerTx({ patient: patientKey(n), gtin: GTIN, lot, kind: 'immunization' });
 		const block = await admin.append([dose('OLD', 1), dose('BAD', 2), dose('GOOD', 3)]);
-		const state = supply(admin);
+		const state = await supply(admin);
 		const dosesOf = async (lot: string) => (await lotHistory(admin, state, GTIN, lot)).administrations;
 		const refusedOf = async (lot: string) => (await dosesOf(lot)).map((a) => a.refused);
 		expect(await refusedOf('OLD')).toEqual(['lot OLD expired on 2026-11-10']);
@@ -96,12 +96,12 @@ describe('recall across clinics', () => {
 		await a.append([recallTx({ gtin: GTIN, lot: 'L7', reason: 'cold chain failure at the distributor' })]);
 		await syncInto(b, a);
 		// Clinic B's form refuses before writing, with the reason.
-		expect(administerProblem(supply(b), GTIN, 'L7', time.now())).toBe('lot L7 was recalled: cold chain failure at the distributor');
+		expect(administerProblem(await supply(b), GTIN, 'L7', time.now())).toBe('lot L7 was recalled: cold chain failure at the distributor');
 		// Written anyway (an old node, a device offline): every node records it as refused.
 		const late = await b.append([administerTx({ patient: patientKey(3), gtin: GTIN, lot: 'L7', kind: 'immunization' })]);
 		await syncInto(a, b);
 		for (const node of [a, b]) {
-			const state = supply(node);
+			const state = await supply(node);
 			expect(activeRecalls(state).map((r) => [r.lot, r.recall.reason])).toEqual([['L7', 'cold chain failure at the distributor']]);
 			const trace = await recallTrace(node, state, GTIN, 'L7');
 			expect(trace.patients.map((p) => [p.patient, p.status])).toEqual([
@@ -121,7 +121,7 @@ describe('recall across clinics', () => {
 			expect(state.flags[`refused-administration|${late.id}|0`]?.kind).toBe('refused-administration');
 		}
 		await a.append([contactTx({ gtin: GTIN, lot: 'L7', patient: patientKey(1), status: 'contacted', note: 'booked a new dose' })]);
-		const contacted = (await recallTrace(a, supply(a), GTIN, 'L7')).patients[0]!;
+		const contacted = (await recallTrace(a, await supply(a), GTIN, 'L7')).patients[0]!;
 		expect([contacted.status, contacted.contact?.note]).toEqual(['contacted', 'booked a new dose']);
 	});
 });
@@ -170,17 +170,17 @@ describe('doses linked to encounter records of the records layer', () => {
 		// The dose form offers the visit by its Encounter record, once.
 		// Read from the records index; the supply state keeps no encounters.
 		expect(await encountersOfPatient(ledger, patient)).toEqual([{ block: visit.block, rid: visit.rid, time: T0 }]);
-		expect(supply(ledger)).not.toHaveProperty('encounters');
+		expect(await supply(ledger)).not.toHaveProperty('encounters');
 		expect(await encountersOfPatient(ledger, other)).toEqual([]);
 		await ledger.append([receiveTx({ gtin: GTIN, lot: 'L1', expiry: '2030-01-31', qty: 5, supplier: 'Acme' })]);
 		const encounter = { block: fromHex(visit.block), rid: fromHex(visit.rid) };
 		const good = await ledger.append([administerTx({ patient: fromHex(patient), gtin: GTIN, lot: 'L1', kind: 'immunization', encounter })]);
 		const wrong = await ledger.append([administerTx({ patient: fromHex(other), gtin: GTIN, lot: 'L1', kind: 'immunization', encounter })]);
-		const flags = Object.values(supply(ledger).flags);
+		const flags = Object.values((await supply(ledger)).flags);
 		expect(flags.filter((f) => f.evidence.includes(good.id))).toEqual([]);
 		expect(flags.map((f) => [f.kind, f.evidence])).toEqual([['encounter-patient-mismatch', [visit.block, wrong.id]]]);
-		const dose = (await lotHistory(ledger, supply(ledger), GTIN, 'L1')).administrations[0]!;
-		expect(administrationResource(dose, supply(ledger).lots[lotKey(GTIN, 'L1')]!, null)).toMatchObject({
+		const dose = (await lotHistory(ledger, await supply(ledger), GTIN, 'L1')).administrations[0]!;
+		expect(administrationResource(dose, (await supply(ledger)).lots[lotKey(GTIN, 'L1')]!, null)).toMatchObject({
 			resourceType: 'Immunization',
 			encounter: { reference: `Encounter/${visit.block}-${visit.rid}` },
 			patient: { identifier: { value: patient } }

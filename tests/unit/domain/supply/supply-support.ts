@@ -4,14 +4,15 @@ import { fromHex, type AuthorId, type Block, type BlockId, type Ledger, type Tx 
 import { authorOf } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
 import { APP_RULES } from '$lib/domain/rule-registry.js';
-import { supplyFold, type SupplyState } from '$lib/domain/supply/fold.js';
+import { readSupply, supplyFold, supplyView, type SupplyState, type SupplyView } from '$lib/domain/supply/fold.js';
 
 export const GTIN = '09506000134352';
 export const GTIN2 = '04006381333931';
 export const DAY = 86_400_000;
 export const T0 = Date.UTC(2026, 10, 1); // 2026-11-01
 export const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES };
-export const supply = (ledger: Ledger) => ledger.state().supply as SupplyState;
+/** The supply state of `ledger` with every page, read from memory or the store. */
+export const supply = (ledger: Ledger): Promise<SupplyView> => readSupply(ledger);
 export const key = (label: string) => fromHex(authorOf(label));
 export const patientKey = (n: number) => new Uint8Array(32).fill(n);
 export const transferId = (n: number) => new Uint8Array(16).fill(n);
@@ -42,6 +43,9 @@ export function fakeBlock(n: number, author: string, time: number, txs: Tx[]): B
 export function foldAll(blocks: Block[]): SupplyState {
 	return foldBlocks(supplyFold, blocks);
 }
+
+/** The view of the supply fold over `blocks` (every page in memory). */
+export const foldView = (blocks: Block[]): SupplyView => supplyView(foldAll(blocks));
 
 /** Folds one more block onto `state` (encounter records of earlier blocks not visible: for tests whose doses name no visit). */
 export const foldOn = (state: SupplyState, block: Block): SupplyState =>

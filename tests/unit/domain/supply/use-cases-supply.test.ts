@@ -15,17 +15,17 @@ import {
 	recordMovement,
 	setExpiryHorizon,
 	setReorderPoint,
-	stockClinicOf,
-	supplyOf
+	stockClinicOf
 } from '$lib/domain/supply/stock-writes.js';
 import { recallTrace } from '$lib/domain/supply/lot-index.js';
 import { incomingTransfers } from '$lib/domain/supply/views.js';
+import { readSupply } from '$lib/domain/supply/fold.js';
 
 const options = { rules: APP_RULES, folds: APP_FOLDS, indexes: APP_INDEXES, now: () => Date.now() };
 const GTIN = '09506000134352';
 const PATIENT = toHex(new Uint8Array(32).fill(5));
 const refusalOf = (promise: Promise<unknown>) => promise.then(() => null).catch((e: unknown) => e);
-const onHand = (l: Ledger, lot: string, at = 'main') => onHandAt(supplyOf(l), stockClinicOf(l), GTIN, lot, at);
+const onHand = async (l: Ledger, lot: string, at = 'main') => onHandAt(await readSupply(l), stockClinicOf(l), GTIN, lot, at);
 const receive = {
 	...emptyMovement('receive'),
 	gtin: GTIN,
@@ -47,20 +47,20 @@ describe('inventory use cases', () => {
 		expect(await refusalOf(recordMovement(a, { ...receive, itemName: '' }, { now }))).toBeInstanceOf(MovementInputError);
 		expect(a.size).toBe(size);
 		await recordMovement(a, receive, { now });
-		expect(onHand(a, 'L1')).toBe(5);
+		expect(await onHand(a, 'L1')).toBe(5);
 
 		const dose = { ...emptyMovement('administer'), gtin: GTIN, lot: 'L1', patient: PATIENT };
 		size = a.size;
 		expect(await refusalOf(recordMovement(a, { ...dose, qty: '9' }, { now }))).toBeInstanceOf(MovementInputError);
 		expect(a.size).toBe(size);
 		await recordMovement(a, dose, { now });
-		expect(onHand(a, 'L1')).toBe(4);
+		expect(await onHand(a, 'L1')).toBe(4);
 
 		await recordMovement(a, { ...emptyMovement('transfer'), gtin: GTIN, lot: 'L1', qty: '2', to: authorOf('clinic-b') }, { now });
 		await syncInto(b, a);
-		const [incoming] = incomingTransfers(supplyOf(b)!, stockClinicOf(b)!);
+		const [incoming] = incomingTransfers(await readSupply(b), stockClinicOf(b)!);
 		await receiveTransfer(b, incoming!.id, 'fridge');
-		expect(onHand(b, 'L1', 'fridge')).toBe(2);
+		expect(await onHand(b, 'L1', 'fridge')).toBe(2);
 
 		size = a.size;
 		expect(await refusalOf(recallLot(a, GTIN, 'L1', ' '))).toMatchObject({ code: 'MOVEMENT_INPUT', message: 'Reason: required' });
@@ -69,7 +69,7 @@ describe('inventory use cases', () => {
 		expect(a.size).toBe(size);
 		await recallLot(a, GTIN, 'L1', 'sterility not assured');
 		await recordContact(a, GTIN, 'L1', PATIENT, 'contacted', ' called ');
-		expect((await recallTrace(a, supplyOf(a)!, GTIN, 'L1')).patients).toMatchObject([{ patient: PATIENT, status: 'contacted' }]);
+		expect((await recallTrace(a, await readSupply(a), GTIN, 'L1')).patients).toMatchObject([{ patient: PATIENT, status: 'contacted' }]);
 		await setReorderPoint(a, GTIN, '3');
 		await setExpiryHorizon(a, '30');
 		expect(a.size).toBe(size + 4);
@@ -94,7 +94,7 @@ describe('inventory use cases', () => {
 		await syncInto(b, a);
 		const key = `serial-reused|${GTIN}|SN-1`;
 		const first = [atA, atB].sort((x, y) => x.clock - y.clock || (x.id < y.id ? -1 : 1));
-		for (const node of [a, b]) expect(supplyOf(node)!.flags[key]).toMatchObject({ evidence: first.map((blk) => blk.id) });
+		for (const node of [a, b]) expect((await readSupply(node)).flags[key]).toMatchObject({ evidence: first.map((blk) => blk.id) });
 		// Given already (a row of the store): refused before anything is written, at either clinic, from any lot.
 		for (const node of [a, b]) {
 			const size = node.size;
