@@ -138,6 +138,12 @@ export interface FoldPages<S> {
 	 * every row holding a page changed since the one before, whole (core/ledger/page-rows.ts).
 	 */
 	rowOf?(key: string): string;
+	/**
+	 * True for a fold whose pages were once stored one per row under `<name>:pages`, logged
+	 * under `<name>:page-log` (commits `922cacd` to `6274f30`; core/ledger/page-rows.ts
+	 * `earlierPageFacts`): the open deletes those rows. Other folds' opens read nothing for them.
+	 */
+	readonly earlierLayout?: boolean;
 }
 
 /**

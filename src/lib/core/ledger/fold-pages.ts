@@ -181,12 +181,13 @@ export class EnginePages {
 	 * row does not decode (`PAGE_ROW_BAD`), every checkpoint and page row goes and `again`
 	 * refolds every fold from the first block, as for a checkpoint that does not decode:
 	 * never a state with a page missing. The first (the open's) first deletes the rows an
-	 * earlier layout left ({@link earlierPageFacts}; one read per name when there are none).
+	 * earlier layout left ({@link earlierPageFacts}; one read per name when there are none),
+	 * of the folds that had it (`FoldPages.earlierLayout`).
 	 */
 	async refolding(refold: () => Promise<void>, again: () => Promise<void>): Promise<void> {
 		const run = async () => {
 			if (!this.#opened)
-				for (const i of this.paged)
+				for (const i of this.paged.filter((i) => this.#folds[i]!.pages!.earlierLayout))
 					for (const name of earlierPageFacts(this.#folds[i]!.name))
 						if ((await this.#store.factKeys(name, null, 1)).length > 0) await this.#store.clearFacts(name);
 			this.#opened = true;

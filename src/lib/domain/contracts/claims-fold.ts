@@ -355,6 +355,8 @@ export const claimsFold: Fold<ClaimsState> = {
 	pages: {
 		// Patients numbered together share a row ({@link PAGES_PER_ROW}): Billing reads every page in a sixteenth of the reads.
 		rowOf: pageRowOf,
+		// Ledgers written by commits 922cacd to 6274f30 hold this fold's pages in rows of an earlier layout: the open deletes them.
+		earlierLayout: true,
 		keysOf(block, context, state) {
 			const keys = new Set<string>();
 			for (const tx of block.txs) {

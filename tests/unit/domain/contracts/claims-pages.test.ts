@@ -11,6 +11,7 @@ import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
 import { claimsFold, type ClaimsState } from '$lib/domain/contracts/index.js';
 import { readClaimsState } from '$lib/domain/contracts/claims-read.js';
 import { checkClaimsPages, claimsNetwork } from '../../../claims-pages-scenario.js';
+import { APP_FOLDS } from '$lib/domain/fold-registry.js';
 import { syntheticClaims } from '../../../synthetic/claims.js';
 import { canonicalState } from '../../support/canonical-state.js';
 import { KeptStore } from '../../support/kept-store.js';
@@ -79,7 +80,16 @@ describe('claims pages in the store', () => {
 			value.states[at] = encodeCanonical({ ...claims, head: new TextEncoder().encode(JSON.stringify(head)) });
 			await store.putCheckpoint({ ...checkpoint, state: encodeCanonical(value) });
 		}
+		// Which earlier-layout names the open looks for: the claims fold's only (the other paged folds never had that layout).
+		const looked: string[] = [];
+		const factKeys = store.factKeys.bind(store);
+		store.factKeys = (fold, ...rest) => {
+			if (fold.endsWith(':pages') || fold.endsWith(':page-log')) looked.push(fold);
+			return factKeys(fold, ...rest);
+		};
 		const again = await Ledger.open({ ...options, store, signer: testSigner('old'), checkpointEvery: 5 });
+		expect(looked).toEqual(earlierPageFacts('claims'));
+		expect(APP_FOLDS.filter((f) => f.pages).map((f) => f.name)).toEqual(expect.arrayContaining(['claims', 'research', 'supply']));
 		expect(canonicalState(await readClaimsState(again))).toBe(reference);
 		// The earlier layout's rows are deleted at the open (nothing reads them); the new layout's are written.
 		expect(earlierPageFacts('claims')).toEqual(['claims:pages', 'claims:page-log']);
