@@ -89,8 +89,9 @@ export const supplyFold: Fold<SupplyState> = {
 	// records index (records/encounter-lookup.ts), not kept in the state.
 	// 5: the overdue-transfer check runs at blocks holding a supply transaction, not at every
 	// block: a late block of other transactions then cannot change the state (`affectedBy`).
-	// 6: lots, received transfers and flags are pages, rows of the store (issue 19, item 3).
-	version: 6,
+	// Lots, received transfers and flags became pages, rows of the store (issue 19, item 3),
+	// with the same meaning: a checkpoint of the whole state decodes into pages (pages.ts), no refold.
+	version: 5,
 	// Supply transactions; `member.add` names the clinic a device writes for; a `record.put`
 	// is an encounter record a dose may name (read through `reads`).
 	affectedBy: (type) => type.startsWith('supply.') || type === 'member.add' || type === 'record.put',

@@ -6,7 +6,17 @@
  * Readers gather the pages they show into the view the screens read ({@link readSupply}).
  */
 import type { CborValue, Ledger } from '$lib/core/index.js';
-import { SupplyPages, type SupplyPage, type SupplyState, type SupplyView } from './supply-state.js';
+import type { Flag, TransferState } from './entities.js';
+import {
+	emptyPage,
+	lotPageKey,
+	serialPageKey,
+	SupplyPages,
+	transferPageKey,
+	type SupplyPage,
+	type SupplyState,
+	type SupplyView
+} from './supply-state.js';
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -24,14 +34,64 @@ export function encodeSupply(state: SupplyState): CborValue {
 	return { json: utf8.encode(JSON.stringify(json)), pages: inline.map(([, bytes]) => bytes) };
 }
 
+/**
+ * The page a flag of the whole state (a checkpoint written before pages) belongs on: its
+ * transfer's, its serial's, else its lot's (every other flag names its lot).
+ */
+function flagPageKey(key: string, flag: Flag): string {
+	const [kind, first, second] = key.split('|');
+	if (kind!.startsWith('transfer-')) return transferPageKey(first!);
+	if (kind === 'serial-reused') return serialPageKey(first!, second!);
+	return lotPageKey(flag.gtin!, flag.lot!);
+}
+
+/**
+ * The state of a checkpoint written before the state had pages (the whole state as JSON,
+ * `SupplyView`'s shape): the same state, every page in memory and changed, so the next
+ * checkpoint stores them as rows (no refold). A `serials` map, older still, is left out
+ * (serial-index.ts answers for every block).
+ */
+function fromWhole(whole: SupplyView & { serials?: unknown }): SupplyState {
+	const pages = new Map<string, SupplyPage>();
+	const page = (key: string) => pages.get(key) ?? pages.set(key, emptyPage()).get(key)!;
+	for (const key of new Set([...Object.keys(whole.lots), ...Object.keys(whole.stock), ...Object.keys(whole.totals)])) {
+		const [gtin, lot] = key.split('|') as [string, string];
+		const p = page(lotPageKey(gtin, lot));
+		p.lot = whole.lots[key] ?? { gtin, lot, expiry: null, recall: null };
+		p.stock = whole.stock[key] ?? {};
+		p.totals = whole.totals[key] ?? {};
+	}
+	const transit: Record<string, TransferState> = {};
+	for (const [id, transfer] of Object.entries(whole.transfers))
+		if (transfer.received) page(transferPageKey(id)).transfer = transfer;
+		else transit[id] = transfer;
+	for (const [key, flag] of Object.entries(whole.flags)) page(flagPageKey(key, flag)).flags[key] = flag;
+	const state: SupplyState = {
+		clinics: whole.clinics,
+		policy: whole.policy,
+		items: whole.items,
+		reorder: whole.reorder,
+		transit,
+		open: whole.open,
+		pages: new SupplyPages()
+	};
+	state.pages.add(
+		[],
+		[...pages].map(([key, p]): [string, Uint8Array] => [key, utf8.encode(JSON.stringify(p))])
+	);
+	return state;
+}
+
 export function decodeSupply(value: CborValue): SupplyState {
-	const v = value as { json: Uint8Array; pages: Uint8Array[] };
-	const { pageKeys, inlineKeys, ...shared } = JSON.parse(text.decode(v.json)) as Shared;
+	const v = value as { json: Uint8Array; pages?: Uint8Array[] };
+	const parsed = JSON.parse(text.decode(v.json)) as Shared | (SupplyView & { serials?: unknown });
+	if (!('pageKeys' in parsed)) return fromWhole(parsed);
+	const { pageKeys, inlineKeys, ...shared } = parsed;
 	const pages = new SupplyPages();
 	const inline = new Set(inlineKeys);
 	pages.add(
 		pageKeys.filter((key) => !inline.has(key)),
-		inlineKeys.map((key, i): [string, Uint8Array] => [key, v.pages[i]!])
+		inlineKeys.map((key, i): [string, Uint8Array] => [key, v.pages![i]!])
 	);
 	return { ...shared, pages };
 }
