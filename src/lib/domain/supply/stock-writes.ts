@@ -41,7 +41,7 @@ export function onHandAt(supply: SupplyView | null, clinic: string | null, gtin:
 	return supply.stock[lotKey(gtin, lot)]?.[clinic]?.[location] ?? 0;
 }
 
-/** The supply view with the pages of the lots `keys` (lot keys), every lot's when omitted; null before the ledger has a supply fold. */
+/** The supply view with the pages of `lots` (GTIN and lot number), every lot's when omitted; null before the ledger has a supply fold. */
 async function readLots(ledger: Ledger, lots?: readonly (readonly [string, string])[]): Promise<SupplyView | null> {
 	const supply = supplyOf(ledger);
 	if (!supply) return null;
