@@ -21,6 +21,8 @@ import {
 	wasteTx
 } from '$lib/domain/supply/transactions.js';
 import { incomingTransfers, lotWhereabouts } from '$lib/domain/supply/views.js';
+import { causalOrder } from '../../support/arrival-orders.js';
+import { prng } from '$lib/core/testing/prng.js';
 import { GTIN, T0, fakeBlock, foldAll, foldOn, key, options, patientKey, supply, transferId } from './supply-support.js';
 
 describe('supply transaction rules', () => {
@@ -189,11 +191,16 @@ describe('stock fold', () => {
 					for (const order of orders) {
 						// Deliver one block at a time in a shuffled order: parked blocks wait for what they depend on.
 						const shuffled = blocks.map((b, i) => [order[i % order.length]! * 1000 + i, b] as const).sort((a, b) => a[0] - b[0]);
-						const observer = await joinNetwork(founder.net, 'observer', options);
+						const observer = await joinNetwork(founder.net, 'observer', { ...options, checkpointEvery: 1 });
 						for (const [, b] of shuffled) expect((await observer.receive([b])).rejected).toEqual([]);
 						expect(observer.versionVector()).toEqual(founder.versionVector());
 						expect(encodeCanonical((await supply(observer)) as unknown as CborValue)).toEqual(reference);
 					}
+					// And in an order the blocks' dependencies allow, a checkpoint after each: every block is folded
+					// alone, its lot, transfer and serial pages read back from the store (not left in memory).
+					const paged = await joinNetwork(founder.net, 'paged', { ...options, checkpointEvery: 1 });
+					for (const b of causalOrder(blocks, prng(orders[0]![0]! + 1))) expect((await paged.receive([b])).rejected).toEqual([]);
+					expect(encodeCanonical((await supply(paged)) as unknown as CborValue)).toEqual(reference);
 					const state = await supply(founder);
 					// Every serial given more than once is flagged, and no other (the serials index, read in ledger order).
 					expect(
