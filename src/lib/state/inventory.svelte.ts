@@ -1,9 +1,11 @@
 /**
- * The Inventory tab's seam to the ledger: reads the supply fold after every accepted
- * block and writes the movements a person records, each checked first by the domain
- * (src/lib/domain/supply/movement.ts). Everything a component reads is a getter; only
+ * The Inventory tab's seam to the ledger: reads the supply fold's pages
+ * (domain/supply/pages.ts) when blocks are accepted, at most every 250 ms, and after each of
+ * its own writes, and writes the movements a person records, each checked first by the
+ * domain (src/lib/domain/supply/movement.ts). Everything a component reads is a getter; only
  * methods change what it shows.
  */
+import { Coalesced } from './coalesced.js';
 import { LedgerError, type AuthorId, type Block, type Ledger } from '$lib/core/index.js';
 import type { MemberNames } from '$lib/domain/members.js';
 import { encountersOfPatient, type PatientEncounter } from '$lib/domain/records/encounter-lookup.js';
@@ -56,7 +58,8 @@ export class InventoryState {
 	/** Reads started, and the newest whose view is shown: a read that ends after a newer one's is dropped. */
 	#reads = 0;
 	#shown = 0;
-	#refreshTimer: ReturnType<typeof setTimeout> | null = null;
+	/** A sync delivers blocks by the thousand: read again at most every 250 ms. */
+	readonly #reread = new Coalesced(250, () => void this.refresh());
 	#busy = $state(false);
 	#error = $state<string | null>(null);
 	#done = $state<string | null>(null);
@@ -98,21 +101,12 @@ export class InventoryState {
 	 * that depends on the ledger only: a refresh writes the state the getters read.
 	 */
 	attach(ledger: Ledger | null): () => void {
-		const off = ledger ? ledger.on('accepted', () => this.#queueRefresh()) : null;
+		const off = ledger ? ledger.on('accepted', () => this.#reread.ask()) : null;
 		void this.refresh();
 		return () => {
 			off?.();
-			if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-			this.#refreshTimer = null;
+			this.#reread.cancel();
 		};
-	}
-
-	/** A sync delivers blocks by the thousand: read again at most every 250 ms. */
-	#queueRefresh(): void {
-		this.#refreshTimer ??= setTimeout(() => {
-			this.#refreshTimer = null;
-			void this.refresh();
-		}, 250);
 	}
 
 	/**

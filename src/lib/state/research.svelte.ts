@@ -6,6 +6,7 @@
  * answers accepted queries from the consented patients it can read. The use cases are in
  * domain/research (study-writes.ts, patient-consent.ts, study-views.ts).
  */
+import { Coalesced } from './coalesced.js';
 import { describeError, type Ledger } from '$lib/core/index.js';
 import { writeSyntheticCohort } from '$lib/demo/research-cohort.js';
 import type { MemberClinics, MemberNames } from '$lib/domain/members.js';
@@ -39,7 +40,8 @@ export class ResearchWorkspace {
 	#ledger: Ledger | null = null;
 	#keyring: Keyring | null = null;
 	#off: (() => void)[] = [];
-	#refreshTimer: ReturnType<typeof setTimeout> | null = null;
+	/** A sync delivers blocks by the thousand: redraw at most every 250 ms. */
+	readonly #redraw = new Coalesced(250, () => void this.refresh());
 
 	get studies() {
 		return this.#studies;
@@ -74,25 +76,16 @@ export class ResearchWorkspace {
 		this.detach();
 		this.#ledger = ledger;
 		this.#keyring = keyring;
-		this.#off.push(ledger.on('accepted', () => this.#queueRefresh()));
+		this.#off.push(ledger.on('accepted', () => this.#redraw.ask()));
 		void this.refresh();
 	}
 
 	detach(): void {
 		for (const off of this.#off) off();
 		this.#off = [];
-		if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-		this.#refreshTimer = null;
+		this.#redraw.cancel();
 		this.#ledger = null;
 		this.#keyring = null;
-	}
-
-	/** A sync delivers blocks by the thousand: redraw at most every 250 ms. */
-	#queueRefresh(): void {
-		this.#refreshTimer ??= setTimeout(() => {
-			this.#refreshTimer = null;
-			void this.refresh();
-		}, 250);
 	}
 
 	/** Refreshes started: a refresh that finished reading after a newer one started shows nothing. */

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, Ledger, type LedgerStore } from '$lib/core/index.js';
 import type { FactRow } from '$lib/core/index-fold.js';
-import { decompressCheckpoint } from '$lib/core/ledger/checkpoint-bytes.js';
+import { checkpointStates } from '../../support/checkpoint-states.js';
 import { earlierPageFacts, pageLog, pageRows, unpackRow } from '$lib/core/ledger/fold-pages.js';
 import { joinNetwork, testSigner } from '$lib/core/testing/fixtures.js';
 import { foldBlocks } from '$lib/core/testing/fold-contexts.js';
@@ -68,17 +68,11 @@ describe('claims pages in the store', () => {
 		expect(put.length).toBeGreaterThan(20);
 		await store.writeFacts(put, drop);
 		for (const position of await store.checkpointPositions()) {
-			const checkpoint = (await store.checkpointAtOrBefore(position))!;
-			const value = decodeCanonical(await decompressCheckpoint(checkpoint.state)) as { folds: string; states: Uint8Array[] };
-			const at = value.folds
-				.split(';')[1]!
-				.split(',')
-				.findIndex((f) => f.startsWith('claims@'));
-			const claims = decodeCanonical(value.states[at]!) as { head: Uint8Array; pages: Uint8Array[] };
+			const states = await checkpointStates((await store.checkpointAtOrBefore(position))!, 'claims');
+			const claims = decodeCanonical(states.state) as { head: Uint8Array; pages: Uint8Array[] };
 			const { perRow, ...head } = JSON.parse(new TextDecoder().decode(claims.head)) as Record<string, unknown>;
 			expect(perRow).toBe(16);
-			value.states[at] = encodeCanonical({ ...claims, head: new TextEncoder().encode(JSON.stringify(head)) });
-			await store.putCheckpoint({ ...checkpoint, state: encodeCanonical(value) });
+			await states.store(store, encodeCanonical({ ...claims, head: new TextEncoder().encode(JSON.stringify(head)) }));
 		}
 		// Which earlier-layout names the open looks for: the claims fold's only (the other paged folds never had that layout).
 		const looked: string[] = [];

@@ -5,8 +5,7 @@
  * state of a node that folded every block with pages (domain/supply/pages.ts `decodeSupply`).
  */
 import { describe, expect, it } from 'vitest';
-import { decodeCanonical, encodeCanonical, Ledger, toHex, type CborValue } from '$lib/core/index.js';
-import { decompressCheckpoint } from '$lib/core/ledger/checkpoint-bytes.js';
+import { encodeCanonical, Ledger, toHex, type CborValue } from '$lib/core/index.js';
 import { pageLog, pageRows } from '$lib/core/ledger/fold-pages.js';
 import { joinNetwork, testSigner } from '$lib/core/testing/fixtures.js';
 import { APP_FOLDS, APP_INDEXES } from '$lib/domain/fold-registry.js';
@@ -14,6 +13,7 @@ import { APP_RULES } from '$lib/domain/rule-registry.js';
 import { readSupply, supplyFold, supplyView, type SupplyState } from '$lib/domain/supply/fold.js';
 import { causalOrder } from '../../support/arrival-orders.js';
 import { KeptStore } from '../../support/kept-store.js';
+import { checkpointStates } from '../../support/checkpoint-states.js';
 import { prng } from '$lib/core/testing/prng.js';
 import { supplyNetwork } from '../../../supply-pages-scenario.js';
 
@@ -52,14 +52,8 @@ describe('supply checkpoints written before pages', () => {
 			const positions = await store.checkpointPositions();
 			const newest = positions[positions.length - 1]!;
 			await store.dropCheckpoints(positions.slice(0, -1));
-			const checkpoint = (await store.checkpointAtOrBefore(newest))!;
-			const value = decodeCanonical(await decompressCheckpoint(checkpoint.state)) as { folds: string; states: Uint8Array[] };
-			const at = value.folds
-				.split(';')[1]!
-				.split(',')
-				.findIndex((f) => f.startsWith('supply@'));
-			value.states[at] = encodeCanonical({ json: utf8.encode(JSON.stringify(whole)) });
-			await store.putCheckpoint({ ...checkpoint, state: encodeCanonical(value) });
+			const supplyState = await checkpointStates((await store.checkpointAtOrBefore(newest))!, 'supply');
+			await supplyState.store(store, encodeCanonical({ json: utf8.encode(JSON.stringify(whole)) }));
 			for (const name of [pageRows('supply'), pageLog('supply')])
 				if ((await store.factKeys(name, null, 1)).length > 0) await store.clearFacts(name);
 			// The supply fold, counting the blocks it applies: none at the open (the checkpoint decodes; nothing is refolded).
