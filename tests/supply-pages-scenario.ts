@@ -3,14 +3,15 @@
  * core/ledger/fold-pages.ts), run on the memory store
  * (tests/unit/domain/supply/supply-pages.test.ts) and on real IndexedDB in Chromium
  * (tests/browser/supply-pages.test.ts). Three clinics receive, give, waste, adjust and
- * transfer three lots while apart and after syncing: a transfer received, one received at the
- * wrong clinic and then by its addressee, one received twice, one never received (received
- * at the wrong clinic, then flagged overdue), one sent twice, a receipt of a transfer never sent, a serial given at three clinics
- * from three lots, stock below zero, a recall and a dose after it, a policy change. Observers
- * with a checkpoint after every block receive the blocks in random orders and batchings; the
- * supply state they read back (from memory and the store's rows), and again after a reopen
- * that holds no page in memory, equals the writers'. Compared as canonical CBOR (the same
- * bytes for the same state, in Node and in the browser).
+ * transfer three lots while apart and after syncing: a transfer received, one received at
+ * the wrong clinic and then by its addressee (and again long after), one received twice,
+ * one never received (received at the wrong clinic, then flagged overdue), one sent twice,
+ * a receipt of a transfer never sent, a serial given at three clinics from three lots, stock
+ * below zero, a recall and a dose after it, a policy change. Observers with a checkpoint
+ * after every block receive the blocks in random orders and batchings; the supply state they
+ * read back (from memory and the store's rows), and again after a reopen that holds no page
+ * in memory, equals the writers'. Compared as canonical CBOR (the same bytes for the same
+ * state, in Node and in the browser).
  */
 import { expect } from 'vitest';
 import { encodeCanonical, fromHex, Ledger, toHex, type CborValue, type LedgerStore } from '../src/lib/core/index.js';
@@ -18,7 +19,7 @@ import { authorOf, foundNetwork, joinNetwork, syncInto, testSigner } from '../sr
 import { prng } from '../src/lib/core/testing/prng.js';
 import { APP_FOLDS, APP_INDEXES } from '../src/lib/domain/fold-registry.js';
 import { APP_RULES } from '../src/lib/domain/rule-registry.js';
-import { lotKey, readSupply, type SupplyState } from '../src/lib/domain/supply/fold.js';
+import { lotKey, readSupply, shownPageKeys, type SupplyState } from '../src/lib/domain/supply/fold.js';
 import { lotPageKey } from '../src/lib/domain/supply/supply-state.js';
 import {
 	administerTx,
@@ -85,6 +86,8 @@ export async function supplyNetwork() {
 	await sync();
 	await b.append([administerTx({ ...lot('L2'), patient: patient(3), kind: 'immunization', location: 'fridge' })]);
 	await c.append([receiveTx({ ...lot('L2'), expiry: '2027-07-31', qty: 1, supplier: 'Acme' })]);
+	// Transfer 1 again, long after it was received: its page (a row by now) says so.
+	await b.append([transferReceiveTx({ id: id(1), location: 'fridge' })]);
 	await sync();
 	const wire: Uint8Array[] = [];
 	for await (const bytes of a.blocksSince({})) wire.push(bytes);
@@ -136,6 +139,8 @@ function checkWriter(view: Awaited<ReturnType<typeof readSupply>>) {
 	expect(view.flags[`transfer-not-received|${toHex(id(3))}`]!.resolved).not.toBeNull();
 	expect(view.flags[`transfer-not-received|${toHex(id(4))}`]!.resolved).toBeNull();
 	expect(view.flags[`serial-reused|${GTIN}|SN-1`]!.evidence).toHaveLength(3);
+	// Sent twice, then received twice: both sends and both receipts.
+	expect(view.flags[`transfer-duplicate|${toHex(id(1))}`]!.evidence).toHaveLength(4);
 }
 
 /**
@@ -176,6 +181,10 @@ export async function checkSupplyPages(
 		stored += state.pages.counts.stored;
 		expect(() => state.pages.view(L2)).toThrow(/not read/);
 		expect(bytesOf(await readSupply(again))).toBe(reference);
+		// What the Inventory tab reads: every lot and every flag, no received transfer.
+		const shown = await readSupply(again, shownPageKeys(state));
+		expect(bytesOf({ ...shown, transfers: {} })).toBe(bytesOf({ ...whole, transfers: {} }));
+		expect(Object.values(shown.transfers).map((t) => t.received)).toEqual([null]);
 		await again.close();
 	}
 	return stored;

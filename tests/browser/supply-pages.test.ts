@@ -16,6 +16,6 @@ describe('supply pages in IndexedDB', () => {
 				(trial) => IndexedDBStore.open(`supply-pages-${run}-${trial}`),
 				(trial) => IndexedDBStore.open(`supply-pages-${run}-${trial}`)
 			)
-		).toBe(4 * 9);
+		).toBe(4 * 11);
 	}, 240_000);
 });

@@ -12,7 +12,7 @@ import { encountersOfPatient, type PatientEncounter } from '$lib/domain/records/
 import type { Visit } from '$lib/domain/records/visit.js';
 import { usableLots } from '$lib/domain/supply/dose-from-visit.js';
 import { lotPageKey } from '$lib/domain/supply/supply-state.js';
-import { clinicOf, lotKey, readSupply, type SupplyState, type SupplyView } from '$lib/domain/supply/fold.js';
+import { clinicOf, lotKey, readSupply, shownPageKeys, type SupplyState, type SupplyView } from '$lib/domain/supply/fold.js';
 import { recallTrace } from '$lib/domain/supply/lot-index.js';
 import { Gs1Error, parseGs1, type Gs1Fields } from '$lib/domain/supply/gs1.js';
 import { MOVEMENTS, MovementInputError, type MovementInput } from '$lib/domain/supply/movement.js';
@@ -53,7 +53,7 @@ export type Area = 'movement' | 'transfer' | 'recall' | 'settings' | 'visit';
 export class InventoryState {
 	/** Bumped at each refresh: what depends on the ledger's other folds is read again. */
 	#version = $state(0);
-	/** The supply state as last read (every page: pages.ts `readSupply`), null before the first read. */
+	/** The supply state as last read (every page but the received transfers': pages.ts `shownPageKeys`), null before the first read. */
 	#view = $state.raw<SupplyView | null>(null);
 	/** Reads started, and the newest whose view is shown: a read that ends after a newer one's is dropped. */
 	#reads = 0;
@@ -121,7 +121,9 @@ export class InventoryState {
 		const started = ++this.#reads;
 		let view: SupplyView | null;
 		try {
-			view = ledger && ledger.state().supply ? await readSupply(ledger) : null;
+			const supply = ledger?.state().supply as SupplyState | undefined;
+			// Every lot's page and every flag; not the received transfers (no list here shows them).
+			view = ledger && supply ? await readSupply(ledger, shownPageKeys(supply)) : null;
 		} catch (e) {
 			// The store failed or closed under the read: the last view stays, and says why.
 			this.#error = `Inventory: ${e instanceof Error ? e.message : String(e)}`;

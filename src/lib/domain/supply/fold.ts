@@ -34,6 +34,7 @@ import {
 	lotPageKey,
 	serialPageKey,
 	SupplyPages,
+	transferFlagsPageKey,
 	transferPageKey,
 	txHex,
 	txString,
@@ -54,13 +55,13 @@ export {
 	type SupplyState,
 	type SupplyView
 } from './supply-state.js';
-export { readSupply, supplyView } from './pages.js';
+export { readSupply, shownPageKeys, supplyView } from './pages.js';
 
 /**
  * The pages `block` reads or changes: the lot each supply transaction names, the transfer it
- * sends or receives (and the lot of one in transit before the batch: one sent in the same
- * batch names its lot itself), the serial a dose gives, and each transfer in transit not yet
- * flagged overdue (a block holding a supply transaction may flag it).
+ * sends or receives and its flags (and the lot of one in transit before the batch: one sent
+ * in the same batch names its lot itself), the serial a dose gives, and the flags of each
+ * transfer in transit not yet flagged overdue (a block holding a supply transaction may flag it).
  */
 function pageKeysOf(block: Block, state: SupplyState): Set<string> {
 	const keys = new Set<string>();
@@ -74,10 +75,11 @@ function pageKeysOf(block: Block, state: SupplyState): Set<string> {
 		const id = tx.t.startsWith('supply.transfer.') ? txHex(tx.id) : null;
 		if (id === null) continue;
 		keys.add(transferPageKey(id));
+		keys.add(transferFlagsPageKey(id));
 		const sent = state.transit[id];
 		if (sent) keys.add(lotPageKey(sent.gtin, sent.lot));
 	}
-	if (block.txs.some((tx) => tx.t.startsWith('supply.'))) for (const id of state.open) keys.add(transferPageKey(id));
+	if (block.txs.some((tx) => tx.t.startsWith('supply.'))) for (const id of state.open) keys.add(transferFlagsPageKey(id));
 	return keys;
 }
 

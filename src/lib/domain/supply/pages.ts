@@ -12,6 +12,7 @@ import {
 	lotPageKey,
 	serialPageKey,
 	SupplyPages,
+	transferFlagsPageKey,
 	transferPageKey,
 	type SupplyPage,
 	type SupplyState,
@@ -36,11 +37,11 @@ export function encodeSupply(state: SupplyState): CborValue {
 
 /**
  * The page a flag of the whole state (a checkpoint written before pages) belongs on: its
- * transfer's, its serial's, else its lot's (every other flag names its lot).
+ * transfer's flags page, its serial's, else its lot's (every other flag names its lot).
  */
 function flagPageKey(key: string, flag: Flag): string {
 	const [kind, first, second] = key.split('|');
-	if (kind!.startsWith('transfer-')) return transferPageKey(first!);
+	if (kind!.startsWith('transfer-')) return transferFlagsPageKey(first!);
 	if (kind === 'serial-reused') return serialPageKey(first!, second!);
 	return lotPageKey(flag.gtin!, flag.lot!);
 }
@@ -135,6 +136,13 @@ export async function readSupply(ledger: SupplyReader, keys?: readonly string[])
 	const pages = await ledger.readPages<SupplyPage>('supply', keys ?? state.pages.keys());
 	return viewOf(state, pages.values());
 }
+
+/**
+ * The keys of every page but the received transfers': what a screen listing stock and flags
+ * reads (a transfer in transit is in memory). Received transfers grow with the years and no
+ * screen lists them.
+ */
+export const shownPageKeys = (state: SupplyState): string[] => state.pages.keys().filter((key) => !key.startsWith('t:'));
 
 /** The view of a state that holds every page (a fold over blocks in memory); a page stored and not read throws `PAGE_NOT_READ`. */
 export const supplyView = (state: SupplyState): SupplyView =>

@@ -3,8 +3,8 @@
  * stock per clinic, lot and location with cumulative totals, transfers in transit and
  * overdue, waste, adjustments, policy and reorder points. Stock going below zero or more
  * leaving a clinic than arrived is flagged, never silent. A lot's stock, totals and flags
- * are its page; a transfer's flags, and the transfer once received, are the transfer's
- * page (supply-state.ts): the fold's `pages.keysOf` names every page a block touches here.
+ * are its page; a transfer once received is a page, its flags another (supply-state.ts):
+ * the fold's `pages.keysOf` names every page a block touches here.
  */
 import type { Block, Tx } from '$lib/core/index.js';
 import type { Totals, TransferState } from './entities.js';
@@ -15,6 +15,7 @@ import {
 	flag,
 	lotKey,
 	lotPageKey,
+	transferFlagsPageKey,
 	transferPageKey,
 	txHex as hex,
 	txString as str,
@@ -30,8 +31,8 @@ export function lotPage(state: SupplyState, gtin: string, lot: string): SupplyPa
 	return page;
 }
 
-/** The page of transfer `id` (its flags; the transfer itself once received). */
-export const transferPage = (state: SupplyState, id: string): SupplyPage => state.pages.page(transferPageKey(id), emptyPage);
+/** The page of transfer `id`'s flags. */
+const transferFlags = (state: SupplyState, id: string): SupplyPage => state.pages.page(transferFlagsPageKey(id), emptyPage);
 
 export const totalsOf = (page: SupplyPage, clinic: string): Totals => (page.totals[clinic] ??= emptyTotals());
 
@@ -69,10 +70,9 @@ const transferOf = (state: SupplyState, id: string): TransferState | null =>
 
 function receiveTransfer(state: SupplyState, block: Block, tx: Tx, clinic: string, location: string): void {
 	const id = hex(tx.id)!;
-	const page = transferPage(state, id);
 	const transfer = transferOf(state, id);
 	if (!transfer) {
-		flag(page, `transfer-unknown|${id}`, block, {
+		flag(transferFlags(state, id), `transfer-unknown|${id}`, block, {
 			kind: 'transfer-unknown',
 			message: `receipt of transfer ${id.slice(0, 8)}, which was never sent`,
 			clinic,
@@ -84,7 +84,7 @@ function receiveTransfer(state: SupplyState, block: Block, tx: Tx, clinic: strin
 	const where = { clinic, gtin: transfer.gtin, lot: transfer.lot };
 	if (transfer.to !== clinic) {
 		flag(
-			page,
+			transferFlags(state, id),
 			`transfer-wrong-clinic|${id}|${block.id}`,
 			block,
 			{
@@ -98,7 +98,7 @@ function receiveTransfer(state: SupplyState, block: Block, tx: Tx, clinic: strin
 	}
 	if (transfer.received) {
 		flag(
-			page,
+			transferFlags(state, id),
 			`transfer-duplicate|${id}`,
 			block,
 			{ kind: 'transfer-duplicate', message: `transfer ${id.slice(0, 8)} received twice; the second is ignored`, ...where },
@@ -108,9 +108,10 @@ function receiveTransfer(state: SupplyState, block: Block, tx: Tx, clinic: strin
 	}
 	transfer.received = { block: block.id, time: block.time, location };
 	delete state.transit[id];
-	page.transfer = transfer;
+	state.pages.page(transferPageKey(id), emptyPage).transfer = transfer;
 	state.open = state.open.filter((o) => o !== id);
-	const overdue = page.flags[`transfer-not-received|${id}`];
+	// A transfer flagged overdue has a flags page; one received in time has none.
+	const overdue = state.pages.find(transferFlagsPageKey(id))?.flags[`transfer-not-received|${id}`];
 	if (overdue) overdue.resolved = block.id;
 	const lot = lotPage(state, transfer.gtin, transfer.lot);
 	totalsOf(lot, clinic).transferredIn += transfer.qty;
@@ -156,7 +157,7 @@ export function applyStockTx(state: SupplyState, block: Block, tx: Tx, clinic: s
 			const earlier = transferOf(state, id);
 			if (earlier) {
 				flag(
-					transferPage(state, id),
+					transferFlags(state, id),
 					`transfer-duplicate|${id}`,
 					block,
 					{ kind: 'transfer-duplicate', message: `transfer ${id.slice(0, 8)} sent twice; the second is ignored`, clinic, gtin, lot },
@@ -216,7 +217,7 @@ export function flagOverdue(state: SupplyState, block: Block): void {
 		const transfer = state.transit[id]!;
 		if (block.time - transfer.sentTime > limit) {
 			flag(
-				transferPage(state, id),
+				transferFlags(state, id),
 				`transfer-not-received|${id}`,
 				block,
 				{

@@ -19,8 +19,9 @@ export const MAX_EVIDENCE = 20;
  * transfers still in transit (bounded by what is on its way, not by the years). The rest is
  * a page per key (pages.ts), kept as rows of the store under a ledger (issue 19, item 3): a
  * lot's page (`l:<gtin>|<lot>`: the lot, its stock and totals per clinic, its flags), a
- * transfer's (`t:<id>`: once received, and the flags naming it) and a serial's
- * (`s:<gtin>|<serial>`: its reuse flag).
+ * received transfer's (`t:<id>`), a transfer's flags (`tf:<id>`) and a serial's
+ * (`s:<gtin>|<serial>`: its reuse flag). Received transfers are pages of their own, apart
+ * from the flags, so that a screen listing stock and flags never reads them.
  */
 export interface SupplyState {
 	/** Device key → clinic key, as `member.add` with `clinic` says (a device without one is its own clinic). */
@@ -36,7 +37,7 @@ export interface SupplyState {
 	pages: SupplyPages;
 }
 
-/** A page of the supply state: a lot's (`lot` set), a transfer's (`transfer` set once received) or a serial's (flags only). */
+/** A page of the supply state: a lot's (`lot` set), a received transfer's (`transfer` set), or a transfer's or serial's flags (flags only). */
 export interface SupplyPage {
 	lot: LotState | null;
 	/** clinic → location → quantity on hand (a lot's page). */
@@ -70,9 +71,10 @@ export interface SupplyView {
 	flags: Record<string, Flag>;
 }
 
-/** The page keys: a lot's, a transfer's, a serial's. */
+/** The page keys: a lot's, a received transfer's, a transfer's flags', a serial's. */
 export const lotPageKey = (gtin: string, lot: string) => `l:${lotKey(gtin, lot)}`;
 export const transferPageKey = (id: string) => `t:${id}`;
+export const transferFlagsPageKey = (id: string) => `tf:${id}`;
 export const serialPageKey = (gtin: string, serial: string) => `s:${serialKey(gtin, serial)}`;
 
 export const emptyPage = (): SupplyPage => ({ lot: null, stock: {}, totals: {}, transfer: null, flags: {} });
@@ -88,7 +90,9 @@ export class SupplyPages extends StoredPages<SupplyPage> {
 				? `of lot ${key.slice(2)}`
 				: key.startsWith('t:')
 					? `of transfer ${key.slice(2, 14)}`
-					: `of serial ${key.slice(2)}`
+					: key.startsWith('tf:')
+						? `of transfer ${key.slice(3, 15)}'s flags`
+						: `of serial ${key.slice(2)}`
 		);
 	}
 }

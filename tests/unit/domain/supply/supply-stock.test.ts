@@ -248,12 +248,12 @@ describe('stock fold', () => {
 		const bytes = encodeCanonical(supplyFold.encode(state));
 		const decoded = supplyFold.decode(decodeCanonical(bytes));
 		expect(supplyView(decoded)).toEqual(supplyView(state));
-		// A page per lot, per transfer received or flagged (the second was never sent), per serial flagged.
+		// A page per lot, per transfer received, per transfer flagged (the second was never sent), per serial flagged.
 		expect(decoded.pages.keys().sort()).toEqual([
 			lotPageKey(GTIN, 'L1'),
 			`s:${GTIN}|S1`,
 			`t:${toHex(transferId(1))}`,
-			`t:${toHex(transferId(2))}`
+			`tf:${toHex(transferId(2))}`
 		]);
 		expect(Object.keys(supplyView(decoded).transfers)).toEqual([toHex(transferId(1))]);
 		expect(encodeCanonical(supplyFold.encode(decoded))).toEqual(bytes);
