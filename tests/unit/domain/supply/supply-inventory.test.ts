@@ -140,7 +140,6 @@ describe('the Inventory tab’s typed path', () => {
 		expect(await atA.record({ ...emptyMovement('transfer'), gtin: GTIN, lot: 'L1', qty: '2', to: authorOf('clinic-b') })).toBe(true);
 		await syncInto(b, a);
 		// The tab reads the supply pages again after blocks are accepted (at most 250 ms later); here at once.
-		expect(atB.incoming).toEqual([]);
 		await atB.refresh();
 		expect(atB.incoming.map((t) => [t.lot, t.qty])).toEqual([['L1', 2]]);
 		expect(await atB.receiveTransfer(atB.incoming[0]!.id, 'fridge')).toBe(true);
