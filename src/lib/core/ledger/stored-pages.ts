@@ -9,6 +9,13 @@
 import { CodedError } from '../errors.js';
 import type { PageSet } from '../fold.js';
 
+/** A page set in a checkpoint ({@link StoredPages.checkpointForm}). */
+export interface PagesCheckpointForm {
+	pageKeys: string[];
+	inlineKeys: string[];
+	pages: Uint8Array[];
+}
+
 /** How a page becomes bytes and back. */
 export interface PageBytes<P> {
 	pack(page: P): Uint8Array;
@@ -91,6 +98,29 @@ export class StoredPages<P> implements PageSet<P> {
 	 */
 	inline(): [string, Uint8Array][] {
 		return this.changed().flatMap(([key, bytes]): [string, Uint8Array][] => (bytes ? [[key, bytes]] : []));
+	}
+
+	/**
+	 * The set in a checkpoint: every key with a page, and the pages no row holds yet with
+	 * their bytes ({@link inline}), each by key in order. {@link addCheckpointForm} reads it back.
+	 */
+	checkpointForm(): PagesCheckpointForm {
+		const inline = this.inline().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+		return { pageKeys: this.keys().sort(), inlineKeys: inline.map(([key]) => key), pages: inline.map(([, bytes]) => bytes) };
+	}
+
+	/** Adds the pages of a checkpoint's form ({@link checkpointForm}): the inline ones in memory, changed; the others left in the store. */
+	addCheckpointForm(form: PagesCheckpointForm): void {
+		const inline = new Set(form.inlineKeys);
+		this.add(
+			form.pageKeys.filter((key) => !inline.has(key)),
+			form.inlineKeys.map((key, i): [string, Uint8Array] => [key, form.pages[i]!])
+		);
+	}
+
+	/** Every page, for a reader: of a set that holds them all (a fold over blocks in memory); one stored and not read throws `PAGE_NOT_READ`. */
+	all(): P[] {
+		return this.keys().map((key) => this.view(key)!);
 	}
 
 	/** The keys whose page a row holds (read into memory or not). */

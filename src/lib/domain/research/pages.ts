@@ -5,7 +5,7 @@
  * checkpoint when changed; memory and checkpoints hold only which study each query belongs
  * to. Readers read the studies they show through {@link readResearch}.
  */
-import { decodeCanonical, encodeCanonical, StoredPages, type CborValue, type Ledger } from '$lib/core/index.js';
+import { decodeCanonical, encodeCanonical, StoredPages, type CborValue, type Ledger, type PagesCheckpointForm } from '$lib/core/index.js';
 import type { QueryRecord, ResearchView, StudyPage, StudyRecord } from './records.js';
 
 /** A study as its own objects (a decoded one shares nothing with what it was decoded from). */
@@ -53,7 +53,8 @@ export class StudyPages extends StoredPages<StudyPage> {
 
 	/** Every page (a state folded without a store holds them all; one with pages stored and not read throws `PAGE_NOT_READ`). */
 	toJSON(): Record<string, StudyPage> {
-		return Object.fromEntries(this.keys().map((key) => [key, this.view(key)!]));
+		const pages = this.all();
+		return Object.fromEntries(this.keys().map((key, i) => [key, pages[i]!]));
 	}
 }
 
@@ -61,21 +62,12 @@ export class StudyPages extends StoredPages<StudyPage> {
  * The checkpoint form: which study each query belongs to, the studies with pages, and the
  * pages no row holds yet as bytes (under a ledger none: the engine stored them first).
  */
-interface Packed {
+interface Packed extends PagesCheckpointForm {
 	queryStudy: Record<string, string>;
-	pageKeys: string[];
-	inlineKeys: string[];
-	pages: Uint8Array[];
 }
 
 export function encodeResearch(state: ResearchState): CborValue {
-	const inline = state.pages.inline().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-	const packed: Packed = {
-		queryStudy: state.queryStudy,
-		pageKeys: state.pages.keys().sort(),
-		inlineKeys: inline.map(([key]) => key),
-		pages: inline.map(([, bytes]) => bytes)
-	};
+	const packed: Packed = { queryStudy: state.queryStudy, ...state.pages.checkpointForm() };
 	return packed as unknown as CborValue;
 }
 
@@ -104,11 +96,7 @@ export function decodeResearch(value: CborValue): ResearchState {
 		return { pages, queryStudy };
 	}
 	const v = value as unknown as Packed;
-	const inline = new Set(v.inlineKeys);
-	pages.add(
-		v.pageKeys.filter((key) => !inline.has(key)),
-		v.inlineKeys.map((key, i): [string, Uint8Array] => [key, v.pages[i]!])
-	);
+	pages.addCheckpointForm(v);
 	return { pages, queryStudy: { ...v.queryStudy } };
 }
 
@@ -136,7 +124,7 @@ function viewOf(pages: Iterable<StudyPage>): ResearchView {
 
 /** The view of a state that holds every page (a fold over blocks in memory); a page stored and not read throws `PAGE_NOT_READ`. */
 export function researchView(state: ResearchState): ResearchView {
-	return viewOf(state.pages.keys().map((key) => state.pages.view(key)!));
+	return viewOf(state.pages.all());
 }
 
 /** The study of query `queryId` and its queries (empty when no query has that id). */

@@ -5,14 +5,17 @@
  * checkpoint when changed; a checkpoint holds the part in memory and the keys of the pages.
  * Readers gather the pages they show into the view the screens read ({@link readSupply}).
  */
-import type { CborValue, Ledger } from '$lib/core/index.js';
+import type { CborValue, Ledger, PagesCheckpointForm } from '$lib/core/index.js';
 import type { Flag, TransferState } from './entities.js';
 import {
 	emptyPage,
+	LOT_PAGE,
+	lotKey,
 	lotPageKey,
 	serialPageKey,
 	SupplyPages,
 	transferFlagsPageKey,
+	TRANSFER_PAGE,
 	transferPageKey,
 	type SupplyPage,
 	type SupplyState,
@@ -23,16 +26,13 @@ const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
 /** The checkpoint form: the part in memory and the page keys as JSON, and the pages no row holds yet (under a ledger none). */
-interface Shared extends Omit<SupplyState, 'pages'> {
-	pageKeys: string[];
-	inlineKeys: string[];
-}
+interface Shared extends Omit<SupplyState, 'pages'>, Omit<PagesCheckpointForm, 'pages'> {}
 
 export function encodeSupply(state: SupplyState): CborValue {
-	const { pages, ...shared } = state;
-	const inline = pages.inline().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-	const json: Shared = { ...shared, pageKeys: pages.keys().sort(), inlineKeys: inline.map(([key]) => key) };
-	return { json: utf8.encode(JSON.stringify(json)), pages: inline.map(([, bytes]) => bytes) };
+	const { pages: set, ...shared } = state;
+	const { pages, ...keys } = set.checkpointForm();
+	const json: Shared = { ...shared, ...keys };
+	return { json: utf8.encode(JSON.stringify(json)), pages };
 }
 
 /**
@@ -89,11 +89,7 @@ export function decodeSupply(value: CborValue): SupplyState {
 	if (!('pageKeys' in parsed)) return fromWhole(parsed);
 	const { pageKeys, inlineKeys, ...shared } = parsed;
 	const pages = new SupplyPages();
-	const inline = new Set(inlineKeys);
-	pages.add(
-		pageKeys.filter((key) => !inline.has(key)),
-		inlineKeys.map((key, i): [string, Uint8Array] => [key, v.pages![i]!])
-	);
+	pages.addCheckpointForm({ pageKeys, inlineKeys, pages: v.pages! });
 	return { ...shared, pages };
 }
 
@@ -113,7 +109,7 @@ function viewOf(state: SupplyState, pages: Iterable<SupplyPage>): SupplyView {
 	};
 	for (const page of pages) {
 		if (page.lot) {
-			const key = `${page.lot.gtin}|${page.lot.lot}`;
+			const key = lotKey(page.lot.gtin, page.lot.lot);
 			view.lots[key] = page.lot;
 			view.stock[key] = page.stock;
 			view.totals[key] = page.totals;
@@ -142,11 +138,10 @@ export async function readSupply(ledger: SupplyReader, keys?: readonly string[])
  * reads (a transfer in transit is in memory). Received transfers grow with the years and no
  * screen lists them.
  */
-export const shownPageKeys = (state: SupplyState): string[] => state.pages.keys().filter((key) => !key.startsWith('t:'));
+export const shownPageKeys = (state: SupplyState): string[] => state.pages.keys().filter((key) => !key.startsWith(TRANSFER_PAGE));
+
+/** The keys of every lot's page. */
+export const lotPageKeys = (state: SupplyState): string[] => state.pages.keys().filter((key) => key.startsWith(LOT_PAGE));
 
 /** The view of a state that holds every page (a fold over blocks in memory); a page stored and not read throws `PAGE_NOT_READ`. */
-export const supplyView = (state: SupplyState): SupplyView =>
-	viewOf(
-		state,
-		state.pages.keys().map((key) => state.pages.view(key)!)
-	);
+export const supplyView = (state: SupplyState): SupplyView => viewOf(state, state.pages.all());

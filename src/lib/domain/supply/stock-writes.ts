@@ -9,7 +9,7 @@ import { fromHex, type Block, type Ledger, type Tx } from '$lib/core/index.js';
 import type { Visit } from '../records/visit.js';
 import { doseFromVisit } from './dose-from-visit.js';
 import { clinicOf, lotKey, type SupplyState, type SupplyView } from './fold.js';
-import { readSupply } from './pages.js';
+import { lotPageKeys, readSupply } from './pages.js';
 import { lotPageKey, serialKey } from './supply-state.js';
 import { gtinOf, locationOf, lotOf, MovementInputError, movementTxs, qtyOf, required, type MovementInput } from './movement.js';
 import {
@@ -45,7 +45,7 @@ export function onHandAt(supply: SupplyView | null, clinic: string | null, gtin:
 async function readLots(ledger: Ledger, lots?: readonly (readonly [string, string])[]): Promise<SupplyView | null> {
 	const supply = supplyOf(ledger);
 	if (!supply) return null;
-	const keys = lots ? lots.map(([gtin, lot]) => lotPageKey(gtin, lot)) : supply.pages.keys().filter((key) => key.startsWith('l:'));
+	const keys = lots ? lots.map(([gtin, lot]) => lotPageKey(gtin, lot)) : lotPageKeys(supply);
 	return readSupply(ledger, keys);
 }
 

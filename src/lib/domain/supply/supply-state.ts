@@ -71,29 +71,34 @@ export interface SupplyView {
 	flags: Record<string, Flag>;
 }
 
-/** The page keys: a lot's, a received transfer's, a transfer's flags', a serial's. */
-export const lotPageKey = (gtin: string, lot: string) => `l:${lotKey(gtin, lot)}`;
-export const transferPageKey = (id: string) => `t:${id}`;
-export const transferFlagsPageKey = (id: string) => `tf:${id}`;
-export const serialPageKey = (gtin: string, serial: string) => `s:${serialKey(gtin, serial)}`;
+/** The page keys' prefixes, and the keys: a lot's, a received transfer's, a transfer's flags', a serial's. */
+export const LOT_PAGE = 'l:';
+export const TRANSFER_PAGE = 't:';
+export const TRANSFER_FLAGS_PAGE = 'tf:';
+export const SERIAL_PAGE = 's:';
+export const lotPageKey = (gtin: string, lot: string) => `${LOT_PAGE}${lotKey(gtin, lot)}`;
+export const transferPageKey = (id: string) => `${TRANSFER_PAGE}${id}`;
+export const transferFlagsPageKey = (id: string) => `${TRANSFER_FLAGS_PAGE}${id}`;
+export const serialPageKey = (gtin: string, serial: string) => `${SERIAL_PAGE}${serialKey(gtin, serial)}`;
 
 export const emptyPage = (): SupplyPage => ({ lot: null, stock: {}, totals: {}, transfer: null, flags: {} });
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
+/** Which page `key` is, in an error. */
+function pageName(key: string): string {
+	const after = (prefix: string) => key.slice(prefix.length);
+	if (key.startsWith(LOT_PAGE)) return `of lot ${after(LOT_PAGE)}`;
+	if (key.startsWith(TRANSFER_PAGE)) return `of transfer ${after(TRANSFER_PAGE).slice(0, 12)}`;
+	if (key.startsWith(TRANSFER_FLAGS_PAGE)) return `of transfer ${after(TRANSFER_FLAGS_PAGE).slice(0, 12)}'s flags`;
+	return `of serial ${after(SERIAL_PAGE)}`;
+}
+
 /** The supply state's pages by key, each packed as JSON (a page holds only strings, numbers, null and plain objects). */
 export class SupplyPages extends StoredPages<SupplyPage> {
 	constructor() {
-		super({ pack: (page) => utf8.encode(JSON.stringify(page)), unpack: (bytes) => JSON.parse(text.decode(bytes)) as SupplyPage }, (key) =>
-			key.startsWith('l:')
-				? `of lot ${key.slice(2)}`
-				: key.startsWith('t:')
-					? `of transfer ${key.slice(2, 14)}`
-					: key.startsWith('tf:')
-						? `of transfer ${key.slice(3, 15)}'s flags`
-						: `of serial ${key.slice(2)}`
-		);
+		super({ pack: (page) => utf8.encode(JSON.stringify(page)), unpack: (bytes) => JSON.parse(text.decode(bytes)) as SupplyPage }, pageName);
 	}
 }
 
