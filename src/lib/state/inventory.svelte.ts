@@ -115,6 +115,8 @@ export class InventoryState {
 	 * pages it holds in place, so a view can be ahead of its read, never behind the last one shown.
 	 */
 	async refresh(): Promise<void> {
+		// This read covers every block accepted before it: a redraw they asked for is not needed.
+		this.#reread.cancel();
 		this.#now = this.#clock();
 		this.#version++;
 		const ledger = this.#ledger();

@@ -95,6 +95,8 @@ export class ResearchWorkspace {
 	async refresh(): Promise<void> {
 		const ledger = this.#ledger;
 		if (!ledger) return;
+		// This read covers every block accepted before it: a redraw they asked for is not needed.
+		this.#redraw.cancel();
 		const started = ++this.#refreshes;
 		const research = await readResearch(ledger);
 		const access = await readAccess(ledger, consentingPatients(...Object.values(research.studies)));
