@@ -42,7 +42,6 @@ export {
 	type SharedPiece,
 	type Summary
 } from './fold.js';
-export { keyPerTransaction, type KeyPerTransaction } from './key-per-transaction.js';
 export {
 	compareFactPosition,
 	factPosition,

@@ -53,10 +53,11 @@ export function unsignedBlock(
  * `all` (a ledger accepts a block only with its whole past, so what it has seen is fixed).
  */
 function contextsOver<S>(fold: Fold<S>, present: readonly Block[], all: readonly Block[]): (block: Block) => FoldContext {
-	const indexes = [...(fold.reads ?? []).map((r) => r.index), ...(fold.keyed ? [fold.keyed.index] : [])];
+	const indexes = [...new Set([...(fold.reads ?? []).map((r) => r.index), ...(fold.keyed ? [fold.keyed.index] : [])])];
 	const byId = new Map(all.map((b) => [b.id, b]));
 	const rows = new Map<string, FactRow[]>();
-	for (const block of present)
+	// Rows in ledger order, as the store gives them, whatever order the blocks arrived in.
+	for (const block of inOrder(present))
 		for (const index of indexes)
 			for (const row of factRows(index, block)) {
 				const key = `${index.name}\u0000${row.key}`;

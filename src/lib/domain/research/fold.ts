@@ -13,14 +13,16 @@
  * The state is a page per study (the study, its queries and their sealed results; pages.ts)
  * kept as rows of the store, not in memory or checkpoints (issue 19, item 3): the fold reads
  * the pages of the studies a batch names, and readers read the pages they show
- * ({@link readResearch} in pages.ts). Memory holds which study each query belongs to.
+ * ({@link readResearch} in pages.ts). Which study holds each query id is read from the
+ * fold's index (study-index.ts), so memory holds no map of every query ever asked.
  */
-import { keyPerTransaction, toHex, type Block, type Fold, type Tx } from '$lib/core/index.js';
+import { CodedError, toHex, type Block, type Fold, type FoldContext } from '$lib/core/index.js';
 import type { PatientAccess } from '../privacy/access.js';
 import type { Category } from '../privacy/envelope.js';
 import { decodeResearch, encodeResearch, StudyPages, type ResearchState } from './pages.js';
 import type { StudyPage, StudyRecord } from './records.js';
 import { parseQuerySpec } from './spec.js';
+import { askedQueryRows, holderOf, queryReads, researchStudiesIndex, studyOf } from './study-index.js';
 
 export type { QueryRecord, ResearchView, StudyKeyWrap, StudyPage, StudyRecord } from './records.js';
 export type { ResearchState } from './pages.js';
@@ -49,16 +51,12 @@ export function queryRefusal(study: StudyRecord | undefined, author: string, spe
 	return null;
 }
 
-/** The study a research transaction concerns (hex), if any. */
-function studyOf(tx: Tx): string | null {
-	if (!tx.t.startsWith('study.')) return null;
-	const id = tx.t === 'study.register' ? tx.id : tx.study;
-	return id instanceof Uint8Array ? toHex(id) : null;
-}
-
-/** Applies `block`'s research transactions: all of them, or those of study `only`. Each touches its study's page alone. */
-function applyResearch(state: ResearchState, block: Block, only?: string): void {
-	for (const tx of block.txs) {
+/**
+ * Applies `block`'s research transactions: all of them, or those of study `only`. Each
+ * touches its study's page alone; `context` tells which query holds each id it names.
+ */
+function applyResearch(state: ResearchState, block: Block, context: FoldContext, only?: string): void {
+	for (const [index, tx] of block.txs.entries()) {
 		const key = studyOf(tx);
 		if (key === null || (only !== undefined && key !== only)) continue;
 		switch (tx.t) {
@@ -115,12 +113,13 @@ function applyResearch(state: ResearchState, block: Block, only?: string): void 
 			}
 			case 'study.query': {
 				const id = toHex(tx.id as Uint8Array);
-				if (state.queryStudy[id] !== undefined) break;
+				// Only the first query of an id in ledger order is recorded (a reuse is not, under any study).
+				const holder = holderOf(context, id);
+				if (holder?.block !== block.id || holder.index !== index) break;
 				const page = state.pages.page(key, emptyPage);
 				const study = page.study ?? undefined;
 				const epsilon = tx.epsilon as number;
 				const reason = queryRefusal(study, block.author, tx.spec as string, epsilon, block.time);
-				state.queryStudy[id] = key;
 				page.queries[id] = {
 					id,
 					study: key,
@@ -140,7 +139,7 @@ function applyResearch(state: ResearchState, block: Block, only?: string): void 
 			case 'study.result': {
 				const id = toHex(tx.query as Uint8Array);
 				// A result counts under its query's study only (the study it names must be the query's).
-				if (state.queryStudy[id] !== key) break;
+				if (holderOf(context, id)?.study !== key) break;
 				const query = state.pages.find(key)?.queries[id];
 				if (!query || query.status !== 'accepted' || query.results[block.author]) break;
 				query.results[block.author] = {
@@ -161,28 +160,27 @@ function applyResearch(state: ResearchState, block: Block, only?: string): void 
 export const researchFold: Fold<ResearchState> = {
 	name: 'research',
 	version: 2,
-	init: () => ({ pages: new StudyPages(), queryStudy: {} }),
-	apply(state, block: Block) {
-		applyResearch(state, block);
+	init: () => ({ pages: new StudyPages() }),
+	// The queries holding the ids a block's queries and results name (study-index.ts).
+	reads: [queryReads],
+	apply(state, block, context) {
+		if (!context) throw new CodedError('FOLD_NEEDS_CONTEXT', 'the research fold needs each block’s index rows (Fold.apply’s `context`)');
+		applyResearch(state, block, context);
 		return state;
 	},
 	// A study, its queries and their results depend on the study's blocks alone (indexed
-	// under `research-studies`): a late one re-applies the study, not the whole fold. A query
-	// reusing an id another study's query holds (the first in ledger order wins) rewinds instead.
-	keyed: keyPerTransaction<ResearchState>({
-		index: 'research-studies',
-		keyOf: studyOf,
-		conflict(state, tx, study) {
-			const holder = tx.t === 'study.query' && tx.id instanceof Uint8Array ? state.queryStudy[toHex(tx.id)] : undefined;
-			return holder !== undefined && holder !== study;
-		},
-		clear(state, study) {
-			// The page goes unread (stored or not): its blocks are applied again from the first.
-			state.pages.delete(study);
-			for (const [id, holder] of Object.entries(state.queryStudy)) if (holder === study) delete state.queryStudy[id];
-		},
-		apply: applyResearch
-	}),
+	// under the study's id) and on which query holds each id they name: a late block
+	// re-applies its studies, and a late query also those of the queries filed under its id
+	// (one of them held the id until then). It never rewinds the fold.
+	keyed: {
+		index: researchStudiesIndex,
+		keysOf: (block) => [...new Set(block.txs.map(studyOf).filter((key) => key !== null))],
+		rowKeys: (key) => [key],
+		dependents: askedQueryRows,
+		// The page goes unread (stored or not): its blocks are applied again from the first.
+		clear: (state, study) => state.pages.delete(study),
+		applyKey: (state, block, study, context) => applyResearch(state, block, context, study)
+	},
 	// Each study's page is a row of the store (core/ledger/page-rows.ts), read before a batch naming the study.
 	pages: {
 		keysOf(block) {
@@ -231,5 +229,4 @@ export function consentingPatients(...studies: StudyRecord[]): Set<string> {
 	return out;
 }
 
-/** Each study's blocks: the research fold re-applies a study from them after a late block. */
-export const researchStudiesIndex = researchFold.keyed!.index;
+export { researchStudiesIndex } from './study-index.js';

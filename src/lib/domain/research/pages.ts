@@ -2,11 +2,13 @@
  * The research fold's pages (fold.ts): one per study (the study, its queries and their sealed
  * results), packed as canonical CBOR. Under a ledger the fold engine keeps them as rows of the
  * store (core/ledger/page-rows.ts), read when a batch names the study and written beside each
- * checkpoint when changed; memory and checkpoints hold only which study each query belongs
- * to. Readers read the studies they show through {@link readResearch}.
+ * checkpoint when changed; memory and checkpoints hold only which studies have pages
+ * (which study holds each query id is in the fold's index, study-index.ts). Readers read the
+ * studies they show through {@link readResearch}.
  */
 import { decodeCanonical, encodeCanonical, StoredPages, type CborValue, type Ledger, type PagesCheckpointForm } from '$lib/core/index.js';
 import type { QueryRecord, ResearchView, StudyPage, StudyRecord } from './records.js';
+import { queryRow, RESEARCH_STUDIES } from './study-index.js';
 
 /** A study as its own objects (a decoded one shares nothing with what it was decoded from). */
 function copyStudy(s: StudyRecord): StudyRecord {
@@ -41,8 +43,6 @@ export function unpackPage(bytes: Uint8Array): StudyPage {
 export interface ResearchState {
 	/** Each study's page by study id: in memory while folded or read, else a row of the store. */
 	pages: StudyPages;
-	/** The study each query id belongs to (the first query of an id in ledger order wins): a result names its query. */
-	queryStudy: Record<string, string>;
 }
 
 /** The studies' pages by study id (hex). */
@@ -59,15 +59,13 @@ export class StudyPages extends StoredPages<StudyPage> {
 }
 
 /**
- * The checkpoint form: which study each query belongs to, the studies with pages, and the
- * pages no row holds yet as bytes (under a ledger none: the engine stored them first).
+ * The checkpoint form: the studies with pages, and the pages no row holds yet as bytes
+ * (under a ledger none: the engine stored them first). Checkpoints written before the query
+ * ids were in the index also hold `queryStudy`, a map of every query id to its study: read
+ * and left, as the index holds the same.
  */
-interface Packed extends PagesCheckpointForm {
-	queryStudy: Record<string, string>;
-}
-
 export function encodeResearch(state: ResearchState): CborValue {
-	const packed: Packed = { queryStudy: state.queryStudy, ...state.pages.checkpointForm() };
+	const packed: PagesCheckpointForm = state.pages.checkpointForm();
 	return packed as unknown as CborValue;
 }
 
@@ -81,26 +79,23 @@ export function decodeResearch(value: CborValue): ResearchState {
 	if ('studies' in (value as object)) {
 		const v = value as unknown as ResearchView;
 		const byStudy = new Map<string, StudyPage>();
-		const queryStudy: Record<string, string> = {};
 		for (const [id, study] of Object.entries(v.studies)) byStudy.set(id, { study, queries: {} });
 		for (const [id, query] of Object.entries(v.queries)) {
 			let page = byStudy.get(query.study);
 			if (!page) byStudy.set(query.study, (page = { study: null, queries: {} }));
 			page.queries[id] = query;
-			queryStudy[id] = query.study;
 		}
 		pages.add(
 			[],
 			[...byStudy].map(([key, page]): [string, Uint8Array] => [key, packPage(page)])
 		);
-		return { pages, queryStudy };
+		return { pages };
 	}
-	const v = value as unknown as Packed;
-	pages.addCheckpointForm(v);
-	return { pages, queryStudy: { ...v.queryStudy } };
+	pages.addCheckpointForm(value as unknown as PagesCheckpointForm);
+	return { pages };
 }
 
-type ResearchReader = Pick<Ledger, 'state' | 'readPages'>;
+type ResearchReader = Pick<Ledger, 'state' | 'readPages' | 'facts'>;
 
 /**
  * The studies `studies` (every study when omitted) and their queries, as of every block
@@ -127,8 +122,8 @@ export function researchView(state: ResearchState): ResearchView {
 	return viewOf(state.pages.all());
 }
 
-/** The study of query `queryId` and its queries (empty when no query has that id). */
-export function readQueryStudy(ledger: ResearchReader, queryId: string): Promise<ResearchView> {
-	const study = (ledger.state().research as ResearchState).queryStudy[queryId];
-	return readResearch(ledger, study === undefined ? [] : [study]);
+/** The study holding query id `queryId` (the first query of that id in ledger order) and its queries; empty when no query has that id. */
+export async function readQueryStudy(ledger: ResearchReader, queryId: string): Promise<ResearchView> {
+	const [first] = await ledger.facts(RESEARCH_STUDIES, queryRow(queryId), { limit: 1 });
+	return readResearch(ledger, first ? [(first.value as [number, string])[1]] : []);
 }

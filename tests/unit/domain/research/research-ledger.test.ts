@@ -326,6 +326,9 @@ describe('studies on the ledger', () => {
 		await clinicA.append([
 			approveStudyTx(idOf(reg), approvalWraps(s0, clinicA.net, authorOf('clinic-a'), unwrapAs('clinic-a'), [authorOf('clinic-b')]))
 		]);
+		const ask = studyQueryTx(idOf(reg), JSON.stringify({ cohort: {}, measure: { kind: 'count' } }), 0);
+		await researcher.append([ask]);
+		await sync(clinicA, researcher);
 		const { researchFold } = await import('$lib/domain/research/fold.js');
 		const { researchView } = await import('$lib/domain/research/pages.js');
 		const { encodeCanonical, decodeCanonical } = await import('$lib/core/index.js');
@@ -333,6 +336,7 @@ describe('studies on the ledger', () => {
 		const state = clinicA.state().research as ResearchState;
 		const view = researchView(state);
 		expect(Object.keys(view.studies)).toEqual([idOf(reg)]);
+		expect(Object.keys(view.queries)).toEqual([idOf(ask)]);
 		expect(view).toEqual(await researchOf(clinicA));
 		const bytes = encodeCanonical(researchFold.encode(state));
 		expect(researchView(researchFold.decode(decodeCanonical(bytes)))).toEqual(view);
@@ -341,5 +345,11 @@ describe('studies on the ledger', () => {
 		const old = researchFold.decode(decodeCanonical(encodeCanonical(view as unknown as CborValue)));
 		expect(researchView(old)).toEqual(view);
 		expect(old.pages.changed().map(([key]) => key)).toEqual([idOf(reg)]);
+		// One written while a map of query ids to studies stood beside the pages: the same state, written again without the map (the index holds it).
+		const withMap = { queryStudy: { [idOf(ask)]: idOf(reg) }, ...(researchFold.encode(state) as object) };
+		const decoded = researchFold.decode(decodeCanonical(encodeCanonical(withMap as CborValue)));
+		expect(researchView(decoded)).toEqual(view);
+		expect(Object.keys(decoded)).toEqual(['pages']);
+		expect(encodeCanonical(researchFold.encode(decoded))).toEqual(bytes);
 	});
 });
