@@ -22,6 +22,12 @@ export interface IndexFold {
 	readonly version: number;
 	/** What `block` contributes, by key; a pure function of the block (no state, no clock). */
 	facts(block: Block): readonly Fact[];
+	/**
+	 * An earlier version that already filed every block this version has rows for (this one
+	 * only adds rows to those blocks): a store holding that version rebuilds the index from the
+	 * blocks its rows name, not from every stored block (core/ledger/index-engine.ts).
+	 */
+	readonly growsFrom?: number;
 }
 
 /** Where a fact sits: its block's place in the total order, then its place in the block's facts. */

@@ -139,6 +139,9 @@ export class IndexEngine {
 		for (const [name, version] of Object.entries(versions)) if (current.get(name) === version) kept[name] = version;
 		const ready = this.#folds.filter((f) => f.name in kept);
 		const stale = this.#folds.filter((f) => !(f.name in kept));
+		// A version that only adds rows to blocks the stored one filed is rebuilt from those blocks (read before the rows go).
+		const grown = stale.filter((f) => f.growsFrom !== undefined && versions[f.name] === f.growsFrom);
+		const filed = grown.length > 0 ? await this.#filedBlocks(grown) : [];
 		// Rows of unregistered folds, of other versions, or of a rebuild a crash cut short: none may stay.
 		for (const name of new Set([...Object.keys(versions), ...stale.map((f) => f.name)]))
 			if (!(name in kept)) await this.#store.clearFacts(name, { [META_INDEX_FOLDS]: { ...kept } });
@@ -146,14 +149,61 @@ export class IndexEngine {
 		if (stale.length === 0) return;
 		// With no index holding rows, nothing is left out yet.
 		if (ready.length === 0) this.#leftOut = new Set();
-		await this.#rebuild(stale, kept, onPage);
+		if (grown.length > 0) await this.#rebuildFrom(filed, grown, kept);
+		const rest = stale.filter((f) => !grown.includes(f));
+		if (rest.length > 0) await this.#rebuild(rest, { ...kept, ...this.#versionsOf(grown) }, onPage);
+	}
+
+	#versionsOf(folds: readonly IndexFold[]): Record<string, number> {
+		return Object.fromEntries(folds.map((f) => [f.name, f.version]));
+	}
+
+	/**
+	 * The blocks the stored rows of `folds` name, and the blocks the indexes left out that
+	 * count again (their rows were never written): every block with rows in the new versions.
+	 */
+	async #filedBlocks(folds: readonly IndexFold[]): Promise<BlockId[]> {
+		const ids = new Set<BlockId>(this.#leftOut);
+		for (const fold of folds)
+			for (let after: string | null = null; ;) {
+				const keys = await this.#store.factKeys(fold.name, after, FOLD_PAGE);
+				for (const rows of await this.#store.factsOfKeys(fold.name, keys)) for (const row of rows) ids.add(row.block);
+				if (keys.length < FOLD_PAGE) break;
+				after = keys[keys.length - 1]!;
+			}
+		return [...ids];
+	}
+
+	/** Rebuilds `folds` from the blocks `ids` (those left out stay out, as in {@link #rebuild}), a page of blocks at a time, then records their versions. */
+	async #rebuildFrom(ids: readonly BlockId[], folds: readonly IndexFold[], kept: Record<string, number>): Promise<void> {
+		const leftOut = await this.#leftOutNow();
+		const counting = ids.filter((id) => !leftOut.has(id));
+		await this.#store.writeFacts([], [], { [META_INDEX_VOIDS]: [...leftOut].sort() });
+		this.#leftOut = leftOut;
+		for (let i = 0; i < counting.length; i += FOLD_PAGE) {
+			const blocks = (await this.#store.getMany(counting.slice(i, i + FOLD_PAGE))).flatMap((stored) => {
+				if (!stored) return [];
+				try {
+					return [decodeBlock(stored.bytes)];
+				} catch {
+					return []; // damaged on disk: reported by the fold engine and "Verify all"
+				}
+			});
+			await this.#store.writeFacts(this.#rowsOf(blocks, folds), [], {});
+		}
+		await this.#store.writeFacts([], [], { [META_INDEX_FOLDS]: { ...kept, ...this.#versionsOf(folds) } });
+	}
+
+	/** The blocks whose rows the indexes leave out from now: those left out so far, and the void blocks stored. */
+	async #leftOutNow(): Promise<Set<BlockId>> {
+		const voids = [...this.#voids()];
+		const stored = (await this.#store.getMany(voids)).filter((b) => b !== undefined).map((b) => b.id);
+		return new Set([...this.#leftOut, ...stored]);
 	}
 
 	async #rebuild(stale: readonly IndexFold[], kept: Record<string, number>, onPage?: (scanned: number) => void): Promise<void> {
 		// Rows of the void blocks stay out; the left-out list must name them before any row is written.
-		const voids = [...this.#voids()];
-		const stored = (await this.#store.getMany(voids)).filter((b) => b !== undefined).map((b) => b.id);
-		const leftOut = new Set([...this.#leftOut, ...stored]);
+		const leftOut = await this.#leftOutNow();
 		let cursor: OrderKey | null = null;
 		let first = true;
 		let scanned = 0;

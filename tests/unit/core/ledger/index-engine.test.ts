@@ -83,6 +83,57 @@ describe('index folds', () => {
 		await expect(third.factKeys(txIndex.name)).rejects.toMatchObject({ code: 'UNKNOWN_INDEX' });
 	});
 
+	it('rebuilds a version that grows from the stored one from the blocks its rows name alone; from every block after a crash', async () => {
+		const a = await foundNetwork();
+		await a.appendBatch(notes(1_300).map((txs, i) => (i % 97 === 0 ? [{ t: 'note', text: `tagged ${i}` }] : txs)));
+		const store = a.store as MemoryStore;
+		const tagged = (block: Parameters<IndexFold['facts']>[0]) => block.txs.some((tx) => String(tx.text).startsWith('tagged'));
+		const v1: IndexFold = { name: 'test-tags', version: 1, facts: (block) => (tagged(block) ? [['tagged', null]] : []) };
+		const v2: IndexFold = {
+			name: v1.name,
+			version: 2,
+			growsFrom: 1,
+			facts: (block) =>
+				tagged(block)
+					? [
+							['tagged', null],
+							[`seq:${block.seq}`, block.seq]
+						]
+					: []
+		};
+		await reopen(sameData(store), a.net, [v1]);
+		const reads = { ordered: 0, blocks: 0 };
+		const counting = (of: LedgerStore) =>
+			sameData(store, {
+				ordered: async (...args) => (reads.ordered++, of.ordered(...args)),
+				getMany: async (ids) => ((reads.blocks += ids.length), of.getMany(ids))
+			});
+		// What an open reads with the index as it is (the folds' own reads).
+		await reopen(counting(store), a.net, [v1]);
+		const plain = { ...reads };
+		reads.ordered = reads.blocks = 0;
+		const second = await reopen(counting(store), a.net, [v2]);
+		// No scan of the ledger: the 14 blocks filed under `tagged` besides what any open reads.
+		expect(reads).toEqual({ ordered: plain.ordered, blocks: plain.blocks + 14 });
+		expect(await indexDump(second, v2.name)).toEqual(await expectedIndex(second, v2));
+		expect((await second.factKeys(v2.name)).length).toBe(15);
+
+		// A crash cuts the rebuild short: the next open no longer holds version 1, and rebuilds from every block.
+		await reopen(sameData(store), a.net, [v1]);
+		let writes = 0;
+		const crashing = sameData(store, {
+			writeFacts: async (...args) => {
+				if (++writes === 3) throw new Error('power cut');
+				return store.writeFacts(...args);
+			}
+		});
+		await expect(reopen(crashing, a.net, [v2])).rejects.toThrow('power cut');
+		reads.ordered = reads.blocks = 0;
+		const third = await reopen(counting(store), a.net, [v2]);
+		expect(reads.ordered).toBeGreaterThan(plain.ordered);
+		expect(await indexDump(third, v2.name)).toEqual(await expectedIndex(third, v2));
+	});
+
 	it('finishes a rebuild a crash cut short, with no row twice', async () => {
 		const a = await foundNetwork();
 		await a.appendBatch(notes(1_300));
