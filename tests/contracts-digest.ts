@@ -31,7 +31,10 @@ export const EXPECTED_OUTCOME_DIGEST = '0982e24ae2b7592d0f3765f0a4eb9d4c70283b36
  * deaths they rest on.
  */
 export function claimsOutcome(state: ClaimsState): CborValue {
-	const { contracts, coverages, auths, clinics } = state;
+	const { contracts, clinics } = state;
+	// Each coverage as last enrolled, and each authorization, by id (as the head held them before they were pages).
+	const coverages = Object.fromEntries(Object.entries(state.coverages.toJSON()).map(([id, versions]) => [id, versions.at(-1)!]));
+	const auths = state.auths.toJSON();
 	return {
 		claims: allClaims(state),
 		flags: allFlags(state),

@@ -4,7 +4,7 @@
  */
 import type { CborValue } from './codec.js';
 import { isFactKey, type FactRow, type IndexFold } from './index-fold.js';
-import type { Block } from './types.js';
+import type { Block, BlockId } from './types.js';
 
 /**
  * What a block has seen: whether the block at (`author`, `seq`) is in its causal past (its
@@ -110,9 +110,15 @@ export interface SharedPiece<S> {
 	 * ledger order, with their contexts), not yet put in `state`: `rows`, the index's row keys
 	 * filing the blocks that read what differs from the piece in `state` (their keys are
 	 * re-applied after `commit` puts the new piece in), or null when what differs cannot be
-	 * named that way (the fold then rewinds, `state` untouched).
+	 * named that way (the fold then rewinds, `state` untouched). `late`: the blocks of the
+	 * batch, which the piece in `state` lacks (it is the piece of the other blocks: a piece
+	 * kept in pages is compared without reading every page).
 	 */
-	rebuild(state: S, blocks: readonly { block: Block; context: FoldContext }[]): { rows: readonly string[]; commit(): void } | null;
+	rebuild(
+		state: S,
+		blocks: readonly { block: Block; context: FoldContext }[],
+		late: ReadonlySet<BlockId>
+	): { rows: readonly string[]; commit(): void } | null;
 }
 
 /**
@@ -130,6 +136,12 @@ export interface FoldPages<S> {
 	 * block, its context and what the state's shared part says; a `keysOf` that throws gives none.
 	 */
 	keysOf(block: Block, context: FoldContext, state: S): Iterable<string>;
+	/**
+	 * Further keys `block` reads, learnt from the pages {@link keysOf} named, once those are
+	 * read (`peek`: what a reader sees of a page): an appeal reads the coverage and
+	 * authorizations its claim names, which the claim's page says.
+	 */
+	moreKeysOf?(block: Block, context: FoldContext, state: S, peek: (key: string) => unknown): Iterable<string>;
 	/** The page set of `state`. */
 	of(state: S): PageSet<unknown>;
 	/**
@@ -157,8 +169,8 @@ export interface PageSet<P> {
 	put(key: string, bytes: Uint8Array | null): void;
 	/** The page of `key` as a reader sees it when in memory; `undefined` when there is none, null when it is stored and not read. */
 	peek(key: string): P | undefined | null;
-	/** A stored page's bytes as a reader sees them (not kept). */
-	unpack(bytes: Uint8Array): P;
+	/** The stored page of `key`'s bytes as a reader sees them (not kept). */
+	unpack(bytes: Uint8Array, key: string): P;
 	/** Every key with a page, in memory or stored. */
 	keys(): string[];
 	/** Marks `keys` changed (their stored rows are about to go, so the next checkpoint writes them again; one without a page is written as removed). */

@@ -64,6 +64,7 @@ export {
 } from './storage/store.js';
 export { MemoryStore } from './storage/memory.js';
 export { StoredPages, type PageBytes, type PagesCheckpointForm } from './ledger/stored-pages.js';
+export { PageUnion } from './ledger/page-union.js';
 export { IndexedDBStore, SCHEMA_VERSION, type IndexedDBStoreOptions } from './storage/indexeddb.js';
 export { generateSecretKey, publicKeyOf, precheckSignature, signNoble, verifyNoble } from './crypto/ed25519.js';
 export {

@@ -28,6 +28,7 @@ import {
 	comparePlace,
 	currentDecision,
 	pageRowOf,
+	readCoveragesOf,
 	readPagesByKey,
 	statementOf,
 	VisitLevels,
@@ -302,9 +303,10 @@ export class BillingState {
 		this.#listed = true;
 	}
 
-	/** "Bill this visit": the claim the visit implies, with what it cannot supply named. */
-	draftFor(visit: Visit): ClaimFromVisit {
-		return claimFromVisit(visit, this.#claims?.coverages ?? {});
+	/** "Bill this visit": the claim the visit implies, with what it cannot supply named (the patient's coverages read from the store). */
+	async draftFor(visit: Visit): Promise<ClaimFromVisit> {
+		const ledger = this.#ledger();
+		return claimFromVisit(visit, ledger ? await readCoveragesOf(ledger, visit.patient) : {});
 	}
 
 	/**

@@ -75,7 +75,7 @@ describe('Bill this visit', () => {
 		billing.refresh();
 		expect(billing.canBill).toBe(true);
 		expect(billing.clinic).toBe(ledger.author);
-		expect(billing.draftFor(visit).missing.map((m) => m.field)).toEqual(['coverage']);
+		expect((await billing.draftFor(visit)).missing.map((m) => m.field)).toEqual(['coverage']);
 	});
 });
 

@@ -132,7 +132,8 @@ function reapply<S>(
 		const under = (rows: readonly string[]) => inOrder([...new Set(rows.flatMap((row) => filed.get(row) ?? []))]);
 		const rebuilt = shared.rebuild(
 			state,
-			under(shared.rows).map((block) => ({ block, context: context(block) }))
+			under(shared.rows).map((block) => ({ block, context: context(block) })),
+			new Set(batch.map((block) => block.id))
 		);
 		if (!rebuilt || !keysOf(under(rebuilt.rows))) return null;
 		rebuilt.commit();

@@ -141,11 +141,9 @@ export class FoldEngine {
 			);
 			for (const block of sorted) await this.#applyOne(block, contextOf(block));
 		} else if (first) {
-			// A block landed before blocks already folded. Checkpoints after it lack it (dropped
-			// below). The late blocks count toward the next checkpoint as if they had come in
-			// order, so checkpoints keep their pace; none is written for the blocks refolded (encoding a
-			// state of tens of MB costs seconds), and none could be while commutative folds are
-			// ahead of the others.
+			// A block landed before blocks already folded. Checkpoints after it lack it (dropped below).
+			// The late blocks count toward the next checkpoint as if they had come in order; none is written
+			// for the blocks refolded, nor could be while commutative folds are ahead of the others.
 			const live = sorted.filter((block) => !this.#isVoid(block.id));
 			await this.#pages.load(
 				this.#states,
@@ -175,19 +173,20 @@ export class FoldEngine {
 			// When a rewind refolds the blocks after the checkpoint anyway, the keyed folds join it:
 			// refolding them too costs their applies, re-reading each key's blocks costs more (measured: docs/benchmarks.md).
 			for (const [i, set] of keys) {
-				const fold = this.#folds[i]!;
+				const [fold, contexts] = [this.#folds[i]!, (b: readonly Block[]) => this.#contexts(b, [i])];
 				// A late change of the shared piece the fold rebuilds by itself: rebuilt first, its readers' keys re-applied too.
 				const rebuilt =
-					rewind.size > 0
-						? null
-						: await rebuildShared(this.#store, fold.keyed!, this.#states[i], sorted, (b) => this.#contexts(b, [i]), this.#isVoid);
+					rewind.size > 0 ? null : await rebuildShared(this.#store, fold.keyed!, this.#states[i], sorted, contexts, this.#isVoid);
 				if (rebuilt === null) {
 					rewind.add(i);
 					continue;
 				}
 				rebuilt?.commit();
 				for (const key of rebuilt?.keys ?? []) set.add(key);
-				const stats = await reapplyKeys(this.#store, fold, this.#states[i], set, (b) => this.#contexts(b, [i]), this.#isVoid);
+				// The pages of other kinds the re-applied blocks read are read first (a claim's coverage).
+				const stats = await reapplyKeys(this.#store, fold, this.#states[i], set, contexts, this.#isVoid, (blocks, of) =>
+					this.#pages.load(this.#states, blocks, of, [i])
+				);
 				this.reapplied.keys += stats.keys;
 				this.reapplied.blocks += stats.blocks;
 				if (rebuilt) this.reapplied.shared++;

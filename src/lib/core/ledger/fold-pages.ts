@@ -53,7 +53,7 @@ export async function readPages<P>(
 			if (page !== null && page !== undefined) out.set(key, page);
 			else if (page === null) {
 				const bytes = stored.get(key);
-				if (bytes) out.set(key, now.set.unpack(bytes));
+				if (bytes) out.set(key, now.set.unpack(bytes, key));
 			}
 		}
 		return out;
@@ -118,6 +118,17 @@ export class EnginePages {
 			const set = this.#set(i, states[i]);
 			set.retain(new Set([...keys, ...(this.#pinned.get(i)?.keys() ?? [])]));
 			await loadPages(this.#store, this.#rows[i]!, set, keys, this.#bases[i]!);
+			const more = fold.pages!.moreKeysOf;
+			if (!more) continue;
+			const next = new Set<string>();
+			const peek = (key: string) => set.peek(key) ?? undefined;
+			for (const [block, vv] of blocks)
+				try {
+					for (const key of more(block, contextOf(block, vv), states[i], peek)) if (!keys.has(key)) next.add(key);
+				} catch {
+					// As for `keysOf`: a hostile block names nothing more.
+				}
+			if (next.size > 0) await loadPages(this.#store, this.#rows[i]!, set, next, this.#bases[i]!);
 		}
 	}
 

@@ -118,7 +118,7 @@ export async function rebuildShared<S>(
 	const blocks = await blocksUnderRows(store, keyed, shared.rows, contextsFor, isVoid);
 	let rebuilt: ReturnType<typeof shared.rebuild>;
 	try {
-		rebuilt = shared.rebuild(state, blocks);
+		rebuilt = shared.rebuild(state, blocks, new Set(batch.map((block) => block.id)));
 	} catch {
 		return null; // as a `keysOf` that throws: the fold rewinds, its state untouched
 	}
@@ -146,8 +146,10 @@ export interface ReapplyStats {
 
 /**
  * Clears `keys` in `state` and applies each key's blocks again, in ledger order. Every
- * store read comes first, so nothing reads the state half re-applied. A block the store
- * holds but cannot decode is left out, as the fold's refold leaves it out.
+ * store read comes first, so nothing reads the state half re-applied: the blocks, then the
+ * fold's pages they name (`loadPages`: a page of another kind a key's blocks read, as a
+ * claim reads its coverage). A block the store holds but cannot decode is left out, as the
+ * fold's refold leaves it out.
  */
 export async function reapplyKeys<S>(
 	store: LedgerStore,
@@ -155,7 +157,11 @@ export async function reapplyKeys<S>(
 	state: S,
 	keys: ReadonlySet<string>,
 	contextsFor: ContextsFor,
-	isVoid: (id: BlockId) => boolean
+	isVoid: (id: BlockId) => boolean,
+	loadPages: (
+		blocks: readonly (readonly [Block, readonly number[]])[],
+		contexts: (block: Block, vv: readonly number[]) => FoldContext
+	) => Promise<void> = async () => {}
 ): Promise<ReapplyStats> {
 	const keyed = fold.keyed!;
 	const blocks = new Map<BlockId, { block: Block; vv: readonly number[] } | null>();
@@ -200,6 +206,10 @@ export async function reapplyKeys<S>(
 	const steps: { block: Block; vv: readonly number[]; key: string }[] = [];
 	for (const key of keys) for (const id of filed.get(key)!) steps.push({ ...blocks.get(id)!, key });
 	steps.sort((a, b) => compareOrder(orderKey(a.block), orderKey(b.block)));
+	await loadPages(
+		steps.map((s) => [s.block, s.vv] as const),
+		contexts
+	);
 	for (const key of keys) keyed.clear(state, key);
 	for (const { block, vv, key } of steps) keyed.applyKey(state, block, key, contexts(block, vv));
 	return { keys: keys.size, blocks: steps.length, shared: 0 };

@@ -150,7 +150,7 @@ export class StoredPages<P> implements PageSet<P> {
 		return this.#stored.has(key) ? null : undefined;
 	}
 
-	unpack(bytes: Uint8Array): P {
+	unpack(bytes: Uint8Array, _key?: string): P {
 		return this.#bytes.unpack(bytes);
 	}
 

@@ -8,15 +8,18 @@
  * as changed, and the next checkpoint stores them as rows. One whose stored pages sit in
  * rows of another grouping (one page per row, before {@link PAGES_PER_ROW}) does not decode:
  * the ledger starts from an older checkpoint or folds the claims again, never reads rows it
- * does not know. Decoding reads the head only. The head's coverages and authorizations are
- * rows with their keys numbered (head-packing.ts); a checkpoint from before holds them as
- * objects and decodes to the same state.
+ * does not know. Decoding reads the head only. Coverages and authorizations are pages too
+ * (payer-pages.ts), in their own page sets' checkpoint form beside the head. A checkpoint
+ * from before holds them in the head, as rows with their keys numbered (head-packing.ts) or
+ * as objects: it decodes to the same state, each coverage's and authorization's page in
+ * memory and changed, stored as rows at the next checkpoint (no refold).
  * `unpack(pack(s))` encodes to the same bytes as `s`.
  */
-import { CodedError, type CborValue } from '$lib/core/index.js';
-import { emptyClaimsState, knownKey, Pages, PAGES_PER_ROW, type ClaimsState } from './claims-state.js';
-import { packPayers, unpackPayers, type PackedPayers, type Payers } from './head-packing.js';
+import { CodedError, type CborValue, type PagesCheckpointForm } from '$lib/core/index.js';
+import { emptyClaimsState, Pages, PAGES_PER_ROW, type ClaimsState } from './claims-state.js';
+import { unpackPayers, type PackedPayers, type Payers } from './head-packing.js';
 import { pageCodec } from './page-bytes.js';
+import { authKey, coverageKey, type PayerPages } from './payer-pages.js';
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -27,27 +30,32 @@ const text = new TextDecoder();
  * claims as [key, count] pairs (absent before pages were rows: counted from the pages),
  * `perRow` the pages per row of the store (absent: one).
  */
-type Head = Omit<ClaimsState, 'pages' | keyof Payers> &
+type Head = Omit<ClaimsState, 'pages' | 'coverages' | 'auths'> &
 	Partial<Payers> & {
 		keyList: string[];
 		pageKeys: number[];
 		inlineKeys?: number[];
 		sizes?: number[];
 		perRow?: number;
-		/** The coverages and authorizations as rows (head-packing.ts); absent in checkpoints written before, which hold them as objects. */
+		/** Checkpoints written before coverages and authorizations were pages: them as rows (head-packing.ts), or as objects (`Payers`). */
 		payers?: PackedPayers;
 	};
 
+/** The checkpoint form beside the head. `coverages` and `auths` are absent in checkpoints written before they were pages. */
+interface Packed {
+	head: Uint8Array;
+	pages: Uint8Array[];
+	coverages?: PagesCheckpointForm;
+	auths?: PagesCheckpointForm;
+}
+
 /** The checkpoint form of a claims state: the head's bytes, and each page in memory's. */
 export function packState(state: ClaimsState): CborValue {
-	const { pages, coverages, coverageHistory, auths, ...rest } = state;
-	// The key list's places from the state's own index of it (claims-state.ts `knownKey`), not a new one.
-	const payers = packPayers({ coverages, coverageHistory, auths }, pages.keyList, (key) => knownKey(state, key));
+	const { pages, coverages, auths, ...rest } = state;
 	const inline = pages.inline().sort((a, b) => Number(a[0]) - Number(b[0]));
 	const sizes = [...pages.sizes].sort((a, b) => a[0] - b[0]).flat();
 	const head: Head = {
 		...rest,
-		...(payers ? {} : { coverages, coverageHistory, auths }),
 		keyList: pages.keyList,
 		pageKeys: pages
 			.keys()
@@ -55,16 +63,36 @@ export function packState(state: ClaimsState): CborValue {
 			.sort((a, b) => a - b),
 		inlineKeys: inline.map(([key]) => Number(key)),
 		sizes,
-		perRow: PAGES_PER_ROW,
-		...(payers ? { payers } : {})
+		perRow: PAGES_PER_ROW
 	};
-	return { head: utf8.encode(JSON.stringify(head)), pages: inline.map(([, bytes]) => bytes) };
+	const packed: Packed = {
+		head: utf8.encode(JSON.stringify(head)),
+		pages: inline.map(([, bytes]) => bytes),
+		coverages: coverages.checkpointForm(),
+		auths: auths.checkpointForm()
+	};
+	return packed as unknown as CborValue;
+}
+
+/** The coverages and authorizations of a checkpoint written before they were pages, as pages in memory, changed (stored at the next checkpoint). */
+function payersAsPages(payers: Payers, coverages: PayerPages<unknown>, auths: PayerPages<unknown>): void {
+	const bytes = (value: unknown) => utf8.encode(JSON.stringify(value));
+	coverages.add(
+		[],
+		Object.entries(payers.coverages).map(([id, current]) => [coverageKey(id), bytes([...(payers.coverageHistory[id] ?? []), current])])
+	);
+	auths.add(
+		[],
+		Object.entries(payers.auths).map(([id, auth]) => [authKey(id), bytes(auth)])
+	);
 }
 
 /** The claims state of its checkpoint form: the head decoded, the pages inline kept as bytes until used, the others left in the store. */
 export function unpackState(value: CborValue): ClaimsState {
-	const v = value as { head: Uint8Array; pages: Uint8Array[] };
-	const { pageKeys, inlineKeys, sizes, keyList, perRow, payers, ...head } = JSON.parse(text.decode(v.head)) as Head;
+	const v = value as unknown as Packed;
+	const { pageKeys, inlineKeys, sizes, keyList, perRow, payers, coverages, coverageHistory, auths, ...head } = JSON.parse(
+		text.decode(v.head)
+	) as Head;
 	const inline = inlineKeys ?? pageKeys;
 	if (inline.length < pageKeys.length && perRow !== PAGES_PER_ROW)
 		throw new CodedError(
@@ -80,5 +108,11 @@ export function unpackState(value: CborValue): ClaimsState {
 		pageKeys.filter((key) => !held.has(key)).map(String),
 		inline.map((key, i): [string, Uint8Array] => [String(key), v.pages[i]!])
 	);
-	return { ...emptyClaimsState(), ...head, ...(payers ? unpackPayers(payers, keyList) : {}), pages };
+	const state: ClaimsState = { ...emptyClaimsState(), ...head, pages };
+	if (v.coverages && v.auths) {
+		state.coverages.addCheckpointForm(v.coverages);
+		state.auths.addCheckpointForm(v.auths);
+	} else if (payers) payersAsPages(unpackPayers(payers, keyList), state.coverages, state.auths);
+	else if (coverages && auths) payersAsPages({ coverages, coverageHistory: coverageHistory ?? {}, auths }, state.coverages, state.auths);
+	return state;
 }

@@ -65,6 +65,8 @@ export const coverageRow = (id: string) => `v/${id}`;
 export const authRow = (id: string) => `a/${id}`;
 /** The claim-blocks index's row key of every block deploying a contract, enrolling a coverage or granting an authorization. */
 export const PAYER_HEAD_ROW = 'h/payers';
+/** The claim-blocks index's row key of the coverages enrolled for patient `hex` (each row's value: the coverage id). */
+export const patientCoveragesRow = (hex: string) => `pv/${hex}`;
 
 /**
  * Which blocks each patient's page of the claims fold is made of (claims-fold.ts `keyed`):
@@ -77,14 +79,19 @@ export const PAYER_HEAD_ROW = 'h/payers';
  * Under `v/<coverage id>` and `a/<authorization id>`, the claims (and appeals) naming that
  * coverage or authorization, and under `h/payers` every block deploying a contract,
  * enrolling a coverage or granting an authorization: a late one rebuilds those
- * (claims-head.ts) and re-applies the pages of the claims naming what changed.
+ * (claims-head.ts) and re-applies the pages of the claims naming what changed. Under
+ * `pv/<patient>`, each coverage enrolled for the patient, its id the row's value: the claim
+ * form finds the coverage in force for a visit (claims-read.ts `readCoveragesOf`).
  */
 export const claimBlocksIndex: IndexFold = {
 	name: 'claim-blocks',
 	// 2: `v/`, `a/` and `h/payers` rows, for a late contract, coverage or authorization (claims-head.ts).
-	version: 2,
+	// 3: `pv/` rows, of blocks version 2 files under `h/payers`.
+	version: 3,
+	growsFrom: 2,
 	facts(block: Block): Fact[] {
 		const keys = new Set<string>();
+		const enrolled: Fact[] = [];
 		for (const tx of block.txs) {
 			if (tx.t === 'claim.submit' || tx.t === 'claim.correct') {
 				const { claim } = parsedClaim(tx);
@@ -96,8 +103,10 @@ export const claimBlocksIndex: IndexFold = {
 			else if (tx.t === 'claim.appeal' && Array.isArray(tx.preAuthRef))
 				for (const id of tx.preAuthRef) if (typeof id === 'string') keys.add(authRow(id));
 			if (tx.t === 'contract.deploy' || tx.t === 'coverage.enroll' || tx.t === 'auth.grant') keys.add(PAYER_HEAD_ROW);
+			if (tx.t === 'coverage.enroll' && tx.patient instanceof Uint8Array && typeof tx.id === 'string')
+				enrolled.push([patientCoveragesRow(toHex(tx.patient)), tx.id]);
 		}
 		for (const id of namedClaims(block)) keys.add(claimRow(id));
-		return [...keys].map((key) => [key, null]);
+		return [...[...keys].map((key): Fact => [key, null]), ...enrolled];
 	}
 };

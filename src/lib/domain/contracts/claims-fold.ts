@@ -10,6 +10,8 @@ import { decide, undo, type Known } from './adjudicate.js';
 import { packState, unpackState } from './checkpoint.js';
 import { dayOf, dayOfTime } from './dates.js';
 import { inPayerHead, payerHead } from './claims-head.js';
+import { authKey, claimsPageSet, coverageKey } from './payer-pages.js';
+import { appealPagesOf, payerPagesOf } from './payer-keys.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
 import { recordVersionsIndex } from '../records/record-index.js';
@@ -138,24 +140,25 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 			const id = tx.id as string;
 			const existing = coverageAt(state, id);
 			if (existing && existing.payer !== block.author) return `coverage ${id} belongs to another payer`;
-			if (existing) (state.coverageHistory[id] ??= []).push(existing);
-			state.coverages[id] = {
-				id,
-				payer: block.author,
-				plan: tx.plan as string,
-				patient: toHex(tx.patient as Uint8Array),
-				start: dayOf(tx.start)!,
-				end: tx.end === undefined || tx.end === null ? null : dayOf(tx.end)!,
-				block: block.id,
-				at
-			};
+			state.coverages
+				.page(coverageKey(id), () => [])
+				.push({
+					id,
+					payer: block.author,
+					plan: tx.plan as string,
+					patient: toHex(tx.patient as Uint8Array),
+					start: dayOf(tx.start)!,
+					end: tx.end === undefined || tx.end === null ? null : dayOf(tx.end)!,
+					block: block.id,
+					at
+				});
 			return null;
 		}
 		case 'auth.grant': {
 			const coverage = coverageAt(state, tx.coverage as string, at);
 			if (!coverage || coverage.payer !== block.author) return `coverage ${tx.coverage as string} is not one of this payer's`;
-			if (Object.hasOwn(state.auths, tx.id as string)) return `authorization ${tx.id as string} exists`;
-			state.auths[tx.id as string] = {
+			if (state.auths.view(authKey(tx.id as string))) return `authorization ${tx.id as string} exists`;
+			state.auths.page(authKey(tx.id as string), () => ({
 				id: tx.id as string,
 				payer: block.author,
 				coverage: coverage.id,
@@ -164,7 +167,7 @@ function applyTx(state: ClaimsState, block: Block, tx: Tx, index: number, known:
 				end: dayOf(tx.end)!,
 				block: block.id,
 				at
-			};
+			}));
 			return null;
 		}
 		case 'claim.submit':
@@ -360,6 +363,7 @@ export const claimsFold: Fold<ClaimsState> = {
 		keysOf(block, context, state) {
 			const keys = new Set<string>();
 			for (const tx of block.txs) {
+				for (const key of payerPagesOf(tx)) keys.add(key);
 				const scope = scopeOf(tx, context);
 				if (scope === null || scope === undefined || scope.startsWith('?')) continue;
 				const short = knownKey(state, scope);
@@ -367,7 +371,9 @@ export const claimsFold: Fold<ClaimsState> = {
 			}
 			return keys;
 		},
-		of: (state) => state.pages
+		// An appeal decides its claim again: the coverage and authorizations the claim's record names (earlier appeals add some).
+		moreKeysOf: appealPagesOf,
+		of: (state) => claimsPageSet(state.pages, state.coverages, state.auths)
 	},
 	// The state holds only integers, text, booleans, null, arrays and plain objects, so
 	// JSON round-trips it exactly; byte strings of packed JSON encode and decode far faster

@@ -4,10 +4,40 @@
  * through here; the fold's own reads go through its state (claims-state.ts).
  */
 import type { Ledger } from '$lib/core/index.js';
-import { knownKey, Pages, type ClaimsState, type PatientPage } from './claims-state.js';
+import { claimBlocksIndex, patientCoveragesRow } from './claim-index.js';
+import { knownKey, Pages, type ClaimsState, type Coverage, type PatientPage } from './claims-state.js';
 import { pageCodec } from './page-bytes.js';
+import { authPages, coverageKey, coveragePages, type PayerPages } from './payer-pages.js';
 
 type PageReader = Pick<Ledger, 'readPages'>;
+
+/**
+ * The coverages enrolled for `patient` (hex), each as last enrolled, by id: those whose
+ * current version is another patient's too (a re-enrolment may name another; callers check
+ * `patient`). Found through the claim-blocks index (`pv/` rows), read from the pages.
+ */
+export async function readCoveragesOf(ledger: PageReader & Pick<Ledger, 'facts'>, patient: string): Promise<Record<string, Coverage>> {
+	const rows = await ledger.facts(claimBlocksIndex.name, patientCoveragesRow(patient));
+	const ids = [...new Set(rows.map((row) => row.value as string))];
+	const pages = await ledger.readPages<Coverage[]>('claims', ids.map(coverageKey));
+	const out: Record<string, Coverage> = {};
+	for (const id of ids) {
+		const current = pages.get(coverageKey(id))?.at(-1);
+		if (current) out[id] = current;
+	}
+	return out;
+}
+
+/** Every page of `set` read into a copy that holds them all (what a test compares). */
+async function readAll<P>(ledger: PageReader, set: PayerPages<P>, copy: PayerPages<P>): Promise<PayerPages<P>> {
+	const keys = set.keys();
+	const pages = await ledger.readPages<P>('claims', keys);
+	for (const key of keys) {
+		const page = pages.get(key);
+		if (page !== undefined) copy.page(key, () => page);
+	}
+	return copy;
+}
 
 /** The pages of the patients at short keys `keys`, by short key; patients without a page left out. */
 export async function readPagesByKey(ledger: PageReader, keys: readonly number[]): Promise<Map<number, PatientPage>> {
@@ -41,5 +71,6 @@ export async function readClaimsState(ledger: PageReader & Pick<Ledger, 'state'>
 		[],
 		[...pages].map(([key, page]): [string, Uint8Array] => [String(key), pageCodec.pack(page, state.pages.keyList)])
 	);
-	return { ...state, pages: copy };
+	const [coverages, auths] = [await readAll(ledger, state.coverages, coveragePages()), await readAll(ledger, state.auths, authPages())];
+	return { ...state, pages: copy, coverages, auths };
 }

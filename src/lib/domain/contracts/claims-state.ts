@@ -5,6 +5,7 @@
  */
 import { StoredPages } from '$lib/core/index.js';
 import { pageCodec, type PageCodec } from './page-bytes.js';
+import { authKey, authPages, coverageKey, coveragePages, type PayerPages } from './payer-pages.js';
 import {
 	comparePlace,
 	claimPlace,
@@ -89,16 +90,16 @@ export class Pages extends StoredPages<PatientPage> {
 }
 
 /**
- * The head: what every patient's claims read (contracts, coverages, authorizations,
- * clinics), changed only by transactions in ledger order (a late one rewinds the fold), and
- * the pages.
+ * The head: what every patient's claims read (contracts, clinics), changed only by
+ * transactions in ledger order (a late one rewinds the fold, or rebuilds: claims-head.ts),
+ * and the pages: the patients', the coverages' and the authorizations' (payer-pages.ts).
  */
 export interface ClaimsState {
 	contracts: Record<string, Contract>;
-	/** Each coverage as last enrolled; `coverageHistory` holds the versions a re-enrolment replaced. */
-	coverages: Record<string, Coverage>;
-	coverageHistory: Record<string, Coverage[]>;
-	auths: Record<string, Authorization>;
+	/** Each coverage's versions in ledger order, the last the current one (pages `v:<id>`). */
+	coverages: PayerPages<Coverage[]>;
+	/** Each authorization (pages `a:<id>`). */
+	auths: PayerPages<Authorization>;
 	/** Device key → clinic key (`member.add` with `clinic`), and every such mapping with its place. */
 	clinics: Record<string, string>;
 	clinicHistory: Record<string, [TxPlace, string][]>;
@@ -115,9 +116,8 @@ export interface ClaimsState {
 export function emptyClaimsState(): ClaimsState {
 	return {
 		contracts: {},
-		coverages: {},
-		coverageHistory: {},
-		auths: {},
+		coverages: coveragePages(),
+		auths: authPages(),
 		clinics: {},
 		clinicHistory: {},
 		count: 0,
@@ -167,18 +167,19 @@ export function claimsOfPatient(state: ClaimsState, patient: string): ClaimRecor
 	return page ? Object.values(page.claims) : [];
 }
 
-/** Coverage `id` as of `at` (as last enrolled before it), or as last enrolled when `at` is not given. */
+/**
+ * Coverage `id` as of `at` (as last enrolled before it), or as last enrolled when `at` is
+ * not given. Its page must have been read (`PAGE_NOT_READ` otherwise: never taken as absent).
+ */
 export function coverageAt(state: ClaimsState, id: string, at?: TxPlace): Coverage | undefined {
-	const current = Object.hasOwn(state.coverages, id) ? state.coverages[id] : undefined;
-	if (!current || !at || comparePlace(current.at, at) < 0) return current;
-	const earlier = state.coverageHistory[id] ?? [];
-	for (let i = earlier.length - 1; i >= 0; i--) if (comparePlace(earlier[i]!.at, at) < 0) return earlier[i];
+	const versions = state.coverages.view(coverageKey(id)) ?? [];
+	for (let i = versions.length - 1; i >= 0; i--) if (!at || comparePlace(versions[i]!.at, at) < 0) return versions[i];
 	return undefined;
 }
 
-/** Authorization `id` if it was granted before `at`. */
+/** Authorization `id` if it was granted before `at` (its page read, as for {@link coverageAt}). */
 export function authAt(state: ClaimsState, id: string, at: TxPlace): Authorization | undefined {
-	const auth = Object.hasOwn(state.auths, id) ? state.auths[id] : undefined;
+	const auth = state.auths.view(authKey(id));
 	return auth && comparePlace(auth.at, at) < 0 ? auth : undefined;
 }
 
@@ -191,7 +192,7 @@ export function clinicAt(state: ClaimsState, key: string, at: TxPlace): string {
 
 /** The deductible met and out-of-pocket spent under `coverage` in `year` (cents), if any line counted. */
 export function accumOf(state: ClaimsState, coverage: string, year: number): readonly [number, number] | undefined {
-	const patient = state.coverages[coverage]?.patient;
+	const patient = coverageAt(state, coverage)?.patient;
 	return patient === undefined ? undefined : viewPage(state, patient)?.accum[`${coverage}|${year}`];
 }
 

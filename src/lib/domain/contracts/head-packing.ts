@@ -1,6 +1,8 @@
 /**
- * The payers' entries of the claims head as a checkpoint stores them (checkpoint.ts):
- * coverages, the versions a re-enrolment replaced, and authorizations as rows of values, the
+ * The payers' entries of the claims head as checkpoints stored them before coverages and
+ * authorizations were pages (payer-pages.ts): read to decode such a checkpoint
+ * (checkpoint.ts), and written only by the tests that make one. Coverages, the versions a
+ * re-enrolment replaced, and authorizations as rows of values, the
  * 64-hex-character keys in them (payer, patient, block ids) as numbers into one table that
  * starts with the state's key list (patients and members already in it cost nothing more).
  * At 1,000,000 blocks (10,000 coverages) the coverages were 3.8 of the head's 4.6 MB as

@@ -52,5 +52,5 @@ export {
 	remittancesOf,
 	viewPage
 } from './claims-state.js';
-export { readClaimsState, readPagesByKey, readPatientPages } from './claims-read.js';
+export { readClaimsState, readCoveragesOf, readPagesByKey, readPatientPages } from './claims-read.js';
 export { CLAIM_ID, CLAIM_ROLES, CONTRACT_RULES, PAYMENT_ROLES } from './transactions.js';

@@ -12,14 +12,15 @@ import { syntheticClaims } from '../../../synthetic/claims.js';
 const piece = claimsFold.keyed!.shared!;
 const payerBlocks = (blocks: readonly Block[]) => blocks.filter((b) => piece.touches(b));
 
-/** The rebuild over `blocks`' payer blocks, as the engine hands them (ledger order, with contexts), against `state`. */
-function rebuild(state: ClaimsState, blocks: readonly Block[]) {
+/** The rebuild over the payer blocks of `folded` (what `state` holds) and `late`, as the engine hands them (ledger order, with contexts), against `state`. */
+function rebuild(state: ClaimsState, folded: readonly Block[], late: readonly Block[] = []) {
 	const contexts = foldContexts(claimsFold.reads);
-	const all = inOrder(blocks);
+	const all = inOrder([...folded, ...late]);
 	const context = new Map(all.map((b) => [b.id, contexts(b)]));
 	return piece.rebuild(
 		state,
-		payerBlocks(all).map((block) => ({ block, context: context.get(block.id)! }))
+		payerBlocks(all).map((block) => ({ block, context: context.get(block.id)! })),
+		new Set(late.map((b) => b.id))
 	);
 }
 
@@ -43,9 +44,9 @@ describe('the payers’ part of the claims head, rebuilt', () => {
 			[{ t: 'coverage.enroll', id: 'cov-2', plan: 'sample-ppo', patient: new Uint8Array(32), start: '2025-01-01' }],
 			'cov'
 		);
-		expect(rebuild(state, [...data.blocks, coverage])!.rows).toEqual(['v/cov-2']);
+		expect(rebuild(state, data.blocks, [coverage])!.rows).toEqual(['v/cov-2']);
 		const version = late([{ t: 'contract.deploy', plan: 'sample-ppo', version: 5, policy: samplePolicy() }], 'v5', 0);
-		const rows = rebuild(state, [...data.blocks, version])!.rows;
+		const rows = rebuild(state, data.blocks, [version])!.rows;
 		// Version 5 sorts first, so the original version 1 is refused after it: every coverage of the plan.
 		expect([...rows].sort()).toEqual(Array.from({ length: 8 }, (_, i) => `v/cov-${i}`).sort());
 	});
@@ -58,12 +59,12 @@ describe('the payers’ part of the claims head, rebuilt', () => {
 				[{ t: 'coverage.enroll', id, plan: 'sample-ppo', patient: new Uint8Array(32), start: '2025-01-01' }],
 				id.slice(0, 8)
 			);
-			expect(rebuild(state, [...data.blocks, coverage])).toBeNull();
+			expect(rebuild(state, data.blocks, [coverage])).toBeNull();
 			const auth = late(
 				[{ t: 'auth.grant', id, coverage: 'cov-1', code: '73721', start: '2025-01-01', end: '2025-12-31' }],
 				`a${id.slice(0, 8)}`
 			);
-			expect(rebuild(state, [...data.blocks, auth])).toBeNull();
+			expect(rebuild(state, data.blocks, [auth])).toBeNull();
 		}
 		expect(canonicalState(state)).toBe(before);
 	});
