@@ -130,6 +130,11 @@ export async function claimsNetwork() {
 		await syncInto(north, payer);
 		await north.append([{ t: 'claim.appeal', original: `${claim.id}-0`, reason: 'authorized since', preAuthRef: [...appealed] }]);
 	}
+	// Transactions naming a claim no claim transaction made (an index past the block's): kept by that claim id, refused.
+	const nowhere = `${made[0]!.id.slice(0, 64)}-7`;
+	await payer.append([{ t: 'remittance.record', claim: nowhere, amount: 100 }]);
+	await north.append([{ t: 'claim.appeal', original: nowhere, reason: 'r', preAuthRef: [] }]);
+	await payer.append([{ t: 'remittance.record', claim: nowhere, amount: 200 }]);
 	await founder.append([{ t: 'patient.deceased', patient: PATIENTS[0]!, date: '2025-03-03' }]);
 	for (const node of [payer, north, south]) await syncInto(founder, node);
 	const wire: Uint8Array[] = [];
@@ -151,7 +156,8 @@ export async function checkClaimsPages(
 	const reference = canonicalState(await readClaimsState(founder));
 	const whole = JSON.parse(reference) as { count: number; pages: object; auths: object; coverages: Record<string, unknown[]> };
 	expect(whole.count).toBeGreaterThan(60);
-	// Authorizations granted, and coverages enrolled again.
+	// Authorizations granted, coverages enrolled again, transactions naming a claim never made.
+	expect(Object.values((whole as unknown as { orphans: Record<string, unknown[]> }).orphans).flat().length).toBeGreaterThanOrEqual(2);
 	expect(Object.keys(whole.auths).length).toBeGreaterThan(4);
 	expect(Object.values(whole.coverages).some((versions) => versions.length > 1)).toBe(true);
 	// Claims with the MRI authorized (paid) and not (denied).

@@ -8,8 +8,9 @@
  * as changed, and the next checkpoint stores them as rows. One whose stored pages sit in
  * rows of another grouping (one page per row, before {@link PAGES_PER_ROW}) does not decode:
  * the ledger starts from an older checkpoint or folds the claims again, never reads rows it
- * does not know. Decoding reads the head only. Coverages and authorizations are pages too
- * (payer-pages.ts), in their own page sets' checkpoint form beside the head. A checkpoint
+ * does not know. Decoding reads the head only. Coverages, authorizations and orphans (what
+ * names a claim not made yet) are pages too (payer-pages.ts), in their own page sets'
+ * checkpoint form beside the head; a checkpoint from before holds the orphans in the head. A checkpoint
  * from before holds them in the head, as rows with their keys numbered (head-packing.ts) or
  * as objects: it decodes to the same state, each coverage's and authorization's page in
  * memory and changed, stored as rows at the next checkpoint (no refold).
@@ -19,7 +20,8 @@ import { CodedError, type CborValue, type PagesCheckpointForm } from '$lib/core/
 import { emptyClaimsState, Pages, PAGES_PER_ROW, type ClaimsState } from './claims-state.js';
 import { unpackPayers, type PackedPayers, type Payers } from './head-packing.js';
 import { pageCodec } from './page-bytes.js';
-import { authKey, coverageKey, type PayerPages } from './payer-pages.js';
+import { authKey, coverageKey, orphanKey, type JsonPages } from './payer-pages.js';
+import type { Ignored } from './claims-types.js';
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -30,7 +32,7 @@ const text = new TextDecoder();
  * claims as [key, count] pairs (absent before pages were rows: counted from the pages),
  * `perRow` the pages per row of the store (absent: one).
  */
-type Head = Omit<ClaimsState, 'pages' | 'coverages' | 'auths'> &
+type Head = Omit<ClaimsState, 'pages' | 'coverages' | 'auths' | 'orphans'> &
 	Partial<Payers> & {
 		keyList: string[];
 		pageKeys: number[];
@@ -39,6 +41,8 @@ type Head = Omit<ClaimsState, 'pages' | 'coverages' | 'auths'> &
 		perRow?: number;
 		/** Checkpoints written before coverages and authorizations were pages: them as rows (head-packing.ts), or as objects (`Payers`). */
 		payers?: PackedPayers;
+		/** Checkpoints written before the orphans were pages: them by claim id. */
+		orphans?: Record<string, Ignored[]>;
 	};
 
 /** The checkpoint form beside the head. `coverages` and `auths` are absent in checkpoints written before they were pages. */
@@ -47,11 +51,12 @@ interface Packed {
 	pages: Uint8Array[];
 	coverages?: PagesCheckpointForm;
 	auths?: PagesCheckpointForm;
+	orphans?: PagesCheckpointForm;
 }
 
 /** The checkpoint form of a claims state: the head's bytes, and each page in memory's. */
 export function packState(state: ClaimsState): CborValue {
-	const { pages, coverages, auths, ...rest } = state;
+	const { pages, coverages, auths, orphans, ...rest } = state;
 	const inline = pages.inline().sort((a, b) => Number(a[0]) - Number(b[0]));
 	const sizes = [...pages.sizes].sort((a, b) => a[0] - b[0]).flat();
 	const head: Head = {
@@ -69,13 +74,14 @@ export function packState(state: ClaimsState): CborValue {
 		head: utf8.encode(JSON.stringify(head)),
 		pages: inline.map(([, bytes]) => bytes),
 		coverages: coverages.checkpointForm(),
-		auths: auths.checkpointForm()
+		auths: auths.checkpointForm(),
+		orphans: orphans.checkpointForm()
 	};
 	return packed as unknown as CborValue;
 }
 
 /** The coverages and authorizations of a checkpoint written before they were pages, as pages in memory, changed (stored at the next checkpoint). */
-function payersAsPages(payers: Payers, coverages: PayerPages<unknown>, auths: PayerPages<unknown>): void {
+function payersAsPages(payers: Payers, coverages: JsonPages<unknown>, auths: JsonPages<unknown>): void {
 	const bytes = (value: unknown) => utf8.encode(JSON.stringify(value));
 	coverages.add(
 		[],
@@ -90,7 +96,7 @@ function payersAsPages(payers: Payers, coverages: PayerPages<unknown>, auths: Pa
 /** The claims state of its checkpoint form: the head decoded, the pages inline kept as bytes until used, the others left in the store. */
 export function unpackState(value: CborValue): ClaimsState {
 	const v = value as unknown as Packed;
-	const { pageKeys, inlineKeys, sizes, keyList, perRow, payers, coverages, coverageHistory, auths, ...head } = JSON.parse(
+	const { pageKeys, inlineKeys, sizes, keyList, perRow, payers, coverages, coverageHistory, auths, orphans, ...head } = JSON.parse(
 		text.decode(v.head)
 	) as Head;
 	const inline = inlineKeys ?? pageKeys;
@@ -109,6 +115,12 @@ export function unpackState(value: CborValue): ClaimsState {
 		inline.map((key, i): [string, Uint8Array] => [String(key), v.pages[i]!])
 	);
 	const state: ClaimsState = { ...emptyClaimsState(), ...head, pages };
+	if (v.orphans) state.orphans.addCheckpointForm(v.orphans);
+	else if (orphans)
+		state.orphans.add(
+			[],
+			Object.entries(orphans).map(([id, list]) => [orphanKey(id), utf8.encode(JSON.stringify(list))])
+		);
 	if (v.coverages && v.auths) {
 		state.coverages.addCheckpointForm(v.coverages);
 		state.auths.addCheckpointForm(v.auths);

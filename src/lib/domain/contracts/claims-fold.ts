@@ -10,7 +10,7 @@ import { decide, undo, type Known } from './adjudicate.js';
 import { packState, unpackState } from './checkpoint.js';
 import { dayOf, dayOfTime } from './dates.js';
 import { inPayerHead, payerHead } from './claims-head.js';
-import { authKey, claimsPageSet, coverageKey } from './payer-pages.js';
+import { authKey, claimsPageSet, coverageKey, orphanKey } from './payer-pages.js';
 import { appealPagesOf, payerPagesOf } from './payer-keys.js';
 import { flagAfterDeath, flagClaim } from './fraud.js';
 import { parsePolicy } from './policy.js';
@@ -99,7 +99,7 @@ function claimScope(id: unknown, context: FoldContext): string | null {
 /** Where a transaction's refusal is kept: with the part of the state it would have changed. */
 function ignore(state: ClaimsState, scope: string | null | undefined, entry: Ignored): void {
 	if (scope === null || scope === undefined) state.ignored.push(entry);
-	else if (scope.startsWith('?')) (state.orphans[scope.slice(1)] ??= []).push(entry);
+	else if (scope.startsWith('?')) state.orphans.page(orphanKey(scope.slice(1)), () => []).push(entry);
 	else pageOf(state, scope).ignored.push(entry);
 }
 
@@ -339,7 +339,7 @@ export const claimsFold: Fold<ClaimsState> = {
 		dependents: (block) => factRows(recordVersionsIndex, block).map((row) => encounterRow(row.key)),
 		clear(state, key) {
 			if (key.startsWith('?')) {
-				delete state.orphans[key.slice(1)];
+				state.orphans.delete(orphanKey(key.slice(1)));
 				return;
 			}
 			const short = knownKey(state, key);
@@ -365,15 +365,16 @@ export const claimsFold: Fold<ClaimsState> = {
 			for (const tx of block.txs) {
 				for (const key of payerPagesOf(tx)) keys.add(key);
 				const scope = scopeOf(tx, context);
-				if (scope === null || scope === undefined || scope.startsWith('?')) continue;
-				const short = knownKey(state, scope);
-				if (short !== undefined) keys.add(String(short));
+				if (scope === null || scope === undefined) continue;
+				const short = scope.startsWith('?') ? undefined : knownKey(state, scope);
+				if (scope.startsWith('?')) keys.add(orphanKey(scope.slice(1)));
+				else if (short !== undefined) keys.add(String(short));
 			}
 			return keys;
 		},
 		// An appeal decides its claim again: the coverage and authorizations the claim's record names (earlier appeals add some).
 		moreKeysOf: appealPagesOf,
-		of: (state) => claimsPageSet(state.pages, state.coverages, state.auths)
+		of: (state) => claimsPageSet(state.pages, state.coverages, state.auths, state.orphans)
 	},
 	// The state holds only integers, text, booleans, null, arrays and plain objects, so
 	// JSON round-trips it exactly; byte strings of packed JSON encode and decode far faster

@@ -22,7 +22,7 @@ import { isFactKey, type Block, type FoldContext, type SharedPiece, type Tx } fr
 import { authRow, coverageRow, PAYER_HEAD_ROW } from './claim-index.js';
 import type { ClaimsState } from './claims-state.js';
 import { comparePlace, type Ignored } from './claims-types.js';
-import { authKey, authPages, coverageKey, coveragePages, type PayerPages } from './payer-pages.js';
+import { authKey, authPages, coverageKey, coveragePages, type JsonPages } from './payer-pages.js';
 
 /** What the claims fold does with one transaction: why it was refused, or null. */
 export type ApplyTx = (state: ClaimsState, block: Block, tx: Tx, index: number, context: FoldContext) => string | null;
@@ -40,7 +40,7 @@ const canonical = (value: unknown): string =>
 	);
 
 /** Every page of `pages` (all in memory: a piece rebuilt from blocks), by record id. */
-const entries = <P>(pages: PayerPages<P>): Record<string, unknown> => pages.toJSON();
+const entries = <P>(pages: JsonPages<P>): Record<string, unknown> => pages.toJSON();
 
 /** The ids whose entries differ between `before` and `after` (each a record of id → entries). */
 function changedIds(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
@@ -59,7 +59,7 @@ function coveragesOfPlans(pieces: readonly ClaimsState[], plans: ReadonlySet<str
 const byPlace = (a: Ignored, b: Ignored) => comparePlace([a.clock, a.block, a.tx], [b.clock, b.block, b.tx]);
 
 /** Puts the pages `ids` of `from` in place of `into`'s, unread (a page `from` lacks is removed). */
-function replacePages<P>(into: PayerPages<P>, from: PayerPages<P>, ids: readonly string[], key: (id: string) => string): void {
+function replacePages<P>(into: JsonPages<P>, from: JsonPages<P>, ids: readonly string[], key: (id: string) => string): void {
 	for (const id of ids) {
 		into.delete(key(id));
 		const page = from.view(key(id));

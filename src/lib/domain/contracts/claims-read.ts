@@ -7,7 +7,7 @@ import type { Ledger } from '$lib/core/index.js';
 import { claimBlocksIndex, patientCoveragesRow } from './claim-index.js';
 import { knownKey, Pages, type ClaimsState, type Coverage, type PatientPage } from './claims-state.js';
 import { pageCodec } from './page-bytes.js';
-import { authPages, coverageKey, coveragePages, type PayerPages } from './payer-pages.js';
+import { authPages, coverageKey, coveragePages, orphanPages, type JsonPages } from './payer-pages.js';
 
 type PageReader = Pick<Ledger, 'readPages'>;
 
@@ -29,7 +29,7 @@ export async function readCoveragesOf(ledger: PageReader & Pick<Ledger, 'facts'>
 }
 
 /** Every page of `set` read into a copy that holds them all (what a test compares). */
-async function readAll<P>(ledger: PageReader, set: PayerPages<P>, copy: PayerPages<P>): Promise<PayerPages<P>> {
+async function readAll<P>(ledger: PageReader, set: JsonPages<P>, copy: JsonPages<P>): Promise<JsonPages<P>> {
 	const keys = set.keys();
 	const pages = await ledger.readPages<P>('claims', keys);
 	for (const key of keys) {
@@ -72,5 +72,6 @@ export async function readClaimsState(ledger: PageReader & Pick<Ledger, 'state'>
 		[...pages].map(([key, page]): [string, Uint8Array] => [String(key), pageCodec.pack(page, state.pages.keyList)])
 	);
 	const [coverages, auths] = [await readAll(ledger, state.coverages, coveragePages()), await readAll(ledger, state.auths, authPages())];
-	return { ...state, pages: copy, coverages, auths };
+	const orphans = await readAll(ledger, state.orphans, orphanPages());
+	return { ...state, pages: copy, coverages, auths, orphans };
 }

@@ -5,7 +5,7 @@
  */
 import { StoredPages } from '$lib/core/index.js';
 import { pageCodec, type PageCodec } from './page-bytes.js';
-import { authKey, authPages, coverageKey, coveragePages, type PayerPages } from './payer-pages.js';
+import { authKey, authPages, coverageKey, coveragePages, orphanPages, type JsonPages } from './payer-pages.js';
 import {
 	comparePlace,
 	claimPlace,
@@ -97,9 +97,9 @@ export class Pages extends StoredPages<PatientPage> {
 export interface ClaimsState {
 	contracts: Record<string, Contract>;
 	/** Each coverage's versions in ledger order, the last the current one (pages `v:<id>`). */
-	coverages: PayerPages<Coverage[]>;
+	coverages: JsonPages<Coverage[]>;
 	/** Each authorization (pages `a:<id>`). */
-	auths: PayerPages<Authorization>;
+	auths: JsonPages<Authorization>;
 	/** Device key → clinic key (`member.add` with `clinic`), and every such mapping with its place. */
 	clinics: Record<string, string>;
 	clinicHistory: Record<string, [TxPlace, string][]>;
@@ -109,8 +109,8 @@ export interface ClaimsState {
 	pages: Pages;
 	/** Transactions of the head (and claims that do not parse) the fold could not apply, in ledger order. */
 	ignored: Ignored[];
-	/** Transactions naming a claim no claim transaction before them made, by that claim id, in ledger order. */
-	orphans: Record<string, Ignored[]>;
+	/** Transactions naming a claim no claim transaction before them made, in ledger order (pages `o:<claim id>`). */
+	orphans: JsonPages<Ignored[]>;
 }
 
 export function emptyClaimsState(): ClaimsState {
@@ -123,7 +123,7 @@ export function emptyClaimsState(): ClaimsState {
 		count: 0,
 		pages: new Pages([], pageCodec),
 		ignored: [],
-		orphans: {}
+		orphans: orphanPages()
 	};
 }
 
@@ -264,7 +264,7 @@ export const remittancesOf = (state: ClaimsState): Remittance[] => [...everyPage
 
 /** Every transaction the fold could not apply, in ledger order. */
 export function ignoredOf(state: ClaimsState): Ignored[] {
-	const all = [...state.ignored, ...Object.values(state.orphans).flat(), ...[...everyPage(state)].flatMap((p) => p.ignored)];
+	const all = [...state.ignored, ...state.orphans.all().flat(), ...[...everyPage(state)].flatMap((p) => p.ignored)];
 	return all.sort((a, b) => comparePlace([a.clock, a.block, a.tx], [b.clock, b.block, b.tx]));
 }
 
