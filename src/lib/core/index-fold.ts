@@ -23,11 +23,14 @@ export interface IndexFold {
 	/** What `block` contributes, by key; a pure function of the block (no state, no clock). */
 	facts(block: Block): readonly Fact[];
 	/**
-	 * An earlier version that already filed every block this version has rows for (this one
-	 * only adds rows to those blocks): a store holding that version rebuilds the index from the
-	 * blocks its rows name, not from every stored block (core/ledger/index-engine.ts).
+	 * An earlier version whose rows of every block are this version's first rows, unchanged
+	 * (same keys, values and places): this one only appends rows, and only to blocks the
+	 * earlier one filed under `growsUnder` (under any key when omitted). A store holding that
+	 * version keeps its rows and writes those blocks' rows again, not rebuilding the index
+	 * from every stored block (core/ledger/index-engine.ts).
 	 */
 	readonly growsFrom?: number;
+	readonly growsUnder?: readonly string[];
 }
 
 /** Where a fact sits: its block's place in the total order, then its place in the block's facts. */

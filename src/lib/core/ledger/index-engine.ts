@@ -138,20 +138,19 @@ export class IndexEngine {
 		const kept: Record<string, number> = {};
 		for (const [name, version] of Object.entries(versions)) if (current.get(name) === version) kept[name] = version;
 		const ready = this.#folds.filter((f) => f.name in kept);
-		const stale = this.#folds.filter((f) => !(f.name in kept));
-		// A version that only adds rows to blocks the stored one filed is rebuilt from those blocks (read before the rows go).
-		const grown = stale.filter((f) => f.growsFrom !== undefined && versions[f.name] === f.growsFrom);
-		const filed = grown.length > 0 ? await this.#filedBlocks(grown) : [];
+		// A version that only appends rows to blocks the stored one filed keeps the stored rows (upgraded below).
+		const grown = this.#folds.filter((f) => !(f.name in kept) && f.growsFrom !== undefined && versions[f.name] === f.growsFrom);
+		const stale = this.#folds.filter((f) => !(f.name in kept) && !grown.includes(f));
+		const held = { ...kept, ...Object.fromEntries(grown.map((f) => [f.name, f.growsFrom!])) };
 		// Rows of unregistered folds, of other versions, or of a rebuild a crash cut short: none may stay.
 		for (const name of new Set([...Object.keys(versions), ...stale.map((f) => f.name)]))
-			if (!(name in kept)) await this.#store.clearFacts(name, { [META_INDEX_FOLDS]: { ...kept } });
-		await this.reconcile(ready);
+			if (!(name in held)) await this.#store.clearFacts(name, { [META_INDEX_FOLDS]: { ...held } });
+		await this.reconcile([...ready, ...grown]);
+		for (const fold of grown) await this.#grow(fold, held);
 		if (stale.length === 0) return;
 		// With no index holding rows, nothing is left out yet.
-		if (ready.length === 0) this.#leftOut = new Set();
-		if (grown.length > 0) await this.#rebuildFrom(filed, grown, kept);
-		const rest = stale.filter((f) => !grown.includes(f));
-		if (rest.length > 0) await this.#rebuild(rest, { ...kept, ...this.#versionsOf(grown) }, onPage);
+		if (ready.length === 0 && grown.length === 0) this.#leftOut = new Set();
+		await this.#rebuild(stale, { ...kept, ...this.#versionsOf(grown) }, onPage);
 	}
 
 	#versionsOf(folds: readonly IndexFold[]): Record<string, number> {
@@ -159,27 +158,26 @@ export class IndexEngine {
 	}
 
 	/**
-	 * The blocks the stored rows of `folds` name, and the blocks the indexes left out that
-	 * count again (their rows were never written): every block with rows in the new versions.
+	 * Upgrades `fold` from the version it grows from: the rows of the blocks the stored rows
+	 * file under `growsUnder` (every key when omitted) are written again, this version's
+	 * (the earlier rows rewritten as they were, the new ones added), a page of blocks at a
+	 * time, then the version is recorded. A crash before that leaves the earlier version
+	 * recorded: the next open does the same again.
 	 */
-	async #filedBlocks(folds: readonly IndexFold[]): Promise<BlockId[]> {
-		const ids = new Set<BlockId>(this.#leftOut);
-		for (const fold of folds)
+	async #grow(fold: IndexFold, held: Record<string, number>): Promise<void> {
+		const ids = new Set<BlockId>();
+		const add = async (keys: readonly string[]) => {
+			for (const rows of await this.#store.factsOfKeys(fold.name, keys)) for (const row of rows) ids.add(row.block);
+		};
+		if (fold.growsUnder) await add(fold.growsUnder);
+		else
 			for (let after: string | null = null; ;) {
 				const keys = await this.#store.factKeys(fold.name, after, FOLD_PAGE);
-				for (const rows of await this.#store.factsOfKeys(fold.name, keys)) for (const row of rows) ids.add(row.block);
+				await add(keys);
 				if (keys.length < FOLD_PAGE) break;
 				after = keys[keys.length - 1]!;
 			}
-		return [...ids];
-	}
-
-	/** Rebuilds `folds` from the blocks `ids` (those left out stay out, as in {@link #rebuild}), a page of blocks at a time, then records their versions. */
-	async #rebuildFrom(ids: readonly BlockId[], folds: readonly IndexFold[], kept: Record<string, number>): Promise<void> {
-		const leftOut = await this.#leftOutNow();
-		const counting = ids.filter((id) => !leftOut.has(id));
-		await this.#store.writeFacts([], [], { [META_INDEX_VOIDS]: [...leftOut].sort() });
-		this.#leftOut = leftOut;
+		const counting = [...ids].filter((id) => !this.#leftOut.has(id));
 		for (let i = 0; i < counting.length; i += FOLD_PAGE) {
 			const blocks = (await this.#store.getMany(counting.slice(i, i + FOLD_PAGE))).flatMap((stored) => {
 				if (!stored) return [];
@@ -189,9 +187,10 @@ export class IndexEngine {
 					return []; // damaged on disk: reported by the fold engine and "Verify all"
 				}
 			});
-			await this.#store.writeFacts(this.#rowsOf(blocks, folds), [], {});
+			await this.#store.writeFacts(this.#rowsOf(blocks, [fold]), [], {});
 		}
-		await this.#store.writeFacts([], [], { [META_INDEX_FOLDS]: { ...kept, ...this.#versionsOf(folds) } });
+		held[fold.name] = fold.version;
+		await this.#store.writeFacts([], [], { [META_INDEX_FOLDS]: { ...held } });
 	}
 
 	/** The blocks whose rows the indexes leave out from now: those left out so far, and the void blocks stored. */

@@ -86,9 +86,10 @@ export const patientCoveragesRow = (hex: string) => `pv/${hex}`;
 export const claimBlocksIndex: IndexFold = {
 	name: 'claim-blocks',
 	// 2: `v/`, `a/` and `h/payers` rows, for a late contract, coverage or authorization (claims-head.ts).
-	// 3: `pv/` rows, of blocks version 2 files under `h/payers`.
+	// 3: `pv/` rows, after version 2's rows of the same blocks, all of blocks version 2 files under `h/payers`.
 	version: 3,
 	growsFrom: 2,
+	growsUnder: [PAYER_HEAD_ROW],
 	facts(block: Block): Fact[] {
 		const keys = new Set<string>();
 		const enrolled: Fact[] = [];

@@ -45,9 +45,9 @@ function firstQueries(block: Block): Map<string, [number, string]> {
 
 export const researchStudiesIndex: IndexFold = {
 	name: RESEARCH_STUDIES,
-	// 2: the `q/<query id>` rows, all of blocks version 1 filed: a ledger holding version 1
-	// rebuilds from its research blocks, not every block (26.1 s at the first open of a
-	// 1,000,000-block ledger without this; docs/benchmarks.md).
+	// 2: the `q/<query id>` rows, after version 1's rows of the same blocks: a ledger holding
+	// version 1 rewrites its research blocks' rows, not rebuilding from every block (26.1 s at
+	// the first open of a 1,000,000-block ledger without this; docs/benchmarks.md).
 	version: 2,
 	growsFrom: 1,
 	facts(block: Block): Fact[] {
