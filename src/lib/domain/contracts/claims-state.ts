@@ -92,7 +92,8 @@ export class Pages extends StoredPages<PatientPage> {
 /**
  * The head: what every patient's claims read (contracts, clinics), changed only by
  * transactions in ledger order (a late one rewinds the fold, or rebuilds: claims-head.ts),
- * and the pages: the patients', the coverages' and the authorizations' (payer-pages.ts).
+ * and the pages: the patients', the coverages', the authorizations' and the orphans'
+ * (payer-pages.ts).
  */
 export interface ClaimsState {
 	contracts: Record<string, Contract>;
