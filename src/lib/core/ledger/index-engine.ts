@@ -110,20 +110,23 @@ export class IndexEngine {
 		const nowVoid = [...target].filter((id) => !this.#leftOut.has(id));
 		const restored = [...this.#leftOut].filter((id) => !target.has(id));
 		if (nowVoid.length === 0 && restored.length === 0) return;
-		const decode = async (ids: BlockId[]) =>
-			(await this.#store.getMany(ids)).flatMap((stored) => {
-				if (!stored) return [];
-				try {
-					return [decodeBlock(stored.bytes)];
-				} catch {
-					return []; // damaged on disk: it has no rows to add or remove
-				}
-			});
-		const drop = this.#rowsOf(await decode(nowVoid), folds);
-		const put = this.#rowsOf(await decode(restored), folds);
+		const drop = this.#rowsOf(await this.#decoded(nowVoid), folds);
+		const put = this.#rowsOf(await this.#decoded(restored), folds);
 		const stored = (await this.#store.getMany([...target])).filter((b) => b !== undefined).map((b) => b.id);
 		await this.#store.writeFacts(put, drop, { [META_INDEX_VOIDS]: stored.sort() });
 		this.#leftOut = new Set(stored);
+	}
+
+	/** The stored blocks `ids`, decoded; one absent, or damaged on disk (reported by the fold engine and "Verify all"), has no rows. */
+	async #decoded(ids: readonly BlockId[]): Promise<Block[]> {
+		return (await this.#store.getMany(ids)).flatMap((stored) => {
+			if (!stored) return [];
+			try {
+				return [decodeBlock(stored.bytes)];
+			} catch {
+				return [];
+			}
+		});
 	}
 
 	/**
@@ -179,30 +182,18 @@ export class IndexEngine {
 			}
 		const counting = [...ids].filter((id) => !this.#leftOut.has(id));
 		for (let i = 0; i < counting.length; i += FOLD_PAGE) {
-			const blocks = (await this.#store.getMany(counting.slice(i, i + FOLD_PAGE))).flatMap((stored) => {
-				if (!stored) return [];
-				try {
-					return [decodeBlock(stored.bytes)];
-				} catch {
-					return []; // damaged on disk: reported by the fold engine and "Verify all"
-				}
-			});
+			const blocks = await this.#decoded(counting.slice(i, i + FOLD_PAGE));
 			await this.#store.writeFacts(this.#rowsOf(blocks, [fold]), [], {});
 		}
 		held[fold.name] = fold.version;
 		await this.#store.writeFacts([], [], { [META_INDEX_FOLDS]: { ...held } });
 	}
 
-	/** The blocks whose rows the indexes leave out from now: those left out so far, and the void blocks stored. */
-	async #leftOutNow(): Promise<Set<BlockId>> {
-		const voids = [...this.#voids()];
-		const stored = (await this.#store.getMany(voids)).filter((b) => b !== undefined).map((b) => b.id);
-		return new Set([...this.#leftOut, ...stored]);
-	}
-
 	async #rebuild(stale: readonly IndexFold[], kept: Record<string, number>, onPage?: (scanned: number) => void): Promise<void> {
 		// Rows of the void blocks stay out; the left-out list must name them before any row is written.
-		const leftOut = await this.#leftOutNow();
+		const voids = [...this.#voids()];
+		const stored = (await this.#store.getMany(voids)).filter((b) => b !== undefined).map((b) => b.id);
+		const leftOut = new Set([...this.#leftOut, ...stored]);
 		let cursor: OrderKey | null = null;
 		let first = true;
 		let scanned = 0;
