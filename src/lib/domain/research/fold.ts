@@ -22,7 +22,7 @@ import type { Category } from '../privacy/envelope.js';
 import { decodeResearch, encodeResearch, StudyPages, type ResearchState } from './pages.js';
 import type { StudyPage, StudyRecord } from './records.js';
 import { parseQuerySpec } from './spec.js';
-import { askedQueryRows, holderOf, queryReads, researchStudiesIndex, studyOf } from './study-index.js';
+import { askedQueryRows, holderOf, queryReads, researchStudiesIndex, studiesOf, studyOf } from './study-index.js';
 
 export type { QueryRecord, ResearchView, StudyKeyWrap, StudyPage, StudyRecord } from './records.js';
 export type { ResearchState } from './pages.js';
@@ -174,7 +174,7 @@ export const researchFold: Fold<ResearchState> = {
 	// (one of them held the id until then). It never rewinds the fold.
 	keyed: {
 		index: researchStudiesIndex,
-		keysOf: (block) => [...new Set(block.txs.map(studyOf).filter((key) => key !== null))],
+		keysOf: studiesOf,
 		rowKeys: (key) => [key],
 		dependents: askedQueryRows,
 		// The page goes unread (stored or not): its blocks are applied again from the first.
@@ -183,14 +183,7 @@ export const researchFold: Fold<ResearchState> = {
 	},
 	// Each study's page is a row of the store (core/ledger/page-rows.ts), read before a batch naming the study.
 	pages: {
-		keysOf(block) {
-			const keys = new Set<string>();
-			for (const tx of block.txs) {
-				const key = studyOf(tx);
-				if (key !== null) keys.add(key);
-			}
-			return keys;
-		},
+		keysOf: studiesOf,
 		of: (state) => state.pages
 	},
 	encode: encodeResearch,

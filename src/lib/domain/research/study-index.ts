@@ -27,6 +27,9 @@ export function studyOf(tx: Tx): string | null {
 	return id instanceof Uint8Array ? toHex(id) : null;
 }
 
+/** The studies `block`'s transactions concern, each once, in the order they first appear. */
+export const studiesOf = (block: Block): string[] => [...new Set(block.txs.map(studyOf).filter((key) => key !== null))];
+
 /** The query id a `study.query` asks under, or a `study.result` answers (hex); null for any other transaction. */
 export function queryIdOf(tx: Tx): string | null {
 	const id = tx.t === 'study.query' ? tx.id : tx.t === 'study.result' ? tx.query : undefined;
@@ -51,8 +54,7 @@ export const researchStudiesIndex: IndexFold = {
 	version: 2,
 	growsFrom: 1,
 	facts(block: Block): Fact[] {
-		const studies = new Set(block.txs.map(studyOf).filter((key) => key !== null));
-		const out: Fact[] = [...studies].map((key): Fact => [key, null]);
+		const out: Fact[] = studiesOf(block).map((key): Fact => [key, null]);
 		for (const [id, first] of firstQueries(block)) out.push([queryRow(id), first]);
 		return out;
 	}
