@@ -20,7 +20,7 @@ import { CodedError, type CborValue, type PagesCheckpointForm } from '$lib/core/
 import { emptyClaimsState, Pages, PAGES_PER_ROW, type ClaimsState } from './claims-state.js';
 import { unpackPayers, type PackedPayers, type Payers } from './head-packing.js';
 import { pageCodec } from './page-bytes.js';
-import { authKey, coverageKey, orphanKey, type JsonPages } from './payer-pages.js';
+import { authKey, coverageKey, orphanKey } from './payer-pages.js';
 import type { Ignored } from './claims-types.js';
 
 const utf8 = new TextEncoder();
@@ -81,16 +81,10 @@ export function packState(state: ClaimsState): CborValue {
 }
 
 /** The coverages and authorizations of a checkpoint written before they were pages, as pages in memory, changed (stored at the next checkpoint). */
-function payersAsPages(payers: Payers, coverages: JsonPages<unknown>, auths: JsonPages<unknown>): void {
-	const bytes = (value: unknown) => utf8.encode(JSON.stringify(value));
-	coverages.add(
-		[],
-		Object.entries(payers.coverages).map(([id, current]) => [coverageKey(id), bytes([...(payers.coverageHistory[id] ?? []), current])])
-	);
-	auths.add(
-		[],
-		Object.entries(payers.auths).map(([id, auth]) => [authKey(id), bytes(auth)])
-	);
+function payersAsPages(payers: Payers, state: ClaimsState): void {
+	for (const [id, current] of Object.entries(payers.coverages))
+		state.coverages.page(coverageKey(id), () => [...(payers.coverageHistory[id] ?? []), current]);
+	for (const [id, auth] of Object.entries(payers.auths)) state.auths.page(authKey(id), () => auth);
 }
 
 /** The claims state of its checkpoint form: the head decoded, the pages inline kept as bytes until used, the others left in the store. */
@@ -116,15 +110,11 @@ export function unpackState(value: CborValue): ClaimsState {
 	);
 	const state: ClaimsState = { ...emptyClaimsState(), ...head, pages };
 	if (v.orphans) state.orphans.addCheckpointForm(v.orphans);
-	else if (orphans)
-		state.orphans.add(
-			[],
-			Object.entries(orphans).map(([id, list]) => [orphanKey(id), utf8.encode(JSON.stringify(list))])
-		);
+	else for (const [id, list] of Object.entries(orphans ?? {})) state.orphans.page(orphanKey(id), () => list);
 	if (v.coverages && v.auths) {
 		state.coverages.addCheckpointForm(v.coverages);
 		state.auths.addCheckpointForm(v.auths);
-	} else if (payers) payersAsPages(unpackPayers(payers, keyList), state.coverages, state.auths);
-	else if (coverages && auths) payersAsPages({ coverages, coverageHistory: coverageHistory ?? {}, auths }, state.coverages, state.auths);
+	} else if (payers) payersAsPages(unpackPayers(payers, keyList), state);
+	else if (coverages && auths) payersAsPages({ coverages, coverageHistory: coverageHistory ?? {}, auths }, state);
 	return state;
 }

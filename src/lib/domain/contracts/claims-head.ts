@@ -39,9 +39,6 @@ const canonical = (value: unknown): string =>
 			: v
 	);
 
-/** Every page of `pages` (all in memory: a piece rebuilt from blocks), by record id. */
-const entries = <P>(pages: JsonPages<P>): Record<string, unknown> => pages.toJSON();
-
 /** The ids whose entries differ between `before` and `after` (each a record of id → entries). */
 function changedIds(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
 	const ids = new Set([...Object.keys(before), ...Object.keys(after)]);
@@ -93,8 +90,9 @@ export function payerHead(apply: ApplyTx): SharedPiece<ClaimsState> {
 				blocks.filter(({ block }) => !late.has(block.id))
 			).piece;
 			const plans = new Set(changedIds(state.contracts, piece.contracts));
-			const changedCoverages = changedIds(entries(before.coverages), entries(piece.coverages));
-			const changedAuths = changedIds(entries(before.auths), entries(piece.auths));
+			// Every page of both pieces is in memory (rebuilt from blocks): read whole, by record id.
+			const changedCoverages = changedIds(before.coverages.toJSON(), piece.coverages.toJSON());
+			const changedAuths = changedIds(before.auths.toJSON(), piece.auths.toJSON());
 			const coverages = new Set([...changedCoverages, ...coveragesOfPlans([before, piece], plans)]);
 			const rows = [...[...coverages].map(coverageRow), ...changedAuths.map(authRow)];
 			// A claim naming an id no index key can hold was filed under none: rewind rather than miss it.
